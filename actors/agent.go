@@ -1,0 +1,368 @@
+package actors
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// agent is the actor of one staff member ("agent/<id>"). It alone decides
+// whether the agent takes a chat: an offer reserves a slot (load = active
+// chats + pending offers), so no interleaving of offers from several queues
+// can push the agent past their limit. Its status is snapshotted; its
+// chats are not (they come from the chats themselves).
+type agent struct {
+	b    *Broker
+	id   string
+	self *actor.PID
+	rec  *messages.Agent // nil: no such account
+
+	status   messages.AgentStatus
+	conns    conns
+	active   map[string]*messages.ChatSummary
+	pending  map[string]*pendingOffer // by chat id
+	lastAsgn int64
+	reported map[string]bool // departments told about this agent
+	token    uint64
+	acks     map[uint64]pendingAck // status changes waiting to be stored
+	picks    uint64
+}
+
+type pendingOffer struct {
+	offerID  string
+	dept     string
+	offer    *messages.Offer
+	accepted bool
+	conn     *actor.PID // who accepted or picked, to answer
+	ref      uint64
+}
+
+func newAgent(b *Broker, id string) *agent {
+	return &agent{b: b, id: id, conns: newConns(), active: map[string]*messages.ChatSummary{},
+		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]pendingAck{}}
+}
+
+func (a *agent) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.self = ctx.Self()
+		a.load(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.DirectoryChanged:
+		a.load(ctx)
+		a.report(ctx)
+	case *messages.ConnAttach:
+		a.attach(ctx, m)
+	case *messages.ConnDetach:
+		a.conns.remove(m.GetConn())
+		if a.conns.len() == 0 {
+			a.declineUnaccepted(ctx)
+		}
+		a.report(ctx)
+	case *messages.SessionCommand:
+		a.command(ctx, m)
+	case *messages.OfferChat:
+		a.offered(ctx, m)
+	case *messages.RevokeOffer:
+		a.revoked(ctx, m)
+	case *messages.PickRefused:
+		if p := a.pending[m.GetChatId()]; p != nil && p.offerID == m.GetOfferId() {
+			delete(a.pending, m.GetChatId())
+			sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "%s", m.GetReason()))
+			a.changed(ctx)
+		}
+	case *messages.AssignResult:
+		a.assigned(ctx, m)
+	case *messages.ChatJoined:
+		a.join(ctx, m.GetChat())
+		a.changed(ctx)
+	case *messages.ChatLeft:
+		if _, ok := a.active[m.GetChat().GetChatId()]; ok {
+			delete(a.active, m.GetChat().GetChatId())
+			a.conns.push(ctx, chatEnvelope(m.GetChat()))
+			a.changed(ctx)
+		}
+	case *messages.ChatEvent:
+		if a.active[m.GetChatId()] != nil {
+			a.conns.deliver(ctx, m)
+		}
+	case *messages.ReplayBatch:
+		a.conns.replayed(ctx, m)
+	case *messages.Envelope: // typing notices
+		a.conns.push(ctx, m)
+	case *messages.Persisted:
+		if ack, ok := a.acks[m.GetToken()]; ok {
+			delete(a.acks, m.GetToken())
+			if m.GetError() != nil {
+				sendErr(ctx, ack.conn, ack.ref, m.GetError())
+			} else {
+				sendAck(ctx, ack.conn, ack.ref, ack.ack)
+			}
+		}
+	default:
+		ctx.Logger().Warn("agent: unexpected message", "agent", a.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (a *agent) load(ctx actor.Context) {
+	rec, err := a.b.store.Agent(a.id)
+	if err != nil {
+		ctx.Logger().Error("agent: load", "agent", a.id, "err", err)
+		return
+	}
+	a.rec = rec
+	if snap, err := a.b.store.AgentSnapshot(a.id); err == nil && snap != nil && a.status == 0 {
+		a.status = snap.GetStatus()
+	}
+}
+
+func (a *agent) max() uint32 {
+	if n := a.rec.GetMaxChats(); n > 0 {
+		return n
+	}
+	return DefaultMaxChats
+}
+
+func (a *agent) loadCount() uint32 { return uint32(len(a.active) + len(a.pending)) }
+
+func (a *agent) who() *messages.Participant {
+	return &messages.Participant{Kind: kindAgent, Id: a.id, DisplayName: a.rec.GetDisplayName()}
+}
+
+func (a *agent) state() *messages.AgentState {
+	return &messages.AgentState{AgentId: a.id, Status: a.status, ActiveChats: uint32(len(a.active)), MaxChats: a.max(), PendingOffers: uint32(len(a.pending))}
+}
+
+// changed tells the connections and the queues about a new state.
+func (a *agent) changed(ctx actor.Context) {
+	a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_AgentState{AgentState: a.state()}})
+	a.report(ctx)
+}
+
+// report tells each of the agent's departments' queues its state, and the
+// ones it left that it is gone.
+func (a *agent) report(ctx actor.Context) {
+	var deps []string
+	if a.rec != nil && a.rec.GetChatAgent() && !a.rec.GetSuspended() {
+		deps = a.rec.GetDepartments()
+	}
+	for d := range a.reported {
+		if !slices.Contains(deps, d) {
+			delete(a.reported, d)
+			a.b.Send(KindQueue, d, &messages.AgentReport{AgentId: a.id, Member: false})
+		}
+	}
+	for _, d := range deps {
+		a.reported[d] = true
+		a.b.Send(KindQueue, d, &messages.AgentReport{
+			AgentId: a.id, DisplayName: a.rec.GetDisplayName(), Status: a.status, Connected: a.conns.len() > 0,
+			Languages: a.rec.GetLanguages(), MaxChats: a.max(), Load: a.loadCount(), LastAssignedMs: a.lastAsgn, Member: true,
+		})
+	}
+}
+
+func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
+	if a.rec == nil {
+		sendErr(ctx, m.GetConn(), 0, errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
+		return
+	}
+	e := a.conns.add(m.GetConn())
+	w := &messages.Welcome{AgentId: a.id, DisplayName: a.rec.GetDisplayName(), SessionToken: m.GetSessionToken(), State: a.state()}
+	for _, s := range a.active {
+		w.Chats = append(w.Chats, s)
+	}
+	for _, p := range a.pending {
+		if !p.accepted {
+			w.Offers = append(w.Offers, p.offer)
+		}
+	}
+	slices.SortFunc(w.Chats, func(x, y *messages.ChatSummary) int { return int(x.GetCreatedAtMs() - y.GetCreatedAtMs()) })
+	ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_Welcome{Welcome: w}})
+	for id := range a.active {
+		a.conns.sync(ctx, a.b, e, a.who(), id, m.GetCursors()[id])
+	}
+	a.report(ctx)
+}
+
+func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
+	conn, ref := m.GetConn(), m.GetRef()
+	if a.rec == nil {
+		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
+		return
+	}
+	switch body := m.GetBody().(type) {
+	case *messages.SessionCommand_SetStatus:
+		st := body.SetStatus.GetStatus()
+		if _, ok := messages.AgentStatus_name[int32(st)]; !ok {
+			sendErr(ctx, conn, ref, errorf(codeInvalid, "unknown status %d", st))
+			return
+		}
+		a.status = st
+		if st != statusAvailable {
+			a.declineUnaccepted(ctx)
+		}
+		a.token++
+		a.acks[a.token] = pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}}
+		a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: st}, a.b.notifier(a.self, a.token))
+		a.changed(ctx)
+	case *messages.SessionCommand_AcceptOffer:
+		p := a.pending[body.AcceptOffer.GetChatId()]
+		if p == nil || p.offer == nil {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "no offer for chat %s", body.AcceptOffer.GetChatId()))
+			return
+		}
+		if p.accepted {
+			sendErr(ctx, conn, ref, errorf(codeConflict, "the offer for chat %s is already accepted", body.AcceptOffer.GetChatId()))
+			return
+		}
+		p.accepted, p.conn, p.ref = true, conn, ref
+		a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: p.offer.GetChatId(), AgentId: a.id, Accepted: true})
+	case *messages.SessionCommand_DeclineOffer:
+		p := a.pending[body.DeclineOffer.GetChatId()]
+		if p == nil || p.offer == nil || p.accepted {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "no open offer for chat %s", body.DeclineOffer.GetChatId()))
+			return
+		}
+		a.decline(ctx, p)
+		sendAck(ctx, conn, ref, &messages.Ack{ChatId: p.offer.GetChatId()})
+		a.changed(ctx)
+	case *messages.SessionCommand_PickChat:
+		a.pick(ctx, conn, ref, body.PickChat)
+	case *messages.SessionCommand_ListWaiting:
+		d := body.ListWaiting.GetDepartment()
+		if !slices.Contains(a.rec.GetDepartments(), d) {
+			sendErr(ctx, conn, ref, errorf(codeForbidden, "you are not in department %q", d))
+			return
+		}
+		a.b.Send(KindQueue, d, &messages.WaitingQuery{Conn: conn, Ref: ref, AgentId: a.id})
+	case *messages.SessionCommand_Resume:
+		r := body.Resume
+		e := a.conns.get(conn)
+		if e == nil || a.active[r.GetChatId()] == nil {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "you are not in chat %s", r.GetChatId()))
+			return
+		}
+		a.conns.sync(ctx, a.b, e, a.who(), r.GetChatId(), r.GetAfterSeq())
+		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
+	default:
+		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "agents cannot send this"))
+	}
+}
+
+// canTake says why the agent cannot take one more chat now, or "".
+func (a *agent) canTake() string {
+	switch {
+	case a.rec == nil || !a.rec.GetChatAgent() || a.rec.GetSuspended():
+		return "not a live chat agent"
+	case a.status != statusAvailable:
+		return "not available"
+	case a.conns.len() == 0:
+		return "not connected"
+	case a.loadCount() >= a.max():
+		return fmt.Sprintf("at the limit of %d chats", a.max())
+	}
+	return ""
+}
+
+func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {
+	o := m.GetOffer()
+	if why := a.canTake(); why != "" || a.pending[o.GetChatId()] != nil || a.active[o.GetChatId()] != nil ||
+		!slices.Contains(a.rec.GetDepartments(), o.GetDepartment()) || !slices.Contains(a.rec.GetLanguages(), o.GetLanguage()) {
+		a.b.Send(KindQueue, o.GetDepartment(), &messages.OfferReply{OfferId: m.GetOfferId(), ChatId: o.GetChatId(), AgentId: a.id, Busy: true})
+		a.report(ctx)
+		return
+	}
+	p := &pendingOffer{offerID: m.GetOfferId(), dept: o.GetDepartment(), offer: o}
+	a.pending[o.GetChatId()] = p
+	if a.rec.GetAutoAccept() {
+		p.accepted = true
+		a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: o.GetChatId(), AgentId: a.id, Accepted: true})
+	} else {
+		a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_Offer{Offer: o}})
+	}
+	a.changed(ctx)
+}
+
+func (a *agent) decline(ctx actor.Context, p *pendingOffer) {
+	delete(a.pending, p.offer.GetChatId())
+	a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: p.offer.GetChatId(), AgentId: a.id})
+}
+
+// declineUnaccepted hands back every offer nobody accepted yet, when the
+// agent goes away or loses their last connection.
+func (a *agent) declineUnaccepted(ctx actor.Context) {
+	for _, p := range a.pending {
+		if !p.accepted && p.offer != nil {
+			a.decline(ctx, p)
+			a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{ChatId: p.offer.GetChatId(), Reason: "you are no longer available"}}})
+		}
+	}
+}
+
+func (a *agent) revoked(ctx actor.Context, m *messages.RevokeOffer) {
+	p := a.pending[m.GetChatId()]
+	if p == nil || p.offerID != m.GetOfferId() {
+		return
+	}
+	delete(a.pending, m.GetChatId())
+	if p.accepted {
+		sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "the offer for chat %s is gone: %s", m.GetChatId(), m.GetReason()))
+	}
+	a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{ChatId: m.GetChatId(), Reason: m.GetReason()}}})
+	a.changed(ctx)
+}
+
+func (a *agent) pick(ctx actor.Context, conn *actor.PID, ref uint64, m *messages.PickChat) {
+	switch {
+	case !slices.Contains(a.rec.GetDepartments(), m.GetDepartment()):
+		sendErr(ctx, conn, ref, errorf(codeForbidden, "you are not in department %q", m.GetDepartment()))
+		return
+	case a.pending[m.GetChatId()] != nil || a.active[m.GetChatId()] != nil:
+		sendErr(ctx, conn, ref, errorf(codeConflict, "chat %s is already yours or offered to you", m.GetChatId()))
+		return
+	}
+	if why := a.canTake(); why != "" {
+		sendErr(ctx, conn, ref, errorf(codeConflict, "you cannot take a chat now: %s", why))
+		return
+	}
+	a.picks++
+	id := fmt.Sprintf("pick:%s:%d", a.id, a.picks)
+	a.pending[m.GetChatId()] = &pendingOffer{offerID: id, dept: m.GetDepartment(), accepted: true, conn: conn, ref: ref}
+	a.b.Send(KindQueue, m.GetDepartment(), &messages.PickRequest{ChatId: m.GetChatId(), AgentId: a.id, AgentName: a.rec.GetDisplayName(), OfferId: id})
+	a.changed(ctx)
+}
+
+func (a *agent) assigned(ctx actor.Context, m *messages.AssignResult) {
+	p := a.pending[m.GetChatId()]
+	if p != nil && p.offerID == m.GetOfferId() {
+		delete(a.pending, m.GetChatId())
+	} else {
+		p = nil
+	}
+	if !m.GetOk() {
+		if p != nil {
+			sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "chat %s could not be assigned (it ended meanwhile)", m.GetChatId()))
+		}
+		a.changed(ctx)
+		return
+	}
+	// The assignment is stored: it is a fact even if we no longer expected it.
+	a.lastAsgn = a.b.clock.Now().UnixMilli()
+	a.join(ctx, m.GetChat())
+	if p != nil {
+		sendAck(ctx, p.conn, p.ref, &messages.Ack{ChatId: m.GetChatId()})
+	}
+	a.changed(ctx)
+}
+
+func (a *agent) join(ctx actor.Context, s *messages.ChatSummary) {
+	if a.active[s.GetChatId()] != nil {
+		return
+	}
+	a.active[s.GetChatId()] = s
+	a.conns.push(ctx, chatEnvelope(s))
+	a.conns.syncAll(ctx, a.b, a.who(), s.GetChatId())
+}

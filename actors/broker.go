@@ -1,0 +1,312 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Store is what the actors need from storage. Writes are asynchronous:
+// done is called once the write is durable (or failed), from another
+// goroutine, in submission order. persistence.Store implements it.
+type Store interface {
+	AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error))
+	ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error)
+	OpenChats() ([]*messages.OpenChat, error)
+
+	SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error))
+	AgentSnapshot(id string) (*messages.AgentSnapshot, error)
+
+	PutDepartment(d *messages.Department, done func(error))
+	DeleteDepartment(id string, done func(error))
+	PutLanguage(l *messages.Language, done func(error))
+	DeleteLanguage(code string, done func(error))
+	PutAgent(a *messages.Agent, previousLogin string, done func(error))
+	DeleteAgent(a *messages.Agent, done func(error))
+	Department(id string) (*messages.Department, error)
+	Departments() ([]*messages.Department, error)
+	Language(code string) (*messages.Language, error)
+	Languages() ([]*messages.Language, error)
+	Agent(id string) (*messages.Agent, error)
+	AgentByLogin(login string) (*messages.Agent, error)
+	Agents() ([]*messages.Agent, error)
+}
+
+// Clock tells the time and runs timers. Tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d; stop cancels it.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// Config configures a Broker. Store is required; zero values elsewhere mean
+// the documented defaults.
+type Config struct {
+	Store Store
+	// Clock defaults to the system clock.
+	Clock Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// ActorSystem lets a caller bring its own (for a cluster). Default: a
+	// new local actor system.
+	ActorSystem *actor.ActorSystem
+}
+
+// Kinds of actors, as used in their names: "<kind>/<id>".
+const (
+	KindChat      = "chat"
+	KindQueue     = "queue"
+	KindGroup     = "group"
+	KindAgent     = "agent"
+	KindVisitor   = "visitor"
+	KindDirectory = "directory"
+)
+
+// Broker owns the actor system and is the one lookup from kind and id to an
+// actor. It is immutable after New and safe from any goroutine.
+type Broker struct {
+	store  Store
+	clock  Clock
+	log    *slog.Logger
+	system *actor.ActorSystem
+	root   *actor.RootContext
+	props  map[string]func(id string) *actor.Props
+}
+
+// New builds a Broker. Call Recover before serving traffic.
+func New(cfg Config) (*Broker, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("actors: Config.Store is required")
+	}
+	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem}
+	if b.clock == nil {
+		b.clock = systemClock{}
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.system == nil {
+		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
+	}
+	b.root = b.system.Root
+	b.props = map[string]func(string) *actor.Props{
+		KindChat:      func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &chat{b: b, id: id} }) },
+		KindQueue:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newQueue(b, id) }) },
+		KindGroup:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &group{b: b, id: id} }) },
+		KindAgent:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newAgent(b, id) }) },
+		KindVisitor:   func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newVisitor(b, id) }) },
+		KindDirectory: func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &directory{b: b} }) },
+	}
+	return b, nil
+}
+
+// supervisor restarts a failed actor (it reloads its state from the store
+// in Started) up to 10 times a minute, then stops it; the next message to
+// its name activates it afresh.
+func supervisor() actor.SupervisorStrategy {
+	return actor.NewOneForOneStrategy(10, time.Minute, func(reason interface{}) actor.Directive {
+		return actor.RestartDirective
+	})
+}
+
+func (b *Broker) newProps(p actor.Producer) *actor.Props {
+	s := supervisor()
+	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s))
+}
+
+// PID returns the actor of this kind and id, activating it when it is not
+// running. This is the only way actors and the gateway address each other.
+func (b *Broker) PID(kind, id string) *actor.PID {
+	name := kind + "/" + id
+	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
+		return actor.NewPID(b.system.Address(), name)
+	}
+	mk, ok := b.props[kind]
+	if !ok {
+		panic(fmt.Sprintf("actors: unknown kind %q", kind))
+	}
+	pid, err := b.root.SpawnNamed(mk(id), name)
+	if err != nil && !errors.Is(err, actor.ErrNameExists) {
+		b.log.Error("actors: activate", "name", name, "err", err)
+	}
+	return pid
+}
+
+// Send delivers msg to the actor of this kind and id.
+func (b *Broker) Send(kind, id string, msg interface{}) {
+	b.root.Send(b.PID(kind, id), msg)
+}
+
+// System returns the actor system, for the gateway to register connections.
+func (b *Broker) System() *actor.ActorSystem { return b.system }
+
+// Now is the broker's clock.
+func (b *Broker) Now() time.Time { return b.clock.Now() }
+
+// notifier returns a storage callback that sends Persisted{token} to self.
+// The callback runs on the writer's goroutine and touches no actor state.
+func (b *Broker) notifier(self *actor.PID, token uint64) func(error) {
+	return func(err error) {
+		p := &messages.Persisted{Token: token}
+		if err != nil {
+			p.Error = messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "storage: %v", err)
+		}
+		b.root.Send(self, p)
+	}
+}
+
+// Recover rebuilds live state from the open-chats index after a start:
+// each queue gets its waiting chats in ticket order, each agent and
+// visitor the chats they are in. Call it once, before serving traffic.
+func (b *Broker) Recover() (queued, active int, err error) {
+	open, err := b.store.OpenChats()
+	if err != nil {
+		return 0, 0, fmt.Errorf("actors: recover: %w", err)
+	}
+	byDept := map[string][]*messages.OpenChat{}
+	for _, oc := range open {
+		sum := openSummary(oc)
+		switch oc.GetState() {
+		case messages.ChatState_CHAT_STATE_ACTIVE:
+			active++
+			b.Send(KindAgent, oc.GetAgentId(), &messages.ChatJoined{Chat: sum})
+		default:
+			queued++
+			byDept[oc.GetDepartment()] = append(byDept[oc.GetDepartment()], oc)
+		}
+		b.Send(KindVisitor, oc.GetVisitorId(), &messages.ChatJoined{Chat: sum})
+	}
+	for dept, chats := range byDept {
+		sort.Slice(chats, func(i, j int) bool { return chats[i].GetTicket() < chats[j].GetTicket() })
+		b.Send(KindQueue, dept, &messages.QueueRestore{Chats: chats})
+	}
+	b.PID(KindDirectory, "main")
+	return queued, active, nil
+}
+
+func openSummary(oc *messages.OpenChat) *messages.ChatSummary {
+	return &messages.ChatSummary{
+		ChatId: oc.GetChatId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
+		State: oc.GetState(), VisitorId: oc.GetVisitorId(), VisitorName: oc.GetVisitorName(),
+		AgentId: oc.GetAgentId(), AgentName: oc.GetAgentName(), LastSeq: oc.GetLastSeq(),
+		CreatedAtMs: oc.GetCreatedAtMs(),
+	}
+}
+
+// Admin applies an administrative change through the directory actor,
+// which validates it, stores it and tells the running actors. It returns a
+// *messages.Error for a change that was refused.
+func (b *Broker) Admin(ctx context.Context, cmd *messages.AdminCommand) error {
+	timeout := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	res, err := b.root.RequestFuture(b.PID(KindDirectory, "main"), cmd, timeout).Result()
+	if err != nil {
+		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "directory did not answer: %v", err)
+	}
+	reply, ok := res.(*messages.AdminReply)
+	if !ok {
+		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "unexpected reply %T", res)
+	}
+	if reply.GetError() != nil {
+		return reply.GetError()
+	}
+	return nil
+}
+
+// DirectoryView reads the whole directory (password hashes removed).
+func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
+	deps, err := b.store.Departments()
+	if err != nil {
+		return nil, err
+	}
+	langs, err := b.store.Languages()
+	if err != nil {
+		return nil, err
+	}
+	agents, err := b.store.Agents()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range agents {
+		a.PasswordHash = ""
+	}
+	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents}, nil
+}
+
+// AgentByLogin returns a staff account by login, or nil.
+func (b *Broker) AgentByLogin(login string) (*messages.Agent, error) { return b.store.AgentByLogin(login) }
+
+// Agent returns a staff account by id, or nil.
+func (b *Broker) Agent(id string) (*messages.Agent, error) { return b.store.Agent(id) }
+
+// ChatRecord builds a chat's record from its stored log, or returns nil
+// when there is no such chat.
+func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
+	if !ValidID(chatID) {
+		return nil, nil
+	}
+	evs, err := b.store.ChatEvents(chatID, 0)
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	rec := &messages.ChatRecord{ChatId: chatID, Transcript: evs}
+	seen := map[string]bool{}
+	addP := func(p *messages.Participant) {
+		key := p.GetKind().String() + "/" + p.GetId()
+		if !seen[key] {
+			seen[key] = true
+			rec.Participants = append(rec.Participants, p)
+		}
+	}
+	for _, ev := range evs {
+		switch k := ev.GetKind().(type) {
+		case *messages.ChatEvent_Created:
+			rec.Department, rec.Language = k.Created.GetDepartment(), k.Created.GetLanguage()
+			rec.State = messages.ChatState_CHAT_STATE_QUEUED
+			rec.StartedAtMs = ev.GetAtMs()
+			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: k.Created.GetVisitorId(), DisplayName: k.Created.GetVisitorName()})
+		case *messages.ChatEvent_Assigned:
+			rec.State = messages.ChatState_CHAT_STATE_ACTIVE
+			if rec.AssignedAtMs == 0 {
+				rec.AssignedAtMs = ev.GetAtMs()
+			}
+			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: k.Assigned.GetAgentId(), DisplayName: k.Assigned.GetAgentName()})
+		case *messages.ChatEvent_Closed:
+			rec.State = messages.ChatState_CHAT_STATE_CLOSED
+			rec.EndedAtMs = ev.GetAtMs()
+		}
+	}
+	return rec, nil
+}
+
+// Shutdown stops every actor. Call it after the gateway stopped taking
+// commands and before closing the store.
+func (b *Broker) Shutdown() {
+	b.system.Shutdown()
+}
+
+// pidByName resolves "<kind>/<id>".
+func (b *Broker) pidByName(name string) *actor.PID {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' {
+			return b.PID(name[:i], name[i+1:])
+		}
+	}
+	panic("actors: bad actor name " + name)
+}

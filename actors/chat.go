@@ -1,0 +1,404 @@
+package actors
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// closedLinger is how long a closed chat's actor stays up for late
+// commands before it stops; its log stays in the store.
+const closedLinger = time.Minute
+
+// chat is the actor of one chat ("chat/<id>"): the only writer of its log.
+// Its state machine is queued -> active -> closed (state field), rebuilt
+// from the log on activation. Commands change the in-memory state at once
+// and in order; what they cause (acks, fan-out to participants, telling the
+// queue or the agent) happens only when their events are durable, in the
+// same order, through the inflight list.
+type chat struct {
+	b    *Broker
+	id   string
+	self *actor.PID
+
+	exists    bool
+	broken    bool // a write failed: refuse commands until restarted
+	state     messages.ChatState
+	created   *messages.ChatCreated
+	createdAt int64
+	agentID   string
+	agentName string
+
+	events   []*messages.ChatEvent // index i holds seq i+1
+	durable  uint64                // highest seq known to be stored
+	dedupe   map[string]uint64     // sender + client msg id -> seq
+	inflight []*effect
+	token    uint64
+}
+
+// effect is what to do once a write is durable.
+type effect struct {
+	token    uint64
+	first    uint64 // seqs first..last were in the write
+	last     uint64
+	acks     []pendingAck
+	start    *messages.StartChat
+	assign   *messages.AssignChat
+	closed   bool
+	wasQueue bool // closed while waiting in its queue
+}
+
+type pendingAck struct {
+	conn *actor.PID
+	ref  uint64
+	ack  *messages.Ack
+}
+
+func (c *chat) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		c.self = ctx.Self()
+		c.load(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.ReceiveTimeout:
+		if c.state == stateClosed && len(c.inflight) == 0 || !c.exists {
+			ctx.Stop(c.self)
+		}
+	case *messages.StartChat:
+		c.start(ctx, m)
+	case *messages.ChatCommand:
+		c.command(ctx, m)
+	case *messages.AssignChat:
+		c.assign(ctx, m)
+	case *messages.ReplayRequest:
+		c.replay(ctx, m)
+	case *messages.Persisted:
+		c.persisted(ctx, m)
+	default:
+		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (c *chat) load(ctx actor.Context) {
+	evs, err := c.b.store.ChatEvents(c.id, 0)
+	if err != nil {
+		ctx.Logger().Error("chat: load", "chat", c.id, "err", err)
+		c.broken = true
+		return
+	}
+	c.dedupe = map[string]uint64{}
+	for _, ev := range evs {
+		c.apply(ev)
+	}
+	c.durable = uint64(len(c.events))
+	if !c.exists || c.state == stateClosed {
+		ctx.SetReceiveTimeout(closedLinger)
+	}
+}
+
+// apply folds one event into the state. It is the only place state changes.
+func (c *chat) apply(ev *messages.ChatEvent) {
+	c.events = append(c.events, ev)
+	switch k := ev.GetKind().(type) {
+	case *messages.ChatEvent_Created:
+		c.exists = true
+		c.state = stateQueued
+		c.created = k.Created
+		c.createdAt = ev.GetAtMs()
+	case *messages.ChatEvent_Message:
+		if cid := k.Message.GetClientMsgId(); cid != "" {
+			c.dedupe[dedupeKey(k.Message.GetFrom(), cid)] = ev.GetSeq()
+		}
+	case *messages.ChatEvent_Assigned:
+		c.state = stateActive
+		c.agentID, c.agentName = k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+	case *messages.ChatEvent_Closed:
+		c.state = stateClosed
+	}
+}
+
+func dedupeKey(p *messages.Participant, cid string) string {
+	return p.GetKind().String() + "/" + p.GetId() + "/" + cid
+}
+
+func (c *chat) summary() *messages.ChatSummary {
+	return &messages.ChatSummary{
+		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
+		State: c.state, VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(),
+		AgentId: c.agentID, AgentName: c.agentName, LastSeq: uint64(len(c.events)), CreatedAtMs: c.createdAt,
+	}
+}
+
+func (c *chat) openEntry() *messages.OpenChat {
+	return &messages.OpenChat{
+		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
+		VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(), Ticket: c.created.GetTicket(),
+		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: uint64(len(c.events)),
+	}
+}
+
+// write numbers and applies events, then submits them with the open-chats
+// index entry; eff runs when they are durable.
+func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *effect) {
+	now := c.b.clock.Now().UnixMilli()
+	evs := make([]*messages.ChatEvent, len(kinds))
+	eff.first = uint64(len(c.events)) + 1
+	for i, set := range kinds {
+		ev := &messages.ChatEvent{ChatId: c.id, Seq: uint64(len(c.events)) + 1, AtMs: now}
+		set(ev)
+		c.apply(ev)
+		evs[i] = ev
+	}
+	eff.last = uint64(len(c.events))
+	c.token++
+	eff.token = c.token
+	c.inflight = append(c.inflight, eff)
+	var open *messages.OpenChat
+	if c.state != stateClosed {
+		open = c.openEntry()
+	}
+	c.b.store.AppendChat(c.id, evs, open, c.state == stateClosed, c.b.notifier(c.self, eff.token))
+}
+
+func (c *chat) unavailable() *messages.Error {
+	return messages.TemporaryErrorf(codeUnavailable, "chat %s cannot be written now; try again", c.id)
+}
+
+func (c *chat) start(ctx actor.Context, m *messages.StartChat) {
+	if c.broken {
+		c.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: m.GetConn(), Ref: m.GetRef()})
+		c.b.Send(KindQueue, m.GetRequest().GetDepartment(), &messages.Withdraw{ChatId: c.id})
+		return
+	}
+	if c.exists {
+		return // a duplicate start: the first one answered
+	}
+	r := m.GetRequest()
+	created := &messages.ChatCreated{
+		VisitorId: m.GetVisitorId(), VisitorName: r.GetName(), Email: r.GetEmail(),
+		Department: r.GetDepartment(), Language: r.GetLanguage(), Ticket: m.GetTicket(),
+	}
+	kinds := []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Created{Created: created}
+	}}
+	if r.GetFirstMessage() != "" {
+		from := &messages.Participant{Kind: kindVisitor, Id: m.GetVisitorId(), DisplayName: r.GetName()}
+		kinds = append(kinds, func(ev *messages.ChatEvent) {
+			ev.Kind = &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: from, Text: r.GetFirstMessage()}}
+		})
+	}
+	c.write(ctx, kinds, &effect{start: m})
+}
+
+func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
+	switch {
+	case c.broken:
+		sendErr(ctx, m.GetConn(), m.GetRef(), c.unavailable())
+		return
+	case !c.exists:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", c.id))
+		return
+	}
+	from := m.GetFrom()
+	isVisitor := from.GetKind() == kindVisitor && from.GetId() == c.created.GetVisitorId()
+	isOwner := from.GetKind() == kindAgent && from.GetId() == c.agentID && c.state == stateActive
+	if !isVisitor && !isOwner {
+		// Another visitor's chat looks the same as no chat at all.
+		if from.GetKind() == kindVisitor {
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", c.id))
+		} else {
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "you are not in chat %s", c.id))
+		}
+		return
+	}
+	who := &messages.Participant{Kind: from.GetKind(), Id: from.GetId(), DisplayName: c.created.GetVisitorName()}
+	if isOwner {
+		who.DisplayName = c.agentName
+	}
+	switch body := m.GetBody().(type) {
+	case *messages.ChatCommand_Send:
+		c.send(ctx, m, who, body.Send)
+	case *messages.ChatCommand_Close:
+		if c.state == stateClosed {
+			sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{ChatId: c.id})
+			return
+		}
+		wasQueued := c.state == stateQueued
+		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: who, Reason: "closed by " + kindWord(who.GetKind())}}
+		}}, &effect{closed: true, wasQueue: wasQueued, acks: []pendingAck{{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{ChatId: c.id}}}})
+	case *messages.ChatCommand_Typing:
+		if c.state != stateActive {
+			return
+		}
+		notice := &messages.Envelope{Body: &messages.Envelope_TypingNotice{TypingNotice: &messages.TypingNotice{ChatId: c.id, From: who, Typing: body.Typing.GetTyping()}}}
+		if isVisitor {
+			c.b.Send(KindAgent, c.agentID, notice)
+		} else {
+			c.b.Send(KindVisitor, c.created.GetVisitorId(), notice)
+		}
+	default:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "unknown chat command"))
+	}
+}
+
+func kindWord(k messages.ParticipantKind) string {
+	if k == kindAgent {
+		return "agent"
+	}
+	return "visitor"
+}
+
+func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, who *messages.Participant, s *messages.SendMessage) {
+	switch {
+	case c.state == stateClosed:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeConflict, "chat %s is closed", c.id))
+		return
+	case s.GetText() == "":
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is empty"))
+		return
+	case len(s.GetText()) > MaxMessageBytes:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "text is %d bytes; at most %d", len(s.GetText()), MaxMessageBytes))
+		return
+	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes))
+		return
+	case !utf8.ValidString(s.GetText()):
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is not UTF-8"))
+		return
+	}
+	ack := pendingAck{conn: m.GetConn(), ref: m.GetRef()}
+	if cid := s.GetClientMsgId(); cid != "" {
+		if seq, dup := c.dedupe[dedupeKey(who, cid)]; dup {
+			ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: cid}
+			if seq <= c.durable {
+				sendAck(ctx, ack.conn, ack.ref, ack.ack)
+				return
+			}
+			for _, eff := range c.inflight {
+				if seq >= eff.first && seq <= eff.last {
+					eff.acks = append(eff.acks, ack)
+					return
+				}
+			}
+		}
+	}
+	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
+	seq := uint64(len(c.events)) + 1
+	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Message{Message: msg}
+	}}, &effect{acks: []pendingAck{ack}})
+}
+
+func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
+	if c.broken || !c.exists || c.state != stateQueued {
+		c.b.Send(KindAgent, m.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetAgentId(), OfferId: m.GetOfferId(), Ok: false})
+		return
+	}
+	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName()}
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
+	}}, &effect{assign: m})
+}
+
+func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
+	who := m.GetWho()
+	allowed := c.exists && (who.GetKind() == kindVisitor && who.GetId() == c.created.GetVisitorId() ||
+		who.GetKind() == kindAgent && who.GetId() == c.agentID)
+	if !allowed {
+		ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), NotFound: true})
+		return
+	}
+	var evs []*messages.ChatEvent
+	if after := m.GetAfterSeq(); after < c.durable {
+		evs = c.events[after:c.durable]
+	}
+	ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Events: evs})
+}
+
+func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
+	if len(c.inflight) == 0 || c.inflight[0].token != m.GetToken() {
+		ctx.Logger().Error("chat: persisted out of order", "chat", c.id, "token", m.GetToken())
+		return
+	}
+	eff := c.inflight[0]
+	c.inflight = c.inflight[1:]
+	if m.GetError() != nil {
+		c.failed(ctx, eff, m.GetError())
+		return
+	}
+	c.durable = eff.last
+	for _, ev := range c.events[eff.first-1 : eff.last] {
+		c.fanout(ctx, ev)
+	}
+	for _, a := range eff.acks {
+		sendAck(ctx, a.conn, a.ref, a.ack)
+	}
+	switch {
+	case eff.start != nil:
+		s := eff.start
+		sendAck(ctx, s.GetConn(), s.GetRef(), &messages.Ack{ChatId: c.id})
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: c.summary()})
+		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summary(), Ticket: c.created.GetTicket()})
+	case eff.assign != nil:
+		a := eff.assign
+		sum := c.summary()
+		c.b.Send(KindAgent, a.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: a.GetAgentId(), OfferId: a.GetOfferId(), Ok: true, Chat: sum})
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: sum})
+	case eff.closed:
+		sum := c.summary()
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatLeft{Chat: sum})
+		if c.agentID != "" {
+			c.b.Send(KindAgent, c.agentID, &messages.ChatLeft{Chat: sum})
+		}
+		if eff.wasQueue {
+			c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Withdraw{ChatId: c.id})
+		}
+		ctx.SetReceiveTimeout(closedLinger)
+	}
+}
+
+// fanout delivers a durable event to the participants' actors, which pass
+// it to their connections.
+func (c *chat) fanout(ctx actor.Context, ev *messages.ChatEvent) {
+	c.b.Send(KindVisitor, c.created.GetVisitorId(), ev)
+	if c.agentID != "" && c.state != stateQueued {
+		c.b.Send(KindAgent, c.agentID, ev)
+	}
+}
+
+// failed answers a write that did not land. The in-memory state is ahead of
+// the store now, so the actor refuses everything until every write in
+// flight has come back, then stops; the next message activates it again
+// from what is stored.
+func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
+	c.broken = true
+	for _, a := range eff.acks {
+		sendErr(ctx, a.conn, a.ref, e)
+	}
+	switch {
+	case eff.start != nil:
+		s := eff.start
+		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef()})
+		c.b.Send(KindQueue, s.GetRequest().GetDepartment(), &messages.Withdraw{ChatId: c.id})
+	case eff.assign != nil:
+		c.b.Send(KindAgent, eff.assign.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: eff.assign.GetAgentId(), OfferId: eff.assign.GetOfferId()})
+		// The chat is still waiting: put it back in its queue.
+		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summaryAs(stateQueued), Ticket: c.created.GetTicket()})
+	}
+	if len(c.inflight) == 0 {
+		ctx.Stop(c.self)
+	}
+}
+
+func (c *chat) summaryAs(st messages.ChatState) *messages.ChatSummary {
+	s := c.summary()
+	s.State = st
+	s.AgentId, s.AgentName = "", ""
+	return s
+}

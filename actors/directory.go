@@ -1,0 +1,226 @@
+package actors
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+var languageCode = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
+
+// directory is the single writer of the directory ("directory/main"):
+// departments, languages and staff accounts. It validates each change
+// against its in-memory copy (so two changes in flight cannot both pass a
+// uniqueness check), stores it, answers once it is durable, and then tells
+// the running actors to reload.
+type directory struct {
+	b       *Broker
+	self    *actor.PID
+	deps    map[string]*messages.Department
+	langs   map[string]*messages.Language
+	agents  map[string]*messages.Agent
+	logins  map[string]string // lower-case login -> agent id
+	token   uint64
+	waiting map[uint64]*adminWait
+}
+
+type adminWait struct {
+	reply  *actor.PID
+	notify []string // "<kind>/<id>" to tell DirectoryChanged once stored
+}
+
+func (d *directory) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		d.self = ctx.Self()
+		d.waiting = map[uint64]*adminWait{}
+		d.reload(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.AdminCommand:
+		d.command(ctx, m)
+	case *messages.Persisted:
+		w := d.waiting[m.GetToken()]
+		delete(d.waiting, m.GetToken())
+		if w == nil {
+			return
+		}
+		if m.GetError() != nil {
+			d.reload(ctx) // memory is ahead of the store: start again from it
+			ctx.Send(w.reply, &messages.AdminReply{Error: m.GetError()})
+			return
+		}
+		ctx.Send(w.reply, &messages.AdminReply{})
+		for _, name := range w.notify {
+			ctx.Send(d.b.pidByName(name), &messages.DirectoryChanged{})
+		}
+	default:
+		ctx.Logger().Warn("directory: unexpected message", "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (d *directory) reload(ctx actor.Context) {
+	d.deps, d.langs, d.agents, d.logins = map[string]*messages.Department{}, map[string]*messages.Language{}, map[string]*messages.Agent{}, map[string]string{}
+	deps, err1 := d.b.store.Departments()
+	langs, err2 := d.b.store.Languages()
+	agents, err3 := d.b.store.Agents()
+	for _, err := range []error{err1, err2, err3} {
+		if err != nil {
+			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
+		}
+	}
+	for _, x := range deps {
+		d.deps[x.GetId()] = x
+	}
+	for _, x := range langs {
+		d.langs[x.GetCode()] = x
+	}
+	for _, x := range agents {
+		d.agents[x.GetId()] = x
+		d.logins[lower(x.GetLogin())] = x.GetId()
+	}
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
+	reply := ctx.Sender()
+	refuse := func(code messages.ErrorCode, format string, args ...any) {
+		ctx.Respond(&messages.AdminReply{Error: messages.Errorf(code, format, args...)})
+	}
+	d.token++
+	w := &adminWait{reply: reply}
+	done := d.b.notifier(d.self, d.token)
+	switch body := m.GetBody().(type) {
+	case *messages.AdminCommand_PutDepartment:
+		x := body.PutDepartment
+		if !ValidName(x.GetId()) {
+			refuse(codeInvalid, "department id must be 1-64 of a-z 0-9 - _ .")
+			return
+		}
+		if _, ok := messages.RoutingPolicy_name[int32(x.GetPolicy())]; !ok {
+			refuse(codeInvalid, "unknown routing policy %d", x.GetPolicy())
+			return
+		}
+		if x.GetQueueLimit() > 100000 || x.GetOfferTimeoutMs() > 3600000 {
+			refuse(codeInvalid, "queue_limit is at most 100000 and offer_timeout_ms at most 3600000")
+			return
+		}
+		if x.GetName() == "" {
+			x.Name = x.GetId()
+		}
+		d.deps[x.GetId()] = x
+		w.notify = []string{KindGroup + "/" + x.GetId(), KindQueue + "/" + x.GetId()}
+		d.waiting[d.token] = w
+		d.b.store.PutDepartment(x, done)
+	case *messages.AdminCommand_DeleteDepartment:
+		id := body.DeleteDepartment
+		if d.deps[id] == nil {
+			refuse(codeNotFound, "no department %q", id)
+			return
+		}
+		for _, a := range d.agents {
+			if slices.Contains(a.GetDepartments(), id) {
+				refuse(codeConflict, "department %q still has members (%s); remove them first", id, a.GetId())
+				return
+			}
+		}
+		delete(d.deps, id)
+		w.notify = []string{KindGroup + "/" + id, KindQueue + "/" + id}
+		d.waiting[d.token] = w
+		d.b.store.DeleteDepartment(id, done)
+	case *messages.AdminCommand_PutLanguage:
+		x := body.PutLanguage
+		if !languageCode.MatchString(x.GetCode()) {
+			refuse(codeInvalid, "language code must look like en or pt-BR")
+			return
+		}
+		if x.GetName() == "" {
+			x.Name = x.GetCode()
+		}
+		d.langs[x.GetCode()] = x
+		d.waiting[d.token] = w
+		d.b.store.PutLanguage(x, done)
+	case *messages.AdminCommand_DeleteLanguage:
+		code := body.DeleteLanguage
+		if d.langs[code] == nil {
+			refuse(codeNotFound, "no language %q", code)
+			return
+		}
+		delete(d.langs, code)
+		d.waiting[d.token] = w
+		d.b.store.DeleteLanguage(code, done)
+	case *messages.AdminCommand_PutAgent:
+		d.putAgent(ctx, body.PutAgent, w, done, refuse)
+	case *messages.AdminCommand_DeleteAgent:
+		a := d.agents[body.DeleteAgent]
+		if a == nil {
+			refuse(codeNotFound, "no agent %q", body.DeleteAgent)
+			return
+		}
+		delete(d.agents, a.GetId())
+		delete(d.logins, lower(a.GetLogin()))
+		w.notify = []string{KindAgent + "/" + a.GetId()}
+		d.waiting[d.token] = w
+		d.b.store.DeleteAgent(a, done)
+	default:
+		refuse(codeInvalid, "empty admin command")
+	}
+}
+
+func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait, done func(error), refuse func(messages.ErrorCode, string, ...any)) {
+	switch {
+	case !ValidName(x.GetId()):
+		refuse(codeInvalid, "agent id must be 1-64 of a-z 0-9 - _ .")
+		return
+	case x.GetLogin() == "" || len(x.GetLogin()) > 254:
+		refuse(codeInvalid, "login is required (at most 254 bytes)")
+		return
+	case x.GetPasswordHash() == "":
+		refuse(codeInvalid, "password is required")
+		return
+	case x.GetMaxChats() > 100:
+		refuse(codeInvalid, "max_chats is at most 100")
+		return
+	}
+	if owner, ok := d.logins[lower(x.GetLogin())]; ok && owner != x.GetId() {
+		refuse(codeConflict, "login %q is taken", x.GetLogin())
+		return
+	}
+	for _, dep := range x.GetDepartments() {
+		if d.deps[dep] == nil {
+			refuse(codeInvalid, "no department %q", dep)
+			return
+		}
+	}
+	for _, l := range x.GetLanguages() {
+		if d.langs[l] == nil {
+			refuse(codeInvalid, "no language %q", l)
+			return
+		}
+	}
+	if x.GetDisplayName() == "" {
+		x.DisplayName = x.GetId()
+	}
+	prev := ""
+	if old := d.agents[x.GetId()]; old != nil {
+		prev = old.GetLogin()
+		delete(d.logins, lower(prev))
+	}
+	d.agents[x.GetId()] = x
+	d.logins[lower(x.GetLogin())] = x.GetId()
+	w.notify = []string{KindAgent + "/" + x.GetId()}
+	d.waiting[d.token] = w
+	d.b.store.PutAgent(x, prev, done)
+}

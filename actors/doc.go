@@ -1,0 +1,23 @@
+// Package actors is Switchboard's core: one Proto.Actor actor per chat,
+// agent, visitor session, routing group and queue, and the messages they
+// exchange to route and run chats.
+//
+// Concurrency contract: all state lives in actor fields and is touched only
+// from that actor's Receive. Actors never block: storage writes go through
+// the Store's batching writer and come back as a Persisted message; reads
+// of small records are allowed. Actors address each other by kind and id
+// through Broker.pid, never by PIDs kept in long-lived state (the PIDs of
+// websocket connections, which live and die with the connection, are the
+// exception). The Broker's own methods are safe from any goroutine.
+//
+// Routing is an exchange, so over-assignment is impossible by construction:
+// a queue offers a chat to an agent actor, the agent actor alone decides
+// (it reserves a slot for the offer, and accepts or declines), the queue
+// hands an accepted chat to the chat actor, and the chat actor stores the
+// assignment before anyone is told.
+//
+// The source of truth is the chat log. Every event that changes a chat's
+// state updates the open-chats index in the same batch; after a restart,
+// Broker.Recover rebuilds queues (in ticket order) and agents' loads from
+// that index.
+package actors

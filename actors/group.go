@@ -1,0 +1,69 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// group is the actor of one routing group ("group/<department>"): it holds
+// the department's settings and decides whether the department takes a
+// chat request at all (it exists, it is chat-enabled, the language is
+// offered) before its queue admits it.
+type group struct {
+	b    *Broker
+	id   string
+	dept *messages.Department
+}
+
+func (g *group) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		g.reload(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.DirectoryChanged:
+		g.reload(ctx)
+	case *messages.StartChat:
+		g.start(ctx, m)
+	default:
+		ctx.Logger().Warn("group: unexpected message", "group", g.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (g *group) reload(ctx actor.Context) {
+	d, err := g.b.store.Department(g.id)
+	if err != nil {
+		ctx.Logger().Error("group: load department", "group", g.id, "err", err)
+		return
+	}
+	g.dept = d
+}
+
+func (g *group) start(ctx actor.Context, m *messages.StartChat) {
+	refuse := func(reason messages.RefusalReason, format string, args ...any) {
+		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+			Refusal: &messages.ChatRefused{Reason: reason, Department: g.id, Message: fmt.Sprintf(format, args...)}})
+	}
+	lang := m.GetRequest().GetLanguage()
+	switch {
+	case g.dept == nil:
+		refuse(messages.RefusalReason_REFUSAL_REASON_UNKNOWN_DEPARTMENT, "there is no department %q", g.id)
+		return
+	case !g.dept.GetChatEnabled():
+		refuse(messages.RefusalReason_REFUSAL_REASON_DEPARTMENT_CLOSED, "%s is not taking chats right now", g.dept.GetName())
+		return
+	}
+	// Languages are read per request: they are few, and a language switched
+	// off must refuse the next request at once.
+	l, err := g.b.store.Language(lang)
+	if err != nil {
+		ctx.Logger().Error("group: load language", "language", lang, "err", err)
+	}
+	if l == nil || !l.GetChatEnabled() {
+		refuse(messages.RefusalReason_REFUSAL_REASON_LANGUAGE_NOT_OFFERED, "chat in %q is not offered", lang)
+		return
+	}
+	g.b.Send(KindQueue, g.id, m)
+}

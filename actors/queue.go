@@ -1,0 +1,402 @@
+package actors
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Department defaults (Department's zero values).
+const (
+	DefaultQueueLimit   = 200
+	DefaultOfferTimeout = 30 * time.Second
+	DefaultMaxChats     = 3
+	// declineCooldown is how long an agent who declined (or let expire) an
+	// offer is not offered that chat again, unless nobody else can take it.
+	declineCooldown = 15 * time.Second
+)
+
+// queue is the actor of one department's queue ("queue/<department>"): the
+// first-in-first-out line of waiting chats, ordered by ticket, and the
+// dispatcher that offers its head to agents under the routing policy.
+//
+// Its view of agents (roster) comes from the agents' reports and is only a
+// hint: the agent actor decides whether it takes an offer.
+type queue struct {
+	b    *Broker
+	id   string
+	self *actor.PID
+	dept *messages.Department // nil: no such department
+
+	waiting   []*waiting // by ticket
+	byChat    map[string]*waiting
+	admitting map[string]bool // chats being created: they count toward the limit
+	lastTick  uint64
+
+	roster    map[string]*candidate
+	sorted    []*candidate // roster by id, rebuilt lazily
+	rosterOK  bool
+	lastRR    string
+	offers    map[string]*offer
+	nextOffer uint64
+	retryStop func() bool
+}
+
+type waiting struct {
+	chat     *messages.ChatSummary
+	ticket   uint64
+	offer    *offer
+	declined map[string]time.Time // agent -> when they declined
+	notified uint32               // position last told to the visitor
+}
+
+type offer struct {
+	id     string
+	chatID string
+	agent  string
+	stop   func() bool
+}
+
+func newQueue(b *Broker, id string) *queue {
+	return &queue{b: b, id: id, byChat: map[string]*waiting{}, admitting: map[string]bool{},
+		roster: map[string]*candidate{}, offers: map[string]*offer{}}
+}
+
+func (q *queue) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		q.self = ctx.Self()
+		q.reload(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.DirectoryChanged:
+		q.reload(ctx)
+		q.dispatch(ctx)
+	case *messages.StartChat:
+		q.admit(ctx, m)
+	case *messages.Enqueue:
+		delete(q.admitting, m.GetChat().GetChatId())
+		q.insert(m.GetChat(), m.GetTicket())
+		q.notifyPositions(ctx)
+		q.dispatch(ctx)
+	case *messages.QueueRestore:
+		for _, oc := range m.GetChats() {
+			q.insert(openSummary(oc), oc.GetTicket())
+		}
+		q.notifyPositions(ctx)
+		q.dispatch(ctx)
+	case *messages.Withdraw:
+		delete(q.admitting, m.GetChatId())
+		if w := q.byChat[m.GetChatId()]; w != nil {
+			q.revoke(ctx, w, "the visitor left")
+			q.remove(w)
+			q.notifyPositions(ctx)
+			q.dispatch(ctx)
+		}
+	case *messages.AgentReport:
+		q.report(m)
+		q.dispatch(ctx)
+	case *messages.OfferReply:
+		q.offerReply(ctx, m)
+	case *messages.OfferExpired:
+		q.expired(ctx, m)
+	case *messages.RetryDispatch:
+		q.retryStop = nil
+		q.dispatch(ctx)
+	case *messages.PickRequest:
+		q.pick(ctx, m)
+	case *messages.WaitingQuery:
+		q.list(ctx, m)
+	default:
+		ctx.Logger().Warn("queue: unexpected message", "queue", q.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (q *queue) reload(ctx actor.Context) {
+	d, err := q.b.store.Department(q.id)
+	if err != nil {
+		ctx.Logger().Error("queue: load department", "queue", q.id, "err", err)
+		return
+	}
+	q.dept = d
+}
+
+func (q *queue) limit() int {
+	if n := q.dept.GetQueueLimit(); n > 0 {
+		return int(n)
+	}
+	return DefaultQueueLimit
+}
+
+func (q *queue) offerTimeout() time.Duration {
+	if ms := q.dept.GetOfferTimeoutMs(); ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return DefaultOfferTimeout
+}
+
+// admit takes a validated chat request (from the group): it refuses it
+// when the line is full, or gives it the next ticket and has it created.
+func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
+	if len(q.waiting)+len(q.admitting) >= q.limit() {
+		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, Department: q.id,
+				Message: fmt.Sprintf("the %s queue is full; please try again in a few minutes", q.dept.GetName())}})
+		return
+	}
+	// Tickets come from a hybrid clock: wall time in nanoseconds, bumped
+	// to stay increasing, so they keep increasing across restarts without
+	// being stored anywhere but in the chats.
+	t := uint64(q.b.clock.Now().UnixNano())
+	if t <= q.lastTick {
+		t = q.lastTick + 1
+	}
+	q.lastTick = t
+	m.Ticket = t
+	q.admitting[m.GetChatId()] = true
+	q.b.Send(KindChat, m.GetChatId(), m)
+}
+
+func (q *queue) insert(s *messages.ChatSummary, ticket uint64) {
+	if q.byChat[s.GetChatId()] != nil {
+		return
+	}
+	if ticket > q.lastTick {
+		q.lastTick = ticket
+	}
+	w := &waiting{chat: s, ticket: ticket, declined: map[string]time.Time{}}
+	i := len(q.waiting)
+	for i > 0 && q.waiting[i-1].ticket > ticket {
+		i--
+	}
+	q.waiting = slices.Insert(q.waiting, i, w)
+	q.byChat[s.GetChatId()] = w
+}
+
+func (q *queue) remove(w *waiting) {
+	delete(q.byChat, w.chat.GetChatId())
+	if i := slices.Index(q.waiting, w); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
+	}
+}
+
+// notifyPositions tells every waiting visitor whose position changed.
+func (q *queue) notifyPositions(ctx actor.Context) {
+	n := uint32(len(q.waiting))
+	for i, w := range q.waiting {
+		pos := uint32(i + 1)
+		if w.notified == pos {
+			continue
+		}
+		w.notified = pos
+		q.b.Send(KindVisitor, w.chat.GetVisitorId(), &messages.QueueUpdate{ChatId: w.chat.GetChatId(), Position: pos, QueueLength: n})
+	}
+}
+
+func (q *queue) report(m *messages.AgentReport) {
+	q.rosterOK = false
+	if !m.GetMember() {
+		delete(q.roster, m.GetAgentId())
+		return
+	}
+	c := q.roster[m.GetAgentId()]
+	if c == nil {
+		c = &candidate{id: m.GetAgentId()}
+		q.roster[c.id] = c
+	}
+	c.name, c.status, c.connected = m.GetDisplayName(), m.GetStatus(), m.GetConnected()
+	c.languages, c.max, c.load = m.GetLanguages(), m.GetMaxChats(), m.GetLoad()
+	c.lastAssigned = m.GetLastAssignedMs()
+	c.hold = false
+}
+
+func (q *queue) candidates() []*candidate {
+	if !q.rosterOK {
+		q.sorted = q.sorted[:0]
+		for _, c := range q.roster {
+			q.sorted = append(q.sorted, c)
+		}
+		slices.SortFunc(q.sorted, func(a, b *candidate) int {
+			switch {
+			case a.id < b.id:
+				return -1
+			case a.id > b.id:
+				return 1
+			}
+			return 0
+		})
+		q.rosterOK = true
+	}
+	return q.sorted
+}
+
+// dispatch offers waiting chats, in order, to eligible agents. A chat that
+// nobody can take now does not hold back the ones behind it (they may be in
+// another language), but it keeps its place at the head.
+func (q *queue) dispatch(ctx actor.Context) {
+	if q.dept == nil || !q.dept.GetChatEnabled() || q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_MANUAL {
+		return
+	}
+	cands := q.candidates()
+	now := q.b.clock.Now()
+	var cooling time.Time
+	for _, w := range q.waiting {
+		if !q.anyFree(cands) {
+			break
+		}
+		if w.offer != nil {
+			continue
+		}
+		excluded := func(id string) bool {
+			t, ok := w.declined[id]
+			return ok && now.Sub(t) < declineCooldown
+		}
+		c := q.pickFor(cands, w.chat.GetLanguage(), excluded)
+		if c == nil {
+			// Only agents who declined it are left: try them again once
+			// their cool-down ends.
+			if alt := q.pickFor(cands, w.chat.GetLanguage(), noneExcluded); alt != nil {
+				until := w.declined[alt.id].Add(declineCooldown)
+				if cooling.IsZero() || until.Before(cooling) {
+					cooling = until
+				}
+			}
+			continue
+		}
+		q.makeOffer(ctx, w, c)
+	}
+	if !cooling.IsZero() && q.retryStop == nil {
+		self, root := q.self, q.b.root
+		q.retryStop = q.b.clock.AfterFunc(cooling.Sub(now), func() { root.Send(self, &messages.RetryDispatch{}) })
+	}
+}
+
+func (q *queue) anyFree(cands []*candidate) bool {
+	for _, c := range cands {
+		if c.status == statusAvailable && c.connected && !c.hold && c.load < c.max {
+			return true
+		}
+	}
+	return false
+}
+
+func (q *queue) pickFor(cands []*candidate, lang string, excluded func(string) bool) *candidate {
+	if q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN {
+		return pickRoundRobin(cands, lang, q.lastRR, excluded)
+	}
+	return pickLeastLoaded(cands, lang, excluded)
+}
+
+func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
+	q.nextOffer++
+	id := q.id + ":" + strconv.FormatUint(q.nextOffer, 36)
+	timeout := q.offerTimeout()
+	self, root := q.self, q.b.root
+	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id}
+	o.stop = q.b.clock.AfterFunc(timeout, func() { root.Send(self, &messages.OfferExpired{OfferId: id}) })
+	w.offer = o
+	q.offers[id] = o
+	c.load++ // until the agent's next report says otherwise
+	c.lastAssigned = q.b.clock.Now().UnixMilli()
+	q.lastRR = c.id
+	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Offer: &messages.Offer{
+		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
+		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(),
+	}})
+}
+
+// revoke cancels w's outstanding offer, telling the agent.
+func (q *queue) revoke(ctx actor.Context, w *waiting, reason string) {
+	o := w.offer
+	if o == nil {
+		return
+	}
+	o.stop()
+	delete(q.offers, o.id)
+	w.offer = nil
+	q.b.Send(KindAgent, o.agent, &messages.RevokeOffer{OfferId: o.id, ChatId: o.chatID, Reason: reason})
+}
+
+func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
+	o := q.offers[m.GetOfferId()]
+	if o == nil {
+		// Expired or withdrawn before the answer came: make sure the agent
+		// lets go of it.
+		if m.GetAccepted() {
+			q.b.Send(KindAgent, m.GetAgentId(), &messages.RevokeOffer{OfferId: m.GetOfferId(), ChatId: m.GetChatId(), Reason: "the offer had expired"})
+		}
+		return
+	}
+	o.stop()
+	delete(q.offers, o.id)
+	w := q.byChat[o.chatID]
+	if w == nil {
+		return
+	}
+	w.offer = nil
+	switch {
+	case m.GetAccepted():
+		q.remove(w)
+		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id})
+		q.notifyPositions(ctx)
+	case m.GetBusy():
+		if c := q.roster[o.agent]; c != nil {
+			c.hold = true
+		}
+	default:
+		w.declined[o.agent] = q.b.clock.Now()
+	}
+	q.dispatch(ctx)
+}
+
+func (q *queue) nameOf(agent string) string {
+	if c := q.roster[agent]; c != nil {
+		return c.name
+	}
+	return agent
+}
+
+func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
+	o := q.offers[m.GetOfferId()]
+	if o == nil {
+		return
+	}
+	w := q.byChat[o.chatID]
+	if w == nil {
+		delete(q.offers, o.id)
+		return
+	}
+	q.revoke(ctx, w, "the offer expired")
+	w.declined[o.agent] = q.b.clock.Now()
+	q.dispatch(ctx)
+}
+
+func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
+	w := q.byChat[m.GetChatId()]
+	if w == nil || w.offer != nil {
+		reason := "the chat is no longer waiting"
+		if w != nil {
+			reason = "the chat is being offered to someone else"
+		}
+		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
+		return
+	}
+	q.remove(w)
+	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId()})
+	q.notifyPositions(ctx)
+	q.dispatch(ctx)
+}
+
+func (q *queue) list(ctx actor.Context, m *messages.WaitingQuery) {
+	out := &messages.WaitingList{Department: q.id}
+	for i, w := range q.waiting {
+		s := w.chat
+		out.Chats = append(out.Chats, &messages.ChatSummary{ChatId: s.GetChatId(), Department: q.id, Language: s.GetLanguage(),
+			State: stateQueued, VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), CreatedAtMs: s.GetCreatedAtMs(), Position: uint32(i + 1)})
+	}
+	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_WaitingList{WaitingList: out}})
+}

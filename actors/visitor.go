@@ -1,0 +1,173 @@
+package actors
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// visitorIdle is how long a visitor actor with no connection and no chat
+// stays up.
+const visitorIdle = 10 * time.Minute
+
+// visitor is the actor of one website visitor's session ("visitor/<id>"):
+// their connections (tabs), their open chat, and where it stands in its
+// queue. A visitor has at most one open chat at a time.
+type visitor struct {
+	b     *Broker
+	id    string
+	conns conns
+	chats map[string]*messages.ChatSummary
+	queue map[string]*messages.QueueUpdate // last position of each waiting chat
+	// starting is the chat being created, "" when none.
+	starting string
+}
+
+func newVisitor(b *Broker, id string) *visitor {
+	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{}}
+}
+
+func (v *visitor) who() *messages.Participant {
+	return &messages.Participant{Kind: kindVisitor, Id: v.id}
+}
+
+func (v *visitor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(visitorIdle)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.ReceiveTimeout:
+		if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
+			ctx.Stop(ctx.Self())
+		}
+	case *messages.ConnAttach:
+		v.attach(ctx, m)
+	case *messages.ConnDetach:
+		v.conns.remove(m.GetConn())
+	case *messages.SessionCommand:
+		v.command(ctx, m)
+	case *messages.StartRefused:
+		if v.starting == m.GetChatId() {
+			v.starting = ""
+		}
+		if m.GetRefusal() == nil {
+			sendErr(ctx, m.GetConn(), m.GetRef(), messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again"))
+			return
+		}
+		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
+	case *messages.ChatJoined:
+		v.joined(ctx, m.GetChat())
+	case *messages.ChatLeft:
+		id := m.GetChat().GetChatId()
+		delete(v.chats, id)
+		delete(v.queue, id)
+		v.conns.push(ctx, chatEnvelope(m.GetChat()))
+	case *messages.QueueUpdate:
+		if v.chats[m.GetChatId()] != nil {
+			v.queue[m.GetChatId()] = m
+			v.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_QueueUpdate{QueueUpdate: m}})
+		}
+	case *messages.ChatEvent:
+		if s := v.chats[m.GetChatId()]; s != nil {
+			if as := m.GetAssigned(); as != nil {
+				s.State, s.AgentId, s.AgentName = stateActive, as.GetAgentId(), as.GetAgentName()
+				delete(v.queue, m.GetChatId())
+			}
+			v.conns.deliver(ctx, m)
+		}
+	case *messages.ReplayBatch:
+		v.conns.replayed(ctx, m)
+	case *messages.Envelope: // typing notices
+		v.conns.push(ctx, m)
+	default:
+		ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+func (v *visitor) attach(ctx actor.Context, m *messages.ConnAttach) {
+	e := v.conns.add(m.GetConn())
+	w := &messages.Welcome{VisitorId: v.id, ResumeToken: m.GetResumeToken()}
+	for _, s := range v.chats {
+		sc := proto.Clone(s).(*messages.ChatSummary)
+		if q := v.queue[s.GetChatId()]; q != nil {
+			sc.Position = q.GetPosition()
+		}
+		w.Chats = append(w.Chats, sc)
+	}
+	ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_Welcome{Welcome: w}})
+	for id := range v.chats {
+		v.conns.sync(ctx, v.b, e, v.who(), id, m.GetCursors()[id])
+		if q := v.queue[id]; q != nil {
+			ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_QueueUpdate{QueueUpdate: q}})
+		}
+	}
+}
+
+func (v *visitor) joined(ctx actor.Context, s *messages.ChatSummary) {
+	id := s.GetChatId()
+	if v.starting == id {
+		v.starting = ""
+	}
+	_, known := v.chats[id]
+	v.chats[id] = s
+	if s.GetState() != stateQueued {
+		delete(v.queue, id)
+	}
+	v.conns.push(ctx, chatEnvelope(s))
+	if !known {
+		v.conns.syncAll(ctx, v.b, v.who(), id)
+	}
+}
+
+func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
+	conn, ref := m.GetConn(), m.GetRef()
+	switch body := m.GetBody().(type) {
+	case *messages.SessionCommand_RequestChat:
+		r := body.RequestChat
+		if err := validateRequest(r); err != nil {
+			sendErr(ctx, conn, ref, err)
+			return
+		}
+		if len(v.chats) > 0 || v.starting != "" {
+			ctx.Send(conn, &messages.Envelope{Ref: ref, Body: &messages.Envelope_ChatRefused{ChatRefused: &messages.ChatRefused{
+				Reason: messages.RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT, Department: r.GetDepartment(),
+				Message: "you already have an open chat; close it before starting another"}}})
+			return
+		}
+		v.starting = NewID('c', v.b.clock.Now())
+		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref})
+	case *messages.SessionCommand_Resume:
+		r := body.Resume
+		e := v.conns.get(conn)
+		if e == nil || v.chats[r.GetChatId()] == nil {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "no chat %s", r.GetChatId()))
+			return
+		}
+		v.conns.sync(ctx, v.b, e, v.who(), r.GetChatId(), r.GetAfterSeq())
+		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
+	default:
+		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"))
+	}
+}
+
+func validateRequest(r *messages.RequestChat) *messages.Error {
+	switch {
+	case !ValidName(r.GetDepartment()):
+		return errorf(codeInvalid, "department must be 1-64 of a-z 0-9 - _ .")
+	case r.GetLanguage() == "" || len(r.GetLanguage()) > 16 || strings.ContainsAny(r.GetLanguage(), "/ "):
+		return errorf(codeInvalid, "language must be a language code such as en")
+	case len(r.GetName()) > MaxNameBytes || len(r.GetEmail()) > MaxNameBytes:
+		return errorf(codeTooLarge, "name and email are limited to %d bytes", MaxNameBytes)
+	case len(r.GetFirstMessage()) > MaxMessageBytes:
+		return errorf(codeTooLarge, "first_message is limited to %d bytes", MaxMessageBytes)
+	case !utf8.ValidString(r.GetName() + r.GetEmail() + r.GetFirstMessage()):
+		return errorf(codeInvalid, "text is not UTF-8")
+	}
+	return nil
+}

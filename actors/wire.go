@@ -1,0 +1,131 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Limits on what participants send.
+const (
+	MaxMessageBytes     = 8 << 10
+	MaxClientMsgIDBytes = 128
+	MaxNameBytes        = 256
+)
+
+// sendErr answers a connection's command with a typed error.
+func sendErr(ctx actor.SenderContext, conn *actor.PID, ref uint64, e *messages.Error) {
+	if conn == nil {
+		return
+	}
+	ctx.Send(conn, &messages.Envelope{Ref: ref, Body: &messages.Envelope_Error{Error: e}})
+}
+
+// sendAck answers a connection's command that took effect.
+func sendAck(ctx actor.SenderContext, conn *actor.PID, ref uint64, ack *messages.Ack) {
+	if conn == nil {
+		return
+	}
+	ctx.Send(conn, &messages.Envelope{Ref: ref, Body: &messages.Envelope_Ack{Ack: ack}})
+}
+
+func errorf(code messages.ErrorCode, format string, args ...any) *messages.Error {
+	return messages.Errorf(code, format, args...)
+}
+
+const (
+	codeInvalid     = messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT
+	codeForbidden   = messages.ErrorCode_ERROR_CODE_FORBIDDEN
+	codeNotFound    = messages.ErrorCode_ERROR_CODE_NOT_FOUND
+	codeConflict    = messages.ErrorCode_ERROR_CODE_CONFLICT
+	codeUnavailable = messages.ErrorCode_ERROR_CODE_UNAVAILABLE
+	codeTooLarge    = messages.ErrorCode_ERROR_CODE_TOO_LARGE
+
+	stateQueued = messages.ChatState_CHAT_STATE_QUEUED
+	stateActive = messages.ChatState_CHAT_STATE_ACTIVE
+	stateClosed = messages.ChatState_CHAT_STATE_CLOSED
+
+	kindVisitor = messages.ParticipantKind_PARTICIPANT_KIND_VISITOR
+	kindAgent   = messages.ParticipantKind_PARTICIPANT_KIND_AGENT
+
+	statusAvailable = messages.AgentStatus_AGENT_STATUS_AVAILABLE
+)
+
+// conns is a participant actor's set of websocket connections, with the
+// replay state of each: while a connection catches up on a chat (Resume,
+// reconnect, new assignment), live events of that chat are held back from
+// it, because the replay batch that follows covers them. It is plain actor
+// state, owned by one actor.
+type conns struct {
+	byID map[string]*connEntry
+}
+
+type connEntry struct {
+	pid     *actor.PID
+	syncing map[string]bool
+}
+
+func newConns() conns { return conns{byID: map[string]*connEntry{}} }
+
+func (c *conns) add(pid *actor.PID) *connEntry {
+	e := &connEntry{pid: pid, syncing: map[string]bool{}}
+	c.byID[pid.GetId()] = e
+	return e
+}
+
+func (c *conns) remove(pid *actor.PID) { delete(c.byID, pid.GetId()) }
+
+func (c *conns) get(pid *actor.PID) *connEntry { return c.byID[pid.GetId()] }
+
+func (c *conns) len() int { return len(c.byID) }
+
+// push sends a server push to every connection.
+func (c *conns) push(ctx actor.Context, env *messages.Envelope) {
+	for _, e := range c.byID {
+		ctx.Send(e.pid, env)
+	}
+}
+
+// deliver sends a chat event to every connection that is not catching up
+// on that chat.
+func (c *conns) deliver(ctx actor.Context, ev *messages.ChatEvent) {
+	var env *messages.Envelope
+	for _, e := range c.byID {
+		if e.syncing[ev.GetChatId()] {
+			continue
+		}
+		if env == nil {
+			env = &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}
+		}
+		ctx.Send(e.pid, env)
+	}
+}
+
+// sync starts a replay of chatID after afterSeq for one connection.
+func (c *conns) sync(ctx actor.Context, b *Broker, e *connEntry, who *messages.Participant, chatID string, afterSeq uint64) {
+	e.syncing[chatID] = true
+	ctx.Request(b.PID(KindChat, chatID), &messages.ReplayRequest{ChatId: chatID, AfterSeq: afterSeq, Conn: e.pid, Who: who})
+}
+
+// syncAll replays chatID from the start on every connection.
+func (c *conns) syncAll(ctx actor.Context, b *Broker, who *messages.Participant, chatID string) {
+	for _, e := range c.byID {
+		c.sync(ctx, b, e, who, chatID, 0)
+	}
+}
+
+// replayed forwards a replay batch to its connection and ends its catch-up.
+func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
+	e := c.get(m.GetConn())
+	if e == nil {
+		return
+	}
+	delete(e.syncing, m.GetChatId())
+	for _, ev := range m.GetEvents() {
+		ctx.Send(e.pid, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}})
+	}
+}
+
+func chatEnvelope(s *messages.ChatSummary) *messages.Envelope {
+	return &messages.Envelope{Body: &messages.Envelope_Chat{Chat: s}}
+}

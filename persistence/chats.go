@@ -1,0 +1,81 @@
+package persistence
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// AppendChat durably appends events to a chat's log and, in the same batch,
+// updates its entry in the open-chats index: open replaces it, or, with
+// closed, it is removed. done is called once the batch is synced.
+func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
+	muts := make([]mutation, 0, len(events)+1)
+	for _, ev := range events {
+		m, err := set(chatEventKey(chatID, ev.GetSeq()), ev)
+		if err != nil {
+			done(err)
+			return
+		}
+		muts = append(muts, m)
+	}
+	switch {
+	case closed:
+		muts = append(muts, del(openKey(chatID)))
+	case open != nil:
+		m, err := set(openKey(chatID), open)
+		if err != nil {
+			done(err)
+			return
+		}
+		muts = append(muts, m)
+	}
+	s.submit(muts, done)
+}
+
+// ChatEvents returns a chat's stored events with a sequence above afterSeq,
+// in order. An unknown chat has none.
+func (s *Store) ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error) {
+	var out []*messages.ChatEvent
+	lower := chatEventKey(chatID, afterSeq+1)
+	upper := upperBound(chatEventPrefix(chatID))
+	if afterSeq == ^uint64(0) {
+		return nil, nil
+	}
+	err := s.scanRange(lower, upper, func(k, v []byte) error {
+		ev := &messages.ChatEvent{}
+		if err := proto.Unmarshal(v, ev); err != nil {
+			return fmt.Errorf("persistence: decode %q: %w", k, err)
+		}
+		out = append(out, ev)
+		return nil
+	})
+	return out, err
+}
+
+// OpenChats returns the open-chats index: every chat not closed.
+func (s *Store) OpenChats() ([]*messages.OpenChat, error) {
+	return scanAll(s, []byte(prefixOpen), func() *messages.OpenChat { return &messages.OpenChat{} })
+}
+
+// SaveAgentSnapshot durably replaces an agent's snapshot.
+func (s *Store) SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error)) {
+	m, err := set(agentSnapKey(snap.GetAgentId()), snap)
+	if err != nil {
+		done(err)
+		return
+	}
+	s.submit([]mutation{m}, done)
+}
+
+// AgentSnapshot returns an agent's snapshot, or nil when it has none.
+func (s *Store) AgentSnapshot(id string) (*messages.AgentSnapshot, error) {
+	snap := &messages.AgentSnapshot{}
+	ok, err := s.get(agentSnapKey(id), snap)
+	if !ok {
+		return nil, err
+	}
+	return snap, nil
+}

@@ -1,0 +1,146 @@
+package persistence
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// PutDepartment durably creates or replaces a department.
+func (s *Store) PutDepartment(d *messages.Department, done func(error)) {
+	s.putOne(departmentKey(d.GetId()), d, done)
+}
+
+// DeleteDepartment durably removes a department.
+func (s *Store) DeleteDepartment(id string, done func(error)) {
+	s.submit([]mutation{del(departmentKey(id))}, done)
+}
+
+// PutLanguage durably creates or replaces a language.
+func (s *Store) PutLanguage(l *messages.Language, done func(error)) {
+	s.putOne(languageKey(l.GetCode()), l, done)
+}
+
+// DeleteLanguage durably removes a language.
+func (s *Store) DeleteLanguage(code string, done func(error)) {
+	s.submit([]mutation{del(languageKey(code))}, done)
+}
+
+// PutAgent durably creates or replaces a staff account and its login index
+// entry; previousLogin, when not empty and different, is unlinked.
+func (s *Store) PutAgent(a *messages.Agent, previousLogin string, done func(error)) {
+	m, err := set(staffKey(a.GetId()), a)
+	if err != nil {
+		done(err)
+		return
+	}
+	muts := []mutation{m, {key: loginKey(a.GetLogin()), value: []byte(a.GetId())}}
+	if previousLogin != "" && string(loginKey(previousLogin)) != string(loginKey(a.GetLogin())) {
+		muts = append(muts, del(loginKey(previousLogin)))
+	}
+	s.submit(muts, done)
+}
+
+// DeleteAgent durably removes a staff account, its login and its snapshot.
+func (s *Store) DeleteAgent(a *messages.Agent, done func(error)) {
+	s.submit([]mutation{del(staffKey(a.GetId())), del(loginKey(a.GetLogin())), del(agentSnapKey(a.GetId()))}, done)
+}
+
+func (s *Store) putOne(key []byte, m proto.Message, done func(error)) {
+	mut, err := set(key, m)
+	if err != nil {
+		done(err)
+		return
+	}
+	s.submit([]mutation{mut}, done)
+}
+
+// Department returns a department, or nil when there is none.
+func (s *Store) Department(id string) (*messages.Department, error) {
+	d := &messages.Department{}
+	if ok, err := s.get(departmentKey(id), d); !ok {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Departments returns every department, ordered by id.
+func (s *Store) Departments() ([]*messages.Department, error) {
+	return scanAll(s, []byte(prefixDep), func() *messages.Department { return &messages.Department{} })
+}
+
+// Language returns a language, or nil when there is none.
+func (s *Store) Language(code string) (*messages.Language, error) {
+	l := &messages.Language{}
+	if ok, err := s.get(languageKey(code), l); !ok {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Languages returns every language, ordered by code.
+func (s *Store) Languages() ([]*messages.Language, error) {
+	return scanAll(s, []byte(prefixLang), func() *messages.Language { return &messages.Language{} })
+}
+
+// Agent returns a staff account, or nil when there is none.
+func (s *Store) Agent(id string) (*messages.Agent, error) {
+	a := &messages.Agent{}
+	if ok, err := s.get(staffKey(id), a); !ok {
+		return nil, err
+	}
+	return a, nil
+}
+
+// AgentByLogin returns the staff account with this login (case does not
+// matter), or nil when there is none.
+func (s *Store) AgentByLogin(login string) (*messages.Agent, error) {
+	v, closer, err := s.db.Get(loginKey(login))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("persistence: login %q: %w", login, err)
+	}
+	id := string(v)
+	closer.Close()
+	return s.Agent(id)
+}
+
+// Agents returns every staff account, ordered by id.
+func (s *Store) Agents() ([]*messages.Agent, error) {
+	return scanAll(s, []byte(prefixStaff), func() *messages.Agent { return &messages.Agent{} })
+}
+
+// Secret returns the secret called name, creating it from n random bytes
+// (and syncing it) when absent. created says whether this call made it.
+// Not for actors: it may wait on an fsync.
+func (s *Store) Secret(name string, n int) (secret []byte, created bool, err error) {
+	v, closer, err := s.db.Get(secretKey(name))
+	if err == nil {
+		secret = append([]byte(nil), v...)
+		closer.Close()
+		return secret, false, nil
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
+	}
+	secret = make([]byte, n)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
+	}
+	if err := s.writeSync([]mutation{{key: secretKey(name), value: secret}}); err != nil {
+		return nil, false, err
+	}
+	return secret, true, nil
+}
+
+// SetSecret durably replaces the secret called name. Not for actors.
+func (s *Store) SetSecret(name string, value []byte) error {
+	return s.writeSync([]mutation{{key: secretKey(name), value: append([]byte(nil), value...)}})
+}

@@ -1,0 +1,76 @@
+package persistence
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// Every key Switchboard writes is built here, so that the layout lives in one
+// place with its own tests.
+//
+//	c/<chat id>/e/<seq, 8 bytes big-endian>  a chat event (ChatEvent)
+//	o/<chat id>                              the open-chats index (OpenChat)
+//	a/<agent id>                             an agent snapshot (AgentSnapshot)
+//	d/dep/<id>                               a department (Department)
+//	d/lang/<code>                            a language (Language)
+//	d/agent/<id>                             a staff account (Agent)
+//	d/login/<login>                          login -> agent id
+//	s/<name>                                 a secret (raw bytes)
+//
+// Ids are checked by the callers (actors) to be free of '/' so that one
+// chat's prefix never contains another's.
+const (
+	prefixChat   = "c/"
+	prefixOpen   = "o/"
+	prefixAgent  = "a/"
+	prefixDep    = "d/dep/"
+	prefixLang   = "d/lang/"
+	prefixStaff  = "d/agent/"
+	prefixLogin  = "d/login/"
+	prefixSecret = "s/"
+)
+
+func chatEventPrefix(chatID string) []byte {
+	return []byte(prefixChat + chatID + "/e/")
+}
+
+func chatEventKey(chatID string, seq uint64) []byte {
+	p := chatEventPrefix(chatID)
+	k := make([]byte, len(p), len(p)+8)
+	copy(k, p)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// parseChatEventKey returns the chat id and sequence of an event key.
+func parseChatEventKey(k []byte) (string, uint64, error) {
+	s := string(k)
+	if !strings.HasPrefix(s, prefixChat) || len(s) < len(prefixChat)+3+8 {
+		return "", 0, fmt.Errorf("not a chat event key: %q", k)
+	}
+	body := s[len(prefixChat) : len(s)-8]
+	if !strings.HasSuffix(body, "/e/") {
+		return "", 0, fmt.Errorf("not a chat event key: %q", k)
+	}
+	return strings.TrimSuffix(body, "/e/"), binary.BigEndian.Uint64(k[len(k)-8:]), nil
+}
+
+func openKey(chatID string) []byte   { return []byte(prefixOpen + chatID) }
+func agentSnapKey(id string) []byte  { return []byte(prefixAgent + id) }
+func departmentKey(id string) []byte { return []byte(prefixDep + id) }
+func languageKey(code string) []byte { return []byte(prefixLang + code) }
+func staffKey(id string) []byte      { return []byte(prefixStaff + id) }
+func loginKey(login string) []byte   { return []byte(prefixLogin + strings.ToLower(login)) }
+func secretKey(name string) []byte   { return []byte(prefixSecret + name) }
+
+// upperBound returns the smallest key greater than every key with prefix p.
+func upperBound(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}

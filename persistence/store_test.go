@@ -1,0 +1,198 @@
+package persistence
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+func openTest(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func msgEvent(chat string, seq uint64, text string) *messages.ChatEvent {
+	return &messages.ChatEvent{ChatId: chat, Seq: seq, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{Text: text}}}
+}
+
+func appendSync(t testing.TB, s *Store, chat string, evs []*messages.ChatEvent, open *messages.OpenChat, closed bool) {
+	t.Helper()
+	ch := make(chan error, 1)
+	s.AppendChat(chat, evs, open, closed, func(err error) { ch <- err })
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAppendSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", 1, "a"), msgEvent("c1", 2, "b")},
+		&messages.OpenChat{ChatId: "c1", Department: "sales", Ticket: 7}, false)
+	appendSync(t, s, "c10", []*messages.ChatEvent{msgEvent("c10", 1, "other")}, &messages.OpenChat{ChatId: "c10"}, false)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openTest(t, dir)
+	defer s.Close()
+	evs, err := s.ChatEvents("c1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].GetMessage().GetText() != "a" || evs[1].GetSeq() != 2 {
+		t.Fatalf("events after reopen = %v", evs)
+	}
+	evs, _ = s.ChatEvents("c1", 1)
+	if len(evs) != 1 || evs[0].GetSeq() != 2 {
+		t.Fatalf("events after seq 1 = %v", evs)
+	}
+	open, err := s.OpenChats()
+	if err != nil || len(open) != 2 || open[0].GetTicket() != 7 {
+		t.Fatalf("open chats = %v, %v", open, err)
+	}
+}
+
+func TestClosingRemovesFromOpenIndexInSameBatch(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", 1, "a")}, &messages.OpenChat{ChatId: "c1"}, false)
+	appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", 2, "bye")}, nil, true)
+	open, _ := s.OpenChats()
+	if len(open) != 0 {
+		t.Fatalf("open chats after close = %v", open)
+	}
+	evs, _ := s.ChatEvents("c1", 0)
+	if len(evs) != 2 {
+		t.Fatalf("transcript after close has %d events", len(evs))
+	}
+}
+
+func TestCallbacksRunInSubmissionOrder(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	const n = 5000
+	var mu sync.Mutex
+	var got []uint64
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := uint64(1); i <= n; i++ {
+		seq := i
+		s.AppendChat("c", []*messages.ChatEvent{msgEvent("c", seq, "x")}, nil, false, func(err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			got = append(got, seq)
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	for i, seq := range got {
+		if seq != uint64(i+1) {
+			t.Fatalf("callback %d was for seq %d", i, seq)
+		}
+	}
+	if b := s.Stats().Batches.Load(); b >= n {
+		t.Fatalf("%d batches for %d requests: no group commit", b, n)
+	}
+}
+
+func TestWriteAfterCloseFails(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	s.AppendChat("c", []*messages.ChatEvent{msgEvent("c", 1, "x")}, nil, false, func(err error) { ch <- err })
+	if err := <-ch; !errors.Is(err, ErrClosed) {
+		t.Fatalf("err = %v, want ErrClosed", err)
+	}
+}
+
+func TestDirectoryRecords(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	wait := func(f func(func(error))) {
+		ch := make(chan error, 1)
+		f(func(err error) { ch <- err })
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(func(d func(error)) { s.PutDepartment(&messages.Department{Id: "sales", ChatEnabled: true}, d) })
+	wait(func(d func(error)) { s.PutLanguage(&messages.Language{Code: "en", ChatEnabled: true}, d) })
+	a := &messages.Agent{Id: "a1", Login: "Alice@example.com", DisplayName: "Alice"}
+	wait(func(d func(error)) { s.PutAgent(a, "", d) })
+	got, err := s.AgentByLogin("alice@EXAMPLE.com")
+	if err != nil || got.GetId() != "a1" {
+		t.Fatalf("by login = %v, %v", got, err)
+	}
+	// Renaming the login unlinks the old one.
+	a2 := &messages.Agent{Id: "a1", Login: "alice2@example.com"}
+	wait(func(d func(error)) { s.PutAgent(a2, a.GetLogin(), d) })
+	if got, _ := s.AgentByLogin("alice@example.com"); got != nil {
+		t.Fatalf("old login still resolves to %v", got)
+	}
+	sec1, created, err := s.Secret("token", 32)
+	if err != nil || !created || len(sec1) != 32 {
+		t.Fatalf("secret = %x, %v, %v", sec1, created, err)
+	}
+	s.Close()
+
+	s = openTest(t, dir)
+	defer s.Close()
+	sec2, created, _ := s.Secret("token", 32)
+	if created || string(sec1) != string(sec2) {
+		t.Fatal("secret changed across reopen")
+	}
+	deps, _ := s.Departments()
+	langs, _ := s.Languages()
+	agents, _ := s.Agents()
+	if len(deps) != 1 || len(langs) != 1 || len(agents) != 1 {
+		t.Fatalf("directory after reopen: %d departments, %d languages, %d agents", len(deps), len(langs), len(agents))
+	}
+	wait(func(d func(error)) { s.DeleteAgent(a2, d) })
+	if got, _ := s.Agent("a1"); got != nil {
+		t.Fatal("agent still there after delete")
+	}
+}
+
+// BenchmarkDurableAppend measures message appends through the batching
+// writer, each synced to disk before its callback, with many submitters as
+// in the broker (one per chat actor).
+func BenchmarkDurableAppend(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	b.ReportAllocs()
+	const chats = 256
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var seq uint64
+		chat := fmt.Sprintf("c%p", &seq)
+		for pb.Next() {
+			seq++
+			wg.Add(1)
+			s.AppendChat(chat, []*messages.ChatEvent{msgEvent(chat, seq, "hello, I need help with my order")}, nil, false, func(err error) {
+				if err != nil {
+					b.Error(err)
+				}
+				wg.Done()
+			})
+		}
+	})
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(s.Stats().Requests.Load())/float64(s.Stats().Batches.Load()), "req/batch")
+	_ = chats
+}
