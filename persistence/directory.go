@@ -121,6 +121,22 @@ func (s *Store) Agents() ([]*messages.Agent, error) {
 // (and syncing it) when absent. created says whether this call made it.
 // Not for actors: it may wait on an fsync.
 func (s *Store) Secret(name string, n int) (secret []byte, created bool, err error) {
+	fresh := make([]byte, n)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
+	}
+	return s.SecretOr(name, fresh)
+}
+
+// SetSecret durably replaces the secret called name. Not for actors.
+func (s *Store) SetSecret(name string, value []byte) error {
+	return s.writeSync([]mutation{{key: secretKey(name), value: append([]byte(nil), value...)}})
+}
+
+// SecretOr returns the secret called name, storing value (synced) as that
+// secret when there is none yet. created says whether this call stored it.
+// Not for actors: it may wait on an fsync.
+func (s *Store) SecretOr(name string, value []byte) (secret []byte, created bool, err error) {
 	v, closer, err := s.db.Get(secretKey(name))
 	if err == nil {
 		secret = append([]byte(nil), v...)
@@ -130,17 +146,8 @@ func (s *Store) Secret(name string, n int) (secret []byte, created bool, err err
 	if !errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
 	}
-	secret = make([]byte, n)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
-	}
-	if err := s.writeSync([]mutation{{key: secretKey(name), value: secret}}); err != nil {
+	if err := s.SetSecret(name, value); err != nil {
 		return nil, false, err
 	}
-	return secret, true, nil
-}
-
-// SetSecret durably replaces the secret called name. Not for actors.
-func (s *Store) SetSecret(name string, value []byte) error {
-	return s.writeSync([]mutation{{key: secretKey(name), value: append([]byte(nil), value...)}})
+	return append([]byte(nil), value...), true, nil
 }

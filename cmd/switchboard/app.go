@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/persistence"
+)
+
+// Config is the broker's configuration. Zero values mean the defaults.
+type Config struct {
+	// Addr to listen on. Default 127.0.0.1:8080; ":0" picks a free port.
+	Addr string
+	// DataDir holds Pebble's files. Default ./data.
+	DataDir string
+	// Demo creates the demo directory when absent.
+	Demo bool
+	// AdminToken is used as the admin credential when none exists yet
+	// (first start). Default: a random one, printed once.
+	AdminToken string
+	// OriginPatterns: see gateway.Config.
+	OriginPatterns []string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Out receives what a person must see: the admin credential on first
+	// start, the demo credentials. Default os.Stdout.
+	Out io.Writer
+	// Password sets the argon2id costs (tests make them cheap).
+	Password gateway.PasswordParams
+	// Clock defaults to the system clock.
+	Clock actors.Clock
+	// Gateway lets tests change the gateway's other settings; Broker,
+	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
+	// filled in by Main.
+	Gateway gateway.Config
+}
+
+// Main is one running broker: storage, actors, gateway, HTTP listener.
+// cmd/switchboard and the end-to-end tests both use it.
+type Main struct {
+	cfg    Config
+	store  *persistence.Store
+	broker *actors.Broker
+	gw     *gateway.Server
+	srv    *http.Server
+	ln     net.Listener
+	served chan struct{}
+}
+
+// NewMain returns a Main for cfg.
+func NewMain(cfg Config) *Main {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "./data"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	return &Main{cfg: cfg}
+}
+
+// Run opens storage, recovers the actors' state, creates the demo directory
+// if asked, and starts serving. It returns once the broker answers.
+func (m *Main) Run(ctx context.Context) error {
+	log := m.cfg.Logger
+	var err error
+	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log}); err != nil {
+		return err
+	}
+	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log}); err != nil {
+		return err
+	}
+	queued, active, err := m.broker.Recover()
+	if err != nil {
+		return err
+	}
+	log.Info("recovered", "queued_chats", queued, "active_chats", active)
+
+	secret, _, err := m.store.Secret("token-secret", 32)
+	if err != nil {
+		return err
+	}
+	adminHash, err := m.adminCredential()
+	if err != nil {
+		return err
+	}
+	gcfg := m.cfg.Gateway
+	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash = m.broker, secret, adminHash
+	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
+	if m.gw, err = gateway.New(gcfg); err != nil {
+		return err
+	}
+	if m.cfg.Demo {
+		if err := m.seedDemo(ctx); err != nil {
+			return fmt.Errorf("demo directory: %w", err)
+		}
+	}
+	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
+		return err
+	}
+	m.srv = &http.Server{Handler: m.gw, ReadHeaderTimeout: 10 * time.Second}
+	m.served = make(chan struct{})
+	go func() {
+		defer close(m.served)
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http", "err", err)
+		}
+	}()
+	log.Info("switchboard listening", "addr", m.Addr(), "data", m.cfg.DataDir)
+	return nil
+}
+
+// adminCredential returns the stored hash of the admin credential, creating
+// the credential (and showing it once) on first start.
+func (m *Main) adminCredential() ([]byte, error) {
+	token := m.cfg.AdminToken
+	if token == "" {
+		buf := make([]byte, 24)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, err
+		}
+		token = hex.EncodeToString(buf)
+	}
+	hash, created, err := m.store.SecretOr("admin-token-sha256", gateway.HashAdminToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(m.cfg.Out, "\nAdmin credential (shown once; keep it): %s\nUse it as: Authorization: Bearer %s\n\n", token, token)
+	}
+	return hash, nil
+}
+
+// Addr is the address the broker listens on.
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Gateway returns the running gateway.
+func (m *Main) Gateway() *gateway.Server { return m.gw }
+
+// Close shuts the broker down cleanly: it stops accepting, closes every
+// socket with a going-away code, finishes every write in flight, stops
+// the actors and closes storage.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if m.srv != nil {
+		m.ln.Close() // no new connections
+	}
+	if m.gw != nil {
+		errs = append(errs, m.gw.Shutdown(ctx))
+	}
+	if m.srv != nil {
+		errs = append(errs, m.srv.Shutdown(ctx))
+		<-m.served
+	}
+	if m.store != nil {
+		// Close drains the writer: everything submitted is committed.
+		errs = append(errs, m.store.Close())
+	}
+	if m.broker != nil {
+		m.broker.Shutdown()
+	}
+	return errors.Join(errs...)
+}

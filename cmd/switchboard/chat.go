@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// runChat is the terminal client: play a visitor or an agent against a
+// running broker. Lines typed are messages; lines starting with / are
+// commands (/help lists them).
+func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("switchboard chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	as := fs.String("as", "visitor", "visitor or agent")
+	addr := fs.String("addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "broker address")
+	dept := fs.String("department", "sales", "visitor: department to ask")
+	lang := fs.String("language", "en", "visitor: language")
+	name := fs.String("name", "Visitor", "visitor: your name")
+	login := fs.String("login", "", "agent: login")
+	password := fs.String("password", "", "agent: password")
+	auto := fs.Bool("auto", false, "agent: accept every offer at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *as != "visitor" && *as != "agent" {
+		return fmt.Errorf("-as must be visitor or agent")
+	}
+	c, err := gateway.Dial(ctx, "ws://"+*addr+"/ws/"+*as, gateway.ClientOptions{JSON: true})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s := &chatSession{c: c, out: stdout, agent: *as == "agent", auto: *auto}
+	hello := &messages.Hello{}
+	if s.agent {
+		hello.Login, hello.Password = *login, *password
+	}
+	w, err := c.Hello(ctx, hello)
+	if err != nil {
+		return err
+	}
+	for _, ch := range w.GetChats() {
+		s.current = ch.GetChatId()
+	}
+	go s.show(ctx)
+	if s.agent {
+		s.printf("Logged in as %s. You are available; offers appear here (/accept, or start with -auto).\n", w.GetDisplayName())
+		s.send(ctx, &messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+	} else if s.current == "" {
+		s.printf("Asking %s for a chat in %s...\n", *dept, *lang)
+		s.send(ctx, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: *dept, Language: *lang, Name: *name}}})
+	}
+	in := bufio.NewScanner(stdin)
+	n := 0
+	for in.Scan() {
+		line := strings.TrimSpace(in.Text())
+		switch {
+		case line == "":
+		case line == "/quit":
+			return nil
+		case line == "/help":
+			s.printf("/accept, /decline (agent), /chat ID (switch chat), /close, /quit; anything else is a message\n")
+		case line == "/accept" || line == "/decline":
+			id := s.lastOffer()
+			if line == "/accept" {
+				s.send(ctx, &messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: id}}})
+			} else {
+				s.send(ctx, &messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: id}}})
+			}
+		case strings.HasPrefix(line, "/chat "):
+			s.setCurrent(strings.TrimSpace(strings.TrimPrefix(line, "/chat ")))
+		case line == "/close":
+			s.send(ctx, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: s.chat()}}})
+		default:
+			n++
+			s.send(ctx, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{
+				ChatId: s.chat(), ClientMsgId: fmt.Sprintf("cli-%d", n), Text: line}}})
+		}
+	}
+	return in.Err()
+}
+
+type chatSession struct {
+	c     *gateway.Client
+	out   io.Writer
+	agent bool
+	auto  bool
+
+	mu      sync.Mutex
+	current string
+	offer   string
+}
+
+func (s *chatSession) printf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.out, format, args...)
+}
+
+func (s *chatSession) chat() string      { s.mu.Lock(); defer s.mu.Unlock(); return s.current }
+func (s *chatSession) lastOffer() string { s.mu.Lock(); defer s.mu.Unlock(); return s.offer }
+func (s *chatSession) setCurrent(id string) {
+	s.mu.Lock()
+	s.current = id
+	s.mu.Unlock()
+	s.printf("(now talking in chat %s)\n", id)
+}
+
+func (s *chatSession) send(ctx context.Context, env *messages.Envelope) {
+	if _, err := s.c.Send(ctx, env); err != nil {
+		s.printf("! %v\n", err)
+	}
+}
+
+// show prints what the broker sends until the socket closes.
+func (s *chatSession) show(ctx context.Context) {
+	for {
+		env, err := s.c.Recv(ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				s.printf("! connection ended: %v\n", err)
+			}
+			return
+		}
+		switch b := env.GetBody().(type) {
+		case *messages.Envelope_Error:
+			s.printf("! %s: %s\n", b.Error.GetCode(), b.Error.GetMessage())
+		case *messages.Envelope_ChatRefused:
+			s.printf("! refused (%s): %s\n", b.ChatRefused.GetReason(), b.ChatRefused.GetMessage())
+		case *messages.Envelope_QueueUpdate:
+			s.printf("… you are number %d in the queue\n", b.QueueUpdate.GetPosition())
+		case *messages.Envelope_Offer:
+			s.mu.Lock()
+			s.offer = b.Offer.GetChatId()
+			s.mu.Unlock()
+			s.printf("* offer: chat %s from %s in %s (%s). /accept or /decline\n", b.Offer.GetChatId(), b.Offer.GetVisitorName(), b.Offer.GetDepartment(), b.Offer.GetLanguage())
+			if s.auto {
+				s.send(ctx, &messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: b.Offer.GetChatId()}}})
+			}
+		case *messages.Envelope_OfferWithdrawn:
+			s.printf("* offer for %s withdrawn: %s\n", b.OfferWithdrawn.GetChatId(), b.OfferWithdrawn.GetReason())
+		case *messages.Envelope_Chat:
+			ch := b.Chat
+			if ch.GetState() == messages.ChatState_CHAT_STATE_CLOSED {
+				s.printf("* chat %s closed\n", ch.GetChatId())
+			} else if s.chat() != ch.GetChatId() {
+				s.setCurrent(ch.GetChatId())
+			}
+		case *messages.Envelope_Event:
+			s.printEvent(b.Event)
+		case *messages.Envelope_TypingNotice:
+			if b.TypingNotice.GetTyping() {
+				s.printf("  (%s is typing)\n", b.TypingNotice.GetFrom().GetDisplayName())
+			}
+		}
+	}
+}
+
+func (s *chatSession) printEvent(ev *messages.ChatEvent) {
+	switch k := ev.GetKind().(type) {
+	case *messages.ChatEvent_Created:
+		s.printf("[%d] chat %s started in %s\n", ev.GetSeq(), ev.GetChatId(), k.Created.GetDepartment())
+	case *messages.ChatEvent_Message:
+		s.printf("[%d] %s: %s\n", ev.GetSeq(), k.Message.GetFrom().GetDisplayName(), k.Message.GetText())
+	case *messages.ChatEvent_Assigned:
+		s.printf("[%d] %s joined the chat\n", ev.GetSeq(), k.Assigned.GetAgentName())
+	case *messages.ChatEvent_Closed:
+		s.printf("[%d] chat closed by %s\n", ev.GetSeq(), k.Closed.GetBy().GetDisplayName())
+	}
+}

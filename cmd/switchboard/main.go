@@ -1,0 +1,77 @@
+// Command switchboard runs the Switchboard live-chat broker, and a terminal
+// chat client to try it.
+//
+//	switchboard [-addr 127.0.0.1:8080] [-data ./data] [-demo]
+//	switchboard chat -as visitor|agent ...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "switchboard:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "chat" {
+		return runChat(ctx, args[1:], stdin, stdout, stderr)
+	}
+	return runServe(ctx, args, stdout, stderr)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := Config{}
+	fs.StringVar(&cfg.Addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address (env SWITCHBOARD_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", env("SWITCHBOARD_DATA", "./data"), "data folder for Pebble (env SWITCHBOARD_DATA)")
+	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo directory (departments, languages, agents) when absent")
+	origins := fs.String("origins", env("SWITCHBOARD_ORIGINS", ""), "comma-separated host patterns whose pages may open websockets (env SWITCHBOARD_ORIGINS)")
+	level := fs.String("log", env("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *origins != "" {
+		cfg.OriginPatterns = strings.Split(*origins, ",")
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("-log: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg.AdminToken = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
+	cfg.Out = stdout
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg)
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	return m.Close()
+}

@@ -1,0 +1,166 @@
+package gateway
+
+import (
+	"bytes"
+	"net/http"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func (s *Server) adminRoutes() {
+	s.mux.HandleFunc("GET /admin/directory", s.admin(s.getDirectory))
+	s.mux.HandleFunc("PUT /admin/departments/{id}", s.admin(s.putDepartment))
+	s.mux.HandleFunc("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteDepartment{DeleteDepartment: id}}
+	})))
+	s.mux.HandleFunc("PUT /admin/languages/{id}", s.admin(s.putLanguage))
+	s.mux.HandleFunc("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteLanguage{DeleteLanguage: id}}
+	})))
+	s.mux.HandleFunc("PUT /admin/agents/{id}", s.admin(s.putAgent))
+	s.mux.HandleFunc("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
+	})))
+}
+
+// admin wraps a handler that only the administrator may call.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.isAdmin(r) {
+			writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token>"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
+	v, err := s.b.DirectoryView()
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the directory now"))
+		return
+	}
+	writeProto(w, http.StatusOK, v)
+}
+
+// run applies an admin command; on refusal it answers the typed error.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
+	if err := s.b.Admin(r.Context(), cmd); err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
+}
+
+var protoIn = protojson.UnmarshalOptions{}
+
+func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	d := &messages.Department{}
+	if err := protoIn.Unmarshal(data, d); err != nil {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid department: %v", err))
+		return
+	}
+	if d.GetId() != "" && d.GetId() != r.PathValue("id") {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "id in the body differs from the path"))
+		return
+	}
+	d.Id = r.PathValue("id")
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutDepartment{PutDepartment: d}}) {
+		writeProto(w, http.StatusOK, d)
+	}
+}
+
+func (s *Server) putLanguage(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	l := &messages.Language{}
+	if err := protoIn.Unmarshal(data, l); err != nil {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid language: %v", err))
+		return
+	}
+	if l.GetCode() != "" && l.GetCode() != r.PathValue("id") {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "code in the body differs from the path"))
+		return
+	}
+	l.Code = r.PathValue("id")
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutLanguage{PutLanguage: l}}) {
+		writeProto(w, http.StatusOK, l)
+	}
+}
+
+// AgentInput is the body of PUT /admin/agents/{id}. Password is required
+// when the account is created and optional afterwards.
+type AgentInput struct {
+	Login       string   `json:"login"`
+	Password    string   `json:"password,omitempty"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Departments []string `json:"departments,omitempty"`
+	Languages   []string `json:"languages,omitempty"`
+	MaxChats    uint32   `json:"max_chats,omitempty"`
+	ChatAgent   bool     `json:"chat_agent"`
+	AutoAccept  bool     `json:"auto_accept,omitempty"`
+	Suspended   bool     `json:"suspended,omitempty"`
+}
+
+// ParseAgentInput decodes and checks an agent body (strict JSON).
+func ParseAgentInput(data []byte) (*AgentInput, error) {
+	var in AgentInput
+	if err := decodeJSON(data, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Password) > 1024 {
+		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password is longer than 1024 bytes")
+	}
+	if in.Password != "" && len(in.Password) < 8 {
+		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password must have at least 8 characters")
+	}
+	return &in, nil
+}
+
+func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	in, err := ParseAgentInput(data)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	a := &messages.Agent{Id: id, Login: in.Login, DisplayName: in.DisplayName, Departments: in.Departments,
+		Languages: in.Languages, MaxChats: in.MaxChats, ChatAgent: in.ChatAgent, AutoAccept: in.AutoAccept, Suspended: in.Suspended}
+	if in.Password != "" {
+		if a.PasswordHash, err = HashPassword(in.Password, s.cfg.Password); err != nil {
+			writeError(w, err)
+			return
+		}
+	} else if old, _ := s.b.Agent(id); old != nil {
+		a.PasswordHash = old.GetPasswordHash()
+	}
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
+		a.PasswordHash = ""
+		writeProto(w, http.StatusOK, a)
+	}
+}
+
+func (s *Server) deleteThing(mk func(id string) *messages.AdminCommand) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.run(w, r, mk(r.PathValue("id"))) {
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Tokens are "<base64url payload>.<base64url HMAC-SHA256 of it>", where the
+// payload is "<kind>|<id>|<expiry unix seconds>". Kinds: "v" for a
+// visitor's resume token, "a" for an agent's session token.
+type tokens struct {
+	secret []byte
+}
+
+var errBadToken = errors.New("invalid or expired token")
+
+func (t tokens) sign(kind, id string, exp time.Time) string {
+	payload := kind + "|" + id + "|" + strconv.FormatInt(exp.Unix(), 10)
+	mac := hmac.New(sha256.New, t.secret)
+	mac.Write([]byte(payload))
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(mac.Sum(nil))
+}
+
+func (t tokens) verify(kind, token string, now time.Time) (string, error) {
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", errBadToken
+	}
+	enc := base64.RawURLEncoding
+	payload, err1 := enc.DecodeString(p)
+	got, err2 := enc.DecodeString(sig)
+	if err1 != nil || err2 != nil {
+		return "", errBadToken
+	}
+	mac := hmac.New(sha256.New, t.secret)
+	mac.Write(payload)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return "", errBadToken
+	}
+	parts := strings.Split(string(payload), "|")
+	if len(parts) != 3 || parts[0] != kind {
+		return "", errBadToken
+	}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || now.Unix() >= exp {
+		return "", errBadToken
+	}
+	return parts[1], nil
+}
+
+// PasswordParams are argon2id's costs. The zero value means the defaults:
+// 19 MiB of memory, 2 passes, 1 thread (OWASP's recommendation).
+type PasswordParams struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+func (p PasswordParams) orDefault() PasswordParams {
+	if p.MemoryKiB == 0 {
+		p.MemoryKiB = 19 * 1024
+	}
+	if p.Time == 0 {
+		p.Time = 2
+	}
+	if p.Threads == 0 {
+		p.Threads = 1
+	}
+	return p
+}
+
+// HashPassword returns an argon2id hash of password in PHC string form.
+func HashPassword(password string, p PasswordParams) (string, error) {
+	p = p.orDefault()
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches a HashPassword hash.
+func CheckPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// HashAdminToken is how the admin credential is kept: a random token needs
+// no slow hash, only not to be stored in the clear.
+func HashAdminToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}

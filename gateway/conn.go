@@ -1,0 +1,219 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/coder/websocket"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+type role int
+
+const (
+	roleVisitor role = iota
+	roleAgent
+)
+
+// wsConn is one websocket. It is also an actor.Process: actors send to its
+// PID and the envelope lands on the bounded outbound queue.
+type wsConn struct {
+	s    *Server
+	ws   *websocket.Conn
+	role role
+	pid  *actor.PID
+	out  chan outItem
+	done chan struct{}
+	once sync.Once
+	code atomic.Int32
+	why  atomic.Value // string
+	text atomic.Bool  // answer in JSON (the client's first frame was text)
+
+	// Set by the reader goroutine once authenticated; read only by it.
+	who    *messages.Participant
+	authed atomic.Bool // for the Hello timer
+}
+
+// outItem is an envelope to write, or (resetChat) a note that the client
+// asked for a replay of that chat, so the writer's duplicate filter starts
+// that chat afresh.
+type outItem struct {
+	env       *messages.Envelope
+	resetChat string
+}
+
+// SendUserMessage implements actor.Process. It never blocks.
+func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
+	env, ok := actor.UnwrapEnvelopeMessage(message).(*messages.Envelope)
+	if !ok {
+		c.s.log.Warn("gateway: unexpected message for a connection", "type", message)
+		return
+	}
+	c.enqueue(outItem{env: env})
+}
+
+func (c *wsConn) enqueue(it outItem) {
+	select {
+	case <-c.done:
+	case c.out <- it:
+	default:
+		c.close(CloseSlowClient, "too slow: reconnect and resume from the last sequence you saw")
+	}
+}
+
+// SendSystemMessage implements actor.Process; connections have no system
+// messages.
+func (c *wsConn) SendSystemMessage(*actor.PID, interface{}) {}
+
+// Stop implements actor.Process.
+func (c *wsConn) Stop(*actor.PID) { c.close(websocket.StatusNormalClosure, "") }
+
+func (c *wsConn) close(code websocket.StatusCode, why string) {
+	c.once.Do(func() {
+		c.code.Store(int32(code))
+		c.why.Store(why)
+		close(c.done)
+	})
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	ws.SetReadLimit(s.cfg.HardFrameBytes)
+	c := &wsConn{s: s, ws: ws, role: ro, out: make(chan outItem, s.cfg.OutboundQueue), done: make(chan struct{})}
+	if !s.track(c) {
+		ws.Close(CloseGoingAway, "server shutting down")
+		return
+	}
+	defer s.untrack(c)
+	sys := s.b.System()
+	pid, _ := sys.ProcessRegistry.Add(c, "conn/"+sys.ProcessRegistry.NextId())
+	c.pid = pid
+	defer sys.ProcessRegistry.Remove(pid)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writer(ctx)
+		cancel() // unblock the reader
+	}()
+	hello := time.AfterFunc(s.cfg.HelloTimeout, func() {
+		if !c.authed.Load() {
+			c.close(CloseUnauthenticated, "no valid Hello in time")
+		}
+	})
+	c.reader(ctx)
+	hello.Stop()
+	c.close(websocket.StatusNormalClosure, "")
+	<-writerDone
+	if c.who != nil {
+		s.b.Send(c.actorKind(), c.who.GetId(), &messages.ConnDetach{Conn: c.pid})
+	}
+}
+
+func (c *wsConn) actorKind() string {
+	if c.role == roleAgent {
+		return actors.KindAgent
+	}
+	return actors.KindVisitor
+}
+
+func (c *wsConn) frameType() websocket.MessageType {
+	if c.text.Load() {
+		return websocket.MessageText
+	}
+	return websocket.MessageBinary
+}
+
+// writer is the only goroutine that writes to the socket.
+func (c *wsConn) writer(ctx context.Context) {
+	last := map[string]uint64{} // per chat, the last event sequence written
+	for {
+		select {
+		case <-c.done:
+			why, _ := c.why.Load().(string)
+			c.ws.Close(websocket.StatusCode(c.code.Load()), why)
+			return
+		case <-ctx.Done():
+			c.ws.CloseNow()
+			return
+		case it := <-c.out:
+			if it.resetChat != "" {
+				delete(last, it.resetChat)
+				continue
+			}
+			if ev := it.env.GetEvent(); ev != nil {
+				// Each event once, in order: replays and live delivery may
+				// overlap by design, never leave a gap.
+				if ev.GetSeq() <= last[ev.GetChatId()] {
+					continue
+				}
+				last[ev.GetChatId()] = ev.GetSeq()
+			}
+			if err := c.write(ctx, it.env); err != nil {
+				c.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+func (c *wsConn) write(ctx context.Context, env *messages.Envelope) error {
+	typ := c.frameType()
+	data, err := EncodeFrame(typ, env)
+	if err != nil {
+		c.s.log.Error("gateway: encode", "err", err)
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(wctx, typ, data)
+}
+
+func (c *wsConn) reply(ref uint64, env *messages.Envelope) {
+	env.Ref = ref
+	c.enqueue(outItem{env: env})
+}
+
+func (c *wsConn) fail(ref uint64, e *messages.Error) {
+	c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Error{Error: e}})
+}
+
+func (c *wsConn) reader(ctx context.Context) {
+	first := true
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) && !errors.Is(err, context.Canceled) {
+				c.s.log.Debug("gateway: read", "err", err)
+			}
+			return
+		}
+		if first {
+			c.text.Store(typ == websocket.MessageText)
+			first = false
+		}
+		if int64(len(data)) > c.s.cfg.MaxFrameBytes {
+			c.fail(0, messages.Errorf(messages.ErrorCode_ERROR_CODE_TOO_LARGE, "frame is %d bytes; at most %d", len(data), c.s.cfg.MaxFrameBytes))
+			continue
+		}
+		env, derr := DecodeFrame(typ, data)
+		if derr != nil {
+			c.fail(env.GetRef(), derr)
+			continue
+		}
+		c.handle(env)
+	}
+}

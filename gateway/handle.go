@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+func errf(code messages.ErrorCode, format string, args ...any) *messages.Error {
+	return messages.Errorf(code, format, args...)
+}
+
+// handle routes one decoded envelope. Everything is checked here that can
+// be checked without state (authentication, role, id format), so a bad
+// command never touches an actor; the actors check the rest.
+func (c *wsConn) handle(env *messages.Envelope) {
+	ref := env.GetRef()
+	if p, ok := env.GetBody().(*messages.Envelope_Ping); ok && p != nil {
+		c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Pong{Pong: &messages.Pong{}}})
+		return
+	}
+	if h := env.GetHello(); h != nil {
+		if c.who != nil {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_CONFLICT, "already said Hello"))
+			return
+		}
+		c.hello(ref, h)
+		return
+	}
+	if c.who == nil {
+		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "send Hello first"))
+		return
+	}
+	actorKind, id := c.actorKind(), c.who.GetId()
+	session := func(cmd *messages.SessionCommand) {
+		cmd.Conn, cmd.Ref = c.pid, ref
+		c.s.b.Send(actorKind, id, cmd)
+	}
+	chat := func(chatID string, cmd *messages.ChatCommand) {
+		if !actors.ValidID(chatID) {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", chatID))
+			return
+		}
+		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref = chatID, c.who, c.pid, ref
+		c.s.b.Send(actors.KindChat, chatID, cmd)
+	}
+	agentOnly := func() bool {
+		if c.role != roleAgent {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only agents can send this"))
+			return false
+		}
+		return true
+	}
+	switch b := env.GetBody().(type) {
+	case *messages.Envelope_SendMessage:
+		chat(b.SendMessage.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Send{Send: b.SendMessage}})
+	case *messages.Envelope_CloseChat:
+		chat(b.CloseChat.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Close{Close: b.CloseChat}})
+	case *messages.Envelope_Typing:
+		chat(b.Typing.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Typing{Typing: b.Typing}})
+	case *messages.Envelope_Resume:
+		if !actors.ValidID(b.Resume.GetChatId()) {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.Resume.GetChatId()))
+			return
+		}
+		c.enqueue(outItem{resetChat: b.Resume.GetChatId()})
+		session(&messages.SessionCommand{Body: &messages.SessionCommand_Resume{Resume: b.Resume}})
+	case *messages.Envelope_RequestChat:
+		if c.role != roleVisitor {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only visitors request chats"))
+			return
+		}
+		session(&messages.SessionCommand{Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
+	case *messages.Envelope_SetStatus:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetStatus{SetStatus: b.SetStatus}})
+		}
+	case *messages.Envelope_AcceptOffer:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_AcceptOffer{AcceptOffer: b.AcceptOffer}})
+		}
+	case *messages.Envelope_DeclineOffer:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_DeclineOffer{DeclineOffer: b.DeclineOffer}})
+		}
+	case *messages.Envelope_PickChat:
+		if agentOnly() {
+			if !actors.ValidID(b.PickChat.GetChatId()) {
+				c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.PickChat.GetChatId()))
+				return
+			}
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_PickChat{PickChat: b.PickChat}})
+		}
+	case *messages.Envelope_ListWaiting:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_ListWaiting{ListWaiting: b.ListWaiting}})
+		}
+	default:
+		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "clients cannot send %T", b))
+	}
+}
+
+func (c *wsConn) hello(ref uint64, h *messages.Hello) {
+	now := c.s.b.Now()
+	attach := &messages.ConnAttach{Conn: c.pid, Cursors: h.GetCursors()}
+	if c.role == roleVisitor {
+		id := ""
+		if t := h.GetResumeToken(); t != "" {
+			var err error
+			if id, err = c.s.tok.verify("v", t, now); err != nil || !actors.ValidID(id) {
+				c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the resume token is invalid or expired; send Hello without one to start afresh"))
+				return
+			}
+		} else {
+			id = actors.NewID('v', now)
+		}
+		attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))
+		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: id}
+	} else {
+		a, e := c.s.authenticateAgent(h.GetLogin(), h.GetPassword(), h.GetSessionToken())
+		if e != nil {
+			c.fail(ref, e)
+			return
+		}
+		attach.SessionToken = c.s.tok.sign("a", a.GetId(), now.Add(c.s.cfg.SessionTTL))
+		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
+	}
+	c.authed.Store(true)
+	c.s.b.Send(c.actorKind(), c.who.GetId(), attach)
+}
+
+// authenticateAgent checks a login and password, or a session token, and
+// returns the staff account.
+func (s *Server) authenticateAgent(login, password, session string) (*messages.Agent, *messages.Error) {
+	bad := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "wrong login or password, or expired session")
+	var a *messages.Agent
+	var err error
+	if session != "" {
+		id, verr := s.tok.verify("a", session, s.b.Now())
+		if verr != nil {
+			return nil, bad
+		}
+		a, err = s.b.Agent(id)
+	} else {
+		if login == "" || password == "" {
+			return nil, bad
+		}
+		a, err = s.b.AgentByLogin(login)
+		if err == nil && a != nil && !CheckPassword(a.GetPasswordHash(), password) {
+			a = nil
+		}
+	}
+	if err != nil {
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
+	}
+	if a == nil {
+		return nil, bad
+	}
+	if a.GetSuspended() {
+		return nil, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
+	}
+	return a, nil
+}

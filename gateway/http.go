@@ -1,0 +1,178 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+const maxBodyBytes = 1 << 20
+
+// httpStatus maps a typed error to its HTTP status.
+func httpStatus(code messages.ErrorCode) int {
+	switch code {
+	case messages.ErrorCode_ERROR_CODE_BAD_FRAME, messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE:
+		return http.StatusBadRequest
+	case messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case messages.ErrorCode_ERROR_CODE_FORBIDDEN:
+		return http.StatusForbidden
+	case messages.ErrorCode_ERROR_CODE_NOT_FOUND:
+		return http.StatusNotFound
+	case messages.ErrorCode_ERROR_CODE_CONFLICT:
+		return http.StatusConflict
+	case messages.ErrorCode_ERROR_CODE_TOO_LARGE:
+		return http.StatusRequestEntityTooLarge
+	case messages.ErrorCode_ERROR_CODE_RATE_LIMITED:
+		return http.StatusTooManyRequests
+	case messages.ErrorCode_ERROR_CODE_UNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers with a typed error as JSON: {"code", "message", "temporary"}.
+func writeError(w http.ResponseWriter, err error) {
+	var e *messages.Error
+	if !errors.As(err, &e) {
+		e = messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)
+	}
+	writeProto(w, httpStatus(e.GetCode()), e)
+}
+
+func writeProto(w http.ResponseWriter, status int, m proto.Message) {
+	data, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: false}.Marshal(m)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(data)
+	w.Write([]byte("\n"))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, messages.Errorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "cannot read body: %v", err)
+	}
+	if len(data) > maxBodyBytes {
+		return nil, messages.Errorf(messages.ErrorCode_ERROR_CODE_TOO_LARGE, "body is larger than %d bytes", maxBodyBytes)
+	}
+	return data, nil
+}
+
+// decodeJSON decodes a strict JSON body: unknown fields are an error.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytesReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid JSON body: trailing data")
+	}
+	return nil
+}
+
+func (s *Server) apiRoutes() {
+	s.mux.HandleFunc("POST /api/login", s.login)
+	s.mux.HandleFunc("GET /api/chats/{id}", s.chatRecord)
+}
+
+type loginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	AgentID      string `json:"agent_id"`
+	DisplayName  string `json:"display_name"`
+	SessionToken string `json:"session_token"`
+	ExpiresAt    string `json:"expires_at"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var req loginRequest
+	if err := decodeJSON(data, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	a, e := s.authenticateAgent(req.Login, req.Password, "")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	exp := s.b.Now().Add(s.cfg.SessionTTL)
+	writeJSON(w, http.StatusOK, loginResponse{AgentID: a.GetId(), DisplayName: a.GetDisplayName(),
+		SessionToken: s.tok.sign("a", a.GetId(), exp), ExpiresAt: exp.UTC().Format(time.RFC3339)})
+}
+
+// requestAgent authenticates an HTTP request as a staff member, by session
+// token (Authorization: Bearer) or login and password (Basic).
+func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error) {
+	if login, pw, ok := r.BasicAuth(); ok {
+		return s.authenticateAgent(login, pw, "")
+	}
+	if tok, ok := bearer(r); ok {
+		return s.authenticateAgent("", "", tok)
+	}
+	return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log in: Authorization: Bearer <session token> or Basic")
+}
+
+// chatRecord serves a chat's record and transcript to the administrator,
+// to an agent who took part in it, and to members of its department.
+func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
+	admin := s.isAdmin(r)
+	var a *messages.Agent
+	if !admin {
+		var e *messages.Error
+		if a, e = s.requestAgent(r); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	rec, err := s.b.ChatRecord(r.PathValue("id"))
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the chat now"))
+		return
+	}
+	notFound := errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", r.PathValue("id"))
+	if rec == nil {
+		writeError(w, notFound)
+		return
+	}
+	if !admin {
+		allowed := slices.Contains(a.GetDepartments(), rec.GetDepartment())
+		for _, p := range rec.GetParticipants() {
+			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() {
+				allowed = true
+			}
+		}
+		if !allowed {
+			writeError(w, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id")))
+			return
+		}
+	}
+	writeProto(w, http.StatusOK, rec)
+}

@@ -1,0 +1,197 @@
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/actors"
+)
+
+// Close codes of ours (4000-4999), sent when the server closes a socket.
+const (
+	// CloseUnauthenticated: no valid Hello within HelloTimeout.
+	CloseUnauthenticated = 4001
+	// CloseSlowClient: the outbound queue filled up; reconnect and resume
+	// from the last sequence seen.
+	CloseSlowClient = 4008
+	// CloseGoingAway (1001, the standard code): the server is shutting down;
+	// reconnect (to this or another node) and resume.
+	CloseGoingAway = 1001
+)
+
+// Config configures a Server. Broker and TokenSecret are required; zero
+// values elsewhere mean the documented defaults.
+type Config struct {
+	Broker *actors.Broker
+	// TokenSecret signs visitors' resume tokens and agents' session tokens.
+	TokenSecret []byte
+	// AdminTokenHash is HashAdminToken of the admin credential. Empty: the
+	// admin API refuses everyone.
+	AdminTokenHash []byte
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// OriginPatterns are the host patterns (path.Match syntax, e.g.
+	// "*.example.com") whose pages may open websockets. Default: none, so
+	// only same-origin pages and non-browser clients (no Origin header)
+	// can connect; this blocks cross-site websocket hijacking.
+	OriginPatterns []string
+	// MaxFrameBytes is the largest frame answered normally; a larger one
+	// gets a TOO_LARGE error. Default 64 KiB.
+	MaxFrameBytes int64
+	// HardFrameBytes is the largest frame read at all; a larger one closes
+	// the socket with 1009. Default 1 MiB.
+	HardFrameBytes int64
+	// OutboundQueue is how many envelopes may wait for a slow socket.
+	// Default 1024.
+	OutboundQueue int
+	// WriteTimeout bounds every socket write. Default 10 s.
+	WriteTimeout time.Duration
+	// HelloTimeout is how long a new socket has to authenticate. Default 10 s.
+	HelloTimeout time.Duration
+	// SessionTTL is how long an agent's session token is valid. Default 12 h.
+	SessionTTL time.Duration
+	// ResumeTTL is how long a visitor's resume token is valid. Default 30 days.
+	ResumeTTL time.Duration
+	// Password sets the argon2id costs for new staff passwords.
+	Password PasswordParams
+}
+
+func (c *Config) fill() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 64 << 10
+	}
+	if c.HardFrameBytes <= 0 {
+		c.HardFrameBytes = 1 << 20
+	}
+	if c.OutboundQueue <= 0 {
+		c.OutboundQueue = 1024
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.HelloTimeout <= 0 {
+		c.HelloTimeout = 10 * time.Second
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.ResumeTTL <= 0 {
+		c.ResumeTTL = 30 * 24 * time.Hour
+	}
+}
+
+// Server is the HTTP handler of Switchboard.
+type Server struct {
+	cfg    Config
+	b      *actors.Broker
+	tok    tokens
+	log    *slog.Logger
+	mux    *http.ServeMux
+	mu     sync.Mutex
+	conns  map[*wsConn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Broker == nil || len(cfg.TokenSecret) < 16 {
+		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
+	}
+	cfg.fill()
+	s := &Server{cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{}}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
+	s.mux.HandleFunc("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
+	s.apiRoutes()
+	s.adminRoutes()
+}
+
+// Shutdown stops taking sockets and closes every open one with
+// CloseGoingAway, waiting (up to ctx) for their goroutines to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*wsConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(CloseGoingAway, "server shutting down; reconnect and resume")
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) track(c *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *wsConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Connections returns how many sockets are open.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) isAdmin(r *http.Request) bool {
+	tok, ok := bearer(r)
+	if !ok || len(s.cfg.AdminTokenHash) == 0 {
+		return false
+	}
+	return subtle.ConstantTimeCompare(HashAdminToken(tok), s.cfg.AdminTokenHash) == 1
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	return strings.TrimSpace(tok), ok && tok != ""
+}
