@@ -250,7 +250,9 @@ func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 }
 
 // AgentByLogin returns a staff account by login, or nil.
-func (b *Broker) AgentByLogin(login string) (*messages.Agent, error) { return b.store.AgentByLogin(login) }
+func (b *Broker) AgentByLogin(login string) (*messages.Agent, error) {
+	return b.store.AgentByLogin(login)
+}
 
 // Agent returns a staff account by id, or nil.
 func (b *Broker) Agent(id string) (*messages.Agent, error) { return b.store.Agent(id) }

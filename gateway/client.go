@@ -126,42 +126,58 @@ func (c *Client) Recv(ctx context.Context) (*messages.Envelope, error) {
 	}
 }
 
-// Await returns the first envelope for which match is true, dropping the
-// others it reads before it.
+// Await takes the first envelope, received or yet to come, for which match
+// is true. Envelopes it passes over stay queued, in order, for later Recv
+// and Await calls.
 func (c *Client) Await(ctx context.Context, match func(*messages.Envelope) bool) (*messages.Envelope, error) {
+	scanned := 0
 	for {
-		env, err := c.Recv(ctx)
+		c.mu.Lock()
+		for i := scanned; i < len(c.in); i++ {
+			if match(c.in[i]) {
+				env := c.in[i]
+				c.in = append(c.in[:i], c.in[i+1:]...)
+				c.mu.Unlock()
+				return env, nil
+			}
+		}
+		scanned = len(c.in)
+		err, wait := c.err, c.cond
+		c.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
-		if match(env) {
-			return env, nil
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }
 
-// Call sends env and waits for the Ack or Error (or other envelope) that
-// carries its ref; other envelopes read meanwhile are passed to other.
-func (c *Client) Call(ctx context.Context, env *messages.Envelope, other func(*messages.Envelope)) (*messages.Envelope, error) {
+// Call sends env and waits for the envelope that carries its ref (an Ack,
+// an Error, or a ref'd answer such as ChatRefused). An Error comes back as
+// the error too. Other envelopes stay queued.
+func (c *Client) Call(ctx context.Context, env *messages.Envelope) (*messages.Envelope, error) {
 	ref, err := c.Send(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		got, err := c.Recv(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if got.GetRef() == ref {
-			if e := got.GetError(); e != nil {
-				return got, e
-			}
-			return got, nil
-		}
-		if other != nil {
-			other(got)
-		}
+	got, err := c.Await(ctx, func(e *messages.Envelope) bool { return e.GetRef() == ref })
+	if err != nil {
+		return nil, err
 	}
+	if e := got.GetError(); e != nil {
+		return got, e
+	}
+	return got, nil
+}
+
+// Pending returns how many received envelopes wait to be taken.
+func (c *Client) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.in)
 }
 
 // Close closes the socket normally.
