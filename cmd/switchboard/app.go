@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
@@ -56,6 +57,8 @@ type Main struct {
 	srv    *http.Server
 	ln     net.Listener
 	served chan struct{}
+	once   sync.Once
+	err    error
 }
 
 // NewMain returns a Main for cfg.
@@ -123,6 +126,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	log.Info("switchboard listening", "addr", m.Addr(), "data", m.cfg.DataDir)
+	fmt.Fprintf(m.cfg.Out, "Listening on http://%s\n", m.Addr())
 	return nil
 }
 
@@ -161,7 +165,13 @@ func (m *Main) Gateway() *gateway.Server { return m.gw }
 // Close shuts the broker down cleanly: it stops accepting, closes every
 // socket with a going-away code, finishes every write in flight, stops
 // the actors and closes storage.
+// It is safe to call more than once.
 func (m *Main) Close() error {
+	m.once.Do(func() { m.err = m.close() })
+	return m.err
+}
+
+func (m *Main) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var errs []error

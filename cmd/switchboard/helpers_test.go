@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -208,3 +210,5 @@ func mustAdmin(t testing.TB, addr, method, path string, body any) {
 }
 
 func describe(env *messages.Envelope) string { return fmt.Sprintf("%v", env) }
+
+var protoIn = protojson.UnmarshalOptions{DiscardUnknown: true}

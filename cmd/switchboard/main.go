@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -62,6 +63,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg.AdminToken = os.Getenv("SWITCHBOARD_ADMIN_TOKEN")
+	if kib := os.Getenv("SWITCHBOARD_ARGON2_MEMORY_KIB"); kib != "" {
+		n, err := strconv.ParseUint(kib, 10, 32)
+		if err != nil {
+			return fmt.Errorf("SWITCHBOARD_ARGON2_MEMORY_KIB: %w", err)
+		}
+		cfg.Password.MemoryKiB, cfg.Password.Time = uint32(n), 1
+	}
 	cfg.Out = stdout
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
