@@ -212,3 +212,8 @@ func mustAdmin(t testing.TB, addr, method, path string, body any) {
 func describe(env *messages.Envelope) string { return fmt.Sprintf("%v", env) }
 
 var protoIn = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+func toJSON(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
