@@ -205,7 +205,8 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 	}
 	from := m.GetFrom()
 	isVisitor := from.GetKind() == kindVisitor && from.GetId() == c.created.GetVisitorId()
-	isOwner := from.GetKind() == kindAgent && from.GetId() == c.agentID && c.state == stateActive
+	// The agent the chat is (or was, once closed) assigned to.
+	isOwner := from.GetKind() == kindAgent && c.agentID != "" && from.GetId() == c.agentID
 	if !isVisitor && !isOwner {
 		// Another visitor's chat looks the same as no chat at all.
 		if from.GetKind() == kindVisitor {
