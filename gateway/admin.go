@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -58,19 +59,29 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.Admin
 
 var protoIn = protojson.UnmarshalOptions{}
 
-func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
+// readResource decodes a department or language body into m and checks
+// that the id it carries, if any, is the one in the path. On failure it
+// answers the typed error and returns false.
+func readResource(w http.ResponseWriter, r *http.Request, m proto.Message, id func() string) bool {
 	data, err := readBody(r)
 	if err != nil {
 		writeError(w, err)
-		return
+		return false
 	}
+	if err := protoIn.Unmarshal(data, m); err != nil {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid body: %v", err))
+		return false
+	}
+	if got := id(); got != "" && got != r.PathValue("id") {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "the id in the body differs from the path"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
 	d := &messages.Department{}
-	if err := protoIn.Unmarshal(data, d); err != nil {
-		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid department: %v", err))
-		return
-	}
-	if d.GetId() != "" && d.GetId() != r.PathValue("id") {
-		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "id in the body differs from the path"))
+	if !readResource(w, r, d, d.GetId) {
 		return
 	}
 	d.Id = r.PathValue("id")
@@ -80,18 +91,8 @@ func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putLanguage(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	l := &messages.Language{}
-	if err := protoIn.Unmarshal(data, l); err != nil {
-		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid language: %v", err))
-		return
-	}
-	if l.GetCode() != "" && l.GetCode() != r.PathValue("id") {
-		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "code in the body differs from the path"))
+	if !readResource(w, r, l, l.GetCode) {
 		return
 	}
 	l.Code = r.PathValue("id")

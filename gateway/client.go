@@ -104,26 +104,7 @@ func (c *Client) SendFrame(ctx context.Context, typ websocket.MessageType, data 
 // closes (the error says how: websocket.CloseStatus reads the code) or
 // ctx ends.
 func (c *Client) Recv(ctx context.Context) (*messages.Envelope, error) {
-	for {
-		c.mu.Lock()
-		if len(c.in) > 0 {
-			env := c.in[0]
-			c.in[0] = nil
-			c.in = c.in[1:]
-			c.mu.Unlock()
-			return env, nil
-		}
-		err, wait := c.err, c.cond
-		c.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return c.Await(ctx, func(*messages.Envelope) bool { return true })
 }
 
 // Await takes the first envelope, received or yet to come, for which match
