@@ -76,7 +76,10 @@ func (v *visitor) Receive(ctx actor.Context) {
 	case *messages.ChatEvent:
 		if s := v.chats[m.GetChatId()]; s != nil {
 			if as := m.GetAssigned(); as != nil {
-				s.State, s.AgentId, s.AgentName = stateActive, as.GetAgentId(), as.GetAgentName()
+				// Sent summaries are shared with connections: replace, never mutate.
+				ns := proto.Clone(s).(*messages.ChatSummary)
+				ns.State, ns.AgentId, ns.AgentName = stateActive, as.GetAgentId(), as.GetAgentName()
+				v.chats[m.GetChatId()] = ns
 				delete(v.queue, m.GetChatId())
 			}
 			v.conns.deliver(ctx, m)

@@ -115,14 +115,16 @@ func (c *conns) syncAll(ctx actor.Context, b *Broker, who *messages.Participant,
 }
 
 // replayed forwards a replay batch to its connection and ends its catch-up.
+// The batch goes as one message, so a long transcript takes one place in
+// the connection's bounded queue, not one per event.
 func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
 	e := c.get(m.GetConn())
 	if e == nil {
 		return
 	}
 	delete(e.syncing, m.GetChatId())
-	for _, ev := range m.GetEvents() {
-		ctx.Send(e.pid, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}})
+	if len(m.GetEvents()) > 0 {
+		ctx.Send(e.pid, m)
 	}
 }
 

@@ -153,8 +153,10 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		a.PasswordHash = old.GetPasswordHash()
 	}
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
-		a.PasswordHash = ""
-		writeProto(w, http.StatusOK, a)
+		// a now belongs to the directory actor: answer with a copy.
+		out := proto.Clone(a).(*messages.Agent)
+		out.PasswordHash = ""
+		writeProto(w, http.StatusOK, out)
 	}
 }
 

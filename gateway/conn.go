@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -46,17 +47,20 @@ type wsConn struct {
 // that chat afresh.
 type outItem struct {
 	env       *messages.Envelope
+	replay    []*messages.ChatEvent // a replay batch, written event by event
 	resetChat string
 }
 
 // SendUserMessage implements actor.Process. It never blocks.
 func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
-	env, ok := actor.UnwrapEnvelopeMessage(message).(*messages.Envelope)
-	if !ok {
-		c.s.log.Warn("gateway: unexpected message for a connection", "type", message)
-		return
+	switch m := actor.UnwrapEnvelopeMessage(message).(type) {
+	case *messages.Envelope:
+		c.enqueue(outItem{env: m})
+	case *messages.ReplayBatch:
+		c.enqueue(outItem{replay: m.GetEvents()})
+	default:
+		c.s.log.Warn("gateway: unexpected message for a connection", "type", fmt.Sprintf("%T", message))
 	}
-	c.enqueue(outItem{env: env})
 }
 
 func (c *wsConn) enqueue(it outItem) {
@@ -153,17 +157,26 @@ func (c *wsConn) writer(ctx context.Context) {
 				delete(last, it.resetChat)
 				continue
 			}
-			if ev := it.env.GetEvent(); ev != nil {
-				// Each event once, in order: replays and live delivery may
-				// overlap by design, never leave a gap.
-				if ev.GetSeq() <= last[ev.GetChatId()] {
-					continue
+			envs := []*messages.Envelope{it.env}
+			if it.replay != nil {
+				envs = envs[:0]
+				for _, ev := range it.replay {
+					envs = append(envs, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}})
 				}
-				last[ev.GetChatId()] = ev.GetSeq()
 			}
-			if err := c.write(ctx, it.env); err != nil {
-				c.ws.CloseNow()
-				return
+			for _, env := range envs {
+				if ev := env.GetEvent(); ev != nil {
+					// Each event once, in order: replays and live delivery
+					// may overlap by design, never leave a gap.
+					if ev.GetSeq() <= last[ev.GetChatId()] {
+						continue
+					}
+					last[ev.GetChatId()] = ev.GetSeq()
+				}
+				if err := c.write(ctx, env); err != nil {
+					c.ws.CloseNow()
+					return
+				}
 			}
 		}
 	}

@@ -242,7 +242,9 @@ func TestManualPickupExactlyOneWins(t *testing.T) {
 // when they come back with their token and cursor, and a message resent
 // with the same client id is stored once.
 func TestResumeAndDedupe(t *testing.T) {
-	m := startBroker(t, t.TempDir())
+	// A tiny outbound queue: a replay longer than it must still arrive
+	// whole (it takes one place in the queue), not close the socket as slow.
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.Gateway.OutboundQueue = 16 })
 	addr := m.Addr()
 	v, vw := newVisitor(t, addr, false)
 	chat := mustChatID(t, requestChat(t, v, "sales", "en", ""))
@@ -256,7 +258,7 @@ func TestResumeAndDedupe(t *testing.T) {
 	v.CloseNow()
 
 	var missed []uint64
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 40; i++ {
 		missed = append(missed, send(t, a, chat, "", "while you were away"))
 	}
 	v2 := dial(t, addr, "visitor", false)
