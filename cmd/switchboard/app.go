@@ -176,14 +176,13 @@ func (m *Main) close() error {
 	defer cancel()
 	var errs []error
 	if m.srv != nil {
-		m.ln.Close() // no new connections
+		// Stops accepting at once; websockets are hijacked, so it does not
+		// wait for them: the gateway closes them next.
+		errs = append(errs, m.srv.Shutdown(ctx))
+		<-m.served
 	}
 	if m.gw != nil {
 		errs = append(errs, m.gw.Shutdown(ctx))
-	}
-	if m.srv != nil {
-		errs = append(errs, m.srv.Shutdown(ctx))
-		<-m.served
 	}
 	if m.store != nil {
 		// Close drains the writer: everything submitted is committed.
