@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -23,7 +24,7 @@ type directory struct {
 	deps    map[string]*messages.Department
 	langs   map[string]*messages.Language
 	agents  map[string]*messages.Agent
-	logins  map[string]string // lower-case login -> agent id
+	logins  map[string]string // strings.ToLower(login) -> agent id, as persistence keys it
 	token   uint64
 	waiting map[uint64]*adminWait
 }
@@ -80,18 +81,8 @@ func (d *directory) reload(ctx actor.Context) {
 	}
 	for _, x := range agents {
 		d.agents[x.GetId()] = x
-		d.logins[lower(x.GetLogin())] = x.GetId()
+		d.logins[strings.ToLower(x.GetLogin())] = x.GetId()
 	}
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
@@ -170,7 +161,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			return
 		}
 		delete(d.agents, a.GetId())
-		delete(d.logins, lower(a.GetLogin()))
+		delete(d.logins, strings.ToLower(a.GetLogin()))
 		w.notify = []string{KindAgent + "/" + a.GetId()}
 		d.waiting[d.token] = w
 		d.b.store.DeleteAgent(a, done)
@@ -194,7 +185,7 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		refuse(codeInvalid, "max_chats is at most 100")
 		return
 	}
-	if owner, ok := d.logins[lower(x.GetLogin())]; ok && owner != x.GetId() {
+	if owner, ok := d.logins[strings.ToLower(x.GetLogin())]; ok && owner != x.GetId() {
 		refuse(codeConflict, "login %q is taken", x.GetLogin())
 		return
 	}
@@ -216,10 +207,10 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 	prev := ""
 	if old := d.agents[x.GetId()]; old != nil {
 		prev = old.GetLogin()
-		delete(d.logins, lower(prev))
+		delete(d.logins, strings.ToLower(prev))
 	}
 	d.agents[x.GetId()] = x
-	d.logins[lower(x.GetLogin())] = x.GetId()
+	d.logins[strings.ToLower(x.GetLogin())] = x.GetId()
 	w.notify = []string{KindAgent + "/" + x.GetId()}
 	d.waiting[d.token] = w
 	d.b.store.PutAgent(x, prev, done)

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"net/http"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /admin/directory", s.admin(s.getDirectory))

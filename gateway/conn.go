@@ -157,29 +157,36 @@ func (c *wsConn) writer(ctx context.Context) {
 				delete(last, it.resetChat)
 				continue
 			}
-			envs := []*messages.Envelope{it.env}
-			if it.replay != nil {
-				envs = envs[:0]
-				for _, ev := range it.replay {
-					envs = append(envs, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}})
+			if it.replay == nil {
+				if !c.writeOne(ctx, last, it.env) {
+					return
 				}
+				continue
 			}
-			for _, env := range envs {
-				if ev := env.GetEvent(); ev != nil {
-					// Each event once, in order: replays and live delivery
-					// may overlap by design, never leave a gap.
-					if ev.GetSeq() <= last[ev.GetChatId()] {
-						continue
-					}
-					last[ev.GetChatId()] = ev.GetSeq()
-				}
-				if err := c.write(ctx, env); err != nil {
-					c.ws.CloseNow()
+			for _, ev := range it.replay {
+				if !c.writeOne(ctx, last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// writeOne writes env unless it is an event this connection already has.
+// Each event goes once, in order: replays and live delivery may overlap by
+// design, never leave a gap. It reports false when the socket failed.
+func (c *wsConn) writeOne(ctx context.Context, last map[string]uint64, env *messages.Envelope) bool {
+	if ev := env.GetEvent(); ev != nil {
+		if ev.GetSeq() <= last[ev.GetChatId()] {
+			return true
+		}
+		last[ev.GetChatId()] = ev.GetSeq()
+	}
+	if err := c.write(ctx, env); err != nil {
+		c.ws.CloseNow()
+		return false
+	}
+	return true
 }
 
 func (c *wsConn) write(ctx context.Context, env *messages.Envelope) error {

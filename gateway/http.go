@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -79,7 +80,7 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // decodeJSON decodes a strict JSON body: unknown fields are an error.
 func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytesReader(data))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid JSON body: %v", err)

@@ -174,7 +174,6 @@ func BenchmarkDurableAppend(b *testing.B) {
 	s := openTest(b, b.TempDir())
 	defer s.Close()
 	b.ReportAllocs()
-	const chats = 256
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -194,5 +193,4 @@ func BenchmarkDurableAppend(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(s.Stats().Requests.Load())/float64(s.Stats().Batches.Load()), "req/batch")
-	_ = chats
 }
