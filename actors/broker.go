@@ -20,6 +20,7 @@ type Store interface {
 	AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error))
 	ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error)
 	OpenChats() ([]*messages.OpenChat, error)
+	LastChatSeq(chatID string) (uint64, error)
 
 	SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error))
 	AgentSnapshot(id string) (*messages.AgentSnapshot, error)
@@ -179,6 +180,13 @@ func (b *Broker) Recover() (queued, active int, err error) {
 	}
 	byDept := map[string][]*messages.OpenChat{}
 	for _, oc := range open {
+		// The entry is rewritten on state changes only; the log has the
+		// last sequence.
+		last, err := b.store.LastChatSeq(oc.GetChatId())
+		if err != nil {
+			return 0, 0, fmt.Errorf("actors: recover: %w", err)
+		}
+		oc.LastSeq = max(oc.GetLastSeq(), last)
 		sum := openSummary(oc)
 		switch oc.GetState() {
 		case messages.ChatState_CHAT_STATE_ACTIVE:

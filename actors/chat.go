@@ -10,6 +10,14 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
+// tailKeep is how many durable events a chat keeps in memory for replays;
+// dedupeWindow how many recent client message ids it remembers. A client
+// resends only what was not acknowledged, which is always recent.
+const (
+	tailKeep     = 256
+	dedupeWindow = 1024
+)
+
 // closedLinger is how long a closed chat's actor stays up for late
 // commands before it stops; its log stays in the store.
 const closedLinger = time.Minute
@@ -33,9 +41,18 @@ type chat struct {
 	agentID   string
 	agentName string
 
-	events   []*messages.ChatEvent // index i holds seq i+1
-	durable  uint64                // highest seq known to be stored
-	dedupe   map[string]uint64     // sender + client msg id -> seq
+	// The log's recent tail: tail[i] holds seq base+1+i, up to last. It
+	// keeps every event not yet durable and at least tailKeep durable
+	// ones; replays from further back read the store. Keeping whole
+	// transcripts in memory made the heap, and the collector's work, grow
+	// with every message ever sent.
+	tail     []*messages.ChatEvent
+	base     uint64
+	last     uint64
+	durable  uint64            // highest seq known to be stored
+	dedupe   map[string]uint64 // sender + client msg id -> seq, for the last dedupeWindow messages
+	recent   []string          // dedupe keys in arrival order (a ring of dedupeWindow)
+	recentAt int
 	inflight []*effect
 	token    uint64
 }
@@ -93,8 +110,9 @@ func (c *chat) load(ctx actor.Context) {
 	c.dedupe = map[string]uint64{}
 	for _, ev := range evs {
 		c.apply(ev)
+		c.durable = c.last
+		c.trim()
 	}
-	c.durable = uint64(len(c.events))
 	if !c.exists || c.state == stateClosed {
 		ctx.SetReceiveTimeout(closedLinger)
 	}
@@ -102,7 +120,8 @@ func (c *chat) load(ctx actor.Context) {
 
 // apply folds one event into the state. It is the only place state changes.
 func (c *chat) apply(ev *messages.ChatEvent) {
-	c.events = append(c.events, ev)
+	c.tail = append(c.tail, ev)
+	c.last = ev.GetSeq()
 	switch k := ev.GetKind().(type) {
 	case *messages.ChatEvent_Created:
 		c.exists = true
@@ -111,7 +130,7 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.createdAt = ev.GetAtMs()
 	case *messages.ChatEvent_Message:
 		if cid := k.Message.GetClientMsgId(); cid != "" {
-			c.dedupe[dedupeKey(k.Message.GetFrom(), cid)] = ev.GetSeq()
+			c.remember(dedupeKey(k.Message.GetFrom(), cid), ev.GetSeq())
 		}
 	case *messages.ChatEvent_Assigned:
 		c.state = stateActive
@@ -121,6 +140,40 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	}
 }
 
+// remember records a client message id, forgetting the oldest beyond
+// dedupeWindow.
+func (c *chat) remember(key string, seq uint64) {
+	if len(c.recent) < dedupeWindow {
+		c.recent = append(c.recent, key)
+	} else {
+		old := c.recent[c.recentAt]
+		delete(c.dedupe, old)
+		c.recent[c.recentAt] = key
+		c.recentAt = (c.recentAt + 1) % dedupeWindow
+	}
+	c.dedupe[key] = seq
+}
+
+// trim drops durable events beyond tailKeep from memory, in steps of
+// tailKeep so that it copies rarely.
+func (c *chat) trim() {
+	keepFrom := c.durable
+	if keepFrom > tailKeep {
+		keepFrom -= tailKeep
+	} else {
+		keepFrom = 0
+	}
+	if keepFrom < c.base+tailKeep {
+		return
+	}
+	n := keepFrom - c.base
+	c.tail = append([]*messages.ChatEvent(nil), c.tail[n:]...)
+	c.base = keepFrom
+}
+
+// event returns the event with sequence seq, which must be in the tail.
+func (c *chat) event(seq uint64) *messages.ChatEvent { return c.tail[seq-c.base-1] }
+
 func dedupeKey(p *messages.Participant, cid string) string {
 	return p.GetKind().String() + "/" + p.GetId() + "/" + cid
 }
@@ -129,7 +182,7 @@ func (c *chat) summary() *messages.ChatSummary {
 	return &messages.ChatSummary{
 		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
 		State: c.state, VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(),
-		AgentId: c.agentID, AgentName: c.agentName, LastSeq: uint64(len(c.events)), CreatedAtMs: c.createdAt,
+		AgentId: c.agentID, AgentName: c.agentName, LastSeq: c.last, CreatedAtMs: c.createdAt,
 	}
 }
 
@@ -137,7 +190,7 @@ func (c *chat) openEntry() *messages.OpenChat {
 	return &messages.OpenChat{
 		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
 		VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(), Ticket: c.created.GetTicket(),
-		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: uint64(len(c.events)),
+		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: c.last,
 	}
 }
 
@@ -146,19 +199,24 @@ func (c *chat) openEntry() *messages.OpenChat {
 func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *effect) {
 	now := c.b.clock.Now().UnixMilli()
 	evs := make([]*messages.ChatEvent, len(kinds))
-	eff.first = uint64(len(c.events)) + 1
+	first := c.last == 0
+	wasState, wasAgent := c.state, c.agentID
+	eff.first = c.last + 1
 	for i, set := range kinds {
-		ev := &messages.ChatEvent{ChatId: c.id, Seq: uint64(len(c.events)) + 1, AtMs: now}
+		ev := &messages.ChatEvent{ChatId: c.id, Seq: c.last + 1, AtMs: now}
 		set(ev)
 		c.apply(ev)
 		evs[i] = ev
 	}
-	eff.last = uint64(len(c.events))
+	eff.last = c.last
 	c.token++
 	eff.token = c.token
 	c.inflight = append(c.inflight, eff)
+	// The open-chats index changes with the chat's state, not with every
+	// message: rewriting it per message doubled the writes and Pebble's
+	// compaction work.
 	var open *messages.OpenChat
-	if c.state != stateClosed {
+	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent) {
 		open = c.openEntry()
 	}
 	c.b.store.AppendChat(c.id, evs, open, c.state == stateClosed, c.b.notifier(c.self, eff.token))
@@ -289,7 +347,7 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, who *messages.Pa
 		}
 	}
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
-	seq := uint64(len(c.events)) + 1
+	seq := c.last + 1
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Message{Message: msg}
@@ -316,8 +374,23 @@ func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
 		return
 	}
 	var evs []*messages.ChatEvent
-	if after := m.GetAfterSeq(); after < c.durable {
-		evs = c.events[after:c.durable]
+	switch after := m.GetAfterSeq(); {
+	case after >= c.durable:
+	case after >= c.base:
+		evs = c.tail[after-c.base : c.durable-c.base]
+	default:
+		// Older than the tail: the store has every durable event.
+		stored, err := c.b.store.ChatEvents(c.id, after)
+		if err != nil {
+			ctx.Logger().Error("chat: replay", "chat", c.id, "err", err)
+			ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Unavailable: true})
+			return
+		}
+		for _, ev := range stored {
+			if ev.GetSeq() <= c.durable {
+				evs = append(evs, ev)
+			}
+		}
 	}
 	ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Events: evs})
 }
@@ -334,9 +407,10 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		return
 	}
 	c.durable = eff.last
-	for _, ev := range c.events[eff.first-1 : eff.last] {
-		c.fanout(ctx, ev)
+	for seq := eff.first; seq <= eff.last; seq++ {
+		c.fanout(ctx, c.event(seq))
 	}
+	c.trim()
 	for _, a := range eff.acks {
 		sendAck(ctx, a.conn, a.ref, a.ack)
 	}

@@ -122,6 +122,13 @@ func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
 	if e == nil {
 		return
 	}
+	if m.GetUnavailable() {
+		// Live events would leave a gap: the connection waits for the
+		// client's next Resume.
+		ctx.Send(e.pid, &messages.Envelope{Body: &messages.Envelope_Error{Error: messages.TemporaryErrorf(codeUnavailable,
+			"chat %s could not be replayed now; send Resume for it again", m.GetChatId())}})
+		return
+	}
 	delete(e.syncing, m.GetChatId())
 	if len(m.GetEvents()) > 0 {
 		ctx.Send(e.pid, m)

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -28,6 +30,7 @@ const (
 type wsConn struct {
 	s    *Server
 	ws   *websocket.Conn
+	cc   *corkConn // under ws
 	role role
 	pid  *actor.PID
 	out  chan outItem
@@ -88,12 +91,13 @@ func (c *wsConn) close(code websocket.StatusCode, why string) {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	cw := &corkingWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
-	c := &wsConn{s: s, ws: ws, role: ro, out: make(chan outItem, s.cfg.OutboundQueue), done: make(chan struct{})}
+	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, out: make(chan outItem, s.cfg.OutboundQueue), done: make(chan struct{})}
 	if !s.track(c) {
 		ws.Close(CloseGoingAway, "server shutting down")
 		return
@@ -104,20 +108,19 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	c.pid = pid
 	defer sys.ProcessRegistry.Remove(pid)
 
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		c.writer(ctx)
-		cancel() // unblock the reader
+		// Every way out of writer closes the socket, which ends the
+		// reader's Read.
+		c.writer()
 	}()
 	hello := time.AfterFunc(s.cfg.HelloTimeout, func() {
 		if !c.authed.Load() {
 			c.close(CloseUnauthenticated, "no valid Hello in time")
 		}
 	})
-	c.reader(ctx)
+	c.reader()
 	hello.Stop()
 	c.close(websocket.StatusNormalClosure, "")
 	<-writerDone
@@ -140,8 +143,8 @@ func (c *wsConn) frameType() websocket.MessageType {
 	return websocket.MessageBinary
 }
 
-// writer is the only goroutine that writes to the socket.
-func (c *wsConn) writer(ctx context.Context) {
+// writer is the only goroutine that writes frames to the socket.
+func (c *wsConn) writer() {
 	last := map[string]uint64{} // per chat, the last event sequence written
 	for {
 		select {
@@ -149,56 +152,78 @@ func (c *wsConn) writer(ctx context.Context) {
 			why, _ := c.why.Load().(string)
 			c.ws.Close(websocket.StatusCode(c.code.Load()), why)
 			return
-		case <-ctx.Done():
-			c.ws.CloseNow()
-			return
 		case it := <-c.out:
-			if it.resetChat != "" {
-				delete(last, it.resetChat)
-				continue
-			}
-			if it.replay == nil {
-				if !c.writeOne(ctx, last, it.env) {
-					return
-				}
-				continue
-			}
-			for _, ev := range it.replay {
-				if !c.writeOne(ctx, last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
-					return
-				}
+			if !c.writeBatch(last, it) {
+				c.ws.CloseNow()
+				return
 			}
 		}
 	}
 }
 
+// maxKeptReadBuffer: a connection keeps a read buffer up to this size
+// between frames; a larger one (a rare large frame) is dropped.
+const maxKeptReadBuffer = 64 << 10
+
+// maxWriteBatch bounds the frames gathered into one socket write.
+const maxWriteBatch = 256
+
+// writeBatch writes it and every item already queued behind it (up to
+// maxWriteBatch) with one socket write. It reports false when the socket
+// failed.
+func (c *wsConn) writeBatch(last map[string]uint64, it outItem) bool {
+	c.cc.cork()
+	ok := c.writeItem(last, it)
+gather:
+	for n := 1; ok && n < maxWriteBatch; n++ {
+		select {
+		case it = <-c.out:
+			ok = c.writeItem(last, it)
+		default:
+			break gather
+		}
+	}
+	if err := c.cc.uncork(c.s.cfg.WriteTimeout); err != nil {
+		return false
+	}
+	return ok
+}
+
+func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
+	switch {
+	case it.resetChat != "":
+		delete(last, it.resetChat)
+		return true
+	case it.replay == nil:
+		return c.writeOne(last, it.env)
+	}
+	for _, ev := range it.replay {
+		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
+			return false
+		}
+	}
+	return true
+}
+
 // writeOne writes env unless it is an event this connection already has.
 // Each event goes once, in order: replays and live delivery may overlap by
 // design, never leave a gap. It reports false when the socket failed.
-func (c *wsConn) writeOne(ctx context.Context, last map[string]uint64, env *messages.Envelope) bool {
+func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
 	if ev := env.GetEvent(); ev != nil {
 		if ev.GetSeq() <= last[ev.GetChatId()] {
 			return true
 		}
 		last[ev.GetChatId()] = ev.GetSeq()
 	}
-	if err := c.write(ctx, env); err != nil {
-		c.ws.CloseNow()
-		return false
-	}
-	return true
-}
-
-func (c *wsConn) write(ctx context.Context, env *messages.Envelope) error {
 	typ := c.frameType()
 	data, err := EncodeFrame(typ, env)
 	if err != nil {
 		c.s.log.Error("gateway: encode", "err", err)
-		return nil
+		return true
 	}
-	wctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(wctx, typ, data)
+	// The connection is corked, so this only appends to its buffer: no
+	// deadline is needed here, uncork has one.
+	return c.ws.Write(context.Background(), typ, data) == nil
 }
 
 func (c *wsConn) reply(ref uint64, env *messages.Envelope) {
@@ -210,17 +235,29 @@ func (c *wsConn) fail(ref uint64, e *messages.Error) {
 	c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Error{Error: e}})
 }
 
-func (c *wsConn) reader(ctx context.Context) {
+func (c *wsConn) reader() {
 	first := true
+	var buf bytes.Buffer // reused: decoding copies what it keeps
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		// No context: a context with a Done channel costs an allocation
+		// and a registration per frame. The writer closes the socket to
+		// end this loop.
+		typ, rd, err := c.ws.Reader(context.Background())
+		if err == nil {
+			if buf.Cap() > maxKeptReadBuffer {
+				buf = bytes.Buffer{}
+			}
+			buf.Reset()
+			_, err = buf.ReadFrom(rd)
+		}
 		if err != nil {
 			var ce websocket.CloseError
-			if !errors.As(err, &ce) && !errors.Is(err, context.Canceled) {
+			if !errors.As(err, &ce) && !errors.Is(err, net.ErrClosed) {
 				c.s.log.Debug("gateway: read", "err", err)
 			}
 			return
 		}
+		data := buf.Bytes()
 		if first {
 			c.text.Store(typ == websocket.MessageText)
 			first = false

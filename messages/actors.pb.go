@@ -675,11 +675,14 @@ func (x *ReplayRequest) GetWho() *Participant {
 }
 
 type ReplayBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Events        []*ChatEvent           `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
-	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
-	NotFound      bool                   `protobuf:"varint,4,opt,name=not_found,json=notFound,proto3" json:"not_found,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ChatId   string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Events   []*ChatEvent           `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	Conn     *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	NotFound bool                   `protobuf:"varint,4,opt,name=not_found,json=notFound,proto3" json:"not_found,omitempty"`
+	// The store could not be read; the connection stays out of live
+	// delivery for this chat until its client sends Resume again.
+	Unavailable   bool `protobuf:"varint,5,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -738,6 +741,13 @@ func (x *ReplayBatch) GetConn() *actor.PID {
 func (x *ReplayBatch) GetNotFound() bool {
 	if x != nil {
 		return x.NotFound
+	}
+	return false
+}
+
+func (x *ReplayBatch) GetUnavailable() bool {
+	if x != nil {
+		return x.Unavailable
 	}
 	return false
 }
@@ -2045,13 +2055,14 @@ const file_actors_proto_rawDesc = "" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12-\n" +
-	"\x03who\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\"\x96\x01\n" +
+	"\x03who\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\"\xb8\x01\n" +
 	"\vReplayBatch\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x121\n" +
 	"\x06events\x18\x02 \x03(\v2\x19.switchboard.v1.ChatEventR\x06events\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x1b\n" +
-	"\tnot_found\x18\x04 \x01(\bR\bnotFound\"=\n" +
+	"\tnot_found\x18\x04 \x01(\bR\bnotFound\x12 \n" +
+	"\vunavailable\x18\x05 \x01(\bR\vunavailable\"=\n" +
 	"\n" +
 	"ChatJoined\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\";\n" +

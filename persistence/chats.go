@@ -3,6 +3,7 @@ package persistence
 import (
 	"fmt"
 
+	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -10,7 +11,8 @@ import (
 
 // AppendChat durably appends events to a chat's log and, in the same batch,
 // updates its entry in the open-chats index: open replaces it, or, with
-// closed, it is removed. done is called once the batch is synced.
+// closed, it is removed; with neither (a plain message) the entry stays as
+// it is. done is called once the batch is synced.
 func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
 	muts := make([]mutation, 0, len(events)+1)
 	for _, ev := range events {
@@ -55,7 +57,30 @@ func (s *Store) ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEven
 	return out, err
 }
 
-// OpenChats returns the open-chats index: every chat not closed.
+// LastChatSeq returns the sequence of a chat's last stored event (0 when it
+// has none).
+func (s *Store) LastChatSeq(chatID string) (uint64, error) {
+	prefix := chatEventPrefix(chatID)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
+	if err != nil {
+		return 0, fmt.Errorf("persistence: last event of %s: %w", chatID, err)
+	}
+	var seq uint64
+	if it.Last() {
+		if _, seq, err = parseChatEventKey(it.Key()); err != nil {
+			it.Close()
+			return 0, err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("persistence: last event of %s: %w", chatID, err)
+	}
+	return seq, nil
+}
+
+// OpenChats returns the open-chats index: every chat not closed. An entry
+// is written when the chat's state changes, so its last_seq may be behind:
+// LastChatSeq has the true one.
 func (s *Store) OpenChats() ([]*messages.OpenChat, error) {
 	return scanAll(s, []byte(prefixOpen), func() *messages.OpenChat { return &messages.OpenChat{} })
 }

@@ -194,3 +194,26 @@ func BenchmarkDurableAppend(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(s.Stats().Requests.Load())/float64(s.Stats().Batches.Load()), "req/batch")
 }
+
+// The open-chats entry is written on state changes only; LastChatSeq reads
+// the true last sequence from the log, and is not fooled by a chat whose id
+// is a prefix of another's.
+func TestLastChatSeq(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", 1, "a")}, &messages.OpenChat{ChatId: "c1", LastSeq: 1}, false)
+	for seq := uint64(2); seq <= 300; seq++ {
+		appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", seq, "m")}, nil, false)
+	}
+	appendSync(t, s, "c10", []*messages.ChatEvent{msgEvent("c10", 1, "a"), msgEvent("c10", 2, "b")}, nil, false)
+	for chat, want := range map[string]uint64{"c1": 300, "c10": 2, "c2": 0} {
+		got, err := s.LastChatSeq(chat)
+		if err != nil || got != want {
+			t.Errorf("LastChatSeq(%s) = %d, %v; want %d", chat, got, err, want)
+		}
+	}
+	open, err := s.OpenChats()
+	if err != nil || len(open) != 1 || open[0].GetLastSeq() != 1 {
+		t.Fatalf("a plain message must leave the open entry alone: %v, %v", open, err)
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -25,6 +27,9 @@ type Config struct {
 	Addr string
 	// DataDir holds Pebble's files. Default ./data.
 	DataDir string
+	// DebugAddr, when set, serves net/http/pprof and expvar there. It is
+	// for operators: never expose it publicly.
+	DebugAddr string
 	// Demo creates the demo directory when absent.
 	Demo bool
 	// AdminToken is used as the admin credential when none exists yet
@@ -56,6 +61,7 @@ type Main struct {
 	gw     *gateway.Server
 	srv    *http.Server
 	ln     net.Listener
+	debug  *http.Server
 	served chan struct{}
 	once   sync.Once
 	err    error
@@ -125,6 +131,15 @@ func (m *Main) Run(ctx context.Context) error {
 			log.Error("http", "err", err)
 		}
 	}()
+	if m.cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", m.cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		m.debug = &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go m.debug.Serve(dln)
+		log.Info("debug endpoints", "addr", dln.Addr().String())
+	}
 	log.Info("switchboard listening", "addr", m.Addr(), "data", m.cfg.DataDir)
 	fmt.Fprintf(m.cfg.Out, "Listening on http://%s\n", m.Addr())
 	return nil
@@ -181,6 +196,9 @@ func (m *Main) close() error {
 		errs = append(errs, m.srv.Shutdown(ctx))
 		<-m.served
 	}
+	if m.debug != nil {
+		m.debug.Close()
+	}
 	if m.gw != nil {
 		errs = append(errs, m.gw.Shutdown(ctx))
 	}
@@ -192,4 +210,16 @@ func (m *Main) close() error {
 		m.broker.Shutdown()
 	}
 	return errors.Join(errs...)
+}
+
+// debugHandler serves the profiler and the runtime's variables.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/vars", expvar.Handler())
+	return mux
 }

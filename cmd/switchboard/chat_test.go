@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -292,5 +293,39 @@ func TestResumeAndDedupe(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("message m1 stored %d times", n)
+	}
+}
+
+// A chat keeps only its recent tail in memory: a resume from further back
+// is served from the store, complete and in order, and client message ids
+// within the dedupe window still dedupe after the tail has moved on.
+func TestLongChatReplaysFromStore(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	v, vw := newVisitor(t, addr, false)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", ""))
+	a, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	const n = 700 // well past the in-memory tail of 256
+	var seqs []uint64
+	for i := 0; i < n; i++ {
+		seqs = append(seqs, send(t, a, chat, fmt.Sprintf("a%d", i), fmt.Sprintf("line %d", i)))
+	}
+	if again := send(t, a, chat, "a300", "line 300"); again != seqs[300] {
+		t.Fatalf("resend of an id past the tail stored as %d, first as %d", again, seqs[300])
+	}
+	v.CloseNow()
+	for _, from := range []uint64{0, 5, seqs[n-10]} {
+		v2 := dial(t, addr, "visitor", false)
+		if _, err := v2.Hello(ctxT(t), &messages.Hello{ResumeToken: vw.GetResumeToken(), Cursors: map[string]uint64{chat: from}}); err != nil {
+			t.Fatal(err)
+		}
+		for want := from + 1; want <= seqs[n-1]; want++ {
+			ev := awaitEvent(t, v2, chat, func(*messages.ChatEvent) bool { return true })
+			if ev.GetSeq() != want {
+				t.Fatalf("resume after %d: got seq %d, want %d", from, ev.GetSeq(), want)
+			}
+		}
+		v2.CloseNow()
 	}
 }

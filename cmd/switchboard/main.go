@@ -3,6 +3,7 @@
 //
 //	switchboard [-addr 127.0.0.1:8080] [-data ./data] [-demo]
 //	switchboard chat -as visitor|agent ...
+//	switchboard bench -profile smoke|standard|soak -out DIR
 package main
 
 import (
@@ -29,8 +30,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "chat" {
-		return runChat(ctx, args[1:], stdin, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "chat":
+			return runChat(ctx, args[1:], stdin, stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
+		case "bench-echo":
+			return runBenchEcho(ctx, args[1:], stdout, stderr)
+		case "bench-hold":
+			return runBenchHold(ctx, args[1:], stdin, stdout, stderr)
+		}
 	}
 	return runServe(ctx, args, stdout, stderr)
 }
@@ -50,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DataDir, "data", env("SWITCHBOARD_DATA", "./data"), "data folder for Pebble (env SWITCHBOARD_DATA)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo directory (departments, languages, agents) when absent")
 	origins := fs.String("origins", env("SWITCHBOARD_ORIGINS", ""), "comma-separated host patterns whose pages may open websockets (env SWITCHBOARD_ORIGINS)")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
 	level := fs.String("log", env("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

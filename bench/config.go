@@ -1,0 +1,132 @@
+// Package bench is the load harness: it starts the broker and a raw
+// websocket echo server as child processes, drives both with the same
+// simulated clients over real websockets, checks the routing and delivery
+// invariants from what the clients saw, and writes report.json and
+// latency.svg. cmd/switchboard's "bench" subcommand binds its flags to
+// Config and calls Run.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Profile is a load shape.
+type Profile struct {
+	Name string `json:"name"`
+	// The directory the harness creates: agents spread over departments
+	// and languages, with limits of 2 to 5 chats.
+	Agents      int `json:"agents"`
+	Departments int `json:"departments"`
+	Languages   int `json:"languages"`
+	// MessageBytes is the length of every chat message's text.
+	MessageBytes int `json:"message_bytes"`
+	// Assignment phases: visitors ask for a chat, exchange ConvMessages
+	// messages each way with the agent (one at a time), and close it.
+	// AssignVisitors is the closed loop's concurrency; the open loop then
+	// runs at half the closed loop's rate.
+	ConvMessages   int           `json:"conv_messages"`
+	AssignVisitors int           `json:"assign_visitors"`
+	AssignPhase    time.Duration `json:"assign_phase_ns"`
+	// Message phases: Chats chats stay open and both sides stream messages
+	// with Window unacknowledged messages each (closed loop), then at half
+	// that rate (open loop). The echo baseline gets the same connections,
+	// streams, window and message size.
+	Chats        int           `json:"chats"`
+	Window       int           `json:"window"`
+	MessagePhase time.Duration `json:"message_phase_ns"`
+	// IdleConnections are visitor connections opened (with Hello) and held
+	// by child processes of IdlePerHolder each, to measure memory per
+	// connection.
+	IdleConnections int `json:"idle_connections"`
+	IdlePerHolder   int `json:"idle_per_holder"`
+}
+
+// Profiles are the built-in load shapes. smoke finishes in well under a
+// minute and runs in CI; standard is the one the README reports; soak runs
+// each phase for minutes.
+var Profiles = map[string]Profile{
+	"smoke": {Name: "smoke", Agents: 12, Departments: 3, Languages: 2, MessageBytes: 100,
+		ConvMessages: 3, AssignVisitors: 12, AssignPhase: 3 * time.Second,
+		Chats: 16, Window: 4, MessagePhase: 3 * time.Second,
+		IdleConnections: 500, IdlePerHolder: 500},
+	"standard": {Name: "standard", Agents: 100, Departments: 4, Languages: 3, MessageBytes: 100,
+		ConvMessages: 3, AssignVisitors: 100, AssignPhase: 10 * time.Second,
+		Chats: 128, Window: 8, MessagePhase: 10 * time.Second,
+		IdleConnections: 10000, IdlePerHolder: 5000},
+	"soak": {Name: "soak", Agents: 200, Departments: 5, Languages: 3, MessageBytes: 100,
+		ConvMessages: 5, AssignVisitors: 200, AssignPhase: 120 * time.Second,
+		Chats: 256, Window: 8, MessagePhase: 120 * time.Second,
+		IdleConnections: 20000, IdlePerHolder: 5000},
+}
+
+// ProfileNames lists the built-in profiles.
+func ProfileNames() string {
+	var names []string
+	for n := range Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, "|")
+}
+
+// Config is one run of the harness.
+type Config struct {
+	Profile Profile
+	// Out is the folder for report.json and latency.svg (created).
+	Out string
+	// Target is host:port of a running broker to drive instead of starting
+	// one; AdminToken is its admin credential (the harness creates its own
+	// departments and agents, named bench-*). Server figures (CPU, memory)
+	// are only measured for a broker the harness started.
+	Target     string
+	AdminToken string
+	// Command returns a command that runs this program with args: the
+	// harness starts the broker ("-addr ..."), the echo server
+	// ("bench-echo ...") and the connection holders ("bench-hold ...")
+	// that way. Default: os.Executable().
+	Command func(args ...string) *exec.Cmd
+	// Pprof takes CPU profiles of the broker it started during the
+	// closed-loop phases: Out/broker-<phase>.pprof.
+	Pprof bool
+	// Progress receives a progress line every second; Summary the table at
+	// the end. Both may be nil.
+	Progress io.Writer
+	Summary  io.Writer
+}
+
+func (c *Config) defaults() error {
+	if c.Profile.Name == "" {
+		c.Profile = Profiles["smoke"]
+	}
+	p := c.Profile
+	if p.Agents < 1 || p.Departments < 1 || p.Languages < 1 || p.Languages > len(benchLanguages) || p.MessageBytes < 48 ||
+		p.ConvMessages < 1 || p.AssignVisitors < 1 || p.Chats < 1 || p.Window < 1 || p.IdleConnections < 0 {
+		return fmt.Errorf("bench: profile %q is out of range", p.Name)
+	}
+	if p.IdlePerHolder < 1 {
+		c.Profile.IdlePerHolder = 5000
+	}
+	if c.Out == "" {
+		c.Out = "bench-out"
+	}
+	if c.Command == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.Command = func(args ...string) *exec.Cmd { return exec.Command(exe, args...) }
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.Summary == nil {
+		c.Summary = io.Discard
+	}
+	return nil
+}

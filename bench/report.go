@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is what report.json holds. The field names are part of the
+// harness's interface: load testers' scripts read them.
+type Report struct {
+	Profile    string      `json:"profile"`
+	DurationS  float64     `json:"duration_s"`
+	StartedAt  string      `json:"started_at"`
+	Machine    Machine     `json:"machine"`
+	Load       Profile     `json:"load"`
+	Chats      Chats       `json:"chats"`
+	Messages   MessageFigs `json:"messages"`
+	Baseline   Baseline    `json:"baseline"`
+	Ratio      Ratio       `json:"ratio"`
+	Server     Server      `json:"server"`
+	Invariants Invariants  `json:"invariants"`
+	// Errors the clients got that no invariant covers (a refused send, a
+	// chat that never finished); LastError is the last one.
+	Errors    uint64   `json:"errors"`
+	LastError string   `json:"last_error,omitempty"`
+	Phases    []Phase  `json:"phases"`
+	Series    []Sample `json:"series"`
+}
+
+// Machine says where the run happened.
+type Machine struct {
+	CPUs      int    `json:"cpus"`
+	CPUModel  string `json:"cpu_model"`
+	MemoryGiB int    `json:"memory_gib"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+}
+
+// Chats are the assignment figures. AssignmentsPerS is the closed loop's
+// rate (the highest); AssignLatencyMs is measured in the open loop at
+// OfferedPerS, half of it.
+type Chats struct {
+	Started              uint64  `json:"started"`
+	Assigned             uint64  `json:"assigned"`
+	Completed            uint64  `json:"completed"`
+	Refused              uint64  `json:"refused"`
+	AssignmentsPerS      float64 `json:"assignments_per_s"`
+	OfferedPerS          float64 `json:"offered_per_s"`
+	AssignLatencyMs      Latency `json:"assign_latency_ms"`
+	ConvMessageLatencyMs Latency `json:"conversation_message_latency_ms"`
+}
+
+// MessageFigs: PerS is the closed loop's rate (the highest); LatencyMs is
+// measured in the open loop at OfferedPerS, half of it;
+// SaturatedLatencyMs in the closed loop.
+type MessageFigs struct {
+	Sent               uint64  `json:"sent"`
+	Delivered          uint64  `json:"delivered"`
+	PerS               float64 `json:"per_s"`
+	OfferedPerS        float64 `json:"offered_per_s"`
+	LatencyMs          Latency `json:"latency_ms"`
+	SaturatedLatencyMs Latency `json:"saturated_latency_ms"`
+}
+
+// Baseline is the raw websocket echo server under the same load shape.
+type Baseline struct {
+	EchoPerS               float64 `json:"echo_per_s"`
+	EchoOfferedPerS        float64 `json:"echo_offered_per_s"`
+	EchoLatencyMs          Latency `json:"echo_latency_ms"`
+	EchoSaturatedLatencyMs Latency `json:"echo_saturated_latency_ms"`
+	EchoCPUS               float64 `json:"echo_cpu_s"`
+	Connections            int     `json:"connections"`
+}
+
+type Ratio struct {
+	MessagesVsEcho float64 `json:"messages_vs_echo"`
+}
+
+// Server is the broker process, measured from /proc (only when the harness
+// started it).
+type Server struct {
+	Measured           bool    `json:"measured"`
+	CPUS               float64 `json:"cpu_s"`
+	RSSPeakMB          float64 `json:"rss_peak_mb"`
+	ConnectionsHeld    int     `json:"connections_held"`
+	BytesPerConnection float64 `json:"bytes_per_connection"`
+	IdleRSSMB          float64 `json:"idle_rss_mb"`
+}
+
+// Invariants are counted from what the simulated clients saw; all must be 0.
+type Invariants struct {
+	OverCapacity      uint64 `json:"over_capacity"`
+	DoubleAssigned    uint64 `json:"double_assigned"`
+	LostMessages      uint64 `json:"lost_messages"`
+	DuplicateMessages uint64 `json:"duplicate_messages"`
+	OutOfOrder        uint64 `json:"out_of_order"`
+}
+
+func (v Invariants) violations() string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		n    uint64
+	}{{"over_capacity", v.OverCapacity}, {"double_assigned", v.DoubleAssigned}, {"lost_messages", v.LostMessages},
+		{"duplicate_messages", v.DuplicateMessages}, {"out_of_order", v.OutOfOrder}} {
+		if f.n > 0 {
+			out = append(out, fmt.Sprintf("%s=%d", f.name, f.n))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Phase is one phase of the run.
+type Phase struct {
+	Name        string  `json:"name"`
+	DurationS   float64 `json:"duration_s"`
+	OfferedPerS float64 `json:"offered_per_s,omitempty"`
+	PerS        float64 `json:"per_s"`
+	Unit        string  `json:"unit"`
+	LatencyMs   Latency `json:"latency_ms"`
+	// CPU seconds over the measured part of the phase: the server's (the
+	// broker's, or the echo server's) and the load generator's.
+	ServerCPUS  float64 `json:"server_cpu_s"`
+	LoadgenCPUS float64 `json:"loadgen_cpu_s"`
+	// PacerLagMs (open loop) is how late the generator sent messages
+	// against their schedule: large values mean it could not keep up.
+	PacerLagMs *Latency `json:"pacer_lag_ms,omitempty"`
+	curve      [][2]float64
+}
+
+// Sample is one point of the throughput series (every 250 ms).
+type Sample struct {
+	T               float64 `json:"t_s"`
+	Phase           string  `json:"phase"`
+	MessagesPerS    float64 `json:"messages_per_s"`
+	AssignmentsPerS float64 `json:"assignments_per_s"`
+}
+
+func newReport(p Profile) *Report {
+	return &Report{Profile: p.Name, Load: p, StartedAt: time.Now().UTC().Format(time.RFC3339), Machine: machine()}
+}
+
+func (rep *Report) addPhase(name string, d time.Duration, offered, perS float64, unit string, h *Hist, cpu cpuMark) {
+	rep.Phases = append(rep.Phases, Phase{Name: name, DurationS: round3(d.Seconds()), OfferedPerS: round1(offered),
+		PerS: round1(perS), Unit: unit, LatencyMs: h.Summary(), ServerCPUS: round3(cpu.server.Seconds()),
+		LoadgenCPUS: round3(cpu.loadgen.Seconds()), curve: h.Curve()})
+}
+
+func machine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			m.MemoryGiB = int((kb + 1<<19) >> 20)
+		}
+	}
+	return m
+}
+
+// write saves report.json and latency.svg in dir.
+func (rep *Report) write(dir string, series []Sample) error {
+	rep.Series = series
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "latency.svg"), rep.svg(), 0o644)
+}
+
+// printTable writes the summary people read first.
+func (rep *Report) printTable(w io.Writer, dir string) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	lat := func(l Latency) string {
+		return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f / %.2f", l.P50, l.P90, l.P99, l.P999, l.Max)
+	}
+	fmt.Fprintf(tw, "\nSwitchboard bench, profile %s, %.0f s, %d CPUs (%s)\n\n", rep.Profile, rep.DurationS, rep.Machine.CPUs, rep.Machine.CPUModel)
+	fmt.Fprintf(tw, "phase\trate\toffered\tlatency ms p50 / p90 / p99 / p99.9 / max\tCPU cores: server + load generator\n")
+	for _, ph := range rep.Phases {
+		offered := "closed loop"
+		if ph.OfferedPerS > 0 {
+			offered = fmt.Sprintf("%.0f/s", ph.OfferedPerS)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f %s\t%s\t%s\t%.2f + %.2f\n", ph.Name, ph.PerS, ph.Unit, offered, lat(ph.LatencyMs),
+			ph.ServerCPUS/ph.DurationS, ph.LoadgenCPUS/ph.DurationS)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "chats\tstarted %d, assigned %d, completed %d, refused %d\n", rep.Chats.Started, rep.Chats.Assigned, rep.Chats.Completed, rep.Chats.Refused)
+	fmt.Fprintf(tw, "messages\tsent %d, delivered %d\n", rep.Messages.Sent, rep.Messages.Delivered)
+	fmt.Fprintf(tw, "messages vs echo\t%.0f / %.0f per s = %.2f\n", rep.Messages.PerS, rep.Baseline.EchoPerS, rep.Ratio.MessagesVsEcho)
+	if rep.Server.Measured {
+		fmt.Fprintf(tw, "broker\tCPU %.1f s, RSS peak %.1f MB, %d connections held, %.0f bytes per idle connection\n",
+			rep.Server.CPUS, rep.Server.RSSPeakMB, rep.Server.ConnectionsHeld, rep.Server.BytesPerConnection)
+	} else {
+		fmt.Fprintf(tw, "broker\tnot measured (-target), %d connections held\n", rep.Server.ConnectionsHeld)
+	}
+	inv := rep.Invariants
+	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d\n",
+		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder)
+	if rep.Errors > 0 {
+		fmt.Fprintf(tw, "errors\t%d, the last: %s\n", rep.Errors, rep.LastError)
+	}
+	fmt.Fprintf(tw, "written\t%s, %s\n", filepath.Join(dir, "report.json"), filepath.Join(dir, "latency.svg"))
+	tw.Flush()
+}
