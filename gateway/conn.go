@@ -33,12 +33,24 @@ type wsConn struct {
 	cc   *corkConn // under ws
 	role role
 	pid  *actor.PID
-	out  chan outItem
 	done chan struct{}
-	once sync.Once
-	code atomic.Int32
-	why  atomic.Value // string
-	text atomic.Bool  // answer in JSON (the client's first frame was text)
+
+	// The outbound queue, bounded at Config.OutboundQueue items, and its
+	// writer. The queue is a slice that grows as needed (a buffered
+	// channel of that size cost every connection about 25 KB, idle or
+	// not), and the writer goroutine runs only while there is something
+	// to write, lingering writerLinger after: an idle connection costs no
+	// writer stack.
+	qmu     sync.Mutex
+	queue   []outItem
+	writing bool           // a writer goroutine runs
+	ready   chan struct{}  // capacity 1: the queue went from empty to not
+	writers sync.WaitGroup // the writer goroutine, if any
+	last    map[string]uint64
+	once    sync.Once
+	code    atomic.Int32
+	why     atomic.Value // string
+	text    atomic.Bool  // answer in JSON (the client's first frame was text)
 
 	// Set by the reader goroutine once authenticated; read only by it.
 	who    *messages.Participant
@@ -67,12 +79,46 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 }
 
 func (c *wsConn) enqueue(it outItem) {
-	select {
-	case <-c.done:
-	case c.out <- it:
-	default:
-		c.close(CloseSlowClient, "too slow: reconnect and resume from the last sequence you saw")
+	c.qmu.Lock()
+	n := len(c.queue)
+	full := n >= c.s.cfg.OutboundQueue
+	if !full {
+		c.queue = append(c.queue, it)
+		c.startWriterLocked()
 	}
+	c.qmu.Unlock()
+	switch {
+	case full:
+		c.close(CloseSlowClient, "too slow: reconnect and resume from the last sequence you saw")
+	case n == 0:
+		select {
+		case c.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// startWriterLocked starts the writer goroutine unless one runs. qmu is
+// held.
+func (c *wsConn) startWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		go c.writer()
+	}
+}
+
+// writerLinger is how long a writer goroutine waits for more to write
+// before it ends.
+const writerLinger = 2 * time.Second
+
+// take swaps the queue for spare (emptied) and returns what was queued.
+func (c *wsConn) take(spare []outItem) []outItem {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	got := c.queue
+	c.queue = spare[:0]
+	return got
 }
 
 // SendSystemMessage implements actor.Process; connections have no system
@@ -82,11 +128,16 @@ func (c *wsConn) SendSystemMessage(*actor.PID, interface{}) {}
 // Stop implements actor.Process.
 func (c *wsConn) Stop(*actor.PID) { c.close(websocket.StatusNormalClosure, "") }
 
+// close ends the connection: the writer sends the close frame (a writer is
+// started if none runs) and closes the socket.
 func (c *wsConn) close(code websocket.StatusCode, why string) {
 	c.once.Do(func() {
 		c.code.Store(int32(code))
 		c.why.Store(why)
 		close(c.done)
+		c.qmu.Lock()
+		c.startWriterLocked()
+		c.qmu.Unlock()
 	})
 }
 
@@ -97,24 +148,26 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
-	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, out: make(chan outItem, s.cfg.OutboundQueue), done: make(chan struct{})}
+	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, ready: make(chan struct{}, 1), done: make(chan struct{}),
+		last: map[string]uint64{}}
 	if !s.track(c) {
 		ws.Close(CloseGoingAway, "server shutting down")
 		return
 	}
-	defer s.untrack(c)
 	sys := s.b.System()
-	pid, _ := sys.ProcessRegistry.Add(c, "conn/"+sys.ProcessRegistry.NextId())
-	c.pid = pid
-	defer sys.ProcessRegistry.Remove(pid)
+	c.pid, _ = sys.ProcessRegistry.Add(c, "conn/"+sys.ProcessRegistry.NextId())
+	// The connection lives on its own goroutine and this handler returns:
+	// net/http then lets go of the request, the response and their
+	// buffers (about 8 KB), and of the deep handler stack, which a
+	// hijacked connection would otherwise keep for its whole life.
+	go c.run()
+}
 
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		// Every way out of writer closes the socket, which ends the
-		// reader's Read.
-		c.writer()
-	}()
+// run reads until the socket ends, then cleans up.
+func (c *wsConn) run() {
+	s := c.s
+	defer s.untrack(c)
+	defer s.b.System().ProcessRegistry.Remove(c.pid)
 	hello := time.AfterFunc(s.cfg.HelloTimeout, func() {
 		if !c.authed.Load() {
 			c.close(CloseUnauthenticated, "no valid Hello in time")
@@ -122,8 +175,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	})
 	c.reader()
 	hello.Stop()
+	// Every way out of the writer closes the socket, which ends the
+	// reader's Read; close makes sure a writer runs, then we wait for it.
 	c.close(websocket.StatusNormalClosure, "")
-	<-writerDone
+	c.writers.Wait()
 	if c.who != nil {
 		s.b.Send(c.actorKind(), c.who.GetId(), &messages.ConnDetach{Conn: c.pid})
 	}
@@ -143,50 +198,57 @@ func (c *wsConn) frameType() websocket.MessageType {
 	return websocket.MessageBinary
 }
 
-// writer is the only goroutine that writes frames to the socket.
+// writer is the only goroutine that writes frames to the socket; at most
+// one runs at a time (qmu's writing flag).
 func (c *wsConn) writer() {
-	last := map[string]uint64{} // per chat, the last event sequence written
+	defer c.writers.Done()
+	var batch, spare []outItem
+	linger := time.NewTimer(writerLinger)
+	defer linger.Stop()
 	for {
 		select {
 		case <-c.done:
 			why, _ := c.why.Load().(string)
 			c.ws.Close(websocket.StatusCode(c.code.Load()), why)
 			return
-		case it := <-c.out:
-			if !c.writeBatch(last, it) {
-				c.ws.CloseNow()
+		case <-c.ready:
+		case <-linger.C:
+			c.qmu.Lock()
+			if len(c.queue) == 0 {
+				c.writing = false
+				c.qmu.Unlock()
 				return
 			}
+			c.qmu.Unlock()
 		}
+		batch = c.take(spare)
+		if len(batch) > 0 && !c.writeBatch(c.last, batch) {
+			c.ws.CloseNow()
+			return
+		}
+		clear(batch) // let the envelopes go
+		if cap(batch) > maxKeptBatch {
+			batch = nil
+		}
+		spare = batch
+		linger.Reset(writerLinger)
 	}
 }
 
-// maxKeptReadBuffer: a connection keeps a read buffer up to this size
-// between frames; a larger one (a rare large frame) is dropped.
-const maxKeptReadBuffer = 64 << 10
+// maxKeptBatch: a queue slice up to this capacity is reused.
+const maxKeptBatch = 64
 
-// maxWriteBatch bounds the frames gathered into one socket write.
-const maxWriteBatch = 256
-
-// writeBatch writes it and every item already queued behind it (up to
-// maxWriteBatch) with one socket write. It reports false when the socket
-// failed.
-func (c *wsConn) writeBatch(last map[string]uint64, it outItem) bool {
+// writeBatch writes everything that was queued with one socket write. It
+// reports false when the socket failed.
+func (c *wsConn) writeBatch(last map[string]uint64, batch []outItem) bool {
 	c.cc.cork()
-	ok := c.writeItem(last, it)
-gather:
-	for n := 1; ok && n < maxWriteBatch; n++ {
-		select {
-		case it = <-c.out:
-			ok = c.writeItem(last, it)
-		default:
-			break gather
+	for _, it := range batch {
+		if !c.writeItem(last, it) {
+			c.cc.uncork(c.s.cfg.WriteTimeout)
+			return false
 		}
 	}
-	if err := c.cc.uncork(c.s.cfg.WriteTimeout); err != nil {
-		return false
-	}
-	return ok
+	return c.cc.uncork(c.s.cfg.WriteTimeout) == nil
 }
 
 func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
@@ -234,6 +296,10 @@ func (c *wsConn) reply(ref uint64, env *messages.Envelope) {
 func (c *wsConn) fail(ref uint64, e *messages.Error) {
 	c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Error{Error: e}})
 }
+
+// maxKeptReadBuffer: a connection keeps a read buffer up to this size
+// between frames; a larger one (a rare large frame) is dropped.
+const maxKeptReadBuffer = 64 << 10
 
 func (c *wsConn) reader() {
 	first := true

@@ -21,6 +21,7 @@ import (
 // order.
 type corkConn struct {
 	net.Conn
+	pre    []byte // read past the HTTP request before the hijack; Read serves it first
 	mu     sync.Mutex
 	corked bool
 	buf    []byte
@@ -29,6 +30,15 @@ type corkConn struct {
 // maxKeptCorkBuffer: a larger buffer is dropped after use, so a burst does
 // not pin memory on an idle connection.
 const maxKeptCorkBuffer = 32 << 10
+
+func (c *corkConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
@@ -85,7 +95,16 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		nc.Close()
 		return nil, nil, err
 	}
-	w.conn = &corkConn{Conn: nc}
-	brw.Writer.Reset(w.conn)
-	return w.conn, brw, nil
+	// Smaller buffers than net/http's 4 KiB each: chat frames are small,
+	// writes gather in the corkConn anyway, and every idle connection
+	// keeps both for its whole life. Bytes the server already read past
+	// the request come first from the connection itself.
+	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	w.conn = &corkConn{Conn: nc, pre: append([]byte(nil), buffered...)}
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, hijackReadBuffer), bufio.NewWriterSize(w.conn, hijackWriteBuffer)), nil
 }
+
+const (
+	hijackReadBuffer  = 2048
+	hijackWriteBuffer = 1024
+)
