@@ -86,6 +86,8 @@ type Broker struct {
 	system *actor.ActorSystem
 	root   *actor.RootContext
 	props  map[string]func(id string) *actor.Props
+
+	dispatcher *workerDispatcher
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -104,6 +106,7 @@ func New(cfg Config) (*Broker, error) {
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
 	}
 	b.root = b.system.Root
+	b.dispatcher = newWorkerDispatcher(300)
 	b.props = map[string]func(string) *actor.Props{
 		KindChat:      func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &chat{b: b, id: id} }) },
 		KindQueue:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newQueue(b, id) }) },
@@ -126,7 +129,7 @@ func supervisor() actor.SupervisorStrategy {
 
 func (b *Broker) newProps(p actor.Producer) *actor.Props {
 	s := supervisor()
-	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s))
+	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher))
 }
 
 // PID returns the actor of this kind and id, activating it when it is not

@@ -411,14 +411,21 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		c.fanout(ctx, c.event(seq))
 	}
 	c.trim()
-	for _, a := range eff.acks {
-		sendAck(ctx, a.conn, a.ref, a.ack)
-	}
+	// The participants' actors hear of the change before the client gets
+	// its ack: a visitor who closes a chat and at once asks for a new one
+	// must find their visitor actor already knowing the first is closed.
+	// (Both go to mailboxes in order, so what is sent first is handled
+	// first.)
+	defer func() {
+		for _, a := range eff.acks {
+			sendAck(ctx, a.conn, a.ref, a.ack)
+		}
+	}()
 	switch {
 	case eff.start != nil:
 		s := eff.start
-		sendAck(ctx, s.GetConn(), s.GetRef(), &messages.Ack{ChatId: c.id})
 		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: c.summary()})
+		sendAck(ctx, s.GetConn(), s.GetRef(), &messages.Ack{ChatId: c.id})
 		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summary(), Ticket: c.created.GetTicket()})
 	case eff.assign != nil:
 		a := eff.assign
