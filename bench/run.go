@@ -199,7 +199,7 @@ func (r *runner) startBroker(ctx context.Context) error {
 		args = append(args, "-debug-addr", r.debugAddr)
 	}
 	cmd := r.cfg.Command(args...)
-	cmd.Env = append(os.Environ(), "SWITCHBOARD_ADMIN_TOKEN="+r.adminToken)
+	cmd.Env = append(cmd.Environ(), "SWITCHBOARD_ADMIN_TOKEN="+r.adminToken)
 	if r.broker, err = startProc(ctx, "broker", cmd, "Listening on http://"); err != nil {
 		return err
 	}

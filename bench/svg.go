@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strings"
 )
 
 // svg draws two panels: the latency distributions of the measured phases
@@ -12,11 +13,11 @@ import (
 // throughput over time with the phases marked.
 func (rep *Report) svg() []byte {
 	const (
-		w, h        = 960, 820
+		w, h        = 960, 860
 		left, right = 80, 30
 		pw          = w - left - right
 		top1, ph1   = 60, 320
-		top2, ph2   = 470, 280
+		top2, ph2   = 510, 280
 	)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
@@ -26,7 +27,17 @@ func (rep *Report) svg() []byte {
 
 	// Panel 1: latency by percentile.
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">Latency by percentile (open-loop phases at half the highest rate, and the closed loops)</text>`+"\n", left, top1-12)
-	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"}
+	// One colour per kind of phase; closed loops dashed, open loops solid.
+	colorOf := func(name string) string {
+		switch {
+		case strings.HasPrefix(name, "assign"):
+			return "#d62728"
+		case strings.HasPrefix(name, "msg"):
+			return "#1f77b4"
+		default:
+			return "#7f7f7f"
+		}
+	}
 	maxMs, minMs := 0.0, math.Inf(1)
 	for _, ph := range rep.Phases {
 		for _, pt := range ph.curve {
@@ -76,7 +87,7 @@ func (rep *Report) svg() []byte {
 		if len(ph.curve) == 0 {
 			continue
 		}
-		c := colors[i%len(colors)]
+		c := colorOf(ph.Name)
 		dash := ""
 		if ph.OfferedPerS == 0 {
 			dash = ` stroke-dasharray="5,3"`
@@ -86,8 +97,8 @@ func (rep *Report) svg() []byte {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", xOf(pt[0]), yOf(pt[1]))
 		}
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", pts.String(), c, dash)
-		lx := left + (i%4)*(pw/4)
-		ly := legendY + (i/4)*16
+		lx := left + (i%2)*(pw/2)
+		ly := legendY + (i/2)*16
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/><text x="%d" y="%d">%s (%s, p99 %s ms)</text>`+"\n",
 			lx, ly-4, lx+18, ly-4, c, dash, lx+22, ly, html.EscapeString(ph.Name), phaseRate(ph), fmtMs(ph.LatencyMs.P99))
 	}

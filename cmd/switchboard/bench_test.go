@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/bench"
+)
+
+// TestBenchHarness runs the load harness end to end on a tiny profile: the
+// broker, the echo server and a connection holder are child processes (this
+// test binary, as TestMain allows), and the report must hold the figures
+// and invariants that load testers read.
+func TestBenchHarness(t *testing.T) {
+	out := t.TempDir()
+	p := bench.Profile{Name: "test", Agents: 4, Departments: 2, Languages: 2, MessageBytes: 64,
+		ConvMessages: 2, AssignVisitors: 4, AssignPhase: time.Second,
+		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20}
+	command := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
+			"SWITCHBOARD_ARGON2_MEMORY_KIB=64")
+		return cmd
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: out, Command: command, Progress: tlogWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	// The field names load testers' scripts rely on.
+	for _, path := range []string{"profile", "duration_s",
+		"chats.started", "chats.assigned", "chats.completed", "chats.assignments_per_s",
+		"chats.assign_latency_ms.p50", "chats.assign_latency_ms.p90", "chats.assign_latency_ms.p99", "chats.assign_latency_ms.p999", "chats.assign_latency_ms.max",
+		"messages.sent", "messages.delivered", "messages.per_s",
+		"messages.latency_ms.p50", "messages.latency_ms.p99", "messages.latency_ms.p999", "messages.latency_ms.max",
+		"baseline.echo_per_s", "baseline.echo_latency_ms.p50", "baseline.echo_latency_ms.p99",
+		"ratio.messages_vs_echo",
+		"server.cpu_s", "server.rss_peak_mb", "server.connections_held", "server.bytes_per_connection",
+		"invariants.over_capacity", "invariants.double_assigned", "invariants.lost_messages",
+		"invariants.duplicate_messages", "invariants.out_of_order"} {
+		var v any = raw
+		for _, k := range strings.Split(path, ".") {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		if v == nil {
+			t.Errorf("report.json has no %s", path)
+		}
+	}
+	if rep.Chats.Assigned == 0 || rep.Chats.Completed == 0 || rep.Messages.Delivered == 0 || rep.Messages.Delivered != rep.Messages.Sent {
+		t.Errorf("chats %+v, messages %+v", rep.Chats, rep.Messages)
+	}
+	if rep.Baseline.EchoPerS <= 0 || rep.Ratio.MessagesVsEcho <= 0 {
+		t.Errorf("baseline %+v, ratio %+v", rep.Baseline, rep.Ratio)
+	}
+	if !rep.Server.Measured || rep.Server.ConnectionsHeld < 40 || rep.Server.CPUS <= 0 || rep.Server.RSSPeakMB <= 0 {
+		t.Errorf("server %+v", rep.Server)
+	}
+	if rep.Invariants != (bench.Invariants{}) || rep.Errors != 0 {
+		t.Errorf("invariants %+v, errors %d (%s)", rep.Invariants, rep.Errors, rep.LastError)
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))
+	if err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "polyline") {
+		t.Errorf("latency.svg: %v, %.80s", err, svg)
+	}
+}
