@@ -1,6 +1,9 @@
 package messages
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Error makes *Error a Go error, so that a typed error can travel through Go
 // code unchanged and reach the wire or the HTTP API as data. Check for it
@@ -11,10 +14,17 @@ func (e *Error) Error() string {
 
 // Errorf builds a typed error that retrying will not fix.
 func Errorf(code ErrorCode, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: message(format, args)}
 }
 
 // TemporaryErrorf builds a typed error that retrying later may fix.
 func TemporaryErrorf(code ErrorCode, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Temporary: true}
+	return &Error{Code: code, Message: message(format, args), Temporary: true}
+}
+
+// message formats an error message as valid UTF-8: it often quotes what
+// the client sent, and protobuf strings must be UTF-8 or the error itself
+// cannot be encoded (found by FuzzAdminAPI).
+func message(format string, args []any) string {
+	return strings.ToValidUTF8(fmt.Sprintf(format, args...), "\uFFFD")
 }
