@@ -83,6 +83,7 @@ func (a admin) put(ctx context.Context, path string, body any) error {
 // setUp creates the harness's departments, languages and agents, then logs
 // every agent in and makes them available.
 func (r *runner) setUp(ctx context.Context) error {
+	r.phase.Store("setup")
 	pw := make([]byte, 12)
 	rand.Read(pw)
 	depts, agents := benchDirectory(r.cfg.Profile, "pw-"+hex.EncodeToString(pw))
