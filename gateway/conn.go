@@ -52,6 +52,9 @@ type wsConn struct {
 	why     atomic.Value // string
 	text    atomic.Bool  // answer in JSON (the client's first frame was text)
 
+	addr   string // the client's address, for the per-address limits
+	frames bucket // the reader's frame budget
+
 	// Set by the reader goroutine once authenticated; read only by it.
 	who    *messages.Participant
 	authed atomic.Bool // for the Hello timer
@@ -142,15 +145,22 @@ func (c *wsConn) close(code websocket.StatusCode, why string) {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
+	addr := clientAddr(r)
+	if !s.addrs.acquire(addr) {
+		writeError(w, rateLimited("too many connections from your address; close some and try again"))
+		return
+	}
 	cw := &corkingWriter{ResponseWriter: w}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
+		s.addrs.release(addr, s.b.Now())
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
 	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, ready: make(chan struct{}, 1), done: make(chan struct{}),
-		last: map[string]uint64{}}
+		last: map[string]uint64{}, addr: addr}
 	if !s.track(c) {
+		s.addrs.release(addr, s.b.Now())
 		ws.Close(CloseGoingAway, "server shutting down")
 		return
 	}
@@ -167,6 +177,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 func (c *wsConn) run() {
 	s := c.s
 	defer s.untrack(c)
+	defer func() { s.addrs.release(c.addr, s.b.Now()) }()
 	defer s.b.System().ProcessRegistry.Remove(c.pid)
 	hello := time.AfterFunc(s.cfg.HelloTimeout, func() {
 		if !c.authed.Load() {
@@ -333,6 +344,12 @@ func (c *wsConn) reader() {
 			continue
 		}
 		env, derr := DecodeFrame(typ, data)
+		// Every frame counts, undecodable ones too.
+		lim := c.s.cfg.Limits
+		if !c.frames.allow(c.s.b.Now(), lim.FramesPerSecond, lim.FrameBurst) {
+			c.fail(env.GetRef(), rateLimited("more than %g frames a second; slow down", lim.FramesPerSecond))
+			continue
+		}
 		if derr != nil {
 			c.fail(env.GetRef(), derr)
 			continue

@@ -69,6 +69,10 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only visitors request chats"))
 			return
 		}
+		if !c.s.addrs.allowChat(c.addr, c.s.b.Now()) {
+			c.fail(ref, rateLimited("too many chat requests from your address; try again in a minute"))
+			return
+		}
 		session(&messages.SessionCommand{Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
 	case *messages.Envelope_SetStatus:
 		if agentOnly() {

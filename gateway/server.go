@@ -61,6 +61,9 @@ type Config struct {
 	ResumeTTL time.Duration
 	// Password sets the argon2id costs for new staff passwords.
 	Password PasswordParams
+	// Limits bound frames per connection, connections per address and
+	// chat requests per address.
+	Limits Limits
 }
 
 func (c *Config) fill() {
@@ -88,6 +91,7 @@ func (c *Config) fill() {
 	if c.ResumeTTL <= 0 {
 		c.ResumeTTL = 30 * 24 * time.Hour
 	}
+	c.Limits.fill()
 }
 
 // Server is the HTTP handler of Switchboard.
@@ -101,6 +105,7 @@ type Server struct {
 	conns  map[*wsConn]struct{}
 	closed bool
 	wg     sync.WaitGroup
+	addrs  addrTable
 }
 
 // New builds a Server.
@@ -109,7 +114,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
 	}
 	cfg.fill()
-	s := &Server{cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{}}
+	s := &Server{cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{},
+		addrs: addrTable{limit: cfg.Limits}}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil

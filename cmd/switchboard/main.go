@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/switchboard-chat/switchboard/gateway"
 )
 
 func main() {
@@ -52,6 +54,34 @@ func env(name, def string) string {
 	return def
 }
 
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// limits turns the flags into gateway.Limits, where 0 is "off".
+func limits(frames float64, conns int, chats float64) gateway.Limits {
+	var l gateway.Limits
+	if frames <= 0 {
+		l.FramesPerSecond, l.FrameBurst = -1, -1
+	} else {
+		l.FramesPerSecond, l.FrameBurst = frames, int(max(1, 4*frames))
+	}
+	if conns <= 0 {
+		l.ConnsPerAddress = -1
+	} else {
+		l.ConnsPerAddress = conns
+	}
+	if chats <= 0 {
+		l.ChatRequestsPerMinute, l.ChatRequestBurst = -1, -1
+	} else {
+		l.ChatRequestsPerMinute, l.ChatRequestBurst = chats, int(max(1, chats/3))
+	}
+	return l
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -61,10 +91,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo directory (departments, languages, agents) when absent")
 	origins := fs.String("origins", env("SWITCHBOARD_ORIGINS", ""), "comma-separated host patterns whose pages may open websockets (env SWITCHBOARD_ORIGINS)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
+	frames := fs.Float64("limit-frames", envFloat("SWITCHBOARD_LIMIT_FRAMES", 50), "frames a second one connection may send, in bursts of 4x; 0: no limit (env SWITCHBOARD_LIMIT_FRAMES)")
+	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address; 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
+	chats := fs.Float64("limit-chats", envFloat("SWITCHBOARD_LIMIT_CHATS", 30), "chat requests a minute per client address, in bursts of a third; 0: no limit (env SWITCHBOARD_LIMIT_CHATS)")
 	level := fs.String("log", env("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.Gateway.Limits = limits(*frames, *conns, *chats)
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")
 	}

@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Limits bound what one connection or one client address may do. A zero
+// field takes its default; a negative one turns that limit off.
+type Limits struct {
+	// FramesPerSecond and FrameBurst bound the frames one connection may
+	// send (a token bucket). Default 50 per second, bursts of 200: far
+	// above what a person types, far below a flood.
+	FramesPerSecond float64
+	FrameBurst      int
+	// ConnsPerAddress bounds the open websockets from one client address.
+	// Default 1000 (offices and mobile carriers put many people behind
+	// one address).
+	ConnsPerAddress int
+	// ChatRequestsPerMinute and ChatRequestBurst bound the chats visitors
+	// from one client address may ask for. Default 30 a minute, bursts
+	// of 10.
+	ChatRequestsPerMinute float64
+	ChatRequestBurst      int
+}
+
+func (l *Limits) fill() {
+	if l.FramesPerSecond == 0 {
+		l.FramesPerSecond = 50
+	}
+	if l.FrameBurst == 0 {
+		l.FrameBurst = 200
+	}
+	if l.ConnsPerAddress == 0 {
+		l.ConnsPerAddress = 1000
+	}
+	if l.ChatRequestsPerMinute == 0 {
+		l.ChatRequestsPerMinute = 30
+	}
+	if l.ChatRequestBurst == 0 {
+		l.ChatRequestBurst = 10
+	}
+}
+
+// bucket is a token bucket; the caller serializes access.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token if there is one. rate is tokens per second; a
+// negative rate means no limit.
+func (b *bucket) allow(now time.Time, rate float64, burst int) bool {
+	if rate < 0 || burst < 0 {
+		return true
+	}
+	b.refill(now, rate, burst)
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	return false
+}
+
+func (b *bucket) refill(now time.Time, rate float64, burst int) {
+	if b.last.IsZero() {
+		b.tokens = float64(burst)
+	} else if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(float64(burst), b.tokens+d.Seconds()*rate)
+	}
+	b.last = now
+}
+
+// addrTable keeps, per client address, its open connections and its chat
+// request bucket.
+type addrTable struct {
+	mu    sync.Mutex
+	m     map[string]*addrState
+	ops   int
+	limit Limits
+}
+
+type addrState struct {
+	conns int
+	chats bucket
+}
+
+func (t *addrTable) get(addr string) *addrState {
+	if t.m == nil {
+		t.m = map[string]*addrState{}
+	}
+	st := t.m[addr]
+	if st == nil {
+		st = &addrState{}
+		t.m[addr] = st
+	}
+	return st
+}
+
+// acquire counts a new connection from addr, unless it has too many.
+func (t *addrTable) acquire(addr string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.get(addr)
+	if t.limit.ConnsPerAddress > 0 && st.conns >= t.limit.ConnsPerAddress {
+		return false
+	}
+	st.conns++
+	return true
+}
+
+// release ends a connection from addr.
+func (t *addrTable) release(addr string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.m[addr]; st != nil {
+		st.conns--
+	}
+	t.sweep(now)
+}
+
+// allowChat takes a chat request token of addr.
+func (t *addrTable) allowChat(addr string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.get(addr).chats.allow(now, t.limit.ChatRequestsPerMinute/60, t.limit.ChatRequestBurst)
+}
+
+// sweep forgets, now and then, addresses with no connection and a full
+// bucket: they would behave the same as new ones.
+func (t *addrTable) sweep(now time.Time) {
+	t.ops++
+	if t.ops%1024 != 0 {
+		return
+	}
+	for addr, st := range t.m {
+		if st.conns > 0 {
+			continue
+		}
+		st.chats.refill(now, t.limit.ChatRequestsPerMinute/60, t.limit.ChatRequestBurst)
+		if t.limit.ChatRequestBurst < 0 || st.chats.tokens >= float64(t.limit.ChatRequestBurst) {
+			delete(t.m, addr)
+		}
+	}
+}
+
+// clientAddr is the address limits count by: the peer's IP.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func rateLimited(format string, args ...any) *messages.Error {
+	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED, format, args...)
+}
