@@ -29,6 +29,7 @@ type agent struct {
 	token    uint64
 	acks     map[uint64]pendingAck // status changes waiting to be stored
 	picks    uint64
+	grace    graceTimer // runs while the agent has chats and no connection
 }
 
 type pendingOffer struct {
@@ -62,6 +63,14 @@ func (a *agent) Receive(ctx actor.Context) {
 			a.declineUnaccepted(ctx)
 		}
 		a.report(ctx)
+		a.checkGrace()
+	case *messages.GraceExpired:
+		if a.grace.expired(m) && a.conns.len() == 0 {
+			why := fmt.Sprintf("%s lost their connection and did not come back within %s", a.rec.GetDisplayName(), a.b.agentGrace)
+			for id := range a.active {
+				a.b.Send(KindChat, id, &messages.Handback{ChatId: id, AgentId: a.id, Reason: why})
+			}
+		}
 	case *messages.SessionCommand:
 		a.command(ctx, m)
 	case *messages.OfferChat:
@@ -140,6 +149,13 @@ func (a *agent) state() *messages.AgentState {
 func (a *agent) changed(ctx actor.Context) {
 	a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_AgentState{AgentState: a.state()}})
 	a.report(ctx)
+	a.checkGrace()
+}
+
+// checkGrace runs the grace period while the agent has chats but no
+// connection (also after a restart, until they reconnect).
+func (a *agent) checkGrace() {
+	a.grace.update(a.b, a.self, a.conns.len() == 0 && len(a.active) > 0, a.b.agentGrace)
 }
 
 // report tells each of the agent's departments' queues its state, and the
@@ -185,6 +201,7 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 		a.conns.sync(ctx, a.b, e, a.who(), id, m.GetCursors()[id])
 	}
 	a.report(ctx)
+	a.checkGrace()
 }
 
 func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {

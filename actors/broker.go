@@ -65,6 +65,14 @@ type Config struct {
 	// ActorSystem lets a caller bring its own (for a cluster). Default: a
 	// new local actor system.
 	ActorSystem *actor.ActorSystem
+	// AgentGrace is how long an agent who lost their last connection keeps
+	// their chats; then each chat follows its department's on_agent_left
+	// policy. Default 60 s.
+	AgentGrace time.Duration
+	// VisitorGrace is how long a visitor who lost their last connection
+	// keeps their place in a queue; then the waiting chat closes.
+	// Default 60 s.
+	VisitorGrace time.Duration
 }
 
 // Kinds of actors, as used in their names: "<kind>/<id>".
@@ -88,6 +96,42 @@ type Broker struct {
 	props  map[string]func(id string) *actor.Props
 
 	dispatcher *workerDispatcher
+
+	agentGrace, visitorGrace time.Duration
+}
+
+// graceTimer is a participant actor's grace period after it lost its last
+// connection: armed while there is something to keep, disarmed when a
+// connection comes back. Only the latest arming counts (token).
+type graceTimer struct {
+	armed bool
+	token uint64
+	stop  func() bool
+}
+
+// update arms the timer when want holds and it is not armed, and disarms it
+// when want does not hold.
+func (g *graceTimer) update(b *Broker, self *actor.PID, want bool, d time.Duration) {
+	switch {
+	case want && !g.armed:
+		g.armed = true
+		g.token++
+		t, root := g.token, b.root
+		g.stop = b.clock.AfterFunc(d, func() { root.Send(self, &messages.GraceExpired{Token: t}) })
+	case !want && g.armed:
+		g.armed = false
+		g.token++
+		g.stop()
+	}
+}
+
+// expired reports whether m ends the current grace period (and disarms it).
+func (g *graceTimer) expired(m *messages.GraceExpired) bool {
+	if !g.armed || m.GetToken() != g.token {
+		return false
+	}
+	g.armed = false
+	return true
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -95,7 +139,14 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("actors: Config.Store is required")
 	}
-	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem}
+	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
+		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace}
+	if b.agentGrace <= 0 {
+		b.agentGrace = time.Minute
+	}
+	if b.visitorGrace <= 0 {
+		b.visitorGrace = time.Minute
+	}
 	if b.clock == nil {
 		b.clock = systemClock{}
 	}
@@ -300,6 +351,8 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 				rec.AssignedAtMs = ev.GetAtMs()
 			}
 			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: k.Assigned.GetAgentId(), DisplayName: k.Assigned.GetAgentName()})
+		case *messages.ChatEvent_Requeued:
+			rec.State = messages.ChatState_CHAT_STATE_QUEUED
 		case *messages.ChatEvent_Closed:
 			rec.State = messages.ChatState_CHAT_STATE_CLOSED
 			rec.EndedAtMs = ev.GetAtMs()

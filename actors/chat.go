@@ -66,7 +66,8 @@ type effect struct {
 	start    *messages.StartChat
 	assign   *messages.AssignChat
 	closed   bool
-	wasQueue bool // closed while waiting in its queue
+	wasQueue bool   // closed while waiting in its queue
+	requeued string // handed back by this agent: back to the queue
 }
 
 type pendingAck struct {
@@ -93,6 +94,10 @@ func (c *chat) Receive(ctx actor.Context) {
 		c.assign(ctx, m)
 	case *messages.ReplayRequest:
 		c.replay(ctx, m)
+	case *messages.Handback:
+		c.handback(ctx, m)
+	case *messages.Abandon:
+		c.abandon(ctx, m)
 	case *messages.Persisted:
 		c.persisted(ctx, m)
 	default:
@@ -135,9 +140,48 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Assigned:
 		c.state = stateActive
 		c.agentID, c.agentName = k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+	case *messages.ChatEvent_Requeued:
+		c.state = stateQueued
+		c.agentID, c.agentName = "", ""
 	case *messages.ChatEvent_Closed:
 		c.state = stateClosed
 	}
+}
+
+var systemParticipant = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_SYSTEM, Id: "switchboard", DisplayName: "Switchboard"}
+
+// handback: the chat's agent left and did not come back in time. The
+// department says whether the chat goes back to its queue (in its old
+// place) or closes; either way the visitor sees it in the transcript.
+func (c *chat) handback(ctx actor.Context, m *messages.Handback) {
+	if c.broken || !c.exists || c.state != stateActive || c.agentID != m.GetAgentId() {
+		return // it moved on meanwhile
+	}
+	dept, err := c.b.store.Department(c.created.GetDepartment())
+	if err != nil {
+		ctx.Logger().Error("chat: handback", "chat", c.id, "err", err)
+	}
+	if dept == nil || dept.GetOnAgentLeft() == messages.AgentLeftPolicy_AGENT_LEFT_POLICY_CLOSE {
+		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: m.GetReason()}}
+		}}, &effect{closed: true})
+		return
+	}
+	agent := c.agentID
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Requeued{Requeued: &messages.ChatRequeued{AgentId: agent, Reason: m.GetReason()}}
+	}}, &effect{requeued: agent})
+}
+
+// abandon: the visitor left while the chat waited and did not come back
+// in time; the chat closes and leaves its queue.
+func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
+	if c.broken || !c.exists || c.state != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
+		return
+	}
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: "the visitor left before an agent answered"}}
+	}}, &effect{closed: true, wasQueue: true})
 }
 
 // remember records a client message id, forgetting the oldest beyond
@@ -432,6 +476,10 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		sum := c.summary()
 		c.b.Send(KindAgent, a.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: a.GetAgentId(), OfferId: a.GetOfferId(), Ok: true, Chat: sum})
 		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: sum})
+	case eff.requeued != "":
+		sum := c.summary()
+		c.b.Send(KindAgent, eff.requeued, &messages.ChatLeft{Chat: sum})
+		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: sum, Ticket: c.created.GetTicket()})
 	case eff.closed:
 		sum := c.summary()
 		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatLeft{Chat: sum})

@@ -27,6 +27,8 @@ type visitor struct {
 	queue map[string]*messages.QueueUpdate // last position of each waiting chat
 	// starting is the chat being created, "" when none.
 	starting string
+	self     *actor.PID
+	grace    graceTimer // runs while a chat waits and no connection is open
 }
 
 func newVisitor(b *Broker, id string) *visitor {
@@ -40,6 +42,7 @@ func (v *visitor) who() *messages.Participant {
 func (v *visitor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		v.self = ctx.Self()
 		ctx.SetReceiveTimeout(visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *actor.ReceiveTimeout:
@@ -50,6 +53,15 @@ func (v *visitor) Receive(ctx actor.Context) {
 		v.attach(ctx, m)
 	case *messages.ConnDetach:
 		v.conns.remove(m.GetConn())
+		v.checkGrace()
+	case *messages.GraceExpired:
+		if v.grace.expired(m) && v.conns.len() == 0 {
+			for id, s := range v.chats {
+				if s.GetState() == stateQueued {
+					v.b.Send(KindChat, id, &messages.Abandon{ChatId: id, VisitorId: v.id})
+				}
+			}
+		}
 	case *messages.SessionCommand:
 		v.command(ctx, m)
 	case *messages.StartRefused:
@@ -68,6 +80,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 		delete(v.chats, id)
 		delete(v.queue, id)
 		v.conns.push(ctx, chatEnvelope(m.GetChat()))
+		v.checkGrace()
 	case *messages.QueueUpdate:
 		if v.chats[m.GetChatId()] != nil {
 			v.queue[m.GetChatId()] = m
@@ -75,14 +88,21 @@ func (v *visitor) Receive(ctx actor.Context) {
 		}
 	case *messages.ChatEvent:
 		if s := v.chats[m.GetChatId()]; s != nil {
-			if as := m.GetAssigned(); as != nil {
-				// Sent summaries are shared with connections: replace, never mutate.
+			// Sent summaries are shared with connections: replace, never mutate.
+			switch {
+			case m.GetAssigned() != nil:
+				as := m.GetAssigned()
 				ns := proto.Clone(s).(*messages.ChatSummary)
 				ns.State, ns.AgentId, ns.AgentName = stateActive, as.GetAgentId(), as.GetAgentName()
 				v.chats[m.GetChatId()] = ns
 				delete(v.queue, m.GetChatId())
+			case m.GetRequeued() != nil:
+				ns := proto.Clone(s).(*messages.ChatSummary)
+				ns.State, ns.AgentId, ns.AgentName = stateQueued, "", ""
+				v.chats[m.GetChatId()] = ns
 			}
 			v.conns.deliver(ctx, m)
+			v.checkGrace()
 		}
 	case *messages.ReplayBatch:
 		v.conns.replayed(ctx, m)
@@ -93,8 +113,19 @@ func (v *visitor) Receive(ctx actor.Context) {
 	}
 }
 
+// checkGrace runs the grace period while a chat of the visitor waits in
+// its queue and no connection is open (also after a restart).
+func (v *visitor) checkGrace() {
+	waiting := false
+	for _, s := range v.chats {
+		waiting = waiting || s.GetState() == stateQueued
+	}
+	v.grace.update(v.b, v.self, waiting && v.conns.len() == 0, v.b.visitorGrace)
+}
+
 func (v *visitor) attach(ctx actor.Context, m *messages.ConnAttach) {
 	e := v.conns.add(m.GetConn())
+	defer v.checkGrace()
 	w := &messages.Welcome{VisitorId: v.id, ResumeToken: m.GetResumeToken()}
 	for _, s := range v.chats {
 		sc := proto.Clone(s).(*messages.ChatSummary)
@@ -126,6 +157,7 @@ func (v *visitor) joined(ctx actor.Context, s *messages.ChatSummary) {
 	if !known {
 		v.conns.syncAll(ctx, v.b, v.who(), id)
 	}
+	v.checkGrace()
 }
 
 func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {

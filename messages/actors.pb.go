@@ -1709,6 +1709,168 @@ func (x *WaitingQuery) GetAgentId() string {
 	return ""
 }
 
+// Handback: agent -> chat, when the agent's grace period after losing their
+// last connection ran out. The chat follows its department's
+// on_agent_left policy, if it still belongs to that agent.
+type Handback struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Handback) Reset() {
+	*x = Handback{}
+	mi := &file_actors_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Handback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Handback) ProtoMessage() {}
+
+func (x *Handback) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Handback.ProtoReflect.Descriptor instead.
+func (*Handback) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Handback) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *Handback) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *Handback) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Abandon: visitor -> chat, when the visitor's grace period after losing
+// their last connection ran out while the chat waited in its queue.
+type Abandon struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	VisitorId     string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Abandon) Reset() {
+	*x = Abandon{}
+	mi := &file_actors_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Abandon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Abandon) ProtoMessage() {}
+
+func (x *Abandon) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
+func (*Abandon) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Abandon) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *Abandon) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+// GraceExpired: a participant's grace timer -> itself.
+type GraceExpired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GraceExpired) Reset() {
+	*x = GraceExpired{}
+	mi := &file_actors_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GraceExpired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GraceExpired) ProtoMessage() {}
+
+func (x *GraceExpired) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
+func (*GraceExpired) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GraceExpired) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
 // Persisted: storage writer -> the actor that asked for a write.
 type Persisted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1720,7 +1882,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1894,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1907,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{24}
+	return file_actors_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -1771,7 +1933,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1945,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1958,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{25}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -1817,7 +1979,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1991,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +2004,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -1955,7 +2117,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2129,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2142,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -2129,7 +2291,17 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12\x19\n" +
-	"\bagent_id\x18\x03 \x01(\tR\aagentId\"N\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\"V\n" +
+	"\bHandback\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"A\n" +
+	"\aAbandon\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"$\n" +
+	"\fGraceExpired\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"N\n" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
@@ -2158,7 +2330,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),       // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),       // 1: switchboard.v1.ConnDetach
@@ -2184,72 +2356,75 @@ var file_actors_proto_goTypes = []any{
 	(*PickRequest)(nil),      // 21: switchboard.v1.PickRequest
 	(*PickRefused)(nil),      // 22: switchboard.v1.PickRefused
 	(*WaitingQuery)(nil),     // 23: switchboard.v1.WaitingQuery
-	(*Persisted)(nil),        // 24: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil), // 25: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),     // 26: switchboard.v1.AdminCommand
-	(*AdminReply)(nil),       // 27: switchboard.v1.AdminReply
-	nil,                      // 28: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),        // 29: actor.PID
-	(*RequestChat)(nil),      // 30: switchboard.v1.RequestChat
-	(*SetStatus)(nil),        // 31: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),      // 32: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),     // 33: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),         // 34: switchboard.v1.PickChat
-	(*Resume)(nil),           // 35: switchboard.v1.Resume
-	(*ListWaiting)(nil),      // 36: switchboard.v1.ListWaiting
-	(*Participant)(nil),      // 37: switchboard.v1.Participant
-	(*SendMessage)(nil),      // 38: switchboard.v1.SendMessage
-	(*CloseChat)(nil),        // 39: switchboard.v1.CloseChat
-	(*Typing)(nil),           // 40: switchboard.v1.Typing
-	(*ChatRefused)(nil),      // 41: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),        // 42: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),      // 43: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),         // 44: switchboard.v1.OpenChat
-	(AgentStatus)(0),         // 45: switchboard.v1.AgentStatus
-	(*Offer)(nil),            // 46: switchboard.v1.Offer
-	(*Error)(nil),            // 47: switchboard.v1.Error
-	(*Department)(nil),       // 48: switchboard.v1.Department
-	(*Language)(nil),         // 49: switchboard.v1.Language
-	(*Agent)(nil),            // 50: switchboard.v1.Agent
+	(*Handback)(nil),         // 24: switchboard.v1.Handback
+	(*Abandon)(nil),          // 25: switchboard.v1.Abandon
+	(*GraceExpired)(nil),     // 26: switchboard.v1.GraceExpired
+	(*Persisted)(nil),        // 27: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil), // 28: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),     // 29: switchboard.v1.AdminCommand
+	(*AdminReply)(nil),       // 30: switchboard.v1.AdminReply
+	nil,                      // 31: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),        // 32: actor.PID
+	(*RequestChat)(nil),      // 33: switchboard.v1.RequestChat
+	(*SetStatus)(nil),        // 34: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),      // 35: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),     // 36: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),         // 37: switchboard.v1.PickChat
+	(*Resume)(nil),           // 38: switchboard.v1.Resume
+	(*ListWaiting)(nil),      // 39: switchboard.v1.ListWaiting
+	(*Participant)(nil),      // 40: switchboard.v1.Participant
+	(*SendMessage)(nil),      // 41: switchboard.v1.SendMessage
+	(*CloseChat)(nil),        // 42: switchboard.v1.CloseChat
+	(*Typing)(nil),           // 43: switchboard.v1.Typing
+	(*ChatRefused)(nil),      // 44: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),        // 45: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),      // 46: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),         // 47: switchboard.v1.OpenChat
+	(AgentStatus)(0),         // 48: switchboard.v1.AgentStatus
+	(*Offer)(nil),            // 49: switchboard.v1.Offer
+	(*Error)(nil),            // 50: switchboard.v1.Error
+	(*Department)(nil),       // 51: switchboard.v1.Department
+	(*Language)(nil),         // 52: switchboard.v1.Language
+	(*Agent)(nil),            // 53: switchboard.v1.Agent
 }
 var file_actors_proto_depIdxs = []int32{
-	29, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	28, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	29, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	29, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	30, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	31, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	32, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	33, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	34, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	35, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	36, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	37, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	29, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	38, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	39, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	40, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	30, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	29, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	41, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	29, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	29, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	37, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	42, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	29, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	43, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	43, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	43, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	44, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	45, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	46, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	43, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	29, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	47, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	48, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	49, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	50, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	47, // 36: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	32, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	31, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	32, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	32, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	33, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	34, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	35, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	36, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	37, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	38, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	39, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	40, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	32, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	41, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	42, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	43, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	33, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	32, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	44, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	32, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	32, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	40, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	45, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	32, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	46, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	46, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	46, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	48, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	49, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	46, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	32, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	50, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	51, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	52, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	53, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	50, // 36: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
 	37, // [37:37] is the sub-list for method output_type
 	37, // [37:37] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -2278,7 +2453,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_Close)(nil),
 		(*ChatCommand_Typing)(nil),
 	}
-	file_actors_proto_msgTypes[26].OneofWrappers = []any{
+	file_actors_proto_msgTypes[29].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -2292,7 +2467,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

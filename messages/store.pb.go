@@ -76,6 +76,54 @@ func (RoutingPolicy) EnumDescriptor() ([]byte, []int) {
 	return file_store_proto_rawDescGZIP(), []int{0}
 }
 
+type AgentLeftPolicy int32
+
+const (
+	// Back to this department's queue, in its old place; the visitor is told.
+	AgentLeftPolicy_AGENT_LEFT_POLICY_REQUEUE AgentLeftPolicy = 0
+	// Closed; the visitor is told.
+	AgentLeftPolicy_AGENT_LEFT_POLICY_CLOSE AgentLeftPolicy = 1
+)
+
+// Enum value maps for AgentLeftPolicy.
+var (
+	AgentLeftPolicy_name = map[int32]string{
+		0: "AGENT_LEFT_POLICY_REQUEUE",
+		1: "AGENT_LEFT_POLICY_CLOSE",
+	}
+	AgentLeftPolicy_value = map[string]int32{
+		"AGENT_LEFT_POLICY_REQUEUE": 0,
+		"AGENT_LEFT_POLICY_CLOSE":   1,
+	}
+)
+
+func (x AgentLeftPolicy) Enum() *AgentLeftPolicy {
+	p := new(AgentLeftPolicy)
+	*p = x
+	return p
+}
+
+func (x AgentLeftPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AgentLeftPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_store_proto_enumTypes[1].Descriptor()
+}
+
+func (AgentLeftPolicy) Type() protoreflect.EnumType {
+	return &file_store_proto_enumTypes[1]
+}
+
+func (x AgentLeftPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AgentLeftPolicy.Descriptor instead.
+func (AgentLeftPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{1}
+}
+
 // Department is a routing group with its queue.
 type Department struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -87,8 +135,11 @@ type Department struct {
 	QueueLimit uint32 `protobuf:"varint,5,opt,name=queue_limit,json=queueLimit,proto3" json:"queue_limit,omitempty"`
 	// How long an agent has to accept an offer; 0 means 30 s.
 	OfferTimeoutMs uint32 `protobuf:"varint,6,opt,name=offer_timeout_ms,json=offerTimeoutMs,proto3" json:"offer_timeout_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What happens to a chat whose agent's connection dropped and did not
+	// come back within the grace period.
+	OnAgentLeft   AgentLeftPolicy `protobuf:"varint,7,opt,name=on_agent_left,json=onAgentLeft,proto3,enum=switchboard.v1.AgentLeftPolicy" json:"on_agent_left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Department) Reset() {
@@ -161,6 +212,13 @@ func (x *Department) GetOfferTimeoutMs() uint32 {
 		return x.OfferTimeoutMs
 	}
 	return 0
+}
+
+func (x *Department) GetOnAgentLeft() AgentLeftPolicy {
+	if x != nil {
+		return x.OnAgentLeft
+	}
+	return AgentLeftPolicy_AGENT_LEFT_POLICY_REQUEUE
 }
 
 type Language struct {
@@ -696,7 +754,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xd5\x01\n" +
+	"wire.proto\"\x9a\x02\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -705,7 +763,8 @@ const file_store_proto_rawDesc = "" +
 	"\x06policy\x18\x04 \x01(\x0e2\x1d.switchboard.v1.RoutingPolicyR\x06policy\x12\x1f\n" +
 	"\vqueue_limit\x18\x05 \x01(\rR\n" +
 	"queueLimit\x12(\n" +
-	"\x10offer_timeout_ms\x18\x06 \x01(\rR\x0eofferTimeoutMs\"U\n" +
+	"\x10offer_timeout_ms\x18\x06 \x01(\rR\x0eofferTimeoutMs\x12C\n" +
+	"\ron_agent_left\x18\a \x01(\x0e2\x1f.switchboard.v1.AgentLeftPolicyR\vonAgentLeft\"U\n" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -766,7 +825,10 @@ const file_store_proto_rawDesc = "" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
-	"\x15ROUTING_POLICY_MANUAL\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x15ROUTING_POLICY_MANUAL\x10\x02*M\n" +
+	"\x0fAgentLeftPolicy\x12\x1d\n" +
+	"\x19AGENT_LEFT_POLICY_REQUEUE\x10\x00\x12\x1b\n" +
+	"\x17AGENT_LEFT_POLICY_CLOSE\x10\x01B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -780,37 +842,39 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
-	(*Department)(nil),    // 1: switchboard.v1.Department
-	(*Language)(nil),      // 2: switchboard.v1.Language
-	(*Agent)(nil),         // 3: switchboard.v1.Agent
-	(*OpenChat)(nil),      // 4: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 5: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 6: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 7: switchboard.v1.DirectoryView
-	(ChatState)(0),        // 8: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 9: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 10: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 11: switchboard.v1.ChatEvent
+	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
+	(*Department)(nil),    // 2: switchboard.v1.Department
+	(*Language)(nil),      // 3: switchboard.v1.Language
+	(*Agent)(nil),         // 4: switchboard.v1.Agent
+	(*OpenChat)(nil),      // 5: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 6: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 7: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 8: switchboard.v1.DirectoryView
+	(ChatState)(0),        // 9: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 10: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 11: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 12: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
-	8,  // 1: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	9,  // 2: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	8,  // 3: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	10, // 4: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	11, // 5: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	1,  // 6: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	2,  // 7: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	3,  // 8: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
+	9,  // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	10, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	9,  // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	11, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	12, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 7: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	3,  // 8: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	4,  // 9: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -824,7 +888,7 @@ func file_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,

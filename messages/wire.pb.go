@@ -2342,6 +2342,7 @@ type ChatEvent struct {
 	//	*ChatEvent_Message
 	//	*ChatEvent_Assigned
 	//	*ChatEvent_Closed
+	//	*ChatEvent_Requeued
 	Kind          isChatEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2441,6 +2442,15 @@ func (x *ChatEvent) GetClosed() *ChatClosed {
 	return nil
 }
 
+func (x *ChatEvent) GetRequeued() *ChatRequeued {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Requeued); ok {
+			return x.Requeued
+		}
+	}
+	return nil
+}
+
 type isChatEvent_Kind interface {
 	isChatEvent_Kind()
 }
@@ -2461,6 +2471,10 @@ type ChatEvent_Closed struct {
 	Closed *ChatClosed `protobuf:"bytes,13,opt,name=closed,proto3,oneof"`
 }
 
+type ChatEvent_Requeued struct {
+	Requeued *ChatRequeued `protobuf:"bytes,14,opt,name=requeued,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -2468,6 +2482,8 @@ func (*ChatEvent_Message) isChatEvent_Kind() {}
 func (*ChatEvent_Assigned) isChatEvent_Kind() {}
 
 func (*ChatEvent_Closed) isChatEvent_Kind() {}
+
+func (*ChatEvent_Requeued) isChatEvent_Kind() {}
 
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -2666,6 +2682,61 @@ func (x *ChatAssigned) GetAgentName() string {
 	return ""
 }
 
+// ChatRequeued: the chat went back to its department's queue, keeping its
+// place in line, because its agent left (their connection dropped and did
+// not come back within the grace period). Another agent gets it next.
+type ChatRequeued struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatRequeued) Reset() {
+	*x = ChatRequeued{}
+	mi := &file_wire_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatRequeued) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatRequeued) ProtoMessage() {}
+
+func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
+func (*ChatRequeued) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ChatRequeued) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *ChatRequeued) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type ChatClosed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	By            *Participant           `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"`
@@ -2676,7 +2747,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +2759,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +2772,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -2878,7 +2949,7 @@ const file_wire_proto_rawDesc = "" +
 	"\blast_seq\x18\t \x01(\x04R\alastSeq\x12\"\n" +
 	"\rcreated_at_ms\x18\n" +
 	" \x01(\x03R\vcreatedAtMs\x12\x1a\n" +
-	"\bposition\x18\v \x01(\rR\bposition\"\xb7\x02\n" +
+	"\bposition\x18\v \x01(\rR\bposition\"\xf3\x02\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -2887,7 +2958,8 @@ const file_wire_proto_rawDesc = "" +
 	" \x01(\v2\x1b.switchboard.v1.ChatCreatedH\x00R\acreated\x127\n" +
 	"\amessage\x18\v \x01(\v2\x1b.switchboard.v1.ChatMessageH\x00R\amessage\x12:\n" +
 	"\bassigned\x18\f \x01(\v2\x1c.switchboard.v1.ChatAssignedH\x00R\bassigned\x124\n" +
-	"\x06closed\x18\r \x01(\v2\x1a.switchboard.v1.ChatClosedH\x00R\x06closedB\x06\n" +
+	"\x06closed\x18\r \x01(\v2\x1a.switchboard.v1.ChatClosedH\x00R\x06closed\x12:\n" +
+	"\brequeued\x18\x0e \x01(\v2\x1c.switchboard.v1.ChatRequeuedH\x00R\brequeuedB\x06\n" +
 	"\x04kind\"\xb9\x01\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
@@ -2906,7 +2978,10 @@ const file_wire_proto_rawDesc = "" +
 	"\fChatAssigned\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
-	"agent_name\x18\x02 \x01(\tR\tagentName\"Q\n" +
+	"agent_name\x18\x02 \x01(\tR\tagentName\"A\n" +
+	"\fChatRequeued\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n" +
 	"\n" +
 	"ChatClosed\x12+\n" +
 	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x16\n" +
@@ -2960,7 +3035,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),         // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),     // 1: switchboard.v1.RefusalReason
@@ -2997,8 +3072,9 @@ var file_wire_proto_goTypes = []any{
 	(*ChatCreated)(nil),    // 32: switchboard.v1.ChatCreated
 	(*ChatMessage)(nil),    // 33: switchboard.v1.ChatMessage
 	(*ChatAssigned)(nil),   // 34: switchboard.v1.ChatAssigned
-	(*ChatClosed)(nil),     // 35: switchboard.v1.ChatClosed
-	nil,                    // 36: switchboard.v1.Hello.CursorsEntry
+	(*ChatRequeued)(nil),   // 35: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),     // 36: switchboard.v1.ChatClosed
+	nil,                    // 37: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	7,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -3027,7 +3103,7 @@ var file_wire_proto_depIdxs = []int32{
 	30, // 23: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
 	16, // 24: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
 	0,  // 25: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	36, // 26: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	37, // 26: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
 	21, // 27: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
 	30, // 28: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
 	22, // 29: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
@@ -3041,14 +3117,15 @@ var file_wire_proto_depIdxs = []int32{
 	32, // 37: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
 	33, // 38: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
 	34, // 39: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	35, // 40: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	29, // 41: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	29, // 42: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	36, // 40: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	35, // 41: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	29, // 42: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	29, // 43: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -3088,6 +3165,7 @@ func file_wire_proto_init() {
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
 		(*ChatEvent_Closed)(nil),
+		(*ChatEvent_Requeued)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3095,7 +3173,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

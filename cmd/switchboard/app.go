@@ -46,6 +46,8 @@ type Config struct {
 	Password gateway.PasswordParams
 	// Clock defaults to the system clock.
 	Clock actors.Clock
+	// AgentGrace and VisitorGrace: see actors.Config. Default 60 s each.
+	AgentGrace, VisitorGrace time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
 	// filled in by Main.
@@ -92,7 +94,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log}); err != nil {
 		return err
 	}
-	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log}); err != nil {
+	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
+		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace}); err != nil {
 		return err
 	}
 	queued, active, err := m.broker.Recover()

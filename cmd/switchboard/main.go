@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/gateway"
 )
@@ -49,6 +50,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
@@ -91,6 +99,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo directory (departments, languages, agents) when absent")
 	origins := fs.String("origins", env("SWITCHBOARD_ORIGINS", ""), "comma-separated host patterns whose pages may open websockets (env SWITCHBOARD_ORIGINS)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
+	fs.DurationVar(&cfg.AgentGrace, "agent-grace", envDuration("SWITCHBOARD_AGENT_GRACE", time.Minute), "how long an agent whose connection dropped keeps their chats (env SWITCHBOARD_AGENT_GRACE)")
+	fs.DurationVar(&cfg.VisitorGrace, "visitor-grace", envDuration("SWITCHBOARD_VISITOR_GRACE", time.Minute), "how long a waiting visitor whose connection dropped keeps their place (env SWITCHBOARD_VISITOR_GRACE)")
 	frames := fs.Float64("limit-frames", envFloat("SWITCHBOARD_LIMIT_FRAMES", 50), "frames a second one connection may send, in bursts of 4x; 0: no limit (env SWITCHBOARD_LIMIT_FRAMES)")
 	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address; 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
 	chats := fs.Float64("limit-chats", envFloat("SWITCHBOARD_LIMIT_CHATS", 30), "chat requests a minute per client address, in bursts of a third; 0: no limit (env SWITCHBOARD_LIMIT_CHATS)")
