@@ -87,16 +87,22 @@ func (c *chat) Receive(ctx actor.Context) {
 			ctx.Stop(c.self)
 		}
 	case *messages.StartChat:
+		c.revive(ctx)
 		c.start(ctx, m)
 	case *messages.ChatCommand:
+		c.revive(ctx)
 		c.command(ctx, m)
 	case *messages.AssignChat:
+		c.revive(ctx)
 		c.assign(ctx, m)
 	case *messages.ReplayRequest:
+		c.revive(ctx)
 		c.replay(ctx, m)
 	case *messages.Handback:
+		c.revive(ctx)
 		c.handback(ctx, m)
 	case *messages.Abandon:
+		c.revive(ctx)
 		c.abandon(ctx, m)
 	case *messages.Persisted:
 		c.persisted(ctx, m)
@@ -504,8 +510,8 @@ func (c *chat) fanout(ctx actor.Context, ev *messages.ChatEvent) {
 
 // failed answers a write that did not land. The in-memory state is ahead of
 // the store now, so the actor refuses everything until every write in
-// flight has come back, then stops; the next message activates it again
-// from what is stored.
+// flight has come back; the next command then revives it from what is
+// stored.
 func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
 	c.broken = true
 	for _, a := range eff.acks {
@@ -521,9 +527,18 @@ func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
 		// The chat is still waiting: put it back in its queue.
 		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summaryAs(stateQueued), Ticket: c.created.GetTicket()})
 	}
-	if len(c.inflight) == 0 {
-		ctx.Stop(c.self)
+}
+
+// revive starts a broken chat afresh from what is stored, once no write is
+// in flight: after a failed write its memory was ahead of the store, and
+// after a failed load it had nothing. If storage still fails, it stays
+// broken and the command gets a temporary error.
+func (c *chat) revive(ctx actor.Context) {
+	if !c.broken || len(c.inflight) > 0 {
+		return
 	}
+	*c = chat{b: c.b, id: c.id, self: c.self}
+	c.load(ctx)
 }
 
 func (c *chat) summaryAs(st messages.ChatState) *messages.ChatSummary {

@@ -59,7 +59,10 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 	// off must refuse the next request at once.
 	l, err := g.b.store.Language(lang)
 	if err != nil {
+		// Storage cannot be read now: a temporary error, not a refusal.
 		ctx.Logger().Error("group: load language", "language", lang, "err", err)
+		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef()})
+		return
 	}
 	if l == nil || !l.GetChatEnabled() {
 		refuse(messages.RefusalReason_REFUSAL_REASON_LANGUAGE_NOT_OFFERED, "chat in %q is not offered", lang)

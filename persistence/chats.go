@@ -61,18 +61,21 @@ func (s *Store) ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEven
 // has none).
 func (s *Store) LastChatSeq(chatID string) (uint64, error) {
 	prefix := chatEventPrefix(chatID)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
-	if err != nil {
-		return 0, fmt.Errorf("persistence: last event of %s: %w", chatID, err)
-	}
 	var seq uint64
-	if it.Last() {
-		if _, seq, err = parseChatEventKey(it.Key()); err != nil {
-			it.Close()
-			return 0, err
+	err := s.withDB(func(db *pebble.DB) error {
+		it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
+		if err != nil {
+			return err
 		}
-	}
-	if err := it.Close(); err != nil {
+		if it.Last() {
+			if _, seq, err = parseChatEventKey(it.Key()); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		return it.Close()
+	})
+	if err != nil {
 		return 0, fmt.Errorf("persistence: last event of %s: %w", chatID, err)
 	}
 	return seq, nil

@@ -2,10 +2,8 @@ package persistence
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -100,16 +98,14 @@ func (s *Store) Agent(id string) (*messages.Agent, error) {
 // AgentByLogin returns the staff account with this login (case does not
 // matter), or nil when there is none.
 func (s *Store) AgentByLogin(login string) (*messages.Agent, error) {
-	v, closer, err := s.db.Get(loginKey(login))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
+	v, ok, err := s.getRaw(loginKey(login))
 	if err != nil {
 		return nil, fmt.Errorf("persistence: login %q: %w", login, err)
 	}
-	id := string(v)
-	closer.Close()
-	return s.Agent(id)
+	if !ok {
+		return nil, nil
+	}
+	return s.Agent(string(v))
 }
 
 // Agents returns every staff account, ordered by id.
@@ -137,14 +133,12 @@ func (s *Store) SetSecret(name string, value []byte) error {
 // secret when there is none yet. created says whether this call stored it.
 // Not for actors: it may wait on an fsync.
 func (s *Store) SecretOr(name string, value []byte) (secret []byte, created bool, err error) {
-	v, closer, err := s.db.Get(secretKey(name))
-	if err == nil {
-		secret = append([]byte(nil), v...)
-		closer.Close()
-		return secret, false, nil
-	}
-	if !errors.Is(err, pebble.ErrNotFound) {
+	v, ok, err := s.getRaw(secretKey(name))
+	if err != nil {
 		return nil, false, fmt.Errorf("persistence: secret %q: %w", name, err)
+	}
+	if ok {
+		return v, false, nil
 	}
 	if err := s.SetSecret(name, value); err != nil {
 		return nil, false, err

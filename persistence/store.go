@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -14,6 +15,15 @@ import (
 
 // ErrClosed is returned for writes submitted after Close.
 var ErrClosed = errors.New("persistence: store closed")
+
+// ErrUnavailable wraps a storage fault (disk full, I/O error): writes fail
+// with it, fast, until the store has reopened Pebble, which it tries again
+// as writes come in. Nothing acknowledged is lost; a write that failed was
+// never acknowledged.
+var ErrUnavailable = errors.New("persistence: storage unavailable")
+
+// reopenEvery throttles reopening attempts while storage is faulty.
+const reopenEvery = 200 * time.Millisecond
 
 // Options configures a Store. The zero value is ready to use.
 type Options struct {
@@ -51,8 +61,14 @@ func (o *Options) fill() {
 // request's done callback called, in submission order, from the writer
 // goroutine. A done callback must not block.
 type Store struct {
+	dir  string
+	opts Options
+	// db is nil while a fault keeps Pebble closed; fault is why. dbMu is
+	// held for reading by every use of db, for writing to swap it.
+	dbMu    sync.RWMutex
 	db      *pebble.DB
-	opts    Options
+	fault   error
+	lastTry time.Time // the last reopening attempt
 	reqs    chan *request
 	stopped chan struct{}
 	closing atomic.Bool
@@ -81,21 +97,142 @@ type request struct {
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.fill()
-	popts := &pebble.Options{FS: opts.FS, Logger: pebbleLogger{opts.Logger},
+	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{})}
+	db, err := s.openDB()
+	if err != nil {
+		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
+	}
+	s.db = db
+	s.wg.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// openDB opens Pebble. Pebble reports some faults by calling its logger's
+// Fatalf, which panics here; the panic becomes an error.
+func (s *Store) openDB() (db *pebble.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", ErrUnavailable, r)
+		}
+	}()
+	return pebble.Open(s.dir, &pebble.Options{FS: s.opts.FS, Logger: pebbleLogger{s.opts.Logger},
 		// Chat logs arrive as a steady stream of small appends. A 64 MiB
 		// memtable (Pebble's default is 4 MiB) flushes a sixteenth as
 		// often, and L0 files are compacted in larger runs: under the
 		// bench's load, compaction went from 13% of the broker's CPU to a
 		// few percent. The memtable's memory is touched only as it fills.
-		MemTableSize: 64 << 20, L0CompactionThreshold: 4, L0StopWritesThreshold: 24}
-	db, err := pebble.Open(dir, popts)
-	if err != nil {
-		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
+		MemTableSize: 64 << 20, L0CompactionThreshold: 4, L0StopWritesThreshold: 24})
+}
+
+// withDB runs f with the open database. While a fault keeps it closed, it
+// tries to reopen it (at most every reopenEvery) and otherwise fails.
+func (s *Store) withDB(f func(db *pebble.DB) error) error {
+	s.dbMu.RLock()
+	if s.db == nil {
+		s.dbMu.RUnlock()
+		if err := s.reopen(); err != nil {
+			return err
+		}
+		s.dbMu.RLock()
 	}
-	s := &Store{db: db, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{})}
-	s.wg.Add(1)
-	go s.writer()
-	return s, nil
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
+	}
+	return f(s.db)
+}
+
+// getRaw returns a copy of key's value; ok is false when it is absent.
+func (s *Store) getRaw(key []byte) (value []byte, ok bool, err error) {
+	err = s.withDB(func(db *pebble.DB) error {
+		v, closer, err := db.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		value, ok = append([]byte(nil), v...), true
+		return closer.Close()
+	})
+	return value, ok, err
+}
+
+// Healthy reports whether writes are going through (no storage fault).
+func (s *Store) Healthy() bool {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	return s.fault == nil
+}
+
+// markFault records a fault that broke Pebble's commit pipeline, and
+// closes Pebble at once: the failed batch may sit in its memtable without
+// being on disk, and no read may see it (a resent message would be
+// acknowledged from it).
+func (s *Store) markFault(err error) {
+	s.dbMu.Lock()
+	s.fault = err
+	if s.db != nil {
+		if cerr := closeDB(s.db); cerr != nil {
+			s.opts.Logger.Warn("persistence: closing the faulty store", "err", cerr)
+		}
+		s.db = nil
+	}
+	s.dbMu.Unlock()
+	s.opts.Logger.Error("persistence: storage fault; reads and writes fail until Pebble reopens", "err", err)
+}
+
+// reopen opens Pebble again (replaying its log) after a fault, at most
+// every reopenEvery. It returns nil once storage works again. Any
+// goroutine may call it.
+func (s *Store) reopen() error {
+	now := time.Now()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.fault == nil && s.db != nil {
+		return nil // another caller reopened it
+	}
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	if now.Sub(s.lastTry) < reopenEvery {
+		return fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
+	}
+	s.lastTry = now
+	db, err := s.openDB()
+	if err == nil {
+		// What the log replayed may include the batch whose sync failed;
+		// it is served from now on, so it must be on disk first.
+		if err = flushDB(db); err != nil {
+			closeDB(db)
+		}
+	}
+	if err != nil {
+		s.fault = err
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	s.db, s.fault = db, nil
+	s.opts.Logger.Info("persistence: storage works again")
+	return nil
+}
+
+func flushDB(db *pebble.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, r)
+		}
+	}()
+	return db.Flush()
+}
+
+func closeDB(db *pebble.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return db.Close()
 }
 
 // Stats returns the writer's counters.
@@ -112,7 +249,14 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.closeMu.Unlock()
 	s.wg.Wait()
-	return s.db.Close()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := closeDB(s.db)
+	s.db = nil
+	return err
 }
 
 func (s *Store) submit(muts []mutation, done func(error)) {
@@ -153,7 +297,15 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		err := s.commit(pending)
+		var err error
+		if !s.Healthy() {
+			err = s.reopen()
+		}
+		if err == nil {
+			if err = s.commit(pending); err != nil {
+				s.markFault(err)
+			}
+		}
 		s.stats.Batches.Add(1)
 		s.stats.Requests.Add(uint64(len(pending)))
 		for _, r := range pending {
@@ -183,7 +335,19 @@ func (s *Store) failQueued(err error) {
 	}
 }
 
-func (s *Store) commit(reqs []*request) error {
+// commit applies reqs as one synced batch: all of it lands, or none.
+// Pebble's fatal commit errors (its logger's Fatalf panics) become errors.
+func (s *Store) commit(reqs []*request) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, r)
+		}
+	}()
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, r := range reqs {
@@ -202,7 +366,7 @@ func (s *Store) commit(reqs []*request) error {
 	// Sync: every request in this batch is acknowledged to a user after
 	// this returns, so it must be on disk first.
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("persistence: commit: %w", err)
+		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
 	return nil
 }
@@ -219,14 +383,13 @@ func del(key []byte) mutation { return mutation{key: key, delete: true} }
 
 // get reads key into m. It reports false when the key is absent.
 func (s *Store) get(key []byte, m proto.Message) (bool, error) {
-	v, closer, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
+	v, ok, err := s.getRaw(key)
 	if err != nil {
 		return false, fmt.Errorf("persistence: get %q: %w", key, err)
 	}
-	defer closer.Close()
+	if !ok {
+		return false, nil
+	}
 	if err := proto.Unmarshal(v, m); err != nil {
 		return false, fmt.Errorf("persistence: decode %q: %w", key, err)
 	}
@@ -240,20 +403,22 @@ func (s *Store) scan(prefix []byte, fn func(key, value []byte) error) error {
 
 // scanRange calls fn for every key in [lower, upper), in key order.
 func (s *Store) scanRange(lower, upper []byte, fn func(key, value []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("persistence: iterate %q: %w", lower, err)
-	}
-	for it.First(); it.Valid(); it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
-			it.Close()
-			return err
+	return s.withDB(func(db *pebble.DB) error {
+		it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			return fmt.Errorf("persistence: iterate %q: %w", lower, err)
 		}
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("persistence: iterate %q: %w", lower, err)
-	}
-	return nil
+		for it.First(); it.Valid(); it.Next() {
+			if err := fn(it.Key(), it.Value()); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		if err := it.Close(); err != nil {
+			return fmt.Errorf("persistence: iterate %q: %w", lower, err)
+		}
+		return nil
+	})
 }
 
 // scanAll decodes every value under prefix with newMsg.

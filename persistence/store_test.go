@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -216,4 +219,66 @@ func TestLastChatSeq(t *testing.T) {
 	if err != nil || len(open) != 1 || open[0].GetLastSeq() != 1 {
 		t.Fatalf("a plain message must leave the open entry alone: %v, %v", open, err)
 	}
+}
+
+// While the disk cannot be written, writes fail with ErrUnavailable (fast,
+// and never acknowledged); once it can, the store reopens Pebble by itself
+// and writes go through. Every acknowledged event is there, once, and a
+// batch is all there or not at all.
+func TestStorageFaultAndRecovery(t *testing.T) {
+	dir := t.TempDir()
+	ffs := NewFaultFS(vfs.Default)
+	s, err := Open(dir, Options{FS: ffs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	appendOne := func(seq uint64) error {
+		ch := make(chan error, 1)
+		// Two events in one batch: they land together or not at all.
+		s.AppendChat("c", []*messages.ChatEvent{msgEvent("c", 2*seq-1, "a"), msgEvent("c", 2*seq, "b")}, nil, false, func(err error) { ch <- err })
+		return <-ch
+	}
+	for seq := uint64(1); seq <= 5; seq++ {
+		if err := appendOne(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ffs.Fail(true)
+	for i := 0; i < 3; i++ {
+		if err := appendOne(6); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("write during the fault: %v, want ErrUnavailable", err)
+		}
+	}
+	if s.Healthy() {
+		t.Fatal("the store says it is healthy during a fault")
+	}
+	ffs.Fail(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for appendOne(6) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the store did not recover after the fault cleared")
+		}
+	}
+	if err := appendOne(7); err != nil || !s.Healthy() {
+		t.Fatalf("after recovery: %v, healthy %v", err, s.Healthy())
+	}
+	check := func(s *Store) {
+		evs, err := s.ChatEvents("c", 0)
+		if err != nil || len(evs) != 14 {
+			t.Fatalf("%d events (%v), want 14", len(evs), err)
+		}
+		for i, ev := range evs {
+			if ev.GetSeq() != uint64(i+1) {
+				t.Fatalf("event %d has seq %d", i, ev.GetSeq())
+			}
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTest(t, dir)
+	defer s2.Close()
+	check(s2)
 }

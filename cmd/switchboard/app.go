@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
@@ -46,6 +48,9 @@ type Config struct {
 	Password gateway.PasswordParams
 	// Clock defaults to the system clock.
 	Clock actors.Clock
+	// StoreFS is the filesystem under Pebble (tests inject faults here).
+	// Default: the operating system's.
+	StoreFS vfs.FS
 	// AgentGrace and VisitorGrace: see actors.Config. Default 60 s each.
 	AgentGrace, VisitorGrace time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
@@ -91,7 +96,7 @@ func NewMain(cfg Config) *Main {
 func (m *Main) Run(ctx context.Context) error {
 	log := m.cfg.Logger
 	var err error
-	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log}); err != nil {
+	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS}); err != nil {
 		return err
 	}
 	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
