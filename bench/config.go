@@ -45,6 +45,11 @@ type Profile struct {
 	// connection.
 	IdleConnections int `json:"idle_connections"`
 	IdlePerHolder   int `json:"idle_per_holder"`
+	// CrashCycles: after the message phases, kill the broker with SIGKILL
+	// this many times while the chats stream, restart it on the same data,
+	// and check that nothing acknowledged was lost (only for a broker the
+	// harness started).
+	CrashCycles int `json:"crash_cycles"`
 }
 
 // Profiles are the built-in load shapes. smoke finishes in well under a
@@ -55,7 +60,7 @@ var Profiles = map[string]Profile{
 	"smoke": {Name: "smoke", Agents: 12, Departments: 3, Languages: 2, MessageBytes: 100,
 		ConvMessages: 3, AssignVisitors: 12, AssignPhase: 3 * time.Second,
 		Chats: 16, Window: 4, MessagePhase: 3 * time.Second,
-		IdleConnections: 500, IdlePerHolder: 500},
+		IdleConnections: 500, IdlePerHolder: 500, CrashCycles: 1},
 	"standard": {Name: "standard", Agents: 100, Departments: 4, Languages: 3, MessageBytes: 100,
 		ConvMessages: 3, AssignVisitors: 100, AssignPhase: 10 * time.Second,
 		Chats: 128, Window: 8, MessagePhase: 10 * time.Second,
@@ -63,7 +68,7 @@ var Profiles = map[string]Profile{
 	"soak": {Name: "soak", Agents: 200, Departments: 5, Languages: 3, MessageBytes: 100,
 		ConvMessages: 5, AssignVisitors: 200, AssignPhase: 120 * time.Second,
 		Chats: 256, Window: 8, MessagePhase: 120 * time.Second,
-		IdleConnections: 15000, IdlePerHolder: 5000},
+		IdleConnections: 15000, IdlePerHolder: 5000, CrashCycles: 10},
 }
 
 // ProfileNames lists the built-in profiles.

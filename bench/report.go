@@ -26,6 +26,7 @@ type Report struct {
 	Ratio      Ratio       `json:"ratio"`
 	Server     Server      `json:"server"`
 	Invariants Invariants  `json:"invariants"`
+	Crash      Crash       `json:"crash"`
 	// Errors the clients got that no invariant covers (a refused send, a
 	// chat that never finished); LastError is the last one.
 	Errors    uint64   `json:"errors"`
@@ -101,6 +102,9 @@ type Invariants struct {
 	LostMessages      uint64 `json:"lost_messages"`
 	DuplicateMessages uint64 `json:"duplicate_messages"`
 	OutOfOrder        uint64 `json:"out_of_order"`
+	// AgentStateMismatch counts agents whose load or status after a crash
+	// restart did not match their chats.
+	AgentStateMismatch uint64 `json:"agent_state_mismatch"`
 }
 
 func (v Invariants) violations() string {
@@ -109,7 +113,7 @@ func (v Invariants) violations() string {
 		name string
 		n    uint64
 	}{{"over_capacity", v.OverCapacity}, {"double_assigned", v.DoubleAssigned}, {"lost_messages", v.LostMessages},
-		{"duplicate_messages", v.DuplicateMessages}, {"out_of_order", v.OutOfOrder}} {
+		{"duplicate_messages", v.DuplicateMessages}, {"out_of_order", v.OutOfOrder}, {"agent_state_mismatch", v.AgentStateMismatch}} {
 		if f.n > 0 {
 			out = append(out, fmt.Sprintf("%s=%d", f.name, f.n))
 		}
@@ -214,6 +218,10 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	inv := rep.Invariants
 	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d\n",
 		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder)
+	if c := rep.Crash; c.Cycles > 0 {
+		fmt.Fprintf(tw, "crash cycles\t%d SIGKILLs; %d messages acknowledged before them (%d still in flight), %d recovered; %d unacknowledged sent again\n",
+			c.Cycles, c.AckedBeforeKill, c.InFlightAtKill, c.Recovered, c.ResentUnacknowledged)
+	}
 	if rep.Errors > 0 {
 		fmt.Fprintf(tw, "errors\t%d, the last: %s\n", rep.Errors, rep.LastError)
 	}

@@ -145,7 +145,8 @@ func (r *runner) run(ctx context.Context) error {
 	r.rep.Chats.Refused = s.refused.Load()
 	r.rep.Messages.Sent, r.rep.Messages.Delivered = s.sent.Load(), s.delivered.Load()
 	r.rep.Invariants = Invariants{OverCapacity: s.led.overCap.Load(), DoubleAssigned: s.led.double.Load(),
-		LostMessages: s.lost(), DuplicateMessages: s.led.dup.Load(), OutOfOrder: s.led.ooo.Load()}
+		LostMessages: s.lost(), DuplicateMessages: s.led.dup.Load(), OutOfOrder: s.led.ooo.Load(),
+		AgentStateMismatch: s.led.stateMismatch.Load()}
 	r.rep.Errors = s.errs.Load()
 	if e, ok := s.lastErr.Load().(string); ok {
 		r.rep.LastError = e
@@ -188,10 +189,6 @@ func (r *runner) startBroker(ctx context.Context) error {
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	r.adminToken = hex.EncodeToString(tok)
-	// Every simulated client comes from 127.0.0.1 and agents stream far
-	// faster than people type: the abuse limits are off in the broker the
-	// harness starts (a token bucket check costs next to nothing).
-	args := []string{"-addr", "127.0.0.1:0", "-data", dir, "-log", "warn", "-limit-frames", "0", "-limit-conns", "0", "-limit-chats", "0"}
 	if r.cfg.Pprof {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -199,28 +196,47 @@ func (r *runner) startBroker(ctx context.Context) error {
 		}
 		r.debugAddr = ln.Addr().String()
 		ln.Close()
+	}
+	r.rep.Server.Measured = true
+	return r.spawnBroker(ctx)
+}
+
+// spawnBroker starts the broker child on the run's data folder (again,
+// after a crash cycle killed it).
+func (r *runner) spawnBroker(ctx context.Context) error {
+	// Every simulated client comes from 127.0.0.1 and agents stream far
+	// faster than people type: the abuse limits are off in the broker the
+	// harness starts (a token bucket check costs next to nothing).
+	args := []string{"-addr", "127.0.0.1:0", "-data", r.dataDir, "-log", "warn", "-limit-frames", "0", "-limit-conns", "0", "-limit-chats", "0"}
+	if r.debugAddr != "" {
 		args = append(args, "-debug-addr", r.debugAddr)
 	}
 	cmd := r.cfg.Command(args...)
 	cmd.Env = append(cmd.Environ(), "SWITCHBOARD_ADMIN_TOKEN="+r.adminToken)
+	var err error
 	if r.broker, err = startProc(ctx, "broker", cmd, "Listening on http://"); err != nil {
 		return err
 	}
 	r.addr = r.broker.ready
 	r.brokerPID.Store(int64(r.broker.cmd.Process.Pid))
 	r.serverPID.Store(int64(r.broker.cmd.Process.Pid))
-	r.rep.Server.Measured = true
 	return nil
+}
+
+// account adds the running broker's CPU time and peak memory to the
+// report (before it stops or is killed).
+func (r *runner) account() {
+	if u, err := procUsage(r.broker.cmd.Process.Pid); err == nil {
+		r.rep.Server.CPUS = round3(r.rep.Server.CPUS + u.CPU.Seconds())
+		r.rep.Server.RSSPeakMB = round3(max(r.rep.Server.RSSPeakMB, float64(u.RSSPeak)/(1<<20)))
+	}
 }
 
 func (r *runner) stopBroker() error {
 	if r.broker == nil {
 		return nil
 	}
-	if u, err := procUsage(r.broker.cmd.Process.Pid); err == nil {
-		r.rep.Server.CPUS = round3(u.CPU.Seconds())
-		r.rep.Server.RSSPeakMB = round3(float64(u.RSSPeak) / (1 << 20))
-	}
+	r.account()
 	r.brokerPID.Store(0)
 	r.serverPID.Store(0)
 	err := r.broker.stop()
@@ -574,6 +590,9 @@ func (r *runner) messagesPhases(ctx context.Context) ([]int, error) {
 	r.rep.Messages.OfferedPerS = round1(perS.offered)
 	r.rep.Messages.LatencyMs = perS.halfHist.Summary()
 	r.rep.Messages.SaturatedLatencyMs = perS.maxHist.Summary()
+	if err := r.crashCycles(ctx, vs, chats); err != nil {
+		return nil, fmt.Errorf("crash cycles: %w", err)
+	}
 
 	r.phase.Store("close-chats")
 	if err := parallel(ctx, len(vs), 16, func(i int) error {

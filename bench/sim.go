@@ -45,7 +45,8 @@ type sim struct {
 	window     int
 	msgHist    atomic.Pointer[Hist]
 	assignHist atomic.Pointer[Hist]
-	lag        Hist // open loop: how late paced sends went out
+	lag        Hist        // open loop: how late paced sends went out
+	crashing   atomic.Bool // the broker is being killed: failed sends are expected
 
 	led   ledger
 	chats sync.Map // chat id -> *chatStat
@@ -76,6 +77,9 @@ type ledger struct {
 	double  atomic.Uint64
 	dup     atomic.Uint64
 	ooo     atomic.Uint64
+	// stateMismatch: an agent whose load or status after a restart did not
+	// match the chats its client holds.
+	stateMismatch atomic.Uint64
 }
 
 // owned records that a client saw agent own chat. A different owner for
@@ -126,11 +130,13 @@ func (s *sim) lost() uint64 {
 
 // peer is one simulated connection.
 type peer struct {
-	s    *sim
-	kind peerKind
-	id   string // agent id or visitor id
-	max  int    // agent: chat limit
-	c    *wsc
+	s     *sim
+	kind  peerKind
+	id    string // agent id or visitor id
+	max   int    // agent: chat limit
+	c     *wsc   // replaced, under mu, when the peer reconnects
+	path  string // /ws/visitor or /ws/agent
+	token string // resume token (visitor) or session token (agent)
 
 	mu      sync.Mutex
 	chats   map[string]*side
@@ -167,34 +173,81 @@ func (s *sim) newPeer(kind peerKind) *peer {
 
 // connect dials path and says hello.
 func (p *peer) connect(ctx context.Context, path string, hello *messages.Hello) error {
-	c, err := dialWS(ctx, p.s.wsBase+path, p.on)
+	p.path = path
+	_, err := p.dial(ctx, hello)
+	return err
+}
+
+// dial opens the peer's socket (again) and says hello; it returns the
+// Welcome (nil for the echo).
+func (p *peer) dial(ctx context.Context, hello *messages.Hello) (*messages.Welcome, error) {
+	c, err := dialWS(ctx, p.s.wsBase+p.path, p.on)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	p.mu.Lock()
 	p.c = c
+	p.mu.Unlock()
 	if p.kind == kindEcho {
-		return nil
+		return nil, nil
 	}
 	if err := c.send(&messages.Envelope{Body: &messages.Envelope_Hello{Hello: hello}}); err != nil {
-		return err
+		return nil, err
 	}
 	select {
 	case env := <-p.welcome:
 		if e := env.GetError(); e != nil {
-			return e
+			return nil, e
 		}
 		w := env.GetWelcome()
-		p.id = w.GetVisitorId()
+		p.id, p.token = w.GetVisitorId(), w.GetResumeToken()
 		if p.kind == kindAgent {
-			p.id = w.GetAgentId()
+			p.id, p.token = w.GetAgentId(), w.GetSessionToken()
 			p.max = int(w.GetState().GetMaxChats())
 		}
-		return nil
+		return w, nil
 	case <-c.done:
-		return fmt.Errorf("closed before Welcome: %v", c.err)
+		return nil, fmt.Errorf("closed before Welcome: %v", c.err)
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
+}
+
+// reconnect dials the broker again after it restarted, resuming every
+// chat from the last sequence the peer saw, and then sends again what was
+// never acknowledged, under the same client message ids (the broker
+// stores each once).
+func (p *peer) reconnect(ctx context.Context) (*messages.Welcome, error) {
+	hello := &messages.Hello{Cursors: map[string]uint64{}}
+	p.mu.Lock()
+	for id, sd := range p.chats {
+		if !sd.closed {
+			hello.Cursors[id] = sd.lastSeq
+		}
+	}
+	p.mu.Unlock()
+	if p.kind == kindAgent {
+		hello.SessionToken = p.token
+	} else {
+		hello.ResumeToken = p.token
+	}
+	w, err := p.dial(ctx, hello)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, sd := range p.chats {
+		if sd.closed || !sd.streaming {
+			continue
+		}
+		p.s.sent.Add(-(sd.next - sd.acked)) // they are sent again below
+		sd.next = sd.acked
+		if p.s.mode.Load() == modeClosed {
+			p.fillLocked(sd)
+		}
+	}
+	return w, nil
 }
 
 // call sends env with a fresh ref and waits for its answer.
@@ -207,7 +260,8 @@ func (p *peer) call(ctx context.Context, env *messages.Envelope) (*messages.Enve
 	if env.GetRequestChat() != nil {
 		p.reqAt = time.Now()
 	}
-	err := p.c.send(env)
+	c := p.c
+	err := c.send(env)
 	p.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -220,8 +274,8 @@ func (p *peer) call(ctx context.Context, env *messages.Envelope) (*messages.Enve
 			return got, e
 		}
 		return got, nil
-	case <-p.c.done:
-		return nil, fmt.Errorf("connection closed: %v", p.c.err)
+	case <-c.done:
+		return nil, fmt.Errorf("connection closed: %v", c.err)
 	case <-t.C:
 		return nil, errors.New("no answer within 60 s")
 	case <-ctx.Done():
@@ -297,14 +351,14 @@ func (p *peer) kindName() string {
 // not an error.
 func (p *peer) awaitAccept(ref uint64) {
 	p.mu.Lock()
-	ch := p.calls[ref]
+	ch, c := p.calls[ref], p.c
 	p.mu.Unlock()
 	select {
 	case env := <-ch:
 		if env.GetError() != nil {
 			p.s.acceptConflicts.Add(1)
 		}
-	case <-p.c.done:
+	case <-c.done:
 	}
 }
 
@@ -483,7 +537,7 @@ func (p *peer) sendLocked(sd *side, at time.Duration) {
 		env.Ref = p.ref
 	}
 	p.s.sent.Add(1)
-	if err := p.c.send(env); err != nil {
+	if err := p.c.send(env); err != nil && !p.s.crashing.Load() {
 		p.s.fail("send: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,12 +105,22 @@ func record(t *testing.T, addr, chat string) *messages.ChatRecord {
 // queue kept its order, the chat kept its agent, the agent's load matches.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	for cycle := 0; cycle < 3; cycle++ {
-		t.Run(fmt.Sprint("cycle", cycle), func(t *testing.T) { kill9Cycle(t, dir) })
+	var acked, recovered int
+	const cycles = 4
+	for cycle := 0; cycle < cycles; cycle++ {
+		t.Run(fmt.Sprint("cycle", cycle), func(t *testing.T) {
+			a, r := kill9Cycle(t, dir)
+			acked, recovered = acked+a, recovered+r
+		})
 	}
+	// go test -v -run TestKill9 ./cmd/switchboard prints what it tried.
+	t.Logf("crash test: %d SIGKILL cycles, %d messages acknowledged before the kills, %d of them found in the transcripts and delivered on resume",
+		cycles, acked, recovered)
 }
 
-func kill9Cycle(t *testing.T, dir string) {
+// kill9Cycle returns how many messages were acknowledged before the kill
+// and how many of those were found and delivered after the restart.
+func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	ch := startChild(t, dir)
 	// Queue three support chats (nobody in support is online).
 	var queued []string
@@ -157,7 +168,9 @@ func kill9Cycle(t *testing.T, dir string) {
 	wg.Add(2)
 	go stream(v, "visitor")
 	go stream(a, "agent")
-	eventually(t, "some acknowledged messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 100 })
+	// The kill comes at a random moment: after 20 to 400 acknowledgements.
+	killAt := 20 + rand.IntN(380)
+	eventually(t, "some acknowledged messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= killAt })
 	ch.kill()
 	wg.Wait()
 	mu.Lock()
@@ -180,6 +193,7 @@ func kill9Cycle(t *testing.T, dir string) {
 			t.Fatalf("acknowledged message %d %q is stored as %q", seq, text, stored[seq])
 		}
 	}
+	recovered := 0
 	if rec.GetState() != messages.ChatState_CHAT_STATE_ACTIVE {
 		t.Fatalf("chat state after restart: %v", rec.GetState())
 	}
@@ -194,12 +208,21 @@ func kill9Cycle(t *testing.T, dir string) {
 		if ev.GetSeq() != want {
 			t.Fatalf("resume delivered %d, want %d", ev.GetSeq(), want)
 		}
+		if text, ok := acked[want]; ok && ev.GetMessage().GetText() == text {
+			recovered++
+		}
 	}
-	// The agent still has the chat, and their load says so.
+	// The agent still has the chat, and their load says so; their resume
+	// delivers the whole transcript too.
 	a2 := dial(t, ch.addr, "agent", false)
-	w, err := a2.Hello(ctxT(t), &messages.Hello{SessionToken: aw.GetSessionToken()})
+	w, err := a2.Hello(ctxT(t), &messages.Hello{SessionToken: aw.GetSessionToken(), Cursors: map[string]uint64{chat: 0}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for want := uint64(1); want <= last; want++ {
+		if ev := awaitEvent(t, a2, chat, func(*messages.ChatEvent) bool { return true }); ev.GetSeq() != want {
+			t.Fatalf("agent's resume delivered %d, want %d", ev.GetSeq(), want)
+		}
 	}
 	if len(w.GetChats()) != 1 || w.GetChats()[0].GetChatId() != chat || w.GetState().GetActiveChats() != 1 {
 		t.Fatalf("agent after restart: %v", w)
@@ -226,6 +249,7 @@ func kill9Cycle(t *testing.T, dir string) {
 	}
 	t.Logf("acknowledged before SIGKILL: %d; transcript after restart: %d events", n, last)
 	ch.kill()
+	return n, recovered
 }
 
 // TestCleanShutdownAndRestart: SIGTERM-style shutdown closes sockets with

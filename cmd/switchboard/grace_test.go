@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,32 @@ func TestVisitorGraceKeepsThenFreesThePlace(t *testing.T) {
 	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
 	if o := awaitOffer(t, bob); o.GetChatId() != chat1 {
 		t.Fatalf("bob was offered %s, want %s", o.GetChatId(), chat1)
+	}
+}
+
+// Tokens expire: an agent's session token after SessionTTL (12 h), a
+// visitor's resume token after ResumeTTL (30 days). Both are refused with
+// UNAUTHENTICATED, and a fresh login still works.
+func TestExpiredTokensAreRefused(t *testing.T) {
+	m, clock := startGraceBroker(t)
+	addr := m.Addr()
+	_, vw := newVisitor(t, addr, false)
+	_, aw := newAgent(t, addr, "alice@demo", "alice-demo-pw", false)
+	unauthenticated := func(err error) bool {
+		var e *messages.Error
+		return errors.As(err, &e) && e.GetCode() == messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED
+	}
+	clock.Advance(11 * time.Hour)
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: aw.GetSessionToken()}); err != nil {
+		t.Fatalf("session token within its 12 h: %v", err)
+	}
+	clock.Advance(2 * time.Hour)
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: aw.GetSessionToken()}); !unauthenticated(err) {
+		t.Fatalf("session token after 13 h: %v, want UNAUTHENTICATED", err)
+	}
+	newAgent(t, addr, "alice@demo", "alice-demo-pw", false) // a fresh login works
+	clock.Advance(31 * 24 * time.Hour)
+	if _, err := dial(t, addr, "visitor", false).Hello(ctxT(t), &messages.Hello{ResumeToken: vw.GetResumeToken()}); !unauthenticated(err) {
+		t.Fatalf("resume token after 31 days: %v, want UNAUTHENTICATED", err)
 	}
 }
