@@ -27,6 +27,7 @@ type Report struct {
 	Server     Server      `json:"server"`
 	Invariants Invariants  `json:"invariants"`
 	Crash      Crash       `json:"crash"`
+	BadInput   BadInput    `json:"bad_input"`
 	// Errors the clients got that no invariant covers (a refused send, a
 	// chat that never finished); LastError is the last one.
 	Errors    uint64   `json:"errors"`
@@ -105,10 +106,15 @@ type Invariants struct {
 	// AgentStateMismatch counts agents whose load or status after a crash
 	// restart did not match their chats.
 	AgentStateMismatch uint64 `json:"agent_state_mismatch"`
+
+	badInputUnexpected int // reported under bad_input; fails the run too
 }
 
 func (v Invariants) violations() string {
 	var out []string
+	if v.badInputUnexpected > 0 {
+		out = append(out, fmt.Sprintf("bad_input.unexpected=%d", v.badInputUnexpected))
+	}
 	for _, f := range []struct {
 		name string
 		n    uint64
@@ -218,6 +224,9 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	inv := rep.Invariants
 	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d\n",
 		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder)
+	if b := rep.BadInput; b.Tried > 0 {
+		fmt.Fprintf(tw, "bad input\t%d tried, %d answered as expected, %d unexpected\n", b.Tried, b.Answered, b.Unexpected)
+	}
 	if c := rep.Crash; c.Cycles > 0 {
 		fmt.Fprintf(tw, "crash cycles\t%d SIGKILLs; %d messages acknowledged before them (%d still in flight), %d recovered; %d unacknowledged sent again\n",
 			c.Cycles, c.AckedBeforeKill, c.InFlightAtKill, c.Recovered, c.ResentUnacknowledged)

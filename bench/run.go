@@ -140,13 +140,14 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("message phases: %w", err)
 	}
+	r.badInput(ctx, r.cfg.Profile.BadInputRounds)
 	s := r.sim
 	r.rep.Chats.Started, r.rep.Chats.Assigned, r.rep.Chats.Completed = s.started.Load(), s.assigned.Load(), s.completed.Load()
 	r.rep.Chats.Refused = s.refused.Load()
 	r.rep.Messages.Sent, r.rep.Messages.Delivered = s.sent.Load(), s.delivered.Load()
 	r.rep.Invariants = Invariants{OverCapacity: s.led.overCap.Load(), DoubleAssigned: s.led.double.Load(),
 		LostMessages: s.lost(), DuplicateMessages: s.led.dup.Load(), OutOfOrder: s.led.ooo.Load(),
-		AgentStateMismatch: s.led.stateMismatch.Load()}
+		AgentStateMismatch: s.led.stateMismatch.Load(), badInputUnexpected: r.rep.BadInput.Unexpected}
 	r.rep.Errors = s.errs.Load()
 	if e, ok := s.lastErr.Load().(string); ok {
 		r.rep.LastError = e

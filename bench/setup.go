@@ -59,6 +59,9 @@ type admin struct {
 
 func (a admin) put(ctx context.Context, path string, body any) error {
 	data, err := json.Marshal(body)
+	if raw, ok := body.(rawJSON); ok {
+		data, err = []byte(raw), nil
+	}
 	if err != nil {
 		return err
 	}

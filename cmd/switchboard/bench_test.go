@@ -21,7 +21,7 @@ func TestBenchHarness(t *testing.T) {
 	out := t.TempDir()
 	p := bench.Profile{Name: "test", Agents: 4, Departments: 2, Languages: 2, MessageBytes: 64,
 		ConvMessages: 2, AssignVisitors: 4, AssignPhase: time.Second,
-		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20, CrashCycles: 1}
+		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20, CrashCycles: 1, BadInputRounds: 1}
 	command := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
@@ -73,6 +73,9 @@ func TestBenchHarness(t *testing.T) {
 	}
 	if rep.Invariants != (bench.Invariants{}) || rep.Errors != 0 {
 		t.Errorf("invariants %+v, errors %d (%s)", rep.Invariants, rep.Errors, rep.LastError)
+	}
+	if b := rep.BadInput; b.Tried == 0 || b.Unexpected != 0 {
+		t.Errorf("bad input: %+v", b)
 	}
 	if c := rep.Crash; c.Cycles != 1 || c.AckedBeforeKill == 0 || c.Recovered != c.AckedBeforeKill {
 		t.Errorf("crash cycle: %+v", c)
