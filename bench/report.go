@@ -222,8 +222,8 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 		fmt.Fprintf(tw, "broker\tnot measured (-target), %d connections held\n", rep.Server.ConnectionsHeld)
 	}
 	inv := rep.Invariants
-	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d\n",
-		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder)
+	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d, agent_state_mismatch %d\n",
+		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder, inv.AgentStateMismatch)
 	if b := rep.BadInput; b.Tried > 0 {
 		fmt.Fprintf(tw, "bad input\t%d tried, %d answered as expected, %d unexpected\n", b.Tried, b.Answered, b.Unexpected)
 	}
