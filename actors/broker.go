@@ -22,6 +22,9 @@ type Store interface {
 	OpenChats() ([]*messages.OpenChat, error)
 	LastChatSeq(chatID string) (uint64, error)
 
+	AppendAudit(e *messages.AuditEntry, done func(error))
+	Audit(from, to time.Time, keep func(*messages.AuditEntry) bool, limit int) ([]*messages.AuditEntry, error)
+
 	SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error))
 	AgentSnapshot(id string) (*messages.AgentSnapshot, error)
 
@@ -359,6 +362,25 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 		}
 	}
 	return rec, nil
+}
+
+// Audit adds an entry to the audit log, stamped now, without waiting for
+// it to be stored.
+func (b *Broker) Audit(e *messages.AuditEntry) {
+	if e.GetAtMs() == 0 {
+		e.AtMs = b.clock.Now().UnixMilli()
+	}
+	b.store.AppendAudit(e, func(err error) {
+		if err != nil {
+			b.log.Error("audit: not stored", "kind", e.GetKind(), "err", err)
+		}
+	})
+}
+
+// AuditLog reads the audit log: entries in [from, to), oldest first, that
+// keep accepts, at most limit.
+func (b *Broker) AuditLog(from, to time.Time, keep func(*messages.AuditEntry) bool, limit int) ([]*messages.AuditEntry, error) {
+	return b.store.Audit(from, to, keep, limit)
 }
 
 // Shutdown stops every actor. Call it after the gateway stopped taking

@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -11,6 +14,7 @@ import (
 
 func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /admin/directory", s.admin(s.getDirectory))
+	s.mux.HandleFunc("GET /admin/audit", s.admin(s.getAudit))
 	s.mux.HandleFunc("PUT /admin/departments/{id}", s.admin(s.putDepartment))
 	s.mux.HandleFunc("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteDepartment{DeleteDepartment: id}}
@@ -29,7 +33,9 @@ func (s *Server) adminRoutes() {
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.isAdmin(r) {
-			writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token>"))
+			e := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token>")
+			s.audit(clientAddr(r), "admin.refused", "", r.Method+" "+r.URL.Path, e.GetMessage(), false)
+			writeError(w, e)
 			return
 		}
 		h(w, r)
@@ -46,12 +52,73 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 }
 
 // run applies an admin command; on refusal it answers the typed error.
+// Either way the audit log gets it.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
+	kind, subject := adminKind(cmd)
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
+		s.audit(clientAddr(r), kind, "admin", subject, err.Error(), false)
 		writeError(w, err)
 		return false
 	}
+	s.audit(clientAddr(r), kind, "admin", subject, "", true)
 	return true
+}
+
+// adminKind names an admin command for the audit log.
+func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
+	switch b := cmd.GetBody().(type) {
+	case *messages.AdminCommand_PutDepartment:
+		return "admin.department.put", b.PutDepartment.GetId()
+	case *messages.AdminCommand_DeleteDepartment:
+		return "admin.department.delete", b.DeleteDepartment
+	case *messages.AdminCommand_PutLanguage:
+		return "admin.language.put", b.PutLanguage.GetCode()
+	case *messages.AdminCommand_DeleteLanguage:
+		return "admin.language.delete", b.DeleteLanguage
+	case *messages.AdminCommand_PutAgent:
+		return "admin.agent.put", b.PutAgent.GetId()
+	case *messages.AdminCommand_DeleteAgent:
+		return "admin.agent.delete", b.DeleteAgent
+	}
+	return "admin.unknown", ""
+}
+
+// getAudit serves the audit log: ?actor=ID&kind=PREFIX&from=RFC3339&to=RFC3339&limit=N,
+// oldest first. Page on with from = the last entry's time plus a millisecond.
+func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, to := time.Unix(0, 0), s.b.Now().Add(time.Second)
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "%s must be an RFC 3339 time such as 2026-11-21T09:00:00Z", p.name))
+				return
+			}
+			*p.t = t
+		}
+	}
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "limit must be 1 to 1000"))
+			return
+		}
+		limit = n
+	}
+	actor, kind := q.Get("actor"), q.Get("kind")
+	entries, err := s.b.AuditLog(from, to, func(e *messages.AuditEntry) bool {
+		return (actor == "" || e.GetActor() == actor) && strings.HasPrefix(e.GetKind(), kind)
+	}, limit)
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the audit log now"))
+		return
+	}
+	writeProto(w, http.StatusOK, &messages.AuditPage{Entries: entries})
 }
 
 var protoIn = protojson.UnmarshalOptions{}

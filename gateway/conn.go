@@ -52,8 +52,9 @@ type wsConn struct {
 	why     atomic.Value // string
 	text    atomic.Bool  // answer in JSON (the client's first frame was text)
 
-	addr   string // the client's address, for the per-address limits
-	frames bucket // the reader's frame budget
+	addr   string                 // the client's address, for the per-address limits
+	whoID  atomic.Pointer[string] // the participant's id once authenticated, for the audit log
+	frames bucket                 // the reader's frame budget
 
 	// Set by the reader goroutine once authenticated; read only by it.
 	who    *messages.Participant
@@ -82,6 +83,15 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 }
 
 func (c *wsConn) enqueue(it outItem) {
+	if e := it.env.GetError(); e.GetCode() == messages.ErrorCode_ERROR_CODE_FORBIDDEN {
+		// Every permission denial, decided here or by an actor, passes
+		// this way to the client: the audit log gets it.
+		who := ""
+		if p := c.whoID.Load(); p != nil {
+			who = *p
+		}
+		c.s.audit(c.addr, "permission.denied", who, "", e.GetMessage(), false)
+	}
 	c.qmu.Lock()
 	n := len(c.queue)
 	full := n >= c.s.cfg.OutboundQueue

@@ -120,7 +120,7 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 		attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: id}
 	} else {
-		a, e := c.s.authenticateAgent(h.GetLogin(), h.GetPassword(), h.GetSessionToken())
+		a, e := c.s.authenticateAgent(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
 		if e != nil {
 			c.fail(ref, e)
 			return
@@ -129,12 +129,31 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
 	}
 	c.authed.Store(true)
+	id := c.who.GetId()
+	c.whoID.Store(&id)
 	c.s.b.Send(c.actorKind(), c.who.GetId(), attach)
 }
 
 // authenticateAgent checks a login and password, or a session token, and
-// returns the staff account.
-func (s *Server) authenticateAgent(login, password, session string) (*messages.Agent, *messages.Error) {
+// returns the staff account. Password logins, and every refusal, go to the
+// audit log with the client's address.
+func (s *Server) authenticateAgent(login, password, session, addr string) (a *messages.Agent, e *messages.Error) {
+	defer func() {
+		switch {
+		case e != nil:
+			actor := login
+			if a != nil {
+				actor = a.GetId()
+			}
+			s.audit(addr, "login.refused", actor, "", e.GetMessage(), false)
+		case session == "":
+			s.audit(addr, "login.ok", a.GetId(), "", "password login", true)
+		}
+	}()
+	return s.checkAgent(login, password, session)
+}
+
+func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *messages.Error) {
 	bad := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "wrong login or password, or expired session")
 	var a *messages.Agent
 	var err error
@@ -160,7 +179,7 @@ func (s *Server) authenticateAgent(login, password, session string) (*messages.A
 		return nil, bad
 	}
 	if a.GetSuspended() {
-		return nil, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
+		return a, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
 	}
 	return a, nil
 }

@@ -119,7 +119,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	a, e := s.authenticateAgent(req.Login, req.Password, "")
+	a, e := s.authenticateAgent(req.Login, req.Password, "", clientAddr(r))
 	if e != nil {
 		writeError(w, e)
 		return
@@ -133,10 +133,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // token (Authorization: Bearer) or login and password (Basic).
 func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error) {
 	if login, pw, ok := r.BasicAuth(); ok {
-		return s.authenticateAgent(login, pw, "")
+		return s.authenticateAgent(login, pw, "", clientAddr(r))
 	}
 	if tok, ok := bearer(r); ok {
-		return s.authenticateAgent("", "", tok)
+		return s.authenticateAgent("", "", tok, clientAddr(r))
 	}
 	return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log in: Authorization: Bearer <session token> or Basic")
 }
@@ -171,7 +171,9 @@ func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !allowed {
-			writeError(w, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id")))
+			e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id"))
+			s.audit(clientAddr(r), "permission.denied", a.GetId(), r.PathValue("id"), e.GetMessage(), false)
+			writeError(w, e)
 			return
 		}
 	}

@@ -145,6 +145,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// audit writes one audit entry (without waiting for it to be stored).
+func (s *Server) audit(addr, kind, actor, subject, detail string, ok bool) {
+	s.b.Audit(&messages.AuditEntry{Kind: kind, Actor: actor, Address: addr, Subject: subject, Detail: detail, Ok: ok})
+}
+
 // statusProbe records what the mux's own not-found, method-not-allowed or
 // redirect handler would answer.
 type statusProbe struct {

@@ -749,6 +749,150 @@ func (x *DirectoryView) GetAgents() []*Agent {
 	return nil
 }
 
+// AuditEntry is one line of the audit log: who did what, when, from where,
+// and whether it was allowed. Kinds are listed in the README (Admin API).
+type AuditEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AtMs  int64                  `protobuf:"varint,1,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	Kind  string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Who acted: a staff id, "admin" (the admin credential), a visitor id,
+	// or the login that was tried.
+	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The client address it came from.
+	Address string `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
+	// What it was about: a department, language or agent id, a chat id.
+	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	Detail  string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// Whether it was allowed and took effect.
+	Ok            bool `protobuf:"varint,7,opt,name=ok,proto3" json:"ok,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEntry) Reset() {
+	*x = AuditEntry{}
+	mi := &file_store_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEntry) ProtoMessage() {}
+
+func (x *AuditEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
+func (*AuditEntry) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AuditEntry) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *AuditEntry) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+// AuditPage answers GET /admin/audit.
+type AuditPage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*AuditEntry          `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditPage) Reset() {
+	*x = AuditPage{}
+	mi := &file_store_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditPage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditPage) ProtoMessage() {}
+
+func (x *AuditPage) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
+func (*AuditPage) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AuditPage) GetEntries() []*AuditEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -821,7 +965,18 @@ const file_store_proto_rawDesc = "" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
-	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents*k\n" +
+	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents\"\xa7\x01\n" +
+	"\n" +
+	"AuditEntry\x12\x13\n" +
+	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\x12\x18\n" +
+	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x18\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x0e\n" +
+	"\x02ok\x18\a \x01(\bR\x02ok\"A\n" +
+	"\tAuditPage\x124\n" +
+	"\aentries\x18\x01 \x03(\v2\x1a.switchboard.v1.AuditEntryR\aentries*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -843,7 +998,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
@@ -854,27 +1009,30 @@ var file_store_proto_goTypes = []any{
 	(*AgentSnapshot)(nil), // 6: switchboard.v1.AgentSnapshot
 	(*ChatRecord)(nil),    // 7: switchboard.v1.ChatRecord
 	(*DirectoryView)(nil), // 8: switchboard.v1.DirectoryView
-	(ChatState)(0),        // 9: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 10: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 11: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 12: switchboard.v1.ChatEvent
+	(*AuditEntry)(nil),    // 9: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 10: switchboard.v1.AuditPage
+	(ChatState)(0),        // 11: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 12: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 13: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 14: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	9,  // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	10, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	9,  // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	11, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	12, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	11, // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	12, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	11, // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	13, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	14, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
 	2,  // 7: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
 	3,  // 8: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
 	4,  // 9: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	9,  // 10: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -889,7 +1047,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Every key Switchboard writes is built here, so that the layout lives in one
@@ -17,6 +18,7 @@ import (
 //	d/agent/<id>                             a staff account (Agent)
 //	d/login/<login>                          login -> agent id
 //	s/<name>                                 a secret (raw bytes)
+//	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //
 // Ids are checked by the callers (actors) to be free of '/' so that one
 // chat's prefix never contains another's.
@@ -29,7 +31,17 @@ const (
 	prefixStaff  = "d/agent/"
 	prefixLogin  = "d/login/"
 	prefixSecret = "s/"
+	prefixAudit  = "u/"
 )
+
+// auditKey orders audit entries by time; n tells apart entries of the
+// same nanosecond.
+func auditKey(at time.Time, n uint32) []byte {
+	k := append([]byte(prefixAudit), make([]byte, 12)...)
+	binary.BigEndian.PutUint64(k[len(prefixAudit):], uint64(at.UnixNano()))
+	binary.BigEndian.PutUint32(k[len(prefixAudit)+8:], n)
+	return k
+}
 
 func chatEventPrefix(chatID string) []byte {
 	return []byte(prefixChat + chatID + "/e/")

@@ -75,6 +75,18 @@ type Store struct {
 	closeMu sync.RWMutex // orders Close against submitters' sends
 	wg      sync.WaitGroup
 	stats   Stats
+	auditN  atomic.Uint32 // tells apart audit entries of the same instant
+}
+
+// errStop ends a scan early without an error.
+var errStop = errors.New("persistence: stop scanning")
+
+// unmarshal decodes the value of key k into m.
+func unmarshal(k, v []byte, m proto.Message) error {
+	if err := proto.Unmarshal(v, m); err != nil {
+		return fmt.Errorf("persistence: decode %q: %w", k, err)
+	}
+	return nil
 }
 
 // Stats counts the writer's work.
@@ -426,8 +438,8 @@ func scanAll[T proto.Message](s *Store, prefix []byte, newMsg func() T) ([]T, er
 	var out []T
 	err := s.scan(prefix, func(k, v []byte) error {
 		m := newMsg()
-		if err := proto.Unmarshal(v, m); err != nil {
-			return fmt.Errorf("persistence: decode %q: %w", k, err)
+		if err := unmarshal(k, v, m); err != nil {
+			return err
 		}
 		out = append(out, m)
 		return nil

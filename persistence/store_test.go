@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,4 +282,36 @@ func TestStorageFaultAndRecovery(t *testing.T) {
 	s2 := openTest(t, dir)
 	defer s2.Close()
 	check(s2)
+}
+
+func TestAuditLogRangeAndFilter(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	t0 := time.Unix(1_900_000_000, 0)
+	ch := make(chan error, 10)
+	for i, kind := range []string{"login.ok", "login.refused", "admin.agent.put", "login.ok"} {
+		s.AppendAudit(&messages.AuditEntry{AtMs: t0.Add(time.Duration(i) * time.Minute).UnixMilli(), Kind: kind, Actor: fmt.Sprint("a", i%2)}, func(err error) { ch <- err })
+	}
+	// Two entries in the same millisecond are both kept.
+	s.AppendAudit(&messages.AuditEntry{AtMs: t0.UnixMilli(), Kind: "login.ok", Actor: "twin"}, func(err error) { ch <- err })
+	for i := 0; i < 5; i++ {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Audit(t0, t0.Add(time.Hour), nil, 100)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("all: %d, %v", len(all), err)
+	}
+	logins, _ := s.Audit(t0, t0.Add(time.Hour), func(e *messages.AuditEntry) bool { return strings.HasPrefix(e.GetKind(), "login.") }, 100)
+	if len(logins) != 4 {
+		t.Fatalf("logins: %v", logins)
+	}
+	window, _ := s.Audit(t0.Add(time.Minute), t0.Add(3*time.Minute), nil, 100)
+	if len(window) != 2 || window[0].GetKind() != "login.refused" || window[1].GetKind() != "admin.agent.put" {
+		t.Fatalf("window [1m, 3m): %v", window)
+	}
+	if first, _ := s.Audit(t0, t0.Add(time.Hour), nil, 2); len(first) != 2 {
+		t.Fatalf("limit 2: %v", first)
+	}
 }

@@ -1,0 +1,52 @@
+package persistence
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// AppendAudit adds an entry to the audit log. It does not wait: the entry
+// is committed with the next batch, and done (which may be nil) hears how
+// that went.
+func (s *Store) AppendAudit(e *messages.AuditEntry, done func(error)) {
+	if s.auditN.Load() == 0 {
+		var b [4]byte
+		rand.Read(b[:])
+		s.auditN.CompareAndSwap(0, binary.BigEndian.Uint32(b[:])|1)
+	}
+	m, err := set(auditKey(time.UnixMilli(e.GetAtMs()), s.auditN.Add(1)), e)
+	if err != nil {
+		if done != nil {
+			done(err)
+		}
+		return
+	}
+	s.submit([]mutation{m}, done)
+}
+
+// Audit returns the entries from from (inclusive) to to (exclusive), oldest
+// first, that keep returns true for, at most limit of them.
+func (s *Store) Audit(from, to time.Time, keep func(*messages.AuditEntry) bool, limit int) ([]*messages.AuditEntry, error) {
+	var out []*messages.AuditEntry
+	errEnough := errStop
+	err := s.scanRange(auditKey(from, 0), auditKey(to, 0), func(k, v []byte) error {
+		e := &messages.AuditEntry{}
+		if err := unmarshal(k, v, e); err != nil {
+			return err
+		}
+		if keep == nil || keep(e) {
+			out = append(out, e)
+			if len(out) >= limit {
+				return errEnough
+			}
+		}
+		return nil
+	})
+	if err == errEnough {
+		err = nil
+	}
+	return out, err
+}
