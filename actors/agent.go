@@ -54,6 +54,7 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.DirectoryChanged:
 		a.load(ctx)
+		a.applyAccount(ctx)
 		a.report(ctx)
 	case *messages.ConnAttach:
 		a.attach(ctx, m)
@@ -143,6 +144,48 @@ func (a *agent) who() *messages.Participant {
 
 func (a *agent) state() *messages.AgentState {
 	return &messages.AgentState{AgentId: a.id, Status: a.status, ActiveChats: uint32(len(a.active)), MaxChats: a.max(), PendingOffers: uint32(len(a.pending))}
+}
+
+// CloseSuspended is the websocket close code for a suspended or removed
+// account.
+const CloseSuspended = 4003
+
+// applyAccount makes a changed account take effect at once: a suspended or
+// removed account loses its sockets (4003) and its chats go back to
+// routing; offers from departments the agent left, or any offer once they
+// are no longer a live chat agent, are withdrawn. A lower limit keeps the
+// current chats and stops new offers (canTake).
+func (a *agent) applyAccount(ctx actor.Context) {
+	if a.rec == nil || a.rec.GetSuspended() {
+		why := "this account was removed"
+		if a.rec != nil {
+			why = "this account is suspended"
+		}
+		for _, p := range a.pending {
+			if !p.accepted && p.offer != nil {
+				a.decline(ctx, p)
+			}
+		}
+		for _, e := range a.conns.byID {
+			ctx.Send(e.pid, &messages.CloseConn{Code: CloseSuspended, Reason: why})
+		}
+		for id := range a.active {
+			a.b.Send(KindChat, id, &messages.Handback{ChatId: id, AgentId: a.id, Reason: "the agent's account is no longer active"})
+		}
+		a.changed(ctx)
+		return
+	}
+	for _, p := range a.pending {
+		if p.accepted || p.offer == nil {
+			continue
+		}
+		if !a.rec.GetChatAgent() || !slices.Contains(a.rec.GetDepartments(), p.dept) {
+			a.decline(ctx, p)
+			a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{
+				ChatId: p.offer.GetChatId(), Reason: "you are no longer in department " + p.dept}}})
+		}
+	}
+	a.changed(ctx)
 }
 
 // changed tells the connections and the queues about a new state.

@@ -23,6 +23,8 @@ type Store interface {
 	LastChatSeq(chatID string) (uint64, error)
 
 	AppendAudit(e *messages.AuditEntry, done func(error))
+	RevokeSession(sid string, until time.Time) error
+	SessionRevoked(sid string) (bool, error)
 	Audit(from, to time.Time, keep func(*messages.AuditEntry) bool, limit int) ([]*messages.AuditEntry, error)
 
 	SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error))
@@ -382,6 +384,15 @@ func (b *Broker) Audit(e *messages.AuditEntry) {
 func (b *Broker) AuditLog(from, to time.Time, keep func(*messages.AuditEntry) bool, limit int) ([]*messages.AuditEntry, error) {
 	return b.store.Audit(from, to, keep, limit)
 }
+
+// RevokeSession logs a session out for good (until its token expires).
+// For the gateway, not for actors: it waits for the fsync.
+func (b *Broker) RevokeSession(sid string, until time.Time) error {
+	return b.store.RevokeSession(sid, until)
+}
+
+// SessionRevoked reports whether a session was logged out.
+func (b *Broker) SessionRevoked(sid string) (bool, error) { return b.store.SessionRevoked(sid) }
 
 // Shutdown stops every actor. Call it after the gateway stopped taking
 // commands and before closing the store.

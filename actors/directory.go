@@ -205,9 +205,15 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		x.DisplayName = x.GetId()
 	}
 	prev := ""
-	if old := d.agents[x.GetId()]; old != nil {
+	old := d.agents[x.GetId()]
+	if old != nil {
 		prev = old.GetLogin()
 		delete(d.logins, strings.ToLower(prev))
+		x.SessionsAfterMs = max(x.GetSessionsAfterMs(), old.GetSessionsAfterMs())
+	}
+	if x.GetSuspended() && !old.GetSuspended() {
+		// Suspension ends every session: tokens issued before now fail.
+		x.SessionsAfterMs = d.b.clock.Now().UnixMilli()
 	}
 	d.agents[x.GetId()] = x
 	d.logins[strings.ToLower(x.GetLogin())] = x.GetId()

@@ -54,6 +54,7 @@ type wsConn struct {
 
 	addr   string                 // the client's address, for the per-address limits
 	whoID  atomic.Pointer[string] // the participant's id once authenticated, for the audit log
+	sid    atomic.Pointer[string] // an agent's session id, for logout
 	frames bucket                 // the reader's frame budget
 
 	// Set by the reader goroutine once authenticated; read only by it.
@@ -77,6 +78,8 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 		c.enqueue(outItem{env: m})
 	case *messages.ReplayBatch:
 		c.enqueue(outItem{replay: m.GetEvents()})
+	case *messages.CloseConn:
+		c.close(websocket.StatusCode(m.GetCode()), m.GetReason())
 	default:
 		c.s.log.Warn("gateway: unexpected message for a connection", "type", fmt.Sprintf("%T", message))
 	}

@@ -3,6 +3,8 @@ package gateway
 import (
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
+	"strings"
+	"time"
 )
 
 func errf(code messages.ErrorCode, format string, args ...any) *messages.Error {
@@ -125,7 +127,15 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 			c.fail(ref, e)
 			return
 		}
-		attach.SessionToken = c.s.tok.sign("a", a.GetId(), now.Add(c.s.cfg.SessionTTL))
+		sid := ""
+		if t := h.GetSessionToken(); t != "" {
+			attach.SessionToken = t
+			id, _ := c.s.tok.verify("a", t, now)
+			_, _, sid, _ = parseSession(id)
+		} else {
+			attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), now, c.s.cfg.SessionTTL)
+		}
+		c.sid.Store(&sid)
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
 	}
 	c.authed.Store(true)
@@ -159,17 +169,38 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 	var err error
 	if session != "" {
 		id, verr := s.tok.verify("a", session, s.b.Now())
-		if verr != nil {
+		agentID, issued, sid, ok := parseSession(id)
+		if verr != nil || !ok {
 			return nil, bad
 		}
-		a, err = s.b.Agent(id)
+		revoked, rerr := s.b.SessionRevoked(sid)
+		if rerr != nil {
+			return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read sessions now")
+		}
+		if revoked {
+			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session was logged out; log in again")
+		}
+		a, err = s.b.Agent(agentID)
+		if err == nil && a != nil && issued < a.GetSessionsAfterMs() && !a.GetSuspended() {
+			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session has ended; log in again")
+		}
 	} else {
 		if login == "" || password == "" {
 			return nil, bad
 		}
+		key, now := strings.ToLower(login), s.b.Now()
+		if until, locked := s.logins.locked(key, now); locked {
+			return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
+				"too many failed logins for %s; try again after %s", login, until.UTC().Format(time.RFC3339))
+		}
 		a, err = s.b.AgentByLogin(login)
 		if err == nil && a != nil && !CheckPassword(a.GetPasswordHash(), password) {
 			a = nil
+		}
+		if err == nil && a == nil {
+			s.logins.failed(key, now)
+		} else if a != nil {
+			s.logins.succeeded(key)
 		}
 	}
 	if err != nil {

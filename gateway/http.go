@@ -93,6 +93,7 @@ func decodeJSON(data []byte, v any) error {
 
 func (s *Server) apiRoutes() {
 	s.mux.HandleFunc("POST /api/login", s.login)
+	s.mux.HandleFunc("POST /api/logout", s.logout)
 	s.mux.HandleFunc("GET /api/chats/{id}", s.chatRecord)
 }
 
@@ -124,9 +125,44 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	exp := s.b.Now().Add(s.cfg.SessionTTL)
+	now := s.b.Now()
+	tok, _ := s.tok.newSession(a.GetId(), now, s.cfg.SessionTTL)
 	writeJSON(w, http.StatusOK, loginResponse{AgentID: a.GetId(), DisplayName: a.GetDisplayName(),
-		SessionToken: s.tok.sign("a", a.GetId(), exp), ExpiresAt: exp.UTC().Format(time.RFC3339)})
+		SessionToken: tok, ExpiresAt: now.Add(s.cfg.SessionTTL).UTC().Format(time.RFC3339)})
+}
+
+// logout ends the session of the Bearer token: the token stops working and
+// the sockets that logged in with it close with 4004.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	tok, ok := bearer(r)
+	if !ok {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log out with Authorization: Bearer <session token>"))
+		return
+	}
+	a, e := s.authenticateAgent("", "", tok, clientAddr(r))
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	id, _ := s.tok.verify("a", tok, s.b.Now())
+	_, _, sid, _ := parseSession(id)
+	if err := s.b.RevokeSession(sid, s.b.Now().Add(s.cfg.SessionTTL)); err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot log out now: %v", err))
+		return
+	}
+	s.mu.Lock()
+	var ended []*wsConn
+	for c := range s.conns {
+		if p := c.sid.Load(); p != nil && *p == sid {
+			ended = append(ended, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range ended {
+		c.close(CloseLoggedOut, "logged out")
+	}
+	s.audit(clientAddr(r), "logout", a.GetId(), "", "", true)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // requestAgent authenticates an HTTP request as a staff member, by session

@@ -160,3 +160,72 @@ func clientAddr(r *http.Request) string {
 func rateLimited(format string, args ...any) *messages.Error {
 	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED, format, args...)
 }
+
+// loginGuard slows and then locks password logins after failures, per
+// login: after the 3rd and 4th failure the login waits 5 s, from the 5th
+// it is locked for 1 minute, doubling with each further failure up to 15
+// minutes. A success clears it. (Per login, not per address: a guessing
+// attack spread over many addresses is slowed just the same.)
+type loginGuard struct {
+	mu sync.Mutex
+	m  map[string]*loginState
+}
+
+type loginState struct {
+	fails int
+	until time.Time
+	last  time.Time
+}
+
+func lockFor(fails int) time.Duration {
+	switch {
+	case fails < 3:
+		return 0
+	case fails < 5:
+		return 5 * time.Second
+	}
+	d := time.Minute << min(fails-5, 4)
+	return min(d, 15*time.Minute)
+}
+
+// locked says until when login is locked, if it is.
+func (g *loginGuard) locked(login string, now time.Time) (time.Time, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.m[login]
+	if st == nil || !now.Before(st.until) {
+		return time.Time{}, false
+	}
+	return st.until, true
+}
+
+// failed counts a failed login.
+func (g *loginGuard) failed(login string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[string]*loginState{}
+	}
+	st := g.m[login]
+	if st == nil || now.Sub(st.last) > time.Hour {
+		st = &loginState{}
+		g.m[login] = st
+	}
+	st.fails++
+	st.last = now
+	st.until = now.Add(lockFor(st.fails))
+	if len(g.m) > 100000 { // forget the oldest quiet ones rather than grow without bound
+		for k, v := range g.m {
+			if now.Sub(v.last) > time.Hour {
+				delete(g.m, k)
+			}
+		}
+	}
+}
+
+// succeeded clears a login's failures.
+func (g *loginGuard) succeeded(login string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.m, login)
+}

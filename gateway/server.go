@@ -18,6 +18,11 @@ import (
 const (
 	// CloseUnauthenticated: no valid Hello within HelloTimeout.
 	CloseUnauthenticated = 4001
+	// CloseSuspended: the account was suspended or removed; do not
+	// reconnect.
+	CloseSuspended = actors.CloseSuspended
+	// CloseLoggedOut: the session this socket used was logged out.
+	CloseLoggedOut = 4004
 	// CloseSlowClient: the outbound queue filled up; reconnect and resume
 	// from the last sequence seen.
 	CloseSlowClient = 4008
@@ -106,6 +111,7 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 	addrs  addrTable
+	logins loginGuard
 }
 
 // New builds a Server.

@@ -1826,6 +1826,60 @@ func (x *Abandon) GetVisitorId() string {
 	return ""
 }
 
+// CloseConn: a participant actor -> one of its connections: close with this
+// websocket close code (for example 4003, account suspended).
+type CloseConn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          uint32                 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseConn) Reset() {
+	*x = CloseConn{}
+	mi := &file_actors_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseConn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseConn) ProtoMessage() {}
+
+func (x *CloseConn) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
+func (*CloseConn) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CloseConn) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *CloseConn) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // GraceExpired: a participant's grace timer -> itself.
 type GraceExpired struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1836,7 +1890,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +1902,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +1915,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -1882,7 +1936,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1894,7 +1948,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1907,7 +1961,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -1933,7 +1987,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +1999,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2012,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -1979,7 +2033,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2045,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2058,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -2117,7 +2171,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2183,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2196,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -2299,7 +2353,10 @@ const file_actors_proto_rawDesc = "" +
 	"\aAbandon\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
-	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"$\n" +
+	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"7\n" +
+	"\tCloseConn\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\rR\x04code\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"$\n" +
 	"\fGraceExpired\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\"N\n" +
 	"\tPersisted\x12\x14\n" +
@@ -2330,7 +2387,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),       // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),       // 1: switchboard.v1.ConnDetach
@@ -2358,73 +2415,74 @@ var file_actors_proto_goTypes = []any{
 	(*WaitingQuery)(nil),     // 23: switchboard.v1.WaitingQuery
 	(*Handback)(nil),         // 24: switchboard.v1.Handback
 	(*Abandon)(nil),          // 25: switchboard.v1.Abandon
-	(*GraceExpired)(nil),     // 26: switchboard.v1.GraceExpired
-	(*Persisted)(nil),        // 27: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil), // 28: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),     // 29: switchboard.v1.AdminCommand
-	(*AdminReply)(nil),       // 30: switchboard.v1.AdminReply
-	nil,                      // 31: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),        // 32: actor.PID
-	(*RequestChat)(nil),      // 33: switchboard.v1.RequestChat
-	(*SetStatus)(nil),        // 34: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),      // 35: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),     // 36: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),         // 37: switchboard.v1.PickChat
-	(*Resume)(nil),           // 38: switchboard.v1.Resume
-	(*ListWaiting)(nil),      // 39: switchboard.v1.ListWaiting
-	(*Participant)(nil),      // 40: switchboard.v1.Participant
-	(*SendMessage)(nil),      // 41: switchboard.v1.SendMessage
-	(*CloseChat)(nil),        // 42: switchboard.v1.CloseChat
-	(*Typing)(nil),           // 43: switchboard.v1.Typing
-	(*ChatRefused)(nil),      // 44: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),        // 45: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),      // 46: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),         // 47: switchboard.v1.OpenChat
-	(AgentStatus)(0),         // 48: switchboard.v1.AgentStatus
-	(*Offer)(nil),            // 49: switchboard.v1.Offer
-	(*Error)(nil),            // 50: switchboard.v1.Error
-	(*Department)(nil),       // 51: switchboard.v1.Department
-	(*Language)(nil),         // 52: switchboard.v1.Language
-	(*Agent)(nil),            // 53: switchboard.v1.Agent
+	(*CloseConn)(nil),        // 26: switchboard.v1.CloseConn
+	(*GraceExpired)(nil),     // 27: switchboard.v1.GraceExpired
+	(*Persisted)(nil),        // 28: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil), // 29: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),     // 30: switchboard.v1.AdminCommand
+	(*AdminReply)(nil),       // 31: switchboard.v1.AdminReply
+	nil,                      // 32: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),        // 33: actor.PID
+	(*RequestChat)(nil),      // 34: switchboard.v1.RequestChat
+	(*SetStatus)(nil),        // 35: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),      // 36: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),     // 37: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),         // 38: switchboard.v1.PickChat
+	(*Resume)(nil),           // 39: switchboard.v1.Resume
+	(*ListWaiting)(nil),      // 40: switchboard.v1.ListWaiting
+	(*Participant)(nil),      // 41: switchboard.v1.Participant
+	(*SendMessage)(nil),      // 42: switchboard.v1.SendMessage
+	(*CloseChat)(nil),        // 43: switchboard.v1.CloseChat
+	(*Typing)(nil),           // 44: switchboard.v1.Typing
+	(*ChatRefused)(nil),      // 45: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),        // 46: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),      // 47: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),         // 48: switchboard.v1.OpenChat
+	(AgentStatus)(0),         // 49: switchboard.v1.AgentStatus
+	(*Offer)(nil),            // 50: switchboard.v1.Offer
+	(*Error)(nil),            // 51: switchboard.v1.Error
+	(*Department)(nil),       // 52: switchboard.v1.Department
+	(*Language)(nil),         // 53: switchboard.v1.Language
+	(*Agent)(nil),            // 54: switchboard.v1.Agent
 }
 var file_actors_proto_depIdxs = []int32{
-	32, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	31, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	32, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	32, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	33, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	34, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	35, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	36, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	37, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	38, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	39, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	40, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	32, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	41, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	42, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	43, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	33, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	32, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	44, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	32, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	32, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	40, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	45, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	32, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	46, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	46, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	46, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	48, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	49, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	46, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	32, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	50, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	51, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	52, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	53, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	50, // 36: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	33, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	32, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	33, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	33, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	34, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	35, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	36, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	37, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	38, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	39, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	40, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	41, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	33, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	42, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	43, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	44, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	34, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	33, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	45, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	33, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	33, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	41, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	46, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	33, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	47, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	48, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	49, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	50, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	47, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	33, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	51, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	52, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	53, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	54, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	51, // 36: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
 	37, // [37:37] is the sub-list for method output_type
 	37, // [37:37] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -2453,7 +2511,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_Close)(nil),
 		(*ChatCommand_Typing)(nil),
 	}
-	file_actors_proto_msgTypes[29].OneofWrappers = []any{
+	file_actors_proto_msgTypes[30].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -2467,7 +2525,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

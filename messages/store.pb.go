@@ -291,12 +291,15 @@ type Agent struct {
 	Departments  []string `protobuf:"bytes,5,rep,name=departments,proto3" json:"departments,omitempty"`
 	Languages    []string `protobuf:"bytes,6,rep,name=languages,proto3" json:"languages,omitempty"`
 	// Simultaneous chats; 0 means 3.
-	MaxChats      uint32 `protobuf:"varint,7,opt,name=max_chats,json=maxChats,proto3" json:"max_chats,omitempty"`
-	ChatAgent     bool   `protobuf:"varint,8,opt,name=chat_agent,json=chatAgent,proto3" json:"chat_agent,omitempty"`
-	AutoAccept    bool   `protobuf:"varint,9,opt,name=auto_accept,json=autoAccept,proto3" json:"auto_accept,omitempty"`
-	Suspended     bool   `protobuf:"varint,10,opt,name=suspended,proto3" json:"suspended,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxChats   uint32 `protobuf:"varint,7,opt,name=max_chats,json=maxChats,proto3" json:"max_chats,omitempty"`
+	ChatAgent  bool   `protobuf:"varint,8,opt,name=chat_agent,json=chatAgent,proto3" json:"chat_agent,omitempty"`
+	AutoAccept bool   `protobuf:"varint,9,opt,name=auto_accept,json=autoAccept,proto3" json:"auto_accept,omitempty"`
+	Suspended  bool   `protobuf:"varint,10,opt,name=suspended,proto3" json:"suspended,omitempty"`
+	// Session tokens issued before this time no longer work (set when the
+	// account is suspended).
+	SessionsAfterMs int64 `protobuf:"varint,11,opt,name=sessions_after_ms,json=sessionsAfterMs,proto3" json:"sessions_after_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -397,6 +400,13 @@ func (x *Agent) GetSuspended() bool {
 		return x.Suspended
 	}
 	return false
+}
+
+func (x *Agent) GetSessionsAfterMs() int64 {
+	if x != nil {
+		return x.SessionsAfterMs
+	}
+	return 0
 }
 
 // OpenChat is the index entry of a chat that is not closed. It is written in
@@ -912,7 +922,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xb0\x02\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xdc\x02\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -926,7 +936,8 @@ const file_store_proto_rawDesc = "" +
 	"\vauto_accept\x18\t \x01(\bR\n" +
 	"autoAccept\x12\x1c\n" +
 	"\tsuspended\x18\n" +
-	" \x01(\bR\tsuspended\"\xe3\x02\n" +
+	" \x01(\bR\tsuspended\x12*\n" +
+	"\x11sessions_after_ms\x18\v \x01(\x03R\x0fsessionsAfterMs\"\xe3\x02\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +

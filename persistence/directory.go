@@ -2,7 +2,9 @@ package persistence
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -144,4 +146,16 @@ func (s *Store) SecretOr(name string, value []byte) (secret []byte, created bool
 		return nil, false, err
 	}
 	return append([]byte(nil), value...), true, nil
+}
+
+// RevokeSession durably marks a session as logged out until its token
+// expires. Not for actors: it waits for the fsync.
+func (s *Store) RevokeSession(sid string, until time.Time) error {
+	return s.writeSync([]mutation{{key: revokedKey(sid), value: binary.BigEndian.AppendUint64(nil, uint64(until.UnixMilli()))}})
+}
+
+// SessionRevoked reports whether a session was logged out.
+func (s *Store) SessionRevoked(sid string) (bool, error) {
+	_, ok, err := s.getRaw(revokedKey(sid))
+	return ok, err
 }

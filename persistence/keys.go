@@ -19,6 +19,7 @@ import (
 //	d/login/<login>                          login -> agent id
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
+//	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
 //
 // Ids are checked by the callers (actors) to be free of '/' so that one
 // chat's prefix never contains another's.
@@ -32,7 +33,10 @@ const (
 	prefixLogin  = "d/login/"
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
+	prefixRevoke = "r/"
 )
+
+func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.
