@@ -15,10 +15,11 @@ import (
 // can push the agent past their limit. Its status is snapshotted; its
 // chats are not (they come from the chats themselves).
 type agent struct {
-	b    *Broker
-	id   string
-	self *actor.PID
-	rec  *messages.Agent // nil: no such account
+	b     *Broker
+	id    string
+	self  *actor.PID
+	rec   *messages.Agent // nil: no such account
+	perms Perms           // what the account's role allows
 
 	status   messages.AgentStatus
 	conns    conns
@@ -124,6 +125,11 @@ func (a *agent) load(ctx actor.Context) {
 		return
 	}
 	a.rec = rec
+	if perms, err := a.b.Permissions(rec); err == nil {
+		a.perms = perms
+	} else {
+		ctx.Logger().Error("agent: load role", "agent", a.id, "err", err)
+	}
 	if snap, err := a.b.store.AgentSnapshot(a.id); err == nil && snap != nil && a.status == 0 {
 		a.status = snap.GetStatus()
 	}
@@ -156,10 +162,13 @@ const CloseSuspended = 4003
 // are no longer a live chat agent, are withdrawn. A lower limit keeps the
 // current chats and stops new offers (canTake).
 func (a *agent) applyAccount(ctx actor.Context) {
-	if a.rec == nil || a.rec.GetSuspended() {
+	if a.rec == nil || a.rec.GetSuspended() || !a.perms.Has(PermLiveChat) {
 		why := "this account was removed"
-		if a.rec != nil {
+		switch {
+		case a.rec != nil && a.rec.GetSuspended():
 			why = "this account is suspended"
+		case a.rec != nil:
+			why = "your role no longer has live chat access"
 		}
 		for _, p := range a.pending {
 			if !p.accepted && p.offer != nil {
@@ -179,7 +188,7 @@ func (a *agent) applyAccount(ctx actor.Context) {
 		if p.accepted || p.offer == nil {
 			continue
 		}
-		if !a.rec.GetChatAgent() || !slices.Contains(a.rec.GetDepartments(), p.dept) {
+		if !a.rec.GetChatAgent() || !a.perms.Has(PermAcceptChats) || !slices.Contains(a.rec.GetDepartments(), p.dept) {
 			a.decline(ctx, p)
 			a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{
 				ChatId: p.offer.GetChatId(), Reason: "you are no longer in department " + p.dept}}})
@@ -205,7 +214,7 @@ func (a *agent) checkGrace() {
 // ones it left that it is gone.
 func (a *agent) report(ctx actor.Context) {
 	var deps []string
-	if a.rec != nil && a.rec.GetChatAgent() && !a.rec.GetSuspended() {
+	if a.rec != nil && a.rec.GetChatAgent() && !a.rec.GetSuspended() && a.perms.Has(PermAcceptChats) {
 		deps = a.rec.GetDepartments()
 	}
 	for d := range a.reported {
@@ -251,6 +260,10 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 	conn, ref := m.GetConn(), m.GetRef()
 	if a.rec == nil {
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
+		return
+	}
+	if need := commandPermission(m); need != "" && !a.perms.Has(need) {
+		sendErr(ctx, conn, ref, errorf(codeForbidden, "your role does not allow this (%s)", need))
 		return
 	}
 	switch body := m.GetBody().(type) {
@@ -312,10 +325,21 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 	}
 }
 
+// commandPermission is the permission an agent's session command needs.
+func commandPermission(m *messages.SessionCommand) string {
+	switch m.GetBody().(type) {
+	case *messages.SessionCommand_AcceptOffer, *messages.SessionCommand_DeclineOffer, *messages.SessionCommand_PickChat:
+		return PermAcceptChats
+	case *messages.SessionCommand_ListWaiting:
+		return PermViewChats
+	}
+	return PermLiveChat
+}
+
 // canTake says why the agent cannot take one more chat now, or "".
 func (a *agent) canTake() string {
 	switch {
-	case a.rec == nil || !a.rec.GetChatAgent() || a.rec.GetSuspended():
+	case a.rec == nil || !a.rec.GetChatAgent() || a.rec.GetSuspended() || !a.perms.Has(PermAcceptChats):
 		return "not a live chat agent"
 	case a.status != statusAvailable:
 		return "not available"
@@ -337,7 +361,7 @@ func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {
 	}
 	p := &pendingOffer{offerID: m.GetOfferId(), dept: o.GetDepartment(), offer: o}
 	a.pending[o.GetChatId()] = p
-	if a.rec.GetAutoAccept() {
+	if a.rec.GetAutoAccept() && a.perms.Has(PermAutoAccept) {
 		p.accepted = true
 		a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: o.GetChatId(), AgentId: a.id, Accepted: true})
 	} else {

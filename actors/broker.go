@@ -19,6 +19,7 @@ import (
 type Store interface {
 	AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error))
 	ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error)
+	EachChatEvent(chatID string, afterSeq uint64, fn func(*messages.ChatEvent) error) error
 	OpenChats() ([]*messages.OpenChat, error)
 	LastChatSeq(chatID string) (uint64, error)
 
@@ -43,6 +44,11 @@ type Store interface {
 	Agent(id string) (*messages.Agent, error)
 	AgentByLogin(login string) (*messages.Agent, error)
 	Agents() ([]*messages.Agent, error)
+	PutAgentRecords(as []*messages.Agent, done func(error))
+	PutRole(r *messages.Role, done func(error))
+	DeleteRole(id string, done func(error))
+	Role(id string) (*messages.Role, error)
+	Roles() ([]*messages.Role, error)
 }
 
 // Clock tells the time and runs timers. Tests inject a fake one.
@@ -313,7 +319,22 @@ func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 	for _, a := range agents {
 		a.PasswordHash = ""
 	}
-	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents}, nil
+	roles, err := b.store.Roles()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range []string{RoleOwner, RoleAdministrator, RoleAgent} {
+		roles = append(roles, BuiltinRoles[id])
+	}
+	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents, Roles: roles}, nil
+}
+
+// Permissions returns what an account may do (nothing for nil).
+func (b *Broker) Permissions(a *messages.Agent) (Perms, error) {
+	if a == nil {
+		return Perms{}, nil
+	}
+	return PermsOf(RoleOf(a), b.store.Role)
 }
 
 // AgentByLogin returns a staff account by login, or nil.

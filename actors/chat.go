@@ -112,17 +112,18 @@ func (c *chat) Receive(ctx actor.Context) {
 }
 
 func (c *chat) load(ctx actor.Context) {
-	evs, err := c.b.store.ChatEvents(c.id, 0)
+	// The log is streamed, not read whole: a long chat keeps only its tail.
+	c.dedupe = map[string]uint64{}
+	err := c.b.store.EachChatEvent(c.id, 0, func(ev *messages.ChatEvent) error {
+		c.apply(ev)
+		c.durable = c.last
+		c.trim()
+		return nil
+	})
 	if err != nil {
 		ctx.Logger().Error("chat: load", "chat", c.id, "err", err)
 		c.broken = true
 		return
-	}
-	c.dedupe = map[string]uint64{}
-	for _, ev := range evs {
-		c.apply(ev)
-		c.durable = c.last
-		c.trim()
 	}
 	if !c.exists || c.state == stateClosed {
 		ctx.SetReceiveTimeout(closedLinger)

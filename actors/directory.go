@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -24,7 +25,8 @@ type directory struct {
 	deps    map[string]*messages.Department
 	langs   map[string]*messages.Language
 	agents  map[string]*messages.Agent
-	logins  map[string]string // strings.ToLower(login) -> agent id, as persistence keys it
+	logins  map[string]string         // strings.ToLower(login) -> agent id, as persistence keys it
+	roles   map[string]*messages.Role // custom roles
 	token   uint64
 	waiting map[uint64]*adminWait
 }
@@ -65,10 +67,15 @@ func (d *directory) Receive(ctx actor.Context) {
 
 func (d *directory) reload(ctx actor.Context) {
 	d.deps, d.langs, d.agents, d.logins = map[string]*messages.Department{}, map[string]*messages.Language{}, map[string]*messages.Agent{}, map[string]string{}
+	d.roles = map[string]*messages.Role{}
 	deps, err1 := d.b.store.Departments()
 	langs, err2 := d.b.store.Languages()
 	agents, err3 := d.b.store.Agents()
-	for _, err := range []error{err1, err2, err3} {
+	roles, err4 := d.b.store.Roles()
+	for _, x := range roles {
+		d.roles[x.GetId()] = x
+	}
+	for _, err := range []error{err1, err2, err3, err4} {
 		if err != nil {
 			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
 		}
@@ -152,12 +159,90 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		delete(d.langs, code)
 		d.waiting[d.token] = w
 		d.b.store.DeleteLanguage(code, done)
+	case *messages.AdminCommand_PutRole:
+		x := body.PutRole
+		switch {
+		case !ValidName(x.GetId()):
+			refuse(codeInvalid, "role id must be 1-64 of a-z 0-9 - _ .")
+			return
+		case BuiltinRoles[x.GetId()] != nil:
+			refuse(codeConflict, "%q is a built-in role and cannot be changed", x.GetId())
+			return
+		}
+		if bad := validPermissions(x.GetPermissions()); bad != "" {
+			refuse(codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(AllPermissions, ", "))
+			return
+		}
+		x.Permissions = slices.Compact(slices.Sorted(slices.Values(x.GetPermissions())))
+		x.Builtin = false
+		if x.GetName() == "" {
+			x.Name = x.GetId()
+		}
+		d.roles[x.GetId()] = x
+		for _, a := range d.agents {
+			if RoleOf(a) == x.GetId() {
+				w.notify = append(w.notify, KindAgent+"/"+a.GetId())
+			}
+		}
+		d.waiting[d.token] = w
+		d.b.store.PutRole(x, done)
+	case *messages.AdminCommand_DeleteRole:
+		id := body.DeleteRole
+		switch {
+		case BuiltinRoles[id] != nil:
+			refuse(codeConflict, "%q is a built-in role and cannot be removed", id)
+			return
+		case d.roles[id] == nil:
+			refuse(codeNotFound, "no role %q", id)
+			return
+		}
+		for _, a := range d.agents {
+			if RoleOf(a) == id {
+				refuse(codeConflict, "role %q is still given to %s; change theirs first", id, a.GetId())
+				return
+			}
+		}
+		delete(d.roles, id)
+		d.waiting[d.token] = w
+		d.b.store.DeleteRole(id, done)
+	case *messages.AdminCommand_TransferOwner:
+		var owner *messages.Agent
+		for _, a := range d.agents {
+			if RoleOf(a) == RoleOwner {
+				owner = a
+			}
+		}
+		to := d.agents[body.TransferOwner]
+		switch {
+		case owner == nil:
+			refuse(codeConflict, "there is no owner yet; give one account the owner role")
+			return
+		case to == nil:
+			refuse(codeNotFound, "no agent %q", body.TransferOwner)
+			return
+		case to.GetSuspended():
+			refuse(codeConflict, "%s is suspended", to.GetId())
+			return
+		case to.GetId() == owner.GetId():
+			refuse(codeConflict, "%s is the owner already", to.GetId())
+			return
+		}
+		was, now := proto.Clone(owner).(*messages.Agent), proto.Clone(to).(*messages.Agent)
+		was.Role, now.Role = RoleAdministrator, RoleOwner
+		d.agents[was.GetId()], d.agents[now.GetId()] = was, now
+		w.notify = []string{KindAgent + "/" + was.GetId(), KindAgent + "/" + now.GetId()}
+		d.waiting[d.token] = w
+		d.b.store.PutAgentRecords([]*messages.Agent{was, now}, done)
 	case *messages.AdminCommand_PutAgent:
 		d.putAgent(ctx, body.PutAgent, w, done, refuse)
 	case *messages.AdminCommand_DeleteAgent:
 		a := d.agents[body.DeleteAgent]
 		if a == nil {
 			refuse(codeNotFound, "no agent %q", body.DeleteAgent)
+			return
+		}
+		if RoleOf(a) == RoleOwner {
+			refuse(codeConflict, "%s is the owner; the owner hands ownership on first", a.GetId())
 			return
 		}
 		delete(d.agents, a.GetId())
@@ -184,6 +269,26 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 	case x.GetMaxChats() > 100:
 		refuse(codeInvalid, "max_chats is at most 100")
 		return
+	case x.GetAvatarUrl() != "" && (!strings.HasPrefix(x.GetAvatarUrl(), "https://") || len(x.GetAvatarUrl()) > 2048):
+		refuse(codeInvalid, "avatar_url must be an https URL of at most 2048 bytes")
+		return
+	}
+	role := RoleOf(x)
+	if BuiltinRoles[role] == nil && d.roles[role] == nil {
+		refuse(codeInvalid, "no role %q", role)
+		return
+	}
+	if old := d.agents[x.GetId()]; RoleOf(old) == RoleOwner && role != RoleOwner && old != nil {
+		refuse(codeConflict, "%s is the owner; the owner hands ownership on (POST /admin/owner)", x.GetId())
+		return
+	}
+	if role == RoleOwner {
+		for _, a := range d.agents {
+			if a.GetId() != x.GetId() && RoleOf(a) == RoleOwner {
+				refuse(codeConflict, "%s is already the owner; there is one, who hands ownership on (POST /admin/owner)", a.GetId())
+				return
+			}
+		}
 	}
 	if owner, ok := d.logins[strings.ToLower(x.GetLogin())]; ok && owner != x.GetId() {
 		refuse(codeConflict, "login %q is taken", x.GetLogin())

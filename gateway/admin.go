@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -23,23 +25,66 @@ func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteLanguage{DeleteLanguage: id}}
 	})))
+	s.mux.HandleFunc("PUT /admin/roles/{id}", s.admin(s.putRole))
+	s.mux.HandleFunc("DELETE /admin/roles/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
+	})))
+	s.mux.HandleFunc("POST /admin/owner", s.admin(s.transferOwner))
 	s.mux.HandleFunc("PUT /admin/agents/{id}", s.admin(s.putAgent))
 	s.mux.HandleFunc("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
 	})))
 }
 
-// admin wraps a handler that only the administrator may call.
+type callerKey struct{}
+
+// caller is who is calling the admin API: "admin" for the admin
+// credential, or the staff member's id.
+func caller(r *http.Request) string {
+	c, _ := r.Context().Value(callerKey{}).(string)
+	return c
+}
+
+// admin wraps a handler of the admin API. It may be called with the admin
+// credential, or with the session token of a staff member whose role has
+// the admin permission; anyone else is refused (and audited) before
+// anything happens.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.isAdmin(r) {
-			e := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token>")
-			s.audit(clientAddr(r), "admin.refused", "", r.Method+" "+r.URL.Path, e.GetMessage(), false)
+		who, e := s.adminCaller(r)
+		if e != nil {
+			kind := "admin.refused"
+			if e.GetCode() == messages.ErrorCode_ERROR_CODE_FORBIDDEN {
+				kind = "permission.denied"
+			}
+			s.audit(clientAddr(r), kind, who, r.Method+" "+r.URL.Path, e.GetMessage(), false)
 			writeError(w, e)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
 	}
+}
+
+func (s *Server) adminCaller(r *http.Request) (string, *messages.Error) {
+	if s.isAdmin(r) {
+		return "admin", nil
+	}
+	tok, ok := bearer(r)
+	if !ok {
+		return "", errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token or session token>")
+	}
+	a, e := s.authenticateAgent("", "", tok, clientAddr(r))
+	if e != nil {
+		return "", e
+	}
+	perms, err := s.b.Permissions(a)
+	if err != nil {
+		return a.GetId(), messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
+	}
+	if !perms.Has(actors.PermAdmin) {
+		return a.GetId(), errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role does not have the admin permission")
+	}
+	return a.GetId(), nil
 }
 
 func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
@@ -56,11 +101,11 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
 	kind, subject := adminKind(cmd)
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
-		s.audit(clientAddr(r), kind, "admin", subject, err.Error(), false)
+		s.audit(clientAddr(r), kind, caller(r), subject, err.Error(), false)
 		writeError(w, err)
 		return false
 	}
-	s.audit(clientAddr(r), kind, "admin", subject, "", true)
+	s.audit(clientAddr(r), kind, caller(r), subject, "", true)
 	return true
 }
 
@@ -79,6 +124,12 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "admin.agent.put", b.PutAgent.GetId()
 	case *messages.AdminCommand_DeleteAgent:
 		return "admin.agent.delete", b.DeleteAgent
+	case *messages.AdminCommand_PutRole:
+		return "admin.role.put", b.PutRole.GetId()
+	case *messages.AdminCommand_DeleteRole:
+		return "admin.role.delete", b.DeleteRole
+	case *messages.AdminCommand_TransferOwner:
+		return "admin.owner.transfer", b.TransferOwner
 	}
 	return "admin.unknown", ""
 }
@@ -165,6 +216,44 @@ func (s *Server) putLanguage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
+	x := &messages.Role{}
+	if !readResource(w, r, x, x.GetId) {
+		return
+	}
+	x.Id = r.PathValue("id")
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutRole{PutRole: x}}) {
+		writeProto(w, http.StatusOK, x)
+	}
+}
+
+// transferOwner hands ownership on: {"agent_id": "..."}. Only the owner,
+// with their own session, may.
+func (s *Server) transferOwner(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var in struct {
+		AgentID string `json:"agent_id"`
+	}
+	if err := decodeJSON(data, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	me, _ := s.b.Agent(caller(r))
+	if actors.RoleOf(me) != actors.RoleOwner || me == nil {
+		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner hands ownership on")
+		s.audit(clientAddr(r), "permission.denied", caller(r), "POST /admin/owner", e.GetMessage(), false)
+		writeError(w, e)
+		return
+	}
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_TransferOwner{TransferOwner: in.AgentID}}) {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
 // AgentInput is the body of PUT /admin/agents/{id}. Password is required
 // when the account is created and optional afterwards.
 type AgentInput struct {
@@ -177,6 +266,8 @@ type AgentInput struct {
 	ChatAgent   bool     `json:"chat_agent"`
 	AutoAccept  bool     `json:"auto_accept,omitempty"`
 	Suspended   bool     `json:"suspended,omitempty"`
+	Role        string   `json:"role,omitempty"`
+	AvatarURL   string   `json:"avatar_url,omitempty"`
 }
 
 // ParseAgentInput decodes and checks an agent body (strict JSON).
@@ -207,7 +298,8 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	a := &messages.Agent{Id: id, Login: in.Login, DisplayName: in.DisplayName, Departments: in.Departments,
-		Languages: in.Languages, MaxChats: in.MaxChats, ChatAgent: in.ChatAgent, AutoAccept: in.AutoAccept, Suspended: in.Suspended}
+		Languages: in.Languages, MaxChats: in.MaxChats, ChatAgent: in.ChatAgent, AutoAccept: in.AutoAccept, Suspended: in.Suspended,
+		Role: in.Role, AvatarUrl: in.AvatarURL}
 	if in.Password != "" {
 		if a.PasswordHash, err = HashPassword(in.Password, s.cfg.Password); err != nil {
 			writeError(w, err)

@@ -127,6 +127,17 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 			c.fail(ref, e)
 			return
 		}
+		perms, err := c.s.b.Permissions(a)
+		if err != nil {
+			c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+			return
+		}
+		if !perms.Has(actors.PermLiveChat) {
+			id := a.GetId()
+			c.whoID.Store(&id)
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role has no live chat access"))
+			return
+		}
 		sid := ""
 		if t := h.GetSessionToken(); t != "" {
 			attach.SessionToken = t

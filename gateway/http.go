@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -180,14 +181,21 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 // chatRecord serves a chat's record and transcript to the administrator,
 // to an agent who took part in it, and to members of its department.
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
-	admin := s.isAdmin(r)
+	everything := s.isAdmin(r)
 	var a *messages.Agent
-	if !admin {
+	var perms actors.Perms
+	if !everything {
 		var e *messages.Error
 		if a, e = s.requestAgent(r); e != nil {
 			writeError(w, e)
 			return
 		}
+		var err error
+		if perms, err = s.b.Permissions(a); err != nil {
+			writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+			return
+		}
+		everything = perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin)
 	}
 	rec, err := s.b.ChatRecord(r.PathValue("id"))
 	if err != nil {
@@ -199,10 +207,12 @@ func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound)
 		return
 	}
-	if !admin {
-		allowed := slices.Contains(a.GetDepartments(), rec.GetDepartment())
+	if !everything {
+		// Without reports.view: chats.view, and only one's own chats or
+		// those of one's departments.
+		allowed := perms.Has(actors.PermViewChats) && slices.Contains(a.GetDepartments(), rec.GetDepartment())
 		for _, p := range rec.GetParticipants() {
-			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() {
+			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() && perms.Has(actors.PermViewChats) {
 				allowed = true
 			}
 		}

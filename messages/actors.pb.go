@@ -2026,6 +2026,9 @@ type AdminCommand struct {
 	//	*AdminCommand_DeleteLanguage
 	//	*AdminCommand_PutAgent
 	//	*AdminCommand_DeleteAgent
+	//	*AdminCommand_PutRole
+	//	*AdminCommand_DeleteRole
+	//	*AdminCommand_TransferOwner
 	Body          isAdminCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2122,6 +2125,33 @@ func (x *AdminCommand) GetDeleteAgent() string {
 	return ""
 }
 
+func (x *AdminCommand) GetPutRole() *Role {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutRole); ok {
+			return x.PutRole
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetDeleteRole() string {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_DeleteRole); ok {
+			return x.DeleteRole
+		}
+	}
+	return ""
+}
+
+func (x *AdminCommand) GetTransferOwner() string {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_TransferOwner); ok {
+			return x.TransferOwner
+		}
+	}
+	return ""
+}
+
 type isAdminCommand_Body interface {
 	isAdminCommand_Body()
 }
@@ -2150,6 +2180,20 @@ type AdminCommand_DeleteAgent struct {
 	DeleteAgent string `protobuf:"bytes,6,opt,name=delete_agent,json=deleteAgent,proto3,oneof"`
 }
 
+type AdminCommand_PutRole struct {
+	PutRole *Role `protobuf:"bytes,7,opt,name=put_role,json=putRole,proto3,oneof"`
+}
+
+type AdminCommand_DeleteRole struct {
+	DeleteRole string `protobuf:"bytes,8,opt,name=delete_role,json=deleteRole,proto3,oneof"`
+}
+
+type AdminCommand_TransferOwner struct {
+	// The owner hands ownership to this agent (and becomes an
+	// administrator); the gateway checks that the caller is the owner.
+	TransferOwner string `protobuf:"bytes,9,opt,name=transfer_owner,json=transferOwner,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -2161,6 +2205,12 @@ func (*AdminCommand_DeleteLanguage) isAdminCommand_Body() {}
 func (*AdminCommand_PutAgent) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteAgent) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutRole) isAdminCommand_Body() {}
+
+func (*AdminCommand_DeleteRole) isAdminCommand_Body() {}
+
+func (*AdminCommand_TransferOwner) isAdminCommand_Body() {}
 
 type AdminReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2362,14 +2412,18 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xcf\x02\n" +
+	"\x10DirectoryChanged\"\xce\x03\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
 	"\fput_language\x18\x03 \x01(\v2\x18.switchboard.v1.LanguageH\x00R\vputLanguage\x12)\n" +
 	"\x0fdelete_language\x18\x04 \x01(\tH\x00R\x0edeleteLanguage\x124\n" +
 	"\tput_agent\x18\x05 \x01(\v2\x15.switchboard.v1.AgentH\x00R\bputAgent\x12#\n" +
-	"\fdelete_agent\x18\x06 \x01(\tH\x00R\vdeleteAgentB\x06\n" +
+	"\fdelete_agent\x18\x06 \x01(\tH\x00R\vdeleteAgent\x121\n" +
+	"\bput_role\x18\a \x01(\v2\x14.switchboard.v1.RoleH\x00R\aputRole\x12!\n" +
+	"\vdelete_role\x18\b \x01(\tH\x00R\n" +
+	"deleteRole\x12'\n" +
+	"\x0etransfer_owner\x18\t \x01(\tH\x00R\rtransferOwnerB\x06\n" +
 	"\x04body\"9\n" +
 	"\n" +
 	"AdminReply\x12+\n" +
@@ -2444,6 +2498,7 @@ var file_actors_proto_goTypes = []any{
 	(*Department)(nil),       // 52: switchboard.v1.Department
 	(*Language)(nil),         // 53: switchboard.v1.Language
 	(*Agent)(nil),            // 54: switchboard.v1.Agent
+	(*Role)(nil),             // 55: switchboard.v1.Role
 }
 var file_actors_proto_depIdxs = []int32{
 	33, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
@@ -2482,12 +2537,13 @@ var file_actors_proto_depIdxs = []int32{
 	52, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
 	53, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
 	54, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	51, // 36: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	55, // 36: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	51, // 37: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -2518,6 +2574,9 @@ func file_actors_proto_init() {
 		(*AdminCommand_DeleteLanguage)(nil),
 		(*AdminCommand_PutAgent)(nil),
 		(*AdminCommand_DeleteAgent)(nil),
+		(*AdminCommand_PutRole)(nil),
+		(*AdminCommand_DeleteRole)(nil),
+		(*AdminCommand_TransferOwner)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -298,8 +298,13 @@ type Agent struct {
 	// Session tokens issued before this time no longer work (set when the
 	// account is suspended).
 	SessionsAfterMs int64 `protobuf:"varint,11,opt,name=sessions_after_ms,json=sessionsAfterMs,proto3" json:"sessions_after_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The role's id: "owner", "administrator", "agent" (the default when
+	// empty) or a custom role.
+	Role string `protobuf:"bytes,12,opt,name=role,proto3" json:"role,omitempty"`
+	// A picture for the staff member (an https URL), shown to visitors.
+	AvatarUrl     string `protobuf:"bytes,13,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -409,6 +414,91 @@ func (x *Agent) GetSessionsAfterMs() int64 {
 	return 0
 }
 
+func (x *Agent) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *Agent) GetAvatarUrl() string {
+	if x != nil {
+		return x.AvatarUrl
+	}
+	return ""
+}
+
+// Role is a set of permissions staff members are given. The built-in
+// roles (owner, administrator, agent) are defined by the broker; custom
+// ones are stored.
+type Role struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Permissions   []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	Builtin       bool                   `protobuf:"varint,4,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Role) Reset() {
+	*x = Role{}
+	mi := &file_store_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Role) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Role) ProtoMessage() {}
+
+func (x *Role) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Role.ProtoReflect.Descriptor instead.
+func (*Role) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Role) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Role) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Role) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+func (x *Role) GetBuiltin() bool {
+	if x != nil {
+		return x.Builtin
+	}
+	return false
+}
+
 // OpenChat is the index entry of a chat that is not closed. It is written in
 // the same batch as the event that changes it, and it is what recovery reads.
 type OpenChat struct {
@@ -430,7 +520,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +532,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +545,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{3}
+	return file_store_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -547,7 +637,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +649,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +662,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{4}
+	return file_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -607,7 +697,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +709,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +722,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -704,13 +794,14 @@ type DirectoryView struct {
 	Departments   []*Department          `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
 	Languages     []*Language            `protobuf:"bytes,2,rep,name=languages,proto3" json:"languages,omitempty"`
 	Agents        []*Agent               `protobuf:"bytes,3,rep,name=agents,proto3" json:"agents,omitempty"`
+	Roles         []*Role                `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +813,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +826,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -755,6 +846,13 @@ func (x *DirectoryView) GetLanguages() []*Language {
 func (x *DirectoryView) GetAgents() []*Agent {
 	if x != nil {
 		return x.Agents
+	}
+	return nil
+}
+
+func (x *DirectoryView) GetRoles() []*Role {
+	if x != nil {
+		return x.Roles
 	}
 	return nil
 }
@@ -781,7 +879,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +891,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +904,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -868,7 +966,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +978,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +991,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -922,7 +1020,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xdc\x02\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x8f\x03\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -937,7 +1035,15 @@ const file_store_proto_rawDesc = "" +
 	"autoAccept\x12\x1c\n" +
 	"\tsuspended\x18\n" +
 	" \x01(\bR\tsuspended\x12*\n" +
-	"\x11sessions_after_ms\x18\v \x01(\x03R\x0fsessionsAfterMs\"\xe3\x02\n" +
+	"\x11sessions_after_ms\x18\v \x01(\x03R\x0fsessionsAfterMs\x12\x12\n" +
+	"\x04role\x18\f \x01(\tR\x04role\x12\x1d\n" +
+	"\n" +
+	"avatar_url\x18\r \x01(\tR\tavatarUrl\"f\n" +
+	"\x04Role\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
+	"\abuiltin\x18\x04 \x01(\bR\abuiltin\"\xe3\x02\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -972,11 +1078,12 @@ const file_store_proto_rawDesc = "" +
 	"\fparticipants\x18\b \x03(\v2\x1b.switchboard.v1.ParticipantR\fparticipants\x129\n" +
 	"\n" +
 	"transcript\x18\t \x03(\v2\x19.switchboard.v1.ChatEventR\n" +
-	"transcript\"\xb4\x01\n" +
+	"transcript\"\xe0\x01\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
-	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents\"\xa7\x01\n" +
+	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents\x12*\n" +
+	"\x05roles\x18\x04 \x03(\v2\x14.switchboard.v1.RoleR\x05roles\"\xa7\x01\n" +
 	"\n" +
 	"AuditEntry\x12\x13\n" +
 	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x12\n" +
@@ -1009,41 +1116,43 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
 	(*Department)(nil),    // 2: switchboard.v1.Department
 	(*Language)(nil),      // 3: switchboard.v1.Language
 	(*Agent)(nil),         // 4: switchboard.v1.Agent
-	(*OpenChat)(nil),      // 5: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 6: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 7: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 8: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 9: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 10: switchboard.v1.AuditPage
-	(ChatState)(0),        // 11: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 12: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 13: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 14: switchboard.v1.ChatEvent
+	(*Role)(nil),          // 5: switchboard.v1.Role
+	(*OpenChat)(nil),      // 6: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 7: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 8: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 9: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),    // 10: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 11: switchboard.v1.AuditPage
+	(ChatState)(0),        // 12: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 13: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 14: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 15: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	11, // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	12, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	11, // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	13, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	14, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	12, // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	13, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	12, // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	14, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	15, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
 	2,  // 7: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
 	3,  // 8: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
 	4,  // 9: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	9,  // 10: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	5,  // 10: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	10, // 11: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1058,7 +1167,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

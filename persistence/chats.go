@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -41,20 +40,28 @@ func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *me
 // in order. An unknown chat has none.
 func (s *Store) ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error) {
 	var out []*messages.ChatEvent
-	lower := chatEventKey(chatID, afterSeq+1)
-	upper := upperBound(chatEventPrefix(chatID))
-	if afterSeq == ^uint64(0) {
-		return nil, nil
-	}
-	err := s.scanRange(lower, upper, func(k, v []byte) error {
-		ev := &messages.ChatEvent{}
-		if err := proto.Unmarshal(v, ev); err != nil {
-			return fmt.Errorf("persistence: decode %q: %w", k, err)
-		}
+	err := s.EachChatEvent(chatID, afterSeq, func(ev *messages.ChatEvent) error {
 		out = append(out, ev)
 		return nil
 	})
 	return out, err
+}
+
+// EachChatEvent calls fn with each of a chat's stored events with a
+// sequence above afterSeq, in order, without holding them all in memory.
+func (s *Store) EachChatEvent(chatID string, afterSeq uint64, fn func(*messages.ChatEvent) error) error {
+	if afterSeq == ^uint64(0) {
+		return nil
+	}
+	lower := chatEventKey(chatID, afterSeq+1)
+	upper := upperBound(chatEventPrefix(chatID))
+	return s.scanRange(lower, upper, func(k, v []byte) error {
+		ev := &messages.ChatEvent{}
+		if err := unmarshal(k, v, ev); err != nil {
+			return err
+		}
+		return fn(ev)
+	})
 }
 
 // LastChatSeq returns the sequence of a chat's last stored event (0 when it

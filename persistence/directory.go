@@ -31,6 +31,30 @@ func (s *Store) DeleteLanguage(code string, done func(error)) {
 	s.submit([]mutation{del(languageKey(code))}, done)
 }
 
+// PutRole durably creates or replaces a custom role.
+func (s *Store) PutRole(r *messages.Role, done func(error)) {
+	s.putOne(roleKey(r.GetId()), r, done)
+}
+
+// DeleteRole durably removes a custom role.
+func (s *Store) DeleteRole(id string, done func(error)) {
+	s.submit([]mutation{del(roleKey(id))}, done)
+}
+
+// Role returns a custom role, or nil when there is none.
+func (s *Store) Role(id string) (*messages.Role, error) {
+	r := &messages.Role{}
+	if ok, err := s.get(roleKey(id), r); !ok {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Roles returns every custom role, ordered by id.
+func (s *Store) Roles() ([]*messages.Role, error) {
+	return scanAll(s, []byte(prefixRole), func() *messages.Role { return &messages.Role{} })
+}
+
 // PutAgent durably creates or replaces a staff account and its login index
 // entry; previousLogin, when not empty and different, is unlinked.
 func (s *Store) PutAgent(a *messages.Agent, previousLogin string, done func(error)) {
@@ -42,6 +66,21 @@ func (s *Store) PutAgent(a *messages.Agent, previousLogin string, done func(erro
 	muts := []mutation{m, {key: loginKey(a.GetLogin()), value: []byte(a.GetId())}}
 	if previousLogin != "" && string(loginKey(previousLogin)) != string(loginKey(a.GetLogin())) {
 		muts = append(muts, del(loginKey(previousLogin)))
+	}
+	s.submit(muts, done)
+}
+
+// PutAgentRecords durably replaces several staff accounts in one batch,
+// all or none (their logins do not change).
+func (s *Store) PutAgentRecords(as []*messages.Agent, done func(error)) {
+	var muts []mutation
+	for _, a := range as {
+		m, err := set(staffKey(a.GetId()), a)
+		if err != nil {
+			done(err)
+			return
+		}
+		muts = append(muts, m)
 	}
 	s.submit(muts, done)
 }

@@ -17,6 +17,7 @@ import (
 //	d/lang/<code>                            a language (Language)
 //	d/agent/<id>                             a staff account (Agent)
 //	d/login/<login>                          login -> agent id
+//	d/role/<id>                              a custom role (Role)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -31,12 +32,15 @@ const (
 	prefixLang   = "d/lang/"
 	prefixStaff  = "d/agent/"
 	prefixLogin  = "d/login/"
+	prefixRole   = "d/role/"
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
 )
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
+
+func roleKey(id string) []byte { return []byte(prefixRole + id) }
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.
