@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// staffHTTP calls the broker's HTTP API with a staff session token.
+func staffHTTP(t *testing.T, addr, token, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(data)
+}
+
+// TestPermissionMatrix drives every agent command on the websocket and
+// every HTTP command as each built-in role and as a custom role with each
+// permission missing. Each case asserts allow or deny from the role's
+// permissions, and that a denial (a typed FORBIDDEN) changed nothing.
+func TestPermissionMatrix(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	mustAdmin(t, addr, "PUT", "/admin/departments/matrix", map[string]any{"name": "Matrix", "chat_enabled": true, "policy": "ROUTING_POLICY_MANUAL"})
+
+	type subject struct {
+		role  string
+		perms actors.Perms
+	}
+	subjects := []subject{}
+	for _, r := range []string{actors.RoleOwner, actors.RoleAdministrator, actors.RoleAgent} {
+		p, _ := actors.PermsOf(r, nil)
+		subjects = append(subjects, subject{r, p})
+	}
+	for _, missing := range actors.AllPermissions {
+		id := "without-" + strings.ReplaceAll(missing, ".", "-")
+		var perms []string
+		p := actors.Perms{}
+		for _, q := range actors.AllPermissions {
+			if q != missing {
+				perms, p[q] = append(perms, q), true
+			}
+		}
+		mustAdmin(t, addr, "PUT", "/admin/roles/"+id, map[string]any{"name": "All but " + missing, "permissions": perms})
+		subjects = append(subjects, subject{id, p})
+	}
+
+	cases := 0
+	check := func(s subject, what string, allowed bool, err error, unchanged func() bool) {
+		t.Helper()
+		cases++
+		forbidden := errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN
+		switch {
+		case allowed && err != nil:
+			t.Errorf("%s: %s should be allowed, got %v", s.role, what, err)
+		case !allowed && !forbidden:
+			t.Errorf("%s: %s should be FORBIDDEN, got %v", s.role, what, err)
+		case !allowed && unchanged != nil && !unchanged():
+			t.Errorf("%s: the denied %s changed something", s.role, what)
+		}
+	}
+	httpErr := func(code int, body string) error {
+		if code < 300 {
+			return nil
+		}
+		e := &messages.Error{}
+		protoIn.Unmarshal([]byte(body), e)
+		return e
+	}
+	directory := func() string {
+		var v map[string]any
+		admin(t, addr, "GET", "/admin/directory", nil, &v)
+		return toJSON(v)
+	}
+
+	for i, s := range subjects {
+		id := fmt.Sprintf("staff%02d", i)
+		login := id + "@matrix"
+		mustAdmin(t, addr, "PUT", "/admin/agents/"+id, map[string]any{"login": login, "password": "matrix-password",
+			"role": s.role, "departments": []string{"matrix"}, "languages": []string{"en"}, "chat_agent": true, "max_chats": 5})
+		v, _ := newVisitor(t, addr, false)
+		chat := mustChatID(t, requestChat(t, v, "matrix", "en", ""))
+		chatQueued := func() bool {
+			rec, _ := m.broker.ChatRecord(chat)
+			return rec.GetState() == messages.ChatState_CHAT_STATE_QUEUED
+		}
+
+		// The agent socket: live_chat.
+		c := dial(t, addr, "agent", false)
+		_, err := c.Hello(ctxT(t), &messages.Hello{Login: login, Password: "matrix-password"})
+		check(s, "agent socket", s.perms.Has(actors.PermLiveChat), err, nil)
+		if err == nil {
+			call := func(env *messages.Envelope) error { _, err := c.Call(ctxT(t), env); return err }
+			err = call(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+			check(s, "set_status", true, err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_ListWaiting{ListWaiting: &messages.ListWaiting{Department: "matrix"}}})
+			check(s, "list_waiting", s.perms.Has(actors.PermViewChats), err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_PickChat{PickChat: &messages.PickChat{Department: "matrix", ChatId: chat}}})
+			check(s, "pick_chat", s.perms.Has(actors.PermAcceptChats), err, chatQueued)
+		}
+
+		// HTTP with the staff member's session.
+		code, body := func() (int, string) {
+			res, err := http.Post("http://"+addr+"/api/login", "application/json", bytes.NewReader([]byte(`{"login":"`+login+`","password":"matrix-password"}`)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			data, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(data)
+		}()
+		if code != http.StatusOK {
+			t.Fatalf("%s: login %d %s", s.role, code, body)
+		}
+		var out map[string]any
+		jsonUnmarshal(t, body, &out)
+		tok := out["session_token"].(string)
+
+		code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
+		check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+		before := directory()
+		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
+		check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), func() bool { return directory() == before })
+		if code < 300 {
+			admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
+		}
+		before = directory()
+		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/roles/made-by-"+id, `{"permissions":["live_chat"]}`)
+		check(s, "PUT /admin/roles", s.perms.Has(actors.PermAdmin), httpErr(code, body), func() bool { return directory() == before })
+		code, body = staffHTTP(t, addr, tok, "GET", "/admin/directory", "")
+		check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+		code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
+		check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+		// Handing ownership on is the owner's alone, whatever the permissions.
+		if s.role != actors.RoleOwner {
+			before = directory()
+			code, body = staffHTTP(t, addr, tok, "POST", "/admin/owner", `{"agent_id":"`+id+`"}`)
+			check(s, "POST /admin/owner", false, httpErr(code, body), func() bool { return directory() == before })
+		}
+	}
+	// The owner hands ownership on; the old owner becomes an administrator.
+	ownerTok := loginToken(t, addr, "staff00@matrix", "matrix-password")
+	if code, body := staffHTTP(t, addr, ownerTok, "POST", "/admin/owner", `{"agent_id":"staff01"}`); code != http.StatusNoContent {
+		t.Fatalf("transfer: %d %s", code, body)
+	}
+	view, _ := m.broker.DirectoryView()
+	for _, a := range view.GetAgents() {
+		want := map[string]string{"staff00": actors.RoleAdministrator, "staff01": actors.RoleOwner}[a.GetId()]
+		if want != "" && a.GetRole() != want {
+			t.Errorf("after the transfer %s is %q, want %q", a.GetId(), a.GetRole(), want)
+		}
+	}
+	t.Logf("permission matrix: %d roles, %d cases", len(subjects), cases)
+}
+
+func jsonUnmarshal(t *testing.T, data string, out any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(data), out); err != nil {
+		t.Fatalf("decode %q: %v", data, err)
+	}
+}
+
+func loginToken(t *testing.T, addr, login, password string) string {
+	t.Helper()
+	res, err := http.Post("http://"+addr+"/api/login", "application/json", strings.NewReader(`{"login":"`+login+`","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(res.Body)
+	jsonUnmarshal(t, string(data), &out)
+	tok, _ := out["session_token"].(string)
+	if tok == "" {
+		t.Fatalf("login %s: %d %s", login, res.StatusCode, data)
+	}
+	return tok
+}
