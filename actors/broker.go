@@ -223,6 +223,11 @@ func (b *Broker) System() *actor.ActorSystem { return b.system }
 // Now is the broker's clock.
 func (b *Broker) Now() time.Time { return b.clock.Now() }
 
+// AfterFunc calls f after d on the broker's clock (tests move it by hand).
+func (b *Broker) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	return b.clock.AfterFunc(d, f)
+}
+
 // notifier returns a storage callback that sends Persisted{token} to self.
 // The callback runs on the writer's goroutine and touches no actor state.
 func (b *Broker) notifier(self *actor.PID, token uint64) func(error) {

@@ -173,6 +173,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			refuse(codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(AllPermissions, ", "))
 			return
 		}
+		if err := ValidateAccess(x.GetAccess()); err != nil {
+			refuse(codeInvalid, "%v", err)
+			return
+		}
 		x.Permissions = slices.Compact(slices.Sorted(slices.Values(x.GetPermissions())))
 		x.Builtin = false
 		if x.GetName() == "" {
@@ -271,6 +275,10 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		return
 	case x.GetAvatarUrl() != "" && (!strings.HasPrefix(x.GetAvatarUrl(), "https://") || len(x.GetAvatarUrl()) > 2048):
 		refuse(codeInvalid, "avatar_url must be an https URL of at most 2048 bytes")
+		return
+	}
+	if err := ValidateAccess(x.GetAccess()); err != nil {
+		refuse(codeInvalid, "%v", err)
 		return
 	}
 	role := RoleOf(x)

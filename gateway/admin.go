@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			if e.GetCode() == messages.ErrorCode_ERROR_CODE_FORBIDDEN {
 				kind = "permission.denied"
 			}
-			s.audit(clientAddr(r), kind, who, r.Method+" "+r.URL.Path, e.GetMessage(), false)
+			s.audit(s.clientAddr(r), kind, who, r.Method+" "+r.URL.Path, e.GetMessage(), false)
 			writeError(w, e)
 			return
 		}
@@ -73,7 +74,7 @@ func (s *Server) adminCaller(r *http.Request) (string, *messages.Error) {
 	if !ok {
 		return "", errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the admin API needs Authorization: Bearer <admin token or session token>")
 	}
-	a, e := s.authenticateAgent("", "", tok, clientAddr(r))
+	a, e := s.authenticateAgent("", "", tok, s.clientAddr(r))
 	if e != nil {
 		return "", e
 	}
@@ -101,11 +102,11 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
 	kind, subject := adminKind(cmd)
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
-		s.audit(clientAddr(r), kind, caller(r), subject, err.Error(), false)
+		s.audit(s.clientAddr(r), kind, caller(r), subject, err.Error(), false)
 		writeError(w, err)
 		return false
 	}
-	s.audit(clientAddr(r), kind, caller(r), subject, "", true)
+	s.audit(s.clientAddr(r), kind, caller(r), subject, "", true)
 	return true
 }
 
@@ -245,7 +246,7 @@ func (s *Server) transferOwner(w http.ResponseWriter, r *http.Request) {
 	me, _ := s.b.Agent(caller(r))
 	if actors.RoleOf(me) != actors.RoleOwner || me == nil {
 		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner hands ownership on")
-		s.audit(clientAddr(r), "permission.denied", caller(r), "POST /admin/owner", e.GetMessage(), false)
+		s.audit(s.clientAddr(r), "permission.denied", caller(r), "POST /admin/owner", e.GetMessage(), false)
 		writeError(w, e)
 		return
 	}
@@ -268,6 +269,8 @@ type AgentInput struct {
 	Suspended   bool     `json:"suspended,omitempty"`
 	Role        string   `json:"role,omitempty"`
 	AvatarURL   string   `json:"avatar_url,omitempty"`
+	// Access is AccessRules in protojson: {"ip_allow":[…],"login_hours":[{"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}],"time_zone":"Europe/Stockholm"}.
+	Access json.RawMessage `json:"access,omitempty"`
 }
 
 // ParseAgentInput decodes and checks an agent body (strict JSON).
@@ -300,6 +303,13 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	a := &messages.Agent{Id: id, Login: in.Login, DisplayName: in.DisplayName, Departments: in.Departments,
 		Languages: in.Languages, MaxChats: in.MaxChats, ChatAgent: in.ChatAgent, AutoAccept: in.AutoAccept, Suspended: in.Suspended,
 		Role: in.Role, AvatarUrl: in.AvatarURL}
+	if len(in.Access) > 0 {
+		a.Access = &messages.AccessRules{}
+		if err := protoIn.Unmarshal(in.Access, a.Access); err != nil {
+			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "access: %v", err))
+			return
+		}
+	}
 	if in.Password != "" {
 		if a.PasswordHash, err = HashPassword(in.Password, s.cfg.Password); err != nil {
 			writeError(w, err)

@@ -41,16 +41,17 @@ type wsConn struct {
 	// not), and the writer goroutine runs only while there is something
 	// to write, lingering writerLinger after: an idle connection costs no
 	// writer stack.
-	qmu     sync.Mutex
-	queue   []outItem
-	writing bool           // a writer goroutine runs
-	ready   chan struct{}  // capacity 1: the queue went from empty to not
-	writers sync.WaitGroup // the writer goroutine, if any
-	last    map[string]uint64
-	once    sync.Once
-	code    atomic.Int32
-	why     atomic.Value // string
-	text    atomic.Bool  // answer in JSON (the client's first frame was text)
+	qmu       sync.Mutex
+	queue     []outItem
+	writing   bool           // a writer goroutine runs
+	ready     chan struct{}  // capacity 1: the queue went from empty to not
+	writers   sync.WaitGroup // the writer goroutine, if any
+	last      map[string]uint64
+	stopHours func() bool // the login-hours timer, if any
+	once      sync.Once
+	code      atomic.Int32
+	why       atomic.Value // string
+	text      atomic.Bool  // answer in JSON (the client's first frame was text)
 
 	addr   string                 // the client's address, for the per-address limits
 	whoID  atomic.Pointer[string] // the participant's id once authenticated, for the audit log
@@ -158,7 +159,7 @@ func (c *wsConn) close(code websocket.StatusCode, why string) {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
-	addr := clientAddr(r)
+	addr := s.clientAddr(r)
 	if !s.addrs.acquire(addr) {
 		writeError(w, rateLimited("too many connections from your address; close some and try again"))
 		return
@@ -199,6 +200,11 @@ func (c *wsConn) run() {
 	})
 	c.reader()
 	hello.Stop()
+	c.qmu.Lock()
+	if c.stopHours != nil {
+		c.stopHours()
+	}
+	c.qmu.Unlock()
 	// Every way out of the writer closes the socket, which ends the
 	// reader's Read; close makes sure a writer runs, then we wait for it.
 	c.close(websocket.StatusNormalClosure, "")

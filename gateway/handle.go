@@ -147,6 +147,7 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 			attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), now, c.s.cfg.SessionTTL)
 		}
 		c.sid.Store(&sid)
+		c.watchLoginHours(a.GetId())
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
 	}
 	c.authed.Store(true)
@@ -160,6 +161,15 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 // audit log with the client's address.
 func (s *Server) authenticateAgent(login, password, session, addr string) (a *messages.Agent, e *messages.Error) {
 	defer func() {
+		if e == nil && a != nil {
+			// When and from where: the role's and the account's rules.
+			rules, err := s.b.Access(a)
+			if err != nil {
+				a, e = nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
+			} else if why, _ := actors.AccessDenied(rules, addr, s.b.Now()); why != "" {
+				e = errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "%s", why)
+			}
+		}
 		switch {
 		case e != nil:
 			actor := login
@@ -224,4 +234,32 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 		return a, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
 	}
 	return a, nil
+}
+
+// watchLoginHours ends an agent's socket politely (4005) when their login
+// window closes; a window that goes on (overlapping windows, a changed
+// rule) is checked again at its new end.
+func (c *wsConn) watchLoginHours(agentID string) {
+	s := c.s
+	a, err := s.b.Agent(agentID)
+	if err != nil || a == nil {
+		return
+	}
+	rules, err := s.b.Access(a)
+	if err != nil {
+		return
+	}
+	now := s.b.Now()
+	why, until := actors.AccessDenied(rules, c.addr, now)
+	if why != "" {
+		c.close(CloseLoginHours, why)
+		return
+	}
+	if until.IsZero() {
+		return
+	}
+	stop := s.b.AfterFunc(until.Sub(now), func() { c.watchLoginHours(agentID) })
+	c.qmu.Lock()
+	c.stopHours = stop
+	c.qmu.Unlock()
 }

@@ -121,7 +121,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	a, e := s.authenticateAgent(req.Login, req.Password, "", clientAddr(r))
+	a, e := s.authenticateAgent(req.Login, req.Password, "", s.clientAddr(r))
 	if e != nil {
 		writeError(w, e)
 		return
@@ -140,7 +140,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log out with Authorization: Bearer <session token>"))
 		return
 	}
-	a, e := s.authenticateAgent("", "", tok, clientAddr(r))
+	a, e := s.authenticateAgent("", "", tok, s.clientAddr(r))
 	if e != nil {
 		writeError(w, e)
 		return
@@ -162,7 +162,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	for _, c := range ended {
 		c.close(CloseLoggedOut, "logged out")
 	}
-	s.audit(clientAddr(r), "logout", a.GetId(), "", "", true)
+	s.audit(s.clientAddr(r), "logout", a.GetId(), "", "", true)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -170,10 +170,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // token (Authorization: Bearer) or login and password (Basic).
 func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error) {
 	if login, pw, ok := r.BasicAuth(); ok {
-		return s.authenticateAgent(login, pw, "", clientAddr(r))
+		return s.authenticateAgent(login, pw, "", s.clientAddr(r))
 	}
 	if tok, ok := bearer(r); ok {
-		return s.authenticateAgent("", "", tok, clientAddr(r))
+		return s.authenticateAgent("", "", tok, s.clientAddr(r))
 	}
 	return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log in: Authorization: Bearer <session token> or Basic")
 }
@@ -218,7 +218,7 @@ func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 		}
 		if !allowed {
 			e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id"))
-			s.audit(clientAddr(r), "permission.denied", a.GetId(), r.PathValue("id"), e.GetMessage(), false)
+			s.audit(s.clientAddr(r), "permission.denied", a.GetId(), r.PathValue("id"), e.GetMessage(), false)
 			writeError(w, e)
 			return
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,9 @@ const (
 	CloseSuspended = actors.CloseSuspended
 	// CloseLoggedOut: the session this socket used was logged out.
 	CloseLoggedOut = 4004
+	// CloseLoginHours: the staff member's login window closed (or their
+	// address is no longer allowed).
+	CloseLoginHours = 4005
 	// CloseSlowClient: the outbound queue filled up; reconnect and resume
 	// from the last sequence seen.
 	CloseSlowClient = 4008
@@ -69,6 +74,12 @@ type Config struct {
 	// Limits bound frames per connection, connections per address and
 	// chat requests per address.
 	Limits Limits
+	// TrustedProxies are CIDR ranges of reverse proxies in front of the
+	// broker; for a request from one of them the client's address is read
+	// from ForwardedHeader (default X-Forwarded-For). Default: none, and
+	// the header is ignored.
+	TrustedProxies  []string
+	ForwardedHeader string
 }
 
 func (c *Config) fill() {
@@ -97,21 +108,25 @@ func (c *Config) fill() {
 		c.ResumeTTL = 30 * 24 * time.Hour
 	}
 	c.Limits.fill()
+	if c.ForwardedHeader == "" {
+		c.ForwardedHeader = "X-Forwarded-For"
+	}
 }
 
 // Server is the HTTP handler of Switchboard.
 type Server struct {
-	cfg    Config
-	b      *actors.Broker
-	tok    tokens
-	log    *slog.Logger
-	mux    *http.ServeMux
-	mu     sync.Mutex
-	conns  map[*wsConn]struct{}
-	closed bool
-	wg     sync.WaitGroup
-	addrs  addrTable
-	logins loginGuard
+	cfg     Config
+	b       *actors.Broker
+	tok     tokens
+	log     *slog.Logger
+	mux     *http.ServeMux
+	mu      sync.Mutex
+	conns   map[*wsConn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+	addrs   addrTable
+	logins  loginGuard
+	proxies []netip.Prefix
 }
 
 // New builds a Server.
@@ -120,7 +135,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
 	}
 	cfg.fill()
-	s := &Server{cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{},
+	var proxies []netip.Prefix
+	for _, p := range cfg.TrustedProxies {
+		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: trusted proxy %q is not a CIDR range", p)
+		}
+		proxies = append(proxies, pre)
+	}
+	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}}
 	s.mux = http.NewServeMux()
 	s.routes()

@@ -302,7 +302,10 @@ type Agent struct {
 	// empty) or a custom role.
 	Role string `protobuf:"bytes,12,opt,name=role,proto3" json:"role,omitempty"`
 	// A picture for the staff member (an https URL), shown to visitors.
-	AvatarUrl     string `protobuf:"bytes,13,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	AvatarUrl string `protobuf:"bytes,13,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	// When and from where this staff member may log in (on top of their
+	// role's rules).
+	Access        *AccessRules `protobuf:"bytes,14,opt,name=access,proto3" json:"access,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -428,22 +431,160 @@ func (x *Agent) GetAvatarUrl() string {
 	return ""
 }
 
+func (x *Agent) GetAccess() *AccessRules {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+// AccessRules limit when and from where a staff member may be logged in.
+// Empty lists mean no limit.
+type AccessRules struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CIDR ranges (203.0.113.0/24, 2001:db8::/32) logins may come from.
+	IpAllow []string `protobuf:"bytes,1,rep,name=ip_allow,json=ipAllow,proto3" json:"ip_allow,omitempty"`
+	// Weekly windows in time_zone; a login outside all of them is refused,
+	// and an open session is ended when its window closes.
+	LoginHours []*WeeklyWindow `protobuf:"bytes,2,rep,name=login_hours,json=loginHours,proto3" json:"login_hours,omitempty"`
+	// An IANA time zone such as Europe/Stockholm; default UTC.
+	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessRules) Reset() {
+	*x = AccessRules{}
+	mi := &file_store_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessRules) ProtoMessage() {}
+
+func (x *AccessRules) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessRules.ProtoReflect.Descriptor instead.
+func (*AccessRules) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AccessRules) GetIpAllow() []string {
+	if x != nil {
+		return x.IpAllow
+	}
+	return nil
+}
+
+func (x *AccessRules) GetLoginHours() []*WeeklyWindow {
+	if x != nil {
+		return x.LoginHours
+	}
+	return nil
+}
+
+func (x *AccessRules) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+// WeeklyWindow is a span of time on some days of the week: start and end
+// as "HH:MM"; an end before the start runs past midnight (a night shift).
+type WeeklyWindow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 is Sunday, 6 Saturday; the days the window starts on.
+	Days          []uint32 `protobuf:"varint,1,rep,packed,name=days,proto3" json:"days,omitempty"`
+	Start         string   `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
+	End           string   `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WeeklyWindow) Reset() {
+	*x = WeeklyWindow{}
+	mi := &file_store_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WeeklyWindow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WeeklyWindow) ProtoMessage() {}
+
+func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WeeklyWindow.ProtoReflect.Descriptor instead.
+func (*WeeklyWindow) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *WeeklyWindow) GetDays() []uint32 {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+func (x *WeeklyWindow) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *WeeklyWindow) GetEnd() string {
+	if x != nil {
+		return x.End
+	}
+	return ""
+}
+
 // Role is a set of permissions staff members are given. The built-in
 // roles (owner, administrator, agent) are defined by the broker; custom
 // ones are stored.
 type Role struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Permissions   []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
-	Builtin       bool                   `protobuf:"varint,4,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Permissions []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	Builtin     bool                   `protobuf:"varint,4,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	// When and from where staff with this role may log in.
+	Access        *AccessRules `protobuf:"bytes,5,opt,name=access,proto3" json:"access,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +596,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +609,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{3}
+	return file_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Role) GetId() string {
@@ -499,6 +640,13 @@ func (x *Role) GetBuiltin() bool {
 	return false
 }
 
+func (x *Role) GetAccess() *AccessRules {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
 // OpenChat is the index entry of a chat that is not closed. It is written in
 // the same batch as the event that changes it, and it is what recovery reads.
 type OpenChat struct {
@@ -520,7 +668,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +680,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +693,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{4}
+	return file_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -637,7 +785,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +797,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +810,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -697,7 +845,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +857,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +870,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -801,7 +949,7 @@ type DirectoryView struct {
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +961,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +974,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -879,7 +1027,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1039,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1052,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -966,7 +1114,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1126,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1139,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -1020,7 +1168,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x8f\x03\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xc4\x03\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -1038,12 +1186,23 @@ const file_store_proto_rawDesc = "" +
 	"\x11sessions_after_ms\x18\v \x01(\x03R\x0fsessionsAfterMs\x12\x12\n" +
 	"\x04role\x18\f \x01(\tR\x04role\x12\x1d\n" +
 	"\n" +
-	"avatar_url\x18\r \x01(\tR\tavatarUrl\"f\n" +
+	"avatar_url\x18\r \x01(\tR\tavatarUrl\x123\n" +
+	"\x06access\x18\x0e \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\x84\x01\n" +
+	"\vAccessRules\x12\x19\n" +
+	"\bip_allow\x18\x01 \x03(\tR\aipAllow\x12=\n" +
+	"\vlogin_hours\x18\x02 \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\n" +
+	"loginHours\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\"J\n" +
+	"\fWeeklyWindow\x12\x12\n" +
+	"\x04days\x18\x01 \x03(\rR\x04days\x12\x14\n" +
+	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
+	"\x03end\x18\x03 \x01(\tR\x03end\"\x9b\x01\n" +
 	"\x04Role\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
-	"\abuiltin\x18\x04 \x01(\bR\abuiltin\"\xe3\x02\n" +
+	"\abuiltin\x18\x04 \x01(\bR\abuiltin\x123\n" +
+	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xe3\x02\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -1116,43 +1275,48 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
 	(*Department)(nil),    // 2: switchboard.v1.Department
 	(*Language)(nil),      // 3: switchboard.v1.Language
 	(*Agent)(nil),         // 4: switchboard.v1.Agent
-	(*Role)(nil),          // 5: switchboard.v1.Role
-	(*OpenChat)(nil),      // 6: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 7: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 8: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 9: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 10: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 11: switchboard.v1.AuditPage
-	(ChatState)(0),        // 12: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 13: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 14: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 15: switchboard.v1.ChatEvent
+	(*AccessRules)(nil),   // 5: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),  // 6: switchboard.v1.WeeklyWindow
+	(*Role)(nil),          // 7: switchboard.v1.Role
+	(*OpenChat)(nil),      // 8: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 9: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 10: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 11: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),    // 12: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 13: switchboard.v1.AuditPage
+	(ChatState)(0),        // 14: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 15: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 16: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 17: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	12, // 2: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	13, // 3: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	12, // 4: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	14, // 5: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	15, // 6: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 7: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	3,  // 8: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	4,  // 9: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	5,  // 10: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	10, // 11: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	5,  // 2: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	6,  // 3: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	5,  // 4: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	14, // 5: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	15, // 6: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	14, // 7: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	16, // 8: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	17, // 9: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 10: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	3,  // 11: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	4,  // 12: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	7,  // 13: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	12, // 14: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1167,7 +1331,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
