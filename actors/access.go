@@ -175,3 +175,35 @@ func (b *Broker) Access(a *messages.Agent) ([]*messages.AccessRules, error) {
 	}
 	return []*messages.AccessRules{role.GetAccess(), a.GetAccess()}, nil
 }
+
+// BusinessHours says whether a department with these windows takes chats
+// at now, and if not, when it opens next (zero when never in the next
+// week). No windows: always open.
+func BusinessHours(windows []*messages.WeeklyWindow, timeZone string, now time.Time) (open bool, next time.Time) {
+	r := &messages.AccessRules{LoginHours: windows, TimeZone: timeZone}
+	if _, ok := windowEnd(r, now); ok {
+		return true, time.Time{}
+	}
+	loc, err := location(r)
+	if err != nil {
+		return false, time.Time{}
+	}
+	local := now.In(loc)
+	for _, w := range windows {
+		start, _, err := windowClock(w)
+		if err != nil {
+			continue
+		}
+		for ahead := 0; ahead <= 7; ahead++ {
+			day := local.AddDate(0, 0, ahead)
+			if !containsDay(w.GetDays(), uint32(day.Weekday())) {
+				continue
+			}
+			from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc).Add(start)
+			if from.After(now) && (next.IsZero() || from.Before(next)) {
+				next = from
+			}
+		}
+	}
+	return false, next
+}

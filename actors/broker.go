@@ -45,6 +45,8 @@ type Store interface {
 	AgentByLogin(login string) (*messages.Agent, error)
 	Agents() ([]*messages.Agent, error)
 	PutAgentRecords(as []*messages.Agent, done func(error))
+	PutSettings(x *messages.Settings, done func(error))
+	Settings() (*messages.Settings, error)
 	PutRole(r *messages.Role, done func(error))
 	DeleteRole(id string, done func(error))
 	Role(id string) (*messages.Role, error)
@@ -331,7 +333,11 @@ func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 	for _, id := range []string{RoleOwner, RoleAdministrator, RoleAgent} {
 		roles = append(roles, BuiltinRoles[id])
 	}
-	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents, Roles: roles}, nil
+	settings, err := b.store.Settings()
+	if err != nil {
+		return nil, err
+	}
+	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents, Roles: roles, Settings: settings}, nil
 }
 
 // Permissions returns what an account may do (nothing for nil).

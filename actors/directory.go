@@ -115,6 +115,16 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			refuse(codeInvalid, "queue_limit is at most 100000 and offer_timeout_ms at most 3600000")
 			return
 		}
+		if err := ValidateAccess(&messages.AccessRules{LoginHours: x.GetBusinessHours(), TimeZone: x.GetTimeZone()}); err != nil {
+			refuse(codeInvalid, "business hours: %v", err)
+			return
+		}
+		for _, id := range append(slices.Clone(x.GetSupervisors()), x.GetManagers()...) {
+			if d.agents[id] == nil {
+				refuse(codeInvalid, "no agent %q (supervisors and managers are staff ids)", id)
+				return
+			}
+		}
 		if x.GetName() == "" {
 			x.Name = x.GetId()
 		}
@@ -159,6 +169,9 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		delete(d.langs, code)
 		d.waiting[d.token] = w
 		d.b.store.DeleteLanguage(code, done)
+	case *messages.AdminCommand_PutSettings:
+		d.waiting[d.token] = w
+		d.b.store.PutSettings(body.PutSettings, done)
 	case *messages.AdminCommand_PutRole:
 		x := body.PutRole
 		switch {

@@ -47,12 +47,34 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 			Refusal: &messages.ChatRefused{Reason: reason, Department: g.id, Message: fmt.Sprintf(format, args...)}})
 	}
 	lang := m.GetRequest().GetLanguage()
+	// The site-wide switch is read per request, like languages: switching
+	// live chat off refuses the next request at once.
+	settings, err := g.b.store.Settings()
+	if err != nil {
+		ctx.Logger().Error("group: load settings", "err", err)
+		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef()})
+		return
+	}
+	if settings.GetLiveChatOff() {
+		refuse(messages.RefusalReason_REFUSAL_REASON_LIVE_CHAT_OFF, "live chat is switched off right now")
+		return
+	}
 	switch {
 	case g.dept == nil:
 		refuse(messages.RefusalReason_REFUSAL_REASON_UNKNOWN_DEPARTMENT, "there is no department %q", g.id)
 		return
 	case !g.dept.GetChatEnabled():
 		refuse(messages.RefusalReason_REFUSAL_REASON_DEPARTMENT_CLOSED, "%s is not taking chats right now", g.dept.GetName())
+		return
+	}
+	if open, next := BusinessHours(g.dept.GetBusinessHours(), g.dept.GetTimeZone(), g.b.clock.Now()); !open {
+		msg := fmt.Sprintf("%s is closed now", g.dept.GetName())
+		if !next.IsZero() {
+			msg += "; it opens " + next.Format("Mon 2 Jan 15:04 MST")
+		}
+		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS, Department: g.id,
+				Message: msg, OpensAtMs: next.UnixMilli()}})
 		return
 	}
 	// Languages are read per request: they are few, and a language switched

@@ -31,6 +31,7 @@ func (s *Server) adminRoutes() {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
 	})))
 	s.mux.HandleFunc("POST /admin/owner", s.admin(s.transferOwner))
+	s.mux.HandleFunc("PUT /admin/settings", s.admin(s.putSettings))
 	s.mux.HandleFunc("PUT /admin/agents/{id}", s.admin(s.putAgent))
 	s.mux.HandleFunc("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
@@ -131,6 +132,8 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "admin.role.delete", b.DeleteRole
 	case *messages.AdminCommand_TransferOwner:
 		return "admin.owner.transfer", b.TransferOwner
+	case *messages.AdminCommand_PutSettings:
+		return "admin.settings.put", ""
 	}
 	return "admin.unknown", ""
 }
@@ -224,6 +227,16 @@ func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
 	}
 	x.Id = r.PathValue("id")
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutRole{PutRole: x}}) {
+		writeProto(w, http.StatusOK, x)
+	}
+}
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	x := &messages.Settings{}
+	if !readResource(w, r, x, func() string { return "" }) {
+		return
+	}
+	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutSettings{PutSettings: x}}) {
 		writeProto(w, http.StatusOK, x)
 	}
 }

@@ -2029,6 +2029,7 @@ type AdminCommand struct {
 	//	*AdminCommand_PutRole
 	//	*AdminCommand_DeleteRole
 	//	*AdminCommand_TransferOwner
+	//	*AdminCommand_PutSettings
 	Body          isAdminCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2152,6 +2153,15 @@ func (x *AdminCommand) GetTransferOwner() string {
 	return ""
 }
 
+func (x *AdminCommand) GetPutSettings() *Settings {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutSettings); ok {
+			return x.PutSettings
+		}
+	}
+	return nil
+}
+
 type isAdminCommand_Body interface {
 	isAdminCommand_Body()
 }
@@ -2194,6 +2204,10 @@ type AdminCommand_TransferOwner struct {
 	TransferOwner string `protobuf:"bytes,9,opt,name=transfer_owner,json=transferOwner,proto3,oneof"`
 }
 
+type AdminCommand_PutSettings struct {
+	PutSettings *Settings `protobuf:"bytes,10,opt,name=put_settings,json=putSettings,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -2211,6 +2225,8 @@ func (*AdminCommand_PutRole) isAdminCommand_Body() {}
 func (*AdminCommand_DeleteRole) isAdminCommand_Body() {}
 
 func (*AdminCommand_TransferOwner) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutSettings) isAdminCommand_Body() {}
 
 type AdminReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2412,7 +2428,7 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xce\x03\n" +
+	"\x10DirectoryChanged\"\x8d\x04\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -2423,7 +2439,9 @@ const file_actors_proto_rawDesc = "" +
 	"\bput_role\x18\a \x01(\v2\x14.switchboard.v1.RoleH\x00R\aputRole\x12!\n" +
 	"\vdelete_role\x18\b \x01(\tH\x00R\n" +
 	"deleteRole\x12'\n" +
-	"\x0etransfer_owner\x18\t \x01(\tH\x00R\rtransferOwnerB\x06\n" +
+	"\x0etransfer_owner\x18\t \x01(\tH\x00R\rtransferOwner\x12=\n" +
+	"\fput_settings\x18\n" +
+	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettingsB\x06\n" +
 	"\x04body\"9\n" +
 	"\n" +
 	"AdminReply\x12+\n" +
@@ -2499,6 +2517,7 @@ var file_actors_proto_goTypes = []any{
 	(*Language)(nil),         // 53: switchboard.v1.Language
 	(*Agent)(nil),            // 54: switchboard.v1.Agent
 	(*Role)(nil),             // 55: switchboard.v1.Role
+	(*Settings)(nil),         // 56: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
 	33, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
@@ -2538,12 +2557,13 @@ var file_actors_proto_depIdxs = []int32{
 	53, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
 	54, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
 	55, // 36: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	51, // 37: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	56, // 37: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	51, // 38: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -2577,6 +2597,7 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutRole)(nil),
 		(*AdminCommand_DeleteRole)(nil),
 		(*AdminCommand_TransferOwner)(nil),
+		(*AdminCommand_PutSettings)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

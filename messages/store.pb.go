@@ -137,7 +137,16 @@ type Department struct {
 	OfferTimeoutMs uint32 `protobuf:"varint,6,opt,name=offer_timeout_ms,json=offerTimeoutMs,proto3" json:"offer_timeout_ms,omitempty"`
 	// What happens to a chat whose agent's connection dropped and did not
 	// come back within the grace period.
-	OnAgentLeft   AgentLeftPolicy `protobuf:"varint,7,opt,name=on_agent_left,json=onAgentLeft,proto3,enum=switchboard.v1.AgentLeftPolicy" json:"on_agent_left,omitempty"`
+	OnAgentLeft AgentLeftPolicy `protobuf:"varint,7,opt,name=on_agent_left,json=onAgentLeft,proto3,enum=switchboard.v1.AgentLeftPolicy" json:"on_agent_left,omitempty"`
+	// When the department takes chats: weekly windows in time_zone. None:
+	// always (while chat_enabled).
+	BusinessHours []*WeeklyWindow `protobuf:"bytes,8,rep,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
+	TimeZone      string          `protobuf:"bytes,9,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// Staff who supervise (monitor, whisper) and manage (open and close the
+	// queue, set agents' status) this department. Its members (operators)
+	// are the agents who list it in their departments.
+	Supervisors   []string `protobuf:"bytes,10,rep,name=supervisors,proto3" json:"supervisors,omitempty"`
+	Managers      []string `protobuf:"bytes,11,rep,name=managers,proto3" json:"managers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -221,6 +230,81 @@ func (x *Department) GetOnAgentLeft() AgentLeftPolicy {
 	return AgentLeftPolicy_AGENT_LEFT_POLICY_REQUEUE
 }
 
+func (x *Department) GetBusinessHours() []*WeeklyWindow {
+	if x != nil {
+		return x.BusinessHours
+	}
+	return nil
+}
+
+func (x *Department) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *Department) GetSupervisors() []string {
+	if x != nil {
+		return x.Supervisors
+	}
+	return nil
+}
+
+func (x *Department) GetManagers() []string {
+	if x != nil {
+		return x.Managers
+	}
+	return nil
+}
+
+// Settings are the site-wide live chat settings.
+type Settings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Switches the live chat module off: new chat requests are refused,
+	// chats already running go on.
+	LiveChatOff   bool `protobuf:"varint,1,opt,name=live_chat_off,json=liveChatOff,proto3" json:"live_chat_off,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Settings) Reset() {
+	*x = Settings{}
+	mi := &file_store_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Settings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Settings) ProtoMessage() {}
+
+func (x *Settings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Settings.ProtoReflect.Descriptor instead.
+func (*Settings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Settings) GetLiveChatOff() bool {
+	if x != nil {
+		return x.LiveChatOff
+	}
+	return false
+}
+
 type Language struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -232,7 +316,7 @@ type Language struct {
 
 func (x *Language) Reset() {
 	*x = Language{}
-	mi := &file_store_proto_msgTypes[1]
+	mi := &file_store_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +328,7 @@ func (x *Language) String() string {
 func (*Language) ProtoMessage() {}
 
 func (x *Language) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[1]
+	mi := &file_store_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +341,7 @@ func (x *Language) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Language.ProtoReflect.Descriptor instead.
 func (*Language) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{1}
+	return file_store_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Language) GetCode() string {
@@ -312,7 +396,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_store_proto_msgTypes[2]
+	mi := &file_store_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +408,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[2]
+	mi := &file_store_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +421,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{2}
+	return file_store_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Agent) GetId() string {
@@ -455,7 +539,7 @@ type AccessRules struct {
 
 func (x *AccessRules) Reset() {
 	*x = AccessRules{}
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +551,7 @@ func (x *AccessRules) String() string {
 func (*AccessRules) ProtoMessage() {}
 
 func (x *AccessRules) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +564,7 @@ func (x *AccessRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRules.ProtoReflect.Descriptor instead.
 func (*AccessRules) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{3}
+	return file_store_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AccessRules) GetIpAllow() []string {
@@ -518,7 +602,7 @@ type WeeklyWindow struct {
 
 func (x *WeeklyWindow) Reset() {
 	*x = WeeklyWindow{}
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +614,7 @@ func (x *WeeklyWindow) String() string {
 func (*WeeklyWindow) ProtoMessage() {}
 
 func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +627,7 @@ func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeeklyWindow.ProtoReflect.Descriptor instead.
 func (*WeeklyWindow) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{4}
+	return file_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WeeklyWindow) GetDays() []uint32 {
@@ -584,7 +668,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +680,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +693,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Role) GetId() string {
@@ -668,7 +752,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +764,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +777,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -785,7 +869,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +881,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +894,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -845,7 +929,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +941,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +954,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -943,13 +1027,14 @@ type DirectoryView struct {
 	Languages     []*Language            `protobuf:"bytes,2,rep,name=languages,proto3" json:"languages,omitempty"`
 	Agents        []*Agent               `protobuf:"bytes,3,rep,name=agents,proto3" json:"agents,omitempty"`
 	Roles         []*Role                `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
+	Settings      *Settings              `protobuf:"bytes,5,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1046,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1059,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -1005,6 +1090,13 @@ func (x *DirectoryView) GetRoles() []*Role {
 	return nil
 }
 
+func (x *DirectoryView) GetSettings() *Settings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 // AuditEntry is one line of the audit log: who did what, when, from where,
 // and whether it was allowed. Kinds are listed in the README (Admin API).
 type AuditEntry struct {
@@ -1027,7 +1119,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +1131,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +1144,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{10}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -1114,7 +1206,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1218,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1231,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{11}
+	return file_store_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -1154,7 +1246,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\x9a\x02\n" +
+	"wire.proto\"\xba\x03\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1164,7 +1256,14 @@ const file_store_proto_rawDesc = "" +
 	"\vqueue_limit\x18\x05 \x01(\rR\n" +
 	"queueLimit\x12(\n" +
 	"\x10offer_timeout_ms\x18\x06 \x01(\rR\x0eofferTimeoutMs\x12C\n" +
-	"\ron_agent_left\x18\a \x01(\x0e2\x1f.switchboard.v1.AgentLeftPolicyR\vonAgentLeft\"U\n" +
+	"\ron_agent_left\x18\a \x01(\x0e2\x1f.switchboard.v1.AgentLeftPolicyR\vonAgentLeft\x12C\n" +
+	"\x0ebusiness_hours\x18\b \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\rbusinessHours\x12\x1b\n" +
+	"\ttime_zone\x18\t \x01(\tR\btimeZone\x12 \n" +
+	"\vsupervisors\x18\n" +
+	" \x03(\tR\vsupervisors\x12\x1a\n" +
+	"\bmanagers\x18\v \x03(\tR\bmanagers\".\n" +
+	"\bSettings\x12\"\n" +
+	"\rlive_chat_off\x18\x01 \x01(\bR\vliveChatOff\"U\n" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1237,12 +1336,13 @@ const file_store_proto_rawDesc = "" +
 	"\fparticipants\x18\b \x03(\v2\x1b.switchboard.v1.ParticipantR\fparticipants\x129\n" +
 	"\n" +
 	"transcript\x18\t \x03(\v2\x19.switchboard.v1.ChatEventR\n" +
-	"transcript\"\xe0\x01\n" +
+	"transcript\"\x96\x02\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
 	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents\x12*\n" +
-	"\x05roles\x18\x04 \x03(\v2\x14.switchboard.v1.RoleR\x05roles\"\xa7\x01\n" +
+	"\x05roles\x18\x04 \x03(\v2\x14.switchboard.v1.RoleR\x05roles\x124\n" +
+	"\bsettings\x18\x05 \x01(\v2\x18.switchboard.v1.SettingsR\bsettings\"\xa7\x01\n" +
 	"\n" +
 	"AuditEntry\x12\x13\n" +
 	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x12\n" +
@@ -1275,48 +1375,51 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
 	(*Department)(nil),    // 2: switchboard.v1.Department
-	(*Language)(nil),      // 3: switchboard.v1.Language
-	(*Agent)(nil),         // 4: switchboard.v1.Agent
-	(*AccessRules)(nil),   // 5: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),  // 6: switchboard.v1.WeeklyWindow
-	(*Role)(nil),          // 7: switchboard.v1.Role
-	(*OpenChat)(nil),      // 8: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 9: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 10: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 11: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 12: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 13: switchboard.v1.AuditPage
-	(ChatState)(0),        // 14: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 15: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 16: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 17: switchboard.v1.ChatEvent
+	(*Settings)(nil),      // 3: switchboard.v1.Settings
+	(*Language)(nil),      // 4: switchboard.v1.Language
+	(*Agent)(nil),         // 5: switchboard.v1.Agent
+	(*AccessRules)(nil),   // 6: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),  // 7: switchboard.v1.WeeklyWindow
+	(*Role)(nil),          // 8: switchboard.v1.Role
+	(*OpenChat)(nil),      // 9: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 10: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 11: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 12: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),    // 13: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 14: switchboard.v1.AuditPage
+	(ChatState)(0),        // 15: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 16: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 17: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 18: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	5,  // 2: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	6,  // 3: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	5,  // 4: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	14, // 5: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	15, // 6: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	14, // 7: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	16, // 8: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	17, // 9: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 10: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	3,  // 11: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	4,  // 12: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	7,  // 13: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	12, // 14: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	7,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	6,  // 3: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	7,  // 4: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	6,  // 5: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	15, // 6: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	16, // 7: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	15, // 8: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	17, // 9: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	18, // 10: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 11: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	4,  // 12: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	5,  // 13: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	8,  // 14: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	3,  // 15: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	13, // 16: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1331,7 +1434,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -125,6 +125,11 @@ const (
 	RefusalReason_REFUSAL_REASON_LANGUAGE_NOT_OFFERED RefusalReason = 3
 	RefusalReason_REFUSAL_REASON_QUEUE_FULL           RefusalReason = 4
 	RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT      RefusalReason = 5
+	// The live chat module is switched off for the whole site.
+	RefusalReason_REFUSAL_REASON_LIVE_CHAT_OFF RefusalReason = 6
+	// The department is outside its business hours; opens_at_ms says when
+	// it opens next.
+	RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS RefusalReason = 7
 )
 
 // Enum value maps for RefusalReason.
@@ -136,14 +141,18 @@ var (
 		3: "REFUSAL_REASON_LANGUAGE_NOT_OFFERED",
 		4: "REFUSAL_REASON_QUEUE_FULL",
 		5: "REFUSAL_REASON_ALREADY_IN_CHAT",
+		6: "REFUSAL_REASON_LIVE_CHAT_OFF",
+		7: "REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS",
 	}
 	RefusalReason_value = map[string]int32{
-		"REFUSAL_REASON_UNSPECIFIED":          0,
-		"REFUSAL_REASON_UNKNOWN_DEPARTMENT":   1,
-		"REFUSAL_REASON_DEPARTMENT_CLOSED":    2,
-		"REFUSAL_REASON_LANGUAGE_NOT_OFFERED": 3,
-		"REFUSAL_REASON_QUEUE_FULL":           4,
-		"REFUSAL_REASON_ALREADY_IN_CHAT":      5,
+		"REFUSAL_REASON_UNSPECIFIED":            0,
+		"REFUSAL_REASON_UNKNOWN_DEPARTMENT":     1,
+		"REFUSAL_REASON_DEPARTMENT_CLOSED":      2,
+		"REFUSAL_REASON_LANGUAGE_NOT_OFFERED":   3,
+		"REFUSAL_REASON_QUEUE_FULL":             4,
+		"REFUSAL_REASON_ALREADY_IN_CHAT":        5,
+		"REFUSAL_REASON_LIVE_CHAT_OFF":          6,
+		"REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS": 7,
 	}
 )
 
@@ -1125,6 +1134,7 @@ type ChatRefused struct {
 	Reason        RefusalReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=switchboard.v1.RefusalReason" json:"reason,omitempty"`
 	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	OpensAtMs     int64                  `protobuf:"varint,4,opt,name=opens_at_ms,json=opensAtMs,proto3" json:"opens_at_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1178,6 +1188,13 @@ func (x *ChatRefused) GetDepartment() string {
 		return x.Department
 	}
 	return ""
+}
+
+func (x *ChatRefused) GetOpensAtMs() int64 {
+	if x != nil {
+		return x.OpensAtMs
+	}
+	return 0
 }
 
 // QueueUpdate tells a waiting visitor where their chat stands.
@@ -2857,13 +2874,14 @@ const file_wire_proto_rawDesc = "" +
 	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
 	"\x05email\x18\x04 \x01(\tR\x05email\x12#\n" +
-	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"~\n" +
+	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"\x9e\x01\n" +
 	"\vChatRefused\x125\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1d.switchboard.v1.RefusalReasonR\x06reason\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1e\n" +
 	"\n" +
 	"department\x18\x03 \x01(\tR\n" +
-	"department\"e\n" +
+	"department\x12\x1e\n" +
+	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\"e\n" +
 	"\vQueueUpdate\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\rR\bposition\x12!\n" +
@@ -2999,14 +3017,16 @@ const file_wire_proto_rawDesc = "" +
 	"\x16ERROR_CODE_UNAVAILABLE\x10\t\x12\x1b\n" +
 	"\x17ERROR_CODE_RATE_LIMITED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\v*\xe8\x01\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\v*\xb5\x02\n" +
 	"\rRefusalReason\x12\x1e\n" +
 	"\x1aREFUSAL_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!REFUSAL_REASON_UNKNOWN_DEPARTMENT\x10\x01\x12$\n" +
 	" REFUSAL_REASON_DEPARTMENT_CLOSED\x10\x02\x12'\n" +
 	"#REFUSAL_REASON_LANGUAGE_NOT_OFFERED\x10\x03\x12\x1d\n" +
 	"\x19REFUSAL_REASON_QUEUE_FULL\x10\x04\x12\"\n" +
-	"\x1eREFUSAL_REASON_ALREADY_IN_CHAT\x10\x05*Z\n" +
+	"\x1eREFUSAL_REASON_ALREADY_IN_CHAT\x10\x05\x12 \n" +
+	"\x1cREFUSAL_REASON_LIVE_CHAT_OFF\x10\x06\x12)\n" +
+	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a*Z\n" +
 	"\vAgentStatus\x12\x18\n" +
 	"\x14AGENT_STATUS_OFFLINE\x10\x00\x12\x15\n" +
 	"\x11AGENT_STATUS_AWAY\x10\x01\x12\x1a\n" +

@@ -31,6 +31,19 @@ func (s *Store) DeleteLanguage(code string, done func(error)) {
 	s.submit([]mutation{del(languageKey(code))}, done)
 }
 
+// PutSettings durably replaces the site-wide settings.
+func (s *Store) PutSettings(x *messages.Settings, done func(error)) { s.putOne(settingsKey, x, done) }
+
+// Settings returns the site-wide settings (the defaults when none are
+// stored).
+func (s *Store) Settings() (*messages.Settings, error) {
+	x := &messages.Settings{}
+	if _, err := s.get(settingsKey, x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // PutRole durably creates or replaces a custom role.
 func (s *Store) PutRole(r *messages.Role, done func(error)) {
 	s.putOne(roleKey(r.GetId()), r, done)

@@ -18,6 +18,7 @@ import (
 //	d/agent/<id>                             a staff account (Agent)
 //	d/login/<login>                          login -> agent id
 //	d/role/<id>                              a custom role (Role)
+//	d/settings                               the site-wide settings (Settings)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -41,6 +42,8 @@ const (
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 
 func roleKey(id string) []byte { return []byte(prefixRole + id) }
+
+var settingsKey = []byte("d/settings")
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.
