@@ -207,3 +207,14 @@ func BusinessHours(windows []*messages.WeeklyWindow, timeZone string, now time.T
 	}
 	return false, next
 }
+
+// nextShiftChange is when the agent's next shift starts or the current one
+// ends (zero: no shift in the coming week).
+func nextShiftChange(sch *messages.Schedule, now time.Time) time.Time {
+	r := &messages.AccessRules{LoginHours: sch.GetShifts(), TimeZone: sch.GetTimeZone()}
+	if end, ok := windowEnd(r, now); ok {
+		return end
+	}
+	_, next := BusinessHours(sch.GetShifts(), sch.GetTimeZone(), now)
+	return next
+}

@@ -31,6 +31,12 @@ type agent struct {
 	acks     map[uint64]pendingAck // status changes waiting to be stored
 	picks    uint64
 	grace    graceTimer // runs while the agent has chats and no connection
+
+	// Shifts: the timer to the next shift change, and why the status last
+	// changed when the broker changed it.
+	shiftToken   uint64
+	shiftStop    func() bool
+	statusReason string
 }
 
 type pendingOffer struct {
@@ -52,11 +58,17 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self = ctx.Self()
 		a.load(ctx)
+		a.planShift()
+	case *messages.ShiftTick:
+		if m.GetToken() == a.shiftToken {
+			a.shiftTick(ctx)
+		}
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.DirectoryChanged:
 		a.load(ctx)
 		a.applyAccount(ctx)
 		a.report(ctx)
+		a.planShift()
 	case *messages.ConnAttach:
 		a.attach(ctx, m)
 	case *messages.ConnDetach:
@@ -94,6 +106,10 @@ func (a *agent) Receive(ctx actor.Context) {
 		if _, ok := a.active[m.GetChat().GetChatId()]; ok {
 			delete(a.active, m.GetChat().GetChatId())
 			a.conns.push(ctx, chatEnvelope(m.GetChat()))
+			if a.status == messages.AgentStatus_AGENT_STATUS_DRAINING && len(a.active) == 0 {
+				a.setStatus(ctx, messages.AgentStatus_AGENT_STATUS_OFFLINE, "your shift ended and your last chat closed")
+				return
+			}
 			a.changed(ctx)
 		}
 	case *messages.ChatEvent:
@@ -149,7 +165,8 @@ func (a *agent) who() *messages.Participant {
 }
 
 func (a *agent) state() *messages.AgentState {
-	return &messages.AgentState{AgentId: a.id, Status: a.status, ActiveChats: uint32(len(a.active)), MaxChats: a.max(), PendingOffers: uint32(len(a.pending))}
+	return &messages.AgentState{AgentId: a.id, Status: a.status, ActiveChats: uint32(len(a.active)), MaxChats: a.max(),
+		PendingOffers: uint32(len(a.pending)), Reason: a.statusReason}
 }
 
 // CloseSuspended is the websocket close code for a suspended or removed
@@ -273,7 +290,7 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 			sendErr(ctx, conn, ref, errorf(codeInvalid, "unknown status %d", st))
 			return
 		}
-		a.status = st
+		a.status, a.statusReason = st, ""
 		if st != statusAvailable {
 			a.declineUnaccepted(ctx)
 		}
@@ -323,6 +340,56 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 	default:
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "agents cannot send this"))
 	}
+}
+
+// planShift arms the timer for the agent's next shift change (a shift
+// starting or ending), if they have a schedule.
+func (a *agent) planShift() {
+	if a.shiftStop != nil {
+		a.shiftStop()
+		a.shiftStop = nil
+	}
+	sch := a.rec.GetSchedule()
+	if len(sch.GetShifts()) == 0 {
+		return
+	}
+	now := a.b.clock.Now()
+	at := nextShiftChange(sch, now)
+	if at.IsZero() {
+		return
+	}
+	a.shiftToken++
+	t, self, root := a.shiftToken, a.self, a.b.root
+	a.shiftStop = a.b.clock.AfterFunc(at.Sub(now), func() { root.Send(self, &messages.ShiftTick{Token: t}) })
+}
+
+// shiftTick brings the agent online when a shift starts, and drains them
+// when it ends: no new offers, their chats go on, then offline.
+func (a *agent) shiftTick(ctx actor.Context) {
+	sch := a.rec.GetSchedule()
+	inShift, _ := BusinessHours(sch.GetShifts(), sch.GetTimeZone(), a.b.clock.Now())
+	switch {
+	case inShift && a.status != statusAvailable:
+		a.setStatus(ctx, statusAvailable, "your shift started")
+	case !inShift && a.status != messages.AgentStatus_AGENT_STATUS_OFFLINE && a.status != messages.AgentStatus_AGENT_STATUS_DRAINING:
+		if len(a.active) > 0 {
+			a.declineUnaccepted(ctx)
+			a.setStatus(ctx, messages.AgentStatus_AGENT_STATUS_DRAINING, "your shift ended: no new chats; finish the ones you have")
+		} else {
+			a.declineUnaccepted(ctx)
+			a.setStatus(ctx, messages.AgentStatus_AGENT_STATUS_OFFLINE, "your shift ended")
+		}
+	}
+	a.planShift()
+}
+
+// setStatus changes the status on the broker's own account (shifts,
+// managers), stores it and tells the agent why.
+func (a *agent) setStatus(ctx actor.Context, st messages.AgentStatus, why string) {
+	a.status, a.statusReason = st, why
+	a.token++
+	a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: st}, a.b.notifier(a.self, a.token))
+	a.changed(ctx)
 }
 
 // commandPermission is the permission an agent's session command needs.

@@ -275,6 +275,16 @@ func (b *Broker) Recover() (queued, active int, err error) {
 		b.Send(KindQueue, dept, &messages.QueueRestore{Chats: chats})
 	}
 	b.PID(KindDirectory, "main")
+	// Agents with shifts run their own timers: wake them.
+	agents, err := b.store.Agents()
+	if err != nil {
+		return 0, 0, fmt.Errorf("actors: recover: %w", err)
+	}
+	for _, a := range agents {
+		if len(a.GetSchedule().GetShifts()) > 0 {
+			b.PID(KindAgent, a.GetId())
+		}
+	}
 	return queued, active, nil
 }
 

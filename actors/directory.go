@@ -294,6 +294,10 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		refuse(codeInvalid, "%v", err)
 		return
 	}
+	if err := ValidateAccess(&messages.AccessRules{LoginHours: x.GetSchedule().GetShifts(), TimeZone: x.GetSchedule().GetTimeZone()}); err != nil {
+		refuse(codeInvalid, "schedule: %v", err)
+		return
+	}
 	role := RoleOf(x)
 	if BuiltinRoles[role] == nil && d.roles[role] == nil {
 		refuse(codeInvalid, "no role %q", role)

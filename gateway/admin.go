@@ -284,6 +284,8 @@ type AgentInput struct {
 	AvatarURL   string   `json:"avatar_url,omitempty"`
 	// Access is AccessRules in protojson: {"ip_allow":[…],"login_hours":[{"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}],"time_zone":"Europe/Stockholm"}.
 	Access json.RawMessage `json:"access,omitempty"`
+	// Schedule is Schedule in protojson: {"shifts":[{"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}],"time_zone":"Europe/Stockholm"}.
+	Schedule json.RawMessage `json:"schedule,omitempty"`
 }
 
 // ParseAgentInput decodes and checks an agent body (strict JSON).
@@ -320,6 +322,13 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		a.Access = &messages.AccessRules{}
 		if err := protoIn.Unmarshal(in.Access, a.Access); err != nil {
 			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "access: %v", err))
+			return
+		}
+	}
+	if len(in.Schedule) > 0 {
+		a.Schedule = &messages.Schedule{}
+		if err := protoIn.Unmarshal(in.Schedule, a.Schedule); err != nil {
+			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "schedule: %v", err))
 			return
 		}
 	}

@@ -1880,6 +1880,51 @@ func (x *CloseConn) GetReason() string {
 	return ""
 }
 
+// ShiftTick: an agent's shift timer -> itself.
+type ShiftTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShiftTick) Reset() {
+	*x = ShiftTick{}
+	mi := &file_actors_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShiftTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShiftTick) ProtoMessage() {}
+
+func (x *ShiftTick) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
+func (*ShiftTick) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ShiftTick) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
 // GraceExpired: a participant's grace timer -> itself.
 type GraceExpired struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1890,7 +1935,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +1947,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +1960,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -1936,7 +1981,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1948,7 +1993,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1961,7 +2006,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -1987,7 +2032,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2044,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2057,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -2037,7 +2082,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2094,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2107,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -2237,7 +2282,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2294,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2307,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -2422,7 +2467,9 @@ const file_actors_proto_rawDesc = "" +
 	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"7\n" +
 	"\tCloseConn\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"$\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"!\n" +
+	"\tShiftTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"$\n" +
 	"\fGraceExpired\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\"N\n" +
 	"\tPersisted\x12\x14\n" +
@@ -2459,7 +2506,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),       // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),       // 1: switchboard.v1.ConnDetach
@@ -2488,77 +2535,78 @@ var file_actors_proto_goTypes = []any{
 	(*Handback)(nil),         // 24: switchboard.v1.Handback
 	(*Abandon)(nil),          // 25: switchboard.v1.Abandon
 	(*CloseConn)(nil),        // 26: switchboard.v1.CloseConn
-	(*GraceExpired)(nil),     // 27: switchboard.v1.GraceExpired
-	(*Persisted)(nil),        // 28: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil), // 29: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),     // 30: switchboard.v1.AdminCommand
-	(*AdminReply)(nil),       // 31: switchboard.v1.AdminReply
-	nil,                      // 32: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),        // 33: actor.PID
-	(*RequestChat)(nil),      // 34: switchboard.v1.RequestChat
-	(*SetStatus)(nil),        // 35: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),      // 36: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),     // 37: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),         // 38: switchboard.v1.PickChat
-	(*Resume)(nil),           // 39: switchboard.v1.Resume
-	(*ListWaiting)(nil),      // 40: switchboard.v1.ListWaiting
-	(*Participant)(nil),      // 41: switchboard.v1.Participant
-	(*SendMessage)(nil),      // 42: switchboard.v1.SendMessage
-	(*CloseChat)(nil),        // 43: switchboard.v1.CloseChat
-	(*Typing)(nil),           // 44: switchboard.v1.Typing
-	(*ChatRefused)(nil),      // 45: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),        // 46: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),      // 47: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),         // 48: switchboard.v1.OpenChat
-	(AgentStatus)(0),         // 49: switchboard.v1.AgentStatus
-	(*Offer)(nil),            // 50: switchboard.v1.Offer
-	(*Error)(nil),            // 51: switchboard.v1.Error
-	(*Department)(nil),       // 52: switchboard.v1.Department
-	(*Language)(nil),         // 53: switchboard.v1.Language
-	(*Agent)(nil),            // 54: switchboard.v1.Agent
-	(*Role)(nil),             // 55: switchboard.v1.Role
-	(*Settings)(nil),         // 56: switchboard.v1.Settings
+	(*ShiftTick)(nil),        // 27: switchboard.v1.ShiftTick
+	(*GraceExpired)(nil),     // 28: switchboard.v1.GraceExpired
+	(*Persisted)(nil),        // 29: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil), // 30: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),     // 31: switchboard.v1.AdminCommand
+	(*AdminReply)(nil),       // 32: switchboard.v1.AdminReply
+	nil,                      // 33: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),        // 34: actor.PID
+	(*RequestChat)(nil),      // 35: switchboard.v1.RequestChat
+	(*SetStatus)(nil),        // 36: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),      // 37: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),     // 38: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),         // 39: switchboard.v1.PickChat
+	(*Resume)(nil),           // 40: switchboard.v1.Resume
+	(*ListWaiting)(nil),      // 41: switchboard.v1.ListWaiting
+	(*Participant)(nil),      // 42: switchboard.v1.Participant
+	(*SendMessage)(nil),      // 43: switchboard.v1.SendMessage
+	(*CloseChat)(nil),        // 44: switchboard.v1.CloseChat
+	(*Typing)(nil),           // 45: switchboard.v1.Typing
+	(*ChatRefused)(nil),      // 46: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),        // 47: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),      // 48: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),         // 49: switchboard.v1.OpenChat
+	(AgentStatus)(0),         // 50: switchboard.v1.AgentStatus
+	(*Offer)(nil),            // 51: switchboard.v1.Offer
+	(*Error)(nil),            // 52: switchboard.v1.Error
+	(*Department)(nil),       // 53: switchboard.v1.Department
+	(*Language)(nil),         // 54: switchboard.v1.Language
+	(*Agent)(nil),            // 55: switchboard.v1.Agent
+	(*Role)(nil),             // 56: switchboard.v1.Role
+	(*Settings)(nil),         // 57: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	33, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	32, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	33, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	33, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	34, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	35, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	36, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	37, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	38, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	39, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	40, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	41, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	33, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	42, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	43, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	44, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	34, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	33, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	45, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	33, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	33, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	41, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	46, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	33, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	47, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	48, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	49, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	50, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	47, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	33, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	52, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	53, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	54, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	55, // 36: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	56, // 37: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	51, // 38: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	34, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	33, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	34, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	34, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	35, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	36, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	37, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	38, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	39, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	40, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	41, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	42, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	34, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	43, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	44, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	45, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	35, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	34, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	46, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	34, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	34, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	42, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	47, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	34, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	48, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	48, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	48, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	49, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	50, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	51, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	48, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	34, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	52, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	53, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	54, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	55, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	56, // 36: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	57, // 37: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	52, // 38: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
 	39, // [39:39] is the sub-list for method output_type
 	39, // [39:39] is the sub-list for method input_type
 	39, // [39:39] is the sub-list for extension type_name
@@ -2587,7 +2635,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_Close)(nil),
 		(*ChatCommand_Typing)(nil),
 	}
-	file_actors_proto_msgTypes[30].OneofWrappers = []any{
+	file_actors_proto_msgTypes[31].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -2605,7 +2653,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

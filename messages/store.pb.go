@@ -389,7 +389,10 @@ type Agent struct {
 	AvatarUrl string `protobuf:"bytes,13,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
 	// When and from where this staff member may log in (on top of their
 	// role's rules).
-	Access        *AccessRules `protobuf:"bytes,14,opt,name=access,proto3" json:"access,omitempty"`
+	Access *AccessRules `protobuf:"bytes,14,opt,name=access,proto3" json:"access,omitempty"`
+	// Shifts: the broker makes the agent available when one starts and
+	// drains them when it ends.
+	Schedule      *Schedule `protobuf:"bytes,15,opt,name=schedule,proto3" json:"schedule,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +525,67 @@ func (x *Agent) GetAccess() *AccessRules {
 	return nil
 }
 
+func (x *Agent) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+// Schedule is an agent's weekly shifts (weekday, weekend and night shifts
+// alike) in a time zone.
+type Schedule struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shifts        []*WeeklyWindow        `protobuf:"bytes,1,rep,name=shifts,proto3" json:"shifts,omitempty"`
+	TimeZone      string                 `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Schedule) Reset() {
+	*x = Schedule{}
+	mi := &file_store_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Schedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Schedule) ProtoMessage() {}
+
+func (x *Schedule) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
+func (*Schedule) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Schedule) GetShifts() []*WeeklyWindow {
+	if x != nil {
+		return x.Shifts
+	}
+	return nil
+}
+
+func (x *Schedule) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
 // AccessRules limit when and from where a staff member may be logged in.
 // Empty lists mean no limit.
 type AccessRules struct {
@@ -539,7 +603,7 @@ type AccessRules struct {
 
 func (x *AccessRules) Reset() {
 	*x = AccessRules{}
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +615,7 @@ func (x *AccessRules) String() string {
 func (*AccessRules) ProtoMessage() {}
 
 func (x *AccessRules) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +628,7 @@ func (x *AccessRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRules.ProtoReflect.Descriptor instead.
 func (*AccessRules) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{4}
+	return file_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AccessRules) GetIpAllow() []string {
@@ -602,7 +666,7 @@ type WeeklyWindow struct {
 
 func (x *WeeklyWindow) Reset() {
 	*x = WeeklyWindow{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +678,7 @@ func (x *WeeklyWindow) String() string {
 func (*WeeklyWindow) ProtoMessage() {}
 
 func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +691,7 @@ func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeeklyWindow.ProtoReflect.Descriptor instead.
 func (*WeeklyWindow) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *WeeklyWindow) GetDays() []uint32 {
@@ -668,7 +732,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +744,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +757,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Role) GetId() string {
@@ -752,7 +816,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +828,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +841,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -869,7 +933,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +945,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +958,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -929,7 +993,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1005,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1018,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -1034,7 +1098,7 @@ type DirectoryView struct {
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +1110,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +1123,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{10}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -1119,7 +1183,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1195,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1208,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{11}
+	return file_store_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -1206,7 +1270,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1282,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1295,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{12}
+	return file_store_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -1267,7 +1331,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xc4\x03\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xfa\x03\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -1286,7 +1350,11 @@ const file_store_proto_rawDesc = "" +
 	"\x04role\x18\f \x01(\tR\x04role\x12\x1d\n" +
 	"\n" +
 	"avatar_url\x18\r \x01(\tR\tavatarUrl\x123\n" +
-	"\x06access\x18\x0e \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\x84\x01\n" +
+	"\x06access\x18\x0e \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\x124\n" +
+	"\bschedule\x18\x0f \x01(\v2\x18.switchboard.v1.ScheduleR\bschedule\"]\n" +
+	"\bSchedule\x124\n" +
+	"\x06shifts\x18\x01 \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\x06shifts\x12\x1b\n" +
+	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\x84\x01\n" +
 	"\vAccessRules\x12\x19\n" +
 	"\bip_allow\x18\x01 \x03(\tR\aipAllow\x12=\n" +
 	"\vlogin_hours\x18\x02 \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\n" +
@@ -1375,7 +1443,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
@@ -1383,43 +1451,46 @@ var file_store_proto_goTypes = []any{
 	(*Settings)(nil),      // 3: switchboard.v1.Settings
 	(*Language)(nil),      // 4: switchboard.v1.Language
 	(*Agent)(nil),         // 5: switchboard.v1.Agent
-	(*AccessRules)(nil),   // 6: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),  // 7: switchboard.v1.WeeklyWindow
-	(*Role)(nil),          // 8: switchboard.v1.Role
-	(*OpenChat)(nil),      // 9: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 10: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 11: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 12: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 13: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 14: switchboard.v1.AuditPage
-	(ChatState)(0),        // 15: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 16: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 17: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 18: switchboard.v1.ChatEvent
+	(*Schedule)(nil),      // 6: switchboard.v1.Schedule
+	(*AccessRules)(nil),   // 7: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),  // 8: switchboard.v1.WeeklyWindow
+	(*Role)(nil),          // 9: switchboard.v1.Role
+	(*OpenChat)(nil),      // 10: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 11: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 12: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 13: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),    // 14: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 15: switchboard.v1.AuditPage
+	(ChatState)(0),        // 16: switchboard.v1.ChatState
+	(AgentStatus)(0),      // 17: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 18: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 19: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	7,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
-	6,  // 3: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	7,  // 4: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	6,  // 5: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	15, // 6: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	16, // 7: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	15, // 8: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	17, // 9: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	18, // 10: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 11: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	4,  // 12: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	5,  // 13: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	8,  // 14: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	3,  // 15: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	13, // 16: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	8,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	7,  // 3: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	6,  // 4: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
+	8,  // 5: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
+	8,  // 6: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	7,  // 7: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	16, // 8: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	17, // 9: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	16, // 10: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	18, // 11: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	19, // 12: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 13: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	4,  // 14: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	5,  // 15: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	9,  // 16: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	3,  // 17: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	14, // 18: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1434,7 +1505,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

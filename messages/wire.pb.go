@@ -189,6 +189,9 @@ const (
 	AgentStatus_AGENT_STATUS_OFFLINE   AgentStatus = 0
 	AgentStatus_AGENT_STATUS_AWAY      AgentStatus = 1
 	AgentStatus_AGENT_STATUS_AVAILABLE AgentStatus = 2
+	// No new offers; the current chats go on, and the agent goes offline
+	// when the last one ends (a shift ended).
+	AgentStatus_AGENT_STATUS_DRAINING AgentStatus = 3
 )
 
 // Enum value maps for AgentStatus.
@@ -197,11 +200,13 @@ var (
 		0: "AGENT_STATUS_OFFLINE",
 		1: "AGENT_STATUS_AWAY",
 		2: "AGENT_STATUS_AVAILABLE",
+		3: "AGENT_STATUS_DRAINING",
 	}
 	AgentStatus_value = map[string]int32{
 		"AGENT_STATUS_OFFLINE":   0,
 		"AGENT_STATUS_AWAY":      1,
 		"AGENT_STATUS_AVAILABLE": 2,
+		"AGENT_STATUS_DRAINING":  3,
 	}
 )
 
@@ -1717,6 +1722,9 @@ type AgentState struct {
 	ActiveChats   uint32                 `protobuf:"varint,3,opt,name=active_chats,json=activeChats,proto3" json:"active_chats,omitempty"`
 	MaxChats      uint32                 `protobuf:"varint,4,opt,name=max_chats,json=maxChats,proto3" json:"max_chats,omitempty"`
 	PendingOffers uint32                 `protobuf:"varint,5,opt,name=pending_offers,json=pendingOffers,proto3" json:"pending_offers,omitempty"`
+	// Why the status changed, when the broker changed it (a shift started
+	// or ended, a manager set it).
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1784,6 +1792,13 @@ func (x *AgentState) GetPendingOffers() uint32 {
 		return x.PendingOffers
 	}
 	return 0
+}
+
+func (x *AgentState) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 // Offer proposes a chat to an agent. Accept or decline it by chat_id before
@@ -2909,14 +2924,15 @@ const file_wire_proto_rawDesc = "" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\"\n" +
 	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"@\n" +
 	"\tSetStatus\x123\n" +
-	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"\xc3\x01\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"\xdb\x01\n" +
 	"\n" +
 	"AgentState\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12!\n" +
 	"\factive_chats\x18\x03 \x01(\rR\vactiveChats\x12\x1b\n" +
 	"\tmax_chats\x18\x04 \x01(\rR\bmaxChats\x12%\n" +
-	"\x0epending_offers\x18\x05 \x01(\rR\rpendingOffers\"\xbd\x01\n" +
+	"\x0epending_offers\x18\x05 \x01(\rR\rpendingOffers\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xbd\x01\n" +
 	"\x05Offer\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -3026,11 +3042,12 @@ const file_wire_proto_rawDesc = "" +
 	"\x19REFUSAL_REASON_QUEUE_FULL\x10\x04\x12\"\n" +
 	"\x1eREFUSAL_REASON_ALREADY_IN_CHAT\x10\x05\x12 \n" +
 	"\x1cREFUSAL_REASON_LIVE_CHAT_OFF\x10\x06\x12)\n" +
-	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a*Z\n" +
+	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a*u\n" +
 	"\vAgentStatus\x12\x18\n" +
 	"\x14AGENT_STATUS_OFFLINE\x10\x00\x12\x15\n" +
 	"\x11AGENT_STATUS_AWAY\x10\x01\x12\x1a\n" +
-	"\x16AGENT_STATUS_AVAILABLE\x10\x02*l\n" +
+	"\x16AGENT_STATUS_AVAILABLE\x10\x02\x12\x19\n" +
+	"\x15AGENT_STATUS_DRAINING\x10\x03*l\n" +
 	"\tChatState\x12\x1a\n" +
 	"\x16CHAT_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11CHAT_STATE_QUEUED\x10\x01\x12\x15\n" +
