@@ -16,24 +16,24 @@ import (
 )
 
 func (s *Server) adminRoutes() {
-	s.mux.HandleFunc("GET /admin/directory", s.admin(s.getDirectory))
-	s.mux.HandleFunc("GET /admin/audit", s.admin(s.getAudit))
-	s.mux.HandleFunc("PUT /admin/departments/{id}", s.admin(s.putDepartment))
-	s.mux.HandleFunc("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.handle("GET /admin/directory", s.admin(s.getDirectory))
+	s.handle("GET /admin/audit", s.admin(s.getAudit))
+	s.handle("PUT /admin/departments/{id}", s.admin(s.putDepartment))
+	s.handle("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteDepartment{DeleteDepartment: id}}
 	})))
-	s.mux.HandleFunc("PUT /admin/languages/{id}", s.admin(s.putLanguage))
-	s.mux.HandleFunc("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.handle("PUT /admin/languages/{id}", s.admin(s.putLanguage))
+	s.handle("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteLanguage{DeleteLanguage: id}}
 	})))
-	s.mux.HandleFunc("PUT /admin/roles/{id}", s.admin(s.putRole))
-	s.mux.HandleFunc("DELETE /admin/roles/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.handle("PUT /admin/roles/{id}", s.admin(s.putRole))
+	s.handle("DELETE /admin/roles/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
 	})))
-	s.mux.HandleFunc("POST /admin/owner", s.admin(s.transferOwner))
-	s.mux.HandleFunc("PUT /admin/settings", s.admin(s.putSettings))
-	s.mux.HandleFunc("PUT /admin/agents/{id}", s.admin(s.putAgent))
-	s.mux.HandleFunc("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.handle("POST /admin/owner", s.admin(s.transferOwner))
+	s.handle("PUT /admin/settings", s.admin(s.putSettings))
+	s.handle("PUT /admin/agents/{id}", s.admin(s.putAgent))
+	s.handle("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
 	})))
 }

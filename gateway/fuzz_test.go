@@ -70,7 +70,7 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(0), "bad id!", []byte(`{"name":"x"}`))
 	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
 	f.Add(uint8(3), "billing", []byte(``))
-	s := fuzzServer(f)
+	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/departments/"}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
@@ -104,7 +104,7 @@ func FuzzAdminAPI(f *testing.F) {
 	})
 }
 
-func fuzzServer(f *testing.F) *Server {
+func testServer(f testing.TB) *Server {
 	log := slog.New(slog.DiscardHandler)
 	store, err := persistence.Open(f.TempDir(), persistence.Options{Logger: log})
 	if err != nil {

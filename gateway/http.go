@@ -93,9 +93,9 @@ func decodeJSON(data []byte, v any) error {
 }
 
 func (s *Server) apiRoutes() {
-	s.mux.HandleFunc("POST /api/login", s.login)
-	s.mux.HandleFunc("POST /api/logout", s.logout)
-	s.mux.HandleFunc("GET /api/chats/{id}", s.chatRecord)
+	s.handle("POST /api/login", s.login)
+	s.handle("POST /api/logout", s.logout)
+	s.handle("GET /api/chats/{id}", s.chatRecord)
 }
 
 type loginRequest struct {

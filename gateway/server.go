@@ -3,11 +3,13 @@ package gateway
 import (
 	"context"
 	"crypto/subtle"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,18 +117,19 @@ func (c *Config) fill() {
 
 // Server is the HTTP handler of Switchboard.
 type Server struct {
-	cfg     Config
-	b       *actors.Broker
-	tok     tokens
-	log     *slog.Logger
-	mux     *http.ServeMux
-	mu      sync.Mutex
-	conns   map[*wsConn]struct{}
-	closed  bool
-	wg      sync.WaitGroup
-	addrs   addrTable
-	logins  loginGuard
-	proxies []netip.Prefix
+	cfg      Config
+	b        *actors.Broker
+	tok      tokens
+	log      *slog.Logger
+	mux      *http.ServeMux
+	mu       sync.Mutex
+	conns    map[*wsConn]struct{}
+	closed   bool
+	wg       sync.WaitGroup
+	patterns []string
+	addrs    addrTable
+	logins   loginGuard
+	proxies  []netip.Prefix
 }
 
 // New builds a Server.
@@ -197,8 +200,27 @@ func (p *statusProbe) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// openAPI describes the HTTP API; TestOpenAPIMatchesRoutes keeps it true.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+// handle registers a route and remembers its pattern, so a test can check
+// the OpenAPI document against the real routes.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.HandleFunc(pattern, h)
+}
+
+// Routes returns the patterns of every route ("GET /admin/directory").
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
+
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		closed := s.closed
 		s.mu.Unlock()
@@ -208,8 +230,8 @@ func (s *Server) routes() {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	s.mux.HandleFunc("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
-	s.mux.HandleFunc("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
+	s.handle("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
+	s.handle("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
 	s.adminRoutes()
 }
