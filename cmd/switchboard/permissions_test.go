@@ -64,7 +64,7 @@ func TestPermissionMatrix(t *testing.T) {
 		cases++
 		forbidden := errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN
 		switch {
-		case allowed && err != nil:
+		case allowed && forbidden:
 			t.Errorf("%s: %s should be allowed, got %v", s.role, what, err)
 		case !allowed && !forbidden:
 			t.Errorf("%s: %s should be FORBIDDEN, got %v", s.role, what, err)
@@ -110,6 +110,19 @@ func TestPermissionMatrix(t *testing.T) {
 			check(s, "list_waiting", s.perms.Has(actors.PermViewChats), err, nil)
 			err = call(&messages.Envelope{Body: &messages.Envelope_PickChat{PickChat: &messages.PickChat{Department: "matrix", ChatId: chat}}})
 			check(s, "pick_chat", s.perms.Has(actors.PermAcceptChats), err, chatQueued)
+			// No offer is pending: allowed, these are NOT_FOUND; denied, FORBIDDEN.
+			err = call(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: chat}}})
+			check(s, "accept_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: chat}}})
+			check(s, "decline_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_Resume{Resume: &messages.Resume{ChatId: chat}}})
+			check(s, "resume", true, err, nil)
+			if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
+				err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
+				check(s, "send_message", true, err, nil)
+				err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+				check(s, "close_chat", true, err, nil)
+			}
 		}
 
 		// HTTP with the staff member's session.
@@ -140,6 +153,21 @@ func TestPermissionMatrix(t *testing.T) {
 		before = directory()
 		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/roles/made-by-"+id, `{"permissions":["live_chat"]}`)
 		check(s, "PUT /admin/roles", s.perms.Has(actors.PermAdmin), httpErr(code, body), func() bool { return directory() == before })
+		for _, call := range []struct{ method, path, body string }{
+			{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`},
+			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`},
+			{"PUT", "/admin/settings", `{"live_chat_off":false}`},
+			{"DELETE", "/admin/roles/no-such-role", ``},
+			{"DELETE", "/admin/agents/staff00", ``},
+		} {
+			before = directory()
+			code, body = staffHTTP(t, addr, tok, call.method, call.path, call.body)
+			err := httpErr(code, body)
+			check(s, call.method+" "+strings.Split(call.path, "/made")[0], s.perms.Has(actors.PermAdmin), err, func() bool { return directory() == before })
+			if code < 300 && call.method == "PUT" && strings.Contains(call.path, "made-by") {
+				admin(t, addr, "DELETE", call.path, nil, nil)
+			}
+		}
 		code, body = staffHTTP(t, addr, tok, "GET", "/admin/directory", "")
 		check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 		code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
