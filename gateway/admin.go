@@ -32,6 +32,7 @@ func (s *Server) adminRoutes() {
 	})))
 	s.handle("POST /admin/owner", s.admin(s.transferOwner))
 	s.handle("PUT /admin/settings", s.admin(s.putSettings))
+	s.handle("DELETE /admin/workspace", s.admin(s.deleteWorkspace))
 	s.handle("PUT /admin/agents/{id}", s.admin(s.putAgent))
 	s.handle("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
@@ -239,6 +240,45 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutSettings{PutSettings: x}}) {
 		writeProto(w, http.StatusOK, x)
 	}
+}
+
+// workspaceConfirmation is what the owner must send to delete the
+// workspace.
+const workspaceConfirmation = "delete every chat, account and setting"
+
+// deleteWorkspace: the owner, with their own session and the confirmation
+// phrase, deletes everything but the broker's secrets. The broker closes
+// every socket, wipes its data and starts again empty.
+func (s *Server) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var in struct {
+		Confirm string `json:"confirm"`
+	}
+	if err := decodeJSON(data, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	me, _ := s.b.Agent(caller(r))
+	switch {
+	case me == nil || actors.RoleOf(me) != actors.RoleOwner:
+		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner deletes the workspace")
+		s.audit(s.clientAddr(r), "permission.denied", caller(r), "DELETE /admin/workspace", e.GetMessage(), false)
+		writeError(w, e)
+		return
+	case in.Confirm != workspaceConfirmation:
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "send {\"confirm\": %q} to delete the workspace", workspaceConfirmation))
+		return
+	case s.cfg.DeleteWorkspace == nil:
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "this broker cannot delete its workspace"))
+		return
+	}
+	s.log.Warn("the owner deleted the workspace", "owner", me.GetId(), "address", s.clientAddr(r))
+	writeJSON(w, http.StatusAccepted, map[string]string{"message": "the workspace is being deleted; the broker starts again empty"})
+	s.cfg.DeleteWorkspace()
 }
 
 // transferOwner hands ownership on: {"agent_id": "..."}. Only the owner,

@@ -82,6 +82,10 @@ type Config struct {
 	// the header is ignored.
 	TrustedProxies  []string
 	ForwardedHeader string
+	// DeleteWorkspace, when set, is called (once the owner confirmed
+	// DELETE /admin/workspace and the answer went out) to stop the broker,
+	// wipe its data but the secrets, and start it again empty.
+	DeleteWorkspace func()
 }
 
 func (c *Config) fill() {

@@ -171,6 +171,25 @@ func (s *Store) getRaw(key []byte) (value []byte, ok bool, err error) {
 	return value, ok, err
 }
 
+// WipeWorkspace deletes everything but the secrets (the admin credential
+// and the token key): chats, the directory, snapshots, the audit log. The
+// owner's "delete the workspace" does this, with the broker stopped. It
+// waits for the deletion to be on disk.
+func (s *Store) WipeWorkspace() error {
+	return s.withDB(func(db *pebble.DB) error {
+		b := db.NewBatch()
+		defer b.Close()
+		// Keys are ASCII "<prefix>/..."; keep only "s/".
+		if err := b.DeleteRange([]byte{0}, []byte(prefixSecret), nil); err != nil {
+			return err
+		}
+		if err := b.DeleteRange(upperBound([]byte(prefixSecret)), []byte{0xff, 0xff}, nil); err != nil {
+			return err
+		}
+		return b.Commit(pebble.Sync)
+	})
+}
+
 // Healthy reports whether writes are going through (no storage fault).
 func (s *Store) Healthy() bool {
 	s.dbMu.RLock()

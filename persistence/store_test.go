@@ -315,3 +315,29 @@ func TestAuditLogRangeAndFilter(t *testing.T) {
 		t.Fatalf("limit 2: %v", first)
 	}
 }
+
+func TestWipeWorkspaceKeepsOnlySecrets(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", 1, "a")}, &messages.OpenChat{ChatId: "c1"}, false)
+	secret, _, err := s.Secret("token-secret", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	s.PutDepartment(&messages.Department{Id: "sales"}, func(err error) { ch <- err })
+	<-ch
+	if err := s.WipeWorkspace(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir)
+	defer s.Close()
+	evs, _ := s.ChatEvents("c1", 0)
+	open, _ := s.OpenChats()
+	deps, _ := s.Departments()
+	again, created, _ := s.Secret("token-secret", 32)
+	if len(evs)+len(open)+len(deps) != 0 || created || string(again) != string(secret) {
+		t.Fatalf("after the wipe: %d events, %d open, %d departments; secret kept %v", len(evs), len(open), len(deps), !created)
+	}
+}

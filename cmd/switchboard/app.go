@@ -72,6 +72,7 @@ type Main struct {
 	served chan struct{}
 	once   sync.Once
 	err    error
+	life   sync.Mutex // orders Close and a workspace reset
 }
 
 // NewMain returns a Main for cfg.
@@ -120,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg := m.cfg.Gateway
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash = m.broker, secret, adminHash
 	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
+	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
 	if m.gw, err = gateway.New(gcfg); err != nil {
 		return err
 	}
@@ -190,8 +192,37 @@ func (m *Main) Gateway() *gateway.Server { return m.gw }
 // the actors and closes storage.
 // It is safe to call more than once.
 func (m *Main) Close() error {
+	m.life.Lock()
+	defer m.life.Unlock()
 	m.once.Do(func() { m.err = m.close() })
 	return m.err
+}
+
+// resetWorkspace stops the broker (sockets close with 1001), wipes its
+// data but the secrets, and starts it again, empty, on the same address.
+func (m *Main) resetWorkspace() {
+	m.life.Lock()
+	defer m.life.Unlock()
+	log := m.cfg.Logger
+	addr := m.Addr()
+	if err := m.close(); err != nil {
+		log.Error("delete workspace: stopping", "err", err)
+	}
+	store, err := persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS})
+	if err == nil {
+		err = store.WipeWorkspace()
+		store.Close()
+	}
+	if err != nil {
+		log.Error("delete workspace: wiping", "err", err)
+		return
+	}
+	m.cfg.Addr, m.cfg.Demo = addr, false
+	if err := m.Run(context.Background()); err != nil {
+		log.Error("delete workspace: starting again", "err", err)
+		return
+	}
+	log.Warn("workspace deleted; the broker runs again, empty")
 }
 
 func (m *Main) close() error {
