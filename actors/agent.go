@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -113,7 +114,13 @@ func (a *agent) Receive(ctx actor.Context) {
 			a.changed(ctx)
 		}
 	case *messages.ChatEvent:
-		if a.active[m.GetChatId()] != nil {
+		if s := a.active[m.GetChatId()]; s != nil {
+			if st := m.GetStatusChanged(); st != nil {
+				// Sent summaries are shared with connections: replace, never mutate.
+				ns := proto.Clone(s).(*messages.ChatSummary)
+				ns.WorkStatus = st.GetStatus()
+				a.active[m.GetChatId()] = ns
+			}
 			a.conns.deliver(ctx, m)
 		}
 	case *messages.ReplayBatch:
@@ -328,6 +335,14 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 			return
 		}
 		a.b.Send(KindQueue, d, &messages.WaitingQuery{Conn: conn, Ref: ref, AgentId: a.id})
+	case *messages.SessionCommand_SetChatStatus:
+		id := body.SetChatStatus.GetChatId()
+		if a.active[id] == nil {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "you are not in chat %s", id))
+			return
+		}
+		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref,
+			Body: &messages.ChatCommand_SetStatus{SetStatus: body.SetChatStatus}})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := a.conns.get(conn)
@@ -399,6 +414,8 @@ func commandPermission(m *messages.SessionCommand) string {
 		return PermAcceptChats
 	case *messages.SessionCommand_ListWaiting:
 		return PermViewChats
+	case *messages.SessionCommand_SetChatStatus:
+		return PermChatStatus
 	}
 	return PermLiveChat
 }

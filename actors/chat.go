@@ -40,6 +40,7 @@ type chat struct {
 	createdAt int64
 	agentID   string
 	agentName string
+	work      messages.WorkStatus
 
 	// The log's recent tail: tail[i] holds seq base+1+i, up to last. It
 	// keeps every event not yet durable and at least tailKeep durable
@@ -147,6 +148,8 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Assigned:
 		c.state = stateActive
 		c.agentID, c.agentName = k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+	case *messages.ChatEvent_StatusChanged:
+		c.work = k.StatusChanged.GetStatus()
 	case *messages.ChatEvent_Requeued:
 		c.state = stateQueued
 		c.agentID, c.agentName = "", ""
@@ -233,7 +236,7 @@ func (c *chat) summary() *messages.ChatSummary {
 	return &messages.ChatSummary{
 		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
 		State: c.state, VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(),
-		AgentId: c.agentID, AgentName: c.agentName, LastSeq: c.last, CreatedAtMs: c.createdAt,
+		AgentId: c.agentID, AgentName: c.agentName, LastSeq: c.last, CreatedAtMs: c.createdAt, WorkStatus: c.work,
 	}
 }
 
@@ -241,7 +244,7 @@ func (c *chat) openEntry() *messages.OpenChat {
 	return &messages.OpenChat{
 		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
 		VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(), Ticket: c.created.GetTicket(),
-		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: c.last,
+		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: c.last, WorkStatus: c.work,
 	}
 }
 
@@ -251,7 +254,7 @@ func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *
 	now := c.b.clock.Now().UnixMilli()
 	evs := make([]*messages.ChatEvent, len(kinds))
 	first := c.last == 0
-	wasState, wasAgent := c.state, c.agentID
+	wasState, wasAgent, wasWork := c.state, c.agentID, c.work
 	eff.first = c.last + 1
 	for i, set := range kinds {
 		ev := &messages.ChatEvent{ChatId: c.id, Seq: c.last + 1, AtMs: now}
@@ -267,7 +270,7 @@ func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *
 	// message: rewriting it per message doubled the writes and Pebble's
 	// compaction work.
 	var open *messages.OpenChat
-	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent) {
+	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent || c.work != wasWork) {
 		open = c.openEntry()
 	}
 	c.b.store.AppendChat(c.id, evs, open, c.state == stateClosed, c.b.notifier(c.self, eff.token))
@@ -341,6 +344,25 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: who, Reason: "closed by " + kindWord(who.GetKind())}}
 		}}, &effect{closed: true, wasQueue: wasQueued, acks: []pendingAck{{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{ChatId: c.id}}}})
+	case *messages.ChatCommand_SetStatus:
+		st := body.SetStatus.GetStatus()
+		switch {
+		case !isOwner:
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "only the chat's agent changes its status"))
+			return
+		case c.state != stateActive:
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeConflict, "chat %s is not active", c.id))
+			return
+		case messages.WorkStatus_name[int32(st)] == "":
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "unknown status %d", st))
+			return
+		case st == c.work:
+			sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{ChatId: c.id})
+			return
+		}
+		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+			ev.Kind = &messages.ChatEvent_StatusChanged{StatusChanged: &messages.ChatStatusChanged{Status: st, By: who}}
+		}}, &effect{acks: []pendingAck{{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{ChatId: c.id}}}})
 	case *messages.ChatCommand_Typing:
 		if c.state != stateActive {
 			return

@@ -100,6 +100,10 @@ func (v *visitor) Receive(ctx actor.Context) {
 				ns := proto.Clone(s).(*messages.ChatSummary)
 				ns.State, ns.AgentId, ns.AgentName = stateQueued, "", ""
 				v.chats[m.GetChatId()] = ns
+			case m.GetStatusChanged() != nil:
+				ns := proto.Clone(s).(*messages.ChatSummary)
+				ns.WorkStatus = m.GetStatusChanged().GetStatus()
+				v.chats[m.GetChatId()] = ns
 			}
 			v.conns.deliver(ctx, m)
 			v.checkGrace()

@@ -96,6 +96,14 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			}
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_PickChat{PickChat: b.PickChat}})
 		}
+	case *messages.Envelope_SetChatStatus:
+		if agentOnly() {
+			if !actors.ValidID(b.SetChatStatus.GetChatId()) {
+				c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.SetChatStatus.GetChatId()))
+				return
+			}
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetChatStatus{SetChatStatus: b.SetChatStatus}})
+		}
 	case *messages.Envelope_ListWaiting:
 		if agentOnly() {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_ListWaiting{ListWaiting: b.ListWaiting}})

@@ -153,6 +153,7 @@ type SessionCommand struct {
 	//	*SessionCommand_PickChat
 	//	*SessionCommand_Resume
 	//	*SessionCommand_ListWaiting
+	//	*SessionCommand_SetChatStatus
 	Body          isSessionCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -272,6 +273,15 @@ func (x *SessionCommand) GetListWaiting() *ListWaiting {
 	return nil
 }
 
+func (x *SessionCommand) GetSetChatStatus() *SetChatStatus {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetChatStatus); ok {
+			return x.SetChatStatus
+		}
+	}
+	return nil
+}
+
 type isSessionCommand_Body interface {
 	isSessionCommand_Body()
 }
@@ -304,6 +314,10 @@ type SessionCommand_ListWaiting struct {
 	ListWaiting *ListWaiting `protobuf:"bytes,16,opt,name=list_waiting,json=listWaiting,proto3,oneof"`
 }
 
+type SessionCommand_SetChatStatus struct {
+	SetChatStatus *SetChatStatus `protobuf:"bytes,17,opt,name=set_chat_status,json=setChatStatus,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -318,6 +332,8 @@ func (*SessionCommand_Resume) isSessionCommand_Body() {}
 
 func (*SessionCommand_ListWaiting) isSessionCommand_Body() {}
 
+func (*SessionCommand_SetChatStatus) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -331,6 +347,7 @@ type ChatCommand struct {
 	//	*ChatCommand_Send
 	//	*ChatCommand_Close
 	//	*ChatCommand_Typing
+	//	*ChatCommand_SetStatus
 	Body          isChatCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -428,6 +445,15 @@ func (x *ChatCommand) GetTyping() *Typing {
 	return nil
 }
 
+func (x *ChatCommand) GetSetStatus() *SetChatStatus {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_SetStatus); ok {
+			return x.SetStatus
+		}
+	}
+	return nil
+}
+
 type isChatCommand_Body interface {
 	isChatCommand_Body()
 }
@@ -444,11 +470,17 @@ type ChatCommand_Typing struct {
 	Typing *Typing `protobuf:"bytes,12,opt,name=typing,proto3,oneof"`
 }
 
+type ChatCommand_SetStatus struct {
+	SetStatus *SetChatStatus `protobuf:"bytes,13,opt,name=set_status,json=setStatus,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
 
 func (*ChatCommand_Typing) isChatCommand_Body() {}
+
+func (*ChatCommand_SetStatus) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -2336,7 +2368,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xfc\x03\n" +
+	".actor.PIDR\x04conn\"\xc5\x04\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -2349,8 +2381,9 @@ const file_actors_proto_rawDesc = "" +
 	"\rdecline_offer\x18\r \x01(\v2\x1c.switchboard.v1.DeclineOfferH\x00R\fdeclineOffer\x127\n" +
 	"\tpick_chat\x18\x0e \x01(\v2\x18.switchboard.v1.PickChatH\x00R\bpickChat\x120\n" +
 	"\x06resume\x18\x0f \x01(\v2\x16.switchboard.v1.ResumeH\x00R\x06resume\x12@\n" +
-	"\flist_waiting\x18\x10 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaitingB\x06\n" +
-	"\x04body\"\xa9\x02\n" +
+	"\flist_waiting\x18\x10 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaiting\x12G\n" +
+	"\x0fset_chat_status\x18\x11 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatusB\x06\n" +
+	"\x04body\"\xe9\x02\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -2360,7 +2393,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x04send\x18\n" +
 	" \x01(\v2\x1b.switchboard.v1.SendMessageH\x00R\x04send\x121\n" +
 	"\x05close\x18\v \x01(\v2\x19.switchboard.v1.CloseChatH\x00R\x05close\x120\n" +
-	"\x06typing\x18\f \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typingB\x06\n" +
+	"\x06typing\x18\f \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typing\x12>\n" +
+	"\n" +
+	"set_status\x18\r \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\tsetStatusB\x06\n" +
 	"\x04body\"\xc4\x01\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
@@ -2550,22 +2585,23 @@ var file_actors_proto_goTypes = []any{
 	(*PickChat)(nil),         // 39: switchboard.v1.PickChat
 	(*Resume)(nil),           // 40: switchboard.v1.Resume
 	(*ListWaiting)(nil),      // 41: switchboard.v1.ListWaiting
-	(*Participant)(nil),      // 42: switchboard.v1.Participant
-	(*SendMessage)(nil),      // 43: switchboard.v1.SendMessage
-	(*CloseChat)(nil),        // 44: switchboard.v1.CloseChat
-	(*Typing)(nil),           // 45: switchboard.v1.Typing
-	(*ChatRefused)(nil),      // 46: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),        // 47: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),      // 48: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),         // 49: switchboard.v1.OpenChat
-	(AgentStatus)(0),         // 50: switchboard.v1.AgentStatus
-	(*Offer)(nil),            // 51: switchboard.v1.Offer
-	(*Error)(nil),            // 52: switchboard.v1.Error
-	(*Department)(nil),       // 53: switchboard.v1.Department
-	(*Language)(nil),         // 54: switchboard.v1.Language
-	(*Agent)(nil),            // 55: switchboard.v1.Agent
-	(*Role)(nil),             // 56: switchboard.v1.Role
-	(*Settings)(nil),         // 57: switchboard.v1.Settings
+	(*SetChatStatus)(nil),    // 42: switchboard.v1.SetChatStatus
+	(*Participant)(nil),      // 43: switchboard.v1.Participant
+	(*SendMessage)(nil),      // 44: switchboard.v1.SendMessage
+	(*CloseChat)(nil),        // 45: switchboard.v1.CloseChat
+	(*Typing)(nil),           // 46: switchboard.v1.Typing
+	(*ChatRefused)(nil),      // 47: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),        // 48: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),      // 49: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),         // 50: switchboard.v1.OpenChat
+	(AgentStatus)(0),         // 51: switchboard.v1.AgentStatus
+	(*Offer)(nil),            // 52: switchboard.v1.Offer
+	(*Error)(nil),            // 53: switchboard.v1.Error
+	(*Department)(nil),       // 54: switchboard.v1.Department
+	(*Language)(nil),         // 55: switchboard.v1.Language
+	(*Agent)(nil),            // 56: switchboard.v1.Agent
+	(*Role)(nil),             // 57: switchboard.v1.Role
+	(*Settings)(nil),         // 58: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
 	34, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
@@ -2579,39 +2615,41 @@ var file_actors_proto_depIdxs = []int32{
 	39, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
 	40, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
 	41, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	42, // 11: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	34, // 12: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	43, // 13: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	44, // 14: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	45, // 15: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	35, // 16: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	34, // 17: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	46, // 18: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	34, // 19: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	34, // 20: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	42, // 21: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	47, // 22: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	34, // 23: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	48, // 24: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	48, // 25: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	48, // 26: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	49, // 27: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	50, // 28: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	51, // 29: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	48, // 30: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	34, // 31: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	52, // 32: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	53, // 33: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	54, // 34: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	55, // 35: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	56, // 36: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	57, // 37: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	52, // 38: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	42, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	43, // 12: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	34, // 13: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	44, // 14: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	45, // 15: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	46, // 16: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	42, // 17: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	35, // 18: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	34, // 19: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	47, // 20: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	34, // 21: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	34, // 22: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	43, // 23: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	48, // 24: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	34, // 25: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	49, // 26: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	49, // 27: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	49, // 28: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	50, // 29: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	51, // 30: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	52, // 31: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	49, // 32: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	34, // 33: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	53, // 34: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	54, // 35: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	55, // 36: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	56, // 37: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	57, // 38: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	58, // 39: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	53, // 40: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -2629,11 +2667,13 @@ func file_actors_proto_init() {
 		(*SessionCommand_PickChat)(nil),
 		(*SessionCommand_Resume)(nil),
 		(*SessionCommand_ListWaiting)(nil),
+		(*SessionCommand_SetChatStatus)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
 		(*ChatCommand_Close)(nil),
 		(*ChatCommand_Typing)(nil),
+		(*ChatCommand_SetStatus)(nil),
 	}
 	file_actors_proto_msgTypes[31].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),

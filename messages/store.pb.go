@@ -810,6 +810,7 @@ type OpenChat struct {
 	AgentName     string                 `protobuf:"bytes,9,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
 	CreatedAtMs   int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
 	LastSeq       uint64                 `protobuf:"varint,11,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	WorkStatus    WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -919,6 +920,13 @@ func (x *OpenChat) GetLastSeq() uint64 {
 		return x.LastSeq
 	}
 	return 0
+}
+
+func (x *OpenChat) GetWorkStatus() WorkStatus {
+	if x != nil {
+		return x.WorkStatus
+	}
+	return WorkStatus_WORK_STATUS_OPEN
 }
 
 // AgentSnapshot is the part of an agent actor's state that is not derived
@@ -1369,7 +1377,7 @@ const file_store_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
 	"\abuiltin\x18\x04 \x01(\bR\abuiltin\x123\n" +
-	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xe3\x02\n" +
+	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xa0\x03\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -1386,7 +1394,9 @@ const file_store_proto_rawDesc = "" +
 	"agent_name\x18\t \x01(\tR\tagentName\x12\"\n" +
 	"\rcreated_at_ms\x18\n" +
 	" \x01(\x03R\vcreatedAtMs\x12\x19\n" +
-	"\blast_seq\x18\v \x01(\x04R\alastSeq\"_\n" +
+	"\blast_seq\x18\v \x01(\x04R\alastSeq\x12;\n" +
+	"\vwork_status\x18\f \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\n" +
+	"workStatus\"_\n" +
 	"\rAgentSnapshot\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"\xf8\x02\n" +
@@ -1462,9 +1472,10 @@ var file_store_proto_goTypes = []any{
 	(*AuditEntry)(nil),    // 14: switchboard.v1.AuditEntry
 	(*AuditPage)(nil),     // 15: switchboard.v1.AuditPage
 	(ChatState)(0),        // 16: switchboard.v1.ChatState
-	(AgentStatus)(0),      // 17: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 18: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 19: switchboard.v1.ChatEvent
+	(WorkStatus)(0),       // 17: switchboard.v1.WorkStatus
+	(AgentStatus)(0),      // 18: switchboard.v1.AgentStatus
+	(*Participant)(nil),   // 19: switchboard.v1.Participant
+	(*ChatEvent)(nil),     // 20: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
@@ -1476,21 +1487,22 @@ var file_store_proto_depIdxs = []int32{
 	8,  // 6: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	7,  // 7: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
 	16, // 8: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	17, // 9: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	16, // 10: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	18, // 11: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	19, // 12: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 13: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	4,  // 14: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	5,  // 15: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	9,  // 16: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	3,  // 17: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	14, // 18: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	17, // 9: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	18, // 10: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	16, // 11: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	19, // 12: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	20, // 13: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 14: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	4,  // 15: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	5,  // 16: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	9,  // 17: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	3,  // 18: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	14, // 19: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }

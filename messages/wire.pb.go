@@ -341,6 +341,60 @@ func (ParticipantKind) EnumDescriptor() ([]byte, []int) {
 	return file_wire_proto_rawDescGZIP(), []int{4}
 }
 
+// WorkStatus is where the work on an open chat stands, set by staff with
+// the chats.status permission. (Closed is the chat's state, not this.)
+type WorkStatus int32
+
+const (
+	WorkStatus_WORK_STATUS_OPEN     WorkStatus = 0
+	WorkStatus_WORK_STATUS_ON_HOLD  WorkStatus = 1
+	WorkStatus_WORK_STATUS_PENDING  WorkStatus = 2
+	WorkStatus_WORK_STATUS_RESOLVED WorkStatus = 3
+)
+
+// Enum value maps for WorkStatus.
+var (
+	WorkStatus_name = map[int32]string{
+		0: "WORK_STATUS_OPEN",
+		1: "WORK_STATUS_ON_HOLD",
+		2: "WORK_STATUS_PENDING",
+		3: "WORK_STATUS_RESOLVED",
+	}
+	WorkStatus_value = map[string]int32{
+		"WORK_STATUS_OPEN":     0,
+		"WORK_STATUS_ON_HOLD":  1,
+		"WORK_STATUS_PENDING":  2,
+		"WORK_STATUS_RESOLVED": 3,
+	}
+)
+
+func (x WorkStatus) Enum() *WorkStatus {
+	p := new(WorkStatus)
+	*p = x
+	return p
+}
+
+func (x WorkStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WorkStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[5].Descriptor()
+}
+
+func (WorkStatus) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[5]
+}
+
+func (x WorkStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WorkStatus.Descriptor instead.
+func (WorkStatus) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{5}
+}
+
 // Envelope is the only message on the wire.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -361,6 +415,7 @@ type Envelope struct {
 	//	*Envelope_ListWaiting
 	//	*Envelope_Typing
 	//	*Envelope_Ping
+	//	*Envelope_SetChatStatus
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -526,6 +581,15 @@ func (x *Envelope) GetPing() *Ping {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Ping); ok {
 			return x.Ping
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetSetChatStatus() *SetChatStatus {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetChatStatus); ok {
+			return x.SetChatStatus
 		}
 	}
 	return nil
@@ -701,6 +765,10 @@ type Envelope_Ping struct {
 	Ping *Ping `protobuf:"bytes,21,opt,name=ping,proto3,oneof"`
 }
 
+type Envelope_SetChatStatus struct {
+	SetChatStatus *SetChatStatus `protobuf:"bytes,22,opt,name=set_chat_status,json=setChatStatus,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -777,6 +845,8 @@ func (*Envelope_ListWaiting) isEnvelope_Body() {}
 func (*Envelope_Typing) isEnvelope_Body() {}
 
 func (*Envelope_Ping) isEnvelope_Body() {}
+
+func (*Envelope_SetChatStatus) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -2250,6 +2320,7 @@ type ChatSummary struct {
 	LastSeq       uint64                 `protobuf:"varint,9,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	CreatedAtMs   int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
 	Position      uint32                 `protobuf:"varint,11,opt,name=position,proto3" json:"position,omitempty"`
+	WorkStatus    WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2361,6 +2432,120 @@ func (x *ChatSummary) GetPosition() uint32 {
 	return 0
 }
 
+func (x *ChatSummary) GetWorkStatus() WorkStatus {
+	if x != nil {
+		return x.WorkStatus
+	}
+	return WorkStatus_WORK_STATUS_OPEN
+}
+
+// SetChatStatus changes an open chat's work status (its owner, with the
+// chats.status permission). Answered by an ack once the change is stored.
+type SetChatStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Status        WorkStatus             `protobuf:"varint,2,opt,name=status,proto3,enum=switchboard.v1.WorkStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetChatStatus) Reset() {
+	*x = SetChatStatus{}
+	mi := &file_wire_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetChatStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetChatStatus) ProtoMessage() {}
+
+func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
+func (*SetChatStatus) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SetChatStatus) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *SetChatStatus) GetStatus() WorkStatus {
+	if x != nil {
+		return x.Status
+	}
+	return WorkStatus_WORK_STATUS_OPEN
+}
+
+// ChatStatusChanged records a work status change in the transcript.
+type ChatStatusChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        WorkStatus             `protobuf:"varint,1,opt,name=status,proto3,enum=switchboard.v1.WorkStatus" json:"status,omitempty"`
+	By            *Participant           `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatStatusChanged) Reset() {
+	*x = ChatStatusChanged{}
+	mi := &file_wire_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatStatusChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatStatusChanged) ProtoMessage() {}
+
+func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
+func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ChatStatusChanged) GetStatus() WorkStatus {
+	if x != nil {
+		return x.Status
+	}
+	return WorkStatus_WORK_STATUS_OPEN
+}
+
+func (x *ChatStatusChanged) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
 // ChatEvent is one entry of a chat's transcript. Events are numbered from 1
 // per chat, stored before anyone sees them, and delivered in order.
 type ChatEvent struct {
@@ -2375,6 +2560,7 @@ type ChatEvent struct {
 	//	*ChatEvent_Assigned
 	//	*ChatEvent_Closed
 	//	*ChatEvent_Requeued
+	//	*ChatEvent_StatusChanged
 	Kind          isChatEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2382,7 +2568,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2580,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2593,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -2483,6 +2669,15 @@ func (x *ChatEvent) GetRequeued() *ChatRequeued {
 	return nil
 }
 
+func (x *ChatEvent) GetStatusChanged() *ChatStatusChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_StatusChanged); ok {
+			return x.StatusChanged
+		}
+	}
+	return nil
+}
+
 type isChatEvent_Kind interface {
 	isChatEvent_Kind()
 }
@@ -2507,6 +2702,10 @@ type ChatEvent_Requeued struct {
 	Requeued *ChatRequeued `protobuf:"bytes,14,opt,name=requeued,proto3,oneof"`
 }
 
+type ChatEvent_StatusChanged struct {
+	StatusChanged *ChatStatusChanged `protobuf:"bytes,15,opt,name=status_changed,json=statusChanged,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -2516,6 +2715,8 @@ func (*ChatEvent_Assigned) isChatEvent_Kind() {}
 func (*ChatEvent_Closed) isChatEvent_Kind() {}
 
 func (*ChatEvent_Requeued) isChatEvent_Kind() {}
+
+func (*ChatEvent_StatusChanged) isChatEvent_Kind() {}
 
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -2532,7 +2733,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2544,7 +2745,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2557,7 +2758,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -2613,7 +2814,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +2826,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +2839,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -2672,7 +2873,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2684,7 +2885,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2898,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -2727,7 +2928,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2940,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2953,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -2779,7 +2980,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2992,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +3005,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -2826,7 +3027,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\xc4\v\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x8d\f\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -2843,7 +3044,8 @@ const file_wire_proto_rawDesc = "" +
 	"\tpick_chat\x18\x12 \x01(\v2\x18.switchboard.v1.PickChatH\x00R\bpickChat\x12@\n" +
 	"\flist_waiting\x18\x13 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaiting\x120\n" +
 	"\x06typing\x18\x14 \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typing\x12*\n" +
-	"\x04ping\x18\x15 \x01(\v2\x14.switchboard.v1.PingH\x00R\x04ping\x123\n" +
+	"\x04ping\x18\x15 \x01(\v2\x14.switchboard.v1.PingH\x00R\x04ping\x12G\n" +
+	"\x0fset_chat_status\x18\x16 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -2966,7 +3168,7 @@ const file_wire_proto_rawDesc = "" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xea\x02\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xa7\x03\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -2983,7 +3185,15 @@ const file_wire_proto_rawDesc = "" +
 	"\blast_seq\x18\t \x01(\x04R\alastSeq\x12\"\n" +
 	"\rcreated_at_ms\x18\n" +
 	" \x01(\x03R\vcreatedAtMs\x12\x1a\n" +
-	"\bposition\x18\v \x01(\rR\bposition\"\xf3\x02\n" +
+	"\bposition\x18\v \x01(\rR\bposition\x12;\n" +
+	"\vwork_status\x18\f \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\n" +
+	"workStatus\"\\\n" +
+	"\rSetChatStatus\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"t\n" +
+	"\x11ChatStatusChanged\x122\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xbf\x03\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -2993,7 +3203,8 @@ const file_wire_proto_rawDesc = "" +
 	"\amessage\x18\v \x01(\v2\x1b.switchboard.v1.ChatMessageH\x00R\amessage\x12:\n" +
 	"\bassigned\x18\f \x01(\v2\x1c.switchboard.v1.ChatAssignedH\x00R\bassigned\x124\n" +
 	"\x06closed\x18\r \x01(\v2\x1a.switchboard.v1.ChatClosedH\x00R\x06closed\x12:\n" +
-	"\brequeued\x18\x0e \x01(\v2\x1c.switchboard.v1.ChatRequeuedH\x00R\brequeuedB\x06\n" +
+	"\brequeued\x18\x0e \x01(\v2\x1c.switchboard.v1.ChatRequeuedH\x00R\brequeued\x12J\n" +
+	"\x0estatus_changed\x18\x0f \x01(\v2!.switchboard.v1.ChatStatusChangedH\x00R\rstatusChangedB\x06\n" +
 	"\x04kind\"\xb9\x01\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
@@ -3057,7 +3268,13 @@ const file_wire_proto_rawDesc = "" +
 	"\x1cPARTICIPANT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PARTICIPANT_KIND_VISITOR\x10\x01\x12\x1a\n" +
 	"\x16PARTICIPANT_KIND_AGENT\x10\x02\x12\x1b\n" +
-	"\x17PARTICIPANT_KIND_SYSTEM\x10\x03B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x17PARTICIPANT_KIND_SYSTEM\x10\x03*n\n" +
+	"\n" +
+	"WorkStatus\x12\x14\n" +
+	"\x10WORK_STATUS_OPEN\x10\x00\x12\x17\n" +
+	"\x13WORK_STATUS_ON_HOLD\x10\x01\x12\x17\n" +
+	"\x13WORK_STATUS_PENDING\x10\x02\x12\x18\n" +
+	"\x14WORK_STATUS_RESOLVED\x10\x03B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -3071,98 +3288,107 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_wire_proto_goTypes = []any{
-	(ErrorCode)(0),         // 0: switchboard.v1.ErrorCode
-	(RefusalReason)(0),     // 1: switchboard.v1.RefusalReason
-	(AgentStatus)(0),       // 2: switchboard.v1.AgentStatus
-	(ChatState)(0),         // 3: switchboard.v1.ChatState
-	(ParticipantKind)(0),   // 4: switchboard.v1.ParticipantKind
-	(*Envelope)(nil),       // 5: switchboard.v1.Envelope
-	(*Error)(nil),          // 6: switchboard.v1.Error
-	(*Hello)(nil),          // 7: switchboard.v1.Hello
-	(*Welcome)(nil),        // 8: switchboard.v1.Welcome
-	(*RequestChat)(nil),    // 9: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),    // 10: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),    // 11: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),    // 12: switchboard.v1.SendMessage
-	(*CloseChat)(nil),      // 13: switchboard.v1.CloseChat
-	(*Resume)(nil),         // 14: switchboard.v1.Resume
-	(*Typing)(nil),         // 15: switchboard.v1.Typing
-	(*TypingNotice)(nil),   // 16: switchboard.v1.TypingNotice
-	(*Ping)(nil),           // 17: switchboard.v1.Ping
-	(*Pong)(nil),           // 18: switchboard.v1.Pong
-	(*Ack)(nil),            // 19: switchboard.v1.Ack
-	(*SetStatus)(nil),      // 20: switchboard.v1.SetStatus
-	(*AgentState)(nil),     // 21: switchboard.v1.AgentState
-	(*Offer)(nil),          // 22: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil), // 23: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),    // 24: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),   // 25: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),       // 26: switchboard.v1.PickChat
-	(*ListWaiting)(nil),    // 27: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),    // 28: switchboard.v1.WaitingList
-	(*Participant)(nil),    // 29: switchboard.v1.Participant
-	(*ChatSummary)(nil),    // 30: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),      // 31: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),    // 32: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),    // 33: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),   // 34: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),   // 35: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),     // 36: switchboard.v1.ChatClosed
-	nil,                    // 37: switchboard.v1.Hello.CursorsEntry
+	(ErrorCode)(0),            // 0: switchboard.v1.ErrorCode
+	(RefusalReason)(0),        // 1: switchboard.v1.RefusalReason
+	(AgentStatus)(0),          // 2: switchboard.v1.AgentStatus
+	(ChatState)(0),            // 3: switchboard.v1.ChatState
+	(ParticipantKind)(0),      // 4: switchboard.v1.ParticipantKind
+	(WorkStatus)(0),           // 5: switchboard.v1.WorkStatus
+	(*Envelope)(nil),          // 6: switchboard.v1.Envelope
+	(*Error)(nil),             // 7: switchboard.v1.Error
+	(*Hello)(nil),             // 8: switchboard.v1.Hello
+	(*Welcome)(nil),           // 9: switchboard.v1.Welcome
+	(*RequestChat)(nil),       // 10: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),       // 11: switchboard.v1.ChatRefused
+	(*QueueUpdate)(nil),       // 12: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),       // 13: switchboard.v1.SendMessage
+	(*CloseChat)(nil),         // 14: switchboard.v1.CloseChat
+	(*Resume)(nil),            // 15: switchboard.v1.Resume
+	(*Typing)(nil),            // 16: switchboard.v1.Typing
+	(*TypingNotice)(nil),      // 17: switchboard.v1.TypingNotice
+	(*Ping)(nil),              // 18: switchboard.v1.Ping
+	(*Pong)(nil),              // 19: switchboard.v1.Pong
+	(*Ack)(nil),               // 20: switchboard.v1.Ack
+	(*SetStatus)(nil),         // 21: switchboard.v1.SetStatus
+	(*AgentState)(nil),        // 22: switchboard.v1.AgentState
+	(*Offer)(nil),             // 23: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),    // 24: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),       // 25: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),      // 26: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),          // 27: switchboard.v1.PickChat
+	(*ListWaiting)(nil),       // 28: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),       // 29: switchboard.v1.WaitingList
+	(*Participant)(nil),       // 30: switchboard.v1.Participant
+	(*ChatSummary)(nil),       // 31: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),     // 32: switchboard.v1.SetChatStatus
+	(*ChatStatusChanged)(nil), // 33: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),         // 34: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),       // 35: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),       // 36: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),      // 37: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),      // 38: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),        // 39: switchboard.v1.ChatClosed
+	nil,                       // 40: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	7,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	9,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	12, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	20, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	24, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	25, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	13, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	14, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	26, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	27, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	15, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	17, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	8,  // 12: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	19, // 13: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	6,  // 14: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	31, // 15: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	11, // 16: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	22, // 17: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	23, // 18: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	10, // 19: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	21, // 20: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	28, // 21: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	18, // 22: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	30, // 23: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	16, // 24: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	0,  // 25: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	37, // 26: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	21, // 27: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	30, // 28: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	22, // 29: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	1,  // 30: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	29, // 31: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 32: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 33: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	30, // 34: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	4,  // 35: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 36: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	32, // 37: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	33, // 38: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	34, // 39: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	36, // 40: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	35, // 41: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	29, // 42: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	29, // 43: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	8,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	10, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	13, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	21, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	25, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	26, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	14, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	15, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	27, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	28, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	16, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	18, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	32, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	9,  // 13: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	20, // 14: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	7,  // 15: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	34, // 16: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	12, // 17: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	23, // 18: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	24, // 19: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	11, // 20: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	22, // 21: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	29, // 22: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	19, // 23: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	31, // 24: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	17, // 25: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	0,  // 26: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	40, // 27: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	22, // 28: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	31, // 29: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	23, // 30: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	1,  // 31: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	30, // 32: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,  // 33: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 34: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	31, // 35: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	4,  // 36: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,  // 37: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,  // 38: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	5,  // 39: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,  // 40: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	30, // 41: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	35, // 42: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	36, // 43: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	37, // 44: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	39, // 45: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	38, // 46: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	33, // 47: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	30, // 48: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	30, // 49: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -3183,6 +3409,7 @@ func file_wire_proto_init() {
 		(*Envelope_ListWaiting)(nil),
 		(*Envelope_Typing)(nil),
 		(*Envelope_Ping)(nil),
+		(*Envelope_SetChatStatus)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -3197,20 +3424,21 @@ func file_wire_proto_init() {
 		(*Envelope_Chat)(nil),
 		(*Envelope_TypingNotice)(nil),
 	}
-	file_wire_proto_msgTypes[26].OneofWrappers = []any{
+	file_wire_proto_msgTypes[28].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
 		(*ChatEvent_Closed)(nil),
 		(*ChatEvent_Requeued)(nil),
+		(*ChatEvent_StatusChanged)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   33,
+			NumEnums:      6,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

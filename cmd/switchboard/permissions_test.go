@@ -117,6 +117,16 @@ func TestPermissionMatrix(t *testing.T) {
 			check(s, "decline_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
 			err = call(&messages.Envelope{Body: &messages.Envelope_Resume{Resume: &messages.Resume{ChatId: chat}}})
 			check(s, "resume", true, err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_SetChatStatus{SetChatStatus: &messages.SetChatStatus{ChatId: chat, Status: messages.WorkStatus_WORK_STATUS_PENDING}}})
+			check(s, "set_chat_status", s.perms.Has(actors.PermChatStatus), err, func() bool {
+				rec, _ := m.broker.ChatRecord(chat)
+				for _, ev := range rec.GetTranscript() {
+					if ev.GetStatusChanged() != nil {
+						return false
+					}
+				}
+				return true
+			})
 			if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
 				err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
 				check(s, "send_message", true, err, nil)

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// The chat's agent changes its work status (open, on hold, pending,
+// resolved); each change is an event in the transcript that both sides
+// see, and it survives in the summaries. The visitor cannot change it.
+func TestChatWorkStatus(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	v, _ := newVisitor(t, addr, false)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", ""))
+	a, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	for _, st := range []messages.WorkStatus{messages.WorkStatus_WORK_STATUS_ON_HOLD, messages.WorkStatus_WORK_STATUS_RESOLVED} {
+		if _, err := a.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SetChatStatus{SetChatStatus: &messages.SetChatStatus{ChatId: chat, Status: st}}}); err != nil {
+			t.Fatal(err)
+		}
+		ev := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetStatusChanged() != nil })
+		if ev.GetStatusChanged().GetStatus() != st || ev.GetStatusChanged().GetBy().GetId() != "alice" {
+			t.Fatalf("visitor saw %v, want %v by alice", ev, st)
+		}
+	}
+	if _, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SetChatStatus{SetChatStatus: &messages.SetChatStatus{ChatId: chat}}}); errCode(err) != messages.ErrorCode_ERROR_CODE_FORBIDDEN {
+		t.Fatalf("a visitor setting the status: %v", err)
+	}
+	_, w := newAgent(t, addr, "alice@demo", "alice-demo-pw", false)
+	if len(w.GetChats()) != 1 || w.GetChats()[0].GetWorkStatus() != messages.WorkStatus_WORK_STATUS_RESOLVED {
+		t.Fatalf("alice's summary: %v", w.GetChats())
+	}
+}
