@@ -108,6 +108,8 @@ type Invariants struct {
 	AgentStateMismatch uint64 `json:"agent_state_mismatch"`
 
 	badInputUnexpected int // reported under bad_input; fails the run too
+	// Notes are the first few violations, with when they happened.
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (v Invariants) violations() string {
@@ -224,6 +226,9 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	inv := rep.Invariants
 	fmt.Fprintf(tw, "invariants\tover_capacity %d, double_assigned %d, lost %d, duplicate %d, out_of_order %d, agent_state_mismatch %d\n",
 		inv.OverCapacity, inv.DoubleAssigned, inv.LostMessages, inv.DuplicateMessages, inv.OutOfOrder, inv.AgentStateMismatch)
+	for _, n := range inv.Notes {
+		fmt.Fprintf(tw, "\t%s\n", n)
+	}
 	if b := rep.BadInput; b.Tried > 0 {
 		fmt.Fprintf(tw, "bad input\t%d tried, %d answered as expected, %d unexpected\n", b.Tried, b.Answered, b.Unexpected)
 	}

@@ -36,7 +36,7 @@ type runner struct {
 	agentDefs  []benchAgent
 	began      time.Time
 
-	phase     atomic.Value // string
+	phase     phaseName
 	mu        sync.Mutex
 	series    []Sample
 	pool      []*peer // idle visitors
@@ -90,6 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, rep: newReport(cfg.Profile), began: time.Now()}
+	r.phase.sim = r.live.Load
 	r.phase.Store("setup")
 	defer r.cleanup()
 	if err := r.run(ctx); err != nil {
@@ -148,6 +149,9 @@ func (r *runner) run(ctx context.Context) error {
 	r.rep.Invariants = Invariants{OverCapacity: s.led.overCap.Load(), DoubleAssigned: s.led.double.Load(),
 		LostMessages: s.lost(), DuplicateMessages: s.led.dup.Load(), OutOfOrder: s.led.ooo.Load(),
 		AgentStateMismatch: s.led.stateMismatch.Load(), badInputUnexpected: r.rep.BadInput.Unexpected}
+	s.led.mu.Lock()
+	r.rep.Invariants.Notes = append([]string(nil), s.led.notes...)
+	s.led.mu.Unlock()
 	r.rep.Errors = s.errs.Load()
 	if e, ok := s.lastErr.Load().(string); ok {
 		r.rep.LastError = e
@@ -326,6 +330,24 @@ func (r *runner) settledRSS(ctx context.Context) int64 {
 	}
 	return prev
 }
+
+// phaseName is the runner's current phase, shared with the simulated
+// clients so that what they note says when it happened.
+type phaseName struct {
+	v   atomic.Value
+	sim func() *sim
+}
+
+func (p *phaseName) Store(name string) {
+	p.v.Store(name)
+	if p.sim != nil {
+		if s := p.sim(); s != nil {
+			s.phase.Store(name)
+		}
+	}
+}
+
+func (p *phaseName) Load() any { return p.v.Load() }
 
 // note writes a line to the progress output.
 func (r *runner) note(format string, args ...any) {

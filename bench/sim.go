@@ -55,6 +55,12 @@ type sim struct {
 	started, assigned, completed   atomic.Uint64
 	refused, acceptConflicts, errs atomic.Uint64
 	lastErr                        atomic.Value // string
+	phase                          atomic.Value // string: the runner's phase, for notes
+}
+
+func (s *sim) phaseName() string {
+	p, _ := s.phase.Load().(string)
+	return p
 }
 
 func newSim(wsBase string, msgBytes, window int) *sim {
@@ -80,6 +86,17 @@ type ledger struct {
 	// stateMismatch: an agent whose load or status after a restart did not
 	// match the chats its client holds.
 	stateMismatch atomic.Uint64
+	notes         []string // the first duplicates, under mu
+}
+
+// duplicate counts a duplicate and keeps the first few, for the report.
+func (l *ledger) duplicate(what string) {
+	l.dup.Add(1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.notes) < 10 {
+		l.notes = append(l.notes, what)
+	}
 }
 
 // owned records that a client saw agent own chat. A different owner for
@@ -378,7 +395,7 @@ func (p *peer) event(ev *messages.ChatEvent) {
 	if sd.lastSeq != 0 {
 		switch seq := ev.GetSeq(); {
 		case seq <= sd.lastSeq:
-			p.s.led.dup.Add(1)
+			p.s.led.duplicate(fmt.Sprintf("%s %s: event %d of %s after %d (%s)", p.kindName(), p.id, seq, sd.chat, sd.lastSeq, p.s.phaseName()))
 			return
 		case seq > sd.lastSeq+1:
 			p.s.led.ooo.Add(1)
@@ -455,7 +472,7 @@ func (p *peer) receivedLocked(sd *side, text string) {
 	}
 	switch {
 	case n <= sd.lastN:
-		p.s.led.dup.Add(1)
+		p.s.led.duplicate(fmt.Sprintf("%s %s: message %d of %s after %d (%s)", p.kindName(), p.id, n, sd.chat, sd.lastN, p.s.phaseName()))
 		return
 	case n > sd.lastN+1:
 		p.s.led.ooo.Add(1)

@@ -25,6 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chats := fs.Int("chats", 0, "open chats in the message phases (default: the profile's)")
 	pprof := fs.Bool("pprof", false, "write CPU profiles of the broker during the closed-loop phases to -out")
 	idle := fs.Int("idle", -1, "idle connections to hold (default: the profile's)")
+	crash := fs.Int("crash", -1, "SIGKILL crash cycles (default: the profile's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *idle >= 0 {
 		p.IdleConnections = *idle
+	}
+	if *crash >= 0 {
+		p.CrashCycles = *crash
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -71,7 +71,8 @@ func TestBenchHarness(t *testing.T) {
 	if !rep.Server.Measured || rep.Server.ConnectionsHeld < 40 || rep.Server.CPUS <= 0 || rep.Server.RSSPeakMB <= 0 {
 		t.Errorf("server %+v", rep.Server)
 	}
-	if rep.Invariants != (bench.Invariants{}) || rep.Errors != 0 {
+	inv := rep.Invariants
+	if inv.OverCapacity+inv.DoubleAssigned+inv.LostMessages+inv.DuplicateMessages+inv.OutOfOrder+inv.AgentStateMismatch != 0 || len(inv.Notes) != 0 || rep.Errors != 0 {
 		t.Errorf("invariants %+v, errors %d (%s)", rep.Invariants, rep.Errors, rep.LastError)
 	}
 	if b := rep.BadInput; b.Tried == 0 || b.Unexpected != 0 {
