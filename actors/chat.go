@@ -11,8 +11,9 @@ import (
 )
 
 // tailKeep is how many durable events a chat keeps in memory for replays;
-// dedupeWindow how many recent client message ids it remembers. A client
-// resends only what was not acknowledged, which is always recent.
+// dedupeWindow how many recent client message ids it remembers per sender.
+// A client resends only what was not acknowledged, which is always among
+// its own most recent sends.
 const (
 	tailKeep     = 256
 	dedupeWindow = 1024
@@ -51,9 +52,8 @@ type chat struct {
 	base     uint64
 	last     uint64
 	durable  uint64            // highest seq known to be stored
-	dedupe   map[string]uint64 // sender + client msg id -> seq, for the last dedupeWindow messages
-	recent   []string          // dedupe keys in arrival order (a ring of dedupeWindow)
-	recentAt int
+	dedupe   map[string]uint64  // sender + client msg id -> seq, for each sender's last dedupeWindow messages
+	recent   map[string]*idRing // per sender, their remembered keys in order
 	inflight []*effect
 	token    uint64
 }
@@ -143,7 +143,8 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.createdAt = ev.GetAtMs()
 	case *messages.ChatEvent_Message:
 		if cid := k.Message.GetClientMsgId(); cid != "" {
-			c.remember(dedupeKey(k.Message.GetFrom(), cid), ev.GetSeq())
+			from := k.Message.GetFrom()
+			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), ev.GetSeq())
 		}
 	case *messages.ChatEvent_Assigned:
 		c.state = stateActive
@@ -194,16 +195,35 @@ func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
 	}}, &effect{closed: true, wasQueue: true})
 }
 
-// remember records a client message id, forgetting the oldest beyond
-// dedupeWindow.
-func (c *chat) remember(key string, seq uint64) {
-	if len(c.recent) < dedupeWindow {
-		c.recent = append(c.recent, key)
+// idRing is one sender's remembered client message ids, oldest first
+// from at.
+type idRing struct {
+	keys []string
+	at   int
+}
+
+// remember records a client message id, forgetting that sender's oldest
+// beyond dedupeWindow. The window is per sender: a sender's unacknowledged
+// messages are always its most recent ones, whatever the other side sent
+// meanwhile. (A window shared by both sides let a fast visitor push an
+// agent's unacknowledged messages out of it; the soak profile's crash
+// cycles found it: the agent resent them after a restart and they were
+// stored twice.)
+func (c *chat) remember(sender, key string, seq uint64) {
+	if c.recent == nil {
+		c.recent = map[string]*idRing{}
+	}
+	r := c.recent[sender]
+	if r == nil {
+		r = &idRing{}
+		c.recent[sender] = r
+	}
+	if len(r.keys) < dedupeWindow {
+		r.keys = append(r.keys, key)
 	} else {
-		old := c.recent[c.recentAt]
-		delete(c.dedupe, old)
-		c.recent[c.recentAt] = key
-		c.recentAt = (c.recentAt + 1) % dedupeWindow
+		delete(c.dedupe, r.keys[r.at])
+		r.keys[r.at] = key
+		r.at = (r.at + 1) % dedupeWindow
 	}
 	c.dedupe[key] = seq
 }

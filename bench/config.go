@@ -99,6 +99,9 @@ type Config struct {
 	// ("bench-echo ...") and the connection holders ("bench-hold ...")
 	// that way. Default: os.Executable().
 	Command func(args ...string) *exec.Cmd
+	// KeepData keeps the broker's data folder (it is printed) instead of
+	// removing it, to look into after a run.
+	KeepData bool
 	// Pprof takes CPU profiles of the broker it started during the
 	// closed-loop phases: Out/broker-<phase>.pprof.
 	Pprof bool

@@ -110,8 +110,10 @@ func (r *runner) cleanup() {
 	if r.broker != nil {
 		r.broker.kill()
 	}
-	if r.dataDir != "" {
+	if r.dataDir != "" && !r.cfg.KeepData {
 		os.RemoveAll(r.dataDir)
+	} else if r.dataDir != "" {
+		fmt.Fprintf(r.cfg.Progress, "broker data kept in %s\n", r.dataDir)
 	}
 }
 

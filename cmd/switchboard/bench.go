@@ -25,6 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chats := fs.Int("chats", 0, "open chats in the message phases (default: the profile's)")
 	pprof := fs.Bool("pprof", false, "write CPU profiles of the broker during the closed-loop phases to -out")
 	idle := fs.Int("idle", -1, "idle connections to hold (default: the profile's)")
+	keep := fs.Bool("keep-data", false, "keep the broker's data folder after the run")
 	crash := fs.Int("crash", -1, "SIGKILL crash cycles (default: the profile's)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,7 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	_, err := bench.Run(ctx, bench.Config{Profile: p, Out: *out, Target: *target, AdminToken: *token,
-		Pprof: *pprof, Progress: stderr, Summary: stdout})
+		Pprof: *pprof, KeepData: *keep, Progress: stderr, Summary: stdout})
 	return err
 }
 

@@ -329,3 +329,22 @@ func TestLongChatReplaysFromStore(t *testing.T) {
 		v2.CloseNow()
 	}
 }
+
+// The dedupe window is per sender: an agent's message still dedupes after
+// the visitor sent more than the window's worth meanwhile (as happens when
+// an agent's acknowledgements are slow and the broker restarts).
+func TestDedupeWindowIsPerSender(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	v, _ := newVisitor(t, addr, false)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", ""))
+	a, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	first := send(t, a, chat, "agent-7", "one of alice's")
+	for i := 0; i < 1100; i++ {
+		send(t, v, chat, fmt.Sprintf("v%d", i), "the visitor talks a lot")
+	}
+	if again := send(t, a, chat, "agent-7", "one of alice's"); again != first {
+		t.Fatalf("alice's resend was stored again as %d (first %d)", again, first)
+	}
+}
