@@ -51,7 +51,7 @@ type chat struct {
 	tail     []*messages.ChatEvent
 	base     uint64
 	last     uint64
-	durable  uint64            // highest seq known to be stored
+	durable  uint64             // highest seq known to be stored
 	dedupe   map[string]uint64  // sender + client msg id -> seq, for each sender's last dedupeWindow messages
 	recent   map[string]*idRing // per sender, their remembered keys in order
 	inflight []*effect
