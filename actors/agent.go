@@ -38,6 +38,7 @@ type agent struct {
 	shiftToken   uint64
 	shiftStop    func() bool
 	statusReason string
+	renames      []pendingAck // display name changes waiting for the directory, in order
 }
 
 type pendingOffer struct {
@@ -65,8 +66,25 @@ func (a *agent) Receive(ctx actor.Context) {
 			a.shiftTick(ctx)
 		}
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.AdminReply:
+		if len(a.renames) == 0 {
+			return
+		}
+		p := a.renames[0]
+		a.renames = a.renames[1:]
+		if e := m.GetError(); e != nil {
+			sendErr(ctx, p.conn, p.ref, e)
+		} else {
+			sendAck(ctx, p.conn, p.ref, p.ack)
+		}
 	case *messages.DirectoryChanged:
+		old := a.rec.GetDisplayName()
 		a.load(ctx)
+		if name := a.rec.GetDisplayName(); a.rec != nil && old != "" && name != old {
+			for id := range a.active {
+				a.b.Send(KindChat, id, &messages.AgentRenamed{AgentId: a.id, DisplayName: name})
+			}
+		}
 		a.applyAccount(ctx)
 		a.report(ctx)
 		a.planShift()
@@ -115,10 +133,14 @@ func (a *agent) Receive(ctx actor.Context) {
 		}
 	case *messages.ChatEvent:
 		if s := a.active[m.GetChatId()]; s != nil {
-			if st := m.GetStatusChanged(); st != nil {
+			if st, rn := m.GetStatusChanged(), m.GetRenamed(); st != nil || rn != nil {
 				// Sent summaries are shared with connections: replace, never mutate.
 				ns := proto.Clone(s).(*messages.ChatSummary)
-				ns.WorkStatus = st.GetStatus()
+				if st != nil {
+					ns.WorkStatus = st.GetStatus()
+				} else {
+					ns.AgentName = rn.GetDisplayName()
+				}
 				a.active[m.GetChatId()] = ns
 			}
 			a.conns.deliver(ctx, m)
@@ -343,6 +365,12 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 		}
 		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref,
 			Body: &messages.ChatCommand_SetStatus{SetStatus: body.SetChatStatus}})
+	case *messages.SessionCommand_SetDisplayName:
+		// The directory is the one writer of accounts; its answer comes
+		// back as an AdminReply, in order.
+		a.renames = append(a.renames, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}})
+		ctx.Request(a.b.PID(KindDirectory, "main"), &messages.AdminCommand{Body: &messages.AdminCommand_SetDisplayName{
+			SetDisplayName: &messages.DisplayNameChange{AgentId: a.id, DisplayName: body.SetDisplayName.GetDisplayName()}}})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := a.conns.get(conn)
@@ -416,6 +444,8 @@ func commandPermission(m *messages.SessionCommand) string {
 		return PermViewChats
 	case *messages.SessionCommand_SetChatStatus:
 		return PermChatStatus
+	case *messages.SessionCommand_SetDisplayName:
+		return PermDisplayName
 	}
 	return PermLiveChat
 }

@@ -109,6 +109,7 @@ type Broker struct {
 	props  map[string]func(id string) *actor.Props
 
 	dispatcher *workerDispatcher
+	activation *activation
 
 	agentGrace, visitorGrace time.Duration
 }
@@ -171,6 +172,7 @@ func New(cfg Config) (*Broker, error) {
 	}
 	b.root = b.system.Root
 	b.dispatcher = newWorkerDispatcher(300)
+	b.activation = newActivation()
 	b.props = map[string]func(string) *actor.Props{
 		KindChat:      func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &chat{b: b, id: id} }) },
 		KindQueue:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newQueue(b, id) }) },
@@ -200,6 +202,7 @@ func (b *Broker) newProps(p actor.Producer) *actor.Props {
 // running. This is the only way actors and the gateway address each other.
 func (b *Broker) PID(kind, id string) *actor.PID {
 	name := kind + "/" + id
+	defer b.activation.lock(name)()
 	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
 		return actor.NewPID(b.system.Address(), name)
 	}

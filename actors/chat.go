@@ -105,6 +105,14 @@ func (c *chat) Receive(ctx actor.Context) {
 	case *messages.Abandon:
 		c.revive(ctx)
 		c.abandon(ctx, m)
+	case *messages.AgentRenamed:
+		c.revive(ctx)
+		if !c.broken && c.state == stateActive && c.agentID == m.GetAgentId() && c.agentName != m.GetDisplayName() {
+			r := &messages.ChatRenamed{AgentId: m.GetAgentId(), DisplayName: m.GetDisplayName()}
+			c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+				ev.Kind = &messages.ChatEvent_Renamed{Renamed: r}
+			}}, &effect{})
+		}
 	case *messages.Persisted:
 		c.persisted(ctx, m)
 	default:
@@ -151,6 +159,10 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.agentID, c.agentName = k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
 	case *messages.ChatEvent_StatusChanged:
 		c.work = k.StatusChanged.GetStatus()
+	case *messages.ChatEvent_Renamed:
+		if k.Renamed.GetAgentId() == c.agentID {
+			c.agentName = k.Renamed.GetDisplayName()
+		}
 	case *messages.ChatEvent_Requeued:
 		c.state = stateQueued
 		c.agentID, c.agentName = "", ""
@@ -274,7 +286,7 @@ func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *
 	now := c.b.clock.Now().UnixMilli()
 	evs := make([]*messages.ChatEvent, len(kinds))
 	first := c.last == 0
-	wasState, wasAgent, wasWork := c.state, c.agentID, c.work
+	wasState, wasAgent, wasWork, wasName := c.state, c.agentID, c.work, c.agentName
 	eff.first = c.last + 1
 	for i, set := range kinds {
 		ev := &messages.ChatEvent{ChatId: c.id, Seq: c.last + 1, AtMs: now}
@@ -290,7 +302,7 @@ func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *
 	// message: rewriting it per message doubled the writes and Pebble's
 	// compaction work.
 	var open *messages.OpenChat
-	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent || c.work != wasWork) {
+	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent || c.work != wasWork || c.agentName != wasName) {
 		open = c.openEntry()
 	}
 	c.b.store.AppendChat(c.id, evs, open, c.state == stateClosed, c.b.notifier(c.self, eff.token))

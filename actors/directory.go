@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -169,6 +170,24 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		delete(d.langs, code)
 		d.waiting[d.token] = w
 		d.b.store.DeleteLanguage(code, done)
+	case *messages.AdminCommand_SetDisplayName:
+		x := body.SetDisplayName
+		a := d.agents[x.GetAgentId()]
+		name := strings.TrimSpace(x.GetDisplayName())
+		switch {
+		case a == nil:
+			refuse(codeNotFound, "no agent %q", x.GetAgentId())
+			return
+		case name == "" || len(name) > MaxNameBytes || !utf8.ValidString(name):
+			refuse(codeInvalid, "a display name is 1 to %d bytes of UTF-8", MaxNameBytes)
+			return
+		}
+		next := proto.Clone(a).(*messages.Agent)
+		next.DisplayName = name
+		d.agents[next.GetId()] = next
+		w.notify = []string{KindAgent + "/" + next.GetId()}
+		d.waiting[d.token] = w
+		d.b.store.PutAgentRecords([]*messages.Agent{next}, done)
 	case *messages.AdminCommand_PutSettings:
 		d.waiting[d.token] = w
 		d.b.store.PutSettings(body.PutSettings, done)

@@ -104,6 +104,10 @@ func (v *visitor) Receive(ctx actor.Context) {
 				ns := proto.Clone(s).(*messages.ChatSummary)
 				ns.WorkStatus = m.GetStatusChanged().GetStatus()
 				v.chats[m.GetChatId()] = ns
+			case m.GetRenamed() != nil:
+				ns := proto.Clone(s).(*messages.ChatSummary)
+				ns.AgentName = m.GetRenamed().GetDisplayName()
+				v.chats[m.GetChatId()] = ns
 			}
 			v.conns.deliver(ctx, m)
 			v.checkGrace()

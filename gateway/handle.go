@@ -104,6 +104,10 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			}
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetChatStatus{SetChatStatus: b.SetChatStatus}})
 		}
+	case *messages.Envelope_SetDisplayName:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetDisplayName{SetDisplayName: b.SetDisplayName}})
+		}
 	case *messages.Envelope_ListWaiting:
 		if agentOnly() {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_ListWaiting{ListWaiting: b.ListWaiting}})

@@ -154,6 +154,7 @@ type SessionCommand struct {
 	//	*SessionCommand_Resume
 	//	*SessionCommand_ListWaiting
 	//	*SessionCommand_SetChatStatus
+	//	*SessionCommand_SetDisplayName
 	Body          isSessionCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -282,6 +283,15 @@ func (x *SessionCommand) GetSetChatStatus() *SetChatStatus {
 	return nil
 }
 
+func (x *SessionCommand) GetSetDisplayName() *SetDisplayName {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetDisplayName); ok {
+			return x.SetDisplayName
+		}
+	}
+	return nil
+}
+
 type isSessionCommand_Body interface {
 	isSessionCommand_Body()
 }
@@ -318,6 +328,10 @@ type SessionCommand_SetChatStatus struct {
 	SetChatStatus *SetChatStatus `protobuf:"bytes,17,opt,name=set_chat_status,json=setChatStatus,proto3,oneof"`
 }
 
+type SessionCommand_SetDisplayName struct {
+	SetDisplayName *SetDisplayName `protobuf:"bytes,18,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -333,6 +347,8 @@ func (*SessionCommand_Resume) isSessionCommand_Body() {}
 func (*SessionCommand_ListWaiting) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetChatStatus) isSessionCommand_Body() {}
+
+func (*SessionCommand_SetDisplayName) isSessionCommand_Body() {}
 
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
@@ -2107,6 +2123,7 @@ type AdminCommand struct {
 	//	*AdminCommand_DeleteRole
 	//	*AdminCommand_TransferOwner
 	//	*AdminCommand_PutSettings
+	//	*AdminCommand_SetDisplayName
 	Body          isAdminCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2239,6 +2256,15 @@ func (x *AdminCommand) GetPutSettings() *Settings {
 	return nil
 }
 
+func (x *AdminCommand) GetSetDisplayName() *DisplayNameChange {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_SetDisplayName); ok {
+			return x.SetDisplayName
+		}
+	}
+	return nil
+}
+
 type isAdminCommand_Body interface {
 	isAdminCommand_Body()
 }
@@ -2285,6 +2311,12 @@ type AdminCommand_PutSettings struct {
 	PutSettings *Settings `protobuf:"bytes,10,opt,name=put_settings,json=putSettings,proto3,oneof"`
 }
 
+type AdminCommand_SetDisplayName struct {
+	// An agent changes their own display name (the agent actor checked
+	// the permission).
+	SetDisplayName *DisplayNameChange `protobuf:"bytes,11,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -2305,6 +2337,113 @@ func (*AdminCommand_TransferOwner) isAdminCommand_Body() {}
 
 func (*AdminCommand_PutSettings) isAdminCommand_Body() {}
 
+func (*AdminCommand_SetDisplayName) isAdminCommand_Body() {}
+
+type DisplayNameChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DisplayNameChange) Reset() {
+	*x = DisplayNameChange{}
+	mi := &file_actors_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisplayNameChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisplayNameChange) ProtoMessage() {}
+
+func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
+func (*DisplayNameChange) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DisplayNameChange) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *DisplayNameChange) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+// AgentRenamed: agent -> each chat it owns, after its display name changed.
+type AgentRenamed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentRenamed) Reset() {
+	*x = AgentRenamed{}
+	mi := &file_actors_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentRenamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentRenamed) ProtoMessage() {}
+
+func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
+func (*AgentRenamed) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AgentRenamed) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *AgentRenamed) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
 type AdminReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -2314,7 +2453,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2465,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2478,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -2368,7 +2507,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xc5\x04\n" +
+	".actor.PIDR\x04conn\"\x91\x05\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -2382,7 +2521,8 @@ const file_actors_proto_rawDesc = "" +
 	"\tpick_chat\x18\x0e \x01(\v2\x18.switchboard.v1.PickChatH\x00R\bpickChat\x120\n" +
 	"\x06resume\x18\x0f \x01(\v2\x16.switchboard.v1.ResumeH\x00R\x06resume\x12@\n" +
 	"\flist_waiting\x18\x10 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaiting\x12G\n" +
-	"\x0fset_chat_status\x18\x11 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatusB\x06\n" +
+	"\x0fset_chat_status\x18\x11 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x12J\n" +
+	"\x10set_display_name\x18\x12 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayNameB\x06\n" +
 	"\x04body\"\xe9\x02\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
@@ -2510,7 +2650,7 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\x8d\x04\n" +
+	"\x10DirectoryChanged\"\xdc\x04\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -2523,8 +2663,15 @@ const file_actors_proto_rawDesc = "" +
 	"deleteRole\x12'\n" +
 	"\x0etransfer_owner\x18\t \x01(\tH\x00R\rtransferOwner\x12=\n" +
 	"\fput_settings\x18\n" +
-	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettingsB\x06\n" +
-	"\x04body\"9\n" +
+	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
+	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayNameB\x06\n" +
+	"\x04body\"Q\n" +
+	"\x11DisplayNameChange\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"L\n" +
+	"\fAgentRenamed\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"9\n" +
 	"\n" +
 	"AdminReply\x12+\n" +
 	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05errorB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
@@ -2541,115 +2688,120 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_actors_proto_goTypes = []any{
-	(*ConnAttach)(nil),       // 0: switchboard.v1.ConnAttach
-	(*ConnDetach)(nil),       // 1: switchboard.v1.ConnDetach
-	(*SessionCommand)(nil),   // 2: switchboard.v1.SessionCommand
-	(*ChatCommand)(nil),      // 3: switchboard.v1.ChatCommand
-	(*StartChat)(nil),        // 4: switchboard.v1.StartChat
-	(*StartRefused)(nil),     // 5: switchboard.v1.StartRefused
-	(*ReplayRequest)(nil),    // 6: switchboard.v1.ReplayRequest
-	(*ReplayBatch)(nil),      // 7: switchboard.v1.ReplayBatch
-	(*ChatJoined)(nil),       // 8: switchboard.v1.ChatJoined
-	(*ChatLeft)(nil),         // 9: switchboard.v1.ChatLeft
-	(*Enqueue)(nil),          // 10: switchboard.v1.Enqueue
-	(*Withdraw)(nil),         // 11: switchboard.v1.Withdraw
-	(*QueueRestore)(nil),     // 12: switchboard.v1.QueueRestore
-	(*AgentReport)(nil),      // 13: switchboard.v1.AgentReport
-	(*OfferChat)(nil),        // 14: switchboard.v1.OfferChat
-	(*OfferReply)(nil),       // 15: switchboard.v1.OfferReply
-	(*RevokeOffer)(nil),      // 16: switchboard.v1.RevokeOffer
-	(*OfferExpired)(nil),     // 17: switchboard.v1.OfferExpired
-	(*RetryDispatch)(nil),    // 18: switchboard.v1.RetryDispatch
-	(*AssignChat)(nil),       // 19: switchboard.v1.AssignChat
-	(*AssignResult)(nil),     // 20: switchboard.v1.AssignResult
-	(*PickRequest)(nil),      // 21: switchboard.v1.PickRequest
-	(*PickRefused)(nil),      // 22: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),     // 23: switchboard.v1.WaitingQuery
-	(*Handback)(nil),         // 24: switchboard.v1.Handback
-	(*Abandon)(nil),          // 25: switchboard.v1.Abandon
-	(*CloseConn)(nil),        // 26: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),        // 27: switchboard.v1.ShiftTick
-	(*GraceExpired)(nil),     // 28: switchboard.v1.GraceExpired
-	(*Persisted)(nil),        // 29: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil), // 30: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),     // 31: switchboard.v1.AdminCommand
-	(*AdminReply)(nil),       // 32: switchboard.v1.AdminReply
-	nil,                      // 33: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),        // 34: actor.PID
-	(*RequestChat)(nil),      // 35: switchboard.v1.RequestChat
-	(*SetStatus)(nil),        // 36: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),      // 37: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),     // 38: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),         // 39: switchboard.v1.PickChat
-	(*Resume)(nil),           // 40: switchboard.v1.Resume
-	(*ListWaiting)(nil),      // 41: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),    // 42: switchboard.v1.SetChatStatus
-	(*Participant)(nil),      // 43: switchboard.v1.Participant
-	(*SendMessage)(nil),      // 44: switchboard.v1.SendMessage
-	(*CloseChat)(nil),        // 45: switchboard.v1.CloseChat
-	(*Typing)(nil),           // 46: switchboard.v1.Typing
-	(*ChatRefused)(nil),      // 47: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),        // 48: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),      // 49: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),         // 50: switchboard.v1.OpenChat
-	(AgentStatus)(0),         // 51: switchboard.v1.AgentStatus
-	(*Offer)(nil),            // 52: switchboard.v1.Offer
-	(*Error)(nil),            // 53: switchboard.v1.Error
-	(*Department)(nil),       // 54: switchboard.v1.Department
-	(*Language)(nil),         // 55: switchboard.v1.Language
-	(*Agent)(nil),            // 56: switchboard.v1.Agent
-	(*Role)(nil),             // 57: switchboard.v1.Role
-	(*Settings)(nil),         // 58: switchboard.v1.Settings
+	(*ConnAttach)(nil),        // 0: switchboard.v1.ConnAttach
+	(*ConnDetach)(nil),        // 1: switchboard.v1.ConnDetach
+	(*SessionCommand)(nil),    // 2: switchboard.v1.SessionCommand
+	(*ChatCommand)(nil),       // 3: switchboard.v1.ChatCommand
+	(*StartChat)(nil),         // 4: switchboard.v1.StartChat
+	(*StartRefused)(nil),      // 5: switchboard.v1.StartRefused
+	(*ReplayRequest)(nil),     // 6: switchboard.v1.ReplayRequest
+	(*ReplayBatch)(nil),       // 7: switchboard.v1.ReplayBatch
+	(*ChatJoined)(nil),        // 8: switchboard.v1.ChatJoined
+	(*ChatLeft)(nil),          // 9: switchboard.v1.ChatLeft
+	(*Enqueue)(nil),           // 10: switchboard.v1.Enqueue
+	(*Withdraw)(nil),          // 11: switchboard.v1.Withdraw
+	(*QueueRestore)(nil),      // 12: switchboard.v1.QueueRestore
+	(*AgentReport)(nil),       // 13: switchboard.v1.AgentReport
+	(*OfferChat)(nil),         // 14: switchboard.v1.OfferChat
+	(*OfferReply)(nil),        // 15: switchboard.v1.OfferReply
+	(*RevokeOffer)(nil),       // 16: switchboard.v1.RevokeOffer
+	(*OfferExpired)(nil),      // 17: switchboard.v1.OfferExpired
+	(*RetryDispatch)(nil),     // 18: switchboard.v1.RetryDispatch
+	(*AssignChat)(nil),        // 19: switchboard.v1.AssignChat
+	(*AssignResult)(nil),      // 20: switchboard.v1.AssignResult
+	(*PickRequest)(nil),       // 21: switchboard.v1.PickRequest
+	(*PickRefused)(nil),       // 22: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),      // 23: switchboard.v1.WaitingQuery
+	(*Handback)(nil),          // 24: switchboard.v1.Handback
+	(*Abandon)(nil),           // 25: switchboard.v1.Abandon
+	(*CloseConn)(nil),         // 26: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),         // 27: switchboard.v1.ShiftTick
+	(*GraceExpired)(nil),      // 28: switchboard.v1.GraceExpired
+	(*Persisted)(nil),         // 29: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),  // 30: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),      // 31: switchboard.v1.AdminCommand
+	(*DisplayNameChange)(nil), // 32: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),      // 33: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),        // 34: switchboard.v1.AdminReply
+	nil,                       // 35: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),         // 36: actor.PID
+	(*RequestChat)(nil),       // 37: switchboard.v1.RequestChat
+	(*SetStatus)(nil),         // 38: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),       // 39: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),      // 40: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),          // 41: switchboard.v1.PickChat
+	(*Resume)(nil),            // 42: switchboard.v1.Resume
+	(*ListWaiting)(nil),       // 43: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),     // 44: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),    // 45: switchboard.v1.SetDisplayName
+	(*Participant)(nil),       // 46: switchboard.v1.Participant
+	(*SendMessage)(nil),       // 47: switchboard.v1.SendMessage
+	(*CloseChat)(nil),         // 48: switchboard.v1.CloseChat
+	(*Typing)(nil),            // 49: switchboard.v1.Typing
+	(*ChatRefused)(nil),       // 50: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),         // 51: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),       // 52: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),          // 53: switchboard.v1.OpenChat
+	(AgentStatus)(0),          // 54: switchboard.v1.AgentStatus
+	(*Offer)(nil),             // 55: switchboard.v1.Offer
+	(*Error)(nil),             // 56: switchboard.v1.Error
+	(*Department)(nil),        // 57: switchboard.v1.Department
+	(*Language)(nil),          // 58: switchboard.v1.Language
+	(*Agent)(nil),             // 59: switchboard.v1.Agent
+	(*Role)(nil),              // 60: switchboard.v1.Role
+	(*Settings)(nil),          // 61: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	34, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	33, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	34, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	34, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	35, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	36, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	37, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	38, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	39, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	40, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	41, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	42, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	43, // 12: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	34, // 13: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	44, // 14: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	45, // 15: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	46, // 16: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	42, // 17: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	35, // 18: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	34, // 19: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 20: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	34, // 21: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	34, // 22: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	43, // 23: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	48, // 24: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	34, // 25: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	49, // 26: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	49, // 27: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	49, // 28: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	50, // 29: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	51, // 30: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	52, // 31: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	49, // 32: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	34, // 33: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	53, // 34: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	54, // 35: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	55, // 36: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	56, // 37: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	57, // 38: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	58, // 39: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	53, // 40: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	36, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	35, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	36, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	36, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	37, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	38, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	39, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	40, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	41, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	42, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	43, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	44, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	45, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	46, // 13: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	36, // 14: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	47, // 15: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	48, // 16: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	49, // 17: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	44, // 18: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	37, // 19: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	36, // 20: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	50, // 21: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	36, // 22: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	36, // 23: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	46, // 24: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	51, // 25: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	36, // 26: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	52, // 27: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	52, // 28: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	52, // 29: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	53, // 30: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	54, // 31: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	55, // 32: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	52, // 33: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	36, // 34: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	56, // 35: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	57, // 36: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	58, // 37: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	59, // 38: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	60, // 39: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	61, // 40: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	32, // 41: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	56, // 42: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -2668,6 +2820,7 @@ func file_actors_proto_init() {
 		(*SessionCommand_Resume)(nil),
 		(*SessionCommand_ListWaiting)(nil),
 		(*SessionCommand_SetChatStatus)(nil),
+		(*SessionCommand_SetDisplayName)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -2686,6 +2839,7 @@ func file_actors_proto_init() {
 		(*AdminCommand_DeleteRole)(nil),
 		(*AdminCommand_TransferOwner)(nil),
 		(*AdminCommand_PutSettings)(nil),
+		(*AdminCommand_SetDisplayName)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2693,7 +2847,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -416,6 +416,7 @@ type Envelope struct {
 	//	*Envelope_Typing
 	//	*Envelope_Ping
 	//	*Envelope_SetChatStatus
+	//	*Envelope_SetDisplayName
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -595,6 +596,15 @@ func (x *Envelope) GetSetChatStatus() *SetChatStatus {
 	return nil
 }
 
+func (x *Envelope) GetSetDisplayName() *SetDisplayName {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetDisplayName); ok {
+			return x.SetDisplayName
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -769,6 +779,10 @@ type Envelope_SetChatStatus struct {
 	SetChatStatus *SetChatStatus `protobuf:"bytes,22,opt,name=set_chat_status,json=setChatStatus,proto3,oneof"`
 }
 
+type Envelope_SetDisplayName struct {
+	SetDisplayName *SetDisplayName `protobuf:"bytes,23,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -847,6 +861,8 @@ func (*Envelope_Typing) isEnvelope_Body() {}
 func (*Envelope_Ping) isEnvelope_Body() {}
 
 func (*Envelope_SetChatStatus) isEnvelope_Body() {}
+
+func (*Envelope_SetDisplayName) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -2493,6 +2509,106 @@ func (x *SetChatStatus) GetStatus() WorkStatus {
 	return WorkStatus_WORK_STATUS_OPEN
 }
 
+// SetDisplayName changes the name visitors see for the agent (with the
+// profile.display_name permission): in their account, and in their open
+// chats (a renamed event).
+type SetDisplayName struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DisplayName   string                 `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDisplayName) Reset() {
+	*x = SetDisplayName{}
+	mi := &file_wire_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDisplayName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDisplayName) ProtoMessage() {}
+
+func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
+func (*SetDisplayName) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SetDisplayName) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+// ChatRenamed: the chat's agent now shows as display_name.
+type ChatRenamed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	DisplayName   string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatRenamed) Reset() {
+	*x = ChatRenamed{}
+	mi := &file_wire_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatRenamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatRenamed) ProtoMessage() {}
+
+func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
+func (*ChatRenamed) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ChatRenamed) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *ChatRenamed) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
 // ChatStatusChanged records a work status change in the transcript.
 type ChatStatusChanged struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2504,7 +2620,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2516,7 +2632,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2529,7 +2645,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -2561,6 +2677,7 @@ type ChatEvent struct {
 	//	*ChatEvent_Closed
 	//	*ChatEvent_Requeued
 	//	*ChatEvent_StatusChanged
+	//	*ChatEvent_Renamed
 	Kind          isChatEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2568,7 +2685,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2697,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +2710,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -2678,6 +2795,15 @@ func (x *ChatEvent) GetStatusChanged() *ChatStatusChanged {
 	return nil
 }
 
+func (x *ChatEvent) GetRenamed() *ChatRenamed {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Renamed); ok {
+			return x.Renamed
+		}
+	}
+	return nil
+}
+
 type isChatEvent_Kind interface {
 	isChatEvent_Kind()
 }
@@ -2706,6 +2832,10 @@ type ChatEvent_StatusChanged struct {
 	StatusChanged *ChatStatusChanged `protobuf:"bytes,15,opt,name=status_changed,json=statusChanged,proto3,oneof"`
 }
 
+type ChatEvent_Renamed struct {
+	Renamed *ChatRenamed `protobuf:"bytes,16,opt,name=renamed,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -2717,6 +2847,8 @@ func (*ChatEvent_Closed) isChatEvent_Kind() {}
 func (*ChatEvent_Requeued) isChatEvent_Kind() {}
 
 func (*ChatEvent_StatusChanged) isChatEvent_Kind() {}
+
+func (*ChatEvent_Renamed) isChatEvent_Kind() {}
 
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -2733,7 +2865,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2745,7 +2877,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2758,7 +2890,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -2814,7 +2946,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2826,7 +2958,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2839,7 +2971,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -2873,7 +3005,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2885,7 +3017,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2898,7 +3030,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -2928,7 +3060,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2940,7 +3072,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2953,7 +3085,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -2980,7 +3112,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2992,7 +3124,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3005,7 +3137,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -3027,7 +3159,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x8d\f\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xd9\f\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -3045,7 +3177,8 @@ const file_wire_proto_rawDesc = "" +
 	"\flist_waiting\x18\x13 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaiting\x120\n" +
 	"\x06typing\x18\x14 \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typing\x12*\n" +
 	"\x04ping\x18\x15 \x01(\v2\x14.switchboard.v1.PingH\x00R\x04ping\x12G\n" +
-	"\x0fset_chat_status\x18\x16 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x123\n" +
+	"\x0fset_chat_status\x18\x16 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x12J\n" +
+	"\x10set_display_name\x18\x17 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayName\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -3190,10 +3323,15 @@ const file_wire_proto_rawDesc = "" +
 	"workStatus\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"t\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
+	"\x0eSetDisplayName\x12!\n" +
+	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\"K\n" +
+	"\vChatRenamed\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"t\n" +
 	"\x11ChatStatusChanged\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
-	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xbf\x03\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xf8\x03\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -3204,7 +3342,8 @@ const file_wire_proto_rawDesc = "" +
 	"\bassigned\x18\f \x01(\v2\x1c.switchboard.v1.ChatAssignedH\x00R\bassigned\x124\n" +
 	"\x06closed\x18\r \x01(\v2\x1a.switchboard.v1.ChatClosedH\x00R\x06closed\x12:\n" +
 	"\brequeued\x18\x0e \x01(\v2\x1c.switchboard.v1.ChatRequeuedH\x00R\brequeued\x12J\n" +
-	"\x0estatus_changed\x18\x0f \x01(\v2!.switchboard.v1.ChatStatusChangedH\x00R\rstatusChangedB\x06\n" +
+	"\x0estatus_changed\x18\x0f \x01(\v2!.switchboard.v1.ChatStatusChangedH\x00R\rstatusChanged\x127\n" +
+	"\arenamed\x18\x10 \x01(\v2\x1b.switchboard.v1.ChatRenamedH\x00R\arenamedB\x06\n" +
 	"\x04kind\"\xb9\x01\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
@@ -3289,7 +3428,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),            // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),        // 1: switchboard.v1.RefusalReason
@@ -3324,14 +3463,16 @@ var file_wire_proto_goTypes = []any{
 	(*Participant)(nil),       // 30: switchboard.v1.Participant
 	(*ChatSummary)(nil),       // 31: switchboard.v1.ChatSummary
 	(*SetChatStatus)(nil),     // 32: switchboard.v1.SetChatStatus
-	(*ChatStatusChanged)(nil), // 33: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),         // 34: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),       // 35: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),       // 36: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),      // 37: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),      // 38: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),        // 39: switchboard.v1.ChatClosed
-	nil,                       // 40: switchboard.v1.Hello.CursorsEntry
+	(*SetDisplayName)(nil),    // 33: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),       // 34: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil), // 35: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),         // 36: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),       // 37: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),       // 38: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),      // 39: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),      // 40: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),        // 41: switchboard.v1.ChatClosed
+	nil,                       // 42: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	8,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -3347,48 +3488,50 @@ var file_wire_proto_depIdxs = []int32{
 	16, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
 	18, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
 	32, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	9,  // 13: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	20, // 14: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	7,  // 15: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	34, // 16: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	12, // 17: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	23, // 18: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	24, // 19: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	11, // 20: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	22, // 21: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	29, // 22: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	19, // 23: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	31, // 24: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	17, // 25: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	0,  // 26: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	40, // 27: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	22, // 28: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	31, // 29: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	23, // 30: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	1,  // 31: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	30, // 32: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 33: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 34: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	31, // 35: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	4,  // 36: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 37: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 38: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	5,  // 39: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 40: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	30, // 41: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	35, // 42: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	36, // 43: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	37, // 44: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	39, // 45: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	38, // 46: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	33, // 47: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	30, // 48: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	30, // 49: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	33, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	9,  // 14: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	20, // 15: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	7,  // 16: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	36, // 17: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	12, // 18: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	23, // 19: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	24, // 20: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	11, // 21: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	22, // 22: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	29, // 23: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	19, // 24: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	31, // 25: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	17, // 26: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	0,  // 27: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	42, // 28: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	22, // 29: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	31, // 30: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	23, // 31: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	1,  // 32: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	30, // 33: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,  // 34: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 35: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	31, // 36: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	4,  // 37: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,  // 38: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,  // 39: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	5,  // 40: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,  // 41: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	30, // 42: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	37, // 43: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	38, // 44: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	39, // 45: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	41, // 46: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	40, // 47: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	35, // 48: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	34, // 49: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	30, // 50: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	30, // 51: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -3410,6 +3553,7 @@ func file_wire_proto_init() {
 		(*Envelope_Typing)(nil),
 		(*Envelope_Ping)(nil),
 		(*Envelope_SetChatStatus)(nil),
+		(*Envelope_SetDisplayName)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -3424,13 +3568,14 @@ func file_wire_proto_init() {
 		(*Envelope_Chat)(nil),
 		(*Envelope_TypingNotice)(nil),
 	}
-	file_wire_proto_msgTypes[28].OneofWrappers = []any{
+	file_wire_proto_msgTypes[30].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
 		(*ChatEvent_Closed)(nil),
 		(*ChatEvent_Requeued)(nil),
 		(*ChatEvent_StatusChanged)(nil),
+		(*ChatEvent_Renamed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3438,7 +3583,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

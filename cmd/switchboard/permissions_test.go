@@ -127,6 +127,11 @@ func TestPermissionMatrix(t *testing.T) {
 				}
 				return true
 			})
+			err = call(&messages.Envelope{Body: &messages.Envelope_SetDisplayName{SetDisplayName: &messages.SetDisplayName{DisplayName: "Renamed " + id}}})
+			check(s, "set_display_name", s.perms.Has(actors.PermDisplayName), err, func() bool {
+				a, _ := m.broker.Agent(id)
+				return a.GetDisplayName() == id
+			})
 			if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
 				err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
 				check(s, "send_message", true, err, nil)
