@@ -166,12 +166,9 @@ func AccessDenied(rules []*messages.AccessRules, addr string, now time.Time) (wh
 // Access returns the access rules that apply to a staff member: their
 // role's, then their own.
 func (b *Broker) Access(a *messages.Agent) ([]*messages.AccessRules, error) {
-	role := BuiltinRoles[RoleOf(a)]
-	if role == nil {
-		var err error
-		if role, err = b.store.Role(RoleOf(a)); err != nil {
-			return nil, err
-		}
+	role, err := b.Role(a)
+	if err != nil {
+		return nil, err
 	}
 	return []*messages.AccessRules{role.GetAccess(), a.GetAccess()}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -133,16 +132,7 @@ func (a *agent) Receive(ctx actor.Context) {
 		}
 	case *messages.ChatEvent:
 		if s := a.active[m.GetChatId()]; s != nil {
-			if st, rn := m.GetStatusChanged(), m.GetRenamed(); st != nil || rn != nil {
-				// Sent summaries are shared with connections: replace, never mutate.
-				ns := proto.Clone(s).(*messages.ChatSummary)
-				if st != nil {
-					ns.WorkStatus = st.GetStatus()
-				} else {
-					ns.AgentName = rn.GetDisplayName()
-				}
-				a.active[m.GetChatId()] = ns
-			}
+			a.active[m.GetChatId()] = summaryAfter(s, m)
 			a.conns.deliver(ctx, m)
 		}
 	case *messages.ReplayBatch:

@@ -358,7 +358,17 @@ func (b *Broker) Permissions(a *messages.Agent) (Perms, error) {
 	if a == nil {
 		return Perms{}, nil
 	}
-	return PermsOf(RoleOf(a), b.store.Role)
+	role, err := b.Role(a)
+	return permsOf(role), err
+}
+
+// Role returns an account's role: built in, or stored (nil for an unknown
+// role, which grants nothing).
+func (b *Broker) Role(a *messages.Agent) (*messages.Role, error) {
+	if r := BuiltinRoles[RoleOf(a)]; r != nil {
+		return r, nil
+	}
+	return b.store.Role(RoleOf(a))
 }
 
 // AgentByLogin returns a staff account by login, or nil.

@@ -87,34 +87,38 @@ func (c *chat) Receive(ctx actor.Context) {
 		if c.state == stateClosed && len(c.inflight) == 0 || !c.exists {
 			ctx.Stop(c.self)
 		}
-	case *messages.StartChat:
+	case *messages.Persisted:
+		c.persisted(ctx, m)
+	default:
+		// Every command first revives a chat that a failed write left
+		// broken (see revive).
 		c.revive(ctx)
+		c.handle(ctx, m)
+	}
+}
+
+// handle dispatches a command.
+func (c *chat) handle(ctx actor.Context, msg interface{}) {
+	switch m := msg.(type) {
+	case *messages.StartChat:
 		c.start(ctx, m)
 	case *messages.ChatCommand:
-		c.revive(ctx)
 		c.command(ctx, m)
 	case *messages.AssignChat:
-		c.revive(ctx)
 		c.assign(ctx, m)
 	case *messages.ReplayRequest:
-		c.revive(ctx)
 		c.replay(ctx, m)
 	case *messages.Handback:
-		c.revive(ctx)
 		c.handback(ctx, m)
 	case *messages.Abandon:
-		c.revive(ctx)
 		c.abandon(ctx, m)
 	case *messages.AgentRenamed:
-		c.revive(ctx)
 		if !c.broken && c.state == stateActive && c.agentID == m.GetAgentId() && c.agentName != m.GetDisplayName() {
 			r := &messages.ChatRenamed{AgentId: m.GetAgentId(), DisplayName: m.GetDisplayName()}
 			c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 				ev.Kind = &messages.ChatEvent_Renamed{Renamed: r}
 			}}, &effect{})
 		}
-	case *messages.Persisted:
-		c.persisted(ctx, m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}
@@ -185,9 +189,7 @@ func (c *chat) handback(ctx actor.Context, m *messages.Handback) {
 		ctx.Logger().Error("chat: handback", "chat", c.id, "err", err)
 	}
 	if dept == nil || dept.GetOnAgentLeft() == messages.AgentLeftPolicy_AGENT_LEFT_POLICY_CLOSE {
-		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
-			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: m.GetReason()}}
-		}}, &effect{closed: true})
+		c.closeBySystem(ctx, m.GetReason())
 		return
 	}
 	agent := c.agentID
@@ -202,9 +204,16 @@ func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
 	if c.broken || !c.exists || c.state != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
 		return
 	}
+	c.closeBySystem(ctx, "the visitor left before an agent answered")
+}
+
+// closeBySystem closes the chat on the broker's own account (no agent came
+// back, the visitor left); a waiting chat also leaves its queue.
+func (c *chat) closeBySystem(ctx actor.Context, reason string) {
+	wasQueued := c.state == stateQueued
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
-		ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: "the visitor left before an agent answered"}}
-	}}, &effect{closed: true, wasQueue: true})
+		ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: reason}}
+	}}, &effect{closed: true, wasQueue: wasQueued})
 }
 
 // idRing is one sender's remembered client message ids, oldest first

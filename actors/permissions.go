@@ -72,11 +72,15 @@ func PermsOf(roleID string, lookup func(id string) (*messages.Role, error)) (Per
 			return nil, err
 		}
 	}
+	return permsOf(r), nil
+}
+
+func permsOf(r *messages.Role) Perms {
 	p := Perms{}
 	for _, perm := range r.GetPermissions() {
 		p[perm] = true
 	}
-	return p, nil
+	return p
 }
 
 // validPermissions reports the first unknown permission in perms, or "".

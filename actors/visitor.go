@@ -88,26 +88,9 @@ func (v *visitor) Receive(ctx actor.Context) {
 		}
 	case *messages.ChatEvent:
 		if s := v.chats[m.GetChatId()]; s != nil {
-			// Sent summaries are shared with connections: replace, never mutate.
-			switch {
-			case m.GetAssigned() != nil:
-				as := m.GetAssigned()
-				ns := proto.Clone(s).(*messages.ChatSummary)
-				ns.State, ns.AgentId, ns.AgentName = stateActive, as.GetAgentId(), as.GetAgentName()
-				v.chats[m.GetChatId()] = ns
+			v.chats[m.GetChatId()] = summaryAfter(s, m)
+			if m.GetAssigned() != nil {
 				delete(v.queue, m.GetChatId())
-			case m.GetRequeued() != nil:
-				ns := proto.Clone(s).(*messages.ChatSummary)
-				ns.State, ns.AgentId, ns.AgentName = stateQueued, "", ""
-				v.chats[m.GetChatId()] = ns
-			case m.GetStatusChanged() != nil:
-				ns := proto.Clone(s).(*messages.ChatSummary)
-				ns.WorkStatus = m.GetStatusChanged().GetStatus()
-				v.chats[m.GetChatId()] = ns
-			case m.GetRenamed() != nil:
-				ns := proto.Clone(s).(*messages.ChatSummary)
-				ns.AgentName = m.GetRenamed().GetDisplayName()
-				v.chats[m.GetChatId()] = ns
 			}
 			v.conns.deliver(ctx, m)
 			v.checkGrace()

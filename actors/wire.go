@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -137,4 +138,28 @@ func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
 
 func chatEnvelope(s *messages.ChatSummary) *messages.Envelope {
 	return &messages.Envelope{Body: &messages.Envelope_Chat{Chat: s}}
+}
+
+// summaryAfter returns a chat summary brought up to date by ev: a changed
+// copy when ev changes what a summary shows, else s itself. Summaries sent
+// to connections are shared, so they are replaced, never mutated.
+func summaryAfter(s *messages.ChatSummary, ev *messages.ChatEvent) *messages.ChatSummary {
+	var change func(*messages.ChatSummary)
+	switch k := ev.GetKind().(type) {
+	case *messages.ChatEvent_Assigned:
+		change = func(ns *messages.ChatSummary) {
+			ns.State, ns.AgentId, ns.AgentName = stateActive, k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+		}
+	case *messages.ChatEvent_Requeued:
+		change = func(ns *messages.ChatSummary) { ns.State, ns.AgentId, ns.AgentName = stateQueued, "", "" }
+	case *messages.ChatEvent_StatusChanged:
+		change = func(ns *messages.ChatSummary) { ns.WorkStatus = k.StatusChanged.GetStatus() }
+	case *messages.ChatEvent_Renamed:
+		change = func(ns *messages.ChatSummary) { ns.AgentName = k.Renamed.GetDisplayName() }
+	default:
+		return s
+	}
+	ns := proto.Clone(s).(*messages.ChatSummary)
+	change(ns)
+	return ns
 }

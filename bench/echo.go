@@ -64,57 +64,24 @@ func ServeEcho(ctx context.Context, addr string, out io.Writer) error {
 // broker's memory per connection is measured with many connections and
 // without the generator's own file-descriptor limit.
 func Hold(ctx context.Context, url string, n int, out io.Writer) error {
-	conns := make([]*wsc, n)
-	errs := make(chan error, n)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				welcome := make(chan struct{}, 1)
-				c, err := dialWS(ctx, url, func(env *messages.Envelope) {
-					if env.GetWelcome() != nil {
-						welcome <- struct{}{}
-					}
-				})
-				if err == nil {
-					err = c.send(&messages.Envelope{Ref: 1, Body: &messages.Envelope_Hello{Hello: &messages.Hello{}}})
-				}
-				if err == nil {
-					select {
-					case <-welcome:
-					case <-c.done:
-						err = fmt.Errorf("connection %d closed before its Welcome: %v", i, c.err)
-					case <-time.After(30 * time.Second):
-						err = fmt.Errorf("connection %d: no Welcome within 30 s", i)
-					}
-				}
-				if err != nil {
-					errs <- err
-					continue
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	s := newSim(url, 0, 0)
+	peers := make([]*peer, n)
 	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.closeNow()
+		for _, p := range peers {
+			if p != nil {
+				p.c.closeNow()
 			}
 		}
 	}()
-	select {
-	case err := <-errs:
+	if err := parallel(ctx, n, 32, func(i int) error {
+		p := s.newPeer(kindVisitor)
+		if err := p.connect(ctx, "", &messages.Hello{}); err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		peers[i] = p
+		return nil
+	}); err != nil {
 		return err
-	default:
 	}
 	fmt.Fprintf(out, "holding %d\n", n)
 	<-ctx.Done()

@@ -51,11 +51,11 @@ type sim struct {
 	led   ledger
 	chats sync.Map // chat id -> *chatStat
 
-	sent, acked, delivered         atomic.Uint64
-	started, assigned, completed   atomic.Uint64
-	refused, acceptConflicts, errs atomic.Uint64
-	lastErr                        atomic.Value // string
-	phase                          atomic.Value // string: the runner's phase, for notes
+	sent, acked, delivered       atomic.Uint64
+	started, assigned, completed atomic.Uint64
+	refused, errs                atomic.Uint64
+	lastErr                      atomic.Value // string
+	phase                        atomic.Value // string: the runner's phase, for notes
 }
 
 func (s *sim) phaseName() string {
@@ -343,13 +343,15 @@ func (p *peer) on(env *messages.Envelope) {
 		p.mu.Lock()
 		p.ref++
 		ref := p.ref
+		// The answer lands in this buffered channel and is dropped: an
+		// offer may be gone by the time it is accepted (withdrawn,
+		// expired), which is not an error.
 		p.calls[ref] = make(chan *messages.Envelope, 1)
 		err := p.c.send(&messages.Envelope{Ref: ref, Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: b.Offer.GetChatId()}}})
 		p.mu.Unlock()
 		if err != nil {
 			p.s.fail("accept: %v", err)
 		}
-		go p.awaitAccept(ref)
 	case *messages.Envelope_AgentState:
 		if st := b.AgentState; st.GetActiveChats() > st.GetMaxChats() {
 			p.s.led.overCap.Add(1)
@@ -361,22 +363,6 @@ func (p *peer) on(env *messages.Envelope) {
 
 func (p *peer) kindName() string {
 	return [...]string{"visitor", "agent", "echo"}[p.kind]
-}
-
-// awaitAccept collects the answer to an AcceptOffer. An offer can be gone
-// by the time the agent accepts it (withdrawn, expired); that is counted,
-// not an error.
-func (p *peer) awaitAccept(ref uint64) {
-	p.mu.Lock()
-	ch, c := p.calls[ref], p.c
-	p.mu.Unlock()
-	select {
-	case env := <-ch:
-		if env.GetError() != nil {
-			p.s.acceptConflicts.Add(1)
-		}
-	case <-c.done:
-	}
 }
 
 func (p *peer) sideLocked(chat string) *side {

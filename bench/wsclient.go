@@ -3,9 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -83,15 +81,4 @@ func (c *wsc) close() {
 func (c *wsc) closeNow() {
 	c.ws.CloseNow()
 	<-c.done
-}
-
-// closedCleanly says whether the socket ended by a normal close or is
-// still open.
-func (c *wsc) closedCleanly() bool {
-	select {
-	case <-c.done:
-		return c.err == nil || websocket.CloseStatus(c.err) == websocket.StatusNormalClosure || errors.Is(c.err, io.EOF)
-	default:
-		return true
-	}
 }

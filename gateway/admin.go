@@ -199,47 +199,57 @@ func readResource(w http.ResponseWriter, r *http.Request, m proto.Message, id fu
 	return true
 }
 
-func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
-	d := &messages.Department{}
-	if !readResource(w, r, d, d.GetId) {
+// putResource is a PUT of a directory resource: the body is decoded into m
+// (an id in it must match the path's), setID gives it the path's id, and
+// cmd wraps it for the directory; the stored resource is the answer.
+func putResource[T proto.Message](s *Server, w http.ResponseWriter, r *http.Request, m T, id func() string, setID func(string), cmd func(T) *messages.AdminCommand) {
+	if !readResource(w, r, m, id) {
 		return
 	}
-	d.Id = r.PathValue("id")
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutDepartment{PutDepartment: d}}) {
-		writeProto(w, http.StatusOK, d)
+	setID(r.PathValue("id"))
+	if s.run(w, r, cmd(m)) {
+		writeProto(w, http.StatusOK, m)
 	}
+}
+
+func (s *Server) putDepartment(w http.ResponseWriter, r *http.Request) {
+	d := &messages.Department{}
+	putResource(s, w, r, d, d.GetId, func(id string) { d.Id = id }, func(d *messages.Department) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_PutDepartment{PutDepartment: d}}
+	})
 }
 
 func (s *Server) putLanguage(w http.ResponseWriter, r *http.Request) {
 	l := &messages.Language{}
-	if !readResource(w, r, l, l.GetCode) {
-		return
-	}
-	l.Code = r.PathValue("id")
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutLanguage{PutLanguage: l}}) {
-		writeProto(w, http.StatusOK, l)
-	}
+	putResource(s, w, r, l, l.GetCode, func(id string) { l.Code = id }, func(l *messages.Language) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_PutLanguage{PutLanguage: l}}
+	})
 }
 
 func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
 	x := &messages.Role{}
-	if !readResource(w, r, x, x.GetId) {
-		return
-	}
-	x.Id = r.PathValue("id")
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutRole{PutRole: x}}) {
-		writeProto(w, http.StatusOK, x)
-	}
+	putResource(s, w, r, x, x.GetId, func(id string) { x.Id = id }, func(x *messages.Role) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_PutRole{PutRole: x}}
+	})
 }
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	x := &messages.Settings{}
-	if !readResource(w, r, x, func() string { return "" }) {
-		return
+	putResource(s, w, r, x, func() string { return "" }, func(string) {}, func(x *messages.Settings) *messages.AdminCommand {
+		return &messages.AdminCommand{Body: &messages.AdminCommand_PutSettings{PutSettings: x}}
+	})
+}
+
+// ownerOnly refuses (and audits) a caller who is not the owner, for what
+// only the owner may do, with their own session.
+func (s *Server) ownerOnly(w http.ResponseWriter, r *http.Request, what string) bool {
+	if me, _ := s.b.Agent(caller(r)); me != nil && actors.RoleOf(me) == actors.RoleOwner {
+		return true
 	}
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutSettings{PutSettings: x}}) {
-		writeProto(w, http.StatusOK, x)
-	}
+	e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner %s", what)
+	s.audit(s.clientAddr(r), "permission.denied", caller(r), r.Method+" "+r.URL.Path, e.GetMessage(), false)
+	writeError(w, e)
+	return false
 }
 
 // workspaceConfirmation is what the owner must send to delete the
@@ -262,13 +272,10 @@ func (s *Server) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	me, _ := s.b.Agent(caller(r))
-	switch {
-	case me == nil || actors.RoleOf(me) != actors.RoleOwner:
-		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner deletes the workspace")
-		s.audit(s.clientAddr(r), "permission.denied", caller(r), "DELETE /admin/workspace", e.GetMessage(), false)
-		writeError(w, e)
+	if !s.ownerOnly(w, r, "deletes the workspace") {
 		return
+	}
+	switch {
 	case in.Confirm != workspaceConfirmation:
 		writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "send {\"confirm\": %q} to delete the workspace", workspaceConfirmation))
 		return
@@ -276,7 +283,7 @@ func (s *Server) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "this broker cannot delete its workspace"))
 		return
 	}
-	s.log.Warn("the owner deleted the workspace", "owner", me.GetId(), "address", s.clientAddr(r))
+	s.log.Warn("the owner deleted the workspace", "owner", caller(r), "address", s.clientAddr(r))
 	writeJSON(w, http.StatusAccepted, map[string]string{"message": "the workspace is being deleted; the broker starts again empty"})
 	s.cfg.DeleteWorkspace()
 }
@@ -296,11 +303,7 @@ func (s *Server) transferOwner(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	me, _ := s.b.Agent(caller(r))
-	if actors.RoleOf(me) != actors.RoleOwner || me == nil {
-		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "only the owner hands ownership on")
-		s.audit(s.clientAddr(r), "permission.denied", caller(r), "POST /admin/owner", e.GetMessage(), false)
-		writeError(w, e)
+	if !s.ownerOnly(w, r, "hands ownership on") {
 		return
 	}
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_TransferOwner{TransferOwner: in.AgentID}}) {

@@ -134,7 +134,7 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 		attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: id}
 	} else {
-		a, e := c.s.authenticateAgent(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
+		a, until, e := c.s.authenticate(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
 		if e != nil {
 			c.fail(ref, e)
 			return
@@ -159,7 +159,7 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 			attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), now, c.s.cfg.SessionTTL)
 		}
 		c.sid.Store(&sid)
-		c.watchLoginHours(a.GetId())
+		c.watchLoginHours(a.GetId(), until)
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
 	}
 	c.authed.Store(true)
@@ -171,17 +171,15 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 // authenticateAgent checks a login and password, or a session token, and
 // returns the staff account. Password logins, and every refusal, go to the
 // audit log with the client's address.
-func (s *Server) authenticateAgent(login, password, session, addr string) (a *messages.Agent, e *messages.Error) {
+func (s *Server) authenticateAgent(login, password, session, addr string) (*messages.Agent, *messages.Error) {
+	a, _, e := s.authenticate(login, password, session, addr)
+	return a, e
+}
+
+// authenticate is authenticateAgent that also says when the staff
+// member's login window ends (zero: no end), for a socket to watch.
+func (s *Server) authenticate(login, password, session, addr string) (a *messages.Agent, until time.Time, e *messages.Error) {
 	defer func() {
-		if e == nil && a != nil {
-			// When and from where: the role's and the account's rules.
-			rules, err := s.b.Access(a)
-			if err != nil {
-				a, e = nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
-			} else if why, _ := actors.AccessDenied(rules, addr, s.b.Now()); why != "" {
-				e = errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "%s", why)
-			}
-		}
 		switch {
 		case e != nil:
 			actor := login
@@ -193,7 +191,25 @@ func (s *Server) authenticateAgent(login, password, session, addr string) (a *me
 			s.audit(addr, "login.ok", a.GetId(), "", "password login", true)
 		}
 	}()
-	return s.checkAgent(login, password, session)
+	if a, e = s.checkAgent(login, password, session); e != nil {
+		return a, time.Time{}, e
+	}
+	until, e = s.checkAccess(a, addr)
+	return a, until, e
+}
+
+// checkAccess applies the role's and the account's rules (when and from
+// where); until is when the current login window ends.
+func (s *Server) checkAccess(a *messages.Agent, addr string) (time.Time, *messages.Error) {
+	rules, err := s.b.Access(a)
+	if err != nil {
+		return time.Time{}, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
+	}
+	why, until := actors.AccessDenied(rules, addr, s.b.Now())
+	if why != "" {
+		return time.Time{}, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "%s", why)
+	}
+	return until, nil
 }
 
 func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *messages.Error) {
@@ -249,28 +265,25 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 }
 
 // watchLoginHours ends an agent's socket politely (4005) when their login
-// window closes; a window that goes on (overlapping windows, a changed
-// rule) is checked again at its new end.
-func (c *wsConn) watchLoginHours(agentID string) {
-	s := c.s
-	a, err := s.b.Agent(agentID)
-	if err != nil || a == nil {
-		return
-	}
-	rules, err := s.b.Access(a)
-	if err != nil {
-		return
-	}
-	now := s.b.Now()
-	why, until := actors.AccessDenied(rules, c.addr, now)
-	if why != "" {
-		c.close(CloseLoginHours, why)
-		return
-	}
+// window closes at until; a window that goes on (overlapping windows, a
+// changed rule) is checked again at its new end.
+func (c *wsConn) watchLoginHours(agentID string, until time.Time) {
 	if until.IsZero() {
 		return
 	}
-	stop := s.b.AfterFunc(until.Sub(now), func() { c.watchLoginHours(agentID) })
+	s := c.s
+	stop := s.b.AfterFunc(until.Sub(s.b.Now()), func() {
+		a, err := s.b.Agent(agentID)
+		if err != nil || a == nil {
+			return
+		}
+		next, e := s.checkAccess(a, c.addr)
+		if e != nil {
+			c.close(CloseLoginHours, e.GetMessage())
+			return
+		}
+		c.watchLoginHours(agentID, next)
+	})
 	c.qmu.Lock()
 	c.stopHours = stop
 	c.qmu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -214,8 +213,6 @@ func mustAdmin(t testing.TB, addr, method, path string, body any) {
 		t.Fatalf("%s %s = %d %v", method, path, code, out)
 	}
 }
-
-func describe(env *messages.Envelope) string { return fmt.Sprintf("%v", env) }
 
 var protoIn = protojson.UnmarshalOptions{DiscardUnknown: true}
 
