@@ -390,23 +390,34 @@ func (r *runner) homePair(i int) (string, string) {
 // chat is assigned), close.
 func (r *runner) conversation(ctx context.Context, v *peer, dept, lang string) {
 	s := r.sim
-	reply, err := v.call(ctx, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
-		Department: dept, Language: lang, Name: "Bench visitor"}}})
-	if err != nil {
+	chat, refused, err := r.requestChat(ctx, v, dept, lang)
+	switch {
+	case err != nil:
 		s.fail("request chat: %v", err)
 		return
-	}
-	if ref := reply.GetChatRefused(); ref != nil {
+	case refused != nil:
 		s.refused.Add(1)
 		return
 	}
-	chat := reply.GetAck().GetChatId()
-	s.started.Add(1)
 	if what := v.await(ctx, "done"); what != "done" {
 		s.fail("chat %s: ended before its messages were exchanged (%s)", chat, what)
 		return
 	}
 	r.closeChat(ctx, v, chat)
+}
+
+// requestChat asks for a chat as visitor v; a chat started is counted.
+func (r *runner) requestChat(ctx context.Context, v *peer, dept, lang string) (string, *messages.ChatRefused, error) {
+	reply, err := v.call(ctx, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
+		Department: dept, Language: lang, Name: "Bench visitor"}}})
+	if err != nil {
+		return "", nil, err
+	}
+	if ref := reply.GetChatRefused(); ref != nil {
+		return "", ref, nil
+	}
+	r.sim.started.Add(1)
+	return reply.GetAck().GetChatId(), nil, nil
 }
 
 // closeChat closes the visitor's chat and waits for its Closed event.
@@ -571,16 +582,14 @@ func (r *runner) messagesPhases(ctx context.Context) ([]int, error) {
 		}
 		vs[i] = v
 		dept, lang := r.homePair(i)
-		reply, err := v.call(ctx, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
-			Department: dept, Language: lang, Name: "Bench visitor"}}})
-		if err != nil {
+		chat, refused, err := r.requestChat(ctx, v, dept, lang)
+		switch {
+		case err != nil:
 			return err
+		case refused != nil:
+			return fmt.Errorf("chat refused: %v %s", refused.GetReason(), refused.GetMessage())
 		}
-		if ref := reply.GetChatRefused(); ref != nil {
-			return fmt.Errorf("chat refused: %v %s", ref.GetReason(), ref.GetMessage())
-		}
-		chats[i] = reply.GetAck().GetChatId()
-		s.started.Add(1)
+		chats[i] = chat
 		return nil
 	})
 	if err != nil {
