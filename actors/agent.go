@@ -37,8 +37,33 @@ type agent struct {
 	shiftToken   uint64
 	shiftStop    func() bool
 	statusReason string
-	renames      []pendingAck // display name changes waiting for the directory, in order
+	adminAcks    []pendingAck // commands waiting for the directory (display name, queue online), in order
+
+	// Working together: chats the agent is in without owning them (as a
+	// guest or invisible watcher), invitations not answered yet, the
+	// departments whose live view they follow, and the transfer-target
+	// lists being gathered from the queues.
+	joined     map[string]*messages.ChatSummary
+	invites    map[string]*messages.Invitation
+	monitoring []string
+	gathers    map[uint64]*gather
+	// Recent offers missed and chats taken, newest first (snapshotted).
+	unanswered []*messages.ChatSummary
+	answered   []*messages.ChatSummary
 }
+
+// gather collects one DepartmentView per department for a transfer-target
+// list.
+type gather struct {
+	conn  *actor.PID
+	ref   uint64
+	need  int
+	views []*messages.DepartmentView
+}
+
+// recentKeep is how many unanswered and answered chats an agent's lists
+// keep.
+const recentKeep = 20
 
 type pendingOffer struct {
 	offerID  string
@@ -51,7 +76,8 @@ type pendingOffer struct {
 
 func newAgent(b *Broker, id string) *agent {
 	return &agent{b: b, id: id, conns: newConns(), active: map[string]*messages.ChatSummary{},
-		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]pendingAck{}}
+		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]pendingAck{},
+		joined: map[string]*messages.ChatSummary{}, invites: map[string]*messages.Invitation{}, gathers: map[uint64]*gather{}}
 }
 
 func (a *agent) Receive(ctx actor.Context) {
@@ -66,11 +92,11 @@ func (a *agent) Receive(ctx actor.Context) {
 		}
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.AdminReply:
-		if len(a.renames) == 0 {
+		if len(a.adminAcks) == 0 {
 			return
 		}
-		p := a.renames[0]
-		a.renames = a.renames[1:]
+		p := a.adminAcks[0]
+		a.adminAcks = a.adminAcks[1:]
 		if e := m.GetError(); e != nil {
 			sendErr(ctx, p.conn, p.ref, e)
 		} else {
@@ -93,6 +119,7 @@ func (a *agent) Receive(ctx actor.Context) {
 		a.conns.remove(m.GetConn())
 		if a.conns.len() == 0 {
 			a.declineUnaccepted(ctx)
+			a.watch(nil)
 		}
 		a.report(ctx)
 		a.checkGrace()
@@ -102,6 +129,7 @@ func (a *agent) Receive(ctx actor.Context) {
 			for id := range a.active {
 				a.b.Send(KindChat, id, &messages.Handback{ChatId: id, AgentId: a.id, Reason: why})
 			}
+			a.leaveJoined(ctx)
 		}
 	case *messages.SessionCommand:
 		a.command(ctx, m)
@@ -118,9 +146,42 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *messages.AssignResult:
 		a.assigned(ctx, m)
 	case *messages.ChatJoined:
+		if m.GetGuest() {
+			a.joinAsGuest(ctx, m.GetChat())
+			return
+		}
 		a.join(ctx, m.GetChat())
 		a.changed(ctx)
+	case *messages.Invitation:
+		a.invites[m.GetChatId()] = m
+		a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_Invitation{Invitation: m}})
+	case *messages.ManagedStatus:
+		if _, ok := messages.AgentStatus_name[int32(m.GetStatus())]; !ok || a.rec == nil {
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "unknown status %d", m.GetStatus()))
+			return
+		}
+		if m.GetStatus() != statusAvailable {
+			a.declineUnaccepted(ctx)
+		}
+		a.setStatus(ctx, m.GetStatus(), fmt.Sprintf("%s (manager) set your status to %s", m.GetBy(), statusWord(m.GetStatus())))
+		a.acks[a.token] = pendingAck{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{}}
+	case *messages.WaitingAnswer:
+		l := m.GetList()
+		l.Unanswered, l.Answered = a.unanswered, a.answered
+		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_WaitingList{WaitingList: l}})
+	case *messages.ViewAnswer:
+		a.gathered(ctx, m)
 	case *messages.ChatLeft:
+		id := m.GetChat().GetChatId()
+		if _, ok := a.invites[id]; ok {
+			delete(a.invites, id)
+			a.conns.push(ctx, chatEnvelope(m.GetChat()))
+		}
+		if _, ok := a.joined[id]; ok {
+			delete(a.joined, id)
+			a.conns.push(ctx, chatEnvelope(m.GetChat()))
+			a.checkGrace()
+		}
 		if _, ok := a.active[m.GetChat().GetChatId()]; ok {
 			delete(a.active, m.GetChat().GetChatId())
 			a.conns.push(ctx, chatEnvelope(m.GetChat()))
@@ -133,6 +194,9 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *messages.ChatEvent:
 		if s := a.active[m.GetChatId()]; s != nil {
 			a.active[m.GetChatId()] = summaryAfter(s, m)
+			a.conns.deliver(ctx, m)
+		} else if s := a.joined[m.GetChatId()]; s != nil {
+			a.joined[m.GetChatId()] = summaryAfter(s, m)
 			a.conns.deliver(ctx, m)
 		}
 	case *messages.ReplayBatch:
@@ -166,7 +230,8 @@ func (a *agent) load(ctx actor.Context) {
 		ctx.Logger().Error("agent: load role", "agent", a.id, "err", err)
 	}
 	if snap, err := a.b.store.AgentSnapshot(a.id); err == nil && snap != nil && a.status == 0 {
-		a.status = snap.GetStatus()
+		a.status, a.statusReason = snap.GetStatus(), snap.GetReason()
+		a.unanswered, a.answered = snap.GetUnanswered(), snap.GetAnswered()
 	}
 }
 
@@ -217,6 +282,7 @@ func (a *agent) applyAccount(ctx actor.Context) {
 		for id := range a.active {
 			a.b.Send(KindChat, id, &messages.Handback{ChatId: id, AgentId: a.id, Reason: "the agent's account is no longer active"})
 		}
+		a.leaveJoined(ctx)
 		a.changed(ctx)
 		return
 	}
@@ -243,7 +309,7 @@ func (a *agent) changed(ctx actor.Context) {
 // checkGrace runs the grace period while the agent has chats but no
 // connection (also after a restart, until they reconnect).
 func (a *agent) checkGrace() {
-	a.grace.update(a.b, a.self, a.conns.len() == 0 && len(a.active) > 0, a.b.agentGrace)
+	a.grace.update(a.b, a.self, a.conns.len() == 0 && len(a.active)+len(a.joined) > 0, a.b.agentGrace)
 }
 
 // report tells each of the agent's departments' queues its state, and the
@@ -278,15 +344,21 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 	for _, s := range a.active {
 		w.Chats = append(w.Chats, s)
 	}
+	for _, s := range a.joined {
+		w.Chats = append(w.Chats, s)
+	}
 	for _, p := range a.pending {
 		if !p.accepted {
 			w.Offers = append(w.Offers, p.offer)
 		}
 	}
+	for _, inv := range a.invites {
+		w.Invitations = append(w.Invitations, inv)
+	}
 	slices.SortFunc(w.Chats, func(x, y *messages.ChatSummary) int { return int(x.GetCreatedAtMs() - y.GetCreatedAtMs()) })
 	ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_Welcome{Welcome: w}})
-	for id := range a.active {
-		a.conns.sync(ctx, a.b, e, a.who(), id, m.GetCursors()[id])
+	for _, s := range w.Chats {
+		a.conns.sync(ctx, a.b, e, a.who(), s.GetChatId(), m.GetCursors()[s.GetChatId()])
 	}
 	a.report(ctx)
 	a.checkGrace()
@@ -309,14 +381,11 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 			sendErr(ctx, conn, ref, errorf(codeInvalid, "unknown status %d", st))
 			return
 		}
-		a.status, a.statusReason = st, ""
 		if st != statusAvailable {
 			a.declineUnaccepted(ctx)
 		}
-		a.token++
+		a.setStatus(ctx, st, "")
 		a.acks[a.token] = pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}}
-		a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: st}, a.b.notifier(a.self, a.token))
-		a.changed(ctx)
 	case *messages.SessionCommand_AcceptOffer:
 		p := a.pending[body.AcceptOffer.GetChatId()]
 		if p == nil || p.offer == nil {
@@ -358,20 +427,22 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 	case *messages.SessionCommand_SetDisplayName:
 		// The directory is the one writer of accounts; its answer comes
 		// back as an AdminReply, in order.
-		a.renames = append(a.renames, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}})
+		a.adminAcks = append(a.adminAcks, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}})
 		ctx.Request(a.b.PID(KindDirectory, "main"), &messages.AdminCommand{Body: &messages.AdminCommand_SetDisplayName{
 			SetDisplayName: &messages.DisplayNameChange{AgentId: a.id, DisplayName: body.SetDisplayName.GetDisplayName()}}})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := a.conns.get(conn)
-		if e == nil || a.active[r.GetChatId()] == nil {
+		if e == nil || a.active[r.GetChatId()] == nil && a.joined[r.GetChatId()] == nil {
 			sendErr(ctx, conn, ref, errorf(codeNotFound, "you are not in chat %s", r.GetChatId()))
 			return
 		}
 		a.conns.sync(ctx, a.b, e, a.who(), r.GetChatId(), r.GetAfterSeq())
 		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
 	default:
-		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "agents cannot send this"))
+		if !a.together(ctx, m) {
+			sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "agents cannot send this"))
+		}
 	}
 }
 
@@ -420,9 +491,16 @@ func (a *agent) shiftTick(ctx actor.Context) {
 // managers), stores it and tells the agent why.
 func (a *agent) setStatus(ctx actor.Context, st messages.AgentStatus, why string) {
 	a.status, a.statusReason = st, why
-	a.token++
-	a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: st}, a.b.notifier(a.self, a.token))
+	a.saveSnapshot()
 	a.changed(ctx)
+}
+
+// saveSnapshot stores the agent's status and recent lists; a.token names
+// the write (Persisted answers the ack registered under it, if any).
+func (a *agent) saveSnapshot() {
+	a.token++
+	a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: a.status, Reason: a.statusReason,
+		Unanswered: a.unanswered, Answered: a.answered}, a.b.notifier(a.self, a.token))
 }
 
 // commandPermission is the permission an agent's session command needs.
@@ -436,7 +514,18 @@ func commandPermission(m *messages.SessionCommand) string {
 		return PermChatStatus
 	case *messages.SessionCommand_SetDisplayName:
 		return PermDisplayName
+	case *messages.SessionCommand_TransferChat, *messages.SessionCommand_ListTransferTargets:
+		return PermForward
+	case *messages.SessionCommand_InviteAgent:
+		return PermInvite
+	case *messages.SessionCommand_TakeOver:
+		return PermTakeOver
+	case *messages.SessionCommand_SetQueueOnline, *messages.SessionCommand_SetAgentStatus:
+		return PermManageQueues
 	}
+	// JoinChat (chats.join, chats.join_invisible, or an invitation) and
+	// Monitor (supervise or queues.manage) are checked where the facts
+	// are: by the chat, and in monitor.
 	return PermLiveChat
 }
 
@@ -458,7 +547,7 @@ func (a *agent) canTake() string {
 func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {
 	o := m.GetOffer()
 	if why := a.canTake(); why != "" || a.pending[o.GetChatId()] != nil || a.active[o.GetChatId()] != nil ||
-		!slices.Contains(a.rec.GetDepartments(), o.GetDepartment()) || !slices.Contains(a.rec.GetLanguages(), o.GetLanguage()) {
+		!slices.Contains(a.rec.GetDepartments(), o.GetDepartment()) || !m.GetTargeted() && !slices.Contains(a.rec.GetLanguages(), o.GetLanguage()) {
 		a.b.Send(KindQueue, o.GetDepartment(), &messages.OfferReply{OfferId: m.GetOfferId(), ChatId: o.GetChatId(), AgentId: a.id, Busy: true})
 		a.report(ctx)
 		return
@@ -476,6 +565,7 @@ func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {
 
 func (a *agent) decline(ctx actor.Context, p *pendingOffer) {
 	delete(a.pending, p.offer.GetChatId())
+	a.missed(p.offer)
 	a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: p.offer.GetChatId(), AgentId: a.id})
 }
 
@@ -498,6 +588,8 @@ func (a *agent) revoked(ctx actor.Context, m *messages.RevokeOffer) {
 	delete(a.pending, m.GetChatId())
 	if p.accepted {
 		sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "the offer for chat %s is gone: %s", m.GetChatId(), m.GetReason()))
+	} else if p.offer != nil && m.GetReason() == reasonExpired {
+		a.missed(p.offer)
 	}
 	a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{ChatId: m.GetChatId(), Reason: m.GetReason()}}})
 	a.changed(ctx)
@@ -532,14 +624,21 @@ func (a *agent) assigned(ctx actor.Context, m *messages.AssignResult) {
 	}
 	if !m.GetOk() {
 		if p != nil {
-			sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "chat %s could not be assigned (it ended meanwhile)", m.GetChatId()))
+			e := m.GetError()
+			if e == nil {
+				e = errorf(codeConflict, "chat %s could not be assigned (it ended meanwhile)", m.GetChatId())
+			}
+			sendErr(ctx, p.conn, p.ref, e)
 		}
 		a.changed(ctx)
 		return
 	}
 	// The assignment is stored: it is a fact even if we no longer expected it.
 	a.lastAsgn = a.b.clock.Now().UnixMilli()
+	delete(a.joined, m.GetChatId()) // a guest who took the chat over
 	a.join(ctx, m.GetChat())
+	a.answered = remember(a.answered, m.GetChat())
+	a.saveSnapshot()
 	if p != nil {
 		sendAck(ctx, p.conn, p.ref, &messages.Ack{ChatId: m.GetChatId()})
 	}

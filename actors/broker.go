@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -253,7 +254,13 @@ func (b *Broker) Recover() (queued, active int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("actors: recover: %w", err)
 	}
-	byDept := map[string][]*messages.OpenChat{}
+	byDept := map[string]*messages.QueueRestore{}
+	restore := func(dept string) *messages.QueueRestore {
+		if byDept[dept] == nil {
+			byDept[dept] = &messages.QueueRestore{}
+		}
+		return byDept[dept]
+	}
 	for _, oc := range open {
 		// The entry is rewritten on state changes only; the log has the
 		// last sequence.
@@ -267,15 +274,26 @@ func (b *Broker) Recover() (queued, active int, err error) {
 		case messages.ChatState_CHAT_STATE_ACTIVE:
 			active++
 			b.Send(KindAgent, oc.GetAgentId(), &messages.ChatJoined{Chat: sum})
+			r := restore(oc.GetDepartment())
+			r.Active = append(r.Active, oc)
 		default:
 			queued++
-			byDept[oc.GetDepartment()] = append(byDept[oc.GetDepartment()], oc)
+			r := restore(oc.GetDepartment())
+			r.Chats = append(r.Chats, oc)
 		}
-		b.Send(KindVisitor, oc.GetVisitorId(), &messages.ChatJoined{Chat: sum})
+		// Guests and watchers are back in the chat, and invitations
+		// stand.
+		for _, p := range append(slices.Clone(oc.GetGuests()), oc.GetWatchers()...) {
+			b.Send(KindAgent, p.GetId(), &messages.ChatJoined{Chat: sum, Guest: true})
+		}
+		for _, p := range oc.GetInvited() {
+			b.Send(KindAgent, p.GetId(), &messages.Invitation{ChatId: oc.GetChatId(), Department: oc.GetDepartment(), VisitorName: oc.GetVisitorName()})
+		}
+		b.Send(KindVisitor, oc.GetVisitorId(), &messages.ChatJoined{Chat: forVisitor(sum)})
 	}
-	for dept, chats := range byDept {
-		sort.Slice(chats, func(i, j int) bool { return chats[i].GetTicket() < chats[j].GetTicket() })
-		b.Send(KindQueue, dept, &messages.QueueRestore{Chats: chats})
+	for dept, r := range byDept {
+		sort.Slice(r.Chats, func(i, j int) bool { return r.Chats[i].GetTicket() < r.Chats[j].GetTicket() })
+		b.Send(KindQueue, dept, r)
 	}
 	b.PID(KindDirectory, "main")
 	// Agents with shifts run their own timers: wake them.
@@ -296,7 +314,8 @@ func openSummary(oc *messages.OpenChat) *messages.ChatSummary {
 		ChatId: oc.GetChatId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
 		State: oc.GetState(), VisitorId: oc.GetVisitorId(), VisitorName: oc.GetVisitorName(),
 		AgentId: oc.GetAgentId(), AgentName: oc.GetAgentName(), LastSeq: oc.GetLastSeq(),
-		CreatedAtMs: oc.GetCreatedAtMs(), WorkStatus: oc.GetWorkStatus(),
+		CreatedAtMs: oc.GetCreatedAtMs(), WorkStatus: oc.GetWorkStatus(), AssignedAtMs: oc.GetAssignedAtMs(),
+		Guests: oc.GetGuests(), Watchers: oc.GetWatchers(), Invited: oc.GetInvited(),
 	}
 }
 
@@ -411,8 +430,12 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 				rec.AssignedAtMs = ev.GetAtMs()
 			}
 			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: k.Assigned.GetAgentId(), DisplayName: k.Assigned.GetAgentName()})
-		case *messages.ChatEvent_Requeued:
+		case *messages.ChatEvent_Requeued, *messages.ChatEvent_Transferred:
 			rec.State = messages.ChatState_CHAT_STATE_QUEUED
+		case *messages.ChatEvent_Member:
+			if k.Member.GetAction() == messages.MemberAction_MEMBER_ACTION_JOINED {
+				addP(k.Member.GetWho())
+			}
 		case *messages.ChatEvent_Closed:
 			rec.State = messages.ChatState_CHAT_STATE_CLOSED
 			rec.EndedAtMs = ev.GetAtMs()

@@ -2,10 +2,12 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -34,14 +36,17 @@ type chat struct {
 	id   string
 	self *actor.PID
 
-	exists    bool
-	broken    bool // a write failed: refuse commands until restarted
-	state     messages.ChatState
-	created   *messages.ChatCreated
-	createdAt int64
-	agentID   string
-	agentName string
-	work      messages.WorkStatus
+	exists  bool
+	broken  bool // a write failed: refuse commands until restarted
+	created *messages.ChatCreated
+	// sum is the chat's state as a summary (state, department, agent,
+	// guests, watchers, invited, work status), folded from its events by
+	// foldEvent. It is owned here: copies go out (summary()).
+	sum *messages.ChatSummary
+	// A transferred chat not taken yet waits at the head of its queue and
+	// is offered to target first.
+	head   bool
+	target string
 
 	// The log's recent tail: tail[i] holds seq base+1+i, up to last. It
 	// keeps every event not yet durable and at least tailKeep durable
@@ -68,7 +73,17 @@ type effect struct {
 	assign   *messages.AssignChat
 	closed   bool
 	wasQueue bool   // closed while waiting in its queue
-	requeued string // handed back by this agent: back to the queue
+	released string // the agent who lost the chat (handback, transfer, take-over)
+	enqueue  bool   // back to its (new) department's queue
+	joiner   string // staff who joined (guest or watcher)
+	left     string // a guest or watcher who left or declined
+	invitee  string
+	invite   *messages.Invitation
+	audit    *messages.AuditEntry
+	// For the departments' monitors: the chat's department before, and
+	// whether it was being handled (active) there.
+	oldDept   string
+	wasActive bool
 }
 
 type pendingAck struct {
@@ -84,7 +99,7 @@ func (c *chat) Receive(ctx actor.Context) {
 		c.load(ctx)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *actor.ReceiveTimeout:
-		if c.state == stateClosed && len(c.inflight) == 0 || !c.exists {
+		if c.sum.GetState() == stateClosed && len(c.inflight) == 0 || !c.exists {
 			ctx.Stop(c.self)
 		}
 	case *messages.Persisted:
@@ -113,7 +128,7 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 	case *messages.Abandon:
 		c.abandon(ctx, m)
 	case *messages.AgentRenamed:
-		if !c.broken && c.state == stateActive && c.agentID == m.GetAgentId() && c.agentName != m.GetDisplayName() {
+		if !c.broken && c.sum.GetState() == stateActive && c.sum.GetAgentId() == m.GetAgentId() && c.sum.GetAgentName() != m.GetDisplayName() {
 			r := &messages.ChatRenamed{AgentId: m.GetAgentId(), DisplayName: m.GetDisplayName()}
 			c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 				ev.Kind = &messages.ChatEvent_Renamed{Renamed: r}
@@ -127,6 +142,7 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 func (c *chat) load(ctx actor.Context) {
 	// The log is streamed, not read whole: a long chat keeps only its tail.
 	c.dedupe = map[string]uint64{}
+	c.sum = &messages.ChatSummary{ChatId: c.id}
 	err := c.b.store.EachChatEvent(c.id, 0, func(ev *messages.ChatEvent) error {
 		c.apply(ev)
 		c.durable = c.last
@@ -138,7 +154,7 @@ func (c *chat) load(ctx actor.Context) {
 		c.broken = true
 		return
 	}
-	if !c.exists || c.state == stateClosed {
+	if !c.exists || c.sum.GetState() == stateClosed {
 		ctx.SetReceiveTimeout(closedLinger)
 	}
 }
@@ -147,31 +163,20 @@ func (c *chat) load(ctx actor.Context) {
 func (c *chat) apply(ev *messages.ChatEvent) {
 	c.tail = append(c.tail, ev)
 	c.last = ev.GetSeq()
+	foldEvent(c.sum, ev)
 	switch k := ev.GetKind().(type) {
 	case *messages.ChatEvent_Created:
 		c.exists = true
-		c.state = stateQueued
 		c.created = k.Created
-		c.createdAt = ev.GetAtMs()
 	case *messages.ChatEvent_Message:
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
 			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), ev.GetSeq())
 		}
 	case *messages.ChatEvent_Assigned:
-		c.state = stateActive
-		c.agentID, c.agentName = k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
-	case *messages.ChatEvent_StatusChanged:
-		c.work = k.StatusChanged.GetStatus()
-	case *messages.ChatEvent_Renamed:
-		if k.Renamed.GetAgentId() == c.agentID {
-			c.agentName = k.Renamed.GetDisplayName()
-		}
-	case *messages.ChatEvent_Requeued:
-		c.state = stateQueued
-		c.agentID, c.agentName = "", ""
-	case *messages.ChatEvent_Closed:
-		c.state = stateClosed
+		c.head, c.target = false, ""
+	case *messages.ChatEvent_Transferred:
+		c.head, c.target = true, k.Transferred.GetToAgentId()
 	}
 }
 
@@ -181,10 +186,10 @@ var systemParticipant = &messages.Participant{Kind: messages.ParticipantKind_PAR
 // department says whether the chat goes back to its queue (in its old
 // place) or closes; either way the visitor sees it in the transcript.
 func (c *chat) handback(ctx actor.Context, m *messages.Handback) {
-	if c.broken || !c.exists || c.state != stateActive || c.agentID != m.GetAgentId() {
+	if c.broken || !c.exists || c.sum.GetState() != stateActive || c.sum.GetAgentId() != m.GetAgentId() {
 		return // it moved on meanwhile
 	}
-	dept, err := c.b.store.Department(c.created.GetDepartment())
+	dept, err := c.b.store.Department(c.sum.GetDepartment())
 	if err != nil {
 		ctx.Logger().Error("chat: handback", "chat", c.id, "err", err)
 	}
@@ -192,16 +197,16 @@ func (c *chat) handback(ctx actor.Context, m *messages.Handback) {
 		c.closeBySystem(ctx, m.GetReason())
 		return
 	}
-	agent := c.agentID
+	agent := c.sum.GetAgentId()
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Requeued{Requeued: &messages.ChatRequeued{AgentId: agent, Reason: m.GetReason()}}
-	}}, &effect{requeued: agent})
+	}}, &effect{released: agent, enqueue: true})
 }
 
 // abandon: the visitor left while the chat waited and did not come back
 // in time; the chat closes and leaves its queue.
 func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
-	if c.broken || !c.exists || c.state != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
+	if c.broken || !c.exists || c.sum.GetState() != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
 		return
 	}
 	c.closeBySystem(ctx, "the visitor left before an agent answered")
@@ -210,7 +215,7 @@ func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
 // closeBySystem closes the chat on the broker's own account (no agent came
 // back, the visitor left); a waiting chat also leaves its queue.
 func (c *chat) closeBySystem(ctx actor.Context, reason string) {
-	wasQueued := c.state == stateQueued
+	wasQueued := c.sum.GetState() == stateQueued
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: systemParticipant, Reason: reason}}
 	}}, &effect{closed: true, wasQueue: wasQueued})
@@ -273,19 +278,20 @@ func dedupeKey(p *messages.Participant, cid string) string {
 	return p.GetKind().String() + "/" + p.GetId() + "/" + cid
 }
 
+// summary is a copy of the chat's state for staff; forVisitor(summary())
+// for the visitor.
 func (c *chat) summary() *messages.ChatSummary {
-	return &messages.ChatSummary{
-		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
-		State: c.state, VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(),
-		AgentId: c.agentID, AgentName: c.agentName, LastSeq: c.last, CreatedAtMs: c.createdAt, WorkStatus: c.work,
-	}
+	return proto.Clone(c.sum).(*messages.ChatSummary)
 }
 
 func (c *chat) openEntry() *messages.OpenChat {
+	s := c.sum
 	return &messages.OpenChat{
-		ChatId: c.id, Department: c.created.GetDepartment(), Language: c.created.GetLanguage(),
-		VisitorId: c.created.GetVisitorId(), VisitorName: c.created.GetVisitorName(), Ticket: c.created.GetTicket(),
-		State: c.state, AgentId: c.agentID, AgentName: c.agentName, CreatedAtMs: c.createdAt, LastSeq: c.last, WorkStatus: c.work,
+		ChatId: c.id, Department: s.GetDepartment(), Language: s.GetLanguage(),
+		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), Ticket: c.created.GetTicket(),
+		State: s.GetState(), AgentId: s.GetAgentId(), AgentName: s.GetAgentName(), CreatedAtMs: s.GetCreatedAtMs(),
+		LastSeq: c.last, WorkStatus: s.GetWorkStatus(), AssignedAtMs: s.GetAssignedAtMs(),
+		Guests: s.GetGuests(), Watchers: s.GetWatchers(), Invited: s.GetInvited(), Head: c.head, Target: c.target,
 	}
 }
 
@@ -294,27 +300,29 @@ func (c *chat) openEntry() *messages.OpenChat {
 func (c *chat) write(ctx actor.Context, kinds []func(*messages.ChatEvent), eff *effect) {
 	now := c.b.clock.Now().UnixMilli()
 	evs := make([]*messages.ChatEvent, len(kinds))
-	first := c.last == 0
-	wasState, wasAgent, wasWork, wasName := c.state, c.agentID, c.work, c.agentName
+	eff.oldDept, eff.wasActive = c.sum.GetDepartment(), c.sum.GetState() == stateActive
 	eff.first = c.last + 1
+	// The open-chats index changes with the chat's state, not with every
+	// message: rewriting it per message doubled the writes and Pebble's
+	// compaction work. Every other kind of event changes what it holds.
+	index := false
 	for i, set := range kinds {
 		ev := &messages.ChatEvent{ChatId: c.id, Seq: c.last + 1, AtMs: now}
 		set(ev)
 		c.apply(ev)
 		evs[i] = ev
+		_, isMsg := ev.GetKind().(*messages.ChatEvent_Message)
+		index = index || !isMsg
 	}
 	eff.last = c.last
 	c.token++
 	eff.token = c.token
 	c.inflight = append(c.inflight, eff)
-	// The open-chats index changes with the chat's state, not with every
-	// message: rewriting it per message doubled the writes and Pebble's
-	// compaction work.
 	var open *messages.OpenChat
-	if c.state != stateClosed && (first || c.state != wasState || c.agentID != wasAgent || c.work != wasWork || c.agentName != wasName) {
+	if c.sum.GetState() != stateClosed && index {
 		open = c.openEntry()
 	}
-	c.b.store.AppendChat(c.id, evs, open, c.state == stateClosed, c.b.notifier(c.self, eff.token))
+	c.b.store.AppendChat(c.id, evs, open, c.sum.GetState() == stateClosed, c.b.notifier(c.self, eff.token))
 }
 
 func (c *chat) unavailable() *messages.Error {
@@ -347,76 +355,391 @@ func (c *chat) start(ctx actor.Context, m *messages.StartChat) {
 	c.write(ctx, kinds, &effect{start: m})
 }
 
+// role is what a command's sender is to the chat.
+type role int
+
+const (
+	roleNone    role = iota
+	roleVisitor      // the chat's visitor
+	roleOwner        // the agent the chat is (or was, once closed) assigned to
+	roleGuest        // staff who joined visibly
+	roleWatcher      // staff who joined invisibly
+	roleInvited      // staff invited who have not answered
+)
+
+func (c *chat) roleOf(p *messages.Participant) role {
+	id := p.GetId()
+	switch {
+	case p.GetKind() == kindVisitor && id == c.created.GetVisitorId():
+		return roleVisitor
+	case p.GetKind() != kindAgent:
+		return roleNone
+	case id == c.sum.GetAgentId():
+		return roleOwner
+	case memberIndex(c.sum.GetGuests(), id) >= 0:
+		return roleGuest
+	case memberIndex(c.sum.GetWatchers(), id) >= 0:
+		return roleWatcher
+	case memberIndex(c.sum.GetInvited(), id) >= 0:
+		return roleInvited
+	}
+	return roleNone
+}
+
+// participant is how the sender shows in the transcript.
+func (c *chat) participant(p *messages.Participant, r role) *messages.Participant {
+	who := &messages.Participant{Kind: p.GetKind(), Id: p.GetId(), DisplayName: p.GetDisplayName()}
+	switch r {
+	case roleVisitor:
+		who.DisplayName = c.created.GetVisitorName()
+	case roleOwner:
+		who.DisplayName = c.sum.GetAgentName()
+	case roleGuest, roleWatcher:
+		for _, g := range append(c.sum.GetGuests(), c.sum.GetWatchers()...) {
+			if g.GetId() == p.GetId() && who.DisplayName == "" {
+				who.DisplayName = g.GetDisplayName()
+			}
+		}
+	}
+	return who
+}
+
 func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
+	conn, ref := m.GetConn(), m.GetRef()
 	switch {
 	case c.broken:
-		sendErr(ctx, m.GetConn(), m.GetRef(), c.unavailable())
+		c.refuse(ctx, m, c.unavailable())
 		return
 	case !c.exists:
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", c.id))
+		c.refuse(ctx, m, errorf(codeNotFound, "no chat %s", c.id))
 		return
 	}
 	from := m.GetFrom()
-	isVisitor := from.GetKind() == kindVisitor && from.GetId() == c.created.GetVisitorId()
-	// The agent the chat is (or was, once closed) assigned to.
-	isOwner := from.GetKind() == kindAgent && c.agentID != "" && from.GetId() == c.agentID
-	if !isVisitor && !isOwner {
+	r := c.roleOf(from)
+	who := c.participant(from, r)
+	// Commands staff may send about a chat they are not in.
+	switch m.GetBody().(type) {
+	case *messages.ChatCommand_Join, *messages.ChatCommand_TakeOver:
+		if from.GetKind() == kindAgent {
+			c.staffCommand(ctx, m, r, who)
+			return
+		}
+	}
+	if r == roleNone || r == roleInvited && m.GetDeclineInvite() == nil {
 		// Another visitor's chat looks the same as no chat at all.
 		if from.GetKind() == kindVisitor {
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", c.id))
+			c.refuse(ctx, m, errorf(codeNotFound, "no chat %s", c.id))
 		} else {
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "you are not in chat %s", c.id))
+			c.refuse(ctx, m, errorf(codeForbidden, "you are not in chat %s", c.id))
 		}
 		return
 	}
-	who := &messages.Participant{Kind: from.GetKind(), Id: from.GetId(), DisplayName: c.created.GetVisitorName()}
-	if isOwner {
-		who.DisplayName = c.agentName
-	}
+	ack := &effect{acks: []pendingAck{{conn: conn, ref: ref, ack: &messages.Ack{ChatId: c.id}}}}
 	switch body := m.GetBody().(type) {
 	case *messages.ChatCommand_Send:
-		c.send(ctx, m, who, body.Send)
+		c.send(ctx, m, r, who, body.Send)
 	case *messages.ChatCommand_Close:
-		if c.state == stateClosed {
-			sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{ChatId: c.id})
+		switch {
+		case r != roleVisitor && r != roleOwner:
+			sendErr(ctx, conn, ref, errorf(codeForbidden, "only the chat's agent or visitor closes it; leave it instead"))
+			return
+		case c.sum.GetState() == stateClosed:
+			sendAck(ctx, conn, ref, &messages.Ack{ChatId: c.id})
 			return
 		}
-		wasQueued := c.state == stateQueued
+		ack.closed, ack.wasQueue = true, c.sum.GetState() == stateQueued
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: who, Reason: "closed by " + kindWord(who.GetKind())}}
-		}}, &effect{closed: true, wasQueue: wasQueued, acks: []pendingAck{{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{ChatId: c.id}}}})
+		}}, ack)
 	case *messages.ChatCommand_SetStatus:
 		st := body.SetStatus.GetStatus()
 		switch {
-		case !isOwner:
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "only the chat's agent changes its status"))
+		case r != roleOwner:
+			sendErr(ctx, conn, ref, errorf(codeForbidden, "only the chat's agent changes its status"))
 			return
-		case c.state != stateActive:
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeConflict, "chat %s is not active", c.id))
+		case c.sum.GetState() != stateActive:
+			sendErr(ctx, conn, ref, errorf(codeConflict, "chat %s is not active", c.id))
 			return
 		case messages.WorkStatus_name[int32(st)] == "":
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "unknown status %d", st))
+			sendErr(ctx, conn, ref, errorf(codeInvalid, "unknown status %d", st))
 			return
-		case st == c.work:
-			sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{ChatId: c.id})
+		case st == c.sum.GetWorkStatus():
+			sendAck(ctx, conn, ref, &messages.Ack{ChatId: c.id})
 			return
 		}
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_StatusChanged{StatusChanged: &messages.ChatStatusChanged{Status: st, By: who}}
-		}}, &effect{acks: []pendingAck{{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{ChatId: c.id}}}})
+		}}, ack)
 	case *messages.ChatCommand_Typing:
-		if c.state != stateActive {
+		if c.sum.GetState() != stateActive || r == roleWatcher {
 			return
 		}
 		notice := &messages.Envelope{Body: &messages.Envelope_TypingNotice{TypingNotice: &messages.TypingNotice{ChatId: c.id, From: who, Typing: body.Typing.GetTyping()}}}
-		if isVisitor {
-			c.b.Send(KindAgent, c.agentID, notice)
-		} else {
+		if r != roleVisitor {
 			c.b.Send(KindVisitor, c.created.GetVisitorId(), notice)
 		}
+		for _, id := range c.staff() {
+			if id != from.GetId() {
+				c.b.Send(KindAgent, id, notice)
+			}
+		}
+	case *messages.ChatCommand_Transfer, *messages.ChatCommand_Invite, *messages.ChatCommand_Leave, *messages.ChatCommand_DeclineInvite:
+		if r == roleVisitor {
+			sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"))
+			return
+		}
+		c.staffCommand(ctx, m, r, who)
 	default:
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "unknown chat command"))
+		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "unknown chat command"))
 	}
+}
+
+// refuse answers a command that had no effect; a take-over also frees the
+// slot its agent reserved.
+func (c *chat) refuse(ctx actor.Context, m *messages.ChatCommand, e *messages.Error) {
+	if m.GetTakeOver() != nil {
+		c.b.Send(KindAgent, m.GetFrom().GetId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetFrom().GetId(), OfferId: m.GetReservation(), Error: e})
+		return
+	}
+	sendErr(ctx, m.GetConn(), m.GetRef(), e)
+}
+
+// staff lists the agents in the chat: its agent, guests and watchers.
+func (c *chat) staff() []string {
+	var ids []string
+	if c.sum.GetAgentId() != "" && c.sum.GetState() != stateQueued {
+		ids = append(ids, c.sum.GetAgentId())
+	}
+	for _, p := range c.sum.GetGuests() {
+		ids = append(ids, p.GetId())
+	}
+	for _, p := range c.sum.GetWatchers() {
+		ids = append(ids, p.GetId())
+	}
+	return ids
+}
+
+// mayView says whether staff may see this chat: with reports.view any
+// chat; with chats.view the chats of their departments; supervisors and
+// managers the chats of the departments they supervise or manage.
+func (c *chat) mayView(m *messages.ChatCommand) bool {
+	perms := permsOf(&messages.Role{Permissions: m.GetPerms()})
+	dept := c.sum.GetDepartment()
+	if perms.Has(PermReports) || perms.Has(PermViewChats) && slices.Contains(m.GetDepartments(), dept) {
+		return true
+	}
+	d, err := c.b.store.Department(dept)
+	if err != nil {
+		return false
+	}
+	id := m.GetFrom().GetId()
+	return perms.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), id) ||
+		perms.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id)
+}
+
+// staffCommand handles what staff do to a chat together: transfer,
+// invite, join (visibly or not), leave, decline, take over. The agent actor
+// checked the permission; the chat checks the rest, here, before any
+// effect.
+func (c *chat) staffCommand(ctx actor.Context, m *messages.ChatCommand, r role, who *messages.Participant) {
+	conn, ref := m.GetConn(), m.GetRef()
+	perms := permsOf(&messages.Role{Permissions: m.GetPerms()})
+	fail := func(code messages.ErrorCode, format string, args ...any) {
+		c.refuse(ctx, m, errorf(code, format, args...))
+	}
+	eff := &effect{acks: []pendingAck{{conn: conn, ref: ref, ack: &messages.Ack{ChatId: c.id}}}}
+	member := func(action messages.MemberAction, p *messages.Participant, invisible bool, by *messages.Participant) func(*messages.ChatEvent) {
+		return func(ev *messages.ChatEvent) {
+			ev.Kind = &messages.ChatEvent_Member{Member: &messages.ChatMemberChanged{Who: p, Action: action, Invisible: invisible, By: by}}
+			ev.Internal = invisible || action == messages.MemberAction_MEMBER_ACTION_INVITED || action == messages.MemberAction_MEMBER_ACTION_DECLINED
+		}
+	}
+	if c.sum.GetState() == stateClosed {
+		fail(codeConflict, "chat %s is closed", c.id)
+		return
+	}
+	switch body := m.GetBody().(type) {
+	case *messages.ChatCommand_Transfer:
+		c.transfer(ctx, m, r, who, body.Transfer, eff)
+	case *messages.ChatCommand_Invite:
+		id := body.Invite.GetAgentId()
+		switch {
+		case r != roleOwner && r != roleGuest:
+			fail(codeForbidden, "only the chat's agent and its visible guests invite")
+			return
+		case id == who.GetId() || c.roleOf(&messages.Participant{Kind: kindAgent, Id: id}) != roleNone:
+			fail(codeConflict, "%s is already in chat %s or invited", id, c.id)
+			return
+		}
+		rec, why := c.colleague(id)
+		if why != nil {
+			c.refuse(ctx, m, why)
+			return
+		}
+		p := &messages.Participant{Kind: kindAgent, Id: id, DisplayName: rec.GetDisplayName()}
+		eff.invitee = id
+		eff.invite = &messages.Invitation{ChatId: c.id, By: who, Department: c.sum.GetDepartment(), VisitorName: c.sum.GetVisitorName()}
+		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_INVITED, p, false, who)}, eff)
+	case *messages.ChatCommand_DeclineInvite:
+		if r != roleInvited {
+			fail(codeNotFound, "you have no invitation to chat %s", c.id)
+			return
+		}
+		eff.left = who.GetId()
+		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_DECLINED, who, false, nil)}, eff)
+	case *messages.ChatCommand_Join:
+		invisible := body.Join.GetInvisible()
+		switch {
+		case r == roleOwner:
+			fail(codeConflict, "chat %s is already yours", c.id)
+			return
+		case r == roleGuest && !invisible || r == roleWatcher && invisible:
+			sendAck(ctx, conn, ref, &messages.Ack{ChatId: c.id})
+			return
+		case r == roleGuest:
+			fail(codeConflict, "you are in chat %s visibly; the visitor has seen you", c.id)
+			return
+		}
+		invited := r == roleInvited && !invisible
+		switch {
+		case !invited && invisible && !perms.Has(PermJoinInvisible):
+			fail(codeForbidden, "your role does not allow this (%s)", PermJoinInvisible)
+			return
+		case !invited && !invisible && !perms.Has(PermJoin) && r != roleWatcher:
+			fail(codeForbidden, "your role does not allow this (%s)", PermJoin)
+			return
+		case !invited && r != roleWatcher && !c.mayView(m):
+			fail(codeForbidden, "you may not see chat %s", c.id)
+			return
+		}
+		eff.joiner = who.GetId()
+		if invisible {
+			eff.audit = &messages.AuditEntry{Kind: "chat.join_invisible", Actor: who.GetId(), Subject: c.id, Detail: "joined invisibly", Ok: true}
+		}
+		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_JOINED, who, invisible, nil)}, eff)
+	case *messages.ChatCommand_Leave:
+		switch r {
+		case roleOwner:
+			fail(codeConflict, "the chat's agent cannot leave it: close it, transfer it, or hand it over to a guest (transfer)")
+			return
+		case roleGuest, roleWatcher:
+		default:
+			fail(codeNotFound, "you are not in chat %s", c.id)
+			return
+		}
+		eff.left = who.GetId()
+		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_LEFT, who, r == roleWatcher, nil)}, eff)
+	case *messages.ChatCommand_TakeOver:
+		c.takeOver(ctx, m, r, who)
+	}
+}
+
+// colleague reads a staff account that can be in chats, or says why not.
+func (c *chat) colleague(id string) (*messages.Agent, *messages.Error) {
+	rec, err := c.b.store.Agent(id)
+	if err != nil {
+		return nil, c.unavailable()
+	}
+	if rec == nil || !ValidName(id) {
+		return nil, errorf(codeNotFound, "no agent %q", id)
+	}
+	perms, err := c.b.Permissions(rec)
+	if err != nil {
+		return nil, c.unavailable()
+	}
+	if rec.GetSuspended() || !perms.Has(PermLiveChat) {
+		return nil, errorf(codeConflict, "%s cannot take part in chats now", id)
+	}
+	return rec, nil
+}
+
+// transfer hands the chat on. It leaves its agent at once and waits at the
+// head of the target department's queue, offered first to the named
+// colleague, if any: it is never dropped and never stays with an agent who
+// left.
+func (c *chat) transfer(ctx actor.Context, m *messages.ChatCommand, r role, who *messages.Participant, t *messages.TransferChat, eff *effect) {
+	fail := func(code messages.ErrorCode, format string, args ...any) {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(code, format, args...))
+	}
+	if r != roleOwner || c.sum.GetState() != stateActive {
+		fail(codeForbidden, "only the chat's agent transfers it")
+		return
+	}
+	to, dept := t.GetToAgent(), t.GetToDepartment()
+	if to == "" && dept == "" {
+		fail(codeInvalid, "name a colleague (to_agent) or a department (to_department)")
+		return
+	}
+	var rec *messages.Agent
+	if to != "" {
+		if to == who.GetId() {
+			fail(codeInvalid, "the chat is already yours")
+			return
+		}
+		var why *messages.Error
+		if rec, why = c.colleague(to); why != nil {
+			sendErr(ctx, m.GetConn(), m.GetRef(), why)
+			return
+		}
+		if perms, _ := c.b.Permissions(rec); !rec.GetChatAgent() || !perms.Has(PermAcceptChats) {
+			fail(codeConflict, "%s does not take chats", to)
+			return
+		}
+		switch {
+		case dept == "" && slices.Contains(rec.GetDepartments(), c.sum.GetDepartment()):
+			dept = c.sum.GetDepartment()
+		case dept == "" && len(rec.GetDepartments()) > 0:
+			dept = rec.GetDepartments()[0]
+		case dept == "":
+			fail(codeConflict, "%s is in no department", to)
+			return
+		case !slices.Contains(rec.GetDepartments(), dept):
+			fail(codeConflict, "%s is not in department %q", to, dept)
+			return
+		}
+	}
+	d, err := c.b.store.Department(dept)
+	switch {
+	case err != nil:
+		sendErr(ctx, m.GetConn(), m.GetRef(), c.unavailable())
+		return
+	case d == nil || !ValidName(dept):
+		fail(codeNotFound, "no department %q", dept)
+		return
+	case !d.GetChatEnabled():
+		fail(codeConflict, "the %s queue is offline", d.GetName())
+		return
+	}
+	tr := &messages.ChatTransferred{By: who, ToAgentId: to, ToAgentName: rec.GetDisplayName(), ToDepartment: dept}
+	eff.released, eff.enqueue = who.GetId(), true
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Transferred{Transferred: tr}
+	}}, eff)
+}
+
+// takeOver makes the sender the chat's agent at once. Their agent actor
+// reserved a slot for it (m.reservation), so the take-over keeps them
+// within their limit; the previous agent is told and freed.
+func (c *chat) takeOver(ctx actor.Context, m *messages.ChatCommand, r role, who *messages.Participant) {
+	switch {
+	case r == roleOwner:
+		c.refuse(ctx, m, errorf(codeConflict, "chat %s is already yours", c.id))
+		return
+	case c.sum.GetState() != stateActive:
+		c.refuse(ctx, m, errorf(codeConflict, "chat %s has no agent to take it from; pick it from the queue", c.id))
+		return
+	case r == roleNone && !c.mayView(m):
+		c.refuse(ctx, m, errorf(codeForbidden, "you may not see chat %s", c.id))
+		return
+	}
+	prev := c.sum.GetAgentId()
+	a := &messages.ChatAssigned{AgentId: who.GetId(), AgentName: who.GetDisplayName(), How: messages.AssignHow_ASSIGN_HOW_TAKEN_OVER, PreviousAgentId: prev}
+	eff := &effect{assign: &messages.AssignChat{ChatId: c.id, AgentId: who.GetId(), AgentName: who.GetDisplayName(), OfferId: m.GetReservation()},
+		released: prev,
+		audit:    &messages.AuditEntry{Kind: "chat.take_over", Actor: who.GetId(), Subject: c.id, Detail: "taken over from " + prev, Ok: true}}
+	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
+		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
+	}}, eff)
 }
 
 func kindWord(k messages.ParticipantKind) string {
@@ -426,10 +749,16 @@ func kindWord(k messages.ParticipantKind) string {
 	return "visitor"
 }
 
-func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, who *messages.Participant, s *messages.SendMessage) {
+func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *messages.Participant, s *messages.SendMessage) {
 	switch {
-	case c.state == stateClosed:
+	case c.sum.GetState() == stateClosed:
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeConflict, "chat %s is closed", c.id))
+		return
+	case s.GetWhisper() && r == roleVisitor:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "only staff whisper"))
+		return
+	case !s.GetWhisper() && r == roleWatcher:
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeForbidden, "you watch chat %s invisibly: whisper, or join visibly to write to the visitor", c.id))
 		return
 	case s.GetText() == "":
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is empty"))
@@ -463,27 +792,33 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, who *messages.Pa
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
 	seq := c.last + 1
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
+	eff := &effect{acks: []pendingAck{ack}}
+	if s.GetWhisper() {
+		eff.audit = &messages.AuditEntry{Kind: "chat.whisper", Actor: who.GetId(), Subject: c.id, Detail: fmt.Sprintf("seq %d", seq), Ok: true}
+	}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Message{Message: msg}
-	}}, &effect{acks: []pendingAck{ack}})
+		ev.Internal = s.GetWhisper()
+	}}, eff)
 }
 
 func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
-	if c.broken || !c.exists || c.state != stateQueued {
+	if c.broken || !c.exists || c.sum.GetState() != stateQueued {
 		c.b.Send(KindAgent, m.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetAgentId(), OfferId: m.GetOfferId(), Ok: false})
 		return
 	}
-	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName()}
+	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow()}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
 	}}, &effect{assign: m})
 }
 
 func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
-	who := m.GetWho()
-	allowed := c.exists && (who.GetKind() == kindVisitor && who.GetId() == c.created.GetVisitorId() ||
-		who.GetKind() == kindAgent && who.GetId() == c.agentID)
-	if !allowed {
+	r := roleNone
+	if c.exists {
+		r = c.roleOf(m.GetWho())
+	}
+	if r == roleNone || r == roleInvited {
 		ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), NotFound: true})
 		return
 	}
@@ -506,7 +841,21 @@ func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
 			}
 		}
 	}
+	if r == roleVisitor {
+		evs = visible(evs)
+	}
 	ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Events: evs})
+}
+
+// visible returns the events a visitor may see: no internal ones.
+func visible(evs []*messages.ChatEvent) []*messages.ChatEvent {
+	out := evs[:0:0]
+	for _, ev := range evs {
+		if !ev.GetInternal() {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
@@ -535,40 +884,85 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 			sendAck(ctx, a.conn, a.ref, a.ack)
 		}
 	}()
+	if eff.audit != nil {
+		c.b.Audit(eff.audit)
+	}
+	visitor := c.created.GetVisitorId()
+	sum := c.summary()
 	switch {
 	case eff.start != nil:
 		s := eff.start
-		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: c.summary()})
+		c.b.Send(KindVisitor, visitor, &messages.ChatJoined{Chat: forVisitor(sum)})
 		sendAck(ctx, s.GetConn(), s.GetRef(), &messages.Ack{ChatId: c.id})
-		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summary(), Ticket: c.created.GetTicket()})
+		c.b.Send(KindQueue, sum.GetDepartment(), &messages.Enqueue{Chat: sum, Ticket: c.created.GetTicket()})
 	case eff.assign != nil:
 		a := eff.assign
-		sum := c.summary()
 		c.b.Send(KindAgent, a.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: a.GetAgentId(), OfferId: a.GetOfferId(), Ok: true, Chat: sum})
-		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatJoined{Chat: sum})
-	case eff.requeued != "":
-		sum := c.summary()
-		c.b.Send(KindAgent, eff.requeued, &messages.ChatLeft{Chat: sum})
-		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: sum, Ticket: c.created.GetTicket()})
+		c.b.Send(KindVisitor, visitor, &messages.ChatJoined{Chat: forVisitor(sum)})
 	case eff.closed:
-		sum := c.summary()
-		c.b.Send(KindVisitor, c.created.GetVisitorId(), &messages.ChatLeft{Chat: sum})
-		if c.agentID != "" {
-			c.b.Send(KindAgent, c.agentID, &messages.ChatLeft{Chat: sum})
+		c.b.Send(KindVisitor, visitor, &messages.ChatLeft{Chat: forVisitor(sum)})
+		for _, id := range c.staff() {
+			c.b.Send(KindAgent, id, &messages.ChatLeft{Chat: sum})
+		}
+		for _, p := range sum.GetInvited() {
+			c.b.Send(KindAgent, p.GetId(), &messages.ChatLeft{Chat: sum})
 		}
 		if eff.wasQueue {
-			c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Withdraw{ChatId: c.id})
+			c.b.Send(KindQueue, sum.GetDepartment(), &messages.Withdraw{ChatId: c.id})
 		}
 		ctx.SetReceiveTimeout(closedLinger)
+	}
+	if eff.released != "" {
+		c.b.Send(KindAgent, eff.released, &messages.ChatLeft{Chat: sum})
+	}
+	if eff.enqueue {
+		c.b.Send(KindQueue, sum.GetDepartment(), &messages.Enqueue{Chat: sum, Ticket: c.created.GetTicket(), Head: c.head, Target: c.target})
+	}
+	if eff.left != "" {
+		c.b.Send(KindAgent, eff.left, &messages.ChatLeft{Chat: sum})
+	}
+	if eff.joiner != "" {
+		c.b.Send(KindAgent, eff.joiner, &messages.ChatJoined{Chat: sum, Guest: true})
+	}
+	if eff.invite != nil {
+		c.b.Send(KindAgent, eff.invitee, eff.invite)
+	}
+	// The departments' monitors follow the chats being handled.
+	active := sum.GetState() == stateActive
+	if eff.wasActive && (!active || eff.oldDept != sum.GetDepartment()) {
+		c.b.Send(KindQueue, eff.oldDept, &messages.ActiveChat{Chat: sum, Ended: true})
+	}
+	if active && (eff.assign != nil || eff.joiner != "" || eff.left != "") {
+		c.b.Send(KindQueue, sum.GetDepartment(), &messages.ActiveChat{Chat: sum})
 	}
 }
 
 // fanout delivers a durable event to the participants' actors, which pass
-// it to their connections.
+// it to their connections: the visitor unless it is internal, the staff in
+// the chat, and the agent the event took the chat from.
 func (c *chat) fanout(ctx actor.Context, ev *messages.ChatEvent) {
-	c.b.Send(KindVisitor, c.created.GetVisitorId(), ev)
-	if c.agentID != "" && c.state != stateQueued {
-		c.b.Send(KindAgent, c.agentID, ev)
+	if !ev.GetInternal() {
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), ev)
+	}
+	staff := c.staff()
+	for _, id := range staff {
+		c.b.Send(KindAgent, id, ev)
+	}
+	var from string
+	switch k := ev.GetKind().(type) {
+	case *messages.ChatEvent_Assigned:
+		from = k.Assigned.GetPreviousAgentId()
+	case *messages.ChatEvent_Transferred:
+		from = k.Transferred.GetBy().GetId()
+	case *messages.ChatEvent_Requeued:
+		from = k.Requeued.GetAgentId()
+	case *messages.ChatEvent_Member:
+		if a := k.Member.GetAction(); a == messages.MemberAction_MEMBER_ACTION_LEFT || a == messages.MemberAction_MEMBER_ACTION_DECLINED {
+			from = k.Member.GetWho().GetId()
+		}
+	}
+	if from != "" && !slices.Contains(staff, from) {
+		c.b.Send(KindAgent, from, ev)
 	}
 }
 
@@ -587,9 +981,11 @@ func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
 		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef()})
 		c.b.Send(KindQueue, s.GetRequest().GetDepartment(), &messages.Withdraw{ChatId: c.id})
 	case eff.assign != nil:
-		c.b.Send(KindAgent, eff.assign.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: eff.assign.GetAgentId(), OfferId: eff.assign.GetOfferId()})
-		// The chat is still waiting: put it back in its queue.
-		c.b.Send(KindQueue, c.created.GetDepartment(), &messages.Enqueue{Chat: c.summaryAs(stateQueued), Ticket: c.created.GetTicket()})
+		c.b.Send(KindAgent, eff.assign.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: eff.assign.GetAgentId(), OfferId: eff.assign.GetOfferId(), Error: e})
+		if eff.released == "" {
+			// A routed chat is still waiting: put it back in its queue.
+			c.b.Send(KindQueue, eff.oldDept, &messages.Enqueue{Chat: c.summaryAs(stateQueued), Ticket: c.created.GetTicket(), Head: c.head, Target: c.target})
+		}
 	}
 }
 

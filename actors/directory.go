@@ -188,6 +188,23 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		w.notify = []string{KindAgent + "/" + next.GetId()}
 		d.waiting[d.token] = w
 		d.b.store.PutAgentRecords([]*messages.Agent{next}, done)
+	case *messages.AdminCommand_SetQueueOnline:
+		x := body.SetQueueOnline
+		dep := d.deps[x.GetDepartment()]
+		if dep == nil {
+			refuse(codeNotFound, "no department %q", x.GetDepartment())
+			return
+		}
+		if dep.GetChatEnabled() == x.GetOnline() {
+			ctx.Respond(&messages.AdminReply{})
+			return
+		}
+		next := proto.Clone(dep).(*messages.Department)
+		next.ChatEnabled, next.OnlineChangedBy = x.GetOnline(), x.GetBy()
+		d.deps[next.GetId()] = next
+		w.notify = []string{KindGroup + "/" + next.GetId(), KindQueue + "/" + next.GetId()}
+		d.waiting[d.token] = w
+		d.b.store.PutDepartment(next, done)
 	case *messages.AdminCommand_PutSettings:
 		d.waiting[d.token] = w
 		d.b.store.PutSettings(body.PutSettings, done)

@@ -45,7 +45,32 @@ type queue struct {
 	offers    map[string]*offer
 	nextOffer uint64
 	retryStop func() bool
+
+	// The department's chats being handled, for its monitors, and the
+	// recent handling times, for the wait estimate.
+	active  map[string]*handled
+	handled []time.Duration // the last handledKeep, oldest first
+	// Agents following the live view, and its throttle.
+	watchers   map[string]bool
+	viewDirty  bool
+	flushArmed bool
+	lastPush   time.Time
 }
+
+type handled struct {
+	chat  *messages.ChatSummary
+	since time.Time
+}
+
+// The wait estimate: the mean of the last handledKeep handling times, or
+// DefaultHandlingTime before there are any. Monitors get at most one view
+// per viewEvery.
+const (
+	handledKeep         = 20
+	DefaultHandlingTime = 3 * time.Minute
+	viewEvery           = 250 * time.Millisecond
+	etaResend           = 15 * time.Second
+)
 
 type waiting struct {
 	chat     *messages.ChatSummary
@@ -53,6 +78,10 @@ type waiting struct {
 	offer    *offer
 	declined map[string]time.Time // agent -> when they declined
 	notified uint32               // position last told to the visitor
+	etaTold  int64                // estimate last told, ms; -1: none
+	// A transferred chat: ahead of the others, and offered to target first.
+	head   bool
+	target string
 }
 
 type offer struct {
@@ -64,31 +93,70 @@ type offer struct {
 
 func newQueue(b *Broker, id string) *queue {
 	return &queue{b: b, id: id, byChat: map[string]*waiting{}, admitting: map[string]bool{},
-		roster: map[string]*candidate{}, offers: map[string]*offer{}}
+		roster: map[string]*candidate{}, offers: map[string]*offer{}, active: map[string]*handled{}, watchers: map[string]bool{}}
 }
 
 func (q *queue) Receive(ctx actor.Context) {
+	switch ctx.Message().(type) {
+	case *messages.FlushViews:
+		q.flushArmed = false
+		if q.viewDirty {
+			q.pushViews()
+		}
+		return
+	case *messages.ViewQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
+	default:
+		defer q.viewChanged()
+	}
+	q.receive(ctx)
+}
+
+func (q *queue) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		q.self = ctx.Self()
 		q.reload(ctx)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.DirectoryChanged:
+		was := q.dept
 		q.reload(ctx)
+		if was != nil && q.dept != nil && was.GetChatEnabled() != q.dept.GetChatEnabled() {
+			// The queue went online or offline: its agents are told.
+			st := &messages.Envelope{Body: &messages.Envelope_QueueState{QueueState: &messages.QueueState{
+				Department: q.id, Online: q.dept.GetChatEnabled(), By: q.dept.GetOnlineChangedBy()}}}
+			for id := range q.roster {
+				q.b.Send(KindAgent, id, st)
+			}
+		}
 		q.dispatch(ctx)
 	case *messages.StartChat:
 		q.admit(ctx, m)
 	case *messages.Enqueue:
 		delete(q.admitting, m.GetChat().GetChatId())
-		q.insert(m.GetChat(), m.GetTicket())
+		q.insert(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
 		q.notifyPositions(ctx)
 		q.dispatch(ctx)
 	case *messages.QueueRestore:
 		for _, oc := range m.GetChats() {
-			q.insert(openSummary(oc), oc.GetTicket())
+			q.insert(openSummary(oc), oc.GetTicket(), oc.GetHead(), oc.GetTarget())
+		}
+		now := q.b.clock.Now()
+		for _, oc := range m.GetActive() {
+			q.active[oc.GetChatId()] = &handled{chat: openSummary(oc), since: now}
 		}
 		q.notifyPositions(ctx)
 		q.dispatch(ctx)
+	case *messages.ActiveChat:
+		q.activeChat(ctx, m)
+	case *messages.Watch:
+		if m.GetOn() {
+			q.watchers[m.GetAgentId()] = true
+			q.lastPush = time.Time{} // the new watcher gets a view at once
+		} else {
+			delete(q.watchers, m.GetAgentId())
+		}
+	case *messages.ViewQuery:
+		q.b.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
 	case *messages.Withdraw:
 		delete(q.admitting, m.GetChatId())
 		if w := q.byChat[m.GetChatId()]; w != nil {
@@ -100,6 +168,7 @@ func (q *queue) Receive(ctx actor.Context) {
 	case *messages.AgentReport:
 		q.report(m)
 		q.dispatch(ctx)
+		q.notifyPositions(ctx) // the estimate depends on who is available
 	case *messages.OfferReply:
 		q.offerReply(ctx, m)
 	case *messages.OfferExpired:
@@ -161,16 +230,18 @@ func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 	q.b.Send(KindChat, m.GetChatId(), m)
 }
 
-func (q *queue) insert(s *messages.ChatSummary, ticket uint64) {
+// insert puts a chat in line by ticket; transferred chats (head) go
+// before all others, by ticket among themselves.
+func (q *queue) insert(s *messages.ChatSummary, ticket uint64, head bool, target string) {
 	if q.byChat[s.GetChatId()] != nil {
 		return
 	}
 	if ticket > q.lastTick {
 		q.lastTick = ticket
 	}
-	w := &waiting{chat: s, ticket: ticket, declined: map[string]time.Time{}}
+	w := &waiting{chat: s, ticket: ticket, declined: map[string]time.Time{}, head: head, target: target, etaTold: -1}
 	i := len(q.waiting)
-	for i > 0 && q.waiting[i-1].ticket > ticket {
+	for i > 0 && (head && !q.waiting[i-1].head || q.waiting[i-1].head == head && q.waiting[i-1].ticket > ticket) {
 		i--
 	}
 	q.waiting = slices.Insert(q.waiting, i, w)
@@ -184,17 +255,139 @@ func (q *queue) remove(w *waiting) {
 	}
 }
 
-// notifyPositions tells every waiting visitor whose position changed.
+// notifyPositions tells every waiting visitor whose position changed, or
+// whose estimated wait moved by etaResend or more.
 func (q *queue) notifyPositions(ctx actor.Context) {
 	n := uint32(len(q.waiting))
+	capacity, free := q.capacity()
+	mean := q.meanHandling()
 	for i, w := range q.waiting {
 		pos := uint32(i + 1)
-		if w.notified == pos {
+		eta := estimate(pos, capacity, free, mean)
+		if w.notified == pos && (eta < 0) == (w.etaTold < 0) && time.Duration(abs(eta-w.etaTold))*time.Millisecond < etaResend {
 			continue
 		}
-		w.notified = pos
-		q.b.Send(KindVisitor, w.chat.GetVisitorId(), &messages.QueueUpdate{ChatId: w.chat.GetChatId(), Position: pos, QueueLength: n})
+		w.notified, w.etaTold = pos, eta
+		q.b.Send(KindVisitor, w.chat.GetVisitorId(), &messages.QueueUpdate{ChatId: w.chat.GetChatId(), Position: pos, QueueLength: n,
+			EstimatedWaitMs: max(eta, 0), NoEstimate: eta < 0})
 	}
+}
+
+// estimate is the wait in ms of the chat at position pos: none (-1) when no
+// agent is available; 0 when a free slot awaits it; else, since a slot
+// frees every mean/capacity on average, (pos - free) * mean / capacity.
+func estimate(pos, capacity, free uint32, mean time.Duration) int64 {
+	switch {
+	case capacity == 0:
+		return -1
+	case pos <= free:
+		return 0
+	}
+	return int64(time.Duration(pos-free) * mean / time.Duration(capacity) / time.Millisecond)
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// capacity sums the limits of the connected, available agents, and their
+// free slots.
+func (q *queue) capacity() (capacity, free uint32) {
+	for _, c := range q.roster {
+		if c.status == statusAvailable && c.connected {
+			capacity += c.max
+			if c.load < c.max {
+				free += c.max - c.load
+			}
+		}
+	}
+	return capacity, free
+}
+
+// meanHandling is the mean of the recent handling times.
+func (q *queue) meanHandling() time.Duration {
+	if len(q.handled) == 0 {
+		return DefaultHandlingTime
+	}
+	var sum time.Duration
+	for _, d := range q.handled {
+		sum += d
+	}
+	return sum / time.Duration(len(q.handled))
+}
+
+// activeChat follows the department's chats being handled. A chat that
+// closes adds its handling time (since it was first handled here) to the
+// estimate.
+func (q *queue) activeChat(ctx actor.Context, m *messages.ActiveChat) {
+	id := m.GetChat().GetChatId()
+	h := q.active[id]
+	if !m.GetEnded() {
+		if h == nil {
+			h = &handled{since: q.b.clock.Now()}
+			q.active[id] = h
+		}
+		h.chat = m.GetChat()
+		return
+	}
+	if h == nil {
+		return
+	}
+	delete(q.active, id)
+	if m.GetChat().GetState() == stateClosed {
+		q.handled = append(q.handled, q.b.clock.Now().Sub(h.since))
+		if len(q.handled) > handledKeep {
+			q.handled = q.handled[1:]
+		}
+		q.notifyPositions(ctx)
+	}
+}
+
+// viewChanged pushes the live view to the department's monitors, at most
+// once per viewEvery.
+func (q *queue) viewChanged() {
+	if len(q.watchers) == 0 {
+		return
+	}
+	q.viewDirty = true
+	if q.flushArmed {
+		return
+	}
+	since := q.b.clock.Now().Sub(q.lastPush)
+	if since >= viewEvery {
+		q.pushViews()
+		return
+	}
+	q.flushArmed = true
+	self, root := q.self, q.b.root
+	q.b.clock.AfterFunc(viewEvery-since, func() { root.Send(self, &messages.FlushViews{}) })
+}
+
+func (q *queue) pushViews() {
+	q.viewDirty = false
+	q.lastPush = q.b.clock.Now()
+	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: q.view()}}
+	for id := range q.watchers {
+		q.b.Send(KindAgent, id, env)
+	}
+}
+
+// view is the department now: its queue, chats being handled and agents.
+func (q *queue) view() *messages.DepartmentView {
+	v := &messages.DepartmentView{Department: q.id, Name: q.dept.GetName(), Online: q.dept.GetChatEnabled(),
+		AtMs: q.b.clock.Now().UnixMilli(), WaitingCount: uint32(len(q.waiting))}
+	v.Waiting = q.waitingList()
+	for _, h := range q.active {
+		v.Active = append(v.Active, h.chat)
+	}
+	slices.SortFunc(v.Active, func(x, y *messages.ChatSummary) int { return int(x.GetCreatedAtMs() - y.GetCreatedAtMs()) })
+	for _, c := range q.candidates() {
+		v.Agents = append(v.Agents, &messages.AgentLoad{AgentId: c.id, DisplayName: c.name, Status: c.status, Connected: c.connected, Load: c.load, MaxChats: c.max})
+	}
+	return v
 }
 
 func (q *queue) report(m *messages.AgentReport) {
@@ -237,10 +430,15 @@ func (q *queue) candidates() []*candidate {
 // dispatch offers waiting chats, in order, to eligible agents. A chat that
 // nobody can take now does not hold back the ones behind it (they may be in
 // another language), but it keeps its place at the head.
+//
+// An offline queue (chat_enabled off) refuses new requests but still
+// serves the chats already waiting. A manual queue offers only transfers
+// to a named agent.
 func (q *queue) dispatch(ctx actor.Context) {
-	if q.dept == nil || !q.dept.GetChatEnabled() || q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_MANUAL {
+	if q.dept == nil {
 		return
 	}
+	manual := q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_MANUAL
 	cands := q.candidates()
 	now := q.b.clock.Now()
 	var cooling time.Time
@@ -249,6 +447,18 @@ func (q *queue) dispatch(ctx actor.Context) {
 			break
 		}
 		if w.offer != nil {
+			continue
+		}
+		if w.target != "" {
+			if c := q.roster[w.target]; c != nil && c.status == statusAvailable && c.connected && !c.hold && c.load < c.max {
+				q.makeOffer(ctx, w, c)
+				continue
+			}
+			// The colleague cannot take it now: it waits at the head
+			// for anyone.
+			w.target = ""
+		}
+		if manual {
 			continue
 		}
 		excluded := func(id string) bool {
@@ -303,7 +513,7 @@ func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
 	c.load++ // until the agent's next report says otherwise
 	c.lastAssigned = q.b.clock.Now().UnixMilli()
 	q.lastRR = c.id
-	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Offer: &messages.Offer{
+	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
 		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
 		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(),
 	}})
@@ -338,10 +548,13 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 		return
 	}
 	w.offer = nil
+	if w.target == o.agent {
+		w.target = "" // the colleague did not take it: anyone may
+	}
 	switch {
 	case m.GetAccepted():
 		q.remove(w)
-		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id})
+		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w)})
 		q.notifyPositions(ctx)
 	case m.GetBusy():
 		if c := q.roster[o.agent]; c != nil {
@@ -370,8 +583,11 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 		delete(q.offers, o.id)
 		return
 	}
-	q.revoke(ctx, w, "the offer expired")
+	q.revoke(ctx, w, reasonExpired)
 	w.declined[o.agent] = q.b.clock.Now()
+	if w.target == o.agent {
+		w.target = ""
+	}
 	q.dispatch(ctx)
 }
 
@@ -386,17 +602,34 @@ func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 		return
 	}
 	q.remove(w)
-	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId()})
+	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w)})
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }
 
-func (q *queue) list(ctx actor.Context, m *messages.WaitingQuery) {
-	out := &messages.WaitingList{Department: q.id}
+// howFor says how a chat taken from the line was assigned.
+func howFor(w *waiting) messages.AssignHow {
+	if w.head {
+		return messages.AssignHow_ASSIGN_HOW_TRANSFERRED
+	}
+	return messages.AssignHow_ASSIGN_HOW_ROUTED
+}
+
+// waitingList is the line as summaries with positions.
+func (q *queue) waitingList() []*messages.ChatSummary {
+	out := make([]*messages.ChatSummary, 0, len(q.waiting))
 	for i, w := range q.waiting {
 		s := w.chat
-		out.Chats = append(out.Chats, &messages.ChatSummary{ChatId: s.GetChatId(), Department: q.id, Language: s.GetLanguage(),
-			State: stateQueued, VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), CreatedAtMs: s.GetCreatedAtMs(), Position: uint32(i + 1)})
+		out = append(out, &messages.ChatSummary{ChatId: s.GetChatId(), Department: q.id, Language: s.GetLanguage(),
+			State: stateQueued, VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), CreatedAtMs: s.GetCreatedAtMs(),
+			Position: uint32(i + 1), Guests: s.GetGuests()})
 	}
-	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_WaitingList{WaitingList: out}})
+	return out
+}
+
+// list answers an agent's ListWaiting through its agent actor, which adds
+// its own unanswered and answered chats.
+func (q *queue) list(ctx actor.Context, m *messages.WaitingQuery) {
+	q.b.Send(KindAgent, m.GetAgentId(), &messages.WaitingAnswer{Conn: m.GetConn(), Ref: m.GetRef(),
+		List: &messages.WaitingList{Department: q.id, Chats: q.waitingList(), Online: q.dept.GetChatEnabled()}})
 }

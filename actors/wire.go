@@ -144,22 +144,94 @@ func chatEnvelope(s *messages.ChatSummary) *messages.Envelope {
 // copy when ev changes what a summary shows, else s itself. Summaries sent
 // to connections are shared, so they are replaced, never mutated.
 func summaryAfter(s *messages.ChatSummary, ev *messages.ChatEvent) *messages.ChatSummary {
-	var change func(*messages.ChatSummary)
-	switch k := ev.GetKind().(type) {
-	case *messages.ChatEvent_Assigned:
-		change = func(ns *messages.ChatSummary) {
-			ns.State, ns.AgentId, ns.AgentName = stateActive, k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
-		}
-	case *messages.ChatEvent_Requeued:
-		change = func(ns *messages.ChatSummary) { ns.State, ns.AgentId, ns.AgentName = stateQueued, "", "" }
-	case *messages.ChatEvent_StatusChanged:
-		change = func(ns *messages.ChatSummary) { ns.WorkStatus = k.StatusChanged.GetStatus() }
-	case *messages.ChatEvent_Renamed:
-		change = func(ns *messages.ChatSummary) { ns.AgentName = k.Renamed.GetDisplayName() }
-	default:
+	if _, ok := ev.GetKind().(*messages.ChatEvent_Message); ok {
 		return s
 	}
 	ns := proto.Clone(s).(*messages.ChatSummary)
-	change(ns)
+	foldEvent(ns, ev)
+	return ns
+}
+
+// foldEvent applies ev to a summary in place. The chat actor keeps its state
+// this way, and the participant actors their copies (summaryAfter): one
+// definition of what each event does.
+func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
+	s.LastSeq = ev.GetSeq()
+	switch k := ev.GetKind().(type) {
+	case *messages.ChatEvent_Created:
+		c := k.Created
+		s.ChatId, s.Department, s.Language, s.State = ev.GetChatId(), c.GetDepartment(), c.GetLanguage(), stateQueued
+		s.VisitorId, s.VisitorName, s.CreatedAtMs = c.GetVisitorId(), c.GetVisitorName(), ev.GetAtMs()
+	case *messages.ChatEvent_Assigned:
+		s.State, s.AgentId, s.AgentName = stateActive, k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+		if s.AssignedAtMs == 0 {
+			s.AssignedAtMs = ev.GetAtMs()
+		}
+		dropMember(s, s.AgentId)
+	case *messages.ChatEvent_Requeued:
+		s.State, s.AgentId, s.AgentName = stateQueued, "", ""
+	case *messages.ChatEvent_Transferred:
+		s.State, s.AgentId, s.AgentName = stateQueued, "", ""
+		if d := k.Transferred.GetToDepartment(); d != "" {
+			s.Department = d
+		}
+	case *messages.ChatEvent_StatusChanged:
+		s.WorkStatus = k.StatusChanged.GetStatus()
+	case *messages.ChatEvent_Renamed:
+		if k.Renamed.GetAgentId() == s.AgentId {
+			s.AgentName = k.Renamed.GetDisplayName()
+		}
+	case *messages.ChatEvent_Member:
+		m := k.Member
+		who := m.GetWho()
+		switch m.GetAction() {
+		case messages.MemberAction_MEMBER_ACTION_INVITED:
+			if memberIndex(s.Invited, who.GetId()) < 0 {
+				s.Invited = append(s.Invited, who)
+			}
+		case messages.MemberAction_MEMBER_ACTION_JOINED:
+			dropMember(s, who.GetId())
+			if m.GetInvisible() {
+				s.Watchers = append(s.Watchers, who)
+			} else {
+				s.Guests = append(s.Guests, who)
+			}
+		case messages.MemberAction_MEMBER_ACTION_LEFT, messages.MemberAction_MEMBER_ACTION_DECLINED:
+			dropMember(s, who.GetId())
+		}
+	case *messages.ChatEvent_Closed:
+		s.State = stateClosed
+	}
+}
+
+// dropMember takes an agent out of a summary's guests, watchers and
+// invited.
+func dropMember(s *messages.ChatSummary, id string) {
+	drop := func(ps []*messages.Participant) []*messages.Participant {
+		if i := memberIndex(ps, id); i >= 0 {
+			return append(ps[:i:i], ps[i+1:]...)
+		}
+		return ps
+	}
+	s.Guests, s.Watchers, s.Invited = drop(s.Guests), drop(s.Watchers), drop(s.Invited)
+}
+
+func memberIndex(ps []*messages.Participant, id string) int {
+	for i, p := range ps {
+		if p.GetId() == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// forVisitor is what a visitor may see of a summary: no watchers, no
+// invitations.
+func forVisitor(s *messages.ChatSummary) *messages.ChatSummary {
+	if len(s.Watchers) == 0 && len(s.Invited) == 0 {
+		return s
+	}
+	ns := proto.Clone(s).(*messages.ChatSummary)
+	ns.Watchers, ns.Invited = nil, nil
 	return ns
 }

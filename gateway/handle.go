@@ -37,9 +37,15 @@ func (c *wsConn) handle(env *messages.Envelope) {
 		cmd.Conn, cmd.Ref = c.pid, ref
 		c.s.b.Send(actorKind, id, cmd)
 	}
+	validChat := func(id string) bool {
+		if !actors.ValidID(id) {
+			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", id))
+			return false
+		}
+		return true
+	}
 	chat := func(chatID string, cmd *messages.ChatCommand) {
-		if !actors.ValidID(chatID) {
-			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", chatID))
+		if !validChat(chatID) {
 			return
 		}
 		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref = chatID, c.who, c.pid, ref
@@ -60,8 +66,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 	case *messages.Envelope_Typing:
 		chat(b.Typing.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Typing{Typing: b.Typing}})
 	case *messages.Envelope_Resume:
-		if !actors.ValidID(b.Resume.GetChatId()) {
-			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.Resume.GetChatId()))
+		if !validChat(b.Resume.GetChatId()) {
 			return
 		}
 		c.enqueue(outItem{resetChat: b.Resume.GetChatId()})
@@ -89,19 +94,11 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_DeclineOffer{DeclineOffer: b.DeclineOffer}})
 		}
 	case *messages.Envelope_PickChat:
-		if agentOnly() {
-			if !actors.ValidID(b.PickChat.GetChatId()) {
-				c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.PickChat.GetChatId()))
-				return
-			}
+		if agentOnly() && validChat(b.PickChat.GetChatId()) {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_PickChat{PickChat: b.PickChat}})
 		}
 	case *messages.Envelope_SetChatStatus:
-		if agentOnly() {
-			if !actors.ValidID(b.SetChatStatus.GetChatId()) {
-				c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", b.SetChatStatus.GetChatId()))
-				return
-			}
+		if agentOnly() && validChat(b.SetChatStatus.GetChatId()) {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetChatStatus{SetChatStatus: b.SetChatStatus}})
 		}
 	case *messages.Envelope_SetDisplayName:
@@ -111,6 +108,46 @@ func (c *wsConn) handle(env *messages.Envelope) {
 	case *messages.Envelope_ListWaiting:
 		if agentOnly() {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_ListWaiting{ListWaiting: b.ListWaiting}})
+		}
+	case *messages.Envelope_TransferChat:
+		if agentOnly() && validChat(b.TransferChat.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_TransferChat{TransferChat: b.TransferChat}})
+		}
+	case *messages.Envelope_InviteAgent:
+		if agentOnly() && validChat(b.InviteAgent.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_InviteAgent{InviteAgent: b.InviteAgent}})
+		}
+	case *messages.Envelope_JoinChat:
+		if agentOnly() && validChat(b.JoinChat.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_JoinChat{JoinChat: b.JoinChat}})
+		}
+	case *messages.Envelope_LeaveChat:
+		if agentOnly() && validChat(b.LeaveChat.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_LeaveChat{LeaveChat: b.LeaveChat}})
+		}
+	case *messages.Envelope_TakeOver:
+		if agentOnly() && validChat(b.TakeOver.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_TakeOver{TakeOver: b.TakeOver}})
+		}
+	case *messages.Envelope_DeclineInvite:
+		if agentOnly() && validChat(b.DeclineInvite.GetChatId()) {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_DeclineInvite{DeclineInvite: b.DeclineInvite}})
+		}
+	case *messages.Envelope_Monitor:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_Monitor{Monitor: b.Monitor}})
+		}
+	case *messages.Envelope_SetQueueOnline:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetQueueOnline{SetQueueOnline: b.SetQueueOnline}})
+		}
+	case *messages.Envelope_SetAgentStatus:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetAgentStatus{SetAgentStatus: b.SetAgentStatus}})
+		}
+	case *messages.Envelope_ListTransferTargets:
+		if agentOnly() {
+			session(&messages.SessionCommand{Body: &messages.SessionCommand_ListTransferTargets{ListTransferTargets: b.ListTransferTargets}})
 		}
 	default:
 		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "clients cannot send %T", b))

@@ -155,6 +155,16 @@ type SessionCommand struct {
 	//	*SessionCommand_ListWaiting
 	//	*SessionCommand_SetChatStatus
 	//	*SessionCommand_SetDisplayName
+	//	*SessionCommand_TransferChat
+	//	*SessionCommand_InviteAgent
+	//	*SessionCommand_JoinChat
+	//	*SessionCommand_LeaveChat
+	//	*SessionCommand_TakeOver
+	//	*SessionCommand_DeclineInvite
+	//	*SessionCommand_Monitor
+	//	*SessionCommand_SetQueueOnline
+	//	*SessionCommand_SetAgentStatus
+	//	*SessionCommand_ListTransferTargets
 	Body          isSessionCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -292,6 +302,96 @@ func (x *SessionCommand) GetSetDisplayName() *SetDisplayName {
 	return nil
 }
 
+func (x *SessionCommand) GetTransferChat() *TransferChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_TransferChat); ok {
+			return x.TransferChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetInviteAgent() *InviteAgent {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_InviteAgent); ok {
+			return x.InviteAgent
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetJoinChat() *JoinChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_JoinChat); ok {
+			return x.JoinChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetLeaveChat() *LeaveChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_LeaveChat); ok {
+			return x.LeaveChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetTakeOver() *TakeOver {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_TakeOver); ok {
+			return x.TakeOver
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetDeclineInvite() *DeclineInvite {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_DeclineInvite); ok {
+			return x.DeclineInvite
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetMonitor() *Monitor {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_Monitor); ok {
+			return x.Monitor
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetSetQueueOnline() *SetQueueOnline {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetQueueOnline); ok {
+			return x.SetQueueOnline
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetSetAgentStatus() *SetAgentStatus {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetAgentStatus); ok {
+			return x.SetAgentStatus
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ListTransferTargets); ok {
+			return x.ListTransferTargets
+		}
+	}
+	return nil
+}
+
 type isSessionCommand_Body interface {
 	isSessionCommand_Body()
 }
@@ -332,6 +432,46 @@ type SessionCommand_SetDisplayName struct {
 	SetDisplayName *SetDisplayName `protobuf:"bytes,18,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
 }
 
+type SessionCommand_TransferChat struct {
+	TransferChat *TransferChat `protobuf:"bytes,19,opt,name=transfer_chat,json=transferChat,proto3,oneof"`
+}
+
+type SessionCommand_InviteAgent struct {
+	InviteAgent *InviteAgent `protobuf:"bytes,20,opt,name=invite_agent,json=inviteAgent,proto3,oneof"`
+}
+
+type SessionCommand_JoinChat struct {
+	JoinChat *JoinChat `protobuf:"bytes,21,opt,name=join_chat,json=joinChat,proto3,oneof"`
+}
+
+type SessionCommand_LeaveChat struct {
+	LeaveChat *LeaveChat `protobuf:"bytes,22,opt,name=leave_chat,json=leaveChat,proto3,oneof"`
+}
+
+type SessionCommand_TakeOver struct {
+	TakeOver *TakeOver `protobuf:"bytes,23,opt,name=take_over,json=takeOver,proto3,oneof"`
+}
+
+type SessionCommand_DeclineInvite struct {
+	DeclineInvite *DeclineInvite `protobuf:"bytes,24,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
+}
+
+type SessionCommand_Monitor struct {
+	Monitor *Monitor `protobuf:"bytes,25,opt,name=monitor,proto3,oneof"`
+}
+
+type SessionCommand_SetQueueOnline struct {
+	SetQueueOnline *SetQueueOnline `protobuf:"bytes,26,opt,name=set_queue_online,json=setQueueOnline,proto3,oneof"`
+}
+
+type SessionCommand_SetAgentStatus struct {
+	SetAgentStatus *SetAgentStatus `protobuf:"bytes,27,opt,name=set_agent_status,json=setAgentStatus,proto3,oneof"`
+}
+
+type SessionCommand_ListTransferTargets struct {
+	ListTransferTargets *ListTransferTargets `protobuf:"bytes,28,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -350,6 +490,26 @@ func (*SessionCommand_SetChatStatus) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetDisplayName) isSessionCommand_Body() {}
 
+func (*SessionCommand_TransferChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_InviteAgent) isSessionCommand_Body() {}
+
+func (*SessionCommand_JoinChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_LeaveChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_TakeOver) isSessionCommand_Body() {}
+
+func (*SessionCommand_DeclineInvite) isSessionCommand_Body() {}
+
+func (*SessionCommand_Monitor) isSessionCommand_Body() {}
+
+func (*SessionCommand_SetQueueOnline) isSessionCommand_Body() {}
+
+func (*SessionCommand_SetAgentStatus) isSessionCommand_Body() {}
+
+func (*SessionCommand_ListTransferTargets) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -364,7 +524,19 @@ type ChatCommand struct {
 	//	*ChatCommand_Close
 	//	*ChatCommand_Typing
 	//	*ChatCommand_SetStatus
-	Body          isChatCommand_Body `protobuf_oneof:"body"`
+	//	*ChatCommand_Transfer
+	//	*ChatCommand_Invite
+	//	*ChatCommand_Join
+	//	*ChatCommand_Leave
+	//	*ChatCommand_TakeOver
+	//	*ChatCommand_DeclineInvite
+	Body isChatCommand_Body `protobuf_oneof:"body"`
+	// Filled by the agent actor for staff commands: the sender's permissions
+	// and departments (the chat checks who may see and do what).
+	Perms       []string `protobuf:"bytes,5,rep,name=perms,proto3" json:"perms,omitempty"`
+	Departments []string `protobuf:"bytes,6,rep,name=departments,proto3" json:"departments,omitempty"`
+	// Take-over: the slot the agent reserved for the chat.
+	Reservation   string `protobuf:"bytes,7,opt,name=reservation,proto3" json:"reservation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -470,6 +642,81 @@ func (x *ChatCommand) GetSetStatus() *SetChatStatus {
 	return nil
 }
 
+func (x *ChatCommand) GetTransfer() *TransferChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Transfer); ok {
+			return x.Transfer
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetInvite() *InviteAgent {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Invite); ok {
+			return x.Invite
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetJoin() *JoinChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Join); ok {
+			return x.Join
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetLeave() *LeaveChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Leave); ok {
+			return x.Leave
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetTakeOver() *TakeOver {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_TakeOver); ok {
+			return x.TakeOver
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetDeclineInvite() *DeclineInvite {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_DeclineInvite); ok {
+			return x.DeclineInvite
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetPerms() []string {
+	if x != nil {
+		return x.Perms
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetReservation() string {
+	if x != nil {
+		return x.Reservation
+	}
+	return ""
+}
+
 type isChatCommand_Body interface {
 	isChatCommand_Body()
 }
@@ -490,6 +737,30 @@ type ChatCommand_SetStatus struct {
 	SetStatus *SetChatStatus `protobuf:"bytes,13,opt,name=set_status,json=setStatus,proto3,oneof"`
 }
 
+type ChatCommand_Transfer struct {
+	Transfer *TransferChat `protobuf:"bytes,14,opt,name=transfer,proto3,oneof"`
+}
+
+type ChatCommand_Invite struct {
+	Invite *InviteAgent `protobuf:"bytes,15,opt,name=invite,proto3,oneof"`
+}
+
+type ChatCommand_Join struct {
+	Join *JoinChat `protobuf:"bytes,16,opt,name=join,proto3,oneof"`
+}
+
+type ChatCommand_Leave struct {
+	Leave *LeaveChat `protobuf:"bytes,17,opt,name=leave,proto3,oneof"`
+}
+
+type ChatCommand_TakeOver struct {
+	TakeOver *TakeOver `protobuf:"bytes,18,opt,name=take_over,json=takeOver,proto3,oneof"`
+}
+
+type ChatCommand_DeclineInvite struct {
+	DeclineInvite *DeclineInvite `protobuf:"bytes,19,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -497,6 +768,18 @@ func (*ChatCommand_Close) isChatCommand_Body() {}
 func (*ChatCommand_Typing) isChatCommand_Body() {}
 
 func (*ChatCommand_SetStatus) isChatCommand_Body() {}
+
+func (*ChatCommand_Transfer) isChatCommand_Body() {}
+
+func (*ChatCommand_Invite) isChatCommand_Body() {}
+
+func (*ChatCommand_Join) isChatCommand_Body() {}
+
+func (*ChatCommand_Leave) isChatCommand_Body() {}
+
+func (*ChatCommand_TakeOver) isChatCommand_Body() {}
+
+func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -801,10 +1084,12 @@ func (x *ReplayBatch) GetUnavailable() bool {
 }
 
 // ChatJoined tells a participant actor that it is in a chat (new chat,
-// assignment, or recovery after restart).
+// assignment, or recovery after restart). guest: staff in the chat who do
+// not own it (guests, watchers).
 type ChatJoined struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Chat          *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
+	Guest         bool                   `protobuf:"varint,2,opt,name=guest,proto3" json:"guest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -844,6 +1129,13 @@ func (x *ChatJoined) GetChat() *ChatSummary {
 		return x.Chat
 	}
 	return nil
+}
+
+func (x *ChatJoined) GetGuest() bool {
+	if x != nil {
+		return x.Guest
+	}
+	return false
 }
 
 // ChatLeft tells a participant actor that a chat ended for it.
@@ -893,9 +1185,12 @@ func (x *ChatLeft) GetChat() *ChatSummary {
 
 // Enqueue puts a stored chat into its department's queue, by ticket.
 type Enqueue struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chat          *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
-	Ticket        uint64                 `protobuf:"varint,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Chat   *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
+	Ticket uint64                 `protobuf:"varint,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// Transferred: at the head of the line, offered to target first.
+	Head          bool   `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
+	Target        string `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -944,6 +1239,74 @@ func (x *Enqueue) GetTicket() uint64 {
 	return 0
 }
 
+func (x *Enqueue) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+func (x *Enqueue) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+// ActiveChat: chat -> its department's queue, when it starts or stops
+// being handled there (for monitoring and the wait estimate).
+type ActiveChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Chat          *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
+	Ended         bool                   `protobuf:"varint,2,opt,name=ended,proto3" json:"ended,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActiveChat) Reset() {
+	*x = ActiveChat{}
+	mi := &file_actors_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActiveChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActiveChat) ProtoMessage() {}
+
+func (x *ActiveChat) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActiveChat.ProtoReflect.Descriptor instead.
+func (*ActiveChat) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ActiveChat) GetChat() *ChatSummary {
+	if x != nil {
+		return x.Chat
+	}
+	return nil
+}
+
+func (x *ActiveChat) GetEnded() bool {
+	if x != nil {
+		return x.Ended
+	}
+	return false
+}
+
 // Withdraw takes a chat out of its queue (closed while waiting, or its
 // creation failed).
 type Withdraw struct {
@@ -955,7 +1318,7 @@ type Withdraw struct {
 
 func (x *Withdraw) Reset() {
 	*x = Withdraw{}
-	mi := &file_actors_proto_msgTypes[11]
+	mi := &file_actors_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1330,7 @@ func (x *Withdraw) String() string {
 func (*Withdraw) ProtoMessage() {}
 
 func (x *Withdraw) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[11]
+	mi := &file_actors_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1343,7 @@ func (x *Withdraw) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdraw.ProtoReflect.Descriptor instead.
 func (*Withdraw) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{11}
+	return file_actors_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Withdraw) GetChatId() string {
@@ -994,13 +1357,14 @@ func (x *Withdraw) GetChatId() string {
 type QueueRestore struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Chats         []*OpenChat            `protobuf:"bytes,1,rep,name=chats,proto3" json:"chats,omitempty"`
+	Active        []*OpenChat            `protobuf:"bytes,2,rep,name=active,proto3" json:"active,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueueRestore) Reset() {
 	*x = QueueRestore{}
-	mi := &file_actors_proto_msgTypes[12]
+	mi := &file_actors_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1376,7 @@ func (x *QueueRestore) String() string {
 func (*QueueRestore) ProtoMessage() {}
 
 func (x *QueueRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[12]
+	mi := &file_actors_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,12 +1389,19 @@ func (x *QueueRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRestore.ProtoReflect.Descriptor instead.
 func (*QueueRestore) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{12}
+	return file_actors_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QueueRestore) GetChats() []*OpenChat {
 	if x != nil {
 		return x.Chats
+	}
+	return nil
+}
+
+func (x *QueueRestore) GetActive() []*OpenChat {
+	if x != nil {
+		return x.Active
 	}
 	return nil
 }
@@ -1055,7 +1426,7 @@ type AgentReport struct {
 
 func (x *AgentReport) Reset() {
 	*x = AgentReport{}
-	mi := &file_actors_proto_msgTypes[13]
+	mi := &file_actors_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1067,7 +1438,7 @@ func (x *AgentReport) String() string {
 func (*AgentReport) ProtoMessage() {}
 
 func (x *AgentReport) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[13]
+	mi := &file_actors_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1080,7 +1451,7 @@ func (x *AgentReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentReport.ProtoReflect.Descriptor instead.
 func (*AgentReport) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{13}
+	return file_actors_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AgentReport) GetAgentId() string {
@@ -1148,16 +1519,18 @@ func (x *AgentReport) GetMember() bool {
 
 // OfferChat: queue -> agent.
 type OfferChat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OfferId       string                 `protobuf:"bytes,1,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
-	Offer         *Offer                 `protobuf:"bytes,2,opt,name=offer,proto3" json:"offer,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OfferId string                 `protobuf:"bytes,1,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	Offer   *Offer                 `protobuf:"bytes,2,opt,name=offer,proto3" json:"offer,omitempty"`
+	// A transfer to this agent by name: their languages are not checked.
+	Targeted      bool `protobuf:"varint,3,opt,name=targeted,proto3" json:"targeted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OfferChat) Reset() {
 	*x = OfferChat{}
-	mi := &file_actors_proto_msgTypes[14]
+	mi := &file_actors_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1542,7 @@ func (x *OfferChat) String() string {
 func (*OfferChat) ProtoMessage() {}
 
 func (x *OfferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[14]
+	mi := &file_actors_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1555,7 @@ func (x *OfferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferChat.ProtoReflect.Descriptor instead.
 func (*OfferChat) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{14}
+	return file_actors_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *OfferChat) GetOfferId() string {
@@ -1197,6 +1570,13 @@ func (x *OfferChat) GetOffer() *Offer {
 		return x.Offer
 	}
 	return nil
+}
+
+func (x *OfferChat) GetTargeted() bool {
+	if x != nil {
+		return x.Targeted
+	}
+	return false
 }
 
 // OfferReply: agent -> queue. busy means the agent could not take any offer
@@ -1214,7 +1594,7 @@ type OfferReply struct {
 
 func (x *OfferReply) Reset() {
 	*x = OfferReply{}
-	mi := &file_actors_proto_msgTypes[15]
+	mi := &file_actors_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1606,7 @@ func (x *OfferReply) String() string {
 func (*OfferReply) ProtoMessage() {}
 
 func (x *OfferReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[15]
+	mi := &file_actors_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1619,7 @@ func (x *OfferReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferReply.ProtoReflect.Descriptor instead.
 func (*OfferReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{15}
+	return file_actors_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OfferReply) GetOfferId() string {
@@ -1289,7 +1669,7 @@ type RevokeOffer struct {
 
 func (x *RevokeOffer) Reset() {
 	*x = RevokeOffer{}
-	mi := &file_actors_proto_msgTypes[16]
+	mi := &file_actors_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1681,7 @@ func (x *RevokeOffer) String() string {
 func (*RevokeOffer) ProtoMessage() {}
 
 func (x *RevokeOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[16]
+	mi := &file_actors_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1694,7 @@ func (x *RevokeOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOffer.ProtoReflect.Descriptor instead.
 func (*RevokeOffer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{16}
+	return file_actors_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevokeOffer) GetOfferId() string {
@@ -1348,7 +1728,7 @@ type OfferExpired struct {
 
 func (x *OfferExpired) Reset() {
 	*x = OfferExpired{}
-	mi := &file_actors_proto_msgTypes[17]
+	mi := &file_actors_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1740,7 @@ func (x *OfferExpired) String() string {
 func (*OfferExpired) ProtoMessage() {}
 
 func (x *OfferExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[17]
+	mi := &file_actors_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1753,7 @@ func (x *OfferExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferExpired.ProtoReflect.Descriptor instead.
 func (*OfferExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{17}
+	return file_actors_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *OfferExpired) GetOfferId() string {
@@ -1392,7 +1772,7 @@ type RetryDispatch struct {
 
 func (x *RetryDispatch) Reset() {
 	*x = RetryDispatch{}
-	mi := &file_actors_proto_msgTypes[18]
+	mi := &file_actors_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1784,7 @@ func (x *RetryDispatch) String() string {
 func (*RetryDispatch) ProtoMessage() {}
 
 func (x *RetryDispatch) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[18]
+	mi := &file_actors_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1797,7 @@ func (x *RetryDispatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDispatch.ProtoReflect.Descriptor instead.
 func (*RetryDispatch) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{18}
+	return file_actors_proto_rawDescGZIP(), []int{19}
 }
 
 // AssignChat: queue -> chat.
@@ -1427,13 +1807,14 @@ type AssignChat struct {
 	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	AgentName     string                 `protobuf:"bytes,3,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
 	OfferId       string                 `protobuf:"bytes,4,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	How           AssignHow              `protobuf:"varint,5,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssignChat) Reset() {
 	*x = AssignChat{}
-	mi := &file_actors_proto_msgTypes[19]
+	mi := &file_actors_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1826,7 @@ func (x *AssignChat) String() string {
 func (*AssignChat) ProtoMessage() {}
 
 func (x *AssignChat) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[19]
+	mi := &file_actors_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1839,7 @@ func (x *AssignChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignChat.ProtoReflect.Descriptor instead.
 func (*AssignChat) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{19}
+	return file_actors_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AssignChat) GetChatId() string {
@@ -1489,22 +1870,31 @@ func (x *AssignChat) GetOfferId() string {
 	return ""
 }
 
+func (x *AssignChat) GetHow() AssignHow {
+	if x != nil {
+		return x.How
+	}
+	return AssignHow_ASSIGN_HOW_ROUTED
+}
+
 // AssignResult: chat -> agent, once the assignment is stored (ok) or could
 // not happen (the chat was closed meanwhile).
 type AssignResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	OfferId       string                 `protobuf:"bytes,3,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
-	Ok            bool                   `protobuf:"varint,4,opt,name=ok,proto3" json:"ok,omitempty"`
-	Chat          *ChatSummary           `protobuf:"bytes,5,opt,name=chat,proto3" json:"chat,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChatId  string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	OfferId string                 `protobuf:"bytes,3,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	Ok      bool                   `protobuf:"varint,4,opt,name=ok,proto3" json:"ok,omitempty"`
+	Chat    *ChatSummary           `protobuf:"bytes,5,opt,name=chat,proto3" json:"chat,omitempty"`
+	// Why it did not happen, for the agent to answer its client.
+	Error         *Error `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssignResult) Reset() {
 	*x = AssignResult{}
-	mi := &file_actors_proto_msgTypes[20]
+	mi := &file_actors_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1516,7 +1906,7 @@ func (x *AssignResult) String() string {
 func (*AssignResult) ProtoMessage() {}
 
 func (x *AssignResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[20]
+	mi := &file_actors_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1529,7 +1919,7 @@ func (x *AssignResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignResult.ProtoReflect.Descriptor instead.
 func (*AssignResult) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{20}
+	return file_actors_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AssignResult) GetChatId() string {
@@ -1567,6 +1957,13 @@ func (x *AssignResult) GetChat() *ChatSummary {
 	return nil
 }
 
+func (x *AssignResult) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 // PickRequest: agent -> queue (manual pickup).
 type PickRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1580,7 +1977,7 @@ type PickRequest struct {
 
 func (x *PickRequest) Reset() {
 	*x = PickRequest{}
-	mi := &file_actors_proto_msgTypes[21]
+	mi := &file_actors_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1989,7 @@ func (x *PickRequest) String() string {
 func (*PickRequest) ProtoMessage() {}
 
 func (x *PickRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[21]
+	mi := &file_actors_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +2002,7 @@ func (x *PickRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRequest.ProtoReflect.Descriptor instead.
 func (*PickRequest) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{21}
+	return file_actors_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PickRequest) GetChatId() string {
@@ -1647,7 +2044,7 @@ type PickRefused struct {
 
 func (x *PickRefused) Reset() {
 	*x = PickRefused{}
-	mi := &file_actors_proto_msgTypes[22]
+	mi := &file_actors_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +2056,7 @@ func (x *PickRefused) String() string {
 func (*PickRefused) ProtoMessage() {}
 
 func (x *PickRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[22]
+	mi := &file_actors_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +2069,7 @@ func (x *PickRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRefused.ProtoReflect.Descriptor instead.
 func (*PickRefused) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{22}
+	return file_actors_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PickRefused) GetChatId() string {
@@ -1708,7 +2105,7 @@ type WaitingQuery struct {
 
 func (x *WaitingQuery) Reset() {
 	*x = WaitingQuery{}
-	mi := &file_actors_proto_msgTypes[23]
+	mi := &file_actors_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +2117,7 @@ func (x *WaitingQuery) String() string {
 func (*WaitingQuery) ProtoMessage() {}
 
 func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[23]
+	mi := &file_actors_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +2130,7 @@ func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingQuery.ProtoReflect.Descriptor instead.
 func (*WaitingQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{23}
+	return file_actors_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WaitingQuery) GetConn() *actor.PID {
@@ -1757,6 +2154,332 @@ func (x *WaitingQuery) GetAgentId() string {
 	return ""
 }
 
+// WaitingAnswer: queue -> agent, which adds its own lists and answers.
+type WaitingAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conn          *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,2,opt,name=ref,proto3" json:"ref,omitempty"`
+	List          *WaitingList           `protobuf:"bytes,3,opt,name=list,proto3" json:"list,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitingAnswer) Reset() {
+	*x = WaitingAnswer{}
+	mi := &file_actors_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitingAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitingAnswer) ProtoMessage() {}
+
+func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitingAnswer.ProtoReflect.Descriptor instead.
+func (*WaitingAnswer) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *WaitingAnswer) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *WaitingAnswer) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+func (x *WaitingAnswer) GetList() *WaitingList {
+	if x != nil {
+		return x.List
+	}
+	return nil
+}
+
+// Watch: agent -> queue, start (on) or stop live DepartmentView pushes.
+type Watch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	On            bool                   `protobuf:"varint,2,opt,name=on,proto3" json:"on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Watch) Reset() {
+	*x = Watch{}
+	mi := &file_actors_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Watch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Watch) ProtoMessage() {}
+
+func (x *Watch) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Watch.ProtoReflect.Descriptor instead.
+func (*Watch) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Watch) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *Watch) GetOn() bool {
+	if x != nil {
+		return x.On
+	}
+	return false
+}
+
+// ViewQuery: agent -> queue, answered with ViewAnswer (transfer targets).
+type ViewQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Token         uint64                 `protobuf:"varint,2,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewQuery) Reset() {
+	*x = ViewQuery{}
+	mi := &file_actors_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewQuery) ProtoMessage() {}
+
+func (x *ViewQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewQuery.ProtoReflect.Descriptor instead.
+func (*ViewQuery) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ViewQuery) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *ViewQuery) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+type ViewAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	View          *DepartmentView        `protobuf:"bytes,2,opt,name=view,proto3" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewAnswer) Reset() {
+	*x = ViewAnswer{}
+	mi := &file_actors_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewAnswer) ProtoMessage() {}
+
+func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewAnswer.ProtoReflect.Descriptor instead.
+func (*ViewAnswer) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ViewAnswer) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+func (x *ViewAnswer) GetView() *DepartmentView {
+	if x != nil {
+		return x.View
+	}
+	return nil
+}
+
+// FlushViews: a queue's throttle timer -> itself.
+type FlushViews struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlushViews) Reset() {
+	*x = FlushViews{}
+	mi := &file_actors_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlushViews) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlushViews) ProtoMessage() {}
+
+func (x *FlushViews) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlushViews.ProtoReflect.Descriptor instead.
+func (*FlushViews) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{29}
+}
+
+// ManagedStatus: a manager's agent actor -> the agent whose status they
+// set. The agent answers conn once the status is stored.
+type ManagedStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        AgentStatus            `protobuf:"varint,1,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	By            string                 `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ManagedStatus) Reset() {
+	*x = ManagedStatus{}
+	mi := &file_actors_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ManagedStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ManagedStatus) ProtoMessage() {}
+
+func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ManagedStatus.ProtoReflect.Descriptor instead.
+func (*ManagedStatus) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ManagedStatus) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
+func (x *ManagedStatus) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *ManagedStatus) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *ManagedStatus) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
 // Handback: agent -> chat, when the agent's grace period after losing their
 // last connection ran out. The chat follows its department's
 // on_agent_left policy, if it still belongs to that agent.
@@ -1771,7 +2494,7 @@ type Handback struct {
 
 func (x *Handback) Reset() {
 	*x = Handback{}
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +2506,7 @@ func (x *Handback) String() string {
 func (*Handback) ProtoMessage() {}
 
 func (x *Handback) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +2519,7 @@ func (x *Handback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handback.ProtoReflect.Descriptor instead.
 func (*Handback) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{24}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Handback) GetChatId() string {
@@ -1832,7 +2555,7 @@ type Abandon struct {
 
 func (x *Abandon) Reset() {
 	*x = Abandon{}
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1844,7 +2567,7 @@ func (x *Abandon) String() string {
 func (*Abandon) ProtoMessage() {}
 
 func (x *Abandon) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1857,7 +2580,7 @@ func (x *Abandon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
 func (*Abandon) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{25}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Abandon) GetChatId() string {
@@ -1886,7 +2609,7 @@ type CloseConn struct {
 
 func (x *CloseConn) Reset() {
 	*x = CloseConn{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1898,7 +2621,7 @@ func (x *CloseConn) String() string {
 func (*CloseConn) ProtoMessage() {}
 
 func (x *CloseConn) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1911,7 +2634,7 @@ func (x *CloseConn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
 func (*CloseConn) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CloseConn) GetCode() uint32 {
@@ -1938,7 +2661,7 @@ type ShiftTick struct {
 
 func (x *ShiftTick) Reset() {
 	*x = ShiftTick{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1950,7 +2673,7 @@ func (x *ShiftTick) String() string {
 func (*ShiftTick) ProtoMessage() {}
 
 func (x *ShiftTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1963,7 +2686,7 @@ func (x *ShiftTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
 func (*ShiftTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ShiftTick) GetToken() uint64 {
@@ -1983,7 +2706,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1995,7 +2718,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2008,7 +2731,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -2029,7 +2752,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2764,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2777,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -2080,7 +2803,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2815,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2828,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -2124,6 +2847,7 @@ type AdminCommand struct {
 	//	*AdminCommand_TransferOwner
 	//	*AdminCommand_PutSettings
 	//	*AdminCommand_SetDisplayName
+	//	*AdminCommand_SetQueueOnline
 	Body          isAdminCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2131,7 +2855,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2867,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2880,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -2265,6 +2989,15 @@ func (x *AdminCommand) GetSetDisplayName() *DisplayNameChange {
 	return nil
 }
 
+func (x *AdminCommand) GetSetQueueOnline() *QueueOnlineChange {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_SetQueueOnline); ok {
+			return x.SetQueueOnline
+		}
+	}
+	return nil
+}
+
 type isAdminCommand_Body interface {
 	isAdminCommand_Body()
 }
@@ -2317,6 +3050,12 @@ type AdminCommand_SetDisplayName struct {
 	SetDisplayName *DisplayNameChange `protobuf:"bytes,11,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
 }
 
+type AdminCommand_SetQueueOnline struct {
+	// A manager sets a queue online or offline (the agent actor checked
+	// the permission and that they manage it).
+	SetQueueOnline *QueueOnlineChange `protobuf:"bytes,12,opt,name=set_queue_online,json=setQueueOnline,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -2339,6 +3078,68 @@ func (*AdminCommand_PutSettings) isAdminCommand_Body() {}
 
 func (*AdminCommand_SetDisplayName) isAdminCommand_Body() {}
 
+func (*AdminCommand_SetQueueOnline) isAdminCommand_Body() {}
+
+type QueueOnlineChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Online        bool                   `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueOnlineChange) Reset() {
+	*x = QueueOnlineChange{}
+	mi := &file_actors_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueOnlineChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueOnlineChange) ProtoMessage() {}
+
+func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
+func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *QueueOnlineChange) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *QueueOnlineChange) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *QueueOnlineChange) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
 type DisplayNameChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
@@ -2349,7 +3150,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +3162,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +3175,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -2402,7 +3203,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +3215,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +3228,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{33}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -2453,7 +3254,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +3266,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +3279,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{34}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -2507,7 +3308,8 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\x91\x05\n" +
+	".actor.PIDR\x04conn\"\xb6\n" +
+	"\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -2522,8 +3324,19 @@ const file_actors_proto_rawDesc = "" +
 	"\x06resume\x18\x0f \x01(\v2\x16.switchboard.v1.ResumeH\x00R\x06resume\x12@\n" +
 	"\flist_waiting\x18\x10 \x01(\v2\x1b.switchboard.v1.ListWaitingH\x00R\vlistWaiting\x12G\n" +
 	"\x0fset_chat_status\x18\x11 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x12J\n" +
-	"\x10set_display_name\x18\x12 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayNameB\x06\n" +
-	"\x04body\"\xe9\x02\n" +
+	"\x10set_display_name\x18\x12 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayName\x12C\n" +
+	"\rtransfer_chat\x18\x13 \x01(\v2\x1c.switchboard.v1.TransferChatH\x00R\ftransferChat\x12@\n" +
+	"\finvite_agent\x18\x14 \x01(\v2\x1b.switchboard.v1.InviteAgentH\x00R\vinviteAgent\x127\n" +
+	"\tjoin_chat\x18\x15 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\bjoinChat\x12:\n" +
+	"\n" +
+	"leave_chat\x18\x16 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\tleaveChat\x127\n" +
+	"\ttake_over\x18\x17 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
+	"\x0edecline_invite\x18\x18 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x123\n" +
+	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
+	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
+	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargetsB\x06\n" +
+	"\x04body\"\x9a\x06\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -2535,7 +3348,16 @@ const file_actors_proto_rawDesc = "" +
 	"\x05close\x18\v \x01(\v2\x19.switchboard.v1.CloseChatH\x00R\x05close\x120\n" +
 	"\x06typing\x18\f \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typing\x12>\n" +
 	"\n" +
-	"set_status\x18\r \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\tsetStatusB\x06\n" +
+	"set_status\x18\r \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\tsetStatus\x12:\n" +
+	"\btransfer\x18\x0e \x01(\v2\x1c.switchboard.v1.TransferChatH\x00R\btransfer\x125\n" +
+	"\x06invite\x18\x0f \x01(\v2\x1b.switchboard.v1.InviteAgentH\x00R\x06invite\x12.\n" +
+	"\x04join\x18\x10 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\x04join\x121\n" +
+	"\x05leave\x18\x11 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\x05leave\x127\n" +
+	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
+	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
+	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
+	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
+	"\vreservation\x18\a \x01(\tR\vreservationB\x06\n" +
 	"\x04body\"\xc4\x01\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
@@ -2564,19 +3386,27 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x1b\n" +
 	"\tnot_found\x18\x04 \x01(\bR\bnotFound\x12 \n" +
-	"\vunavailable\x18\x05 \x01(\bR\vunavailable\"=\n" +
+	"\vunavailable\x18\x05 \x01(\bR\vunavailable\"S\n" +
 	"\n" +
 	"ChatJoined\x12/\n" +
-	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\";\n" +
+	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x14\n" +
+	"\x05guest\x18\x02 \x01(\bR\x05guest\";\n" +
 	"\bChatLeft\x12/\n" +
-	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"R\n" +
+	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"~\n" +
 	"\aEnqueue\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x16\n" +
-	"\x06ticket\x18\x02 \x01(\x04R\x06ticket\"#\n" +
+	"\x06ticket\x18\x02 \x01(\x04R\x06ticket\x12\x12\n" +
+	"\x04head\x18\x03 \x01(\bR\x04head\x12\x16\n" +
+	"\x06target\x18\x04 \x01(\tR\x06target\"S\n" +
+	"\n" +
+	"ActiveChat\x12/\n" +
+	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x14\n" +
+	"\x05ended\x18\x02 \x01(\bR\x05ended\"#\n" +
 	"\bWithdraw\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\tR\x06chatId\">\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"p\n" +
 	"\fQueueRestore\x12.\n" +
-	"\x05chats\x18\x01 \x03(\v2\x18.switchboard.v1.OpenChatR\x05chats\"\xaf\x02\n" +
+	"\x05chats\x18\x01 \x03(\v2\x18.switchboard.v1.OpenChatR\x05chats\x120\n" +
+	"\x06active\x18\x02 \x03(\v2\x18.switchboard.v1.OpenChatR\x06active\"\xaf\x02\n" +
 	"\vAgentReport\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x123\n" +
@@ -2586,10 +3416,11 @@ const file_actors_proto_rawDesc = "" +
 	"\tmax_chats\x18\x06 \x01(\rR\bmaxChats\x12\x12\n" +
 	"\x04load\x18\a \x01(\rR\x04load\x12(\n" +
 	"\x10last_assigned_ms\x18\b \x01(\x03R\x0elastAssignedMs\x12\x16\n" +
-	"\x06member\x18\t \x01(\bR\x06member\"S\n" +
+	"\x06member\x18\t \x01(\bR\x06member\"o\n" +
 	"\tOfferChat\x12\x19\n" +
 	"\boffer_id\x18\x01 \x01(\tR\aofferId\x12+\n" +
-	"\x05offer\x18\x02 \x01(\v2\x15.switchboard.v1.OfferR\x05offer\"\x8b\x01\n" +
+	"\x05offer\x18\x02 \x01(\v2\x15.switchboard.v1.OfferR\x05offer\x12\x1a\n" +
+	"\btargeted\x18\x03 \x01(\bR\btargeted\"\x8b\x01\n" +
 	"\n" +
 	"OfferReply\x12\x19\n" +
 	"\boffer_id\x18\x01 \x01(\tR\aofferId\x12\x17\n" +
@@ -2603,20 +3434,22 @@ const file_actors_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\")\n" +
 	"\fOfferExpired\x12\x19\n" +
 	"\boffer_id\x18\x01 \x01(\tR\aofferId\"\x0f\n" +
-	"\rRetryDispatch\"z\n" +
+	"\rRetryDispatch\"\xa7\x01\n" +
 	"\n" +
 	"AssignChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x19\n" +
-	"\boffer_id\x18\x04 \x01(\tR\aofferId\"\x9e\x01\n" +
+	"\boffer_id\x18\x04 \x01(\tR\aofferId\x12+\n" +
+	"\x03how\x18\x05 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\"\xcb\x01\n" +
 	"\fAssignResult\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x19\n" +
 	"\boffer_id\x18\x03 \x01(\tR\aofferId\x12\x0e\n" +
 	"\x02ok\x18\x04 \x01(\bR\x02ok\x12/\n" +
-	"\x04chat\x18\x05 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"{\n" +
+	"\x04chat\x18\x05 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12+\n" +
+	"\x05error\x18\x06 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"{\n" +
 	"\vPickRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1d\n" +
@@ -2631,7 +3464,30 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12\x19\n" +
-	"\bagent_id\x18\x03 \x01(\tR\aagentId\"V\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\"r\n" +
+	"\rWaitingAnswer\x12\x1e\n" +
+	"\x04conn\x18\x01 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12/\n" +
+	"\x04list\x18\x03 \x01(\v2\x1b.switchboard.v1.WaitingListR\x04list\"2\n" +
+	"\x05Watch\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x0e\n" +
+	"\x02on\x18\x02 \x01(\bR\x02on\"<\n" +
+	"\tViewQuery\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\x04R\x05token\"V\n" +
+	"\n" +
+	"ViewAnswer\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\x122\n" +
+	"\x04view\x18\x02 \x01(\v2\x1e.switchboard.v1.DepartmentViewR\x04view\"\f\n" +
+	"\n" +
+	"FlushViews\"\x86\x01\n" +
+	"\rManagedStatus\x123\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x1e\n" +
+	"\x04conn\x18\x03 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\"V\n" +
 	"\bHandback\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x16\n" +
@@ -2650,7 +3506,7 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xdc\x04\n" +
+	"\x10DirectoryChanged\"\xab\x05\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -2664,8 +3520,15 @@ const file_actors_proto_rawDesc = "" +
 	"\x0etransfer_owner\x18\t \x01(\tH\x00R\rtransferOwner\x12=\n" +
 	"\fput_settings\x18\n" +
 	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
-	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayNameB\x06\n" +
-	"\x04body\"Q\n" +
+	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
+	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnlineB\x06\n" +
+	"\x04body\"[\n" +
+	"\x11QueueOnlineChange\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\"Q\n" +
 	"\x11DisplayNameChange\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"L\n" +
@@ -2688,120 +3551,167 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_actors_proto_goTypes = []any{
-	(*ConnAttach)(nil),        // 0: switchboard.v1.ConnAttach
-	(*ConnDetach)(nil),        // 1: switchboard.v1.ConnDetach
-	(*SessionCommand)(nil),    // 2: switchboard.v1.SessionCommand
-	(*ChatCommand)(nil),       // 3: switchboard.v1.ChatCommand
-	(*StartChat)(nil),         // 4: switchboard.v1.StartChat
-	(*StartRefused)(nil),      // 5: switchboard.v1.StartRefused
-	(*ReplayRequest)(nil),     // 6: switchboard.v1.ReplayRequest
-	(*ReplayBatch)(nil),       // 7: switchboard.v1.ReplayBatch
-	(*ChatJoined)(nil),        // 8: switchboard.v1.ChatJoined
-	(*ChatLeft)(nil),          // 9: switchboard.v1.ChatLeft
-	(*Enqueue)(nil),           // 10: switchboard.v1.Enqueue
-	(*Withdraw)(nil),          // 11: switchboard.v1.Withdraw
-	(*QueueRestore)(nil),      // 12: switchboard.v1.QueueRestore
-	(*AgentReport)(nil),       // 13: switchboard.v1.AgentReport
-	(*OfferChat)(nil),         // 14: switchboard.v1.OfferChat
-	(*OfferReply)(nil),        // 15: switchboard.v1.OfferReply
-	(*RevokeOffer)(nil),       // 16: switchboard.v1.RevokeOffer
-	(*OfferExpired)(nil),      // 17: switchboard.v1.OfferExpired
-	(*RetryDispatch)(nil),     // 18: switchboard.v1.RetryDispatch
-	(*AssignChat)(nil),        // 19: switchboard.v1.AssignChat
-	(*AssignResult)(nil),      // 20: switchboard.v1.AssignResult
-	(*PickRequest)(nil),       // 21: switchboard.v1.PickRequest
-	(*PickRefused)(nil),       // 22: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),      // 23: switchboard.v1.WaitingQuery
-	(*Handback)(nil),          // 24: switchboard.v1.Handback
-	(*Abandon)(nil),           // 25: switchboard.v1.Abandon
-	(*CloseConn)(nil),         // 26: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),         // 27: switchboard.v1.ShiftTick
-	(*GraceExpired)(nil),      // 28: switchboard.v1.GraceExpired
-	(*Persisted)(nil),         // 29: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),  // 30: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),      // 31: switchboard.v1.AdminCommand
-	(*DisplayNameChange)(nil), // 32: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),      // 33: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),        // 34: switchboard.v1.AdminReply
-	nil,                       // 35: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),         // 36: actor.PID
-	(*RequestChat)(nil),       // 37: switchboard.v1.RequestChat
-	(*SetStatus)(nil),         // 38: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),       // 39: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),      // 40: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),          // 41: switchboard.v1.PickChat
-	(*Resume)(nil),            // 42: switchboard.v1.Resume
-	(*ListWaiting)(nil),       // 43: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),     // 44: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),    // 45: switchboard.v1.SetDisplayName
-	(*Participant)(nil),       // 46: switchboard.v1.Participant
-	(*SendMessage)(nil),       // 47: switchboard.v1.SendMessage
-	(*CloseChat)(nil),         // 48: switchboard.v1.CloseChat
-	(*Typing)(nil),            // 49: switchboard.v1.Typing
-	(*ChatRefused)(nil),       // 50: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),         // 51: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),       // 52: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),          // 53: switchboard.v1.OpenChat
-	(AgentStatus)(0),          // 54: switchboard.v1.AgentStatus
-	(*Offer)(nil),             // 55: switchboard.v1.Offer
-	(*Error)(nil),             // 56: switchboard.v1.Error
-	(*Department)(nil),        // 57: switchboard.v1.Department
-	(*Language)(nil),          // 58: switchboard.v1.Language
-	(*Agent)(nil),             // 59: switchboard.v1.Agent
-	(*Role)(nil),              // 60: switchboard.v1.Role
-	(*Settings)(nil),          // 61: switchboard.v1.Settings
+	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
+	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
+	(*SessionCommand)(nil),      // 2: switchboard.v1.SessionCommand
+	(*ChatCommand)(nil),         // 3: switchboard.v1.ChatCommand
+	(*StartChat)(nil),           // 4: switchboard.v1.StartChat
+	(*StartRefused)(nil),        // 5: switchboard.v1.StartRefused
+	(*ReplayRequest)(nil),       // 6: switchboard.v1.ReplayRequest
+	(*ReplayBatch)(nil),         // 7: switchboard.v1.ReplayBatch
+	(*ChatJoined)(nil),          // 8: switchboard.v1.ChatJoined
+	(*ChatLeft)(nil),            // 9: switchboard.v1.ChatLeft
+	(*Enqueue)(nil),             // 10: switchboard.v1.Enqueue
+	(*ActiveChat)(nil),          // 11: switchboard.v1.ActiveChat
+	(*Withdraw)(nil),            // 12: switchboard.v1.Withdraw
+	(*QueueRestore)(nil),        // 13: switchboard.v1.QueueRestore
+	(*AgentReport)(nil),         // 14: switchboard.v1.AgentReport
+	(*OfferChat)(nil),           // 15: switchboard.v1.OfferChat
+	(*OfferReply)(nil),          // 16: switchboard.v1.OfferReply
+	(*RevokeOffer)(nil),         // 17: switchboard.v1.RevokeOffer
+	(*OfferExpired)(nil),        // 18: switchboard.v1.OfferExpired
+	(*RetryDispatch)(nil),       // 19: switchboard.v1.RetryDispatch
+	(*AssignChat)(nil),          // 20: switchboard.v1.AssignChat
+	(*AssignResult)(nil),        // 21: switchboard.v1.AssignResult
+	(*PickRequest)(nil),         // 22: switchboard.v1.PickRequest
+	(*PickRefused)(nil),         // 23: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),        // 24: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),       // 25: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),               // 26: switchboard.v1.Watch
+	(*ViewQuery)(nil),           // 27: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),          // 28: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),          // 29: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),       // 30: switchboard.v1.ManagedStatus
+	(*Handback)(nil),            // 31: switchboard.v1.Handback
+	(*Abandon)(nil),             // 32: switchboard.v1.Abandon
+	(*CloseConn)(nil),           // 33: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),           // 34: switchboard.v1.ShiftTick
+	(*GraceExpired)(nil),        // 35: switchboard.v1.GraceExpired
+	(*Persisted)(nil),           // 36: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 37: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),        // 38: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 39: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 40: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 41: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 42: switchboard.v1.AdminReply
+	nil,                         // 43: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 44: actor.PID
+	(*RequestChat)(nil),         // 45: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 46: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 47: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 48: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 49: switchboard.v1.PickChat
+	(*Resume)(nil),              // 50: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 51: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 52: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 53: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 54: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 55: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 56: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 57: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 58: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 59: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 60: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 61: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 62: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 63: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 64: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 65: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 66: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 67: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 68: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),           // 69: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 70: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 71: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 72: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 73: switchboard.v1.Offer
+	(AssignHow)(0),              // 74: switchboard.v1.AssignHow
+	(*Error)(nil),               // 75: switchboard.v1.Error
+	(*WaitingList)(nil),         // 76: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 77: switchboard.v1.DepartmentView
+	(*Department)(nil),          // 78: switchboard.v1.Department
+	(*Language)(nil),            // 79: switchboard.v1.Language
+	(*Agent)(nil),               // 80: switchboard.v1.Agent
+	(*Role)(nil),                // 81: switchboard.v1.Role
+	(*Settings)(nil),            // 82: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	36, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	35, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	36, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	36, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	37, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	38, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	39, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	40, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	41, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	42, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	43, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	44, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	45, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	46, // 13: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	36, // 14: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	47, // 15: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	48, // 16: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	49, // 17: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	44, // 18: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	37, // 19: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	36, // 20: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	50, // 21: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	36, // 22: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	36, // 23: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	46, // 24: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	51, // 25: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	36, // 26: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	52, // 27: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	52, // 28: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	52, // 29: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	53, // 30: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	54, // 31: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	55, // 32: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	52, // 33: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	36, // 34: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	56, // 35: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	57, // 36: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	58, // 37: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	59, // 38: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	60, // 39: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	61, // 40: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	32, // 41: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	56, // 42: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	44, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	43, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	44, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	44, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	45, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	46, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	47, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	48, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	49, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	50, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	51, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	52, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	53, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	54, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	55, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	56, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	57, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	58, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	59, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	60, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	61, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	62, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	63, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	64, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	44, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	65, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	66, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	67, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	52, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	54, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	55, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	56, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	57, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	58, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	59, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	45, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	44, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	68, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	44, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	44, // 39: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	64, // 40: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	69, // 41: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	44, // 42: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	70, // 43: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	70, // 44: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	70, // 45: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	70, // 46: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 47: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	71, // 48: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	72, // 49: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	73, // 50: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	74, // 51: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	70, // 52: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	75, // 53: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	44, // 54: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	44, // 55: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	76, // 56: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	77, // 57: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	72, // 58: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	44, // 59: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	75, // 60: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	78, // 61: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	79, // 62: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	80, // 63: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	81, // 64: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	82, // 65: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	40, // 66: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	39, // 67: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	75, // 68: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -2821,14 +3731,30 @@ func file_actors_proto_init() {
 		(*SessionCommand_ListWaiting)(nil),
 		(*SessionCommand_SetChatStatus)(nil),
 		(*SessionCommand_SetDisplayName)(nil),
+		(*SessionCommand_TransferChat)(nil),
+		(*SessionCommand_InviteAgent)(nil),
+		(*SessionCommand_JoinChat)(nil),
+		(*SessionCommand_LeaveChat)(nil),
+		(*SessionCommand_TakeOver)(nil),
+		(*SessionCommand_DeclineInvite)(nil),
+		(*SessionCommand_Monitor)(nil),
+		(*SessionCommand_SetQueueOnline)(nil),
+		(*SessionCommand_SetAgentStatus)(nil),
+		(*SessionCommand_ListTransferTargets)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
 		(*ChatCommand_Close)(nil),
 		(*ChatCommand_Typing)(nil),
 		(*ChatCommand_SetStatus)(nil),
+		(*ChatCommand_Transfer)(nil),
+		(*ChatCommand_Invite)(nil),
+		(*ChatCommand_Join)(nil),
+		(*ChatCommand_Leave)(nil),
+		(*ChatCommand_TakeOver)(nil),
+		(*ChatCommand_DeclineInvite)(nil),
 	}
-	file_actors_proto_msgTypes[31].OneofWrappers = []any{
+	file_actors_proto_msgTypes[38].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -2840,6 +3766,7 @@ func file_actors_proto_init() {
 		(*AdminCommand_TransferOwner)(nil),
 		(*AdminCommand_PutSettings)(nil),
 		(*AdminCommand_SetDisplayName)(nil),
+		(*AdminCommand_SetQueueOnline)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2847,7 +3774,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -145,10 +145,13 @@ type Department struct {
 	// Staff who supervise (monitor, whisper) and manage (open and close the
 	// queue, set agents' status) this department. Its members (operators)
 	// are the agents who list it in their departments.
-	Supervisors   []string `protobuf:"bytes,10,rep,name=supervisors,proto3" json:"supervisors,omitempty"`
-	Managers      []string `protobuf:"bytes,11,rep,name=managers,proto3" json:"managers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Supervisors []string `protobuf:"bytes,10,rep,name=supervisors,proto3" json:"supervisors,omitempty"`
+	Managers    []string `protobuf:"bytes,11,rep,name=managers,proto3" json:"managers,omitempty"`
+	// Who last set the queue online or offline (chat_enabled), for the
+	// message its agents get.
+	OnlineChangedBy string `protobuf:"bytes,12,opt,name=online_changed_by,json=onlineChangedBy,proto3" json:"online_changed_by,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Department) Reset() {
@@ -256,6 +259,13 @@ func (x *Department) GetManagers() []string {
 		return x.Managers
 	}
 	return nil
+}
+
+func (x *Department) GetOnlineChangedBy() string {
+	if x != nil {
+		return x.OnlineChangedBy
+	}
+	return ""
 }
 
 // Settings are the site-wide live chat settings.
@@ -798,19 +808,27 @@ func (x *Role) GetAccess() *AccessRules {
 // OpenChat is the index entry of a chat that is not closed. It is written in
 // the same batch as the event that changes it, and it is what recovery reads.
 type OpenChat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
-	Language      string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,4,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
-	VisitorName   string                 `protobuf:"bytes,5,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
-	Ticket        uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
-	State         ChatState              `protobuf:"varint,7,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
-	AgentId       string                 `protobuf:"bytes,8,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName     string                 `protobuf:"bytes,9,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	CreatedAtMs   int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
-	LastSeq       uint64                 `protobuf:"varint,11,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
-	WorkStatus    WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ChatId       string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department   string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Language     string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	VisitorId    string                 `protobuf:"bytes,4,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	VisitorName  string                 `protobuf:"bytes,5,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	Ticket       uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	State        ChatState              `protobuf:"varint,7,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	AgentId      string                 `protobuf:"bytes,8,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentName    string                 `protobuf:"bytes,9,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	CreatedAtMs  int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	LastSeq      uint64                 `protobuf:"varint,11,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	WorkStatus   WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
+	AssignedAtMs int64                  `protobuf:"varint,13,opt,name=assigned_at_ms,json=assignedAtMs,proto3" json:"assigned_at_ms,omitempty"`
+	Guests       []*Participant         `protobuf:"bytes,14,rep,name=guests,proto3" json:"guests,omitempty"`
+	Watchers     []*Participant         `protobuf:"bytes,15,rep,name=watchers,proto3" json:"watchers,omitempty"`
+	Invited      []*Participant         `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
+	// Transferred and not taken yet: at the head of the line, offered to
+	// target first.
+	Head          bool   `protobuf:"varint,17,opt,name=head,proto3" json:"head,omitempty"`
+	Target        string `protobuf:"bytes,18,opt,name=target,proto3" json:"target,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -929,12 +947,58 @@ func (x *OpenChat) GetWorkStatus() WorkStatus {
 	return WorkStatus_WORK_STATUS_OPEN
 }
 
+func (x *OpenChat) GetAssignedAtMs() int64 {
+	if x != nil {
+		return x.AssignedAtMs
+	}
+	return 0
+}
+
+func (x *OpenChat) GetGuests() []*Participant {
+	if x != nil {
+		return x.Guests
+	}
+	return nil
+}
+
+func (x *OpenChat) GetWatchers() []*Participant {
+	if x != nil {
+		return x.Watchers
+	}
+	return nil
+}
+
+func (x *OpenChat) GetInvited() []*Participant {
+	if x != nil {
+		return x.Invited
+	}
+	return nil
+}
+
+func (x *OpenChat) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+func (x *OpenChat) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
 // AgentSnapshot is the part of an agent actor's state that is not derived
 // from chats.
 type AgentSnapshot struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	Status        AgentStatus            `protobuf:"varint,2,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AgentId string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Status  AgentStatus            `protobuf:"varint,2,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	Reason  string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Recent offers missed and chats taken, newest first (WaitingList).
+	Unanswered    []*ChatSummary `protobuf:"bytes,4,rep,name=unanswered,proto3" json:"unanswered,omitempty"`
+	Answered      []*ChatSummary `protobuf:"bytes,5,rep,name=answered,proto3" json:"answered,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -981,6 +1045,27 @@ func (x *AgentSnapshot) GetStatus() AgentStatus {
 		return x.Status
 	}
 	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
+func (x *AgentSnapshot) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AgentSnapshot) GetUnanswered() []*ChatSummary {
+	if x != nil {
+		return x.Unanswered
+	}
+	return nil
+}
+
+func (x *AgentSnapshot) GetAnswered() []*ChatSummary {
+	if x != nil {
+		return x.Answered
+	}
+	return nil
 }
 
 // ChatRecord is a chat as served by GET /api/chats/{id}.
@@ -1318,7 +1403,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xba\x03\n" +
+	"wire.proto\"\xe6\x03\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1333,7 +1418,8 @@ const file_store_proto_rawDesc = "" +
 	"\ttime_zone\x18\t \x01(\tR\btimeZone\x12 \n" +
 	"\vsupervisors\x18\n" +
 	" \x03(\tR\vsupervisors\x12\x1a\n" +
-	"\bmanagers\x18\v \x03(\tR\bmanagers\".\n" +
+	"\bmanagers\x18\v \x03(\tR\bmanagers\x12*\n" +
+	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\".\n" +
 	"\bSettings\x12\"\n" +
 	"\rlive_chat_off\x18\x01 \x01(\bR\vliveChatOff\"U\n" +
 	"\bLanguage\x12\x12\n" +
@@ -1377,7 +1463,7 @@ const file_store_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
 	"\abuiltin\x18\x04 \x01(\bR\abuiltin\x123\n" +
-	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xa0\x03\n" +
+	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\x97\x05\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -1396,10 +1482,21 @@ const file_store_proto_rawDesc = "" +
 	" \x01(\x03R\vcreatedAtMs\x12\x19\n" +
 	"\blast_seq\x18\v \x01(\x04R\alastSeq\x12;\n" +
 	"\vwork_status\x18\f \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\n" +
-	"workStatus\"_\n" +
+	"workStatus\x12$\n" +
+	"\x0eassigned_at_ms\x18\r \x01(\x03R\fassignedAtMs\x123\n" +
+	"\x06guests\x18\x0e \x03(\v2\x1b.switchboard.v1.ParticipantR\x06guests\x127\n" +
+	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
+	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12\x12\n" +
+	"\x04head\x18\x11 \x01(\bR\x04head\x12\x16\n" +
+	"\x06target\x18\x12 \x01(\tR\x06target\"\xed\x01\n" +
 	"\rAgentSnapshot\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"\xf8\x02\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12;\n" +
+	"\n" +
+	"unanswered\x18\x04 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\n" +
+	"unanswered\x127\n" +
+	"\banswered\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\"\xf8\x02\n" +
 	"\n" +
 	"ChatRecord\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
@@ -1473,9 +1570,10 @@ var file_store_proto_goTypes = []any{
 	(*AuditPage)(nil),     // 15: switchboard.v1.AuditPage
 	(ChatState)(0),        // 16: switchboard.v1.ChatState
 	(WorkStatus)(0),       // 17: switchboard.v1.WorkStatus
-	(AgentStatus)(0),      // 18: switchboard.v1.AgentStatus
-	(*Participant)(nil),   // 19: switchboard.v1.Participant
-	(*ChatEvent)(nil),     // 20: switchboard.v1.ChatEvent
+	(*Participant)(nil),   // 18: switchboard.v1.Participant
+	(AgentStatus)(0),      // 19: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),   // 20: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),     // 21: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
@@ -1488,21 +1586,26 @@ var file_store_proto_depIdxs = []int32{
 	7,  // 7: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
 	16, // 8: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
 	17, // 9: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	18, // 10: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	16, // 11: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	19, // 12: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	20, // 13: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 14: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	4,  // 15: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	5,  // 16: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	9,  // 17: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	3,  // 18: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	14, // 19: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	18, // 10: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	18, // 11: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	18, // 12: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	19, // 13: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	20, // 14: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	20, // 15: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	16, // 16: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	18, // 17: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	21, // 18: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 19: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	4,  // 20: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	5,  // 21: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	9,  // 22: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	3,  // 23: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	14, // 24: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }

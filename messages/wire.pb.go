@@ -395,6 +395,110 @@ func (WorkStatus) EnumDescriptor() ([]byte, []int) {
 	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
+type AssignHow int32
+
+const (
+	// Through the queue: an offer accepted, or a waiting chat picked.
+	AssignHow_ASSIGN_HOW_ROUTED AssignHow = 0
+	// A transfer reached this agent.
+	AssignHow_ASSIGN_HOW_TRANSFERRED AssignHow = 1
+	// Taken over from previous_agent_id.
+	AssignHow_ASSIGN_HOW_TAKEN_OVER AssignHow = 2
+)
+
+// Enum value maps for AssignHow.
+var (
+	AssignHow_name = map[int32]string{
+		0: "ASSIGN_HOW_ROUTED",
+		1: "ASSIGN_HOW_TRANSFERRED",
+		2: "ASSIGN_HOW_TAKEN_OVER",
+	}
+	AssignHow_value = map[string]int32{
+		"ASSIGN_HOW_ROUTED":      0,
+		"ASSIGN_HOW_TRANSFERRED": 1,
+		"ASSIGN_HOW_TAKEN_OVER":  2,
+	}
+)
+
+func (x AssignHow) Enum() *AssignHow {
+	p := new(AssignHow)
+	*p = x
+	return p
+}
+
+func (x AssignHow) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssignHow) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[6].Descriptor()
+}
+
+func (AssignHow) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[6]
+}
+
+func (x AssignHow) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssignHow.Descriptor instead.
+func (AssignHow) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{6}
+}
+
+type MemberAction int32
+
+const (
+	MemberAction_MEMBER_ACTION_INVITED  MemberAction = 0
+	MemberAction_MEMBER_ACTION_JOINED   MemberAction = 1
+	MemberAction_MEMBER_ACTION_LEFT     MemberAction = 2
+	MemberAction_MEMBER_ACTION_DECLINED MemberAction = 3
+)
+
+// Enum value maps for MemberAction.
+var (
+	MemberAction_name = map[int32]string{
+		0: "MEMBER_ACTION_INVITED",
+		1: "MEMBER_ACTION_JOINED",
+		2: "MEMBER_ACTION_LEFT",
+		3: "MEMBER_ACTION_DECLINED",
+	}
+	MemberAction_value = map[string]int32{
+		"MEMBER_ACTION_INVITED":  0,
+		"MEMBER_ACTION_JOINED":   1,
+		"MEMBER_ACTION_LEFT":     2,
+		"MEMBER_ACTION_DECLINED": 3,
+	}
+)
+
+func (x MemberAction) Enum() *MemberAction {
+	p := new(MemberAction)
+	*p = x
+	return p
+}
+
+func (x MemberAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MemberAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[7].Descriptor()
+}
+
+func (MemberAction) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[7]
+}
+
+func (x MemberAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MemberAction.Descriptor instead.
+func (MemberAction) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{7}
+}
+
 // Envelope is the only message on the wire.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -417,6 +521,16 @@ type Envelope struct {
 	//	*Envelope_Ping
 	//	*Envelope_SetChatStatus
 	//	*Envelope_SetDisplayName
+	//	*Envelope_TransferChat
+	//	*Envelope_InviteAgent
+	//	*Envelope_JoinChat
+	//	*Envelope_LeaveChat
+	//	*Envelope_TakeOver
+	//	*Envelope_DeclineInvite
+	//	*Envelope_Monitor
+	//	*Envelope_SetQueueOnline
+	//	*Envelope_SetAgentStatus
+	//	*Envelope_ListTransferTargets
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -430,6 +544,10 @@ type Envelope struct {
 	//	*Envelope_Pong
 	//	*Envelope_Chat
 	//	*Envelope_TypingNotice
+	//	*Envelope_Invitation
+	//	*Envelope_DepartmentView
+	//	*Envelope_TransferTargets
+	//	*Envelope_QueueState
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -605,6 +723,96 @@ func (x *Envelope) GetSetDisplayName() *SetDisplayName {
 	return nil
 }
 
+func (x *Envelope) GetTransferChat() *TransferChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_TransferChat); ok {
+			return x.TransferChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetInviteAgent() *InviteAgent {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_InviteAgent); ok {
+			return x.InviteAgent
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetJoinChat() *JoinChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_JoinChat); ok {
+			return x.JoinChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetLeaveChat() *LeaveChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_LeaveChat); ok {
+			return x.LeaveChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetTakeOver() *TakeOver {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_TakeOver); ok {
+			return x.TakeOver
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetDeclineInvite() *DeclineInvite {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_DeclineInvite); ok {
+			return x.DeclineInvite
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetMonitor() *Monitor {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_Monitor); ok {
+			return x.Monitor
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetSetQueueOnline() *SetQueueOnline {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetQueueOnline); ok {
+			return x.SetQueueOnline
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetSetAgentStatus() *SetAgentStatus {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetAgentStatus); ok {
+			return x.SetAgentStatus
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ListTransferTargets); ok {
+			return x.ListTransferTargets
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -722,6 +930,42 @@ func (x *Envelope) GetTypingNotice() *TypingNotice {
 	return nil
 }
 
+func (x *Envelope) GetInvitation() *Invitation {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_Invitation); ok {
+			return x.Invitation
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetDepartmentView() *DepartmentView {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_DepartmentView); ok {
+			return x.DepartmentView
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetTransferTargets() *TransferTargets {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_TransferTargets); ok {
+			return x.TransferTargets
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetQueueState() *QueueState {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_QueueState); ok {
+			return x.QueueState
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -783,6 +1027,46 @@ type Envelope_SetDisplayName struct {
 	SetDisplayName *SetDisplayName `protobuf:"bytes,23,opt,name=set_display_name,json=setDisplayName,proto3,oneof"`
 }
 
+type Envelope_TransferChat struct {
+	TransferChat *TransferChat `protobuf:"bytes,24,opt,name=transfer_chat,json=transferChat,proto3,oneof"`
+}
+
+type Envelope_InviteAgent struct {
+	InviteAgent *InviteAgent `protobuf:"bytes,25,opt,name=invite_agent,json=inviteAgent,proto3,oneof"`
+}
+
+type Envelope_JoinChat struct {
+	JoinChat *JoinChat `protobuf:"bytes,26,opt,name=join_chat,json=joinChat,proto3,oneof"`
+}
+
+type Envelope_LeaveChat struct {
+	LeaveChat *LeaveChat `protobuf:"bytes,27,opt,name=leave_chat,json=leaveChat,proto3,oneof"`
+}
+
+type Envelope_TakeOver struct {
+	TakeOver *TakeOver `protobuf:"bytes,28,opt,name=take_over,json=takeOver,proto3,oneof"`
+}
+
+type Envelope_DeclineInvite struct {
+	DeclineInvite *DeclineInvite `protobuf:"bytes,29,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
+}
+
+type Envelope_Monitor struct {
+	Monitor *Monitor `protobuf:"bytes,30,opt,name=monitor,proto3,oneof"`
+}
+
+type Envelope_SetQueueOnline struct {
+	SetQueueOnline *SetQueueOnline `protobuf:"bytes,31,opt,name=set_queue_online,json=setQueueOnline,proto3,oneof"`
+}
+
+type Envelope_SetAgentStatus struct {
+	SetAgentStatus *SetAgentStatus `protobuf:"bytes,32,opt,name=set_agent_status,json=setAgentStatus,proto3,oneof"`
+}
+
+type Envelope_ListTransferTargets struct {
+	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -836,6 +1120,22 @@ type Envelope_TypingNotice struct {
 	TypingNotice *TypingNotice `protobuf:"bytes,52,opt,name=typing_notice,json=typingNotice,proto3,oneof"`
 }
 
+type Envelope_Invitation struct {
+	Invitation *Invitation `protobuf:"bytes,53,opt,name=invitation,proto3,oneof"`
+}
+
+type Envelope_DepartmentView struct {
+	DepartmentView *DepartmentView `protobuf:"bytes,54,opt,name=department_view,json=departmentView,proto3,oneof"`
+}
+
+type Envelope_TransferTargets struct {
+	TransferTargets *TransferTargets `protobuf:"bytes,55,opt,name=transfer_targets,json=transferTargets,proto3,oneof"`
+}
+
+type Envelope_QueueState struct {
+	QueueState *QueueState `protobuf:"bytes,56,opt,name=queue_state,json=queueState,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -864,6 +1164,26 @@ func (*Envelope_SetChatStatus) isEnvelope_Body() {}
 
 func (*Envelope_SetDisplayName) isEnvelope_Body() {}
 
+func (*Envelope_TransferChat) isEnvelope_Body() {}
+
+func (*Envelope_InviteAgent) isEnvelope_Body() {}
+
+func (*Envelope_JoinChat) isEnvelope_Body() {}
+
+func (*Envelope_LeaveChat) isEnvelope_Body() {}
+
+func (*Envelope_TakeOver) isEnvelope_Body() {}
+
+func (*Envelope_DeclineInvite) isEnvelope_Body() {}
+
+func (*Envelope_Monitor) isEnvelope_Body() {}
+
+func (*Envelope_SetQueueOnline) isEnvelope_Body() {}
+
+func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
+
+func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -889,6 +1209,14 @@ func (*Envelope_Pong) isEnvelope_Body() {}
 func (*Envelope_Chat) isEnvelope_Body() {}
 
 func (*Envelope_TypingNotice) isEnvelope_Body() {}
+
+func (*Envelope_Invitation) isEnvelope_Body() {}
+
+func (*Envelope_DepartmentView) isEnvelope_Body() {}
+
+func (*Envelope_TransferTargets) isEnvelope_Body() {}
+
+func (*Envelope_QueueState) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -1050,8 +1378,10 @@ type Welcome struct {
 	SessionToken string      `protobuf:"bytes,5,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
 	State        *AgentState `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
 	// The chats this participant is in (open ones), and pending offers.
-	Chats         []*ChatSummary `protobuf:"bytes,7,rep,name=chats,proto3" json:"chats,omitempty"`
-	Offers        []*Offer       `protobuf:"bytes,8,rep,name=offers,proto3" json:"offers,omitempty"`
+	Chats  []*ChatSummary `protobuf:"bytes,7,rep,name=chats,proto3" json:"chats,omitempty"`
+	Offers []*Offer       `protobuf:"bytes,8,rep,name=offers,proto3" json:"offers,omitempty"`
+	// Agent side: invitations to join chats, not yet answered.
+	Invitations   []*Invitation `protobuf:"bytes,9,rep,name=invitations,proto3" json:"invitations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1138,6 +1468,13 @@ func (x *Welcome) GetChats() []*ChatSummary {
 func (x *Welcome) GetOffers() []*Offer {
 	if x != nil {
 		return x.Offers
+	}
+	return nil
+}
+
+func (x *Welcome) GetInvitations() []*Invitation {
+	if x != nil {
+		return x.Invitations
 	}
 	return nil
 }
@@ -1293,10 +1630,14 @@ type QueueUpdate struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	ChatId string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
 	// 1 is the head of the queue.
-	Position      uint32 `protobuf:"varint,2,opt,name=position,proto3" json:"position,omitempty"`
-	QueueLength   uint32 `protobuf:"varint,3,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Position    uint32 `protobuf:"varint,2,opt,name=position,proto3" json:"position,omitempty"`
+	QueueLength uint32 `protobuf:"varint,3,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
+	// The estimated wait in milliseconds (see PROTOCOL.md for how it is
+	// computed); 0 with no_estimate set when no agent is available now.
+	EstimatedWaitMs int64 `protobuf:"varint,4,opt,name=estimated_wait_ms,json=estimatedWaitMs,proto3" json:"estimated_wait_ms,omitempty"`
+	NoEstimate      bool  `protobuf:"varint,5,opt,name=no_estimate,json=noEstimate,proto3" json:"no_estimate,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *QueueUpdate) Reset() {
@@ -1350,14 +1691,31 @@ func (x *QueueUpdate) GetQueueLength() uint32 {
 	return 0
 }
 
+func (x *QueueUpdate) GetEstimatedWaitMs() int64 {
+	if x != nil {
+		return x.EstimatedWaitMs
+	}
+	return 0
+}
+
+func (x *QueueUpdate) GetNoEstimate() bool {
+	if x != nil {
+		return x.NoEstimate
+	}
+	return false
+}
+
 // SendMessage adds a message to a chat. client_msg_id makes it idempotent:
 // a message resent with the same id is stored once and acknowledged again
 // with its original sequence.
 type SendMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	ClientMsgId   string                 `protobuf:"bytes,2,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
-	Text          string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	ClientMsgId string                 `protobuf:"bytes,2,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	Text        string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// Staff only: a whisper, seen by the staff in the chat and never by the
+	// visitor (stored as an internal event).
+	Whisper       bool `protobuf:"varint,4,opt,name=whisper,proto3" json:"whisper,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1411,6 +1769,13 @@ func (x *SendMessage) GetText() string {
 		return x.Text
 	}
 	return ""
+}
+
+func (x *SendMessage) GetWhisper() bool {
+	if x != nil {
+		return x.Whisper
+	}
+	return false
 }
 
 type CloseChat struct {
@@ -2212,9 +2577,16 @@ func (x *ListWaiting) GetDepartment() string {
 }
 
 type WaitingList struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
-	Chats         []*ChatSummary         `protobuf:"bytes,2,rep,name=chats,proto3" json:"chats,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Department string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	// The chats waiting now, in order (take one with PickChat).
+	Chats []*ChatSummary `protobuf:"bytes,2,rep,name=chats,proto3" json:"chats,omitempty"`
+	// This agent's recent chats in any department, newest first (at most
+	// 20 each): offers they declined or let expire, and chats they took.
+	Unanswered []*ChatSummary `protobuf:"bytes,3,rep,name=unanswered,proto3" json:"unanswered,omitempty"`
+	Answered   []*ChatSummary `protobuf:"bytes,4,rep,name=answered,proto3" json:"answered,omitempty"`
+	// Whether the department's queue is online (takes new chats).
+	Online        bool `protobuf:"varint,5,opt,name=online,proto3" json:"online,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2261,6 +2633,27 @@ func (x *WaitingList) GetChats() []*ChatSummary {
 		return x.Chats
 	}
 	return nil
+}
+
+func (x *WaitingList) GetUnanswered() []*ChatSummary {
+	if x != nil {
+		return x.Unanswered
+	}
+	return nil
+}
+
+func (x *WaitingList) GetAnswered() []*ChatSummary {
+	if x != nil {
+		return x.Answered
+	}
+	return nil
+}
+
+func (x *WaitingList) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
 }
 
 type Participant struct {
@@ -2324,19 +2717,27 @@ func (x *Participant) GetDisplayName() string {
 }
 
 type ChatSummary struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
-	Language      string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
-	State         ChatState              `protobuf:"varint,4,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,5,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
-	VisitorName   string                 `protobuf:"bytes,6,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
-	AgentId       string                 `protobuf:"bytes,7,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName     string                 `protobuf:"bytes,8,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	LastSeq       uint64                 `protobuf:"varint,9,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
-	CreatedAtMs   int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
-	Position      uint32                 `protobuf:"varint,11,opt,name=position,proto3" json:"position,omitempty"`
-	WorkStatus    WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department  string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Language    string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	State       ChatState              `protobuf:"varint,4,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	VisitorId   string                 `protobuf:"bytes,5,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	VisitorName string                 `protobuf:"bytes,6,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	AgentId     string                 `protobuf:"bytes,7,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentName   string                 `protobuf:"bytes,8,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	LastSeq     uint64                 `protobuf:"varint,9,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	CreatedAtMs int64                  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	Position    uint32                 `protobuf:"varint,11,opt,name=position,proto3" json:"position,omitempty"`
+	WorkStatus  WorkStatus             `protobuf:"varint,12,opt,name=work_status,json=workStatus,proto3,enum=switchboard.v1.WorkStatus" json:"work_status,omitempty"`
+	// When an agent first took the chat.
+	AssignedAtMs int64 `protobuf:"varint,13,opt,name=assigned_at_ms,json=assignedAtMs,proto3" json:"assigned_at_ms,omitempty"`
+	// Staff in the chat besides its agent: guests (invited or joined,
+	// visible to the visitor), invisible watchers (supervisors) and invited
+	// operators who have not answered yet. Visitors only ever see guests.
+	Guests        []*Participant `protobuf:"bytes,14,rep,name=guests,proto3" json:"guests,omitempty"`
+	Watchers      []*Participant `protobuf:"bytes,15,rep,name=watchers,proto3" json:"watchers,omitempty"`
+	Invited       []*Participant `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2453,6 +2854,34 @@ func (x *ChatSummary) GetWorkStatus() WorkStatus {
 		return x.WorkStatus
 	}
 	return WorkStatus_WORK_STATUS_OPEN
+}
+
+func (x *ChatSummary) GetAssignedAtMs() int64 {
+	if x != nil {
+		return x.AssignedAtMs
+	}
+	return 0
+}
+
+func (x *ChatSummary) GetGuests() []*Participant {
+	if x != nil {
+		return x.Guests
+	}
+	return nil
+}
+
+func (x *ChatSummary) GetWatchers() []*Participant {
+	if x != nil {
+		return x.Watchers
+	}
+	return nil
+}
+
+func (x *ChatSummary) GetInvited() []*Participant {
+	if x != nil {
+		return x.Invited
+	}
+	return nil
 }
 
 // SetChatStatus changes an open chat's work status (its owner, with the
@@ -2678,7 +3107,13 @@ type ChatEvent struct {
 	//	*ChatEvent_Requeued
 	//	*ChatEvent_StatusChanged
 	//	*ChatEvent_Renamed
-	Kind          isChatEvent_Kind `protobuf_oneof:"kind"`
+	//	*ChatEvent_Transferred
+	//	*ChatEvent_Member
+	Kind isChatEvent_Kind `protobuf_oneof:"kind"`
+	// Internal events (whispers, invisible joins, invitations) are stored in
+	// the transcript for staff and never reach the visitor, whose stream
+	// therefore may skip sequence numbers.
+	Internal      bool `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2804,6 +3239,31 @@ func (x *ChatEvent) GetRenamed() *ChatRenamed {
 	return nil
 }
 
+func (x *ChatEvent) GetTransferred() *ChatTransferred {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Transferred); ok {
+			return x.Transferred
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetMember() *ChatMemberChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Member); ok {
+			return x.Member
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
 type isChatEvent_Kind interface {
 	isChatEvent_Kind()
 }
@@ -2836,6 +3296,14 @@ type ChatEvent_Renamed struct {
 	Renamed *ChatRenamed `protobuf:"bytes,16,opt,name=renamed,proto3,oneof"`
 }
 
+type ChatEvent_Transferred struct {
+	Transferred *ChatTransferred `protobuf:"bytes,17,opt,name=transferred,proto3,oneof"`
+}
+
+type ChatEvent_Member struct {
+	Member *ChatMemberChanged `protobuf:"bytes,18,opt,name=member,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -2849,6 +3317,10 @@ func (*ChatEvent_Requeued) isChatEvent_Kind() {}
 func (*ChatEvent_StatusChanged) isChatEvent_Kind() {}
 
 func (*ChatEvent_Renamed) isChatEvent_Kind() {}
+
+func (*ChatEvent_Transferred) isChatEvent_Kind() {}
+
+func (*ChatEvent_Member) isChatEvent_Kind() {}
 
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -2996,11 +3468,14 @@ func (x *ChatMessage) GetClientMsgId() string {
 }
 
 type ChatAssigned struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName     string                 `protobuf:"bytes,2,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	AgentId   string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentName string                 `protobuf:"bytes,2,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	How       AssignHow              `protobuf:"varint,3,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
+	// The agent who had the chat before (take-over).
+	PreviousAgentId string `protobuf:"bytes,4,opt,name=previous_agent_id,json=previousAgentId,proto3" json:"previous_agent_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ChatAssigned) Reset() {
@@ -3043,6 +3518,20 @@ func (x *ChatAssigned) GetAgentId() string {
 func (x *ChatAssigned) GetAgentName() string {
 	if x != nil {
 		return x.AgentName
+	}
+	return ""
+}
+
+func (x *ChatAssigned) GetHow() AssignHow {
+	if x != nil {
+		return x.How
+	}
+	return AssignHow_ASSIGN_HOW_ROUTED
+}
+
+func (x *ChatAssigned) GetPreviousAgentId() string {
+	if x != nil {
+		return x.PreviousAgentId
 	}
 	return ""
 }
@@ -3154,12 +3643,1020 @@ func (x *ChatClosed) GetReason() string {
 	return ""
 }
 
+// TransferChat (chats.forward): the chat's agent hands it on, to a
+// colleague (to_agent, offered to them first) or to a department
+// (to_department, through its routing), or both: a colleague in that
+// department. The chat leaves the agent at once and waits at the head of
+// the target queue until someone takes it.
+type TransferChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	ToAgent       string                 `protobuf:"bytes,2,opt,name=to_agent,json=toAgent,proto3" json:"to_agent,omitempty"`
+	ToDepartment  string                 `protobuf:"bytes,3,opt,name=to_department,json=toDepartment,proto3" json:"to_department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferChat) Reset() {
+	*x = TransferChat{}
+	mi := &file_wire_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferChat) ProtoMessage() {}
+
+func (x *TransferChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
+func (*TransferChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *TransferChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *TransferChat) GetToAgent() string {
+	if x != nil {
+		return x.ToAgent
+	}
+	return ""
+}
+
+func (x *TransferChat) GetToDepartment() string {
+	if x != nil {
+		return x.ToDepartment
+	}
+	return ""
+}
+
+// ChatTransferred records a transfer; the visitor sees it too.
+type ChatTransferred struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	By            *Participant           `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"`
+	ToAgentId     string                 `protobuf:"bytes,2,opt,name=to_agent_id,json=toAgentId,proto3" json:"to_agent_id,omitempty"`
+	ToAgentName   string                 `protobuf:"bytes,3,opt,name=to_agent_name,json=toAgentName,proto3" json:"to_agent_name,omitempty"`
+	ToDepartment  string                 `protobuf:"bytes,4,opt,name=to_department,json=toDepartment,proto3" json:"to_department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatTransferred) Reset() {
+	*x = ChatTransferred{}
+	mi := &file_wire_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatTransferred) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatTransferred) ProtoMessage() {}
+
+func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
+func (*ChatTransferred) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ChatTransferred) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *ChatTransferred) GetToAgentId() string {
+	if x != nil {
+		return x.ToAgentId
+	}
+	return ""
+}
+
+func (x *ChatTransferred) GetToAgentName() string {
+	if x != nil {
+		return x.ToAgentName
+	}
+	return ""
+}
+
+func (x *ChatTransferred) GetToDepartment() string {
+	if x != nil {
+		return x.ToDepartment
+	}
+	return ""
+}
+
+// ListTransferTargets (chats.forward) asks for the departments and, in
+// each, its agents with their status and load: answered by
+// TransferTargets.
+type ListTransferTargets struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTransferTargets) Reset() {
+	*x = ListTransferTargets{}
+	mi := &file_wire_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTransferTargets) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTransferTargets) ProtoMessage() {}
+
+func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
+func (*ListTransferTargets) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{38}
+}
+
+type TransferTargets struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Departments   []*DepartmentView      `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferTargets) Reset() {
+	*x = TransferTargets{}
+	mi := &file_wire_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferTargets) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferTargets) ProtoMessage() {}
+
+func (x *TransferTargets) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
+func (*TransferTargets) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TransferTargets) GetDepartments() []*DepartmentView {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+// InviteAgent (chats.invite): a visible participant invites another
+// operator into the chat; they get an Invitation.
+type InviteAgent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InviteAgent) Reset() {
+	*x = InviteAgent{}
+	mi := &file_wire_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InviteAgent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InviteAgent) ProtoMessage() {}
+
+func (x *InviteAgent) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
+func (*InviteAgent) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *InviteAgent) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *InviteAgent) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+type Invitation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	By            *Participant           `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	VisitorName   string                 `protobuf:"bytes,4,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Invitation) Reset() {
+	*x = Invitation{}
+	mi := &file_wire_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Invitation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Invitation) ProtoMessage() {}
+
+func (x *Invitation) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
+func (*Invitation) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *Invitation) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *Invitation) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *Invitation) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *Invitation) GetVisitorName() string {
+	if x != nil {
+		return x.VisitorName
+	}
+	return ""
+}
+
+type DeclineInvite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclineInvite) Reset() {
+	*x = DeclineInvite{}
+	mi := &file_wire_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineInvite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineInvite) ProtoMessage() {}
+
+func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
+func (*DeclineInvite) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DeclineInvite) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+// JoinChat joins a chat: after an invitation, or with chats.join (visible)
+// or chats.join_invisible (invisible) for any open chat the caller may
+// view. An invisible participant only whispers; joining again visibly
+// makes them visible.
+type JoinChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Invisible     bool                   `protobuf:"varint,2,opt,name=invisible,proto3" json:"invisible,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinChat) Reset() {
+	*x = JoinChat{}
+	mi := &file_wire_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinChat) ProtoMessage() {}
+
+func (x *JoinChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
+func (*JoinChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *JoinChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *JoinChat) GetInvisible() bool {
+	if x != nil {
+		return x.Invisible
+	}
+	return false
+}
+
+// LeaveChat: a guest or watcher leaves. The chat's agent cannot leave:
+// they close, transfer or hand the chat over (transfer to a guest).
+type LeaveChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveChat) Reset() {
+	*x = LeaveChat{}
+	mi := &file_wire_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveChat) ProtoMessage() {}
+
+func (x *LeaveChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
+func (*LeaveChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *LeaveChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+// TakeOver (chats.take_over): the caller becomes the chat's agent at once,
+// within their own limit; the previous agent is told and freed.
+type TakeOver struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TakeOver) Reset() {
+	*x = TakeOver{}
+	mi := &file_wire_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeOver) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeOver) ProtoMessage() {}
+
+func (x *TakeOver) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
+func (*TakeOver) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *TakeOver) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+// ChatMemberChanged: staff were invited, joined, left or declined.
+// Internal (staff only) when invisible, and for invitations.
+type ChatMemberChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Who           *Participant           `protobuf:"bytes,1,opt,name=who,proto3" json:"who,omitempty"`
+	Action        MemberAction           `protobuf:"varint,2,opt,name=action,proto3,enum=switchboard.v1.MemberAction" json:"action,omitempty"`
+	Invisible     bool                   `protobuf:"varint,3,opt,name=invisible,proto3" json:"invisible,omitempty"`
+	By            *Participant           `protobuf:"bytes,4,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatMemberChanged) Reset() {
+	*x = ChatMemberChanged{}
+	mi := &file_wire_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatMemberChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatMemberChanged) ProtoMessage() {}
+
+func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
+func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ChatMemberChanged) GetWho() *Participant {
+	if x != nil {
+		return x.Who
+	}
+	return nil
+}
+
+func (x *ChatMemberChanged) GetAction() MemberAction {
+	if x != nil {
+		return x.Action
+	}
+	return MemberAction_MEMBER_ACTION_INVITED
+}
+
+func (x *ChatMemberChanged) GetInvisible() bool {
+	if x != nil {
+		return x.Invisible
+	}
+	return false
+}
+
+func (x *ChatMemberChanged) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+// Monitor (supervise, for departments one supervises; queues.manage, for
+// departments one manages; admin, any) subscribes this agent's sockets to
+// live DepartmentView pushes of those departments. An empty list stops.
+// The subscription lasts while the agent has a socket open.
+type Monitor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Departments   []string               `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Monitor) Reset() {
+	*x = Monitor{}
+	mi := &file_wire_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Monitor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Monitor) ProtoMessage() {}
+
+func (x *Monitor) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
+func (*Monitor) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *Monitor) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+// DepartmentView: a department's queue, its ongoing chats and its agents.
+type DepartmentView struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Department string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Online     bool                   `protobuf:"varint,3,opt,name=online,proto3" json:"online,omitempty"`
+	// Waiting chats in order; waited = at_ms - created_at_ms.
+	Waiting []*ChatSummary `protobuf:"bytes,4,rep,name=waiting,proto3" json:"waiting,omitempty"`
+	// Ongoing chats with their agent, guests and watchers.
+	Active        []*ChatSummary `protobuf:"bytes,5,rep,name=active,proto3" json:"active,omitempty"`
+	Agents        []*AgentLoad   `protobuf:"bytes,6,rep,name=agents,proto3" json:"agents,omitempty"`
+	AtMs          int64          `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	WaitingCount  uint32         `protobuf:"varint,8,opt,name=waiting_count,json=waitingCount,proto3" json:"waiting_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepartmentView) Reset() {
+	*x = DepartmentView{}
+	mi := &file_wire_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepartmentView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepartmentView) ProtoMessage() {}
+
+func (x *DepartmentView) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
+func (*DepartmentView) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DepartmentView) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *DepartmentView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DepartmentView) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *DepartmentView) GetWaiting() []*ChatSummary {
+	if x != nil {
+		return x.Waiting
+	}
+	return nil
+}
+
+func (x *DepartmentView) GetActive() []*ChatSummary {
+	if x != nil {
+		return x.Active
+	}
+	return nil
+}
+
+func (x *DepartmentView) GetAgents() []*AgentLoad {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+func (x *DepartmentView) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *DepartmentView) GetWaitingCount() uint32 {
+	if x != nil {
+		return x.WaitingCount
+	}
+	return 0
+}
+
+type AgentLoad struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	AgentId     string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Status      AgentStatus            `protobuf:"varint,3,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	Connected   bool                   `protobuf:"varint,4,opt,name=connected,proto3" json:"connected,omitempty"`
+	// Chats plus offers pending.
+	Load          uint32 `protobuf:"varint,5,opt,name=load,proto3" json:"load,omitempty"`
+	MaxChats      uint32 `protobuf:"varint,6,opt,name=max_chats,json=maxChats,proto3" json:"max_chats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentLoad) Reset() {
+	*x = AgentLoad{}
+	mi := &file_wire_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentLoad) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentLoad) ProtoMessage() {}
+
+func (x *AgentLoad) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
+func (*AgentLoad) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *AgentLoad) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *AgentLoad) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *AgentLoad) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
+func (x *AgentLoad) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *AgentLoad) GetLoad() uint32 {
+	if x != nil {
+		return x.Load
+	}
+	return 0
+}
+
+func (x *AgentLoad) GetMaxChats() uint32 {
+	if x != nil {
+		return x.MaxChats
+	}
+	return 0
+}
+
+// SetQueueOnline (queues.manage, for a department one manages): online
+// queues take new chats; offline ones refuse new requests (DEPARTMENT_CLOSED)
+// and still serve the chats already waiting.
+type SetQueueOnline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Online        bool                   `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetQueueOnline) Reset() {
+	*x = SetQueueOnline{}
+	mi := &file_wire_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetQueueOnline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetQueueOnline) ProtoMessage() {}
+
+func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
+func (*SetQueueOnline) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SetQueueOnline) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *SetQueueOnline) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+// QueueState tells a department's agents that its queue went online or
+// offline, and who did it.
+type QueueState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Online        bool                   `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueState) Reset() {
+	*x = QueueState{}
+	mi := &file_wire_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueState) ProtoMessage() {}
+
+func (x *QueueState) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
+func (*QueueState) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *QueueState) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *QueueState) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *QueueState) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+// SetAgentStatus (queues.manage): a manager sets the status of an agent in
+// a department they manage; the agent gets AgentState with the reason.
+type SetAgentStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Status        AgentStatus            `protobuf:"varint,2,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAgentStatus) Reset() {
+	*x = SetAgentStatus{}
+	mi := &file_wire_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAgentStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAgentStatus) ProtoMessage() {}
+
+func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
+func (*SetAgentStatus) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *SetAgentStatus) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *SetAgentStatus) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\xd9\f\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -3178,7 +4675,18 @@ const file_wire_proto_rawDesc = "" +
 	"\x06typing\x18\x14 \x01(\v2\x16.switchboard.v1.TypingH\x00R\x06typing\x12*\n" +
 	"\x04ping\x18\x15 \x01(\v2\x14.switchboard.v1.PingH\x00R\x04ping\x12G\n" +
 	"\x0fset_chat_status\x18\x16 \x01(\v2\x1d.switchboard.v1.SetChatStatusH\x00R\rsetChatStatus\x12J\n" +
-	"\x10set_display_name\x18\x17 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayName\x123\n" +
+	"\x10set_display_name\x18\x17 \x01(\v2\x1e.switchboard.v1.SetDisplayNameH\x00R\x0esetDisplayName\x12C\n" +
+	"\rtransfer_chat\x18\x18 \x01(\v2\x1c.switchboard.v1.TransferChatH\x00R\ftransferChat\x12@\n" +
+	"\finvite_agent\x18\x19 \x01(\v2\x1b.switchboard.v1.InviteAgentH\x00R\vinviteAgent\x127\n" +
+	"\tjoin_chat\x18\x1a \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\bjoinChat\x12:\n" +
+	"\n" +
+	"leave_chat\x18\x1b \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\tleaveChat\x127\n" +
+	"\ttake_over\x18\x1c \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
+	"\x0edecline_invite\x18\x1d \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x123\n" +
+	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
+	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
+	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -3192,7 +4700,14 @@ const file_wire_proto_rawDesc = "" +
 	"\fwaiting_list\x181 \x01(\v2\x1b.switchboard.v1.WaitingListH\x00R\vwaitingList\x12*\n" +
 	"\x04pong\x182 \x01(\v2\x14.switchboard.v1.PongH\x00R\x04pong\x121\n" +
 	"\x04chat\x183 \x01(\v2\x1b.switchboard.v1.ChatSummaryH\x00R\x04chat\x12C\n" +
-	"\rtyping_notice\x184 \x01(\v2\x1c.switchboard.v1.TypingNoticeH\x00R\ftypingNoticeB\x06\n" +
+	"\rtyping_notice\x184 \x01(\v2\x1c.switchboard.v1.TypingNoticeH\x00R\ftypingNotice\x12<\n" +
+	"\n" +
+	"invitation\x185 \x01(\v2\x1a.switchboard.v1.InvitationH\x00R\n" +
+	"invitation\x12I\n" +
+	"\x0fdepartment_view\x186 \x01(\v2\x1e.switchboard.v1.DepartmentViewH\x00R\x0edepartmentView\x12L\n" +
+	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
+	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
+	"queueStateB\x06\n" +
 	"\x04body\"n\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -3206,7 +4721,7 @@ const file_wire_proto_rawDesc = "" +
 	"\acursors\x18\x05 \x03(\v2\".switchboard.v1.Hello.CursorsEntryR\acursors\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc2\x02\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x80\x03\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -3216,7 +4731,8 @@ const file_wire_proto_rawDesc = "" +
 	"\rsession_token\x18\x05 \x01(\tR\fsessionToken\x120\n" +
 	"\x05state\x18\x06 \x01(\v2\x1a.switchboard.v1.AgentStateR\x05state\x121\n" +
 	"\x05chats\x18\a \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x05chats\x12-\n" +
-	"\x06offers\x18\b \x03(\v2\x15.switchboard.v1.OfferR\x06offers\"\x98\x01\n" +
+	"\x06offers\x18\b \x03(\v2\x15.switchboard.v1.OfferR\x06offers\x12<\n" +
+	"\vinvitations\x18\t \x03(\v2\x1a.switchboard.v1.InvitationR\vinvitations\"\x98\x01\n" +
 	"\vRequestChat\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -3231,15 +4747,19 @@ const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\x03 \x01(\tR\n" +
 	"department\x12\x1e\n" +
-	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\"e\n" +
+	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\"\xb2\x01\n" +
 	"\vQueueUpdate\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\rR\bposition\x12!\n" +
-	"\fqueue_length\x18\x03 \x01(\rR\vqueueLength\"^\n" +
+	"\fqueue_length\x18\x03 \x01(\rR\vqueueLength\x12*\n" +
+	"\x11estimated_wait_ms\x18\x04 \x01(\x03R\x0festimatedWaitMs\x12\x1f\n" +
+	"\vno_estimate\x18\x05 \x01(\bR\n" +
+	"noEstimate\"x\n" +
 	"\vSendMessage\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\"\n" +
 	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
-	"\x04text\x18\x03 \x01(\tR\x04text\"$\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x18\n" +
+	"\awhisper\x18\x04 \x01(\bR\awhisper\"$\n" +
 	"\tCloseChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\">\n" +
 	"\x06Resume\x12\x17\n" +
@@ -3292,16 +4812,21 @@ const file_wire_proto_rawDesc = "" +
 	"\vListWaiting\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
-	"department\"`\n" +
+	"department\"\xee\x01\n" +
 	"\vWaitingList\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
 	"department\x121\n" +
-	"\x05chats\x18\x02 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x05chats\"u\n" +
+	"\x05chats\x18\x02 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x05chats\x12;\n" +
+	"\n" +
+	"unanswered\x18\x03 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\n" +
+	"unanswered\x127\n" +
+	"\banswered\x18\x04 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\x12\x16\n" +
+	"\x06online\x18\x05 \x01(\bR\x06online\"u\n" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xa7\x03\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xf2\x04\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -3320,7 +4845,11 @@ const file_wire_proto_rawDesc = "" +
 	" \x01(\x03R\vcreatedAtMs\x12\x1a\n" +
 	"\bposition\x18\v \x01(\rR\bposition\x12;\n" +
 	"\vwork_status\x18\f \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\n" +
-	"workStatus\"\\\n" +
+	"workStatus\x12$\n" +
+	"\x0eassigned_at_ms\x18\r \x01(\x03R\fassignedAtMs\x123\n" +
+	"\x06guests\x18\x0e \x03(\v2\x1b.switchboard.v1.ParticipantR\x06guests\x127\n" +
+	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
+	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
@@ -3331,7 +4860,7 @@ const file_wire_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"t\n" +
 	"\x11ChatStatusChanged\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
-	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xf8\x03\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\x96\x05\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -3343,7 +4872,10 @@ const file_wire_proto_rawDesc = "" +
 	"\x06closed\x18\r \x01(\v2\x1a.switchboard.v1.ChatClosedH\x00R\x06closed\x12:\n" +
 	"\brequeued\x18\x0e \x01(\v2\x1c.switchboard.v1.ChatRequeuedH\x00R\brequeued\x12J\n" +
 	"\x0estatus_changed\x18\x0f \x01(\v2!.switchboard.v1.ChatStatusChangedH\x00R\rstatusChanged\x127\n" +
-	"\arenamed\x18\x10 \x01(\v2\x1b.switchboard.v1.ChatRenamedH\x00R\arenamedB\x06\n" +
+	"\arenamed\x18\x10 \x01(\v2\x1b.switchboard.v1.ChatRenamedH\x00R\arenamed\x12C\n" +
+	"\vtransferred\x18\x11 \x01(\v2\x1f.switchboard.v1.ChatTransferredH\x00R\vtransferred\x12;\n" +
+	"\x06member\x18\x12 \x01(\v2!.switchboard.v1.ChatMemberChangedH\x00R\x06member\x12\x1a\n" +
+	"\binternal\x18\x04 \x01(\bR\binternalB\x06\n" +
 	"\x04kind\"\xb9\x01\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
@@ -3358,18 +4890,92 @@ const file_wire_proto_rawDesc = "" +
 	"\vChatMessage\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\"\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"H\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xa1\x01\n" +
 	"\fChatAssigned\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
-	"agent_name\x18\x02 \x01(\tR\tagentName\"A\n" +
+	"agent_name\x18\x02 \x01(\tR\tagentName\x12+\n" +
+	"\x03how\x18\x03 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\x12*\n" +
+	"\x11previous_agent_id\x18\x04 \x01(\tR\x0fpreviousAgentId\"A\n" +
 	"\fChatRequeued\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n" +
 	"\n" +
 	"ChatClosed\x12+\n" +
 	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason*\xdb\x02\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"g\n" +
+	"\fTransferChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bto_agent\x18\x02 \x01(\tR\atoAgent\x12#\n" +
+	"\rto_department\x18\x03 \x01(\tR\ftoDepartment\"\xa7\x01\n" +
+	"\x0fChatTransferred\x12+\n" +
+	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x1e\n" +
+	"\vto_agent_id\x18\x02 \x01(\tR\ttoAgentId\x12\"\n" +
+	"\rto_agent_name\x18\x03 \x01(\tR\vtoAgentName\x12#\n" +
+	"\rto_department\x18\x04 \x01(\tR\ftoDepartment\"\x15\n" +
+	"\x13ListTransferTargets\"S\n" +
+	"\x0fTransferTargets\x12@\n" +
+	"\vdepartments\x18\x01 \x03(\v2\x1e.switchboard.v1.DepartmentViewR\vdepartments\"A\n" +
+	"\vInviteAgent\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\"\x95\x01\n" +
+	"\n" +
+	"Invitation\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12+\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12!\n" +
+	"\fvisitor_name\x18\x04 \x01(\tR\vvisitorName\"(\n" +
+	"\rDeclineInvite\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"A\n" +
+	"\bJoinChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1c\n" +
+	"\tinvisible\x18\x02 \x01(\bR\tinvisible\"$\n" +
+	"\tLeaveChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"#\n" +
+	"\bTakeOver\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"\xc3\x01\n" +
+	"\x11ChatMemberChanged\x12-\n" +
+	"\x03who\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\x124\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x1c.switchboard.v1.MemberActionR\x06action\x12\x1c\n" +
+	"\tinvisible\x18\x03 \x01(\bR\tinvisible\x12+\n" +
+	"\x02by\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"+\n" +
+	"\aMonitor\x12 \n" +
+	"\vdepartments\x18\x01 \x03(\tR\vdepartments\"\xb5\x02\n" +
+	"\x0eDepartmentView\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06online\x18\x03 \x01(\bR\x06online\x125\n" +
+	"\awaiting\x18\x04 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\awaiting\x123\n" +
+	"\x06active\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x06active\x121\n" +
+	"\x06agents\x18\x06 \x03(\v2\x19.switchboard.v1.AgentLoadR\x06agents\x12\x13\n" +
+	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12#\n" +
+	"\rwaiting_count\x18\b \x01(\rR\fwaitingCount\"\xcd\x01\n" +
+	"\tAgentLoad\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x123\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x1c\n" +
+	"\tconnected\x18\x04 \x01(\bR\tconnected\x12\x12\n" +
+	"\x04load\x18\x05 \x01(\rR\x04load\x12\x1b\n" +
+	"\tmax_chats\x18\x06 \x01(\rR\bmaxChats\"H\n" +
+	"\x0eSetQueueOnline\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\"T\n" +
+	"\n" +
+	"QueueState\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\"`\n" +
+	"\x0eSetAgentStatus\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -3413,7 +5019,16 @@ const file_wire_proto_rawDesc = "" +
 	"\x10WORK_STATUS_OPEN\x10\x00\x12\x17\n" +
 	"\x13WORK_STATUS_ON_HOLD\x10\x01\x12\x17\n" +
 	"\x13WORK_STATUS_PENDING\x10\x02\x12\x18\n" +
-	"\x14WORK_STATUS_RESOLVED\x10\x03B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x14WORK_STATUS_RESOLVED\x10\x03*Y\n" +
+	"\tAssignHow\x12\x15\n" +
+	"\x11ASSIGN_HOW_ROUTED\x10\x00\x12\x1a\n" +
+	"\x16ASSIGN_HOW_TRANSFERRED\x10\x01\x12\x19\n" +
+	"\x15ASSIGN_HOW_TAKEN_OVER\x10\x02*w\n" +
+	"\fMemberAction\x12\x19\n" +
+	"\x15MEMBER_ACTION_INVITED\x10\x00\x12\x18\n" +
+	"\x14MEMBER_ACTION_JOINED\x10\x01\x12\x16\n" +
+	"\x12MEMBER_ACTION_LEFT\x10\x02\x12\x1a\n" +
+	"\x16MEMBER_ACTION_DECLINED\x10\x03B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -3427,111 +5042,164 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_wire_proto_goTypes = []any{
-	(ErrorCode)(0),            // 0: switchboard.v1.ErrorCode
-	(RefusalReason)(0),        // 1: switchboard.v1.RefusalReason
-	(AgentStatus)(0),          // 2: switchboard.v1.AgentStatus
-	(ChatState)(0),            // 3: switchboard.v1.ChatState
-	(ParticipantKind)(0),      // 4: switchboard.v1.ParticipantKind
-	(WorkStatus)(0),           // 5: switchboard.v1.WorkStatus
-	(*Envelope)(nil),          // 6: switchboard.v1.Envelope
-	(*Error)(nil),             // 7: switchboard.v1.Error
-	(*Hello)(nil),             // 8: switchboard.v1.Hello
-	(*Welcome)(nil),           // 9: switchboard.v1.Welcome
-	(*RequestChat)(nil),       // 10: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),       // 11: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),       // 12: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),       // 13: switchboard.v1.SendMessage
-	(*CloseChat)(nil),         // 14: switchboard.v1.CloseChat
-	(*Resume)(nil),            // 15: switchboard.v1.Resume
-	(*Typing)(nil),            // 16: switchboard.v1.Typing
-	(*TypingNotice)(nil),      // 17: switchboard.v1.TypingNotice
-	(*Ping)(nil),              // 18: switchboard.v1.Ping
-	(*Pong)(nil),              // 19: switchboard.v1.Pong
-	(*Ack)(nil),               // 20: switchboard.v1.Ack
-	(*SetStatus)(nil),         // 21: switchboard.v1.SetStatus
-	(*AgentState)(nil),        // 22: switchboard.v1.AgentState
-	(*Offer)(nil),             // 23: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),    // 24: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),       // 25: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),      // 26: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),          // 27: switchboard.v1.PickChat
-	(*ListWaiting)(nil),       // 28: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),       // 29: switchboard.v1.WaitingList
-	(*Participant)(nil),       // 30: switchboard.v1.Participant
-	(*ChatSummary)(nil),       // 31: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),     // 32: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),    // 33: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),       // 34: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil), // 35: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),         // 36: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),       // 37: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),       // 38: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),      // 39: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),      // 40: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),        // 41: switchboard.v1.ChatClosed
-	nil,                       // 42: switchboard.v1.Hello.CursorsEntry
+	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
+	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
+	(AgentStatus)(0),            // 2: switchboard.v1.AgentStatus
+	(ChatState)(0),              // 3: switchboard.v1.ChatState
+	(ParticipantKind)(0),        // 4: switchboard.v1.ParticipantKind
+	(WorkStatus)(0),             // 5: switchboard.v1.WorkStatus
+	(AssignHow)(0),              // 6: switchboard.v1.AssignHow
+	(MemberAction)(0),           // 7: switchboard.v1.MemberAction
+	(*Envelope)(nil),            // 8: switchboard.v1.Envelope
+	(*Error)(nil),               // 9: switchboard.v1.Error
+	(*Hello)(nil),               // 10: switchboard.v1.Hello
+	(*Welcome)(nil),             // 11: switchboard.v1.Welcome
+	(*RequestChat)(nil),         // 12: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 13: switchboard.v1.ChatRefused
+	(*QueueUpdate)(nil),         // 14: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 15: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 16: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 17: switchboard.v1.Resume
+	(*Typing)(nil),              // 18: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 19: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 20: switchboard.v1.Ping
+	(*Pong)(nil),                // 21: switchboard.v1.Pong
+	(*Ack)(nil),                 // 22: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 23: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 24: switchboard.v1.AgentState
+	(*Offer)(nil),               // 25: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 26: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 27: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 28: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 29: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 30: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 31: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 32: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 33: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 34: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 35: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 36: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 37: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 38: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 39: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 40: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 41: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 42: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 43: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 44: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 45: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 46: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 47: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 48: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 49: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 50: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 51: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 52: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 53: switchboard.v1.TakeOver
+	(*ChatMemberChanged)(nil),   // 54: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 55: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 56: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 57: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 58: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 59: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 60: switchboard.v1.SetAgentStatus
+	nil,                         // 61: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	8,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	10, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	13, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	21, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	25, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	26, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	14, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	15, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	27, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	28, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	16, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	18, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	32, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	33, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	9,  // 14: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	20, // 15: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	7,  // 16: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	36, // 17: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	12, // 18: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	23, // 19: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	24, // 20: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	11, // 21: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	22, // 22: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	29, // 23: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	19, // 24: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	31, // 25: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	17, // 26: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	0,  // 27: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	42, // 28: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	22, // 29: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	31, // 30: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	23, // 31: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	1,  // 32: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	30, // 33: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 34: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 35: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	31, // 36: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	4,  // 37: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 38: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 39: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	5,  // 40: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 41: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	30, // 42: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	37, // 43: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	38, // 44: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	39, // 45: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	41, // 46: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	40, // 47: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	35, // 48: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	34, // 49: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	30, // 50: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	30, // 51: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	10, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	12, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	15, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	23, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	27, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	28, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	16, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	17, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	29, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	30, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	18, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	20, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	34, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	35, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	44, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	48, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	51, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	52, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	53, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	50, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	55, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	58, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	60, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	46, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	11, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	22, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	9,  // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	38, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	14, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	25, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	26, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	13, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	24, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	31, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	21, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	33, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	19, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	49, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	56, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	47, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	59, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	61, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	24, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	33, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	25, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	49, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	32, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	33, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	33, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	33, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	32, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	32, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	32, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	32, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	39, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	40, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	41, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	43, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	42, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	37, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	36, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	45, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	54, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	32, // 72: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,  // 73: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	32, // 74: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	32, // 75: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	56, // 76: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	32, // 77: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	32, // 78: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,  // 79: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	32, // 80: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	33, // 81: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	33, // 82: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	57, // 83: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,  // 84: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 85: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	86, // [86:86] is the sub-list for method output_type
+	86, // [86:86] is the sub-list for method input_type
+	86, // [86:86] is the sub-list for extension type_name
+	86, // [86:86] is the sub-list for extension extendee
+	0,  // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -3554,6 +5222,16 @@ func file_wire_proto_init() {
 		(*Envelope_Ping)(nil),
 		(*Envelope_SetChatStatus)(nil),
 		(*Envelope_SetDisplayName)(nil),
+		(*Envelope_TransferChat)(nil),
+		(*Envelope_InviteAgent)(nil),
+		(*Envelope_JoinChat)(nil),
+		(*Envelope_LeaveChat)(nil),
+		(*Envelope_TakeOver)(nil),
+		(*Envelope_DeclineInvite)(nil),
+		(*Envelope_Monitor)(nil),
+		(*Envelope_SetQueueOnline)(nil),
+		(*Envelope_SetAgentStatus)(nil),
+		(*Envelope_ListTransferTargets)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -3567,6 +5245,10 @@ func file_wire_proto_init() {
 		(*Envelope_Pong)(nil),
 		(*Envelope_Chat)(nil),
 		(*Envelope_TypingNotice)(nil),
+		(*Envelope_Invitation)(nil),
+		(*Envelope_DepartmentView)(nil),
+		(*Envelope_TransferTargets)(nil),
+		(*Envelope_QueueState)(nil),
 	}
 	file_wire_proto_msgTypes[30].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -3576,14 +5258,16 @@ func file_wire_proto_init() {
 		(*ChatEvent_Requeued)(nil),
 		(*ChatEvent_StatusChanged)(nil),
 		(*ChatEvent_Renamed)(nil),
+		(*ChatEvent_Transferred)(nil),
+		(*ChatEvent_Member)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   37,
+			NumEnums:      8,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
