@@ -450,25 +450,28 @@ func (AssignHow) EnumDescriptor() ([]byte, []int) {
 type MemberAction int32
 
 const (
-	MemberAction_MEMBER_ACTION_INVITED  MemberAction = 0
-	MemberAction_MEMBER_ACTION_JOINED   MemberAction = 1
-	MemberAction_MEMBER_ACTION_LEFT     MemberAction = 2
-	MemberAction_MEMBER_ACTION_DECLINED MemberAction = 3
+	MemberAction_MEMBER_ACTION_UNSPECIFIED MemberAction = 0
+	MemberAction_MEMBER_ACTION_INVITED     MemberAction = 1
+	MemberAction_MEMBER_ACTION_JOINED      MemberAction = 2
+	MemberAction_MEMBER_ACTION_LEFT        MemberAction = 3
+	MemberAction_MEMBER_ACTION_DECLINED    MemberAction = 4
 )
 
 // Enum value maps for MemberAction.
 var (
 	MemberAction_name = map[int32]string{
-		0: "MEMBER_ACTION_INVITED",
-		1: "MEMBER_ACTION_JOINED",
-		2: "MEMBER_ACTION_LEFT",
-		3: "MEMBER_ACTION_DECLINED",
+		0: "MEMBER_ACTION_UNSPECIFIED",
+		1: "MEMBER_ACTION_INVITED",
+		2: "MEMBER_ACTION_JOINED",
+		3: "MEMBER_ACTION_LEFT",
+		4: "MEMBER_ACTION_DECLINED",
 	}
 	MemberAction_value = map[string]int32{
-		"MEMBER_ACTION_INVITED":  0,
-		"MEMBER_ACTION_JOINED":   1,
-		"MEMBER_ACTION_LEFT":     2,
-		"MEMBER_ACTION_DECLINED": 3,
+		"MEMBER_ACTION_UNSPECIFIED": 0,
+		"MEMBER_ACTION_INVITED":     1,
+		"MEMBER_ACTION_JOINED":      2,
+		"MEMBER_ACTION_LEFT":        3,
+		"MEMBER_ACTION_DECLINED":    4,
 	}
 )
 
@@ -4227,7 +4230,7 @@ func (x *ChatMemberChanged) GetAction() MemberAction {
 	if x != nil {
 		return x.Action
 	}
-	return MemberAction_MEMBER_ACTION_INVITED
+	return MemberAction_MEMBER_ACTION_UNSPECIFIED
 }
 
 func (x *ChatMemberChanged) GetInvisible() bool {
@@ -5023,12 +5026,13 @@ const file_wire_proto_rawDesc = "" +
 	"\tAssignHow\x12\x15\n" +
 	"\x11ASSIGN_HOW_ROUTED\x10\x00\x12\x1a\n" +
 	"\x16ASSIGN_HOW_TRANSFERRED\x10\x01\x12\x19\n" +
-	"\x15ASSIGN_HOW_TAKEN_OVER\x10\x02*w\n" +
-	"\fMemberAction\x12\x19\n" +
-	"\x15MEMBER_ACTION_INVITED\x10\x00\x12\x18\n" +
-	"\x14MEMBER_ACTION_JOINED\x10\x01\x12\x16\n" +
-	"\x12MEMBER_ACTION_LEFT\x10\x02\x12\x1a\n" +
-	"\x16MEMBER_ACTION_DECLINED\x10\x03B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x15ASSIGN_HOW_TAKEN_OVER\x10\x02*\x96\x01\n" +
+	"\fMemberAction\x12\x1d\n" +
+	"\x19MEMBER_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15MEMBER_ACTION_INVITED\x10\x01\x12\x18\n" +
+	"\x14MEMBER_ACTION_JOINED\x10\x02\x12\x16\n" +
+	"\x12MEMBER_ACTION_LEFT\x10\x03\x12\x1a\n" +
+	"\x16MEMBER_ACTION_DECLINED\x10\x04B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
