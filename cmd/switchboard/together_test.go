@@ -141,7 +141,9 @@ func TestTransferToColleagueAndDepartment(t *testing.T) {
 		t.Fatalf("bob's offer: %v", o)
 	}
 	accept(t, bob, chat)
-	as := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAssigned() != nil && ev.GetAssigned().GetAgentId() == "bob" })
+	as := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool {
+		return ev.GetAssigned() != nil && ev.GetAssigned().GetAgentId() == "bob"
+	})
 	if as.GetAssigned().GetHow() != messages.AssignHow_ASSIGN_HOW_TRANSFERRED || as.GetAssigned().GetAgentName() != "Bob" {
 		t.Fatalf("the visitor saw %v", as)
 	}
