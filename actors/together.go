@@ -46,7 +46,18 @@ func (a *agent) together(ctx actor.Context, m *messages.SessionCommand) bool {
 		}
 		toChat(id, &messages.ChatCommand{Body: &messages.ChatCommand_Invite{Invite: body.InviteAgent}})
 	case *messages.SessionCommand_JoinChat:
-		toChat(body.JoinChat.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Join{Join: body.JoinChat}})
+		// The permission first (the chat checks it again, with what it
+		// knows): an invitation lets one join visibly without chats.join.
+		j := body.JoinChat
+		need := PermJoin
+		if j.GetInvisible() {
+			need = PermJoinInvisible
+		}
+		if !a.perms.Has(need) && (j.GetInvisible() || a.invites[j.GetChatId()] == nil) {
+			sendErr(ctx, conn, ref, errorf(codeForbidden, "your role does not allow this (%s)", need))
+			return true
+		}
+		toChat(j.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_Join{Join: j}})
 	case *messages.SessionCommand_DeclineInvite:
 		toChat(body.DeclineInvite.GetChatId(), &messages.ChatCommand{Body: &messages.ChatCommand_DeclineInvite{DeclineInvite: body.DeclineInvite}})
 	case *messages.SessionCommand_LeaveChat:

@@ -86,11 +86,15 @@ func TestPermissionMatrix(t *testing.T) {
 		return toJSON(v)
 	}
 
+	var staff []string // every staff member supervises and manages matrix
 	for i, s := range subjects {
 		id := fmt.Sprintf("staff%02d", i)
 		login := id + "@matrix"
 		mustAdmin(t, addr, "PUT", "/admin/agents/"+id, map[string]any{"login": login, "password": "matrix-password",
 			"role": s.role, "departments": []string{"matrix"}, "languages": []string{"en"}, "chat_agent": true, "max_chats": 5})
+		staff = append(staff, id)
+		mustAdmin(t, addr, "PUT", "/admin/departments/matrix", map[string]any{"name": "Matrix", "chat_enabled": true,
+			"policy": "ROUTING_POLICY_MANUAL", "supervisors": staff, "managers": staff})
 		v, _ := newVisitor(t, addr, false)
 		chat := mustChatID(t, requestChat(t, v, "matrix", "en", ""))
 		chatQueued := func() bool {
@@ -138,6 +142,33 @@ func TestPermissionMatrix(t *testing.T) {
 				err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
 				check(s, "close_chat", true, err, nil)
 			}
+			// Working together. The chat is closed (picked and closed) or
+			// still waiting: allowed, these are answered by what the chat
+			// is (NOT_FOUND, CONFLICT, or done); denied, FORBIDDEN, and
+			// nothing changes.
+			events := func() int { rec, _ := m.broker.ChatRecord(chat); return len(rec.GetTranscript()) }
+			n := events()
+			same := func() bool { return events() == n }
+			err = call(&messages.Envelope{Body: &messages.Envelope_ListTransferTargets{ListTransferTargets: &messages.ListTransferTargets{}}})
+			check(s, "list_transfer_targets", s.perms.Has(actors.PermForward), err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToDepartment: "matrix"}}})
+			check(s, "transfer_chat", s.perms.Has(actors.PermForward), err, same)
+			err = call(&messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: "staff00"}}})
+			check(s, "invite_agent", s.perms.Has(actors.PermInvite), err, same)
+			err = call(&messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
+			check(s, "take_over", s.perms.Has(actors.PermTakeOver), err, same)
+			err = call(&messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"matrix"}}}})
+			check(s, "monitor", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues), err, nil)
+			before := directory()
+			err = call(&messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{Department: "matrix", Online: true}}})
+			check(s, "set_queue_online", s.perms.Has(actors.PermManageQueues), err, func() bool { return directory() == before })
+			err = call(&messages.Envelope{Body: &messages.Envelope_SetAgentStatus{SetAgentStatus: &messages.SetAgentStatus{AgentId: id, Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+			check(s, "set_agent_status", s.perms.Has(actors.PermManageQueues), err, nil)
+			err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
+			check(s, "join_chat invisibly", s.perms.Has(actors.PermJoinInvisible), err, same)
+			n = events()
+			err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
+			check(s, "join_chat", s.perms.Has(actors.PermJoin), err, same)
 		}
 
 		// HTTP with the staff member's session.
