@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -50,6 +51,7 @@ type agent struct {
 	// Recent offers missed and chats taken, newest first (snapshotted).
 	unanswered []*messages.ChatSummary
 	answered   []*messages.ChatSummary
+	listsArmed bool // a save of the lists is due
 }
 
 // gather collects one DepartmentView per department for a transfer-target
@@ -90,6 +92,9 @@ func (a *agent) Receive(ctx actor.Context) {
 		if m.GetToken() == a.shiftToken {
 			a.shiftTick(ctx)
 		}
+	case *messages.FlushViews: // the recent lists' save timer
+		a.listsArmed = false
+		a.saveSnapshot()
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.AdminReply:
 		if len(a.adminAcks) == 0 {
@@ -495,6 +500,21 @@ func (a *agent) setStatus(ctx actor.Context, st messages.AgentStatus, why string
 	a.changed(ctx)
 }
 
+// listsChanged saves the recent lists within listsSave: they are a view
+// of history, not acknowledged data, so an assignment does not pay for a
+// write of its own. (A status change saves them at once too.)
+func (a *agent) listsChanged() {
+	if a.listsArmed {
+		return
+	}
+	a.listsArmed = true
+	self, root := a.self, a.b.root
+	a.b.clock.AfterFunc(listsSave, func() { root.Send(self, &messages.FlushViews{}) })
+}
+
+// listsSave is how long a change to the recent lists may wait to be saved.
+const listsSave = time.Second
+
 // saveSnapshot stores the agent's status and recent lists; a.token names
 // the write (Persisted answers the ack registered under it, if any).
 func (a *agent) saveSnapshot() {
@@ -638,7 +658,7 @@ func (a *agent) assigned(ctx actor.Context, m *messages.AssignResult) {
 	delete(a.joined, m.GetChatId()) // a guest who took the chat over
 	a.join(ctx, m.GetChat())
 	a.answered = remember(a.answered, m.GetChat())
-	a.saveSnapshot()
+	a.listsChanged()
 	if p != nil {
 		sendAck(ctx, p.conn, p.ref, &messages.Ack{ChatId: m.GetChatId()})
 	}

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -84,6 +83,12 @@ type effect struct {
 	// whether it was being handled (active) there.
 	oldDept   string
 	wasActive bool
+}
+
+// changes reports whether the write changed more than the transcript: the
+// chat's state, owner or members.
+func (e *effect) changes() bool {
+	return e.start != nil || e.assign != nil || e.closed || e.released != "" || e.enqueue || e.joiner != "" || e.left != "" || e.invite != nil
 }
 
 type pendingAck struct {
@@ -281,7 +286,7 @@ func dedupeKey(p *messages.Participant, cid string) string {
 // summary is a copy of the chat's state for staff; forVisitor(summary())
 // for the visitor.
 func (c *chat) summary() *messages.ChatSummary {
-	return proto.Clone(c.sum).(*messages.ChatSummary)
+	return copySummary(c.sum)
 }
 
 func (c *chat) openEntry() *messages.OpenChat {
@@ -886,6 +891,9 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 	}()
 	if eff.audit != nil {
 		c.b.Audit(eff.audit)
+	}
+	if !eff.changes() {
+		return // a message: the fan-out and the ack are all
 	}
 	visitor := c.created.GetVisitorId()
 	sum := c.summary()

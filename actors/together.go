@@ -240,7 +240,7 @@ func (a *agent) leaveJoined(ctx actor.Context) {
 func (a *agent) missed(o *messages.Offer) {
 	a.unanswered = remember(a.unanswered, &messages.ChatSummary{ChatId: o.GetChatId(), Department: o.GetDepartment(),
 		Language: o.GetLanguage(), VisitorName: o.GetVisitorName(), State: stateQueued})
-	a.saveSnapshot()
+	a.listsChanged()
 }
 
 // remember puts s first in a recent list, without an older entry of the
