@@ -68,7 +68,9 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		case line == "/quit":
 			return nil
 		case line == "/help":
-			s.printf("/accept, /decline (agent), /chat ID (switch chat), /close, /quit; anything else is a message\n")
+			s.printf("/accept, /decline (agent), /chat ID (switch chat), /close, /quit; anything else is a message\n" +
+				"agents: /targets, /transfer AGENT or /transfer @DEPARTMENT, /invite AGENT, /join ID, /watch ID (invisibly),\n" +
+				"        /whisper TEXT, /leave, /takeover ID, /monitor DEPARTMENT, /online DEPARTMENT, /offline DEPARTMENT\n")
 		case line == "/accept" || line == "/decline":
 			id := s.lastOffer()
 			if line == "/accept" {
@@ -78,6 +80,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 		case strings.HasPrefix(line, "/chat "):
 			s.setCurrent(strings.TrimSpace(strings.TrimPrefix(line, "/chat ")))
+		case s.agent && strings.HasPrefix(line, "/") && s.together(ctx, line):
 		case line == "/close":
 			s.send(ctx, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: s.chat()}}})
 		default:
@@ -87,6 +90,42 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	return in.Err()
+}
+
+// together sends the agent's working-together commands; it reports
+// whether line was one.
+func (s *chatSession) together(ctx context.Context, line string) bool {
+	cmd, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	var env *messages.Envelope
+	switch cmd {
+	case "/targets":
+		env = &messages.Envelope{Body: &messages.Envelope_ListTransferTargets{ListTransferTargets: &messages.ListTransferTargets{}}}
+	case "/transfer":
+		t := &messages.TransferChat{ChatId: s.chat(), ToAgent: arg}
+		if d, ok := strings.CutPrefix(arg, "@"); ok {
+			t.ToAgent, t.ToDepartment = "", d
+		}
+		env = &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: t}}
+	case "/invite":
+		env = &messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: s.chat(), AgentId: arg}}}
+	case "/join", "/watch":
+		env = &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: arg, Invisible: cmd == "/watch"}}}
+	case "/whisper":
+		env = &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: s.chat(), Text: arg, Whisper: true}}}
+	case "/leave":
+		env = &messages.Envelope{Body: &messages.Envelope_LeaveChat{LeaveChat: &messages.LeaveChat{ChatId: s.chat()}}}
+	case "/takeover":
+		env = &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: arg}}}
+	case "/monitor":
+		env = &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: strings.Fields(arg)}}}
+	case "/online", "/offline":
+		env = &messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{Department: arg, Online: cmd == "/online"}}}
+	default:
+		return false
+	}
+	s.send(ctx, env)
+	return true
 }
 
 type chatSession struct {
@@ -157,6 +196,21 @@ func (s *chatSession) show(ctx context.Context) {
 			}
 		case *messages.Envelope_Event:
 			s.printEvent(b.Event)
+		case *messages.Envelope_Invitation:
+			inv := b.Invitation
+			s.printf("* %s invites you to chat %s (%s, %s): /join %s\n", inv.GetBy().GetDisplayName(), inv.GetChatId(), inv.GetVisitorName(), inv.GetDepartment(), inv.GetChatId())
+		case *messages.Envelope_QueueState:
+			s.printf("* the %s queue is now %s (by %s)\n", b.QueueState.GetDepartment(), map[bool]string{true: "online", false: "offline"}[b.QueueState.GetOnline()], b.QueueState.GetBy())
+		case *messages.Envelope_AgentState:
+			if r := b.AgentState.GetReason(); r != "" {
+				s.printf("* %s\n", r)
+			}
+		case *messages.Envelope_TransferTargets:
+			for _, d := range b.TransferTargets.GetDepartments() {
+				s.printDepartment(d)
+			}
+		case *messages.Envelope_DepartmentView:
+			s.printDepartment(b.DepartmentView)
 		case *messages.Envelope_TypingNotice:
 			if b.TypingNotice.GetTyping() {
 				s.printf("  (%s is typing)\n", b.TypingNotice.GetFrom().GetDisplayName())
@@ -170,10 +224,41 @@ func (s *chatSession) printEvent(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Created:
 		s.printf("[%d] chat %s started in %s\n", ev.GetSeq(), ev.GetChatId(), k.Created.GetDepartment())
 	case *messages.ChatEvent_Message:
-		s.printf("[%d] %s: %s\n", ev.GetSeq(), k.Message.GetFrom().GetDisplayName(), k.Message.GetText())
+		whisper := ""
+		if ev.GetInternal() {
+			whisper = " (whisper)"
+		}
+		s.printf("[%d] %s%s: %s\n", ev.GetSeq(), k.Message.GetFrom().GetDisplayName(), whisper, k.Message.GetText())
 	case *messages.ChatEvent_Assigned:
 		s.printf("[%d] %s joined the chat\n", ev.GetSeq(), k.Assigned.GetAgentName())
+	case *messages.ChatEvent_Transferred:
+		to := k.Transferred.GetToAgentName()
+		if to == "" {
+			to = k.Transferred.GetToDepartment()
+		}
+		s.printf("[%d] transferred to %s\n", ev.GetSeq(), to)
+	case *messages.ChatEvent_Member:
+		m := k.Member
+		how := strings.ToLower(strings.TrimPrefix(m.GetAction().String(), "MEMBER_ACTION_"))
+		if m.GetInvisible() {
+			how += " (invisibly)"
+		}
+		s.printf("[%d] %s %s\n", ev.GetSeq(), m.GetWho().GetDisplayName(), how)
 	case *messages.ChatEvent_Closed:
 		s.printf("[%d] chat closed by %s\n", ev.GetSeq(), k.Closed.GetBy().GetDisplayName())
+	}
+}
+
+// printDepartment prints a department's view: its line, chats and agents.
+func (s *chatSession) printDepartment(d *messages.DepartmentView) {
+	s.printf("# %s (%s): %d waiting\n", d.GetName(), map[bool]string{true: "online", false: "offline"}[d.GetOnline()], d.GetWaitingCount())
+	for _, c := range d.GetWaiting() {
+		s.printf("#   waiting %s %s for %ds\n", c.GetChatId(), c.GetVisitorName(), (d.GetAtMs()-c.GetCreatedAtMs())/1000)
+	}
+	for _, c := range d.GetActive() {
+		s.printf("#   chat %s %s with %s\n", c.GetChatId(), c.GetVisitorName(), c.GetAgentName())
+	}
+	for _, a := range d.GetAgents() {
+		s.printf("#   agent %s %s %d/%d\n", a.GetAgentId(), strings.ToLower(strings.TrimPrefix(a.GetStatus().String(), "AGENT_STATUS_")), a.GetLoad(), a.GetMaxChats())
 	}
 }

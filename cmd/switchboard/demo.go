@@ -12,6 +12,7 @@ type demoAgent struct {
 	id, login, password, name string
 	departments, languages    []string
 	max                       uint32
+	role                      string // "" is the agent role
 }
 
 // The demo directory: what a newcomer needs to try a chat at once.
@@ -25,9 +26,12 @@ var (
 		{Code: "es", Name: "Español", ChatEnabled: true},
 	}
 	demoAgents = []demoAgent{
-		{"alice", "alice@demo", "alice-demo-pw", "Alice", []string{"sales"}, []string{"en"}, 3},
-		{"bob", "bob@demo", "bob-demo-pw", "Bob", []string{"support"}, []string{"en", "es"}, 3},
-		{"carmen", "carmen@demo", "carmen-demo-pw", "Carmen", []string{"sales", "support"}, []string{"es", "en"}, 2},
+		{"alice", "alice@demo", "alice-demo-pw", "Alice", []string{"sales"}, []string{"en"}, 3, ""},
+		{"bob", "bob@demo", "bob-demo-pw", "Bob", []string{"support"}, []string{"en", "es"}, 3, ""},
+		{"carmen", "carmen@demo", "carmen-demo-pw", "Carmen", []string{"sales", "support"}, []string{"es", "en"}, 2, ""},
+		// A supervisor to try monitoring, whispers, take-over and queue
+		// control with: an administrator sees and manages every department.
+		{"dana", "dana@demo", "dana-demo-pw", "Dana", nil, []string{"en", "es"}, 2, "administrator"},
 	}
 )
 
@@ -71,10 +75,14 @@ func (m *Main) seedDemo(ctx context.Context) error {
 				return err
 			}
 			rec := &messages.Agent{Id: a.id, Login: a.login, PasswordHash: hash, DisplayName: a.name,
-				Departments: a.departments, Languages: a.languages, MaxChats: a.max, ChatAgent: true}
+				Departments: a.departments, Languages: a.languages, MaxChats: a.max, ChatAgent: true, Role: a.role}
 			if err := admin(&messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: rec}}); err != nil {
 				return err
 			}
+		}
+		if a.role != "" {
+			fmt.Fprintf(m.cfg.Out, "  %-12s password %-15s %s: supervises and manages every department, up to %d chats\n", a.login, a.password, a.role, a.max)
+			continue
 		}
 		fmt.Fprintf(m.cfg.Out, "  %-12s password %-15s %v, speaks %v, up to %d chats\n", a.login, a.password, a.departments, a.languages, a.max)
 	}
