@@ -187,8 +187,8 @@ func (a *agent) Receive(ctx actor.Context) {
 			a.conns.push(ctx, chatEnvelope(m.GetChat()))
 			a.checkGrace()
 		}
-		if _, ok := a.active[m.GetChat().GetChatId()]; ok {
-			delete(a.active, m.GetChat().GetChatId())
+		if _, ok := a.active[id]; ok {
+			delete(a.active, id)
 			a.conns.push(ctx, chatEnvelope(m.GetChat()))
 			if a.status == messages.AgentStatus_AGENT_STATUS_DRAINING && len(a.active) == 0 {
 				a.setStatus(ctx, messages.AgentStatus_AGENT_STATUS_OFFLINE, "your shift ended and your last chat closed")

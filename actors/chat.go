@@ -400,9 +400,9 @@ func (c *chat) participant(p *messages.Participant, r role) *messages.Participan
 	case roleOwner:
 		who.DisplayName = c.sum.GetAgentName()
 	case roleGuest, roleWatcher:
-		for _, g := range append(c.sum.GetGuests(), c.sum.GetWatchers()...) {
-			if g.GetId() == p.GetId() && who.DisplayName == "" {
-				who.DisplayName = g.GetDisplayName()
+		for _, ps := range [][]*messages.Participant{c.sum.GetGuests(), c.sum.GetWatchers()} {
+			if i := memberIndex(ps, p.GetId()); i >= 0 && who.DisplayName == "" {
+				who.DisplayName = ps[i].GetDisplayName()
 			}
 		}
 	}
@@ -439,7 +439,11 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		}
 		return
 	}
-	ack := &effect{acks: []pendingAck{{conn: conn, ref: ref, ack: &messages.Ack{ChatId: c.id}}}}
+	// What the commands that change the chat answer once stored (a message
+	// builds its own, with its seq).
+	ack := func() *effect {
+		return &effect{acks: []pendingAck{{conn: conn, ref: ref, ack: &messages.Ack{ChatId: c.id}}}}
+	}
 	switch body := m.GetBody().(type) {
 	case *messages.ChatCommand_Send:
 		c.send(ctx, m, r, who, body.Send)
@@ -452,10 +456,11 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 			sendAck(ctx, conn, ref, &messages.Ack{ChatId: c.id})
 			return
 		}
-		ack.closed, ack.wasQueue = true, c.sum.GetState() == stateQueued
+		eff := ack()
+		eff.closed, eff.wasQueue = true, c.sum.GetState() == stateQueued
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: who, Reason: "closed by " + kindWord(who.GetKind())}}
-		}}, ack)
+		}}, eff)
 	case *messages.ChatCommand_SetStatus:
 		st := body.SetStatus.GetStatus()
 		switch {
@@ -474,7 +479,7 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		}
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_StatusChanged{StatusChanged: &messages.ChatStatusChanged{Status: st, By: who}}
-		}}, ack)
+		}}, ack())
 	case *messages.ChatCommand_Typing:
 		if c.sum.GetState() != stateActive || r == roleWatcher {
 			return

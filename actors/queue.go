@@ -258,6 +258,9 @@ func (q *queue) remove(w *waiting) {
 // notifyPositions tells every waiting visitor whose position changed, or
 // whose estimated wait moved by etaResend or more.
 func (q *queue) notifyPositions(ctx actor.Context) {
+	if len(q.waiting) == 0 {
+		return // nobody to tell (the common case on every agent report)
+	}
 	n := uint32(len(q.waiting))
 	capacity, free := q.capacity()
 	mean := q.meanHandling()

@@ -68,16 +68,25 @@ func ctxT(t testing.TB) context.Context {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
+	if !poll(15*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// poll checks cond every few milliseconds until it holds (true) or d has
+// passed (false).
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.After(d)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		select {
 		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		case <-tick.C:
 		}
 	}
+	return true
 }
 
 func dial(t testing.TB, addr, role string, jsonFrames bool) *gateway.Client {

@@ -327,9 +327,9 @@ func (w *world) check(step int, what string) {
 			w.fail("step %d (%s): %s owns %d chats, limit %d", step, what, a.name, load[a.name], a.max)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var disagree []string
+	var disagree []string
+	agreed := poll(15*time.Second, func() bool {
+		disagree = disagree[:0]
 		for _, a := range w.agents {
 			a.mu.Lock()
 			for chat, mine := range a.owns {
@@ -347,14 +347,10 @@ func (w *world) check(step int, what string) {
 			}
 			a.mu.Unlock()
 		}
-		if len(disagree) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			w.fail("step %d (%s): %v", step, what, disagree)
-			break
-		}
-		time.Sleep(2 * time.Millisecond) // polling a condition under a deadline
+		return len(disagree) == 0
+	})
+	if !agreed {
+		w.fail("step %d (%s): %v", step, what, disagree)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
