@@ -52,6 +52,10 @@ type agent struct {
 	unanswered []*messages.ChatSummary
 	answered   []*messages.ChatSummary
 	listsArmed bool // a save of the lists is due
+	// Chats whose offers to this agent ended (expired, declined,
+	// withdrawn), newest last, at most recentKeep: accepting one of them
+	// is a CONFLICT (the offer is gone), not a NOT_FOUND.
+	gone []string
 }
 
 // gather collects one DepartmentView per department for a transfer-target
@@ -103,8 +107,15 @@ func (a *agent) Receive(ctx actor.Context) {
 		p := a.adminAcks[0]
 		a.adminAcks = a.adminAcks[1:]
 		if e := m.GetError(); e != nil {
+			if p.audit != nil {
+				p.audit.Ok, p.audit.Detail = false, p.audit.GetDetail()+": "+e.GetMessage()
+				a.b.Audit(p.audit)
+			}
 			sendErr(ctx, p.conn, p.ref, e)
 		} else {
+			if p.audit != nil {
+				a.b.Audit(p.audit)
+			}
 			sendAck(ctx, p.conn, p.ref, p.ack)
 		}
 	case *messages.DirectoryChanged:
@@ -145,8 +156,8 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *messages.PickRefused:
 		if p := a.pending[m.GetChatId()]; p != nil && p.offerID == m.GetOfferId() {
 			delete(a.pending, m.GetChatId())
-			sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "%s", m.GetReason()))
 			a.changed(ctx)
+			sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "%s", m.GetReason()))
 		}
 	case *messages.AssignResult:
 		a.assigned(ctx, m)
@@ -172,7 +183,8 @@ func (a *agent) Receive(ctx actor.Context) {
 		a.acks[a.token] = pendingAck{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{}}
 	case *messages.WaitingAnswer:
 		l := m.GetList()
-		l.Unanswered, l.Answered = a.unanswered, a.answered
+		a.refreshLists(ctx)
+		l.Unanswered, l.Answered = slices.Clone(a.unanswered), slices.Clone(a.answered)
 		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_WaitingList{WaitingList: l}})
 	case *messages.ViewAnswer:
 		a.gathered(ctx, m)
@@ -341,7 +353,7 @@ func (a *agent) report(ctx actor.Context) {
 
 func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 	if a.rec == nil {
-		sendErr(ctx, m.GetConn(), 0, errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
 		return
 	}
 	e := a.conns.add(m.GetConn())
@@ -361,9 +373,14 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 		w.Invitations = append(w.Invitations, inv)
 	}
 	slices.SortFunc(w.Chats, func(x, y *messages.ChatSummary) int { return int(x.GetCreatedAtMs() - y.GetCreatedAtMs()) })
-	ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_Welcome{Welcome: w}})
+	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_Welcome{Welcome: w}})
 	for _, s := range w.Chats {
 		a.conns.sync(ctx, a.b, e, a.who(), s.GetChatId(), m.GetCursors()[s.GetChatId()])
+	}
+	// A new socket (a second tab) gets the views the agent follows at
+	// once: asking again makes each queue push its view now.
+	for _, d := range a.monitoring {
+		a.b.Send(KindQueue, d, &messages.Watch{AgentId: a.id, On: true})
 	}
 	a.report(ctx)
 	a.checkGrace()
@@ -392,9 +409,14 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 		a.setStatus(ctx, st, "")
 		a.acks[a.token] = pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}}
 	case *messages.SessionCommand_AcceptOffer:
-		p := a.pending[body.AcceptOffer.GetChatId()]
+		id := body.AcceptOffer.GetChatId()
+		p := a.pending[id]
+		if (p == nil || p.offer == nil) && slices.Contains(a.gone, id) {
+			sendErr(ctx, conn, ref, errorf(codeConflict, "the offer for chat %s is gone (it expired, was declined or was withdrawn)", id))
+			return
+		}
 		if p == nil || p.offer == nil {
-			sendErr(ctx, conn, ref, errorf(codeNotFound, "no offer for chat %s", body.AcceptOffer.GetChatId()))
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "no offer for chat %s", id))
 			return
 		}
 		if p.accepted {
@@ -427,12 +449,13 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 			sendErr(ctx, conn, ref, errorf(codeNotFound, "you are not in chat %s", id))
 			return
 		}
-		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref,
+		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref, Address: m.GetAddress(),
 			Body: &messages.ChatCommand_SetStatus{SetStatus: body.SetChatStatus}})
 	case *messages.SessionCommand_SetDisplayName:
 		// The directory is the one writer of accounts; its answer comes
 		// back as an AdminReply, in order.
-		a.adminAcks = append(a.adminAcks, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}})
+		a.adminAcks = append(a.adminAcks, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{},
+			audit: a.auditOf(m, "agent.display_name", a.id, "display name set to "+body.SetDisplayName.GetDisplayName())})
 		ctx.Request(a.b.PID(KindDirectory, "main"), &messages.AdminCommand{Body: &messages.AdminCommand_SetDisplayName{
 			SetDisplayName: &messages.DisplayNameChange{AgentId: a.id, DisplayName: body.SetDisplayName.GetDisplayName()}}})
 	case *messages.SessionCommand_Resume:
@@ -500,6 +523,37 @@ func (a *agent) setStatus(ctx actor.Context, st messages.AgentStatus, why string
 	a.changed(ctx)
 }
 
+// refreshLists brings the recent lists' states up to date from the
+// open-chats index before they are shown: the agent hears nothing of a
+// chat it missed once it closes or someone else takes it.
+func (a *agent) refreshLists(ctx actor.Context) {
+	changed := false
+	for _, list := range [][]*messages.ChatSummary{a.unanswered, a.answered} {
+		for i, s := range list {
+			if s.GetState() == stateClosed {
+				continue
+			}
+			oc, err := a.b.store.OpenChat(s.GetChatId())
+			if err != nil {
+				ctx.Logger().Error("agent: refresh lists", "agent", a.id, "chat", s.GetChatId(), "err", err)
+				return
+			}
+			st := stateClosed
+			if oc != nil {
+				st = oc.GetState()
+			}
+			if st != s.GetState() {
+				// A copy: the old summary may be on its way to a socket.
+				list[i] = copySummary(s)
+				list[i].State, changed = st, true
+			}
+		}
+	}
+	if changed {
+		a.listsChanged()
+	}
+}
+
 // listsChanged saves the recent lists within listsSave: they are a view
 // of history, not acknowledged data, so an assignment does not pay for a
 // write of its own. (A status change saves them at once too.)
@@ -521,6 +575,12 @@ func (a *agent) saveSnapshot() {
 	a.token++
 	a.b.store.SaveAgentSnapshot(&messages.AgentSnapshot{AgentId: a.id, Status: a.status, Reason: a.statusReason,
 		Unanswered: a.unanswered, Answered: a.answered}, a.b.notifier(a.self, a.token))
+}
+
+// auditOf is the audit entry of one of the agent's commands: who, from
+// where, about what.
+func (a *agent) auditOf(m *messages.SessionCommand, kind, subject, detail string) *messages.AuditEntry {
+	return &messages.AuditEntry{Kind: kind, Actor: a.id, Address: m.GetAddress(), Subject: subject, Detail: detail, Ok: true}
 }
 
 // commandPermission is the permission an agent's session command needs.
@@ -585,6 +645,7 @@ func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {
 
 func (a *agent) decline(ctx actor.Context, p *pendingOffer) {
 	delete(a.pending, p.offer.GetChatId())
+	a.offerGone(p.offer.GetChatId())
 	a.missed(p.offer)
 	a.b.Send(KindQueue, p.dept, &messages.OfferReply{OfferId: p.offerID, ChatId: p.offer.GetChatId(), AgentId: a.id})
 }
@@ -606,13 +667,23 @@ func (a *agent) revoked(ctx actor.Context, m *messages.RevokeOffer) {
 		return
 	}
 	delete(a.pending, m.GetChatId())
-	if p.accepted {
-		sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "the offer for chat %s is gone: %s", m.GetChatId(), m.GetReason()))
-	} else if p.offer != nil && m.GetReason() == reasonExpired {
+	a.offerGone(m.GetChatId())
+	if !p.accepted && p.offer != nil && m.GetReason() == reasonExpired {
 		a.missed(p.offer)
 	}
 	a.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_OfferWithdrawn{OfferWithdrawn: &messages.OfferWithdrawn{ChatId: m.GetChatId(), Reason: m.GetReason()}}})
 	a.changed(ctx)
+	if p.accepted {
+		sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "the offer for chat %s is gone: %s", m.GetChatId(), m.GetReason()))
+	}
+}
+
+// offerGone remembers that the offer of chat id ended.
+func (a *agent) offerGone(id string) {
+	a.gone = append(slices.DeleteFunc(a.gone, func(x string) bool { return x == id }), id)
+	if len(a.gone) > recentKeep {
+		a.gone = slices.Delete(a.gone, 0, len(a.gone)-recentKeep)
+	}
 }
 
 func (a *agent) pick(ctx actor.Context, conn *actor.PID, ref uint64, m *messages.PickChat) {
@@ -643,6 +714,9 @@ func (a *agent) assigned(ctx actor.Context, m *messages.AssignResult) {
 		p = nil
 	}
 	if !m.GetOk() {
+		// The freed slot is pushed before the answer: when the client
+		// reads the refusal, its agent_state already counts no reservation.
+		a.changed(ctx)
 		if p != nil {
 			e := m.GetError()
 			if e == nil {
@@ -650,7 +724,6 @@ func (a *agent) assigned(ctx actor.Context, m *messages.AssignResult) {
 			}
 			sendErr(ctx, p.conn, p.ref, e)
 		}
-		a.changed(ctx)
 		return
 	}
 	// The assignment is stored: it is a fact even if we no longer expected it.

@@ -22,6 +22,7 @@ type Store interface {
 	ChatEvents(chatID string, afterSeq uint64) ([]*messages.ChatEvent, error)
 	EachChatEvent(chatID string, afterSeq uint64, fn func(*messages.ChatEvent) error) error
 	OpenChats() ([]*messages.OpenChat, error)
+	OpenChat(chatID string) (*messages.OpenChat, error)
 	LastChatSeq(chatID string) (uint64, error)
 
 	AppendAudit(e *messages.AuditEntry, done func(error))
@@ -421,6 +422,7 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 		switch k := ev.GetKind().(type) {
 		case *messages.ChatEvent_Created:
 			rec.Department, rec.Language = k.Created.GetDepartment(), k.Created.GetLanguage()
+			rec.Departments = []string{rec.Department}
 			rec.State = messages.ChatState_CHAT_STATE_QUEUED
 			rec.StartedAtMs = ev.GetAtMs()
 			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: k.Created.GetVisitorId(), DisplayName: k.Created.GetVisitorName()})
@@ -430,7 +432,12 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 				rec.AssignedAtMs = ev.GetAtMs()
 			}
 			addP(&messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: k.Assigned.GetAgentId(), DisplayName: k.Assigned.GetAgentName()})
-		case *messages.ChatEvent_Requeued, *messages.ChatEvent_Transferred:
+		case *messages.ChatEvent_Transferred:
+			rec.State = messages.ChatState_CHAT_STATE_QUEUED
+			if d := k.Transferred.GetToDepartment(); d != rec.Departments[len(rec.Departments)-1] {
+				rec.Departments = append(rec.Departments, d)
+			}
+		case *messages.ChatEvent_Requeued:
 			rec.State = messages.ChatState_CHAT_STATE_QUEUED
 		case *messages.ChatEvent_Member:
 			if k.Member.GetAction() == messages.MemberAction_MEMBER_ACTION_JOINED {

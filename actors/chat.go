@@ -92,9 +92,10 @@ func (e *effect) changes() bool {
 }
 
 type pendingAck struct {
-	conn *actor.PID
-	ref  uint64
-	ack  *messages.Ack
+	conn  *actor.PID
+	ref   uint64
+	ack   *messages.Ack
+	audit *messages.AuditEntry // written with the answer, if any
 }
 
 func (c *chat) Receive(ctx actor.Context) {
@@ -477,9 +478,11 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 			sendAck(ctx, conn, ref, &messages.Ack{ChatId: c.id})
 			return
 		}
+		eff := ack()
+		eff.audit = auditOf(m, "chat.status", st.String())
 		c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 			ev.Kind = &messages.ChatEvent_StatusChanged{StatusChanged: &messages.ChatStatusChanged{Status: st, By: who}}
-		}}, ack())
+		}}, eff)
 	case *messages.ChatCommand_Typing:
 		if c.sum.GetState() != stateActive || r == roleWatcher {
 			return
@@ -588,6 +591,7 @@ func (c *chat) staffCommand(ctx actor.Context, m *messages.ChatCommand, r role, 
 		}
 		p := &messages.Participant{Kind: kindAgent, Id: id, DisplayName: rec.GetDisplayName()}
 		eff.invitee = id
+		eff.audit = auditOf(m, "chat.invite", "invited "+id)
 		eff.invite = &messages.Invitation{ChatId: c.id, By: who, Department: c.sum.GetDepartment(), VisitorName: c.sum.GetVisitorName()}
 		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_INVITED, p, false, who)}, eff)
 	case *messages.ChatCommand_DeclineInvite:
@@ -596,6 +600,7 @@ func (c *chat) staffCommand(ctx actor.Context, m *messages.ChatCommand, r role, 
 			return
 		}
 		eff.left = who.GetId()
+		eff.audit = auditOf(m, "chat.decline_invite", "declined the invitation")
 		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_DECLINED, who, false, nil)}, eff)
 	case *messages.ChatCommand_Join:
 		invisible := body.Join.GetInvisible()
@@ -624,7 +629,9 @@ func (c *chat) staffCommand(ctx actor.Context, m *messages.ChatCommand, r role, 
 		}
 		eff.joiner = who.GetId()
 		if invisible {
-			eff.audit = &messages.AuditEntry{Kind: "chat.join_invisible", Actor: who.GetId(), Subject: c.id, Detail: "joined invisibly", Ok: true}
+			eff.audit = auditOf(m, "chat.join_invisible", "joined invisibly")
+		} else {
+			eff.audit = auditOf(m, "chat.join", "joined visibly")
 		}
 		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_JOINED, who, invisible, nil)}, eff)
 	case *messages.ChatCommand_Leave:
@@ -638,10 +645,17 @@ func (c *chat) staffCommand(ctx actor.Context, m *messages.ChatCommand, r role, 
 			return
 		}
 		eff.left = who.GetId()
+		eff.audit = auditOf(m, "chat.leave", map[bool]string{true: "stopped watching", false: "left"}[r == roleWatcher])
 		c.write(ctx, []func(*messages.ChatEvent){member(messages.MemberAction_MEMBER_ACTION_LEFT, who, r == roleWatcher, nil)}, eff)
 	case *messages.ChatCommand_TakeOver:
 		c.takeOver(ctx, m, r, who)
 	}
+}
+
+// auditOf is the audit entry of a staff command to a chat that took
+// effect: who, from where, which chat.
+func auditOf(m *messages.ChatCommand, kind, detail string) *messages.AuditEntry {
+	return &messages.AuditEntry{Kind: kind, Actor: m.GetFrom().GetId(), Address: m.GetAddress(), Subject: m.GetChatId(), Detail: detail, Ok: true}
 }
 
 // colleague reads a staff account that can be in chats, or says why not.
@@ -722,6 +736,11 @@ func (c *chat) transfer(ctx actor.Context, m *messages.ChatCommand, r role, who 
 	}
 	tr := &messages.ChatTransferred{By: who, ToAgentId: to, ToAgentName: rec.GetDisplayName(), ToDepartment: dept}
 	eff.released, eff.enqueue = who.GetId(), true
+	detail := "to department " + dept
+	if to != "" {
+		detail = "to " + to + " in department " + dept
+	}
+	eff.audit = auditOf(m, "chat.transfer", detail)
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Transferred{Transferred: tr}
 	}}, eff)
@@ -746,7 +765,7 @@ func (c *chat) takeOver(ctx actor.Context, m *messages.ChatCommand, r role, who 
 	a := &messages.ChatAssigned{AgentId: who.GetId(), AgentName: who.GetDisplayName(), How: messages.AssignHow_ASSIGN_HOW_TAKEN_OVER, PreviousAgentId: prev}
 	eff := &effect{assign: &messages.AssignChat{ChatId: c.id, AgentId: who.GetId(), AgentName: who.GetDisplayName(), OfferId: m.GetReservation()},
 		released: prev,
-		audit:    &messages.AuditEntry{Kind: "chat.take_over", Actor: who.GetId(), Subject: c.id, Detail: "taken over from " + prev, Ok: true}}
+		audit:    auditOf(m, "chat.take_over", "taken over from "+prev)}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
 	}}, eff)
@@ -804,7 +823,7 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
 	eff := &effect{acks: []pendingAck{ack}}
 	if s.GetWhisper() {
-		eff.audit = &messages.AuditEntry{Kind: "chat.whisper", Actor: who.GetId(), Subject: c.id, Detail: fmt.Sprintf("seq %d", seq), Ok: true}
+		eff.audit = auditOf(m, "chat.whisper", fmt.Sprintf("seq %d", seq))
 	}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Message{Message: msg}

@@ -21,7 +21,7 @@ const reasonExpired = "the offer expired"
 func (a *agent) together(ctx actor.Context, m *messages.SessionCommand) bool {
 	conn, ref := m.GetConn(), m.GetRef()
 	toChat := func(id string, cmd *messages.ChatCommand) {
-		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref = id, a.who(), conn, ref
+		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref, cmd.Address = id, a.who(), conn, ref, m.GetAddress()
 		cmd.Departments = a.rec.GetDepartments()
 		for _, p := range AllPermissions {
 			if a.perms.Has(p) {
@@ -88,14 +88,15 @@ func (a *agent) together(ctx actor.Context, m *messages.SessionCommand) bool {
 		// The chat answers through AssignResult; the agent answers the client.
 		toChat(id, &messages.ChatCommand{Reservation: res, Body: &messages.ChatCommand_TakeOver{TakeOver: body.TakeOver}})
 	case *messages.SessionCommand_Monitor:
-		a.monitor(ctx, conn, ref, body.Monitor.GetDepartments())
+		a.monitor(ctx, m, body.Monitor.GetDepartments())
 	case *messages.SessionCommand_SetQueueOnline:
 		q := body.SetQueueOnline
 		if e := a.mayManage(q.GetDepartment()); e != nil {
 			sendErr(ctx, conn, ref, e)
 			return true
 		}
-		a.adminAcks = append(a.adminAcks, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}})
+		a.adminAcks = append(a.adminAcks, pendingAck{conn: conn, ref: ref, ack: &messages.Ack{},
+			audit: a.auditOf(m, "queue.online", q.GetDepartment(), map[bool]string{true: "set online", false: "set offline"}[q.GetOnline()])})
 		ctx.Request(a.b.PID(KindDirectory, "main"), &messages.AdminCommand{Body: &messages.AdminCommand_SetQueueOnline{
 			SetQueueOnline: &messages.QueueOnlineChange{Department: q.GetDepartment(), Online: q.GetOnline(), By: a.rec.GetDisplayName()}}})
 	case *messages.SessionCommand_SetAgentStatus:
@@ -121,6 +122,8 @@ func (a *agent) together(ctx actor.Context, m *messages.SessionCommand) bool {
 			return true
 		}
 		a.b.Send(KindAgent, s.GetAgentId(), &messages.ManagedStatus{Status: s.GetStatus(), By: a.rec.GetDisplayName(), Conn: conn, Ref: ref})
+		// Checked above, so the target applies it.
+		a.b.Audit(a.auditOf(m, "agent.status", s.GetAgentId(), "status set to "+statusWord(s.GetStatus())))
 	case *messages.SessionCommand_ListTransferTargets:
 		deps, err := a.b.store.Departments()
 		if err != nil {
@@ -183,7 +186,8 @@ func (a *agent) mayWatch(d, perm string, staff func(*messages.Department) []stri
 
 // monitor follows the live views of departments (replacing the previous
 // list): supervisors those they supervise, managers those they manage.
-func (a *agent) monitor(ctx actor.Context, conn *actor.PID, ref uint64, deps []string) {
+func (a *agent) monitor(ctx actor.Context, m *messages.SessionCommand, deps []string) {
+	conn, ref := m.GetConn(), m.GetRef()
 	for _, d := range deps {
 		e := a.mayWatch(d, PermSupervise, func(x *messages.Department) []string { return x.GetSupervisors() })
 		if e != nil && a.mayManage(d) == nil {
@@ -195,6 +199,11 @@ func (a *agent) monitor(ctx actor.Context, conn *actor.PID, ref uint64, deps []s
 		}
 	}
 	a.watch(deps)
+	detail := "monitors " + strings.Join(deps, ", ")
+	if len(deps) == 0 {
+		detail = "stopped monitoring"
+	}
+	a.b.Audit(a.auditOf(m, "queue.monitor", strings.Join(deps, ","), detail))
 	sendAck(ctx, conn, ref, &messages.Ack{})
 }
 

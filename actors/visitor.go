@@ -125,7 +125,7 @@ func (v *visitor) attach(ctx actor.Context, m *messages.ConnAttach) {
 		}
 		w.Chats = append(w.Chats, sc)
 	}
-	ctx.Send(m.GetConn(), &messages.Envelope{Body: &messages.Envelope_Welcome{Welcome: w}})
+	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_Welcome{Welcome: w}})
 	for id := range v.chats {
 		v.conns.sync(ctx, v.b, e, v.who(), id, m.GetCursors()[id])
 		if q := v.queue[id]; q != nil {

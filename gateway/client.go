@@ -186,15 +186,15 @@ func CloseCode(err error) websocket.StatusCode {
 	return websocket.CloseStatus(err)
 }
 
-// Hello says Hello and waits for the Welcome (which carries ref 0: the
-// participant actor sends it) or the Error that answers the Hello.
+// Hello says Hello and waits for the Welcome or the Error that answers it
+// (both carry the Hello's ref).
 func (c *Client) Hello(ctx context.Context, h *messages.Hello) (*messages.Welcome, error) {
 	ref, err := c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_Hello{Hello: h}})
 	if err != nil {
 		return nil, err
 	}
 	env, err := c.Await(ctx, func(e *messages.Envelope) bool {
-		return e.GetWelcome() != nil || e.GetRef() == ref && e.GetError() != nil
+		return e.GetRef() == ref && (e.GetWelcome() != nil || e.GetError() != nil)
 	})
 	if err != nil {
 		return nil, err

@@ -16,10 +16,6 @@ func errf(code messages.ErrorCode, format string, args ...any) *messages.Error {
 // command never touches an actor; the actors check the rest.
 func (c *wsConn) handle(env *messages.Envelope) {
 	ref := env.GetRef()
-	if p, ok := env.GetBody().(*messages.Envelope_Ping); ok && p != nil {
-		c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Pong{Pong: &messages.Pong{}}})
-		return
-	}
 	if h := env.GetHello(); h != nil {
 		if c.who != nil {
 			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_CONFLICT, "already said Hello"))
@@ -28,13 +24,18 @@ func (c *wsConn) handle(env *messages.Envelope) {
 		c.hello(ref, h)
 		return
 	}
+	// Nothing before Hello, not even ping (PROTOCOL.md, "Hello first").
 	if c.who == nil {
 		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "send Hello first"))
 		return
 	}
+	if p, ok := env.GetBody().(*messages.Envelope_Ping); ok && p != nil {
+		c.reply(ref, &messages.Envelope{Body: &messages.Envelope_Pong{Pong: &messages.Pong{}}})
+		return
+	}
 	actorKind, id := c.actorKind(), c.who.GetId()
 	session := func(cmd *messages.SessionCommand) {
-		cmd.Conn, cmd.Ref = c.pid, ref
+		cmd.Conn, cmd.Ref, cmd.Address = c.pid, ref, c.addr
 		c.s.b.Send(actorKind, id, cmd)
 	}
 	validChat := func(id string) bool {
@@ -48,7 +49,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 		if !validChat(chatID) {
 			return
 		}
-		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref = chatID, c.who, c.pid, ref
+		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref, cmd.Address = chatID, c.who, c.pid, ref, c.addr
 		c.s.b.Send(actors.KindChat, chatID, cmd)
 	}
 	agentOnly := func() bool {
@@ -156,7 +157,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 
 func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 	now := c.s.b.Now()
-	attach := &messages.ConnAttach{Conn: c.pid, Cursors: h.GetCursors()}
+	attach := &messages.ConnAttach{Conn: c.pid, Cursors: h.GetCursors(), Ref: ref}
 	if c.role == roleVisitor {
 		id := ""
 		if t := h.GetResumeToken(); t != "" {

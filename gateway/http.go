@@ -178,8 +178,11 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 	return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "log in: Authorization: Bearer <session token> or Basic")
 }
 
-// chatRecord serves a chat's record and transcript to the administrator,
-// to an agent who took part in it, and to members of its department.
+// chatRecord serves a chat's record and transcript to the administrator
+// (and staff with reports.view), to an agent who took part in it, and to
+// members of the department it is in now (the last of its departments,
+// after any transfer). Members of a department it left may no longer read
+// it unless they took part.
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 	everything := s.isAdmin(r)
 	var a *messages.Agent
@@ -210,7 +213,8 @@ func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 	if !everything {
 		// Without reports.view: chats.view, and only one's own chats or
 		// those of one's departments.
-		allowed := perms.Has(actors.PermViewChats) && slices.Contains(a.GetDepartments(), rec.GetDepartment())
+		deps := rec.GetDepartments()
+		allowed := perms.Has(actors.PermViewChats) && len(deps) > 0 && slices.Contains(a.GetDepartments(), deps[len(deps)-1])
 		for _, p := range rec.GetParticipants() {
 			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() && perms.Has(actors.PermViewChats) {
 				allowed = true

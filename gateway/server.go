@@ -238,6 +238,7 @@ func (s *Server) routes() {
 	s.handle("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
 	s.adminRoutes()
+	s.patchRoutes()
 }
 
 // Shutdown stops taking sockets and closes every open one with

@@ -28,11 +28,13 @@ const (
 // ConnAttach registers a websocket connection with its participant actor
 // (visitor/<id> or agent/<id>), which answers the connection with Welcome.
 type ConnAttach struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Conn          *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
-	Cursors       map[string]uint64      `protobuf:"bytes,2,rep,name=cursors,proto3" json:"cursors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	ResumeToken   string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
-	SessionToken  string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Conn         *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
+	Cursors      map[string]uint64      `protobuf:"bytes,2,rep,name=cursors,proto3" json:"cursors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	ResumeToken  string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	SessionToken string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The Hello's ref: the Welcome answers it.
+	Ref           uint64 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -95,6 +97,13 @@ func (x *ConnAttach) GetSessionToken() string {
 	return ""
 }
 
+func (x *ConnAttach) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
 type ConnDetach struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Conn          *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
@@ -144,6 +153,8 @@ type SessionCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Conn  *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
 	Ref   uint64                 `protobuf:"varint,2,opt,name=ref,proto3" json:"ref,omitempty"`
+	// The client's address, for the audit log.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
 	//	*SessionCommand_RequestChat
@@ -212,6 +223,13 @@ func (x *SessionCommand) GetRef() uint64 {
 		return x.Ref
 	}
 	return 0
+}
+
+func (x *SessionCommand) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
 }
 
 func (x *SessionCommand) GetBody() isSessionCommand_Body {
@@ -536,7 +554,9 @@ type ChatCommand struct {
 	Perms       []string `protobuf:"bytes,5,rep,name=perms,proto3" json:"perms,omitempty"`
 	Departments []string `protobuf:"bytes,6,rep,name=departments,proto3" json:"departments,omitempty"`
 	// Take-over: the slot the agent reserved for the chat.
-	Reservation   string `protobuf:"bytes,7,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	Reservation string `protobuf:"bytes,7,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	// The client's address, for the audit log.
+	Address       string `protobuf:"bytes,8,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -713,6 +733,13 @@ func (x *ChatCommand) GetDepartments() []string {
 func (x *ChatCommand) GetReservation() string {
 	if x != nil {
 		return x.Reservation
+	}
+	return ""
+}
+
+func (x *ChatCommand) GetAddress() string {
+	if x != nil {
+		return x.Address
 	}
 	return ""
 }
@@ -3294,26 +3321,28 @@ var File_actors_proto protoreflect.FileDescriptor
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\xf3\x01\n" +
+	"wire.proto\x1a\vstore.proto\"\x85\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12A\n" +
 	"\acursors\x18\x02 \x03(\v2'.switchboard.v1.ConnAttach.CursorsEntryR\acursors\x12!\n" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
-	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x1a:\n" +
+	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12\x10\n" +
+	"\x03ref\x18\x05 \x01(\x04R\x03ref\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xb6\n" +
+	".actor.PIDR\x04conn\"\xd0\n" +
 	"\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12@\n" +
+	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12@\n" +
 	"\frequest_chat\x18\n" +
 	" \x01(\v2\x1b.switchboard.v1.RequestChatH\x00R\vrequestChat\x12:\n" +
 	"\n" +
@@ -3336,7 +3365,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
 	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargetsB\x06\n" +
-	"\x04body\"\x9a\x06\n" +
+	"\x04body\"\xb4\x06\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -3357,7 +3386,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
-	"\vreservation\x18\a \x01(\tR\vreservationB\x06\n" +
+	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
+	"\aaddress\x18\b \x01(\tR\aaddressB\x06\n" +
 	"\x04body\"\xc4\x01\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +

@@ -1070,16 +1070,19 @@ func (x *AgentSnapshot) GetAnswered() []*ChatSummary {
 
 // ChatRecord is a chat as served by GET /api/chats/{id}.
 type ChatRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
-	Language      string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
-	State         ChatState              `protobuf:"varint,4,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
-	StartedAtMs   int64                  `protobuf:"varint,5,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
-	AssignedAtMs  int64                  `protobuf:"varint,6,opt,name=assigned_at_ms,json=assignedAtMs,proto3" json:"assigned_at_ms,omitempty"`
-	EndedAtMs     int64                  `protobuf:"varint,7,opt,name=ended_at_ms,json=endedAtMs,proto3" json:"ended_at_ms,omitempty"`
-	Participants  []*Participant         `protobuf:"bytes,8,rep,name=participants,proto3" json:"participants,omitempty"`
-	Transcript    []*ChatEvent           `protobuf:"bytes,9,rep,name=transcript,proto3" json:"transcript,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ChatId       string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department   string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Language     string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	State        ChatState              `protobuf:"varint,4,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	StartedAtMs  int64                  `protobuf:"varint,5,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
+	AssignedAtMs int64                  `protobuf:"varint,6,opt,name=assigned_at_ms,json=assignedAtMs,proto3" json:"assigned_at_ms,omitempty"`
+	EndedAtMs    int64                  `protobuf:"varint,7,opt,name=ended_at_ms,json=endedAtMs,proto3" json:"ended_at_ms,omitempty"`
+	Participants []*Participant         `protobuf:"bytes,8,rep,name=participants,proto3" json:"participants,omitempty"`
+	Transcript   []*ChatEvent           `protobuf:"bytes,9,rep,name=transcript,proto3" json:"transcript,omitempty"`
+	// Every department the chat has been in, in order: the first is where it
+	// started (department), the last is where it is now.
+	Departments   []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1173,6 +1176,13 @@ func (x *ChatRecord) GetParticipants() []*Participant {
 func (x *ChatRecord) GetTranscript() []*ChatEvent {
 	if x != nil {
 		return x.Transcript
+	}
+	return nil
+}
+
+func (x *ChatRecord) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
 	}
 	return nil
 }
@@ -1496,7 +1506,7 @@ const file_store_proto_rawDesc = "" +
 	"\n" +
 	"unanswered\x18\x04 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\n" +
 	"unanswered\x127\n" +
-	"\banswered\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\"\xf8\x02\n" +
+	"\banswered\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\"\x9a\x03\n" +
 	"\n" +
 	"ChatRecord\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
@@ -1511,7 +1521,9 @@ const file_store_proto_rawDesc = "" +
 	"\fparticipants\x18\b \x03(\v2\x1b.switchboard.v1.ParticipantR\fparticipants\x129\n" +
 	"\n" +
 	"transcript\x18\t \x03(\v2\x19.switchboard.v1.ChatEventR\n" +
-	"transcript\"\x96\x02\n" +
+	"transcript\x12 \n" +
+	"\vdepartments\x18\n" +
+	" \x03(\tR\vdepartments\"\x96\x02\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +

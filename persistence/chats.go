@@ -95,6 +95,16 @@ func (s *Store) OpenChats() ([]*messages.OpenChat, error) {
 	return scanAll(s, []byte(prefixOpen), func() *messages.OpenChat { return &messages.OpenChat{} })
 }
 
+// OpenChat returns a chat's entry in the open-chats index, or nil when the
+// chat is closed (or never was).
+func (s *Store) OpenChat(chatID string) (*messages.OpenChat, error) {
+	oc := &messages.OpenChat{}
+	if ok, err := s.get(openKey(chatID), oc); !ok {
+		return nil, err
+	}
+	return oc, nil
+}
+
 // SaveAgentSnapshot durably replaces an agent's snapshot.
 func (s *Store) SaveAgentSnapshot(snap *messages.AgentSnapshot, done func(error)) {
 	m, err := set(agentSnapKey(snap.GetAgentId()), snap)
