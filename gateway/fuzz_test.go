@@ -70,6 +70,8 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(0), "bad id!", []byte(`{"name":"x"}`))
 	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
 	f.Add(uint8(3), "billing", []byte(``))
+	f.Add(uint8(7), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
+	f.Add(uint8(6), "dave", []byte(`{"max_chats":3}`))
 	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/departments/"}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
@@ -77,7 +79,10 @@ func FuzzAdminAPI(f *testing.F) {
 			return // a different route, not a different request
 		}
 		method := http.MethodPut
-		if route >= 3 {
+		switch {
+		case route >= 6:
+			method = http.MethodPatch
+		case route >= 3:
 			method = http.MethodDelete
 		}
 		before, _ := s.cfg.Broker.DirectoryView()

@@ -203,6 +203,10 @@ func TestPermissionMatrix(t *testing.T) {
 			{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`},
 			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`},
 			{"PUT", "/admin/settings", `{"live_chat_off":false}`},
+			{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`},
+			{"PATCH", "/admin/languages/en", `{"name":"Patched"}`},
+			{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`},
+			{"PATCH", "/admin/settings", `{"live_chat_off":false}`},
 			{"DELETE", "/admin/roles/no-such-role", ``},
 			{"DELETE", "/admin/agents/staff00", ``},
 		} {
