@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -773,14 +772,12 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 	case s.GetText() == "":
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is empty"))
 		return
-	case len(s.GetText()) > MaxMessageBytes:
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "text is %d bytes; at most %d", len(s.GetText()), MaxMessageBytes))
-		return
 	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes))
 		return
-	case !utf8.ValidString(s.GetText()):
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is not UTF-8"))
+	}
+	if err := CheckText("text", s.GetText(), MaxMessageBytes); err != nil {
+		sendErr(ctx, m.GetConn(), m.GetRef(), err)
 		return
 	}
 	ack := pendingAck{conn: m.GetConn(), ref: m.GetRef()}
