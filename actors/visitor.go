@@ -96,6 +96,8 @@ func (v *visitor) Receive(ctx actor.Context) {
 		}
 	case *messages.ReplayBatch:
 		v.conns.replayed(ctx, m)
+	case *messages.ReplayNext:
+		v.conns.next(ctx, v.b, v.who(), m)
 	case *messages.Envelope: // typing notices
 		v.conns.push(ctx, m)
 	default:
