@@ -68,7 +68,7 @@ type Config struct {
 	// queued and what is being written); past either bound it is closed
 	// with 4008. Replays come in pages of at most about 64 KiB
 	// (actors.ReplayPageBytes), the next one once a page is written, so a
-	// socket that does not read holds at most this much. Default 1 MiB.
+	// socket that does not read holds at most this much. Default 4 MiB.
 	OutboundBytes int
 	// WriteTimeout bounds every socket write. Default 10 s.
 	WriteTimeout time.Duration
@@ -109,7 +109,7 @@ func (c *Config) fill() {
 		c.OutboundQueue = 1024
 	}
 	if c.OutboundBytes <= 0 {
-		c.OutboundBytes = 1 << 20
+		c.OutboundBytes = 4 << 20
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
@@ -159,9 +159,10 @@ func (s *Server) notePeak(n int) {
 	}
 }
 
-// PeakQueuedBytes is the most bytes that any socket's outbound queue has
-// held (Config.OutboundBytes bounds it), for tests and monitoring.
-func (s *Server) PeakQueuedBytes() int64 { return s.peakQueued.Load() }
+// TakePeakQueuedBytes returns the most bytes that any socket's outbound
+// queue has held (Config.OutboundBytes bounds it) since it was last
+// called, for tests and monitoring.
+func (s *Server) TakePeakQueuedBytes() int64 { return s.peakQueued.Swap(0) }
 
 // New builds a Server.
 func New(cfg Config) (*Server, error) {
