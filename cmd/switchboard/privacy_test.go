@@ -113,7 +113,9 @@ func TestVisitorSeesNoStaffIDsNorGaps(t *testing.T) {
 	send(t, carmen, chat, "c1", "Carmen here")
 	seen("carmen's message", func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "Carmen here" })
 	mustCall(t, carmen, &messages.Envelope{Body: &messages.Envelope_LeaveChat{LeaveChat: &messages.LeaveChat{ChatId: chat}}})
-	seen("carmen leaving", func(ev *messages.ChatEvent) bool { return ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_LEFT })
+	seen("carmen leaving", func(ev *messages.ChatEvent) bool {
+		return ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_LEFT
+	})
 
 	// An invisible supervisor who whispers, typing, then takes over.
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
