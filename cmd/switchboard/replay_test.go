@@ -8,6 +8,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -40,6 +41,10 @@ func TestReplayToASocketThatNeverReadsIsBounded(t *testing.T) {
 			t.Fatalf("send: %v", env)
 		}
 		last = env.GetAck().GetSeq()
+	}
+	// Live delivery of the burst ends before the replays start.
+	for _, c := range []*gateway.Client{v, alice} {
+		awaitEvent(t, c, chat, func(ev *messages.ChatEvent) bool { return ev.GetSeq() == last })
 	}
 	gw := m.Gateway()
 	gw.TakePeakQueuedBytes() // from here on: the replays
