@@ -218,6 +218,8 @@ func (a *agent) Receive(ctx actor.Context) {
 		}
 	case *messages.ReplayBatch:
 		a.conns.replayed(ctx, m)
+	case *messages.ReplayNext:
+		a.conns.next(ctx, a.b, a.who(), m)
 	case *messages.Envelope: // typing notices
 		a.conns.push(ctx, m)
 	case *messages.Persisted:

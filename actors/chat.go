@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -55,8 +54,10 @@ type chat struct {
 	tail     []*messages.ChatEvent
 	base     uint64
 	last     uint64
+	vlast    uint64             // the last visitor_seq given
+	vbase    uint64             // the visitor_seq of the last visible event at or before base
 	durable  uint64             // highest seq known to be stored
-	dedupe   map[string]uint64  // sender + client msg id -> seq, for each sender's last dedupeWindow messages
+	dedupe   map[string]sentSeq // sender + client msg id -> its seqs, for each sender's last dedupeWindow messages
 	recent   map[string]*idRing // per sender, their remembered keys in order
 	inflight []*effect
 	token    uint64
@@ -147,7 +148,7 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 
 func (c *chat) load(ctx actor.Context) {
 	// The log is streamed, not read whole: a long chat keeps only its tail.
-	c.dedupe = map[string]uint64{}
+	c.dedupe = map[string]sentSeq{}
 	c.sum = &messages.ChatSummary{ChatId: c.id}
 	err := c.b.store.EachChatEvent(c.id, 0, func(ev *messages.ChatEvent) error {
 		c.apply(ev)
@@ -167,6 +168,14 @@ func (c *chat) load(ctx actor.Context) {
 
 // apply folds one event into the state. It is the only place state changes.
 func (c *chat) apply(ev *messages.ChatEvent) {
+	if !ev.GetInternal() {
+		// Numbered when written (write calls apply before storing), so
+		// the number is stored with the event.
+		if ev.VisitorSeq == 0 {
+			ev.VisitorSeq = c.vlast + 1
+		}
+		c.vlast = ev.GetVisitorSeq()
+	}
 	c.tail = append(c.tail, ev)
 	c.last = ev.GetSeq()
 	foldEvent(c.sum, ev)
@@ -177,7 +186,7 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Message:
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
-			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), ev.GetSeq())
+			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), sentSeq{ev.GetSeq(), ev.GetVisitorSeq()})
 		}
 	case *messages.ChatEvent_Assigned:
 		c.head, c.target = false, ""
@@ -241,7 +250,10 @@ type idRing struct {
 // agent's unacknowledged messages out of it; the soak profile's crash
 // cycles found it: the agent resent them after a restart and they were
 // stored twice.)
-func (c *chat) remember(sender, key string, seq uint64) {
+// sentSeq is where a message landed: its seq and visitor_seq.
+type sentSeq struct{ seq, visitorSeq uint64 }
+
+func (c *chat) remember(sender, key string, seq sentSeq) {
 	if c.recent == nil {
 		c.recent = map[string]*idRing{}
 	}
@@ -273,6 +285,9 @@ func (c *chat) trim() {
 		return
 	}
 	n := keepFrom - c.base
+	for _, ev := range c.tail[:n] {
+		c.vbase = max(c.vbase, ev.GetVisitorSeq())
+	}
 	c.tail = append([]*messages.ChatEvent(nil), c.tail[n:]...)
 	c.base = keepFrom
 }
@@ -792,20 +807,19 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 	case s.GetText() == "":
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is empty"))
 		return
-	case len(s.GetText()) > MaxMessageBytes:
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "text is %d bytes; at most %d", len(s.GetText()), MaxMessageBytes))
-		return
 	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes))
 		return
-	case !utf8.ValidString(s.GetText()):
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeInvalid, "text is not UTF-8"))
+	}
+	if err := CheckText("text", s.GetText(), MaxMessageBytes); err != nil {
+		sendErr(ctx, m.GetConn(), m.GetRef(), err)
 		return
 	}
 	ack := pendingAck{conn: m.GetConn(), ref: m.GetRef()}
 	if cid := s.GetClientMsgId(); cid != "" {
-		if seq, dup := c.dedupe[dedupeKey(who, cid)]; dup {
-			ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: cid}
+		if sent, dup := c.dedupe[dedupeKey(who, cid)]; dup {
+			seq := sent.seq
+			ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: cid, VisitorSeq: sent.visitorSeq}
 			if seq <= c.durable {
 				sendAck(ctx, ack.conn, ack.ref, ack.ack)
 				return
@@ -821,6 +835,9 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
 	seq := c.last + 1
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
+	if !s.GetWhisper() {
+		ack.ack.VisitorSeq = c.vlast + 1
+	}
 	eff := &effect{acks: []pendingAck{ack}}
 	if s.GetWhisper() {
 		eff.audit = auditOf(m, "chat.whisper", fmt.Sprintf("seq %d", seq))
@@ -840,51 +857,6 @@ func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
 	}}, &effect{assign: m})
-}
-
-func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
-	r := roleNone
-	if c.exists {
-		r = c.roleOf(m.GetWho())
-	}
-	if r == roleNone || r == roleInvited {
-		ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), NotFound: true})
-		return
-	}
-	var evs []*messages.ChatEvent
-	switch after := m.GetAfterSeq(); {
-	case after >= c.durable:
-	case after >= c.base:
-		evs = c.tail[after-c.base : c.durable-c.base]
-	default:
-		// Older than the tail: the store has every durable event.
-		stored, err := c.b.store.ChatEvents(c.id, after)
-		if err != nil {
-			ctx.Logger().Error("chat: replay", "chat", c.id, "err", err)
-			ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Unavailable: true})
-			return
-		}
-		for _, ev := range stored {
-			if ev.GetSeq() <= c.durable {
-				evs = append(evs, ev)
-			}
-		}
-	}
-	if r == roleVisitor {
-		evs = visible(evs)
-	}
-	ctx.Respond(&messages.ReplayBatch{ChatId: c.id, Conn: m.GetConn(), Events: evs})
-}
-
-// visible returns the events a visitor may see: no internal ones.
-func visible(evs []*messages.ChatEvent) []*messages.ChatEvent {
-	out := evs[:0:0]
-	for _, ev := range evs {
-		if !ev.GetInternal() {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {

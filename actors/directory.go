@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -178,8 +177,12 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		case a == nil:
 			refuse(codeNotFound, "no agent %q", x.GetAgentId())
 			return
-		case name == "" || len(name) > MaxNameBytes || !utf8.ValidString(name):
+		case name == "":
 			refuse(codeInvalid, "a display name is 1 to %d bytes of UTF-8", MaxNameBytes)
+			return
+		}
+		if err := CheckText("display_name", name, MaxNameBytes); err != nil {
+			refuse(err.GetCode(), "%s", err.GetMessage())
 			return
 		}
 		next := proto.Clone(a).(*messages.Agent)
@@ -366,6 +369,10 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 			refuse(codeInvalid, "no language %q", l)
 			return
 		}
+	}
+	if err := CheckText("display_name", x.GetDisplayName(), MaxNameBytes); err != nil {
+		refuse(err.GetCode(), "%s", err.GetMessage())
+		return
 	}
 	if x.GetDisplayName() == "" {
 		x.DisplayName = x.GetId()

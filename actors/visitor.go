@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -97,6 +96,8 @@ func (v *visitor) Receive(ctx actor.Context) {
 		}
 	case *messages.ReplayBatch:
 		v.conns.replayed(ctx, m)
+	case *messages.ReplayNext:
+		v.conns.next(ctx, v.b, v.who(), m)
 	case *messages.Envelope: // typing notices
 		v.conns.push(ctx, m)
 	default:
@@ -188,12 +189,14 @@ func validateRequest(r *messages.RequestChat) *messages.Error {
 		return errorf(codeInvalid, "department must be 1-64 of a-z 0-9 - _ .")
 	case r.GetLanguage() == "" || len(r.GetLanguage()) > 16 || strings.ContainsAny(r.GetLanguage(), "/ "):
 		return errorf(codeInvalid, "language must be a language code such as en")
-	case len(r.GetName()) > MaxNameBytes || len(r.GetEmail()) > MaxNameBytes:
-		return errorf(codeTooLarge, "name and email are limited to %d bytes", MaxNameBytes)
-	case len(r.GetFirstMessage()) > MaxMessageBytes:
-		return errorf(codeTooLarge, "first_message is limited to %d bytes", MaxMessageBytes)
-	case !utf8.ValidString(r.GetName() + r.GetEmail() + r.GetFirstMessage()):
-		return errorf(codeInvalid, "text is not UTF-8")
+	}
+	for _, f := range []struct {
+		name, text string
+		max        int
+	}{{"name", r.GetName(), MaxNameBytes}, {"email", r.GetEmail(), MaxNameBytes}, {"first_message", r.GetFirstMessage(), MaxMessageBytes}} {
+		if err := CheckText(f.name, f.text, f.max); err != nil {
+			return err
+		}
 	}
 	return nil
 }

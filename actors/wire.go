@@ -65,12 +65,16 @@ type conns struct {
 type connEntry struct {
 	pid     *actor.PID
 	syncing map[string]bool
+	// paging: per chat, the last seq of the replay page sent with more;
+	// the connection's ReplayNext must name it (a stale one, from a replay
+	// a new Resume replaced, is ignored).
+	paging map[string]uint64
 }
 
 func newConns() conns { return conns{byID: map[string]*connEntry{}} }
 
 func (c *conns) add(pid *actor.PID) *connEntry {
-	e := &connEntry{pid: pid, syncing: map[string]bool{}}
+	e := &connEntry{pid: pid, syncing: map[string]bool{}, paging: map[string]uint64{}}
 	c.byID[pid.GetId()] = e
 	return e
 }
@@ -106,7 +110,19 @@ func (c *conns) deliver(ctx actor.Context, ev *messages.ChatEvent) {
 // sync starts a replay of chatID after afterSeq for one connection.
 func (c *conns) sync(ctx actor.Context, b *Broker, e *connEntry, who *messages.Participant, chatID string, afterSeq uint64) {
 	e.syncing[chatID] = true
+	delete(e.paging, chatID)
 	ctx.Request(b.PID(KindChat, chatID), &messages.ReplayRequest{ChatId: chatID, AfterSeq: afterSeq, Conn: e.pid, Who: who})
+}
+
+// next asks for the next replay page once the connection wrote the last.
+func (c *conns) next(ctx actor.Context, b *Broker, who *messages.Participant, m *messages.ReplayNext) {
+	e := c.get(m.GetConn())
+	id := m.GetChatId()
+	if e == nil || !e.syncing[id] || e.paging[id] == 0 || e.paging[id] != m.GetFromSeq() {
+		return
+	}
+	delete(e.paging, id)
+	ctx.Request(b.PID(KindChat, id), &messages.ReplayRequest{ChatId: id, AfterSeq: m.GetAfterSeq(), FromSeq: m.GetFromSeq(), Conn: e.pid, Who: who})
 }
 
 // syncAll replays chatID from the start on every connection.
@@ -116,9 +132,10 @@ func (c *conns) syncAll(ctx actor.Context, b *Broker, who *messages.Participant,
 	}
 }
 
-// replayed forwards a replay batch to its connection and ends its catch-up.
-// The batch goes as one message, so a long transcript takes one place in
-// the connection's bounded queue, not one per event.
+// replayed forwards a replay page to its connection; the last page ends
+// its catch-up. A page goes as one message, and pages go one at a time
+// (next), so a long transcript holds at most a page in the connection's
+// bounded queue.
 func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
 	e := c.get(m.GetConn())
 	if e == nil {
@@ -131,7 +148,12 @@ func (c *conns) replayed(ctx actor.Context, m *messages.ReplayBatch) {
 			"chat %s could not be replayed now; send Resume for it again", m.GetChatId())}})
 		return
 	}
-	delete(e.syncing, m.GetChatId())
+	if m.GetMore() {
+		evs := m.GetEvents()
+		e.paging[m.GetChatId()] = evs[len(evs)-1].GetSeq()
+	} else {
+		delete(e.syncing, m.GetChatId())
+	}
 	if len(m.GetEvents()) > 0 {
 		ctx.Send(e.pid, m)
 	}
@@ -162,7 +184,7 @@ func copySummary(s *messages.ChatSummary) *messages.ChatSummary {
 		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), AgentId: s.GetAgentId(), AgentName: s.GetAgentName(),
 		LastSeq: s.GetLastSeq(), CreatedAtMs: s.GetCreatedAtMs(), Position: s.GetPosition(), WorkStatus: s.GetWorkStatus(),
 		AssignedAtMs: s.GetAssignedAtMs(), Guests: slices.Clone(s.GetGuests()), Watchers: slices.Clone(s.GetWatchers()),
-		Invited: slices.Clone(s.GetInvited()),
+		Invited: slices.Clone(s.GetInvited()), VisitorLastSeq: s.GetVisitorLastSeq(),
 	}
 }
 
@@ -171,6 +193,7 @@ func copySummary(s *messages.ChatSummary) *messages.ChatSummary {
 // definition of what each event does.
 func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
 	s.LastSeq = ev.GetSeq()
+	s.VisitorLastSeq = max(s.GetVisitorLastSeq(), ev.GetVisitorSeq())
 	switch k := ev.GetKind().(type) {
 	case *messages.ChatEvent_Created:
 		c := k.Created

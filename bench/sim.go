@@ -397,8 +397,10 @@ func (p *peer) event(ev *messages.ChatEvent) {
 			p.receivedLocked(sd, k.Message.GetText())
 		}
 	case *messages.ChatEvent_Assigned:
+		// By name: a visitor sees the agent's name and a per-chat
+		// reference, never the staff id (bench agents' names are unique).
+		p.s.led.owned(sd.chat, k.Assigned.GetAgentName())
 		agent := k.Assigned.GetAgentId()
-		p.s.led.owned(sd.chat, agent)
 		if p.kind == kindAgent && agent != p.id {
 			return
 		}

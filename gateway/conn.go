@@ -13,6 +13,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -35,14 +36,16 @@ type wsConn struct {
 	pid  *actor.PID
 	done chan struct{}
 
-	// The outbound queue, bounded at Config.OutboundQueue items, and its
-	// writer. The queue is a slice that grows as needed (a buffered
+	// The outbound queue, bounded at Config.OutboundQueue items and
+	// Config.OutboundBytes bytes (qbytes counts what is queued and what the
+	// writer has taken but not yet written), and its writer. The queue is a slice that grows as needed (a buffered
 	// channel of that size cost every connection about 25 KB, idle or
 	// not), and the writer goroutine runs only while there is something
 	// to write, lingering writerLinger after: an idle connection costs no
 	// writer stack.
 	qmu       sync.Mutex
 	queue     []outItem
+	qbytes    int
 	writing   bool           // a writer goroutine runs
 	ready     chan struct{}  // capacity 1: the queue went from empty to not
 	writers   sync.WaitGroup // the writer goroutine, if any
@@ -63,13 +66,25 @@ type wsConn struct {
 	authed atomic.Bool // for the Hello timer
 }
 
-// outItem is an envelope to write, or (resetChat) a note that the client
-// asked for a replay of that chat, so the writer's duplicate filter starts
-// that chat afresh.
+// outItem is an envelope to write, a replay page, or (resetChat) a note
+// that the client asked for a replay of that chat, so the writer's
+// duplicate filter starts that chat afresh.
 type outItem struct {
 	env       *messages.Envelope
-	replay    []*messages.ChatEvent // a replay batch, written event by event
+	replay    *messages.ReplayBatch // a replay page, written event by event
 	resetChat string
+	bytes     int // its encoded size, for the queue's byte bound
+}
+
+// size is about what the item takes in memory and on the wire.
+func (it outItem) size() int {
+	switch {
+	case it.env != nil:
+		return proto.Size(it.env)
+	case it.replay != nil:
+		return proto.Size(it.replay)
+	}
+	return 0
 }
 
 // SendUserMessage implements actor.Process. It never blocks.
@@ -78,7 +93,7 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 	case *messages.Envelope:
 		c.enqueue(outItem{env: m})
 	case *messages.ReplayBatch:
-		c.enqueue(outItem{replay: m.GetEvents()})
+		c.enqueue(outItem{replay: m})
 	case *messages.CloseConn:
 		c.close(websocket.StatusCode(m.GetCode()), m.GetReason())
 	default:
@@ -96,11 +111,16 @@ func (c *wsConn) enqueue(it outItem) {
 		}
 		c.s.audit(c.addr, "permission.denied", who, "", e.GetMessage(), false)
 	}
+	it.bytes = it.size()
 	c.qmu.Lock()
 	n := len(c.queue)
-	full := n >= c.s.cfg.OutboundQueue
+	// One item larger than the byte bound still goes to an idle socket (a
+	// replay page is far smaller; a frame is at most MaxFrameBytes).
+	full := n >= c.s.cfg.OutboundQueue || c.qbytes > 0 && c.qbytes+it.bytes > c.s.cfg.OutboundBytes
 	if !full {
 		c.queue = append(c.queue, it)
+		c.qbytes += it.bytes
+		c.s.notePeak(c.qbytes)
 		c.startWriterLocked()
 	}
 	c.qmu.Unlock()
@@ -256,6 +276,7 @@ func (c *wsConn) writer() {
 			c.ws.CloseNow()
 			return
 		}
+		c.written(batch)
 		clear(batch) // let the envelopes go
 		if cap(batch) > maxKeptBatch {
 			batch = nil
@@ -263,6 +284,24 @@ func (c *wsConn) writer() {
 		spare = batch
 		linger.Reset(writerLinger)
 	}
+}
+
+// written uncounts a batch the socket took and asks for the next page of
+// each replay in it that has more: a replay goes on only as the socket
+// drains.
+func (c *wsConn) written(batch []outItem) {
+	n := 0
+	for _, it := range batch {
+		n += it.bytes
+		if r := it.replay; r.GetMore() {
+			evs := r.GetEvents()
+			c.s.b.Send(c.actorKind(), *c.whoID.Load(), &messages.ReplayNext{ChatId: r.GetChatId(),
+				AfterSeq: c.last[r.GetChatId()], FromSeq: evs[len(evs)-1].GetSeq(), Conn: c.pid})
+		}
+	}
+	c.qmu.Lock()
+	c.qbytes -= n
+	c.qmu.Unlock()
 }
 
 // maxKeptBatch: a queue slice up to this capacity is reused.
@@ -289,7 +328,7 @@ func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
 	case it.replay == nil:
 		return c.writeOne(last, it.env)
 	}
-	for _, ev := range it.replay {
+	for _, ev := range it.replay.GetEvents() {
 		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
 			return false
 		}
@@ -301,6 +340,12 @@ func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
 // Each event goes once, in order: replays and live delivery may overlap by
 // design, never leave a gap. It reports false when the socket failed.
 func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
+	if c.role == roleVisitor {
+		// Every frame to a visitor passes here: what they may see of it.
+		if env = c.s.visitorView.Envelope(env); env == nil {
+			return true
+		}
+	}
 	if ev := env.GetEvent(); ev != nil {
 		if ev.GetSeq() <= last[ev.GetChatId()] {
 			return true

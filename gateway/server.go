@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
@@ -63,6 +64,12 @@ type Config struct {
 	// OutboundQueue is how many envelopes may wait for a slow socket.
 	// Default 1024.
 	OutboundQueue int
+	// OutboundBytes is how many bytes may wait for a slow socket (what is
+	// queued and what is being written); past either bound it is closed
+	// with 4008. Replays come in pages of at most about 64 KiB
+	// (actors.ReplayPageBytes), the next one once a page is written, so a
+	// socket that does not read holds at most this much. Default 4 MiB.
+	OutboundBytes int
 	// WriteTimeout bounds every socket write. Default 10 s.
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a new socket has to authenticate. Default 10 s.
@@ -101,6 +108,9 @@ func (c *Config) fill() {
 	if c.OutboundQueue <= 0 {
 		c.OutboundQueue = 1024
 	}
+	if c.OutboundBytes <= 0 {
+		c.OutboundBytes = 4 << 20
+	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
@@ -134,7 +144,25 @@ type Server struct {
 	addrs    addrTable
 	logins   loginGuard
 	proxies  []netip.Prefix
+	// visitorView redacts every frame to a visitor.
+	visitorView actors.VisitorView
+	// peakQueued is the most bytes any socket's outbound queue held.
+	peakQueued atomic.Int64
 }
+
+func (s *Server) notePeak(n int) {
+	for {
+		p := s.peakQueued.Load()
+		if int64(n) <= p || s.peakQueued.CompareAndSwap(p, int64(n)) {
+			return
+		}
+	}
+}
+
+// TakePeakQueuedBytes returns the most bytes that any socket's outbound
+// queue has held (Config.OutboundBytes bounds it) since it was last
+// called, for tests and monitoring.
+func (s *Server) TakePeakQueuedBytes() int64 { return s.peakQueued.Swap(0) }
 
 // New builds a Server.
 func New(cfg Config) (*Server, error) {
@@ -150,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		proxies = append(proxies, pre)
 	}
-	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{},
+	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, visitorView: actors.NewVisitorView(cfg.TokenSecret), log: cfg.Logger, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}}
 	s.mux = http.NewServeMux()
 	s.routes()

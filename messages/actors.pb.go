@@ -964,12 +964,18 @@ func (x *StartRefused) GetRef() uint64 {
 
 // ReplayRequest asks a chat for its stored events after after_seq, on
 // behalf of one connection of a participant.
+// ReplayRequest asks a chat for one page of the events after after_seq
+// (a visitor's after_seq counts visitor_seq), for one connection.
+// from_seq, when set, is a seq the page may start after (the last event of
+// the previous page), so a visitor's next page need not rescan internal
+// events.
 type ReplayRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
 	AfterSeq      uint64                 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
 	Who           *Participant           `protobuf:"bytes,4,opt,name=who,proto3" json:"who,omitempty"`
+	FromSeq       uint64                 `protobuf:"varint,5,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1032,6 +1038,13 @@ func (x *ReplayRequest) GetWho() *Participant {
 	return nil
 }
 
+func (x *ReplayRequest) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
 type ReplayBatch struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ChatId   string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
@@ -1040,7 +1053,10 @@ type ReplayBatch struct {
 	NotFound bool                   `protobuf:"varint,4,opt,name=not_found,json=notFound,proto3" json:"not_found,omitempty"`
 	// The store could not be read; the connection stays out of live
 	// delivery for this chat until its client sends Resume again.
-	Unavailable   bool `protobuf:"varint,5,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	Unavailable bool `protobuf:"varint,5,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	// more: the page was full; the connection asks for the next one
+	// (ReplayNext) once it has written this one.
+	More          bool `protobuf:"varint,6,opt,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1110,6 +1126,84 @@ func (x *ReplayBatch) GetUnavailable() bool {
 	return false
 }
 
+func (x *ReplayBatch) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
+}
+
+// ReplayNext, from a connection to its participant actor: the connection
+// wrote a replay page that had more, up to after_seq (in the connection's
+// numbering), whose last event was from_seq; send the next page.
+type ReplayNext struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AfterSeq      uint64                 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	FromSeq       uint64                 `protobuf:"varint,3,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,4,opt,name=conn,proto3" json:"conn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayNext) Reset() {
+	*x = ReplayNext{}
+	mi := &file_actors_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayNext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayNext) ProtoMessage() {}
+
+func (x *ReplayNext) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayNext.ProtoReflect.Descriptor instead.
+func (*ReplayNext) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReplayNext) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ReplayNext) GetAfterSeq() uint64 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+func (x *ReplayNext) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *ReplayNext) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
 // ChatJoined tells a participant actor that it is in a chat (new chat,
 // assignment, or recovery after restart). guest: staff in the chat who do
 // not own it (guests, watchers).
@@ -1123,7 +1217,7 @@ type ChatJoined struct {
 
 func (x *ChatJoined) Reset() {
 	*x = ChatJoined{}
-	mi := &file_actors_proto_msgTypes[8]
+	mi := &file_actors_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1229,7 @@ func (x *ChatJoined) String() string {
 func (*ChatJoined) ProtoMessage() {}
 
 func (x *ChatJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[8]
+	mi := &file_actors_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1242,7 @@ func (x *ChatJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatJoined.ProtoReflect.Descriptor instead.
 func (*ChatJoined) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{8}
+	return file_actors_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChatJoined) GetChat() *ChatSummary {
@@ -1175,7 +1269,7 @@ type ChatLeft struct {
 
 func (x *ChatLeft) Reset() {
 	*x = ChatLeft{}
-	mi := &file_actors_proto_msgTypes[9]
+	mi := &file_actors_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1281,7 @@ func (x *ChatLeft) String() string {
 func (*ChatLeft) ProtoMessage() {}
 
 func (x *ChatLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[9]
+	mi := &file_actors_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1294,7 @@ func (x *ChatLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatLeft.ProtoReflect.Descriptor instead.
 func (*ChatLeft) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{9}
+	return file_actors_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ChatLeft) GetChat() *ChatSummary {
@@ -1224,7 +1318,7 @@ type Enqueue struct {
 
 func (x *Enqueue) Reset() {
 	*x = Enqueue{}
-	mi := &file_actors_proto_msgTypes[10]
+	mi := &file_actors_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1330,7 @@ func (x *Enqueue) String() string {
 func (*Enqueue) ProtoMessage() {}
 
 func (x *Enqueue) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[10]
+	mi := &file_actors_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1343,7 @@ func (x *Enqueue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Enqueue.ProtoReflect.Descriptor instead.
 func (*Enqueue) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{10}
+	return file_actors_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Enqueue) GetChat() *ChatSummary {
@@ -1292,7 +1386,7 @@ type ActiveChat struct {
 
 func (x *ActiveChat) Reset() {
 	*x = ActiveChat{}
-	mi := &file_actors_proto_msgTypes[11]
+	mi := &file_actors_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1398,7 @@ func (x *ActiveChat) String() string {
 func (*ActiveChat) ProtoMessage() {}
 
 func (x *ActiveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[11]
+	mi := &file_actors_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1411,7 @@ func (x *ActiveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveChat.ProtoReflect.Descriptor instead.
 func (*ActiveChat) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{11}
+	return file_actors_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ActiveChat) GetChat() *ChatSummary {
@@ -1345,7 +1439,7 @@ type Withdraw struct {
 
 func (x *Withdraw) Reset() {
 	*x = Withdraw{}
-	mi := &file_actors_proto_msgTypes[12]
+	mi := &file_actors_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1451,7 @@ func (x *Withdraw) String() string {
 func (*Withdraw) ProtoMessage() {}
 
 func (x *Withdraw) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[12]
+	mi := &file_actors_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1464,7 @@ func (x *Withdraw) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdraw.ProtoReflect.Descriptor instead.
 func (*Withdraw) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{12}
+	return file_actors_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Withdraw) GetChatId() string {
@@ -1391,7 +1485,7 @@ type QueueRestore struct {
 
 func (x *QueueRestore) Reset() {
 	*x = QueueRestore{}
-	mi := &file_actors_proto_msgTypes[13]
+	mi := &file_actors_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1497,7 @@ func (x *QueueRestore) String() string {
 func (*QueueRestore) ProtoMessage() {}
 
 func (x *QueueRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[13]
+	mi := &file_actors_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1510,7 @@ func (x *QueueRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRestore.ProtoReflect.Descriptor instead.
 func (*QueueRestore) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{13}
+	return file_actors_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *QueueRestore) GetChats() []*OpenChat {
@@ -1453,7 +1547,7 @@ type AgentReport struct {
 
 func (x *AgentReport) Reset() {
 	*x = AgentReport{}
-	mi := &file_actors_proto_msgTypes[14]
+	mi := &file_actors_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1559,7 @@ func (x *AgentReport) String() string {
 func (*AgentReport) ProtoMessage() {}
 
 func (x *AgentReport) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[14]
+	mi := &file_actors_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1572,7 @@ func (x *AgentReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentReport.ProtoReflect.Descriptor instead.
 func (*AgentReport) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{14}
+	return file_actors_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AgentReport) GetAgentId() string {
@@ -1557,7 +1651,7 @@ type OfferChat struct {
 
 func (x *OfferChat) Reset() {
 	*x = OfferChat{}
-	mi := &file_actors_proto_msgTypes[15]
+	mi := &file_actors_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1663,7 @@ func (x *OfferChat) String() string {
 func (*OfferChat) ProtoMessage() {}
 
 func (x *OfferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[15]
+	mi := &file_actors_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1676,7 @@ func (x *OfferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferChat.ProtoReflect.Descriptor instead.
 func (*OfferChat) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{15}
+	return file_actors_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OfferChat) GetOfferId() string {
@@ -1621,7 +1715,7 @@ type OfferReply struct {
 
 func (x *OfferReply) Reset() {
 	*x = OfferReply{}
-	mi := &file_actors_proto_msgTypes[16]
+	mi := &file_actors_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1727,7 @@ func (x *OfferReply) String() string {
 func (*OfferReply) ProtoMessage() {}
 
 func (x *OfferReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[16]
+	mi := &file_actors_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1740,7 @@ func (x *OfferReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferReply.ProtoReflect.Descriptor instead.
 func (*OfferReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{16}
+	return file_actors_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *OfferReply) GetOfferId() string {
@@ -1696,7 +1790,7 @@ type RevokeOffer struct {
 
 func (x *RevokeOffer) Reset() {
 	*x = RevokeOffer{}
-	mi := &file_actors_proto_msgTypes[17]
+	mi := &file_actors_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1802,7 @@ func (x *RevokeOffer) String() string {
 func (*RevokeOffer) ProtoMessage() {}
 
 func (x *RevokeOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[17]
+	mi := &file_actors_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1815,7 @@ func (x *RevokeOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeOffer.ProtoReflect.Descriptor instead.
 func (*RevokeOffer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{17}
+	return file_actors_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RevokeOffer) GetOfferId() string {
@@ -1755,7 +1849,7 @@ type OfferExpired struct {
 
 func (x *OfferExpired) Reset() {
 	*x = OfferExpired{}
-	mi := &file_actors_proto_msgTypes[18]
+	mi := &file_actors_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1861,7 @@ func (x *OfferExpired) String() string {
 func (*OfferExpired) ProtoMessage() {}
 
 func (x *OfferExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[18]
+	mi := &file_actors_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1874,7 @@ func (x *OfferExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferExpired.ProtoReflect.Descriptor instead.
 func (*OfferExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{18}
+	return file_actors_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OfferExpired) GetOfferId() string {
@@ -1799,7 +1893,7 @@ type RetryDispatch struct {
 
 func (x *RetryDispatch) Reset() {
 	*x = RetryDispatch{}
-	mi := &file_actors_proto_msgTypes[19]
+	mi := &file_actors_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1811,7 +1905,7 @@ func (x *RetryDispatch) String() string {
 func (*RetryDispatch) ProtoMessage() {}
 
 func (x *RetryDispatch) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[19]
+	mi := &file_actors_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1918,7 @@ func (x *RetryDispatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDispatch.ProtoReflect.Descriptor instead.
 func (*RetryDispatch) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{19}
+	return file_actors_proto_rawDescGZIP(), []int{20}
 }
 
 // AssignChat: queue -> chat.
@@ -1841,7 +1935,7 @@ type AssignChat struct {
 
 func (x *AssignChat) Reset() {
 	*x = AssignChat{}
-	mi := &file_actors_proto_msgTypes[20]
+	mi := &file_actors_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1947,7 @@ func (x *AssignChat) String() string {
 func (*AssignChat) ProtoMessage() {}
 
 func (x *AssignChat) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[20]
+	mi := &file_actors_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1960,7 @@ func (x *AssignChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignChat.ProtoReflect.Descriptor instead.
 func (*AssignChat) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{20}
+	return file_actors_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AssignChat) GetChatId() string {
@@ -1921,7 +2015,7 @@ type AssignResult struct {
 
 func (x *AssignResult) Reset() {
 	*x = AssignResult{}
-	mi := &file_actors_proto_msgTypes[21]
+	mi := &file_actors_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1933,7 +2027,7 @@ func (x *AssignResult) String() string {
 func (*AssignResult) ProtoMessage() {}
 
 func (x *AssignResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[21]
+	mi := &file_actors_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1946,7 +2040,7 @@ func (x *AssignResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignResult.ProtoReflect.Descriptor instead.
 func (*AssignResult) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{21}
+	return file_actors_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AssignResult) GetChatId() string {
@@ -2004,7 +2098,7 @@ type PickRequest struct {
 
 func (x *PickRequest) Reset() {
 	*x = PickRequest{}
-	mi := &file_actors_proto_msgTypes[22]
+	mi := &file_actors_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2110,7 @@ func (x *PickRequest) String() string {
 func (*PickRequest) ProtoMessage() {}
 
 func (x *PickRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[22]
+	mi := &file_actors_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2123,7 @@ func (x *PickRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRequest.ProtoReflect.Descriptor instead.
 func (*PickRequest) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{22}
+	return file_actors_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PickRequest) GetChatId() string {
@@ -2071,7 +2165,7 @@ type PickRefused struct {
 
 func (x *PickRefused) Reset() {
 	*x = PickRefused{}
-	mi := &file_actors_proto_msgTypes[23]
+	mi := &file_actors_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2177,7 @@ func (x *PickRefused) String() string {
 func (*PickRefused) ProtoMessage() {}
 
 func (x *PickRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[23]
+	mi := &file_actors_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,7 +2190,7 @@ func (x *PickRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRefused.ProtoReflect.Descriptor instead.
 func (*PickRefused) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{23}
+	return file_actors_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PickRefused) GetChatId() string {
@@ -2132,7 +2226,7 @@ type WaitingQuery struct {
 
 func (x *WaitingQuery) Reset() {
 	*x = WaitingQuery{}
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2144,7 +2238,7 @@ func (x *WaitingQuery) String() string {
 func (*WaitingQuery) ProtoMessage() {}
 
 func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2157,7 +2251,7 @@ func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingQuery.ProtoReflect.Descriptor instead.
 func (*WaitingQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{24}
+	return file_actors_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WaitingQuery) GetConn() *actor.PID {
@@ -2193,7 +2287,7 @@ type WaitingAnswer struct {
 
 func (x *WaitingAnswer) Reset() {
 	*x = WaitingAnswer{}
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2205,7 +2299,7 @@ func (x *WaitingAnswer) String() string {
 func (*WaitingAnswer) ProtoMessage() {}
 
 func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2312,7 @@ func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingAnswer.ProtoReflect.Descriptor instead.
 func (*WaitingAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{25}
+	return file_actors_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WaitingAnswer) GetConn() *actor.PID {
@@ -2253,7 +2347,7 @@ type Watch struct {
 
 func (x *Watch) Reset() {
 	*x = Watch{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2359,7 @@ func (x *Watch) String() string {
 func (*Watch) ProtoMessage() {}
 
 func (x *Watch) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2372,7 @@ func (x *Watch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Watch.ProtoReflect.Descriptor instead.
 func (*Watch) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Watch) GetAgentId() string {
@@ -2306,7 +2400,7 @@ type ViewQuery struct {
 
 func (x *ViewQuery) Reset() {
 	*x = ViewQuery{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2412,7 @@ func (x *ViewQuery) String() string {
 func (*ViewQuery) ProtoMessage() {}
 
 func (x *ViewQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2425,7 @@ func (x *ViewQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewQuery.ProtoReflect.Descriptor instead.
 func (*ViewQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ViewQuery) GetAgentId() string {
@@ -2358,7 +2452,7 @@ type ViewAnswer struct {
 
 func (x *ViewAnswer) Reset() {
 	*x = ViewAnswer{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2464,7 @@ func (x *ViewAnswer) String() string {
 func (*ViewAnswer) ProtoMessage() {}
 
 func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2477,7 @@ func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewAnswer.ProtoReflect.Descriptor instead.
 func (*ViewAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ViewAnswer) GetToken() uint64 {
@@ -2409,7 +2503,7 @@ type FlushViews struct {
 
 func (x *FlushViews) Reset() {
 	*x = FlushViews{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2515,7 @@ func (x *FlushViews) String() string {
 func (*FlushViews) ProtoMessage() {}
 
 func (x *FlushViews) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2528,7 @@ func (x *FlushViews) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushViews.ProtoReflect.Descriptor instead.
 func (*FlushViews) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 // ManagedStatus: a manager's agent actor -> the agent whose status they
@@ -2451,7 +2545,7 @@ type ManagedStatus struct {
 
 func (x *ManagedStatus) Reset() {
 	*x = ManagedStatus{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2557,7 @@ func (x *ManagedStatus) String() string {
 func (*ManagedStatus) ProtoMessage() {}
 
 func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2570,7 @@ func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManagedStatus.ProtoReflect.Descriptor instead.
 func (*ManagedStatus) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ManagedStatus) GetStatus() AgentStatus {
@@ -2521,7 +2615,7 @@ type Handback struct {
 
 func (x *Handback) Reset() {
 	*x = Handback{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2627,7 @@ func (x *Handback) String() string {
 func (*Handback) ProtoMessage() {}
 
 func (x *Handback) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2640,7 @@ func (x *Handback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handback.ProtoReflect.Descriptor instead.
 func (*Handback) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Handback) GetChatId() string {
@@ -2582,7 +2676,7 @@ type Abandon struct {
 
 func (x *Abandon) Reset() {
 	*x = Abandon{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2688,7 @@ func (x *Abandon) String() string {
 func (*Abandon) ProtoMessage() {}
 
 func (x *Abandon) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2701,7 @@ func (x *Abandon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
 func (*Abandon) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Abandon) GetChatId() string {
@@ -2636,7 +2730,7 @@ type CloseConn struct {
 
 func (x *CloseConn) Reset() {
 	*x = CloseConn{}
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2742,7 @@ func (x *CloseConn) String() string {
 func (*CloseConn) ProtoMessage() {}
 
 func (x *CloseConn) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2755,7 @@ func (x *CloseConn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
 func (*CloseConn) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{33}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CloseConn) GetCode() uint32 {
@@ -2688,7 +2782,7 @@ type ShiftTick struct {
 
 func (x *ShiftTick) Reset() {
 	*x = ShiftTick{}
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +2794,7 @@ func (x *ShiftTick) String() string {
 func (*ShiftTick) ProtoMessage() {}
 
 func (x *ShiftTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +2807,7 @@ func (x *ShiftTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
 func (*ShiftTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{34}
+	return file_actors_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ShiftTick) GetToken() uint64 {
@@ -2733,7 +2827,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2745,7 +2839,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2758,7 +2852,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{35}
+	return file_actors_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -2779,7 +2873,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2885,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2898,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{36}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -2830,7 +2924,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +2936,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +2949,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -2882,7 +2976,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2894,7 +2988,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2907,7 +3001,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3118,7 +3212,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3130,7 +3224,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3143,7 +3237,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3177,7 +3271,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3189,7 +3283,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3202,7 +3296,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3230,7 +3324,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3242,7 +3336,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3255,7 +3349,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3281,7 +3375,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3387,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3400,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3403,20 +3497,29 @@ const file_actors_proto_rawDesc = "" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x04 \x01(\x04R\x03ref\"\x94\x01\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\"\xaf\x01\n" +
 	"\rReplayRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12-\n" +
-	"\x03who\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\"\xb8\x01\n" +
+	"\x03who\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\x12\x19\n" +
+	"\bfrom_seq\x18\x05 \x01(\x04R\afromSeq\"\xcc\x01\n" +
 	"\vReplayBatch\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x121\n" +
 	"\x06events\x18\x02 \x03(\v2\x19.switchboard.v1.ChatEventR\x06events\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x1b\n" +
 	"\tnot_found\x18\x04 \x01(\bR\bnotFound\x12 \n" +
-	"\vunavailable\x18\x05 \x01(\bR\vunavailable\"S\n" +
+	"\vunavailable\x18\x05 \x01(\bR\vunavailable\x12\x12\n" +
+	"\x04more\x18\x06 \x01(\bR\x04more\"}\n" +
+	"\n" +
+	"ReplayNext\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1b\n" +
+	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x19\n" +
+	"\bfrom_seq\x18\x03 \x01(\x04R\afromSeq\x12\x1e\n" +
+	"\x04conn\x18\x04 \x01(\v2\n" +
+	".actor.PIDR\x04conn\"S\n" +
 	"\n" +
 	"ChatJoined\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x14\n" +
@@ -3581,7 +3684,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -3591,157 +3694,159 @@ var file_actors_proto_goTypes = []any{
 	(*StartRefused)(nil),        // 5: switchboard.v1.StartRefused
 	(*ReplayRequest)(nil),       // 6: switchboard.v1.ReplayRequest
 	(*ReplayBatch)(nil),         // 7: switchboard.v1.ReplayBatch
-	(*ChatJoined)(nil),          // 8: switchboard.v1.ChatJoined
-	(*ChatLeft)(nil),            // 9: switchboard.v1.ChatLeft
-	(*Enqueue)(nil),             // 10: switchboard.v1.Enqueue
-	(*ActiveChat)(nil),          // 11: switchboard.v1.ActiveChat
-	(*Withdraw)(nil),            // 12: switchboard.v1.Withdraw
-	(*QueueRestore)(nil),        // 13: switchboard.v1.QueueRestore
-	(*AgentReport)(nil),         // 14: switchboard.v1.AgentReport
-	(*OfferChat)(nil),           // 15: switchboard.v1.OfferChat
-	(*OfferReply)(nil),          // 16: switchboard.v1.OfferReply
-	(*RevokeOffer)(nil),         // 17: switchboard.v1.RevokeOffer
-	(*OfferExpired)(nil),        // 18: switchboard.v1.OfferExpired
-	(*RetryDispatch)(nil),       // 19: switchboard.v1.RetryDispatch
-	(*AssignChat)(nil),          // 20: switchboard.v1.AssignChat
-	(*AssignResult)(nil),        // 21: switchboard.v1.AssignResult
-	(*PickRequest)(nil),         // 22: switchboard.v1.PickRequest
-	(*PickRefused)(nil),         // 23: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),        // 24: switchboard.v1.WaitingQuery
-	(*WaitingAnswer)(nil),       // 25: switchboard.v1.WaitingAnswer
-	(*Watch)(nil),               // 26: switchboard.v1.Watch
-	(*ViewQuery)(nil),           // 27: switchboard.v1.ViewQuery
-	(*ViewAnswer)(nil),          // 28: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),          // 29: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),       // 30: switchboard.v1.ManagedStatus
-	(*Handback)(nil),            // 31: switchboard.v1.Handback
-	(*Abandon)(nil),             // 32: switchboard.v1.Abandon
-	(*CloseConn)(nil),           // 33: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),           // 34: switchboard.v1.ShiftTick
-	(*GraceExpired)(nil),        // 35: switchboard.v1.GraceExpired
-	(*Persisted)(nil),           // 36: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 37: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),        // 38: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 39: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 40: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 41: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 42: switchboard.v1.AdminReply
-	nil,                         // 43: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 44: actor.PID
-	(*RequestChat)(nil),         // 45: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 46: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 47: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 48: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 49: switchboard.v1.PickChat
-	(*Resume)(nil),              // 50: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 51: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 52: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 53: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 54: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 55: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 56: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 57: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 58: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 59: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 60: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 61: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 62: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 63: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 64: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 65: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 66: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 67: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 68: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),           // 69: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 70: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 71: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 72: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 73: switchboard.v1.Offer
-	(AssignHow)(0),              // 74: switchboard.v1.AssignHow
-	(*Error)(nil),               // 75: switchboard.v1.Error
-	(*WaitingList)(nil),         // 76: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 77: switchboard.v1.DepartmentView
-	(*Department)(nil),          // 78: switchboard.v1.Department
-	(*Language)(nil),            // 79: switchboard.v1.Language
-	(*Agent)(nil),               // 80: switchboard.v1.Agent
-	(*Role)(nil),                // 81: switchboard.v1.Role
-	(*Settings)(nil),            // 82: switchboard.v1.Settings
+	(*ReplayNext)(nil),          // 8: switchboard.v1.ReplayNext
+	(*ChatJoined)(nil),          // 9: switchboard.v1.ChatJoined
+	(*ChatLeft)(nil),            // 10: switchboard.v1.ChatLeft
+	(*Enqueue)(nil),             // 11: switchboard.v1.Enqueue
+	(*ActiveChat)(nil),          // 12: switchboard.v1.ActiveChat
+	(*Withdraw)(nil),            // 13: switchboard.v1.Withdraw
+	(*QueueRestore)(nil),        // 14: switchboard.v1.QueueRestore
+	(*AgentReport)(nil),         // 15: switchboard.v1.AgentReport
+	(*OfferChat)(nil),           // 16: switchboard.v1.OfferChat
+	(*OfferReply)(nil),          // 17: switchboard.v1.OfferReply
+	(*RevokeOffer)(nil),         // 18: switchboard.v1.RevokeOffer
+	(*OfferExpired)(nil),        // 19: switchboard.v1.OfferExpired
+	(*RetryDispatch)(nil),       // 20: switchboard.v1.RetryDispatch
+	(*AssignChat)(nil),          // 21: switchboard.v1.AssignChat
+	(*AssignResult)(nil),        // 22: switchboard.v1.AssignResult
+	(*PickRequest)(nil),         // 23: switchboard.v1.PickRequest
+	(*PickRefused)(nil),         // 24: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),        // 25: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),       // 26: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),               // 27: switchboard.v1.Watch
+	(*ViewQuery)(nil),           // 28: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),          // 29: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),          // 30: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),       // 31: switchboard.v1.ManagedStatus
+	(*Handback)(nil),            // 32: switchboard.v1.Handback
+	(*Abandon)(nil),             // 33: switchboard.v1.Abandon
+	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
+	(*GraceExpired)(nil),        // 36: switchboard.v1.GraceExpired
+	(*Persisted)(nil),           // 37: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 38: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),        // 39: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 40: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 41: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 42: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 43: switchboard.v1.AdminReply
+	nil,                         // 44: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 45: actor.PID
+	(*RequestChat)(nil),         // 46: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 47: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 48: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 49: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 50: switchboard.v1.PickChat
+	(*Resume)(nil),              // 51: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 52: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 53: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 54: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 55: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 56: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 57: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 58: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 59: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 60: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 62: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 63: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 64: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 65: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 66: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 67: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 68: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 69: switchboard.v1.ChatRefused
+	(*ChatEvent)(nil),           // 70: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 71: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 72: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 73: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 74: switchboard.v1.Offer
+	(AssignHow)(0),              // 75: switchboard.v1.AssignHow
+	(*Error)(nil),               // 76: switchboard.v1.Error
+	(*WaitingList)(nil),         // 77: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 78: switchboard.v1.DepartmentView
+	(*Department)(nil),          // 79: switchboard.v1.Department
+	(*Language)(nil),            // 80: switchboard.v1.Language
+	(*Agent)(nil),               // 81: switchboard.v1.Agent
+	(*Role)(nil),                // 82: switchboard.v1.Role
+	(*Settings)(nil),            // 83: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	44, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	43, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	44, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	44, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	45, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	46, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	47, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	48, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	49, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	50, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	51, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	52, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	53, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	54, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	55, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	56, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	57, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	58, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	59, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	60, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	61, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	62, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	63, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	64, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	44, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	65, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	66, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	67, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	52, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	54, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	55, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	56, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	57, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	58, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	59, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	45, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	44, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	68, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	44, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	44, // 39: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	64, // 40: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	69, // 41: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	44, // 42: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	70, // 43: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 44: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 45: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 46: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 47: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	71, // 48: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	72, // 49: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	73, // 50: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	74, // 51: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	70, // 52: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	75, // 53: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	44, // 54: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	44, // 55: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	76, // 56: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	77, // 57: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	72, // 58: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	44, // 59: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	75, // 60: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	78, // 61: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	79, // 62: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	80, // 63: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	81, // 64: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	82, // 65: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	40, // 66: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	39, // 67: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	75, // 68: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	45, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	44, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	45, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	45, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	46, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	47, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	48, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	49, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	50, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	51, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	52, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	53, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	54, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	55, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	56, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	57, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	58, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	59, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	60, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	61, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	62, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	63, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	64, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	65, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	45, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	66, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	67, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	68, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	53, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	55, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	56, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	57, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	58, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	59, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	60, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	46, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	45, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	69, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	45, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	45, // 39: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	65, // 40: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	70, // 41: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	45, // 42: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	45, // 43: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	71, // 44: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 45: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 46: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 47: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 48: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	72, // 49: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	73, // 50: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	74, // 51: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	75, // 52: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	71, // 53: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	76, // 54: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	45, // 55: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	45, // 56: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	77, // 57: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	78, // 58: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	73, // 59: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	45, // 60: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	76, // 61: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	79, // 62: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	80, // 63: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	81, // 64: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	82, // 65: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	83, // 66: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	41, // 67: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	40, // 68: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	76, // 69: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -3784,7 +3889,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
 	}
-	file_actors_proto_msgTypes[38].OneofWrappers = []any{
+	file_actors_proto_msgTypes[39].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -3804,7 +3909,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

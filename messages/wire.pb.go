@@ -2065,10 +2065,12 @@ func (*Pong) Descriptor() ([]byte, []int) {
 // Ack answers a command that took effect. For SendMessage, seq is the
 // message's sequence in its chat; for RequestChat, chat_id is the new chat.
 type Ack struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	ClientMsgId   string                 `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Seq         uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	ClientMsgId string                 `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	// The message's visitor_seq (a visitor's ack carries it as seq).
+	VisitorSeq    uint64 `protobuf:"varint,4,opt,name=visitor_seq,json=visitorSeq,proto3" json:"visitor_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2122,6 +2124,13 @@ func (x *Ack) GetClientMsgId() string {
 		return x.ClientMsgId
 	}
 	return ""
+}
+
+func (x *Ack) GetVisitorSeq() uint64 {
+	if x != nil {
+		return x.VisitorSeq
+	}
+	return 0
 }
 
 type SetStatus struct {
@@ -2738,11 +2747,14 @@ type ChatSummary struct {
 	// Staff in the chat besides its agent: guests (invited or joined,
 	// visible to the visitor), invisible watchers (supervisors) and invited
 	// operators who have not answered yet. Visitors only ever see guests.
-	Guests        []*Participant `protobuf:"bytes,14,rep,name=guests,proto3" json:"guests,omitempty"`
-	Watchers      []*Participant `protobuf:"bytes,15,rep,name=watchers,proto3" json:"watchers,omitempty"`
-	Invited       []*Participant `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Guests   []*Participant `protobuf:"bytes,14,rep,name=guests,proto3" json:"guests,omitempty"`
+	Watchers []*Participant `protobuf:"bytes,15,rep,name=watchers,proto3" json:"watchers,omitempty"`
+	Invited  []*Participant `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
+	// The visitor_seq of the chat's last visitor-visible event; a visitor's
+	// summary carries it as last_seq.
+	VisitorLastSeq uint64 `protobuf:"varint,17,opt,name=visitor_last_seq,json=visitorLastSeq,proto3" json:"visitor_last_seq,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ChatSummary) Reset() {
@@ -2885,6 +2897,13 @@ func (x *ChatSummary) GetInvited() []*Participant {
 		return x.Invited
 	}
 	return nil
+}
+
+func (x *ChatSummary) GetVisitorLastSeq() uint64 {
+	if x != nil {
+		return x.VisitorLastSeq
+	}
+	return 0
 }
 
 // SetChatStatus changes an open chat's work status (its owner, with the
@@ -3114,9 +3133,16 @@ type ChatEvent struct {
 	//	*ChatEvent_Member
 	Kind isChatEvent_Kind `protobuf_oneof:"kind"`
 	// Internal events (whispers, invisible joins, invitations) are stored in
-	// the transcript for staff and never reach the visitor, whose stream
-	// therefore may skip sequence numbers.
-	Internal      bool `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
+	// the transcript for staff and never reach the visitor, whose frames
+	// never show them: see visitor_seq.
+	Internal bool `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
+	// visitor_seq numbers the events a visitor may see (not internal), from
+	// 1, with no gaps: the chat assigns it when it writes the event and
+	// stores it with it. A visitor's frames carry it as seq (and no
+	// visitor_seq), so internal events leave no trace in what a visitor
+	// sees; a visitor's cursors, Resume and acks count in it. 0 on internal
+	// events.
+	VisitorSeq    uint64 `protobuf:"varint,5,opt,name=visitor_seq,json=visitorSeq,proto3" json:"visitor_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3265,6 +3291,13 @@ func (x *ChatEvent) GetInternal() bool {
 		return x.Internal
 	}
 	return false
+}
+
+func (x *ChatEvent) GetVisitorSeq() uint64 {
+	if x != nil {
+		return x.VisitorSeq
+	}
+	return 0
 }
 
 type isChatEvent_Kind interface {
@@ -4776,11 +4809,13 @@ const file_wire_proto_rawDesc = "" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x16\n" +
 	"\x06typing\x18\x03 \x01(\bR\x06typing\"\x06\n" +
 	"\x04Ping\"\x06\n" +
-	"\x04Pong\"T\n" +
+	"\x04Pong\"u\n" +
 	"\x03Ack\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\"\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"@\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\x12\x1f\n" +
+	"\vvisitor_seq\x18\x04 \x01(\x04R\n" +
+	"visitorSeq\"@\n" +
 	"\tSetStatus\x123\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"\xdb\x01\n" +
 	"\n" +
@@ -4829,7 +4864,7 @@ const file_wire_proto_rawDesc = "" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xf2\x04\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x9c\x05\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -4852,7 +4887,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x0eassigned_at_ms\x18\r \x01(\x03R\fassignedAtMs\x123\n" +
 	"\x06guests\x18\x0e \x03(\v2\x1b.switchboard.v1.ParticipantR\x06guests\x127\n" +
 	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
-	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\"\\\n" +
+	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12(\n" +
+	"\x10visitor_last_seq\x18\x11 \x01(\x04R\x0evisitorLastSeq\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
@@ -4863,7 +4899,7 @@ const file_wire_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"t\n" +
 	"\x11ChatStatusChanged\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
-	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\x96\x05\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xb7\x05\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -4878,7 +4914,9 @@ const file_wire_proto_rawDesc = "" +
 	"\arenamed\x18\x10 \x01(\v2\x1b.switchboard.v1.ChatRenamedH\x00R\arenamed\x12C\n" +
 	"\vtransferred\x18\x11 \x01(\v2\x1f.switchboard.v1.ChatTransferredH\x00R\vtransferred\x12;\n" +
 	"\x06member\x18\x12 \x01(\v2!.switchboard.v1.ChatMemberChangedH\x00R\x06member\x12\x1a\n" +
-	"\binternal\x18\x04 \x01(\bR\binternalB\x06\n" +
+	"\binternal\x18\x04 \x01(\bR\binternal\x12\x1f\n" +
+	"\vvisitor_seq\x18\x05 \x01(\x04R\n" +
+	"visitorSeqB\x06\n" +
 	"\x04kind\"\xb9\x01\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +

@@ -139,7 +139,15 @@ type chatSession struct {
 	offer   string
 }
 
+// printf prints a line; every string argument (names, texts, reasons: all
+// of it from the broker, some of it typed by a visitor) goes through
+// clean first.
 func (s *chatSession) printf(format string, args ...any) {
+	for i, a := range args {
+		if str, ok := a.(string); ok {
+			args[i] = clean(str)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Fprintf(s.out, format, args...)
@@ -224,11 +232,14 @@ func (s *chatSession) printEvent(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Created:
 		s.printf("[%d] chat %s started in %s\n", ev.GetSeq(), ev.GetChatId(), k.Created.GetDepartment())
 	case *messages.ChatEvent_Message:
-		whisper := ""
+		who, whisper := "", ""
+		if k.Message.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR {
+			who = visitorMark
+		}
 		if ev.GetInternal() {
 			whisper = " (whisper)"
 		}
-		s.printf("[%d] %s%s: %s\n", ev.GetSeq(), k.Message.GetFrom().GetDisplayName(), whisper, k.Message.GetText())
+		s.printf("[%d] %s%s%s: %s\n", ev.GetSeq(), who, k.Message.GetFrom().GetDisplayName(), whisper, k.Message.GetText())
 	case *messages.ChatEvent_Assigned:
 		s.printf("[%d] %s joined the chat\n", ev.GetSeq(), k.Assigned.GetAgentName())
 	case *messages.ChatEvent_Transferred:

@@ -72,5 +72,5 @@ func TestDiskFaultRefusesThenRecovers(t *testing.T) {
 		t.Fatalf("stored messages %v, acknowledged %v", stored, acked)
 	}
 	// And the chat goes on for both sides.
-	awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetClientMsgId() == "a-after" })
+	awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "after the fault" })
 }

@@ -214,10 +214,12 @@ func runSimVisitor(t *testing.T, addr string, obs *observed, r *rand.Rand) strin
 		if ev := env.GetEvent(); ev != nil {
 			seen.see(obs, "visitor", ev)
 			if as := ev.GetAssigned(); as != nil {
-				if agent != "" && agent != as.GetAgentId() {
-					obs.fail("chat %s assigned to %s then %s", chat, agent, as.GetAgentId())
+				// A visitor sees the agent's name, not their id (here
+				// the names are the ids).
+				if agent != "" && agent != as.GetAgentName() {
+					obs.fail("chat %s assigned to %s then %s", chat, agent, as.GetAgentName())
 				}
-				agent = as.GetAgentId()
+				agent = as.GetAgentName()
 				obs.own(chat, agent)
 			}
 			if ev.GetClosed() != nil {

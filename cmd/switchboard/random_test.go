@@ -50,8 +50,9 @@ type world struct {
 	agents []*simClient
 	vis    []*simClient
 	chats  []string
-	// Acknowledged messages: chat -> seq -> text.
-	acked map[string]map[uint64]string
+	// Acknowledged messages: chat -> seq -> text; a visitor's, by the
+	// visitor_seq their ack carries, in vacked.
+	acked, vacked map[string]map[uint64]string
 	// The last acknowledged seq per chat and sender: acks of one sender
 	// must come in order.
 	lastAck map[string]uint64
@@ -157,6 +158,15 @@ func (s *simClient) see(env *messages.Envelope) {
 	if s.visitor && strings.Contains(env.String(), "WHISPER") {
 		s.w.fail("%s saw a whisper: %v", s.name, env)
 	}
+	if s.visitor {
+		// No staff id in any field (id, agent_id, previous_agent_id,
+		// to_agent_id): visitors get names and per-chat references.
+		for _, a := range s.w.agents {
+			if strings.Contains(env.String(), `id:"`+a.name+`"`) {
+				s.w.fail("%s saw staff id %s: %v", s.name, a.name, env)
+			}
+		}
+	}
 	events := []*messages.ChatEvent{}
 	if ev := env.GetEvent(); ev != nil {
 		events = append(events, ev)
@@ -185,7 +195,9 @@ func (s *simClient) see(env *messages.Envelope) {
 			ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_INVITED || ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_DECLINED) {
 			s.w.fail("%s saw a staff-only event: %v", s.name, ev)
 		}
-		if last := s.seqs[ev.GetChatId()]; ev.GetSeq() <= last {
+		if last := s.seqs[ev.GetChatId()]; ev.GetSeq() <= last || s.visitor && ev.GetSeq() != last+1 {
+			// A visitor's numbering has no gaps: internal events leave
+			// no trace in it.
 			s.w.fail("%s got seq %d of %s after %d", s.name, ev.GetSeq(), ev.GetChatId(), last)
 		}
 		s.seqs[ev.GetChatId()] = ev.GetSeq()
@@ -276,7 +288,17 @@ func (w *world) facts(chat string) chatFacts {
 	}
 	sum := &messages.ChatSummary{}
 	f := chatFacts{byCID: map[string]int{}}
+	visible := uint64(0)
 	for _, ev := range rec.GetTranscript() {
+		if !ev.GetInternal() {
+			visible++
+			if ev.GetVisitorSeq() != visible {
+				w.fail("%s #%d has visitor_seq %d, want %d", chat, ev.GetSeq(), ev.GetVisitorSeq(), visible)
+			}
+		}
+		if want, ok := w.vacked[chat][ev.GetVisitorSeq()]; ok && ev.GetVisitorSeq() != 0 && ev.GetMessage().GetText() != want {
+			w.fail("acknowledged %s visitor #%d %q is %v in the transcript", chat, ev.GetVisitorSeq(), want, ev)
+		}
 		foldForTest(sum, ev)
 		if m := ev.GetMessage(); m.GetClientMsgId() != "" {
 			f.byCID[m.GetFrom().GetId()+"/"+m.GetClientMsgId()]++
@@ -288,6 +310,11 @@ func (w *world) facts(chat string) chatFacts {
 	for seq := range w.acked[chat] {
 		if seq > uint64(len(rec.GetTranscript())) {
 			w.fail("acknowledged %s #%d is missing from the transcript", chat, seq)
+		}
+	}
+	for seq := range w.vacked[chat] {
+		if seq > visible {
+			w.fail("acknowledged %s visitor #%d is missing from the transcript", chat, seq)
 		}
 	}
 	for k, n := range f.byCID {
@@ -415,7 +442,7 @@ func TestRandomWorkingTogether(t *testing.T) {
 	}
 	t.Logf("seed %d (SWITCHBOARD_SEED=%d replays it)", seed, seed)
 	w := &world{t: t, dir: t.TempDir(), r: rand.New(rand.NewPCG(seed, 7)), acked: map[string]map[uint64]string{},
-		lastAck: map[string]uint64{}, counts: map[string]int{}, ok: map[string]int{}}
+		vacked: map[string]map[uint64]string{}, lastAck: map[string]uint64{}, counts: map[string]int{}, ok: map[string]int{}}
 	w.m = startBroker(t, w.dir)
 	addr := w.m.Addr()
 	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Lead", "permissions": []string{
@@ -537,10 +564,14 @@ func (w *world) step(restart bool) string {
 		env, err := c.call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: cid, Text: text, Whisper: whisper}}})
 		if err == nil {
 			seq := env.GetAck().GetSeq()
-			if w.acked[chat] == nil {
-				w.acked[chat] = map[uint64]string{}
+			acked := w.acked
+			if c.visitor {
+				acked = w.vacked
 			}
-			w.acked[chat][seq] = text
+			if acked[chat] == nil {
+				acked[chat] = map[uint64]string{}
+			}
+			acked[chat][seq] = text
 			key := chat + "/" + c.name
 			if seq <= w.lastAck[key] {
 				w.fail("%s's message acknowledged as #%d after #%d", c.name, seq, w.lastAck[key])

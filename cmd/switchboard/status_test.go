@@ -21,7 +21,7 @@ func TestChatWorkStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetStatusChanged() != nil })
-		if ev.GetStatusChanged().GetStatus() != st || ev.GetStatusChanged().GetBy().GetId() != "alice" {
+		if ev.GetStatusChanged().GetStatus() != st || ev.GetStatusChanged().GetBy().GetDisplayName() != "Alice" {
 			t.Fatalf("visitor saw %v, want %v by alice", ev, st)
 		}
 	}
