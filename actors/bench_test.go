@@ -59,6 +59,7 @@ func BenchmarkAssignment(b *testing.B) {
 	defer br.Shutdown()
 	ctx := context.Background()
 	must := func(cmd *messages.AdminCommand) {
+		cmd.By = CallerAdmin
 		if err := br.Admin(ctx, cmd); err != nil {
 			b.Fatal(err)
 		}

@@ -98,6 +98,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	refuse := func(code messages.ErrorCode, format string, args ...any) {
 		ctx.Respond(&messages.AdminReply{Error: messages.Errorf(code, format, args...)})
 	}
+	if e := d.rankCheck(m); e != nil {
+		ctx.Respond(&messages.AdminReply{Error: e})
+		return
+	}
 	d.token++
 	w := &adminWait{reply: reply}
 	done := d.b.notifier(d.self, d.token)

@@ -103,6 +103,7 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 // Either way the audit log gets it.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
 	kind, subject := adminKind(cmd)
+	cmd.By = caller(r) // the directory checks the caller's rank
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
 		s.audit(s.clientAddr(r), kind, caller(r), subject, err.Error(), false)
 		writeError(w, err)

@@ -28,13 +28,17 @@ const (
 // ConnAttach registers a websocket connection with its participant actor
 // (visitor/<id> or agent/<id>), which answers the connection with Welcome.
 type ConnAttach struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Conn          *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
-	Cursors       map[string]uint64      `protobuf:"bytes,2,rep,name=cursors,proto3" json:"cursors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	ResumeToken   string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
-	SessionToken  string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Conn         *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
+	Cursors      map[string]uint64      `protobuf:"bytes,2,rep,name=cursors,proto3" json:"cursors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	ResumeToken  string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	SessionToken string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// When the agent's session was issued (unix ms): the agent actor closes
+	// the socket (4004) once the account's sessions_after_ms passes it (a
+	// password change, a suspension).
+	SessionIssuedMs int64 `protobuf:"varint,5,opt,name=session_issued_ms,json=sessionIssuedMs,proto3" json:"session_issued_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ConnAttach) Reset() {
@@ -93,6 +97,13 @@ func (x *ConnAttach) GetSessionToken() string {
 		return x.SessionToken
 	}
 	return ""
+}
+
+func (x *ConnAttach) GetSessionIssuedMs() int64 {
+	if x != nil {
+		return x.SessionIssuedMs
+	}
+	return 0
 }
 
 type ConnDetach struct {
@@ -2848,7 +2859,14 @@ type AdminCommand struct {
 	//	*AdminCommand_PutSettings
 	//	*AdminCommand_SetDisplayName
 	//	*AdminCommand_SetQueueOnline
-	Body          isAdminCommand_Body `protobuf_oneof:"body"`
+	Body isAdminCommand_Body `protobuf_oneof:"body"`
+	// Who asks, for the directory's rank rules (put/delete agent and role):
+	// "admin" for the admin credential (the installation's break-glass
+	// secret, which may do anything, the owner's account included), or the
+	// calling staff member's id, who may only touch accounts and roles
+	// whose permissions are all their own, and the owner's account only if
+	// they are the owner. Required for those commands.
+	By            string `protobuf:"bytes,13,opt,name=by,proto3" json:"by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2996,6 +3014,13 @@ func (x *AdminCommand) GetSetQueueOnline() *QueueOnlineChange {
 		}
 	}
 	return nil
+}
+
+func (x *AdminCommand) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
 }
 
 type isAdminCommand_Body interface {
@@ -3294,14 +3319,15 @@ var File_actors_proto protoreflect.FileDescriptor
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\xf3\x01\n" +
+	"wire.proto\x1a\vstore.proto\"\x9f\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12A\n" +
 	"\acursors\x18\x02 \x03(\v2'.switchboard.v1.ConnAttach.CursorsEntryR\acursors\x12!\n" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
-	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x1a:\n" +
+	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12*\n" +
+	"\x11session_issued_ms\x18\x05 \x01(\x03R\x0fsessionIssuedMs\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
@@ -3506,7 +3532,7 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xab\x05\n" +
+	"\x10DirectoryChanged\"\xbb\x05\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -3521,7 +3547,8 @@ const file_actors_proto_rawDesc = "" +
 	"\fput_settings\x18\n" +
 	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
-	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnlineB\x06\n" +
+	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12\x0e\n" +
+	"\x02by\x18\r \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
 	"\n" +
