@@ -381,6 +381,13 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		delete(d.logins, strings.ToLower(prev))
 		x.SessionsAfterMs = max(x.GetSessionsAfterMs(), old.GetSessionsAfterMs())
 	}
+	x.SessionEpoch = old.GetSessionEpoch()
+	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() {
+		// A new account starts a new epoch (tokens of an earlier account
+		// under the same id stay dead), and a new password ends every
+		// session of the old one.
+		x.SessionEpoch = NewID('e', d.b.clock.Now())
+	}
 	if x.GetSuspended() && !old.GetSuspended() {
 		// Suspension ends every session: tokens issued before now fail.
 		x.SessionsAfterMs = d.b.clock.Now().UnixMilli()

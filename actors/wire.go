@@ -65,6 +65,9 @@ type conns struct {
 type connEntry struct {
 	pid     *actor.PID
 	syncing map[string]bool
+	// epoch is the session epoch of an agent connection's token: the
+	// connection ends once the account's epoch differs.
+	epoch string
 }
 
 func newConns() conns { return conns{byID: map[string]*connEntry{}} }

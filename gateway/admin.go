@@ -387,7 +387,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
 		// a now belongs to the directory actor: answer with a copy.
 		out := proto.Clone(a).(*messages.Agent)
-		out.PasswordHash = ""
+		out.PasswordHash, out.SessionEpoch = "", ""
 		writeProto(w, http.StatusOK, out)
 	}
 }

@@ -33,24 +33,29 @@ func (t tokens) sign(kind, id string, exp time.Time) string {
 }
 
 // newSession signs a session token for agentID. Its id carries the agent,
-// the issue time (for "sessions after", set on suspension) and a random
-// session id (for logout).
-func (t tokens) newSession(agentID string, now time.Time, ttl time.Duration) (token, sid string) {
+// the issue time (for "sessions after", set on suspension), a random
+// session id (for logout) and the account's session epoch (a new password
+// draws a new one, ending every older session).
+func (t tokens) newSession(agentID, epoch string, now time.Time, ttl time.Duration) (token, sid string) {
 	b := make([]byte, 8)
 	rand.Read(b)
 	sid = fmt.Sprintf("%x", b)
-	id := agentID + ":" + strconv.FormatInt(now.UnixMilli(), 10) + ":" + sid
+	id := agentID + ":" + strconv.FormatInt(now.UnixMilli(), 10) + ":" + sid + ":" + epoch
 	return t.sign("a", id, now.Add(ttl)), sid
 }
 
-// parseSession splits a verified session token's id.
-func parseSession(id string) (agentID string, issuedMs int64, sid string, ok bool) {
+// parseSession splits a verified session token's id. A token from before
+// epochs has none ("", as an account from before epochs).
+func parseSession(id string) (agentID string, issuedMs int64, sid, epoch string, ok bool) {
 	parts := strings.Split(id, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return "", 0, "", false
+	if len(parts) == 3 {
+		parts = append(parts, "")
+	}
+	if len(parts) != 4 || parts[0] == "" || parts[2] == "" {
+		return "", 0, "", "", false
 	}
 	issuedMs, err := strconv.ParseInt(parts[1], 10, 64)
-	return parts[0], issuedMs, parts[2], err == nil
+	return parts[0], issuedMs, parts[2], parts[3], err == nil
 }
 
 func (t tokens) verify(kind, token string, now time.Time) (string, error) {

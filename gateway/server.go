@@ -25,8 +25,9 @@ const (
 	// CloseSuspended: the account was suspended or removed; do not
 	// reconnect.
 	CloseSuspended = actors.CloseSuspended
-	// CloseLoggedOut: the session this socket used was logged out.
-	CloseLoggedOut = 4004
+	// CloseLoggedOut: the session this socket used ended: logged out, the
+	// account's password changed, or the token-signing key was rotated.
+	CloseLoggedOut = actors.CloseLoggedOut
 	// CloseLoginHours: the staff member's login window closed (or their
 	// address is no longer allowed).
 	CloseLoginHours = 4005

@@ -33,12 +33,12 @@ type ConnAttach struct {
 	Cursors      map[string]uint64      `protobuf:"bytes,2,rep,name=cursors,proto3" json:"cursors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	ResumeToken  string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
 	SessionToken string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
-	// When the agent's session was issued (unix ms): the agent actor closes
-	// the socket (4004) once the account's sessions_after_ms passes it (a
-	// password change, a suspension).
-	SessionIssuedMs int64 `protobuf:"varint,5,opt,name=session_issued_ms,json=sessionIssuedMs,proto3" json:"session_issued_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The account's session epoch the agent's session token carries: the
+	// agent actor closes the socket (4004) once the account's epoch differs
+	// (its password changed).
+	SessionEpoch  string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConnAttach) Reset() {
@@ -99,11 +99,11 @@ func (x *ConnAttach) GetSessionToken() string {
 	return ""
 }
 
-func (x *ConnAttach) GetSessionIssuedMs() int64 {
+func (x *ConnAttach) GetSessionEpoch() string {
 	if x != nil {
-		return x.SessionIssuedMs
+		return x.SessionEpoch
 	}
-	return 0
+	return ""
 }
 
 type ConnDetach struct {
@@ -2866,7 +2866,7 @@ type AdminCommand struct {
 	// calling staff member's id, who may only touch accounts and roles
 	// whose permissions are all their own, and the owner's account only if
 	// they are the owner. Required for those commands.
-	By            string `protobuf:"bytes,13,opt,name=by,proto3" json:"by,omitempty"`
+	By            string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3319,15 +3319,15 @@ var File_actors_proto protoreflect.FileDescriptor
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\x9f\x02\n" +
+	"wire.proto\x1a\vstore.proto\"\x98\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12A\n" +
 	"\acursors\x18\x02 \x03(\v2'.switchboard.v1.ConnAttach.CursorsEntryR\acursors\x12!\n" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
-	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12*\n" +
-	"\x11session_issued_ms\x18\x05 \x01(\x03R\x0fsessionIssuedMs\x1a:\n" +
+	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12#\n" +
+	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
@@ -3548,7 +3548,7 @@ const file_actors_proto_rawDesc = "" +
 	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
 	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12\x0e\n" +
-	"\x02by\x18\r \x01(\tR\x02byB\x06\n" +
+	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
 	"\n" +

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -68,4 +69,43 @@ func TestAdministratorCannotBecomeOwner(t *testing.T) {
 	// The admin credential is the break-glass: it resets the owner's password.
 	mustAdmin(t, addr, "PUT", "/admin/agents/olivia", map[string]any{"login": "olivia@x", "password": "new-owner-password", "role": "owner"})
 	loginToken(t, addr, "olivia@x", "new-owner-password")
+}
+
+// A new password ends every session of the account: its sockets close
+// with 4004 and its tokens stop working, while a login with the new
+// password works.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	alice, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", false)
+	tok := loginToken(t, addr, "alice@demo", "alice-demo-pw")
+	putAlice(t, addr, map[string]any{"password": "alice-new-password"})
+	_, err := alice.Await(ctxT(t), func(*messages.Envelope) bool { return false })
+	if code := gateway.CloseCode(err); code != gateway.CloseLoggedOut {
+		t.Fatalf("alice's socket ended with %v (%v), want %d", code, err, gateway.CloseLoggedOut)
+	}
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: tok}); errCode(err) != messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
+		t.Fatalf("a session from before the password change: %v", err)
+	}
+	fresh, _ := newAgent(t, addr, "alice@demo", "alice-new-password", false)
+	putAlice(t, addr, map[string]any{"display_name": "Alice A."}) // no password: sessions go on
+	if _, err := fresh.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_Ping{Ping: &messages.Ping{}}}); err != nil || fresh.Closed() != nil {
+		t.Fatalf("a session after the change: %v, %v", err, fresh.Closed())
+	}
+}
+
+// An account deleted and created again under the same id, with more
+// rights, does not bring the old account's tokens back.
+func TestRecreatedAccountGetsNoOldTokens(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	old := loginToken(t, addr, "alice@demo", "alice-demo-pw")
+	mustAdmin(t, addr, "DELETE", "/admin/agents/alice", nil)
+	putAlice(t, addr, map[string]any{"password": "alice-new-password", "role": "administrator"})
+	if code, body := staffHTTP(t, addr, old, "GET", "/admin/directory", ""); code != http.StatusUnauthorized {
+		t.Fatalf("the deleted account's token on the admin API: %d %s", code, body)
+	}
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: old}); errCode(err) != messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
+		t.Fatalf("the deleted account's token on a socket: %v", err)
+	}
 }
