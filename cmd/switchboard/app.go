@@ -110,7 +110,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
-	secret, _, err := m.store.Secret("token-secret", 32)
+	secret, _, err := m.store.Secret(secretTokenKey, 32)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (m *Main) adminCredential() ([]byte, error) {
 		}
 		token = hex.EncodeToString(buf)
 	}
-	hash, created, err := m.store.SecretOr("admin-token-sha256", gateway.HashAdminToken(token))
+	hash, created, err := m.store.SecretOr(secretAdminHash, gateway.HashAdminToken(token))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +198,19 @@ func (m *Main) Close() error {
 	return m.err
 }
 
+// The names of the broker's secrets in the store.
+const (
+	// secretTokenKey signs session and resume tokens.
+	secretTokenKey = "token-secret"
+	// secretAdminHash is HashAdminToken of the admin credential.
+	secretAdminHash = "admin-token-sha256"
+)
+
 // resetWorkspace stops the broker (sockets close with 1001), wipes its
-// data but the secrets, and starts it again, empty, on the same address.
+// data but the admin credential, leaving nothing of it readable in the
+// data folder, and starts it again, empty, on the same address. The
+// token-signing key is not kept: a new one ends every session and resume
+// token issued before.
 func (m *Main) resetWorkspace() {
 	m.life.Lock()
 	defer m.life.Unlock()
@@ -210,7 +221,7 @@ func (m *Main) resetWorkspace() {
 	}
 	store, err := persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS})
 	if err == nil {
-		err = store.WipeWorkspace()
+		err = store.WipeWorkspace(secretAdminHash)
 		store.Close()
 	}
 	if err != nil {
