@@ -31,6 +31,7 @@ func (s *Server) adminRoutes() {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
 	})))
 	s.handle("POST /admin/owner", s.admin(s.transferOwner))
+	s.handle("POST /admin/secrets/rotate", s.admin(s.rotateSecrets))
 	s.handle("PUT /admin/settings", s.admin(s.putSettings))
 	s.handle("DELETE /admin/workspace", s.admin(s.deleteWorkspace))
 	s.handle("PUT /admin/agents/{id}", s.admin(s.putAgent))
@@ -69,8 +70,8 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) adminCaller(r *http.Request) (string, *messages.Error) {
-	if s.isAdmin(r) {
-		return "admin", nil
+	if used, e := s.adminCredential(r); used {
+		return actors.CallerAdmin, e
 	}
 	tok, ok := bearer(r)
 	if !ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -37,6 +38,9 @@ type Config struct {
 	// AdminToken is used as the admin credential when none exists yet
 	// (first start). Default: a random one, printed once.
 	AdminToken string
+	// AdminAllow: CIDR ranges the admin credential may be used from (see
+	// gateway.Config). Default: any address.
+	AdminAllow []string
 	// OriginPatterns: see gateway.Config.
 	OriginPatterns []string
 	// Logger defaults to slog.Default().
@@ -122,6 +126,8 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash = m.broker, secret, adminHash
 	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
+	gcfg.AdminAllow = m.cfg.AdminAllow
+	gcfg.SaveSecrets = m.saveSecrets
 	if m.gw, err = gateway.New(gcfg); err != nil {
 		return err
 	}
@@ -172,8 +178,27 @@ func (m *Main) adminCredential() ([]byte, error) {
 	}
 	if created {
 		fmt.Fprintf(m.cfg.Out, "\nAdmin credential (shown once; keep it): %s\nUse it as: Authorization: Bearer %s\n\n", token, token)
+	} else if m.cfg.AdminToken != "" && !bytes.Equal(hash, gateway.HashAdminToken(m.cfg.AdminToken)) {
+		m.cfg.Logger.Warn("SWITCHBOARD_ADMIN_TOKEN is ignored: the data folder has its own admin credential since its first start; "+
+			"to change it, the owner (or the current credential) calls POST /admin/secrets/rotate {\"admin_token\": true}", "data", m.cfg.DataDir)
 	}
 	return hash, nil
+}
+
+// saveSecrets durably stores rotated secrets (nil: unchanged).
+func (m *Main) saveSecrets(adminHash, tokenSecret []byte) error {
+	for _, s := range []struct {
+		name  string
+		value []byte
+	}{{secretAdminHash, adminHash}, {secretTokenKey, tokenSecret}} {
+		if s.value == nil {
+			continue
+		}
+		if err := m.store.SetSecret(s.name, s.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Addr is the address the broker listens on.
