@@ -276,6 +276,14 @@ func (a *agent) state() *messages.AgentState {
 // account.
 const CloseSuspended = 4003
 
+// CloseLoggedOut is the websocket close code for a socket whose session
+// ended: logged out, or the account's password changed.
+const CloseLoggedOut = 4004
+
+// endedSession is why a socket of a session from before the account's
+// sessions_after_ms closes.
+const endedSession = "this session has ended (the password changed); log in again"
+
 // applyAccount makes a changed account take effect at once: a suspended or
 // removed account loses its sockets (4003) and its chats go back to
 // routing; offers from departments the agent left, or any offer once they
@@ -304,6 +312,11 @@ func (a *agent) applyAccount(ctx actor.Context) {
 		a.leaveJoined(ctx)
 		a.changed(ctx)
 		return
+	}
+	for _, e := range a.conns.byID {
+		if e.epoch != a.rec.GetSessionEpoch() {
+			ctx.Send(e.pid, &messages.CloseConn{Code: CloseLoggedOut, Reason: endedSession})
+		}
 	}
 	for _, p := range a.pending {
 		if p.accepted || p.offer == nil {
@@ -358,7 +371,13 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "no such account"))
 		return
 	}
+	if m.GetSessionEpoch() != a.rec.GetSessionEpoch() {
+		// The session ended between the gateway's check and now.
+		ctx.Send(m.GetConn(), &messages.CloseConn{Code: CloseLoggedOut, Reason: endedSession})
+		return
+	}
 	e := a.conns.add(m.GetConn())
+	e.epoch = m.GetSessionEpoch()
 	w := &messages.Welcome{AgentId: a.id, DisplayName: a.rec.GetDisplayName(), SessionToken: m.GetSessionToken(), State: a.state()}
 	for _, s := range a.active {
 		w.Chats = append(w.Chats, s)

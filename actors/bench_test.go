@@ -59,6 +59,7 @@ func BenchmarkAssignment(b *testing.B) {
 	defer br.Shutdown()
 	ctx := context.Background()
 	must := func(cmd *messages.AdminCommand) {
+		cmd.By = CallerAdmin
 		if err := br.Admin(ctx, cmd); err != nil {
 			b.Fatal(err)
 		}
@@ -83,7 +84,8 @@ func BenchmarkAssignment(b *testing.B) {
 				ready.Done() // available
 			}
 		})
-		br.Send(KindAgent, id, &messages.ConnAttach{Conn: self})
+		rec, _ := br.Agent(id)
+		br.Send(KindAgent, id, &messages.ConnAttach{Conn: self, SessionEpoch: rec.GetSessionEpoch()})
 		br.Send(KindAgent, id, &messages.SessionCommand{Conn: self, Ref: 2,
 			Body: &messages.SessionCommand_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
 	}

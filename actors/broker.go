@@ -357,7 +357,7 @@ func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 		return nil, err
 	}
 	for _, a := range agents {
-		a.PasswordHash = ""
+		a.PasswordHash, a.SessionEpoch = "", ""
 	}
 	roles, err := b.store.Roles()
 	if err != nil {

@@ -97,6 +97,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	refuse := func(code messages.ErrorCode, format string, args ...any) {
 		ctx.Respond(&messages.AdminReply{Error: messages.Errorf(code, format, args...)})
 	}
+	if e := d.rankCheck(m); e != nil {
+		ctx.Respond(&messages.AdminReply{Error: e})
+		return
+	}
 	d.token++
 	w := &adminWait{reply: reply}
 	done := d.b.notifier(d.self, d.token)
@@ -383,6 +387,13 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		prev = old.GetLogin()
 		delete(d.logins, strings.ToLower(prev))
 		x.SessionsAfterMs = max(x.GetSessionsAfterMs(), old.GetSessionsAfterMs())
+	}
+	x.SessionEpoch = old.GetSessionEpoch()
+	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() {
+		// A new account starts a new epoch (tokens of an earlier account
+		// under the same id stay dead), and a new password ends every
+		// session of the old one.
+		x.SessionEpoch = NewID('e', d.b.clock.Now())
 	}
 	if x.GetSuspended() && !old.GetSuspended() {
 		// Suspension ends every session: tokens issued before now fail.

@@ -69,6 +69,9 @@ type connEntry struct {
 	// the connection's ReplayNext must name it (a stale one, from a replay
 	// a new Resume replaced, is ignored).
 	paging map[string]uint64
+	// epoch is the session epoch of an agent connection's token: the
+	// connection ends once the account's epoch differs.
+	epoch string
 }
 
 func newConns() conns { return conns{byID: map[string]*connEntry{}} }

@@ -31,6 +31,7 @@ func (s *Server) adminRoutes() {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
 	})))
 	s.handle("POST /admin/owner", s.admin(s.transferOwner))
+	s.handle("POST /admin/secrets/rotate", s.admin(s.rotateSecrets))
 	s.handle("PUT /admin/settings", s.admin(s.putSettings))
 	s.handle("DELETE /admin/workspace", s.admin(s.deleteWorkspace))
 	s.handle("PUT /admin/agents/{id}", s.admin(s.putAgent))
@@ -69,8 +70,8 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) adminCaller(r *http.Request) (string, *messages.Error) {
-	if s.isAdmin(r) {
-		return "admin", nil
+	if used, e := s.adminCredential(r); used {
+		return actors.CallerAdmin, e
 	}
 	tok, ok := bearer(r)
 	if !ok {
@@ -103,6 +104,7 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 // Either way the audit log gets it.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
 	kind, subject := adminKind(cmd)
+	cmd.By = caller(r) // the directory checks the caller's rank
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
 		s.audit(s.clientAddr(r), kind, caller(r), subject, err.Error(), false)
 		writeError(w, err)
@@ -386,7 +388,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
 		// a now belongs to the directory actor: answer with a copy.
 		out := proto.Clone(a).(*messages.Agent)
-		out.PasswordHash = ""
+		out.PasswordHash, out.SessionEpoch = "", ""
 		writeProto(w, http.StatusOK, out)
 	}
 }

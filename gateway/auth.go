@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -18,42 +19,62 @@ import (
 // Tokens are "<base64url payload>.<base64url HMAC-SHA256 of it>", where the
 // payload is "<kind>|<id>|<expiry unix seconds>". Kinds: "v" for a
 // visitor's resume token, "a" for an agent's session token.
+// The key can be replaced at run time (rotation); every token signed with
+// the old one then fails.
 type tokens struct {
-	secret []byte
+	secret atomic.Pointer[[]byte]
 }
+
+func newTokens(secret []byte) *tokens {
+	t := &tokens{}
+	t.set(secret)
+	return t
+}
+
+func (t *tokens) set(secret []byte) {
+	k := append([]byte(nil), secret...)
+	t.secret.Store(&k)
+}
+
+func (t *tokens) key() []byte { return *t.secret.Load() }
 
 var errBadToken = errors.New("invalid or expired token")
 
-func (t tokens) sign(kind, id string, exp time.Time) string {
+func (t *tokens) sign(kind, id string, exp time.Time) string {
 	payload := kind + "|" + id + "|" + strconv.FormatInt(exp.Unix(), 10)
-	mac := hmac.New(sha256.New, t.secret)
+	mac := hmac.New(sha256.New, t.key())
 	mac.Write([]byte(payload))
 	enc := base64.RawURLEncoding
 	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
 // newSession signs a session token for agentID. Its id carries the agent,
-// the issue time (for "sessions after", set on suspension) and a random
-// session id (for logout).
-func (t tokens) newSession(agentID string, now time.Time, ttl time.Duration) (token, sid string) {
+// the issue time (for "sessions after", set on suspension), a random
+// session id (for logout) and the account's session epoch (a new password
+// draws a new one, ending every older session).
+func (t *tokens) newSession(agentID, epoch string, now time.Time, ttl time.Duration) (token, sid string) {
 	b := make([]byte, 8)
 	rand.Read(b)
 	sid = fmt.Sprintf("%x", b)
-	id := agentID + ":" + strconv.FormatInt(now.UnixMilli(), 10) + ":" + sid
+	id := agentID + ":" + strconv.FormatInt(now.UnixMilli(), 10) + ":" + sid + ":" + epoch
 	return t.sign("a", id, now.Add(ttl)), sid
 }
 
-// parseSession splits a verified session token's id.
-func parseSession(id string) (agentID string, issuedMs int64, sid string, ok bool) {
+// parseSession splits a verified session token's id. A token from before
+// epochs has none ("", as an account from before epochs).
+func parseSession(id string) (agentID string, issuedMs int64, sid, epoch string, ok bool) {
 	parts := strings.Split(id, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return "", 0, "", false
+	if len(parts) == 3 {
+		parts = append(parts, "")
+	}
+	if len(parts) != 4 || parts[0] == "" || parts[2] == "" {
+		return "", 0, "", "", false
 	}
 	issuedMs, err := strconv.ParseInt(parts[1], 10, 64)
-	return parts[0], issuedMs, parts[2], err == nil
+	return parts[0], issuedMs, parts[2], parts[3], err == nil
 }
 
-func (t tokens) verify(kind, token string, now time.Time) (string, error) {
+func (t *tokens) verify(kind, token string, now time.Time) (string, error) {
 	p, sig, ok := strings.Cut(token, ".")
 	if !ok {
 		return "", errBadToken
@@ -64,7 +85,7 @@ func (t tokens) verify(kind, token string, now time.Time) (string, error) {
 	if err1 != nil || err2 != nil {
 		return "", errBadToken
 	}
-	mac := hmac.New(sha256.New, t.secret)
+	mac := hmac.New(sha256.New, t.key())
 	mac.Write(payload)
 	if !hmac.Equal(got, mac.Sum(nil)) {
 		return "", errBadToken

@@ -25,7 +25,7 @@ func TestCodecRoundTripsBothEncodings(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tk := tokens{secret: []byte("0123456789abcdef0123456789abcdef")}
+	tk := newTokens([]byte("0123456789abcdef0123456789abcdef"))
 	tok := tk.sign("v", "v123", now.Add(time.Hour))
 	if id, err := tk.verify("v", tok, now); err != nil || id != "v123" {
 		t.Fatalf("verify = %q, %v", id, err)
@@ -36,7 +36,7 @@ func TestTokens(t *testing.T) {
 	if _, err := tk.verify("v", tok, now.Add(2*time.Hour)); err == nil {
 		t.Fatal("an expired token passed")
 	}
-	other := tokens{secret: []byte("another secret of thirty-two b!!")}
+	other := newTokens([]byte("another secret of thirty-two b!!"))
 	if _, err := other.verify("v", tok, now); err == nil {
 		t.Fatal("a token signed with another secret passed")
 	}

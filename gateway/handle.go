@@ -192,9 +192,10 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 		if t := h.GetSessionToken(); t != "" {
 			attach.SessionToken = t
 			id, _ := c.s.tok.verify("a", t, now)
-			_, _, sid, _ = parseSession(id)
+			_, _, sid, attach.SessionEpoch, _ = parseSession(id)
 		} else {
-			attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), now, c.s.cfg.SessionTTL)
+			attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), a.GetSessionEpoch(), now, c.s.cfg.SessionTTL)
+			attach.SessionEpoch = a.GetSessionEpoch()
 		}
 		c.sid.Store(&sid)
 		c.watchLoginHours(a.GetId(), until)
@@ -256,7 +257,7 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 	var err error
 	if session != "" {
 		id, verr := s.tok.verify("a", session, s.b.Now())
-		agentID, issued, sid, ok := parseSession(id)
+		agentID, issued, sid, epoch, ok := parseSession(id)
 		if verr != nil || !ok {
 			return nil, bad
 		}
@@ -268,7 +269,7 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session was logged out; log in again")
 		}
 		a, err = s.b.Agent(agentID)
-		if err == nil && a != nil && issued < a.GetSessionsAfterMs() && !a.GetSuspended() {
+		if err == nil && a != nil && (issued < a.GetSessionsAfterMs() || epoch != a.GetSessionEpoch()) && !a.GetSuspended() {
 			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session has ended; log in again")
 		}
 	} else {

@@ -127,7 +127,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.b.Now()
-	tok, _ := s.tok.newSession(a.GetId(), now, s.cfg.SessionTTL)
+	tok, _ := s.tok.newSession(a.GetId(), a.GetSessionEpoch(), now, s.cfg.SessionTTL)
 	writeJSON(w, http.StatusOK, loginResponse{AgentID: a.GetId(), DisplayName: a.GetDisplayName(),
 		SessionToken: tok, ExpiresAt: now.Add(s.cfg.SessionTTL).UTC().Format(time.RFC3339)})
 }
@@ -146,7 +146,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ := s.tok.verify("a", tok, s.b.Now())
-	_, _, sid, _ := parseSession(id)
+	_, _, sid, _, _ := parseSession(id)
 	if err := s.b.RevokeSession(sid, s.b.Now().Add(s.cfg.SessionTTL)); err != nil {
 		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot log out now: %v", err))
 		return

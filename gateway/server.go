@@ -26,8 +26,9 @@ const (
 	// CloseSuspended: the account was suspended or removed; do not
 	// reconnect.
 	CloseSuspended = actors.CloseSuspended
-	// CloseLoggedOut: the session this socket used was logged out.
-	CloseLoggedOut = 4004
+	// CloseLoggedOut: the session this socket used ended: logged out, the
+	// account's password changed, or the token-signing key was rotated.
+	CloseLoggedOut = actors.CloseLoggedOut
 	// CloseLoginHours: the staff member's login window closed (or their
 	// address is no longer allowed).
 	CloseLoginHours = 4005
@@ -45,9 +46,16 @@ type Config struct {
 	Broker *actors.Broker
 	// TokenSecret signs visitors' resume tokens and agents' session tokens.
 	TokenSecret []byte
-	// AdminTokenHash is HashAdminToken of the admin credential. Empty: the
-	// admin API refuses everyone.
+	// AdminTokenHash is HashAdminToken of the admin credential at start.
+	// Empty: the admin credential is refused.
 	AdminTokenHash []byte
+	// AdminAllow are CIDR ranges the admin credential may be used from,
+	// like a staff member's ip_allow. Default: none, so any address.
+	AdminAllow []string
+	// SaveSecrets, when set, durably stores rotated secrets (nil: that one
+	// is unchanged) before POST /admin/secrets/rotate puts them in force.
+	// Without it, rotation is refused.
+	SaveSecrets func(adminTokenHash, tokenSecret []byte) error
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// OriginPatterns are the host patterns (path.Match syntax, e.g.
@@ -133,7 +141,9 @@ func (c *Config) fill() {
 type Server struct {
 	cfg      Config
 	b        *actors.Broker
-	tok      tokens
+	tok      *tokens
+	adminKey atomic.Pointer[[]byte] // HashAdminToken of the admin credential
+	adminNet []netip.Prefix
 	log      *slog.Logger
 	mux      *http.ServeMux
 	mu       sync.Mutex
@@ -170,16 +180,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
 	}
 	cfg.fill()
-	var proxies []netip.Prefix
-	for _, p := range cfg.TrustedProxies {
-		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
-		if err != nil {
-			return nil, fmt.Errorf("gateway: trusted proxy %q is not a CIDR range", p)
-		}
-		proxies = append(proxies, pre)
+	proxies, err := parsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: TrustedProxies: %w", err)
 	}
-	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, visitorView: actors.NewVisitorView(cfg.TokenSecret), log: cfg.Logger, conns: map[*wsConn]struct{}{},
-		addrs: addrTable{limit: cfg.Limits}}
+	adminNet, err := parsePrefixes(cfg.AdminAllow)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: AdminAllow: %w", err)
+	}
+	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.TokenSecret), log: cfg.Logger, conns: map[*wsConn]struct{}{},
+		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet}
+	s.adminKey.Store(&cfg.AdminTokenHash)
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
@@ -317,12 +328,46 @@ func (s *Server) Connections() int {
 	return len(s.conns)
 }
 
+// isAdmin reports whether r carries the admin credential from an address
+// it may be used from.
 func (s *Server) isAdmin(r *http.Request) bool {
+	ok, e := s.adminCredential(r)
+	return ok && e == nil
+}
+
+// adminCredential is the one check of the admin credential: used says r
+// carries it; e is set when it comes from an address outside AdminAllow.
+func (s *Server) adminCredential(r *http.Request) (used bool, e *messages.Error) {
 	tok, ok := bearer(r)
-	if !ok || len(s.cfg.AdminTokenHash) == 0 {
-		return false
+	want := *s.adminKey.Load()
+	if !ok || len(want) == 0 || subtle.ConstantTimeCompare(HashAdminToken(tok), want) != 1 {
+		return false, nil
 	}
-	return subtle.ConstantTimeCompare(HashAdminToken(tok), s.cfg.AdminTokenHash) == 1
+	if len(s.adminNet) == 0 {
+		return true, nil
+	}
+	addr := s.clientAddr(r)
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		for _, p := range s.adminNet {
+			if p.Contains(ip.Unmap()) {
+				return true, nil
+			}
+		}
+	}
+	return true, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "the admin credential is not allowed from %s", addr)
+}
+
+// parsePrefixes parses CIDR ranges.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR range", p)
+		}
+		out = append(out, pre)
+	}
+	return out, nil
 }
 
 func bearer(r *http.Request) (string, bool) {

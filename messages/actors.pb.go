@@ -34,7 +34,11 @@ type ConnAttach struct {
 	ResumeToken  string                 `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
 	SessionToken string                 `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
 	// The Hello's ref: the Welcome answers it.
-	Ref           uint64 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref uint64 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
+	// The account's session epoch the agent's session token carries: the
+	// agent actor closes the socket (4004) once the account's epoch differs
+	// (its password changed).
+	SessionEpoch  string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -102,6 +106,13 @@ func (x *ConnAttach) GetRef() uint64 {
 		return x.Ref
 	}
 	return 0
+}
+
+func (x *ConnAttach) GetSessionEpoch() string {
+	if x != nil {
+		return x.SessionEpoch
+	}
+	return ""
 }
 
 type ConnDetach struct {
@@ -2969,7 +2980,14 @@ type AdminCommand struct {
 	//	*AdminCommand_PutSettings
 	//	*AdminCommand_SetDisplayName
 	//	*AdminCommand_SetQueueOnline
-	Body          isAdminCommand_Body `protobuf_oneof:"body"`
+	Body isAdminCommand_Body `protobuf_oneof:"body"`
+	// Who asks, for the directory's rank rules (put/delete agent and role):
+	// "admin" for the admin credential (the installation's break-glass
+	// secret, which may do anything, the owner's account included), or the
+	// calling staff member's id, who may only touch accounts and roles
+	// whose permissions are all their own, and the owner's account only if
+	// they are the owner. Required for those commands.
+	By            string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3117,6 +3135,13 @@ func (x *AdminCommand) GetSetQueueOnline() *QueueOnlineChange {
 		}
 	}
 	return nil
+}
+
+func (x *AdminCommand) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
 }
 
 type isAdminCommand_Body interface {
@@ -3415,7 +3440,7 @@ var File_actors_proto protoreflect.FileDescriptor
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\x85\x02\n" +
+	"wire.proto\x1a\vstore.proto\"\xaa\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
@@ -3423,7 +3448,8 @@ const file_actors_proto_rawDesc = "" +
 	"\acursors\x18\x02 \x03(\v2'.switchboard.v1.ConnAttach.CursorsEntryR\acursors\x12!\n" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
 	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12\x10\n" +
-	"\x03ref\x18\x05 \x01(\x04R\x03ref\x1a:\n" +
+	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12#\n" +
+	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
@@ -3639,7 +3665,7 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xab\x05\n" +
+	"\x10DirectoryChanged\"\xbb\x05\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -3654,7 +3680,8 @@ const file_actors_proto_rawDesc = "" +
 	"\fput_settings\x18\n" +
 	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
-	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnlineB\x06\n" +
+	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12\x0e\n" +
+	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
 	"\n" +

@@ -402,7 +402,13 @@ type Agent struct {
 	Access *AccessRules `protobuf:"bytes,14,opt,name=access,proto3" json:"access,omitempty"`
 	// Shifts: the broker makes the agent available when one starts and
 	// drains them when it ends.
-	Schedule      *Schedule `protobuf:"bytes,15,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Schedule *Schedule `protobuf:"bytes,15,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Random, drawn anew by the directory when the account is created and
+	// whenever its password changes; every session token carries the epoch
+	// it was issued under and works only while it is the account's. So a
+	// new password ends every session, and an account deleted and created
+	// again under the same id does not bring the old one's tokens back.
+	SessionEpoch  string `protobuf:"bytes,31,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -540,6 +546,13 @@ func (x *Agent) GetSchedule() *Schedule {
 		return x.Schedule
 	}
 	return nil
+}
+
+func (x *Agent) GetSessionEpoch() string {
+	if x != nil {
+		return x.SessionEpoch
+	}
+	return ""
 }
 
 // Schedule is an agent's weekly shifts (weekday, weekend and night shifts
@@ -1435,7 +1448,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xfa\x03\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x9f\x04\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -1455,7 +1468,8 @@ const file_store_proto_rawDesc = "" +
 	"\n" +
 	"avatar_url\x18\r \x01(\tR\tavatarUrl\x123\n" +
 	"\x06access\x18\x0e \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\x124\n" +
-	"\bschedule\x18\x0f \x01(\v2\x18.switchboard.v1.ScheduleR\bschedule\"]\n" +
+	"\bschedule\x18\x0f \x01(\v2\x18.switchboard.v1.ScheduleR\bschedule\x12#\n" +
+	"\rsession_epoch\x18\x1f \x01(\tR\fsessionEpoch\"]\n" +
 	"\bSchedule\x124\n" +
 	"\x06shifts\x18\x01 \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\x06shifts\x12\x1b\n" +
 	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\x84\x01\n" +

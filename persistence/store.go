@@ -171,23 +171,68 @@ func (s *Store) getRaw(key []byte) (value []byte, ok bool, err error) {
 	return value, ok, err
 }
 
-// WipeWorkspace deletes everything but the secrets (the admin credential
-// and the token key): chats, the directory, snapshots, the audit log. The
-// owner's "delete the workspace" does this, with the broker stopped. It
-// waits for the deletion to be on disk.
-func (s *Store) WipeWorkspace() error {
-	return s.withDB(func(db *pebble.DB) error {
-		b := db.NewBatch()
-		defer b.Close()
-		// Keys are ASCII "<prefix>/..."; keep only "s/".
-		if err := b.DeleteRange([]byte{0}, []byte(prefixSecret), nil); err != nil {
+// WipeWorkspace deletes everything but the secrets named in keep, so that
+// nothing of the old data stays readable in the data folder: a range
+// delete would leave the old values in table files until a compaction,
+// and Pebble recycles old write-ahead logs without erasing them. So the
+// kept secrets are read, Pebble is closed, every file in the folder is
+// removed, and a fresh Pebble gets the secrets back (synced). A crash in
+// between loses the kept secrets too (the broker then makes new ones at
+// start). The caller makes sure nothing else uses the store meanwhile.
+func (s *Store) WipeWorkspace(keep ...string) error {
+	kept := map[string][]byte{}
+	for _, name := range keep {
+		v, ok, err := s.getRaw(secretKey(name))
+		if err != nil {
+			return fmt.Errorf("persistence: wipe: %w", err)
+		}
+		if ok {
+			kept[name] = v
+		}
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
+	}
+	err := closeDB(s.db)
+	s.db = nil
+	if err == nil {
+		err = s.removeFiles()
+	}
+	if err == nil {
+		s.db, err = s.openDB()
+	}
+	if err != nil {
+		s.fault = err
+		return fmt.Errorf("persistence: wipe: %w", err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for name, v := range kept {
+		if err := b.Set(secretKey(name), v, nil); err != nil {
 			return err
 		}
-		if err := b.DeleteRange(upperBound([]byte(prefixSecret)), []byte{0xff, 0xff}, nil); err != nil {
+	}
+	return b.Commit(pebble.Sync) // the secrets must survive the wipe
+}
+
+// removeFiles removes everything in the data folder (Pebble is closed).
+func (s *Store) removeFiles() error {
+	fs := s.opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	names, err := fs.List(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := fs.RemoveAll(fs.PathJoin(s.dir, n)); err != nil {
 			return err
 		}
-		return b.Commit(pebble.Sync)
-	})
+	}
+	return nil
 }
 
 // Healthy reports whether writes are going through (no storage fault).

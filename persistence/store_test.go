@@ -327,7 +327,7 @@ func TestWipeWorkspaceKeepsOnlySecrets(t *testing.T) {
 	ch := make(chan error, 1)
 	s.PutDepartment(&messages.Department{Id: "sales"}, func(err error) { ch <- err })
 	<-ch
-	if err := s.WipeWorkspace(); err != nil {
+	if err := s.WipeWorkspace("token-secret"); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -37,6 +38,9 @@ type Config struct {
 	// AdminToken is used as the admin credential when none exists yet
 	// (first start). Default: a random one, printed once.
 	AdminToken string
+	// AdminAllow: CIDR ranges the admin credential may be used from (see
+	// gateway.Config). Default: any address.
+	AdminAllow []string
 	// OriginPatterns: see gateway.Config.
 	OriginPatterns []string
 	// Logger defaults to slog.Default().
@@ -110,7 +114,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
-	secret, _, err := m.store.Secret("token-secret", 32)
+	secret, _, err := m.store.Secret(secretTokenKey, 32)
 	if err != nil {
 		return err
 	}
@@ -122,6 +126,8 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash = m.broker, secret, adminHash
 	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
+	gcfg.AdminAllow = m.cfg.AdminAllow
+	gcfg.SaveSecrets = m.saveSecrets
 	if m.gw, err = gateway.New(gcfg); err != nil {
 		return err
 	}
@@ -166,14 +172,33 @@ func (m *Main) adminCredential() ([]byte, error) {
 		}
 		token = hex.EncodeToString(buf)
 	}
-	hash, created, err := m.store.SecretOr("admin-token-sha256", gateway.HashAdminToken(token))
+	hash, created, err := m.store.SecretOr(secretAdminHash, gateway.HashAdminToken(token))
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		fmt.Fprintf(m.cfg.Out, "\nAdmin credential (shown once; keep it): %s\nUse it as: Authorization: Bearer %s\n\n", token, token)
+	} else if m.cfg.AdminToken != "" && !bytes.Equal(hash, gateway.HashAdminToken(m.cfg.AdminToken)) {
+		m.cfg.Logger.Warn("SWITCHBOARD_ADMIN_TOKEN is ignored: the data folder has its own admin credential since its first start; "+
+			"to change it, the owner (or the current credential) calls POST /admin/secrets/rotate {\"admin_token\": true}", "data", m.cfg.DataDir)
 	}
 	return hash, nil
+}
+
+// saveSecrets durably stores rotated secrets (nil: unchanged).
+func (m *Main) saveSecrets(adminHash, tokenSecret []byte) error {
+	for _, s := range []struct {
+		name  string
+		value []byte
+	}{{secretAdminHash, adminHash}, {secretTokenKey, tokenSecret}} {
+		if s.value == nil {
+			continue
+		}
+		if err := m.store.SetSecret(s.name, s.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Addr is the address the broker listens on.
@@ -198,8 +223,19 @@ func (m *Main) Close() error {
 	return m.err
 }
 
+// The names of the broker's secrets in the store.
+const (
+	// secretTokenKey signs session and resume tokens.
+	secretTokenKey = "token-secret"
+	// secretAdminHash is HashAdminToken of the admin credential.
+	secretAdminHash = "admin-token-sha256"
+)
+
 // resetWorkspace stops the broker (sockets close with 1001), wipes its
-// data but the secrets, and starts it again, empty, on the same address.
+// data but the admin credential, leaving nothing of it readable in the
+// data folder, and starts it again, empty, on the same address. The
+// token-signing key is not kept: a new one ends every session and resume
+// token issued before.
 func (m *Main) resetWorkspace() {
 	m.life.Lock()
 	defer m.life.Unlock()
@@ -210,7 +246,7 @@ func (m *Main) resetWorkspace() {
 	}
 	store, err := persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS})
 	if err == nil {
-		err = store.WipeWorkspace()
+		err = store.WipeWorkspace(secretAdminHash)
 		store.Close()
 	}
 	if err != nil {

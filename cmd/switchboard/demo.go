@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -52,7 +53,10 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	for _, a := range view.GetAgents() {
 		have["a/"+a.GetId()] = true
 	}
-	admin := func(cmd *messages.AdminCommand) error { return m.broker.Admin(ctx, cmd) }
+	admin := func(cmd *messages.AdminCommand) error {
+		cmd.By = actors.CallerAdmin // the operator asked for the demo
+		return m.broker.Admin(ctx, cmd)
+	}
 	for _, d := range demoDepartments {
 		if !have["d/"+d.GetId()] {
 			if err := admin(&messages.AdminCommand{Body: &messages.AdminCommand_PutDepartment{PutDepartment: d}}); err != nil {

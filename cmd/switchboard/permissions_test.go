@@ -196,24 +196,45 @@ func TestPermissionMatrix(t *testing.T) {
 		if code < 300 {
 			admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
 		}
-		before = directory()
-		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/roles/made-by-"+id, `{"permissions":["live_chat"]}`)
-		check(s, "PUT /admin/roles", s.perms.Has(actors.PermAdmin), httpErr(code, body), func() bool { return directory() == before })
-		for _, call := range []struct{ method, path, body string }{
-			{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`},
-			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`},
-			{"PUT", "/admin/settings", `{"live_chat_off":false}`},
-			{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`},
-			{"PATCH", "/admin/languages/en", `{"name":"Patched"}`},
-			{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`},
-			{"PATCH", "/admin/settings", `{"live_chat_off":false}`},
-			{"DELETE", "/admin/roles/no-such-role", ``},
-			{"DELETE", "/admin/agents/staff00", ``},
+		// Rank: an administrator gives or touches only roles whose
+		// permissions are all their own, and the owner's account only if
+		// they are the owner.
+		holds := func(perms ...string) bool {
+			for _, p := range perms {
+				if !s.perms.Has(p) {
+					return false
+				}
+			}
+			return s.perms.Has(actors.PermAdmin)
+		}
+		agentRole, _ := actors.PermsOf(actors.RoleAgent, nil)
+		var agentPerms []string
+		for p := range agentRole {
+			agentPerms = append(agentPerms, p)
+		}
+		everything := actors.AllPermissions
+		isOwner := s.role == actors.RoleOwner
+		for _, call := range []struct {
+			method, path, body string
+			allowed            bool
+		}{
+			{"PUT", "/admin/roles/made-by-" + id, `{"permissions":["live_chat"]}`, holds(actors.PermLiveChat)},
+			{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`, holds()},
+			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`, holds(agentPerms...)},
+			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"administrator"}`, holds(everything...)},
+			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"owner"}`, holds() && isOwner},
+			{"PUT", "/admin/settings", `{"live_chat_off":false}`, holds()},
+			{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`, holds()},
+			{"PATCH", "/admin/languages/en", `{"name":"Patched"}`, holds()},
+			{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`, holds() && isOwner},
+			{"PATCH", "/admin/settings", `{"live_chat_off":false}`, holds()},
+			{"DELETE", "/admin/roles/no-such-role", ``, holds()},
+			{"DELETE", "/admin/agents/staff00", ``, holds() && isOwner},
 		} {
 			before = directory()
 			code, body = staffHTTP(t, addr, tok, call.method, call.path, call.body)
 			err := httpErr(code, body)
-			check(s, call.method+" "+strings.Split(call.path, "/made")[0], s.perms.Has(actors.PermAdmin), err, func() bool { return directory() == before })
+			check(s, call.method+" "+strings.Split(call.path, "/made")[0]+" "+call.body, call.allowed, err, func() bool { return directory() == before })
 			if code < 300 && call.method == "PUT" && strings.Contains(call.path, "made-by") {
 				admin(t, addr, "DELETE", call.path, nil, nil)
 			}
@@ -222,7 +243,22 @@ func TestPermissionMatrix(t *testing.T) {
 		check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 		code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
 		check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
-		// Handing ownership on is the owner's alone, whatever the permissions.
+		// Handing ownership on, and the owner's account, are the owner's
+		// alone whatever the permissions; nobody edits their own custom
+		// role into more than they hold.
+		if !isOwner {
+			before = directory()
+			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","password":"taken-over-pw","role":"owner"}`)
+			check(s, "PUT /admin/agents/{owner} with a password", false, httpErr(code, body), func() bool { return directory() == before })
+			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","role":"owner","suspended":true}`)
+			check(s, "PUT /admin/agents/{owner} suspended", false, httpErr(code, body), func() bool { return directory() == before })
+		}
+		if actors.BuiltinRoles[s.role] == nil {
+			before = directory()
+			all, _ := json.Marshal(map[string]any{"permissions": actors.AllPermissions})
+			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/roles/"+s.role, string(all))
+			check(s, "PUT /admin/roles/{own role} with every permission", false, httpErr(code, body), func() bool { return directory() == before })
+		}
 		if s.role != actors.RoleOwner {
 			before = directory()
 			code, body = staffHTTP(t, addr, tok, "POST", "/admin/owner", `{"agent_id":"`+id+`"}`)
