@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
@@ -76,6 +77,9 @@ type Config struct {
 	// Limits bound frames per connection, connections per address and
 	// chat requests per address.
 	Limits Limits
+	// Logins bound password logins: hashes at once and the failed-login
+	// table.
+	Logins LoginLimits
 	// TrustedProxies are CIDR ranges of reverse proxies in front of the
 	// broker; for a request from one of them the client's address is read
 	// from ForwardedHeader (default X-Forwarded-For). Default: none, and
@@ -114,6 +118,7 @@ func (c *Config) fill() {
 		c.ResumeTTL = 30 * 24 * time.Hour
 	}
 	c.Limits.fill()
+	c.Logins.fill(c.Password)
 	if c.ForwardedHeader == "" {
 		c.ForwardedHeader = "X-Forwarded-For"
 	}
@@ -133,7 +138,14 @@ type Server struct {
 	patterns []string
 	addrs    addrTable
 	logins   loginGuard
-	proxies  []netip.Prefix
+	hashes   *hashGate
+	// accessGen counts changes of access rules, for a login that raced
+	// with one to check again.
+	accessGen atomic.Uint64
+	// dummyHash is checked for an unknown login, so it costs what a
+	// known one does.
+	dummyHash string
+	proxies   []netip.Prefix
 }
 
 // New builds a Server.
@@ -151,7 +163,12 @@ func New(cfg Config) (*Server, error) {
 		proxies = append(proxies, pre)
 	}
 	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: tokens{secret: cfg.TokenSecret}, log: cfg.Logger, conns: map[*wsConn]struct{}{},
-		addrs: addrTable{limit: cfg.Limits}}
+		addrs: addrTable{limit: cfg.Limits}, logins: loginGuard{max: cfg.Logins.TableEntries},
+		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait)}
+	var err error
+	if s.dummyHash, err = newDummyHash(cfg.Password); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil

@@ -1,0 +1,439 @@
+package gateway
+
+import (
+	"container/list"
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"net/netip"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Password logins: the length caps, the failed-login guard, the bound on
+// argon2id hashes running at once, and the dummy hash that makes an unknown
+// login cost what a known one does.
+
+const (
+	// MaxLoginBytes is the longest login accepted (as PUT /admin/agents
+	// accepts); a longer one is refused before any work.
+	MaxLoginBytes = 254
+	// MaxPasswordBytes is the longest password accepted (as PUT
+	// /admin/agents accepts).
+	MaxPasswordBytes = 1024
+	// auditLoginBytes is how much of a refused login the audit log keeps.
+	auditLoginBytes = 64
+)
+
+// LoginLimits bound password logins. A zero field takes its default.
+type LoginLimits struct {
+	// MaxHashes is how many password checks (argon2id, each holding
+	// PasswordParams.MemoryKiB) may run at once. Default: a quarter of
+	// GOMEMLIMIT (or 256 MiB when none is set) divided by the argon2id
+	// memory cost, at most 4 per CPU and at least 1: with the default
+	// 19 MiB cost and no GOMEMLIMIT, 13, or fewer on small machines.
+	MaxHashes int
+	// HashWait is how long a login waits for a free slot before it is
+	// refused with a temporary UNAVAILABLE. At most 4 logins per slot
+	// wait; more are refused at once. Default 1 s; negative: no wait.
+	HashWait time.Duration
+	// TableEntries bounds the failed-login table (entries per login, per
+	// address and per login and address together); the least recently
+	// used entry makes room for a new one. Default 65536 (about 25 MiB
+	// at the longest logins), at least 16.
+	TableEntries int
+}
+
+func (l *LoginLimits) fill(p PasswordParams) {
+	if l.MaxHashes <= 0 {
+		budget := int64(256 << 20)
+		if lim := debug.SetMemoryLimit(-1); lim != math.MaxInt64 {
+			budget = lim / 4
+		}
+		n := budget / (int64(p.orDefault().MemoryKiB) << 10)
+		l.MaxHashes = int(max(1, min(n, int64(4*runtime.GOMAXPROCS(0)))))
+	}
+	if l.HashWait == 0 {
+		l.HashWait = time.Second
+	}
+	if l.TableEntries <= 0 {
+		l.TableEntries = 65536
+	}
+	l.TableEntries = max(l.TableEntries, 16)
+}
+
+// checkPassword checks a password login from addr. It returns the account,
+// nil (no error) for a wrong login or password, or a typed error: the
+// login or password too long, too many failures, too many logins at once,
+// or the store unreadable.
+func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *messages.Error) {
+	if login == "" || password == "" {
+		return nil, nil
+	}
+	if len(login) > MaxLoginBytes || len(password) > MaxPasswordBytes {
+		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+			"a login has at most %d bytes and a password at most %d", MaxLoginBytes, MaxPasswordBytes)
+	}
+	key, now := strings.ToLower(login), s.b.Now()
+	if until, ok := s.logins.begin(key, addr, now); !ok {
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+	}
+	a, err := s.b.AgentByLogin(login)
+	if err != nil {
+		s.logins.cancel(key, addr)
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
+	}
+	hash := s.dummyHash // an unknown login costs one hash too: logins cannot be told apart by time
+	if a != nil {
+		hash = a.GetPasswordHash()
+	}
+	if !s.hashes.acquire() {
+		s.logins.cancel(key, addr)
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "too many logins at once; try again in a second")
+	}
+	ok := CheckPassword(hash, password)
+	s.hashes.release()
+	if a == nil || !ok {
+		return nil, nil
+	}
+	s.logins.succeeded(key, addr, now)
+	return a, nil
+}
+
+// newDummyHash hashes a random password with the configured costs, for
+// unknown logins to be checked against.
+func newDummyHash(p PasswordParams) (string, error) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return HashPassword(hex.EncodeToString(b), p)
+}
+
+// auditLogin is a login as the audit log keeps it: at most
+// auditLoginBytes, cut at a character boundary.
+func auditLogin(login string) string {
+	if len(login) <= auditLoginBytes {
+		return login
+	}
+	cut := auditLoginBytes
+	for cut > 0 && !utf8RuneStart(login[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(login[:cut], "\uFFFD") + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// HashStats counts password checks: running now, the most at once, and
+// all so far (unknown logins included).
+type HashStats struct {
+	Slots, Running, Peak int
+	Total                int64
+}
+
+// HashStats reports the password checks.
+func (s *Server) HashStats() HashStats { return s.hashes.stats() }
+
+// hashGate bounds the password checks running at once, so a flood of
+// logins holds at most slots × the argon2id memory cost.
+type hashGate struct {
+	slots chan struct{}
+	wait  time.Duration
+
+	mu      sync.Mutex
+	waiting int
+	running int
+	peak    int
+	total   int64
+}
+
+func newHashGate(slots int, wait time.Duration) *hashGate {
+	return &hashGate{slots: make(chan struct{}, slots), wait: wait}
+}
+
+// acquire takes a slot, waiting up to g.wait when at most 4 per slot
+// already wait; false: none came free.
+func (g *hashGate) acquire() bool {
+	select {
+	case g.slots <- struct{}{}:
+		g.started()
+		return true
+	default:
+	}
+	g.mu.Lock()
+	if g.wait <= 0 || g.waiting >= 4*cap(g.slots) {
+		g.mu.Unlock()
+		return false
+	}
+	g.waiting++
+	g.mu.Unlock()
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	got := false
+	select {
+	case g.slots <- struct{}{}:
+		got = true
+	case <-t.C:
+	}
+	g.mu.Lock()
+	g.waiting--
+	g.mu.Unlock()
+	if got {
+		g.started()
+	}
+	return got
+}
+
+func (g *hashGate) started() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running++
+	g.total++
+	g.peak = max(g.peak, g.running)
+}
+
+func (g *hashGate) release() {
+	g.mu.Lock()
+	g.running--
+	g.mu.Unlock()
+	<-g.slots
+}
+
+func (g *hashGate) stats() HashStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return HashStats{Slots: cap(g.slots), Running: g.running, Peak: g.peak, Total: g.total}
+}
+
+// Failed-login rules. Every password attempt counts as a failure when it
+// starts (so concurrent attempts are counted before any finishes), and a
+// success takes it back. Counts are kept in three ways, each forgetting
+// its failures after an hour without one:
+//
+//   - per login and address: 2 free, the 3rd and 4th wait 5 s, from the
+//     5th the pair is locked 1 minute, doubling up to 15 minutes. A
+//     success clears it. Someone else's failures from another address
+//     never lock the owner out.
+//   - per address, over all logins: 20 free, the next 10 wait 5 s, then
+//     locked 1 minute doubling up to 15: an address trying many logins.
+//   - per login, over all addresses: 30 free, the next 20 wait 5 s, then
+//     locked 1 minute doubling up to 15: a guess spread over many
+//     addresses is still slowed.
+//
+// The last two do not apply to an address that logged in to that login
+// successfully in the last 30 days (8 such addresses kept per login): the
+// owner keeps getting in from their usual places. IPv6 addresses count by
+// their /64, which one client usually holds whole.
+var (
+	pairRule  = backoff{free: 2, slow: 2}
+	addrRule  = backoff{free: 20, slow: 10}
+	loginRule = backoff{free: 30, slow: 20}
+)
+
+const (
+	loginQuiet   = time.Hour
+	goodFor      = 30 * 24 * time.Hour
+	goodPerLogin = 8
+)
+
+// backoff: after free failures, the next slow ones wait 5 s; after that
+// the lock is 1 minute, doubling with each failure up to 15 minutes.
+type backoff struct{ free, slow int }
+
+func (b backoff) lockFor(fails int) time.Duration {
+	switch {
+	case fails <= b.free:
+		return 0
+	case fails <= b.free+b.slow:
+		return 5 * time.Second
+	}
+	return min(time.Minute<<min(fails-b.free-b.slow-1, 4), 15*time.Minute)
+}
+
+// loginGuard keeps the failure counts in one table of at most max entries,
+// the least recently used making room.
+type loginGuard struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]*list.Element // of *guardEntry
+	lru list.List                // most recently used at the front
+}
+
+type guardEntry struct {
+	key   string
+	fails int
+	last  time.Time  // of the last counted attempt
+	good  []goodAddr // per-login entries: addresses that logged in
+}
+
+type goodAddr struct {
+	addr string
+	at   time.Time
+}
+
+func pairKey(login, addr string) string { return "p\x00" + login + "\x00" + addr }
+func addrKey(addr string) string        { return "a\x00" + addr }
+func loginKey(login string) string      { return "l\x00" + login }
+
+// guardAddr is the address as the guard counts it: an IPv6 address by its
+// /64.
+func guardAddr(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.Unmap().Is6() {
+		return addr
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// fails is the entry's count now (none after an hour's quiet).
+func (e *guardEntry) failsAt(now time.Time) int {
+	if e == nil || now.Sub(e.last) > loginQuiet {
+		return 0
+	}
+	return e.fails
+}
+
+// until is when the entry's lock under rule ends (zero: not locked).
+func (e *guardEntry) until(rule backoff, now time.Time) time.Time {
+	if n := e.failsAt(now); n > 0 {
+		if d := rule.lockFor(n); d > 0 {
+			return e.last.Add(d)
+		}
+	}
+	return time.Time{}
+}
+
+// knows says whether addr logged in to this login lately.
+func (e *guardEntry) knows(addr string, now time.Time) bool {
+	if e == nil {
+		return false
+	}
+	for _, g := range e.good {
+		if g.addr == addr && now.Sub(g.at) <= goodFor {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *loginGuard) peek(key string) *guardEntry {
+	if el := g.m[key]; el != nil {
+		return el.Value.(*guardEntry)
+	}
+	return nil
+}
+
+// touch returns key's entry, made if needed, as the most recently used.
+func (g *loginGuard) touch(key string) *guardEntry {
+	if g.m == nil {
+		g.m = map[string]*list.Element{}
+	}
+	if el := g.m[key]; el != nil {
+		g.lru.MoveToFront(el)
+		return el.Value.(*guardEntry)
+	}
+	for g.lru.Len() >= max(g.max, 16) {
+		old := g.lru.Back()
+		g.lru.Remove(old)
+		delete(g.m, old.Value.(*guardEntry).key)
+	}
+	e := &guardEntry{key: key}
+	g.m[key] = g.lru.PushFront(e)
+	return e
+}
+
+// begin says whether an attempt of login from addr may go ahead; if so it
+// is counted as a failure already. Otherwise until is when it may.
+func (g *loginGuard) begin(login, addr string, now time.Time) (until time.Time, ok bool) {
+	addr = guardAddr(addr)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pk, ak, lk := pairKey(login, addr), addrKey(addr), loginKey(login)
+	checks := []guardCheck{{g.peek(pk), pairRule}}
+	if l := g.peek(lk); !l.knows(addr, now) {
+		checks = append(checks, guardCheck{g.peek(ak), addrRule}, guardCheck{l, loginRule})
+	}
+	for _, c := range checks {
+		if u := c.e.until(c.rule, now); now.Before(u) {
+			until = maxTime(until, u)
+		}
+	}
+	if !until.IsZero() {
+		return until, false
+	}
+	for _, k := range []string{pk, ak, lk} {
+		e := g.touch(k)
+		e.fails = e.failsAt(now) + 1
+		e.last = now
+	}
+	return time.Time{}, true
+}
+
+type guardCheck struct {
+	e    *guardEntry
+	rule backoff
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// cancel takes back an attempt that begin counted but that never checked
+// a password.
+func (g *loginGuard) cancel(login, addr string) {
+	addr = guardAddr(addr)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, k := range []string{pairKey(login, addr), addrKey(addr), loginKey(login)} {
+		g.uncount(k)
+	}
+}
+
+func (g *loginGuard) uncount(key string) {
+	if e := g.peek(key); e != nil && e.fails > 0 {
+		e.fails--
+	}
+}
+
+// succeeded takes back a successful attempt: the pair's count is cleared,
+// the address's and the login's lose this attempt, and the address is
+// remembered as one the login's owner uses.
+func (g *loginGuard) succeeded(login, addr string, now time.Time) {
+	addr = guardAddr(addr)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pk := pairKey(login, addr)
+	if el := g.m[pk]; el != nil {
+		g.lru.Remove(el)
+		delete(g.m, pk)
+	}
+	g.uncount(addrKey(addr))
+	l := g.touch(loginKey(login))
+	l.fails = max(0, l.fails-1)
+	kept := l.good[:0]
+	for _, ga := range l.good {
+		if ga.addr != addr && now.Sub(ga.at) <= goodFor {
+			kept = append(kept, ga)
+		}
+	}
+	if len(kept) >= goodPerLogin {
+		kept = kept[1:] // the oldest
+	}
+	l.good = append(kept, goodAddr{addr: addr, at: now})
+}
+
+// size is how many entries the table holds.
+func (g *loginGuard) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lru.Len()
+}
