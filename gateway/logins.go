@@ -89,17 +89,20 @@ func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *
 		s.logins.cancel(key, addr)
 		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
 	}
-	hash := s.dummyHash // an unknown login costs one hash too: logins cannot be told apart by time
-	if a != nil {
-		hash = a.GetPasswordHash()
+	// An unknown login, or an account without a usable hash, is checked
+	// against the dummy: it costs one hash too, so logins cannot be told
+	// apart by time.
+	h, known := parseHash(a.GetPasswordHash())
+	if a == nil || !known {
+		h = s.dummyHash
 	}
 	if !s.hashes.acquire() {
 		s.logins.cancel(key, addr)
 		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "too many logins at once; try again in a second")
 	}
-	ok := CheckPassword(hash, password)
+	match := h.matches(password)
 	s.hashes.release()
-	if a == nil || !ok {
+	if a == nil || !known || !match {
 		return nil, nil
 	}
 	s.logins.succeeded(key, addr, now)
@@ -108,10 +111,15 @@ func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *
 
 // newDummyHash hashes a random password with the configured costs, for
 // unknown logins to be checked against.
-func newDummyHash(p PasswordParams) (string, error) {
+func newDummyHash(p PasswordParams) (passwordHash, error) {
 	b := make([]byte, 16)
 	rand.Read(b)
-	return HashPassword(hex.EncodeToString(b), p)
+	hash, err := HashPassword(hex.EncodeToString(b), p)
+	if err != nil {
+		return passwordHash{}, err
+	}
+	h, _ := parseHash(hash)
+	return h, nil
 }
 
 // auditLogin is a login as the audit log keeps it: at most
@@ -129,8 +137,8 @@ func auditLogin(login string) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// HashStats counts password checks: running now, the most at once, and
-// all so far (unknown logins included).
+// HashStats counts argon2id runs of password checks: slots, running now,
+// the most at once, and all so far (unknown logins included).
 type HashStats struct {
 	Slots, Running, Peak int
 	Total                int64

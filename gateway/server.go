@@ -144,7 +144,7 @@ type Server struct {
 	accessGen atomic.Uint64
 	// dummyHash is checked for an unknown login, so it costs what a
 	// known one does.
-	dummyHash string
+	dummyHash passwordHash
 	proxies   []netip.Prefix
 }
 
