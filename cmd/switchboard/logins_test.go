@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -115,7 +116,7 @@ func TestLoginFloodIsBounded(t *testing.T) {
 	mustAdmin(t, addr, "PUT", "/admin/agents/erin", map[string]any{"login": "erin@x", "password": "erin-password", "chat_agent": true})
 	ok, refused := 0, 0
 	eventually(t, "a burst of logins with some refused", func() bool {
-		for _, a := range burst(t, addr, 16, func(i int) string { return "192.0.2." + string(rune('0'+i%10)) + string(rune('0'+i/10)) }, "erin@x", "erin-password") {
+		for _, a := range burst(t, addr, 16, func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }, "erin@x", "erin-password") {
 			switch {
 			case a.status == http.StatusOK:
 				ok++
