@@ -111,6 +111,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.Admin
 		return false
 	}
 	s.audit(s.clientAddr(r), kind, caller(r), subject, "", true)
+	s.accessChanged(cmd)
 	return true
 }
 

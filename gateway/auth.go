@@ -137,23 +137,37 @@ func HashPassword(password string, p PasswordParams) (string, error) {
 
 // CheckPassword reports whether password matches a HashPassword hash.
 func CheckPassword(hash, password string) bool {
+	h, ok := parseHash(hash)
+	return ok && h.matches(password)
+}
+
+// passwordHash is a parsed HashPassword hash.
+type passwordHash struct {
+	m, t       uint32
+	p          uint8
+	salt, want []byte
+}
+
+func parseHash(hash string) (passwordHash, bool) {
+	var h passwordHash
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return h, false
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 {
-		return false
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.m, &h.t, &h.p); err != nil || h.m == 0 || h.t == 0 || h.p == 0 {
+		return h, false
 	}
 	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	var err1, err2 error
+	h.salt, err1 = enc.DecodeString(parts[4])
+	h.want, err2 = enc.DecodeString(parts[5])
+	return h, err1 == nil && err2 == nil && len(h.want) > 0
+}
+
+// matches runs argon2id: it is the costly part of a login.
+func (h passwordHash) matches(password string) bool {
+	got := argon2.IDKey([]byte(password), h.salt, h.t, h.m, h.p, uint32(len(h.want)))
+	return subtle.ConstantTimeCompare(got, h.want) == 1
 }
 
 // HashAdminToken is how the admin credential is kept: a random token needs

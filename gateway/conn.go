@@ -220,14 +220,10 @@ func (c *wsConn) run() {
 	})
 	c.reader()
 	hello.Stop()
-	c.qmu.Lock()
-	if c.stopHours != nil {
-		c.stopHours()
-	}
-	c.qmu.Unlock()
 	// Every way out of the writer closes the socket, which ends the
 	// reader's Read; close makes sure a writer runs, then we wait for it.
 	c.close(websocket.StatusNormalClosure, "")
+	c.watchLoginHours(time.Time{}) // stop the login-hours timer
 	c.writers.Wait()
 	if c.who != nil {
 		s.b.Send(c.actorKind(), c.who.GetId(), &messages.ConnDetach{Conn: c.pid})

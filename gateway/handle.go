@@ -3,7 +3,6 @@ package gateway
 import (
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
-	"strings"
 	"time"
 )
 
@@ -157,6 +156,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 
 func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 	now := c.s.b.Now()
+	gen := c.s.accessGen.Load() // rules changed from here on are checked again below
 	attach := &messages.ConnAttach{Conn: c.pid, Cursors: h.GetCursors(), Ref: ref}
 	if c.role == roleVisitor {
 		id := ""
@@ -198,13 +198,16 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 			attach.SessionEpoch = a.GetSessionEpoch()
 		}
 		c.sid.Store(&sid)
-		c.watchLoginHours(a.GetId(), until)
+		c.watchLoginHours(until)
 		c.who = &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
 	}
 	c.authed.Store(true)
 	id := c.who.GetId()
 	c.whoID.Store(&id)
 	c.s.b.Send(c.actorKind(), c.who.GetId(), attach)
+	if c.role == roleAgent && c.s.accessGen.Load() != gen {
+		c.recheckAccess()
+	}
 }
 
 // authenticateAgent checks a login and password, or a session token, and
@@ -221,7 +224,7 @@ func (s *Server) authenticate(login, password, session, addr string) (a *message
 	defer func() {
 		switch {
 		case e != nil:
-			actor := login
+			actor := auditLogin(login)
 			if a != nil {
 				actor = a.GetId()
 			}
@@ -230,28 +233,14 @@ func (s *Server) authenticate(login, password, session, addr string) (a *message
 			s.audit(addr, "login.ok", a.GetId(), "", "password login", true)
 		}
 	}()
-	if a, e = s.checkAgent(login, password, session); e != nil {
+	if a, e = s.checkAgent(login, password, session, addr); e != nil {
 		return a, time.Time{}, e
 	}
 	until, e = s.checkAccess(a, addr)
 	return a, until, e
 }
 
-// checkAccess applies the role's and the account's rules (when and from
-// where); until is when the current login window ends.
-func (s *Server) checkAccess(a *messages.Agent, addr string) (time.Time, *messages.Error) {
-	rules, err := s.b.Access(a)
-	if err != nil {
-		return time.Time{}, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
-	}
-	why, until := actors.AccessDenied(rules, addr, s.b.Now())
-	if why != "" {
-		return time.Time{}, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "%s", why)
-	}
-	return until, nil
-}
-
-func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *messages.Error) {
+func (s *Server) checkAgent(login, password, session, addr string) (*messages.Agent, *messages.Error) {
 	bad := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "wrong login or password, or expired session")
 	var a *messages.Agent
 	var err error
@@ -273,22 +262,9 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session has ended; log in again")
 		}
 	} else {
-		if login == "" || password == "" {
-			return nil, bad
-		}
-		key, now := strings.ToLower(login), s.b.Now()
-		if until, locked := s.logins.locked(key, now); locked {
-			return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
-				"too many failed logins for %s; try again after %s", login, until.UTC().Format(time.RFC3339))
-		}
-		a, err = s.b.AgentByLogin(login)
-		if err == nil && a != nil && !CheckPassword(a.GetPasswordHash(), password) {
-			a = nil
-		}
-		if err == nil && a == nil {
-			s.logins.failed(key, now)
-		} else if a != nil {
-			s.logins.succeeded(key)
+		var e *messages.Error
+		if a, e = s.checkPassword(login, password, addr); e != nil {
+			return nil, e
 		}
 	}
 	if err != nil {
@@ -301,29 +277,4 @@ func (s *Server) checkAgent(login, password, session string) (*messages.Agent, *
 		return a, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
 	}
 	return a, nil
-}
-
-// watchLoginHours ends an agent's socket politely (4005) when their login
-// window closes at until; a window that goes on (overlapping windows, a
-// changed rule) is checked again at its new end.
-func (c *wsConn) watchLoginHours(agentID string, until time.Time) {
-	if until.IsZero() {
-		return
-	}
-	s := c.s
-	stop := s.b.AfterFunc(until.Sub(s.b.Now()), func() {
-		a, err := s.b.Agent(agentID)
-		if err != nil || a == nil {
-			return
-		}
-		next, e := s.checkAccess(a, c.addr)
-		if e != nil {
-			c.close(CloseLoginHours, e.GetMessage())
-			return
-		}
-		c.watchLoginHours(agentID, next)
-	})
-	c.qmu.Lock()
-	c.stopHours = stop
-	c.qmu.Unlock()
 }

@@ -41,13 +41,19 @@ func httpStatus(code messages.ErrorCode) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers with a typed error as JSON: {"code", "message", "temporary"}.
+// writeError answers with a typed error as JSON: {"code", "message",
+// "temporary"}. A temporary 429 or 503 says Retry-After (1 s unless the
+// handler set it).
 func writeError(w http.ResponseWriter, err error) {
 	var e *messages.Error
 	if !errors.As(err, &e) {
 		e = messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)
 	}
-	writeProto(w, httpStatus(e.GetCode()), e)
+	status := httpStatus(e.GetCode())
+	if e.GetTemporary() && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeProto(w, status, e)
 }
 
 func writeProto(w http.ResponseWriter, status int, m proto.Message) {

@@ -91,6 +91,9 @@ type Config struct {
 	// Limits bound frames per connection, connections per address and
 	// chat requests per address.
 	Limits Limits
+	// Logins bound password logins: hashes at once and the failed-login
+	// table.
+	Logins LoginLimits
 	// TrustedProxies are CIDR ranges of reverse proxies in front of the
 	// broker; for a request from one of them the client's address is read
 	// from ForwardedHeader (default X-Forwarded-For). Default: none, and
@@ -132,6 +135,7 @@ func (c *Config) fill() {
 		c.ResumeTTL = 30 * 24 * time.Hour
 	}
 	c.Limits.fill()
+	c.Logins.fill(c.Password)
 	if c.ForwardedHeader == "" {
 		c.ForwardedHeader = "X-Forwarded-For"
 	}
@@ -158,6 +162,13 @@ type Server struct {
 	visitorView actors.VisitorView
 	// peakQueued is the most bytes any socket's outbound queue held.
 	peakQueued atomic.Int64
+	hashes     *hashGate
+	// accessGen counts changes of access rules, for a login that raced
+	// with one to check again.
+	accessGen atomic.Uint64
+	// dummyHash is checked for an unknown login, so it costs what a
+	// known one does.
+	dummyHash passwordHash
 }
 
 func (s *Server) notePeak(n int) {
@@ -189,8 +200,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("gateway: AdminAllow: %w", err)
 	}
 	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.TokenSecret), log: cfg.Logger, conns: map[*wsConn]struct{}{},
-		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet}
+		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
+		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait)}
 	s.adminKey.Store(&cfg.AdminTokenHash)
+	if s.dummyHash, err = newDummyHash(cfg.Password); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil

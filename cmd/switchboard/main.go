@@ -105,6 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address; 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
 	chats := fs.Float64("limit-chats", envFloat("SWITCHBOARD_LIMIT_CHATS", 30), "chat requests a minute per client address, in bursts of a third; 0: no limit (env SWITCHBOARD_LIMIT_CHATS)")
 	adminAllow := fs.String("admin-allow", env("SWITCHBOARD_ADMIN_ALLOW", ""), "comma-separated CIDR ranges the admin credential may be used from; empty: any (env SWITCHBOARD_ADMIN_ALLOW)")
+	fs.IntVar(&cfg.Gateway.Logins.MaxHashes, "login-hashes", int(envFloat("SWITCHBOARD_LOGIN_HASHES", 0)), "password checks (argon2id) that may run at once; 0: a quarter of GOMEMLIMIT (or 256 MiB) over the argon2id memory, at most 4 per CPU (env SWITCHBOARD_LOGIN_HASHES)")
 	proxies := fs.String("trusted-proxies", env("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", env("SWITCHBOARD_FORWARDED_HEADER", "X-Forwarded-For"), "the header trusted proxies put the client's address in")
 	level := fs.String("log", env("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")

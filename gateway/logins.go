@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Password logins: the length caps, then the failed-login guard
+// (loginguard.go), then one argon2id hash under the bound on hashes at
+// once (hashgate.go), against the account's hash or, for an unknown
+// login, a dummy that costs the same.
+
+const (
+	// MaxLoginBytes is the longest login accepted (as PUT /admin/agents
+	// accepts); a longer one is refused before any work.
+	MaxLoginBytes = 254
+	// MaxPasswordBytes is the longest password accepted (as PUT
+	// /admin/agents accepts).
+	MaxPasswordBytes = 1024
+	// auditLoginBytes is how much of a refused login the audit log keeps.
+	auditLoginBytes = 64
+)
+
+// LoginLimits bound password logins. A zero field takes its default.
+type LoginLimits struct {
+	// MaxHashes is how many password checks (argon2id, each holding
+	// PasswordParams.MemoryKiB) may run at once. Default: a quarter of
+	// GOMEMLIMIT (or 256 MiB when none is set) divided by the argon2id
+	// memory cost, at most 4 per CPU and at least 1: with the default
+	// 19 MiB cost and no GOMEMLIMIT, 13, or fewer on small machines.
+	MaxHashes int
+	// HashWait is how long a login waits for a free slot before it is
+	// refused with a temporary UNAVAILABLE. At most 4 logins per slot
+	// wait; more are refused at once. Default 1 s; negative: no wait.
+	HashWait time.Duration
+	// TableEntries bounds the failed-login table (entries per login, per
+	// address and per login and address together); the least recently
+	// used entry makes room for a new one. Default 65536 (about 25 MiB
+	// at the longest logins), at least 16.
+	TableEntries int
+}
+
+func (l *LoginLimits) fill(p PasswordParams) {
+	if l.MaxHashes <= 0 {
+		budget := int64(256 << 20)
+		if lim := debug.SetMemoryLimit(-1); lim != math.MaxInt64 {
+			budget = lim / 4
+		}
+		n := budget / (int64(p.orDefault().MemoryKiB) << 10)
+		l.MaxHashes = int(max(1, min(n, int64(4*runtime.GOMAXPROCS(0)))))
+	}
+	if l.HashWait == 0 {
+		l.HashWait = time.Second
+	}
+	if l.TableEntries <= 0 {
+		l.TableEntries = 65536
+	}
+	l.TableEntries = max(l.TableEntries, 16)
+}
+
+// checkPassword checks a password login from addr. It returns the account,
+// nil (no error) for a wrong login or password, or a typed error: the
+// login or password too long, too many failures, too many logins at once,
+// or the store unreadable.
+func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *messages.Error) {
+	if login == "" || password == "" {
+		return nil, nil
+	}
+	if len(login) > MaxLoginBytes || len(password) > MaxPasswordBytes {
+		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+			"a login has at most %d bytes and a password at most %d", MaxLoginBytes, MaxPasswordBytes)
+	}
+	key, now := strings.ToLower(login), s.b.Now()
+	if until, ok := s.logins.begin(key, addr, now); !ok {
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+	}
+	a, err := s.b.AgentByLogin(login)
+	if err != nil {
+		s.logins.cancel(key, addr)
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
+	}
+	// An unknown login, or an account without a usable hash, is checked
+	// against the dummy: it costs one hash too, so logins cannot be told
+	// apart by time.
+	h, known := parseHash(a.GetPasswordHash())
+	if a == nil || !known {
+		h = s.dummyHash
+	}
+	if !s.hashes.acquire() {
+		s.logins.cancel(key, addr)
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "too many logins at once; try again in a second")
+	}
+	match := h.matches(password)
+	s.hashes.release()
+	if a == nil || !known || !match {
+		return nil, nil
+	}
+	s.logins.succeeded(key, addr, now)
+	return a, nil
+}
+
+// newDummyHash hashes a random password with the configured costs, for
+// unknown logins to be checked against.
+func newDummyHash(p PasswordParams) (passwordHash, error) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	hash, err := HashPassword(hex.EncodeToString(b), p)
+	if err != nil {
+		return passwordHash{}, err
+	}
+	h, _ := parseHash(hash)
+	return h, nil
+}
+
+// auditLogin is a login as the audit log keeps it: at most
+// auditLoginBytes, cut at a character boundary.
+func auditLogin(login string) string {
+	if len(login) <= auditLoginBytes {
+		return login
+	}
+	cut := auditLoginBytes
+	for cut > 0 && !utf8RuneStart(login[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(login[:cut], "\uFFFD") + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
