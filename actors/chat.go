@@ -56,6 +56,9 @@ type chat struct {
 	last     uint64
 	vlast    uint64             // the last visitor_seq given
 	vbase    uint64             // the visitor_seq of the last visible event at or before base
+	// legacy: the log has visible events stored without a visitor_seq
+	// (written before it existed); they are numbered when read.
+	legacy bool
 	durable  uint64             // highest seq known to be stored
 	dedupe   map[string]sentSeq // sender + client msg id -> its seqs, for each sender's last dedupeWindow messages
 	recent   map[string]*idRing // per sender, their remembered keys in order
@@ -151,6 +154,9 @@ func (c *chat) load(ctx actor.Context) {
 	c.dedupe = map[string]sentSeq{}
 	c.sum = &messages.ChatSummary{ChatId: c.id}
 	err := c.b.store.EachChatEvent(c.id, 0, func(ev *messages.ChatEvent) error {
+		if !ev.GetInternal() && ev.GetVisitorSeq() == 0 {
+			c.legacy = true
+		}
 		c.apply(ev)
 		c.durable = c.last
 		c.trim()

@@ -47,7 +47,18 @@ func (c *chat) replay(ctx actor.Context, m *messages.ReplayRequest) {
 		}
 	} else {
 		// Older than the tail: the store has every durable event.
-		err := c.b.store.EachChatEvent(c.id, from, func(ev *messages.ChatEvent) error {
+		scanFrom, number := from, legacyNumbering{}
+		if c.legacy && p.visitor {
+			// Events stored before visitor_seq existed are numbered as
+			// the chat numbered them when it loaded: counting from the
+			// start.
+			scanFrom, number.on = 0, true
+		}
+		err := c.b.store.EachChatEvent(c.id, scanFrom, func(ev *messages.ChatEvent) error {
+			number.apply(ev)
+			if ev.GetSeq() <= from {
+				return nil
+			}
 			if !p.add(ev) {
 				return errPageFull
 			}
@@ -93,4 +104,23 @@ func (p *replayPage) add(ev *messages.ChatEvent) bool {
 
 func (p *replayPage) full() bool {
 	return len(p.events) >= ReplayPageEvents || p.bytes >= ReplayPageBytes
+}
+
+// legacyNumbering gives visible events read from the store, in order from
+// the first, the visitor_seq that the chat gave them in memory when it
+// loaded (apply numbers one stored without it after the last it saw).
+// Off: the events are read as stored.
+type legacyNumbering struct {
+	on   bool
+	last uint64
+}
+
+func (n *legacyNumbering) apply(ev *messages.ChatEvent) {
+	if !n.on || ev.GetInternal() {
+		return
+	}
+	if ev.GetVisitorSeq() == 0 {
+		ev.VisitorSeq = n.last + 1
+	}
+	n.last = ev.GetVisitorSeq()
 }
