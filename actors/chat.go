@@ -51,14 +51,14 @@ type chat struct {
 	// ones; replays from further back read the store. Keeping whole
 	// transcripts in memory made the heap, and the collector's work, grow
 	// with every message ever sent.
-	tail     []*messages.ChatEvent
-	base     uint64
-	last     uint64
-	vlast    uint64             // the last visitor_seq given
-	vbase    uint64             // the visitor_seq of the last visible event at or before base
+	tail  []*messages.ChatEvent
+	base  uint64
+	last  uint64
+	vlast uint64 // the last visitor_seq given
+	vbase uint64 // the visitor_seq of the last visible event at or before base
 	// legacy: the log has visible events stored without a visitor_seq
 	// (written before it existed); they are numbered when read.
-	legacy bool
+	legacy   bool
 	durable  uint64             // highest seq known to be stored
 	dedupe   map[string]sentSeq // sender + client msg id -> its seqs, for each sender's last dedupeWindow messages
 	recent   map[string]*idRing // per sender, their remembered keys in order
