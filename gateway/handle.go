@@ -166,6 +166,12 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 				return
 			}
 		} else {
+			// Each new session is a visitor actor: an address opens a
+			// bounded number a minute.
+			if !c.s.addrs.allowHello(c.addr, now) {
+				c.fail(ref, rateLimited("too many new visitor sessions from your address; try again in a minute"))
+				return
+			}
 			id = actors.NewID('v', now)
 		}
 		attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))

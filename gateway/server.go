@@ -67,6 +67,16 @@ type Config struct {
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a new socket has to authenticate. Default 10 s.
 	HelloTimeout time.Duration
+	// FrameTimeout is how long a frame may take to arrive once its header
+	// came: a socket whose frame is not complete by then is dropped, and
+	// the bytes it buffered are let go. Default 30 s (a 64 KiB frame at
+	// 2 KiB/s).
+	FrameTimeout time.Duration
+	// ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout and IdleTimeout are
+	// the HTTP server's (see HTTPServer): how long a request's headers,
+	// its whole reading, its answer and a keep-alive connection's wait for
+	// the next request may take. Defaults 10 s, 30 s, 60 s and 120 s.
+	ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout, IdleTimeout time.Duration
 	// SessionTTL is how long an agent's session token is valid. Default 12 h.
 	SessionTTL time.Duration
 	// ResumeTTL is how long a visitor's resume token is valid. Default 30 days.
@@ -107,6 +117,10 @@ func (c *Config) fill() {
 	if c.HelloTimeout <= 0 {
 		c.HelloTimeout = 10 * time.Second
 	}
+	if c.FrameTimeout <= 0 {
+		c.FrameTimeout = 30 * time.Second
+	}
+	c.fillHTTP()
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 12 * time.Hour
 	}
@@ -116,6 +130,17 @@ func (c *Config) fill() {
 	c.Limits.fill()
 	if c.ForwardedHeader == "" {
 		c.ForwardedHeader = "X-Forwarded-For"
+	}
+}
+
+func (c *Config) fillHTTP() {
+	for _, f := range []struct {
+		d   *time.Duration
+		def time.Duration
+	}{{&c.ReadHeaderTimeout, 10 * time.Second}, {&c.ReadTimeout, 30 * time.Second}, {&c.HTTPWriteTimeout, time.Minute}, {&c.IdleTimeout, 2 * time.Minute}} {
+		if *f.d <= 0 {
+			*f.d = f.def
+		}
 	}
 }
 
@@ -161,6 +186,9 @@ func New(cfg Config) (*Server, error) {
 // a typed JSON error too (NOT_FOUND, or 405 with Allow), not the mux's
 // plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every route's body is capped, whether it reads it through readBody
+	// or not.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1) // +1: readBody tells "too large" apart
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r)

@@ -133,11 +133,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
 		return err
 	}
-	m.srv = &http.Server{Handler: m.gw, ReadHeaderTimeout: 10 * time.Second}
+	m.srv = m.gw.HTTPServer()
 	m.served = make(chan struct{})
 	go func() {
 		defer close(m.served)
-		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.srv.Serve(m.gw.Listener(m.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "err", err)
 		}
 	}()

@@ -38,7 +38,8 @@ func testLogger(t testing.TB) *slog.Logger {
 
 // startBroker runs a broker on a free loopback port with its data in dir
 // (the demo directory included) and stops it at the end of the test.
-var noLimits = gateway.Limits{FramesPerSecond: -1, FrameBurst: -1, ConnsPerAddress: -1, ChatRequestsPerMinute: -1, ChatRequestBurst: -1}
+var noLimits = gateway.Limits{FramesPerSecond: -1, FrameBurst: -1, ConnsPerAddress: -1, ChatRequestsPerMinute: -1, ChatRequestBurst: -1,
+	HellosPerMinute: -1, HelloBurst: -1, HTTPConnsPerAddress: -1}
 
 func startBroker(t testing.TB, dir string, mod ...func(*Config)) *Main {
 	t.Helper()

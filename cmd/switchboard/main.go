@@ -70,7 +70,7 @@ func envFloat(name string, def float64) float64 {
 }
 
 // limits turns the flags into gateway.Limits, where 0 is "off".
-func limits(frames float64, conns int, chats float64) gateway.Limits {
+func limits(frames float64, conns int, chats, hellos float64) gateway.Limits {
 	var l gateway.Limits
 	if frames <= 0 {
 		l.FramesPerSecond, l.FrameBurst = -1, -1
@@ -78,9 +78,14 @@ func limits(frames float64, conns int, chats float64) gateway.Limits {
 		l.FramesPerSecond, l.FrameBurst = frames, int(max(1, 4*frames))
 	}
 	if conns <= 0 {
-		l.ConnsPerAddress = -1
+		l.ConnsPerAddress, l.HTTPConnsPerAddress = -1, -1
 	} else {
-		l.ConnsPerAddress = conns
+		l.ConnsPerAddress, l.HTTPConnsPerAddress = conns, conns+100
+	}
+	if hellos <= 0 {
+		l.HellosPerMinute, l.HelloBurst = -1, -1
+	} else {
+		l.HellosPerMinute, l.HelloBurst = hellos, int(max(1, hellos/2))
 	}
 	if chats <= 0 {
 		l.ChatRequestsPerMinute, l.ChatRequestBurst = -1, -1
@@ -102,7 +107,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.AgentGrace, "agent-grace", envDuration("SWITCHBOARD_AGENT_GRACE", time.Minute), "how long an agent whose connection dropped keeps their chats (env SWITCHBOARD_AGENT_GRACE)")
 	fs.DurationVar(&cfg.VisitorGrace, "visitor-grace", envDuration("SWITCHBOARD_VISITOR_GRACE", time.Minute), "how long a waiting visitor whose connection dropped keeps their place (env SWITCHBOARD_VISITOR_GRACE)")
 	frames := fs.Float64("limit-frames", envFloat("SWITCHBOARD_LIMIT_FRAMES", 50), "frames a second one connection may send, in bursts of 4x; 0: no limit (env SWITCHBOARD_LIMIT_FRAMES)")
-	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address; 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
+	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address (and this plus 100 TCP connections per peer address); 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
+	hellos := fs.Float64("limit-hellos", envFloat("SWITCHBOARD_LIMIT_HELLOS", 60), "new visitor sessions a minute per client address, in bursts of a half; 0: no limit (env SWITCHBOARD_LIMIT_HELLOS)")
 	chats := fs.Float64("limit-chats", envFloat("SWITCHBOARD_LIMIT_CHATS", 30), "chat requests a minute per client address, in bursts of a third; 0: no limit (env SWITCHBOARD_LIMIT_CHATS)")
 	proxies := fs.String("trusted-proxies", env("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", env("SWITCHBOARD_FORWARDED_HEADER", "X-Forwarded-For"), "the header trusted proxies put the client's address in")
@@ -110,7 +116,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.Gateway.Limits = limits(*frames, *conns, *chats)
+	cfg.Gateway.Limits = limits(*frames, *conns, *chats, *hellos)
 	if *proxies != "" {
 		cfg.Gateway.TrustedProxies = strings.Split(*proxies, ",")
 	}
