@@ -46,14 +46,21 @@ func (v *visitor) Receive(ctx actor.Context) {
 		ctx.SetReceiveTimeout(visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *actor.ReceiveTimeout:
-		if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
-			ctx.Stop(ctx.Self())
-		}
+		v.stopIfUnused(ctx)
 	case *messages.ConnAttach:
 		v.attach(ctx, m)
 	case *messages.ConnDetach:
 		v.conns.remove(m.GetConn())
 		v.checkGrace()
+		v.stopIfUnused(ctx)
+	case *messages.ChatCommand:
+		// A command for one of the visitor's chats; any other chat id is
+		// refused here, so it activates no chat actor.
+		if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
+			return
+		}
+		v.b.Send(KindChat, m.GetChatId(), m)
 	case *messages.GraceExpired:
 		if v.grace.expired(m) && v.conns.len() == 0 {
 			for id, s := range v.chats {
@@ -68,6 +75,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 		if v.starting == m.GetChatId() {
 			v.starting = ""
 		}
+		defer v.stopIfUnused(ctx)
 		if m.GetRefusal() == nil {
 			sendErr(ctx, m.GetConn(), m.GetRef(), messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again"))
 			return
@@ -81,6 +89,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 		delete(v.queue, id)
 		v.conns.push(ctx, chatEnvelope(m.GetChat()))
 		v.checkGrace()
+		v.stopIfUnused(ctx)
 	case *messages.QueueUpdate:
 		if v.chats[m.GetChatId()] != nil {
 			v.queue[m.GetChatId()] = m
@@ -101,6 +110,15 @@ func (v *visitor) Receive(ctx actor.Context) {
 		v.conns.push(ctx, m)
 	default:
 		ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
+	}
+}
+
+// stopIfUnused stops the actor once it has no connection, no chat and no
+// chat being created: an unused session leaves nothing behind (the next
+// Hello with its resume token starts it afresh, with nothing lost).
+func (v *visitor) stopIfUnused(ctx actor.Context) {
+	if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
+		ctx.Stop(ctx.Self())
 	}
 }
 

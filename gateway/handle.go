@@ -49,6 +49,12 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			return
 		}
 		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref = chatID, c.who, c.pid, ref
+		if c.role == roleVisitor {
+			// The visitor actor knows its chats: a made-up chat id
+			// activates no chat actor and reads nothing from storage.
+			c.s.b.Send(actors.KindVisitor, id, cmd)
+			return
+		}
 		c.s.b.Send(actors.KindChat, chatID, cmd)
 	}
 	agentOnly := func() bool {

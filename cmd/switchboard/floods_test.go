@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -177,4 +179,63 @@ func TestHTTPConnsPerAddress(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode == 200
 	})
+}
+
+// countActors counts the running actors whose names start with prefix.
+func countActors(m *Main, prefix string) int {
+	n := 0
+	for _, bucket := range m.broker.System().ProcessRegistry.LocalPIDs.LocalPIDs {
+		for _, k := range bucket.Keys() {
+			if strings.HasPrefix(k, prefix) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Anonymous clients leave nothing behind: a visitor session that never
+// had a chat ends with its socket, and chat commands naming chats the
+// visitor is not in activate no chat actor.
+func TestVisitorLeavesNoActors(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	chats, visitors := countActors(m, "chat/"), countActors(m, "visitor/")
+	v, _ := newVisitor(t, m.Addr(), false)
+	eventually(t, "the visitor actor", func() bool { return countActors(m, "visitor/") == visitors+1 })
+	for i := 0; i < 20; i++ {
+		id := actors.NewID('c', time.Now())
+		for _, env := range []*messages.Envelope{
+			{Body: &messages.Envelope_Typing{Typing: &messages.Typing{ChatId: id, Typing: true}}},
+			{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: id, Text: "hi"}}},
+		} {
+			_, err := v.Call(ctxT(t), env)
+			var e *messages.Error
+			if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_NOT_FOUND {
+				t.Fatalf("a command for chat %s the visitor is not in: %v, want NOT_FOUND", id, err)
+			}
+		}
+	}
+	if n := countActors(m, "chat/"); n != chats {
+		t.Fatalf("%d chat actors after commands for unknown chats, want %d", n, chats)
+	}
+	v.Close()
+	eventually(t, "the unused visitor actor to stop", func() bool { return countActors(m, "visitor/") == visitors })
+}
+
+// New visitor sessions (Hello without a resume token) are limited per
+// address; a returning visitor's resume token is not.
+func TestHellosPerAddress(t *testing.T) {
+	m := startBroker(t, t.TempDir(), func(c *Config) {
+		c.Gateway.Limits = noLimits
+		c.Gateway.Limits.HellosPerMinute, c.Gateway.Limits.HelloBurst = 1, 2
+	})
+	_, w := newVisitor(t, m.Addr(), false)
+	newVisitor(t, m.Addr(), false)
+	_, err := dial(t, m.Addr(), "visitor", false).Hello(ctxT(t), &messages.Hello{})
+	if !isRateLimited(err) {
+		t.Fatalf("a third new session at once: %v, want RATE_LIMITED", err)
+	}
+	if _, err := dial(t, m.Addr(), "visitor", false).Hello(ctxT(t), &messages.Hello{ResumeToken: w.GetResumeToken()}); err != nil {
+		t.Fatalf("a returning visitor: %v", err)
+	}
 }
