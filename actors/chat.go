@@ -214,7 +214,11 @@ func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
 	if c.broken || !c.exists || c.sum.GetState() != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
 		return
 	}
-	c.closeBySystem(ctx, "the visitor left before an agent answered")
+	reason := m.GetReason()
+	if reason == "" {
+		reason = "the visitor left before an agent answered"
+	}
+	c.closeBySystem(ctx, reason)
 }
 
 // closeBySystem closes the chat on the broker's own account (no agent came

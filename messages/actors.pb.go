@@ -144,6 +144,9 @@ type SessionCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Conn  *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
 	Ref   uint64                 `protobuf:"varint,2,opt,name=ref,proto3" json:"ref,omitempty"`
+	// The client's address (set by the gateway on request_chat), for the
+	// queue's per-address share of its line.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
 	//	*SessionCommand_RequestChat
@@ -212,6 +215,13 @@ func (x *SessionCommand) GetRef() uint64 {
 		return x.Ref
 	}
 	return 0
+}
+
+func (x *SessionCommand) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
 }
 
 func (x *SessionCommand) GetBody() isSessionCommand_Body {
@@ -783,13 +793,16 @@ func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
-	Request       *RequestChat           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
-	Conn          *actor.PID             `protobuf:"bytes,4,opt,name=conn,proto3" json:"conn,omitempty"`
-	Ref           uint64                 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
-	Ticket        uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	VisitorId string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Request   *RequestChat           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	Conn      *actor.PID             `protobuf:"bytes,4,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref       uint64                 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ticket    uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// The visitor's client address: a queue holds at most
+	// actors.Config.LinePerAddress waiting chats from one address.
+	Address       string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -864,6 +877,13 @@ func (x *StartChat) GetTicket() uint64 {
 		return x.Ticket
 	}
 	return 0
+}
+
+func (x *StartChat) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
 }
 
 // StartRefused answers StartChat to the visitor actor.
@@ -2546,9 +2566,11 @@ func (x *Handback) GetReason() string {
 // Abandon: visitor -> chat, when the visitor's grace period after losing
 // their last connection ran out while the chat waited in its queue.
 type Abandon struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	VisitorId string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	// Why, for the transcript; empty: the visitor left.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2593,6 +2615,13 @@ func (x *Abandon) GetChatId() string {
 func (x *Abandon) GetVisitorId() string {
 	if x != nil {
 		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *Abandon) GetReason() string {
+	if x != nil {
+		return x.Reason
 	}
 	return ""
 }
@@ -2698,8 +2727,11 @@ func (x *ShiftTick) GetToken() uint64 {
 
 // GraceExpired: a participant's grace timer -> itself.
 type GraceExpired struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	// The visitor's silence timer (a waiting chat in which they said
+	// nothing), not their grace period.
+	Silence       bool `protobuf:"varint,2,opt,name=silence,proto3" json:"silence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2739,6 +2771,13 @@ func (x *GraceExpired) GetToken() uint64 {
 		return x.Token
 	}
 	return 0
+}
+
+func (x *GraceExpired) GetSilence() bool {
+	if x != nil {
+		return x.Silence
+	}
+	return false
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -3308,12 +3347,13 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xb6\n" +
+	".actor.PIDR\x04conn\"\xd0\n" +
 	"\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12@\n" +
+	"\x03ref\x18\x02 \x01(\x04R\x03ref\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12@\n" +
 	"\frequest_chat\x18\n" +
 	" \x01(\v2\x1b.switchboard.v1.RequestChatH\x00R\vrequestChat\x12:\n" +
 	"\n" +
@@ -3358,7 +3398,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservationB\x06\n" +
-	"\x04body\"\xc4\x01\n" +
+	"\x04body\"\xde\x01\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -3367,7 +3407,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x04 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
-	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\"\x90\x01\n" +
+	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"\x90\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
@@ -3491,18 +3532,20 @@ const file_actors_proto_rawDesc = "" +
 	"\bHandback\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"A\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n" +
 	"\aAbandon\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
-	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"7\n" +
+	"visitor_id\x18\x02 \x01(\tR\tvisitorId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"7\n" +
 	"\tCloseConn\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"!\n" +
 	"\tShiftTick\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\x04R\x05token\"$\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\">\n" +
 	"\fGraceExpired\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\x04R\x05token\"N\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\x12\x18\n" +
+	"\asilence\x18\x02 \x01(\bR\asilence\"N\n" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +

@@ -53,6 +53,10 @@ type Config struct {
 	StoreFS vfs.FS
 	// AgentGrace and VisitorGrace: see actors.Config. Default 60 s each.
 	AgentGrace, VisitorGrace time.Duration
+	// SilentWait and LinePerAddress: see actors.Config (defaults 10
+	// minutes and 10).
+	SilentWait     time.Duration
+	LinePerAddress int
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
 	// filled in by Main.
@@ -101,7 +105,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
-		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace}); err != nil {
+		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace, SilentWait: m.cfg.SilentWait, LinePerAddress: m.cfg.LinePerAddress}); err != nil {
 		return err
 	}
 	queued, active, err := m.broker.Recover()

@@ -46,8 +46,11 @@ func startBroker(t testing.TB, dir string, mod ...func(*Config)) *Main {
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: dir, Demo: true, AdminToken: testAdminToken,
 		Logger: testLogger(t), Out: io.Discard, Password: testPassword}
 	// Every test client comes from 127.0.0.1, so the per-address and
-	// per-connection limits are off unless a test is about them.
+	// per-connection limits (and the silent visitors' timer, which a fake
+	// clock moved by hours would set off) are off unless a test is about
+	// them.
 	cfg.Gateway.Limits = noLimits
+	cfg.SilentWait, cfg.LinePerAddress = -1, -1
 	for _, f := range mod {
 		f(&cfg)
 	}

@@ -106,6 +106,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
 	fs.DurationVar(&cfg.AgentGrace, "agent-grace", envDuration("SWITCHBOARD_AGENT_GRACE", time.Minute), "how long an agent whose connection dropped keeps their chats (env SWITCHBOARD_AGENT_GRACE)")
 	fs.DurationVar(&cfg.VisitorGrace, "visitor-grace", envDuration("SWITCHBOARD_VISITOR_GRACE", time.Minute), "how long a waiting visitor whose connection dropped keeps their place (env SWITCHBOARD_VISITOR_GRACE)")
+	fs.DurationVar(&cfg.SilentWait, "silent-wait", envDuration("SWITCHBOARD_SILENT_WAIT", 10*time.Minute), "how long a chat may wait in its queue while its visitor has said nothing; 0: no limit (env SWITCHBOARD_SILENT_WAIT)")
+	fs.IntVar(&cfg.LinePerAddress, "line-per-address", int(envFloat("SWITCHBOARD_LINE_PER_ADDRESS", 10)), "chats from one client address that may wait in one department's line; 0: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
 	frames := fs.Float64("limit-frames", envFloat("SWITCHBOARD_LIMIT_FRAMES", 50), "frames a second one connection may send, in bursts of 4x; 0: no limit (env SWITCHBOARD_LIMIT_FRAMES)")
 	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address (and this plus 100 TCP connections per peer address); 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
 	hellos := fs.Float64("limit-hellos", envFloat("SWITCHBOARD_LIMIT_HELLOS", 60), "new visitor sessions a minute per client address, in bursts of a half; 0: no limit (env SWITCHBOARD_LIMIT_HELLOS)")
@@ -117,6 +119,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Gateway.Limits = limits(*frames, *conns, *chats, *hellos)
+	// Flags say 0 for "off"; the configuration says negative.
+	if cfg.SilentWait <= 0 {
+		cfg.SilentWait = -1
+	}
+	if cfg.LinePerAddress <= 0 {
+		cfg.LinePerAddress = -1
+	}
 	if *proxies != "" {
 		cfg.Gateway.TrustedProxies = strings.Split(*proxies, ",")
 	}
