@@ -467,6 +467,7 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 // Audit adds an entry to the audit log, stamped now, without waiting for
 // it to be stored.
 func (b *Broker) Audit(e *messages.AuditEntry) {
+	capAudit(e)
 	if e.GetAtMs() == 0 {
 		e.AtMs = b.clock.Now().UnixMilli()
 	}

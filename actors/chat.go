@@ -60,6 +60,9 @@ type chat struct {
 	recent   map[string]*idRing // per sender, their remembered keys in order
 	inflight []*effect
 	token    uint64
+
+	// visitorSent counts the visitor's messages (MaxVisitorMessages).
+	visitorSent int
 }
 
 // effect is what to do once a write is durable.
@@ -174,6 +177,9 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.exists = true
 		c.created = k.Created
 	case *messages.ChatEvent_Message:
+		if k.Message.GetFrom().GetKind() == kindVisitor {
+			c.visitorSent++
+		}
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
 			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), ev.GetSeq())
@@ -803,6 +809,10 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 			}
 		}
 	}
+	if r == roleVisitor && c.visitorSent >= MaxVisitorMessages {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "this chat holds the %d messages a visitor may write in one chat; start a new chat", MaxVisitorMessages))
+		return
+	}
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
 	seq := c.last + 1
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
@@ -995,7 +1005,7 @@ func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
 	switch {
 	case eff.start != nil:
 		s := eff.start
-		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef()})
+		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef(), Error: e})
 		c.b.Send(KindQueue, s.GetRequest().GetDepartment(), &messages.Withdraw{ChatId: c.id})
 	case eff.assign != nil:
 		c.b.Send(KindAgent, eff.assign.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: eff.assign.GetAgentId(), OfferId: eff.assign.GetOfferId(), Error: e})

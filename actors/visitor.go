@@ -87,7 +87,11 @@ func (v *visitor) Receive(ctx actor.Context) {
 		delete(v.spoke, m.GetChatId())
 		defer v.stopIfUnused(ctx)
 		if m.GetRefusal() == nil {
-			sendErr(ctx, m.GetConn(), m.GetRef(), messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again"))
+			e := m.GetError()
+			if e == nil {
+				e = messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again")
+			}
+			sendErr(ctx, m.GetConn(), m.GetRef(), e)
 			return
 		}
 		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})

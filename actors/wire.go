@@ -13,6 +13,10 @@ const (
 	MaxMessageBytes     = 8 << 10
 	MaxClientMsgIDBytes = 128
 	MaxNameBytes        = 256
+	// MaxVisitorMessages is how many messages a visitor may write in one
+	// chat: with MaxMessageBytes, at most 8 MiB of transcript per chat
+	// from a visitor. A long real conversation has a few hundred.
+	MaxVisitorMessages = 1000
 )
 
 // sendErr answers a connection's command with a typed error.

@@ -92,6 +92,11 @@ type Config struct {
 	// the header is ignored.
 	TrustedProxies  []string
 	ForwardedHeader string
+	// AuditPerMinute bounds the audit entries of one kind from one client
+	// address a minute (refused logins, permission denials, refused admin
+	// calls); the rest are counted in one "audit.suppressed" entry at the
+	// end of the minute. Default 20; negative: no limit.
+	AuditPerMinute int
 	// DeleteWorkspace, when set, is called (once the owner confirmed
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.
@@ -116,6 +121,9 @@ func (c *Config) fill() {
 	}
 	if c.HelloTimeout <= 0 {
 		c.HelloTimeout = 10 * time.Second
+	}
+	if c.AuditPerMinute == 0 {
+		c.AuditPerMinute = 20
 	}
 	if c.FrameTimeout <= 0 {
 		c.FrameTimeout = 30 * time.Second
@@ -158,6 +166,7 @@ type Server struct {
 	patterns []string
 	addrs    addrTable
 	logins   loginGuard
+	audits   auditLimiter
 	proxies  []netip.Prefix
 }
 
@@ -207,11 +216,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no route for %s %s", r.Method, r.URL.Path))
 	}
-}
-
-// audit writes one audit entry (without waiting for it to be stored).
-func (s *Server) audit(addr, kind, actor, subject, detail string, ok bool) {
-	s.b.Audit(&messages.AuditEntry{Kind: kind, Actor: actor, Address: addr, Subject: subject, Detail: detail, Ok: ok})
 }
 
 // statusProbe records what the mux's own not-found, method-not-allowed or

@@ -888,11 +888,14 @@ func (x *StartChat) GetAddress() string {
 
 // StartRefused answers StartChat to the visitor actor.
 type StartRefused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Refusal       *ChatRefused           `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
-	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
-	Ref           uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChatId  string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Refusal *ChatRefused           `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Conn    *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref     uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Without a refusal: why the chat could not be created (storage), if
+	// known.
+	Error         *Error `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -953,6 +956,13 @@ func (x *StartRefused) GetRef() uint64 {
 		return x.Ref
 	}
 	return 0
+}
+
+func (x *StartRefused) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // ReplayRequest asks a chat for its stored events after after_seq, on
@@ -3408,13 +3418,14 @@ const file_actors_proto_rawDesc = "" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
 	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
-	"\aaddress\x18\a \x01(\tR\aaddress\"\x90\x01\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x04 \x01(\x04R\x03ref\"\x94\x01\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\x12+\n" +
+	"\x05error\x18\x05 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x94\x01\n" +
 	"\rReplayRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x1e\n" +
@@ -3665,13 +3676,13 @@ var file_actors_proto_goTypes = []any{
 	(*CloseChat)(nil),           // 66: switchboard.v1.CloseChat
 	(*Typing)(nil),              // 67: switchboard.v1.Typing
 	(*ChatRefused)(nil),         // 68: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),           // 69: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 70: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 71: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 72: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 73: switchboard.v1.Offer
-	(AssignHow)(0),              // 74: switchboard.v1.AssignHow
-	(*Error)(nil),               // 75: switchboard.v1.Error
+	(*Error)(nil),               // 69: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 70: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 71: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 72: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 73: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 74: switchboard.v1.Offer
+	(AssignHow)(0),              // 75: switchboard.v1.AssignHow
 	(*WaitingList)(nil),         // 76: switchboard.v1.WaitingList
 	(*DepartmentView)(nil),      // 77: switchboard.v1.DepartmentView
 	(*Department)(nil),          // 78: switchboard.v1.Department
@@ -3720,41 +3731,42 @@ var file_actors_proto_depIdxs = []int32{
 	44, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	68, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
 	44, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	44, // 39: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	64, // 40: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	69, // 41: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	44, // 42: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	70, // 43: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 44: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 45: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 46: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 47: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	71, // 48: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	72, // 49: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	73, // 50: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	74, // 51: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	70, // 52: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	75, // 53: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	44, // 54: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	44, // 55: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	76, // 56: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	77, // 57: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	72, // 58: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	44, // 59: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	75, // 60: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	78, // 61: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	79, // 62: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	80, // 63: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	81, // 64: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	82, // 65: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	40, // 66: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	39, // 67: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	75, // 68: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	69, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	44, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	64, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	70, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	44, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	71, // 44: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 45: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 46: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 47: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 48: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	72, // 49: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	73, // 50: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	74, // 51: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	75, // 52: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	71, // 53: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	69, // 54: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	44, // 55: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	44, // 56: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	76, // 57: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	77, // 58: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	73, // 59: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	44, // 60: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	69, // 61: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	78, // 62: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	79, // 63: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	80, // 64: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	81, // 65: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	82, // 66: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	40, // 67: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	39, // 68: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	69, // 69: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }

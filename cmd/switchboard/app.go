@@ -57,6 +57,14 @@ type Config struct {
 	// minutes and 10).
 	SilentWait     time.Duration
 	LinePerAddress int
+	// MinFreeBytes, DiskCheckEvery and FreeSpace: see persistence.Options
+	// (default 1 GiB, checked every 5 s with statfs).
+	MinFreeBytes   int64
+	DiskCheckEvery time.Duration
+	FreeSpace      func(dir string) (uint64, error)
+	// AuditRetention is how long audit entries are kept; older ones are
+	// deleted hourly. Default 180 days; negative: for ever.
+	AuditRetention time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
 	// filled in by Main.
@@ -76,7 +84,8 @@ type Main struct {
 	served chan struct{}
 	once   sync.Once
 	err    error
-	life   sync.Mutex // orders Close and a workspace reset
+	life   sync.Mutex  // orders Close and a workspace reset
+	prune  func() bool // stops the audit retention timer
 }
 
 // NewMain returns a Main for cfg.
@@ -101,7 +110,7 @@ func NewMain(cfg Config) *Main {
 func (m *Main) Run(ctx context.Context) error {
 	log := m.cfg.Logger
 	var err error
-	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS}); err != nil {
+	if m.store, err = persistence.Open(m.cfg.DataDir, m.storeOptions()); err != nil {
 		return err
 	}
 	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
@@ -112,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.pruneAudit()
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
 	secret, _, err := m.store.Secret("token-secret", 32)
@@ -212,7 +222,7 @@ func (m *Main) resetWorkspace() {
 	if err := m.close(); err != nil {
 		log.Error("delete workspace: stopping", "err", err)
 	}
-	store, err := persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS})
+	store, err := persistence.Open(m.cfg.DataDir, m.storeOptions())
 	if err == nil {
 		err = store.WipeWorkspace()
 		store.Close()
@@ -232,6 +242,10 @@ func (m *Main) resetWorkspace() {
 func (m *Main) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if m.prune != nil {
+		m.prune()
+		m.prune = nil
+	}
 	var errs []error
 	if m.srv != nil {
 		// Stops accepting at once; websockets are hijacked, so it does not
@@ -253,6 +267,44 @@ func (m *Main) close() error {
 		m.broker.Shutdown()
 	}
 	return errors.Join(errs...)
+}
+
+func (m *Main) storeOptions() persistence.Options {
+	return persistence.Options{Logger: m.cfg.Logger, FS: m.cfg.StoreFS, MinFreeBytes: m.cfg.MinFreeBytes,
+		DiskCheckEvery: m.cfg.DiskCheckEvery, FreeSpace: m.cfg.FreeSpace}
+}
+
+// pruneEvery is how often old audit entries are deleted.
+const pruneEvery = time.Hour
+
+// pruneAudit deletes the audit entries older than AuditRetention now and
+// then every pruneEvery (on the broker's clock).
+func (m *Main) pruneAudit() {
+	keep := m.cfg.AuditRetention
+	if keep == 0 {
+		keep = 180 * 24 * time.Hour
+	}
+	if keep < 0 {
+		return
+	}
+	store, broker, log := m.store, m.broker, m.cfg.Logger
+	prune := func() {
+		if err := store.DeleteAuditBefore(broker.Now().Add(-keep)); err != nil {
+			log.Error("audit retention", "err", err)
+		}
+	}
+	var pass func()
+	pass = func() {
+		m.life.Lock() // not while Close or a reset runs
+		defer m.life.Unlock()
+		if m.prune == nil || m.store != store {
+			return // stopped: a new Run arms its own
+		}
+		prune()
+		m.prune = broker.AfterFunc(pruneEvery, pass)
+	}
+	prune()
+	m.prune = broker.AfterFunc(pruneEvery, pass)
 }
 
 // debugHandler serves the profiler and the runtime's variables.

@@ -108,6 +108,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.VisitorGrace, "visitor-grace", envDuration("SWITCHBOARD_VISITOR_GRACE", time.Minute), "how long a waiting visitor whose connection dropped keeps their place (env SWITCHBOARD_VISITOR_GRACE)")
 	fs.DurationVar(&cfg.SilentWait, "silent-wait", envDuration("SWITCHBOARD_SILENT_WAIT", 10*time.Minute), "how long a chat may wait in its queue while its visitor has said nothing; 0: no limit (env SWITCHBOARD_SILENT_WAIT)")
 	fs.IntVar(&cfg.LinePerAddress, "line-per-address", int(envFloat("SWITCHBOARD_LINE_PER_ADDRESS", 10)), "chats from one client address that may wait in one department's line; 0: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", envDuration("SWITCHBOARD_AUDIT_RETENTION", 180*24*time.Hour), "how long audit entries are kept; 0: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
+	minFree := fs.Int64("min-free-mb", int64(envFloat("SWITCHBOARD_MIN_FREE_MB", 1024)), "refuse writes (new chats, messages) while the data folder's disk has less free space, in MiB; 0: no check (env SWITCHBOARD_MIN_FREE_MB)")
+	auditPerMinute := fs.Int("audit-per-minute", int(envFloat("SWITCHBOARD_AUDIT_PER_MINUTE", 20)), "audit entries of one kind from one client address a minute; the rest are counted in one audit.suppressed entry; 0: no limit (env SWITCHBOARD_AUDIT_PER_MINUTE)")
 	frames := fs.Float64("limit-frames", envFloat("SWITCHBOARD_LIMIT_FRAMES", 50), "frames a second one connection may send, in bursts of 4x; 0: no limit (env SWITCHBOARD_LIMIT_FRAMES)")
 	conns := fs.Int("limit-conns", int(envFloat("SWITCHBOARD_LIMIT_CONNS", 1000)), "open websockets per client address (and this plus 100 TCP connections per peer address); 0: no limit (env SWITCHBOARD_LIMIT_CONNS)")
 	hellos := fs.Float64("limit-hellos", envFloat("SWITCHBOARD_LIMIT_HELLOS", 60), "new visitor sessions a minute per client address, in bursts of a half; 0: no limit (env SWITCHBOARD_LIMIT_HELLOS)")
@@ -125,6 +128,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.LinePerAddress <= 0 {
 		cfg.LinePerAddress = -1
+	}
+	if cfg.AuditRetention <= 0 {
+		cfg.AuditRetention = -1
+	}
+	cfg.MinFreeBytes = max(*minFree<<20, -1)
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = -1
+	}
+	cfg.Gateway.AuditPerMinute = max(*auditPerMinute, -1)
+	if cfg.Gateway.AuditPerMinute == 0 {
+		cfg.Gateway.AuditPerMinute = -1
 	}
 	if *proxies != "" {
 		cfg.Gateway.TrustedProxies = strings.Split(*proxies, ",")
