@@ -61,9 +61,12 @@ type chat struct {
 	inflight []*effect
 	token    uint64
 
-	// visitorSent counts the visitor's messages (MaxVisitorMessages).
+	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts.
 	visitorSent int
 }
+
+// visitorCost is what a visitor's message counts toward MaxVisitorBytes.
+func visitorCost(text string) int { return len(text) + MessageOverhead }
 
 // effect is what to do once a write is durable.
 type effect struct {
@@ -178,7 +181,7 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.created = k.Created
 	case *messages.ChatEvent_Message:
 		if k.Message.GetFrom().GetKind() == kindVisitor {
-			c.visitorSent++
+			c.visitorSent += visitorCost(k.Message.GetText())
 		}
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
@@ -809,8 +812,8 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 			}
 		}
 	}
-	if r == roleVisitor && c.visitorSent >= MaxVisitorMessages {
-		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "this chat holds the %d messages a visitor may write in one chat; start a new chat", MaxVisitorMessages))
+	if r == roleVisitor && c.visitorSent+visitorCost(s.GetText()) > MaxVisitorBytes {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "this chat holds what a visitor may write in one chat (%d KiB); start a new chat", MaxVisitorBytes>>10))
 		return
 	}
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -114,21 +113,30 @@ func TestLowDiskRefusesWritesFast(t *testing.T) {
 	})
 }
 
-// A visitor writes at most MaxVisitorMessages messages in one chat; the
-// next gets TOO_LARGE, and nothing is stored.
-func TestVisitorMessageQuota(t *testing.T) {
+// A visitor writes at most MaxVisitorBytes in one chat (each message
+// counting MessageOverhead more); the message over it gets TOO_LARGE and
+// is not stored.
+func TestVisitorTranscriptQuota(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	v, _ := newVisitor(t, m.Addr(), false)
-	chat := mustChatID(t, requestChat(t, v, "support", "en", "hello")) // the first message counts
-	for i := 1; i < actors.MaxVisitorMessages; i++ {
-		send(t, v, chat, "", fmt.Sprint("m", i))
+	chat := mustChatID(t, requestChat(t, v, "support", "en", "hello"))
+	big := strings.Repeat("x", actors.MaxMessageBytes)
+	var err error
+	for i := 0; i < 200 && err == nil; i++ {
+		_, err = v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: big}}})
 	}
-	_, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "one more"}}})
 	var e *messages.Error
 	if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_TOO_LARGE {
-		t.Fatalf("message %d: %v, want TOO_LARGE", actors.MaxVisitorMessages+1, err)
+		t.Fatalf("200 messages of 8 KiB: %v, want TOO_LARGE", err)
 	}
-	if rec, _ := m.broker.ChatRecord(chat); len(rec.GetTranscript()) != actors.MaxVisitorMessages+1 { // + created
-		t.Fatalf("%d events stored, want %d", len(rec.GetTranscript()), actors.MaxVisitorMessages+1)
+	rec, _ := m.broker.ChatRecord(chat)
+	stored := 0
+	for _, ev := range rec.GetTranscript() {
+		if msg := ev.GetMessage(); msg != nil {
+			stored += len(msg.GetText()) + actors.MessageOverhead
+		}
+	}
+	if stored > actors.MaxVisitorBytes || stored+len(big)+actors.MessageOverhead <= actors.MaxVisitorBytes {
+		t.Fatalf("%d bytes stored when refused; the quota is %d", stored, actors.MaxVisitorBytes)
 	}
 }
