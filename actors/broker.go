@@ -88,6 +88,17 @@ type Config struct {
 	// keeps their place in a queue; then the waiting chat closes.
 	// Default 60 s.
 	VisitorGrace time.Duration
+	// SilentWait is how long a chat may wait in its queue while its
+	// visitor has said nothing in it (no first message, no message since);
+	// then it leaves the line, closed. Bots that hold places in a line
+	// without a word give them up. Default 10 minutes; negative: never.
+	SilentWait time.Duration
+	// LinePerAddress is how many chats from one client address may wait in
+	// one department's line at once; a further request is refused as if
+	// the line were full. Default 10 (an office behind one address rarely
+	// has more people waiting for one department at once); negative: no
+	// limit.
+	LinePerAddress int
 }
 
 // Kinds of actors, as used in their names: "<kind>/<id>".
@@ -114,15 +125,18 @@ type Broker struct {
 	activation *activation
 
 	agentGrace, visitorGrace time.Duration
+	silentWait               time.Duration
+	linePerAddress           int
 }
 
 // graceTimer is a participant actor's grace period after it lost its last
 // connection: armed while there is something to keep, disarmed when a
 // connection comes back. Only the latest arming counts (token).
 type graceTimer struct {
-	armed bool
-	token uint64
-	stop  func() bool
+	armed   bool
+	token   uint64
+	stop    func() bool
+	silence bool // a visitor's silence timer (GraceExpired.silence)
 }
 
 // update arms the timer when want holds and it is not armed, and disarms it
@@ -132,8 +146,8 @@ func (g *graceTimer) update(b *Broker, self *actor.PID, want bool, d time.Durati
 	case want && !g.armed:
 		g.armed = true
 		g.token++
-		t, root := g.token, b.root
-		g.stop = b.clock.AfterFunc(d, func() { root.Send(self, &messages.GraceExpired{Token: t}) })
+		t, root, silence := g.token, b.root, g.silence
+		g.stop = b.clock.AfterFunc(d, func() { root.Send(self, &messages.GraceExpired{Token: t, Silence: silence}) })
 	case !want && g.armed:
 		g.armed = false
 		g.token++
@@ -143,7 +157,7 @@ func (g *graceTimer) update(b *Broker, self *actor.PID, want bool, d time.Durati
 
 // expired reports whether m ends the current grace period (and disarms it).
 func (g *graceTimer) expired(m *messages.GraceExpired) bool {
-	if !g.armed || m.GetToken() != g.token {
+	if !g.armed || m.GetToken() != g.token || m.GetSilence() != g.silence {
 		return false
 	}
 	g.armed = false
@@ -156,7 +170,13 @@ func New(cfg Config) (*Broker, error) {
 		return nil, errors.New("actors: Config.Store is required")
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
-		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace}
+		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress}
+	if b.silentWait == 0 {
+		b.silentWait = 10 * time.Minute
+	}
+	if b.linePerAddress == 0 {
+		b.linePerAddress = 10
+	}
 	if b.agentGrace <= 0 {
 		b.agentGrace = time.Minute
 	}
@@ -454,6 +474,7 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 // Audit adds an entry to the audit log, stamped now, without waiting for
 // it to be stored.
 func (b *Broker) Audit(e *messages.AuditEntry) {
+	capAudit(e)
 	if e.GetAtMs() == 0 {
 		e.AtMs = b.clock.Now().UnixMilli()
 	}

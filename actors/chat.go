@@ -64,7 +64,13 @@ type chat struct {
 	recent   map[string]*idRing // per sender, their remembered keys in order
 	inflight []*effect
 	token    uint64
+
+	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts.
+	visitorSent int
 }
+
+// visitorCost is what a visitor's message counts toward MaxVisitorBytes.
+func visitorCost(text string) int { return len(text) + MessageOverhead }
 
 // effect is what to do once a write is durable.
 type effect struct {
@@ -190,6 +196,9 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.exists = true
 		c.created = k.Created
 	case *messages.ChatEvent_Message:
+		if k.Message.GetFrom().GetKind() == kindVisitor {
+			c.visitorSent += visitorCost(k.Message.GetText())
+		}
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
 			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), sentSeq{ev.GetSeq(), ev.GetVisitorSeq()})
@@ -230,7 +239,11 @@ func (c *chat) abandon(ctx actor.Context, m *messages.Abandon) {
 	if c.broken || !c.exists || c.sum.GetState() != stateQueued || c.created.GetVisitorId() != m.GetVisitorId() {
 		return
 	}
-	c.closeBySystem(ctx, "the visitor left before an agent answered")
+	reason := m.GetReason()
+	if reason == "" {
+		reason = "the visitor left before an agent answered"
+	}
+	c.closeBySystem(ctx, reason)
 }
 
 // closeBySystem closes the chat on the broker's own account (no agent came
@@ -838,6 +851,10 @@ func (c *chat) send(ctx actor.Context, m *messages.ChatCommand, r role, who *mes
 			}
 		}
 	}
+	if r == roleVisitor && c.visitorSent+visitorCost(s.GetText()) > MaxVisitorBytes {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeTooLarge, "this chat holds what a visitor may write in one chat (%d KiB); start a new chat", MaxVisitorBytes>>10))
+		return
+	}
 	msg := &messages.ChatMessage{From: who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
 	seq := c.last + 1
 	ack.ack = &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
@@ -988,7 +1005,7 @@ func (c *chat) failed(ctx actor.Context, eff *effect, e *messages.Error) {
 	switch {
 	case eff.start != nil:
 		s := eff.start
-		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef()})
+		c.b.Send(KindVisitor, s.GetVisitorId(), &messages.StartRefused{ChatId: c.id, Conn: s.GetConn(), Ref: s.GetRef(), Error: e})
 		c.b.Send(KindQueue, s.GetRequest().GetDepartment(), &messages.Withdraw{ChatId: c.id})
 	case eff.assign != nil:
 		c.b.Send(KindAgent, eff.assign.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: eff.assign.GetAgentId(), OfferId: eff.assign.GetOfferId(), Error: e})

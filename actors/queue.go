@@ -37,6 +37,10 @@ type queue struct {
 	byChat    map[string]*waiting
 	admitting map[string]bool // chats being created: they count toward the limit
 	lastTick  uint64
+	// Each waiting (or admitted) chat's client address, and how many
+	// chats each address has in line (Config.LinePerAddress).
+	addrOf  map[string]string
+	perAddr map[string]int
 
 	roster    map[string]*candidate
 	sorted    []*candidate // roster by id, rebuilt lazily
@@ -92,7 +96,7 @@ type offer struct {
 }
 
 func newQueue(b *Broker, id string) *queue {
-	return &queue{b: b, id: id, byChat: map[string]*waiting{}, admitting: map[string]bool{},
+	return &queue{b: b, id: id, byChat: map[string]*waiting{}, admitting: map[string]bool{}, addrOf: map[string]string{}, perAddr: map[string]int{},
 		roster: map[string]*candidate{}, offers: map[string]*offer{}, active: map[string]*handled{}, watchers: map[string]bool{}}
 }
 
@@ -159,6 +163,9 @@ func (q *queue) receive(ctx actor.Context) {
 		q.b.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
 	case *messages.Withdraw:
 		delete(q.admitting, m.GetChatId())
+		if q.byChat[m.GetChatId()] == nil {
+			q.leaveLine(m.GetChatId())
+		}
 		if w := q.byChat[m.GetChatId()]; w != nil {
 			q.revoke(ctx, w, "the visitor left")
 			q.remove(w)
@@ -211,11 +218,22 @@ func (q *queue) offerTimeout() time.Duration {
 // admit takes a validated chat request (from the group): it refuses it
 // when the line is full, or gives it the next ticket and has it created.
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
-	if len(q.waiting)+len(q.admitting) >= q.limit() {
+	full := len(q.waiting)+len(q.admitting) >= q.limit()
+	addr := m.GetAddress()
+	// One address's share of the line is bounded too, so a few addresses
+	// cannot fill it: to the visitor it is the same refusal.
+	if !full && addr != "" && q.b.linePerAddress > 0 && q.perAddr[addr] >= q.b.linePerAddress {
+		full = true
+	}
+	if full {
 		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, Department: q.id,
 				Message: fmt.Sprintf("the %s queue is full; please try again in a few minutes", q.dept.GetName())}})
 		return
+	}
+	if addr != "" {
+		q.addrOf[m.GetChatId()] = addr
+		q.perAddr[addr]++
 	}
 	// Tickets come from a hybrid clock: wall time in nanoseconds, bumped
 	// to stay increasing, so they keep increasing across restarts without
@@ -248,7 +266,20 @@ func (q *queue) insert(s *messages.ChatSummary, ticket uint64, head bool, target
 	q.byChat[s.GetChatId()] = w
 }
 
+// leaveLine gives a chat's place in its address's share back.
+func (q *queue) leaveLine(chatID string) {
+	addr, ok := q.addrOf[chatID]
+	if !ok {
+		return
+	}
+	delete(q.addrOf, chatID)
+	if q.perAddr[addr]--; q.perAddr[addr] <= 0 {
+		delete(q.perAddr, addr)
+	}
+}
+
 func (q *queue) remove(w *waiting) {
+	q.leaveLine(w.chat.GetChatId())
 	delete(q.byChat, w.chat.GetChatId())
 	if i := slices.Index(q.waiting, w); i >= 0 {
 		q.waiting = slices.Delete(q.waiting, i, i+1)

@@ -75,3 +75,15 @@ func idOf(c *candidate) string {
 	}
 	return c.id
 }
+
+func TestClipKeepsCharacters(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{{"short", 10, "short"}, {"abcdefghij", 6, "abc…"}, {"ééééé", 6, "é…"}, {"ééééé", 7, "éé…"}} {
+		if got := clip(c.in, c.max); got != c.want || len(got) > c.max {
+			t.Errorf("clip(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}

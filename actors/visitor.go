@@ -28,10 +28,15 @@ type visitor struct {
 	starting string
 	self     *actor.PID
 	grace    graceTimer // runs while a chat waits and no connection is open
+	// silent runs while a chat waits in which the visitor said nothing
+	// (Config.SilentWait); spoke holds the chats they said something in.
+	silent graceTimer
+	spoke  map[string]bool
 }
 
 func newVisitor(b *Broker, id string) *visitor {
-	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{}}
+	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{},
+		silent: graceTimer{silence: true}, spoke: map[string]bool{}}
 }
 
 func (v *visitor) who() *messages.Participant {
@@ -45,21 +50,32 @@ func (v *visitor) Receive(ctx actor.Context) {
 		ctx.SetReceiveTimeout(visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *actor.ReceiveTimeout:
-		if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
-			ctx.Stop(ctx.Self())
-		}
+		v.stopIfUnused(ctx)
 	case *messages.ConnAttach:
 		v.attach(ctx, m)
 	case *messages.ConnDetach:
 		v.conns.remove(m.GetConn())
 		v.checkGrace()
+		v.stopIfUnused(ctx)
+	case *messages.ChatCommand:
+		// A command for one of the visitor's chats; any other chat id is
+		// refused here, so it activates no chat actor.
+		if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
+			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
+			return
+		}
+		if m.GetSend() != nil {
+			v.spoke[m.GetChatId()] = true
+			v.checkGrace()
+		}
+		v.b.Send(KindChat, m.GetChatId(), m)
 	case *messages.GraceExpired:
-		if v.grace.expired(m) && v.conns.len() == 0 {
-			for id, s := range v.chats {
-				if s.GetState() == stateQueued {
-					v.b.Send(KindChat, id, &messages.Abandon{ChatId: id, VisitorId: v.id})
-				}
+		if m.GetSilence() {
+			if v.silent.expired(m) {
+				v.abandon(func(id string) bool { return !v.spoke[id] }, "the visitor said nothing while waiting")
 			}
+		} else if v.grace.expired(m) && v.conns.len() == 0 {
+			v.abandon(func(string) bool { return true }, "")
 		}
 	case *messages.SessionCommand:
 		v.command(ctx, m)
@@ -67,8 +83,14 @@ func (v *visitor) Receive(ctx actor.Context) {
 		if v.starting == m.GetChatId() {
 			v.starting = ""
 		}
+		delete(v.spoke, m.GetChatId())
+		defer v.stopIfUnused(ctx)
 		if m.GetRefusal() == nil {
-			sendErr(ctx, m.GetConn(), m.GetRef(), messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again"))
+			e := m.GetError()
+			if e == nil {
+				e = messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again")
+			}
+			sendErr(ctx, m.GetConn(), m.GetRef(), e)
 			return
 		}
 		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
@@ -78,8 +100,10 @@ func (v *visitor) Receive(ctx actor.Context) {
 		id := m.GetChat().GetChatId()
 		delete(v.chats, id)
 		delete(v.queue, id)
+		delete(v.spoke, id)
 		v.conns.push(ctx, chatEnvelope(m.GetChat()))
 		v.checkGrace()
+		v.stopIfUnused(ctx)
 	case *messages.QueueUpdate:
 		if v.chats[m.GetChatId()] != nil {
 			v.queue[m.GetChatId()] = m
@@ -105,14 +129,36 @@ func (v *visitor) Receive(ctx actor.Context) {
 	}
 }
 
+// stopIfUnused stops the actor once it has no connection, no chat and no
+// chat being created: an unused session leaves nothing behind (the next
+// Hello with its resume token starts it afresh, with nothing lost).
+func (v *visitor) stopIfUnused(ctx actor.Context) {
+	if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
+		ctx.Stop(ctx.Self())
+	}
+}
+
 // checkGrace runs the grace period while a chat of the visitor waits in
-// its queue and no connection is open (also after a restart).
+// its queue and no connection is open (also after a restart), and the
+// silence timer while a chat waits in which the visitor said nothing.
 func (v *visitor) checkGrace() {
-	waiting := false
-	for _, s := range v.chats {
-		waiting = waiting || s.GetState() == stateQueued
+	waiting, silent := false, false
+	for id, s := range v.chats {
+		q := s.GetState() == stateQueued
+		waiting = waiting || q
+		silent = silent || q && !v.spoke[id]
 	}
 	v.grace.update(v.b, v.self, waiting && v.conns.len() == 0, v.b.visitorGrace)
+	v.silent.update(v.b, v.self, silent && v.b.silentWait > 0, v.b.silentWait)
+}
+
+// abandon closes the visitor's waiting chats that which selects.
+func (v *visitor) abandon(which func(id string) bool, reason string) {
+	for id, s := range v.chats {
+		if s.GetState() == stateQueued && which(id) {
+			v.b.Send(KindChat, id, &messages.Abandon{ChatId: id, VisitorId: v.id, Reason: reason})
+		}
+	}
 }
 
 func (v *visitor) attach(ctx actor.Context, m *messages.ConnAttach) {
@@ -168,7 +214,10 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 			return
 		}
 		v.starting = NewID('c', v.b.clock.Now())
-		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref})
+		if r.GetFirstMessage() != "" {
+			v.spoke[v.starting] = true
+		}
+		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref, Address: m.GetAddress()})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := v.conns.get(conn)

@@ -13,6 +13,12 @@ const (
 	MaxMessageBytes     = 8 << 10
 	MaxClientMsgIDBytes = 128
 	MaxNameBytes        = 256
+	// MaxVisitorBytes is how much a visitor may write in one chat: each
+	// message counts its text plus MessageOverhead, so many tiny messages
+	// count too (at most 16,384). A long real conversation writes a few
+	// tens of KB.
+	MaxVisitorBytes = 1 << 20
+	MessageOverhead = 64
 )
 
 // sendErr answers a connection's command with a typed error.

@@ -57,9 +57,14 @@ type wsConn struct {
 	text      atomic.Bool  // answer in JSON (the client's first frame was text)
 
 	addr   string                 // the client's address, for the per-address limits
+	addrSt *addrState             // its entry in the address table
 	whoID  atomic.Pointer[string] // the participant's id once authenticated, for the audit log
 	sid    atomic.Pointer[string] // an agent's session id, for logout
 	frames bucket                 // the reader's frame budget
+
+	// The reader's frame deadline (FrameTimeout) and byte budget.
+	frameTimer *time.Timer
+	body       budgetReader
 
 	// Set by the reader goroutine once authenticated; read only by it.
 	who    *messages.Participant
@@ -180,7 +185,8 @@ func (c *wsConn) close(code websocket.StatusCode, why string) {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	addr := s.clientAddr(r)
-	if !s.addrs.acquire(addr) {
+	st, ok := s.addrs.acquire(addr)
+	if !ok {
 		writeError(w, rateLimited("too many connections from your address; close some and try again"))
 		return
 	}
@@ -192,7 +198,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
 	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, ready: make(chan struct{}, 1), done: make(chan struct{}),
-		last: map[string]uint64{}, addr: addr}
+		last: map[string]uint64{}, addr: addr, addrSt: st}
 	if !s.track(c) {
 		s.addrs.release(addr, s.b.Now())
 		ws.Close(CloseGoingAway, "server shutting down")
@@ -375,6 +381,13 @@ const maxKeptReadBuffer = 64 << 10
 func (c *wsConn) reader() {
 	first := true
 	var buf bytes.Buffer // reused: decoding copies what it keeps
+	// A frame's body must arrive within FrameTimeout of its header: one
+	// timer, reset per frame (no allocation), drops the socket when it
+	// fires, which ends the read and lets its buffer go.
+	c.frameTimer = time.AfterFunc(time.Hour, func() { c.ws.CloseNow() })
+	c.frameTimer.Stop()
+	defer c.frameTimer.Stop()
+	c.body = budgetReader{st: c.addrSt, limit: c.s.cfg.Limits.FrameBytesPerAddress}
 	for {
 		// No context: a context with a Done channel costs an allocation
 		// and a registration per frame. The writer closes the socket to
@@ -385,11 +398,18 @@ func (c *wsConn) reader() {
 				buf = bytes.Buffer{}
 			}
 			buf.Reset()
-			_, err = buf.ReadFrom(rd)
+			c.frameTimer.Reset(c.s.cfg.FrameTimeout)
+			c.body.r = rd
+			_, err = buf.ReadFrom(&c.body)
+			c.body.done()
+			c.frameTimer.Stop()
 		}
 		if err != nil {
 			var ce websocket.CloseError
-			if !errors.As(err, &ce) && !errors.Is(err, net.ErrClosed) {
+			switch {
+			case errors.Is(err, errFrameBudget):
+				c.close(websocket.StatusPolicyViolation, "too many frame bytes in flight from your address")
+			case !errors.As(err, &ce) && !errors.Is(err, net.ErrClosed):
 				c.s.log.Debug("gateway: read", "err", err)
 			}
 			return

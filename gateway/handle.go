@@ -49,6 +49,12 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			return
 		}
 		cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref, cmd.Address = chatID, c.who, c.pid, ref, c.addr
+		if c.role == roleVisitor {
+			// The visitor actor knows its chats: a made-up chat id
+			// activates no chat actor and reads nothing from storage.
+			c.s.b.Send(actors.KindVisitor, id, cmd)
+			return
+		}
 		c.s.b.Send(actors.KindChat, chatID, cmd)
 	}
 	agentOnly := func() bool {
@@ -80,7 +86,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			c.fail(ref, rateLimited("too many chat requests from your address; try again in a minute"))
 			return
 		}
-		session(&messages.SessionCommand{Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
+		session(&messages.SessionCommand{Address: c.addr, Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
 	case *messages.Envelope_SetStatus:
 		if agentOnly() {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetStatus{SetStatus: b.SetStatus}})
@@ -167,6 +173,12 @@ func (c *wsConn) hello(ref uint64, h *messages.Hello) {
 				return
 			}
 		} else {
+			// Each new session is a visitor actor: an address opens a
+			// bounded number a minute.
+			if !c.s.addrs.allowHello(c.addr, now) {
+				c.fail(ref, rateLimited("too many new visitor sessions from your address; try again in a minute"))
+				return
+			}
 			id = actors.NewID('v', now)
 		}
 		attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))

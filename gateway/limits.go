@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -28,6 +29,20 @@ type Limits struct {
 	// of 10.
 	ChatRequestsPerMinute float64
 	ChatRequestBurst      int
+	// HellosPerMinute and HelloBurst bound the new visitor sessions (Hello
+	// without a resume token) one client address may open: each one is a
+	// visitor actor. Default 60 a minute, bursts of 30.
+	HellosPerMinute float64
+	HelloBurst      int
+	// FrameBytesPerAddress bounds the bytes of frames being read, at once,
+	// over every socket of one client address: a socket that would pass
+	// it is closed (1008). Default 8 MiB, eight frames of the hard limit.
+	FrameBytesPerAddress int64
+	// HTTPConnsPerAddress bounds the open TCP connections (HTTP requests
+	// and websockets alike) from one peer address; trusted proxies are
+	// exempt. Default 1100: ConnsPerAddress websockets and some room for
+	// API calls.
+	HTTPConnsPerAddress int
 }
 
 func (l *Limits) fill() {
@@ -45,6 +60,18 @@ func (l *Limits) fill() {
 	}
 	if l.ChatRequestBurst == 0 {
 		l.ChatRequestBurst = 10
+	}
+	if l.HellosPerMinute == 0 {
+		l.HellosPerMinute = 60
+	}
+	if l.HelloBurst == 0 {
+		l.HelloBurst = 30
+	}
+	if l.FrameBytesPerAddress == 0 {
+		l.FrameBytesPerAddress = 8 << 20
+	}
+	if l.HTTPConnsPerAddress == 0 {
+		l.HTTPConnsPerAddress = 1100
 	}
 }
 
@@ -77,8 +104,8 @@ func (b *bucket) refill(now time.Time, rate float64, burst int) {
 	b.last = now
 }
 
-// addrTable keeps, per client address, its open connections and its chat
-// request bucket.
+// addrTable keeps, per client address, its open connections, its chat
+// request and Hello buckets and the frame bytes being read.
 type addrTable struct {
 	mu    sync.Mutex
 	m     map[string]*addrState
@@ -87,8 +114,11 @@ type addrTable struct {
 }
 
 type addrState struct {
-	conns int
-	chats bucket
+	conns   int          // open websockets
+	peers   int          // open TCP connections (Listener)
+	chats   bucket       // chat requests
+	hellos  bucket       // new visitor sessions
+	reading atomic.Int64 // bytes of frames being read, over every socket
 }
 
 func (t *addrTable) get(addr string) *addrState {
@@ -103,24 +133,36 @@ func (t *addrTable) get(addr string) *addrState {
 	return st
 }
 
-// acquire counts a new connection from addr, unless it has too many.
-func (t *addrTable) acquire(addr string) bool {
+// acquire counts a new websocket from addr, unless it has too many. The
+// state it returns stays in the table until release.
+func (t *addrTable) acquire(addr string) (*addrState, bool) {
+	return t.count(addr, func(st *addrState) *int { return &st.conns }, t.limit.ConnsPerAddress)
+}
+
+// release ends a websocket from addr.
+func (t *addrTable) release(addr string, now time.Time) {
+	t.uncount(addr, func(st *addrState) *int { return &st.conns }, now)
+}
+
+// count adds one to the counter field picks of addr, unless it reached
+// limit (a negative limit is none).
+func (t *addrTable) count(addr string, pick func(*addrState) *int, limit int) (*addrState, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.get(addr)
-	if t.limit.ConnsPerAddress > 0 && st.conns >= t.limit.ConnsPerAddress {
-		return false
+	n := pick(st)
+	if limit > 0 && *n >= limit {
+		return nil, false
 	}
-	st.conns++
-	return true
+	*n++
+	return st, true
 }
 
-// release ends a connection from addr.
-func (t *addrTable) release(addr string, now time.Time) {
+func (t *addrTable) uncount(addr string, pick func(*addrState) *int, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if st := t.m[addr]; st != nil {
-		st.conns--
+		*pick(st)--
 	}
 	t.sweep(now)
 }
@@ -132,19 +174,36 @@ func (t *addrTable) allowChat(addr string, now time.Time) bool {
 	return t.get(addr).chats.allow(now, t.limit.ChatRequestsPerMinute/60, t.limit.ChatRequestBurst)
 }
 
-// sweep forgets, now and then, addresses with no connection and a full
-// bucket: they would behave the same as new ones.
+// allowHello takes a new-visitor-session token of addr.
+func (t *addrTable) allowHello(addr string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.get(addr).hellos.allow(now, t.limit.HellosPerMinute/60, t.limit.HelloBurst)
+}
+
+// full reports whether b holds burst tokens (or has no limit): such a
+// bucket behaves as a new one.
+func full(b *bucket, now time.Time, rate float64, burst int) bool {
+	if burst < 0 || rate < 0 {
+		return true
+	}
+	b.refill(now, rate, burst)
+	return b.tokens >= float64(burst)
+}
+
+// sweep forgets, now and then, addresses with no connection and full
+// buckets: they would behave the same as new ones.
 func (t *addrTable) sweep(now time.Time) {
 	t.ops++
 	if t.ops%1024 != 0 {
 		return
 	}
+	l := t.limit
 	for addr, st := range t.m {
-		if st.conns > 0 {
+		if st.conns > 0 || st.peers > 0 {
 			continue
 		}
-		st.chats.refill(now, t.limit.ChatRequestsPerMinute/60, t.limit.ChatRequestBurst)
-		if t.limit.ChatRequestBurst < 0 || st.chats.tokens >= float64(t.limit.ChatRequestBurst) {
+		if full(&st.chats, now, l.ChatRequestsPerMinute/60, l.ChatRequestBurst) && full(&st.hellos, now, l.HellosPerMinute/60, l.HelloBurst) {
 			delete(t.m, addr)
 		}
 	}

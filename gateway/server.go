@@ -82,6 +82,16 @@ type Config struct {
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a new socket has to authenticate. Default 10 s.
 	HelloTimeout time.Duration
+	// FrameTimeout is how long a frame may take to arrive once its header
+	// came: a socket whose frame is not complete by then is dropped, and
+	// the bytes it buffered are let go. Default 30 s (a 64 KiB frame at
+	// 2 KiB/s).
+	FrameTimeout time.Duration
+	// ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout and IdleTimeout are
+	// the HTTP server's (see HTTPServer): how long a request's headers,
+	// its whole reading, its answer and a keep-alive connection's wait for
+	// the next request may take. Defaults 10 s, 30 s, 60 s and 120 s.
+	ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout, IdleTimeout time.Duration
 	// SessionTTL is how long an agent's session token is valid. Default 12 h.
 	SessionTTL time.Duration
 	// ResumeTTL is how long a visitor's resume token is valid. Default 30 days.
@@ -100,6 +110,11 @@ type Config struct {
 	// the header is ignored.
 	TrustedProxies  []string
 	ForwardedHeader string
+	// AuditPerMinute bounds the audit entries of one kind from one client
+	// address a minute (refused logins, permission denials, refused admin
+	// calls); the rest are counted in one "audit.suppressed" entry at the
+	// end of the minute. Default 20; negative: no limit.
+	AuditPerMinute int
 	// DeleteWorkspace, when set, is called (once the owner confirmed
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.
@@ -128,6 +143,13 @@ func (c *Config) fill() {
 	if c.HelloTimeout <= 0 {
 		c.HelloTimeout = 10 * time.Second
 	}
+	if c.AuditPerMinute == 0 {
+		c.AuditPerMinute = 20
+	}
+	if c.FrameTimeout <= 0 {
+		c.FrameTimeout = 30 * time.Second
+	}
+	c.fillHTTP()
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 12 * time.Hour
 	}
@@ -138,6 +160,17 @@ func (c *Config) fill() {
 	c.Logins.fill(c.Password)
 	if c.ForwardedHeader == "" {
 		c.ForwardedHeader = "X-Forwarded-For"
+	}
+}
+
+func (c *Config) fillHTTP() {
+	for _, f := range []struct {
+		d   *time.Duration
+		def time.Duration
+	}{{&c.ReadHeaderTimeout, 10 * time.Second}, {&c.ReadTimeout, 30 * time.Second}, {&c.HTTPWriteTimeout, time.Minute}, {&c.IdleTimeout, 2 * time.Minute}} {
+		if *f.d <= 0 {
+			*f.d = f.def
+		}
 	}
 }
 
@@ -157,6 +190,7 @@ type Server struct {
 	patterns []string
 	addrs    addrTable
 	logins   loginGuard
+	audits   auditLimiter
 	proxies  []netip.Prefix
 	// visitorView redacts every frame to a visitor.
 	visitorView actors.VisitorView
@@ -215,6 +249,9 @@ func New(cfg Config) (*Server, error) {
 // a typed JSON error too (NOT_FOUND, or 405 with Allow), not the mux's
 // plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every route's body is capped, whether it reads it through readBody
+	// or not.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1) // +1: readBody tells "too large" apart
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r)
@@ -233,11 +270,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no route for %s %s", r.Method, r.URL.Path))
 	}
-}
-
-// audit writes one audit entry (without waiting for it to be stored).
-func (s *Server) audit(addr, kind, actor, subject, detail string, ok bool) {
-	s.b.Audit(&messages.AuditEntry{Kind: kind, Actor: actor, Address: addr, Subject: subject, Detail: detail, Ok: ok})
 }
 
 // statusProbe records what the mux's own not-found, method-not-allowed or

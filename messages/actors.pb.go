@@ -164,7 +164,8 @@ type SessionCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Conn  *actor.PID             `protobuf:"bytes,1,opt,name=conn,proto3" json:"conn,omitempty"`
 	Ref   uint64                 `protobuf:"varint,2,opt,name=ref,proto3" json:"ref,omitempty"`
-	// The client's address, for the audit log.
+	// The client's address: for the audit log, and the queue's per-address
+	// share of its line.
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
@@ -821,13 +822,16 @@ func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
-	Request       *RequestChat           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
-	Conn          *actor.PID             `protobuf:"bytes,4,opt,name=conn,proto3" json:"conn,omitempty"`
-	Ref           uint64                 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
-	Ticket        uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	VisitorId string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Request   *RequestChat           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	Conn      *actor.PID             `protobuf:"bytes,4,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref       uint64                 `protobuf:"varint,5,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ticket    uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// The visitor's client address: a queue holds at most
+	// actors.Config.LinePerAddress waiting chats from one address.
+	Address       string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -904,13 +908,23 @@ func (x *StartChat) GetTicket() uint64 {
 	return 0
 }
 
+func (x *StartChat) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 // StartRefused answers StartChat to the visitor actor.
 type StartRefused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Refusal       *ChatRefused           `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
-	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
-	Ref           uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChatId  string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Refusal *ChatRefused           `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Conn    *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref     uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Without a refusal: why the chat could not be created (storage), if
+	// known.
+	Error         *Error `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -971,6 +985,13 @@ func (x *StartRefused) GetRef() uint64 {
 		return x.Ref
 	}
 	return 0
+}
+
+func (x *StartRefused) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // ReplayRequest asks a chat for its stored events after after_seq, on
@@ -2678,9 +2699,11 @@ func (x *Handback) GetReason() string {
 // Abandon: visitor -> chat, when the visitor's grace period after losing
 // their last connection ran out while the chat waited in its queue.
 type Abandon struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	VisitorId     string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	VisitorId string                 `protobuf:"bytes,2,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	// Why, for the transcript; empty: the visitor left.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2725,6 +2748,13 @@ func (x *Abandon) GetChatId() string {
 func (x *Abandon) GetVisitorId() string {
 	if x != nil {
 		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *Abandon) GetReason() string {
+	if x != nil {
+		return x.Reason
 	}
 	return ""
 }
@@ -2830,8 +2860,11 @@ func (x *ShiftTick) GetToken() uint64 {
 
 // GraceExpired: a participant's grace timer -> itself.
 type GraceExpired struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	// The visitor's silence timer (a waiting chat in which they said
+	// nothing), not their grace period.
+	Silence       bool `protobuf:"varint,2,opt,name=silence,proto3" json:"silence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2871,6 +2904,13 @@ func (x *GraceExpired) GetToken() uint64 {
 		return x.Token
 	}
 	return 0
+}
+
+func (x *GraceExpired) GetSilence() bool {
+	if x != nil {
+		return x.Silence
+	}
+	return false
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -3508,7 +3548,7 @@ const file_actors_proto_rawDesc = "" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
 	"\aaddress\x18\b \x01(\tR\aaddressB\x06\n" +
-	"\x04body\"\xc4\x01\n" +
+	"\x04body\"\xde\x01\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -3517,13 +3557,15 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x04 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
-	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\"\x90\x01\n" +
+	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x04 \x01(\x04R\x03ref\"\xaf\x01\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\x12+\n" +
+	"\x05error\x18\x05 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\xaf\x01\n" +
 	"\rReplayRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x1e\n" +
@@ -3650,18 +3692,20 @@ const file_actors_proto_rawDesc = "" +
 	"\bHandback\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"A\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n" +
 	"\aAbandon\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
-	"visitor_id\x18\x02 \x01(\tR\tvisitorId\"7\n" +
+	"visitor_id\x18\x02 \x01(\tR\tvisitorId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"7\n" +
 	"\tCloseConn\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"!\n" +
 	"\tShiftTick\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\x04R\x05token\"$\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\">\n" +
 	"\fGraceExpired\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\x04R\x05token\"N\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\x12\x18\n" +
+	"\asilence\x18\x02 \x01(\bR\asilence\"N\n" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
@@ -3783,13 +3827,13 @@ var file_actors_proto_goTypes = []any{
 	(*CloseChat)(nil),           // 67: switchboard.v1.CloseChat
 	(*Typing)(nil),              // 68: switchboard.v1.Typing
 	(*ChatRefused)(nil),         // 69: switchboard.v1.ChatRefused
-	(*ChatEvent)(nil),           // 70: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 71: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 72: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 73: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 74: switchboard.v1.Offer
-	(AssignHow)(0),              // 75: switchboard.v1.AssignHow
-	(*Error)(nil),               // 76: switchboard.v1.Error
+	(*Error)(nil),               // 70: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 71: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 72: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 73: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 74: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 75: switchboard.v1.Offer
+	(AssignHow)(0),              // 76: switchboard.v1.AssignHow
 	(*WaitingList)(nil),         // 77: switchboard.v1.WaitingList
 	(*DepartmentView)(nil),      // 78: switchboard.v1.DepartmentView
 	(*Department)(nil),          // 79: switchboard.v1.Department
@@ -3838,42 +3882,43 @@ var file_actors_proto_depIdxs = []int32{
 	45, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	69, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
 	45, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	45, // 39: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	65, // 40: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	70, // 41: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	45, // 42: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	45, // 43: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	71, // 44: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 45: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 46: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 47: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	72, // 48: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	72, // 49: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	73, // 50: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	74, // 51: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	75, // 52: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	71, // 53: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	76, // 54: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	45, // 55: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	45, // 56: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	77, // 57: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	78, // 58: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	73, // 59: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	45, // 60: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	76, // 61: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	79, // 62: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	80, // 63: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	81, // 64: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	82, // 65: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	83, // 66: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	41, // 67: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	40, // 68: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	76, // 69: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	70, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	45, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	65, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	71, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	45, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	45, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	72, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	73, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	73, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	74, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	75, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	76, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	72, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	70, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	45, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	45, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	77, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	78, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	74, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	45, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	70, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	79, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	80, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	81, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	82, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	83, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	41, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	40, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	70, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	71, // [71:71] is the sub-list for method output_type
+	71, // [71:71] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }

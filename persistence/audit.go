@@ -1,9 +1,13 @@
 package persistence
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -49,4 +53,22 @@ func (s *Store) Audit(from, to time.Time, keep func(*messages.AuditEntry) bool, 
 		err = nil
 	}
 	return out, err
+}
+
+// DeleteAuditBefore removes every audit entry older than before (the
+// retention), with one range deletion, and compacts that range so the
+// space comes back. A deletion frees space, so it runs even while the
+// disk is low.
+func (s *Store) DeleteAuditBefore(before time.Time) error {
+	lo, hi := auditKey(time.Unix(0, 0), 0), auditKey(before, 0)
+	return s.withDB(func(db *pebble.DB) error {
+		// Sync: a retention pass that returned is on disk.
+		if err := db.DeleteRange(lo, hi, pebble.Sync); err != nil {
+			return fmt.Errorf("persistence: delete old audit entries: %w", err)
+		}
+		if err := db.Compact(context.Background(), lo, hi, false); err != nil {
+			return fmt.Errorf("persistence: compact old audit entries: %w", err)
+		}
+		return nil
+	})
 }

@@ -39,6 +39,15 @@ type Options struct {
 	// Logger receives Pebble's and the writer's messages. Default: slog's
 	// default logger.
 	Logger *slog.Logger
+	// MinFreeBytes: while the data folder's disk has less free space than
+	// this, every write fails at once with ErrDiskLow. Default 1 GiB;
+	// negative: no check.
+	MinFreeBytes int64
+	// DiskCheckEvery is how often free space is checked. Default 5 s.
+	DiskCheckEvery time.Duration
+	// FreeSpace returns the free bytes on dir's disk. Default: statfs.
+	// Tests inject their own.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 func (o *Options) fill() {
@@ -50,6 +59,15 @@ func (o *Options) fill() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 1 << 30
+	}
+	if o.DiskCheckEvery <= 0 {
+		o.DiskCheckEvery = 5 * time.Second
+	}
+	if o.FreeSpace == nil {
+		o.FreeSpace = statfsFree
 	}
 }
 
@@ -76,6 +94,7 @@ type Store struct {
 	wg      sync.WaitGroup
 	stats   Stats
 	auditN  atomic.Uint32 // tells apart audit entries of the same instant
+	diskLow atomic.Bool   // free space under MinFreeBytes (disk.go)
 }
 
 // errStop ends a scan early without an error.
@@ -117,6 +136,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.db = db
 	s.wg.Add(1)
 	go s.writer()
+	if opts.MinFreeBytes > 0 {
+		s.checkDisk()
+		s.wg.Add(1)
+		go s.watchDisk()
+	}
 	return s, nil
 }
 
@@ -323,6 +347,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	close(s.reqs)
+	close(s.stopped) // ends watchDisk
 	s.closeMu.Unlock()
 	s.wg.Wait()
 	s.dbMu.Lock()
@@ -343,6 +368,10 @@ func (s *Store) submit(muts []mutation, done func(error)) {
 	defer s.closeMu.RUnlock()
 	if s.closing.Load() {
 		done(ErrClosed)
+		return
+	}
+	if s.diskLow.Load() {
+		done(ErrDiskLow)
 		return
 	}
 	s.reqs <- &request{muts: muts, done: done}

@@ -57,6 +57,18 @@ type Config struct {
 	StoreFS vfs.FS
 	// AgentGrace and VisitorGrace: see actors.Config. Default 60 s each.
 	AgentGrace, VisitorGrace time.Duration
+	// SilentWait and LinePerAddress: see actors.Config (defaults 10
+	// minutes and 10).
+	SilentWait     time.Duration
+	LinePerAddress int
+	// MinFreeBytes, DiskCheckEvery and FreeSpace: see persistence.Options
+	// (default 1 GiB, checked every 5 s with statfs).
+	MinFreeBytes   int64
+	DiskCheckEvery time.Duration
+	FreeSpace      func(dir string) (uint64, error)
+	// AuditRetention is how long audit entries are kept; older ones are
+	// deleted hourly. Default 180 days; negative: for ever.
+	AuditRetention time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
 	// filled in by Main.
@@ -76,7 +88,8 @@ type Main struct {
 	served chan struct{}
 	once   sync.Once
 	err    error
-	life   sync.Mutex // orders Close and a workspace reset
+	life   sync.Mutex  // orders Close and a workspace reset
+	prune  func() bool // stops the audit retention timer
 }
 
 // NewMain returns a Main for cfg.
@@ -101,17 +114,18 @@ func NewMain(cfg Config) *Main {
 func (m *Main) Run(ctx context.Context) error {
 	log := m.cfg.Logger
 	var err error
-	if m.store, err = persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS}); err != nil {
+	if m.store, err = persistence.Open(m.cfg.DataDir, m.storeOptions()); err != nil {
 		return err
 	}
 	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
-		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace}); err != nil {
+		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace, SilentWait: m.cfg.SilentWait, LinePerAddress: m.cfg.LinePerAddress}); err != nil {
 		return err
 	}
 	queued, active, err := m.broker.Recover()
 	if err != nil {
 		return err
 	}
+	m.pruneAudit()
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
 	secret, _, err := m.store.Secret(secretTokenKey, 32)
@@ -139,11 +153,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
 		return err
 	}
-	m.srv = &http.Server{Handler: m.gw, ReadHeaderTimeout: 10 * time.Second}
+	m.srv = m.gw.HTTPServer()
 	m.served = make(chan struct{})
 	go func() {
 		defer close(m.served)
-		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.srv.Serve(m.gw.Listener(m.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "err", err)
 		}
 	}()
@@ -244,7 +258,7 @@ func (m *Main) resetWorkspace() {
 	if err := m.close(); err != nil {
 		log.Error("delete workspace: stopping", "err", err)
 	}
-	store, err := persistence.Open(m.cfg.DataDir, persistence.Options{Logger: log, FS: m.cfg.StoreFS})
+	store, err := persistence.Open(m.cfg.DataDir, m.storeOptions())
 	if err == nil {
 		err = store.WipeWorkspace(secretAdminHash)
 		store.Close()
@@ -264,6 +278,10 @@ func (m *Main) resetWorkspace() {
 func (m *Main) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if m.prune != nil {
+		m.prune()
+		m.prune = nil
+	}
 	var errs []error
 	if m.srv != nil {
 		// Stops accepting at once; websockets are hijacked, so it does not
@@ -285,6 +303,44 @@ func (m *Main) close() error {
 		m.broker.Shutdown()
 	}
 	return errors.Join(errs...)
+}
+
+func (m *Main) storeOptions() persistence.Options {
+	return persistence.Options{Logger: m.cfg.Logger, FS: m.cfg.StoreFS, MinFreeBytes: m.cfg.MinFreeBytes,
+		DiskCheckEvery: m.cfg.DiskCheckEvery, FreeSpace: m.cfg.FreeSpace}
+}
+
+// pruneEvery is how often old audit entries are deleted.
+const pruneEvery = time.Hour
+
+// pruneAudit deletes the audit entries older than AuditRetention now and
+// then every pruneEvery (on the broker's clock).
+func (m *Main) pruneAudit() {
+	keep := m.cfg.AuditRetention
+	if keep == 0 {
+		keep = 180 * 24 * time.Hour
+	}
+	if keep < 0 {
+		return
+	}
+	store, broker, log := m.store, m.broker, m.cfg.Logger
+	prune := func() {
+		if err := store.DeleteAuditBefore(broker.Now().Add(-keep)); err != nil {
+			log.Error("audit retention", "err", err)
+		}
+	}
+	var pass func()
+	pass = func() {
+		m.life.Lock() // not while Close or a reset runs
+		defer m.life.Unlock()
+		if m.prune == nil || m.store != store {
+			return // stopped: a new Run arms its own
+		}
+		prune()
+		m.prune = broker.AfterFunc(pruneEvery, pass)
+	}
+	prune()
+	m.prune = broker.AfterFunc(pruneEvery, pass)
 }
 
 // debugHandler serves the profiler and the runtime's variables.

@@ -38,15 +38,19 @@ func testLogger(t testing.TB) *slog.Logger {
 
 // startBroker runs a broker on a free loopback port with its data in dir
 // (the demo directory included) and stops it at the end of the test.
-var noLimits = gateway.Limits{FramesPerSecond: -1, FrameBurst: -1, ConnsPerAddress: -1, ChatRequestsPerMinute: -1, ChatRequestBurst: -1}
+var noLimits = gateway.Limits{FramesPerSecond: -1, FrameBurst: -1, ConnsPerAddress: -1, ChatRequestsPerMinute: -1, ChatRequestBurst: -1,
+	HellosPerMinute: -1, HelloBurst: -1, HTTPConnsPerAddress: -1}
 
 func startBroker(t testing.TB, dir string, mod ...func(*Config)) *Main {
 	t.Helper()
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: dir, Demo: true, AdminToken: testAdminToken,
 		Logger: testLogger(t), Out: io.Discard, Password: testPassword}
 	// Every test client comes from 127.0.0.1, so the per-address and
-	// per-connection limits are off unless a test is about them.
+	// per-connection limits (and the silent visitors' timer, which a fake
+	// clock moved by hours would set off) are off unless a test is about
+	// them.
 	cfg.Gateway.Limits = noLimits
+	cfg.SilentWait, cfg.LinePerAddress = -1, -1
 	for _, f := range mod {
 		f(&cfg)
 	}
