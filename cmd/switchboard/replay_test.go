@@ -12,8 +12,9 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// TestReplayToASocketThatNeverReadsIsBounded: a visitor fills their chat
-// with 2.4 MB of messages, then opens sockets that say Hello with the
+// TestReplayToASocketThatNeverReadsIsBounded: the agent fills a chat with
+// 2.4 MB of messages (more than a visitor may write in one chat), and the
+// visitor then opens sockets that say Hello with the
 // resume token and never read. Each gets the transcript a page at a time,
 // the next once the last is written, so no socket's outbound queue ever
 // holds more than about a page; a socket that reads gets all of it,
@@ -27,7 +28,7 @@ func TestReplayToASocketThatNeverReadsIsBounded(t *testing.T) {
 	text := strings.Repeat("x", actors.MaxMessageBytes-16)
 	var refs []uint64
 	for i := range n {
-		ref, err := v.Send(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{
+		ref, err := alice.Send(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{
 			ChatId: chat, ClientMsgId: fmt.Sprint("m", i), Text: text}}})
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +37,7 @@ func TestReplayToASocketThatNeverReadsIsBounded(t *testing.T) {
 	}
 	var last uint64
 	for _, ref := range refs {
-		env := await(t, v, "ack", func(e *messages.Envelope) bool { return e.GetRef() == ref })
+		env := await(t, alice, "ack", func(e *messages.Envelope) bool { return e.GetRef() == ref })
 		if env.GetAck() == nil {
 			t.Fatalf("send: %v", env)
 		}
