@@ -28,6 +28,7 @@ type Report struct {
 	Invariants Invariants  `json:"invariants"`
 	Crash      Crash       `json:"crash"`
 	BadInput   BadInput    `json:"bad_input"`
+	Attacks    Attacks     `json:"attacks"`
 	// Errors the clients got that no invariant covers (a refused send, a
 	// chat that never finished); LastError is the last one.
 	Errors    uint64   `json:"errors"`
@@ -231,6 +232,10 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	}
 	if b := rep.BadInput; b.Tried > 0 {
 		fmt.Fprintf(tw, "bad input\t%d tried, %d answered as expected, %d unexpected\n", b.Tried, b.Answered, b.Unexpected)
+	}
+	if at := rep.Attacks; at.PartialFrameSockets > 0 {
+		fmt.Fprintf(tw, "attacks\tpartial frames %.0f B/socket, replay sockets %.0f B/socket, anonymous Hellos %.0f B each, %d audit entries per address per minute\n",
+			at.PartialFrameBytesPerSocket, at.ReplayBytesPerSocket, at.AnonymousBytesPerTry, at.AuditEntriesPerAddressMinute)
 	}
 	if c := rep.Crash; c.Cycles > 0 {
 		fmt.Fprintf(tw, "crash cycles\t%d SIGKILLs; %d messages acknowledged before them (%d still in flight), %d recovered; %d unacknowledged sent again\n",

@@ -144,6 +144,7 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("message phases: %w", err)
 	}
 	r.badInput(ctx, r.cfg.Profile.BadInputRounds)
+	r.attackRound(ctx)
 	s := r.sim
 	r.rep.Chats.Started, r.rep.Chats.Assigned, r.rep.Chats.Completed = s.started.Load(), s.assigned.Load(), s.completed.Load()
 	r.rep.Chats.Refused = s.refused.Load()
@@ -312,11 +313,17 @@ func (r *runner) settledRSS(ctx context.Context) int64 {
 	if r.broker == nil {
 		return 0
 	}
+	return settledRSS(ctx, r.broker)
+}
+
+// settledRSS polls p's resident memory until two readings half a second
+// apart differ by less than 1% (at most 10 s).
+func settledRSS(ctx context.Context, p *proc) int64 {
 	prev := int64(-1)
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for i := 0; i < 20; i++ {
-		u, err := procUsage(r.broker.cmd.Process.Pid)
+		u, err := procUsage(p.cmd.Process.Pid)
 		if err != nil {
 			return 0
 		}

@@ -106,6 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
 	fs.DurationVar(&cfg.AgentGrace, "agent-grace", envDuration("SWITCHBOARD_AGENT_GRACE", time.Minute), "how long an agent whose connection dropped keeps their chats (env SWITCHBOARD_AGENT_GRACE)")
 	fs.DurationVar(&cfg.VisitorGrace, "visitor-grace", envDuration("SWITCHBOARD_VISITOR_GRACE", time.Minute), "how long a waiting visitor whose connection dropped keeps their place (env SWITCHBOARD_VISITOR_GRACE)")
+	fs.DurationVar(&cfg.Gateway.FrameTimeout, "frame-timeout", envDuration("SWITCHBOARD_FRAME_TIMEOUT", 30*time.Second), "how long a frame may take to arrive once its first bytes came; then the socket is dropped (env SWITCHBOARD_FRAME_TIMEOUT)")
 	fs.DurationVar(&cfg.SilentWait, "silent-wait", envDuration("SWITCHBOARD_SILENT_WAIT", 10*time.Minute), "how long a chat may wait in its queue while its visitor has said nothing; 0: no limit (env SWITCHBOARD_SILENT_WAIT)")
 	fs.IntVar(&cfg.LinePerAddress, "line-per-address", int(envFloat("SWITCHBOARD_LINE_PER_ADDRESS", 10)), "chats from one client address that may wait in one department's line; 0: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", envDuration("SWITCHBOARD_AUDIT_RETENTION", 180*24*time.Hour), "how long audit entries are kept; 0: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
