@@ -54,8 +54,9 @@ type chat struct {
 	tail  []*messages.ChatEvent
 	base  uint64
 	last  uint64
-	vlast uint64 // the last visitor_seq given
-	vbase uint64 // the visitor_seq of the last visible event at or before base
+	vlast uint64   // the last visitor_seq given
+	vbase uint64   // the visitor_seq of the last visible event at or before base
+	idle  idleStop // armed while the chat is closed (or does not exist)
 	// legacy: the log has visible events stored without a visitor_seq
 	// (written before it existed); they are numbered when read.
 	legacy   bool
@@ -114,15 +115,23 @@ func (c *chat) Receive(ctx actor.Context) {
 		c.self = ctx.Self()
 		c.load(ctx)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
-	case *actor.ReceiveTimeout:
-		if c.sum.GetState() == stateClosed && len(c.inflight) == 0 || !c.exists {
+	case *messages.IdleCheck:
+		// A closed chat lingers for late commands and replays, then
+		// stops; one with writes still in flight waits for them.
+		switch {
+		case !c.idle.due(ctx):
+		case c.sum.GetState() == stateClosed && len(c.inflight) == 0 || !c.exists:
 			ctx.Stop(c.self)
+		case c.sum.GetState() == stateClosed:
+			c.idle.arm(ctx, closedLinger)
 		}
 	case *messages.Persisted:
+		c.idle.touch()
 		c.persisted(ctx, m)
 	default:
 		// Every command first revives a chat that a failed write left
 		// broken (see revive).
+		c.idle.touch()
 		c.revive(ctx)
 		c.handle(ctx, m)
 	}
@@ -174,7 +183,7 @@ func (c *chat) load(ctx actor.Context) {
 		return
 	}
 	if !c.exists || c.sum.GetState() == stateClosed {
-		ctx.SetReceiveTimeout(closedLinger)
+		c.idle.arm(ctx, closedLinger)
 	}
 }
 
@@ -937,7 +946,7 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		if eff.wasQueue {
 			c.b.Send(KindQueue, sum.GetDepartment(), &messages.Withdraw{ChatId: c.id})
 		}
-		ctx.SetReceiveTimeout(closedLinger)
+		c.idle.arm(ctx, closedLinger)
 	}
 	if eff.released != "" {
 		c.b.Send(KindAgent, eff.released, &messages.ChatLeft{Chat: sum})

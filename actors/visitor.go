@@ -21,6 +21,7 @@ const visitorIdle = 10 * time.Minute
 type visitor struct {
 	b     *Broker
 	id    string
+	idle  idleStop // stops an unused visitor after visitorIdle without a message
 	conns conns
 	chats map[string]*messages.ChatSummary
 	queue map[string]*messages.QueueUpdate // last position of each waiting chat
@@ -44,13 +45,18 @@ func (v *visitor) who() *messages.Participant {
 }
 
 func (v *visitor) Receive(ctx actor.Context) {
+	if _, check := ctx.Message().(*messages.IdleCheck); !check {
+		v.idle.touch()
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		v.self = ctx.Self()
-		ctx.SetReceiveTimeout(visitorIdle)
+		v.idle.arm(ctx, visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
-	case *actor.ReceiveTimeout:
-		v.stopIfUnused(ctx)
+	case *messages.IdleCheck:
+		if v.idle.due(ctx) && !v.stopIfUnused(ctx) {
+			v.idle.arm(ctx, visitorIdle)
+		}
 	case *messages.ConnAttach:
 		v.attach(ctx, m)
 	case *messages.ConnDetach:
@@ -132,10 +138,12 @@ func (v *visitor) Receive(ctx actor.Context) {
 // stopIfUnused stops the actor once it has no connection, no chat and no
 // chat being created: an unused session leaves nothing behind (the next
 // Hello with its resume token starts it afresh, with nothing lost).
-func (v *visitor) stopIfUnused(ctx actor.Context) {
+func (v *visitor) stopIfUnused(ctx actor.Context) bool {
 	if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
 		ctx.Stop(ctx.Self())
+		return true
 	}
+	return false
 }
 
 // checkGrace runs the grace period while a chat of the visitor waits in

@@ -2913,6 +2913,43 @@ func (x *GraceExpired) GetSilence() bool {
 	return false
 }
 
+// IdleCheck: an actor's idle timer -> itself (see actors/idle.go).
+type IdleCheck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IdleCheck) Reset() {
+	*x = IdleCheck{}
+	mi := &file_actors_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IdleCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IdleCheck) ProtoMessage() {}
+
+func (x *IdleCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IdleCheck.ProtoReflect.Descriptor instead.
+func (*IdleCheck) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{37}
+}
+
 // Persisted: storage writer -> the actor that asked for a write.
 type Persisted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2924,7 +2961,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +2973,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +2986,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -2975,7 +3012,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2987,7 +3024,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3000,7 +3037,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -3034,7 +3071,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3046,7 +3083,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3059,7 +3096,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3277,7 +3314,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3289,7 +3326,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3302,7 +3339,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3336,7 +3373,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3348,7 +3385,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3361,7 +3398,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3389,7 +3426,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3401,7 +3438,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3414,7 +3451,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3440,7 +3477,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3489,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3502,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3705,7 +3742,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\">\n" +
 	"\fGraceExpired\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12\x18\n" +
-	"\asilence\x18\x02 \x01(\bR\asilence\"N\n" +
+	"\asilence\x18\x02 \x01(\bR\asilence\"\v\n" +
+	"\tIdleCheck\"N\n" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
@@ -3755,7 +3793,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -3794,126 +3832,127 @@ var file_actors_proto_goTypes = []any{
 	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
 	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
 	(*GraceExpired)(nil),        // 36: switchboard.v1.GraceExpired
-	(*Persisted)(nil),           // 37: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 38: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),        // 39: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 40: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 41: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 42: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 43: switchboard.v1.AdminReply
-	nil,                         // 44: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 45: actor.PID
-	(*RequestChat)(nil),         // 46: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 47: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 48: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 49: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 50: switchboard.v1.PickChat
-	(*Resume)(nil),              // 51: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 52: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 53: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 54: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 55: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 56: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 57: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 58: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 59: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 60: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 62: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 63: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 64: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 65: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 66: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 67: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 68: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 69: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 70: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 71: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 72: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 73: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 74: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 75: switchboard.v1.Offer
-	(AssignHow)(0),              // 76: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 77: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 78: switchboard.v1.DepartmentView
-	(*Department)(nil),          // 79: switchboard.v1.Department
-	(*Language)(nil),            // 80: switchboard.v1.Language
-	(*Agent)(nil),               // 81: switchboard.v1.Agent
-	(*Role)(nil),                // 82: switchboard.v1.Role
-	(*Settings)(nil),            // 83: switchboard.v1.Settings
+	(*IdleCheck)(nil),           // 37: switchboard.v1.IdleCheck
+	(*Persisted)(nil),           // 38: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 39: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),        // 40: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 41: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 42: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 43: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 44: switchboard.v1.AdminReply
+	nil,                         // 45: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 46: actor.PID
+	(*RequestChat)(nil),         // 47: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 48: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 49: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 50: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 51: switchboard.v1.PickChat
+	(*Resume)(nil),              // 52: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 53: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 54: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 55: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 56: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 57: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 58: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 59: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 60: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 61: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 62: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 63: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 64: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 65: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 66: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 67: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 68: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 69: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 70: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 71: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 72: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 73: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 74: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 75: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 76: switchboard.v1.Offer
+	(AssignHow)(0),              // 77: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 78: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 79: switchboard.v1.DepartmentView
+	(*Department)(nil),          // 80: switchboard.v1.Department
+	(*Language)(nil),            // 81: switchboard.v1.Language
+	(*Agent)(nil),               // 82: switchboard.v1.Agent
+	(*Role)(nil),                // 83: switchboard.v1.Role
+	(*Settings)(nil),            // 84: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	45, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	44, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	45, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	45, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	46, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	47, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	48, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	49, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	50, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	51, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	52, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	53, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	54, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	55, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	56, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	57, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	58, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	59, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	60, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	62, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	63, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	64, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	65, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	45, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	66, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	67, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	68, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	53, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	55, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	56, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	57, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	58, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	59, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	60, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	46, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	45, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	69, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	45, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	70, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	45, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	65, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	71, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	45, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	45, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	72, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	72, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	72, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	72, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	73, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	73, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	74, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	75, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	76, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	72, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	70, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	45, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	45, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	77, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	78, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	74, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	45, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	70, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	79, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	80, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	81, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	82, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	83, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	41, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	40, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	70, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	46, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	45, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	46, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	46, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	47, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	48, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	49, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	50, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	51, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	52, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	53, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	54, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	55, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	56, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	57, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	58, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	59, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	60, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	61, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	62, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	63, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	64, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	65, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	66, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	46, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	67, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	68, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	69, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	54, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	56, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	57, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	58, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	59, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	60, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	61, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	47, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	46, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	70, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	46, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	71, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	46, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	66, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	72, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	46, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	46, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	73, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	73, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	73, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	73, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	74, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	74, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	75, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	76, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	77, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	73, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	71, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	46, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	46, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	78, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	79, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	75, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	46, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	71, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	80, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	81, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	82, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	83, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	84, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	42, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	41, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	71, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
 	71, // [71:71] is the sub-list for method output_type
 	71, // [71:71] is the sub-list for method input_type
 	71, // [71:71] is the sub-list for extension type_name
@@ -3961,7 +4000,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
 	}
-	file_actors_proto_msgTypes[39].OneofWrappers = []any{
+	file_actors_proto_msgTypes[40].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -3981,7 +4020,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
