@@ -263,16 +263,10 @@ const workspaceConfirmation = "delete every chat, account and setting"
 // phrase, deletes everything but the broker's secrets. The broker closes
 // every socket, wipes its data and starts again empty.
 func (s *Server) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	var in struct {
 		Confirm string `json:"confirm"`
 	}
-	if err := decodeJSON(data, &in); err != nil {
-		writeError(w, err)
+	if !readJSON(w, r, &in) {
 		return
 	}
 	if !s.ownerOnly(w, r, "deletes the workspace") {
@@ -294,16 +288,10 @@ func (s *Server) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
 // transferOwner hands ownership on: {"agent_id": "..."}. Only the owner,
 // with their own session, may.
 func (s *Server) transferOwner(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	var in struct {
 		AgentID string `json:"agent_id"`
 	}
-	if err := decodeJSON(data, &in); err != nil {
-		writeError(w, err)
+	if !readJSON(w, r, &in) {
 		return
 	}
 	if !s.ownerOnly(w, r, "hands ownership on") {

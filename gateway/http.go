@@ -98,6 +98,20 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
+// readJSON reads a strict JSON body into v; on failure it answers the
+// typed error and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	data, err := readBody(r)
+	if err == nil {
+		err = decodeJSON(data, v)
+	}
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
+}
+
 func (s *Server) apiRoutes() {
 	s.handle("POST /api/login", s.login)
 	s.handle("POST /api/logout", s.logout)
@@ -117,14 +131,8 @@ type loginResponse struct {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	var req loginRequest
-	if err := decodeJSON(data, &req); err != nil {
-		writeError(w, err)
+	if !readJSON(w, r, &req) {
 		return
 	}
 	a, e := s.authenticateAgent(req.Login, req.Password, "", s.clientAddr(r))

@@ -19,17 +19,11 @@ import (
 // visitor sockets go on); the answer carries the new admin credential
 // (shown once) and, for the owner, a fresh session token.
 func (s *Server) rotateSecrets(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	var in struct {
 		AdminToken bool `json:"admin_token"`
 		SigningKey bool `json:"signing_key"`
 	}
-	if err := decodeJSON(data, &in); err != nil {
-		writeError(w, err)
+	if !readJSON(w, r, &in) {
 		return
 	}
 	if caller(r) != actors.CallerAdmin && !s.ownerOnly(w, r, "rotates the broker's secrets") {
