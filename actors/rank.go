@@ -7,8 +7,10 @@ import (
 // CallerAdmin is AdminCommand.by for the admin credential: the
 // installation's break-glass secret, which may do anything the admin API
 // offers, the owner's account included (an owner who lost their password
-// is let back in with it).
-const CallerAdmin = "admin"
+// is let back in with it). It is no valid account id (ValidName refuses
+// "@"), so no staff account can pass for it: an account called "admin"
+// once could.
+const CallerAdmin = "@admin"
 
 // rank is what a staff caller may hand out or touch: a role whose
 // permissions are all among their own, and the owner role or the owner's

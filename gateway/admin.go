@@ -42,8 +42,8 @@ func (s *Server) adminRoutes() {
 
 type callerKey struct{}
 
-// caller is who is calling the admin API: "admin" for the admin
-// credential, or the staff member's id.
+// caller is who is calling the admin API: actors.CallerAdmin for the
+// admin credential, or the staff member's id.
 func caller(r *http.Request) string {
 	c, _ := r.Context().Value(callerKey{}).(string)
 	return c

@@ -3059,7 +3059,7 @@ type AdminCommand struct {
 	//	*AdminCommand_SetQueueOnline
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
-	// "admin" for the admin credential (the installation's break-glass
+	// "@admin" for the admin credential (the installation's break-glass
 	// secret, which may do anything, the owner's account included), or the
 	// calling staff member's id, who may only touch accounts and roles
 	// whose permissions are all their own, and the owner's account only if

@@ -1283,7 +1283,7 @@ type AuditEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	AtMs  int64                  `protobuf:"varint,1,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
 	Kind  string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	// Who acted: a staff id, "admin" (the admin credential), a visitor id,
+	// Who acted: a staff id, "@admin" (the admin credential), a visitor id,
 	// or the login that was tried.
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	// The client address it came from.

@@ -23,6 +23,12 @@ func TestAdministratorCannotBecomeOwner(t *testing.T) {
 	hugo := loginToken(t, addr, "hugo@x", "hugo-password")   // admin and live_chat only
 	owner := func() *messages.Agent { a, _ := m.broker.Agent("olivia"); return a }
 	hash := owner().GetPasswordHash()
+	// hugo may give his own role to an account he calls "admin": it is a
+	// staff account like any, not the admin credential.
+	if code, body := staffHTTP(t, addr, hugo, "PUT", "/admin/agents/admin", `{"login":"impostor@x","password":"impostor-password","role":"helpdesk"}`); code != http.StatusOK {
+		t.Fatalf("hugo creates the account admin: %d %s", code, body)
+	}
+	impostor := loginToken(t, addr, "impostor@x", "impostor-password")
 
 	for _, c := range []struct {
 		who, tok, method, path, body string
@@ -38,6 +44,8 @@ func TestAdministratorCannotBecomeOwner(t *testing.T) {
 		{"hugo", hugo, "DELETE", "/admin/agents/dana", ``},
 		{"hugo", hugo, "PUT", "/admin/roles/helpdesk", `{"permissions":["admin","live_chat","reports.view"]}`},
 		{"hugo", hugo, "PUT", "/admin/roles/spy", `{"permissions":["reports.view"]}`},
+		{"admin (an account)", impostor, "PUT", "/admin/agents/olivia", `{"login":"olivia@x","password":"taken-over-pw","role":"owner"}`},
+		{"admin (an account)", impostor, "POST", "/admin/secrets/rotate", `{"admin_token":true}`},
 	} {
 		code, body := staffHTTP(t, addr, c.tok, c.method, c.path, c.body)
 		if code != http.StatusForbidden {
