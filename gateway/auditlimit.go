@@ -29,9 +29,12 @@ type auditCount struct {
 }
 
 // audit writes one audit entry (without waiting for it to be stored),
-// unless its address wrote too many of its kind this minute.
+// unless it is a refusal and its address wrote too many refusals of its
+// kind this minute. What succeeded is always written: an authenticated
+// change (or login) must leave its own entry, or an insider could hide one
+// behind twenty harmless ones; refusals are what costs an attacker nothing.
 func (s *Server) audit(addr, kind, actor, subject, detail string, ok bool) {
-	if s.auditAllowed(addr, kind) {
+	if ok || s.auditAllowed(addr, kind) {
 		s.b.Audit(&messages.AuditEntry{Kind: kind, Actor: actor, Address: addr, Subject: subject, Detail: detail, Ok: ok})
 	}
 }
