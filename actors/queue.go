@@ -219,7 +219,7 @@ func (q *queue) offerTimeout() time.Duration {
 // when the line is full, or gives it the next ticket and has it created.
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 	full := len(q.waiting)+len(q.admitting) >= q.limit()
-	addr := m.GetAddress()
+	addr := AddressKey(m.GetAddress())
 	// One address's share of the line is bounded too, so a few addresses
 	// cannot fill it: to the visitor it is the same refusal.
 	if !full && addr != "" && q.b.linePerAddress > 0 && q.perAddr[addr] >= q.b.linePerAddress {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) auditAllowed(addr, kind string) bool {
 	}
 	l := &s.audits
 	now := s.b.Now()
-	k := auditKey{addr, kind}
+	k := auditKey{actors.AddressKey(addr), kind}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -122,6 +123,7 @@ type addrState struct {
 }
 
 func (t *addrTable) get(addr string) *addrState {
+	addr = actors.AddressKey(addr)
 	if t.m == nil {
 		t.m = map[string]*addrState{}
 	}
@@ -161,7 +163,7 @@ func (t *addrTable) count(addr string, pick func(*addrState) *int, limit int) (*
 func (t *addrTable) uncount(addr string, pick func(*addrState) *int, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if st := t.m[addr]; st != nil {
+	if st := t.m[actors.AddressKey(addr)]; st != nil {
 		*pick(st)--
 	}
 	t.sweep(now)

@@ -2,9 +2,10 @@ package gateway
 
 import (
 	"container/list"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/actors"
 )
 
 // Failed-login rules. Every password attempt counts as a failure when it
@@ -77,17 +78,6 @@ func pairKey(login, addr string) string { return "p\x00" + login + "\x00" + addr
 func addrKey(addr string) string        { return "a\x00" + addr }
 func loginKey(login string) string      { return "l\x00" + login }
 
-// guardAddr is the address as the guard counts it: an IPv6 address by its
-// /64.
-func guardAddr(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil || !ip.Unmap().Is6() {
-		return addr
-	}
-	p, _ := ip.Prefix(64)
-	return p.String()
-}
-
 // fails is the entry's count now (none after an hour's quiet).
 func (e *guardEntry) failsAt(now time.Time) int {
 	if e == nil || now.Sub(e.last) > loginQuiet {
@@ -148,7 +138,7 @@ func (g *loginGuard) touch(key string) *guardEntry {
 // begin says whether an attempt of login from addr may go ahead; if so it
 // is counted as a failure already. Otherwise until is when it may.
 func (g *loginGuard) begin(login, addr string, now time.Time) (until time.Time, ok bool) {
-	addr = guardAddr(addr)
+	addr = actors.AddressKey(addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	pk, ak, lk := pairKey(login, addr), addrKey(addr), loginKey(login)
@@ -187,7 +177,7 @@ func maxTime(a, b time.Time) time.Time {
 // cancel takes back an attempt that begin counted but that never checked
 // a password.
 func (g *loginGuard) cancel(login, addr string) {
-	addr = guardAddr(addr)
+	addr = actors.AddressKey(addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, k := range []string{pairKey(login, addr), addrKey(addr), loginKey(login)} {
@@ -205,7 +195,7 @@ func (g *loginGuard) uncount(key string) {
 // the address's and the login's lose this attempt, and the address is
 // remembered as one the login's owner uses.
 func (g *loginGuard) succeeded(login, addr string, now time.Time) {
-	addr = guardAddr(addr)
+	addr = actors.AddressKey(addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	pk := pairKey(login, addr)

@@ -239,3 +239,34 @@ func TestHellosPerAddress(t *testing.T) {
 		t.Fatalf("a returning visitor: %v", err)
 	}
 }
+
+// An IPv6 client counts by its /64: fresh addresses in it share one
+// allowance (else every try could come from a new one), while the next
+// /64 is someone else.
+func TestIPv6AddressesCountByTheirSlash64(t *testing.T) {
+	m := startBroker(t, t.TempDir(), func(c *Config) {
+		c.Gateway.Limits = noLimits
+		c.Gateway.Limits.HellosPerMinute, c.Gateway.Limits.HelloBurst = 1, 2
+		c.Gateway.TrustedProxies = []string{"127.0.0.1/32"}
+	})
+	hello := func(from string) error {
+		c, err := gateway.Dial(ctxT(t), "ws://"+m.Addr()+"/ws/visitor", gateway.ClientOptions{Header: http.Header{"X-Forwarded-For": {from}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		_, err = c.Hello(ctxT(t), &messages.Hello{})
+		return err
+	}
+	for i, from := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::2"} {
+		if err := hello(from); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	if err := hello("2001:db8:1:2:abcd::3"); !isRateLimited(err) {
+		t.Fatalf("a third session from the same /64: %v, want RATE_LIMITED", err)
+	}
+	if err := hello("2001:db8:1:3::1"); err != nil {
+		t.Fatalf("the next /64: %v", err)
+	}
+}
