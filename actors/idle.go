@@ -23,15 +23,18 @@ type idleStop struct {
 	after time.Duration
 	last  time.Time // the last message while armed
 	armed bool      // an IdleCheck is on its way
+	at    time.Time // when the next one is due
 }
 
-// arm watches for d without a message, from now. Armed already, it only
-// moves the start (and takes the new d).
+// arm watches for d without a message, from now. Armed already, it moves
+// the start and takes the new d; a check comes sooner if d ends before
+// the one on its way.
 func (s *idleStop) arm(ctx actor.Context, d time.Duration) {
-	s.after, s.last = d, time.Now()
-	if !s.armed {
+	now := time.Now()
+	s.after, s.last = d, now
+	if !s.armed || now.Add(d).Before(s.at) {
 		s.armed = true
-		s.schedule(ctx, d)
+		s.schedule(ctx, now, d)
 	}
 }
 
@@ -44,20 +47,25 @@ func (s *idleStop) touch() {
 
 // due answers an IdleCheck: true when no message came for the whole
 // period (the watch then ends; arm starts it again), false when one did
-// (the check comes again when the period from it ends).
+// (the check comes again when the period from it ends) or when the watch
+// is off. Extra checks (a sooner one asked by arm) are harmless.
 func (s *idleStop) due(ctx actor.Context) bool {
 	if !s.armed {
 		return false
 	}
-	if left := s.after - time.Since(s.last); left > 0 {
-		s.schedule(ctx, left)
+	now := time.Now()
+	if left := s.after - now.Sub(s.last); left > 0 {
+		if !s.at.After(now) {
+			s.schedule(ctx, now, left)
+		}
 		return false
 	}
 	s.armed = false
 	return true
 }
 
-func (s *idleStop) schedule(ctx actor.Context, d time.Duration) {
+func (s *idleStop) schedule(ctx actor.Context, now time.Time, d time.Duration) {
+	s.at = now.Add(d)
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	time.AfterFunc(d, func() { root.Send(self, &messages.IdleCheck{}) })
 }

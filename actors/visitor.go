@@ -11,9 +11,15 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// visitorIdle is how long a visitor actor with no connection and no chat
-// stays up.
+// visitorIdle is how often a visitor actor that has had no message checks
+// whether it is still used.
 const visitorIdle = 10 * time.Minute
+
+// visitorLinger is how long a visitor actor with no connection, no chat
+// and no chat being created stays up: a page reload (the old socket's
+// detach, then the new socket's attach) finds it, rather than a stopping
+// actor that would drop the attach.
+const visitorLinger = 3 * time.Second
 
 // visitor is the actor of one website visitor's session ("visitor/<id>"):
 // their connections (tabs), their open chat, and where it stands in its
@@ -62,7 +68,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 	case *messages.ConnDetach:
 		v.conns.remove(m.GetConn())
 		v.checkGrace()
-		v.stopIfUnused(ctx)
+		v.lingerIfUnused(ctx)
 	case *messages.ChatCommand:
 		// A command for one of the visitor's chats; any other chat id is
 		// refused here, so it activates no chat actor.
@@ -90,7 +96,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 			v.starting = ""
 		}
 		delete(v.spoke, m.GetChatId())
-		defer v.stopIfUnused(ctx)
+		defer v.lingerIfUnused(ctx)
 		if m.GetRefusal() == nil {
 			e := m.GetError()
 			if e == nil {
@@ -109,7 +115,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 		delete(v.spoke, id)
 		v.conns.push(ctx, chatEnvelope(m.GetChat()))
 		v.checkGrace()
-		v.stopIfUnused(ctx)
+		v.lingerIfUnused(ctx)
 	case *messages.QueueUpdate:
 		if v.chats[m.GetChatId()] != nil {
 			v.queue[m.GetChatId()] = m
@@ -135,11 +141,24 @@ func (v *visitor) Receive(ctx actor.Context) {
 	}
 }
 
-// stopIfUnused stops the actor once it has no connection, no chat and no
-// chat being created: an unused session leaves nothing behind (the next
-// Hello with its resume token starts it afresh, with nothing lost).
+// unused: no connection, no chat and no chat being created. An unused
+// session leaves nothing behind: its actor stops (the next Hello with its
+// resume token starts it afresh, with nothing lost).
+func (v *visitor) unused() bool {
+	return v.conns.len() == 0 && len(v.chats) == 0 && v.starting == ""
+}
+
+// lingerIfUnused has an unused actor stop after visitorLinger without a
+// message.
+func (v *visitor) lingerIfUnused(ctx actor.Context) {
+	if v.unused() {
+		v.idle.arm(ctx, visitorLinger)
+	}
+}
+
+// stopIfUnused stops the actor if it is unused.
 func (v *visitor) stopIfUnused(ctx actor.Context) bool {
-	if v.conns.len() == 0 && len(v.chats) == 0 && v.starting == "" {
+	if v.unused() {
 		ctx.Stop(ctx.Self())
 		return true
 	}

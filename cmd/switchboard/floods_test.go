@@ -270,3 +270,4 @@ func TestIPv6AddressesCountByTheirSlash64(t *testing.T) {
 		t.Fatalf("the next /64: %v", err)
 	}
 }
+
