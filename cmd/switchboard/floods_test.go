@@ -270,4 +270,3 @@ func TestIPv6AddressesCountByTheirSlash64(t *testing.T) {
 		t.Fatalf("the next /64: %v", err)
 	}
 }
-
