@@ -68,7 +68,9 @@ func closedBy(t *testing.T, ws *websocket.Conn) websocket.StatusCode {
 // An authenticated socket that sends most of a frame and waits is dropped
 // once FrameTimeout passes, and what it buffered is let go.
 func TestPartialFrameTimesOut(t *testing.T) {
-	m := startBroker(t, t.TempDir(), func(c *Config) { c.Gateway.FrameTimeout = 300 * time.Millisecond })
+	// Long enough for the poll below to see the bytes held on a loaded
+	// machine, short enough not to slow the suite.
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.Gateway.FrameTimeout = 2 * time.Second })
 	ws := rawVisitor(t, m.Addr())
 	startFrame(t, ws, 200<<10)
 	eventually(t, "the partial frame to be buffered", func() bool { return m.Gateway().FrameBytesReading("127.0.0.1") > 0 })
@@ -135,7 +137,9 @@ func endsWithin(t *testing.T, c net.Conn, d time.Duration) {
 // closed by the server's timeouts; websockets, hijacked, keep going.
 func TestHTTPSlowClientsClosed(t *testing.T) {
 	m := startBroker(t, t.TempDir(), func(c *Config) {
-		c.Gateway.ReadTimeout, c.Gateway.IdleTimeout, c.Gateway.HTTPWriteTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+		// Short, but not so short that a loaded machine misses them with
+		// the websocket upgrade and the calls that must succeed.
+		c.Gateway.ReadTimeout, c.Gateway.IdleTimeout, c.Gateway.HTTPWriteTimeout = time.Second, time.Second, time.Second
 	})
 	v, _ := newVisitor(t, m.Addr(), false)
 
