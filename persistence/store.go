@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,7 +242,11 @@ func (s *Store) WipeWorkspace(keep ...string) error {
 	return b.Commit(pebble.Sync) // the secrets must survive the wipe
 }
 
-// removeFiles removes everything in the data folder (Pebble is closed).
+// removeFiles removes Pebble's files from the data folder (Pebble is
+// closed): every table, log (recycled ones too: Pebble does not erase
+// them), manifest, options, marker and temporary file. Anything else is
+// not the store's and stays: a data folder given as "." or shared with
+// other files loses nothing but the workspace.
 func (s *Store) removeFiles() error {
 	fs := s.opts.FS
 	if fs == nil {
@@ -252,11 +257,41 @@ func (s *Store) removeFiles() error {
 		return err
 	}
 	for _, n := range names {
-		if err := fs.RemoveAll(fs.PathJoin(s.dir, n)); err != nil {
+		if !pebbleFile(n) {
+			continue
+		}
+		if err := fs.Remove(fs.PathJoin(s.dir, n)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// pebbleFile reports whether name is one of Pebble's files, as Pebble
+// names them: LOCK, CURRENT, MANIFEST-n, OPTIONS-n, marker.*, *.dbtmp, and
+// n.sst, n.blob, n.log (n-m.log for a WAL's later segments).
+func pebbleFile(name string) bool {
+	switch {
+	case name == "LOCK" || name == "CURRENT" || strings.HasPrefix(name, "marker.") || strings.HasSuffix(name, ".dbtmp"):
+		return true
+	case strings.HasPrefix(name, "MANIFEST-"), strings.HasPrefix(name, "OPTIONS-"):
+		return digits(name[strings.IndexByte(name, '-')+1:])
+	}
+	num, ext, ok := strings.Cut(name, ".")
+	if !ok || (ext != "sst" && ext != "blob" && ext != "log") {
+		return false
+	}
+	first, rest, _ := strings.Cut(num, "-")
+	return digits(first) && (rest == "" || digits(rest))
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Healthy reports whether writes are going through (no storage fault).

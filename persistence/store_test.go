@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -327,8 +329,22 @@ func TestWipeWorkspaceKeepsOnlySecrets(t *testing.T) {
 	ch := make(chan error, 1)
 	s.PutDepartment(&messages.Department{Id: "sales"}, func(err error) { ch <- err })
 	<-ch
+	// The folder holds Pebble's files only (the wipe must know every one
+	// of them), and a file of someone else's, which the wipe leaves.
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "notes.txt" && !pebbleFile(e.Name()) {
+			t.Errorf("%s in the data folder is not known as Pebble's", e.Name())
+		}
+	}
 	if err := s.WipeWorkspace("token-secret"); err != nil {
 		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(data) != "mine" {
+		t.Fatalf("a file not the store's: %q, %v after the wipe", data, err)
 	}
 	s.Close()
 	s = openTest(t, dir)
