@@ -323,7 +323,7 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 	case x.GetLogin() == "" || len(x.GetLogin()) > 254:
 		refuse(codeInvalid, "login is required (at most 254 bytes)")
 		return
-	case x.GetPasswordHash() == "":
+	case x.GetPasswordHash() == "" && d.agents[x.GetId()] == nil:
 		refuse(codeInvalid, "password is required")
 		return
 	case x.GetMaxChats() > 100:
@@ -387,6 +387,12 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		prev = old.GetLogin()
 		delete(d.logins, strings.ToLower(prev))
 		x.SessionsAfterMs = max(x.GetSessionsAfterMs(), old.GetSessionsAfterMs())
+	}
+	if x.GetPasswordHash() == "" {
+		// No new password: the account keeps its own, as the directory
+		// has it now (a hash the caller read earlier could be older than
+		// a change made since, and would bring the old password back).
+		x.PasswordHash = old.GetPasswordHash()
 	}
 	x.SessionEpoch = old.GetSessionEpoch()
 	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() {

@@ -371,9 +371,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
-	} else if old, _ := s.b.Agent(id); old != nil {
-		a.PasswordHash = old.GetPasswordHash()
-	}
+	} // else the directory keeps the account's own (PutAgent without a hash)
 	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
 		// a now belongs to the directory actor: answer with a copy.
 		out := proto.Clone(a).(*messages.Agent)

@@ -3242,6 +3242,7 @@ type AdminCommand_DeleteLanguage struct {
 }
 
 type AdminCommand_PutAgent struct {
+	// An existing account without password_hash keeps its own.
 	PutAgent *Agent `protobuf:"bytes,5,opt,name=put_agent,json=putAgent,proto3,oneof"`
 }
 
