@@ -412,11 +412,21 @@ func (s *Store) submit(muts []mutation, done func(error)) {
 	s.reqs <- &request{muts: muts, done: done}
 }
 
-// writeSync submits muts and waits for their commit. For callers outside
-// actors (administration, start-up), never from an actor's Receive.
+// writeSync commits muts and waits for it. For callers outside actors
+// (administration, start-up), never from an actor's Receive. Its writes,
+// a secret or a revoked session, a few bytes each, go through while the
+// disk is low: the free-space threshold is the reserve they draw on, so
+// that filling the disk cannot block a logout, a secret rotation, or the
+// start after a workspace deletion.
 func (s *Store) writeSync(muts []mutation) error {
 	ch := make(chan error, 1)
-	s.submit(muts, func(err error) { ch <- err })
+	s.closeMu.RLock()
+	if s.closing.Load() {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	s.reqs <- &request{muts: muts, done: func(err error) { ch <- err }}
+	s.closeMu.RUnlock()
 	return <-ch
 }
 

@@ -112,6 +112,15 @@ func TestLowDiskRefusesWritesFast(t *testing.T) {
 	if !isUnavailable(err) {
 		t.Fatalf("a new chat on a full disk: %v, want a temporary UNAVAILABLE about the disk", err)
 	}
+	// What security needs still goes through, from the reserve: a logout
+	// (a revoked session) and a secret rotation.
+	tok := loginToken(t, m.Addr(), "alice@demo", "alice-demo-pw")
+	if code, body := staffHTTP(t, m.Addr(), tok, "POST", "/api/logout", ""); code != http.StatusNoContent {
+		t.Fatalf("a logout on a full disk: %d %s", code, body)
+	}
+	if code := admin(t, m.Addr(), "POST", "/admin/secrets/rotate", map[string]bool{"admin_token": true}, nil); code != http.StatusOK {
+		t.Fatalf("a secret rotation on a full disk: %d", code)
+	}
 	free.Store(10 << 30)
 	eventually(t, "writes to be taken again", func() bool {
 		_, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "back"}}})
