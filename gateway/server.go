@@ -46,6 +46,10 @@ type Config struct {
 	Broker *actors.Broker
 	// TokenSecret signs visitors' resume tokens and agents' session tokens.
 	TokenSecret []byte
+	// VisitorRefKey keys the references visitors see in place of staff
+	// ids; kept apart from TokenSecret so that rotating that leaves them
+	// unchanged. Default: derived from TokenSecret.
+	VisitorRefKey []byte
 	// AdminTokenHash is HashAdminToken of the admin credential at start.
 	// Empty: the admin credential is refused.
 	AdminTokenHash []byte
@@ -225,6 +229,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
 	}
 	cfg.fill()
+	if len(cfg.VisitorRefKey) == 0 {
+		cfg.VisitorRefKey = cfg.TokenSecret
+	}
 	proxies, err := parsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: TrustedProxies: %w", err)
@@ -233,7 +240,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: AdminAllow: %w", err)
 	}
-	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.TokenSecret), log: cfg.Logger, conns: map[*wsConn]struct{}{},
+	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
 		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait)}
 	s.adminKey.Store(&cfg.AdminTokenHash)

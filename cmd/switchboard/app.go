@@ -132,12 +132,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The key of visitors' staff references is its own secret: rotating
+	// the signing key (a leak) leaves them as they were, and a leaked
+	// signing key does not turn them back into staff ids.
+	refKey, _, err := m.store.Secret(secretVisitorRefKey, 32)
+	if err != nil {
+		return err
+	}
 	adminHash, err := m.adminCredential()
 	if err != nil {
 		return err
 	}
 	gcfg := m.cfg.Gateway
-	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash = m.broker, secret, adminHash
+	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash, gcfg.VisitorRefKey = m.broker, secret, adminHash, refKey
 	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
 	gcfg.AdminAllow = m.cfg.AdminAllow
@@ -241,6 +248,9 @@ func (m *Main) Close() error {
 const (
 	// secretTokenKey signs session and resume tokens.
 	secretTokenKey = "token-secret"
+	// secretVisitorRefKey keys the references visitors see in place of
+	// staff ids (actors.VisitorView).
+	secretVisitorRefKey = "visitor-ref-key"
 	// secretAdminHash is HashAdminToken of the admin credential.
 	secretAdminHash = "admin-token-sha256"
 )
