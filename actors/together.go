@@ -198,12 +198,16 @@ func (a *agent) monitor(ctx actor.Context, m *messages.SessionCommand, deps []st
 			return
 		}
 	}
-	a.watch(deps)
-	detail := "monitors " + strings.Join(deps, ", ")
-	if len(deps) == 0 {
-		detail = "stopped monitoring"
+	// Audited when what they watch changes: the same command again (a
+	// second tab, a reconnect) leaves no entry.
+	if !slices.Equal(a.monitoring, deps) {
+		detail := "monitors " + strings.Join(deps, ", ")
+		if len(deps) == 0 {
+			detail = "stopped monitoring"
+		}
+		a.b.Audit(a.auditOf(m, "queue.monitor", strings.Join(deps, ","), detail))
 	}
-	a.b.Audit(a.auditOf(m, "queue.monitor", strings.Join(deps, ","), detail))
+	a.watch(deps)
 	sendAck(ctx, conn, ref, &messages.Ack{})
 }
 

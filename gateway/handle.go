@@ -86,7 +86,7 @@ func (c *wsConn) handle(env *messages.Envelope) {
 			c.fail(ref, rateLimited("too many chat requests from your address; try again in a minute"))
 			return
 		}
-		session(&messages.SessionCommand{Address: c.addr, Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
+		session(&messages.SessionCommand{Body: &messages.SessionCommand_RequestChat{RequestChat: b.RequestChat}})
 	case *messages.Envelope_SetStatus:
 		if agentOnly() {
 			session(&messages.SessionCommand{Body: &messages.SessionCommand_SetStatus{SetStatus: b.SetStatus}})
