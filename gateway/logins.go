@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -107,16 +106,20 @@ func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *
 	return a, nil
 }
 
-// newDummyHash hashes a random password with the configured costs, for
-// unknown logins to be checked against.
+// newDummyHash is a hash with the configured costs that no password
+// matches, for unknown logins to be checked against.
 func newDummyHash(p PasswordParams) (passwordHash, error) {
-	b := make([]byte, 16)
-	rand.Read(b)
-	hash, err := HashPassword(hex.EncodeToString(b), p)
-	if err != nil {
+	// The costs are what a real check pays; salt and key are random, so
+	// no password matches it. Nothing is hashed here: making it costs no
+	// argon2id run (19 MiB) at start.
+	p = p.orDefault()
+	h := passwordHash{m: p.MemoryKiB, t: p.Time, p: p.Threads, salt: make([]byte, 16), want: make([]byte, 32)}
+	if _, err := rand.Read(h.salt); err != nil {
 		return passwordHash{}, err
 	}
-	h, _ := parseHash(hash)
+	if _, err := rand.Read(h.want); err != nil {
+		return passwordHash{}, err
+	}
 	return h, nil
 }
 
