@@ -64,29 +64,31 @@ func FuzzDecodeFrame(f *testing.F) {
 // refusal is a typed error and leaves the directory as it was. The seed
 // corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
+	// route picks the path (route % 5) and the method (route / 5 % 3:
+	// PUT, DELETE, PATCH).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
 	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
 	f.Add(uint8(0), "bad id!", []byte(`{"name":"x"}`))
 	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
-	f.Add(uint8(3), "billing", []byte(``))
-	f.Add(uint8(7), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
-	f.Add(uint8(6), "dave", []byte(`{"max_chats":3}`))
+	f.Add(uint8(5), "billing", []byte(``))
+	f.Add(uint8(10), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
+	f.Add(uint8(12), "dave", []byte(`{"max_chats":3}`))
+	f.Add(uint8(4), "trainee", []byte(`{"name":"Trainee","permissions":["live_chat","chats.view","admin"]}`))
+	f.Add(uint8(14), "trainee", []byte(`{"permissions":["owner"]}`))
 	s := testServer(f)
-	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/departments/"}
+	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/"}
+	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
 			return // a different route, not a different request
 		}
-		method := http.MethodPut
-		switch {
-		case route >= 6:
-			method = http.MethodPatch
-		case route >= 3:
-			method = http.MethodDelete
+		method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
+		if p, ok := strings.CutSuffix(path, "#"); ok {
+			path, id = p, "" // settings: no id
 		}
 		before, _ := s.cfg.Broker.DirectoryView()
-		req := httptest.NewRequest(method, paths[int(route)%len(paths)]+url.PathEscape(id), bytes.NewReader(body))
+		req := httptest.NewRequest(method, path+url.PathEscape(id), bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer fuzz-admin")
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
