@@ -393,6 +393,7 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 	for _, inv := range a.invites {
 		w.Invitations = append(w.Invitations, inv)
 	}
+	a.describeRole(w)
 	slices.SortFunc(w.Chats, func(x, y *messages.ChatSummary) int { return int(x.GetCreatedAtMs() - y.GetCreatedAtMs()) })
 	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_Welcome{Welcome: w}})
 	for _, s := range w.Chats {

@@ -417,6 +417,15 @@ func (b *Broker) AgentByLogin(login string) (*messages.Agent, error) {
 }
 
 // Agent returns a staff account by id, or nil.
+// Settings reads the site-wide settings (never nil).
+func (b *Broker) Settings() (*messages.Settings, error) {
+	x, err := b.store.Settings()
+	if x == nil && err == nil {
+		x = &messages.Settings{}
+	}
+	return x, err
+}
+
 func (b *Broker) Agent(id string) (*messages.Agent, error) { return b.store.Agent(id) }
 
 // ChatRecord builds a chat's record from its stored log, or returns nil

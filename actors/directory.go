@@ -213,6 +213,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		d.waiting[d.token] = w
 		d.b.store.PutDepartment(next, done)
 	case *messages.AdminCommand_PutSettings:
+		if bad := invalidOrigin(body.PutSettings.GetWidgetOrigins()); bad != "" {
+			refuse(codeInvalid, "widget_origins: %q is not an origin like https://shop.example.com or http://localhost:8081 (at most 64)", bad)
+			return
+		}
 		d.waiting[d.token] = w
 		d.b.store.PutSettings(body.PutSettings, done)
 	case *messages.AdminCommand_PutRole:

@@ -275,3 +275,30 @@ func remember(list []*messages.ChatSummary, s *messages.ChatSummary) []*messages
 func statusWord(st messages.AgentStatus) string {
 	return strings.ToLower(strings.TrimPrefix(st.String(), "AGENT_STATUS_"))
 }
+
+// describeRole fills in a welcome what the agent's role lets them do and
+// where, so a console shows only what applies (every command is still
+// checked on its own).
+func (a *agent) describeRole(w *messages.Welcome) {
+	w.Departments = slices.Clone(a.rec.GetDepartments())
+	for perm, ok := range a.perms {
+		if ok {
+			w.Permissions = append(w.Permissions, perm)
+		}
+	}
+	slices.Sort(w.Permissions)
+	deps, err := a.b.store.Departments()
+	if err != nil {
+		return
+	}
+	for _, d := range deps {
+		id := d.GetId()
+		manages := a.mayManage(id) == nil
+		if manages {
+			w.Manages = append(w.Manages, id)
+		}
+		if manages || a.mayWatch(id, PermSupervise, func(x *messages.Department) []string { return x.GetSupervisors() }) == nil {
+			w.Monitors = append(w.Monitors, id)
+		}
+	}
+}

@@ -192,6 +192,7 @@ type Server struct {
 	closed   bool
 	wg       sync.WaitGroup
 	patterns []string
+	web      webAssets
 	addrs    addrTable
 	logins   loginGuard
 	audits   auditLimiter
@@ -332,6 +333,7 @@ func (s *Server) routes() {
 	s.apiRoutes()
 	s.adminRoutes()
 	s.patchRoutes()
+	s.webRoutes()
 }
 
 // Shutdown stops taking sockets and closes every open one with

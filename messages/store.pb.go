@@ -273,7 +273,11 @@ type Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Switches the live chat module off: new chat requests are refused,
 	// chats already running go on.
-	LiveChatOff   bool `protobuf:"varint,1,opt,name=live_chat_off,json=liveChatOff,proto3" json:"live_chat_off,omitempty"`
+	LiveChatOff bool `protobuf:"varint,1,opt,name=live_chat_off,json=liveChatOff,proto3" json:"live_chat_off,omitempty"`
+	// The origins (scheme://host[:port]) of the customer sites that may show
+	// the chat widget: its frame may be framed by them only (and by the
+	// broker's own pages). None: by the broker's own pages only.
+	WidgetOrigins []string `protobuf:"bytes,2,rep,name=widget_origins,json=widgetOrigins,proto3" json:"widget_origins,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -313,6 +317,13 @@ func (x *Settings) GetLiveChatOff() bool {
 		return x.LiveChatOff
 	}
 	return false
+}
+
+func (x *Settings) GetWidgetOrigins() []string {
+	if x != nil {
+		return x.WidgetOrigins
+	}
+	return nil
 }
 
 type Language struct {
@@ -1442,9 +1453,10 @@ const file_store_proto_rawDesc = "" +
 	"\vsupervisors\x18\n" +
 	" \x03(\tR\vsupervisors\x12\x1a\n" +
 	"\bmanagers\x18\v \x03(\tR\bmanagers\x12*\n" +
-	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\".\n" +
+	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\"U\n" +
 	"\bSettings\x12\"\n" +
-	"\rlive_chat_off\x18\x01 \x01(\bR\vliveChatOff\"U\n" +
+	"\rlive_chat_off\x18\x01 \x01(\bR\vliveChatOff\x12%\n" +
+	"\x0ewidget_origins\x18\x02 \x03(\tR\rwidgetOrigins\"U\n" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +

@@ -1384,7 +1384,15 @@ type Welcome struct {
 	Chats  []*ChatSummary `protobuf:"bytes,7,rep,name=chats,proto3" json:"chats,omitempty"`
 	Offers []*Offer       `protobuf:"bytes,8,rep,name=offers,proto3" json:"offers,omitempty"`
 	// Agent side: invitations to join chats, not yet answered.
-	Invitations   []*Invitation `protobuf:"bytes,9,rep,name=invitations,proto3" json:"invitations,omitempty"`
+	Invitations []*Invitation `protobuf:"bytes,9,rep,name=invitations,proto3" json:"invitations,omitempty"`
+	// Agent side, for a console to show what applies: the departments the
+	// agent is a member of, those they may monitor (supervise or manage),
+	// those they manage (open and close, set their agents' status), and
+	// their role's permissions.
+	Departments   []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
+	Monitors      []string `protobuf:"bytes,11,rep,name=monitors,proto3" json:"monitors,omitempty"`
+	Manages       []string `protobuf:"bytes,12,rep,name=manages,proto3" json:"manages,omitempty"`
+	Permissions   []string `protobuf:"bytes,13,rep,name=permissions,proto3" json:"permissions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1478,6 +1486,34 @@ func (x *Welcome) GetOffers() []*Offer {
 func (x *Welcome) GetInvitations() []*Invitation {
 	if x != nil {
 		return x.Invitations
+	}
+	return nil
+}
+
+func (x *Welcome) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *Welcome) GetMonitors() []string {
+	if x != nil {
+		return x.Monitors
+	}
+	return nil
+}
+
+func (x *Welcome) GetManages() []string {
+	if x != nil {
+		return x.Manages
+	}
+	return nil
+}
+
+func (x *Welcome) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
 	}
 	return nil
 }
@@ -4757,7 +4793,7 @@ const file_wire_proto_rawDesc = "" +
 	"\acursors\x18\x05 \x03(\v2\".switchboard.v1.Hello.CursorsEntryR\acursors\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x80\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xfa\x03\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -4768,7 +4804,12 @@ const file_wire_proto_rawDesc = "" +
 	"\x05state\x18\x06 \x01(\v2\x1a.switchboard.v1.AgentStateR\x05state\x121\n" +
 	"\x05chats\x18\a \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x05chats\x12-\n" +
 	"\x06offers\x18\b \x03(\v2\x15.switchboard.v1.OfferR\x06offers\x12<\n" +
-	"\vinvitations\x18\t \x03(\v2\x1a.switchboard.v1.InvitationR\vinvitations\"\x98\x01\n" +
+	"\vinvitations\x18\t \x03(\v2\x1a.switchboard.v1.InvitationR\vinvitations\x12 \n" +
+	"\vdepartments\x18\n" +
+	" \x03(\tR\vdepartments\x12\x1a\n" +
+	"\bmonitors\x18\v \x03(\tR\bmonitors\x12\x18\n" +
+	"\amanages\x18\f \x03(\tR\amanages\x12 \n" +
+	"\vpermissions\x18\r \x03(\tR\vpermissions\"\x98\x01\n" +
 	"\vRequestChat\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +

@@ -1,0 +1,36 @@
+package actors
+
+import (
+	"net/url"
+	"strings"
+)
+
+// maxWidgetOrigins bounds Settings.widget_origins.
+const maxWidgetOrigins = 64
+
+// invalidOrigin returns the first entry of origins that is not a web
+// origin (http or https, a host, an optional port, nothing else), or "" when
+// all are; a list that is too long reports its first extra entry.
+func invalidOrigin(origins []string) string {
+	for i, o := range origins {
+		if i >= maxWidgetOrigins || !ValidOrigin(o) {
+			return o
+		}
+	}
+	return ""
+}
+
+// ValidOrigin reports whether o is a web origin as a browser writes it:
+// "https://shop.example.com" or "http://localhost:8081", lower case, with
+// no path, query, user or fragment.
+func ValidOrigin(o string) bool {
+	if len(o) > 256 || o != strings.ToLower(o) {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(u.Host, " *'\";,") {
+		return false
+	}
+	return u.Scheme+"://"+u.Host == o
+}

@@ -1,0 +1,333 @@
+// The chats a staff member is in: the list (with unread counts) and the
+// panes, any number open side by side. Each pane's composer is bound to
+// its own chat, so a line always goes to the chat it was typed in.
+import { h, fill, clock, enumName } from '/lib/dom.js';
+import { describe } from '/console/events.js';
+
+const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
+
+export class Chats {
+  constructor(desk, list, panes) {
+    this.desk = desk;
+    this.list = list;
+    this.panes = panes;
+    this.byId = new Map();
+  }
+
+  get(id) {
+    let c = this.byId.get(id);
+    if (!c) {
+      c = new ChatView(this, id);
+      this.byId.set(id, c);
+      this.list.append(c.item);
+    }
+    return c;
+  }
+
+  welcome(summaries) {
+    for (const s of summaries) this.summary(s);
+  }
+
+  summary(s) {
+    const c = this.get(s.chat_id);
+    c.setSummary(s);
+    if (!c.pane.isConnected && c.mine() && !c.ended) c.open(false);
+  }
+
+  event(ev) {
+    this.get(ev.chat_id).add(ev);
+  }
+
+  typing(n) {
+    this.byId.get(n.chat_id)?.typing(n);
+  }
+
+  outbox(d) {
+    this.byId.get(d.chat_id)?.outboxChanged(d);
+  }
+
+  unreadTotal() {
+    let n = 0;
+    for (const c of this.byId.values()) n += c.unread;
+    return n;
+  }
+
+  remove(c) {
+    c.item.remove();
+    c.pane.remove();
+    this.byId.delete(c.id);
+  }
+}
+
+class ChatView {
+  constructor(chats, id) {
+    this.chats = chats;
+    this.desk = chats.desk;
+    this.id = id;
+    this.s = { chat_id: id };
+    this.unread = 0;
+    this.ended = false;
+    this.pending = new Map(); // client_msg_id -> li
+    this.badge = h('span', { class: 'badge', hidden: true });
+    this.itemName = h('span', { class: 'name' });
+    this.itemMeta = h('span', { class: 'meta' });
+    this.item = h('li', { 'data-chat': id },
+      h('button', { class: 'chat-item', onclick: () => this.open(true) }, this.itemName, this.itemMeta, this.badge));
+    this.build();
+  }
+
+  build() {
+    this.title = h('h2', { class: 'pane-title' });
+    this.sub = h('span', { class: 'pane-sub' });
+    this.work = h('select', { class: 'work', 'aria-label': 'Work status', onchange: () => this.setWork() },
+      WORK.map((w) => h('option', { value: w }, enumName(w, 'WORK_STATUS_'))));
+    this.log = h('ol', { class: 'transcript', role: 'log', 'aria-label': 'Transcript', tabindex: 0 });
+    this.typingLine = h('p', { class: 'typing', 'aria-live': 'off' });
+    this.input = h('textarea', { class: 'compose', rows: 2, 'aria-label': 'Message', placeholder: 'Write a message (Enter sends, Shift+Enter a new line)' });
+    this.whisper = h('input', { type: 'checkbox', class: 'whisper' });
+    this.panel = h('div', { class: 'panel', hidden: true });
+    this.actions = h('div', { class: 'actions' },
+      this.work,
+      h('button', { class: 'transfer', onclick: () => this.targets('transfer') }, 'Transfer'),
+      h('button', { class: 'invite', onclick: () => this.targets('invite') }, 'Invite'),
+      h('button', { class: 'leave', onclick: () => this.leave() }, 'Leave'),
+      h('button', { class: 'close-chat', onclick: () => this.close() }, 'Close chat'));
+    this.form = h('form', { class: 'composer' },
+      this.input,
+      h('label', { class: 'whisper-label' }, this.whisper, ' Whisper (staff only)'),
+      h('button', { type: 'submit', class: 'send' }, 'Send'));
+    this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.send(); });
+    this.input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.send(); }
+    });
+    this.input.addEventListener('input', () => this.typed());
+    this.input.addEventListener('focus', () => this.seen());
+    this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
+      h('header', { class: 'pane-head' }, this.title, this.sub,
+        h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
+      this.actions, this.panel, this.log, this.typingLine, this.form);
+    this.pane.addEventListener('focusin', () => this.focusPane());
+  }
+
+  me() {
+    return this.desk.me && this.desk.me.agent_id;
+  }
+
+  role() {
+    const s = this.s;
+    const me = this.me();
+    if (s.agent_id === me) return 'agent';
+    if ((s.guests || []).some((p) => p.id === me)) return 'guest';
+    if ((s.watchers || []).some((p) => p.id === me)) return 'watcher';
+    return 'none';
+  }
+
+  mine() {
+    return this.role() !== 'none';
+  }
+
+  setSummary(s) {
+    this.s = s;
+    const name = s.visitor_name || 'Visitor';
+    this.itemName.textContent = name;
+    this.title.textContent = name;
+    this.pane.setAttribute('aria-label', `Chat with ${name}`);
+    this.work.value = s.work_status || 'WORK_STATUS_OPEN';
+    const role = this.role();
+    const closed = s.state === 'CHAT_STATE_CLOSED';
+    let where = `${s.department || ''} · ${s.language || ''}`;
+    if (role === 'watcher') where += ' · watching invisibly';
+    else if (role === 'guest') where += ` · with ${s.agent_name || 'the agent'}`;
+    else if (role === 'none' && !closed) where += ` · now with ${s.agent_name || 'the queue'}`;
+    if (closed) where += ' · closed';
+    this.sub.textContent = where;
+    this.itemMeta.textContent = where;
+    this.ended = closed || role === 'none';
+    this.pane.dataset.role = role;
+    this.pane.dataset.ended = String(this.ended);
+    this.item.dataset.ended = String(this.ended);
+    this.form.hidden = this.ended;
+    this.actions.hidden = this.ended;
+    for (const el of this.actions.querySelectorAll('.transfer, .close-chat')) el.hidden = role !== 'agent';
+    this.work.hidden = role !== 'agent';
+    this.actions.querySelector('.leave').hidden = role === 'agent';
+    this.whisper.checked = role === 'watcher' || this.whisper.checked;
+    this.whisper.disabled = role === 'watcher';
+    if (this.ended) this.typingLine.textContent = '';
+  }
+
+  // add appends an event to the transcript (events come once, in order).
+  add(ev) {
+    const d = describe(ev);
+    const seq = Number(ev.seq);
+    const li = h('li', { class: `line ${d.kind}`, 'data-seq': seq, 'data-state': 'stored' });
+    if (ev.internal) li.classList.add('internal');
+    if (d.kind === 'message') {
+      const from = ev.message.from || {};
+      const own = from.id === this.me() && from.kind === 'PARTICIPANT_KIND_AGENT';
+      if (own) li.classList.add('own');
+      if (from.kind === 'PARTICIPANT_KIND_VISITOR') li.classList.add('visitor');
+      li.append(h('span', { class: 'who' }, d.from), h('time', { class: 'at' }, clock(ev.at_ms)));
+      if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
+      li.append(h('span', { class: 'text' }, d.text));
+      const cmid = ev.message.client_msg_id;
+      if (own && cmid && this.pending.has(cmid)) {
+        this.pending.get(cmid).remove();
+        this.pending.delete(cmid);
+      }
+      if (!own) this.arrived(d);
+      if (from.kind === 'PARTICIPANT_KIND_VISITOR') this.typingLine.textContent = '';
+    } else {
+      li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
+      if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
+    }
+    const stick = this.atBottom();
+    // Lines still being sent stay below the stored ones.
+    const firstPending = this.pending.size ? this.pending.values().next().value : null;
+    this.log.insertBefore(li, firstPending);
+    if (stick) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  atBottom() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+  }
+
+  arrived(d) {
+    const inView = this.pane.isConnected && document.hasFocus() && !document.hidden && this.pane.contains(document.activeElement);
+    if (inView) return;
+    this.unread++;
+    this.badge.hidden = false;
+    this.badge.textContent = String(this.unread);
+    this.badge.setAttribute('aria-label', `${this.unread} unread`);
+    this.desk.notifier.count(this.chats.unreadTotal());
+    this.desk.notifier.ping(`${d.from} (${this.s.visitor_name || 'chat'})`, d.text);
+    this.desk.announce(`New message from ${d.from} in the chat with ${this.s.visitor_name || 'a visitor'}`);
+  }
+
+  seen() {
+    if (!this.unread) return;
+    this.unread = 0;
+    this.badge.hidden = true;
+    this.desk.notifier.count(this.chats.unreadTotal());
+  }
+
+  focusPane() {
+    for (const p of this.chats.panes.children) p.classList.toggle('focused', p === this.pane);
+    for (const li of this.chats.list.children) li.classList.toggle('current', li === this.item);
+    this.seen();
+  }
+
+  open(focus) {
+    if (!this.pane.isConnected) this.chats.panes.append(this.pane);
+    this.desk.show('chats');
+    if (focus) {
+      (this.form.hidden ? this.log : this.input).focus();
+      this.focusPane();
+    }
+  }
+
+  hide() {
+    this.pane.remove();
+    if (this.ended) this.chats.remove(this);
+  }
+
+  send() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    const whisper = this.whisper.checked;
+    const cmid = this.desk.client.sendMessage(this.id, text, whisper);
+    const li = h('li', { class: `line message own${whisper ? ' internal' : ''}`, 'data-state': 'sending', 'data-cmid': cmid },
+      h('span', { class: 'who' }, this.desk.me.display_name || 'Me'),
+      h('span', { class: 'state' }, 'sending'),
+      h('span', { class: 'text' }, text));
+    this.pending.set(cmid, li);
+    this.log.append(li);
+    this.log.scrollTop = this.log.scrollHeight;
+    this.input.value = '';
+    this.stopTyping();
+  }
+
+  outboxChanged({ client_msg_id: cmid, state, error }) {
+    const li = this.pending.get(cmid);
+    if (!li) return;
+    li.dataset.state = state;
+    li.querySelector('.state').textContent = state === 'failed' ? `not sent: ${error.message}` : state;
+  }
+
+  typed() {
+    const now = Date.now();
+    if (!this.typingSent || now - this.typingSent > 3000) {
+      this.typingSent = now;
+      this.desk.client.notify({ typing: { chat_id: this.id, typing: true } });
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), 4000);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typingSent) this.desk.client.notify({ typing: { chat_id: this.id, typing: false } });
+    this.typingSent = 0;
+  }
+
+  typing(n) {
+    const name = (n.from && n.from.display_name) || 'The visitor';
+    this.typingLine.textContent = n.typing ? `${name} is typing…` : '';
+  }
+
+  async setWork() {
+    try {
+      await this.desk.command({ set_chat_status: { chat_id: this.id, status: this.work.value } });
+    } catch {
+      this.work.value = this.s.work_status || 'WORK_STATUS_OPEN';
+    }
+  }
+
+  async close() {
+    await this.desk.command({ close_chat: { chat_id: this.id } });
+  }
+
+  async leave() {
+    await this.desk.command({ leave_chat: { chat_id: this.id } });
+  }
+
+  // targets shows the departments and colleagues to transfer to or invite.
+  async targets(what) {
+    if (!this.panel.hidden && this.panel.dataset.what === what) {
+      this.panel.hidden = true;
+      return;
+    }
+    const ans = await this.desk.command({ list_transfer_targets: {} });
+    const deps = (ans.transfer_targets && ans.transfer_targets.departments) || [];
+    const rows = [];
+    for (const d of deps) {
+      const agents = (d.agents || []).filter((a) => a.agent_id !== this.me());
+      const line = h('li', { class: 'target-dept' },
+        h('strong', {}, d.name || d.department), ` ${d.online ? '' : '(offline) '}${d.waiting_count || 0} waiting `,
+        what === 'transfer' ? h('button', { class: 'to-dept', 'data-dept': d.department, disabled: !d.online,
+          onclick: () => this.transfer({ to_department: d.department }) }, `Transfer to ${d.name || d.department}`) : null,
+        h('ul', {}, agents.map((a) => h('li', {},
+          h('button', { class: 'to-agent', 'data-agent': a.agent_id, disabled: !a.connected,
+            onclick: () => (what === 'transfer' ? this.transfer({ to_agent: a.agent_id }) : this.invite(a.agent_id)) },
+          `${a.display_name || a.agent_id}`),
+          ` ${enumName(a.status || 'AGENT_STATUS_OFFLINE', 'AGENT_STATUS_')}${a.connected ? '' : ', not connected'}, ${a.load || 0}/${a.max_chats || 0} chats`))));
+      rows.push(line);
+    }
+    this.panel.dataset.what = what;
+    fill(this.panel, h('p', {}, what === 'transfer' ? 'Transfer this chat to:' : 'Invite a colleague:'),
+      h('ul', { class: 'targets' }, rows),
+      h('button', { class: 'link', onclick: () => { this.panel.hidden = true; } }, 'Cancel'));
+    this.panel.hidden = false;
+  }
+
+  async transfer(to) {
+    await this.desk.command({ transfer_chat: { chat_id: this.id, ...to } });
+    this.panel.hidden = true;
+  }
+
+  async invite(agentId) {
+    await this.desk.command({ invite_agent: { chat_id: this.id, agent_id: agentId } });
+    this.panel.hidden = true;
+    this.desk.flash('Invitation sent');
+  }
+}

@@ -1,0 +1,38 @@
+// How a chat event reads in the console (staff see every event, internal
+// ones marked).
+import { enumName } from '/lib/dom.js';
+
+const who = (p) => (p && (p.display_name || p.id)) || 'Someone';
+
+// describe returns {kind: 'message' | 'note', from, text} for an event.
+export function describe(ev) {
+  if (ev.message) return { kind: 'message', from: who(ev.message.from), self: false, text: ev.message.text };
+  if (ev.created) {
+    const c = ev.created;
+    return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}`);
+  }
+  if (ev.assigned) {
+    const a = ev.assigned;
+    const how = { ASSIGN_HOW_TRANSFERRED: ' (transferred)', ASSIGN_HOW_TAKEN_OVER: ' (took over the chat)' }[a.how] || '';
+    return note(`${a.agent_name || a.agent_id} joined the chat${how}`);
+  }
+  if (ev.transferred) {
+    const x = ev.transferred;
+    return note(`${who(x.by)} transferred the chat to ${x.to_agent_name || x.to_agent_id || x.to_department}`);
+  }
+  if (ev.member) {
+    const m = ev.member;
+    const action = enumName(m.action, 'MEMBER_ACTION_') || 'changed';
+    const by = m.by ? ` (by ${who(m.by)})` : '';
+    return note(`${who(m.who)} ${action}${m.invisible ? ' invisibly' : ''}${by}`);
+  }
+  if (ev.status_changed) return note(`${who(ev.status_changed.by)} set the status to ${enumName(ev.status_changed.status, 'WORK_STATUS_') || 'open'}`);
+  if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
+  if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
+  if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
+  return note('(an event this console does not know)');
+}
+
+function note(text) {
+  return { kind: 'note', text };
+}

@@ -1,0 +1,92 @@
+// The supervisor's view: for each department one supervises or manages,
+// the line (how long each visitor has waited), the chats being handled
+// and by whom, and each agent's status and load. From here: watch a chat
+// invisibly, join it, take it over; set the queue online or offline and an
+// agent's status (managers).
+import { h, fill, enumName, span } from '/lib/dom.js';
+
+const SET = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
+
+export class MonitorTab {
+  constructor(desk, el) {
+    this.desk = desk;
+    this.el = el;
+    this.views = new Map(); // department -> {view, card, skew}
+    this.cards = h('div', { class: 'cards' });
+    fill(el, this.cards);
+    setInterval(() => this.tickWaits(), 1000);
+  }
+
+  async open(force = false) {
+    const deps = (this.desk.me && this.desk.me.monitors) || [];
+    if (this.started && !force) return;
+    this.started = true;
+    await this.desk.command({ monitor: { departments: deps } });
+  }
+
+  view(v) {
+    let x = this.views.get(v.department);
+    if (!x) {
+      x = { card: h('section', { class: 'card', 'data-dept': v.department }) };
+      this.views.set(v.department, x);
+      this.cards.append(x.card);
+    }
+    x.view = v;
+    x.skew = Date.now() - Number(v.at_ms || Date.now());
+    this.render(x);
+  }
+
+  render({ view: v, card, skew }) {
+    const manages = (this.desk.me.manages || []).includes(v.department);
+    const online = !!v.online;
+    const waitCell = (c) => h('td', { class: 'waited', 'data-since': Number(c.created_at_ms) + skew }, span(Date.now() - Number(c.created_at_ms) - skew));
+    fill(card,
+      h('h2', {}, v.name || v.department, ' ', h('span', { class: `pill ${online ? 'on' : 'off'}` }, online ? 'online' : 'offline')),
+      manages ? h('button', { class: 'queue-toggle', onclick: () => this.desk.command({ set_queue_online: { department: v.department, online: !online } }) },
+        online ? 'Set the queue offline' : 'Set the queue online') : null,
+      h('table', { class: 'list waiting' }, h('caption', {}, `Waiting (${v.waiting_count || 0})`),
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Visitor'), h('th', {}, 'Language'), h('th', {}, 'Waited'))),
+        h('tbody', {}, (v.waiting || []).map((c) => h('tr', { 'data-chat': c.chat_id },
+          h('td', {}, String(c.position || '')), h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.language || ''), waitCell(c))))),
+      h('table', { class: 'list active' }, h('caption', {}, `Chats (${(v.active || []).length})`),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Visitor'), h('th', {}, 'Agent'), h('th', {}, 'With'), h('th', {}, ''))),
+        h('tbody', {}, (v.active || []).map((c) => h('tr', { 'data-chat': c.chat_id },
+          h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.agent_name || c.agent_id || ''),
+          h('td', {}, [...(c.guests || []).map((p) => p.display_name), ...(c.watchers || []).map((p) => `${p.display_name} (watching)`)].join(', ')),
+          h('td', { class: 'row-actions' },
+            h('button', { class: 'watch', onclick: () => this.join(c, true) }, 'Watch'),
+            h('button', { class: 'join', onclick: () => this.join(c, false) }, 'Join'),
+            h('button', { class: 'takeover', onclick: () => this.takeOver(c) }, 'Take over')))))),
+      h('table', { class: 'list agents' }, h('caption', {}, 'Agents'),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Agent'), h('th', {}, 'Status'), h('th', {}, 'Load'))),
+        h('tbody', {}, (v.agents || []).map((a) => h('tr', { 'data-agent': a.agent_id },
+          h('td', {}, a.display_name || a.agent_id),
+          h('td', {}, manages ? this.statusSelect(a) : enumName(a.status || 'AGENT_STATUS_OFFLINE', 'AGENT_STATUS_'),
+            a.connected ? '' : ' (not connected)'),
+          h('td', {}, `${a.load || 0}/${a.max_chats || 0}`))))));
+  }
+
+  statusSelect(a) {
+    const current = a.status || 'AGENT_STATUS_OFFLINE';
+    const sel = h('select', { class: 'agent-status', 'aria-label': `Status of ${a.display_name || a.agent_id}` },
+      [...new Set([...SET, current])].map((s) => h('option', { value: s, disabled: !SET.includes(s) }, enumName(s, 'AGENT_STATUS_'))));
+    sel.value = current;
+    sel.addEventListener('change', () => this.desk.command({ set_agent_status: { agent_id: a.agent_id, status: sel.value } }).catch(() => { sel.value = current; }));
+    return sel;
+  }
+
+  tickWaits() {
+    if (this.el.hidden) return;
+    for (const td of this.el.querySelectorAll('td.waited')) td.textContent = span(Date.now() - Number(td.dataset.since));
+  }
+
+  async join(c, invisible) {
+    await this.desk.command({ join_chat: { chat_id: c.chat_id, invisible } });
+    this.desk.chats.get(c.chat_id).open(true);
+  }
+
+  async takeOver(c) {
+    await this.desk.command({ take_over: { chat_id: c.chat_id } });
+    this.desk.chats.get(c.chat_id).open(true);
+  }
+}

@@ -1,0 +1,55 @@
+// Small DOM helpers. Every piece of text goes in as a text node (never as
+// markup): names, messages and errors from users are shown as they are.
+
+// h creates an element: h('button', {class: 'x', onclick: fn}, 'Text', child).
+// Attributes starting with "on" are listeners; others are set as attributes
+// (false, null and undefined leave them out). Children are nodes or text.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked') el.checked = !!v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// fill replaces el's children.
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+// clock formats epoch milliseconds as the time of day (HH:MM).
+export function clock(ms) {
+  const d = new Date(Number(ms));
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// ago formats a duration in milliseconds as "42 s" or "3 min".
+export function span(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+// enumName turns "AGENT_STATUS_AVAILABLE" into "available".
+export function enumName(v, prefix) {
+  if (!v) return '';
+  return String(v).replace(prefix, '').toLowerCase().replace(/_/g, ' ');
+}
