@@ -79,7 +79,9 @@ func TestWebConsoleThreeChats(t *testing.T) {
 	}
 	for i, chat := range chats {
 		want := fmt.Sprintf("reply to chat %d", i)
-		ev := awaitEvent(t, visitors[i], chat, func(e *messages.ChatEvent) bool { return e.GetMessage() != nil && e.GetMessage().GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT })
+		ev := awaitEvent(t, visitors[i], chat, func(e *messages.ChatEvent) bool {
+			return e.GetMessage() != nil && e.GetMessage().GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT
+		})
 		if got := ev.GetMessage().GetText(); got != want {
 			t.Fatalf("visitor %d got %q, want %q", i, got, want)
 		}
