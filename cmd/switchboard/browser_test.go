@@ -126,6 +126,11 @@ func (p *page) attach() {
 			}
 			p.problem("exception: %s (%s:%d)", desc, d.URL, d.LineNumber)
 		case *runtime.EventConsoleAPICalled:
+			if os.Getenv("CDP_CONSOLE") != "" {
+				for _, a := range e.Args {
+					p.t.Logf("console: %s%s", a.Value, a.Description)
+				}
+			}
 			if e.Type == runtime.ConsoleAPICalledTypeError {
 				var parts []string
 				for _, a := range e.Args {

@@ -100,6 +100,10 @@ class ChatView {
     this.input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.send(); }
     });
+    // Enter's keypress would insert the line break the keydown just sent.
+    this.input.addEventListener('keypress', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey) ev.preventDefault();
+    });
     this.input.addEventListener('input', () => this.typed());
     this.input.addEventListener('focus', () => this.seen());
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
@@ -151,8 +155,11 @@ class ChatView {
     for (const el of this.actions.querySelectorAll('.transfer, .close-chat')) el.hidden = role !== 'agent';
     this.work.hidden = role !== 'agent';
     this.actions.querySelector('.leave').hidden = role === 'agent';
-    this.whisper.checked = role === 'watcher' || this.whisper.checked;
+    // A watcher can only whisper; one who stops watching (took the chat
+    // over, joined visibly) writes to the visitor again by default.
+    if (role !== this.lastRole) this.whisper.checked = role === 'watcher';
     this.whisper.disabled = role === 'watcher';
+    this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
   }
 

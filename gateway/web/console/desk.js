@@ -164,7 +164,7 @@ export class Desk {
   }
 
   invitation(inv) {
-    const li = h('li', { class: 'invite', 'data-chat': inv.chat_id },
+    const li = h('li', { class: 'invitation', 'data-chat': inv.chat_id },
       h('span', {}, `${(inv.by && inv.by.display_name) || 'A colleague'} invites you to the chat with ${inv.visitor_name || 'a visitor'} (${inv.department})`),
       h('button', { class: 'join', onclick: async () => { await this.command({ join_chat: { chat_id: inv.chat_id } }); li.remove(); } }, 'Join'),
       h('button', { class: 'decline', onclick: async () => { await this.command({ decline_invite: { chat_id: inv.chat_id } }); li.remove(); } }, 'Decline'));
