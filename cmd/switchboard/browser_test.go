@@ -66,7 +66,7 @@ func stopBrowser() {
 
 // page is one browser tab and what it logged.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	mu  sync.Mutex
 	// problems are uncaught exceptions, console.error calls and errors the
@@ -76,7 +76,7 @@ type page struct {
 }
 
 // newPage opens a tab in a fresh browser context, 1000×700.
-func newPage(t *testing.T) *page {
+func newPage(t testing.TB) *page {
 	t.Helper()
 	bin := chromiumPath(t)
 	browser.once.Do(func() {
@@ -202,9 +202,15 @@ func (p *page) navigate(url string) {
 // wait polls a JavaScript expression until it is truthy (15 s at most).
 func (p *page) wait(what, expr string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+	p.waitLong(what, expr, 15*time.Second)
+}
+
+// waitLong is wait with a longer deadline.
+func (p *page) waitLong(what, expr string, d time.Duration) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, d)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
 		p.t.Fatalf("wait for %s: %v\n%s", what, err, p.dump())
 	}
 }

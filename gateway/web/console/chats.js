@@ -68,6 +68,8 @@ class ChatView {
     this.unread = 0;
     this.ended = false;
     this.pending = new Map(); // client_msg_id -> li
+    this.historyUntil = -1; // the last seq the chat held when first seen
+    this.stuck = true; // the transcript shows its newest line
     this.badge = h('span', { class: 'badge', hidden: true });
     this.itemName = h('span', { class: 'name' });
     this.itemMeta = h('span', { class: 'meta' });
@@ -111,6 +113,9 @@ class ChatView {
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
       this.actions, this.panel, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
+    this.log.addEventListener('scroll', () => {
+      this.stuck = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    }, { passive: true });
   }
 
   me() {
@@ -131,6 +136,7 @@ class ChatView {
   }
 
   setSummary(s) {
+    if (this.historyUntil < 0) this.historyUntil = Number(s.last_seq || 0);
     this.s = s;
     const name = s.visitor_name || 'Visitor';
     this.itemName.textContent = name;
@@ -182,21 +188,29 @@ class ChatView {
         this.pending.get(cmid).remove();
         this.pending.delete(cmid);
       }
-      if (!own) this.arrived(d);
+      // What the chat held when it reached this console is history, not
+      // news: no unread count, no sound.
+      if (!own && seq > this.historyUntil) this.arrived(d);
       if (from.kind === 'PARTICIPANT_KIND_VISITOR') this.typingLine.textContent = '';
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
     }
-    const stick = this.atBottom();
     // Lines still being sent stay below the stored ones.
     const firstPending = this.pending.size ? this.pending.values().next().value : null;
     this.log.insertBefore(li, firstPending);
-    if (stick) this.log.scrollTop = this.log.scrollHeight;
+    this.scrollSoon();
   }
 
-  atBottom() {
-    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+  // scrollSoon keeps the newest line in view, unless the reader scrolled
+  // up: once per frame, so a replay of many lines lays the pane out once.
+  scrollSoon() {
+    if (!this.stuck || this.scrollQueued) return;
+    this.scrollQueued = true;
+    requestAnimationFrame(() => {
+      this.scrollQueued = false;
+      this.log.scrollTop = this.log.scrollHeight;
+    });
   }
 
   arrived(d) {
@@ -249,7 +263,8 @@ class ChatView {
       h('span', { class: 'text' }, text));
     this.pending.set(cmid, li);
     this.log.append(li);
-    this.log.scrollTop = this.log.scrollHeight;
+    this.stuck = true;
+    this.scrollSoon();
     this.input.value = '';
     this.stopTyping();
   }

@@ -34,9 +34,10 @@ export function fill(el, ...children) {
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 // clock formats epoch milliseconds as the time of day (HH:MM).
+// (One formatter for all: making one per call is slow.)
+const timeOfDay = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
 export function clock(ms) {
-  const d = new Date(Number(ms));
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return timeOfDay.format(new Date(Number(ms)));
 }
 
 // ago formats a duration in milliseconds as "42 s" or "3 min".
