@@ -104,3 +104,96 @@ func TestWebConsoleThreeChats(t *testing.T) {
 	}
 	p.screenshot("console-three-chats")
 }
+
+// TestWebConsoleTeamwork: what an agent does in a day, through the console:
+// a line in a chat not in view raises its unread count and the tab's
+// title; the work status; the display name (the visitor sees the new
+// one); a transfer to a colleague chosen from the list with their load;
+// an invitation, joined and left; the waiting list and a pick; closing.
+func TestWebConsoleTeamwork(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	base := "http://" + m.Addr()
+	alice := consoleLogin(t, base, "alice@demo", "alice-demo-pw")
+	alice.setAvailable()
+	bob := consoleLogin(t, base, "bob@demo", "bob-demo-pw")
+	bob.setAvailable()
+
+	v1, c1 := visitorChat(t, m.Addr(), "sales", "Ann", "first question")
+	alice.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, c1))
+	v2, c2 := visitorChat(t, m.Addr(), "sales", "Ben", "second question")
+	alice.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, c2))
+	alice.click(paneSel(c2) + " .compose")
+
+	// Ann writes while Alice is in Ben's chat: unread count and title.
+	send(t, v1, c1, "a1", "are you there?")
+	alice.wait("the unread badge", fmt.Sprintf(`document.querySelector('#chat-list li[data-chat=%q] .badge')?.textContent === "1"`, c1))
+	if title := eval[string](alice, `document.title`); !strings.Contains(title, "1 unread") {
+		t.Fatalf("title %q", title)
+	}
+	alice.click(fmt.Sprintf(`#chat-list li[data-chat=%q] .chat-item`, c1))
+	alice.wait("the badge cleared", fmt.Sprintf(`document.querySelector('#chat-list li[data-chat=%q] .badge').hidden && !document.title.includes("unread")`, c1))
+
+	// Work status and display name.
+	eval[bool](alice, fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = "WORK_STATUS_PENDING"; s.dispatchEvent(new Event("change")); return true })()`, paneSel(c1)+" .work"))
+	if got := awaitEvent(t, v1, c1, func(e *messages.ChatEvent) bool { return e.GetStatusChanged() != nil }).GetStatusChanged().GetStatus(); got != messages.WorkStatus_WORK_STATUS_PENDING {
+		t.Fatalf("status %v", got)
+	}
+	alice.click("#me")
+	eval[bool](alice, `(document.querySelector("#display-name").value = "", true)`)
+	alice.typeIn("#display-name", "Alice A.", true)
+	alice.wait("the new name", `document.querySelector("#me") && document.querySelector("#me").textContent === "Alice A."`)
+	if got := awaitEvent(t, v1, c1, func(e *messages.ChatEvent) bool { return e.GetRenamed() != nil }).GetRenamed().GetDisplayName(); got != "Alice A." {
+		t.Fatalf("renamed to %q", got)
+	}
+
+	// Transfer Ann's chat to Bob, picked from the list with his load.
+	alice.click(paneSel(c1) + " .transfer")
+	alice.wait("Bob in the list", fmt.Sprintf(`document.querySelector(%q)?.parentElement.textContent.includes("available, 0/3 chats")`, paneSel(c1)+` .to-agent[data-agent="bob"]`))
+	alice.screenshot("console-transfer")
+	alice.click(paneSel(c1) + ` .to-agent[data-agent="bob"]`)
+	bob.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, c1))
+	bob.wait("the whole transcript at Bob's", fmt.Sprintf(`document.querySelector(%q)?.textContent.includes("are you there?")`, paneSel(c1)+" .transcript"))
+	alice.wait("Alice's pane ended", fmt.Sprintf(`document.querySelector(%q).dataset.ended === "true"`, paneSel(c1)))
+
+	// Bob invites Alice; she joins, writes, leaves.
+	bob.click(paneSel(c1) + " .invite")
+	bob.click(paneSel(c1) + ` .to-agent[data-agent="alice"]`)
+	alice.click(fmt.Sprintf(`#invites li[data-chat=%q] .join`, c1))
+	alice.wait("Alice a guest", fmt.Sprintf(`document.querySelector(%q)?.dataset.role === "guest"`, paneSel(c1)))
+	alice.typeIn(paneSel(c1)+" .compose", "Bob knows this best.", true)
+	awaitEvent(t, v1, c1, func(e *messages.ChatEvent) bool { return e.GetMessage().GetText() == "Bob knows this best." })
+	alice.click(paneSel(c1) + " .leave")
+	awaitEvent(t, v1, c1, func(e *messages.ChatEvent) bool {
+		return e.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_LEFT
+	})
+
+	// In a department with manual pickup, Alice sees the line in the Queue
+	// tab and picks a chat (not while away: the error says why).
+	mustAdmin(t, m.Addr(), "PATCH", "/admin/departments/sales", map[string]any{"policy": "ROUTING_POLICY_MANUAL"})
+	eval[bool](alice, `(() => { const s = document.querySelector("#status"); s.value = "AGENT_STATUS_AWAY"; s.dispatchEvent(new Event("change")); return true })()`)
+	alice.wait("away", `document.querySelector("#status").dataset.status === "away"`)
+	_, c3 := visitorChat(t, m.Addr(), "sales", "Cid", "third question")
+	alice.click("#tab-queue")
+	alice.wait("Cid waiting", fmt.Sprintf(`document.querySelector('#view-queue tr[data-chat=%q] .pick')`, c3))
+	alice.wait("the answered list", fmt.Sprintf(`document.querySelector('#view-queue').textContent.includes("Answered") && document.querySelectorAll('#view-queue tr[data-chat=%q]').length >= 1`, c2))
+	alice.screenshot("console-queue")
+	alice.click(fmt.Sprintf(`#view-queue tr[data-chat=%q] .pick`, c3))
+	alice.wait("the refusal in words", `!document.querySelector("#banner").hidden && document.querySelector("#banner").textContent.includes("not available")`)
+	alice.setAvailable()
+	alice.click("#tab-queue")
+	alice.click(fmt.Sprintf(`#view-queue tr[data-chat=%q] .pick`, c3))
+	alice.wait("Cid's pane", fmt.Sprintf(`document.querySelector(%q)?.dataset.role === "agent"`, paneSel(c3)))
+
+	// Close Ben's chat.
+	alice.click(paneSel(c2) + " .close-chat")
+	awaitEvent(t, v2, c2, func(e *messages.ChatEvent) bool { return e.GetClosed() != nil })
+	alice.wait("Ben's pane closed", fmt.Sprintf(`document.querySelector(%q).dataset.ended === "true"`, paneSel(c2)))
+
+	// At 360 px wide the console fits: no sideways scrolling, the
+	// composer in view.
+	alice.resize(360, 740)
+	alice.click(fmt.Sprintf(`#chat-list li[data-chat=%q] .chat-item`, c3))
+	alice.wait("no sideways scroll", `document.documentElement.scrollWidth <= 360`)
+	alice.wait("the composer visible", fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().width > 250`, paneSel(c3)+" .compose"))
+	alice.screenshot("console-360px")
+}

@@ -2,7 +2,7 @@
 // connection (lib/client.js), the header (status, load, tabs), and hands
 // each pushed frame to the part it concerns: offers, chats, the queue
 // lists, the monitor.
-import { Client, api } from '/lib/client.js';
+import { Client, ProtocolError, api } from '/lib/client.js';
 import { h, fill, enumName } from '/lib/dom.js';
 import { Chats } from '/console/chats.js';
 import { Offers } from '/console/offers.js';
@@ -29,6 +29,11 @@ export class Desk {
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
     this.client.addEventListener('outbox', (e) => this.chats.outbox(e.detail));
+    // A refused command is shown in the banner (command() does it); the
+    // button handlers that awaited it stop there, and that is handled.
+    addEventListener('unhandledrejection', (ev) => {
+      if (ev.reason instanceof ProtocolError && ev.reason.shown) ev.preventDefault();
+    });
     // The tests read the console's own timing of rendering a pushed frame.
     window.switchboardStats = this.stats = { frames: 0, totalMs: 0, renderMs: [] };
   }
@@ -43,6 +48,7 @@ export class Desk {
       return await this.client.command(body);
     } catch (err) {
       this.flash(err.message, 'error');
+      err.shown = true;
       throw err;
     }
   }
@@ -58,9 +64,9 @@ export class Desk {
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
     for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['admin', 'Admin']]) {
-      const button = h('button', { id: `tab-${id}`, role: 'tab', 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
+      const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
-      this.sections[id] = h('section', { id: `view-${id}`, role: 'tabpanel', 'aria-labelledby': `tab-${id}`, class: 'view', hidden: true });
+      this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
     }
     const notifyButton = h('button', { id: 'notify', class: 'link', onclick: () => this.notifier.ask(notifyButton) },
       'Enable notifications');
@@ -84,7 +90,8 @@ export class Desk {
     for (const [k, el] of Object.entries(this.sections)) {
       el.hidden = k !== id;
       const tab = this.tabs.querySelector(`#tab-${k}`);
-      tab.setAttribute('aria-selected', String(k === id));
+      if (k === id) tab.setAttribute('aria-current', 'page');
+      else tab.removeAttribute('aria-current');
     }
     this.current = id;
     if (id === 'queue') this.queue.open();
@@ -157,11 +164,28 @@ export class Desk {
     }
   }
 
-  async rename() {
-    const name = prompt('The name visitors see', this.nameButton.textContent);
-    if (!name || name === this.nameButton.textContent) return;
-    await this.command({ set_display_name: { display_name: name } });
-    this.nameButton.textContent = name;
+  // rename swaps the name for a small form: the name visitors see.
+  rename() {
+    const input = h('input', { id: 'display-name', 'aria-label': 'The name visitors see', value: this.nameButton.textContent, maxlength: 256 });
+    const error = h('span', { class: 'error', role: 'alert' });
+    const done = () => form.replaceWith(this.nameButton);
+    const form = h('form', { class: 'rename' }, input, h('button', { type: 'submit' }, 'Save'),
+      h('button', { type: 'button', onclick: done }, 'Cancel'), error);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const name = input.value.trim();
+      try {
+        if (name && name !== this.nameButton.textContent) await this.client.command({ set_display_name: { display_name: name } });
+        if (name) this.nameButton.textContent = name;
+        done();
+        this.nameButton.focus();
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    });
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') done(); });
+    this.nameButton.replaceWith(form);
+    input.select();
   }
 
   invitation(inv) {
