@@ -116,9 +116,9 @@ func (s *chatSession) input(ctx context.Context, line string) {
 	case line == "":
 	case cmd == "/help":
 		if s.agent {
-			s.printf("%s", agentHelp)
+			s.printf(agentHelp)
 		} else {
-			s.printf("%s", visitorHelp)
+			s.printf(visitorHelp)
 		}
 	case cmd == "/close":
 		if id := s.needChat(); id != "" {
@@ -469,9 +469,13 @@ func (s *chatSession) summary(sum *messages.ChatSummary) {
 		case sum.GetState() == messages.ChatState_CHAT_STATE_QUEUED:
 			why = "it is no longer yours: it waits in " + sum.GetDepartment()
 		}
-		s.printf("* chat %s: %s\n", label, why)
+		if s.agent {
+			s.printf("* chat %s: %s\n", label, why)
+		} else {
+			s.printf("* the chat has ended\n")
+		}
 		if wasCurrent {
-			s.printf("%s", s.noCurrent())
+			s.noCurrent()
 		}
 		return
 	}
@@ -498,11 +502,12 @@ func (s *chatSession) summary(sum *messages.ChatSummary) {
 }
 
 // noCurrent says that typed lines go nowhere now.
-func (s *chatSession) noCurrent() string {
+func (s *chatSession) noCurrent() {
 	if !s.agent {
-		return "(the chat has ended; lines you type are not sent. /quit to leave)\n"
+		s.printf("(the chat has ended; lines you type are not sent. /quit to leave)\n")
+		return
 	}
-	return "(no current chat now: lines you type are not sent until you choose one with /chat ID; /chats lists them)\n"
+	s.printf("(no current chat now: lines you type are not sent until you choose one with /chat ID; /chats lists them)\n")
 }
 
 // offered records and prints an offer, and accepts it with -auto.

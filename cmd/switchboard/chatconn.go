@@ -247,7 +247,7 @@ func (s *chatSession) reconnect(ctx context.Context) *gateway.Client {
 		var e *messages.Error
 		switch {
 		case err == nil:
-			s.printf("* reconnected (after %d attempts)\n", attempt+1)
+			s.printf("* reconnected (attempt %d); resuming where you were\n", attempt+1)
 			s.attach(ctx, c, w)
 			return c
 		case ctx.Err() != nil:

@@ -43,9 +43,15 @@ type child struct {
 // startChild runs a broker child process on dir and waits until it listens.
 func startChild(t *testing.T, dir string) *child {
 	t.Helper()
+	return startChildAt(t, dir, "127.0.0.1:0")
+}
+
+// startChildAt runs a broker child process on dir listening on addr.
+func startChildAt(t *testing.T, dir, addr string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1",
-		"SWITCHBOARD_TEST_ARGS=-demo -addr 127.0.0.1:0 -log warn -limit-frames 0 -limit-conns 0 -limit-chats 0 -limit-hellos 0 -line-per-address 0 -data "+dir,
+		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames 0 -limit-conns 0 -limit-chats 0 -limit-hellos 0 -line-per-address 0 -data "+dir,
 		"SWITCHBOARD_ADMIN_TOKEN="+testAdminToken, "SWITCHBOARD_ARGON2_MEMORY_KIB=64")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
