@@ -90,6 +90,18 @@ func startAlice(t *testing.T, addr string) *term {
 	return alice
 }
 
+// visitorFor brings a visitor called name to an agent's terminal client
+// that has no chat yet, which makes the chat its current one; it returns
+// the visitor, the chat and its label.
+func visitorFor(t *testing.T, agent *term, addr, name, first string) (*gateway.Client, string, string) {
+	t.Helper()
+	v, _ := newVisitor(t, addr, false)
+	chat := requestNamed(t, v, name, first)
+	label := strings.Fields(name)[0] + "/" + shortID(chat)
+	agent.wait("(your lines now go to chat " + label)
+	return v, chat, label
+}
+
 // requestNamed asks for a chat in sales as a visitor called name.
 func requestNamed(t *testing.T, v *gateway.Client, name, first string) string {
 	t.Helper()
@@ -122,10 +134,7 @@ func TestTerminalAgentWithTwoChats(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	addr := m.Addr()
 	alice := startAlice(t, addr)
-	ann, _ := newVisitor(t, addr, false)
-	annChat := requestNamed(t, ann, "Ann Lee", "hi from Ann")
-	annLabel := "Ann/" + shortID(annChat)
-	alice.wait("(your lines now go to chat " + annLabel)
+	ann, annChat, annLabel := visitorFor(t, alice, addr, "Ann Lee", "hi from Ann")
 	bo, _ := newVisitor(t, addr, false)
 	boChat := requestNamed(t, bo, "Bo", "hi from Bo")
 	boLabel := "Bo/" + shortID(boChat)
@@ -214,10 +223,7 @@ func TestTerminalTakeOverIsTold(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	addr := m.Addr()
 	alice := startAlice(t, addr)
-	v, _ := newVisitor(t, addr, false)
-	chat := requestNamed(t, v, "Ann", "help")
-	label := "Ann/" + shortID(chat)
-	alice.wait("(your lines now go to chat " + label)
+	_, chat, label := visitorFor(t, alice, addr, "Ann", "help")
 	dana, _ := newAgent(t, addr, "dana@demo", "dana-demo-pw", false)
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
 	alice.wait("Dana TOOK OVER this chat from you: it is no longer yours")
