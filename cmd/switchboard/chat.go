@@ -460,14 +460,14 @@ func (s *chatSession) summary(sum *messages.ChatSummary) {
 		if !had {
 			return
 		}
-		why := "it is no longer yours"
+		why := "you are no longer in it"
 		switch {
 		case sum.GetState() == messages.ChatState_CHAT_STATE_CLOSED:
 			why = "it has ended"
 		case sum.GetAgentName() != "":
-			why = "it is no longer yours: " + sum.GetAgentName() + " has it now"
+			why += " (" + sum.GetAgentName() + " has it now)"
 		case sum.GetState() == messages.ChatState_CHAT_STATE_QUEUED:
-			why = "it is no longer yours: it waits in " + sum.GetDepartment()
+			why += " (it waits in " + sum.GetDepartment() + ")"
 		}
 		if s.agent {
 			s.printf("* chat %s: %s\n", label, why)

@@ -224,13 +224,21 @@ func TestTerminalTakeOverIsTold(t *testing.T) {
 	addr := m.Addr()
 	alice := startAlice(t, addr)
 	_, chat, label := visitorFor(t, alice, addr, "Ann", "help")
-	dana, _ := newAgent(t, addr, "dana@demo", "dana-demo-pw", false)
-	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
+	// Dana, a supervisor, watches from her terminal, whispers, takes over.
+	dana := startTerm(t, "dana", "-as", "agent", "-addr", addr, "-login", "dana@demo", "-password", "dana-demo-pw")
+	dana.wait("Logged in as Dana")
+	dana.typeLine("/watch " + chat)
+	dana.wait("(your lines now go to chat " + label)
+	dana.typeLine("/whisper psst")
+	alice.wait("[" + label + " 5] Dana (whisper): psst")
+	dana.typeLine("/takeover " + chat)
 	alice.wait("Dana TOOK OVER this chat from you: it is no longer yours")
-	alice.wait("* chat " + label + ": it is no longer yours: Dana has it now")
+	alice.wait("* chat " + label + ": you are no longer in it (Dana has it now)")
+	dana.typeLine("it is Dana now")
+	eventually(t, "Dana's line stored", func() bool { return len(agentLines(t, m, chat)) == 2 })
 	alice.typeLine("still there?")
 	alice.wait("! no current chat")
-	if got := agentLines(t, m, chat); len(got) != 0 {
+	if got := agentLines(t, m, chat); strings.Join(got, "|") != "psst|it is Dana now" {
 		t.Fatalf("alice's line reached the chat after the take-over: %q", got)
 	}
 
