@@ -50,11 +50,8 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	s.attach(ctx, c, w)
 	go s.run(ctx, c)
 	defer func() {
-		s.mu.Lock()
-		if s.c != nil {
-			s.c.Close()
-		}
-		s.mu.Unlock()
+		cancel() // run closes the socket normally and returns
+		<-s.done
 	}()
 	if s.agent {
 		s.printf("Logged in as %s. You are available; offers appear here (/accept, or start with -auto). /help lists the commands.\n", w.GetDisplayName())

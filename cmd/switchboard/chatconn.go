@@ -209,10 +209,11 @@ func (s *chatSession) run(ctx context.Context, c *gateway.Client) {
 		s.mu.Lock()
 		s.c = nil
 		s.mu.Unlock()
-		c.CloseNow()
 		if ctx.Err() != nil {
+			c.Close() // the client is stopping: a normal close
 			return
 		}
+		c.CloseNow()
 		if code := gateway.CloseCode(err); finalCloses[code] != "" {
 			s.end(fmt.Errorf("the broker ended the session (%d, %s): %s", code, finalCloses[code], closeReason(err)))
 			return
