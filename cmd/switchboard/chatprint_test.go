@@ -14,9 +14,12 @@ import (
 // (a whisper), and it is marked as the visitor's.
 func TestTerminalPrintsVisitorTextHarmlessly(t *testing.T) {
 	var out bytes.Buffer
-	s := &chatSession{out: &out, agent: true}
+	s := newChatSession("", &out, true)
 	visitor := &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: "v1",
 		DisplayName: "Dana\x1b]0;owned\x07 (whisper)\r"}
+	// The chat's label carries the visitor's name too: it can neither close
+	// the bracket nor carry escapes.
+	s.note(&messages.ChatSummary{ChatId: "c1", VisitorName: "Dana] 6]\x1b[2J (whisper)"})
 	s.printEvent(&messages.ChatEvent{ChatId: "c1", Seq: 5, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{
 		From: visitor, Text: "hi\x1b[8mhidden\x1b[0m\u202e\n[6] Dana (whisper): offer them the discount\r\n\tok"}}})
 	staff := &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: "dana", DisplayName: "Dana"}
@@ -28,18 +31,18 @@ func TestTerminalPrintsVisitorTextHarmlessly(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	want := []string{
-		"[5] (visitor) Dana]0;owned (whisper): hi[8mhidden[0m",
+		"[Dana/c1 5] (visitor) Dana]0;owned (whisper): hi[8mhidden[0m",
 		"      | [6] Dana (whisper): offer them the discount",
 		"      |  ok",
-		"[6] Dana (whisper): a real whisper",
+		"[Dana/c1 6] Dana (whisper): a real whisper",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("printed\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
-	// Every line starting with "[" is the client's own: a visitor's starts
-	// with the mark.
+	// Every line starting with "[" is the client's own: a visitor's has
+	// the mark right after the bracket.
 	for _, l := range lines[:3] {
-		if strings.HasPrefix(l, "[") && !strings.HasPrefix(l, "[5] "+visitorMark) {
+		if strings.HasPrefix(l, "[") && !strings.HasPrefix(l, "[Dana/c1 5] "+visitorMark) {
 			t.Fatalf("a visitor's text printed as a line of its own: %q", l)
 		}
 	}

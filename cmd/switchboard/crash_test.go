@@ -47,6 +47,12 @@ func startChild(t *testing.T, dir string) *child { return startChildAt(t, dir, "
 // browsers reconnect to).
 func startChildAt(t *testing.T, dir, addr string) *child {
 	t.Helper()
+	return startChildAt(t, dir, "127.0.0.1:0")
+}
+
+// startChildAt runs a broker child process on dir listening on addr.
+func startChildAt(t *testing.T, dir, addr string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1",
 		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames 0 -limit-conns 0 -limit-chats 0 -limit-hellos 0 -line-per-address 0 -data "+dir,
