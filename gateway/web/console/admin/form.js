@@ -5,7 +5,8 @@
 //
 // Spec: {name, label, kind, hint, options, readonly, scale}
 //   kind: text (default), password, number, checkbox, select, checks (a
-//   list of checkboxes: options [{value, label, hint}]), lines (a list of
+//   list of checkboxes: options [{value, label, hint}]; showAll: never
+//   scrolled nor filtered), lines (a list of
 //   strings, one a line), windows (weekly windows), zone (a time zone).
 import { h, fill } from '/lib/dom.js';
 import { WindowsInput } from '/console/admin/windows.js';
@@ -172,9 +173,9 @@ function checks(spec, id, describedBy) {
     return h('li', { 'data-text': `${o.label} ${o.value}`.toLowerCase() },
       box, h('label', { for: boxId }, o.label, o.hint ? h('span', { class: 'hint' }, ` ${o.hint}`) : null));
   });
-  const list = h('ul', { class: 'checks', role: 'group', 'aria-labelledby': `${id}-label`, 'aria-describedby': describedBy }, boxes);
+  const list = h('ul', { class: spec.showAll ? 'checks all' : 'checks', role: 'group', 'aria-labelledby': `${id}-label`, 'aria-describedby': describedBy }, boxes);
   if (!spec.options.length) list.append(h('li', { class: 'empty' }, 'none yet'));
-  const filter = spec.options.length > 12 ? h('input', {
+  const filter = spec.options.length > 12 && !spec.showAll ? h('input', {
     type: 'search', class: 'checks-filter', placeholder: 'Filter', 'aria-label': `Filter ${spec.label}`,
     oninput: () => {
       const q = filter.value.toLowerCase();

@@ -94,3 +94,13 @@ export function pill(on, yes, no) {
 export function idSpec(isNew, label = 'Id', name = 'id') {
   return { name, label, readonly: !isNew, hint: isNew ? 'a-z, 0-9, - _ . (at most 64); it cannot change later' : null };
 }
+
+// accessGroup is the fields of access rules (an account's or a role's):
+// allowed addresses, login hours and their time zone.
+export function accessGroup(title) {
+  return { group: title, fields: [
+    { name: 'access.ip_allow', label: 'Allowed addresses', kind: 'lines', hint: 'CIDR ranges, one a line (203.0.113.0/24); none: any' },
+    { name: 'access.login_hours', label: 'Login hours', kind: 'windows', hint: 'none: any time' },
+    { name: 'access.time_zone', label: 'Time zone of the login hours', kind: 'zone' },
+  ] };
+}

@@ -1,6 +1,6 @@
 // The roles page: the permissions each role grants, and its access rules.
 // The built-in roles (owner, administrator, agent) are shown, not changed.
-import { recordPage, pill, idSpec } from '/console/admin/record.js';
+import { recordPage, pill, idSpec, accessGroup } from '/console/admin/record.js';
 
 // PERMISSIONS are the broker's 15 (actors/permissions.go), with what each
 // allows.
@@ -38,13 +38,9 @@ export function rolesPage(admin) {
     fields: (rec, isNew) => [
       idSpec(isNew),
       { name: 'name', label: 'Name' },
-      { name: 'permissions', label: 'Permissions', kind: 'checks',
+      { name: 'permissions', label: 'Permissions', kind: 'checks', showAll: true,
         options: PERMISSIONS.map(([value, label, hint]) => ({ value, label, hint: `(${value}): ${hint}` })) },
-      { group: 'Access rules for everyone with this role', fields: [
-        { name: 'access.ip_allow', label: 'Allowed addresses', kind: 'lines', hint: 'CIDR ranges, one a line; none: any' },
-        { name: 'access.login_hours', label: 'Login hours', kind: 'windows', hint: 'none: any time' },
-        { name: 'access.time_zone', label: 'Time zone of the login hours', kind: 'zone' },
-      ] },
+      accessGroup('Access rules for everyone with this role'),
     ],
   });
 }

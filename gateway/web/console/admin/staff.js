@@ -1,6 +1,6 @@
 // The staff page: accounts, their role, departments, languages, limit,
 // access rules and schedule.
-import { recordPage, pill, idSpec } from '/console/admin/record.js';
+import { recordPage, pill, idSpec, accessGroup } from '/console/admin/record.js';
 
 // idFromLogin makes an account id from a login when none is typed:
 // "Erik.Larsson@shop.example" -> "erik.larsson-shop.example".
@@ -41,11 +41,7 @@ export function staffPage(admin) {
       { name: 'chat_agent', label: 'Takes chats (chat agent)', kind: 'checkbox' },
       { name: 'auto_accept', label: 'Accepts offers automatically', kind: 'checkbox' },
       { name: 'suspended', label: 'Suspended: may not log in (ends their sessions)', kind: 'checkbox' },
-      { group: 'Access rules', fields: [
-        { name: 'access.ip_allow', label: 'Allowed addresses', kind: 'lines', hint: 'CIDR ranges, one a line (203.0.113.0/24); none: any' },
-        { name: 'access.login_hours', label: 'Login hours', kind: 'windows', hint: 'none: any time' },
-        { name: 'access.time_zone', label: 'Time zone of the login hours', kind: 'zone' },
-      ] },
+      accessGroup('Access rules (on top of the role’s)'),
       { group: 'Schedule', fields: [
         { name: 'schedule.shifts', label: 'Shifts', kind: 'windows', hint: 'available when a shift starts, draining when it ends' },
         { name: 'schedule.time_zone', label: 'Time zone of the shifts', kind: 'zone' },
