@@ -10,26 +10,27 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// ValidateAccess checks access rules as an administrator wrote them.
-func ValidateAccess(r *messages.AccessRules) error {
+// ValidateAccess checks access rules as an administrator wrote them. The
+// error names the field it is about (ip_allow, login_hours, time_zone).
+func ValidateAccess(r *messages.AccessRules) *messages.Error {
 	for _, p := range r.GetIpAllow() {
 		if _, err := netip.ParsePrefix(p); err != nil {
-			return fmt.Errorf("ip_allow: %q is not a CIDR range such as 203.0.113.0/24", p)
+			return messages.FieldErrorf(codeInvalid, "ip_allow", "ip_allow: %q is not a CIDR range such as 203.0.113.0/24", p)
 		}
 	}
 	if _, err := location(r); err != nil {
-		return err
+		return messages.FieldErrorf(codeInvalid, "time_zone", "%v", err)
 	}
 	for _, w := range r.GetLoginHours() {
 		if _, _, err := windowClock(w); err != nil {
-			return err
+			return messages.FieldErrorf(codeInvalid, "login_hours", "%v", err)
 		}
 		if len(w.GetDays()) == 0 {
-			return fmt.Errorf("login_hours: a window needs days (0 Sunday .. 6 Saturday)")
+			return messages.FieldErrorf(codeInvalid, "login_hours", "login_hours: a window needs days (0 Sunday .. 6 Saturday)")
 		}
 		for _, d := range w.GetDays() {
 			if d > 6 {
-				return fmt.Errorf("login_hours: day %d is not 0 (Sunday) .. 6 (Saturday)", d)
+				return messages.FieldErrorf(codeInvalid, "login_hours", "login_hours: day %d is not 0 (Sunday) .. 6 (Saturday)", d)
 			}
 		}
 	}

@@ -94,8 +94,10 @@ func (d *directory) reload(ctx actor.Context) {
 
 func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	reply := ctx.Sender()
-	refuse := func(code messages.ErrorCode, format string, args ...any) {
-		ctx.Respond(&messages.AdminReply{Error: messages.Errorf(code, format, args...)})
+	// refuse answers a typed error about field (the JSON name of the
+	// field it is about, "" when none): forms show it next to the field.
+	refuse := func(field string, code messages.ErrorCode, format string, args ...any) {
+		ctx.Respond(&messages.AdminReply{Error: messages.FieldErrorf(code, field, format, args...)})
 	}
 	if e := d.rankCheck(m); e != nil {
 		ctx.Respond(&messages.AdminReply{Error: e})
@@ -108,25 +110,34 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	case *messages.AdminCommand_PutDepartment:
 		x := body.PutDepartment
 		if !ValidName(x.GetId()) {
-			refuse(codeInvalid, "department id must be 1-64 of a-z 0-9 - _ .")
+			refuse("id", codeInvalid, "department id must be 1-64 of a-z 0-9 - _ .")
 			return
 		}
 		if _, ok := messages.RoutingPolicy_name[int32(x.GetPolicy())]; !ok {
-			refuse(codeInvalid, "unknown routing policy %d", x.GetPolicy())
+			refuse("policy", codeInvalid, "unknown routing policy %d", x.GetPolicy())
 			return
 		}
-		if x.GetQueueLimit() > 100000 || x.GetOfferTimeoutMs() > 3600000 {
-			refuse(codeInvalid, "queue_limit is at most 100000 and offer_timeout_ms at most 3600000")
+		if x.GetQueueLimit() > 100000 {
+			refuse("queue_limit", codeInvalid, "queue_limit is at most 100000")
 			return
 		}
-		if err := ValidateAccess(&messages.AccessRules{LoginHours: x.GetBusinessHours(), TimeZone: x.GetTimeZone()}); err != nil {
-			refuse(codeInvalid, "business hours: %v", err)
+		if x.GetOfferTimeoutMs() > 3600000 {
+			refuse("offer_timeout_ms", codeInvalid, "offer_timeout_ms is at most 3600000")
 			return
 		}
-		for _, id := range append(slices.Clone(x.GetSupervisors()), x.GetManagers()...) {
-			if d.agents[id] == nil {
-				refuse(codeInvalid, "no agent %q (supervisors and managers are staff ids)", id)
-				return
+		if e := ValidateAccess(&messages.AccessRules{LoginHours: x.GetBusinessHours(), TimeZone: x.GetTimeZone()}); e != nil {
+			refuse(nested(e, "", "business_hours"), codeInvalid, "business hours: %s", e.GetMessage())
+			return
+		}
+		for _, f := range []struct {
+			name string
+			ids  []string
+		}{{"supervisors", x.GetSupervisors()}, {"managers", x.GetManagers()}} {
+			for _, id := range f.ids {
+				if d.agents[id] == nil {
+					refuse(f.name, codeInvalid, "no agent %q (supervisors and managers are staff ids)", id)
+					return
+				}
 			}
 		}
 		if x.GetName() == "" {
@@ -139,12 +150,12 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	case *messages.AdminCommand_DeleteDepartment:
 		id := body.DeleteDepartment
 		if d.deps[id] == nil {
-			refuse(codeNotFound, "no department %q", id)
+			refuse("", codeNotFound, "no department %q", id)
 			return
 		}
 		for _, a := range d.agents {
 			if slices.Contains(a.GetDepartments(), id) {
-				refuse(codeConflict, "department %q still has members (%s); remove them first", id, a.GetId())
+				refuse("", codeConflict, "department %q still has members (%s); remove them first", id, a.GetId())
 				return
 			}
 		}
@@ -155,7 +166,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	case *messages.AdminCommand_PutLanguage:
 		x := body.PutLanguage
 		if !languageCode.MatchString(x.GetCode()) {
-			refuse(codeInvalid, "language code must look like en or pt-BR")
+			refuse("code", codeInvalid, "language code must look like en or pt-BR")
 			return
 		}
 		if x.GetName() == "" {
@@ -167,7 +178,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	case *messages.AdminCommand_DeleteLanguage:
 		code := body.DeleteLanguage
 		if d.langs[code] == nil {
-			refuse(codeNotFound, "no language %q", code)
+			refuse("", codeNotFound, "no language %q", code)
 			return
 		}
 		delete(d.langs, code)
@@ -179,14 +190,14 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		name := strings.TrimSpace(x.GetDisplayName())
 		switch {
 		case a == nil:
-			refuse(codeNotFound, "no agent %q", x.GetAgentId())
+			refuse("", codeNotFound, "no agent %q", x.GetAgentId())
 			return
 		case name == "":
-			refuse(codeInvalid, "a display name is 1 to %d bytes of UTF-8", MaxNameBytes)
+			refuse("display_name", codeInvalid, "a display name is 1 to %d bytes of UTF-8", MaxNameBytes)
 			return
 		}
 		if err := CheckText("display_name", name, MaxNameBytes); err != nil {
-			refuse(err.GetCode(), "%s", err.GetMessage())
+			refuse("display_name", err.GetCode(), "%s", err.GetMessage())
 			return
 		}
 		next := proto.Clone(a).(*messages.Agent)
@@ -199,7 +210,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		x := body.SetQueueOnline
 		dep := d.deps[x.GetDepartment()]
 		if dep == nil {
-			refuse(codeNotFound, "no department %q", x.GetDepartment())
+			refuse("", codeNotFound, "no department %q", x.GetDepartment())
 			return
 		}
 		if dep.GetChatEnabled() == x.GetOnline() {
@@ -214,7 +225,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		d.b.store.PutDepartment(next, done)
 	case *messages.AdminCommand_PutSettings:
 		if bad := invalidOrigin(body.PutSettings.GetWidgetOrigins()); bad != "" {
-			refuse(codeInvalid, "widget_origins: %q is not an origin like https://shop.example.com or http://localhost:8081 (at most 64)", bad)
+			refuse("widget_origins", codeInvalid, "widget_origins: %q is not an origin like https://shop.example.com or http://localhost:8081 (at most 64)", bad)
 			return
 		}
 		d.waiting[d.token] = w
@@ -223,18 +234,18 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		x := body.PutRole
 		switch {
 		case !ValidName(x.GetId()):
-			refuse(codeInvalid, "role id must be 1-64 of a-z 0-9 - _ .")
+			refuse("id", codeInvalid, "role id must be 1-64 of a-z 0-9 - _ .")
 			return
 		case BuiltinRoles[x.GetId()] != nil:
-			refuse(codeConflict, "%q is a built-in role and cannot be changed", x.GetId())
+			refuse("", codeConflict, "%q is a built-in role and cannot be changed", x.GetId())
 			return
 		}
 		if bad := validPermissions(x.GetPermissions()); bad != "" {
-			refuse(codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(AllPermissions, ", "))
+			refuse("permissions", codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(AllPermissions, ", "))
 			return
 		}
-		if err := ValidateAccess(x.GetAccess()); err != nil {
-			refuse(codeInvalid, "%v", err)
+		if e := ValidateAccess(x.GetAccess()); e != nil {
+			refuse(nested(e, "access.", ""), codeInvalid, "%s", e.GetMessage())
 			return
 		}
 		x.Permissions = slices.Compact(slices.Sorted(slices.Values(x.GetPermissions())))
@@ -254,15 +265,15 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		id := body.DeleteRole
 		switch {
 		case BuiltinRoles[id] != nil:
-			refuse(codeConflict, "%q is a built-in role and cannot be removed", id)
+			refuse("", codeConflict, "%q is a built-in role and cannot be removed", id)
 			return
 		case d.roles[id] == nil:
-			refuse(codeNotFound, "no role %q", id)
+			refuse("", codeNotFound, "no role %q", id)
 			return
 		}
 		for _, a := range d.agents {
 			if RoleOf(a) == id {
-				refuse(codeConflict, "role %q is still given to %s; change theirs first", id, a.GetId())
+				refuse("", codeConflict, "role %q is still given to %s; change theirs first", id, a.GetId())
 				return
 			}
 		}
@@ -279,16 +290,16 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		to := d.agents[body.TransferOwner]
 		switch {
 		case owner == nil:
-			refuse(codeConflict, "there is no owner yet; give one account the owner role")
+			refuse("", codeConflict, "there is no owner yet; give one account the owner role")
 			return
 		case to == nil:
-			refuse(codeNotFound, "no agent %q", body.TransferOwner)
+			refuse("", codeNotFound, "no agent %q", body.TransferOwner)
 			return
 		case to.GetSuspended():
-			refuse(codeConflict, "%s is suspended", to.GetId())
+			refuse("", codeConflict, "%s is suspended", to.GetId())
 			return
 		case to.GetId() == owner.GetId():
-			refuse(codeConflict, "%s is the owner already", to.GetId())
+			refuse("", codeConflict, "%s is the owner already", to.GetId())
 			return
 		}
 		was, now := proto.Clone(owner).(*messages.Agent), proto.Clone(to).(*messages.Agent)
@@ -302,11 +313,11 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 	case *messages.AdminCommand_DeleteAgent:
 		a := d.agents[body.DeleteAgent]
 		if a == nil {
-			refuse(codeNotFound, "no agent %q", body.DeleteAgent)
+			refuse("", codeNotFound, "no agent %q", body.DeleteAgent)
 			return
 		}
 		if RoleOf(a) == RoleOwner {
-			refuse(codeConflict, "%s is the owner; the owner hands ownership on first", a.GetId())
+			refuse("", codeConflict, "%s is the owner; the owner hands ownership on first", a.GetId())
 			return
 		}
 		delete(d.agents, a.GetId())
@@ -315,71 +326,71 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 		d.waiting[d.token] = w
 		d.b.store.DeleteAgent(a, done)
 	default:
-		refuse(codeInvalid, "empty admin command")
+		refuse("", codeInvalid, "empty admin command")
 	}
 }
 
-func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait, done func(error), refuse func(messages.ErrorCode, string, ...any)) {
+func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait, done func(error), refuse func(string, messages.ErrorCode, string, ...any)) {
 	switch {
 	case !ValidName(x.GetId()):
-		refuse(codeInvalid, "agent id must be 1-64 of a-z 0-9 - _ .")
+		refuse("id", codeInvalid, "agent id must be 1-64 of a-z 0-9 - _ .")
 		return
 	case x.GetLogin() == "" || len(x.GetLogin()) > 254:
-		refuse(codeInvalid, "login is required (at most 254 bytes)")
+		refuse("login", codeInvalid, "login is required (at most 254 bytes)")
 		return
 	case x.GetPasswordHash() == "" && d.agents[x.GetId()] == nil:
-		refuse(codeInvalid, "password is required")
+		refuse("password", codeInvalid, "password is required")
 		return
 	case x.GetMaxChats() > 100:
-		refuse(codeInvalid, "max_chats is at most 100")
+		refuse("max_chats", codeInvalid, "max_chats is at most 100")
 		return
 	case x.GetAvatarUrl() != "" && (!strings.HasPrefix(x.GetAvatarUrl(), "https://") || len(x.GetAvatarUrl()) > 2048):
-		refuse(codeInvalid, "avatar_url must be an https URL of at most 2048 bytes")
+		refuse("avatar_url", codeInvalid, "avatar_url must be an https URL of at most 2048 bytes")
 		return
 	}
-	if err := ValidateAccess(x.GetAccess()); err != nil {
-		refuse(codeInvalid, "%v", err)
+	if e := ValidateAccess(x.GetAccess()); e != nil {
+		refuse(nested(e, "access.", ""), codeInvalid, "%s", e.GetMessage())
 		return
 	}
-	if err := ValidateAccess(&messages.AccessRules{LoginHours: x.GetSchedule().GetShifts(), TimeZone: x.GetSchedule().GetTimeZone()}); err != nil {
-		refuse(codeInvalid, "schedule: %v", err)
+	if e := ValidateAccess(&messages.AccessRules{LoginHours: x.GetSchedule().GetShifts(), TimeZone: x.GetSchedule().GetTimeZone()}); e != nil {
+		refuse(nested(e, "schedule.", "shifts"), codeInvalid, "schedule: %s", e.GetMessage())
 		return
 	}
 	role := RoleOf(x)
 	if BuiltinRoles[role] == nil && d.roles[role] == nil {
-		refuse(codeInvalid, "no role %q", role)
+		refuse("role", codeInvalid, "no role %q", role)
 		return
 	}
 	if old := d.agents[x.GetId()]; RoleOf(old) == RoleOwner && role != RoleOwner && old != nil {
-		refuse(codeConflict, "%s is the owner; the owner hands ownership on (POST /admin/owner)", x.GetId())
+		refuse("role", codeConflict, "%s is the owner; the owner hands ownership on (POST /admin/owner)", x.GetId())
 		return
 	}
 	if role == RoleOwner {
 		for _, a := range d.agents {
 			if a.GetId() != x.GetId() && RoleOf(a) == RoleOwner {
-				refuse(codeConflict, "%s is already the owner; there is one, who hands ownership on (POST /admin/owner)", a.GetId())
+				refuse("role", codeConflict, "%s is already the owner; there is one, who hands ownership on (POST /admin/owner)", a.GetId())
 				return
 			}
 		}
 	}
 	if owner, ok := d.logins[strings.ToLower(x.GetLogin())]; ok && owner != x.GetId() {
-		refuse(codeConflict, "login %q is taken", x.GetLogin())
+		refuse("login", codeConflict, "login %q is taken", x.GetLogin())
 		return
 	}
 	for _, dep := range x.GetDepartments() {
 		if d.deps[dep] == nil {
-			refuse(codeInvalid, "no department %q", dep)
+			refuse("departments", codeInvalid, "no department %q", dep)
 			return
 		}
 	}
 	for _, l := range x.GetLanguages() {
 		if d.langs[l] == nil {
-			refuse(codeInvalid, "no language %q", l)
+			refuse("languages", codeInvalid, "no language %q", l)
 			return
 		}
 	}
 	if err := CheckText("display_name", x.GetDisplayName(), MaxNameBytes); err != nil {
-		refuse(err.GetCode(), "%s", err.GetMessage())
+		refuse("display_name", err.GetCode(), "%s", err.GetMessage())
 		return
 	}
 	if x.GetDisplayName() == "" {
@@ -414,4 +425,15 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 	w.notify = []string{KindAgent + "/" + x.GetId()}
 	d.waiting[d.token] = w
 	d.b.store.PutAgent(x, prev, done)
+}
+
+// nested names the field of an error from ValidateAccess as the record
+// spells it: prefix plus the rules' field, with login_hours called windows
+// when the record names its windows otherwise (business_hours, shifts).
+func nested(e *messages.Error, prefix, windows string) string {
+	f := e.GetField()
+	if f == "login_hours" && windows != "" {
+		f = windows
+	}
+	return prefix + f
 }

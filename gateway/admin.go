@@ -329,10 +329,10 @@ func ParseAgentInput(data []byte) (*AgentInput, error) {
 		return nil, err
 	}
 	if len(in.Password) > 1024 {
-		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password is longer than 1024 bytes")
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password", "password is longer than 1024 bytes")
 	}
 	if in.Password != "" && len(in.Password) < 8 {
-		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password must have at least 8 characters")
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password", "password must have at least 8 characters")
 	}
 	return &in, nil
 }
@@ -355,14 +355,14 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	if len(in.Access) > 0 {
 		a.Access = &messages.AccessRules{}
 		if err := protoIn.Unmarshal(in.Access, a.Access); err != nil {
-			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "access: %v", err))
+			writeError(w, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "access", "access: %v", err))
 			return
 		}
 	}
 	if len(in.Schedule) > 0 {
 		a.Schedule = &messages.Schedule{}
 		if err := protoIn.Unmarshal(in.Schedule, a.Schedule); err != nil {
-			writeError(w, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "schedule: %v", err))
+			writeError(w, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "schedule", "schedule: %v", err))
 			return
 		}
 	}

@@ -17,6 +17,12 @@ func Errorf(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: message(format, args)}
 }
 
+// FieldErrorf builds a typed error about one field of what was sent
+// (its JSON name, nested with dots), that retrying will not fix.
+func FieldErrorf(code ErrorCode, field, format string, args ...any) *Error {
+	return &Error{Code: code, Message: message(format, args), Field: field}
+}
+
 // TemporaryErrorf builds a typed error that retrying later may fix.
 func TemporaryErrorf(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: message(format, args), Temporary: true}

@@ -1224,10 +1224,15 @@ func (*Envelope_QueueState) isEnvelope_Body() {}
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
 type Error struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          ErrorCode              `protobuf:"varint,1,opt,name=code,proto3,enum=switchboard.v1.ErrorCode" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Temporary     bool                   `protobuf:"varint,3,opt,name=temporary,proto3" json:"temporary,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Code      ErrorCode              `protobuf:"varint,1,opt,name=code,proto3,enum=switchboard.v1.ErrorCode" json:"code,omitempty"`
+	Message   string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Temporary bool                   `protobuf:"varint,3,opt,name=temporary,proto3" json:"temporary,omitempty"`
+	// Which field of what was sent the error is about, when it is about
+	// one: its name in the request's JSON form, nested with dots
+	// ("access.time_zone", "schedule.shifts"). Forms show the message next
+	// to that field. Empty when the error is not about one field.
+	Field         string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1281,6 +1286,13 @@ func (x *Error) GetTemporary() bool {
 		return x.Temporary
 	}
 	return false
+}
+
+func (x *Error) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
 }
 
 // Hello must be the first frame on a connection.
@@ -4780,11 +4792,12 @@ const file_wire_proto_rawDesc = "" +
 	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
 	"queueStateB\x06\n" +
-	"\x04body\"n\n" +
+	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
-	"\ttemporary\x18\x03 \x01(\bR\ttemporary\"\xfb\x01\n" +
+	"\ttemporary\x18\x03 \x01(\bR\ttemporary\x12\x14\n" +
+	"\x05field\x18\x04 \x01(\tR\x05field\"\xfb\x01\n" +
 	"\x05Hello\x12!\n" +
 	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1a\n" +

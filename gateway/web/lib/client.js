@@ -23,6 +23,7 @@ export class ProtocolError extends Error {
     super(err.message || err.code);
     this.code = err.code;
     this.temporary = !!err.temporary;
+    this.field = err.field || ''; // the field of the request it is about, if one
   }
 }
 
