@@ -43,14 +43,8 @@ type child struct {
 // startChild runs a broker child process on dir and waits until it listens.
 func startChild(t *testing.T, dir string) *child { return startChildAt(t, dir, "127.0.0.1:0") }
 
-// startChildAt is startChild on a given address (a restarted broker that
-// browsers reconnect to).
-func startChildAt(t *testing.T, dir, addr string) *child {
-	t.Helper()
-	return startChildAt(t, dir, "127.0.0.1:0")
-}
-
-// startChildAt runs a broker child process on dir listening on addr.
+// startChildAt runs a broker child process on dir listening on addr (a
+// restarted broker that clients reconnect to).
 func startChildAt(t *testing.T, dir, addr string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"syscall"
@@ -10,18 +9,6 @@ import (
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
-
-// freeAddr returns a 127.0.0.1 address nobody listens on now, for a broker
-// that is restarted on the same address.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // stop ends the child broker: SIGTERM (a clean shutdown that closes every
 // socket with 1001) or SIGKILL.
