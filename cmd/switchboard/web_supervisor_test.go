@@ -67,6 +67,16 @@ func TestWebSupervisorWatchWhisperTakeOver(t *testing.T) {
 		}
 	}
 	alice.screenshot("supervisor-taken-over-agent-view")
+
+	// A manager sets the queue offline and an agent's status from the
+	// monitor; the agent is told, by whom.
+	dana.click("#tab-monitor")
+	dana.click(`.card[data-dept="sales"] .queue-toggle`)
+	alice.wait("the queue offline, said", `document.querySelector("#banner").textContent.includes("The sales queue is now offline (set by Dana)")`)
+	dana.wait("the card says offline", `document.querySelector('.card[data-dept="sales"] .pill').textContent === "offline"`)
+	eval[bool](dana, `(() => { const s = document.querySelector('.card[data-dept="sales"] tr[data-agent="alice"] .agent-status');
+		s.value = "AGENT_STATUS_AWAY"; s.dispatchEvent(new Event("change")); return true })()`)
+	alice.wait("Alice away, and why", `document.querySelector("#status").dataset.status === "away" && document.querySelector("#reason").textContent.includes("Dana")`)
 }
 
 // eventsSoFar replays a chat to the visitor from the start and returns
