@@ -123,6 +123,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			refuse(codeInvalid, "business hours: %v", err)
 			return
 		}
+		if e := CheckLook(x.GetLook()); e != nil {
+			ctx.Respond(&messages.AdminReply{Error: e})
+			return
+		}
 		for _, id := range append(slices.Clone(x.GetSupervisors()), x.GetManagers()...) {
 			if d.agents[id] == nil {
 				refuse(codeInvalid, "no agent %q (supervisors and managers are staff ids)", id)
