@@ -73,7 +73,7 @@ window.addEventListener('message', (ev) => {
 const t = () => text(st.lang);
 const titleEl = h('strong', { class: 'title' });
 const subEl = h('span', { class: 'sub' });
-const avatar = h('img', { class: 'avatar', alt: '', hidden: true });
+const avatar = h('img', { class: 'avatar', alt: '', hidden: true, onerror: () => avatar.classList.add('failed') });
 const minimize = h('button', { type: 'button', class: 'minimize', onclick: () => setOpen(false) }, '–');
 const body = h('div', { class: 'body' });
 const panel = h('section', { id: 'panel', class: 'panel', role: 'dialog', hidden: true },
@@ -137,7 +137,10 @@ function paint() {
   subEl.textContent = agent ? tx.talkingWith(agent) : '';
   const url = agent && s.agent_avatar_url;
   avatar.hidden = !(url && url.startsWith('https://'));
-  if (!avatar.hidden && avatar.getAttribute('src') !== url) avatar.src = url;
+  if (!avatar.hidden && avatar.getAttribute('src') !== url) {
+    avatar.classList.remove('failed');
+    avatar.src = url;
+  }
 }
 
 function greeting() {
