@@ -161,6 +161,8 @@ function showForm(problem = '') {
     },
     onDepartment: (id) => {
       st.department = id;
+      const g = body.querySelector('.greeting');
+      if (g) g.textContent = greeting();
       paint();
     },
     onSubmit: startChat,
