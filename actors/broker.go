@@ -335,7 +335,7 @@ func openSummary(oc *messages.OpenChat) *messages.ChatSummary {
 		ChatId: oc.GetChatId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
 		State: oc.GetState(), VisitorId: oc.GetVisitorId(), VisitorName: oc.GetVisitorName(),
 		AgentId: oc.GetAgentId(), AgentName: oc.GetAgentName(), LastSeq: oc.GetLastSeq(),
-		CreatedAtMs: oc.GetCreatedAtMs(), WorkStatus: oc.GetWorkStatus(), AssignedAtMs: oc.GetAssignedAtMs(),
+		CreatedAtMs: oc.GetCreatedAtMs(), WorkStatus: oc.GetWorkStatus(), AssignedAtMs: oc.GetAssignedAtMs(), AgentAvatarUrl: oc.GetAgentAvatarUrl(),
 		Guests: oc.GetGuests(), Watchers: oc.GetWatchers(), Invited: oc.GetInvited(),
 	}
 }

@@ -339,7 +339,7 @@ func (c *chat) openEntry() *messages.OpenChat {
 		ChatId: c.id, Department: s.GetDepartment(), Language: s.GetLanguage(),
 		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), Ticket: c.created.GetTicket(),
 		State: s.GetState(), AgentId: s.GetAgentId(), AgentName: s.GetAgentName(), CreatedAtMs: s.GetCreatedAtMs(),
-		LastSeq: c.last, WorkStatus: s.GetWorkStatus(), AssignedAtMs: s.GetAssignedAtMs(),
+		LastSeq: c.last, WorkStatus: s.GetWorkStatus(), AssignedAtMs: s.GetAssignedAtMs(), AgentAvatarUrl: s.GetAgentAvatarUrl(),
 		Guests: s.GetGuests(), Watchers: s.GetWatchers(), Invited: s.GetInvited(), Head: c.head, Target: c.target,
 	}
 }
@@ -805,7 +805,8 @@ func (c *chat) takeOver(ctx actor.Context, m *messages.ChatCommand, r role, who 
 		return
 	}
 	prev := c.sum.GetAgentId()
-	a := &messages.ChatAssigned{AgentId: who.GetId(), AgentName: who.GetDisplayName(), How: messages.AssignHow_ASSIGN_HOW_TAKEN_OVER, PreviousAgentId: prev}
+	a := &messages.ChatAssigned{AgentId: who.GetId(), AgentName: who.GetDisplayName(), How: messages.AssignHow_ASSIGN_HOW_TAKEN_OVER, PreviousAgentId: prev,
+		AgentAvatarUrl: c.avatarOf(ctx, who.GetId())}
 	eff := &effect{assign: &messages.AssignChat{ChatId: c.id, AgentId: who.GetId(), AgentName: who.GetDisplayName(), OfferId: m.GetReservation()},
 		released: prev,
 		audit:    auditOf(m, "chat.take_over", "taken over from "+prev)}
@@ -885,10 +886,22 @@ func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
 		c.b.Send(KindAgent, m.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetAgentId(), OfferId: m.GetOfferId(), Ok: false})
 		return
 	}
-	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow()}
+	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow(), AgentAvatarUrl: c.avatarOf(ctx, m.GetAgentId())}
 	c.write(ctx, []func(*messages.ChatEvent){func(ev *messages.ChatEvent) {
 		ev.Kind = &messages.ChatEvent_Assigned{Assigned: a}
 	}}, &effect{assign: m})
+}
+
+// avatarOf reads an agent's photo URL for the assigned event (a read of the
+// directory, no write): the visitor sees it with the agent's name. A read
+// error only leaves the photo out.
+func (c *chat) avatarOf(ctx actor.Context, agentID string) string {
+	a, err := c.b.store.Agent(agentID)
+	if err != nil {
+		ctx.Logger().Warn("chat: read agent for photo", "chat", c.id, "agent", agentID, "err", err)
+		return ""
+	}
+	return a.GetAvatarUrl()
 }
 
 func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {

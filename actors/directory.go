@@ -129,6 +129,10 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			refuse(nested(e, "", "business_hours"), codeInvalid, "business hours: %s", e.GetMessage())
 			return
 		}
+		if e := CheckLook(x.GetLook()); e != nil {
+			ctx.Respond(&messages.AdminReply{Error: e})
+			return
+		}
 		for _, f := range []struct {
 			name string
 			ids  []string

@@ -102,7 +102,7 @@ func (v VisitorView) summary(s *messages.ChatSummary) *messages.ChatSummary {
 		ChatId: id, Department: s.GetDepartment(), Language: s.GetLanguage(), State: s.GetState(),
 		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), AgentId: v.ref(id, s.GetAgentId()), AgentName: s.GetAgentName(),
 		LastSeq: s.GetVisitorLastSeq(), CreatedAtMs: s.GetCreatedAtMs(), Position: s.GetPosition(), WorkStatus: s.GetWorkStatus(),
-		AssignedAtMs: s.GetAssignedAtMs(),
+		AssignedAtMs: s.GetAssignedAtMs(), AgentAvatarUrl: s.GetAgentAvatarUrl(),
 	}
 	for _, g := range s.GetGuests() {
 		ns.Guests = append(ns.Guests, v.participant(id, g))
@@ -134,7 +134,7 @@ func (v VisitorView) Event(ev *messages.ChatEvent) *messages.ChatEvent {
 	case *messages.ChatEvent_Assigned:
 		a := k.Assigned
 		out.Kind = &messages.ChatEvent_Assigned{Assigned: &messages.ChatAssigned{AgentId: v.ref(id, a.GetAgentId()), AgentName: a.GetAgentName(),
-			How: a.GetHow(), PreviousAgentId: v.ref(id, a.GetPreviousAgentId())}}
+			How: a.GetHow(), PreviousAgentId: v.ref(id, a.GetPreviousAgentId()), AgentAvatarUrl: a.GetAgentAvatarUrl()}}
 	case *messages.ChatEvent_Closed:
 		out.Kind = &messages.ChatEvent_Closed{Closed: &messages.ChatClosed{By: p(k.Closed.GetBy()), Reason: k.Closed.GetReason()}}
 	case *messages.ChatEvent_Requeued:

@@ -193,7 +193,7 @@ func copySummary(s *messages.ChatSummary) *messages.ChatSummary {
 		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), AgentId: s.GetAgentId(), AgentName: s.GetAgentName(),
 		LastSeq: s.GetLastSeq(), CreatedAtMs: s.GetCreatedAtMs(), Position: s.GetPosition(), WorkStatus: s.GetWorkStatus(),
 		AssignedAtMs: s.GetAssignedAtMs(), Guests: slices.Clone(s.GetGuests()), Watchers: slices.Clone(s.GetWatchers()),
-		Invited: slices.Clone(s.GetInvited()), VisitorLastSeq: s.GetVisitorLastSeq(),
+		Invited: slices.Clone(s.GetInvited()), VisitorLastSeq: s.GetVisitorLastSeq(), AgentAvatarUrl: s.GetAgentAvatarUrl(),
 	}
 }
 
@@ -210,14 +210,15 @@ func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
 		s.VisitorId, s.VisitorName, s.CreatedAtMs = c.GetVisitorId(), c.GetVisitorName(), ev.GetAtMs()
 	case *messages.ChatEvent_Assigned:
 		s.State, s.AgentId, s.AgentName = stateActive, k.Assigned.GetAgentId(), k.Assigned.GetAgentName()
+		s.AgentAvatarUrl = k.Assigned.GetAgentAvatarUrl()
 		if s.AssignedAtMs == 0 {
 			s.AssignedAtMs = ev.GetAtMs()
 		}
 		dropMember(s, s.AgentId)
 	case *messages.ChatEvent_Requeued:
-		s.State, s.AgentId, s.AgentName = stateQueued, "", ""
+		s.State, s.AgentId, s.AgentName, s.AgentAvatarUrl = stateQueued, "", "", ""
 	case *messages.ChatEvent_Transferred:
-		s.State, s.AgentId, s.AgentName = stateQueued, "", ""
+		s.State, s.AgentId, s.AgentName, s.AgentAvatarUrl = stateQueued, "", "", ""
 		if d := k.Transferred.GetToDepartment(); d != "" {
 			s.Department = d
 		}

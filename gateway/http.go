@@ -116,6 +116,21 @@ func (s *Server) apiRoutes() {
 	s.handle("POST /api/login", s.login)
 	s.handle("POST /api/logout", s.logout)
 	s.handle("GET /api/chats/{id}", s.chatRecord)
+	s.handle("GET /api/widget/config", s.widgetConfig)
+}
+
+// widgetConfig is public (the visitor widget reads it before any hello):
+// the departments, whether each takes chats now and when a closed one
+// opens, their look, and the languages. No staff data; it reads the store
+// only, and any site may read it (it says what the widget shows anyway).
+func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.b.WidgetConfig()
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the configuration now: %v", err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, cfg)
 }
 
 type loginRequest struct {

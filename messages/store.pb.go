@@ -150,8 +150,10 @@ type Department struct {
 	// Who last set the queue online or offline (chat_enabled), for the
 	// message its agents get.
 	OnlineChangedBy string `protobuf:"bytes,12,opt,name=online_changed_by,json=onlineChangedBy,proto3" json:"online_changed_by,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// How the visitor widget looks for this department.
+	Look          *WidgetLook `protobuf:"bytes,13,opt,name=look,proto3" json:"look,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Department) Reset() {
@@ -268,6 +270,79 @@ func (x *Department) GetOnlineChangedBy() string {
 	return ""
 }
 
+func (x *Department) GetLook() *WidgetLook {
+	if x != nil {
+		return x.Look
+	}
+	return nil
+}
+
+// WidgetLook is a department's look in the visitor widget: a colour and,
+// per language code, the widget's title and greeting (the widget falls
+// back to its own texts for a language not listed).
+type WidgetLook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// #rrggbb; empty: the widget's default.
+	Color string `protobuf:"bytes,1,opt,name=color,proto3" json:"color,omitempty"`
+	// Language code -> text: at most 32 languages, a title at most 80 bytes,
+	// a greeting at most 500.
+	Title         map[string]string `protobuf:"bytes,2,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Greeting      map[string]string `protobuf:"bytes,3,rep,name=greeting,proto3" json:"greeting,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetLook) Reset() {
+	*x = WidgetLook{}
+	mi := &file_store_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetLook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetLook) ProtoMessage() {}
+
+func (x *WidgetLook) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetLook.ProtoReflect.Descriptor instead.
+func (*WidgetLook) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WidgetLook) GetColor() string {
+	if x != nil {
+		return x.Color
+	}
+	return ""
+}
+
+func (x *WidgetLook) GetTitle() map[string]string {
+	if x != nil {
+		return x.Title
+	}
+	return nil
+}
+
+func (x *WidgetLook) GetGreeting() map[string]string {
+	if x != nil {
+		return x.Greeting
+	}
+	return nil
+}
+
 // Settings are the site-wide live chat settings.
 type Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -284,7 +359,7 @@ type Settings struct {
 
 func (x *Settings) Reset() {
 	*x = Settings{}
-	mi := &file_store_proto_msgTypes[1]
+	mi := &file_store_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +371,7 @@ func (x *Settings) String() string {
 func (*Settings) ProtoMessage() {}
 
 func (x *Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[1]
+	mi := &file_store_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +384,7 @@ func (x *Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Settings.ProtoReflect.Descriptor instead.
 func (*Settings) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{1}
+	return file_store_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Settings) GetLiveChatOff() bool {
@@ -337,7 +412,7 @@ type Language struct {
 
 func (x *Language) Reset() {
 	*x = Language{}
-	mi := &file_store_proto_msgTypes[2]
+	mi := &file_store_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +424,7 @@ func (x *Language) String() string {
 func (*Language) ProtoMessage() {}
 
 func (x *Language) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[2]
+	mi := &file_store_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +437,7 @@ func (x *Language) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Language.ProtoReflect.Descriptor instead.
 func (*Language) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{2}
+	return file_store_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Language) GetCode() string {
@@ -426,7 +501,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +513,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[3]
+	mi := &file_store_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +526,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{3}
+	return file_store_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Agent) GetId() string {
@@ -578,7 +653,7 @@ type Schedule struct {
 
 func (x *Schedule) Reset() {
 	*x = Schedule{}
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +665,7 @@ func (x *Schedule) String() string {
 func (*Schedule) ProtoMessage() {}
 
 func (x *Schedule) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[4]
+	mi := &file_store_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +678,7 @@ func (x *Schedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
 func (*Schedule) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{4}
+	return file_store_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Schedule) GetShifts() []*WeeklyWindow {
@@ -637,7 +712,7 @@ type AccessRules struct {
 
 func (x *AccessRules) Reset() {
 	*x = AccessRules{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +724,7 @@ func (x *AccessRules) String() string {
 func (*AccessRules) ProtoMessage() {}
 
 func (x *AccessRules) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +737,7 @@ func (x *AccessRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRules.ProtoReflect.Descriptor instead.
 func (*AccessRules) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AccessRules) GetIpAllow() []string {
@@ -700,7 +775,7 @@ type WeeklyWindow struct {
 
 func (x *WeeklyWindow) Reset() {
 	*x = WeeklyWindow{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +787,7 @@ func (x *WeeklyWindow) String() string {
 func (*WeeklyWindow) ProtoMessage() {}
 
 func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +800,7 @@ func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeeklyWindow.ProtoReflect.Descriptor instead.
 func (*WeeklyWindow) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WeeklyWindow) GetDays() []uint32 {
@@ -766,7 +841,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +853,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +866,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Role) GetId() string {
@@ -851,15 +926,16 @@ type OpenChat struct {
 	Invited      []*Participant         `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
 	// Transferred and not taken yet: at the head of the line, offered to
 	// target first.
-	Head          bool   `protobuf:"varint,17,opt,name=head,proto3" json:"head,omitempty"`
-	Target        string `protobuf:"bytes,18,opt,name=target,proto3" json:"target,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Head           bool   `protobuf:"varint,17,opt,name=head,proto3" json:"head,omitempty"`
+	Target         string `protobuf:"bytes,18,opt,name=target,proto3" json:"target,omitempty"`
+	AgentAvatarUrl string `protobuf:"bytes,19,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +947,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +960,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -1013,6 +1089,13 @@ func (x *OpenChat) GetTarget() string {
 	return ""
 }
 
+func (x *OpenChat) GetAgentAvatarUrl() string {
+	if x != nil {
+		return x.AgentAvatarUrl
+	}
+	return ""
+}
+
 // AgentSnapshot is the part of an agent actor's state that is not derived
 // from chats.
 type AgentSnapshot struct {
@@ -1029,7 +1112,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1124,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1137,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -1113,7 +1196,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1208,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1221,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{10}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -1225,7 +1308,7 @@ type DirectoryView struct {
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1320,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1333,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{11}
+	return file_store_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -1310,7 +1393,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1405,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1418,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{12}
+	return file_store_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -1397,7 +1480,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1492,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1505,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{13}
+	return file_store_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -1437,7 +1520,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xe6\x03\n" +
+	"wire.proto\"\x96\x04\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1453,7 +1536,20 @@ const file_store_proto_rawDesc = "" +
 	"\vsupervisors\x18\n" +
 	" \x03(\tR\vsupervisors\x12\x1a\n" +
 	"\bmanagers\x18\v \x03(\tR\bmanagers\x12*\n" +
-	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\"U\n" +
+	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\x12.\n" +
+	"\x04look\x18\r \x01(\v2\x1a.switchboard.v1.WidgetLookR\x04look\"\x9c\x02\n" +
+	"\n" +
+	"WidgetLook\x12\x14\n" +
+	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
+	"\x05title\x18\x02 \x03(\v2%.switchboard.v1.WidgetLook.TitleEntryR\x05title\x12D\n" +
+	"\bgreeting\x18\x03 \x03(\v2(.switchboard.v1.WidgetLook.GreetingEntryR\bgreeting\x1a8\n" +
+	"\n" +
+	"TitleEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
+	"\rGreetingEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
 	"\bSettings\x12\"\n" +
 	"\rlive_chat_off\x18\x01 \x01(\bR\vliveChatOff\x12%\n" +
 	"\x0ewidget_origins\x18\x02 \x03(\tR\rwidgetOrigins\"U\n" +
@@ -1499,7 +1595,7 @@ const file_store_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
 	"\abuiltin\x18\x04 \x01(\bR\abuiltin\x123\n" +
-	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\x97\x05\n" +
+	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xc1\x05\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -1524,7 +1620,8 @@ const file_store_proto_rawDesc = "" +
 	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
 	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12\x12\n" +
 	"\x04head\x18\x11 \x01(\bR\x04head\x12\x16\n" +
-	"\x06target\x18\x12 \x01(\tR\x06target\"\xed\x01\n" +
+	"\x06target\x18\x12 \x01(\tR\x06target\x12(\n" +
+	"\x10agent_avatar_url\x18\x13 \x01(\tR\x0eagentAvatarUrl\"\xed\x01\n" +
 	"\rAgentSnapshot\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x16\n" +
@@ -1588,62 +1685,68 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
 	(*Department)(nil),    // 2: switchboard.v1.Department
-	(*Settings)(nil),      // 3: switchboard.v1.Settings
-	(*Language)(nil),      // 4: switchboard.v1.Language
-	(*Agent)(nil),         // 5: switchboard.v1.Agent
-	(*Schedule)(nil),      // 6: switchboard.v1.Schedule
-	(*AccessRules)(nil),   // 7: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),  // 8: switchboard.v1.WeeklyWindow
-	(*Role)(nil),          // 9: switchboard.v1.Role
-	(*OpenChat)(nil),      // 10: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 11: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 12: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 13: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 14: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 15: switchboard.v1.AuditPage
-	(ChatState)(0),        // 16: switchboard.v1.ChatState
-	(WorkStatus)(0),       // 17: switchboard.v1.WorkStatus
-	(*Participant)(nil),   // 18: switchboard.v1.Participant
-	(AgentStatus)(0),      // 19: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),   // 20: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),     // 21: switchboard.v1.ChatEvent
+	(*WidgetLook)(nil),    // 3: switchboard.v1.WidgetLook
+	(*Settings)(nil),      // 4: switchboard.v1.Settings
+	(*Language)(nil),      // 5: switchboard.v1.Language
+	(*Agent)(nil),         // 6: switchboard.v1.Agent
+	(*Schedule)(nil),      // 7: switchboard.v1.Schedule
+	(*AccessRules)(nil),   // 8: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),  // 9: switchboard.v1.WeeklyWindow
+	(*Role)(nil),          // 10: switchboard.v1.Role
+	(*OpenChat)(nil),      // 11: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil), // 12: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),    // 13: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil), // 14: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),    // 15: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),     // 16: switchboard.v1.AuditPage
+	nil,                   // 17: switchboard.v1.WidgetLook.TitleEntry
+	nil,                   // 18: switchboard.v1.WidgetLook.GreetingEntry
+	(ChatState)(0),        // 19: switchboard.v1.ChatState
+	(WorkStatus)(0),       // 20: switchboard.v1.WorkStatus
+	(*Participant)(nil),   // 21: switchboard.v1.Participant
+	(AgentStatus)(0),      // 22: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),   // 23: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),     // 24: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	8,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
-	7,  // 3: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	6,  // 4: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
-	8,  // 5: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
-	8,  // 6: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	7,  // 7: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	16, // 8: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	17, // 9: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	18, // 10: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	18, // 11: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	18, // 12: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	19, // 13: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	20, // 14: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	20, // 15: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	16, // 16: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	18, // 17: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	21, // 18: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 19: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	4,  // 20: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	5,  // 21: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	9,  // 22: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	3,  // 23: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	14, // 24: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	9,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	3,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
+	17, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	18, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	8,  // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	7,  // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
+	9,  // 8: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
+	9,  // 9: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	8,  // 10: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	19, // 11: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	20, // 12: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	21, // 13: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	21, // 14: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	21, // 15: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	22, // 16: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	23, // 17: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	23, // 18: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	19, // 19: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	21, // 20: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	24, // 21: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	2,  // 22: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	5,  // 23: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	6,  // 24: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	10, // 25: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	4,  // 26: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	15, // 27: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1658,7 +1761,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

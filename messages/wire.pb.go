@@ -2801,6 +2801,8 @@ type ChatSummary struct {
 	// The visitor_seq of the chat's last visitor-visible event; a visitor's
 	// summary carries it as last_seq.
 	VisitorLastSeq uint64 `protobuf:"varint,17,opt,name=visitor_last_seq,json=visitorLastSeq,proto3" json:"visitor_last_seq,omitempty"`
+	// The agent's photo (https), if they have one.
+	AgentAvatarUrl string `protobuf:"bytes,18,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -2952,6 +2954,13 @@ func (x *ChatSummary) GetVisitorLastSeq() uint64 {
 		return x.VisitorLastSeq
 	}
 	return 0
+}
+
+func (x *ChatSummary) GetAgentAvatarUrl() string {
+	if x != nil {
+		return x.AgentAvatarUrl
+	}
+	return ""
 }
 
 // SetChatStatus changes an open chat's work status (its owner, with the
@@ -3558,8 +3567,10 @@ type ChatAssigned struct {
 	How       AssignHow              `protobuf:"varint,3,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
 	// The agent who had the chat before (take-over).
 	PreviousAgentId string `protobuf:"bytes,4,opt,name=previous_agent_id,json=previousAgentId,proto3" json:"previous_agent_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The agent's photo (https), if they have one.
+	AgentAvatarUrl string `protobuf:"bytes,5,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ChatAssigned) Reset() {
@@ -3616,6 +3627,13 @@ func (x *ChatAssigned) GetHow() AssignHow {
 func (x *ChatAssigned) GetPreviousAgentId() string {
 	if x != nil {
 		return x.PreviousAgentId
+	}
+	return ""
+}
+
+func (x *ChatAssigned) GetAgentAvatarUrl() string {
+	if x != nil {
+		return x.AgentAvatarUrl
 	}
 	return ""
 }
@@ -4918,7 +4936,7 @@ const file_wire_proto_rawDesc = "" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x9c\x05\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xc6\x05\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -4942,7 +4960,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x06guests\x18\x0e \x03(\v2\x1b.switchboard.v1.ParticipantR\x06guests\x127\n" +
 	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
 	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12(\n" +
-	"\x10visitor_last_seq\x18\x11 \x01(\x04R\x0evisitorLastSeq\"\\\n" +
+	"\x10visitor_last_seq\x18\x11 \x01(\x04R\x0evisitorLastSeq\x12(\n" +
+	"\x10agent_avatar_url\x18\x12 \x01(\tR\x0eagentAvatarUrl\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
@@ -4985,13 +5004,14 @@ const file_wire_proto_rawDesc = "" +
 	"\vChatMessage\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\"\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xa1\x01\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xcb\x01\n" +
 	"\fChatAssigned\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x02 \x01(\tR\tagentName\x12+\n" +
 	"\x03how\x18\x03 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\x12*\n" +
-	"\x11previous_agent_id\x18\x04 \x01(\tR\x0fpreviousAgentId\"A\n" +
+	"\x11previous_agent_id\x18\x04 \x01(\tR\x0fpreviousAgentId\x12(\n" +
+	"\x10agent_avatar_url\x18\x05 \x01(\tR\x0eagentAvatarUrl\"A\n" +
 	"\fChatRequeued\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n" +

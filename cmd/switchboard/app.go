@@ -161,6 +161,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.srv = m.gw.HTTPServer()
+	if m.cfg.Demo {
+		if err := m.seedDemoOrigin(ctx); err != nil {
+			return fmt.Errorf("demo widget origin: %w", err)
+		}
+		m.srv.Handler = withDemoPage(m.srv.Handler, m.Addr())
+		fmt.Fprintf(m.cfg.Out, "Demo customer page with the widget: %s/demo/\n", demoOrigin(m.Addr()))
+	}
 	m.served = make(chan struct{})
 	go func() {
 		defer close(m.served)

@@ -1,0 +1,123 @@
+// The chat view: the status line (queue position and wait, or the agent),
+// the transcript (an ARIA live log), the agent's typing, the composer and
+// the end button. Every name and message is put in as text.
+import { h, clock } from '/lib/dom.js';
+
+export class ChatView {
+  // t: texts; send(text) sends a message (returns its client_msg_id);
+  // typing() says the visitor is typing; end() closes the chat; again()
+  // starts a new one after the end.
+  constructor(t, { send, typing, end, again }) {
+    this.t = t;
+    this.again = again;
+    this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
+    this.status = h('p', { class: 'status', role: 'status' });
+    this.log = h('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t.messages, tabindex: 0 });
+    this.typingLine = h('p', { class: 'typing', 'aria-live': 'off' });
+    this.input = h('textarea', { id: 'compose', rows: 2, maxlength: 8000, 'aria-label': t.write, placeholder: t.write });
+    this.input.addEventListener('input', () => typing());
+    this.input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.form.requestSubmit();
+      }
+    });
+    this.form = h('form', { class: 'composer' }, this.input, h('button', { type: 'submit', class: 'send' }, t.send));
+    this.form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const text = this.input.value.trim();
+      if (!text || this.ended) return;
+      this.input.value = '';
+      this.ownLine(send(text), text);
+    });
+    this.endButton = h('button', { type: 'button', class: 'end', onclick: () => end() }, t.end);
+    this.foot = h('div', { class: 'foot' }, this.form, this.endButton);
+    this.el = h('div', { class: 'chat' }, this.status, this.log, this.typingLine, this.foot);
+    this.typingTimer = 0;
+  }
+
+  line(cls, ...children) {
+    const li = h('li', { class: `line ${cls}` }, ...children);
+    this.log.append(li);
+    li.scrollIntoView({ block: 'end' });
+    return li;
+  }
+
+  note(text, atMs) {
+    return this.line('note', h('span', { class: 'text' }, text), atMs ? h('time', { class: 'at' }, clock(atMs)) : null);
+  }
+
+  ownLine(cmid, text) {
+    const state = h('span', { class: 'state' }, this.t.sending);
+    const li = this.line('message own', h('span', { class: 'text' }, text), state);
+    li.dataset.state = 'sending';
+    li.dataset.cmid = cmid;
+    this.mine.set(cmid, li);
+    return li;
+  }
+
+  // outbox follows a message this page sent: stored or failed.
+  outbox(d) {
+    const li = this.mine.get(d.client_msg_id);
+    if (!li) return;
+    if (d.state === 'stored') this.stored(li, d.seq);
+    if (d.state === 'failed') {
+      li.dataset.state = 'failed';
+      li.querySelector('.state').textContent = `${this.t.failed}: ${(d.error && d.error.message) || ''}`;
+    }
+  }
+
+  stored(li, seq) {
+    li.dataset.state = 'stored';
+    if (seq) li.dataset.seq = seq;
+    const s = li.querySelector('.state');
+    if (s) s.remove();
+  }
+
+  // message shows a message event: the visitor's own (once, whether this
+  // page sent it or it is replayed after a reload) or staff's.
+  message(ev) {
+    const m = ev.message;
+    const from = m.from || {};
+    if (from.kind === 'PARTICIPANT_KIND_VISITOR') {
+      const li = m.client_msg_id && this.mine.get(m.client_msg_id);
+      if (li) {
+        this.stored(li, ev.seq);
+        return;
+      }
+      const own = this.line('message own', h('span', { class: 'text' }, m.text || ''), h('time', { class: 'at' }, clock(ev.at_ms)));
+      own.dataset.seq = ev.seq;
+      own.dataset.state = 'stored';
+      if (m.client_msg_id) this.mine.set(m.client_msg_id, own);
+      return;
+    }
+    this.showTyping('');
+    const li = this.line('message theirs', h('span', { class: 'who' }, from.display_name || this.t.agent),
+      h('span', { class: 'text' }, m.text || ''), h('time', { class: 'at' }, clock(ev.at_ms)));
+    li.dataset.seq = ev.seq;
+  }
+
+  showTyping(text) {
+    this.typingLine.textContent = text;
+    clearTimeout(this.typingTimer);
+    if (text) this.typingTimer = setTimeout(() => { this.typingLine.textContent = ''; }, 8000);
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+    this.status.hidden = !text;
+  }
+
+  end(text) {
+    if (this.ended) return;
+    this.ended = true;
+    this.showTyping('');
+    this.setStatus('');
+    const again = h('button', { type: 'button', class: 'again', onclick: () => this.again() }, this.t.newChat);
+    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), again);
+  }
+
+  focus() {
+    (this.ended ? this.foot.querySelector('button') : this.input).focus();
+  }
+}
