@@ -332,12 +332,18 @@ func TestWebAdminNeedsPermission(t *testing.T) {
 func TestWebAdminPages(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	p := adminPage(t, "http://"+m.Addr(), "dana@demo", "dana-demo-pw", "settings")
-	p.typeIn(adminField("widget_origins"), "https://shop.example.com", false)
+	// The demo lists its own page (http://localhost:PORT); add a shop.
+	demo := eval[string](p, fmt.Sprintf(`document.querySelector(%q).value`, adminField("widget_origins")))
+	if !strings.HasPrefix(demo, "http://localhost:") {
+		t.Fatalf("the demo's widget origins are %q", demo)
+	}
+	eval[bool](p, fmt.Sprintf(`(document.querySelector(%q).value = "", true)`, adminField("widget_origins")))
+	p.typeIn(adminField("widget_origins"), demo+"\nhttps://shop.example.com", false)
 	p.click(adminField("live_chat_off")) // live chat off
 	p.save()
 	p.wait("the saved note", `document.querySelector(".admin-note").textContent.includes("widget_origins")`)
 	s := directory(t, m.Addr()).GetSettings()
-	if !s.GetLiveChatOff() || strings.Join(s.GetWidgetOrigins(), ",") != "https://shop.example.com" {
+	if !s.GetLiveChatOff() || strings.Join(s.GetWidgetOrigins(), ",") != demo+",https://shop.example.com" {
 		t.Fatalf("settings = %v", s)
 	}
 	p.screenshot("admin-settings")
