@@ -66,9 +66,10 @@ func stopBrowser() {
 
 // page is one browser tab and what it logged.
 type page struct {
-	t   testing.TB
-	ctx context.Context
-	mu  sync.Mutex
+	t      testing.TB
+	ctx    context.Context
+	cancel func()
+	mu     sync.Mutex
 	// problems are uncaught exceptions, console.error calls and errors the
 	// browser logged (a CSP violation among them); network failures, which
 	// a test that restarts the broker causes on purpose, are left out.
@@ -102,7 +103,7 @@ func newPage(t testing.TB) *page {
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	p := &page{t: t, ctx: ctx}
+	p := &page{t: t, ctx: ctx, cancel: cancel}
 	p.attach()
 	t.Cleanup(func() {
 		if probs := p.takeProblems(); len(probs) > 0 {
@@ -186,12 +187,15 @@ func (p *page) do(what string, d time.Duration, actions ...chromedp.Action[chrom
 func (p *page) dump() string {
 	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText.slice(0, 3000) : "")`))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? JSON.stringify(document.body.dataset) + "\n" + document.body.innerText.slice(0, 3000) : "")`))
 	if err != nil {
 		return "(page state unavailable: " + err.Error() + ")"
 	}
 	return "page: " + s
 }
+
+// close closes the tab (and its frames), as a person leaving.
+func (p *page) close() { p.cancel() }
 
 // navigate opens url.
 func (p *page) navigate(url string) {
@@ -239,7 +243,8 @@ func (p *page) typeIn(sel, text string, submit bool) {
 	p.t.Helper()
 	p.do("focus "+sel, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Focus(chromedp.CSS(sel)))
 	p.do("type into "+sel, 10*time.Second, chromedp.SendKeys(chromedp.CSS(sel), text))
-	p.wait("the typed value in "+sel, fmt.Sprintf(`(document.querySelector(%q) || {}).value === %q`, sel, text))
+	p.wait(fmt.Sprintf("the typed value in %s (%q)", sel, text), fmt.Sprintf(`(document.querySelector(%q) || {}).value === %q ||
+		(document.body.dataset.typed = JSON.stringify(document.querySelector(%q)?.value), false)`, sel, text, sel))
 	if submit {
 		p.do("submit "+sel, 10*time.Second, chromedp.SendKeys(chromedp.CSS(sel), "\r"))
 	}

@@ -303,6 +303,7 @@ func TestWebWidgetOrigins(t *testing.T) {
 		}
 	}
 	p.screenshot("widget-origin-refused")
+	p.close() // its blocked frame is a target with the widget's URL too
 
 	q := newPage(t)
 	w := openWidget(q, listed+"/", base)

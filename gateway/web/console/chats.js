@@ -1,7 +1,7 @@
 // The chats a staff member is in: the list (with unread counts) and the
 // panes, any number open side by side. Each pane's composer is bound to
 // its own chat, so a line always goes to the chat it was typed in.
-import { h, fill, clock, enumName } from '/lib/dom.js';
+import { h, fill, clock, enumName, enterSends } from '/lib/dom.js';
 import { describe } from '/console/events.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
@@ -99,13 +99,7 @@ class ChatView {
       h('label', { class: 'whisper-label' }, this.whisper, ' Whisper (staff only)'),
       h('button', { type: 'submit', class: 'send' }, 'Send'));
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.send(); });
-    this.input.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.send(); }
-    });
-    // Enter's keypress would insert the line break the keydown just sent.
-    this.input.addEventListener('keypress', (ev) => {
-      if (ev.key === 'Enter' && !ev.shiftKey) ev.preventDefault();
-    });
+    enterSends(this.input, () => this.send());
     this.input.addEventListener('input', () => this.typed());
     this.input.addEventListener('focus', () => this.seen());
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },

@@ -54,3 +54,19 @@ export function enumName(v, prefix) {
   if (!v) return '';
   return String(v).replace(prefix, '').toLowerCase().replace(/_/g, ' ');
 }
+
+// enterSends makes Enter in a text area call send (Shift+Enter is a new
+// line, and an input method's Enter is left alone). The keypress that
+// follows the keydown is stopped too, or its line break would be left
+// behind in the emptied field.
+export function enterSends(textarea, send) {
+  textarea.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      send();
+    }
+  });
+  textarea.addEventListener('keypress', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey) ev.preventDefault();
+  });
+}

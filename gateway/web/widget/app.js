@@ -188,6 +188,7 @@ function connect() {
     });
     c.addEventListener('state', (e) => {
       const d = e.detail;
+      document.body.dataset.conn = d.state;
       if (d.state === 'ended') {
         reject(d.error || new Error('ended'));
         ended(d);

@@ -1,7 +1,7 @@
 // The chat view: the status line (queue position and wait, or the agent),
 // the transcript (an ARIA live log), the agent's typing, the composer and
 // the end button. Every name and message is put in as text.
-import { h, clock } from '/lib/dom.js';
+import { h, clock, enterSends } from '/lib/dom.js';
 
 export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
@@ -11,17 +11,13 @@ export class ChatView {
     this.t = t;
     this.again = again;
     this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
+    this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
     this.log = h('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t.messages, tabindex: 0 });
     this.typingLine = h('p', { class: 'typing', 'aria-live': 'off' });
     this.input = h('textarea', { id: 'compose', rows: 2, maxlength: 8000, 'aria-label': t.write, placeholder: t.write });
     this.input.addEventListener('input', () => typing());
-    this.input.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-        ev.preventDefault();
-        this.form.requestSubmit();
-      }
-    });
+    enterSends(this.input, () => this.form.requestSubmit());
     this.form = h('form', { class: 'composer' }, this.input, h('button', { type: 'submit', class: 'send' }, t.send));
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -36,11 +32,19 @@ export class ChatView {
     this.typingTimer = 0;
   }
 
+  // line adds a line for an event, in the order of the chat: above the
+  // lines this page sent that the chat has not shown back yet (they stay
+  // last until their own event places them).
   line(cls, ...children) {
     const li = h('li', { class: `line ${cls}` }, ...children);
-    this.log.append(li);
-    li.scrollIntoView({ block: 'end' });
+    this.place(li);
     return li;
+  }
+
+  place(li) {
+    const firstUnplaced = this.unplaced.size ? this.unplaced.values().next().value : null;
+    this.log.insertBefore(li, firstUnplaced);
+    li.scrollIntoView({ block: 'end' });
   }
 
   note(text, atMs) {
@@ -49,7 +53,10 @@ export class ChatView {
 
   ownLine(cmid, text) {
     const state = h('span', { class: 'state' }, this.t.sending);
-    const li = this.line('message own', h('span', { class: 'text' }, text), state);
+    const li = h('li', { class: 'line message own' }, h('span', { class: 'text' }, text), state);
+    this.log.append(li);
+    li.scrollIntoView({ block: 'end' });
+    this.unplaced.add(li);
     li.dataset.state = 'sending';
     li.dataset.cmid = cmid;
     this.mine.set(cmid, li);
@@ -83,6 +90,7 @@ export class ChatView {
       const li = m.client_msg_id && this.mine.get(m.client_msg_id);
       if (li) {
         this.stored(li, ev.seq);
+        if (this.unplaced.delete(li)) this.place(li);
         return;
       }
       const own = this.line('message own', h('span', { class: 'text' }, m.text || ''), h('time', { class: 'at' }, clock(ev.at_ms)));
