@@ -251,9 +251,21 @@ func (p *page) typeIn(sel, text string, submit bool) {
 }
 
 // click clicks the element sel matches once it is visible.
+// A page that re-renders (a list refreshed) may replace the element
+// between finding it and clicking it: then it is found again, a few times.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.do("click "+sel, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			p.t.Fatalf("click %s: %v\n%s", sel, err, p.dump())
+		}
+	}
 }
 
 // frame attaches to the cross-site iframe whose URL starts with prefix (it
