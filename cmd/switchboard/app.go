@@ -185,6 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		log.Info("debug endpoints", "addr", dln.Addr().String())
 	}
 	log.Info("switchboard listening", "addr", m.Addr(), "data", m.cfg.DataDir)
+	fmt.Fprintf(m.cfg.Out, "Web console: http://%s/\n", m.Addr())
 	fmt.Fprintf(m.cfg.Out, "Listening on http://%s\n", m.Addr())
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,4 +197,21 @@ func TestWebConsoleTeamwork(t *testing.T) {
 	alice.wait("no sideways scroll", `document.documentElement.scrollWidth <= 360`)
 	alice.wait("the composer visible", fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().width > 250`, paneSel(c3)+" .compose"))
 	alice.screenshot("console-360px")
+}
+
+// TestWelcomeDescribesRole: an agent's welcome says their departments,
+// what they may monitor and manage, and their role's permissions (what a
+// console shows); a plain agent monitors nothing.
+func TestWelcomeDescribesRole(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	_, alice := newAgent(t, m.Addr(), "alice@demo", "alice-demo-pw", false)
+	if !slices.Equal(alice.GetDepartments(), []string{"sales"}) || len(alice.GetMonitors()) != 0 || len(alice.GetManages()) != 0 ||
+		!slices.Contains(alice.GetPermissions(), "chats.accept") || slices.Contains(alice.GetPermissions(), "admin") {
+		t.Fatalf("alice's welcome: departments %v monitors %v manages %v permissions %v", alice.GetDepartments(), alice.GetMonitors(), alice.GetManages(), alice.GetPermissions())
+	}
+	_, dana := newAgent(t, m.Addr(), "dana@demo", "dana-demo-pw", false)
+	if !slices.Equal(dana.GetMonitors(), []string{"sales", "support"}) || !slices.Equal(dana.GetManages(), []string{"sales", "support"}) ||
+		!slices.Contains(dana.GetPermissions(), "admin") {
+		t.Fatalf("dana's welcome: monitors %v manages %v permissions %v", dana.GetMonitors(), dana.GetManages(), dana.GetPermissions())
+	}
 }
