@@ -45,6 +45,11 @@ type agent struct {
 	// departments whose live view they follow, and the transfer-target
 	// lists being gathered from the queues.
 	joined     map[string]*messages.ChatSummary
+	// seen is the last seq delivered of each chat in active or joined:
+	// their summaries are not copied for every message, so a welcome takes
+	// last_seq from here (a console tells what it is shown at login, the
+	// history, from what comes after).
+	seen map[string]uint64
 	invites    map[string]*messages.Invitation
 	monitoring []string
 	gathers    map[uint64]*gather
@@ -83,7 +88,7 @@ type pendingOffer struct {
 func newAgent(b *Broker, id string) *agent {
 	return &agent{b: b, id: id, conns: newConns(), active: map[string]*messages.ChatSummary{},
 		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]pendingAck{},
-		joined: map[string]*messages.ChatSummary{}, invites: map[string]*messages.Invitation{}, gathers: map[uint64]*gather{}}
+		joined: map[string]*messages.ChatSummary{}, seen: map[string]uint64{}, invites: map[string]*messages.Invitation{}, gathers: map[uint64]*gather{}}
 }
 
 func (a *agent) Receive(ctx actor.Context) {
@@ -190,6 +195,7 @@ func (a *agent) Receive(ctx actor.Context) {
 		a.gathered(ctx, m)
 	case *messages.ChatLeft:
 		id := m.GetChat().GetChatId()
+		delete(a.seen, id)
 		if _, ok := a.invites[id]; ok {
 			delete(a.invites, id)
 			a.conns.push(ctx, chatEnvelope(m.GetChat()))
@@ -211,9 +217,11 @@ func (a *agent) Receive(ctx actor.Context) {
 	case *messages.ChatEvent:
 		if s := a.active[m.GetChatId()]; s != nil {
 			a.active[m.GetChatId()] = summaryAfter(s, m)
+			a.seen[m.GetChatId()] = m.GetSeq()
 			a.conns.deliver(ctx, m)
 		} else if s := a.joined[m.GetChatId()]; s != nil {
 			a.joined[m.GetChatId()] = summaryAfter(s, m)
+			a.seen[m.GetChatId()] = m.GetSeq()
 			a.conns.deliver(ctx, m)
 		}
 	case *messages.ReplayBatch:
@@ -380,10 +388,10 @@ func (a *agent) attach(ctx actor.Context, m *messages.ConnAttach) {
 	e.epoch = m.GetSessionEpoch()
 	w := &messages.Welcome{AgentId: a.id, DisplayName: a.rec.GetDisplayName(), SessionToken: m.GetSessionToken(), State: a.state()}
 	for _, s := range a.active {
-		w.Chats = append(w.Chats, s)
+		w.Chats = append(w.Chats, a.current(s))
 	}
 	for _, s := range a.joined {
-		w.Chats = append(w.Chats, s)
+		w.Chats = append(w.Chats, a.current(s))
 	}
 	for _, p := range a.pending {
 		if !p.accepted {
@@ -767,4 +775,14 @@ func (a *agent) join(ctx actor.Context, s *messages.ChatSummary) {
 	a.active[s.GetChatId()] = s
 	a.conns.push(ctx, chatEnvelope(s))
 	a.conns.syncAll(ctx, a.b, a.who(), s.GetChatId())
+}
+
+// current returns a chat's summary with last_seq the last event delivered
+// (a copy when messages came since the summary was made).
+func (a *agent) current(s *messages.ChatSummary) *messages.ChatSummary {
+	if seq := a.seen[s.GetChatId()]; seq > s.GetLastSeq() {
+		s = copySummary(s)
+		s.LastSeq = seq
+	}
+	return s
 }

@@ -215,3 +215,22 @@ func TestWelcomeDescribesRole(t *testing.T) {
 		t.Fatalf("dana's welcome: monitors %v manages %v permissions %v", dana.GetMonitors(), dana.GetManages(), dana.GetPermissions())
 	}
 }
+
+// TestWelcomeLastSeq: a welcome's chat summaries carry the chat's last
+// seq, messages included, so a console tells the history it is shown at
+// login from what is new (no unread count, no sound for the history).
+func TestWelcomeLastSeq(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	a, _ := newAgent(t, m.Addr(), "alice@demo", "alice-demo-pw", true)
+	v, chat := visitorChat(t, m.Addr(), "sales", "Ann", "hello")
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	var last uint64
+	for i := range 3 {
+		last = send(t, v, chat, fmt.Sprint("m", i), fmt.Sprint("line ", i))
+	}
+	awaitEvent(t, a, chat, func(e *messages.ChatEvent) bool { return e.GetSeq() == last })
+	_, w := newAgent(t, m.Addr(), "alice@demo", "alice-demo-pw", false)
+	if len(w.GetChats()) != 1 || w.GetChats()[0].GetLastSeq() != last {
+		t.Fatalf("welcome chats %v, want last_seq %d", w.GetChats(), last)
+	}
+}

@@ -185,7 +185,7 @@ class ChatView {
       // What the chat held when it reached this console is history, not
       // news: no unread count, no sound.
       if (!own && seq > this.historyUntil) this.arrived(d);
-      if (from.kind === 'PARTICIPANT_KIND_VISITOR') this.typingLine.textContent = '';
+      if (from.kind === 'PARTICIPANT_KIND_VISITOR' && this.typingLine.textContent) this.typingLine.textContent = '';
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
@@ -197,11 +197,13 @@ class ChatView {
   }
 
   // scrollSoon keeps the newest line in view, unless the reader scrolled
-  // up: once per frame, so a replay of many lines lays the pane out once.
+  // up: once a frame, so a replay of many lines lays the pane out once a
+  // frame, not once a line.
   scrollSoon() {
     if (!this.stuck || this.scrollQueued) return;
     this.scrollQueued = true;
-    requestAnimationFrame(() => {
+    const later = document.hidden ? (f) => setTimeout(f, 50) : requestAnimationFrame;
+    later(() => {
       this.scrollQueued = false;
       this.log.scrollTop = this.log.scrollHeight;
     });

@@ -34,8 +34,9 @@ export class Desk {
     addEventListener('unhandledrejection', (ev) => {
       if (ev.reason instanceof ProtocolError && ev.reason.shown) ev.preventDefault();
     });
-    // The tests read the console's own timing of rendering a pushed frame.
-    window.switchboardStats = this.stats = { frames: 0, totalMs: 0, renderMs: [] };
+    // The console's own timing of handling a pushed frame (decoded, its
+    // line in the pane), for the benchmark.
+    window.switchboardStats = this.stats = { frames: 0, events: 0, totalMs: 0, renderMs: [] };
   }
 
   start() {
@@ -136,10 +137,10 @@ export class Desk {
       this.flash(`The ${q.department} queue is now ${q.online ? 'online' : 'offline'}${q.by ? ` (set by ${q.by})` : ''}`);
     }
     this.stats.frames++;
+    if (env.event) this.stats.events++;
     const ms = performance.now() - t0;
     this.stats.totalMs += ms;
-    this.stats.renderMs.push(ms);
-    if (this.stats.renderMs.length > 1000) this.stats.renderMs.shift();
+    if (this.stats.renderMs.length < 10000) this.stats.renderMs.push(ms);
   }
 
   agentState(s) {
