@@ -44,12 +44,12 @@ type agent struct {
 	// guest or invisible watcher), invitations not answered yet, the
 	// departments whose live view they follow, and the transfer-target
 	// lists being gathered from the queues.
-	joined     map[string]*messages.ChatSummary
+	joined map[string]*messages.ChatSummary
 	// seen is the last seq delivered of each chat in active or joined:
 	// their summaries are not copied for every message, so a welcome takes
 	// last_seq from here (a console tells what it is shown at login, the
 	// history, from what comes after).
-	seen map[string]uint64
+	seen       map[string]uint64
 	invites    map[string]*messages.Invitation
 	monitoring []string
 	gathers    map[uint64]*gather
