@@ -61,6 +61,13 @@ func TestWebConsoleThreeChats(t *testing.T) {
 	base := "http://" + m.Addr()
 	p := consoleLogin(t, base, "alice@demo", "alice-demo-pw")
 	p.setAvailable()
+	// What the first load transferred (gzipped, headers included).
+	loaded := eval[int](p, `[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
+		.reduce((n, e) => n + e.transferSize, 0)`)
+	t.Logf("the console's first load transferred %d bytes", loaded)
+	if loaded == 0 || loaded > 200<<10 {
+		t.Fatalf("the console's first load transferred %d bytes; the budget is 200 KB", loaded)
+	}
 
 	var chats []string
 	var visitors []*gateway.Client
