@@ -43,6 +43,13 @@ func consoleRestart(t *testing.T, sig syscall.Signal) {
 	p.wait("a-1 stored", fmt.Sprintf(`document.querySelector(%q)`, paneSel(chat)+` .line.own[data-state="stored"]`))
 	w.wait("a-1 on the visitor's page", `document.querySelector(".transcript").textContent.includes("a-1 before")`)
 
+	// A supervisor follows the department in the monitor.
+	dana := consoleLogin(t, base, "dana@demo", "dana-demo-pw")
+	dana.click("#tab-monitor")
+	dana.click("#tab-chats") // the monitor goes on while another tab shows
+	row := fmt.Sprintf(`.card[data-dept="sales"] tr[data-chat=%q]`, chat)
+	dana.wait("the chat in the monitor", fmt.Sprintf(`document.querySelector(%q)`, row))
+
 	ch.stop(sig)
 	p.wait("the console to notice", `document.body.dataset.conn !== "open"`)
 	w.wait("the widget to notice", `document.body.dataset.conn !== "open"`)
@@ -80,6 +87,13 @@ func consoleRestart(t *testing.T, sig syscall.Signal) {
 	if got := widgetLines(w); !slices.Equal(got, stored) {
 		t.Fatalf("the visitor's page shows %q, stored %q", got, stored)
 	}
+	// The broker keeps no monitor across a restart: the console asked
+	// again, so the supervisor sees the chat close.
+	dana.wait("Dana reconnected", `document.body.dataset.conn === "open"`)
+	p.click(paneSel(chat) + " .close-chat")
+	dana.wait("the closed chat gone from the monitor", fmt.Sprintf(`!document.querySelector(%q) &&
+		document.querySelector('.card[data-dept="sales"] .active caption').textContent === "Chats (0)"`, row))
+
 	name := strings.ToLower(sig.String())
 	p.screenshot("console-after-restart-" + name)
 	shopPage.screenshot("widget-after-restart-" + name)

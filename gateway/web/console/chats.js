@@ -24,7 +24,14 @@ export class Chats {
     return c;
   }
 
+  // welcome: the chats the broker says are ours now. One the console
+  // still shows as ours but that is not among them ended while it was
+  // away (closed, transferred, taken over): it stays, marked ended.
   welcome(summaries) {
+    const now = new Set(summaries.map((s) => s.chat_id));
+    for (const c of this.byId.values()) {
+      if (!now.has(c.id) && !c.ended) c.lost();
+    }
     for (const s of summaries) this.summary(s);
   }
 
@@ -56,6 +63,7 @@ export class Chats {
     c.item.remove();
     c.pane.remove();
     this.byId.delete(c.id);
+    this.desk.client.forget(c.id);
   }
 }
 
@@ -85,7 +93,7 @@ class ChatView {
       WORK.map((w) => h('option', { value: w }, enumName(w, 'WORK_STATUS_'))));
     this.log = h('ol', { class: 'transcript', role: 'log', 'aria-label': 'Transcript', tabindex: 0 });
     this.typingLine = h('p', { class: 'typing', 'aria-live': 'off' });
-    this.input = h('textarea', { class: 'compose', rows: 2, 'aria-label': 'Message', placeholder: 'Write a message (Enter sends, Shift+Enter a new line)' });
+    this.input = h('textarea', { class: 'compose', rows: 2, maxlength: 8000, 'aria-label': 'Message', placeholder: 'Write a message (Enter sends, Shift+Enter a new line)' });
     this.whisper = h('input', { type: 'checkbox', class: 'whisper' });
     this.panel = h('div', { class: 'panel', hidden: true });
     this.actions = h('div', { class: 'actions' },
@@ -161,6 +169,11 @@ class ChatView {
     this.whisper.disabled = role === 'watcher';
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
+  }
+
+  // lost marks a chat that is no longer ours, seen at a reconnect.
+  lost() {
+    this.setSummary({ ...this.s, agent_id: '', guests: [], watchers: [] });
   }
 
   // add appends an event to the transcript (events come once, in order).
@@ -269,6 +282,8 @@ class ChatView {
     const li = this.pending.get(cmid);
     if (!li) return;
     li.dataset.state = state;
+    // A line that will not be stored no longer holds its place at the end.
+    if (state === 'failed') this.pending.delete(cmid);
     li.querySelector('.state').textContent = state === 'failed' ? `not sent: ${error.message}` : state;
   }
 
@@ -288,9 +303,13 @@ class ChatView {
     this.typingSent = 0;
   }
 
+  // typing shows who is typing; a notice that is not renewed within 8 s
+  // (the visitor stopped without saying so) ends it.
   typing(n) {
     const name = (n.from && n.from.display_name) || 'The visitor';
     this.typingLine.textContent = n.typing ? `${name} is typing…` : '';
+    clearTimeout(this.typingShown);
+    if (n.typing) this.typingShown = setTimeout(() => { this.typingLine.textContent = ''; }, 8000);
   }
 
   async setWork() {

@@ -118,8 +118,9 @@ export class Desk {
     this.chats.welcome(w.chats || []);
     this.offers.welcome(w.offers || []);
     fill(this.invites);
-    for (const inv of w.invitations || []) this.invitation(inv);
-    if (this.current === 'monitor') this.monitor.open(true);
+    for (const inv of w.invitations || []) this.invitation(inv, true);
+    // The broker keeps no monitor across a restart: ask again.
+    if (this.monitor.wanted) this.monitor.open(true);
   }
 
   frame(env) {
@@ -189,14 +190,14 @@ export class Desk {
     input.select();
   }
 
-  invitation(inv) {
+  invitation(inv, quiet = false) {
     const li = h('li', { class: 'invitation', 'data-chat': inv.chat_id },
       h('span', {}, `${(inv.by && inv.by.display_name) || 'A colleague'} invites you to the chat with ${inv.visitor_name || 'a visitor'} (${inv.department})`),
       h('button', { class: 'join', onclick: async () => { await this.command({ join_chat: { chat_id: inv.chat_id } }); li.remove(); } }, 'Join'),
       h('button', { class: 'decline', onclick: async () => { await this.command({ decline_invite: { chat_id: inv.chat_id } }); li.remove(); } }, 'Decline'));
     this.invites.querySelector(`[data-chat="${CSS.escape(inv.chat_id)}"]`)?.remove();
     this.invites.append(li);
-    this.notifier.ping('Invitation', li.firstChild.textContent);
+    if (!quiet) this.notifier.ping('Invitation', li.firstChild.textContent);
   }
 
   connState({ state, code, error }) {

@@ -19,9 +19,15 @@ export class MonitorTab {
 
   async open(force = false) {
     const deps = (this.desk.me && this.desk.me.monitors) || [];
-    if (this.started && !force) return;
-    this.started = true;
-    await this.desk.command({ monitor: { departments: deps } });
+    if (this.asked && !force) return;
+    this.wanted = true; // asked again after every reconnect
+    this.asked = true;
+    try {
+      await this.desk.command({ monitor: { departments: deps } });
+    } catch (err) {
+      this.asked = false; // opening the tab again asks again
+      throw err;
+    }
   }
 
   view(v) {

@@ -16,7 +16,9 @@
 // 'state' (detail: connecting, open, closed, ended) and 'outbox' (a message
 // changed state: detail {chat_id, client_msg_id, state, seq}).
 
-const FINAL_CLOSES = new Set([4001, 4003, 4004, 4005]);
+// The broker ended the session: suspended (4003), logged out (4004),
+// outside the login window (4005). Anything else is reconnected.
+const FINAL_CLOSES = new Set([4003, 4004, 4005]);
 
 export class ProtocolError extends Error {
   constructor(err) {
@@ -74,6 +76,12 @@ export class Client extends EventTarget {
     try {
       welcome = await this.command({ hello: { ...this.hello(), cursors } }, ws);
     } catch (err) {
+      if (err.temporary) {
+        // The connection dropped during the hello, or the broker could not
+        // answer it now: the close handler tries again.
+        if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+        return;
+      }
       this.ended = err;
       this.stopped = true;
       ws.close(1000);
@@ -88,6 +96,7 @@ export class Client extends EventTarget {
 
   closed(ws, ev) {
     if (ws !== this.ws) return;
+    this.ws = null;
     for (const p of this.pending.values()) {
       p.reject(new ProtocolError({ code: 'DISCONNECTED', message: 'the connection dropped', temporary: true }));
     }
@@ -111,6 +120,13 @@ export class Client extends EventTarget {
       return;
     }
     const ref = env.ref ? Number(env.ref) : 0;
+    if (!ref && env.error) {
+      // A push error: a chat could not be replayed now (the broker holds
+      // its live events back until it is resumed). Resume every chat from
+      // its cursor a little later; what was seen already is dropped.
+      if (env.error.temporary) this.resumeSoon();
+      return;
+    }
     if (ref && this.pending.has(ref)) {
       const p = this.pending.get(ref);
       this.pending.delete(ref);
@@ -141,6 +157,22 @@ export class Client extends EventTarget {
     });
   }
 
+  resumeSoon() {
+    if (this.resumeTimer) return;
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = 0;
+      for (const [chat, seq] of this.cursors) {
+        this.command({ resume: { chat_id: chat, after_seq: String(seq) } }).catch(() => this.resumeSoon());
+      }
+    }, 1000);
+  }
+
+  // forget drops a chat's cursor (the console no longer shows it): a later
+  // hello replays it from the start if it comes back.
+  forget(chatId) {
+    this.cursors.delete(chatId);
+  }
+
   // notify sends a body that has no answer (typing).
   notify(body) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN && this.state === 'open') {
@@ -167,7 +199,13 @@ export class Client extends EventTarget {
       this.outbox.delete(id);
       this.outboxChanged(m.chat_id, id, 'stored', Number(ans.ack && ans.ack.seq));
     } catch (err) {
-      if (err.temporary) return; // kept; sent again after the reconnect
+      if (err.code === 'DISCONNECTED') return; // kept; sent again after the reconnect
+      if (err.temporary) {
+        // Storage busy, or too many frames: the same id again in a moment
+        // (the broker stores it once).
+        setTimeout(() => { if (this.outbox.has(id) && this.state === 'open') this.transmit(id, m); }, 1000);
+        return;
+      }
       this.outbox.delete(id);
       this.outboxChanged(m.chat_id, id, 'failed', 0, err);
     }

@@ -69,6 +69,7 @@ export class ChatView {
     if (!li) return;
     if (d.state === 'stored') this.stored(li, d.seq);
     if (d.state === 'failed') {
+      this.unplaced.delete(li); // it will not be stored: it no longer holds its place at the end
       li.dataset.state = 'failed';
       li.querySelector('.state').textContent = `${this.t.failed}: ${(d.error && d.error.message) || ''}`;
     }
