@@ -2,8 +2,15 @@ package actors
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
+
+// originHost is a host as a browser writes it in an origin: a DNS name
+// (punycode for others) or an IPv4 address, or an IPv6 one in brackets,
+// and an optional port. Nothing that could widen a CSP (spaces, quotes,
+// semicolons, wildcards) can pass.
+var originHost = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
 
 // maxWidgetOrigins bounds Settings.widget_origins.
 const maxWidgetOrigins = 64
@@ -28,8 +35,8 @@ func ValidOrigin(o string) bool {
 		return false
 	}
 	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(u.Host, " *'\";,") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !originHost.MatchString(u.Host) || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return false
 	}
 	return u.Scheme+"://"+u.Host == o
