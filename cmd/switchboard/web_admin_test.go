@@ -186,6 +186,11 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	q.wait("the offer", fmt.Sprintf(`document.querySelector(%q)`, fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat)))
 	q.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat))
 	q.wait("the chat's pane", fmt.Sprintf(`document.querySelector(%q)?.textContent.includes("a question about my invoice")`, paneSel(chat)+" .transcript"))
+	// The role gives chats.status but not chats.forward nor chats.invite:
+	// the pane offers the work status, not Transfer or Invite.
+	if got := eval[string](q, fmt.Sprintf(`["work", "transfer", "invite", "close-chat"].map(c => c + ":" + !document.querySelector(%q + " ." + c).hidden).join(" ")`, paneSel(chat))); got != "work:true transfer:false invite:false close-chat:true" {
+		t.Fatalf("the pane's controls: %s", got)
+	}
 	q.screenshot("admin-new-agent-chat")
 }
 
@@ -354,9 +359,14 @@ func TestWebAdminPages(t *testing.T) {
 	p.typeIn(adminField("name"), "Svenska", false)
 	p.save()
 	p.wait("sv in the list", `document.querySelector('.admin-list [data-id="sv"]')`)
-	p.openRecord("en")
+	p.screenshot("admin-languages")
+	p.openRecord("sv")
 	p.click(`#admin-detail .confirm .danger`)
 	p.click(`#admin-detail .confirm .yes`)
-	p.wait("the refusal or removal", `!document.querySelector('.admin-list [data-id="en"]') || document.querySelector("#admin-detail .form-error").textContent`)
-	p.screenshot("admin-languages")
+	p.wait("sv removed from the list", `!document.querySelector('.admin-list [data-id="sv"]')`)
+	for _, l := range directory(t, m.Addr()).GetLanguages() {
+		if l.GetCode() == "sv" {
+			t.Fatal("sv is still in the directory")
+		}
+	}
 }

@@ -35,10 +35,13 @@ export class Chats {
     for (const s of summaries) this.summary(s);
   }
 
+  // summary: a chat that is new here and ours opens its pane (a pane the
+  // agent hid stays hidden when the chat changes or at a reconnect).
   summary(s) {
+    const isNew = !this.byId.has(s.chat_id);
     const c = this.get(s.chat_id);
     c.setSummary(s);
-    if (!c.pane.isConnected && c.mine() && !c.ended) c.open(false);
+    if (isNew && c.mine() && !c.ended) c.open(false);
   }
 
   event(ev) {
@@ -160,8 +163,12 @@ class ChatView {
     this.item.dataset.ended = String(this.ended);
     this.form.hidden = this.ended;
     this.actions.hidden = this.ended;
-    for (const el of this.actions.querySelectorAll('.transfer, .close-chat')) el.hidden = role !== 'agent';
-    this.work.hidden = role !== 'agent';
+    // What the role does not allow is not offered (the broker checks anyway).
+    const may = (perm) => this.desk.perms.has(perm);
+    this.actions.querySelector('.close-chat').hidden = role !== 'agent';
+    this.actions.querySelector('.transfer').hidden = role !== 'agent' || !may('chats.forward');
+    this.actions.querySelector('.invite').hidden = role === 'watcher' || !may('chats.invite');
+    this.work.hidden = role !== 'agent' || !may('chats.status');
     this.actions.querySelector('.leave').hidden = role === 'agent';
     // A watcher can only whisper; one who stops watching (took the chat
     // over, joined visibly) writes to the visitor again by default.
@@ -249,8 +256,8 @@ class ChatView {
 
   open(focus) {
     if (!this.pane.isConnected) this.chats.panes.append(this.pane);
-    this.desk.show('chats');
     if (focus) {
+      this.desk.show('chats');
       (this.form.hidden ? this.log : this.input).focus();
       this.focusPane();
     }

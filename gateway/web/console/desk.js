@@ -18,6 +18,7 @@ export class Desk {
     this.token = token;
     this.onEnd = onEnd;
     this.me = null;
+    this.perms = new Set();
     this.notifier = new Notifier();
     this.client = new Client('/ws/agent', () => ({ session_token: this.token }));
     this.build();

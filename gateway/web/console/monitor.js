@@ -44,6 +44,7 @@ export class MonitorTab {
 
   render({ view: v, card, skew }) {
     const manages = (this.desk.me.manages || []).includes(v.department);
+    const may = (perm) => this.desk.perms.has(perm);
     const online = !!v.online;
     const waitCell = (c) => h('td', { class: 'waited', 'data-since': Number(c.created_at_ms) + skew }, span(Date.now() - Number(c.created_at_ms) - skew));
     fill(card,
@@ -60,9 +61,9 @@ export class MonitorTab {
           h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.agent_name || c.agent_id || ''),
           h('td', {}, [...(c.guests || []).map((p) => p.display_name), ...(c.watchers || []).map((p) => `${p.display_name} (watching)`)].join(', ')),
           h('td', { class: 'row-actions' },
-            h('button', { class: 'watch', onclick: () => this.join(c, true) }, 'Watch'),
-            h('button', { class: 'join', onclick: () => this.join(c, false) }, 'Join'),
-            h('button', { class: 'takeover', onclick: () => this.takeOver(c) }, 'Take over')))))),
+            may('chats.join_invisible') ? h('button', { class: 'watch', onclick: () => this.join(c, true) }, 'Watch') : null,
+            may('chats.join') ? h('button', { class: 'join', onclick: () => this.join(c, false) }, 'Join') : null,
+            may('chats.take_over') ? h('button', { class: 'takeover', onclick: () => this.takeOver(c) }, 'Take over') : null))))),
       h('table', { class: 'list agents' }, h('caption', {}, 'Agents'),
         h('thead', {}, h('tr', {}, h('th', {}, 'Agent'), h('th', {}, 'Status'), h('th', {}, 'Load'))),
         h('tbody', {}, (v.agents || []).map((a) => h('tr', { 'data-agent': a.agent_id },
