@@ -416,7 +416,6 @@ func (b *Broker) AgentByLogin(login string) (*messages.Agent, error) {
 	return b.store.AgentByLogin(login)
 }
 
-// Agent returns a staff account by id, or nil.
 // Settings reads the site-wide settings (never nil).
 func (b *Broker) Settings() (*messages.Settings, error) {
 	x, err := b.store.Settings()
@@ -426,6 +425,7 @@ func (b *Broker) Settings() (*messages.Settings, error) {
 	return x, err
 }
 
+// Agent returns a staff account by id, or nil.
 func (b *Broker) Agent(id string) (*messages.Agent, error) { return b.store.Agent(id) }
 
 // ChatRecord builds a chat's record from its stored log, or returns nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -204,6 +205,25 @@ func TestWebConsoleTeamwork(t *testing.T) {
 	alice.wait("no sideways scroll", `document.documentElement.scrollWidth <= 360`)
 	alice.wait("the composer visible", fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().width > 250`, paneSel(c3)+" .compose"))
 	alice.screenshot("console-360px")
+
+	// Log out: the login form again, the token gone from the tab and
+	// refused by the broker.
+	token := eval[string](alice, `sessionStorage.getItem("switchboard.session") || ""`)
+	alice.click("#logout")
+	alice.wait("the login form", `document.querySelector("#login") && !sessionStorage.getItem("switchboard.session")`)
+	if !strings.Contains(alice.text("#login-error"), "logged out") {
+		t.Fatalf("after logout: %q", alice.text("#login-error"))
+	}
+	req, _ := http.NewRequest("GET", "http://"+m.Addr()+"/api/chats/"+c2, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if token == "" || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the logged-out token (%d bytes) got %d", len(token), res.StatusCode)
+	}
 }
 
 // TestWelcomeDescribesRole: an agent's welcome says their departments,

@@ -37,6 +37,7 @@ function showLogin(message) {
 function startDesk(token) {
   root.dataset.state = 'desk';
   const desk = new Desk(root, token, (why) => {
+    desk.destroy();
     sessionStorage.removeItem(TOKEN_KEY);
     showLogin(why);
   });

@@ -1,7 +1,7 @@
 // The chats a staff member is in: the list (with unread counts) and the
 // panes, any number open side by side. Each pane's composer is bound to
 // its own chat, so a line always goes to the chat it was typed in.
-import { h, fill, clock, enumName, enterSends } from '/lib/dom.js';
+import { h, fill, clock, enumName, enterSends, follow } from '/lib/dom.js';
 import { describe } from '/console/events.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
@@ -80,7 +80,6 @@ class ChatView {
     this.ended = false;
     this.pending = new Map(); // client_msg_id -> li
     this.historyUntil = -1; // the last seq the chat held when first seen
-    this.stuck = true; // the transcript shows its newest line
     this.badge = h('span', { class: 'badge', hidden: true });
     this.itemName = h('span', { class: 'name' });
     this.itemMeta = h('span', { class: 'meta' });
@@ -111,16 +110,14 @@ class ChatView {
       h('button', { type: 'submit', class: 'send' }, 'Send'));
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.send(); });
     enterSends(this.input, () => this.send());
-    this.input.addEventListener('input', () => this.typed());
+    this.input.addEventListener('input', () => this.desk.client.typing(this.id));
     this.input.addEventListener('focus', () => this.seen());
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
       h('header', { class: 'pane-head' }, this.title, this.sub,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
       this.actions, this.panel, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
-    this.log.addEventListener('scroll', () => {
-      this.stuck = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    }, { passive: true });
+    this.follow = follow(this.log);
   }
 
   me() {
@@ -213,20 +210,7 @@ class ChatView {
     // Lines still being sent stay below the stored ones.
     const firstPending = this.pending.size ? this.pending.values().next().value : null;
     this.log.insertBefore(li, firstPending);
-    this.scrollSoon();
-  }
-
-  // scrollSoon keeps the newest line in view, unless the reader scrolled
-  // up: once a frame, so a replay of many lines lays the pane out once a
-  // frame, not once a line.
-  scrollSoon() {
-    if (!this.stuck || this.scrollQueued) return;
-    this.scrollQueued = true;
-    const later = document.hidden ? (f) => setTimeout(f, 50) : requestAnimationFrame;
-    later(() => {
-      this.scrollQueued = false;
-      this.log.scrollTop = this.log.scrollHeight;
-    });
+    this.follow.soon();
   }
 
   arrived(d) {
@@ -279,10 +263,8 @@ class ChatView {
       h('span', { class: 'text' }, text));
     this.pending.set(cmid, li);
     this.log.append(li);
-    this.stuck = true;
-    this.scrollSoon();
+    this.follow.soon(true);
     this.input.value = '';
-    this.stopTyping();
   }
 
   outboxChanged({ client_msg_id: cmid, state, error }) {
@@ -292,22 +274,6 @@ class ChatView {
     // A line that will not be stored no longer holds its place at the end.
     if (state === 'failed') this.pending.delete(cmid);
     li.querySelector('.state').textContent = state === 'failed' ? `not sent: ${error.message}` : state;
-  }
-
-  typed() {
-    const now = Date.now();
-    if (!this.typingSent || now - this.typingSent > 3000) {
-      this.typingSent = now;
-      this.desk.client.notify({ typing: { chat_id: this.id, typing: true } });
-    }
-    clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => this.stopTyping(), 4000);
-  }
-
-  stopTyping() {
-    clearTimeout(this.typingTimer);
-    if (this.typingSent) this.desk.client.notify({ typing: { chat_id: this.id, typing: false } });
-    this.typingSent = 0;
   }
 
   // typing shows who is typing; a notice that is not renewed within 8 s

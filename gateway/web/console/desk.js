@@ -32,9 +32,10 @@ export class Desk {
     this.client.addEventListener('outbox', (e) => this.chats.outbox(e.detail));
     // A refused command is shown in the banner (command() does it); the
     // button handlers that awaited it stop there, and that is handled.
-    addEventListener('unhandledrejection', (ev) => {
+    this.onRejection = (ev) => {
       if (ev.reason instanceof ProtocolError && ev.reason.shown) ev.preventDefault();
-    });
+    };
+    addEventListener('unhandledrejection', this.onRejection);
     // The console's own timing of handling a pushed frame (decoded, its
     // line in the pane), for the benchmark.
     window.switchboardStats = this.stats = { frames: 0, events: 0, totalMs: 0, renderMs: [] };
@@ -42,6 +43,16 @@ export class Desk {
 
   start() {
     this.client.start();
+  }
+
+  // destroy lets go of what the desk keeps running (at logout: a new login
+  // in the same tab builds a new desk).
+  destroy() {
+    this.client.stop();
+    removeEventListener('unhandledrejection', this.onRejection);
+    clearInterval(this.offers.timer);
+    clearInterval(this.monitor.timer);
+    clearTimeout(this.flashTimer);
   }
 
   // command sends a command and shows its error (if any) in the header.
@@ -208,7 +219,7 @@ export class Desk {
     if (state === 'ended') {
       const why = error ? error.message
         : { 4003: 'Your account was suspended.', 4004: 'Your session ended. Log in again.', 4005: 'You may not be logged in now.' }[code];
-      if (why || error) this.onEnd(why || 'Log in again.');
+      if (why || error) this.end(why || 'Log in again.');
     }
   }
 
@@ -233,7 +244,13 @@ export class Desk {
     } catch {
       // ended already
     }
-    this.client.stop();
-    this.onEnd('You are logged out.');
+    this.end('You are logged out.');
+  }
+
+  // end leaves the desk for the login form, once.
+  end(why) {
+    if (this.over) return;
+    this.over = true;
+    this.onEnd(why);
   }
 }

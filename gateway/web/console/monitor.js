@@ -14,7 +14,7 @@ export class MonitorTab {
     this.views = new Map(); // department -> {view, card, skew}
     this.cards = h('div', { class: 'cards' });
     fill(el, this.cards);
-    setInterval(() => this.tickWaits(), 1000);
+    this.timer = setInterval(() => this.tickWaits(), 1000);
   }
 
   async open(force = false) {

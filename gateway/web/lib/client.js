@@ -173,6 +173,29 @@ export class Client extends EventTarget {
     this.cursors.delete(chatId);
   }
 
+  // typing tells the chat the person is typing: at most once in 3 s
+  // while they type, and that they stopped when they send or pause 4 s.
+  typing(chatId) {
+    const t = this.typists || (this.typists = new Map());
+    const x = t.get(chatId) || { sent: 0, timer: 0 };
+    t.set(chatId, x);
+    const now = Date.now();
+    if (now - x.sent > 3000) {
+      x.sent = now;
+      this.notify({ typing: { chat_id: chatId, typing: true } });
+    }
+    clearTimeout(x.timer);
+    x.timer = setTimeout(() => this.stoppedTyping(chatId), 4000);
+  }
+
+  stoppedTyping(chatId) {
+    const x = this.typists && this.typists.get(chatId);
+    if (!x) return;
+    clearTimeout(x.timer);
+    this.typists.delete(chatId);
+    this.notify({ typing: { chat_id: chatId, typing: false } });
+  }
+
   // notify sends a body that has no answer (typing).
   notify(body) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN && this.state === 'open') {
@@ -183,6 +206,7 @@ export class Client extends EventTarget {
   // sendMessage puts a message in the outbox and sends it; it stays there
   // until the broker acknowledges it (sent again after a reconnect).
   sendMessage(chatId, text, whisper = false) {
+    this.stoppedTyping(chatId);
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const m = { chat_id: chatId, text, whisper };
     this.outbox.set(id, m);

@@ -8,7 +8,10 @@ export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === false || v === null || v === undefined) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    if (typeof v === 'function' && k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    // Never an inline handler or style attribute from a value (the CSP
+    // would refuse it anyway): listeners are functions, styles are classes.
+    else if (k === 'style' || (/^on[a-z]+$/.test(k) && k !== 'open')) throw new TypeError(`h(): ${k} must be a listener function`);
     else if (k === 'value') el.value = v;
     else if (k === 'checked') el.checked = !!v;
     else el.setAttribute(k, v === true ? '' : String(v));
@@ -40,7 +43,7 @@ export function clock(ms) {
   return timeOfDay.format(new Date(Number(ms)));
 }
 
-// ago formats a duration in milliseconds as "42 s" or "3 min".
+// span formats a duration in milliseconds as "42 s" or "3 min".
 export function span(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
@@ -69,4 +72,28 @@ export function enterSends(textarea, send) {
   textarea.addEventListener('keypress', (ev) => {
     if (ev.key === 'Enter' && !ev.shiftKey) ev.preventDefault();
   });
+}
+
+// follow keeps a scrolling list showing its newest line as lines are
+// added, unless the reader scrolled up: soon() scrolls once before the
+// next frame (a replay of many lines lays the list out once a frame, not
+// once a line); soon(true) scrolls even if the reader had scrolled up.
+export function follow(list) {
+  let stuck = true;
+  let queued = false;
+  list.addEventListener('scroll', () => {
+    stuck = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  }, { passive: true });
+  return {
+    soon(force = false) {
+      if (force) stuck = true;
+      if (!stuck || queued) return;
+      queued = true;
+      const later = document.hidden ? (f) => setTimeout(f, 50) : requestAnimationFrame;
+      later(() => {
+        queued = false;
+        list.scrollTop = list.scrollHeight;
+      });
+    },
+  };
 }

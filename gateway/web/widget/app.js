@@ -28,7 +28,6 @@ const st = {
   view: null, // ChatView
   values: {}, // what the visitor typed in the form
   department: fixedDepartment,
-  typingSent: 0,
 };
 
 function hostOrigin(o) {
@@ -226,18 +225,8 @@ function showChat(summary) {
   st.chat = summary;
   st.department = summary.department || st.department;
   st.view = new ChatView(t(), {
-    send: (txt) => {
-      st.typingSent = 0;
-      st.client.notify({ typing: { chat_id: st.chatId, typing: false } });
-      return st.client.sendMessage(st.chatId, txt);
-    },
-    typing: () => {
-      const now = Date.now();
-      if (now - st.typingSent > 3000) {
-        st.typingSent = now;
-        st.client?.notify({ typing: { chat_id: st.chatId, typing: true } });
-      }
-    },
+    send: (txt) => st.client.sendMessage(st.chatId, txt),
+    typing: () => st.client?.typing(st.chatId),
     end: async () => {
       try {
         await st.client.command({ close_chat: { chat_id: st.chatId } });
@@ -304,7 +293,9 @@ function event(ev) {
     v.note(tx.talkingWith(ev.assigned.agent_name || tx.agent), ev.at_ms);
     paint();
   } else if (ev.transferred) {
-    v.note(tx.transferred(ev.transferred.to_department === st.chat.department ? '' : ev.transferred.to_department), ev.at_ms);
+    const to = ev.transferred.to_department;
+    const toName = ((st.cfg.departments || []).find((d) => d.id === to) || {}).name || to;
+    v.note(tx.transferred(to === st.chat.department ? '' : toName), ev.at_ms);
   } else if (ev.requeued) {
     v.note(tx.requeued, ev.at_ms);
   } else if (ev.renamed) {

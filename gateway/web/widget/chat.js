@@ -1,7 +1,7 @@
 // The chat view: the status line (queue position and wait, or the agent),
 // the transcript (an ARIA live log), the agent's typing, the composer and
 // the end button. Every name and message is put in as text.
-import { h, clock, enterSends } from '/lib/dom.js';
+import { h, clock, enterSends, follow } from '/lib/dom.js';
 
 export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
@@ -14,6 +14,7 @@ export class ChatView {
     this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
     this.log = h('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t.messages, tabindex: 0 });
+    this.follow = follow(this.log);
     this.typingLine = h('p', { class: 'typing', 'aria-live': 'off' });
     this.input = h('textarea', { id: 'compose', rows: 2, maxlength: 8000, 'aria-label': t.write, placeholder: t.write });
     this.input.addEventListener('input', () => typing());
@@ -44,7 +45,7 @@ export class ChatView {
   place(li) {
     const firstUnplaced = this.unplaced.size ? this.unplaced.values().next().value : null;
     this.log.insertBefore(li, firstUnplaced);
-    li.scrollIntoView({ block: 'end' });
+    this.follow.soon();
   }
 
   note(text, atMs) {
@@ -55,7 +56,7 @@ export class ChatView {
     const state = h('span', { class: 'state' }, this.t.sending);
     const li = h('li', { class: 'line message own' }, h('span', { class: 'text' }, text), state);
     this.log.append(li);
-    li.scrollIntoView({ block: 'end' });
+    this.follow.soon(true);
     this.unplaced.add(li);
     li.dataset.state = 'sending';
     li.dataset.cmid = cmid;
