@@ -1,7 +1,7 @@
 // The audit log: who did what, when, from where, and whether it was
 // allowed, with the API's filters (actor, kind prefix, from, to) and
 // paging (the API reads oldest first from `from`: the next page starts
-// just after the last entry shown).
+// at the last entry's millisecond, skipping the entries of it shown).
 import { h, fill } from '/lib/dom.js';
 
 const KINDS = ['admin.', 'admin.department.', 'admin.agent.', 'admin.role.', 'admin.language.', 'admin.settings.put',
@@ -27,8 +27,14 @@ export function auditPage(admin) {
   const pageNote = h('span', { class: 'count', role: 'status' });
   const prev = h('button', { type: 'button', id: 'audit-prev', onclick: () => { state.starts.pop(); load(); } }, '← Earlier page');
   const next = h('button', { type: 'button', id: 'audit-next' }, 'Later page →');
-  let last = null;
-  next.addEventListener('click', () => { state.starts.push(new Date(Number(last.at_ms) + 1).toISOString()); load(); });
+  let page = [];
+  // The next page starts at the last entry's millisecond (several entries
+  // may share one) and skips those of it this page showed.
+  next.addEventListener('click', () => {
+    const at = page[page.length - 1].at_ms;
+    state.starts.push({ from: new Date(Number(at)).toISOString(), skip: page.filter((e) => e.at_ms === at).length });
+    load();
+  });
 
   const form = h('form', { class: 'audit-filters', 'aria-label': 'Filter the audit log' },
     actorField, kindField, fromField, toField,
@@ -49,11 +55,11 @@ export function auditPage(admin) {
 
   async function load() {
     error.textContent = '';
-    const q = new URLSearchParams({ limit: String(state.limit) });
+    const top = state.starts[state.starts.length - 1] || { from: state.from && new Date(state.from).toISOString(), skip: 0 };
+    const q = new URLSearchParams({ limit: String(state.limit + top.skip) });
     if (state.actor) q.set('actor', state.actor);
     if (state.kind) q.set('kind', state.kind);
-    const start = state.starts[state.starts.length - 1] || (state.from && new Date(state.from).toISOString());
-    if (start) q.set('from', start);
+    if (top.from) q.set('from', top.from);
     if (state.to) q.set('to', new Date(state.to).toISOString());
     let entries = [];
     try {
@@ -61,7 +67,8 @@ export function auditPage(admin) {
     } catch (err) {
       error.textContent = err.message;
     }
-    last = entries[entries.length - 1] || null;
+    entries = entries.slice(top.skip);
+    page = entries;
     fill(table, entries.map(row));
     if (!entries.length) table.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No entries.')));
     pageNote.textContent = `page ${state.starts.length + 1}: ${entries.length} entries, oldest first`;
