@@ -14,16 +14,7 @@ import (
 func TestWebSupervisorWatchWhisperTakeOver(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	base := "http://" + m.Addr()
-	shop := customerSite(t, base)
-	allowOrigins(t, m.Addr(), false, strings.TrimSuffix(shop, "/"))
-	alice := consoleLogin(t, base, "alice@demo", "alice-demo-pw")
-	alice.setAvailable()
-	shopPage := newPage(t)
-	w := openWidget(shopPage, shop+"/", base)
-	startWidgetChat(w, "Ann", "Where is my order?")
-	alice.wait("the offer", `document.querySelector(".offer .accept")`)
-	chat := eval[string](alice, `document.querySelector(".offer").dataset.chat`)
-	alice.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat))
+	alice, shopPage, w, chat := widgetChat(t, m.Addr(), "Ann", "Where is my order?")
 	alice.typeIn(paneSel(chat)+" .compose", "Let me check.", true)
 	w.wait("Alice's line", `document.querySelector(".transcript").textContent.includes("Let me check.")`)
 

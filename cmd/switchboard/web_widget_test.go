@@ -385,3 +385,24 @@ func TestWebWidgetForm(t *testing.T) {
 	p.wait("the frame open", `document.querySelector("iframe[data-switchboard-widget][data-open]")`)
 	p.screenshot("widget-closed-department-sv")
 }
+
+// widgetChat is a chat through the widget, on a customer's page of another
+// site, with Alice in the console: the visitor (name) asks Sales with
+// first, Alice accepts. It returns Alice's console, the customer's page,
+// the widget's frame and the chat's id.
+func widgetChat(t *testing.T, addr, name, first string) (alice, shopPage, w *page, chat string) {
+	t.Helper()
+	base := "http://" + addr
+	shop := customerSite(t, base)
+	allowOrigins(t, addr, false, strings.TrimSuffix(shop, "/"))
+	alice = consoleLogin(t, base, "alice@demo", "alice-demo-pw")
+	alice.setAvailable()
+	shopPage = newPage(t)
+	w = openWidget(shopPage, shop+"/", base)
+	startWidgetChat(w, name, first)
+	alice.wait("the offer", `document.querySelector(".offer .accept")`)
+	chat = eval[string](alice, `document.querySelector(".offer").dataset.chat`)
+	alice.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat))
+	alice.wait("the pane", fmt.Sprintf(`document.querySelector(%q)`, paneSel(chat)))
+	return alice, shopPage, w, chat
+}
