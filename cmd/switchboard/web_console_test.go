@@ -76,6 +76,8 @@ func TestWebConsoleThreeChats(t *testing.T) {
 		v, chat := visitorChat(t, m.Addr(), "sales", name, fmt.Sprintf("question %d from %s", i, name))
 		visitors, chats = append(visitors, v), append(chats, chat)
 		offer := fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat)
+		p.wait("the offer in the tab's title", `document.title.startsWith("(1 offered")`)
+		p.wait("the offer announced", fmt.Sprintf(`document.querySelector("#announce").textContent.includes("New chat offered: %s")`, name))
 		p.click(offer)
 		p.wait("the pane of "+name, fmt.Sprintf(`document.querySelector(%q)`, paneSel(chat)+` .line[data-seq="3"]`))
 	}
