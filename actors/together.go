@@ -168,7 +168,7 @@ func (a *agent) gathered(ctx actor.Context, m *messages.ViewAnswer) {
 // mayManage says whether the agent manages department d (queues.manage
 // and listed among its managers, or admin), or why not.
 func (a *agent) mayManage(d string) *messages.Error {
-	return a.mayWatch(d, PermManageQueues, func(x *messages.Department) []string { return x.GetManagers() })
+	return a.mayWatch(d, PermManageQueues, managersOf)
 }
 
 func (a *agent) mayWatch(d, perm string, staff func(*messages.Department) []string) *messages.Error {
@@ -178,18 +178,27 @@ func (a *agent) mayWatch(d, perm string, staff func(*messages.Department) []stri
 		return messages.TemporaryErrorf(codeUnavailable, "cannot read departments now")
 	case dept == nil || !ValidName(d):
 		return errorf(codeNotFound, "no department %q", d)
-	case a.perms.Has(PermAdmin), a.perms.Has(perm) && slices.Contains(staff(dept), a.id):
+	case a.isStaffOf(dept, perm, staff):
 		return nil
 	}
 	return errorf(codeForbidden, "you do not %s department %q", map[string]string{PermManageQueues: "manage", PermSupervise: "supervise"}[perm], d)
 }
+
+// isStaffOf: the rule of who supervises or manages a department (the
+// administrator does all; others need the permission and to be listed).
+func (a *agent) isStaffOf(dept *messages.Department, perm string, staff func(*messages.Department) []string) bool {
+	return a.perms.Has(PermAdmin) || a.perms.Has(perm) && slices.Contains(staff(dept), a.id)
+}
+
+func supervisorsOf(x *messages.Department) []string { return x.GetSupervisors() }
+func managersOf(x *messages.Department) []string    { return x.GetManagers() }
 
 // monitor follows the live views of departments (replacing the previous
 // list): supervisors those they supervise, managers those they manage.
 func (a *agent) monitor(ctx actor.Context, m *messages.SessionCommand, deps []string) {
 	conn, ref := m.GetConn(), m.GetRef()
 	for _, d := range deps {
-		e := a.mayWatch(d, PermSupervise, func(x *messages.Department) []string { return x.GetSupervisors() })
+		e := a.mayWatch(d, PermSupervise, supervisorsOf)
 		if e != nil && a.mayManage(d) == nil {
 			e = nil
 		}
@@ -291,14 +300,13 @@ func (a *agent) describeRole(w *messages.Welcome) {
 	if err != nil {
 		return
 	}
-	for _, d := range deps {
-		id := d.GetId()
-		manages := a.mayManage(id) == nil
+	for _, d := range deps { // read once: no store read per department
+		manages := a.isStaffOf(d, PermManageQueues, managersOf)
 		if manages {
-			w.Manages = append(w.Manages, id)
+			w.Manages = append(w.Manages, d.GetId())
 		}
-		if manages || a.mayWatch(id, PermSupervise, func(x *messages.Department) []string { return x.GetSupervisors() }) == nil {
-			w.Monitors = append(w.Monitors, id)
+		if manages || a.isStaffOf(d, PermSupervise, supervisorsOf) {
+			w.Monitors = append(w.Monitors, d.GetId())
 		}
 	}
 }
