@@ -216,7 +216,9 @@ export class Desk {
     this.conn.textContent = { open: 'connected', connecting: 'connecting…', closed: 'reconnecting…', ended: 'disconnected' }[state];
     this.conn.dataset.state = state;
     document.body.dataset.conn = state;
-    if (state === 'ended') {
+    // At logout the broker closes the socket (4004) while the logout's
+    // answer is on its way: logout() says why, once.
+    if (state === 'ended' && !this.loggingOut) {
       const why = error ? error.message
         : { 4003: 'Your account was suspended.', 4004: 'Your session ended. Log in again.', 4005: 'You may not be logged in now.' }[code];
       if (why || error) this.end(why || 'Log in again.');
@@ -239,6 +241,7 @@ export class Desk {
   }
 
   async logout() {
+    this.loggingOut = true;
     try {
       await api('POST', '/api/logout', this.token);
     } catch {
