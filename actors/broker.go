@@ -121,7 +121,12 @@ type Broker struct {
 	root   *actor.RootContext
 	props  map[string]func(id string) *actor.Props
 
-	dispatcher *workerDispatcher
+	// dispatcher runs every mailbox; the actor-level test harness swaps in
+	// its own (harness_test.go) to run actors on the test's goroutine.
+	dispatcher actor.Dispatcher
+	// newID makes chat ids and session epochs (NewID); the harness makes
+	// them predictable.
+	newID func(prefix byte, now time.Time) string
 	activation *activation
 
 	agentGrace, visitorGrace time.Duration
@@ -193,6 +198,7 @@ func New(cfg Config) (*Broker, error) {
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
 	}
 	b.root = b.system.Root
+	b.newID = NewID
 	b.dispatcher = newWorkerDispatcher(300)
 	b.activation = newActivation()
 	b.props = map[string]func(string) *actor.Props{

@@ -418,7 +418,7 @@ func (d *directory) putAgent(ctx actor.Context, x *messages.Agent, w *adminWait,
 		// A new account starts a new epoch (tokens of an earlier account
 		// under the same id stay dead), and a new password ends every
 		// session of the old one.
-		x.SessionEpoch = NewID('e', d.b.clock.Now())
+		x.SessionEpoch = d.b.newID('e', d.b.clock.Now())
 	}
 	if x.GetSuspended() && !old.GetSuspended() {
 		// Suspension ends every session: tokens issued before now fail.

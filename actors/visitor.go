@@ -240,7 +240,7 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 				Message: "you already have an open chat; close it before starting another"}}})
 			return
 		}
-		v.starting = NewID('c', v.b.clock.Now())
+		v.starting = v.b.newID('c', v.b.clock.Now())
 		if r.GetFirstMessage() != "" {
 			v.spoke[v.starting] = true
 		}
