@@ -94,6 +94,9 @@ func (h *harness) step(t *testing.T, d *datadriven.TestData) string {
 	case "open-chats":
 		return h.openChats(t)
 	}
+	if out, ok := h.routingStep(t, d); ok {
+		return out
+	}
 	d.Fatalf(t, "unknown command %q", d.Cmd)
 	return ""
 }
