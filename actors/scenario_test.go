@@ -22,6 +22,8 @@ package actors
 //	timers                      the armed timers, as offsets from now
 //	log chat=id                 the chat's stored events, one a line
 //	open-chats                  the open-chats index
+//
+// More commands (config, put-department, view): harness_routing_test.go.
 
 import (
 	"fmt"
