@@ -126,7 +126,7 @@ type Broker struct {
 	dispatcher actor.Dispatcher
 	// newID makes chat ids and session epochs (NewID); the harness makes
 	// them predictable.
-	newID func(prefix byte, now time.Time) string
+	newID      func(prefix byte, now time.Time) string
 	activation *activation
 
 	agentGrace, visitorGrace time.Duration
