@@ -94,6 +94,9 @@ func (h *harness) step(t *testing.T, d *datadriven.TestData) string {
 	case "open-chats":
 		return h.openChats(t)
 	}
+	if out, ok := h.chatStep(t, d); ok {
+		return out
+	}
 	d.Fatalf(t, "unknown command %q", d.Cmd)
 	return ""
 }
@@ -134,6 +137,11 @@ func (h *harness) output(d *datadriven.TestData) string {
 	var b strings.Builder
 	for _, dl := range h.take() {
 		if (len(show) > 0 && !hasPrefix(dl.to, show)) || hasPrefix(dl.to, hide) {
+			continue
+		}
+		dl, ok := asVisitor(d, dl)
+		if !ok {
+			b.WriteString(dl.to + " <- (dropped)\n")
 			continue
 		}
 		b.WriteString(format(dl))
