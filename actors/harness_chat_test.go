@@ -43,58 +43,45 @@ func (h *harness) chatStep(t *testing.T, d *datadriven.TestData) (out string, ok
 // (all of them without it).
 func (h *harness) directoryDump(d *datadriven.TestData) string {
 	show := argList(d, "show")
-	want := func(p string) bool { return len(show) == 0 || hasPrefix(p, show) }
 	var b strings.Builder
-	line := func(kind string, m proto.Message) {
-		b.WriteString(kind + " " + compactJSON(m) + "\n")
+	parts := []struct {
+		name, label string // show= name, and the word each line starts with
+		list        func() ([]proto.Message, error)
+	}{
+		{"departments", "department", func() ([]proto.Message, error) { return records(h.store.Departments()) }},
+		{"languages", "language", func() ([]proto.Message, error) { return records(h.store.Languages()) }},
+		{"agents", "agent", func() ([]proto.Message, error) { return records(h.store.Agents()) }},
+		{"roles", "role", func() ([]proto.Message, error) { return records(h.store.Roles()) }},
+		{"settings", "settings", func() ([]proto.Message, error) {
+			x, err := h.store.Settings()
+			if x == nil {
+				return nil, err
+			}
+			return []proto.Message{x}, err
+		}},
 	}
-	fail := func(err error) string { return "error: " + err.Error() + "\n" }
-	if want("departments") {
-		xs, err := h.store.Departments()
+	for _, p := range parts {
+		if len(show) > 0 && !hasPrefix(p.name, show) {
+			continue
+		}
+		xs, err := p.list()
 		if err != nil {
-			return fail(err)
+			return "error: " + err.Error() + "\n"
 		}
 		for _, x := range xs {
-			line("department", x)
-		}
-	}
-	if want("languages") {
-		xs, err := h.store.Languages()
-		if err != nil {
-			return fail(err)
-		}
-		for _, x := range xs {
-			line("language", x)
-		}
-	}
-	if want("agents") {
-		xs, err := h.store.Agents()
-		if err != nil {
-			return fail(err)
-		}
-		for _, x := range xs {
-			line("agent", x)
-		}
-	}
-	if want("roles") {
-		xs, err := h.store.Roles()
-		if err != nil {
-			return fail(err)
-		}
-		for _, x := range xs {
-			line("role", x)
-		}
-	}
-	if want("settings") {
-		x, err := h.store.Settings()
-		if err != nil {
-			return fail(err)
-		}
-		if x != nil {
-			line("settings", x)
+			b.WriteString(p.label + " " + compactJSON(x) + "\n")
 		}
 	}
 	return b.String()
+}
+
+// records turns a store listing into messages.
+func records[T proto.Message](xs []T, err error) ([]proto.Message, error) {
+	out := make([]proto.Message, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out, err
 }
 
 // auditDump prints the audit entries written since the last call. The
