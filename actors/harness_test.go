@@ -40,6 +40,8 @@ type harness struct {
 	store *syncStore
 	clock *harnessClock
 	ids   uint64 // the last id made (nextID)
+	// audited is how many audit entries the `audit` command has shown.
+	audited int
 
 	mu   sync.Mutex
 	runq []func()

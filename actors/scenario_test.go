@@ -23,7 +23,8 @@ package actors
 //	log chat=id                 the chat's stored events, one a line
 //	open-chats                  the open-chats index
 //
-// More commands (config, put-department, view): harness_routing_test.go.
+// More commands: config, put-department, view (harness_routing_test.go);
+// directory, audit and the visitor= option (harness_chat_test.go).
 
 import (
 	"fmt"
@@ -99,6 +100,9 @@ func (h *harness) step(t *testing.T, d *datadriven.TestData) string {
 	if out, ok := h.routingStep(t, d); ok {
 		return out
 	}
+	if out, ok := h.chatStep(t, d); ok {
+		return out
+	}
 	d.Fatalf(t, "unknown command %q", d.Cmd)
 	return ""
 }
@@ -139,6 +143,11 @@ func (h *harness) output(d *datadriven.TestData) string {
 	var b strings.Builder
 	for _, dl := range h.take() {
 		if (len(show) > 0 && !hasPrefix(dl.to, show)) || hasPrefix(dl.to, hide) {
+			continue
+		}
+		dl, ok := asVisitor(d, dl)
+		if !ok {
+			b.WriteString(dl.to + " <- (dropped)\n")
 			continue
 		}
 		b.WriteString(format(dl))
