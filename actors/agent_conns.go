@@ -34,14 +34,8 @@ func (a *agent) connMessage(ctx actor.Context, m any) bool {
 		a.left(ctx, m.GetChat())
 	case *messages.ChatEvent:
 		a.chatEvent(ctx, m)
-	case *messages.ReplayBatch:
-		a.conns.replayed(ctx, m)
-	case *messages.ReplayNext:
-		a.conns.next(ctx, a.b, a.who(), m)
-	case *messages.Envelope: // typing notices
-		a.conns.push(ctx, m)
 	default:
-		return false
+		return a.conns.receive(ctx, a.b, a.who, m)
 	}
 	return true
 }

@@ -73,14 +73,8 @@ func (v *visitor) Receive(ctx actor.Context) {
 		v.graceExpired(m)
 	case *messages.SessionCommand:
 		v.command(ctx, m)
-	case *messages.ReplayBatch:
-		v.conns.replayed(ctx, m)
-	case *messages.ReplayNext:
-		v.conns.next(ctx, v.b, v.who(), m)
-	case *messages.Envelope: // typing notices
-		v.conns.push(ctx, m)
 	default:
-		if !v.chatMessage(ctx, m) {
+		if !v.conns.receive(ctx, v.b, v.who, m) && !v.chatMessage(ctx, m) {
 			ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
 		}
 	}
