@@ -134,41 +134,6 @@ type Broker struct {
 	linePerAddress           int
 }
 
-// graceTimer is a participant actor's grace period after it lost its last
-// connection: armed while there is something to keep, disarmed when a
-// connection comes back. Only the latest arming counts (token).
-type graceTimer struct {
-	armed   bool
-	token   uint64
-	stop    func() bool
-	silence bool // a visitor's silence timer (GraceExpired.silence)
-}
-
-// update arms the timer when want holds and it is not armed, and disarms it
-// when want does not hold.
-func (g *graceTimer) update(b *Broker, self *actor.PID, want bool, d time.Duration) {
-	switch {
-	case want && !g.armed:
-		g.armed = true
-		g.token++
-		t, root, silence := g.token, b.root, g.silence
-		g.stop = b.clock.AfterFunc(d, func() { root.Send(self, &messages.GraceExpired{Token: t, Silence: silence}) })
-	case !want && g.armed:
-		g.armed = false
-		g.token++
-		g.stop()
-	}
-}
-
-// expired reports whether m ends the current grace period (and disarms it).
-func (g *graceTimer) expired(m *messages.GraceExpired) bool {
-	if !g.armed || m.GetToken() != g.token || m.GetSilence() != g.silence {
-		return false
-	}
-	g.armed = false
-	return true
-}
-
 // New builds a Broker. Call Recover before serving traffic.
 func New(cfg Config) (*Broker, error) {
 	if cfg.Store == nil {

@@ -245,7 +245,7 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 			return
 		}
 		if bad := validPermissions(x.GetPermissions()); bad != "" {
-			refuse("permissions", codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(AllPermissions, ", "))
+			refuse("permissions", codeInvalid, "unknown permission %q; permissions are %s", bad, strings.Join(permissionNames(AllPermissions), ", "))
 			return
 		}
 		if e := ValidateAccess(x.GetAccess()); e != nil {

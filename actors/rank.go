@@ -55,7 +55,7 @@ func (r rank) grants(owner bool, perms []string) string {
 		return "only the owner may change the owner's account or make someone owner"
 	}
 	for _, p := range perms {
-		if !r.perms.Has(p) {
+		if !r.perms.Has(Permission(p)) {
 			return "your role lacks the permission " + p + "; you cannot give it or change an account or role that has it"
 		}
 	}

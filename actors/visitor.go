@@ -34,22 +34,24 @@ type visitor struct {
 	// starting is the chat being created, "" when none.
 	starting string
 	self     *actor.PID
-	grace    graceTimer // runs while a chat waits and no connection is open
+	grace    timer // runs while a chat waits and no connection is open
 	// silent runs while a chat waits in which the visitor said nothing
 	// (Config.SilentWait); spoke holds the chats they said something in.
-	silent graceTimer
+	silent timer
 	spoke  map[string]bool
 }
 
 func newVisitor(b *Broker, id string) *visitor {
 	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{},
-		silent: graceTimer{silence: true}, spoke: map[string]bool{}}
+		spoke: map[string]bool{}}
 }
 
 func (v *visitor) who() *messages.Participant {
 	return &messages.Participant{Kind: kindVisitor, Id: v.id}
 }
 
+// Receive dispatches: the actor's life and connections here, the chat's
+// messages in chatMessage.
 func (v *visitor) Receive(ctx actor.Context) {
 	if _, check := ctx.Message().(*messages.IdleCheck); !check {
 		v.idle.touch()
@@ -66,78 +68,112 @@ func (v *visitor) Receive(ctx actor.Context) {
 	case *messages.ConnAttach:
 		v.attach(ctx, m)
 	case *messages.ConnDetach:
-		v.conns.remove(m.GetConn())
-		v.checkGrace()
-		v.lingerIfUnused(ctx)
-	case *messages.ChatCommand:
-		// A command for one of the visitor's chats; any other chat id is
-		// refused here, so it activates no chat actor.
-		if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
-			sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
-			return
-		}
-		if m.GetSend() != nil {
-			v.spoke[m.GetChatId()] = true
-			v.checkGrace()
-		}
-		v.b.Send(KindChat, m.GetChatId(), m)
+		v.detach(ctx, m)
 	case *messages.GraceExpired:
-		if m.GetSilence() {
-			if v.silent.expired(m) {
-				v.abandon(func(id string) bool { return !v.spoke[id] }, "the visitor said nothing while waiting")
-			}
-		} else if v.grace.expired(m) && v.conns.len() == 0 {
-			v.abandon(func(string) bool { return true }, "")
-		}
+		v.graceExpired(m)
 	case *messages.SessionCommand:
 		v.command(ctx, m)
+	default:
+		if !v.conns.receive(ctx, v.b, v.who, m) && !v.chatMessage(ctx, m) {
+			ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
+		}
+	}
+}
+
+// chatMessage handles the messages about the visitor's chat; it reports
+// whether m was one of them.
+func (v *visitor) chatMessage(ctx actor.Context, m any) bool {
+	switch m := m.(type) {
+	case *messages.ChatCommand:
+		v.chatCommand(ctx, m)
 	case *messages.StartRefused:
-		if v.starting == m.GetChatId() {
-			v.starting = ""
-		}
-		delete(v.spoke, m.GetChatId())
-		defer v.lingerIfUnused(ctx)
-		if m.GetRefusal() == nil {
-			e := m.GetError()
-			if e == nil {
-				e = messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again")
-			}
-			sendErr(ctx, m.GetConn(), m.GetRef(), e)
-			return
-		}
-		ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
+		v.startRefused(ctx, m)
 	case *messages.ChatJoined:
 		v.joined(ctx, m.GetChat())
 	case *messages.ChatLeft:
-		id := m.GetChat().GetChatId()
-		delete(v.chats, id)
-		delete(v.queue, id)
-		delete(v.spoke, id)
-		v.conns.push(ctx, chatEnvelope(m.GetChat()))
-		v.checkGrace()
-		v.lingerIfUnused(ctx)
+		v.left(ctx, m.GetChat())
 	case *messages.QueueUpdate:
 		if v.chats[m.GetChatId()] != nil {
 			v.queue[m.GetChatId()] = m
 			v.conns.push(ctx, &messages.Envelope{Body: &messages.Envelope_QueueUpdate{QueueUpdate: m}})
 		}
 	case *messages.ChatEvent:
-		if s := v.chats[m.GetChatId()]; s != nil {
-			v.chats[m.GetChatId()] = summaryAfter(s, m)
-			if m.GetAssigned() != nil {
-				delete(v.queue, m.GetChatId())
-			}
-			v.conns.deliver(ctx, m)
-			v.checkGrace()
-		}
-	case *messages.ReplayBatch:
-		v.conns.replayed(ctx, m)
-	case *messages.ReplayNext:
-		v.conns.next(ctx, v.b, v.who(), m)
-	case *messages.Envelope: // typing notices
-		v.conns.push(ctx, m)
+		v.chatEvent(ctx, m)
 	default:
-		ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
+		return false
+	}
+	return true
+}
+
+func (v *visitor) detach(ctx actor.Context, m *messages.ConnDetach) {
+	v.conns.remove(m.GetConn())
+	v.checkGrace()
+	v.lingerIfUnused(ctx)
+}
+
+// graceExpired abandons the waiting chats: all of them when the visitor
+// did not come back in time, those they said nothing in when the silence
+// timer ran out.
+func (v *visitor) graceExpired(m *messages.GraceExpired) {
+	if m.GetSilence() {
+		if v.silent.fired(m.GetToken()) {
+			v.abandon(func(id string) bool { return !v.spoke[id] }, "the visitor said nothing while waiting")
+		}
+	} else if v.grace.fired(m.GetToken()) && v.conns.len() == 0 {
+		v.abandon(func(string) bool { return true }, "")
+	}
+}
+
+// chatCommand passes on a command for one of the visitor's chats; any
+// other chat id is refused here, so it activates no chat actor.
+func (v *visitor) chatCommand(ctx actor.Context, m *messages.ChatCommand) {
+	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
+		return
+	}
+	if m.GetSend() != nil {
+		v.spoke[m.GetChatId()] = true
+		v.checkGrace()
+	}
+	v.b.Send(KindChat, m.GetChatId(), m)
+}
+
+// startRefused: the chat being created was refused or not stored.
+func (v *visitor) startRefused(ctx actor.Context, m *messages.StartRefused) {
+	if v.starting == m.GetChatId() {
+		v.starting = ""
+	}
+	delete(v.spoke, m.GetChatId())
+	defer v.lingerIfUnused(ctx)
+	if m.GetRefusal() == nil {
+		e := m.GetError()
+		if e == nil {
+			e = messages.TemporaryErrorf(codeUnavailable, "the chat could not be stored; try again")
+		}
+		sendErr(ctx, m.GetConn(), m.GetRef(), e)
+		return
+	}
+	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
+}
+
+func (v *visitor) left(ctx actor.Context, s *messages.ChatSummary) {
+	id := s.GetChatId()
+	delete(v.chats, id)
+	delete(v.queue, id)
+	delete(v.spoke, id)
+	v.conns.push(ctx, chatEnvelope(s))
+	v.checkGrace()
+	v.lingerIfUnused(ctx)
+}
+
+func (v *visitor) chatEvent(ctx actor.Context, m *messages.ChatEvent) {
+	if s := v.chats[m.GetChatId()]; s != nil {
+		v.chats[m.GetChatId()] = summaryAfter(s, m)
+		if m.GetAssigned() != nil {
+			delete(v.queue, m.GetChatId())
+		}
+		v.conns.deliver(ctx, m)
+		v.checkGrace()
 	}
 }
 
@@ -175,8 +211,8 @@ func (v *visitor) checkGrace() {
 		waiting = waiting || q
 		silent = silent || q && !v.spoke[id]
 	}
-	v.grace.update(v.b, v.self, waiting && v.conns.len() == 0, v.b.visitorGrace)
-	v.silent.update(v.b, v.self, silent && v.b.silentWait > 0, v.b.silentWait)
+	v.grace.hold(v.b, v.self, waiting && v.conns.len() == 0, v.b.visitorGrace, graceExpired)
+	v.silent.hold(v.b, v.self, silent && v.b.silentWait > 0, v.b.silentWait, silenceExpired)
 }
 
 // abandon closes the visitor's waiting chats that which selects.

@@ -141,6 +141,23 @@ func (c *conns) syncAll(ctx actor.Context, b *Broker, who *messages.Participant,
 	}
 }
 
+// receive handles what comes back for a participant's connections (a
+// replay's pages, the ask for the next one, typing notices to pass on);
+// it reports whether m was one of them. who names the participant.
+func (c *conns) receive(ctx actor.Context, b *Broker, who func() *messages.Participant, m any) bool {
+	switch m := m.(type) {
+	case *messages.ReplayBatch:
+		c.replayed(ctx, m)
+	case *messages.ReplayNext:
+		c.next(ctx, b, who(), m)
+	case *messages.Envelope: // typing notices
+		c.push(ctx, m)
+	default:
+		return false
+	}
+	return true
+}
+
 // replayed forwards a replay page to its connection; the last page ends
 // its catch-up. A page goes as one message, and pages go one at a time
 // (next), so a long transcript holds at most a page in the connection's

@@ -2858,6 +2858,51 @@ func (x *ShiftTick) GetToken() uint64 {
 	return 0
 }
 
+// SaveListsDue: an agent's timer for saving its recent lists -> itself.
+type SaveListsDue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveListsDue) Reset() {
+	*x = SaveListsDue{}
+	mi := &file_actors_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveListsDue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveListsDue) ProtoMessage() {}
+
+func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveListsDue.ProtoReflect.Descriptor instead.
+func (*SaveListsDue) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SaveListsDue) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
 // GraceExpired: a participant's grace timer -> itself.
 type GraceExpired struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2871,7 +2916,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2883,7 +2928,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2896,7 +2941,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{36}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -2922,7 +2967,7 @@ type IdleCheck struct {
 
 func (x *IdleCheck) Reset() {
 	*x = IdleCheck{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2934,7 +2979,7 @@ func (x *IdleCheck) String() string {
 func (*IdleCheck) ProtoMessage() {}
 
 func (x *IdleCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2947,7 +2992,7 @@ func (x *IdleCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleCheck.ProtoReflect.Descriptor instead.
 func (*IdleCheck) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -2961,7 +3006,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2973,7 +3018,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3031,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -3012,7 +3057,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3069,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3082,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -3071,7 +3116,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3128,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3141,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3315,7 +3360,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3372,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3385,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3374,7 +3419,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3386,7 +3431,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3399,7 +3444,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3427,7 +3472,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3439,7 +3484,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3452,7 +3497,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3478,7 +3523,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3490,7 +3535,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3503,7 +3548,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{44}
+	return file_actors_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3740,6 +3785,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"!\n" +
 	"\tShiftTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"$\n" +
+	"\fSaveListsDue\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\">\n" +
 	"\fGraceExpired\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12\x18\n" +
@@ -3794,7 +3841,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -3832,128 +3879,129 @@ var file_actors_proto_goTypes = []any{
 	(*Abandon)(nil),             // 33: switchboard.v1.Abandon
 	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
 	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
-	(*GraceExpired)(nil),        // 36: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),           // 37: switchboard.v1.IdleCheck
-	(*Persisted)(nil),           // 38: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 39: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),        // 40: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 41: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 42: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 43: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 44: switchboard.v1.AdminReply
-	nil,                         // 45: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 46: actor.PID
-	(*RequestChat)(nil),         // 47: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 48: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 49: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 50: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 51: switchboard.v1.PickChat
-	(*Resume)(nil),              // 52: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 53: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 54: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 55: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 56: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 57: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 58: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 59: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 60: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 61: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 62: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 63: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 64: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 65: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 66: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 67: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 68: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 69: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 70: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 71: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 72: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 73: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 74: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 75: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 76: switchboard.v1.Offer
-	(AssignHow)(0),              // 77: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 78: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 79: switchboard.v1.DepartmentView
-	(*Department)(nil),          // 80: switchboard.v1.Department
-	(*Language)(nil),            // 81: switchboard.v1.Language
-	(*Agent)(nil),               // 82: switchboard.v1.Agent
-	(*Role)(nil),                // 83: switchboard.v1.Role
-	(*Settings)(nil),            // 84: switchboard.v1.Settings
+	(*SaveListsDue)(nil),        // 36: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),        // 37: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),           // 38: switchboard.v1.IdleCheck
+	(*Persisted)(nil),           // 39: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 40: switchboard.v1.DirectoryChanged
+	(*AdminCommand)(nil),        // 41: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 42: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 43: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 44: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 45: switchboard.v1.AdminReply
+	nil,                         // 46: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 47: actor.PID
+	(*RequestChat)(nil),         // 48: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 49: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 50: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 51: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 52: switchboard.v1.PickChat
+	(*Resume)(nil),              // 53: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 54: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 55: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 56: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 57: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 58: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 59: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 60: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 61: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 62: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 63: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 65: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 66: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 67: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 68: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 69: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 70: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 71: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 72: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 73: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 74: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 75: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 76: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 77: switchboard.v1.Offer
+	(AssignHow)(0),              // 78: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 79: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 80: switchboard.v1.DepartmentView
+	(*Department)(nil),          // 81: switchboard.v1.Department
+	(*Language)(nil),            // 82: switchboard.v1.Language
+	(*Agent)(nil),               // 83: switchboard.v1.Agent
+	(*Role)(nil),                // 84: switchboard.v1.Role
+	(*Settings)(nil),            // 85: switchboard.v1.Settings
 }
 var file_actors_proto_depIdxs = []int32{
-	46, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	45, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	46, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	46, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	47, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	48, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	49, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	50, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	51, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	52, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	53, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	54, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	55, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	56, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	57, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	58, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	59, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	60, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	61, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	62, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	63, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	64, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	65, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	66, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	46, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	67, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	68, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	69, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	54, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	56, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	57, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	58, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	59, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	60, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	61, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	47, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	46, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	70, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	46, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	71, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	46, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	66, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	72, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	46, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	46, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	73, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	73, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	73, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	73, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	74, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	74, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	75, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	76, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	77, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	73, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	71, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	46, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	46, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	78, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	79, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	75, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	46, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	71, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	80, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	81, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	82, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	83, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	84, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	42, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	41, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	71, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	47, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	46, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	47, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	47, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	48, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	49, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	50, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	51, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	52, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	53, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	54, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	55, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	56, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	57, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	58, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	59, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	60, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	61, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	62, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	63, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	64, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	65, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	66, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	67, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	47, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	68, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	69, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	70, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	55, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	57, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	58, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	59, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	60, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	61, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	62, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	48, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	47, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	71, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	47, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	72, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	47, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	67, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	73, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	47, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	47, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	74, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	74, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	74, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	74, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	75, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	75, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	76, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	77, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	78, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	74, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	72, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	47, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	47, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	79, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	80, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	76, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	47, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	72, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	81, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	82, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	83, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	84, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	85, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	43, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	42, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	72, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
 	71, // [71:71] is the sub-list for method output_type
 	71, // [71:71] is the sub-list for method input_type
 	71, // [71:71] is the sub-list for extension type_name
@@ -4001,7 +4049,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
 	}
-	file_actors_proto_msgTypes[40].OneofWrappers = []any{
+	file_actors_proto_msgTypes[41].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -4021,7 +4069,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -46,15 +46,15 @@ func TestPermissionMatrix(t *testing.T) {
 		subjects = append(subjects, subject{r, p})
 	}
 	for _, missing := range actors.AllPermissions {
-		id := "without-" + strings.ReplaceAll(missing, ".", "-")
-		var perms []string
+		id := "without-" + strings.ReplaceAll(string(missing), ".", "-")
+		var perms []actors.Permission
 		p := actors.Perms{}
 		for _, q := range actors.AllPermissions {
 			if q != missing {
 				perms, p[q] = append(perms, q), true
 			}
 		}
-		mustAdmin(t, addr, "PUT", "/admin/roles/"+id, map[string]any{"name": "All but " + missing, "permissions": perms})
+		mustAdmin(t, addr, "PUT", "/admin/roles/"+id, map[string]any{"name": "All but " + string(missing), "permissions": perms})
 		subjects = append(subjects, subject{id, p})
 	}
 
@@ -199,7 +199,7 @@ func TestPermissionMatrix(t *testing.T) {
 		// Rank: an administrator gives or touches only roles whose
 		// permissions are all their own, and the owner's account only if
 		// they are the owner.
-		holds := func(perms ...string) bool {
+		holds := func(perms ...actors.Permission) bool {
 			for _, p := range perms {
 				if !s.perms.Has(p) {
 					return false
@@ -208,7 +208,7 @@ func TestPermissionMatrix(t *testing.T) {
 			return s.perms.Has(actors.PermAdmin)
 		}
 		agentRole, _ := actors.PermsOf(actors.RoleAgent, nil)
-		var agentPerms []string
+		var agentPerms []actors.Permission
 		for p := range agentRole {
 			agentPerms = append(agentPerms, p)
 		}

@@ -14,7 +14,7 @@ import (
 // support. Their role is a custom "lead" role.
 func addLeads(t *testing.T, addr string) {
 	t.Helper()
-	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Lead", "permissions": []string{
+	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Lead", "permissions": []actors.Permission{
 		actors.PermLiveChat, actors.PermViewChats, actors.PermAcceptChats, actors.PermJoin, actors.PermJoinInvisible,
 		actors.PermTakeOver, actors.PermSupervise, actors.PermManageQueues, actors.PermForward, actors.PermInvite}})
 	for _, a := range []struct{ id, name string }{{"dana", "Dana"}, {"mia", "Mia"}} {
