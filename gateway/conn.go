@@ -434,6 +434,6 @@ func (c *wsConn) reader() {
 			c.fail(env.GetRef(), derr)
 			continue
 		}
-		c.handle(env)
+		c.dispatch(env)
 	}
 }
