@@ -30,7 +30,9 @@ const (
 // for the socket's life), the writer (outbox), the timers' (Hello,
 // frame, login hours) and any that sends to the PID or closes it.
 type wsConn struct {
-	// Set by serveWS before the connection is shared, then read only.
+	// Set by serveWS before serve starts, then read only. (pid is set
+	// after track: what finds the connection through the Server does not
+	// read it.)
 	s      *Server
 	ws     *websocket.Conn // the reader reads; the writer writes and closes
 	cc     *corkConn       // under ws; the writer corks it
