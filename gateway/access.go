@@ -68,10 +68,10 @@ func (c *wsConn) watchLoginHours(until time.Time) {
 	if !until.IsZero() && !c.closing() {
 		stop = c.s.b.AfterFunc(until.Sub(c.s.b.Now()), c.recheckAccess)
 	}
-	c.qmu.Lock()
-	old := c.stopHours
-	c.stopHours = stop
-	c.qmu.Unlock()
+	c.hours.mu.Lock()
+	old := c.hours.stop
+	c.hours.stop = stop
+	c.hours.mu.Unlock()
 	if old != nil {
 		old()
 	}

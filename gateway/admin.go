@@ -16,26 +16,26 @@ import (
 )
 
 func (s *Server) adminRoutes() {
-	s.handle("GET /admin/directory", s.admin(s.getDirectory))
-	s.handle("GET /admin/audit", s.admin(s.getAudit))
-	s.handle("PUT /admin/departments/{id}", s.admin(s.putDepartment))
-	s.handle("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.route("GET /admin/directory", s.admin(s.getDirectory))
+	s.route("GET /admin/audit", s.admin(s.getAudit))
+	s.route("PUT /admin/departments/{id}", s.admin(s.putDepartment))
+	s.route("DELETE /admin/departments/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteDepartment{DeleteDepartment: id}}
 	})))
-	s.handle("PUT /admin/languages/{id}", s.admin(s.putLanguage))
-	s.handle("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.route("PUT /admin/languages/{id}", s.admin(s.putLanguage))
+	s.route("DELETE /admin/languages/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteLanguage{DeleteLanguage: id}}
 	})))
-	s.handle("PUT /admin/roles/{id}", s.admin(s.putRole))
-	s.handle("DELETE /admin/roles/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.route("PUT /admin/roles/{id}", s.admin(s.putRole))
+	s.route("DELETE /admin/roles/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteRole{DeleteRole: id}}
 	})))
-	s.handle("POST /admin/owner", s.admin(s.transferOwner))
-	s.handle("POST /admin/secrets/rotate", s.admin(s.rotateSecrets))
-	s.handle("PUT /admin/settings", s.admin(s.putSettings))
-	s.handle("DELETE /admin/workspace", s.admin(s.deleteWorkspace))
-	s.handle("PUT /admin/agents/{id}", s.admin(s.putAgent))
-	s.handle("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
+	s.route("POST /admin/owner", s.admin(s.transferOwner))
+	s.route("POST /admin/secrets/rotate", s.admin(s.rotateSecrets))
+	s.route("PUT /admin/settings", s.admin(s.putSettings))
+	s.route("DELETE /admin/workspace", s.admin(s.deleteWorkspace))
+	s.route("PUT /admin/agents/{id}", s.admin(s.putAgent))
+	s.route("DELETE /admin/agents/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteAgent{DeleteAgent: id}}
 	})))
 }
@@ -100,9 +100,9 @@ func (s *Server) getDirectory(w http.ResponseWriter, r *http.Request) {
 	writeProto(w, http.StatusOK, v)
 }
 
-// run applies an admin command; on refusal it answers the typed error.
+// runAdmin applies an admin command; on refusal it answers the typed error.
 // Either way the audit log gets it.
-func (s *Server) run(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
+func (s *Server) runAdmin(w http.ResponseWriter, r *http.Request, cmd *messages.AdminCommand) bool {
 	kind, subject := adminKind(cmd)
 	cmd.By = caller(r) // the directory checks the caller's rank
 	if err := s.b.Admin(r.Context(), cmd); err != nil {
@@ -210,7 +210,7 @@ func putResource[T proto.Message](s *Server, w http.ResponseWriter, r *http.Requ
 		return
 	}
 	setID(r.PathValue("id"))
-	if s.run(w, r, cmd(m)) {
+	if s.runAdmin(w, r, cmd(m)) {
 		writeProto(w, http.StatusOK, m)
 	}
 }
@@ -297,7 +297,7 @@ func (s *Server) transferOwner(w http.ResponseWriter, r *http.Request) {
 	if !s.ownerOnly(w, r, "hands ownership on") {
 		return
 	}
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_TransferOwner{TransferOwner: in.AgentID}}) {
+	if s.runAdmin(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_TransferOwner{TransferOwner: in.AgentID}}) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -372,7 +372,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} // else the directory keeps the account's own (PutAgent without a hash)
-	if s.run(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
+	if s.runAdmin(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: a}}) {
 		// a now belongs to the directory actor: answer with a copy.
 		out := proto.Clone(a).(*messages.Agent)
 		out.PasswordHash, out.SessionEpoch = "", ""
@@ -382,7 +382,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteThing(mk func(id string) *messages.AdminCommand) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.run(w, r, mk(r.PathValue("id"))) {
+		if s.runAdmin(w, r, mk(r.PathValue("id"))) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // Tokens are "<base64url payload>.<base64url HMAC-SHA256 of it>", where the
@@ -175,4 +178,107 @@ func (h passwordHash) matches(password string) bool {
 func HashAdminToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// helloStaff authenticates a staff socket's Hello by login and password or
+// session token, as authenticate does, and requires live chat access; it
+// returns nil when it refused.
+func (c *wsConn) helloStaff(ref uint64, h *messages.Hello, now time.Time, attach *messages.ConnAttach) *messages.Participant {
+	a, until, e := c.s.authenticate(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
+	if e != nil {
+		c.fail(ref, e)
+		return nil
+	}
+	perms, err := c.s.b.Permissions(a)
+	if err != nil {
+		c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+		return nil
+	}
+	if !perms.Has(actors.PermLiveChat) {
+		id := a.GetId()
+		c.whoID.Store(&id)
+		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role has no live chat access"))
+		return nil
+	}
+	sid := ""
+	if t := h.GetSessionToken(); t != "" {
+		attach.SessionToken = t
+		id, _ := c.s.tok.verify("a", t, now)
+		_, _, sid, attach.SessionEpoch, _ = parseSession(id)
+	} else {
+		attach.SessionToken, sid = c.s.tok.newSession(a.GetId(), a.GetSessionEpoch(), now, c.s.cfg.SessionTTL)
+		attach.SessionEpoch = a.GetSessionEpoch()
+	}
+	c.sid.Store(&sid)
+	c.watchLoginHours(until)
+	return &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
+}
+
+// authenticateAgent checks a login and password, or a session token, and
+// returns the staff account. Password logins, and every refusal, go to the
+// audit log with the client's address.
+func (s *Server) authenticateAgent(login, password, session, addr string) (*messages.Agent, *messages.Error) {
+	a, _, e := s.authenticate(login, password, session, addr)
+	return a, e
+}
+
+// authenticate is authenticateAgent that also says when the staff
+// member's login window ends (zero: no end), for a socket to watch.
+func (s *Server) authenticate(login, password, session, addr string) (a *messages.Agent, until time.Time, e *messages.Error) {
+	defer func() {
+		switch {
+		case e != nil:
+			actor := auditLogin(login)
+			if a != nil {
+				actor = a.GetId()
+			}
+			s.audit(addr, "login.refused", actor, "", e.GetMessage(), false)
+		case session == "":
+			s.audit(addr, "login.ok", a.GetId(), "", "password login", true)
+		}
+	}()
+	if a, e = s.checkAgent(login, password, session, addr); e != nil {
+		return a, time.Time{}, e
+	}
+	until, e = s.checkAccess(a, addr)
+	return a, until, e
+}
+
+func (s *Server) checkAgent(login, password, session, addr string) (*messages.Agent, *messages.Error) {
+	bad := errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "wrong login or password, or expired session")
+	var a *messages.Agent
+	var err error
+	if session != "" {
+		id, verr := s.tok.verify("a", session, s.b.Now())
+		agentID, issued, sid, epoch, ok := parseSession(id)
+		if verr != nil || !ok {
+			return nil, bad
+		}
+		revoked, rerr := s.b.SessionRevoked(sid)
+		if rerr != nil {
+			return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read sessions now")
+		}
+		if revoked {
+			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session was logged out; log in again")
+		}
+		a, err = s.b.Agent(agentID)
+		if err == nil && a != nil && (issued < a.GetSessionsAfterMs() || epoch != a.GetSessionEpoch()) && !a.GetSuspended() {
+			return nil, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "this session has ended; log in again")
+		}
+	} else {
+		var e *messages.Error
+		if a, e = s.checkPassword(login, password, addr); e != nil {
+			return nil, e
+		}
+	}
+	if err != nil {
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
+	}
+	if a == nil {
+		return nil, bad
+	}
+	if a.GetSuspended() {
+		return a, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "this account is suspended")
+	}
+	return a, nil
 }

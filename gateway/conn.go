@@ -13,7 +13,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/coder/websocket"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -27,69 +26,56 @@ const (
 )
 
 // wsConn is one websocket. It is also an actor.Process: actors send to its
-// PID and the envelope lands on the bounded outbound queue.
+// PID and the envelope lands on its outbox. Goroutines: the reader (serve,
+// for the socket's life), the writer (outbox), the timers' (Hello,
+// frame, login hours) and any that sends to the PID or closes it.
 type wsConn struct {
-	s    *Server
-	ws   *websocket.Conn
-	cc   *corkConn // under ws
-	role role
-	pid  *actor.PID
+	// Set by serveWS before serve starts, then read only. (pid is set
+	// after track: what finds the connection through the Server does not
+	// read it.)
+	s      *Server
+	ws     *websocket.Conn // the reader reads; the writer writes and closes
+	cc     *corkConn       // under ws; the writer corks it
+	role   role
+	pid    *actor.PID
+	addr   string     // the client's address, for the per-address limits
+	addrSt *addrState // its entry in the address table
+	out    outbox     // its own contract (outbox.go)
+
+	// Closing. close (any goroutine, once) sets code and why, then closes
+	// done; the writer reads them only after done is closed, which orders
+	// the two. Anyone may watch done.
+	once sync.Once
 	done chan struct{}
+	code websocket.StatusCode
+	why  string
 
-	// The outbound queue, bounded at Config.OutboundQueue items and
-	// Config.OutboundBytes bytes (qbytes counts what is queued and what the
-	// writer has taken but not yet written), and its writer. The queue is a slice that grows as needed (a buffered
-	// channel of that size cost every connection about 25 KB, idle or
-	// not), and the writer goroutine runs only while there is something
-	// to write, lingering writerLinger after: an idle connection costs no
-	// writer stack.
-	qmu       sync.Mutex
-	queue     []outItem
-	qbytes    int
-	writing   bool           // a writer goroutine runs
-	ready     chan struct{}  // capacity 1: the queue went from empty to not
-	writers   sync.WaitGroup // the writer goroutine, if any
-	last      map[string]uint64
-	stopHours func() bool // the login-hours timer, if any
-	once      sync.Once
-	code      atomic.Int32
-	why       atomic.Value // string
-	text      atomic.Bool  // answer in JSON (the client's first frame was text)
-
-	addr   string                 // the client's address, for the per-address limits
-	addrSt *addrState             // its entry in the address table
-	whoID  atomic.Pointer[string] // the participant's id once authenticated, for the audit log
-	sid    atomic.Pointer[string] // an agent's session id, for logout
-	frames bucket                 // the reader's frame budget
-
-	// The reader's frame deadline (FrameTimeout) and byte budget.
-	frameTimer *time.Timer
+	// Written by the reader goroutine, and read only by it where not said.
+	text       atomic.Bool // answer in JSON (the client's first frame was text); the writer reads it
+	frames     bucket      // the frame budget
+	frameTimer *time.Timer // the frame deadline (FrameTimeout); its func only drops the socket
 	body       budgetReader
+	// who is set by hello; serve reads it after the reader ended.
+	who *messages.Participant
+	// Set by hello, read from other goroutines: authed by the Hello
+	// timer and access checks; whoID (the participant's id, for the audit
+	// log) by enqueue, the writer and access checks; sid (an agent's
+	// session id) by logout.
+	authed atomic.Bool
+	whoID  atomic.Pointer[string]
+	sid    atomic.Pointer[string]
 
-	// Set by the reader goroutine once authenticated; read only by it.
-	who    *messages.Participant
-	authed atomic.Bool // for the Hello timer
-}
+	// last is the writer's duplicate filter: the last sequence written per
+	// chat. Only the writer goroutine touches it.
+	last map[string]uint64
 
-// outItem is an envelope to write, a replay page, or (resetChat) a note
-// that the client asked for a replay of that chat, so the writer's
-// duplicate filter starts that chat afresh.
-type outItem struct {
-	env       *messages.Envelope
-	replay    *messages.ReplayBatch // a replay page, written event by event
-	resetChat string
-	bytes     int // its encoded size, for the queue's byte bound
-}
-
-// size is about what the item takes in memory and on the wire.
-func (it outItem) size() int {
-	switch {
-	case it.env != nil:
-		return proto.Size(it.env)
-	case it.replay != nil:
-		return proto.Size(it.replay)
+	// hours is the login-hours timer's stop, if any. Replaced by hello
+	// (reader), the timer's own recheck, an admin change (its request's
+	// goroutine) and serve's end: under its own lock.
+	hours struct {
+		mu   sync.Mutex
+		stop func() bool
 	}
-	return 0
 }
 
 // SendUserMessage implements actor.Process. It never blocks.
@@ -117,50 +103,12 @@ func (c *wsConn) enqueue(it outItem) {
 		c.s.audit(c.addr, "permission.denied", who, "", e.GetMessage(), false)
 	}
 	it.bytes = it.size()
-	c.qmu.Lock()
-	n := len(c.queue)
-	// One item larger than the byte bound still goes to an idle socket (a
-	// replay page is far smaller; a frame is at most MaxFrameBytes).
-	full := n >= c.s.cfg.OutboundQueue || c.qbytes > 0 && c.qbytes+it.bytes > c.s.cfg.OutboundBytes
-	if !full {
-		c.queue = append(c.queue, it)
-		c.qbytes += it.bytes
-		c.s.notePeak(c.qbytes)
-		c.startWriterLocked()
-	}
-	c.qmu.Unlock()
-	switch {
-	case full:
+	held, ok := c.out.put(it)
+	if !ok {
 		c.close(CloseSlowClient, "too slow: reconnect and resume from the last sequence you saw")
-	case n == 0:
-		select {
-		case c.ready <- struct{}{}:
-		default:
-		}
+		return
 	}
-}
-
-// startWriterLocked starts the writer goroutine unless one runs. qmu is
-// held.
-func (c *wsConn) startWriterLocked() {
-	if !c.writing {
-		c.writing = true
-		c.writers.Add(1)
-		go c.writer()
-	}
-}
-
-// writerLinger is how long a writer goroutine waits for more to write
-// before it ends.
-const writerLinger = 2 * time.Second
-
-// take swaps the queue for spare (emptied) and returns what was queued.
-func (c *wsConn) take(spare []outItem) []outItem {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	got := c.queue
-	c.queue = spare[:0]
-	return got
+	c.s.notePeak(held)
 }
 
 // SendSystemMessage implements actor.Process; connections have no system
@@ -174,12 +122,9 @@ func (c *wsConn) Stop(*actor.PID) { c.close(websocket.StatusNormalClosure, "") }
 // started if none runs) and closes the socket.
 func (c *wsConn) close(code websocket.StatusCode, why string) {
 	c.once.Do(func() {
-		c.code.Store(int32(code))
-		c.why.Store(why)
+		c.code, c.why = code, why
 		close(c.done)
-		c.qmu.Lock()
-		c.startWriterLocked()
-		c.qmu.Unlock()
+		c.out.start()
 	})
 }
 
@@ -197,8 +142,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
-	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, ready: make(chan struct{}, 1), done: make(chan struct{}),
-		last: map[string]uint64{}, addr: addr, addrSt: st}
+	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, done: make(chan struct{}), last: map[string]uint64{}, addr: addr, addrSt: st}
+	c.out.init(s.cfg.OutboundQueue, s.cfg.OutboundBytes, c.writer)
 	if !s.track(c) {
 		s.addrs.release(addr, s.b.Now())
 		ws.Close(CloseGoingAway, "server shutting down")
@@ -210,11 +155,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	// net/http then lets go of the request, the response and their
 	// buffers (about 8 KB), and of the deep handler stack, which a
 	// hijacked connection would otherwise keep for its whole life.
-	go c.run()
+	go c.serve()
 }
 
-// run reads until the socket ends, then cleans up.
-func (c *wsConn) run() {
+// serve is the connection's goroutine: it reads until the socket ends,
+// then waits for the writer and cleans up.
+func (c *wsConn) serve() {
 	s := c.s
 	defer s.untrack(c)
 	defer func() { s.addrs.release(c.addr, s.b.Now()) }()
@@ -230,7 +176,7 @@ func (c *wsConn) run() {
 	// reader's Read; close makes sure a writer runs, then we wait for it.
 	c.close(websocket.StatusNormalClosure, "")
 	c.watchLoginHours(time.Time{}) // stop the login-hours timer
-	c.writers.Wait()
+	c.out.wait()
 	if c.who != nil {
 		s.b.Send(c.actorKind(), c.who.GetId(), &messages.ConnDetach{Conn: c.pid})
 	}
@@ -241,128 +187,6 @@ func (c *wsConn) actorKind() string {
 		return actors.KindAgent
 	}
 	return actors.KindVisitor
-}
-
-func (c *wsConn) frameType() websocket.MessageType {
-	if c.text.Load() {
-		return websocket.MessageText
-	}
-	return websocket.MessageBinary
-}
-
-// writer is the only goroutine that writes frames to the socket; at most
-// one runs at a time (qmu's writing flag).
-func (c *wsConn) writer() {
-	defer c.writers.Done()
-	var batch, spare []outItem
-	linger := time.NewTimer(writerLinger)
-	defer linger.Stop()
-	for {
-		select {
-		case <-c.done:
-			why, _ := c.why.Load().(string)
-			c.ws.Close(websocket.StatusCode(c.code.Load()), why)
-			return
-		case <-c.ready:
-		case <-linger.C:
-			c.qmu.Lock()
-			if len(c.queue) == 0 {
-				c.writing = false
-				c.qmu.Unlock()
-				return
-			}
-			c.qmu.Unlock()
-		}
-		batch = c.take(spare)
-		if len(batch) > 0 && !c.writeBatch(c.last, batch) {
-			c.ws.CloseNow()
-			return
-		}
-		c.written(batch)
-		clear(batch) // let the envelopes go
-		if cap(batch) > maxKeptBatch {
-			batch = nil
-		}
-		spare = batch
-		linger.Reset(writerLinger)
-	}
-}
-
-// written uncounts a batch the socket took and asks for the next page of
-// each replay in it that has more: a replay goes on only as the socket
-// drains.
-func (c *wsConn) written(batch []outItem) {
-	n := 0
-	for _, it := range batch {
-		n += it.bytes
-		if r := it.replay; r.GetMore() {
-			evs := r.GetEvents()
-			c.s.b.Send(c.actorKind(), *c.whoID.Load(), &messages.ReplayNext{ChatId: r.GetChatId(),
-				AfterSeq: c.last[r.GetChatId()], FromSeq: evs[len(evs)-1].GetSeq(), Conn: c.pid})
-		}
-	}
-	c.qmu.Lock()
-	c.qbytes -= n
-	c.qmu.Unlock()
-}
-
-// maxKeptBatch: a queue slice up to this capacity is reused.
-const maxKeptBatch = 64
-
-// writeBatch writes everything that was queued with one socket write. It
-// reports false when the socket failed.
-func (c *wsConn) writeBatch(last map[string]uint64, batch []outItem) bool {
-	c.cc.cork()
-	for _, it := range batch {
-		if !c.writeItem(last, it) {
-			c.cc.uncork(c.s.cfg.WriteTimeout)
-			return false
-		}
-	}
-	return c.cc.uncork(c.s.cfg.WriteTimeout) == nil
-}
-
-func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
-	switch {
-	case it.resetChat != "":
-		delete(last, it.resetChat)
-		return true
-	case it.replay == nil:
-		return c.writeOne(last, it.env)
-	}
-	for _, ev := range it.replay.GetEvents() {
-		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
-			return false
-		}
-	}
-	return true
-}
-
-// writeOne writes env unless it is an event this connection already has.
-// Each event goes once, in order: replays and live delivery may overlap by
-// design, never leave a gap. It reports false when the socket failed.
-func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
-	if c.role == roleVisitor {
-		// Every frame to a visitor passes here: what they may see of it.
-		if env = c.s.visitorView.Envelope(env); env == nil {
-			return true
-		}
-	}
-	if ev := env.GetEvent(); ev != nil {
-		if ev.GetSeq() <= last[ev.GetChatId()] {
-			return true
-		}
-		last[ev.GetChatId()] = ev.GetSeq()
-	}
-	typ := c.frameType()
-	data, err := EncodeFrame(typ, env)
-	if err != nil {
-		c.s.log.Error("gateway: encode", "err", err)
-		return true
-	}
-	// The connection is corked, so this only appends to its buffer: no
-	// deadline is needed here, uncork has one.
-	return c.ws.Write(context.Background(), typ, data) == nil
 }
 
 func (c *wsConn) reply(ref uint64, env *messages.Envelope) {
@@ -434,6 +258,6 @@ func (c *wsConn) reader() {
 			c.fail(env.GetRef(), derr)
 			continue
 		}
-		c.handle(env)
+		c.dispatch(env)
 	}
 }

@@ -113,10 +113,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) apiRoutes() {
-	s.handle("POST /api/login", s.login)
-	s.handle("POST /api/logout", s.logout)
-	s.handle("GET /api/chats/{id}", s.chatRecord)
-	s.handle("GET /api/widget/config", s.widgetConfig)
+	s.route("POST /api/login", s.login)
+	s.route("POST /api/logout", s.logout)
+	s.route("GET /api/chats/{id}", s.chatRecord)
+	s.route("GET /api/widget/config", s.widgetConfig)
 }
 
 // widgetConfig is public (the visitor widget reads it before any hello):

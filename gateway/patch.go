@@ -18,22 +18,22 @@ import (
 // object, anything else replaces), and the result goes through the very
 // PUT handler of the resource, with its checks and its audit entry.
 func (s *Server) patchRoutes() {
-	s.handle("PATCH /admin/departments/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
+	s.route("PATCH /admin/departments/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
 		return find(v.GetDepartments(), func(x *messages.Department) bool { return x.GetId() == id })
 	}, s.putDepartment)))
-	s.handle("PATCH /admin/languages/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
+	s.route("PATCH /admin/languages/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
 		return find(v.GetLanguages(), func(x *messages.Language) bool { return x.GetCode() == id })
 	}, s.putLanguage)))
-	s.handle("PATCH /admin/roles/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
+	s.route("PATCH /admin/roles/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
 		return find(v.GetRoles(), func(x *messages.Role) bool { return x.GetId() == id })
 	}, s.putRole)))
-	s.handle("PATCH /admin/settings", s.admin(s.patch(func(v *messages.DirectoryView, _ string) proto.Message {
+	s.route("PATCH /admin/settings", s.admin(s.patch(func(v *messages.DirectoryView, _ string) proto.Message {
 		if v.GetSettings() == nil {
 			return &messages.Settings{}
 		}
 		return v.GetSettings()
 	}, s.putSettings)))
-	s.handle("PATCH /admin/agents/{id}", s.admin(s.patchAgent))
+	s.route("PATCH /admin/agents/{id}", s.admin(s.patchAgent))
 }
 
 // protoOut writes a record in the form its PUT reads.

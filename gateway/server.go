@@ -303,9 +303,9 @@ func (p *statusProbe) Write(b []byte) (int, error) {
 //go:embed openapi.json
 var openAPI []byte
 
-// handle registers a route and remembers its pattern, so a test can check
+// route registers a route and remembers its pattern, so a test can check
 // the OpenAPI document against the real routes.
-func (s *Server) handle(pattern string, h http.HandlerFunc) {
+func (s *Server) route(pattern string, h http.HandlerFunc) {
 	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, h)
 }
@@ -314,11 +314,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 func (s *Server) routes() {
-	s.handle("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	s.route("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
 	})
-	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.route("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		closed := s.closed
 		s.mu.Unlock()
@@ -328,8 +328,8 @@ func (s *Server) routes() {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	s.handle("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
-	s.handle("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
+	s.route("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
+	s.route("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
 	s.adminRoutes()
 	s.patchRoutes()

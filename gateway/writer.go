@@ -1,0 +1,130 @@
+// The writer goroutine: it drains the outbox onto the socket.
+
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// writerLinger is how long a writer goroutine waits for more to write
+// before it ends.
+const writerLinger = 2 * time.Second
+
+func (c *wsConn) frameType() websocket.MessageType {
+	if c.text.Load() {
+		return websocket.MessageText
+	}
+	return websocket.MessageBinary
+}
+
+// writer is the only goroutine that writes frames to the socket; at most
+// one runs at a time (the outbox starts it).
+func (c *wsConn) writer() {
+	var batch, spare []outItem
+	linger := time.NewTimer(writerLinger)
+	defer linger.Stop()
+	for {
+		select {
+		case <-c.done:
+			c.ws.Close(c.code, c.why)
+			return
+		case <-c.out.ready:
+		case <-linger.C:
+			if c.out.idle() {
+				return
+			}
+		}
+		batch = c.out.take(spare)
+		if len(batch) > 0 && !c.writeBatch(c.last, batch) {
+			c.ws.CloseNow()
+			return
+		}
+		c.written(batch)
+		clear(batch) // let the envelopes go
+		if cap(batch) > maxKeptBatch {
+			batch = nil
+		}
+		spare = batch
+		linger.Reset(writerLinger)
+	}
+}
+
+// written uncounts a batch the socket took and asks for the next page of
+// each replay in it that has more: a replay goes on only as the socket
+// drains.
+func (c *wsConn) written(batch []outItem) {
+	n := 0
+	for _, it := range batch {
+		n += it.bytes
+		if r := it.replay; r.GetMore() {
+			evs := r.GetEvents()
+			c.s.b.Send(c.actorKind(), *c.whoID.Load(), &messages.ReplayNext{ChatId: r.GetChatId(),
+				AfterSeq: c.last[r.GetChatId()], FromSeq: evs[len(evs)-1].GetSeq(), Conn: c.pid})
+		}
+	}
+	c.out.sent(n)
+}
+
+// maxKeptBatch: a queue slice up to this capacity is reused.
+const maxKeptBatch = 64
+
+// writeBatch writes everything that was queued with one socket write. It
+// reports false when the socket failed.
+func (c *wsConn) writeBatch(last map[string]uint64, batch []outItem) bool {
+	c.cc.cork()
+	for _, it := range batch {
+		if !c.writeItem(last, it) {
+			c.cc.uncork(c.s.cfg.WriteTimeout)
+			return false
+		}
+	}
+	return c.cc.uncork(c.s.cfg.WriteTimeout) == nil
+}
+
+func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
+	switch {
+	case it.resetChat != "":
+		delete(last, it.resetChat)
+		return true
+	case it.replay == nil:
+		return c.writeOne(last, it.env)
+	}
+	for _, ev := range it.replay.GetEvents() {
+		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
+			return false
+		}
+	}
+	return true
+}
+
+// writeOne writes env unless it is an event this connection already has.
+// Each event goes once, in order: replays and live delivery may overlap by
+// design, never leave a gap. It reports false when the socket failed.
+func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
+	if c.role == roleVisitor {
+		// Every frame to a visitor passes here: what they may see of it.
+		if env = c.s.visitorView.Envelope(env); env == nil {
+			return true
+		}
+	}
+	if ev := env.GetEvent(); ev != nil {
+		if ev.GetSeq() <= last[ev.GetChatId()] {
+			return true
+		}
+		last[ev.GetChatId()] = ev.GetSeq()
+	}
+	typ := c.frameType()
+	data, err := EncodeFrame(typ, env)
+	if err != nil {
+		c.s.log.Error("gateway: encode", "err", err)
+		return true
+	}
+	// The connection is corked, so this only appends to its buffer: no
+	// deadline is needed here, uncork has one.
+	return c.ws.Write(context.Background(), typ, data) == nil
+}
