@@ -39,11 +39,15 @@ type visitor struct {
 	// (Config.SilentWait); spoke holds the chats they said something in.
 	silent timer
 	spoke  map[string]bool
+	// seen is the last message event delivered of each chat: summaryAfter
+	// does not fold messages (for speed), so a welcome takes its sequence
+	// numbers from here (as the agent actor's current() does).
+	seen map[string]*messages.ChatEvent
 }
 
 func newVisitor(b *Broker, id string) *visitor {
 	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{},
-		spoke: map[string]bool{}}
+		spoke: map[string]bool{}, seen: map[string]*messages.ChatEvent{}}
 }
 
 func (v *visitor) who() *messages.Participant {
@@ -161,6 +165,7 @@ func (v *visitor) left(ctx actor.Context, s *messages.ChatSummary) {
 	delete(v.chats, id)
 	delete(v.queue, id)
 	delete(v.spoke, id)
+	delete(v.seen, id)
 	v.conns.push(ctx, chatEnvelope(s))
 	v.checkGrace()
 	v.lingerIfUnused(ctx)
@@ -169,6 +174,9 @@ func (v *visitor) left(ctx actor.Context, s *messages.ChatSummary) {
 func (v *visitor) chatEvent(ctx actor.Context, m *messages.ChatEvent) {
 	if s := v.chats[m.GetChatId()]; s != nil {
 		v.chats[m.GetChatId()] = summaryAfter(s, m)
+		if m.GetMessage() != nil {
+			v.seen[m.GetChatId()] = m
+		}
 		if m.GetAssigned() != nil {
 			delete(v.queue, m.GetChatId())
 		}
@@ -232,6 +240,10 @@ func (v *visitor) attach(ctx actor.Context, m *messages.ConnAttach) {
 		sc := proto.Clone(s).(*messages.ChatSummary)
 		if q := v.queue[s.GetChatId()]; q != nil {
 			sc.Position = q.GetPosition()
+		}
+		if ev := v.seen[s.GetChatId()]; ev != nil {
+			sc.LastSeq = max(sc.GetLastSeq(), ev.GetSeq())
+			sc.VisitorLastSeq = max(sc.GetVisitorLastSeq(), ev.GetVisitorSeq())
 		}
 		w.Chats = append(w.Chats, sc)
 	}
