@@ -35,7 +35,7 @@ type agent struct {
 	lastAsgn int64
 	reported map[string]bool // departments told about this agent
 	token    uint64
-	acks     map[uint64]pendingAck // status changes waiting to be stored
+	acks     map[uint64]statusAck // status changes waiting to be stored
 	picks    uint64
 	grace    timer // runs while the agent has chats and no connection
 
@@ -70,7 +70,7 @@ type agent struct {
 
 func newAgent(b *Broker, id string) *agent {
 	return &agent{b: b, id: id, conns: newConns(), active: map[string]*messages.ChatSummary{},
-		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]pendingAck{},
+		pending: map[string]*pendingOffer{}, reported: map[string]bool{}, acks: map[uint64]statusAck{},
 		joined: map[string]*messages.ChatSummary{}, seen: map[string]uint64{}, invites: map[string]*messages.Invitation{}, gathers: map[uint64]*gather{}}
 }
 
@@ -282,6 +282,7 @@ func (a *agent) persisted(ctx actor.Context, m *messages.Persisted) {
 	}
 	delete(a.acks, m.GetToken())
 	if m.GetError() != nil {
+		a.statusNotStored(ctx, m.GetToken(), ack)
 		sendErr(ctx, ack.conn, ack.ref, m.GetError())
 	} else {
 		sendAck(ctx, ack.conn, ack.ref, ack.ack)

@@ -44,8 +44,9 @@ func (a *agent) statusCommand(ctx actor.Context, m *messages.SessionCommand) boo
 	if st != statusAvailable {
 		a.declineUnaccepted(ctx)
 	}
+	undo := a.statusUndo(m.GetConn(), m.GetRef())
 	a.setStatus(ctx, st, "")
-	a.acks[a.token] = pendingAck{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{}}
+	a.acks[a.token] = undo
 	return true
 }
 
@@ -59,8 +60,9 @@ func (a *agent) managedStatus(ctx actor.Context, m *messages.ManagedStatus) {
 	if m.GetStatus() != statusAvailable {
 		a.declineUnaccepted(ctx)
 	}
+	undo := a.statusUndo(m.GetConn(), m.GetRef())
 	a.setStatus(ctx, m.GetStatus(), fmt.Sprintf("%s (manager) set your status to %s", m.GetBy(), statusWord(m.GetStatus())))
-	a.acks[a.token] = pendingAck{conn: m.GetConn(), ref: m.GetRef(), ack: &messages.Ack{}}
+	a.acks[a.token] = undo
 }
 
 // planShift arms the timer for the agent's next shift change (a shift
@@ -97,6 +99,32 @@ func (a *agent) shiftChanged(ctx actor.Context) {
 		}
 	}
 	a.planShift()
+}
+
+// statusAck is a status change waiting to be stored: the command's answer,
+// and the status before it, put back if the write fails (an error means
+// the command had no effect).
+type statusAck struct {
+	pendingAck
+	was       messages.AgentStatus
+	wasReason string
+}
+
+func (a *agent) statusUndo(conn *actor.PID, ref uint64) statusAck {
+	return statusAck{pendingAck: pendingAck{conn: conn, ref: ref, ack: &messages.Ack{}}, was: a.status, wasReason: a.statusReason}
+}
+
+// statusNotStored puts the status back after its write failed, unless a
+// later write (which carries the current status) is under way.
+func (a *agent) statusNotStored(ctx actor.Context, token uint64, u statusAck) {
+	if token != a.token || a.status == u.was {
+		return
+	}
+	a.status, a.statusReason = u.was, u.wasReason
+	if a.status != statusAvailable {
+		a.declineUnaccepted(ctx)
+	}
+	a.changed(ctx)
 }
 
 // setStatus changes the status on the broker's own account (shifts,
