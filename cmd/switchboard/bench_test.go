@@ -34,6 +34,18 @@ func TestBenchHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkReportFields(t, out)
+	checkReportFigures(t, rep)
+	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))
+	if err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "polyline") {
+		t.Errorf("latency.svg: %v, %.80s", err, svg)
+	}
+}
+
+// checkReportFields: report.json has the field names load testers'
+// scripts rely on.
+func checkReportFields(t *testing.T, out string) {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, "report.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +54,6 @@ func TestBenchHarness(t *testing.T) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatal(err)
 	}
-	// The field names load testers' scripts rely on.
 	for _, path := range []string{"profile", "duration_s",
 		"chats.started", "chats.assigned", "chats.completed", "chats.assignments_per_s",
 		"chats.assign_latency_ms.p50", "chats.assign_latency_ms.p90", "chats.assign_latency_ms.p99", "chats.assign_latency_ms.p999", "chats.assign_latency_ms.max",
@@ -62,6 +73,11 @@ func TestBenchHarness(t *testing.T) {
 			t.Errorf("report.json has no %s", path)
 		}
 	}
+}
+
+// checkReportFigures: the figures are there and the invariants hold.
+func checkReportFigures(t *testing.T, rep *bench.Report) {
+	t.Helper()
 	if rep.Chats.Assigned == 0 || rep.Chats.Completed == 0 || rep.Messages.Delivered == 0 || rep.Messages.Delivered != rep.Messages.Sent {
 		t.Errorf("chats %+v, messages %+v", rep.Chats, rep.Messages)
 	}
@@ -80,9 +96,5 @@ func TestBenchHarness(t *testing.T) {
 	}
 	if c := rep.Crash; c.Cycles != 1 || c.AckedBeforeKill == 0 || c.Recovered != c.AckedBeforeKill {
 		t.Errorf("crash cycle: %+v", c)
-	}
-	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))
-	if err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "polyline") {
-		t.Errorf("latency.svg: %v, %.80s", err, svg)
 	}
 }

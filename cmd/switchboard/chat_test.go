@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -20,7 +21,16 @@ func TestFirstChat(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", res, err)
 	}
+	v, chat := firstChatQueued(t, addr)
+	a := firstChatAccepted(t, addr, v, chat)
+	firstChatTalk(t, a, v, chat)
+	firstChatClosed(t, a, v, chat)
+	firstChatRecord(t, addr, chat)
+}
 
+// firstChatQueued: a visitor asks and waits first in the line.
+func firstChatQueued(t *testing.T, addr string) (*gateway.Client, string) {
+	t.Helper()
 	v, vw := newVisitor(t, addr, true)
 	if vw.GetVisitorId() == "" || vw.GetResumeToken() == "" {
 		t.Fatalf("welcome without visitor id or resume token: %v", vw)
@@ -30,7 +40,14 @@ func TestFirstChat(t *testing.T) {
 	if err != nil || q.GetQueueUpdate().GetPosition() != 1 || q.GetQueueUpdate().GetChatId() != chat {
 		t.Fatalf("queue update = %v, %v", q, err)
 	}
+	return v, chat
+}
 
+// firstChatAccepted: Alice is offered the chat and accepts; the visitor
+// is told, and Alice sees the whole transcript: created, the first
+// message, assigned.
+func firstChatAccepted(t *testing.T, addr string, v *gateway.Client, chat string) *gateway.Client {
+	t.Helper()
 	a, aw := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
 	if aw.GetDisplayName() != "Alice" || aw.GetSessionToken() == "" {
 		t.Fatalf("agent welcome = %v", aw)
@@ -45,12 +62,17 @@ func TestFirstChat(t *testing.T) {
 	if as.GetAssigned().GetAgentName() != "Alice" {
 		t.Fatalf("visitor told assigned to %q", as.GetAssigned().GetAgentName())
 	}
-	// The agent sees the whole transcript: created, the first message, assigned.
 	first := awaitEvent(t, a, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage() != nil })
 	if first.GetSeq() != 2 || first.GetMessage().GetText() != "Hi, where is my order?" {
 		t.Fatalf("agent's first message event = %v", first)
 	}
+	return a
+}
 
+// firstChatTalk: one message each way, numbered in order, and the visitor
+// gets both.
+func firstChatTalk(t *testing.T, a, v *gateway.Client, chat string) {
+	t.Helper()
 	s1 := send(t, a, chat, "a1", "Let me check.")
 	s2 := send(t, v, chat, "v1", "Thanks!")
 	if s2 != s1+1 {
@@ -65,6 +87,12 @@ func TestFirstChat(t *testing.T) {
 			t.Fatalf("visitor got %v, want seq %d %q", ev, c.seq, c.name)
 		}
 	}
+}
+
+// firstChatClosed: Alice closes; the visitor is told who closed it and
+// Alice's slot is free again.
+func firstChatClosed(t *testing.T, a, v *gateway.Client, chat string) {
+	t.Helper()
 	if _, err := a.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,18 +100,21 @@ func TestFirstChat(t *testing.T) {
 	if closed.GetClosed().GetBy().GetDisplayName() != "Alice" {
 		t.Fatalf("closed event = %v", closed)
 	}
-	// The slot is free again.
 	st, err := a.Await(ctxT(t), func(e *messages.Envelope) bool {
 		return e.GetAgentState() != nil && e.GetAgentState().GetActiveChats() == 0
 	})
 	if err != nil {
 		t.Fatalf("agent state after close: %v %v", st, err)
 	}
+}
 
-	// The record, as the agent who took part sees it.
+// firstChatRecord: the record over HTTP, as the agent who took part sees
+// it; Bob (support only) and an anonymous caller may not read it.
+func firstChatRecord(t *testing.T, addr, chat string) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/chats/"+chat, nil)
 	req.SetBasicAuth("alice@demo", "alice-demo-pw")
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("record: %v %v", res, err)
 	}

@@ -140,7 +140,27 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	accept(t, a, awaitOffer(t, a).GetChatId())
 	awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAssigned() != nil })
 
-	// Stream messages from both sides without waiting; collect acks.
+	acked, n := streamUntilKill(t, ch, v, a, chat)
+
+	ch = startChild(t, dir)
+	last := checkStoredAfterKill(t, ch.addr, chat, acked)
+	recovered := visitorResumesAfterKill(t, ch.addr, vw, chat, last, acked)
+	a2 := agentResumesAfterKill(t, ch.addr, aw, chat, last)
+	checkSupportQueueKept(t, ch.addr, queued)
+	// Close the chat so the next cycle starts with Alice free.
+	if _, err := a2.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("acknowledged before SIGKILL: %d; transcript after restart: %d events", n, last)
+	ch.kill()
+	return n, recovered
+}
+
+// streamUntilKill streams messages from both sides without waiting,
+// collecting acks, and kills the broker at a random moment: after 20 to
+// 400 acknowledgements. It returns the acknowledged messages by seq and
+// how many there were at the kill.
+func streamUntilKill(t *testing.T, ch *child, v, a *gateway.Client, chat string) (map[uint64]string, int) {
 	var mu sync.Mutex
 	acked := map[uint64]string{}
 	var wg sync.WaitGroup
@@ -174,7 +194,6 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	wg.Add(2)
 	go stream(v, "visitor")
 	go stream(a, "agent")
-	// The kill comes at a random moment: after 20 to 400 acknowledgements.
 	killAt := 20 + rand.IntN(380)
 	eventually(t, "some acknowledged messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= killAt })
 	ch.kill()
@@ -182,9 +201,14 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	mu.Lock()
 	n := len(acked)
 	mu.Unlock()
+	return acked, n
+}
 
-	ch = startChild(t, dir)
-	rec := record(t, ch.addr, chat)
+// checkStoredAfterKill: the transcript has no gap and holds every
+// acknowledged message; the chat is still active. It returns the last seq.
+func checkStoredAfterKill(t *testing.T, addr, chat string, acked map[uint64]string) uint64 {
+	t.Helper()
+	rec := record(t, addr, chat)
 	stored := map[uint64]string{}
 	var last uint64
 	for _, ev := range rec.GetTranscript() {
@@ -199,13 +223,19 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 			t.Fatalf("acknowledged message %d %q is stored as %q", seq, text, stored[seq])
 		}
 	}
-	recovered := 0
 	if rec.GetState() != messages.ChatState_CHAT_STATE_ACTIVE {
 		t.Fatalf("chat state after restart: %v", rec.GetState())
 	}
+	return last
+}
 
-	// The visitor resumes from seq 1 and receives everything after, in order.
-	v2 := dial(t, ch.addr, "visitor", false)
+// visitorResumesAfterKill: the visitor resumes from seq 1 and receives
+// everything after, in order. It returns how many acknowledged messages
+// were delivered.
+func visitorResumesAfterKill(t *testing.T, addr string, vw *messages.Welcome, chat string, last uint64, acked map[uint64]string) int {
+	t.Helper()
+	recovered := 0
+	v2 := dial(t, addr, "visitor", false)
 	if _, err := v2.Hello(ctxT(t), &messages.Hello{ResumeToken: vw.GetResumeToken(), Cursors: map[string]uint64{chat: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,9 +248,14 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 			recovered++
 		}
 	}
-	// The agent still has the chat, and their load says so; their resume
-	// delivers the whole transcript too.
-	a2 := dial(t, ch.addr, "agent", false)
+	return recovered
+}
+
+// agentResumesAfterKill: the agent still has the chat, and their load
+// says so; their resume delivers the whole transcript too.
+func agentResumesAfterKill(t *testing.T, addr string, aw *messages.Welcome, chat string, last uint64) *gateway.Client {
+	t.Helper()
+	a2 := dial(t, addr, "agent", false)
 	w, err := a2.Hello(ctxT(t), &messages.Hello{SessionToken: aw.GetSessionToken(), Cursors: map[string]uint64{chat: 0}})
 	if err != nil {
 		t.Fatal(err)
@@ -236,8 +271,14 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	if w.GetState().GetStatus() != messages.AgentStatus_AGENT_STATUS_AVAILABLE {
 		t.Fatalf("agent status after restart: %v", w.GetState().GetStatus())
 	}
-	// The support queue kept its order (after chats left by earlier cycles).
-	bob, _ := newAgent(t, ch.addr, "bob@demo", "bob-demo-pw", false)
+	return a2
+}
+
+// checkSupportQueueKept: the support queue kept its order (after chats
+// left by earlier cycles).
+func checkSupportQueueKept(t *testing.T, addr string, queued []string) {
+	t.Helper()
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", false)
 	list, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_ListWaiting{ListWaiting: &messages.ListWaiting{Department: "support"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -249,13 +290,6 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	if len(got) < 3 || strings.Join(got[len(got)-3:], ",") != strings.Join(queued, ",") {
 		t.Fatalf("support queue after restart: %v; want it to end with %v", got, queued)
 	}
-	// Close the chat so the next cycle starts with Alice free.
-	if _, err := a2.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("acknowledged before SIGKILL: %d; transcript after restart: %d events", n, last)
-	ch.kill()
-	return n, recovered
 }
 
 // TestCleanShutdownAndRestart: SIGTERM-style shutdown closes sockets with

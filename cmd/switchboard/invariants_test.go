@@ -197,10 +197,8 @@ func runSimVisitor(t *testing.T, addr string, obs *observed, r *rand.Rand) strin
 		obs.fail("visitor request: %v %v", env, err)
 		return ""
 	}
-	chat := env.GetAck().GetChatId()
-	seen := seqCheck{}
+	v := &simVisitorChat{obs: obs, chat: env.GetAck().GetChatId(), seen: seqCheck{}}
 	patience := time.After(time.Duration(500+r.IntN(3000)) * time.Millisecond)
-	var agent string
 	sent := 0
 	closing := false
 	for {
@@ -208,40 +206,57 @@ func runSimVisitor(t *testing.T, addr string, obs *observed, r *rand.Rand) strin
 		env, err := c.Recv(rctx)
 		rcancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			obs.fail("visitor %s: %v", chat, err)
-			return chat
+			obs.fail("visitor %s: %v", v.chat, err)
+			return v.chat
 		}
-		if ev := env.GetEvent(); ev != nil {
-			seen.see(obs, "visitor", ev)
-			if as := ev.GetAssigned(); as != nil {
-				// A visitor sees the agent's name, not their id (here
-				// the names are the ids).
-				if agent != "" && agent != as.GetAgentName() {
-					obs.fail("chat %s assigned to %s then %s", chat, agent, as.GetAgentName())
-				}
-				agent = as.GetAgentName()
-				obs.own(chat, agent)
-			}
-			if ev.GetClosed() != nil {
-				return chat
-			}
-		}
-		if e := env.GetError(); e != nil && e.GetCode() != messages.ErrorCode_ERROR_CODE_CONFLICT {
-			obs.fail("visitor %s got %v", chat, e)
+		if v.frame(env) {
+			return v.chat
 		}
 		select {
 		case <-patience:
 			if !closing {
 				closing = true
-				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: v.chat}}})
 			}
 		default:
 		}
-		if agent != "" && sent < 3 && !closing && r.IntN(4) == 0 {
+		if v.agent != "" && sent < 3 && !closing && r.IntN(4) == 0 {
 			sent++
-			c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: fmt.Sprint(sent), Text: "more"}}})
+			c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: v.chat, ClientMsgId: fmt.Sprint(sent), Text: "more"}}})
 		}
 	}
+}
+
+// simVisitorChat is what a simulated visitor knows of its chat.
+type simVisitorChat struct {
+	obs   *observed
+	chat  string
+	seen  seqCheck
+	agent string // the name of the agent it was assigned to
+}
+
+// frame checks one frame (nil when none came); it says whether the chat
+// closed.
+func (v *simVisitorChat) frame(env *messages.Envelope) (closed bool) {
+	if ev := env.GetEvent(); ev != nil {
+		v.seen.see(v.obs, "visitor", ev)
+		if as := ev.GetAssigned(); as != nil {
+			// A visitor sees the agent's name, not their id (here
+			// the names are the ids).
+			if v.agent != "" && v.agent != as.GetAgentName() {
+				v.obs.fail("chat %s assigned to %s then %s", v.chat, v.agent, as.GetAgentName())
+			}
+			v.agent = as.GetAgentName()
+			v.obs.own(v.chat, v.agent)
+		}
+		if ev.GetClosed() != nil {
+			return true
+		}
+	}
+	if e := env.GetError(); e != nil && e.GetCode() != messages.ErrorCode_ERROR_CODE_CONFLICT {
+		v.obs.fail("visitor %s got %v", v.chat, e)
+	}
+	return false
 }
 
 func runSimAgent(ctx context.Context, t *testing.T, addr string, a simAgent, obs *observed, r *rand.Rand) {
@@ -289,6 +304,7 @@ func runSimAgent(ctx context.Context, t *testing.T, addr string, a simAgent, obs
 
 // simAgentSession runs one connection until a random disconnect or the end.
 func simAgentSession(ctx context.Context, c *gateway.Client, a simAgent, obs *observed, r *rand.Rand, seen seqCheck, mine map[string]bool) {
+	s := &agentSession{ctx: ctx, c: c, a: a, obs: obs, r: r, seen: seen, mine: mine}
 	for ctx.Err() == nil {
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		env, err := c.Recv(rctx)
@@ -296,59 +312,108 @@ func simAgentSession(ctx context.Context, c *gateway.Client, a simAgent, obs *ob
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return
 		}
-		switch b := env.GetBody().(type) {
-		case *messages.Envelope_AgentState:
-			s := b.AgentState
-			if s.GetActiveChats()+s.GetPendingOffers() > s.GetMaxChats() || s.GetMaxChats() != a.max {
-				obs.fail("agent %s state %v over limit %d", a.id, s, a.max)
-			}
-		case *messages.Envelope_Offer:
-			switch p := r.IntN(10); {
-			case p < 7:
-				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: b.Offer.GetChatId()}}})
-			case p < 9:
-				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: b.Offer.GetChatId()}}})
-			}
-		case *messages.Envelope_Chat:
-			ch := b.Chat
-			switch ch.GetState() {
-			case messages.ChatState_CHAT_STATE_ACTIVE:
-				if ch.GetAgentId() != a.id {
-					obs.fail("agent %s was given %s owned by %s", a.id, ch.GetChatId(), ch.GetAgentId())
-				}
-				mine[ch.GetChatId()] = true
-				obs.own(ch.GetChatId(), a.id)
-				if uint32(len(mine)) > a.max {
-					obs.fail("agent %s holds %d chats, limit %d", a.id, len(mine), a.max)
-				}
-			case messages.ChatState_CHAT_STATE_CLOSED:
-				delete(mine, ch.GetChatId())
-			}
-		case *messages.Envelope_Event:
-			seen.see(obs, "agent "+a.id, b.Event)
-			if msg := b.Event.GetMessage(); msg != nil && msg.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR && r.IntN(2) == 0 {
-				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: b.Event.GetChatId(), Text: "on it"}}})
-			}
-		case *messages.Envelope_Error:
-			switch b.Error.GetCode() {
-			case messages.ErrorCode_ERROR_CODE_CONFLICT, messages.ErrorCode_ERROR_CODE_NOT_FOUND:
-				// Lost races (an offer that expired as it was accepted,
-				// a chat closed as it was written to) are normal.
-			default:
-				obs.fail("agent %s got %v", a.id, b.Error)
-			}
-		}
-		switch p := r.IntN(1000); {
-		case p < 3:
+		s.frame(env)
+		if s.randomAction() {
 			return // drop the connection; reconnect with cursors
-		case p < 10:
-			c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AWAY}}})
-			c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
-		case p < 25:
-			for chat := range mine {
-				c.Send(ctx, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
-				break
-			}
 		}
 	}
+}
+
+// agentSession is one connection of a simulated agent.
+type agentSession struct {
+	ctx  context.Context
+	c    *gateway.Client
+	a    simAgent
+	obs  *observed
+	r    *rand.Rand
+	seen seqCheck
+	mine map[string]bool // the chats the agent holds
+}
+
+func (s *agentSession) send(env *messages.Envelope) { s.c.Send(s.ctx, env) }
+
+// frame checks one frame (nil when none came) and answers it.
+func (s *agentSession) frame(env *messages.Envelope) {
+	switch b := env.GetBody().(type) {
+	case *messages.Envelope_AgentState:
+		s.state(b.AgentState)
+	case *messages.Envelope_Offer:
+		s.offer(b.Offer)
+	case *messages.Envelope_Chat:
+		s.summary(b.Chat)
+	case *messages.Envelope_Event:
+		s.event(b.Event)
+	case *messages.Envelope_Error:
+		s.checkError(b.Error)
+	}
+}
+
+func (s *agentSession) state(st *messages.AgentState) {
+	if st.GetActiveChats()+st.GetPendingOffers() > st.GetMaxChats() || st.GetMaxChats() != s.a.max {
+		s.obs.fail("agent %s state %v over limit %d", s.a.id, st, s.a.max)
+	}
+}
+
+// offer: mostly accept, sometimes decline, sometimes stay silent.
+func (s *agentSession) offer(o *messages.Offer) {
+	switch p := s.r.IntN(10); {
+	case p < 7:
+		s.send(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: o.GetChatId()}}})
+	case p < 9:
+		s.send(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: o.GetChatId()}}})
+	}
+}
+
+func (s *agentSession) summary(ch *messages.ChatSummary) {
+	a := s.a
+	switch ch.GetState() {
+	case messages.ChatState_CHAT_STATE_ACTIVE:
+		if ch.GetAgentId() != a.id {
+			s.obs.fail("agent %s was given %s owned by %s", a.id, ch.GetChatId(), ch.GetAgentId())
+		}
+		s.mine[ch.GetChatId()] = true
+		s.obs.own(ch.GetChatId(), a.id)
+		if uint32(len(s.mine)) > a.max {
+			s.obs.fail("agent %s holds %d chats, limit %d", a.id, len(s.mine), a.max)
+		}
+	case messages.ChatState_CHAT_STATE_CLOSED:
+		delete(s.mine, ch.GetChatId())
+	}
+}
+
+// event: checked for order; a visitor's message is answered half the time.
+func (s *agentSession) event(ev *messages.ChatEvent) {
+	s.seen.see(s.obs, "agent "+s.a.id, ev)
+	if msg := ev.GetMessage(); msg != nil && msg.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR && s.r.IntN(2) == 0 {
+		s.send(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: ev.GetChatId(), Text: "on it"}}})
+	}
+}
+
+// checkError: only lost races are expected.
+func (s *agentSession) checkError(e *messages.Error) {
+	switch e.GetCode() {
+	case messages.ErrorCode_ERROR_CODE_CONFLICT, messages.ErrorCode_ERROR_CODE_NOT_FOUND:
+		// Lost races (an offer that expired as it was accepted,
+		// a chat closed as it was written to) are normal.
+	default:
+		s.obs.fail("agent %s got %v", s.a.id, e)
+	}
+}
+
+// randomAction does, after each frame, now and then something on the
+// agent's own: it says whether to drop the connection.
+func (s *agentSession) randomAction() (drop bool) {
+	switch p := s.r.IntN(1000); {
+	case p < 3:
+		return true
+	case p < 10:
+		s.send(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AWAY}}})
+		s.send(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+	case p < 25:
+		for chat := range s.mine {
+			s.send(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+			break
+		}
+	}
+	return false
 }

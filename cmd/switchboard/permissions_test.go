@@ -35,56 +35,8 @@ func TestPermissionMatrix(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	addr := m.Addr()
 	mustAdmin(t, addr, "PUT", "/admin/departments/matrix", map[string]any{"name": "Matrix", "chat_enabled": true, "policy": "ROUTING_POLICY_MANUAL"})
-
-	type subject struct {
-		role  string
-		perms actors.Perms
-	}
-	subjects := []subject{}
-	for _, r := range []string{actors.RoleOwner, actors.RoleAdministrator, actors.RoleAgent} {
-		p, _ := actors.PermsOf(r, nil)
-		subjects = append(subjects, subject{r, p})
-	}
-	for _, missing := range actors.AllPermissions {
-		id := "without-" + strings.ReplaceAll(string(missing), ".", "-")
-		var perms []actors.Permission
-		p := actors.Perms{}
-		for _, q := range actors.AllPermissions {
-			if q != missing {
-				perms, p[q] = append(perms, q), true
-			}
-		}
-		mustAdmin(t, addr, "PUT", "/admin/roles/"+id, map[string]any{"name": "All but " + string(missing), "permissions": perms})
-		subjects = append(subjects, subject{id, p})
-	}
-
-	cases := 0
-	check := func(s subject, what string, allowed bool, err error, unchanged func() bool) {
-		t.Helper()
-		cases++
-		forbidden := errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN
-		switch {
-		case allowed && forbidden:
-			t.Errorf("%s: %s should be allowed, got %v", s.role, what, err)
-		case !allowed && !forbidden:
-			t.Errorf("%s: %s should be FORBIDDEN, got %v", s.role, what, err)
-		case !allowed && unchanged != nil && !unchanged():
-			t.Errorf("%s: the denied %s changed something", s.role, what)
-		}
-	}
-	httpErr := func(code int, body string) error {
-		if code < 300 {
-			return nil
-		}
-		e := &messages.Error{}
-		protoIn.Unmarshal([]byte(body), e)
-		return e
-	}
-	directory := func() string {
-		var v map[string]any
-		admin(t, addr, "GET", "/admin/directory", nil, &v)
-		return toJSON(v)
-	}
+	x := &permMatrix{t: t, m: m, addr: addr}
+	subjects := matrixSubjects(t, addr)
 
 	var staff []string // every staff member supervises and manages matrix
 	for i, s := range subjects {
@@ -97,173 +49,12 @@ func TestPermissionMatrix(t *testing.T) {
 			"policy": "ROUTING_POLICY_MANUAL", "supervisors": staff, "managers": staff})
 		v, _ := newVisitor(t, addr, false)
 		chat := mustChatID(t, requestChat(t, v, "matrix", "en", ""))
-		chatQueued := func() bool {
-			rec, _ := m.broker.ChatRecord(chat)
-			return rec.GetState() == messages.ChatState_CHAT_STATE_QUEUED
-		}
-
-		// The agent socket: live_chat.
-		c := dial(t, addr, "agent", false)
-		_, err := c.Hello(ctxT(t), &messages.Hello{Login: login, Password: "matrix-password"})
-		check(s, "agent socket", s.perms.Has(actors.PermLiveChat), err, nil)
-		if err == nil {
-			call := func(env *messages.Envelope) error { _, err := c.Call(ctxT(t), env); return err }
-			err = call(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
-			check(s, "set_status", true, err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_ListWaiting{ListWaiting: &messages.ListWaiting{Department: "matrix"}}})
-			check(s, "list_waiting", s.perms.Has(actors.PermViewChats), err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_PickChat{PickChat: &messages.PickChat{Department: "matrix", ChatId: chat}}})
-			check(s, "pick_chat", s.perms.Has(actors.PermAcceptChats), err, chatQueued)
-			// No offer is pending: allowed, these are NOT_FOUND; denied, FORBIDDEN.
-			err = call(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: chat}}})
-			check(s, "accept_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: chat}}})
-			check(s, "decline_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_Resume{Resume: &messages.Resume{ChatId: chat}}})
-			check(s, "resume", true, err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_SetChatStatus{SetChatStatus: &messages.SetChatStatus{ChatId: chat, Status: messages.WorkStatus_WORK_STATUS_PENDING}}})
-			check(s, "set_chat_status", s.perms.Has(actors.PermChatStatus), err, func() bool {
-				rec, _ := m.broker.ChatRecord(chat)
-				for _, ev := range rec.GetTranscript() {
-					if ev.GetStatusChanged() != nil {
-						return false
-					}
-				}
-				return true
-			})
-			err = call(&messages.Envelope{Body: &messages.Envelope_SetDisplayName{SetDisplayName: &messages.SetDisplayName{DisplayName: "Renamed " + id}}})
-			check(s, "set_display_name", s.perms.Has(actors.PermDisplayName), err, func() bool {
-				a, _ := m.broker.Agent(id)
-				return a.GetDisplayName() == id
-			})
-			if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
-				err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
-				check(s, "send_message", true, err, nil)
-				err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
-				check(s, "close_chat", true, err, nil)
-			}
-			// Working together. The chat is closed (picked and closed) or
-			// still waiting: allowed, these are answered by what the chat
-			// is (NOT_FOUND, CONFLICT, or done); denied, FORBIDDEN, and
-			// nothing changes.
-			events := func() int { rec, _ := m.broker.ChatRecord(chat); return len(rec.GetTranscript()) }
-			n := events()
-			same := func() bool { return events() == n }
-			err = call(&messages.Envelope{Body: &messages.Envelope_ListTransferTargets{ListTransferTargets: &messages.ListTransferTargets{}}})
-			check(s, "list_transfer_targets", s.perms.Has(actors.PermForward), err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToDepartment: "matrix"}}})
-			check(s, "transfer_chat", s.perms.Has(actors.PermForward), err, same)
-			err = call(&messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: "staff00"}}})
-			check(s, "invite_agent", s.perms.Has(actors.PermInvite), err, same)
-			err = call(&messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
-			check(s, "take_over", s.perms.Has(actors.PermTakeOver), err, same)
-			err = call(&messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"matrix"}}}})
-			check(s, "monitor", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues), err, nil)
-			before := directory()
-			err = call(&messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{Department: "matrix", Online: true}}})
-			check(s, "set_queue_online", s.perms.Has(actors.PermManageQueues), err, func() bool { return directory() == before })
-			err = call(&messages.Envelope{Body: &messages.Envelope_SetAgentStatus{SetAgentStatus: &messages.SetAgentStatus{AgentId: id, Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
-			check(s, "set_agent_status", s.perms.Has(actors.PermManageQueues), err, nil)
-			err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
-			check(s, "join_chat invisibly", s.perms.Has(actors.PermJoinInvisible), err, same)
-			n = events()
-			err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
-			check(s, "join_chat", s.perms.Has(actors.PermJoin), err, same)
-		}
-
-		// HTTP with the staff member's session.
-		code, body := func() (int, string) {
-			res, err := http.Post("http://"+addr+"/api/login", "application/json", bytes.NewReader([]byte(`{"login":"`+login+`","password":"matrix-password"}`)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			data, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(data)
-		}()
-		if code != http.StatusOK {
-			t.Fatalf("%s: login %d %s", s.role, code, body)
-		}
-		var out map[string]any
-		jsonUnmarshal(t, body, &out)
-		tok := out["session_token"].(string)
-
-		code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
-		check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
-		before := directory()
-		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
-		check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), func() bool { return directory() == before })
-		if code < 300 {
-			admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
-		}
-		// Rank: an administrator gives or touches only roles whose
-		// permissions are all their own, and the owner's account only if
-		// they are the owner.
-		holds := func(perms ...actors.Permission) bool {
-			for _, p := range perms {
-				if !s.perms.Has(p) {
-					return false
-				}
-			}
-			return s.perms.Has(actors.PermAdmin)
-		}
-		agentRole, _ := actors.PermsOf(actors.RoleAgent, nil)
-		var agentPerms []actors.Permission
-		for p := range agentRole {
-			agentPerms = append(agentPerms, p)
-		}
-		everything := actors.AllPermissions
-		isOwner := s.role == actors.RoleOwner
-		for _, call := range []struct {
-			method, path, body string
-			allowed            bool
-		}{
-			{"PUT", "/admin/roles/made-by-" + id, `{"permissions":["live_chat"]}`, holds(actors.PermLiveChat)},
-			{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`, holds()},
-			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`, holds(agentPerms...)},
-			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"administrator"}`, holds(everything...)},
-			{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"owner"}`, holds() && isOwner},
-			{"PUT", "/admin/settings", `{"live_chat_off":false}`, holds()},
-			{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`, holds()},
-			{"PATCH", "/admin/languages/en", `{"name":"Patched"}`, holds()},
-			{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`, holds() && isOwner},
-			{"PATCH", "/admin/settings", `{"live_chat_off":false}`, holds()},
-			{"DELETE", "/admin/roles/no-such-role", ``, holds()},
-			{"DELETE", "/admin/agents/staff00", ``, holds() && isOwner},
-		} {
-			before = directory()
-			code, body = staffHTTP(t, addr, tok, call.method, call.path, call.body)
-			err := httpErr(code, body)
-			check(s, call.method+" "+strings.Split(call.path, "/made")[0]+" "+call.body, call.allowed, err, func() bool { return directory() == before })
-			if code < 300 && call.method == "PUT" && strings.Contains(call.path, "made-by") {
-				admin(t, addr, "DELETE", call.path, nil, nil)
-			}
-		}
-		code, body = staffHTTP(t, addr, tok, "GET", "/admin/directory", "")
-		check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
-		code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
-		check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
-		// Handing ownership on, and the owner's account, are the owner's
-		// alone whatever the permissions; nobody edits their own custom
-		// role into more than they hold.
-		if !isOwner {
-			before = directory()
-			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","password":"taken-over-pw","role":"owner"}`)
-			check(s, "PUT /admin/agents/{owner} with a password", false, httpErr(code, body), func() bool { return directory() == before })
-			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","role":"owner","suspended":true}`)
-			check(s, "PUT /admin/agents/{owner} suspended", false, httpErr(code, body), func() bool { return directory() == before })
-		}
-		if actors.BuiltinRoles[s.role] == nil {
-			before = directory()
-			all, _ := json.Marshal(map[string]any{"permissions": actors.AllPermissions})
-			code, body = staffHTTP(t, addr, tok, "PUT", "/admin/roles/"+s.role, string(all))
-			check(s, "PUT /admin/roles/{own role} with every permission", false, httpErr(code, body), func() bool { return directory() == before })
-		}
-		if s.role != actors.RoleOwner {
-			before = directory()
-			code, body = staffHTTP(t, addr, tok, "POST", "/admin/owner", `{"agent_id":"`+id+`"}`)
-			check(s, "POST /admin/owner", false, httpErr(code, body), func() bool { return directory() == before })
-		}
+		x.socketCommands(s, id, login, chat)
+		tok := x.login(s, login)
+		x.httpCommands(s, id, chat, tok)
+		x.rankCommands(s, id, tok)
+		x.adminReads(s, tok)
+		x.ownerOnlyCommands(s, id, tok)
 	}
 	// The owner hands ownership on; the old owner becomes an administrator.
 	ownerTok := loginToken(t, addr, "staff00@matrix", "matrix-password")
@@ -277,7 +68,287 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Errorf("after the transfer %s is %q, want %q", a.GetId(), a.GetRole(), want)
 		}
 	}
-	t.Logf("permission matrix: %d roles, %d cases", len(subjects), cases)
+	t.Logf("permission matrix: %d roles, %d cases", len(subjects), x.cases)
+}
+
+// permSubject is a role the matrix runs as, with the permissions it holds.
+type permSubject struct {
+	role  string
+	perms actors.Perms
+}
+
+// holds says whether an administrator of this role may give or touch a
+// role with perms: only roles whose permissions are all their own.
+func (s permSubject) holds(perms ...actors.Permission) bool {
+	for _, p := range perms {
+		if !s.perms.Has(p) {
+			return false
+		}
+	}
+	return s.perms.Has(actors.PermAdmin)
+}
+
+// matrixSubjects are the built-in roles, and a custom role for each
+// permission with all the others.
+func matrixSubjects(t *testing.T, addr string) []permSubject {
+	t.Helper()
+	subjects := []permSubject{}
+	for _, r := range []string{actors.RoleOwner, actors.RoleAdministrator, actors.RoleAgent} {
+		p, _ := actors.PermsOf(r, nil)
+		subjects = append(subjects, permSubject{r, p})
+	}
+	for _, missing := range actors.AllPermissions {
+		id := "without-" + strings.ReplaceAll(string(missing), ".", "-")
+		var perms []actors.Permission
+		p := actors.Perms{}
+		for _, q := range actors.AllPermissions {
+			if q != missing {
+				perms, p[q] = append(perms, q), true
+			}
+		}
+		mustAdmin(t, addr, "PUT", "/admin/roles/"+id, map[string]any{"name": "All but " + string(missing), "permissions": perms})
+		subjects = append(subjects, permSubject{id, p})
+	}
+	return subjects
+}
+
+// permMatrix is the broker the matrix runs against and its count of cases.
+type permMatrix struct {
+	t     *testing.T
+	m     *Main
+	addr  string
+	cases int
+}
+
+// check asserts one case: allowed or FORBIDDEN, and a denial changed
+// nothing (when unchanged is given).
+func (x *permMatrix) check(s permSubject, what string, allowed bool, err error, unchanged func() bool) {
+	x.t.Helper()
+	x.cases++
+	forbidden := errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN
+	switch {
+	case allowed && forbidden:
+		x.t.Errorf("%s: %s should be allowed, got %v", s.role, what, err)
+	case !allowed && !forbidden:
+		x.t.Errorf("%s: %s should be FORBIDDEN, got %v", s.role, what, err)
+	case !allowed && unchanged != nil && !unchanged():
+		x.t.Errorf("%s: the denied %s changed something", s.role, what)
+	}
+}
+
+// httpErr is the typed error of an HTTP answer, nil below 300.
+func httpErr(code int, body string) error {
+	if code < 300 {
+		return nil
+	}
+	e := &messages.Error{}
+	protoIn.Unmarshal([]byte(body), e)
+	return e
+}
+
+func (x *permMatrix) directory() string {
+	var v map[string]any
+	admin(x.t, x.addr, "GET", "/admin/directory", nil, &v)
+	return toJSON(v)
+}
+
+// sameDirectory is an unchanged check: the directory is as it is now.
+func (x *permMatrix) sameDirectory() func() bool {
+	before := x.directory()
+	return func() bool { return x.directory() == before }
+}
+
+// events counts the stored events of chat.
+func (x *permMatrix) events(chat string) int {
+	rec, _ := x.m.broker.ChatRecord(chat)
+	return len(rec.GetTranscript())
+}
+
+// socketCommands: the agent socket (live_chat) and every command on it.
+func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
+	t, m := x.t, x.m
+	chatQueued := func() bool {
+		rec, _ := m.broker.ChatRecord(chat)
+		return rec.GetState() == messages.ChatState_CHAT_STATE_QUEUED
+	}
+	c := dial(t, x.addr, "agent", false)
+	_, err := c.Hello(ctxT(t), &messages.Hello{Login: login, Password: "matrix-password"})
+	x.check(s, "agent socket", s.perms.Has(actors.PermLiveChat), err, nil)
+	if err != nil {
+		return
+	}
+	call := func(env *messages.Envelope) error { _, err := c.Call(ctxT(t), env); return err }
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+	x.check(s, "set_status", true, err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_ListWaiting{ListWaiting: &messages.ListWaiting{Department: "matrix"}}})
+	x.check(s, "list_waiting", s.perms.Has(actors.PermViewChats), err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_PickChat{PickChat: &messages.PickChat{Department: "matrix", ChatId: chat}}})
+	x.check(s, "pick_chat", s.perms.Has(actors.PermAcceptChats), err, chatQueued)
+	// No offer is pending: allowed, these are NOT_FOUND; denied, FORBIDDEN.
+	err = call(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: chat}}})
+	x.check(s, "accept_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: chat}}})
+	x.check(s, "decline_offer", s.perms.Has(actors.PermAcceptChats), err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_Resume{Resume: &messages.Resume{ChatId: chat}}})
+	x.check(s, "resume", true, err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetChatStatus{SetChatStatus: &messages.SetChatStatus{ChatId: chat, Status: messages.WorkStatus_WORK_STATUS_PENDING}}})
+	x.check(s, "set_chat_status", s.perms.Has(actors.PermChatStatus), err, func() bool {
+		rec, _ := m.broker.ChatRecord(chat)
+		for _, ev := range rec.GetTranscript() {
+			if ev.GetStatusChanged() != nil {
+				return false
+			}
+		}
+		return true
+	})
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetDisplayName{SetDisplayName: &messages.SetDisplayName{DisplayName: "Renamed " + id}}})
+	x.check(s, "set_display_name", s.perms.Has(actors.PermDisplayName), err, func() bool {
+		a, _ := m.broker.Agent(id)
+		return a.GetDisplayName() == id
+	})
+	if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
+		err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
+		x.check(s, "send_message", true, err, nil)
+		err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+		x.check(s, "close_chat", true, err, nil)
+	}
+	x.togetherCommands(s, id, chat, call)
+}
+
+// togetherCommands: working together. The chat is closed (picked and
+// closed) or still waiting: allowed, these are answered by what the chat
+// is (NOT_FOUND, CONFLICT, or done); denied, FORBIDDEN, and nothing
+// changes.
+func (x *permMatrix) togetherCommands(s permSubject, id, chat string, call func(*messages.Envelope) error) {
+	n := x.events(chat)
+	same := func() bool { return x.events(chat) == n }
+	err := call(&messages.Envelope{Body: &messages.Envelope_ListTransferTargets{ListTransferTargets: &messages.ListTransferTargets{}}})
+	x.check(s, "list_transfer_targets", s.perms.Has(actors.PermForward), err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToDepartment: "matrix"}}})
+	x.check(s, "transfer_chat", s.perms.Has(actors.PermForward), err, same)
+	err = call(&messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: "staff00"}}})
+	x.check(s, "invite_agent", s.perms.Has(actors.PermInvite), err, same)
+	err = call(&messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
+	x.check(s, "take_over", s.perms.Has(actors.PermTakeOver), err, same)
+	err = call(&messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"matrix"}}}})
+	x.check(s, "monitor", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues), err, nil)
+	unchanged := x.sameDirectory()
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{Department: "matrix", Online: true}}})
+	x.check(s, "set_queue_online", s.perms.Has(actors.PermManageQueues), err, unchanged)
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetAgentStatus{SetAgentStatus: &messages.SetAgentStatus{AgentId: id, Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}})
+	x.check(s, "set_agent_status", s.perms.Has(actors.PermManageQueues), err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
+	x.check(s, "join_chat invisibly", s.perms.Has(actors.PermJoinInvisible), err, same)
+	n = x.events(chat)
+	err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
+	x.check(s, "join_chat", s.perms.Has(actors.PermJoin), err, same)
+}
+
+// login opens the staff member's HTTP session.
+func (x *permMatrix) login(s permSubject, login string) string {
+	t := x.t
+	code, body := func() (int, string) {
+		res, err := http.Post("http://"+x.addr+"/api/login", "application/json", bytes.NewReader([]byte(`{"login":"`+login+`","password":"matrix-password"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(data)
+	}()
+	if code != http.StatusOK {
+		t.Fatalf("%s: login %d %s", s.role, code, body)
+	}
+	var out map[string]any
+	jsonUnmarshal(t, body, &out)
+	return out["session_token"].(string)
+}
+
+// httpCommands: HTTP with the staff member's session.
+func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
+	t, addr := x.t, x.addr
+	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
+	x.check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	unchanged := x.sameDirectory()
+	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
+	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)
+	if code < 300 {
+		admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
+	}
+}
+
+// adminReads: the directory and the audit log are the administrator's.
+func (x *permMatrix) adminReads(s permSubject, tok string) {
+	t, addr := x.t, x.addr
+	code, body := staffHTTP(t, addr, tok, "GET", "/admin/directory", "")
+	x.check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
+	x.check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+}
+
+// rankCommands: rank. An administrator gives or touches only roles whose
+// permissions are all their own, and the owner's account only if they
+// are the owner.
+func (x *permMatrix) rankCommands(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	agentRole, _ := actors.PermsOf(actors.RoleAgent, nil)
+	var agentPerms []actors.Permission
+	for p := range agentRole {
+		agentPerms = append(agentPerms, p)
+	}
+	everything := actors.AllPermissions
+	isOwner := s.role == actors.RoleOwner
+	for _, call := range []struct {
+		method, path, body string
+		allowed            bool
+	}{
+		{"PUT", "/admin/roles/made-by-" + id, `{"permissions":["live_chat"]}`, s.holds(actors.PermLiveChat)},
+		{"PUT", "/admin/languages/made-by-" + id, `{"name":"x"}`, s.holds()},
+		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw"}`, s.holds(agentPerms...)},
+		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"administrator"}`, s.holds(everything...)},
+		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"owner"}`, s.holds() && isOwner},
+		{"PUT", "/admin/settings", `{"live_chat_off":false}`, s.holds()},
+		{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`, s.holds()},
+		{"PATCH", "/admin/languages/en", `{"name":"Patched"}`, s.holds()},
+		{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`, s.holds() && isOwner},
+		{"PATCH", "/admin/settings", `{"live_chat_off":false}`, s.holds()},
+		{"DELETE", "/admin/roles/no-such-role", ``, s.holds()},
+		{"DELETE", "/admin/agents/staff00", ``, s.holds() && isOwner},
+	} {
+		unchanged := x.sameDirectory()
+		code, body := staffHTTP(t, addr, tok, call.method, call.path, call.body)
+		err := httpErr(code, body)
+		x.check(s, call.method+" "+strings.Split(call.path, "/made")[0]+" "+call.body, call.allowed, err, unchanged)
+		if code < 300 && call.method == "PUT" && strings.Contains(call.path, "made-by") {
+			admin(t, addr, "DELETE", call.path, nil, nil)
+		}
+	}
+}
+
+// ownerOnlyCommands: handing ownership on, and the owner's account, are
+// the owner's alone whatever the permissions; nobody edits their own
+// custom role into more than they hold.
+func (x *permMatrix) ownerOnlyCommands(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	if s.role != actors.RoleOwner {
+		unchanged := x.sameDirectory()
+		code, body := staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","password":"taken-over-pw","role":"owner"}`)
+		x.check(s, "PUT /admin/agents/{owner} with a password", false, httpErr(code, body), unchanged)
+		unchanged = x.sameDirectory()
+		code, body = staffHTTP(t, addr, tok, "PUT", "/admin/agents/staff00", `{"login":"staff00@matrix","role":"owner","suspended":true}`)
+		x.check(s, "PUT /admin/agents/{owner} suspended", false, httpErr(code, body), unchanged)
+	}
+	if actors.BuiltinRoles[s.role] == nil {
+		unchanged := x.sameDirectory()
+		all, _ := json.Marshal(map[string]any{"permissions": actors.AllPermissions})
+		code, body := staffHTTP(t, addr, tok, "PUT", "/admin/roles/"+s.role, string(all))
+		x.check(s, "PUT /admin/roles/{own role} with every permission", false, httpErr(code, body), unchanged)
+	}
+	if s.role != actors.RoleOwner {
+		unchanged := x.sameDirectory()
+		code, body := staffHTTP(t, addr, tok, "POST", "/admin/owner", `{"agent_id":"`+id+`"}`)
+		x.check(s, "POST /admin/owner", false, httpErr(code, body), unchanged)
+	}
 }
 
 func jsonUnmarshal(t *testing.T, data string, out any) {

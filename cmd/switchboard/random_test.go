@@ -155,22 +155,32 @@ func (s *simClient) pump() {
 func (s *simClient) see(env *messages.Envelope) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.visitor && strings.Contains(env.String(), "WHISPER") {
+	if s.visitor {
+		s.checkVisitorFrame(env)
+	}
+	s.fold(env)
+	if ev := env.GetEvent(); ev != nil {
+		s.seeEvent(ev)
+	}
+}
+
+// checkVisitorFrame asserts what no visitor frame may carry. mu held.
+func (s *simClient) checkVisitorFrame(env *messages.Envelope) {
+	if strings.Contains(env.String(), "WHISPER") {
 		s.w.fail("%s saw a whisper: %v", s.name, env)
 	}
-	if s.visitor {
-		// No staff id in any field (id, agent_id, previous_agent_id,
-		// to_agent_id): visitors get names and per-chat references.
-		for _, a := range s.w.agents {
-			if strings.Contains(env.String(), `id:"`+a.name+`"`) {
-				s.w.fail("%s saw staff id %s: %v", s.name, a.name, env)
-			}
+	// No staff id in any field (id, agent_id, previous_agent_id,
+	// to_agent_id): visitors get names and per-chat references.
+	for _, a := range s.w.agents {
+		if strings.Contains(env.String(), `id:"`+a.name+`"`) {
+			s.w.fail("%s saw staff id %s: %v", s.name, a.name, env)
 		}
 	}
-	events := []*messages.ChatEvent{}
-	if ev := env.GetEvent(); ev != nil {
-		events = append(events, ev)
-	}
+}
+
+// fold updates what the client believes from a frame that is not an
+// event. mu held.
+func (s *simClient) fold(env *messages.Envelope) {
 	switch b := env.GetBody().(type) {
 	case *messages.Envelope_Chat:
 		s.summary(b.Chat)
@@ -190,26 +200,29 @@ func (s *simClient) see(env *messages.Envelope) {
 			s.w.fail("%s got a typing notice nobody visible sent", s.name)
 		}
 	}
-	for _, ev := range events {
-		if s.visitor && (ev.GetInternal() || ev.GetMember().GetInvisible() ||
-			ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_INVITED || ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_DECLINED) {
-			s.w.fail("%s saw a staff-only event: %v", s.name, ev)
-		}
-		if last := s.seqs[ev.GetChatId()]; ev.GetSeq() <= last || s.visitor && ev.GetSeq() != last+1 {
-			// A visitor's numbering has no gaps: internal events leave
-			// no trace in it.
-			s.w.fail("%s got seq %d of %s after %d", s.name, ev.GetSeq(), ev.GetChatId(), last)
-		}
-		s.seqs[ev.GetChatId()] = ev.GetSeq()
-		if ev.GetSeq() <= s.known[ev.GetChatId()] {
-			continue // a replay of what the summary already covers
-		}
-		if a := ev.GetAssigned(); a != nil && !s.visitor && a.GetAgentId() != s.name {
-			s.owns[ev.GetChatId()] = false
-		}
-		if ev.GetClosed() != nil || ev.GetTransferred() != nil || ev.GetRequeued() != nil {
-			s.owns[ev.GetChatId()] = false
-		}
+}
+
+// seeEvent checks a chat event and folds it into what the client
+// believes. mu held.
+func (s *simClient) seeEvent(ev *messages.ChatEvent) {
+	if s.visitor && (ev.GetInternal() || ev.GetMember().GetInvisible() ||
+		ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_INVITED || ev.GetMember().GetAction() == messages.MemberAction_MEMBER_ACTION_DECLINED) {
+		s.w.fail("%s saw a staff-only event: %v", s.name, ev)
+	}
+	if last := s.seqs[ev.GetChatId()]; ev.GetSeq() <= last || s.visitor && ev.GetSeq() != last+1 {
+		// A visitor's numbering has no gaps: internal events leave
+		// no trace in it.
+		s.w.fail("%s got seq %d of %s after %d", s.name, ev.GetSeq(), ev.GetChatId(), last)
+	}
+	s.seqs[ev.GetChatId()] = ev.GetSeq()
+	if ev.GetSeq() <= s.known[ev.GetChatId()] {
+		return // a replay of what the summary already covers
+	}
+	if a := ev.GetAssigned(); a != nil && !s.visitor && a.GetAgentId() != s.name {
+		s.owns[ev.GetChatId()] = false
+	}
+	if ev.GetClosed() != nil || ev.GetTransferred() != nil || ev.GetRequeued() != nil {
+		s.owns[ev.GetChatId()] = false
 	}
 }
 
@@ -476,221 +489,320 @@ func TestRandomWorkingTogether(t *testing.T) {
 
 // step does one random action and names it.
 func (w *world) step(restart bool) string {
-	r := w.r
 	if restart {
 		w.restart()
 		return "restart"
 	}
-	agent := w.agents[r.IntN(len(w.agents))]
+	s := w.newStep()
+	n := w.r.IntN(100)
+	for _, k := range stepKinds[:len(stepKinds)-1] {
+		if n < k.below {
+			return k.do(s)
+		}
+	}
+	return stepKinds[len(stepKinds)-1].do(s)
+}
+
+// stepKinds are the random actions: r.IntN(100) below a bound picks the
+// first kind with that bound; the last takes the rest. The bounds and
+// their order fix the random sequence a seed replays: keep them.
+var stepKinds = []struct {
+	below int
+	do    func(*randomStep) string
+}{
+	{12, (*randomStep).request},
+	{27, (*randomStep).message},
+	{40, (*randomStep).answerOffer},
+	{48, (*randomStep).transfer},
+	{54, (*randomStep).invite},
+	{60, (*randomStep).answerInvitation},
+	{68, (*randomStep).join},
+	{72, (*randomStep).leave},
+	{75, (*randomStep).whisperAsMember},
+	{85, (*randomStep).takeOver},
+	{91, (*randomStep).closeChat},
+	{94, (*randomStep).status},
+	{100, (*randomStep).queueOnline},
+}
+
+// randomStep is what one step chooses among.
+type randomStep struct {
+	w     *world
+	r     *rand.Rand
+	agent *simClient // a random agent
+	owner *simClient // mostly an agent who holds a chat, else agent
+	owned []string   // one chat of each agent who holds any
+}
+
+func (w *world) newStep() *randomStep {
+	r := w.r
+	s := &randomStep{w: w, r: r, agent: w.agents[r.IntN(len(w.agents))]}
 	// Most actions are about chats someone handles: pick those more often.
-	var owned []string
 	var owners []*simClient
 	for _, a := range w.agents {
 		if chat := a.pick(owns, r); chat != "" {
-			owned, owners = append(owned, chat), append(owners, a)
+			s.owned, owners = append(s.owned, chat), append(owners, a)
 		}
 	}
-	owner := agent
+	s.owner = s.agent
 	if len(owners) > 0 && r.IntN(4) > 0 {
-		owner = owners[r.IntN(len(owners))]
+		s.owner = owners[r.IntN(len(owners))]
 	}
-	anyChat := func() string {
-		if len(owned) > 0 && r.IntN(3) > 0 {
-			return owned[r.IntN(len(owned))]
-		}
-		if len(w.chats) == 0 {
-			return "c0000000000000000000000000000"
-		}
-		return w.chats[r.IntN(len(w.chats))]
+	return s
+}
+
+// anyChat is mostly a chat someone handles, else any chat, else one that
+// does not exist.
+func (s *randomStep) anyChat() string {
+	r, w := s.r, s.w
+	if len(s.owned) > 0 && r.IntN(3) > 0 {
+		return s.owned[r.IntN(len(s.owned))]
 	}
-	// chatCall sends a staff command about a chat; a refusal must change
-	// nothing in it.
-	chatCall := func(c *simClient, chat string, env *messages.Envelope) error {
-		before := -1
-		if slices.Contains(w.chats, chat) {
-			before = w.facts(chat).n
-		}
-		_, err := c.call(env)
-		if err != nil && before >= 0 {
-			if after := w.facts(chat).n; after != before {
-				w.fail("a refused %v changed chat %s (%d -> %d events)", env, chat, before, after)
-			}
-		}
-		return err
+	if len(w.chats) == 0 {
+		return "c0000000000000000000000000000"
 	}
-	switch n := r.IntN(100); {
-	case n < 12: // a visitor asks for a chat
-		var v *simClient
-		for _, x := range w.vis {
-			if x.pick(vchats, r) == "" {
-				v = x
-				break
-			}
-		}
-		if v == nil {
-			if len(w.vis) >= 16 {
-				return "request (none free)"
-			}
-			v = &simClient{w: w, visitor: true}
-			v.connect()
-			w.vis = append(w.vis, v)
-		}
-		env, err := v.call(&messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
-			Department: []string{"sales", "support"}[r.IntN(2)], Language: "en", Name: "V"}}})
-		if err == nil && env.GetAck().GetChatId() != "" {
-			id := env.GetAck().GetChatId()
-			w.chats = append(w.chats, id)
-			eventually(w.t, "the visitor knows its chat", func() bool { return v.pick(vchats, r) == id })
-		}
-		return "request"
-	case n < 27: // a message, from the visitor or an agent in the chat
-		var c *simClient
-		var chat string
-		if r.IntN(2) == 0 && len(w.vis) > 0 {
-			c = w.vis[r.IntN(len(w.vis))]
-			chat = c.pick(vchats, r)
-		} else {
-			c, chat = owner, owner.pick(owns, r)
-		}
-		if chat == "" {
-			return "message (none)"
-		}
-		whisper := !c.visitor && r.IntN(3) == 0
-		text := fmt.Sprintf("message %d from %s", r.Uint32(), c.name)
-		if whisper {
-			text = "WHISPER " + text
-		}
-		cid := fmt.Sprintf("m%d", r.Uint64())
-		env, err := c.call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: cid, Text: text, Whisper: whisper}}})
-		if err == nil {
-			seq := env.GetAck().GetSeq()
-			acked := w.acked
-			if c.visitor {
-				acked = w.vacked
-			}
-			if acked[chat] == nil {
-				acked[chat] = map[uint64]string{}
-			}
-			acked[chat][seq] = text
-			key := chat + "/" + c.name
-			if seq <= w.lastAck[key] {
-				w.fail("%s's message acknowledged as #%d after #%d", c.name, seq, w.lastAck[key])
-			}
-			w.lastAck[key] = seq
-		}
-		if whisper {
-			return "whisper"
-		}
-		return "message"
-	case n < 40: // answer an offer
-		chat := agent.pick(offers, r)
-		if chat == "" {
-			return "offer (none)"
-		}
-		agent.mu.Lock()
-		delete(agent.offers, chat) // answered either way
-		agent.mu.Unlock()
-		if r.IntN(4) == 0 {
-			agent.call(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: chat}}})
-			return "decline"
-		}
-		if _, err := agent.call(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: chat}}}); err == nil {
-			eventually(w.t, "the accepted chat is the agent's", func() bool { return agent.pick(owns, r) != "" })
-		}
-		return "accept"
-	case n < 48: // transfer
-		agent = owner
-		chat := agent.pick(owns, r)
-		if chat == "" {
-			return "transfer (none)"
-		}
-		t := &messages.TransferChat{ChatId: chat}
-		if r.IntN(2) == 0 {
-			t.ToAgent = w.agents[r.IntN(len(w.agents))].name
-		} else {
-			t.ToDepartment = []string{"sales", "support", "nowhere"}[r.IntN(3)]
-		}
-		chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: t}})
-		return "transfer"
-	case n < 54: // invite
-		agent = owner
-		chat := agent.pick(owns, r)
-		if chat == "" {
-			chat = anyChat()
-		}
-		chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: w.agents[r.IntN(len(w.agents))].name}}})
-		return "invite"
-	case n < 60: // answer an invitation
-		chat := agent.pick(invites, r)
-		if chat == "" {
-			return "invitation (none)"
-		}
-		if r.IntN(3) == 0 {
-			chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_DeclineInvite{DeclineInvite: &messages.DeclineInvite{ChatId: chat}}})
-			return "decline invitation"
-		}
-		chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
-		return "join invited"
-	case n < 68: // join any chat, visibly or not
-		chat := anyChat()
-		chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: r.IntN(2) == 0}}})
-		return "join"
-	case n < 72: // leave
-		chat := anyChat()
-		chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_LeaveChat{LeaveChat: &messages.LeaveChat{ChatId: chat}}})
-		return "leave"
-	case n < 75: // whisper or write as a member of any chat
-		chat := anyChat()
-		text := fmt.Sprintf("WHISPER %d from %s", r.Uint32(), agent.name)
-		env, err := agent.call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: text, Whisper: true}}})
-		if err == nil {
-			if w.acked[chat] == nil {
-				w.acked[chat] = map[uint64]string{}
-			}
-			w.acked[chat][env.GetAck().GetSeq()] = text
-		}
-		return "whisper as member"
-	case n < 85: // take over, mostly by someone with room, from a colleague
-		for _, a := range w.agents {
-			if a.count(owns) < int(a.max) && r.IntN(2) == 0 {
-				agent = a
-			}
-		}
-		chat := anyChat()
-		if _, err := agent.call(&messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}}); err == nil {
-			eventually(w.t, "the taken chat is the agent's", func() bool {
-				agent.mu.Lock()
-				defer agent.mu.Unlock()
-				return agent.owns[chat]
-			})
-		}
-		return "take over"
-	case n < 91: // close
-		if r.IntN(2) == 0 && len(w.vis) > 0 {
-			v := w.vis[r.IntN(len(w.vis))]
-			if chat := v.pick(vchats, r); chat != "" {
-				v.call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
-				eventually(w.t, "the visitor's chat closed", func() bool { return v.pick(vchats, r) != chat })
-			}
-			return "close by visitor"
-		}
-		if chat := owner.pick(owns, r); chat != "" {
-			owner.call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
-		}
-		return "close by agent"
-	case n < 94: // status, by the agent or a manager
-		st := []messages.AgentStatus{messages.AgentStatus_AGENT_STATUS_AVAILABLE, messages.AgentStatus_AGENT_STATUS_AVAILABLE, messages.AgentStatus_AGENT_STATUS_AWAY}[r.IntN(3)]
-		if r.IntN(2) == 0 {
-			agent.call(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: st}}})
-			return "status"
-		}
-		agent.call(&messages.Envelope{Body: &messages.Envelope_SetAgentStatus{SetAgentStatus: &messages.SetAgentStatus{AgentId: w.agents[r.IntN(len(w.agents))].name, Status: st}}})
-		return "status by manager"
-	default: // a queue offline or online
-		agent.call(&messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{
-			Department: []string{"sales", "support"}[r.IntN(2)], Online: r.IntN(3) > 0}}})
-		return "queue online/offline"
+	return w.chats[r.IntN(len(w.chats))]
+}
+
+// chatCall sends a staff command about a chat; a refusal must change
+// nothing in it.
+func (s *randomStep) chatCall(c *simClient, chat string, env *messages.Envelope) error {
+	w := s.w
+	before := -1
+	if slices.Contains(w.chats, chat) {
+		before = w.facts(chat).n
 	}
+	_, err := c.call(env)
+	if err != nil && before >= 0 {
+		if after := w.facts(chat).n; after != before {
+			w.fail("a refused %v changed chat %s (%d -> %d events)", env, chat, before, after)
+		}
+	}
+	return err
+}
+
+// request: a visitor asks for a chat.
+func (s *randomStep) request() string {
+	w, r := s.w, s.r
+	var v *simClient
+	for _, x := range w.vis {
+		if x.pick(vchats, r) == "" {
+			v = x
+			break
+		}
+	}
+	if v == nil {
+		if len(w.vis) >= 16 {
+			return "request (none free)"
+		}
+		v = &simClient{w: w, visitor: true}
+		v.connect()
+		w.vis = append(w.vis, v)
+	}
+	env, err := v.call(&messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
+		Department: []string{"sales", "support"}[r.IntN(2)], Language: "en", Name: "V"}}})
+	if err == nil && env.GetAck().GetChatId() != "" {
+		id := env.GetAck().GetChatId()
+		w.chats = append(w.chats, id)
+		eventually(w.t, "the visitor knows its chat", func() bool { return v.pick(vchats, r) == id })
+	}
+	return "request"
+}
+
+// message: a message, from the visitor or an agent in the chat.
+func (s *randomStep) message() string {
+	w, r := s.w, s.r
+	var c *simClient
+	var chat string
+	if r.IntN(2) == 0 && len(w.vis) > 0 {
+		c = w.vis[r.IntN(len(w.vis))]
+		chat = c.pick(vchats, r)
+	} else {
+		c, chat = s.owner, s.owner.pick(owns, r)
+	}
+	if chat == "" {
+		return "message (none)"
+	}
+	whisper := !c.visitor && r.IntN(3) == 0
+	text := fmt.Sprintf("message %d from %s", r.Uint32(), c.name)
+	if whisper {
+		text = "WHISPER " + text
+	}
+	cid := fmt.Sprintf("m%d", r.Uint64())
+	env, err := c.call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: cid, Text: text, Whisper: whisper}}})
+	if err == nil {
+		w.noteAck(c, chat, env.GetAck().GetSeq(), text)
+	}
+	if whisper {
+		return "whisper"
+	}
+	return "message"
+}
+
+// noteAck records an acknowledged message and checks that one sender's
+// acks come in order.
+func (w *world) noteAck(c *simClient, chat string, seq uint64, text string) {
+	acked := w.acked
+	if c.visitor {
+		acked = w.vacked
+	}
+	if acked[chat] == nil {
+		acked[chat] = map[uint64]string{}
+	}
+	acked[chat][seq] = text
+	key := chat + "/" + c.name
+	if seq <= w.lastAck[key] {
+		w.fail("%s's message acknowledged as #%d after #%d", c.name, seq, w.lastAck[key])
+	}
+	w.lastAck[key] = seq
+}
+
+// answerOffer: accept or decline an offer.
+func (s *randomStep) answerOffer() string {
+	w, r, agent := s.w, s.r, s.agent
+	chat := agent.pick(offers, r)
+	if chat == "" {
+		return "offer (none)"
+	}
+	agent.mu.Lock()
+	delete(agent.offers, chat) // answered either way
+	agent.mu.Unlock()
+	if r.IntN(4) == 0 {
+		agent.call(&messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: chat}}})
+		return "decline"
+	}
+	if _, err := agent.call(&messages.Envelope{Body: &messages.Envelope_AcceptOffer{AcceptOffer: &messages.AcceptOffer{ChatId: chat}}}); err == nil {
+		eventually(w.t, "the accepted chat is the agent's", func() bool { return agent.pick(owns, r) != "" })
+	}
+	return "accept"
+}
+
+// transfer: the owner transfers a chat to a colleague or a department.
+func (s *randomStep) transfer() string {
+	w, r, agent := s.w, s.r, s.owner
+	chat := agent.pick(owns, r)
+	if chat == "" {
+		return "transfer (none)"
+	}
+	t := &messages.TransferChat{ChatId: chat}
+	if r.IntN(2) == 0 {
+		t.ToAgent = w.agents[r.IntN(len(w.agents))].name
+	} else {
+		t.ToDepartment = []string{"sales", "support", "nowhere"}[r.IntN(3)]
+	}
+	s.chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: t}})
+	return "transfer"
+}
+
+// invite: the owner invites a colleague into one of their chats, or any.
+func (s *randomStep) invite() string {
+	w, r, agent := s.w, s.r, s.owner
+	chat := agent.pick(owns, r)
+	if chat == "" {
+		chat = s.anyChat()
+	}
+	s.chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: w.agents[r.IntN(len(w.agents))].name}}})
+	return "invite"
+}
+
+// answerInvitation: join or decline an invitation.
+func (s *randomStep) answerInvitation() string {
+	r, agent := s.r, s.agent
+	chat := agent.pick(invites, r)
+	if chat == "" {
+		return "invitation (none)"
+	}
+	if r.IntN(3) == 0 {
+		s.chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_DeclineInvite{DeclineInvite: &messages.DeclineInvite{ChatId: chat}}})
+		return "decline invitation"
+	}
+	s.chatCall(agent, chat, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
+	return "join invited"
+}
+
+// join: join any chat, visibly or not.
+func (s *randomStep) join() string {
+	chat := s.anyChat()
+	s.chatCall(s.agent, chat, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: s.r.IntN(2) == 0}}})
+	return "join"
+}
+
+// leave: leave any chat.
+func (s *randomStep) leave() string {
+	chat := s.anyChat()
+	s.chatCall(s.agent, chat, &messages.Envelope{Body: &messages.Envelope_LeaveChat{LeaveChat: &messages.LeaveChat{ChatId: chat}}})
+	return "leave"
+}
+
+// whisperAsMember: whisper or write as a member of any chat.
+func (s *randomStep) whisperAsMember() string {
+	w, agent := s.w, s.agent
+	chat := s.anyChat()
+	text := fmt.Sprintf("WHISPER %d from %s", s.r.Uint32(), agent.name)
+	env, err := agent.call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: text, Whisper: true}}})
+	if err == nil {
+		if w.acked[chat] == nil {
+			w.acked[chat] = map[uint64]string{}
+		}
+		w.acked[chat][env.GetAck().GetSeq()] = text
+	}
+	return "whisper as member"
+}
+
+// takeOver: take over, mostly by someone with room, from a colleague.
+func (s *randomStep) takeOver() string {
+	w, r, agent := s.w, s.r, s.agent
+	for _, a := range w.agents {
+		if a.count(owns) < int(a.max) && r.IntN(2) == 0 {
+			agent = a
+		}
+	}
+	chat := s.anyChat()
+	if _, err := agent.call(&messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}}); err == nil {
+		eventually(w.t, "the taken chat is the agent's", func() bool {
+			agent.mu.Lock()
+			defer agent.mu.Unlock()
+			return agent.owns[chat]
+		})
+	}
+	return "take over"
+}
+
+// closeChat: a visitor or an owner closes a chat.
+func (s *randomStep) closeChat() string {
+	w, r := s.w, s.r
+	if r.IntN(2) == 0 && len(w.vis) > 0 {
+		v := w.vis[r.IntN(len(w.vis))]
+		if chat := v.pick(vchats, r); chat != "" {
+			v.call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+			eventually(w.t, "the visitor's chat closed", func() bool { return v.pick(vchats, r) != chat })
+		}
+		return "close by visitor"
+	}
+	if chat := s.owner.pick(owns, r); chat != "" {
+		s.owner.call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
+	}
+	return "close by agent"
+}
+
+// status: a status change, by the agent or a manager.
+func (s *randomStep) status() string {
+	w, r, agent := s.w, s.r, s.agent
+	st := []messages.AgentStatus{messages.AgentStatus_AGENT_STATUS_AVAILABLE, messages.AgentStatus_AGENT_STATUS_AVAILABLE, messages.AgentStatus_AGENT_STATUS_AWAY}[r.IntN(3)]
+	if r.IntN(2) == 0 {
+		agent.call(&messages.Envelope{Body: &messages.Envelope_SetStatus{SetStatus: &messages.SetStatus{Status: st}}})
+		return "status"
+	}
+	agent.call(&messages.Envelope{Body: &messages.Envelope_SetAgentStatus{SetAgentStatus: &messages.SetAgentStatus{AgentId: w.agents[r.IntN(len(w.agents))].name, Status: st}}})
+	return "status by manager"
+}
+
+// queueOnline: a queue goes offline or online.
+func (s *randomStep) queueOnline() string {
+	r := s.r
+	s.agent.call(&messages.Envelope{Body: &messages.Envelope_SetQueueOnline{SetQueueOnline: &messages.SetQueueOnline{
+		Department: []string{"sales", "support"}[r.IntN(2)], Online: r.IntN(3) > 0}}})
+	return "queue online/offline"
 }
 
 // restart stops the broker, starts it on the same data, and reconnects

@@ -229,6 +229,16 @@ func TestWelcomeRefAndNothingBeforeHello(t *testing.T) {
 func TestAdminPatchKeepsOtherFields(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	addr := m.Addr()
+	patchDepartment(t, m, addr)
+	patchAccount(t, m, addr)
+	refusedPatches(t, m, addr)
+	patchLanguageAndSettings(t, m, addr)
+}
+
+// patchDepartment: the named fields change, null removes one, the rest
+// stays.
+func patchDepartment(t *testing.T, m *Main, addr string) {
+	t.Helper()
 	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true,
 		"supervisors": []string{"dana"}, "offer_timeout_ms": 5000})
 	var d map[string]any
@@ -241,8 +251,12 @@ func TestAdminPatchKeepsOtherFields(t *testing.T) {
 			t.Fatalf("after the patch: %v", x)
 		}
 	}
+}
 
-	// An account: one field changes, the login, departments and password stay.
+// patchAccount: one field changes, the login, departments and password
+// stay; the hash is never shown nor patched, a new password is.
+func patchAccount(t *testing.T, m *Main, addr string) {
+	t.Helper()
 	var a map[string]any
 	if code := admin(t, addr, "PATCH", "/admin/agents/alice", `{"max_chats":5}`, &a); code != http.StatusOK {
 		t.Fatalf("PATCH agent: %d %v", code, a)
@@ -262,8 +276,11 @@ func TestAdminPatchKeepsOtherFields(t *testing.T) {
 		t.Fatalf("a new password by patch: %d", code)
 	}
 	newAgent(t, addr, "alice@demo", "alice-new-pw", false)
+}
 
-	// Refusals: nothing changes.
+// refusedPatches: nothing changes.
+func refusedPatches(t *testing.T, m *Main, addr string) {
+	t.Helper()
 	before, _ := m.broker.DirectoryView()
 	for _, c := range []struct {
 		path, body string
@@ -283,10 +300,13 @@ func TestAdminPatchKeepsOtherFields(t *testing.T) {
 	if toJSON(before) != toJSON(after) {
 		t.Fatalf("a refused patch changed the directory")
 	}
+}
 
-	// Settings and languages patch the same way.
+// patchLanguageAndSettings: settings and languages patch the same way.
+func patchLanguageAndSettings(t *testing.T, m *Main, addr string) {
+	t.Helper()
 	mustAdmin(t, addr, "PATCH", "/admin/languages/es", `{"name":"Spanish"}`)
-	after, _ = m.broker.DirectoryView()
+	after, _ := m.broker.DirectoryView()
 	for _, l := range after.GetLanguages() {
 		if l.GetCode() == "es" && (l.GetName() != "Spanish" || !l.GetChatEnabled()) {
 			t.Fatalf("es after the patch: %v", l)

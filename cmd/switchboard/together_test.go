@@ -99,7 +99,17 @@ func TestTransferToColleagueAndDepartment(t *testing.T) {
 	v, vw, chat := takeChat(t, addr, alice, "sales", "question")
 	send(t, alice, chat, "a1", "answer from alice")
 
-	// The transfer targets: every department, its agents, status and load.
+	checkTransferTargets(t, alice)
+	refusedTransfers(t, alice, bob, chat)
+	transferToBob(t, m, addr, alice, bob, v, vw, chat)
+	transferToDepartment(t, addr, alice, bob)
+	transferDeclined(t, addr, alice)
+}
+
+// checkTransferTargets: every department, its agents, status and load;
+// no visitor of another department.
+func checkTransferTargets(t *testing.T, alice *gateway.Client) {
+	t.Helper()
 	env := mustCall(t, alice, &messages.Envelope{Body: &messages.Envelope_ListTransferTargets{ListTransferTargets: &messages.ListTransferTargets{}}})
 	deps := env.GetTransferTargets().GetDepartments()
 	if len(deps) != 2 || deps[0].GetDepartment() != "sales" || deps[1].GetDepartment() != "support" {
@@ -120,15 +130,24 @@ func TestTransferToColleagueAndDepartment(t *testing.T) {
 	if loads["support/bob"] == nil {
 		t.Fatalf("bob missing from the targets: %v", loads)
 	}
+}
 
-	// Errors change nothing.
+// refusedTransfers: errors change nothing.
+func refusedTransfers(t *testing.T, alice, bob *gateway.Client, chat string) {
+	t.Helper()
 	_, err := call(t, alice, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: "nobody"}}})
 	wantCode(t, "transfer to nobody", err, messages.ErrorCode_ERROR_CODE_NOT_FOUND)
 	_, err = call(t, alice, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat}}})
 	wantCode(t, "transfer to no one", err, messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT)
 	_, err = call(t, bob, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: "bob"}}})
 	wantCode(t, "transfer of another's chat", err, messages.ErrorCode_ERROR_CODE_NOT_FOUND)
+}
 
+// transferToBob: alice is freed at once, the visitor sees the transfer
+// and then Bob, Bob sees the whole transcript, and the visitor's replay
+// has no gap.
+func transferToBob(t *testing.T, m *Main, addr string, alice, bob, v *gateway.Client, vw *messages.Welcome, chat string) {
+	t.Helper()
 	mustCall(t, alice, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: "bob"}}})
 	await(t, alice, "alice freed", func(e *messages.Envelope) bool {
 		return e.GetAgentState().GetActiveChats() == 0 && e.GetAgentState().GetPendingOffers() == 0 && e.GetAgentState() != nil
@@ -159,9 +178,12 @@ func TestTransferToColleagueAndDepartment(t *testing.T) {
 	if rec, _ := m.broker.ChatRecord(chat); rec.GetDepartment() != "sales" || rec.GetState() != messages.ChatState_CHAT_STATE_ACTIVE {
 		t.Fatalf("record: %v", rec)
 	}
+}
 
-	// To a department: at the head of its line, before a chat that waited
-	// there already.
+// transferToDepartment: at the head of its line, before a chat that
+// waited there already.
+func transferToDepartment(t *testing.T, addr string, alice, bob *gateway.Client) {
+	t.Helper()
 	setStatus(t, bob, messages.AgentStatus_AGENT_STATUS_AWAY)
 	v2, _ := newVisitor(t, addr, false)
 	waitingFirst := mustChatID(t, requestChat(t, v2, "support", "en", "waiting first"))
@@ -176,8 +198,12 @@ func TestTransferToColleagueAndDepartment(t *testing.T) {
 	if o := awaitOffer(t, bob); o.GetChatId() != chat3 {
 		t.Fatalf("bob was offered %s first, want the transferred %s (not %s)", o.GetChatId(), chat3, waitingFirst)
 	}
+}
 
-	// A colleague who declines: the chat waits at the head for anyone.
+// transferDeclined: a colleague who declines; the chat waits at the head
+// for anyone.
+func transferDeclined(t *testing.T, addr string, alice *gateway.Client) {
+	t.Helper()
 	_, _, chat4 := takeChat(t, addr, alice, "sales", "for carmen")
 	carmen, _ := newAgent(t, addr, "carmen@demo", "carmen-demo-pw", true)
 	mustCall(t, alice, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat4, ToAgent: "carmen"}}})
@@ -291,6 +317,17 @@ func TestSupervisorWatchesWhispersAndTakesOver(t *testing.T) {
 	dana, _ := newAgent(t, addr, "dana@demo", "dana-demo-pw", false)
 	mia, _ := newAgent(t, addr, "mia@demo", "mia-demo-pw", false)
 
+	supervisorMonitors(t, dana, mia, chat)
+	after := supervisorWhispers(t, alice, dana, v, chat)
+	visitorSeesNoSupervisor(t, addr, v, vw, chat, after)
+	supervisorTakesOver(t, addr, alice, dana, v, chat)
+	takeOverBeyondLimit(t, m, addr, alice, dana)
+}
+
+// supervisorMonitors: only the department's supervisor monitors it; the
+// view shows the chat and alice's load.
+func supervisorMonitors(t *testing.T, dana, mia *gateway.Client, chat string) {
+	t.Helper()
 	_, err := call(t, mia, &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"sales"}}}})
 	wantCode(t, "monitor a department one does not supervise", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"sales"}}}})
@@ -309,13 +346,19 @@ func TestSupervisorWatchesWhispersAndTakesOver(t *testing.T) {
 	if aliceLoad.GetLoad() != 1 || aliceLoad.GetStatus() != messages.AgentStatus_AGENT_STATUS_AVAILABLE {
 		t.Fatalf("alice in the view: %v", aliceLoad)
 	}
+}
 
+// supervisorWhispers: dana joins invisibly (alice sees it as internal),
+// may not write to the visitor, and whispers to alice; a visitor may not
+// whisper. It returns the seq of alice's next message to the visitor.
+func supervisorWhispers(t *testing.T, alice, dana, v *gateway.Client, chat string) uint64 {
+	t.Helper()
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
 	w := awaitEvent(t, alice, chat, func(ev *messages.ChatEvent) bool { return ev.GetMember() != nil })
 	if !w.GetInternal() || !w.GetMember().GetInvisible() || w.GetMember().GetWho().GetId() != "dana" {
 		t.Fatalf("alice saw %v", w)
 	}
-	_, err = call(t, dana, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "visible?"}}})
+	_, err := call(t, dana, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "visible?"}}})
 	wantCode(t, "an invisible watcher writing to the visitor", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: "w1", Text: "offer the discount", Whisper: true}}})
 	wh := awaitEvent(t, alice, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "offer the discount" })
@@ -325,16 +368,21 @@ func TestSupervisorWatchesWhispersAndTakesOver(t *testing.T) {
 	_, err = call(t, v, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "x", Whisper: true}}})
 	wantCode(t, "a visitor whispering", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
 	send(t, alice, chat, "a1", "we can offer 10%")
-	after := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "we can offer 10%" }).GetSeq()
-	// Everything the visitor's socket got so far: no trace of dana.
+	return awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "we can offer 10%" }).GetSeq()
+}
+
+// visitorSeesNoSupervisor: nothing the visitor's socket got shows dana; a
+// replay from the start lacks the internal events and the visitor's own
+// numbering (visitor_seq) has no gaps where they were. The invisible join
+// and the whisper are audited.
+func visitorSeesNoSupervisor(t *testing.T, addr string, v *gateway.Client, vw *messages.Welcome, chat string, after uint64) {
+	t.Helper()
 	for v.Pending() > 0 {
 		env, _ := v.Recv(ctxT(t))
 		if strings.Contains(env.String(), "dana") || strings.Contains(env.String(), "discount") {
 			t.Fatalf("the visitor saw the supervisor: %v", env)
 		}
 	}
-	// A replay from the start: the internal events are missing, and the
-	// visitor's own numbering (visitor_seq) has no gaps where they were.
 	evs := replayAll(t, addr, vw, chat, int(after))
 	for i, ev := range evs {
 		if ev.GetSeq() != uint64(i+1) {
@@ -351,8 +399,12 @@ func TestSupervisorWatchesWhispersAndTakesOver(t *testing.T) {
 	if entries := auditPage(t, addr, "kind=chat.whisper"); len(entries) != 1 {
 		t.Fatalf("audit of the whisper: %v", entries)
 	}
+}
 
-	// Take-over: ownership moves at once; alice is told and freed.
+// supervisorTakesOver: ownership moves at once; alice is told and freed,
+// and may no longer write; the take-over is audited.
+func supervisorTakesOver(t *testing.T, addr string, alice, dana, v *gateway.Client, chat string) {
+	t.Helper()
 	mustCall(t, dana, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}})
 	as := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAssigned().GetAgentName() == "Dana" })
 	if prev := as.GetAssigned().GetPreviousAgentId(); as.GetAssigned().GetHow() != messages.AssignHow_ASSIGN_HOW_TAKEN_OVER || prev == "" || prev == "alice" {
@@ -362,17 +414,21 @@ func TestSupervisorWatchesWhispersAndTakesOver(t *testing.T) {
 	await(t, alice, "alice's slot freed", func(e *messages.Envelope) bool {
 		return e.GetAgentState() != nil && e.GetAgentState().GetActiveChats() == 0
 	})
-	_, err = call(t, alice, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "mine?"}}})
+	_, err := call(t, alice, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "mine?"}}})
 	wantCode(t, "the previous agent writing", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
 	send(t, dana, chat, "d1", "Dana here, I will take it from here")
 	awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetFrom().GetDisplayName() == "Dana" })
 	if entries := auditPage(t, addr, "kind=chat.take_over"); len(entries) != 1 || entries[0].GetActor() != "dana" {
 		t.Fatalf("audit of the take-over: %v", entries)
 	}
+}
 
-	// Dana's limit is 1: a second take-over is refused and changes nothing.
+// takeOverBeyondLimit: Dana's limit is 1, so a second take-over is
+// refused and changes nothing.
+func takeOverBeyondLimit(t *testing.T, m *Main, addr string, alice, dana *gateway.Client) {
+	t.Helper()
 	_, _, chat2 := takeChat(t, addr, alice, "sales", "second")
-	_, err = call(t, dana, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat2}}})
+	_, err := call(t, dana, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat2}}})
 	wantCode(t, "a take-over beyond the limit", err, messages.ErrorCode_ERROR_CODE_CONFLICT)
 	if rec, _ := m.broker.ChatRecord(chat2); rec.GetParticipants()[len(rec.GetParticipants())-1].GetId() != "alice" {
 		t.Fatalf("the refused take-over changed the chat: %v", rec.GetParticipants())

@@ -113,7 +113,20 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	base := "http://" + m.Addr()
 	p := adminPage(t, base, "dana@demo", "dana-demo-pw", "departments")
 	p.wait("the demo departments", `document.querySelector('.admin-list [data-id="sales"]')`)
+	createBillingInPages(p)
+	createHelperInPages(p)
+	createErikInPages(p)
 
+	v := directory(t, m.Addr())
+	checkBillingStored(t, v)
+	checkHelperStored(t, v)
+	checkErikStored(t, v)
+	erikTakesBillingChat(t, base, m.Addr())
+}
+
+// createBillingInPages: a department, open every day all day, with dana
+// as its supervisor.
+func createBillingInPages(p *page) {
 	p.newRecord()
 	p.typeIn(adminField("id"), "billing", false)
 	p.typeIn(adminField("name"), "Billing", false)
@@ -129,7 +142,10 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	p.save()
 	p.wait("billing in the list", `document.querySelector('.admin-list [data-id="billing"]')`)
 	p.screenshot("admin-departments")
+}
 
+// createHelperInPages: a role with chats.status.
+func createHelperInPages(p *page) {
 	p.openAdmin("roles")
 	p.newRecord()
 	p.typeIn(adminField("id"), "helper", false)
@@ -138,7 +154,10 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	p.save()
 	p.wait("helper in the list", `document.querySelector('.admin-list [data-id="helper"]')`)
 	p.screenshot("admin-roles")
+}
 
+// createErikInPages: a helper in billing.
+func createErikInPages(p *page) {
 	p.openAdmin("staff")
 	p.newRecord()
 	p.typeIn(adminField("login"), "erik@demo", false)
@@ -150,8 +169,10 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	p.save()
 	p.wait("erik in the list", `document.querySelector('.admin-list [data-id="erik-demo"]')`)
 	p.screenshot("admin-staff")
+}
 
-	v := directory(t, m.Addr())
+func checkBillingStored(t *testing.T, v *messages.DirectoryView) {
+	t.Helper()
 	var dep *messages.Department
 	for _, d := range v.GetDepartments() {
 		if d.GetId() == "billing" {
@@ -163,6 +184,10 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 		strings.Join(dep.GetSupervisors(), ",") != "dana" {
 		t.Fatalf("billing = %v", dep)
 	}
+}
+
+func checkHelperStored(t *testing.T, v *messages.DirectoryView) {
+	t.Helper()
 	var role *messages.Role
 	for _, r := range v.GetRoles() {
 		if r.GetId() == "helper" {
@@ -172,18 +197,27 @@ func TestWebAdminCreatesDepartmentRoleAgent(t *testing.T) {
 	if got := strings.Join(role.GetPermissions(), ","); got != "chats.accept,chats.status,chats.view,live_chat" {
 		t.Fatalf("helper's permissions = %s", got)
 	}
+}
+
+func checkErikStored(t *testing.T, v *messages.DirectoryView) {
+	t.Helper()
 	erik := agentOf(v, "erik-demo")
 	if erik == nil || erik.GetLogin() != "erik@demo" || erik.GetRole() != "helper" || strings.Join(erik.GetDepartments(), ",") != "billing" ||
 		strings.Join(erik.GetLanguages(), ",") != "en" || !erik.GetChatAgent() || erik.GetDisplayName() != "Erik" {
 		t.Fatalf("erik = %v", erik)
 	}
+}
 
+// erikTakesBillingChat: erik logs in to the console, sets available and
+// accepts a billing chat; his pane offers what his role gives.
+func erikTakesBillingChat(t *testing.T, base, addr string) {
+	t.Helper()
 	q := consoleLogin(t, base, "erik@demo", "erik-password-1")
 	if !eval[bool](q, `document.querySelector("#tab-admin").hidden`) {
 		t.Fatal("a helper sees the Admin tab")
 	}
 	q.setAvailable()
-	_, chat := visitorChat(t, m.Addr(), "billing", "Vera", "a question about my invoice")
+	_, chat := visitorChat(t, addr, "billing", "Vera", "a question about my invoice")
 	q.wait("the offer", fmt.Sprintf(`document.querySelector(%q)`, fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat)))
 	q.click(fmt.Sprintf(`.offer[data-chat=%q] .accept`, chat))
 	q.wait("the chat's pane", fmt.Sprintf(`document.querySelector(%q)?.textContent.includes("a question about my invoice")`, paneSel(chat)+" .transcript"))
