@@ -89,9 +89,12 @@ func (c *chat) answerAssign(a *messages.AssignChat) step {
 // waitAgainIfFailed puts a routed chat whose assignment did not land back
 // in the queue it waited in (its department now).
 func (c *chat) waitAgainIfFailed() step {
-	dept := c.sum.GetDepartment()
+	// Taken now, before the write applies its events: the failed
+	// assignment must leave no trace (its time, a transfer's head place
+	// and named colleague) in what the queue gets back.
+	dept, waiting, head, target := c.sum.GetDepartment(), c.summaryAs(stateQueued), c.head, c.target
 	return step{failed: func(actor.Context, *messages.Error) {
-		c.b.Send(KindQueue, dept, &messages.Enqueue{Chat: c.summaryAs(stateQueued), Ticket: c.created.GetTicket(), Head: c.head, Target: c.target})
+		c.b.Send(KindQueue, dept, &messages.Enqueue{Chat: waiting, Ticket: c.created.GetTicket(), Head: head, Target: target})
 	}}
 }
 
