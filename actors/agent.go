@@ -301,3 +301,12 @@ func (a *agent) listsChanged() {
 // listsSaveAfter is how long a change to the recent lists may wait to be
 // saved.
 const listsSaveAfter = time.Second
+
+// pendingAck is an answer held until a write is durable (the chat's writes
+// list ack steps instead).
+type pendingAck struct {
+	conn  *actor.PID
+	ref   uint64
+	ack   *messages.Ack
+	audit *messages.AuditEntry // written with the answer, if any
+}

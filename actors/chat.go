@@ -184,13 +184,3 @@ func (c *chat) start(m *messages.StartChat) {
 	}
 	c.write(evs, c.visitorJoined(), c.answerStart(m), c.joinQueue())
 }
-
-// pendingAck is an answer held until a write is durable. Only the agent
-// actor uses it now (the chat's writes list ack steps); it stays here so
-// that the agent's files, being split at the same time, need no change.
-type pendingAck struct {
-	conn  *actor.PID
-	ref   uint64
-	ack   *messages.Ack
-	audit *messages.AuditEntry // written with the answer, if any
-}
