@@ -101,7 +101,7 @@ type Config struct {
 	LinePerAddress int
 }
 
-// Kinds of actors, as used in their names: "<kind>/<id>".
+// Kinds of actors, as used in their names (Name).
 const (
 	KindChat      = "chat"
 	KindQueue     = "queue"
@@ -223,7 +223,7 @@ func (b *Broker) newProps(p actor.Producer) *actor.Props {
 // PID returns the actor of this kind and id, activating it when it is not
 // running. This is the only way actors and the gateway address each other.
 func (b *Broker) PID(kind, id string) *actor.PID {
-	name := kind + "/" + id
+	name := Name{kind, id}.String()
 	defer b.activation.lock(name)()
 	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
 		return actor.NewPID(b.system.Address(), name)
@@ -515,12 +515,5 @@ func (b *Broker) Shutdown() {
 	b.system.Shutdown()
 }
 
-// pidByName resolves "<kind>/<id>".
-func (b *Broker) pidByName(name string) *actor.PID {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '/' {
-			return b.PID(name[:i], name[i+1:])
-		}
-	}
-	panic("actors: bad actor name " + name)
-}
+// pidOf is PID for a Name.
+func (b *Broker) pidOf(n Name) *actor.PID { return b.PID(n.Kind, n.ID) }
