@@ -509,8 +509,13 @@ func (b *Broker) RevokeSession(sid string, until time.Time) error {
 // SessionRevoked reports whether a session was logged out.
 func (b *Broker) SessionRevoked(sid string) (bool, error) { return b.store.SessionRevoked(sid) }
 
-// Shutdown stops every actor. Call it after the gateway stopped taking
-// commands and before closing the store.
+// Shutdown shuts the actor system down. Main.Close calls it last: after
+// the gateway stopped taking commands and closed its sockets, and after
+// the store closed, which commits every write submitted before. A write
+// an actor submits after that fails with the store's ErrClosed, so
+// nothing is acknowledged that was not stored. Proto.Actor's local system
+// does not stop its actors on Shutdown (it closes a channel that only
+// cluster gossip reads): they stay until the process ends.
 func (b *Broker) Shutdown() {
 	b.system.Shutdown()
 }
