@@ -16,3 +16,12 @@ func TestNameString(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesOf(t *testing.T) {
+	if got := departmentNames("sales"); len(got) != 2 || got[0].String() != "group/sales" || got[1].String() != "queue/sales" {
+		t.Errorf("departmentNames = %v", got)
+	}
+	if got := agentNames("a1", "a2"); len(got) != 2 || got[0].String() != "agent/a1" || got[1].String() != "agent/a2" {
+		t.Errorf("agentNames = %v", got)
+	}
+}

@@ -131,3 +131,9 @@ func TestLineList(t *testing.T) {
 		t.Fatalf("list %v", got)
 	}
 }
+
+func TestHowFor(t *testing.T) {
+	if howFor(&waiting{head: true}) != messages.AssignHow_ASSIGN_HOW_TRANSFERRED || howFor(&waiting{}) != messages.AssignHow_ASSIGN_HOW_ROUTED {
+		t.Fatal("a transfer is assigned as transferred, any other as routed")
+	}
+}
