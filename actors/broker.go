@@ -101,7 +101,7 @@ type Config struct {
 	LinePerAddress int
 }
 
-// Kinds of actors, as used in their names: "<kind>/<id>".
+// Kinds of actors, as used in their names (Name).
 const (
 	KindChat      = "chat"
 	KindQueue     = "queue"
@@ -194,7 +194,7 @@ func (b *Broker) newProps(p actor.Producer) *actor.Props {
 // PID returns the actor of this kind and id, activating it when it is not
 // running. This is the only way actors and the gateway address each other.
 func (b *Broker) PID(kind, id string) *actor.PID {
-	name := kind + "/" + id
+	name := Name{kind, id}.String()
 	defer b.activation.lock(name)()
 	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
 		return actor.NewPID(b.system.Address(), name)
@@ -480,18 +480,16 @@ func (b *Broker) RevokeSession(sid string, until time.Time) error {
 // SessionRevoked reports whether a session was logged out.
 func (b *Broker) SessionRevoked(sid string) (bool, error) { return b.store.SessionRevoked(sid) }
 
-// Shutdown stops every actor. Call it after the gateway stopped taking
-// commands and before closing the store.
+// Shutdown shuts the actor system down. Main.Close calls it last: after
+// the gateway stopped taking commands and closed its sockets, and after
+// the store closed, which commits every write submitted before. A write
+// an actor submits after that fails with the store's ErrClosed, so
+// nothing is acknowledged that was not stored. Proto.Actor's local system
+// does not stop its actors on Shutdown (it closes a channel that only
+// cluster gossip reads): they stay until the process ends.
 func (b *Broker) Shutdown() {
 	b.system.Shutdown()
 }
 
-// pidByName resolves "<kind>/<id>".
-func (b *Broker) pidByName(name string) *actor.PID {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '/' {
-			return b.PID(name[:i], name[i+1:])
-		}
-	}
-	panic("actors: bad actor name " + name)
-}
+// pidOf is PID for a Name.
+func (b *Broker) pidOf(n Name) *actor.PID { return b.PID(n.Kind, n.ID) }

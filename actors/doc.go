@@ -6,15 +6,19 @@
 // from that actor's Receive. Actors never block: storage writes go through
 // the Store's batching writer and come back as a Persisted message; reads
 // of small records are allowed. Actors address each other by kind and id
-// through Broker.pid, never by PIDs kept in long-lived state (the PIDs of
-// websocket connections, which live and die with the connection, are the
-// exception). The Broker's own methods are safe from any goroutine.
+// (a Name) through Broker.PID, never by PIDs kept in long-lived state (the
+// PIDs of websocket connections, which live and die with the connection,
+// are the exception). The Broker's own methods are safe from any
+// goroutine.
 //
 // Routing is an exchange, so over-assignment is impossible by construction:
 // a queue offers a chat to an agent actor, the agent actor alone decides
 // (it reserves a slot for the offer, and accepts or declines), the queue
 // hands an accepted chat to the chat actor, and the chat actor stores the
-// assignment before anyone is told.
+// assignment before anyone is told. The rules are plain code with table
+// tests: whom to offer a chat (routing.go), the queue's line, wait
+// estimate and monitor throttle (queue_line.go, queue_estimate.go,
+// queue_views.go); the queue actor composes them.
 //
 // The source of truth is the chat log. Every event that changes a chat's
 // state updates the open-chats index in the same batch; after a restart,

@@ -16,6 +16,7 @@ package actors
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,9 +39,13 @@ func (h *harness) routingStep(t *testing.T, d *datadriven.TestData) (out string,
 				t.Fatal(err)
 			}
 		})
-		names := append([]string{KindGroup + "/" + dep.GetId(), KindQueue + "/" + dep.GetId()}, argList(d, "to")...)
+		names := departmentNames(dep.GetId())
+		for _, to := range argList(d, "to") {
+			kind, id, _ := strings.Cut(to, "/")
+			names = append(names, Name{Kind: kind, ID: id})
+		}
 		for _, n := range names {
-			h.b.root.Send(h.b.pidByName(n), &messages.DirectoryChanged{})
+			h.b.root.Send(h.b.pidOf(n), &messages.DirectoryChanged{})
 		}
 		h.drain()
 		return h.output(d), true

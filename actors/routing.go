@@ -20,10 +20,16 @@ type candidate struct {
 	hold         bool // declined as busy: skip until its next report
 }
 
-// eligible reports whether c can be offered a chat in lang: online and
-// available, connected, speaks the language, below the limit.
+// eligible reports whether c can be offered a chat in lang: free, and
+// speaks the language.
 func (c *candidate) eligible(lang string) bool {
-	return c.status == statusAvailable && c.connected && !c.hold && c.load < c.max && slices.Contains(c.languages, lang)
+	return c.free() && slices.Contains(c.languages, lang)
+}
+
+// free reports whether c can be offered a chat in some language: online
+// and available, connected, not holding off, below the limit.
+func (c *candidate) free() bool {
+	return c.status == statusAvailable && c.connected && !c.hold && c.load < c.max
 }
 
 // pickLeastLoaded returns the eligible agent with the lowest load relative

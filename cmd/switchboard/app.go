@@ -242,8 +242,9 @@ func (m *Main) Addr() string {
 func (m *Main) Gateway() *gateway.Server { return m.gw }
 
 // Close shuts the broker down cleanly: it stops accepting, closes every
-// socket with a going-away code, finishes every write in flight, stops
-// the actors and closes storage.
+// socket with a going-away code, closes storage (finishing every write in
+// flight) and shuts the actor system down (Broker.Shutdown says why in
+// that order).
 // It is safe to call more than once.
 func (m *Main) Close() error {
 	m.life.Lock()

@@ -1,0 +1,277 @@
+package actors
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// The queue's offers: who may be offered what (the roster, from the
+// agents' reports), the offers out and their answers, and the cool-down
+// after a decline.
+
+// declineCooldown is how long an agent who declined (or let expire) an
+// offer is not offered that chat again, unless nobody else can take it.
+const declineCooldown = 15 * time.Second
+
+type offer struct {
+	id     string
+	chatID string
+	agent  string
+	stop   func() bool
+}
+
+func (q *queue) offerTimeout() time.Duration {
+	if ms := q.dept.GetOfferTimeoutMs(); ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return DefaultOfferTimeout
+}
+
+// cooling reports whether agent declined w (or let its offer expire) less
+// than declineCooldown before now.
+func (w *waiting) cooling(agent string, now time.Time) bool {
+	t, ok := w.declined[agent]
+	return ok && now.Sub(t) < declineCooldown
+}
+
+// cooledAt is when agent's cool-down for w ends.
+func (w *waiting) cooledAt(agent string) time.Time {
+	return w.declined[agent].Add(declineCooldown)
+}
+
+// agentReport takes an agent's report: who can be offered what changed,
+// and so may the estimate (it depends on who is available).
+func (q *queue) agentReport(ctx actor.Context, m *messages.AgentReport) {
+	q.report(m)
+	q.dispatch(ctx)
+	q.notifyPositions(ctx)
+}
+
+func (q *queue) report(m *messages.AgentReport) {
+	q.rosterOK = false
+	if !m.GetMember() {
+		delete(q.roster, m.GetAgentId())
+		return
+	}
+	c := q.roster[m.GetAgentId()]
+	if c == nil {
+		c = &candidate{id: m.GetAgentId()}
+		q.roster[c.id] = c
+	}
+	c.name, c.status, c.connected = m.GetDisplayName(), m.GetStatus(), m.GetConnected()
+	c.languages, c.max, c.load = m.GetLanguages(), m.GetMaxChats(), m.GetLoad()
+	c.lastAssigned = m.GetLastAssignedMs()
+	c.hold = false
+}
+
+func (q *queue) candidates() []*candidate {
+	if !q.rosterOK {
+		q.sorted = q.sorted[:0]
+		for _, c := range q.roster {
+			q.sorted = append(q.sorted, c)
+		}
+		slices.SortFunc(q.sorted, func(a, b *candidate) int { return strings.Compare(a.id, b.id) })
+		q.rosterOK = true
+	}
+	return q.sorted
+}
+
+// retry is the end of the cool-down dispatch waited for.
+func (q *queue) retry(ctx actor.Context) {
+	q.retryStop = nil
+	q.dispatch(ctx)
+}
+
+// dispatch offers waiting chats, in order, to eligible agents. A chat that
+// nobody can take now does not hold back the ones behind it (they may be in
+// another language), but it keeps its place at the head.
+//
+// An offline queue (chat_enabled off) refuses new requests but still
+// serves the chats already waiting. A manual queue offers only transfers
+// to a named agent.
+func (q *queue) dispatch(ctx actor.Context) {
+	if q.dept == nil {
+		return
+	}
+	manual := q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_MANUAL
+	cands := q.candidates()
+	now := q.b.clock.Now()
+	var cooling time.Time // the earliest end of a cool-down that holds a chat back
+	for _, w := range q.line.waiting {
+		if !anyFree(cands) {
+			break
+		}
+		if w.offer != nil || q.offerTarget(ctx, w) || manual {
+			continue
+		}
+		c, until := q.choose(cands, w, now)
+		if c != nil {
+			q.makeOffer(ctx, w, c)
+		} else if !until.IsZero() && (cooling.IsZero() || until.Before(cooling)) {
+			cooling = until
+		}
+	}
+	if !cooling.IsZero() && q.retryStop == nil {
+		self, root := q.self, q.b.root
+		q.retryStop = q.b.clock.AfterFunc(cooling.Sub(now), func() { root.Send(self, &messages.RetryDispatch{}) })
+	}
+}
+
+// offerTarget offers a transferred chat to the colleague it was
+// transferred to, if they can take it now; if not, the chat waits at the
+// head for anyone.
+func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
+	if w.target == "" {
+		return false
+	}
+	if c := q.roster[w.target]; c != nil && c.free() {
+		q.makeOffer(ctx, w, c)
+		return true
+	}
+	w.target = ""
+	return false
+}
+
+// choose picks the agent to offer w to, skipping those cooling down
+// after they declined it. When only those are left, it returns nobody and
+// when the first of them may be offered it again.
+func (q *queue) choose(cands []*candidate, w *waiting, now time.Time) (c *candidate, until time.Time) {
+	lang := w.chat.GetLanguage()
+	if c := q.pickFor(cands, lang, func(id string) bool { return w.cooling(id, now) }); c != nil {
+		return c, time.Time{}
+	}
+	if alt := q.pickFor(cands, lang, noneExcluded); alt != nil {
+		return nil, w.cooledAt(alt.id)
+	}
+	return nil, time.Time{}
+}
+
+func anyFree(cands []*candidate) bool {
+	for _, c := range cands {
+		if c.free() {
+			return true
+		}
+	}
+	return false
+}
+
+func (q *queue) pickFor(cands []*candidate, lang string, excluded func(string) bool) *candidate {
+	if q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN {
+		return pickRoundRobin(cands, lang, q.lastRR, excluded)
+	}
+	return pickLeastLoaded(cands, lang, excluded)
+}
+
+func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
+	q.nextOffer++
+	id := q.id + ":" + strconv.FormatUint(q.nextOffer, 36)
+	timeout := q.offerTimeout()
+	self, root := q.self, q.b.root
+	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id}
+	o.stop = q.b.clock.AfterFunc(timeout, func() { root.Send(self, &messages.OfferExpired{OfferId: id}) })
+	w.offer = o
+	q.offers[id] = o
+	c.load++ // until the agent's next report says otherwise
+	c.lastAssigned = q.b.clock.Now().UnixMilli()
+	q.lastRR = c.id
+	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
+		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
+		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(),
+	}})
+}
+
+// revoke cancels w's outstanding offer, telling the agent.
+func (q *queue) revoke(ctx actor.Context, w *waiting, reason string) {
+	o := w.offer
+	if o == nil {
+		return
+	}
+	o.stop()
+	delete(q.offers, o.id)
+	w.offer = nil
+	q.b.Send(KindAgent, o.agent, &messages.RevokeOffer{OfferId: o.id, ChatId: o.chatID, Reason: reason})
+}
+
+func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
+	o := q.offers[m.GetOfferId()]
+	if o == nil {
+		// Expired or withdrawn before the answer came: make sure the agent
+		// lets go of it.
+		if m.GetAccepted() {
+			q.b.Send(KindAgent, m.GetAgentId(), &messages.RevokeOffer{OfferId: m.GetOfferId(), ChatId: m.GetChatId(), Reason: "the offer had expired"})
+		}
+		return
+	}
+	o.stop()
+	delete(q.offers, o.id)
+	w := q.line.byChat[o.chatID]
+	if w == nil {
+		return
+	}
+	w.offer = nil
+	if w.target == o.agent {
+		w.target = "" // the colleague did not take it: anyone may
+	}
+	switch {
+	case m.GetAccepted():
+		q.line.remove(w)
+		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w)})
+		q.notifyPositions(ctx)
+	case m.GetBusy():
+		if c := q.roster[o.agent]; c != nil {
+			c.hold = true
+		}
+	default:
+		w.declined[o.agent] = q.b.clock.Now()
+	}
+	q.dispatch(ctx)
+}
+
+func (q *queue) nameOf(agent string) string {
+	if c := q.roster[agent]; c != nil {
+		return c.name
+	}
+	return agent
+}
+
+func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
+	o := q.offers[m.GetOfferId()]
+	if o == nil {
+		return
+	}
+	w := q.line.byChat[o.chatID]
+	if w == nil {
+		delete(q.offers, o.id)
+		return
+	}
+	q.revoke(ctx, w, reasonExpired)
+	w.declined[o.agent] = q.b.clock.Now()
+	if w.target == o.agent {
+		w.target = ""
+	}
+	q.dispatch(ctx)
+}
+
+// pick hands a waiting chat to the agent who picked it from the line,
+// unless it left the line or is being offered.
+func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
+	w := q.line.byChat[m.GetChatId()]
+	if w == nil || w.offer != nil {
+		reason := "the chat is no longer waiting"
+		if w != nil {
+			reason = "the chat is being offered to someone else"
+		}
+		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
+		return
+	}
+	q.line.remove(w)
+	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w)})
+	q.notifyPositions(ctx)
+	q.dispatch(ctx)
+}
