@@ -281,7 +281,11 @@ func (b *Broker) Recover() (queued, active int, err error) {
 		for _, p := range oc.GetInvited() {
 			b.Send(KindAgent, p.GetId(), &messages.Invitation{ChatId: oc.GetChatId(), Department: oc.GetDepartment(), VisitorName: oc.GetVisitorName()})
 		}
-		b.Send(KindVisitor, oc.GetVisitorId(), &messages.ChatJoined{Chat: forVisitor(sum)})
+		spoke, err := b.visitorSpoke(oc.GetChatId())
+		if err != nil {
+			return 0, 0, fmt.Errorf("actors: recover: %w", err)
+		}
+		b.Send(KindVisitor, oc.GetVisitorId(), &messages.ChatJoined{Chat: forVisitor(sum), VisitorSpoke: spoke})
 	}
 	for dept, r := range byDept {
 		sort.Slice(r.Chats, func(i, j int) bool { return r.Chats[i].GetTicket() < r.Chats[j].GetTicket() })
@@ -299,6 +303,26 @@ func (b *Broker) Recover() (queued, active int, err error) {
 		}
 	}
 	return queued, active, nil
+}
+
+// errSpoke ends visitorSpoke's scan at the first visitor message.
+var errSpoke = errors.New("the visitor spoke")
+
+// visitorSpoke reports whether the visitor wrote in a chat: the visitor
+// actor keeps that in memory only, and a restart must not start the
+// silence timer for a visitor who did (the scan stops at their first
+// message, usually the chat's second event).
+func (b *Broker) visitorSpoke(chatID string) (bool, error) {
+	err := b.store.EachChatEvent(chatID, 0, func(ev *messages.ChatEvent) error {
+		if m := ev.GetMessage(); m != nil && m.GetFrom().GetKind() == kindVisitor {
+			return errSpoke
+		}
+		return nil
+	})
+	if errors.Is(err, errSpoke) {
+		return true, nil
+	}
+	return false, err
 }
 
 func openSummary(oc *messages.OpenChat) *messages.ChatSummary {

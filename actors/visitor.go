@@ -93,6 +93,9 @@ func (v *visitor) chatMessage(ctx actor.Context, m any) bool {
 	case *messages.StartRefused:
 		v.startRefused(ctx, m)
 	case *messages.ChatJoined:
+		if m.GetVisitorSpoke() {
+			v.spoke[m.GetChat().GetChatId()] = true
+		}
 		v.joined(ctx, m.GetChat())
 	case *messages.ChatLeft:
 		v.left(ctx, m.GetChat())

@@ -1240,9 +1240,12 @@ func (x *ReplayNext) GetConn() *actor.PID {
 // assignment, or recovery after restart). guest: staff in the chat who do
 // not own it (guests, watchers).
 type ChatJoined struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chat          *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
-	Guest         bool                   `protobuf:"varint,2,opt,name=guest,proto3" json:"guest,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chat  *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
+	Guest bool                   `protobuf:"varint,2,opt,name=guest,proto3" json:"guest,omitempty"`
+	// For the visitor after a restart: they said something in this chat, so
+	// its silence timer (Config.SilentWait) does not apply.
+	VisitorSpoke  bool `protobuf:"varint,3,opt,name=visitor_spoke,json=visitorSpoke,proto3" json:"visitor_spoke,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1287,6 +1290,13 @@ func (x *ChatJoined) GetChat() *ChatSummary {
 func (x *ChatJoined) GetGuest() bool {
 	if x != nil {
 		return x.Guest
+	}
+	return false
+}
+
+func (x *ChatJoined) GetVisitorSpoke() bool {
+	if x != nil {
+		return x.VisitorSpoke
 	}
 	return false
 }
@@ -3670,11 +3680,12 @@ const file_actors_proto_rawDesc = "" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12\x19\n" +
 	"\bfrom_seq\x18\x03 \x01(\x04R\afromSeq\x12\x1e\n" +
 	"\x04conn\x18\x04 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"S\n" +
+	".actor.PIDR\x04conn\"x\n" +
 	"\n" +
 	"ChatJoined\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x14\n" +
-	"\x05guest\x18\x02 \x01(\bR\x05guest\";\n" +
+	"\x05guest\x18\x02 \x01(\bR\x05guest\x12#\n" +
+	"\rvisitor_spoke\x18\x03 \x01(\bR\fvisitorSpoke\";\n" +
 	"\bChatLeft\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"~\n" +
 	"\aEnqueue\x12/\n" +
