@@ -1,4 +1,12 @@
-package persistence
+// Package faultfs is a filesystem for fault drills in tests: while failing,
+// every write to it (create, write, sync, rename, remove) fails as a full
+// disk does, with ENOSPC; reads go through. It is Pebble's errorfs
+// underneath. Only tests import it (persistence's and cmd/switchboard's),
+// so none of it is in the broker's binary; TestLayers in actors checks
+// that no other package does.
+//
+// An FS is safe from any goroutine.
+package faultfs
 
 import (
 	"fmt"
@@ -8,27 +16,25 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
 
-// FaultFS is a filesystem for fault drills and tests: while failing, every
-// write to it (create, write, sync, rename, remove) fails as a full disk
-// does, with ENOSPC. Reads go through. It is Pebble's errorfs underneath.
-type FaultFS struct {
+// FS fails every write while Fail(true) holds.
+type FS struct {
 	*errorfs.FS
 	toggle *errorfs.Toggle
 }
 
-// NewFaultFS wraps fs (vfs.Default for a real disk).
-func NewFaultFS(fs vfs.FS) *FaultFS {
+// New wraps fs (vfs.Default for a real disk).
+func New(fs vfs.FS) *FS {
 	t := &errorfs.Toggle{Injector: errorfs.InjectorFunc(func(op errorfs.Op) error {
 		if op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
 			return fmt.Errorf("%s %s: %w", errorfs.ErrInjected, op.Path, syscall.ENOSPC)
 		}
 		return nil
 	})}
-	return &FaultFS{FS: errorfs.Wrap(fs, t), toggle: t}
+	return &FS{FS: errorfs.Wrap(fs, t), toggle: t}
 }
 
 // Fail starts (true) or ends (false) the fault.
-func (f *FaultFS) Fail(on bool) {
+func (f *FS) Fail(on bool) {
 	if on {
 		f.toggle.On()
 	} else {
