@@ -41,8 +41,7 @@ func TestConfigRefusesMalformedValues(t *testing.T) {
 }
 
 // The flags' defaults are the packages' defaults: a command line without
-// flags configures what a zero Config does, 0 means the default, and a
-// negative value turns a limit off.
+// flags configures what a zero Config does, and 0 means the default.
 func TestConfigFlagsMeanTheDefaults(t *testing.T) {
 	none := func(string) string { return "" }
 	cfg, err := parseServe(nil, none, io.Discard)
@@ -70,7 +69,11 @@ func TestConfigFlagsMeanTheDefaults(t *testing.T) {
 	if got := zeros.actorsConfig().EnsureDefaults().SilentWait; got != 10*time.Minute {
 		t.Errorf("silent wait of 0: %s, want the default", got)
 	}
+}
 
+// A negative flag turns its limit off.
+func TestConfigNegativeFlagsTurnLimitsOff(t *testing.T) {
+	none := func(string) string { return "" }
 	off, err := parseServe(strings.Fields("-limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -silent-wait -1s -line-per-address -1 -min-free-mb -1 -audit-per-minute -1 -audit-retention -1s"), none, io.Discard)
 	if err != nil {
 		t.Fatal(err)
