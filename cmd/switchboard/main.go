@@ -1,9 +1,5 @@
-// Command switchboard runs the Switchboard live-chat broker, and a terminal
-// chat client to try it.
-//
-//	switchboard [-addr 127.0.0.1:8080] [-data ./data] [-demo]
-//	switchboard chat -as visitor|agent ...
-//	switchboard bench -profile smoke|standard|soak -out DIR
+// main dispatches the subcommands.
+
 package main
 
 import (
