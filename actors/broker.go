@@ -69,38 +69,6 @@ func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }
 
-// Config configures a Broker. Store is required; zero values elsewhere mean
-// the documented defaults.
-type Config struct {
-	Store Store
-	// Clock defaults to the system clock.
-	Clock Clock
-	// Logger defaults to slog.Default().
-	Logger *slog.Logger
-	// ActorSystem lets a caller bring its own (for a cluster). Default: a
-	// new local actor system.
-	ActorSystem *actor.ActorSystem
-	// AgentGrace is how long an agent who lost their last connection keeps
-	// their chats; then each chat follows its department's on_agent_left
-	// policy. Default 60 s.
-	AgentGrace time.Duration
-	// VisitorGrace is how long a visitor who lost their last connection
-	// keeps their place in a queue; then the waiting chat closes.
-	// Default 60 s.
-	VisitorGrace time.Duration
-	// SilentWait is how long a chat may wait in its queue while its
-	// visitor has said nothing in it (no first message, no message since);
-	// then it leaves the line, closed. Bots that hold places in a line
-	// without a word give them up. Default 10 minutes; negative: never.
-	SilentWait time.Duration
-	// LinePerAddress is how many chats from one client address may wait in
-	// one department's line at once; a further request is refused as if
-	// the line were full. Default 10 (an office behind one address rarely
-	// has more people waiting for one department at once); negative: no
-	// limit.
-	LinePerAddress int
-}
-
 // Kinds of actors, as used in their names (Name).
 const (
 	KindChat      = "chat"
@@ -139,26 +107,11 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("actors: Config.Store is required")
 	}
+	if err := cfg.EnsureDefaults().Validate(); err != nil {
+		return nil, err
+	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
 		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress}
-	if b.silentWait == 0 {
-		b.silentWait = 10 * time.Minute
-	}
-	if b.linePerAddress == 0 {
-		b.linePerAddress = 10
-	}
-	if b.agentGrace <= 0 {
-		b.agentGrace = time.Minute
-	}
-	if b.visitorGrace <= 0 {
-		b.visitorGrace = time.Minute
-	}
-	if b.clock == nil {
-		b.clock = systemClock{}
-	}
-	if b.log == nil {
-		b.log = slog.Default()
-	}
 	if b.system == nil {
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
 	}

@@ -11,18 +11,19 @@ import (
 // benchmark. Here a run goes to a worker that is waiting, or to a new one
 // when none waits; a worker that finds no work for workerIdle ends.
 //
-// This file is the one exception to the package's no-goroutines,
-// no-channels rule (see lint_test.go): the workers only run mailboxes,
-// one at a time each, and share no actor state.
+// Its channel and goroutines are excused from the package's
+// no-goroutines, no-channels rule line by line (//lint:allow, see
+// lint_test.go): the workers only run mailboxes, one at a time each, and
+// share no actor state.
 type workerDispatcher struct {
-	work       chan func()
+	work       chan func() //lint:allow hands a mailbox run to a waiting worker
 	throughput int
 }
 
 const workerIdle = 10 * time.Second
 
 func newWorkerDispatcher(throughput int) *workerDispatcher {
-	return &workerDispatcher{work: make(chan func()), throughput: throughput}
+	return &workerDispatcher{work: make(chan func()), throughput: throughput} //lint:allow the workers' hand-off channel
 }
 
 // Schedule implements actor.Dispatcher.
@@ -30,7 +31,7 @@ func (d *workerDispatcher) Schedule(fn func()) {
 	select {
 	case d.work <- fn:
 	default:
-		go d.worker(fn)
+		go d.worker(fn) //lint:allow a worker runs mailboxes, sharing no actor state
 	}
 }
 

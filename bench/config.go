@@ -1,9 +1,5 @@
-// Package bench is the load harness: it starts the broker and a raw
-// websocket echo server as child processes, drives both with the same
-// simulated clients over real websockets, checks the routing and delivery
-// invariants from what the clients saw, and writes report.json and
-// latency.svg. cmd/switchboard's "bench" subcommand binds its flags to
-// Config and calls Run.
+// Config, the built-in load profiles, and their defaults and checks.
+
 package bench
 
 import (

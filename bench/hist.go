@@ -2,80 +2,63 @@ package bench
 
 import (
 	"math"
-	"sync/atomic"
+	"sync"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Hist is a latency histogram whose buckets are 1% wide, from 1 µs to
-// about 7 minutes; Record is safe from any goroutine and never allocates.
-// Percentiles are read off bucket upper bounds, so they are at most 1% high.
+// Hist is a latency histogram (an HDR histogram: two significant figures,
+// so buckets under 1% wide, from 1 µs to about 7 minutes). Its zero value
+// is ready; Record is safe from any goroutine and does not allocate after
+// the first. Percentiles are read off bucket upper bounds, so they are at
+// most 1% high; the maximum is exact.
 type Hist struct {
-	counts [histBuckets]atomic.Uint64
-	n      atomic.Uint64
-	max    atomic.Int64
+	mu  sync.Mutex
+	h   *hdrhistogram.Histogram
+	max int64 // ns; kept apart because a longer latency is clamped in h
 }
 
 const (
-	histGrowth  = 1.01
-	histMinNs   = 1000.0
-	histBuckets = 2000
+	histMinNs   = 1000
+	histMaxNs   = int64(7 * time.Minute)
+	histSigFigs = 2
 )
-
-var histLogGrowth = math.Log(histGrowth)
-
-func histBucket(ns int64) int {
-	if float64(ns) <= histMinNs {
-		return 0
-	}
-	i := int(math.Log(float64(ns)/histMinNs)/histLogGrowth) + 1
-	if i >= histBuckets {
-		i = histBuckets - 1
-	}
-	return i
-}
 
 // Record adds one latency.
 func (h *Hist) Record(d time.Duration) {
-	ns := int64(d)
-	if ns < 0 {
-		ns = 0
+	ns := max(int64(d), 0)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.h == nil {
+		h.h = hdrhistogram.New(histMinNs, histMaxNs, histSigFigs)
 	}
-	h.counts[histBucket(ns)].Add(1)
-	h.n.Add(1)
-	for {
-		m := h.max.Load()
-		if ns <= m || h.max.CompareAndSwap(m, ns) {
-			return
-		}
-	}
+	h.h.RecordValue(min(ns, histMaxNs)) // in range: never fails
+	h.max = max(h.max, ns)
 }
 
 // Count is how many latencies were recorded.
-func (h *Hist) Count() uint64 { return h.n.Load() }
+func (h *Hist) Count() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.h == nil {
+		return 0
+	}
+	return uint64(h.h.TotalCount())
+}
 
 // Quantile returns the latency below which a fraction q of the samples
 // fall, in milliseconds (0 when empty).
 func (h *Hist) Quantile(q float64) float64 {
-	n := h.n.Load()
-	if n == 0 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.h == nil || h.h.TotalCount() == 0 {
 		return 0
 	}
 	if q >= 1 {
-		return float64(h.max.Load()) / 1e6
+		return float64(h.max) / 1e6
 	}
-	rank := uint64(math.Ceil(q * float64(n)))
-	if rank == 0 {
-		rank = 1
-	}
-	var seen uint64
-	for i := range h.counts {
-		seen += h.counts[i].Load()
-		if seen >= rank {
-			upper := histMinNs * math.Pow(histGrowth, float64(i))
-			return math.Min(upper, float64(h.max.Load())) / 1e6
-		}
-	}
-	return float64(h.max.Load()) / 1e6
+	return float64(min(h.h.ValueAtQuantile(q*100), h.max)) / 1e6
 }
 
 // Latency is the summary of one histogram, in milliseconds.

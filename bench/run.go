@@ -215,7 +215,7 @@ func (r *runner) spawnBroker(ctx context.Context) error {
 	// Every simulated client comes from 127.0.0.1 and agents stream far
 	// faster than people type: the abuse limits are off in the broker the
 	// harness starts (a token bucket check costs next to nothing).
-	args := []string{"-addr", "127.0.0.1:0", "-data", r.dataDir, "-log", "warn", "-limit-frames", "0", "-limit-conns", "0", "-limit-chats", "0", "-limit-hellos", "0", "-line-per-address", "0", "-silent-wait", "0"}
+	args := []string{"-addr", "127.0.0.1:0", "-data", r.dataDir, "-log", "warn", "-limit-frames", "-1", "-limit-conns", "-1", "-limit-chats", "-1", "-limit-hellos", "-1", "-line-per-address", "-1", "-silent-wait", "-1s"}
 	if r.debugAddr != "" {
 		args = append(args, "-debug-addr", r.debugAddr)
 	}

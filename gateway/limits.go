@@ -9,100 +9,39 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// Limits bound what one connection or one client address may do. A zero
-// field takes its default; a negative one turns that limit off.
-type Limits struct {
-	// FramesPerSecond and FrameBurst bound the frames one connection may
-	// send (a token bucket). Default 50 per second, bursts of 200: far
-	// above what a person types, far below a flood.
-	FramesPerSecond float64
-	FrameBurst      int
-	// ConnsPerAddress bounds the open websockets from one client address.
-	// Default 1000 (offices and mobile carriers put many people behind
-	// one address).
-	ConnsPerAddress int
-	// ChatRequestsPerMinute and ChatRequestBurst bound the chats visitors
-	// from one client address may ask for. Default 30 a minute, bursts
-	// of 10.
-	ChatRequestsPerMinute float64
-	ChatRequestBurst      int
-	// HellosPerMinute and HelloBurst bound the new visitor sessions (Hello
-	// without a resume token) one client address may open: each one is a
-	// visitor actor. Default 60 a minute, bursts of 30.
-	HellosPerMinute float64
-	HelloBurst      int
-	// FrameBytesPerAddress bounds the bytes of frames being read, at once,
-	// over every socket of one client address: a socket that would pass
-	// it is closed (1008). Default 8 MiB, eight frames of the hard limit.
-	FrameBytesPerAddress int64
-	// HTTPConnsPerAddress bounds the open TCP connections (HTTP requests
-	// and websockets alike) from one peer address; trusted proxies are
-	// exempt. Default 1100: ConnsPerAddress websockets and some room for
-	// API calls.
-	HTTPConnsPerAddress int
-}
-
-func (l *Limits) fill() {
-	if l.FramesPerSecond == 0 {
-		l.FramesPerSecond = 50
-	}
-	if l.FrameBurst == 0 {
-		l.FrameBurst = 200
-	}
-	if l.ConnsPerAddress == 0 {
-		l.ConnsPerAddress = 1000
-	}
-	if l.ChatRequestsPerMinute == 0 {
-		l.ChatRequestsPerMinute = 30
-	}
-	if l.ChatRequestBurst == 0 {
-		l.ChatRequestBurst = 10
-	}
-	if l.HellosPerMinute == 0 {
-		l.HellosPerMinute = 60
-	}
-	if l.HelloBurst == 0 {
-		l.HelloBurst = 30
-	}
-	if l.FrameBytesPerAddress == 0 {
-		l.FrameBytesPerAddress = 8 << 20
-	}
-	if l.HTTPConnsPerAddress == 0 {
-		l.HTTPConnsPerAddress = 1100
-	}
-}
-
-// bucket is a token bucket; the caller serializes access.
+// bucket is a token bucket (golang.org/x/time/rate's, made on first use,
+// so that an address or a connection that never asks costs nothing).
+// rate.Limiter starts full, as a new bucket here always did. The caller
+// serializes access.
 type bucket struct {
-	tokens float64
-	last   time.Time
+	lim *rate.Limiter
 }
 
-// allow takes a token if there is one. rate is tokens per second; a
-// negative rate means no limit.
-func (b *bucket) allow(now time.Time, rate float64, burst int) bool {
-	if rate < 0 || burst < 0 {
+// allow takes a token if there is one. perSecond is tokens per second; a
+// negative rate or burst means no limit.
+func (b *bucket) allow(now time.Time, perSecond float64, burst int) bool {
+	if perSecond < 0 || burst < 0 {
 		return true
 	}
-	b.refill(now, rate, burst)
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
+	if b.lim == nil {
+		b.lim = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
-	return false
+	return b.lim.AllowN(now, 1)
 }
 
-func (b *bucket) refill(now time.Time, rate float64, burst int) {
-	if b.last.IsZero() {
-		b.tokens = float64(burst)
-	} else if d := now.Sub(b.last); d > 0 {
-		b.tokens = min(float64(burst), b.tokens+d.Seconds()*rate)
+// full reports whether b holds burst tokens (or has no limit): such a
+// bucket behaves as a new one.
+func (b *bucket) full(now time.Time, perSecond float64, burst int) bool {
+	if burst < 0 || perSecond < 0 || b.lim == nil {
+		return true
 	}
-	b.last = now
+	return b.lim.TokensAt(now) >= float64(burst)
 }
 
 // addrTable keeps, per client address, its open connections, its chat
@@ -183,16 +122,6 @@ func (t *addrTable) allowHello(addr string, now time.Time) bool {
 	return t.get(addr).hellos.allow(now, t.limit.HellosPerMinute/60, t.limit.HelloBurst)
 }
 
-// full reports whether b holds burst tokens (or has no limit): such a
-// bucket behaves as a new one.
-func full(b *bucket, now time.Time, rate float64, burst int) bool {
-	if burst < 0 || rate < 0 {
-		return true
-	}
-	b.refill(now, rate, burst)
-	return b.tokens >= float64(burst)
-}
-
 // sweep forgets, now and then, addresses with no connection and full
 // buckets: they would behave the same as new ones.
 func (t *addrTable) sweep(now time.Time) {
@@ -205,7 +134,7 @@ func (t *addrTable) sweep(now time.Time) {
 		if st.conns > 0 || st.peers > 0 {
 			continue
 		}
-		if full(&st.chats, now, l.ChatRequestsPerMinute/60, l.ChatRequestBurst) && full(&st.hellos, now, l.HellosPerMinute/60, l.HelloBurst) {
+		if st.chats.full(now, l.ChatRequestsPerMinute/60, l.ChatRequestBurst) && st.hellos.full(now, l.HellosPerMinute/60, l.HelloBurst) {
 			delete(t.m, addr)
 		}
 	}

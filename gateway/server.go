@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -39,144 +38,6 @@ const (
 	// reconnect (to this or another node) and resume.
 	CloseGoingAway = 1001
 )
-
-// Config configures a Server. Broker and TokenSecret are required; zero
-// values elsewhere mean the documented defaults.
-type Config struct {
-	Broker *actors.Broker
-	// TokenSecret signs visitors' resume tokens and agents' session tokens.
-	TokenSecret []byte
-	// VisitorRefKey keys the references visitors see in place of staff
-	// ids; kept apart from TokenSecret so that rotating that leaves them
-	// unchanged. Default: derived from TokenSecret.
-	VisitorRefKey []byte
-	// AdminTokenHash is HashAdminToken of the admin credential at start.
-	// Empty: the admin credential is refused.
-	AdminTokenHash []byte
-	// AdminAllow are CIDR ranges the admin credential may be used from,
-	// like a staff member's ip_allow. Default: none, so any address.
-	AdminAllow []string
-	// SaveSecrets, when set, durably stores rotated secrets (nil: that one
-	// is unchanged) before POST /admin/secrets/rotate puts them in force.
-	// Without it, rotation is refused.
-	SaveSecrets func(adminTokenHash, tokenSecret []byte) error
-	// Logger defaults to slog.Default().
-	Logger *slog.Logger
-	// OriginPatterns are the host patterns (path.Match syntax, e.g.
-	// "*.example.com") whose pages may open websockets. Default: none, so
-	// only same-origin pages and non-browser clients (no Origin header)
-	// can connect; this blocks cross-site websocket hijacking.
-	OriginPatterns []string
-	// MaxFrameBytes is the largest frame answered normally; a larger one
-	// gets a TOO_LARGE error. Default 64 KiB.
-	MaxFrameBytes int64
-	// HardFrameBytes is the largest frame read at all; a larger one closes
-	// the socket with 1009. Default 1 MiB.
-	HardFrameBytes int64
-	// OutboundQueue is how many envelopes may wait for a slow socket.
-	// Default 1024.
-	OutboundQueue int
-	// OutboundBytes is how many bytes may wait for a slow socket (what is
-	// queued and what is being written); past either bound it is closed
-	// with 4008. Replays come in pages of at most about 64 KiB
-	// (actors.ReplayPageBytes), the next one once a page is written, so a
-	// socket that does not read holds at most this much. Default 4 MiB.
-	OutboundBytes int
-	// WriteTimeout bounds every socket write. Default 10 s.
-	WriteTimeout time.Duration
-	// HelloTimeout is how long a new socket has to authenticate. Default 10 s.
-	HelloTimeout time.Duration
-	// FrameTimeout is how long a frame may take to arrive once its header
-	// came: a socket whose frame is not complete by then is dropped, and
-	// the bytes it buffered are let go. Default 30 s (a 64 KiB frame at
-	// 2 KiB/s).
-	FrameTimeout time.Duration
-	// ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout and IdleTimeout are
-	// the HTTP server's (see HTTPServer): how long a request's headers,
-	// its whole reading, its answer and a keep-alive connection's wait for
-	// the next request may take. Defaults 10 s, 30 s, 60 s and 120 s.
-	ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout, IdleTimeout time.Duration
-	// SessionTTL is how long an agent's session token is valid. Default 12 h.
-	SessionTTL time.Duration
-	// ResumeTTL is how long a visitor's resume token is valid. Default 30 days.
-	ResumeTTL time.Duration
-	// Password sets the argon2id costs for new staff passwords.
-	Password PasswordParams
-	// Limits bound frames per connection, connections per address and
-	// chat requests per address.
-	Limits Limits
-	// Logins bound password logins: hashes at once and the failed-login
-	// table.
-	Logins LoginLimits
-	// TrustedProxies are CIDR ranges of reverse proxies in front of the
-	// broker; for a request from one of them the client's address is read
-	// from ForwardedHeader (default X-Forwarded-For). Default: none, and
-	// the header is ignored.
-	TrustedProxies  []string
-	ForwardedHeader string
-	// AuditPerMinute bounds the audit entries of one kind from one client
-	// address a minute (refused logins, permission denials, refused admin
-	// calls); the rest are counted in one "audit.suppressed" entry at the
-	// end of the minute. Default 20; negative: no limit.
-	AuditPerMinute int
-	// DeleteWorkspace, when set, is called (once the owner confirmed
-	// DELETE /admin/workspace and the answer went out) to stop the broker,
-	// wipe its data but the secrets, and start it again empty.
-	DeleteWorkspace func()
-}
-
-func (c *Config) fill() {
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = 64 << 10
-	}
-	if c.HardFrameBytes <= 0 {
-		c.HardFrameBytes = 1 << 20
-	}
-	if c.OutboundQueue <= 0 {
-		c.OutboundQueue = 1024
-	}
-	if c.OutboundBytes <= 0 {
-		c.OutboundBytes = 4 << 20
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.HelloTimeout <= 0 {
-		c.HelloTimeout = 10 * time.Second
-	}
-	if c.AuditPerMinute == 0 {
-		c.AuditPerMinute = 20
-	}
-	if c.FrameTimeout <= 0 {
-		c.FrameTimeout = 30 * time.Second
-	}
-	c.fillHTTP()
-	if c.SessionTTL <= 0 {
-		c.SessionTTL = 12 * time.Hour
-	}
-	if c.ResumeTTL <= 0 {
-		c.ResumeTTL = 30 * 24 * time.Hour
-	}
-	c.Limits.fill()
-	c.Logins.fill(c.Password)
-	if c.ForwardedHeader == "" {
-		c.ForwardedHeader = "X-Forwarded-For"
-	}
-}
-
-func (c *Config) fillHTTP() {
-	for _, f := range []struct {
-		d   *time.Duration
-		def time.Duration
-	}{{&c.ReadHeaderTimeout, 10 * time.Second}, {&c.ReadTimeout, 30 * time.Second}, {&c.HTTPWriteTimeout, time.Minute}, {&c.IdleTimeout, 2 * time.Minute}} {
-		if *f.d <= 0 {
-			*f.d = f.def
-		}
-	}
-}
 
 // Server is the HTTP handler of Switchboard.
 type Server struct {
@@ -229,7 +90,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Broker == nil || len(cfg.TokenSecret) < 16 {
 		return nil, errors.New("gateway: Config.Broker and a TokenSecret of 16 bytes or more are required")
 	}
-	cfg.fill()
+	if err := cfg.EnsureDefaults().Validate(); err != nil {
+		return nil, err
+	}
 	if len(cfg.VisitorRefKey) == 0 {
 		cfg.VisitorRefKey = cfg.TokenSecret
 	}

@@ -26,52 +26,6 @@ var ErrUnavailable = errors.New("persistence: storage unavailable")
 // reopenEvery throttles reopening attempts while storage is faulty.
 const reopenEvery = 200 * time.Millisecond
 
-// Options configures a Store. The zero value is ready to use.
-type Options struct {
-	// MaxBatch is the most write requests committed in one synced batch.
-	// Default 4096.
-	MaxBatch int
-	// QueueLength is how many write requests may wait for the writer before
-	// a submitter blocks. Default 65536.
-	QueueLength int
-	// FS is the filesystem Pebble runs on. Default: the operating system's.
-	// Tests inject pebble's in-memory or fault-injecting filesystems here.
-	FS vfs.FS
-	// Logger receives Pebble's and the writer's messages. Default: slog's
-	// default logger.
-	Logger *slog.Logger
-	// MinFreeBytes: while the data folder's disk has less free space than
-	// this, every write fails at once with ErrDiskLow. Default 1 GiB;
-	// negative: no check.
-	MinFreeBytes int64
-	// DiskCheckEvery is how often free space is checked. Default 5 s.
-	DiskCheckEvery time.Duration
-	// FreeSpace returns the free bytes on dir's disk. Default: statfs.
-	// Tests inject their own.
-	FreeSpace func(dir string) (uint64, error)
-}
-
-func (o *Options) fill() {
-	if o.MaxBatch <= 0 {
-		o.MaxBatch = 4096
-	}
-	if o.QueueLength <= 0 {
-		o.QueueLength = 65536
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.MinFreeBytes == 0 {
-		o.MinFreeBytes = 1 << 30
-	}
-	if o.DiskCheckEvery <= 0 {
-		o.DiskCheckEvery = 5 * time.Second
-	}
-	if o.FreeSpace == nil {
-		o.FreeSpace = statfsFree
-	}
-}
-
 // Store keeps Switchboard's durable state in Pebble. Reads go straight to
 // Pebble and are safe from any goroutine. Writes go through one batching
 // writer goroutine: each write request is applied to a shared batch, the
@@ -128,7 +82,9 @@ type request struct {
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opts Options) (*Store, error) {
-	opts.fill()
+	if err := opts.EnsureDefaults().Validate(); err != nil {
+		return nil, err
+	}
 	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{})}
 	db, err := s.openDB()
 	if err != nil {

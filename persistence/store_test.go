@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/switchboard-chat/switchboard/messages"
+	"github.com/switchboard-chat/switchboard/persistence/faultfs"
 )
 
 func openTest(t testing.TB, dir string) *Store {
@@ -230,7 +231,7 @@ func TestLastChatSeq(t *testing.T) {
 // batch is all there or not at all.
 func TestStorageFaultAndRecovery(t *testing.T) {
 	dir := t.TempDir()
-	ffs := NewFaultFS(vfs.Default)
+	ffs := faultfs.New(vfs.Default)
 	s, err := Open(dir, Options{FS: ffs, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -8,72 +8,16 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"sync"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
-
-// Config is the broker's configuration. Zero values mean the defaults.
-type Config struct {
-	// Addr to listen on. Default 127.0.0.1:8080; ":0" picks a free port.
-	Addr string
-	// DataDir holds Pebble's files. Default ./data.
-	DataDir string
-	// DebugAddr, when set, serves net/http/pprof and expvar there. It is
-	// for operators: never expose it publicly.
-	DebugAddr string
-	// Demo creates the demo directory when absent.
-	Demo bool
-	// AdminToken is used as the admin credential when none exists yet
-	// (first start). Default: a random one, printed once.
-	AdminToken string
-	// AdminAllow: CIDR ranges the admin credential may be used from (see
-	// gateway.Config). Default: any address.
-	AdminAllow []string
-	// OriginPatterns: see gateway.Config.
-	OriginPatterns []string
-	// Logger defaults to slog.Default().
-	Logger *slog.Logger
-	// Out receives what a person must see: the admin credential on first
-	// start, the demo credentials. Default os.Stdout.
-	Out io.Writer
-	// Password sets the argon2id costs (tests make them cheap).
-	Password gateway.PasswordParams
-	// Clock defaults to the system clock.
-	Clock actors.Clock
-	// StoreFS is the filesystem under Pebble (tests inject faults here).
-	// Default: the operating system's.
-	StoreFS vfs.FS
-	// AgentGrace and VisitorGrace: see actors.Config. Default 60 s each.
-	AgentGrace, VisitorGrace time.Duration
-	// SilentWait and LinePerAddress: see actors.Config (defaults 10
-	// minutes and 10).
-	SilentWait     time.Duration
-	LinePerAddress int
-	// MinFreeBytes, DiskCheckEvery and FreeSpace: see persistence.Options
-	// (default 1 GiB, checked every 5 s with statfs).
-	MinFreeBytes   int64
-	DiskCheckEvery time.Duration
-	FreeSpace      func(dir string) (uint64, error)
-	// AuditRetention is how long audit entries are kept; older ones are
-	// deleted hourly. Default 180 days; negative: for ever.
-	AuditRetention time.Duration
-	// Gateway lets tests change the gateway's other settings; Broker,
-	// TokenSecret, AdminTokenHash, Logger, OriginPatterns and Password are
-	// filled in by Main.
-	Gateway gateway.Config
-}
 
 // Main is one running broker: storage, actors, gateway, HTTP listener.
 // cmd/switchboard and the end-to-end tests both use it.
@@ -94,31 +38,24 @@ type Main struct {
 
 // NewMain returns a Main for cfg.
 func NewMain(cfg Config) *Main {
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:8080"
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = "./data"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Out == nil {
-		cfg.Out = os.Stdout
-	}
-	return &Main{cfg: cfg}
+	return &Main{cfg: *cfg.EnsureDefaults()}
 }
 
 // Run opens storage, recovers the actors' state, creates the demo directory
 // if asked, and starts serving. It returns once the broker answers.
 func (m *Main) Run(ctx context.Context) error {
 	log := m.cfg.Logger
+	// Every package's settings are checked before anything is opened.
+	if err := m.cfg.Validate(); err != nil {
+		return err
+	}
 	var err error
 	if m.store, err = persistence.Open(m.cfg.DataDir, m.storeOptions()); err != nil {
 		return err
 	}
-	if m.broker, err = actors.New(actors.Config{Store: m.store, Clock: m.cfg.Clock, Logger: log,
-		AgentGrace: m.cfg.AgentGrace, VisitorGrace: m.cfg.VisitorGrace, SilentWait: m.cfg.SilentWait, LinePerAddress: m.cfg.LinePerAddress}); err != nil {
+	acfg := m.cfg.actorsConfig()
+	acfg.Store = m.store
+	if m.broker, err = actors.New(*acfg); err != nil {
 		return err
 	}
 	queued, active, err := m.broker.Recover()
@@ -143,13 +80,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gcfg := m.cfg.Gateway
+	gcfg := m.cfg.gatewayConfig()
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash, gcfg.VisitorRefKey = m.broker, secret, adminHash, refKey
-	gcfg.Logger, gcfg.OriginPatterns, gcfg.Password = log, m.cfg.OriginPatterns, m.cfg.Password
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
-	gcfg.AdminAllow = m.cfg.AdminAllow
 	gcfg.SaveSecrets = m.saveSecrets
-	if m.gw, err = gateway.New(gcfg); err != nil {
+	if m.gw, err = gateway.New(*gcfg); err != nil {
 		return err
 	}
 	if m.cfg.Demo {
@@ -324,10 +259,7 @@ func (m *Main) close() error {
 	return errors.Join(errs...)
 }
 
-func (m *Main) storeOptions() persistence.Options {
-	return persistence.Options{Logger: m.cfg.Logger, FS: m.cfg.StoreFS, MinFreeBytes: m.cfg.MinFreeBytes,
-		DiskCheckEvery: m.cfg.DiskCheckEvery, FreeSpace: m.cfg.FreeSpace}
-}
+func (m *Main) storeOptions() persistence.Options { return m.cfg.storeOptions() }
 
 // pruneEvery is how often old audit entries are deleted.
 const pruneEvery = time.Hour
@@ -336,9 +268,6 @@ const pruneEvery = time.Hour
 // then every pruneEvery (on the broker's clock).
 func (m *Main) pruneAudit() {
 	keep := m.cfg.AuditRetention
-	if keep == 0 {
-		keep = 180 * 24 * time.Hour
-	}
 	if keep < 0 {
 		return
 	}

@@ -26,7 +26,7 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("switchboard chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	as := fs.String("as", "visitor", "visitor or agent")
-	addr := fs.String("addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "broker address")
+	addr := fs.String("addr", env("SWITCHBOARD_ADDR", defaultAddr), "broker address")
 	dept := fs.String("department", "sales", "visitor: department to ask")
 	lang := fs.String("language", "en", "visitor: language")
 	name := fs.String("name", "Visitor", "visitor: your name")

@@ -49,7 +49,7 @@ func startChildAt(t *testing.T, dir, addr string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1",
-		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames 0 -limit-conns 0 -limit-chats 0 -limit-hellos 0 -line-per-address 0 -data "+dir,
+		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -line-per-address -1 -data "+dir,
 		"SWITCHBOARD_ADMIN_TOKEN="+testAdminToken, "SWITCHBOARD_ARGON2_MEMORY_KIB=64")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/switchboard-chat/switchboard/messages"
-	"github.com/switchboard-chat/switchboard/persistence"
+	"github.com/switchboard-chat/switchboard/persistence/faultfs"
 )
 
 // TestDiskFaultRefusesThenRecovers: while Pebble cannot write, the broker
@@ -17,7 +17,7 @@ import (
 // resent message is stored once, and every acknowledged message is in the
 // transcript in order.
 func TestDiskFaultRefusesThenRecovers(t *testing.T) {
-	ffs := persistence.NewFaultFS(vfs.Default)
+	ffs := faultfs.New(vfs.Default)
 	m := startBroker(t, t.TempDir(), func(c *Config) { c.StoreFS = ffs })
 	addr := m.Addr()
 	v, _ := newVisitor(t, addr, false)

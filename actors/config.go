@@ -1,0 +1,90 @@
+// Config: what a Broker is built from, its defaults and their checks.
+
+package actors
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// The defaults of Config, in one place (cmd/switchboard's flags show them).
+const (
+	DefaultAgentGrace     = time.Minute
+	DefaultVisitorGrace   = time.Minute
+	DefaultSilentWait     = 10 * time.Minute
+	DefaultLinePerAddress = 10
+)
+
+// Config configures a Broker. Store is required; a zero value elsewhere
+// means the documented default.
+type Config struct {
+	Store Store
+	// Clock defaults to the system clock.
+	Clock Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// ActorSystem lets a caller bring its own (for a cluster). Default: a
+	// new local actor system.
+	ActorSystem *actor.ActorSystem
+	// AgentGrace is how long an agent who lost their last connection keeps
+	// their chats; then each chat follows its department's on_agent_left
+	// policy. Default 60 s (DefaultAgentGrace); it cannot be turned off.
+	AgentGrace time.Duration
+	// VisitorGrace is how long a visitor who lost their last connection
+	// keeps their place in a queue; then the waiting chat closes.
+	// Default 60 s (DefaultVisitorGrace); it cannot be turned off.
+	VisitorGrace time.Duration
+	// SilentWait is how long a chat may wait in its queue while its
+	// visitor has said nothing in it (no first message, no message since);
+	// then it leaves the line, closed. Bots that hold places in a line
+	// without a word give them up. Default 10 minutes (DefaultSilentWait);
+	// negative: never.
+	SilentWait time.Duration
+	// LinePerAddress is how many chats from one client address may wait in
+	// one department's line at once; a further request is refused as if
+	// the line were full. Default 10 (DefaultLinePerAddress: an office
+	// behind one address rarely has more people waiting for one department
+	// at once); negative: no limit.
+	LinePerAddress int
+}
+
+// EnsureDefaults fills in the default of every zero field and returns c.
+func (c *Config) EnsureDefaults() *Config {
+	if c.AgentGrace == 0 {
+		c.AgentGrace = DefaultAgentGrace
+	}
+	if c.VisitorGrace == 0 {
+		c.VisitorGrace = DefaultVisitorGrace
+	}
+	if c.SilentWait == 0 {
+		c.SilentWait = DefaultSilentWait
+	}
+	if c.LinePerAddress == 0 {
+		c.LinePerAddress = DefaultLinePerAddress
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports the first setting that makes no sense. It does not
+// check Store, which New requires, so that a command line can be checked
+// before storage is opened. Call it after EnsureDefaults (New does both).
+func (c *Config) Validate() error {
+	// The grace periods have no "off": a chat must not be held for ever by
+	// a participant who is gone.
+	if c.AgentGrace < 0 {
+		return fmt.Errorf("actors: AgentGrace is %s; it must be positive (0: the default %s)", c.AgentGrace, DefaultAgentGrace)
+	}
+	if c.VisitorGrace < 0 {
+		return fmt.Errorf("actors: VisitorGrace is %s; it must be positive (0: the default %s)", c.VisitorGrace, DefaultVisitorGrace)
+	}
+	return nil
+}
