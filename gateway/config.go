@@ -215,6 +215,7 @@ func (c *Config) Validate() error {
 		{"ReadHeaderTimeout", int64(c.ReadHeaderTimeout)}, {"ReadTimeout", int64(c.ReadTimeout)},
 		{"HTTPWriteTimeout", int64(c.HTTPWriteTimeout)}, {"IdleTimeout", int64(c.IdleTimeout)},
 		{"SessionTTL", int64(c.SessionTTL)}, {"ResumeTTL", int64(c.ResumeTTL)},
+		{"Logins.MaxHashes", int64(c.Logins.MaxHashes)}, {"Logins.TableEntries", int64(c.Logins.TableEntries)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("gateway: %s is negative (%d); it cannot be turned off (0: the default)", f.name, f.v)

@@ -47,7 +47,7 @@ type LoginLimits struct {
 }
 
 func (l *LoginLimits) fill(p PasswordParams) {
-	if l.MaxHashes <= 0 {
+	if l.MaxHashes == 0 {
 		budget := int64(256 << 20)
 		if lim := debug.SetMemoryLimit(-1); lim != math.MaxInt64 {
 			budget = lim / 4
@@ -58,7 +58,7 @@ func (l *LoginLimits) fill(p PasswordParams) {
 	if l.HashWait == 0 {
 		l.HashWait = time.Second
 	}
-	if l.TableEntries <= 0 {
+	if l.TableEntries == 0 {
 		l.TableEntries = 65536
 	}
 	l.TableEntries = max(l.TableEntries, 16)

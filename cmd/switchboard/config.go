@@ -265,7 +265,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&f.adminAllow, "admin-allow", e.string("SWITCHBOARD_ADMIN_ALLOW", ""), "comma-separated CIDR ranges the admin credential may be used from; empty: any (env SWITCHBOARD_ADMIN_ALLOW)")
 	fs.IntVar(&cfg.Gateway.Logins.MaxHashes, "login-hashes", e.int("SWITCHBOARD_LOGIN_HASHES", 0), "password checks (argon2id) that may run at once; 0: a quarter of GOMEMLIMIT (or 256 MiB) over the argon2id memory, at most 4 per CPU (env SWITCHBOARD_LOGIN_HASHES)")
 	fs.StringVar(&f.proxies, "trusted-proxies", e.string("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
-	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in")
+	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in (env SWITCHBOARD_FORWARDED_HEADER)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 }
 

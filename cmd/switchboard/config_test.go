@@ -25,6 +25,7 @@ func TestConfigRefusesMalformedValues(t *testing.T) {
 		{args: []string{"-agent-grace", "-5s"}, want: []string{"AgentGrace", "-5s"}},
 		{args: []string{"-trusted-proxies", "10.0.0.0/33"}, want: []string{"TrustedProxies", "10.0.0.0/33"}},
 		{args: []string{"-log", "loud"}, want: []string{"-log", "loud"}},
+		{args: []string{"-login-hashes", "-1"}, want: []string{"Logins.MaxHashes", "-1"}},
 	} {
 		getenv := func(name string) string { return c.env[name] }
 		_, err := parseServe(c.args, getenv, io.Discard)

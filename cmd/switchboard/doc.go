@@ -7,7 +7,7 @@
 //
 // ("bench-echo" and "bench-hold" are the harness's child processes.)
 //
-// Configuration: every broker flag has a SWITCHBOARD_* environment
+// Configuration: every broker flag but -demo has a SWITCHBOARD_* environment
 // variable, named in its -help text, that sets its default; SWITCHBOARD_
 // ADMIN_TOKEN (the first admin credential) and SWITCHBOARD_ARGON2_MEMORY_KIB
 // (cheap password hashing, for tests) are variables only. parseServe
