@@ -34,6 +34,8 @@ func (a *agent) connMessage(ctx actor.Context, m any) bool {
 		a.left(ctx, m.GetChat())
 	case *messages.ChatEvent:
 		a.chatEvent(ctx, m)
+	case *messages.TracedEvent:
+		a.chatEvent(ctx, m.GetEvent())
 	default:
 		return a.conns.receive(ctx, a.b, a.who, m)
 	}

@@ -100,6 +100,7 @@ type Broker struct {
 	agentGrace, visitorGrace time.Duration
 	silentWait               time.Duration
 	linePerAddress           int
+	tracing                  tracing
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -111,7 +112,7 @@ func New(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
-		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress}
+		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider)}
 	if b.system == nil {
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
 	}

@@ -182,5 +182,5 @@ func (c *chat) start(m *messages.StartChat) {
 		from := &messages.Participant{Kind: kindVisitor, Id: m.GetVisitorId(), DisplayName: r.GetName()}
 		evs = append(evs, &messages.ChatEvent{Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: from, Text: r.GetFirstMessage()}}})
 	}
-	c.write(evs, c.visitorJoined(), c.answerStart(m), c.joinQueue())
+	c.write(evs, c.visitorJoined(), c.answerStart(m), c.joinQueue(m.GetTrace()))
 }

@@ -18,6 +18,8 @@ type pending struct {
 	first uint64
 	last  uint64
 	steps []step
+	// traced: a traced message's write (tracing.go); nil mostly.
+	traced *tracedWrite
 }
 
 // write numbers and applies events, then submits them with the open-chats
@@ -57,13 +59,14 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 	}
 	w := c.inflight[0]
 	c.inflight = c.inflight[1:]
+	tc := c.stored(w, m.GetError())
 	if m.GetError() != nil {
 		c.failed(ctx, w, m.GetError())
 		return
 	}
 	c.durable = w.last
 	for seq := w.first; seq <= w.last; seq++ {
-		c.fanout(c.event(seq))
+		c.fanout(c.event(seq), tc)
 	}
 	c.trim()
 	now := &stored{c: c}
@@ -90,13 +93,14 @@ func (c *chat) failed(ctx actor.Context, w *pending, e *messages.Error) {
 // fanout delivers a durable event to the participants' actors, which pass
 // it to their connections: the visitor unless it is internal, the staff in
 // the chat, and the agent the event took the chat from.
-func (c *chat) fanout(ev *messages.ChatEvent) {
+// A traced message's event carries tc, the parent of its delivery.
+func (c *chat) fanout(ev *messages.ChatEvent, tc *messages.TraceContext) {
 	if !ev.GetInternal() {
-		c.b.Send(KindVisitor, c.created.GetVisitorId(), ev)
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), traced(ev, tc))
 	}
 	staff := c.staff()
 	for _, id := range staff {
-		c.b.Send(KindAgent, id, ev)
+		c.b.Send(KindAgent, id, traced(ev, tc))
 	}
 	var from string
 	switch k := ev.GetKind().(type) {
@@ -112,7 +116,7 @@ func (c *chat) fanout(ev *messages.ChatEvent) {
 		}
 	}
 	if from != "" && !slices.Contains(staff, from) {
-		c.b.Send(KindAgent, from, ev)
+		c.b.Send(KindAgent, from, traced(ev, tc))
 	}
 }
 

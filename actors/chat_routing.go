@@ -19,7 +19,7 @@ var systemParticipant = &messages.Participant{Kind: messages.ParticipantKind_PAR
 func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
 	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow(), AgentAvatarUrl: c.avatarOf(ctx, m.GetAgentId())}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Assigned{Assigned: a}}},
-		c.answerAssign(m), c.visitorJoined(), c.monitors(true), c.waitAgainIfFailed())
+		c.answerAssign(m), c.visitorJoined(), c.monitors(true), c.waitAgainIfFailed(), c.tracedAssign(m))
 }
 
 // avatarOf reads an agent's photo URL for the assigned event (a read of the

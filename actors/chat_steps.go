@@ -99,9 +99,9 @@ func (c *chat) waitAgainIfFailed() step {
 }
 
 // joinQueue: a new chat waits in its department's queue.
-func (c *chat) joinQueue() step {
+func (c *chat) joinQueue(tc *messages.TraceContext) step {
 	return step{done: func(_ actor.Context, now *stored) {
-		c.b.Send(KindQueue, now.summary().GetDepartment(), &messages.Enqueue{Chat: now.summary(), Ticket: c.created.GetTicket()})
+		c.b.Send(KindQueue, now.summary().GetDepartment(), &messages.Enqueue{Chat: now.summary(), Ticket: c.created.GetTicket(), Trace: tc})
 	}}
 }
 

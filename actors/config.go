@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The defaults of Config, in one place (cmd/switchboard's flags show them).
@@ -43,6 +44,10 @@ type Config struct {
 	// without a word give them up. Default 10 minutes (DefaultSilentWait);
 	// negative: never.
 	SilentWait time.Duration
+	// TracerProvider, when set (and not a no-op), makes OpenTelemetry
+	// spans of traced chat requests and messages (actors/tracing.go).
+	// Default: none, tracing off.
+	TracerProvider trace.TracerProvider
 	// LinePerAddress is how many chats from one client address may wait in
 	// one department's line at once; a further request is refused as if
 	// the line were full. Default 10 (DefaultLinePerAddress: an office

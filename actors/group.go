@@ -43,6 +43,7 @@ func (g *group) reload(ctx actor.Context) {
 
 func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 	refuse := func(reason messages.RefusalReason, format string, args ...any) {
+		g.b.routed(m, g.id, reasonOf(reason))
 		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 			Refusal: &messages.ChatRefused{Reason: reason, Department: g.id, Message: fmt.Sprintf(format, args...)}})
 	}
@@ -69,6 +70,7 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 	}
 	if open, next := BusinessHours(g.dept.GetBusinessHours(), g.dept.GetTimeZone(), g.b.clock.Now()); !open {
 		msg := fmt.Sprintf("%s is closed now", g.dept.GetName())
+		g.b.routed(m, g.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS))
 		if !next.IsZero() {
 			msg += "; it opens " + next.Format("Mon 2 Jan 15:04 MST")
 		}
@@ -90,5 +92,6 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 		refuse(messages.RefusalReason_REFUSAL_REASON_LANGUAGE_NOT_OFFERED, "chat in %q is not offered", lang)
 		return
 	}
+	m.Trace = g.b.routed(m, g.id, ResultRouted)
 	g.b.Send(KindQueue, g.id, m)
 }

@@ -44,6 +44,7 @@ type queue struct {
 	offers    map[string]*offer
 	nextOffer uint64
 	retryStop func() bool
+	traced    tracedWaits // traced chats in line (tracing.go)
 }
 
 func newQueue(b *Broker, id string) *queue {
@@ -140,18 +141,20 @@ func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.b.linePerAddress, q.b.clock.Now())
 	if !ok {
 		// To the visitor, a full share of their address is a full line.
+		q.b.admitted(m, q.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL))
 		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, Department: q.id,
 				Message: fmt.Sprintf("the %s queue is full; please try again in a few minutes", q.dept.GetName())}})
 		return
 	}
-	m.Ticket = t
+	m.Ticket, m.Trace = t, q.b.admitted(m, q.id, ResultAdmitted)
 	q.b.Send(KindChat, m.GetChatId(), m)
 }
 
 // enqueue puts a created chat (or one transferred here) in line.
 func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 	q.line.enqueue(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
+	q.waiting(m)
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }
@@ -172,6 +175,7 @@ func (q *queue) restore(ctx actor.Context, m *messages.QueueRestore) {
 // withdraw takes a chat whose visitor left out of line.
 func (q *queue) withdraw(ctx actor.Context, m *messages.Withdraw) {
 	w := q.line.withdraw(m.GetChatId())
+	q.forget(m.GetChatId())
 	if w == nil {
 		return
 	}

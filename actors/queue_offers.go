@@ -221,7 +221,7 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 	switch {
 	case m.GetAccepted():
 		q.line.remove(w)
-		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w)})
+		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID)})
 		q.notifyPositions(ctx)
 	case m.GetBusy():
 		if c := q.roster[o.agent]; c != nil {
@@ -271,7 +271,7 @@ func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 		return
 	}
 	q.line.remove(w)
-	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w)})
+	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId())})
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }

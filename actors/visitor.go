@@ -106,6 +106,8 @@ func (v *visitor) chatMessage(ctx actor.Context, m any) bool {
 		}
 	case *messages.ChatEvent:
 		v.chatEvent(ctx, m)
+	case *messages.TracedEvent:
+		v.chatEvent(ctx, m.GetEvent())
 	default:
 		return false
 	}
@@ -295,7 +297,8 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		if r.GetFirstMessage() != "" {
 			v.spoke[v.starting] = true
 		}
-		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref, Address: m.GetAddress()})
+		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref, Address: m.GetAddress(),
+			Trace: m.GetTrace()})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := v.conns.get(conn)

@@ -112,7 +112,7 @@ func (c *conns) deliver(ctx actor.Context, ev *messages.ChatEvent) {
 		if env == nil {
 			env = &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}
 		}
-		ctx.Send(e.pid, env)
+		ctx.Send(e.pid, tracedEnvelope(ctx.Message(), env))
 	}
 }
 

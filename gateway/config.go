@@ -9,6 +9,8 @@ import (
 	"math"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/switchboard-chat/switchboard/actors"
 )
 
@@ -125,6 +127,9 @@ type Config struct {
 	// calls); the rest are counted in one "audit.suppressed" entry at the
 	// end of the minute. Default 20; negative: no limit.
 	AuditPerMinute int
+	// TracerProvider, when set (and not a no-op), makes the spans of chat
+	// requests and messages (tracing.go). Default: none, tracing off.
+	TracerProvider trace.TracerProvider
 	// DeleteWorkspace, when set, is called (once the owner confirmed
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.

@@ -85,6 +85,8 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 		c.enqueue(outItem{env: m})
 	case *messages.ReplayBatch:
 		c.enqueue(outItem{replay: m})
+	case *messages.TracedEnvelope:
+		c.enqueue(outItem{env: m.GetEnvelope(), span: c.s.tracing.deliver(m.GetTrace(), c.roleName())})
 	case *messages.CloseConn:
 		c.close(websocket.StatusCode(m.GetCode()), m.GetReason())
 	default:

@@ -69,6 +69,7 @@ func (c *wsConn) admit(cmd *command, in *incoming) bool {
 func (c *wsConn) toSession(cmd *command, in incoming) {
 	sc := &messages.SessionCommand{Conn: c.pid, Ref: in.ref, Address: c.addr}
 	sc.ProtoReflect().Set(cmd.target, protoreflect.ValueOfMessage(in.body))
+	defer c.s.tracing.request(sc, c.roleName()).end()
 	c.s.b.Send(c.actorKind(), c.who.GetId(), sc)
 }
 
@@ -76,6 +77,7 @@ func (c *wsConn) toSession(cmd *command, in incoming) {
 func (c *wsConn) toChat(cmd *command, in incoming) {
 	cc := &messages.ChatCommand{ChatId: in.chatID, From: c.who, Conn: c.pid, Ref: in.ref, Address: c.addr}
 	cc.ProtoReflect().Set(cmd.target, protoreflect.ValueOfMessage(in.body))
+	defer c.s.tracing.send(cc, c.roleName()).end()
 	if c.role == roleVisitor {
 		c.s.b.Send(actors.KindVisitor, c.who.GetId(), cc)
 		return

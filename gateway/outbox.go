@@ -51,7 +51,8 @@ type outItem struct {
 	env       *messages.Envelope
 	replay    *messages.ReplayBatch // a replay page, written event by event
 	resetChat string
-	bytes     int // its encoded size, for the queue's byte bound
+	bytes     int  // its encoded size, for the queue's byte bound
+	span      span // a traced event's delivery (tracing.go)
 }
 
 // size is about what the item takes in memory and on the wire.

@@ -42,6 +42,7 @@ const (
 // Server is the HTTP handler of Switchboard.
 type Server struct {
 	cfg      Config
+	tracing  tracing
 	b        *actors.Broker
 	tok      *tokens
 	adminKey atomic.Pointer[[]byte] // HashAdminToken of the admin credential
@@ -106,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
-		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait)}
+		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait), tracing: newTracing(cfg.TracerProvider)}
 	s.adminKey.Store(&cfg.AdminTokenHash)
 	if s.dummyHash, err = newDummyHash(cfg.Password); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -61,6 +61,7 @@ func (c *wsConn) written(batch []outItem) {
 	n := 0
 	for _, it := range batch {
 		n += it.bytes
+		it.span.end()
 		if r := it.replay; r.GetMore() {
 			evs := r.GetEvents()
 			c.s.b.Send(c.actorKind(), *c.whoID.Load(), &messages.ReplayNext{ChatId: r.GetChatId(),

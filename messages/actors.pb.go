@@ -188,7 +188,10 @@ type SessionCommand struct {
 	//	*SessionCommand_SetQueueOnline
 	//	*SessionCommand_SetAgentStatus
 	//	*SessionCommand_ListTransferTargets
-	Body          isSessionCommand_Body `protobuf_oneof:"body"`
+	Body isSessionCommand_Body `protobuf_oneof:"body"`
+	// Set when the command is traced (a sampled chat request): the
+	// gateway's span, the parent of the actors' spans.
+	Trace         *TraceContext `protobuf:"bytes,40,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -422,6 +425,13 @@ func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *SessionCommand) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type isSessionCommand_Body interface {
 	isSessionCommand_Body()
 }
@@ -568,7 +578,9 @@ type ChatCommand struct {
 	// Take-over: the slot the agent reserved for the chat.
 	Reservation string `protobuf:"bytes,7,opt,name=reservation,proto3" json:"reservation,omitempty"`
 	// The client's address, for the audit log.
-	Address       string `protobuf:"bytes,8,opt,name=address,proto3" json:"address,omitempty"`
+	Address string `protobuf:"bytes,8,opt,name=address,proto3" json:"address,omitempty"`
+	// Set when the command is traced (a sampled message).
+	Trace         *TraceContext `protobuf:"bytes,40,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -756,6 +768,13 @@ func (x *ChatCommand) GetAddress() string {
 	return ""
 }
 
+func (x *ChatCommand) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type isChatCommand_Body interface {
 	isChatCommand_Body()
 }
@@ -831,7 +850,9 @@ type StartChat struct {
 	Ticket    uint64                 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	// The visitor's client address: a queue holds at most
 	// actors.Config.LinePerAddress waiting chats from one address.
-	Address       string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	// Set when the request is traced: the last hop's span.
+	Trace         *TraceContext `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -913,6 +934,13 @@ func (x *StartChat) GetAddress() string {
 		return x.Address
 	}
 	return ""
+}
+
+func (x *StartChat) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 // StartRefused answers StartChat to the visitor actor.
@@ -1352,8 +1380,11 @@ type Enqueue struct {
 	Chat   *ChatSummary           `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
 	Ticket uint64                 `protobuf:"varint,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	// Transferred: at the head of the line, offered to target first.
-	Head          bool   `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
-	Target        string `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
+	Head   bool   `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
+	Target string `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
+	// Set when the chat's request is traced: the queue's wait span is its
+	// child.
+	Trace         *TraceContext `protobuf:"bytes,5,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1414,6 +1445,13 @@ func (x *Enqueue) GetTarget() string {
 		return x.Target
 	}
 	return ""
+}
+
+func (x *Enqueue) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 // ActiveChat: chat -> its department's queue, when it starts or stops
@@ -1965,12 +2003,14 @@ func (*RetryDispatch) Descriptor() ([]byte, []int) {
 
 // AssignChat: queue -> chat.
 type AssignChat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName     string                 `protobuf:"bytes,3,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	OfferId       string                 `protobuf:"bytes,4,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
-	How           AssignHow              `protobuf:"varint,5,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId   string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentName string                 `protobuf:"bytes,3,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	OfferId   string                 `protobuf:"bytes,4,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	How       AssignHow              `protobuf:"varint,5,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
+	// Set when the chat's request is traced: the queue's wait span.
+	Trace         *TraceContext `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2038,6 +2078,13 @@ func (x *AssignChat) GetHow() AssignHow {
 		return x.How
 	}
 	return AssignHow_ASSIGN_HOW_ROUTED
+}
+
+func (x *AssignChat) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 // AssignResult: chat -> agent, once the assignment is stored (ok) or could
@@ -3568,6 +3615,188 @@ func (x *AdminReply) GetError() *Error {
 	return nil
 }
 
+// TraceContext is an OpenTelemetry span context carried between actors (and
+// to a connection) in the messages of a traced chat request or message, so
+// that an actor's span is a child of the span before it; actors rebuild a
+// context from it and keep no context.Context. Only sampled spans are
+// carried: an unsampled request carries none.
+type TraceContext struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TraceId       []byte                 `protobuf:"bytes,1,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"` // 16 bytes
+	SpanId        []byte                 `protobuf:"bytes,2,opt,name=span_id,json=spanId,proto3" json:"span_id,omitempty"`    // 8 bytes
+	Flags         uint32                 `protobuf:"varint,3,opt,name=flags,proto3" json:"flags,omitempty"`                   // W3C trace flags (01: sampled)
+	State         string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`                    // W3C tracestate, if any
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TraceContext) Reset() {
+	*x = TraceContext{}
+	mi := &file_actors_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceContext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceContext) ProtoMessage() {}
+
+func (x *TraceContext) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceContext.ProtoReflect.Descriptor instead.
+func (*TraceContext) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *TraceContext) GetTraceId() []byte {
+	if x != nil {
+		return x.TraceId
+	}
+	return nil
+}
+
+func (x *TraceContext) GetSpanId() []byte {
+	if x != nil {
+		return x.SpanId
+	}
+	return nil
+}
+
+func (x *TraceContext) GetFlags() uint32 {
+	if x != nil {
+		return x.Flags
+	}
+	return 0
+}
+
+func (x *TraceContext) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+// TracedEvent: chat -> participant actor, a durable event of a traced
+// message, with the chat's store span as the parent of its delivery.
+type TracedEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *ChatEvent             `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Trace         *TraceContext          `protobuf:"bytes,2,opt,name=trace,proto3" json:"trace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TracedEvent) Reset() {
+	*x = TracedEvent{}
+	mi := &file_actors_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TracedEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TracedEvent) ProtoMessage() {}
+
+func (x *TracedEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TracedEvent.ProtoReflect.Descriptor instead.
+func (*TracedEvent) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *TracedEvent) GetEvent() *ChatEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *TracedEvent) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+// TracedEnvelope: participant actor -> connection, an event of a traced
+// message: the connection's writer ends its delivery span once it is on the
+// socket.
+type TracedEnvelope struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Envelope      *Envelope              `protobuf:"bytes,1,opt,name=envelope,proto3" json:"envelope,omitempty"`
+	Trace         *TraceContext          `protobuf:"bytes,2,opt,name=trace,proto3" json:"trace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TracedEnvelope) Reset() {
+	*x = TracedEnvelope{}
+	mi := &file_actors_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TracedEnvelope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TracedEnvelope) ProtoMessage() {}
+
+func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TracedEnvelope.ProtoReflect.Descriptor instead.
+func (*TracedEnvelope) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *TracedEnvelope) GetEnvelope() *Envelope {
+	if x != nil {
+		return x.Envelope
+	}
+	return nil
+}
+
+func (x *TracedEnvelope) GetTrace() *TraceContext {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -3589,8 +3818,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xd0\n" +
-	"\n" +
+	".actor.PIDR\x04conn\"\x84\v\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -3617,8 +3845,9 @@ const file_actors_proto_rawDesc = "" +
 	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargetsB\x06\n" +
-	"\x04body\"\xb4\x06\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
+	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
+	"\x04body\"\xe8\x06\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -3640,8 +3869,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
-	"\aaddress\x18\b \x01(\tR\aaddressB\x06\n" +
-	"\x04body\"\xde\x01\n" +
+	"\aaddress\x18\b \x01(\tR\aaddress\x122\n" +
+	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
+	"\x04body\"\x92\x02\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -3651,7 +3881,8 @@ const file_actors_proto_rawDesc = "" +
 	".actor.PIDR\x04conn\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
 	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
-	"\aaddress\x18\a \x01(\tR\aaddress\"\xbd\x01\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x122\n" +
+	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
@@ -3687,12 +3918,13 @@ const file_actors_proto_rawDesc = "" +
 	"\x05guest\x18\x02 \x01(\bR\x05guest\x12#\n" +
 	"\rvisitor_spoke\x18\x03 \x01(\bR\fvisitorSpoke\";\n" +
 	"\bChatLeft\x12/\n" +
-	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"~\n" +
+	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\"\xb2\x01\n" +
 	"\aEnqueue\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x16\n" +
 	"\x06ticket\x18\x02 \x01(\x04R\x06ticket\x12\x12\n" +
 	"\x04head\x18\x03 \x01(\bR\x04head\x12\x16\n" +
-	"\x06target\x18\x04 \x01(\tR\x06target\"S\n" +
+	"\x06target\x18\x04 \x01(\tR\x06target\x122\n" +
+	"\x05trace\x18\x05 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"S\n" +
 	"\n" +
 	"ActiveChat\x12/\n" +
 	"\x04chat\x18\x01 \x01(\v2\x1b.switchboard.v1.ChatSummaryR\x04chat\x12\x14\n" +
@@ -3729,7 +3961,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\")\n" +
 	"\fOfferExpired\x12\x19\n" +
 	"\boffer_id\x18\x01 \x01(\tR\aofferId\"\x0f\n" +
-	"\rRetryDispatch\"\xa7\x01\n" +
+	"\rRetryDispatch\"\xdb\x01\n" +
 	"\n" +
 	"AssignChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
@@ -3737,7 +3969,8 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x19\n" +
 	"\boffer_id\x18\x04 \x01(\tR\aofferId\x12+\n" +
-	"\x03how\x18\x05 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\"\xcb\x01\n" +
+	"\x03how\x18\x05 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\x122\n" +
+	"\x05trace\x18\x06 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"\xcb\x01\n" +
 	"\fAssignResult\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x19\n" +
@@ -3838,7 +4071,18 @@ const file_actors_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"9\n" +
 	"\n" +
 	"AdminReply\x12+\n" +
-	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05errorB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"n\n" +
+	"\fTraceContext\x12\x19\n" +
+	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
+	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x14\n" +
+	"\x05flags\x18\x03 \x01(\rR\x05flags\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\"r\n" +
+	"\vTracedEvent\x12/\n" +
+	"\x05event\x18\x01 \x01(\v2\x19.switchboard.v1.ChatEventR\x05event\x122\n" +
+	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"z\n" +
+	"\x0eTracedEnvelope\x124\n" +
+	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
+	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -3852,7 +4096,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -3900,124 +4144,137 @@ var file_actors_proto_goTypes = []any{
 	(*DisplayNameChange)(nil),   // 43: switchboard.v1.DisplayNameChange
 	(*AgentRenamed)(nil),        // 44: switchboard.v1.AgentRenamed
 	(*AdminReply)(nil),          // 45: switchboard.v1.AdminReply
-	nil,                         // 46: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 47: actor.PID
-	(*RequestChat)(nil),         // 48: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 49: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 50: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 51: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 52: switchboard.v1.PickChat
-	(*Resume)(nil),              // 53: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 54: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 55: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 56: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 57: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 58: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 59: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 60: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 61: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 62: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 63: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 65: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 66: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 67: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 68: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 69: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 70: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 71: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 72: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 73: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 74: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 75: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 76: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 77: switchboard.v1.Offer
-	(AssignHow)(0),              // 78: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 79: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 80: switchboard.v1.DepartmentView
-	(*Department)(nil),          // 81: switchboard.v1.Department
-	(*Language)(nil),            // 82: switchboard.v1.Language
-	(*Agent)(nil),               // 83: switchboard.v1.Agent
-	(*Role)(nil),                // 84: switchboard.v1.Role
-	(*Settings)(nil),            // 85: switchboard.v1.Settings
+	(*TraceContext)(nil),        // 46: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),         // 47: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),      // 48: switchboard.v1.TracedEnvelope
+	nil,                         // 49: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 50: actor.PID
+	(*RequestChat)(nil),         // 51: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 52: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 53: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 54: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 55: switchboard.v1.PickChat
+	(*Resume)(nil),              // 56: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 57: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 58: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 59: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 60: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 61: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 62: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 63: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 64: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 65: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 66: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 67: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 68: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 69: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 70: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 71: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 72: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 73: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 74: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 75: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 76: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 77: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 78: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 79: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 80: switchboard.v1.Offer
+	(AssignHow)(0),              // 81: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 82: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 83: switchboard.v1.DepartmentView
+	(*Department)(nil),          // 84: switchboard.v1.Department
+	(*Language)(nil),            // 85: switchboard.v1.Language
+	(*Agent)(nil),               // 86: switchboard.v1.Agent
+	(*Role)(nil),                // 87: switchboard.v1.Role
+	(*Settings)(nil),            // 88: switchboard.v1.Settings
+	(*Envelope)(nil),            // 89: switchboard.v1.Envelope
 }
 var file_actors_proto_depIdxs = []int32{
-	47, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	46, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	47, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	47, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	48, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	49, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	50, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	51, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	52, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	53, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	54, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	55, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	56, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	57, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	58, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	59, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	60, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	61, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	62, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	63, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	64, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	65, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	66, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	67, // 23: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	47, // 24: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	68, // 25: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	69, // 26: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	70, // 27: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	55, // 28: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	57, // 29: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	58, // 30: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	59, // 31: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	60, // 32: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	61, // 33: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	62, // 34: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	48, // 35: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	47, // 36: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	71, // 37: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	47, // 38: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	72, // 39: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	47, // 40: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	67, // 41: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	73, // 42: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	47, // 43: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	47, // 44: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	74, // 45: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	74, // 46: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	74, // 47: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	74, // 48: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	75, // 49: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	75, // 50: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	76, // 51: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	77, // 52: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	78, // 53: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	74, // 54: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	72, // 55: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	47, // 56: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	47, // 57: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	79, // 58: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	80, // 59: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	76, // 60: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	47, // 61: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	72, // 62: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	81, // 63: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	82, // 64: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	83, // 65: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	84, // 66: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	85, // 67: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	43, // 68: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	42, // 69: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	72, // 70: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	71, // [71:71] is the sub-list for method output_type
-	71, // [71:71] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	50, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	49, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	50, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	50, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	51, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	52, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	53, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	54, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	55, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	56, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	57, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	58, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	59, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	60, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	61, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	62, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	63, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	64, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	65, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	66, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	67, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	68, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	69, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	46, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	70, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	50, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	71, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	72, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	73, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	58, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	60, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	61, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	62, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	63, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	64, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	65, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	46, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	51, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	50, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	46, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	74, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	50, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	75, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	50, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	70, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	76, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	50, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	50, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	77, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	77, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	77, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	46, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	77, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	78, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	78, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	79, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	80, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	81, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	46, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	77, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	75, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	50, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	50, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	82, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	83, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	79, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	50, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	75, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	84, // 68: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	85, // 69: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	86, // 70: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	87, // 71: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	88, // 72: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	43, // 73: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	42, // 74: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	75, // 75: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	76, // 76: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	46, // 77: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	89, // 78: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	46, // 79: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	80, // [80:80] is the sub-list for method output_type
+	80, // [80:80] is the sub-list for method input_type
+	80, // [80:80] is the sub-list for extension type_name
+	80, // [80:80] is the sub-list for extension extendee
+	0,  // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4080,7 +4337,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   47,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
@@ -32,8 +34,9 @@ type Main struct {
 	served chan struct{}
 	once   sync.Once
 	err    error
-	life   sync.Mutex  // orders Close and a workspace reset
-	prune  func() bool // stops the audit retention timer
+	life   sync.Mutex               // orders Close and a workspace reset
+	prune  func() bool              // stops the audit retention timer
+	tp     *sdktrace.TracerProvider // built by startTracing (tracing.go)
 }
 
 // NewMain returns a Main for cfg.
@@ -53,8 +56,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.store, err = persistence.Open(m.cfg.DataDir, m.storeOptions()); err != nil {
 		return err
 	}
+	if err := m.startTracing(ctx); err != nil {
+		return err
+	}
 	acfg := m.cfg.actorsConfig()
-	acfg.Store = m.store
+	acfg.Store, acfg.TracerProvider = m.store, m.tracerProvider()
 	if m.broker, err = actors.New(*acfg); err != nil {
 		return err
 	}
@@ -83,7 +89,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg := m.cfg.gatewayConfig()
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash, gcfg.VisitorRefKey = m.broker, secret, adminHash, refKey
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
-	gcfg.SaveSecrets = m.saveSecrets
+	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
 	if m.gw, err = gateway.New(*gcfg); err != nil {
 		return err
 	}
@@ -256,6 +262,7 @@ func (m *Main) close() error {
 	if m.broker != nil {
 		m.broker.Shutdown()
 	}
+	errs = append(errs, m.stopTracing(ctx))
 	return errors.Join(errs...)
 }
 

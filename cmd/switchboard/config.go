@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
@@ -75,6 +76,18 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; older ones are
 	// deleted hourly. Default 180 days; negative: for ever.
 	AuditRetention time.Duration
+	// OTLPEndpoint, when set, turns tracing on: spans go to this
+	// OTLP/HTTP base URL (http://collector:4318; /v1/traces is added
+	// unless it has a path). OTLPFromEnv turns it on with the standard
+	// OTEL_EXPORTER_OTLP_* variables instead. Default: off.
+	OTLPEndpoint string
+	OTLPFromEnv  bool
+	// TraceSample is the share of chat requests and messages traced, 0 to
+	// 1 (ParentBased(TraceIDRatioBased)). Default 0.01.
+	TraceSample float64
+	// TracerProvider, when set, is traced with instead (tests give the
+	// SDK's with an in-memory exporter).
+	TracerProvider trace.TracerProvider
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -110,6 +123,14 @@ func (c *Config) Validate() error {
 	}
 	if err := c.gatewayConfig().EnsureDefaults().Validate(); err != nil {
 		return err
+	}
+	if c.TraceSample < 0 || c.TraceSample > 1 {
+		return fmt.Errorf("-trace-sample %g: it must be from 0 to 1 (0: the default %g)", c.TraceSample, defaultTraceSample)
+	}
+	if c.OTLPEndpoint != "" {
+		if _, err := otlpURL(c.OTLPEndpoint); err != nil {
+			return err
+		}
 	}
 	o := c.storeOptions()
 	return o.EnsureDefaults().Validate()
@@ -266,6 +287,8 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.IntVar(&cfg.Gateway.Logins.MaxHashes, "login-hashes", e.int("SWITCHBOARD_LOGIN_HASHES", 0), "password checks (argon2id) that may run at once; 0: a quarter of GOMEMLIMIT (or 256 MiB) over the argon2id memory, at most 4 per CPU (env SWITCHBOARD_LOGIN_HASHES)")
 	fs.StringVar(&f.proxies, "trusted-proxies", e.string("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in (env SWITCHBOARD_FORWARDED_HEADER)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", e.string("SWITCHBOARD_OTLP_ENDPOINT", ""), "send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318; empty: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (env SWITCHBOARD_OTLP_ENDPOINT)")
+	fs.Float64Var(&cfg.TraceSample, "trace-sample", e.float("SWITCHBOARD_TRACE_SAMPLE", defaultTraceSample), "share of chat requests and messages traced when tracing is on, 0 to 1 (env SWITCHBOARD_TRACE_SAMPLE)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 }
 
@@ -285,6 +308,7 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg.AdminToken = e.value("SWITCHBOARD_ADMIN_TOKEN")
+	cfg.OTLPFromEnv = e.value("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || e.value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 	if kib := e.value("SWITCHBOARD_ARGON2_MEMORY_KIB"); kib != "" {
 		n, err := strconv.ParseUint(kib, 10, 32)
 		if err != nil {
