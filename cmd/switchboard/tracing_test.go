@@ -1,7 +1,11 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -136,5 +140,58 @@ func TestTraceRefusal(t *testing.T) {
 	childOf(t, s[actors.SpanChatRoute], s[gateway.SpanChatRequest])
 	if r := attr(s[actors.SpanChatRoute], actors.AttrResult); r != "unknown_department" {
 		t.Errorf("route result %q, want unknown_department", r)
+	}
+}
+
+// TestTracingFlags: tracing is off by default, on with -otlp-endpoint or
+// the standard variable, and a bad endpoint or sample stops the broker.
+func TestTracingFlags(t *testing.T) {
+	none := func(string) string { return "" }
+	cfg, err := parseServe(nil, none, io.Discard)
+	if err != nil || cfg.OTLPEndpoint != "" || cfg.OTLPFromEnv || cfg.TraceSample != defaultTraceSample {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	std := func(k string) string {
+		return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}[k]
+	}
+	if cfg, err := parseServe(nil, std, io.Discard); err != nil || !cfg.OTLPFromEnv {
+		t.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: from env %v, %v", cfg.OTLPFromEnv, err)
+	}
+	for _, args := range [][]string{{"-otlp-endpoint", "collector:4318"}, {"-trace-sample", "1.5"}, {"-trace-sample", "-0.1"}} {
+		if _, err := parseServe(args, none, io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
+		}
+	}
+	for in, want := range map[string]string{"http://c:4318": "http://c:4318/v1/traces", "https://c:4318/": "https://c:4318/v1/traces", "http://c/otlp/traces": "http://c/otlp/traces"} {
+		if got, err := otlpURL(in); got != want || err != nil {
+			t.Errorf("otlpURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestTracingExportsOverOTLPHTTP: with -otlp-endpoint, the spans of a chat
+// request reach an OTLP/HTTP endpoint (here a local server that counts
+// what it gets), at the latest when the broker closes.
+func TestTracingExportsOverOTLPHTTP(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/traces" && r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			if len(body) > 0 {
+				posts.Add(1)
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.OTLPEndpoint, c.TraceSample = srv.URL, 1 })
+	v, _ := newVisitor(t, m.Addr(), false)
+	mustChatID(t, requestChat(t, v, "sales", "en", ""))
+	v.Close()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if posts.Load() == 0 {
+		t.Error("no spans were posted to /v1/traces")
 	}
 }
