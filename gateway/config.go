@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
@@ -125,6 +126,14 @@ type Config struct {
 	// calls); the rest are counted in one "audit.suppressed" entry at the
 	// end of the minute. Default 20; negative: no limit.
 	AuditPerMinute int
+	// Metrics, when set, counts connections, frames, errors, rate limits,
+	// delivery latency and API requests (NewMetrics). Default nil: off,
+	// and the hot paths pay one nil check.
+	Metrics *Metrics
+	// MetricsHandler, when set, serves GET /metrics (the Prometheus
+	// exposition of the registry the Metrics were registered on).
+	// Default nil: /metrics answers 404.
+	MetricsHandler http.Handler
 	// DeleteWorkspace, when set, is called (once the owner confirmed
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.
