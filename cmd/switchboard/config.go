@@ -75,6 +75,9 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; older ones are
 	// deleted hourly. Default 180 days; negative: for ever.
 	AuditRetention time.Duration
+	// NoMetrics turns the Prometheus metrics off: nothing is collected or
+	// registered, and GET /metrics answers 404. Default: on (-metrics).
+	NoMetrics bool
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -171,6 +174,10 @@ func (e *environ) duration(name string, def time.Duration) time.Duration {
 	return parseEnv(e, name, def, "a duration (such as 90s, 10m or 2h; negative: off)", time.ParseDuration)
 }
 
+func (e *environ) bool(name string, def bool) bool {
+	return parseEnv(e, name, def, "true or false", strconv.ParseBool)
+}
+
 func (e *environ) float(name string, def float64) float64 {
 	return parseEnv(e, name, def, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
@@ -222,6 +229,7 @@ type serveFlags struct {
 	minFreeMB                           int64
 	frames, hellos, chats               float64
 	conns                               int
+	metrics                             bool
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -266,6 +274,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.IntVar(&cfg.Gateway.Logins.MaxHashes, "login-hashes", e.int("SWITCHBOARD_LOGIN_HASHES", 0), "password checks (argon2id) that may run at once; 0: a quarter of GOMEMLIMIT (or 256 MiB) over the argon2id memory, at most 4 per CPU (env SWITCHBOARD_LOGIN_HASHES)")
 	fs.StringVar(&f.proxies, "trusted-proxies", e.string("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in (env SWITCHBOARD_FORWARDED_HEADER)")
+	fs.BoolVar(&f.metrics, "metrics", e.bool("SWITCHBOARD_METRICS", true), "collect Prometheus metrics and serve them at GET /metrics on -addr; false: nothing collected, /metrics is 404 (env SWITCHBOARD_METRICS)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 }
 
@@ -273,6 +282,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 // environment-only settings, and checks the result.
 func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	cfg.Gateway.Limits = limits(f.frames, f.conns, f.chats, f.hellos)
+	cfg.NoMetrics = !f.metrics
 	cfg.MinFreeBytes = orOff(f.minFreeMB)
 	if cfg.MinFreeBytes > 0 {
 		cfg.MinFreeBytes <<= 20
