@@ -86,6 +86,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatal("GET /admin/directory failed")
 	}
 	v.Close() // a normal closure: 1000
+	refusals(t, addr)
 
 	var text []byte
 	var fams map[string]*dto.MetricFamily
@@ -105,6 +106,9 @@ func TestMetrics(t *testing.T) {
 		{"switchboard_frames_in_total", []string{"kind", "hello"}, 2},
 		{"switchboard_frames_in_total", []string{"kind", "send_message"}, 2},
 		{"switchboard_frames_in_total", []string{"kind", "request_chat"}, 1},
+		{"switchboard_connections_refused_total", []string{"reason", "origin"}, 1},
+		{"switchboard_connections_refused_total", []string{"reason", "bad_request"}, 1},
+		{"switchboard_connections_refused_total", []string{"reason", "auth"}, 1},
 		{"switchboard_frames_out_total", []string{"kind", "welcome"}, 2},
 		{"switchboard_frames_out_total", []string{"kind", "event"}, 4},
 		{"switchboard_frames_out_total", []string{"kind", "offer"}, 1},
@@ -122,7 +126,10 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, got, c.min)
 		}
 	}
-	for _, name := range []string{"switchboard_storage_unavailable", "switchboard_storage_commit_errors_total", "switchboard_errors_sent_total"} {
+	if got := value(fams, "switchboard_errors_sent_total", "code", "unauthenticated"); got != 1 {
+		t.Errorf("errors sent (unauthenticated) = %v, want 1: the wrong password", got)
+	}
+	for _, name := range []string{"switchboard_storage_unavailable", "switchboard_storage_commit_errors_total"} {
 		if got := value(fams, name); got != 0 {
 			t.Errorf("%s = %v, want 0", name, got)
 		}
@@ -133,6 +140,34 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	promtoolCheck(t, text)
+}
+
+// refusals opens a websocket from a foreign origin, one without the
+// upgrade, and one whose Hello has a wrong password.
+func refusals(t *testing.T, addr string) {
+	t.Helper()
+	for _, origin := range []string{"http://evil.example", ""} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/ws/visitor", nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode < 400 {
+			t.Fatalf("origin %q: %d", origin, res.StatusCode)
+		}
+	}
+	c := dial(t, addr, "agent", false)
+	if _, err := c.Hello(ctxT(t), &messages.Hello{Login: "alice@demo", Password: "wrong"}); err == nil {
+		t.Fatal("a wrong password said Hello")
+	}
 }
 
 // promtoolCheck runs promtool check metrics on text (Debian's prometheus
