@@ -186,17 +186,24 @@ func HashAdminToken(token string) []byte {
 func (c *wsConn) helloStaff(ref uint64, h *messages.Hello, now time.Time, attach *messages.ConnAttach) *messages.Participant {
 	a, until, e := c.s.authenticate(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
 	if e != nil {
+		if e.GetCode() == messages.ErrorCode_ERROR_CODE_RATE_LIMITED {
+			c.s.cfg.Metrics.refuse(refusedRateLimit)
+		} else {
+			c.s.cfg.Metrics.refuse(refusedAuth)
+		}
 		c.fail(ref, e)
 		return nil
 	}
 	perms, err := c.s.b.Permissions(a)
 	if err != nil {
+		c.s.cfg.Metrics.refuse(refusedAuth)
 		c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
 		return nil
 	}
 	if !perms.Has(actors.PermLiveChat) {
 		id := a.GetId()
 		c.whoID.Store(&id)
+		c.s.cfg.Metrics.refuse(refusedAuth)
 		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role has no live chat access"))
 		return nil
 	}

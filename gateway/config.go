@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -130,6 +131,14 @@ type Config struct {
 	// TracerProvider, when set (and not a no-op), makes the spans of chat
 	// requests and messages (tracing.go). Default: none, tracing off.
 	TracerProvider trace.TracerProvider
+	// Metrics, when set, counts connections, frames, errors, rate limits,
+	// delivery latency and API requests (NewMetrics). Default nil: off,
+	// and the hot paths pay one nil check.
+	Metrics *Metrics
+	// MetricsHandler, when set, serves GET /metrics (the Prometheus
+	// exposition of the registry the Metrics were registered on).
+	// Default nil: /metrics answers 404.
+	MetricsHandler http.Handler
 	// DeleteWorkspace, when set, is called (once the owner confirmed
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.

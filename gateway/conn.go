@@ -57,6 +57,9 @@ type wsConn struct {
 	body       budgetReader
 	// who is set by hello; serve reads it after the reader ended.
 	who *messages.Participant
+	// peerCode is the client's close code when it sent a close frame
+	// (0: it did not); serve reads it after the reader ended.
+	peerCode websocket.StatusCode
 	// Set by hello, read from other goroutines: authed by the Hello
 	// timer and access checks; whoID (the participant's id, for the audit
 	// log) by enqueue, the writer and access checks; sid (an agent's
@@ -134,6 +137,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	addr := s.clientAddr(r)
 	st, ok := s.addrs.acquire(addr)
 	if !ok {
+		s.cfg.Metrics.refuse(refusedTooMany)
+		s.cfg.Metrics.limit(limitConnections)
 		writeError(w, rateLimited("too many connections from your address; close some and try again"))
 		return
 	}
@@ -141,6 +146,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		s.addrs.release(addr, s.b.Now())
+		if cw.status == http.StatusForbidden {
+			s.cfg.Metrics.refuse(refusedOrigin)
+		} else {
+			s.cfg.Metrics.refuse(refusedBadRequest)
+		}
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
@@ -174,6 +184,7 @@ func (c *wsConn) serve() {
 	})
 	c.reader()
 	hello.Stop()
+	c.countClose()
 	// Every way out of the writer closes the socket, which ends the
 	// reader's Read; close makes sure a writer runs, then we wait for it.
 	c.close(websocket.StatusNormalClosure, "")
@@ -232,6 +243,9 @@ func (c *wsConn) reader() {
 		}
 		if err != nil {
 			var ce websocket.CloseError
+			if errors.As(err, &ce) {
+				c.peerCode = ce.Code
+			}
 			switch {
 			case errors.Is(err, errFrameBudget):
 				c.close(websocket.StatusPolicyViolation, "too many frame bytes in flight from your address")
@@ -246,13 +260,20 @@ func (c *wsConn) reader() {
 			first = false
 		}
 		if int64(len(data)) > c.s.cfg.MaxFrameBytes {
+			c.s.cfg.Metrics.frameIn(nil)
 			c.fail(0, messages.Errorf(messages.ErrorCode_ERROR_CODE_TOO_LARGE, "frame is %d bytes; at most %d", len(data), c.s.cfg.MaxFrameBytes))
 			continue
 		}
 		env, derr := DecodeFrame(typ, data)
+		if derr != nil {
+			c.s.cfg.Metrics.frameIn(nil)
+		} else {
+			c.s.cfg.Metrics.frameIn(env)
+		}
 		// Every frame counts, undecodable ones too.
 		lim := c.s.cfg.Limits
 		if !c.frames.allow(c.s.b.Now(), lim.FramesPerSecond, lim.FrameBurst) {
+			c.s.cfg.Metrics.limit(limitFrames)
 			c.fail(env.GetRef(), rateLimited("more than %g frames a second; slow down", lim.FramesPerSecond))
 			continue
 		}
@@ -262,4 +283,24 @@ func (c *wsConn) reader() {
 		}
 		c.dispatch(env)
 	}
+}
+
+// countClose counts the socket's end once its reader ended: the client's
+// close code when it sent one, else the server's when it closed first,
+// else none (the connection dropped: "other").
+func (c *wsConn) countClose() {
+	m := c.s.cfg.Metrics
+	if m == nil {
+		return
+	}
+	code := c.peerCode
+	if code == 0 {
+		select {
+		case <-c.done:
+			code = c.code // close set it before closing done
+		default:
+			code = -1
+		}
+	}
+	m.closedConn(code, c.authed.Load(), c.role)
 }

@@ -79,7 +79,13 @@ func (c *corkConn) uncork(timeout time.Duration) error {
 // corkConn.
 type corkingWriter struct {
 	http.ResponseWriter
-	conn *corkConn
+	conn   *corkConn
+	status int // what Accept answered when it refused (403: origin)
+}
+
+func (w *corkingWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {

@@ -93,6 +93,7 @@ func (c *wsConn) ping(in incoming) {
 // number of chats a minute.
 func (c *wsConn) allowChatRequest(in incoming) bool {
 	if !c.s.addrs.allowChat(c.addr, c.s.b.Now()) {
+		c.s.cfg.Metrics.limit(limitChatRequests)
 		c.fail(in.ref, rateLimited("too many chat requests from your address; try again in a minute"))
 		return false
 	}
@@ -124,10 +125,11 @@ func (c *wsConn) hello(in incoming) {
 		who = c.helloStaff(in.ref, h, now, attach)
 	}
 	if who == nil {
-		return // refused, and answered
+		return // refused, answered and counted
 	}
 	c.who = who
 	c.authed.Store(true)
+	c.s.cfg.Metrics.opened(c.role)
 	id := c.who.GetId()
 	c.whoID.Store(&id)
 	c.s.b.Send(c.actorKind(), c.who.GetId(), attach)
@@ -143,6 +145,7 @@ func (c *wsConn) helloVisitor(ref uint64, h *messages.Hello, now time.Time, atta
 	if t := h.GetResumeToken(); t != "" {
 		var err error
 		if id, err = c.s.tok.verify("v", t, now); err != nil || !actors.ValidID(id) {
+			c.s.cfg.Metrics.refuse(refusedAuth)
 			c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the resume token is invalid or expired; send Hello without one to start afresh"))
 			return nil
 		}
@@ -150,6 +153,8 @@ func (c *wsConn) helloVisitor(ref uint64, h *messages.Hello, now time.Time, atta
 		// Each new session is a visitor actor: an address opens a
 		// bounded number a minute.
 		if !c.s.addrs.allowHello(c.addr, now) {
+			c.s.cfg.Metrics.limit(limitHellos)
+			c.s.cfg.Metrics.refuse(refusedRateLimit)
 			c.fail(ref, rateLimited("too many new visitor sessions from your address; try again in a minute"))
 			return nil
 		}

@@ -46,6 +46,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		if _, ok := l.s.addrs.count(host, peers, l.s.cfg.Limits.HTTPConnsPerAddress); !ok {
+			l.s.cfg.Metrics.limit(limitConnections)
 			c.Close()
 			continue
 		}

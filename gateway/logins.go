@@ -78,6 +78,7 @@ func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *
 	}
 	key, now := strings.ToLower(login), s.b.Now()
 	if until, ok := s.logins.begin(key, addr, now); !ok {
+		s.cfg.Metrics.limit(limitLogins)
 		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
 	}

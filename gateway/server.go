@@ -171,7 +171,7 @@ var openAPI []byte
 // the OpenAPI document against the real routes.
 func (s *Server) route(pattern string, h http.HandlerFunc) {
 	s.patterns = append(s.patterns, pattern)
-	s.mux.HandleFunc(pattern, h)
+	s.mux.HandleFunc(pattern, s.cfg.Metrics.instrument(pattern, h))
 }
 
 // Routes returns the patterns of every route ("GET /admin/directory").
@@ -192,6 +192,7 @@ func (s *Server) routes() {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	s.route("GET /metrics", s.serveMetrics)
 	s.route("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
 	s.route("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
@@ -294,4 +295,13 @@ func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	return strings.TrimSpace(tok), ok && tok != ""
+}
+
+// serveMetrics serves the Prometheus exposition when metrics are on.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.MetricsHandler == nil {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "metrics are off (-metrics=false)"))
+		return
+	}
+	s.cfg.MetricsHandler.ServeHTTP(w, r)
 }

@@ -93,10 +93,10 @@ func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
 		delete(last, it.resetChat)
 		return true
 	case it.replay == nil:
-		return c.writeOne(last, it.env)
+		return c.writeOne(last, it.env, true)
 	}
 	for _, ev := range it.replay.GetEvents() {
-		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}) {
+		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}, false) {
 			return false
 		}
 	}
@@ -106,7 +106,9 @@ func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
 // writeOne writes env unless it is an event this connection already has.
 // Each event goes once, in order: replays and live delivery may overlap by
 // design, never leave a gap. It reports false when the socket failed.
-func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
+// live is false for a replayed event (its delivery latency is not
+// measured).
+func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live bool) bool {
 	if c.role == roleVisitor {
 		// Every frame to a visitor passes here: what they may see of it.
 		if env = c.s.visitorView.Envelope(env); env == nil {
@@ -127,5 +129,9 @@ func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope) bool {
 	}
 	// The connection is corked, so this only appends to its buffer: no
 	// deadline is needed here, uncork has one.
-	return c.ws.Write(context.Background(), typ, data) == nil
+	if c.ws.Write(context.Background(), typ, data) != nil {
+		return false
+	}
+	c.s.cfg.Metrics.frameOut(env, live, c.s.b.Now)
+	return true
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// FreeSpace returns the free bytes on dir's disk. Default: statfs.
 	// Tests inject their own.
 	FreeSpace func(dir string) (uint64, error)
+	// Metrics, when set, receives each batch's size, commit time and
+	// bytes, and reads the store's state and Pebble's metrics when
+	// scraped (NewMetrics). Default nil: off, nothing recorded.
+	Metrics *Metrics
 }
 
 // EnsureDefaults fills in the default of every zero field and returns o.

@@ -91,6 +91,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
 	}
 	s.db = db
+	if opts.Metrics != nil {
+		opts.Metrics.store.Store(s)
+	}
 	s.wg.Add(1)
 	go s.writer()
 	if opts.MinFreeBytes > 0 {
@@ -408,9 +411,7 @@ func (s *Store) writer() {
 			err = s.reopen()
 		}
 		if err == nil {
-			if err = s.commit(pending); err != nil {
-				s.markFault(err)
-			}
+			err = s.commitTimed(pending)
 		}
 		s.stats.Batches.Add(1)
 		s.stats.Requests.Add(uint64(len(pending)))
@@ -441,18 +442,37 @@ func (s *Store) failQueued(err error) {
 	}
 }
 
-// commit applies reqs as one synced batch: all of it lands, or none.
-// Pebble's fatal commit errors (its logger's Fatalf panics) become errors.
-func (s *Store) commit(reqs []*request) (err error) {
+// commitTimed commits reqs, records the batch in Options.Metrics when
+// set (only then is the clock read), and marks a failed commit as a fault.
+func (s *Store) commitTimed(reqs []*request) error {
+	m := s.opts.Metrics
+	var start time.Time
+	if m != nil {
+		start = time.Now()
+	}
+	n, err := s.commit(reqs)
+	if m != nil {
+		m.committed(len(reqs), time.Since(start).Seconds(), n, err)
+	}
+	if err != nil {
+		s.markFault(err)
+	}
+	return err
+}
+
+// commit applies reqs as one synced batch: all of it lands, or none; it
+// returns the batch's size in bytes. Pebble's fatal commit errors (its
+// logger's Fatalf panics) become errors.
+func (s *Store) commit(reqs []*request) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", ErrUnavailable, r)
+			n, err = 0, fmt.Errorf("%w: %v", ErrUnavailable, r)
 		}
 	}()
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if s.db == nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
+		return 0, fmt.Errorf("%w: %v", ErrUnavailable, s.fault)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -465,16 +485,16 @@ func (s *Store) commit(reqs []*request) (err error) {
 				err = b.Set(m.key, m.value, nil)
 			}
 			if err != nil {
-				return fmt.Errorf("persistence: build batch: %w", err)
+				return 0, fmt.Errorf("persistence: build batch: %w", err)
 			}
 		}
 	}
 	// Sync: every request in this batch is acknowledged to a user after
 	// this returns, so it must be on disk first.
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
+		return 0, fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
-	return nil
+	return b.Len(), nil
 }
 
 func set(key []byte, m proto.Message) (mutation, error) {

@@ -88,6 +88,9 @@ type Config struct {
 	// TracerProvider, when set, is traced with instead (tests give the
 	// SDK's with an in-memory exporter).
 	TracerProvider trace.TracerProvider
+	// NoMetrics turns the Prometheus metrics off: nothing is collected or
+	// registered, and GET /metrics answers 404. Default: on (-metrics).
+	NoMetrics bool
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -192,6 +195,10 @@ func (e *environ) duration(name string, def time.Duration) time.Duration {
 	return parseEnv(e, name, def, "a duration (such as 90s, 10m or 2h; negative: off)", time.ParseDuration)
 }
 
+func (e *environ) bool(name string, def bool) bool {
+	return parseEnv(e, name, def, "true or false", strconv.ParseBool)
+}
+
 func (e *environ) float(name string, def float64) float64 {
 	return parseEnv(e, name, def, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
@@ -243,6 +250,7 @@ type serveFlags struct {
 	minFreeMB                           int64
 	frames, hellos, chats               float64
 	conns                               int
+	metrics                             bool
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -289,6 +297,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in (env SWITCHBOARD_FORWARDED_HEADER)")
 	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", e.string("SWITCHBOARD_OTLP_ENDPOINT", ""), "send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318; empty: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (env SWITCHBOARD_OTLP_ENDPOINT)")
 	fs.Float64Var(&cfg.TraceSample, "trace-sample", e.float("SWITCHBOARD_TRACE_SAMPLE", defaultTraceSample), "share of chat requests and messages traced when tracing is on, 0 to 1 (env SWITCHBOARD_TRACE_SAMPLE)")
+	fs.BoolVar(&f.metrics, "metrics", e.bool("SWITCHBOARD_METRICS", true), "collect Prometheus metrics and serve them at GET /metrics on -addr; false: nothing collected, /metrics is 404 (env SWITCHBOARD_METRICS)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 }
 
@@ -296,6 +305,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 // environment-only settings, and checks the result.
 func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	cfg.Gateway.Limits = limits(f.frames, f.conns, f.chats, f.hellos)
+	cfg.NoMetrics = !f.metrics
 	cfg.MinFreeBytes = orOff(f.minFreeMB)
 	if cfg.MinFreeBytes > 0 {
 		cfg.MinFreeBytes <<= 20
