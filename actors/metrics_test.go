@@ -30,38 +30,9 @@ func newMetricsHarness(t *testing.T, real ...string) (*harness, *Metrics, *prome
 	return h, h.b.metrics, reg
 }
 
-// value is the value of the series of family name with exactly these
-// labels (name=value pairs), or -1 when there is none: a gauge or counter's
-// value, a histogram's count.
-func value(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !hasLabels(m, labels) {
-				continue
-			}
-			switch {
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return -1
-}
-
-// sum is a histogram series' sum of observations.
-func sum(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+// series is the series of family name with exactly these labels
+// (name=value pairs), or nil.
+func series(t *testing.T, reg *prometheus.Registry, name string, labels ...string) *dto.Metric {
 	t.Helper()
 	fams, err := reg.Gather()
 	if err != nil {
@@ -70,11 +41,34 @@ func sum(t *testing.T, reg *prometheus.Registry, name string, labels ...string) 
 	for _, f := range fams {
 		for _, m := range f.GetMetric() {
 			if f.GetName() == name && hasLabels(m, labels) {
-				return m.GetHistogram().GetSampleSum()
+				return m
 			}
 		}
 	}
-	return -1
+	return nil
+}
+
+// value is a series' value (a histogram's count), or -1 when there is
+// no such series.
+func value(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	m := series(t, reg, name, labels...)
+	switch {
+	case m == nil:
+		return -1
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	default:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+}
+
+// sum is a histogram series' sum of observations.
+func sum(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	return series(t, reg, name, labels...).GetHistogram().GetSampleSum()
 }
 
 func hasLabels(m *dto.Metric, labels []string) bool {
@@ -95,7 +89,7 @@ func metricsSeed(h *harness) {
 	h.seed(&messages.DirectoryView{
 		Languages: []*messages.Language{{Code: "en", Name: "English", ChatEnabled: true}},
 		Departments: []*messages.Department{{Id: "sales", Name: "Sales", ChatEnabled: true, QueueLimit: 1},
-			{Id: "closed", Name: "Closed", ChatEnabled: false}},
+			{Id: "closed", Name: "Closed", ChatEnabled: false}, {Id: "support", Name: "Support", ChatEnabled: true}},
 		Agents: []*messages.Agent{{Id: "a1", Login: "a1@x", DisplayName: "Alice", Departments: []string{"sales"},
 			Languages: []string{"en"}, MaxChats: 1, ChatAgent: true, Role: "agent"}},
 	})
@@ -184,12 +178,27 @@ func TestMetricsChatLife(t *testing.T) {
 		Body: &messages.ChatCommand_Send{Send: &messages.SendMessage{ClientMsgId: "m1", Text: "My order is late"}}}, nil)
 	check(3, "switchboard_messages_stored_total")
 	check(3, "switchboard_message_durable_seconds")
+	// The agent sends the chat on to support, where nobody can take it;
+	// the visitor gives up and closes it.
 	h.send(KindChat, chatID, &messages.ChatCommand{ChatId: chatID, From: agent, Conn: a1, Ref: 5,
-		Body: &messages.ChatCommand_Close{Close: &messages.CloseChat{}}}, nil)
-	check(1, "switchboard_chats_closed_total", "department", "sales")
+		Body: &messages.ChatCommand_Transfer{Transfer: &messages.TransferChat{ChatId: chatID, ToDepartment: "support"}}}, nil)
+	check(1, "switchboard_chats_transferred_total", "department", "support")
+	check(0, "switchboard_chats_transferred_total", "department", "sales")
 	check(0, "switchboard_chats_active", "department", "sales")
+	check(1, "switchboard_chats_queued_total", "department", "support")
+	check(1, "switchboard_chats_waiting", "department", "support")
 	check(1, "switchboard_agents", "department", "sales", "status", "available")
 	check(0, "switchboard_agents", "department", "sales", "status", "busy")
+	h.advance(2 * time.Second)
+	h.send(KindVisitor, "v1", &messages.ChatCommand{ChatId: chatID, Conn: h.conn("v1"), Ref: 4,
+		From: &messages.Participant{Kind: kindVisitor, Id: "v1"}, Body: &messages.ChatCommand_Close{Close: &messages.CloseChat{}}}, nil)
+	check(1, "switchboard_chats_closed_total", "department", "support")
+	check(0, "switchboard_chats_waiting", "department", "support")
+	check(1, "switchboard_wait_seconds", "department", "support")
+	if s := sum(t, reg, "switchboard_wait_seconds", "department", "support"); s != 2 {
+		t.Errorf("wait in support was %vs, want 2", s)
+	}
+	check(1, "switchboard_assignment_seconds", "department", "sales") // once: the first assignment
 
 	// Refusals by the group: a closed department, one that does not exist
 	// (counted under no department: any name can be asked for).
@@ -197,8 +206,8 @@ func TestMetricsChatLife(t *testing.T) {
 	check(1, "switchboard_chats_refused_total", "department", "closed", "reason", "department_closed")
 	requestChat(h, "v4", "no-such-place", 2)
 	check(1, "switchboard_chats_refused_total", "department", "", "reason", "unknown_department")
-	if n := testutil.CollectAndCount(h.b.metrics.offers); n != 5 {
-		t.Errorf("%d offer series, want 5 (one per result, for sales)", n)
+	if n := testutil.CollectAndCount(h.b.metrics.offers); n != 10 {
+		t.Errorf("%d offer series, want 10 (one per result, for sales and support)", n)
 	}
 	if n := testutil.ToFloat64(h.b.metrics.stored); n != 3 {
 		t.Errorf("stored %v, want 3", n)
@@ -208,7 +217,7 @@ func TestMetricsChatLife(t *testing.T) {
 	check(1, "switchboard_actors_active", "kind", "agent")
 	check(4, "switchboard_actors_active", "kind", "visitor")
 	check(3, "switchboard_actors_active", "kind", "group") // sales, closed, no-such-place
-	check(1, "switchboard_actors_active", "kind", "queue")
+	check(2, "switchboard_actors_active", "kind", "queue") // sales, support
 
 	noIDsInLabels(t, reg, chatID, "v1", "v2", "v3", "v4", "a1")
 
@@ -321,4 +330,41 @@ func TestMetricsNil(t *testing.T) {
 	var c agentCount
 	m.agentMoved(&c, "available", []string{"d"})
 	c.drop()
+}
+
+// Offers by result: one declined, one let expire, one withdrawn when the
+// visitor left while it was out.
+func TestMetricsOffers(t *testing.T) {
+	h, _, reg := newMetricsHarness(t, allKinds...)
+	metricsSeed(h)
+	offers := func(result string) float64 {
+		return value(t, reg, "switchboard_offers_total", "department", "sales", "result", result)
+	}
+	a1 := h.conn("a1")
+	h.send(KindAgent, "a1", &messages.ConnAttach{Conn: a1, Ref: 1}, nil)
+	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 2, Body: &messages.SessionCommand_SetStatus{
+		SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}}, nil)
+	requestChat(h, "v1", "sales", 2)
+	chatID := chatIDOf(t, h.take())
+	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 3, Body: &messages.SessionCommand_DeclineOffer{
+		DeclineOffer: &messages.DeclineOffer{ChatId: chatID}}}, nil)
+	if offers("made") != 1 || offers("declined") != 1 {
+		t.Errorf("made %v, declined %v; want 1, 1", offers("made"), offers("declined"))
+	}
+	// After the cool-down the only agent is offered it again, and lets
+	// the offer expire; then once more, and the visitor leaves.
+	h.advance(declineCooldown)
+	h.advance(DefaultOfferTimeout)
+	if offers("made") != 2 || offers("expired") != 1 {
+		t.Errorf("made %v, expired %v; want 2, 1", offers("made"), offers("expired"))
+	}
+	h.advance(declineCooldown)
+	h.send(KindVisitor, "v1", &messages.ChatCommand{ChatId: chatID, Conn: h.conn("v1"), Ref: 4,
+		From: &messages.Participant{Kind: kindVisitor, Id: "v1"}, Body: &messages.ChatCommand_Close{Close: &messages.CloseChat{}}}, nil)
+	if offers("made") != 3 || offers("withdrawn") != 1 || offers("accepted") != 0 {
+		t.Errorf("made %v, withdrawn %v, accepted %v; want 3, 1, 0", offers("made"), offers("withdrawn"), offers("accepted"))
+	}
+	if v := value(t, reg, "switchboard_chats_waiting", "department", "sales"); v != 0 {
+		t.Errorf("waiting %v, want 0", v)
+	}
 }
