@@ -227,6 +227,15 @@ func TestMetricsChatLife(t *testing.T) {
 	check(0, "switchboard_actors_active", "kind", "agent")
 	h.stop(KindChat, chatID)
 	check(0, "switchboard_actors_active", "kind", "chat")
+
+	// A queue actor that comes back finds its longest-wait series again.
+	h.stop(KindQueue, "sales")
+	check(1, "switchboard_actors_active", "kind", "queue")
+	requestChat(h, "v5", "sales", 2)
+	check(1, "switchboard_chats_waiting", "department", "sales")
+	check(2, "switchboard_actors_active", "kind", "queue")
+	h.advance(3 * time.Second)
+	check(3, "switchboard_queue_longest_wait_seconds", "department", "sales")
 }
 
 // noIDsInLabels checks that every label is one of the bounded ones and
