@@ -66,6 +66,9 @@ type agent struct {
 	// withdrawn), newest last, at most recentKeep: accepting one of them
 	// is a CONFLICT (the offer is gone), not a NOT_FOUND.
 	gone []string
+	// counted is what this instance adds to the agents-by-status gauges;
+	// given back when it stops or restarts.
+	counted agentCount
 }
 
 func newAgent(b *Broker, id string) *agent {
@@ -82,7 +85,9 @@ func (a *agent) Receive(ctx actor.Context) {
 		a.self = ctx.Self()
 		a.load(ctx)
 		a.planShift()
-	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Stopped, *actor.Restarting:
+		a.counted.drop()
+	case *actor.Stopping:
 	case *messages.SaveListsDue:
 		if a.listsSave.fired(m.GetToken()) {
 			a.saveSnapshot()

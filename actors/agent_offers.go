@@ -106,6 +106,9 @@ func (a *agent) report(ctx actor.Context) {
 	if a.rec != nil && a.rec.GetChatAgent() && !a.rec.GetSuspended() && a.perms.Has(PermAcceptChats) {
 		deps = a.rec.GetDepartments()
 	}
+	if a.b.metrics != nil {
+		a.countStatus(deps)
+	}
 	for d := range a.reported {
 		if !slices.Contains(deps, d) {
 			delete(a.reported, d)
@@ -119,6 +122,16 @@ func (a *agent) report(ctx actor.Context) {
 			Languages: a.rec.GetLanguages(), MaxChats: a.max(), Load: a.loadCount(), LastAssignedMs: a.lastAsgn, Member: true,
 		})
 	}
+}
+
+// countStatus moves the agent in switchboard_agents: counted in deps under
+// its status while connected, in nothing otherwise.
+func (a *agent) countStatus(deps []string) {
+	status := ""
+	if a.conns.len() > 0 {
+		status = agentStatusName(a.status, a.loadCount() >= a.max())
+	}
+	a.b.metrics.agentMoved(&a.counted, status, deps)
 }
 
 func (a *agent) offered(ctx actor.Context, m *messages.OfferChat) {

@@ -101,6 +101,7 @@ type Broker struct {
 	silentWait               time.Duration
 	linePerAddress           int
 	tracing                  tracing
+	metrics                  *Metrics // nil: off
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -112,7 +113,7 @@ func New(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
-		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider)}
+		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics}
 	if b.system == nil {
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
 	}
@@ -121,12 +122,24 @@ func New(cfg Config) (*Broker, error) {
 	b.dispatcher = newWorkerDispatcher(300)
 	b.activation = newActivation()
 	b.props = map[string]func(string) *actor.Props{
-		KindChat:      func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &chat{b: b, id: id} }) },
-		KindQueue:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newQueue(b, id) }) },
-		KindGroup:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &group{b: b, id: id} }) },
-		KindAgent:     func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newAgent(b, id) }) },
-		KindVisitor:   func(id string) *actor.Props { return b.newProps(func() actor.Actor { return newVisitor(b, id) }) },
-		KindDirectory: func(id string) *actor.Props { return b.newProps(func() actor.Actor { return &directory{b: b} }) },
+		KindChat: func(id string) *actor.Props {
+			return b.newProps(KindChat, func() actor.Actor { return &chat{b: b, id: id} })
+		},
+		KindQueue: func(id string) *actor.Props {
+			return b.newProps(KindQueue, func() actor.Actor { return newQueue(b, id) })
+		},
+		KindGroup: func(id string) *actor.Props {
+			return b.newProps(KindGroup, func() actor.Actor { return &group{b: b, id: id} })
+		},
+		KindAgent: func(id string) *actor.Props {
+			return b.newProps(KindAgent, func() actor.Actor { return newAgent(b, id) })
+		},
+		KindVisitor: func(id string) *actor.Props {
+			return b.newProps(KindVisitor, func() actor.Actor { return newVisitor(b, id) })
+		},
+		KindDirectory: func(id string) *actor.Props {
+			return b.newProps(KindDirectory, func() actor.Actor { return &directory{b: b} })
+		},
 	}
 	return b, nil
 }
@@ -140,8 +153,11 @@ func supervisor() actor.SupervisorStrategy {
 	})
 }
 
-func (b *Broker) newProps(p actor.Producer) *actor.Props {
+func (b *Broker) newProps(kind string, p actor.Producer) *actor.Props {
 	s := supervisor()
+	if g := b.metrics.actorGauge(kind); g != nil {
+		p = countedProducer(p, g)
+	}
 	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher))
 }
 

@@ -5,6 +5,7 @@ package actors
 
 import (
 	"slices"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -20,6 +21,10 @@ type pending struct {
 	steps []step
 	// traced: a traced message's write (tracing.go); nil mostly.
 	traced *tracedWrite
+	// For the metrics: when the chat wrote it (it did on receiving the
+	// command) and the chat's department after its events.
+	at   time.Time
+	dept string
 }
 
 // write numbers and applies events, then submits them with the open-chats
@@ -27,8 +32,9 @@ type pending struct {
 // participants and runs then, in order; if the write fails, it runs their
 // failure side instead.
 func (c *chat) write(evs []*messages.ChatEvent, then ...step) {
-	now := c.b.clock.Now().UnixMilli()
-	w := &pending{first: c.last + 1, steps: then}
+	at := c.b.clock.Now()
+	now := at.UnixMilli()
+	w := &pending{first: c.last + 1, steps: then, at: at}
 	// The open-chats index changes with the chat's state, not with every
 	// message: rewriting it per message doubled the writes and Pebble's
 	// compaction work. Every other kind of event changes what it holds.
@@ -40,6 +46,7 @@ func (c *chat) write(evs []*messages.ChatEvent, then ...step) {
 		index = index || !isMsg
 	}
 	w.last = c.last
+	w.dept = c.sum.GetDepartment()
 	c.token++
 	w.token = c.token
 	c.inflight = append(c.inflight, w)
@@ -68,11 +75,40 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 	for seq := w.first; seq <= w.last; seq++ {
 		c.fanout(c.event(seq), tc)
 	}
+	if c.b.metrics != nil {
+		c.measure(w)
+	}
 	c.trim()
 	now := &stored{c: c}
 	for _, s := range w.steps {
 		if s.done != nil {
 			s.done(ctx, now)
+		}
+	}
+}
+
+// measure counts a durable write's events: messages stored and how long
+// they took, and the chat's changes under its department.
+func (c *chat) measure(w *pending) {
+	m := c.b.metrics
+	took := c.b.clock.Now().Sub(w.at)
+	for seq := w.first; seq <= w.last; seq++ {
+		ev := c.event(seq)
+		switch k := ev.GetKind().(type) {
+		case *messages.ChatEvent_Message:
+			m.messageStored(took)
+		case *messages.ChatEvent_Created:
+			m.chatCreated(w.dept)
+		case *messages.ChatEvent_Assigned:
+			if k.Assigned.GetHow() != messages.AssignHow_ASSIGN_HOW_TAKEN_OVER {
+				// The summary keeps the first assignment's time.
+				first := ev.GetAtMs() == c.sum.GetAssignedAtMs()
+				m.chatAssigned(w.dept, first, time.Duration(ev.GetAtMs()-c.sum.GetCreatedAtMs())*time.Millisecond)
+			}
+		case *messages.ChatEvent_Closed:
+			m.chatClosed(w.dept)
+		case *messages.ChatEvent_Transferred:
+			m.chatTransferred(w.dept)
 		}
 	}
 }

@@ -54,6 +54,9 @@ type Config struct {
 	// behind one address rarely has more people waiting for one department
 	// at once); negative: no limit.
 	LinePerAddress int
+	// Metrics are the actors' Prometheus metrics (NewMetrics). Default
+	// nil: off, and the actors do no more than a nil check for them.
+	Metrics *Metrics
 }
 
 // EnsureDefaults fills in the default of every zero field and returns c.

@@ -24,4 +24,13 @@
 // state updates the open-chats index in the same batch; after a restart,
 // Broker.Recover rebuilds queues (in ticket order) and agents' loads from
 // that index.
+//
+// Metrics (metrics.go, Config.Metrics; nil: off) are moved by the actor
+// that is the authority on each number: the queue for its line, waits and
+// offers, the chat actor for what its log stores, the group (and the
+// queue and visitor actors, for the refusals they make) for refusals, the
+// agent actor for its own status. Their labels are bounded: departments,
+// statuses, reasons, results, kinds; never an id. Prometheus's types are
+// safe from any goroutine, so a scrape reads them without touching actor
+// state.
 package actors

@@ -16,6 +16,10 @@ type group struct {
 	b    *Broker
 	id   string
 	dept *messages.Department
+	// m counts refusals under the department, or under "" while there is
+	// no such department (a visitor may ask for any name: labels stay
+	// bounded). nil: metrics off.
+	m *refusalMetrics
 }
 
 func (g *group) Receive(ctx actor.Context) {
@@ -39,11 +43,19 @@ func (g *group) reload(ctx actor.Context) {
 		return
 	}
 	g.dept = d
+	if g.b.metrics != nil {
+		label := g.id
+		if d == nil {
+			label = ""
+		}
+		g.m = g.b.metrics.refusals(label)
+	}
 }
 
 func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 	refuse := func(reason messages.RefusalReason, format string, args ...any) {
 		g.b.routed(m, g.id, reasonOf(reason))
+		g.m.refused(reason)
 		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 			Refusal: &messages.ChatRefused{Reason: reason, Department: g.id, Message: fmt.Sprintf(format, args...)}})
 	}
@@ -69,6 +81,7 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 		return
 	}
 	if open, next := BusinessHours(g.dept.GetBusinessHours(), g.dept.GetTimeZone(), g.b.clock.Now()); !open {
+		g.m.refused(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS)
 		msg := fmt.Sprintf("%s is closed now", g.dept.GetName())
 		g.b.routed(m, g.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS))
 		if !next.IsZero() {

@@ -45,6 +45,8 @@ type queue struct {
 	nextOffer uint64
 	retryStop func() bool
 	traced    tracedWaits // traced chats in line (tracing.go)
+
+	m *queueMetrics // nil: metrics off
 }
 
 func newQueue(b *Broker, id string) *queue {
@@ -69,8 +71,11 @@ func (q *queue) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		q.self = ctx.Self()
+		q.m = q.b.metrics.queue(q.id, q.b.clock)
 		q.reload(ctx)
-	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Stopped, *actor.Restarting:
+		q.m.stopped() // the line goes with this instance
+	case *actor.Stopping:
 	case *messages.DirectoryChanged:
 		q.directoryChanged(ctx)
 	case *messages.StartChat:
@@ -140,6 +145,7 @@ func (q *queue) limit() int {
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.b.linePerAddress, q.b.clock.Now())
 	if !ok {
+		q.m.refused(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL)
 		// To the visitor, a full share of their address is a full line.
 		q.b.admitted(m, q.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL))
 		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
@@ -155,6 +161,13 @@ func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 	q.line.enqueue(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
 	q.waiting(m)
+	if q.m != nil {
+		if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
+			w.since = q.b.clock.Now()
+			q.m.enqueued()
+			q.measureLine()
+		}
+	}
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }
@@ -163,11 +176,16 @@ func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 func (q *queue) restore(ctx actor.Context, m *messages.QueueRestore) {
 	for _, oc := range m.GetChats() {
 		q.line.insert(openSummary(oc), oc.GetTicket(), oc.GetHead(), oc.GetTarget())
+		if w := q.line.byChat[oc.GetChatId()]; q.m != nil && w != nil && w.since.IsZero() {
+			w.since = time.Unix(0, int64(oc.GetTicket())) // tickets are times (line.admit)
+		}
 	}
 	now := q.b.clock.Now()
 	for _, oc := range m.GetActive() {
 		q.eta.restore(openSummary(oc), now)
 	}
+	q.measureLine()
+	q.m.handling(len(q.eta.active))
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }
@@ -179,8 +197,11 @@ func (q *queue) withdraw(ctx actor.Context, m *messages.Withdraw) {
 	if w == nil {
 		return
 	}
+	if w.offer != nil {
+		q.m.offer(offerWithdrawn)
+	}
 	q.revoke(ctx, w, "the visitor left")
-	q.line.remove(w)
+	q.leave(w)
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }
@@ -188,9 +209,38 @@ func (q *queue) withdraw(ctx actor.Context, m *messages.Withdraw) {
 // activeChat follows the department's chats being handled. A chat that
 // closes adds its handling time to the estimate.
 func (q *queue) activeChat(ctx actor.Context, m *messages.ActiveChat) {
-	if q.eta.update(m.GetChat(), m.GetEnded(), q.b.clock.Now()) {
+	added := q.eta.update(m.GetChat(), m.GetEnded(), q.b.clock.Now())
+	q.m.handling(len(q.eta.active))
+	if added {
 		q.notifyPositions(ctx)
 	}
+}
+
+// leave takes w out of the line (assigned, or gone), observing its wait.
+func (q *queue) leave(w *waiting) {
+	q.line.remove(w)
+	if q.m != nil {
+		if !w.since.IsZero() {
+			q.m.left(q.b.clock.Now().Sub(w.since))
+		}
+		q.measureLine()
+	}
+}
+
+// measureLine sets the line's gauges (metrics on): how many wait, and
+// since when the longest waiter has (transfers wait at the head, so the
+// longest waiter need not be first).
+func (q *queue) measureLine() {
+	if q.m == nil {
+		return
+	}
+	var oldest time.Time
+	for _, w := range q.line.waiting {
+		if !w.since.IsZero() && (oldest.IsZero() || w.since.Before(oldest)) {
+			oldest = w.since
+		}
+	}
+	q.m.line(len(q.line.waiting), oldest)
 }
 
 // notifyPositions tells every waiting visitor whose position changed, or

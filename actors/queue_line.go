@@ -33,6 +33,9 @@ type waiting struct {
 	// A transferred chat: ahead of the others, and offered to target first.
 	head   bool
 	target string
+	// since is when the chat joined this line (the queue sets it; after
+	// a restart, its ticket's time), for the wait metrics.
+	since time.Time
 }
 
 func newLine() line {

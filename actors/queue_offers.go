@@ -180,6 +180,7 @@ func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
 	c.load++ // until the agent's next report says otherwise
 	c.lastAssigned = q.b.clock.Now().UnixMilli()
 	q.lastRR = c.id
+	q.m.offer(offerMade)
 	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
 		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
 		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(),
@@ -220,14 +221,17 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 	}
 	switch {
 	case m.GetAccepted():
-		q.line.remove(w)
+		q.m.offer(offerAccepted)
+		q.leave(w)
 		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID)})
 		q.notifyPositions(ctx)
 	case m.GetBusy():
+		q.m.offer(offerDeclined) // the agent had no room for it
 		if c := q.roster[o.agent]; c != nil {
 			c.hold = true
 		}
 	default:
+		q.m.offer(offerDeclined)
 		w.declined[o.agent] = q.b.clock.Now()
 	}
 	q.dispatch(ctx)
@@ -250,6 +254,7 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 		delete(q.offers, o.id)
 		return
 	}
+	q.m.offer(offerExpired)
 	q.revoke(ctx, w, reasonExpired)
 	w.declined[o.agent] = q.b.clock.Now()
 	if w.target == o.agent {
@@ -270,7 +275,7 @@ func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
 		return
 	}
-	q.line.remove(w)
+	q.leave(w)
 	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId())})
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)

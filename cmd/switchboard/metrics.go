@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
@@ -34,6 +35,13 @@ func storeMetrics(o persistence.Options, reg *prometheus.Registry) persistence.O
 		o.Metrics = persistence.NewMetrics(reg)
 	}
 	return o
+}
+
+// actorsMetrics sets a's Metrics on reg, unless reg is nil (off).
+func actorsMetrics(a *actors.Config, reg *prometheus.Registry) {
+	if reg != nil {
+		a.Metrics = actors.NewMetrics(reg)
+	}
 }
 
 // gatewayMetrics sets g's Metrics and /metrics handler on reg, unless reg

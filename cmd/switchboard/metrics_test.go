@@ -120,6 +120,13 @@ func TestMetrics(t *testing.T) {
 		{"switchboard_storage_written_bytes_total", nil, 100},
 		{"switchboard_pebble_disk_usage_bytes", nil, 1},
 		{"switchboard_build_info", nil, 1},
+		// The actors' own, through the same registry.
+		{"switchboard_chats_requested_total", []string{"department", "sales"}, 1},
+		{"switchboard_chats_assigned_total", []string{"department", "sales"}, 1},
+		{"switchboard_messages_stored_total", nil, 2},
+		{"switchboard_message_durable_seconds", nil, 2},
+		{"switchboard_offers_total", []string{"department", "sales", "result", "accepted"}, 1},
+		{"switchboard_actors_active", []string{"kind", "chat"}, 1},
 		{"go_goroutines", nil, 1},
 	} {
 		if got := value(fams, c.name, c.labels...); got < c.min {
