@@ -75,6 +75,10 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; older ones are
 	// deleted hourly. Default 180 days; negative: for ever.
 	AuditRetention time.Duration
+	// DrainWait is how long Close keeps serving with /readyz at 503
+	// before it closes sockets, so a load balancer stops sending new
+	// clients first. Default 0: none.
+	DrainWait time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -255,6 +259,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.DurationVar(&cfg.Gateway.FrameTimeout, "frame-timeout", e.duration("SWITCHBOARD_FRAME_TIMEOUT", gateway.DefaultFrameTimeout), "how long a frame may take to arrive once its first bytes came; then the socket is dropped (env SWITCHBOARD_FRAME_TIMEOUT)")
 	fs.DurationVar(&cfg.SilentWait, "silent-wait", e.duration("SWITCHBOARD_SILENT_WAIT", actors.DefaultSilentWait), "how long a chat may wait in its queue while its visitor has said nothing; negative: no limit (env SWITCHBOARD_SILENT_WAIT)")
 	fs.IntVar(&cfg.LinePerAddress, "line-per-address", e.int("SWITCHBOARD_LINE_PER_ADDRESS", actors.DefaultLinePerAddress), "chats from one client address that may wait in one department's line; negative: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
+	fs.DurationVar(&cfg.DrainWait, "drain-wait", e.duration("SWITCHBOARD_DRAIN_WAIT", 0), "at shutdown, how long /readyz answers 503 before sockets close, for load balancers to stop sending clients (env SWITCHBOARD_DRAIN_WAIT)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", e.duration("SWITCHBOARD_AUDIT_RETENTION", defaultAuditRetention), "how long audit entries are kept; negative: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
 	fs.Int64Var(&f.minFreeMB, "min-free-mb", e.int64("SWITCHBOARD_MIN_FREE_MB", persistence.DefaultMinFreeBytes>>20), "refuse writes (new chats, messages) while the data folder's disk has less free space, in MiB; negative: no check (env SWITCHBOARD_MIN_FREE_MB)")
 	fs.IntVar(&cfg.Gateway.AuditPerMinute, "audit-per-minute", e.int("SWITCHBOARD_AUDIT_PER_MINUTE", gateway.DefaultAuditPerMinute), "audit entries of one kind from one client address a minute; the rest are counted in one audit.suppressed entry; negative: no limit (env SWITCHBOARD_AUDIT_PER_MINUTE)")
