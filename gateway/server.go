@@ -125,6 +125,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1) // +1: readBody tells "too large" apart
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		if logRequests(pattern) {
+			s.serveLogged(w, r, pattern)
+			return
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -222,10 +222,10 @@ func orOff[T int | int64](v T) T { return max(v, -1) }
 // serveFlags are the flags whose values are not Config's fields as they
 // stand.
 type serveFlags struct {
-	origins, adminAllow, proxies, level string
-	minFreeMB                           int64
-	frames, hellos, chats               float64
-	conns                               int
+	origins, adminAllow, proxies, level, logFormat string
+	minFreeMB                                      int64
+	frames, hellos, chats                          float64
+	conns                                          int
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -272,6 +272,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&f.proxies, "trusted-proxies", e.string("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose forwarded header names the client (env SWITCHBOARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.Gateway.ForwardedHeader, "forwarded-header", e.string("SWITCHBOARD_FORWARDED_HEADER", gateway.DefaultForwardedHeader), "the header trusted proxies put the client's address in (env SWITCHBOARD_FORWARDED_HEADER)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", e.string("SWITCHBOARD_LOG_FORMAT", ""), "log format: json or text; default json when the log (standard error) is not a terminal, text when it is (env SWITCHBOARD_LOG_FORMAT)")
 }
 
 // apply puts the flags that need a conversion into cfg, with the
@@ -284,11 +285,10 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	}
 	cfg.Gateway.TrustedProxies = splitList(f.proxies)
 	cfg.AdminAllow, cfg.OriginPatterns = splitList(f.adminAllow), splitList(f.origins)
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(f.level)); err != nil {
-		return fmt.Errorf("-log: %w", err)
+	var err error
+	if cfg.Logger, err = newLogger(stderr, f.level, f.logFormat); err != nil {
+		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg.AdminToken = e.value("SWITCHBOARD_ADMIN_TOKEN")
 	if kib := e.value("SWITCHBOARD_ARGON2_MEMORY_KIB"); kib != "" {
 		n, err := strconv.ParseUint(kib, 10, 32)
@@ -298,6 +298,40 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 		cfg.Password.MemoryKiB, cfg.Password.Time = uint32(n), 1
 	}
 	return cfg.Validate()
+}
+
+// newLogger is the broker's logger on w: level is debug, info, warn or
+// error; format json, text, or "" for json unless w is a terminal (a
+// person reads it), as log collectors want JSON.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log: %w", err)
+	}
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format (env SWITCHBOARD_LOG_FORMAT) %q: want json or text", format)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // splitList splits a comma-separated list; empty is none.
