@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,12 +72,7 @@ func TestReadyzFollowsStorageFaults(t *testing.T) {
 
 // While the disk is low /readyz is 503 and says so; with space back, 200.
 func TestReadyzFollowsLowDisk(t *testing.T) {
-	var free atomic.Uint64
-	free.Store(10 << 30)
-	m := startBroker(t, t.TempDir(), func(c *Config) {
-		c.MinFreeBytes, c.DiskCheckEvery = 1<<30, 10*time.Millisecond
-		c.FreeSpace = func(string) (uint64, error) { return free.Load(), nil }
-	})
+	m, free := diskBroker(t)
 	eventually(t, "ready", readyIs(t, m.Addr(), http.StatusOK, ""))
 	free.Store(100 << 20)
 	eventually(t, "/readyz to say the disk is low", readyIs(t, m.Addr(), http.StatusServiceUnavailable, "disk"))
