@@ -115,7 +115,8 @@ func New(cfg Config) (*Broker, error) {
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
 		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics}
 	if b.system == nil {
-		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return b.log }))
+		sysLog := RedactedLogger(b.log)
+		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))
 	}
 	b.root = b.system.Root
 	b.newID = NewID

@@ -32,14 +32,14 @@ func (g *group) Receive(ctx actor.Context) {
 	case *messages.StartChat:
 		g.start(ctx, m)
 	default:
-		ctx.Logger().Warn("group: unexpected message", "group", g.id, "type", fmt.Sprintf("%T", m))
+		ctx.Logger().Warn("group: unexpected message", "department", g.id, "type", fmt.Sprintf("%T", m))
 	}
 }
 
 func (g *group) reload(ctx actor.Context) {
 	d, err := g.b.store.Department(g.id)
 	if err != nil {
-		ctx.Logger().Error("group: load department", "group", g.id, "err", err)
+		ctx.Logger().Error("group: load department", "department", g.id, "err", err)
 		return
 	}
 	g.dept = d

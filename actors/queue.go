@@ -105,14 +105,14 @@ func (q *queue) receive(ctx actor.Context) {
 	case *messages.WaitingQuery:
 		q.list(ctx, m)
 	default:
-		ctx.Logger().Warn("queue: unexpected message", "queue", q.id, "type", fmt.Sprintf("%T", m))
+		ctx.Logger().Warn("queue: unexpected message", "department", q.id, "type", fmt.Sprintf("%T", m))
 	}
 }
 
 func (q *queue) reload(ctx actor.Context) {
 	d, err := q.b.store.Department(q.id)
 	if err != nil {
-		ctx.Logger().Error("queue: load department", "queue", q.id, "err", err)
+		ctx.Logger().Error("queue: load department", "department", q.id, "err", err)
 		return
 	}
 	q.dept = d

@@ -145,7 +145,10 @@ type Phase struct {
 	// PacerLagMs (open loop) is how late the generator sent messages
 	// against their schedule: large values mean it could not keep up.
 	PacerLagMs *Latency `json:"pacer_lag_ms,omitempty"`
-	curve      [][2]float64
+	// Broker is the broker's own view from its /metrics over the measured
+	// part (absent in the echo server's phases).
+	Broker *BrokerView `json:"broker,omitempty"`
+	curve  [][2]float64
 }
 
 // Sample is one point of the throughput series (every 250 ms).
@@ -164,6 +167,9 @@ func (rep *Report) addPhase(name string, d time.Duration, offered, perS float64,
 	rep.Phases = append(rep.Phases, Phase{Name: name, DurationS: round3(d.Seconds()), OfferedPerS: round1(offered),
 		PerS: round1(perS), Unit: unit, LatencyMs: h.Summary(), ServerCPUS: round3(cpu.server.Seconds()),
 		LoadgenCPUS: round3(cpu.loadgen.Seconds()), curve: h.Curve()})
+	if cpu.brokerPhase {
+		rep.Phases[len(rep.Phases)-1].Broker = cpu.broker.view(cpu.broker0)
+	}
 }
 
 func machine() Machine {
@@ -214,6 +220,7 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 		fmt.Fprintf(tw, "%s\t%.0f %s\t%s\t%s\t%.2f + %.2f\n", ph.Name, ph.PerS, ph.Unit, offered, lat(ph.LatencyMs),
 			ph.ServerCPUS/ph.DurationS, ph.LoadgenCPUS/ph.DurationS)
 	}
+	rep.printBrokerViews(tw)
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "chats\tstarted %d, assigned %d, completed %d, refused %d\n", rep.Chats.Started, rep.Chats.Assigned, rep.Chats.Completed, rep.Chats.Refused)
 	fmt.Fprintf(tw, "messages\tsent %d, delivered %d\n", rep.Messages.Sent, rep.Messages.Delivered)
@@ -246,4 +253,25 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	}
 	fmt.Fprintf(tw, "written\t%s, %s\n", filepath.Join(dir, "report.json"), filepath.Join(dir, "latency.svg"))
 	tw.Flush()
+}
+
+// printBrokerViews adds the broker's own view of each of its phases.
+func (rep *Report) printBrokerViews(w io.Writer) {
+	header := false
+	for _, ph := range rep.Phases {
+		b := ph.Broker
+		if b == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nbroker's view (/metrics)\tfsyncs\trecords per fsync mean / p99\tfsync ms mean / p99\tconnections open\n")
+			header = true
+		}
+		if !b.Served {
+			fmt.Fprintf(w, "%s\tnot served\n", ph.Name)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.1f / %.1f\t%.2f / %.2f\t%.0f\n", ph.Name, b.FsyncMs.Count, b.BatchRecords.Mean, b.BatchRecords.P99,
+			b.FsyncMs.Mean, b.FsyncMs.P99, b.ConnectionsOpen)
+	}
 }

@@ -254,8 +254,13 @@ func (r *runner) stopBroker() error {
 
 // cpuMark is the CPU time so far of the server being measured (the
 // broker, or the echo server; 0 when not measured) and of this process,
-// the load generator.
-type cpuMark struct{ server, loadgen time.Duration }
+// the load generator; and, in the broker's phases, its /metrics (broker
+// nil when not served). After since, broker0 is the earlier scrape.
+type cpuMark struct {
+	server, loadgen time.Duration
+	brokerPhase     bool
+	broker, broker0 *brokerScrape
+}
 
 func (r *runner) cpu() cpuMark {
 	var m cpuMark
@@ -265,11 +270,15 @@ func (r *runner) cpu() cpuMark {
 	}
 	u, _ := procUsage(os.Getpid())
 	m.loadgen = u.CPU
+	if m.brokerPhase = r.live.Load() == r.sim; m.brokerPhase {
+		m.broker = scrapeBroker(context.Background(), r.addr)
+	}
 	return m
 }
 
 func (m cpuMark) since(old cpuMark) cpuMark {
-	return cpuMark{m.server - old.server, m.loadgen - old.loadgen}
+	return cpuMark{server: m.server - old.server, loadgen: m.loadgen - old.loadgen,
+		brokerPhase: m.brokerPhase, broker: m.broker, broker0: old.broker}
 }
 
 // idle holds many idle visitor connections in child processes and measures

@@ -143,6 +143,10 @@ type Config struct {
 	// DELETE /admin/workspace and the answer went out) to stop the broker,
 	// wipe its data but the secrets, and start it again empty.
 	DeleteWorkspace func()
+	// Ready, when set, says whether the node can take traffic (nil) or
+	// why not; GET /readyz answers 503 with that reason. The gateway adds
+	// its own condition: not shutting down. Default: ready while serving.
+	Ready func() error
 }
 
 // Limits bound what one connection or one client address may do. A zero

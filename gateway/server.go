@@ -126,6 +126,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1) // +1: readBody tells "too large" apart
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		if logRequests(pattern) {
+			s.serveLogged(w, r, pattern)
+			return
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}
@@ -193,12 +197,36 @@ func (s *Server) routes() {
 		w.Write([]byte("ok\n"))
 	})
 	s.route("GET /metrics", s.serveMetrics)
+	s.route("GET /readyz", s.readyz)
 	s.route("GET /ws/visitor", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleVisitor) })
 	s.route("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
 	s.adminRoutes()
 	s.patchRoutes()
 	s.webRoutes()
+}
+
+// readyz is the readiness probe: 200 {"status":"ready"} while the node
+// can take traffic, else 503 {"status":"unavailable","reason":...} with a
+// short reason (shutting down, storage unavailable, disk low). /healthz
+// stays the liveness probe: a node that is not ready is still alive.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	var err error
+	switch {
+	case closed:
+		err = errors.New("shutting down")
+	case s.cfg.Ready != nil:
+		err = s.cfg.Ready()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // Shutdown stops taking sockets and closes every open one with

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,9 @@ type Main struct {
 	tp     *sdktrace.TracerProvider // built by startTracing (tracing.go)
 	// reg is this run's metrics registry; nil when metrics are off.
 	reg *prometheus.Registry
+	// draining is set first thing in Close: /readyz turns 503 before
+	// any socket closes. recovered is set once Broker.Recover returned.
+	draining, recovered atomic.Bool
 }
 
 // NewMain returns a Main for cfg.
@@ -55,6 +59,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.cfg.Validate(); err != nil {
 		return err
 	}
+	m.draining.Store(false)
 	reg := m.newRegistry()
 	var err error
 	if m.store, err = persistence.Open(m.cfg.DataDir, storeMetrics(m.storeOptions(), reg)); err != nil {
@@ -73,6 +78,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.recovered.Store(true)
 	m.pruneAudit()
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
@@ -96,6 +102,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
 	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
 	m.gatewayMetrics(gcfg, reg)
+	gcfg.Ready = m.ready(m.store)
 	if m.gw, err = gateway.New(*gcfg); err != nil {
 		return err
 	}
@@ -241,7 +248,45 @@ func (m *Main) resetWorkspace() {
 	log.Warn("workspace deleted; the broker runs again, empty")
 }
 
+// ready is the readiness of the broker on store (/readyz): not draining,
+// recovered, and storage writable. The listener opens only after recovery,
+// so "recovering" is not seen today; it keeps the probe true should that
+// order change (cluster membership would join here).
+func (m *Main) ready(store *persistence.Store) func() error {
+	return func() error {
+		switch {
+		case m.draining.Load():
+			return errors.New("shutting down")
+		case !m.recovered.Load():
+			return errors.New("recovering")
+		}
+		// Short reasons: /readyz is public, so no paths or Pebble errors
+		// (the log has those).
+		switch err := store.Writable(); {
+		case err == nil:
+			return nil
+		case errors.Is(err, persistence.ErrDiskLow):
+			return errors.New("storage unavailable: disk low")
+		case errors.Is(err, persistence.ErrClosed):
+			return errors.New("storage closed")
+		}
+		return errors.New("storage unavailable")
+	}
+}
+
+// drain turns /readyz to 503 and, with DrainWait, gives load balancers
+// that long to notice before sockets close.
+func (m *Main) drain() {
+	if m.draining.Swap(true) || m.cfg.DrainWait <= 0 || m.srv == nil {
+		return
+	}
+	m.cfg.Logger.Info("draining: /readyz answers 503", "wait", m.cfg.DrainWait)
+	time.Sleep(m.cfg.DrainWait) // the wait is the point: nothing to poll
+}
+
 func (m *Main) close() error {
+	m.drain()
+	m.recovered.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if m.prune != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,12 +31,15 @@ func TestBenchHarness(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: out, Command: command, Progress: tlogWriter{t}})
+	var summary strings.Builder
+	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: out, Command: command, Progress: tlogWriter{t}, Summary: &summary})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Log(summary.String())
 	checkReportFields(t, out)
 	checkReportFigures(t, rep)
+	checkBrokerViews(t, rep, summary.String())
 	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))
 	if err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "polyline") {
 		t.Errorf("latency.svg: %v, %.80s", err, svg)
@@ -96,5 +100,35 @@ func checkReportFigures(t *testing.T, rep *bench.Report) {
 	}
 	if c := rep.Crash; c.Cycles != 1 || c.AckedBeforeKill == 0 || c.Recovered != c.AckedBeforeKill {
 		t.Errorf("crash cycle: %+v", c)
+	}
+}
+
+// checkBrokerViews: each of the broker's phases has its view from
+// /metrics, or says "not served" (a broker without /metrics, as before
+// the metrics work is merged); the echo server's phases have none.
+func checkBrokerViews(t *testing.T, rep *bench.Report, summary string) {
+	t.Helper()
+	broker := 0
+	for _, ph := range rep.Phases {
+		b := ph.Broker
+		switch {
+		case strings.HasPrefix(ph.Name, "echo"):
+			if b != nil {
+				t.Errorf("phase %s (the echo server) has a broker view", ph.Name)
+			}
+		case b == nil:
+			t.Errorf("phase %s has no broker view", ph.Name)
+		case b.Served && (b.FsyncMs == nil || b.FsyncMs.Count == 0 || b.BatchRecords.Mean < 1 || b.ConnectionsOpen <= 0):
+			t.Errorf("phase %s: broker view %+v", ph.Name, b)
+		case !b.Served && (b.FsyncMs != nil || b.BatchRecords != nil):
+			t.Errorf("phase %s: figures without /metrics: %+v", ph.Name, b)
+		case !b.Served && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(ph.Name)+` +not served$`).MatchString(summary):
+			t.Errorf("the summary does not say %s's view is not served:\n%s", ph.Name, summary)
+		default:
+			broker++
+		}
+	}
+	if broker == 0 {
+		t.Error("no broker phase")
 	}
 }

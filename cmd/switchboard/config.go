@@ -91,6 +91,10 @@ type Config struct {
 	// NoMetrics turns the Prometheus metrics off: nothing is collected or
 	// registered, and GET /metrics answers 404. Default: on (-metrics).
 	NoMetrics bool
+	// DrainWait is how long Close keeps serving with /readyz at 503
+	// before it closes sockets, so a load balancer stops sending new
+	// clients first. Default 0: none.
+	DrainWait time.Duration
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -246,11 +250,11 @@ func orOff[T int | int64](v T) T { return max(v, -1) }
 // serveFlags are the flags whose values are not Config's fields as they
 // stand.
 type serveFlags struct {
-	origins, adminAllow, proxies, level string
-	minFreeMB                           int64
-	frames, hellos, chats               float64
-	conns                               int
-	metrics                             bool
+	origins, adminAllow, proxies, level, logFormat string
+	minFreeMB                                      int64
+	frames, hellos, chats                          float64
+	conns                                          int
+	metrics                                        bool
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -284,6 +288,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.DurationVar(&cfg.Gateway.FrameTimeout, "frame-timeout", e.duration("SWITCHBOARD_FRAME_TIMEOUT", gateway.DefaultFrameTimeout), "how long a frame may take to arrive once its first bytes came; then the socket is dropped (env SWITCHBOARD_FRAME_TIMEOUT)")
 	fs.DurationVar(&cfg.SilentWait, "silent-wait", e.duration("SWITCHBOARD_SILENT_WAIT", actors.DefaultSilentWait), "how long a chat may wait in its queue while its visitor has said nothing; negative: no limit (env SWITCHBOARD_SILENT_WAIT)")
 	fs.IntVar(&cfg.LinePerAddress, "line-per-address", e.int("SWITCHBOARD_LINE_PER_ADDRESS", actors.DefaultLinePerAddress), "chats from one client address that may wait in one department's line; negative: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
+	fs.DurationVar(&cfg.DrainWait, "drain-wait", e.duration("SWITCHBOARD_DRAIN_WAIT", 0), "at shutdown, how long /readyz answers 503 before sockets close, for load balancers to stop sending clients (env SWITCHBOARD_DRAIN_WAIT)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", e.duration("SWITCHBOARD_AUDIT_RETENTION", defaultAuditRetention), "how long audit entries are kept; negative: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
 	fs.Int64Var(&f.minFreeMB, "min-free-mb", e.int64("SWITCHBOARD_MIN_FREE_MB", persistence.DefaultMinFreeBytes>>20), "refuse writes (new chats, messages) while the data folder's disk has less free space, in MiB; negative: no check (env SWITCHBOARD_MIN_FREE_MB)")
 	fs.IntVar(&cfg.Gateway.AuditPerMinute, "audit-per-minute", e.int("SWITCHBOARD_AUDIT_PER_MINUTE", gateway.DefaultAuditPerMinute), "audit entries of one kind from one client address a minute; the rest are counted in one audit.suppressed entry; negative: no limit (env SWITCHBOARD_AUDIT_PER_MINUTE)")
@@ -299,6 +304,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.Float64Var(&cfg.TraceSample, "trace-sample", e.float("SWITCHBOARD_TRACE_SAMPLE", defaultTraceSample), "share of chat requests and messages traced when tracing is on, 0 to 1 (env SWITCHBOARD_TRACE_SAMPLE)")
 	fs.BoolVar(&f.metrics, "metrics", e.bool("SWITCHBOARD_METRICS", true), "collect Prometheus metrics and serve them at GET /metrics on -addr; false: nothing collected, /metrics is 404 (env SWITCHBOARD_METRICS)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", e.string("SWITCHBOARD_LOG_FORMAT", ""), "log format: json or text; default json when the log (standard error) is not a terminal, text when it is (env SWITCHBOARD_LOG_FORMAT)")
 }
 
 // apply puts the flags that need a conversion into cfg, with the
@@ -312,11 +318,10 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	}
 	cfg.Gateway.TrustedProxies = splitList(f.proxies)
 	cfg.AdminAllow, cfg.OriginPatterns = splitList(f.adminAllow), splitList(f.origins)
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(f.level)); err != nil {
-		return fmt.Errorf("-log: %w", err)
+	var err error
+	if cfg.Logger, err = newLogger(stderr, f.level, f.logFormat); err != nil {
+		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg.AdminToken = e.value("SWITCHBOARD_ADMIN_TOKEN")
 	cfg.OTLPFromEnv = e.value("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || e.value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 	if kib := e.value("SWITCHBOARD_ARGON2_MEMORY_KIB"); kib != "" {
@@ -327,6 +332,40 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 		cfg.Password.MemoryKiB, cfg.Password.Time = uint32(n), 1
 	}
 	return cfg.Validate()
+}
+
+// newLogger is the broker's logger on w: level is debug, info, warn or
+// error; format json, text, or "" for json unless w is a terminal (a
+// person reads it), as log collectors want JSON.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log: %w", err)
+	}
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format (env SWITCHBOARD_LOG_FORMAT) %q: want json or text", format)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // splitList splits a comma-separated list; empty is none.

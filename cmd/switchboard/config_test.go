@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -25,6 +27,8 @@ func TestConfigRefusesMalformedValues(t *testing.T) {
 		{args: []string{"-agent-grace", "-5s"}, want: []string{"AgentGrace", "-5s"}},
 		{args: []string{"-trusted-proxies", "10.0.0.0/33"}, want: []string{"TrustedProxies", "10.0.0.0/33"}},
 		{args: []string{"-log", "loud"}, want: []string{"-log", "loud"}},
+		{args: []string{"-log-format", "xml"}, want: []string{"-log-format", `"xml"`, "json or text"}},
+		{env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "logfmt"}, want: []string{"SWITCHBOARD_LOG_FORMAT", `"logfmt"`}},
 		{args: []string{"-login-hashes", "-1"}, want: []string{"Logins.MaxHashes", "-1"}},
 	} {
 		getenv := func(name string) string { return c.env[name] }
@@ -83,5 +87,27 @@ func TestConfigNegativeFlagsTurnLimitsOff(t *testing.T) {
 	if l.FramesPerSecond >= 0 || l.ConnsPerAddress >= 0 || l.HTTPConnsPerAddress >= 0 || l.ChatRequestsPerMinute >= 0 || l.HellosPerMinute >= 0 ||
 		off.SilentWait >= 0 || off.LinePerAddress >= 0 || off.MinFreeBytes >= 0 || off.Gateway.AuditPerMinute >= 0 || off.AuditRetention >= 0 {
 		t.Errorf("negative flags did not turn the limits off: %+v", off)
+	}
+}
+
+// Logs are JSON unless asked otherwise when they do not go to a terminal
+// (a collector reads them), text with -log-format text.
+func TestConfigLogFormat(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		json bool
+	}{{nil, true}, {[]string{"-log-format", "json"}, true}, {[]string{"-log-format", "text"}, false}} {
+		var out bytes.Buffer
+		cfg, err := parseServe(c.args, none, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Logger.Info("hello", "chat", "c1")
+		var line map[string]any
+		isJSON := json.Unmarshal(out.Bytes(), &line) == nil && line["msg"] == "hello" && line["chat"] == "c1"
+		if isJSON != c.json || !strings.Contains(out.String(), "c1") {
+			t.Errorf("%v: log line %q, want JSON %v", c.args, out.String(), c.json)
+		}
 	}
 }

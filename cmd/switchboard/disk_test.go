@@ -90,16 +90,23 @@ func isUnavailable(err error) bool {
 		strings.Contains(e.GetMessage(), "disk")
 }
 
-// While free disk space is under the threshold, new chats and messages are
-// refused at once with a temporary UNAVAILABLE error that says why; once
-// space is back, they work again.
-func TestLowDiskRefusesWritesFast(t *testing.T) {
-	var free atomic.Uint64
+// diskBroker starts a broker whose data disk has free's value free (10
+// GiB at first), checked every 10 ms against a threshold of 1 GiB.
+func diskBroker(t *testing.T) (*Main, *atomic.Uint64) {
+	free := new(atomic.Uint64)
 	free.Store(10 << 30)
 	m := startBroker(t, t.TempDir(), func(c *Config) {
 		c.MinFreeBytes, c.DiskCheckEvery = 1<<30, 10*time.Millisecond
 		c.FreeSpace = func(string) (uint64, error) { return free.Load(), nil }
 	})
+	return m, free
+}
+
+// While free disk space is under the threshold, new chats and messages are
+// refused at once with a temporary UNAVAILABLE error that says why; once
+// space is back, they work again.
+func TestLowDiskRefusesWritesFast(t *testing.T) {
+	m, free := diskBroker(t)
 	v, _ := newVisitor(t, m.Addr(), false)
 	chat := mustChatID(t, requestChat(t, v, "support", "en", "hello"))
 	free.Store(100 << 20)

@@ -141,6 +141,13 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want 0", name, got)
 		}
 	}
+	// The dashboard and alert rules are written against knownMetrics
+	// (ops_test.go): each is served by a real broker.
+	for _, name := range knownMetrics {
+		if fams[name] == nil {
+			t.Errorf("%s (used by the dashboard or rules) is not served", name)
+		}
+	}
 	for _, id := range []string{chat, vw.GetVisitorId(), aw.GetAgentId(), "Where is my order"} {
 		if bytes.Contains(text, []byte(id)) {
 			t.Errorf("/metrics shows %q", id)
