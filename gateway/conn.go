@@ -110,6 +110,7 @@ func (c *wsConn) enqueue(it outItem) {
 	it.bytes = it.size()
 	held, ok := c.out.put(it)
 	if !ok {
+		it.span.fail("not delivered: the client is too slow")
 		c.close(CloseSlowClient, "too slow: reconnect and resume from the last sequence you saw")
 		return
 	}

@@ -103,7 +103,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.limited[i] = lim.WithLabelValues(l)
 	}
 	m.delivery = f.histogram(prometheus.HistogramOpts{Name: "switchboard_message_delivery_seconds",
-		Help:    "From a chat message's durable write (its at_ms) to its frame written to a socket, live delivery only (not replays).",
+		Help:    "From a chat message's time stamp (at_ms, set when its write is submitted, so the fsync is included) to its frame handed to a socket, live delivery only (not replays).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}})
 	m.httpRequests = f.counterVec("switchboard_http_requests_total", "HTTP API and admin requests answered, by route pattern and status class.", "route", "code")
 	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "switchboard_http_request_duration_seconds",

@@ -12,6 +12,7 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -51,6 +52,15 @@ func (s span) end() {
 	}
 }
 
+// fail ends a delivery span whose frame never reached the socket (the
+// queue was full, the write failed, or the socket closed first).
+func (s span) fail(why string) {
+	if s.s != nil {
+		s.s.SetStatus(codes.Error, why)
+		s.s.End()
+	}
+}
+
 func (t tracing) start(name string, attrs ...attribute.KeyValue) (span, *messages.TraceContext) {
 	_, sp := t.t.Start(context.Background(), name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 	return span{sp}, actors.TraceContextOf(sp.SpanContext())
@@ -63,7 +73,14 @@ func (t tracing) request(sc *messages.SessionCommand, role string) span {
 	if t.t == nil || r == nil {
 		return span{}
 	}
-	sp, tc := t.start(SpanChatRequest, actors.AttrDepartment.String(r.GetDepartment()), AttrRole.String(role))
+	// The department is the visitor's own words until the visitor actor
+	// validated it: only a well-formed name goes into the span (as the
+	// metrics do).
+	dept := r.GetDepartment()
+	if !actors.ValidName(dept) {
+		dept = ""
+	}
+	sp, tc := t.start(SpanChatRequest, actors.AttrDepartment.String(dept), AttrRole.String(role))
 	sc.Trace = tc
 	return sp
 }

@@ -31,6 +31,7 @@ func (c *wsConn) writer() {
 	for {
 		select {
 		case <-c.done:
+			failSpans(c.out.take(spare), "not delivered: the socket closed")
 			c.ws.Close(c.code, c.why)
 			return
 		case <-c.out.ready:
@@ -41,6 +42,7 @@ func (c *wsConn) writer() {
 		}
 		batch = c.out.take(spare)
 		if len(batch) > 0 && !c.writeBatch(c.last, batch) {
+			failSpans(batch, "not delivered: the write failed")
 			c.ws.CloseNow()
 			return
 		}
@@ -134,4 +136,11 @@ func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live b
 	}
 	c.s.cfg.Metrics.frameOut(env, live, c.s.b.Now)
 	return true
+}
+
+// failSpans ends the delivery spans of frames that will not be written.
+func failSpans(items []outItem, why string) {
+	for _, it := range items {
+		it.span.fail(why)
+	}
 }
