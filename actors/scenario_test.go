@@ -159,26 +159,21 @@ func (h *harness) output(d *datadriven.TestData) string {
 func (h *harness) chatLog(t *testing.T, d *datadriven.TestData) string {
 	var id string
 	d.ScanArgs(t, "chat", &id)
-	evs, err := h.store.ChatEvents(id, 0)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	var b strings.Builder
-	for _, ev := range evs {
-		b.WriteString(compactJSON(ev))
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return jsonLines(h.store.ChatEvents(id, 0))
 }
 
 func (h *harness) openChats(t *testing.T) string {
-	open, err := h.store.OpenChats()
+	return jsonLines(h.store.OpenChats())
+}
+
+// jsonLines prints records one a line (compactJSON), or the read's error.
+func jsonLines[T proto.Message](ms []T, err error) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	var b strings.Builder
-	for _, oc := range open {
-		b.WriteString(compactJSON(oc))
+	for _, m := range ms {
+		b.WriteString(compactJSON(m))
 		b.WriteByte('\n')
 	}
 	return b.String()

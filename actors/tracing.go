@@ -54,13 +54,20 @@ const maxTracedWaits = 4096
 type tracing struct{ t trace.Tracer }
 
 func newTracing(tp trace.TracerProvider) tracing {
+	return tracing{t: Tracer(tp, "github.com/switchboard-chat/switchboard/actors")}
+}
+
+// Tracer is tp's tracer of this name, or nil when tracing is off (no
+// provider, or a no-op one): the one rule for "off", for the actors and
+// the gateway.
+func Tracer(tp trace.TracerProvider, name string) trace.Tracer {
 	if tp == nil {
-		return tracing{}
+		return nil
 	}
 	if _, ok := tp.(noop.TracerProvider); ok {
-		return tracing{}
+		return nil
 	}
-	return tracing{t: tp.Tracer("github.com/switchboard-chat/switchboard/actors")}
+	return tp.Tracer(name)
 }
 
 // TraceContextOf is what a message carries of span context sc: nil unless

@@ -244,7 +244,7 @@ func (m *Metrics) instrument(pattern string, h http.HandlerFunc) http.HandlerFun
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusRecorder{ResponseWriter: w} // accesslog.go
 		h(sw, r)
 		rm.duration.Observe(time.Since(start).Seconds())
 		class := sw.status / 100
@@ -256,26 +256,3 @@ func (m *Metrics) instrument(pattern string, h http.HandlerFunc) http.HandlerFun
 		}
 	}
 }
-
-// statusWriter records the status a handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -34,13 +33,7 @@ const (
 type tracing struct{ t trace.Tracer }
 
 func newTracing(tp trace.TracerProvider) tracing {
-	if tp == nil {
-		return tracing{}
-	}
-	if _, ok := tp.(noop.TracerProvider); ok {
-		return tracing{}
-	}
-	return tracing{t: tp.Tracer("github.com/switchboard-chat/switchboard/gateway")}
+	return tracing{t: actors.Tracer(tp, "github.com/switchboard-chat/switchboard/gateway")}
 }
 
 // span is a gateway span, or nothing (off): end is then a nil check.

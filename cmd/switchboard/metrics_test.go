@@ -184,10 +184,10 @@ func refusals(t *testing.T, addr string) {
 	}
 }
 
-// promtoolCheck runs promtool check metrics on text (Debian's prometheus
-// package). Without promtool the check is skipped, unless
-// REQUIRE_PROMTOOL is set (CI), where it fails.
-func promtoolCheck(t *testing.T, text []byte) {
+// promtoolPath finds promtool (Debian's prometheus package). Without it
+// the test is skipped, unless REQUIRE_PROMTOOL is set (CI: .ci/run
+// installs it), where it fails.
+func promtoolPath(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("promtool")
 	if err != nil {
@@ -196,7 +196,13 @@ func promtoolCheck(t *testing.T, text []byte) {
 		}
 		t.Skip("promtool is not installed (apt-get install prometheus)")
 	}
-	cmd := exec.Command(path, "check", "metrics")
+	return path
+}
+
+// promtoolCheck runs promtool check metrics on text.
+func promtoolCheck(t *testing.T, text []byte) {
+	t.Helper()
+	cmd := exec.Command(promtoolPath(t), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)

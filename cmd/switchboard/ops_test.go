@@ -123,13 +123,7 @@ func TestAlertRules(t *testing.T) {
 			t.Errorf("alerts.yml names unknown metrics %v", unknown)
 		}
 	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("REQUIRE_PROMTOOL") == "1" {
-			t.Fatal("promtool not found (apt-get install prometheus) and REQUIRE_PROMTOOL=1")
-		}
-		t.Skip("promtool not found; apt-get install prometheus")
-	}
+	promtool := promtoolPath(t)
 	out, err := exec.Command(promtool, "check", "rules", "ops/alerts.yml").CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
