@@ -49,6 +49,8 @@ type Store interface {
 	PutAgentRecords(as []*messages.Agent, done func(error))
 	PutSettings(x *messages.Settings, done func(error))
 	Settings() (*messages.Settings, error)
+	PutSignIn(x *messages.SignInSettings, done func(error))
+	SignIn() (*messages.SignInSettings, error)
 	PutRole(r *messages.Role, done func(error))
 	DeleteRole(id string, done func(error))
 	Role(id string) (*messages.Role, error)
@@ -387,6 +389,16 @@ func (b *Broker) Settings() (*messages.Settings, error) {
 	x, err := b.store.Settings()
 	if x == nil && err == nil {
 		x = &messages.Settings{}
+	}
+	return x, err
+}
+
+// SignIn reads the directory sign-in settings (never nil), secrets
+// included: for the gateway's use, never for an answer.
+func (b *Broker) SignIn() (*messages.SignInSettings, error) {
+	x, err := b.store.SignIn()
+	if x == nil && err == nil {
+		x = &messages.SignInSettings{}
 	}
 	return x, err
 }

@@ -27,6 +27,7 @@ type directory struct {
 	agents  map[string]*messages.Agent
 	logins  map[string]string         // strings.ToLower(login) -> agent id, as persistence keys it
 	roles   map[string]*messages.Role // custom roles
+	signIn  *messages.SignInSettings
 	token   uint64
 	waiting map[uint64]*adminWait
 }
@@ -76,7 +77,9 @@ func (d *directory) reload(ctx actor.Context) {
 	for _, x := range roles {
 		d.roles[x.GetId()] = x
 	}
-	for _, err := range []error{err1, err2, err3, err4} {
+	var err5 error
+	d.signIn, err5 = d.b.store.SignIn()
+	for _, err := range []error{err1, err2, err3, err4, err5} {
 		if err != nil {
 			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
 		}
@@ -140,6 +143,10 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.setDisplayName(body.SetDisplayName)
 	case *messages.AdminCommand_DeleteAgent:
 		return d.deleteAgent(body.DeleteAgent)
+	case *messages.AdminCommand_PutSignIn:
+		return d.putSignIn(body.PutSignIn)
+	case *messages.AdminCommand_ExternalAccount:
+		return d.externalAccount(body.ExternalAccount)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"cmp"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -41,8 +42,10 @@ func (d *directory) checkAgentFields(x *messages.Agent) *messages.Error {
 		return refuse("id", codeInvalid, "agent id must be 1-64 of a-z 0-9 - _ .")
 	case x.GetLogin() == "" || len(x.GetLogin()) > 254:
 		return refuse("login", codeInvalid, "login is required (at most 254 bytes)")
-	case x.GetPasswordHash() == "" && d.agents[x.GetId()] == nil:
+	case x.GetSignIn() == messages.SignInMethod_SIGN_IN_METHOD_PASSWORD && x.GetPasswordHash() == "" && d.agents[x.GetId()].GetPasswordHash() == "":
 		return refuse("password", codeInvalid, "password is required")
+	case messages.SignInMethod_name[int32(x.GetSignIn())] == "":
+		return refuse("sign_in", codeInvalid, "sign_in is password, ldap or oidc")
 	case x.GetMaxChats() > 100:
 		return refuse("max_chats", codeInvalid, "max_chats is at most 100")
 	case x.GetAvatarUrl() != "" && (!strings.HasPrefix(x.GetAvatarUrl(), "https://") || len(x.GetAvatarUrl()) > 2048):
@@ -66,6 +69,9 @@ func (d *directory) checkAgentRole(x *messages.Agent) *messages.Error {
 	}
 	if old := d.agents[x.GetId()]; RoleOf(old) == RoleOwner && role != RoleOwner && old != nil {
 		return refuse("role", codeConflict, "%s is the owner; the owner hands ownership on (POST /admin/owner)", x.GetId())
+	}
+	if role == RoleOwner && x.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_PASSWORD {
+		return refuse("sign_in", codeConflict, "the owner signs in with a password, so that a broken directory cannot lock the workspace out")
 	}
 	if role == RoleOwner {
 		for _, a := range d.agents {
@@ -110,6 +116,11 @@ func (d *directory) keepSessions(x, old *messages.Agent) {
 		// has it now (a hash the caller read earlier could be older than
 		// a change made since, and would bring the old password back).
 		x.PasswordHash = old.GetPasswordHash()
+	}
+	if x.GetSignIn() == old.GetSignIn() && x.GetExternalId() == "" {
+		// The directory's name and email stay while the method does (an
+		// administrator's edit does not carry them).
+		x.ExternalId, x.Email = old.GetExternalId(), cmp.Or(x.GetEmail(), old.GetEmail())
 	}
 	x.SessionEpoch = old.GetSessionEpoch()
 	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() {

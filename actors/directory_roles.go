@@ -80,6 +80,8 @@ func (d *directory) transferOwner(toID string) (*change, *messages.Error) {
 		return nil, refuse("", codeNotFound, "no agent %q", toID)
 	case to.GetSuspended():
 		return nil, refuse("", codeConflict, "%s is suspended", to.GetId())
+	case to.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_PASSWORD || to.GetPasswordHash() == "":
+		return nil, refuse("", codeConflict, "%s signs in through a directory; the owner signs in with a password: give the account one first", to.GetId())
 	case to.GetId() == owner.GetId():
 		return nil, refuse("", codeConflict, "%s is the owner already", to.GetId())
 	}

@@ -52,13 +52,8 @@ func (h *harness) directoryDump(d *datadriven.TestData) string {
 		{"languages", "language", func() ([]proto.Message, error) { return records(h.store.Languages()) }},
 		{"agents", "agent", func() ([]proto.Message, error) { return records(h.store.Agents()) }},
 		{"roles", "role", func() ([]proto.Message, error) { return records(h.store.Roles()) }},
-		{"settings", "settings", func() ([]proto.Message, error) {
-			x, err := h.store.Settings()
-			if x == nil {
-				return nil, err
-			}
-			return []proto.Message{x}, err
-		}},
+		{"settings", "settings", func() ([]proto.Message, error) { return one(h.store.Settings()) }},
+		{"signin", "signin", func() ([]proto.Message, error) { return one(h.store.SignIn()) }},
 	}
 	for _, p := range parts {
 		if len(show) > 0 && !hasPrefix(p.name, show) {
@@ -73,6 +68,14 @@ func (h *harness) directoryDump(d *datadriven.TestData) string {
 		}
 	}
 	return b.String()
+}
+
+// one turns a stored record into a listing of it (none when absent).
+func one[T proto.Message](x T, err error) ([]proto.Message, error) {
+	if err != nil || !x.ProtoReflect().IsValid() {
+		return nil, err
+	}
+	return []proto.Message{x}, nil
 }
 
 // records turns a store listing into messages.

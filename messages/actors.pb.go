@@ -3143,6 +3143,128 @@ func (*DirectoryChanged) Descriptor() ([]byte, []int) {
 }
 
 // AdminCommand: admin API -> directory actor.
+// ExternalAccount is what a directory (LDAP or OpenID Connect) says of a
+// staff member, after the gateway mapped their groups: the directory actor
+// creates the account (a free id from the login), updates it, or suspends
+// it. It never touches a password account, nor an account of another
+// method or (for OpenID Connect) another subject with the same login.
+type ExternalAccount struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Method      SignInMethod           `protobuf:"varint,1,opt,name=method,proto3,enum=switchboard.v1.SignInMethod" json:"method,omitempty"`
+	ExternalId  string                 `protobuf:"bytes,2,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	Login       string                 `protobuf:"bytes,3,opt,name=login,proto3" json:"login,omitempty"`
+	DisplayName string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Email       string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	AvatarUrl   string                 `protobuf:"bytes,6,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	Role        string                 `protobuf:"bytes,7,opt,name=role,proto3" json:"role,omitempty"`
+	Departments []string               `protobuf:"bytes,8,rep,name=departments,proto3" json:"departments,omitempty"`
+	ChatAgent   bool                   `protobuf:"varint,9,opt,name=chat_agent,json=chatAgent,proto3" json:"chat_agent,omitempty"`
+	// A sync found the entry gone, disabled, or in no mapped group.
+	Suspend       bool `protobuf:"varint,10,opt,name=suspend,proto3" json:"suspend,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExternalAccount) Reset() {
+	*x = ExternalAccount{}
+	mi := &file_actors_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExternalAccount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExternalAccount) ProtoMessage() {}
+
+func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExternalAccount.ProtoReflect.Descriptor instead.
+func (*ExternalAccount) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ExternalAccount) GetMethod() SignInMethod {
+	if x != nil {
+		return x.Method
+	}
+	return SignInMethod_SIGN_IN_METHOD_PASSWORD
+}
+
+func (x *ExternalAccount) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetLogin() string {
+	if x != nil {
+		return x.Login
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetAvatarUrl() string {
+	if x != nil {
+		return x.AvatarUrl
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ExternalAccount) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *ExternalAccount) GetChatAgent() bool {
+	if x != nil {
+		return x.ChatAgent
+	}
+	return false
+}
+
+func (x *ExternalAccount) GetSuspend() bool {
+	if x != nil {
+		return x.Suspend
+	}
+	return false
+}
+
 type AdminCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Body:
@@ -3159,6 +3281,8 @@ type AdminCommand struct {
 	//	*AdminCommand_PutSettings
 	//	*AdminCommand_SetDisplayName
 	//	*AdminCommand_SetQueueOnline
+	//	*AdminCommand_PutSignIn
+	//	*AdminCommand_ExternalAccount
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3173,7 +3297,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3309,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3322,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3316,6 +3440,24 @@ func (x *AdminCommand) GetSetQueueOnline() *QueueOnlineChange {
 	return nil
 }
 
+func (x *AdminCommand) GetPutSignIn() *SignInSettings {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutSignIn); ok {
+			return x.PutSignIn
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetExternalAccount() *ExternalAccount {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_ExternalAccount); ok {
+			return x.ExternalAccount
+		}
+	}
+	return nil
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3382,6 +3524,17 @@ type AdminCommand_SetQueueOnline struct {
 	SetQueueOnline *QueueOnlineChange `protobuf:"bytes,12,opt,name=set_queue_online,json=setQueueOnline,proto3,oneof"`
 }
 
+type AdminCommand_PutSignIn struct {
+	// The administrator sets the directory sign-in methods (the gateway
+	// checked that the servers answer); empty secrets keep the stored ones.
+	PutSignIn *SignInSettings `protobuf:"bytes,13,opt,name=put_sign_in,json=putSignIn,proto3,oneof"`
+}
+
+type AdminCommand_ExternalAccount struct {
+	// A directory sign-in or sync creates, updates or suspends an account.
+	ExternalAccount *ExternalAccount `protobuf:"bytes,14,opt,name=external_account,json=externalAccount,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -3406,6 +3559,10 @@ func (*AdminCommand_SetDisplayName) isAdminCommand_Body() {}
 
 func (*AdminCommand_SetQueueOnline) isAdminCommand_Body() {}
 
+func (*AdminCommand_PutSignIn) isAdminCommand_Body() {}
+
+func (*AdminCommand_ExternalAccount) isAdminCommand_Body() {}
+
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
@@ -3417,7 +3574,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +3586,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +3599,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3476,7 +3633,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3488,7 +3645,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3501,7 +3658,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3529,7 +3686,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3541,7 +3698,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3554,7 +3711,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{44}
+	return file_actors_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3580,7 +3737,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3592,7 +3749,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3605,7 +3762,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{45}
+	return file_actors_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3632,7 +3789,7 @@ type TraceContext struct {
 
 func (x *TraceContext) Reset() {
 	*x = TraceContext{}
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3644,7 +3801,7 @@ func (x *TraceContext) String() string {
 func (*TraceContext) ProtoMessage() {}
 
 func (x *TraceContext) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3657,7 +3814,7 @@ func (x *TraceContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraceContext.ProtoReflect.Descriptor instead.
 func (*TraceContext) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{46}
+	return file_actors_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TraceContext) GetTraceId() []byte {
@@ -3700,7 +3857,7 @@ type TracedEvent struct {
 
 func (x *TracedEvent) Reset() {
 	*x = TracedEvent{}
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3712,7 +3869,7 @@ func (x *TracedEvent) String() string {
 func (*TracedEvent) ProtoMessage() {}
 
 func (x *TracedEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3725,7 +3882,7 @@ func (x *TracedEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEvent.ProtoReflect.Descriptor instead.
 func (*TracedEvent) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{47}
+	return file_actors_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TracedEvent) GetEvent() *ChatEvent {
@@ -3755,7 +3912,7 @@ type TracedEnvelope struct {
 
 func (x *TracedEnvelope) Reset() {
 	*x = TracedEnvelope{}
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3767,7 +3924,7 @@ func (x *TracedEnvelope) String() string {
 func (*TracedEnvelope) ProtoMessage() {}
 
 func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3780,7 +3937,7 @@ func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEnvelope.ProtoReflect.Descriptor instead.
 func (*TracedEnvelope) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{48}
+	return file_actors_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TracedEnvelope) GetEnvelope() *Envelope {
@@ -4039,7 +4196,22 @@ const file_actors_proto_rawDesc = "" +
 	"\tPersisted\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x12+\n" +
 	"\x05error\x18\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"\x12\n" +
-	"\x10DirectoryChanged\"\xbb\x05\n" +
+	"\x10DirectoryChanged\"\xc5\x02\n" +
+	"\x0fExternalAccount\x124\n" +
+	"\x06method\x18\x01 \x01(\x0e2\x1c.switchboard.v1.SignInMethodR\x06method\x12\x1f\n" +
+	"\vexternal_id\x18\x02 \x01(\tR\n" +
+	"externalId\x12\x14\n" +
+	"\x05login\x18\x03 \x01(\tR\x05login\x12!\n" +
+	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12\x1d\n" +
+	"\n" +
+	"avatar_url\x18\x06 \x01(\tR\tavatarUrl\x12\x12\n" +
+	"\x04role\x18\a \x01(\tR\x04role\x12 \n" +
+	"\vdepartments\x18\b \x03(\tR\vdepartments\x12\x1d\n" +
+	"\n" +
+	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
+	"\asuspend\x18\n" +
+	" \x01(\bR\asuspend\"\xcb\x06\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -4054,7 +4226,9 @@ const file_actors_proto_rawDesc = "" +
 	"\fput_settings\x18\n" +
 	" \x01(\v2\x18.switchboard.v1.SettingsH\x00R\vputSettings\x12M\n" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
-	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12\x0e\n" +
+	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12@\n" +
+	"\vput_sign_in\x18\r \x01(\v2\x1e.switchboard.v1.SignInSettingsH\x00R\tputSignIn\x12L\n" +
+	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -4096,7 +4270,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -4139,142 +4313,148 @@ var file_actors_proto_goTypes = []any{
 	(*IdleCheck)(nil),           // 38: switchboard.v1.IdleCheck
 	(*Persisted)(nil),           // 39: switchboard.v1.Persisted
 	(*DirectoryChanged)(nil),    // 40: switchboard.v1.DirectoryChanged
-	(*AdminCommand)(nil),        // 41: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 42: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 43: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 44: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 45: switchboard.v1.AdminReply
-	(*TraceContext)(nil),        // 46: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),         // 47: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),      // 48: switchboard.v1.TracedEnvelope
-	nil,                         // 49: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 50: actor.PID
-	(*RequestChat)(nil),         // 51: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 52: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 53: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 54: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 55: switchboard.v1.PickChat
-	(*Resume)(nil),              // 56: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 57: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 58: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 59: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 60: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 61: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 62: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 63: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 64: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 65: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 66: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 67: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 68: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 69: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 70: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 71: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 72: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 73: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 74: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 75: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 76: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 77: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 78: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 79: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 80: switchboard.v1.Offer
-	(AssignHow)(0),              // 81: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 82: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 83: switchboard.v1.DepartmentView
-	(*Department)(nil),          // 84: switchboard.v1.Department
-	(*Language)(nil),            // 85: switchboard.v1.Language
-	(*Agent)(nil),               // 86: switchboard.v1.Agent
-	(*Role)(nil),                // 87: switchboard.v1.Role
-	(*Settings)(nil),            // 88: switchboard.v1.Settings
-	(*Envelope)(nil),            // 89: switchboard.v1.Envelope
+	(*ExternalAccount)(nil),     // 41: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),        // 42: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 43: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 44: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 45: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 46: switchboard.v1.AdminReply
+	(*TraceContext)(nil),        // 47: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),         // 48: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),      // 49: switchboard.v1.TracedEnvelope
+	nil,                         // 50: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 51: actor.PID
+	(*RequestChat)(nil),         // 52: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 53: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 54: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 55: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 56: switchboard.v1.PickChat
+	(*Resume)(nil),              // 57: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 58: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 59: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 60: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 61: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 62: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 63: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 64: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 65: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 66: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
+	(*Participant)(nil),         // 71: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 72: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 73: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 74: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 75: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 76: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 77: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 78: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 79: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 80: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 81: switchboard.v1.Offer
+	(AssignHow)(0),              // 82: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 83: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 84: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 85: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 86: switchboard.v1.Department
+	(*Language)(nil),            // 87: switchboard.v1.Language
+	(*Agent)(nil),               // 88: switchboard.v1.Agent
+	(*Role)(nil),                // 89: switchboard.v1.Role
+	(*Settings)(nil),            // 90: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 91: switchboard.v1.SignInSettings
+	(*Envelope)(nil),            // 92: switchboard.v1.Envelope
 }
 var file_actors_proto_depIdxs = []int32{
-	50, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	49, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	50, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	50, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	51, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	52, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	53, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	54, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	55, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	56, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	57, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	58, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	59, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	60, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	61, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	62, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	63, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	64, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	65, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	66, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	67, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	68, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	69, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	46, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	70, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	50, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	71, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	72, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	73, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	58, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	60, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	61, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	62, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	63, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	64, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	65, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	46, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	51, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	50, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	46, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	74, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	50, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	75, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	50, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	70, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	76, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	50, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	50, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	77, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	77, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	77, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	46, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	77, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	78, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	79, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	80, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	81, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	46, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	77, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	75, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	50, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	50, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	82, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	83, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	79, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	50, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	75, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	84, // 68: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	85, // 69: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	86, // 70: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	87, // 71: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	88, // 72: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	43, // 73: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	42, // 74: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	75, // 75: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	76, // 76: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	46, // 77: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	89, // 78: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	46, // 79: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	80, // [80:80] is the sub-list for method output_type
-	80, // [80:80] is the sub-list for method input_type
-	80, // [80:80] is the sub-list for extension type_name
-	80, // [80:80] is the sub-list for extension extendee
-	0,  // [0:80] is the sub-list for field type_name
+	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	50, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	51, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	51, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	52, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	53, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	54, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	55, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	56, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	57, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	58, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	59, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	60, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	61, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	62, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	63, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	64, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	65, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	66, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	67, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	47, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	71, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	51, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	72, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	73, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	74, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	59, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	61, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	62, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	63, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	64, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	65, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	66, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	47, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	52, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	51, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	47, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	75, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	51, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	76, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	51, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	71, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	77, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	51, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	51, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	78, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	78, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	78, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	78, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	79, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	79, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	80, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	81, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	82, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	47, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	78, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	76, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	51, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	51, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	83, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	84, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	80, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	51, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	76, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	85, // 68: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	86, // 69: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	87, // 70: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	88, // 71: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	89, // 72: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	90, // 73: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	44, // 74: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	43, // 75: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	91, // 76: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	41, // 77: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	76, // 78: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	77, // 79: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	47, // 80: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	92, // 81: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	47, // 82: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	83, // [83:83] is the sub-list for method output_type
+	83, // [83:83] is the sub-list for method input_type
+	83, // [83:83] is the sub-list for extension type_name
+	83, // [83:83] is the sub-list for extension extendee
+	0,  // [0:83] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4317,7 +4497,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
 	}
-	file_actors_proto_msgTypes[41].OneofWrappers = []any{
+	file_actors_proto_msgTypes[42].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -4330,6 +4510,8 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutSettings)(nil),
 		(*AdminCommand_SetDisplayName)(nil),
 		(*AdminCommand_SetQueueOnline)(nil),
+		(*AdminCommand_PutSignIn)(nil),
+		(*AdminCommand_ExternalAccount)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4337,7 +4519,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -124,6 +124,61 @@ func (AgentLeftPolicy) EnumDescriptor() ([]byte, []int) {
 	return file_store_proto_rawDescGZIP(), []int{1}
 }
 
+// How a staff member signs in.
+type SignInMethod int32
+
+const (
+	// A password the broker keeps as an argon2id hash.
+	SignInMethod_SIGN_IN_METHOD_PASSWORD SignInMethod = 0
+	// A bind to the organisation's LDAP directory or Active Directory with
+	// the user's password (never stored).
+	SignInMethod_SIGN_IN_METHOD_LDAP SignInMethod = 1
+	// OpenID Connect (authorization code flow with PKCE) with the
+	// organisation's provider.
+	SignInMethod_SIGN_IN_METHOD_OIDC SignInMethod = 2
+)
+
+// Enum value maps for SignInMethod.
+var (
+	SignInMethod_name = map[int32]string{
+		0: "SIGN_IN_METHOD_PASSWORD",
+		1: "SIGN_IN_METHOD_LDAP",
+		2: "SIGN_IN_METHOD_OIDC",
+	}
+	SignInMethod_value = map[string]int32{
+		"SIGN_IN_METHOD_PASSWORD": 0,
+		"SIGN_IN_METHOD_LDAP":     1,
+		"SIGN_IN_METHOD_OIDC":     2,
+	}
+)
+
+func (x SignInMethod) Enum() *SignInMethod {
+	p := new(SignInMethod)
+	*p = x
+	return p
+}
+
+func (x SignInMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SignInMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_store_proto_enumTypes[2].Descriptor()
+}
+
+func (SignInMethod) Type() protoreflect.EnumType {
+	return &file_store_proto_enumTypes[2]
+}
+
+func (x SignInMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SignInMethod.Descriptor instead.
+func (SignInMethod) EnumDescriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{2}
+}
+
 // Department is a routing group with its queue.
 type Department struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -494,7 +549,15 @@ type Agent struct {
 	// it was issued under and works only while it is the account's. So a
 	// new password ends every session, and an account deleted and created
 	// again under the same id does not bring the old one's tokens back.
-	SessionEpoch  string `protobuf:"bytes,31,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	SessionEpoch string `protobuf:"bytes,31,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	// How this staff member signs in. The owner always has a password, so
+	// a broken directory cannot lock the workspace out.
+	SignIn SignInMethod `protobuf:"varint,16,opt,name=sign_in,json=signIn,proto3,enum=switchboard.v1.SignInMethod" json:"sign_in,omitempty"`
+	// The directory's name for the account, set by sign-in: the LDAP
+	// entry's DN, or "issuer|subject" for OpenID Connect.
+	ExternalId string `protobuf:"bytes,17,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// From the directory (LDAP or OpenID Connect), for display.
+	Email         string `protobuf:"bytes,18,opt,name=email,proto3" json:"email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +704,517 @@ func (x *Agent) GetSessionEpoch() string {
 	return ""
 }
 
+func (x *Agent) GetSignIn() SignInMethod {
+	if x != nil {
+		return x.SignIn
+	}
+	return SignInMethod_SIGN_IN_METHOD_PASSWORD
+}
+
+func (x *Agent) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *Agent) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+// SignInSettings are the directory sign-in methods the workspace offers,
+// besides passwords. Kept by the directory actor under d/signin.
+type SignInSettings struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ldap          *LdapSettings          `protobuf:"bytes,1,opt,name=ldap,proto3" json:"ldap,omitempty"`
+	Oidc          *OidcSettings          `protobuf:"bytes,2,opt,name=oidc,proto3" json:"oidc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignInSettings) Reset() {
+	*x = SignInSettings{}
+	mi := &file_store_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignInSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignInSettings) ProtoMessage() {}
+
+func (x *SignInSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignInSettings.ProtoReflect.Descriptor instead.
+func (*SignInSettings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SignInSettings) GetLdap() *LdapSettings {
+	if x != nil {
+		return x.Ldap
+	}
+	return nil
+}
+
+func (x *SignInSettings) GetOidc() *OidcSettings {
+	if x != nil {
+		return x.Oidc
+	}
+	return nil
+}
+
+// GroupMapping gives the members of a directory group a role and
+// departments. A staff member in no mapped group cannot sign in. The
+// first mapping (in order) whose group they are in gives the role; the
+// departments are those of every such mapping.
+type GroupMapping struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The group: its DN (LDAP; compared case-insensitively) or its name
+	// (the LDAP group's name attribute, or a value of the OIDC groups claim).
+	Group string `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// A role id (not owner); empty: agent.
+	Role        string   `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	Departments []string `protobuf:"bytes,3,rep,name=departments,proto3" json:"departments,omitempty"`
+	// Members take chats.
+	ChatAgent     bool `protobuf:"varint,4,opt,name=chat_agent,json=chatAgent,proto3" json:"chat_agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMapping) Reset() {
+	*x = GroupMapping{}
+	mi := &file_store_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMapping) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMapping) ProtoMessage() {}
+
+func (x *GroupMapping) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMapping.ProtoReflect.Descriptor instead.
+func (*GroupMapping) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GroupMapping) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *GroupMapping) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *GroupMapping) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *GroupMapping) GetChatAgent() bool {
+	if x != nil {
+		return x.ChatAgent
+	}
+	return false
+}
+
+type LdapSettings struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// ldap://host:389 or ldaps://host:636.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Upgrade an ldap:// connection with StartTLS before anything is sent.
+	StartTls bool `protobuf:"varint,3,opt,name=start_tls,json=startTls,proto3" json:"start_tls,omitempty"`
+	// PEM certificates to trust for ldaps:// and StartTLS (besides the
+	// system's), for a directory with its own CA.
+	CaPem string `protobuf:"bytes,4,opt,name=ca_pem,json=caPem,proto3" json:"ca_pem,omitempty"`
+	// The account the broker searches with; empty: an anonymous search.
+	BindDn string `protobuf:"bytes,5,opt,name=bind_dn,json=bindDn,proto3" json:"bind_dn,omitempty"`
+	// Its password: write-only (reads show it empty; a PUT without it keeps
+	// the stored one).
+	BindPassword string `protobuf:"bytes,6,opt,name=bind_password,json=bindPassword,proto3" json:"bind_password,omitempty"`
+	// Where users are, and how a login finds its entry: {login} is the
+	// login, escaped. For example (&(objectClass=inetOrgPerson)(uid={login}))
+	// or, for Active Directory, (&(objectClass=user)(sAMAccountName={login})).
+	UserBase   string `protobuf:"bytes,7,opt,name=user_base,json=userBase,proto3" json:"user_base,omitempty"`
+	UserFilter string `protobuf:"bytes,8,opt,name=user_filter,json=userFilter,proto3" json:"user_filter,omitempty"`
+	// Attributes: the login (default uid), the display name (default cn),
+	// the email (default mail), and a photo as an https URL (optional).
+	LoginAttribute string `protobuf:"bytes,9,opt,name=login_attribute,json=loginAttribute,proto3" json:"login_attribute,omitempty"`
+	NameAttribute  string `protobuf:"bytes,10,opt,name=name_attribute,json=nameAttribute,proto3" json:"name_attribute,omitempty"`
+	EmailAttribute string `protobuf:"bytes,11,opt,name=email_attribute,json=emailAttribute,proto3" json:"email_attribute,omitempty"`
+	PhotoAttribute string `protobuf:"bytes,12,opt,name=photo_attribute,json=photoAttribute,proto3" json:"photo_attribute,omitempty"`
+	// Entries that match it are disabled and cannot sign in; for Active
+	// Directory (userAccountControl:1.2.840.113556.1.4.803:=2). Optional.
+	DisabledFilter string `protobuf:"bytes,13,opt,name=disabled_filter,json=disabledFilter,proto3" json:"disabled_filter,omitempty"`
+	// Where groups are and how a user's are found: {dn} is the user's DN,
+	// {login} their login (both escaped), for example
+	// (&(objectClass=groupOfNames)(member={dn})). An empty group_filter
+	// reads the user's memberOf attribute instead (Active Directory).
+	GroupBase   string `protobuf:"bytes,14,opt,name=group_base,json=groupBase,proto3" json:"group_base,omitempty"`
+	GroupFilter string `protobuf:"bytes,15,opt,name=group_filter,json=groupFilter,proto3" json:"group_filter,omitempty"`
+	// The group's name attribute (default cn), for mappings by name.
+	GroupNameAttribute string          `protobuf:"bytes,16,opt,name=group_name_attribute,json=groupNameAttribute,proto3" json:"group_name_attribute,omitempty"`
+	Groups             []*GroupMapping `protobuf:"bytes,17,rep,name=groups,proto3" json:"groups,omitempty"`
+	// How often the sync checks every LDAP account (default 15; at least 1).
+	SyncMinutes uint32 `protobuf:"varint,18,opt,name=sync_minutes,json=syncMinutes,proto3" json:"sync_minutes,omitempty"`
+	// The sign-in button's text on the login page (default "Sign in with LDAP").
+	Label         string `protobuf:"bytes,19,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LdapSettings) Reset() {
+	*x = LdapSettings{}
+	mi := &file_store_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LdapSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LdapSettings) ProtoMessage() {}
+
+func (x *LdapSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LdapSettings.ProtoReflect.Descriptor instead.
+func (*LdapSettings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LdapSettings) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *LdapSettings) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetStartTls() bool {
+	if x != nil {
+		return x.StartTls
+	}
+	return false
+}
+
+func (x *LdapSettings) GetCaPem() string {
+	if x != nil {
+		return x.CaPem
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetBindDn() string {
+	if x != nil {
+		return x.BindDn
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetBindPassword() string {
+	if x != nil {
+		return x.BindPassword
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetUserBase() string {
+	if x != nil {
+		return x.UserBase
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetUserFilter() string {
+	if x != nil {
+		return x.UserFilter
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetLoginAttribute() string {
+	if x != nil {
+		return x.LoginAttribute
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetNameAttribute() string {
+	if x != nil {
+		return x.NameAttribute
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetEmailAttribute() string {
+	if x != nil {
+		return x.EmailAttribute
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetPhotoAttribute() string {
+	if x != nil {
+		return x.PhotoAttribute
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetDisabledFilter() string {
+	if x != nil {
+		return x.DisabledFilter
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetGroupBase() string {
+	if x != nil {
+		return x.GroupBase
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetGroupFilter() string {
+	if x != nil {
+		return x.GroupFilter
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetGroupNameAttribute() string {
+	if x != nil {
+		return x.GroupNameAttribute
+	}
+	return ""
+}
+
+func (x *LdapSettings) GetGroups() []*GroupMapping {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *LdapSettings) GetSyncMinutes() uint32 {
+	if x != nil {
+		return x.SyncMinutes
+	}
+	return 0
+}
+
+func (x *LdapSettings) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+type OidcSettings struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// The provider's issuer URL; its discovery document is
+	// {issuer}/.well-known/openid-configuration.
+	Issuer   string `protobuf:"bytes,2,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	ClientId string `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Write-only, as LdapSettings.bind_password. Empty for a public client.
+	ClientSecret string `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// The broker's callback as the provider knows it:
+	// https://chat.example.com/api/sign-in/oidc/callback.
+	RedirectUrl string `protobuf:"bytes,5,opt,name=redirect_url,json=redirectUrl,proto3" json:"redirect_url,omitempty"`
+	// Scopes besides openid (default profile, email, groups).
+	Scopes []string `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// Claims: the login (default preferred_username), the display name
+	// (default name), the email (default email) and the groups (default
+	// groups).
+	LoginClaim  string          `protobuf:"bytes,7,opt,name=login_claim,json=loginClaim,proto3" json:"login_claim,omitempty"`
+	NameClaim   string          `protobuf:"bytes,8,opt,name=name_claim,json=nameClaim,proto3" json:"name_claim,omitempty"`
+	EmailClaim  string          `protobuf:"bytes,9,opt,name=email_claim,json=emailClaim,proto3" json:"email_claim,omitempty"`
+	GroupsClaim string          `protobuf:"bytes,10,opt,name=groups_claim,json=groupsClaim,proto3" json:"groups_claim,omitempty"`
+	Groups      []*GroupMapping `protobuf:"bytes,11,rep,name=groups,proto3" json:"groups,omitempty"`
+	// PEM certificates to trust for the provider (besides the system's).
+	CaPem string `protobuf:"bytes,12,opt,name=ca_pem,json=caPem,proto3" json:"ca_pem,omitempty"`
+	// The sign-in button's text (default "Sign in with single sign-on").
+	Label         string `protobuf:"bytes,13,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OidcSettings) Reset() {
+	*x = OidcSettings{}
+	mi := &file_store_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OidcSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OidcSettings) ProtoMessage() {}
+
+func (x *OidcSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OidcSettings.ProtoReflect.Descriptor instead.
+func (*OidcSettings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *OidcSettings) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *OidcSettings) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetRedirectUrl() string {
+	if x != nil {
+		return x.RedirectUrl
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *OidcSettings) GetLoginClaim() string {
+	if x != nil {
+		return x.LoginClaim
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetNameClaim() string {
+	if x != nil {
+		return x.NameClaim
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetEmailClaim() string {
+	if x != nil {
+		return x.EmailClaim
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetGroupsClaim() string {
+	if x != nil {
+		return x.GroupsClaim
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetGroups() []*GroupMapping {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *OidcSettings) GetCaPem() string {
+	if x != nil {
+		return x.CaPem
+	}
+	return ""
+}
+
+func (x *OidcSettings) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
 // Schedule is an agent's weekly shifts (weekday, weekend and night shifts
 // alike) in a time zone.
 type Schedule struct {
@@ -653,7 +1227,7 @@ type Schedule struct {
 
 func (x *Schedule) Reset() {
 	*x = Schedule{}
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +1239,7 @@ func (x *Schedule) String() string {
 func (*Schedule) ProtoMessage() {}
 
 func (x *Schedule) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[5]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +1252,7 @@ func (x *Schedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
 func (*Schedule) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{5}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Schedule) GetShifts() []*WeeklyWindow {
@@ -712,7 +1286,7 @@ type AccessRules struct {
 
 func (x *AccessRules) Reset() {
 	*x = AccessRules{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +1298,7 @@ func (x *AccessRules) String() string {
 func (*AccessRules) ProtoMessage() {}
 
 func (x *AccessRules) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +1311,7 @@ func (x *AccessRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRules.ProtoReflect.Descriptor instead.
 func (*AccessRules) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AccessRules) GetIpAllow() []string {
@@ -775,7 +1349,7 @@ type WeeklyWindow struct {
 
 func (x *WeeklyWindow) Reset() {
 	*x = WeeklyWindow{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1361,7 @@ func (x *WeeklyWindow) String() string {
 func (*WeeklyWindow) ProtoMessage() {}
 
 func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1374,7 @@ func (x *WeeklyWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeeklyWindow.ProtoReflect.Descriptor instead.
 func (*WeeklyWindow) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WeeklyWindow) GetDays() []uint32 {
@@ -841,7 +1415,7 @@ type Role struct {
 
 func (x *Role) Reset() {
 	*x = Role{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +1427,7 @@ func (x *Role) String() string {
 func (*Role) ProtoMessage() {}
 
 func (x *Role) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +1440,7 @@ func (x *Role) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Role.ProtoReflect.Descriptor instead.
 func (*Role) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Role) GetId() string {
@@ -935,7 +1509,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1521,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1534,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OpenChat) GetChatId() string {
@@ -1112,7 +1686,7 @@ type AgentSnapshot struct {
 
 func (x *AgentSnapshot) Reset() {
 	*x = AgentSnapshot{}
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1698,7 @@ func (x *AgentSnapshot) String() string {
 func (*AgentSnapshot) ProtoMessage() {}
 
 func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1711,7 @@ func (x *AgentSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentSnapshot.ProtoReflect.Descriptor instead.
 func (*AgentSnapshot) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{10}
+	return file_store_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AgentSnapshot) GetAgentId() string {
@@ -1196,7 +1770,7 @@ type ChatRecord struct {
 
 func (x *ChatRecord) Reset() {
 	*x = ChatRecord{}
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1782,7 @@ func (x *ChatRecord) String() string {
 func (*ChatRecord) ProtoMessage() {}
 
 func (x *ChatRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1795,7 @@ func (x *ChatRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRecord.ProtoReflect.Descriptor instead.
 func (*ChatRecord) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{11}
+	return file_store_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ChatRecord) GetChatId() string {
@@ -1308,7 +1882,7 @@ type DirectoryView struct {
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1894,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1907,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{12}
+	return file_store_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -1393,7 +1967,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1979,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1992,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{13}
+	return file_store_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -1480,7 +2054,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +2066,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +2079,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{14}
+	return file_store_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -1556,7 +2130,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x9f\x04\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x8d\x05\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -1577,7 +2151,61 @@ const file_store_proto_rawDesc = "" +
 	"avatar_url\x18\r \x01(\tR\tavatarUrl\x123\n" +
 	"\x06access\x18\x0e \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\x124\n" +
 	"\bschedule\x18\x0f \x01(\v2\x18.switchboard.v1.ScheduleR\bschedule\x12#\n" +
-	"\rsession_epoch\x18\x1f \x01(\tR\fsessionEpoch\"]\n" +
+	"\rsession_epoch\x18\x1f \x01(\tR\fsessionEpoch\x125\n" +
+	"\asign_in\x18\x10 \x01(\x0e2\x1c.switchboard.v1.SignInMethodR\x06signIn\x12\x1f\n" +
+	"\vexternal_id\x18\x11 \x01(\tR\n" +
+	"externalId\x12\x14\n" +
+	"\x05email\x18\x12 \x01(\tR\x05email\"t\n" +
+	"\x0eSignInSettings\x120\n" +
+	"\x04ldap\x18\x01 \x01(\v2\x1c.switchboard.v1.LdapSettingsR\x04ldap\x120\n" +
+	"\x04oidc\x18\x02 \x01(\v2\x1c.switchboard.v1.OidcSettingsR\x04oidc\"y\n" +
+	"\fGroupMapping\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12 \n" +
+	"\vdepartments\x18\x03 \x03(\tR\vdepartments\x12\x1d\n" +
+	"\n" +
+	"chat_agent\x18\x04 \x01(\bR\tchatAgent\"\x98\x05\n" +
+	"\fLdapSettings\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x1b\n" +
+	"\tstart_tls\x18\x03 \x01(\bR\bstartTls\x12\x15\n" +
+	"\x06ca_pem\x18\x04 \x01(\tR\x05caPem\x12\x17\n" +
+	"\abind_dn\x18\x05 \x01(\tR\x06bindDn\x12#\n" +
+	"\rbind_password\x18\x06 \x01(\tR\fbindPassword\x12\x1b\n" +
+	"\tuser_base\x18\a \x01(\tR\buserBase\x12\x1f\n" +
+	"\vuser_filter\x18\b \x01(\tR\n" +
+	"userFilter\x12'\n" +
+	"\x0flogin_attribute\x18\t \x01(\tR\x0eloginAttribute\x12%\n" +
+	"\x0ename_attribute\x18\n" +
+	" \x01(\tR\rnameAttribute\x12'\n" +
+	"\x0femail_attribute\x18\v \x01(\tR\x0eemailAttribute\x12'\n" +
+	"\x0fphoto_attribute\x18\f \x01(\tR\x0ephotoAttribute\x12'\n" +
+	"\x0fdisabled_filter\x18\r \x01(\tR\x0edisabledFilter\x12\x1d\n" +
+	"\n" +
+	"group_base\x18\x0e \x01(\tR\tgroupBase\x12!\n" +
+	"\fgroup_filter\x18\x0f \x01(\tR\vgroupFilter\x120\n" +
+	"\x14group_name_attribute\x18\x10 \x01(\tR\x12groupNameAttribute\x124\n" +
+	"\x06groups\x18\x11 \x03(\v2\x1c.switchboard.v1.GroupMappingR\x06groups\x12!\n" +
+	"\fsync_minutes\x18\x12 \x01(\rR\vsyncMinutes\x12\x14\n" +
+	"\x05label\x18\x13 \x01(\tR\x05label\"\xa4\x03\n" +
+	"\fOidcSettings\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x16\n" +
+	"\x06issuer\x18\x02 \x01(\tR\x06issuer\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12!\n" +
+	"\fredirect_url\x18\x05 \x01(\tR\vredirectUrl\x12\x16\n" +
+	"\x06scopes\x18\x06 \x03(\tR\x06scopes\x12\x1f\n" +
+	"\vlogin_claim\x18\a \x01(\tR\n" +
+	"loginClaim\x12\x1d\n" +
+	"\n" +
+	"name_claim\x18\b \x01(\tR\tnameClaim\x12\x1f\n" +
+	"\vemail_claim\x18\t \x01(\tR\n" +
+	"emailClaim\x12!\n" +
+	"\fgroups_claim\x18\n" +
+	" \x01(\tR\vgroupsClaim\x124\n" +
+	"\x06groups\x18\v \x03(\v2\x1c.switchboard.v1.GroupMappingR\x06groups\x12\x15\n" +
+	"\x06ca_pem\x18\f \x01(\tR\x05caPem\x12\x14\n" +
+	"\x05label\x18\r \x01(\tR\x05label\"]\n" +
 	"\bSchedule\x124\n" +
 	"\x06shifts\x18\x01 \x03(\v2\x1c.switchboard.v1.WeeklyWindowR\x06shifts\x12\x1b\n" +
 	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\x84\x01\n" +
@@ -1670,7 +2298,11 @@ const file_store_proto_rawDesc = "" +
 	"\x15ROUTING_POLICY_MANUAL\x10\x02*M\n" +
 	"\x0fAgentLeftPolicy\x12\x1d\n" +
 	"\x19AGENT_LEFT_POLICY_REQUEUE\x10\x00\x12\x1b\n" +
-	"\x17AGENT_LEFT_POLICY_CLOSE\x10\x01B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x17AGENT_LEFT_POLICY_CLOSE\x10\x01*]\n" +
+	"\fSignInMethod\x12\x1b\n" +
+	"\x17SIGN_IN_METHOD_PASSWORD\x10\x00\x12\x17\n" +
+	"\x13SIGN_IN_METHOD_LDAP\x10\x01\x12\x17\n" +
+	"\x13SIGN_IN_METHOD_OIDC\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -1684,69 +2316,79 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_store_proto_goTypes = []any{
-	(RoutingPolicy)(0),    // 0: switchboard.v1.RoutingPolicy
-	(AgentLeftPolicy)(0),  // 1: switchboard.v1.AgentLeftPolicy
-	(*Department)(nil),    // 2: switchboard.v1.Department
-	(*WidgetLook)(nil),    // 3: switchboard.v1.WidgetLook
-	(*Settings)(nil),      // 4: switchboard.v1.Settings
-	(*Language)(nil),      // 5: switchboard.v1.Language
-	(*Agent)(nil),         // 6: switchboard.v1.Agent
-	(*Schedule)(nil),      // 7: switchboard.v1.Schedule
-	(*AccessRules)(nil),   // 8: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),  // 9: switchboard.v1.WeeklyWindow
-	(*Role)(nil),          // 10: switchboard.v1.Role
-	(*OpenChat)(nil),      // 11: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil), // 12: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),    // 13: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil), // 14: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),    // 15: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),     // 16: switchboard.v1.AuditPage
-	nil,                   // 17: switchboard.v1.WidgetLook.TitleEntry
-	nil,                   // 18: switchboard.v1.WidgetLook.GreetingEntry
-	(ChatState)(0),        // 19: switchboard.v1.ChatState
-	(WorkStatus)(0),       // 20: switchboard.v1.WorkStatus
-	(*Participant)(nil),   // 21: switchboard.v1.Participant
-	(AgentStatus)(0),      // 22: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),   // 23: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),     // 24: switchboard.v1.ChatEvent
+	(RoutingPolicy)(0),     // 0: switchboard.v1.RoutingPolicy
+	(AgentLeftPolicy)(0),   // 1: switchboard.v1.AgentLeftPolicy
+	(SignInMethod)(0),      // 2: switchboard.v1.SignInMethod
+	(*Department)(nil),     // 3: switchboard.v1.Department
+	(*WidgetLook)(nil),     // 4: switchboard.v1.WidgetLook
+	(*Settings)(nil),       // 5: switchboard.v1.Settings
+	(*Language)(nil),       // 6: switchboard.v1.Language
+	(*Agent)(nil),          // 7: switchboard.v1.Agent
+	(*SignInSettings)(nil), // 8: switchboard.v1.SignInSettings
+	(*GroupMapping)(nil),   // 9: switchboard.v1.GroupMapping
+	(*LdapSettings)(nil),   // 10: switchboard.v1.LdapSettings
+	(*OidcSettings)(nil),   // 11: switchboard.v1.OidcSettings
+	(*Schedule)(nil),       // 12: switchboard.v1.Schedule
+	(*AccessRules)(nil),    // 13: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),   // 14: switchboard.v1.WeeklyWindow
+	(*Role)(nil),           // 15: switchboard.v1.Role
+	(*OpenChat)(nil),       // 16: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil),  // 17: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),     // 18: switchboard.v1.ChatRecord
+	(*DirectoryView)(nil),  // 19: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),     // 20: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),      // 21: switchboard.v1.AuditPage
+	nil,                    // 22: switchboard.v1.WidgetLook.TitleEntry
+	nil,                    // 23: switchboard.v1.WidgetLook.GreetingEntry
+	(ChatState)(0),         // 24: switchboard.v1.ChatState
+	(WorkStatus)(0),        // 25: switchboard.v1.WorkStatus
+	(*Participant)(nil),    // 26: switchboard.v1.Participant
+	(AgentStatus)(0),       // 27: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),    // 28: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),      // 29: switchboard.v1.ChatEvent
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	9,  // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
-	3,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	17, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	18, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
-	8,  // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	7,  // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
-	9,  // 8: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
-	9,  // 9: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	8,  // 10: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	19, // 11: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	20, // 12: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	21, // 13: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	21, // 14: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	21, // 15: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	22, // 16: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	23, // 17: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	23, // 18: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	19, // 19: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	21, // 20: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	24, // 21: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	2,  // 22: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	5,  // 23: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	6,  // 24: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	10, // 25: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	4,  // 26: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	15, // 27: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	14, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	4,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
+	22, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	23, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	13, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	12, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
+	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
+	10, // 9: switchboard.v1.SignInSettings.ldap:type_name -> switchboard.v1.LdapSettings
+	11, // 10: switchboard.v1.SignInSettings.oidc:type_name -> switchboard.v1.OidcSettings
+	9,  // 11: switchboard.v1.LdapSettings.groups:type_name -> switchboard.v1.GroupMapping
+	9,  // 12: switchboard.v1.OidcSettings.groups:type_name -> switchboard.v1.GroupMapping
+	14, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
+	14, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	13, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	24, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	25, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	26, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	26, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	26, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	27, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	28, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	28, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	24, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	26, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	29, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	3,  // 27: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	6,  // 28: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	7,  // 29: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	15, // 30: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	5,  // 31: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	20, // 32: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -1760,8 +2402,8 @@ func file_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   17,
+			NumEnums:      3,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

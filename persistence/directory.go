@@ -44,6 +44,18 @@ func (s *Store) Settings() (*messages.Settings, error) {
 	return x, nil
 }
 
+// PutSignIn durably replaces the directory sign-in settings.
+func (s *Store) PutSignIn(x *messages.SignInSettings, done func(error)) { s.putOne(signInKey, x, done) }
+
+// SignIn returns the directory sign-in settings (none: empty).
+func (s *Store) SignIn() (*messages.SignInSettings, error) {
+	x := &messages.SignInSettings{}
+	if _, err := s.get(signInKey, x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // PutRole durably creates or replaces a custom role.
 func (s *Store) PutRole(r *messages.Role, done func(error)) {
 	s.putOne(roleKey(r.GetId()), r, done)

@@ -19,6 +19,7 @@ import (
 //	d/login/<login>                          login -> agent id
 //	d/role/<id>                              a custom role (Role)
 //	d/settings                               the site-wide settings (Settings)
+//	d/signin                                 the directory sign-in settings (SignInSettings)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -44,6 +45,8 @@ func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 func roleKey(id string) []byte { return []byte(prefixRole + id) }
 
 var settingsKey = []byte("d/settings")
+
+var signInKey = []byte("d/signin")
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.
