@@ -324,6 +324,9 @@ func (s *syncStore) PutAgentRecords(as []*messages.Agent, done func(error)) {
 func (s *syncStore) PutSettings(x *messages.Settings, done func(error)) {
 	s.do(func(cb func(error)) { s.Store.PutSettings(x, cb) }, done)
 }
+func (s *syncStore) PutSignIn(x *messages.SignInSettings, done func(error)) {
+	s.do(func(cb func(error)) { s.Store.PutSignIn(x, cb) }, done)
+}
 func (s *syncStore) PutRole(r *messages.Role, done func(error)) {
 	s.do(func(cb func(error)) { s.Store.PutRole(r, cb) }, done)
 }
