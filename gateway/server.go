@@ -70,6 +70,8 @@ type Server struct {
 	// dummyHash is checked for an unknown login, so it costs what a
 	// known one does.
 	dummyHash passwordHash
+	// oidc is OpenID Connect sign-in's client and one-time codes.
+	oidc oidcState
 }
 
 func (s *Server) notePeak(n int) {

@@ -22,6 +22,7 @@ func (s *Server) signInRoutes() {
 	s.route("GET /admin/sign-in", s.admin(s.getSignIn))
 	s.route("PUT /admin/sign-in", s.admin(s.putSignIn))
 	s.route("GET /api/sign-in", s.signInMethods)
+	s.oidcRoutes()
 }
 
 // signInSettings reads the stored settings, secrets included: for the
