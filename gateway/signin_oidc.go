@@ -40,9 +40,9 @@ const (
 	oidcCallTimeout = 20 * time.Second
 )
 
-// consoleReturn is where a sign-in may send the browser back: the
-// console's own pages, a path and nothing else.
-var consoleReturn = regexp.MustCompile(`^/console/[A-Za-z0-9/_-]{0,100}$`)
+// consoleReturn is where a sign-in may send the browser back: a path on
+// the broker (the console is at /), never another site ("//host").
+var consoleReturn = regexp.MustCompile(`^/([A-Za-z0-9_-][A-Za-z0-9/_-]{0,100})?$`)
 
 // oidcState is the gateway's OpenID Connect state: the client for the
 // stored settings (kept while they do not change, so the provider's keys
@@ -97,11 +97,11 @@ func (s *Server) oidcClient(ctx context.Context) (*signin.OIDC, *messages.OidcSe
 	return c, o, nil
 }
 
-// oidcStart is GET /api/sign-in/oidc/start?return=/console/.
+// oidcStart is GET /api/sign-in/oidc/start?return=/ (the console).
 func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	ret := r.URL.Query().Get("return")
 	if !consoleReturn.MatchString(ret) {
-		ret = "/console/"
+		ret = "/"
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), oidcCallTimeout)
 	defer cancel()
@@ -132,7 +132,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		Secure: s.isHTTPS(r), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	f, ok := s.oidcFlowOf(r)
-	ret := orDefault(f.ret, "/console/")
+	ret := orDefault(f.ret, "/")
 	refuse := func(why, shown string) {
 		s.audit(addr, "login.refused", "", "", "oidc: "+why, false)
 		signInFailed(w, r, ret, shown)

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/security"
+	"github.com/chromedp/chromedp"
+
 	"github.com/switchboard-chat/switchboard/gateway/signin/oidctest"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -36,8 +39,8 @@ func putOIDC(t *testing.T, addr, issuer, caPEM string) {
 // and answers where it landed: ?signin=CODE or ?signin_error=TEXT.
 func oidcSignIn(t *testing.T, client *http.Client, addr, username, password string) url.Values {
 	t.Helper()
-	end, err := oidctest.SignIn(client, "http://"+addr+"/api/sign-in/oidc/start?return=/console/", username, password,
-		func(u *url.URL) bool { return u.Host == addr && u.Path == "/console/" })
+	end, err := oidctest.SignIn(client, "http://"+addr+"/api/sign-in/oidc/start?return=/", username, password,
+		func(u *url.URL) bool { return u.Host == addr && u.Path == "/" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +117,7 @@ func TestOIDCSignInThroughTheBroker(t *testing.T) {
 	}
 	q := oidcSignIn(t, oidctest.HTTPClient(t, p.CAPEM), addr, "dana", "dana-pw")
 	if q.Get("signin") == "" || len(q) != 1 {
-		t.Fatalf("landed on /console/?%s", q.Encode())
+		t.Fatalf("landed on /?%s", q.Encode())
 	}
 	code, sess := oidcSession(t, addr, q.Get("signin"))
 	if code != http.StatusOK || sess["session_token"] == "" || sess["display_name"] != "Dana Scully" || sess["expires_at"] == "" {
@@ -143,18 +146,18 @@ func TestOIDCSignInThroughTheBroker(t *testing.T) {
 func TestOIDCGroupsThroughTheBroker(t *testing.T) {
 	addr, p := oidcBroker(t)
 	if q := oidcSignIn(t, oidctest.HTTPClient(t, p.CAPEM), addr, "dana", "dana-pw"); q.Get("signin") == "" {
-		t.Fatalf("first sign-in landed on /console/?%s", q.Encode())
+		t.Fatalf("first sign-in landed on /?%s", q.Encode())
 	}
 	p.SetGroups("dana", "support-leads")
 	if q := oidcSignIn(t, oidctest.HTTPClient(t, p.CAPEM), addr, "dana", "dana-pw"); q.Get("signin") == "" {
-		t.Fatalf("second sign-in landed on /console/?%s", q.Encode())
+		t.Fatalf("second sign-in landed on /?%s", q.Encode())
 	}
 	if a := agentByLogin(t, addr, "dana"); a.GetRole() != "administrator" || !slices.Equal(a.GetDepartments(), []string{"support"}) || a.GetChatAgent() {
 		t.Fatalf("after the second sign-in: %v", a)
 	}
 	q := oidcSignIn(t, oidctest.HTTPClient(t, p.CAPEM), addr, "nobody", "nobody-pw")
 	if q.Get("signin") != "" || !strings.Contains(q.Get("signin_error"), "no group") {
-		t.Fatalf("a user in no mapped group landed on /console/?%s", q.Encode())
+		t.Fatalf("a user in no mapped group landed on /?%s", q.Encode())
 	}
 	if agentByLogin(t, addr, "nobody") != nil || !refusedFor(t, addr, "no group") {
 		t.Fatal("a user in no mapped group was made an account, or the refusal was not audited")
@@ -193,7 +196,7 @@ func TestOIDCStartThroughTheBroker(t *testing.T) {
 		t.Fatalf("start with OpenID Connect off: %d %s", res.StatusCode, body)
 	}
 	putOIDC(t, addr, p.Issuer, p.CAPEM)
-	res, _ = get("/api/sign-in/oidc/start?return=https://evil.example/")
+	res, _ = get("/api/sign-in/oidc/start?return=//evil.example/x")
 	auth, err := res.Location()
 	if res.StatusCode != http.StatusFound || err != nil || !strings.HasPrefix(auth.String(), p.Issuer+"/") {
 		t.Fatalf("start: %d %v", res.StatusCode, auth)
@@ -209,7 +212,7 @@ func TestOIDCStartThroughTheBroker(t *testing.T) {
 	}
 	// The provider's refusal comes back to the console, not to evil.example.
 	res, _ = get("/api/sign-in/oidc/callback?error=access_denied")
-	if loc, err := res.Location(); err != nil || loc.Host != addr || loc.Path != "/console/" {
+	if loc, err := res.Location(); err != nil || loc.Host != addr || loc.Path != "/" {
 		t.Fatalf("the callback sent the browser to %v", loc)
 	}
 }
@@ -226,21 +229,21 @@ func TestOIDCCallbackRefusalsThroughTheBroker(t *testing.T) {
 		t.Helper()
 		res, _ := get(path)
 		loc, err := res.Location()
-		if res.StatusCode != http.StatusFound || err != nil || loc.Path != "/console/" {
+		if res.StatusCode != http.StatusFound || err != nil || loc.Path != "/" {
 			t.Fatalf("callback answered %d %v", res.StatusCode, loc)
 		}
 		return loc.Query()
 	}
 	if q := landing("/api/sign-in/oidc/callback?code=x&state=another"); q.Get("signin_error") == "" || !refusedFor(t, addr, "state does not match") {
-		t.Fatalf("a state mismatch: /console/?%s", q.Encode())
+		t.Fatalf("a state mismatch: /?%s", q.Encode())
 	}
 	// The callback spent the cookie: the right state no longer helps.
 	if q := landing("/api/sign-in/oidc/callback?code=x&state=" + url.QueryEscape(state)); q.Get("signin_error") == "" || !refusedFor(t, addr, "no sign-in in progress") {
-		t.Fatalf("no cookie: /console/?%s", q.Encode())
+		t.Fatalf("no cookie: /?%s", q.Encode())
 	}
 	q := landing("/api/sign-in/oidc/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E")
 	if !strings.Contains(q.Get("signin_error"), "(access_denied)") || strings.Contains(q.Get("signin_error"), "<b>") || !refusedFor(t, addr, "the provider answered access_denied") {
-		t.Fatalf("the provider's refusal: /console/?%s", q.Encode())
+		t.Fatalf("the provider's refusal: /?%s", q.Encode())
 	}
 	if agentByLogin(t, addr, "dana") != nil {
 		t.Fatal("a refused callback made an account")
@@ -266,7 +269,7 @@ func TestOIDCHostileProviderThroughTheBroker(t *testing.T) {
 		h.SetMode(c.mode)
 		q := oidcSignIn(t, oidctest.HTTPClient(t, h.CAPEM), addr, "", "")
 		if q.Get("signin") != "" || q.Get("signin_error") == "" {
-			t.Fatalf("%s: landed on /console/?%s", c.why, q.Encode())
+			t.Fatalf("%s: landed on /?%s", c.why, q.Encode())
 		}
 		if agentByLogin(t, addr, "mallory") != nil || !refusedFor(t, addr, c.why) {
 			t.Fatalf("%s: an account was made, or the refusal not audited", c.why)
@@ -274,7 +277,7 @@ func TestOIDCHostileProviderThroughTheBroker(t *testing.T) {
 	}
 	h.SetMode(oidctest.Valid)
 	if q := oidcSignIn(t, oidctest.HTTPClient(t, h.CAPEM), addr, "", ""); q.Get("signin") == "" || agentByLogin(t, addr, "mallory") == nil {
-		t.Fatalf("the valid token: /console/?%s", q.Encode())
+		t.Fatalf("the valid token: /?%s", q.Encode())
 	}
 }
 
@@ -307,4 +310,40 @@ func TestOIDCSettingsRefusedAtSaveTime(t *testing.T) {
 	if getJSON(t, "http://"+addr+"/api/sign-in", &methods); methods["oidc"] != nil {
 		t.Fatalf("GET /api/sign-in offers a refused provider: %s", toJSON(methods))
 	}
+}
+
+// Once in Chromium: the console's login page offers the provider's
+// button, the provider's form signs Dana in, and the console lands in the
+// desk as Dana with the one-time code gone from the address bar. A
+// refusal comes back as text on the login page.
+func TestWebConsoleOIDCSignIn(t *testing.T) {
+	addr, _ := oidcBroker(t)
+	base := "http://" + addr
+	pg := newPage(t)
+	// The provider's CA is the test's own: this tab trusts it (the broker,
+	// which checks the ID token, trusts only that CA).
+	if _, err := chromedp.Call(pg.ctx, security.SetIgnoreCertificateErrors, security.SetIgnoreCertificateErrorsParams{Ignore: true}); err != nil {
+		t.Fatal(err)
+	}
+	pg.navigate(base + "/?signin_error=" + url.QueryEscape("<b>refused</b> by the provider"))
+	pg.wait("the refusal as text", `document.querySelector("#login-error")?.textContent === "<b>refused</b> by the provider" &&
+		!document.querySelector("#login-error b") && location.search === ""`)
+	pg.wait("the single sign-on button", `document.querySelector("#sso-start")?.textContent === "Sign in with Corp SSO"`)
+	pg.screenshot("console-login-sso")
+	pg.click("#sso-start")
+	// Polls do not outlive a navigation; a visible element is waited for
+	// across them.
+	pg.do("the provider's login form", 15*time.Second, chromedp.WaitVisible(chromedp.CSS(`form[action="/login/username"] #username`)))
+	pg.typeIn("#username", "dana", false)
+	pg.typeIn("#password", "dana-pw", true)
+	pg.do("back on the console", 15*time.Second, chromedp.WaitVisible(chromedp.CSS("#status")))
+	pg.wait("the desk to connect", `document.body.dataset.conn === "open"`)
+	if href := eval[string](pg, `location.href`); href != base+"/" {
+		t.Fatalf("the console is at %s: the one-time code stayed in the address bar", href)
+	}
+	a := agentByLogin(t, addr, "dana")
+	if tok := eval[string](pg, `sessionStorage.getItem("switchboard.session") || ""`); a == nil || !strings.Contains(eval[string](pg, `document.body.innerText`), "Dana Scully") || tok == "" {
+		t.Fatalf("the desk is not Dana's (account %v)\n%s", a, pg.dump())
+	}
+	pg.screenshot("console-oidc-signed-in")
 }
