@@ -61,6 +61,11 @@ func (d *directory) checkLdap(l *messages.LdapSettings) *messages.Error {
 	case l.GetSyncMinutes() > 24*60:
 		return refuse("ldap.sync_minutes", codeInvalid, "sync_minutes is at most 1440")
 	}
+	return d.checkLdapNames(l)
+}
+
+// checkLdapNames checks the attributes, the label and the mappings.
+func (d *directory) checkLdapNames(l *messages.LdapSettings) *messages.Error {
 	for _, a := range []struct{ field, v string }{{"login_attribute", l.GetLoginAttribute()}, {"name_attribute", l.GetNameAttribute()},
 		{"email_attribute", l.GetEmailAttribute()}, {"photo_attribute", l.GetPhotoAttribute()}, {"group_name_attribute", l.GetGroupNameAttribute()}} {
 		if a.v != "" && !ldapAttribute.MatchString(a.v) {

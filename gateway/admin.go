@@ -138,6 +138,8 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "admin.owner.transfer", b.TransferOwner
 	case *messages.AdminCommand_PutSettings:
 		return "admin.settings.put", ""
+	case *messages.AdminCommand_PutSignIn:
+		return "admin.signin.put", ""
 	}
 	return "admin.unknown", ""
 }
@@ -316,6 +318,10 @@ type AgentInput struct {
 	Suspended   bool     `json:"suspended,omitempty"`
 	Role        string   `json:"role,omitempty"`
 	AvatarURL   string   `json:"avatar_url,omitempty"`
+	// SignIn is how they sign in: "password", "ldap" or "oidc"; left
+	// out, the account's own (password for a new one). A directory
+	// account has no password here.
+	SignIn string `json:"sign_in,omitempty"`
 	// Access is AccessRules in protojson: {"ip_allow":[…],"login_hours":[{"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}],"time_zone":"Europe/Stockholm"}.
 	Access json.RawMessage `json:"access,omitempty"`
 	// Schedule is Schedule in protojson: {"shifts":[{"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}],"time_zone":"Europe/Stockholm"}.
@@ -333,6 +339,14 @@ func ParseAgentInput(data []byte) (*AgentInput, error) {
 	}
 	if in.Password != "" && len(in.Password) < 8 {
 		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password", "password must have at least 8 characters")
+	}
+	m, ok := signInMethod(in.SignIn)
+	switch {
+	case !ok:
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "sign_in", "sign_in is password, ldap or oidc")
+	case m != messages.SignInMethod_SIGN_IN_METHOD_PASSWORD && in.Password != "":
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "password",
+			"an account that signs in with %s has no password here; leave password out", in.SignIn)
 	}
 	return &in, nil
 }
@@ -352,6 +366,15 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	a := &messages.Agent{Id: id, Login: in.Login, DisplayName: in.DisplayName, Departments: in.Departments,
 		Languages: in.Languages, MaxChats: in.MaxChats, ChatAgent: in.ChatAgent, AutoAccept: in.AutoAccept, Suspended: in.Suspended,
 		Role: in.Role, AvatarUrl: in.AvatarURL}
+	a.SignIn, _ = signInMethod(in.SignIn)
+	if in.SignIn == "" { // an edit that leaves the method out keeps it
+		old, err := s.b.Agent(id)
+		if err != nil {
+			writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now"))
+			return
+		}
+		a.SignIn = old.GetSignIn()
+	}
 	if len(in.Access) > 0 {
 		a.Access = &messages.AccessRules{}
 		if err := protoIn.Unmarshal(in.Access, a.Access); err != nil {
@@ -378,6 +401,17 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		out.PasswordHash, out.SessionEpoch = "", ""
 		writeProto(w, http.StatusOK, out)
 	}
+}
+
+// signInMethod reads AgentInput.SignIn ("" is password).
+func signInMethod(name string) (messages.SignInMethod, bool) {
+	for _, m := range []messages.SignInMethod{messages.SignInMethod_SIGN_IN_METHOD_PASSWORD,
+		messages.SignInMethod_SIGN_IN_METHOD_LDAP, messages.SignInMethod_SIGN_IN_METHOD_OIDC} {
+		if name == actors.MethodName(m) {
+			return m, true
+		}
+	}
+	return 0, name == ""
 }
 
 func (s *Server) deleteThing(mk func(id string) *messages.AdminCommand) http.HandlerFunc {

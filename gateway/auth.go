@@ -232,6 +232,11 @@ func (s *Server) authenticateAgent(login, password, session, addr string) (*mess
 // authenticate is authenticateAgent that also says when the staff
 // member's login window ends (zero: no end), for a socket to watch.
 func (s *Server) authenticate(login, password, session, addr string) (a *messages.Agent, until time.Time, e *messages.Error) {
+	if session == "" {
+		if dir, maps := s.ldapFor(login); dir != nil {
+			return s.ldapLogin(dir, maps, login, password, addr) // audits as every directory sign-in does
+		}
+	}
 	defer func() {
 		switch {
 		case e != nil:

@@ -69,28 +69,21 @@ func (l *LoginLimits) fill(p PasswordParams) {
 // login or password too long, too many failures, too many logins at once,
 // or the store unreadable.
 func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *messages.Error) {
-	if login == "" || password == "" {
-		return nil, nil
-	}
-	if len(login) > MaxLoginBytes || len(password) > MaxPasswordBytes {
-		return nil, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-			"a login has at most %d bytes and a password at most %d", MaxLoginBytes, MaxPasswordBytes)
-	}
-	key, now := strings.ToLower(login), s.b.Now()
-	if until, ok := s.logins.begin(key, addr, now); !ok {
-		s.cfg.Metrics.limit(limitLogins)
-		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
-			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+	key, now, e := s.beginLogin(login, password, addr)
+	if key == "" {
+		return nil, e
 	}
 	a, err := s.b.AgentByLogin(login)
 	if err != nil {
 		s.logins.cancel(key, addr)
 		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
 	}
-	// An unknown login, or an account without a usable hash, is checked
-	// against the dummy: it costs one hash too, so logins cannot be told
-	// apart by time.
+	// An unknown login, an account without a usable hash, or one that
+	// signs in through a directory (a hash kept from before does not
+	// count) is checked against the dummy: it costs one hash too, so
+	// logins cannot be told apart by time.
 	h, known := parseHash(a.GetPasswordHash())
+	known = known && a.GetSignIn() == messages.SignInMethod_SIGN_IN_METHOD_PASSWORD
 	if a == nil || !known {
 		h = s.dummyHash
 	}
@@ -105,6 +98,28 @@ func (s *Server) checkPassword(login, password, addr string) (*messages.Agent, *
 	}
 	s.logins.succeeded(key, addr, now)
 	return a, nil
+}
+
+// beginLogin applies what every login with a password shares, whatever
+// checks the password: the length caps, then the failed-login guard,
+// which counts the attempt as failed until succeeded takes it back. It
+// returns the guard's key for the login, or "" and the refusal (nil for
+// an empty login or password: a wrong one).
+func (s *Server) beginLogin(login, password, addr string) (key string, now time.Time, e *messages.Error) {
+	if login == "" || password == "" {
+		return "", now, nil
+	}
+	if len(login) > MaxLoginBytes || len(password) > MaxPasswordBytes {
+		return "", now, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+			"a login has at most %d bytes and a password at most %d", MaxLoginBytes, MaxPasswordBytes)
+	}
+	key, now = strings.ToLower(login), s.b.Now()
+	if until, ok := s.logins.begin(key, addr, now); !ok {
+		s.cfg.Metrics.limit(limitLogins)
+		return "", now, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
+	}
+	return key, now, nil
 }
 
 // newDummyHash is a hash with the configured costs that no password

@@ -202,6 +202,7 @@ func (s *Server) routes() {
 	s.route("GET /ws/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, roleAgent) })
 	s.apiRoutes()
 	s.adminRoutes()
+	s.signInRoutes()
 	s.patchRoutes()
 	s.webRoutes()
 }
