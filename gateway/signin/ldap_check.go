@@ -49,7 +49,6 @@ func connectError(url string, err error) error {
 	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &invalidC) || errors.As(err, &host) {
 		return messages.FieldErrorf(invalid, "ldap.ca_pem", "the directory's certificate is not trusted (set ca_pem to its CA): %v", err)
 	}
-	e := messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "ldap.url", "the directory at %s did not answer: %v", url, err)
-	e.Temporary = true
+	e := messages.FieldErrorf(invalid, "ldap.url", "the directory at %s did not answer: %v", url, err)
 	return fmt.Errorf("%w (%w)", e, ErrUnavailable)
 }
