@@ -16,20 +16,15 @@ import (
 )
 
 // LDAP sign-in end to end, against slapd started by the test and the real
-// broker: the first sign-in makes the account from the group mappings,
-// its session opens a staff socket, refusals are audited with the reason,
-// the directory's changes show at the next sign-in, and the sync suspends
-// an account that left the mapped groups and closes its socket.
+// broker: the first sign-in makes the account from the group mappings
+// and its session opens a staff socket.
 func TestLDAPSignIn(t *testing.T) {
-	dir := ldaptest.Start(t)
-	addr := startBroker(t, t.TempDir()).Addr()
-	putLDAP(t, addr, ldapSettings(dir), http.StatusOK, "")
+	_, addr := ldapBroker(t)
 	var methods map[string]any
 	getJSON(t, "http://"+addr+"/api/sign-in", &methods)
 	if methods["ldap"] == nil {
 		t.Fatalf("the login page does not offer LDAP: %v", methods)
 	}
-
 	tok := loginToken(t, addr, "alice", ldaptest.Password("alice"))
 	alice := ldapAccount(t, addr, "alice")
 	if alice.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_LDAP || alice.GetExternalId() != ldaptest.UserDN("alice") ||
@@ -37,15 +32,19 @@ func TestLDAPSignIn(t *testing.T) {
 		alice.GetDisplayName() != "Alice Archer" || alice.GetEmail() != ldaptest.Email("alice") || alice.GetAvatarUrl() != "https://example.com/alice.png" {
 		t.Fatalf("alice's account: %v", alice)
 	}
-	ws := dial(t, addr, "agent", false)
-	if _, err := ws.Hello(ctxT(t), &messages.Hello{SessionToken: tok}); err != nil {
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: tok}); err != nil {
 		t.Fatalf("a staff socket with alice's session: %v", err)
 	}
 	loginToken(t, addr, "bob", ldaptest.Password("bob"))
 	if bob := ldapAccount(t, addr, "bob"); bob.GetRole() != "administrator" || !slices.Equal(bob.GetDepartments(), []string{"sales", "support"}) {
 		t.Fatalf("bob's account: %v", bob)
 	}
+}
 
+// Refusals say little to the caller and the reason to the audit log,
+// never a password.
+func TestLDAPRefusalsAreAudited(t *testing.T) {
+	_, addr := ldapBroker(t)
 	for _, c := range []struct {
 		login, password string
 		status          int
@@ -55,6 +54,7 @@ func TestLDAPSignIn(t *testing.T) {
 		{"carol", ldaptest.Password("carol"), http.StatusUnauthorized, "disabled"},
 		{"dave", ldaptest.Password("dave"), http.StatusForbidden, "no group"},
 		{"*)(uid=*", ldaptest.Password("alice"), http.StatusUnauthorized, "no entry"},
+		{"alice", "", http.StatusUnauthorized, "no login or password"},
 	} {
 		if a := httpLogin(t, addr, "", c.login, c.password); a.status != c.status {
 			t.Fatalf("%s: %d %v, want %d", c.login, a.status, a.err, c.status)
@@ -68,24 +68,33 @@ func TestLDAPSignIn(t *testing.T) {
 			t.Fatalf("a password in the audit log: %v", e)
 		}
 	}
+}
 
-	// Bob leaves hr: his next sign-in makes him an agent of support only.
+// The directory's changes: a changed group changes the role at the next
+// sign-in; who left every mapped group is refused at once, and the sync
+// suspends them and closes their open socket; a deleted entry is
+// suspended too.
+func TestLDAPDirectoryChanges(t *testing.T) {
+	dir, addr := ldapBroker(t)
+	tok := loginToken(t, addr, "alice", ldaptest.Password("alice"))
+	ws := dial(t, addr, "agent", false)
+	if _, err := ws.Hello(ctxT(t), &messages.Hello{SessionToken: tok}); err != nil {
+		t.Fatal(err)
+	}
+	loginToken(t, addr, "bob", ldaptest.Password("bob"))
 	dir.RemoveFromGroup(t, "bob", "hr")
 	loginToken(t, addr, "bob", ldaptest.Password("bob"))
 	if bob := ldapAccount(t, addr, "bob"); !isAgentRole(bob.GetRole()) || !slices.Equal(bob.GetDepartments(), []string{"support"}) {
 		t.Fatalf("bob after leaving hr: %v", bob)
 	}
 
-	// Alice leaves support: refused at once, and the sync suspends her
-	// and closes her open socket.
 	dir.RemoveFromGroup(t, "alice", "support")
 	if a := httpLogin(t, addr, "", "alice", ldaptest.Password("alice")); a.status != http.StatusForbidden {
 		t.Fatalf("alice out of every group: %d %v", a.status, a.err)
 	}
-	var res gateway.SyncResult
-	if code := admin(t, addr, "POST", "/admin/sign-in/ldap/sync", nil, &res); code != http.StatusOK ||
-		res.Checked != 2 || !slices.Equal(res.Suspended, []string{alice.GetId()}) || res.Updated != 0 || res.Errors != 0 {
-		t.Fatalf("sync: %d %+v", code, res)
+	alice := ldapAccount(t, addr, "alice")
+	if res := ldapSync(t, addr); res.Checked != 2 || !slices.Equal(res.Suspended, []string{alice.GetId()}) || res.Updated != 0 || res.Errors != 0 {
+		t.Fatalf("sync: %+v", res)
 	}
 	_, err := ws.Await(ctxT(t), func(*messages.Envelope) bool { return false })
 	if code := gateway.CloseCode(err); code != gateway.CloseSuspended {
@@ -94,11 +103,42 @@ func TestLDAPSignIn(t *testing.T) {
 	if !ldapAccount(t, addr, "alice").GetSuspended() || !audited(t, addr, "signin.sync.suspend", "in no mapped group") {
 		t.Fatal("alice is not suspended, or the suspension is not audited with its reason")
 	}
-	// Deleted and disabled entries are suspended by the sync too.
 	dir.Delete(t, "bob")
-	if code := admin(t, addr, "POST", "/admin/sign-in/ldap/sync", nil, &res); code != http.StatusOK || res.Checked != 1 || len(res.Suspended) != 1 {
-		t.Fatalf("sync after bob's entry went: %d %+v", code, res)
+	if res := ldapSync(t, addr); res.Checked != 1 || len(res.Suspended) != 1 || !audited(t, addr, "signin.sync.suspend", "no entry") {
+		t.Fatalf("sync after bob's entry went: %+v", res)
 	}
+}
+
+// A directory that does not answer suspends nobody: the sync counts
+// errors and changes nothing.
+func TestLDAPSyncWithoutTheDirectory(t *testing.T) {
+	dir, addr := ldapBroker(t)
+	loginToken(t, addr, "alice", ldaptest.Password("alice"))
+	dir.Stop()
+	if res := ldapSync(t, addr); res.Checked != 1 || len(res.Suspended) != 0 || res.Errors != 1 {
+		t.Fatalf("sync without the directory: %+v", res)
+	}
+	if ldapAccount(t, addr, "alice").GetSuspended() {
+		t.Fatal("alice was suspended because the directory did not answer")
+	}
+}
+
+// ldapBroker starts slapd and a broker with LDAP sign-in saved.
+func ldapBroker(t *testing.T) (*ldaptest.Server, string) {
+	dir := ldaptest.Start(t)
+	addr := startBroker(t, t.TempDir()).Addr()
+	putLDAP(t, addr, ldapSettings(dir), http.StatusOK, "")
+	return dir, addr
+}
+
+// ldapSync runs POST /admin/sign-in/ldap/sync.
+func ldapSync(t *testing.T, addr string) gateway.SyncResult {
+	t.Helper()
+	var res gateway.SyncResult
+	if code := admin(t, addr, "POST", "/admin/sign-in/ldap/sync", nil, &res); code != http.StatusOK {
+		t.Fatalf("sync: %d %+v", code, res)
+	}
+	return res
 }
 
 // Settings whose server does not work are refused at save time with the

@@ -54,6 +54,7 @@ type Server struct {
 	// CAPEM is the CA that signed the server's certificate.
 	CAPEM string
 	dir   string
+	stop  func()
 }
 
 // SlapdPath is where Debian installs slapd; SLAPD_BIN overrides it.
@@ -130,7 +131,9 @@ func (s *Server) run(t testing.TB, bin string) error {
 		}
 		if c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: time.Second})); err == nil {
 			c.Close()
-			t.Cleanup(stop)
+			var once sync.Once
+			s.stop = func() { once.Do(stop) }
+			t.Cleanup(s.stop)
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -143,6 +146,9 @@ func (s *Server) run(t testing.TB, bin string) error {
 		}
 	}
 }
+
+// Stop stops slapd now (a directory that does not answer).
+func (s *Server) Stop() { s.stop() }
 
 // freePort is a port nothing listens on now.
 func freePort(t testing.TB) string {
