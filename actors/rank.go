@@ -97,8 +97,20 @@ func (d *directory) rankTargets(m *messages.AdminCommand) (ts []target, ok bool)
 			ts = append(ts, target{perms: old.GetPermissions()})
 		}
 		return ts, true
+	case *messages.AdminCommand_PutSignIn:
+		// Group mappings hand roles out: the roles they map to, before
+		// and after.
+		return append(d.mappingTargets(d.signIn), d.mappingTargets(body.PutSignIn)...), true
 	}
 	return nil, false
+}
+
+// mappingTargets are the roles the settings' group mappings give.
+func (d *directory) mappingTargets(x *messages.SignInSettings) (ts []target) {
+	for _, m := range append(x.GetLdap().GetGroups(), x.GetOidc().GetGroups()...) {
+		ts = append(ts, target{perms: d.role(RoleOf(&messages.Agent{Role: m.GetRole()})).GetPermissions()})
+	}
+	return ts
 }
 
 // rankCheck applies the rank rules to an account or role command before

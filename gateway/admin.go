@@ -318,7 +318,8 @@ type AgentInput struct {
 	Suspended   bool     `json:"suspended,omitempty"`
 	Role        string   `json:"role,omitempty"`
 	AvatarURL   string   `json:"avatar_url,omitempty"`
-	// SignIn is how they sign in: "password", "ldap" or "oidc"; left
+	// SignIn is how they sign in: "password", "ldap" or "oidc" (or the
+	// directory view's SIGN_IN_METHOD_LDAP and the like); left
 	// out, the account's own (password for a new one). A directory
 	// account has no password here.
 	SignIn string `json:"sign_in,omitempty"`
@@ -403,11 +404,12 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// signInMethod reads AgentInput.SignIn ("" is password).
+// signInMethod reads AgentInput.SignIn: ldap, or as the directory view
+// spells it, SIGN_IN_METHOD_LDAP ("" is password).
 func signInMethod(name string) (messages.SignInMethod, bool) {
 	for _, m := range []messages.SignInMethod{messages.SignInMethod_SIGN_IN_METHOD_PASSWORD,
 		messages.SignInMethod_SIGN_IN_METHOD_LDAP, messages.SignInMethod_SIGN_IN_METHOD_OIDC} {
-		if name == actors.MethodName(m) {
+		if name == actors.MethodName(m) || name == m.String() {
 			return m, true
 		}
 	}

@@ -64,20 +64,25 @@ func FuzzDecodeFrame(f *testing.F) {
 // refusal is a typed error and leaves the directory as it was. The seed
 // corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
-	// route picks the path (route % 5) and the method (route / 5 % 3:
+	// route picks the path (route % 6) and the method (route / 6 % 3:
 	// PUT, DELETE, PATCH).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
 	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
 	f.Add(uint8(0), "bad id!", []byte(`{"name":"x"}`))
 	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
-	f.Add(uint8(5), "billing", []byte(``))
-	f.Add(uint8(10), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
-	f.Add(uint8(12), "dave", []byte(`{"max_chats":3}`))
+	f.Add(uint8(2), "erin", []byte(`{"login":"erin@x","sign_in":"ldap","chat_agent":true}`))
+	f.Add(uint8(2), "fay", []byte(`{"login":"fay@x","sign_in":"oidc","password":"fay-password"}`))
+	f.Add(uint8(6), "billing", []byte(``))
+	f.Add(uint8(12), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
+	f.Add(uint8(14), "dave", []byte(`{"max_chats":3}`))
 	f.Add(uint8(4), "trainee", []byte(`{"name":"Trainee","permissions":["live_chat","chats.view","admin"]}`))
-	f.Add(uint8(14), "trainee", []byte(`{"permissions":["owner"]}`))
+	f.Add(uint8(16), "trainee", []byte(`{"permissions":["owner"]}`))
+	f.Add(uint8(5), "x", []byte(`{"ldap":{"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})","groups":[{"group":"cn=s","role":"owner"}]}}`))
+	f.Add(uint8(5), "x", []byte(`{"ldap":{"enabled":true,"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})"}}`))
+	f.Add(uint8(5), "x", []byte(`{"oidc":{"enabled":true,"issuer":"http://idp","client_id":"c","redirect_url":"https://x/api/sign-in/oidc/callback"}}`))
 	s := testServer(f)
-	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/"}
+	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#"}
 	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
@@ -88,6 +93,7 @@ func FuzzAdminAPI(f *testing.F) {
 			path, id = p, "" // settings: no id
 		}
 		before, _ := s.cfg.Broker.DirectoryView()
+		signInBefore, _ := s.cfg.Broker.SignIn()
 		req := httptest.NewRequest(method, path+url.PathEscape(id), bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer fuzz-admin")
 		rec := httptest.NewRecorder()
@@ -104,7 +110,8 @@ func FuzzAdminAPI(f *testing.F) {
 				t.Fatalf("%s %s: status %d, untyped or internal error %v", method, req.URL.Path, rec.Code, answer)
 			}
 			after, _ := s.cfg.Broker.DirectoryView()
-			if !proto.Equal(before, after) {
+			signInAfter, _ := s.cfg.Broker.SignIn()
+			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) {
 				t.Fatalf("a refused request changed the directory: %s %s %q", method, req.URL.Path, body)
 			}
 		}

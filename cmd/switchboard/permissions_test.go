@@ -146,10 +146,12 @@ func httpErr(code int, body string) error {
 	return e
 }
 
+// directory is the directory and the sign-in settings as they are.
 func (x *permMatrix) directory() string {
-	var v map[string]any
+	var v, signIn map[string]any
 	admin(x.t, x.addr, "GET", "/admin/directory", nil, &v)
-	return toJSON(v)
+	admin(x.t, x.addr, "GET", "/admin/sign-in", nil, &signIn)
+	return toJSON(v) + toJSON(signIn)
 }
 
 // sameDirectory is an unchanged check: the directory is as it is now.
@@ -284,6 +286,8 @@ func (x *permMatrix) adminReads(s permSubject, tok string) {
 	x.check(s, "GET /admin/directory", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 	code, body = staffHTTP(t, addr, tok, "GET", "/admin/audit", "")
 	x.check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/admin/sign-in", "")
+	x.check(s, "GET /admin/sign-in", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 }
 
 // rankCommands: rank. An administrator gives or touches only roles whose
@@ -308,6 +312,7 @@ func (x *permMatrix) rankCommands(s permSubject, id, tok string) {
 		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"administrator"}`, s.holds(everything...)},
 		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"owner"}`, s.holds() && isOwner},
 		{"PUT", "/admin/settings", `{"live_chat_off":false}`, s.holds()},
+		{"PUT", "/admin/sign-in", `{"ldap":{"label":"made by ` + id + `"}}`, s.holds()},
 		{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`, s.holds()},
 		{"PATCH", "/admin/languages/en", `{"name":"Patched"}`, s.holds()},
 		{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`, s.holds() && isOwner},

@@ -1,5 +1,5 @@
 // The administrator's pages (departments, staff, roles, languages, site
-// settings, the audit log) on the admin API, called with the staff
+// settings, sign-in, the audit log) on the admin API, called with the staff
 // member's own session token. Each page is a module under admin/ that
 // renders from the directory (GET /admin/directory) and writes with PUT
 // (a new record) or PATCH (a JSON merge patch of the changed fields only,
@@ -13,6 +13,7 @@ import { staffPage } from '/console/admin/staff.js';
 import { rolesPage } from '/console/admin/roles.js';
 import { languagesPage } from '/console/admin/languages.js';
 import { settingsPage } from '/console/admin/settings.js';
+import { signInPage } from '/console/admin/signin.js';
 import { auditPage } from '/console/admin/audit.js';
 
 const PAGES = [
@@ -21,6 +22,7 @@ const PAGES = [
   ['roles', 'Roles', rolesPage],
   ['languages', 'Languages', languagesPage],
   ['settings', 'Site settings', settingsPage],
+  ['signin', 'Sign-in', signInPage],
   ['audit', 'Audit log', auditPage],
 ];
 

@@ -7,7 +7,9 @@
 //   kind: text (default), password, number, checkbox, select, checks (a
 //   list of checkboxes: options [{value, label, hint}]; showAll: never
 //   scrolled nor filtered), lines (a list of
-//   strings, one a line), windows (weekly windows), zone (a time zone).
+//   strings, one a line), textarea (a long string), json (a JSON value
+//   as text; spec.empty is its empty value), windows (weekly windows),
+//   zone (a time zone).
 import { h, fill } from '/lib/dom.js';
 import { WindowsInput } from '/console/admin/windows.js';
 
@@ -144,6 +146,24 @@ function makeControl(spec, id, describedBy) {
       const el = h('textarea', { rows: 3, ...aria });
       const norm = (v) => (v || []).map(String);
       return simple(el, () => el.value.split('\n').map((s) => s.trim()).filter(Boolean), (v) => { el.value = norm(v).join('\n'); }, norm);
+    }
+    case 'textarea': {
+      const el = h('textarea', { rows: spec.rows || 4, spellcheck: 'false', ...aria });
+      return simple(el, () => el.value.trim(), (v) => { el.value = v || ''; }, (v) => v || '');
+    }
+    case 'json': {
+      // A JSON value edited as text (a list of records the form has no
+      // fields for); text that does not parse is sent as is, for the
+      // server's typed error to name.
+      const el = h('textarea', { rows: spec.rows || 6, spellcheck: 'false', class: 'json', ...aria });
+      const norm = (v) => (v === undefined || v === null ? spec.empty : v);
+      return simple(el, () => {
+        try {
+          return JSON.parse(el.value || 'null') ?? spec.empty;
+        } catch {
+          return el.value;
+        }
+      }, (v) => { el.value = JSON.stringify(norm(v), null, 1); }, norm);
     }
     case 'windows': {
       const w = new WindowsInput(id, `${id}-label`, describedBy);

@@ -8,6 +8,17 @@ function idFromLogin(login) {
   return login.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
 }
 
+// How an account signs in, as the directory view spells it.
+const signInMethods = [
+  { value: 'SIGN_IN_METHOD_PASSWORD', label: 'Password' },
+  { value: 'SIGN_IN_METHOD_LDAP', label: 'LDAP / Active Directory' },
+  { value: 'SIGN_IN_METHOD_OIDC', label: 'Single sign-on (OpenID Connect)' },
+];
+
+function signInLabel(method) {
+  return method && method !== 'SIGN_IN_METHOD_PASSWORD' ? (signInMethods.find((m) => m.value === method) || {}).label : '';
+}
+
 export function staffPage(admin) {
   const dir = admin.dir;
   const roles = [
@@ -21,17 +32,19 @@ export function staffPage(admin) {
     items: dir.agents,
     key: (a) => a.id,
     label: (a) => a.display_name || a.id,
-    sub: (a) => [a.login, a.role || 'agent', (a.departments || []).join(', '), a.suspended ? 'suspended' : ''].filter(Boolean).join(' · '),
+    sub: (a) => [a.login, signInLabel(a.sign_in), a.role || 'agent', (a.departments || []).join(', '), a.suspended ? 'suspended' : ''].filter(Boolean).join(' · '),
     path: (id) => `/admin/agents/${encodeURIComponent(id)}`,
     newKey: (v) => v.id || idFromLogin(v.login || ''),
     body: (v) => { const b = { ...v }; delete b.id; return b; },
-    blank: { chat_agent: true, role: 'agent' },
+    blank: { chat_agent: true, role: 'agent', sign_in: 'SIGN_IN_METHOD_PASSWORD' },
     head: (a) => [pill(!a.suspended, 'active', 'suspended'), a.chat_agent ? pill(true, 'takes chats', '') : null],
     fields: (rec, isNew) => [
       { ...idSpec(isNew), hint: isNew ? 'empty: made from the login; it cannot change later' : null },
       { name: 'login', label: 'Login', hint: 'what they log in with, such as an email address' },
+      { name: 'sign_in', label: 'Signs in with', kind: 'select', options: signInMethods,
+        hint: 'a directory account gets its name, role and departments from the directory at each sign-in; the owner always has a password' },
       { name: 'password', label: isNew ? 'Password' : 'New password', kind: 'password', autocomplete: 'new-password',
-        hint: isNew ? 'at least 8 characters' : 'empty keeps the password; a new one ends their sessions' },
+        hint: isNew ? 'at least 8 characters (password accounts only)' : 'empty keeps the password; a new one ends their sessions (password accounts only)' },
       { name: 'display_name', label: 'Display name', hint: 'the name visitors see' },
       { name: 'avatar_url', label: 'Photo URL', hint: 'an https:// address of a picture visitors see' },
       { name: 'role', label: 'Role', kind: 'select', options: roles },
