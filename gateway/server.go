@@ -72,6 +72,11 @@ type Server struct {
 	dummyHash passwordHash
 	// oidc is OpenID Connect sign-in's client and one-time codes.
 	oidc oidcState
+	// syncMu makes LDAP syncs (periodic and manual) one at a time;
+	// stopSync ends the periodic one (Shutdown).
+	syncMu   sync.Mutex
+	stopSync func()
+	stopOnce sync.Once
 }
 
 func (s *Server) notePeak(n int) {
@@ -116,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.stopSync = s.startLDAPSync()
 	return s, nil
 }
 
@@ -235,6 +241,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // Shutdown stops taking sockets and closes every open one with
 // CloseGoingAway, waiting (up to ctx) for their goroutines to end.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(s.stopSync)
 	s.mu.Lock()
 	s.closed = true
 	conns := make([]*wsConn, 0, len(s.conns))

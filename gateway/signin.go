@@ -21,6 +21,7 @@ import (
 func (s *Server) signInRoutes() {
 	s.route("GET /admin/sign-in", s.admin(s.getSignIn))
 	s.route("PUT /admin/sign-in", s.admin(s.putSignIn))
+	s.route("POST /admin/sign-in/ldap/sync", s.admin(s.postLDAPSync))
 	s.route("GET /api/sign-in", s.signInMethods)
 	s.oidcRoutes()
 }

@@ -288,6 +288,9 @@ func (x *permMatrix) adminReads(s permSubject, tok string) {
 	x.check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 	code, body = staffHTTP(t, addr, tok, "GET", "/admin/sign-in", "")
 	x.check(s, "GET /admin/sign-in", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	// LDAP is off here: an administrator's sync is a CONFLICT, not FORBIDDEN.
+	code, body = staffHTTP(t, addr, tok, "POST", "/admin/sign-in/ldap/sync", "")
+	x.check(s, "POST /admin/sign-in/ldap/sync", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 }
 
 // rankCommands: rank. An administrator gives or touches only roles whose
