@@ -42,7 +42,7 @@ func (d *directory) checkAgentFields(x *messages.Agent) *messages.Error {
 		return refuse("id", codeInvalid, "agent id must be 1-64 of a-z 0-9 - _ .")
 	case x.GetLogin() == "" || len(x.GetLogin()) > 254:
 		return refuse("login", codeInvalid, "login is required (at most 254 bytes)")
-	case x.GetSignIn() == messages.SignInMethod_SIGN_IN_METHOD_PASSWORD && x.GetPasswordHash() == "" && d.agents[x.GetId()].GetPasswordHash() == "":
+	case x.GetSignIn() == messages.SignInMethod_SIGN_IN_METHOD_PASSWORD && x.GetPasswordHash() == "" && !keepsHash(x, d.agents[x.GetId()]):
 		return refuse("password", codeInvalid, "password is required")
 	case messages.SignInMethod_name[int32(x.GetSignIn())] == "":
 		return refuse("sign_in", codeInvalid, "sign_in is password, ldap or oidc")
@@ -111,7 +111,7 @@ func (d *directory) keepSessions(x, old *messages.Agent) {
 	if old != nil {
 		x.SessionsAfterMs = max(x.GetSessionsAfterMs(), old.GetSessionsAfterMs())
 	}
-	if x.GetPasswordHash() == "" {
+	if x.GetPasswordHash() == "" && keepsHash(x, old) {
 		// No new password: the account keeps its own, as the directory
 		// has it now (a hash the caller read earlier could be older than
 		// a change made since, and would bring the old password back).
@@ -123,16 +123,23 @@ func (d *directory) keepSessions(x, old *messages.Agent) {
 		x.ExternalId, x.Email = old.GetExternalId(), cmp.Or(x.GetEmail(), old.GetEmail())
 	}
 	x.SessionEpoch = old.GetSessionEpoch()
-	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() {
+	if old == nil || x.GetPasswordHash() != old.GetPasswordHash() || x.GetSignIn() != old.GetSignIn() {
 		// A new account starts a new epoch (tokens of an earlier account
-		// under the same id stay dead), and a new password ends every
-		// session of the old one.
+		// under the same id stay dead), and a new password or sign-in
+		// method ends every session of the old one.
 		x.SessionEpoch = d.b.newID('e', d.b.clock.Now())
 	}
 	if x.GetSuspended() && !old.GetSuspended() {
 		// Suspension ends every session: tokens issued before now fail.
 		x.SessionsAfterMs = d.b.clock.Now().UnixMilli()
 	}
+}
+
+// keepsHash says whether x, the new record of old, keeps old's password
+// hash when it brings none: while the method stays (a switch to a
+// directory and back needs a new password, not the one from before).
+func keepsHash(x, old *messages.Agent) bool {
+	return old.GetPasswordHash() != "" && x.GetSignIn() == old.GetSignIn()
 }
 
 func (d *directory) setDisplayName(x *messages.DisplayNameChange) (*change, *messages.Error) {

@@ -63,6 +63,9 @@ func (d *directory) deleteDepartment(id string) (*change, *messages.Error) {
 			return nil, refuse("", codeConflict, "department %q still has members (%s); remove them first", id, a.GetId())
 		}
 	}
+	if m := d.mappingOf(func(m *messages.GroupMapping) bool { return slices.Contains(m.GetDepartments(), id) }); m != "" {
+		return nil, refuse("", codeConflict, "department %q is given by the sign-in group mapping of %q; change the mapping first", id, m)
+	}
 	delete(d.deps, id)
 	return &change{write: func(done func(error)) { d.b.store.DeleteDepartment(id, done) }, notify: departmentNames(id)}, nil
 }

@@ -59,6 +59,9 @@ func (d *directory) deleteRole(id string) (*change, *messages.Error) {
 			return nil, refuse("", codeConflict, "role %q is still given to %s; change theirs first", id, a.GetId())
 		}
 	}
+	if m := d.mappingOf(func(m *messages.GroupMapping) bool { return m.GetRole() == id }); m != "" {
+		return nil, refuse("", codeConflict, "role %q is given by the sign-in group mapping of %q; change the mapping first", id, m)
+	}
 	delete(d.roles, id)
 	return &change{write: func(done func(error)) { d.b.store.DeleteRole(id, done) }}, nil
 }

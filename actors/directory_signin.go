@@ -24,23 +24,61 @@ const MaxGroupMappings = 200
 // putSignIn checks and stores the sign-in settings. Empty secrets keep
 // the stored ones.
 func (d *directory) putSignIn(x *messages.SignInSettings) (*change, *messages.Error) {
-	if e := d.checkLdap(x.GetLdap()); e != nil {
+	KeepSecrets(x, d.signIn)
+	if e := CheckSignIn(x); e != nil {
 		return nil, e
 	}
-	if e := d.checkOidc(x.GetOidc()); e != nil {
-		return nil, e
+	if x.GetLdap().GetEnabled() {
+		if e := d.checkMappings("ldap.groups", x.GetLdap().GetGroups()); e != nil {
+			return nil, e
+		}
 	}
-	if l := x.GetLdap(); l != nil && l.GetBindPassword() == "" {
-		l.BindPassword = d.signIn.GetLdap().GetBindPassword()
-	}
-	if o := x.GetOidc(); o != nil && o.GetClientSecret() == "" {
-		o.ClientSecret = d.signIn.GetOidc().GetClientSecret()
+	if x.GetOidc().GetEnabled() {
+		if e := d.checkMappings("oidc.groups", x.GetOidc().GetGroups()); e != nil {
+			return nil, e
+		}
 	}
 	d.signIn = x
 	return &change{write: func(done func(error)) { d.b.store.PutSignIn(x, done) }}, nil
 }
 
-func (d *directory) checkLdap(l *messages.LdapSettings) *messages.Error {
+// KeepSecrets fills the secrets x leaves empty from old, but only where
+// they would go to the same server for the same account: the LDAP url and
+// bind DN, or the OpenID issuer and client id, unchanged. A stored secret
+// never follows a changed server (it would be sent there to try it).
+func KeepSecrets(x, old *messages.SignInSettings) {
+	if l, o := x.GetLdap(), old.GetLdap(); l != nil && l.GetBindPassword() == "" && l.GetUrl() == o.GetUrl() && l.GetBindDn() == o.GetBindDn() {
+		l.BindPassword = o.GetBindPassword()
+	}
+	if c, o := x.GetOidc(), old.GetOidc(); c != nil && c.GetClientSecret() == "" && c.GetIssuer() == o.GetIssuer() && c.GetClientId() == o.GetClientId() {
+		c.ClientSecret = o.GetClientSecret()
+	}
+}
+
+// mappingOf names the group of the first sign-in mapping for which is
+// holds ("" when none).
+func (d *directory) mappingOf(is func(*messages.GroupMapping) bool) string {
+	for _, m := range append(d.signIn.GetLdap().GetGroups(), d.signIn.GetOidc().GetGroups()...) {
+		if is(m) {
+			return m.GetGroup()
+		}
+	}
+	return ""
+}
+
+// CheckSignIn checks the settings on their own (their secrets filled by
+// KeepSecrets): what the gateway checks before it tries a server with
+// them (so no password goes in the clear, nor to a server with no
+// password), and the directory again before it stores them, with the
+// group mappings against its roles and departments.
+func CheckSignIn(x *messages.SignInSettings) *messages.Error {
+	if e := checkLdap(x.GetLdap()); e != nil {
+		return e
+	}
+	return checkOidc(x.GetOidc())
+}
+
+func checkLdap(l *messages.LdapSettings) *messages.Error {
 	if !l.GetEnabled() {
 		return nil
 	}
@@ -50,6 +88,10 @@ func (d *directory) checkLdap(l *messages.LdapSettings) *messages.Error {
 		return refuse("ldap.url", codeInvalid, "url must be ldap://host:port or ldaps://host:port")
 	case u.Scheme == "ldaps" && l.GetStartTls():
 		return refuse("ldap.start_tls", codeInvalid, "start_tls is for ldap:// (ldaps:// is TLS already)")
+	case u.Scheme == "ldap" && !l.GetStartTls() && !loopbackHost(u.Hostname()):
+		return refuse("ldap.start_tls", codeInvalid, "ldap:// without StartTLS sends passwords in the clear: use ldaps:// or StartTLS (plain ldap:// only to this machine)")
+	case l.GetBindDn() != "" && l.GetBindPassword() == "":
+		return refuse("ldap.bind_password", codeInvalid, "the service account's password is required (a changed server or bind DN does not keep the stored one)")
 	case l.GetUserBase() == "":
 		return refuse("ldap.user_base", codeInvalid, "user_base is required, for example ou=people,dc=example,dc=com")
 	case !strings.Contains(l.GetUserFilter(), "{login}") || !ldapFilterShape(l.GetUserFilter()):
@@ -61,24 +103,21 @@ func (d *directory) checkLdap(l *messages.LdapSettings) *messages.Error {
 	case l.GetSyncMinutes() > 24*60:
 		return refuse("ldap.sync_minutes", codeInvalid, "sync_minutes is at most 1440")
 	}
-	return d.checkLdapNames(l)
+	return checkLdapNames(l)
 }
 
-// checkLdapNames checks the attributes, the label and the mappings.
-func (d *directory) checkLdapNames(l *messages.LdapSettings) *messages.Error {
+// checkLdapNames checks the attributes and the label.
+func checkLdapNames(l *messages.LdapSettings) *messages.Error {
 	for _, a := range []struct{ field, v string }{{"login_attribute", l.GetLoginAttribute()}, {"name_attribute", l.GetNameAttribute()},
 		{"email_attribute", l.GetEmailAttribute()}, {"photo_attribute", l.GetPhotoAttribute()}, {"group_name_attribute", l.GetGroupNameAttribute()}} {
 		if a.v != "" && !ldapAttribute.MatchString(a.v) {
 			return refuse("ldap."+a.field, codeInvalid, "%s must be an attribute name such as uid or sAMAccountName", a.field)
 		}
 	}
-	if e := checkText("ldap.label", l.GetLabel()); e != nil {
-		return e
-	}
-	return d.checkMappings("ldap.groups", l.GetGroups())
+	return checkText("ldap.label", l.GetLabel())
 }
 
-func (d *directory) checkOidc(o *messages.OidcSettings) *messages.Error {
+func checkOidc(o *messages.OidcSettings) *messages.Error {
 	if !o.GetEnabled() {
 		return nil
 	}
@@ -105,18 +144,16 @@ func (d *directory) checkOidc(o *messages.OidcSettings) *messages.Error {
 			return refuse("oidc."+c.field, codeInvalid, "%s has at most 128 bytes", c.field)
 		}
 	}
-	if e := checkText("oidc.label", o.GetLabel()); e != nil {
-		return e
-	}
-	return d.checkMappings("oidc.groups", o.GetGroups())
+	return checkText("oidc.label", o.GetLabel())
 }
 
 // loopbackHTTP allows a plain http callback on the machine itself (a
 // broker tried on a laptop); anywhere else the callback must be https.
 func loopbackHTTP(u *url.URL) bool {
-	h := u.Hostname()
-	return u.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1")
+	return u.Scheme == "http" && loopbackHost(u.Hostname())
 }
+
+func loopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
 
 func checkText(field, v string) *messages.Error {
 	if err := CheckText(field, v, MaxNameBytes); err != nil {

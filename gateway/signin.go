@@ -90,12 +90,15 @@ func (s *Server) probeSignIn(ctx context.Context, x *messages.SignInSettings) *m
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
+	// The servers are tried with the secrets the directory would keep:
+	// never a stored one for a changed server.
+	x = proto.Clone(x).(*messages.SignInSettings)
+	actors.KeepSecrets(x, old)
+	if e := actors.CheckSignIn(x); e != nil {
+		return e
+	}
 	if l := x.GetLdap(); l.GetEnabled() {
-		try := proto.Clone(l).(*messages.LdapSettings)
-		if try.GetBindPassword() == "" {
-			try.BindPassword = old.GetLdap().GetBindPassword()
-		}
-		dir, err := signin.NewLDAP(try)
+		dir, err := signin.NewLDAP(l)
 		if err == nil {
 			err = dir.Check(ctx)
 		}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 
 const (
 	oidcCookie     = "sb_oidc"
+	oidcCodeCookie = "sb_oidc_code"
 	oidcCookiePath = "/api/sign-in/oidc/"
 	// oidcFlowTTL bounds a sign-in at the provider.
 	oidcFlowTTL = 10 * time.Minute
@@ -139,42 +141,63 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case q.Get("error") != "":
-		code := providerErrorCode(q.Get("error"))
-		refuse("the provider answered "+code, "The sign-in provider refused the sign-in ("+code+").")
+		refuse("the provider answered "+providerErrorCode(q.Get("error")), failedProvider)
 		return
 	case !ok:
-		refuse("no sign-in in progress (the state cookie is missing, forged or expired)", "The sign-in expired or was not started here; try again.")
+		refuse("no sign-in in progress (the state cookie is missing, forged or expired)", failedExpired)
 		return
 	case q.Get("state") != f.state:
-		refuse("the state does not match this browser's sign-in", "The sign-in expired or was not started here; try again.")
+		refuse("the state does not match this browser's sign-in", failedExpired)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), oidcCallTimeout)
 	defer cancel()
 	c, o, e := s.oidcClient(ctx)
 	if e != nil {
-		refuse(e.GetMessage(), e.GetMessage())
+		refuse(e.GetMessage(), failedUnavailable)
 		return
 	}
 	id, err := c.Exchange(ctx, q.Get("code"), f.verifier, f.nonce)
 	if err != nil {
-		shown := "The sign-in provider's answer was refused; try again."
+		shown := failedRefused
 		if errors.Is(err, signin.ErrUnavailable) {
-			shown = "The sign-in provider did not answer; try again shortly."
+			shown = failedUnavailable
 		}
 		refuse(err.Error(), shown)
 		return
 	}
 	a, _, e := s.externalSignIn(ctx, addr, id, o.GetGroups())
-	if e != nil { // audited by externalSignIn
-		signInFailed(w, r, ret, e.GetMessage())
+	if e != nil { // audited by externalSignIn, with the reason
+		signInFailed(w, r, ret, failedCodeOf(e))
 		return
 	}
 	now := s.b.Now()
 	tok, _ := s.tok.newSession(a.GetId(), a.GetSessionEpoch(), now, s.cfg.SessionTTL)
 	code := s.oidc.put(loginResponse{AgentID: a.GetId(), DisplayName: a.GetDisplayName(), SessionToken: tok,
 		ExpiresAt: now.Add(s.cfg.SessionTTL).UTC().Format(time.RFC3339)}, now)
+	// The code works only with this browser's cookie: a code sent to
+	// someone else (to sign them in as the sender) is worth nothing.
+	http.SetCookie(w, &http.Cookie{Name: oidcCodeCookie, Value: code, Path: oidcCookiePath, MaxAge: int(handoffTTL / time.Second),
+		HttpOnly: true, Secure: s.isHTTPS(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, ret+"?signin="+url.QueryEscape(code), http.StatusFound)
+}
+
+// What the login page is told when a sign-in fails: a code it turns into
+// a fixed message (the reason is the audit log's). The page shows no
+// text from the URL, so a link cannot put words on it.
+const (
+	failedProvider    = "provider"    // the provider refused
+	failedExpired     = "expired"     // no sign-in of this browser's in progress
+	failedRefused     = "refused"     // the provider's answer failed a check
+	failedUnavailable = "unavailable" // the provider did not answer
+	failedForbidden   = "forbidden"   // not allowed: no mapped group, suspended, login hours, another's account
+)
+
+func failedCodeOf(e *messages.Error) string {
+	if e.GetTemporary() {
+		return failedUnavailable
+	}
+	return failedForbidden
 }
 
 // oidcSession is POST /api/sign-in/oidc/session {"code":…}: the session a
@@ -184,6 +207,13 @@ func (s *Server) oidcSession(w http.ResponseWriter, r *http.Request) {
 		Code string `json:"code"`
 	}
 	if !readJSON(w, r, &req) {
+		return
+	}
+	mine, err := r.Cookie(oidcCodeCookie)
+	http.SetCookie(w, &http.Cookie{Name: oidcCodeCookie, Path: oidcCookiePath, MaxAge: -1, HttpOnly: true,
+		Secure: s.isHTTPS(r), SameSite: http.SameSiteStrictMode})
+	if err != nil || subtle.ConstantTimeCompare([]byte(mine.Value), []byte(req.Code)) != 1 {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the sign-in code was not made for this browser; sign in again"))
 		return
 	}
 	resp, ok := s.oidc.take(req.Code, s.b.Now())
@@ -229,13 +259,10 @@ func (st *oidcState) take(code string, now time.Time) (loginResponse, bool) {
 	return h.resp, ok && now.Before(h.exp)
 }
 
-// signInFailed sends the browser back to the login page with a short
-// message (the console shows it as text).
-func signInFailed(w http.ResponseWriter, r *http.Request, ret, msg string) {
-	if len(msg) > 200 {
-		msg = msg[:200]
-	}
-	http.Redirect(w, r, ret+"?signin_error="+url.QueryEscape(strings.ToValidUTF8(msg, "")), http.StatusFound)
+// signInFailed sends the browser back to the login page with one of the
+// failed* codes.
+func signInFailed(w http.ResponseWriter, r *http.Request, ret, code string) {
+	http.Redirect(w, r, ret+"?signin_error="+code, http.StatusFound)
 }
 
 // providerErrorCode is the provider's error code as shown: an OAuth error

@@ -77,8 +77,18 @@ function startDesk(token) {
   desk.start();
 }
 
+// Why a single sign-on failed, by the code the broker sends back (the
+// page shows no text from the address: a link cannot put words on it).
+const SIGNIN_FAILED = {
+  provider: 'The sign-in provider refused the sign-in.',
+  expired: 'The sign-in expired or was not started in this browser; try again.',
+  refused: 'The sign-in provider’s answer was refused; try again.',
+  unavailable: 'The sign-in provider or the broker did not answer; try again shortly.',
+  forbidden: 'Your account may not sign in to Switchboard now (no group that may use it, suspended, or outside your login hours); ask your administrator.',
+};
+
 // main: back from the single sign-on (?signin=CODE: trade the one-time
-// code for the session; ?signin_error=TEXT: show why not), a session kept
+// code for the session; ?signin_error=CODE: show why not), a session kept
 // in this tab, or the login page. The query leaves the address bar first.
 async function main() {
   const q = new URLSearchParams(location.search);
@@ -94,7 +104,7 @@ async function main() {
     return;
   }
   if (failed) {
-    showLogin(failed);
+    showLogin(SIGNIN_FAILED[failed] || SIGNIN_FAILED.refused);
     return;
   }
   const token = sessionStorage.getItem(TOKEN_KEY);
