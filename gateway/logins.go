@@ -113,13 +113,21 @@ func (s *Server) beginLogin(login, password, addr string) (key string, now time.
 		return "", now, errf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
 			"a login has at most %d bytes and a password at most %d", MaxLoginBytes, MaxPasswordBytes)
 	}
-	key, now = strings.ToLower(login), s.b.Now()
+	key, now = guardKey(login), s.b.Now()
 	if until, ok := s.logins.begin(key, addr, now); !ok {
 		s.cfg.Metrics.limit(limitLogins)
 		return "", now, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
 	}
 	return key, now, nil
+}
+
+// guardKey is the failed-login guard's name for a login: without case
+// and with its spaces collapsed, as directories compare logins ("alice",
+// " Alice" and "alice  " are one login to LDAP, so they share their
+// failures here).
+func guardKey(login string) string {
+	return strings.Join(strings.Fields(strings.ToLower(login)), " ")
 }
 
 // newDummyHash is a hash with the configured costs that no password

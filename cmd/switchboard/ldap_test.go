@@ -182,15 +182,18 @@ func TestLDAPSignInOverLDAPS(t *testing.T) {
 
 // The failed-login guard counts LDAP attempts as it counts passwords:
 // after five wrong passwords in a row from one address, that address is
-// rate limited, even with the right password.
+// rate limited, even with the right password; spelling the login with
+// other case or spaces (which LDAP ignores) does not start a new count.
 func TestLDAPFailedLoginsAreLimited(t *testing.T) {
 	dir := ldaptest.Start(t)
 	clock := newFakeClock()
 	addr := startBroker(t, t.TempDir(), behindProxy, func(c *Config) { c.Clock = clock }).Addr()
 	putLDAP(t, addr, ldapSettings(dir), http.StatusOK, "")
 	const attacker = "203.0.113.66"
+	// Spellings the directory takes for the same login share its count.
+	spellings := []string{"bob", " bob", "BOB ", "bob  ", "Bob"}
 	for i := 1; i <= 5; i++ {
-		if a := httpLogin(t, addr, attacker, "bob", "guess-"+string(rune('a'+i))); a.err.GetCode() != messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
+		if a := httpLogin(t, addr, attacker, spellings[i-1], "guess-"+string(rune('a'+i))); a.err.GetCode() != messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
 			t.Fatalf("guess %d: %d %v", i, a.status, a.err)
 		}
 		clock.Advance(6 * time.Second) // past the slow-down of the 3rd and 4th
@@ -201,6 +204,23 @@ func TestLDAPFailedLoginsAreLimited(t *testing.T) {
 	}
 	if a := httpLogin(t, addr, "198.51.100.7", "bob", ldaptest.Password("bob")); a.status != http.StatusOK {
 		t.Fatalf("bob from his own address: %d %v", a.status, a.err)
+	}
+}
+
+// Allow-lists (and login hours) apply to a directory sign-in as to a
+// password: an administrator limits alice's account to an address range
+// and her next LDAP sign-in from elsewhere is refused, with the reason.
+func TestLDAPSignInKeepsAccessRules(t *testing.T) {
+	_, addr := ldapBroker(t)
+	loginToken(t, addr, "alice", ldaptest.Password("alice"))
+	id := ldapAccount(t, addr, "alice").GetId() // alice-2: the demo's alice came first
+	mustAdmin(t, addr, "PATCH", "/admin/agents/"+id, map[string]any{"access": map[string]any{"ip_allow": []string{"10.0.0.0/8"}}})
+	a := httpLogin(t, addr, "", "alice", ldaptest.Password("alice"))
+	if a.status != http.StatusForbidden || !strings.Contains(a.err.GetMessage(), "allow-list") {
+		t.Fatalf("alice from outside her allow-list: %d %v", a.status, a.err)
+	}
+	if !ldapAccount(t, addr, "alice").GetChatAgent() || len(ldapAccount(t, addr, "alice").GetAccess().GetIpAllow()) != 1 {
+		t.Fatal("the sign-in dropped the account's access rules")
 	}
 }
 
