@@ -190,20 +190,20 @@ func (s *Server) externalSignIn(ctx context.Context, addr string, id signin.Iden
 	return a, until, e
 }
 
-// applyExternal applies what a sync found (an update, or a suspension
-// with Suspend set) and audits it with why. A suspended account's agent
+// applyExternal applies what a sync run by by found (an update, or a
+// suspension with Suspend set) and audits it with why. A suspended account's agent
 // actor closes its sockets.
-func (s *Server) applyExternal(ctx context.Context, addr string, acc *messages.ExternalAccount, why string) *messages.Error {
+func (s *Server) applyExternal(ctx context.Context, addr, by string, acc *messages.ExternalAccount, why string) *messages.Error {
 	kind := "signin.sync.update"
 	if acc.GetSuspend() {
 		kind = "signin.sync.suspend"
 	}
 	if err := s.b.Admin(ctx, &messages.AdminCommand{Body: &messages.AdminCommand_ExternalAccount{ExternalAccount: acc}}); err != nil {
 		e := asError(err)
-		s.audit(addr, kind, actors.CallerAdmin, auditLogin(acc.GetLogin()), why+": "+e.GetMessage(), false)
+		s.audit(addr, kind, by, auditLogin(acc.GetLogin()), why+": "+e.GetMessage(), false)
 		return e
 	}
-	s.audit(addr, kind, actors.CallerAdmin, auditLogin(acc.GetLogin()), why, true)
+	s.audit(addr, kind, by, auditLogin(acc.GetLogin()), why, true)
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -20,12 +22,16 @@ import (
 // on POST /admin/sign-in/ldap/sync.
 
 // SyncResult is what a sync did: accounts checked, the ids of those it
-// suspended, how many it updated, and how many it could not check.
+// suspended, how many it updated, and how many it could not check. When
+// it held back its suspensions (see maxSuspensions), Halted says so and
+// WouldSuspend lists whom it would have suspended.
 type SyncResult struct {
-	Checked   int      `json:"checked"`
-	Suspended []string `json:"suspended"`
-	Updated   int      `json:"updated"`
-	Errors    int      `json:"errors"`
+	Checked      int      `json:"checked"`
+	Suspended    []string `json:"suspended"`
+	Updated      int      `json:"updated"`
+	Errors       int      `json:"errors"`
+	Halted       bool     `json:"halted,omitempty"`
+	WouldSuspend []string `json:"would_suspend,omitempty"`
 }
 
 // defaultSyncMinutes is LdapSettings.sync_minutes' default.
@@ -35,12 +41,41 @@ const defaultSyncMinutes = 15
 // interval may change at any time).
 const syncTick = time.Minute
 
+// syncActor is who the audit log says ran the periodic sync.
+const syncActor = "@ldap-sync"
+
+// syncRun is one sync: from where and by whom (the administrator's id, or
+// syncActor), and whether a mass suspension is forced.
+type syncRun struct {
+	addr, by string
+	force    bool
+}
+
+// maxSuspensions is how many accounts one sync suspends unless forced. A
+// settings mistake that still passes the save-time check (a wrong but
+// existing user base, a filter on another attribute than the login, a
+// mistyped group) makes every lookup come back "not found" or "no
+// group"; the sync must not then lock everyone out. Above 3 accounts and
+// a quarter of those checked, it suspends nobody, audits
+// signin.sync.halted, and an administrator who means it runs
+// POST /admin/sign-in/ldap/sync?force=true.
+func maxSuspensions(checked int) int { return max(3, checked/4) }
+
 func (s *Server) postLDAPSync(w http.ResponseWriter, r *http.Request) {
-	res, e := s.syncLDAP(r.Context(), s.clientAddr(r))
+	force := r.URL.Query().Get("force")
+	if force != "" && force != "true" && force != "false" {
+		writeError(w, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "force", "force is true or false"))
+		return
+	}
+	run := syncRun{addr: s.clientAddr(r), by: caller(r), force: force == "true"}
+	res, e := s.syncLDAP(r.Context(), run)
 	if e != nil {
+		s.audit(run.addr, "signin.sync", run.by, "", e.GetMessage(), false)
 		writeError(w, e)
 		return
 	}
+	s.audit(run.addr, "signin.sync", run.by, "", fmt.Sprintf("checked %d, suspended %d, updated %d, errors %d, halted %t, forced %t",
+		res.Checked, len(res.Suspended), res.Updated, res.Errors, res.Halted, run.force), true)
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -61,10 +96,11 @@ func (s *Server) startLDAPSync() (stop func()) {
 			case now := <-t.C:
 				if s.ldapSyncDue(last, now) {
 					last = now
-					if res, e := s.syncLDAP(ctx, ""); e != nil {
+					if res, e := s.syncLDAP(ctx, syncRun{by: syncActor}); e != nil {
 						s.log.Warn("ldap sync", "error", e.GetMessage())
 					} else {
-						s.log.Info("ldap sync", "checked", res.Checked, "suspended", len(res.Suspended), "updated", res.Updated, "errors", res.Errors)
+						s.log.Info("ldap sync", "checked", res.Checked, "suspended", len(res.Suspended), "updated", res.Updated,
+							"errors", res.Errors, "halted", res.Halted)
 					}
 				}
 			}
@@ -87,8 +123,9 @@ func (s *Server) ldapSyncDue(last, now time.Time) bool {
 }
 
 // syncLDAP checks every LDAP account against the directory (one sync at
-// a time), addr being who asked ("" for the periodic one).
-func (s *Server) syncLDAP(ctx context.Context, addr string) (SyncResult, *messages.Error) {
+// a time): it updates what changed at once, and suspends those the
+// directory no longer lets in, unless there are too many of them.
+func (s *Server) syncLDAP(ctx context.Context, run syncRun) (SyncResult, *messages.Error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	res := SyncResult{Suspended: []string{}}
@@ -107,6 +144,7 @@ func (s *Server) syncLDAP(ctx context.Context, addr string) (SyncResult, *messag
 	if err != nil {
 		return res, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the directory now")
 	}
+	var gone []suspension
 	for _, a := range view.GetAgents() {
 		if a.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_LDAP || a.GetSuspended() {
 			continue
@@ -115,13 +153,47 @@ func (s *Server) syncLDAP(ctx context.Context, addr string) (SyncResult, *messag
 			break
 		}
 		res.Checked++
-		s.syncAccount(ctx, addr, dir, x.GetLdap().GetGroups(), a, &res)
+		if g, ok := s.syncAccount(ctx, run, dir, x.GetLdap().GetGroups(), a, &res); ok {
+			gone = append(gone, g)
+		}
 	}
+	s.suspendGone(ctx, run, gone, &res)
 	return res, nil
 }
 
-// syncAccount looks one account up and suspends or updates it.
-func (s *Server) syncAccount(ctx context.Context, addr string, dir *signin.LDAP, maps []*messages.GroupMapping, a *messages.Agent, res *SyncResult) {
+// suspension is an account the directory no longer lets in, and why.
+type suspension struct {
+	a   *messages.Agent
+	why string
+}
+
+// suspendGone suspends the accounts a sync found gone, unless there are
+// more than maxSuspensions and the run is not forced.
+func (s *Server) suspendGone(ctx context.Context, run syncRun, gone []suspension, res *SyncResult) {
+	if len(gone) > maxSuspensions(res.Checked) && !run.force {
+		res.Halted = true
+		for _, g := range gone {
+			res.WouldSuspend = append(res.WouldSuspend, g.a.GetId())
+		}
+		detail := fmt.Sprintf("would suspend %d of %d LDAP accounts; suspended none: check the sign-in settings, or force the sync", len(gone), res.Checked)
+		s.audit(run.addr, "signin.sync.halted", run.by, "", detail, false)
+		s.log.Warn("ldap sync halted", "would_suspend", len(gone), "checked", res.Checked)
+		return
+	}
+	for _, g := range gone {
+		ext := cmp.Or(g.a.GetExternalId(), g.a.GetLogin())
+		acc := &messages.ExternalAccount{Method: g.a.GetSignIn(), ExternalId: ext, Login: g.a.GetLogin(), Suspend: true}
+		if s.applyExternal(ctx, run.addr, run.by, acc, "ldap sync: "+g.why) != nil {
+			res.Errors++
+			continue
+		}
+		res.Suspended = append(res.Suspended, g.a.GetId())
+	}
+}
+
+// syncAccount looks one account up: it updates a changed one at once, and
+// answers a suspension (ok) for one the directory no longer lets in.
+func (s *Server) syncAccount(ctx context.Context, run syncRun, dir *signin.LDAP, maps []*messages.GroupMapping, a *messages.Agent, res *SyncResult) (g suspension, ok bool) {
 	lctx, cancel := context.WithTimeout(ctx, ldapTimeout)
 	defer cancel()
 	id, err := dir.Lookup(lctx, a.GetLogin())
@@ -131,26 +203,18 @@ func (s *Server) syncAccount(ctx context.Context, addr string, dir *signin.LDAP,
 	}
 	switch {
 	case errors.Is(err, signin.ErrNotFound) || errors.Is(err, signin.ErrDisabled) || errors.Is(err, signin.ErrNoGroup):
-		ext := a.GetExternalId()
-		if ext == "" {
-			ext = a.GetLogin()
-		}
-		acc = &messages.ExternalAccount{Method: a.GetSignIn(), ExternalId: ext, Login: a.GetLogin(), Suspend: true}
-		if s.applyExternal(ctx, addr, acc, "ldap sync: "+err.Error()) != nil {
-			res.Errors++
-			return
-		}
-		res.Suspended = append(res.Suspended, a.GetId())
+		return suspension{a: a, why: err.Error()}, true
 	case err != nil: // the directory did not answer: nobody is suspended for it
 		s.log.Warn("ldap sync: lookup failed", "agent", a.GetId(), "error", err)
 		res.Errors++
 	case externalChanged(a, acc):
-		if s.applyExternal(ctx, addr, acc, "ldap sync: the directory changed") != nil {
+		if s.applyExternal(ctx, run.addr, run.by, acc, "ldap sync: the directory changed") != nil {
 			res.Errors++
 			return
 		}
 		res.Updated++
 	}
+	return
 }
 
 // externalChanged says whether acc would change what a's account holds

@@ -123,6 +123,53 @@ func TestLDAPSyncWithoutTheDirectory(t *testing.T) {
 	}
 }
 
+// A sync that would suspend many accounts at once (here a settings
+// mistake: the user base moved, so nobody is found) suspends nobody and
+// says so; forced, it suspends them.
+func TestLDAPSyncHaltsAMassSuspension(t *testing.T) {
+	dir, addr := ldapBroker(t)
+	for _, who := range []string{"alice", "bob"} {
+		loginToken(t, addr, who, ldaptest.Password(who))
+	}
+	for _, id := range []string{"erin", "frank"} { // made by an administrator, ahead of their first sign-in
+		mustAdmin(t, addr, "PUT", "/admin/agents/"+id, map[string]any{"login": id, "sign_in": "ldap", "chat_agent": true})
+	}
+	wrong := ldapSettings(dir)
+	wrong.UserBase = ldaptest.GroupBase // exists, so saving takes it, but holds no user
+	putLDAP(t, addr, wrong, http.StatusOK, "")
+	res := ldapSync(t, addr, "")
+	if res.Checked != 4 || !res.Halted || len(res.WouldSuspend) != 4 || len(res.Suspended) != 0 {
+		t.Fatalf("a sync that finds nobody: %+v", res)
+	}
+	if ldapAccount(t, addr, "alice").GetSuspended() || !audited(t, addr, "signin.sync.halted", "would suspend 4 of 4") {
+		t.Fatal("the halted sync suspended alice, or was not audited")
+	}
+	if res := ldapSync(t, addr, "?force=true"); len(res.Suspended) != 4 || res.Halted {
+		t.Fatalf("the forced sync: %+v", res)
+	}
+	if !ldapAccount(t, addr, "alice").GetSuspended() || !audited(t, addr, "signin.sync.suspend", "ldap sync") {
+		t.Fatal("the forced sync did not suspend alice, or did not audit it")
+	}
+}
+
+// audited says whether the audit log has an entry of kind whose detail
+// holds detail (entries are written without waiting: polled).
+func audited(t *testing.T, addr, kind, detail string) bool {
+	t.Helper()
+	return poll(5*time.Second, func() bool {
+		var page struct {
+			Entries []struct{ Detail string } `json:"entries"`
+		}
+		admin(t, addr, "GET", "/admin/audit?kind="+kind+"&limit=1000", nil, &page)
+		for _, e := range page.Entries {
+			if strings.Contains(e.Detail, detail) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // ldapBroker starts slapd and a broker with LDAP sign-in saved.
 func ldapBroker(t *testing.T) (*ldaptest.Server, string) {
 	dir := ldaptest.Start(t)
@@ -131,11 +178,12 @@ func ldapBroker(t *testing.T) (*ldaptest.Server, string) {
 	return dir, addr
 }
 
-// ldapSync runs POST /admin/sign-in/ldap/sync.
-func ldapSync(t *testing.T, addr string) gateway.SyncResult {
+// ldapSync runs POST /admin/sign-in/ldap/sync, with query ("" or
+// "?force=true").
+func ldapSync(t *testing.T, addr string, query ...string) gateway.SyncResult {
 	t.Helper()
 	var res gateway.SyncResult
-	if code := admin(t, addr, "POST", "/admin/sign-in/ldap/sync", nil, &res); code != http.StatusOK {
+	if code := admin(t, addr, "POST", "/admin/sign-in/ldap/sync"+strings.Join(query, ""), nil, &res); code != http.StatusOK {
 		t.Fatalf("sync: %d %+v", code, res)
 	}
 	return res
