@@ -80,33 +80,41 @@ func (s *Server) postLDAPSync(w http.ResponseWriter, r *http.Request) {
 }
 
 // startLDAPSync runs the periodic sync until stop is called (Shutdown);
-// stop waits for a sync under way to end.
+// stop waits for a sync under way to end. It waits on the broker's clock,
+// so a test's clock drives it.
 func (s *Server) startLDAPSync() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(syncTick)
-		defer t.Stop()
-		last := time.Now()
+		last := s.b.Now()
 		for {
+			wake := make(chan struct{})
+			stopTimer := s.b.AfterFunc(syncTick, func() { close(wake) })
 			select {
 			case <-ctx.Done():
+				stopTimer()
 				return
-			case now := <-t.C:
-				if s.ldapSyncDue(last, now) {
-					last = now
-					if res, e := s.syncLDAP(ctx, syncRun{by: syncActor}); e != nil {
-						s.log.Warn("ldap sync", "error", e.GetMessage())
-					} else {
-						s.log.Info("ldap sync", "checked", res.Checked, "suspended", len(res.Suspended), "updated", res.Updated,
-							"errors", res.Errors, "halted", res.Halted)
-					}
-				}
+			case <-wake:
+			}
+			if now := s.b.Now(); s.ldapSyncDue(last, now) {
+				last = now
+				s.periodicSync(ctx)
 			}
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// periodicSync is one run of the periodic sync, told to the log.
+func (s *Server) periodicSync(ctx context.Context) {
+	res, e := s.syncLDAP(ctx, syncRun{by: syncActor})
+	if e != nil {
+		s.log.Warn("ldap sync", "error", e.GetMessage())
+		return
+	}
+	s.log.Info("ldap sync", "checked", res.Checked, "suspended", len(res.Suspended), "updated", res.Updated,
+		"errors", res.Errors, "halted", res.Halted)
 }
 
 // ldapSyncDue: LDAP is on and sync_minutes have passed since last.

@@ -152,6 +152,31 @@ func TestLDAPSyncHaltsAMassSuspension(t *testing.T) {
 	}
 }
 
+// The periodic sync runs every sync_minutes on the broker's clock: bob,
+// taken out of every group, is suspended by it without anyone asking.
+func TestLDAPPeriodicSync(t *testing.T) {
+	dir := ldaptest.Start(t)
+	clock := newFakeClock()
+	addr := startBroker(t, t.TempDir(), func(c *Config) { c.Clock = clock }).Addr()
+	settings := ldapSettings(dir)
+	settings.SyncMinutes = 5
+	putLDAP(t, addr, settings, http.StatusOK, "")
+	loginToken(t, addr, "bob", ldaptest.Password("bob"))
+	dir.RemoveFromGroup(t, "bob", "support")
+	dir.RemoveFromGroup(t, "bob", "hr")
+	clock.Advance(4 * time.Minute)
+	if ldapAccount(t, addr, "bob").GetSuspended() {
+		t.Fatal("the sync ran before sync_minutes")
+	}
+	eventually(t, "the periodic sync suspends bob", func() bool {
+		clock.Advance(time.Minute)
+		return ldapAccount(t, addr, "bob").GetSuspended()
+	})
+	if !audited(t, addr, "signin.sync.suspend", "ldap sync") {
+		t.Fatal("the periodic suspension was not audited")
+	}
+}
+
 // audited says whether the audit log has an entry of kind whose detail
 // holds detail (entries are written without waiting: polled).
 func audited(t *testing.T, addr, kind, detail string) bool {
