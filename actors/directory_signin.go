@@ -90,6 +90,13 @@ func checkLdap(l *messages.LdapSettings) *messages.Error {
 		return refuse("ldap.start_tls", codeInvalid, "start_tls is for ldap:// (ldaps:// is TLS already)")
 	case u.Scheme == "ldap" && !l.GetStartTls() && !loopbackHost(u.Hostname()):
 		return refuse("ldap.start_tls", codeInvalid, "ldap:// without StartTLS sends passwords in the clear: use ldaps:// or StartTLS (plain ldap:// only to this machine)")
+	}
+	return checkLdapSearch(l)
+}
+
+// checkLdapSearch checks the service account, the searches and the names.
+func checkLdapSearch(l *messages.LdapSettings) *messages.Error {
+	switch {
 	case l.GetBindDn() != "" && l.GetBindPassword() == "":
 		return refuse("ldap.bind_password", codeInvalid, "the service account's password is required (a changed server or bind DN does not keep the stored one)")
 	case l.GetUserBase() == "":
