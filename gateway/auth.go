@@ -82,7 +82,7 @@ func (t *tokens) verify(kind, token string, now time.Time) (string, error) {
 	if !ok {
 		return "", errBadToken
 	}
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict() // one spelling per token: no spare bits to vary
 	payload, err1 := enc.DecodeString(p)
 	got, err2 := enc.DecodeString(sig)
 	if err1 != nil || err2 != nil {

@@ -222,8 +222,8 @@ func TestOIDCStartThroughTheBroker(t *testing.T) {
 	// no sign-in in progress.
 	value := strings.TrimPrefix(strings.Split(cookie, ";")[0], "sb_oidc=")
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/sign-in/oidc/callback?code=x&state="+url.QueryEscape(state), nil)
-	flip := map[bool]string{true: "B", false: "A"}[strings.HasSuffix(value, "A")]
-	req.AddCookie(&http.Cookie{Name: "sb_oidc", Value: value[:len(value)-1] + flip})
+	flip := map[bool]string{true: "B", false: "A"}[strings.HasPrefix(value, "A")]
+	req.AddCookie(&http.Cookie{Name: "sb_oidc", Value: flip + value[1:]}) // the payload changed, its MAC kept
 	tampered, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Fatal(err)
