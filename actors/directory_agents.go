@@ -133,6 +133,15 @@ func (d *directory) keepSessions(x, old *messages.Agent) {
 		// Suspension ends every session: tokens issued before now fail.
 		x.SessionsAfterMs = d.b.clock.Now().UnixMilli()
 	}
+	// Who suspended it: a suspension that goes on keeps its author (an
+	// administrator's edit does not carry the flag); a new one is the
+	// administrator's unless the directory sets it (externalAccount).
+	switch {
+	case !x.GetSuspended():
+		x.SuspendedByDirectory = false
+	case old.GetSuspended():
+		x.SuspendedByDirectory = old.GetSuspendedByDirectory()
+	}
 }
 
 // keepsHash says whether x, the new record of old, keeps old's password

@@ -241,12 +241,17 @@ func (d *directory) externalAccount(x *messages.ExternalAccount) (*change, *mess
 			return nil, nil // nothing to suspend
 		}
 		next := proto.Clone(old).(*messages.Agent)
-		next.Suspended = true
+		next.Suspended, next.SuspendedByDirectory = true, true
 		return d.putAgent(next)
 	}
 	next := &messages.Agent{Id: d.freeID(x.GetLogin()), SignIn: x.GetMethod()}
 	if old != nil {
 		next = proto.Clone(old).(*messages.Agent)
+		if old.GetSuspendedByDirectory() {
+			// The directory lets them in again: its own suspension is
+			// lifted (their old sessions stay ended).
+			next.Suspended, next.SuspendedByDirectory = false, false
+		}
 	}
 	next.Login, next.ExternalId, next.Email = x.GetLogin(), x.GetExternalId(), x.GetEmail()
 	next.DisplayName, next.AvatarUrl = x.GetDisplayName(), x.GetAvatarUrl()

@@ -13,16 +13,18 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// The LDAP sync: every LDAP account that is not suspended is looked up in
-// the directory as the service account. An entry that is gone, disabled
-// or in no mapped group suspends the account (its sockets close); a
-// found one updates its role, departments, name, email and photo. A
-// directory that does not answer changes nothing: it never suspends
-// anyone. It runs every sync_minutes (default 15) while LDAP is on, and
+// The LDAP sync: every LDAP account that is not suspended (or that an
+// earlier sync suspended) is looked up in the directory as the service
+// account. An entry that is gone, disabled or in no mapped group
+// suspends the account (its sockets close); a found one updates its
+// role, departments, name, email and photo, and lifts a suspension a
+// sync made. A directory that does not answer changes nothing: it never
+// suspends anyone. It runs every sync_minutes (default 15) while LDAP is on, and
 // on POST /admin/sign-in/ldap/sync.
 
 // SyncResult is what a sync did: accounts checked, the ids of those it
-// suspended, how many it updated, and how many it could not check. When
+// suspended, how many it updated, the ids of those whose suspension by an
+// earlier sync it lifted, and how many it could not check. When
 // it held back its suspensions (see maxSuspensions), Halted says so and
 // WouldSuspend lists whom it would have suspended.
 type SyncResult struct {
@@ -30,6 +32,7 @@ type SyncResult struct {
 	Suspended    []string `json:"suspended"`
 	Updated      int      `json:"updated"`
 	Errors       int      `json:"errors"`
+	Reinstated   []string `json:"reinstated,omitempty"`
 	Halted       bool     `json:"halted,omitempty"`
 	WouldSuspend []string `json:"would_suspend,omitempty"`
 }
@@ -154,8 +157,8 @@ func (s *Server) syncLDAP(ctx context.Context, run syncRun) (SyncResult, *messag
 	}
 	var gone []suspension
 	for _, a := range view.GetAgents() {
-		if a.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_LDAP || a.GetSuspended() {
-			continue
+		if a.GetSignIn() != messages.SignInMethod_SIGN_IN_METHOD_LDAP || (a.GetSuspended() && !a.GetSuspendedByDirectory()) {
+			continue // an administrator's suspension is not the directory's to lift
 		}
 		if ctx.Err() != nil {
 			break
@@ -211,10 +214,16 @@ func (s *Server) syncAccount(ctx context.Context, run syncRun, dir *signin.LDAP,
 	}
 	switch {
 	case errors.Is(err, signin.ErrNotFound) || errors.Is(err, signin.ErrDisabled) || errors.Is(err, signin.ErrNoGroup):
-		return suspension{a: a, why: err.Error()}, true
+		return suspension{a: a, why: err.Error()}, !a.GetSuspended()
 	case err != nil: // the directory did not answer: nobody is suspended for it
 		s.log.Warn("ldap sync: lookup failed", "agent", a.GetId(), "error", err)
 		res.Errors++
+	case a.GetSuspended(): // suspended by the directory, which lets them in again
+		if s.applyExternal(ctx, run.addr, run.by, acc, "ldap sync: the directory lets them in again") != nil {
+			res.Errors++
+			return
+		}
+		res.Reinstated = append(res.Reinstated, a.GetId())
 	case externalChanged(a, acc):
 		if s.applyExternal(ctx, run.addr, run.by, acc, "ldap sync: the directory changed") != nil {
 			res.Errors++

@@ -557,9 +557,14 @@ type Agent struct {
 	// entry's DN, or "issuer|subject" for OpenID Connect.
 	ExternalId string `protobuf:"bytes,17,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
 	// From the directory (LDAP or OpenID Connect), for display.
-	Email         string `protobuf:"bytes,18,opt,name=email,proto3" json:"email,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Email string `protobuf:"bytes,18,opt,name=email,proto3" json:"email,omitempty"`
+	// The directory (its sync) suspended the account, not an administrator:
+	// once the directory lets the staff member in again (a sync, or their
+	// sign-in), the suspension is lifted. An administrator's suspension
+	// stays until an administrator lifts it.
+	SuspendedByDirectory bool `protobuf:"varint,19,opt,name=suspended_by_directory,json=suspendedByDirectory,proto3" json:"suspended_by_directory,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -723,6 +728,13 @@ func (x *Agent) GetEmail() string {
 		return x.Email
 	}
 	return ""
+}
+
+func (x *Agent) GetSuspendedByDirectory() bool {
+	if x != nil {
+		return x.SuspendedByDirectory
+	}
+	return false
 }
 
 // SignInSettings are the directory sign-in methods the workspace offers,
@@ -2130,7 +2142,7 @@ const file_store_proto_rawDesc = "" +
 	"\bLanguage\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\x8d\x05\n" +
+	"\fchat_enabled\x18\x03 \x01(\bR\vchatEnabled\"\xc3\x05\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12#\n" +
@@ -2155,7 +2167,8 @@ const file_store_proto_rawDesc = "" +
 	"\asign_in\x18\x10 \x01(\x0e2\x1c.switchboard.v1.SignInMethodR\x06signIn\x12\x1f\n" +
 	"\vexternal_id\x18\x11 \x01(\tR\n" +
 	"externalId\x12\x14\n" +
-	"\x05email\x18\x12 \x01(\tR\x05email\"t\n" +
+	"\x05email\x18\x12 \x01(\tR\x05email\x124\n" +
+	"\x16suspended_by_directory\x18\x13 \x01(\bR\x14suspendedByDirectory\"t\n" +
 	"\x0eSignInSettings\x120\n" +
 	"\x04ldap\x18\x01 \x01(\v2\x1c.switchboard.v1.LdapSettingsR\x04ldap\x120\n" +
 	"\x04oidc\x18\x02 \x01(\v2\x1c.switchboard.v1.OidcSettingsR\x04oidc\"y\n" +

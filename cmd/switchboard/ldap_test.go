@@ -102,8 +102,24 @@ func TestLDAPDirectoryChanges(t *testing.T) {
 		t.Fatal("alice is not suspended")
 	}
 	awaitAudit(t, addr, "signin.sync.suspend", "in no mapped group")
+	// Back in the group: the next sync lifts the suspension it made (her
+	// old sessions stay ended); an administrator's suspension of bob is
+	// not the sync's to lift.
+	dir.AddToGroup(t, "alice", "support")
+	bob := ldapAccount(t, addr, "bob")
+	mustAdmin(t, addr, "PATCH", "/admin/agents/"+bob.GetId(), map[string]any{"suspended": true})
+	if res := ldapSync(t, addr); !slices.Equal(res.Reinstated, []string{alice.GetId()}) || len(res.Suspended) != 0 || res.Checked != 1 {
+		t.Fatalf("sync after alice came back: %+v", res)
+	}
+	if ldapAccount(t, addr, "alice").GetSuspended() || !ldapAccount(t, addr, "bob").GetSuspended() {
+		t.Fatal("alice still suspended, or bob's suspension by an administrator lifted")
+	}
+	if _, err := dial(t, addr, "agent", false).Hello(ctxT(t), &messages.Hello{SessionToken: tok}); err == nil {
+		t.Fatal("alice's session from before her suspension works again")
+	}
+	mustAdmin(t, addr, "PATCH", "/admin/agents/"+bob.GetId(), map[string]any{"suspended": false})
 	dir.Delete(t, "bob")
-	if res := ldapSync(t, addr); res.Checked != 1 || len(res.Suspended) != 1 {
+	if res := ldapSync(t, addr); res.Checked != 2 || !slices.Equal(res.Suspended, []string{bob.GetId()}) { // alice is back
 		t.Fatalf("sync after bob's entry went: %+v", res)
 	}
 	awaitAudit(t, addr, "signin.sync.suspend", "no entry")
@@ -175,6 +191,11 @@ func TestLDAPPeriodicSync(t *testing.T) {
 		return ldapAccount(t, addr, "bob").GetSuspended()
 	})
 	awaitAudit(t, addr, "signin.sync.suspend", "ldap sync")
+	// Back in a group, bob's own sign-in lifts the sync's suspension.
+	dir.AddToGroup(t, "bob", "support")
+	if a := httpLogin(t, addr, "", "bob", ldaptest.Password("bob")); a.status != http.StatusOK || ldapAccount(t, addr, "bob").GetSuspended() {
+		t.Fatalf("bob back in support: %d %v", a.status, a.err)
+	}
 }
 
 // ldapBroker starts slapd and a broker with LDAP sign-in saved.
