@@ -85,12 +85,15 @@ type HistFigs struct {
 	MaxLE string  `json:"max_le,omitempty"`
 }
 
-// promHist is one histogram as scraped: cumulative counts per upper bound.
+// promHist is one histogram as scraped: cumulative counts per upper bound;
+// min is the least value it can hold, the first bucket's lower edge for
+// quantiles (0 as Prometheus assumes, 1 for records per batch).
 type promHist struct {
 	count  uint64
 	sum    float64
 	bounds []float64
 	cum    []uint64
+	min    float64
 }
 
 // brokerScrape is what one scrape of /metrics gave, and when; nil when
@@ -147,6 +150,7 @@ func parseBrokerMetrics(r io.Reader) (*brokerScrape, error) {
 	if sc.batch == nil || sc.fsync == nil {
 		return nil, nil
 	}
+	sc.batch.min = 1 // a batch holds a record at least
 	sc.conns, _ = valueOf(fams[metricConnectionsOpen])
 	cpu, okCPU := valueOf(fams[metricCPUSeconds])
 	alloc, okAlloc := valueOf(fams[metricAllocBytes])
@@ -199,7 +203,7 @@ func (h *promHist) since(old *promHist) *promHist {
 	if old == nil || len(old.cum) != len(h.cum) {
 		return h
 	}
-	d := &promHist{count: h.count - old.count, sum: h.sum - old.sum, bounds: h.bounds, cum: make([]uint64, len(h.cum))}
+	d := &promHist{count: h.count - old.count, sum: h.sum - old.sum, bounds: h.bounds, cum: make([]uint64, len(h.cum)), min: h.min}
 	for i := range h.cum {
 		d.cum[i] = h.cum[i] - old.cum[i]
 	}
@@ -207,14 +211,14 @@ func (h *promHist) since(old *promHist) *promHist {
 }
 
 // quantile estimates the q-quantile from the buckets as Prometheus's
-// histogram_quantile does: linear within the bucket it falls in, the
-// highest finite bound when it falls in +Inf.
+// histogram_quantile does: linear within the bucket it falls in (the
+// first from h.min), the highest finite bound when it falls in +Inf.
 func (h *promHist) quantile(q float64) float64 {
 	if h.count == 0 {
 		return 0
 	}
 	rank := q * float64(h.count)
-	lower, below := 0.0, uint64(0)
+	lower, below := h.min, uint64(0)
 	for i, ub := range h.bounds {
 		if float64(h.cum[i]) >= rank {
 			if math.IsInf(ub, 1) {

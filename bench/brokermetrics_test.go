@@ -179,6 +179,11 @@ func TestBrokerCostsFromRecordedMetrics(t *testing.T) {
 	if rt := end.view(nil).Runtime; rt.CPUS != 2.7 || rt.AllocMBPerS != 0 || rt.GCCount != 29 || rt.GCPauseMs.Count != 58 {
 		t.Errorf("since the start: %+v", rt)
 	}
+	// The recorded start: 12 batches of one record each. A batch holds one
+	// at least, so the first bucket spans [1, 1], not (0, 1].
+	if b := *start.view(nil).BatchRecords; b != (HistFigs{Count: 12, Mean: 1, P50: 1, P90: 1, P99: 1, MaxLE: "1"}) {
+		t.Errorf("one-record batches: %+v", b)
+	}
 	// A broker without the runtime's series: no runtime figures, no cost.
 	bare := mustParse(t, laterScrape).view(nil)
 	if bare.cost("messages/s", 100); bare.Runtime != nil || bare.PerMessage != nil {
