@@ -134,16 +134,21 @@ func readScrape(t *testing.T, name string, at time.Time) *brokerScrape {
 	return sc
 }
 
-// What a phase cost the broker, from two scrapes 4 s apart: a real
+// recordedScrapes are testdata's two scrapes, taken 4 s apart.
+func recordedScrapes(t *testing.T) (start, end *brokerScrape) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return readScrape(t, "metrics-start.txt", t0), readScrape(t, "metrics-end.txt", t0.Add(4*time.Second))
+}
+
+// The broker's runtime and storage over a phase, from two scrapes 4 s apart: a real
 // broker's /metrics (metrics-start.txt) and the same with its counters
 // moved by known amounts (metrics-end.txt): 2 s of CPU, 200 MB
 // allocated, 20 GC cycles, 40 pauses (20 in (65.5, 131] µs, 16 in
 // (131, 262] µs, 3 in (262, 524] µs, 1 in (1.05, 2.10] ms; 10 ms in all),
 // 1000 batches (100 of 1 record, 400 of 2, 300 in (2, 4], 150 in (4, 8],
 // 40 in (8, 16], 10 in (16, 32]; 3000 records).
-func TestBrokerCostsFromRecordedMetrics(t *testing.T) {
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	start, end := readScrape(t, "metrics-start.txt", t0), readScrape(t, "metrics-end.txt", t0.Add(4*time.Second))
+func TestBrokerRuntimeFromRecordedMetrics(t *testing.T) {
+	start, end := recordedScrapes(t)
 	v := end.view(start)
 	rt := v.Runtime
 	if rt == nil || rt.CPUS != 2 || rt.AllocMB != 200 || rt.AllocMBPerS != 50 || rt.GCCount != 20 {
@@ -164,7 +169,14 @@ func TestBrokerCostsFromRecordedMetrics(t *testing.T) {
 	if f := *v.FsyncMs; f.Count != 1000 || f.Mean != 1.5 || f.P99 != 2.5 || f.MaxLE != "0.005" || v.ConnectionsOpen != 10 {
 		t.Errorf("fsync ms %+v, connections %v", f, v.ConnectionsOpen)
 	}
+}
 
+// The cost per unit divides the runtime's figures by the phase's count of
+// its unit; since the start (no earlier scrape) there are totals and no
+// rate; a broker without the runtime's series gives none.
+func TestBrokerCostPerUnit(t *testing.T) {
+	start, end := recordedScrapes(t)
+	v := end.view(start)
 	v.cost("messages/s", 40000)
 	if c := v.PerMessage; c == nil || *c != (UnitCost{Count: 40000, CPUUs: 50, AllocBytes: 5000}) || v.PerAssignment != nil {
 		t.Errorf("per message %+v, per assignment %+v; want 50 µs and 5000 B of 40000", c, v.PerAssignment)
@@ -194,8 +206,7 @@ func TestBrokerCostsFromRecordedMetrics(t *testing.T) {
 // The summary's broker tables: the distribution of records per fsync, then
 // the cost per unit; each line within 100 columns.
 func TestBrokerTables(t *testing.T) {
-	t0 := time.Now()
-	start, end := readScrape(t, "metrics-start.txt", t0), readScrape(t, "metrics-end.txt", t0.Add(4*time.Second))
+	start, end := recordedScrapes(t)
 	rep := &Report{Profile: "test"}
 	for _, ph := range []struct {
 		name, unit string
