@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -17,6 +18,12 @@ const (
 	metricBatchRecords    = "switchboard_storage_batch_records"
 	metricFsyncSeconds    = "switchboard_storage_fsync_seconds"
 	metricConnectionsOpen = "switchboard_connections_open"
+	metricGCPauses        = "switchboard_gc_pause_seconds"
+	// The process and Go collectors': CPU time, bytes allocated, and the
+	// summary of GC pauses whose count is the GC cycles.
+	metricCPUSeconds = "process_cpu_seconds_total"
+	metricAllocBytes = "go_memstats_alloc_bytes_total"
+	metricGCCycles   = "go_gc_duration_seconds"
 )
 
 // BrokerView is the broker's own view of a phase, from its /metrics: the
@@ -29,29 +36,81 @@ type BrokerView struct {
 	BatchRecords    *HistFigs `json:"batch_records,omitempty"`
 	FsyncMs         *HistFigs `json:"fsync_ms,omitempty"`
 	ConnectionsOpen float64   `json:"connections_open"`
+	// Runtime is the broker's CPU, allocation and garbage collection over
+	// the measured part (absent when its /metrics lacks the process and Go
+	// collectors' series).
+	Runtime *RuntimeFigs `json:"runtime,omitempty"`
+	// PerMessage (the message phases) and PerAssignment (the assignment
+	// phases) divide Runtime by the phase's own count of its unit.
+	PerMessage    *UnitCost `json:"per_message,omitempty"`
+	PerAssignment *UnitCost `json:"per_assignment,omitempty"`
+}
+
+// RuntimeFigs: the broker's CPU seconds (process_cpu_seconds_total, in
+// steps of 10 ms), the bytes it allocated (go_memstats_alloc_bytes_total;
+// MB are 10^6 bytes) and their rate over the time between the two scrapes,
+// its GC cycles (go_gc_duration_seconds_count) and their stop-the-world
+// pauses (switchboard_gc_pause_seconds: two a cycle; absent from a broker
+// without it).
+type RuntimeFigs struct {
+	CPUS        float64   `json:"cpu_s"`
+	AllocMB     float64   `json:"alloc_mb"`
+	AllocMBPerS float64   `json:"alloc_mb_per_s"`
+	GCCount     uint64    `json:"gc_count"`
+	GCPauseMs   *HistFigs `json:"gc_pause_ms,omitempty"`
+	cpuS, alloc float64   // unrounded, for UnitCost
+}
+
+// UnitCost is what one unit of a phase's work cost the broker: Count
+// units (the phase's rate times its measured duration: messages
+// delivered, or chats assigned), the CPU microseconds and bytes allocated
+// for each.
+type UnitCost struct {
+	Count      float64 `json:"count"`
+	CPUUs      float64 `json:"cpu_us"`
+	AllocBytes float64 `json:"alloc_bytes"`
 }
 
 // HistFigs sums up a Prometheus histogram over a phase: how many
-// observations, their mean, and the 99th percentile estimated from the
-// buckets as Prometheus's histogram_quantile does (linear within a bucket).
+// observations, their mean, the 50th, 90th and 99th percentiles estimated
+// from the buckets as Prometheus's histogram_quantile does (linear within
+// a bucket), and the upper bound of the highest bucket holding any
+// (MaxLE, in Prometheus's spelling of the le label: "16", "+Inf").
 type HistFigs struct {
 	Count uint64  `json:"count"`
 	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50,omitempty"`
+	P90   float64 `json:"p90,omitempty"`
 	P99   float64 `json:"p99"`
+	MaxLE string  `json:"max_le,omitempty"`
 }
 
-// promHist is one histogram as scraped: cumulative counts per upper bound.
+// promHist is one histogram as scraped: cumulative counts per upper bound;
+// min is the least value it can hold, the first bucket's lower edge for
+// quantiles (0 as Prometheus assumes, 1 for records per batch).
 type promHist struct {
 	count  uint64
 	sum    float64
 	bounds []float64
 	cum    []uint64
+	min    float64
 }
 
-// brokerScrape is what one scrape of /metrics gave; nil when not served.
+// brokerScrape is what one scrape of /metrics gave, and when; nil when
+// not served.
 type brokerScrape struct {
+	at           time.Time
 	batch, fsync *promHist
 	conns        float64
+	rt           *runtimeScrape
+}
+
+// runtimeScrape is the process's and Go runtime's counters; pauses is nil
+// without switchboard_gc_pause_seconds.
+type runtimeScrape struct {
+	cpu, alloc float64
+	gcs        uint64
+	pauses     *promHist
 }
 
 // scrapeBroker reads http://addr/metrics; nil when it is not served or
@@ -72,9 +131,10 @@ func scrapeBroker(ctx context.Context, addr string) *brokerScrape {
 		return nil
 	}
 	sc, err := parseBrokerMetrics(res.Body)
-	if err != nil {
+	if err != nil || sc == nil {
 		return nil
 	}
+	sc.at = time.Now()
 	return sc
 }
 
@@ -90,12 +150,28 @@ func parseBrokerMetrics(r io.Reader) (*brokerScrape, error) {
 	if sc.batch == nil || sc.fsync == nil {
 		return nil, nil
 	}
-	if f := fams[metricConnectionsOpen]; f != nil {
-		for _, m := range f.GetMetric() {
-			sc.conns += m.GetGauge().GetValue()
-		}
+	sc.batch.min = 1 // a batch holds a record at least
+	sc.conns, _ = valueOf(fams[metricConnectionsOpen])
+	cpu, okCPU := valueOf(fams[metricCPUSeconds])
+	alloc, okAlloc := valueOf(fams[metricAllocBytes])
+	if gc := fams[metricGCCycles]; okCPU && okAlloc && gc.GetType() == dto.MetricType_SUMMARY && len(gc.GetMetric()) > 0 {
+		sc.rt = &runtimeScrape{cpu: cpu, alloc: alloc, gcs: gc.GetMetric()[0].GetSummary().GetSampleCount(),
+			pauses: histOf(fams[metricGCPauses])}
 	}
 	return sc, nil
+}
+
+// valueOf is the sum of the family's counter, gauge or untyped series;
+// false when it is absent.
+func valueOf(f *dto.MetricFamily) (float64, bool) {
+	if f == nil || len(f.GetMetric()) == 0 {
+		return 0, false
+	}
+	var v float64
+	for _, m := range f.GetMetric() {
+		v += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+	}
+	return v, true
 }
 
 // histOf is the family's histogram (its series summed, should it have
@@ -127,7 +203,7 @@ func (h *promHist) since(old *promHist) *promHist {
 	if old == nil || len(old.cum) != len(h.cum) {
 		return h
 	}
-	d := &promHist{count: h.count - old.count, sum: h.sum - old.sum, bounds: h.bounds, cum: make([]uint64, len(h.cum))}
+	d := &promHist{count: h.count - old.count, sum: h.sum - old.sum, bounds: h.bounds, cum: make([]uint64, len(h.cum)), min: h.min}
 	for i := range h.cum {
 		d.cum[i] = h.cum[i] - old.cum[i]
 	}
@@ -135,14 +211,14 @@ func (h *promHist) since(old *promHist) *promHist {
 }
 
 // quantile estimates the q-quantile from the buckets as Prometheus's
-// histogram_quantile does: linear within the bucket it falls in, the
-// highest finite bound when it falls in +Inf.
+// histogram_quantile does: linear within the bucket it falls in (the
+// first from h.min), the highest finite bound when it falls in +Inf.
 func (h *promHist) quantile(q float64) float64 {
 	if h.count == 0 {
 		return 0
 	}
 	rank := q * float64(h.count)
-	lower, below := 0.0, uint64(0)
+	lower, below := h.min, uint64(0)
 	for i, ub := range h.bounds {
 		if float64(h.cum[i]) >= rank {
 			if math.IsInf(ub, 1) {
@@ -159,9 +235,25 @@ func (h *promHist) quantile(q float64) float64 {
 	return lower // the +Inf bucket is not listed: past the last bound
 }
 
-// figs sums h up, its values multiplied by scale (1000: seconds to ms).
+// maxLE is the upper bound of the highest bucket holding an observation
+// ("+Inf" past the last bound), "" when there is none.
+func (h *promHist) maxLE() string {
+	if h.count == 0 {
+		return ""
+	}
+	for i, c := range h.cum {
+		if c == h.count {
+			return strconv.FormatFloat(h.bounds[i], 'g', -1, 64)
+		}
+	}
+	return "+Inf"
+}
+
+// figs sums h up, its values multiplied by scale (1000: seconds to ms;
+// MaxLE is the bound as scraped).
 func (h *promHist) figs(scale float64) *HistFigs {
-	f := &HistFigs{Count: h.count, P99: round3(h.quantile(0.99) * scale)}
+	f := &HistFigs{Count: h.count, P50: round3(h.quantile(0.5) * scale), P90: round3(h.quantile(0.9) * scale),
+		P99: round3(h.quantile(0.99) * scale), MaxLE: h.maxLE()}
 	if h.count > 0 {
 		f.Mean = round3(h.sum / float64(h.count) * scale)
 	}
@@ -178,6 +270,44 @@ func (now *brokerScrape) view(old *brokerScrape) *BrokerView {
 	if old != nil {
 		ob, of = old.batch, old.fsync
 	}
-	return &BrokerView{Served: true, BatchRecords: now.batch.since(ob).figs(1), FsyncMs: now.fsync.since(of).figs(1000),
+	v := &BrokerView{Served: true, BatchRecords: now.batch.since(ob).figs(1), FsyncMs: now.fsync.since(of).figs(1000),
 		ConnectionsOpen: now.conns}
+	switch {
+	case now.rt == nil:
+	case old == nil:
+		v.Runtime = now.rt.figs(&runtimeScrape{}, 0)
+	case old.rt != nil:
+		v.Runtime = now.rt.figs(old.rt, now.at.Sub(old.at))
+	}
+	return v
+}
+
+// figs is the runtime's figures since old, d earlier (0: unknown, no
+// rate).
+func (rt *runtimeScrape) figs(old *runtimeScrape, d time.Duration) *RuntimeFigs {
+	f := &RuntimeFigs{cpuS: rt.cpu - old.cpu, alloc: rt.alloc - old.alloc, GCCount: rt.gcs - old.gcs}
+	f.CPUS, f.AllocMB = round3(f.cpuS), round1(f.alloc/1e6)
+	if d > 0 {
+		f.AllocMBPerS = round1(f.alloc / 1e6 / d.Seconds())
+	}
+	if rt.pauses != nil {
+		f.GCPauseMs = rt.pauses.since(old.pauses).figs(1000)
+	}
+	return f
+}
+
+// cost sets what each of the phase's n units of work cost: per delivered
+// message when unit is "messages/s", per assignment when it is
+// "assignments/s" (the phase's Unit).
+func (v *BrokerView) cost(unit string, n float64) {
+	if v.Runtime == nil || n < 1 {
+		return
+	}
+	c := &UnitCost{Count: math.Round(n), CPUUs: round1(v.Runtime.cpuS / n * 1e6), AllocBytes: math.Round(v.Runtime.alloc / n)}
+	switch unit {
+	case "messages/s":
+		v.PerMessage = c
+	case "assignments/s":
+		v.PerAssignment = c
+	}
 }

@@ -4,8 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 const earlierScrape = `# TYPE switchboard_storage_batch_records histogram
@@ -110,5 +115,126 @@ func TestBrokerViewNotServed(t *testing.T) {
 	defer served.Close()
 	if sc := scrapeBroker(context.Background(), strings.TrimPrefix(served.URL, "http://")); sc == nil || sc.conns != 10 {
 		t.Fatalf("scrape of a served /metrics: %+v", sc)
+	}
+}
+
+// readScrape parses a recorded /metrics text from testdata, as scraped at.
+func readScrape(t *testing.T, name string, at time.Time) *brokerScrape {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc, err := parseBrokerMetrics(f)
+	if err != nil || sc == nil || sc.rt == nil || sc.rt.pauses == nil {
+		t.Fatalf("%s: %+v, %v", name, sc, err)
+	}
+	sc.at = at
+	return sc
+}
+
+// recordedScrapes are testdata's two scrapes, taken 4 s apart.
+func recordedScrapes(t *testing.T) (start, end *brokerScrape) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return readScrape(t, "metrics-start.txt", t0), readScrape(t, "metrics-end.txt", t0.Add(4*time.Second))
+}
+
+// The broker's runtime and storage over a phase, from two scrapes 4 s apart: a real
+// broker's /metrics (metrics-start.txt) and the same with its counters
+// moved by known amounts (metrics-end.txt): 2 s of CPU, 200 MB
+// allocated, 20 GC cycles, 40 pauses (20 in (65.5, 131] µs, 16 in
+// (131, 262] µs, 3 in (262, 524] µs, 1 in (1.05, 2.10] ms; 10 ms in all),
+// 1000 batches (100 of 1 record, 400 of 2, 300 in (2, 4], 150 in (4, 8],
+// 40 in (8, 16], 10 in (16, 32]; 3000 records).
+func TestBrokerRuntimeFromRecordedMetrics(t *testing.T) {
+	start, end := recordedScrapes(t)
+	v := end.view(start)
+	rt := v.Runtime
+	if rt == nil || rt.CPUS != 2 || rt.AllocMB != 200 || rt.AllocMBPerS != 50 || rt.GCCount != 20 {
+		t.Fatalf("runtime %+v, want 2 CPU s, 200 MB at 50 MB/s, 20 GCs", rt)
+	}
+	// p50: the 20th of 40 ends (65.5, 131] µs; p90: the 36th ends the
+	// next; p99: 0.6 into the (1.05, 2.10] ms bucket.
+	want := HistFigs{Count: 40, Mean: 0.25, P50: 0.131, P90: 0.262, P99: 1.678, MaxLE: "0.002097152"}
+	if *rt.GCPauseMs != want {
+		t.Errorf("GC pauses %+v, want %+v", *rt.GCPauseMs, want)
+	}
+	// p50: the 500th batch ends (1, 2]; p90: the 900th is 100 of 150
+	// into (4, 8]; p99: the 990th ends (8, 16].
+	want = HistFigs{Count: 1000, Mean: 3, P50: 2, P90: 6.667, P99: 16, MaxLE: "32"}
+	if *v.BatchRecords != want {
+		t.Errorf("records per fsync %+v, want %+v", *v.BatchRecords, want)
+	}
+	if f := *v.FsyncMs; f.Count != 1000 || f.Mean != 1.5 || f.P99 != 2.5 || f.MaxLE != "0.005" || v.ConnectionsOpen != 10 {
+		t.Errorf("fsync ms %+v, connections %v", f, v.ConnectionsOpen)
+	}
+}
+
+// The cost per unit divides the runtime's figures by the phase's count of
+// its unit; since the start (no earlier scrape) there are totals and no
+// rate; a broker without the runtime's series gives none.
+func TestBrokerCostPerUnit(t *testing.T) {
+	start, end := recordedScrapes(t)
+	v := end.view(start)
+	v.cost("messages/s", 40000)
+	if c := v.PerMessage; c == nil || *c != (UnitCost{Count: 40000, CPUUs: 50, AllocBytes: 5000}) || v.PerAssignment != nil {
+		t.Errorf("per message %+v, per assignment %+v; want 50 µs and 5000 B of 40000", c, v.PerAssignment)
+	}
+	a := end.view(start)
+	a.cost("assignments/s", 999.6) // a rate times a duration
+	if c := a.PerAssignment; c == nil || *c != (UnitCost{Count: 1000, CPUUs: 2000.8, AllocBytes: 200080}) || a.PerMessage != nil {
+		t.Errorf("per assignment %+v, per message %+v", c, a.PerMessage)
+	}
+
+	// Since the start (no earlier scrape): totals, no rate.
+	if rt := end.view(nil).Runtime; rt.CPUS != 2.7 || rt.AllocMBPerS != 0 || rt.GCCount != 29 || rt.GCPauseMs.Count != 58 {
+		t.Errorf("since the start: %+v", rt)
+	}
+	// The recorded start: 12 batches of one record each. A batch holds one
+	// at least, so the first bucket spans [1, 1], not (0, 1].
+	if b := *start.view(nil).BatchRecords; b != (HistFigs{Count: 12, Mean: 1, P50: 1, P90: 1, P99: 1, MaxLE: "1"}) {
+		t.Errorf("one-record batches: %+v", b)
+	}
+	// A broker without the runtime's series: no runtime figures, no cost.
+	bare := mustParse(t, laterScrape).view(nil)
+	if bare.cost("messages/s", 100); bare.Runtime != nil || bare.PerMessage != nil {
+		t.Errorf("figures from nothing: %+v", bare)
+	}
+}
+
+// The summary's broker tables: the distribution of records per fsync, then
+// the cost per unit; each line within 100 columns.
+func TestBrokerTables(t *testing.T) {
+	start, end := recordedScrapes(t)
+	rep := &Report{Profile: "test"}
+	for _, ph := range []struct {
+		name, unit string
+		n          float64
+	}{{"assign-half", "assignments/s", 1000}, {"msg-max", "messages/s", 40000}} {
+		v := end.view(start)
+		v.cost(ph.unit, ph.n)
+		rep.Phases = append(rep.Phases, Phase{Name: ph.name, DurationS: 4, PerS: ph.n / 4, Unit: ph.unit, Broker: v})
+	}
+	rep.Phases = append(rep.Phases, Phase{Name: "msg-half", DurationS: 4, Unit: "messages/s", Broker: &BrokerView{}},
+		Phase{Name: "echo-max", DurationS: 4, Unit: "messages/s"})
+	var out strings.Builder
+	rep.printTable(&out, "/tmp/x")
+	text := out.String()
+	t.Log(text)
+	for _, line := range []string{
+		`assign-half +1000 +2\.0 / 6\.7 / 16\.0 / ≤32 \(3\.0\) +1\.50 / 2\.50 +10`,
+		`msg-half +not served`,
+		`assign-half +2\.00 +2000\.0 µs/assign +50\.0 +200\.0 KB/assign +20 +1\.678`,
+		`msg-max +2\.00 +50\.0 µs/msg +50\.0 +5\.0 KB/msg +20 +1\.678`,
+	} {
+		if !regexp.MustCompile(`(?m)^` + line + `$`).MatchString(text) {
+			t.Errorf("no line %q in\n%s", line, text)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 && regexp.MustCompile(`^(broker|assign-|msg-)`).MatchString(line) {
+			t.Errorf("%d columns: %q", n, line)
+		}
 	}
 }

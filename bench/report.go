@@ -168,7 +168,9 @@ func (rep *Report) addPhase(name string, d time.Duration, offered, perS float64,
 		PerS: round1(perS), Unit: unit, LatencyMs: h.Summary(), ServerCPUS: round3(cpu.server.Seconds()),
 		LoadgenCPUS: round3(cpu.loadgen.Seconds()), curve: h.Curve()})
 	if cpu.brokerPhase {
-		rep.Phases[len(rep.Phases)-1].Broker = cpu.broker.view(cpu.broker0)
+		v := cpu.broker.view(cpu.broker0)
+		v.cost(unit, perS*d.Seconds())
+		rep.Phases[len(rep.Phases)-1].Broker = v
 	}
 }
 
@@ -255,23 +257,62 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	tw.Flush()
 }
 
-// printBrokerViews adds the broker's own view of each of its phases.
+// printBrokerViews adds the broker's own view of each of its phases: its
+// storage, then what its work cost.
 func (rep *Report) printBrokerViews(w io.Writer) {
-	header := false
+	var views, costs []string
 	for _, ph := range rep.Phases {
 		b := ph.Broker
-		if b == nil {
+		switch {
+		case b == nil:
+			continue
+		case !b.Served:
+			views = append(views, ph.Name+"\tnot served")
 			continue
 		}
-		if !header {
-			fmt.Fprintf(w, "\nbroker's view (/metrics)\tfsyncs\trecords per fsync mean / p99\tfsync ms mean / p99\tconnections open\n")
-			header = true
+		r := b.BatchRecords
+		views = append(views, fmt.Sprintf("%s\t%d\t%.1f / %.1f / %.1f / %s (%.1f)\t%.2f / %.2f\t%.0f", ph.Name, b.FsyncMs.Count,
+			r.P50, r.P90, r.P99, maxText(r.MaxLE), r.Mean, b.FsyncMs.Mean, b.FsyncMs.P99, b.ConnectionsOpen))
+		if c := b.costLine(); c != "" {
+			costs = append(costs, ph.Name+"\t"+c)
 		}
-		if !b.Served {
-			fmt.Fprintf(w, "%s\tnot served\n", ph.Name)
-			continue
-		}
-		fmt.Fprintf(w, "%s\t%d\t%.1f / %.1f\t%.2f / %.2f\t%.0f\n", ph.Name, b.FsyncMs.Count, b.BatchRecords.Mean, b.BatchRecords.P99,
-			b.FsyncMs.Mean, b.FsyncMs.P99, b.ConnectionsOpen)
 	}
+	if len(views) > 0 {
+		fmt.Fprintf(w, "\nbroker (/metrics)\tfsyncs\trecords/fsync p50 / p90 / p99 / max (mean)\tfsync ms mean / p99\tconns\n")
+		fmt.Fprintln(w, strings.Join(views, "\n"))
+	}
+	if len(costs) > 0 {
+		fmt.Fprintf(w, "\nbroker's cost\tCPU s\tCPU per unit\talloc MB/s\talloc per unit\tGCs\tGC pause ms p99\n")
+		fmt.Fprintln(w, strings.Join(costs, "\n"))
+	}
+}
+
+// maxText is a histogram's highest bucket with anything in it, as "≤16".
+func maxText(le string) string {
+	if le == "" || le == "+Inf" {
+		return le
+	}
+	return "≤" + le
+}
+
+// costLine is the phase's row of the broker's cost table, "" without
+// runtime figures.
+func (v *BrokerView) costLine() string {
+	rt := v.Runtime
+	if rt == nil {
+		return ""
+	}
+	per, name := v.PerMessage, "msg"
+	if v.PerAssignment != nil {
+		per, name = v.PerAssignment, "assign"
+	}
+	cpu, alloc := "-", "-"
+	if per != nil {
+		cpu, alloc = fmt.Sprintf("%.1f µs/%s", per.CPUUs, name), fmt.Sprintf("%.1f KB/%s", per.AllocBytes/1e3, name)
+	}
+	pause := "-"
+	if rt.GCPauseMs != nil {
+		pause = fmt.Sprintf("%.3f", rt.GCPauseMs.P99)
+	}
+	return fmt.Sprintf("%.2f\t%s\t%.1f\t%s\t%d\t%s", rt.CPUS, cpu, rt.AllocMBPerS, alloc, rt.GCCount, pause)
 }

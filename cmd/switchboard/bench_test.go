@@ -120,6 +120,8 @@ func checkBrokerViews(t *testing.T, rep *bench.Report, summary string) {
 			t.Errorf("phase %s has no broker view", ph.Name)
 		case b.Served && (b.FsyncMs == nil || b.FsyncMs.Count == 0 || b.BatchRecords.Mean < 1 || b.ConnectionsOpen <= 0):
 			t.Errorf("phase %s: broker view %+v", ph.Name, b)
+		case b.Served && (b.Runtime == nil || (b.PerMessage == nil) == (b.PerAssignment == nil)):
+			t.Errorf("phase %s: no runtime figures or cost per unit: %+v", ph.Name, b)
 		case !b.Served && (b.FsyncMs != nil || b.BatchRecords != nil):
 			t.Errorf("phase %s: figures without /metrics: %+v", ph.Name, b)
 		case !b.Served && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(ph.Name)+` +not served$`).MatchString(summary):

@@ -52,11 +52,11 @@ func (m *Main) gatewayMetrics(g *gateway.Config, reg *prometheus.Registry) {
 	}
 }
 
-// buildRegistry returns a registry with the Go and process collectors and
-// switchboard_build_info.
+// buildRegistry returns a registry with the Go and process collectors,
+// the garbage collector's pauses and switchboard_build_info.
 func buildRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newGCPauses())
 	version := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		version = bi.Main.Version
