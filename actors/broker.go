@@ -126,22 +126,22 @@ func New(cfg Config) (*Broker, error) {
 	b.activation = newActivation()
 	b.props = map[string]func(string) *actor.Props{
 		KindChat: func(id string) *actor.Props {
-			return b.newProps(KindChat, func() actor.Actor { return &chat{b: b, id: id} })
+			return b.newProps(Name{KindChat, id}, func() actor.Actor { return &chat{b: b, id: id} })
 		},
 		KindQueue: func(id string) *actor.Props {
-			return b.newProps(KindQueue, func() actor.Actor { return newQueue(b, id) })
+			return b.newProps(Name{KindQueue, id}, func() actor.Actor { return newQueue(b, id) })
 		},
 		KindGroup: func(id string) *actor.Props {
-			return b.newProps(KindGroup, func() actor.Actor { return &group{b: b, id: id} })
+			return b.newProps(Name{KindGroup, id}, func() actor.Actor { return &group{b: b, id: id} })
 		},
 		KindAgent: func(id string) *actor.Props {
-			return b.newProps(KindAgent, func() actor.Actor { return newAgent(b, id) })
+			return b.newProps(Name{KindAgent, id}, func() actor.Actor { return newAgent(b, id) })
 		},
 		KindVisitor: func(id string) *actor.Props {
-			return b.newProps(KindVisitor, func() actor.Actor { return newVisitor(b, id) })
+			return b.newProps(Name{KindVisitor, id}, func() actor.Actor { return newVisitor(b, id) })
 		},
 		KindDirectory: func(id string) *actor.Props {
-			return b.newProps(KindDirectory, func() actor.Actor { return &directory{b: b} })
+			return b.newProps(Name{KindDirectory, id}, func() actor.Actor { return &directory{b: b} })
 		},
 	}
 	return b, nil
@@ -156,19 +156,30 @@ func supervisor() actor.SupervisorStrategy {
 	})
 }
 
-func (b *Broker) newProps(kind string, p actor.Producer) *actor.Props {
+func (b *Broker) newProps(n Name, p actor.Producer) *actor.Props {
 	s := supervisor()
-	if g := b.metrics.actorGauge(kind); g != nil {
+	if g := b.metrics.actorGauge(n.Kind); g != nil {
 		p = countedProducer(p, g)
 	}
+	inner := p
+	p = func() actor.Actor { return &forgetful{Actor: inner(), a: b.activation, n: n} }
 	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher))
 }
 
 // PID returns the actor of this kind and id, activating it when it is not
 // running. This is the only way actors and the gateway address each other.
 func (b *Broker) PID(kind, id string) *actor.PID {
-	name := Name{kind, id}.String()
-	defer b.activation.lock(name)()
+	n := Name{kind, id}
+	s := b.activation.stripe(n)
+	s.Lock()
+	defer s.Unlock()
+	if pid := s.live[n]; pid != nil {
+		if _, ok := b.system.ProcessRegistry.GetLocal(pid.Id); ok {
+			return pid
+		}
+		delete(s.live, n)
+	}
+	name := n.String()
 	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
 		return actor.NewPID(b.system.Address(), name)
 	}
@@ -177,7 +188,10 @@ func (b *Broker) PID(kind, id string) *actor.PID {
 		panic(fmt.Sprintf("actors: unknown kind %q", kind))
 	}
 	pid, err := b.root.SpawnNamed(mk(id), name)
-	if err != nil && !errors.Is(err, actor.ErrNameExists) {
+	switch {
+	case err == nil:
+		s.live[n] = pid
+	case !errors.Is(err, actor.ErrNameExists):
 		b.log.Error("actors: activate", "name", name, "err", err)
 	}
 	return pid

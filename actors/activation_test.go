@@ -1,0 +1,41 @@
+package actors
+
+import (
+	"testing"
+)
+
+// A running actor's PID is the one its activation made, with no
+// allocation; once the actor stops, the activation forgets it and the
+// next PID activates the actor again.
+func TestActivationReusesAndForgets(t *testing.T) {
+	h := newHarness(t, KindGroup)
+	first := h.b.PID(KindGroup, "sales")
+	h.drain()
+	if got := h.b.PID(KindGroup, "sales"); got != first {
+		t.Fatalf("a running actor got a new PID %v, want %v", got, first)
+	}
+	if n := testing.AllocsPerRun(100, func() { h.b.PID(KindGroup, "sales") }); n != 0 {
+		t.Errorf("PID of a running actor allocates %v times", n)
+	}
+
+	h.stop(KindGroup, "sales")
+	n := Name{KindGroup, "sales"}
+	s := h.b.activation.stripe(n)
+	s.Lock()
+	_, kept := s.live[n]
+	s.Unlock()
+	if kept {
+		t.Error("a stopped actor's PID is still kept")
+	}
+	if _, ok := h.b.system.ProcessRegistry.GetLocal(first.Id); ok {
+		t.Fatal("the stopped actor is still registered")
+	}
+	again := h.b.PID(KindGroup, "sales")
+	h.drain()
+	if again == first {
+		t.Error("a stopped actor was not activated again")
+	}
+	if _, ok := h.b.system.ProcessRegistry.GetLocal(again.Id); !ok {
+		t.Error("the actor activated again is not registered")
+	}
+}
