@@ -14,13 +14,15 @@ import (
 // dispatcher would panic). Every Broker.PID takes the stripe lock of the
 // name, so it sees the actor only once spawning is complete.
 //
-// Each stripe also keeps the PID that Broker.PID spawned for each of its
-// names, so a send to a running actor allocates no PID and builds no name
-// (issue 18: a third of an assignment's allocations). The entry is only a
-// shortcut: Broker.PID still asks the registry whether the actor runs, and
-// activates it again when it does not; the actor's wrapper (forgetful)
-// drops the entry when the actor stops. Proto.Actor's PIDs are made to be
-// shared: a PID caches its process and looks it up again once it died.
+// Each stripe also keeps the PID of each of its running actors, so a send
+// to one allocates no PID, builds no name and asks no registry (issue 18:
+// a third of an assignment's allocations). The actor's wrapper
+// (forgetful) keeps its PID from Started and forgets it at Stopping, the
+// first thing a stopping actor does and before Proto.Actor takes it out of
+// the registry: a kept PID is always registered, and a stopping or
+// stopped actor is looked up and activated again as before. A restart
+// keeps the process, and so the entry. Proto.Actor's PIDs are made to be
+// shared: a PID caches its process.
 //
 // Its locks are excused from the package's no-locks rule on their line
 // (//lint:allow, see lint_test.go): they guard Proto.Actor's spawn, not
@@ -49,6 +51,14 @@ func (a *activation) stripe(n Name) *stripe {
 	return &a.stripes[h%uint64(len(a.stripes))]
 }
 
+// keep records pid as n's running actor.
+func (a *activation) keep(n Name, pid *actor.PID) {
+	s := a.stripe(n)
+	s.Lock()
+	s.live[n] = pid
+	s.Unlock()
+}
+
 // forget drops n's entry if it is still pid (a newer activation keeps
 // its own).
 func (a *activation) forget(n Name, pid *actor.PID) {
@@ -60,9 +70,9 @@ func (a *activation) forget(n Name, pid *actor.PID) {
 	s.Unlock()
 }
 
-// forgetful wraps every actor the Broker activates: when the actor stops,
-// the activation forgets its PID. A restart keeps the process, and so the
-// entry.
+// forgetful wraps every actor the Broker activates: the activation keeps
+// its PID from Started to Stopping. Actors of other props (the test
+// harness's stand-ins) are never kept.
 type forgetful struct {
 	actor.Actor
 	a *activation
@@ -70,7 +80,10 @@ type forgetful struct {
 }
 
 func (f *forgetful) Receive(ctx actor.Context) {
-	if _, ok := ctx.Message().(*actor.Stopped); ok {
+	switch ctx.Message().(type) {
+	case *actor.Started:
+		f.a.keep(f.n, ctx.Self())
+	case *actor.Stopping:
 		f.a.forget(f.n, ctx.Self())
 	}
 	f.Actor.Receive(ctx)

@@ -39,3 +39,20 @@ func TestActivationReusesAndForgets(t *testing.T) {
 		t.Error("the actor activated again is not registered")
 	}
 }
+
+// A stand-in (props not made by the Broker) is never kept: after it
+// stops, the next PID activates it again.
+func TestActivationKeepsOnlyBrokerActors(t *testing.T) {
+	h := newHarness(t) // every kind a stand-in
+	first := h.b.PID(KindQueue, "sales")
+	h.drain()
+	h.stop(KindQueue, "sales")
+	again := h.b.PID(KindQueue, "sales")
+	h.drain()
+	if again == first {
+		t.Fatal("a stopped stand-in was not activated again")
+	}
+	if _, ok := h.b.system.ProcessRegistry.GetLocal(again.Id); !ok {
+		t.Error("the stand-in activated again is not registered")
+	}
+}

@@ -174,10 +174,7 @@ func (b *Broker) PID(kind, id string) *actor.PID {
 	s.Lock()
 	defer s.Unlock()
 	if pid := s.live[n]; pid != nil {
-		if _, ok := b.system.ProcessRegistry.GetLocal(pid.Id); ok {
-			return pid
-		}
-		delete(s.live, n)
+		return pid // running: see activation
 	}
 	name := n.String()
 	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
@@ -188,10 +185,7 @@ func (b *Broker) PID(kind, id string) *actor.PID {
 		panic(fmt.Sprintf("actors: unknown kind %q", kind))
 	}
 	pid, err := b.root.SpawnNamed(mk(id), name)
-	switch {
-	case err == nil:
-		s.live[n] = pid
-	case !errors.Is(err, actor.ErrNameExists):
+	if err != nil && !errors.Is(err, actor.ErrNameExists) {
 		b.log.Error("actors: activate", "name", name, "err", err)
 	}
 	return pid
