@@ -163,7 +163,7 @@ func (b *Broker) newProps(n Name, p actor.Producer) *actor.Props {
 	}
 	inner := p
 	p = func() actor.Actor { return &forgetful{Actor: inner(), a: b.activation, n: n} }
-	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher))
+	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher), actor.WithMailbox(newMailbox))
 }
 
 // PID returns the actor of this kind and id, activating it when it is not
