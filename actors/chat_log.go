@@ -25,6 +25,9 @@ type pending struct {
 	// command) and the chat's department after its events.
 	at   time.Time
 	dept string
+	// result is what its steps get once it is durable (kept here so it
+	// costs no allocation of its own).
+	result stored
 }
 
 // write numbers and applies events, then submits them with the open-chats
@@ -65,7 +68,9 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		return
 	}
 	w := c.inflight[0]
-	c.inflight = c.inflight[1:]
+	// Shifted, not resliced: the slice keeps its capacity, and a chat's
+	// next write (usually with nothing in flight) needs no new one.
+	c.inflight = slices.Delete(c.inflight, 0, 1)
 	tc := c.stored(w, m.GetError())
 	if m.GetError() != nil {
 		c.failed(ctx, w, m.GetError())
@@ -79,10 +84,10 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		c.measure(w)
 	}
 	c.trim()
-	now := &stored{c: c}
+	w.result = stored{c: c}
 	for _, s := range w.steps {
 		if s.done != nil {
-			s.done(ctx, now)
+			s.done(ctx, &w.result)
 		}
 	}
 }

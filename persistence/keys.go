@@ -58,14 +58,19 @@ func auditKey(at time.Time, n uint32) []byte {
 }
 
 func chatEventPrefix(chatID string) []byte {
-	return []byte(prefixChat + chatID + "/e/")
+	return appendChatEventPrefix(make([]byte, 0, len(prefixChat)+len(chatID)+len("/e/")), chatID)
 }
 
+// chatEventKey is the prefix and the big-endian seq, in one allocation.
 func chatEventKey(chatID string, seq uint64) []byte {
-	p := chatEventPrefix(chatID)
-	k := make([]byte, len(p), len(p)+8)
-	copy(k, p)
-	return binary.BigEndian.AppendUint64(k, seq)
+	k := make([]byte, 0, len(prefixChat)+len(chatID)+len("/e/")+8)
+	return binary.BigEndian.AppendUint64(appendChatEventPrefix(k, chatID), seq)
+}
+
+func appendChatEventPrefix(k []byte, chatID string) []byte {
+	k = append(k, prefixChat...)
+	k = append(k, chatID...)
+	return append(k, "/e/"...)
 }
 
 // parseChatEventKey returns the chat id and sequence of an event key.
