@@ -2,6 +2,8 @@ package actors
 
 import (
 	"testing"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // A running actor's PID is the one its activation made, with no
@@ -30,10 +32,17 @@ func TestActivationReusesAndForgets(t *testing.T) {
 	if _, ok := h.b.system.ProcessRegistry.GetLocal(first.Id); ok {
 		t.Fatal("the stopped actor is still registered")
 	}
-	again := h.b.PID(KindGroup, "sales")
+	activatedAgain(t, h, KindGroup, "sales", first)
+}
+
+// activatedAgain checks that the next PID of a stopped actor activates a
+// new one, registered.
+func activatedAgain(t *testing.T, h *harness, kind, id string, first *actor.PID) {
+	t.Helper()
+	again := h.b.PID(kind, id)
 	h.drain()
 	if again == first {
-		t.Error("a stopped actor was not activated again")
+		t.Fatal("a stopped actor was not activated again")
 	}
 	if _, ok := h.b.system.ProcessRegistry.GetLocal(again.Id); !ok {
 		t.Error("the actor activated again is not registered")
@@ -47,12 +56,5 @@ func TestActivationKeepsOnlyBrokerActors(t *testing.T) {
 	first := h.b.PID(KindQueue, "sales")
 	h.drain()
 	h.stop(KindQueue, "sales")
-	again := h.b.PID(KindQueue, "sales")
-	h.drain()
-	if again == first {
-		t.Fatal("a stopped stand-in was not activated again")
-	}
-	if _, ok := h.b.system.ProcessRegistry.GetLocal(again.Id); !ok {
-		t.Error("the stand-in activated again is not registered")
-	}
+	activatedAgain(t, h, KindQueue, "sales", first)
 }
