@@ -242,7 +242,7 @@ func TestMetricsChatLife(t *testing.T) {
 // that no label value is a chat, visitor or agent id.
 func noIDsInLabels(t *testing.T, reg *prometheus.Registry, ids ...string) {
 	t.Helper()
-	allowed := []string{"department", "reason", "result", "status", "kind"}
+	allowed := []string{"department", "reason", "result", "status", "kind", "stage"}
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
