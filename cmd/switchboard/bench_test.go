@@ -122,6 +122,8 @@ func checkBrokerViews(t *testing.T, rep *bench.Report, summary string) {
 			t.Errorf("phase %s: broker view %+v", ph.Name, b)
 		case b.Served && (b.Runtime == nil || (b.PerMessage == nil) == (b.PerAssignment == nil)):
 			t.Errorf("phase %s: no runtime figures or cost per unit: %+v", ph.Name, b)
+		case b.Served && (b.PerMessage != nil) != (len(b.StagesMs) == 4):
+			t.Errorf("phase %s: message stages %+v (the message phases have all four, the others none)", ph.Name, b.StagesMs)
 		case !b.Served && (b.FsyncMs != nil || b.BatchRecords != nil):
 			t.Errorf("phase %s: figures without /metrics: %+v", ph.Name, b)
 		case !b.Served && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(ph.Name)+` +not served$`).MatchString(summary):
