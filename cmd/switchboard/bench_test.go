@@ -122,17 +122,25 @@ func checkBrokerViews(t *testing.T, rep *bench.Report, summary string) {
 			t.Errorf("phase %s: broker view %+v", ph.Name, b)
 		case b.Served && (b.Runtime == nil || (b.PerMessage == nil) == (b.PerAssignment == nil)):
 			t.Errorf("phase %s: no runtime figures or cost per unit: %+v", ph.Name, b)
-		case b.Served && (b.PerMessage != nil) != (len(b.StagesMs) == 4):
-			t.Errorf("phase %s: message stages %+v (the message phases have all four, the others none)", ph.Name, b.StagesMs)
 		case !b.Served && (b.FsyncMs != nil || b.BatchRecords != nil):
 			t.Errorf("phase %s: figures without /metrics: %+v", ph.Name, b)
 		case !b.Served && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(ph.Name)+` +not served$`).MatchString(summary):
 			t.Errorf("the summary does not say %s's view is not served:\n%s", ph.Name, summary)
 		default:
 			broker++
+			checkStages(t, ph)
 		}
 	}
 	if broker == 0 {
 		t.Error("no broker phase")
+	}
+}
+
+// checkStages: a message phase served by the broker has the four message
+// stages, an assignment phase none.
+func checkStages(t *testing.T, ph bench.Phase) {
+	t.Helper()
+	if b := ph.Broker; b.Served && (b.PerMessage != nil) != (len(b.StagesMs) == 4) {
+		t.Errorf("phase %s: message stages %+v (the message phases have all four, the others none)", ph.Name, b.StagesMs)
 	}
 }
