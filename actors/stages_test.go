@@ -56,12 +56,7 @@ func TestStagesObserve(t *testing.T) {
 func TestStagesThroughChat(t *testing.T) {
 	h, _, reg := newMetricsHarness(t, allKinds...)
 	metricsSeed(h)
-	a1 := h.conn("a1")
-	h.send(KindAgent, "a1", &messages.ConnAttach{Conn: a1, Ref: 1}, nil)
-	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 2, Body: &messages.SessionCommand_SetStatus{
-		SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}}, nil)
-	requestChat(h, "v1", "sales", 2)
-	chatID := chatIDOf(t, h.take())
+	a1, chatID := offered(t, h)
 	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 3, Body: &messages.SessionCommand_AcceptOffer{
 		AcceptOffer: &messages.AcceptOffer{ChatId: chatID}}}, nil)
 	h.take()
