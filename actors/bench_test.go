@@ -26,6 +26,8 @@ func (f *fakeConn) SendUserMessage(_ *actor.PID, m interface{}) {
 	switch m := actor.UnwrapEnvelopeMessage(m).(type) {
 	case *messages.Envelope:
 		f.on(m)
+	case *messages.TracedEnvelope:
+		f.on(m.GetEnvelope())
 	case *messages.ReplayBatch:
 		for _, ev := range m.GetEvents() {
 			f.on(&messages.Envelope{Body: &messages.Envelope_Event{Event: ev}})

@@ -97,6 +97,7 @@ func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Message{Message: msg}, Internal: s.GetWhisper()}},
 		c.audit(audit), ack(x.GetConn(), x.GetRef(), a))
 	c.traceWrite(x.GetTrace())
+	c.timeWrite(x.GetReadUnixNano())
 }
 
 // close ends the chat, by its visitor or its agent. Everyone in it hears

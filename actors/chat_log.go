@@ -22,9 +22,11 @@ type pending struct {
 	// traced: a traced message's write (tracing.go); nil mostly.
 	traced *tracedWrite
 	// For the metrics: when the chat wrote it (it did on receiving the
-	// command) and the chat's department after its events.
+	// command) and the chat's department after its events; read: a timed
+	// message's, when the gateway read its frame (stages.go; 0 mostly).
 	at   time.Time
 	dept string
+	read int64
 	// result is what its steps get once it is durable (kept here so it
 	// costs no allocation of its own).
 	result stored
@@ -77,11 +79,8 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 		return
 	}
 	c.durable = w.last
-	for seq := w.first; seq <= w.last; seq++ {
-		c.fanout(c.event(seq), tc)
-	}
-	if c.b.metrics != nil {
-		c.measure(w)
+	if back := c.fanoutTimed(w, tc); c.b.metrics != nil {
+		c.measure(w, back)
 	}
 	c.trim()
 	w.result = stored{c: c}
@@ -93,10 +92,11 @@ func (c *chat) persisted(ctx actor.Context, m *messages.Persisted) {
 }
 
 // measure counts a durable write's events: messages stored and how long
-// they took, and the chat's changes under its department.
-func (c *chat) measure(w *pending) {
+// they took (back: when the write came back), and the chat's changes
+// under its department.
+func (c *chat) measure(w *pending, back time.Time) {
 	m := c.b.metrics
-	took := c.b.clock.Now().Sub(w.at)
+	took := back.Sub(w.at)
 	for seq := w.first; seq <= w.last; seq++ {
 		ev := c.event(seq)
 		switch k := ev.GetKind().(type) {
@@ -134,14 +134,16 @@ func (c *chat) failed(ctx actor.Context, w *pending, e *messages.Error) {
 // fanout delivers a durable event to the participants' actors, which pass
 // it to their connections: the visitor unless it is internal, the staff in
 // the chat, and the agent the event took the chat from.
-// A traced message's event carries tc, the parent of its delivery.
-func (c *chat) fanout(ev *messages.ChatEvent, tc *messages.TraceContext) {
+// A traced message's event carries tc, the parent of its delivery, and a
+// timed one read, when the gateway read it; one message goes to all.
+func (c *chat) fanout(ev *messages.ChatEvent, tc *messages.TraceContext, read int64) {
+	msg := traced(ev, tc, read)
 	if !ev.GetInternal() {
-		c.b.Send(KindVisitor, c.created.GetVisitorId(), traced(ev, tc))
+		c.b.Send(KindVisitor, c.created.GetVisitorId(), msg)
 	}
 	staff := c.staff()
 	for _, id := range staff {
-		c.b.Send(KindAgent, id, traced(ev, tc))
+		c.b.Send(KindAgent, id, msg)
 	}
 	var from string
 	switch k := ev.GetKind().(type) {
@@ -157,7 +159,7 @@ func (c *chat) fanout(ev *messages.ChatEvent, tc *messages.TraceContext) {
 		}
 	}
 	if from != "" && !slices.Contains(staff, from) {
-		c.b.Send(KindAgent, from, traced(ev, tc))
+		c.b.Send(KindAgent, from, msg)
 	}
 }
 

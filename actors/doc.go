@@ -30,7 +30,10 @@
 // offers, the chat actor for what its log stores, the group (and the
 // queue and visitor actors, for the refusals they make) for refusals, the
 // agent actor for its own status. Their labels are bounded: departments,
-// statuses, reasons, results, kinds; never an id. Prometheus's types are
+// statuses, reasons, results, kinds; never an id. A chat message's
+// latency breakdown (stages.go) is shared with the gateway: the chat
+// actor observes its first stages from the read time the message carries,
+// the connection's writer the last. Prometheus's types are
 // safe from any goroutine, so a scrape reads them without touching actor
 // state.
 package actors

@@ -40,6 +40,7 @@ type Metrics struct {
 
 	stored  prometheus.Counter
 	durable prometheus.Observer
+	stages  *Stages                     // a message's latency breakdown (stages.go)
 	kinds   map[string]prometheus.Gauge // actors active, by kind (read only after NewMetrics)
 }
 
@@ -100,6 +101,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.requested, m.refused, m.queued, m.assigned, m.closed, m.transferred, m.waiting, m.active,
 		m.assignment, m.wait, m.offers, m.agents, m.stored, durable, actorsActive)
+	m.stages = NewStages(reg)
 	return m
 }
 

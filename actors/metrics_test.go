@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
@@ -105,6 +106,19 @@ func chatIDOf(t *testing.T, ds []delivery) string {
 	}
 	t.Fatalf("no ack with a chat id in %v", ds)
 	return ""
+}
+
+// offered: agent a1 connects and is available, visitor v1 asks sales for
+// a chat, and it is offered to a1; it returns a1's connection and the
+// chat's id.
+func offered(t *testing.T, h *harness) (*actor.PID, string) {
+	t.Helper()
+	a1 := h.conn("a1")
+	h.send(KindAgent, "a1", &messages.ConnAttach{Conn: a1, Ref: 1}, nil)
+	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 2, Body: &messages.SessionCommand_SetStatus{
+		SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}}, nil)
+	requestChat(h, "v1", "sales", 2)
+	return a1, chatIDOf(t, h.take())
 }
 
 func requestChat(h *harness, visitor, dept string, ref uint64) {
@@ -242,7 +256,7 @@ func TestMetricsChatLife(t *testing.T) {
 // that no label value is a chat, visitor or agent id.
 func noIDsInLabels(t *testing.T, reg *prometheus.Registry, ids ...string) {
 	t.Helper()
-	allowed := []string{"department", "reason", "result", "status", "kind"}
+	allowed := []string{"department", "reason", "result", "status", "kind", "stage"}
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -349,12 +363,7 @@ func TestMetricsOffers(t *testing.T) {
 	offers := func(result string) float64 {
 		return value(t, reg, "switchboard_offers_total", "department", "sales", "result", result)
 	}
-	a1 := h.conn("a1")
-	h.send(KindAgent, "a1", &messages.ConnAttach{Conn: a1, Ref: 1}, nil)
-	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 2, Body: &messages.SessionCommand_SetStatus{
-		SetStatus: &messages.SetStatus{Status: messages.AgentStatus_AGENT_STATUS_AVAILABLE}}}, nil)
-	requestChat(h, "v1", "sales", 2)
-	chatID := chatIDOf(t, h.take())
+	a1, chatID := offered(t, h)
 	h.send(KindAgent, "a1", &messages.SessionCommand{Conn: a1, Ref: 3, Body: &messages.SessionCommand_DeclineOffer{
 		DeclineOffer: &messages.DeclineOffer{ChatId: chatID}}}, nil)
 	if offers("made") != 1 || offers("declined") != 1 {

@@ -218,19 +218,45 @@ func (c *chat) stored(w *pending, e *messages.Error) *messages.TraceContext {
 }
 
 // traced is what goes to a participant's actor for a durable event: the
-// event itself, or with the store span's context when traced.
-func traced(ev *messages.ChatEvent, tc *messages.TraceContext) any {
-	if tc == nil {
+// event itself, or with the store span's context when traced and the
+// frame's read time when timed (stages.go).
+func traced(ev *messages.ChatEvent, tc *messages.TraceContext, read int64) any {
+	if tc == nil && read == 0 {
 		return ev
 	}
-	return &messages.TracedEvent{Event: ev, Trace: tc}
+	return &messages.TracedEvent{Event: ev, Trace: tc, ReadUnixNano: read}
 }
 
-// tracedEnvelope is what goes to a connection for the event being
-// handled: env, or env with the trace of the TracedEvent that brought it.
-func tracedEnvelope(msg any, env *messages.Envelope) any {
-	if te, ok := msg.(*messages.TracedEvent); ok && te.GetTrace() != nil {
-		return &messages.TracedEnvelope{Envelope: env, Trace: te.GetTrace()}
+// eventEnvelope is what goes to a connection for event ev, being
+// handled as msg: its envelope, or, when msg is the TracedEvent of a
+// traced or timed message, a TracedEnvelope with its trace and read time.
+func eventEnvelope(msg any, ev *messages.ChatEvent) any {
+	if te := wrapEvent(msg, ev); te != nil {
+		return te
 	}
-	return env
+	return &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}
+}
+
+// wrapEvent is the TracedEnvelope of ev when msg is a traced or timed
+// TracedEvent, else nil. It is one allocation with the envelope and its
+// body (an untimed event's envelope is two), so timing a message adds no
+// allocation per participant.
+func wrapEvent(msg any, ev *messages.ChatEvent) *messages.TracedEnvelope {
+	te, ok := msg.(*messages.TracedEvent)
+	if !ok || te.GetTrace() == nil && te.GetReadUnixNano() == 0 {
+		return nil
+	}
+	w := &wrappedEvent{}
+	w.body.Event = ev
+	w.env.Body = &w.body
+	w.traced.Envelope, w.traced.Trace, w.traced.ReadUnixNano = &w.env, te.GetTrace(), te.GetReadUnixNano()
+	return &w.traced
+}
+
+// wrappedEvent holds a TracedEnvelope, its envelope and the envelope's
+// body in one allocation; only pointers to its fields leave it.
+type wrappedEvent struct {
+	traced messages.TracedEnvelope
+	env    messages.Envelope
+	body   messages.Envelope_Event
 }

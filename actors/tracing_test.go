@@ -13,7 +13,6 @@ func TestTracingOffCostsNothing(t *testing.T) {
 	q := &queue{b: b, id: "sales"}
 	c := &chat{b: b, id: "c1"}
 	ev := &messages.ChatEvent{ChatId: "c1"}
-	env := &messages.Envelope{}
 	start := &messages.StartChat{ChatId: "c1"}
 	enq := &messages.Enqueue{Chat: &messages.ChatSummary{ChatId: "c1"}}
 	w, assign := &pending{}, &messages.AssignChat{}
@@ -25,8 +24,8 @@ func TestTracingOffCostsNothing(t *testing.T) {
 		q.forget("c1")
 		c.traceWrite(nil)
 		_ = c.stored(w, nil)
-		_ = traced(ev, nil)
-		_ = tracedEnvelope(ev, env)
+		_ = traced(ev, nil, 0)
+		_ = wrapEvent(ev, ev)
 		_ = c.tracedAssign(assign)
 	})
 	if n != 0 {

@@ -104,15 +104,15 @@ func (c *conns) push(ctx actor.Context, env *messages.Envelope) {
 // deliver sends a chat event to every connection that is not catching up
 // on that chat.
 func (c *conns) deliver(ctx actor.Context, ev *messages.ChatEvent) {
-	var env *messages.Envelope
+	var out any // one envelope for every connection
 	for _, e := range c.byID {
 		if e.syncing[ev.GetChatId()] {
 			continue
 		}
-		if env == nil {
-			env = &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}
+		if out == nil {
+			out = eventEnvelope(ctx.Message(), ev)
 		}
-		ctx.Send(e.pid, tracedEnvelope(ctx.Message(), env))
+		ctx.Send(e.pid, out)
 	}
 }
 

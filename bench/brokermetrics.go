@@ -19,6 +19,7 @@ const (
 	metricFsyncSeconds    = "switchboard_storage_fsync_seconds"
 	metricConnectionsOpen = "switchboard_connections_open"
 	metricGCPauses        = "switchboard_gc_pause_seconds"
+	metricMessageStages   = "switchboard_message_stage_seconds"
 	// The process and Go collectors': CPU time, bytes allocated, and the
 	// summary of GC pauses whose count is the GC cycles.
 	metricCPUSeconds = "process_cpu_seconds_total"
@@ -44,6 +45,23 @@ type BrokerView struct {
 	// phases) divide Runtime by the phase's own count of its unit.
 	PerMessage    *UnitCost `json:"per_message,omitempty"`
 	PerAssignment *UnitCost `json:"per_assignment,omitempty"`
+	// StagesMs (the message phases) is where a message's time went: from
+	// the broker reading its frame to each stage, in the order a message
+	// passes them (absent from a broker without the breakdown).
+	StagesMs []StageFigs `json:"stages_ms,omitempty"`
+}
+
+// messageStages are switchboard_message_stage_seconds's stages, in the
+// order a message passes them: the chat actor took it, it is durable, it
+// is handed to the participants' actors, one socket's write is done.
+var messageStages = []string{"queued", "stored", "fanned_out", "written"}
+
+// StageFigs is one stage of a message's way over the phase: the time
+// from the broker reading the message's frame to that stage, in ms
+// (written: one per socket the message was written to).
+type StageFigs struct {
+	Stage string `json:"stage"`
+	HistFigs
 }
 
 // RuntimeFigs: the broker's CPU seconds (process_cpu_seconds_total, in
@@ -103,6 +121,7 @@ type brokerScrape struct {
 	batch, fsync *promHist
 	conns        float64
 	rt           *runtimeScrape
+	stages       []*promHist // by messageStages; nil without them
 }
 
 // runtimeScrape is the process's and Go runtime's counters; pauses is nil
@@ -151,6 +170,7 @@ func parseBrokerMetrics(r io.Reader) (*brokerScrape, error) {
 		return nil, nil
 	}
 	sc.batch.min = 1 // a batch holds a record at least
+	sc.stages = stagesOf(fams[metricMessageStages])
 	sc.conns, _ = valueOf(fams[metricConnectionsOpen])
 	cpu, okCPU := valueOf(fams[metricCPUSeconds])
 	alloc, okAlloc := valueOf(fams[metricAllocBytes])
@@ -159,6 +179,29 @@ func parseBrokerMetrics(r io.Reader) (*brokerScrape, error) {
 			pauses: histOf(fams[metricGCPauses])}
 	}
 	return sc, nil
+}
+
+// stagesOf is the message stage histograms by messageStages; nil unless
+// every stage is there.
+func stagesOf(f *dto.MetricFamily) []*promHist {
+	if f == nil || f.GetType() != dto.MetricType_HISTOGRAM {
+		return nil
+	}
+	out := make([]*promHist, len(messageStages))
+	for i, s := range messageStages {
+		one := &dto.MetricFamily{Type: f.Type}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" && l.GetValue() == s {
+					one.Metric = append(one.Metric, m)
+				}
+			}
+		}
+		if out[i] = histOf(one); out[i] == nil {
+			return nil
+		}
+	}
+	return out
 }
 
 // valueOf is the sum of the family's counter, gauge or untyped series;
@@ -271,7 +314,7 @@ func (now *brokerScrape) view(old *brokerScrape) *BrokerView {
 		ob, of = old.batch, old.fsync
 	}
 	v := &BrokerView{Served: true, BatchRecords: now.batch.since(ob).figs(1), FsyncMs: now.fsync.since(of).figs(1000),
-		ConnectionsOpen: now.conns}
+		ConnectionsOpen: now.conns, StagesMs: now.stagesSince(old)}
 	switch {
 	case now.rt == nil:
 	case old == nil:
@@ -280,6 +323,26 @@ func (now *brokerScrape) view(old *brokerScrape) *BrokerView {
 		v.Runtime = now.rt.figs(old.rt, now.at.Sub(old.at))
 	}
 	return v
+}
+
+// stagesSince is the message stages since old (nil: since the start), in
+// ms; nil when the broker has none or no message passed.
+func (now *brokerScrape) stagesSince(old *brokerScrape) []StageFigs {
+	if now.stages == nil {
+		return nil
+	}
+	out := make([]StageFigs, len(messageStages))
+	for i, h := range now.stages {
+		var o *promHist
+		if old != nil && old.stages != nil {
+			o = old.stages[i]
+		}
+		out[i] = StageFigs{Stage: messageStages[i], HistFigs: *h.since(o).figs(1000)}
+	}
+	if out[0].Count == 0 {
+		return nil
+	}
+	return out
 }
 
 // figs is the runtime's figures since old, d earlier (0: unknown, no

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -236,5 +237,72 @@ func TestBrokerTables(t *testing.T) {
 		if n := utf8.RuneCountInString(line); n > 100 && regexp.MustCompile(`^(broker|assign-|msg-)`).MatchString(line) {
 			t.Errorf("%d columns: %q", n, line)
 		}
+	}
+}
+
+// stageText is switchboard_message_stage_seconds with, for each stage in
+// order, how many observations fell in (0, 1], (1, 2] and (2, 4] ms.
+func stageText(per [4][3]uint64) string {
+	var b strings.Builder
+	b.WriteString("# TYPE switchboard_message_stage_seconds histogram\n")
+	for i, s := range messageStages {
+		var cum uint64
+		for j, le := range []string{"0.001", "0.002", "0.004"} {
+			cum += per[i][j]
+			fmt.Fprintf(&b, "switchboard_message_stage_seconds_bucket{stage=%q,le=%q} %d\n", s, le, cum)
+		}
+		fmt.Fprintf(&b, "switchboard_message_stage_seconds_bucket{stage=%q,le=\"+Inf\"} %d\n", s, cum)
+		fmt.Fprintf(&b, "switchboard_message_stage_seconds_sum{stage=%q} %g\n", s, 0.001*float64(cum))
+		fmt.Fprintf(&b, "switchboard_message_stage_seconds_count{stage=%q} %d\n", s, cum)
+	}
+	return b.String()
+}
+
+// The message stages over a phase: each stage's p50 and p99 from the
+// difference of two scrapes, in the summary's table for the message
+// phases only; a broker without the breakdown (or a phase with no
+// message) has none.
+func TestBrokerMessageStages(t *testing.T) {
+	earlier := mustParse(t, earlierScrape+stageText([4][3]uint64{{10}, {10}, {10}, {20}}))
+	// Over the phase, 100 messages: queued all within 1 ms; stored 50 in
+	// (0, 1], 50 in (1, 2]; fanned out the same; written on two sockets
+	// each, 100 in (1, 2] and 100 in (2, 4].
+	later := mustParse(t, laterScrape+stageText([4][3]uint64{{110}, {60, 50}, {60, 50}, {20, 100, 100}}))
+	v := later.view(earlier)
+	want := []StageFigs{
+		{"queued", HistFigs{Count: 100, Mean: 1, P50: 0.5, P90: 0.9, P99: 0.99, MaxLE: "0.001"}},
+		{"stored", HistFigs{Count: 100, Mean: 1, P50: 1, P90: 1.8, P99: 1.98, MaxLE: "0.002"}},
+		{"fanned_out", HistFigs{Count: 100, Mean: 1, P50: 1, P90: 1.8, P99: 1.98, MaxLE: "0.002"}},
+		{"written", HistFigs{Count: 200, Mean: 1, P50: 2, P90: 3.6, P99: 3.96, MaxLE: "0.004"}},
+	}
+	if len(v.StagesMs) != len(want) {
+		t.Fatalf("stages %+v", v.StagesMs)
+	}
+	for i := range want {
+		if v.StagesMs[i] != want[i] {
+			t.Errorf("stage %d: %+v, want %+v", i, v.StagesMs[i], want[i])
+		}
+	}
+	if s := mustParse(t, laterScrape).view(nil).StagesMs; s != nil {
+		t.Errorf("stages from a broker without them: %+v", s)
+	}
+	if s := earlier.view(earlier).StagesMs; s != nil {
+		t.Errorf("stages of a phase with no message: %+v", s)
+	}
+
+	rep := &Report{Profile: "test"}
+	rep.addPhase("msg-half", 4*time.Second, 50, 25, "messages/s", &Hist{}, cpuMark{brokerPhase: true, broker0: earlier, broker: later})
+	rep.addPhase("assign-half", 4*time.Second, 50, 25, "assignments/s", &Hist{}, cpuMark{brokerPhase: true, broker0: earlier, broker: later})
+	if rep.Phases[1].Broker.StagesMs != nil {
+		t.Error("an assignment phase has the message stages")
+	}
+	var out strings.Builder
+	rep.printTable(&out, "/tmp/x")
+	text := out.String()
+	t.Log(text)
+	if !regexp.MustCompile(`(?m)^ms from read, p50 / p99 +queued +stored +fanned out +written$`).MatchString(text) ||
+		!regexp.MustCompile(`(?m)^msg-half +0\.50 / 0\.99 +1\.00 / 1\.98 +1\.00 / 1\.98 +2\.00 / 3\.96$`).MatchString(text) ||
+		regexp.MustCompile(`(?m)^assign-half +[0-9.]+ / `).MatchString(text) {
+		t.Errorf("no stages table for msg-half alone in\n%s", text)
 	}
 }

@@ -170,6 +170,9 @@ func (rep *Report) addPhase(name string, d time.Duration, offered, perS float64,
 	if cpu.brokerPhase {
 		v := cpu.broker.view(cpu.broker0)
 		v.cost(unit, perS*d.Seconds())
+		if unit != "messages/s" {
+			v.StagesMs = nil // the breakdown is the message phases'
+		}
 		rep.Phases[len(rep.Phases)-1].Broker = v
 	}
 }
@@ -260,7 +263,7 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 // printBrokerViews adds the broker's own view of each of its phases: its
 // storage, then what its work cost.
 func (rep *Report) printBrokerViews(w io.Writer) {
-	var views, costs []string
+	var views, costs, stages []string
 	for _, ph := range rep.Phases {
 		b := ph.Broker
 		switch {
@@ -276,6 +279,9 @@ func (rep *Report) printBrokerViews(w io.Writer) {
 		if c := b.costLine(); c != "" {
 			costs = append(costs, ph.Name+"\t"+c)
 		}
+		if s := b.stagesLine(); s != "" {
+			stages = append(stages, ph.Name+"\t"+s)
+		}
 	}
 	if len(views) > 0 {
 		fmt.Fprintf(w, "\nbroker (/metrics)\tfsyncs\trecords/fsync p50 / p90 / p99 / max (mean)\tfsync ms mean / p99\tconns\n")
@@ -285,6 +291,23 @@ func (rep *Report) printBrokerViews(w io.Writer) {
 		fmt.Fprintf(w, "\nbroker's cost\tCPU s\tCPU per unit\talloc MB/s\talloc per unit\tGCs\tGC pause ms p99\n")
 		fmt.Fprintln(w, strings.Join(costs, "\n"))
 	}
+	if len(stages) > 0 {
+		fmt.Fprintf(w, "\nms from read, p50 / p99\tqueued\tstored\tfanned out\twritten\n")
+		fmt.Fprintln(w, strings.Join(stages, "\n"))
+	}
+}
+
+// stagesLine is the phase's row of the message stages table, "" without
+// them.
+func (v *BrokerView) stagesLine() string {
+	if len(v.StagesMs) == 0 {
+		return ""
+	}
+	cells := make([]string, len(v.StagesMs))
+	for i, s := range v.StagesMs {
+		cells[i] = fmt.Sprintf("%.2f / %.2f", s.P50, s.P99)
+	}
+	return strings.Join(cells, "\t")
 }
 
 // maxText is a histogram's highest bucket with anything in it, as "≤16".

@@ -55,6 +55,7 @@ type wsConn struct {
 	frames     bucket      // the frame budget
 	frameTimer *time.Timer // the frame deadline (FrameTimeout); its func only drops the socket
 	body       budgetReader
+	readAt     time.Time // when the frame being handled was read (the broker's clock)
 	// who is set by hello; serve reads it after the reader ended.
 	who *messages.Participant
 	// peerCode is the client's close code when it sent a close frame
@@ -89,7 +90,7 @@ func (c *wsConn) SendUserMessage(_ *actor.PID, message interface{}) {
 	case *messages.ReplayBatch:
 		c.enqueue(outItem{replay: m})
 	case *messages.TracedEnvelope:
-		c.enqueue(outItem{env: m.GetEnvelope(), span: c.s.tracing.deliver(m.GetTrace(), c.roleName())})
+		c.enqueue(outItem{env: m.GetEnvelope(), span: c.s.tracing.deliver(m.GetTrace(), c.roleName()), read: m.GetReadUnixNano()})
 	case *messages.CloseConn:
 		c.close(websocket.StatusCode(m.GetCode()), m.GetReason())
 	default:
@@ -255,6 +256,7 @@ func (c *wsConn) reader() {
 			}
 			return
 		}
+		c.readAt = c.s.b.Now()
 		data := buf.Bytes()
 		if first {
 			c.text.Store(typ == websocket.MessageText)
@@ -273,7 +275,7 @@ func (c *wsConn) reader() {
 		}
 		// Every frame counts, undecodable ones too.
 		lim := c.s.cfg.Limits
-		if !c.frames.allow(c.s.b.Now(), lim.FramesPerSecond, lim.FrameBurst) {
+		if !c.frames.allow(c.readAt, lim.FramesPerSecond, lim.FrameBurst) {
 			c.s.cfg.Metrics.limit(limitFrames)
 			c.fail(env.GetRef(), rateLimited("more than %g frames a second; slow down", lim.FramesPerSecond))
 			continue

@@ -77,6 +77,7 @@ func (c *wsConn) toSession(cmd *command, in incoming) {
 func (c *wsConn) toChat(cmd *command, in incoming) {
 	cc := &messages.ChatCommand{ChatId: in.chatID, From: c.who, Conn: c.pid, Ref: in.ref, Address: c.addr}
 	cc.ProtoReflect().Set(cmd.target, protoreflect.ValueOfMessage(in.body))
+	c.s.cfg.Metrics.timeSend(cc, c.readAt)
 	defer c.s.tracing.send(cc, c.roleName()).end()
 	if c.role == roleVisitor {
 		c.s.b.Send(actors.KindVisitor, c.who.GetId(), cc)

@@ -1,5 +1,6 @@
 // The gateway's Prometheus metrics: connections, frames, errors, rate
-// limits, message delivery latency and the HTTP API's requests.
+// limits, message delivery latency (and the written stage of a message's
+// breakdown, actors/stages.go) and the HTTP API's requests.
 
 package gateway
 
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -57,6 +59,7 @@ type Metrics struct {
 	errorOther   prometheus.Counter     // a code outside the enum
 	limited      [limitKinds]prometheus.Counter
 	delivery     prometheus.Observer
+	stages       *actors.Stages // a message's latency breakdown (actors/stages.go)
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 }
@@ -109,6 +112,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "switchboard_http_request_duration_seconds",
 		Help: "How long HTTP API and admin requests took, by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route"})
 	reg.MustRegister(m.httpDuration)
+	m.stages = actors.NewStages(reg)
 	return m
 }
 
@@ -223,6 +227,29 @@ func (m *Metrics) frameOut(env *messages.Envelope, live bool, now func() time.Ti
 			m.delivery.Observe(max(d, 0).Seconds())
 		}
 	}
+}
+
+// timeSend stamps a message (cc carries a SendMessage) with when its frame
+// was read, the start of its stage latencies; other commands, and all
+// with metrics off, go unstamped.
+func (m *Metrics) timeSend(cc *messages.ChatCommand, read time.Time) {
+	if m != nil && cc.GetSend() != nil {
+		cc.ReadUnixNano = read.UnixNano()
+	}
+}
+
+// written observes the written stage of a timed message's event (read:
+// when its frame was read) whose socket write completed at now, read from
+// clock when zero; it returns now for the batch's next.
+func (m *Metrics) written(read int64, now time.Time, clock func() time.Time) time.Time {
+	if m == nil {
+		return now
+	}
+	if now.IsZero() {
+		now = clock()
+	}
+	m.stages.Observe(actors.StageWritten, read, now)
+	return now
 }
 
 // routeMetrics are one route's prebound HTTP metrics.

@@ -53,6 +53,9 @@ type outItem struct {
 	resetChat string
 	bytes     int  // its encoded size, for the queue's byte bound
 	span      span // a traced event's delivery (tracing.go)
+	// read: a timed message's event, when the gateway read the message's
+	// frame (Unix nanoseconds; 0: not timed, or not written after all).
+	read int64
 }
 
 // size is about what the item takes in memory and on the wire.

@@ -61,9 +61,13 @@ func (c *wsConn) writer() {
 // drains.
 func (c *wsConn) written(batch []outItem) {
 	n := 0
+	var now time.Time // read once a batch, for its timed events
 	for _, it := range batch {
 		n += it.bytes
 		it.span.end()
+		if it.read != 0 {
+			now = c.s.cfg.Metrics.written(it.read, now, c.s.b.Now)
+		}
 		if r := it.replay; r.GetMore() {
 			evs := r.GetEvents()
 			c.s.b.Send(c.actorKind(), *c.whoID.Load(), &messages.ReplayNext{ChatId: r.GetChatId(),
@@ -80,8 +84,8 @@ const maxKeptBatch = 64
 // reports false when the socket failed.
 func (c *wsConn) writeBatch(last map[string]uint64, batch []outItem) bool {
 	c.cc.cork()
-	for _, it := range batch {
-		if !c.writeItem(last, it) {
+	for i := range batch {
+		if !c.writeItem(last, &batch[i]) {
 			c.cc.uncork(c.s.cfg.WriteTimeout)
 			return false
 		}
@@ -89,16 +93,23 @@ func (c *wsConn) writeBatch(last map[string]uint64, batch []outItem) bool {
 	return c.cc.uncork(c.s.cfg.WriteTimeout) == nil
 }
 
-func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
+// writeItem writes one queued item; a timed event that was not written
+// (a duplicate, or nothing a visitor may see) loses its read time, so
+// only written ones are timed.
+func (c *wsConn) writeItem(last map[string]uint64, it *outItem) bool {
 	switch {
 	case it.resetChat != "":
 		delete(last, it.resetChat)
 		return true
 	case it.replay == nil:
-		return c.writeOne(last, it.env, true)
+		wrote, ok := c.writeOne(last, it.env, true)
+		if !wrote {
+			it.read = 0
+		}
+		return ok
 	}
 	for _, ev := range it.replay.GetEvents() {
-		if !c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}, false) {
+		if _, ok := c.writeOne(last, &messages.Envelope{Body: &messages.Envelope_Event{Event: ev}}, false); !ok {
 			return false
 		}
 	}
@@ -107,19 +118,19 @@ func (c *wsConn) writeItem(last map[string]uint64, it outItem) bool {
 
 // writeOne writes env unless it is an event this connection already has.
 // Each event goes once, in order: replays and live delivery may overlap by
-// design, never leave a gap. It reports false when the socket failed.
-// live is false for a replayed event (its delivery latency is not
-// measured).
-func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live bool) bool {
+// design, never leave a gap. It reports whether it wrote env, and ok
+// false when the socket failed. live is false for a replayed event (its
+// delivery latency is not measured).
+func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live bool) (wrote, ok bool) {
 	if c.role == roleVisitor {
 		// Every frame to a visitor passes here: what they may see of it.
 		if env = c.s.visitorView.Envelope(env); env == nil {
-			return true
+			return false, true
 		}
 	}
 	if ev := env.GetEvent(); ev != nil {
 		if ev.GetSeq() <= last[ev.GetChatId()] {
-			return true
+			return false, true
 		}
 		last[ev.GetChatId()] = ev.GetSeq()
 	}
@@ -127,15 +138,15 @@ func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live b
 	data, err := EncodeFrame(typ, env)
 	if err != nil {
 		c.s.log.Error("gateway: encode", "err", err)
-		return true
+		return false, true
 	}
 	// The connection is corked, so this only appends to its buffer: no
 	// deadline is needed here, uncork has one.
 	if c.ws.Write(context.Background(), typ, data) != nil {
-		return false
+		return false, false
 	}
 	c.s.cfg.Metrics.frameOut(env, live, c.s.b.Now)
-	return true
+	return true, true
 }
 
 // failSpans ends the delivery spans of frames that will not be written.

@@ -580,7 +580,11 @@ type ChatCommand struct {
 	// The client's address, for the audit log.
 	Address string `protobuf:"bytes,8,opt,name=address,proto3" json:"address,omitempty"`
 	// Set when the command is traced (a sampled message).
-	Trace         *TraceContext `protobuf:"bytes,40,opt,name=trace,proto3" json:"trace,omitempty"`
+	Trace *TraceContext `protobuf:"bytes,40,opt,name=trace,proto3" json:"trace,omitempty"`
+	// A message's SendMessage, with metrics on: when the gateway read its
+	// frame, in Unix nanoseconds on the broker's clock; the start of its
+	// stage latencies (switchboard_message_stage_seconds). 0: not timed.
+	ReadUnixNano  int64 `protobuf:"varint,41,opt,name=read_unix_nano,json=readUnixNano,proto3" json:"read_unix_nano,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -773,6 +777,13 @@ func (x *ChatCommand) GetTrace() *TraceContext {
 		return x.Trace
 	}
 	return nil
+}
+
+func (x *ChatCommand) GetReadUnixNano() int64 {
+	if x != nil {
+		return x.ReadUnixNano
+	}
+	return 0
 }
 
 type isChatCommand_Body interface {
@@ -3845,12 +3856,15 @@ func (x *TraceContext) GetState() string {
 	return ""
 }
 
-// TracedEvent: chat -> participant actor, a durable event of a traced
-// message, with the chat's store span as the parent of its delivery.
+// TracedEvent: chat -> participant actor, a durable event of a traced or
+// timed message, with the chat's store span as the parent of its delivery
+// (trace), and when the gateway read the message's frame (read_unix_nano,
+// ChatCommand's), either or both.
 type TracedEvent struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Event         *ChatEvent             `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
 	Trace         *TraceContext          `protobuf:"bytes,2,opt,name=trace,proto3" json:"trace,omitempty"`
+	ReadUnixNano  int64                  `protobuf:"varint,3,opt,name=read_unix_nano,json=readUnixNano,proto3" json:"read_unix_nano,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3899,13 +3913,21 @@ func (x *TracedEvent) GetTrace() *TraceContext {
 	return nil
 }
 
-// TracedEnvelope: participant actor -> connection, an event of a traced
-// message: the connection's writer ends its delivery span once it is on the
-// socket.
+func (x *TracedEvent) GetReadUnixNano() int64 {
+	if x != nil {
+		return x.ReadUnixNano
+	}
+	return 0
+}
+
+// TracedEnvelope: participant actor -> connection, an event of a traced or
+// timed message: the connection's writer ends its delivery span, and
+// observes the time since read_unix_nano, once it is on the socket.
 type TracedEnvelope struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Envelope      *Envelope              `protobuf:"bytes,1,opt,name=envelope,proto3" json:"envelope,omitempty"`
 	Trace         *TraceContext          `protobuf:"bytes,2,opt,name=trace,proto3" json:"trace,omitempty"`
+	ReadUnixNano  int64                  `protobuf:"varint,3,opt,name=read_unix_nano,json=readUnixNano,proto3" json:"read_unix_nano,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3952,6 +3974,13 @@ func (x *TracedEnvelope) GetTrace() *TraceContext {
 		return x.Trace
 	}
 	return nil
+}
+
+func (x *TracedEnvelope) GetReadUnixNano() int64 {
+	if x != nil {
+		return x.ReadUnixNano
+	}
+	return 0
 }
 
 var File_actors_proto protoreflect.FileDescriptor
@@ -4004,7 +4033,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
 	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\xe8\x06\n" +
+	"\x04body\"\x8e\a\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4027,7 +4056,8 @@ const file_actors_proto_rawDesc = "" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
 	"\aaddress\x18\b \x01(\tR\aaddress\x122\n" +
-	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
+	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
+	"\x0eread_unix_nano\x18) \x01(\x03R\freadUnixNanoB\x06\n" +
 	"\x04body\"\x92\x02\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
@@ -4250,13 +4280,15 @@ const file_actors_proto_rawDesc = "" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x14\n" +
 	"\x05flags\x18\x03 \x01(\rR\x05flags\x12\x14\n" +
-	"\x05state\x18\x04 \x01(\tR\x05state\"r\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\"\x98\x01\n" +
 	"\vTracedEvent\x12/\n" +
 	"\x05event\x18\x01 \x01(\v2\x19.switchboard.v1.ChatEventR\x05event\x122\n" +
-	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"z\n" +
+	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\xa0\x01\n" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
-	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNanoB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once

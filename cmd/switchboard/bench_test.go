@@ -128,9 +128,19 @@ func checkBrokerViews(t *testing.T, rep *bench.Report, summary string) {
 			t.Errorf("the summary does not say %s's view is not served:\n%s", ph.Name, summary)
 		default:
 			broker++
+			checkStages(t, ph)
 		}
 	}
 	if broker == 0 {
 		t.Error("no broker phase")
+	}
+}
+
+// checkStages: a message phase served by the broker has the four message
+// stages, an assignment phase none.
+func checkStages(t *testing.T, ph bench.Phase) {
+	t.Helper()
+	if b := ph.Broker; b.Served && (b.PerMessage != nil) != (len(b.StagesMs) == 4) {
+		t.Errorf("phase %s: message stages %+v (the message phases have all four, the others none)", ph.Name, b.StagesMs)
 	}
 }

@@ -27,14 +27,15 @@ var knownMetrics = []string{
 	"switchboard_chats_waiting", "switchboard_chats_active", "switchboard_queue_longest_wait_seconds",
 	"switchboard_assignment_seconds", "switchboard_wait_seconds", "switchboard_messages_stored_total",
 	"switchboard_message_durable_seconds", "switchboard_agents", "switchboard_offers_total", "switchboard_actors_active",
-	"switchboard_gc_pause_seconds", "switchboard_build_info",
+	"switchboard_gc_pause_seconds", "switchboard_build_info", "switchboard_message_stage_seconds",
 }
 
 // histograms are the known metrics that are histograms: only these have
 // _bucket, _sum and _count series.
 var histograms = []string{"switchboard_message_delivery_seconds", "switchboard_http_request_duration_seconds",
 	"switchboard_storage_batch_records", "switchboard_storage_fsync_seconds", "switchboard_assignment_seconds",
-	"switchboard_wait_seconds", "switchboard_message_durable_seconds", "switchboard_gc_pause_seconds"}
+	"switchboard_wait_seconds", "switchboard_message_durable_seconds", "switchboard_gc_pause_seconds",
+	"switchboard_message_stage_seconds"}
 
 var metricName = regexp.MustCompile(`\bswitchboard_[a-z0-9_]+`)
 
