@@ -93,6 +93,9 @@ type Broker struct {
 
 	// dispatcher runs every mailbox; the actor-level test harness swaps in
 	// its own (harness_test.go) to run actors on the test's goroutine.
+	// It must never run a mailbox inline on Schedule's caller: Broker.PID
+	// holds an activation stripe's lock across SpawnNamed, and the
+	// actor's Started takes it again to keep its PID (activation.go).
 	dispatcher actor.Dispatcher
 	// newID makes chat ids and session epochs (NewID); the harness makes
 	// them predictable.

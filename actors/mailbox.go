@@ -53,19 +53,30 @@ func (m *mailbox) PostUserMessage(message interface{}) {
 
 func (m *mailbox) PostSystemMessage(message interface{}) { m.post(&m.sys, message) }
 
+// post queues message and schedules a run unless one is scheduled. Before
+// RegisterHandlers (Proto.Actor registers a process, so a sender may find
+// it, before it hands the mailbox its handlers) it only queues: the
+// Started that follows the handlers schedules the run, which takes it
+// first and then what was queued. (Proto.Actor's own mailbox would call a
+// nil dispatcher there, and stay marked scheduled for good.)
 func (m *mailbox) post(q *fifo, message interface{}) {
 	m.mu.Lock()
 	q.push(message)
-	schedule := !m.scheduled
-	m.scheduled = true
+	d := m.dispatcher
+	schedule := !m.scheduled && d != nil
+	if schedule {
+		m.scheduled = true
+	}
 	m.mu.Unlock()
 	if schedule {
-		m.dispatcher.Schedule(m.run)
+		d.Schedule(m.run)
 	}
 }
 
 func (m *mailbox) RegisterHandlers(invoker actor.MessageInvoker, dispatcher actor.Dispatcher) {
+	m.mu.Lock()
 	m.invoker, m.dispatcher = invoker, dispatcher
+	m.mu.Unlock()
 }
 
 func (m *mailbox) Start() {}

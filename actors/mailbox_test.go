@@ -3,6 +3,8 @@ package actors
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // The mailbox's queue keeps order through its resets and compactions.
@@ -34,3 +36,37 @@ func TestFifoOrder(t *testing.T) {
 		}
 	}
 }
+
+// A message posted before the mailbox has its handlers (a sender found
+// the process as Proto.Actor registered it) is kept, not run on a nil
+// dispatcher: it runs after Started, which the handlers' arrival brings.
+func TestMailboxPostBeforeHandlers(t *testing.T) {
+	m := newMailbox()
+	m.PostUserMessage("early")
+	inv := &recordingInvoker{}
+	m.RegisterHandlers(inv, inlineDispatcher{})
+	m.PostSystemMessage(&actor.Started{})
+	m.PostUserMessage("late")
+	if len(inv.got) != 3 || inv.got[0] != "started" || inv.got[1] != "early" || inv.got[2] != "late" {
+		t.Fatalf("ran %v, want started, early, late", inv.got)
+	}
+}
+
+// recordingInvoker records what a mailbox runs.
+type recordingInvoker struct{ got []string }
+
+func (r *recordingInvoker) InvokeSystemMessage(m interface{}) {
+	if _, ok := m.(*actor.Started); ok {
+		r.got = append(r.got, "started")
+	}
+}
+func (r *recordingInvoker) InvokeUserMessage(m interface{}) { r.got = append(r.got, m.(string)) }
+func (r *recordingInvoker) EscalateFailure(reason interface{}, m interface{}) {
+	panic(reason)
+}
+
+// inlineDispatcher runs a mailbox on the caller's goroutine.
+type inlineDispatcher struct{}
+
+func (inlineDispatcher) Schedule(fn func()) { fn() }
+func (inlineDispatcher) Throughput() int    { return 300 }
