@@ -111,7 +111,7 @@ var layerRules = []layerRule{
 
 // testOnly are packages only tests import: fault injection and the
 // directory servers tests start stay out of the binary.
-var testOnly = []string{"persistence/faultfs", "gateway/signin/ldaptest", "gateway/signin/oidctest"}
+var testOnly = []string{"persistence/faultfs", "gateway/signin/ldaptest", "gateway/signin/oidctest", "gateway/signin/testca"}
 
 // under reports whether pkg is dir or a package below it.
 func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }

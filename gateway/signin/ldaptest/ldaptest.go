@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/switchboard-chat/switchboard/gateway/signin/testca"
 )
 
 // The tree's fixed names.
@@ -75,10 +77,10 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("slapd is not installed (apt-get install slapd)")
 	}
-	ca := newAuthority(t, "Switchboard test directory CA")
-	s := &Server{CAPEM: ca.pem, dir: t.TempDir()}
-	cert, key := ca.serverCert(t)
-	for name, data := range map[string][]byte{"ca.pem": []byte(ca.pem), "server.pem": cert, "server.key": key, "slapd.conf": []byte(s.config())} {
+	ca := testca.New(t, "Switchboard test directory CA")
+	s := &Server{CAPEM: ca.PEM, dir: t.TempDir()}
+	cert, key := ca.ServerPEM(t)
+	for name, data := range map[string][]byte{"ca.pem": []byte(ca.PEM), "server.pem": cert, "server.key": key, "slapd.conf": []byte(s.config())} {
 		if err := os.WriteFile(filepath.Join(s.dir, name), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
