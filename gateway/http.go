@@ -45,15 +45,23 @@ func httpStatus(code messages.ErrorCode) int {
 // "temporary"}. A temporary 429 or 503 says Retry-After (1 s unless the
 // handler set it).
 func writeError(w http.ResponseWriter, err error) {
-	var e *messages.Error
-	if !errors.As(err, &e) {
-		e = messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)
-	}
+	e := typedOr(err, func(err error) *messages.Error {
+		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)
+	})
 	status := httpStatus(e.GetCode())
 	if e.GetTemporary() && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeProto(w, status, e)
+}
+
+// typedOr is err's own typed error, or the one or makes of it.
+func typedOr(err error, or func(error) *messages.Error) *messages.Error {
+	var e *messages.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return or(err)
 }
 
 func writeProto(w http.ResponseWriter, status int, m proto.Message) {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -117,11 +116,9 @@ func (s *Server) probeSignIn(ctx context.Context, x *messages.SignInSettings) *m
 // probeError is a failed save-time check as the caller sees it: the
 // client's own typed error, or field and what went wrong.
 func probeError(field, what string, err error) *messages.Error {
-	var e *messages.Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, field, "%s: %v", what, err)
+	return typedOr(err, func(err error) *messages.Error {
+		return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, field, "%s: %v", what, err)
+	})
 }
 
 // SignInMethods is GET /api/sign-in: what the login page offers.
@@ -209,9 +206,7 @@ func (s *Server) applyExternal(ctx context.Context, addr, by string, acc *messag
 
 // asError is an error from the broker as a typed one.
 func asError(err error) *messages.Error {
-	var e *messages.Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "%v", err)
+	return typedOr(err, func(err error) *messages.Error {
+		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "%v", err)
+	})
 }
