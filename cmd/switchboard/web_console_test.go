@@ -192,6 +192,8 @@ func TestWebConsoleTeamwork(t *testing.T) {
 	alice.wait("the refusal in words", `!document.querySelector("#banner").hidden && document.querySelector("#banner").textContent.includes("not available")`)
 	alice.setAvailable()
 	alice.click("#tab-queue")
+	// The tab reads the line again and redraws it: pick from the new one.
+	alice.wait("the line read again", `!document.querySelector("#view-queue .queue-body").hasAttribute("aria-busy")`)
 	alice.click(fmt.Sprintf(`#view-queue tr[data-chat=%q] .pick`, c3))
 	alice.wait("Cid's pane", fmt.Sprintf(`document.querySelector(%q)?.dataset.role === "agent"`, paneSel(c3)))
 

@@ -18,9 +18,20 @@ export class QueueTab {
     this.refresh();
   }
 
+  // refresh reads the line again; the list says it is busy meanwhile
+  // (aria-busy: assistive technology waits, and so do the browser tests).
   async refresh() {
     if (!this.select.value) return;
-    const ans = await this.desk.command({ list_waiting: { department: this.select.value } });
+    this.body.setAttribute('aria-busy', 'true');
+    try {
+      this.show(await this.desk.command({ list_waiting: { department: this.select.value } }));
+    } finally {
+      this.body.removeAttribute('aria-busy');
+    }
+  }
+
+  // show draws the line and this agent's lists from a list_waiting answer.
+  show(ans) {
     const w = ans.waiting_list || {};
     const now = Date.now();
     const table = (caption, rows, pick) => h('table', { class: 'list' },
