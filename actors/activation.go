@@ -35,12 +35,17 @@ type activation struct {
 type stripe struct {
 	sync.Mutex //lint:allow guards Proto.Actor's spawn and live, not actor state
 	live       map[Name]*actor.PID
+	// closing holds the mailbox of each passivating actor, from its
+	// Stopping until its messages are handed on (Broker.retire, or PID
+	// when a sender comes first).
+	closing map[Name]*mailbox
 }
 
 func newActivation() *activation {
 	a := &activation{seed: maphash.MakeSeed()}
 	for i := range a.stripes {
 		a.stripes[i].live = map[Name]*actor.PID{}
+		a.stripes[i].closing = map[Name]*mailbox{}
 	}
 	return a
 }
@@ -60,31 +65,55 @@ func (a *activation) keep(n Name, pid *actor.PID) {
 }
 
 // forget drops n's entry if it is still pid (a newer activation keeps
-// its own).
-func (a *activation) forget(n Name, pid *actor.PID) {
+// its own); a passivating actor's mailbox becomes n's closing one.
+func (a *activation) forget(n Name, pid *actor.PID, passivating *mailbox) {
 	s := a.stripe(n)
 	s.Lock()
 	if s.live[n] == pid {
 		delete(s.live, n)
+	}
+	if passivating != nil {
+		s.closing[n] = passivating
 	}
 	s.Unlock()
 }
 
 // forgetful wraps every actor the Broker activates: the activation keeps
 // its PID from Started to Stopping. Actors of other props (the test
-// harness's stand-ins) are never kept.
+// harness's stand-ins) are never kept. An actor that passivates (see
+// passivate) hands the messages left in its mailbox, and those posted
+// after, to its next activation: nothing sent to it is lost.
 type forgetful struct {
 	actor.Actor
-	a *activation
-	n Name
+	b           *Broker
+	n           Name
+	mb          *mailbox
+	passivating bool
 }
 
 func (f *forgetful) Receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *actor.Started:
-		f.a.keep(f.n, ctx.Self())
+		f.b.activation.keep(f.n, ctx.Self())
 	case *actor.Stopping:
-		f.a.forget(f.n, ctx.Self())
+		var mb *mailbox
+		if f.passivating {
+			mb = f.mb
+		}
+		f.b.activation.forget(f.n, ctx.Self(), mb)
 	}
 	f.Actor.Receive(ctx)
+	if _, ok := ctx.Message().(*actor.Stopped); ok && f.passivating {
+		f.b.retire(f.n, f.mb)
+	}
+}
+
+// passivate stops an actor that chose to (idle, nothing left to keep).
+// Unlike a stop from outside, what is still in its mailbox, or reaches it
+// while it stops, is not dropped: it activates the actor again.
+func passivate(ctx actor.Context) {
+	if f, ok := ctx.Actor().(*forgetful); ok {
+		f.passivating = true
+	}
+	ctx.Stop(ctx.Self())
 }

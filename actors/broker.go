@@ -89,7 +89,9 @@ type Broker struct {
 	log    *slog.Logger
 	system *actor.ActorSystem
 	root   *actor.RootContext
-	props  map[string]func(id string) *actor.Props
+	// props makes one activation's props: carry is what the mailbox
+	// starts with (see retire).
+	props map[string]func(id string, carry []interface{}) *actor.Props
 
 	// dispatcher runs every mailbox; the actor-level test harness swaps in
 	// its own (harness_test.go) to run actors on the test's goroutine.
@@ -127,24 +129,24 @@ func New(cfg Config) (*Broker, error) {
 	b.newID = NewID
 	b.dispatcher = newWorkerDispatcher(300)
 	b.activation = newActivation()
-	b.props = map[string]func(string) *actor.Props{
-		KindChat: func(id string) *actor.Props {
-			return b.newProps(Name{KindChat, id}, func() actor.Actor { return &chat{b: b, id: id} })
+	b.props = map[string]func(string, []interface{}) *actor.Props{
+		KindChat: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindChat, id}, carry, func() actor.Actor { return &chat{b: b, id: id} })
 		},
-		KindQueue: func(id string) *actor.Props {
-			return b.newProps(Name{KindQueue, id}, func() actor.Actor { return newQueue(b, id) })
+		KindQueue: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindQueue, id}, carry, func() actor.Actor { return newQueue(b, id) })
 		},
-		KindGroup: func(id string) *actor.Props {
-			return b.newProps(Name{KindGroup, id}, func() actor.Actor { return &group{b: b, id: id} })
+		KindGroup: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindGroup, id}, carry, func() actor.Actor { return &group{b: b, id: id} })
 		},
-		KindAgent: func(id string) *actor.Props {
-			return b.newProps(Name{KindAgent, id}, func() actor.Actor { return newAgent(b, id) })
+		KindAgent: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindAgent, id}, carry, func() actor.Actor { return newAgent(b, id) })
 		},
-		KindVisitor: func(id string) *actor.Props {
-			return b.newProps(Name{KindVisitor, id}, func() actor.Actor { return newVisitor(b, id) })
+		KindVisitor: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindVisitor, id}, carry, func() actor.Actor { return newVisitor(b, id) })
 		},
-		KindDirectory: func(id string) *actor.Props {
-			return b.newProps(Name{KindDirectory, id}, func() actor.Actor { return &directory{b: b} })
+		KindDirectory: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindDirectory, id}, carry, func() actor.Actor { return &directory{b: b} })
 		},
 	}
 	return b, nil
@@ -159,14 +161,18 @@ func supervisor() actor.SupervisorStrategy {
 	})
 }
 
-func (b *Broker) newProps(n Name, p actor.Producer) *actor.Props {
+// newProps makes the props of one activation of n: its mailbox starts
+// with carry, the messages a passivated activation left (see handOn).
+func (b *Broker) newProps(n Name, carry []interface{}, p actor.Producer) *actor.Props {
 	s := supervisor()
 	if g := b.metrics.actorGauge(n.Kind); g != nil {
 		p = countedProducer(p, g)
 	}
+	mb := newMailbox(carry)
 	inner := p
-	p = func() actor.Actor { return &forgetful{Actor: inner(), a: b.activation, n: n} }
-	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher), actor.WithMailbox(newMailbox))
+	p = func() actor.Actor { return &forgetful{Actor: inner(), b: b, n: n, mb: mb} }
+	return actor.PropsFromProducer(p, actor.WithSupervisor(s), actor.WithGuardian(s), actor.WithDispatcher(b.dispatcher),
+		actor.WithMailbox(func() actor.Mailbox { return mb }))
 }
 
 // PID returns the actor of this kind and id, activating it when it is not
@@ -179,19 +185,53 @@ func (b *Broker) PID(kind, id string) *actor.PID {
 	if pid := s.live[n]; pid != nil {
 		return pid // running: see activation
 	}
-	name := n.String()
-	if _, ok := b.system.ProcessRegistry.GetLocal(name); ok {
-		return actor.NewPID(b.system.Address(), name)
+	if _, ok := b.system.ProcessRegistry.GetLocal(n.String()); ok {
+		return actor.NewPID(b.system.Address(), n.String())
 	}
-	mk, ok := b.props[kind]
+	var carry []interface{}
+	if old := s.closing[n]; old != nil {
+		// Passivated and out of the registry, its Stopped not run yet:
+		// the new activation takes its messages first.
+		delete(s.closing, n)
+		carry = old.handOn(b.forwarder(n))
+	}
+	return b.spawnLocked(n, carry)
+}
+
+// spawnLocked activates n, under its stripe's lock.
+func (b *Broker) spawnLocked(n Name, carry []interface{}) *actor.PID {
+	mk, ok := b.props[n.Kind]
 	if !ok {
-		panic(fmt.Sprintf("actors: unknown kind %q", kind))
+		panic(fmt.Sprintf("actors: unknown kind %q", n.Kind))
 	}
-	pid, err := b.root.SpawnNamed(mk(id), name)
+	name := n.String()
+	pid, err := b.root.SpawnNamed(mk(n.ID, carry), name)
 	if err != nil && !errors.Is(err, actor.ErrNameExists) {
 		b.log.Error("actors: activate", "name", name, "err", err)
 	}
 	return pid
+}
+
+// retire runs at a passivated actor's Stopped, when Proto.Actor has taken
+// it out of the registry: unless a new activation took them already (PID),
+// the messages still in its mailbox go to a new one, in order, and every
+// later post to the old mailbox follows them (see mailbox.handOn).
+func (b *Broker) retire(n Name, mb *mailbox) {
+	s := b.activation.stripe(n)
+	s.Lock()
+	defer s.Unlock()
+	if s.closing[n] != mb {
+		return
+	}
+	delete(s.closing, n)
+	if carry := mb.handOn(b.forwarder(n)); len(carry) > 0 {
+		b.spawnLocked(n, carry)
+	}
+}
+
+// forwarder sends a message that reached a retired mailbox to n's actor.
+func (b *Broker) forwarder(n Name) func(interface{}) {
+	return func(msg interface{}) { b.root.Send(b.pidOf(n), msg) }
 }
 
 // Send delivers msg to the actor of this kind and id.

@@ -127,7 +127,7 @@ func (c *chat) idleCheck(ctx actor.Context) {
 	switch {
 	case !c.idle.due(ctx):
 	case c.sum.GetState() == stateClosed && len(c.inflight) == 0 || !c.exists:
-		ctx.Stop(c.self)
+		passivate(ctx)
 	case c.sum.GetState() == stateClosed:
 		c.idle.arm(ctx, closedLinger)
 	}

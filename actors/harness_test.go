@@ -78,7 +78,7 @@ func newHarness(t testing.TB, real ...string) *harness {
 	for kind := range b.props {
 		if !isReal[kind] {
 			kind := kind
-			b.props[kind] = func(id string) *actor.Props { return h.standIn(kind + "/" + id) }
+			b.props[kind] = func(id string, _ []interface{}) *actor.Props { return h.standIn(kind + "/" + id) }
 		}
 	}
 	h.b = b

@@ -26,41 +26,71 @@ type mailbox struct {
 	invoker    actor.MessageInvoker
 	dispatcher actor.Dispatcher
 	run        func() // m.process, made once
+
+	// forward, once set (handOn), takes every user message posted here.
+	forward func(interface{})
 }
 
-func newMailbox() actor.Mailbox {
+// newMailbox makes a mailbox whose user queue starts with carry.
+func newMailbox(carry []interface{}) *mailbox {
 	m := &mailbox{}
 	m.run = m.process
+	for _, msg := range carry {
+		m.user.push(msg)
+	}
 	return m
+}
+
+// handOn ends a retired actor's mailbox (Broker.retire): it returns the
+// user messages still queued, which the actor never ran, and from now on
+// hands every user message posted to forward, outside the lock. A sender
+// that found the process just before Proto.Actor took it out of the
+// registry still reaches the actor's next activation this way.
+func (m *mailbox) handOn(forward func(interface{})) []interface{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forward = forward
+	var left []interface{}
+	for msg := m.user.pop(); msg != nil; msg = m.user.pop() {
+		left = append(left, msg)
+	}
+	return left
 }
 
 func (m *mailbox) PostUserMessage(message interface{}) {
 	// Batches as Proto.Actor's own mailbox: each message, then the batch.
-	if batch, ok := message.(actor.MessageBatch); ok {
-		for _, msg := range batch.GetMessages() {
-			m.PostUserMessage(msg)
-		}
+	var batch []interface{}
+	if b, ok := message.(actor.MessageBatch); ok {
+		batch = b.GetMessages()
 	}
 	if env, ok := message.(*actor.MessageEnvelope); ok {
-		if batch, ok := env.Message.(actor.MessageBatch); ok {
-			for _, msg := range batch.GetMessages() {
-				m.PostUserMessage(msg)
-			}
+		if b, ok := env.Message.(actor.MessageBatch); ok {
+			batch = b.GetMessages()
 		}
 	}
-	m.post(&m.user, message)
+	m.post(&m.user, message, batch)
 }
 
-func (m *mailbox) PostSystemMessage(message interface{}) { m.post(&m.sys, message) }
+func (m *mailbox) PostSystemMessage(message interface{}) { m.post(&m.sys, message, nil) }
 
-// post queues message and schedules a run unless one is scheduled. Before
-// RegisterHandlers (Proto.Actor registers a process, so a sender may find
-// it, before it hands the mailbox its handlers) it only queues: the
-// Started that follows the handlers schedules the run, which takes it
-// first and then what was queued. (Proto.Actor's own mailbox would call a
-// nil dispatcher there, and stay marked scheduled for good.)
-func (m *mailbox) post(q *fifo, message interface{}) {
+// post queues the messages of batch and then message, and schedules a run
+// unless one is scheduled. A retired mailbox (handOn) forwards a user
+// message, whole, instead. Before RegisterHandlers (Proto.Actor registers
+// a process, so a sender may find it, before it hands the mailbox its
+// handlers) it only queues: the Started that follows the handlers
+// schedules the run, which takes it first and then what was queued.
+// (Proto.Actor's own mailbox would call a nil dispatcher there, and stay
+// marked scheduled for good.)
+func (m *mailbox) post(q *fifo, message interface{}, batch []interface{}) {
 	m.mu.Lock()
+	if fw := m.forward; fw != nil && q == &m.user {
+		m.mu.Unlock()
+		fw(message)
+		return
+	}
+	for _, msg := range batch {
+		q.push(msg)
+	}
 	q.push(message)
 	d := m.dispatcher
 	schedule := !m.scheduled && d != nil

@@ -41,7 +41,7 @@ func TestFifoOrder(t *testing.T) {
 // the process as Proto.Actor registered it) is kept, not run on a nil
 // dispatcher: it runs after Started, which the handlers' arrival brings.
 func TestMailboxPostBeforeHandlers(t *testing.T) {
-	m := newMailbox()
+	m := newMailbox(nil)
 	m.PostUserMessage("early")
 	inv := &recordingInvoker{}
 	m.RegisterHandlers(inv, inlineDispatcher{})
@@ -70,3 +70,33 @@ type inlineDispatcher struct{}
 
 func (inlineDispatcher) Schedule(fn func()) { fn() }
 func (inlineDispatcher) Throughput() int    { return 300 }
+
+// A retired mailbox returns what it never ran and forwards every later
+// user message, a batch whole (not its messages and then the batch again).
+func TestMailboxHandOn(t *testing.T) {
+	m := newMailbox([]interface{}{"carried"})
+	m.PostUserMessage("queued")
+	var fwd []interface{}
+	left := m.handOn(func(msg interface{}) { fwd = append(fwd, msg) })
+	if len(left) != 2 || left[0] != "carried" || left[1] != "queued" {
+		t.Fatalf("handed on %v, want carried, queued", left)
+	}
+	m.PostUserMessage("late")
+	batch := testBatch{"x", "y"}
+	m.PostUserMessage(batch)
+	m.PostSystemMessage(&actor.Started{})
+	if len(fwd) != 2 || fwd[0] != "late" {
+		t.Fatalf("forwarded %v, want late and the batch", fwd)
+	}
+	if _, whole := fwd[1].(testBatch); !whole {
+		t.Fatalf("forwarded %v, want late and the batch", fwd)
+	}
+	if n := m.UserMessageCount(); n != 0 {
+		t.Errorf("%d user messages queued after the hand-on", n)
+	}
+}
+
+// testBatch is an actor.MessageBatch.
+type testBatch []interface{}
+
+func (b testBatch) GetMessages() []interface{} { return b }

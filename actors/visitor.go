@@ -208,7 +208,7 @@ func (v *visitor) lingerIfUnused(ctx actor.Context) {
 // stopIfUnused stops the actor if it is unused.
 func (v *visitor) stopIfUnused(ctx actor.Context) bool {
 	if v.unused() {
-		ctx.Stop(ctx.Self())
+		passivate(ctx)
 		return true
 	}
 	return false
