@@ -502,6 +502,55 @@ func (MemberAction) EnumDescriptor() ([]byte, []int) {
 	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
+type RatingScore int32
+
+const (
+	RatingScore_RATING_SCORE_UNSPECIFIED RatingScore = 0
+	RatingScore_RATING_SCORE_GOOD        RatingScore = 1
+	RatingScore_RATING_SCORE_BAD         RatingScore = 2
+)
+
+// Enum value maps for RatingScore.
+var (
+	RatingScore_name = map[int32]string{
+		0: "RATING_SCORE_UNSPECIFIED",
+		1: "RATING_SCORE_GOOD",
+		2: "RATING_SCORE_BAD",
+	}
+	RatingScore_value = map[string]int32{
+		"RATING_SCORE_UNSPECIFIED": 0,
+		"RATING_SCORE_GOOD":        1,
+		"RATING_SCORE_BAD":         2,
+	}
+)
+
+func (x RatingScore) Enum() *RatingScore {
+	p := new(RatingScore)
+	*p = x
+	return p
+}
+
+func (x RatingScore) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RatingScore) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[8].Descriptor()
+}
+
+func (RatingScore) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[8]
+}
+
+func (x RatingScore) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RatingScore.Descriptor instead.
+func (RatingScore) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{8}
+}
+
 // Envelope is the only message on the wire.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3188,6 +3237,11 @@ type ChatEvent struct {
 	//	*ChatEvent_Renamed
 	//	*ChatEvent_Transferred
 	//	*ChatEvent_Member
+	//	*ChatEvent_Reopened
+	//	*ChatEvent_Tagged
+	//	*ChatEvent_Rated
+	//	*ChatEvent_Attachment
+	//	*ChatEvent_Emailed
 	Kind isChatEvent_Kind `protobuf_oneof:"kind"`
 	// Internal events (whispers, invisible joins, invitations) are stored in
 	// the transcript for staff and never reach the visitor, whose frames
@@ -3343,6 +3397,51 @@ func (x *ChatEvent) GetMember() *ChatMemberChanged {
 	return nil
 }
 
+func (x *ChatEvent) GetReopened() *ChatReopened {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Reopened); ok {
+			return x.Reopened
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetTagged() *ChatTagged {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Tagged); ok {
+			return x.Tagged
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetRated() *ChatRated {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Rated); ok {
+			return x.Rated
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetAttachment() *ChatAttachment {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Attachment); ok {
+			return x.Attachment
+		}
+	}
+	return nil
+}
+
+func (x *ChatEvent) GetEmailed() *ChatEmailed {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Emailed); ok {
+			return x.Emailed
+		}
+	}
+	return nil
+}
+
 func (x *ChatEvent) GetInternal() bool {
 	if x != nil {
 		return x.Internal
@@ -3397,6 +3496,27 @@ type ChatEvent_Member struct {
 	Member *ChatMemberChanged `protobuf:"bytes,18,opt,name=member,proto3,oneof"`
 }
 
+type ChatEvent_Reopened struct {
+	// The everyday desk (issue 13). Fields 24 to 29 are kept for it.
+	Reopened *ChatReopened `protobuf:"bytes,19,opt,name=reopened,proto3,oneof"`
+}
+
+type ChatEvent_Tagged struct {
+	Tagged *ChatTagged `protobuf:"bytes,20,opt,name=tagged,proto3,oneof"`
+}
+
+type ChatEvent_Rated struct {
+	Rated *ChatRated `protobuf:"bytes,21,opt,name=rated,proto3,oneof"`
+}
+
+type ChatEvent_Attachment struct {
+	Attachment *ChatAttachment `protobuf:"bytes,22,opt,name=attachment,proto3,oneof"`
+}
+
+type ChatEvent_Emailed struct {
+	Emailed *ChatEmailed `protobuf:"bytes,23,opt,name=emailed,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -3414,6 +3534,16 @@ func (*ChatEvent_Renamed) isChatEvent_Kind() {}
 func (*ChatEvent_Transferred) isChatEvent_Kind() {}
 
 func (*ChatEvent_Member) isChatEvent_Kind() {}
+
+func (*ChatEvent_Reopened) isChatEvent_Kind() {}
+
+func (*ChatEvent_Tagged) isChatEvent_Kind() {}
+
+func (*ChatEvent_Rated) isChatEvent_Kind() {}
+
+func (*ChatEvent_Attachment) isChatEvent_Kind() {}
+
+func (*ChatEvent_Emailed) isChatEvent_Kind() {}
 
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -4278,6 +4408,350 @@ func (x *TakeOver) GetChatId() string {
 
 // ChatMemberChanged: staff were invited, joined, left or declined.
 // Internal (staff only) when invisible, and for invitations.
+// A closed chat opened again: the same chat, transcript and sequence,
+// routed again.
+type ChatReopened struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	By    *Participant           `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"`
+	// The agent it is offered to first (the one who closed it, when
+	// available); empty: the department's line.
+	PreferAgent   string `protobuf:"bytes,2,opt,name=prefer_agent,json=preferAgent,proto3" json:"prefer_agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatReopened) Reset() {
+	*x = ChatReopened{}
+	mi := &file_wire_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatReopened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatReopened) ProtoMessage() {}
+
+func (x *ChatReopened) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
+func (*ChatReopened) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ChatReopened) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *ChatReopened) GetPreferAgent() string {
+	if x != nil {
+		return x.PreferAgent
+	}
+	return ""
+}
+
+// A tag added to or removed from a chat. Staff-only: always internal.
+type ChatTagged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tag           string                 `protobuf:"bytes,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	Removed       bool                   `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	By            *Participant           `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatTagged) Reset() {
+	*x = ChatTagged{}
+	mi := &file_wire_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatTagged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatTagged) ProtoMessage() {}
+
+func (x *ChatTagged) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
+func (*ChatTagged) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ChatTagged) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *ChatTagged) GetRemoved() bool {
+	if x != nil {
+		return x.Removed
+	}
+	return false
+}
+
+func (x *ChatTagged) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+// The visitor's rating of a closed chat (a later one replaces it).
+type ChatRated struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Score   RatingScore            `protobuf:"varint,1,opt,name=score,proto3,enum=switchboard.v1.RatingScore" json:"score,omitempty"`
+	Comment string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// The agent the chat was with, and its department, when rated.
+	AgentId       string `protobuf:"bytes,3,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Department    string `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatRated) Reset() {
+	*x = ChatRated{}
+	mi := &file_wire_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatRated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatRated) ProtoMessage() {}
+
+func (x *ChatRated) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
+func (*ChatRated) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ChatRated) GetScore() RatingScore {
+	if x != nil {
+		return x.Score
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *ChatRated) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *ChatRated) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *ChatRated) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+// A file sent in the chat; its bytes are stored apart, under file_id.
+type ChatAttachment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          *Participant           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	FileId        string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size          uint64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatAttachment) Reset() {
+	*x = ChatAttachment{}
+	mi := &file_wire_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatAttachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatAttachment) ProtoMessage() {}
+
+func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
+func (*ChatAttachment) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ChatAttachment) GetFrom() *Participant {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ChatAttachment) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *ChatAttachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ChatAttachment) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *ChatAttachment) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+// An email sent from or about the chat (through the outbox).
+type ChatEmailed struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	By      *Participant           `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"`
+	To      string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Subject string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// "transcript" (the visitor asked), "agent" (an agent wrote it),
+	// "offline_reply" (the answer to an offline message).
+	Purpose string `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The outbox entry.
+	MailId        string `protobuf:"bytes,5,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"` // Internal (staff-only) when the visitor did not ask for it.
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatEmailed) Reset() {
+	*x = ChatEmailed{}
+	mi := &file_wire_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatEmailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatEmailed) ProtoMessage() {}
+
+func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
+func (*ChatEmailed) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ChatEmailed) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *ChatEmailed) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *ChatEmailed) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ChatEmailed) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *ChatEmailed) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
 type ChatMemberChanged struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Who           *Participant           `protobuf:"bytes,1,opt,name=who,proto3" json:"who,omitempty"`
@@ -4290,7 +4764,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4302,7 +4776,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4315,7 +4789,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -4359,7 +4833,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4371,7 +4845,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4384,7 +4858,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -4413,7 +4887,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4425,7 +4899,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4438,7 +4912,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -4512,7 +4986,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4524,7 +4998,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4537,7 +5011,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -4595,7 +5069,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4607,7 +5081,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4620,7 +5094,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -4650,7 +5124,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4662,7 +5136,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4675,7 +5149,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -4711,7 +5185,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4723,7 +5197,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4736,7 +5210,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -4972,7 +5446,7 @@ const file_wire_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"t\n" +
 	"\x11ChatStatusChanged\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
-	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xb7\x05\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xd7\a\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -4986,7 +5460,14 @@ const file_wire_proto_rawDesc = "" +
 	"\x0estatus_changed\x18\x0f \x01(\v2!.switchboard.v1.ChatStatusChangedH\x00R\rstatusChanged\x127\n" +
 	"\arenamed\x18\x10 \x01(\v2\x1b.switchboard.v1.ChatRenamedH\x00R\arenamed\x12C\n" +
 	"\vtransferred\x18\x11 \x01(\v2\x1f.switchboard.v1.ChatTransferredH\x00R\vtransferred\x12;\n" +
-	"\x06member\x18\x12 \x01(\v2!.switchboard.v1.ChatMemberChangedH\x00R\x06member\x12\x1a\n" +
+	"\x06member\x18\x12 \x01(\v2!.switchboard.v1.ChatMemberChangedH\x00R\x06member\x12:\n" +
+	"\breopened\x18\x13 \x01(\v2\x1c.switchboard.v1.ChatReopenedH\x00R\breopened\x124\n" +
+	"\x06tagged\x18\x14 \x01(\v2\x1a.switchboard.v1.ChatTaggedH\x00R\x06tagged\x121\n" +
+	"\x05rated\x18\x15 \x01(\v2\x19.switchboard.v1.ChatRatedH\x00R\x05rated\x12@\n" +
+	"\n" +
+	"attachment\x18\x16 \x01(\v2\x1e.switchboard.v1.ChatAttachmentH\x00R\n" +
+	"attachment\x127\n" +
+	"\aemailed\x18\x17 \x01(\v2\x1b.switchboard.v1.ChatEmailedH\x00R\aemailed\x12\x1a\n" +
 	"\binternal\x18\x04 \x01(\bR\binternal\x12\x1f\n" +
 	"\vvisitor_seq\x18\x05 \x01(\x04R\n" +
 	"visitorSeqB\x06\n" +
@@ -5050,7 +5531,34 @@ const file_wire_proto_rawDesc = "" +
 	"\tLeaveChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\"#\n" +
 	"\bTakeOver\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\tR\x06chatId\"\xc3\x01\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"^\n" +
+	"\fChatReopened\x12+\n" +
+	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12!\n" +
+	"\fprefer_agent\x18\x02 \x01(\tR\vpreferAgent\"e\n" +
+	"\n" +
+	"ChatTagged\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\tR\x03tag\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved\x12+\n" +
+	"\x02by\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\x93\x01\n" +
+	"\tChatRated\x121\n" +
+	"\x05score\x18\x01 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x05score\x12\x18\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x12\x19\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x04 \x01(\tR\n" +
+	"department\"\xa5\x01\n" +
+	"\x0eChatAttachment\x12/\n" +
+	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x17\n" +
+	"\afile_id\x18\x02 \x01(\tR\x06fileId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x04R\x04size\"\x97\x01\n" +
+	"\vChatEmailed\x12+\n" +
+	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x18\n" +
+	"\apurpose\x18\x04 \x01(\tR\apurpose\x12\x17\n" +
+	"\amail_id\x18\x05 \x01(\tR\x06mailId\"\xc3\x01\n" +
 	"\x11ChatMemberChanged\x12-\n" +
 	"\x03who\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x03who\x124\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x1c.switchboard.v1.MemberActionR\x06action\x12\x1c\n" +
@@ -5144,7 +5652,11 @@ const file_wire_proto_rawDesc = "" +
 	"\x15MEMBER_ACTION_INVITED\x10\x01\x12\x18\n" +
 	"\x14MEMBER_ACTION_JOINED\x10\x02\x12\x16\n" +
 	"\x12MEMBER_ACTION_LEFT\x10\x03\x12\x1a\n" +
-	"\x16MEMBER_ACTION_DECLINED\x10\x04B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x16MEMBER_ACTION_DECLINED\x10\x04*X\n" +
+	"\vRatingScore\x12\x1c\n" +
+	"\x18RATING_SCORE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11RATING_SCORE_GOOD\x10\x01\x12\x14\n" +
+	"\x10RATING_SCORE_BAD\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -5158,8 +5670,8 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5169,153 +5681,169 @@ var file_wire_proto_goTypes = []any{
 	(WorkStatus)(0),             // 5: switchboard.v1.WorkStatus
 	(AssignHow)(0),              // 6: switchboard.v1.AssignHow
 	(MemberAction)(0),           // 7: switchboard.v1.MemberAction
-	(*Envelope)(nil),            // 8: switchboard.v1.Envelope
-	(*Error)(nil),               // 9: switchboard.v1.Error
-	(*Hello)(nil),               // 10: switchboard.v1.Hello
-	(*Welcome)(nil),             // 11: switchboard.v1.Welcome
-	(*RequestChat)(nil),         // 12: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),         // 13: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),         // 14: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 15: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 16: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 17: switchboard.v1.Resume
-	(*Typing)(nil),              // 18: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 19: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 20: switchboard.v1.Ping
-	(*Pong)(nil),                // 21: switchboard.v1.Pong
-	(*Ack)(nil),                 // 22: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 23: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 24: switchboard.v1.AgentState
-	(*Offer)(nil),               // 25: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 26: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 27: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 28: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 29: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 30: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 31: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 32: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 33: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 34: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 35: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 36: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 37: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 38: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 39: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 40: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 41: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 42: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 43: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 44: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 45: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 46: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 47: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 48: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 49: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 50: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 51: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 52: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 53: switchboard.v1.TakeOver
-	(*ChatMemberChanged)(nil),   // 54: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 55: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 56: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 57: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 58: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 59: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 60: switchboard.v1.SetAgentStatus
-	nil,                         // 61: switchboard.v1.Hello.CursorsEntry
+	(RatingScore)(0),            // 8: switchboard.v1.RatingScore
+	(*Envelope)(nil),            // 9: switchboard.v1.Envelope
+	(*Error)(nil),               // 10: switchboard.v1.Error
+	(*Hello)(nil),               // 11: switchboard.v1.Hello
+	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
+	(*RequestChat)(nil),         // 13: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 14: switchboard.v1.ChatRefused
+	(*QueueUpdate)(nil),         // 15: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 16: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 17: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 18: switchboard.v1.Resume
+	(*Typing)(nil),              // 19: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 20: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 21: switchboard.v1.Ping
+	(*Pong)(nil),                // 22: switchboard.v1.Pong
+	(*Ack)(nil),                 // 23: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 24: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 25: switchboard.v1.AgentState
+	(*Offer)(nil),               // 26: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 27: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 28: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 29: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 30: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 31: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 32: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 33: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 34: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 35: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 36: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 37: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 38: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 39: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 40: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 41: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 42: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 43: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 44: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 45: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 46: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 47: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 48: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 49: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 50: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 51: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 52: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 53: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 54: switchboard.v1.TakeOver
+	(*ChatReopened)(nil),        // 55: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 56: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 57: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 58: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 59: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 60: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 62: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 63: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
+	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	10, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	12, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	15, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	23, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	27, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	28, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	16, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	17, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	29, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	30, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	18, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	20, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	34, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	35, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	44, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	48, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	51, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	52, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	53, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	50, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	55, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	58, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	60, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	46, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	11, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	22, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	9,  // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	38, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	14, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	25, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	26, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	13, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	24, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	31, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	21, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	33, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	19, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	49, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	56, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	47, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	59, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
 	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	61, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	24, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	33, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	25, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	49, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
 	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	32, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
 	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
 	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	33, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	33, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	33, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
 	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
 	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
 	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	32, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	32, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	32, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
 	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
 	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	32, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	39, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	40, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	41, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	43, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	42, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	37, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	36, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	45, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	54, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	32, // 72: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 73: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	32, // 74: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	32, // 75: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	56, // 76: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	32, // 77: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	32, // 78: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 79: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	32, // 80: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	33, // 81: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	33, // 82: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	57, // 83: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 84: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 85: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	86, // [86:86] is the sub-list for method output_type
-	86, // [86:86] is the sub-list for method input_type
-	86, // [86:86] is the sub-list for extension type_name
-	86, // [86:86] is the sub-list for extension extendee
-	0,  // [0:86] is the sub-list for field type_name
+	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	96, // [96:96] is the sub-list for method output_type
+	96, // [96:96] is the sub-list for method input_type
+	96, // [96:96] is the sub-list for extension type_name
+	96, // [96:96] is the sub-list for extension extendee
+	0,  // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5376,14 +5904,19 @@ func file_wire_proto_init() {
 		(*ChatEvent_Renamed)(nil),
 		(*ChatEvent_Transferred)(nil),
 		(*ChatEvent_Member)(nil),
+		(*ChatEvent_Reopened)(nil),
+		(*ChatEvent_Tagged)(nil),
+		(*ChatEvent_Rated)(nil),
+		(*ChatEvent_Attachment)(nil),
+		(*ChatEvent_Emailed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   54,
+			NumEnums:      9,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
