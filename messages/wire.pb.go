@@ -583,6 +583,10 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_TagChat
+	//	*Envelope_RateChat
+	//	*Envelope_ListCanned
+	//	*Envelope_ExpandCanned
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -600,6 +604,8 @@ type Envelope struct {
 	//	*Envelope_DepartmentView
 	//	*Envelope_TransferTargets
 	//	*Envelope_QueueState
+	//	*Envelope_CannedReplies
+	//	*Envelope_CannedExpansion
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -865,6 +871,42 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetTagChat() *TagChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_TagChat); ok {
+			return x.TagChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetRateChat() *RateChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_RateChat); ok {
+			return x.RateChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetListCanned() *ListCanned {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ListCanned); ok {
+			return x.ListCanned
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetExpandCanned() *ExpandCanned {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ExpandCanned); ok {
+			return x.ExpandCanned
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1018,6 +1060,24 @@ func (x *Envelope) GetQueueState() *QueueState {
 	return nil
 }
 
+func (x *Envelope) GetCannedReplies() *CannedReplies {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_CannedReplies); ok {
+			return x.CannedReplies
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetCannedExpansion() *CannedExpansion {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_CannedExpansion); ok {
+			return x.CannedExpansion
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1119,6 +1179,23 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_TagChat struct {
+	// The everyday desk, canned replies, tags and ratings (140-159).
+	TagChat *TagChat `protobuf:"bytes,140,opt,name=tag_chat,json=tagChat,proto3,oneof"`
+}
+
+type Envelope_RateChat struct {
+	RateChat *RateChat `protobuf:"bytes,141,opt,name=rate_chat,json=rateChat,proto3,oneof"`
+}
+
+type Envelope_ListCanned struct {
+	ListCanned *ListCanned `protobuf:"bytes,142,opt,name=list_canned,json=listCanned,proto3,oneof"`
+}
+
+type Envelope_ExpandCanned struct {
+	ExpandCanned *ExpandCanned `protobuf:"bytes,143,opt,name=expand_canned,json=expandCanned,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1188,6 +1265,14 @@ type Envelope_QueueState struct {
 	QueueState *QueueState `protobuf:"bytes,56,opt,name=queue_state,json=queueState,proto3,oneof"`
 }
 
+type Envelope_CannedReplies struct {
+	CannedReplies *CannedReplies `protobuf:"bytes,150,opt,name=canned_replies,json=cannedReplies,proto3,oneof"`
+}
+
+type Envelope_CannedExpansion struct {
+	CannedExpansion *CannedExpansion `protobuf:"bytes,151,opt,name=canned_expansion,json=cannedExpansion,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1236,6 +1321,14 @@ func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
 
+func (*Envelope_TagChat) isEnvelope_Body() {}
+
+func (*Envelope_RateChat) isEnvelope_Body() {}
+
+func (*Envelope_ListCanned) isEnvelope_Body() {}
+
+func (*Envelope_ExpandCanned) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1269,6 +1362,10 @@ func (*Envelope_DepartmentView) isEnvelope_Body() {}
 func (*Envelope_TransferTargets) isEnvelope_Body() {}
 
 func (*Envelope_QueueState) isEnvelope_Body() {}
+
+func (*Envelope_CannedReplies) isEnvelope_Body() {}
+
+func (*Envelope_CannedExpansion) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -2852,8 +2949,13 @@ type ChatSummary struct {
 	VisitorLastSeq uint64 `protobuf:"varint,17,opt,name=visitor_last_seq,json=visitorLastSeq,proto3" json:"visitor_last_seq,omitempty"`
 	// The agent's photo (https), if they have one.
 	AgentAvatarUrl string `protobuf:"bytes,18,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Staff only (a visitor's summary never carries them): the chat's tags,
+	// in the order they were added, and the visitor's rating once the chat
+	// closed and they rated it.
+	Tags          []string    `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
+	Rating        RatingScore `protobuf:"varint,141,opt,name=rating,proto3,enum=switchboard.v1.RatingScore" json:"rating,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChatSummary) Reset() {
@@ -3010,6 +3112,20 @@ func (x *ChatSummary) GetAgentAvatarUrl() string {
 		return x.AgentAvatarUrl
 	}
 	return ""
+}
+
+func (x *ChatSummary) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ChatSummary) GetRating() RatingScore {
+	if x != nil {
+		return x.Rating
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
 }
 
 // SetChatStatus changes an open chat's work status (its owner, with the
@@ -5227,12 +5343,431 @@ func (x *SetAgentStatus) GetStatus() AgentStatus {
 	return AgentStatus_AGENT_STATUS_OFFLINE
 }
 
+// TagChat (chats.tag): staff in the chat, or a supervisor or manager of
+// its department, add a tag (one of the department's tags) to a chat, or
+// remove one (remove). A ChatTagged event, internal: the visitor never
+// sees it. Open and closed chats alike.
+type TagChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Tag           string                 `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	Remove        bool                   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagChat) Reset() {
+	*x = TagChat{}
+	mi := &file_wire_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagChat) ProtoMessage() {}
+
+func (x *TagChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
+func (*TagChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *TagChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *TagChat) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *TagChat) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+// RateChat: the chat's visitor rates a closed chat, good or bad, with an
+// optional comment (at most 1,000 bytes). A later rating replaces the
+// earlier one (a ChatRated event each time, at most 10 per chat).
+type RateChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Score         RatingScore            `protobuf:"varint,2,opt,name=score,proto3,enum=switchboard.v1.RatingScore" json:"score,omitempty"`
+	Comment       string                 `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateChat) Reset() {
+	*x = RateChat{}
+	mi := &file_wire_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateChat) ProtoMessage() {}
+
+func (x *RateChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
+func (*RateChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *RateChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RateChat) GetScore() RatingScore {
+	if x != nil {
+		return x.Score
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *RateChat) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// CannedReply is a prepared answer an agent inserts by its shortcut
+// (#refund): a department's (department set; kept by administrators and
+// the department's managers) or one agent's own (agent_id set). The text
+// may hold the placeholders {visitor.name}, {agent.name} and
+// {department.name}.
+type CannedReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-32 of a-z 0-9 - _ (no '#'): unique within its department, or
+	// among the agent's own; an agent's own replaces a department's of the
+	// same shortcut for them.
+	Shortcut      string `protobuf:"bytes,1,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	Department    string `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	AgentId       string `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedReply) Reset() {
+	*x = CannedReply{}
+	mi := &file_wire_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedReply) ProtoMessage() {}
+
+func (x *CannedReply) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
+func (*CannedReply) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *CannedReply) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+func (x *CannedReply) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CannedReply) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *CannedReply) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+// ListCanned asks for the canned replies an agent may use: their own and
+// those of department (when set) or of each of their departments. Answered
+// by CannedReplies.
+type ListCanned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCanned) Reset() {
+	*x = ListCanned{}
+	mi := &file_wire_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCanned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCanned) ProtoMessage() {}
+
+func (x *ListCanned) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
+func (*ListCanned) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListCanned) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+type CannedReplies struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replies       []*CannedReply         `protobuf:"bytes,1,rep,name=replies,proto3" json:"replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedReplies) Reset() {
+	*x = CannedReplies{}
+	mi := &file_wire_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedReplies) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedReplies) ProtoMessage() {}
+
+func (x *CannedReplies) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
+func (*CannedReplies) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *CannedReplies) GetReplies() []*CannedReply {
+	if x != nil {
+		return x.Replies
+	}
+	return nil
+}
+
+// ExpandCanned asks for a canned reply's text with its placeholders
+// filled in for one of the agent's chats (the chat's visitor, the agent,
+// the chat's department). Answered by CannedExpansion; nothing is sent to
+// the chat.
+type ExpandCanned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Shortcut      string                 `protobuf:"bytes,2,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpandCanned) Reset() {
+	*x = ExpandCanned{}
+	mi := &file_wire_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpandCanned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpandCanned) ProtoMessage() {}
+
+func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
+func (*ExpandCanned) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ExpandCanned) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ExpandCanned) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+type CannedExpansion struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ChatId   string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Shortcut string                 `protobuf:"bytes,2,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	Text     string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The reply it came from (the agent's own, or the department's).
+	Reply         *CannedReply `protobuf:"bytes,4,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedExpansion) Reset() {
+	*x = CannedExpansion{}
+	mi := &file_wire_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedExpansion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedExpansion) ProtoMessage() {}
+
+func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
+func (*CannedExpansion) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *CannedExpansion) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetReply() *CannedReply {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xa3\x17\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5797,12 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x125\n" +
+	"\btag_chat\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\atagChat\x128\n" +
+	"\trate_chat\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\brateChat\x12>\n" +
+	"\vlist_canned\x18\x8e\x01 \x01(\v2\x1a.switchboard.v1.ListCannedH\x00R\n" +
+	"listCanned\x12D\n" +
+	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5283,7 +5823,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x0fdepartment_view\x186 \x01(\v2\x1e.switchboard.v1.DepartmentViewH\x00R\x0edepartmentView\x12L\n" +
 	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
-	"queueStateB\x06\n" +
+	"queueState\x12G\n" +
+	"\x0ecanned_replies\x18\x96\x01 \x01(\v2\x1d.switchboard.v1.CannedRepliesH\x00R\rcannedReplies\x12M\n" +
+	"\x10canned_expansion\x18\x97\x01 \x01(\v2\x1f.switchboard.v1.CannedExpansionH\x00R\x0fcannedExpansionB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -5410,7 +5952,7 @@ const file_wire_proto_rawDesc = "" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xc6\x05\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x91\x06\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -5435,7 +5977,9 @@ const file_wire_proto_rawDesc = "" +
 	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
 	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12(\n" +
 	"\x10visitor_last_seq\x18\x11 \x01(\x04R\x0evisitorLastSeq\x12(\n" +
-	"\x10agent_avatar_url\x18\x12 \x01(\tR\x0eagentAvatarUrl\"\\\n" +
+	"\x10agent_avatar_url\x18\x12 \x01(\tR\x0eagentAvatarUrl\x12\x13\n" +
+	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x124\n" +
+	"\x06rating\x18\x8d\x01 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x06rating\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
@@ -5598,7 +6142,37 @@ const file_wire_proto_rawDesc = "" +
 	"\x02by\x18\x03 \x01(\tR\x02by\"`\n" +
 	"\x0eSetAgentStatus\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status*\xdb\x02\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"L\n" +
+	"\aTagChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\"p\n" +
+	"\bRateChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x121\n" +
+	"\x05score\x18\x02 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x05score\x12\x18\n" +
+	"\acomment\x18\x03 \x01(\tR\acomment\"x\n" +
+	"\vCannedReply\x12\x1a\n" +
+	"\bshortcut\x18\x01 \x01(\tR\bshortcut\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x04 \x01(\tR\aagentId\",\n" +
+	"\n" +
+	"ListCanned\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\"F\n" +
+	"\rCannedReplies\x125\n" +
+	"\areplies\x18\x01 \x03(\v2\x1b.switchboard.v1.CannedReplyR\areplies\"C\n" +
+	"\fExpandCanned\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
+	"\bshortcut\x18\x02 \x01(\tR\bshortcut\"\x8d\x01\n" +
+	"\x0fCannedExpansion\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
+	"\bshortcut\x18\x02 \x01(\tR\bshortcut\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x121\n" +
+	"\x05reply\x18\x04 \x01(\v2\x1b.switchboard.v1.CannedReplyR\x05reply*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -5671,7 +6245,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5740,110 +6314,127 @@ var file_wire_proto_goTypes = []any{
 	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
 	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
 	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*TagChat)(nil),             // 67: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 68: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 69: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 70: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 71: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 72: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 73: switchboard.v1.CannedExpansion
+	nil,                         // 74: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	13,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	16,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	24,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	28,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	29,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	17,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	18,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	30,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	31,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	19,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	21,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	35,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	36,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	45,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	49,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	52,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	53,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	54,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	51,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	61,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	64,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	66,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	47,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	67,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	68,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	70,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	72,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	12,  // 28: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	23,  // 29: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 30: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	39,  // 31: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	15,  // 32: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	26,  // 33: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	27,  // 34: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14,  // 35: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	25,  // 36: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	32,  // 37: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	22,  // 38: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	34,  // 39: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	20,  // 40: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	50,  // 41: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	62,  // 42: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	48,  // 43: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	65,  // 44: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	71,  // 45: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	73,  // 46: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	0,   // 47: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	74,  // 48: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	25,  // 49: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	34,  // 50: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	26,  // 51: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	50,  // 52: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,   // 53: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	33,  // 54: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 55: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 56: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	34,  // 57: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	34,  // 58: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	34,  // 59: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 60: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 61: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 62: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	33,  // 63: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	33,  // 64: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	33,  // 65: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 66: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 67: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 68: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	33,  // 69: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	40,  // 70: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	41,  // 71: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	42,  // 72: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	44,  // 73: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	43,  // 74: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	38,  // 75: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	37,  // 76: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	46,  // 77: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	60,  // 78: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	55,  // 79: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	56,  // 80: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	57,  // 81: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	58,  // 82: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	59,  // 83: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	33,  // 84: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 85: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	33,  // 86: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	33,  // 87: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	62,  // 88: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	33,  // 89: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	33,  // 90: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	33,  // 91: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 92: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	33,  // 93: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	33,  // 94: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	33,  // 95: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 96: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	33,  // 97: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	34,  // 98: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	34,  // 99: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	63,  // 100: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 101: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 102: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 103: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	69,  // 104: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	69,  // 105: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	106, // [106:106] is the sub-list for method output_type
+	106, // [106:106] is the sub-list for method input_type
+	106, // [106:106] is the sub-list for extension type_name
+	106, // [106:106] is the sub-list for extension extendee
+	0,   // [0:106] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6467,10 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_TagChat)(nil),
+		(*Envelope_RateChat)(nil),
+		(*Envelope_ListCanned)(nil),
+		(*Envelope_ExpandCanned)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5893,6 +6488,8 @@ func file_wire_proto_init() {
 		(*Envelope_DepartmentView)(nil),
 		(*Envelope_TransferTargets)(nil),
 		(*Envelope_QueueState)(nil),
+		(*Envelope_CannedReplies)(nil),
+		(*Envelope_CannedExpansion)(nil),
 	}
 	file_wire_proto_msgTypes[30].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -5916,7 +6513,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
