@@ -23,7 +23,6 @@ func deskChat(t *testing.T, addr string) (v, a *gateway.Client, chat string) {
 	return v, a, chat
 }
 
-
 // TestCannedReplyExpanded: a department's canned reply with placeholders,
 // set by the administrator, and an agent's own that replaces it for her;
 // an unknown placeholder is refused and nothing is stored.
