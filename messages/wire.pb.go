@@ -1547,12 +1547,15 @@ type Welcome struct {
 	// agent is a member of, those they may monitor (supervise or manage),
 	// those they manage (open and close, set their agents' status), and
 	// their role's permissions.
-	Departments   []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
-	Monitors      []string `protobuf:"bytes,11,rep,name=monitors,proto3" json:"monitors,omitempty"`
-	Manages       []string `protobuf:"bytes,12,rep,name=manages,proto3" json:"manages,omitempty"`
-	Permissions   []string `protobuf:"bytes,13,rep,name=permissions,proto3" json:"permissions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Departments []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
+	Monitors    []string `protobuf:"bytes,11,rep,name=monitors,proto3" json:"monitors,omitempty"`
+	Manages     []string `protobuf:"bytes,12,rep,name=manages,proto3" json:"manages,omitempty"`
+	Permissions []string `protobuf:"bytes,13,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// Agent side: the tags of each department whose chats the agent may
+	// tag (theirs, and those they supervise or manage) that has any.
+	DepartmentTags []*DepartmentTags `protobuf:"bytes,140,rep,name=department_tags,json=departmentTags,proto3" json:"department_tags,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -1676,6 +1679,75 @@ func (x *Welcome) GetPermissions() []string {
 	return nil
 }
 
+func (x *Welcome) GetDepartmentTags() []*DepartmentTags {
+	if x != nil {
+		return x.DepartmentTags
+	}
+	return nil
+}
+
+// DepartmentTags: the tags a department's chats may be given, and
+// whether its agents must tag a chat before closing it.
+type DepartmentTags struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Tags          []string               `protobuf:"bytes,2,rep,name=tags,proto3" json:"tags,omitempty"`
+	RequireTag    bool                   `protobuf:"varint,3,opt,name=require_tag,json=requireTag,proto3" json:"require_tag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepartmentTags) Reset() {
+	*x = DepartmentTags{}
+	mi := &file_wire_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepartmentTags) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepartmentTags) ProtoMessage() {}
+
+func (x *DepartmentTags) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepartmentTags.ProtoReflect.Descriptor instead.
+func (*DepartmentTags) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DepartmentTags) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *DepartmentTags) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *DepartmentTags) GetRequireTag() bool {
+	if x != nil {
+		return x.RequireTag
+	}
+	return false
+}
+
 // RequestChat asks for a chat. Answered by an Ack carrying chat_id once the
 // chat is stored, or by ChatRefused.
 type RequestChat struct {
@@ -1691,7 +1763,7 @@ type RequestChat struct {
 
 func (x *RequestChat) Reset() {
 	*x = RequestChat{}
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +1775,7 @@ func (x *RequestChat) String() string {
 func (*RequestChat) ProtoMessage() {}
 
 func (x *RequestChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +1788,7 @@ func (x *RequestChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestChat.ProtoReflect.Descriptor instead.
 func (*RequestChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{4}
+	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestChat) GetDepartment() string {
@@ -1766,7 +1838,7 @@ type ChatRefused struct {
 
 func (x *ChatRefused) Reset() {
 	*x = ChatRefused{}
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1850,7 @@ func (x *ChatRefused) String() string {
 func (*ChatRefused) ProtoMessage() {}
 
 func (x *ChatRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +1863,7 @@ func (x *ChatRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRefused.ProtoReflect.Descriptor instead.
 func (*ChatRefused) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{5}
+	return file_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChatRefused) GetReason() RefusalReason {
@@ -1839,7 +1911,7 @@ type QueueUpdate struct {
 
 func (x *QueueUpdate) Reset() {
 	*x = QueueUpdate{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +1923,7 @@ func (x *QueueUpdate) String() string {
 func (*QueueUpdate) ProtoMessage() {}
 
 func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +1936,7 @@ func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueUpdate.ProtoReflect.Descriptor instead.
 func (*QueueUpdate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *QueueUpdate) GetChatId() string {
@@ -1919,7 +1991,7 @@ type SendMessage struct {
 
 func (x *SendMessage) Reset() {
 	*x = SendMessage{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2003,7 @@ func (x *SendMessage) String() string {
 func (*SendMessage) ProtoMessage() {}
 
 func (x *SendMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2016,7 @@ func (x *SendMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessage.ProtoReflect.Descriptor instead.
 func (*SendMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SendMessage) GetChatId() string {
@@ -1984,7 +2056,7 @@ type CloseChat struct {
 
 func (x *CloseChat) Reset() {
 	*x = CloseChat{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2068,7 @@ func (x *CloseChat) String() string {
 func (*CloseChat) ProtoMessage() {}
 
 func (x *CloseChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2081,7 @@ func (x *CloseChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseChat.ProtoReflect.Descriptor instead.
 func (*CloseChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CloseChat) GetChatId() string {
@@ -2030,7 +2102,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2114,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2127,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Resume) GetChatId() string {
@@ -2082,7 +2154,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2166,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2179,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Typing) GetChatId() string {
@@ -2135,7 +2207,7 @@ type TypingNotice struct {
 
 func (x *TypingNotice) Reset() {
 	*x = TypingNotice{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2219,7 @@ func (x *TypingNotice) String() string {
 func (*TypingNotice) ProtoMessage() {}
 
 func (x *TypingNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2232,7 @@ func (x *TypingNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingNotice.ProtoReflect.Descriptor instead.
 func (*TypingNotice) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TypingNotice) GetChatId() string {
@@ -2192,7 +2264,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2204,7 +2276,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2217,7 +2289,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 type Pong struct {
@@ -2228,7 +2300,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2240,7 +2312,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2253,7 +2325,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 // Ack answers a command that took effect. For SendMessage, seq is the
@@ -2271,7 +2343,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2355,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2368,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{14}
+	return file_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Ack) GetChatId() string {
@@ -2336,7 +2408,7 @@ type SetStatus struct {
 
 func (x *SetStatus) Reset() {
 	*x = SetStatus{}
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2348,7 +2420,7 @@ func (x *SetStatus) String() string {
 func (*SetStatus) ProtoMessage() {}
 
 func (x *SetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2361,7 +2433,7 @@ func (x *SetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatus.ProtoReflect.Descriptor instead.
 func (*SetStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{15}
+	return file_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetStatus) GetStatus() AgentStatus {
@@ -2388,7 +2460,7 @@ type AgentState struct {
 
 func (x *AgentState) Reset() {
 	*x = AgentState{}
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2400,7 +2472,7 @@ func (x *AgentState) String() string {
 func (*AgentState) ProtoMessage() {}
 
 func (x *AgentState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2413,7 +2485,7 @@ func (x *AgentState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentState.ProtoReflect.Descriptor instead.
 func (*AgentState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{16}
+	return file_wire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AgentState) GetAgentId() string {
@@ -2474,7 +2546,7 @@ type Offer struct {
 
 func (x *Offer) Reset() {
 	*x = Offer{}
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2486,7 +2558,7 @@ func (x *Offer) String() string {
 func (*Offer) ProtoMessage() {}
 
 func (x *Offer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2499,7 +2571,7 @@ func (x *Offer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Offer.ProtoReflect.Descriptor instead.
 func (*Offer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{17}
+	return file_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Offer) GetChatId() string {
@@ -2554,7 +2626,7 @@ type OfferWithdrawn struct {
 
 func (x *OfferWithdrawn) Reset() {
 	*x = OfferWithdrawn{}
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2638,7 @@ func (x *OfferWithdrawn) String() string {
 func (*OfferWithdrawn) ProtoMessage() {}
 
 func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2651,7 @@ func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferWithdrawn.ProtoReflect.Descriptor instead.
 func (*OfferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{18}
+	return file_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OfferWithdrawn) GetChatId() string {
@@ -2605,7 +2677,7 @@ type AcceptOffer struct {
 
 func (x *AcceptOffer) Reset() {
 	*x = AcceptOffer{}
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2617,7 +2689,7 @@ func (x *AcceptOffer) String() string {
 func (*AcceptOffer) ProtoMessage() {}
 
 func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2630,7 +2702,7 @@ func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOffer.ProtoReflect.Descriptor instead.
 func (*AcceptOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{19}
+	return file_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AcceptOffer) GetChatId() string {
@@ -2649,7 +2721,7 @@ type DeclineOffer struct {
 
 func (x *DeclineOffer) Reset() {
 	*x = DeclineOffer{}
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2661,7 +2733,7 @@ func (x *DeclineOffer) String() string {
 func (*DeclineOffer) ProtoMessage() {}
 
 func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2674,7 +2746,7 @@ func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineOffer.ProtoReflect.Descriptor instead.
 func (*DeclineOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{20}
+	return file_wire_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeclineOffer) GetChatId() string {
@@ -2696,7 +2768,7 @@ type PickChat struct {
 
 func (x *PickChat) Reset() {
 	*x = PickChat{}
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2780,7 @@ func (x *PickChat) String() string {
 func (*PickChat) ProtoMessage() {}
 
 func (x *PickChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2793,7 @@ func (x *PickChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickChat.ProtoReflect.Descriptor instead.
 func (*PickChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{21}
+	return file_wire_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PickChat) GetDepartment() string {
@@ -2747,7 +2819,7 @@ type ListWaiting struct {
 
 func (x *ListWaiting) Reset() {
 	*x = ListWaiting{}
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2759,7 +2831,7 @@ func (x *ListWaiting) String() string {
 func (*ListWaiting) ProtoMessage() {}
 
 func (x *ListWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2772,7 +2844,7 @@ func (x *ListWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWaiting.ProtoReflect.Descriptor instead.
 func (*ListWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{22}
+	return file_wire_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListWaiting) GetDepartment() string {
@@ -2799,7 +2871,7 @@ type WaitingList struct {
 
 func (x *WaitingList) Reset() {
 	*x = WaitingList{}
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2811,7 +2883,7 @@ func (x *WaitingList) String() string {
 func (*WaitingList) ProtoMessage() {}
 
 func (x *WaitingList) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2824,7 +2896,7 @@ func (x *WaitingList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingList.ProtoReflect.Descriptor instead.
 func (*WaitingList) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{23}
+	return file_wire_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WaitingList) GetDepartment() string {
@@ -2873,7 +2945,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2885,7 +2957,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2898,7 +2970,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{24}
+	return file_wire_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Participant) GetKind() ParticipantKind {
@@ -2960,7 +3032,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2972,7 +3044,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2985,7 +3057,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{25}
+	return file_wire_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ChatSummary) GetChatId() string {
@@ -3140,7 +3212,7 @@ type SetChatStatus struct {
 
 func (x *SetChatStatus) Reset() {
 	*x = SetChatStatus{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3224,7 @@ func (x *SetChatStatus) String() string {
 func (*SetChatStatus) ProtoMessage() {}
 
 func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3237,7 @@ func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
 func (*SetChatStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetChatStatus) GetChatId() string {
@@ -3194,7 +3266,7 @@ type SetDisplayName struct {
 
 func (x *SetDisplayName) Reset() {
 	*x = SetDisplayName{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3206,7 +3278,7 @@ func (x *SetDisplayName) String() string {
 func (*SetDisplayName) ProtoMessage() {}
 
 func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3219,7 +3291,7 @@ func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
 func (*SetDisplayName) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SetDisplayName) GetDisplayName() string {
@@ -3240,7 +3312,7 @@ type ChatRenamed struct {
 
 func (x *ChatRenamed) Reset() {
 	*x = ChatRenamed{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3252,7 +3324,7 @@ func (x *ChatRenamed) String() string {
 func (*ChatRenamed) ProtoMessage() {}
 
 func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3265,7 +3337,7 @@ func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
 func (*ChatRenamed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChatRenamed) GetAgentId() string {
@@ -3293,7 +3365,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3305,7 +3377,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3390,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -3376,7 +3448,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3388,7 +3460,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3401,7 +3473,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -3676,7 +3748,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3688,7 +3760,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3701,7 +3773,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -3757,7 +3829,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3769,7 +3841,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3782,7 +3854,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -3821,7 +3893,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3833,7 +3905,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3846,7 +3918,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -3897,7 +3969,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3909,7 +3981,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3922,7 +3994,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{34}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -3949,7 +4021,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3961,7 +4033,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3974,7 +4046,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{35}
+	return file_wire_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -4007,7 +4079,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4019,7 +4091,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4032,7 +4104,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{36}
+	return file_wire_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -4069,7 +4141,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4081,7 +4153,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4094,7 +4166,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4136,7 +4208,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4148,7 +4220,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4161,7 +4233,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 type TransferTargets struct {
@@ -4173,7 +4245,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4185,7 +4257,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4198,7 +4270,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4220,7 +4292,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4232,7 +4304,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4245,7 +4317,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4274,7 +4346,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4286,7 +4358,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4299,7 +4371,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4339,7 +4411,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4351,7 +4423,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4364,7 +4436,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -4388,7 +4460,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4400,7 +4472,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4413,7 +4485,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -4441,7 +4513,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4453,7 +4525,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4466,7 +4538,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -4487,7 +4559,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4499,7 +4571,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4512,7 +4584,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -4538,7 +4610,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4550,7 +4622,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4563,7 +4635,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4592,7 +4664,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4604,7 +4676,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4617,7 +4689,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4655,7 +4727,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4667,7 +4739,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4680,7 +4752,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -4725,7 +4797,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4737,7 +4809,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4750,7 +4822,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -4805,7 +4877,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4817,7 +4889,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4830,7 +4902,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -4880,7 +4952,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4892,7 +4964,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4905,7 +4977,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -4949,7 +5021,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4961,7 +5033,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4974,7 +5046,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -5003,7 +5075,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5015,7 +5087,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5028,7 +5100,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -5102,7 +5174,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5114,7 +5186,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5127,7 +5199,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5185,7 +5257,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5269,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5282,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5240,7 +5312,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5252,7 +5324,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5265,7 +5337,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5301,7 +5373,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5313,7 +5385,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5326,7 +5398,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5358,7 +5430,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5370,7 +5442,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5383,7 +5455,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{58}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -5421,7 +5493,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5433,7 +5505,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5446,7 +5518,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{59}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -5490,7 +5562,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5502,7 +5574,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5515,7 +5587,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -5558,7 +5630,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5570,7 +5642,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5583,7 +5655,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -5602,7 +5674,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5614,7 +5686,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5627,7 +5699,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -5651,7 +5723,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5663,7 +5735,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5676,7 +5748,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -5706,7 +5778,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5718,7 +5790,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5731,7 +5803,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -5840,7 +5912,7 @@ const file_wire_proto_rawDesc = "" +
 	"\acursors\x18\x05 \x03(\v2\".switchboard.v1.Hello.CursorsEntryR\acursors\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xfa\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc4\x04\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -5856,7 +5928,15 @@ const file_wire_proto_rawDesc = "" +
 	" \x03(\tR\vdepartments\x12\x1a\n" +
 	"\bmonitors\x18\v \x03(\tR\bmonitors\x12\x18\n" +
 	"\amanages\x18\f \x03(\tR\amanages\x12 \n" +
-	"\vpermissions\x18\r \x03(\tR\vpermissions\"\x98\x01\n" +
+	"\vpermissions\x18\r \x03(\tR\vpermissions\x12H\n" +
+	"\x0fdepartment_tags\x18\x8c\x01 \x03(\v2\x1e.switchboard.v1.DepartmentTagsR\x0edepartmentTags\"e\n" +
+	"\x0eDepartmentTags\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04tags\x18\x02 \x03(\tR\x04tags\x12\x1f\n" +
+	"\vrequire_tag\x18\x03 \x01(\bR\n" +
+	"requireTag\"\x98\x01\n" +
 	"\vRequestChat\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -6245,7 +6325,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -6260,181 +6340,183 @@ var file_wire_proto_goTypes = []any{
 	(*Error)(nil),               // 10: switchboard.v1.Error
 	(*Hello)(nil),               // 11: switchboard.v1.Hello
 	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
-	(*RequestChat)(nil),         // 13: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),         // 14: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),         // 15: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 16: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 17: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 18: switchboard.v1.Resume
-	(*Typing)(nil),              // 19: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 20: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 21: switchboard.v1.Ping
-	(*Pong)(nil),                // 22: switchboard.v1.Pong
-	(*Ack)(nil),                 // 23: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 24: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 25: switchboard.v1.AgentState
-	(*Offer)(nil),               // 26: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 27: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 28: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 29: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 30: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 31: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 32: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 33: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 34: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 35: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 36: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 37: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 38: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 39: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 40: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 41: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 42: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 43: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 44: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 45: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 46: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 47: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 48: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 49: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 50: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 51: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 52: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 53: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 54: switchboard.v1.TakeOver
-	(*ChatReopened)(nil),        // 55: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 56: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 57: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 58: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 59: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 60: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 62: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 63: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 67: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 68: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 69: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 70: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 71: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 72: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 73: switchboard.v1.CannedExpansion
-	nil,                         // 74: switchboard.v1.Hello.CursorsEntry
+	(*DepartmentTags)(nil),      // 13: switchboard.v1.DepartmentTags
+	(*RequestChat)(nil),         // 14: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 15: switchboard.v1.ChatRefused
+	(*QueueUpdate)(nil),         // 16: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 17: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 18: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 19: switchboard.v1.Resume
+	(*Typing)(nil),              // 20: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 21: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 22: switchboard.v1.Ping
+	(*Pong)(nil),                // 23: switchboard.v1.Pong
+	(*Ack)(nil),                 // 24: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 25: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 26: switchboard.v1.AgentState
+	(*Offer)(nil),               // 27: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 28: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 29: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 30: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 31: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 32: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 33: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 34: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 35: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 36: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 37: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 38: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 39: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 40: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 41: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 42: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 43: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 44: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 45: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 46: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 47: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 48: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 49: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 50: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 51: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 52: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 53: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 54: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 55: switchboard.v1.TakeOver
+	(*ChatReopened)(nil),        // 56: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 57: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 58: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 59: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 60: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 61: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 62: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 63: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 64: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 65: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 66: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 67: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 68: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 69: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 70: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 71: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 72: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 73: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 74: switchboard.v1.CannedExpansion
+	nil,                         // 75: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	13,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	67,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	68,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	70,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	72,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	14,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	17,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	25,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	29,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	30,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	18,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	19,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	31,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	32,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	20,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	22,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	36,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	37,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	46,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	50,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	53,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	54,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	55,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	52,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	62,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	65,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	67,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	48,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	68,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	69,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	71,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	73,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
 	12,  // 28: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23,  // 29: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	24,  // 29: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
 	10,  // 30: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39,  // 31: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15,  // 32: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26,  // 33: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27,  // 34: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14,  // 35: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25,  // 36: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32,  // 37: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22,  // 38: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34,  // 39: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20,  // 40: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50,  // 41: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62,  // 42: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48,  // 43: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65,  // 44: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	71,  // 45: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	73,  // 46: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	40,  // 31: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	16,  // 32: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	27,  // 33: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	28,  // 34: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 35: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	26,  // 36: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	33,  // 37: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	23,  // 38: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	35,  // 39: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	21,  // 40: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	51,  // 41: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	63,  // 42: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	49,  // 43: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	66,  // 44: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	72,  // 45: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	74,  // 46: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
 	0,   // 47: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	74,  // 48: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25,  // 49: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34,  // 50: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26,  // 51: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50,  // 52: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,   // 53: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33,  // 54: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 55: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 56: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34,  // 57: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34,  // 58: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34,  // 59: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 60: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 61: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 62: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33,  // 63: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33,  // 64: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33,  // 65: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 66: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 67: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 68: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33,  // 69: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40,  // 70: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41,  // 71: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42,  // 72: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44,  // 73: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43,  // 74: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38,  // 75: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37,  // 76: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46,  // 77: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60,  // 78: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55,  // 79: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56,  // 80: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57,  // 81: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58,  // 82: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59,  // 83: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33,  // 84: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 85: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33,  // 86: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33,  // 87: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62,  // 88: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33,  // 89: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33,  // 90: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33,  // 91: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 92: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33,  // 93: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33,  // 94: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33,  // 95: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 96: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33,  // 97: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34,  // 98: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34,  // 99: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63,  // 100: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 101: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 102: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 103: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	69,  // 104: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	69,  // 105: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	106, // [106:106] is the sub-list for method output_type
-	106, // [106:106] is the sub-list for method input_type
-	106, // [106:106] is the sub-list for extension type_name
-	106, // [106:106] is the sub-list for extension extendee
-	0,   // [0:106] is the sub-list for field type_name
+	75,  // 48: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	26,  // 49: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	35,  // 50: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	27,  // 51: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	51,  // 52: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 53: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 54: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	34,  // 55: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 56: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 57: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	35,  // 58: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	35,  // 59: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	35,  // 60: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 61: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 62: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 63: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	34,  // 64: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	34,  // 65: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	34,  // 66: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 67: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 68: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 69: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	34,  // 70: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 71: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	42,  // 72: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	43,  // 73: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	45,  // 74: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	44,  // 75: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	39,  // 76: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	38,  // 77: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	47,  // 78: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	61,  // 79: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	56,  // 80: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	57,  // 81: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	58,  // 82: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	59,  // 83: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	60,  // 84: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	34,  // 85: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 86: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	34,  // 87: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	34,  // 88: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	63,  // 89: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	34,  // 90: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	34,  // 91: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	34,  // 92: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 93: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	34,  // 94: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	34,  // 95: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	34,  // 96: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 97: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	34,  // 98: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	35,  // 99: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	35,  // 100: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	64,  // 101: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 102: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 103: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 104: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	70,  // 105: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	70,  // 106: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	107, // [107:107] is the sub-list for method output_type
+	107, // [107:107] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -6491,7 +6573,7 @@ func file_wire_proto_init() {
 		(*Envelope_CannedReplies)(nil),
 		(*Envelope_CannedExpansion)(nil),
 	}
-	file_wire_proto_msgTypes[30].OneofWrappers = []any{
+	file_wire_proto_msgTypes[31].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
@@ -6513,7 +6595,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   66,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
