@@ -64,7 +64,9 @@ func TestWebConsoleCannedAndTags(t *testing.T) {
 	want := "Hello Ann, I am Alice from Sales: refunded."
 	c.wait("the expansion in the composer", fmt.Sprintf(`document.querySelector(%q).value === %q`, pane+" .compose", want))
 	pressEnter(c, pane+" .compose")
-	if ev := awaitEvent(t, v, chat, func(e *messages.ChatEvent) bool { return e.GetMessage().GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT }); ev.GetMessage().GetText() != want {
+	if ev := awaitEvent(t, v, chat, func(e *messages.ChatEvent) bool {
+		return e.GetMessage().GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT
+	}); ev.GetMessage().GetText() != want {
 		t.Fatalf("the visitor got %q", ev.GetMessage().GetText())
 	}
 
