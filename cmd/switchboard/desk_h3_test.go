@@ -58,8 +58,14 @@ func TestCannedReplyExpanded(t *testing.T) {
 	if _, err := expand("#nothing"); errCode(err) != messages.ErrorCode_ERROR_CODE_NOT_FOUND {
 		t.Fatalf("#nothing: %v", err)
 	}
+	cannedOwnReplaces(t, addr, expand)
+}
 
-	// Alice's own #refund replaces the department's for her.
+// cannedOwnReplaces: Alice's own #refund replaces the department's for
+// her, until she deletes it; she may not set a department's (she does not
+// manage it); every change is audited.
+func cannedOwnReplaces(t *testing.T, addr string, expand func(string) (string, error)) {
+	t.Helper()
 	tok := loginToken(t, addr, "alice@demo", "alice-demo-pw")
 	if code, body := staffHTTP(t, addr, tok, "PUT", "/api/canned/refund", `{"text":"{visitor.name}, {agent.name} here: refunded."}`); code != http.StatusOK {
 		t.Fatalf("own reply: %d %s", code, body)
