@@ -354,6 +354,20 @@ func (b *Broker) visitorSpoke(chatID string) (bool, error) {
 	return false, err
 }
 
+// errFirst ends a scan at a chat's first event.
+var errFirst = errors.New("first event read")
+
+// chatOf reports whether chatID is a stored chat of visitor visitorID (its
+// first event, created, names them): a point read, no chat actor.
+func (b *Broker) chatOf(chatID, visitorID string) bool {
+	owner := ""
+	err := b.store.EachChatEvent(chatID, 0, func(ev *messages.ChatEvent) error {
+		owner = ev.GetCreated().GetVisitorId()
+		return errFirst
+	})
+	return (err == nil || errors.Is(err, errFirst)) && owner != "" && owner == visitorID
+}
+
 func openSummary(oc *messages.OpenChat) *messages.ChatSummary {
 	return &messages.ChatSummary{
 		ChatId: oc.GetChatId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
