@@ -162,8 +162,12 @@ func (a *agent) describeRole(w *messages.Welcome) {
 		if manages {
 			w.Manages = append(w.Manages, d.GetId())
 		}
-		if manages || a.isStaffOf(d, PermSupervise, supervisorsOf) {
+		monitors := manages || a.isStaffOf(d, PermSupervise, supervisorsOf)
+		if monitors {
 			w.Monitors = append(w.Monitors, d.GetId())
+		}
+		if len(d.GetTags()) > 0 && (monitors || slices.Contains(w.Departments, d.GetId())) {
+			w.DepartmentTags = append(w.DepartmentTags, &messages.DepartmentTags{Department: d.GetId(), Tags: d.GetTags(), RequireTag: d.GetRequireTag()})
 		}
 	}
 }

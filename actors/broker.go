@@ -55,6 +55,11 @@ type Store interface {
 	DeleteRole(id string, done func(error))
 	Role(id string) (*messages.Role, error)
 	Roles() ([]*messages.Role, error)
+	PutCanned(r *messages.CannedReply, done func(error))
+	DeleteCanned(r *messages.CannedReply, done func(error))
+	// CannedReplies: one department's (agentID empty), one agent's own
+	// (department empty), or all (both empty).
+	CannedReplies(department, agentID string) ([]*messages.CannedReply, error)
 }
 
 // Clock tells the time and runs timers. Tests inject a fake one.
@@ -349,13 +354,27 @@ func (b *Broker) visitorSpoke(chatID string) (bool, error) {
 	return false, err
 }
 
+// errFirst ends a scan at a chat's first event.
+var errFirst = errors.New("first event read")
+
+// chatOf reports whether chatID is a stored chat of visitor visitorID (its
+// first event, created, names them): a point read, no chat actor.
+func (b *Broker) chatOf(chatID, visitorID string) bool {
+	owner := ""
+	err := b.store.EachChatEvent(chatID, 0, func(ev *messages.ChatEvent) error {
+		owner = ev.GetCreated().GetVisitorId()
+		return errFirst
+	})
+	return (err == nil || errors.Is(err, errFirst)) && owner != "" && owner == visitorID
+}
+
 func openSummary(oc *messages.OpenChat) *messages.ChatSummary {
 	return &messages.ChatSummary{
 		ChatId: oc.GetChatId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
 		State: oc.GetState(), VisitorId: oc.GetVisitorId(), VisitorName: oc.GetVisitorName(),
 		AgentId: oc.GetAgentId(), AgentName: oc.GetAgentName(), LastSeq: oc.GetLastSeq(),
 		CreatedAtMs: oc.GetCreatedAtMs(), WorkStatus: oc.GetWorkStatus(), AssignedAtMs: oc.GetAssignedAtMs(), AgentAvatarUrl: oc.GetAgentAvatarUrl(),
-		Guests: oc.GetGuests(), Watchers: oc.GetWatchers(), Invited: oc.GetInvited(),
+		Guests: oc.GetGuests(), Watchers: oc.GetWatchers(), Invited: oc.GetInvited(), Tags: oc.GetTags(),
 	}
 }
 
@@ -454,6 +473,32 @@ func (b *Broker) SignIn() (*messages.SignInSettings, error) {
 	return x, err
 }
 
+// Department returns a department by id, or nil.
+func (b *Broker) Department(id string) (*messages.Department, error) { return b.store.Department(id) }
+
+// CannedReplies reads one department's canned replies (agentID empty) or
+// one agent's own (department empty).
+func (b *Broker) CannedReplies(department, agentID string) ([]*messages.CannedReply, error) {
+	if department == "" && agentID == "" {
+		return nil, nil
+	}
+	return b.store.CannedReplies(department, agentID)
+}
+
+// UsableCanned reads the canned replies an agent uses: their own, then
+// those of each department they are in, supervise or manage.
+func (b *Broker) UsableCanned(agentID string) ([]*messages.CannedReply, error) {
+	a, err := b.store.Agent(agentID)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	deps, err := cannedDepartments(b.store, a)
+	if err != nil {
+		return nil, err
+	}
+	return cannedList(b.store, agentID, deps, "")
+}
+
 // Agent returns a staff account by id, or nil.
 func (b *Broker) Agent(id string) (*messages.Agent, error) { return b.store.Agent(id) }
 
@@ -504,6 +549,10 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 		case *messages.ChatEvent_Closed:
 			rec.State = messages.ChatState_CHAT_STATE_CLOSED
 			rec.EndedAtMs = ev.GetAtMs()
+		case *messages.ChatEvent_Tagged:
+			rec.Tags = foldTag(rec.Tags, k.Tagged)
+		case *messages.ChatEvent_Rated:
+			rec.Rating = k.Rated
 		}
 	}
 	return rec, nil

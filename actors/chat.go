@@ -73,8 +73,13 @@ type chat struct {
 	inflight []*pending         // writes not back from the store, oldest first
 	token    uint64
 
-	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts.
+	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts
+	// (messages and rating comments); ratings how often they rated.
 	visitorSent int
+	ratings     int
+	// lastAgent is the last agent the chat was assigned to (a rating
+	// names them).
+	lastAgent string
 }
 
 func (c *chat) Receive(ctx actor.Context) {

@@ -44,6 +44,10 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.leave(ctx, x)
 	case *messages.ChatCommand_TakeOver:
 		c.takeOver(ctx, x)
+	case *messages.ChatCommand_Tag:
+		c.tag(ctx, x, body.Tag)
+	case *messages.ChatCommand_Rate:
+		c.rate(ctx, x, body.Rate)
 	}
 }
 
@@ -110,6 +114,12 @@ func (c *chat) close(ctx actor.Context, x cmd) {
 	case c.sum.GetState() == stateClosed:
 		x.ackNow(ctx, c.id)
 		return
+	}
+	if x.r == roleOwner {
+		if e := c.untaggedClose(); e != nil {
+			sendErr(ctx, x.GetConn(), x.GetRef(), e)
+			return
+		}
 	}
 	c.closeAs(x.who, "closed by "+kindWord(x.who.GetKind()), c.answered(x.ChatCommand))
 }

@@ -52,8 +52,10 @@ func ruleOf(m *messages.ChatCommand) commandRule {
 	switch m.GetBody().(type) {
 	case *messages.ChatCommand_Send:
 		return commandRule{known: true, open: true}
-	case *messages.ChatCommand_Close, *messages.ChatCommand_SetStatus, *messages.ChatCommand_Typing:
+	case *messages.ChatCommand_Close, *messages.ChatCommand_SetStatus, *messages.ChatCommand_Typing, *messages.ChatCommand_Rate:
 		return commandRule{known: true}
+	case *messages.ChatCommand_Tag:
+		return commandRule{known: true, outsiders: true, staff: true}
 	case *messages.ChatCommand_Transfer, *messages.ChatCommand_Invite, *messages.ChatCommand_Leave, *messages.ChatCommand_DeclineInvite:
 		return commandRule{known: true, staff: true, open: true}
 	case *messages.ChatCommand_Join, *messages.ChatCommand_TakeOver:

@@ -34,8 +34,12 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		}
 	case *messages.ChatEvent_Assigned:
 		c.head, c.target = false, ""
+		c.lastAgent = k.Assigned.GetAgentId()
 	case *messages.ChatEvent_Transferred:
 		c.head, c.target = true, k.Transferred.GetToAgentId()
+	case *messages.ChatEvent_Rated:
+		c.ratings++
+		c.visitorSent += visitorCost(k.Rated.GetComment())
 	}
 }
 
@@ -64,7 +68,7 @@ func (c *chat) openEntry() *messages.OpenChat {
 		VisitorId: s.GetVisitorId(), VisitorName: s.GetVisitorName(), Ticket: c.created.GetTicket(),
 		State: s.GetState(), AgentId: s.GetAgentId(), AgentName: s.GetAgentName(), CreatedAtMs: s.GetCreatedAtMs(),
 		LastSeq: c.last, WorkStatus: s.GetWorkStatus(), AssignedAtMs: s.GetAssignedAtMs(), AgentAvatarUrl: s.GetAgentAvatarUrl(),
-		Guests: s.GetGuests(), Watchers: s.GetWatchers(), Invited: s.GetInvited(), Head: c.head, Target: c.target,
+		Guests: s.GetGuests(), Watchers: s.GetWatchers(), Invited: s.GetInvited(), Head: c.head, Target: c.target, Tags: s.GetTags(),
 	}
 }
 

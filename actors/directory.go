@@ -20,14 +20,17 @@ import (
 // directory_agents.go): it validates, applies the change to the copy and
 // returns the change to store, or a refusal.
 type directory struct {
-	b       *Broker
-	self    *actor.PID
-	deps    map[string]*messages.Department
-	langs   map[string]*messages.Language
-	agents  map[string]*messages.Agent
-	logins  map[string]string         // strings.ToLower(login) -> agent id, as persistence keys it
-	roles   map[string]*messages.Role // custom roles
-	signIn  *messages.SignInSettings
+	b      *Broker
+	self   *actor.PID
+	deps   map[string]*messages.Department
+	langs  map[string]*messages.Language
+	agents map[string]*messages.Agent
+	logins map[string]string         // strings.ToLower(login) -> agent id, as persistence keys it
+	roles  map[string]*messages.Role // custom roles
+	signIn *messages.SignInSettings
+	// canned: the shortcuts of each scope's canned replies
+	// ("dep/<id>", "agent/<id>").
+	canned  map[string]map[string]bool
 	token   uint64
 	waiting map[uint64]*adminWait
 }
@@ -79,7 +82,8 @@ func (d *directory) reload(ctx actor.Context) {
 	}
 	var err5 error
 	d.signIn, err5 = d.b.store.SignIn()
-	for _, err := range []error{err1, err2, err3, err4, err5} {
+	err6 := d.loadCanned()
+	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
 		if err != nil {
 			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
 		}
@@ -147,6 +151,10 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.putSignIn(body.PutSignIn)
 	case *messages.AdminCommand_ExternalAccount:
 		return d.externalAccount(body.ExternalAccount)
+	case *messages.AdminCommand_PutCanned:
+		return d.putCanned(body.PutCanned)
+	case *messages.AdminCommand_DeleteCanned:
+		return d.deleteCanned(body.DeleteCanned)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

@@ -178,6 +178,7 @@ func (d *directory) deleteAgent(id string) (*change, *messages.Error) {
 		return nil, refuse("", codeConflict, "%s is the owner; the owner hands ownership on first", a.GetId())
 	}
 	delete(d.agents, a.GetId())
+	delete(d.canned, "agent/"+a.GetId()) // the store deletes them with the account
 	delete(d.logins, strings.ToLower(a.GetLogin()))
 	return &change{write: func(done func(error)) { d.b.store.DeleteAgent(a, done) }, notify: agentNames(a.GetId())}, nil
 }

@@ -41,6 +41,9 @@ func (d *directory) checkDepartment(x *messages.Department) *messages.Error {
 	if e := CheckLook(x.GetLook()); e != nil {
 		return e
 	}
+	if e := checkDepartmentTags(x); e != nil {
+		return e
+	}
 	for _, f := range []struct {
 		name string
 		ids  []string
@@ -67,6 +70,7 @@ func (d *directory) deleteDepartment(id string) (*change, *messages.Error) {
 		return nil, refuse("", codeConflict, "department %q is given by the sign-in group mapping of %q; change the mapping first", id, m)
 	}
 	delete(d.deps, id)
+	delete(d.canned, "dep/"+id) // the store deletes them with the department
 	return &change{write: func(done func(error)) { d.b.store.DeleteDepartment(id, done) }, notify: departmentNames(id)}, nil
 }
 

@@ -306,6 +306,12 @@ func (s *syncStore) PutDepartment(d *messages.Department, done func(error)) {
 func (s *syncStore) DeleteDepartment(id string, done func(error)) {
 	s.do(func(cb func(error)) { s.Store.DeleteDepartment(id, cb) }, done)
 }
+func (s *syncStore) PutCanned(r *messages.CannedReply, done func(error)) {
+	s.do(func(cb func(error)) { s.Store.PutCanned(r, cb) }, done)
+}
+func (s *syncStore) DeleteCanned(r *messages.CannedReply, done func(error)) {
+	s.do(func(cb func(error)) { s.Store.DeleteCanned(r, cb) }, done)
+}
 func (s *syncStore) PutLanguage(l *messages.Language, done func(error)) {
 	s.do(func(cb func(error)) { s.Store.PutLanguage(l, cb) }, done)
 }

@@ -29,12 +29,14 @@ const (
 	PermManageQueues  Permission = "queues.manage"        // open and close queues, set agents' status
 	PermReports       Permission = "reports.view"         // every transcript and the statistics
 	PermAdmin         Permission = "admin"                // staff, roles, departments, languages, settings
+	PermTag           Permission = "chats.tag"            // tag and untag chats
+	PermCannedOwn     Permission = "canned.personal"      // keep one's own canned replies
 )
 
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin}
+	PermReports, PermAdmin, PermTag, PermCannedOwn}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -59,7 +61,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleOwner:         {Id: RoleOwner, Name: "Owner", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
-		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName})},
+		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).
@@ -126,6 +128,8 @@ func commandPermission(m *messages.SessionCommand) Permission {
 		return PermTakeOver
 	case *messages.SessionCommand_SetQueueOnline, *messages.SessionCommand_SetAgentStatus:
 		return PermManageQueues
+	case *messages.SessionCommand_TagChat:
+		return PermTag
 	}
 	// JoinChat (chats.join, chats.join_invisible, or an invitation) and
 	// Monitor (supervise or queues.manage) are checked where the facts

@@ -150,6 +150,14 @@ func (v VisitorView) Event(ev *messages.ChatEvent) *messages.ChatEvent {
 	case *messages.ChatEvent_Member:
 		m := k.Member
 		out.Kind = &messages.ChatEvent_Member{Member: &messages.ChatMemberChanged{Who: p(m.GetWho()), Action: m.GetAction(), By: p(m.GetBy())}}
+	case *messages.ChatEvent_Rated:
+		r := k.Rated
+		out.Kind = &messages.ChatEvent_Rated{Rated: &messages.ChatRated{Score: r.GetScore(), Comment: r.GetComment(),
+			AgentId: v.ref(id, r.GetAgentId()), Department: r.GetDepartment()}}
+	default:
+		// Tags are staff-only (always internal); a kind not shown here
+		// is not for visitors at all.
+		return nil
 	}
 	return out
 }

@@ -134,9 +134,11 @@ func (v *visitor) graceExpired(m *messages.GraceExpired) {
 }
 
 // chatCommand passes on a command for one of the visitor's chats; any
-// other chat id is refused here, so it activates no chat actor.
+// other chat id is refused here, so it activates no chat actor. A rating
+// is for a closed chat, which the visitor's actor no longer holds: its
+// stored log says whether it is the visitor's (another's looks like none).
 func (v *visitor) chatCommand(ctx actor.Context, m *messages.ChatCommand) {
-	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
+	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id && !(m.GetRate() != nil && v.b.chatOf(id, v.id)) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
 		return
 	}

@@ -211,6 +211,7 @@ func copySummary(s *messages.ChatSummary) *messages.ChatSummary {
 		LastSeq: s.GetLastSeq(), CreatedAtMs: s.GetCreatedAtMs(), Position: s.GetPosition(), WorkStatus: s.GetWorkStatus(),
 		AssignedAtMs: s.GetAssignedAtMs(), Guests: slices.Clone(s.GetGuests()), Watchers: slices.Clone(s.GetWatchers()),
 		Invited: slices.Clone(s.GetInvited()), VisitorLastSeq: s.GetVisitorLastSeq(), AgentAvatarUrl: s.GetAgentAvatarUrl(),
+		Tags: slices.Clone(s.GetTags()), Rating: s.GetRating(),
 	}
 }
 
@@ -265,6 +266,10 @@ func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
 		}
 	case *messages.ChatEvent_Closed:
 		s.State = stateClosed
+	case *messages.ChatEvent_Tagged:
+		s.Tags = foldTag(s.Tags, k.Tagged)
+	case *messages.ChatEvent_Rated:
+		s.Rating = k.Rated.GetScore()
 	}
 }
 

@@ -37,8 +37,8 @@ const (
 )
 
 // refusal is the FORBIDDEN message for a sender that may not send a
-// command (the visitor-only one is RequestChat's, the only such command).
-var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors request chats"}
+// command.
+var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors send this"}
 
 // incoming is one client command being dispatched.
 type incoming struct {
@@ -99,6 +99,13 @@ var commandTable = []command{
 	{body: &messages.LeaveChat{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.TakeOver{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.DeclineInvite{}, to: toSession, from: agentsOnly, chatID: true},
+
+	{body: &messages.TagChat{}, to: toSession, from: agentsOnly, chatID: true},
+	{body: &messages.ListCanned{}, to: toSession, from: agentsOnly},
+	{body: &messages.ExpandCanned{}, to: toSession, from: agentsOnly, chatID: true},
+	// A closed chat is no longer the visitor's actor's: it passes a
+	// rating on to the chat, which checks that it is the visitor's.
+	{body: &messages.RateChat{}, to: toChat, from: visitorsOnly, chatID: true},
 }
 
 var (

@@ -212,6 +212,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.signInRoutes()
 	s.patchRoutes()
+	s.cannedRoutes()
 	s.webRoutes()
 }
 

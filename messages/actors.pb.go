@@ -188,6 +188,9 @@ type SessionCommand struct {
 	//	*SessionCommand_SetQueueOnline
 	//	*SessionCommand_SetAgentStatus
 	//	*SessionCommand_ListTransferTargets
+	//	*SessionCommand_TagChat
+	//	*SessionCommand_ListCanned
+	//	*SessionCommand_ExpandCanned
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -425,6 +428,33 @@ func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *SessionCommand) GetTagChat() *TagChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_TagChat); ok {
+			return x.TagChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetListCanned() *ListCanned {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ListCanned); ok {
+			return x.ListCanned
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetExpandCanned() *ExpandCanned {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ExpandCanned); ok {
+			return x.ExpandCanned
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -512,6 +542,18 @@ type SessionCommand_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,28,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type SessionCommand_TagChat struct {
+	TagChat *TagChat `protobuf:"bytes,140,opt,name=tag_chat,json=tagChat,proto3,oneof"`
+}
+
+type SessionCommand_ListCanned struct {
+	ListCanned *ListCanned `protobuf:"bytes,142,opt,name=list_canned,json=listCanned,proto3,oneof"`
+}
+
+type SessionCommand_ExpandCanned struct {
+	ExpandCanned *ExpandCanned `protobuf:"bytes,143,opt,name=expand_canned,json=expandCanned,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -550,6 +592,12 @@ func (*SessionCommand_SetAgentStatus) isSessionCommand_Body() {}
 
 func (*SessionCommand_ListTransferTargets) isSessionCommand_Body() {}
 
+func (*SessionCommand_TagChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_ListCanned) isSessionCommand_Body() {}
+
+func (*SessionCommand_ExpandCanned) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -570,6 +618,8 @@ type ChatCommand struct {
 	//	*ChatCommand_Leave
 	//	*ChatCommand_TakeOver
 	//	*ChatCommand_DeclineInvite
+	//	*ChatCommand_Tag
+	//	*ChatCommand_Rate
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -744,6 +794,24 @@ func (x *ChatCommand) GetDeclineInvite() *DeclineInvite {
 	return nil
 }
 
+func (x *ChatCommand) GetTag() *TagChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Tag); ok {
+			return x.Tag
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetRate() *RateChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Rate); ok {
+			return x.Rate
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -830,6 +898,14 @@ type ChatCommand_DeclineInvite struct {
 	DeclineInvite *DeclineInvite `protobuf:"bytes,19,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
 }
 
+type ChatCommand_Tag struct {
+	Tag *TagChat `protobuf:"bytes,140,opt,name=tag,proto3,oneof"`
+}
+
+type ChatCommand_Rate struct {
+	Rate *RateChat `protobuf:"bytes,141,opt,name=rate,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -849,6 +925,10 @@ func (*ChatCommand_Leave) isChatCommand_Body() {}
 func (*ChatCommand_TakeOver) isChatCommand_Body() {}
 
 func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
+
+func (*ChatCommand_Tag) isChatCommand_Body() {}
+
+func (*ChatCommand_Rate) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -3294,6 +3374,8 @@ type AdminCommand struct {
 	//	*AdminCommand_SetQueueOnline
 	//	*AdminCommand_PutSignIn
 	//	*AdminCommand_ExternalAccount
+	//	*AdminCommand_PutCanned
+	//	*AdminCommand_DeleteCanned
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3469,6 +3551,24 @@ func (x *AdminCommand) GetExternalAccount() *ExternalAccount {
 	return nil
 }
 
+func (x *AdminCommand) GetPutCanned() *CannedReply {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutCanned); ok {
+			return x.PutCanned
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetDeleteCanned() *CannedReply {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_DeleteCanned); ok {
+			return x.DeleteCanned
+		}
+	}
+	return nil
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3546,6 +3646,16 @@ type AdminCommand_ExternalAccount struct {
 	ExternalAccount *ExternalAccount `protobuf:"bytes,14,opt,name=external_account,json=externalAccount,proto3,oneof"`
 }
 
+type AdminCommand_PutCanned struct {
+	// A canned reply created or replaced, or deleted (by its department or
+	// agent_id and shortcut). The gateway checked that the caller may.
+	PutCanned *CannedReply `protobuf:"bytes,140,opt,name=put_canned,json=putCanned,proto3,oneof"`
+}
+
+type AdminCommand_DeleteCanned struct {
+	DeleteCanned *CannedReply `protobuf:"bytes,141,opt,name=delete_canned,json=deleteCanned,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -3573,6 +3683,10 @@ func (*AdminCommand_SetQueueOnline) isAdminCommand_Body() {}
 func (*AdminCommand_PutSignIn) isAdminCommand_Body() {}
 
 func (*AdminCommand_ExternalAccount) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutCanned) isAdminCommand_Body() {}
+
+func (*AdminCommand_DeleteCanned) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4004,7 +4118,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\x84\v\n" +
+	".actor.PIDR\x04conn\"\xc1\f\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4031,9 +4145,13 @@ const file_actors_proto_rawDesc = "" +
 	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x125\n" +
+	"\btag_chat\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\atagChat\x12>\n" +
+	"\vlist_canned\x18\x8e\x01 \x01(\v2\x1a.switchboard.v1.ListCannedH\x00R\n" +
+	"listCanned\x12D\n" +
+	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\x8e\a\n" +
+	"\x04body\"\xed\a\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4051,7 +4169,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x04join\x18\x10 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\x04join\x121\n" +
 	"\x05leave\x18\x11 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\x05leave\x127\n" +
 	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
-	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
+	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12,\n" +
+	"\x03tag\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\x03tag\x12/\n" +
+	"\x04rate\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\x04rate\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4241,7 +4361,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\xcb\x06\n" +
+	" \x01(\bR\asuspend\"\xcf\a\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -4258,7 +4378,10 @@ const file_actors_proto_rawDesc = "" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
 	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12@\n" +
 	"\vput_sign_in\x18\r \x01(\v2\x1e.switchboard.v1.SignInSettingsH\x00R\tputSignIn\x12L\n" +
-	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12\x0e\n" +
+	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12=\n" +
+	"\n" +
+	"put_canned\x18\x8c\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\tputCanned\x12C\n" +
+	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -4375,28 +4498,33 @@ var file_actors_proto_goTypes = []any{
 	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
 	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
 	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 71: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 72: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 73: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 74: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 75: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 76: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 77: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 78: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 79: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 80: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 81: switchboard.v1.Offer
-	(AssignHow)(0),              // 82: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 83: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 84: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 85: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 86: switchboard.v1.Department
-	(*Language)(nil),            // 87: switchboard.v1.Language
-	(*Agent)(nil),               // 88: switchboard.v1.Agent
-	(*Role)(nil),                // 89: switchboard.v1.Role
-	(*Settings)(nil),            // 90: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 91: switchboard.v1.SignInSettings
-	(*Envelope)(nil),            // 92: switchboard.v1.Envelope
+	(*TagChat)(nil),             // 71: switchboard.v1.TagChat
+	(*ListCanned)(nil),          // 72: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),        // 73: switchboard.v1.ExpandCanned
+	(*Participant)(nil),         // 74: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 75: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 76: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 77: switchboard.v1.Typing
+	(*RateChat)(nil),            // 78: switchboard.v1.RateChat
+	(*ChatRefused)(nil),         // 79: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 80: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 81: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 82: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 83: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 84: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 85: switchboard.v1.Offer
+	(AssignHow)(0),              // 86: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 87: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 88: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 89: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 90: switchboard.v1.Department
+	(*Language)(nil),            // 91: switchboard.v1.Language
+	(*Agent)(nil),               // 92: switchboard.v1.Agent
+	(*Role)(nil),                // 93: switchboard.v1.Role
+	(*Settings)(nil),            // 94: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 95: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),         // 96: switchboard.v1.CannedReply
+	(*Envelope)(nil),            // 97: switchboard.v1.Envelope
 }
 var file_actors_proto_depIdxs = []int32{
 	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
@@ -4422,71 +4550,78 @@ var file_actors_proto_depIdxs = []int32{
 	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
 	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
 	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	47, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	71, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	51, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	72, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	73, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	74, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	59, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	61, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	62, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	63, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	64, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	65, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	47, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	52, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	51, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	75, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	51, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	76, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	51, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	71, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	77, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	51, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	51, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	78, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	78, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	79, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	79, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	80, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	81, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	82, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	47, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	78, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	76, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	51, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	83, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	84, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	80, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	51, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	76, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	85, // 68: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	86, // 69: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	87, // 70: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	88, // 71: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	89, // 72: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	90, // 73: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	44, // 74: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	43, // 75: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	91, // 76: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	41, // 77: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	76, // 78: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	77, // 79: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	47, // 80: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	92, // 81: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	47, // 82: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	83, // [83:83] is the sub-list for method output_type
-	83, // [83:83] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	71, // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	72, // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	73, // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	47, // 26: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	74, // 27: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	51, // 28: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	75, // 29: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	76, // 30: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	77, // 31: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	59, // 32: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	61, // 33: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	62, // 34: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	63, // 35: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	64, // 36: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	65, // 37: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	66, // 38: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	71, // 39: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	78, // 40: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	47, // 41: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	52, // 42: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	51, // 43: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	47, // 44: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	79, // 45: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	51, // 46: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	80, // 47: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	51, // 48: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	74, // 49: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	81, // 50: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	51, // 51: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	51, // 52: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	82, // 53: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	82, // 54: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	82, // 55: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 56: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	82, // 57: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	83, // 58: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	83, // 59: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	84, // 60: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	85, // 61: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	86, // 62: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	47, // 63: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	82, // 64: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	80, // 65: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	51, // 66: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	51, // 67: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	87, // 68: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	88, // 69: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	84, // 70: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	51, // 71: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	80, // 72: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	89, // 73: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	90, // 74: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	91, // 75: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	92, // 76: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	93, // 77: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	94, // 78: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	44, // 79: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	43, // 80: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	95, // 81: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	41, // 82: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	96, // 83: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	96, // 84: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	80, // 85: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	81, // 86: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	47, // 87: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	97, // 88: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	47, // 89: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	90, // [90:90] is the sub-list for method output_type
+	90, // [90:90] is the sub-list for method input_type
+	90, // [90:90] is the sub-list for extension type_name
+	90, // [90:90] is the sub-list for extension extendee
+	0,  // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4516,6 +4651,9 @@ func file_actors_proto_init() {
 		(*SessionCommand_SetQueueOnline)(nil),
 		(*SessionCommand_SetAgentStatus)(nil),
 		(*SessionCommand_ListTransferTargets)(nil),
+		(*SessionCommand_TagChat)(nil),
+		(*SessionCommand_ListCanned)(nil),
+		(*SessionCommand_ExpandCanned)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4528,6 +4666,8 @@ func file_actors_proto_init() {
 		(*ChatCommand_Leave)(nil),
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
+		(*ChatCommand_Tag)(nil),
+		(*ChatCommand_Rate)(nil),
 	}
 	file_actors_proto_msgTypes[42].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
@@ -4544,6 +4684,8 @@ func file_actors_proto_init() {
 		(*AdminCommand_SetQueueOnline)(nil),
 		(*AdminCommand_PutSignIn)(nil),
 		(*AdminCommand_ExternalAccount)(nil),
+		(*AdminCommand_PutCanned)(nil),
+		(*AdminCommand_DeleteCanned)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -206,7 +206,11 @@ type Department struct {
 	// message its agents get.
 	OnlineChangedBy string `protobuf:"bytes,12,opt,name=online_changed_by,json=onlineChangedBy,proto3" json:"online_changed_by,omitempty"`
 	// How the visitor widget looks for this department.
-	Look          *WidgetLook `protobuf:"bytes,13,opt,name=look,proto3" json:"look,omitempty"`
+	Look *WidgetLook `protobuf:"bytes,13,opt,name=look,proto3" json:"look,omitempty"`
+	// The tags its chats may be given (at most 100, each 1-40 bytes of
+	// text), and whether an agent must tag a chat before closing it.
+	Tags          []string `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
+	RequireTag    bool     `protobuf:"varint,141,opt,name=require_tag,json=requireTag,proto3" json:"require_tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +334,20 @@ func (x *Department) GetLook() *WidgetLook {
 		return x.Look
 	}
 	return nil
+}
+
+func (x *Department) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Department) GetRequireTag() bool {
+	if x != nil {
+		return x.RequireTag
+	}
+	return false
 }
 
 // WidgetLook is a department's look in the visitor widget: a colour and,
@@ -1512,9 +1530,10 @@ type OpenChat struct {
 	Invited      []*Participant         `protobuf:"bytes,16,rep,name=invited,proto3" json:"invited,omitempty"`
 	// Transferred and not taken yet: at the head of the line, offered to
 	// target first.
-	Head           bool   `protobuf:"varint,17,opt,name=head,proto3" json:"head,omitempty"`
-	Target         string `protobuf:"bytes,18,opt,name=target,proto3" json:"target,omitempty"`
-	AgentAvatarUrl string `protobuf:"bytes,19,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
+	Head           bool     `protobuf:"varint,17,opt,name=head,proto3" json:"head,omitempty"`
+	Target         string   `protobuf:"bytes,18,opt,name=target,proto3" json:"target,omitempty"`
+	AgentAvatarUrl string   `protobuf:"bytes,19,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
+	Tags           []string `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1682,6 +1701,13 @@ func (x *OpenChat) GetAgentAvatarUrl() string {
 	return ""
 }
 
+func (x *OpenChat) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
 // AgentSnapshot is the part of an agent actor's state that is not derived
 // from chats.
 type AgentSnapshot struct {
@@ -1775,7 +1801,10 @@ type ChatRecord struct {
 	Transcript   []*ChatEvent           `protobuf:"bytes,9,rep,name=transcript,proto3" json:"transcript,omitempty"`
 	// Every department the chat has been in, in order: the first is where it
 	// started (department), the last is where it is now.
-	Departments   []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
+	Departments []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
+	// The chat's tags now, and the visitor's last rating (none: unrated).
+	Tags          []string   `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
+	Rating        *ChatRated `protobuf:"bytes,141,opt,name=rating,proto3" json:"rating,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1876,6 +1905,20 @@ func (x *ChatRecord) GetTranscript() []*ChatEvent {
 func (x *ChatRecord) GetDepartments() []string {
 	if x != nil {
 		return x.Departments
+	}
+	return nil
+}
+
+func (x *ChatRecord) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ChatRecord) GetRating() *ChatRated {
+	if x != nil {
+		return x.Rating
 	}
 	return nil
 }
@@ -2106,7 +2149,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\x96\x04\n" +
+	"wire.proto\"\xcd\x04\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -2123,7 +2166,10 @@ const file_store_proto_rawDesc = "" +
 	" \x03(\tR\vsupervisors\x12\x1a\n" +
 	"\bmanagers\x18\v \x03(\tR\bmanagers\x12*\n" +
 	"\x11online_changed_by\x18\f \x01(\tR\x0fonlineChangedBy\x12.\n" +
-	"\x04look\x18\r \x01(\v2\x1a.switchboard.v1.WidgetLookR\x04look\"\x9c\x02\n" +
+	"\x04look\x18\r \x01(\v2\x1a.switchboard.v1.WidgetLookR\x04look\x12\x13\n" +
+	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x12 \n" +
+	"\vrequire_tag\x18\x8d\x01 \x01(\bR\n" +
+	"requireTag\"\x9c\x02\n" +
 	"\n" +
 	"WidgetLook\x12\x14\n" +
 	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
@@ -2236,7 +2282,7 @@ const file_store_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12\x18\n" +
 	"\abuiltin\x18\x04 \x01(\bR\abuiltin\x123\n" +
-	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xc1\x05\n" +
+	"\x06access\x18\x05 \x01(\v2\x1b.switchboard.v1.AccessRulesR\x06access\"\xd6\x05\n" +
 	"\bOpenChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -2262,7 +2308,8 @@ const file_store_proto_rawDesc = "" +
 	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12\x12\n" +
 	"\x04head\x18\x11 \x01(\bR\x04head\x12\x16\n" +
 	"\x06target\x18\x12 \x01(\tR\x06target\x12(\n" +
-	"\x10agent_avatar_url\x18\x13 \x01(\tR\x0eagentAvatarUrl\"\xed\x01\n" +
+	"\x10agent_avatar_url\x18\x13 \x01(\tR\x0eagentAvatarUrl\x12\x13\n" +
+	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\"\xed\x01\n" +
 	"\rAgentSnapshot\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x16\n" +
@@ -2270,7 +2317,7 @@ const file_store_proto_rawDesc = "" +
 	"\n" +
 	"unanswered\x18\x04 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\n" +
 	"unanswered\x127\n" +
-	"\banswered\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\"\x9a\x03\n" +
+	"\banswered\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\banswered\"\xe3\x03\n" +
 	"\n" +
 	"ChatRecord\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
@@ -2287,7 +2334,9 @@ const file_store_proto_rawDesc = "" +
 	"transcript\x18\t \x03(\v2\x19.switchboard.v1.ChatEventR\n" +
 	"transcript\x12 \n" +
 	"\vdepartments\x18\n" +
-	" \x03(\tR\vdepartments\"\x96\x02\n" +
+	" \x03(\tR\vdepartments\x12\x13\n" +
+	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x122\n" +
+	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\x96\x02\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
@@ -2362,6 +2411,7 @@ var file_store_proto_goTypes = []any{
 	(AgentStatus)(0),       // 27: switchboard.v1.AgentStatus
 	(*ChatSummary)(nil),    // 28: switchboard.v1.ChatSummary
 	(*ChatEvent)(nil),      // 29: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),      // 30: switchboard.v1.ChatRated
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
@@ -2391,17 +2441,18 @@ var file_store_proto_depIdxs = []int32{
 	24, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
 	26, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
 	29, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	3,  // 27: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	6,  // 28: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	7,  // 29: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	15, // 30: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	5,  // 31: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	20, // 32: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	30, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	3,  // 28: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	6,  // 29: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	7,  // 30: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	15, // 31: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	5,  // 32: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	20, // 33: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }

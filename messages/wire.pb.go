@@ -583,6 +583,10 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_TagChat
+	//	*Envelope_RateChat
+	//	*Envelope_ListCanned
+	//	*Envelope_ExpandCanned
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -600,6 +604,8 @@ type Envelope struct {
 	//	*Envelope_DepartmentView
 	//	*Envelope_TransferTargets
 	//	*Envelope_QueueState
+	//	*Envelope_CannedReplies
+	//	*Envelope_CannedExpansion
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -865,6 +871,42 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetTagChat() *TagChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_TagChat); ok {
+			return x.TagChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetRateChat() *RateChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_RateChat); ok {
+			return x.RateChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetListCanned() *ListCanned {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ListCanned); ok {
+			return x.ListCanned
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetExpandCanned() *ExpandCanned {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ExpandCanned); ok {
+			return x.ExpandCanned
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1018,6 +1060,24 @@ func (x *Envelope) GetQueueState() *QueueState {
 	return nil
 }
 
+func (x *Envelope) GetCannedReplies() *CannedReplies {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_CannedReplies); ok {
+			return x.CannedReplies
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetCannedExpansion() *CannedExpansion {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_CannedExpansion); ok {
+			return x.CannedExpansion
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1119,6 +1179,23 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_TagChat struct {
+	// The everyday desk, canned replies, tags and ratings (140-159).
+	TagChat *TagChat `protobuf:"bytes,140,opt,name=tag_chat,json=tagChat,proto3,oneof"`
+}
+
+type Envelope_RateChat struct {
+	RateChat *RateChat `protobuf:"bytes,141,opt,name=rate_chat,json=rateChat,proto3,oneof"`
+}
+
+type Envelope_ListCanned struct {
+	ListCanned *ListCanned `protobuf:"bytes,142,opt,name=list_canned,json=listCanned,proto3,oneof"`
+}
+
+type Envelope_ExpandCanned struct {
+	ExpandCanned *ExpandCanned `protobuf:"bytes,143,opt,name=expand_canned,json=expandCanned,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1188,6 +1265,14 @@ type Envelope_QueueState struct {
 	QueueState *QueueState `protobuf:"bytes,56,opt,name=queue_state,json=queueState,proto3,oneof"`
 }
 
+type Envelope_CannedReplies struct {
+	CannedReplies *CannedReplies `protobuf:"bytes,150,opt,name=canned_replies,json=cannedReplies,proto3,oneof"`
+}
+
+type Envelope_CannedExpansion struct {
+	CannedExpansion *CannedExpansion `protobuf:"bytes,151,opt,name=canned_expansion,json=cannedExpansion,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1236,6 +1321,14 @@ func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
 
+func (*Envelope_TagChat) isEnvelope_Body() {}
+
+func (*Envelope_RateChat) isEnvelope_Body() {}
+
+func (*Envelope_ListCanned) isEnvelope_Body() {}
+
+func (*Envelope_ExpandCanned) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1269,6 +1362,10 @@ func (*Envelope_DepartmentView) isEnvelope_Body() {}
 func (*Envelope_TransferTargets) isEnvelope_Body() {}
 
 func (*Envelope_QueueState) isEnvelope_Body() {}
+
+func (*Envelope_CannedReplies) isEnvelope_Body() {}
+
+func (*Envelope_CannedExpansion) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -1450,12 +1547,15 @@ type Welcome struct {
 	// agent is a member of, those they may monitor (supervise or manage),
 	// those they manage (open and close, set their agents' status), and
 	// their role's permissions.
-	Departments   []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
-	Monitors      []string `protobuf:"bytes,11,rep,name=monitors,proto3" json:"monitors,omitempty"`
-	Manages       []string `protobuf:"bytes,12,rep,name=manages,proto3" json:"manages,omitempty"`
-	Permissions   []string `protobuf:"bytes,13,rep,name=permissions,proto3" json:"permissions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Departments []string `protobuf:"bytes,10,rep,name=departments,proto3" json:"departments,omitempty"`
+	Monitors    []string `protobuf:"bytes,11,rep,name=monitors,proto3" json:"monitors,omitempty"`
+	Manages     []string `protobuf:"bytes,12,rep,name=manages,proto3" json:"manages,omitempty"`
+	Permissions []string `protobuf:"bytes,13,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// Agent side: the tags of each department whose chats the agent may
+	// tag (theirs, and those they supervise or manage) that has any.
+	DepartmentTags []*DepartmentTags `protobuf:"bytes,140,rep,name=department_tags,json=departmentTags,proto3" json:"department_tags,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -1579,6 +1679,75 @@ func (x *Welcome) GetPermissions() []string {
 	return nil
 }
 
+func (x *Welcome) GetDepartmentTags() []*DepartmentTags {
+	if x != nil {
+		return x.DepartmentTags
+	}
+	return nil
+}
+
+// DepartmentTags: the tags a department's chats may be given, and
+// whether its agents must tag a chat before closing it.
+type DepartmentTags struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Tags          []string               `protobuf:"bytes,2,rep,name=tags,proto3" json:"tags,omitempty"`
+	RequireTag    bool                   `protobuf:"varint,3,opt,name=require_tag,json=requireTag,proto3" json:"require_tag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepartmentTags) Reset() {
+	*x = DepartmentTags{}
+	mi := &file_wire_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepartmentTags) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepartmentTags) ProtoMessage() {}
+
+func (x *DepartmentTags) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepartmentTags.ProtoReflect.Descriptor instead.
+func (*DepartmentTags) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DepartmentTags) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *DepartmentTags) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *DepartmentTags) GetRequireTag() bool {
+	if x != nil {
+		return x.RequireTag
+	}
+	return false
+}
+
 // RequestChat asks for a chat. Answered by an Ack carrying chat_id once the
 // chat is stored, or by ChatRefused.
 type RequestChat struct {
@@ -1594,7 +1763,7 @@ type RequestChat struct {
 
 func (x *RequestChat) Reset() {
 	*x = RequestChat{}
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1775,7 @@ func (x *RequestChat) String() string {
 func (*RequestChat) ProtoMessage() {}
 
 func (x *RequestChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1788,7 @@ func (x *RequestChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestChat.ProtoReflect.Descriptor instead.
 func (*RequestChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{4}
+	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestChat) GetDepartment() string {
@@ -1669,7 +1838,7 @@ type ChatRefused struct {
 
 func (x *ChatRefused) Reset() {
 	*x = ChatRefused{}
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1850,7 @@ func (x *ChatRefused) String() string {
 func (*ChatRefused) ProtoMessage() {}
 
 func (x *ChatRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1863,7 @@ func (x *ChatRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRefused.ProtoReflect.Descriptor instead.
 func (*ChatRefused) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{5}
+	return file_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChatRefused) GetReason() RefusalReason {
@@ -1742,7 +1911,7 @@ type QueueUpdate struct {
 
 func (x *QueueUpdate) Reset() {
 	*x = QueueUpdate{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1754,7 +1923,7 @@ func (x *QueueUpdate) String() string {
 func (*QueueUpdate) ProtoMessage() {}
 
 func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1767,7 +1936,7 @@ func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueUpdate.ProtoReflect.Descriptor instead.
 func (*QueueUpdate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *QueueUpdate) GetChatId() string {
@@ -1822,7 +1991,7 @@ type SendMessage struct {
 
 func (x *SendMessage) Reset() {
 	*x = SendMessage{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +2003,7 @@ func (x *SendMessage) String() string {
 func (*SendMessage) ProtoMessage() {}
 
 func (x *SendMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2016,7 @@ func (x *SendMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessage.ProtoReflect.Descriptor instead.
 func (*SendMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SendMessage) GetChatId() string {
@@ -1887,7 +2056,7 @@ type CloseChat struct {
 
 func (x *CloseChat) Reset() {
 	*x = CloseChat{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2068,7 @@ func (x *CloseChat) String() string {
 func (*CloseChat) ProtoMessage() {}
 
 func (x *CloseChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2081,7 @@ func (x *CloseChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseChat.ProtoReflect.Descriptor instead.
 func (*CloseChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CloseChat) GetChatId() string {
@@ -1933,7 +2102,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2114,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2127,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Resume) GetChatId() string {
@@ -1985,7 +2154,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2166,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2179,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Typing) GetChatId() string {
@@ -2038,7 +2207,7 @@ type TypingNotice struct {
 
 func (x *TypingNotice) Reset() {
 	*x = TypingNotice{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2219,7 @@ func (x *TypingNotice) String() string {
 func (*TypingNotice) ProtoMessage() {}
 
 func (x *TypingNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2232,7 @@ func (x *TypingNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingNotice.ProtoReflect.Descriptor instead.
 func (*TypingNotice) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TypingNotice) GetChatId() string {
@@ -2095,7 +2264,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2276,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2289,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 type Pong struct {
@@ -2131,7 +2300,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2312,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2325,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 // Ack answers a command that took effect. For SendMessage, seq is the
@@ -2174,7 +2343,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2355,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2368,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{14}
+	return file_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Ack) GetChatId() string {
@@ -2239,7 +2408,7 @@ type SetStatus struct {
 
 func (x *SetStatus) Reset() {
 	*x = SetStatus{}
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2251,7 +2420,7 @@ func (x *SetStatus) String() string {
 func (*SetStatus) ProtoMessage() {}
 
 func (x *SetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2264,7 +2433,7 @@ func (x *SetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatus.ProtoReflect.Descriptor instead.
 func (*SetStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{15}
+	return file_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetStatus) GetStatus() AgentStatus {
@@ -2291,7 +2460,7 @@ type AgentState struct {
 
 func (x *AgentState) Reset() {
 	*x = AgentState{}
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2472,7 @@ func (x *AgentState) String() string {
 func (*AgentState) ProtoMessage() {}
 
 func (x *AgentState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2485,7 @@ func (x *AgentState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentState.ProtoReflect.Descriptor instead.
 func (*AgentState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{16}
+	return file_wire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AgentState) GetAgentId() string {
@@ -2377,7 +2546,7 @@ type Offer struct {
 
 func (x *Offer) Reset() {
 	*x = Offer{}
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2389,7 +2558,7 @@ func (x *Offer) String() string {
 func (*Offer) ProtoMessage() {}
 
 func (x *Offer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2402,7 +2571,7 @@ func (x *Offer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Offer.ProtoReflect.Descriptor instead.
 func (*Offer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{17}
+	return file_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Offer) GetChatId() string {
@@ -2457,7 +2626,7 @@ type OfferWithdrawn struct {
 
 func (x *OfferWithdrawn) Reset() {
 	*x = OfferWithdrawn{}
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2469,7 +2638,7 @@ func (x *OfferWithdrawn) String() string {
 func (*OfferWithdrawn) ProtoMessage() {}
 
 func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2482,7 +2651,7 @@ func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferWithdrawn.ProtoReflect.Descriptor instead.
 func (*OfferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{18}
+	return file_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OfferWithdrawn) GetChatId() string {
@@ -2508,7 +2677,7 @@ type AcceptOffer struct {
 
 func (x *AcceptOffer) Reset() {
 	*x = AcceptOffer{}
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2689,7 @@ func (x *AcceptOffer) String() string {
 func (*AcceptOffer) ProtoMessage() {}
 
 func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2702,7 @@ func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOffer.ProtoReflect.Descriptor instead.
 func (*AcceptOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{19}
+	return file_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AcceptOffer) GetChatId() string {
@@ -2552,7 +2721,7 @@ type DeclineOffer struct {
 
 func (x *DeclineOffer) Reset() {
 	*x = DeclineOffer{}
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2733,7 @@ func (x *DeclineOffer) String() string {
 func (*DeclineOffer) ProtoMessage() {}
 
 func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2746,7 @@ func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineOffer.ProtoReflect.Descriptor instead.
 func (*DeclineOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{20}
+	return file_wire_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeclineOffer) GetChatId() string {
@@ -2599,7 +2768,7 @@ type PickChat struct {
 
 func (x *PickChat) Reset() {
 	*x = PickChat{}
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2611,7 +2780,7 @@ func (x *PickChat) String() string {
 func (*PickChat) ProtoMessage() {}
 
 func (x *PickChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2624,7 +2793,7 @@ func (x *PickChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickChat.ProtoReflect.Descriptor instead.
 func (*PickChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{21}
+	return file_wire_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PickChat) GetDepartment() string {
@@ -2650,7 +2819,7 @@ type ListWaiting struct {
 
 func (x *ListWaiting) Reset() {
 	*x = ListWaiting{}
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2662,7 +2831,7 @@ func (x *ListWaiting) String() string {
 func (*ListWaiting) ProtoMessage() {}
 
 func (x *ListWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2675,7 +2844,7 @@ func (x *ListWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWaiting.ProtoReflect.Descriptor instead.
 func (*ListWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{22}
+	return file_wire_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListWaiting) GetDepartment() string {
@@ -2702,7 +2871,7 @@ type WaitingList struct {
 
 func (x *WaitingList) Reset() {
 	*x = WaitingList{}
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2883,7 @@ func (x *WaitingList) String() string {
 func (*WaitingList) ProtoMessage() {}
 
 func (x *WaitingList) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2896,7 @@ func (x *WaitingList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingList.ProtoReflect.Descriptor instead.
 func (*WaitingList) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{23}
+	return file_wire_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WaitingList) GetDepartment() string {
@@ -2776,7 +2945,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2957,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2970,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{24}
+	return file_wire_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Participant) GetKind() ParticipantKind {
@@ -2852,13 +3021,18 @@ type ChatSummary struct {
 	VisitorLastSeq uint64 `protobuf:"varint,17,opt,name=visitor_last_seq,json=visitorLastSeq,proto3" json:"visitor_last_seq,omitempty"`
 	// The agent's photo (https), if they have one.
 	AgentAvatarUrl string `protobuf:"bytes,18,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Staff only (a visitor's summary never carries them): the chat's tags,
+	// in the order they were added, and the visitor's rating once the chat
+	// closed and they rated it.
+	Tags          []string    `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
+	Rating        RatingScore `protobuf:"varint,141,opt,name=rating,proto3,enum=switchboard.v1.RatingScore" json:"rating,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2870,7 +3044,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2883,7 +3057,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{25}
+	return file_wire_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ChatSummary) GetChatId() string {
@@ -3012,6 +3186,20 @@ func (x *ChatSummary) GetAgentAvatarUrl() string {
 	return ""
 }
 
+func (x *ChatSummary) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ChatSummary) GetRating() RatingScore {
+	if x != nil {
+		return x.Rating
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
 // SetChatStatus changes an open chat's work status (its owner, with the
 // chats.status permission). Answered by an ack once the change is stored.
 type SetChatStatus struct {
@@ -3024,7 +3212,7 @@ type SetChatStatus struct {
 
 func (x *SetChatStatus) Reset() {
 	*x = SetChatStatus{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3036,7 +3224,7 @@ func (x *SetChatStatus) String() string {
 func (*SetChatStatus) ProtoMessage() {}
 
 func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3049,7 +3237,7 @@ func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
 func (*SetChatStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetChatStatus) GetChatId() string {
@@ -3078,7 +3266,7 @@ type SetDisplayName struct {
 
 func (x *SetDisplayName) Reset() {
 	*x = SetDisplayName{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3090,7 +3278,7 @@ func (x *SetDisplayName) String() string {
 func (*SetDisplayName) ProtoMessage() {}
 
 func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3103,7 +3291,7 @@ func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
 func (*SetDisplayName) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SetDisplayName) GetDisplayName() string {
@@ -3124,7 +3312,7 @@ type ChatRenamed struct {
 
 func (x *ChatRenamed) Reset() {
 	*x = ChatRenamed{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3324,7 @@ func (x *ChatRenamed) String() string {
 func (*ChatRenamed) ProtoMessage() {}
 
 func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3337,7 @@ func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
 func (*ChatRenamed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChatRenamed) GetAgentId() string {
@@ -3177,7 +3365,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3189,7 +3377,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3202,7 +3390,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -3260,7 +3448,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3272,7 +3460,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3285,7 +3473,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -3560,7 +3748,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3572,7 +3760,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3585,7 +3773,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -3641,7 +3829,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +3841,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +3854,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -3705,7 +3893,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3717,7 +3905,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3730,7 +3918,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -3781,7 +3969,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +3981,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +3994,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{34}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -3833,7 +4021,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3845,7 +4033,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3858,7 +4046,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{35}
+	return file_wire_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -3891,7 +4079,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3903,7 +4091,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3916,7 +4104,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{36}
+	return file_wire_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -3953,7 +4141,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4153,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4166,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4020,7 +4208,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4032,7 +4220,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4045,7 +4233,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 type TransferTargets struct {
@@ -4057,7 +4245,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4257,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4270,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4104,7 +4292,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4116,7 +4304,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4129,7 +4317,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4158,7 +4346,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4170,7 +4358,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4183,7 +4371,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4223,7 +4411,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4235,7 +4423,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4248,7 +4436,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -4272,7 +4460,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4284,7 +4472,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4297,7 +4485,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -4325,7 +4513,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4337,7 +4525,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4350,7 +4538,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -4371,7 +4559,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4383,7 +4571,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4396,7 +4584,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -4422,7 +4610,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4434,7 +4622,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4447,7 +4635,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4476,7 +4664,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4488,7 +4676,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4501,7 +4689,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4539,7 +4727,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4739,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4752,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -4609,7 +4797,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4621,7 +4809,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4634,7 +4822,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -4689,7 +4877,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4701,7 +4889,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4714,7 +4902,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -4764,7 +4952,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4776,7 +4964,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4789,7 +4977,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -4833,7 +5021,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4845,7 +5033,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4858,7 +5046,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -4887,7 +5075,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4899,7 +5087,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4912,7 +5100,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -4986,7 +5174,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4998,7 +5186,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5011,7 +5199,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5069,7 +5257,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5081,7 +5269,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5094,7 +5282,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5124,7 +5312,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5136,7 +5324,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5149,7 +5337,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5185,7 +5373,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5385,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5398,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5227,12 +5415,431 @@ func (x *SetAgentStatus) GetStatus() AgentStatus {
 	return AgentStatus_AGENT_STATUS_OFFLINE
 }
 
+// TagChat (chats.tag): staff in the chat, or a supervisor or manager of
+// its department, add a tag (one of the department's tags) to a chat, or
+// remove one (remove). A ChatTagged event, internal: the visitor never
+// sees it. Open and closed chats alike.
+type TagChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Tag           string                 `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	Remove        bool                   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagChat) Reset() {
+	*x = TagChat{}
+	mi := &file_wire_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagChat) ProtoMessage() {}
+
+func (x *TagChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
+func (*TagChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *TagChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *TagChat) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *TagChat) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+// RateChat: the chat's visitor rates a closed chat, good or bad, with an
+// optional comment (at most 1,000 bytes). A later rating replaces the
+// earlier one (a ChatRated event each time, at most 10 per chat).
+type RateChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Score         RatingScore            `protobuf:"varint,2,opt,name=score,proto3,enum=switchboard.v1.RatingScore" json:"score,omitempty"`
+	Comment       string                 `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateChat) Reset() {
+	*x = RateChat{}
+	mi := &file_wire_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateChat) ProtoMessage() {}
+
+func (x *RateChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
+func (*RateChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *RateChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RateChat) GetScore() RatingScore {
+	if x != nil {
+		return x.Score
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *RateChat) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// CannedReply is a prepared answer an agent inserts by its shortcut
+// (#refund): a department's (department set; kept by administrators and
+// the department's managers) or one agent's own (agent_id set). The text
+// may hold the placeholders {visitor.name}, {agent.name} and
+// {department.name}.
+type CannedReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-32 of a-z 0-9 - _ (no '#'): unique within its department, or
+	// among the agent's own; an agent's own replaces a department's of the
+	// same shortcut for them.
+	Shortcut      string `protobuf:"bytes,1,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	Department    string `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	AgentId       string `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedReply) Reset() {
+	*x = CannedReply{}
+	mi := &file_wire_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedReply) ProtoMessage() {}
+
+func (x *CannedReply) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
+func (*CannedReply) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *CannedReply) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+func (x *CannedReply) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CannedReply) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *CannedReply) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+// ListCanned asks for the canned replies an agent may use: their own and
+// those of department (when set) or of each of their departments. Answered
+// by CannedReplies.
+type ListCanned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCanned) Reset() {
+	*x = ListCanned{}
+	mi := &file_wire_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCanned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCanned) ProtoMessage() {}
+
+func (x *ListCanned) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
+func (*ListCanned) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListCanned) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+type CannedReplies struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replies       []*CannedReply         `protobuf:"bytes,1,rep,name=replies,proto3" json:"replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedReplies) Reset() {
+	*x = CannedReplies{}
+	mi := &file_wire_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedReplies) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedReplies) ProtoMessage() {}
+
+func (x *CannedReplies) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
+func (*CannedReplies) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *CannedReplies) GetReplies() []*CannedReply {
+	if x != nil {
+		return x.Replies
+	}
+	return nil
+}
+
+// ExpandCanned asks for a canned reply's text with its placeholders
+// filled in for one of the agent's chats (the chat's visitor, the agent,
+// the chat's department). Answered by CannedExpansion; nothing is sent to
+// the chat.
+type ExpandCanned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Shortcut      string                 `protobuf:"bytes,2,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpandCanned) Reset() {
+	*x = ExpandCanned{}
+	mi := &file_wire_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpandCanned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpandCanned) ProtoMessage() {}
+
+func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
+func (*ExpandCanned) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ExpandCanned) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ExpandCanned) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+type CannedExpansion struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ChatId   string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Shortcut string                 `protobuf:"bytes,2,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	Text     string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The reply it came from (the agent's own, or the department's).
+	Reply         *CannedReply `protobuf:"bytes,4,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannedExpansion) Reset() {
+	*x = CannedExpansion{}
+	mi := &file_wire_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannedExpansion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannedExpansion) ProtoMessage() {}
+
+func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
+func (*CannedExpansion) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *CannedExpansion) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CannedExpansion) GetReply() *CannedReply {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xa3\x17\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5869,12 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x125\n" +
+	"\btag_chat\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\atagChat\x128\n" +
+	"\trate_chat\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\brateChat\x12>\n" +
+	"\vlist_canned\x18\x8e\x01 \x01(\v2\x1a.switchboard.v1.ListCannedH\x00R\n" +
+	"listCanned\x12D\n" +
+	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5283,7 +5895,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x0fdepartment_view\x186 \x01(\v2\x1e.switchboard.v1.DepartmentViewH\x00R\x0edepartmentView\x12L\n" +
 	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
-	"queueStateB\x06\n" +
+	"queueState\x12G\n" +
+	"\x0ecanned_replies\x18\x96\x01 \x01(\v2\x1d.switchboard.v1.CannedRepliesH\x00R\rcannedReplies\x12M\n" +
+	"\x10canned_expansion\x18\x97\x01 \x01(\v2\x1f.switchboard.v1.CannedExpansionH\x00R\x0fcannedExpansionB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -5298,7 +5912,7 @@ const file_wire_proto_rawDesc = "" +
 	"\acursors\x18\x05 \x03(\v2\".switchboard.v1.Hello.CursorsEntryR\acursors\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xfa\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc4\x04\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -5314,7 +5928,15 @@ const file_wire_proto_rawDesc = "" +
 	" \x03(\tR\vdepartments\x12\x1a\n" +
 	"\bmonitors\x18\v \x03(\tR\bmonitors\x12\x18\n" +
 	"\amanages\x18\f \x03(\tR\amanages\x12 \n" +
-	"\vpermissions\x18\r \x03(\tR\vpermissions\"\x98\x01\n" +
+	"\vpermissions\x18\r \x03(\tR\vpermissions\x12H\n" +
+	"\x0fdepartment_tags\x18\x8c\x01 \x03(\v2\x1e.switchboard.v1.DepartmentTagsR\x0edepartmentTags\"e\n" +
+	"\x0eDepartmentTags\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04tags\x18\x02 \x03(\tR\x04tags\x12\x1f\n" +
+	"\vrequire_tag\x18\x03 \x01(\bR\n" +
+	"requireTag\"\x98\x01\n" +
 	"\vRequestChat\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -5410,7 +6032,7 @@ const file_wire_proto_rawDesc = "" +
 	"\vParticipant\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.switchboard.v1.ParticipantKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xc6\x05\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x91\x06\n" +
 	"\vChatSummary\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -5435,7 +6057,9 @@ const file_wire_proto_rawDesc = "" +
 	"\bwatchers\x18\x0f \x03(\v2\x1b.switchboard.v1.ParticipantR\bwatchers\x125\n" +
 	"\ainvited\x18\x10 \x03(\v2\x1b.switchboard.v1.ParticipantR\ainvited\x12(\n" +
 	"\x10visitor_last_seq\x18\x11 \x01(\x04R\x0evisitorLastSeq\x12(\n" +
-	"\x10agent_avatar_url\x18\x12 \x01(\tR\x0eagentAvatarUrl\"\\\n" +
+	"\x10agent_avatar_url\x18\x12 \x01(\tR\x0eagentAvatarUrl\x12\x13\n" +
+	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x124\n" +
+	"\x06rating\x18\x8d\x01 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x06rating\"\\\n" +
 	"\rSetChatStatus\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\"3\n" +
@@ -5598,7 +6222,37 @@ const file_wire_proto_rawDesc = "" +
 	"\x02by\x18\x03 \x01(\tR\x02by\"`\n" +
 	"\x0eSetAgentStatus\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status*\xdb\x02\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"L\n" +
+	"\aTagChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\"p\n" +
+	"\bRateChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x121\n" +
+	"\x05score\x18\x02 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x05score\x12\x18\n" +
+	"\acomment\x18\x03 \x01(\tR\acomment\"x\n" +
+	"\vCannedReply\x12\x1a\n" +
+	"\bshortcut\x18\x01 \x01(\tR\bshortcut\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x04 \x01(\tR\aagentId\",\n" +
+	"\n" +
+	"ListCanned\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\"F\n" +
+	"\rCannedReplies\x125\n" +
+	"\areplies\x18\x01 \x03(\v2\x1b.switchboard.v1.CannedReplyR\areplies\"C\n" +
+	"\fExpandCanned\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
+	"\bshortcut\x18\x02 \x01(\tR\bshortcut\"\x8d\x01\n" +
+	"\x0fCannedExpansion\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
+	"\bshortcut\x18\x02 \x01(\tR\bshortcut\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x121\n" +
+	"\x05reply\x18\x04 \x01(\v2\x1b.switchboard.v1.CannedReplyR\x05reply*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -5671,7 +6325,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5686,164 +6340,183 @@ var file_wire_proto_goTypes = []any{
 	(*Error)(nil),               // 10: switchboard.v1.Error
 	(*Hello)(nil),               // 11: switchboard.v1.Hello
 	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
-	(*RequestChat)(nil),         // 13: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),         // 14: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),         // 15: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 16: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 17: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 18: switchboard.v1.Resume
-	(*Typing)(nil),              // 19: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 20: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 21: switchboard.v1.Ping
-	(*Pong)(nil),                // 22: switchboard.v1.Pong
-	(*Ack)(nil),                 // 23: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 24: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 25: switchboard.v1.AgentState
-	(*Offer)(nil),               // 26: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 27: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 28: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 29: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 30: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 31: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 32: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 33: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 34: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 35: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 36: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 37: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 38: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 39: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 40: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 41: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 42: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 43: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 44: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 45: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 46: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 47: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 48: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 49: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 50: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 51: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 52: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 53: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 54: switchboard.v1.TakeOver
-	(*ChatReopened)(nil),        // 55: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 56: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 57: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 58: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 59: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 60: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 62: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 63: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*DepartmentTags)(nil),      // 13: switchboard.v1.DepartmentTags
+	(*RequestChat)(nil),         // 14: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 15: switchboard.v1.ChatRefused
+	(*QueueUpdate)(nil),         // 16: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 17: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 18: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 19: switchboard.v1.Resume
+	(*Typing)(nil),              // 20: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 21: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 22: switchboard.v1.Ping
+	(*Pong)(nil),                // 23: switchboard.v1.Pong
+	(*Ack)(nil),                 // 24: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 25: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 26: switchboard.v1.AgentState
+	(*Offer)(nil),               // 27: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 28: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 29: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 30: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 31: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 32: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 33: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 34: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 35: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 36: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 37: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 38: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 39: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 40: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 41: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 42: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 43: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 44: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 45: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 46: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 47: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 48: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 49: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 50: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 51: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 52: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 53: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 54: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 55: switchboard.v1.TakeOver
+	(*ChatReopened)(nil),        // 56: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 57: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 58: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 59: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 60: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 61: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 62: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 63: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 64: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 65: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 66: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 67: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 68: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 69: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 70: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 71: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 72: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 73: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 74: switchboard.v1.CannedExpansion
+	nil,                         // 75: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	14,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	17,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	25,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	29,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	30,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	18,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	19,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	31,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	32,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	20,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	22,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	36,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	37,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	46,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	50,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	53,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	54,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	55,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	52,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	62,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	65,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	67,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	48,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	68,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	69,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	71,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	73,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	12,  // 28: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	24,  // 29: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 30: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	40,  // 31: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	16,  // 32: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	27,  // 33: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	28,  // 34: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 35: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	26,  // 36: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	33,  // 37: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	23,  // 38: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	35,  // 39: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	21,  // 40: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	51,  // 41: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	63,  // 42: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	49,  // 43: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	66,  // 44: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	72,  // 45: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	74,  // 46: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	0,   // 47: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	75,  // 48: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	26,  // 49: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	35,  // 50: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	27,  // 51: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	51,  // 52: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 53: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 54: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	34,  // 55: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 56: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 57: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	35,  // 58: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	35,  // 59: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	35,  // 60: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 61: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 62: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 63: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	34,  // 64: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	34,  // 65: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	34,  // 66: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 67: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 68: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 69: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	34,  // 70: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 71: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	42,  // 72: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	43,  // 73: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	45,  // 74: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	44,  // 75: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	39,  // 76: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	38,  // 77: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	47,  // 78: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	61,  // 79: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	56,  // 80: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	57,  // 81: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	58,  // 82: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	59,  // 83: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	60,  // 84: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	34,  // 85: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 86: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	34,  // 87: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	34,  // 88: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	63,  // 89: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	34,  // 90: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	34,  // 91: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	34,  // 92: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 93: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	34,  // 94: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	34,  // 95: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	34,  // 96: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 97: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	34,  // 98: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	35,  // 99: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	35,  // 100: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	64,  // 101: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 102: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 103: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 104: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	70,  // 105: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	70,  // 106: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	107, // [107:107] is the sub-list for method output_type
+	107, // [107:107] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6549,10 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_TagChat)(nil),
+		(*Envelope_RateChat)(nil),
+		(*Envelope_ListCanned)(nil),
+		(*Envelope_ExpandCanned)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5893,8 +6570,10 @@ func file_wire_proto_init() {
 		(*Envelope_DepartmentView)(nil),
 		(*Envelope_TransferTargets)(nil),
 		(*Envelope_QueueState)(nil),
+		(*Envelope_CannedReplies)(nil),
+		(*Envelope_CannedExpansion)(nil),
 	}
-	file_wire_proto_msgTypes[30].OneofWrappers = []any{
+	file_wire_proto_msgTypes[31].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
@@ -5916,7 +6595,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

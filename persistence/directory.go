@@ -16,9 +16,14 @@ func (s *Store) PutDepartment(d *messages.Department, done func(error)) {
 	s.putOne(departmentKey(d.GetId()), d, done)
 }
 
-// DeleteDepartment durably removes a department.
+// DeleteDepartment durably removes a department and its canned replies.
 func (s *Store) DeleteDepartment(id string, done func(error)) {
-	s.submit([]mutation{del(departmentKey(id))}, done)
+	muts, err := s.cannedDeletes(id, "")
+	if err != nil {
+		done(err)
+		return
+	}
+	s.submit(append(muts, del(departmentKey(id))), done)
 }
 
 // PutLanguage durably creates or replaces a language.
@@ -110,9 +115,15 @@ func (s *Store) PutAgentRecords(as []*messages.Agent, done func(error)) {
 	s.submit(muts, done)
 }
 
-// DeleteAgent durably removes a staff account, its login and its snapshot.
+// DeleteAgent durably removes a staff account, its login, its snapshot
+// and its own canned replies.
 func (s *Store) DeleteAgent(a *messages.Agent, done func(error)) {
-	s.submit([]mutation{del(staffKey(a.GetId())), del(loginKey(a.GetLogin())), del(agentSnapKey(a.GetId()))}, done)
+	muts, err := s.cannedDeletes("", a.GetId())
+	if err != nil {
+		done(err)
+		return
+	}
+	s.submit(append(muts, del(staffKey(a.GetId())), del(loginKey(a.GetLogin())), del(agentSnapKey(a.GetId()))), done)
 }
 
 func (s *Store) putOne(key []byte, m proto.Message, done func(error)) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // Every key Switchboard writes is built here, so that the layout lives in one
@@ -20,6 +22,8 @@ import (
 //	d/role/<id>                              a custom role (Role)
 //	d/settings                               the site-wide settings (Settings)
 //	d/signin                                 the directory sign-in settings (SignInSettings)
+//	d/canned/dep/<id>/<shortcut>             a department's canned reply (CannedReply)
+//	d/canned/agent/<id>/<shortcut>           an agent's own canned reply (CannedReply)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -35,10 +39,27 @@ const (
 	prefixStaff  = "d/agent/"
 	prefixLogin  = "d/login/"
 	prefixRole   = "d/role/"
+	prefixCanned = "d/canned/"
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
 )
+
+// cannedScope is the prefix of one department's canned replies (agentID
+// empty), or one agent's own (department empty), or of all of them.
+func cannedScope(department, agentID string) []byte {
+	switch {
+	case department != "":
+		return []byte(prefixCanned + "dep/" + department + "/")
+	case agentID != "":
+		return []byte(prefixCanned + "agent/" + agentID + "/")
+	}
+	return []byte(prefixCanned)
+}
+
+func cannedKey(r *messages.CannedReply) []byte {
+	return append(cannedScope(r.GetDepartment(), r.GetAgentId()), r.GetShortcut()...)
+}
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 

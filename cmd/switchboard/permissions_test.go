@@ -215,6 +215,23 @@ func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
 		x.check(s, "close_chat", true, err, nil)
 	}
 	x.togetherCommands(s, id, chat, call)
+	x.deskCommands(s, chat, call)
+}
+
+// deskCommands: tags and canned replies on the socket. The chat is the
+// sender's (picked) or not theirs, and every staff member supervises and
+// manages matrix: allowed, these are answered by what the chat is
+// (INVALID_ARGUMENT for a tag matrix does not list, NOT_FOUND); denied,
+// FORBIDDEN, and nothing changes.
+func (x *permMatrix) deskCommands(s permSubject, chat string, call func(*messages.Envelope) error) {
+	n := x.events(chat)
+	same := func() bool { return x.events(chat) == n }
+	err := call(&messages.Envelope{Body: &messages.Envelope_TagChat{TagChat: &messages.TagChat{ChatId: chat, Tag: "urgent"}}})
+	x.check(s, "tag_chat", s.perms.Has(actors.PermTag), err, same)
+	err = call(&messages.Envelope{Body: &messages.Envelope_ListCanned{ListCanned: &messages.ListCanned{Department: "matrix"}}})
+	x.check(s, "list_canned", true, err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_ExpandCanned{ExpandCanned: &messages.ExpandCanned{ChatId: chat, Shortcut: "hello"}}})
+	x.check(s, "expand_canned", true, err, nil)
 }
 
 // togetherCommands: working together. The chat is closed (picked and
@@ -277,6 +294,35 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	if code < 300 {
 		admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
 	}
+	x.cannedHTTP(s, id, tok)
+}
+
+// cannedHTTP: a department's canned replies are its managers' (every
+// staff member manages matrix: with queues.manage) and the
+// administrators'; one's own need canned.personal.
+func (x *permMatrix) cannedHTTP(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	canned := func(dept, agent string) func() bool {
+		before, _ := x.m.broker.CannedReplies(dept, agent)
+		return func() bool {
+			after, _ := x.m.broker.CannedReplies(dept, agent)
+			return len(after) == len(before)
+		}
+	}
+	unchanged := canned("matrix", "")
+	code, body := staffHTTP(t, addr, tok, "PUT", "/admin/departments/matrix/canned/by-"+id, `{"text":"Hello {visitor.name}"}`)
+	x.check(s, "PUT /admin/departments/{id}/canned/{shortcut}", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermManageQueues), httpErr(code, body), unchanged)
+	code, body = staffHTTP(t, addr, tok, "GET", "/admin/departments/matrix/canned", "")
+	x.check(s, "GET /admin/departments/{id}/canned", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermManageQueues), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "DELETE", "/admin/departments/matrix/canned/by-"+id, "")
+	x.check(s, "DELETE /admin/departments/{id}/canned/{shortcut}", s.perms.Has(actors.PermAdmin) || s.perms.Has(actors.PermManageQueues), httpErr(code, body), nil)
+	unchanged = canned("", id)
+	code, body = staffHTTP(t, addr, tok, "PUT", "/api/canned/mine", `{"text":"Bye {visitor.name}"}`)
+	x.check(s, "PUT /api/canned/{shortcut}", s.perms.Has(actors.PermCannedOwn), httpErr(code, body), unchanged)
+	code, body = staffHTTP(t, addr, tok, "DELETE", "/api/canned/mine", "")
+	x.check(s, "DELETE /api/canned/{shortcut}", s.perms.Has(actors.PermCannedOwn), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/canned", "")
+	x.check(s, "GET /api/canned", s.perms.Has(actors.PermLiveChat), httpErr(code, body), nil)
 }
 
 // adminReads: the directory and the audit log are the administrator's.

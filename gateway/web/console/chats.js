@@ -3,6 +3,8 @@
 // its own chat, so a line always goes to the chat it was typed in.
 import { h, fill, clock, enumName, enterSends, follow } from '/lib/dom.js';
 import { describe } from '/console/events.js';
+import { TagChips } from '/console/desk-tags.js';
+import { CannedPicker } from '/console/desk-canned.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
 
@@ -44,7 +46,13 @@ export class Chats {
     if (isNew && c.mine() && !c.ended) c.open(false);
   }
 
+  // event: a chat's event. A tag or a rating of a chat not shown here (a
+  // supervisor's, or one whose pane was closed) is a note, not a pane.
   event(ev) {
+    if (!this.byId.has(ev.chat_id) && (ev.rated || ev.tagged)) {
+      this.desk.flash(`${describe(ev).text} (chat ${ev.chat_id})`);
+      return;
+    }
     this.get(ev.chat_id).add(ev);
   }
 
@@ -108,6 +116,9 @@ class ChatView {
       this.input,
       h('label', { class: 'whisper-label' }, this.whisper, ' Whisper (staff only)'),
       h('button', { type: 'submit', class: 'send' }, 'Send'));
+    this.tagChips = new TagChips(this);
+    this.canned = new CannedPicker(this);
+    this.form.prepend(this.canned.list);
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.send(); });
     enterSends(this.input, () => this.send());
     this.input.addEventListener('input', () => this.desk.client.typing(this.id));
@@ -115,7 +126,7 @@ class ChatView {
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
       h('header', { class: 'pane-head' }, this.title, this.sub,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
-      this.actions, this.panel, this.log, this.typingLine, this.form);
+      this.actions, this.tagChips.el, this.panel, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
     this.follow = follow(this.log);
   }
@@ -173,6 +184,7 @@ class ChatView {
     this.whisper.disabled = role === 'watcher';
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
+    this.tagChips.set(s.tags);
   }
 
   // lost marks a chat that is no longer ours, seen at a reconnect.
@@ -206,6 +218,8 @@ class ChatView {
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
+      if (d.score) li.dataset.score = d.score;
+      if (ev.tagged) this.tagChips.fold(ev.tagged);
     }
     // Lines still being sent stay below the stored ones.
     const firstPending = this.pending.size ? this.pending.values().next().value : null;

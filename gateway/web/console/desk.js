@@ -9,6 +9,7 @@ import { Offers } from '/console/offers.js';
 import { QueueTab } from '/console/queue.js';
 import { MonitorTab } from '/console/monitor.js';
 import { Notifier } from '/console/notify.js';
+import { RepliesTab } from '/console/replies.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -26,6 +27,7 @@ export class Desk {
     this.offers = new Offers(this, this.offerBox);
     this.queue = new QueueTab(this, this.sections.queue);
     this.monitor = new MonitorTab(this, this.sections.monitor);
+    this.replies = new RepliesTab(this, this.sections.replies);
     this.client.addEventListener('welcome', (e) => this.welcome(e.detail));
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
@@ -55,6 +57,19 @@ export class Desk {
     clearTimeout(this.flashTimer);
   }
 
+  // canned returns the canned replies usable in a department (the agent's
+  // own first), read once per department until the replies page changes
+  // them.
+  async canned(dept) {
+    this.cannedCache ??= new Map();
+    if (!this.cannedCache.has(dept)) {
+      const p = this.client.command({ list_canned: { department: dept } }).then((a) => a.canned_replies.replies || []);
+      this.cannedCache.set(dept, p);
+      p.catch(() => this.cannedCache.delete(dept));
+    }
+    return this.cannedCache.get(dept);
+  }
+
   // command sends a command and shows its error (if any) in the header.
   async command(body) {
     try {
@@ -76,7 +91,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['replies', 'Replies'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -109,6 +124,7 @@ export class Desk {
     this.current = id;
     if (id === 'queue') this.queue.open();
     if (id === 'monitor') this.monitor.open();
+    if (id === 'replies') this.replies.open();
     if (id === 'admin') this.openAdmin();
   }
 
@@ -125,6 +141,7 @@ export class Desk {
     this.perms = perms;
     this.tabs.querySelector('#tab-monitor').hidden = !(w.monitors || []).length;
     this.tabs.querySelector('#tab-admin').hidden = !perms.has('admin');
+    this.tabs.querySelector('#tab-replies').hidden = !(perms.has('canned.personal') || perms.has('admin') || (w.manages || []).length);
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
     this.agentState(w.state || {});
     this.chats.welcome(w.chats || []);

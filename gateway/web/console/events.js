@@ -30,6 +30,12 @@ export function describe(ev) {
   if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
   if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
+  if (ev.tagged) return note(`${who(ev.tagged.by)} ${ev.tagged.removed ? 'removed the tag' : 'tagged the chat'} ${ev.tagged.tag}`);
+  if (ev.rated) {
+    const r = ev.rated;
+    const score = r.score === 'RATING_SCORE_GOOD' ? 'good' : 'bad';
+    return { kind: 'rating', score, text: `The visitor rated the chat ${score}${r.comment ? `: “${r.comment}”` : ''}` };
+  }
   return note('(an event this console does not know)');
 }
 

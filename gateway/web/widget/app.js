@@ -234,6 +234,7 @@ function showChat(summary) {
         st.view?.setStatus(err.message || t().error);
       }
     },
+    rate: (score, comment) => st.client.command({ rate_chat: { chat_id: summary.chat_id, score, comment: comment || undefined } }),
     again: () => {
       st.chatId = '';
       st.values = { ...st.values, message: '' };
@@ -244,6 +245,12 @@ function showChat(summary) {
   fill(body, st.view.el);
   st.view.setStatus(statusText());
   paint();
+}
+
+// answered: an agent took the chat (a chat that only waited has nothing
+// to rate).
+function answered() {
+  return Boolean(st.chat && (st.chat.agent_name || st.chat.agent_id || st.chat.assigned_at_ms));
 }
 
 function statusText(q) {
@@ -269,7 +276,7 @@ function frame(env) {
     st.chat = { ...st.chat, ...s };
     if (!s.agent_avatar_url) delete st.chat.agent_avatar_url;
     paint();
-    if (s.state === 'CHAT_STATE_CLOSED') st.view?.end();
+    if (s.state === 'CHAT_STATE_CLOSED') st.view?.end(undefined, answered());
     else if (s.state === 'CHAT_STATE_ACTIVE') st.view?.setStatus('');
   } else if (env.queue_update && v && env.queue_update.chat_id === st.chatId && !v.ended) {
     v.setStatus(statusText(env.queue_update));
@@ -306,7 +313,7 @@ function event(ev) {
     if (a === 'MEMBER_ACTION_LEFT') v.note(tx.left(name(ev.member.who)), ev.at_ms);
   } else if (ev.closed) {
     const by = ev.closed.by;
-    v.end(by && by.kind !== 'PARTICIPANT_KIND_VISITOR' && by.display_name ? tx.endedBy(by.display_name) : tx.ended);
+    v.end(by && by.kind !== 'PARTICIPANT_KIND_VISITOR' && by.display_name ? tx.endedBy(by.display_name) : tx.ended, answered());
     st.chat = { ...st.chat, state: 'CHAT_STATE_CLOSED' };
     paint();
   }

@@ -6,10 +6,12 @@ import { h, clock, enterSends, follow } from '/lib/dom.js';
 export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
   // typing() says the visitor is typing; end() closes the chat; again()
-  // starts a new one after the end.
-  constructor(t, { send, typing, end, again }) {
+  // starts a new one after the end; rate(score, comment) rates it once
+  // it has ended.
+  constructor(t, { send, typing, end, again, rate }) {
     this.t = t;
     this.again = again;
+    this.rate = rate;
     this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
     this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
@@ -118,13 +120,47 @@ export class ChatView {
     this.status.hidden = !text;
   }
 
-  end(text) {
+  // end shows that the chat ended and, when an agent answered it
+  // (rateable), asks the visitor to rate it.
+  end(text, rateable) {
     if (this.ended) return;
     this.ended = true;
     this.showTyping('');
     this.setStatus('');
     const again = h('button', { type: 'button', class: 'again', onclick: () => this.again() }, this.t.newChat);
-    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), again);
+    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), rateable && this.rate ? this.ratingPrompt() : null, again);
+  }
+
+  // ratingPrompt: good or bad, an optional comment, and a send button. A
+  // later rating replaces the earlier one, so the prompt stays.
+  ratingPrompt() {
+    const t = this.t;
+    let score = '';
+    const faces = [['RATING_SCORE_GOOD', 'rate-good', t.rateGood], ['RATING_SCORE_BAD', 'rate-bad', t.rateBad]].map(([value, cls, label]) =>
+      h('button', { type: 'button', class: `face ${cls}`, 'aria-pressed': 'false', 'data-score': value, onclick: (ev) => {
+        score = value;
+        for (const f of faces) f.setAttribute('aria-pressed', String(f === ev.currentTarget));
+        send.disabled = false;
+      } }, label));
+    const comment = h('textarea', { class: 'rate-comment', rows: 2, maxlength: 1000, 'aria-label': t.rateComment, placeholder: t.rateComment });
+    const send = h('button', { type: 'submit', class: 'rate-send', disabled: true }, t.rateSend);
+    const done = h('p', { class: 'rate-done', role: 'status' });
+    const form = h('form', { class: 'rating', 'aria-label': t.rateQuestion }, h('p', { class: 'rate-question' }, t.rateQuestion),
+      h('div', { class: 'faces' }, faces), comment, send, done);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!score) return;
+      send.disabled = true;
+      try {
+        await this.rate(score, comment.value.trim());
+        done.textContent = t.rateThanks;
+        form.dataset.rated = score;
+      } catch (err) {
+        done.textContent = (err && err.message) || t.error;
+      }
+      send.disabled = false;
+    });
+    return form;
   }
 
   focus() {
