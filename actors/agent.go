@@ -120,7 +120,7 @@ func (a *agent) command(ctx actor.Context, m *messages.SessionCommand) {
 		return
 	}
 	if !a.offerCommand(ctx, m) && !a.connCommand(ctx, m) && !a.statusCommand(ctx, m) && !a.accountCommand(ctx, m) &&
-		!a.togetherCommand(ctx, m) && !a.supervisionCommand(ctx, m) {
+		!a.togetherCommand(ctx, m) && !a.supervisionCommand(ctx, m) && !a.deskCommand(ctx, m) {
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "agents cannot send this"))
 	}
 }

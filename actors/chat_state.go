@@ -36,6 +36,8 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 		c.head, c.target = false, ""
 	case *messages.ChatEvent_Transferred:
 		c.head, c.target = true, k.Transferred.GetToAgentId()
+	case *messages.ChatEvent_Reopened:
+		c.head, c.target = false, k.Reopened.GetPreferAgent()
 	}
 }
 

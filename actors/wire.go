@@ -265,6 +265,10 @@ func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
 		}
 	case *messages.ChatEvent_Closed:
 		s.State = stateClosed
+	case *messages.ChatEvent_Reopened:
+		// Everyone left when it closed: it waits again, with nobody in it.
+		s.State, s.AgentId, s.AgentName, s.AgentAvatarUrl = stateQueued, "", "", ""
+		s.Guests, s.Watchers, s.Invited = nil, nil, nil
 	}
 }
 

@@ -99,6 +99,10 @@ var commandTable = []command{
 	{body: &messages.LeaveChat{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.TakeOver{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.DeclineInvite{}, to: toSession, from: agentsOnly, chatID: true},
+	// Staff reopen a chat, a visitor continues theirs: each through their
+	// own actor.
+	{body: &messages.ReopenChat{}, to: toSession, chatID: true},
+	{body: &messages.AssignWaiting{}, to: toSession, from: agentsOnly, chatID: true},
 }
 
 var (

@@ -188,6 +188,8 @@ type SessionCommand struct {
 	//	*SessionCommand_SetQueueOnline
 	//	*SessionCommand_SetAgentStatus
 	//	*SessionCommand_ListTransferTargets
+	//	*SessionCommand_ReopenChat
+	//	*SessionCommand_AssignWaiting
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -425,6 +427,24 @@ func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *SessionCommand) GetReopenChat() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ReopenChat); ok {
+			return x.ReopenChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetAssignWaiting() *AssignWaiting {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_AssignWaiting); ok {
+			return x.AssignWaiting
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -512,6 +532,14 @@ type SessionCommand_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,28,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type SessionCommand_ReopenChat struct {
+	ReopenChat *ReopenChat `protobuf:"bytes,120,opt,name=reopen_chat,json=reopenChat,proto3,oneof"`
+}
+
+type SessionCommand_AssignWaiting struct {
+	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -550,6 +578,10 @@ func (*SessionCommand_SetAgentStatus) isSessionCommand_Body() {}
 
 func (*SessionCommand_ListTransferTargets) isSessionCommand_Body() {}
 
+func (*SessionCommand_ReopenChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_AssignWaiting) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -570,6 +602,7 @@ type ChatCommand struct {
 	//	*ChatCommand_Leave
 	//	*ChatCommand_TakeOver
 	//	*ChatCommand_DeclineInvite
+	//	*ChatCommand_Reopen
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -744,6 +777,15 @@ func (x *ChatCommand) GetDeclineInvite() *DeclineInvite {
 	return nil
 }
 
+func (x *ChatCommand) GetReopen() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Reopen); ok {
+			return x.Reopen
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -830,6 +872,10 @@ type ChatCommand_DeclineInvite struct {
 	DeclineInvite *DeclineInvite `protobuf:"bytes,19,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
 }
 
+type ChatCommand_Reopen struct {
+	Reopen *ReopenChat `protobuf:"bytes,120,opt,name=reopen,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -849,6 +895,8 @@ func (*ChatCommand_Leave) isChatCommand_Body() {}
 func (*ChatCommand_TakeOver) isChatCommand_Body() {}
 
 func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
+
+func (*ChatCommand_Reopen) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -2254,6 +2302,100 @@ func (x *PickRequest) GetOfferId() string {
 	return ""
 }
 
+// SupervisorAssign: a supervisor's agent actor -> queue (AssignWaiting,
+// permission and department checked). The queue answers conn itself.
+type SupervisorAssign struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	ById          string                 `protobuf:"bytes,5,opt,name=by_id,json=byId,proto3" json:"by_id,omitempty"`
+	ByName        string                 `protobuf:"bytes,6,opt,name=by_name,json=byName,proto3" json:"by_name,omitempty"`
+	Address       string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupervisorAssign) Reset() {
+	*x = SupervisorAssign{}
+	mi := &file_actors_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupervisorAssign) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupervisorAssign) ProtoMessage() {}
+
+func (x *SupervisorAssign) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupervisorAssign.ProtoReflect.Descriptor instead.
+func (*SupervisorAssign) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SupervisorAssign) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *SupervisorAssign) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+func (x *SupervisorAssign) GetById() string {
+	if x != nil {
+		return x.ById
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetByName() string {
+	if x != nil {
+		return x.ByName
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 type PickRefused struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
@@ -2265,7 +2407,7 @@ type PickRefused struct {
 
 func (x *PickRefused) Reset() {
 	*x = PickRefused{}
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2419,7 @@ func (x *PickRefused) String() string {
 func (*PickRefused) ProtoMessage() {}
 
 func (x *PickRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2432,7 @@ func (x *PickRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRefused.ProtoReflect.Descriptor instead.
 func (*PickRefused) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{24}
+	return file_actors_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PickRefused) GetChatId() string {
@@ -2326,7 +2468,7 @@ type WaitingQuery struct {
 
 func (x *WaitingQuery) Reset() {
 	*x = WaitingQuery{}
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2338,7 +2480,7 @@ func (x *WaitingQuery) String() string {
 func (*WaitingQuery) ProtoMessage() {}
 
 func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2351,7 +2493,7 @@ func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingQuery.ProtoReflect.Descriptor instead.
 func (*WaitingQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{25}
+	return file_actors_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WaitingQuery) GetConn() *actor.PID {
@@ -2387,7 +2529,7 @@ type WaitingAnswer struct {
 
 func (x *WaitingAnswer) Reset() {
 	*x = WaitingAnswer{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2399,7 +2541,7 @@ func (x *WaitingAnswer) String() string {
 func (*WaitingAnswer) ProtoMessage() {}
 
 func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2412,7 +2554,7 @@ func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingAnswer.ProtoReflect.Descriptor instead.
 func (*WaitingAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WaitingAnswer) GetConn() *actor.PID {
@@ -2447,7 +2589,7 @@ type Watch struct {
 
 func (x *Watch) Reset() {
 	*x = Watch{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2459,7 +2601,7 @@ func (x *Watch) String() string {
 func (*Watch) ProtoMessage() {}
 
 func (x *Watch) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2472,7 +2614,7 @@ func (x *Watch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Watch.ProtoReflect.Descriptor instead.
 func (*Watch) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Watch) GetAgentId() string {
@@ -2500,7 +2642,7 @@ type ViewQuery struct {
 
 func (x *ViewQuery) Reset() {
 	*x = ViewQuery{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2654,7 @@ func (x *ViewQuery) String() string {
 func (*ViewQuery) ProtoMessage() {}
 
 func (x *ViewQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2667,7 @@ func (x *ViewQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewQuery.ProtoReflect.Descriptor instead.
 func (*ViewQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ViewQuery) GetAgentId() string {
@@ -2552,7 +2694,7 @@ type ViewAnswer struct {
 
 func (x *ViewAnswer) Reset() {
 	*x = ViewAnswer{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2706,7 @@ func (x *ViewAnswer) String() string {
 func (*ViewAnswer) ProtoMessage() {}
 
 func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2719,7 @@ func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewAnswer.ProtoReflect.Descriptor instead.
 func (*ViewAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ViewAnswer) GetToken() uint64 {
@@ -2603,7 +2745,7 @@ type FlushViews struct {
 
 func (x *FlushViews) Reset() {
 	*x = FlushViews{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2757,7 @@ func (x *FlushViews) String() string {
 func (*FlushViews) ProtoMessage() {}
 
 func (x *FlushViews) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2770,7 @@ func (x *FlushViews) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushViews.ProtoReflect.Descriptor instead.
 func (*FlushViews) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 // ManagedStatus: a manager's agent actor -> the agent whose status they
@@ -2645,7 +2787,7 @@ type ManagedStatus struct {
 
 func (x *ManagedStatus) Reset() {
 	*x = ManagedStatus{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +2799,7 @@ func (x *ManagedStatus) String() string {
 func (*ManagedStatus) ProtoMessage() {}
 
 func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +2812,7 @@ func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManagedStatus.ProtoReflect.Descriptor instead.
 func (*ManagedStatus) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ManagedStatus) GetStatus() AgentStatus {
@@ -2715,7 +2857,7 @@ type Handback struct {
 
 func (x *Handback) Reset() {
 	*x = Handback{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2727,7 +2869,7 @@ func (x *Handback) String() string {
 func (*Handback) ProtoMessage() {}
 
 func (x *Handback) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2740,7 +2882,7 @@ func (x *Handback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handback.ProtoReflect.Descriptor instead.
 func (*Handback) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Handback) GetChatId() string {
@@ -2778,7 +2920,7 @@ type Abandon struct {
 
 func (x *Abandon) Reset() {
 	*x = Abandon{}
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2790,7 +2932,7 @@ func (x *Abandon) String() string {
 func (*Abandon) ProtoMessage() {}
 
 func (x *Abandon) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2803,7 +2945,7 @@ func (x *Abandon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
 func (*Abandon) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{33}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Abandon) GetChatId() string {
@@ -2839,7 +2981,7 @@ type CloseConn struct {
 
 func (x *CloseConn) Reset() {
 	*x = CloseConn{}
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2851,7 +2993,7 @@ func (x *CloseConn) String() string {
 func (*CloseConn) ProtoMessage() {}
 
 func (x *CloseConn) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2864,7 +3006,7 @@ func (x *CloseConn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
 func (*CloseConn) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{34}
+	return file_actors_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CloseConn) GetCode() uint32 {
@@ -2891,7 +3033,7 @@ type ShiftTick struct {
 
 func (x *ShiftTick) Reset() {
 	*x = ShiftTick{}
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2903,7 +3045,7 @@ func (x *ShiftTick) String() string {
 func (*ShiftTick) ProtoMessage() {}
 
 func (x *ShiftTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2916,7 +3058,7 @@ func (x *ShiftTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
 func (*ShiftTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{35}
+	return file_actors_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ShiftTick) GetToken() uint64 {
@@ -2936,7 +3078,7 @@ type SaveListsDue struct {
 
 func (x *SaveListsDue) Reset() {
 	*x = SaveListsDue{}
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2948,7 +3090,7 @@ func (x *SaveListsDue) String() string {
 func (*SaveListsDue) ProtoMessage() {}
 
 func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2961,7 +3103,7 @@ func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveListsDue.ProtoReflect.Descriptor instead.
 func (*SaveListsDue) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{36}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SaveListsDue) GetToken() uint64 {
@@ -2984,7 +3126,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2996,7 +3138,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3009,7 +3151,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -3035,7 +3177,7 @@ type IdleCheck struct {
 
 func (x *IdleCheck) Reset() {
 	*x = IdleCheck{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3189,7 @@ func (x *IdleCheck) String() string {
 func (*IdleCheck) ProtoMessage() {}
 
 func (x *IdleCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3202,7 @@ func (x *IdleCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleCheck.ProtoReflect.Descriptor instead.
 func (*IdleCheck) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -3074,7 +3216,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3086,7 +3228,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3099,7 +3241,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -3125,7 +3267,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3137,7 +3279,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3150,7 +3292,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -3178,7 +3320,7 @@ type ExternalAccount struct {
 
 func (x *ExternalAccount) Reset() {
 	*x = ExternalAccount{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3332,7 @@ func (x *ExternalAccount) String() string {
 func (*ExternalAccount) ProtoMessage() {}
 
 func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3345,7 @@ func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExternalAccount.ProtoReflect.Descriptor instead.
 func (*ExternalAccount) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ExternalAccount) GetMethod() SignInMethod {
@@ -3308,7 +3450,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +3462,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +3475,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3585,7 +3727,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3597,7 +3739,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3610,7 +3752,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3644,7 +3786,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3656,7 +3798,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3669,7 +3811,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{44}
+	return file_actors_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3697,7 +3839,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +3851,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +3864,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{45}
+	return file_actors_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3748,7 +3890,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3760,7 +3902,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3773,7 +3915,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{46}
+	return file_actors_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3800,7 +3942,7 @@ type TraceContext struct {
 
 func (x *TraceContext) Reset() {
 	*x = TraceContext{}
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3812,7 +3954,7 @@ func (x *TraceContext) String() string {
 func (*TraceContext) ProtoMessage() {}
 
 func (x *TraceContext) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3825,7 +3967,7 @@ func (x *TraceContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraceContext.ProtoReflect.Descriptor instead.
 func (*TraceContext) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{47}
+	return file_actors_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TraceContext) GetTraceId() []byte {
@@ -3871,7 +4013,7 @@ type TracedEvent struct {
 
 func (x *TracedEvent) Reset() {
 	*x = TracedEvent{}
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3883,7 +4025,7 @@ func (x *TracedEvent) String() string {
 func (*TracedEvent) ProtoMessage() {}
 
 func (x *TracedEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3896,7 +4038,7 @@ func (x *TracedEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEvent.ProtoReflect.Descriptor instead.
 func (*TracedEvent) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{48}
+	return file_actors_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TracedEvent) GetEvent() *ChatEvent {
@@ -3934,7 +4076,7 @@ type TracedEnvelope struct {
 
 func (x *TracedEnvelope) Reset() {
 	*x = TracedEnvelope{}
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3946,7 +4088,7 @@ func (x *TracedEnvelope) String() string {
 func (*TracedEnvelope) ProtoMessage() {}
 
 func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3959,7 +4101,7 @@ func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEnvelope.ProtoReflect.Descriptor instead.
 func (*TracedEnvelope) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{49}
+	return file_actors_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TracedEnvelope) GetEnvelope() *Envelope {
@@ -4004,7 +4146,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\x84\v\n" +
+	".actor.PIDR\x04conn\"\x8b\f\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4031,9 +4173,12 @@ const file_actors_proto_rawDesc = "" +
 	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12=\n" +
+	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
+	"reopenChat\x12F\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\x8e\a\n" +
+	"\x04body\"\xc4\a\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4051,7 +4196,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x04join\x18\x10 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\x04join\x121\n" +
 	"\x05leave\x18\x11 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\x05leave\x127\n" +
 	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
-	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
+	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x124\n" +
+	"\x06reopen\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\x06reopen\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4170,7 +4316,16 @@ const file_actors_proto_rawDesc = "" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x19\n" +
-	"\boffer_id\x18\x04 \x01(\tR\aofferId\"Y\n" +
+	"\boffer_id\x18\x04 \x01(\tR\aofferId\"\xc0\x01\n" +
+	"\x10SupervisorAssign\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1e\n" +
+	"\x04conn\x18\x03 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\x12\x13\n" +
+	"\x05by_id\x18\x05 \x01(\tR\x04byId\x12\x17\n" +
+	"\aby_name\x18\x06 \x01(\tR\x06byName\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"Y\n" +
 	"\vPickRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\boffer_id\x18\x02 \x01(\tR\aofferId\x12\x16\n" +
@@ -4302,7 +4457,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -4328,165 +4483,172 @@ var file_actors_proto_goTypes = []any{
 	(*AssignChat)(nil),          // 21: switchboard.v1.AssignChat
 	(*AssignResult)(nil),        // 22: switchboard.v1.AssignResult
 	(*PickRequest)(nil),         // 23: switchboard.v1.PickRequest
-	(*PickRefused)(nil),         // 24: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),        // 25: switchboard.v1.WaitingQuery
-	(*WaitingAnswer)(nil),       // 26: switchboard.v1.WaitingAnswer
-	(*Watch)(nil),               // 27: switchboard.v1.Watch
-	(*ViewQuery)(nil),           // 28: switchboard.v1.ViewQuery
-	(*ViewAnswer)(nil),          // 29: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),          // 30: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),       // 31: switchboard.v1.ManagedStatus
-	(*Handback)(nil),            // 32: switchboard.v1.Handback
-	(*Abandon)(nil),             // 33: switchboard.v1.Abandon
-	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
-	(*SaveListsDue)(nil),        // 36: switchboard.v1.SaveListsDue
-	(*GraceExpired)(nil),        // 37: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),           // 38: switchboard.v1.IdleCheck
-	(*Persisted)(nil),           // 39: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 40: switchboard.v1.DirectoryChanged
-	(*ExternalAccount)(nil),     // 41: switchboard.v1.ExternalAccount
-	(*AdminCommand)(nil),        // 42: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 43: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 44: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 45: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 46: switchboard.v1.AdminReply
-	(*TraceContext)(nil),        // 47: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),         // 48: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),      // 49: switchboard.v1.TracedEnvelope
-	nil,                         // 50: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 51: actor.PID
-	(*RequestChat)(nil),         // 52: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 53: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 54: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 55: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 56: switchboard.v1.PickChat
-	(*Resume)(nil),              // 57: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 58: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 59: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 60: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 61: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 62: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 63: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 64: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 65: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 66: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 71: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 72: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 73: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 74: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 75: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 76: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 77: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 78: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 79: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 80: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 81: switchboard.v1.Offer
-	(AssignHow)(0),              // 82: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 83: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 84: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 85: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 86: switchboard.v1.Department
-	(*Language)(nil),            // 87: switchboard.v1.Language
-	(*Agent)(nil),               // 88: switchboard.v1.Agent
-	(*Role)(nil),                // 89: switchboard.v1.Role
-	(*Settings)(nil),            // 90: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 91: switchboard.v1.SignInSettings
-	(*Envelope)(nil),            // 92: switchboard.v1.Envelope
+	(*SupervisorAssign)(nil),    // 24: switchboard.v1.SupervisorAssign
+	(*PickRefused)(nil),         // 25: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),        // 26: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),       // 27: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),               // 28: switchboard.v1.Watch
+	(*ViewQuery)(nil),           // 29: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),          // 30: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),          // 31: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),       // 32: switchboard.v1.ManagedStatus
+	(*Handback)(nil),            // 33: switchboard.v1.Handback
+	(*Abandon)(nil),             // 34: switchboard.v1.Abandon
+	(*CloseConn)(nil),           // 35: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),           // 36: switchboard.v1.ShiftTick
+	(*SaveListsDue)(nil),        // 37: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),        // 38: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),           // 39: switchboard.v1.IdleCheck
+	(*Persisted)(nil),           // 40: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 41: switchboard.v1.DirectoryChanged
+	(*ExternalAccount)(nil),     // 42: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),        // 43: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 44: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 45: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 46: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 47: switchboard.v1.AdminReply
+	(*TraceContext)(nil),        // 48: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),         // 49: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),      // 50: switchboard.v1.TracedEnvelope
+	nil,                         // 51: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 52: actor.PID
+	(*RequestChat)(nil),         // 53: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 54: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 55: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 56: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 57: switchboard.v1.PickChat
+	(*Resume)(nil),              // 58: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 59: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 60: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 61: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 62: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 63: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 64: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 65: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 66: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 67: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 68: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 69: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 70: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 71: switchboard.v1.ListTransferTargets
+	(*ReopenChat)(nil),          // 72: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 73: switchboard.v1.AssignWaiting
+	(*Participant)(nil),         // 74: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 75: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 76: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 77: switchboard.v1.Typing
+	(*ChatRefused)(nil),         // 78: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 79: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 80: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 81: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 82: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 83: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 84: switchboard.v1.Offer
+	(AssignHow)(0),              // 85: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 86: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 87: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 88: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 89: switchboard.v1.Department
+	(*Language)(nil),            // 90: switchboard.v1.Language
+	(*Agent)(nil),               // 91: switchboard.v1.Agent
+	(*Role)(nil),                // 92: switchboard.v1.Role
+	(*Settings)(nil),            // 93: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 94: switchboard.v1.SignInSettings
+	(*Envelope)(nil),            // 95: switchboard.v1.Envelope
 }
 var file_actors_proto_depIdxs = []int32{
-	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	50, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	51, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	51, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	52, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	53, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	54, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	55, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	56, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	57, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	58, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	59, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	60, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	61, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	62, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	63, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	64, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	65, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	67, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	47, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	71, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	51, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	72, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	73, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	74, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	59, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	61, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	62, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	63, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	64, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	65, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	47, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	52, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	51, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	75, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	51, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	76, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	51, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	71, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	77, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	51, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	51, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	78, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	78, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	79, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	79, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	80, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	81, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	82, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	47, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	78, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	76, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	51, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	83, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	84, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	80, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	51, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	76, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	85, // 68: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	86, // 69: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	87, // 70: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	88, // 71: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	89, // 72: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	90, // 73: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	44, // 74: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	43, // 75: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	91, // 76: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	41, // 77: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	76, // 78: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	77, // 79: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	47, // 80: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	92, // 81: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	47, // 82: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	83, // [83:83] is the sub-list for method output_type
-	83, // [83:83] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	52, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	51, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	52, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	52, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	53, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	54, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	55, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	56, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	57, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	58, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	59, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	60, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	61, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	62, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	63, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	64, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	65, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	66, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	67, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	68, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	69, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	70, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	71, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	72, // 23: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	73, // 24: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	48, // 25: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	74, // 26: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	52, // 27: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	75, // 28: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	76, // 29: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	77, // 30: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	60, // 31: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	62, // 32: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	63, // 33: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	64, // 34: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	65, // 35: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	66, // 36: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	67, // 37: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	72, // 38: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	48, // 39: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	53, // 40: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	52, // 41: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	48, // 42: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	78, // 43: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	52, // 44: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	79, // 45: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	52, // 46: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	74, // 47: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	80, // 48: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	52, // 49: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	52, // 50: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	81, // 51: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	81, // 52: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	81, // 53: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	48, // 54: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	81, // 55: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	82, // 56: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	82, // 57: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	83, // 58: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	84, // 59: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	85, // 60: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	48, // 61: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	81, // 62: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	79, // 63: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	52, // 64: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	52, // 65: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	52, // 66: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	86, // 67: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	87, // 68: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	83, // 69: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	52, // 70: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	79, // 71: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	88, // 72: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	89, // 73: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	90, // 74: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	91, // 75: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	92, // 76: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	93, // 77: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	45, // 78: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	44, // 79: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	94, // 80: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	42, // 81: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	79, // 82: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	80, // 83: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	48, // 84: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	95, // 85: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	48, // 86: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	87, // [87:87] is the sub-list for method output_type
+	87, // [87:87] is the sub-list for method input_type
+	87, // [87:87] is the sub-list for extension type_name
+	87, // [87:87] is the sub-list for extension extendee
+	0,  // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4516,6 +4678,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_SetQueueOnline)(nil),
 		(*SessionCommand_SetAgentStatus)(nil),
 		(*SessionCommand_ListTransferTargets)(nil),
+		(*SessionCommand_ReopenChat)(nil),
+		(*SessionCommand_AssignWaiting)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4528,8 +4692,9 @@ func file_actors_proto_init() {
 		(*ChatCommand_Leave)(nil),
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
+		(*ChatCommand_Reopen)(nil),
 	}
-	file_actors_proto_msgTypes[42].OneofWrappers = []any{
+	file_actors_proto_msgTypes[43].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -4551,7 +4716,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

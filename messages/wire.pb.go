@@ -583,6 +583,8 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_ReopenChat
+	//	*Envelope_AssignWaiting
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -865,6 +867,24 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetReopenChat() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ReopenChat); ok {
+			return x.ReopenChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetAssignWaiting() *AssignWaiting {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_AssignWaiting); ok {
+			return x.AssignWaiting
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1119,6 +1139,15 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_ReopenChat struct {
+	// The everyday desk, H2 (reopen, supervisors assign): 120-139.
+	ReopenChat *ReopenChat `protobuf:"bytes,120,opt,name=reopen_chat,json=reopenChat,proto3,oneof"`
+}
+
+type Envelope_AssignWaiting struct {
+	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1235,6 +1264,10 @@ func (*Envelope_SetQueueOnline) isEnvelope_Body() {}
 func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
+
+func (*Envelope_ReopenChat) isEnvelope_Body() {}
+
+func (*Envelope_AssignWaiting) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -2364,13 +2397,17 @@ func (x *AgentState) GetReason() string {
 // Offer proposes a chat to an agent. Accept or decline it by chat_id before
 // expires_at_ms, or it goes to the next eligible agent.
 type Offer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
-	Language      string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
-	VisitorName   string                 `protobuf:"bytes,4,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
-	Preview       string                 `protobuf:"bytes,5,opt,name=preview,proto3" json:"preview,omitempty"`
-	ExpiresAtMs   int64                  `protobuf:"varint,6,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department  string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Language    string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	VisitorName string                 `protobuf:"bytes,4,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	Preview     string                 `protobuf:"bytes,5,opt,name=preview,proto3" json:"preview,omitempty"`
+	ExpiresAtMs int64                  `protobuf:"varint,6,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	// A supervisor's assignment (AssignWaiting): who handed it to this
+	// agent. Declining it, or letting it expire, puts the chat back in its
+	// place in line.
+	AssignedBy    string `protobuf:"bytes,120,opt,name=assigned_by,json=assignedBy,proto3" json:"assigned_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2445,6 +2482,13 @@ func (x *Offer) GetExpiresAtMs() int64 {
 		return x.ExpiresAtMs
 	}
 	return 0
+}
+
+func (x *Offer) GetAssignedBy() string {
+	if x != nil {
+		return x.AssignedBy
+	}
+	return ""
 }
 
 type OfferWithdrawn struct {
@@ -4406,6 +4450,126 @@ func (x *TakeOver) GetChatId() string {
 	return ""
 }
 
+// ReopenChat opens a closed chat again: the same chat, transcript and
+// sequence (a reopened event), routed again, offered first to the agent
+// who last had it when they can take it, else to the department's line.
+// Staff need chats.reopen and to be allowed to see the chat (its last
+// agent, chats.view in its department, its supervisors and managers,
+// reports.view). A visitor reopens their own chat (continue the last
+// conversation) when they have no open chat. The chat's department must
+// exist and be online. Answered by an ack once the reopened event is
+// stored.
+type ReopenChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenChat) Reset() {
+	*x = ReopenChat{}
+	mi := &file_wire_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenChat) ProtoMessage() {}
+
+func (x *ReopenChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenChat.ProtoReflect.Descriptor instead.
+func (*ReopenChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ReopenChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+// AssignWaiting (chats.assign, for a department one supervises or
+// manages; admin, any): hands a waiting chat to a chosen agent of that
+// department who speaks its language. The queue offers it to them first
+// (an outstanding offer to someone else is withdrawn); if they decline or
+// the offer expires, the chat stays in its place in line and is routed as
+// before. Answered by an ack once the offer is made; CONFLICT when the
+// chat is no longer waiting or the agent cannot take it now.
+type AssignWaiting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	ChatId        string                 `protobuf:"bytes,2,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,3,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssignWaiting) Reset() {
+	*x = AssignWaiting{}
+	mi := &file_wire_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignWaiting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignWaiting) ProtoMessage() {}
+
+func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignWaiting.ProtoReflect.Descriptor instead.
+func (*AssignWaiting) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *AssignWaiting) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *AssignWaiting) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *AssignWaiting) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
 // ChatMemberChanged: staff were invited, joined, left or declined.
 // Internal (staff only) when invisible, and for invitations.
 // A closed chat opened again: the same chat, transcript and sequence,
@@ -4422,7 +4586,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4434,7 +4598,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4447,7 +4611,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4476,7 +4640,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4488,7 +4652,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4501,7 +4665,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4539,7 +4703,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4715,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4728,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -4609,7 +4773,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4621,7 +4785,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4634,7 +4798,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -4689,7 +4853,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4701,7 +4865,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4714,7 +4878,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -4764,7 +4928,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4776,7 +4940,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4789,7 +4953,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -4833,7 +4997,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4845,7 +5009,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4858,7 +5022,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -4887,7 +5051,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4899,7 +5063,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4912,7 +5076,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -4986,7 +5150,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4998,7 +5162,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5011,7 +5175,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5069,7 +5233,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5081,7 +5245,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5094,7 +5258,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5124,7 +5288,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5136,7 +5300,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5149,7 +5313,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5185,7 +5349,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5361,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5374,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5232,7 +5396,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x9b\x15\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5426,10 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12=\n" +
+	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
+	"reopenChat\x12F\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5371,7 +5538,7 @@ const file_wire_proto_rawDesc = "" +
 	"\factive_chats\x18\x03 \x01(\rR\vactiveChats\x12\x1b\n" +
 	"\tmax_chats\x18\x04 \x01(\rR\bmaxChats\x12%\n" +
 	"\x0epending_offers\x18\x05 \x01(\rR\rpendingOffers\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xbd\x01\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xde\x01\n" +
 	"\x05Offer\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -5380,7 +5547,9 @@ const file_wire_proto_rawDesc = "" +
 	"\blanguage\x18\x03 \x01(\tR\blanguage\x12!\n" +
 	"\fvisitor_name\x18\x04 \x01(\tR\vvisitorName\x12\x18\n" +
 	"\apreview\x18\x05 \x01(\tR\apreview\x12\"\n" +
-	"\rexpires_at_ms\x18\x06 \x01(\x03R\vexpiresAtMs\"A\n" +
+	"\rexpires_at_ms\x18\x06 \x01(\x03R\vexpiresAtMs\x12\x1f\n" +
+	"\vassigned_by\x18x \x01(\tR\n" +
+	"assignedBy\"A\n" +
 	"\x0eOfferWithdrawn\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"&\n" +
@@ -5531,7 +5700,16 @@ const file_wire_proto_rawDesc = "" +
 	"\tLeaveChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\"#\n" +
 	"\bTakeOver\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\tR\x06chatId\"^\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"%\n" +
+	"\n" +
+	"ReopenChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"c\n" +
+	"\rAssignWaiting\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x17\n" +
+	"\achat_id\x18\x02 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\"^\n" +
 	"\fChatReopened\x12+\n" +
 	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12!\n" +
 	"\fprefer_agent\x18\x02 \x01(\tR\vpreferAgent\"e\n" +
@@ -5671,7 +5849,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5728,19 +5906,21 @@ var file_wire_proto_goTypes = []any{
 	(*JoinChat)(nil),            // 52: switchboard.v1.JoinChat
 	(*LeaveChat)(nil),           // 53: switchboard.v1.LeaveChat
 	(*TakeOver)(nil),            // 54: switchboard.v1.TakeOver
-	(*ChatReopened)(nil),        // 55: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 56: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 57: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 58: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 59: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 60: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 62: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 63: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*ReopenChat)(nil),          // 55: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 56: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 57: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 58: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 59: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 60: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 61: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 62: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 63: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 64: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 65: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 66: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 67: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 68: switchboard.v1.SetAgentStatus
+	nil,                         // 69: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -5763,87 +5943,89 @@ var file_wire_proto_depIdxs = []int32{
 	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
 	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
 	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	63, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	66, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	68, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
 	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	55, // 24: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	56, // 25: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	12, // 26: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	23, // 27: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10, // 28: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	39, // 29: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	15, // 30: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	26, // 31: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	27, // 32: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14, // 33: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	25, // 34: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	32, // 35: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	22, // 36: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	34, // 37: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	20, // 38: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	50, // 39: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	64, // 40: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	48, // 41: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	67, // 42: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	0,  // 43: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	69, // 44: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	25, // 45: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	34, // 46: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	26, // 47: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	50, // 48: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,  // 49: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	33, // 50: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,  // 51: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 52: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	34, // 53: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	34, // 54: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	34, // 55: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,  // 56: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,  // 57: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,  // 58: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	33, // 59: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	33, // 60: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	33, // 61: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	5,  // 62: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,  // 63: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	33, // 64: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	40, // 65: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	41, // 66: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	42, // 67: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	44, // 68: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	43, // 69: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	38, // 70: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	37, // 71: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	46, // 72: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	62, // 73: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	57, // 74: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	58, // 75: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	59, // 76: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	60, // 77: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	61, // 78: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	33, // 79: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,  // 80: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	33, // 81: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	33, // 82: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	64, // 83: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	33, // 84: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	33, // 85: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	33, // 86: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,  // 87: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	33, // 88: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	33, // 89: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	33, // 90: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,  // 91: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	33, // 92: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	34, // 93: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	34, // 94: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	65, // 95: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,  // 96: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 97: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	98, // [98:98] is the sub-list for method output_type
+	98, // [98:98] is the sub-list for method input_type
+	98, // [98:98] is the sub-list for extension type_name
+	98, // [98:98] is the sub-list for extension extendee
+	0,  // [0:98] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6058,8 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_ReopenChat)(nil),
+		(*Envelope_AssignWaiting)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5916,7 +6100,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
