@@ -127,6 +127,13 @@ export class ChatView {
     this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), again);
   }
 
+  // resume: the chat opened again (reopened): the composer is back.
+  resume() {
+    if (!this.ended) return;
+    this.ended = false;
+    this.foot.replaceChildren(this.form, this.endButton);
+  }
+
   focus() {
     (this.ended ? this.foot.querySelector('button') : this.input).focus();
   }
