@@ -7,8 +7,6 @@ package actors
 // by command.
 
 import (
-	"slices"
-
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -29,10 +27,11 @@ func (a *agent) deskCommand(ctx actor.Context, m *messages.SessionCommand) bool 
 }
 
 // assignWaiting hands a waiting chat to a chosen agent, when the sender
-// supervises or manages its department (or is an administrator). The
-// queue checks the chat and the agent and answers the client.
+// (with chats.assign) supervises or manages its department by the one
+// rule of who does (or is an administrator). The queue checks the chat
+// and the agent and answers the client.
 func (a *agent) assignWaiting(ctx actor.Context, m *messages.SessionCommand, as *messages.AssignWaiting) {
-	if e := a.mayAssign(as.GetDepartment()); e != nil {
+	if e := a.mayOversee(as.GetDepartment()); e != nil {
 		sendErr(ctx, m.GetConn(), m.GetRef(), e)
 		return
 	}
@@ -42,19 +41,4 @@ func (a *agent) assignWaiting(ctx actor.Context, m *messages.SessionCommand, as 
 	}
 	a.b.Send(KindQueue, as.GetDepartment(), &messages.SupervisorAssign{ChatId: as.GetChatId(), AgentId: as.GetAgentId(),
 		Conn: m.GetConn(), Ref: m.GetRef(), ById: a.id, ByName: a.rec.GetDisplayName(), Address: m.GetAddress()})
-}
-
-// mayAssign says whether the agent may assign the waiting chats of
-// department d: they supervise or manage it (or are an administrator).
-func (a *agent) mayAssign(d string) *messages.Error {
-	dept, err := a.b.store.Department(d)
-	switch {
-	case err != nil:
-		return messages.TemporaryErrorf(codeUnavailable, "cannot read departments now")
-	case dept == nil || !ValidName(d):
-		return errorf(codeNotFound, "no department %q", d)
-	case a.perms.Has(PermAdmin) || slices.Contains(dept.GetSupervisors(), a.id) || slices.Contains(dept.GetManagers(), a.id):
-		return nil
-	}
-	return errorf(codeForbidden, "you neither supervise nor manage department %q", d)
 }

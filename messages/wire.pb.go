@@ -4504,7 +4504,7 @@ func (x *ReopenChat) GetChatId() string {
 }
 
 // AssignWaiting (chats.assign, for a department one supervises or
-// manages; admin, any): hands a waiting chat to a chosen agent of that
+// manages, as for Monitor; admin, any): hands a waiting chat to a chosen agent of that
 // department who speaks its language. The queue offers it to them first
 // (an outstanding offer to someone else is withdrawn); if they decline or
 // the offer expires, the chat stays in its place in line and is routed as

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,17 +21,9 @@ func closeChat(t testing.TB, c *gateway.Client, chat string) {
 
 // reopenHTTP posts /api/chats/{id}/reopen with a session token and
 // returns the status and body.
-func reopenHTTP(t testing.TB, addr, token, chat string) (int, string) {
+func reopenHTTP(t *testing.T, addr, token, chat string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+addr+"/api/chats/"+chat+"/reopen", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(data)
+	return staffHTTP(t, addr, token, "POST", "/api/chats/"+chat+"/reopen", "")
 }
 
 // A staff reopen: the same chat and transcript, the sequence going on,
