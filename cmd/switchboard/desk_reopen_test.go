@@ -179,29 +179,29 @@ func TestVisitorContinuesTheLastChat(t *testing.T) {
 	awaitEvent(t, alice, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "I am back" })
 }
 
-// A reopened chat waiting for its agent survives a restart: the open-chats
-// index has it again, the visitor finds it, and its agent is offered it.
-func TestReopenedChatSurvivesRestart(t *testing.T) {
+// A reopened chat waiting for its agent survives kill -9 right after the
+// reopen was acknowledged: the open-chats index has it again, the visitor
+// finds it waiting, and its agent is offered it.
+func TestReopenedChatSurvivesKill9(t *testing.T) {
 	dir := t.TempDir()
-	m := startBroker(t, dir)
-	addr := m.Addr()
-	alice, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
-	_, vw, chat := takeChat(t, addr, alice, "sales", "hello")
+	ch := startChild(t, dir)
+	alice, _ := newAgent(t, ch.addr, "alice@demo", "alice-demo-pw", true)
+	_, vw, chat := takeChat(t, ch.addr, alice, "sales", "hello")
 	closeChat(t, alice, chat)
 	setStatus(t, alice, messages.AgentStatus_AGENT_STATUS_AWAY)
 	mustCall(t, alice, reopenEnv(chat))
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
+	ch.kill()
 
-	m = startBroker(t, dir)
-	addr = m.Addr()
-	v := dial(t, addr, "visitor", false)
+	ch = startChild(t, dir)
+	if rec := record(t, ch.addr, chat); rec.GetState() != messages.ChatState_CHAT_STATE_QUEUED || rec.GetTranscript()[len(rec.GetTranscript())-1].GetReopened() == nil {
+		t.Fatalf("after kill -9 the chat is %v: %v", rec.GetState(), rec.GetTranscript())
+	}
+	v := dial(t, ch.addr, "visitor", false)
 	w, err := v.Hello(ctxT(t), &messages.Hello{ResumeToken: vw.GetResumeToken()})
 	if err != nil || len(w.GetChats()) != 1 || w.GetChats()[0].GetChatId() != chat || w.GetChats()[0].GetState() != messages.ChatState_CHAT_STATE_QUEUED {
-		t.Fatalf("the visitor's welcome after a restart: %v %v", w, err)
+		t.Fatalf("the visitor's welcome after kill -9: %v %v", w, err)
 	}
-	alice, _ = newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	alice, _ = newAgent(t, ch.addr, "alice@demo", "alice-demo-pw", true)
 	if o := awaitOffer(t, alice); o.GetChatId() != chat {
 		t.Fatalf("offered %v", o)
 	}
