@@ -2,7 +2,7 @@
 // The built-in roles (owner, administrator, agent) are shown, not changed.
 import { recordPage, pill, idSpec, accessGroup } from '/console/admin/record.js';
 
-// PERMISSIONS are the broker's 15 (actors/permissions.go), with what each
+// PERMISSIONS are the broker's 17 (actors/permissions.go), with what each
 // allows.
 export const PERMISSIONS = [
   ['live_chat', 'Live chat', 'may use the console at all'],
@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   ['queues.manage', 'Manage queues', 'open and close queues, set agents’ status'],
   ['reports.view', 'Reports', 'every transcript and the statistics'],
   ['admin', 'Administration', 'staff, roles, departments, languages, settings'],
+  ['chats.reopen', 'Reopen chats', 'open a closed chat they may see again'],
+  ['chats.assign', 'Assign chats', 'hand a waiting chat of a department they supervise or manage to a chosen agent'],
 ];
 
 export function rolesPage(admin) {
