@@ -78,6 +78,17 @@ func (a *agent) mayManage(d string) *messages.Error {
 	return a.mayWatch(d, PermManageQueues, managersOf)
 }
 
+// mayOversee says whether the agent supervises or manages department d
+// (or is an administrator), or why not: who may monitor it and assign
+// its waiting chats.
+func (a *agent) mayOversee(d string) *messages.Error {
+	e := a.mayWatch(d, PermSupervise, supervisorsOf)
+	if e != nil && a.mayManage(d) == nil {
+		e = nil
+	}
+	return e
+}
+
 func (a *agent) mayWatch(d string, perm Permission, staff func(*messages.Department) []string) *messages.Error {
 	dept, err := a.b.store.Department(d)
 	switch {
@@ -105,11 +116,7 @@ func managersOf(x *messages.Department) []string    { return x.GetManagers() }
 func (a *agent) monitor(ctx actor.Context, m *messages.SessionCommand, deps []string) {
 	conn, ref := m.GetConn(), m.GetRef()
 	for _, d := range deps {
-		e := a.mayWatch(d, PermSupervise, supervisorsOf)
-		if e != nil && a.mayManage(d) == nil {
-			e = nil
-		}
-		if e != nil {
+		if e := a.mayOversee(d); e != nil {
 			sendErr(ctx, conn, ref, e)
 			return
 		}

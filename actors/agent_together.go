@@ -69,11 +69,7 @@ func (a *agent) togetherCommand(ctx actor.Context, m *messages.SessionCommand) b
 func (a *agent) toChat(m *messages.SessionCommand, id string, cmd *messages.ChatCommand) {
 	cmd.ChatId, cmd.From, cmd.Conn, cmd.Ref, cmd.Address = id, a.who(), m.GetConn(), m.GetRef(), m.GetAddress()
 	cmd.Departments = a.rec.GetDepartments()
-	for _, p := range AllPermissions {
-		if a.perms.Has(p) {
-			cmd.Perms = append(cmd.Perms, string(p))
-		}
-	}
+	cmd.Perms = a.perms.names()
 	a.b.Send(KindChat, id, cmd)
 }
 

@@ -400,6 +400,28 @@ func (b *Broker) Admin(ctx context.Context, cmd *messages.AdminCommand) error {
 	return nil
 }
 
+// StaffChatCommand sends staff member a's command to its chat from
+// outside a socket (the HTTP API), with what a's role allows, and waits
+// for the chat's answer: nil once it took effect, else its typed error.
+func (b *Broker) StaffChatCommand(ctx context.Context, a *messages.Agent, perms Perms, cmd *messages.ChatCommand) error {
+	timeout := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	f := actor.NewFuture(b.system, timeout)
+	cmd.From = &messages.Participant{Kind: kindAgent, Id: a.GetId(), DisplayName: a.GetDisplayName()}
+	cmd.Conn, cmd.Departments, cmd.Perms = f.PID(), a.GetDepartments(), perms.names()
+	b.Send(KindChat, cmd.GetChatId(), cmd)
+	res, err := f.Result()
+	if err != nil {
+		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the chat did not answer: %v", err)
+	}
+	if env, _ := res.(*messages.Envelope); env.GetError() != nil {
+		return env.GetError()
+	}
+	return nil
+}
+
 // DirectoryView reads the whole directory (password hashes removed).
 func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 	deps, err := b.store.Departments()
@@ -553,6 +575,8 @@ func (b *Broker) ChatRecord(chatID string) (*messages.ChatRecord, error) {
 			rec.Tags = foldTag(rec.Tags, k.Tagged)
 		case *messages.ChatEvent_Rated:
 			rec.Rating = k.Rated
+		case *messages.ChatEvent_Reopened:
+			rec.State, rec.EndedAtMs = messages.ChatState_CHAT_STATE_QUEUED, 0
 		}
 	}
 	return rec, nil

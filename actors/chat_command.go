@@ -48,6 +48,8 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.tag(ctx, x, body.Tag)
 	case *messages.ChatCommand_Rate:
 		c.rate(ctx, x, body.Rate)
+	case *messages.ChatCommand_Reopen:
+		c.reopen(ctx, x)
 	}
 }
 

@@ -46,6 +46,7 @@ type commandRule struct {
 	outsiders bool // staff may send it about a chat they are not in (join, take over)
 	staff     bool // only staff send it
 	open      bool // refused once the chat is closed
+	visitors  bool // with outsiders: the chat's visitor may send it too
 }
 
 func ruleOf(m *messages.ChatCommand) commandRule {
@@ -60,6 +61,8 @@ func ruleOf(m *messages.ChatCommand) commandRule {
 		return commandRule{known: true, staff: true, open: true}
 	case *messages.ChatCommand_Join, *messages.ChatCommand_TakeOver:
 		return commandRule{known: true, outsiders: true, staff: true, open: true}
+	case *messages.ChatCommand_Reopen:
+		return commandRule{known: true, outsiders: true, visitors: true}
 	}
 	return commandRule{}
 }
@@ -101,7 +104,7 @@ func (c *chat) senderError(m *messages.ChatCommand) (e *messages.Error, unknown 
 			return errorf(codeNotFound, "no chat %s", c.id), false
 		}
 		return errorf(codeForbidden, "you are not in chat %s", c.id), false
-	case !rule.known || rule.outsiders:
+	case !rule.known || rule.outsiders && !rule.visitors:
 		return errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "unknown chat command"), true
 	case rule.staff && r == roleVisitor:
 		return errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"), false
@@ -113,8 +116,13 @@ func (c *chat) senderError(m *messages.ChatCommand) (e *messages.Error, unknown 
 }
 
 // refuse answers a command that had no effect; a take-over also frees the
-// slot its agent reserved.
+// slot its agent reserved, and a visitor's reopen goes back through their
+// actor, which waits for it before it lets them start another chat.
 func (c *chat) refuse(ctx actor.Context, m *messages.ChatCommand, e *messages.Error) {
+	if m.GetReopen() != nil && m.GetFrom().GetKind() == kindVisitor {
+		c.b.Send(KindVisitor, m.GetFrom().GetId(), &messages.StartRefused{ChatId: c.id, Conn: m.GetConn(), Ref: m.GetRef(), Error: e})
+		return
+	}
 	if m.GetTakeOver() != nil {
 		c.b.Send(KindAgent, m.GetFrom().GetId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetFrom().GetId(), OfferId: m.GetReservation(), Error: e})
 		return

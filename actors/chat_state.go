@@ -40,6 +40,8 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Rated:
 		c.ratings++
 		c.visitorSent += visitorCost(k.Rated.GetComment())
+	case *messages.ChatEvent_Reopened:
+		c.head, c.target = false, k.Reopened.GetPreferAgent()
 	}
 }
 

@@ -24,6 +24,8 @@ const (
 	PermJoinInvisible Permission = "chats.join_invisible" // join invisibly
 	PermTakeOver      Permission = "chats.take_over"      // take a colleague's chat
 	PermChatStatus    Permission = "chats.status"         // change a chat's status
+	PermReopen        Permission = "chats.reopen"         // reopen a closed chat one may see
+	PermAssign        Permission = "chats.assign"         // hand a waiting chat of a department one supervises or manages to a chosen agent
 	PermDisplayName   Permission = "profile.display_name" // change one's own display name
 	PermSupervise     Permission = "supervise"            // monitor and whisper
 	PermManageQueues  Permission = "queues.manage"        // open and close queues, set agents' status
@@ -36,7 +38,7 @@ const (
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin, PermTag, PermCannedOwn}
+	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -61,7 +63,8 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleOwner:         {Id: RoleOwner, Name: "Owner", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
-		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn})},
+		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn,
+		PermReopen})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).
@@ -99,6 +102,18 @@ func permsOf(r *messages.Role) Perms {
 	return p
 }
 
+// names is p as the strings a ChatCommand carries, in AllPermissions'
+// order.
+func (p Perms) names() []string {
+	var out []string
+	for _, perm := range AllPermissions {
+		if p.Has(perm) {
+			out = append(out, string(perm))
+		}
+	}
+	return out
+}
+
 // validPermissions reports the first unknown permission in perms, or "".
 func validPermissions(perms []string) string {
 	for _, p := range perms {
@@ -130,6 +145,10 @@ func commandPermission(m *messages.SessionCommand) Permission {
 		return PermManageQueues
 	case *messages.SessionCommand_TagChat:
 		return PermTag
+	case *messages.SessionCommand_ReopenChat:
+		return PermReopen
+	case *messages.SessionCommand_AssignWaiting:
+		return PermAssign
 	}
 	// JoinChat (chats.join, chats.join_invisible, or an invitation) and
 	// Monitor (supervise or queues.manage) are checked where the facts

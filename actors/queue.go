@@ -102,6 +102,8 @@ func (q *queue) receive(ctx actor.Context) {
 		q.retry(ctx)
 	case *messages.PickRequest:
 		q.pick(ctx, m)
+	case *messages.SupervisorAssign:
+		q.supervisorAssign(ctx, m)
 	case *messages.WaitingQuery:
 		q.list(ctx, m)
 	default:

@@ -168,7 +168,10 @@ func (q *queue) pickFor(cands []*candidate, lang string, excluded func(string) b
 	return pickLeastLoaded(cands, lang, excluded)
 }
 
-func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
+func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) { q.offerTo(ctx, w, c, "") }
+
+// offerTo offers w to c; by names the supervisor who assigned it to c.
+func (q *queue) offerTo(ctx actor.Context, w *waiting, c *candidate, by string) {
 	q.nextOffer++
 	id := q.id + ":" + strconv.FormatUint(q.nextOffer, 36)
 	timeout := q.offerTimeout()
@@ -183,7 +186,7 @@ func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) {
 	q.m.offer(offerMade)
 	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
 		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
-		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(),
+		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(), AssignedBy: by,
 	}})
 }
 

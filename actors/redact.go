@@ -150,6 +150,9 @@ func (v VisitorView) Event(ev *messages.ChatEvent) *messages.ChatEvent {
 	case *messages.ChatEvent_Member:
 		m := k.Member
 		out.Kind = &messages.ChatEvent_Member{Member: &messages.ChatMemberChanged{Who: p(m.GetWho()), Action: m.GetAction(), By: p(m.GetBy())}}
+	case *messages.ChatEvent_Reopened:
+		r := k.Reopened
+		out.Kind = &messages.ChatEvent_Reopened{Reopened: &messages.ChatReopened{By: p(r.GetBy()), PreferAgent: v.ref(id, r.GetPreferAgent())}}
 	case *messages.ChatEvent_Rated:
 		r := k.Rated
 		out.Kind = &messages.ChatEvent_Rated{Rated: &messages.ChatRated{Score: r.GetScore(), Comment: r.GetComment(),

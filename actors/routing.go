@@ -28,9 +28,7 @@ func (c *candidate) eligible(lang string) bool {
 
 // free reports whether c can be offered a chat in some language: online
 // and available, connected, not holding off, below the limit.
-func (c *candidate) free() bool {
-	return c.status == statusAvailable && c.connected && !c.hold && c.load < c.max
-}
+func (c *candidate) free() bool { return c.busy() == "" }
 
 // pickLeastLoaded returns the eligible agent with the lowest load relative
 // to their limit; ties go to the one whose last assignment is oldest, then

@@ -311,9 +311,25 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		}
 		v.conns.sync(ctx, v.b, e, v.who(), r.GetChatId(), r.GetAfterSeq())
 		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
+	case *messages.SessionCommand_ReopenChat:
+		v.reopen(ctx, m, body.ReopenChat.GetChatId())
 	default:
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"))
 	}
+}
+
+// reopen continues one of the visitor's closed chats (the chat checks it
+// is theirs). Like a new chat, it waits as the chat being created: the
+// visitor has at most one open chat, and the chat's answer (joined, or
+// refused through startRefused) ends the wait.
+func (v *visitor) reopen(ctx actor.Context, m *messages.SessionCommand, id string) {
+	if len(v.chats) > 0 || v.starting != "" {
+		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeConflict, "you already have an open chat; close it before continuing another"))
+		return
+	}
+	v.starting = id
+	v.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: v.who(), Conn: m.GetConn(), Ref: m.GetRef(), Address: m.GetAddress(),
+		Body: &messages.ChatCommand_Reopen{Reopen: &messages.ReopenChat{ChatId: id}}})
 }
 
 func validateRequest(r *messages.RequestChat) *messages.Error {

@@ -270,6 +270,10 @@ func foldEvent(s *messages.ChatSummary, ev *messages.ChatEvent) {
 		s.Tags = foldTag(s.Tags, k.Tagged)
 	case *messages.ChatEvent_Rated:
 		s.Rating = k.Rated.GetScore()
+	case *messages.ChatEvent_Reopened:
+		// Everyone left when it closed: it waits again, with nobody in it.
+		s.State, s.AgentId, s.AgentName, s.AgentAvatarUrl = stateQueued, "", "", ""
+		s.Guests, s.Watchers, s.Invited = nil, nil, nil
 	}
 }
 

@@ -106,6 +106,10 @@ var commandTable = []command{
 	// A closed chat is no longer the visitor's actor's: it passes a
 	// rating on to the chat, which checks that it is the visitor's.
 	{body: &messages.RateChat{}, to: toChat, from: visitorsOnly, chatID: true},
+	// Staff reopen a chat, a visitor continues theirs: each through their
+	// own actor.
+	{body: &messages.ReopenChat{}, to: toSession, chatID: true},
+	{body: &messages.AssignWaiting{}, to: toSession, from: agentsOnly, chatID: true},
 }
 
 var (

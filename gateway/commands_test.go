@@ -7,20 +7,22 @@ import (
 )
 
 // Envelope numbers its bodies by direction (wire.proto): client to server
-// from 10 to 39, server to client from 40. From 100 on (the everyday
-// desk's ranges) both directions mix: the server's bodies are named here.
+// from 10 to 39, server to client from 40. From 100 the numbers are the
+// everyday desk's ranges (issue 13, one range per part), both directions
+// mixed: there a client body is one routed to an actor, whose type is a
+// case of SessionCommand's or ChatCommand's oneof.
 const (
 	firstServerBody = 40
 	firstDeskBody   = 100
 )
 
-var deskServerBodies = map[protoreflect.Name]bool{"canned_replies": true, "canned_expansion": true}
-
+// isClientBody says whether Envelope's body f goes from client to server.
 func isClientBody(f protoreflect.FieldDescriptor) bool {
-	if f.Number() >= firstDeskBody {
-		return !deskServerBodies[f.Name()]
+	if f.Number() < firstDeskBody {
+		return f.Number() < firstServerBody
 	}
-	return f.Number() < firstServerBody
+	name := f.Message().FullName()
+	return fieldOf(sessionBody, name) != nil || fieldOf(chatBody, name) != nil
 }
 
 // TestCommandTable: every client-to-server body of Envelope has exactly

@@ -124,6 +124,7 @@ func (s *Server) apiRoutes() {
 	s.route("POST /api/login", s.login)
 	s.route("POST /api/logout", s.logout)
 	s.route("GET /api/chats/{id}", s.chatRecord)
+	s.route("POST /api/chats/{id}/reopen", s.reopenChat)
 	s.route("GET /api/widget/config", s.widgetConfig)
 }
 
@@ -265,4 +266,38 @@ func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeProto(w, http.StatusOK, rec)
+}
+
+// reopenChat opens a closed chat again for a staff member with
+// chats.reopen (session token or Basic), as the ReopenChat command does
+// on a socket: the chat checks the rest (closed, theirs to see, its
+// department online) and answers once the reopened event is stored.
+func (s *Server) reopenChat(w http.ResponseWriter, r *http.Request) {
+	a, e := s.requestAgent(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	perms, err := s.b.Permissions(a)
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+		return
+	}
+	id, addr := r.PathValue("id"), s.clientAddr(r)
+	if !perms.Has(actors.PermReopen) {
+		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role does not allow this (%s)", actors.PermReopen)
+		s.audit(addr, "permission.denied", a.GetId(), id, e.GetMessage(), false)
+		writeError(w, e)
+		return
+	}
+	if !actors.ValidID(id) {
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", id))
+		return
+	}
+	cmd := &messages.ChatCommand{ChatId: id, Address: addr, Body: &messages.ChatCommand_Reopen{Reopen: &messages.ReopenChat{ChatId: id}}}
+	if err := s.b.StaffChatCommand(r.Context(), a, perms, cmd); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeProto(w, http.StatusOK, &messages.Ack{ChatId: id})
 }

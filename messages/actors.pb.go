@@ -191,6 +191,8 @@ type SessionCommand struct {
 	//	*SessionCommand_TagChat
 	//	*SessionCommand_ListCanned
 	//	*SessionCommand_ExpandCanned
+	//	*SessionCommand_ReopenChat
+	//	*SessionCommand_AssignWaiting
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -455,6 +457,24 @@ func (x *SessionCommand) GetExpandCanned() *ExpandCanned {
 	return nil
 }
 
+func (x *SessionCommand) GetReopenChat() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ReopenChat); ok {
+			return x.ReopenChat
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetAssignWaiting() *AssignWaiting {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_AssignWaiting); ok {
+			return x.AssignWaiting
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -554,6 +574,14 @@ type SessionCommand_ExpandCanned struct {
 	ExpandCanned *ExpandCanned `protobuf:"bytes,143,opt,name=expand_canned,json=expandCanned,proto3,oneof"`
 }
 
+type SessionCommand_ReopenChat struct {
+	ReopenChat *ReopenChat `protobuf:"bytes,120,opt,name=reopen_chat,json=reopenChat,proto3,oneof"`
+}
+
+type SessionCommand_AssignWaiting struct {
+	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -598,6 +626,10 @@ func (*SessionCommand_ListCanned) isSessionCommand_Body() {}
 
 func (*SessionCommand_ExpandCanned) isSessionCommand_Body() {}
 
+func (*SessionCommand_ReopenChat) isSessionCommand_Body() {}
+
+func (*SessionCommand_AssignWaiting) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -620,6 +652,7 @@ type ChatCommand struct {
 	//	*ChatCommand_DeclineInvite
 	//	*ChatCommand_Tag
 	//	*ChatCommand_Rate
+	//	*ChatCommand_Reopen
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -812,6 +845,15 @@ func (x *ChatCommand) GetRate() *RateChat {
 	return nil
 }
 
+func (x *ChatCommand) GetReopen() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_Reopen); ok {
+			return x.Reopen
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -906,6 +948,10 @@ type ChatCommand_Rate struct {
 	Rate *RateChat `protobuf:"bytes,141,opt,name=rate,proto3,oneof"`
 }
 
+type ChatCommand_Reopen struct {
+	Reopen *ReopenChat `protobuf:"bytes,120,opt,name=reopen,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -929,6 +975,8 @@ func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
 func (*ChatCommand_Tag) isChatCommand_Body() {}
 
 func (*ChatCommand_Rate) isChatCommand_Body() {}
+
+func (*ChatCommand_Reopen) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -2334,6 +2382,100 @@ func (x *PickRequest) GetOfferId() string {
 	return ""
 }
 
+// SupervisorAssign: a supervisor's agent actor -> queue (AssignWaiting,
+// permission and department checked). The queue answers conn itself.
+type SupervisorAssign struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,4,opt,name=ref,proto3" json:"ref,omitempty"`
+	ById          string                 `protobuf:"bytes,5,opt,name=by_id,json=byId,proto3" json:"by_id,omitempty"`
+	ByName        string                 `protobuf:"bytes,6,opt,name=by_name,json=byName,proto3" json:"by_name,omitempty"`
+	Address       string                 `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupervisorAssign) Reset() {
+	*x = SupervisorAssign{}
+	mi := &file_actors_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupervisorAssign) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupervisorAssign) ProtoMessage() {}
+
+func (x *SupervisorAssign) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupervisorAssign.ProtoReflect.Descriptor instead.
+func (*SupervisorAssign) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SupervisorAssign) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *SupervisorAssign) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+func (x *SupervisorAssign) GetById() string {
+	if x != nil {
+		return x.ById
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetByName() string {
+	if x != nil {
+		return x.ByName
+	}
+	return ""
+}
+
+func (x *SupervisorAssign) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 type PickRefused struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
@@ -2345,7 +2487,7 @@ type PickRefused struct {
 
 func (x *PickRefused) Reset() {
 	*x = PickRefused{}
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2499,7 @@ func (x *PickRefused) String() string {
 func (*PickRefused) ProtoMessage() {}
 
 func (x *PickRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[24]
+	mi := &file_actors_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2512,7 @@ func (x *PickRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickRefused.ProtoReflect.Descriptor instead.
 func (*PickRefused) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{24}
+	return file_actors_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PickRefused) GetChatId() string {
@@ -2406,7 +2548,7 @@ type WaitingQuery struct {
 
 func (x *WaitingQuery) Reset() {
 	*x = WaitingQuery{}
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2418,7 +2560,7 @@ func (x *WaitingQuery) String() string {
 func (*WaitingQuery) ProtoMessage() {}
 
 func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[25]
+	mi := &file_actors_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2431,7 +2573,7 @@ func (x *WaitingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingQuery.ProtoReflect.Descriptor instead.
 func (*WaitingQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{25}
+	return file_actors_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WaitingQuery) GetConn() *actor.PID {
@@ -2467,7 +2609,7 @@ type WaitingAnswer struct {
 
 func (x *WaitingAnswer) Reset() {
 	*x = WaitingAnswer{}
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +2621,7 @@ func (x *WaitingAnswer) String() string {
 func (*WaitingAnswer) ProtoMessage() {}
 
 func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[26]
+	mi := &file_actors_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +2634,7 @@ func (x *WaitingAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingAnswer.ProtoReflect.Descriptor instead.
 func (*WaitingAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{26}
+	return file_actors_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WaitingAnswer) GetConn() *actor.PID {
@@ -2527,7 +2669,7 @@ type Watch struct {
 
 func (x *Watch) Reset() {
 	*x = Watch{}
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2539,7 +2681,7 @@ func (x *Watch) String() string {
 func (*Watch) ProtoMessage() {}
 
 func (x *Watch) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[27]
+	mi := &file_actors_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2552,7 +2694,7 @@ func (x *Watch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Watch.ProtoReflect.Descriptor instead.
 func (*Watch) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{27}
+	return file_actors_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Watch) GetAgentId() string {
@@ -2580,7 +2722,7 @@ type ViewQuery struct {
 
 func (x *ViewQuery) Reset() {
 	*x = ViewQuery{}
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +2734,7 @@ func (x *ViewQuery) String() string {
 func (*ViewQuery) ProtoMessage() {}
 
 func (x *ViewQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[28]
+	mi := &file_actors_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +2747,7 @@ func (x *ViewQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewQuery.ProtoReflect.Descriptor instead.
 func (*ViewQuery) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{28}
+	return file_actors_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ViewQuery) GetAgentId() string {
@@ -2632,7 +2774,7 @@ type ViewAnswer struct {
 
 func (x *ViewAnswer) Reset() {
 	*x = ViewAnswer{}
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +2786,7 @@ func (x *ViewAnswer) String() string {
 func (*ViewAnswer) ProtoMessage() {}
 
 func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[29]
+	mi := &file_actors_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +2799,7 @@ func (x *ViewAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewAnswer.ProtoReflect.Descriptor instead.
 func (*ViewAnswer) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{29}
+	return file_actors_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ViewAnswer) GetToken() uint64 {
@@ -2683,7 +2825,7 @@ type FlushViews struct {
 
 func (x *FlushViews) Reset() {
 	*x = FlushViews{}
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2695,7 +2837,7 @@ func (x *FlushViews) String() string {
 func (*FlushViews) ProtoMessage() {}
 
 func (x *FlushViews) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[30]
+	mi := &file_actors_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2708,7 +2850,7 @@ func (x *FlushViews) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushViews.ProtoReflect.Descriptor instead.
 func (*FlushViews) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{30}
+	return file_actors_proto_rawDescGZIP(), []int{31}
 }
 
 // ManagedStatus: a manager's agent actor -> the agent whose status they
@@ -2725,7 +2867,7 @@ type ManagedStatus struct {
 
 func (x *ManagedStatus) Reset() {
 	*x = ManagedStatus{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +2879,7 @@ func (x *ManagedStatus) String() string {
 func (*ManagedStatus) ProtoMessage() {}
 
 func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +2892,7 @@ func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManagedStatus.ProtoReflect.Descriptor instead.
 func (*ManagedStatus) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ManagedStatus) GetStatus() AgentStatus {
@@ -2795,7 +2937,7 @@ type Handback struct {
 
 func (x *Handback) Reset() {
 	*x = Handback{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2807,7 +2949,7 @@ func (x *Handback) String() string {
 func (*Handback) ProtoMessage() {}
 
 func (x *Handback) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2820,7 +2962,7 @@ func (x *Handback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handback.ProtoReflect.Descriptor instead.
 func (*Handback) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Handback) GetChatId() string {
@@ -2858,7 +3000,7 @@ type Abandon struct {
 
 func (x *Abandon) Reset() {
 	*x = Abandon{}
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2870,7 +3012,7 @@ func (x *Abandon) String() string {
 func (*Abandon) ProtoMessage() {}
 
 func (x *Abandon) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2883,7 +3025,7 @@ func (x *Abandon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
 func (*Abandon) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{33}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Abandon) GetChatId() string {
@@ -2919,7 +3061,7 @@ type CloseConn struct {
 
 func (x *CloseConn) Reset() {
 	*x = CloseConn{}
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2931,7 +3073,7 @@ func (x *CloseConn) String() string {
 func (*CloseConn) ProtoMessage() {}
 
 func (x *CloseConn) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2944,7 +3086,7 @@ func (x *CloseConn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
 func (*CloseConn) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{34}
+	return file_actors_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CloseConn) GetCode() uint32 {
@@ -2971,7 +3113,7 @@ type ShiftTick struct {
 
 func (x *ShiftTick) Reset() {
 	*x = ShiftTick{}
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2983,7 +3125,7 @@ func (x *ShiftTick) String() string {
 func (*ShiftTick) ProtoMessage() {}
 
 func (x *ShiftTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2996,7 +3138,7 @@ func (x *ShiftTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
 func (*ShiftTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{35}
+	return file_actors_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ShiftTick) GetToken() uint64 {
@@ -3016,7 +3158,7 @@ type SaveListsDue struct {
 
 func (x *SaveListsDue) Reset() {
 	*x = SaveListsDue{}
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3028,7 +3170,7 @@ func (x *SaveListsDue) String() string {
 func (*SaveListsDue) ProtoMessage() {}
 
 func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3041,7 +3183,7 @@ func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveListsDue.ProtoReflect.Descriptor instead.
 func (*SaveListsDue) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{36}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SaveListsDue) GetToken() uint64 {
@@ -3064,7 +3206,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3076,7 +3218,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3089,7 +3231,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -3115,7 +3257,7 @@ type IdleCheck struct {
 
 func (x *IdleCheck) Reset() {
 	*x = IdleCheck{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3127,7 +3269,7 @@ func (x *IdleCheck) String() string {
 func (*IdleCheck) ProtoMessage() {}
 
 func (x *IdleCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3140,7 +3282,7 @@ func (x *IdleCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleCheck.ProtoReflect.Descriptor instead.
 func (*IdleCheck) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -3154,7 +3296,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3166,7 +3308,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3179,7 +3321,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -3205,7 +3347,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3359,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3372,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -3258,7 +3400,7 @@ type ExternalAccount struct {
 
 func (x *ExternalAccount) Reset() {
 	*x = ExternalAccount{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3270,7 +3412,7 @@ func (x *ExternalAccount) String() string {
 func (*ExternalAccount) ProtoMessage() {}
 
 func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3283,7 +3425,7 @@ func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExternalAccount.ProtoReflect.Descriptor instead.
 func (*ExternalAccount) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ExternalAccount) GetMethod() SignInMethod {
@@ -3390,7 +3532,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3402,7 +3544,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3415,7 +3557,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3699,7 +3841,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3711,7 +3853,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3724,7 +3866,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -3758,7 +3900,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3770,7 +3912,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3783,7 +3925,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{44}
+	return file_actors_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -3811,7 +3953,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3823,7 +3965,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3836,7 +3978,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{45}
+	return file_actors_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -3862,7 +4004,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3874,7 +4016,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3887,7 +4029,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{46}
+	return file_actors_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -3914,7 +4056,7 @@ type TraceContext struct {
 
 func (x *TraceContext) Reset() {
 	*x = TraceContext{}
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3926,7 +4068,7 @@ func (x *TraceContext) String() string {
 func (*TraceContext) ProtoMessage() {}
 
 func (x *TraceContext) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3939,7 +4081,7 @@ func (x *TraceContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraceContext.ProtoReflect.Descriptor instead.
 func (*TraceContext) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{47}
+	return file_actors_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TraceContext) GetTraceId() []byte {
@@ -3985,7 +4127,7 @@ type TracedEvent struct {
 
 func (x *TracedEvent) Reset() {
 	*x = TracedEvent{}
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3997,7 +4139,7 @@ func (x *TracedEvent) String() string {
 func (*TracedEvent) ProtoMessage() {}
 
 func (x *TracedEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4010,7 +4152,7 @@ func (x *TracedEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEvent.ProtoReflect.Descriptor instead.
 func (*TracedEvent) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{48}
+	return file_actors_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TracedEvent) GetEvent() *ChatEvent {
@@ -4048,7 +4190,7 @@ type TracedEnvelope struct {
 
 func (x *TracedEnvelope) Reset() {
 	*x = TracedEnvelope{}
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4060,7 +4202,7 @@ func (x *TracedEnvelope) String() string {
 func (*TracedEnvelope) ProtoMessage() {}
 
 func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4073,7 +4215,7 @@ func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEnvelope.ProtoReflect.Descriptor instead.
 func (*TracedEnvelope) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{49}
+	return file_actors_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TracedEnvelope) GetEnvelope() *Envelope {
@@ -4118,7 +4260,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xc1\f\n" +
+	".actor.PIDR\x04conn\"\xc8\r\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4149,9 +4291,12 @@ const file_actors_proto_rawDesc = "" +
 	"\btag_chat\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\atagChat\x12>\n" +
 	"\vlist_canned\x18\x8e\x01 \x01(\v2\x1a.switchboard.v1.ListCannedH\x00R\n" +
 	"listCanned\x12D\n" +
-	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x122\n" +
+	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x12=\n" +
+	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
+	"reopenChat\x12F\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\xed\a\n" +
+	"\x04body\"\xa3\b\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4171,7 +4316,8 @@ const file_actors_proto_rawDesc = "" +
 	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
 	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12,\n" +
 	"\x03tag\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\x03tag\x12/\n" +
-	"\x04rate\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\x04rate\x12\x14\n" +
+	"\x04rate\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\x04rate\x124\n" +
+	"\x06reopen\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\x06reopen\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4290,7 +4436,16 @@ const file_actors_proto_rawDesc = "" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x19\n" +
-	"\boffer_id\x18\x04 \x01(\tR\aofferId\"Y\n" +
+	"\boffer_id\x18\x04 \x01(\tR\aofferId\"\xc0\x01\n" +
+	"\x10SupervisorAssign\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1e\n" +
+	"\x04conn\x18\x03 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x04 \x01(\x04R\x03ref\x12\x13\n" +
+	"\x05by_id\x18\x05 \x01(\tR\x04byId\x12\x17\n" +
+	"\aby_name\x18\x06 \x01(\tR\x06byName\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"Y\n" +
 	"\vPickRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\boffer_id\x18\x02 \x01(\tR\aofferId\x12\x16\n" +
@@ -4425,7 +4580,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -4451,177 +4606,184 @@ var file_actors_proto_goTypes = []any{
 	(*AssignChat)(nil),          // 21: switchboard.v1.AssignChat
 	(*AssignResult)(nil),        // 22: switchboard.v1.AssignResult
 	(*PickRequest)(nil),         // 23: switchboard.v1.PickRequest
-	(*PickRefused)(nil),         // 24: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),        // 25: switchboard.v1.WaitingQuery
-	(*WaitingAnswer)(nil),       // 26: switchboard.v1.WaitingAnswer
-	(*Watch)(nil),               // 27: switchboard.v1.Watch
-	(*ViewQuery)(nil),           // 28: switchboard.v1.ViewQuery
-	(*ViewAnswer)(nil),          // 29: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),          // 30: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),       // 31: switchboard.v1.ManagedStatus
-	(*Handback)(nil),            // 32: switchboard.v1.Handback
-	(*Abandon)(nil),             // 33: switchboard.v1.Abandon
-	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
-	(*SaveListsDue)(nil),        // 36: switchboard.v1.SaveListsDue
-	(*GraceExpired)(nil),        // 37: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),           // 38: switchboard.v1.IdleCheck
-	(*Persisted)(nil),           // 39: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 40: switchboard.v1.DirectoryChanged
-	(*ExternalAccount)(nil),     // 41: switchboard.v1.ExternalAccount
-	(*AdminCommand)(nil),        // 42: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 43: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 44: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 45: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 46: switchboard.v1.AdminReply
-	(*TraceContext)(nil),        // 47: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),         // 48: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),      // 49: switchboard.v1.TracedEnvelope
-	nil,                         // 50: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 51: actor.PID
-	(*RequestChat)(nil),         // 52: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 53: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 54: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 55: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 56: switchboard.v1.PickChat
-	(*Resume)(nil),              // 57: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 58: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 59: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 60: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 61: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 62: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 63: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 64: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 65: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 66: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),             // 71: switchboard.v1.TagChat
-	(*ListCanned)(nil),          // 72: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),        // 73: switchboard.v1.ExpandCanned
-	(*Participant)(nil),         // 74: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 75: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 76: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 77: switchboard.v1.Typing
-	(*RateChat)(nil),            // 78: switchboard.v1.RateChat
-	(*ChatRefused)(nil),         // 79: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 80: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 81: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 82: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 83: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 84: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 85: switchboard.v1.Offer
-	(AssignHow)(0),              // 86: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 87: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 88: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 89: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 90: switchboard.v1.Department
-	(*Language)(nil),            // 91: switchboard.v1.Language
-	(*Agent)(nil),               // 92: switchboard.v1.Agent
-	(*Role)(nil),                // 93: switchboard.v1.Role
-	(*Settings)(nil),            // 94: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 95: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),         // 96: switchboard.v1.CannedReply
-	(*Envelope)(nil),            // 97: switchboard.v1.Envelope
+	(*SupervisorAssign)(nil),    // 24: switchboard.v1.SupervisorAssign
+	(*PickRefused)(nil),         // 25: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),        // 26: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),       // 27: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),               // 28: switchboard.v1.Watch
+	(*ViewQuery)(nil),           // 29: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),          // 30: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),          // 31: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),       // 32: switchboard.v1.ManagedStatus
+	(*Handback)(nil),            // 33: switchboard.v1.Handback
+	(*Abandon)(nil),             // 34: switchboard.v1.Abandon
+	(*CloseConn)(nil),           // 35: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),           // 36: switchboard.v1.ShiftTick
+	(*SaveListsDue)(nil),        // 37: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),        // 38: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),           // 39: switchboard.v1.IdleCheck
+	(*Persisted)(nil),           // 40: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),    // 41: switchboard.v1.DirectoryChanged
+	(*ExternalAccount)(nil),     // 42: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),        // 43: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),   // 44: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),   // 45: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),        // 46: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),          // 47: switchboard.v1.AdminReply
+	(*TraceContext)(nil),        // 48: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),         // 49: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),      // 50: switchboard.v1.TracedEnvelope
+	nil,                         // 51: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 52: actor.PID
+	(*RequestChat)(nil),         // 53: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 54: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 55: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 56: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 57: switchboard.v1.PickChat
+	(*Resume)(nil),              // 58: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 59: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 60: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 61: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 62: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 63: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 64: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 65: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 66: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 67: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 68: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 69: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 70: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 71: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),             // 72: switchboard.v1.TagChat
+	(*ListCanned)(nil),          // 73: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),        // 74: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),          // 75: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 76: switchboard.v1.AssignWaiting
+	(*Participant)(nil),         // 77: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 78: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 79: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 80: switchboard.v1.Typing
+	(*RateChat)(nil),            // 81: switchboard.v1.RateChat
+	(*ChatRefused)(nil),         // 82: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 83: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 84: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 85: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 86: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 87: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 88: switchboard.v1.Offer
+	(AssignHow)(0),              // 89: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 90: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 91: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 92: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 93: switchboard.v1.Department
+	(*Language)(nil),            // 94: switchboard.v1.Language
+	(*Agent)(nil),               // 95: switchboard.v1.Agent
+	(*Role)(nil),                // 96: switchboard.v1.Role
+	(*Settings)(nil),            // 97: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 98: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),         // 99: switchboard.v1.CannedReply
+	(*Envelope)(nil),            // 100: switchboard.v1.Envelope
 }
 var file_actors_proto_depIdxs = []int32{
-	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	50, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	51, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	51, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	52, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	53, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	54, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	55, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	56, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	57, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	58, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	59, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	60, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	61, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	62, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	63, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	64, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	65, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	67, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	71, // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	72, // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	73, // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	47, // 26: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	74, // 27: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	51, // 28: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	75, // 29: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	76, // 30: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	77, // 31: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	59, // 32: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	61, // 33: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	62, // 34: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	63, // 35: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	64, // 36: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	65, // 37: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 38: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	71, // 39: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	78, // 40: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	47, // 41: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	52, // 42: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	51, // 43: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 44: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	79, // 45: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	51, // 46: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	80, // 47: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	51, // 48: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	74, // 49: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	81, // 50: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	51, // 51: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	51, // 52: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	82, // 53: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	82, // 54: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	82, // 55: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 56: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	82, // 57: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	83, // 58: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	83, // 59: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	84, // 60: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	85, // 61: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	86, // 62: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	47, // 63: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	82, // 64: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	80, // 65: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	51, // 66: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 67: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	87, // 68: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	88, // 69: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	84, // 70: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	51, // 71: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	80, // 72: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	89, // 73: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	90, // 74: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	91, // 75: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	92, // 76: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	93, // 77: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	94, // 78: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	44, // 79: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	43, // 80: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	95, // 81: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	41, // 82: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	96, // 83: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	96, // 84: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	80, // 85: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	81, // 86: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	47, // 87: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	97, // 88: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	47, // 89: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	90, // [90:90] is the sub-list for method output_type
-	90, // [90:90] is the sub-list for method input_type
-	90, // [90:90] is the sub-list for extension type_name
-	90, // [90:90] is the sub-list for extension extendee
-	0,  // [0:90] is the sub-list for field type_name
+	52,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	51,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	52,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	52,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	53,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	54,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	55,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	56,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	57,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	58,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	59,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	60,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	61,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	62,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	63,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	64,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	65,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	66,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	67,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	68,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	69,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	70,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	71,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	72,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	73,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	74,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	75,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	76,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	48,  // 28: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	77,  // 29: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	52,  // 30: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	78,  // 31: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	79,  // 32: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	80,  // 33: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	60,  // 34: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	62,  // 35: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	63,  // 36: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	64,  // 37: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	65,  // 38: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	66,  // 39: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	67,  // 40: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	72,  // 41: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	81,  // 42: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	75,  // 43: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	48,  // 44: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	53,  // 45: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	52,  // 46: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	48,  // 47: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	82,  // 48: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	52,  // 49: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	83,  // 50: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	52,  // 51: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	77,  // 52: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	84,  // 53: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	52,  // 54: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	52,  // 55: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	85,  // 56: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	85,  // 57: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	85,  // 58: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	48,  // 59: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	85,  // 60: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	86,  // 61: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	86,  // 62: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	87,  // 63: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	88,  // 64: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	89,  // 65: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	48,  // 66: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	85,  // 67: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	83,  // 68: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	52,  // 69: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	52,  // 70: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	52,  // 71: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	90,  // 72: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	91,  // 73: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	87,  // 74: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	52,  // 75: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	83,  // 76: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	92,  // 77: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	93,  // 78: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	94,  // 79: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	95,  // 80: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	96,  // 81: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	97,  // 82: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	45,  // 83: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	44,  // 84: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	98,  // 85: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	42,  // 86: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	99,  // 87: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	99,  // 88: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	83,  // 89: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	84,  // 90: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	48,  // 91: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	100, // 92: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	48,  // 93: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	94,  // [94:94] is the sub-list for method output_type
+	94,  // [94:94] is the sub-list for method input_type
+	94,  // [94:94] is the sub-list for extension type_name
+	94,  // [94:94] is the sub-list for extension extendee
+	0,   // [0:94] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4654,6 +4816,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_TagChat)(nil),
 		(*SessionCommand_ListCanned)(nil),
 		(*SessionCommand_ExpandCanned)(nil),
+		(*SessionCommand_ReopenChat)(nil),
+		(*SessionCommand_AssignWaiting)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4668,8 +4832,9 @@ func file_actors_proto_init() {
 		(*ChatCommand_DeclineInvite)(nil),
 		(*ChatCommand_Tag)(nil),
 		(*ChatCommand_Rate)(nil),
+		(*ChatCommand_Reopen)(nil),
 	}
-	file_actors_proto_msgTypes[42].OneofWrappers = []any{
+	file_actors_proto_msgTypes[43].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -4693,7 +4858,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -587,6 +587,8 @@ type Envelope struct {
 	//	*Envelope_RateChat
 	//	*Envelope_ListCanned
 	//	*Envelope_ExpandCanned
+	//	*Envelope_ReopenChat
+	//	*Envelope_AssignWaiting
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -907,6 +909,24 @@ func (x *Envelope) GetExpandCanned() *ExpandCanned {
 	return nil
 }
 
+func (x *Envelope) GetReopenChat() *ReopenChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ReopenChat); ok {
+			return x.ReopenChat
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetAssignWaiting() *AssignWaiting {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_AssignWaiting); ok {
+			return x.AssignWaiting
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1196,6 +1216,15 @@ type Envelope_ExpandCanned struct {
 	ExpandCanned *ExpandCanned `protobuf:"bytes,143,opt,name=expand_canned,json=expandCanned,proto3,oneof"`
 }
 
+type Envelope_ReopenChat struct {
+	// The everyday desk, H2 (reopen, supervisors assign): 120-139.
+	ReopenChat *ReopenChat `protobuf:"bytes,120,opt,name=reopen_chat,json=reopenChat,proto3,oneof"`
+}
+
+type Envelope_AssignWaiting struct {
+	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1328,6 +1357,10 @@ func (*Envelope_RateChat) isEnvelope_Body() {}
 func (*Envelope_ListCanned) isEnvelope_Body() {}
 
 func (*Envelope_ExpandCanned) isEnvelope_Body() {}
+
+func (*Envelope_ReopenChat) isEnvelope_Body() {}
+
+func (*Envelope_AssignWaiting) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -2533,13 +2566,17 @@ func (x *AgentState) GetReason() string {
 // Offer proposes a chat to an agent. Accept or decline it by chat_id before
 // expires_at_ms, or it goes to the next eligible agent.
 type Offer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
-	Language      string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
-	VisitorName   string                 `protobuf:"bytes,4,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
-	Preview       string                 `protobuf:"bytes,5,opt,name=preview,proto3" json:"preview,omitempty"`
-	ExpiresAtMs   int64                  `protobuf:"varint,6,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department  string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Language    string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	VisitorName string                 `protobuf:"bytes,4,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	Preview     string                 `protobuf:"bytes,5,opt,name=preview,proto3" json:"preview,omitempty"`
+	ExpiresAtMs int64                  `protobuf:"varint,6,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	// A supervisor's assignment (AssignWaiting): who handed it to this
+	// agent. Declining it, or letting it expire, puts the chat back in its
+	// place in line.
+	AssignedBy    string `protobuf:"bytes,120,opt,name=assigned_by,json=assignedBy,proto3" json:"assigned_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2614,6 +2651,13 @@ func (x *Offer) GetExpiresAtMs() int64 {
 		return x.ExpiresAtMs
 	}
 	return 0
+}
+
+func (x *Offer) GetAssignedBy() string {
+	if x != nil {
+		return x.AssignedBy
+	}
+	return ""
 }
 
 type OfferWithdrawn struct {
@@ -4594,6 +4638,126 @@ func (x *TakeOver) GetChatId() string {
 	return ""
 }
 
+// ReopenChat opens a closed chat again: the same chat, transcript and
+// sequence (a reopened event), routed again, offered first to the agent
+// who last had it when they can take it, else to the department's line.
+// Staff need chats.reopen and to be allowed to see the chat (its last
+// agent, chats.view in its department, its supervisors and managers,
+// reports.view). A visitor reopens their own chat (continue the last
+// conversation) when they have no open chat. The chat's department must
+// exist and be online. Answered by an ack once the reopened event is
+// stored.
+type ReopenChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenChat) Reset() {
+	*x = ReopenChat{}
+	mi := &file_wire_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenChat) ProtoMessage() {}
+
+func (x *ReopenChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenChat.ProtoReflect.Descriptor instead.
+func (*ReopenChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ReopenChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+// AssignWaiting (chats.assign, for a department one supervises or
+// manages, as for Monitor; admin, any): hands a waiting chat to a chosen agent of that
+// department who speaks its language. The queue offers it to them first
+// (an outstanding offer to someone else is withdrawn); if they decline or
+// the offer expires, the chat stays in its place in line and is routed as
+// before. Answered by an ack once the offer is made; CONFLICT when the
+// chat is no longer waiting or the agent cannot take it now.
+type AssignWaiting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	ChatId        string                 `protobuf:"bytes,2,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,3,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssignWaiting) Reset() {
+	*x = AssignWaiting{}
+	mi := &file_wire_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignWaiting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignWaiting) ProtoMessage() {}
+
+func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignWaiting.ProtoReflect.Descriptor instead.
+func (*AssignWaiting) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *AssignWaiting) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *AssignWaiting) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *AssignWaiting) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
 // ChatMemberChanged: staff were invited, joined, left or declined.
 // Internal (staff only) when invisible, and for invitations.
 // A closed chat opened again: the same chat, transcript and sequence,
@@ -4610,7 +4774,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4622,7 +4786,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4635,7 +4799,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4664,7 +4828,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4676,7 +4840,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4689,7 +4853,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4727,7 +4891,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4739,7 +4903,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4752,7 +4916,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -4797,7 +4961,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4809,7 +4973,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4822,7 +4986,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -4877,7 +5041,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4889,7 +5053,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4902,7 +5066,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -4952,7 +5116,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4964,7 +5128,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4977,7 +5141,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -5021,7 +5185,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5033,7 +5197,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5046,7 +5210,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -5075,7 +5239,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5087,7 +5251,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5100,7 +5264,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -5174,7 +5338,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5186,7 +5350,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5199,7 +5363,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5257,7 +5421,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5269,7 +5433,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5282,7 +5446,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5312,7 +5476,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5324,7 +5488,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5337,7 +5501,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5373,7 +5537,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5385,7 +5549,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5398,7 +5562,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{58}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5430,7 +5594,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5442,7 +5606,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5455,7 +5619,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{59}
+	return file_wire_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -5493,7 +5657,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5505,7 +5669,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5518,7 +5682,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -5562,7 +5726,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5574,7 +5738,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5587,7 +5751,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -5630,7 +5794,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5642,7 +5806,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5655,7 +5819,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -5674,7 +5838,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5686,7 +5850,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5699,7 +5863,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -5723,7 +5887,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5735,7 +5899,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5748,7 +5912,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -5778,7 +5942,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5790,7 +5954,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5803,7 +5967,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{65}
+	return file_wire_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -5839,7 +6003,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\xa3\x17\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xaa\x18\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5874,7 +6038,10 @@ const file_wire_proto_rawDesc = "" +
 	"\trate_chat\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\brateChat\x12>\n" +
 	"\vlist_canned\x18\x8e\x01 \x01(\v2\x1a.switchboard.v1.ListCannedH\x00R\n" +
 	"listCanned\x12D\n" +
-	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x123\n" +
+	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x12=\n" +
+	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
+	"reopenChat\x12F\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5993,7 +6160,7 @@ const file_wire_proto_rawDesc = "" +
 	"\factive_chats\x18\x03 \x01(\rR\vactiveChats\x12\x1b\n" +
 	"\tmax_chats\x18\x04 \x01(\rR\bmaxChats\x12%\n" +
 	"\x0epending_offers\x18\x05 \x01(\rR\rpendingOffers\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xbd\x01\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xde\x01\n" +
 	"\x05Offer\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
 	"\n" +
@@ -6002,7 +6169,9 @@ const file_wire_proto_rawDesc = "" +
 	"\blanguage\x18\x03 \x01(\tR\blanguage\x12!\n" +
 	"\fvisitor_name\x18\x04 \x01(\tR\vvisitorName\x12\x18\n" +
 	"\apreview\x18\x05 \x01(\tR\apreview\x12\"\n" +
-	"\rexpires_at_ms\x18\x06 \x01(\x03R\vexpiresAtMs\"A\n" +
+	"\rexpires_at_ms\x18\x06 \x01(\x03R\vexpiresAtMs\x12\x1f\n" +
+	"\vassigned_by\x18x \x01(\tR\n" +
+	"assignedBy\"A\n" +
 	"\x0eOfferWithdrawn\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"&\n" +
@@ -6155,7 +6324,16 @@ const file_wire_proto_rawDesc = "" +
 	"\tLeaveChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\"#\n" +
 	"\bTakeOver\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\tR\x06chatId\"^\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"%\n" +
+	"\n" +
+	"ReopenChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"c\n" +
+	"\rAssignWaiting\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x17\n" +
+	"\achat_id\x18\x02 \x01(\tR\x06chatId\x12\x19\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\"^\n" +
 	"\fChatReopened\x12+\n" +
 	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12!\n" +
 	"\fprefer_agent\x18\x02 \x01(\tR\vpreferAgent\"e\n" +
@@ -6325,7 +6503,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -6383,26 +6561,28 @@ var file_wire_proto_goTypes = []any{
 	(*JoinChat)(nil),            // 53: switchboard.v1.JoinChat
 	(*LeaveChat)(nil),           // 54: switchboard.v1.LeaveChat
 	(*TakeOver)(nil),            // 55: switchboard.v1.TakeOver
-	(*ChatReopened)(nil),        // 56: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 57: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 58: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 59: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 60: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 61: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 62: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 63: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 64: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 65: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 66: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 67: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 68: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 69: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 70: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 71: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 72: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 73: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 74: switchboard.v1.CannedExpansion
-	nil,                         // 75: switchboard.v1.Hello.CursorsEntry
+	(*ReopenChat)(nil),          // 56: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 57: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 58: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 59: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 60: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 61: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 62: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 63: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 64: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 65: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 66: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 67: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 68: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 70: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 71: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 72: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 73: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 74: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 75: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 76: switchboard.v1.CannedExpansion
+	nil,                         // 77: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -6425,98 +6605,100 @@ var file_wire_proto_depIdxs = []int32{
 	54,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
 	55,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
 	52,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	62,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	65,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	67,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	64,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	67,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	69,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
 	48,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	68,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	69,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	71,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	73,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	12,  // 28: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	24,  // 29: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10,  // 30: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	40,  // 31: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	16,  // 32: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	27,  // 33: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	28,  // 34: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	15,  // 35: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	26,  // 36: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	33,  // 37: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	23,  // 38: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	35,  // 39: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	21,  // 40: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	51,  // 41: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	63,  // 42: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	49,  // 43: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	66,  // 44: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	72,  // 45: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	74,  // 46: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	0,   // 47: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	75,  // 48: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	26,  // 49: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	35,  // 50: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	27,  // 51: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	51,  // 52: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 53: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 54: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	34,  // 55: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 56: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 57: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	35,  // 58: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	35,  // 59: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	35,  // 60: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 61: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 62: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 63: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	34,  // 64: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	34,  // 65: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	34,  // 66: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 67: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 68: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 69: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	34,  // 70: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	41,  // 71: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	42,  // 72: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	43,  // 73: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	45,  // 74: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	44,  // 75: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	39,  // 76: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	38,  // 77: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	47,  // 78: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	61,  // 79: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	56,  // 80: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	57,  // 81: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	58,  // 82: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	59,  // 83: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	60,  // 84: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	34,  // 85: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 86: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	34,  // 87: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	34,  // 88: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	63,  // 89: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	34,  // 90: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	34,  // 91: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	34,  // 92: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 93: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	34,  // 94: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	34,  // 95: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	34,  // 96: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 97: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	34,  // 98: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	35,  // 99: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	35,  // 100: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	64,  // 101: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 102: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 103: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 104: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	70,  // 105: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	70,  // 106: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	107, // [107:107] is the sub-list for method output_type
-	107, // [107:107] is the sub-list for method input_type
-	107, // [107:107] is the sub-list for extension type_name
-	107, // [107:107] is the sub-list for extension extendee
-	0,   // [0:107] is the sub-list for field type_name
+	70,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	71,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	73,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	75,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	56,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	57,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	12,  // 30: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	24,  // 31: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 32: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	40,  // 33: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	16,  // 34: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	27,  // 35: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	28,  // 36: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 37: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	26,  // 38: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	33,  // 39: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	23,  // 40: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	35,  // 41: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	21,  // 42: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	51,  // 43: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	65,  // 44: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	49,  // 45: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	68,  // 46: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	74,  // 47: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	76,  // 48: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	0,   // 49: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	77,  // 50: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	26,  // 51: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	35,  // 52: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	27,  // 53: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	51,  // 54: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 55: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 56: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	34,  // 57: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 58: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 59: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	35,  // 60: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	35,  // 61: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	35,  // 62: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 63: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 64: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 65: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	34,  // 66: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	34,  // 67: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	34,  // 68: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 69: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 70: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 71: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	34,  // 72: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 73: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	42,  // 74: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	43,  // 75: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	45,  // 76: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	44,  // 77: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	39,  // 78: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	38,  // 79: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	47,  // 80: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	63,  // 81: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	58,  // 82: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	59,  // 83: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	60,  // 84: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	61,  // 85: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	62,  // 86: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	34,  // 87: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 88: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	34,  // 89: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	34,  // 90: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	65,  // 91: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	34,  // 92: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	34,  // 93: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	34,  // 94: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 95: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	34,  // 96: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	34,  // 97: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	34,  // 98: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 99: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	34,  // 100: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	35,  // 101: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	35,  // 102: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	66,  // 103: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 104: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 105: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 106: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	72,  // 107: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	72,  // 108: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	109, // [109:109] is the sub-list for method output_type
+	109, // [109:109] is the sub-list for method input_type
+	109, // [109:109] is the sub-list for extension type_name
+	109, // [109:109] is the sub-list for extension extendee
+	0,   // [0:109] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -6553,6 +6735,8 @@ func file_wire_proto_init() {
 		(*Envelope_RateChat)(nil),
 		(*Envelope_ListCanned)(nil),
 		(*Envelope_ExpandCanned)(nil),
+		(*Envelope_ReopenChat)(nil),
+		(*Envelope_AssignWaiting)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -6595,7 +6779,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   67,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

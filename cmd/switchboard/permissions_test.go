@@ -261,6 +261,20 @@ func (x *permMatrix) togetherCommands(s permSubject, id, chat string, call func(
 	n = x.events(chat)
 	err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
 	x.check(s, "join_chat", s.perms.Has(actors.PermJoin), err, same)
+	x.deskCommands(s, id, chat, call)
+}
+
+// deskCommands: reopen (the closed chat opens again, for its agent; a
+// waiting one is a CONFLICT) and a supervisor's assignment (every subject
+// supervises matrix; allowed, it is offered, or a CONFLICT).
+func (x *permMatrix) deskCommands(s permSubject, id, chat string, call func(*messages.Envelope) error) {
+	n := x.events(chat)
+	same := func() bool { return x.events(chat) == n }
+	err := call(&messages.Envelope{Body: &messages.Envelope_ReopenChat{ReopenChat: &messages.ReopenChat{ChatId: chat}}})
+	x.check(s, "reopen_chat", s.perms.Has(actors.PermReopen), err, same)
+	n = x.events(chat)
+	err = call(&messages.Envelope{Body: &messages.Envelope_AssignWaiting{AssignWaiting: &messages.AssignWaiting{Department: "matrix", ChatId: chat, AgentId: id}}})
+	x.check(s, "assign_waiting", s.perms.Has(actors.PermAssign), err, same)
 }
 
 // login opens the staff member's HTTP session.
@@ -288,6 +302,9 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	t, addr := x.t, x.addr
 	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
 	x.check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	n := x.events(chat)
+	code, body = staffHTTP(t, addr, tok, "POST", "/api/chats/"+chat+"/reopen", "")
+	x.check(s, "POST /api/chats/{id}/reopen", s.perms.Has(actors.PermReopen), httpErr(code, body), func() bool { return x.events(chat) == n })
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)

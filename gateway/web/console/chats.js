@@ -123,8 +123,9 @@ class ChatView {
     enterSends(this.input, () => this.send());
     this.input.addEventListener('input', () => this.desk.client.typing(this.id));
     this.input.addEventListener('focus', () => this.seen());
+    this.reopenButton = h('button', { class: 'reopen', hidden: true, onclick: () => this.reopen() }, 'Reopen');
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
-      h('header', { class: 'pane-head' }, this.title, this.sub,
+      h('header', { class: 'pane-head' }, this.title, this.sub, this.reopenButton,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
       this.actions, this.tagChips.el, this.panel, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
@@ -178,6 +179,7 @@ class ChatView {
     this.actions.querySelector('.invite').hidden = role === 'watcher' || !may('chats.invite');
     this.work.hidden = role !== 'agent' || !may('chats.status');
     this.actions.querySelector('.leave').hidden = role === 'agent';
+    this.reopenButton.hidden = !closed || !may('chats.reopen');
     // A watcher can only whisper; one who stops watching (took the chat
     // over, joined visibly) writes to the visitor again by default.
     if (role !== this.lastRole) this.whisper.checked = role === 'watcher';
@@ -185,6 +187,14 @@ class ChatView {
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
     this.tagChips.set(s.tags);
+  }
+
+  // reopen opens the closed chat again: it waits in its department's
+  // line, offered first to the agent who last had it.
+  async reopen() {
+    await this.desk.command({ reopen_chat: { chat_id: this.id } });
+    this.reopenButton.hidden = true;
+    this.desk.flash('Reopened: the chat is back in the queue, offered first to its last agent');
   }
 
   // lost marks a chat that is no longer ours, seen at a reconnect.

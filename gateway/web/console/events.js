@@ -30,6 +30,10 @@ export function describe(ev) {
   if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
   if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
+  if (ev.reopened) {
+    const r = ev.reopened;
+    return note(`${who(r.by)} reopened the chat${r.prefer_agent ? ` (offered first to ${r.prefer_agent})` : ''}`);
+  }
   if (ev.tagged) return note(`${who(ev.tagged.by)} ${ev.tagged.removed ? 'removed the tag' : 'tagged the chat'} ${ev.tagged.tag}`);
   if (ev.rated) {
     const r = ev.rated;

@@ -1,8 +1,9 @@
 // The supervisor's view: for each department one supervises or manages,
 // the line (how long each visitor has waited), the chats being handled
 // and by whom, and each agent's status and load. From here: watch a chat
-// invisibly, join it, take it over; set the queue online or offline and an
-// agent's status (managers).
+// invisibly, join it, take it over; hand a waiting chat to a chosen agent
+// (chats.assign); set the queue online or offline and an agent's status
+// (managers).
 import { h, fill, enumName, span } from '/lib/dom.js';
 
 const SET = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
@@ -46,15 +47,17 @@ export class MonitorTab {
     const manages = (this.desk.me.manages || []).includes(v.department);
     const may = (perm) => this.desk.perms.has(perm);
     const online = !!v.online;
+    const assign = may('chats.assign');
     const waitCell = (c) => h('td', { class: 'waited', 'data-since': Number(c.created_at_ms) + skew }, span(Date.now() - Number(c.created_at_ms) - skew));
     fill(card,
       h('h2', {}, v.name || v.department, ' ', h('span', { class: `pill ${online ? 'on' : 'off'}` }, online ? 'online' : 'offline')),
       manages ? h('button', { class: 'queue-toggle', onclick: () => this.desk.command({ set_queue_online: { department: v.department, online: !online } }) },
         online ? 'Set the queue offline' : 'Set the queue online') : null,
       h('table', { class: 'list waiting' }, h('caption', {}, `Waiting (${v.waiting_count || 0})`),
-        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Visitor'), h('th', {}, 'Language'), h('th', {}, 'Waited'))),
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Visitor'), h('th', {}, 'Language'), h('th', {}, 'Waited'), assign ? h('th', {}, '') : null)),
         h('tbody', {}, (v.waiting || []).map((c) => h('tr', { 'data-chat': c.chat_id },
-          h('td', {}, String(c.position || '')), h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.language || ''), waitCell(c))))),
+          h('td', {}, String(c.position || '')), h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.language || ''), waitCell(c),
+          assign ? h('td', { class: 'row-actions' }, this.assignSelect(v, c)) : null)))),
       h('table', { class: 'list active' }, h('caption', {}, `Chats (${(v.active || []).length})`),
         h('thead', {}, h('tr', {}, h('th', {}, 'Visitor'), h('th', {}, 'Agent'), h('th', {}, 'With'), h('th', {}, ''))),
         h('tbody', {}, (v.active || []).map((c) => h('tr', { 'data-chat': c.chat_id },
@@ -71,6 +74,27 @@ export class MonitorTab {
           h('td', {}, manages ? this.statusSelect(a) : enumName(a.status || 'AGENT_STATUS_OFFLINE', 'AGENT_STATUS_'),
             a.connected ? '' : ' (not connected)'),
           h('td', {}, `${a.load || 0}/${a.max_chats || 0}`))))));
+  }
+
+  // assignSelect is the "Assign to…" menu of a waiting chat: the
+  // department's agents who can take a chat now (available, connected,
+  // under their limit; the broker checks again, and their language).
+  assignSelect(v, c) {
+    const free = (v.agents || []).filter((a) => a.status === 'AGENT_STATUS_AVAILABLE' && a.connected && (a.load || 0) < (a.max_chats || 0));
+    const sel = h('select', { class: 'assign', 'aria-label': `Assign the chat of ${c.visitor_name || 'Visitor'} to` },
+      h('option', { value: '' }, 'Assign to…'),
+      free.map((a) => h('option', { value: a.agent_id }, `${a.display_name || a.agent_id} (${a.load || 0}/${a.max_chats || 0})`)));
+    sel.addEventListener('change', async () => {
+      const a = free.find((x) => x.agent_id === sel.value);
+      if (!a) return;
+      try {
+        await this.desk.command({ assign_waiting: { department: v.department, chat_id: c.chat_id, agent_id: a.agent_id } });
+        this.desk.flash(`Offered to ${a.display_name || a.agent_id}`);
+      } catch {
+        sel.value = ''; // the banner says why
+      }
+    });
+    return sel;
   }
 
   statusSelect(a) {

@@ -20,6 +20,7 @@ export class Offers {
     const left = h('span', { class: 'left' });
     const el = h('div', { class: 'offer', role: 'group', 'data-chat': o.chat_id, 'aria-label': `Offer: ${o.visitor_name || 'a visitor'}` },
       h('strong', {}, o.visitor_name || 'A visitor'), ` · ${o.department} · ${o.language}`,
+      o.assigned_by ? h('p', { class: 'assigned-by' }, `Assigned to you by ${o.assigned_by}`) : null,
       o.preview ? h('p', { class: 'preview' }, o.preview) : null,
       h('div', {},
         h('button', { class: 'accept', onclick: () => this.answer(o, 'accept_offer') }, 'Accept'),

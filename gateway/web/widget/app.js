@@ -218,10 +218,36 @@ function welcome(w) {
   const open = (w.chats || []).find((c) => c.state !== 'CHAT_STATE_CLOSED');
   if (open && open.chat_id !== st.chatId) showChat(open);
   else if (st.view && !st.view.ended && st.chat) st.view.setStatus(statusText());
+  else if (!open && !st.view) offerContinue(w);
+}
+
+// offerContinue puts "Continue the last conversation" above the form when
+// the visitor comes back with no open chat: their last chat is the closed
+// one the welcome names, or the one this frame remembers.
+function offerContinue(w) {
+  const closed = (w.chats || []).find((c) => c.state === 'CHAT_STATE_CLOSED');
+  const id = (closed && closed.chat_id) || stored().lastChat;
+  if (!id || body.querySelector('.continue')) return;
+  const button = h('button', { type: 'button', class: 'continue', onclick: () => continueChat(id, button) }, t().continueLast);
+  body.prepend(button);
+}
+
+// continueChat reopens the visitor's last chat; the broker answers with
+// the chat (queued) and its whole transcript, which show it (frame()).
+async function continueChat(id, button) {
+  button.disabled = true;
+  try {
+    await connect();
+    await st.client.command({ reopen_chat: { chat_id: id } });
+  } catch (err) {
+    store({ lastChat: '' });
+    showForm((err && err.message) || t().error);
+  }
 }
 
 function showChat(summary) {
   st.chatId = summary.chat_id;
+  store({ lastChat: summary.chat_id });
   st.chat = summary;
   st.department = summary.department || st.department;
   st.view = new ChatView(t(), {
@@ -311,6 +337,11 @@ function event(ev) {
     const a = ev.member.action;
     if (a === 'MEMBER_ACTION_JOINED') v.note(tx.joined(name(ev.member.who)), ev.at_ms);
     if (a === 'MEMBER_ACTION_LEFT') v.note(tx.left(name(ev.member.who)), ev.at_ms);
+  } else if (ev.reopened) {
+    v.resume();
+    v.note(tx.reopened, ev.at_ms);
+    st.chat = { ...st.chat, state: 'CHAT_STATE_QUEUED', agent_name: '' };
+    paint();
   } else if (ev.closed) {
     const by = ev.closed.by;
     v.end(by && by.kind !== 'PARTICIPANT_KIND_VISITOR' && by.display_name ? tx.endedBy(by.display_name) : tx.ended, answered());

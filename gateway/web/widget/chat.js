@@ -163,6 +163,13 @@ export class ChatView {
     return form;
   }
 
+  // resume: the chat opened again (reopened): the composer is back.
+  resume() {
+    if (!this.ended) return;
+    this.ended = false;
+    this.foot.replaceChildren(this.form, this.endButton);
+  }
+
   focus() {
     (this.ended ? this.foot.querySelector('button') : this.input).focus();
   }

@@ -6,7 +6,7 @@ import { h, fill } from '/lib/dom.js';
 
 const KINDS = ['admin.', 'admin.department.', 'admin.agent.', 'admin.role.', 'admin.language.', 'admin.settings.put',
   'admin.owner.transfer', 'admin.refused', 'login.', 'login.ok', 'login.refused', 'logout', 'permission.denied', 'chat.',
-  'chat.join_invisible', 'chat.whisper', 'chat.take_over', 'chat.transfer', 'queue.'];
+  'chat.join_invisible', 'chat.whisper', 'chat.take_over', 'chat.transfer', 'chat.reopen', 'chat.assign', 'queue.'];
 
 const PAGE_SIZES = [25, 50, 100, 250];
 

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   ['admin', 'Administration', 'staff, roles, departments, languages, settings'],
   ['chats.tag', 'Tag chats', 'tag and untag chats with their department’s tags'],
   ['canned.personal', 'Own canned replies', 'keep personal canned replies'],
+  ['chats.reopen', 'Reopen chats', 'open a closed chat they may see again'],
+  ['chats.assign', 'Assign chats', 'hand a waiting chat of a department they supervise or manage to a chosen agent'],
 ];
 
 export function rolesPage(admin) {
