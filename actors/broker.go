@@ -55,6 +55,13 @@ type Store interface {
 	DeleteRole(id string, done func(error))
 	Role(id string) (*messages.Role, error)
 	Roles() ([]*messages.Role, error)
+
+	PutFile(f *messages.StoredFile, data []byte) error
+	File(chatID, fileID string) (*messages.StoredFile, error)
+	EachFileChunk(f *messages.StoredFile, fn func([]byte) error) error
+	DeleteFile(chatID, fileID string) error
+	PutVisitorContext(c *messages.VisitorContext, done func(error))
+	VisitorContext(visitorID string) (*messages.VisitorContext, error)
 }
 
 // Clock tells the time and runs timers. Tests inject a fake one.

@@ -44,6 +44,8 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.leave(ctx, x)
 	case *messages.ChatCommand_TakeOver:
 		c.takeOver(ctx, x)
+	case *messages.ChatCommand_AttachFile:
+		c.attach(ctx, x, body.AttachFile)
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	PermJoinInvisible Permission = "chats.join_invisible" // join invisibly
 	PermTakeOver      Permission = "chats.take_over"      // take a colleague's chat
 	PermChatStatus    Permission = "chats.status"         // change a chat's status
+	PermAttach        Permission = "chats.attach"         // send files in one's chats
 	PermDisplayName   Permission = "profile.display_name" // change one's own display name
 	PermSupervise     Permission = "supervise"            // monitor and whisper
 	PermManageQueues  Permission = "queues.manage"        // open and close queues, set agents' status
@@ -34,7 +35,7 @@ const (
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin}
+	PermReports, PermAdmin, PermAttach}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -59,7 +60,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleOwner:         {Id: RoleOwner, Name: "Owner", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
-		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName})},
+		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermAttach})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).

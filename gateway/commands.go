@@ -37,8 +37,8 @@ const (
 )
 
 // refusal is the FORBIDDEN message for a sender that may not send a
-// command (the visitor-only one is RequestChat's, the only such command).
-var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors request chats"}
+// command.
+var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors send this"}
 
 // incoming is one client command being dispatched.
 type incoming struct {
@@ -77,6 +77,8 @@ var commandTable = []command{
 
 	{body: &messages.RequestChat{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
 	{body: &messages.Resume{}, to: toSession, chatID: true, gate: (*wsConn).resetReplay},
+	{body: &messages.ReportPage{}, to: toSession, from: visitorsOnly},
+	{body: &messages.SetVisitorFields{}, to: toSession, from: visitorsOnly},
 
 	{body: &messages.SendMessage{}, to: toChat, chatID: true},
 	{body: &messages.CloseChat{}, to: toChat, chatID: true},

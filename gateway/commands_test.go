@@ -7,8 +7,17 @@ import (
 )
 
 // Envelope numbers its bodies by direction (wire.proto): client to server
-// from 10 to 39, server to client from 40.
+// from 10 to 39, server to client from 40; in issue 13's ranges of 20
+// (100-199), the first ten of each client to server, the last ten server
+// to client.
 const firstServerBody = 40
+
+func clientBody(n protoreflect.FieldNumber) bool {
+	if n >= 100 && n < 200 {
+		return n%20 < 10
+	}
+	return n < firstServerBody
+}
 
 // TestCommandTable: every client-to-server body of Envelope has exactly
 // one row, no server-to-client body has one, and each routed body has
@@ -23,7 +32,7 @@ func TestCommandTable(t *testing.T) {
 	for i := 0; i < fs.Len(); i++ {
 		f := fs.Get(i)
 		cmd, routed := m[f.Number()]
-		switch client := f.Number() < firstServerBody; {
+		switch client := clientBody(f.Number()); {
 		case client && !routed:
 			t.Errorf("client body %s (%s) has no row in commandTable", f.Name(), f.Message().FullName())
 		case !client && routed:

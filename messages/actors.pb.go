@@ -38,7 +38,11 @@ type ConnAttach struct {
 	// The account's session epoch the agent's session token carries: the
 	// agent actor closes the socket (4004) once the account's epoch differs
 	// (its password changed).
-	SessionEpoch  string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	SessionEpoch string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	// A visitor's socket: its User-Agent and Accept-Language headers (the
+	// visitor context keeps them).
+	UserAgent     string `protobuf:"bytes,180,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Language      string `protobuf:"bytes,181,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,6 +115,20 @@ func (x *ConnAttach) GetRef() uint64 {
 func (x *ConnAttach) GetSessionEpoch() string {
 	if x != nil {
 		return x.SessionEpoch
+	}
+	return ""
+}
+
+func (x *ConnAttach) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *ConnAttach) GetLanguage() string {
+	if x != nil {
+		return x.Language
 	}
 	return ""
 }
@@ -188,6 +206,8 @@ type SessionCommand struct {
 	//	*SessionCommand_SetQueueOnline
 	//	*SessionCommand_SetAgentStatus
 	//	*SessionCommand_ListTransferTargets
+	//	*SessionCommand_ReportPage
+	//	*SessionCommand_SetVisitorFields
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -425,6 +445,24 @@ func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *SessionCommand) GetReportPage() *ReportPage {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ReportPage); ok {
+			return x.ReportPage
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetSetVisitorFields() *SetVisitorFields {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetVisitorFields); ok {
+			return x.SetVisitorFields
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -512,6 +550,14 @@ type SessionCommand_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,28,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type SessionCommand_ReportPage struct {
+	ReportPage *ReportPage `protobuf:"bytes,180,opt,name=report_page,json=reportPage,proto3,oneof"`
+}
+
+type SessionCommand_SetVisitorFields struct {
+	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -550,6 +596,10 @@ func (*SessionCommand_SetAgentStatus) isSessionCommand_Body() {}
 
 func (*SessionCommand_ListTransferTargets) isSessionCommand_Body() {}
 
+func (*SessionCommand_ReportPage) isSessionCommand_Body() {}
+
+func (*SessionCommand_SetVisitorFields) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -570,6 +620,7 @@ type ChatCommand struct {
 	//	*ChatCommand_Leave
 	//	*ChatCommand_TakeOver
 	//	*ChatCommand_DeclineInvite
+	//	*ChatCommand_AttachFile
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -744,6 +795,15 @@ func (x *ChatCommand) GetDeclineInvite() *DeclineInvite {
 	return nil
 }
 
+func (x *ChatCommand) GetAttachFile() *AttachFile {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_AttachFile); ok {
+			return x.AttachFile
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -830,6 +890,10 @@ type ChatCommand_DeclineInvite struct {
 	DeclineInvite *DeclineInvite `protobuf:"bytes,19,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
 }
 
+type ChatCommand_AttachFile struct {
+	AttachFile *AttachFile `protobuf:"bytes,180,opt,name=attach_file,json=attachFile,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -849,6 +913,8 @@ func (*ChatCommand_Leave) isChatCommand_Body() {}
 func (*ChatCommand_TakeOver) isChatCommand_Body() {}
 
 func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
+
+func (*ChatCommand_AttachFile) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -3983,12 +4049,146 @@ func (x *TracedEnvelope) GetReadUnixNano() int64 {
 	return 0
 }
 
+// AttachFile (gateway -> chat, from an HTTP upload): link a stored file
+// into the chat as a ChatAttachment event. With check, nothing is written:
+// the chat only says whether the sender may attach a file now (asked
+// before the bytes are read, so that a refused upload stores nothing).
+type AttachFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FileId        string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Check         bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachFile) Reset() {
+	*x = AttachFile{}
+	mi := &file_actors_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachFile) ProtoMessage() {}
+
+func (x *AttachFile) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachFile.ProtoReflect.Descriptor instead.
+func (*AttachFile) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *AttachFile) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *AttachFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AttachFile) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *AttachFile) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *AttachFile) GetCheck() bool {
+	if x != nil {
+		return x.Check
+	}
+	return false
+}
+
+// VisitorContextChanged (visitor -> chat): the chat passes the context on
+// to its staff as VisitorInfo.
+type VisitorContextChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Context       *VisitorContext        `protobuf:"bytes,2,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorContextChanged) Reset() {
+	*x = VisitorContextChanged{}
+	mi := &file_actors_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorContextChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorContextChanged) ProtoMessage() {}
+
+func (x *VisitorContextChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorContextChanged.ProtoReflect.Descriptor instead.
+func (*VisitorContextChanged) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *VisitorContextChanged) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *VisitorContextChanged) GetContext() *VisitorContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\xaa\x02\n" +
+	"wire.proto\x1a\vstore.proto\"\xe7\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
@@ -3997,14 +4197,17 @@ const file_actors_proto_rawDesc = "" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
 	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12#\n" +
-	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x1a:\n" +
+	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x12\x1e\n" +
+	"\n" +
+	"user_agent\x18\xb4\x01 \x01(\tR\tuserAgent\x12\x1b\n" +
+	"\blanguage\x18\xb5\x01 \x01(\tR\blanguage\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\x84\v\n" +
+	".actor.PIDR\x04conn\"\x97\f\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4031,9 +4234,12 @@ const file_actors_proto_rawDesc = "" +
 	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12>\n" +
+	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
+	"reportPage\x12Q\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\x8e\a\n" +
+	"\x04body\"\xce\a\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4051,7 +4257,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x04join\x18\x10 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\x04join\x121\n" +
 	"\x05leave\x18\x11 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\x05leave\x127\n" +
 	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
-	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
+	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12>\n" +
+	"\vattach_file\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.AttachFileH\x00R\n" +
+	"attachFile\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4288,7 +4496,17 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
 	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
-	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNanoB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\x86\x01\n" +
+	"\n" +
+	"AttachFile\x12\x17\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x14\n" +
+	"\x05check\x18\x05 \x01(\bR\x05check\"j\n" +
+	"\x15VisitorContextChanged\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontextB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -4302,191 +4520,200 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_actors_proto_goTypes = []any{
-	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
-	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
-	(*SessionCommand)(nil),      // 2: switchboard.v1.SessionCommand
-	(*ChatCommand)(nil),         // 3: switchboard.v1.ChatCommand
-	(*StartChat)(nil),           // 4: switchboard.v1.StartChat
-	(*StartRefused)(nil),        // 5: switchboard.v1.StartRefused
-	(*ReplayRequest)(nil),       // 6: switchboard.v1.ReplayRequest
-	(*ReplayBatch)(nil),         // 7: switchboard.v1.ReplayBatch
-	(*ReplayNext)(nil),          // 8: switchboard.v1.ReplayNext
-	(*ChatJoined)(nil),          // 9: switchboard.v1.ChatJoined
-	(*ChatLeft)(nil),            // 10: switchboard.v1.ChatLeft
-	(*Enqueue)(nil),             // 11: switchboard.v1.Enqueue
-	(*ActiveChat)(nil),          // 12: switchboard.v1.ActiveChat
-	(*Withdraw)(nil),            // 13: switchboard.v1.Withdraw
-	(*QueueRestore)(nil),        // 14: switchboard.v1.QueueRestore
-	(*AgentReport)(nil),         // 15: switchboard.v1.AgentReport
-	(*OfferChat)(nil),           // 16: switchboard.v1.OfferChat
-	(*OfferReply)(nil),          // 17: switchboard.v1.OfferReply
-	(*RevokeOffer)(nil),         // 18: switchboard.v1.RevokeOffer
-	(*OfferExpired)(nil),        // 19: switchboard.v1.OfferExpired
-	(*RetryDispatch)(nil),       // 20: switchboard.v1.RetryDispatch
-	(*AssignChat)(nil),          // 21: switchboard.v1.AssignChat
-	(*AssignResult)(nil),        // 22: switchboard.v1.AssignResult
-	(*PickRequest)(nil),         // 23: switchboard.v1.PickRequest
-	(*PickRefused)(nil),         // 24: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),        // 25: switchboard.v1.WaitingQuery
-	(*WaitingAnswer)(nil),       // 26: switchboard.v1.WaitingAnswer
-	(*Watch)(nil),               // 27: switchboard.v1.Watch
-	(*ViewQuery)(nil),           // 28: switchboard.v1.ViewQuery
-	(*ViewAnswer)(nil),          // 29: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),          // 30: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),       // 31: switchboard.v1.ManagedStatus
-	(*Handback)(nil),            // 32: switchboard.v1.Handback
-	(*Abandon)(nil),             // 33: switchboard.v1.Abandon
-	(*CloseConn)(nil),           // 34: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),           // 35: switchboard.v1.ShiftTick
-	(*SaveListsDue)(nil),        // 36: switchboard.v1.SaveListsDue
-	(*GraceExpired)(nil),        // 37: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),           // 38: switchboard.v1.IdleCheck
-	(*Persisted)(nil),           // 39: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 40: switchboard.v1.DirectoryChanged
-	(*ExternalAccount)(nil),     // 41: switchboard.v1.ExternalAccount
-	(*AdminCommand)(nil),        // 42: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 43: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 44: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 45: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 46: switchboard.v1.AdminReply
-	(*TraceContext)(nil),        // 47: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),         // 48: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),      // 49: switchboard.v1.TracedEnvelope
-	nil,                         // 50: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 51: actor.PID
-	(*RequestChat)(nil),         // 52: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 53: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 54: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 55: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 56: switchboard.v1.PickChat
-	(*Resume)(nil),              // 57: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 58: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 59: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 60: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 61: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 62: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 63: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 64: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 65: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 66: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 71: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 72: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 73: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 74: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 75: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 76: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 77: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 78: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 79: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 80: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 81: switchboard.v1.Offer
-	(AssignHow)(0),              // 82: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 83: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 84: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 85: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 86: switchboard.v1.Department
-	(*Language)(nil),            // 87: switchboard.v1.Language
-	(*Agent)(nil),               // 88: switchboard.v1.Agent
-	(*Role)(nil),                // 89: switchboard.v1.Role
-	(*Settings)(nil),            // 90: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 91: switchboard.v1.SignInSettings
-	(*Envelope)(nil),            // 92: switchboard.v1.Envelope
+	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
+	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
+	(*SessionCommand)(nil),        // 2: switchboard.v1.SessionCommand
+	(*ChatCommand)(nil),           // 3: switchboard.v1.ChatCommand
+	(*StartChat)(nil),             // 4: switchboard.v1.StartChat
+	(*StartRefused)(nil),          // 5: switchboard.v1.StartRefused
+	(*ReplayRequest)(nil),         // 6: switchboard.v1.ReplayRequest
+	(*ReplayBatch)(nil),           // 7: switchboard.v1.ReplayBatch
+	(*ReplayNext)(nil),            // 8: switchboard.v1.ReplayNext
+	(*ChatJoined)(nil),            // 9: switchboard.v1.ChatJoined
+	(*ChatLeft)(nil),              // 10: switchboard.v1.ChatLeft
+	(*Enqueue)(nil),               // 11: switchboard.v1.Enqueue
+	(*ActiveChat)(nil),            // 12: switchboard.v1.ActiveChat
+	(*Withdraw)(nil),              // 13: switchboard.v1.Withdraw
+	(*QueueRestore)(nil),          // 14: switchboard.v1.QueueRestore
+	(*AgentReport)(nil),           // 15: switchboard.v1.AgentReport
+	(*OfferChat)(nil),             // 16: switchboard.v1.OfferChat
+	(*OfferReply)(nil),            // 17: switchboard.v1.OfferReply
+	(*RevokeOffer)(nil),           // 18: switchboard.v1.RevokeOffer
+	(*OfferExpired)(nil),          // 19: switchboard.v1.OfferExpired
+	(*RetryDispatch)(nil),         // 20: switchboard.v1.RetryDispatch
+	(*AssignChat)(nil),            // 21: switchboard.v1.AssignChat
+	(*AssignResult)(nil),          // 22: switchboard.v1.AssignResult
+	(*PickRequest)(nil),           // 23: switchboard.v1.PickRequest
+	(*PickRefused)(nil),           // 24: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),          // 25: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),         // 26: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),                 // 27: switchboard.v1.Watch
+	(*ViewQuery)(nil),             // 28: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),            // 29: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),            // 30: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),         // 31: switchboard.v1.ManagedStatus
+	(*Handback)(nil),              // 32: switchboard.v1.Handback
+	(*Abandon)(nil),               // 33: switchboard.v1.Abandon
+	(*CloseConn)(nil),             // 34: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),             // 35: switchboard.v1.ShiftTick
+	(*SaveListsDue)(nil),          // 36: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),          // 37: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),             // 38: switchboard.v1.IdleCheck
+	(*Persisted)(nil),             // 39: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),      // 40: switchboard.v1.DirectoryChanged
+	(*ExternalAccount)(nil),       // 41: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),          // 42: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),     // 43: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),     // 44: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),          // 45: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),            // 46: switchboard.v1.AdminReply
+	(*TraceContext)(nil),          // 47: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),           // 48: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),        // 49: switchboard.v1.TracedEnvelope
+	(*AttachFile)(nil),            // 50: switchboard.v1.AttachFile
+	(*VisitorContextChanged)(nil), // 51: switchboard.v1.VisitorContextChanged
+	nil,                           // 52: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 53: actor.PID
+	(*RequestChat)(nil),           // 54: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 55: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 56: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 57: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 58: switchboard.v1.PickChat
+	(*Resume)(nil),                // 59: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 60: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 61: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 62: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 63: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 64: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 65: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 66: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 67: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 68: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 69: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 70: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 71: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 72: switchboard.v1.ListTransferTargets
+	(*ReportPage)(nil),            // 73: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 74: switchboard.v1.SetVisitorFields
+	(*Participant)(nil),           // 75: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 76: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 77: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 78: switchboard.v1.Typing
+	(*ChatRefused)(nil),           // 79: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 80: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 81: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 82: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 83: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 84: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 85: switchboard.v1.Offer
+	(AssignHow)(0),                // 86: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 87: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 88: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 89: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 90: switchboard.v1.Department
+	(*Language)(nil),              // 91: switchboard.v1.Language
+	(*Agent)(nil),                 // 92: switchboard.v1.Agent
+	(*Role)(nil),                  // 93: switchboard.v1.Role
+	(*Settings)(nil),              // 94: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 95: switchboard.v1.SignInSettings
+	(*Envelope)(nil),              // 96: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 97: switchboard.v1.VisitorContext
 }
 var file_actors_proto_depIdxs = []int32{
-	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	50, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	51, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	51, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	52, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	53, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	54, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	55, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	56, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	57, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	58, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	59, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	60, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	61, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	62, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	63, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	64, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	65, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	67, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	47, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	71, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	51, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	72, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	73, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	74, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	59, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	61, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	62, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	63, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	64, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	65, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	47, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	52, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	51, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	75, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	51, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	76, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	51, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	71, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	77, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	51, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	51, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	78, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	78, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	79, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	79, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	80, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	81, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	82, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	47, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	78, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	76, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	51, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	83, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	84, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	80, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	51, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	76, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	85, // 68: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	86, // 69: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	87, // 70: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	88, // 71: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	89, // 72: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	90, // 73: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	44, // 74: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	43, // 75: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	91, // 76: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	41, // 77: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	76, // 78: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	77, // 79: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	47, // 80: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	92, // 81: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	47, // 82: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	83, // [83:83] is the sub-list for method output_type
-	83, // [83:83] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	53, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	52, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	53, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	53, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	54, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	55, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	56, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	57, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	58, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	59, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	60, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	61, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	62, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	63, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	64, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	65, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	66, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	67, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	68, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	69, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	70, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	71, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	72, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	73, // 23: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	74, // 24: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	47, // 25: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	75, // 26: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	53, // 27: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	76, // 28: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	77, // 29: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	78, // 30: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	61, // 31: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	63, // 32: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	64, // 33: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	65, // 34: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	66, // 35: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	67, // 36: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	68, // 37: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	50, // 38: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
+	47, // 39: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	54, // 40: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	53, // 41: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	47, // 42: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	79, // 43: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	53, // 44: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	80, // 45: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	53, // 46: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	75, // 47: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	81, // 48: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	53, // 49: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	53, // 50: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	82, // 51: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	82, // 52: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	82, // 53: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	47, // 54: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	82, // 55: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	83, // 56: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	83, // 57: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	84, // 58: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	85, // 59: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	86, // 60: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	47, // 61: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	82, // 62: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	80, // 63: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	53, // 64: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	53, // 65: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	87, // 66: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	88, // 67: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	84, // 68: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	53, // 69: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	80, // 70: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	89, // 71: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	90, // 72: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	91, // 73: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	92, // 74: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	93, // 75: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	94, // 76: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	44, // 77: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	43, // 78: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	95, // 79: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	41, // 80: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	80, // 81: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	81, // 82: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	47, // 83: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	96, // 84: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	47, // 85: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	97, // 86: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	87, // [87:87] is the sub-list for method output_type
+	87, // [87:87] is the sub-list for method input_type
+	87, // [87:87] is the sub-list for extension type_name
+	87, // [87:87] is the sub-list for extension extendee
+	0,  // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4516,6 +4743,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_SetQueueOnline)(nil),
 		(*SessionCommand_SetAgentStatus)(nil),
 		(*SessionCommand_ListTransferTargets)(nil),
+		(*SessionCommand_ReportPage)(nil),
+		(*SessionCommand_SetVisitorFields)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4528,6 +4757,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_Leave)(nil),
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
+		(*ChatCommand_AttachFile)(nil),
 	}
 	file_actors_proto_msgTypes[42].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
@@ -4551,7 +4781,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

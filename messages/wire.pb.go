@@ -583,6 +583,8 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_ReportPage
+	//	*Envelope_SetVisitorFields
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -600,6 +602,7 @@ type Envelope struct {
 	//	*Envelope_DepartmentView
 	//	*Envelope_TransferTargets
 	//	*Envelope_QueueState
+	//	*Envelope_VisitorInfo
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -865,6 +868,24 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetReportPage() *ReportPage {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ReportPage); ok {
+			return x.ReportPage
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetSetVisitorFields() *SetVisitorFields {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetVisitorFields); ok {
+			return x.SetVisitorFields
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1018,6 +1039,15 @@ func (x *Envelope) GetQueueState() *QueueState {
 	return nil
 }
 
+func (x *Envelope) GetVisitorInfo() *VisitorInfo {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_VisitorInfo); ok {
+			return x.VisitorInfo
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1119,6 +1149,17 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_ReportPage struct {
+	// Issue 13's parts number their bodies in their own ranges of 20
+	// (100-199): in each, the first ten are client -> server, the last
+	// ten server -> client. Visitor context:
+	ReportPage *ReportPage `protobuf:"bytes,180,opt,name=report_page,json=reportPage,proto3,oneof"`
+}
+
+type Envelope_SetVisitorFields struct {
+	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1188,6 +1229,10 @@ type Envelope_QueueState struct {
 	QueueState *QueueState `protobuf:"bytes,56,opt,name=queue_state,json=queueState,proto3,oneof"`
 }
 
+type Envelope_VisitorInfo struct {
+	VisitorInfo *VisitorInfo `protobuf:"bytes,190,opt,name=visitor_info,json=visitorInfo,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1236,6 +1281,10 @@ func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
 
+func (*Envelope_ReportPage) isEnvelope_Body() {}
+
+func (*Envelope_SetVisitorFields) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1269,6 +1318,8 @@ func (*Envelope_DepartmentView) isEnvelope_Body() {}
 func (*Envelope_TransferTargets) isEnvelope_Body() {}
 
 func (*Envelope_QueueState) isEnvelope_Body() {}
+
+func (*Envelope_VisitorInfo) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -5227,12 +5278,344 @@ func (x *SetAgentStatus) GetStatus() AgentStatus {
 	return AgentStatus_AGENT_STATUS_OFFLINE
 }
 
+// ReportPage (visitors): the page the visitor is on now, sent by the
+// widget when it loads and as the visitor moves. Answered by an ack once
+// stored. At most 30 reports (pages and fields together) a minute; url
+// and referrer at most 2048 bytes, title 512.
+type ReportPage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Referrer      string                 `protobuf:"bytes,3,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportPage) Reset() {
+	*x = ReportPage{}
+	mi := &file_wire_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportPage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportPage) ProtoMessage() {}
+
+func (x *ReportPage) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
+func (*ReportPage) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ReportPage) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *ReportPage) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ReportPage) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+// SetVisitorFields (visitors): custom fields the customer's site attaches
+// to the visitor (user id, plan, order number), merged into those already
+// set; an empty value removes a field. At most 20 fields, keys 1-64 bytes
+// of a-z A-Z 0-9 _ - ., values at most 256 bytes.
+type SetVisitorFields struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fields        map[string]string      `protobuf:"bytes,1,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVisitorFields) Reset() {
+	*x = SetVisitorFields{}
+	mi := &file_wire_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVisitorFields) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVisitorFields) ProtoMessage() {}
+
+func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
+func (*SetVisitorFields) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *SetVisitorFields) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+// PageView is one page a visitor reported.
+type PageView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Referrer      string                 `protobuf:"bytes,3,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	AtMs          int64                  `protobuf:"varint,4,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PageView) Reset() {
+	*x = PageView{}
+	mi := &file_wire_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PageView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PageView) ProtoMessage() {}
+
+func (x *PageView) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PageView.ProtoReflect.Descriptor instead.
+func (*PageView) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *PageView) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PageView) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PageView) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+func (x *PageView) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+// VisitorContext is what the broker knows of a visitor, for the staff of
+// their chats: never sent to the visitor.
+type VisitorContext struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	// The page they are on now, and the ones before it (newest first, at
+	// most 20 in all, the current one included).
+	Page  *PageView   `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	Pages []*PageView `protobuf:"bytes,3,rep,name=pages,proto3" json:"pages,omitempty"`
+	// From the visitor's websocket: its User-Agent and Accept-Language.
+	UserAgent     string            `protobuf:"bytes,4,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Language      string            `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	Fields        map[string]string `protobuf:"bytes,6,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	UpdatedAtMs   int64             `protobuf:"varint,7,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorContext) Reset() {
+	*x = VisitorContext{}
+	mi := &file_wire_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorContext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorContext) ProtoMessage() {}
+
+func (x *VisitorContext) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
+func (*VisitorContext) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *VisitorContext) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetPage() *PageView {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetPages() []*PageView {
+	if x != nil {
+		return x.Pages
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// VisitorInfo (staff only) is pushed to the staff in a chat when its
+// visitor's context changes.
+type VisitorInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Context       *VisitorContext        `protobuf:"bytes,2,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorInfo) Reset() {
+	*x = VisitorInfo{}
+	mi := &file_wire_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorInfo) ProtoMessage() {}
+
+func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
+func (*VisitorInfo) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *VisitorInfo) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *VisitorInfo) GetContext() *VisitorContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xea\x15\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5645,10 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12>\n" +
+	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
+	"reportPage\x12Q\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5283,7 +5669,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x0fdepartment_view\x186 \x01(\v2\x1e.switchboard.v1.DepartmentViewH\x00R\x0edepartmentView\x12L\n" +
 	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
-	"queueStateB\x06\n" +
+	"queueState\x12A\n" +
+	"\fvisitor_info\x18\xbe\x01 \x01(\v2\x1b.switchboard.v1.VisitorInfoH\x00R\vvisitorInfoB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -5598,7 +5985,38 @@ const file_wire_proto_rawDesc = "" +
 	"\x02by\x18\x03 \x01(\tR\x02by\"`\n" +
 	"\x0eSetAgentStatus\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status*\xdb\x02\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"P\n" +
+	"\n" +
+	"ReportPage\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\breferrer\x18\x03 \x01(\tR\breferrer\"\x93\x01\n" +
+	"\x10SetVisitorFields\x12D\n" +
+	"\x06fields\x18\x01 \x03(\v2,.switchboard.v1.SetVisitorFields.FieldsEntryR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\bPageView\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\breferrer\x18\x03 \x01(\tR\breferrer\x12\x13\n" +
+	"\x05at_ms\x18\x04 \x01(\x03R\x04atMs\"\xeb\x02\n" +
+	"\x0eVisitorContext\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12,\n" +
+	"\x04page\x18\x02 \x01(\v2\x18.switchboard.v1.PageViewR\x04page\x12.\n" +
+	"\x05pages\x18\x03 \x03(\v2\x18.switchboard.v1.PageViewR\x05pages\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x04 \x01(\tR\tuserAgent\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\x12B\n" +
+	"\x06fields\x18\x06 \x03(\v2*.switchboard.v1.VisitorContext.FieldsEntryR\x06fields\x12\"\n" +
+	"\rupdated_at_ms\x18\a \x01(\x03R\vupdatedAtMs\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +
+	"\vVisitorInfo\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -5671,7 +6089,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5740,110 +6158,125 @@ var file_wire_proto_goTypes = []any{
 	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
 	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
 	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*ReportPage)(nil),          // 67: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 68: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 69: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 70: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 71: switchboard.v1.VisitorInfo
+	nil,                         // 72: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 73: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 74: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	13,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	16,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	24,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	28,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	29,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	17,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	18,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	30,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	31,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	19,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	21,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	35,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	36,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	45,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	49,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	52,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	53,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	54,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	51,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	61,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	64,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	66,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	47,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	67,  // 24: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	68,  // 25: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	12,  // 26: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	23,  // 27: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 28: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	39,  // 29: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	15,  // 30: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	26,  // 31: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	27,  // 32: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14,  // 33: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	25,  // 34: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	32,  // 35: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	22,  // 36: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	34,  // 37: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	20,  // 38: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	50,  // 39: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	62,  // 40: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	48,  // 41: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	65,  // 42: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	71,  // 43: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	0,   // 44: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	72,  // 45: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	25,  // 46: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	34,  // 47: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	26,  // 48: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	50,  // 49: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,   // 50: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	33,  // 51: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 52: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 53: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	34,  // 54: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	34,  // 55: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	34,  // 56: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 57: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 58: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 59: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	33,  // 60: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	33,  // 61: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	33,  // 62: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	5,   // 63: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 64: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	33,  // 65: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	40,  // 66: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	41,  // 67: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	42,  // 68: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	44,  // 69: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	43,  // 70: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	38,  // 71: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	37,  // 72: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	46,  // 73: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	60,  // 74: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	55,  // 75: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	56,  // 76: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	57,  // 77: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	58,  // 78: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	59,  // 79: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	33,  // 80: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 81: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	33,  // 82: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	33,  // 83: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	62,  // 84: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	33,  // 85: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	33,  // 86: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	33,  // 87: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 88: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	33,  // 89: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	33,  // 90: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	33,  // 91: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 92: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	33,  // 93: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	34,  // 94: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	34,  // 95: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	63,  // 96: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 97: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 98: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	73,  // 99: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	69,  // 100: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	69,  // 101: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	74,  // 102: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	70,  // 103: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	104, // [104:104] is the sub-list for method output_type
+	104, // [104:104] is the sub-list for method input_type
+	104, // [104:104] is the sub-list for extension type_name
+	104, // [104:104] is the sub-list for extension extendee
+	0,   // [0:104] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6309,8 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_ReportPage)(nil),
+		(*Envelope_SetVisitorFields)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5893,6 +6328,7 @@ func file_wire_proto_init() {
 		(*Envelope_DepartmentView)(nil),
 		(*Envelope_TransferTargets)(nil),
 		(*Envelope_QueueState)(nil),
+		(*Envelope_VisitorInfo)(nil),
 	}
 	file_wire_proto_msgTypes[30].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -5916,7 +6352,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -11,7 +11,10 @@ import (
 // place with its own tests.
 //
 //	c/<chat id>/e/<seq, 8 bytes big-endian>  a chat event (ChatEvent)
+//	c/<chat id>/f/<file id>/m                an attachment's description (StoredFile)
+//	c/<chat id>/f/<file id>/d/<n, 4 bytes BE>  its bytes, in chunks of FileChunkBytes
 //	o/<chat id>                              the open-chats index (OpenChat)
+//	v/<visitor id>                           a visitor's context (VisitorContext)
 //	a/<agent id>                             an agent snapshot (AgentSnapshot)
 //	d/dep/<id>                               a department (Department)
 //	d/lang/<code>                            a language (Language)
@@ -38,7 +41,31 @@ const (
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
+	prefixVisit  = "v/"
 )
+
+// ChatPrefix is every key of one chat (its events and its files): deleting
+// a chat is one range deletion of [ChatPrefix, upperBound(ChatPrefix)).
+func ChatPrefix(chatID string) []byte { return []byte(prefixChat + chatID + "/") }
+
+// fileKeyPrefix is every key of one attachment.
+func fileKeyPrefix(chatID, fileID string) []byte {
+	return []byte(prefixChat + chatID + "/f/" + fileID + "/")
+}
+
+func fileMetaKey(chatID, fileID string) []byte {
+	return append(fileKeyPrefix(chatID, fileID), 'm')
+}
+
+func fileChunkPrefix(chatID, fileID string) []byte {
+	return append(fileKeyPrefix(chatID, fileID), "d/"...)
+}
+
+func fileChunkKey(chatID, fileID string, n uint32) []byte {
+	return binary.BigEndian.AppendUint32(fileChunkPrefix(chatID, fileID), n)
+}
+
+func visitorKey(id string) []byte { return []byte(prefixVisit + id) }
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 
