@@ -214,6 +214,11 @@ func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
 		err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
 		x.check(s, "close_chat", true, err, nil)
 	}
+	// Visitors' commands: refused to every agent.
+	err = call(&messages.Envelope{Body: &messages.Envelope_ReportPage{ReportPage: &messages.ReportPage{Url: "https://example.com/"}}})
+	x.check(s, "report_page", false, err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetVisitorFields{SetVisitorFields: &messages.SetVisitorFields{Fields: map[string]string{"a": "b"}}}})
+	x.check(s, "set_visitor_fields", false, err, nil)
 	x.togetherCommands(s, id, chat, call)
 }
 
@@ -269,14 +274,35 @@ func (x *permMatrix) login(s permSubject, login string) string {
 // httpCommands: HTTP with the staff member's session.
 func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	t, addr := x.t, x.addr
+	readable := s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin)
 	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
-	x.check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	x.check(s, "GET /api/chats/{id}", readable, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/visitor", "")
+	x.check(s, "GET /api/chats/{id}/visitor", readable, httpErr(code, body), nil)
+	// Allowed, a made-up file is NOT_FOUND.
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/files/f0000000000000000000000000000", "")
+	x.check(s, "GET /api/chats/{id}/files/{file}", readable, httpErr(code, body), nil)
+	x.uploadCommand(s, chat, tok)
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)
 	if code < 300 {
 		admin(t, addr, "DELETE", "/admin/departments/made-by-"+id, nil, nil)
 	}
+}
+
+// uploadCommand: sending a file needs chats.attach, checked first; with
+// it, the chat answers by what the caller is to it (the picked chat is
+// closed by now: CONFLICT; one they are not in: FORBIDDEN, not about the
+// permission). A refusal stores nothing.
+func (x *permMatrix) uploadCommand(s permSubject, chat, tok string) {
+	n := x.events(chat)
+	res, body := fileCall(x.t, "POST", "http://"+x.addr+"/api/chats/"+chat+"/files?name=a.png", tok, "", pngBytes(x.t))
+	err := httpErr(res.StatusCode, string(body))
+	if errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN && !strings.Contains(err.Error(), string(actors.PermAttach)) {
+		err = nil // refused by the chat, not for the permission
+	}
+	x.check(s, "POST /api/chats/{id}/files", s.perms.Has(actors.PermAttach), err, func() bool { return x.events(chat) == n })
 }
 
 // adminReads: the directory and the audit log are the administrator's.
