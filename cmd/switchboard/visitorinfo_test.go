@@ -97,7 +97,9 @@ func TestVisitorContext(t *testing.T) {
 			return reportPage(v, t, "https://shop.example/x", strings.Repeat("t", 600), "")
 		}, "title"},
 		{"a bad field name", func() (*messages.Envelope, error) { return setFields(v, t, map[string]string{"no spaces": "x"}) }, "fields"},
-		{"a long value", func() (*messages.Envelope, error) { return setFields(v, t, map[string]string{"k": strings.Repeat("v", 300)}) }, "fields.k"},
+		{"a long value", func() (*messages.Envelope, error) {
+			return setFields(v, t, map[string]string{"k": strings.Repeat("v", 300)})
+		}, "fields.k"},
 		{"too many fields", func() (*messages.Envelope, error) {
 			f := map[string]string{}
 			for i := range 18 {
