@@ -25,7 +25,7 @@ import (
 
 // fileCSP is the Content-Security-Policy of a served file: nothing in it
 // runs or loads anything, even when a browser opens it as a page.
-const fileCSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+const fileCSP = "default-src 'none'; img-src 'self'; sandbox"
 
 // maxFileName bounds a file's name as kept, in bytes.
 const maxFileName = 255

@@ -3,6 +3,8 @@
 // its own chat, so a line always goes to the chat it was typed in.
 import { h, fill, clock, enumName, enterSends, follow } from '/lib/dom.js';
 import { describe } from '/console/events.js';
+import { attachButton, attachmentView, uploadFile } from '/lib/files.js';
+import { VisitorPanel } from '/console/visitor.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
 
@@ -52,6 +54,10 @@ export class Chats {
     this.byId.get(n.chat_id)?.typing(n);
   }
 
+  visitorInfo(v) {
+    this.byId.get(v.chat_id)?.visitor.show(v.context);
+  }
+
   outbox(d) {
     this.byId.get(d.chat_id)?.outboxChanged(d);
   }
@@ -89,6 +95,7 @@ class ChatView {
   }
 
   build() {
+    this.visitor = new VisitorPanel(this.desk, this.id);
     this.title = h('h2', { class: 'pane-title' });
     this.sub = h('span', { class: 'pane-sub' });
     this.work = h('select', { class: 'work', 'aria-label': 'Work status', onchange: () => this.setWork() },
@@ -104,10 +111,11 @@ class ChatView {
       h('button', { class: 'invite', onclick: () => this.targets('invite') }, 'Invite'),
       h('button', { class: 'leave', onclick: () => this.leave() }, 'Leave'),
       h('button', { class: 'close-chat', onclick: () => this.close() }, 'Close chat'));
+    this.attach = attachButton('Attach', 'Send a file', (f) => this.sendFile(f));
     this.form = h('form', { class: 'composer' },
       this.input,
       h('label', { class: 'whisper-label' }, this.whisper, ' Whisper (staff only)'),
-      h('button', { type: 'submit', class: 'send' }, 'Send'));
+      h('span', { class: 'composer-buttons' }, this.attach, h('button', { type: 'submit', class: 'send' }, 'Send')));
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.send(); });
     enterSends(this.input, () => this.send());
     this.input.addEventListener('input', () => this.desk.client.typing(this.id));
@@ -115,7 +123,7 @@ class ChatView {
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
       h('header', { class: 'pane-head' }, this.title, this.sub,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
-      this.actions, this.panel, this.log, this.typingLine, this.form);
+      this.actions, this.panel, this.visitor.el, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
     this.follow = follow(this.log);
   }
@@ -171,6 +179,8 @@ class ChatView {
     // over, joined visibly) writes to the visitor again by default.
     if (role !== this.lastRole) this.whisper.checked = role === 'watcher';
     this.whisper.disabled = role === 'watcher';
+    this.attach.hidden = role === 'watcher' || !may('chats.attach');
+    if (role !== 'none' && role !== this.lastRole) this.visitor.load();
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
   }
@@ -203,6 +213,13 @@ class ChatView {
       // news: no unread count, no sound.
       if (!own && seq > this.historyUntil) this.arrived(d);
       if (from.kind === 'PARTICIPANT_KIND_VISITOR' && this.typingLine.textContent) this.typingLine.textContent = '';
+    } else if (d.kind === 'file') {
+      const from = ev.attachment.from || {};
+      if (from.kind === 'PARTICIPANT_KIND_VISITOR') li.classList.add('visitor');
+      else if (from.id === this.me()) li.classList.add('own');
+      li.append(h('span', { class: 'who' }, d.from), h('time', { class: 'at' }, clock(ev.at_ms)),
+        h('span', { class: 'text' }, attachmentView(this.id, ev.attachment, () => this.desk.token)));
+      if (from.id !== this.me() && seq > this.historyUntil) this.arrived(d);
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
@@ -265,6 +282,15 @@ class ChatView {
     this.log.append(li);
     this.follow.soon(true);
     this.input.value = '';
+  }
+
+  // sendFile uploads a file; the chat shows it when its event comes.
+  async sendFile(file) {
+    try {
+      await uploadFile(this.id, file, this.desk.token);
+    } catch (err) {
+      this.desk.flash(`The file was not sent: ${err.message}`, 'error');
+    }
   }
 
   outboxChanged({ client_msg_id: cmid, state, error }) {
