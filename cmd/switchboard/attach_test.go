@@ -83,43 +83,8 @@ func TestAttachmentEndToEnd(t *testing.T) {
 	m := startBroker(t, t.TempDir())
 	addr := m.Addr()
 	v, a, vw, aw, chat := activeChat(t, addr)
-	pic := pngBytes(t)
-
-	// The declared type is not trusted; the name loses its path and quotes.
-	code, out := upload(t, addr, vw.GetResumeToken(), chat, `..\..\my "shot".png`, "text/html", pic)
-	if code != http.StatusCreated || out["content_type"] != "image/png" || out["name"] != "my shot.png" || out["size"] != float64(len(pic)) {
-		t.Fatalf("upload = %d %v", code, out)
-	}
-	fileID := out["file_id"].(string)
-	ev := awaitEvent(t, a, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment() != nil })
-	at := ev.GetAttachment()
-	if at.GetFileId() != fileID || at.GetName() != "my shot.png" || at.GetContentType() != "image/png" || at.GetSize() != uint64(len(pic)) ||
-		at.GetFrom().GetKind() != messages.ParticipantKind_PARTICIPANT_KIND_VISITOR || ev.GetInternal() || ev.GetSeq() != uint64(out["seq"].(float64)) {
-		t.Fatalf("agent's attachment event = %v", ev)
-	}
-	send(t, v, chat, "v-after", "did you get it?") // the chat goes on
-
-	res, body := fileCall(t, "GET", "http://"+addr+out["url"].(string), aw.GetSessionToken(), "", nil)
-	h := res.Header
-	if res.StatusCode != 200 || !bytes.Equal(body, pic) || h.Get("Content-Type") != "image/png" || h.Get("X-Content-Type-Options") != "nosniff" ||
-		h.Get("Content-Disposition") != `inline; filename="my shot.png"` || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
-		!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
-		t.Fatalf("agent's download = %d %v (%d bytes)", res.StatusCode, h, len(body))
-	}
-
-	code, out = upload(t, addr, aw.GetSessionToken(), chat, "invoice €.pdf", "", []byte(pdfBytes))
-	if code != http.StatusCreated || out["content_type"] != "application/pdf" {
-		t.Fatalf("agent's upload = %d %v", code, out)
-	}
-	ev = awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment().GetName() == "invoice €.pdf" })
-	if ev.GetAttachment().GetFrom().GetDisplayName() != "Alice" || ev.GetAttachment().GetFrom().GetId() == "alice" {
-		t.Fatalf("visitor's attachment event = %v (staff ids stay hidden)", ev)
-	}
-	res, body = fileCall(t, "GET", "http://"+addr+out["url"].(string), vw.GetResumeToken(), "", nil)
-	if res.StatusCode != 200 || string(body) != pdfBytes || res.Header.Get("Content-Disposition") != `attachment; filename*=utf-8''invoice%20%E2%82%AC.pdf` ||
-		res.Header.Get("X-Content-Type-Options") != "nosniff" {
-		t.Fatalf("visitor's download = %d %v", res.StatusCode, res.Header)
-	}
+	visitorSendsPicture(t, addr, v, a, vw, aw, chat)
+	agentSendsPDF(t, addr, v, vw, aw, chat)
 	// The transcript keeps both.
 	rec, _ := m.broker.ChatRecord(chat)
 	n := 0
@@ -130,6 +95,82 @@ func TestAttachmentEndToEnd(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("transcript has %d attachments, want 2", n)
+	}
+}
+
+// visitorSendsPicture: the declared type is not trusted, the name loses
+// its path and quotes; the agent sees the event and downloads the picture
+// with the safe headers; the chat goes on.
+func visitorSendsPicture(t *testing.T, addr string, v, a *gateway.Client, vw, aw *messages.Welcome, chat string) {
+	t.Helper()
+	pic := pngBytes(t)
+	code, out := upload(t, addr, vw.GetResumeToken(), chat, `..\..\my "shot".png`, "text/html", pic)
+	if code != http.StatusCreated || out["content_type"] != "image/png" || out["name"] != "my shot.png" || out["size"] != float64(len(pic)) {
+		t.Fatalf("upload = %d %v", code, out)
+	}
+	ev := awaitEvent(t, a, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment() != nil })
+	at := ev.GetAttachment()
+	if at.GetFileId() != out["file_id"] || at.GetName() != "my shot.png" || at.GetContentType() != "image/png" || at.GetSize() != uint64(len(pic)) ||
+		at.GetFrom().GetKind() != messages.ParticipantKind_PARTICIPANT_KIND_VISITOR || ev.GetInternal() || ev.GetSeq() != uint64(out["seq"].(float64)) {
+		t.Fatalf("agent's attachment event = %v", ev)
+	}
+	send(t, v, chat, "v-after", "did you get it?")
+
+	res, body := fileCall(t, "GET", "http://"+addr+out["url"].(string), aw.GetSessionToken(), "", nil)
+	h := res.Header
+	if res.StatusCode != 200 || !bytes.Equal(body, pic) || h.Get("Content-Type") != "image/png" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		h.Get("Content-Disposition") != `inline; filename="my shot.png"` || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("agent's download = %d %v (%d bytes)", res.StatusCode, h, len(body))
+	}
+}
+
+// agentSendsPDF: the visitor sees it (from Alice, by name, her id hidden)
+// and downloads it as an attachment with its name encoded.
+func agentSendsPDF(t *testing.T, addr string, v *gateway.Client, vw, aw *messages.Welcome, chat string) {
+	t.Helper()
+	code, out := upload(t, addr, aw.GetSessionToken(), chat, "invoice €.pdf", "", []byte(pdfBytes))
+	if code != http.StatusCreated || out["content_type"] != "application/pdf" {
+		t.Fatalf("agent's upload = %d %v", code, out)
+	}
+	ev := awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment().GetName() == "invoice €.pdf" })
+	if ev.GetAttachment().GetFrom().GetDisplayName() != "Alice" || ev.GetAttachment().GetFrom().GetId() == "alice" {
+		t.Fatalf("visitor's attachment event = %v (staff ids stay hidden)", ev)
+	}
+	res, body := fileCall(t, "GET", "http://"+addr+out["url"].(string), vw.GetResumeToken(), "", nil)
+	if res.StatusCode != 200 || string(body) != pdfBytes || res.Header.Get("Content-Disposition") != `attachment; filename*=utf-8''invoice%20%E2%82%AC.pdf` ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("visitor's download = %d %v", res.StatusCode, res.Header)
+	}
+}
+
+// TestAttachmentAndContextSurviveKill9: an acknowledged file and visitor
+// context are there after the broker is killed with SIGKILL.
+func TestAttachmentAndContextSurviveKill9(t *testing.T) {
+	dir := t.TempDir()
+	ch := startChild(t, dir)
+	v, a, vw, _, chat := activeChat(t, ch.addr)
+	if _, err := reportPage(v, t, "https://shop.example/cart", "Cart", ""); err != nil {
+		t.Fatal(err)
+	}
+	pic := pngBytes(t)
+	code, out := upload(t, ch.addr, vw.GetResumeToken(), chat, "shot.png", "", pic)
+	if code != 201 {
+		t.Fatalf("upload = %d %v", code, out)
+	}
+	v.CloseNow()
+	a.CloseNow()
+	ch.kill()
+	ch = startChild(t, dir)
+	res, body := fileCall(t, "GET", "http://"+ch.addr+out["url"].(string), testAdminToken, "", nil)
+	if res.StatusCode != 200 || !bytes.Equal(body, pic) {
+		t.Fatalf("after SIGKILL the file = %d (%d bytes)", res.StatusCode, len(body))
+	}
+	if code, vc, e := visitorContextOf(t, ch.addr, testAdminToken, chat); code != 200 || vc.GetPage().GetUrl() != "https://shop.example/cart" {
+		t.Fatalf("after SIGKILL the context = %d %v %v", code, vc, e)
+	}
+	if rec := record(t, ch.addr, chat); rec.GetTranscript()[len(rec.GetTranscript())-1].GetAttachment().GetFileId() != out["file_id"] {
+		t.Fatalf("after SIGKILL the transcript ends with %v", rec.GetTranscript()[len(rec.GetTranscript())-1])
 	}
 }
 

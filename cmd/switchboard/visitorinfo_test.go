@@ -85,6 +85,37 @@ func TestVisitorContext(t *testing.T) {
 	}
 	check("live")
 
+	contextRefusals(t, v)
+	check("after the refusals")
+	contextStaffOnly(t, addr, v, a, vw, chat)
+
+	// Stored: a restart keeps it.
+	m.Close()
+	m = startBroker(t, dir)
+	check("after a restart")
+}
+
+// TestVisitorContextRateLimit: at most 30 reports a minute, then a
+// temporary RATE_LIMITED.
+func TestVisitorContextRateLimit(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	v, _ := newVisitor(t, m.Addr(), true)
+	for i := range 30 {
+		if _, err := reportPage(v, t, fmt.Sprintf("https://shop.example/%d", i), "", ""); err != nil {
+			t.Fatalf("report %d: %v", i, err)
+		}
+	}
+	_, err := reportPage(v, t, "https://shop.example/late", "", "")
+	var e *messages.Error
+	if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_RATE_LIMITED || !e.GetTemporary() {
+		t.Fatalf("the 31st report: %v", err)
+	}
+}
+
+// contextRefusals: bad input is a typed error naming the field (the
+// caller checks that nothing changed).
+func contextRefusals(t *testing.T, v *gateway.Client) {
+	t.Helper()
 	// Bad input: a typed error naming the field, and nothing changes.
 	for _, c := range []struct {
 		what  string
@@ -114,8 +145,14 @@ func TestVisitorContext(t *testing.T) {
 			t.Errorf("%s: %v; want an error about %s", c.what, err, c.field)
 		}
 	}
-	check("after the refusals")
 
+}
+
+// contextStaffOnly: neither the visitor nor staff who may not read the
+// chat read the context; an agent cannot report for a visitor; nothing
+// of it reaches the visitor's socket.
+func contextStaffOnly(t *testing.T, addr string, v, a *gateway.Client, vw *messages.Welcome, chat string) {
+	t.Helper()
 	// Staff only: not the visitor, not staff who may not read the chat;
 	// staff commands cannot report for a visitor.
 	if code, _, _ := visitorContextOf(t, addr, vw.GetResumeToken(), chat); code != 401 {
@@ -138,25 +175,4 @@ func TestVisitorContext(t *testing.T) {
 		t.Errorf("the visitor got %v", env)
 	}
 
-	// Stored: a restart keeps it.
-	m.Close()
-	m = startBroker(t, dir)
-	check("after a restart")
-}
-
-// TestVisitorContextRateLimit: at most 30 reports a minute, then a
-// temporary RATE_LIMITED.
-func TestVisitorContextRateLimit(t *testing.T) {
-	m := startBroker(t, t.TempDir())
-	v, _ := newVisitor(t, m.Addr(), true)
-	for i := range 30 {
-		if _, err := reportPage(v, t, fmt.Sprintf("https://shop.example/%d", i), "", ""); err != nil {
-			t.Fatalf("report %d: %v", i, err)
-		}
-	}
-	_, err := reportPage(v, t, "https://shop.example/late", "", "")
-	var e *messages.Error
-	if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_RATE_LIMITED || !e.GetTemporary() {
-		t.Fatalf("the 31st report: %v", err)
-	}
 }
