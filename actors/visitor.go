@@ -280,6 +280,7 @@ func (v *visitor) joined(ctx actor.Context, s *messages.ChatSummary) {
 	v.conns.push(ctx, chatEnvelope(s))
 	if !known {
 		v.conns.syncAll(ctx, v.b, v.who(), id)
+		v.storeContextIfChatting(ctx)
 	}
 	v.checkGrace()
 }

@@ -37,6 +37,10 @@ type visitorContext struct {
 	reports int
 	window  time.Time
 	token   uint64
+	// dirty: the socket's user agent or language changed and are not
+	// stored yet (they are stored with the next change, or once the
+	// visitor has a chat: a visitor who never chats costs no write).
+	dirty bool
 	// pending: the command a write answers, by its token.
 	pending map[uint64]pendingReply
 }
@@ -67,7 +71,17 @@ func (v *visitor) connContext(ctx actor.Context, m *messages.ConnAttach) {
 	if ua == "" && lang == "" || ua == v.vc.info.GetUserAgent() && lang == v.vc.info.GetLanguage() {
 		return
 	}
-	v.changeContext(ctx, nil, 0, func(c *messages.VisitorContext) { c.UserAgent, c.Language = ua, lang })
+	v.vc.info.UserAgent, v.vc.info.Language = ua, lang
+	v.vc.dirty = true
+	v.storeContextIfChatting(ctx)
+}
+
+// storeContextIfChatting stores what the sockets changed once the visitor
+// has a chat (its staff read it).
+func (v *visitor) storeContextIfChatting(ctx actor.Context) {
+	if v.vc.dirty && len(v.chats) > 0 {
+		v.changeContext(ctx, nil, 0, func(*messages.VisitorContext) {})
+	}
 }
 
 // headerText is a header's value cut to n bytes, or "" when it holds
@@ -202,6 +216,7 @@ func validFieldKey(k string) bool {
 // answers conn (if any) and tells the chats.
 func (v *visitor) changeContext(ctx actor.Context, conn *actor.PID, ref uint64, change func(*messages.VisitorContext)) {
 	change(v.vc.info)
+	v.vc.dirty = false
 	v.vc.info.UpdatedAtMs = v.b.clock.Now().UnixMilli()
 	v.vc.token++
 	v.vc.pending[v.vc.token] = pendingReply{conn: conn, ref: ref}
@@ -218,7 +233,11 @@ func (v *visitor) contextStored(ctx actor.Context, m *messages.Persisted) {
 	delete(v.vc.pending, m.GetToken())
 	if e := m.GetError(); e != nil {
 		sendErr(ctx, p.conn, p.ref, e)
+		ua, lang := v.vc.info.GetUserAgent(), v.vc.info.GetLanguage()
 		v.loadContext(ctx)
+		// What the sockets said stays, to be stored with the next change.
+		v.vc.dirty = ua != v.vc.info.GetUserAgent() || lang != v.vc.info.GetLanguage()
+		v.vc.info.UserAgent, v.vc.info.Language = ua, lang
 		return
 	}
 	sendAck(ctx, p.conn, p.ref, &messages.Ack{})
