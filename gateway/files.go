@@ -34,8 +34,12 @@ const maxFileName = 255
 // download.
 var inlineTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
 
+// uploadRoute is the one route whose body may be larger than
+// maxBodyBytes (up to MaxAttachmentBytes: see ServeHTTP).
+const uploadRoute = "POST /api/chats/{id}/files"
+
 func (s *Server) fileRoutes() {
-	s.route("POST /api/chats/{id}/files", s.uploadFile)
+	s.route(uploadRoute, s.uploadFile)
 	s.route("GET /api/chats/{id}/files/{file}", s.serveFile)
 	s.route("GET /api/chats/{id}/visitor", s.visitorInfo)
 }

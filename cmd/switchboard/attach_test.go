@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -301,4 +302,52 @@ func TestAttachmentGoneWithChat(t *testing.T) {
 	if res, _ := fileCall(t, "GET", "http://"+m.Addr()+out["url"].(string), aw.GetSessionToken(), "", nil); res.StatusCode != 404 {
 		t.Fatalf("a deleted chat's file = %d", res.StatusCode)
 	}
+}
+
+// TestAttachmentDoesNotHoldUpTheChat: while a file's bytes are still
+// arriving, the chat's messages go on both ways; the file is linked once
+// its last byte is stored.
+func TestAttachmentDoesNotHoldUpTheChat(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	v, a, vw, _, chat := activeChat(t, addr)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/chats/"+chat+"/files?name=big.png", pr)
+	req.Header.Set("Authorization", "Bearer "+vw.GetResumeToken())
+	type answer struct {
+		code int
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		done <- answer{code: res.StatusCode, err: fmt.Errorf("%s", body)}
+	}()
+	pic := append(pngBytes(t), make([]byte, 4<<20)...)
+	if _, err := pw.Write(pic[:1<<20]); err != nil { // the upload is under way
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		send(t, v, chat, fmt.Sprintf("v%d", i), "still there?")
+		send(t, a, chat, fmt.Sprintf("a%d", i), "yes")
+	}
+	select {
+	case ans := <-done:
+		t.Fatalf("the upload ended before its last byte: %v", ans)
+	default:
+	}
+	if _, err := pw.Write(pic[1<<20:]); err != nil {
+		t.Fatalf("%v: %v", err, <-done)
+	}
+	pw.Close()
+	if ans := <-done; ans.code != http.StatusCreated {
+		t.Fatalf("upload = %v", ans)
+	}
+	awaitEvent(t, a, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment().GetName() == "big.png" })
 }
