@@ -60,6 +60,13 @@ type Store interface {
 	// CannedReplies: one department's (agentID empty), one agent's own
 	// (department empty), or all (both empty).
 	CannedReplies(department, agentID string) ([]*messages.CannedReply, error)
+
+	PutFile(f *messages.StoredFile, data []byte) error
+	File(chatID, fileID string) (*messages.StoredFile, error)
+	EachFileChunk(f *messages.StoredFile, fn func([]byte) error) error
+	DeleteFile(chatID, fileID string) error
+	PutVisitorContext(c *messages.VisitorContext, done func(error))
+	VisitorContext(visitorID string) (*messages.VisitorContext, error)
 }
 
 // Clock tells the time and runs timers. Tests inject a fake one.

@@ -121,6 +121,8 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.abandon(m)
 	case *messages.AgentRenamed:
 		c.renamed(m)
+	case *messages.VisitorContextChanged:
+		c.visitorContext(m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}

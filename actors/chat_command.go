@@ -50,6 +50,8 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.rate(ctx, x, body.Rate)
 	case *messages.ChatCommand_Reopen:
 		c.reopen(ctx, x)
+	case *messages.ChatCommand_AttachFile:
+		c.attach(ctx, x, body.AttachFile)
 	}
 }
 

@@ -51,7 +51,7 @@ type commandRule struct {
 
 func ruleOf(m *messages.ChatCommand) commandRule {
 	switch m.GetBody().(type) {
-	case *messages.ChatCommand_Send:
+	case *messages.ChatCommand_Send, *messages.ChatCommand_AttachFile:
 		return commandRule{known: true, open: true}
 	case *messages.ChatCommand_Close, *messages.ChatCommand_SetStatus, *messages.ChatCommand_Typing, *messages.ChatCommand_Rate:
 		return commandRule{known: true}

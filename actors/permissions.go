@@ -26,6 +26,7 @@ const (
 	PermChatStatus    Permission = "chats.status"         // change a chat's status
 	PermReopen        Permission = "chats.reopen"         // reopen a closed chat one may see
 	PermAssign        Permission = "chats.assign"         // hand a waiting chat of a department one supervises or manages to a chosen agent
+	PermAttach        Permission = "chats.attach"         // send files in one's chats
 	PermDisplayName   Permission = "profile.display_name" // change one's own display name
 	PermSupervise     Permission = "supervise"            // monitor and whisper
 	PermManageQueues  Permission = "queues.manage"        // open and close queues, set agents' status
@@ -38,7 +39,7 @@ const (
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign}
+	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign, PermAttach}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -64,7 +65,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
 		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn,
-		PermReopen})},
+		PermReopen, PermAttach})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).

@@ -150,6 +150,10 @@ func (v VisitorView) Event(ev *messages.ChatEvent) *messages.ChatEvent {
 	case *messages.ChatEvent_Member:
 		m := k.Member
 		out.Kind = &messages.ChatEvent_Member{Member: &messages.ChatMemberChanged{Who: p(m.GetWho()), Action: m.GetAction(), By: p(m.GetBy())}}
+	case *messages.ChatEvent_Attachment:
+		a := k.Attachment
+		out.Kind = &messages.ChatEvent_Attachment{Attachment: &messages.ChatAttachment{From: p(a.GetFrom()), FileId: a.GetFileId(), Name: a.GetName(),
+			ContentType: a.GetContentType(), Size: a.GetSize()}}
 	case *messages.ChatEvent_Reopened:
 		r := k.Reopened
 		out.Kind = &messages.ChatEvent_Reopened{Reopened: &messages.ChatReopened{By: p(r.GetBy()), PreferAgent: v.ref(id, r.GetPreferAgent())}}

@@ -43,6 +43,8 @@ type visitor struct {
 	// does not fold messages (for speed), so a welcome takes its sequence
 	// numbers from here (as the agent actor's current() does).
 	seen map[string]*messages.ChatEvent
+	// vc is the visitor's context (visitor_context.go).
+	vc visitorContext
 }
 
 func newVisitor(b *Broker, id string) *visitor {
@@ -63,6 +65,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		v.self = ctx.Self()
+		v.loadContext(ctx)
 		v.idle.arm(ctx, visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.IdleCheck:
@@ -71,6 +74,9 @@ func (v *visitor) Receive(ctx actor.Context) {
 		}
 	case *messages.ConnAttach:
 		v.attach(ctx, m)
+		v.connContext(ctx, m)
+	case *messages.Persisted:
+		v.contextStored(ctx, m)
 	case *messages.ConnDetach:
 		v.detach(ctx, m)
 	case *messages.GraceExpired:
@@ -276,11 +282,15 @@ func (v *visitor) joined(ctx actor.Context, s *messages.ChatSummary) {
 	v.conns.push(ctx, chatEnvelope(s))
 	if !known {
 		v.conns.syncAll(ctx, v.b, v.who(), id)
+		v.storeContextIfChatting(ctx)
 	}
 	v.checkGrace()
 }
 
 func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
+	if v.contextCommand(ctx, m) {
+		return
+	}
 	conn, ref := m.GetConn(), m.GetRef()
 	switch body := m.GetBody().(type) {
 	case *messages.SessionCommand_RequestChat:

@@ -77,6 +77,8 @@ var commandTable = []command{
 
 	{body: &messages.RequestChat{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
 	{body: &messages.Resume{}, to: toSession, chatID: true, gate: (*wsConn).resetReplay},
+	{body: &messages.ReportPage{}, to: toSession, from: visitorsOnly},
+	{body: &messages.SetVisitorFields{}, to: toSession, from: visitorsOnly},
 
 	{body: &messages.SendMessage{}, to: toChat, chatID: true},
 	{body: &messages.CloseChat{}, to: toChat, chatID: true},

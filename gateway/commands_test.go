@@ -25,6 +25,7 @@ func isClientBody(f protoreflect.FieldDescriptor) bool {
 	return fieldOf(sessionBody, name) != nil || fieldOf(chatBody, name) != nil
 }
 
+
 // TestCommandTable: every client-to-server body of Envelope has exactly
 // one row, no server-to-client body has one, and each routed body has
 // exactly one field of its type in the command it is routed in, so a new

@@ -32,7 +32,12 @@ const (
 	DefaultResumeTTL         = 30 * 24 * time.Hour
 	DefaultAuditPerMinute    = 20
 	DefaultForwardedHeader   = "X-Forwarded-For"
+	DefaultAttachmentBytes   = 10 << 20
 )
+
+// DefaultAttachmentTypes are the content types a file may have by default,
+// as sniffed from its bytes: pictures, PDF and plain text.
+var DefaultAttachmentTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
 
 // The defaults of Limits.
 const (
@@ -109,6 +114,13 @@ type Config struct {
 	SessionTTL time.Duration
 	// ResumeTTL is how long a visitor's resume token is valid. Default 30 days.
 	ResumeTTL time.Duration
+	// MaxAttachmentBytes bounds a file sent in a chat. Default 10 MiB.
+	MaxAttachmentBytes int64
+	// AttachmentTypes are the content types a file may have, as
+	// net/http.DetectContentType sniffs them from its bytes (without
+	// parameters: "text/plain"); the type a client declares is not
+	// trusted. Default DefaultAttachmentTypes.
+	AttachmentTypes []string
 	// Password sets the argon2id costs for new staff passwords.
 	Password PasswordParams
 	// Limits bound frames per connection, connections per address and
@@ -210,6 +222,10 @@ func (c *Config) EnsureDefaults() *Config {
 	c.IdleTimeout = orDefault(c.IdleTimeout, DefaultIdleTimeout)
 	c.SessionTTL = orDefault(c.SessionTTL, DefaultSessionTTL)
 	c.ResumeTTL = orDefault(c.ResumeTTL, DefaultResumeTTL)
+	c.MaxAttachmentBytes = orDefault(c.MaxAttachmentBytes, DefaultAttachmentBytes)
+	if len(c.AttachmentTypes) == 0 {
+		c.AttachmentTypes = DefaultAttachmentTypes
+	}
 	c.AuditPerMinute = orDefault(c.AuditPerMinute, DefaultAuditPerMinute)
 	c.ForwardedHeader = orDefault(c.ForwardedHeader, DefaultForwardedHeader)
 	c.Limits.EnsureDefaults()
@@ -232,7 +248,7 @@ func (c *Config) Validate() error {
 		{"WriteTimeout", int64(c.WriteTimeout)}, {"HelloTimeout", int64(c.HelloTimeout)}, {"FrameTimeout", int64(c.FrameTimeout)},
 		{"ReadHeaderTimeout", int64(c.ReadHeaderTimeout)}, {"ReadTimeout", int64(c.ReadTimeout)},
 		{"HTTPWriteTimeout", int64(c.HTTPWriteTimeout)}, {"IdleTimeout", int64(c.IdleTimeout)},
-		{"SessionTTL", int64(c.SessionTTL)}, {"ResumeTTL", int64(c.ResumeTTL)},
+		{"SessionTTL", int64(c.SessionTTL)}, {"ResumeTTL", int64(c.ResumeTTL)}, {"MaxAttachmentBytes", c.MaxAttachmentBytes},
 		{"Logins.MaxHashes", int64(c.Logins.MaxHashes)}, {"Logins.TableEntries", int64(c.Logins.TableEntries)},
 	} {
 		if f.v < 0 {

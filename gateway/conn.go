@@ -41,6 +41,9 @@ type wsConn struct {
 	addr   string     // the client's address, for the per-address limits
 	addrSt *addrState // its entry in the address table
 	out    outbox     // its own contract (outbox.go)
+	// A visitor's User-Agent and first Accept-Language tag, cut short,
+	// for their context.
+	ua, lang string
 
 	// Closing. close (any goroutine, once) sets code and why, then closes
 	// done; the writer reads them only after done is closed, which orders
@@ -158,6 +161,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
 	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, done: make(chan struct{}), last: map[string]uint64{}, addr: addr, addrSt: st}
 	c.out.init(s.cfg.OutboundQueue, s.cfg.OutboundBytes, c.writer)
+	if ro == roleVisitor {
+		c.ua, c.lang = clipHeader(r.Header.Get("User-Agent"), actors.MaxContextAgentBytes), firstLanguage(r.Header.Get("Accept-Language"))
+	}
 	if !s.track(c) {
 		s.addrs.release(addr, s.b.Now())
 		ws.Close(CloseGoingAway, "server shutting down")

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -162,5 +163,23 @@ func (c *wsConn) helloVisitor(ref uint64, h *messages.Hello, now time.Time, atta
 		id = actors.NewID('v', now)
 	}
 	attach.ResumeToken = c.s.tok.sign("v", id, now.Add(c.s.cfg.ResumeTTL))
+	attach.UserAgent, attach.Language = c.ua, c.lang
 	return &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: id}
+}
+
+// clipHeader cuts a header's value to max bytes (the actor checks the
+// rest).
+func clipHeader(v string, max int) string {
+	if len(v) > max {
+		return strings.ToValidUTF8(v[:max], "")
+	}
+	return v
+}
+
+// firstLanguage is the first tag of an Accept-Language header ("de-CH"
+// of "de-CH,de;q=0.9").
+func firstLanguage(v string) string {
+	tag, _, _ := strings.Cut(v, ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	return clipHeader(strings.TrimSpace(tag), actors.MaxContextLangBytes)
 }

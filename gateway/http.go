@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -126,6 +125,7 @@ func (s *Server) apiRoutes() {
 	s.route("GET /api/chats/{id}", s.chatRecord)
 	s.route("POST /api/chats/{id}/reopen", s.reopenChat)
 	s.route("GET /api/widget/config", s.widgetConfig)
+	s.fileRoutes()
 }
 
 // widgetConfig is public (the visitor widget reads it before any hello):
@@ -222,50 +222,14 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 // after any transfer). Members of a department it left may no longer read
 // it unless they took part.
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
-	everything := s.isAdmin(r)
-	var a *messages.Agent
-	var perms actors.Perms
-	if !everything {
-		var e *messages.Error
-		if a, e = s.requestAgent(r); e != nil {
-			writeError(w, e)
-			return
-		}
-		var err error
-		if perms, err = s.b.Permissions(a); err != nil {
-			writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
-			return
-		}
-		everything = perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin)
-	}
-	rec, err := s.b.ChatRecord(r.PathValue("id"))
-	if err != nil {
-		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the chat now"))
+	c, e := s.staffCaller(r)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
-	notFound := errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", r.PathValue("id"))
-	if rec == nil {
-		writeError(w, notFound)
-		return
+	if rec, ok := s.readChat(w, r, c); ok {
+		writeProto(w, http.StatusOK, rec)
 	}
-	if !everything {
-		// Without reports.view: chats.view, and only one's own chats or
-		// those of one's departments.
-		deps := rec.GetDepartments()
-		allowed := perms.Has(actors.PermViewChats) && len(deps) > 0 && slices.Contains(a.GetDepartments(), deps[len(deps)-1])
-		for _, p := range rec.GetParticipants() {
-			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() && perms.Has(actors.PermViewChats) {
-				allowed = true
-			}
-		}
-		if !allowed {
-			e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id"))
-			s.audit(s.clientAddr(r), "permission.denied", a.GetId(), r.PathValue("id"), e.GetMessage(), false)
-			writeError(w, e)
-			return
-		}
-	}
-	writeProto(w, http.StatusOK, rec)
 }
 
 // reopenChat opens a closed chat again for a staff member with

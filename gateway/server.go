@@ -130,9 +130,14 @@ func New(cfg Config) (*Server, error) {
 // plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every route's body is capped, whether it reads it through readBody
-	// or not.
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1) // +1: readBody tells "too large" apart
+	// or not: a file upload's at MaxAttachmentBytes, the others' at
+	// maxBodyBytes.
 	h, pattern := s.mux.Handler(r)
+	limit := int64(maxBodyBytes)
+	if pattern == uploadRoute {
+		limit = s.cfg.MaxAttachmentBytes
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1) // +1: the handlers tell "too large" apart
 	if pattern != "" {
 		if logRequests(pattern) {
 			s.serveLogged(w, r, pattern)

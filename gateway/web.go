@@ -80,7 +80,7 @@ func (a webAssets) Size(p string) (gzipped, plain int) {
 // from the broker itself (no inline script, no eval), pictures also from
 // https (staff photos), and no framing (the widget's frame sets its own
 // frame-ancestors).
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data: blob:; " +
 	"connect-src 'self'; media-src 'self' data:; base-uri 'none'; form-action 'none'; manifest-src 'self'"
 
 // serve writes f with the security headers every web file gets; the

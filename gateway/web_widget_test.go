@@ -13,7 +13,7 @@ func TestWidgetSizeBudget(t *testing.T) {
 	}
 	frame := 0
 	for _, p := range []string{"/widget/index.html", "/widget/app.js", "/widget/form.js", "/widget/chat.js",
-		"/widget/i18n.js", "/widget/widget.css", "/lib/client.js", "/lib/dom.js"} {
+		"/widget/i18n.js", "/widget/widget.css", "/lib/client.js", "/lib/dom.js", "/lib/files.js"} {
 		gz, _ := web.Size(p)
 		if gz == 0 {
 			t.Fatalf("%s is missing", p)

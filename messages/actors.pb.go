@@ -38,7 +38,11 @@ type ConnAttach struct {
 	// The account's session epoch the agent's session token carries: the
 	// agent actor closes the socket (4004) once the account's epoch differs
 	// (its password changed).
-	SessionEpoch  string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	SessionEpoch string `protobuf:"bytes,9,opt,name=session_epoch,json=sessionEpoch,proto3" json:"session_epoch,omitempty"`
+	// A visitor's socket: its User-Agent and Accept-Language headers (the
+	// visitor context keeps them).
+	UserAgent     string `protobuf:"bytes,180,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Language      string `protobuf:"bytes,181,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,6 +115,20 @@ func (x *ConnAttach) GetRef() uint64 {
 func (x *ConnAttach) GetSessionEpoch() string {
 	if x != nil {
 		return x.SessionEpoch
+	}
+	return ""
+}
+
+func (x *ConnAttach) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *ConnAttach) GetLanguage() string {
+	if x != nil {
+		return x.Language
 	}
 	return ""
 }
@@ -193,6 +211,8 @@ type SessionCommand struct {
 	//	*SessionCommand_ExpandCanned
 	//	*SessionCommand_ReopenChat
 	//	*SessionCommand_AssignWaiting
+	//	*SessionCommand_ReportPage
+	//	*SessionCommand_SetVisitorFields
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -475,6 +495,24 @@ func (x *SessionCommand) GetAssignWaiting() *AssignWaiting {
 	return nil
 }
 
+func (x *SessionCommand) GetReportPage() *ReportPage {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_ReportPage); ok {
+			return x.ReportPage
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetSetVisitorFields() *SetVisitorFields {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_SetVisitorFields); ok {
+			return x.SetVisitorFields
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -582,6 +620,14 @@ type SessionCommand_AssignWaiting struct {
 	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
 }
 
+type SessionCommand_ReportPage struct {
+	ReportPage *ReportPage `protobuf:"bytes,180,opt,name=report_page,json=reportPage,proto3,oneof"`
+}
+
+type SessionCommand_SetVisitorFields struct {
+	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -630,6 +676,10 @@ func (*SessionCommand_ReopenChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_AssignWaiting) isSessionCommand_Body() {}
 
+func (*SessionCommand_ReportPage) isSessionCommand_Body() {}
+
+func (*SessionCommand_SetVisitorFields) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -653,6 +703,7 @@ type ChatCommand struct {
 	//	*ChatCommand_Tag
 	//	*ChatCommand_Rate
 	//	*ChatCommand_Reopen
+	//	*ChatCommand_AttachFile
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -854,6 +905,15 @@ func (x *ChatCommand) GetReopen() *ReopenChat {
 	return nil
 }
 
+func (x *ChatCommand) GetAttachFile() *AttachFile {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_AttachFile); ok {
+			return x.AttachFile
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -952,6 +1012,10 @@ type ChatCommand_Reopen struct {
 	Reopen *ReopenChat `protobuf:"bytes,120,opt,name=reopen,proto3,oneof"`
 }
 
+type ChatCommand_AttachFile struct {
+	AttachFile *AttachFile `protobuf:"bytes,180,opt,name=attach_file,json=attachFile,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -977,6 +1041,8 @@ func (*ChatCommand_Tag) isChatCommand_Body() {}
 func (*ChatCommand_Rate) isChatCommand_Body() {}
 
 func (*ChatCommand_Reopen) isChatCommand_Body() {}
+
+func (*ChatCommand_AttachFile) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -4239,12 +4305,146 @@ func (x *TracedEnvelope) GetReadUnixNano() int64 {
 	return 0
 }
 
+// AttachFile (gateway -> chat, from an HTTP upload): link a stored file
+// into the chat as a ChatAttachment event. With check, nothing is written:
+// the chat only says whether the sender may attach a file now (asked
+// before the bytes are read, so that a refused upload stores nothing).
+type AttachFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FileId        string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Check         bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachFile) Reset() {
+	*x = AttachFile{}
+	mi := &file_actors_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachFile) ProtoMessage() {}
+
+func (x *AttachFile) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachFile.ProtoReflect.Descriptor instead.
+func (*AttachFile) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *AttachFile) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *AttachFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AttachFile) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *AttachFile) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *AttachFile) GetCheck() bool {
+	if x != nil {
+		return x.Check
+	}
+	return false
+}
+
+// VisitorContextChanged (visitor -> chat): the chat passes the context on
+// to its staff as VisitorInfo.
+type VisitorContextChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Context       *VisitorContext        `protobuf:"bytes,2,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorContextChanged) Reset() {
+	*x = VisitorContextChanged{}
+	mi := &file_actors_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorContextChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorContextChanged) ProtoMessage() {}
+
+func (x *VisitorContextChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorContextChanged.ProtoReflect.Descriptor instead.
+func (*VisitorContextChanged) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *VisitorContextChanged) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *VisitorContextChanged) GetContext() *VisitorContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"\factors.proto\x12\x0eswitchboard.v1\x1a\vactor.proto\x1a\n" +
-	"wire.proto\x1a\vstore.proto\"\xaa\x02\n" +
+	"wire.proto\x1a\vstore.proto\"\xe7\x02\n" +
 	"\n" +
 	"ConnAttach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
@@ -4253,14 +4453,17 @@ const file_actors_proto_rawDesc = "" +
 	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\x12#\n" +
 	"\rsession_token\x18\x04 \x01(\tR\fsessionToken\x12\x10\n" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12#\n" +
-	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x1a:\n" +
+	"\rsession_epoch\x18\t \x01(\tR\fsessionEpoch\x12\x1e\n" +
+	"\n" +
+	"user_agent\x18\xb4\x01 \x01(\tR\tuserAgent\x12\x1b\n" +
+	"\blanguage\x18\xb5\x01 \x01(\tR\blanguage\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\",\n" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xc8\r\n" +
+	".actor.PIDR\x04conn\"\xdb\x0e\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4294,9 +4497,12 @@ const file_actors_proto_rawDesc = "" +
 	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x12=\n" +
 	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
 	"reopenChat\x12F\n" +
-	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x122\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x12>\n" +
+	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
+	"reportPage\x12Q\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\xa3\b\n" +
+	"\x04body\"\xe3\b\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4317,7 +4523,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12,\n" +
 	"\x03tag\x18\x8c\x01 \x01(\v2\x17.switchboard.v1.TagChatH\x00R\x03tag\x12/\n" +
 	"\x04rate\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\x04rate\x124\n" +
-	"\x06reopen\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\x06reopen\x12\x14\n" +
+	"\x06reopen\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\x06reopen\x12>\n" +
+	"\vattach_file\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.AttachFileH\x00R\n" +
+	"attachFile\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4566,7 +4774,17 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
 	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
-	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNanoB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\x86\x01\n" +
+	"\n" +
+	"AttachFile\x12\x17\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x14\n" +
+	"\x05check\x18\x05 \x01(\bR\x05check\"j\n" +
+	"\x15VisitorContextChanged\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontextB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -4580,210 +4798,219 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_actors_proto_goTypes = []any{
-	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
-	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
-	(*SessionCommand)(nil),      // 2: switchboard.v1.SessionCommand
-	(*ChatCommand)(nil),         // 3: switchboard.v1.ChatCommand
-	(*StartChat)(nil),           // 4: switchboard.v1.StartChat
-	(*StartRefused)(nil),        // 5: switchboard.v1.StartRefused
-	(*ReplayRequest)(nil),       // 6: switchboard.v1.ReplayRequest
-	(*ReplayBatch)(nil),         // 7: switchboard.v1.ReplayBatch
-	(*ReplayNext)(nil),          // 8: switchboard.v1.ReplayNext
-	(*ChatJoined)(nil),          // 9: switchboard.v1.ChatJoined
-	(*ChatLeft)(nil),            // 10: switchboard.v1.ChatLeft
-	(*Enqueue)(nil),             // 11: switchboard.v1.Enqueue
-	(*ActiveChat)(nil),          // 12: switchboard.v1.ActiveChat
-	(*Withdraw)(nil),            // 13: switchboard.v1.Withdraw
-	(*QueueRestore)(nil),        // 14: switchboard.v1.QueueRestore
-	(*AgentReport)(nil),         // 15: switchboard.v1.AgentReport
-	(*OfferChat)(nil),           // 16: switchboard.v1.OfferChat
-	(*OfferReply)(nil),          // 17: switchboard.v1.OfferReply
-	(*RevokeOffer)(nil),         // 18: switchboard.v1.RevokeOffer
-	(*OfferExpired)(nil),        // 19: switchboard.v1.OfferExpired
-	(*RetryDispatch)(nil),       // 20: switchboard.v1.RetryDispatch
-	(*AssignChat)(nil),          // 21: switchboard.v1.AssignChat
-	(*AssignResult)(nil),        // 22: switchboard.v1.AssignResult
-	(*PickRequest)(nil),         // 23: switchboard.v1.PickRequest
-	(*SupervisorAssign)(nil),    // 24: switchboard.v1.SupervisorAssign
-	(*PickRefused)(nil),         // 25: switchboard.v1.PickRefused
-	(*WaitingQuery)(nil),        // 26: switchboard.v1.WaitingQuery
-	(*WaitingAnswer)(nil),       // 27: switchboard.v1.WaitingAnswer
-	(*Watch)(nil),               // 28: switchboard.v1.Watch
-	(*ViewQuery)(nil),           // 29: switchboard.v1.ViewQuery
-	(*ViewAnswer)(nil),          // 30: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),          // 31: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),       // 32: switchboard.v1.ManagedStatus
-	(*Handback)(nil),            // 33: switchboard.v1.Handback
-	(*Abandon)(nil),             // 34: switchboard.v1.Abandon
-	(*CloseConn)(nil),           // 35: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),           // 36: switchboard.v1.ShiftTick
-	(*SaveListsDue)(nil),        // 37: switchboard.v1.SaveListsDue
-	(*GraceExpired)(nil),        // 38: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),           // 39: switchboard.v1.IdleCheck
-	(*Persisted)(nil),           // 40: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),    // 41: switchboard.v1.DirectoryChanged
-	(*ExternalAccount)(nil),     // 42: switchboard.v1.ExternalAccount
-	(*AdminCommand)(nil),        // 43: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),   // 44: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),   // 45: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),        // 46: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),          // 47: switchboard.v1.AdminReply
-	(*TraceContext)(nil),        // 48: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),         // 49: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),      // 50: switchboard.v1.TracedEnvelope
-	nil,                         // 51: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 52: actor.PID
-	(*RequestChat)(nil),         // 53: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 54: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 55: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 56: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 57: switchboard.v1.PickChat
-	(*Resume)(nil),              // 58: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 59: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 60: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 61: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 62: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 63: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 64: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 65: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 66: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 67: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 68: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 69: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 70: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 71: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),             // 72: switchboard.v1.TagChat
-	(*ListCanned)(nil),          // 73: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),        // 74: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),          // 75: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),       // 76: switchboard.v1.AssignWaiting
-	(*Participant)(nil),         // 77: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 78: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 79: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 80: switchboard.v1.Typing
-	(*RateChat)(nil),            // 81: switchboard.v1.RateChat
-	(*ChatRefused)(nil),         // 82: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 83: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 84: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 85: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 86: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 87: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 88: switchboard.v1.Offer
-	(AssignHow)(0),              // 89: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 90: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 91: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 92: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 93: switchboard.v1.Department
-	(*Language)(nil),            // 94: switchboard.v1.Language
-	(*Agent)(nil),               // 95: switchboard.v1.Agent
-	(*Role)(nil),                // 96: switchboard.v1.Role
-	(*Settings)(nil),            // 97: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 98: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),         // 99: switchboard.v1.CannedReply
-	(*Envelope)(nil),            // 100: switchboard.v1.Envelope
+	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
+	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
+	(*SessionCommand)(nil),        // 2: switchboard.v1.SessionCommand
+	(*ChatCommand)(nil),           // 3: switchboard.v1.ChatCommand
+	(*StartChat)(nil),             // 4: switchboard.v1.StartChat
+	(*StartRefused)(nil),          // 5: switchboard.v1.StartRefused
+	(*ReplayRequest)(nil),         // 6: switchboard.v1.ReplayRequest
+	(*ReplayBatch)(nil),           // 7: switchboard.v1.ReplayBatch
+	(*ReplayNext)(nil),            // 8: switchboard.v1.ReplayNext
+	(*ChatJoined)(nil),            // 9: switchboard.v1.ChatJoined
+	(*ChatLeft)(nil),              // 10: switchboard.v1.ChatLeft
+	(*Enqueue)(nil),               // 11: switchboard.v1.Enqueue
+	(*ActiveChat)(nil),            // 12: switchboard.v1.ActiveChat
+	(*Withdraw)(nil),              // 13: switchboard.v1.Withdraw
+	(*QueueRestore)(nil),          // 14: switchboard.v1.QueueRestore
+	(*AgentReport)(nil),           // 15: switchboard.v1.AgentReport
+	(*OfferChat)(nil),             // 16: switchboard.v1.OfferChat
+	(*OfferReply)(nil),            // 17: switchboard.v1.OfferReply
+	(*RevokeOffer)(nil),           // 18: switchboard.v1.RevokeOffer
+	(*OfferExpired)(nil),          // 19: switchboard.v1.OfferExpired
+	(*RetryDispatch)(nil),         // 20: switchboard.v1.RetryDispatch
+	(*AssignChat)(nil),            // 21: switchboard.v1.AssignChat
+	(*AssignResult)(nil),          // 22: switchboard.v1.AssignResult
+	(*PickRequest)(nil),           // 23: switchboard.v1.PickRequest
+	(*SupervisorAssign)(nil),      // 24: switchboard.v1.SupervisorAssign
+	(*PickRefused)(nil),           // 25: switchboard.v1.PickRefused
+	(*WaitingQuery)(nil),          // 26: switchboard.v1.WaitingQuery
+	(*WaitingAnswer)(nil),         // 27: switchboard.v1.WaitingAnswer
+	(*Watch)(nil),                 // 28: switchboard.v1.Watch
+	(*ViewQuery)(nil),             // 29: switchboard.v1.ViewQuery
+	(*ViewAnswer)(nil),            // 30: switchboard.v1.ViewAnswer
+	(*FlushViews)(nil),            // 31: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),         // 32: switchboard.v1.ManagedStatus
+	(*Handback)(nil),              // 33: switchboard.v1.Handback
+	(*Abandon)(nil),               // 34: switchboard.v1.Abandon
+	(*CloseConn)(nil),             // 35: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),             // 36: switchboard.v1.ShiftTick
+	(*SaveListsDue)(nil),          // 37: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),          // 38: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),             // 39: switchboard.v1.IdleCheck
+	(*Persisted)(nil),             // 40: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),      // 41: switchboard.v1.DirectoryChanged
+	(*ExternalAccount)(nil),       // 42: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),          // 43: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),     // 44: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),     // 45: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),          // 46: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),            // 47: switchboard.v1.AdminReply
+	(*TraceContext)(nil),          // 48: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),           // 49: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),        // 50: switchboard.v1.TracedEnvelope
+	(*AttachFile)(nil),            // 51: switchboard.v1.AttachFile
+	(*VisitorContextChanged)(nil), // 52: switchboard.v1.VisitorContextChanged
+	nil,                           // 53: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 54: actor.PID
+	(*RequestChat)(nil),           // 55: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 56: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 57: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 58: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 59: switchboard.v1.PickChat
+	(*Resume)(nil),                // 60: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 61: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 62: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 63: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 64: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 65: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 66: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 67: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 68: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 69: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 70: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 71: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 72: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 73: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 74: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 75: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 76: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 77: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 78: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 79: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 80: switchboard.v1.SetVisitorFields
+	(*Participant)(nil),           // 81: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 82: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 83: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 84: switchboard.v1.Typing
+	(*RateChat)(nil),              // 85: switchboard.v1.RateChat
+	(*ChatRefused)(nil),           // 86: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 87: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 88: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 89: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 90: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 91: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 92: switchboard.v1.Offer
+	(AssignHow)(0),                // 93: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 94: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 95: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 96: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 97: switchboard.v1.Department
+	(*Language)(nil),              // 98: switchboard.v1.Language
+	(*Agent)(nil),                 // 99: switchboard.v1.Agent
+	(*Role)(nil),                  // 100: switchboard.v1.Role
+	(*Settings)(nil),              // 101: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 102: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 103: switchboard.v1.CannedReply
+	(*Envelope)(nil),              // 104: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 105: switchboard.v1.VisitorContext
 }
 var file_actors_proto_depIdxs = []int32{
-	52,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	51,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	52,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	52,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	53,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	54,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	55,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	56,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	57,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	58,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	59,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	60,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	61,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	62,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	63,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	64,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	65,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	66,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	67,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	68,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	69,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	70,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	71,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	72,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	73,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	74,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	75,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	76,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	48,  // 28: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	77,  // 29: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	52,  // 30: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	78,  // 31: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	79,  // 32: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	80,  // 33: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	60,  // 34: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	62,  // 35: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	63,  // 36: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	64,  // 37: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	65,  // 38: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	66,  // 39: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	67,  // 40: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	72,  // 41: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	81,  // 42: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	75,  // 43: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
-	48,  // 44: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	53,  // 45: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	52,  // 46: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	48,  // 47: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	82,  // 48: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	52,  // 49: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	83,  // 50: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	52,  // 51: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	77,  // 52: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	84,  // 53: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	52,  // 54: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	52,  // 55: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	85,  // 56: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	85,  // 57: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	85,  // 58: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	48,  // 59: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	85,  // 60: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	86,  // 61: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	86,  // 62: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	87,  // 63: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	88,  // 64: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	89,  // 65: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	48,  // 66: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	85,  // 67: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	83,  // 68: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	52,  // 69: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	52,  // 70: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	52,  // 71: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	90,  // 72: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	91,  // 73: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	87,  // 74: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	52,  // 75: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	83,  // 76: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	92,  // 77: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	93,  // 78: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	94,  // 79: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	95,  // 80: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	96,  // 81: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	97,  // 82: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	45,  // 83: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	44,  // 84: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	98,  // 85: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	42,  // 86: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	99,  // 87: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	99,  // 88: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	83,  // 89: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	84,  // 90: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	48,  // 91: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	100, // 92: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	48,  // 93: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	94,  // [94:94] is the sub-list for method output_type
-	94,  // [94:94] is the sub-list for method input_type
-	94,  // [94:94] is the sub-list for extension type_name
-	94,  // [94:94] is the sub-list for extension extendee
-	0,   // [0:94] is the sub-list for field type_name
+	54,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	53,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	54,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	54,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	55,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	56,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	57,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	58,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	59,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	60,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	61,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	62,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	63,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	64,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	65,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	66,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	67,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	68,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	69,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	70,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	71,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	72,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	73,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	74,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	75,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	76,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	77,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	78,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	79,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	80,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	48,  // 30: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	81,  // 31: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	54,  // 32: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	82,  // 33: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	83,  // 34: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	84,  // 35: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	62,  // 36: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	64,  // 37: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	65,  // 38: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	66,  // 39: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	67,  // 40: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	68,  // 41: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	69,  // 42: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	74,  // 43: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	85,  // 44: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	77,  // 45: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	51,  // 46: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
+	48,  // 47: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	55,  // 48: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	54,  // 49: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	48,  // 50: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	86,  // 51: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	54,  // 52: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	87,  // 53: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	54,  // 54: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	81,  // 55: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	88,  // 56: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	54,  // 57: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	54,  // 58: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	89,  // 59: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	89,  // 60: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	89,  // 61: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	48,  // 62: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	89,  // 63: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	90,  // 64: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	90,  // 65: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	91,  // 66: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	92,  // 67: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	93,  // 68: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	48,  // 69: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	89,  // 70: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	87,  // 71: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	54,  // 72: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	54,  // 73: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	54,  // 74: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	94,  // 75: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	95,  // 76: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	91,  // 77: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	54,  // 78: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	87,  // 79: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	96,  // 80: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	97,  // 81: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	98,  // 82: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	99,  // 83: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	100, // 84: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	101, // 85: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	45,  // 86: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	44,  // 87: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	102, // 88: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	42,  // 89: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	103, // 90: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	103, // 91: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	87,  // 92: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	88,  // 93: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	48,  // 94: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	104, // 95: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	48,  // 96: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	105, // 97: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	98,  // [98:98] is the sub-list for method output_type
+	98,  // [98:98] is the sub-list for method input_type
+	98,  // [98:98] is the sub-list for extension type_name
+	98,  // [98:98] is the sub-list for extension extendee
+	0,   // [0:98] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4818,6 +5045,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_ExpandCanned)(nil),
 		(*SessionCommand_ReopenChat)(nil),
 		(*SessionCommand_AssignWaiting)(nil),
+		(*SessionCommand_ReportPage)(nil),
+		(*SessionCommand_SetVisitorFields)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4833,6 +5062,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_Tag)(nil),
 		(*ChatCommand_Rate)(nil),
 		(*ChatCommand_Reopen)(nil),
+		(*ChatCommand_AttachFile)(nil),
 	}
 	file_actors_proto_msgTypes[43].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
@@ -4858,7 +5088,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2144,6 +2144,109 @@ func (x *AuditPage) GetEntries() []*AuditEntry {
 	return nil
 }
 
+// StoredFile describes an attachment's bytes, stored under the chat's
+// prefix (c/<chat>/f/<file>/m; the bytes in chunks c/<chat>/f/<file>/d/<n>).
+type StoredFile struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	ChatId string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	FileId string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name   string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Sniffed from the bytes, never the one the client declared.
+	ContentType   string       `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size          uint64       `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	Chunks        uint32       `protobuf:"varint,6,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	AtMs          int64        `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	From          *Participant `protobuf:"bytes,8,opt,name=from,proto3" json:"from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoredFile) Reset() {
+	*x = StoredFile{}
+	mi := &file_store_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredFile) ProtoMessage() {}
+
+func (x *StoredFile) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredFile.ProtoReflect.Descriptor instead.
+func (*StoredFile) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *StoredFile) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *StoredFile) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *StoredFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StoredFile) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *StoredFile) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *StoredFile) GetChunks() uint32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *StoredFile) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *StoredFile) GetFrom() *Participant {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -2353,7 +2456,17 @@ const file_store_proto_rawDesc = "" +
 	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x0e\n" +
 	"\x02ok\x18\a \x01(\bR\x02ok\"A\n" +
 	"\tAuditPage\x124\n" +
-	"\aentries\x18\x01 \x03(\v2\x1a.switchboard.v1.AuditEntryR\aentries*k\n" +
+	"\aentries\x18\x01 \x03(\v2\x1a.switchboard.v1.AuditEntryR\aentries\"\xe7\x01\n" +
+	"\n" +
+	"StoredFile\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x17\n" +
+	"\afile_id\x18\x02 \x01(\tR\x06fileId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06chunks\x18\x06 \x01(\rR\x06chunks\x12\x13\n" +
+	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12/\n" +
+	"\x04from\x18\b \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -2379,7 +2492,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),     // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),   // 1: switchboard.v1.AgentLeftPolicy
@@ -2403,23 +2516,24 @@ var file_store_proto_goTypes = []any{
 	(*DirectoryView)(nil),  // 19: switchboard.v1.DirectoryView
 	(*AuditEntry)(nil),     // 20: switchboard.v1.AuditEntry
 	(*AuditPage)(nil),      // 21: switchboard.v1.AuditPage
-	nil,                    // 22: switchboard.v1.WidgetLook.TitleEntry
-	nil,                    // 23: switchboard.v1.WidgetLook.GreetingEntry
-	(ChatState)(0),         // 24: switchboard.v1.ChatState
-	(WorkStatus)(0),        // 25: switchboard.v1.WorkStatus
-	(*Participant)(nil),    // 26: switchboard.v1.Participant
-	(AgentStatus)(0),       // 27: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),    // 28: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),      // 29: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),      // 30: switchboard.v1.ChatRated
+	(*StoredFile)(nil),     // 22: switchboard.v1.StoredFile
+	nil,                    // 23: switchboard.v1.WidgetLook.TitleEntry
+	nil,                    // 24: switchboard.v1.WidgetLook.GreetingEntry
+	(ChatState)(0),         // 25: switchboard.v1.ChatState
+	(WorkStatus)(0),        // 26: switchboard.v1.WorkStatus
+	(*Participant)(nil),    // 27: switchboard.v1.Participant
+	(AgentStatus)(0),       // 28: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),    // 29: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),      // 30: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),      // 31: switchboard.v1.ChatRated
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
 	14, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
 	4,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	22, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	23, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	23, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	24, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
 	13, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
 	12, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
@@ -2430,29 +2544,30 @@ var file_store_proto_depIdxs = []int32{
 	14, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	14, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	13, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	24, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	25, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	26, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	26, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	26, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	27, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	28, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	28, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	24, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	26, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	29, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	30, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	25, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	26, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	27, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	27, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	27, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	28, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	29, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	29, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	25, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	27, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	30, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	31, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
 	3,  // 28: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
 	6,  // 29: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
 	7,  // 30: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
 	15, // 31: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
 	5,  // 32: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
 	20, // 33: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	27, // 34: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -2467,7 +2582,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

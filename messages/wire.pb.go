@@ -589,6 +589,8 @@ type Envelope struct {
 	//	*Envelope_ExpandCanned
 	//	*Envelope_ReopenChat
 	//	*Envelope_AssignWaiting
+	//	*Envelope_ReportPage
+	//	*Envelope_SetVisitorFields
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -608,6 +610,7 @@ type Envelope struct {
 	//	*Envelope_QueueState
 	//	*Envelope_CannedReplies
 	//	*Envelope_CannedExpansion
+	//	*Envelope_VisitorInfo
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -927,6 +930,24 @@ func (x *Envelope) GetAssignWaiting() *AssignWaiting {
 	return nil
 }
 
+func (x *Envelope) GetReportPage() *ReportPage {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ReportPage); ok {
+			return x.ReportPage
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetSetVisitorFields() *SetVisitorFields {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_SetVisitorFields); ok {
+			return x.SetVisitorFields
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1098,6 +1119,15 @@ func (x *Envelope) GetCannedExpansion() *CannedExpansion {
 	return nil
 }
 
+func (x *Envelope) GetVisitorInfo() *VisitorInfo {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_VisitorInfo); ok {
+			return x.VisitorInfo
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1225,6 +1255,17 @@ type Envelope_AssignWaiting struct {
 	AssignWaiting *AssignWaiting `protobuf:"bytes,121,opt,name=assign_waiting,json=assignWaiting,proto3,oneof"`
 }
 
+type Envelope_ReportPage struct {
+	// Issue 13's parts number their bodies in their own ranges of 20
+	// (100-199): in each, the first ten are client -> server, the last
+	// ten server -> client. Visitor context:
+	ReportPage *ReportPage `protobuf:"bytes,180,opt,name=report_page,json=reportPage,proto3,oneof"`
+}
+
+type Envelope_SetVisitorFields struct {
+	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1302,6 +1343,10 @@ type Envelope_CannedExpansion struct {
 	CannedExpansion *CannedExpansion `protobuf:"bytes,151,opt,name=canned_expansion,json=cannedExpansion,proto3,oneof"`
 }
 
+type Envelope_VisitorInfo struct {
+	VisitorInfo *VisitorInfo `protobuf:"bytes,190,opt,name=visitor_info,json=visitorInfo,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1362,6 +1407,10 @@ func (*Envelope_ReopenChat) isEnvelope_Body() {}
 
 func (*Envelope_AssignWaiting) isEnvelope_Body() {}
 
+func (*Envelope_ReportPage) isEnvelope_Body() {}
+
+func (*Envelope_SetVisitorFields) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1399,6 +1448,8 @@ func (*Envelope_QueueState) isEnvelope_Body() {}
 func (*Envelope_CannedReplies) isEnvelope_Body() {}
 
 func (*Envelope_CannedExpansion) isEnvelope_Body() {}
+
+func (*Envelope_VisitorInfo) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -5998,12 +6049,344 @@ func (x *CannedExpansion) GetReply() *CannedReply {
 	return nil
 }
 
+// ReportPage (visitors): the page the visitor is on now, sent by the
+// widget when it loads and as the visitor moves. Answered by an ack once
+// stored. At most 30 reports (pages and fields together) a minute; url
+// and referrer at most 2048 bytes, title 512.
+type ReportPage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Referrer      string                 `protobuf:"bytes,3,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportPage) Reset() {
+	*x = ReportPage{}
+	mi := &file_wire_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportPage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportPage) ProtoMessage() {}
+
+func (x *ReportPage) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
+func (*ReportPage) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *ReportPage) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *ReportPage) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ReportPage) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+// SetVisitorFields (visitors): custom fields the customer's site attaches
+// to the visitor (user id, plan, order number), merged into those already
+// set; an empty value removes a field. At most 20 fields, keys 1-64 bytes
+// of a-z A-Z 0-9 _ - ., values at most 256 bytes.
+type SetVisitorFields struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fields        map[string]string      `protobuf:"bytes,1,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVisitorFields) Reset() {
+	*x = SetVisitorFields{}
+	mi := &file_wire_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVisitorFields) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVisitorFields) ProtoMessage() {}
+
+func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
+func (*SetVisitorFields) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *SetVisitorFields) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+// PageView is one page a visitor reported.
+type PageView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Referrer      string                 `protobuf:"bytes,3,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	AtMs          int64                  `protobuf:"varint,4,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PageView) Reset() {
+	*x = PageView{}
+	mi := &file_wire_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PageView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PageView) ProtoMessage() {}
+
+func (x *PageView) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PageView.ProtoReflect.Descriptor instead.
+func (*PageView) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *PageView) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PageView) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PageView) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+func (x *PageView) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+// VisitorContext is what the broker knows of a visitor, for the staff of
+// their chats: never sent to the visitor.
+type VisitorContext struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	// The page they are on now, and the ones before it (newest first, at
+	// most 20 in all, the current one included).
+	Page  *PageView   `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	Pages []*PageView `protobuf:"bytes,3,rep,name=pages,proto3" json:"pages,omitempty"`
+	// From the visitor's websocket: its User-Agent and Accept-Language.
+	UserAgent     string            `protobuf:"bytes,4,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Language      string            `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	Fields        map[string]string `protobuf:"bytes,6,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	UpdatedAtMs   int64             `protobuf:"varint,7,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorContext) Reset() {
+	*x = VisitorContext{}
+	mi := &file_wire_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorContext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorContext) ProtoMessage() {}
+
+func (x *VisitorContext) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
+func (*VisitorContext) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *VisitorContext) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetPage() *PageView {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetPages() []*PageView {
+	if x != nil {
+		return x.Pages
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *VisitorContext) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *VisitorContext) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// VisitorInfo (staff only) is pushed to the staff in a chat when its
+// visitor's context changes.
+type VisitorInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Context       *VisitorContext        `protobuf:"bytes,2,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorInfo) Reset() {
+	*x = VisitorInfo{}
+	mi := &file_wire_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorInfo) ProtoMessage() {}
+
+func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
+func (*VisitorInfo) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *VisitorInfo) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *VisitorInfo) GetContext() *VisitorContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\xaa\x18\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x80\x1a\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -6041,7 +6424,10 @@ const file_wire_proto_rawDesc = "" +
 	"\rexpand_canned\x18\x8f\x01 \x01(\v2\x1c.switchboard.v1.ExpandCannedH\x00R\fexpandCanned\x12=\n" +
 	"\vreopen_chat\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\n" +
 	"reopenChat\x12F\n" +
-	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x123\n" +
+	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x12>\n" +
+	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
+	"reportPage\x12Q\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -6064,7 +6450,8 @@ const file_wire_proto_rawDesc = "" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
 	"queueState\x12G\n" +
 	"\x0ecanned_replies\x18\x96\x01 \x01(\v2\x1d.switchboard.v1.CannedRepliesH\x00R\rcannedReplies\x12M\n" +
-	"\x10canned_expansion\x18\x97\x01 \x01(\v2\x1f.switchboard.v1.CannedExpansionH\x00R\x0fcannedExpansionB\x06\n" +
+	"\x10canned_expansion\x18\x97\x01 \x01(\v2\x1f.switchboard.v1.CannedExpansionH\x00R\x0fcannedExpansion\x12A\n" +
+	"\fvisitor_info\x18\xbe\x01 \x01(\v2\x1b.switchboard.v1.VisitorInfoH\x00R\vvisitorInfoB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -6430,7 +6817,38 @@ const file_wire_proto_rawDesc = "" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
 	"\bshortcut\x18\x02 \x01(\tR\bshortcut\x12\x12\n" +
 	"\x04text\x18\x03 \x01(\tR\x04text\x121\n" +
-	"\x05reply\x18\x04 \x01(\v2\x1b.switchboard.v1.CannedReplyR\x05reply*\xdb\x02\n" +
+	"\x05reply\x18\x04 \x01(\v2\x1b.switchboard.v1.CannedReplyR\x05reply\"P\n" +
+	"\n" +
+	"ReportPage\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\breferrer\x18\x03 \x01(\tR\breferrer\"\x93\x01\n" +
+	"\x10SetVisitorFields\x12D\n" +
+	"\x06fields\x18\x01 \x03(\v2,.switchboard.v1.SetVisitorFields.FieldsEntryR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\bPageView\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\breferrer\x18\x03 \x01(\tR\breferrer\x12\x13\n" +
+	"\x05at_ms\x18\x04 \x01(\x03R\x04atMs\"\xeb\x02\n" +
+	"\x0eVisitorContext\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12,\n" +
+	"\x04page\x18\x02 \x01(\v2\x18.switchboard.v1.PageViewR\x04page\x12.\n" +
+	"\x05pages\x18\x03 \x03(\v2\x18.switchboard.v1.PageViewR\x05pages\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x04 \x01(\tR\tuserAgent\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\x12B\n" +
+	"\x06fields\x18\x06 \x03(\v2*.switchboard.v1.VisitorContext.FieldsEntryR\x06fields\x12\"\n" +
+	"\rupdated_at_ms\x18\a \x01(\x03R\vupdatedAtMs\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +
+	"\vVisitorInfo\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -6503,7 +6921,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -6582,7 +7000,14 @@ var file_wire_proto_goTypes = []any{
 	(*CannedReplies)(nil),       // 74: switchboard.v1.CannedReplies
 	(*ExpandCanned)(nil),        // 75: switchboard.v1.ExpandCanned
 	(*CannedExpansion)(nil),     // 76: switchboard.v1.CannedExpansion
-	nil,                         // 77: switchboard.v1.Hello.CursorsEntry
+	(*ReportPage)(nil),          // 77: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 78: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 79: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 80: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 81: switchboard.v1.VisitorInfo
+	nil,                         // 82: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 83: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 84: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -6615,90 +7040,98 @@ var file_wire_proto_depIdxs = []int32{
 	75,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
 	56,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
 	57,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	12,  // 30: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	24,  // 31: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10,  // 32: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	40,  // 33: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	16,  // 34: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	27,  // 35: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	28,  // 36: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	15,  // 37: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	26,  // 38: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	33,  // 39: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	23,  // 40: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	35,  // 41: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	21,  // 42: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	51,  // 43: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	65,  // 44: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	49,  // 45: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	68,  // 46: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	74,  // 47: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	76,  // 48: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	0,   // 49: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	77,  // 50: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	26,  // 51: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	35,  // 52: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	27,  // 53: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	51,  // 54: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 55: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 56: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	34,  // 57: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 58: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 59: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	35,  // 60: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	35,  // 61: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	35,  // 62: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 63: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 64: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 65: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	34,  // 66: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	34,  // 67: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	34,  // 68: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 69: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 70: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 71: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	34,  // 72: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	41,  // 73: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	42,  // 74: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	43,  // 75: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	45,  // 76: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	44,  // 77: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	39,  // 78: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	38,  // 79: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	47,  // 80: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	63,  // 81: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	58,  // 82: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	59,  // 83: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	60,  // 84: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	61,  // 85: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	62,  // 86: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	34,  // 87: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 88: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	34,  // 89: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	34,  // 90: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	65,  // 91: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	34,  // 92: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	34,  // 93: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	34,  // 94: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 95: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	34,  // 96: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	34,  // 97: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	34,  // 98: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 99: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	34,  // 100: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	35,  // 101: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	35,  // 102: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	66,  // 103: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 104: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 105: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 106: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	72,  // 107: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	72,  // 108: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	109, // [109:109] is the sub-list for method output_type
-	109, // [109:109] is the sub-list for method input_type
-	109, // [109:109] is the sub-list for extension type_name
-	109, // [109:109] is the sub-list for extension extendee
-	0,   // [0:109] is the sub-list for field type_name
+	77,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	78,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	12,  // 32: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	24,  // 33: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 34: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	40,  // 35: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	16,  // 36: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	27,  // 37: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	28,  // 38: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 39: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	26,  // 40: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	33,  // 41: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	23,  // 42: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	35,  // 43: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	21,  // 44: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	51,  // 45: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	65,  // 46: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	49,  // 47: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	68,  // 48: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	74,  // 49: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	76,  // 50: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	81,  // 51: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	0,   // 52: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	82,  // 53: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	26,  // 54: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	35,  // 55: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	27,  // 56: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	51,  // 57: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 58: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 59: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	34,  // 60: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 61: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 62: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	35,  // 63: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	35,  // 64: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	35,  // 65: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 66: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 67: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 68: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	34,  // 69: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	34,  // 70: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	34,  // 71: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 72: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 73: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 74: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	34,  // 75: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 76: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	42,  // 77: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	43,  // 78: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	45,  // 79: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	44,  // 80: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	39,  // 81: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	38,  // 82: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	47,  // 83: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	63,  // 84: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	58,  // 85: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	59,  // 86: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	60,  // 87: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	61,  // 88: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	62,  // 89: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	34,  // 90: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 91: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	34,  // 92: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	34,  // 93: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	65,  // 94: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	34,  // 95: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	34,  // 96: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	34,  // 97: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 98: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	34,  // 99: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	34,  // 100: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	34,  // 101: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 102: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	34,  // 103: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	35,  // 104: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	35,  // 105: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	66,  // 106: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 107: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 108: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 109: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	72,  // 110: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	72,  // 111: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	83,  // 112: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	79,  // 113: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	79,  // 114: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	84,  // 115: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	80,  // 116: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	117, // [117:117] is the sub-list for method output_type
+	117, // [117:117] is the sub-list for method input_type
+	117, // [117:117] is the sub-list for extension type_name
+	117, // [117:117] is the sub-list for extension extendee
+	0,   // [0:117] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -6737,6 +7170,8 @@ func file_wire_proto_init() {
 		(*Envelope_ExpandCanned)(nil),
 		(*Envelope_ReopenChat)(nil),
 		(*Envelope_AssignWaiting)(nil),
+		(*Envelope_ReportPage)(nil),
+		(*Envelope_SetVisitorFields)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -6756,6 +7191,7 @@ func file_wire_proto_init() {
 		(*Envelope_QueueState)(nil),
 		(*Envelope_CannedReplies)(nil),
 		(*Envelope_CannedExpansion)(nil),
+		(*Envelope_VisitorInfo)(nil),
 	}
 	file_wire_proto_msgTypes[31].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -6779,7 +7215,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   69,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -13,7 +13,10 @@ import (
 // place with its own tests.
 //
 //	c/<chat id>/e/<seq, 8 bytes big-endian>  a chat event (ChatEvent)
+//	c/<chat id>/f/<file id>/m                an attachment's description (StoredFile)
+//	c/<chat id>/f/<file id>/d/<n, 4 bytes BE>  its bytes, in chunks of FileChunkBytes
 //	o/<chat id>                              the open-chats index (OpenChat)
+//	v/<visitor id>                           a visitor's context (VisitorContext)
 //	a/<agent id>                             an agent snapshot (AgentSnapshot)
 //	d/dep/<id>                               a department (Department)
 //	d/lang/<code>                            a language (Language)
@@ -43,6 +46,7 @@ const (
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
+	prefixVisit  = "v/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -60,6 +64,29 @@ func cannedScope(department, agentID string) []byte {
 func cannedKey(r *messages.CannedReply) []byte {
 	return append(cannedScope(r.GetDepartment(), r.GetAgentId()), r.GetShortcut()...)
 }
+
+// ChatPrefix is every key of one chat (its events and its files): deleting
+// a chat is one range deletion of [ChatPrefix, upperBound(ChatPrefix)).
+func ChatPrefix(chatID string) []byte { return []byte(prefixChat + chatID + "/") }
+
+// fileKeyPrefix is every key of one attachment.
+func fileKeyPrefix(chatID, fileID string) []byte {
+	return []byte(prefixChat + chatID + "/f/" + fileID + "/")
+}
+
+func fileMetaKey(chatID, fileID string) []byte {
+	return append(fileKeyPrefix(chatID, fileID), 'm')
+}
+
+func fileChunkPrefix(chatID, fileID string) []byte {
+	return append(fileKeyPrefix(chatID, fileID), "d/"...)
+}
+
+func fileChunkKey(chatID, fileID string, n uint32) []byte {
+	return binary.BigEndian.AppendUint32(fileChunkPrefix(chatID, fileID), n)
+}
+
+func visitorKey(id string) []byte { return []byte(prefixVisit + id) }
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 

@@ -251,7 +251,8 @@ func orOff[T int | int64](v T) T { return max(v, -1) }
 // stand.
 type serveFlags struct {
 	origins, adminAllow, proxies, level, logFormat string
-	minFreeMB                                      int64
+	attachTypes                                    string
+	minFreeMB, attachMB                            int64
 	frames, hellos, chats                          float64
 	conns                                          int
 	metrics                                        bool
@@ -303,6 +304,8 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", e.string("SWITCHBOARD_OTLP_ENDPOINT", ""), "send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318; empty: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (env SWITCHBOARD_OTLP_ENDPOINT)")
 	fs.Float64Var(&cfg.TraceSample, "trace-sample", e.float("SWITCHBOARD_TRACE_SAMPLE", defaultTraceSample), "share of chat requests and messages traced when tracing is on, 0 to 1 (env SWITCHBOARD_TRACE_SAMPLE)")
 	fs.BoolVar(&f.metrics, "metrics", e.bool("SWITCHBOARD_METRICS", true), "collect Prometheus metrics and serve them at GET /metrics on -addr; false: nothing collected, /metrics is 404 (env SWITCHBOARD_METRICS)")
+	fs.Int64Var(&f.attachMB, "attachment-max-mb", e.int64("SWITCHBOARD_ATTACHMENT_MAX_MB", gateway.DefaultAttachmentBytes>>20), "the largest file a visitor or agent may send in a chat, in MiB (env SWITCHBOARD_ATTACHMENT_MAX_MB)")
+	fs.StringVar(&f.attachTypes, "attachment-types", e.string("SWITCHBOARD_ATTACHMENT_TYPES", strings.Join(gateway.DefaultAttachmentTypes, ",")), "comma-separated content types a file sent in a chat may have, as sniffed from its bytes (env SWITCHBOARD_ATTACHMENT_TYPES)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", e.string("SWITCHBOARD_LOG_FORMAT", ""), "log format: json or text; default json when the log (standard error) is not a terminal, text when it is (env SWITCHBOARD_LOG_FORMAT)")
 }
@@ -317,6 +320,7 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 		cfg.MinFreeBytes <<= 20
 	}
 	cfg.Gateway.TrustedProxies = splitList(f.proxies)
+	cfg.Gateway.MaxAttachmentBytes, cfg.Gateway.AttachmentTypes = f.attachMB<<20, splitList(f.attachTypes)
 	cfg.AdminAllow, cfg.OriginPatterns = splitList(f.adminAllow), splitList(f.origins)
 	var err error
 	if cfg.Logger, err = newLogger(stderr, f.level, f.logFormat); err != nil {

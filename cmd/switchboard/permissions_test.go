@@ -214,16 +214,21 @@ func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
 		err = call(&messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}})
 		x.check(s, "close_chat", true, err, nil)
 	}
+	// Visitors' commands: refused to every agent.
+	err = call(&messages.Envelope{Body: &messages.Envelope_ReportPage{ReportPage: &messages.ReportPage{Url: "https://example.com/"}}})
+	x.check(s, "report_page", false, err, nil)
+	err = call(&messages.Envelope{Body: &messages.Envelope_SetVisitorFields{SetVisitorFields: &messages.SetVisitorFields{Fields: map[string]string{"a": "b"}}}})
+	x.check(s, "set_visitor_fields", false, err, nil)
 	x.togetherCommands(s, id, chat, call)
-	x.deskCommands(s, chat, call)
+	x.tagCannedCommands(s, chat, call)
 }
 
-// deskCommands: tags and canned replies on the socket. The chat is the
+// tagCannedCommands: tags and canned replies on the socket. The chat is the
 // sender's (picked) or not theirs, and every staff member supervises and
 // manages matrix: allowed, these are answered by what the chat is
 // (INVALID_ARGUMENT for a tag matrix does not list, NOT_FOUND); denied,
 // FORBIDDEN, and nothing changes.
-func (x *permMatrix) deskCommands(s permSubject, chat string, call func(*messages.Envelope) error) {
+func (x *permMatrix) tagCannedCommands(s permSubject, chat string, call func(*messages.Envelope) error) {
 	n := x.events(chat)
 	same := func() bool { return x.events(chat) == n }
 	err := call(&messages.Envelope{Body: &messages.Envelope_TagChat{TagChat: &messages.TagChat{ChatId: chat, Tag: "urgent"}}})
@@ -261,13 +266,13 @@ func (x *permMatrix) togetherCommands(s permSubject, id, chat string, call func(
 	n = x.events(chat)
 	err = call(&messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}})
 	x.check(s, "join_chat", s.perms.Has(actors.PermJoin), err, same)
-	x.deskCommands(s, id, chat, call)
+	x.reopenAssignCommands(s, id, chat, call)
 }
 
-// deskCommands: reopen (the closed chat opens again, for its agent; a
+// reopenAssignCommands: reopen (the closed chat opens again, for its agent; a
 // waiting one is a CONFLICT) and a supervisor's assignment (every subject
 // supervises matrix; allowed, it is offered, or a CONFLICT).
-func (x *permMatrix) deskCommands(s permSubject, id, chat string, call func(*messages.Envelope) error) {
+func (x *permMatrix) reopenAssignCommands(s permSubject, id, chat string, call func(*messages.Envelope) error) {
 	n := x.events(chat)
 	same := func() bool { return x.events(chat) == n }
 	err := call(&messages.Envelope{Body: &messages.Envelope_ReopenChat{ReopenChat: &messages.ReopenChat{ChatId: chat}}})
@@ -300,11 +305,18 @@ func (x *permMatrix) login(s permSubject, login string) string {
 // httpCommands: HTTP with the staff member's session.
 func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	t, addr := x.t, x.addr
+	readable := s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin)
 	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
-	x.check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	x.check(s, "GET /api/chats/{id}", readable, httpErr(code, body), nil)
 	n := x.events(chat)
 	code, body = staffHTTP(t, addr, tok, "POST", "/api/chats/"+chat+"/reopen", "")
 	x.check(s, "POST /api/chats/{id}/reopen", s.perms.Has(actors.PermReopen), httpErr(code, body), func() bool { return x.events(chat) == n })
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/visitor", "")
+	x.check(s, "GET /api/chats/{id}/visitor", readable, httpErr(code, body), nil)
+	// Allowed, a made-up file is NOT_FOUND.
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/files/f0000000000000000000000000000", "")
+	x.check(s, "GET /api/chats/{id}/files/{file}", readable, httpErr(code, body), nil)
+	x.uploadCommand(s, chat, tok)
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)
@@ -340,6 +352,20 @@ func (x *permMatrix) cannedHTTP(s permSubject, id, tok string) {
 	x.check(s, "DELETE /api/canned/{shortcut}", s.perms.Has(actors.PermCannedOwn), httpErr(code, body), nil)
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/canned", "")
 	x.check(s, "GET /api/canned", s.perms.Has(actors.PermLiveChat), httpErr(code, body), nil)
+}
+
+// uploadCommand: sending a file needs chats.attach, checked first; with
+// it, the chat answers by what the caller is to it (the picked chat is
+// closed by now: CONFLICT; one they are not in: FORBIDDEN, not about the
+// permission). A refusal stores nothing.
+func (x *permMatrix) uploadCommand(s permSubject, chat, tok string) {
+	n := x.events(chat)
+	res, body := fileCall(x.t, "POST", "http://"+x.addr+"/api/chats/"+chat+"/files?name=a.png", tok, "", pngBytes(x.t))
+	err := httpErr(res.StatusCode, string(body))
+	if errCode(err) == messages.ErrorCode_ERROR_CODE_FORBIDDEN && !strings.Contains(err.Error(), string(actors.PermAttach)) {
+		err = nil // refused by the chat, not for the permission
+	}
+	x.check(s, "POST /api/chats/{id}/files", s.perms.Has(actors.PermAttach), err, func() bool { return x.events(chat) == n })
 }
 
 // adminReads: the directory and the audit log are the administrator's.

@@ -9,7 +9,17 @@
 // neither read nor style the chat. The frame tells this loader when it
 // opens or closes (to resize it); the loader tells the frame the size of
 // the window. Both sides check the other's origin AND that the message
-// comes from the other's window. No globals.
+// comes from the other's window.
+//
+// The loader also tells the frame the page the visitor is on (address,
+// title, referrer: shown to the agent once the visitor chats) as they
+// move, and the page's site may attach fields about the visitor for the
+// agent through the one global it defines:
+//
+//   Switchboard.setFields({ user_id: '4711', plan: 'pro' });
+//
+// (at most 20 fields, names of a-z A-Z 0-9 _ - ., values at most 256
+// characters; an empty value removes a field; later calls merge.)
 (() => {
   const me = document.currentScript;
   if (!me || !me.src) return;
@@ -38,6 +48,9 @@
   st.maxWidth = '100vw';
   st.maxHeight = '100vh';
   let open = false;
+  let ready = false;
+  let fields = null; // set before the frame was ready: sent when it is
+  let lastPage = '';
 
   // place sizes the frame: the launcher's corner when closed; a panel
   // when open, or the whole window on a narrow screen.
@@ -66,13 +79,41 @@
     }
   }
 
+  function post(msg) {
+    if (ready && frame.contentWindow) frame.contentWindow.postMessage(msg, broker);
+  }
+
+  // page tells the frame where the visitor is, when it changed (a
+  // single-page site moves without loading: a light check every 2 s).
+  function page() {
+    const now = `${location.href}\n${document.title}`;
+    if (!ready || now === lastPage) return;
+    lastPage = now;
+    post({ type: 'switchboard:page', url: location.href, title: document.title, referrer: document.referrer });
+  }
+  window.addEventListener('popstate', page);
+  window.addEventListener('hashchange', page);
+  setInterval(page, 2000);
+
+  const api = window.Switchboard || {};
+  api.setFields = (f) => {
+    if (!f || typeof f !== 'object') return;
+    fields = { ...(fields || {}), ...f };
+    post({ type: 'switchboard:fields', fields });
+  };
+  window.Switchboard = api;
+
   window.addEventListener('message', (ev) => {
     if (ev.origin !== broker || ev.source !== frame.contentWindow) return;
     const m = ev.data;
     if (!m || typeof m !== 'object') return;
     if (m.type === 'switchboard:ready') {
       frame.setAttribute('data-ready', '');
+      ready = true;
+      lastPage = '';
       tell();
+      page();
+      if (fields) post({ type: 'switchboard:fields', fields });
     } else if (m.type === 'switchboard:open') {
       open = !!m.open;
       frame.toggleAttribute('data-open', open);

@@ -5,6 +5,8 @@ import { h, fill, clock, enumName, enterSends, follow } from '/lib/dom.js';
 import { describe } from '/console/events.js';
 import { TagChips } from '/console/desk-tags.js';
 import { CannedPicker } from '/console/desk-canned.js';
+import { attachButton, attachmentView, uploadFile } from '/lib/files.js';
+import { VisitorPanel } from '/console/visitor.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
 
@@ -60,6 +62,10 @@ export class Chats {
     this.byId.get(n.chat_id)?.typing(n);
   }
 
+  visitorInfo(v) {
+    this.byId.get(v.chat_id)?.visitor.show(v.context);
+  }
+
   outbox(d) {
     this.byId.get(d.chat_id)?.outboxChanged(d);
   }
@@ -97,6 +103,7 @@ class ChatView {
   }
 
   build() {
+    this.visitor = new VisitorPanel(this.desk, this.id);
     this.title = h('h2', { class: 'pane-title' });
     this.sub = h('span', { class: 'pane-sub' });
     this.work = h('select', { class: 'work', 'aria-label': 'Work status', onchange: () => this.setWork() },
@@ -112,10 +119,11 @@ class ChatView {
       h('button', { class: 'invite', onclick: () => this.targets('invite') }, 'Invite'),
       h('button', { class: 'leave', onclick: () => this.leave() }, 'Leave'),
       h('button', { class: 'close-chat', onclick: () => this.close() }, 'Close chat'));
+    this.attach = attachButton('Attach', 'Send a file', (f) => this.sendFile(f));
     this.form = h('form', { class: 'composer' },
       this.input,
       h('label', { class: 'whisper-label' }, this.whisper, ' Whisper (staff only)'),
-      h('button', { type: 'submit', class: 'send' }, 'Send'));
+      h('span', { class: 'composer-buttons' }, this.attach, h('button', { type: 'submit', class: 'send' }, 'Send')));
     this.tagChips = new TagChips(this);
     this.canned = new CannedPicker(this);
     this.form.prepend(this.canned.list);
@@ -127,7 +135,7 @@ class ChatView {
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
       h('header', { class: 'pane-head' }, this.title, this.sub, this.reopenButton,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
-      this.actions, this.tagChips.el, this.panel, this.log, this.typingLine, this.form);
+      this.actions, this.tagChips.el, this.panel, this.visitor.el, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
     this.follow = follow(this.log);
   }
@@ -184,6 +192,8 @@ class ChatView {
     // over, joined visibly) writes to the visitor again by default.
     if (role !== this.lastRole) this.whisper.checked = role === 'watcher';
     this.whisper.disabled = role === 'watcher';
+    this.attach.hidden = role === 'watcher' || !may('chats.attach');
+    if (role !== 'none' && role !== this.lastRole) this.visitor.load();
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
     this.tagChips.set(s.tags);
@@ -225,6 +235,13 @@ class ChatView {
       // news: no unread count, no sound.
       if (!own && seq > this.historyUntil) this.arrived(d);
       if (from.kind === 'PARTICIPANT_KIND_VISITOR' && this.typingLine.textContent) this.typingLine.textContent = '';
+    } else if (d.kind === 'file') {
+      const from = ev.attachment.from || {};
+      if (from.kind === 'PARTICIPANT_KIND_VISITOR') li.classList.add('visitor');
+      else if (from.id === this.me()) li.classList.add('own');
+      li.append(h('span', { class: 'who' }, d.from), h('time', { class: 'at' }, clock(ev.at_ms)),
+        h('span', { class: 'text' }, attachmentView(this.id, ev.attachment, () => this.desk.token)));
+      if (from.id !== this.me() && seq > this.historyUntil) this.arrived(d);
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
@@ -289,6 +306,15 @@ class ChatView {
     this.log.append(li);
     this.follow.soon(true);
     this.input.value = '';
+  }
+
+  // sendFile uploads a file; the chat shows it when its event comes.
+  async sendFile(file) {
+    try {
+      await uploadFile(this.id, file, this.desk.token);
+    } catch (err) {
+      this.desk.flash(`The file was not sent: ${err.message}`, 'error');
+    }
   }
 
   outboxChanged({ client_msg_id: cmid, state, error }) {

@@ -157,6 +157,7 @@ export class Desk {
     if (env.event) this.chats.event(env.event);
     else if (env.chat) this.chats.summary(env.chat);
     else if (env.typing_notice) this.chats.typing(env.typing_notice);
+    else if (env.visitor_info) this.chats.visitorInfo(env.visitor_info);
     else if (env.offer) this.offers.add(env.offer);
     else if (env.offer_withdrawn) this.offers.remove(env.offer_withdrawn.chat_id);
     else if (env.agent_state) this.agentState(env.agent_state);

@@ -29,6 +29,7 @@ export function describe(ev) {
   if (ev.status_changed) return note(`${who(ev.status_changed.by)} set the status to ${enumName(ev.status_changed.status, 'WORK_STATUS_') || 'open'}`);
   if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
   if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
+  if (ev.attachment) return { kind: 'file', from: who(ev.attachment.from), text: `sent a file: ${ev.attachment.name || 'file'}` };
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
   if (ev.reopened) {
     const r = ev.reopened;

@@ -11,6 +11,7 @@ import { h, fill } from '/lib/dom.js';
 import { text, refusal, when, baseLanguage } from './i18n.js';
 import { prechat } from './form.js';
 import { ChatView } from './chat.js';
+import { uploadFile } from '/lib/files.js';
 
 const query = new URLSearchParams(location.search);
 const host = hostOrigin(query.get('origin'));
@@ -28,6 +29,12 @@ const st = {
   view: null, // ChatView
   values: {}, // what the visitor typed in the form
   department: fixedDepartment,
+  token: '', // the resume token (also in storage, when the browser keeps it)
+  // The visitor context: the host page's address, title and referrer,
+  // and the fields its site set (Switchboard.setFields), sent once the
+  // session is up and whenever they change.
+  page: null,
+  fields: null,
 };
 
 function hostOrigin(o) {
@@ -66,7 +73,31 @@ window.addEventListener('message', (ev) => {
   if (!host || ev.origin !== host || ev.source !== window.parent) return;
   const m = ev.data;
   if (m && m.type === 'switchboard:viewport') document.body.classList.toggle('narrow', Number(m.width) < 480);
+  if (m && m.type === 'switchboard:page' && typeof m.url === 'string') {
+    st.page = { url: m.url, title: String(m.title || ''), referrer: String(m.referrer || '') };
+    reportPage();
+  }
+  if (m && m.type === 'switchboard:fields' && m.fields && typeof m.fields === 'object') {
+    const f = {};
+    for (const [k, v] of Object.entries(m.fields)) f[k] = v === null || v === undefined ? '' : String(v);
+    st.fields = f;
+    reportFields();
+  }
 });
+
+// reportPage and reportFields tell the broker, when a session is up (the
+// page is not reported before the visitor chats). A refusal (too long,
+// too often) is dropped: the context is a help for the agent, never a
+// reason to bother the visitor.
+function reportPage() {
+  if (!st.page || !st.client || !st.welcomed) return;
+  st.client.command({ report_page: st.page }).catch(() => {});
+}
+
+function reportFields() {
+  if (!st.fields || !st.client || !st.welcomed) return;
+  st.client.command({ set_visitor_fields: { fields: st.fields } }).catch(() => {});
+}
 
 // The page's fixed parts.
 const t = () => text(st.lang);
@@ -208,13 +239,20 @@ function connect() {
 // afresh with the form.
 function ended(d) {
   st.client = null;
+  st.welcomed = false;
   store({ token: '' });
   if (d.error && !st.view) return; // the form shows the error of its request
   if (st.view && !st.view.ended) st.view.end();
 }
 
 function welcome(w) {
-  if (w.resume_token) store({ token: w.resume_token });
+  if (w.resume_token) {
+    st.token = w.resume_token;
+    store({ token: w.resume_token });
+  }
+  st.welcomed = true;
+  reportPage();
+  reportFields();
   const open = (w.chats || []).find((c) => c.state !== 'CHAT_STATE_CLOSED');
   if (open && open.chat_id !== st.chatId) showChat(open);
   else if (st.view && !st.view.ended && st.chat) st.view.setStatus(statusText());
@@ -252,6 +290,16 @@ function showChat(summary) {
   st.department = summary.department || st.department;
   st.view = new ChatView(t(), {
     send: (txt) => st.client.sendMessage(st.chatId, txt),
+    token: () => st.token || stored().token,
+    attach: async (file) => {
+      st.view?.setStatus(t().uploading);
+      try {
+        await uploadFile(st.chatId, file, st.token || stored().token);
+        st.view?.setStatus(statusText());
+      } catch (err) {
+        st.view?.setStatus(err.message || t().error);
+      }
+    },
     typing: () => st.client?.typing(st.chatId),
     end: async () => {
       try {
@@ -320,6 +368,8 @@ function event(ev) {
   const name = (p) => (p && p.display_name) || tx.agent;
   if (ev.message) {
     v.message(ev);
+  } else if (ev.attachment) {
+    v.attachment(ev, st.chatId);
   } else if (ev.assigned) {
     st.chat = { ...st.chat, state: 'CHAT_STATE_ACTIVE', agent_name: ev.assigned.agent_name, agent_avatar_url: ev.assigned.agent_avatar_url };
     v.setStatus('');

@@ -2,16 +2,19 @@
 // the transcript (an ARIA live log), the agent's typing, the composer and
 // the end button. Every name and message is put in as text.
 import { h, clock, enterSends, follow } from '/lib/dom.js';
+import { attachButton, attachmentView } from '/lib/files.js';
 
 export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
   // typing() says the visitor is typing; end() closes the chat; again()
   // starts a new one after the end; rate(score, comment) rates it once
-  // it has ended.
-  constructor(t, { send, typing, end, again, rate }) {
+  // it has ended; attach(file) sends a file; token() is the resume token
+  // (to fetch files).
+  constructor(t, { send, typing, end, again, rate, attach, token }) {
     this.t = t;
     this.again = again;
     this.rate = rate;
+    this.token = token;
     this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
     this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
@@ -21,7 +24,8 @@ export class ChatView {
     this.input = h('textarea', { id: 'compose', rows: 2, maxlength: 8000, 'aria-label': t.write, placeholder: t.write });
     this.input.addEventListener('input', () => typing());
     enterSends(this.input, () => this.form.requestSubmit());
-    this.form = h('form', { class: 'composer' }, this.input, h('button', { type: 'submit', class: 'send' }, t.send));
+    this.form = h('form', { class: 'composer' }, this.input, attachButton(t.file, t.attach, (f) => attach(f)),
+      h('button', { type: 'submit', class: 'send' }, t.send));
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const text = this.input.value.trim();
@@ -106,6 +110,17 @@ export class ChatView {
     this.showTyping('');
     const li = this.line('message theirs', h('span', { class: 'who' }, from.display_name || this.t.agent),
       h('span', { class: 'text' }, m.text || ''), h('time', { class: 'at' }, clock(ev.at_ms)));
+    li.dataset.seq = ev.seq;
+  }
+
+  // attachment shows a file sent in the chat: a picture inline, another
+  // file as a download link, its name as text.
+  attachment(ev, chatId) {
+    const a = ev.attachment;
+    const from = a.from || {};
+    const own = from.kind === 'PARTICIPANT_KIND_VISITOR';
+    const li = this.line(`message file ${own ? 'own' : 'theirs'}`, own ? null : h('span', { class: 'who' }, from.display_name || this.t.agent),
+      h('span', { class: 'text' }, attachmentView(chatId, a, this.token)), h('time', { class: 'at' }, clock(ev.at_ms)));
     li.dataset.seq = ev.seq;
   }
 
