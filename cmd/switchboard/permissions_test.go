@@ -219,8 +219,10 @@ func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
 	x.check(s, "report_page", false, err, nil)
 	err = call(&messages.Envelope{Body: &messages.Envelope_SetVisitorFields{SetVisitorFields: &messages.SetVisitorFields{Fields: map[string]string{"a": "b"}}}})
 	x.check(s, "set_visitor_fields", false, err, nil)
-	x.togetherCommands(s, id, chat, call)
+	// Tags first: working together ends with a reopen, after which the
+	// chat is no longer the sender's.
 	x.tagCannedCommands(s, chat, call)
+	x.togetherCommands(s, id, chat, call)
 }
 
 // tagCannedCommands: tags and canned replies on the socket. The chat is the
