@@ -583,6 +583,7 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_ListPastChats
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -600,6 +601,7 @@ type Envelope struct {
 	//	*Envelope_DepartmentView
 	//	*Envelope_TransferTargets
 	//	*Envelope_QueueState
+	//	*Envelope_PastChats
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -865,6 +867,15 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetListPastChats() *ListPastChats {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ListPastChats); ok {
+			return x.ListPastChats
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1018,6 +1029,15 @@ func (x *Envelope) GetQueueState() *QueueState {
 	return nil
 }
 
+func (x *Envelope) GetPastChats() *PastChats {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_PastChats); ok {
+			return x.PastChats
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1119,6 +1139,11 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_ListPastChats struct {
+	// Chat history (issue 13, H1: fields 100-119).
+	ListPastChats *ListPastChats `protobuf:"bytes,100,opt,name=list_past_chats,json=listPastChats,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1188,6 +1213,10 @@ type Envelope_QueueState struct {
 	QueueState *QueueState `protobuf:"bytes,56,opt,name=queue_state,json=queueState,proto3,oneof"`
 }
 
+type Envelope_PastChats struct {
+	PastChats *PastChats `protobuf:"bytes,101,opt,name=past_chats,json=pastChats,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1236,6 +1265,8 @@ func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
 
+func (*Envelope_ListPastChats) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1269,6 +1300,8 @@ func (*Envelope_DepartmentView) isEnvelope_Body() {}
 func (*Envelope_TransferTargets) isEnvelope_Body() {}
 
 func (*Envelope_QueueState) isEnvelope_Body() {}
+
+func (*Envelope_PastChats) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -5227,12 +5260,200 @@ func (x *SetAgentStatus) GetStatus() AgentStatus {
 	return AgentStatus_AGENT_STATUS_OFFLINE
 }
 
+// ListPastChats (visitors only) asks for the visitor's own past chats, the
+// chats of the same visitor id (the same resume token), newest first. It is
+// answered with PastChats carrying the command's ref.
+type ListPastChats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default and maximum 50).
+	Limit         uint32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPastChats) Reset() {
+	*x = ListPastChats{}
+	mi := &file_wire_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPastChats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPastChats) ProtoMessage() {}
+
+func (x *ListPastChats) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
+func (*ListPastChats) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ListPastChats) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// PastChats lists a visitor's chats, newest first, from what the visitor
+// saw only: never tags, whispers or staff who stayed invisible.
+type PastChats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Chats         []*PastChat            `protobuf:"bytes,1,rep,name=chats,proto3" json:"chats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PastChats) Reset() {
+	*x = PastChats{}
+	mi := &file_wire_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PastChats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PastChats) ProtoMessage() {}
+
+func (x *PastChats) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
+func (*PastChats) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *PastChats) GetChats() []*PastChat {
+	if x != nil {
+		return x.Chats
+	}
+	return nil
+}
+
+type PastChat struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department  string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	State       ChatState              `protobuf:"varint,3,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	StartedAtMs int64                  `protobuf:"varint,4,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
+	EndedAtMs   int64                  `protobuf:"varint,5,opt,name=ended_at_ms,json=endedAtMs,proto3" json:"ended_at_ms,omitempty"`
+	// The first thing the visitor wrote (at most 200 bytes).
+	Preview string `protobuf:"bytes,6,opt,name=preview,proto3" json:"preview,omitempty"`
+	// The names of the agents who talked with them.
+	AgentNames    []string `protobuf:"bytes,7,rep,name=agent_names,json=agentNames,proto3" json:"agent_names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PastChat) Reset() {
+	*x = PastChat{}
+	mi := &file_wire_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PastChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PastChat) ProtoMessage() {}
+
+func (x *PastChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
+func (*PastChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *PastChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *PastChat) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PastChat) GetState() ChatState {
+	if x != nil {
+		return x.State
+	}
+	return ChatState_CHAT_STATE_UNSPECIFIED
+}
+
+func (x *PastChat) GetStartedAtMs() int64 {
+	if x != nil {
+		return x.StartedAtMs
+	}
+	return 0
+}
+
+func (x *PastChat) GetEndedAtMs() int64 {
+	if x != nil {
+		return x.EndedAtMs
+	}
+	return 0
+}
+
+func (x *PastChat) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
+func (x *PastChat) GetAgentNames() []string {
+	if x != nil {
+		return x.AgentNames
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x99\x15\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5483,8 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12G\n" +
+	"\x0flist_past_chats\x18d \x01(\v2\x1d.switchboard.v1.ListPastChatsH\x00R\rlistPastChats\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5283,7 +5505,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x0fdepartment_view\x186 \x01(\v2\x1e.switchboard.v1.DepartmentViewH\x00R\x0edepartmentView\x12L\n" +
 	"\x10transfer_targets\x187 \x01(\v2\x1f.switchboard.v1.TransferTargetsH\x00R\x0ftransferTargets\x12=\n" +
 	"\vqueue_state\x188 \x01(\v2\x1a.switchboard.v1.QueueStateH\x00R\n" +
-	"queueStateB\x06\n" +
+	"queueState\x12:\n" +
+	"\n" +
+	"past_chats\x18e \x01(\v2\x19.switchboard.v1.PastChatsH\x00R\tpastChatsB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -5598,7 +5822,22 @@ const file_wire_proto_rawDesc = "" +
 	"\x02by\x18\x03 \x01(\tR\x02by\"`\n" +
 	"\x0eSetAgentStatus\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status*\xdb\x02\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\"%\n" +
+	"\rListPastChats\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\rR\x05limit\";\n" +
+	"\tPastChats\x12.\n" +
+	"\x05chats\x18\x01 \x03(\v2\x18.switchboard.v1.PastChatR\x05chats\"\xf3\x01\n" +
+	"\bPastChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12/\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x19.switchboard.v1.ChatStateR\x05state\x12\"\n" +
+	"\rstarted_at_ms\x18\x04 \x01(\x03R\vstartedAtMs\x12\x1e\n" +
+	"\vended_at_ms\x18\x05 \x01(\x03R\tendedAtMs\x12\x18\n" +
+	"\apreview\x18\x06 \x01(\tR\apreview\x12\x1f\n" +
+	"\vagent_names\x18\a \x03(\tR\n" +
+	"agentNames*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -5671,7 +5910,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5740,110 +5979,117 @@ var file_wire_proto_goTypes = []any{
 	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
 	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
 	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*ListPastChats)(nil),       // 67: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 68: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 69: switchboard.v1.PastChat
+	nil,                         // 70: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	13,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	16,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	24,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	28,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	29,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	17,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	18,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	30,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	31,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	19,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	21,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	35,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	36,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	45,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	49,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	52,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	53,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	54,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	51,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	61,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	64,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	66,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	47,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	67,  // 24: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	12,  // 25: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	23,  // 26: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 27: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	39,  // 28: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	15,  // 29: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	26,  // 30: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	27,  // 31: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14,  // 32: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	25,  // 33: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	32,  // 34: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	22,  // 35: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	34,  // 36: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	20,  // 37: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	50,  // 38: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	62,  // 39: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	48,  // 40: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	65,  // 41: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	68,  // 42: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	0,   // 43: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	70,  // 44: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	25,  // 45: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	34,  // 46: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	26,  // 47: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	50,  // 48: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,   // 49: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	33,  // 50: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 51: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 52: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	34,  // 53: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	34,  // 54: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	34,  // 55: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 56: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 57: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 58: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	33,  // 59: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	33,  // 60: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	33,  // 61: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	5,   // 62: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 63: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	33,  // 64: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	40,  // 65: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	41,  // 66: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	42,  // 67: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	44,  // 68: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	43,  // 69: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	38,  // 70: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	37,  // 71: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	46,  // 72: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	60,  // 73: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	55,  // 74: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	56,  // 75: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	57,  // 76: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	58,  // 77: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	59,  // 78: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	33,  // 79: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 80: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	33,  // 81: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	33,  // 82: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	62,  // 83: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	33,  // 84: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	33,  // 85: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	33,  // 86: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 87: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	33,  // 88: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	33,  // 89: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	33,  // 90: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 91: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	33,  // 92: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	34,  // 93: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	34,  // 94: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	63,  // 95: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 96: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 97: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	69,  // 98: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 99: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	100, // [100:100] is the sub-list for method output_type
+	100, // [100:100] is the sub-list for method input_type
+	100, // [100:100] is the sub-list for extension type_name
+	100, // [100:100] is the sub-list for extension extendee
+	0,   // [0:100] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6122,7 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_ListPastChats)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5893,6 +6140,7 @@ func file_wire_proto_init() {
 		(*Envelope_DepartmentView)(nil),
 		(*Envelope_TransferTargets)(nil),
 		(*Envelope_QueueState)(nil),
+		(*Envelope_PastChats)(nil),
 	}
 	file_wire_proto_msgTypes[30].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -5916,7 +6164,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
