@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -123,6 +122,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 func (s *Server) apiRoutes() {
 	s.route("POST /api/login", s.login)
 	s.route("POST /api/logout", s.logout)
+	s.route("GET /api/chats", s.chatList)
 	s.route("GET /api/chats/{id}", s.chatRecord)
 	s.route("GET /api/widget/config", s.widgetConfig)
 }
@@ -219,50 +219,64 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 // (and staff with reports.view), to an agent who took part in it, and to
 // members of the department it is in now (the last of its departments,
 // after any transfer). Members of a department it left may no longer read
-// it unless they took part.
+// it unless they took part (actors.MayReadChat).
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
-	everything := s.isAdmin(r)
-	var a *messages.Agent
-	var perms actors.Perms
-	if !everything {
-		var e *messages.Error
-		if a, e = s.requestAgent(r); e != nil {
-			writeError(w, e)
-			return
-		}
-		var err error
-		if perms, err = s.b.Permissions(a); err != nil {
-			writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
-			return
-		}
-		everything = perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin)
+	rd, ok := s.chatReader(w, r)
+	if !ok {
+		return
 	}
 	rec, err := s.b.ChatRecord(r.PathValue("id"))
 	if err != nil {
 		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the chat now"))
 		return
 	}
-	notFound := errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", r.PathValue("id"))
 	if rec == nil {
-		writeError(w, notFound)
+		writeError(w, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no chat %q", r.PathValue("id")))
 		return
 	}
-	if !everything {
-		// Without reports.view: chats.view, and only one's own chats or
-		// those of one's departments.
-		deps := rec.GetDepartments()
-		allowed := perms.Has(actors.PermViewChats) && len(deps) > 0 && slices.Contains(a.GetDepartments(), deps[len(deps)-1])
-		for _, p := range rec.GetParticipants() {
-			if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() && perms.Has(actors.PermViewChats) {
-				allowed = true
-			}
-		}
-		if !allowed {
-			e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id"))
-			s.audit(s.clientAddr(r), "permission.denied", a.GetId(), r.PathValue("id"), e.GetMessage(), false)
-			writeError(w, e)
-			return
+	var agents []string
+	for _, p := range rec.GetParticipants() {
+		if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT {
+			agents = append(agents, p.GetId())
 		}
 	}
+	if !rd.may(rec.GetDepartments(), agents) {
+		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", r.PathValue("id"))
+		s.audit(s.clientAddr(r), "permission.denied", rd.a.GetId(), r.PathValue("id"), e.GetMessage(), false)
+		writeError(w, e)
+		return
+	}
 	writeProto(w, http.StatusOK, rec)
+}
+
+// chatReader is who reads chats over HTTP: the administrator credential
+// or staff with reports.view or admin read everything; other staff what
+// actors.MayReadChat allows.
+type chatReader struct {
+	everything bool
+	a          *messages.Agent
+	perms      actors.Perms
+}
+
+func (rd chatReader) may(departments, agents []string) bool {
+	return rd.everything || actors.MayReadChat(rd.a, rd.perms, departments, agents)
+}
+
+// chatReader authenticates a reader of chats; on failure it answers and
+// returns false.
+func (s *Server) chatReader(w http.ResponseWriter, r *http.Request) (chatReader, bool) {
+	if s.isAdmin(r) {
+		return chatReader{everything: true}, true
+	}
+	a, e := s.requestAgent(r)
+	if e != nil {
+		writeError(w, e)
+		return chatReader{}, false
+	}
+	perms, err := s.b.Permissions(a)
+	if err != nil {
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+		return chatReader{}, false
+	}
+	return chatReader{everything: perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin), a: a, perms: perms}, true
 }

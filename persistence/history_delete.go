@@ -37,7 +37,7 @@ func (s *Store) DeleteChat(chatID string) error {
 		word := func(w string) { ws[w] = true }
 		err = eachEvent(db, chatID, 0, func(ev *messages.ChatEvent) { fold(&messages.ChatHistoryEntry{}, ev, word) })
 		for w := range ws {
-			muts = append(muts, del(postingKey(FacetWord(w), pos)))
+			muts = append(muts, del(postingKey(messages.HistoryWord(w), pos)))
 		}
 		return err
 	})

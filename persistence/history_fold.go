@@ -2,9 +2,6 @@ package persistence
 
 import (
 	"slices"
-	"strconv"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -24,74 +21,23 @@ import (
 // h/meta says otherwise is rebuilt from the logs at start.
 const historyVersion = "1"
 
-const (
-	// maxWordBytes: longer words (hashes, base64) are not indexed.
-	maxWordBytes = 64
-	// maxPreviewBytes bounds an entry's preview.
-	maxPreviewBytes = 200
-)
-
-// words calls fn with each word of text, lower-cased: runs of letters and
-// digits, at most maxWordBytes long (longer ones are skipped).
-func words(text string, fn func(string)) {
-	start := -1
-	emit := func(end int) {
-		if start >= 0 && end-start <= maxWordBytes {
-			fn(strings.ToLower(text[start:end]))
-		}
-		start = -1
-	}
-	for i, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		emit(i)
-	}
-	emit(len(text))
-}
-
-// QueryWords splits a search into the words the index has: what a search
-// for q matches is the chats that have every one of them.
-func QueryWords(q string) []string {
-	var out []string
-	words(q, func(w string) {
-		if !slices.Contains(out, w) {
-			out = append(out, w)
-		}
-	})
-	return out
-}
-
-// Facet names, as a query asks for them.
-func FacetDepartment(id string) string { return "d=" + id }
-func FacetAgent(id string) string      { return "a=" + id }
-func FacetVisitor(id string) string    { return "v=" + id }
-func FacetTag(tag string) string       { return "g=" + tag }
-func FacetWord(w string) string        { return "w=" + w }
-func FacetState(s messages.ChatState) string {
-	return "s=" + strconv.Itoa(int(s))
-}
-func FacetRating(r messages.RatingScore) string { return "r=" + strconv.Itoa(int(r)) }
-
-const facetAll = "all"
+// maxPreviewBytes bounds an entry's preview.
+const maxPreviewBytes = 200
 
 // facets lists an entry's facets but its words (those only grow).
 func facets(e *messages.ChatHistoryEntry) map[string]bool {
-	out := map[string]bool{facetAll: true, FacetVisitor(e.GetVisitorId()): true, FacetState(e.GetState()): true}
+	out := map[string]bool{messages.HistoryAll: true, messages.HistoryVisitor(e.GetVisitorId()): true, messages.HistoryState(e.GetState()): true}
 	for _, d := range e.GetDepartments() {
-		out[FacetDepartment(d)] = true
+		out[messages.HistoryDepartment(d)] = true
 	}
 	for _, a := range e.GetAgents() {
-		out[FacetAgent(a)] = true
+		out[messages.HistoryAgent(a)] = true
 	}
 	for _, t := range e.GetTags() {
-		out[FacetTag(t)] = true
+		out[messages.HistoryTag(t)] = true
 	}
 	if r := e.GetRating(); r != messages.RatingScore_RATING_SCORE_UNSPECIFIED {
-		out[FacetRating(r)] = true
+		out[messages.HistoryRating(r)] = true
 	}
 	return out
 }
@@ -109,7 +55,7 @@ func fold(e *messages.ChatHistoryEntry, ev *messages.ChatEvent, word func(string
 		e.VisitorId, e.VisitorName, e.Language = k.Created.GetVisitorId(), k.Created.GetVisitorName(), k.Created.GetLanguage()
 		e.StartedAtMs, e.State = ev.GetAtMs(), messages.ChatState_CHAT_STATE_QUEUED
 	case *messages.ChatEvent_Message:
-		words(k.Message.GetText(), word)
+		messages.HistoryWords(k.Message.GetText(), word)
 		if e.Preview == "" && !ev.GetInternal() && k.Message.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR {
 			e.Preview = truncate(k.Message.GetText(), maxPreviewBytes)
 		}
@@ -144,7 +90,7 @@ func foldDesk(e *messages.ChatHistoryEntry, ev *messages.ChatEvent, word func(st
 	switch k := ev.GetKind().(type) {
 	case *messages.ChatEvent_Tagged:
 		t := k.Tagged.GetTag()
-		words(t, word)
+		messages.HistoryWords(t, word)
 		e.Tags = slices.DeleteFunc(e.Tags, func(x string) bool { return x == t })
 		if !k.Tagged.GetRemoved() {
 			e.Tags = append(e.Tags, t)
@@ -152,11 +98,11 @@ func foldDesk(e *messages.ChatHistoryEntry, ev *messages.ChatEvent, word func(st
 		}
 	case *messages.ChatEvent_Rated:
 		e.Rating = k.Rated.GetScore()
-		words(k.Rated.GetComment(), word)
+		messages.HistoryWords(k.Rated.GetComment(), word)
 	case *messages.ChatEvent_Attachment:
-		words(k.Attachment.GetName(), word)
+		messages.HistoryWords(k.Attachment.GetName(), word)
 	case *messages.ChatEvent_Emailed:
-		words(k.Emailed.GetSubject(), word)
+		messages.HistoryWords(k.Emailed.GetSubject(), word)
 	}
 }
 

@@ -210,7 +210,7 @@ func indexChat(db pebble.Reader, b *pebble.Batch, chatID string) error {
 		}
 	}
 	for w := range ws {
-		if err := b.Set(postingKey(FacetWord(w), pos), nil, nil); err != nil {
+		if err := b.Set(postingKey(messages.HistoryWord(w), pos), nil, nil); err != nil {
 			return err
 		}
 	}

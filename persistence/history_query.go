@@ -123,7 +123,7 @@ func plan(db pebble.Reader, q *messages.ChatHistoryQuery) (stream, error) {
 	}
 	facets := q.GetAll()
 	if len(facets) == 0 && len(q.GetAny()) == 0 {
-		facets = []string{facetAll}
+		facets = []string{messages.HistoryAll}
 	}
 	for _, f := range facets {
 		s, err := open(f)
@@ -150,7 +150,7 @@ func plan(db pebble.Reader, q *messages.ChatHistoryQuery) (stream, error) {
 // decodeCursor is the position a cursor says to go on after.
 func decodeCursor(c string) ([]byte, error) {
 	pos, err := base64.RawURLEncoding.DecodeString(c)
-	if _, _, ok := posChat(pos); err != nil || !ok {
+	if _, id, ok := posChat(pos); err != nil || !ok || !plainID(id) {
 		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "cursor", "the cursor is not one a page gave")
 	}
 	return pos, nil
@@ -220,4 +220,14 @@ func collect(db pebble.Reader, root stream, pos []byte, fromMs int64, limit int,
 	}
 	page.NextCursor = base64.RawURLEncoding.EncodeToString(last)
 	return nil
+}
+
+// plainID: chat ids are made of letters, digits, '-', '_' and '.'.
+func plainID(id string) bool {
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -75,19 +75,19 @@ func TestHistoryIndexSearchAndDelete(t *testing.T) {
 		want []string
 	}{
 		{"all, newest first", &messages.ChatHistoryQuery{}, []string{"c3", "c2", "c1"}},
-		{"word", &messages.ChatHistoryQuery{All: []string{FacetWord("invoice")}}, []string{"c3", "c1"}},
-		{"two words", &messages.ChatHistoryQuery{All: []string{FacetWord("invoice"), FacetWord("wrong")}}, []string{"c1"}},
-		{"whisper word", &messages.ChatHistoryQuery{All: []string{FacetWord("refund")}}, []string{"c1"}},
-		{"department", &messages.ChatHistoryQuery{All: []string{FacetDepartment("support")}}, []string{"c2"}},
-		{"visitor", &messages.ChatHistoryQuery{All: []string{FacetVisitor("v1")}}, []string{"c3", "c1"}},
-		{"tag", &messages.ChatHistoryQuery{All: []string{FacetTag("billing")}}, []string{"c3"}},
-		{"rating", &messages.ChatHistoryQuery{All: []string{FacetRating(messages.RatingScore_RATING_SCORE_BAD)}}, []string{"c3"}},
-		{"comment", &messages.ChatHistoryQuery{All: []string{FacetWord("slow")}}, []string{"c3"}},
-		{"state", &messages.ChatHistoryQuery{All: []string{FacetState(messages.ChatState_CHAT_STATE_CLOSED)}}, []string{"c3", "c2", "c1"}},
+		{"word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("invoice")}}, []string{"c3", "c1"}},
+		{"two words", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("invoice"), messages.HistoryWord("wrong")}}, []string{"c1"}},
+		{"whisper word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("refund")}}, []string{"c1"}},
+		{"department", &messages.ChatHistoryQuery{All: []string{messages.HistoryDepartment("support")}}, []string{"c2"}},
+		{"visitor", &messages.ChatHistoryQuery{All: []string{messages.HistoryVisitor("v1")}}, []string{"c3", "c1"}},
+		{"tag", &messages.ChatHistoryQuery{All: []string{messages.HistoryTag("billing")}}, []string{"c3"}},
+		{"rating", &messages.ChatHistoryQuery{All: []string{messages.HistoryRating(messages.RatingScore_RATING_SCORE_BAD)}}, []string{"c3"}},
+		{"comment", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("slow")}}, []string{"c3"}},
+		{"state", &messages.ChatHistoryQuery{All: []string{messages.HistoryState(messages.ChatState_CHAT_STATE_CLOSED)}}, []string{"c3", "c2", "c1"}},
 		{"period", &messages.ChatHistoryQuery{FromMs: 1500, ToMs: 3000}, []string{"c2"}},
-		{"scope", &messages.ChatHistoryQuery{Any: []string{FacetDepartment("support"), FacetAgent("nobody")}}, []string{"c2"}},
-		{"scope and word", &messages.ChatHistoryQuery{All: []string{FacetWord("invoice")}, Any: []string{FacetDepartment("support")}}, nil},
-		{"no such word", &messages.ChatHistoryQuery{All: []string{FacetWord("zebra")}}, nil},
+		{"scope", &messages.ChatHistoryQuery{Any: []string{messages.HistoryDepartment("support"), messages.HistoryAgent("nobody")}}, []string{"c2"}},
+		{"scope and word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("invoice")}, Any: []string{messages.HistoryDepartment("support")}}, nil},
+		{"no such word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("zebra")}}, nil},
 	} {
 		if got, _ := search(t, s, tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
@@ -114,7 +114,7 @@ func TestHistoryIndexSearchAndDelete(t *testing.T) {
 	// Untagging removes the tag's posting.
 	appendSync(t, s, "c3", []*messages.ChatEvent{{ChatId: "c3", Seq: 8, Internal: true, Kind: &messages.ChatEvent_Tagged{Tagged: &messages.ChatTagged{Tag: "billing", Removed: true}}}}, nil, false)
 	indexAll(t, s)
-	if ids, _ := search(t, s, &messages.ChatHistoryQuery{All: []string{FacetTag("billing")}}); len(ids) != 0 {
+	if ids, _ := search(t, s, &messages.ChatHistoryQuery{All: []string{messages.HistoryTag("billing")}}); len(ids) != 0 {
 		t.Fatalf("untagged chat still found by its tag: %v", ids)
 	}
 
@@ -145,7 +145,7 @@ func TestHistoryIndexSearchAndDelete(t *testing.T) {
 	if err := s.rebuildIfNeeded(); err != nil {
 		t.Fatal(err)
 	}
-	if ids, _ := search(t, s, &messages.ChatHistoryQuery{All: []string{FacetWord("printer")}}); !slices.Equal(ids, []string{"c2"}) {
+	if ids, _ := search(t, s, &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("printer")}}); !slices.Equal(ids, []string{"c2"}) {
 		t.Fatalf("after rebuild: %v", ids)
 	}
 }
@@ -175,11 +175,11 @@ func BenchmarkSearchChats(b *testing.B) {
 		name string
 		q    *messages.ChatHistoryQuery
 	}{
-		{"rare-word", &messages.ChatHistoryQuery{All: []string{FacetWord("word123")}}},
-		{"common-word+department", &messages.ChatHistoryQuery{All: []string{FacetWord("help"), FacetDepartment("dep3")}}},
-		{"two-words", &messages.ChatHistoryQuery{All: []string{FacetWord("word7"), FacetWord("topic7")}}},
-		{"scope+word", &messages.ChatHistoryQuery{All: []string{FacetWord("topic5")}, Any: []string{FacetDepartment("dep1"), FacetDepartment("dep2"), FacetAgent("a9")}}},
-		{"no-match", &messages.ChatHistoryQuery{All: []string{FacetWord("word1"), FacetWord("topic2")}}},
+		{"rare-word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("word123")}}},
+		{"common-word+department", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("help"), messages.HistoryDepartment("dep3")}}},
+		{"two-words", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("word7"), messages.HistoryWord("topic7")}}},
+		{"scope+word", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("topic5")}, Any: []string{messages.HistoryDepartment("dep1"), messages.HistoryDepartment("dep2"), messages.HistoryAgent("a9")}}},
+		{"no-match", &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("word1"), messages.HistoryWord("topic2")}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()

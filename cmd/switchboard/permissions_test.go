@@ -271,6 +271,8 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	t, addr := x.t, x.addr
 	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
 	x.check(s, "GET /api/chats/{id}", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats?q=hello", "")
+	x.check(s, "GET /api/chats", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)
