@@ -34,7 +34,7 @@ func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *me
 		muts = append(muts, m)
 	}
 	if !s.opts.NoHistory && len(events) > 0 {
-		muts = append(muts, s.feedMutation(chatID))
+		muts = append(muts, feedMutation(chatID))
 	}
 	s.submit(muts, done)
 }

@@ -34,6 +34,11 @@ import (
 // indexBatch is the most feed keys one indexing round reads.
 const indexBatch = 2048
 
+// indexGather is how long the indexer lets the feed grow after a commit
+// woke it: what a search may lag behind the chats, at most, when the
+// indexer keeps up.
+const indexGather = 20 * time.Millisecond
+
 // indexRetry is how long the indexer waits after a storage fault.
 const indexRetry = time.Second
 
@@ -49,9 +54,12 @@ func (s *Store) seedFeed(db *pebble.DB) error {
 	return it.Close()
 }
 
-// feedMutation is the feed key AppendChat adds for chatID.
-func (s *Store) feedMutation(chatID string) mutation {
-	return mutation{key: feedKey(s.feedN.Add(1)), value: []byte(chatID)}
+// feedMutation is the feed entry AppendChat adds for chatID: the writer
+// numbers it as it builds the batch, so the feed's order is the order of
+// commits, and the indexer, which reads on from the last number it read,
+// never passes over one that lands later.
+func feedMutation(chatID string) mutation {
+	return mutation{feed: true, value: []byte(chatID)}
 }
 
 // wakeIndexer tells the indexer the feed may have grown; it never blocks.
@@ -86,11 +94,17 @@ func (s *Store) indexer() {
 			if !s.pause(indexRetry) {
 				return
 			}
-		case n == 0:
+		case n < indexBatch:
+			// Caught up: wait for a commit, then a little more, so that a
+			// busy store is indexed in rounds of many messages (one entry
+			// rewrite and one batch per chat and round, not per message).
 			select {
 			case <-s.stopped:
 				return
 			case <-s.ixWake:
+			}
+			if !s.pause(indexGather) {
+				return
 			}
 		}
 	}
@@ -118,23 +132,34 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
 	var n int
+	next := s.feedNext
 	err := s.withDB(func(db *pebble.DB) error {
 		b := db.NewBatch()
 		defer b.Close()
 		chats := map[string]bool{}
-		it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixFeed), UpperBound: upperBound([]byte(prefixFeed))})
+		// From the first key not read: the keys read before are deleted,
+		// and their tombstones are not walked over again.
+		it, err := db.NewIter(&pebble.IterOptions{LowerBound: feedKey(s.feedNext), UpperBound: upperBound([]byte(prefixFeed))})
 		if err != nil {
 			return err
 		}
+		var first, last []byte
 		for ok := it.First(); ok && n < limit; ok = it.Next() {
 			n++
 			chats[string(it.Value())] = true
-			if err := b.Delete(it.Key(), nil); err != nil {
-				it.Close()
-				return err
+			last = append(last[:0], it.Key()...)
+			if first == nil {
+				first = append([]byte(nil), it.Key()...)
 			}
 		}
 		if err := it.Close(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		next = binary.BigEndian.Uint64(last[len(prefixFeed):]) + 1
+		if err := b.DeleteRange(first, feedKey(next), nil); err != nil {
 			return err
 		}
 		for id := range chats {
@@ -142,15 +167,13 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 				return err
 			}
 		}
-		if b.Empty() {
-			return nil
-		}
 		// NoSync: derived data; see the comment at the top of this file.
 		return b.Commit(pebble.NoSync)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("history: index: %w", err)
 	}
+	s.feedNext = next
 	return n, nil
 }
 

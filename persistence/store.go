@@ -52,10 +52,12 @@ type Store struct {
 	diskLow atomic.Bool   // free space under MinFreeBytes (disk.go)
 	// The history indexer (history_index.go): ixMu orders its rounds
 	// against DeleteChat; ixWake wakes it after a commit; feedN numbers
-	// the feed's keys.
-	ixMu   sync.Mutex
-	ixWake chan struct{}
-	feedN  atomic.Uint64
+	// the feed's keys (the writer, at commit: in commit order);
+	// feedNext, under ixMu, is the first the indexer has not read.
+	ixMu     sync.Mutex
+	ixWake   chan struct{}
+	feedN    atomic.Uint64
+	feedNext uint64
 }
 
 // errStop ends a scan early without an error.
@@ -80,6 +82,7 @@ type mutation struct {
 	value  []byte // nil: delete
 	delete bool
 	end    []byte // with delete: every key in [key, end)
+	feed   bool   // a history feed entry: its key is numbered at commit
 }
 
 type request struct {
@@ -502,6 +505,8 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 				err = b.DeleteRange(m.key, m.end, nil)
 			case m.delete:
 				err = b.Delete(m.key, nil)
+			case m.feed:
+				err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
 			default:
 				err = b.Set(m.key, m.value, nil)
 			}

@@ -9,6 +9,7 @@ import { Offers } from '/console/offers.js';
 import { QueueTab } from '/console/queue.js';
 import { MonitorTab } from '/console/monitor.js';
 import { Notifier } from '/console/notify.js';
+import { HistoryTab, CHAT_HASH } from '/console/history.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -26,6 +27,11 @@ export class Desk {
     this.offers = new Offers(this, this.offerBox);
     this.queue = new QueueTab(this, this.sections.queue);
     this.monitor = new MonitorTab(this, this.sections.monitor);
+    this.history = new HistoryTab(this, this.sections.history);
+    // A chat's transcript has its own address (#/chats/<id>): opened from
+    // the History list, a link or the browser's history.
+    this.onHash = () => this.route();
+    addEventListener('hashchange', this.onHash);
     this.client.addEventListener('welcome', (e) => this.welcome(e.detail));
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
@@ -50,6 +56,7 @@ export class Desk {
   destroy() {
     this.client.stop();
     removeEventListener('unhandledrejection', this.onRejection);
+    removeEventListener('hashchange', this.onHash);
     clearInterval(this.offers.timer);
     clearInterval(this.monitor.timer);
     clearTimeout(this.flashTimer);
@@ -76,7 +83,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['history', 'History'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -110,6 +117,15 @@ export class Desk {
     if (id === 'queue') this.queue.open();
     if (id === 'monitor') this.monitor.open();
     if (id === 'admin') this.openAdmin();
+    if (id === 'history') this.history.open();
+  }
+
+  // route shows what the address names: a chat's transcript in History.
+  route() {
+    const m = CHAT_HASH.exec(location.hash);
+    if (!m) return;
+    if (this.current !== 'history') this.show('history');
+    this.history.showChat(m[1]);
   }
 
   async openAdmin() {
@@ -126,6 +142,8 @@ export class Desk {
     this.tabs.querySelector('#tab-monitor').hidden = !(w.monitors || []).length;
     this.tabs.querySelector('#tab-admin').hidden = !perms.has('admin');
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
+    this.tabs.querySelector('#tab-history').hidden = !(perms.has('chats.view') || perms.has('reports.view') || perms.has('admin'));
+    this.route();
     this.agentState(w.state || {});
     this.chats.welcome(w.chats || []);
     this.offers.welcome(w.offers || []);
