@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -81,39 +82,10 @@ func historyQuery(r *http.Request) (*messages.ChatHistoryQuery, *messages.Error)
 		}
 	}
 	q := &messages.ChatHistoryQuery{Cursor: v.Get("cursor")}
-	for name, facet := range map[string]func(string) string{"department": messages.HistoryDepartment,
-		"agent": messages.HistoryAgent, "visitor": messages.HistoryVisitor, "tag": messages.HistoryTag} {
-		if x := v.Get(name); x != "" {
-			q.All = append(q.All, facet(x))
-		}
-	}
-	if x := v.Get("state"); x != "" {
-		st, ok := historyStates[x]
-		if !ok {
-			return bad("state", "state is queued, active or closed")
-		}
-		q.All = append(q.All, messages.HistoryState(st))
-	}
-	if x := v.Get("rating"); x != "" {
-		rt, ok := historyRatings[x]
-		if !ok {
-			return bad("rating", "rating is good or bad")
-		}
-		q.All = append(q.All, messages.HistoryRating(rt))
-	}
-	if x := strings.TrimSpace(v.Get("q")); x != "" {
-		ws := messages.HistoryQueryWords(x)
-		switch {
-		case len(ws) == 0:
-			return bad("q", "q has no word to search for (letters or digits)")
-		case len(ws) > maxQueryWords:
-			return bad("q", "q has more than %d words", maxQueryWords)
-		}
-		for _, w := range ws {
-			q.All = append(q.All, messages.HistoryWord(w))
-		}
-	}
 	var e *messages.Error
+	if q.All, e = historyFacets(v); e != nil {
+		return nil, e
+	}
 	if q.FromMs, e = historyTime(v.Get("from"), "from"); e != nil {
 		return nil, e
 	}
@@ -131,6 +103,48 @@ func historyQuery(r *http.Request) (*messages.ChatHistoryQuery, *messages.Error)
 		q.Limit = uint32(n)
 	}
 	return q, nil
+}
+
+// historyFacets are the posting lists the filters and q name: a chat must
+// be in every one.
+func historyFacets(v url.Values) ([]string, *messages.Error) {
+	bad := func(field, format string, args ...any) ([]string, *messages.Error) {
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, field, format, args...)
+	}
+	var all []string
+	for name, facet := range map[string]func(string) string{"department": messages.HistoryDepartment,
+		"agent": messages.HistoryAgent, "visitor": messages.HistoryVisitor, "tag": messages.HistoryTag} {
+		if x := v.Get(name); x != "" {
+			all = append(all, facet(x))
+		}
+	}
+	if x := v.Get("state"); x != "" {
+		st, ok := historyStates[x]
+		if !ok {
+			return bad("state", "state is queued, active or closed")
+		}
+		all = append(all, messages.HistoryState(st))
+	}
+	if x := v.Get("rating"); x != "" {
+		rt, ok := historyRatings[x]
+		if !ok {
+			return bad("rating", "rating is good or bad")
+		}
+		all = append(all, messages.HistoryRating(rt))
+	}
+	if x := strings.TrimSpace(v.Get("q")); x != "" {
+		ws := messages.HistoryQueryWords(x)
+		switch {
+		case len(ws) == 0:
+			return bad("q", "q has no word to search for (letters or digits)")
+		case len(ws) > maxQueryWords:
+			return bad("q", "q has more than %d words", maxQueryWords)
+		}
+		for _, w := range ws {
+			all = append(all, messages.HistoryWord(w))
+		}
+	}
+	return all, nil
 }
 
 // historyTime reads a period bound: RFC 3339, or a date (YYYY-MM-DD, UTC
