@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-chat/switchboard/messages"
+	"github.com/switchboard-chat/switchboard/persistence"
 )
 
 // BenchmarkMessage measures messages through a chat actor, with real
@@ -20,14 +21,17 @@ import (
 // its read time, as the gateway stamps it, for the stage latencies
 // (stages.go), which wraps the event for the participants' actors and
 // their connections (see the README's Performance section for the
-// allocations that costs).
+// allocations that costs). history=off runs without the chat history
+// index (no feed key per append, no indexer): against metrics=off, what
+// indexing costs the message path.
 func BenchmarkMessage(b *testing.B) {
-	b.Run("metrics=off", func(b *testing.B) { benchMessages(b, nil) })
-	b.Run("metrics=on", func(b *testing.B) { benchMessages(b, NewMetrics(prometheus.NewRegistry())) })
+	b.Run("metrics=off", func(b *testing.B) { benchMessages(b, nil, persistence.Options{}) })
+	b.Run("metrics=on", func(b *testing.B) { benchMessages(b, NewMetrics(prometheus.NewRegistry()), persistence.Options{}) })
+	b.Run("history=off", func(b *testing.B) { benchMessages(b, nil, persistence.Options{NoHistory: true}) })
 }
 
-func benchMessages(b *testing.B, m *Metrics) {
-	br, must := benchBroker(b, m)
+func benchMessages(b *testing.B, m *Metrics, opts persistence.Options) {
+	br, must := benchBrokerWith(b, m, opts)
 	must(&messages.AdminCommand{Body: &messages.AdminCommand_PutAgent{PutAgent: &messages.Agent{Id: "a", Login: "a@b",
 		PasswordHash: "$argon2id$unused", DisplayName: "A", Departments: []string{"d"}, Languages: []string{"en"}, MaxChats: 1, ChatAgent: true}}})
 

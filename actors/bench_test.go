@@ -47,7 +47,13 @@ func attachConn(b *Broker, on func(*messages.Envelope)) *actor.PID {
 // English and a department "d" (line limit 100,000); must runs an admin
 // command on it. The broker stops when b ends.
 func benchBroker(b *testing.B, m *Metrics) (*Broker, func(*messages.AdminCommand)) {
-	store, err := persistence.Open(b.TempDir(), persistence.Options{Logger: slog.New(slog.DiscardHandler)})
+	return benchBrokerWith(b, m, persistence.Options{})
+}
+
+// benchBrokerWith is benchBroker on a store opened with opts.
+func benchBrokerWith(b *testing.B, m *Metrics, opts persistence.Options) (*Broker, func(*messages.AdminCommand)) {
+	opts.Logger = slog.New(slog.DiscardHandler)
+	store, err := persistence.Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}

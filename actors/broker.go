@@ -24,6 +24,8 @@ type Store interface {
 	OpenChats() ([]*messages.OpenChat, error)
 	OpenChat(chatID string) (*messages.OpenChat, error)
 	LastChatSeq(chatID string) (uint64, error)
+	SearchChats(q *messages.ChatHistoryQuery, allow func(*messages.ChatHistoryEntry) bool) (*messages.ChatHistoryPage, error)
+	DeleteChat(chatID string) error
 
 	AppendAudit(e *messages.AuditEntry, done func(error))
 	RevokeSession(sid string, until time.Time) error

@@ -35,6 +35,9 @@ func (d *directory) checkDepartment(x *messages.Department) *messages.Error {
 	if x.GetOfferTimeoutMs() > 3600000 {
 		return refuse("offer_timeout_ms", codeInvalid, "offer_timeout_ms is at most 3600000")
 	}
+	if x.GetRetentionDays() > maxRetentionDays {
+		return refuse("retention_days", codeInvalid, "retention_days is at most %d (0: keep for ever)", maxRetentionDays)
+	}
 	if e := ValidateAccess(&messages.AccessRules{LoginHours: x.GetBusinessHours(), TimeZone: x.GetTimeZone()}); e != nil {
 		return refuse(nested(e, "", "business_hours"), codeInvalid, "business hours: %s", e.GetMessage())
 	}

@@ -68,6 +68,8 @@ func (v VisitorView) Envelope(env *messages.Envelope) *messages.Envelope {
 	switch b := env.GetBody().(type) {
 	case *messages.Envelope_Error, *messages.Envelope_ChatRefused, *messages.Envelope_QueueUpdate, *messages.Envelope_Pong:
 		return env // no staff in them
+	case *messages.Envelope_PastChats:
+		return env // made for the visitor from what they saw (Broker.PastChats)
 	case *messages.Envelope_Ack:
 		a := b.Ack
 		out.Body = &messages.Envelope_Ack{Ack: &messages.Ack{ChatId: a.GetChatId(), Seq: a.GetVisitorSeq(), ClientMsgId: a.GetClientMsgId()}}

@@ -5,7 +5,6 @@ package gateway
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -93,24 +92,20 @@ func chatVisitor(rec *messages.ChatRecord) string {
 	return ""
 }
 
-// staffReadsChat is the one rule of which chats staff may read: with
-// reports.view (or admin) every chat; with chats.view, their own chats and
-// those of their departments (the last department the chat is in).
+// staffReadsChat is which chats staff may read: with reports.view (or
+// admin) every chat; otherwise what actors.MayReadChat allows (the rule
+// the history search applies too).
 func staffReadsChat(a *messages.Agent, perms actors.Perms, rec *messages.ChatRecord) bool {
-	if perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin) {
-		return true
-	}
-	if !perms.Has(actors.PermViewChats) {
-		return false
-	}
-	deps := rec.GetDepartments()
-	if len(deps) > 0 && slices.Contains(a.GetDepartments(), deps[len(deps)-1]) {
-		return true
-	}
+	var agents []string
 	for _, p := range rec.GetParticipants() {
-		if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == a.GetId() {
-			return true
+		if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT {
+			agents = append(agents, p.GetId())
 		}
 	}
-	return false
+	return readsEverything(perms) || actors.MayReadChat(a, perms, rec.GetDepartments(), agents)
+}
+
+// readsEverything: staff with reports.view or admin read every chat.
+func readsEverything(perms actors.Perms) bool {
+	return perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin)
 }

@@ -38,7 +38,7 @@ const (
 
 // refusal is the FORBIDDEN message for a sender that may not send a
 // command.
-var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors send this"}
+var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors can send this"}
 
 // incoming is one client command being dispatched.
 type incoming struct {
@@ -74,6 +74,7 @@ type command struct {
 var commandTable = []command{
 	{body: &messages.Hello{}, to: local, beforeHello: true, handle: (*wsConn).hello},
 	{body: &messages.Ping{}, to: local, handle: (*wsConn).ping},
+	{body: &messages.ListPastChats{}, to: local, from: visitorsOnly, handle: (*wsConn).pastChats},
 
 	{body: &messages.RequestChat{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
 	{body: &messages.Resume{}, to: toSession, chatID: true, gate: (*wsConn).resetReplay},

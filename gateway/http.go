@@ -122,6 +122,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 func (s *Server) apiRoutes() {
 	s.route("POST /api/login", s.login)
 	s.route("POST /api/logout", s.logout)
+	s.route("GET /api/chats", s.chatList)
 	s.route("GET /api/chats/{id}", s.chatRecord)
 	s.route("POST /api/chats/{id}/reopen", s.reopenChat)
 	s.route("GET /api/widget/config", s.widgetConfig)
@@ -220,7 +221,7 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 // (and staff with reports.view), to an agent who took part in it, and to
 // members of the department it is in now (the last of its departments,
 // after any transfer). Members of a department it left may no longer read
-// it unless they took part.
+// it unless they took part (actors.MayReadChat).
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 	c, e := s.staffCaller(r)
 	if e != nil {

@@ -209,8 +209,13 @@ type Department struct {
 	Look *WidgetLook `protobuf:"bytes,13,opt,name=look,proto3" json:"look,omitempty"`
 	// The tags its chats may be given (at most 100, each 1-40 bytes of
 	// text), and whether an agent must tag a chat before closing it.
-	Tags          []string `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
-	RequireTag    bool     `protobuf:"varint,141,opt,name=require_tag,json=requireTag,proto3" json:"require_tag,omitempty"`
+	Tags       []string `protobuf:"bytes,140,rep,name=tags,proto3" json:"tags,omitempty"`
+	RequireTag bool     `protobuf:"varint,141,opt,name=require_tag,json=requireTag,proto3" json:"require_tag,omitempty"`
+	// Chat history (issue 13, H1: fields 100-119).
+	// Closed chats in this department (the last one they were in) whose end
+	// is older than this many days are deleted, with their attachments and
+	// index entries, by the hourly retention pass. 0: kept for ever.
+	RetentionDays uint32 `protobuf:"varint,100,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -348,6 +353,13 @@ func (x *Department) GetRequireTag() bool {
 		return x.RequireTag
 	}
 	return false
+}
+
+func (x *Department) GetRetentionDays() uint32 {
+	if x != nil {
+		return x.RetentionDays
+	}
+	return 0
 }
 
 // WidgetLook is a department's look in the visitor widget: a colour and,
@@ -1923,6 +1935,320 @@ func (x *ChatRecord) GetRating() *ChatRated {
 	return nil
 }
 
+// ChatHistoryEntry is one chat in the history index (h/c/<chat id>), as
+// GET /api/chats lists it: kept up to date from the chat's events by the
+// background indexer (persistence/history_index.go).
+type ChatHistoryEntry struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	ChatId string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// Every department the chat has been in, in order: the last is where it
+	// is now.
+	Departments []string `protobuf:"bytes,2,rep,name=departments,proto3" json:"departments,omitempty"`
+	// The staff who took part (assigned, joined), in the order they came.
+	Agents      []string `protobuf:"bytes,3,rep,name=agents,proto3" json:"agents,omitempty"`
+	VisitorId   string   `protobuf:"bytes,4,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	VisitorName string   `protobuf:"bytes,5,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	StartedAtMs int64    `protobuf:"varint,6,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
+	// 0 while the chat is open.
+	EndedAtMs int64     `protobuf:"varint,7,opt,name=ended_at_ms,json=endedAtMs,proto3" json:"ended_at_ms,omitempty"`
+	State     ChatState `protobuf:"varint,8,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	// The tags it has now (ChatTagged events), sorted.
+	Tags []string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
+	// The visitor's last rating, if any.
+	Rating   RatingScore `protobuf:"varint,10,opt,name=rating,proto3,enum=switchboard.v1.RatingScore" json:"rating,omitempty"`
+	Language string      `protobuf:"bytes,11,opt,name=language,proto3" json:"language,omitempty"`
+	// The first thing the visitor wrote (at most 200 bytes): visitor-visible.
+	Preview string `protobuf:"bytes,12,opt,name=preview,proto3" json:"preview,omitempty"`
+	// The last event indexed (the indexer's high-water mark for this chat).
+	IndexedSeq uint64 `protobuf:"varint,13,opt,name=indexed_seq,json=indexedSeq,proto3" json:"indexed_seq,omitempty"`
+	// The display names of agents, by agent id (visitor-visible ones only
+	// when shown to a visitor).
+	AgentNames map[string]string `protobuf:"bytes,14,rep,name=agent_names,json=agentNames,proto3" json:"agent_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The agents the visitor saw (not invisible joins): what a visitor's
+	// list of past chats names.
+	VisibleAgents []string `protobuf:"bytes,15,rep,name=visible_agents,json=visibleAgents,proto3" json:"visible_agents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatHistoryEntry) Reset() {
+	*x = ChatHistoryEntry{}
+	mi := &file_store_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatHistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatHistoryEntry) ProtoMessage() {}
+
+func (x *ChatHistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatHistoryEntry.ProtoReflect.Descriptor instead.
+func (*ChatHistoryEntry) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ChatHistoryEntry) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetAgents() []string {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetVisitorName() string {
+	if x != nil {
+		return x.VisitorName
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetStartedAtMs() int64 {
+	if x != nil {
+		return x.StartedAtMs
+	}
+	return 0
+}
+
+func (x *ChatHistoryEntry) GetEndedAtMs() int64 {
+	if x != nil {
+		return x.EndedAtMs
+	}
+	return 0
+}
+
+func (x *ChatHistoryEntry) GetState() ChatState {
+	if x != nil {
+		return x.State
+	}
+	return ChatState_CHAT_STATE_UNSPECIFIED
+}
+
+func (x *ChatHistoryEntry) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetRating() RatingScore {
+	if x != nil {
+		return x.Rating
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *ChatHistoryEntry) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetIndexedSeq() uint64 {
+	if x != nil {
+		return x.IndexedSeq
+	}
+	return 0
+}
+
+func (x *ChatHistoryEntry) GetAgentNames() map[string]string {
+	if x != nil {
+		return x.AgentNames
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetVisibleAgents() []string {
+	if x != nil {
+		return x.VisibleAgents
+	}
+	return nil
+}
+
+// ChatHistoryPage is one page of GET /api/chats, newest first.
+type ChatHistoryPage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chats []*ChatHistoryEntry    `protobuf:"bytes,1,rep,name=chats,proto3" json:"chats,omitempty"`
+	// Opaque: pass it as cursor for the next page; empty on the last page.
+	NextCursor    string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatHistoryPage) Reset() {
+	*x = ChatHistoryPage{}
+	mi := &file_store_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatHistoryPage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatHistoryPage) ProtoMessage() {}
+
+func (x *ChatHistoryPage) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatHistoryPage.ProtoReflect.Descriptor instead.
+func (*ChatHistoryPage) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ChatHistoryPage) GetChats() []*ChatHistoryEntry {
+	if x != nil {
+		return x.Chats
+	}
+	return nil
+}
+
+func (x *ChatHistoryPage) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
+// ChatHistoryQuery asks the history index for a page of chats, newest
+// first: those that have every facet in all (filters and words), and at
+// least one of any (the caller's scope; empty: no limit), started in
+// [from_ms, to_ms) (0: no bound), after cursor.
+type ChatHistoryQuery struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	All    []string               `protobuf:"bytes,1,rep,name=all,proto3" json:"all,omitempty"`
+	Any    []string               `protobuf:"bytes,2,rep,name=any,proto3" json:"any,omitempty"`
+	FromMs int64                  `protobuf:"varint,3,opt,name=from_ms,json=fromMs,proto3" json:"from_ms,omitempty"`
+	ToMs   int64                  `protobuf:"varint,4,opt,name=to_ms,json=toMs,proto3" json:"to_ms,omitempty"`
+	Cursor string                 `protobuf:"bytes,5,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// At most this many (1 to 200; 0: 50).
+	Limit         uint32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatHistoryQuery) Reset() {
+	*x = ChatHistoryQuery{}
+	mi := &file_store_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatHistoryQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatHistoryQuery) ProtoMessage() {}
+
+func (x *ChatHistoryQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatHistoryQuery.ProtoReflect.Descriptor instead.
+func (*ChatHistoryQuery) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ChatHistoryQuery) GetAll() []string {
+	if x != nil {
+		return x.All
+	}
+	return nil
+}
+
+func (x *ChatHistoryQuery) GetAny() []string {
+	if x != nil {
+		return x.Any
+	}
+	return nil
+}
+
+func (x *ChatHistoryQuery) GetFromMs() int64 {
+	if x != nil {
+		return x.FromMs
+	}
+	return 0
+}
+
+func (x *ChatHistoryQuery) GetToMs() int64 {
+	if x != nil {
+		return x.ToMs
+	}
+	return 0
+}
+
+func (x *ChatHistoryQuery) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *ChatHistoryQuery) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
 // DirectoryView is what the admin API lists.
 type DirectoryView struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1937,7 +2263,7 @@ type DirectoryView struct {
 
 func (x *DirectoryView) Reset() {
 	*x = DirectoryView{}
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2275,7 @@ func (x *DirectoryView) String() string {
 func (*DirectoryView) ProtoMessage() {}
 
 func (x *DirectoryView) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2288,7 @@ func (x *DirectoryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryView.ProtoReflect.Descriptor instead.
 func (*DirectoryView) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{16}
+	return file_store_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DirectoryView) GetDepartments() []*Department {
@@ -2022,7 +2348,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_store_proto_msgTypes[17]
+	mi := &file_store_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2034,7 +2360,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[17]
+	mi := &file_store_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2047,7 +2373,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{17}
+	return file_store_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AuditEntry) GetAtMs() int64 {
@@ -2109,7 +2435,7 @@ type AuditPage struct {
 
 func (x *AuditPage) Reset() {
 	*x = AuditPage{}
-	mi := &file_store_proto_msgTypes[18]
+	mi := &file_store_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2447,7 @@ func (x *AuditPage) String() string {
 func (*AuditPage) ProtoMessage() {}
 
 func (x *AuditPage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[18]
+	mi := &file_store_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2460,7 @@ func (x *AuditPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditPage.ProtoReflect.Descriptor instead.
 func (*AuditPage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{18}
+	return file_store_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AuditPage) GetEntries() []*AuditEntry {
@@ -2163,7 +2489,7 @@ type StoredFile struct {
 
 func (x *StoredFile) Reset() {
 	*x = StoredFile{}
-	mi := &file_store_proto_msgTypes[19]
+	mi := &file_store_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2501,7 @@ func (x *StoredFile) String() string {
 func (*StoredFile) ProtoMessage() {}
 
 func (x *StoredFile) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[19]
+	mi := &file_store_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2514,7 @@ func (x *StoredFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredFile.ProtoReflect.Descriptor instead.
 func (*StoredFile) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{19}
+	return file_store_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StoredFile) GetChatId() string {
@@ -2252,7 +2578,7 @@ var File_store_proto protoreflect.FileDescriptor
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xcd\x04\n" +
+	"wire.proto\"\xf4\x04\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -2272,7 +2598,8 @@ const file_store_proto_rawDesc = "" +
 	"\x04look\x18\r \x01(\v2\x1a.switchboard.v1.WidgetLookR\x04look\x12\x13\n" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x12 \n" +
 	"\vrequire_tag\x18\x8d\x01 \x01(\bR\n" +
-	"requireTag\"\x9c\x02\n" +
+	"requireTag\x12%\n" +
+	"\x0eretention_days\x18d \x01(\rR\rretentionDays\"\x9c\x02\n" +
 	"\n" +
 	"WidgetLook\x12\x14\n" +
 	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
@@ -2439,7 +2766,41 @@ const file_store_proto_rawDesc = "" +
 	"\vdepartments\x18\n" +
 	" \x03(\tR\vdepartments\x12\x13\n" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x122\n" +
-	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\x96\x02\n" +
+	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xf5\x04\n" +
+	"\x10ChatHistoryEntry\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12 \n" +
+	"\vdepartments\x18\x02 \x03(\tR\vdepartments\x12\x16\n" +
+	"\x06agents\x18\x03 \x03(\tR\x06agents\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x04 \x01(\tR\tvisitorId\x12!\n" +
+	"\fvisitor_name\x18\x05 \x01(\tR\vvisitorName\x12\"\n" +
+	"\rstarted_at_ms\x18\x06 \x01(\x03R\vstartedAtMs\x12\x1e\n" +
+	"\vended_at_ms\x18\a \x01(\x03R\tendedAtMs\x12/\n" +
+	"\x05state\x18\b \x01(\x0e2\x19.switchboard.v1.ChatStateR\x05state\x12\x12\n" +
+	"\x04tags\x18\t \x03(\tR\x04tags\x123\n" +
+	"\x06rating\x18\n" +
+	" \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x06rating\x12\x1a\n" +
+	"\blanguage\x18\v \x01(\tR\blanguage\x12\x18\n" +
+	"\apreview\x18\f \x01(\tR\apreview\x12\x1f\n" +
+	"\vindexed_seq\x18\r \x01(\x04R\n" +
+	"indexedSeq\x12Q\n" +
+	"\vagent_names\x18\x0e \x03(\v20.switchboard.v1.ChatHistoryEntry.AgentNamesEntryR\n" +
+	"agentNames\x12%\n" +
+	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x1a=\n" +
+	"\x0fAgentNamesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
+	"\x0fChatHistoryPage\x126\n" +
+	"\x05chats\x18\x01 \x03(\v2 .switchboard.v1.ChatHistoryEntryR\x05chats\x12\x1f\n" +
+	"\vnext_cursor\x18\x02 \x01(\tR\n" +
+	"nextCursor\"\x92\x01\n" +
+	"\x10ChatHistoryQuery\x12\x10\n" +
+	"\x03all\x18\x01 \x03(\tR\x03all\x12\x10\n" +
+	"\x03any\x18\x02 \x03(\tR\x03any\x12\x17\n" +
+	"\afrom_ms\x18\x03 \x01(\x03R\x06fromMs\x12\x13\n" +
+	"\x05to_ms\x18\x04 \x01(\x03R\x04toMs\x12\x16\n" +
+	"\x06cursor\x18\x05 \x01(\tR\x06cursor\x12\x14\n" +
+	"\x05limit\x18\x06 \x01(\rR\x05limit\"\x96\x02\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
@@ -2492,48 +2853,53 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_store_proto_goTypes = []any{
-	(RoutingPolicy)(0),     // 0: switchboard.v1.RoutingPolicy
-	(AgentLeftPolicy)(0),   // 1: switchboard.v1.AgentLeftPolicy
-	(SignInMethod)(0),      // 2: switchboard.v1.SignInMethod
-	(*Department)(nil),     // 3: switchboard.v1.Department
-	(*WidgetLook)(nil),     // 4: switchboard.v1.WidgetLook
-	(*Settings)(nil),       // 5: switchboard.v1.Settings
-	(*Language)(nil),       // 6: switchboard.v1.Language
-	(*Agent)(nil),          // 7: switchboard.v1.Agent
-	(*SignInSettings)(nil), // 8: switchboard.v1.SignInSettings
-	(*GroupMapping)(nil),   // 9: switchboard.v1.GroupMapping
-	(*LdapSettings)(nil),   // 10: switchboard.v1.LdapSettings
-	(*OidcSettings)(nil),   // 11: switchboard.v1.OidcSettings
-	(*Schedule)(nil),       // 12: switchboard.v1.Schedule
-	(*AccessRules)(nil),    // 13: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),   // 14: switchboard.v1.WeeklyWindow
-	(*Role)(nil),           // 15: switchboard.v1.Role
-	(*OpenChat)(nil),       // 16: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil),  // 17: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),     // 18: switchboard.v1.ChatRecord
-	(*DirectoryView)(nil),  // 19: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),     // 20: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),      // 21: switchboard.v1.AuditPage
-	(*StoredFile)(nil),     // 22: switchboard.v1.StoredFile
-	nil,                    // 23: switchboard.v1.WidgetLook.TitleEntry
-	nil,                    // 24: switchboard.v1.WidgetLook.GreetingEntry
-	(ChatState)(0),         // 25: switchboard.v1.ChatState
-	(WorkStatus)(0),        // 26: switchboard.v1.WorkStatus
-	(*Participant)(nil),    // 27: switchboard.v1.Participant
-	(AgentStatus)(0),       // 28: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),    // 29: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),      // 30: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),      // 31: switchboard.v1.ChatRated
+	(RoutingPolicy)(0),       // 0: switchboard.v1.RoutingPolicy
+	(AgentLeftPolicy)(0),     // 1: switchboard.v1.AgentLeftPolicy
+	(SignInMethod)(0),        // 2: switchboard.v1.SignInMethod
+	(*Department)(nil),       // 3: switchboard.v1.Department
+	(*WidgetLook)(nil),       // 4: switchboard.v1.WidgetLook
+	(*Settings)(nil),         // 5: switchboard.v1.Settings
+	(*Language)(nil),         // 6: switchboard.v1.Language
+	(*Agent)(nil),            // 7: switchboard.v1.Agent
+	(*SignInSettings)(nil),   // 8: switchboard.v1.SignInSettings
+	(*GroupMapping)(nil),     // 9: switchboard.v1.GroupMapping
+	(*LdapSettings)(nil),     // 10: switchboard.v1.LdapSettings
+	(*OidcSettings)(nil),     // 11: switchboard.v1.OidcSettings
+	(*Schedule)(nil),         // 12: switchboard.v1.Schedule
+	(*AccessRules)(nil),      // 13: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),     // 14: switchboard.v1.WeeklyWindow
+	(*Role)(nil),             // 15: switchboard.v1.Role
+	(*OpenChat)(nil),         // 16: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil),    // 17: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),       // 18: switchboard.v1.ChatRecord
+	(*ChatHistoryEntry)(nil), // 19: switchboard.v1.ChatHistoryEntry
+	(*ChatHistoryPage)(nil),  // 20: switchboard.v1.ChatHistoryPage
+	(*ChatHistoryQuery)(nil), // 21: switchboard.v1.ChatHistoryQuery
+	(*DirectoryView)(nil),    // 22: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),       // 23: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),        // 24: switchboard.v1.AuditPage
+	(*StoredFile)(nil),       // 25: switchboard.v1.StoredFile
+	nil,                      // 26: switchboard.v1.WidgetLook.TitleEntry
+	nil,                      // 27: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                      // 28: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	(ChatState)(0),           // 29: switchboard.v1.ChatState
+	(WorkStatus)(0),          // 30: switchboard.v1.WorkStatus
+	(*Participant)(nil),      // 31: switchboard.v1.Participant
+	(AgentStatus)(0),         // 32: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),      // 33: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),        // 34: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),        // 35: switchboard.v1.ChatRated
+	(RatingScore)(0),         // 36: switchboard.v1.RatingScore
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
 	14, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
 	4,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	23, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	24, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	26, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	27, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
 	13, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
 	12, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
@@ -2544,30 +2910,34 @@ var file_store_proto_depIdxs = []int32{
 	14, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	14, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	13, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	25, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	26, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	27, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	27, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	27, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	28, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	29, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	29, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	25, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	27, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	30, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	31, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	3,  // 28: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	6,  // 29: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	7,  // 30: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	15, // 31: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	5,  // 32: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	20, // 33: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	27, // 34: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	29, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	30, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	31, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	31, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	31, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	32, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	33, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	33, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	29, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	31, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	34, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	35, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	29, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	36, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	28, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	19, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
+	3,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	6,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	7,  // 34: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	15, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	5,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	23, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	31, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -2582,7 +2952,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   22,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -591,6 +591,7 @@ type Envelope struct {
 	//	*Envelope_AssignWaiting
 	//	*Envelope_ReportPage
 	//	*Envelope_SetVisitorFields
+	//	*Envelope_ListPastChats
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -611,6 +612,7 @@ type Envelope struct {
 	//	*Envelope_CannedReplies
 	//	*Envelope_CannedExpansion
 	//	*Envelope_VisitorInfo
+	//	*Envelope_PastChats
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -948,6 +950,15 @@ func (x *Envelope) GetSetVisitorFields() *SetVisitorFields {
 	return nil
 }
 
+func (x *Envelope) GetListPastChats() *ListPastChats {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_ListPastChats); ok {
+			return x.ListPastChats
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1128,6 +1139,15 @@ func (x *Envelope) GetVisitorInfo() *VisitorInfo {
 	return nil
 }
 
+func (x *Envelope) GetPastChats() *PastChats {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_PastChats); ok {
+			return x.PastChats
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -1266,6 +1286,11 @@ type Envelope_SetVisitorFields struct {
 	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
 }
 
+type Envelope_ListPastChats struct {
+	// Chat history (issue 13, H1: fields 100-119).
+	ListPastChats *ListPastChats `protobuf:"bytes,100,opt,name=list_past_chats,json=listPastChats,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1347,6 +1372,10 @@ type Envelope_VisitorInfo struct {
 	VisitorInfo *VisitorInfo `protobuf:"bytes,190,opt,name=visitor_info,json=visitorInfo,proto3,oneof"`
 }
 
+type Envelope_PastChats struct {
+	PastChats *PastChats `protobuf:"bytes,101,opt,name=past_chats,json=pastChats,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_RequestChat) isEnvelope_Body() {}
@@ -1411,6 +1440,8 @@ func (*Envelope_ReportPage) isEnvelope_Body() {}
 
 func (*Envelope_SetVisitorFields) isEnvelope_Body() {}
 
+func (*Envelope_ListPastChats) isEnvelope_Body() {}
+
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -1450,6 +1481,8 @@ func (*Envelope_CannedReplies) isEnvelope_Body() {}
 func (*Envelope_CannedExpansion) isEnvelope_Body() {}
 
 func (*Envelope_VisitorInfo) isEnvelope_Body() {}
+
+func (*Envelope_PastChats) isEnvelope_Body() {}
 
 // Error answers a command that had no effect. temporary says whether sending
 // the same command again later can succeed.
@@ -6381,12 +6414,200 @@ func (x *VisitorInfo) GetContext() *VisitorContext {
 	return nil
 }
 
+// ListPastChats (visitors only) asks for the visitor's own past chats, the
+// chats of the same visitor id (the same resume token), newest first. It is
+// answered with PastChats carrying the command's ref.
+type ListPastChats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default and maximum 50).
+	Limit         uint32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPastChats) Reset() {
+	*x = ListPastChats{}
+	mi := &file_wire_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPastChats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPastChats) ProtoMessage() {}
+
+func (x *ListPastChats) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
+func (*ListPastChats) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *ListPastChats) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// PastChats lists a visitor's chats, newest first, from what the visitor
+// saw only: never tags, whispers or staff who stayed invisible.
+type PastChats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Chats         []*PastChat            `protobuf:"bytes,1,rep,name=chats,proto3" json:"chats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PastChats) Reset() {
+	*x = PastChats{}
+	mi := &file_wire_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PastChats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PastChats) ProtoMessage() {}
+
+func (x *PastChats) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
+func (*PastChats) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *PastChats) GetChats() []*PastChat {
+	if x != nil {
+		return x.Chats
+	}
+	return nil
+}
+
+type PastChat struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChatId      string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department  string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	State       ChatState              `protobuf:"varint,3,opt,name=state,proto3,enum=switchboard.v1.ChatState" json:"state,omitempty"`
+	StartedAtMs int64                  `protobuf:"varint,4,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
+	EndedAtMs   int64                  `protobuf:"varint,5,opt,name=ended_at_ms,json=endedAtMs,proto3" json:"ended_at_ms,omitempty"`
+	// The first thing the visitor wrote (at most 200 bytes).
+	Preview string `protobuf:"bytes,6,opt,name=preview,proto3" json:"preview,omitempty"`
+	// The names of the agents who talked with them.
+	AgentNames    []string `protobuf:"bytes,7,rep,name=agent_names,json=agentNames,proto3" json:"agent_names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PastChat) Reset() {
+	*x = PastChat{}
+	mi := &file_wire_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PastChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PastChat) ProtoMessage() {}
+
+func (x *PastChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
+func (*PastChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *PastChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *PastChat) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PastChat) GetState() ChatState {
+	if x != nil {
+		return x.State
+	}
+	return ChatState_CHAT_STATE_UNSPECIFIED
+}
+
+func (x *PastChat) GetStartedAtMs() int64 {
+	if x != nil {
+		return x.StartedAtMs
+	}
+	return 0
+}
+
+func (x *PastChat) GetEndedAtMs() int64 {
+	if x != nil {
+		return x.EndedAtMs
+	}
+	return 0
+}
+
+func (x *PastChat) GetPreview() string {
+	if x != nil {
+		return x.Preview
+	}
+	return ""
+}
+
+func (x *PastChat) GetAgentNames() []string {
+	if x != nil {
+		return x.AgentNames
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x80\x1a\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x85\x1b\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -6427,7 +6648,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x12>\n" +
 	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
 	"reportPage\x12Q\n" +
-	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x123\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x12G\n" +
+	"\x0flist_past_chats\x18d \x01(\v2\x1d.switchboard.v1.ListPastChatsH\x00R\rlistPastChats\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -6451,7 +6673,9 @@ const file_wire_proto_rawDesc = "" +
 	"queueState\x12G\n" +
 	"\x0ecanned_replies\x18\x96\x01 \x01(\v2\x1d.switchboard.v1.CannedRepliesH\x00R\rcannedReplies\x12M\n" +
 	"\x10canned_expansion\x18\x97\x01 \x01(\v2\x1f.switchboard.v1.CannedExpansionH\x00R\x0fcannedExpansion\x12A\n" +
-	"\fvisitor_info\x18\xbe\x01 \x01(\v2\x1b.switchboard.v1.VisitorInfoH\x00R\vvisitorInfoB\x06\n" +
+	"\fvisitor_info\x18\xbe\x01 \x01(\v2\x1b.switchboard.v1.VisitorInfoH\x00R\vvisitorInfo\x12:\n" +
+	"\n" +
+	"past_chats\x18e \x01(\v2\x19.switchboard.v1.PastChatsH\x00R\tpastChatsB\x06\n" +
 	"\x04body\"\x84\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
@@ -6848,7 +7072,22 @@ const file_wire_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +
 	"\vVisitorInfo\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
-	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext*\xdb\x02\n" +
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext\"%\n" +
+	"\rListPastChats\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\rR\x05limit\";\n" +
+	"\tPastChats\x12.\n" +
+	"\x05chats\x18\x01 \x03(\v2\x18.switchboard.v1.PastChatR\x05chats\"\xf3\x01\n" +
+	"\bPastChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12/\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x19.switchboard.v1.ChatStateR\x05state\x12\"\n" +
+	"\rstarted_at_ms\x18\x04 \x01(\x03R\vstartedAtMs\x12\x1e\n" +
+	"\vended_at_ms\x18\x05 \x01(\x03R\tendedAtMs\x12\x18\n" +
+	"\apreview\x18\x06 \x01(\tR\apreview\x12\x1f\n" +
+	"\vagent_names\x18\a \x03(\tR\n" +
+	"agentNames*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -6921,7 +7160,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -7005,9 +7244,12 @@ var file_wire_proto_goTypes = []any{
 	(*PageView)(nil),            // 79: switchboard.v1.PageView
 	(*VisitorContext)(nil),      // 80: switchboard.v1.VisitorContext
 	(*VisitorInfo)(nil),         // 81: switchboard.v1.VisitorInfo
-	nil,                         // 82: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 83: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 84: switchboard.v1.VisitorContext.FieldsEntry
+	(*ListPastChats)(nil),       // 82: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 83: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 84: switchboard.v1.PastChat
+	nil,                         // 85: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 86: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 87: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -7042,96 +7284,100 @@ var file_wire_proto_depIdxs = []int32{
 	57,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
 	77,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
 	78,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	12,  // 32: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	24,  // 33: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10,  // 34: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	40,  // 35: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	16,  // 36: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	27,  // 37: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	28,  // 38: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	15,  // 39: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	26,  // 40: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	33,  // 41: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	23,  // 42: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	35,  // 43: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	21,  // 44: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	51,  // 45: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	65,  // 46: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	49,  // 47: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	68,  // 48: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	74,  // 49: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	76,  // 50: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	81,  // 51: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	0,   // 52: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	82,  // 53: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	26,  // 54: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	35,  // 55: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	27,  // 56: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	51,  // 57: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 58: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 59: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	34,  // 60: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 61: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 62: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	35,  // 63: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	35,  // 64: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	35,  // 65: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 66: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 67: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 68: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	34,  // 69: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	34,  // 70: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	34,  // 71: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 72: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 73: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 74: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	34,  // 75: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	41,  // 76: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	42,  // 77: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	43,  // 78: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	45,  // 79: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	44,  // 80: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	39,  // 81: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	38,  // 82: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	47,  // 83: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	63,  // 84: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	58,  // 85: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	59,  // 86: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	60,  // 87: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	61,  // 88: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	62,  // 89: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	34,  // 90: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 91: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	34,  // 92: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	34,  // 93: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	65,  // 94: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	34,  // 95: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	34,  // 96: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	34,  // 97: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 98: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	34,  // 99: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	34,  // 100: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	34,  // 101: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 102: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	34,  // 103: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	35,  // 104: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	35,  // 105: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	66,  // 106: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 107: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 108: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 109: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	72,  // 110: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	72,  // 111: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	83,  // 112: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	79,  // 113: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	79,  // 114: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	84,  // 115: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	80,  // 116: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	117, // [117:117] is the sub-list for method output_type
-	117, // [117:117] is the sub-list for method input_type
-	117, // [117:117] is the sub-list for extension type_name
-	117, // [117:117] is the sub-list for extension extendee
-	0,   // [0:117] is the sub-list for field type_name
+	82,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	12,  // 33: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	24,  // 34: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 35: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	40,  // 36: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	16,  // 37: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	27,  // 38: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	28,  // 39: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 40: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	26,  // 41: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	33,  // 42: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	23,  // 43: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	35,  // 44: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	21,  // 45: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	51,  // 46: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	65,  // 47: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	49,  // 48: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	68,  // 49: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	74,  // 50: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	76,  // 51: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	81,  // 52: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	83,  // 53: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	0,   // 54: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	85,  // 55: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	26,  // 56: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	35,  // 57: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	27,  // 58: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	51,  // 59: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 60: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 61: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	34,  // 62: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 63: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 64: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	35,  // 65: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	35,  // 66: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	35,  // 67: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 68: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 69: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 70: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	34,  // 71: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	34,  // 72: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	34,  // 73: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 74: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 75: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 76: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	34,  // 77: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 78: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	42,  // 79: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	43,  // 80: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	45,  // 81: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	44,  // 82: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	39,  // 83: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	38,  // 84: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	47,  // 85: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	63,  // 86: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	58,  // 87: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	59,  // 88: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	60,  // 89: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	61,  // 90: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	62,  // 91: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	34,  // 92: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 93: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	34,  // 94: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	34,  // 95: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	65,  // 96: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	34,  // 97: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	34,  // 98: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	34,  // 99: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 100: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	34,  // 101: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	34,  // 102: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	34,  // 103: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 104: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	34,  // 105: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	35,  // 106: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	35,  // 107: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	66,  // 108: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 109: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 110: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 111: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	72,  // 112: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	72,  // 113: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	86,  // 114: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	79,  // 115: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	79,  // 116: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	87,  // 117: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	80,  // 118: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	84,  // 119: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 120: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	121, // [121:121] is the sub-list for method output_type
+	121, // [121:121] is the sub-list for method input_type
+	121, // [121:121] is the sub-list for extension type_name
+	121, // [121:121] is the sub-list for extension extendee
+	0,   // [0:121] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -7172,6 +7418,7 @@ func file_wire_proto_init() {
 		(*Envelope_AssignWaiting)(nil),
 		(*Envelope_ReportPage)(nil),
 		(*Envelope_SetVisitorFields)(nil),
+		(*Envelope_ListPastChats)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -7192,6 +7439,7 @@ func file_wire_proto_init() {
 		(*Envelope_CannedReplies)(nil),
 		(*Envelope_CannedExpansion)(nil),
 		(*Envelope_VisitorInfo)(nil),
+		(*Envelope_PastChats)(nil),
 	}
 	file_wire_proto_msgTypes[31].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
@@ -7215,7 +7463,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   76,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

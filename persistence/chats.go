@@ -13,7 +13,7 @@ import (
 // closed, it is removed; with neither (a plain message) the entry stays as
 // it is. done is called once the batch is synced.
 func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
-	muts := make([]mutation, 0, len(events)+1)
+	muts := make([]mutation, 0, len(events)+2)
 	for _, ev := range events {
 		m, err := set(chatEventKey(chatID, ev.GetSeq()), ev)
 		if err != nil {
@@ -32,6 +32,9 @@ func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *me
 			return
 		}
 		muts = append(muts, m)
+	}
+	if !s.opts.NoHistory && len(events) > 0 {
+		muts = append(muts, feedMutation(chatID))
 	}
 	s.submit(muts, done)
 }

@@ -30,6 +30,13 @@ import (
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
+//	x/<n, 8 bytes BE>                        the history feed: a chat id whose log grew (written with the events)
+//	h/meta                                   the history index's version (absent: rebuild it from the logs)
+//	h/c/<chat id>                            a chat's history entry (ChatHistoryEntry)
+//	h/p/<facet>\x00<pos>                     a posting: the chat at pos has facet (see history_fold.go)
+//
+// A history position (pos) is the chat's start time, unix ms inverted
+// (^ms, 8 bytes BE: newest first), then its id.
 //
 // Ids are checked by the callers (actors) to be free of '/' so that one
 // chat's prefix never contains another's.
@@ -47,6 +54,10 @@ const (
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
 	prefixVisit  = "v/"
+	prefixFeed   = "x/"
+	prefixHist   = "h/"
+	prefixEntry  = "h/c/"
+	prefixPost   = "h/p/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -87,6 +98,51 @@ func fileChunkKey(chatID, fileID string, n uint32) []byte {
 }
 
 func visitorKey(id string) []byte { return []byte(prefixVisit + id) }
+
+var historyMetaKey = []byte("h/meta")
+
+// feedKey is the n-th entry of the history feed.
+func feedKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte(prefixFeed), n) }
+
+func entryKey(chatID string) []byte { return []byte(prefixEntry + chatID) }
+
+// chatIDOf returns the chat id of a key under c/ ("" when it is not one).
+func chatIDOf(k []byte) string {
+	s := string(k)
+	if !strings.HasPrefix(s, prefixChat) {
+		return ""
+	}
+	id, _, ok := strings.Cut(s[len(prefixChat):], "/")
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// historyPos is a chat's position in every posting list: newest first,
+// then by id.
+func historyPos(startedMs int64, chatID string) []byte {
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(chatID)), ^uint64(startedMs)), chatID...)
+}
+
+// posTimeBound is the smallest position of chats started at ms.
+func posTimeBound(ms int64) []byte { return binary.BigEndian.AppendUint64(nil, ^uint64(ms)) }
+
+// posChat splits a position into its start time and chat id.
+func posChat(pos []byte) (int64, string, bool) {
+	if len(pos) <= 8 {
+		return 0, "", false
+	}
+	return int64(^binary.BigEndian.Uint64(pos)), string(pos[8:]), true
+}
+
+// postingPrefix is the list of one facet: postingPrefix(f) + pos.
+func postingPrefix(facet string) []byte {
+	k := make([]byte, 0, len(prefixPost)+len(facet)+1)
+	return append(append(append(k, prefixPost...), facet...), 0)
+}
+
+func postingKey(facet string, pos []byte) []byte { return append(postingPrefix(facet), pos...) }
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
 

@@ -46,6 +46,10 @@ type Options struct {
 	// bytes, and reads the store's state and Pebble's metrics when
 	// scraped (NewMetrics). Default nil: off, nothing recorded.
 	Metrics *Metrics
+	// NoHistory switches the chat history index off: AppendChat writes no
+	// feed, no indexer runs, searches find nothing. Default false (on);
+	// for measuring what indexing costs.
+	NoHistory bool
 }
 
 // EnsureDefaults fills in the default of every zero field and returns o.

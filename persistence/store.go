@@ -50,6 +50,14 @@ type Store struct {
 	stats   Stats
 	auditN  atomic.Uint32 // tells apart audit entries of the same instant
 	diskLow atomic.Bool   // free space under MinFreeBytes (disk.go)
+	// The history indexer (history_index.go): ixMu orders its rounds
+	// against DeleteChat; ixWake wakes it after a commit; feedN numbers
+	// the feed's keys (the writer, at commit: in commit order);
+	// feedNext, under ixMu, is the first the indexer has not read.
+	ixMu     sync.Mutex
+	ixWake   chan struct{}
+	feedN    atomic.Uint64
+	feedNext uint64
 }
 
 // errStop ends a scan early without an error.
@@ -73,6 +81,8 @@ type mutation struct {
 	key    []byte
 	value  []byte // nil: delete
 	delete bool
+	end    []byte // with delete: every key in [key, end)
+	feed   bool   // a history feed entry: its key is numbered at commit
 }
 
 type request struct {
@@ -85,9 +95,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.EnsureDefaults().Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{})}
+	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1)}
 	db, err := s.openDB()
 	if err != nil {
+		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
+	}
+	if err := s.seedFeed(db); err != nil {
+		closeDB(db)
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
 	}
 	s.db = db
@@ -96,6 +110,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.writer()
+	if !opts.NoHistory {
+		s.wg.Add(1)
+		go s.indexer()
+	}
 	if opts.MinFreeBytes > 0 {
 		s.checkDisk()
 		s.wg.Add(1)
@@ -418,6 +436,9 @@ func (s *Store) writer() {
 		for _, r := range pending {
 			r.done(err)
 		}
+		if err == nil {
+			s.wakeIndexer()
+		}
 		if err != nil {
 			// Nothing queued behind a failed batch may land after it: a
 			// chat would otherwise get sequence N+1 stored without N.
@@ -479,9 +500,14 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 	for _, r := range reqs {
 		for _, m := range r.muts {
 			var err error
-			if m.delete {
+			switch {
+			case m.delete && m.end != nil:
+				err = b.DeleteRange(m.key, m.end, nil)
+			case m.delete:
 				err = b.Delete(m.key, nil)
-			} else {
+			case m.feed:
+				err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
+			default:
 				err = b.Set(m.key, m.value, nil)
 			}
 			if err != nil {

@@ -79,7 +79,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.recovered.Store(true)
-	m.pruneAudit()
+	m.retention()
 	log.Info("recovered", "queued_chats", queued, "active_chats", active)
 
 	secret, _, err := m.store.Secret(secretTokenKey, 32)
@@ -319,20 +319,26 @@ func (m *Main) close() error {
 
 func (m *Main) storeOptions() persistence.Options { return m.cfg.storeOptions() }
 
-// pruneEvery is how often old audit entries are deleted.
+// pruneEvery is how often old audit entries and, per department, old
+// closed chats are deleted.
 const pruneEvery = time.Hour
 
-// pruneAudit deletes the audit entries older than AuditRetention now and
+// retention deletes the audit entries older than AuditRetention and the
+// closed chats older than their department's retention_days, now and
 // then every pruneEvery (on the broker's clock).
-func (m *Main) pruneAudit() {
+func (m *Main) retention() {
 	keep := m.cfg.AuditRetention
-	if keep < 0 {
-		return
-	}
 	store, broker, log := m.store, m.broker, m.cfg.Logger
 	prune := func() {
-		if err := store.DeleteAuditBefore(broker.Now().Add(-keep)); err != nil {
-			log.Error("audit retention", "err", err)
+		if keep >= 0 {
+			if err := store.DeleteAuditBefore(broker.Now().Add(-keep)); err != nil {
+				log.Error("audit retention", "err", err)
+			}
+		}
+		if n, err := broker.ApplyRetention(); err != nil {
+			log.Error("chat retention", "err", err, "deleted", n)
+		} else if n > 0 {
+			log.Info("chat retention", "deleted", n)
 		}
 	}
 	var pass func()

@@ -319,6 +319,8 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/files/f0000000000000000000000000000", "")
 	x.check(s, "GET /api/chats/{id}/files/{file}", readable, httpErr(code, body), nil)
 	x.uploadCommand(s, chat, tok)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats?q=hello", "")
+	x.check(s, "GET /api/chats", readable, httpErr(code, body), nil)
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)

@@ -10,6 +10,7 @@ import { QueueTab } from '/console/queue.js';
 import { MonitorTab } from '/console/monitor.js';
 import { Notifier } from '/console/notify.js';
 import { RepliesTab } from '/console/replies.js';
+import { HistoryTab, CHAT_HASH } from '/console/history.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -28,6 +29,11 @@ export class Desk {
     this.queue = new QueueTab(this, this.sections.queue);
     this.monitor = new MonitorTab(this, this.sections.monitor);
     this.replies = new RepliesTab(this, this.sections.replies);
+    this.history = new HistoryTab(this, this.sections.history);
+    // A chat's transcript has its own address (#/chats/<id>): opened from
+    // the History list, a link or the browser's history.
+    this.onHash = () => this.route();
+    addEventListener('hashchange', this.onHash);
     this.client.addEventListener('welcome', (e) => this.welcome(e.detail));
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
@@ -52,6 +58,7 @@ export class Desk {
   destroy() {
     this.client.stop();
     removeEventListener('unhandledrejection', this.onRejection);
+    removeEventListener('hashchange', this.onHash);
     clearInterval(this.offers.timer);
     clearInterval(this.monitor.timer);
     clearTimeout(this.flashTimer);
@@ -91,7 +98,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['replies', 'Replies'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['history', 'History'], ['replies', 'Replies'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -126,6 +133,15 @@ export class Desk {
     if (id === 'monitor') this.monitor.open();
     if (id === 'replies') this.replies.open();
     if (id === 'admin') this.openAdmin();
+    if (id === 'history') this.history.open();
+  }
+
+  // route shows what the address names: a chat's transcript in History.
+  route() {
+    const m = CHAT_HASH.exec(location.hash);
+    if (!m) return;
+    if (this.current !== 'history') this.show('history');
+    this.history.showChat(m[1]);
   }
 
   async openAdmin() {
@@ -143,6 +159,8 @@ export class Desk {
     this.tabs.querySelector('#tab-admin').hidden = !perms.has('admin');
     this.tabs.querySelector('#tab-replies').hidden = !(perms.has('canned.personal') || perms.has('admin') || (w.manages || []).length);
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
+    this.tabs.querySelector('#tab-history').hidden = !(perms.has('chats.view') || perms.has('reports.view') || perms.has('admin'));
+    this.route();
     this.agentState(w.state || {});
     this.chats.welcome(w.chats || []);
     this.offers.welcome(w.offers || []);

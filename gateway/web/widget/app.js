@@ -200,6 +200,27 @@ function showForm(problem = '') {
   st.department = f.department();
   fill(body, f.form);
   paint();
+  showPastChats(f.form);
+}
+
+// showPastChats lists, under the form, the visitor's previous chats (a
+// returning visitor: the same resume token), from what they saw.
+async function showPastChats(form) {
+  if (!stored().token) return;
+  let ans;
+  try {
+    await connect();
+    ans = await st.client.command({ list_past_chats: {} });
+  } catch {
+    return; // the form works without it
+  }
+  const chats = (ans && ans.past_chats && ans.past_chats.chats) || [];
+  if (!chats.length || !form.isConnected) return;
+  const tx = t();
+  form.after(h('section', { id: 'past-chats', class: 'past-chats', 'aria-label': tx.pastChats },
+    h('h2', {}, tx.pastChats),
+    h('ul', {}, chats.map((c) => h('li', { 'data-chat': c.chat_id },
+      tx.pastChat(when(c.started_at_ms, st.lang), c.preview || c.chat_id))))));
 }
 
 // connect starts the session (resuming with the stored token); it
