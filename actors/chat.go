@@ -116,6 +116,8 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.abandon(m)
 	case *messages.AgentRenamed:
 		c.renamed(m)
+	case *messages.RecordEmailed:
+		c.recordEmailed(m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}

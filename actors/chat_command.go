@@ -44,6 +44,10 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.leave(ctx, x)
 	case *messages.ChatCommand_TakeOver:
 		c.takeOver(ctx, x)
+	case *messages.ChatCommand_EmailTranscript:
+		c.emailTranscript(ctx, x, body.EmailTranscript)
+	case *messages.ChatCommand_EmailFromChat:
+		c.emailFromChat(ctx, x, body.EmailFromChat)
 	}
 }
 

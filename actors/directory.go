@@ -147,6 +147,8 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.putSignIn(body.PutSignIn)
 	case *messages.AdminCommand_ExternalAccount:
 		return d.externalAccount(body.ExternalAccount)
+	case *messages.AdminCommand_PutEmail:
+		return d.putEmail(body.PutEmail)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

@@ -29,12 +29,13 @@ const (
 	PermManageQueues  Permission = "queues.manage"        // open and close queues, set agents' status
 	PermReports       Permission = "reports.view"         // every transcript and the statistics
 	PermAdmin         Permission = "admin"                // staff, roles, departments, languages, settings
+	PermEmail         Permission = "chats.email"          // email a visitor from a chat, answer offline messages by email
 )
 
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin}
+	PermReports, PermAdmin, PermEmail}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -59,7 +60,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleOwner:         {Id: RoleOwner, Name: "Owner", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
-		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName})},
+		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermEmail})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).
@@ -116,6 +117,8 @@ func commandPermission(m *messages.SessionCommand) Permission {
 		return PermViewChats
 	case *messages.SessionCommand_SetChatStatus:
 		return PermChatStatus
+	case *messages.SessionCommand_EmailFromChat:
+		return PermEmail
 	case *messages.SessionCommand_SetDisplayName:
 		return PermDisplayName
 	case *messages.SessionCommand_TransferChat, *messages.SessionCommand_ListTransferTargets:

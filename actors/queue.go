@@ -143,6 +143,16 @@ func (q *queue) limit() int {
 // admit takes a validated chat request (from the group): it refuses it
 // when the line is full, or gives it the next ticket and has it created.
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
+	if capacity, _ := capacityOf(q.roster); capacity == 0 && q.dept.GetOfflineMessages() {
+		// Nobody could answer: the visitor leaves a message instead of
+		// waiting for no one.
+		q.m.refused(messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE)
+		q.b.admitted(m, q.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE))
+		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE, Department: q.id,
+				Message: fmt.Sprintf("nobody in %s can take a chat right now; leave a message and we will answer by email", q.dept.GetName())}})
+		return
+	}
 	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.b.linePerAddress, q.b.clock.Now())
 	if !ok {
 		q.m.refused(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL)

@@ -43,6 +43,10 @@ type visitor struct {
 	// does not fold messages (for speed), so a welcome takes its sequence
 	// numbers from here (as the agent actor's current() does).
 	seen map[string]*messages.ChatEvent
+	// ended: the chats of this session that closed, the last few, for
+	// what a visitor may still ask of a closed chat (its transcript by
+	// email).
+	ended recentIDs
 }
 
 func newVisitor(b *Broker, id string) *visitor {
@@ -136,7 +140,7 @@ func (v *visitor) graceExpired(m *messages.GraceExpired) {
 // chatCommand passes on a command for one of the visitor's chats; any
 // other chat id is refused here, so it activates no chat actor.
 func (v *visitor) chatCommand(ctx actor.Context, m *messages.ChatCommand) {
-	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id {
+	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id && !(m.GetEmailTranscript() != nil && v.ended.has(id)) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
 		return
 	}
@@ -162,11 +166,13 @@ func (v *visitor) startRefused(ctx actor.Context, m *messages.StartRefused) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), e)
 		return
 	}
+	v.b.offlineOffered(m.GetRefusal())
 	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
 }
 
 func (v *visitor) left(ctx actor.Context, s *messages.ChatSummary) {
 	id := s.GetChatId()
+	v.ended.add(id)
 	delete(v.chats, id)
 	delete(v.queue, id)
 	delete(v.spoke, id)
@@ -309,6 +315,14 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		}
 		v.conns.sync(ctx, v.b, e, v.who(), r.GetChatId(), r.GetAfterSeq())
 		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
+	case *messages.SessionCommand_LeaveOfflineMessage:
+		x := body.LeaveOfflineMessage
+		if e := CheckOfflineMessage(x); e != nil {
+			sendErr(ctx, conn, ref, e)
+			return
+		}
+		v.b.Send(KindMail, "main", &messages.OfflineLeft{Conn: conn, Ref: ref, Message: &messages.OfflineMessage{Department: x.GetDepartment(),
+			VisitorId: v.id, Name: x.GetName(), Email: x.GetEmail(), Text: x.GetText(), Language: x.GetLanguage()}})
 	default:
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"))
 	}

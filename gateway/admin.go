@@ -140,6 +140,8 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "admin.settings.put", ""
 	case *messages.AdminCommand_PutSignIn:
 		return "admin.signin.put", ""
+	case *messages.AdminCommand_PutEmail:
+		return "admin.email.put", ""
 	}
 	return "admin.unknown", ""
 }

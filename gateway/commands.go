@@ -37,8 +37,8 @@ const (
 )
 
 // refusal is the FORBIDDEN message for a sender that may not send a
-// command (the visitor-only one is RequestChat's, the only such command).
-var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors request chats"}
+// command.
+var refusal = [...]string{agentsOnly: "only agents can send this", visitorsOnly: "only visitors send this"}
 
 // incoming is one client command being dispatched.
 type incoming struct {
@@ -99,6 +99,11 @@ var commandTable = []command{
 	{body: &messages.LeaveChat{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.TakeOver{}, to: toSession, from: agentsOnly, chatID: true},
 	{body: &messages.DeclineInvite{}, to: toSession, from: agentsOnly, chatID: true},
+
+	// Offline messages share the chat requests' budget per address.
+	{body: &messages.LeaveOfflineMessage{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
+	{body: &messages.EmailTranscript{}, to: toChat, from: visitorsOnly, chatID: true},
+	{body: &messages.EmailFromChat{}, to: toSession, from: agentsOnly, chatID: true},
 }
 
 var (

@@ -211,6 +211,8 @@ func (s *Server) routes() {
 	s.apiRoutes()
 	s.adminRoutes()
 	s.signInRoutes()
+	s.emailRoutes()
+	s.offlineRoutes()
 	s.patchRoutes()
 	s.webRoutes()
 }

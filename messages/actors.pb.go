@@ -188,6 +188,8 @@ type SessionCommand struct {
 	//	*SessionCommand_SetQueueOnline
 	//	*SessionCommand_SetAgentStatus
 	//	*SessionCommand_ListTransferTargets
+	//	*SessionCommand_LeaveOfflineMessage
+	//	*SessionCommand_EmailFromChat
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -425,6 +427,24 @@ func (x *SessionCommand) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *SessionCommand) GetLeaveOfflineMessage() *LeaveOfflineMessage {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_LeaveOfflineMessage); ok {
+			return x.LeaveOfflineMessage
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -512,6 +532,14 @@ type SessionCommand_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,28,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type SessionCommand_LeaveOfflineMessage struct {
+	LeaveOfflineMessage *LeaveOfflineMessage `protobuf:"bytes,160,opt,name=leave_offline_message,json=leaveOfflineMessage,proto3,oneof"`
+}
+
+type SessionCommand_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,161,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -550,6 +578,10 @@ func (*SessionCommand_SetAgentStatus) isSessionCommand_Body() {}
 
 func (*SessionCommand_ListTransferTargets) isSessionCommand_Body() {}
 
+func (*SessionCommand_LeaveOfflineMessage) isSessionCommand_Body() {}
+
+func (*SessionCommand_EmailFromChat) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -570,6 +602,8 @@ type ChatCommand struct {
 	//	*ChatCommand_Leave
 	//	*ChatCommand_TakeOver
 	//	*ChatCommand_DeclineInvite
+	//	*ChatCommand_EmailTranscript
+	//	*ChatCommand_EmailFromChat
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -744,6 +778,24 @@ func (x *ChatCommand) GetDeclineInvite() *DeclineInvite {
 	return nil
 }
 
+func (x *ChatCommand) GetEmailTranscript() *EmailTranscript {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_EmailTranscript); ok {
+			return x.EmailTranscript
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -830,6 +882,14 @@ type ChatCommand_DeclineInvite struct {
 	DeclineInvite *DeclineInvite `protobuf:"bytes,19,opt,name=decline_invite,json=declineInvite,proto3,oneof"`
 }
 
+type ChatCommand_EmailTranscript struct {
+	EmailTranscript *EmailTranscript `protobuf:"bytes,160,opt,name=email_transcript,json=emailTranscript,proto3,oneof"`
+}
+
+type ChatCommand_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,161,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -849,6 +909,10 @@ func (*ChatCommand_Leave) isChatCommand_Body() {}
 func (*ChatCommand_TakeOver) isChatCommand_Body() {}
 
 func (*ChatCommand_DeclineInvite) isChatCommand_Body() {}
+
+func (*ChatCommand_EmailTranscript) isChatCommand_Body() {}
+
+func (*ChatCommand_EmailFromChat) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -3294,6 +3358,7 @@ type AdminCommand struct {
 	//	*AdminCommand_SetQueueOnline
 	//	*AdminCommand_PutSignIn
 	//	*AdminCommand_ExternalAccount
+	//	*AdminCommand_PutEmail
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3469,6 +3534,15 @@ func (x *AdminCommand) GetExternalAccount() *ExternalAccount {
 	return nil
 }
 
+func (x *AdminCommand) GetPutEmail() *EmailSettings {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutEmail); ok {
+			return x.PutEmail
+		}
+	}
+	return nil
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3546,6 +3620,12 @@ type AdminCommand_ExternalAccount struct {
 	ExternalAccount *ExternalAccount `protobuf:"bytes,14,opt,name=external_account,json=externalAccount,proto3,oneof"`
 }
 
+type AdminCommand_PutEmail struct {
+	// The administrator sets the SMTP server and the email templates;
+	// an empty password keeps the stored one (same host, port and user).
+	PutEmail *EmailSettings `protobuf:"bytes,160,opt,name=put_email,json=putEmail,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -3573,6 +3653,8 @@ func (*AdminCommand_SetQueueOnline) isAdminCommand_Body() {}
 func (*AdminCommand_PutSignIn) isAdminCommand_Body() {}
 
 func (*AdminCommand_ExternalAccount) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutEmail) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3983,6 +4065,422 @@ func (x *TracedEnvelope) GetReadUnixNano() int64 {
 	return 0
 }
 
+// QueueMail asks the outbox actor to store a mail and send it; conn and
+// ref (when set) get the ack once it is stored, or the error.
+type QueueMail struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mail          *OutboxMail            `protobuf:"bytes,1,opt,name=mail,proto3" json:"mail,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,2,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueMail) Reset() {
+	*x = QueueMail{}
+	mi := &file_actors_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueMail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueMail) ProtoMessage() {}
+
+func (x *QueueMail) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueMail.ProtoReflect.Descriptor instead.
+func (*QueueMail) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *QueueMail) GetMail() *OutboxMail {
+	if x != nil {
+		return x.Mail
+	}
+	return nil
+}
+
+func (x *QueueMail) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *QueueMail) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// MailSent is the mailer's word on one attempt: error empty when the SMTP
+// server accepted the mail.
+type MailSent struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	MailId string                 `protobuf:"bytes,1,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	Error  string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// A permanent refusal (5xx): retried all the same, but logged as such.
+	Permanent     bool `protobuf:"varint,3,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailSent) Reset() {
+	*x = MailSent{}
+	mi := &file_actors_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailSent) ProtoMessage() {}
+
+func (x *MailSent) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailSent.ProtoReflect.Descriptor instead.
+func (*MailSent) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *MailSent) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
+func (x *MailSent) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *MailSent) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+// MailTick wakes the outbox actor when a retry is due.
+type MailTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailTick) Reset() {
+	*x = MailTick{}
+	mi := &file_actors_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailTick) ProtoMessage() {}
+
+func (x *MailTick) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailTick.ProtoReflect.Descriptor instead.
+func (*MailTick) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *MailTick) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+// RecordEmailed asks a chat to write a ChatEmailed event (also once it
+// is closed): the outbox sent the mail.
+type RecordEmailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Emailed       *ChatEmailed           `protobuf:"bytes,2,opt,name=emailed,proto3" json:"emailed,omitempty"`
+	Internal      bool                   `protobuf:"varint,3,opt,name=internal,proto3" json:"internal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEmailed) Reset() {
+	*x = RecordEmailed{}
+	mi := &file_actors_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEmailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEmailed) ProtoMessage() {}
+
+func (x *RecordEmailed) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEmailed.ProtoReflect.Descriptor instead.
+func (*RecordEmailed) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *RecordEmailed) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RecordEmailed) GetEmailed() *ChatEmailed {
+	if x != nil {
+		return x.Emailed
+	}
+	return nil
+}
+
+func (x *RecordEmailed) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+// OfflineLeft: a visitor's offline message, for the outbox actor to store.
+type OfflineLeft struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       *OfflineMessage        `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,2,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfflineLeft) Reset() {
+	*x = OfflineLeft{}
+	mi := &file_actors_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflineLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflineLeft) ProtoMessage() {}
+
+func (x *OfflineLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflineLeft.ProtoReflect.Descriptor instead.
+func (*OfflineLeft) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *OfflineLeft) GetMessage() *OfflineMessage {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *OfflineLeft) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *OfflineLeft) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// AnswerOffline: staff answer an offline message by email (the gateway
+// checked their permission and department). Answered by MailReply.
+type AnswerOffline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	By            *Participant           `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerOffline) Reset() {
+	*x = AnswerOffline{}
+	mi := &file_actors_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerOffline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerOffline) ProtoMessage() {}
+
+func (x *AnswerOffline) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerOffline.ProtoReflect.Descriptor instead.
+func (*AnswerOffline) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *AnswerOffline) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AnswerOffline) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *AnswerOffline) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *AnswerOffline) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// MailReply answers AnswerOffline.
+type MailReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	MailId        string                 `protobuf:"bytes,2,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailReply) Reset() {
+	*x = MailReply{}
+	mi := &file_actors_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailReply) ProtoMessage() {}
+
+func (x *MailReply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailReply.ProtoReflect.Descriptor instead.
+func (*MailReply) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *MailReply) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *MailReply) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -4004,7 +4502,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\x84\v\n" +
+	".actor.PIDR\x04conn\"\xaa\f\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4031,9 +4529,11 @@ const file_actors_proto_rawDesc = "" +
 	"\amonitor\x18\x19 \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1a \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18\x1b \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x122\n" +
+	"\x15list_transfer_targets\x18\x1c \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12Z\n" +
+	"\x15leave_offline_message\x18\xa0\x01 \x01(\v2#.switchboard.v1.LeaveOfflineMessageH\x00R\x13leaveOfflineMessage\x12H\n" +
+	"\x0femail_from_chat\x18\xa1\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\x8e\a\n" +
+	"\x04body\"\xa7\b\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4051,7 +4551,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x04join\x18\x10 \x01(\v2\x18.switchboard.v1.JoinChatH\x00R\x04join\x121\n" +
 	"\x05leave\x18\x11 \x01(\v2\x19.switchboard.v1.LeaveChatH\x00R\x05leave\x127\n" +
 	"\ttake_over\x18\x12 \x01(\v2\x18.switchboard.v1.TakeOverH\x00R\btakeOver\x12F\n" +
-	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12\x14\n" +
+	"\x0edecline_invite\x18\x13 \x01(\v2\x1d.switchboard.v1.DeclineInviteH\x00R\rdeclineInvite\x12M\n" +
+	"\x10email_transcript\x18\xa0\x01 \x01(\v2\x1f.switchboard.v1.EmailTranscriptH\x00R\x0femailTranscript\x12H\n" +
+	"\x0femail_from_chat\x18\xa1\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4241,7 +4743,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\xcb\x06\n" +
+	" \x01(\bR\asuspend\"\x8a\a\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -4258,7 +4760,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x10set_display_name\x18\v \x01(\v2!.switchboard.v1.DisplayNameChangeH\x00R\x0esetDisplayName\x12M\n" +
 	"\x10set_queue_online\x18\f \x01(\v2!.switchboard.v1.QueueOnlineChangeH\x00R\x0esetQueueOnline\x12@\n" +
 	"\vput_sign_in\x18\r \x01(\v2\x1e.switchboard.v1.SignInSettingsH\x00R\tputSignIn\x12L\n" +
-	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12\x0e\n" +
+	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12=\n" +
+	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -4288,7 +4791,35 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
 	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
-	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNanoB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"m\n" +
+	"\tQueueMail\x12.\n" +
+	"\x04mail\x18\x01 \x01(\v2\x1a.switchboard.v1.OutboxMailR\x04mail\x12\x1e\n" +
+	"\x04conn\x18\x02 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x04R\x03ref\"W\n" +
+	"\bMailSent\x12\x17\n" +
+	"\amail_id\x18\x01 \x01(\tR\x06mailId\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x1c\n" +
+	"\tpermanent\x18\x03 \x01(\bR\tpermanent\" \n" +
+	"\bMailTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"{\n" +
+	"\rRecordEmailed\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
+	"\aemailed\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatEmailedR\aemailed\x12\x1a\n" +
+	"\binternal\x18\x03 \x01(\bR\binternal\"y\n" +
+	"\vOfflineLeft\x128\n" +
+	"\amessage\x18\x01 \x01(\v2\x1e.switchboard.v1.OfflineMessageR\amessage\x12\x1e\n" +
+	"\x04conn\x18\x02 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x04R\x03ref\"z\n" +
+	"\rAnswerOffline\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"Q\n" +
+	"\tMailReply\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\x12\x17\n" +
+	"\amail_id\x18\x02 \x01(\tR\x06mailIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -4302,7 +4833,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -4354,139 +4885,165 @@ var file_actors_proto_goTypes = []any{
 	(*TraceContext)(nil),        // 47: switchboard.v1.TraceContext
 	(*TracedEvent)(nil),         // 48: switchboard.v1.TracedEvent
 	(*TracedEnvelope)(nil),      // 49: switchboard.v1.TracedEnvelope
-	nil,                         // 50: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 51: actor.PID
-	(*RequestChat)(nil),         // 52: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 53: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 54: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 55: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 56: switchboard.v1.PickChat
-	(*Resume)(nil),              // 57: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 58: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 59: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 60: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 61: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 62: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 63: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 64: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 65: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 66: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 68: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 70: switchboard.v1.ListTransferTargets
-	(*Participant)(nil),         // 71: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 72: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 73: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 74: switchboard.v1.Typing
-	(*ChatRefused)(nil),         // 75: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 76: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 77: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 78: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 79: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 80: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 81: switchboard.v1.Offer
-	(AssignHow)(0),              // 82: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 83: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 84: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 85: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 86: switchboard.v1.Department
-	(*Language)(nil),            // 87: switchboard.v1.Language
-	(*Agent)(nil),               // 88: switchboard.v1.Agent
-	(*Role)(nil),                // 89: switchboard.v1.Role
-	(*Settings)(nil),            // 90: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 91: switchboard.v1.SignInSettings
-	(*Envelope)(nil),            // 92: switchboard.v1.Envelope
+	(*QueueMail)(nil),           // 50: switchboard.v1.QueueMail
+	(*MailSent)(nil),            // 51: switchboard.v1.MailSent
+	(*MailTick)(nil),            // 52: switchboard.v1.MailTick
+	(*RecordEmailed)(nil),       // 53: switchboard.v1.RecordEmailed
+	(*OfflineLeft)(nil),         // 54: switchboard.v1.OfflineLeft
+	(*AnswerOffline)(nil),       // 55: switchboard.v1.AnswerOffline
+	(*MailReply)(nil),           // 56: switchboard.v1.MailReply
+	nil,                         // 57: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 58: actor.PID
+	(*RequestChat)(nil),         // 59: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 60: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 61: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 62: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 63: switchboard.v1.PickChat
+	(*Resume)(nil),              // 64: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 65: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 66: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 67: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 68: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 69: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 70: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 71: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 72: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 73: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 74: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 75: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 76: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 77: switchboard.v1.ListTransferTargets
+	(*LeaveOfflineMessage)(nil), // 78: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),       // 79: switchboard.v1.EmailFromChat
+	(*Participant)(nil),         // 80: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 81: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 82: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 83: switchboard.v1.Typing
+	(*EmailTranscript)(nil),     // 84: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),         // 85: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 86: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 87: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 88: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 89: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 90: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 91: switchboard.v1.Offer
+	(AssignHow)(0),              // 92: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 93: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 94: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 95: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 96: switchboard.v1.Department
+	(*Language)(nil),            // 97: switchboard.v1.Language
+	(*Agent)(nil),               // 98: switchboard.v1.Agent
+	(*Role)(nil),                // 99: switchboard.v1.Role
+	(*Settings)(nil),            // 100: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 101: switchboard.v1.SignInSettings
+	(*EmailSettings)(nil),       // 102: switchboard.v1.EmailSettings
+	(*Envelope)(nil),            // 103: switchboard.v1.Envelope
+	(*OutboxMail)(nil),          // 104: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),         // 105: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),      // 106: switchboard.v1.OfflineMessage
 }
 var file_actors_proto_depIdxs = []int32{
-	51, // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	50, // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	51, // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	51, // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	52, // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	53, // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	54, // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	55, // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	56, // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	57, // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	58, // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	59, // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	60, // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	61, // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	62, // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	63, // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	64, // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	65, // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	67, // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	68, // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	69, // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	70, // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	47, // 23: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	71, // 24: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	51, // 25: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	72, // 26: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	73, // 27: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	74, // 28: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	59, // 29: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	61, // 30: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	62, // 31: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	63, // 32: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	64, // 33: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	65, // 34: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	66, // 35: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	47, // 36: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	52, // 37: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	51, // 38: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	47, // 39: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	75, // 40: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	51, // 41: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	76, // 42: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	51, // 43: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	71, // 44: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	77, // 45: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	51, // 46: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	51, // 47: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	78, // 48: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 49: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	78, // 50: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	47, // 51: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	78, // 52: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	79, // 53: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	79, // 54: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	80, // 55: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	81, // 56: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	82, // 57: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	47, // 58: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	78, // 59: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	76, // 60: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	51, // 61: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	51, // 62: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	83, // 63: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	84, // 64: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	80, // 65: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	51, // 66: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	76, // 67: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	85, // 68: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	86, // 69: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	87, // 70: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	88, // 71: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	89, // 72: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	90, // 73: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	44, // 74: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	43, // 75: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	91, // 76: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	41, // 77: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	76, // 78: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	77, // 79: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	47, // 80: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	92, // 81: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	47, // 82: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	83, // [83:83] is the sub-list for method output_type
-	83, // [83:83] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	58,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	57,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	58,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	58,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	59,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	60,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	61,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	62,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	63,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	64,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	65,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	66,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	67,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	68,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	69,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	70,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	71,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	72,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	73,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	74,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	75,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	76,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	77,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	78,  // 23: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	79,  // 24: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	47,  // 25: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	80,  // 26: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	58,  // 27: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	81,  // 28: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	82,  // 29: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	83,  // 30: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	66,  // 31: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	68,  // 32: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	69,  // 33: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	70,  // 34: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	71,  // 35: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	72,  // 36: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	73,  // 37: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	84,  // 38: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	79,  // 39: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	47,  // 40: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	59,  // 41: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	58,  // 42: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	47,  // 43: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	85,  // 44: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	58,  // 45: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	86,  // 46: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	58,  // 47: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	80,  // 48: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	87,  // 49: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	58,  // 50: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	58,  // 51: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	88,  // 52: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	88,  // 53: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	88,  // 54: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	47,  // 55: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	88,  // 56: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	89,  // 57: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	89,  // 58: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	90,  // 59: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	91,  // 60: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	92,  // 61: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	47,  // 62: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	88,  // 63: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	86,  // 64: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	58,  // 65: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	58,  // 66: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	93,  // 67: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	94,  // 68: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	90,  // 69: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	58,  // 70: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	86,  // 71: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	95,  // 72: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	96,  // 73: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	97,  // 74: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	98,  // 75: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	99,  // 76: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	100, // 77: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	44,  // 78: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	43,  // 79: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	101, // 80: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	41,  // 81: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	102, // 82: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	86,  // 83: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	87,  // 84: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	47,  // 85: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	103, // 86: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	47,  // 87: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	104, // 88: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	58,  // 89: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	105, // 90: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	106, // 91: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	58,  // 92: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	80,  // 93: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	86,  // 94: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	95,  // [95:95] is the sub-list for method output_type
+	95,  // [95:95] is the sub-list for method input_type
+	95,  // [95:95] is the sub-list for extension type_name
+	95,  // [95:95] is the sub-list for extension extendee
+	0,   // [0:95] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -4516,6 +5073,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_SetQueueOnline)(nil),
 		(*SessionCommand_SetAgentStatus)(nil),
 		(*SessionCommand_ListTransferTargets)(nil),
+		(*SessionCommand_LeaveOfflineMessage)(nil),
+		(*SessionCommand_EmailFromChat)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -4528,6 +5087,8 @@ func file_actors_proto_init() {
 		(*ChatCommand_Leave)(nil),
 		(*ChatCommand_TakeOver)(nil),
 		(*ChatCommand_DeclineInvite)(nil),
+		(*ChatCommand_EmailTranscript)(nil),
+		(*ChatCommand_EmailFromChat)(nil),
 	}
 	file_actors_proto_msgTypes[42].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
@@ -4544,6 +5105,7 @@ func file_actors_proto_init() {
 		(*AdminCommand_SetQueueOnline)(nil),
 		(*AdminCommand_PutSignIn)(nil),
 		(*AdminCommand_ExternalAccount)(nil),
+		(*AdminCommand_PutEmail)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4551,7 +5113,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

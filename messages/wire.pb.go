@@ -130,19 +130,22 @@ const (
 	// The department is outside its business hours; opens_at_ms says when
 	// it opens next.
 	RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS RefusalReason = 7
+	// The department takes offline messages and no agent is available now.
+	RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE RefusalReason = 160
 )
 
 // Enum value maps for RefusalReason.
 var (
 	RefusalReason_name = map[int32]string{
-		0: "REFUSAL_REASON_UNSPECIFIED",
-		1: "REFUSAL_REASON_UNKNOWN_DEPARTMENT",
-		2: "REFUSAL_REASON_DEPARTMENT_CLOSED",
-		3: "REFUSAL_REASON_LANGUAGE_NOT_OFFERED",
-		4: "REFUSAL_REASON_QUEUE_FULL",
-		5: "REFUSAL_REASON_ALREADY_IN_CHAT",
-		6: "REFUSAL_REASON_LIVE_CHAT_OFF",
-		7: "REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS",
+		0:   "REFUSAL_REASON_UNSPECIFIED",
+		1:   "REFUSAL_REASON_UNKNOWN_DEPARTMENT",
+		2:   "REFUSAL_REASON_DEPARTMENT_CLOSED",
+		3:   "REFUSAL_REASON_LANGUAGE_NOT_OFFERED",
+		4:   "REFUSAL_REASON_QUEUE_FULL",
+		5:   "REFUSAL_REASON_ALREADY_IN_CHAT",
+		6:   "REFUSAL_REASON_LIVE_CHAT_OFF",
+		7:   "REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS",
+		160: "REFUSAL_REASON_NOBODY_AVAILABLE",
 	}
 	RefusalReason_value = map[string]int32{
 		"REFUSAL_REASON_UNSPECIFIED":            0,
@@ -153,6 +156,7 @@ var (
 		"REFUSAL_REASON_ALREADY_IN_CHAT":        5,
 		"REFUSAL_REASON_LIVE_CHAT_OFF":          6,
 		"REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS": 7,
+		"REFUSAL_REASON_NOBODY_AVAILABLE":       160,
 	}
 )
 
@@ -583,6 +587,9 @@ type Envelope struct {
 	//	*Envelope_SetQueueOnline
 	//	*Envelope_SetAgentStatus
 	//	*Envelope_ListTransferTargets
+	//	*Envelope_LeaveOfflineMessage
+	//	*Envelope_EmailTranscript
+	//	*Envelope_EmailFromChat
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -865,6 +872,33 @@ func (x *Envelope) GetListTransferTargets() *ListTransferTargets {
 	return nil
 }
 
+func (x *Envelope) GetLeaveOfflineMessage() *LeaveOfflineMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_LeaveOfflineMessage); ok {
+			return x.LeaveOfflineMessage
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetEmailTranscript() *EmailTranscript {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_EmailTranscript); ok {
+			return x.EmailTranscript
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1119,6 +1153,19 @@ type Envelope_ListTransferTargets struct {
 	ListTransferTargets *ListTransferTargets `protobuf:"bytes,33,opt,name=list_transfer_targets,json=listTransferTargets,proto3,oneof"`
 }
 
+type Envelope_LeaveOfflineMessage struct {
+	// Offline messages and email (issue 13): client bodies 160-169.
+	LeaveOfflineMessage *LeaveOfflineMessage `protobuf:"bytes,160,opt,name=leave_offline_message,json=leaveOfflineMessage,proto3,oneof"`
+}
+
+type Envelope_EmailTranscript struct {
+	EmailTranscript *EmailTranscript `protobuf:"bytes,161,opt,name=email_transcript,json=emailTranscript,proto3,oneof"`
+}
+
+type Envelope_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,162,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1235,6 +1282,12 @@ func (*Envelope_SetQueueOnline) isEnvelope_Body() {}
 func (*Envelope_SetAgentStatus) isEnvelope_Body() {}
 
 func (*Envelope_ListTransferTargets) isEnvelope_Body() {}
+
+func (*Envelope_LeaveOfflineMessage) isEnvelope_Body() {}
+
+func (*Envelope_EmailTranscript) isEnvelope_Body() {}
+
+func (*Envelope_EmailFromChat) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -1658,13 +1711,15 @@ func (x *RequestChat) GetFirstMessage() string {
 }
 
 type ChatRefused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reason        RefusalReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=switchboard.v1.RefusalReason" json:"reason,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
-	OpensAtMs     int64                  `protobuf:"varint,4,opt,name=opens_at_ms,json=opensAtMs,proto3" json:"opens_at_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Reason     RefusalReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=switchboard.v1.RefusalReason" json:"reason,omitempty"`
+	Message    string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Department string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	OpensAtMs  int64                  `protobuf:"varint,4,opt,name=opens_at_ms,json=opensAtMs,proto3" json:"opens_at_ms,omitempty"`
+	// The visitor may leave a message instead (LeaveOfflineMessage).
+	OfflineMessages bool `protobuf:"varint,160,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ChatRefused) Reset() {
@@ -1725,6 +1780,216 @@ func (x *ChatRefused) GetOpensAtMs() int64 {
 	return 0
 }
 
+func (x *ChatRefused) GetOfflineMessages() bool {
+	if x != nil {
+		return x.OfflineMessages
+	}
+	return false
+}
+
+// LeaveOfflineMessage: a visitor leaves a message for a department that
+// takes offline messages. Answered by an ack once it is stored.
+type LeaveOfflineMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	Language      string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveOfflineMessage) Reset() {
+	*x = LeaveOfflineMessage{}
+	mi := &file_wire_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveOfflineMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveOfflineMessage) ProtoMessage() {}
+
+func (x *LeaveOfflineMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveOfflineMessage.ProtoReflect.Descriptor instead.
+func (*LeaveOfflineMessage) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LeaveOfflineMessage) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+// EmailTranscript: the visitor asks for their chat's transcript by email
+// (also once it is closed). Answered by an ack once the mail is in the
+// outbox; a ChatEmailed event follows once it is sent.
+type EmailTranscript struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTranscript) Reset() {
+	*x = EmailTranscript{}
+	mi := &file_wire_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTranscript) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTranscript) ProtoMessage() {}
+
+func (x *EmailTranscript) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTranscript.ProtoReflect.Descriptor instead.
+func (*EmailTranscript) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EmailTranscript) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *EmailTranscript) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+// EmailFromChat: staff in a chat (chats.email) write an email about it.
+// to empty: the visitor's address. Acked once in the outbox.
+type EmailFromChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailFromChat) Reset() {
+	*x = EmailFromChat{}
+	mi := &file_wire_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailFromChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailFromChat) ProtoMessage() {}
+
+func (x *EmailFromChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailFromChat.ProtoReflect.Descriptor instead.
+func (*EmailFromChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *EmailFromChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 // QueueUpdate tells a waiting visitor where their chat stands.
 type QueueUpdate struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1742,7 +2007,7 @@ type QueueUpdate struct {
 
 func (x *QueueUpdate) Reset() {
 	*x = QueueUpdate{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1754,7 +2019,7 @@ func (x *QueueUpdate) String() string {
 func (*QueueUpdate) ProtoMessage() {}
 
 func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1767,7 +2032,7 @@ func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueUpdate.ProtoReflect.Descriptor instead.
 func (*QueueUpdate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *QueueUpdate) GetChatId() string {
@@ -1822,7 +2087,7 @@ type SendMessage struct {
 
 func (x *SendMessage) Reset() {
 	*x = SendMessage{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +2099,7 @@ func (x *SendMessage) String() string {
 func (*SendMessage) ProtoMessage() {}
 
 func (x *SendMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2112,7 @@ func (x *SendMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessage.ProtoReflect.Descriptor instead.
 func (*SendMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SendMessage) GetChatId() string {
@@ -1887,7 +2152,7 @@ type CloseChat struct {
 
 func (x *CloseChat) Reset() {
 	*x = CloseChat{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2164,7 @@ func (x *CloseChat) String() string {
 func (*CloseChat) ProtoMessage() {}
 
 func (x *CloseChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2177,7 @@ func (x *CloseChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseChat.ProtoReflect.Descriptor instead.
 func (*CloseChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CloseChat) GetChatId() string {
@@ -1933,7 +2198,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2210,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2223,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Resume) GetChatId() string {
@@ -1985,7 +2250,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2262,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2275,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Typing) GetChatId() string {
@@ -2038,7 +2303,7 @@ type TypingNotice struct {
 
 func (x *TypingNotice) Reset() {
 	*x = TypingNotice{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2315,7 @@ func (x *TypingNotice) String() string {
 func (*TypingNotice) ProtoMessage() {}
 
 func (x *TypingNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2328,7 @@ func (x *TypingNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingNotice.ProtoReflect.Descriptor instead.
 func (*TypingNotice) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TypingNotice) GetChatId() string {
@@ -2095,7 +2360,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2372,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2385,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{15}
 }
 
 type Pong struct {
@@ -2131,7 +2396,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2408,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2421,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{16}
 }
 
 // Ack answers a command that took effect. For SendMessage, seq is the
@@ -2174,7 +2439,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2451,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2464,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{14}
+	return file_wire_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Ack) GetChatId() string {
@@ -2239,7 +2504,7 @@ type SetStatus struct {
 
 func (x *SetStatus) Reset() {
 	*x = SetStatus{}
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2251,7 +2516,7 @@ func (x *SetStatus) String() string {
 func (*SetStatus) ProtoMessage() {}
 
 func (x *SetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2264,7 +2529,7 @@ func (x *SetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatus.ProtoReflect.Descriptor instead.
 func (*SetStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{15}
+	return file_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetStatus) GetStatus() AgentStatus {
@@ -2291,7 +2556,7 @@ type AgentState struct {
 
 func (x *AgentState) Reset() {
 	*x = AgentState{}
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2568,7 @@ func (x *AgentState) String() string {
 func (*AgentState) ProtoMessage() {}
 
 func (x *AgentState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2581,7 @@ func (x *AgentState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentState.ProtoReflect.Descriptor instead.
 func (*AgentState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{16}
+	return file_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AgentState) GetAgentId() string {
@@ -2377,7 +2642,7 @@ type Offer struct {
 
 func (x *Offer) Reset() {
 	*x = Offer{}
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2389,7 +2654,7 @@ func (x *Offer) String() string {
 func (*Offer) ProtoMessage() {}
 
 func (x *Offer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2402,7 +2667,7 @@ func (x *Offer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Offer.ProtoReflect.Descriptor instead.
 func (*Offer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{17}
+	return file_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Offer) GetChatId() string {
@@ -2457,7 +2722,7 @@ type OfferWithdrawn struct {
 
 func (x *OfferWithdrawn) Reset() {
 	*x = OfferWithdrawn{}
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2469,7 +2734,7 @@ func (x *OfferWithdrawn) String() string {
 func (*OfferWithdrawn) ProtoMessage() {}
 
 func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2482,7 +2747,7 @@ func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferWithdrawn.ProtoReflect.Descriptor instead.
 func (*OfferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{18}
+	return file_wire_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *OfferWithdrawn) GetChatId() string {
@@ -2508,7 +2773,7 @@ type AcceptOffer struct {
 
 func (x *AcceptOffer) Reset() {
 	*x = AcceptOffer{}
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2785,7 @@ func (x *AcceptOffer) String() string {
 func (*AcceptOffer) ProtoMessage() {}
 
 func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2798,7 @@ func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOffer.ProtoReflect.Descriptor instead.
 func (*AcceptOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{19}
+	return file_wire_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AcceptOffer) GetChatId() string {
@@ -2552,7 +2817,7 @@ type DeclineOffer struct {
 
 func (x *DeclineOffer) Reset() {
 	*x = DeclineOffer{}
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2829,7 @@ func (x *DeclineOffer) String() string {
 func (*DeclineOffer) ProtoMessage() {}
 
 func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2842,7 @@ func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineOffer.ProtoReflect.Descriptor instead.
 func (*DeclineOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{20}
+	return file_wire_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeclineOffer) GetChatId() string {
@@ -2599,7 +2864,7 @@ type PickChat struct {
 
 func (x *PickChat) Reset() {
 	*x = PickChat{}
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2611,7 +2876,7 @@ func (x *PickChat) String() string {
 func (*PickChat) ProtoMessage() {}
 
 func (x *PickChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2624,7 +2889,7 @@ func (x *PickChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickChat.ProtoReflect.Descriptor instead.
 func (*PickChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{21}
+	return file_wire_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PickChat) GetDepartment() string {
@@ -2650,7 +2915,7 @@ type ListWaiting struct {
 
 func (x *ListWaiting) Reset() {
 	*x = ListWaiting{}
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2662,7 +2927,7 @@ func (x *ListWaiting) String() string {
 func (*ListWaiting) ProtoMessage() {}
 
 func (x *ListWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2675,7 +2940,7 @@ func (x *ListWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWaiting.ProtoReflect.Descriptor instead.
 func (*ListWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{22}
+	return file_wire_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListWaiting) GetDepartment() string {
@@ -2702,7 +2967,7 @@ type WaitingList struct {
 
 func (x *WaitingList) Reset() {
 	*x = WaitingList{}
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2979,7 @@ func (x *WaitingList) String() string {
 func (*WaitingList) ProtoMessage() {}
 
 func (x *WaitingList) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2992,7 @@ func (x *WaitingList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingList.ProtoReflect.Descriptor instead.
 func (*WaitingList) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{23}
+	return file_wire_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WaitingList) GetDepartment() string {
@@ -2776,7 +3041,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +3053,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +3066,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{24}
+	return file_wire_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Participant) GetKind() ParticipantKind {
@@ -2858,7 +3123,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2870,7 +3135,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2883,7 +3148,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{25}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ChatSummary) GetChatId() string {
@@ -3024,7 +3289,7 @@ type SetChatStatus struct {
 
 func (x *SetChatStatus) Reset() {
 	*x = SetChatStatus{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3036,7 +3301,7 @@ func (x *SetChatStatus) String() string {
 func (*SetChatStatus) ProtoMessage() {}
 
 func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3049,7 +3314,7 @@ func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
 func (*SetChatStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SetChatStatus) GetChatId() string {
@@ -3078,7 +3343,7 @@ type SetDisplayName struct {
 
 func (x *SetDisplayName) Reset() {
 	*x = SetDisplayName{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3090,7 +3355,7 @@ func (x *SetDisplayName) String() string {
 func (*SetDisplayName) ProtoMessage() {}
 
 func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3103,7 +3368,7 @@ func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
 func (*SetDisplayName) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetDisplayName) GetDisplayName() string {
@@ -3124,7 +3389,7 @@ type ChatRenamed struct {
 
 func (x *ChatRenamed) Reset() {
 	*x = ChatRenamed{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3401,7 @@ func (x *ChatRenamed) String() string {
 func (*ChatRenamed) ProtoMessage() {}
 
 func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3414,7 @@ func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
 func (*ChatRenamed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChatRenamed) GetAgentId() string {
@@ -3177,7 +3442,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3189,7 +3454,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3202,7 +3467,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -3260,7 +3525,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3272,7 +3537,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3285,7 +3550,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -3560,7 +3825,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3572,7 +3837,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3585,7 +3850,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -3641,7 +3906,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +3918,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +3931,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -3705,7 +3970,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3717,7 +3982,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3730,7 +3995,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -3781,7 +4046,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +4058,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +4071,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{34}
+	return file_wire_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -3833,7 +4098,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3845,7 +4110,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3858,7 +4123,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{35}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -3891,7 +4156,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3903,7 +4168,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3916,7 +4181,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{36}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -3953,7 +4218,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4230,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4243,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4020,7 +4285,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4032,7 +4297,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4045,7 +4310,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 type TransferTargets struct {
@@ -4057,7 +4322,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4334,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4347,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4104,7 +4369,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4116,7 +4381,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4129,7 +4394,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4158,7 +4423,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4170,7 +4435,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4183,7 +4448,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4223,7 +4488,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4235,7 +4500,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4248,7 +4513,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -4272,7 +4537,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4284,7 +4549,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4297,7 +4562,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -4325,7 +4590,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4337,7 +4602,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4350,7 +4615,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -4371,7 +4636,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4383,7 +4648,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4396,7 +4661,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -4422,7 +4687,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4434,7 +4699,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4447,7 +4712,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4476,7 +4741,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4488,7 +4753,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4501,7 +4766,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4539,7 +4804,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4816,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4829,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -4609,7 +4874,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4621,7 +4886,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4634,7 +4899,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -4689,7 +4954,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4701,7 +4966,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4714,7 +4979,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -4764,7 +5029,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4776,7 +5041,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4789,7 +5054,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -4833,7 +5098,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4845,7 +5110,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4858,7 +5123,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -4887,7 +5152,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4899,7 +5164,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4912,7 +5177,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -4986,7 +5251,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4998,7 +5263,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5011,7 +5276,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5069,7 +5334,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5081,7 +5346,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5094,7 +5359,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5124,7 +5389,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5136,7 +5401,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5149,7 +5414,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5185,7 +5450,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5462,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5475,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5232,7 +5497,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x94\x14\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\x89\x16\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -5262,7 +5527,10 @@ const file_wire_proto_rawDesc = "" +
 	"\amonitor\x18\x1e \x01(\v2\x17.switchboard.v1.MonitorH\x00R\amonitor\x12J\n" +
 	"\x10set_queue_online\x18\x1f \x01(\v2\x1e.switchboard.v1.SetQueueOnlineH\x00R\x0esetQueueOnline\x12J\n" +
 	"\x10set_agent_status\x18  \x01(\v2\x1e.switchboard.v1.SetAgentStatusH\x00R\x0esetAgentStatus\x12Y\n" +
-	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x123\n" +
+	"\x15list_transfer_targets\x18! \x01(\v2#.switchboard.v1.ListTransferTargetsH\x00R\x13listTransferTargets\x12Z\n" +
+	"\x15leave_offline_message\x18\xa0\x01 \x01(\v2#.switchboard.v1.LeaveOfflineMessageH\x00R\x13leaveOfflineMessage\x12M\n" +
+	"\x10email_transcript\x18\xa1\x01 \x01(\v2\x1f.switchboard.v1.EmailTranscriptH\x00R\x0femailTranscript\x12H\n" +
+	"\x0femail_from_chat\x18\xa2\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -5322,14 +5590,31 @@ const file_wire_proto_rawDesc = "" +
 	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
 	"\x05email\x18\x04 \x01(\tR\x05email\x12#\n" +
-	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"\x9e\x01\n" +
+	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"\xca\x01\n" +
 	"\vChatRefused\x125\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1d.switchboard.v1.RefusalReasonR\x06reason\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1e\n" +
 	"\n" +
 	"department\x18\x03 \x01(\tR\n" +
 	"department\x12\x1e\n" +
-	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\"\xb2\x01\n" +
+	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\x12*\n" +
+	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\"\x8f\x01\n" +
+	"\x13LeaveOfflineMessage\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\":\n" +
+	"\x0fEmailTranscript\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\"f\n" +
+	"\rEmailFromChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\xb2\x01\n" +
 	"\vQueueUpdate\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\rR\bposition\x12!\n" +
@@ -5612,7 +5897,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x16ERROR_CODE_UNAVAILABLE\x10\t\x12\x1b\n" +
 	"\x17ERROR_CODE_RATE_LIMITED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\v*\xb5\x02\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\v*\xdb\x02\n" +
 	"\rRefusalReason\x12\x1e\n" +
 	"\x1aREFUSAL_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!REFUSAL_REASON_UNKNOWN_DEPARTMENT\x10\x01\x12$\n" +
@@ -5621,7 +5906,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x19REFUSAL_REASON_QUEUE_FULL\x10\x04\x12\"\n" +
 	"\x1eREFUSAL_REASON_ALREADY_IN_CHAT\x10\x05\x12 \n" +
 	"\x1cREFUSAL_REASON_LIVE_CHAT_OFF\x10\x06\x12)\n" +
-	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a*u\n" +
+	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a\x12$\n" +
+	"\x1fREFUSAL_REASON_NOBODY_AVAILABLE\x10\xa0\x01*u\n" +
 	"\vAgentStatus\x12\x18\n" +
 	"\x14AGENT_STATUS_OFFLINE\x10\x00\x12\x15\n" +
 	"\x11AGENT_STATUS_AWAY\x10\x01\x12\x1a\n" +
@@ -5671,7 +5957,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -5688,162 +5974,168 @@ var file_wire_proto_goTypes = []any{
 	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
 	(*RequestChat)(nil),         // 13: switchboard.v1.RequestChat
 	(*ChatRefused)(nil),         // 14: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),         // 15: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 16: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 17: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 18: switchboard.v1.Resume
-	(*Typing)(nil),              // 19: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 20: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 21: switchboard.v1.Ping
-	(*Pong)(nil),                // 22: switchboard.v1.Pong
-	(*Ack)(nil),                 // 23: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 24: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 25: switchboard.v1.AgentState
-	(*Offer)(nil),               // 26: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 27: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 28: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 29: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 30: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 31: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 32: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 33: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 34: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 35: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 36: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 37: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 38: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 39: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 40: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 41: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 42: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 43: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 44: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 45: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 46: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 47: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 48: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 49: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 50: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 51: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 52: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 53: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 54: switchboard.v1.TakeOver
-	(*ChatReopened)(nil),        // 55: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 56: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 57: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 58: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 59: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 60: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 61: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 62: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 63: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 64: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 65: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 66: switchboard.v1.SetAgentStatus
-	nil,                         // 67: switchboard.v1.Hello.CursorsEntry
+	(*LeaveOfflineMessage)(nil), // 15: switchboard.v1.LeaveOfflineMessage
+	(*EmailTranscript)(nil),     // 16: switchboard.v1.EmailTranscript
+	(*EmailFromChat)(nil),       // 17: switchboard.v1.EmailFromChat
+	(*QueueUpdate)(nil),         // 18: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 19: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 20: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 21: switchboard.v1.Resume
+	(*Typing)(nil),              // 22: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 23: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 24: switchboard.v1.Ping
+	(*Pong)(nil),                // 25: switchboard.v1.Pong
+	(*Ack)(nil),                 // 26: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 27: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 28: switchboard.v1.AgentState
+	(*Offer)(nil),               // 29: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 30: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 31: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 32: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 33: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 34: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 35: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 36: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 37: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 38: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 39: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 40: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 41: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 42: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 43: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 44: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 45: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 46: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 47: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 48: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 49: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 50: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 51: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 52: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 53: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 54: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 55: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 56: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 57: switchboard.v1.TakeOver
+	(*ChatReopened)(nil),        // 58: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 59: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 60: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 61: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 62: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 63: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 64: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 65: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 66: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 67: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 68: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
+	nil,                         // 70: switchboard.v1.Hello.CursorsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11, // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
 	13, // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	16, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	24, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	28, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	29, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	17, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	18, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	30, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	31, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	19, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	21, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	35, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	36, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	45, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	49, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	52, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	53, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	54, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	51, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	61, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	64, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	66, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	47, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	12, // 24: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	23, // 25: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10, // 26: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	39, // 27: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	15, // 28: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	26, // 29: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	27, // 30: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	14, // 31: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	25, // 32: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	32, // 33: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	22, // 34: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	34, // 35: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	20, // 36: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	50, // 37: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	62, // 38: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	48, // 39: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	65, // 40: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	0,  // 41: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	67, // 42: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	25, // 43: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	34, // 44: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	26, // 45: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	50, // 46: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	1,  // 47: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	33, // 48: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,  // 49: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 50: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	34, // 51: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	34, // 52: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	34, // 53: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,  // 54: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,  // 55: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,  // 56: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	33, // 57: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	33, // 58: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	33, // 59: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	5,  // 60: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,  // 61: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	33, // 62: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	40, // 63: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	41, // 64: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	42, // 65: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	44, // 66: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	43, // 67: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	38, // 68: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	37, // 69: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	46, // 70: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	60, // 71: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	55, // 72: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	56, // 73: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	57, // 74: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	58, // 75: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	59, // 76: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	33, // 77: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,  // 78: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	33, // 79: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	33, // 80: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	62, // 81: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	33, // 82: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	33, // 83: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	33, // 84: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,  // 85: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	33, // 86: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	33, // 87: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	33, // 88: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,  // 89: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	33, // 90: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	34, // 91: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	34, // 92: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	63, // 93: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,  // 94: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,  // 95: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	19, // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	27, // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	31, // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	32, // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	20, // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	21, // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	33, // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	34, // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	22, // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	24, // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	38, // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	39, // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	48, // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	52, // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	55, // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	56, // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	57, // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	54, // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	64, // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	67, // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	69, // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	50, // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	15, // 24: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	16, // 25: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	17, // 26: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	12, // 27: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	26, // 28: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10, // 29: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	42, // 30: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	18, // 31: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	29, // 32: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	30, // 33: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	14, // 34: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	28, // 35: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	35, // 36: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	25, // 37: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	37, // 38: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	23, // 39: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	53, // 40: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	65, // 41: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	51, // 42: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	68, // 43: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	0,  // 44: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	70, // 45: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	28, // 46: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	37, // 47: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	29, // 48: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	53, // 49: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	1,  // 50: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	36, // 51: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,  // 52: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 53: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	37, // 54: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	37, // 55: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	37, // 56: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,  // 57: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,  // 58: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,  // 59: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	36, // 60: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	36, // 61: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	36, // 62: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	5,  // 63: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,  // 64: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	36, // 65: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	43, // 66: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	44, // 67: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	45, // 68: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	47, // 69: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	46, // 70: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	41, // 71: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	40, // 72: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	49, // 73: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	63, // 74: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	58, // 75: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	59, // 76: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	60, // 77: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	61, // 78: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	62, // 79: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	36, // 80: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,  // 81: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	36, // 82: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	36, // 83: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	65, // 84: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	36, // 85: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	36, // 86: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	36, // 87: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,  // 88: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	36, // 89: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	36, // 90: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	36, // 91: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,  // 92: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	36, // 93: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	37, // 94: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	37, // 95: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	66, // 96: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,  // 97: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,  // 98: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	99, // [99:99] is the sub-list for method output_type
+	99, // [99:99] is the sub-list for method input_type
+	99, // [99:99] is the sub-list for extension type_name
+	99, // [99:99] is the sub-list for extension extendee
+	0,  // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -5876,6 +6168,9 @@ func file_wire_proto_init() {
 		(*Envelope_SetQueueOnline)(nil),
 		(*Envelope_SetAgentStatus)(nil),
 		(*Envelope_ListTransferTargets)(nil),
+		(*Envelope_LeaveOfflineMessage)(nil),
+		(*Envelope_EmailTranscript)(nil),
+		(*Envelope_EmailFromChat)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -5894,7 +6189,7 @@ func file_wire_proto_init() {
 		(*Envelope_TransferTargets)(nil),
 		(*Envelope_QueueState)(nil),
 	}
-	file_wire_proto_msgTypes[30].OneofWrappers = []any{
+	file_wire_proto_msgTypes[33].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
@@ -5916,7 +6211,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   59,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -20,6 +20,9 @@ import (
 //	d/role/<id>                              a custom role (Role)
 //	d/settings                               the site-wide settings (Settings)
 //	d/signin                                 the directory sign-in settings (SignInSettings)
+//	d/email                                  the SMTP settings and email templates (EmailSettings)
+//	m/<mail id>                              an email in the outbox, not sent yet (OutboxMail)
+//	om/<offline message id>                  a visitor's offline message (OfflineMessage)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -38,6 +41,9 @@ const (
 	prefixSecret = "s/"
 	prefixAudit  = "u/"
 	prefixRevoke = "r/"
+	prefixMail   = "m/"
+	// Not under o/ (the open-chats index): om/ sorts apart from it.
+	prefixOffline = "om/"
 )
 
 func revokedKey(sid string) []byte { return []byte(prefixRevoke + sid) }
@@ -47,6 +53,11 @@ func roleKey(id string) []byte { return []byte(prefixRole + id) }
 var settingsKey = []byte("d/settings")
 
 var signInKey = []byte("d/signin")
+
+var emailKey = []byte("d/email")
+
+func mailKey(id string) []byte    { return []byte(prefixMail + id) }
+func offlineKey(id string) []byte { return []byte(prefixOffline + id) }
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.
