@@ -22,7 +22,7 @@ const MaxOfflineTextBytes = 8 << 10
 // offerOffline are the refusals after which a department that takes
 // offline messages offers the form.
 var offerOffline = map[messages.RefusalReason]bool{
-	messages.RefusalReason_REFUSAL_REASON_DEPARTMENT_CLOSED:       true,
+	messages.RefusalReason_REFUSAL_REASON_DEPARTMENT_CLOSED:      true,
 	messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS: true,
 	messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL:             true,
 	messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE:       true,

@@ -117,14 +117,12 @@ func (s *Server) replyOffline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	x, err := s.b.OfflineMessage(id)
-	switch {
-	case err != nil:
-		e = messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read offline messages now")
-	case x == nil || !s.mayReadOffline(o, x.GetDepartment()):
-		e = errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no offline message %q", id)
-	case o.a != nil && !o.perms.Has(actors.PermEmail):
+	if o.a != nil && !o.perms.Has(actors.PermEmail) {
 		e = errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role does not allow this (%s)", actors.PermEmail)
+	} else if x, err := s.b.OfflineMessage(id); err != nil {
+		e = messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read offline messages now")
+	} else if x == nil || !s.mayReadOffline(o, x.GetDepartment()) {
+		e = errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no offline message %q", id)
 	}
 	if e != nil {
 		kind := "offline.answer"
