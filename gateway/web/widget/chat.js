@@ -6,10 +6,13 @@ import { h, clock, enterSends, follow } from '/lib/dom.js';
 export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
   // typing() says the visitor is typing; end() closes the chat; again()
-  // starts a new one after the end.
-  constructor(t, { send, typing, end, again }) {
+  // starts a new one after the end; emailTranscript(to) asks for the
+  // transcript by email, to the address email() gave in the form.
+  constructor(t, { send, typing, end, again, emailTranscript, email }) {
     this.t = t;
     this.again = again;
+    this.emailTranscript = emailTranscript;
+    this.email = email;
     this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
     this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
@@ -124,7 +127,31 @@ export class ChatView {
     this.showTyping('');
     this.setStatus('');
     const again = h('button', { type: 'button', class: 'again', onclick: () => this.again() }, this.t.newChat);
-    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), again);
+    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), this.transcriptForm(), again);
+  }
+
+  // transcriptForm: once the chat ended, the visitor may have its
+  // transcript sent to an address.
+  transcriptForm() {
+    const t = this.t;
+    const to = h('input', { id: 'transcript-to', type: 'email', autocomplete: 'email', maxlength: 254, required: true,
+      'aria-label': t.offlineEmail, placeholder: t.offlineEmail, value: this.email() });
+    const said = h('p', { class: 'transcript-status', role: 'status' });
+    const form = h('form', { class: 'transcript' }, h('label', { for: 'transcript-to' }, t.transcriptTo), to,
+      h('button', { type: 'submit', class: 'send' }, t.transcriptSend), said);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const addr = to.value.trim();
+      if (!addr) return;
+      try {
+        await this.emailTranscript(addr);
+        said.textContent = t.transcriptSent(addr);
+        form.replaceChildren(said);
+      } catch (err) {
+        said.textContent = (err && err.message) || t.error;
+      }
+    });
+    return form;
   }
 
   focus() {
