@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // The web parts of offline messages and email (issue 13, parts 3 and 8).
@@ -69,4 +71,64 @@ func TestWebWidgetTranscriptEmail(t *testing.T) {
 	if got := ms.mails()[0]; got.To != "ann@example.net" || !strings.Contains(got.Text, "Where is my order?") || !strings.Contains(got.Text, "It ships today.") {
 		t.Fatalf("transcript mail to %q:\n%s", got.To, got.Text)
 	}
+}
+
+// TestWebConsoleOfflineMessages: Bob's console lists Support's unanswered
+// offline messages (markup in them shown as text) and answers one by
+// email; it then shows under the answered ones.
+func TestWebConsoleOfflineMessages(t *testing.T) {
+	ms := startMailServer(t)
+	m := startBroker(t, t.TempDir())
+	base, addr := "http://"+m.Addr(), m.Addr()
+	mustAdmin(t, addr, "PUT", "/admin/email", ms.settings())
+	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"offline_messages": true})
+	vis, _ := newVisitor(t, addr, false)
+	if _, err := vis.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_LeaveOfflineMessage{LeaveOfflineMessage: &messages.LeaveOfflineMessage{
+		Department: "support", Name: `<img src=x onerror="document.body.dataset.owned=1">Ann`, Email: "ann@example.net", Text: "Where is order #123?"}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	bob := consoleLogin(t, base, "bob@demo", "bob-demo-pw")
+	bob.click("#tab-offline")
+	bob.wait("the message", `document.querySelector(".offline-message .text")`)
+	if got := bob.text(".offline-message .text"); got != "Where is order #123?" {
+		t.Fatalf("message text %q", got)
+	}
+	if got := bob.text(".offline-message .name"); got != `<img src=x onerror="document.body.dataset.owned=1">Ann` ||
+		eval[bool](bob, `!!document.querySelector(".offline-message img") || document.body.dataset.owned === "1"`) {
+		t.Fatalf("the visitor's name is not text: %q", got)
+	}
+	bob.screenshot("console-offline-messages")
+	bob.click(".offline-message .answer")
+	bob.typeIn(".offline-message .reply-text", "It left our warehouse this morning.", false)
+	bob.click(".offline-message .reply .send")
+	bob.wait("the answer noted", `document.querySelector(".offline-message .answered")`)
+	eventually(t, "the answer mail", func() bool { return len(ms.mails()) == 1 })
+	if got := ms.mails()[0]; got.To != "ann@example.net" || !strings.Contains(got.Text, "It left our warehouse this morning.") {
+		t.Fatalf("answer mail to %q:\n%s", got.To, got.Text)
+	}
+	bob.click("#offline-refresh")
+	bob.wait("no unanswered message", `document.querySelector(".offline-body:not([aria-busy]) .empty")`)
+	eval[bool](bob, `(() => { const s = document.querySelector("#offline-state"); s.value = "true"; s.dispatchEvent(new Event("change")); return true; })()`)
+	bob.wait("the answered message", `(document.querySelector(".offline-body:not([aria-busy]) .offline-message .answered") || {}).textContent === "Answered by bob (email)"`)
+	bob.screenshot("console-offline-answered")
+}
+
+// TestWebConsoleEmailFromChat: an agent writes to the visitor from the
+// chat's pane; the mail arrives and the pane notes it once sent.
+func TestWebConsoleEmailFromChat(t *testing.T) {
+	ms := startMailServer(t)
+	m := startBroker(t, t.TempDir())
+	mustAdmin(t, m.Addr(), "PUT", "/admin/email", ms.settings())
+	alice, _, _, chat := widgetChat(t, m.Addr(), "Ann", "Where is my order?")
+	alice.click(paneSel(chat) + " .actions .email")
+	alice.typeIn(paneSel(chat)+" .email-to", "ann@example.net", false)
+	alice.typeIn(paneSel(chat)+" .email-subject", "Your order", false)
+	alice.typeIn(paneSel(chat)+" .email-text", "It ships today.", false)
+	alice.click(paneSel(chat) + " .send-email")
+	eventually(t, "the agent's mail", func() bool { return len(ms.mails()) == 1 })
+	if got := ms.mails()[0]; got.To != "ann@example.net" || got.subject() != "Your order" || !strings.Contains(got.Text, "It ships today.") {
+		t.Fatalf("mail to %q, subject %q:\n%s", got.To, got.subject(), got.Text)
+	}
+	alice.wait("the emailed note", `[...document.querySelectorAll(`+"`"+paneSel(chat)+" .transcript li`"+`)].some(l => l.textContent.includes("sent an email (Your order) to ann@example.net"))`)
 }

@@ -8,6 +8,7 @@ import { Chats } from '/console/chats.js';
 import { Offers } from '/console/offers.js';
 import { QueueTab } from '/console/queue.js';
 import { MonitorTab } from '/console/monitor.js';
+import { OfflineTab } from '/console/offline.js';
 import { Notifier } from '/console/notify.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
@@ -26,6 +27,7 @@ export class Desk {
     this.offers = new Offers(this, this.offerBox);
     this.queue = new QueueTab(this, this.sections.queue);
     this.monitor = new MonitorTab(this, this.sections.monitor);
+    this.offline = new OfflineTab(this, this.sections.offline);
     this.client.addEventListener('welcome', (e) => this.welcome(e.detail));
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
@@ -76,7 +78,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -109,6 +111,7 @@ export class Desk {
     this.current = id;
     if (id === 'queue') this.queue.open();
     if (id === 'monitor') this.monitor.open();
+    if (id === 'offline') this.offline.open();
     if (id === 'admin') this.openAdmin();
   }
 
@@ -126,6 +129,7 @@ export class Desk {
     this.tabs.querySelector('#tab-monitor').hidden = !(w.monitors || []).length;
     this.tabs.querySelector('#tab-admin').hidden = !perms.has('admin');
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
+    this.tabs.querySelector('#tab-offline').hidden = !perms.has('chats.view') || !this.offline.departments().length;
     this.agentState(w.state || {});
     this.chats.welcome(w.chats || []);
     this.offers.welcome(w.offers || []);

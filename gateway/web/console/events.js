@@ -29,6 +29,11 @@ export function describe(ev) {
   if (ev.status_changed) return note(`${who(ev.status_changed.by)} set the status to ${enumName(ev.status_changed.status, 'WORK_STATUS_') || 'open'}`);
   if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
   if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
+  if (ev.emailed) {
+    const e = ev.emailed;
+    const what = { transcript: 'the transcript', agent: `an email (${e.subject || ''})`, offline_reply: 'an answer' }[e.purpose] || 'an email';
+    return note(`${who(e.by)} sent ${what} to ${e.to}`);
+  }
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
   return note('(an event this console does not know)');
 }
