@@ -8,6 +8,7 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -70,6 +71,7 @@ func (o *outbox) leave(ctx actor.Context, m *messages.OfflineLeft) {
 			sendErr(ctx, m.GetConn(), m.GetRef(), e)
 			return
 		}
+		o.index(x)
 		o.b.Audit(&messages.AuditEntry{Kind: "offline.left", Actor: x.GetVisitorId(), Subject: x.GetDepartment(), Detail: x.GetId(), Ok: true})
 		sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{})
 	})
@@ -108,8 +110,61 @@ func (o *outbox) answer(ctx actor.Context, m *messages.AnswerOffline) {
 			ctx.Send(sender, &messages.MailReply{Error: e})
 			return
 		}
+		o.unindex(x)
 		o.queued(ctx, mail)
 		ctx.Send(sender, &messages.MailReply{MailId: mail.GetId()})
+	})
+}
+
+// unansweredKey is where the index keeps a visitor's messages to a
+// department.
+func unansweredKey(visitor, dept string) string { return visitor + "/" + dept }
+
+func (o *outbox) index(x *messages.OfflineMessage) {
+	k := unansweredKey(x.GetVisitorId(), x.GetDepartment())
+	o.unanswered[k] = append(o.unanswered[k], x.GetId())
+}
+
+func (o *outbox) unindex(x *messages.OfflineMessage) {
+	k := unansweredKey(x.GetVisitorId(), x.GetDepartment())
+	ids := slices.DeleteFunc(o.unanswered[k], func(id string) bool { return id == x.GetId() })
+	if len(ids) == 0 {
+		delete(o.unanswered, k)
+		return
+	}
+	o.unanswered[k] = ids
+}
+
+// answeredByChat: the visitor came back and an agent took their chat in
+// the department: their unanswered offline messages there are answered
+// by that chat (audited).
+func (o *outbox) answeredByChat(ctx actor.Context, m *messages.VisitorChatAssigned) {
+	k := unansweredKey(m.GetVisitorId(), m.GetDepartment())
+	var done []*messages.OfflineMessage
+	for _, id := range o.unanswered[k] {
+		x, err := o.b.store.OfflineMessage(id)
+		if err != nil || x == nil || x.GetAnswered() || o.answering[id] {
+			continue // read again at the next chat
+		}
+		x.Answered, x.AnsweredBy, x.AnsweredAtMs, x.AnsweredHow, x.ChatId = true, m.GetAgent().GetId(), o.b.clock.Now().UnixMilli(), "chat", m.GetChatId()
+		o.answering[id] = true
+		done = append(done, x)
+	}
+	if len(done) == 0 {
+		return
+	}
+	o.write(nil, nil, done, func(ctx actor.Context, e *messages.Error) {
+		for _, x := range done {
+			delete(o.answering, x.GetId())
+			if e != nil {
+				continue
+			}
+			o.unindex(x)
+			o.b.Audit(&messages.AuditEntry{Kind: "offline.answer", Actor: x.GetAnsweredBy(), Subject: x.GetId(), Detail: "by chat " + x.GetChatId(), Ok: true})
+		}
+		if e != nil {
+			ctx.Logger().Warn("outbox: offline messages not marked answered by chat", "chat", m.GetChatId(), "err", e.GetMessage())
+		}
 	})
 }
 

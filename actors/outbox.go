@@ -38,14 +38,18 @@ type outbox struct {
 	// answering: offline messages being answered (their write in flight),
 	// so two answers cannot both pass.
 	answering map[string]bool
-	retry     timer
+	// unanswered: visitor id + "/" + department -> the ids of that
+	// visitor's unanswered offline messages there (answered as a chat
+	// when the visitor comes back).
+	unanswered map[string][]string
+	retry      timer
 	token     uint64
 	writes    map[uint64]func(ctx actor.Context, e *messages.Error)
 }
 
 func newOutbox(b *Broker) *outbox {
 	return &outbox{b: b, pending: map[string]*messages.OutboxMail{}, sending: map[string]bool{},
-		answering: map[string]bool{}, writes: map[uint64]func(actor.Context, *messages.Error){}}
+		answering: map[string]bool{}, unanswered: map[string][]string{}, writes: map[uint64]func(actor.Context, *messages.Error){}}
 }
 
 func (o *outbox) Receive(ctx actor.Context) {
@@ -68,6 +72,8 @@ func (o *outbox) Receive(ctx actor.Context) {
 		o.leave(ctx, m)
 	case *messages.AnswerOffline:
 		o.answer(ctx, m)
+	case *messages.VisitorChatAssigned:
+		o.answeredByChat(ctx, m)
 	default:
 		ctx.Logger().Warn("outbox: unexpected message", "type", fmt.Sprintf("%T", m))
 	}
@@ -82,6 +88,15 @@ func (o *outbox) load(ctx actor.Context) {
 	for _, m := range mails {
 		m.NextAtMs = 0 // a start tries every mail at once
 		o.pending[m.GetId()] = m
+	}
+	offline, err := o.b.store.OfflineMessages()
+	if err != nil {
+		panic(fmt.Errorf("outbox: load: %w", err))
+	}
+	for _, x := range offline {
+		if !x.GetAnswered() {
+			o.index(x)
+		}
 	}
 	o.kick(ctx)
 }

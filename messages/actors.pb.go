@@ -4481,6 +4481,77 @@ func (x *MailReply) GetMailId() string {
 	return ""
 }
 
+// VisitorChatAssigned: an agent took a visitor's chat; the outbox marks
+// the visitor's unanswered offline messages to that department answered
+// as a chat.
+type VisitorChatAssigned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId     string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Agent         *Participant           `protobuf:"bytes,3,opt,name=agent,proto3" json:"agent,omitempty"`
+	ChatId        string                 `protobuf:"bytes,4,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorChatAssigned) Reset() {
+	*x = VisitorChatAssigned{}
+	mi := &file_actors_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorChatAssigned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorChatAssigned) ProtoMessage() {}
+
+func (x *VisitorChatAssigned) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorChatAssigned.ProtoReflect.Descriptor instead.
+func (*VisitorChatAssigned) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *VisitorChatAssigned) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *VisitorChatAssigned) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *VisitorChatAssigned) GetAgent() *Participant {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+func (x *VisitorChatAssigned) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -4819,7 +4890,15 @@ const file_actors_proto_rawDesc = "" +
 	"\x04text\x18\x04 \x01(\tR\x04text\"Q\n" +
 	"\tMailReply\x12+\n" +
 	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\x12\x17\n" +
-	"\amail_id\x18\x02 \x01(\tR\x06mailIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\amail_id\x18\x02 \x01(\tR\x06mailId\"\xa0\x01\n" +
+	"\x13VisitorChatAssigned\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x121\n" +
+	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
+	"\achat_id\x18\x04 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -4833,7 +4912,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),          // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),          // 1: switchboard.v1.ConnDetach
@@ -4892,158 +4971,160 @@ var file_actors_proto_goTypes = []any{
 	(*OfflineLeft)(nil),         // 54: switchboard.v1.OfflineLeft
 	(*AnswerOffline)(nil),       // 55: switchboard.v1.AnswerOffline
 	(*MailReply)(nil),           // 56: switchboard.v1.MailReply
-	nil,                         // 57: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),           // 58: actor.PID
-	(*RequestChat)(nil),         // 59: switchboard.v1.RequestChat
-	(*SetStatus)(nil),           // 60: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),         // 61: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 62: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 63: switchboard.v1.PickChat
-	(*Resume)(nil),              // 64: switchboard.v1.Resume
-	(*ListWaiting)(nil),         // 65: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),       // 66: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 67: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),        // 68: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),         // 69: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),            // 70: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 71: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 72: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),       // 73: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),             // 74: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),      // 75: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),      // 76: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil), // 77: switchboard.v1.ListTransferTargets
-	(*LeaveOfflineMessage)(nil), // 78: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),       // 79: switchboard.v1.EmailFromChat
-	(*Participant)(nil),         // 80: switchboard.v1.Participant
-	(*SendMessage)(nil),         // 81: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 82: switchboard.v1.CloseChat
-	(*Typing)(nil),              // 83: switchboard.v1.Typing
-	(*EmailTranscript)(nil),     // 84: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),         // 85: switchboard.v1.ChatRefused
-	(*Error)(nil),               // 86: switchboard.v1.Error
-	(*ChatEvent)(nil),           // 87: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),         // 88: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),            // 89: switchboard.v1.OpenChat
-	(AgentStatus)(0),            // 90: switchboard.v1.AgentStatus
-	(*Offer)(nil),               // 91: switchboard.v1.Offer
-	(AssignHow)(0),              // 92: switchboard.v1.AssignHow
-	(*WaitingList)(nil),         // 93: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),      // 94: switchboard.v1.DepartmentView
-	(SignInMethod)(0),           // 95: switchboard.v1.SignInMethod
-	(*Department)(nil),          // 96: switchboard.v1.Department
-	(*Language)(nil),            // 97: switchboard.v1.Language
-	(*Agent)(nil),               // 98: switchboard.v1.Agent
-	(*Role)(nil),                // 99: switchboard.v1.Role
-	(*Settings)(nil),            // 100: switchboard.v1.Settings
-	(*SignInSettings)(nil),      // 101: switchboard.v1.SignInSettings
-	(*EmailSettings)(nil),       // 102: switchboard.v1.EmailSettings
-	(*Envelope)(nil),            // 103: switchboard.v1.Envelope
-	(*OutboxMail)(nil),          // 104: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),         // 105: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),      // 106: switchboard.v1.OfflineMessage
+	(*VisitorChatAssigned)(nil), // 57: switchboard.v1.VisitorChatAssigned
+	nil,                         // 58: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),           // 59: actor.PID
+	(*RequestChat)(nil),         // 60: switchboard.v1.RequestChat
+	(*SetStatus)(nil),           // 61: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),         // 62: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 63: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 64: switchboard.v1.PickChat
+	(*Resume)(nil),              // 65: switchboard.v1.Resume
+	(*ListWaiting)(nil),         // 66: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),       // 67: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 68: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),        // 69: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),         // 70: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),            // 71: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 72: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 73: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),       // 74: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),             // 75: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),      // 76: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),      // 77: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil), // 78: switchboard.v1.ListTransferTargets
+	(*LeaveOfflineMessage)(nil), // 79: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),       // 80: switchboard.v1.EmailFromChat
+	(*Participant)(nil),         // 81: switchboard.v1.Participant
+	(*SendMessage)(nil),         // 82: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 83: switchboard.v1.CloseChat
+	(*Typing)(nil),              // 84: switchboard.v1.Typing
+	(*EmailTranscript)(nil),     // 85: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),         // 86: switchboard.v1.ChatRefused
+	(*Error)(nil),               // 87: switchboard.v1.Error
+	(*ChatEvent)(nil),           // 88: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),         // 89: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),            // 90: switchboard.v1.OpenChat
+	(AgentStatus)(0),            // 91: switchboard.v1.AgentStatus
+	(*Offer)(nil),               // 92: switchboard.v1.Offer
+	(AssignHow)(0),              // 93: switchboard.v1.AssignHow
+	(*WaitingList)(nil),         // 94: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),      // 95: switchboard.v1.DepartmentView
+	(SignInMethod)(0),           // 96: switchboard.v1.SignInMethod
+	(*Department)(nil),          // 97: switchboard.v1.Department
+	(*Language)(nil),            // 98: switchboard.v1.Language
+	(*Agent)(nil),               // 99: switchboard.v1.Agent
+	(*Role)(nil),                // 100: switchboard.v1.Role
+	(*Settings)(nil),            // 101: switchboard.v1.Settings
+	(*SignInSettings)(nil),      // 102: switchboard.v1.SignInSettings
+	(*EmailSettings)(nil),       // 103: switchboard.v1.EmailSettings
+	(*Envelope)(nil),            // 104: switchboard.v1.Envelope
+	(*OutboxMail)(nil),          // 105: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),         // 106: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),      // 107: switchboard.v1.OfflineMessage
 }
 var file_actors_proto_depIdxs = []int32{
-	58,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	57,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	58,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	58,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	59,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	60,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	61,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	62,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	63,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	64,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	65,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	66,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	67,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	68,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	69,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	70,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	71,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	72,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	73,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	74,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	75,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	76,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	77,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	78,  // 23: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	79,  // 24: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	59,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	58,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	59,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	59,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	60,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	61,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	62,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	63,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	64,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	65,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	66,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	67,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	68,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	69,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	70,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	71,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	72,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	73,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	74,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	75,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	76,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	77,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	78,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	79,  // 23: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	80,  // 24: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	47,  // 25: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	80,  // 26: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	58,  // 27: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	81,  // 28: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	82,  // 29: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	83,  // 30: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	66,  // 31: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	68,  // 32: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	69,  // 33: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	70,  // 34: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	71,  // 35: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	72,  // 36: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	73,  // 37: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	84,  // 38: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	79,  // 39: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	81,  // 26: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	59,  // 27: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	82,  // 28: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	83,  // 29: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	84,  // 30: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	67,  // 31: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	69,  // 32: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	70,  // 33: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	71,  // 34: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	72,  // 35: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	73,  // 36: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	74,  // 37: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	85,  // 38: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	80,  // 39: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	47,  // 40: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	59,  // 41: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	58,  // 42: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	60,  // 41: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	59,  // 42: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	47,  // 43: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	85,  // 44: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	58,  // 45: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	86,  // 46: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	58,  // 47: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	80,  // 48: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	87,  // 49: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	58,  // 50: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	58,  // 51: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	88,  // 52: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	88,  // 53: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	88,  // 54: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	86,  // 44: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	59,  // 45: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	87,  // 46: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	59,  // 47: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	81,  // 48: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	88,  // 49: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	59,  // 50: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	59,  // 51: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	89,  // 52: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	89,  // 53: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	89,  // 54: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	47,  // 55: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	88,  // 56: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	89,  // 57: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	89,  // 58: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	90,  // 59: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	91,  // 60: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	92,  // 61: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	89,  // 56: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	90,  // 57: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	90,  // 58: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	91,  // 59: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	92,  // 60: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	93,  // 61: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	47,  // 62: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	88,  // 63: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	86,  // 64: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	58,  // 65: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	58,  // 66: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	93,  // 67: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	94,  // 68: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	90,  // 69: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	58,  // 70: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	86,  // 71: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	95,  // 72: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	96,  // 73: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	97,  // 74: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	98,  // 75: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	99,  // 76: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	100, // 77: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	89,  // 63: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	87,  // 64: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	59,  // 65: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	59,  // 66: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	94,  // 67: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	95,  // 68: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	91,  // 69: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	59,  // 70: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	87,  // 71: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	96,  // 72: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	97,  // 73: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	98,  // 74: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	99,  // 75: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	100, // 76: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	101, // 77: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	44,  // 78: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	43,  // 79: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	101, // 80: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	102, // 80: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	41,  // 81: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	102, // 82: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	86,  // 83: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	87,  // 84: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	103, // 82: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	87,  // 83: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	88,  // 84: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	47,  // 85: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	103, // 86: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	104, // 86: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	47,  // 87: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	104, // 88: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	58,  // 89: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	105, // 90: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	106, // 91: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	58,  // 92: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	80,  // 93: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	86,  // 94: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	95,  // [95:95] is the sub-list for method output_type
-	95,  // [95:95] is the sub-list for method input_type
-	95,  // [95:95] is the sub-list for extension type_name
-	95,  // [95:95] is the sub-list for extension extendee
-	0,   // [0:95] is the sub-list for field type_name
+	105, // 88: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	59,  // 89: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	106, // 90: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	107, // 91: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	59,  // 92: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	81,  // 93: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	87,  // 94: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	81,  // 95: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	96,  // [96:96] is the sub-list for method output_type
+	96,  // [96:96] is the sub-list for method input_type
+	96,  // [96:96] is the sub-list for extension type_name
+	96,  // [96:96] is the sub-list for extension extendee
+	0,   // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5113,7 +5194,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   58,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2640,10 +2640,12 @@ type OfflineMessage struct {
 	AtMs       int64                  `protobuf:"varint,8,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
 	Answered   bool                   `protobuf:"varint,9,opt,name=answered,proto3" json:"answered,omitempty"`
 	// Who answered, when, and how: "email" (the outbox mail_id) or "chat".
-	AnsweredBy    string `protobuf:"bytes,10,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
-	AnsweredAtMs  int64  `protobuf:"varint,11,opt,name=answered_at_ms,json=answeredAtMs,proto3" json:"answered_at_ms,omitempty"`
-	MailId        string `protobuf:"bytes,12,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
-	AnsweredHow   string `protobuf:"bytes,13,opt,name=answered_how,json=answeredHow,proto3" json:"answered_how,omitempty"`
+	AnsweredBy   string `protobuf:"bytes,10,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	AnsweredAtMs int64  `protobuf:"varint,11,opt,name=answered_at_ms,json=answeredAtMs,proto3" json:"answered_at_ms,omitempty"`
+	MailId       string `protobuf:"bytes,12,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	AnsweredHow  string `protobuf:"bytes,13,opt,name=answered_how,json=answeredHow,proto3" json:"answered_how,omitempty"`
+	// Answered as a chat: the chat in which the visitor came back.
+	ChatId        string `protobuf:"bytes,14,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2765,6 +2767,13 @@ func (x *OfflineMessage) GetMailId() string {
 func (x *OfflineMessage) GetAnsweredHow() string {
 	if x != nil {
 		return x.AnsweredHow
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetChatId() string {
+	if x != nil {
+		return x.ChatId
 	}
 	return ""
 }
@@ -3065,7 +3074,7 @@ const file_store_proto_rawDesc = "" +
 	"next_at_ms\x18\f \x01(\x03R\bnextAtMs\x12\"\n" +
 	"\rcreated_at_ms\x18\r \x01(\x03R\vcreatedAtMs\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x0e \x01(\tR\tlastError\"\xed\x02\n" +
+	"last_error\x18\x0e \x01(\tR\tlastError\"\x86\x03\n" +
 	"\x0eOfflineMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
 	"\n" +
@@ -3084,7 +3093,8 @@ const file_store_proto_rawDesc = "" +
 	"answeredBy\x12$\n" +
 	"\x0eanswered_at_ms\x18\v \x01(\x03R\fansweredAtMs\x12\x17\n" +
 	"\amail_id\x18\f \x01(\tR\x06mailId\x12!\n" +
-	"\fanswered_how\x18\r \x01(\tR\vansweredHow\"P\n" +
+	"\fanswered_how\x18\r \x01(\tR\vansweredHow\x12\x17\n" +
+	"\achat_id\x18\x0e \x01(\tR\x06chatId\"P\n" +
 	"\x12OfflineMessageList\x12:\n" +
 	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +

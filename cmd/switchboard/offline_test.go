@@ -114,3 +114,37 @@ func TestOfflineMessageLeftListedAnswered(t *testing.T) {
 		return k["offline.left"] == 1 && k["offline.answer"] == 1 && k["mail.sent"] == 1
 	})
 }
+
+// The visitor who left a message comes back when someone is available:
+// once an agent takes their chat in that department, the message counts
+// as answered by that chat.
+func TestOfflineMessageAnsweredAsChat(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"offline_messages": true})
+	vis, _ := newVisitor(t, addr, false)
+	if r := requestChat(t, vis, "support", "en", "hello?").GetChatRefused(); !r.GetOfflineMessages() {
+		t.Fatalf("refusal %v", r)
+	}
+	if _, err := vis.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_LeaveOfflineMessage{LeaveOfflineMessage: &messages.LeaveOfflineMessage{
+		Department: "support", Name: "Ann", Email: "ann@example.net", Text: "call me back"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Another visitor's chat answers nothing of Ann's.
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	other, _ := newVisitor(t, addr, false)
+	accept(t, bob, mustChatID(t, requestChat(t, other, "support", "en", "me too")))
+	chat := mustChatID(t, requestChat(t, vis, "support", "en", "I am back"))
+	if _, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=false"); len(list) != 1 {
+		t.Fatalf("before bob takes Ann's chat: %v", list)
+	}
+	accept(t, bob, chat)
+	var list []*messages.OfflineMessage
+	eventually(t, "the message answered by the chat", func() bool {
+		_, list = offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=true")
+		return len(list) == 1
+	})
+	if x := list[0]; x.GetAnsweredHow() != "chat" || x.GetChatId() != chat || x.GetAnsweredBy() != "bob" {
+		t.Fatalf("answered %v", x)
+	}
+}
