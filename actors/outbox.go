@@ -43,8 +43,8 @@ type outbox struct {
 	// when the visitor comes back).
 	unanswered map[string][]string
 	retry      timer
-	token     uint64
-	writes    map[uint64]func(ctx actor.Context, e *messages.Error)
+	token      uint64
+	writes     map[uint64]func(ctx actor.Context, e *messages.Error)
 }
 
 func newOutbox(b *Broker) *outbox {
