@@ -122,6 +122,26 @@ func auditKinds(t testing.TB, addr, secret string) map[string]int {
 	return kinds
 }
 
+// checkTranscriptMail: the transcript mail holds the chat's lines, in
+// text and HTML, the visitor's name escaped in the HTML.
+func checkTranscriptMail(t *testing.T, mail *receivedMail) {
+	t.Helper()
+	if mail.To != "ann@example.net" || mail.From != "support@example.com" {
+		t.Fatalf("mail from %q to %q", mail.From, mail.To)
+	}
+	for _, want := range []string{"my order #123 never came", "sorry about that, it ships today", "Bob"} {
+		if !strings.Contains(mail.Text, want) || !strings.Contains(mail.HTML, want) {
+			t.Errorf("the transcript mail lacks %q:\n%s\n%s", want, mail.Text, mail.HTML)
+		}
+	}
+	if strings.Contains(mail.HTML, "<b>Lee</b>") || !strings.Contains(mail.HTML, "Ann &lt;b&gt;Lee&lt;/b&gt;") {
+		t.Errorf("the visitor's name is not escaped in the HTML body:\n%s", mail.HTML)
+	}
+	if mail.subject() != "Your chat with Support" || !strings.HasPrefix(mail.Header.Get("Message-ID"), "<m") {
+		t.Errorf("subject %q, Message-ID %q", mail.subject(), mail.Header.Get("Message-ID"))
+	}
+}
+
 // The visitor asks for the transcript once the chat is closed: it arrives
 // with the chat's text (the visitor's name escaped in the HTML body), is
 // recorded in the transcript as visible, and audited; the password never
@@ -151,21 +171,7 @@ func TestEmailTranscriptToTheVisitor(t *testing.T) {
 		t.Fatalf("email the transcript: %v", err)
 	}
 	eventually(t, "the transcript mail", func() bool { return len(ms.mails()) == 1 })
-	mail := ms.mails()[0]
-	if mail.To != "ann@example.net" || mail.From != "support@example.com" {
-		t.Fatalf("mail from %q to %q", mail.From, mail.To)
-	}
-	for _, want := range []string{"my order #123 never came", "sorry about that, it ships today", "Bob"} {
-		if !strings.Contains(mail.Text, want) || !strings.Contains(mail.HTML, want) {
-			t.Errorf("the transcript mail lacks %q:\n%s\n%s", want, mail.Text, mail.HTML)
-		}
-	}
-	if strings.Contains(mail.HTML, "<b>Lee</b>") || !strings.Contains(mail.HTML, "Ann &lt;b&gt;Lee&lt;/b&gt;") {
-		t.Errorf("the visitor's name is not escaped in the HTML body:\n%s", mail.HTML)
-	}
-	if mail.subject() != "Your chat with Support" || !strings.HasPrefix(mail.Header.Get("Message-ID"), "<m") {
-		t.Errorf("subject %q, Message-ID %q", mail.subject(), mail.Header.Get("Message-ID"))
-	}
+	checkTranscriptMail(t, ms.mails()[0])
 	var evs []*messages.ChatEvent
 	eventually(t, "the emailed event", func() bool { evs = emailedEvents(t, addr, chatID); return len(evs) == 1 })
 	e := evs[0]

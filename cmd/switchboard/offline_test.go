@@ -51,35 +51,12 @@ func TestOfflineMessageLeftListedAnswered(t *testing.T) {
 	if r.GetReason() != messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE || !r.GetOfflineMessages() {
 		t.Fatalf("request with nobody available: %v, want NOBODY_AVAILABLE with offline_messages", env)
 	}
-	// Bad input: a typed error about the field, nothing stored.
-	for field, bad := range map[string]*messages.LeaveOfflineMessage{
-		"email": {Department: "support", Name: "Ann", Email: "ann at example", Text: "x"},
-		"name":  {Department: "support", Email: "ann@example.net", Text: "x"},
-		"text":  {Department: "support", Name: "Ann", Email: "ann@example.net"},
-	} {
-		if e := asErr(leave(bad)); e.GetCode() != messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT || e.GetField() != field {
-			t.Errorf("bad %s: %v", field, e)
-		}
-	}
+	leaveBadInput(t, leave)
 	if err := leave(good); err != nil {
 		t.Fatalf("leave a message: %v", err)
 	}
 
-	// Bob (support) sees it; Alice (sales only) does not, and may not ask.
-	code, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=false")
-	if code != 200 || len(list) != 1 || list[0].GetText() != good.GetText() || list[0].GetEmail() != "ann@example.net" || list[0].GetAnswered() {
-		t.Fatalf("bob's list: %d %v", code, list)
-	}
-	id := list[0].GetId()
-	if code, list := offlineList(t, addr, "alice@demo", "alice-demo-pw", ""); code != 200 || len(list) != 0 {
-		t.Fatalf("alice's list: %d %v", code, list)
-	}
-	if code, _ := offlineList(t, addr, "alice@demo", "alice-demo-pw", "?department=support"); code != http.StatusForbidden {
-		t.Fatalf("alice asking for support's: %d", code)
-	}
-	if code := staffCall(t, addr, "alice@demo", "alice-demo-pw", "POST", "/api/offline-messages/"+id+"/reply", map[string]string{"text": "hi"}, nil); code != http.StatusNotFound {
-		t.Fatalf("alice answering support's message: %d", code)
-	}
+	id := onlyBobSees(t, addr, good)
 
 	// Bob answers by email: the mail goes out, the message is answered.
 	var out map[string]string
@@ -88,15 +65,11 @@ func TestOfflineMessageLeftListedAnswered(t *testing.T) {
 		t.Fatalf("answer: %d %v", code, out)
 	}
 	eventually(t, "the answer mail", func() bool { return len(ms.mails()) == 1 })
-	mail := ms.mails()[0]
-	if mail.To != "ann@example.net" || !strings.Contains(mail.Text, "It left our warehouse this morning.") ||
-		!strings.Contains(mail.Text, "Where is order #123?") || mail.subject() != "Re: your message to Support" {
-		t.Fatalf("answer mail to %q, subject %q:\n%s", mail.To, mail.subject(), mail.Text)
-	}
+	checkAnswerMail(t, ms.mails()[0])
 	if _, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=false"); len(list) != 0 {
 		t.Fatalf("still unanswered: %v", list)
 	}
-	_, list = offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=true")
+	_, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=true")
 	if len(list) != 1 || list[0].GetAnsweredBy() != "bob" || list[0].GetMailId() != out["mail_id"] || list[0].GetAnsweredHow() != "email" {
 		t.Fatalf("answered list: %v", list)
 	}
@@ -113,6 +86,54 @@ func TestOfflineMessageLeftListedAnswered(t *testing.T) {
 		k := auditKinds(t, addr, ms.pw)
 		return k["offline.left"] == 1 && k["offline.answer"] == 1 && k["mail.sent"] == 1
 	})
+}
+
+// checkAnswerMail: the answer goes to the visitor with the agent's text
+// and the visitor's message quoted, under the default subject.
+func checkAnswerMail(t *testing.T, mail *receivedMail) {
+	t.Helper()
+	if mail.To != "ann@example.net" || !strings.Contains(mail.Text, "It left our warehouse this morning.") ||
+		!strings.Contains(mail.Text, "Where is order #123?") || mail.subject() != "Re: your message to Support" {
+		t.Fatalf("answer mail to %q, subject %q:\n%s", mail.To, mail.subject(), mail.Text)
+	}
+}
+
+// leaveBadInput: bad input is a typed error about the field, and nothing
+// is stored.
+func leaveBadInput(t *testing.T, leave func(*messages.LeaveOfflineMessage) error) {
+	t.Helper()
+	for field, bad := range map[string]*messages.LeaveOfflineMessage{
+		"email": {Department: "support", Name: "Ann", Email: "ann at example", Text: "x"},
+		"name":  {Department: "support", Email: "ann@example.net", Text: "x"},
+		"text":  {Department: "support", Name: "Ann", Email: "ann@example.net"},
+	} {
+		if e := asErr(leave(bad)); e.GetCode() != messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT || e.GetField() != field {
+			t.Errorf("bad %s: %v", field, e)
+		}
+	}
+}
+
+// onlyBobSees: Bob (support) sees the message; Alice (sales only) does
+// not, may not ask for support's, and cannot answer it. It returns the
+// message's id.
+func onlyBobSees(t *testing.T, addr string, good *messages.LeaveOfflineMessage) string {
+	t.Helper()
+	code, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=false")
+	if code != 200 || len(list) != 1 || list[0].GetText() != good.GetText() || list[0].GetEmail() != "ann@example.net" || list[0].GetAnswered() {
+		t.Fatalf("bob's list: %d %v", code, list)
+	}
+	id := list[0].GetId()
+	if code, list := offlineList(t, addr, "alice@demo", "alice-demo-pw", ""); code != 200 || len(list) != 0 {
+		t.Fatalf("alice's list: %d %v", code, list)
+	}
+	if code, _ := offlineList(t, addr, "alice@demo", "alice-demo-pw", "?department=support"); code != http.StatusForbidden {
+		t.Fatalf("alice asking for support's: %d", code)
+	}
+	if code := staffCall(t, addr, "alice@demo", "alice-demo-pw", "POST", "/api/offline-messages/"+id+"/reply", map[string]string{"text": "hi"}, nil); code != http.StatusNotFound {
+		t.Fatalf("alice answering support's message: %d", code)
+	}
+
+	return id
 }
 
 // The visitor who left a message comes back when someone is available:
