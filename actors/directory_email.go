@@ -34,26 +34,12 @@ func (d *directory) putEmail(x *messages.EmailSettings) (*change, *messages.Erro
 }
 
 // KeepMailSecret fills an empty SMTP password from old when it would go
-// to the same server for the same user.
+// to the same server (host and port as given) for the same user.
 func KeepMailSecret(x, old *messages.EmailSettings) {
 	s, o := x.GetSmtp(), old.GetSmtp()
-	if s != nil && s.GetPassword() == "" && s.GetHost() == o.GetHost() && SmtpPort(s) == SmtpPort(o) && s.GetUser() == o.GetUser() {
+	if s != nil && s.GetPassword() == "" && s.GetHost() == o.GetHost() && s.GetPort() == o.GetPort() && s.GetUser() == o.GetUser() {
 		s.Password = o.GetPassword()
 	}
-}
-
-// SmtpPort is the settings' port, or the security's usual one.
-func SmtpPort(s *messages.SmtpSettings) uint32 {
-	if p := s.GetPort(); p != 0 {
-		return p
-	}
-	switch s.GetSecurity() {
-	case messages.SmtpSecurity_SMTP_SECURITY_TLS:
-		return 465
-	case messages.SmtpSecurity_SMTP_SECURITY_NONE:
-		return 25
-	}
-	return 587
 }
 
 // CheckEmailSettings checks the settings on their own (the password

@@ -67,7 +67,7 @@ func TestCheckEmailSettings(t *testing.T) {
 
 func TestKeepMailSecret(t *testing.T) {
 	old := &messages.EmailSettings{Smtp: &messages.SmtpSettings{Host: "h", User: "u", Password: "secret"}}
-	same := &messages.EmailSettings{Smtp: &messages.SmtpSettings{Host: "h", Port: 587, User: "u"}}
+	same := &messages.EmailSettings{Smtp: &messages.SmtpSettings{Host: "h", User: "u"}}
 	KeepMailSecret(same, old)
 	moved := &messages.EmailSettings{Smtp: &messages.SmtpSettings{Host: "elsewhere", User: "u"}}
 	KeepMailSecret(moved, old)
