@@ -64,20 +64,26 @@ func adminError(t testing.TB, addr, method, path string, body any) (int, *messag
 	return code, e
 }
 
-// chatWithBob starts a support chat from a visitor who gave their name
-// and email, taken by Bob; it returns both clients and the chat id.
-func chatWithBob(t *testing.T, addr, name, email string) (vis, bob *gateway.Client, chatID string) {
+// chatWith starts a chat in dept from a visitor who gave their name and
+// email, taken by the agent login; it returns both clients and the chat id.
+func chatWith(t *testing.T, addr, login, pw, dept, name, email string) (vis, agent *gateway.Client, chatID string) {
 	t.Helper()
-	bob, _ = newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	agent, _ = newAgent(t, addr, login, pw, true)
 	vis, _ = newVisitor(t, addr, false)
 	env, err := vis.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{
-		Department: "support", Language: "en", Name: name, Email: email, FirstMessage: "my order #123 never came"}}})
+		Department: dept, Language: "en", Name: name, Email: email, FirstMessage: "my order #123 never came"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	chatID = mustChatID(t, env)
-	accept(t, bob, awaitOffer(t, bob).GetChatId())
-	return vis, bob, chatID
+	accept(t, agent, awaitOffer(t, agent).GetChatId())
+	return vis, agent, chatID
+}
+
+// chatWithBob is chatWith in Support with Bob.
+func chatWithBob(t *testing.T, addr, name, email string) (vis, bob *gateway.Client, chatID string) {
+	t.Helper()
+	return chatWith(t, addr, "bob@demo", "bob-demo-pw", "support", name, email)
 }
 
 // emailedEvents are the ChatEmailed events of a chat's record.
