@@ -75,6 +75,9 @@ type chat struct {
 
 	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts.
 	visitorSent int
+	// transcriptMails counts the visitor's transcript emails (at most
+	// MaxTranscriptMails).
+	transcriptMails int
 }
 
 func (c *chat) Receive(ctx actor.Context) {

@@ -18,6 +18,10 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
+// MaxTranscriptMails is how many times a visitor may have a chat's
+// transcript sent (while its actor runs).
+const MaxTranscriptMails = 3
+
 // emailTranscript: the visitor's own transcript, to the address they give.
 func (c *chat) emailTranscript(ctx actor.Context, x cmd, m *messages.EmailTranscript) {
 	if x.r != roleVisitor {
@@ -28,6 +32,12 @@ func (c *chat) emailTranscript(ctx actor.Context, x cmd, m *messages.EmailTransc
 		sendErr(ctx, x.GetConn(), x.GetRef(), e)
 		return
 	}
+	if c.transcriptMails >= MaxTranscriptMails {
+		// A visitor's words sent to any address: not a mailing list.
+		x.fail(ctx, messages.ErrorCode_ERROR_CODE_RATE_LIMITED, "the transcript of chat %s was sent %d times already", c.id, MaxTranscriptMails)
+		return
+	}
+	c.transcriptMails++
 	c.queueMail(ctx, x, PurposeTranscript, m.GetTo(), "", "", false)
 }
 

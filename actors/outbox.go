@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -149,26 +150,36 @@ func mailSubject(m *messages.OutboxMail) string {
 	return m.GetOfflineId()
 }
 
-// kick tries every due mail not being tried, and sets the timer for the
-// next one due.
+// MaxMailsInFlight bounds the deliveries tried at once: a server that
+// was down with thousands of mails waiting gets a few connections, not
+// thousands.
+const MaxMailsInFlight = 4
+
+// kick tries the due mails not being tried, oldest first, up to
+// MaxMailsInFlight at once (each answer kicks again), and sets the timer
+// for the next one due.
 func (o *outbox) kick(ctx actor.Context) {
 	now := o.b.clock.Now().UnixMilli()
 	var next int64
-	var smtp *messages.SmtpSettings
+	var due []string
 	for id, m := range o.pending {
-		if o.sending[id] {
-			continue
+		switch {
+		case o.sending[id]:
+		case m.GetNextAtMs() <= now:
+			due = append(due, id)
+		case next == 0 || m.GetNextAtMs() < next:
+			next = m.GetNextAtMs()
 		}
-		if m.GetNextAtMs() > now {
-			if next == 0 || m.GetNextAtMs() < next {
-				next = m.GetNextAtMs()
-			}
-			continue
+	}
+	slices.Sort(due) // ids sort by creation time
+	if free := MaxMailsInFlight - len(o.sending); len(due) > free {
+		due = due[:max(free, 0)]
+	}
+	if len(due) > 0 {
+		smtp := o.smtp(ctx)
+		for _, id := range due {
+			o.try(smtp, o.pending[id])
 		}
-		if smtp == nil {
-			smtp = o.smtp(ctx)
-		}
-		o.try(smtp, m)
 	}
 	o.retry.cancel()
 	if next != 0 {

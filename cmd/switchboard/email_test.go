@@ -188,6 +188,26 @@ func TestEmailTranscriptToTheVisitor(t *testing.T) {
 	if kinds["mail.queued"] != 1 || kinds["mail.sent"] != 1 || kinds["admin.email.put"] != 1 {
 		t.Fatalf("audit kinds %v", kinds)
 	}
+	transcriptLimit(t, vis, chatID, ms)
+}
+
+// transcriptLimit: a chat's transcript goes out three times at most (one
+// sent already); the fourth request is RATE_LIMITED and sends nothing.
+func transcriptLimit(t *testing.T, vis *gateway.Client, chatID string, ms *mailServer) {
+	t.Helper()
+	ask := func() error {
+		_, err := vis.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_EmailTranscript{EmailTranscript: &messages.EmailTranscript{ChatId: chatID, To: "ann@example.net"}}})
+		return err
+	}
+	for i := 0; i < 2; i++ {
+		if err := ask(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := asErr(ask()); e.GetCode() != messages.ErrorCode_ERROR_CODE_RATE_LIMITED {
+		t.Fatalf("a fourth transcript: %v", e)
+	}
+	eventually(t, "three transcript mails", func() bool { return len(ms.mails()) == 3 })
 }
 
 // An agent writes to the visitor from the chat (to empty: the address the
