@@ -152,7 +152,7 @@ func (c *Config) Validate() error {
 // actorsConfig is the broker's part of c, without its Store.
 func (c *Config) actorsConfig() *actors.Config {
 	return &actors.Config{Clock: c.Clock, Logger: c.Logger, AgentGrace: c.AgentGrace, VisitorGrace: c.VisitorGrace,
-		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax, Mailer: c.mailer()}
+		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax}
 }
 
 // mailer is the SMTP client the outbox and the test email use.
@@ -168,7 +168,6 @@ func (c *Config) mailer() *mail.Client {
 func (c *Config) gatewayConfig() *gateway.Config {
 	g := c.Gateway
 	g.Logger, g.OriginPatterns, g.Password, g.AdminAllow = c.Logger, c.OriginPatterns, c.Password, c.AdminAllow
-	g.SendMail = c.mailer().SendNow
 	return &g
 }
 
