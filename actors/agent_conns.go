@@ -55,6 +55,14 @@ func (a *agent) connCommand(ctx actor.Context, m *messages.SessionCommand) bool 
 		}
 		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref, Address: m.GetAddress(),
 			Body: &messages.ChatCommand_SetStatus{SetStatus: body.SetChatStatus}})
+	case *messages.SessionCommand_EmailFromChat:
+		id := body.EmailFromChat.GetChatId()
+		if a.active[id] == nil && a.joined[id] == nil {
+			sendErr(ctx, conn, ref, errorf(codeNotFound, "you are not in chat %s", id))
+			return true
+		}
+		a.b.Send(KindChat, id, &messages.ChatCommand{ChatId: id, From: a.who(), Conn: conn, Ref: ref, Address: m.GetAddress(),
+			Body: &messages.ChatCommand_EmailFromChat{EmailFromChat: body.EmailFromChat}})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := a.conns.get(conn)

@@ -53,6 +53,12 @@ type Store interface {
 	Settings() (*messages.Settings, error)
 	PutSignIn(x *messages.SignInSettings, done func(error))
 	SignIn() (*messages.SignInSettings, error)
+	PutEmailSettings(x *messages.EmailSettings, done func(error))
+	EmailSettings() (*messages.EmailSettings, error)
+	WriteMail(put []*messages.OutboxMail, sent []string, offline []*messages.OfflineMessage, done func(error))
+	Outbox() ([]*messages.OutboxMail, error)
+	OfflineMessages() ([]*messages.OfflineMessage, error)
+	OfflineMessage(id string) (*messages.OfflineMessage, error)
 	PutRole(r *messages.Role, done func(error))
 	DeleteRole(id string, done func(error))
 	Role(id string) (*messages.Role, error)
@@ -93,6 +99,8 @@ const (
 	KindAgent     = "agent"
 	KindVisitor   = "visitor"
 	KindDirectory = "directory"
+	// KindMail is the outbox and the offline messages ("mail/main").
+	KindMail = "mail"
 )
 
 // Broker owns the actor system and is the one lookup from kind and id to an
@@ -123,6 +131,8 @@ type Broker struct {
 	linePerAddress           int
 	tracing                  tracing
 	metrics                  *Metrics // nil: off
+	mailer                   Mailer   // nil: no email sent
+	mailRetry, mailRetryMax  time.Duration
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -134,7 +144,8 @@ func New(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
-		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics}
+		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics,
+		mailer: cfg.Mailer, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))
@@ -161,6 +172,9 @@ func New(cfg Config) (*Broker, error) {
 		},
 		KindDirectory: func(id string, carry []interface{}) *actor.Props {
 			return b.newProps(Name{KindDirectory, id}, carry, func() actor.Actor { return &directory{b: b} })
+		},
+		KindMail: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindMail, id}, carry, func() actor.Actor { return newOutbox(b) })
 		},
 	}
 	return b, nil
@@ -330,6 +344,7 @@ func (b *Broker) Recover() (queued, active int, err error) {
 		b.Send(KindQueue, dept, r)
 	}
 	b.PID(KindDirectory, "main")
+	b.PID(KindMail, "main") // sends what the outbox still holds
 	// Agents with shifts run their own timers: wake them.
 	agents, err := b.store.Agents()
 	if err != nil {
@@ -528,6 +543,16 @@ func (b *Broker) UsableCanned(agentID string) ([]*messages.CannedReply, error) {
 		return nil, err
 	}
 	return cannedList(b.store, agentID, deps, "")
+}
+
+// EmailSettings reads the SMTP settings and templates (never nil),
+// password included: for the gateway's use, never for an answer.
+func (b *Broker) EmailSettings() (*messages.EmailSettings, error) {
+	x, err := b.store.EmailSettings()
+	if x == nil && err == nil {
+		x = &messages.EmailSettings{}
+	}
+	return x, err
 }
 
 // Agent returns a staff account by id, or nil.

@@ -80,6 +80,9 @@ type chat struct {
 	// lastAgent is the last agent the chat was assigned to (a rating
 	// names them).
 	lastAgent string
+	// transcriptMails counts the visitor's transcript emails (at most
+	// MaxTranscriptMails).
+	transcriptMails int
 }
 
 func (c *chat) Receive(ctx actor.Context) {
@@ -123,6 +126,8 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.renamed(m)
 	case *messages.VisitorContextChanged:
 		c.visitorContext(m)
+	case *messages.RecordEmailed:
+		c.recordEmailed(m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}

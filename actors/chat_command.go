@@ -52,6 +52,10 @@ func (c *chat) command(ctx actor.Context, m *messages.ChatCommand) {
 		c.reopen(ctx, x)
 	case *messages.ChatCommand_AttachFile:
 		c.attach(ctx, x, body.AttachFile)
+	case *messages.ChatCommand_EmailTranscript:
+		c.emailTranscript(ctx, x, body.EmailTranscript)
+	case *messages.ChatCommand_EmailFromChat:
+		c.emailFromChat(ctx, x, body.EmailFromChat)
 	}
 }
 

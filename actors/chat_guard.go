@@ -33,6 +33,8 @@ func (c *chat) admit(ctx actor.Context, msg interface{}) bool {
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId()
 	case *messages.Abandon:
 		return c.isIn(stateQueued) && c.created.GetVisitorId() == m.GetVisitorId()
+	case *messages.RecordEmailed:
+		return c.exists && !c.broken
 	case *messages.AgentRenamed:
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId() && c.sum.GetAgentName() != m.GetDisplayName()
 	}
@@ -53,10 +55,13 @@ func ruleOf(m *messages.ChatCommand) commandRule {
 	switch m.GetBody().(type) {
 	case *messages.ChatCommand_Send, *messages.ChatCommand_AttachFile:
 		return commandRule{known: true, open: true}
-	case *messages.ChatCommand_Close, *messages.ChatCommand_SetStatus, *messages.ChatCommand_Typing, *messages.ChatCommand_Rate:
+	case *messages.ChatCommand_Close, *messages.ChatCommand_SetStatus, *messages.ChatCommand_Typing, *messages.ChatCommand_Rate,
+		*messages.ChatCommand_EmailTranscript:
 		return commandRule{known: true}
 	case *messages.ChatCommand_Tag:
 		return commandRule{known: true, outsiders: true, staff: true}
+	case *messages.ChatCommand_EmailFromChat:
+		return commandRule{known: true, staff: true}
 	case *messages.ChatCommand_Transfer, *messages.ChatCommand_Invite, *messages.ChatCommand_Leave, *messages.ChatCommand_DeclineInvite:
 		return commandRule{known: true, staff: true, open: true}
 	case *messages.ChatCommand_Join, *messages.ChatCommand_TakeOver:

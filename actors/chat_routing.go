@@ -19,7 +19,16 @@ var systemParticipant = &messages.Participant{Kind: messages.ParticipantKind_PAR
 func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
 	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow(), AgentAvatarUrl: c.avatarOf(ctx, m.GetAgentId())}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Assigned{Assigned: a}}},
-		c.answerAssign(m), c.visitorJoined(), c.monitors(true), c.waitAgainIfFailed(), c.tracedAssign(m))
+		c.answerAssign(m), c.visitorJoined(), c.monitors(true), c.waitAgainIfFailed(), c.tracedAssign(m), c.offlineAnswered(a))
+}
+
+// offlineAnswered: once an agent has the chat, the visitor's unanswered
+// offline messages to its department count as answered by this chat.
+func (c *chat) offlineAnswered(a *messages.ChatAssigned) step {
+	return step{done: func(_ actor.Context, now *stored) {
+		c.b.Send(KindMail, "main", &messages.VisitorChatAssigned{VisitorId: c.created.GetVisitorId(), Department: now.summary().GetDepartment(),
+			ChatId: c.id, Agent: &messages.Participant{Kind: kindAgent, Id: a.GetAgentId(), DisplayName: a.GetAgentName()}})
+	}}
 }
 
 // avatarOf reads an agent's photo URL for the assigned event (a read of the

@@ -17,6 +17,8 @@ const (
 	DefaultVisitorGrace   = time.Minute
 	DefaultSilentWait     = 10 * time.Minute
 	DefaultLinePerAddress = 10
+	DefaultMailRetry      = 30 * time.Second
+	DefaultMailRetryMax   = time.Hour
 )
 
 // Config configures a Broker. Store is required; a zero value elsewhere
@@ -57,6 +59,15 @@ type Config struct {
 	// Metrics are the actors' Prometheus metrics (NewMetrics). Default
 	// nil: off, and the actors do no more than a nil check for them.
 	Metrics *Metrics
+	// Mailer sends the outbox's emails (gateway/mail's SMTP client).
+	// Default nil: mails wait in the outbox, none is sent.
+	Mailer Mailer
+	// MailRetry is the wait after a mail's first failed try; it doubles
+	// with each further one, up to MailRetryMax. Defaults 30 s
+	// (DefaultMailRetry) and 1 hour (DefaultMailRetryMax). A mail is
+	// tried until the server takes it.
+	MailRetry    time.Duration
+	MailRetryMax time.Duration
 }
 
 // EnsureDefaults fills in the default of every zero field and returns c.
@@ -72,6 +83,12 @@ func (c *Config) EnsureDefaults() *Config {
 	}
 	if c.LinePerAddress == 0 {
 		c.LinePerAddress = DefaultLinePerAddress
+	}
+	if c.MailRetry <= 0 {
+		c.MailRetry = DefaultMailRetry
+	}
+	if c.MailRetryMax <= 0 {
+		c.MailRetryMax = DefaultMailRetryMax
 	}
 	if c.Clock == nil {
 		c.Clock = systemClock{}

@@ -155,6 +155,8 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.putCanned(body.PutCanned)
 	case *messages.AdminCommand_DeleteCanned:
 		return d.deleteCanned(body.DeleteCanned)
+	case *messages.AdminCommand_PutEmail:
+		return d.putEmail(body.PutEmail)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

@@ -107,6 +107,8 @@ var layerRules = []layerRule{
 	{dir: "bench", forbidden: []string{"cmd"}},
 	// The directory clients know the messages only; the gateway decides.
 	{dir: "gateway/signin", files: codeFiles, only: []string{"messages"}},
+	// So does the SMTP client.
+	{dir: "gateway/mail", files: codeFiles, only: []string{"messages"}},
 }
 
 // testOnly are packages only tests import: fault injection and the

@@ -112,9 +112,9 @@ func refusalName(r messages.RefusalReason) string {
 }
 
 // refusalMetrics are one department's refusal counters, by reason, bound
-// once. The index is the RefusalReason's number.
+// once (the reasons' numbers are not contiguous: a map).
 type refusalMetrics struct {
-	byReason []prometheus.Counter
+	byReason map[messages.RefusalReason]prometheus.Counter
 }
 
 // refusals binds the refusal counters of dept (every reason, so each
@@ -123,19 +123,19 @@ func (m *Metrics) refusals(dept string) *refusalMetrics {
 	if m == nil {
 		return nil
 	}
-	r := &refusalMetrics{byReason: make([]prometheus.Counter, len(messages.RefusalReason_name))}
-	for n := range r.byReason {
+	r := &refusalMetrics{byReason: make(map[messages.RefusalReason]prometheus.Counter, len(messages.RefusalReason_name))}
+	for n := range messages.RefusalReason_name {
 		reason := messages.RefusalReason(n)
 		if reason == messages.RefusalReason_REFUSAL_REASON_UNSPECIFIED {
 			continue // not a refusal: a storage error, counted where errors are sent
 		}
-		r.byReason[n] = m.refused.WithLabelValues(dept, refusalName(reason))
+		r.byReason[reason] = m.refused.WithLabelValues(dept, refusalName(reason))
 	}
 	return r
 }
 
 func (r *refusalMetrics) refused(reason messages.RefusalReason) {
-	if r == nil || int(reason) >= len(r.byReason) || r.byReason[reason] == nil {
+	if r == nil || r.byReason[reason] == nil {
 		return
 	}
 	r.byReason[reason].Inc()

@@ -34,12 +34,13 @@ const (
 	PermAdmin         Permission = "admin"                // staff, roles, departments, languages, settings
 	PermTag           Permission = "chats.tag"            // tag and untag chats
 	PermCannedOwn     Permission = "canned.personal"      // keep one's own canned replies
+	PermEmail         Permission = "chats.email"          // email a visitor from a chat, answer offline messages by email
 )
 
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign, PermAttach}
+	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign, PermAttach, PermEmail}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -65,7 +66,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
 		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn,
-		PermReopen, PermAttach})},
+		PermReopen, PermAttach, PermEmail})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).
@@ -134,6 +135,8 @@ func commandPermission(m *messages.SessionCommand) Permission {
 		return PermViewChats
 	case *messages.SessionCommand_SetChatStatus:
 		return PermChatStatus
+	case *messages.SessionCommand_EmailFromChat:
+		return PermEmail
 	case *messages.SessionCommand_SetDisplayName:
 		return PermDisplayName
 	case *messages.SessionCommand_TransferChat, *messages.SessionCommand_ListTransferTargets:

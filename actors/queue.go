@@ -143,20 +143,32 @@ func (q *queue) limit() int {
 }
 
 // admit takes a validated chat request (from the group): it refuses it
-// when the line is full, or gives it the next ticket and has it created.
+// when the line is full (or, with offline messages, when nobody could
+// answer it), or gives it the next ticket and has it created.
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
+	if capacity, _ := capacityOf(q.roster); capacity == 0 && q.dept.GetOfflineMessages() {
+		// The visitor leaves a message instead of waiting for no one.
+		q.refuse(m, messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE,
+			"nobody in %s can take a chat right now; leave a message and we will answer by email")
+		return
+	}
 	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.b.linePerAddress, q.b.clock.Now())
 	if !ok {
-		q.m.refused(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL)
 		// To the visitor, a full share of their address is a full line.
-		q.b.admitted(m, q.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL))
-		q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
-			Refusal: &messages.ChatRefused{Reason: messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, Department: q.id,
-				Message: fmt.Sprintf("the %s queue is full; please try again in a few minutes", q.dept.GetName())}})
+		q.refuse(m, messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, "the %s queue is full; please try again in a few minutes")
 		return
 	}
 	m.Ticket, m.Trace = t, q.b.admitted(m, q.id, ResultAdmitted)
 	q.b.Send(KindChat, m.GetChatId(), m)
+}
+
+// refuse turns a request away for reason, counted and traced; format
+// names the department with %s.
+func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, format string) {
+	q.m.refused(reason)
+	q.b.admitted(m, q.id, reasonOf(reason))
+	q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+		Refusal: &messages.ChatRefused{Reason: reason, Department: q.id, Message: fmt.Sprintf(format, q.dept.GetName())}})
 }
 
 // enqueue puts a created chat (or one transferred here) in line.

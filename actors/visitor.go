@@ -45,6 +45,10 @@ type visitor struct {
 	seen map[string]*messages.ChatEvent
 	// vc is the visitor's context (visitor_context.go).
 	vc visitorContext
+	// ended: the chats of this session that closed, the last few, for
+	// what a visitor may still ask of a closed chat (its transcript by
+	// email).
+	ended recentIDs
 }
 
 func newVisitor(b *Broker, id string) *visitor {
@@ -144,7 +148,8 @@ func (v *visitor) graceExpired(m *messages.GraceExpired) {
 // is for a closed chat, which the visitor's actor no longer holds: its
 // stored log says whether it is the visitor's (another's looks like none).
 func (v *visitor) chatCommand(ctx actor.Context, m *messages.ChatCommand) {
-	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id && !(m.GetRate() != nil && v.b.chatOf(id, v.id)) {
+	if id := m.GetChatId(); v.chats[id] == nil && v.starting != id && !(m.GetRate() != nil && v.b.chatOf(id, v.id)) &&
+		!(m.GetEmailTranscript() != nil && v.ended.has(id)) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), errorf(codeNotFound, "no chat %s", id))
 		return
 	}
@@ -170,11 +175,13 @@ func (v *visitor) startRefused(ctx actor.Context, m *messages.StartRefused) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), e)
 		return
 	}
+	v.b.offlineOffered(m.GetRefusal())
 	ctx.Send(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_ChatRefused{ChatRefused: m.GetRefusal()}})
 }
 
 func (v *visitor) left(ctx actor.Context, s *messages.ChatSummary) {
 	id := s.GetChatId()
+	v.ended.add(id)
 	delete(v.chats, id)
 	delete(v.queue, id)
 	delete(v.spoke, id)
@@ -323,6 +330,14 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		sendAck(ctx, conn, ref, &messages.Ack{ChatId: r.GetChatId()})
 	case *messages.SessionCommand_ReopenChat:
 		v.reopen(ctx, m, body.ReopenChat.GetChatId())
+	case *messages.SessionCommand_LeaveOfflineMessage:
+		x := body.LeaveOfflineMessage
+		if e := CheckOfflineMessage(x); e != nil {
+			sendErr(ctx, conn, ref, e)
+			return
+		}
+		v.b.Send(KindMail, "main", &messages.OfflineLeft{Conn: conn, Ref: ref, Message: &messages.OfflineMessage{Department: x.GetDepartment(),
+			VisitorId: v.id, Name: x.GetName(), Email: x.GetEmail(), Text: x.GetText(), Language: x.GetLanguage()}})
 	default:
 		sendErr(ctx, conn, ref, errorf(messages.ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "visitors cannot send this"))
 	}

@@ -155,6 +155,8 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "canned.put", cannedSubject(b.PutCanned)
 	case *messages.AdminCommand_DeleteCanned:
 		return "canned.delete", cannedSubject(b.DeleteCanned)
+	case *messages.AdminCommand_PutEmail:
+		return "admin.email.put", ""
 	}
 	return "admin.unknown", ""
 }

@@ -113,6 +113,10 @@ var commandTable = []command{
 	// own actor.
 	{body: &messages.ReopenChat{}, to: toSession, chatID: true},
 	{body: &messages.AssignWaiting{}, to: toSession, from: agentsOnly, chatID: true},
+	// Offline messages share the chat requests' budget per address.
+	{body: &messages.LeaveOfflineMessage{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
+	{body: &messages.EmailTranscript{}, to: toChat, from: visitorsOnly, chatID: true},
+	{body: &messages.EmailFromChat{}, to: toSession, from: agentsOnly, chatID: true},
 }
 
 var (

@@ -4,6 +4,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // The defaults of Config, in one place (cmd/switchboard's flags show them).
@@ -74,6 +76,9 @@ type Config struct {
 	// is unchanged) before POST /admin/secrets/rotate puts them in force.
 	// Without it, rotation is refused.
 	SaveSecrets func(adminTokenHash, tokenSecret []byte) error
+	// SendMail delivers one email at once (the test email of POST
+	// /admin/email/test). Without it, that route is refused.
+	SendMail func(ctx context.Context, smtp *messages.SmtpSettings, m *messages.OutboxMail) error
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// OriginPatterns are the host patterns (path.Match syntax, e.g.

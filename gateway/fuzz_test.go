@@ -64,7 +64,7 @@ func FuzzDecodeFrame(f *testing.F) {
 // refusal is a typed error and leaves the directory as it was. The seed
 // corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
-	// route picks the path (route % 7) and the method (route / 7 % 3:
+	// route picks the path (route % 8) and the method (route / 8 % 3:
 	// PUT, DELETE, PATCH).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
@@ -73,23 +73,27 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
 	f.Add(uint8(2), "erin", []byte(`{"login":"erin@x","sign_in":"ldap","chat_agent":true}`))
 	f.Add(uint8(2), "fay", []byte(`{"login":"fay@x","sign_in":"oidc","password":"fay-password"}`))
-	f.Add(uint8(7), "billing", []byte(``))
-	f.Add(uint8(14), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
+	f.Add(uint8(8), "billing", []byte(``))
+	f.Add(uint8(16), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","tags":["refund","bug"],"require_tag":true}`))
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","require_tag":true}`))
-	f.Add(uint8(16), "dave", []byte(`{"max_chats":3}`))
+	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","retention_days":30,"offline_messages":true}`))
+	f.Add(uint8(18), "dave", []byte(`{"max_chats":3}`))
 	f.Add(uint8(4), "trainee", []byte(`{"name":"Trainee","permissions":["live_chat","chats.view","admin"]}`))
-	f.Add(uint8(18), "trainee", []byte(`{"permissions":["owner"]}`))
+	f.Add(uint8(20), "trainee", []byte(`{"permissions":["owner"]}`))
 	f.Add(uint8(6), "refund", []byte(`{"text":"Hello {visitor.name}, {agent.name} of {department.name} here."}`))
 	f.Add(uint8(6), "oops", []byte(`{"text":"Hello {visitor.nmae}"}`))
 	f.Add(uint8(6), "Bad#", []byte(`{"text":"x"}`))
-	f.Add(uint8(13), "refund", []byte(``))
+	f.Add(uint8(14), "refund", []byte(``))
 	f.Add(uint8(5), "x", []byte(`{"ldap":{"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})","groups":[{"group":"cn=s","role":"owner"}]}}`))
 	f.Add(uint8(5), "x", []byte(`{"ldap":{"enabled":true,"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})"}}`))
 	f.Add(uint8(5), "x", []byte(`{"oidc":{"enabled":true,"issuer":"http://idp","client_id":"c","redirect_url":"https://x/api/sign-in/oidc/callback"}}`))
+	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
+	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
+	f.Add(uint8(7), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
 	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
-		"/admin/departments/billing/canned/"}
+		"/admin/departments/billing/canned/", "/admin/email#"}
 	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
@@ -102,6 +106,7 @@ func FuzzAdminAPI(f *testing.F) {
 		before, _ := s.cfg.Broker.DirectoryView()
 		signInBefore, _ := s.cfg.Broker.SignIn()
 		cannedBefore, _ := s.cfg.Broker.CannedReplies("billing", "")
+		emailBefore, _ := s.cfg.Broker.EmailSettings()
 		req := httptest.NewRequest(method, path+url.PathEscape(id), bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer fuzz-admin")
 		rec := httptest.NewRecorder()
@@ -120,7 +125,8 @@ func FuzzAdminAPI(f *testing.F) {
 			after, _ := s.cfg.Broker.DirectoryView()
 			signInAfter, _ := s.cfg.Broker.SignIn()
 			cannedAfter, _ := s.cfg.Broker.CannedReplies("billing", "")
-			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) ||
+			emailAfter, _ := s.cfg.Broker.EmailSettings()
+			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
 				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {
 				t.Fatalf("a refused request changed the directory: %s %s %q", method, req.URL.Path, body)
 			}

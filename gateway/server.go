@@ -216,6 +216,8 @@ func (s *Server) routes() {
 	s.apiRoutes()
 	s.adminRoutes()
 	s.signInRoutes()
+	s.emailRoutes()
+	s.offlineRoutes()
 	s.patchRoutes()
 	s.cannedRoutes()
 	s.webRoutes()

@@ -213,6 +213,8 @@ type SessionCommand struct {
 	//	*SessionCommand_AssignWaiting
 	//	*SessionCommand_ReportPage
 	//	*SessionCommand_SetVisitorFields
+	//	*SessionCommand_LeaveOfflineMessage
+	//	*SessionCommand_EmailFromChat
 	Body isSessionCommand_Body `protobuf_oneof:"body"`
 	// Set when the command is traced (a sampled chat request): the
 	// gateway's span, the parent of the actors' spans.
@@ -513,6 +515,24 @@ func (x *SessionCommand) GetSetVisitorFields() *SetVisitorFields {
 	return nil
 }
 
+func (x *SessionCommand) GetLeaveOfflineMessage() *LeaveOfflineMessage {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_LeaveOfflineMessage); ok {
+			return x.LeaveOfflineMessage
+		}
+	}
+	return nil
+}
+
+func (x *SessionCommand) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*SessionCommand_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *SessionCommand) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
@@ -628,6 +648,14 @@ type SessionCommand_SetVisitorFields struct {
 	SetVisitorFields *SetVisitorFields `protobuf:"bytes,181,opt,name=set_visitor_fields,json=setVisitorFields,proto3,oneof"`
 }
 
+type SessionCommand_LeaveOfflineMessage struct {
+	LeaveOfflineMessage *LeaveOfflineMessage `protobuf:"bytes,160,opt,name=leave_offline_message,json=leaveOfflineMessage,proto3,oneof"`
+}
+
+type SessionCommand_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,161,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 func (*SessionCommand_RequestChat) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetStatus) isSessionCommand_Body() {}
@@ -680,6 +708,10 @@ func (*SessionCommand_ReportPage) isSessionCommand_Body() {}
 
 func (*SessionCommand_SetVisitorFields) isSessionCommand_Body() {}
 
+func (*SessionCommand_LeaveOfflineMessage) isSessionCommand_Body() {}
+
+func (*SessionCommand_EmailFromChat) isSessionCommand_Body() {}
+
 // ChatCommand is a command from a participant to a chat. The gateway fills
 // in from after authenticating the connection.
 type ChatCommand struct {
@@ -704,6 +736,8 @@ type ChatCommand struct {
 	//	*ChatCommand_Rate
 	//	*ChatCommand_Reopen
 	//	*ChatCommand_AttachFile
+	//	*ChatCommand_EmailTranscript
+	//	*ChatCommand_EmailFromChat
 	Body isChatCommand_Body `protobuf_oneof:"body"`
 	// Filled by the agent actor for staff commands: the sender's permissions
 	// and departments (the chat checks who may see and do what).
@@ -914,6 +948,24 @@ func (x *ChatCommand) GetAttachFile() *AttachFile {
 	return nil
 }
 
+func (x *ChatCommand) GetEmailTranscript() *EmailTranscript {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_EmailTranscript); ok {
+			return x.EmailTranscript
+		}
+	}
+	return nil
+}
+
+func (x *ChatCommand) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*ChatCommand_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *ChatCommand) GetPerms() []string {
 	if x != nil {
 		return x.Perms
@@ -1016,6 +1068,14 @@ type ChatCommand_AttachFile struct {
 	AttachFile *AttachFile `protobuf:"bytes,180,opt,name=attach_file,json=attachFile,proto3,oneof"`
 }
 
+type ChatCommand_EmailTranscript struct {
+	EmailTranscript *EmailTranscript `protobuf:"bytes,160,opt,name=email_transcript,json=emailTranscript,proto3,oneof"`
+}
+
+type ChatCommand_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,161,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 func (*ChatCommand_Send) isChatCommand_Body() {}
 
 func (*ChatCommand_Close) isChatCommand_Body() {}
@@ -1043,6 +1103,10 @@ func (*ChatCommand_Rate) isChatCommand_Body() {}
 func (*ChatCommand_Reopen) isChatCommand_Body() {}
 
 func (*ChatCommand_AttachFile) isChatCommand_Body() {}
+
+func (*ChatCommand_EmailTranscript) isChatCommand_Body() {}
+
+func (*ChatCommand_EmailFromChat) isChatCommand_Body() {}
 
 // StartChat travels visitor -> group -> queue -> chat.
 type StartChat struct {
@@ -3584,6 +3648,7 @@ type AdminCommand struct {
 	//	*AdminCommand_ExternalAccount
 	//	*AdminCommand_PutCanned
 	//	*AdminCommand_DeleteCanned
+	//	*AdminCommand_PutEmail
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3777,6 +3842,15 @@ func (x *AdminCommand) GetDeleteCanned() *CannedReply {
 	return nil
 }
 
+func (x *AdminCommand) GetPutEmail() *EmailSettings {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutEmail); ok {
+			return x.PutEmail
+		}
+	}
+	return nil
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3864,6 +3938,12 @@ type AdminCommand_DeleteCanned struct {
 	DeleteCanned *CannedReply `protobuf:"bytes,141,opt,name=delete_canned,json=deleteCanned,proto3,oneof"`
 }
 
+type AdminCommand_PutEmail struct {
+	// The administrator sets the SMTP server and the email templates;
+	// an empty password keeps the stored one (same host, port and user).
+	PutEmail *EmailSettings `protobuf:"bytes,160,opt,name=put_email,json=putEmail,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -3895,6 +3975,8 @@ func (*AdminCommand_ExternalAccount) isAdminCommand_Body() {}
 func (*AdminCommand_PutCanned) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteCanned) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutEmail) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4439,6 +4521,493 @@ func (x *VisitorContextChanged) GetContext() *VisitorContext {
 	return nil
 }
 
+// QueueMail asks the outbox actor to store a mail and send it; conn and
+// ref (when set) get the ack once it is stored, or the error.
+type QueueMail struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mail          *OutboxMail            `protobuf:"bytes,1,opt,name=mail,proto3" json:"mail,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,2,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueMail) Reset() {
+	*x = QueueMail{}
+	mi := &file_actors_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueMail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueMail) ProtoMessage() {}
+
+func (x *QueueMail) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueMail.ProtoReflect.Descriptor instead.
+func (*QueueMail) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *QueueMail) GetMail() *OutboxMail {
+	if x != nil {
+		return x.Mail
+	}
+	return nil
+}
+
+func (x *QueueMail) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *QueueMail) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// MailSent is the mailer's word on one attempt: error empty when the SMTP
+// server accepted the mail.
+type MailSent struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	MailId string                 `protobuf:"bytes,1,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	Error  string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// A permanent refusal (5xx): retried all the same, but logged as such.
+	Permanent     bool `protobuf:"varint,3,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailSent) Reset() {
+	*x = MailSent{}
+	mi := &file_actors_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailSent) ProtoMessage() {}
+
+func (x *MailSent) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailSent.ProtoReflect.Descriptor instead.
+func (*MailSent) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *MailSent) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
+func (x *MailSent) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *MailSent) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+// MailTick wakes the outbox actor when a retry is due.
+type MailTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailTick) Reset() {
+	*x = MailTick{}
+	mi := &file_actors_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailTick) ProtoMessage() {}
+
+func (x *MailTick) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailTick.ProtoReflect.Descriptor instead.
+func (*MailTick) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *MailTick) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+// RecordEmailed asks a chat to write a ChatEmailed event (also once it
+// is closed): the outbox sent the mail.
+type RecordEmailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Emailed       *ChatEmailed           `protobuf:"bytes,2,opt,name=emailed,proto3" json:"emailed,omitempty"`
+	Internal      bool                   `protobuf:"varint,3,opt,name=internal,proto3" json:"internal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEmailed) Reset() {
+	*x = RecordEmailed{}
+	mi := &file_actors_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEmailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEmailed) ProtoMessage() {}
+
+func (x *RecordEmailed) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEmailed.ProtoReflect.Descriptor instead.
+func (*RecordEmailed) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *RecordEmailed) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RecordEmailed) GetEmailed() *ChatEmailed {
+	if x != nil {
+		return x.Emailed
+	}
+	return nil
+}
+
+func (x *RecordEmailed) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+// OfflineLeft: a visitor's offline message, for the outbox actor to store.
+type OfflineLeft struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       *OfflineMessage        `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,2,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfflineLeft) Reset() {
+	*x = OfflineLeft{}
+	mi := &file_actors_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflineLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflineLeft) ProtoMessage() {}
+
+func (x *OfflineLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflineLeft.ProtoReflect.Descriptor instead.
+func (*OfflineLeft) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *OfflineLeft) GetMessage() *OfflineMessage {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *OfflineLeft) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *OfflineLeft) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// AnswerOffline: staff answer an offline message by email (the gateway
+// checked their permission and department). Answered by MailReply.
+type AnswerOffline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	By            *Participant           `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerOffline) Reset() {
+	*x = AnswerOffline{}
+	mi := &file_actors_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerOffline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerOffline) ProtoMessage() {}
+
+func (x *AnswerOffline) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerOffline.ProtoReflect.Descriptor instead.
+func (*AnswerOffline) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *AnswerOffline) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AnswerOffline) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *AnswerOffline) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *AnswerOffline) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// MailReply answers AnswerOffline.
+type MailReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	MailId        string                 `protobuf:"bytes,2,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailReply) Reset() {
+	*x = MailReply{}
+	mi := &file_actors_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailReply) ProtoMessage() {}
+
+func (x *MailReply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailReply.ProtoReflect.Descriptor instead.
+func (*MailReply) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *MailReply) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *MailReply) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
+// VisitorChatAssigned: an agent took a visitor's chat; the outbox marks
+// the visitor's unanswered offline messages to that department answered
+// as a chat.
+type VisitorChatAssigned struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId     string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Department    string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	Agent         *Participant           `protobuf:"bytes,3,opt,name=agent,proto3" json:"agent,omitempty"`
+	ChatId        string                 `protobuf:"bytes,4,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorChatAssigned) Reset() {
+	*x = VisitorChatAssigned{}
+	mi := &file_actors_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorChatAssigned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorChatAssigned) ProtoMessage() {}
+
+func (x *VisitorChatAssigned) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorChatAssigned.ProtoReflect.Descriptor instead.
+func (*VisitorChatAssigned) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *VisitorChatAssigned) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *VisitorChatAssigned) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *VisitorChatAssigned) GetAgent() *Participant {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+func (x *VisitorChatAssigned) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -4463,7 +5032,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ConnDetach\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x04conn\"\xdb\x0e\n" +
+	".actor.PIDR\x04conn\"\x81\x10\n" +
 	"\x0eSessionCommand\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -4500,9 +5069,11 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eassign_waiting\x18y \x01(\v2\x1d.switchboard.v1.AssignWaitingH\x00R\rassignWaiting\x12>\n" +
 	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
 	"reportPage\x12Q\n" +
-	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x122\n" +
+	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x12Z\n" +
+	"\x15leave_offline_message\x18\xa0\x01 \x01(\v2#.switchboard.v1.LeaveOfflineMessageH\x00R\x13leaveOfflineMessage\x12H\n" +
+	"\x0femail_from_chat\x18\xa1\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05traceB\x06\n" +
-	"\x04body\"\xe3\b\n" +
+	"\x04body\"\xfc\t\n" +
 	"\vChatCommand\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12/\n" +
 	"\x04from\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x1e\n" +
@@ -4525,7 +5096,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x04rate\x18\x8d\x01 \x01(\v2\x18.switchboard.v1.RateChatH\x00R\x04rate\x124\n" +
 	"\x06reopen\x18x \x01(\v2\x1a.switchboard.v1.ReopenChatH\x00R\x06reopen\x12>\n" +
 	"\vattach_file\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.AttachFileH\x00R\n" +
-	"attachFile\x12\x14\n" +
+	"attachFile\x12M\n" +
+	"\x10email_transcript\x18\xa0\x01 \x01(\v2\x1f.switchboard.v1.EmailTranscriptH\x00R\x0femailTranscript\x12H\n" +
+	"\x0femail_from_chat\x18\xa1\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x12\x14\n" +
 	"\x05perms\x18\x05 \x03(\tR\x05perms\x12 \n" +
 	"\vdepartments\x18\x06 \x03(\tR\vdepartments\x12 \n" +
 	"\vreservation\x18\a \x01(\tR\vreservation\x12\x18\n" +
@@ -4724,7 +5297,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\xcf\a\n" +
+	" \x01(\bR\asuspend\"\x8e\b\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -4744,7 +5317,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x10external_account\x18\x0e \x01(\v2\x1f.switchboard.v1.ExternalAccountH\x00R\x0fexternalAccount\x12=\n" +
 	"\n" +
 	"put_canned\x18\x8c\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\tputCanned\x12C\n" +
-	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12\x0e\n" +
+	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12=\n" +
+	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -4784,7 +5358,43 @@ const file_actors_proto_rawDesc = "" +
 	"\x05check\x18\x05 \x01(\bR\x05check\"j\n" +
 	"\x15VisitorContextChanged\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
-	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontextB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext\"m\n" +
+	"\tQueueMail\x12.\n" +
+	"\x04mail\x18\x01 \x01(\v2\x1a.switchboard.v1.OutboxMailR\x04mail\x12\x1e\n" +
+	"\x04conn\x18\x02 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x04R\x03ref\"W\n" +
+	"\bMailSent\x12\x17\n" +
+	"\amail_id\x18\x01 \x01(\tR\x06mailId\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x1c\n" +
+	"\tpermanent\x18\x03 \x01(\bR\tpermanent\" \n" +
+	"\bMailTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"{\n" +
+	"\rRecordEmailed\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
+	"\aemailed\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatEmailedR\aemailed\x12\x1a\n" +
+	"\binternal\x18\x03 \x01(\bR\binternal\"y\n" +
+	"\vOfflineLeft\x128\n" +
+	"\amessage\x18\x01 \x01(\v2\x1e.switchboard.v1.OfflineMessageR\amessage\x12\x1e\n" +
+	"\x04conn\x18\x02 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x04R\x03ref\"z\n" +
+	"\rAnswerOffline\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"Q\n" +
+	"\tMailReply\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\x12\x17\n" +
+	"\amail_id\x18\x02 \x01(\tR\x06mailId\"\xa0\x01\n" +
+	"\x13VisitorChatAssigned\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x121\n" +
+	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
+	"\achat_id\x18\x04 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -4798,7 +5408,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -4853,164 +5463,192 @@ var file_actors_proto_goTypes = []any{
 	(*TracedEnvelope)(nil),        // 50: switchboard.v1.TracedEnvelope
 	(*AttachFile)(nil),            // 51: switchboard.v1.AttachFile
 	(*VisitorContextChanged)(nil), // 52: switchboard.v1.VisitorContextChanged
-	nil,                           // 53: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 54: actor.PID
-	(*RequestChat)(nil),           // 55: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 56: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 57: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 58: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 59: switchboard.v1.PickChat
-	(*Resume)(nil),                // 60: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 61: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 62: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 63: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 64: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 65: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 66: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 67: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 68: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 69: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 70: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 71: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 72: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 73: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 74: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 75: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 76: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 77: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 78: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 79: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 80: switchboard.v1.SetVisitorFields
-	(*Participant)(nil),           // 81: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 82: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 83: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 84: switchboard.v1.Typing
-	(*RateChat)(nil),              // 85: switchboard.v1.RateChat
-	(*ChatRefused)(nil),           // 86: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 87: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 88: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 89: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 90: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 91: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 92: switchboard.v1.Offer
-	(AssignHow)(0),                // 93: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 94: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 95: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 96: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 97: switchboard.v1.Department
-	(*Language)(nil),              // 98: switchboard.v1.Language
-	(*Agent)(nil),                 // 99: switchboard.v1.Agent
-	(*Role)(nil),                  // 100: switchboard.v1.Role
-	(*Settings)(nil),              // 101: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 102: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 103: switchboard.v1.CannedReply
-	(*Envelope)(nil),              // 104: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 105: switchboard.v1.VisitorContext
+	(*QueueMail)(nil),             // 53: switchboard.v1.QueueMail
+	(*MailSent)(nil),              // 54: switchboard.v1.MailSent
+	(*MailTick)(nil),              // 55: switchboard.v1.MailTick
+	(*RecordEmailed)(nil),         // 56: switchboard.v1.RecordEmailed
+	(*OfflineLeft)(nil),           // 57: switchboard.v1.OfflineLeft
+	(*AnswerOffline)(nil),         // 58: switchboard.v1.AnswerOffline
+	(*MailReply)(nil),             // 59: switchboard.v1.MailReply
+	(*VisitorChatAssigned)(nil),   // 60: switchboard.v1.VisitorChatAssigned
+	nil,                           // 61: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 62: actor.PID
+	(*RequestChat)(nil),           // 63: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 64: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 65: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 66: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 67: switchboard.v1.PickChat
+	(*Resume)(nil),                // 68: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 69: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 70: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 71: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 72: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 73: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 74: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 75: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 76: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 77: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 78: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 79: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 80: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 81: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 82: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 83: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 84: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 85: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 86: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 87: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 88: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 89: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 90: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 91: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 92: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 93: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 94: switchboard.v1.Typing
+	(*RateChat)(nil),              // 95: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 96: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 97: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 98: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 99: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 100: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 101: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 102: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 103: switchboard.v1.Offer
+	(AssignHow)(0),                // 104: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 105: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 106: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 107: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 108: switchboard.v1.Department
+	(*Language)(nil),              // 109: switchboard.v1.Language
+	(*Agent)(nil),                 // 110: switchboard.v1.Agent
+	(*Role)(nil),                  // 111: switchboard.v1.Role
+	(*Settings)(nil),              // 112: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 113: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 114: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 115: switchboard.v1.EmailSettings
+	(*Envelope)(nil),              // 116: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 117: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 118: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 119: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 120: switchboard.v1.OfflineMessage
 }
 var file_actors_proto_depIdxs = []int32{
-	54,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	53,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	54,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	54,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	55,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	56,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	57,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	58,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	59,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	60,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	61,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	62,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	63,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	64,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	65,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	66,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	67,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	68,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	69,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	70,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	71,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	72,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	73,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	74,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	75,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	76,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	77,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	78,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	79,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	80,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	48,  // 30: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	81,  // 31: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	54,  // 32: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	82,  // 33: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	83,  // 34: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	84,  // 35: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	62,  // 36: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	64,  // 37: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	65,  // 38: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	66,  // 39: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	67,  // 40: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	68,  // 41: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	69,  // 42: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	74,  // 43: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	85,  // 44: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	77,  // 45: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
-	51,  // 46: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	48,  // 47: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	55,  // 48: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	54,  // 49: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	48,  // 50: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	86,  // 51: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	54,  // 52: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	87,  // 53: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	54,  // 54: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	81,  // 55: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	88,  // 56: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	54,  // 57: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	54,  // 58: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	89,  // 59: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	89,  // 60: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	89,  // 61: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	48,  // 62: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	89,  // 63: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	90,  // 64: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	90,  // 65: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	91,  // 66: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	92,  // 67: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	93,  // 68: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	48,  // 69: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	89,  // 70: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	87,  // 71: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	54,  // 72: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	54,  // 73: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	54,  // 74: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	94,  // 75: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	95,  // 76: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	91,  // 77: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	54,  // 78: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	87,  // 79: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	96,  // 80: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	97,  // 81: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	98,  // 82: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	99,  // 83: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	100, // 84: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	101, // 85: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	45,  // 86: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	44,  // 87: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	102, // 88: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	42,  // 89: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	103, // 90: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	103, // 91: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	87,  // 92: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	88,  // 93: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	48,  // 94: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	104, // 95: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	48,  // 96: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	105, // 97: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	98,  // [98:98] is the sub-list for method output_type
-	98,  // [98:98] is the sub-list for method input_type
-	98,  // [98:98] is the sub-list for extension type_name
-	98,  // [98:98] is the sub-list for extension extendee
-	0,   // [0:98] is the sub-list for field type_name
+	62,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	61,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	62,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	62,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	63,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	64,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	65,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	66,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	67,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	68,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	69,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	70,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	71,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	72,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	73,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	74,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	75,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	76,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	77,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	78,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	79,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	80,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	81,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	82,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	83,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	84,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	85,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	86,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	87,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	88,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	89,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	90,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	48,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	91,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	62,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	92,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	93,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	94,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	70,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	72,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	73,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	74,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	75,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	76,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	77,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	82,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	95,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	85,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	51,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
+	96,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	90,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	48,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	63,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	62,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	48,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	97,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	62,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	98,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	62,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	91,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	99,  // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	62,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	62,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	100, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	100, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	100, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	48,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	100, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	101, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	101, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	102, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	103, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	104, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	48,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	100, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	98,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	62,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	62,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	62,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	105, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	106, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	102, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	62,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	98,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	107, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	108, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	109, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	110, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	111, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	112, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	45,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	44,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	113, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	42,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	114, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	114, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	115, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	98,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	99,  // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	48,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	116, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	48,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	117, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	118, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	62,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	119, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	120, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	62,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	91,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	98,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	91,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	111, // [111:111] is the sub-list for method output_type
+	111, // [111:111] is the sub-list for method input_type
+	111, // [111:111] is the sub-list for extension type_name
+	111, // [111:111] is the sub-list for extension extendee
+	0,   // [0:111] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5047,6 +5685,8 @@ func file_actors_proto_init() {
 		(*SessionCommand_AssignWaiting)(nil),
 		(*SessionCommand_ReportPage)(nil),
 		(*SessionCommand_SetVisitorFields)(nil),
+		(*SessionCommand_LeaveOfflineMessage)(nil),
+		(*SessionCommand_EmailFromChat)(nil),
 	}
 	file_actors_proto_msgTypes[3].OneofWrappers = []any{
 		(*ChatCommand_Send)(nil),
@@ -5063,6 +5703,8 @@ func file_actors_proto_init() {
 		(*ChatCommand_Rate)(nil),
 		(*ChatCommand_Reopen)(nil),
 		(*ChatCommand_AttachFile)(nil),
+		(*ChatCommand_EmailTranscript)(nil),
+		(*ChatCommand_EmailFromChat)(nil),
 	}
 	file_actors_proto_msgTypes[43].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
@@ -5081,6 +5723,7 @@ func file_actors_proto_init() {
 		(*AdminCommand_ExternalAccount)(nil),
 		(*AdminCommand_PutCanned)(nil),
 		(*AdminCommand_DeleteCanned)(nil),
+		(*AdminCommand_PutEmail)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5088,7 +5731,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   54,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

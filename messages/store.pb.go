@@ -179,6 +179,58 @@ func (SignInMethod) EnumDescriptor() ([]byte, []int) {
 	return file_store_proto_rawDescGZIP(), []int{2}
 }
 
+type SmtpSecurity int32
+
+const (
+	// Upgrade the connection with STARTTLS before anything is sent.
+	SmtpSecurity_SMTP_SECURITY_STARTTLS SmtpSecurity = 0
+	// TLS from the first byte (port 465).
+	SmtpSecurity_SMTP_SECURITY_TLS SmtpSecurity = 1
+	// No TLS: only to a server on this machine (127.0.0.1, ::1, localhost).
+	SmtpSecurity_SMTP_SECURITY_NONE SmtpSecurity = 2
+)
+
+// Enum value maps for SmtpSecurity.
+var (
+	SmtpSecurity_name = map[int32]string{
+		0: "SMTP_SECURITY_STARTTLS",
+		1: "SMTP_SECURITY_TLS",
+		2: "SMTP_SECURITY_NONE",
+	}
+	SmtpSecurity_value = map[string]int32{
+		"SMTP_SECURITY_STARTTLS": 0,
+		"SMTP_SECURITY_TLS":      1,
+		"SMTP_SECURITY_NONE":     2,
+	}
+)
+
+func (x SmtpSecurity) Enum() *SmtpSecurity {
+	p := new(SmtpSecurity)
+	*p = x
+	return p
+}
+
+func (x SmtpSecurity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SmtpSecurity) Descriptor() protoreflect.EnumDescriptor {
+	return file_store_proto_enumTypes[3].Descriptor()
+}
+
+func (SmtpSecurity) Type() protoreflect.EnumType {
+	return &file_store_proto_enumTypes[3]
+}
+
+func (x SmtpSecurity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SmtpSecurity.Descriptor instead.
+func (SmtpSecurity) EnumDescriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{3}
+}
+
 // Department is a routing group with its queue.
 type Department struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -216,8 +268,14 @@ type Department struct {
 	// is older than this many days are deleted, with their attachments and
 	// index entries, by the hourly retention pass. 0: kept for ever.
 	RetentionDays uint32 `protobuf:"varint,100,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Offline messages (issue 13, fields 160-179): a visitor refused because
+	// the department is closed, outside its hours, its line is full, or
+	// nobody is available may leave a message (name, email, text) that its
+	// staff answer by email. With it on, a request while nobody is available
+	// is refused (REFUSAL_REASON_NOBODY_AVAILABLE) rather than left waiting.
+	OfflineMessages bool `protobuf:"varint,160,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Department) Reset() {
@@ -360,6 +418,13 @@ func (x *Department) GetRetentionDays() uint32 {
 		return x.RetentionDays
 	}
 	return 0
+}
+
+func (x *Department) GetOfflineMessages() bool {
+	if x != nil {
+		return x.OfflineMessages
+	}
+	return false
 }
 
 // WidgetLook is a department's look in the visitor widget: a colour and,
@@ -2573,12 +2638,668 @@ func (x *StoredFile) GetFrom() *Participant {
 	return nil
 }
 
+// EmailSettings are the SMTP server the outbox sends through and the
+// email templates. Kept by the directory actor under d/email.
+type EmailSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Smtp  *SmtpSettings          `protobuf:"bytes,1,opt,name=smtp,proto3" json:"smtp,omitempty"`
+	// Department id -> its templates; the key "" holds the defaults for
+	// every department (and a department's empty template falls back to
+	// them, then to the broker's own).
+	Templates     map[string]*EmailTemplates `protobuf:"bytes,2,rep,name=templates,proto3" json:"templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailSettings) Reset() {
+	*x = EmailSettings{}
+	mi := &file_store_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailSettings) ProtoMessage() {}
+
+func (x *EmailSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailSettings.ProtoReflect.Descriptor instead.
+func (*EmailSettings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *EmailSettings) GetSmtp() *SmtpSettings {
+	if x != nil {
+		return x.Smtp
+	}
+	return nil
+}
+
+func (x *EmailSettings) GetTemplates() map[string]*EmailTemplates {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+type SmtpSettings struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Host    string                 `protobuf:"bytes,2,opt,name=host,proto3" json:"host,omitempty"`
+	// 0: 587 (STARTTLS), 465 (TLS), 25 (none).
+	Port     uint32       `protobuf:"varint,3,opt,name=port,proto3" json:"port,omitempty"`
+	Security SmtpSecurity `protobuf:"varint,4,opt,name=security,proto3,enum=switchboard.v1.SmtpSecurity" json:"security,omitempty"`
+	// Optional: AUTH PLAIN with user and password.
+	User string `protobuf:"bytes,5,opt,name=user,proto3" json:"user,omitempty"`
+	// Write-only: reads show it empty; a PUT without it keeps the stored
+	// one while host, port and user stay the same.
+	Password string `protobuf:"bytes,6,opt,name=password,proto3" json:"password,omitempty"`
+	// The sender: an address, e.g. support@example.com.
+	From string `protobuf:"bytes,7,opt,name=from,proto3" json:"from,omitempty"`
+	// PEM certificates to trust (besides the system's), for a server with
+	// its own CA.
+	CaPem         string `protobuf:"bytes,8,opt,name=ca_pem,json=caPem,proto3" json:"ca_pem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SmtpSettings) Reset() {
+	*x = SmtpSettings{}
+	mi := &file_store_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SmtpSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SmtpSettings) ProtoMessage() {}
+
+func (x *SmtpSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SmtpSettings.ProtoReflect.Descriptor instead.
+func (*SmtpSettings) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SmtpSettings) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *SmtpSettings) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *SmtpSettings) GetPort() uint32 {
+	if x != nil {
+		return x.Port
+	}
+	return 0
+}
+
+func (x *SmtpSettings) GetSecurity() SmtpSecurity {
+	if x != nil {
+		return x.Security
+	}
+	return SmtpSecurity_SMTP_SECURITY_STARTTLS
+}
+
+func (x *SmtpSettings) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SmtpSettings) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *SmtpSettings) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *SmtpSettings) GetCaPem() string {
+	if x != nil {
+		return x.CaPem
+	}
+	return ""
+}
+
+// EmailTemplates are one department's emails. Placeholders, in subject,
+// text and html: {visitor.name}, {visitor.email}, {agent.name},
+// {department.name}, {chat.transcript}, {message} (what the agent wrote,
+// or the visitor's offline message), {brand.name}, {brand.logo_url}. The
+// HTML body is an html/template: every value put in it is escaped.
+type EmailTemplates struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	BrandName string                 `protobuf:"bytes,1,opt,name=brand_name,json=brandName,proto3" json:"brand_name,omitempty"`
+	// An https URL; shown at the top of the HTML body.
+	LogoUrl       string         `protobuf:"bytes,2,opt,name=logo_url,json=logoUrl,proto3" json:"logo_url,omitempty"`
+	Transcript    *EmailTemplate `protobuf:"bytes,3,opt,name=transcript,proto3" json:"transcript,omitempty"`
+	Agent         *EmailTemplate `protobuf:"bytes,4,opt,name=agent,proto3" json:"agent,omitempty"`
+	OfflineReply  *EmailTemplate `protobuf:"bytes,5,opt,name=offline_reply,json=offlineReply,proto3" json:"offline_reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTemplates) Reset() {
+	*x = EmailTemplates{}
+	mi := &file_store_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTemplates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTemplates) ProtoMessage() {}
+
+func (x *EmailTemplates) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTemplates.ProtoReflect.Descriptor instead.
+func (*EmailTemplates) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *EmailTemplates) GetBrandName() string {
+	if x != nil {
+		return x.BrandName
+	}
+	return ""
+}
+
+func (x *EmailTemplates) GetLogoUrl() string {
+	if x != nil {
+		return x.LogoUrl
+	}
+	return ""
+}
+
+func (x *EmailTemplates) GetTranscript() *EmailTemplate {
+	if x != nil {
+		return x.Transcript
+	}
+	return nil
+}
+
+func (x *EmailTemplates) GetAgent() *EmailTemplate {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+func (x *EmailTemplates) GetOfflineReply() *EmailTemplate {
+	if x != nil {
+		return x.OfflineReply
+	}
+	return nil
+}
+
+type EmailTemplate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Subject       string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	Html          string                 `protobuf:"bytes,3,opt,name=html,proto3" json:"html,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTemplate) Reset() {
+	*x = EmailTemplate{}
+	mi := &file_store_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTemplate) ProtoMessage() {}
+
+func (x *EmailTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTemplate.ProtoReflect.Descriptor instead.
+func (*EmailTemplate) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *EmailTemplate) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailTemplate) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *EmailTemplate) GetHtml() string {
+	if x != nil {
+		return x.Html
+	}
+	return ""
+}
+
+// OutboxMail is one email in the durable outbox (m/<id>): stored before
+// it is acknowledged, deleted once the SMTP server accepted it.
+type OutboxMail struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	To      string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Subject string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text    string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	Html    string                 `protobuf:"bytes,5,opt,name=html,proto3" json:"html,omitempty"`
+	// The chat it is about (recorded there as ChatEmailed once sent).
+	ChatId string `protobuf:"bytes,6,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// transcript, agent or offline_reply.
+	Purpose string       `protobuf:"bytes,7,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	By      *Participant `protobuf:"bytes,8,opt,name=by,proto3" json:"by,omitempty"`
+	// The ChatEmailed event is staff-only.
+	Internal bool `protobuf:"varint,9,opt,name=internal,proto3" json:"internal,omitempty"`
+	// The offline message it answers.
+	OfflineId     string `protobuf:"bytes,10,opt,name=offline_id,json=offlineId,proto3" json:"offline_id,omitempty"`
+	Attempts      uint32 `protobuf:"varint,11,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	NextAtMs      int64  `protobuf:"varint,12,opt,name=next_at_ms,json=nextAtMs,proto3" json:"next_at_ms,omitempty"`
+	CreatedAtMs   int64  `protobuf:"varint,13,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	LastError     string `protobuf:"bytes,14,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutboxMail) Reset() {
+	*x = OutboxMail{}
+	mi := &file_store_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutboxMail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutboxMail) ProtoMessage() {}
+
+func (x *OutboxMail) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutboxMail.ProtoReflect.Descriptor instead.
+func (*OutboxMail) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *OutboxMail) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetHtml() string {
+	if x != nil {
+		return x.Html
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetBy() *Participant {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+func (x *OutboxMail) GetInternal() bool {
+	if x != nil {
+		return x.Internal
+	}
+	return false
+}
+
+func (x *OutboxMail) GetOfflineId() string {
+	if x != nil {
+		return x.OfflineId
+	}
+	return ""
+}
+
+func (x *OutboxMail) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *OutboxMail) GetNextAtMs() int64 {
+	if x != nil {
+		return x.NextAtMs
+	}
+	return 0
+}
+
+func (x *OutboxMail) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *OutboxMail) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// OfflineMessage is what a visitor left for a department while it could
+// not take their chat (om/<id>).
+type OfflineMessage struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Department string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	VisitorId  string                 `protobuf:"bytes,3,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Name       string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Email      string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Text       string                 `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	Language   string                 `protobuf:"bytes,7,opt,name=language,proto3" json:"language,omitempty"`
+	AtMs       int64                  `protobuf:"varint,8,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	Answered   bool                   `protobuf:"varint,9,opt,name=answered,proto3" json:"answered,omitempty"`
+	// Who answered, when, and how: "email" (the outbox mail_id) or "chat".
+	AnsweredBy   string `protobuf:"bytes,10,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	AnsweredAtMs int64  `protobuf:"varint,11,opt,name=answered_at_ms,json=answeredAtMs,proto3" json:"answered_at_ms,omitempty"`
+	MailId       string `protobuf:"bytes,12,opt,name=mail_id,json=mailId,proto3" json:"mail_id,omitempty"`
+	AnsweredHow  string `protobuf:"bytes,13,opt,name=answered_how,json=answeredHow,proto3" json:"answered_how,omitempty"`
+	// Answered as a chat: the chat in which the visitor came back.
+	ChatId        string `protobuf:"bytes,14,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfflineMessage) Reset() {
+	*x = OfflineMessage{}
+	mi := &file_store_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflineMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflineMessage) ProtoMessage() {}
+
+func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
+func (*OfflineMessage) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *OfflineMessage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *OfflineMessage) GetAnswered() bool {
+	if x != nil {
+		return x.Answered
+	}
+	return false
+}
+
+func (x *OfflineMessage) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetAnsweredAtMs() int64 {
+	if x != nil {
+		return x.AnsweredAtMs
+	}
+	return 0
+}
+
+func (x *OfflineMessage) GetMailId() string {
+	if x != nil {
+		return x.MailId
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetAnsweredHow() string {
+	if x != nil {
+		return x.AnsweredHow
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+type OfflineMessageList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Messages      []*OfflineMessage      `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfflineMessageList) Reset() {
+	*x = OfflineMessageList{}
+	mi := &file_store_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflineMessageList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflineMessageList) ProtoMessage() {}
+
+func (x *OfflineMessageList) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflineMessageList.ProtoReflect.Descriptor instead.
+func (*OfflineMessageList) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *OfflineMessageList) GetMessages() []*OfflineMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xf4\x04\n" +
+	"wire.proto\"\xa0\x05\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -2599,7 +3320,8 @@ const file_store_proto_rawDesc = "" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x12 \n" +
 	"\vrequire_tag\x18\x8d\x01 \x01(\bR\n" +
 	"requireTag\x12%\n" +
-	"\x0eretention_days\x18d \x01(\rR\rretentionDays\"\x9c\x02\n" +
+	"\x0eretention_days\x18d \x01(\rR\rretentionDays\x12*\n" +
+	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\"\x9c\x02\n" +
 	"\n" +
 	"WidgetLook\x12\x14\n" +
 	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
@@ -2827,7 +3549,77 @@ const file_store_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x16\n" +
 	"\x06chunks\x18\x06 \x01(\rR\x06chunks\x12\x13\n" +
 	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12/\n" +
-	"\x04from\x18\b \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from*k\n" +
+	"\x04from\x18\b \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\"\xeb\x01\n" +
+	"\rEmailSettings\x120\n" +
+	"\x04smtp\x18\x01 \x01(\v2\x1c.switchboard.v1.SmtpSettingsR\x04smtp\x12J\n" +
+	"\ttemplates\x18\x02 \x03(\v2,.switchboard.v1.EmailSettings.TemplatesEntryR\ttemplates\x1a\\\n" +
+	"\x0eTemplatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
+	"\x05value\x18\x02 \x01(\v2\x1e.switchboard.v1.EmailTemplatesR\x05value:\x028\x01\"\xe5\x01\n" +
+	"\fSmtpSettings\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
+	"\x04host\x18\x02 \x01(\tR\x04host\x12\x12\n" +
+	"\x04port\x18\x03 \x01(\rR\x04port\x128\n" +
+	"\bsecurity\x18\x04 \x01(\x0e2\x1c.switchboard.v1.SmtpSecurityR\bsecurity\x12\x12\n" +
+	"\x04user\x18\x05 \x01(\tR\x04user\x12\x1a\n" +
+	"\bpassword\x18\x06 \x01(\tR\bpassword\x12\x12\n" +
+	"\x04from\x18\a \x01(\tR\x04from\x12\x15\n" +
+	"\x06ca_pem\x18\b \x01(\tR\x05caPem\"\x82\x02\n" +
+	"\x0eEmailTemplates\x12\x1d\n" +
+	"\n" +
+	"brand_name\x18\x01 \x01(\tR\tbrandName\x12\x19\n" +
+	"\blogo_url\x18\x02 \x01(\tR\alogoUrl\x12=\n" +
+	"\n" +
+	"transcript\x18\x03 \x01(\v2\x1d.switchboard.v1.EmailTemplateR\n" +
+	"transcript\x123\n" +
+	"\x05agent\x18\x04 \x01(\v2\x1d.switchboard.v1.EmailTemplateR\x05agent\x12B\n" +
+	"\roffline_reply\x18\x05 \x01(\v2\x1d.switchboard.v1.EmailTemplateR\fofflineReply\"Q\n" +
+	"\rEmailTemplate\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x12\n" +
+	"\x04html\x18\x03 \x01(\tR\x04html\"\x86\x03\n" +
+	"\n" +
+	"OutboxMail\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12\x12\n" +
+	"\x04html\x18\x05 \x01(\tR\x04html\x12\x17\n" +
+	"\achat_id\x18\x06 \x01(\tR\x06chatId\x12\x18\n" +
+	"\apurpose\x18\a \x01(\tR\apurpose\x12+\n" +
+	"\x02by\x18\b \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x1a\n" +
+	"\binternal\x18\t \x01(\bR\binternal\x12\x1d\n" +
+	"\n" +
+	"offline_id\x18\n" +
+	" \x01(\tR\tofflineId\x12\x1a\n" +
+	"\battempts\x18\v \x01(\rR\battempts\x12\x1c\n" +
+	"\n" +
+	"next_at_ms\x18\f \x01(\x03R\bnextAtMs\x12\"\n" +
+	"\rcreated_at_ms\x18\r \x01(\x03R\vcreatedAtMs\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x0e \x01(\tR\tlastError\"\x86\x03\n" +
+	"\x0eOfflineMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x03 \x01(\tR\tvisitorId\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1a\n" +
+	"\blanguage\x18\a \x01(\tR\blanguage\x12\x13\n" +
+	"\x05at_ms\x18\b \x01(\x03R\x04atMs\x12\x1a\n" +
+	"\banswered\x18\t \x01(\bR\banswered\x12\x1f\n" +
+	"\vanswered_by\x18\n" +
+	" \x01(\tR\n" +
+	"answeredBy\x12$\n" +
+	"\x0eanswered_at_ms\x18\v \x01(\x03R\fansweredAtMs\x12\x17\n" +
+	"\amail_id\x18\f \x01(\tR\x06mailId\x12!\n" +
+	"\fanswered_how\x18\r \x01(\tR\vansweredHow\x12\x17\n" +
+	"\achat_id\x18\x0e \x01(\tR\x06chatId\"P\n" +
+	"\x12OfflineMessageList\x12:\n" +
+	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -2838,7 +3630,11 @@ const file_store_proto_rawDesc = "" +
 	"\fSignInMethod\x12\x1b\n" +
 	"\x17SIGN_IN_METHOD_PASSWORD\x10\x00\x12\x17\n" +
 	"\x13SIGN_IN_METHOD_LDAP\x10\x01\x12\x17\n" +
-	"\x13SIGN_IN_METHOD_OIDC\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x13SIGN_IN_METHOD_OIDC\x10\x02*Y\n" +
+	"\fSmtpSecurity\x12\x1a\n" +
+	"\x16SMTP_SECURITY_STARTTLS\x10\x00\x12\x15\n" +
+	"\x11SMTP_SECURITY_TLS\x10\x01\x12\x16\n" +
+	"\x12SMTP_SECURITY_NONE\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -2852,92 +3648,110 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_store_proto_goTypes = []any{
-	(RoutingPolicy)(0),       // 0: switchboard.v1.RoutingPolicy
-	(AgentLeftPolicy)(0),     // 1: switchboard.v1.AgentLeftPolicy
-	(SignInMethod)(0),        // 2: switchboard.v1.SignInMethod
-	(*Department)(nil),       // 3: switchboard.v1.Department
-	(*WidgetLook)(nil),       // 4: switchboard.v1.WidgetLook
-	(*Settings)(nil),         // 5: switchboard.v1.Settings
-	(*Language)(nil),         // 6: switchboard.v1.Language
-	(*Agent)(nil),            // 7: switchboard.v1.Agent
-	(*SignInSettings)(nil),   // 8: switchboard.v1.SignInSettings
-	(*GroupMapping)(nil),     // 9: switchboard.v1.GroupMapping
-	(*LdapSettings)(nil),     // 10: switchboard.v1.LdapSettings
-	(*OidcSettings)(nil),     // 11: switchboard.v1.OidcSettings
-	(*Schedule)(nil),         // 12: switchboard.v1.Schedule
-	(*AccessRules)(nil),      // 13: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),     // 14: switchboard.v1.WeeklyWindow
-	(*Role)(nil),             // 15: switchboard.v1.Role
-	(*OpenChat)(nil),         // 16: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil),    // 17: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),       // 18: switchboard.v1.ChatRecord
-	(*ChatHistoryEntry)(nil), // 19: switchboard.v1.ChatHistoryEntry
-	(*ChatHistoryPage)(nil),  // 20: switchboard.v1.ChatHistoryPage
-	(*ChatHistoryQuery)(nil), // 21: switchboard.v1.ChatHistoryQuery
-	(*DirectoryView)(nil),    // 22: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),       // 23: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),        // 24: switchboard.v1.AuditPage
-	(*StoredFile)(nil),       // 25: switchboard.v1.StoredFile
-	nil,                      // 26: switchboard.v1.WidgetLook.TitleEntry
-	nil,                      // 27: switchboard.v1.WidgetLook.GreetingEntry
-	nil,                      // 28: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	(ChatState)(0),           // 29: switchboard.v1.ChatState
-	(WorkStatus)(0),          // 30: switchboard.v1.WorkStatus
-	(*Participant)(nil),      // 31: switchboard.v1.Participant
-	(AgentStatus)(0),         // 32: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),      // 33: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),        // 34: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),        // 35: switchboard.v1.ChatRated
-	(RatingScore)(0),         // 36: switchboard.v1.RatingScore
+	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
+	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
+	(SignInMethod)(0),          // 2: switchboard.v1.SignInMethod
+	(SmtpSecurity)(0),          // 3: switchboard.v1.SmtpSecurity
+	(*Department)(nil),         // 4: switchboard.v1.Department
+	(*WidgetLook)(nil),         // 5: switchboard.v1.WidgetLook
+	(*Settings)(nil),           // 6: switchboard.v1.Settings
+	(*Language)(nil),           // 7: switchboard.v1.Language
+	(*Agent)(nil),              // 8: switchboard.v1.Agent
+	(*SignInSettings)(nil),     // 9: switchboard.v1.SignInSettings
+	(*GroupMapping)(nil),       // 10: switchboard.v1.GroupMapping
+	(*LdapSettings)(nil),       // 11: switchboard.v1.LdapSettings
+	(*OidcSettings)(nil),       // 12: switchboard.v1.OidcSettings
+	(*Schedule)(nil),           // 13: switchboard.v1.Schedule
+	(*AccessRules)(nil),        // 14: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),       // 15: switchboard.v1.WeeklyWindow
+	(*Role)(nil),               // 16: switchboard.v1.Role
+	(*OpenChat)(nil),           // 17: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil),      // 18: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),         // 19: switchboard.v1.ChatRecord
+	(*ChatHistoryEntry)(nil),   // 20: switchboard.v1.ChatHistoryEntry
+	(*ChatHistoryPage)(nil),    // 21: switchboard.v1.ChatHistoryPage
+	(*ChatHistoryQuery)(nil),   // 22: switchboard.v1.ChatHistoryQuery
+	(*DirectoryView)(nil),      // 23: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),         // 24: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),          // 25: switchboard.v1.AuditPage
+	(*StoredFile)(nil),         // 26: switchboard.v1.StoredFile
+	(*EmailSettings)(nil),      // 27: switchboard.v1.EmailSettings
+	(*SmtpSettings)(nil),       // 28: switchboard.v1.SmtpSettings
+	(*EmailTemplates)(nil),     // 29: switchboard.v1.EmailTemplates
+	(*EmailTemplate)(nil),      // 30: switchboard.v1.EmailTemplate
+	(*OutboxMail)(nil),         // 31: switchboard.v1.OutboxMail
+	(*OfflineMessage)(nil),     // 32: switchboard.v1.OfflineMessage
+	(*OfflineMessageList)(nil), // 33: switchboard.v1.OfflineMessageList
+	nil,                        // 34: switchboard.v1.WidgetLook.TitleEntry
+	nil,                        // 35: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                        // 36: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	nil,                        // 37: switchboard.v1.EmailSettings.TemplatesEntry
+	(ChatState)(0),             // 38: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 39: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 40: switchboard.v1.Participant
+	(AgentStatus)(0),           // 41: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 42: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 43: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 44: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 45: switchboard.v1.RatingScore
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	14, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
-	4,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	26, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	27, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
-	13, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	12, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
+	15, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	5,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
+	34, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	35, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	14, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	13, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
-	10, // 9: switchboard.v1.SignInSettings.ldap:type_name -> switchboard.v1.LdapSettings
-	11, // 10: switchboard.v1.SignInSettings.oidc:type_name -> switchboard.v1.OidcSettings
-	9,  // 11: switchboard.v1.LdapSettings.groups:type_name -> switchboard.v1.GroupMapping
-	9,  // 12: switchboard.v1.OidcSettings.groups:type_name -> switchboard.v1.GroupMapping
-	14, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
-	14, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	13, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	29, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	30, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	31, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	31, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	31, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	32, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	33, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	33, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	29, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	31, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	34, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	35, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	29, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	36, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
-	28, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	19, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
-	3,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	6,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	7,  // 34: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	15, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	5,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	23, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	31, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	11, // 9: switchboard.v1.SignInSettings.ldap:type_name -> switchboard.v1.LdapSettings
+	12, // 10: switchboard.v1.SignInSettings.oidc:type_name -> switchboard.v1.OidcSettings
+	10, // 11: switchboard.v1.LdapSettings.groups:type_name -> switchboard.v1.GroupMapping
+	10, // 12: switchboard.v1.OidcSettings.groups:type_name -> switchboard.v1.GroupMapping
+	15, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
+	15, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	14, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	38, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	39, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	40, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	40, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	40, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	41, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	42, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	42, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	38, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	40, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	43, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	44, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	38, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	45, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	36, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	20, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
+	4,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	7,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	8,  // 34: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	16, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	6,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	24, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	40, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	28, // 39: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
+	37, // 40: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	3,  // 41: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
+	30, // 42: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
+	30, // 43: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
+	30, // 44: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
+	40, // 45: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	32, // 46: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
+	29, // 47: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -2951,8 +3765,8 @@ func file_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   26,
+			NumEnums:      4,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -130,19 +130,22 @@ const (
 	// The department is outside its business hours; opens_at_ms says when
 	// it opens next.
 	RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS RefusalReason = 7
+	// The department takes offline messages and no agent is available now.
+	RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE RefusalReason = 160
 )
 
 // Enum value maps for RefusalReason.
 var (
 	RefusalReason_name = map[int32]string{
-		0: "REFUSAL_REASON_UNSPECIFIED",
-		1: "REFUSAL_REASON_UNKNOWN_DEPARTMENT",
-		2: "REFUSAL_REASON_DEPARTMENT_CLOSED",
-		3: "REFUSAL_REASON_LANGUAGE_NOT_OFFERED",
-		4: "REFUSAL_REASON_QUEUE_FULL",
-		5: "REFUSAL_REASON_ALREADY_IN_CHAT",
-		6: "REFUSAL_REASON_LIVE_CHAT_OFF",
-		7: "REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS",
+		0:   "REFUSAL_REASON_UNSPECIFIED",
+		1:   "REFUSAL_REASON_UNKNOWN_DEPARTMENT",
+		2:   "REFUSAL_REASON_DEPARTMENT_CLOSED",
+		3:   "REFUSAL_REASON_LANGUAGE_NOT_OFFERED",
+		4:   "REFUSAL_REASON_QUEUE_FULL",
+		5:   "REFUSAL_REASON_ALREADY_IN_CHAT",
+		6:   "REFUSAL_REASON_LIVE_CHAT_OFF",
+		7:   "REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS",
+		160: "REFUSAL_REASON_NOBODY_AVAILABLE",
 	}
 	RefusalReason_value = map[string]int32{
 		"REFUSAL_REASON_UNSPECIFIED":            0,
@@ -153,6 +156,7 @@ var (
 		"REFUSAL_REASON_ALREADY_IN_CHAT":        5,
 		"REFUSAL_REASON_LIVE_CHAT_OFF":          6,
 		"REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS": 7,
+		"REFUSAL_REASON_NOBODY_AVAILABLE":       160,
 	}
 )
 
@@ -592,6 +596,9 @@ type Envelope struct {
 	//	*Envelope_ReportPage
 	//	*Envelope_SetVisitorFields
 	//	*Envelope_ListPastChats
+	//	*Envelope_LeaveOfflineMessage
+	//	*Envelope_EmailTranscript
+	//	*Envelope_EmailFromChat
 	//	*Envelope_Welcome
 	//	*Envelope_Ack
 	//	*Envelope_Error
@@ -959,6 +966,33 @@ func (x *Envelope) GetListPastChats() *ListPastChats {
 	return nil
 }
 
+func (x *Envelope) GetLeaveOfflineMessage() *LeaveOfflineMessage {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_LeaveOfflineMessage); ok {
+			return x.LeaveOfflineMessage
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetEmailTranscript() *EmailTranscript {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_EmailTranscript); ok {
+			return x.EmailTranscript
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetEmailFromChat() *EmailFromChat {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_EmailFromChat); ok {
+			return x.EmailFromChat
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetWelcome() *Welcome {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Welcome); ok {
@@ -1291,6 +1325,19 @@ type Envelope_ListPastChats struct {
 	ListPastChats *ListPastChats `protobuf:"bytes,100,opt,name=list_past_chats,json=listPastChats,proto3,oneof"`
 }
 
+type Envelope_LeaveOfflineMessage struct {
+	// Offline messages and email (issue 13): client bodies 160-169.
+	LeaveOfflineMessage *LeaveOfflineMessage `protobuf:"bytes,160,opt,name=leave_offline_message,json=leaveOfflineMessage,proto3,oneof"`
+}
+
+type Envelope_EmailTranscript struct {
+	EmailTranscript *EmailTranscript `protobuf:"bytes,161,opt,name=email_transcript,json=emailTranscript,proto3,oneof"`
+}
+
+type Envelope_EmailFromChat struct {
+	EmailFromChat *EmailFromChat `protobuf:"bytes,162,opt,name=email_from_chat,json=emailFromChat,proto3,oneof"`
+}
+
 type Envelope_Welcome struct {
 	// server -> client
 	Welcome *Welcome `protobuf:"bytes,40,opt,name=welcome,proto3,oneof"`
@@ -1441,6 +1488,12 @@ func (*Envelope_ReportPage) isEnvelope_Body() {}
 func (*Envelope_SetVisitorFields) isEnvelope_Body() {}
 
 func (*Envelope_ListPastChats) isEnvelope_Body() {}
+
+func (*Envelope_LeaveOfflineMessage) isEnvelope_Body() {}
+
+func (*Envelope_EmailTranscript) isEnvelope_Body() {}
+
+func (*Envelope_EmailFromChat) isEnvelope_Body() {}
 
 func (*Envelope_Welcome) isEnvelope_Body() {}
 
@@ -1944,13 +1997,15 @@ func (x *RequestChat) GetFirstMessage() string {
 }
 
 type ChatRefused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reason        RefusalReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=switchboard.v1.RefusalReason" json:"reason,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
-	OpensAtMs     int64                  `protobuf:"varint,4,opt,name=opens_at_ms,json=opensAtMs,proto3" json:"opens_at_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Reason     RefusalReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=switchboard.v1.RefusalReason" json:"reason,omitempty"`
+	Message    string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Department string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	OpensAtMs  int64                  `protobuf:"varint,4,opt,name=opens_at_ms,json=opensAtMs,proto3" json:"opens_at_ms,omitempty"`
+	// The visitor may leave a message instead (LeaveOfflineMessage).
+	OfflineMessages bool `protobuf:"varint,160,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ChatRefused) Reset() {
@@ -2011,6 +2066,216 @@ func (x *ChatRefused) GetOpensAtMs() int64 {
 	return 0
 }
 
+func (x *ChatRefused) GetOfflineMessages() bool {
+	if x != nil {
+		return x.OfflineMessages
+	}
+	return false
+}
+
+// LeaveOfflineMessage: a visitor leaves a message for a department that
+// takes offline messages. Answered by an ack once it is stored.
+type LeaveOfflineMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Department    string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	Language      string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveOfflineMessage) Reset() {
+	*x = LeaveOfflineMessage{}
+	mi := &file_wire_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveOfflineMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveOfflineMessage) ProtoMessage() {}
+
+func (x *LeaveOfflineMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveOfflineMessage.ProtoReflect.Descriptor instead.
+func (*LeaveOfflineMessage) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LeaveOfflineMessage) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *LeaveOfflineMessage) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+// EmailTranscript: the visitor asks for their chat's transcript by email
+// (also once it is closed). Answered by an ack once the mail is in the
+// outbox; a ChatEmailed event follows once it is sent.
+type EmailTranscript struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTranscript) Reset() {
+	*x = EmailTranscript{}
+	mi := &file_wire_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTranscript) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTranscript) ProtoMessage() {}
+
+func (x *EmailTranscript) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTranscript.ProtoReflect.Descriptor instead.
+func (*EmailTranscript) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *EmailTranscript) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *EmailTranscript) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+// EmailFromChat: staff in a chat (chats.email) write an email about it.
+// to empty: the visitor's address. Acked once in the outbox.
+type EmailFromChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailFromChat) Reset() {
+	*x = EmailFromChat{}
+	mi := &file_wire_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailFromChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailFromChat) ProtoMessage() {}
+
+func (x *EmailFromChat) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailFromChat.ProtoReflect.Descriptor instead.
+func (*EmailFromChat) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EmailFromChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailFromChat) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 // QueueUpdate tells a waiting visitor where their chat stands.
 type QueueUpdate struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -2028,7 +2293,7 @@ type QueueUpdate struct {
 
 func (x *QueueUpdate) Reset() {
 	*x = QueueUpdate{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2305,7 @@ func (x *QueueUpdate) String() string {
 func (*QueueUpdate) ProtoMessage() {}
 
 func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2318,7 @@ func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueUpdate.ProtoReflect.Descriptor instead.
 func (*QueueUpdate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *QueueUpdate) GetChatId() string {
@@ -2108,7 +2373,7 @@ type SendMessage struct {
 
 func (x *SendMessage) Reset() {
 	*x = SendMessage{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2120,7 +2385,7 @@ func (x *SendMessage) String() string {
 func (*SendMessage) ProtoMessage() {}
 
 func (x *SendMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2133,7 +2398,7 @@ func (x *SendMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessage.ProtoReflect.Descriptor instead.
 func (*SendMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SendMessage) GetChatId() string {
@@ -2173,7 +2438,7 @@ type CloseChat struct {
 
 func (x *CloseChat) Reset() {
 	*x = CloseChat{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2450,7 @@ func (x *CloseChat) String() string {
 func (*CloseChat) ProtoMessage() {}
 
 func (x *CloseChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2463,7 @@ func (x *CloseChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseChat.ProtoReflect.Descriptor instead.
 func (*CloseChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CloseChat) GetChatId() string {
@@ -2219,7 +2484,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2496,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2509,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Resume) GetChatId() string {
@@ -2271,7 +2536,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2548,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2561,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Typing) GetChatId() string {
@@ -2324,7 +2589,7 @@ type TypingNotice struct {
 
 func (x *TypingNotice) Reset() {
 	*x = TypingNotice{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2336,7 +2601,7 @@ func (x *TypingNotice) String() string {
 func (*TypingNotice) ProtoMessage() {}
 
 func (x *TypingNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2349,7 +2614,7 @@ func (x *TypingNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingNotice.ProtoReflect.Descriptor instead.
 func (*TypingNotice) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TypingNotice) GetChatId() string {
@@ -2381,7 +2646,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2658,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2671,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{16}
 }
 
 type Pong struct {
@@ -2417,7 +2682,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2429,7 +2694,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2442,7 +2707,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{14}
+	return file_wire_proto_rawDescGZIP(), []int{17}
 }
 
 // Ack answers a command that took effect. For SendMessage, seq is the
@@ -2460,7 +2725,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2737,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2750,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{15}
+	return file_wire_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Ack) GetChatId() string {
@@ -2525,7 +2790,7 @@ type SetStatus struct {
 
 func (x *SetStatus) Reset() {
 	*x = SetStatus{}
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2537,7 +2802,7 @@ func (x *SetStatus) String() string {
 func (*SetStatus) ProtoMessage() {}
 
 func (x *SetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2550,7 +2815,7 @@ func (x *SetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatus.ProtoReflect.Descriptor instead.
 func (*SetStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{16}
+	return file_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetStatus) GetStatus() AgentStatus {
@@ -2577,7 +2842,7 @@ type AgentState struct {
 
 func (x *AgentState) Reset() {
 	*x = AgentState{}
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2589,7 +2854,7 @@ func (x *AgentState) String() string {
 func (*AgentState) ProtoMessage() {}
 
 func (x *AgentState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2602,7 +2867,7 @@ func (x *AgentState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentState.ProtoReflect.Descriptor instead.
 func (*AgentState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{17}
+	return file_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AgentState) GetAgentId() string {
@@ -2667,7 +2932,7 @@ type Offer struct {
 
 func (x *Offer) Reset() {
 	*x = Offer{}
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +2944,7 @@ func (x *Offer) String() string {
 func (*Offer) ProtoMessage() {}
 
 func (x *Offer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +2957,7 @@ func (x *Offer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Offer.ProtoReflect.Descriptor instead.
 func (*Offer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{18}
+	return file_wire_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Offer) GetChatId() string {
@@ -2754,7 +3019,7 @@ type OfferWithdrawn struct {
 
 func (x *OfferWithdrawn) Reset() {
 	*x = OfferWithdrawn{}
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +3031,7 @@ func (x *OfferWithdrawn) String() string {
 func (*OfferWithdrawn) ProtoMessage() {}
 
 func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +3044,7 @@ func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferWithdrawn.ProtoReflect.Descriptor instead.
 func (*OfferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{19}
+	return file_wire_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *OfferWithdrawn) GetChatId() string {
@@ -2805,7 +3070,7 @@ type AcceptOffer struct {
 
 func (x *AcceptOffer) Reset() {
 	*x = AcceptOffer{}
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +3082,7 @@ func (x *AcceptOffer) String() string {
 func (*AcceptOffer) ProtoMessage() {}
 
 func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +3095,7 @@ func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOffer.ProtoReflect.Descriptor instead.
 func (*AcceptOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{20}
+	return file_wire_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AcceptOffer) GetChatId() string {
@@ -2849,7 +3114,7 @@ type DeclineOffer struct {
 
 func (x *DeclineOffer) Reset() {
 	*x = DeclineOffer{}
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2861,7 +3126,7 @@ func (x *DeclineOffer) String() string {
 func (*DeclineOffer) ProtoMessage() {}
 
 func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2874,7 +3139,7 @@ func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineOffer.ProtoReflect.Descriptor instead.
 func (*DeclineOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{21}
+	return file_wire_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeclineOffer) GetChatId() string {
@@ -2896,7 +3161,7 @@ type PickChat struct {
 
 func (x *PickChat) Reset() {
 	*x = PickChat{}
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3173,7 @@ func (x *PickChat) String() string {
 func (*PickChat) ProtoMessage() {}
 
 func (x *PickChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3186,7 @@ func (x *PickChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickChat.ProtoReflect.Descriptor instead.
 func (*PickChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{22}
+	return file_wire_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PickChat) GetDepartment() string {
@@ -2947,7 +3212,7 @@ type ListWaiting struct {
 
 func (x *ListWaiting) Reset() {
 	*x = ListWaiting{}
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2959,7 +3224,7 @@ func (x *ListWaiting) String() string {
 func (*ListWaiting) ProtoMessage() {}
 
 func (x *ListWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2972,7 +3237,7 @@ func (x *ListWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWaiting.ProtoReflect.Descriptor instead.
 func (*ListWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{23}
+	return file_wire_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListWaiting) GetDepartment() string {
@@ -2999,7 +3264,7 @@ type WaitingList struct {
 
 func (x *WaitingList) Reset() {
 	*x = WaitingList{}
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3276,7 @@ func (x *WaitingList) String() string {
 func (*WaitingList) ProtoMessage() {}
 
 func (x *WaitingList) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3289,7 @@ func (x *WaitingList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingList.ProtoReflect.Descriptor instead.
 func (*WaitingList) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{24}
+	return file_wire_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WaitingList) GetDepartment() string {
@@ -3073,7 +3338,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3085,7 +3350,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3098,7 +3363,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{25}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Participant) GetKind() ParticipantKind {
@@ -3160,7 +3425,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3437,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3450,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChatSummary) GetChatId() string {
@@ -3340,7 +3605,7 @@ type SetChatStatus struct {
 
 func (x *SetChatStatus) Reset() {
 	*x = SetChatStatus{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3352,7 +3617,7 @@ func (x *SetChatStatus) String() string {
 func (*SetChatStatus) ProtoMessage() {}
 
 func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3365,7 +3630,7 @@ func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
 func (*SetChatStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetChatStatus) GetChatId() string {
@@ -3394,7 +3659,7 @@ type SetDisplayName struct {
 
 func (x *SetDisplayName) Reset() {
 	*x = SetDisplayName{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3406,7 +3671,7 @@ func (x *SetDisplayName) String() string {
 func (*SetDisplayName) ProtoMessage() {}
 
 func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3419,7 +3684,7 @@ func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
 func (*SetDisplayName) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetDisplayName) GetDisplayName() string {
@@ -3440,7 +3705,7 @@ type ChatRenamed struct {
 
 func (x *ChatRenamed) Reset() {
 	*x = ChatRenamed{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3717,7 @@ func (x *ChatRenamed) String() string {
 func (*ChatRenamed) ProtoMessage() {}
 
 func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3730,7 @@ func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
 func (*ChatRenamed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChatRenamed) GetAgentId() string {
@@ -3493,7 +3758,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3505,7 +3770,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3518,7 +3783,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -3576,7 +3841,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3588,7 +3853,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3601,7 +3866,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -3876,7 +4141,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3888,7 +4153,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3901,7 +4166,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -3957,7 +4222,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3969,7 +4234,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3982,7 +4247,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -4021,7 +4286,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4033,7 +4298,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4046,7 +4311,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{34}
+	return file_wire_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -4097,7 +4362,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4109,7 +4374,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4122,7 +4387,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{35}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -4149,7 +4414,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4161,7 +4426,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4174,7 +4439,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{36}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -4207,7 +4472,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4219,7 +4484,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4232,7 +4497,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -4269,7 +4534,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4281,7 +4546,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4294,7 +4559,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4336,7 +4601,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4613,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4626,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 type TransferTargets struct {
@@ -4373,7 +4638,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4385,7 +4650,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4398,7 +4663,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4420,7 +4685,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4432,7 +4697,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4445,7 +4710,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4474,7 +4739,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4486,7 +4751,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4499,7 +4764,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4539,7 +4804,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4816,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4829,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -4588,7 +4853,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4600,7 +4865,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4613,7 +4878,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -4641,7 +4906,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4653,7 +4918,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4666,7 +4931,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -4687,7 +4952,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4699,7 +4964,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4712,7 +4977,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -4740,7 +5005,7 @@ type ReopenChat struct {
 
 func (x *ReopenChat) Reset() {
 	*x = ReopenChat{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4752,7 +5017,7 @@ func (x *ReopenChat) String() string {
 func (*ReopenChat) ProtoMessage() {}
 
 func (x *ReopenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4765,7 +5030,7 @@ func (x *ReopenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenChat.ProtoReflect.Descriptor instead.
 func (*ReopenChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ReopenChat) GetChatId() string {
@@ -4793,7 +5058,7 @@ type AssignWaiting struct {
 
 func (x *AssignWaiting) Reset() {
 	*x = AssignWaiting{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4805,7 +5070,7 @@ func (x *AssignWaiting) String() string {
 func (*AssignWaiting) ProtoMessage() {}
 
 func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4818,7 +5083,7 @@ func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignWaiting.ProtoReflect.Descriptor instead.
 func (*AssignWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *AssignWaiting) GetDepartment() string {
@@ -4858,7 +5123,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4870,7 +5135,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4883,7 +5148,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -4912,7 +5177,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4924,7 +5189,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4937,7 +5202,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -4975,7 +5240,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4987,7 +5252,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5000,7 +5265,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -5045,7 +5310,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5057,7 +5322,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5070,7 +5335,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -5125,7 +5390,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5137,7 +5402,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5150,7 +5415,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -5200,7 +5465,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5212,7 +5477,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5225,7 +5490,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -5269,7 +5534,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5281,7 +5546,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5294,7 +5559,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -5323,7 +5588,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5335,7 +5600,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5348,7 +5613,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -5422,7 +5687,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5434,7 +5699,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5447,7 +5712,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5505,7 +5770,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5517,7 +5782,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5530,7 +5795,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{58}
+	return file_wire_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5560,7 +5825,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5572,7 +5837,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5585,7 +5850,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{59}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5621,7 +5886,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5633,7 +5898,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5646,7 +5911,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5678,7 +5943,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5690,7 +5955,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5703,7 +5968,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -5741,7 +6006,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5753,7 +6018,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5766,7 +6031,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -5810,7 +6075,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5822,7 +6087,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5835,7 +6100,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -5878,7 +6143,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5890,7 +6155,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5903,7 +6168,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -5922,7 +6187,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5934,7 +6199,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5947,7 +6212,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{65}
+	return file_wire_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -5971,7 +6236,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5983,7 +6248,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5996,7 +6261,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{66}
+	return file_wire_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -6026,7 +6291,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6038,7 +6303,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6051,7 +6316,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{67}
+	return file_wire_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -6097,7 +6362,7 @@ type ReportPage struct {
 
 func (x *ReportPage) Reset() {
 	*x = ReportPage{}
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6109,7 +6374,7 @@ func (x *ReportPage) String() string {
 func (*ReportPage) ProtoMessage() {}
 
 func (x *ReportPage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6122,7 +6387,7 @@ func (x *ReportPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
 func (*ReportPage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{68}
+	return file_wire_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ReportPage) GetUrl() string {
@@ -6159,7 +6424,7 @@ type SetVisitorFields struct {
 
 func (x *SetVisitorFields) Reset() {
 	*x = SetVisitorFields{}
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6171,7 +6436,7 @@ func (x *SetVisitorFields) String() string {
 func (*SetVisitorFields) ProtoMessage() {}
 
 func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6184,7 +6449,7 @@ func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
 func (*SetVisitorFields) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{69}
+	return file_wire_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SetVisitorFields) GetFields() map[string]string {
@@ -6207,7 +6472,7 @@ type PageView struct {
 
 func (x *PageView) Reset() {
 	*x = PageView{}
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6219,7 +6484,7 @@ func (x *PageView) String() string {
 func (*PageView) ProtoMessage() {}
 
 func (x *PageView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6232,7 +6497,7 @@ func (x *PageView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PageView.ProtoReflect.Descriptor instead.
 func (*PageView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{70}
+	return file_wire_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *PageView) GetUrl() string {
@@ -6283,7 +6548,7 @@ type VisitorContext struct {
 
 func (x *VisitorContext) Reset() {
 	*x = VisitorContext{}
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6295,7 +6560,7 @@ func (x *VisitorContext) String() string {
 func (*VisitorContext) ProtoMessage() {}
 
 func (x *VisitorContext) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6308,7 +6573,7 @@ func (x *VisitorContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
 func (*VisitorContext) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{71}
+	return file_wire_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *VisitorContext) GetVisitorId() string {
@@ -6372,7 +6637,7 @@ type VisitorInfo struct {
 
 func (x *VisitorInfo) Reset() {
 	*x = VisitorInfo{}
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6384,7 +6649,7 @@ func (x *VisitorInfo) String() string {
 func (*VisitorInfo) ProtoMessage() {}
 
 func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6397,7 +6662,7 @@ func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
 func (*VisitorInfo) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{72}
+	return file_wire_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *VisitorInfo) GetChatId() string {
@@ -6427,7 +6692,7 @@ type ListPastChats struct {
 
 func (x *ListPastChats) Reset() {
 	*x = ListPastChats{}
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6439,7 +6704,7 @@ func (x *ListPastChats) String() string {
 func (*ListPastChats) ProtoMessage() {}
 
 func (x *ListPastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6452,7 +6717,7 @@ func (x *ListPastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
 func (*ListPastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{73}
+	return file_wire_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListPastChats) GetLimit() uint32 {
@@ -6473,7 +6738,7 @@ type PastChats struct {
 
 func (x *PastChats) Reset() {
 	*x = PastChats{}
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6485,7 +6750,7 @@ func (x *PastChats) String() string {
 func (*PastChats) ProtoMessage() {}
 
 func (x *PastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6498,7 +6763,7 @@ func (x *PastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
 func (*PastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{74}
+	return file_wire_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *PastChats) GetChats() []*PastChat {
@@ -6525,7 +6790,7 @@ type PastChat struct {
 
 func (x *PastChat) Reset() {
 	*x = PastChat{}
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6537,7 +6802,7 @@ func (x *PastChat) String() string {
 func (*PastChat) ProtoMessage() {}
 
 func (x *PastChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6550,7 +6815,7 @@ func (x *PastChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
 func (*PastChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{75}
+	return file_wire_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *PastChat) GetChatId() string {
@@ -6607,7 +6872,7 @@ var File_wire_proto protoreflect.FileDescriptor
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"wire.proto\x12\x0eswitchboard.v1\"\x85\x1b\n" +
+	"wire.proto\x12\x0eswitchboard.v1\"\xfa\x1c\n" +
 	"\bEnvelope\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12-\n" +
 	"\x05hello\x18\n" +
@@ -6649,7 +6914,10 @@ const file_wire_proto_rawDesc = "" +
 	"\vreport_page\x18\xb4\x01 \x01(\v2\x1a.switchboard.v1.ReportPageH\x00R\n" +
 	"reportPage\x12Q\n" +
 	"\x12set_visitor_fields\x18\xb5\x01 \x01(\v2 .switchboard.v1.SetVisitorFieldsH\x00R\x10setVisitorFields\x12G\n" +
-	"\x0flist_past_chats\x18d \x01(\v2\x1d.switchboard.v1.ListPastChatsH\x00R\rlistPastChats\x123\n" +
+	"\x0flist_past_chats\x18d \x01(\v2\x1d.switchboard.v1.ListPastChatsH\x00R\rlistPastChats\x12Z\n" +
+	"\x15leave_offline_message\x18\xa0\x01 \x01(\v2#.switchboard.v1.LeaveOfflineMessageH\x00R\x13leaveOfflineMessage\x12M\n" +
+	"\x10email_transcript\x18\xa1\x01 \x01(\v2\x1f.switchboard.v1.EmailTranscriptH\x00R\x0femailTranscript\x12H\n" +
+	"\x0femail_from_chat\x18\xa2\x01 \x01(\v2\x1d.switchboard.v1.EmailFromChatH\x00R\remailFromChat\x123\n" +
 	"\awelcome\x18( \x01(\v2\x17.switchboard.v1.WelcomeH\x00R\awelcome\x12'\n" +
 	"\x03ack\x18) \x01(\v2\x13.switchboard.v1.AckH\x00R\x03ack\x12-\n" +
 	"\x05error\x18* \x01(\v2\x15.switchboard.v1.ErrorH\x00R\x05error\x121\n" +
@@ -6722,14 +6990,31 @@ const file_wire_proto_rawDesc = "" +
 	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
 	"\x05email\x18\x04 \x01(\tR\x05email\x12#\n" +
-	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"\x9e\x01\n" +
+	"\rfirst_message\x18\x05 \x01(\tR\ffirstMessage\"\xca\x01\n" +
 	"\vChatRefused\x125\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1d.switchboard.v1.RefusalReasonR\x06reason\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1e\n" +
 	"\n" +
 	"department\x18\x03 \x01(\tR\n" +
 	"department\x12\x1e\n" +
-	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\"\xb2\x01\n" +
+	"\vopens_at_ms\x18\x04 \x01(\x03R\topensAtMs\x12*\n" +
+	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\"\x8f\x01\n" +
+	"\x13LeaveOfflineMessage\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\":\n" +
+	"\x0fEmailTranscript\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\"f\n" +
+	"\rEmailFromChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"\xb2\x01\n" +
 	"\vQueueUpdate\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\rR\bposition\x12!\n" +
@@ -7101,7 +7386,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x16ERROR_CODE_UNAVAILABLE\x10\t\x12\x1b\n" +
 	"\x17ERROR_CODE_RATE_LIMITED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\v*\xb5\x02\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\v*\xdb\x02\n" +
 	"\rRefusalReason\x12\x1e\n" +
 	"\x1aREFUSAL_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!REFUSAL_REASON_UNKNOWN_DEPARTMENT\x10\x01\x12$\n" +
@@ -7110,7 +7395,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x19REFUSAL_REASON_QUEUE_FULL\x10\x04\x12\"\n" +
 	"\x1eREFUSAL_REASON_ALREADY_IN_CHAT\x10\x05\x12 \n" +
 	"\x1cREFUSAL_REASON_LIVE_CHAT_OFF\x10\x06\x12)\n" +
-	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a*u\n" +
+	"%REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS\x10\a\x12$\n" +
+	"\x1fREFUSAL_REASON_NOBODY_AVAILABLE\x10\xa0\x01*u\n" +
 	"\vAgentStatus\x12\x18\n" +
 	"\x14AGENT_STATUS_OFFLINE\x10\x00\x12\x15\n" +
 	"\x11AGENT_STATUS_AWAY\x10\x01\x12\x1a\n" +
@@ -7160,7 +7446,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -7178,206 +7464,212 @@ var file_wire_proto_goTypes = []any{
 	(*DepartmentTags)(nil),      // 13: switchboard.v1.DepartmentTags
 	(*RequestChat)(nil),         // 14: switchboard.v1.RequestChat
 	(*ChatRefused)(nil),         // 15: switchboard.v1.ChatRefused
-	(*QueueUpdate)(nil),         // 16: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 17: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 18: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 19: switchboard.v1.Resume
-	(*Typing)(nil),              // 20: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 21: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 22: switchboard.v1.Ping
-	(*Pong)(nil),                // 23: switchboard.v1.Pong
-	(*Ack)(nil),                 // 24: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 25: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 26: switchboard.v1.AgentState
-	(*Offer)(nil),               // 27: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 28: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 29: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 30: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 31: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 32: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 33: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 34: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 35: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 36: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 37: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 38: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 39: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 40: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 41: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 42: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 43: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 44: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 45: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 46: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 47: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 48: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 49: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 50: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 51: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 52: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 53: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 54: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 55: switchboard.v1.TakeOver
-	(*ReopenChat)(nil),          // 56: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),       // 57: switchboard.v1.AssignWaiting
-	(*ChatReopened)(nil),        // 58: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 59: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 60: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 61: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 62: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 63: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 64: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 65: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 66: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 67: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 68: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 69: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 70: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 71: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 72: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 73: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 74: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 75: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 76: switchboard.v1.CannedExpansion
-	(*ReportPage)(nil),          // 77: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),    // 78: switchboard.v1.SetVisitorFields
-	(*PageView)(nil),            // 79: switchboard.v1.PageView
-	(*VisitorContext)(nil),      // 80: switchboard.v1.VisitorContext
-	(*VisitorInfo)(nil),         // 81: switchboard.v1.VisitorInfo
-	(*ListPastChats)(nil),       // 82: switchboard.v1.ListPastChats
-	(*PastChats)(nil),           // 83: switchboard.v1.PastChats
-	(*PastChat)(nil),            // 84: switchboard.v1.PastChat
-	nil,                         // 85: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 86: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 87: switchboard.v1.VisitorContext.FieldsEntry
+	(*LeaveOfflineMessage)(nil), // 16: switchboard.v1.LeaveOfflineMessage
+	(*EmailTranscript)(nil),     // 17: switchboard.v1.EmailTranscript
+	(*EmailFromChat)(nil),       // 18: switchboard.v1.EmailFromChat
+	(*QueueUpdate)(nil),         // 19: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 20: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 21: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 22: switchboard.v1.Resume
+	(*Typing)(nil),              // 23: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 24: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 25: switchboard.v1.Ping
+	(*Pong)(nil),                // 26: switchboard.v1.Pong
+	(*Ack)(nil),                 // 27: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 28: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 29: switchboard.v1.AgentState
+	(*Offer)(nil),               // 30: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 31: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 32: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 33: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 34: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 35: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 36: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 37: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 38: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 39: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 40: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 41: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 42: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 43: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 44: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 45: switchboard.v1.ChatMessage
+	(*ChatAssigned)(nil),        // 46: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 47: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 48: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 49: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 50: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 51: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 52: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 53: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 54: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 55: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 56: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 57: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 58: switchboard.v1.TakeOver
+	(*ReopenChat)(nil),          // 59: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 60: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 61: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 62: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 63: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 64: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 65: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 66: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 68: switchboard.v1.DepartmentView
+	(*AgentLoad)(nil),           // 69: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 70: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 71: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 72: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 73: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 74: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 75: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 76: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 77: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 78: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 79: switchboard.v1.CannedExpansion
+	(*ReportPage)(nil),          // 80: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 81: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 82: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 83: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 84: switchboard.v1.VisitorInfo
+	(*ListPastChats)(nil),       // 85: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 86: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 87: switchboard.v1.PastChat
+	nil,                         // 88: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 89: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 90: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
 	14,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	17,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	25,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	29,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	30,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	18,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	19,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	31,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	32,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	20,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	22,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	36,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	37,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	46,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	50,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	53,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	54,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	55,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	52,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	64,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	67,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	69,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	48,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	70,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	71,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	73,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	75,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	56,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	57,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	77,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
-	78,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	82,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
-	12,  // 33: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	24,  // 34: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10,  // 35: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	40,  // 36: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	16,  // 37: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	27,  // 38: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	28,  // 39: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	15,  // 40: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	26,  // 41: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	33,  // 42: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	23,  // 43: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	35,  // 44: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	21,  // 45: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	51,  // 46: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	65,  // 47: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	49,  // 48: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	68,  // 49: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	74,  // 50: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	76,  // 51: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	81,  // 52: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	83,  // 53: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
-	0,   // 54: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	85,  // 55: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	26,  // 56: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	35,  // 57: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	27,  // 58: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	51,  // 59: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 60: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 61: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	34,  // 62: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 63: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 64: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	35,  // 65: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	35,  // 66: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	35,  // 67: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 68: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 69: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 70: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	34,  // 71: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	34,  // 72: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	34,  // 73: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 74: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 75: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 76: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	34,  // 77: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	41,  // 78: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	42,  // 79: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	43,  // 80: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	45,  // 81: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	44,  // 82: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	39,  // 83: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	38,  // 84: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	47,  // 85: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	63,  // 86: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	58,  // 87: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	59,  // 88: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	60,  // 89: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	61,  // 90: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	62,  // 91: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	34,  // 92: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 93: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	34,  // 94: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	34,  // 95: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	65,  // 96: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	34,  // 97: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	34,  // 98: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	34,  // 99: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 100: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	34,  // 101: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	34,  // 102: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	34,  // 103: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 104: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	34,  // 105: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	35,  // 106: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	35,  // 107: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	66,  // 108: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 109: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 110: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 111: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	72,  // 112: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	72,  // 113: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	86,  // 114: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	79,  // 115: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	79,  // 116: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	87,  // 117: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	80,  // 118: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	84,  // 119: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 120: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	121, // [121:121] is the sub-list for method output_type
-	121, // [121:121] is the sub-list for method input_type
-	121, // [121:121] is the sub-list for extension type_name
-	121, // [121:121] is the sub-list for extension extendee
-	0,   // [0:121] is the sub-list for field type_name
+	20,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	28,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	32,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	33,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	21,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	22,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	34,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	35,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	23,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	25,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	39,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	40,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	49,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	53,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	56,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	57,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	58,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	55,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	67,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	70,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	72,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	51,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	73,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	74,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	76,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	78,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	59,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	60,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	80,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	81,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	85,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	16,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	17,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	18,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	12,  // 36: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	27,  // 37: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	10,  // 38: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	43,  // 39: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	19,  // 40: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	30,  // 41: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	31,  // 42: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	15,  // 43: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	29,  // 44: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	36,  // 45: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	26,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	38,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	24,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	54,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	68,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	52,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	71,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	77,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	79,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	84,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	86,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
+	88,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	29,  // 59: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	38,  // 60: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	30,  // 61: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	54,  // 62: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 63: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 64: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	37,  // 65: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 66: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 67: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	38,  // 68: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	38,  // 69: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	38,  // 70: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 71: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 72: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 73: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	37,  // 74: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	37,  // 75: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	37,  // 76: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 77: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 78: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 79: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	37,  // 80: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	44,  // 81: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	45,  // 82: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	46,  // 83: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	48,  // 84: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	47,  // 85: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	42,  // 86: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	41,  // 87: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	50,  // 88: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	66,  // 89: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	61,  // 90: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	62,  // 91: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	63,  // 92: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	64,  // 93: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	65,  // 94: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	37,  // 95: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	6,   // 96: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	37,  // 97: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	37,  // 98: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	68,  // 99: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	37,  // 100: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	37,  // 101: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	37,  // 102: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 103: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	37,  // 104: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	37,  // 105: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	37,  // 106: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 107: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	37,  // 108: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	38,  // 109: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	38,  // 110: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	69,  // 111: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	2,   // 112: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 113: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 114: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	75,  // 115: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	75,  // 116: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	89,  // 117: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	82,  // 118: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	82,  // 119: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	90,  // 120: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	83,  // 121: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	87,  // 122: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 123: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	124, // [124:124] is the sub-list for method output_type
+	124, // [124:124] is the sub-list for method input_type
+	124, // [124:124] is the sub-list for extension type_name
+	124, // [124:124] is the sub-list for extension extendee
+	0,   // [0:124] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -7419,6 +7711,9 @@ func file_wire_proto_init() {
 		(*Envelope_ReportPage)(nil),
 		(*Envelope_SetVisitorFields)(nil),
 		(*Envelope_ListPastChats)(nil),
+		(*Envelope_LeaveOfflineMessage)(nil),
+		(*Envelope_EmailTranscript)(nil),
+		(*Envelope_EmailFromChat)(nil),
 		(*Envelope_Welcome)(nil),
 		(*Envelope_Ack)(nil),
 		(*Envelope_Error)(nil),
@@ -7441,7 +7736,7 @@ func file_wire_proto_init() {
 		(*Envelope_VisitorInfo)(nil),
 		(*Envelope_PastChats)(nil),
 	}
-	file_wire_proto_msgTypes[31].OneofWrappers = []any{
+	file_wire_proto_msgTypes[34].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
@@ -7463,7 +7758,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   79,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

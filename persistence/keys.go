@@ -27,6 +27,9 @@ import (
 //	d/signin                                 the directory sign-in settings (SignInSettings)
 //	d/canned/dep/<id>/<shortcut>             a department's canned reply (CannedReply)
 //	d/canned/agent/<id>/<shortcut>           an agent's own canned reply (CannedReply)
+//	d/email                                  the SMTP settings and email templates (EmailSettings)
+//	m/<mail id>                              an email in the outbox, not sent yet (OutboxMail)
+//	om/<offline message id>                  a visitor's offline message (OfflineMessage)
 //	s/<name>                                 a secret (raw bytes)
 //	u/<unix ns, 8 bytes BE><n, 4 bytes BE>    an audit entry (AuditEntry)
 //	r/<session id>                           a logged-out session (its expiry, unix ms, 8 bytes BE)
@@ -58,6 +61,9 @@ const (
 	prefixHist   = "h/"
 	prefixEntry  = "h/c/"
 	prefixPost   = "h/p/"
+	prefixMail   = "m/"
+	// Not under o/ (the open-chats index): om/ sorts apart from it.
+	prefixOffline = "om/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -151,6 +157,11 @@ func roleKey(id string) []byte { return []byte(prefixRole + id) }
 var settingsKey = []byte("d/settings")
 
 var signInKey = []byte("d/signin")
+
+var emailKey = []byte("d/email")
+
+func mailKey(id string) []byte    { return []byte(prefixMail + id) }
+func offlineKey(id string) []byte { return []byte(prefixOffline + id) }
 
 // auditKey orders audit entries by time; n tells apart entries of the
 // same nanosecond.

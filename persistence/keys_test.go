@@ -59,3 +59,14 @@ func TestLoginKeyIsCaseInsensitive(t *testing.T) {
 		t.Fatal("login keys differ by case")
 	}
 }
+
+func TestMailPrefixesStayApart(t *testing.T) {
+	// Offline messages (om/) are not in the open-chats index's range (o/),
+	// nor is the outbox (m/) in anyone else's.
+	if bytes.HasPrefix(offlineKey("n1"), []byte(prefixOpen)) {
+		t.Fatalf("%q is under %q", offlineKey("n1"), prefixOpen)
+	}
+	if !bytes.HasPrefix(mailKey("m1"), []byte(prefixMail)) || bytes.HasPrefix(mailKey("m1"), []byte(prefixOffline)) {
+		t.Fatalf("mail key %q misplaced", mailKey("m1"))
+	}
+}

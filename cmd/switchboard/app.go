@@ -69,7 +69,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	acfg := m.cfg.actorsConfig()
-	acfg.Store, acfg.TracerProvider = m.store, m.tracerProvider()
+	acfg.Store, acfg.TracerProvider, acfg.Mailer = m.store, m.tracerProvider(), m.cfg.mailer()
 	actorsMetrics(acfg, reg)
 	if m.broker, err = actors.New(*acfg); err != nil {
 		return err
@@ -101,6 +101,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash, gcfg.VisitorRefKey = m.broker, secret, adminHash, refKey
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
 	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
+	gcfg.SendMail = m.cfg.mailer().SendNow
 	m.gatewayMetrics(gcfg, reg)
 	gcfg.Ready = m.ready(m.store)
 	if m.gw, err = gateway.New(*gcfg); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/gateway/mail"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
 
@@ -67,6 +68,11 @@ type Config struct {
 	// minutes and 10; negative: no limit).
 	SilentWait     time.Duration
 	LinePerAddress int
+	// MailRetry and MailRetryMax: the outbox's backoff, see actors.Config
+	// (defaults 30 s, doubling up to 1 hour). Mailer defaults to the SMTP
+	// client (gateway/mail).
+	MailRetry, MailRetryMax time.Duration
+	Mailer                  *mail.Client
 	// MinFreeBytes, DiskCheckEvery and FreeSpace: see persistence.Options
 	// (default 1 GiB, checked every 5 s with statfs; negative MinFreeBytes:
 	// no check).
@@ -146,7 +152,15 @@ func (c *Config) Validate() error {
 // actorsConfig is the broker's part of c, without its Store.
 func (c *Config) actorsConfig() *actors.Config {
 	return &actors.Config{Clock: c.Clock, Logger: c.Logger, AgentGrace: c.AgentGrace, VisitorGrace: c.VisitorGrace,
-		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress}
+		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax}
+}
+
+// mailer is the SMTP client the outbox and the test email use.
+func (c *Config) mailer() *mail.Client {
+	if c.Mailer == nil {
+		c.Mailer = &mail.Client{}
+	}
+	return c.Mailer
 }
 
 // gatewayConfig is the gateway's part of c, without the broker and the

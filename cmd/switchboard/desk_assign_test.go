@@ -62,7 +62,7 @@ func TestSupervisorAssigns(t *testing.T) {
 	}
 	accept(t, alice, first)
 	awaitEvent(t, v1, first, func(ev *messages.ChatEvent) bool { return ev.GetAssigned() != nil })
-	eventually(t, "the assignments in the audit log", func() bool { return auditKinds(t, addr, "chat.assign") == 2 })
+	eventually(t, "the assignments in the audit log", func() bool { return auditKinds(t, addr, "")["chat.assign"] == 2 })
 }
 
 // A supervisor's assignment races an agent's own pick of the same chat:

@@ -89,23 +89,7 @@ func TestStaffReopenGoesToTheAgentWhoClosedIt(t *testing.T) {
 	if reopened != 2 || created != 1 {
 		t.Fatalf("one chat, reopened twice: %d created, %d reopened", created, reopened)
 	}
-	eventually(t, "two chat.reopen audit entries", func() bool { return auditKinds(t, addr, "chat.reopen") == 2 })
-}
-
-// auditKinds counts the audit log's entries of kind.
-func auditKinds(t testing.TB, addr, kind string) int {
-	t.Helper()
-	var out struct {
-		Entries []map[string]any `json:"entries"`
-	}
-	admin(t, addr, "GET", "/admin/audit?kind="+kind, nil, &out)
-	n := 0
-	for _, e := range out.Entries {
-		if e["kind"] == kind && e["ok"] == true {
-			n++
-		}
-	}
-	return n
+	eventually(t, "two chat.reopen audit entries", func() bool { return auditKinds(t, addr, "")["chat.reopen"] == 2 })
 }
 
 // Without chats.reopen a reopen is refused on a socket and over HTTP, and

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -37,6 +38,8 @@ func TestPermissionMatrix(t *testing.T) {
 	mustAdmin(t, addr, "PUT", "/admin/departments/matrix", map[string]any{"name": "Matrix", "chat_enabled": true, "policy": "ROUTING_POLICY_MANUAL"})
 	x := &permMatrix{t: t, m: m, addr: addr}
 	subjects := matrixSubjects(t, addr)
+	offline := map[string]any{"name": "Matrix offline", "chat_enabled": true, "offline_messages": true}
+	mustAdmin(t, addr, "PUT", "/admin/departments/matrixoff", offline)
 
 	var staff []string // every staff member supervises and manages matrix
 	for i, s := range subjects {
@@ -47,11 +50,14 @@ func TestPermissionMatrix(t *testing.T) {
 		staff = append(staff, id)
 		mustAdmin(t, addr, "PUT", "/admin/departments/matrix", map[string]any{"name": "Matrix", "chat_enabled": true,
 			"policy": "ROUTING_POLICY_MANUAL", "supervisors": staff, "managers": staff})
+		offline["supervisors"] = staff
+		mustAdmin(t, addr, "PUT", "/admin/departments/matrixoff", offline)
 		v, _ := newVisitor(t, addr, false)
 		chat := mustChatID(t, requestChat(t, v, "matrix", "en", ""))
 		x.socketCommands(s, id, login, chat)
 		tok := x.login(s, login)
 		x.httpCommands(s, id, chat, tok)
+		x.offlineCommands(s, v, tok)
 		x.rankCommands(s, id, tok)
 		x.adminReads(s, tok)
 		x.ownerOnlyCommands(s, id, tok)
@@ -146,12 +152,49 @@ func httpErr(code int, body string) error {
 	return e
 }
 
-// directory is the directory and the sign-in settings as they are.
+// directory is the directory, the sign-in and the email settings as
+// they are.
 func (x *permMatrix) directory() string {
-	var v, signIn map[string]any
+	var v, signIn, email map[string]any
 	admin(x.t, x.addr, "GET", "/admin/directory", nil, &v)
 	admin(x.t, x.addr, "GET", "/admin/sign-in", nil, &signIn)
-	return toJSON(v) + toJSON(signIn)
+	admin(x.t, x.addr, "GET", "/admin/email", nil, &email)
+	return toJSON(v) + toJSON(signIn) + toJSON(email)
+}
+
+// outbox counts the mails waiting in the outbox.
+func (x *permMatrix) outbox() int {
+	mails, err := x.m.store.Outbox()
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	return len(mails)
+}
+
+// offlineCommands: a visitor leaves an offline message in matrixoff
+// (every staff member supervises it); staff list the department's
+// messages (chats.view) and answer one by email (chats.email).
+func (x *permMatrix) offlineCommands(s permSubject, v *gateway.Client, tok string) {
+	t, addr := x.t, x.addr
+	if _, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_LeaveOfflineMessage{LeaveOfflineMessage: &messages.LeaveOfflineMessage{
+		Department: "matrixoff", Name: "V", Email: "v@example.net", Text: "call me"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var list messages.OfflineMessageList
+	code, body := staffHTTP(t, addr, tok, "GET", "/api/offline-messages?department=matrixoff&answered=false", "")
+	x.check(s, "GET /api/offline-messages", s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	all, _ := x.m.broker.OfflineMessages(func(m *messages.OfflineMessage) bool { return !m.GetAnswered() })
+	if code == 200 {
+		if err := protoIn.Unmarshal([]byte(body), &list); err != nil || len(list.GetMessages()) != len(all) {
+			t.Errorf("%s: offline list %s (%v), want %d", s.role, body, err, len(all))
+		}
+	}
+	id := all[len(all)-1].GetId()
+	code, body = staffHTTP(t, addr, tok, "POST", "/api/offline-messages/"+id+"/reply", `{"text":"we called"}`)
+	x.check(s, "POST /api/offline-messages/{id}/reply", s.perms.Has(actors.PermEmail), httpErr(code, body), func() bool {
+		m, _ := x.m.broker.OfflineMessage(id)
+		return !m.GetAnswered()
+	})
 }
 
 // sameDirectory is an unchanged check: the directory is as it is now.
@@ -208,6 +251,10 @@ func (x *permMatrix) socketCommands(s permSubject, id, login, chat string) {
 		a, _ := m.broker.Agent(id)
 		return a.GetDisplayName() == id
 	})
+	// Allowed: queued (the picked chat is theirs), or NOT_FOUND.
+	queued := x.outbox()
+	err = call(&messages.Envelope{Body: &messages.Envelope_EmailFromChat{EmailFromChat: &messages.EmailFromChat{ChatId: chat, To: "v@example.net", Subject: "s", Text: "t"}}})
+	x.check(s, "email_from_chat", s.perms.Has(actors.PermEmail), err, func() bool { return x.outbox() == queued })
 	if s.perms.Has(actors.PermAcceptChats) { // the picked chat is theirs
 		err = call(&messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, Text: "hello"}}})
 		x.check(s, "send_message", true, err, nil)
@@ -381,6 +428,11 @@ func (x *permMatrix) adminReads(s permSubject, tok string) {
 	x.check(s, "GET /admin/audit", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 	code, body = staffHTTP(t, addr, tok, "GET", "/admin/sign-in", "")
 	x.check(s, "GET /admin/sign-in", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/admin/email", "")
+	x.check(s, "GET /admin/email", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+	// No SMTP server is set up: an administrator's test is INVALID_ARGUMENT.
+	code, body = staffHTTP(t, addr, tok, "POST", "/admin/email/test", `{"to":"a@example.net"}`)
+	x.check(s, "POST /admin/email/test", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
 	// LDAP is off here: an administrator's sync is a CONFLICT, not FORBIDDEN.
 	code, body = staffHTTP(t, addr, tok, "POST", "/admin/sign-in/ldap/sync", "")
 	x.check(s, "POST /admin/sign-in/ldap/sync", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
@@ -409,6 +461,7 @@ func (x *permMatrix) rankCommands(s permSubject, id, tok string) {
 		{"PUT", "/admin/agents/made-by-" + id, `{"login":"x-` + id + `@x","password":"long-enough-pw","role":"owner"}`, s.holds() && isOwner},
 		{"PUT", "/admin/settings", `{"live_chat_off":false}`, s.holds()},
 		{"PUT", "/admin/sign-in", `{"ldap":{"label":"made by ` + id + `"}}`, s.holds()},
+		{"PUT", "/admin/email", `{"templates":{"":{"brand_name":"made by ` + id + `"}}}`, s.holds()},
 		{"PATCH", "/admin/departments/matrix", `{"name":"Patched"}`, s.holds()},
 		{"PATCH", "/admin/languages/en", `{"name":"Patched"}`, s.holds()},
 		{"PATCH", "/admin/agents/staff00", `{"display_name":"Patched"}`, s.holds() && isOwner},

@@ -117,6 +117,7 @@ class ChatView {
       this.work,
       h('button', { class: 'transfer', onclick: () => this.targets('transfer') }, 'Transfer'),
       h('button', { class: 'invite', onclick: () => this.targets('invite') }, 'Invite'),
+      h('button', { class: 'email', onclick: () => this.emailForm() }, 'Email'),
       h('button', { class: 'leave', onclick: () => this.leave() }, 'Leave'),
       h('button', { class: 'close-chat', onclick: () => this.close() }, 'Close chat'));
     this.attach = attachButton('Attach', 'Send a file', (f) => this.sendFile(f));
@@ -188,6 +189,7 @@ class ChatView {
     this.work.hidden = role !== 'agent' || !may('chats.status');
     this.actions.querySelector('.leave').hidden = role === 'agent';
     this.reopenButton.hidden = !closed || !may('chats.reopen');
+    this.actions.querySelector('.email').hidden = role === 'watcher' || !may('chats.email');
     // A watcher can only whisper; one who stops watching (took the chat
     // over, joined visibly) writes to the visitor again by default.
     if (role !== this.lastRole) this.whisper.checked = role === 'watcher';
@@ -378,6 +380,30 @@ class ChatView {
       h('ul', { class: 'targets' }, rows),
       h('button', { class: 'link', onclick: () => { this.panel.hidden = true; } }, 'Cancel'));
     this.panel.hidden = false;
+  }
+
+  // emailForm offers an email to the visitor (to empty: the address they
+  // gave), sent through the broker's outbox.
+  emailForm() {
+    if (!this.panel.hidden && this.panel.dataset.what === 'email') {
+      this.panel.hidden = true;
+      return;
+    }
+    const to = h('input', { class: 'email-to', type: 'email', maxlength: 254, 'aria-label': 'To', placeholder: "To (empty: the visitor's address)" });
+    const subject = h('input', { class: 'email-subject', maxlength: 256, required: true, 'aria-label': 'Subject', placeholder: 'Subject' });
+    const text = h('textarea', { class: 'email-text', rows: 4, maxlength: 8000, required: true, 'aria-label': 'Email text' });
+    const form = h('form', { class: 'email-form' }, to, subject, text, h('button', { type: 'submit', class: 'send-email' }, 'Send email'),
+      h('button', { type: 'button', class: 'link', onclick: () => { this.panel.hidden = true; } }, 'Cancel'));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      await this.desk.command({ email_from_chat: { chat_id: this.id, to: to.value.trim(), subject: subject.value.trim(), text: text.value.trim() } });
+      this.panel.hidden = true;
+      this.desk.flash('The email is in the outbox');
+    });
+    this.panel.dataset.what = 'email';
+    fill(this.panel, form);
+    this.panel.hidden = false;
+    subject.focus();
   }
 
   async transfer(to) {

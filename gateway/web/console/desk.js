@@ -8,6 +8,7 @@ import { Chats } from '/console/chats.js';
 import { Offers } from '/console/offers.js';
 import { QueueTab } from '/console/queue.js';
 import { MonitorTab } from '/console/monitor.js';
+import { OfflineTab } from '/console/offline.js';
 import { Notifier } from '/console/notify.js';
 import { RepliesTab } from '/console/replies.js';
 import { HistoryTab, CHAT_HASH } from '/console/history.js';
@@ -34,6 +35,7 @@ export class Desk {
     // the History list, a link or the browser's history.
     this.onHash = () => this.route();
     addEventListener('hashchange', this.onHash);
+    this.offline = new OfflineTab(this, this.sections.offline);
     this.client.addEventListener('welcome', (e) => this.welcome(e.detail));
     this.client.addEventListener('frame', (e) => this.frame(e.detail));
     this.client.addEventListener('state', (e) => this.connState(e.detail));
@@ -98,7 +100,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['monitor', 'Monitor'], ['history', 'History'], ['replies', 'Replies'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['history', 'History'], ['replies', 'Replies'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -132,6 +134,7 @@ export class Desk {
     if (id === 'queue') this.queue.open();
     if (id === 'monitor') this.monitor.open();
     if (id === 'replies') this.replies.open();
+    if (id === 'offline') this.offline.open();
     if (id === 'admin') this.openAdmin();
     if (id === 'history') this.history.open();
   }
@@ -161,6 +164,7 @@ export class Desk {
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
     this.tabs.querySelector('#tab-history').hidden = !(perms.has('chats.view') || perms.has('reports.view') || perms.has('admin'));
     this.route();
+    this.tabs.querySelector('#tab-offline').hidden = !perms.has('chats.view') || !this.offline.departments().length;
     this.agentState(w.state || {});
     this.chats.welcome(w.chats || []);
     this.offers.welcome(w.offers || []);

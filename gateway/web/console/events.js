@@ -30,6 +30,11 @@ export function describe(ev) {
   if (ev.renamed) return note(`Now called ${ev.renamed.display_name}`);
   if (ev.requeued) return note(`Back in the queue: ${ev.requeued.reason || ''}`);
   if (ev.attachment) return { kind: 'file', from: who(ev.attachment.from), text: `sent a file: ${ev.attachment.name || 'file'}` };
+  if (ev.emailed) {
+    const e = ev.emailed;
+    const what = { transcript: 'the transcript', agent: `an email (${e.subject || ''})`, offline_reply: 'an answer' }[e.purpose] || 'an email';
+    return note(`${who(e.by)} sent ${what} to ${e.to}`);
+  }
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
   if (ev.reopened) {
     const r = ev.reopened;

@@ -12,6 +12,7 @@ import { text, refusal, when, baseLanguage } from './i18n.js';
 import { prechat } from './form.js';
 import { ChatView } from './chat.js';
 import { uploadFile } from '/lib/files.js';
+import { offlineForm } from './offline.js';
 
 const query = new URLSearchParams(location.search);
 const host = hostOrigin(query.get('origin'));
@@ -330,6 +331,8 @@ function showChat(summary) {
       }
     },
     rate: (score, comment) => st.client.command({ rate_chat: { chat_id: summary.chat_id, score, comment: comment || undefined } }),
+    emailTranscript: (to) => st.client.command({ email_transcript: { chat_id: st.chatId, to } }),
+    email: () => st.values.email || '',
     again: () => {
       st.chatId = '';
       st.values = { ...st.values, message: '' };
@@ -421,6 +424,25 @@ function event(ev) {
   }
 }
 
+// showOffline offers the offline form after a refusal (why, in words).
+function showOffline(why, v) {
+  st.view = null;
+  const form = offlineForm({ t: t(), why, values: v,
+    onSubmit: async (o) => {
+      try {
+        await st.client.command({ leave_offline_message: { department: v.department, language: v.language, ...o } });
+        st.values = { ...st.values, message: '' };
+        return null;
+      } catch (err) {
+        return { message: (err && err.message) || t().error, field: err && err.field };
+      }
+    },
+    onBack: () => showForm(),
+  });
+  fill(body, form);
+  form.querySelector('textarea, input')?.focus();
+}
+
 // startChat asks for a chat with the form's values; it returns the
 // problem to show in the form, or "" once the chat started.
 async function startChat(v) {
@@ -434,6 +456,10 @@ async function startChat(v) {
       const r = ans.chat_refused;
       let words = refusal(t(), r.reason);
       if (r.opens_at_ms && Number(r.opens_at_ms) > 0) words += ` ${t().opensAt(when(r.opens_at_ms, st.lang))}.`;
+      if (r.offline_messages) {
+        showOffline(words, v);
+        return '';
+      }
       return words;
     }
     const id = ans.ack && ans.ack.chat_id;

@@ -9,12 +9,15 @@ export class ChatView {
   // typing() says the visitor is typing; end() closes the chat; again()
   // starts a new one after the end; rate(score, comment) rates it once
   // it has ended; attach(file) sends a file; token() is the resume token
-  // (to fetch files).
-  constructor(t, { send, typing, end, again, rate, attach, token }) {
+  // (to fetch files); emailTranscript(to) asks for the transcript by
+  // email, to the address email() gave in the form.
+  constructor(t, { send, typing, end, again, rate, attach, token, emailTranscript, email }) {
     this.t = t;
     this.again = again;
     this.rate = rate;
     this.token = token;
+    this.emailTranscript = emailTranscript;
+    this.email = email;
     this.mine = new Map(); // client_msg_id -> line (sent from this page, or seen)
     this.unplaced = new Set(); // lines sent from this page whose event has not come yet
     this.status = h('p', { class: 'status', role: 'status' });
@@ -143,7 +146,8 @@ export class ChatView {
     this.showTyping('');
     this.setStatus('');
     const again = h('button', { type: 'button', class: 'again', onclick: () => this.again() }, this.t.newChat);
-    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), rateable && this.rate ? this.ratingPrompt() : null, again);
+    this.foot.replaceChildren(h('p', { class: 'ended' }, text || this.t.ended), rateable && this.rate ? this.ratingPrompt() : null,
+      this.emailTranscript ? this.transcriptForm() : null, again);
   }
 
   // ratingPrompt: good or bad, an optional comment, and a send button. A
@@ -183,6 +187,30 @@ export class ChatView {
     if (!this.ended) return;
     this.ended = false;
     this.foot.replaceChildren(this.form, this.endButton);
+  }
+
+  // transcriptForm: once the chat ended, the visitor may have its
+  // transcript sent to an address.
+  transcriptForm() {
+    const t = this.t;
+    const to = h('input', { id: 'transcript-to', type: 'email', autocomplete: 'email', maxlength: 254, required: true,
+      'aria-label': t.offlineEmail, placeholder: t.offlineEmail, value: this.email() });
+    const said = h('p', { class: 'transcript-status', role: 'status' });
+    const form = h('form', { class: 'transcript' }, h('label', { for: 'transcript-to' }, t.transcriptTo), to,
+      h('button', { type: 'submit', class: 'send' }, t.transcriptSend), said);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const addr = to.value.trim();
+      if (!addr) return;
+      try {
+        await this.emailTranscript(addr);
+        said.textContent = t.transcriptSent(addr);
+        form.replaceChildren(said);
+      } catch (err) {
+        said.textContent = (err && err.message) || t.error;
+      }
+    });
+    return form;
   }
 
   focus() {

@@ -66,8 +66,18 @@ const en = {
     ALREADY_IN_CHAT: 'You already have a chat open.',
     LIVE_CHAT_OFF: 'Live chat is switched off right now.',
     OUTSIDE_BUSINESS_HOURS: 'This department is closed now.',
+    NOBODY_AVAILABLE: 'Nobody in this department can take a chat right now.',
   },
   required: 'Please fill in your name and your question.',
+  offlineIntro: 'Nobody can chat right now. Leave us a message and we will answer by email.',
+  offlineEmail: 'Your email',
+  offlineText: 'Your message',
+  offlineSend: 'Send the message',
+  offlineSent: 'Thank you: your message is with us, and we will answer by email.',
+  offlineRequired: 'Please fill in your name, your email and your message.',
+  transcriptTo: 'Email me the transcript',
+  transcriptSend: 'Send',
+  transcriptSent: (to) => `The transcript is on its way to ${to}.`,
 };
 
 const sv = {
@@ -133,8 +143,18 @@ const sv = {
     ALREADY_IN_CHAT: 'Du har redan en öppen chatt.',
     LIVE_CHAT_OFF: 'Chatten är avstängd just nu.',
     OUTSIDE_BUSINESS_HOURS: 'Avdelningen är stängd nu.',
+    NOBODY_AVAILABLE: 'Ingen på avdelningen kan ta en chatt just nu.',
   },
   required: 'Fyll i ditt namn och din fråga.',
+  offlineIntro: 'Ingen kan chatta just nu. Lämna ett meddelande så svarar vi via e-post.',
+  offlineEmail: 'Din e-post',
+  offlineText: 'Ditt meddelande',
+  offlineSend: 'Skicka meddelandet',
+  offlineSent: 'Tack: vi har fått ditt meddelande och svarar via e-post.',
+  offlineRequired: 'Fyll i ditt namn, din e-post och ditt meddelande.',
+  transcriptTo: 'Mejla mig samtalet',
+  transcriptSend: 'Skicka',
+  transcriptSent: (to) => `Samtalet skickas till ${to}.`,
 };
 
 const es = {
@@ -200,8 +220,18 @@ const es = {
     ALREADY_IN_CHAT: 'Ya tienes un chat abierto.',
     LIVE_CHAT_OFF: 'El chat está desactivado ahora.',
     OUTSIDE_BUSINESS_HOURS: 'Este departamento está cerrado ahora.',
+    NOBODY_AVAILABLE: 'Nadie en este departamento puede atender un chat ahora.',
   },
   required: 'Escribe tu nombre y tu pregunta.',
+  offlineIntro: 'Nadie puede chatear ahora. Déjanos un mensaje y te responderemos por correo.',
+  offlineEmail: 'Tu correo',
+  offlineText: 'Tu mensaje',
+  offlineSend: 'Enviar el mensaje',
+  offlineSent: 'Gracias: hemos recibido tu mensaje y te responderemos por correo.',
+  offlineRequired: 'Escribe tu nombre, tu correo y tu mensaje.',
+  transcriptTo: 'Envíame la conversación por correo',
+  transcriptSend: 'Enviar',
+  transcriptSent: (to) => `La conversación va de camino a ${to}.`,
 };
 
 const dictionaries = { en, sv, es };
