@@ -5,8 +5,9 @@ package actors
 // assignment, an agent's pick and the routing's own offers are decided
 // here one after the other: exactly one of them gets the chat. The chat
 // never leaves the line for the assignment: if the agent declines, is
-// busy, or lets the offer expire, it is where it was (its ticket's place)
-// and routed as before.
+// busy, or lets the offer expire, it goes to the head of the line (as the
+// issue asks: the supervisor meant it to be served now) and is routed as
+// before.
 
 import (
 	"slices"
@@ -76,4 +77,12 @@ func (c *candidate) busy() string {
 
 	}
 	return ""
+}
+
+// notAssigned: an assigned chat the agent did not take goes to the head
+// of the line, and the visitors whose place changed are told.
+func (q *queue) notAssigned(ctx actor.Context, w *waiting, o *offer) {
+	if o.assigned && q.line.toHead(w) {
+		q.notifyPositions(ctx)
+	}
 }

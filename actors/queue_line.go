@@ -119,6 +119,18 @@ func (l *line) leave(chatID string) {
 	}
 }
 
+// toHead moves w before every other chat in line; it reports whether it
+// moved. (It is not marked head: it was not transferred. A chat
+// transferred later still goes before it, as insert puts those first.)
+func (l *line) toHead(w *waiting) bool {
+	i := slices.Index(l.waiting, w)
+	if i <= 0 {
+		return false
+	}
+	l.waiting = slices.Insert(slices.Delete(l.waiting, i, i+1), 0, w)
+	return true
+}
+
 func (l *line) remove(w *waiting) {
 	l.leave(w.chat.GetChatId())
 	delete(l.byChat, w.chat.GetChatId())

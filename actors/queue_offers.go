@@ -24,6 +24,9 @@ type offer struct {
 	chatID string
 	agent  string
 	stop   func() bool
+	// assigned: a supervisor chose the agent; declined or expired, the
+	// chat goes to the head of the line.
+	assigned bool
 }
 
 func (q *queue) offerTimeout() time.Duration {
@@ -176,7 +179,7 @@ func (q *queue) offerTo(ctx actor.Context, w *waiting, c *candidate, by string) 
 	id := q.id + ":" + strconv.FormatUint(q.nextOffer, 36)
 	timeout := q.offerTimeout()
 	self, root := q.self, q.b.root
-	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id}
+	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id, assigned: by != ""}
 	o.stop = q.b.clock.AfterFunc(timeout, func() { root.Send(self, &messages.OfferExpired{OfferId: id}) })
 	w.offer = o
 	q.offers[id] = o
@@ -233,9 +236,11 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 		if c := q.roster[o.agent]; c != nil {
 			c.hold = true
 		}
+		q.notAssigned(ctx, w, o)
 	default:
 		q.m.offer(offerDeclined)
 		w.declined[o.agent] = q.b.clock.Now()
+		q.notAssigned(ctx, w, o)
 	}
 	q.dispatch(ctx)
 }
@@ -263,6 +268,7 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 	if w.target == o.agent {
 		w.target = ""
 	}
+	q.notAssigned(ctx, w, o)
 	q.dispatch(ctx)
 }
 
