@@ -153,6 +153,9 @@ func (c *chat) load(ctx actor.Context) {
 		if !ev.GetInternal() && ev.GetVisitorSeq() == 0 {
 			c.legacy = true
 		}
+		if e := ev.GetEmailed(); e != nil && e.GetPurpose() == PurposeTranscript {
+			c.transcriptMails++ // sent before this activation: the limit holds across passivation
+		}
 		c.apply(ev)
 		c.durable = c.last
 		c.trim()

@@ -19,7 +19,8 @@ import (
 )
 
 // MaxTranscriptMails is how many times a visitor may have a chat's
-// transcript sent (while its actor runs).
+// transcript sent: those in its log, and those asked for since its actor
+// started.
 const MaxTranscriptMails = 3
 
 // emailTranscript: the visitor's own transcript, to the address they give.

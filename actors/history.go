@@ -116,14 +116,44 @@ func (b *Broker) retainDepartment(dep string, cutoff int64) (int, error) {
 			return n, err
 		}
 		for _, e := range page.GetChats() {
-			if err := b.store.DeleteChat(e.GetChatId()); err != nil {
+			ok, err := b.stillExpired(e.GetChatId(), cutoff)
+			if err == nil && ok {
+				err = b.store.DeleteChat(e.GetChatId())
+			}
+			if err != nil {
 				return n, err
 			}
-			n++
+			if ok {
+				n++
+			}
 		}
 		if page.GetNextCursor() == "" {
 			return n, nil
 		}
 		q.Cursor = page.GetNextCursor()
 	}
+}
+
+// stillExpired reads the chat's own log, not the index (which is kept in
+// the background and may lag, after a restart for one): a chat is deleted
+// only when it has no open-chat entry and its last close, not followed by
+// a reopen, was before cutoff. (A reopen stored between this read and
+// the deletion's commit would still be lost: that needs a visitor or an
+// agent to reopen a chat closed retention_days ago within the same
+// millisecond; deleting through the chat actor would close it.)
+func (b *Broker) stillExpired(chatID string, cutoff int64) (bool, error) {
+	if oc, err := b.store.OpenChat(chatID); err != nil || oc != nil {
+		return false, err
+	}
+	var closedAt int64
+	err := b.store.EachChatEvent(chatID, 0, func(ev *messages.ChatEvent) error {
+		switch {
+		case ev.GetClosed() != nil:
+			closedAt = ev.GetAtMs()
+		case ev.GetReopened() != nil:
+			closedAt = 0
+		}
+		return nil
+	})
+	return err == nil && closedAt != 0 && closedAt < cutoff, err
 }

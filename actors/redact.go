@@ -159,6 +159,11 @@ func (v VisitorView) Event(ev *messages.ChatEvent) *messages.ChatEvent {
 	case *messages.ChatEvent_Reopened:
 		r := k.Reopened
 		out.Kind = &messages.ChatEvent_Reopened{Reopened: &messages.ChatReopened{By: p(r.GetBy()), PreferAgent: v.ref(id, r.GetPreferAgent())}}
+	case *messages.ChatEvent_Emailed:
+		// Only the transcript the visitor asked for is visible to them.
+		e := k.Emailed
+		out.Kind = &messages.ChatEvent_Emailed{Emailed: &messages.ChatEmailed{By: p(e.GetBy()), To: e.GetTo(), Subject: e.GetSubject(),
+			Purpose: e.GetPurpose()}}
 	case *messages.ChatEvent_Rated:
 		r := k.Rated
 		out.Kind = &messages.ChatEvent_Rated{Rated: &messages.ChatRated{Score: r.GetScore(), Comment: r.GetComment(),

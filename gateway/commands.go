@@ -115,7 +115,9 @@ var commandTable = []command{
 	{body: &messages.AssignWaiting{}, to: toSession, from: agentsOnly, chatID: true},
 	// Offline messages share the chat requests' budget per address.
 	{body: &messages.LeaveOfflineMessage{}, to: toSession, from: visitorsOnly, gate: (*wsConn).allowChatRequest},
-	{body: &messages.EmailTranscript{}, to: toChat, from: visitorsOnly, chatID: true},
+	// A transcript sent to an address the visitor gives shares the chat
+	// requests' budget per address too.
+	{body: &messages.EmailTranscript{}, to: toChat, from: visitorsOnly, chatID: true, gate: (*wsConn).allowChatRequest},
 	{body: &messages.EmailFromChat{}, to: toSession, from: agentsOnly, chatID: true},
 }
 

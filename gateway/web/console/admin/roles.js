@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   ['canned.personal', 'Own canned replies', 'keep personal canned replies'],
   ['chats.reopen', 'Reopen chats', 'open a closed chat they may see again'],
   ['chats.assign', 'Assign chats', 'hand a waiting chat of a department they supervise or manage to a chosen agent'],
+  ['chats.attach', 'Send files', 'send files in their chats'],
+  ['chats.email', 'Email visitors', 'email a visitor from a chat, answer offline messages by email'],
 ];
 
 export function rolesPage(admin) {
