@@ -1,5 +1,5 @@
 // The administrator's pages (departments, staff, roles, languages, site
-// settings, sign-in, the audit log) on the admin API, called with the staff
+// settings, sign-in, email, the audit log) on the admin API, called with the staff
 // member's own session token. Each page is a module under admin/ that
 // renders from the directory (GET /admin/directory) and writes with PUT
 // (a new record) or PATCH (a JSON merge patch of the changed fields only,
@@ -14,6 +14,7 @@ import { rolesPage } from '/console/admin/roles.js';
 import { languagesPage } from '/console/admin/languages.js';
 import { settingsPage } from '/console/admin/settings.js';
 import { signInPage } from '/console/admin/signin.js';
+import { emailPage } from '/console/admin/email.js';
 import { auditPage } from '/console/admin/audit.js';
 
 const PAGES = [
@@ -23,6 +24,7 @@ const PAGES = [
   ['languages', 'Languages', languagesPage],
   ['settings', 'Site settings', settingsPage],
   ['signin', 'Sign-in', signInPage],
+  ['email', 'Email', emailPage],
   ['audit', 'Audit log', auditPage],
 ];
 

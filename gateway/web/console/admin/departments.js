@@ -1,6 +1,7 @@
 // The departments page: routing policy, queue limit, offer timeout,
 // business hours and time zone, supervisors, managers, what happens when
-// an agent leaves; open and close the queue.
+// an agent leaves, offline messages, tags, how long closed chats are
+// kept; open and close the queue.
 import { h } from '/lib/dom.js';
 import { recordPage, pill, idSpec } from '/console/admin/record.js';
 
@@ -31,6 +32,14 @@ export function departmentFields(admin, isNew) {
       { name: 'business_hours', label: 'Open', kind: 'windows', hint: 'none: always open (while the queue is open)' },
       { name: 'time_zone', label: 'Time zone', kind: 'zone', hint: 'such as Europe/Stockholm; empty means UTC' },
     ] },
+    { name: 'offline_messages', label: 'Offline messages: a visitor nobody can take may leave a message', kind: 'checkbox',
+      hint: 'when the queue is closed, outside business hours, the queue is full or no agent is available (then a request is refused rather than left waiting); staff answer by email' },
+    { group: 'Tags', fields: [
+      { name: 'tags', label: 'Tags agents may give its chats', kind: 'lines', hint: 'one a line; at most 100, each at most 40 bytes' },
+      { name: 'require_tag', label: 'A chat must be tagged before it is closed', kind: 'checkbox', hint: 'needs at least one tag above' },
+    ] },
+    { name: 'retention_days', label: 'Delete closed chats after (days)', kind: 'number',
+      hint: 'with their files, once ended that long ago; empty or 0: kept for ever; at most 36500' },
     { name: 'supervisors', label: 'Supervisors (monitor and whisper)', kind: 'checks', options: staff },
     { name: 'managers', label: 'Managers (open and close the queue, set agents’ status)', kind: 'checks', options: staff },
   ];

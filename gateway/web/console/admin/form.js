@@ -16,17 +16,22 @@ import { WindowsInput } from '/console/admin/windows.js';
 let formSeq = 0;
 
 export class Form {
-  // specs: the fields; onSubmit(form) is called on submit.
-  constructor(specs, { submitLabel = 'Save', onSubmit, extra = [] } = {}) {
+  // specs: the fields, or groups of them ({group: legend, key, fields},
+  // nested as deep as needed); onSubmit(form) is called on submit;
+  // beforeError(err), if given, is called before a typed error is shown
+  // (to show the part of the form its field is in).
+  constructor(specs, { submitLabel = 'Save', onSubmit, extra = [], beforeError } = {}) {
     this.id = `f${++formSeq}`;
     this.specs = specs;
     this.inputs = new Map(); // name -> {get, set, el, error}
     this.error = h('p', { class: 'error form-error', role: 'alert' });
     this.submit = h('button', { type: 'submit', class: 'save' }, submitLabel);
     this.status = h('span', { class: 'saved', role: 'status' });
+    this.beforeError = beforeError;
+    const node = (s) => (s.group ? h('fieldset', { class: 'group', 'data-group': s.key }, h('legend', {}, s.group), s.fields.map(node))
+      : this.field(s));
     this.el = h('form', { class: 'admin-form', novalidate: true },
-      specs.map((s) => (s.group ? h('fieldset', { class: 'group' }, h('legend', {}, s.group), s.fields.map((f) => this.field(f)))
-        : this.field(s))),
+      specs.map(node),
       h('div', { class: 'form-actions' }, this.submit, ...extra, this.status),
       this.error);
     this.el.addEventListener('submit', async (ev) => {
@@ -100,6 +105,7 @@ export class Form {
   // nearest enclosing one: "access.login_hours" falls back to "access"),
   // else under the form.
   showError(err) {
+    if (this.beforeError) this.beforeError(err);
     let name = err.field || '';
     while (name && !this.inputs.has(name)) name = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
     const c = name && this.inputs.get(name);
