@@ -25,18 +25,45 @@ func (b *Broker) SearchChats(q *messages.ChatHistoryQuery, allow func(*messages.
 	return b.store.SearchChats(q, allow)
 }
 
-// MayReadChat is who may read a chat's transcript, its history entry and
-// find it in a search, besides staff with reports.view or admin (who
-// read every chat): staff with chats.view who took part in it, and
-// members of the department it is in now (the last of departments).
-func MayReadChat(a *messages.Agent, p Perms, departments, agents []string) bool {
-	if !p.Has(PermViewChats) {
-		return false
+// ChatReader is what one staff member may read of the chats (their
+// transcripts, history entries, files and visitors), besides staff with
+// reports.view or admin, who read every chat: the chats of the
+// departments they are in (with chats.view), supervise (with supervise)
+// or manage (with queues.manage), by the department a chat is in now (the
+// last of its departments), and, with chats.view, the chats they took
+// part in. The same departments a chat's commands let them oversee
+// (chat.mayView, agent.mayOversee).
+type ChatReader struct {
+	ID          string
+	Departments []string
+	Own         bool
+}
+
+// ReaderOf is a's ChatReader.
+func (b *Broker) ReaderOf(a *messages.Agent, p Perms) (ChatReader, error) {
+	r := ChatReader{ID: a.GetId(), Own: p.Has(PermViewChats)}
+	if r.Own {
+		r.Departments = slices.Clone(a.GetDepartments())
 	}
-	if len(departments) > 0 && slices.Contains(a.GetDepartments(), departments[len(departments)-1]) {
+	if !p.Has(PermSupervise) && !p.Has(PermManageQueues) {
+		return r, nil
+	}
+	deps, err := b.store.Departments()
+	for _, d := range deps {
+		if p.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), r.ID) || p.Has(PermManageQueues) && slices.Contains(d.GetManagers(), r.ID) {
+			r.Departments = append(r.Departments, d.GetId())
+		}
+	}
+	return r, err
+}
+
+// May says whether r reads a chat that has been in departments (the last
+// is where it is now) and had agents.
+func (r ChatReader) May(departments, agents []string) bool {
+	if len(departments) > 0 && slices.Contains(r.Departments, departments[len(departments)-1]) {
 		return true
 	}
-	return slices.Contains(agents, a.GetId())
+	return r.Own && slices.Contains(agents, r.ID)
 }
 
 // PastChats lists a visitor's chats, newest first, from what the visitor

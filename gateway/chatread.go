@@ -73,7 +73,12 @@ func (s *Server) readChat(w http.ResponseWriter, r *http.Request, c chatUser) (*
 			return nil, false
 		}
 		return rec, true
-	case !staffReadsChat(c.agent, c.perms, rec):
+	}
+	switch ok, err := s.staffReadsChat(c.agent, c.perms, rec); {
+	case err != nil:
+		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read departments now"))
+		return nil, false
+	case !ok:
 		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not see chat %q", id)
 		s.audit(s.clientAddr(r), "permission.denied", c.agent.GetId(), id, e.GetMessage(), false)
 		writeError(w, e)
@@ -93,16 +98,20 @@ func chatVisitor(rec *messages.ChatRecord) string {
 }
 
 // staffReadsChat is which chats staff may read: with reports.view (or
-// admin) every chat; otherwise what actors.MayReadChat allows (the rule
-// the history search applies too).
-func staffReadsChat(a *messages.Agent, perms actors.Perms, rec *messages.ChatRecord) bool {
+// admin) every chat; otherwise what their actors.ChatReader allows (the
+// rule the history search applies too).
+func (s *Server) staffReadsChat(a *messages.Agent, perms actors.Perms, rec *messages.ChatRecord) (bool, error) {
+	if readsEverything(perms) {
+		return true, nil
+	}
 	var agents []string
 	for _, p := range rec.GetParticipants() {
 		if p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT {
 			agents = append(agents, p.GetId())
 		}
 	}
-	return readsEverything(perms) || actors.MayReadChat(a, perms, rec.GetDepartments(), agents)
+	r, err := s.b.ReaderOf(a, perms)
+	return r.May(rec.GetDepartments(), agents), err
 }
 
 // readsEverything: staff with reports.view or admin read every chat.

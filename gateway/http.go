@@ -221,7 +221,8 @@ func (s *Server) requestAgent(r *http.Request) (*messages.Agent, *messages.Error
 // (and staff with reports.view), to an agent who took part in it, and to
 // members of the department it is in now (the last of its departments,
 // after any transfer). Members of a department it left may no longer read
-// it unless they took part (actors.MayReadChat).
+// it unless they took part; supervisors and managers read the chats of
+// the departments they oversee (actors.ChatReader).
 func (s *Server) chatRecord(w http.ResponseWriter, r *http.Request) {
 	c, e := s.staffCaller(r)
 	if e != nil {

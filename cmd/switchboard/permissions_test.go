@@ -354,7 +354,10 @@ func (x *permMatrix) login(s permSubject, login string) string {
 // httpCommands: HTTP with the staff member's session.
 func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	t, addr := x.t, x.addr
-	readable := s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin)
+	// Every subject supervises and manages matrix, where the chat is: the
+	// supervise and queues.manage permissions read it too.
+	readable := s.perms.Has(actors.PermViewChats) || s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin) ||
+		s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues)
 	code, body := staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat, "")
 	x.check(s, "GET /api/chats/{id}", readable, httpErr(code, body), nil)
 	n := x.events(chat)
