@@ -30,7 +30,16 @@ func (c *chat) reopen(ctx actor.Context, x cmd) {
 		audit = auditOf(x.ChatCommand, "chat.reopen", detail)
 	}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Reopened{Reopened: &messages.ChatReopened{By: x.who, PreferAgent: prefer}}}},
-		c.audit(audit), c.visitorJoined(), c.backToQueue(), c.answered(x.ChatCommand))
+		c.audit(audit), c.visitorJoined(), c.backToQueue(), c.answerReopen(x.ChatCommand))
+}
+
+// answerReopen acks the reopen once stored; if it could not be, the
+// refusal goes where a refusal before the write goes (refuse): to a
+// visitor's actor, which waits for the chat's answer as for a new chat.
+func (c *chat) answerReopen(m *messages.ChatCommand) step {
+	s := c.answered(m)
+	s.failed = func(ctx actor.Context, e *messages.Error) { c.refuse(ctx, m, e) }
+	return s
 }
 
 // reopenError is why the sender may not reopen the chat now, if so: it
