@@ -66,8 +66,15 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Whether the caller may send a file to this chat now, before a byte
-	// of it is read: a refused upload stores nothing.
+	// of it is read: a refused upload stores nothing. A visitor's files
+	// share the chat requests' budget per address (30 a minute by
+	// default), so one address cannot fill the disk in a loop.
 	addr := s.clientAddr(r)
+	if c.agent == nil && !s.addrs.allowChat(addr, s.b.Now()) {
+		s.cfg.Metrics.limit(limitChatRequests)
+		writeError(w, rateLimited("too many files and chat requests from your address; try again in a minute"))
+		return
+	}
 	if _, err := s.b.AttachFile(r.Context(), chatID, c.who, addr, &messages.AttachFile{Check: true}); err != nil {
 		writeError(w, err)
 		return

@@ -351,3 +351,31 @@ func TestAttachmentDoesNotHoldUpTheChat(t *testing.T) {
 	}
 	awaitEvent(t, a, chat, func(ev *messages.ChatEvent) bool { return ev.GetAttachment().GetName() == "big.png" })
 }
+
+// A visitor's files share the chat requests' budget per address: past it,
+// an upload is refused (429, a typed error) and nothing is stored; staff
+// are not limited by it.
+func TestAttachmentRateLimitedPerAddress(t *testing.T) {
+	dir := t.TempDir()
+	m := startBroker(t, dir, func(c *Config) {
+		l := noLimits
+		l.ChatRequestsPerMinute, l.ChatRequestBurst = 1, 2
+		c.Gateway.Limits = l
+	})
+	addr := m.Addr()
+	_, _, vw, aw, chat := activeChat(t, addr) // the chat request takes one token
+	if code, out := upload(t, addr, vw.GetResumeToken(), chat, "a.png", "", pngBytes(t)); code != http.StatusCreated {
+		t.Fatalf("first upload: %d %v", code, out)
+	}
+	code, out := upload(t, addr, vw.GetResumeToken(), chat, "b.png", "", pngBytes(t))
+	if code != http.StatusTooManyRequests || out["code"] != "ERROR_CODE_RATE_LIMITED" {
+		t.Fatalf("upload past the budget: %d %v, want 429 RATE_LIMITED", code, out)
+	}
+	if code, out := upload(t, addr, aw.GetSessionToken(), chat, "c.png", "", pngBytes(t)); code != http.StatusCreated {
+		t.Fatalf("the agent's upload: %d %v", code, out)
+	}
+	// Two files stored (each its record and one chunk), not three.
+	if _, files := chatKeys(t, m, dir, chat); files != 4 {
+		t.Fatalf("%d file keys, want 4: the refused upload stored something", files)
+	}
+}

@@ -55,7 +55,7 @@ func TestSupervisorAssigns(t *testing.T) {
 		t.Fatalf("alice was offered %v", o)
 	}
 	mustCall(t, alice, &messages.Envelope{Body: &messages.Envelope_DeclineOffer{DeclineOffer: &messages.DeclineOffer{ChatId: second}}})
-	inLine(t, alice, first, second) // the declined chat is in its place
+	inLine(t, alice, second, first) // the declined chat goes to the head of the line
 	mustCall(t, dana, assignEnv(first, "alice"))
 	if o := awaitOffer(t, alice); o.GetChatId() != first {
 		t.Fatalf("alice was offered %v", o)
