@@ -37,7 +37,7 @@ const indexBatch = 2048
 // indexGather is how long the indexer lets the feed grow after a commit
 // woke it: what a search may lag behind the chats, at most, when the
 // indexer keeps up.
-const indexGather = 20 * time.Millisecond
+const indexGather = 250 * time.Millisecond
 
 // indexRetry is how long the indexer waits after a storage fault.
 const indexRetry = time.Second
