@@ -27,18 +27,14 @@ type offlineReader struct {
 
 // offlineCaller authenticates a staff caller of these routes.
 func (s *Server) offlineCaller(r *http.Request) (*offlineReader, *messages.Error) {
-	if s.isAdmin(r) {
-		return &offlineReader{all: true}, nil
-	}
-	a, e := s.requestAgent(r)
+	c, e := s.staffCaller(r)
 	if e != nil {
 		return nil, e
 	}
-	perms, err := s.b.Permissions(a)
-	if err != nil {
-		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now")
+	if c.admin {
+		return &offlineReader{all: true}, nil
 	}
-	return &offlineReader{a: a, perms: perms, all: perms.Has(actors.PermReports) || perms.Has(actors.PermAdmin)}, nil
+	return &offlineReader{a: c.agent, perms: c.perms, all: readsEverything(c.perms)}, nil
 }
 
 // id is who the audit log names.
