@@ -274,8 +274,12 @@ type Department struct {
 	// staff answer by email. With it on, a request while nobody is available
 	// is refused (REFUSAL_REASON_NOBODY_AVAILABLE) rather than left waiting.
 	OfflineMessages bool `protobuf:"varint,160,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Statistics (issue 16): the wait this department aims to answer
+	// within, in seconds (0: the default, 60). The share of waits within it
+	// is a figure of GET /api/stats.
+	AnswerTargetS uint32 `protobuf:"varint,200,opt,name=answer_target_s,json=answerTargetS,proto3" json:"answer_target_s,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Department) Reset() {
@@ -425,6 +429,13 @@ func (x *Department) GetOfflineMessages() bool {
 		return x.OfflineMessages
 	}
 	return false
+}
+
+func (x *Department) GetAnswerTargetS() uint32 {
+	if x != nil {
+		return x.AnswerTargetS
+	}
+	return 0
 }
 
 // WidgetLook is a department's look in the visitor widget: a colour and,
@@ -3294,12 +3305,1235 @@ func (x *OfflineMessageList) GetMessages() []*OfflineMessage {
 	return nil
 }
 
+// StatsEvent is a fact the statistics count that no chat log holds
+// (st/e/<n>, in commit order, kept like the chat logs): a refused
+// request, an offer an agent declined or let expire, an offline message
+// left, an agent's status or load changing. The statistics projection
+// folds them after the chat logs' events (persistence/stats*.go).
+type StatsEvent struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	AtMs       int64                  `protobuf:"varint,1,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	Department string                 `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	AgentId    string                 `protobuf:"bytes,3,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*StatsEvent_Refused
+	//	*StatsEvent_OfferDeclined
+	//	*StatsEvent_OfflineMessage
+	//	*StatsEvent_Agent
+	Kind          isStatsEvent_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsEvent) Reset() {
+	*x = StatsEvent{}
+	mi := &file_store_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsEvent) ProtoMessage() {}
+
+func (x *StatsEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsEvent.ProtoReflect.Descriptor instead.
+func (*StatsEvent) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *StatsEvent) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *StatsEvent) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StatsEvent) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *StatsEvent) GetKind() isStatsEvent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *StatsEvent) GetRefused() RefusalReason {
+	if x != nil {
+		if x, ok := x.Kind.(*StatsEvent_Refused); ok {
+			return x.Refused
+		}
+	}
+	return RefusalReason_REFUSAL_REASON_UNSPECIFIED
+}
+
+func (x *StatsEvent) GetOfferDeclined() bool {
+	if x != nil {
+		if x, ok := x.Kind.(*StatsEvent_OfferDeclined); ok {
+			return x.OfferDeclined
+		}
+	}
+	return false
+}
+
+func (x *StatsEvent) GetOfflineMessage() bool {
+	if x != nil {
+		if x, ok := x.Kind.(*StatsEvent_OfflineMessage); ok {
+			return x.OfflineMessage
+		}
+	}
+	return false
+}
+
+func (x *StatsEvent) GetAgent() *AgentActivity {
+	if x != nil {
+		if x, ok := x.Kind.(*StatsEvent_Agent); ok {
+			return x.Agent
+		}
+	}
+	return nil
+}
+
+type isStatsEvent_Kind interface {
+	isStatsEvent_Kind()
+}
+
+type StatsEvent_Refused struct {
+	Refused RefusalReason `protobuf:"varint,10,opt,name=refused,proto3,enum=switchboard.v1.RefusalReason,oneof"`
+}
+
+type StatsEvent_OfferDeclined struct {
+	// true: declined; false: expired.
+	OfferDeclined bool `protobuf:"varint,11,opt,name=offer_declined,json=offerDeclined,proto3,oneof"`
+}
+
+type StatsEvent_OfflineMessage struct {
+	OfflineMessage bool `protobuf:"varint,12,opt,name=offline_message,json=offlineMessage,proto3,oneof"`
+}
+
+type StatsEvent_Agent struct {
+	Agent *AgentActivity `protobuf:"bytes,13,opt,name=agent,proto3,oneof"`
+}
+
+func (*StatsEvent_Refused) isStatsEvent_Kind() {}
+
+func (*StatsEvent_OfferDeclined) isStatsEvent_Kind() {}
+
+func (*StatsEvent_OfflineMessage) isStatsEvent_Kind() {}
+
+func (*StatsEvent_Agent) isStatsEvent_Kind() {}
+
+// AgentActivity is an agent's status and load from at_ms on.
+type AgentActivity struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status AgentStatus            `protobuf:"varint,1,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	// Chats at once, and the agent's limit.
+	Chats uint32 `protobuf:"varint,2,opt,name=chats,proto3" json:"chats,omitempty"`
+	Limit uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The departments the agent is a member of (their figures count the
+	// agent's time too).
+	Departments   []string `protobuf:"bytes,4,rep,name=departments,proto3" json:"departments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentActivity) Reset() {
+	*x = AgentActivity{}
+	mi := &file_store_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentActivity) ProtoMessage() {}
+
+func (x *AgentActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentActivity.ProtoReflect.Descriptor instead.
+func (*AgentActivity) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *AgentActivity) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
+func (x *AgentActivity) GetChats() uint32 {
+	if x != nil {
+		return x.Chats
+	}
+	return 0
+}
+
+func (x *AgentActivity) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *AgentActivity) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+// StatsHistogram holds durations in milliseconds in log-linear buckets
+// (exact below 256 ms, then 128 buckets per power of two: a percentile
+// is within 0.8% of the true value); max and sum are exact.
+type StatsHistogram struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Counts        map[uint32]uint32      `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Count         uint32                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	SumMs         uint64                 `protobuf:"varint,3,opt,name=sum_ms,json=sumMs,proto3" json:"sum_ms,omitempty"`
+	MaxMs         uint32                 `protobuf:"varint,4,opt,name=max_ms,json=maxMs,proto3" json:"max_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsHistogram) Reset() {
+	*x = StatsHistogram{}
+	mi := &file_store_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsHistogram) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsHistogram) ProtoMessage() {}
+
+func (x *StatsHistogram) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsHistogram.ProtoReflect.Descriptor instead.
+func (*StatsHistogram) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *StatsHistogram) GetCounts() map[uint32]uint32 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *StatsHistogram) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *StatsHistogram) GetSumMs() uint64 {
+	if x != nil {
+		return x.SumMs
+	}
+	return 0
+}
+
+func (x *StatsHistogram) GetMaxMs() uint32 {
+	if x != nil {
+		return x.MaxMs
+	}
+	return 0
+}
+
+// StatsBucket is one 15-minute bucket of one dimension (st/b/<dim>/<start>):
+// a department's, an agent's, or everything's. Counters only grow but
+// for ratings, which a later rating of the same chat moves.
+type StatsBucket struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Requested uint32                 `protobuf:"varint,1,opt,name=requested,proto3" json:"requested,omitempty"`
+	// Refusals by RefusalReason.
+	Refused         map[int32]uint32 `protobuf:"bytes,2,rep,name=refused,proto3" json:"refused,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Queued          uint32           `protobuf:"varint,3,opt,name=queued,proto3" json:"queued,omitempty"`
+	Assigned        uint32           `protobuf:"varint,4,opt,name=assigned,proto3" json:"assigned,omitempty"`
+	Missed          uint32           `protobuf:"varint,5,opt,name=missed,proto3" json:"missed,omitempty"`
+	TransferredIn   uint32           `protobuf:"varint,6,opt,name=transferred_in,json=transferredIn,proto3" json:"transferred_in,omitempty"`
+	TransferredOut  uint32           `protobuf:"varint,7,opt,name=transferred_out,json=transferredOut,proto3" json:"transferred_out,omitempty"`
+	Closed          uint32           `protobuf:"varint,8,opt,name=closed,proto3" json:"closed,omitempty"`
+	OfflineMessages uint32           `protobuf:"varint,9,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
+	Wait            *StatsHistogram  `protobuf:"bytes,10,opt,name=wait,proto3" json:"wait,omitempty"`
+	WithinTarget    uint32           `protobuf:"varint,11,opt,name=within_target,json=withinTarget,proto3" json:"within_target,omitempty"`
+	FirstResponse   *StatsHistogram  `protobuf:"bytes,12,opt,name=first_response,json=firstResponse,proto3" json:"first_response,omitempty"`
+	Handling        *StatsHistogram  `protobuf:"bytes,13,opt,name=handling,proto3" json:"handling,omitempty"`
+	VisitorMessages uint32           `protobuf:"varint,14,opt,name=visitor_messages,json=visitorMessages,proto3" json:"visitor_messages,omitempty"`
+	StaffMessages   uint32           `protobuf:"varint,15,opt,name=staff_messages,json=staffMessages,proto3" json:"staff_messages,omitempty"`
+	// Milliseconds in each AgentStatus (agents' time, summed).
+	StatusMs map[int32]uint64 `protobuf:"bytes,16,rep,name=status_ms,json=statusMs,proto3" json:"status_ms,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The integral of chats at once over the agents' time not offline
+	// (chat-milliseconds), and of their limits over the same time.
+	ChatMs  uint64 `protobuf:"varint,17,opt,name=chat_ms,json=chatMs,proto3" json:"chat_ms,omitempty"`
+	LimitMs uint64 `protobuf:"varint,18,opt,name=limit_ms,json=limitMs,proto3" json:"limit_ms,omitempty"`
+	// The most chats one agent had at once, and that agent's limit then.
+	PeakChats      uint32 `protobuf:"varint,19,opt,name=peak_chats,json=peakChats,proto3" json:"peak_chats,omitempty"`
+	PeakLimit      uint32 `protobuf:"varint,20,opt,name=peak_limit,json=peakLimit,proto3" json:"peak_limit,omitempty"`
+	OffersDeclined uint32 `protobuf:"varint,21,opt,name=offers_declined,json=offersDeclined,proto3" json:"offers_declined,omitempty"`
+	OffersExpired  uint32 `protobuf:"varint,22,opt,name=offers_expired,json=offersExpired,proto3" json:"offers_expired,omitempty"`
+	RatedGood      uint32 `protobuf:"varint,23,opt,name=rated_good,json=ratedGood,proto3" json:"rated_good,omitempty"`
+	RatedBad       uint32 `protobuf:"varint,24,opt,name=rated_bad,json=ratedBad,proto3" json:"rated_bad,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StatsBucket) Reset() {
+	*x = StatsBucket{}
+	mi := &file_store_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsBucket) ProtoMessage() {}
+
+func (x *StatsBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsBucket.ProtoReflect.Descriptor instead.
+func (*StatsBucket) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *StatsBucket) GetRequested() uint32 {
+	if x != nil {
+		return x.Requested
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetRefused() map[int32]uint32 {
+	if x != nil {
+		return x.Refused
+	}
+	return nil
+}
+
+func (x *StatsBucket) GetQueued() uint32 {
+	if x != nil {
+		return x.Queued
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetAssigned() uint32 {
+	if x != nil {
+		return x.Assigned
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetMissed() uint32 {
+	if x != nil {
+		return x.Missed
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetTransferredIn() uint32 {
+	if x != nil {
+		return x.TransferredIn
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetTransferredOut() uint32 {
+	if x != nil {
+		return x.TransferredOut
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetClosed() uint32 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetOfflineMessages() uint32 {
+	if x != nil {
+		return x.OfflineMessages
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetWait() *StatsHistogram {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+func (x *StatsBucket) GetWithinTarget() uint32 {
+	if x != nil {
+		return x.WithinTarget
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetFirstResponse() *StatsHistogram {
+	if x != nil {
+		return x.FirstResponse
+	}
+	return nil
+}
+
+func (x *StatsBucket) GetHandling() *StatsHistogram {
+	if x != nil {
+		return x.Handling
+	}
+	return nil
+}
+
+func (x *StatsBucket) GetVisitorMessages() uint32 {
+	if x != nil {
+		return x.VisitorMessages
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetStaffMessages() uint32 {
+	if x != nil {
+		return x.StaffMessages
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetStatusMs() map[int32]uint64 {
+	if x != nil {
+		return x.StatusMs
+	}
+	return nil
+}
+
+func (x *StatsBucket) GetChatMs() uint64 {
+	if x != nil {
+		return x.ChatMs
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetLimitMs() uint64 {
+	if x != nil {
+		return x.LimitMs
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetPeakChats() uint32 {
+	if x != nil {
+		return x.PeakChats
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetPeakLimit() uint32 {
+	if x != nil {
+		return x.PeakLimit
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetOffersDeclined() uint32 {
+	if x != nil {
+		return x.OffersDeclined
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetOffersExpired() uint32 {
+	if x != nil {
+		return x.OffersExpired
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetRatedGood() uint32 {
+	if x != nil {
+		return x.RatedGood
+	}
+	return 0
+}
+
+func (x *StatsBucket) GetRatedBad() uint32 {
+	if x != nil {
+		return x.RatedBad
+	}
+	return 0
+}
+
+// StatsAgentState is where an agent's activity stands (st/a/<agent>): the
+// last AgentActivity and when it began, so that the next one closes the
+// interval into the buckets it spans.
+type StatsAgentState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Activity      *AgentActivity         `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	SinceMs       int64                  `protobuf:"varint,2,opt,name=since_ms,json=sinceMs,proto3" json:"since_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsAgentState) Reset() {
+	*x = StatsAgentState{}
+	mi := &file_store_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsAgentState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsAgentState) ProtoMessage() {}
+
+func (x *StatsAgentState) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsAgentState.ProtoReflect.Descriptor instead.
+func (*StatsAgentState) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *StatsAgentState) GetActivity() *AgentActivity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
+func (x *StatsAgentState) GetSinceMs() int64 {
+	if x != nil {
+		return x.SinceMs
+	}
+	return 0
+}
+
+// StatsChatState is what the projection keeps per chat between its
+// events (in the chat's history entry).
+type StatsChatState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Since when the chat waits in a line (0: not waiting), and whose line.
+	QueuedAtMs int64  `protobuf:"varint,1,opt,name=queued_at_ms,json=queuedAtMs,proto3" json:"queued_at_ms,omitempty"`
+	Department string `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	// The agent the chat is with, since when, and whether they answered.
+	AgentId      string `protobuf:"bytes,3,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AssignedAtMs int64  `protobuf:"varint,4,opt,name=assigned_at_ms,json=assignedAtMs,proto3" json:"assigned_at_ms,omitempty"`
+	Responded    bool   `protobuf:"varint,5,opt,name=responded,proto3" json:"responded,omitempty"`
+	// Whether staff ever wrote to the visitor (a chat closed before is
+	// missed).
+	Answered bool `protobuf:"varint,6,opt,name=answered,proto3" json:"answered,omitempty"`
+	// The rating counted, when, and in which dimensions (a later rating
+	// takes it back from there).
+	Rating        RatingScore `protobuf:"varint,7,opt,name=rating,proto3,enum=switchboard.v1.RatingScore" json:"rating,omitempty"`
+	RatedAtMs     int64       `protobuf:"varint,8,opt,name=rated_at_ms,json=ratedAtMs,proto3" json:"rated_at_ms,omitempty"`
+	RatedIn       []string    `protobuf:"bytes,9,rep,name=rated_in,json=ratedIn,proto3" json:"rated_in,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsChatState) Reset() {
+	*x = StatsChatState{}
+	mi := &file_store_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsChatState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsChatState) ProtoMessage() {}
+
+func (x *StatsChatState) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsChatState.ProtoReflect.Descriptor instead.
+func (*StatsChatState) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *StatsChatState) GetQueuedAtMs() int64 {
+	if x != nil {
+		return x.QueuedAtMs
+	}
+	return 0
+}
+
+func (x *StatsChatState) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StatsChatState) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *StatsChatState) GetAssignedAtMs() int64 {
+	if x != nil {
+		return x.AssignedAtMs
+	}
+	return 0
+}
+
+func (x *StatsChatState) GetResponded() bool {
+	if x != nil {
+		return x.Responded
+	}
+	return false
+}
+
+func (x *StatsChatState) GetAnswered() bool {
+	if x != nil {
+		return x.Answered
+	}
+	return false
+}
+
+func (x *StatsChatState) GetRating() RatingScore {
+	if x != nil {
+		return x.Rating
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *StatsChatState) GetRatedAtMs() int64 {
+	if x != nil {
+		return x.RatedAtMs
+	}
+	return 0
+}
+
+func (x *StatsChatState) GetRatedIn() []string {
+	if x != nil {
+		return x.RatedIn
+	}
+	return nil
+}
+
+// StatsComment is a rating's comment, as GET /api/stats lists them
+// (st/c/<dim>/<at><chat>).
+type StatsComment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Score         RatingScore            `protobuf:"varint,2,opt,name=score,proto3,enum=switchboard.v1.RatingScore" json:"score,omitempty"`
+	Comment       string                 `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	AtMs          int64                  `protobuf:"varint,4,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	AgentId       string                 `protobuf:"bytes,5,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Department    string                 `protobuf:"bytes,6,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsComment) Reset() {
+	*x = StatsComment{}
+	mi := &file_store_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsComment) ProtoMessage() {}
+
+func (x *StatsComment) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsComment.ProtoReflect.Descriptor instead.
+func (*StatsComment) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *StatsComment) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *StatsComment) GetScore() RatingScore {
+	if x != nil {
+		return x.Score
+	}
+	return RatingScore_RATING_SCORE_UNSPECIFIED
+}
+
+func (x *StatsComment) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *StatsComment) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *StatsComment) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *StatsComment) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+// StatsFigures are the figures of a period or of one bucket of it
+// (GET /api/stats). Durations in milliseconds; agents' times in seconds.
+type StatsFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket's start, RFC 3339 in the query's time zone (empty for the
+	// total).
+	Start     string `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	Requested uint32 `protobuf:"varint,2,opt,name=requested,proto3" json:"requested,omitempty"`
+	// Refusals by reason (RefusalReason's name without its prefix, lower
+	// case).
+	Refused              map[string]uint32 `protobuf:"bytes,3,rep,name=refused,proto3" json:"refused,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Queued               uint32            `protobuf:"varint,4,opt,name=queued,proto3" json:"queued,omitempty"`
+	Assigned             uint32            `protobuf:"varint,5,opt,name=assigned,proto3" json:"assigned,omitempty"`
+	Missed               uint32            `protobuf:"varint,6,opt,name=missed,proto3" json:"missed,omitempty"`
+	TransferredIn        uint32            `protobuf:"varint,7,opt,name=transferred_in,json=transferredIn,proto3" json:"transferred_in,omitempty"`
+	TransferredOut       uint32            `protobuf:"varint,8,opt,name=transferred_out,json=transferredOut,proto3" json:"transferred_out,omitempty"`
+	Closed               uint32            `protobuf:"varint,9,opt,name=closed,proto3" json:"closed,omitempty"`
+	OfflineMessages      uint32            `protobuf:"varint,10,opt,name=offline_messages,json=offlineMessages,proto3" json:"offline_messages,omitempty"`
+	Waits                uint32            `protobuf:"varint,11,opt,name=waits,proto3" json:"waits,omitempty"`
+	WaitP50Ms            uint32            `protobuf:"varint,12,opt,name=wait_p50_ms,json=waitP50Ms,proto3" json:"wait_p50_ms,omitempty"`
+	WaitP90Ms            uint32            `protobuf:"varint,13,opt,name=wait_p90_ms,json=waitP90Ms,proto3" json:"wait_p90_ms,omitempty"`
+	WaitMaxMs            uint32            `protobuf:"varint,14,opt,name=wait_max_ms,json=waitMaxMs,proto3" json:"wait_max_ms,omitempty"`
+	AnsweredWithinTarget uint32            `protobuf:"varint,15,opt,name=answered_within_target,json=answeredWithinTarget,proto3" json:"answered_within_target,omitempty"`
+	WithinTargetShare    float64           `protobuf:"fixed64,16,opt,name=within_target_share,json=withinTargetShare,proto3" json:"within_target_share,omitempty"`
+	FirstResponses       uint32            `protobuf:"varint,17,opt,name=first_responses,json=firstResponses,proto3" json:"first_responses,omitempty"`
+	FirstResponseP50Ms   uint32            `protobuf:"varint,18,opt,name=first_response_p50_ms,json=firstResponseP50Ms,proto3" json:"first_response_p50_ms,omitempty"`
+	FirstResponseP90Ms   uint32            `protobuf:"varint,19,opt,name=first_response_p90_ms,json=firstResponseP90Ms,proto3" json:"first_response_p90_ms,omitempty"`
+	Handled              uint32            `protobuf:"varint,20,opt,name=handled,proto3" json:"handled,omitempty"`
+	HandlingP50Ms        uint32            `protobuf:"varint,21,opt,name=handling_p50_ms,json=handlingP50Ms,proto3" json:"handling_p50_ms,omitempty"`
+	HandlingP90Ms        uint32            `protobuf:"varint,22,opt,name=handling_p90_ms,json=handlingP90Ms,proto3" json:"handling_p90_ms,omitempty"`
+	VisitorMessages      uint32            `protobuf:"varint,23,opt,name=visitor_messages,json=visitorMessages,proto3" json:"visitor_messages,omitempty"`
+	StaffMessages        uint32            `protobuf:"varint,24,opt,name=staff_messages,json=staffMessages,proto3" json:"staff_messages,omitempty"`
+	AvailableS           float64           `protobuf:"fixed64,25,opt,name=available_s,json=availableS,proto3" json:"available_s,omitempty"`
+	AwayS                float64           `protobuf:"fixed64,26,opt,name=away_s,json=awayS,proto3" json:"away_s,omitempty"`
+	DrainingS            float64           `protobuf:"fixed64,27,opt,name=draining_s,json=drainingS,proto3" json:"draining_s,omitempty"`
+	OfflineS             float64           `protobuf:"fixed64,28,opt,name=offline_s,json=offlineS,proto3" json:"offline_s,omitempty"`
+	ChatsAtOnceAvg       float64           `protobuf:"fixed64,29,opt,name=chats_at_once_avg,json=chatsAtOnceAvg,proto3" json:"chats_at_once_avg,omitempty"`
+	ChatsAtOncePeak      uint32            `protobuf:"varint,30,opt,name=chats_at_once_peak,json=chatsAtOncePeak,proto3" json:"chats_at_once_peak,omitempty"`
+	Occupancy            float64           `protobuf:"fixed64,31,opt,name=occupancy,proto3" json:"occupancy,omitempty"`
+	OffersDeclined       uint32            `protobuf:"varint,32,opt,name=offers_declined,json=offersDeclined,proto3" json:"offers_declined,omitempty"`
+	OffersExpired        uint32            `protobuf:"varint,33,opt,name=offers_expired,json=offersExpired,proto3" json:"offers_expired,omitempty"`
+	RatedGood            uint32            `protobuf:"varint,34,opt,name=rated_good,json=ratedGood,proto3" json:"rated_good,omitempty"`
+	RatedBad             uint32            `protobuf:"varint,35,opt,name=rated_bad,json=ratedBad,proto3" json:"rated_bad,omitempty"`
+	GoodShare            float64           `protobuf:"fixed64,36,opt,name=good_share,json=goodShare,proto3" json:"good_share,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *StatsFigures) Reset() {
+	*x = StatsFigures{}
+	mi := &file_store_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsFigures) ProtoMessage() {}
+
+func (x *StatsFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsFigures.ProtoReflect.Descriptor instead.
+func (*StatsFigures) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *StatsFigures) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *StatsFigures) GetRequested() uint32 {
+	if x != nil {
+		return x.Requested
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetRefused() map[string]uint32 {
+	if x != nil {
+		return x.Refused
+	}
+	return nil
+}
+
+func (x *StatsFigures) GetQueued() uint32 {
+	if x != nil {
+		return x.Queued
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetAssigned() uint32 {
+	if x != nil {
+		return x.Assigned
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetMissed() uint32 {
+	if x != nil {
+		return x.Missed
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetTransferredIn() uint32 {
+	if x != nil {
+		return x.TransferredIn
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetTransferredOut() uint32 {
+	if x != nil {
+		return x.TransferredOut
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetClosed() uint32 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetOfflineMessages() uint32 {
+	if x != nil {
+		return x.OfflineMessages
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetWaits() uint32 {
+	if x != nil {
+		return x.Waits
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetWaitP50Ms() uint32 {
+	if x != nil {
+		return x.WaitP50Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetWaitP90Ms() uint32 {
+	if x != nil {
+		return x.WaitP90Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetWaitMaxMs() uint32 {
+	if x != nil {
+		return x.WaitMaxMs
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetAnsweredWithinTarget() uint32 {
+	if x != nil {
+		return x.AnsweredWithinTarget
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetWithinTargetShare() float64 {
+	if x != nil {
+		return x.WithinTargetShare
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetFirstResponses() uint32 {
+	if x != nil {
+		return x.FirstResponses
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetFirstResponseP50Ms() uint32 {
+	if x != nil {
+		return x.FirstResponseP50Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetFirstResponseP90Ms() uint32 {
+	if x != nil {
+		return x.FirstResponseP90Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetHandled() uint32 {
+	if x != nil {
+		return x.Handled
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetHandlingP50Ms() uint32 {
+	if x != nil {
+		return x.HandlingP50Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetHandlingP90Ms() uint32 {
+	if x != nil {
+		return x.HandlingP90Ms
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetVisitorMessages() uint32 {
+	if x != nil {
+		return x.VisitorMessages
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetStaffMessages() uint32 {
+	if x != nil {
+		return x.StaffMessages
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetAvailableS() float64 {
+	if x != nil {
+		return x.AvailableS
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetAwayS() float64 {
+	if x != nil {
+		return x.AwayS
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetDrainingS() float64 {
+	if x != nil {
+		return x.DrainingS
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetOfflineS() float64 {
+	if x != nil {
+		return x.OfflineS
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetChatsAtOnceAvg() float64 {
+	if x != nil {
+		return x.ChatsAtOnceAvg
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetChatsAtOncePeak() uint32 {
+	if x != nil {
+		return x.ChatsAtOncePeak
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetOccupancy() float64 {
+	if x != nil {
+		return x.Occupancy
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetOffersDeclined() uint32 {
+	if x != nil {
+		return x.OffersDeclined
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetOffersExpired() uint32 {
+	if x != nil {
+		return x.OffersExpired
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetRatedGood() uint32 {
+	if x != nil {
+		return x.RatedGood
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetRatedBad() uint32 {
+	if x != nil {
+		return x.RatedBad
+	}
+	return 0
+}
+
+func (x *StatsFigures) GetGoodShare() float64 {
+	if x != nil {
+		return x.GoodShare
+	}
+	return 0
+}
+
+// StatsReport answers GET /api/stats.
+type StatsReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was asked: a department, an agent, or neither (everything the
+	// caller may see), the period [from, to) in RFC 3339, the time zone and
+	// the bucket ("hour" or "day").
+	Department string          `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	AgentId    string          `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	From       string          `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	To         string          `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	TimeZone   string          `protobuf:"bytes,5,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	Bucket     string          `protobuf:"bytes,6,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Total      *StatsFigures   `protobuf:"bytes,7,opt,name=total,proto3" json:"total,omitempty"`
+	Buckets    []*StatsFigures `protobuf:"bytes,8,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	// The newest rating comments of the period (at most 50).
+	Comments      []*StatsComment `protobuf:"bytes,9,rep,name=comments,proto3" json:"comments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsReport) Reset() {
+	*x = StatsReport{}
+	mi := &file_store_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsReport) ProtoMessage() {}
+
+func (x *StatsReport) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsReport.ProtoReflect.Descriptor instead.
+func (*StatsReport) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *StatsReport) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StatsReport) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *StatsReport) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *StatsReport) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *StatsReport) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *StatsReport) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *StatsReport) GetTotal() *StatsFigures {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *StatsReport) GetBuckets() []*StatsFigures {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *StatsReport) GetComments() []*StatsComment {
+	if x != nil {
+		return x.Comments
+	}
+	return nil
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xa0\x05\n" +
+	"wire.proto\"\xc9\x05\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -3321,7 +4555,8 @@ const file_store_proto_rawDesc = "" +
 	"\vrequire_tag\x18\x8d\x01 \x01(\bR\n" +
 	"requireTag\x12%\n" +
 	"\x0eretention_days\x18d \x01(\rR\rretentionDays\x12*\n" +
-	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\"\x9c\x02\n" +
+	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\x12'\n" +
+	"\x0fanswer_target_s\x18\xc8\x01 \x01(\rR\ranswerTargetS\"\x9c\x02\n" +
 	"\n" +
 	"WidgetLook\x12\x14\n" +
 	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
@@ -3619,7 +4854,151 @@ const file_store_proto_rawDesc = "" +
 	"\fanswered_how\x18\r \x01(\tR\vansweredHow\x12\x17\n" +
 	"\achat_id\x18\x0e \x01(\tR\x06chatId\"P\n" +
 	"\x12OfflineMessageList\x12:\n" +
-	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages*k\n" +
+	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages\"\xaa\x02\n" +
+	"\n" +
+	"StatsEvent\x12\x13\n" +
+	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\x129\n" +
+	"\arefused\x18\n" +
+	" \x01(\x0e2\x1d.switchboard.v1.RefusalReasonH\x00R\arefused\x12'\n" +
+	"\x0eoffer_declined\x18\v \x01(\bH\x00R\rofferDeclined\x12)\n" +
+	"\x0foffline_message\x18\f \x01(\bH\x00R\x0eofflineMessage\x125\n" +
+	"\x05agent\x18\r \x01(\v2\x1d.switchboard.v1.AgentActivityH\x00R\x05agentB\x06\n" +
+	"\x04kind\"\x92\x01\n" +
+	"\rAgentActivity\x123\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x14\n" +
+	"\x05chats\x18\x02 \x01(\rR\x05chats\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12 \n" +
+	"\vdepartments\x18\x04 \x03(\tR\vdepartments\"\xd3\x01\n" +
+	"\x0eStatsHistogram\x12B\n" +
+	"\x06counts\x18\x01 \x03(\v2*.switchboard.v1.StatsHistogram.CountsEntryR\x06counts\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\x12\x15\n" +
+	"\x06sum_ms\x18\x03 \x01(\x04R\x05sumMs\x12\x15\n" +
+	"\x06max_ms\x18\x04 \x01(\rR\x05maxMs\x1a9\n" +
+	"\vCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\rR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xbb\b\n" +
+	"\vStatsBucket\x12\x1c\n" +
+	"\trequested\x18\x01 \x01(\rR\trequested\x12B\n" +
+	"\arefused\x18\x02 \x03(\v2(.switchboard.v1.StatsBucket.RefusedEntryR\arefused\x12\x16\n" +
+	"\x06queued\x18\x03 \x01(\rR\x06queued\x12\x1a\n" +
+	"\bassigned\x18\x04 \x01(\rR\bassigned\x12\x16\n" +
+	"\x06missed\x18\x05 \x01(\rR\x06missed\x12%\n" +
+	"\x0etransferred_in\x18\x06 \x01(\rR\rtransferredIn\x12'\n" +
+	"\x0ftransferred_out\x18\a \x01(\rR\x0etransferredOut\x12\x16\n" +
+	"\x06closed\x18\b \x01(\rR\x06closed\x12)\n" +
+	"\x10offline_messages\x18\t \x01(\rR\x0fofflineMessages\x122\n" +
+	"\x04wait\x18\n" +
+	" \x01(\v2\x1e.switchboard.v1.StatsHistogramR\x04wait\x12#\n" +
+	"\rwithin_target\x18\v \x01(\rR\fwithinTarget\x12E\n" +
+	"\x0efirst_response\x18\f \x01(\v2\x1e.switchboard.v1.StatsHistogramR\rfirstResponse\x12:\n" +
+	"\bhandling\x18\r \x01(\v2\x1e.switchboard.v1.StatsHistogramR\bhandling\x12)\n" +
+	"\x10visitor_messages\x18\x0e \x01(\rR\x0fvisitorMessages\x12%\n" +
+	"\x0estaff_messages\x18\x0f \x01(\rR\rstaffMessages\x12F\n" +
+	"\tstatus_ms\x18\x10 \x03(\v2).switchboard.v1.StatsBucket.StatusMsEntryR\bstatusMs\x12\x17\n" +
+	"\achat_ms\x18\x11 \x01(\x04R\x06chatMs\x12\x19\n" +
+	"\blimit_ms\x18\x12 \x01(\x04R\alimitMs\x12\x1d\n" +
+	"\n" +
+	"peak_chats\x18\x13 \x01(\rR\tpeakChats\x12\x1d\n" +
+	"\n" +
+	"peak_limit\x18\x14 \x01(\rR\tpeakLimit\x12'\n" +
+	"\x0foffers_declined\x18\x15 \x01(\rR\x0eoffersDeclined\x12%\n" +
+	"\x0eoffers_expired\x18\x16 \x01(\rR\roffersExpired\x12\x1d\n" +
+	"\n" +
+	"rated_good\x18\x17 \x01(\rR\tratedGood\x12\x1b\n" +
+	"\trated_bad\x18\x18 \x01(\rR\bratedBad\x1a:\n" +
+	"\fRefusedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\x1a;\n" +
+	"\rStatusMsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"g\n" +
+	"\x0fStatsAgentState\x129\n" +
+	"\bactivity\x18\x01 \x01(\v2\x1d.switchboard.v1.AgentActivityR\bactivity\x12\x19\n" +
+	"\bsince_ms\x18\x02 \x01(\x03R\asinceMs\"\xbd\x02\n" +
+	"\x0eStatsChatState\x12 \n" +
+	"\fqueued_at_ms\x18\x01 \x01(\x03R\n" +
+	"queuedAtMs\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x03 \x01(\tR\aagentId\x12$\n" +
+	"\x0eassigned_at_ms\x18\x04 \x01(\x03R\fassignedAtMs\x12\x1c\n" +
+	"\tresponded\x18\x05 \x01(\bR\tresponded\x12\x1a\n" +
+	"\banswered\x18\x06 \x01(\bR\banswered\x123\n" +
+	"\x06rating\x18\a \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x06rating\x12\x1e\n" +
+	"\vrated_at_ms\x18\b \x01(\x03R\tratedAtMs\x12\x19\n" +
+	"\brated_in\x18\t \x03(\tR\aratedIn\"\xc4\x01\n" +
+	"\fStatsComment\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x121\n" +
+	"\x05score\x18\x02 \x01(\x0e2\x1b.switchboard.v1.RatingScoreR\x05score\x12\x18\n" +
+	"\acomment\x18\x03 \x01(\tR\acomment\x12\x13\n" +
+	"\x05at_ms\x18\x04 \x01(\x03R\x04atMs\x12\x19\n" +
+	"\bagent_id\x18\x05 \x01(\tR\aagentId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x06 \x01(\tR\n" +
+	"department\"\xde\n" +
+	"\n" +
+	"\fStatsFigures\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\tR\x05start\x12\x1c\n" +
+	"\trequested\x18\x02 \x01(\rR\trequested\x12C\n" +
+	"\arefused\x18\x03 \x03(\v2).switchboard.v1.StatsFigures.RefusedEntryR\arefused\x12\x16\n" +
+	"\x06queued\x18\x04 \x01(\rR\x06queued\x12\x1a\n" +
+	"\bassigned\x18\x05 \x01(\rR\bassigned\x12\x16\n" +
+	"\x06missed\x18\x06 \x01(\rR\x06missed\x12%\n" +
+	"\x0etransferred_in\x18\a \x01(\rR\rtransferredIn\x12'\n" +
+	"\x0ftransferred_out\x18\b \x01(\rR\x0etransferredOut\x12\x16\n" +
+	"\x06closed\x18\t \x01(\rR\x06closed\x12)\n" +
+	"\x10offline_messages\x18\n" +
+	" \x01(\rR\x0fofflineMessages\x12\x14\n" +
+	"\x05waits\x18\v \x01(\rR\x05waits\x12\x1e\n" +
+	"\vwait_p50_ms\x18\f \x01(\rR\twaitP50Ms\x12\x1e\n" +
+	"\vwait_p90_ms\x18\r \x01(\rR\twaitP90Ms\x12\x1e\n" +
+	"\vwait_max_ms\x18\x0e \x01(\rR\twaitMaxMs\x124\n" +
+	"\x16answered_within_target\x18\x0f \x01(\rR\x14answeredWithinTarget\x12.\n" +
+	"\x13within_target_share\x18\x10 \x01(\x01R\x11withinTargetShare\x12'\n" +
+	"\x0ffirst_responses\x18\x11 \x01(\rR\x0efirstResponses\x121\n" +
+	"\x15first_response_p50_ms\x18\x12 \x01(\rR\x12firstResponseP50Ms\x121\n" +
+	"\x15first_response_p90_ms\x18\x13 \x01(\rR\x12firstResponseP90Ms\x12\x18\n" +
+	"\ahandled\x18\x14 \x01(\rR\ahandled\x12&\n" +
+	"\x0fhandling_p50_ms\x18\x15 \x01(\rR\rhandlingP50Ms\x12&\n" +
+	"\x0fhandling_p90_ms\x18\x16 \x01(\rR\rhandlingP90Ms\x12)\n" +
+	"\x10visitor_messages\x18\x17 \x01(\rR\x0fvisitorMessages\x12%\n" +
+	"\x0estaff_messages\x18\x18 \x01(\rR\rstaffMessages\x12\x1f\n" +
+	"\vavailable_s\x18\x19 \x01(\x01R\n" +
+	"availableS\x12\x15\n" +
+	"\x06away_s\x18\x1a \x01(\x01R\x05awayS\x12\x1d\n" +
+	"\n" +
+	"draining_s\x18\x1b \x01(\x01R\tdrainingS\x12\x1b\n" +
+	"\toffline_s\x18\x1c \x01(\x01R\bofflineS\x12)\n" +
+	"\x11chats_at_once_avg\x18\x1d \x01(\x01R\x0echatsAtOnceAvg\x12+\n" +
+	"\x12chats_at_once_peak\x18\x1e \x01(\rR\x0fchatsAtOncePeak\x12\x1c\n" +
+	"\toccupancy\x18\x1f \x01(\x01R\toccupancy\x12'\n" +
+	"\x0foffers_declined\x18  \x01(\rR\x0eoffersDeclined\x12%\n" +
+	"\x0eoffers_expired\x18! \x01(\rR\roffersExpired\x12\x1d\n" +
+	"\n" +
+	"rated_good\x18\" \x01(\rR\tratedGood\x12\x1b\n" +
+	"\trated_bad\x18# \x01(\rR\bratedBad\x12\x1d\n" +
+	"\n" +
+	"good_share\x18$ \x01(\x01R\tgoodShare\x1a:\n" +
+	"\fRefusedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xc7\x02\n" +
+	"\vStatsReport\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\x12\x1b\n" +
+	"\ttime_zone\x18\x05 \x01(\tR\btimeZone\x12\x16\n" +
+	"\x06bucket\x18\x06 \x01(\tR\x06bucket\x122\n" +
+	"\x05total\x18\a \x01(\v2\x1c.switchboard.v1.StatsFiguresR\x05total\x126\n" +
+	"\abuckets\x18\b \x03(\v2\x1c.switchboard.v1.StatsFiguresR\abuckets\x128\n" +
+	"\bcomments\x18\t \x03(\v2\x1c.switchboard.v1.StatsCommentR\bcomments*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -3649,7 +5028,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
@@ -3685,26 +5064,40 @@ var file_store_proto_goTypes = []any{
 	(*OutboxMail)(nil),         // 31: switchboard.v1.OutboxMail
 	(*OfflineMessage)(nil),     // 32: switchboard.v1.OfflineMessage
 	(*OfflineMessageList)(nil), // 33: switchboard.v1.OfflineMessageList
-	nil,                        // 34: switchboard.v1.WidgetLook.TitleEntry
-	nil,                        // 35: switchboard.v1.WidgetLook.GreetingEntry
-	nil,                        // 36: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	nil,                        // 37: switchboard.v1.EmailSettings.TemplatesEntry
-	(ChatState)(0),             // 38: switchboard.v1.ChatState
-	(WorkStatus)(0),            // 39: switchboard.v1.WorkStatus
-	(*Participant)(nil),        // 40: switchboard.v1.Participant
-	(AgentStatus)(0),           // 41: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),        // 42: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),          // 43: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),          // 44: switchboard.v1.ChatRated
-	(RatingScore)(0),           // 45: switchboard.v1.RatingScore
+	(*StatsEvent)(nil),         // 34: switchboard.v1.StatsEvent
+	(*AgentActivity)(nil),      // 35: switchboard.v1.AgentActivity
+	(*StatsHistogram)(nil),     // 36: switchboard.v1.StatsHistogram
+	(*StatsBucket)(nil),        // 37: switchboard.v1.StatsBucket
+	(*StatsAgentState)(nil),    // 38: switchboard.v1.StatsAgentState
+	(*StatsChatState)(nil),     // 39: switchboard.v1.StatsChatState
+	(*StatsComment)(nil),       // 40: switchboard.v1.StatsComment
+	(*StatsFigures)(nil),       // 41: switchboard.v1.StatsFigures
+	(*StatsReport)(nil),        // 42: switchboard.v1.StatsReport
+	nil,                        // 43: switchboard.v1.WidgetLook.TitleEntry
+	nil,                        // 44: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                        // 45: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	nil,                        // 46: switchboard.v1.EmailSettings.TemplatesEntry
+	nil,                        // 47: switchboard.v1.StatsHistogram.CountsEntry
+	nil,                        // 48: switchboard.v1.StatsBucket.RefusedEntry
+	nil,                        // 49: switchboard.v1.StatsBucket.StatusMsEntry
+	nil,                        // 50: switchboard.v1.StatsFigures.RefusedEntry
+	(ChatState)(0),             // 51: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 52: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 53: switchboard.v1.Participant
+	(AgentStatus)(0),           // 54: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 55: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 56: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 57: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 58: switchboard.v1.RatingScore
+	(RefusalReason)(0),         // 59: switchboard.v1.RefusalReason
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
 	15, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
 	5,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	34, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	35, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	43, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	44, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
 	14, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
 	13, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
@@ -3715,21 +5108,21 @@ var file_store_proto_depIdxs = []int32{
 	15, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	15, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	14, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	38, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	39, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	40, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	40, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	40, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	41, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	42, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	42, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	38, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	40, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	43, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	44, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	38, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	45, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
-	36, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	51, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	52, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	53, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	53, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	53, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	54, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	55, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	55, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	51, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	53, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	56, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	57, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	51, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	58, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	45, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
 	20, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
 	4,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
 	7,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
@@ -3737,21 +5130,37 @@ var file_store_proto_depIdxs = []int32{
 	16, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
 	6,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
 	24, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	40, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	53, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
 	28, // 39: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	37, // 40: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	46, // 40: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
 	3,  // 41: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
 	30, // 42: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
 	30, // 43: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
 	30, // 44: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	40, // 45: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	53, // 45: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
 	32, // 46: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	29, // 47: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	59, // 47: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	35, // 48: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
+	54, // 49: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	47, // 50: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
+	48, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	36, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	36, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	36, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	49, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	35, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	58, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	58, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	50, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	41, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	41, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	40, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	29, // 63: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -3760,13 +5169,19 @@ func file_store_proto_init() {
 		return
 	}
 	file_wire_proto_init()
+	file_store_proto_msgTypes[30].OneofWrappers = []any{
+		(*StatsEvent_Refused)(nil),
+		(*StatsEvent_OfferDeclined)(nil),
+		(*StatsEvent_OfflineMessage)(nil),
+		(*StatsEvent_Agent)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   34,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
