@@ -2043,6 +2043,8 @@ type ChatHistoryEntry struct {
 	// The agents the visitor saw (not invisible joins): what a visitor's
 	// list of past chats names.
 	VisibleAgents []string `protobuf:"bytes,15,rep,name=visible_agents,json=visibleAgents,proto3" json:"visible_agents,omitempty"`
+	// What the statistics projection keeps between this chat's events.
+	Stats         *StatsChatState `protobuf:"bytes,200,opt,name=stats,proto3" json:"stats,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2178,6 +2180,13 @@ func (x *ChatHistoryEntry) GetAgentNames() map[string]string {
 func (x *ChatHistoryEntry) GetVisibleAgents() []string {
 	if x != nil {
 		return x.VisibleAgents
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetStats() *StatsChatState {
+	if x != nil {
+		return x.Stats
 	}
 	return nil
 }
@@ -4723,7 +4732,7 @@ const file_store_proto_rawDesc = "" +
 	"\vdepartments\x18\n" +
 	" \x03(\tR\vdepartments\x12\x13\n" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x122\n" +
-	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xf5\x04\n" +
+	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xac\x05\n" +
 	"\x10ChatHistoryEntry\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12 \n" +
 	"\vdepartments\x18\x02 \x03(\tR\vdepartments\x12\x16\n" +
@@ -4743,7 +4752,8 @@ const file_store_proto_rawDesc = "" +
 	"indexedSeq\x12Q\n" +
 	"\vagent_names\x18\x0e \x03(\v20.switchboard.v1.ChatHistoryEntry.AgentNamesEntryR\n" +
 	"agentNames\x12%\n" +
-	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x1a=\n" +
+	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x125\n" +
+	"\x05stats\x18\xc8\x01 \x01(\v2\x1e.switchboard.v1.StatsChatStateR\x05stats\x1a=\n" +
 	"\x0fAgentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
@@ -5123,44 +5133,45 @@ var file_store_proto_depIdxs = []int32{
 	51, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
 	58, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
 	45, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	20, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
-	4,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	7,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	8,  // 34: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	16, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	6,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	24, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	53, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	28, // 39: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	46, // 40: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
-	3,  // 41: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
-	30, // 42: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
-	30, // 43: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
-	30, // 44: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	53, // 45: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
-	32, // 46: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	59, // 47: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
-	35, // 48: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	54, // 49: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
-	47, // 50: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
-	48, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
-	36, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
-	36, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
-	36, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	49, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
-	35, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	58, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	58, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	50, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
-	41, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
-	41, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
-	40, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
-	29, // 63: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	39, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
+	20, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
+	4,  // 33: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	7,  // 34: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	8,  // 35: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	16, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	6,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	24, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	53, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	28, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
+	46, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	3,  // 42: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
+	30, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
+	30, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
+	30, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
+	53, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	32, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
+	59, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	35, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
+	54, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	47, // 51: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
+	48, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	36, // 53: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	36, // 54: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	36, // 55: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	49, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	35, // 57: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	58, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	58, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	50, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	41, // 61: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	41, // 62: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	40, // 63: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	29, // 64: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
