@@ -393,3 +393,31 @@ func setIn(b *pebble.Batch, key []byte, m proto.Message) error {
 	}
 	return b.Set(key, v, nil)
 }
+
+// Reindex rebuilds the history index and the statistics of the store in
+// dir from its chat logs and statistics events, at once, and returns how
+// many feed keys and events it folded after the rebuild. For `switchboard
+// reindex`: no broker may serve dir meanwhile (Pebble's lock refuses a
+// second opener).
+func Reindex(dir string, opts Options) (int, error) {
+	opts.NoHistory = true // no indexer goroutine: this call does its work
+	s, err := Open(dir, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	if err := s.dropHistory(); err != nil {
+		return 0, err
+	}
+	if err := s.rebuildIfNeeded(); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		n, err := s.IndexFeed(indexBatch)
+		if err != nil || n == 0 {
+			return total, err
+		}
+		total += n
+	}
+}

@@ -45,29 +45,26 @@ func (s *Store) AppendStats(ev *messages.StatsEvent, done func(error)) {
 	s.submit([]mutation{m}, done)
 }
 
-// StatsQuery asks for the figures of dims (merged: a department, an
-// agent, several departments, or everything) in [From, To), in buckets
-// of an hour or a day in Loc. Now ends the agents' current activity.
-type StatsQuery struct {
-	Dims     []string
-	From, To time.Time
-	Loc      *time.Location
-	Day      bool
-	Now      time.Time
+// statsQuery is a StatsQuery read: its times, and its zone loaded.
+type statsQuery struct {
+	Dims          []string
+	From, To, Now time.Time
+	Loc           *time.Location
+	Day           bool
 }
-
-// Dimension names for StatsQuery.Dims.
-const StatsEverything = dimAll
-
-func StatsDepartment(id string) string { return dimDepartment(id) }
-func StatsAgent(id string) string      { return dimAgent(id) }
 
 // maxComments is how many rating comments a report lists.
 const maxComments = 50
 
 // StatsReport reads the figures q asks for: the buckets of its dims, and the
 // agents' activity that is still going on. It reads no chat.
-func (s *Store) StatsReport(q StatsQuery) (*messages.StatsReport, error) {
+func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, error) {
+	loc, err := time.LoadLocation(sq.GetTimeZone())
+	if err != nil {
+		return nil, fmt.Errorf("stats: time zone: %w", err)
+	}
+	q := statsQuery{Dims: sq.GetDims(), From: time.UnixMilli(sq.GetFromMs()), To: time.UnixMilli(sq.GetToMs()),
+		Now: time.UnixMilli(sq.GetNowMs()), Loc: loc, Day: sq.GetDay()}
 	starts := bucketStarts(q)
 	total := &messages.StatsBucket{}
 	parts := make([]*messages.StatsBucket, len(starts))
@@ -79,7 +76,7 @@ func (s *Store) StatsReport(q StatsQuery) (*messages.StatsReport, error) {
 		return sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
 	}
 	var comments []*messages.StatsComment
-	err := s.withDB(func(db *pebble.DB) error {
+	err = s.withDB(func(db *pebble.DB) error {
 		for _, d := range q.Dims {
 			if err := eachBucket(db, d, q.From, q.To, func(minute uint32, x *messages.StatsBucket) {
 				if i := at(int64(minute) * 60000); i >= 0 {
@@ -117,7 +114,7 @@ func (s *Store) StatsReport(q StatsQuery) (*messages.StatsReport, error) {
 // bucketStarts are the starts of q's buckets, local hours or days in
 // q.Loc, the first at or before q.From; each ends where the next starts,
 // the last at q.To.
-func bucketStarts(q StatsQuery) []time.Time {
+func bucketStarts(q statsQuery) []time.Time {
 	t := q.From.In(q.Loc)
 	var starts []time.Time
 	if q.Day {
@@ -174,7 +171,7 @@ func minuteOf(t time.Time) uint32 {
 // openActivity calls f with each bucket's share of the current activity
 // of the agents whose time counts in q's dims, from when it began (or
 // q.From) to q.Now (or q.To).
-func openActivity(db pebble.Reader, q StatsQuery, f func(bucketMs int64, a *messages.AgentActivity, ms int64)) error {
+func openActivity(db pebble.Reader, q statsQuery, f func(bucketMs int64, a *messages.AgentActivity, ms int64)) error {
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixStatAg), UpperBound: upperBound([]byte(prefixStatAg))})
 	if err != nil {
 		return err
@@ -203,7 +200,7 @@ func openActivity(db pebble.Reader, q StatsQuery, f func(bucketMs int64, a *mess
 
 // recentComments are the newest rating comments of q's dims in its
 // period, newest first, each once.
-func recentComments(db pebble.Reader, q StatsQuery) ([]*messages.StatsComment, error) {
+func recentComments(db pebble.Reader, q statsQuery) ([]*messages.StatsComment, error) {
 	var out []*messages.StatsComment
 	seen := map[string]bool{}
 	for _, d := range q.Dims {

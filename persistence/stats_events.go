@@ -27,17 +27,31 @@ func (r *statsRound) statsEvent(ev *messages.StatsEvent) {
 	case *messages.StatsEvent_OfflineMessage:
 		r.add(at, dept, "", func(x *messages.StatsBucket) { x.OfflineMessages++ })
 	case *messages.StatsEvent_Agent:
-		st := r.agent(agent)
-		if st.Activity != nil && at > st.SinceMs {
-			spanActivity(st.SinceMs, at, func(bucketMs, ms int64) {
-				for _, d := range activityDims(agent, st.Activity) {
-					addActivity(r.bucket(d, bucketMs), st.Activity, ms)
-				}
-			})
+		r.activity(agent, at, k.Agent)
+	case *messages.StatsEvent_Started:
+		r.loadAgents()
+		for id, st := range r.agents {
+			if a := st.GetActivity(); a != nil && a.GetStatus() != messages.AgentStatus_AGENT_STATUS_OFFLINE {
+				r.activity(id, at, &messages.AgentActivity{Status: messages.AgentStatus_AGENT_STATUS_OFFLINE,
+					Limit: a.GetLimit(), Departments: a.GetDepartments()})
+			}
 		}
-		if st.Activity == nil || at >= st.SinceMs {
-			st.Activity, st.SinceMs = k.Agent, at
-		}
+	}
+}
+
+// activity ends agent's current activity at at (its time goes into the
+// buckets it spans) and begins a.
+func (r *statsRound) activity(agent string, at int64, a *messages.AgentActivity) {
+	st := r.agent(agent)
+	if st.Activity != nil && at > st.SinceMs {
+		spanActivity(st.SinceMs, at, func(bucketMs, ms int64) {
+			for _, d := range activityDims(agent, st.Activity) {
+				addActivity(r.bucket(d, bucketMs), st.Activity, ms)
+			}
+		})
+	}
+	if st.Activity == nil || at >= st.SinceMs {
+		st.Activity, st.SinceMs = a, at
 	}
 }
 

@@ -2,7 +2,6 @@ package persistence
 
 import (
 	"math"
-	"strings"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -81,7 +80,7 @@ func Figures(x *messages.StatsBucket) *messages.StatsFigures {
 		if f.Refused == nil {
 			f.Refused = map[string]uint32{}
 		}
-		f.Refused[RefusalName(messages.RefusalReason(r))] += n
+		f.Refused[messages.RefusalName(messages.RefusalReason(r))] += n
 	}
 	f.WithinTargetShare = share(uint64(x.WithinTarget), uint64(f.Waits))
 	online := uint64(0)
@@ -94,12 +93,6 @@ func Figures(x *messages.StatsBucket) *messages.StatsFigures {
 	f.Occupancy = share(x.ChatMs, x.LimitMs)
 	f.GoodShare = share(uint64(x.RatedGood), uint64(x.RatedGood)+uint64(x.RatedBad))
 	return f
-}
-
-// RefusalName is a refusal reason's name in the figures and the metrics:
-// "queue_full" for REFUSAL_REASON_QUEUE_FULL.
-func RefusalName(r messages.RefusalReason) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "REFUSAL_REASON_"))
 }
 
 // share is n/of to four decimals (0 when of is 0).

@@ -26,10 +26,12 @@ import (
 // in every time zone (offsets are whole quarter hours) are whole buckets.
 const bucketMinutes = 15
 
-const dimAll = "*"
+const dimAll = messages.StatsEverything
 
-func dimDepartment(id string) string { return "d=" + id }
-func dimAgent(id string) string      { return "a=" + id }
+var (
+	dimDepartment = messages.StatsDepartment
+	dimAgent      = messages.StatsAgent
+)
 
 // bucketMinute is the first minute of the bucket that holds atMs.
 func bucketMinute(atMs int64) uint32 {
@@ -108,6 +110,24 @@ func (r *statsRound) agent(id string) *messages.StatsAgentState {
 	r.fail(err)
 	r.agents[id] = x
 	return x
+}
+
+// loadAgents reads every agent's state into the round.
+func (r *statsRound) loadAgents() {
+	it, err := r.db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixStatAg), UpperBound: upperBound([]byte(prefixStatAg))})
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		id := string(it.Key()[len(prefixStatAg):])
+		if r.agents[id] == nil {
+			x := &messages.StatsAgentState{}
+			r.fail(unmarshal(it.Key(), it.Value(), x))
+			r.agents[id] = x
+		}
+	}
+	r.fail(it.Close())
 }
 
 // targetMs is department dept's answer target in milliseconds.

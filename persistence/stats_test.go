@@ -66,8 +66,8 @@ func TestStatsProjection(t *testing.T) {
 	}, nil, true)
 	indexAll(t, s)
 
-	q := StatsQuery{Dims: []string{StatsDepartment("sales")}, From: time.UnixMilli(t0), To: time.UnixMilli(t0 + 3600_000),
-		Loc: time.UTC, Now: time.UnixMilli(t0 + 30*60_000)}
+	q := &messages.StatsQuery{Dims: []string{messages.StatsDepartment("sales")}, FromMs: t0, ToMs: t0 + 3600_000,
+		TimeZone: "UTC", NowMs: t0 + 30*60_000}
 	rep, err := s.StatsReport(q)
 	if err != nil {
 		t.Fatal(err)
