@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -172,6 +173,98 @@ func TestStatsGolden(t *testing.T) {
 		}
 		if got != string(want) {
 			t.Errorf("%s's figures differ from %s:\n%s", name, file, got)
+		}
+	}
+	statsCSV(t, addr, q("department", "sales"))
+}
+
+// statsCSV: the same report as CSV, by its path and by Accept, has a
+// header, a row per hour and the total, as the JSON says.
+func statsCSV(t *testing.T, addr string, q url.Values) {
+	t.Helper()
+	for _, how := range []struct{ path, accept string }{{"/api/stats.csv", ""}, {"/api/stats", "text/csv"}} {
+		req, _ := http.NewRequest("GET", "http://"+addr+how.path+"?"+q.Encode(), nil)
+		req.Header.Set("Authorization", "Bearer "+testAdminToken)
+		if how.accept != "" {
+			req.Header.Set("Accept", how.accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(res.Body).ReadAll()
+		res.Body.Close()
+		if err != nil || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") {
+			t.Fatalf("%s: %v %v", how.path, err, res.Header)
+		}
+		if len(rows) != 6 || strings.Join(rows[0][:3], ",") != "start,requested,refused_already_in_chat" || rows[5][0] != "total" || rows[5][1] != "3" {
+			t.Fatalf("%s (Accept %q): %v", how.path, how.accept, rows)
+		}
+		head := strings.Join(rows[0], ",")
+		for _, col := range []string{"refused_queue_full", "wait_p90_ms", "within_target_share", "good_share"} {
+			if !strings.Contains(head, col) {
+				t.Fatalf("no %s column: %s", col, head)
+			}
+		}
+	}
+}
+
+// TestStatsPermissions: an agent reads their own figures only (not a
+// colleague's of the same department, nor a department's); a supervisor
+// reads their department's and its agents', and nothing else; a refusal
+// is audited; bad parameters are typed errors naming the field.
+func TestStatsPermissions(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Team lead", "permissions": []string{"live_chat", "supervise"}})
+	mustAdmin(t, addr, "PUT", "/admin/agents/erik", map[string]any{"login": "erik@demo", "password": "erik-demo-password",
+		"display_name": "Erik", "role": "lead", "languages": []string{"en"}})
+	mustAdmin(t, addr, "PUT", "/admin/departments/sales", map[string]any{"name": "Sales", "chat_enabled": true, "supervisors": []string{"erik"}})
+	alice := loginToken(t, addr, "alice@demo", "alice-demo-pw")
+	erik := loginToken(t, addr, "erik@demo", "erik-demo-password")
+	for _, c := range []struct {
+		who, token, query string
+		want             int
+	}{
+		{"alice", alice, "", http.StatusOK}, // her own
+		{"alice", alice, "agent=alice", http.StatusOK},
+		{"alice", alice, "agent=carmen", http.StatusForbidden}, // a colleague in Sales
+		{"alice", alice, "department=sales", http.StatusForbidden},
+		{"erik", erik, "department=sales", http.StatusOK},
+		{"erik", erik, "agent=carmen", http.StatusOK}, // in Sales (and Support)
+		{"erik", erik, "agent=alice", http.StatusOK},
+		{"erik", erik, "department=support", http.StatusForbidden},
+		{"erik", erik, "agent=bob", http.StatusForbidden}, // Support only
+		{"erik", erik, "agent=nobody", http.StatusForbidden},
+		{"admin", testAdminToken, "agent=nobody", http.StatusNotFound},
+		{"admin", testAdminToken, "department=nowhere", http.StatusNotFound},
+	} {
+		if code, body := staffHTTP(t, addr, c.token, "GET", "/api/stats?"+c.query, ""); code != c.want {
+			t.Errorf("%s: GET /api/stats?%s = %d %s, want %d", c.who, c.query, code, body, c.want)
+		}
+	}
+	// Alice's own figures are what she gets without asking for any.
+	if _, body := statsJSON(t, addr, alice, url.Values{}); !strings.Contains(body, `"agent_id": "alice"`) {
+		t.Errorf("alice's default report: %s", body)
+	}
+	eventually(t, "the refusals audited", func() bool {
+		n := 0
+		for _, e := range auditPage(t, addr, "kind=permission.denied") {
+			if strings.HasPrefix(e.GetSubject(), "GET /api/stats") {
+				n++
+			}
+		}
+		return n == 5
+	})
+	for query, field := range map[string]string{"tz=Mars/Olympus": "tz", "bucket=week": "bucket", "period=forever": "period",
+		"from=2026-01-01": "to", "from=2026-02-01&to=2026-01-01": "to", "from=2025-01-01&to=2026-06-01": "from",
+		"from=2026-01-01&to=2026-03-01&bucket=hour": "bucket", "department=sales&agent=alice": "agent", "color=red": "color",
+		"period=today&from=2026-01-01": "period"} {
+		var e map[string]any
+		code, body := staffHTTP(t, addr, testAdminToken, "GET", "/api/stats?"+query, "")
+		json.Unmarshal([]byte(body), &e)
+		if code != http.StatusBadRequest || e["field"] != field {
+			t.Errorf("GET /api/stats?%s = %d %s, want 400 naming %s", query, code, body, field)
 		}
 	}
 }
