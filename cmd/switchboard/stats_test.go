@@ -224,7 +224,7 @@ func TestStatsPermissions(t *testing.T) {
 	erik := loginToken(t, addr, "erik@demo", "erik-demo-password")
 	for _, c := range []struct {
 		who, token, query string
-		want             int
+		want              int
 	}{
 		{"alice", alice, "", http.StatusOK}, // her own
 		{"alice", alice, "agent=alice", http.StatusOK},
