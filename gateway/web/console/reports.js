@@ -247,13 +247,14 @@ export class ReportsTab {
     this.title.textContent = `${who}: ${at(r.from)} – ${at(r.to)}`;
     this.title.dataset.agent = r.agent_id || '';
     this.title.dataset.department = r.department || '';
+    const box = (chart) => h('figure', { class: 'chart-box' }, h('figcaption', {}, chart.getAttribute('aria-label')), chart);
     fill(this.charts,
-      barChart({ title: 'Chats', labels, rows: buckets, series: [
-        { key: 'requested', label: 'requested' }, { key: 'assigned', label: 'assigned' }, { key: 'missed', label: 'missed' }] }),
-      lineChart({ title: 'Waiting time', labels, rows: buckets, format: duration, series: [
-        { key: 'wait_p50_ms', label: 'wait p50' }, { key: 'wait_p90_ms', label: 'wait p90' }] }),
-      barChart({ title: 'Satisfaction', labels, rows: buckets, series: [
-        { key: 'rated_good', label: 'good' }, { key: 'rated_bad', label: 'bad' }] }));
+      box(barChart({ title: 'Chats', labels, rows: buckets, series: [
+        { key: 'requested', label: 'requested' }, { key: 'assigned', label: 'assigned' }, { key: 'missed', label: 'missed' }] })),
+      box(lineChart({ title: 'Waiting time', labels, rows: buckets, format: duration, series: [
+        { key: 'wait_p50_ms', label: 'wait p50' }, { key: 'wait_p90_ms', label: 'wait p90' }] })),
+      box(barChart({ title: 'Satisfaction', labels, rows: buckets, series: [
+        { key: 'rated_good', label: 'good' }, { key: 'rated_bad', label: 'bad' }] })));
     this.renderTable(total);
     this.renderComments(r.comments || []);
   }
