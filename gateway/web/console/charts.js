@@ -42,7 +42,7 @@ function frame({ title, labels, series, max, format }) {
     root.append(svg('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v) }),
       svg('text', { class: 'axis', x: PAD.left - 4, y: y(v) + 4, 'text-anchor': 'end' }, format(v)));
   }
-  const every = Math.ceil(labels.length / 12);
+  const every = Math.ceil(labels.length / 8); // labels far enough apart not to overlap
   labels.forEach((l, i) => {
     if (i % every) return;
     root.append(svg('text', { class: 'axis', x: x(i + 0.5), y: H - PAD.bottom + 14, 'text-anchor': 'middle' }, l));

@@ -55,14 +55,6 @@ function refusals(m = {}) {
   return parts.length ? `${total} (${parts.map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`).join(', ')})` : '0';
 }
 
-// nextDay is the date (YYYY-MM-DD) after d: a range's last day is
-// included, and the API's "to" is where the period ends.
-function nextDay(d) {
-  const t = new Date(`${d}T00:00:00Z`);
-  t.setUTCDate(t.getUTCDate() + 1);
-  return t.toISOString().slice(0, 10);
-}
-
 export class ReportsTab {
   constructor(desk, el) {
     this.desk = desk;
@@ -145,6 +137,7 @@ export class ReportsTab {
     } else {
       const depOptions = this.deps.map((d) => [d.id, d.name]);
       if (sc.everything) depOptions.unshift(['', 'All departments']);
+      else if (this.deps.length > 1) depOptions.unshift(['', 'All my departments']);
       const [, dep] = select('department', 'Department', depOptions);
       this.department = dep;
       this.agent = h('select', { id: 'reports-agent', name: 'agent' });
@@ -198,8 +191,8 @@ export class ReportsTab {
     if (agent) p.set('agent', agent);
     else if (this.department && this.department.value) p.set('department', this.department.value);
     if (this.period.value === 'range') {
-      p.set('from', this.from.value);
-      p.set('to', this.to.value ? nextDay(this.to.value) : '');
+      p.set('from', this.from.value); // dates: from the first day's start to the last day's end
+      p.set('to', this.to.value);
     } else {
       p.set('period', this.period.value);
     }
@@ -224,15 +217,30 @@ export class ReportsTab {
     }
   }
 
-  // label names a bucket by its start: the hour, or the day.
-  labeler(r) {
-    const opts = r.bucket === 'hour' ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short' };
-    let f;
+  // format is an Intl.DateTimeFormat in the report's time zone.
+  format(r, opts) {
     try {
-      f = new Intl.DateTimeFormat([], { ...opts, timeZone: r.time_zone || zone() });
+      return new Intl.DateTimeFormat([], { ...opts, timeZone: r.time_zone || zone() });
     } catch {
-      f = new Intl.DateTimeFormat([], opts);
+      return new Intl.DateTimeFormat([], opts);
     }
+  }
+
+  // periodText names the report's period: its days when it is whole days
+  // (the last one is the day before "to"), else its two instants.
+  periodText(r) {
+    if (!r.from || !r.to) return '';
+    const from = new Date(r.from);
+    const to = new Date(r.to);
+    if (/T00:00:00/.test(r.from) && /T00:00:00/.test(r.to)) {
+      return this.format(r, { dateStyle: 'medium' }).formatRange(from, new Date(to.getTime() - 1));
+    }
+    return this.format(r, { dateStyle: 'medium', timeStyle: 'short' }).formatRange(from, to);
+  }
+
+  // labeler names a bucket by its start: the hour, or the day.
+  labeler(r) {
+    const f = this.format(r, r.bucket === 'hour' ? { hour: 'numeric' } : { day: 'numeric', month: 'short' });
     return (b) => (b.start ? f.format(new Date(b.start)) : '');
   }
 
@@ -241,10 +249,9 @@ export class ReportsTab {
     const buckets = r.buckets || [];
     const label = this.labeler(r);
     const labels = buckets.map(label);
-    const who = r.agent_id ? this.agentName(r.agent_id) : r.department ? (this.names.departments.get(r.department) || r.department) : 'Everything you may see';
-    const when = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short' });
-    const at = (s) => (s ? when.format(new Date(s)) : '');
-    this.title.textContent = `${who}: ${at(r.from)} – ${at(r.to)}`;
+    const who = r.agent_id ? this.agentName(r.agent_id) : r.department ? (this.names.departments.get(r.department) || r.department)
+      : this.scope().everything ? 'All departments' : 'All my departments';
+    this.title.textContent = `${who}: ${this.periodText(r)}`;
     this.title.dataset.agent = r.agent_id || '';
     this.title.dataset.department = r.department || '';
     const box = (chart) => h('figure', { class: 'chart-box' }, h('figcaption', {}, chart.getAttribute('aria-label')), chart);
