@@ -76,6 +76,14 @@ func TestWebConsoleReports(t *testing.T) {
 	}
 	wantComment(t, dana, chat)
 	dana.screenshot("console-reports")
+	// A range of dates includes its last day: today to today is today.
+	eval[bool](dana, `(() => { const today = new Date().toLocaleDateString('sv'); const p = document.querySelector('#reports-period');
+		p.value = 'range'; p.dispatchEvent(new Event('change'));
+		for (const id of ['#reports-from', '#reports-to']) { const d = document.querySelector(id); d.value = today; d.dispatchEvent(new Event('change')); }
+		return true; })()`)
+	dana.wait("the range's report", `document.querySelector('#reports-title').textContent === 'All departments: ' +
+		new Intl.DateTimeFormat([], { dateStyle: 'medium' }).format(new Date()) && !document.querySelector('#view-reports').hasAttribute('aria-busy')`)
+	wantFigures(t, dana, "Today's", map[string]string{"requested": "1", "rated_good": "1"})
 	// A department's figures: Support had no chat, and its agents to pick.
 	eval[bool](dana, `(() => { const s = document.querySelector('#reports-department'); s.value = 'support'; s.dispatchEvent(new Event('change')); return true; })()`)
 	dana.wait("Support's report", `document.querySelector('#reports-title').dataset.department === 'support' && !document.querySelector('#view-reports').hasAttribute('aria-busy')`)
