@@ -113,11 +113,9 @@ export class ReportsTab {
     this.own = !sc.everything && !sc.departments.length; // a plain agent: their own figures only
     this.names.agents.set(me.agent_id, me.display_name || me.agent_id);
     this.deps = this.own ? [] : await this.directory(sc);
-    const select = (name, label, options, attrs = {}) => [
-      h('label', { for: `reports-${name}` }, label),
-      h('select', { id: `reports-${name}`, name, ...attrs }, options.map(([v, t]) => h('option', { value: v }, t)))];
-    const [, period] = select('period', 'Period', PERIODS);
-    const [, bucket] = select('bucket', 'By', [['hour', 'hour'], ['day', 'day']]);
+    const select = (name, options) => h('select', { id: `reports-${name}`, name }, options.map(([v, t]) => h('option', { value: v }, t)));
+    const period = select('period', PERIODS);
+    const bucket = select('bucket', [['hour', 'hour'], ['day', 'day']]);
     this.period = period;
     this.bucket = bucket;
     this.from = h('input', { id: 'reports-from', type: 'date', 'aria-label': 'First day' });
@@ -138,7 +136,7 @@ export class ReportsTab {
       const depOptions = this.deps.map((d) => [d.id, d.name]);
       if (sc.everything) depOptions.unshift(['', 'All departments']);
       else if (this.deps.length > 1) depOptions.unshift(['', 'All my departments']);
-      const [, dep] = select('department', 'Department', depOptions);
+      const dep = select('department', depOptions);
       this.department = dep;
       this.agent = h('select', { id: 'reports-agent', name: 'agent' });
       dep.addEventListener('change', () => {
@@ -158,8 +156,12 @@ export class ReportsTab {
     this.charts = h('div', { id: 'reports-charts', class: 'reports-charts' });
     this.table = h('table', { id: 'reports-figures', class: 'list reports-figures' });
     this.comments = h('ol', { id: 'reports-comments', class: 'reports-comments', 'aria-label': 'Comments' });
-    fill(this.el, h('div', { class: 'reports' },
-      h('form', { class: 'reports-controls', 'aria-label': 'Which figures' }, controls),
+    const form = h('form', { class: 'reports-controls', 'aria-label': 'Which figures' }, controls);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.load();
+    });
+    fill(this.el, h('div', { class: 'reports' }, form,
       this.error, this.title, this.charts, this.table,
       h('h3', {}, 'Comments'), this.comments));
   }
