@@ -23,11 +23,14 @@ import (
 // their connections (see the README's Performance section for the
 // allocations that costs). history=off runs without the chat history
 // index (no feed key per append, no indexer): against metrics=off, what
-// indexing costs the message path.
+// indexing costs the message path. stats=off runs with the history index
+// and without the statistics projection: against metrics=off, what the
+// statistics cost.
 func BenchmarkMessage(b *testing.B) {
 	b.Run("metrics=off", func(b *testing.B) { benchMessages(b, nil, persistence.Options{}) })
 	b.Run("metrics=on", func(b *testing.B) { benchMessages(b, NewMetrics(prometheus.NewRegistry()), persistence.Options{}) })
 	b.Run("history=off", func(b *testing.B) { benchMessages(b, nil, persistence.Options{NoHistory: true}) })
+	b.Run("stats=off", func(b *testing.B) { benchMessages(b, nil, persistence.Options{NoStats: true}) })
 }
 
 func benchMessages(b *testing.B, m *Metrics, opts persistence.Options) {

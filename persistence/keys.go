@@ -40,6 +40,7 @@ import (
 //	se/<n, 8 bytes BE>                       a statistics event (StatsEvent), numbered at commit
 //	h/s/n                                    the next statistics event to fold (8 bytes BE)
 //	h/s/b/<dim>\x00<minute, 4 bytes BE>      a 15-minute statistics bucket (StatsBucket) of dim
+//	h/s/H/<dim>\x00<minute, 4 bytes BE>      the hour's sum of those buckets (the hour's first minute)
 //	h/s/a/<agent id>                         where an agent's activity stands (StatsAgentState)
 //	h/s/c/<dim>\x00<unix ms, 8 bytes BE><chat id>  a rating's comment (StatsComment)
 //
@@ -72,6 +73,7 @@ const (
 	prefixStatEv = "se/"
 	prefixStats  = "h/s/"
 	prefixBucket = "h/s/b/"
+	prefixHourly = "h/s/H/"
 	prefixStatAg = "h/s/a/"
 	prefixRateC  = "h/s/c/"
 	prefixHist   = "h/"
@@ -132,12 +134,18 @@ func statsEventKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byt
 
 var statsCursorKey = []byte(prefixStats + "n")
 
-// bucketPrefix is the prefix of dim's buckets.
-func bucketPrefix(dim string) []byte { return []byte(prefixBucket + dim + "\x00") }
+// bucketPrefix is the prefix of dim's 15-minute buckets, or of its
+// hourly sums.
+func bucketPrefix(dim string, hourly bool) []byte {
+	if hourly {
+		return []byte(prefixHourly + dim + "\x00")
+	}
+	return []byte(prefixBucket + dim + "\x00")
+}
 
-// bucketKey is dim's bucket that starts at minute.
-func bucketKey(dim string, minute uint32) []byte {
-	return binary.BigEndian.AppendUint32(bucketPrefix(dim), minute)
+// bucketKey is dim's bucket (or hourly sum) that starts at minute.
+func bucketKey(dim string, minute uint32, hourly bool) []byte {
+	return binary.BigEndian.AppendUint32(bucketPrefix(dim, hourly), minute)
 }
 
 func statsAgentKey(agentID string) []byte { return []byte(prefixStatAg + agentID) }

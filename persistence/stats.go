@@ -51,6 +51,56 @@ type statsQuery struct {
 	From, To, Now time.Time
 	Loc           *time.Location
 	Day           bool
+	// hourly: the query reads the hourly sums (its bounds and buckets
+	// are whole UTC hours).
+	hourly bool
+}
+
+// segment is a read of buckets starting in [from, to), of the hourly
+// sums or of the 15-minute buckets.
+type segment struct {
+	from, to time.Time
+	hourly   bool
+}
+
+// segments cover [from, to): the whole UTC hours in it from the hourly
+// sums, the rest (a zone's half or quarter hours) from 15-minute buckets.
+func segments(from, to time.Time) []segment {
+	h0, h1 := from.Truncate(time.Hour), to.Truncate(time.Hour)
+	if h0.Before(from) {
+		h0 = h0.Add(time.Hour)
+	}
+	if !h0.Before(h1) {
+		return []segment{{from, to, false}}
+	}
+	out := []segment{}
+	if from.Before(h0) {
+		out = append(out, segment{from, h0, false})
+	}
+	out = append(out, segment{h0, h1, true})
+	if h1.Before(to) {
+		out = append(out, segment{h1, to, false})
+	}
+	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// onHours says whether from, to and every bucket start are whole UTC
+// hours, as in every zone of whole-hour offsets: then a query reads the
+// hourly sums.
+func onHours(from, to time.Time, starts []time.Time) bool {
+	for _, t := range append([]time.Time{from, to}, starts...) {
+		if t.UnixMilli()%3600_000 != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // maxComments is how many rating comments a report lists.
@@ -66,7 +116,7 @@ func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, err
 	q := statsQuery{Dims: sq.GetDims(), From: time.UnixMilli(sq.GetFromMs()), To: time.UnixMilli(sq.GetToMs()),
 		Now: time.UnixMilli(sq.GetNowMs()), Loc: loc, Day: sq.GetDay()}
 	starts := bucketStarts(q)
-	total := &messages.StatsBucket{}
+	q.hourly = onHours(q.From, q.To, starts)
 	parts := make([]*messages.StatsBucket, len(starts))
 	for i := range parts {
 		parts[i] = &messages.StatsBucket{}
@@ -75,22 +125,56 @@ func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, err
 		t := time.UnixMilli(ms)
 		return sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
 	}
+	acc := &bucketAcc{}
+	filled := make([]bool, len(parts))
+	// into sets parts[i] to the accumulated sum, added to another dim's
+	// when one filled it already.
+	into := func(i int) {
+		if acc.n == 0 || i < 0 {
+			return
+		}
+		if filled[i] {
+			acc.add(parts[i])
+		}
+		parts[i], filled[i] = acc.bucket(), true
+	}
 	var comments []*messages.StatsComment
 	err = s.withDB(func(db *pebble.DB) error {
 		for _, d := range q.Dims {
-			if err := eachBucket(db, d, q.From, q.To, func(minute uint32, x *messages.StatsBucket) {
+			if !q.hourly {
+				// Bucket by bucket: the whole hours in it from the hourly
+				// sums, its edges from the 15-minute buckets.
+				for i, st := range starts {
+					end := q.To
+					if i+1 < len(starts) {
+						end = starts[i+1]
+					}
+					for _, sg := range segments(later(st, q.From), end) {
+						if err := eachBucket(db, d, sg.from, sg.to, sg.hourly, func(_ uint32, x *messages.StatsBucket) { acc.add(x) }); err != nil {
+							return err
+						}
+					}
+					into(i)
+				}
+				continue
+			}
+			cur := -1
+			if err := eachBucket(db, d, q.From, q.To, true, func(minute uint32, x *messages.StatsBucket) {
 				if i := at(int64(minute) * 60000); i >= 0 {
-					mergeBucket(parts[i], x)
-					mergeBucket(total, x)
+					if i != cur {
+						into(cur)
+						cur = i
+					}
+					acc.add(x)
 				}
 			}); err != nil {
 				return err
 			}
+			into(cur)
 		}
 		if err := openActivity(db, q, func(ms int64, a *messages.AgentActivity, span int64) {
 			if i := at(ms); i >= 0 {
 				addActivity(parts[i], a, span)
-				addActivity(total, a, span)
 			}
 		}); err != nil {
 			return err
@@ -102,6 +186,10 @@ func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, err
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
+	for _, p := range parts {
+		acc.add(p)
+	}
+	total := acc.bucket()
 	rep := &messages.StatsReport{Total: Figures(total), Comments: comments}
 	for i, x := range parts {
 		f := Figures(x)
@@ -135,35 +223,43 @@ func bucketStarts(q statsQuery) []time.Time {
 }
 
 // eachBucket calls f with each of dim's buckets that start in [from, to).
-func eachBucket(db pebble.Reader, dim string, from, to time.Time, f func(minute uint32, x *messages.StatsBucket)) error {
-	lo, hi := bucketKey(dim, minuteOf(from)), bucketKey(dim, minuteOf(to))
+func eachBucket(db pebble.Reader, dim string, from, to time.Time, hourly bool, f func(minute uint32, x *messages.StatsBucket)) error {
+	lo, hi := bucketKey(dim, minuteOf(from, hourly), hourly), bucketKey(dim, minuteOf(to, hourly), hourly)
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
-	n := len(bucketPrefix(dim))
+	n := len(bucketPrefix(dim, hourly))
 	x := &messages.StatsBucket{}
+	hs := [3]*messages.StatsHistogram{{}, {}, {}}
+	merge := proto.UnmarshalOptions{Merge: true}
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		if len(k) != n+4 {
 			continue
 		}
+		// A query decodes thousands of buckets: their histograms' lists
+		// are decoded into the same arrays each time (Merge appends).
 		x.Reset()
-		if err := unmarshal(k, it.Value(), x); err != nil {
+		for _, h := range hs {
+			h.Index, h.Counts, h.Sums, h.Count, h.SumMs, h.MaxMs = h.Index[:0], h.Counts[:0], h.Sums[:0], 0, 0, 0
+		}
+		x.Wait, x.FirstResponse, x.Handling = hs[0], hs[1], hs[2]
+		if err := merge.Unmarshal(it.Value(), x); err != nil {
 			it.Close()
-			return err
+			return fmt.Errorf("persistence: decode %q: %w", k, err)
 		}
 		f(binary.BigEndian.Uint32(k[n:]), x)
 	}
 	return it.Close()
 }
 
-// minuteOf is the first bucket minute at or after t.
-func minuteOf(t time.Time) uint32 {
+// minuteOf is the first bucket (or hour) minute at or after t.
+func minuteOf(t time.Time, hourly bool) uint32 {
 	ms := t.UnixMilli()
-	m := bucketMinute(ms)
+	m := bucketMinute(ms, hourly)
 	if int64(m)*60000 < ms {
-		m += bucketMinutes
+		m += map[bool]uint32{false: bucketMinutes, true: 60}[hourly]
 	}
 	return m
 }

@@ -46,7 +46,7 @@ func (r *statsRound) activity(agent string, at int64, a *messages.AgentActivity)
 	if st.Activity != nil && at > st.SinceMs {
 		spanActivity(st.SinceMs, at, func(bucketMs, ms int64) {
 			for _, d := range activityDims(agent, st.Activity) {
-				addActivity(r.bucket(d, bucketMs), st.Activity, ms)
+				r.each(d, bucketMs, func(x *messages.StatsBucket) { addActivity(x, st.Activity, ms) })
 			}
 		})
 	}
@@ -70,7 +70,7 @@ func activityDims(agent string, a *messages.AgentActivity) []string {
 func spanActivity(from, to int64, f func(bucketMs, ms int64)) {
 	const bucketMs = bucketMinutes * 60000
 	for t := from; t < to; {
-		start := int64(bucketMinute(t)) * 60000
+		start := int64(bucketMinute(t, false)) * 60000
 		end := min(start+bucketMs, to)
 		f(start, end-t)
 		t = end

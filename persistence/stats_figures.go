@@ -6,9 +6,9 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// mergeBucket adds src into dst: counters and times add, histograms
-// merge, the peak is the larger.
-func mergeBucket(dst, src *messages.StatsBucket) {
+// mergeCounts adds src's counters and times into dst and keeps the larger
+// peak; the histograms are bucketAcc's.
+func mergeCounts(dst, src *messages.StatsBucket) {
 	dst.Requested += src.Requested
 	for r, n := range src.Refused {
 		if dst.Refused == nil {
@@ -23,9 +23,6 @@ func mergeBucket(dst, src *messages.StatsBucket) {
 	dst.TransferredOut += src.TransferredOut
 	dst.Closed += src.Closed
 	dst.OfflineMessages += src.OfflineMessages
-	dst.Wait = mergedHist(dst.Wait, src.Wait)
-	dst.FirstResponse = mergedHist(dst.FirstResponse, src.FirstResponse)
-	dst.Handling = mergedHist(dst.Handling, src.Handling)
 	dst.WithinTarget += src.WithinTarget
 	dst.VisitorMessages += src.VisitorMessages
 	dst.StaffMessages += src.StaffMessages
@@ -46,15 +43,29 @@ func mergeBucket(dst, src *messages.StatsBucket) {
 	dst.RatedBad += src.RatedBad
 }
 
-func mergedHist(dst, src *messages.StatsHistogram) *messages.StatsHistogram {
-	if src.GetCount() == 0 {
-		return dst
-	}
-	if dst == nil {
-		dst = &messages.StatsHistogram{}
-	}
-	histMerge(dst, src)
-	return dst
+// bucketAcc adds buckets up: counters at once, histograms in dense
+// accumulators; bucket gives the sum and empties it.
+type bucketAcc struct {
+	sum                   messages.StatsBucket
+	wait, first, handling histAcc
+	n                     int
+}
+
+func (a *bucketAcc) add(x *messages.StatsBucket) {
+	mergeCounts(&a.sum, x)
+	a.wait.add(x.Wait)
+	a.first.add(x.FirstResponse)
+	a.handling.add(x.Handling)
+	a.n++
+}
+
+func (a *bucketAcc) bucket() *messages.StatsBucket {
+	out := &messages.StatsBucket{}
+	mergeCounts(out, &a.sum)
+	out.Wait, out.FirstResponse, out.Handling = a.wait.hist(), a.first.hist(), a.handling.hist()
+	a.sum.Reset()
+	a.n = 0
+	return out
 }
 
 // Figures are the figures of a (merged) bucket.

@@ -150,7 +150,7 @@ func (r *statsRound) rated(st *messages.StatsChatState, chatID string, at int64,
 			}
 		}
 		for _, d := range append([]string{dimAll}, st.RatedIn...) {
-			undo(r.bucket(d, st.RatedAtMs))
+			r.each(d, st.RatedAtMs, undo)
 			r.fail(r.b.Delete(commentKey(d, st.RatedAtMs, chatID), nil))
 		}
 	}

@@ -12,7 +12,10 @@ import (
 // contiguous, and no bucket is wider than 1/128 of its first value.
 func TestHistogramBuckets(t *testing.T) {
 	var next uint32
-	for i := uint32(0); i < histIndex(1<<32-1); i++ {
+	if histIndex(1<<32-1) != histBuckets-1 {
+		t.Fatalf("the last bucket is %d, want %d", histIndex(1<<32-1), histBuckets-1)
+	}
+	for i := uint32(0); i < histBuckets-1; i++ {
 		lo, w := histBounds(i)
 		if lo != next {
 			t.Fatalf("bucket %d starts at %d, want %d", i, lo, next)
@@ -46,7 +49,10 @@ func TestHistogramQuantiles(t *testing.T) {
 		histAdd(all, v)
 		histAdd(map[bool]*messages.StatsHistogram{true: a, false: b}[i%2 == 0], v)
 	}
-	histMerge(a, b)
+	var acc histAcc
+	acc.add(a)
+	acc.add(b)
+	a = acc.hist()
 	slices.Sort(vs)
 	for _, q := range []float64{.5, .9, .99, 1} {
 		want := float64(vs[int(q*float64(len(vs))+.999999999)-1])

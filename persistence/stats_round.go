@@ -33,10 +33,14 @@ var (
 	dimAgent      = messages.StatsAgent
 )
 
-// bucketMinute is the first minute of the bucket that holds atMs.
-func bucketMinute(atMs int64) uint32 {
-	m := max(atMs, 0) / 60000
-	return uint32(m - m%bucketMinutes)
+// bucketMinute is the first minute of the bucket (hourly: of the hour)
+// that holds atMs.
+func bucketMinute(atMs int64, hourly bool) uint32 {
+	m, n := max(atMs, 0)/60000, int64(bucketMinutes)
+	if hourly {
+		n = 60
+	}
+	return uint32(m - m%n)
 }
 
 // defaultAnswerTarget is a department's answer target when it sets none.
@@ -66,25 +70,29 @@ func (r *statsRound) fail(err error) {
 	}
 }
 
-// bucket is dim's bucket that holds atMs.
-func (r *statsRound) bucket(dim string, atMs int64) *messages.StatsBucket {
-	k := string(bucketKey(dim, bucketMinute(atMs)))
-	if x := r.buckets[k]; x != nil {
-		return x
+// each applies f to dim's bucket that holds atMs and to its hour's sum
+// (queries in zones of whole-hour offsets read those: a quarter of the
+// keys).
+func (r *statsRound) each(dim string, atMs int64, f func(*messages.StatsBucket)) {
+	for _, hourly := range []bool{false, true} {
+		k := string(bucketKey(dim, bucketMinute(atMs, hourly), hourly))
+		x := r.buckets[k]
+		if x == nil {
+			x = &messages.StatsBucket{}
+			_, err := getFrom(r.db, []byte(k), x)
+			r.fail(err)
+			r.buckets[k] = x
+		}
+		f(x)
 	}
-	x := &messages.StatsBucket{}
-	_, err := getFrom(r.db, []byte(k), x)
-	r.fail(err)
-	r.buckets[k] = x
-	return x
 }
 
 // add applies f to the buckets at atMs of everything, of department dept
 // and of agent (each when not empty).
 func (r *statsRound) add(atMs int64, dept, agent string, f func(*messages.StatsBucket)) {
-	f(r.bucket(dimAll, atMs))
+	r.each(dimAll, atMs, f)
 	for _, d := range dims(dept, agent) {
-		f(r.bucket(d, atMs))
+		r.each(d, atMs, f)
 	}
 }
 

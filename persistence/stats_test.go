@@ -83,6 +83,20 @@ func TestStatsProjection(t *testing.T) {
 	if len(rep.GetBuckets()) != 1 || rep.GetBuckets()[0].GetStart() != "2026-12-01T10:00:00Z" {
 		t.Fatalf("buckets: %v", rep.GetBuckets())
 	}
+	// The same hours read from the hourly sums, and in a half-hour zone
+	// (its edges from the 15-minute buckets): the same figures.
+	for _, aq := range []*messages.StatsQuery{
+		{Dims: q.Dims, FromMs: t0 - 30*60_000, ToMs: t0 + 3600_000 + 30*60_000, TimeZone: "Asia/Kolkata", NowMs: q.NowMs, Day: true},
+		{Dims: q.Dims, FromMs: t0 - 15*60_000, ToMs: t0 + 3600_000, TimeZone: "UTC", NowMs: q.NowMs},
+	} {
+		rep2, err := s.StatsReport(aq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alt := compactJSON(t, protojson.MarshalOptions{UseProtoNames: true}.Format(rep2.GetTotal())); alt != got {
+			t.Fatalf("%v:\n got %s\nwant %s", aq, alt, got)
+		}
+	}
 	if c := rep.GetComments(); len(c) != 1 || c[0].GetComment() != "<b>thanks</b>" || c[0].GetScore() != messages.RatingScore_RATING_SCORE_GOOD {
 		t.Fatalf("comments: %v", c)
 	}
