@@ -59,7 +59,7 @@ func (q *queue) Receive(ctx actor.Context) {
 	case *messages.FlushViews:
 		q.flushViews()
 		return
-	case *messages.ViewQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
+	case *messages.ViewQuery, *messages.LiveQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
 		// These leave the monitors' view as it is.
 	default:
 		defer q.viewChanged()
@@ -90,6 +90,8 @@ func (q *queue) receive(ctx actor.Context) {
 		q.views.watch(m.GetAgentId(), m.GetOn())
 	case *messages.ViewQuery:
 		q.b.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
+	case *messages.LiveQuery:
+		ctx.Respond(q.live(q.b.clock.Now()))
 	case *messages.Withdraw:
 		q.withdraw(ctx, m)
 	case *messages.AgentReport:
@@ -175,9 +177,9 @@ func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, for
 func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 	q.line.enqueue(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
 	q.waiting(m)
-	if q.m != nil {
-		if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
-			w.since = q.b.clock.Now()
+	if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
+		w.since = q.b.clock.Now()
+		if q.m != nil {
 			q.m.enqueued()
 			q.measureLine()
 		}
@@ -190,7 +192,7 @@ func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 func (q *queue) restore(ctx actor.Context, m *messages.QueueRestore) {
 	for _, oc := range m.GetChats() {
 		q.line.insert(openSummary(oc), oc.GetTicket(), oc.GetHead(), oc.GetTarget())
-		if w := q.line.byChat[oc.GetChatId()]; q.m != nil && w != nil && w.since.IsZero() {
+		if w := q.line.byChat[oc.GetChatId()]; w != nil && w.since.IsZero() {
 			w.since = time.Unix(0, int64(oc.GetTicket())) // tickets are times (line.admit)
 		}
 	}
@@ -242,19 +244,12 @@ func (q *queue) leave(w *waiting) {
 }
 
 // measureLine sets the line's gauges (metrics on): how many wait, and
-// since when the longest waiter has (transfers wait at the head, so the
-// longest waiter need not be first).
+// since when the longest waiter has.
 func (q *queue) measureLine() {
 	if q.m == nil {
 		return
 	}
-	var oldest time.Time
-	for _, w := range q.line.waiting {
-		if !w.since.IsZero() && (oldest.IsZero() || w.since.Before(oldest)) {
-			oldest = w.since
-		}
-	}
-	q.m.line(len(q.line.waiting), oldest)
+	q.m.line(len(q.line.waiting), oldestSince(q.line.waiting))
 }
 
 // notifyPositions tells every waiting visitor whose position changed, or
@@ -308,8 +303,9 @@ func (q *queue) pushViews() {
 
 // view is the department now: its queue, chats being handled and agents.
 func (q *queue) view() *messages.DepartmentView {
+	now := q.b.clock.Now()
 	v := &messages.DepartmentView{Department: q.id, Name: q.dept.GetName(), Online: q.dept.GetChatEnabled(),
-		AtMs: q.b.clock.Now().UnixMilli(), WaitingCount: uint32(len(q.line.waiting))}
+		AtMs: now.UnixMilli(), WaitingCount: uint32(len(q.line.waiting)), Live: q.live(now)}
 	v.Waiting = q.line.list(q.id)
 	v.Active = q.eta.chats()
 	for _, c := range q.candidates() {
