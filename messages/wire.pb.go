@@ -5698,8 +5698,8 @@ type StatsLiveDepartment struct {
 	ChatsInProgress uint32 `protobuf:"varint,6,opt,name=chats_in_progress,json=chatsInProgress,proto3" json:"chats_in_progress,omitempty"`
 	// The department's agents by status: each counts under their status
 	// while they have a socket open; without one, as offline. Agents the
-	// queue has not heard from since it started (never signed in) are not
-	// counted.
+	// queue has not heard from since the broker started (not signed in,
+	// account not saved, no chat restored) are not counted.
 	AgentsAvailable uint32 `protobuf:"varint,7,opt,name=agents_available,json=agentsAvailable,proto3" json:"agents_available,omitempty"`
 	AgentsAway      uint32 `protobuf:"varint,8,opt,name=agents_away,json=agentsAway,proto3" json:"agents_away,omitempty"`
 	AgentsDraining  uint32 `protobuf:"varint,9,opt,name=agents_draining,json=agentsDraining,proto3" json:"agents_draining,omitempty"`
