@@ -69,6 +69,8 @@ type agent struct {
 	// counted is what this instance adds to the agents-by-status gauges;
 	// given back when it stops or restarts.
 	counted agentCount
+	// statsLast is the activity last stored for the statistics.
+	statsLast *messages.AgentActivity
 }
 
 func newAgent(b *Broker, id string) *agent {

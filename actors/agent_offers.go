@@ -109,6 +109,7 @@ func (a *agent) report(ctx actor.Context) {
 	if a.b.metrics != nil {
 		a.countStatus(deps)
 	}
+	a.statsActivity(deps)
 	for d := range a.reported {
 		if !slices.Contains(deps, d) {
 			delete(a.reported, d)

@@ -75,6 +75,9 @@ type Store interface {
 	DeleteFile(chatID, fileID string) error
 	PutVisitorContext(c *messages.VisitorContext, done func(error))
 	VisitorContext(visitorID string) (*messages.VisitorContext, error)
+
+	AppendStats(ev *messages.StatsEvent, done func(error))
+	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)
 }
 
 // Clock tells the time and runs timers. Tests inject a fake one.
@@ -294,6 +297,8 @@ func (b *Broker) notifier(self *actor.PID, token uint64) func(error) {
 // each queue gets its waiting chats in ticket order, each agent and
 // visitor the chats they are in. Call it once, before serving traffic.
 func (b *Broker) Recover() (queued, active int, err error) {
+	// The statistics: agents are offline until they connect again.
+	b.store.AppendStats(&messages.StatsEvent{AtMs: b.clock.Now().UnixMilli(), Kind: &messages.StatsEvent_Started{Started: true}}, nil)
 	open, err := b.store.OpenChats()
 	if err != nil {
 		return 0, 0, fmt.Errorf("actors: recover: %w", err)

@@ -35,6 +35,9 @@ func (d *directory) checkDepartment(x *messages.Department) *messages.Error {
 	if x.GetOfferTimeoutMs() > 3600000 {
 		return refuse("offer_timeout_ms", codeInvalid, "offer_timeout_ms is at most 3600000")
 	}
+	if x.GetAnswerTargetS() > 86400 {
+		return refuse("answer_target_s", codeInvalid, "answer_target_s is at most 86400 (a day)")
+	}
 	if x.GetRetentionDays() > maxRetentionDays {
 		return refuse("retention_days", codeInvalid, "retention_days is at most %d (0: keep for ever)", maxRetentionDays)
 	}

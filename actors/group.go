@@ -52,10 +52,21 @@ func (g *group) reload(ctx actor.Context) {
 	}
 }
 
+// refused counts a refusal, in the metrics and the statistics (under the
+// department when it exists).
+func (g *group) refused(reason messages.RefusalReason) {
+	g.m.refused(reason)
+	dept := g.id
+	if g.dept == nil {
+		dept = ""
+	}
+	g.b.statsRefused(dept, reason)
+}
+
 func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 	refuse := func(reason messages.RefusalReason, format string, args ...any) {
 		g.b.routed(m, g.id, reasonOf(reason))
-		g.m.refused(reason)
+		g.refused(reason)
 		g.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 			Refusal: &messages.ChatRefused{Reason: reason, Department: g.id, Message: fmt.Sprintf(format, args...)}})
 	}
@@ -81,7 +92,7 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 		return
 	}
 	if open, next := BusinessHours(g.dept.GetBusinessHours(), g.dept.GetTimeZone(), g.b.clock.Now()); !open {
-		g.m.refused(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS)
+		g.refused(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS)
 		msg := fmt.Sprintf("%s is closed now", g.dept.GetName())
 		g.b.routed(m, g.id, reasonOf(messages.RefusalReason_REFUSAL_REASON_OUTSIDE_BUSINESS_HOURS))
 		if !next.IsZero() {

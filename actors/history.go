@@ -45,16 +45,25 @@ func (b *Broker) ReaderOf(a *messages.Agent, p Perms) (ChatReader, error) {
 	if r.Own {
 		r.Departments = slices.Clone(a.GetDepartments())
 	}
+	deps, err := b.overseen(r.ID, p)
+	r.Departments = append(r.Departments, deps...)
+	return r, err
+}
+
+// overseen lists the departments agent id supervises (with the
+// supervise permission) or manages (with queues.manage).
+func (b *Broker) overseen(id string, p Perms) ([]string, error) {
 	if !p.Has(PermSupervise) && !p.Has(PermManageQueues) {
-		return r, nil
+		return nil, nil
 	}
 	deps, err := b.store.Departments()
+	var out []string
 	for _, d := range deps {
-		if p.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), r.ID) || p.Has(PermManageQueues) && slices.Contains(d.GetManagers(), r.ID) {
-			r.Departments = append(r.Departments, d.GetId())
+		if p.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), id) || p.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id) {
+			out = append(out, d.GetId())
 		}
 	}
-	return r, err
+	return out, err
 }
 
 // May says whether r reads a chat that has been in departments (the last

@@ -107,9 +107,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // refusalName is a RefusalReason as a label value: its name without the
 // prefix, in lower case ("queue_full").
-func refusalName(r messages.RefusalReason) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "REFUSAL_REASON_"))
-}
+func refusalName(r messages.RefusalReason) string { return messages.RefusalName(r) }
 
 // refusalMetrics are one department's refusal counters, by reason, bound
 // once (the reasons' numbers are not contiguous: a map).

@@ -168,6 +168,7 @@ func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 // names the department with %s.
 func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, format string) {
 	q.m.refused(reason)
+	q.b.statsRefused(q.id, reason)
 	q.b.admitted(m, q.id, reasonOf(reason))
 	q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 		Refusal: &messages.ChatRefused{Reason: reason, Department: q.id, Message: fmt.Sprintf(format, q.dept.GetName())}})

@@ -239,6 +239,7 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 		q.notAssigned(ctx, w, o)
 	default:
 		q.m.offer(offerDeclined)
+		q.b.statsOfferEnded(q.id, o.agent, true)
 		w.declined[o.agent] = q.b.clock.Now()
 		q.notAssigned(ctx, w, o)
 	}
@@ -263,6 +264,7 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 		return
 	}
 	q.m.offer(offerExpired)
+	q.b.statsOfferEnded(q.id, o.agent, false)
 	q.revoke(ctx, w, reasonExpired)
 	w.declined[o.agent] = q.b.clock.Now()
 	if w.target == o.agent {

@@ -307,7 +307,7 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 			return
 		}
 		if len(v.chats) > 0 || v.starting != "" {
-			v.refusedMetric(r.GetDepartment(), messages.RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT)
+			v.refused(r.GetDepartment(), messages.RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT)
 			ctx.Send(conn, &messages.Envelope{Ref: ref, Body: &messages.Envelope_ChatRefused{ChatRefused: &messages.ChatRefused{
 				Reason: messages.RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT, Department: r.GetDepartment(),
 				Message: "you already have an open chat; close it before starting another"}}})
@@ -375,15 +375,16 @@ func validateRequest(r *messages.RequestChat) *messages.Error {
 	return nil
 }
 
-// refusedMetric counts a refusal the visitor's actor makes itself, under
-// the department asked for when there is one by that name, else under ""
-// (a visitor may ask for any name: labels stay bounded).
-func (v *visitor) refusedMetric(dept string, reason messages.RefusalReason) {
-	if v.b.metrics == nil {
-		return
-	}
+// refused counts a refusal the visitor's actor makes itself, in the
+// metrics and the statistics, under the department asked for when there
+// is one by that name, else under "" (a visitor may ask for any name:
+// labels and dimensions stay bounded).
+func (v *visitor) refused(dept string, reason messages.RefusalReason) {
 	if d, err := v.b.store.Department(dept); err != nil || d == nil {
 		dept = ""
 	}
-	v.b.metrics.refused.WithLabelValues(dept, refusalName(reason)).Inc()
+	v.b.statsRefused(dept, reason)
+	if v.b.metrics != nil {
+		v.b.metrics.refused.WithLabelValues(dept, refusalName(reason)).Inc()
+	}
 }

@@ -127,6 +127,7 @@ func (s *Server) apiRoutes() {
 	s.route("POST /api/chats/{id}/reopen", s.reopenChat)
 	s.route("GET /api/widget/config", s.widgetConfig)
 	s.fileRoutes()
+	s.statsRoutes()
 }
 
 // widgetConfig is public (the visitor widget reads it before any hello):

@@ -2043,6 +2043,8 @@ type ChatHistoryEntry struct {
 	// The agents the visitor saw (not invisible joins): what a visitor's
 	// list of past chats names.
 	VisibleAgents []string `protobuf:"bytes,15,rep,name=visible_agents,json=visibleAgents,proto3" json:"visible_agents,omitempty"`
+	// What the statistics projection keeps between this chat's events.
+	Stats         *StatsChatState `protobuf:"bytes,200,opt,name=stats,proto3" json:"stats,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2178,6 +2180,13 @@ func (x *ChatHistoryEntry) GetAgentNames() map[string]string {
 func (x *ChatHistoryEntry) GetVisibleAgents() []string {
 	if x != nil {
 		return x.VisibleAgents
+	}
+	return nil
+}
+
+func (x *ChatHistoryEntry) GetStats() *StatsChatState {
+	if x != nil {
+		return x.Stats
 	}
 	return nil
 }
@@ -3321,6 +3330,7 @@ type StatsEvent struct {
 	//	*StatsEvent_OfferDeclined
 	//	*StatsEvent_OfflineMessage
 	//	*StatsEvent_Agent
+	//	*StatsEvent_Started
 	Kind          isStatsEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3420,6 +3430,15 @@ func (x *StatsEvent) GetAgent() *AgentActivity {
 	return nil
 }
 
+func (x *StatsEvent) GetStarted() bool {
+	if x != nil {
+		if x, ok := x.Kind.(*StatsEvent_Started); ok {
+			return x.Started
+		}
+	}
+	return false
+}
+
 type isStatsEvent_Kind interface {
 	isStatsEvent_Kind()
 }
@@ -3441,6 +3460,12 @@ type StatsEvent_Agent struct {
 	Agent *AgentActivity `protobuf:"bytes,13,opt,name=agent,proto3,oneof"`
 }
 
+type StatsEvent_Started struct {
+	// The broker started: every agent's activity before it ended at its
+	// last event or at the start, and they are offline until they connect.
+	Started bool `protobuf:"varint,14,opt,name=started,proto3,oneof"`
+}
+
 func (*StatsEvent_Refused) isStatsEvent_Kind() {}
 
 func (*StatsEvent_OfferDeclined) isStatsEvent_Kind() {}
@@ -3448,6 +3473,8 @@ func (*StatsEvent_OfferDeclined) isStatsEvent_Kind() {}
 func (*StatsEvent_OfflineMessage) isStatsEvent_Kind() {}
 
 func (*StatsEvent_Agent) isStatsEvent_Kind() {}
+
+func (*StatsEvent_Started) isStatsEvent_Kind() {}
 
 // AgentActivity is an agent's status and load from at_ms on.
 type AgentActivity struct {
@@ -4528,6 +4555,94 @@ func (x *StatsReport) GetComments() []*StatsComment {
 	return nil
 }
 
+// StatsQuery asks the store for the figures of dims merged (a department
+// "d=<id>", an agent "a=<id>", several departments, or everything "*")
+// in [from_ms, to_ms), in buckets of an hour or a day in time_zone;
+// now_ms ends the agents' current activity.
+type StatsQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dims          []string               `protobuf:"bytes,1,rep,name=dims,proto3" json:"dims,omitempty"`
+	FromMs        int64                  `protobuf:"varint,2,opt,name=from_ms,json=fromMs,proto3" json:"from_ms,omitempty"`
+	ToMs          int64                  `protobuf:"varint,3,opt,name=to_ms,json=toMs,proto3" json:"to_ms,omitempty"`
+	TimeZone      string                 `protobuf:"bytes,4,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	Day           bool                   `protobuf:"varint,5,opt,name=day,proto3" json:"day,omitempty"`
+	NowMs         int64                  `protobuf:"varint,6,opt,name=now_ms,json=nowMs,proto3" json:"now_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsQuery) Reset() {
+	*x = StatsQuery{}
+	mi := &file_store_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsQuery) ProtoMessage() {}
+
+func (x *StatsQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsQuery.ProtoReflect.Descriptor instead.
+func (*StatsQuery) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *StatsQuery) GetDims() []string {
+	if x != nil {
+		return x.Dims
+	}
+	return nil
+}
+
+func (x *StatsQuery) GetFromMs() int64 {
+	if x != nil {
+		return x.FromMs
+	}
+	return 0
+}
+
+func (x *StatsQuery) GetToMs() int64 {
+	if x != nil {
+		return x.ToMs
+	}
+	return 0
+}
+
+func (x *StatsQuery) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *StatsQuery) GetDay() bool {
+	if x != nil {
+		return x.Day
+	}
+	return false
+}
+
+func (x *StatsQuery) GetNowMs() int64 {
+	if x != nil {
+		return x.NowMs
+	}
+	return 0
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -4723,7 +4838,7 @@ const file_store_proto_rawDesc = "" +
 	"\vdepartments\x18\n" +
 	" \x03(\tR\vdepartments\x12\x13\n" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x122\n" +
-	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xf5\x04\n" +
+	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xac\x05\n" +
 	"\x10ChatHistoryEntry\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12 \n" +
 	"\vdepartments\x18\x02 \x03(\tR\vdepartments\x12\x16\n" +
@@ -4743,7 +4858,8 @@ const file_store_proto_rawDesc = "" +
 	"indexedSeq\x12Q\n" +
 	"\vagent_names\x18\x0e \x03(\v20.switchboard.v1.ChatHistoryEntry.AgentNamesEntryR\n" +
 	"agentNames\x12%\n" +
-	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x1a=\n" +
+	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x125\n" +
+	"\x05stats\x18\xc8\x01 \x01(\v2\x1e.switchboard.v1.StatsChatStateR\x05stats\x1a=\n" +
 	"\x0fAgentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
@@ -4854,7 +4970,7 @@ const file_store_proto_rawDesc = "" +
 	"\fanswered_how\x18\r \x01(\tR\vansweredHow\x12\x17\n" +
 	"\achat_id\x18\x0e \x01(\tR\x06chatId\"P\n" +
 	"\x12OfflineMessageList\x12:\n" +
-	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages\"\xaa\x02\n" +
+	"\bmessages\x18\x01 \x03(\v2\x1e.switchboard.v1.OfflineMessageR\bmessages\"\xc6\x02\n" +
 	"\n" +
 	"StatsEvent\x12\x13\n" +
 	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x1e\n" +
@@ -4866,7 +4982,8 @@ const file_store_proto_rawDesc = "" +
 	" \x01(\x0e2\x1d.switchboard.v1.RefusalReasonH\x00R\arefused\x12'\n" +
 	"\x0eoffer_declined\x18\v \x01(\bH\x00R\rofferDeclined\x12)\n" +
 	"\x0foffline_message\x18\f \x01(\bH\x00R\x0eofflineMessage\x125\n" +
-	"\x05agent\x18\r \x01(\v2\x1d.switchboard.v1.AgentActivityH\x00R\x05agentB\x06\n" +
+	"\x05agent\x18\r \x01(\v2\x1d.switchboard.v1.AgentActivityH\x00R\x05agent\x12\x1a\n" +
+	"\astarted\x18\x0e \x01(\bH\x00R\astartedB\x06\n" +
 	"\x04kind\"\x92\x01\n" +
 	"\rAgentActivity\x123\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x14\n" +
@@ -4998,7 +5115,15 @@ const file_store_proto_rawDesc = "" +
 	"\x06bucket\x18\x06 \x01(\tR\x06bucket\x122\n" +
 	"\x05total\x18\a \x01(\v2\x1c.switchboard.v1.StatsFiguresR\x05total\x126\n" +
 	"\abuckets\x18\b \x03(\v2\x1c.switchboard.v1.StatsFiguresR\abuckets\x128\n" +
-	"\bcomments\x18\t \x03(\v2\x1c.switchboard.v1.StatsCommentR\bcomments*k\n" +
+	"\bcomments\x18\t \x03(\v2\x1c.switchboard.v1.StatsCommentR\bcomments\"\x94\x01\n" +
+	"\n" +
+	"StatsQuery\x12\x12\n" +
+	"\x04dims\x18\x01 \x03(\tR\x04dims\x12\x17\n" +
+	"\afrom_ms\x18\x02 \x01(\x03R\x06fromMs\x12\x13\n" +
+	"\x05to_ms\x18\x03 \x01(\x03R\x04toMs\x12\x1b\n" +
+	"\ttime_zone\x18\x04 \x01(\tR\btimeZone\x12\x10\n" +
+	"\x03day\x18\x05 \x01(\bR\x03day\x12\x15\n" +
+	"\x06now_ms\x18\x06 \x01(\x03R\x05nowMs*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -5028,7 +5153,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
@@ -5073,31 +5198,32 @@ var file_store_proto_goTypes = []any{
 	(*StatsComment)(nil),       // 40: switchboard.v1.StatsComment
 	(*StatsFigures)(nil),       // 41: switchboard.v1.StatsFigures
 	(*StatsReport)(nil),        // 42: switchboard.v1.StatsReport
-	nil,                        // 43: switchboard.v1.WidgetLook.TitleEntry
-	nil,                        // 44: switchboard.v1.WidgetLook.GreetingEntry
-	nil,                        // 45: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	nil,                        // 46: switchboard.v1.EmailSettings.TemplatesEntry
-	nil,                        // 47: switchboard.v1.StatsHistogram.CountsEntry
-	nil,                        // 48: switchboard.v1.StatsBucket.RefusedEntry
-	nil,                        // 49: switchboard.v1.StatsBucket.StatusMsEntry
-	nil,                        // 50: switchboard.v1.StatsFigures.RefusedEntry
-	(ChatState)(0),             // 51: switchboard.v1.ChatState
-	(WorkStatus)(0),            // 52: switchboard.v1.WorkStatus
-	(*Participant)(nil),        // 53: switchboard.v1.Participant
-	(AgentStatus)(0),           // 54: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),        // 55: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),          // 56: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),          // 57: switchboard.v1.ChatRated
-	(RatingScore)(0),           // 58: switchboard.v1.RatingScore
-	(RefusalReason)(0),         // 59: switchboard.v1.RefusalReason
+	(*StatsQuery)(nil),         // 43: switchboard.v1.StatsQuery
+	nil,                        // 44: switchboard.v1.WidgetLook.TitleEntry
+	nil,                        // 45: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                        // 46: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	nil,                        // 47: switchboard.v1.EmailSettings.TemplatesEntry
+	nil,                        // 48: switchboard.v1.StatsHistogram.CountsEntry
+	nil,                        // 49: switchboard.v1.StatsBucket.RefusedEntry
+	nil,                        // 50: switchboard.v1.StatsBucket.StatusMsEntry
+	nil,                        // 51: switchboard.v1.StatsFigures.RefusedEntry
+	(ChatState)(0),             // 52: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 53: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 54: switchboard.v1.Participant
+	(AgentStatus)(0),           // 55: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 56: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 57: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 58: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 59: switchboard.v1.RatingScore
+	(RefusalReason)(0),         // 60: switchboard.v1.RefusalReason
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
 	15, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
 	5,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	43, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	44, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	44, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	45, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
 	14, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
 	13, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
@@ -5108,59 +5234,60 @@ var file_store_proto_depIdxs = []int32{
 	15, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	15, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	14, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	51, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	52, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	53, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	53, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	53, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	54, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	55, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	55, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	51, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	53, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	56, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	57, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	51, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	58, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
-	45, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	20, // 31: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
-	4,  // 32: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	7,  // 33: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	8,  // 34: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	16, // 35: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	6,  // 36: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	24, // 37: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	53, // 38: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	28, // 39: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	46, // 40: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
-	3,  // 41: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
-	30, // 42: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
-	30, // 43: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
-	30, // 44: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	53, // 45: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
-	32, // 46: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	59, // 47: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
-	35, // 48: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	54, // 49: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
-	47, // 50: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
-	48, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
-	36, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
-	36, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
-	36, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	49, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
-	35, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	58, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	58, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	50, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
-	41, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
-	41, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
-	40, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
-	29, // 63: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	52, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	53, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	54, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	54, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	54, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	55, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	56, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	56, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	52, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	54, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	57, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	58, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	52, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	59, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	46, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	39, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
+	20, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
+	4,  // 33: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	7,  // 34: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	8,  // 35: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	16, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	6,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	24, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	54, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	28, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
+	47, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	3,  // 42: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
+	30, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
+	30, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
+	30, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
+	54, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	32, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
+	60, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	35, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
+	55, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	48, // 51: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
+	49, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	36, // 53: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	36, // 54: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	36, // 55: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	50, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	35, // 57: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	59, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	59, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	51, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	41, // 61: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	41, // 62: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	40, // 63: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	29, // 64: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -5174,6 +5301,7 @@ func file_store_proto_init() {
 		(*StatsEvent_OfferDeclined)(nil),
 		(*StatsEvent_OfflineMessage)(nil),
 		(*StatsEvent_Agent)(nil),
+		(*StatsEvent_Started)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5181,7 +5309,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   47,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

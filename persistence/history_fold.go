@@ -17,9 +17,10 @@ import (
 // whispers included, tags, rating comments, file names, email
 // subjects): staff search everything; visitors never search.
 
-// historyVersion is the index's layout and tokenizer: a store whose
-// h/meta says otherwise is rebuilt from the logs at start.
-const historyVersion = "1"
+// historyVersion is the index's layout and tokenizer, and the
+// statistics' (h/s/, built with it): a store whose h/meta says otherwise
+// is rebuilt from the logs at start. 2: with the statistics.
+const historyVersion = "2"
 
 // maxPreviewBytes bounds an entry's preview.
 const maxPreviewBytes = 200

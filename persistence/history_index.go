@@ -44,14 +44,28 @@ const indexRetry = time.Second
 
 // seedFeed sets the feed's counter after its last key.
 func (s *Store) seedFeed(db *pebble.DB) error {
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixFeed), UpperBound: upperBound([]byte(prefixFeed))})
+	n, err := lastNumber(db, prefixFeed)
 	if err != nil {
 		return err
 	}
-	if it.Last() && len(it.Key()) == len(prefixFeed)+8 {
-		s.feedN.Store(binary.BigEndian.Uint64(it.Key()[len(prefixFeed):]))
+	s.feedN.Store(n)
+	n, err = lastNumber(db, prefixStatEv)
+	s.statN.Store(n)
+	return err
+}
+
+// lastNumber is the number of the last key under prefix whose keys are
+// prefix and 8 bytes big-endian (0: none).
+func lastNumber(db pebble.Reader, prefix string) (uint64, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: upperBound([]byte(prefix))})
+	if err != nil {
+		return 0, err
 	}
-	return it.Close()
+	var n uint64
+	if it.Last() && len(it.Key()) == len(prefix)+8 {
+		n = binary.BigEndian.Uint64(it.Key()[len(prefix):])
+	}
+	return n, it.Close()
 }
 
 // feedMutation is the feed entry AppendChat adds for chatID: the writer
@@ -155,17 +169,28 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 		if err := it.Close(); err != nil {
 			return err
 		}
+		r := s.statsRound(db, b)
+		if n > 0 {
+			next = binary.BigEndian.Uint64(last[len(prefixFeed):]) + 1
+			if err := b.DeleteRange(first, feedKey(next), nil); err != nil {
+				return err
+			}
+		}
+		for id := range chats {
+			if err := indexChat(db, b, r, id); err != nil {
+				return err
+			}
+		}
+		folded, err := r.foldEvents(limit)
+		if err != nil {
+			return err
+		}
+		n += folded
 		if n == 0 {
 			return nil
 		}
-		next = binary.BigEndian.Uint64(last[len(prefixFeed):]) + 1
-		if err := b.DeleteRange(first, feedKey(next), nil); err != nil {
+		if err := r.flush(); err != nil {
 			return err
-		}
-		for id := range chats {
-			if err := indexChat(db, b, id); err != nil {
-				return err
-			}
 		}
 		// NoSync: derived data; see the comment at the top of this file.
 		return b.Commit(pebble.NoSync)
@@ -180,7 +205,7 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 // indexChat folds a chat's events after its entry's indexed_seq into b:
 // the entry, the postings of the facets it gained (those it lost are
 // deleted) and of the words of the new events.
-func indexChat(db pebble.Reader, b *pebble.Batch, chatID string) error {
+func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) error {
 	e := &messages.ChatHistoryEntry{}
 	found, err := getFrom(db, entryKey(chatID), e)
 	if err != nil {
@@ -198,6 +223,12 @@ func indexChat(db pebble.Reader, b *pebble.Batch, chatID string) error {
 	err = eachEvent(db, chatID, e.GetIndexedSeq(), func(ev *messages.ChatEvent) {
 		seen = true
 		fold(e, ev, func(w string) { ws[w] = true })
+		if r != nil {
+			if e.Stats == nil {
+				e.Stats = &messages.StatsChatState{}
+			}
+			r.chatEvent(e.Stats, ev)
+		}
 	})
 	if err != nil {
 		return err
@@ -285,10 +316,14 @@ func (s *Store) indexChats(ids []string) error {
 	return s.withDB(func(db *pebble.DB) error {
 		b := db.NewBatch()
 		defer b.Close()
+		r := s.statsRound(db, b)
 		for _, id := range ids {
-			if err := indexChat(db, b, id); err != nil {
+			if err := indexChat(db, b, r, id); err != nil {
 				return err
 			}
+		}
+		if err := r.flush(); err != nil {
+			return err
 		}
 		return b.Commit(pebble.NoSync) // derived: a crash rebuilds it
 	})
@@ -357,4 +392,32 @@ func setIn(b *pebble.Batch, key []byte, m proto.Message) error {
 		return fmt.Errorf("persistence: marshal %T: %w", m, err)
 	}
 	return b.Set(key, v, nil)
+}
+
+// Reindex rebuilds the history index and the statistics of the store in
+// dir from its chat logs and statistics events, at once, and returns how
+// many feed keys and events it folded after the rebuild. For `switchboard
+// reindex`: no broker may serve dir meanwhile (Pebble's lock refuses a
+// second opener).
+func Reindex(dir string, opts Options) (int, error) {
+	opts.NoHistory = true // no indexer goroutine: this call does its work
+	s, err := Open(dir, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	if err := s.dropHistory(); err != nil {
+		return 0, err
+	}
+	if err := s.rebuildIfNeeded(); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		n, err := s.IndexFeed(indexBatch)
+		if err != nil || n == 0 {
+			return total, err
+		}
+		total += n
+	}
 }

@@ -37,6 +37,17 @@ import (
 //	h/meta                                   the history index's version (absent: rebuild it from the logs)
 //	h/c/<chat id>                            a chat's history entry (ChatHistoryEntry)
 //	h/p/<facet>\x00<pos>                     a posting: the chat at pos has facet (see history_fold.go)
+//	se/<n, 8 bytes BE>                       a statistics event (StatsEvent), numbered at commit
+//	h/s/n                                    the next statistics event to fold (8 bytes BE)
+//	h/s/b/<dim>\x00<minute, 4 bytes BE>      a 15-minute statistics bucket (StatsBucket) of dim
+//	h/s/a/<agent id>                         where an agent's activity stands (StatsAgentState)
+//	h/s/c/<dim>\x00<unix ms, 8 bytes BE><chat id>  a rating's comment (StatsComment)
+//
+// The statistics (h/s/, stats_*.go) are derived like the history index,
+// in the same batches, and dropped and rebuilt with it; their events
+// (se/) are kept. A dim is "*" (everything), "d=<department>" or
+// "a=<agent id>"; a bucket's minute is its start in minutes since the
+// Unix epoch.
 //
 // A history position (pos) is the chat's start time, unix ms inverted
 // (^ms, 8 bytes BE: newest first), then its id.
@@ -58,6 +69,11 @@ const (
 	prefixRevoke = "r/"
 	prefixVisit  = "v/"
 	prefixFeed   = "x/"
+	prefixStatEv = "se/"
+	prefixStats  = "h/s/"
+	prefixBucket = "h/s/b/"
+	prefixStatAg = "h/s/a/"
+	prefixRateC  = "h/s/c/"
 	prefixHist   = "h/"
 	prefixEntry  = "h/c/"
 	prefixPost   = "h/p/"
@@ -111,6 +127,27 @@ var historyMetaKey = []byte("h/meta")
 func feedKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte(prefixFeed), n) }
 
 func entryKey(chatID string) []byte { return []byte(prefixEntry + chatID) }
+
+func statsEventKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte(prefixStatEv), n) }
+
+var statsCursorKey = []byte(prefixStats + "n")
+
+// bucketPrefix is the prefix of dim's buckets.
+func bucketPrefix(dim string) []byte { return []byte(prefixBucket + dim + "\x00") }
+
+// bucketKey is dim's bucket that starts at minute.
+func bucketKey(dim string, minute uint32) []byte {
+	return binary.BigEndian.AppendUint32(bucketPrefix(dim), minute)
+}
+
+func statsAgentKey(agentID string) []byte { return []byte(prefixStatAg + agentID) }
+
+// commentPrefix is the prefix of dim's rating comments.
+func commentPrefix(dim string) []byte { return []byte(prefixRateC + dim + "\x00") }
+
+func commentKey(dim string, atMs int64, chatID string) []byte {
+	return append(binary.BigEndian.AppendUint64(commentPrefix(dim), uint64(atMs)), chatID...)
+}
 
 // chatIDOf returns the chat id of a key under c/ ("" when it is not one).
 func chatIDOf(k []byte) string {

@@ -44,6 +44,17 @@ func (s *Store) WriteMail(put []*messages.OutboxMail, sent []string, offline []*
 			return
 		}
 		muts = append(muts, mut)
+		if !o.GetAnswered() && !s.opts.NoStats && !s.opts.NoHistory {
+			// A message left (an answer rewrites it answered): counted in
+			// the statistics with it, in the same batch.
+			mut, err := statsMutation(&messages.StatsEvent{AtMs: o.GetAtMs(), Department: o.GetDepartment(),
+				Kind: &messages.StatsEvent_OfflineMessage{OfflineMessage: true}})
+			if err != nil {
+				done(err)
+				return
+			}
+			muts = append(muts, mut)
+		}
 	}
 	s.submit(muts, done)
 }

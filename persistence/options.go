@@ -50,6 +50,10 @@ type Options struct {
 	// feed, no indexer runs, searches find nothing. Default false (on);
 	// for measuring what indexing costs.
 	NoHistory bool
+	// NoStats switches the statistics projection off (stats_*.go): the
+	// indexer folds no figures, AppendStats writes nothing. Default false
+	// (on); for measuring what the statistics cost.
+	NoStats bool
 }
 
 // EnsureDefaults fills in the default of every zero field and returns o.

@@ -58,6 +58,8 @@ type Store struct {
 	ixWake   chan struct{}
 	feedN    atomic.Uint64
 	feedNext uint64
+	// statN numbers the statistics events (se/) like feedN the feed.
+	statN atomic.Uint64
 }
 
 // errStop ends a scan early without an error.
@@ -83,6 +85,7 @@ type mutation struct {
 	delete bool
 	end    []byte // with delete: every key in [key, end)
 	feed   bool   // a history feed entry: its key is numbered at commit
+	stat   bool   // a statistics event (se/): numbered at commit too
 }
 
 type request struct {
@@ -507,6 +510,8 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 				err = b.Delete(m.key, nil)
 			case m.feed:
 				err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
+			case m.stat:
+				err = b.Set(statsEventKey(s.statN.Add(1)), m.value, nil)
 			default:
 				err = b.Set(m.key, m.value, nil)
 			}

@@ -1,0 +1,16 @@
+package messages
+
+import "strings"
+
+// The statistics' dimensions (StatsQuery.dims): everything, a
+// department's, an agent's.
+const StatsEverything = "*"
+
+func StatsDepartment(id string) string { return "d=" + id }
+func StatsAgent(id string) string      { return "a=" + id }
+
+// RefusalName is a refusal reason's name in the figures and the metrics:
+// "queue_full" for REFUSAL_REASON_QUEUE_FULL.
+func RefusalName(r RefusalReason) string {
+	return strings.ToLower(strings.TrimPrefix(r.String(), "REFUSAL_REASON_"))
+}

@@ -1,0 +1,239 @@
+package persistence
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// statsMutation is ev as a mutation (its key is numbered at commit).
+func statsMutation(ev *messages.StatsEvent) (mutation, error) {
+	v, err := proto.Marshal(ev)
+	if err != nil {
+		return mutation{}, fmt.Errorf("persistence: marshal %T: %w", ev, err)
+	}
+	return mutation{stat: true, value: v}, nil
+}
+
+// AppendStats stores a statistics event in the writer's next batch and
+// calls done (when not nil) once it is stored. Nothing is acknowledged to
+// a user on it: actors pass nil. Nothing is stored when the statistics
+// are off.
+func (s *Store) AppendStats(ev *messages.StatsEvent, done func(error)) {
+	if s.opts.NoStats || s.opts.NoHistory {
+		if done != nil {
+			done(nil)
+		}
+		return
+	}
+	m, err := statsMutation(ev)
+	if err != nil {
+		if done != nil {
+			done(err)
+		}
+		return
+	}
+	s.submit([]mutation{m}, done)
+}
+
+// statsQuery is a StatsQuery read: its times, and its zone loaded.
+type statsQuery struct {
+	Dims          []string
+	From, To, Now time.Time
+	Loc           *time.Location
+	Day           bool
+}
+
+// maxComments is how many rating comments a report lists.
+const maxComments = 50
+
+// StatsReport reads the figures q asks for: the buckets of its dims, and the
+// agents' activity that is still going on. It reads no chat.
+func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, error) {
+	loc, err := time.LoadLocation(sq.GetTimeZone())
+	if err != nil {
+		return nil, fmt.Errorf("stats: time zone: %w", err)
+	}
+	q := statsQuery{Dims: sq.GetDims(), From: time.UnixMilli(sq.GetFromMs()), To: time.UnixMilli(sq.GetToMs()),
+		Now: time.UnixMilli(sq.GetNowMs()), Loc: loc, Day: sq.GetDay()}
+	starts := bucketStarts(q)
+	total := &messages.StatsBucket{}
+	parts := make([]*messages.StatsBucket, len(starts))
+	for i := range parts {
+		parts[i] = &messages.StatsBucket{}
+	}
+	at := func(ms int64) int {
+		t := time.UnixMilli(ms)
+		return sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
+	}
+	var comments []*messages.StatsComment
+	err = s.withDB(func(db *pebble.DB) error {
+		for _, d := range q.Dims {
+			if err := eachBucket(db, d, q.From, q.To, func(minute uint32, x *messages.StatsBucket) {
+				if i := at(int64(minute) * 60000); i >= 0 {
+					mergeBucket(parts[i], x)
+					mergeBucket(total, x)
+				}
+			}); err != nil {
+				return err
+			}
+		}
+		if err := openActivity(db, q, func(ms int64, a *messages.AgentActivity, span int64) {
+			if i := at(ms); i >= 0 {
+				addActivity(parts[i], a, span)
+				addActivity(total, a, span)
+			}
+		}); err != nil {
+			return err
+		}
+		var err error
+		comments, err = recentComments(db, q)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	rep := &messages.StatsReport{Total: Figures(total), Comments: comments}
+	for i, x := range parts {
+		f := Figures(x)
+		f.Start = starts[i].Format(time.RFC3339)
+		rep.Buckets = append(rep.Buckets, f)
+	}
+	return rep, nil
+}
+
+// bucketStarts are the starts of q's buckets, local hours or days in
+// q.Loc, the first at or before q.From; each ends where the next starts,
+// the last at q.To.
+func bucketStarts(q statsQuery) []time.Time {
+	t := q.From.In(q.Loc)
+	var starts []time.Time
+	if q.Day {
+		t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, q.Loc)
+		for ; t.Before(q.To); t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, q.Loc) {
+			starts = append(starts, t)
+		}
+		return starts
+	}
+	// A local hour starts on the hour in every zone whose offset is whole
+	// hours, and on the same minute of every hour in the others: an hour
+	// later, always.
+	t = t.Add(-time.Duration(t.Minute())*time.Minute - time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond()))
+	for ; t.Before(q.To); t = t.Add(time.Hour) {
+		starts = append(starts, t)
+	}
+	return starts
+}
+
+// eachBucket calls f with each of dim's buckets that start in [from, to).
+func eachBucket(db pebble.Reader, dim string, from, to time.Time, f func(minute uint32, x *messages.StatsBucket)) error {
+	lo, hi := bucketKey(dim, minuteOf(from)), bucketKey(dim, minuteOf(to))
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	n := len(bucketPrefix(dim))
+	x := &messages.StatsBucket{}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != n+4 {
+			continue
+		}
+		x.Reset()
+		if err := unmarshal(k, it.Value(), x); err != nil {
+			it.Close()
+			return err
+		}
+		f(binary.BigEndian.Uint32(k[n:]), x)
+	}
+	return it.Close()
+}
+
+// minuteOf is the first bucket minute at or after t.
+func minuteOf(t time.Time) uint32 {
+	ms := t.UnixMilli()
+	m := bucketMinute(ms)
+	if int64(m)*60000 < ms {
+		m += bucketMinutes
+	}
+	return m
+}
+
+// openActivity calls f with each bucket's share of the current activity
+// of the agents whose time counts in q's dims, from when it began (or
+// q.From) to q.Now (or q.To).
+func openActivity(db pebble.Reader, q statsQuery, f func(bucketMs int64, a *messages.AgentActivity, ms int64)) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixStatAg), UpperBound: upperBound([]byte(prefixStatAg))})
+	if err != nil {
+		return err
+	}
+	end := min(q.Now.UnixMilli(), q.To.UnixMilli())
+	for ok := it.First(); ok; ok = it.Next() {
+		st := &messages.StatsAgentState{}
+		if err := unmarshal(it.Key(), it.Value(), st); err != nil {
+			it.Close()
+			return err
+		}
+		a := st.GetActivity()
+		from := max(st.GetSinceMs(), q.From.UnixMilli())
+		if a == nil || from >= end {
+			continue
+		}
+		ds := activityDims(strings.TrimPrefix(string(it.Key()), prefixStatAg), a)
+		for _, d := range q.Dims {
+			if slices.Contains(ds, d) {
+				spanActivity(from, end, func(bucketMs, ms int64) { f(bucketMs, a, ms) })
+			}
+		}
+	}
+	return it.Close()
+}
+
+// recentComments are the newest rating comments of q's dims in its
+// period, newest first, each once.
+func recentComments(db pebble.Reader, q statsQuery) ([]*messages.StatsComment, error) {
+	var out []*messages.StatsComment
+	seen := map[string]bool{}
+	for _, d := range q.Dims {
+		p := commentPrefix(d)
+		lo := binaryAppendMs(p, q.From.UnixMilli())
+		hi := binaryAppendMs(p, q.To.UnixMilli())
+		it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for ok := it.Last(); ok && n < maxComments; ok = it.Prev() {
+			c := &messages.StatsComment{}
+			if err := unmarshal(it.Key(), it.Value(), c); err != nil {
+				it.Close()
+				return nil, err
+			}
+			if k := fmt.Sprint(c.GetAtMs(), c.GetChatId()); !seen[k] {
+				seen[k] = true
+				out = append(out, c)
+				n++
+			}
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *messages.StatsComment) int {
+		return cmp.Or(cmp.Compare(b.GetAtMs(), a.GetAtMs()), strings.Compare(a.GetChatId(), b.GetChatId()))
+	})
+	return out[:min(len(out), maxComments)], nil
+}
+
+func binaryAppendMs(p []byte, ms int64) []byte {
+	return binary.BigEndian.AppendUint64(slices.Clone(p), uint64(ms))
+}
