@@ -9,9 +9,10 @@ import (
 )
 
 // Live figures (issue 16): GET /api/stats/live[?department=ID], each
-// department's figures now, asked of its queue actor. reports.view (and
-// admin, and the admin credential) sees every department; a supervisor or
-// manager of a department sees it; anyone else is refused.
+// department's figures now, asked of its queue actor. Who sees which is
+// the statistics' one rule (actors.StatsScope): reports.view (and admin,
+// and the admin credential) every department; a supervisor or manager of
+// a department, it; anyone else is refused.
 
 func (s *Server) statsLiveRoutes() {
 	s.route("GET /api/stats/live", s.statsLive)
@@ -28,7 +29,7 @@ func (s *Server) statsLive(w http.ResponseWriter, r *http.Request) {
 	deps, e := s.liveDepartments(c, r.URL.Query().Get("department"))
 	if e != nil {
 		if e.GetCode() == messages.ErrorCode_ERROR_CODE_FORBIDDEN {
-			s.audit(s.clientAddr(r), "permission.denied", c.auditID(), "stats.live", e.GetMessage(), false)
+			s.audit(s.clientAddr(r), "permission.denied", c.auditID(), r.Method+" "+r.URL.Path, e.GetMessage(), false)
 		}
 		writeError(w, e)
 		return
@@ -43,22 +44,26 @@ func (s *Server) statsLive(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveDepartments is the departments whose live figures c asked for
-// (only, when not empty) and may see, by id, or why none: a caller who
-// may see no department is refused before the department is looked at.
+// (only, when not empty) and may see (actors.StatsScope), by id, or why
+// none: a caller who may see no department is refused before the
+// department is looked at.
 func (s *Server) liveDepartments(c chatUser, only string) ([]string, *messages.Error) {
+	scope, e := s.statsScope(c)
+	if e != nil {
+		return nil, e
+	}
 	list, err := s.b.Departments()
 	if err != nil {
 		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read departments now")
 	}
-	all := c.admin || readsEverything(c.perms)
 	var mine []string
 	for _, d := range list {
-		if all || oversees(c.agent, d) {
+		if scope.MayDepartment(d.GetId()) {
 			mine = append(mine, d.GetId())
 		}
 	}
 	switch {
-	case !all && len(mine) == 0:
+	case !scope.Everything && len(mine) == 0:
 		return nil, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you supervise or manage no department (%s sees them all)", actors.PermReports)
 	case only == "":
 		return mine, nil
@@ -66,14 +71,21 @@ func (s *Server) liveDepartments(c chatUser, only string) ([]string, *messages.E
 		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "department", "%q is not a department id", only)
 	case slices.Contains(mine, only):
 		return []string{only}, nil
-	case !slices.ContainsFunc(list, func(d *messages.Department) bool { return d.GetId() == only }):
-		return nil, errf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "no department %q", only)
+	case scope.Everything:
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "department", "there is no department %q", only)
 	}
 	return nil, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you do not supervise or manage department %q", only)
 }
 
-// oversees says whether staff member a is listed among d's supervisors
-// or managers (the statistics' rule: the listing, whatever the role).
-func oversees(a *messages.Agent, d *messages.Department) bool {
-	return a != nil && (slices.Contains(d.GetSupervisors(), a.GetId()) || slices.Contains(d.GetManagers(), a.GetId()))
+// statsScope is whose figures c may read: the admin credential reads
+// everything.
+func (s *Server) statsScope(c chatUser) (actors.StatsScope, *messages.Error) {
+	if c.admin {
+		return actors.StatsScope{Everything: true}, nil
+	}
+	scope, err := s.b.StatsScopeOf(c.agent, c.perms)
+	if err != nil {
+		return scope, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read departments now")
+	}
+	return scope, nil
 }

@@ -14,7 +14,8 @@ import (
 
 // liveDesk is a department "desk" with agents in every status, a chat in
 // progress and two visitors waiting 45 s and 15 s by the fake clock, and
-// its supervisor, Sue, who is not one of its agents.
+// its supervisor, Sue, who is not one of its agents; Tom, an agent of
+// sales, is listed as its supervisor too, but his role may not supervise.
 type liveDesk struct {
 	m                *Main
 	addr             string
@@ -44,7 +45,7 @@ func newLiveDesk(t *testing.T) *liveDesk {
 		}
 		mustAdmin(t, d.addr, "PUT", "/admin/agents/"+a.id, rec)
 	}
-	desk["supervisors"] = []string{"sue"}
+	desk["supervisors"] = []string{"sue", "tom"} // tom's role has no supervise
 	mustAdmin(t, d.addr, "PUT", "/admin/departments/desk", desk)
 	d.sue, _ = newAgent(t, d.addr, "sue@desk", "sue-desk-pw", false)
 	d.sueTok, d.tomTok = loginToken(t, d.addr, "sue@desk", "sue-desk-pw"), loginToken(t, d.addr, "tom@desk", "tom-desk-pw")
@@ -151,10 +152,10 @@ func TestStatsLiveAccess(t *testing.T) {
 		code               messages.ErrorCode
 		field              string
 	}{
-		{"an agent who oversees nothing", d.tomTok, "", http.StatusForbidden, messages.ErrorCode_ERROR_CODE_FORBIDDEN, ""},
-		{"an agent who oversees nothing, one department", d.tomTok, "?department=sales", http.StatusForbidden, messages.ErrorCode_ERROR_CODE_FORBIDDEN, ""},
+		{"an agent listed as supervisor without supervise", d.tomTok, "", http.StatusForbidden, messages.ErrorCode_ERROR_CODE_FORBIDDEN, ""},
+		{"the same agent, his own department", d.tomTok, "?department=sales", http.StatusForbidden, messages.ErrorCode_ERROR_CODE_FORBIDDEN, ""},
 		{"a department sue does not supervise", d.sueTok, "?department=sales", http.StatusForbidden, messages.ErrorCode_ERROR_CODE_FORBIDDEN, ""},
-		{"an unknown department", "", "?department=nope", http.StatusNotFound, messages.ErrorCode_ERROR_CODE_NOT_FOUND, ""},
+		{"an unknown department", "", "?department=nope", http.StatusNotFound, messages.ErrorCode_ERROR_CODE_NOT_FOUND, "department"},
 		{"an invalid department id", d.sueTok, "?department=Bad%20Id!", http.StatusBadRequest, messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "department"},
 		{"no credential", "nonsense", "", http.StatusUnauthorized, messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, ""},
 	} {
