@@ -294,9 +294,14 @@ func (q *queue) flushViews() {
 	}
 }
 
+// pushViews sends the monitors the view with the live figures (which
+// only the monitors get: an agent's transfer targets do not).
 func (q *queue) pushViews() {
-	q.views.pushed(q.b.clock.Now())
-	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: q.view()}}
+	now := q.b.clock.Now()
+	q.views.pushed(now)
+	v := q.view()
+	v.Live = q.live(now)
+	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: v}}
 	for id := range q.views.watchers {
 		q.b.Send(KindAgent, id, env)
 	}
@@ -304,9 +309,8 @@ func (q *queue) pushViews() {
 
 // view is the department now: its queue, chats being handled and agents.
 func (q *queue) view() *messages.DepartmentView {
-	now := q.b.clock.Now()
 	v := &messages.DepartmentView{Department: q.id, Name: q.dept.GetName(), Online: q.dept.GetChatEnabled(),
-		AtMs: now.UnixMilli(), WaitingCount: uint32(len(q.line.waiting)), Live: q.live(now)}
+		AtMs: q.b.clock.Now().UnixMilli(), WaitingCount: uint32(len(q.line.waiting))}
 	v.Waiting = q.line.list(q.id)
 	v.Active = q.eta.chats()
 	for _, c := range q.candidates() {

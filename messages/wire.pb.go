@@ -5583,7 +5583,8 @@ type DepartmentView struct {
 	AtMs         int64          `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
 	WaitingCount uint32         `protobuf:"varint,8,opt,name=waiting_count,json=waitingCount,proto3" json:"waiting_count,omitempty"`
 	// The department's live figures, as at at_ms (GET /api/stats/live
-	// gives the same).
+	// gives the same): in the monitors' pushes only, not in an agent's
+	// transfer targets.
 	Live          *StatsLiveDepartment `protobuf:"bytes,220,opt,name=live,proto3" json:"live,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
