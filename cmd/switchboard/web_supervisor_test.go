@@ -28,6 +28,12 @@ func TestWebSupervisorWatchWhisperTakeOver(t *testing.T) {
 	// with one chat, Carmen (not signed in, known to the queue) offline.
 	salesFigures := map[string]string{"waiting": "0", "longest-wait": "–", "in-progress": "1", "available": "1", "away": "0", "draining": "0", "offline": "1"}
 	waitFigures(dana, "sales", salesFigures)
+	// A visitor waits in support, where nobody is signed in: the longest
+	// wait counts on between pushes.
+	v, _ := newVisitor(t, m.Addr(), false)
+	mustChatID(t, requestChat(t, v, "support", "en", "anyone there?"))
+	waitFigures(dana, "support", map[string]string{"waiting": "1", "in-progress": "0", "available": "0"})
+	dana.wait("the longest wait in support counting", `/^[1-9][0-9]* s$/.test(document.querySelector('.card[data-dept="support"] [data-figure="longest-wait"] .value').textContent)`)
 	dana.screenshot("supervisor-monitor")
 
 	dana.click(row + " .watch")
