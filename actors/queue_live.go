@@ -64,7 +64,7 @@ const liveWait = 5 * time.Second
 func (b *Broker) LiveFigures(ctx context.Context, deps []string) (*messages.StatsLive, error) {
 	timeout := liveWait
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
+		timeout = max(time.Until(dl), time.Millisecond) // a future without a timeout (< 0) would wait for ever
 	}
 	futures := make([]*actor.Future, len(deps))
 	for i, d := range deps {
