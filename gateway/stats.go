@@ -168,7 +168,9 @@ func statsPeriod(period, fromS, toS string, now time.Time) (from, to time.Time, 
 	bad := func(field, format string, args ...any) (time.Time, time.Time, *messages.Error) {
 		return time.Time{}, time.Time{}, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, field, format, args...)
 	}
-	day := func(t time.Time, add int) time.Time { return time.Date(t.Year(), t.Month(), t.Day()+add, 0, 0, 0, 0, t.Location()) }
+	day := func(t time.Time, add int) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day()+add, 0, 0, 0, 0, t.Location())
+	}
 	if period != "" && (fromS != "" || toS != "") {
 		return bad("period", "give a period or from and to, not both")
 	}

@@ -3549,14 +3549,17 @@ func (x *AgentActivity) GetDepartments() []string {
 }
 
 // StatsHistogram holds durations in milliseconds in log-linear buckets
-// (exact below 256 ms, then 128 buckets per power of two: a percentile
-// is within 0.8% of the true value); max and sum are exact.
+// (exact below 256 ms, then 128 buckets per power of two), with each
+// bucket's sum: a percentile is the mean of its bucket's values, exact
+// when they are equal and within 0.8% of the true value otherwise; max
+// and sum are exact.
 type StatsHistogram struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Counts        map[uint32]uint32      `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	Count         uint32                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 	SumMs         uint64                 `protobuf:"varint,3,opt,name=sum_ms,json=sumMs,proto3" json:"sum_ms,omitempty"`
 	MaxMs         uint32                 `protobuf:"varint,4,opt,name=max_ms,json=maxMs,proto3" json:"max_ms,omitempty"`
+	Sums          map[uint32]uint64      `protobuf:"bytes,5,rep,name=sums,proto3" json:"sums,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3617,6 +3620,13 @@ func (x *StatsHistogram) GetMaxMs() uint32 {
 		return x.MaxMs
 	}
 	return 0
+}
+
+func (x *StatsHistogram) GetSums() map[uint32]uint64 {
+	if x != nil {
+		return x.Sums
+	}
+	return nil
 }
 
 // StatsBucket is one 15-minute bucket of one dimension (st/b/<dim>/<start>):
@@ -4989,15 +4999,19 @@ const file_store_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x14\n" +
 	"\x05chats\x18\x02 \x01(\rR\x05chats\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\x12 \n" +
-	"\vdepartments\x18\x04 \x03(\tR\vdepartments\"\xd3\x01\n" +
+	"\vdepartments\x18\x04 \x03(\tR\vdepartments\"\xca\x02\n" +
 	"\x0eStatsHistogram\x12B\n" +
 	"\x06counts\x18\x01 \x03(\v2*.switchboard.v1.StatsHistogram.CountsEntryR\x06counts\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\rR\x05count\x12\x15\n" +
 	"\x06sum_ms\x18\x03 \x01(\x04R\x05sumMs\x12\x15\n" +
-	"\x06max_ms\x18\x04 \x01(\rR\x05maxMs\x1a9\n" +
+	"\x06max_ms\x18\x04 \x01(\rR\x05maxMs\x12<\n" +
+	"\x04sums\x18\x05 \x03(\v2(.switchboard.v1.StatsHistogram.SumsEntryR\x04sums\x1a9\n" +
 	"\vCountsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\rR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xbb\b\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\x1a7\n" +
+	"\tSumsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\rR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xbb\b\n" +
 	"\vStatsBucket\x12\x1c\n" +
 	"\trequested\x18\x01 \x01(\rR\trequested\x12B\n" +
 	"\arefused\x18\x02 \x03(\v2(.switchboard.v1.StatsBucket.RefusedEntryR\arefused\x12\x16\n" +
@@ -5153,7 +5167,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
@@ -5204,18 +5218,19 @@ var file_store_proto_goTypes = []any{
 	nil,                        // 46: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
 	nil,                        // 47: switchboard.v1.EmailSettings.TemplatesEntry
 	nil,                        // 48: switchboard.v1.StatsHistogram.CountsEntry
-	nil,                        // 49: switchboard.v1.StatsBucket.RefusedEntry
-	nil,                        // 50: switchboard.v1.StatsBucket.StatusMsEntry
-	nil,                        // 51: switchboard.v1.StatsFigures.RefusedEntry
-	(ChatState)(0),             // 52: switchboard.v1.ChatState
-	(WorkStatus)(0),            // 53: switchboard.v1.WorkStatus
-	(*Participant)(nil),        // 54: switchboard.v1.Participant
-	(AgentStatus)(0),           // 55: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),        // 56: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),          // 57: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),          // 58: switchboard.v1.ChatRated
-	(RatingScore)(0),           // 59: switchboard.v1.RatingScore
-	(RefusalReason)(0),         // 60: switchboard.v1.RefusalReason
+	nil,                        // 49: switchboard.v1.StatsHistogram.SumsEntry
+	nil,                        // 50: switchboard.v1.StatsBucket.RefusedEntry
+	nil,                        // 51: switchboard.v1.StatsBucket.StatusMsEntry
+	nil,                        // 52: switchboard.v1.StatsFigures.RefusedEntry
+	(ChatState)(0),             // 53: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 54: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 55: switchboard.v1.Participant
+	(AgentStatus)(0),           // 56: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 57: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 58: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 59: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 60: switchboard.v1.RatingScore
+	(RefusalReason)(0),         // 61: switchboard.v1.RefusalReason
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
@@ -5234,20 +5249,20 @@ var file_store_proto_depIdxs = []int32{
 	15, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	15, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	14, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	52, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	53, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	54, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	54, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	54, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	55, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	56, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	56, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	52, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	54, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	57, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	58, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	52, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	59, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	53, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	54, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	55, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	55, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	55, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	56, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	57, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	57, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	53, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	55, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	58, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	59, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	53, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	60, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
 	46, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
 	39, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
 	20, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
@@ -5257,37 +5272,38 @@ var file_store_proto_depIdxs = []int32{
 	16, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
 	6,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
 	24, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	54, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	55, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
 	28, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
 	47, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
 	3,  // 42: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
 	30, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
 	30, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
 	30, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	54, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	55, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
 	32, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	60, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	61, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
 	35, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	55, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	56, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
 	48, // 51: switchboard.v1.StatsHistogram.counts:type_name -> switchboard.v1.StatsHistogram.CountsEntry
-	49, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
-	36, // 53: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
-	36, // 54: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
-	36, // 55: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	50, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
-	35, // 57: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	59, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	59, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	51, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
-	41, // 61: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
-	41, // 62: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
-	40, // 63: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
-	29, // 64: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	65, // [65:65] is the sub-list for method output_type
-	65, // [65:65] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	49, // 52: switchboard.v1.StatsHistogram.sums:type_name -> switchboard.v1.StatsHistogram.SumsEntry
+	50, // 53: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	36, // 54: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	36, // 55: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	36, // 56: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	51, // 57: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	35, // 58: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	60, // 59: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	60, // 60: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	52, // 61: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	41, // 62: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	41, // 63: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	40, // 64: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	29, // 65: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	66, // [66:66] is the sub-list for method output_type
+	66, // [66:66] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -5309,7 +5325,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -30,25 +30,16 @@ func histIndex(v uint32) uint32 {
 	return histExact + (e-histExactBits)*histSub + sub
 }
 
-// histBounds is the first value of bucket i and its width.
-func histBounds(i uint32) (lo, width uint32) {
-	if i < histExact {
-		return i, 1
-	}
-	e := (i-histExact)/histSub + histExactBits
-	sub := (i - histExact) % histSub
-	width = 1 << (e - histSubBits)
-	return 1<<e + sub*width, width
-}
-
 // histAdd adds one duration to h (ms below zero count as zero; above
 // 2^32-1 ms, about 49 days, as that).
 func histAdd(h *messages.StatsHistogram, ms int64) {
 	v := uint32(min(max(ms, 0), 1<<32-1))
 	if h.Counts == nil {
-		h.Counts = map[uint32]uint32{}
+		h.Counts, h.Sums = map[uint32]uint32{}, map[uint32]uint64{}
 	}
-	h.Counts[histIndex(v)]++
+	i := histIndex(v)
+	h.Counts[i]++
+	h.Sums[i] += uint64(v)
 	h.Count++
 	h.SumMs += uint64(v)
 	h.MaxMs = max(h.MaxMs, v)
@@ -60,19 +51,20 @@ func histMerge(dst, src *messages.StatsHistogram) {
 		return
 	}
 	if dst.Counts == nil {
-		dst.Counts = make(map[uint32]uint32, len(src.Counts))
+		dst.Counts, dst.Sums = make(map[uint32]uint32, len(src.Counts)), make(map[uint32]uint64, len(src.Sums))
 	}
 	for i, n := range src.Counts {
 		dst.Counts[i] += n
+		dst.Sums[i] += src.Sums[i]
 	}
 	dst.Count += src.Count
 	dst.SumMs += src.SumMs
 	dst.MaxMs = max(dst.MaxMs, src.MaxMs)
 }
 
-// histQuantile is the q-quantile (0 < q <= 1) by nearest rank: the
-// middle of the bucket holding the ceil(q*count)-th smallest value
-// (exact below 256 ms), never above the exact maximum. 0 when empty.
+// histQuantile is the q-quantile (0 < q <= 1) by nearest rank: the mean
+// of the values in the bucket holding the ceil(q*count)-th smallest value
+// (that value when they are equal, as below 256 ms always). 0 when empty.
 func histQuantile(h *messages.StatsHistogram, q float64) uint32 {
 	if h.GetCount() == 0 {
 		return 0
@@ -88,8 +80,8 @@ func histQuantile(h *messages.StatsHistogram, q float64) uint32 {
 	for _, i := range idx {
 		seen += uint64(h.Counts[i])
 		if seen >= rank {
-			lo, width := histBounds(i)
-			return min(lo+width/2, h.MaxMs)
+			n := uint64(h.Counts[i])
+			return uint32((h.Sums[i] + n/2) / n)
 		}
 	}
 	return h.MaxMs

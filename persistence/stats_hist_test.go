@@ -62,3 +62,14 @@ func TestHistogramQuantiles(t *testing.T) {
 		t.Fatalf("max %d count %d", a.MaxMs, a.Count)
 	}
 }
+
+// histBounds is the first value of bucket i and its width.
+func histBounds(i uint32) (lo, width uint32) {
+	if i < histExact {
+		return i, 1
+	}
+	e := (i-histExact)/histSub + histExactBits
+	sub := (i - histExact) % histSub
+	width = 1 << (e - histSubBits)
+	return 1<<e + sub*width, width
+}

@@ -407,6 +407,7 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	x.uploadCommand(s, chat, tok)
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats?q=hello", "")
 	x.check(s, "GET /api/chats", readable, httpErr(code, body), nil)
+	x.statsHTTP(s, id, tok)
 	unchanged := x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/departments/made-by-"+id, `{"name":"x","chat_enabled":true}`)
 	x.check(s, "PUT /admin/departments", s.perms.Has(actors.PermAdmin), httpErr(code, body), unchanged)
@@ -566,4 +567,20 @@ func loginToken(t *testing.T, addr, login, password string) string {
 		t.Fatalf("login %s: %d %s", login, res.StatusCode, data)
 	}
 	return tok
+}
+
+// statsHTTP: one's own figures always; matrix's (which every subject
+// supervises and manages) with supervise or queues.manage; another
+// department's and a colleague's elsewhere with reports.view only.
+func (x *permMatrix) statsHTTP(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	everything := s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin)
+	code, body := staffHTTP(t, addr, tok, "GET", "/api/stats?agent="+id, "")
+	x.check(s, "GET /api/stats (own)", true, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats.csv?department=matrix", "")
+	x.check(s, "GET /api/stats.csv (overseen department)", everything || s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues), httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats?department=sales", "")
+	x.check(s, "GET /api/stats (other department)", everything, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats?agent=bob", "")
+	x.check(s, "GET /api/stats (colleague elsewhere)", everything, httpErr(code, body), nil)
 }

@@ -12,6 +12,7 @@ import { OfflineTab } from '/console/offline.js';
 import { Notifier } from '/console/notify.js';
 import { RepliesTab } from '/console/replies.js';
 import { HistoryTab, CHAT_HASH } from '/console/history.js';
+import { ReportsTab } from '/console/reports.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -31,6 +32,7 @@ export class Desk {
     this.monitor = new MonitorTab(this, this.sections.monitor);
     this.replies = new RepliesTab(this, this.sections.replies);
     this.history = new HistoryTab(this, this.sections.history);
+    this.reports = new ReportsTab(this, this.sections.reports);
     // A chat's transcript has its own address (#/chats/<id>): opened from
     // the History list, a link or the browser's history.
     this.onHash = () => this.route();
@@ -100,7 +102,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['history', 'History'], ['replies', 'Replies'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['history', 'History'], ['reports', 'Reports'], ['replies', 'Replies'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -137,6 +139,7 @@ export class Desk {
     if (id === 'offline') this.offline.open();
     if (id === 'admin') this.openAdmin();
     if (id === 'history') this.history.open();
+    if (id === 'reports') this.reports.open();
   }
 
   // route shows what the address names: a chat's transcript in History.
@@ -170,6 +173,7 @@ export class Desk {
     this.offers.welcome(w.offers || []);
     fill(this.invites);
     for (const inv of w.invitations || []) this.invitation(inv, true);
+    if (this.current === 'reports') this.reports.open();
     // The broker keeps no monitor across a restart: ask again.
     if (this.monitor.wanted) this.monitor.open(true);
   }
