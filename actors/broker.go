@@ -527,6 +527,9 @@ func (b *Broker) SignIn() (*messages.SignInSettings, error) {
 // Department returns a department by id, or nil.
 func (b *Broker) Department(id string) (*messages.Department, error) { return b.store.Department(id) }
 
+// Departments returns every department, by id.
+func (b *Broker) Departments() ([]*messages.Department, error) { return b.store.Departments() }
+
 // CannedReplies reads one department's canned replies (agentID empty) or
 // one agent's own (department empty).
 func (b *Broker) CannedReplies(department, agentID string) ([]*messages.CannedReply, error) {

@@ -59,7 +59,7 @@ func (q *queue) Receive(ctx actor.Context) {
 	case *messages.FlushViews:
 		q.flushViews()
 		return
-	case *messages.ViewQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
+	case *messages.ViewQuery, *messages.LiveQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
 		// These leave the monitors' view as it is.
 	default:
 		defer q.viewChanged()
@@ -90,6 +90,8 @@ func (q *queue) receive(ctx actor.Context) {
 		q.views.watch(m.GetAgentId(), m.GetOn())
 	case *messages.ViewQuery:
 		q.b.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
+	case *messages.LiveQuery:
+		ctx.Respond(q.live(q.b.clock.Now()))
 	case *messages.Withdraw:
 		q.withdraw(ctx, m)
 	case *messages.AgentReport:
@@ -176,9 +178,9 @@ func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, for
 func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 	q.line.enqueue(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
 	q.waiting(m)
-	if q.m != nil {
-		if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
-			w.since = q.b.clock.Now()
+	if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
+		w.since = q.b.clock.Now()
+		if q.m != nil {
 			q.m.enqueued()
 			q.measureLine()
 		}
@@ -191,7 +193,7 @@ func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
 func (q *queue) restore(ctx actor.Context, m *messages.QueueRestore) {
 	for _, oc := range m.GetChats() {
 		q.line.insert(openSummary(oc), oc.GetTicket(), oc.GetHead(), oc.GetTarget())
-		if w := q.line.byChat[oc.GetChatId()]; q.m != nil && w != nil && w.since.IsZero() {
+		if w := q.line.byChat[oc.GetChatId()]; w != nil && w.since.IsZero() {
 			w.since = time.Unix(0, int64(oc.GetTicket())) // tickets are times (line.admit)
 		}
 	}
@@ -243,19 +245,12 @@ func (q *queue) leave(w *waiting) {
 }
 
 // measureLine sets the line's gauges (metrics on): how many wait, and
-// since when the longest waiter has (transfers wait at the head, so the
-// longest waiter need not be first).
+// since when the longest waiter has.
 func (q *queue) measureLine() {
 	if q.m == nil {
 		return
 	}
-	var oldest time.Time
-	for _, w := range q.line.waiting {
-		if !w.since.IsZero() && (oldest.IsZero() || w.since.Before(oldest)) {
-			oldest = w.since
-		}
-	}
-	q.m.line(len(q.line.waiting), oldest)
+	q.m.line(len(q.line.waiting), oldestSince(q.line.waiting))
 }
 
 // notifyPositions tells every waiting visitor whose position changed, or
@@ -299,9 +294,14 @@ func (q *queue) flushViews() {
 	}
 }
 
+// pushViews sends the monitors the view with the live figures (which
+// only the monitors get: an agent's transfer targets do not).
 func (q *queue) pushViews() {
-	q.views.pushed(q.b.clock.Now())
-	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: q.view()}}
+	now := q.b.clock.Now()
+	q.views.pushed(now)
+	v := q.view()
+	v.Live = q.live(now)
+	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: v}}
 	for id := range q.views.watchers {
 		q.b.Send(KindAgent, id, env)
 	}

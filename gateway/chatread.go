@@ -19,6 +19,17 @@ type chatUser struct {
 	perms actors.Perms
 }
 
+// auditID is who the audit log names for c.
+func (c chatUser) auditID() string {
+	switch {
+	case c.admin:
+		return actors.CallerAdmin
+	case c.agent != nil:
+		return c.agent.GetId()
+	}
+	return c.who.GetId()
+}
+
 // chatCaller authenticates r for a chat route.
 func (s *Server) chatCaller(r *http.Request) (chatUser, *messages.Error) {
 	if used, e := s.adminCredential(r); used {

@@ -220,6 +220,7 @@ func (s *Server) routes() {
 	s.offlineRoutes()
 	s.patchRoutes()
 	s.cannedRoutes()
+	s.statsLiveRoutes()
 	s.webRoutes()
 }
 

@@ -2946,6 +2946,44 @@ func (x *ViewAnswer) GetView() *DepartmentView {
 	return nil
 }
 
+// LiveQuery: the HTTP API -> a queue, answered (Respond) with the
+// department's StatsLiveDepartment.
+type LiveQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiveQuery) Reset() {
+	*x = LiveQuery{}
+	mi := &file_actors_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveQuery) ProtoMessage() {}
+
+func (x *LiveQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveQuery.ProtoReflect.Descriptor instead.
+func (*LiveQuery) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{31}
+}
+
 // FlushViews: a queue's throttle timer -> itself.
 type FlushViews struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2955,7 +2993,7 @@ type FlushViews struct {
 
 func (x *FlushViews) Reset() {
 	*x = FlushViews{}
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2967,7 +3005,7 @@ func (x *FlushViews) String() string {
 func (*FlushViews) ProtoMessage() {}
 
 func (x *FlushViews) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[31]
+	mi := &file_actors_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2980,7 +3018,7 @@ func (x *FlushViews) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushViews.ProtoReflect.Descriptor instead.
 func (*FlushViews) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{31}
+	return file_actors_proto_rawDescGZIP(), []int{32}
 }
 
 // ManagedStatus: a manager's agent actor -> the agent whose status they
@@ -2997,7 +3035,7 @@ type ManagedStatus struct {
 
 func (x *ManagedStatus) Reset() {
 	*x = ManagedStatus{}
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3009,7 +3047,7 @@ func (x *ManagedStatus) String() string {
 func (*ManagedStatus) ProtoMessage() {}
 
 func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[32]
+	mi := &file_actors_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3022,7 +3060,7 @@ func (x *ManagedStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManagedStatus.ProtoReflect.Descriptor instead.
 func (*ManagedStatus) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{32}
+	return file_actors_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ManagedStatus) GetStatus() AgentStatus {
@@ -3067,7 +3105,7 @@ type Handback struct {
 
 func (x *Handback) Reset() {
 	*x = Handback{}
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3117,7 @@ func (x *Handback) String() string {
 func (*Handback) ProtoMessage() {}
 
 func (x *Handback) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[33]
+	mi := &file_actors_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3130,7 @@ func (x *Handback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handback.ProtoReflect.Descriptor instead.
 func (*Handback) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{33}
+	return file_actors_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Handback) GetChatId() string {
@@ -3130,7 +3168,7 @@ type Abandon struct {
 
 func (x *Abandon) Reset() {
 	*x = Abandon{}
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3142,7 +3180,7 @@ func (x *Abandon) String() string {
 func (*Abandon) ProtoMessage() {}
 
 func (x *Abandon) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[34]
+	mi := &file_actors_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3155,7 +3193,7 @@ func (x *Abandon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abandon.ProtoReflect.Descriptor instead.
 func (*Abandon) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{34}
+	return file_actors_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Abandon) GetChatId() string {
@@ -3191,7 +3229,7 @@ type CloseConn struct {
 
 func (x *CloseConn) Reset() {
 	*x = CloseConn{}
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3203,7 +3241,7 @@ func (x *CloseConn) String() string {
 func (*CloseConn) ProtoMessage() {}
 
 func (x *CloseConn) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[35]
+	mi := &file_actors_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3216,7 +3254,7 @@ func (x *CloseConn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConn.ProtoReflect.Descriptor instead.
 func (*CloseConn) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{35}
+	return file_actors_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CloseConn) GetCode() uint32 {
@@ -3243,7 +3281,7 @@ type ShiftTick struct {
 
 func (x *ShiftTick) Reset() {
 	*x = ShiftTick{}
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3293,7 @@ func (x *ShiftTick) String() string {
 func (*ShiftTick) ProtoMessage() {}
 
 func (x *ShiftTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[36]
+	mi := &file_actors_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3306,7 @@ func (x *ShiftTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShiftTick.ProtoReflect.Descriptor instead.
 func (*ShiftTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{36}
+	return file_actors_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ShiftTick) GetToken() uint64 {
@@ -3288,7 +3326,7 @@ type SaveListsDue struct {
 
 func (x *SaveListsDue) Reset() {
 	*x = SaveListsDue{}
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3338,7 @@ func (x *SaveListsDue) String() string {
 func (*SaveListsDue) ProtoMessage() {}
 
 func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[37]
+	mi := &file_actors_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3351,7 @@ func (x *SaveListsDue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveListsDue.ProtoReflect.Descriptor instead.
 func (*SaveListsDue) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{37}
+	return file_actors_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SaveListsDue) GetToken() uint64 {
@@ -3336,7 +3374,7 @@ type GraceExpired struct {
 
 func (x *GraceExpired) Reset() {
 	*x = GraceExpired{}
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3348,7 +3386,7 @@ func (x *GraceExpired) String() string {
 func (*GraceExpired) ProtoMessage() {}
 
 func (x *GraceExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[38]
+	mi := &file_actors_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3361,7 +3399,7 @@ func (x *GraceExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraceExpired.ProtoReflect.Descriptor instead.
 func (*GraceExpired) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{38}
+	return file_actors_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GraceExpired) GetToken() uint64 {
@@ -3387,7 +3425,7 @@ type IdleCheck struct {
 
 func (x *IdleCheck) Reset() {
 	*x = IdleCheck{}
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3399,7 +3437,7 @@ func (x *IdleCheck) String() string {
 func (*IdleCheck) ProtoMessage() {}
 
 func (x *IdleCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[39]
+	mi := &file_actors_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3412,7 +3450,7 @@ func (x *IdleCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleCheck.ProtoReflect.Descriptor instead.
 func (*IdleCheck) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{39}
+	return file_actors_proto_rawDescGZIP(), []int{40}
 }
 
 // Persisted: storage writer -> the actor that asked for a write.
@@ -3426,7 +3464,7 @@ type Persisted struct {
 
 func (x *Persisted) Reset() {
 	*x = Persisted{}
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3438,7 +3476,7 @@ func (x *Persisted) String() string {
 func (*Persisted) ProtoMessage() {}
 
 func (x *Persisted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[40]
+	mi := &file_actors_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3451,7 +3489,7 @@ func (x *Persisted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Persisted.ProtoReflect.Descriptor instead.
 func (*Persisted) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{40}
+	return file_actors_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Persisted) GetToken() uint64 {
@@ -3477,7 +3515,7 @@ type DirectoryChanged struct {
 
 func (x *DirectoryChanged) Reset() {
 	*x = DirectoryChanged{}
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3489,7 +3527,7 @@ func (x *DirectoryChanged) String() string {
 func (*DirectoryChanged) ProtoMessage() {}
 
 func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[41]
+	mi := &file_actors_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3502,7 +3540,7 @@ func (x *DirectoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryChanged.ProtoReflect.Descriptor instead.
 func (*DirectoryChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{41}
+	return file_actors_proto_rawDescGZIP(), []int{42}
 }
 
 // AdminCommand: admin API -> directory actor.
@@ -3530,7 +3568,7 @@ type ExternalAccount struct {
 
 func (x *ExternalAccount) Reset() {
 	*x = ExternalAccount{}
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3542,7 +3580,7 @@ func (x *ExternalAccount) String() string {
 func (*ExternalAccount) ProtoMessage() {}
 
 func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[42]
+	mi := &file_actors_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3555,7 +3593,7 @@ func (x *ExternalAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExternalAccount.ProtoReflect.Descriptor instead.
 func (*ExternalAccount) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{42}
+	return file_actors_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ExternalAccount) GetMethod() SignInMethod {
@@ -3663,7 +3701,7 @@ type AdminCommand struct {
 
 func (x *AdminCommand) Reset() {
 	*x = AdminCommand{}
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3675,7 +3713,7 @@ func (x *AdminCommand) String() string {
 func (*AdminCommand) ProtoMessage() {}
 
 func (x *AdminCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[43]
+	mi := &file_actors_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3688,7 +3726,7 @@ func (x *AdminCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminCommand.ProtoReflect.Descriptor instead.
 func (*AdminCommand) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{43}
+	return file_actors_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AdminCommand) GetBody() isAdminCommand_Body {
@@ -3989,7 +4027,7 @@ type QueueOnlineChange struct {
 
 func (x *QueueOnlineChange) Reset() {
 	*x = QueueOnlineChange{}
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4001,7 +4039,7 @@ func (x *QueueOnlineChange) String() string {
 func (*QueueOnlineChange) ProtoMessage() {}
 
 func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[44]
+	mi := &file_actors_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4014,7 +4052,7 @@ func (x *QueueOnlineChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueOnlineChange.ProtoReflect.Descriptor instead.
 func (*QueueOnlineChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{44}
+	return file_actors_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueOnlineChange) GetDepartment() string {
@@ -4048,7 +4086,7 @@ type DisplayNameChange struct {
 
 func (x *DisplayNameChange) Reset() {
 	*x = DisplayNameChange{}
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4060,7 +4098,7 @@ func (x *DisplayNameChange) String() string {
 func (*DisplayNameChange) ProtoMessage() {}
 
 func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[45]
+	mi := &file_actors_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4073,7 +4111,7 @@ func (x *DisplayNameChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayNameChange.ProtoReflect.Descriptor instead.
 func (*DisplayNameChange) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{45}
+	return file_actors_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DisplayNameChange) GetAgentId() string {
@@ -4101,7 +4139,7 @@ type AgentRenamed struct {
 
 func (x *AgentRenamed) Reset() {
 	*x = AgentRenamed{}
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4113,7 +4151,7 @@ func (x *AgentRenamed) String() string {
 func (*AgentRenamed) ProtoMessage() {}
 
 func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[46]
+	mi := &file_actors_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4126,7 +4164,7 @@ func (x *AgentRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRenamed.ProtoReflect.Descriptor instead.
 func (*AgentRenamed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{46}
+	return file_actors_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AgentRenamed) GetAgentId() string {
@@ -4152,7 +4190,7 @@ type AdminReply struct {
 
 func (x *AdminReply) Reset() {
 	*x = AdminReply{}
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4164,7 +4202,7 @@ func (x *AdminReply) String() string {
 func (*AdminReply) ProtoMessage() {}
 
 func (x *AdminReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[47]
+	mi := &file_actors_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4177,7 +4215,7 @@ func (x *AdminReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
 func (*AdminReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{47}
+	return file_actors_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AdminReply) GetError() *Error {
@@ -4204,7 +4242,7 @@ type TraceContext struct {
 
 func (x *TraceContext) Reset() {
 	*x = TraceContext{}
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4216,7 +4254,7 @@ func (x *TraceContext) String() string {
 func (*TraceContext) ProtoMessage() {}
 
 func (x *TraceContext) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[48]
+	mi := &file_actors_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4229,7 +4267,7 @@ func (x *TraceContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TraceContext.ProtoReflect.Descriptor instead.
 func (*TraceContext) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{48}
+	return file_actors_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TraceContext) GetTraceId() []byte {
@@ -4275,7 +4313,7 @@ type TracedEvent struct {
 
 func (x *TracedEvent) Reset() {
 	*x = TracedEvent{}
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4287,7 +4325,7 @@ func (x *TracedEvent) String() string {
 func (*TracedEvent) ProtoMessage() {}
 
 func (x *TracedEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[49]
+	mi := &file_actors_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4300,7 +4338,7 @@ func (x *TracedEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEvent.ProtoReflect.Descriptor instead.
 func (*TracedEvent) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{49}
+	return file_actors_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TracedEvent) GetEvent() *ChatEvent {
@@ -4338,7 +4376,7 @@ type TracedEnvelope struct {
 
 func (x *TracedEnvelope) Reset() {
 	*x = TracedEnvelope{}
-	mi := &file_actors_proto_msgTypes[50]
+	mi := &file_actors_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4350,7 +4388,7 @@ func (x *TracedEnvelope) String() string {
 func (*TracedEnvelope) ProtoMessage() {}
 
 func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[50]
+	mi := &file_actors_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4363,7 +4401,7 @@ func (x *TracedEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracedEnvelope.ProtoReflect.Descriptor instead.
 func (*TracedEnvelope) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{50}
+	return file_actors_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TracedEnvelope) GetEnvelope() *Envelope {
@@ -4404,7 +4442,7 @@ type AttachFile struct {
 
 func (x *AttachFile) Reset() {
 	*x = AttachFile{}
-	mi := &file_actors_proto_msgTypes[51]
+	mi := &file_actors_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4416,7 +4454,7 @@ func (x *AttachFile) String() string {
 func (*AttachFile) ProtoMessage() {}
 
 func (x *AttachFile) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[51]
+	mi := &file_actors_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4429,7 +4467,7 @@ func (x *AttachFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachFile.ProtoReflect.Descriptor instead.
 func (*AttachFile) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{51}
+	return file_actors_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AttachFile) GetFileId() string {
@@ -4479,7 +4517,7 @@ type VisitorContextChanged struct {
 
 func (x *VisitorContextChanged) Reset() {
 	*x = VisitorContextChanged{}
-	mi := &file_actors_proto_msgTypes[52]
+	mi := &file_actors_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4491,7 +4529,7 @@ func (x *VisitorContextChanged) String() string {
 func (*VisitorContextChanged) ProtoMessage() {}
 
 func (x *VisitorContextChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[52]
+	mi := &file_actors_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4504,7 +4542,7 @@ func (x *VisitorContextChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorContextChanged.ProtoReflect.Descriptor instead.
 func (*VisitorContextChanged) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{52}
+	return file_actors_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *VisitorContextChanged) GetChatId() string {
@@ -4534,7 +4572,7 @@ type QueueMail struct {
 
 func (x *QueueMail) Reset() {
 	*x = QueueMail{}
-	mi := &file_actors_proto_msgTypes[53]
+	mi := &file_actors_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4546,7 +4584,7 @@ func (x *QueueMail) String() string {
 func (*QueueMail) ProtoMessage() {}
 
 func (x *QueueMail) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[53]
+	mi := &file_actors_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4559,7 +4597,7 @@ func (x *QueueMail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueMail.ProtoReflect.Descriptor instead.
 func (*QueueMail) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{53}
+	return file_actors_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *QueueMail) GetMail() *OutboxMail {
@@ -4597,7 +4635,7 @@ type MailSent struct {
 
 func (x *MailSent) Reset() {
 	*x = MailSent{}
-	mi := &file_actors_proto_msgTypes[54]
+	mi := &file_actors_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4609,7 +4647,7 @@ func (x *MailSent) String() string {
 func (*MailSent) ProtoMessage() {}
 
 func (x *MailSent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[54]
+	mi := &file_actors_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4622,7 +4660,7 @@ func (x *MailSent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailSent.ProtoReflect.Descriptor instead.
 func (*MailSent) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{54}
+	return file_actors_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *MailSent) GetMailId() string {
@@ -4656,7 +4694,7 @@ type MailTick struct {
 
 func (x *MailTick) Reset() {
 	*x = MailTick{}
-	mi := &file_actors_proto_msgTypes[55]
+	mi := &file_actors_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4668,7 +4706,7 @@ func (x *MailTick) String() string {
 func (*MailTick) ProtoMessage() {}
 
 func (x *MailTick) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[55]
+	mi := &file_actors_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4681,7 +4719,7 @@ func (x *MailTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailTick.ProtoReflect.Descriptor instead.
 func (*MailTick) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{55}
+	return file_actors_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *MailTick) GetToken() uint64 {
@@ -4704,7 +4742,7 @@ type RecordEmailed struct {
 
 func (x *RecordEmailed) Reset() {
 	*x = RecordEmailed{}
-	mi := &file_actors_proto_msgTypes[56]
+	mi := &file_actors_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +4754,7 @@ func (x *RecordEmailed) String() string {
 func (*RecordEmailed) ProtoMessage() {}
 
 func (x *RecordEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[56]
+	mi := &file_actors_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +4767,7 @@ func (x *RecordEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEmailed.ProtoReflect.Descriptor instead.
 func (*RecordEmailed) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{56}
+	return file_actors_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RecordEmailed) GetChatId() string {
@@ -4765,7 +4803,7 @@ type OfflineLeft struct {
 
 func (x *OfflineLeft) Reset() {
 	*x = OfflineLeft{}
-	mi := &file_actors_proto_msgTypes[57]
+	mi := &file_actors_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4777,7 +4815,7 @@ func (x *OfflineLeft) String() string {
 func (*OfflineLeft) ProtoMessage() {}
 
 func (x *OfflineLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[57]
+	mi := &file_actors_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4790,7 +4828,7 @@ func (x *OfflineLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineLeft.ProtoReflect.Descriptor instead.
 func (*OfflineLeft) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{57}
+	return file_actors_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *OfflineLeft) GetMessage() *OfflineMessage {
@@ -4828,7 +4866,7 @@ type AnswerOffline struct {
 
 func (x *AnswerOffline) Reset() {
 	*x = AnswerOffline{}
-	mi := &file_actors_proto_msgTypes[58]
+	mi := &file_actors_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4840,7 +4878,7 @@ func (x *AnswerOffline) String() string {
 func (*AnswerOffline) ProtoMessage() {}
 
 func (x *AnswerOffline) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[58]
+	mi := &file_actors_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4853,7 +4891,7 @@ func (x *AnswerOffline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerOffline.ProtoReflect.Descriptor instead.
 func (*AnswerOffline) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{58}
+	return file_actors_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AnswerOffline) GetId() string {
@@ -4895,7 +4933,7 @@ type MailReply struct {
 
 func (x *MailReply) Reset() {
 	*x = MailReply{}
-	mi := &file_actors_proto_msgTypes[59]
+	mi := &file_actors_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4907,7 +4945,7 @@ func (x *MailReply) String() string {
 func (*MailReply) ProtoMessage() {}
 
 func (x *MailReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[59]
+	mi := &file_actors_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4920,7 +4958,7 @@ func (x *MailReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailReply.ProtoReflect.Descriptor instead.
 func (*MailReply) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{59}
+	return file_actors_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *MailReply) GetError() *Error {
@@ -4952,7 +4990,7 @@ type VisitorChatAssigned struct {
 
 func (x *VisitorChatAssigned) Reset() {
 	*x = VisitorChatAssigned{}
-	mi := &file_actors_proto_msgTypes[60]
+	mi := &file_actors_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4964,7 +5002,7 @@ func (x *VisitorChatAssigned) String() string {
 func (*VisitorChatAssigned) ProtoMessage() {}
 
 func (x *VisitorChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[60]
+	mi := &file_actors_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4977,7 +5015,7 @@ func (x *VisitorChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorChatAssigned.ProtoReflect.Descriptor instead.
 func (*VisitorChatAssigned) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{60}
+	return file_actors_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *VisitorChatAssigned) GetVisitorId() string {
@@ -5250,7 +5288,8 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"ViewAnswer\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\x122\n" +
-	"\x04view\x18\x02 \x01(\v2\x1e.switchboard.v1.DepartmentViewR\x04view\"\f\n" +
+	"\x04view\x18\x02 \x01(\v2\x1e.switchboard.v1.DepartmentViewR\x04view\"\v\n" +
+	"\tLiveQuery\"\f\n" +
 	"\n" +
 	"FlushViews\"\x86\x01\n" +
 	"\rManagedStatus\x123\n" +
@@ -5408,7 +5447,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5441,209 +5480,210 @@ var file_actors_proto_goTypes = []any{
 	(*Watch)(nil),                 // 28: switchboard.v1.Watch
 	(*ViewQuery)(nil),             // 29: switchboard.v1.ViewQuery
 	(*ViewAnswer)(nil),            // 30: switchboard.v1.ViewAnswer
-	(*FlushViews)(nil),            // 31: switchboard.v1.FlushViews
-	(*ManagedStatus)(nil),         // 32: switchboard.v1.ManagedStatus
-	(*Handback)(nil),              // 33: switchboard.v1.Handback
-	(*Abandon)(nil),               // 34: switchboard.v1.Abandon
-	(*CloseConn)(nil),             // 35: switchboard.v1.CloseConn
-	(*ShiftTick)(nil),             // 36: switchboard.v1.ShiftTick
-	(*SaveListsDue)(nil),          // 37: switchboard.v1.SaveListsDue
-	(*GraceExpired)(nil),          // 38: switchboard.v1.GraceExpired
-	(*IdleCheck)(nil),             // 39: switchboard.v1.IdleCheck
-	(*Persisted)(nil),             // 40: switchboard.v1.Persisted
-	(*DirectoryChanged)(nil),      // 41: switchboard.v1.DirectoryChanged
-	(*ExternalAccount)(nil),       // 42: switchboard.v1.ExternalAccount
-	(*AdminCommand)(nil),          // 43: switchboard.v1.AdminCommand
-	(*QueueOnlineChange)(nil),     // 44: switchboard.v1.QueueOnlineChange
-	(*DisplayNameChange)(nil),     // 45: switchboard.v1.DisplayNameChange
-	(*AgentRenamed)(nil),          // 46: switchboard.v1.AgentRenamed
-	(*AdminReply)(nil),            // 47: switchboard.v1.AdminReply
-	(*TraceContext)(nil),          // 48: switchboard.v1.TraceContext
-	(*TracedEvent)(nil),           // 49: switchboard.v1.TracedEvent
-	(*TracedEnvelope)(nil),        // 50: switchboard.v1.TracedEnvelope
-	(*AttachFile)(nil),            // 51: switchboard.v1.AttachFile
-	(*VisitorContextChanged)(nil), // 52: switchboard.v1.VisitorContextChanged
-	(*QueueMail)(nil),             // 53: switchboard.v1.QueueMail
-	(*MailSent)(nil),              // 54: switchboard.v1.MailSent
-	(*MailTick)(nil),              // 55: switchboard.v1.MailTick
-	(*RecordEmailed)(nil),         // 56: switchboard.v1.RecordEmailed
-	(*OfflineLeft)(nil),           // 57: switchboard.v1.OfflineLeft
-	(*AnswerOffline)(nil),         // 58: switchboard.v1.AnswerOffline
-	(*MailReply)(nil),             // 59: switchboard.v1.MailReply
-	(*VisitorChatAssigned)(nil),   // 60: switchboard.v1.VisitorChatAssigned
-	nil,                           // 61: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 62: actor.PID
-	(*RequestChat)(nil),           // 63: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 64: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 65: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 66: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 67: switchboard.v1.PickChat
-	(*Resume)(nil),                // 68: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 69: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 70: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 71: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 72: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 73: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 74: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 75: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 76: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 77: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 78: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 79: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 80: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 81: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 82: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 83: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 84: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 85: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 86: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 87: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 88: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 89: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 90: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 91: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 92: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 93: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 94: switchboard.v1.Typing
-	(*RateChat)(nil),              // 95: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 96: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 97: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 98: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 99: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 100: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 101: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 102: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 103: switchboard.v1.Offer
-	(AssignHow)(0),                // 104: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 105: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 106: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 107: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 108: switchboard.v1.Department
-	(*Language)(nil),              // 109: switchboard.v1.Language
-	(*Agent)(nil),                 // 110: switchboard.v1.Agent
-	(*Role)(nil),                  // 111: switchboard.v1.Role
-	(*Settings)(nil),              // 112: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 113: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 114: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 115: switchboard.v1.EmailSettings
-	(*Envelope)(nil),              // 116: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 117: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 118: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 119: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 120: switchboard.v1.OfflineMessage
+	(*LiveQuery)(nil),             // 31: switchboard.v1.LiveQuery
+	(*FlushViews)(nil),            // 32: switchboard.v1.FlushViews
+	(*ManagedStatus)(nil),         // 33: switchboard.v1.ManagedStatus
+	(*Handback)(nil),              // 34: switchboard.v1.Handback
+	(*Abandon)(nil),               // 35: switchboard.v1.Abandon
+	(*CloseConn)(nil),             // 36: switchboard.v1.CloseConn
+	(*ShiftTick)(nil),             // 37: switchboard.v1.ShiftTick
+	(*SaveListsDue)(nil),          // 38: switchboard.v1.SaveListsDue
+	(*GraceExpired)(nil),          // 39: switchboard.v1.GraceExpired
+	(*IdleCheck)(nil),             // 40: switchboard.v1.IdleCheck
+	(*Persisted)(nil),             // 41: switchboard.v1.Persisted
+	(*DirectoryChanged)(nil),      // 42: switchboard.v1.DirectoryChanged
+	(*ExternalAccount)(nil),       // 43: switchboard.v1.ExternalAccount
+	(*AdminCommand)(nil),          // 44: switchboard.v1.AdminCommand
+	(*QueueOnlineChange)(nil),     // 45: switchboard.v1.QueueOnlineChange
+	(*DisplayNameChange)(nil),     // 46: switchboard.v1.DisplayNameChange
+	(*AgentRenamed)(nil),          // 47: switchboard.v1.AgentRenamed
+	(*AdminReply)(nil),            // 48: switchboard.v1.AdminReply
+	(*TraceContext)(nil),          // 49: switchboard.v1.TraceContext
+	(*TracedEvent)(nil),           // 50: switchboard.v1.TracedEvent
+	(*TracedEnvelope)(nil),        // 51: switchboard.v1.TracedEnvelope
+	(*AttachFile)(nil),            // 52: switchboard.v1.AttachFile
+	(*VisitorContextChanged)(nil), // 53: switchboard.v1.VisitorContextChanged
+	(*QueueMail)(nil),             // 54: switchboard.v1.QueueMail
+	(*MailSent)(nil),              // 55: switchboard.v1.MailSent
+	(*MailTick)(nil),              // 56: switchboard.v1.MailTick
+	(*RecordEmailed)(nil),         // 57: switchboard.v1.RecordEmailed
+	(*OfflineLeft)(nil),           // 58: switchboard.v1.OfflineLeft
+	(*AnswerOffline)(nil),         // 59: switchboard.v1.AnswerOffline
+	(*MailReply)(nil),             // 60: switchboard.v1.MailReply
+	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
+	nil,                           // 62: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 63: actor.PID
+	(*RequestChat)(nil),           // 64: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 65: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 66: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 67: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 68: switchboard.v1.PickChat
+	(*Resume)(nil),                // 69: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 70: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 71: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 72: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 73: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 74: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 75: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 76: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 77: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 78: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 79: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 80: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 81: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 82: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 83: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 84: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 85: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 86: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 87: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 88: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 89: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 90: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 91: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 92: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 93: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 94: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 95: switchboard.v1.Typing
+	(*RateChat)(nil),              // 96: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 97: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 98: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 99: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 100: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 101: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 102: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 103: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 104: switchboard.v1.Offer
+	(AssignHow)(0),                // 105: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 106: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 107: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 108: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 109: switchboard.v1.Department
+	(*Language)(nil),              // 110: switchboard.v1.Language
+	(*Agent)(nil),                 // 111: switchboard.v1.Agent
+	(*Role)(nil),                  // 112: switchboard.v1.Role
+	(*Settings)(nil),              // 113: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 114: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 115: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 116: switchboard.v1.EmailSettings
+	(*Envelope)(nil),              // 117: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 118: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 119: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 120: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 121: switchboard.v1.OfflineMessage
 }
 var file_actors_proto_depIdxs = []int32{
-	62,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	61,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	62,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	62,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	63,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	64,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	65,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	66,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	67,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	68,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	69,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	70,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	71,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	72,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	73,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	74,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	75,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	76,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	77,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	78,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	79,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	80,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	81,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	82,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	83,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	84,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	85,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	86,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	87,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	88,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	89,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	90,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
-	48,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	91,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	62,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	92,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	93,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	94,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	70,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	72,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	73,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	74,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	75,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	76,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	77,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	82,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	95,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	85,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
-	51,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	96,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	90,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
-	48,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	63,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	62,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
-	48,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	97,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	62,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	98,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	62,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	91,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	99,  // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	62,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	62,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	100, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	100, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	100, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	48,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	100, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	101, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	102, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	103, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	104, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	48,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	100, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	98,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	62,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	62,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	62,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	105, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	106, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	102, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	62,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	98,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	107, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	108, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	109, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	110, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	111, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	112, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	45,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	44,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	113, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	42,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	114, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	114, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	115, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	98,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	99,  // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	48,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	116, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	48,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	117, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	118, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	62,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	119, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	120, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	62,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	91,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	98,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	91,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	63,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	62,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	63,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	63,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	64,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	65,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	66,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	67,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	68,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	69,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	70,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	71,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	72,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	73,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	74,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	75,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	76,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	77,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	78,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	79,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	80,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	81,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	82,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	83,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	84,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	85,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	86,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	87,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	88,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	89,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	90,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	91,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
+	92,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	63,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	93,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	94,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	95,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	71,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	73,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	74,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	75,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	76,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	77,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	78,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	83,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	96,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	86,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
+	97,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	91,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
+	64,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	63,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
+	98,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	63,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	99,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	63,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	92,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	100, // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	63,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	63,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	101, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	101, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	101, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	49,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	101, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	102, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	102, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	103, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	104, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	105, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	49,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	101, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	99,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	63,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	63,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	63,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	106, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	107, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	103, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	63,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	99,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	108, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	109, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	110, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	111, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	112, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	113, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	46,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	45,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	114, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	43,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	115, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	115, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	116, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	99,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	100, // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	49,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	117, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	49,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	118, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	119, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	63,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	120, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	121, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	63,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	92,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	99,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	92,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
 	111, // [111:111] is the sub-list for method output_type
 	111, // [111:111] is the sub-list for method input_type
 	111, // [111:111] is the sub-list for extension type_name
@@ -5706,7 +5746,7 @@ func file_actors_proto_init() {
 		(*ChatCommand_EmailTranscript)(nil),
 		(*ChatCommand_EmailFromChat)(nil),
 	}
-	file_actors_proto_msgTypes[43].OneofWrappers = []any{
+	file_actors_proto_msgTypes[44].OneofWrappers = []any{
 		(*AdminCommand_PutDepartment)(nil),
 		(*AdminCommand_DeleteDepartment)(nil),
 		(*AdminCommand_PutLanguage)(nil),
@@ -5731,7 +5771,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   62,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

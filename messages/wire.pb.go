@@ -5578,10 +5578,14 @@ type DepartmentView struct {
 	// Waiting chats in order; waited = at_ms - created_at_ms.
 	Waiting []*ChatSummary `protobuf:"bytes,4,rep,name=waiting,proto3" json:"waiting,omitempty"`
 	// Ongoing chats with their agent, guests and watchers.
-	Active        []*ChatSummary `protobuf:"bytes,5,rep,name=active,proto3" json:"active,omitempty"`
-	Agents        []*AgentLoad   `protobuf:"bytes,6,rep,name=agents,proto3" json:"agents,omitempty"`
-	AtMs          int64          `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
-	WaitingCount  uint32         `protobuf:"varint,8,opt,name=waiting_count,json=waitingCount,proto3" json:"waiting_count,omitempty"`
+	Active       []*ChatSummary `protobuf:"bytes,5,rep,name=active,proto3" json:"active,omitempty"`
+	Agents       []*AgentLoad   `protobuf:"bytes,6,rep,name=agents,proto3" json:"agents,omitempty"`
+	AtMs         int64          `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	WaitingCount uint32         `protobuf:"varint,8,opt,name=waiting_count,json=waitingCount,proto3" json:"waiting_count,omitempty"`
+	// The department's live figures, as at at_ms (GET /api/stats/live
+	// gives the same): in the monitors' pushes only, not in an agent's
+	// transfer targets.
+	Live          *StatsLiveDepartment `protobuf:"bytes,220,opt,name=live,proto3" json:"live,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5672,6 +5676,193 @@ func (x *DepartmentView) GetWaitingCount() uint32 {
 	return 0
 }
 
+func (x *DepartmentView) GetLive() *StatsLiveDepartment {
+	if x != nil {
+		return x.Live
+	}
+	return nil
+}
+
+// StatsLiveDepartment: a department's figures now, from its queue actor's
+// state (the same state as its DepartmentView).
+type StatsLiveDepartment struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Department string                 `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Online     bool                   `protobuf:"varint,3,opt,name=online,proto3" json:"online,omitempty"`
+	// Chats in line now.
+	Waiting uint32 `protobuf:"varint,4,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	// How long the longest waiter has been in this line (since it joined
+	// it: a transferred chat waits from its transfer); 0 with nobody.
+	LongestWaitMs int64 `protobuf:"varint,5,opt,name=longest_wait_ms,json=longestWaitMs,proto3" json:"longest_wait_ms,omitempty"`
+	// Chats being handled by the department's agents now.
+	ChatsInProgress uint32 `protobuf:"varint,6,opt,name=chats_in_progress,json=chatsInProgress,proto3" json:"chats_in_progress,omitempty"`
+	// The department's agents by status: each counts under their status
+	// while they have a socket open; without one, as offline. Agents the
+	// queue has not heard from since the broker started (not signed in,
+	// account not saved, no chat restored) are not counted.
+	AgentsAvailable uint32 `protobuf:"varint,7,opt,name=agents_available,json=agentsAvailable,proto3" json:"agents_available,omitempty"`
+	AgentsAway      uint32 `protobuf:"varint,8,opt,name=agents_away,json=agentsAway,proto3" json:"agents_away,omitempty"`
+	AgentsDraining  uint32 `protobuf:"varint,9,opt,name=agents_draining,json=agentsDraining,proto3" json:"agents_draining,omitempty"`
+	AgentsOffline   uint32 `protobuf:"varint,10,opt,name=agents_offline,json=agentsOffline,proto3" json:"agents_offline,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *StatsLiveDepartment) Reset() {
+	*x = StatsLiveDepartment{}
+	mi := &file_wire_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsLiveDepartment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsLiveDepartment) ProtoMessage() {}
+
+func (x *StatsLiveDepartment) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsLiveDepartment.ProtoReflect.Descriptor instead.
+func (*StatsLiveDepartment) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *StatsLiveDepartment) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StatsLiveDepartment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StatsLiveDepartment) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *StatsLiveDepartment) GetWaiting() uint32 {
+	if x != nil {
+		return x.Waiting
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetLongestWaitMs() int64 {
+	if x != nil {
+		return x.LongestWaitMs
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetChatsInProgress() uint32 {
+	if x != nil {
+		return x.ChatsInProgress
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetAgentsAvailable() uint32 {
+	if x != nil {
+		return x.AgentsAvailable
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetAgentsAway() uint32 {
+	if x != nil {
+		return x.AgentsAway
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetAgentsDraining() uint32 {
+	if x != nil {
+		return x.AgentsDraining
+	}
+	return 0
+}
+
+func (x *StatsLiveDepartment) GetAgentsOffline() uint32 {
+	if x != nil {
+		return x.AgentsOffline
+	}
+	return 0
+}
+
+// StatsLive: the answer of GET /api/stats/live, one entry per department
+// the caller may see, by department id.
+type StatsLive struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Departments   []*StatsLiveDepartment `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
+	AtMs          int64                  `protobuf:"varint,2,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsLive) Reset() {
+	*x = StatsLive{}
+	mi := &file_wire_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsLive) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsLive) ProtoMessage() {}
+
+func (x *StatsLive) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsLive.ProtoReflect.Descriptor instead.
+func (*StatsLive) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *StatsLive) GetDepartments() []*StatsLiveDepartment {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *StatsLive) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
 type AgentLoad struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	AgentId     string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
@@ -5687,7 +5878,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5699,7 +5890,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5712,7 +5903,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5770,7 +5961,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5782,7 +5973,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5795,7 +5986,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -5825,7 +6016,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5837,7 +6028,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5850,7 +6041,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -5886,7 +6077,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5898,7 +6089,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5911,7 +6102,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -5943,7 +6134,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5955,7 +6146,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5968,7 +6159,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -6006,7 +6197,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6018,7 +6209,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6031,7 +6222,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{65}
+	return file_wire_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -6075,7 +6266,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6087,7 +6278,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6100,7 +6291,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{66}
+	return file_wire_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -6143,7 +6334,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6155,7 +6346,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6168,7 +6359,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{67}
+	return file_wire_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -6187,7 +6378,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6199,7 +6390,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6212,7 +6403,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{68}
+	return file_wire_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -6236,7 +6427,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6248,7 +6439,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6261,7 +6452,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{69}
+	return file_wire_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -6291,7 +6482,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6303,7 +6494,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6316,7 +6507,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{70}
+	return file_wire_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -6362,7 +6553,7 @@ type ReportPage struct {
 
 func (x *ReportPage) Reset() {
 	*x = ReportPage{}
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6374,7 +6565,7 @@ func (x *ReportPage) String() string {
 func (*ReportPage) ProtoMessage() {}
 
 func (x *ReportPage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6387,7 +6578,7 @@ func (x *ReportPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
 func (*ReportPage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{71}
+	return file_wire_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ReportPage) GetUrl() string {
@@ -6424,7 +6615,7 @@ type SetVisitorFields struct {
 
 func (x *SetVisitorFields) Reset() {
 	*x = SetVisitorFields{}
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6436,7 +6627,7 @@ func (x *SetVisitorFields) String() string {
 func (*SetVisitorFields) ProtoMessage() {}
 
 func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6449,7 +6640,7 @@ func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
 func (*SetVisitorFields) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{72}
+	return file_wire_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SetVisitorFields) GetFields() map[string]string {
@@ -6472,7 +6663,7 @@ type PageView struct {
 
 func (x *PageView) Reset() {
 	*x = PageView{}
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6484,7 +6675,7 @@ func (x *PageView) String() string {
 func (*PageView) ProtoMessage() {}
 
 func (x *PageView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6497,7 +6688,7 @@ func (x *PageView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PageView.ProtoReflect.Descriptor instead.
 func (*PageView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{73}
+	return file_wire_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *PageView) GetUrl() string {
@@ -6548,7 +6739,7 @@ type VisitorContext struct {
 
 func (x *VisitorContext) Reset() {
 	*x = VisitorContext{}
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6560,7 +6751,7 @@ func (x *VisitorContext) String() string {
 func (*VisitorContext) ProtoMessage() {}
 
 func (x *VisitorContext) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6573,7 +6764,7 @@ func (x *VisitorContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
 func (*VisitorContext) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{74}
+	return file_wire_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *VisitorContext) GetVisitorId() string {
@@ -6637,7 +6828,7 @@ type VisitorInfo struct {
 
 func (x *VisitorInfo) Reset() {
 	*x = VisitorInfo{}
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6649,7 +6840,7 @@ func (x *VisitorInfo) String() string {
 func (*VisitorInfo) ProtoMessage() {}
 
 func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6662,7 +6853,7 @@ func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
 func (*VisitorInfo) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{75}
+	return file_wire_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *VisitorInfo) GetChatId() string {
@@ -6692,7 +6883,7 @@ type ListPastChats struct {
 
 func (x *ListPastChats) Reset() {
 	*x = ListPastChats{}
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6704,7 +6895,7 @@ func (x *ListPastChats) String() string {
 func (*ListPastChats) ProtoMessage() {}
 
 func (x *ListPastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6717,7 +6908,7 @@ func (x *ListPastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
 func (*ListPastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{76}
+	return file_wire_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListPastChats) GetLimit() uint32 {
@@ -6738,7 +6929,7 @@ type PastChats struct {
 
 func (x *PastChats) Reset() {
 	*x = PastChats{}
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6750,7 +6941,7 @@ func (x *PastChats) String() string {
 func (*PastChats) ProtoMessage() {}
 
 func (x *PastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6763,7 +6954,7 @@ func (x *PastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
 func (*PastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{77}
+	return file_wire_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *PastChats) GetChats() []*PastChat {
@@ -6790,7 +6981,7 @@ type PastChat struct {
 
 func (x *PastChat) Reset() {
 	*x = PastChat{}
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6802,7 +6993,7 @@ func (x *PastChat) String() string {
 func (*PastChat) ProtoMessage() {}
 
 func (x *PastChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6815,7 +7006,7 @@ func (x *PastChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
 func (*PastChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{78}
+	return file_wire_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *PastChat) GetChatId() string {
@@ -7263,7 +7454,7 @@ const file_wire_proto_rawDesc = "" +
 	"\tinvisible\x18\x03 \x01(\bR\tinvisible\x12+\n" +
 	"\x02by\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"+\n" +
 	"\aMonitor\x12 \n" +
-	"\vdepartments\x18\x01 \x03(\tR\vdepartments\"\xb5\x02\n" +
+	"\vdepartments\x18\x01 \x03(\tR\vdepartments\"\xef\x02\n" +
 	"\x0eDepartmentView\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -7274,7 +7465,26 @@ const file_wire_proto_rawDesc = "" +
 	"\x06active\x18\x05 \x03(\v2\x1b.switchboard.v1.ChatSummaryR\x06active\x121\n" +
 	"\x06agents\x18\x06 \x03(\v2\x19.switchboard.v1.AgentLoadR\x06agents\x12\x13\n" +
 	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12#\n" +
-	"\rwaiting_count\x18\b \x01(\rR\fwaitingCount\"\xcd\x01\n" +
+	"\rwaiting_count\x18\b \x01(\rR\fwaitingCount\x128\n" +
+	"\x04live\x18\xdc\x01 \x01(\v2#.switchboard.v1.StatsLiveDepartmentR\x04live\"\xeb\x02\n" +
+	"\x13StatsLiveDepartment\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06online\x18\x03 \x01(\bR\x06online\x12\x18\n" +
+	"\awaiting\x18\x04 \x01(\rR\awaiting\x12&\n" +
+	"\x0flongest_wait_ms\x18\x05 \x01(\x03R\rlongestWaitMs\x12*\n" +
+	"\x11chats_in_progress\x18\x06 \x01(\rR\x0fchatsInProgress\x12)\n" +
+	"\x10agents_available\x18\a \x01(\rR\x0fagentsAvailable\x12\x1f\n" +
+	"\vagents_away\x18\b \x01(\rR\n" +
+	"agentsAway\x12'\n" +
+	"\x0fagents_draining\x18\t \x01(\rR\x0eagentsDraining\x12%\n" +
+	"\x0eagents_offline\x18\n" +
+	" \x01(\rR\ragentsOffline\"g\n" +
+	"\tStatsLive\x12E\n" +
+	"\vdepartments\x18\x01 \x03(\v2#.switchboard.v1.StatsLiveDepartmentR\vdepartments\x12\x13\n" +
+	"\x05at_ms\x18\x02 \x01(\x03R\x04atMs\"\xcd\x01\n" +
 	"\tAgentLoad\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x123\n" +
@@ -7446,7 +7656,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -7517,28 +7727,30 @@ var file_wire_proto_goTypes = []any{
 	(*ChatMemberChanged)(nil),   // 66: switchboard.v1.ChatMemberChanged
 	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
 	(*DepartmentView)(nil),      // 68: switchboard.v1.DepartmentView
-	(*AgentLoad)(nil),           // 69: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 70: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 71: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 72: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 73: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 74: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 75: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 76: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 77: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 78: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 79: switchboard.v1.CannedExpansion
-	(*ReportPage)(nil),          // 80: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),    // 81: switchboard.v1.SetVisitorFields
-	(*PageView)(nil),            // 82: switchboard.v1.PageView
-	(*VisitorContext)(nil),      // 83: switchboard.v1.VisitorContext
-	(*VisitorInfo)(nil),         // 84: switchboard.v1.VisitorInfo
-	(*ListPastChats)(nil),       // 85: switchboard.v1.ListPastChats
-	(*PastChats)(nil),           // 86: switchboard.v1.PastChats
-	(*PastChat)(nil),            // 87: switchboard.v1.PastChat
-	nil,                         // 88: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 89: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 90: switchboard.v1.VisitorContext.FieldsEntry
+	(*StatsLiveDepartment)(nil), // 69: switchboard.v1.StatsLiveDepartment
+	(*StatsLive)(nil),           // 70: switchboard.v1.StatsLive
+	(*AgentLoad)(nil),           // 71: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 72: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 73: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 74: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 75: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 76: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 77: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 78: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 79: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 80: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 81: switchboard.v1.CannedExpansion
+	(*ReportPage)(nil),          // 82: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 83: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 84: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 85: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 86: switchboard.v1.VisitorInfo
+	(*ListPastChats)(nil),       // 87: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 88: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 89: switchboard.v1.PastChat
+	nil,                         // 90: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 91: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 92: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -7562,18 +7774,18 @@ var file_wire_proto_depIdxs = []int32{
 	58,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
 	55,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
 	67,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	70,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	72,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	72,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	74,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
 	51,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	73,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	74,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	76,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	78,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	75,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	76,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	78,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	80,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
 	59,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
 	60,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	80,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
-	81,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	85,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	82,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	83,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	87,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
 	16,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
 	17,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
 	18,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
@@ -7593,13 +7805,13 @@ var file_wire_proto_depIdxs = []int32{
 	54,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
 	68,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
 	52,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	71,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	77,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	79,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	84,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	86,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	73,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	79,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	81,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	86,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	88,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
 	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	88,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	90,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
 	29,  // 59: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
 	38,  // 60: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
 	30,  // 61: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
@@ -7652,24 +7864,26 @@ var file_wire_proto_depIdxs = []int32{
 	37,  // 108: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
 	38,  // 109: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
 	38,  // 110: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	69,  // 111: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	2,   // 112: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 113: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 114: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	75,  // 115: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	75,  // 116: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	89,  // 117: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	82,  // 118: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	82,  // 119: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	90,  // 120: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	83,  // 121: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	87,  // 122: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 123: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	124, // [124:124] is the sub-list for method output_type
-	124, // [124:124] is the sub-list for method input_type
-	124, // [124:124] is the sub-list for extension type_name
-	124, // [124:124] is the sub-list for extension extendee
-	0,   // [0:124] is the sub-list for field type_name
+	71,  // 111: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	69,  // 112: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	69,  // 113: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 114: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 115: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 116: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	77,  // 117: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	77,  // 118: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	91,  // 119: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	84,  // 120: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	84,  // 121: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	92,  // 122: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	85,  // 123: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	89,  // 124: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 125: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	126, // [126:126] is the sub-list for method output_type
+	126, // [126:126] is the sub-list for method input_type
+	126, // [126:126] is the sub-list for extension type_name
+	126, // [126:126] is the sub-list for extension extendee
+	0,   // [0:126] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -7758,7 +7972,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   82,
+			NumMessages:   84,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

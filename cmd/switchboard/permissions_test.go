@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,7 @@ func TestPermissionMatrix(t *testing.T) {
 		tok := x.login(s, login)
 		x.httpCommands(s, id, chat, tok)
 		x.offlineCommands(s, v, tok)
+		x.statsLive(s, tok)
 		x.rankCommands(s, id, tok)
 		x.adminReads(s, tok)
 		x.ownerOnlyCommands(s, id, tok)
@@ -195,6 +197,40 @@ func (x *permMatrix) offlineCommands(s permSubject, v *gateway.Client, tok strin
 		m, _ := x.m.broker.OfflineMessage(id)
 		return !m.GetAnswered()
 	})
+}
+
+// statsLive: every staff member here is listed as a supervisor and a
+// manager of matrix and matrixoff, so sees their live figures with
+// supervise or queues.manage; only reports.view (or admin) sees a
+// department they do not oversee.
+func (x *permMatrix) statsLive(s permSubject, tok string) {
+	t, addr := x.t, x.addr
+	all := s.perms.Has(actors.PermReports) || s.perms.Has(actors.PermAdmin)
+	oversees := all || s.perms.Has(actors.PermSupervise) || s.perms.Has(actors.PermManageQueues)
+	code, body := staffHTTP(t, addr, tok, "GET", "/api/stats/live?department=matrix", "")
+	x.check(s, "GET /api/stats/live?department=matrix", oversees, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats/live?department=sales", "")
+	x.check(s, "GET /api/stats/live?department=sales", all, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats/live", "")
+	x.check(s, "GET /api/stats/live", oversees, httpErr(code, body), nil)
+	if !oversees {
+		return
+	}
+	var live messages.StatsLive
+	if err := protoIn.Unmarshal([]byte(body), &live); err != nil {
+		t.Fatalf("%s: live figures %s: %v", s.role, body, err)
+	}
+	var got []string
+	for _, d := range live.GetDepartments() {
+		got = append(got, d.GetDepartment())
+	}
+	want := []string{"matrix", "matrixoff"}
+	if all {
+		want = []string{"matrix", "matrixoff", "sales", "support"}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: live figures of %v, want %v", s.role, got, want)
+	}
 }
 
 // sameDirectory is an unchanged check: the directory is as it is now.

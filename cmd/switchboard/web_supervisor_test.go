@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,6 +24,16 @@ func TestWebSupervisorWatchWhisperTakeOver(t *testing.T) {
 	row := fmt.Sprintf(`.card[data-dept="sales"] tr[data-chat=%q]`, chat)
 	dana.wait("the chat in the monitor", fmt.Sprintf(`document.querySelector(%q) && document.querySelector(%q).textContent.includes("Alice")`, row, row))
 	dana.wait("Alice's load", `[...document.querySelectorAll('.card[data-dept="sales"] tr[data-agent="alice"]')].some(tr => tr.textContent.includes("1/3"))`)
+	// The live figures head the card: nobody waits, Alice is available
+	// with one chat, Carmen (not signed in, known to the queue) offline.
+	salesFigures := map[string]string{"waiting": "0", "longest-wait": "–", "in-progress": "1", "available": "1", "away": "0", "draining": "0", "offline": "1"}
+	waitFigures(dana, "sales", salesFigures)
+	// A visitor waits in support, where nobody is signed in: the longest
+	// wait counts on between pushes.
+	v, _ := newVisitor(t, m.Addr(), false)
+	mustChatID(t, requestChat(t, v, "support", "en", "anyone there?"))
+	waitFigures(dana, "support", map[string]string{"waiting": "1", "in-progress": "0", "available": "0"})
+	dana.wait("the longest wait in support counting", `/^[1-9][0-9]* s$/.test(document.querySelector('.card[data-dept="support"] [data-figure="longest-wait"] .value').textContent)`)
 	dana.screenshot("supervisor-monitor")
 
 	dana.click(row + " .watch")
@@ -64,4 +75,21 @@ func TestWebSupervisorWatchWhisperTakeOver(t *testing.T) {
 	eval[bool](dana, `(() => { const s = document.querySelector('.card[data-dept="sales"] tr[data-agent="alice"] .agent-status');
 		s.value = "AGENT_STATUS_AWAY"; s.dispatchEvent(new Event("change")); return true })()`)
 	alice.wait("Alice away, and why", `document.querySelector("#status").dataset.status === "away" && document.querySelector("#reason").textContent.includes("Dana")`)
+	// The pushes keep the figures: the chat is Dana's now (she is no
+	// sales agent), and Alice is away.
+	salesFigures["available"], salesFigures["away"] = "0", "1"
+	waitFigures(dana, "sales", salesFigures)
+}
+
+// waitFigures waits until the monitor's card of dept shows want (figure
+// name -> value) in its live figures, first in the card.
+func waitFigures(p *page, dept string, want map[string]string) {
+	p.t.Helper()
+	js, _ := json.Marshal(want)
+	p.wait(fmt.Sprintf("the live figures of %s: %s", dept, js), fmt.Sprintf(`(() => {
+		const card = document.querySelector('.card[data-dept=%q]');
+		const box = card && card.querySelector('.live-figures');
+		if (!box || card.children[1] !== box) return false;
+		return Object.entries(%s).every(([k, v]) => box.querySelector('[data-figure="' + k + '"] .value')?.textContent === v);
+	})()`, dept, js))
 }

@@ -1,5 +1,6 @@
 // The supervisor's view: for each department one supervises or manages,
-// the line (how long each visitor has waited), the chats being handled
+// its live figures (waiting, the longest wait, chats in progress, agents
+// by status), the line (how long each visitor has waited), the chats being handled
 // and by whom, and each agent's status and load. From here: watch a chat
 // invisibly, join it, take it over; hand a waiting chat to a chosen agent
 // (chats.assign); set the queue online or offline and an agent's status
@@ -51,6 +52,7 @@ export class MonitorTab {
     const waitCell = (c) => h('td', { class: 'waited', 'data-since': Number(c.created_at_ms) + skew }, span(Date.now() - Number(c.created_at_ms) - skew));
     fill(card,
       h('h2', {}, v.name || v.department, ' ', h('span', { class: `pill ${online ? 'on' : 'off'}` }, online ? 'online' : 'offline')),
+      this.liveFigures(v, skew),
       manages ? h('button', { class: 'queue-toggle', onclick: () => this.desk.command({ set_queue_online: { department: v.department, online: !online } }) },
         online ? 'Set the queue offline' : 'Set the queue online') : null,
       h('table', { class: 'list waiting' }, h('caption', {}, `Waiting (${v.waiting_count || 0})`),
@@ -74,6 +76,23 @@ export class MonitorTab {
           h('td', {}, manages ? this.statusSelect(a) : enumName(a.status || 'AGENT_STATUS_OFFLINE', 'AGENT_STATUS_'),
             a.connected ? '' : ' (not connected)'),
           h('td', {}, `${a.load || 0}/${a.max_chats || 0}`))))));
+  }
+
+  // liveFigures is the department's figures now, from the push's live
+  // field; the longest wait goes on counting between pushes.
+  liveFigures(v, skew) {
+    const f = v.live || {};
+    const longest = Number(f.longest_wait_ms || 0);
+    const figure = (name, label, value, since) => h('div', { class: 'figure', 'data-figure': name },
+      h('span', { class: since === undefined ? 'value' : 'value waited', 'data-since': since }, value), h('span', { class: 'label' }, label));
+    return h('div', { class: 'live-figures', role: 'group', 'aria-label': `Live figures of ${v.name || v.department}` },
+      figure('waiting', 'waiting', String(f.waiting || 0)),
+      longest ? figure('longest-wait', 'longest wait', span(longest), Number(v.at_ms) - longest + skew) : figure('longest-wait', 'longest wait', '–'),
+      figure('in-progress', 'chats in progress', String(f.chats_in_progress || 0)),
+      figure('available', 'available', String(f.agents_available || 0)),
+      figure('away', 'away', String(f.agents_away || 0)),
+      figure('draining', 'draining', String(f.agents_draining || 0)),
+      figure('offline', 'offline', String(f.agents_offline || 0)));
   }
 
   // assignSelect is the "Assign to…" menu of a waiting chat: the
@@ -108,7 +127,7 @@ export class MonitorTab {
 
   tickWaits() {
     if (this.el.hidden) return;
-    for (const td of this.el.querySelectorAll('td.waited')) td.textContent = span(Date.now() - Number(td.dataset.since));
+    for (const el of this.el.querySelectorAll('.waited[data-since]')) el.textContent = span(Date.now() - Number(el.dataset.since));
   }
 
   async join(c, invisible) {
