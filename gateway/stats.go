@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -60,18 +59,13 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 // statsDims sets q's dimensions from what was asked and what the caller
 // may read; a refusal is audited.
 func (s *Server) statsDims(r *http.Request, c chatUser, rep *messages.StatsReport, q *messages.StatsQuery) *messages.Error {
-	var scope actors.StatsScope
-	if c.admin {
-		scope = actors.StatsScope{Everything: true}
-	} else {
-		var err error
-		if scope, err = s.b.StatsScopeOf(c.agent, c.perms); err != nil {
-			return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read departments now")
-		}
+	scope, e := s.statsScope(c)
+	if e != nil {
+		return e
 	}
 	deny := func(what string) *messages.Error {
 		e := errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "you may not read the figures of %s", what)
-		s.audit(s.clientAddr(r), "permission.denied", c.agent.GetId(), r.Method+" "+r.URL.Path, e.GetMessage(), false)
+		s.audit(s.clientAddr(r), "permission.denied", c.auditID(), r.Method+" "+r.URL.Path, e.GetMessage(), false)
 		return e
 	}
 	switch {
