@@ -186,10 +186,10 @@ func statsPeriod(period, fromS, toS string, now time.Time) (from, to time.Time, 
 	}
 	var ok bool
 	if from, ok = statsTime(fromS, now.Location(), 0); !ok {
-		return bad("from", "from is an RFC 3339 time or a date (YYYY-MM-DD)")
+		return bad("from", "from is an RFC 3339 time on a quarter hour, or a date (YYYY-MM-DD)")
 	}
 	if to, ok = statsTime(toS, now.Location(), 1); !ok {
-		return bad("to", "to is an RFC 3339 time or a date (YYYY-MM-DD)")
+		return bad("to", "to is an RFC 3339 time on a quarter hour, or a date (YYYY-MM-DD)")
 	}
 	if !to.After(from) {
 		return bad("to", "to must be after from")
@@ -197,11 +197,13 @@ func statsPeriod(period, fromS, toS string, now time.Time) (from, to time.Time, 
 	return from, to, nil
 }
 
-// statsTime reads an RFC 3339 time, or a date in loc (its start, or the
-// next day's start with days 1).
+// statsTime reads an RFC 3339 time on a quarter hour (the figures are
+// kept in 15-minute buckets: a period between would be rounded, and say
+// so nowhere), or a date in loc (its start, or the next day's start with
+// days 1).
 func statsTime(x string, loc *time.Location, days int) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, x); err == nil {
-		return t.In(loc), true
+		return t.In(loc), t.UnixMilli()%(15*60_000) == 0
 	}
 	d, err := time.ParseInLocation(time.DateOnly, x, loc)
 	if err != nil {

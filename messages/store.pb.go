@@ -3315,7 +3315,7 @@ func (x *OfflineMessageList) GetMessages() []*OfflineMessage {
 }
 
 // StatsEvent is a fact the statistics count that no chat log holds
-// (st/e/<n>, in commit order, kept like the chat logs): a refused
+// (se/<n>, in commit order, kept like the chat logs): a refused
 // request, an offer an agent declined or let expire, an offline message
 // left, an agent's status or load changing. The statistics projection
 // folds them after the chat logs' events (persistence/stats*.go).
@@ -3638,7 +3638,8 @@ func (x *StatsHistogram) GetSums() []uint64 {
 	return nil
 }
 
-// StatsBucket is one 15-minute bucket of one dimension (st/b/<dim>/<start>):
+// StatsBucket is one 15-minute bucket of one dimension (h/s/b/<dim>\0<start>;
+// the hour's sum under h/s/H/):
 // a department's, an agent's, or everything's. Counters only grow but
 // for ratings, which a later rating of the same chat moves.
 type StatsBucket struct {
@@ -3874,7 +3875,7 @@ func (x *StatsBucket) GetRatedBad() uint32 {
 	return 0
 }
 
-// StatsAgentState is where an agent's activity stands (st/a/<agent>): the
+// StatsAgentState is where an agent's activity stands (h/s/a/<agent>): the
 // last AgentActivity and when it began, so that the next one closes the
 // interval into the buckets it spans.
 type StatsAgentState struct {
@@ -4046,7 +4047,7 @@ func (x *StatsChatState) GetRatedIn() []string {
 }
 
 // StatsComment is a rating's comment, as GET /api/stats lists them
-// (st/c/<dim>/<at><chat>).
+// (h/s/c/<dim>\0<at><chat>).
 type StatsComment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`

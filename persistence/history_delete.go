@@ -33,6 +33,13 @@ func (s *Store) DeleteChat(chatID string) error {
 		for f := range facets(e) {
 			muts = append(muts, del(postingKey(f, pos)))
 		}
+		// The visitor's rating comment goes with the transcript (the
+		// figures stay: counts only).
+		if st := e.GetStats(); st.GetRating() != messages.RatingScore_RATING_SCORE_UNSPECIFIED {
+			for _, d := range append([]string{dimAll}, st.GetRatedIn()...) {
+				muts = append(muts, del(commentKey(d, st.GetRatedAtMs(), chatID)))
+			}
+		}
 		ws := map[string]bool{}
 		word := func(w string) { ws[w] = true }
 		err = eachEvent(db, chatID, 0, func(ev *messages.ChatEvent) { fold(&messages.ChatHistoryEntry{}, ev, word) })

@@ -139,7 +139,11 @@ func (s *Store) StatsReport(sq *messages.StatsQuery) (*messages.StatsReport, err
 		parts[i], filled[i] = acc.bucket(), true
 	}
 	var comments []*messages.StatsComment
-	err = s.withDB(func(db *pebble.DB) error {
+	err = s.withDB(func(pdb *pebble.DB) error {
+		// One snapshot: an indexing round that commits meanwhile is in
+		// all of the report or none of it.
+		db := pdb.NewSnapshot()
+		defer db.Close()
 		for _, d := range q.Dims {
 			if !q.hourly {
 				// Bucket by bucket: the whole hours in it from the hourly

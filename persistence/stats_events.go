@@ -43,6 +43,7 @@ func (r *statsRound) statsEvent(ev *messages.StatsEvent) {
 // buckets it spans) and begins a.
 func (r *statsRound) activity(agent string, at int64, a *messages.AgentActivity) {
 	st := r.agent(agent)
+	at = max(at, st.SinceMs) // a clock set back a little: the change still counts
 	if st.Activity != nil && at > st.SinceMs {
 		spanActivity(st.SinceMs, at, func(bucketMs, ms int64) {
 			for _, d := range activityDims(agent, st.Activity) {
@@ -50,9 +51,7 @@ func (r *statsRound) activity(agent string, at int64, a *messages.AgentActivity)
 			}
 		})
 	}
-	if st.Activity == nil || at >= st.SinceMs {
-		st.Activity, st.SinceMs = a, at
-	}
+	st.Activity, st.SinceMs = a, at
 }
 
 // activityDims are the dimensions an agent's time counts in: everything,

@@ -100,6 +100,17 @@ func TestStatsProjection(t *testing.T) {
 	if c := rep.GetComments(); len(c) != 1 || c[0].GetComment() != "<b>thanks</b>" || c[0].GetScore() != messages.RatingScore_RATING_SCORE_GOOD {
 		t.Fatalf("comments: %v", c)
 	}
+	// Deleting the chat (retention) deletes the visitor's comment with the
+	// transcript, everywhere it was listed; the counts stay.
+	if err := s.DeleteChat("c1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dim := range []string{messages.StatsEverything, messages.StatsDepartment("sales"), messages.StatsAgent("a1")} {
+		q.Dims = []string{dim}
+		if rep, err = s.StatsReport(q); err != nil || len(rep.GetComments()) != 0 || rep.GetTotal().GetRatedGood() != 1 {
+			t.Fatalf("%s after the chat was deleted: %v %v", dim, rep, err)
+		}
+	}
 }
 
 func compactJSON(t *testing.T, s string) string {

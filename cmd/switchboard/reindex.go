@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/persistence"
@@ -22,6 +23,9 @@ func runReindex(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	dir := fs.String("data", env("SWITCHBOARD_DATA", defaultDataDir), "the data folder of a stopped broker (env SWITCHBOARD_DATA)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("reindex: %s is not a data folder", *dir)
 	}
 	start := time.Now()
 	n, err := persistence.Reindex(*dir, persistence.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})

@@ -54,7 +54,8 @@ func TestStatsExactAfterKill9(t *testing.T) {
 	ch.kill()
 	end := time.Now()
 
-	q := url.Values{"from": {start.Add(-time.Hour).UTC().Format(time.RFC3339)}, "to": {end.Add(time.Second).UTC().Format(time.RFC3339)}, "tz": {"UTC"}, "bucket": {"hour"}}
+	q := url.Values{"from": {start.Truncate(15 * time.Minute).Add(-time.Hour).UTC().Format(time.RFC3339)},
+		"to": {end.Truncate(15 * time.Minute).Add(15 * time.Minute).UTC().Format(time.RFC3339)}, "tz": {"UTC"}, "bucket": {"hour"}}
 	ch = startChild(t, dir)
 	var after map[string]any
 	eventually(t, "the scenario's figures after the restart", func() bool {

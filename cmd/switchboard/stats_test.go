@@ -140,7 +140,8 @@ func TestStatsGolden(t *testing.T) {
 	start := clock.Now()
 	chats := statsScenario(t, addr, clock.Advance)
 	q := func(kv ...string) url.Values {
-		v := url.Values{"from": {start.Add(-time.Hour).Format(time.RFC3339)}, "to": {start.Add(2 * time.Hour).Format(time.RFC3339)},
+		v := url.Values{"from": {start.Truncate(15 * time.Minute).Add(-time.Hour).Format(time.RFC3339)},
+			"to": {start.Truncate(15 * time.Minute).Add(2 * time.Hour).Format(time.RFC3339)},
 			"tz": {"Europe/Stockholm"}, "bucket": {"hour"}}
 		for i := 0; i < len(kv); i += 2 {
 			v.Set(kv[i], kv[i+1])
@@ -259,7 +260,7 @@ func TestStatsPermissions(t *testing.T) {
 	for query, field := range map[string]string{"tz=Mars/Olympus": "tz", "bucket=week": "bucket", "period=forever": "period",
 		"from=2026-01-01": "to", "from=2026-02-01&to=2026-01-01": "to", "from=2025-01-01&to=2026-06-01": "from",
 		"from=2026-01-01&to=2026-03-01&bucket=hour": "bucket", "department=sales&agent=alice": "agent", "color=red": "color",
-		"period=today&from=2026-01-01": "period"} {
+		"period=today&from=2026-01-01": "period", "from=2026-01-01T10:07:00Z&to=2026-01-01T11:00:00Z": "from"} {
 		var e map[string]any
 		code, body := staffHTTP(t, addr, testAdminToken, "GET", "/api/stats?"+query, "")
 		json.Unmarshal([]byte(body), &e)
