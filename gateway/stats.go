@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -68,27 +69,21 @@ func (s *Server) statsDims(r *http.Request, c chatUser, rep *messages.StatsRepor
 		s.audit(s.clientAddr(r), "permission.denied", c.auditID(), r.Method+" "+r.URL.Path, e.GetMessage(), false)
 		return e
 	}
-	switch {
-	case rep.Department != "":
-		if !scope.MayDepartment(rep.Department) {
-			return deny("department " + rep.Department)
-		}
+	if rep.Department != "" && !scope.MayDepartment(rep.Department) && (rep.AgentId == "" || rep.AgentId != scope.ID) {
+		return deny("department " + rep.Department)
+	}
+	if rep.Department != "" {
 		if d, err := s.b.Department(rep.Department); err != nil || d == nil {
 			return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "department", "there is no department %q", rep.Department)
 		}
-		q.Dims = []string{messages.StatsDepartment(rep.Department)}
+	}
+	switch {
 	case rep.AgentId != "":
-		a, err := s.b.Agent(rep.AgentId)
-		if err != nil {
-			return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
-		}
-		if !scope.MayAgent(a) { // an unknown agent too, but to those who read everything
-			return deny("agent " + rep.AgentId)
-		}
-		if a == nil {
-			return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "agent", "there is no agent %q", rep.AgentId)
-		}
-		q.Dims = []string{messages.StatsAgent(rep.AgentId)}
+		var e *messages.Error
+		q.Dims, e = s.agentDims(scope, rep, deny)
+		return e
+	case rep.Department != "":
+		q.Dims = []string{messages.StatsDepartment(rep.Department)}
 	case scope.Everything:
 		q.Dims = []string{messages.StatsEverything}
 	case len(scope.Departments) > 0:
@@ -101,6 +96,37 @@ func (s *Server) statsDims(r *http.Request, c chatUser, rep *messages.StatsRepor
 		q.Dims = []string{messages.StatsAgent(scope.ID)}
 	}
 	return nil
+}
+
+// agentDims are the dimensions of an agent's figures (in rep.Department
+// when given, which the caller may read or is their own): all of them
+// for themselves and those who read everything; for a supervisor or
+// manager, the agent's figures in the departments they oversee only.
+func (s *Server) agentDims(scope actors.StatsScope, rep *messages.StatsReport, deny func(string) *messages.Error) ([]string, *messages.Error) {
+	a, err := s.b.Agent(rep.AgentId)
+	if err != nil {
+		return nil, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read accounts now")
+	}
+	if !scope.MayAgent(a) && rep.Department == "" { // an unknown agent too, but to those who read everything
+		return nil, deny("agent " + rep.AgentId)
+	}
+	if a == nil {
+		if !scope.Everything {
+			return nil, deny("agent " + rep.AgentId)
+		}
+		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "agent", "there is no agent %q", rep.AgentId)
+	}
+	switch {
+	case rep.Department != "":
+		return []string{messages.StatsAgentIn(rep.AgentId, rep.Department)}, nil
+	case scope.Everything || rep.AgentId == scope.ID:
+		return []string{messages.StatsAgent(rep.AgentId)}, nil
+	}
+	var out []string
+	for _, d := range scope.Departments {
+		out = append(out, messages.StatsAgentIn(rep.AgentId, d))
+	}
+	return out, nil
 }
 
 // statsRequest reads GET /api/stats' parameters: the report's heading
@@ -120,9 +146,6 @@ func statsRequest(r *http.Request, now time.Time) (*messages.StatsReport, *messa
 		}
 	}
 	rep := &messages.StatsReport{Department: v.Get("department"), AgentId: v.Get("agent"), TimeZone: v.Get("tz")}
-	if rep.Department != "" && rep.AgentId != "" {
-		return bad("agent", "ask for a department or an agent, not both")
-	}
 	if rep.TimeZone == "" {
 		rep.TimeZone = "UTC"
 	}

@@ -3,11 +3,14 @@ package messages
 import "strings"
 
 // The statistics' dimensions (StatsQuery.dims): everything, a
-// department's, an agent's.
+// department's, an agent's, an agent's in a department.
 const StatsEverything = "*"
 
 func StatsDepartment(id string) string { return "d=" + id }
 func StatsAgent(id string) string      { return "a=" + id }
+
+// StatsAgentIn is an agent's figures in one department (ids have no '/').
+func StatsAgentIn(agent, department string) string { return "a=" + agent + "/d=" + department }
 
 // RefusalName is a refusal reason's name in the figures and the metrics:
 // "queue_full" for REFUSAL_REASON_QUEUE_FULL.

@@ -55,11 +55,12 @@ func (r *statsRound) activity(agent string, at int64, a *messages.AgentActivity)
 }
 
 // activityDims are the dimensions an agent's time counts in: everything,
-// the agent's, and each of their departments'.
+// the agent's, and for each of their departments the department's and
+// the agent's in it.
 func activityDims(agent string, a *messages.AgentActivity) []string {
 	out := []string{dimAll, dimAgent(agent)}
 	for _, d := range a.GetDepartments() {
-		out = append(out, dimDepartment(d))
+		out = append(out, dimDepartment(d), messages.StatsAgentIn(agent, d))
 	}
 	return out
 }

@@ -96,7 +96,8 @@ func (r *statsRound) add(atMs int64, dept, agent string, f func(*messages.StatsB
 	}
 }
 
-// dims are the dimensions of department dept and agent (those not empty).
+// dims are the dimensions of department dept, of agent, and of the
+// agent in the department (those whose ids are not empty).
 func dims(dept, agent string) []string {
 	var out []string
 	if dept != "" {
@@ -104,6 +105,9 @@ func dims(dept, agent string) []string {
 	}
 	if agent != "" {
 		out = append(out, dimAgent(agent))
+	}
+	if dept != "" && agent != "" {
+		out = append(out, messages.StatsAgentIn(agent, dept))
 	}
 	return out
 }

@@ -80,6 +80,15 @@ func TestStatsProjection(t *testing.T) {
 	if got != want {
 		t.Fatalf("sales' figures:\n got %s\nwant %s", got, want)
 	}
+	// The agent's figures in Sales (their only department) are the agent's.
+	in, err := s.StatsReport(&messages.StatsQuery{Dims: []string{messages.StatsAgentIn("a1", "sales")}, FromMs: q.FromMs, ToMs: q.ToMs, TimeZone: "UTC", NowMs: q.NowMs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.StatsReport(&messages.StatsQuery{Dims: []string{messages.StatsAgent("a1")}, FromMs: q.FromMs, ToMs: q.ToMs, TimeZone: "UTC", NowMs: q.NowMs})
+	if a, b := protojson.Format(in.GetTotal()), protojson.Format(all.GetTotal()); a != b || in.GetTotal().GetAssigned() != 1 {
+		t.Fatalf("a1 in sales %s, a1 %s", a, b)
+	}
 	if len(rep.GetBuckets()) != 1 || rep.GetBuckets()[0].GetStart() != "2026-12-01T10:00:00Z" {
 		t.Fatalf("buckets: %v", rep.GetBuckets())
 	}

@@ -153,7 +153,8 @@ func TestStatsGolden(t *testing.T) {
 		return bytes.Contains([]byte(body), []byte(`"rated_bad": 1`))
 	})
 	for name, query := range map[string]url.Values{"all": q(), "sales": q("department", "sales"),
-		"support": q("department", "support"), "alice": q("agent", "alice"), "bob": q("agent", "bob")} {
+		"support": q("department", "support"), "alice": q("agent", "alice"), "bob": q("agent", "bob"),
+		"alice-in-sales": q("department", "sales", "agent", "alice"), "alice-in-support": q("department", "support", "agent", "alice")} {
 		code, got := statsJSON(t, addr, testAdminToken, query)
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d %s", name, code, got)
@@ -231,11 +232,15 @@ func TestStatsPermissions(t *testing.T) {
 		{"alice", alice, "agent=alice", http.StatusOK},
 		{"alice", alice, "agent=carmen", http.StatusForbidden}, // a colleague in Sales
 		{"alice", alice, "department=sales", http.StatusForbidden},
+		{"alice", alice, "department=sales&agent=alice", http.StatusOK}, // her own, in Sales
+		{"alice", alice, "department=sales&agent=carmen", http.StatusForbidden},
 		{"erik", erik, "department=sales", http.StatusOK},
 		{"erik", erik, "agent=carmen", http.StatusOK}, // in Sales (and Support)
 		{"erik", erik, "agent=alice", http.StatusOK},
 		{"erik", erik, "department=support", http.StatusForbidden},
 		{"erik", erik, "agent=bob", http.StatusForbidden}, // Support only
+		{"erik", erik, "department=sales&agent=bob", http.StatusOK},
+		{"erik", erik, "department=support&agent=carmen", http.StatusForbidden},
 		{"erik", erik, "agent=nobody", http.StatusForbidden},
 		{"admin", testAdminToken, "agent=nobody", http.StatusNotFound},
 		{"admin", testAdminToken, "department=nowhere", http.StatusNotFound},
@@ -255,11 +260,11 @@ func TestStatsPermissions(t *testing.T) {
 				n++
 			}
 		}
-		return n == 5
+		return n == 7
 	})
 	for query, field := range map[string]string{"tz=Mars/Olympus": "tz", "bucket=week": "bucket", "period=forever": "period",
 		"from=2026-01-01": "to", "from=2026-02-01&to=2026-01-01": "to", "from=2025-01-01&to=2026-06-01": "from",
-		"from=2026-01-01&to=2026-03-01&bucket=hour": "bucket", "department=sales&agent=alice": "agent", "color=red": "color",
+		"from=2026-01-01&to=2026-03-01&bucket=hour": "bucket", "color=red": "color",
 		"period=today&from=2026-01-01": "period", "from=2026-01-01T10:07:00Z&to=2026-01-01T11:00:00Z": "from"} {
 		var e map[string]any
 		code, body := staffHTTP(t, addr, testAdminToken, "GET", "/api/stats?"+query, "")
