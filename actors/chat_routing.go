@@ -17,7 +17,8 @@ var systemParticipant = &messages.Participant{Kind: messages.ParticipantKind_PAR
 // and the department's monitors. If the write fails, the chat waits in its
 // queue again.
 func (c *chat) assign(ctx actor.Context, m *messages.AssignChat) {
-	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow(), AgentAvatarUrl: c.avatarOf(ctx, m.GetAgentId())}
+	a := &messages.ChatAssigned{AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), How: m.GetHow(), AgentAvatarUrl: c.avatarOf(ctx, m.GetAgentId()),
+		AnswerTargetS: m.GetAnswerTargetS()}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Assigned{Assigned: a}}},
 		c.answerAssign(m), c.visitorJoined(), c.monitors(true), c.waitAgainIfFailed(), c.tracedAssign(m), c.offlineAnswered(a))
 }

@@ -229,7 +229,8 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 	case m.GetAccepted():
 		q.m.offer(offerAccepted)
 		q.leave(w)
-		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID)})
+		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID),
+			AnswerTargetS: q.answerTargetS()})
 		q.notifyPositions(ctx)
 	case m.GetBusy():
 		q.m.offer(offerDeclined) // the agent had no room for it
@@ -287,7 +288,8 @@ func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 		return
 	}
 	q.leave(w)
-	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId())})
+	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId()),
+		AnswerTargetS: q.answerTargetS()})
 	q.notifyPositions(ctx)
 	q.dispatch(ctx)
 }

@@ -45,6 +45,15 @@ func (a *agent) statsActivity(deps []string) {
 		Kind: &messages.StatsEvent_Agent{Agent: act}}, nil)
 }
 
+// answerTargetS is the queue's department's answer target now, in
+// seconds: the chat's Assigned event carries it for the statistics.
+func (q *queue) answerTargetS() uint32 {
+	if t := q.dept.GetAnswerTargetS(); t > 0 {
+		return t
+	}
+	return messages.DefaultAnswerTargetS
+}
+
 // StatsScope is whose figures staff may read: everything (reports.view,
 // admin), the departments they supervise or manage and those
 // departments' agents, and always their own.

@@ -2279,7 +2279,9 @@ type AssignChat struct {
 	OfferId   string                 `protobuf:"bytes,4,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
 	How       AssignHow              `protobuf:"varint,5,opt,name=how,proto3,enum=switchboard.v1.AssignHow" json:"how,omitempty"`
 	// Set when the chat's request is traced: the queue's wait span.
-	Trace         *TraceContext `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
+	Trace *TraceContext `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
+	// The department's answer target then (statistics), in seconds.
+	AnswerTargetS uint32 `protobuf:"varint,200,opt,name=answer_target_s,json=answerTargetS,proto3" json:"answer_target_s,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2354,6 +2356,13 @@ func (x *AssignChat) GetTrace() *TraceContext {
 		return x.Trace
 	}
 	return nil
+}
+
+func (x *AssignChat) GetAnswerTargetS() uint32 {
+	if x != nil {
+		return x.AnswerTargetS
+	}
+	return 0
 }
 
 // AssignResult: chat -> agent, once the assignment is stored (ok) or could
@@ -5233,7 +5242,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\")\n" +
 	"\fOfferExpired\x12\x19\n" +
 	"\boffer_id\x18\x01 \x01(\tR\aofferId\"\x0f\n" +
-	"\rRetryDispatch\"\xdb\x01\n" +
+	"\rRetryDispatch\"\x84\x02\n" +
 	"\n" +
 	"AssignChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
@@ -5242,7 +5251,8 @@ const file_actors_proto_rawDesc = "" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x19\n" +
 	"\boffer_id\x18\x04 \x01(\tR\aofferId\x12+\n" +
 	"\x03how\x18\x05 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\x122\n" +
-	"\x05trace\x18\x06 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"\xcb\x01\n" +
+	"\x05trace\x18\x06 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12'\n" +
+	"\x0fanswer_target_s\x18\xc8\x01 \x01(\rR\ranswerTargetS\"\xcb\x01\n" +
 	"\fAssignResult\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x19\n" +

@@ -4280,8 +4280,14 @@ type ChatAssigned struct {
 	PreviousAgentId string `protobuf:"bytes,4,opt,name=previous_agent_id,json=previousAgentId,proto3" json:"previous_agent_id,omitempty"`
 	// The agent's photo (https), if they have one.
 	AgentAvatarUrl string `protobuf:"bytes,5,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The department's answer target when the queue assigned the chat, in
+	// seconds: the statistics judge the wait that ended here by it, so a
+	// later change of the target does not change past figures. 0 in events
+	// from before it. Visitors may see it: it is no secret what a
+	// department aims for.
+	AnswerTargetS uint32 `protobuf:"varint,200,opt,name=answer_target_s,json=answerTargetS,proto3" json:"answer_target_s,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChatAssigned) Reset() {
@@ -4347,6 +4353,13 @@ func (x *ChatAssigned) GetAgentAvatarUrl() string {
 		return x.AgentAvatarUrl
 	}
 	return ""
+}
+
+func (x *ChatAssigned) GetAnswerTargetS() uint32 {
+	if x != nil {
+		return x.AnswerTargetS
+	}
+	return 0
 }
 
 // ChatRequeued: the chat went back to its department's queue, keeping its
@@ -7365,14 +7378,15 @@ const file_wire_proto_rawDesc = "" +
 	"\vChatMessage\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\"\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xcb\x01\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xf4\x01\n" +
 	"\fChatAssigned\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
 	"agent_name\x18\x02 \x01(\tR\tagentName\x12+\n" +
 	"\x03how\x18\x03 \x01(\x0e2\x19.switchboard.v1.AssignHowR\x03how\x12*\n" +
 	"\x11previous_agent_id\x18\x04 \x01(\tR\x0fpreviousAgentId\x12(\n" +
-	"\x10agent_avatar_url\x18\x05 \x01(\tR\x0eagentAvatarUrl\"A\n" +
+	"\x10agent_avatar_url\x18\x05 \x01(\tR\x0eagentAvatarUrl\x12'\n" +
+	"\x0fanswer_target_s\x18\xc8\x01 \x01(\rR\ranswerTargetS\"A\n" +
 	"\fChatRequeued\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n" +

@@ -31,7 +31,7 @@ func (r *statsRound) chatEvent(st *messages.StatsChatState, ev *messages.ChatEve
 		r.add(at, st.Department, "", func(x *messages.StatsBucket) { x.Requested++; x.Queued++ })
 	case *messages.ChatEvent_Assigned:
 		r.endHandling(st, at)
-		r.endWait(st, at)
+		r.endWait(st, at, int64(k.Assigned.GetAnswerTargetS())*1000)
 		st.AgentId, st.AssignedAtMs, st.Responded = k.Assigned.GetAgentId(), at, false
 		r.add(at, st.Department, st.AgentId, func(x *messages.StatsBucket) { x.Assigned++ })
 	case *messages.ChatEvent_Message:
@@ -103,13 +103,18 @@ func (r *statsRound) transferred(st *messages.StatsChatState, at int64, t *messa
 }
 
 // endWait ends the wait that began, if one did: its length, in the
-// department it waited in.
-func (r *statsRound) endWait(st *messages.StatsChatState, at int64) {
+// department it waited in, and whether it was within the department's
+// answer target then (targetMs, from the event; 0 in events from before
+// it: the department's target now).
+func (r *statsRound) endWait(st *messages.StatsChatState, at, targetMs int64) {
 	if st.QueuedAtMs == 0 {
 		return
 	}
+	if targetMs == 0 {
+		targetMs = r.targetMs(st.Department)
+	}
 	waited := at - st.QueuedAtMs
-	within := waited <= r.targetMs(st.Department)
+	within := waited <= targetMs
 	st.QueuedAtMs = 0
 	r.add(at, st.Department, "", func(x *messages.StatsBucket) {
 		if x.Wait == nil {

@@ -43,9 +43,6 @@ func bucketMinute(atMs int64, hourly bool) uint32 {
 	return uint32(m - m%n)
 }
 
-// defaultAnswerTarget is a department's answer target when it sets none.
-const defaultAnswerTargetS = 60
-
 // statsRound gathers one indexing round's changes: each bucket and agent
 // state read once, changed in memory, and written into the round's batch
 // by flush. Comments go straight into the batch.
@@ -152,7 +149,7 @@ func (r *statsRound) targetMs(dept string) int64 {
 	r.fail(err)
 	t := int64(d.GetAnswerTargetS())
 	if t == 0 {
-		t = defaultAnswerTargetS
+		t = messages.DefaultAnswerTargetS
 	}
 	r.targets[dept] = t * 1000
 	return t * 1000
