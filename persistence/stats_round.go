@@ -53,11 +53,23 @@ type statsRound struct {
 	agents  map[string]*messages.StatsAgentState
 	targets map[string]int64
 	err     error
+	// A busy chat folds many events into the same few buckets: each
+	// dim's current pair, and the dims of a department and agent, are
+	// kept at hand (no key built, no slice made, per event).
+	current map[string]*dimBuckets
+	dimsOf  map[[2]string][]string
+}
+
+// dimBuckets are a dim's 15-minute bucket and hourly sum in use.
+type dimBuckets struct {
+	minute, hour uint32
+	quarter, sum *messages.StatsBucket
 }
 
 func newStatsRound(db pebble.Reader, b *pebble.Batch) *statsRound {
 	return &statsRound{db: db, b: b, buckets: map[string]*messages.StatsBucket{},
-		agents: map[string]*messages.StatsAgentState{}, targets: map[string]int64{}}
+		agents: map[string]*messages.StatsAgentState{}, targets: map[string]int64{},
+		current: map[string]*dimBuckets{}, dimsOf: map[[2]string][]string{}}
 }
 
 // fail keeps the round's first error.
@@ -71,24 +83,46 @@ func (r *statsRound) fail(err error) {
 // (queries in zones of whole-hour offsets read those: a quarter of the
 // keys).
 func (r *statsRound) each(dim string, atMs int64, f func(*messages.StatsBucket)) {
-	for _, hourly := range []bool{false, true} {
-		k := string(bucketKey(dim, bucketMinute(atMs, hourly), hourly))
-		x := r.buckets[k]
-		if x == nil {
-			x = &messages.StatsBucket{}
-			_, err := getFrom(r.db, []byte(k), x)
-			r.fail(err)
-			r.buckets[k] = x
-		}
-		f(x)
+	m, h := bucketMinute(atMs, false), bucketMinute(atMs, true)
+	c := r.current[dim]
+	if c == nil {
+		c = &dimBuckets{}
+		r.current[dim] = c
 	}
+	if c.quarter == nil || c.minute != m {
+		c.minute, c.quarter = m, r.load(bucketKey(dim, m, false))
+	}
+	if c.sum == nil || c.hour != h {
+		c.hour, c.sum = h, r.load(bucketKey(dim, h, true))
+	}
+	f(c.quarter)
+	f(c.sum)
 }
 
-// add applies f to the buckets at atMs of everything, of department dept
-// and of agent (each when not empty).
+// load is the bucket at key k, read once a round.
+func (r *statsRound) load(k []byte) *messages.StatsBucket {
+	x := r.buckets[string(k)]
+	if x == nil {
+		x = &messages.StatsBucket{}
+		_, err := getFrom(r.db, k, x)
+		r.fail(err)
+		r.buckets[string(k)] = x
+	}
+	return x
+}
+
+// add applies f to the buckets at atMs of everything, of department dept,
+// of agent, and of the agent in the department (each when its ids are not
+// empty).
 func (r *statsRound) add(atMs int64, dept, agent string, f func(*messages.StatsBucket)) {
 	r.each(dimAll, atMs, f)
-	for _, d := range dims(dept, agent) {
+	k := [2]string{dept, agent}
+	ds, ok := r.dimsOf[k]
+	if !ok {
+		ds = dims(dept, agent)
+		r.dimsOf[k] = ds
+	}
+	for _, d := range ds {
 		r.each(d, atMs, f)
 	}
 }

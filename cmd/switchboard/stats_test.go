@@ -30,7 +30,8 @@ var rewriteStats = flag.Bool("rewrite-stats", false, "rewrite the statistics' go
 //   - v3 asks Sales; Alice takes it after 10 s and, 30 s later, transfers
 //     it to Support, where Bob takes it 15 s later, answers after 5 s and
 //     closes 40 s later; v3 rates it bad.
-//   - v4 asks for a department that does not exist: refused.
+//   - v4 asks for a department that does not exist (between v2 and v3):
+//     refused.
 //
 // It returns the visitors' chat ids.
 func statsScenario(t *testing.T, addr string, step func(time.Duration)) []string {
@@ -66,6 +67,13 @@ func statsScenario(t *testing.T, addr string, step func(time.Duration)) []string
 	step(90 * time.Second)
 	mustCall(t, v2, &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: c2}}})
 	setStatus(t, alice, messages.AgentStatus_AGENT_STATUS_AVAILABLE)
+	// A refusal is a statistics event, stored in order with the writes
+	// after it (not acknowledged itself): what follows makes it durable
+	// before the crash test's kill.
+	v4, _ := newVisitor(t, addr, false)
+	if env := requestChat(t, v4, "nowhere", "en", "hi"); env.GetChatRefused().GetReason() != messages.RefusalReason_REFUSAL_REASON_UNKNOWN_DEPARTMENT {
+		t.Fatalf("a request for a department that does not exist: %v", env)
+	}
 	step(time.Minute)
 
 	v3, _ := newVisitor(t, addr, false)
@@ -90,10 +98,6 @@ func statsScenario(t *testing.T, addr string, step func(time.Duration)) []string
 	mustCall(t, v3, &messages.Envelope{Body: &messages.Envelope_RateChat{RateChat: &messages.RateChat{ChatId: c3,
 		Score: messages.RatingScore_RATING_SCORE_BAD, Comment: "slow"}}})
 
-	v4, _ := newVisitor(t, addr, false)
-	if env := requestChat(t, v4, "nowhere", "en", "hi"); env.GetChatRefused().GetReason() != messages.RefusalReason_REFUSAL_REASON_UNKNOWN_DEPARTMENT {
-		t.Fatalf("a request for a department that does not exist: %v", env)
-	}
 	step(5 * time.Minute)
 	return []string{c1, c2, c3}
 }
