@@ -216,12 +216,20 @@ func bucketStarts(q statsQuery) []time.Time {
 		}
 		return starts
 	}
-	// A local hour starts on the hour in every zone whose offset is whole
-	// hours, and on the same minute of every hour in the others: an hour
-	// later, always.
+	// Local hours: an hour later, put back on the local hour where the
+	// offset moved by a part of an hour (Lord Howe Island's half-hour
+	// summer time); where the clock goes back, the time that repeats is a
+	// bucket of its own (there, half an hour from :30).
 	t = t.Add(-time.Duration(t.Minute())*time.Minute - time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond()))
-	for ; t.Before(q.To); t = t.Add(time.Hour) {
+	for t.Before(q.To) {
 		starts = append(starts, t)
+		next := t.Add(time.Hour)
+		if next.Minute() != 0 {
+			if snapped := next.Add(-time.Duration(next.Minute()) * time.Minute); snapped.After(t) && snapped.Minute() == 0 {
+				next = snapped
+			}
+		}
+		t = next
 	}
 	return starts
 }

@@ -130,3 +130,40 @@ func compactJSON(t *testing.T, s string) string {
 	}
 	return b.String()
 }
+
+// TestStatsBucketStarts: hour buckets start on local hours, also across
+// Lord Howe Island's half-hour change of offset and Stockholm's clock
+// going back (its repeated hour is a bucket of its own); day buckets on
+// local midnights.
+func TestStatsBucketStarts(t *testing.T) {
+	for _, c := range []struct {
+		zone     string
+		from, to string
+		day      bool
+		want     int
+	}{
+		{"Australia/Lord_Howe", "2026-04-04T12:00:00Z", "2026-04-05T12:00:00Z", false, 24},
+		{"Australia/Lord_Howe", "2026-10-03T12:00:00Z", "2026-10-04T12:00:00Z", false, 24},
+		{"Europe/Stockholm", "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z", false, 25},
+		{"Europe/Stockholm", "2026-10-24T22:00:00Z", "2026-10-26T23:00:00Z", true, 2},
+		{"Asia/Kolkata", "2026-12-01T18:30:00Z", "2026-12-02T18:30:00Z", false, 24},
+	} {
+		loc, _ := time.LoadLocation(c.zone)
+		from, _ := time.Parse(time.RFC3339, c.from)
+		to, _ := time.Parse(time.RFC3339, c.to)
+		starts := bucketStarts(statsQuery{From: from, To: to, Loc: loc, Day: c.day})
+		for i, s := range starts {
+			_, off := s.Zone()
+			_, prev := s.Add(-time.Minute).Zone()
+			if s.Minute() != 0 && off == prev || s.Second() != 0 || c.day && s.Hour() != 0 {
+				t.Errorf("%s: bucket %d starts at %s", c.zone, i, s)
+			}
+			if i > 0 && !s.After(starts[i-1]) {
+				t.Errorf("%s: bucket %d (%s) not after %s", c.zone, i, s, starts[i-1])
+			}
+		}
+		if len(starts) < c.want-1 || len(starts) > c.want+1 {
+			t.Errorf("%s from %s: %d buckets, want about %d: %v", c.zone, c.from, len(starts), c.want, starts)
+		}
+	}
+}
