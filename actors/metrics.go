@@ -105,10 +105,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// refusalName is a RefusalReason as a label value: its name without the
-// prefix, in lower case ("queue_full").
-func refusalName(r messages.RefusalReason) string { return messages.RefusalName(r) }
-
 // refusalMetrics are one department's refusal counters, by reason, bound
 // once (the reasons' numbers are not contiguous: a map).
 type refusalMetrics struct {
@@ -127,7 +123,7 @@ func (m *Metrics) refusals(dept string) *refusalMetrics {
 		if reason == messages.RefusalReason_REFUSAL_REASON_UNSPECIFIED {
 			continue // not a refusal: a storage error, counted where errors are sent
 		}
-		r.byReason[reason] = m.refused.WithLabelValues(dept, refusalName(reason))
+		r.byReason[reason] = m.refused.WithLabelValues(dept, messages.RefusalName(reason))
 	}
 	return r
 }

@@ -385,6 +385,6 @@ func (v *visitor) refused(dept string, reason messages.RefusalReason) {
 	}
 	v.b.statsRefused(dept, reason)
 	if v.b.metrics != nil {
-		v.b.metrics.refused.WithLabelValues(dept, refusalName(reason)).Inc()
+		v.b.metrics.refused.WithLabelValues(dept, messages.RefusalName(reason)).Inc()
 	}
 }

@@ -44,7 +44,7 @@ func (s *Store) WriteMail(put []*messages.OutboxMail, sent []string, offline []*
 			return
 		}
 		muts = append(muts, mut)
-		if !o.GetAnswered() && !s.opts.NoStats && !s.opts.NoHistory {
+		if !o.GetAnswered() && s.statsOn() {
 			// A message left (an answer rewrites it answered): counted in
 			// the statistics with it, in the same batch.
 			mut, err := statsMutation(&messages.StatsEvent{AtMs: o.GetAtMs(), Department: o.GetDepartment(),

@@ -15,6 +15,10 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
+// statsOn says whether statistics events are stored: not with the
+// statistics off, nor without the indexer that folds them.
+func (s *Store) statsOn() bool { return !s.opts.NoStats && !s.opts.NoHistory }
+
 // statsMutation is ev as a mutation (its key is numbered at commit).
 func statsMutation(ev *messages.StatsEvent) (mutation, error) {
 	v, err := proto.Marshal(ev)
@@ -29,7 +33,7 @@ func statsMutation(ev *messages.StatsEvent) (mutation, error) {
 // a user on it: actors pass nil. Nothing is stored when the statistics
 // are off.
 func (s *Store) AppendStats(ev *messages.StatsEvent, done func(error)) {
-	if s.opts.NoStats || s.opts.NoHistory {
+	if !s.statsOn() {
 		if done != nil {
 			done(nil)
 		}
