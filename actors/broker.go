@@ -133,8 +133,9 @@ type Broker struct {
 	silentWait               time.Duration
 	linePerAddress           int
 	tracing                  tracing
-	metrics                  *Metrics // nil: off
-	mailer                   Mailer   // nil: no email sent
+	metrics                  *Metrics      // nil: off
+	mailer                   Mailer        // nil: no email sent
+	channelSender            ChannelSender // nil: WhatsApp replies wait in the outbox
 	mailRetry, mailRetryMax  time.Duration
 }
 
@@ -148,7 +149,7 @@ func New(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
 		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics,
-		mailer: cfg.Mailer, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax}
+		mailer: cfg.Mailer, channelSender: cfg.ChannelSender, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))

@@ -68,6 +68,10 @@ type Config struct {
 	// tried until the server takes it.
 	MailRetry    time.Duration
 	MailRetryMax time.Duration
+	// ChannelSender delivers chats' replies to WhatsApp channels
+	// (gateway/whatsapp's Graph API client). Default nil: those replies
+	// wait in the delivery outbox.
+	ChannelSender ChannelSender
 }
 
 // EnsureDefaults fills in the default of every zero field and returns c.

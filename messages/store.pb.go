@@ -231,6 +231,104 @@ func (SmtpSecurity) EnumDescriptor() ([]byte, []int) {
 	return file_store_proto_rawDescGZIP(), []int{3}
 }
 
+type LiveChatKind int32
+
+const (
+	// Customers write in: website visitors and channels.
+	LiveChatKind_LIVE_CHAT_KIND_EXTERNAL LiveChatKind = 0
+	// The company's own staff (logged in, with the livechat.internal
+	// permission) write in as the customer side.
+	LiveChatKind_LIVE_CHAT_KIND_INTERNAL LiveChatKind = 1
+)
+
+// Enum value maps for LiveChatKind.
+var (
+	LiveChatKind_name = map[int32]string{
+		0: "LIVE_CHAT_KIND_EXTERNAL",
+		1: "LIVE_CHAT_KIND_INTERNAL",
+	}
+	LiveChatKind_value = map[string]int32{
+		"LIVE_CHAT_KIND_EXTERNAL": 0,
+		"LIVE_CHAT_KIND_INTERNAL": 1,
+	}
+)
+
+func (x LiveChatKind) Enum() *LiveChatKind {
+	p := new(LiveChatKind)
+	*p = x
+	return p
+}
+
+func (x LiveChatKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LiveChatKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_store_proto_enumTypes[4].Descriptor()
+}
+
+func (LiveChatKind) Type() protoreflect.EnumType {
+	return &file_store_proto_enumTypes[4]
+}
+
+func (x LiveChatKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LiveChatKind.Descriptor instead.
+func (LiveChatKind) EnumDescriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{4}
+}
+
+type ChannelKind int32
+
+const (
+	// A customer's system posts messages over HTTP (HMAC-signed) and gets
+	// replies and chat events as signed webhooks.
+	ChannelKind_CHANNEL_KIND_API ChannelKind = 0
+	// WhatsApp Business Cloud API.
+	ChannelKind_CHANNEL_KIND_WHATSAPP ChannelKind = 1
+)
+
+// Enum value maps for ChannelKind.
+var (
+	ChannelKind_name = map[int32]string{
+		0: "CHANNEL_KIND_API",
+		1: "CHANNEL_KIND_WHATSAPP",
+	}
+	ChannelKind_value = map[string]int32{
+		"CHANNEL_KIND_API":      0,
+		"CHANNEL_KIND_WHATSAPP": 1,
+	}
+)
+
+func (x ChannelKind) Enum() *ChannelKind {
+	p := new(ChannelKind)
+	*p = x
+	return p
+}
+
+func (x ChannelKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChannelKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_store_proto_enumTypes[5].Descriptor()
+}
+
+func (ChannelKind) Type() protoreflect.EnumType {
+	return &file_store_proto_enumTypes[5]
+}
+
+func (x ChannelKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChannelKind.Descriptor instead.
+func (ChannelKind) EnumDescriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{5}
+}
+
 // Department is a routing group with its queue.
 type Department struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -278,6 +376,10 @@ type Department struct {
 	// within, in seconds (0: the default, 60). The share of waits within it
 	// is a figure of GET /api/stats.
 	AnswerTargetS uint32 `protobuf:"varint,200,opt,name=answer_target_s,json=answerTargetS,proto3" json:"answer_target_s,omitempty"`
+	// Live chats (issue 19): the live chat this department belongs to (""
+	// means the default external live chat, "main"). Fields 300-319 of
+	// Department are kept for issue 19.
+	LiveChat      string `protobuf:"bytes,300,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +538,13 @@ func (x *Department) GetAnswerTargetS() uint32 {
 		return x.AnswerTargetS
 	}
 	return 0
+}
+
+func (x *Department) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
 }
 
 // WidgetLook is a department's look in the visitor widget: a colour and,
@@ -4663,12 +4772,545 @@ func (x *StatsQuery) GetNowMs() int64 {
 	return 0
 }
 
+// LiveChat is one surface people write in to, with its own departments
+// (operator groups: each department names its live chat), its own
+// supervisors and its own look. The default one, "main", is external and
+// holds every department that names none.
+type LiveChat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Kind  LiveChatKind           `protobuf:"varint,3,opt,name=kind,proto3,enum=switchboard.v1.LiveChatKind" json:"kind,omitempty"`
+	// Staff who supervise every department of this live chat (beside each
+	// department's own supervisors).
+	Supervisors []string `protobuf:"bytes,4,rep,name=supervisors,proto3" json:"supervisors,omitempty"`
+	// The widget's look for this live chat (a department's own look wins).
+	Look          *WidgetLook `protobuf:"bytes,5,opt,name=look,proto3" json:"look,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiveChat) Reset() {
+	*x = LiveChat{}
+	mi := &file_store_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveChat) ProtoMessage() {}
+
+func (x *LiveChat) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveChat.ProtoReflect.Descriptor instead.
+func (*LiveChat) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *LiveChat) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LiveChat) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LiveChat) GetKind() LiveChatKind {
+	if x != nil {
+		return x.Kind
+	}
+	return LiveChatKind_LIVE_CHAT_KIND_EXTERNAL
+}
+
+func (x *LiveChat) GetSupervisors() []string {
+	if x != nil {
+		return x.Supervisors
+	}
+	return nil
+}
+
+func (x *LiveChat) GetLook() *WidgetLook {
+	if x != nil {
+		return x.Look
+	}
+	return nil
+}
+
+// Channel turns outside conversations into chats of one department (so of
+// its live chat) and the chats' replies into outside messages.
+type Channel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Kind  ChannelKind            `protobuf:"varint,3,opt,name=kind,proto3,enum=switchboard.v1.ChannelKind" json:"kind,omitempty"`
+	// The department new conversations ask, and their language.
+	Department string `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"`
+	Language   string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	// Off: inbound messages are refused (404), replies wait in the outbox.
+	Enabled       bool             `protobuf:"varint,6,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Api           *ApiChannel      `protobuf:"bytes,7,opt,name=api,proto3" json:"api,omitempty"`
+	Whatsapp      *WhatsAppChannel `protobuf:"bytes,8,opt,name=whatsapp,proto3" json:"whatsapp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Channel) Reset() {
+	*x = Channel{}
+	mi := &file_store_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Channel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Channel) ProtoMessage() {}
+
+func (x *Channel) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Channel.ProtoReflect.Descriptor instead.
+func (*Channel) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *Channel) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Channel) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Channel) GetKind() ChannelKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChannelKind_CHANNEL_KIND_API
+}
+
+func (x *Channel) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *Channel) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *Channel) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *Channel) GetApi() *ApiChannel {
+	if x != nil {
+		return x.Api
+	}
+	return nil
+}
+
+func (x *Channel) GetWhatsapp() *WhatsAppChannel {
+	if x != nil {
+		return x.Whatsapp
+	}
+	return nil
+}
+
+type ApiChannel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HMAC-SHA256 key of inbound requests and of the webhooks sent to
+	// callback_url. Write-only over the API.
+	Secret string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Where replies and chat events are posted, signed like webhooks.
+	CallbackUrl   string `protobuf:"bytes,2,opt,name=callback_url,json=callbackUrl,proto3" json:"callback_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiChannel) Reset() {
+	*x = ApiChannel{}
+	mi := &file_store_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiChannel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiChannel) ProtoMessage() {}
+
+func (x *ApiChannel) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiChannel.ProtoReflect.Descriptor instead.
+func (*ApiChannel) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ApiChannel) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *ApiChannel) GetCallbackUrl() string {
+	if x != nil {
+		return x.CallbackUrl
+	}
+	return ""
+}
+
+type WhatsAppChannel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The business phone number's id: replies go to
+	// {graph_base_url}/{phone_number_id}/messages.
+	PhoneNumberId string `protobuf:"bytes,1,opt,name=phone_number_id,json=phoneNumberId,proto3" json:"phone_number_id,omitempty"`
+	// The webhook verification handshake's token (hub.verify_token).
+	// Write-only over the API.
+	VerifyToken string `protobuf:"bytes,2,opt,name=verify_token,json=verifyToken,proto3" json:"verify_token,omitempty"`
+	// The app secret: inbound notifications are signed with it
+	// (X-Hub-Signature-256). Write-only over the API.
+	AppSecret string `protobuf:"bytes,3,opt,name=app_secret,json=appSecret,proto3" json:"app_secret,omitempty"`
+	// The Graph API bearer token. Write-only over the API.
+	AccessToken string `protobuf:"bytes,4,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// The Graph API's base URL; empty: https://graph.facebook.com/v21.0.
+	GraphBaseUrl  string `protobuf:"bytes,5,opt,name=graph_base_url,json=graphBaseUrl,proto3" json:"graph_base_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhatsAppChannel) Reset() {
+	*x = WhatsAppChannel{}
+	mi := &file_store_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhatsAppChannel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhatsAppChannel) ProtoMessage() {}
+
+func (x *WhatsAppChannel) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhatsAppChannel.ProtoReflect.Descriptor instead.
+func (*WhatsAppChannel) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *WhatsAppChannel) GetPhoneNumberId() string {
+	if x != nil {
+		return x.PhoneNumberId
+	}
+	return ""
+}
+
+func (x *WhatsAppChannel) GetVerifyToken() string {
+	if x != nil {
+		return x.VerifyToken
+	}
+	return ""
+}
+
+func (x *WhatsAppChannel) GetAppSecret() string {
+	if x != nil {
+		return x.AppSecret
+	}
+	return ""
+}
+
+func (x *WhatsAppChannel) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *WhatsAppChannel) GetGraphBaseUrl() string {
+	if x != nil {
+		return x.GraphBaseUrl
+	}
+	return ""
+}
+
+// Delivery is one outbound call waiting in the durable delivery outbox: a
+// webhook to an endpoint, or a reply or event to a channel. Deliveries of
+// one target and conversation go out in order, one at a time; each keeps
+// its id across tries and restarts (receivers deduplicate by it).
+type Delivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event id: "<chat id>/<seq>" for a chat event, "offline/<id>" for
+	// an offline message.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "hook/<endpoint id>" or "channel/<channel id>".
+	Target string `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
+	// Order is kept per conversation: the chat id (the offline message's id).
+	Conversation string `protobuf:"bytes,3,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	Seq          uint64 `protobuf:"varint,4,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The event's type: "chat.requested", "chat.queued", "chat.assigned",
+	// "chat.transferred", "chat.closed", "chat.message", "chat.rated",
+	// "offline.message", ...
+	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	AtMs int64  `protobuf:"varint,6,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	// The chat event (for a chat's delivery) or the offline message.
+	Event         *ChatEvent      `protobuf:"bytes,7,opt,name=event,proto3" json:"event,omitempty"`
+	Offline       *OfflineMessage `protobuf:"bytes,8,opt,name=offline,proto3" json:"offline,omitempty"`
+	CreatedAtMs   int64           `protobuf:"varint,9,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	NextAtMs      int64           `protobuf:"varint,10,opt,name=next_at_ms,json=nextAtMs,proto3" json:"next_at_ms,omitempty"`
+	Attempts      uint32          `protobuf:"varint,11,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	LastError     string          `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delivery) Reset() {
+	*x = Delivery{}
+	mi := &file_store_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delivery) ProtoMessage() {}
+
+func (x *Delivery) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
+func (*Delivery) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Delivery) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Delivery) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Delivery) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *Delivery) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Delivery) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Delivery) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *Delivery) GetEvent() *ChatEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *Delivery) GetOffline() *OfflineMessage {
+	if x != nil {
+		return x.Offline
+	}
+	return nil
+}
+
+func (x *Delivery) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *Delivery) GetNextAtMs() int64 {
+	if x != nil {
+		return x.NextAtMs
+	}
+	return 0
+}
+
+func (x *Delivery) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Delivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// DeliveryRef is what an outside system's id for a delivered message
+// (WhatsApp's wamid) refers to: stored when the delivery succeeds, read
+// when a status for that id comes in.
+type DeliveryRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	DeliveryId    string                 `protobuf:"bytes,3,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryRef) Reset() {
+	*x = DeliveryRef{}
+	mi := &file_store_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryRef) ProtoMessage() {}
+
+func (x *DeliveryRef) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryRef.ProtoReflect.Descriptor instead.
+func (*DeliveryRef) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DeliveryRef) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *DeliveryRef) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *DeliveryRef) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
 	"\n" +
 	"\vstore.proto\x12\x0eswitchboard.v1\x1a\n" +
-	"wire.proto\"\xc9\x05\n" +
+	"wire.proto\"\xe7\x05\n" +
 	"\n" +
 	"Department\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -4691,7 +5333,8 @@ const file_store_proto_rawDesc = "" +
 	"requireTag\x12%\n" +
 	"\x0eretention_days\x18d \x01(\rR\rretentionDays\x12*\n" +
 	"\x10offline_messages\x18\xa0\x01 \x01(\bR\x0fofflineMessages\x12'\n" +
-	"\x0fanswer_target_s\x18\xc8\x01 \x01(\rR\ranswerTargetS\"\x9c\x02\n" +
+	"\x0fanswer_target_s\x18\xc8\x01 \x01(\rR\ranswerTargetS\x12\x1c\n" +
+	"\tlive_chat\x18\xac\x02 \x01(\tR\bliveChat\"\x9c\x02\n" +
 	"\n" +
 	"WidgetLook\x12\x14\n" +
 	"\x05color\x18\x01 \x01(\tR\x05color\x12;\n" +
@@ -5142,7 +5785,56 @@ const file_store_proto_rawDesc = "" +
 	"\x05to_ms\x18\x03 \x01(\x03R\x04toMs\x12\x1b\n" +
 	"\ttime_zone\x18\x04 \x01(\tR\btimeZone\x12\x10\n" +
 	"\x03day\x18\x05 \x01(\bR\x03day\x12\x15\n" +
-	"\x06now_ms\x18\x06 \x01(\x03R\x05nowMs*k\n" +
+	"\x06now_ms\x18\x06 \x01(\x03R\x05nowMs\"\xb2\x01\n" +
+	"\bLiveChat\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x120\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1c.switchboard.v1.LiveChatKindR\x04kind\x12 \n" +
+	"\vsupervisors\x18\x04 \x03(\tR\vsupervisors\x12.\n" +
+	"\x04look\x18\x05 \x01(\v2\x1a.switchboard.v1.WidgetLookR\x04look\"\x9f\x02\n" +
+	"\aChannel\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1b.switchboard.v1.ChannelKindR\x04kind\x12\x1e\n" +
+	"\n" +
+	"department\x18\x04 \x01(\tR\n" +
+	"department\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\x12\x18\n" +
+	"\aenabled\x18\x06 \x01(\bR\aenabled\x12,\n" +
+	"\x03api\x18\a \x01(\v2\x1a.switchboard.v1.ApiChannelR\x03api\x12;\n" +
+	"\bwhatsapp\x18\b \x01(\v2\x1f.switchboard.v1.WhatsAppChannelR\bwhatsapp\"G\n" +
+	"\n" +
+	"ApiChannel\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\tR\x06secret\x12!\n" +
+	"\fcallback_url\x18\x02 \x01(\tR\vcallbackUrl\"\xc4\x01\n" +
+	"\x0fWhatsAppChannel\x12&\n" +
+	"\x0fphone_number_id\x18\x01 \x01(\tR\rphoneNumberId\x12!\n" +
+	"\fverify_token\x18\x02 \x01(\tR\vverifyToken\x12\x1d\n" +
+	"\n" +
+	"app_secret\x18\x03 \x01(\tR\tappSecret\x12!\n" +
+	"\faccess_token\x18\x04 \x01(\tR\vaccessToken\x12$\n" +
+	"\x0egraph_base_url\x18\x05 \x01(\tR\fgraphBaseUrl\"\xf9\x02\n" +
+	"\bDelivery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\tR\x06target\x12\"\n" +
+	"\fconversation\x18\x03 \x01(\tR\fconversation\x12\x10\n" +
+	"\x03seq\x18\x04 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\x12\x13\n" +
+	"\x05at_ms\x18\x06 \x01(\x03R\x04atMs\x12/\n" +
+	"\x05event\x18\a \x01(\v2\x19.switchboard.v1.ChatEventR\x05event\x128\n" +
+	"\aoffline\x18\b \x01(\v2\x1e.switchboard.v1.OfflineMessageR\aoffline\x12\"\n" +
+	"\rcreated_at_ms\x18\t \x01(\x03R\vcreatedAtMs\x12\x1c\n" +
+	"\n" +
+	"next_at_ms\x18\n" +
+	" \x01(\x03R\bnextAtMs\x12\x1a\n" +
+	"\battempts\x18\v \x01(\rR\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\f \x01(\tR\tlastError\"Y\n" +
+	"\vDeliveryRef\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1f\n" +
+	"\vdelivery_id\x18\x03 \x01(\tR\n" +
+	"deliveryId*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -5157,7 +5849,13 @@ const file_store_proto_rawDesc = "" +
 	"\fSmtpSecurity\x12\x1a\n" +
 	"\x16SMTP_SECURITY_STARTTLS\x10\x00\x12\x15\n" +
 	"\x11SMTP_SECURITY_TLS\x10\x01\x12\x16\n" +
-	"\x12SMTP_SECURITY_NONE\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x12SMTP_SECURITY_NONE\x10\x02*H\n" +
+	"\fLiveChatKind\x12\x1b\n" +
+	"\x17LIVE_CHAT_KIND_EXTERNAL\x10\x00\x12\x1b\n" +
+	"\x17LIVE_CHAT_KIND_INTERNAL\x10\x01*>\n" +
+	"\vChannelKind\x12\x14\n" +
+	"\x10CHANNEL_KIND_API\x10\x00\x12\x19\n" +
+	"\x15CHANNEL_KIND_WHATSAPP\x10\x01B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -5171,140 +5869,155 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
 	(SignInMethod)(0),          // 2: switchboard.v1.SignInMethod
 	(SmtpSecurity)(0),          // 3: switchboard.v1.SmtpSecurity
-	(*Department)(nil),         // 4: switchboard.v1.Department
-	(*WidgetLook)(nil),         // 5: switchboard.v1.WidgetLook
-	(*Settings)(nil),           // 6: switchboard.v1.Settings
-	(*Language)(nil),           // 7: switchboard.v1.Language
-	(*Agent)(nil),              // 8: switchboard.v1.Agent
-	(*SignInSettings)(nil),     // 9: switchboard.v1.SignInSettings
-	(*GroupMapping)(nil),       // 10: switchboard.v1.GroupMapping
-	(*LdapSettings)(nil),       // 11: switchboard.v1.LdapSettings
-	(*OidcSettings)(nil),       // 12: switchboard.v1.OidcSettings
-	(*Schedule)(nil),           // 13: switchboard.v1.Schedule
-	(*AccessRules)(nil),        // 14: switchboard.v1.AccessRules
-	(*WeeklyWindow)(nil),       // 15: switchboard.v1.WeeklyWindow
-	(*Role)(nil),               // 16: switchboard.v1.Role
-	(*OpenChat)(nil),           // 17: switchboard.v1.OpenChat
-	(*AgentSnapshot)(nil),      // 18: switchboard.v1.AgentSnapshot
-	(*ChatRecord)(nil),         // 19: switchboard.v1.ChatRecord
-	(*ChatHistoryEntry)(nil),   // 20: switchboard.v1.ChatHistoryEntry
-	(*ChatHistoryPage)(nil),    // 21: switchboard.v1.ChatHistoryPage
-	(*ChatHistoryQuery)(nil),   // 22: switchboard.v1.ChatHistoryQuery
-	(*DirectoryView)(nil),      // 23: switchboard.v1.DirectoryView
-	(*AuditEntry)(nil),         // 24: switchboard.v1.AuditEntry
-	(*AuditPage)(nil),          // 25: switchboard.v1.AuditPage
-	(*StoredFile)(nil),         // 26: switchboard.v1.StoredFile
-	(*EmailSettings)(nil),      // 27: switchboard.v1.EmailSettings
-	(*SmtpSettings)(nil),       // 28: switchboard.v1.SmtpSettings
-	(*EmailTemplates)(nil),     // 29: switchboard.v1.EmailTemplates
-	(*EmailTemplate)(nil),      // 30: switchboard.v1.EmailTemplate
-	(*OutboxMail)(nil),         // 31: switchboard.v1.OutboxMail
-	(*OfflineMessage)(nil),     // 32: switchboard.v1.OfflineMessage
-	(*OfflineMessageList)(nil), // 33: switchboard.v1.OfflineMessageList
-	(*StatsEvent)(nil),         // 34: switchboard.v1.StatsEvent
-	(*AgentActivity)(nil),      // 35: switchboard.v1.AgentActivity
-	(*StatsHistogram)(nil),     // 36: switchboard.v1.StatsHistogram
-	(*StatsBucket)(nil),        // 37: switchboard.v1.StatsBucket
-	(*StatsAgentState)(nil),    // 38: switchboard.v1.StatsAgentState
-	(*StatsChatState)(nil),     // 39: switchboard.v1.StatsChatState
-	(*StatsComment)(nil),       // 40: switchboard.v1.StatsComment
-	(*StatsFigures)(nil),       // 41: switchboard.v1.StatsFigures
-	(*StatsReport)(nil),        // 42: switchboard.v1.StatsReport
-	(*StatsQuery)(nil),         // 43: switchboard.v1.StatsQuery
-	nil,                        // 44: switchboard.v1.WidgetLook.TitleEntry
-	nil,                        // 45: switchboard.v1.WidgetLook.GreetingEntry
-	nil,                        // 46: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	nil,                        // 47: switchboard.v1.EmailSettings.TemplatesEntry
-	nil,                        // 48: switchboard.v1.StatsBucket.RefusedEntry
-	nil,                        // 49: switchboard.v1.StatsBucket.StatusMsEntry
-	nil,                        // 50: switchboard.v1.StatsFigures.RefusedEntry
-	(ChatState)(0),             // 51: switchboard.v1.ChatState
-	(WorkStatus)(0),            // 52: switchboard.v1.WorkStatus
-	(*Participant)(nil),        // 53: switchboard.v1.Participant
-	(AgentStatus)(0),           // 54: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),        // 55: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),          // 56: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),          // 57: switchboard.v1.ChatRated
-	(RatingScore)(0),           // 58: switchboard.v1.RatingScore
-	(RefusalReason)(0),         // 59: switchboard.v1.RefusalReason
+	(LiveChatKind)(0),          // 4: switchboard.v1.LiveChatKind
+	(ChannelKind)(0),           // 5: switchboard.v1.ChannelKind
+	(*Department)(nil),         // 6: switchboard.v1.Department
+	(*WidgetLook)(nil),         // 7: switchboard.v1.WidgetLook
+	(*Settings)(nil),           // 8: switchboard.v1.Settings
+	(*Language)(nil),           // 9: switchboard.v1.Language
+	(*Agent)(nil),              // 10: switchboard.v1.Agent
+	(*SignInSettings)(nil),     // 11: switchboard.v1.SignInSettings
+	(*GroupMapping)(nil),       // 12: switchboard.v1.GroupMapping
+	(*LdapSettings)(nil),       // 13: switchboard.v1.LdapSettings
+	(*OidcSettings)(nil),       // 14: switchboard.v1.OidcSettings
+	(*Schedule)(nil),           // 15: switchboard.v1.Schedule
+	(*AccessRules)(nil),        // 16: switchboard.v1.AccessRules
+	(*WeeklyWindow)(nil),       // 17: switchboard.v1.WeeklyWindow
+	(*Role)(nil),               // 18: switchboard.v1.Role
+	(*OpenChat)(nil),           // 19: switchboard.v1.OpenChat
+	(*AgentSnapshot)(nil),      // 20: switchboard.v1.AgentSnapshot
+	(*ChatRecord)(nil),         // 21: switchboard.v1.ChatRecord
+	(*ChatHistoryEntry)(nil),   // 22: switchboard.v1.ChatHistoryEntry
+	(*ChatHistoryPage)(nil),    // 23: switchboard.v1.ChatHistoryPage
+	(*ChatHistoryQuery)(nil),   // 24: switchboard.v1.ChatHistoryQuery
+	(*DirectoryView)(nil),      // 25: switchboard.v1.DirectoryView
+	(*AuditEntry)(nil),         // 26: switchboard.v1.AuditEntry
+	(*AuditPage)(nil),          // 27: switchboard.v1.AuditPage
+	(*StoredFile)(nil),         // 28: switchboard.v1.StoredFile
+	(*EmailSettings)(nil),      // 29: switchboard.v1.EmailSettings
+	(*SmtpSettings)(nil),       // 30: switchboard.v1.SmtpSettings
+	(*EmailTemplates)(nil),     // 31: switchboard.v1.EmailTemplates
+	(*EmailTemplate)(nil),      // 32: switchboard.v1.EmailTemplate
+	(*OutboxMail)(nil),         // 33: switchboard.v1.OutboxMail
+	(*OfflineMessage)(nil),     // 34: switchboard.v1.OfflineMessage
+	(*OfflineMessageList)(nil), // 35: switchboard.v1.OfflineMessageList
+	(*StatsEvent)(nil),         // 36: switchboard.v1.StatsEvent
+	(*AgentActivity)(nil),      // 37: switchboard.v1.AgentActivity
+	(*StatsHistogram)(nil),     // 38: switchboard.v1.StatsHistogram
+	(*StatsBucket)(nil),        // 39: switchboard.v1.StatsBucket
+	(*StatsAgentState)(nil),    // 40: switchboard.v1.StatsAgentState
+	(*StatsChatState)(nil),     // 41: switchboard.v1.StatsChatState
+	(*StatsComment)(nil),       // 42: switchboard.v1.StatsComment
+	(*StatsFigures)(nil),       // 43: switchboard.v1.StatsFigures
+	(*StatsReport)(nil),        // 44: switchboard.v1.StatsReport
+	(*StatsQuery)(nil),         // 45: switchboard.v1.StatsQuery
+	(*LiveChat)(nil),           // 46: switchboard.v1.LiveChat
+	(*Channel)(nil),            // 47: switchboard.v1.Channel
+	(*ApiChannel)(nil),         // 48: switchboard.v1.ApiChannel
+	(*WhatsAppChannel)(nil),    // 49: switchboard.v1.WhatsAppChannel
+	(*Delivery)(nil),           // 50: switchboard.v1.Delivery
+	(*DeliveryRef)(nil),        // 51: switchboard.v1.DeliveryRef
+	nil,                        // 52: switchboard.v1.WidgetLook.TitleEntry
+	nil,                        // 53: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                        // 54: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	nil,                        // 55: switchboard.v1.EmailSettings.TemplatesEntry
+	nil,                        // 56: switchboard.v1.StatsBucket.RefusedEntry
+	nil,                        // 57: switchboard.v1.StatsBucket.StatusMsEntry
+	nil,                        // 58: switchboard.v1.StatsFigures.RefusedEntry
+	(ChatState)(0),             // 59: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 60: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 61: switchboard.v1.Participant
+	(AgentStatus)(0),           // 62: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 63: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 64: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 65: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 66: switchboard.v1.RatingScore
+	(RefusalReason)(0),         // 67: switchboard.v1.RefusalReason
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
-	15, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
-	5,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	44, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	45, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
-	14, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
-	13, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
+	17, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
+	7,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
+	52, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	53, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	16, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
+	15, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
-	11, // 9: switchboard.v1.SignInSettings.ldap:type_name -> switchboard.v1.LdapSettings
-	12, // 10: switchboard.v1.SignInSettings.oidc:type_name -> switchboard.v1.OidcSettings
-	10, // 11: switchboard.v1.LdapSettings.groups:type_name -> switchboard.v1.GroupMapping
-	10, // 12: switchboard.v1.OidcSettings.groups:type_name -> switchboard.v1.GroupMapping
-	15, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
-	15, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
-	14, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	51, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	52, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	53, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	53, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	53, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	54, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	55, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	55, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	51, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	53, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	56, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	57, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	51, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	58, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
-	46, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	39, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
-	20, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
-	4,  // 33: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
-	7,  // 34: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
-	8,  // 35: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
-	16, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
-	6,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	24, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	53, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	28, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	47, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	13, // 9: switchboard.v1.SignInSettings.ldap:type_name -> switchboard.v1.LdapSettings
+	14, // 10: switchboard.v1.SignInSettings.oidc:type_name -> switchboard.v1.OidcSettings
+	12, // 11: switchboard.v1.LdapSettings.groups:type_name -> switchboard.v1.GroupMapping
+	12, // 12: switchboard.v1.OidcSettings.groups:type_name -> switchboard.v1.GroupMapping
+	17, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
+	17, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
+	16, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
+	59, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	60, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	61, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	61, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	61, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	62, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	63, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	63, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	59, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	61, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	64, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	65, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	59, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	66, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	54, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	41, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
+	22, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
+	6,  // 33: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
+	9,  // 34: switchboard.v1.DirectoryView.languages:type_name -> switchboard.v1.Language
+	10, // 35: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
+	18, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
+	8,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
+	26, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	61, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	30, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
+	55, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
 	3,  // 42: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
-	30, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
-	30, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
-	30, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	53, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
-	32, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	59, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
-	35, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	54, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
-	48, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
-	36, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
-	36, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
-	36, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	49, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
-	35, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	58, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	58, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	50, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
-	41, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
-	41, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
-	40, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
-	29, // 63: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	32, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
+	32, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
+	32, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
+	61, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	34, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
+	67, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	37, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
+	62, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	56, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	38, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	38, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	38, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	57, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	37, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	66, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	66, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	58, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	43, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	43, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	42, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	4,  // 63: switchboard.v1.LiveChat.kind:type_name -> switchboard.v1.LiveChatKind
+	7,  // 64: switchboard.v1.LiveChat.look:type_name -> switchboard.v1.WidgetLook
+	5,  // 65: switchboard.v1.Channel.kind:type_name -> switchboard.v1.ChannelKind
+	48, // 66: switchboard.v1.Channel.api:type_name -> switchboard.v1.ApiChannel
+	49, // 67: switchboard.v1.Channel.whatsapp:type_name -> switchboard.v1.WhatsAppChannel
+	64, // 68: switchboard.v1.Delivery.event:type_name -> switchboard.v1.ChatEvent
+	34, // 69: switchboard.v1.Delivery.offline:type_name -> switchboard.v1.OfflineMessage
+	31, // 70: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	71, // [71:71] is the sub-list for method output_type
+	71, // [71:71] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -5325,8 +6038,8 @@ func file_store_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   47,
+			NumEnums:      6,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3823,6 +3823,7 @@ type ChatEvent struct {
 	//	*ChatEvent_Rated
 	//	*ChatEvent_Attachment
 	//	*ChatEvent_Emailed
+	//	*ChatEvent_Delivered
 	Kind isChatEvent_Kind `protobuf_oneof:"kind"`
 	// Internal events (whispers, invisible joins, invitations) are stored in
 	// the transcript for staff and never reach the visitor, whose frames
@@ -4023,6 +4024,15 @@ func (x *ChatEvent) GetEmailed() *ChatEmailed {
 	return nil
 }
 
+func (x *ChatEvent) GetDelivered() *ChatDelivered {
+	if x != nil {
+		if x, ok := x.Kind.(*ChatEvent_Delivered); ok {
+			return x.Delivered
+		}
+	}
+	return nil
+}
+
 func (x *ChatEvent) GetInternal() bool {
 	if x != nil {
 		return x.Internal
@@ -4098,6 +4108,11 @@ type ChatEvent_Emailed struct {
 	Emailed *ChatEmailed `protobuf:"bytes,23,opt,name=emailed,proto3,oneof"`
 }
 
+type ChatEvent_Delivered struct {
+	// Issue 19: what a channel said of a delivered message (always internal).
+	Delivered *ChatDelivered `protobuf:"bytes,30,opt,name=delivered,proto3,oneof"`
+}
+
 func (*ChatEvent_Created) isChatEvent_Kind() {}
 
 func (*ChatEvent_Message) isChatEvent_Kind() {}
@@ -4126,6 +4141,8 @@ func (*ChatEvent_Attachment) isChatEvent_Kind() {}
 
 func (*ChatEvent_Emailed) isChatEvent_Kind() {}
 
+func (*ChatEvent_Delivered) isChatEvent_Kind() {}
+
 type ChatCreated struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	VisitorId   string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
@@ -4134,7 +4151,18 @@ type ChatCreated struct {
 	Department  string                 `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"`
 	Language    string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
 	// Position in the department's first-in-first-out order.
-	Ticket        uint64 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	Ticket uint64 `protobuf:"varint,6,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// Issue 19 (fields 300-319): the channel this chat came through (""
+	// for the widget) and the outside conversation's id there (a WhatsApp
+	// number).
+	Channel      string `protobuf:"bytes,300,opt,name=channel,proto3" json:"channel,omitempty"`
+	Conversation string `protobuf:"bytes,301,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// Staff may write to the visitor only within this long after the
+	// visitor's last message (0: always); a template message may be sent
+	// outside it (WhatsApp's 24-hour customer service window).
+	ReplyWindowMs int64 `protobuf:"varint,302,opt,name=reply_window_ms,json=replyWindowMs,proto3" json:"reply_window_ms,omitempty"`
+	// The live chat the chat's department belonged to when it started.
+	LiveChat      string `protobuf:"bytes,303,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4211,11 +4239,42 @@ func (x *ChatCreated) GetTicket() uint64 {
 	return 0
 }
 
+func (x *ChatCreated) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *ChatCreated) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *ChatCreated) GetReplyWindowMs() int64 {
+	if x != nil {
+		return x.ReplyWindowMs
+	}
+	return 0
+}
+
+func (x *ChatCreated) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
 type ChatMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          *Participant           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
-	ClientMsgId   string                 `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	From        *Participant           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Text        string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	ClientMsgId string                 `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	// Issue 19: a template message (a channel's pre-approved message), which
+	// may be sent outside the chat's reply window; text is what it reads.
+	Template      *MessageTemplate `protobuf:"bytes,300,opt,name=template,proto3" json:"template,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4271,6 +4330,74 @@ func (x *ChatMessage) GetClientMsgId() string {
 	return ""
 }
 
+func (x *ChatMessage) GetTemplate() *MessageTemplate {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+// MessageTemplate names an approved message template of a channel.
+type MessageTemplate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Language      string                 `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	Params        []string               `protobuf:"bytes,3,rep,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageTemplate) Reset() {
+	*x = MessageTemplate{}
+	mi := &file_wire_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageTemplate) ProtoMessage() {}
+
+func (x *MessageTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageTemplate.ProtoReflect.Descriptor instead.
+func (*MessageTemplate) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *MessageTemplate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MessageTemplate) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *MessageTemplate) GetParams() []string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 type ChatAssigned struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	AgentId   string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
@@ -4292,7 +4419,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4304,7 +4431,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4317,7 +4444,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -4375,7 +4502,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4387,7 +4514,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4400,7 +4527,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -4427,7 +4554,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4439,7 +4566,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4452,7 +4579,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -4485,7 +4612,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4624,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4637,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -4547,7 +4674,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4559,7 +4686,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4572,7 +4699,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4614,7 +4741,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4626,7 +4753,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4639,7 +4766,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 type TransferTargets struct {
@@ -4651,7 +4778,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4663,7 +4790,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4676,7 +4803,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4698,7 +4825,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4710,7 +4837,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4723,7 +4850,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4752,7 +4879,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4764,7 +4891,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4777,7 +4904,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4817,7 +4944,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4829,7 +4956,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4842,7 +4969,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -4866,7 +4993,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4878,7 +5005,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4891,7 +5018,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -4919,7 +5046,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4931,7 +5058,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4944,7 +5071,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -4965,7 +5092,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4977,7 +5104,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4990,7 +5117,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -5018,7 +5145,7 @@ type ReopenChat struct {
 
 func (x *ReopenChat) Reset() {
 	*x = ReopenChat{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5030,7 +5157,7 @@ func (x *ReopenChat) String() string {
 func (*ReopenChat) ProtoMessage() {}
 
 func (x *ReopenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5043,7 +5170,7 @@ func (x *ReopenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenChat.ProtoReflect.Descriptor instead.
 func (*ReopenChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ReopenChat) GetChatId() string {
@@ -5071,7 +5198,7 @@ type AssignWaiting struct {
 
 func (x *AssignWaiting) Reset() {
 	*x = AssignWaiting{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5083,7 +5210,7 @@ func (x *AssignWaiting) String() string {
 func (*AssignWaiting) ProtoMessage() {}
 
 func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5096,7 +5223,7 @@ func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignWaiting.ProtoReflect.Descriptor instead.
 func (*AssignWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AssignWaiting) GetDepartment() string {
@@ -5136,7 +5263,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5148,7 +5275,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5161,7 +5288,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -5190,7 +5317,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5202,7 +5329,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5215,7 +5342,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -5253,7 +5380,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5265,7 +5392,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5278,7 +5405,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -5323,7 +5450,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5335,7 +5462,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5348,7 +5475,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -5403,7 +5530,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5415,7 +5542,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5428,7 +5555,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -5478,7 +5605,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5490,7 +5617,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5503,7 +5630,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -5547,7 +5674,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5559,7 +5686,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5572,7 +5699,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{58}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -5605,7 +5732,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5617,7 +5744,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5630,7 +5757,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{59}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -5724,7 +5851,7 @@ type StatsLiveDepartment struct {
 
 func (x *StatsLiveDepartment) Reset() {
 	*x = StatsLiveDepartment{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5736,7 +5863,7 @@ func (x *StatsLiveDepartment) String() string {
 func (*StatsLiveDepartment) ProtoMessage() {}
 
 func (x *StatsLiveDepartment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5749,7 +5876,7 @@ func (x *StatsLiveDepartment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsLiveDepartment.ProtoReflect.Descriptor instead.
 func (*StatsLiveDepartment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *StatsLiveDepartment) GetDepartment() string {
@@ -5834,7 +5961,7 @@ type StatsLive struct {
 
 func (x *StatsLive) Reset() {
 	*x = StatsLive{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5846,7 +5973,7 @@ func (x *StatsLive) String() string {
 func (*StatsLive) ProtoMessage() {}
 
 func (x *StatsLive) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5859,7 +5986,7 @@ func (x *StatsLive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsLive.ProtoReflect.Descriptor instead.
 func (*StatsLive) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *StatsLive) GetDepartments() []*StatsLiveDepartment {
@@ -5891,7 +6018,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5903,7 +6030,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5916,7 +6043,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -5974,7 +6101,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5986,7 +6113,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5999,7 +6126,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -6029,7 +6156,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6041,7 +6168,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6054,7 +6181,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -6090,7 +6217,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6102,7 +6229,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6115,7 +6242,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{65}
+	return file_wire_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -6147,7 +6274,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6159,7 +6286,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6172,7 +6299,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{66}
+	return file_wire_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -6210,7 +6337,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6222,7 +6349,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6235,7 +6362,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{67}
+	return file_wire_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -6279,7 +6406,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6291,7 +6418,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6304,7 +6431,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{68}
+	return file_wire_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -6347,7 +6474,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6359,7 +6486,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6372,7 +6499,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{69}
+	return file_wire_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -6391,7 +6518,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6403,7 +6530,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6416,7 +6543,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{70}
+	return file_wire_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -6440,7 +6567,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6452,7 +6579,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6465,7 +6592,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{71}
+	return file_wire_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -6495,7 +6622,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6507,7 +6634,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6520,7 +6647,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{72}
+	return file_wire_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -6566,7 +6693,7 @@ type ReportPage struct {
 
 func (x *ReportPage) Reset() {
 	*x = ReportPage{}
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6578,7 +6705,7 @@ func (x *ReportPage) String() string {
 func (*ReportPage) ProtoMessage() {}
 
 func (x *ReportPage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6591,7 +6718,7 @@ func (x *ReportPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
 func (*ReportPage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{73}
+	return file_wire_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ReportPage) GetUrl() string {
@@ -6628,7 +6755,7 @@ type SetVisitorFields struct {
 
 func (x *SetVisitorFields) Reset() {
 	*x = SetVisitorFields{}
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6640,7 +6767,7 @@ func (x *SetVisitorFields) String() string {
 func (*SetVisitorFields) ProtoMessage() {}
 
 func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6653,7 +6780,7 @@ func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
 func (*SetVisitorFields) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{74}
+	return file_wire_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SetVisitorFields) GetFields() map[string]string {
@@ -6676,7 +6803,7 @@ type PageView struct {
 
 func (x *PageView) Reset() {
 	*x = PageView{}
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6688,7 +6815,7 @@ func (x *PageView) String() string {
 func (*PageView) ProtoMessage() {}
 
 func (x *PageView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6701,7 +6828,7 @@ func (x *PageView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PageView.ProtoReflect.Descriptor instead.
 func (*PageView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{75}
+	return file_wire_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *PageView) GetUrl() string {
@@ -6752,7 +6879,7 @@ type VisitorContext struct {
 
 func (x *VisitorContext) Reset() {
 	*x = VisitorContext{}
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6764,7 +6891,7 @@ func (x *VisitorContext) String() string {
 func (*VisitorContext) ProtoMessage() {}
 
 func (x *VisitorContext) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6777,7 +6904,7 @@ func (x *VisitorContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
 func (*VisitorContext) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{76}
+	return file_wire_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *VisitorContext) GetVisitorId() string {
@@ -6841,7 +6968,7 @@ type VisitorInfo struct {
 
 func (x *VisitorInfo) Reset() {
 	*x = VisitorInfo{}
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6853,7 +6980,7 @@ func (x *VisitorInfo) String() string {
 func (*VisitorInfo) ProtoMessage() {}
 
 func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6866,7 +6993,7 @@ func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
 func (*VisitorInfo) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{77}
+	return file_wire_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *VisitorInfo) GetChatId() string {
@@ -6896,7 +7023,7 @@ type ListPastChats struct {
 
 func (x *ListPastChats) Reset() {
 	*x = ListPastChats{}
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6908,7 +7035,7 @@ func (x *ListPastChats) String() string {
 func (*ListPastChats) ProtoMessage() {}
 
 func (x *ListPastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6921,7 +7048,7 @@ func (x *ListPastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
 func (*ListPastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{78}
+	return file_wire_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListPastChats) GetLimit() uint32 {
@@ -6942,7 +7069,7 @@ type PastChats struct {
 
 func (x *PastChats) Reset() {
 	*x = PastChats{}
-	mi := &file_wire_proto_msgTypes[79]
+	mi := &file_wire_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6954,7 +7081,7 @@ func (x *PastChats) String() string {
 func (*PastChats) ProtoMessage() {}
 
 func (x *PastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[79]
+	mi := &file_wire_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6967,7 +7094,7 @@ func (x *PastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
 func (*PastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{79}
+	return file_wire_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *PastChats) GetChats() []*PastChat {
@@ -6994,7 +7121,7 @@ type PastChat struct {
 
 func (x *PastChat) Reset() {
 	*x = PastChat{}
-	mi := &file_wire_proto_msgTypes[80]
+	mi := &file_wire_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7006,7 +7133,7 @@ func (x *PastChat) String() string {
 func (*PastChat) ProtoMessage() {}
 
 func (x *PastChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[80]
+	mi := &file_wire_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7019,7 +7146,7 @@ func (x *PastChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
 func (*PastChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{80}
+	return file_wire_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *PastChat) GetChatId() string {
@@ -7069,6 +7196,79 @@ func (x *PastChat) GetAgentNames() []string {
 		return x.AgentNames
 	}
 	return nil
+}
+
+// ChatDelivered: a channel reported the state of a message it delivered
+// (WhatsApp's statuses). Internal: staff see it, the visitor does not.
+type ChatDelivered struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event delivered.
+	OfSeq uint64 `protobuf:"varint,1,opt,name=of_seq,json=ofSeq,proto3" json:"of_seq,omitempty"`
+	// "sent", "delivered", "read" or "failed".
+	State   string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	Channel string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	// Why it failed, as the channel said.
+	Error         string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatDelivered) Reset() {
+	*x = ChatDelivered{}
+	mi := &file_wire_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatDelivered) ProtoMessage() {}
+
+func (x *ChatDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatDelivered.ProtoReflect.Descriptor instead.
+func (*ChatDelivered) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *ChatDelivered) GetOfSeq() uint64 {
+	if x != nil {
+		return x.OfSeq
+	}
+	return 0
+}
+
+func (x *ChatDelivered) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ChatDelivered) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *ChatDelivered) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
 }
 
 var File_wire_proto protoreflect.FileDescriptor
@@ -7339,7 +7539,7 @@ const file_wire_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"t\n" +
 	"\x11ChatStatusChanged\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.switchboard.v1.WorkStatusR\x06status\x12+\n" +
-	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\xd7\a\n" +
+	"\x02by\x18\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"\x96\b\n" +
 	"\tChatEvent\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x13\n" +
@@ -7360,11 +7560,12 @@ const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"attachment\x18\x16 \x01(\v2\x1e.switchboard.v1.ChatAttachmentH\x00R\n" +
 	"attachment\x127\n" +
-	"\aemailed\x18\x17 \x01(\v2\x1b.switchboard.v1.ChatEmailedH\x00R\aemailed\x12\x1a\n" +
+	"\aemailed\x18\x17 \x01(\v2\x1b.switchboard.v1.ChatEmailedH\x00R\aemailed\x12=\n" +
+	"\tdelivered\x18\x1e \x01(\v2\x1d.switchboard.v1.ChatDeliveredH\x00R\tdelivered\x12\x1a\n" +
 	"\binternal\x18\x04 \x01(\bR\binternal\x12\x1f\n" +
 	"\vvisitor_seq\x18\x05 \x01(\x04R\n" +
 	"visitorSeqB\x06\n" +
-	"\x04kind\"\xb9\x01\n" +
+	"\x04kind\"\xc0\x02\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -7374,11 +7575,20 @@ const file_wire_proto_rawDesc = "" +
 	"department\x18\x04 \x01(\tR\n" +
 	"department\x12\x1a\n" +
 	"\blanguage\x18\x05 \x01(\tR\blanguage\x12\x16\n" +
-	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\"v\n" +
+	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x19\n" +
+	"\achannel\x18\xac\x02 \x01(\tR\achannel\x12#\n" +
+	"\fconversation\x18\xad\x02 \x01(\tR\fconversation\x12'\n" +
+	"\x0freply_window_ms\x18\xae\x02 \x01(\x03R\rreplyWindowMs\x12\x1c\n" +
+	"\tlive_chat\x18\xaf\x02 \x01(\tR\bliveChat\"\xb4\x01\n" +
 	"\vChatMessage\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\"\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\"\xf4\x01\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tR\vclientMsgId\x12<\n" +
+	"\btemplate\x18\xac\x02 \x01(\v2\x1f.switchboard.v1.MessageTemplateR\btemplate\"Y\n" +
+	"\x0fMessageTemplate\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x16\n" +
+	"\x06params\x18\x03 \x03(\tR\x06params\"\xf4\x01\n" +
 	"\fChatAssigned\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1d\n" +
 	"\n" +
@@ -7596,7 +7806,12 @@ const file_wire_proto_rawDesc = "" +
 	"\vended_at_ms\x18\x05 \x01(\x03R\tendedAtMs\x12\x18\n" +
 	"\apreview\x18\x06 \x01(\tR\apreview\x12\x1f\n" +
 	"\vagent_names\x18\a \x03(\tR\n" +
-	"agentNames*\xdb\x02\n" +
+	"agentNames\"l\n" +
+	"\rChatDelivered\x12\x15\n" +
+	"\x06of_seq\x18\x01 \x01(\x04R\x05ofSeq\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error*\xdb\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -7670,7 +7885,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -7718,53 +7933,55 @@ var file_wire_proto_goTypes = []any{
 	(*ChatEvent)(nil),           // 43: switchboard.v1.ChatEvent
 	(*ChatCreated)(nil),         // 44: switchboard.v1.ChatCreated
 	(*ChatMessage)(nil),         // 45: switchboard.v1.ChatMessage
-	(*ChatAssigned)(nil),        // 46: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 47: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 48: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 49: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 50: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 51: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 52: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 53: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 54: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 55: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 56: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 57: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 58: switchboard.v1.TakeOver
-	(*ReopenChat)(nil),          // 59: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),       // 60: switchboard.v1.AssignWaiting
-	(*ChatReopened)(nil),        // 61: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 62: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 63: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 64: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 65: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 66: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 67: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 68: switchboard.v1.DepartmentView
-	(*StatsLiveDepartment)(nil), // 69: switchboard.v1.StatsLiveDepartment
-	(*StatsLive)(nil),           // 70: switchboard.v1.StatsLive
-	(*AgentLoad)(nil),           // 71: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 72: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 73: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 74: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 75: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 76: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 77: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 78: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 79: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 80: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 81: switchboard.v1.CannedExpansion
-	(*ReportPage)(nil),          // 82: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),    // 83: switchboard.v1.SetVisitorFields
-	(*PageView)(nil),            // 84: switchboard.v1.PageView
-	(*VisitorContext)(nil),      // 85: switchboard.v1.VisitorContext
-	(*VisitorInfo)(nil),         // 86: switchboard.v1.VisitorInfo
-	(*ListPastChats)(nil),       // 87: switchboard.v1.ListPastChats
-	(*PastChats)(nil),           // 88: switchboard.v1.PastChats
-	(*PastChat)(nil),            // 89: switchboard.v1.PastChat
-	nil,                         // 90: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 91: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 92: switchboard.v1.VisitorContext.FieldsEntry
+	(*MessageTemplate)(nil),     // 46: switchboard.v1.MessageTemplate
+	(*ChatAssigned)(nil),        // 47: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 48: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 49: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 50: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 51: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 52: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 53: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 54: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 55: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 56: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 57: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 58: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 59: switchboard.v1.TakeOver
+	(*ReopenChat)(nil),          // 60: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 61: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 62: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 63: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 64: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 65: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 66: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 67: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 68: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 69: switchboard.v1.DepartmentView
+	(*StatsLiveDepartment)(nil), // 70: switchboard.v1.StatsLiveDepartment
+	(*StatsLive)(nil),           // 71: switchboard.v1.StatsLive
+	(*AgentLoad)(nil),           // 72: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 73: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 74: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 75: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 76: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 77: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 78: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 79: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 80: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 81: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 82: switchboard.v1.CannedExpansion
+	(*ReportPage)(nil),          // 83: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 84: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 85: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 86: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 87: switchboard.v1.VisitorInfo
+	(*ListPastChats)(nil),       // 88: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 89: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 90: switchboard.v1.PastChat
+	(*ChatDelivered)(nil),       // 91: switchboard.v1.ChatDelivered
+	nil,                         // 92: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 93: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 94: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
@@ -7781,25 +7998,25 @@ var file_wire_proto_depIdxs = []int32{
 	25,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
 	39,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
 	40,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	49,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	53,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	56,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	57,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	58,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	55,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	67,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	72,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	74,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	51,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	75,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	76,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	78,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	80,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	59,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	60,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	82,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
-	83,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	87,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	50,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	54,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	57,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	58,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	59,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	56,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	68,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	73,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	75,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	52,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	76,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	77,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	79,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	81,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	60,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	61,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	83,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	84,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	88,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
 	16,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
 	17,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
 	18,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
@@ -7816,20 +8033,20 @@ var file_wire_proto_depIdxs = []int32{
 	26,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
 	38,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
 	24,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	54,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	68,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	52,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	73,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	79,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	81,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	86,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	88,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	55,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	69,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	53,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	74,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	80,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	82,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	87,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	89,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
 	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	90,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	92,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
 	29,  // 59: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
 	38,  // 60: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
 	30,  // 61: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	54,  // 62: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	55,  // 62: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
 	13,  // 63: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
 	1,   // 64: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
 	37,  // 65: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
@@ -7850,54 +8067,56 @@ var file_wire_proto_depIdxs = []int32{
 	37,  // 80: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
 	44,  // 81: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
 	45,  // 82: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	46,  // 83: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	48,  // 84: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	47,  // 85: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	47,  // 83: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	49,  // 84: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	48,  // 85: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
 	42,  // 86: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
 	41,  // 87: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	50,  // 88: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	66,  // 89: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	61,  // 90: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	62,  // 91: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	63,  // 92: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	64,  // 93: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	65,  // 94: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	37,  // 95: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	6,   // 96: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	37,  // 97: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	37,  // 98: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	68,  // 99: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	37,  // 100: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	37,  // 101: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	37,  // 102: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 103: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	37,  // 104: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	37,  // 105: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	37,  // 106: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 107: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	37,  // 108: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	38,  // 109: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	38,  // 110: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	71,  // 111: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	69,  // 112: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
-	69,  // 113: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
-	2,   // 114: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 115: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 116: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	77,  // 117: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	77,  // 118: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	91,  // 119: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	84,  // 120: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	84,  // 121: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	92,  // 122: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	85,  // 123: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	89,  // 124: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 125: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	126, // [126:126] is the sub-list for method output_type
-	126, // [126:126] is the sub-list for method input_type
-	126, // [126:126] is the sub-list for extension type_name
-	126, // [126:126] is the sub-list for extension extendee
-	0,   // [0:126] is the sub-list for field type_name
+	51,  // 88: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	67,  // 89: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	62,  // 90: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	63,  // 91: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	64,  // 92: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	65,  // 93: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	66,  // 94: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	91,  // 95: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
+	37,  // 96: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	46,  // 97: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
+	6,   // 98: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	37,  // 99: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	37,  // 100: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	69,  // 101: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	37,  // 102: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	37,  // 103: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	37,  // 104: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 105: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	37,  // 106: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	37,  // 107: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	37,  // 108: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 109: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	37,  // 110: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	38,  // 111: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	38,  // 112: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	72,  // 113: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	70,  // 114: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	70,  // 115: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 116: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 117: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 118: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	78,  // 119: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	78,  // 120: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	93,  // 121: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	85,  // 122: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	85,  // 123: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	94,  // 124: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	86,  // 125: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	90,  // 126: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 127: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	128, // [128:128] is the sub-list for method output_type
+	128, // [128:128] is the sub-list for method input_type
+	128, // [128:128] is the sub-list for extension type_name
+	128, // [128:128] is the sub-list for extension extendee
+	0,   // [0:128] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -7979,6 +8198,7 @@ func file_wire_proto_init() {
 		(*ChatEvent_Rated)(nil),
 		(*ChatEvent_Attachment)(nil),
 		(*ChatEvent_Emailed)(nil),
+		(*ChatEvent_Delivered)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -7986,7 +8206,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   84,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

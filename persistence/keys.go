@@ -43,6 +43,11 @@ import (
 //	h/s/H/<dim>\x00<minute, 4 bytes BE>      the hour's sum of those buckets (the hour's first minute)
 //	h/s/a/<agent id>                         where an agent's activity stands (StatsAgentState)
 //	h/s/c/<dim>\x00<unix ms, 8 bytes BE><chat id>  a rating's comment (StatsComment)
+//	d/livechat/<id>                          a live chat (LiveChat)
+//	d/channel/<id>                           a channel (Channel)
+//	d/hook/<id>                              a webhook endpoint
+//	w/<target>\x00<conversation>\x00<seq, 8 bytes BE>  a delivery waiting in the outbox (Delivery)
+//	wr/<target>\x00<outside id>              what a delivered message's outside id refers to (DeliveryRef)
 //
 // The statistics (h/s/, stats_*.go) are derived like the history index,
 // in the same batches, and dropped and rebuilt with it; their events
@@ -82,6 +87,12 @@ const (
 	prefixMail   = "m/"
 	// Not under o/ (the open-chats index): om/ sorts apart from it.
 	prefixOffline = "om/"
+	// Issue 19: live chats, channels, webhooks and the delivery outbox.
+	prefixLiveChat = "d/livechat/"
+	prefixChannel  = "d/channel/"
+	prefixHook     = "d/hook/"
+	prefixDelivery = "w/"
+	prefixDelRef   = "wr/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -264,4 +275,10 @@ func upperBound(p []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// deliveryRefKey is where the outside id ref of a message delivered to
+// target is kept.
+func deliveryRefKey(target, ref string) []byte {
+	return []byte(prefixDelRef + target + "\x00" + ref)
 }
