@@ -35,7 +35,7 @@ func (a *agent) tagOrCanned(ctx actor.Context, m *messages.SessionCommand) bool 
 // of every department they are in, supervise or manage.
 func (a *agent) listCanned(ctx actor.Context, m *messages.SessionCommand, dept string) {
 	conn, ref := m.GetConn(), m.GetRef()
-	deps, err := cannedDepartments(a.b.store, a.rec)
+	deps, err := a.b.cannedDepartments(a.rec)
 	if err != nil {
 		sendErr(ctx, conn, ref, messages.TemporaryErrorf(codeUnavailable, "cannot read canned replies now"))
 		return
@@ -75,11 +75,11 @@ func cannedList(store Store, agentID string, deps []string, dept string) ([]*mes
 
 // cannedDepartments are the departments whose canned replies an agent
 // uses: those they are in, supervise or manage.
-func cannedDepartments(store Store, a *messages.Agent) ([]string, error) {
+func (b *Broker) cannedDepartments(a *messages.Agent) ([]string, error) {
 	out := slices.Clone(a.GetDepartments())
-	all, err := store.Departments()
+	all, err := b.store.Departments()
 	for _, d := range all {
-		if !slices.Contains(out, d.GetId()) && (slices.Contains(d.GetSupervisors(), a.GetId()) || slices.Contains(d.GetManagers(), a.GetId())) {
+		if !slices.Contains(out, d.GetId()) && (b.Supervises(d, a.GetId()) || slices.Contains(d.GetManagers(), a.GetId())) {
 			out = append(out, d.GetId())
 		}
 	}

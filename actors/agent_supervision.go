@@ -82,7 +82,7 @@ func (a *agent) mayManage(d string) *messages.Error {
 // (or is an administrator), or why not: who may monitor it and assign
 // its waiting chats.
 func (a *agent) mayOversee(d string) *messages.Error {
-	e := a.mayWatch(d, PermSupervise, supervisorsOf)
+	e := a.mayWatch(d, PermSupervise, a.b.SupervisorsOf)
 	if e != nil && a.mayManage(d) == nil {
 		e = nil
 	}
@@ -108,8 +108,7 @@ func (a *agent) isStaffOf(dept *messages.Department, perm Permission, staff func
 	return a.perms.Has(PermAdmin) || a.perms.Has(perm) && slices.Contains(staff(dept), a.id)
 }
 
-func supervisorsOf(x *messages.Department) []string { return x.GetSupervisors() }
-func managersOf(x *messages.Department) []string    { return x.GetManagers() }
+func managersOf(x *messages.Department) []string { return x.GetManagers() }
 
 // monitor follows the live views of departments (replacing the previous
 // list): supervisors those they supervise, managers those they manage.
@@ -169,7 +168,7 @@ func (a *agent) describeRole(w *messages.Welcome) {
 		if manages {
 			w.Manages = append(w.Manages, d.GetId())
 		}
-		monitors := manages || a.isStaffOf(d, PermSupervise, supervisorsOf)
+		monitors := manages || a.isStaffOf(d, PermSupervise, a.b.SupervisorsOf)
 		if monitors {
 			w.Monitors = append(w.Monitors, d.GetId())
 		}

@@ -76,6 +76,11 @@ type Store interface {
 	PutVisitorContext(c *messages.VisitorContext, done func(error))
 	VisitorContext(visitorID string) (*messages.VisitorContext, error)
 
+	PutLiveChat(x *messages.LiveChat, done func(error))
+	DeleteLiveChat(id string, done func(error))
+	LiveChat(id string) (*messages.LiveChat, error)
+	LiveChats() ([]*messages.LiveChat, error)
+
 	AppendStats(ev *messages.StatsEvent, done func(error))
 	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)
 }
@@ -480,7 +485,11 @@ func (b *Broker) DirectoryView() (*messages.DirectoryView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents, Roles: roles, Settings: settings}, nil
+	lcs, err := b.LiveChats()
+	if err != nil {
+		return nil, err
+	}
+	return &messages.DirectoryView{Departments: deps, Languages: langs, Agents: agents, Roles: roles, Settings: settings, LiveChats: lcs}, nil
 }
 
 // Permissions returns what an account may do (nothing for nil).
@@ -547,7 +556,7 @@ func (b *Broker) UsableCanned(agentID string) ([]*messages.CannedReply, error) {
 	if err != nil || a == nil {
 		return nil, err
 	}
-	deps, err := cannedDepartments(b.store, a)
+	deps, err := b.cannedDepartments(a)
 	if err != nil {
 		return nil, err
 	}

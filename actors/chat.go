@@ -192,6 +192,7 @@ func (c *chat) start(m *messages.StartChat) {
 	evs := []*messages.ChatEvent{{Kind: &messages.ChatEvent_Created{Created: &messages.ChatCreated{
 		VisitorId: m.GetVisitorId(), VisitorName: r.GetName(), Email: r.GetEmail(),
 		Department: r.GetDepartment(), Language: r.GetLanguage(), Ticket: m.GetTicket(),
+		LiveChat: m.GetLiveChat(), Colleague: m.GetColleague(),
 	}}}}
 	if r.GetFirstMessage() != "" {
 		from := &messages.Participant{Kind: kindVisitor, Id: m.GetVisitorId(), DisplayName: r.GetName()}

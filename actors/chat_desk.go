@@ -68,7 +68,7 @@ func (c *chat) mayTag(x cmd) *messages.Error {
 		return c.unavailable()
 	}
 	id := x.GetFrom().GetId()
-	if perms.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), id) || perms.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id) {
+	if perms.Has(PermSupervise) && c.b.Supervises(d, id) || perms.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id) {
 		return nil
 	}
 	return errorf(codeForbidden, "you are not in chat %s, nor a supervisor or manager of its department", c.id)
@@ -152,7 +152,7 @@ func (c *chat) rateError(x cmd, r *messages.RateChat) *messages.Error {
 func (c *chat) raters() []string {
 	ids := []string{c.lastAgent}
 	if d, err := c.b.store.Department(c.sum.GetDepartment()); err == nil {
-		for _, id := range d.GetSupervisors() {
+		for _, id := range c.b.SupervisorsOf(d) {
 			if !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}

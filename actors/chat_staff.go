@@ -258,6 +258,6 @@ func (c *chat) mayView(m *messages.ChatCommand) bool {
 		return false
 	}
 	id := m.GetFrom().GetId()
-	return perms.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), id) ||
+	return perms.Has(PermSupervise) && c.b.Supervises(d, id) ||
 		perms.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id)
 }

@@ -50,6 +50,9 @@ func (d *directory) checkDepartment(x *messages.Department) *messages.Error {
 	if e := checkDepartmentTags(x); e != nil {
 		return e
 	}
+	if e := d.checkDepartmentLiveChat(x); e != nil {
+		return e
+	}
 	for _, f := range []struct {
 		name string
 		ids  []string

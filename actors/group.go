@@ -116,6 +116,7 @@ func (g *group) start(ctx actor.Context, m *messages.StartChat) {
 		refuse(messages.RefusalReason_REFUSAL_REASON_LANGUAGE_NOT_OFFERED, "chat in %q is not offered", lang)
 		return
 	}
+	m.LiveChat = LiveChatOf(g.dept)
 	m.Trace = g.b.routed(m, g.id, ResultRouted)
 	g.b.Send(KindQueue, g.id, m)
 }

@@ -59,7 +59,7 @@ func (b *Broker) overseen(id string, p Perms) ([]string, error) {
 	deps, err := b.store.Departments()
 	var out []string
 	for _, d := range deps {
-		if p.Has(PermSupervise) && slices.Contains(d.GetSupervisors(), id) || p.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id) {
+		if p.Has(PermSupervise) && b.Supervises(d, id) || p.Has(PermManageQueues) && slices.Contains(d.GetManagers(), id) {
 			out = append(out, d.GetId())
 		}
 	}

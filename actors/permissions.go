@@ -35,12 +35,15 @@ const (
 	PermTag           Permission = "chats.tag"            // tag and untag chats
 	PermCannedOwn     Permission = "canned.personal"      // keep one's own canned replies
 	PermEmail         Permission = "chats.email"          // email a visitor from a chat, answer offline messages by email
+	// Issue 19: write in as the customer side to the departments of an
+	// internal live chat (ask HR or Accounting as a colleague).
+	PermLiveChatInternal Permission = "livechat.internal"
 )
 
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []Permission{PermLiveChat, PermViewChats, PermAcceptChats, PermAutoAccept, PermForward, PermInvite,
 	PermJoin, PermJoinInvisible, PermTakeOver, PermChatStatus, PermDisplayName, PermSupervise, PermManageQueues,
-	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign, PermAttach, PermEmail}
+	PermReports, PermAdmin, PermTag, PermCannedOwn, PermReopen, PermAssign, PermAttach, PermEmail, PermLiveChatInternal}
 
 // permissionNames is ps as the strings roles store.
 func permissionNames(ps []Permission) []string {
@@ -66,7 +69,7 @@ var BuiltinRoles = map[string]*messages.Role{
 	RoleAdministrator: {Id: RoleAdministrator, Name: "Administrator", Permissions: permissionNames(AllPermissions), Builtin: true},
 	RoleAgent: {Id: RoleAgent, Name: "Agent", Builtin: true, Permissions: permissionNames([]Permission{PermLiveChat, PermViewChats,
 		PermAcceptChats, PermAutoAccept, PermForward, PermInvite, PermChatStatus, PermDisplayName, PermTag, PermCannedOwn,
-		PermReopen, PermAttach, PermEmail})},
+		PermReopen, PermAttach, PermEmail, PermLiveChatInternal})},
 }
 
 // RoleOf returns an account's role id ("agent" when none is set).

@@ -49,6 +49,11 @@ type visitor struct {
 	// what a visitor may still ask of a closed chat (its transcript by
 	// email).
 	ended recentIDs
+	// colleague: the staff member whose customer-side session this is
+	// (visitor id "staff-<id>", internal live chats), nil for an
+	// anonymous visitor. Their name is their account's, not theirs to
+	// choose.
+	colleague *messages.Participant
 }
 
 func newVisitor(b *Broker, id string) *visitor {
@@ -70,6 +75,7 @@ func (v *visitor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		v.self = ctx.Self()
 		v.loadContext(ctx)
+		v.loadColleague(ctx)
 		v.idle.arm(ctx, visitorIdle)
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *messages.IdleCheck:
@@ -306,6 +312,10 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 			sendErr(ctx, conn, ref, err)
 			return
 		}
+		if err := v.b.mayWriteIn(v.id, r.GetDepartment()); err != nil {
+			sendErr(ctx, conn, ref, err)
+			return
+		}
 		if len(v.chats) > 0 || v.starting != "" {
 			v.refused(r.GetDepartment(), messages.RefusalReason_REFUSAL_REASON_ALREADY_IN_CHAT)
 			ctx.Send(conn, &messages.Envelope{Ref: ref, Body: &messages.Envelope_ChatRefused{ChatRefused: &messages.ChatRefused{
@@ -317,8 +327,11 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		if r.GetFirstMessage() != "" {
 			v.spoke[v.starting] = true
 		}
+		if v.colleague != nil {
+			r.Name = v.colleague.GetDisplayName()
+		}
 		v.b.Send(KindGroup, r.GetDepartment(), &messages.StartChat{ChatId: v.starting, VisitorId: v.id, Request: r, Conn: conn, Ref: ref, Address: m.GetAddress(),
-			Trace: m.GetTrace()})
+			Trace: m.GetTrace(), Colleague: v.colleague})
 	case *messages.SessionCommand_Resume:
 		r := body.Resume
 		e := v.conns.get(conn)
@@ -335,6 +348,13 @@ func (v *visitor) command(ctx actor.Context, m *messages.SessionCommand) {
 		if e := CheckOfflineMessage(x); e != nil {
 			sendErr(ctx, conn, ref, e)
 			return
+		}
+		if e := v.b.mayWriteIn(v.id, x.GetDepartment()); e != nil {
+			sendErr(ctx, conn, ref, e)
+			return
+		}
+		if v.colleague != nil {
+			x.Name = v.colleague.GetDisplayName()
 		}
 		v.b.Send(KindMail, "main", &messages.OfflineLeft{Conn: conn, Ref: ref, Message: &messages.OfflineMessage{Department: x.GetDepartment(),
 			VisitorId: v.id, Name: x.GetName(), Email: x.GetEmail(), Text: x.GetText(), Language: x.GetLanguage()}})
@@ -387,4 +407,19 @@ func (v *visitor) refused(dept string, reason messages.RefusalReason) {
 	if v.b.metrics != nil {
 		v.b.metrics.refused.WithLabelValues(dept, messages.RefusalName(reason)).Inc()
 	}
+}
+
+// loadColleague reads who a colleague's session stands for (visitor id
+// "staff-<id>"); an anonymous visitor has none.
+func (v *visitor) loadColleague(ctx actor.Context) {
+	id := colleagueOf(v.id)
+	if id == "" {
+		return
+	}
+	v.colleague = &messages.Participant{Kind: kindAgent, Id: id}
+	a, err := v.b.store.Agent(id)
+	if err != nil {
+		ctx.Logger().Warn("visitor: load colleague", "visitor", v.id, "err", err)
+	}
+	v.colleague.DisplayName = a.GetDisplayName()
 }

@@ -65,15 +65,21 @@ type WidgetLanguage struct {
 // WidgetConfig is the public configuration the visitor widget reads
 // before a chat (GET /api/widget/config).
 type WidgetConfig struct {
-	Departments []WidgetDepartment `json:"departments"`
-	Languages   []WidgetLanguage   `json:"languages"`
-	LiveChatOff bool               `json:"live_chat_off,omitempty"`
+	// The live chat the widget is bound to (issue 19): only its
+	// departments are offered, with its look where theirs says nothing.
+	LiveChat     string               `json:"live_chat"`
+	LiveChatName string               `json:"live_chat_name"`
+	Internal     bool                 `json:"internal,omitempty"`
+	Look         *messages.WidgetLook `json:"look,omitempty"`
+	Departments  []WidgetDepartment   `json:"departments"`
+	Languages    []WidgetLanguage     `json:"languages"`
+	LiveChatOff  bool                 `json:"live_chat_off,omitempty"`
 }
 
-// WidgetConfig reads, from the store only, the departments with whether
-// each takes chats now (the same rules the group actor applies to a
-// request), and the enabled languages.
-func (b *Broker) WidgetConfig() (*WidgetConfig, error) {
+// WidgetConfig reads, from the store only, the departments of live chat
+// lc with whether each takes chats now (the same rules the group actor
+// applies to a request), and the enabled languages.
+func (b *Broker) WidgetConfig(lc *messages.LiveChat) (*WidgetConfig, error) {
 	settings, err := b.Settings()
 	if err != nil {
 		return nil, err
@@ -87,9 +93,13 @@ func (b *Broker) WidgetConfig() (*WidgetConfig, error) {
 		return nil, err
 	}
 	now := b.clock.Now()
-	out := &WidgetConfig{Departments: []WidgetDepartment{}, Languages: []WidgetLanguage{}, LiveChatOff: settings.GetLiveChatOff()}
+	out := &WidgetConfig{LiveChat: lc.GetId(), LiveChatName: lc.GetName(), Internal: lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL,
+		Look: lc.GetLook(), Departments: []WidgetDepartment{}, Languages: []WidgetLanguage{}, LiveChatOff: settings.GetLiveChatOff()}
 	for _, d := range deps {
-		wd := WidgetDepartment{ID: d.GetId(), Name: d.GetName(), Look: d.GetLook()}
+		if LiveChatOf(d) != lc.GetId() {
+			continue
+		}
+		wd := WidgetDepartment{ID: d.GetId(), Name: d.GetName(), Look: lookOf(d.GetLook(), lc.GetLook())}
 		if d.GetChatEnabled() && !settings.GetLiveChatOff() {
 			open, next := BusinessHours(d.GetBusinessHours(), d.GetTimeZone(), now)
 			wd.Open = open
@@ -107,4 +117,27 @@ func (b *Broker) WidgetConfig() (*WidgetConfig, error) {
 	slices.SortFunc(out.Departments, func(a, b WidgetDepartment) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(out.Languages, func(a, b WidgetLanguage) int { return strings.Compare(a.Code, b.Code) })
 	return out, nil
+}
+
+// lookOf is a department's look in the widget: what it sets itself, and
+// its live chat's look for what it leaves out (the colour, the title or
+// the greeting).
+func lookOf(own, lc *messages.WidgetLook) *messages.WidgetLook {
+	if lc == nil {
+		return own
+	}
+	out := &messages.WidgetLook{Color: own.GetColor(), Title: own.GetTitle(), Greeting: own.GetGreeting()}
+	if out.Color == "" {
+		out.Color = lc.GetColor()
+	}
+	if len(out.Title) == 0 {
+		out.Title = lc.GetTitle()
+	}
+	if len(out.Greeting) == 0 {
+		out.Greeting = lc.GetGreeting()
+	}
+	if out.Color == "" && len(out.Title) == 0 && len(out.Greeting) == 0 {
+		return nil
+	}
+	return out
 }

@@ -157,6 +157,10 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "canned.delete", cannedSubject(b.DeleteCanned)
 	case *messages.AdminCommand_PutEmail:
 		return "admin.email.put", ""
+	case *messages.AdminCommand_PutLiveChat:
+		return "admin.livechat.put", b.PutLiveChat.GetId()
+	case *messages.AdminCommand_DeleteLiveChat:
+		return "admin.livechat.delete", b.DeleteLiveChat
 	}
 	return "admin.unknown", ""
 }

@@ -143,6 +143,9 @@ func (c *wsConn) hello(in incoming) {
 // helloVisitor resumes the session a resume token names, or opens a new
 // one; it returns nil when it refused.
 func (c *wsConn) helloVisitor(ref uint64, h *messages.Hello, now time.Time, attach *messages.ConnAttach) *messages.Participant {
+	if h.GetSessionToken() != "" {
+		return c.helloColleague(ref, h, now) // internal live chats (colleague.go)
+	}
 	id := ""
 	if t := h.GetResumeToken(); t != "" {
 		var err error

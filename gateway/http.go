@@ -131,11 +131,19 @@ func (s *Server) apiRoutes() {
 }
 
 // widgetConfig is public (the visitor widget reads it before any hello):
-// the departments, whether each takes chats now and when a closed one
-// opens, their look, and the languages. No staff data; it reads the store
-// only, and any site may read it (it says what the widget shows anyway).
+// the departments of one live chat (?livechat=ID, "main" when left out),
+// whether each takes chats now and when a closed one opens, their look,
+// and the languages. No staff data; it reads the store only, and any site
+// may read it (it says what the widget shows anyway). An internal live
+// chat's is for staff with livechat.internal only (Authorization: Bearer
+// <session token>).
 func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.b.WidgetConfig()
+	lc, e := s.widgetLiveChat(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	cfg, err := s.b.WidgetConfig(lc)
 	if err != nil {
 		writeError(w, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read the configuration now: %v", err))
 		return

@@ -57,7 +57,7 @@ func (s *Server) mayReadOffline(o *offlineReader, dept string) bool {
 		return true
 	}
 	d, _ := s.b.Department(dept)
-	return slices.Contains(d.GetSupervisors(), o.a.GetId()) || slices.Contains(d.GetManagers(), o.a.GetId())
+	return s.b.Supervises(d, o.a.GetId()) || slices.Contains(d.GetManagers(), o.a.GetId())
 }
 
 // listOffline is GET /api/offline-messages?department=ID&answered=false|true:

@@ -69,12 +69,13 @@ func (s *Server) rotateSecrets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// closeStaffSockets ends every staff socket with CloseLoggedOut.
+// closeStaffSockets ends every staff socket with CloseLoggedOut, and the
+// customer-side sockets staff opened with their session (colleague.go).
 func (s *Server) closeStaffSockets(why string) {
 	s.mu.Lock()
 	var ended []*wsConn
 	for c := range s.conns {
-		if c.role == roleAgent {
+		if c.role == roleAgent || c.sid.Load() != nil {
 			ended = append(ended, c)
 		}
 	}

@@ -219,6 +219,7 @@ func (s *Server) routes() {
 	s.emailRoutes()
 	s.offlineRoutes()
 	s.patchRoutes()
+	s.liveChatRoutes()
 	s.cannedRoutes()
 	s.statsLiveRoutes()
 	s.webRoutes()

@@ -1121,7 +1121,12 @@ type StartChat struct {
 	// actors.Config.LinePerAddress waiting chats from one address.
 	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
 	// Set when the request is traced: the last hop's span.
-	Trace         *TraceContext `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
+	Trace *TraceContext `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
+	// Issue 19: the live chat of the department (set by its group), and
+	// the staff member who writes in as the customer side of an internal
+	// live chat (set by the visitor actor of their session).
+	LiveChat      string       `protobuf:"bytes,300,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	Colleague     *Participant `protobuf:"bytes,301,opt,name=colleague,proto3" json:"colleague,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1208,6 +1213,20 @@ func (x *StartChat) GetAddress() string {
 func (x *StartChat) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
+	}
+	return nil
+}
+
+func (x *StartChat) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
+func (x *StartChat) GetColleague() *Participant {
+	if x != nil {
+		return x.Colleague
 	}
 	return nil
 }
@@ -3696,6 +3715,8 @@ type AdminCommand struct {
 	//	*AdminCommand_PutCanned
 	//	*AdminCommand_DeleteCanned
 	//	*AdminCommand_PutEmail
+	//	*AdminCommand_PutLiveChat
+	//	*AdminCommand_DeleteLiveChat
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3898,6 +3919,24 @@ func (x *AdminCommand) GetPutEmail() *EmailSettings {
 	return nil
 }
 
+func (x *AdminCommand) GetPutLiveChat() *LiveChat {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutLiveChat); ok {
+			return x.PutLiveChat
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetDeleteLiveChat() string {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_DeleteLiveChat); ok {
+			return x.DeleteLiveChat
+		}
+	}
+	return ""
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3991,6 +4030,15 @@ type AdminCommand_PutEmail struct {
 	PutEmail *EmailSettings `protobuf:"bytes,160,opt,name=put_email,json=putEmail,proto3,oneof"`
 }
 
+type AdminCommand_PutLiveChat struct {
+	// Issue 19: a live chat created or replaced, or deleted by id.
+	PutLiveChat *LiveChat `protobuf:"bytes,300,opt,name=put_live_chat,json=putLiveChat,proto3,oneof"`
+}
+
+type AdminCommand_DeleteLiveChat struct {
+	DeleteLiveChat string `protobuf:"bytes,301,opt,name=delete_live_chat,json=deleteLiveChat,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -4024,6 +4072,10 @@ func (*AdminCommand_PutCanned) isAdminCommand_Body() {}
 func (*AdminCommand_DeleteCanned) isAdminCommand_Body() {}
 
 func (*AdminCommand_PutEmail) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutLiveChat) isAdminCommand_Body() {}
+
+func (*AdminCommand_DeleteLiveChat) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -5152,7 +5204,7 @@ const file_actors_proto_rawDesc = "" +
 	"\aaddress\x18\b \x01(\tR\aaddress\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
 	"\x0eread_unix_nano\x18) \x01(\x03R\freadUnixNanoB\x06\n" +
-	"\x04body\"\x92\x02\n" +
+	"\x04body\"\xec\x02\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -5163,7 +5215,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
 	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
 	"\aaddress\x18\a \x01(\tR\aaddress\x122\n" +
-	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"\xbd\x01\n" +
+	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12\x1c\n" +
+	"\tlive_chat\x18\xac\x02 \x01(\tR\bliveChat\x12:\n" +
+	"\tcolleague\x18\xad\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\tcolleague\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
@@ -5346,7 +5400,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\x8e\b\n" +
+	" \x01(\bR\asuspend\"\xfc\b\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -5367,7 +5421,9 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"put_canned\x18\x8c\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\tputCanned\x12C\n" +
 	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12=\n" +
-	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12\x0e\n" +
+	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12?\n" +
+	"\rput_live_chat\x18\xac\x02 \x01(\v2\x18.switchboard.v1.LiveChatH\x00R\vputLiveChat\x12+\n" +
+	"\x10delete_live_chat\x18\xad\x02 \x01(\tH\x00R\x0edeleteLiveChat\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -5576,11 +5632,12 @@ var file_actors_proto_goTypes = []any{
 	(*SignInSettings)(nil),        // 114: switchboard.v1.SignInSettings
 	(*CannedReply)(nil),           // 115: switchboard.v1.CannedReply
 	(*EmailSettings)(nil),         // 116: switchboard.v1.EmailSettings
-	(*Envelope)(nil),              // 117: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 118: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 119: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 120: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 121: switchboard.v1.OfflineMessage
+	(*LiveChat)(nil),              // 117: switchboard.v1.LiveChat
+	(*Envelope)(nil),              // 118: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 119: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 120: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 121: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 122: switchboard.v1.OfflineMessage
 }
 var file_actors_proto_depIdxs = []int32{
 	63,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
@@ -5638,67 +5695,69 @@ var file_actors_proto_depIdxs = []int32{
 	64,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
 	63,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	98,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	63,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	99,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	63,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	92,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	100, // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	63,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	63,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	101, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	49,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	101, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	102, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	102, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	103, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	104, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	105, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	49,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	101, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	99,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	63,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	63,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	63,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	106, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	107, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	103, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	63,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	99,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	108, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	109, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	110, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	111, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	112, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	113, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	46,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	45,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	114, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	43,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	115, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	115, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	116, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	99,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	100, // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	49,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	117, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	49,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	118, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	119, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	63,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	120, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	121, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	63,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	92,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	99,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	92,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	111, // [111:111] is the sub-list for method output_type
-	111, // [111:111] is the sub-list for method input_type
-	111, // [111:111] is the sub-list for extension type_name
-	111, // [111:111] is the sub-list for extension extendee
-	0,   // [0:111] is the sub-list for field type_name
+	92,  // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
+	98,  // 56: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	63,  // 57: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	99,  // 58: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	63,  // 59: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	92,  // 60: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	100, // 61: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	63,  // 62: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	63,  // 63: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	101, // 64: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	101, // 65: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	101, // 66: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	49,  // 67: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	101, // 68: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	102, // 69: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	102, // 70: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	103, // 71: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	104, // 72: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	105, // 73: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	49,  // 74: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	101, // 75: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	99,  // 76: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	63,  // 77: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	63,  // 78: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	63,  // 79: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	106, // 80: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	107, // 81: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	103, // 82: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	63,  // 83: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	99,  // 84: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	108, // 85: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	109, // 86: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	110, // 87: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	111, // 88: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	112, // 89: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	113, // 90: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	46,  // 91: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	45,  // 92: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	114, // 93: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	43,  // 94: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	115, // 95: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	115, // 96: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	116, // 97: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	117, // 98: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	99,  // 99: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	100, // 100: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	49,  // 101: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	118, // 102: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	49,  // 103: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	119, // 104: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	120, // 105: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	63,  // 106: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	121, // 107: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	122, // 108: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	63,  // 109: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	92,  // 110: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	99,  // 111: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	92,  // 112: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	113, // [113:113] is the sub-list for method output_type
+	113, // [113:113] is the sub-list for method input_type
+	113, // [113:113] is the sub-list for extension type_name
+	113, // [113:113] is the sub-list for extension extendee
+	0,   // [0:113] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5774,6 +5833,8 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutCanned)(nil),
 		(*AdminCommand_DeleteCanned)(nil),
 		(*AdminCommand_PutEmail)(nil),
+		(*AdminCommand_PutLiveChat)(nil),
+		(*AdminCommand_DeleteLiveChat)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -2445,12 +2445,14 @@ func (x *ChatHistoryQuery) GetLimit() uint32 {
 
 // DirectoryView is what the admin API lists.
 type DirectoryView struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Departments   []*Department          `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
-	Languages     []*Language            `protobuf:"bytes,2,rep,name=languages,proto3" json:"languages,omitempty"`
-	Agents        []*Agent               `protobuf:"bytes,3,rep,name=agents,proto3" json:"agents,omitempty"`
-	Roles         []*Role                `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
-	Settings      *Settings              `protobuf:"bytes,5,opt,name=settings,proto3" json:"settings,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Departments []*Department          `protobuf:"bytes,1,rep,name=departments,proto3" json:"departments,omitempty"`
+	Languages   []*Language            `protobuf:"bytes,2,rep,name=languages,proto3" json:"languages,omitempty"`
+	Agents      []*Agent               `protobuf:"bytes,3,rep,name=agents,proto3" json:"agents,omitempty"`
+	Roles       []*Role                `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
+	Settings    *Settings              `protobuf:"bytes,5,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Issue 19: every live chat, the default "main" included.
+	LiveChats     []*LiveChat `protobuf:"bytes,300,rep,name=live_chats,json=liveChats,proto3" json:"live_chats,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2516,6 +2518,13 @@ func (x *DirectoryView) GetRoles() []*Role {
 func (x *DirectoryView) GetSettings() *Settings {
 	if x != nil {
 		return x.Settings
+	}
+	return nil
+}
+
+func (x *DirectoryView) GetLiveChats() []*LiveChat {
+	if x != nil {
+		return x.LiveChats
 	}
 	return nil
 }
@@ -5536,13 +5545,15 @@ const file_store_proto_rawDesc = "" +
 	"\afrom_ms\x18\x03 \x01(\x03R\x06fromMs\x12\x13\n" +
 	"\x05to_ms\x18\x04 \x01(\x03R\x04toMs\x12\x16\n" +
 	"\x06cursor\x18\x05 \x01(\tR\x06cursor\x12\x14\n" +
-	"\x05limit\x18\x06 \x01(\rR\x05limit\"\x96\x02\n" +
+	"\x05limit\x18\x06 \x01(\rR\x05limit\"\xd0\x02\n" +
 	"\rDirectoryView\x12<\n" +
 	"\vdepartments\x18\x01 \x03(\v2\x1a.switchboard.v1.DepartmentR\vdepartments\x126\n" +
 	"\tlanguages\x18\x02 \x03(\v2\x18.switchboard.v1.LanguageR\tlanguages\x12-\n" +
 	"\x06agents\x18\x03 \x03(\v2\x15.switchboard.v1.AgentR\x06agents\x12*\n" +
 	"\x05roles\x18\x04 \x03(\v2\x14.switchboard.v1.RoleR\x05roles\x124\n" +
-	"\bsettings\x18\x05 \x01(\v2\x18.switchboard.v1.SettingsR\bsettings\"\xa7\x01\n" +
+	"\bsettings\x18\x05 \x01(\v2\x18.switchboard.v1.SettingsR\bsettings\x128\n" +
+	"\n" +
+	"live_chats\x18\xac\x02 \x03(\v2\x18.switchboard.v1.LiveChatR\tliveChats\"\xa7\x01\n" +
 	"\n" +
 	"AuditEntry\x12\x13\n" +
 	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x12\n" +
@@ -5980,44 +5991,45 @@ var file_store_proto_depIdxs = []int32{
 	10, // 35: switchboard.v1.DirectoryView.agents:type_name -> switchboard.v1.Agent
 	18, // 36: switchboard.v1.DirectoryView.roles:type_name -> switchboard.v1.Role
 	8,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
-	26, // 38: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	61, // 39: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
-	30, // 40: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	55, // 41: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
-	3,  // 42: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
-	32, // 43: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
-	32, // 44: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
-	32, // 45: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	61, // 46: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
-	34, // 47: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	67, // 48: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
-	37, // 49: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	62, // 50: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
-	56, // 51: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
-	38, // 52: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
-	38, // 53: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
-	38, // 54: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	57, // 55: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
-	37, // 56: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	66, // 57: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	66, // 58: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	58, // 59: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
-	43, // 60: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
-	43, // 61: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
-	42, // 62: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
-	4,  // 63: switchboard.v1.LiveChat.kind:type_name -> switchboard.v1.LiveChatKind
-	7,  // 64: switchboard.v1.LiveChat.look:type_name -> switchboard.v1.WidgetLook
-	5,  // 65: switchboard.v1.Channel.kind:type_name -> switchboard.v1.ChannelKind
-	48, // 66: switchboard.v1.Channel.api:type_name -> switchboard.v1.ApiChannel
-	49, // 67: switchboard.v1.Channel.whatsapp:type_name -> switchboard.v1.WhatsAppChannel
-	64, // 68: switchboard.v1.Delivery.event:type_name -> switchboard.v1.ChatEvent
-	34, // 69: switchboard.v1.Delivery.offline:type_name -> switchboard.v1.OfflineMessage
-	31, // 70: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	71, // [71:71] is the sub-list for method output_type
-	71, // [71:71] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	46, // 38: switchboard.v1.DirectoryView.live_chats:type_name -> switchboard.v1.LiveChat
+	26, // 39: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
+	61, // 40: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	30, // 41: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
+	55, // 42: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	3,  // 43: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
+	32, // 44: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
+	32, // 45: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
+	32, // 46: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
+	61, // 47: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	34, // 48: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
+	67, // 49: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	37, // 50: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
+	62, // 51: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	56, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	38, // 53: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
+	38, // 54: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
+	38, // 55: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
+	57, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	37, // 57: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
+	66, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	66, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	58, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	43, // 61: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
+	43, // 62: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
+	42, // 63: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
+	4,  // 64: switchboard.v1.LiveChat.kind:type_name -> switchboard.v1.LiveChatKind
+	7,  // 65: switchboard.v1.LiveChat.look:type_name -> switchboard.v1.WidgetLook
+	5,  // 66: switchboard.v1.Channel.kind:type_name -> switchboard.v1.ChannelKind
+	48, // 67: switchboard.v1.Channel.api:type_name -> switchboard.v1.ApiChannel
+	49, // 68: switchboard.v1.Channel.whatsapp:type_name -> switchboard.v1.WhatsAppChannel
+	64, // 69: switchboard.v1.Delivery.event:type_name -> switchboard.v1.ChatEvent
+	34, // 70: switchboard.v1.Delivery.offline:type_name -> switchboard.v1.OfflineMessage
+	31, // 71: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	72, // [72:72] is the sub-list for method output_type
+	72, // [72:72] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }

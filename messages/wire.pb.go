@@ -4162,7 +4162,11 @@ type ChatCreated struct {
 	// outside it (WhatsApp's 24-hour customer service window).
 	ReplyWindowMs int64 `protobuf:"varint,302,opt,name=reply_window_ms,json=replyWindowMs,proto3" json:"reply_window_ms,omitempty"`
 	// The live chat the chat's department belonged to when it started.
-	LiveChat      string `protobuf:"bytes,303,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	LiveChat string `protobuf:"bytes,303,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	// Issue 19, internal live chats: the staff member who wrote in as the
+	// customer side (their staff id and display name). Staff see it; the
+	// visitor's own view leaves it out.
+	Colleague     *Participant `protobuf:"bytes,304,opt,name=colleague,proto3" json:"colleague,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4265,6 +4269,13 @@ func (x *ChatCreated) GetLiveChat() string {
 		return x.LiveChat
 	}
 	return ""
+}
+
+func (x *ChatCreated) GetColleague() *Participant {
+	if x != nil {
+		return x.Colleague
+	}
+	return nil
 }
 
 type ChatMessage struct {
@@ -7565,7 +7576,7 @@ const file_wire_proto_rawDesc = "" +
 	"\binternal\x18\x04 \x01(\bR\binternal\x12\x1f\n" +
 	"\vvisitor_seq\x18\x05 \x01(\x04R\n" +
 	"visitorSeqB\x06\n" +
-	"\x04kind\"\xc0\x02\n" +
+	"\x04kind\"\xfc\x02\n" +
 	"\vChatCreated\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -7579,7 +7590,8 @@ const file_wire_proto_rawDesc = "" +
 	"\achannel\x18\xac\x02 \x01(\tR\achannel\x12#\n" +
 	"\fconversation\x18\xad\x02 \x01(\tR\fconversation\x12'\n" +
 	"\x0freply_window_ms\x18\xae\x02 \x01(\x03R\rreplyWindowMs\x12\x1c\n" +
-	"\tlive_chat\x18\xaf\x02 \x01(\tR\bliveChat\"\xb4\x01\n" +
+	"\tlive_chat\x18\xaf\x02 \x01(\tR\bliveChat\x12:\n" +
+	"\tcolleague\x18\xb0\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\tcolleague\"\xb4\x01\n" +
 	"\vChatMessage\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\"\n" +
@@ -8080,43 +8092,44 @@ var file_wire_proto_depIdxs = []int32{
 	65,  // 93: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
 	66,  // 94: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
 	91,  // 95: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
-	37,  // 96: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	46,  // 97: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
-	6,   // 98: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	37,  // 99: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	37,  // 100: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	69,  // 101: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	37,  // 102: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	37,  // 103: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	37,  // 104: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 105: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	37,  // 106: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	37,  // 107: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	37,  // 108: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 109: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	37,  // 110: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	38,  // 111: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	38,  // 112: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	72,  // 113: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	70,  // 114: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
-	70,  // 115: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
-	2,   // 116: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 117: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 118: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	78,  // 119: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	78,  // 120: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	93,  // 121: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	85,  // 122: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	85,  // 123: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	94,  // 124: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	86,  // 125: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	90,  // 126: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 127: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	128, // [128:128] is the sub-list for method output_type
-	128, // [128:128] is the sub-list for method input_type
-	128, // [128:128] is the sub-list for extension type_name
-	128, // [128:128] is the sub-list for extension extendee
-	0,   // [0:128] is the sub-list for field type_name
+	37,  // 96: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
+	37,  // 97: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	46,  // 98: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
+	6,   // 99: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	37,  // 100: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	37,  // 101: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	69,  // 102: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	37,  // 103: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	37,  // 104: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	37,  // 105: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 106: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	37,  // 107: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	37,  // 108: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	37,  // 109: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 110: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	37,  // 111: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	38,  // 112: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	38,  // 113: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	72,  // 114: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	70,  // 115: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	70,  // 116: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 117: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 118: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 119: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	78,  // 120: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	78,  // 121: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	93,  // 122: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	85,  // 123: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	85,  // 124: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	94,  // 125: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	86,  // 126: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	90,  // 127: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 128: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	129, // [129:129] is the sub-list for method output_type
+	129, // [129:129] is the sub-list for method input_type
+	129, // [129:129] is the sub-list for extension type_name
+	129, // [129:129] is the sub-list for extension extendee
+	0,   // [0:129] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }

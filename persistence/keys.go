@@ -264,6 +264,7 @@ func languageKey(code string) []byte { return []byte(prefixLang + code) }
 func staffKey(id string) []byte      { return []byte(prefixStaff + id) }
 func loginKey(login string) []byte   { return []byte(prefixLogin + strings.ToLower(login)) }
 func secretKey(name string) []byte   { return []byte(prefixSecret + name) }
+func liveChatKey(id string) []byte   { return []byte(prefixLiveChat + id) }
 
 // upperBound returns the smallest key greater than every key with prefix p.
 func upperBound(p []byte) []byte {

@@ -4,6 +4,9 @@
 //           data-department="sales" data-language="sv"
 //           data-color="#0b7a75" data-position="left"></script>
 //
+// data-livechat="ID" binds the widget to a live chat (default: "main"):
+// it offers that live chat's departments, with its look.
+//
 // It puts one iframe, served by the broker, in a corner of the page; the
 // whole widget (launcher included) lives in that iframe, so the page can
 // neither read nor style the chat. The frame tells this loader when it
@@ -28,7 +31,7 @@
   const left = opts.position === 'left';
 
   const params = new URLSearchParams({ origin: location.origin });
-  for (const k of ['department', 'language', 'color']) {
+  for (const k of ['department', 'language', 'color', 'livechat']) {
     if (opts[k]) params.set(k, opts[k]);
   }
   if (left) params.set('position', 'left');

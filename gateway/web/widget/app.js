@@ -17,6 +17,8 @@ import { offlineForm } from './offline.js';
 const query = new URLSearchParams(location.search);
 const host = hostOrigin(query.get('origin'));
 const fixedDepartment = query.get('department') || '';
+// The live chat the widget is bound to ("main" when none is named).
+const liveChat = query.get('livechat') || '';
 const KEY = 'switchboard.widget';
 
 const st = {
@@ -478,7 +480,8 @@ async function init() {
   paint();
   toHost({ type: 'switchboard:ready' });
   try {
-    st.cfg = await api('GET', '/api/widget/config');
+    const q = liveChat ? `?livechat=${encodeURIComponent(liveChat)}` : '';
+    st.cfg = await api('GET', `/api/widget/config${q}`);
   } catch {
     st.cfg = { departments: [], languages: [] };
   }

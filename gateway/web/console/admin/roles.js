@@ -26,6 +26,7 @@ export const PERMISSIONS = [
   ['chats.assign', 'Assign chats', 'hand a waiting chat of a department they supervise or manage to a chosen agent'],
   ['chats.attach', 'Send files', 'send files in their chats'],
   ['chats.email', 'Email visitors', 'email a visitor from a chat, answer offline messages by email'],
+  ['livechat.internal', 'Ask colleagues', 'write in to an internal live chat (HR, Accounting) as a colleague'],
 ];
 
 export function rolesPage(admin) {

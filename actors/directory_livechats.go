@@ -1,0 +1,79 @@
+package actors
+
+import (
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// The directory's live chat commands. Departments name their live chat;
+// the default one, "main", is made up when none is stored, so it needs no
+// write to exist, and cannot be deleted or made internal.
+
+// maxLiveChatNameBytes bounds a live chat's name.
+const maxLiveChatNameBytes = 80
+
+func (d *directory) putLiveChat(x *messages.LiveChat) (*change, *messages.Error) {
+	if e := d.checkLiveChat(x); e != nil {
+		return nil, e
+	}
+	if x.GetName() == "" {
+		x.Name = x.GetId()
+		if x.GetId() == MainLiveChat {
+			x.Name = mainLiveChatName
+		}
+	}
+	d.liveChats[x.GetId()] = x
+	// No running actor keeps a live chat: each reads it when it needs it
+	// (a request, a supervisor's check).
+	return &change{write: func(done func(error)) { d.b.store.PutLiveChat(x, done) }}, nil
+}
+
+func (d *directory) checkLiveChat(x *messages.LiveChat) *messages.Error {
+	if !ValidName(x.GetId()) {
+		return refuse("id", codeInvalid, "live chat id must be 1-64 of a-z 0-9 - _ .")
+	}
+	if _, ok := messages.LiveChatKind_name[int32(x.GetKind())]; !ok {
+		return refuse("kind", codeInvalid, "kind is LIVE_CHAT_KIND_EXTERNAL or LIVE_CHAT_KIND_INTERNAL")
+	}
+	if x.GetId() == MainLiveChat && x.GetKind() != messages.LiveChatKind_LIVE_CHAT_KIND_EXTERNAL {
+		return refuse("kind", codeInvalid, "the default live chat %q is external (customers write in to it)", MainLiveChat)
+	}
+	if e := CheckText("name", x.GetName(), maxLiveChatNameBytes); e != nil {
+		return refuse("name", e.GetCode(), "%s", e.GetMessage())
+	}
+	if e := CheckLook(x.GetLook()); e != nil {
+		return e
+	}
+	for _, id := range x.GetSupervisors() {
+		if d.agents[id] == nil {
+			return refuse("supervisors", codeInvalid, "no agent %q (supervisors are staff ids)", id)
+		}
+	}
+	return nil
+}
+
+// deleteLiveChat deletes a live chat that no department belongs to
+// (channels belong to departments, so none is left either).
+func (d *directory) deleteLiveChat(id string) (*change, *messages.Error) {
+	if id == MainLiveChat {
+		return nil, refuse("", codeConflict, "the default live chat %q cannot be deleted", MainLiveChat)
+	}
+	if d.liveChats[id] == nil {
+		return nil, refuse("", codeNotFound, "no live chat %q", id)
+	}
+	for _, dep := range d.deps {
+		if dep.GetLiveChat() == id {
+			return nil, refuse("", codeConflict, "live chat %q still has departments (%s); move or delete them first", id, dep.GetId())
+		}
+	}
+	delete(d.liveChats, id)
+	return &change{write: func(done func(error)) { d.b.store.DeleteLiveChat(id, done) }}, nil
+}
+
+// checkDepartmentLiveChat: a department names a live chat that exists
+// ("" and "main": the default one).
+func (d *directory) checkDepartmentLiveChat(x *messages.Department) *messages.Error {
+	if lc := x.GetLiveChat(); lc != "" && lc != MainLiveChat && d.liveChats[lc] == nil {
+		return refuse("live_chat", codeInvalid, "no live chat %q", lc)
+	}
+	return nil
+}

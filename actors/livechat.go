@@ -1,0 +1,126 @@
+package actors
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Live chats (issue 19): each department belongs to one live chat, the
+// default external one ("main") when it names none. The directory keeps
+// them (directory_livechats.go); this file holds the rules others follow:
+// which live chat a department is in, who supervises a department, and
+// who may write in to it.
+
+// MainLiveChat is the default live chat's id: external, always there (made
+// up when none is stored, so a data folder from before live chats reads
+// the same), never deleted nor made internal.
+const MainLiveChat = "main"
+
+// mainLiveChatName is the default live chat's name when none is stored.
+const mainLiveChatName = "Website"
+
+// colleaguePrefix starts the visitor id of a staff member who writes in to
+// an internal live chat ("staff-<agent id>"): anonymous visitors' ids are
+// NewID('v', ...), which never start so.
+const colleaguePrefix = "staff-"
+
+// ColleagueVisitorID is the visitor id of staff member agentID's own
+// customer-side session.
+func ColleagueVisitorID(agentID string) string { return colleaguePrefix + agentID }
+
+// colleagueOf is the staff id a colleague's visitor id stands for, or ""
+// for an anonymous visitor.
+func colleagueOf(visitorID string) string {
+	id, _ := strings.CutPrefix(visitorID, colleaguePrefix)
+	if id == visitorID {
+		return ""
+	}
+	return id
+}
+
+// LiveChatOf is the id of the live chat department d belongs to.
+func LiveChatOf(d *messages.Department) string {
+	if id := d.GetLiveChat(); id != "" {
+		return id
+	}
+	return MainLiveChat
+}
+
+// defaultLiveChat is "main" as it reads when none is stored.
+func defaultLiveChat() *messages.LiveChat {
+	return &messages.LiveChat{Id: MainLiveChat, Name: mainLiveChatName, Kind: messages.LiveChatKind_LIVE_CHAT_KIND_EXTERNAL}
+}
+
+// LiveChat returns a live chat by id ("main" always), or nil.
+func (b *Broker) LiveChat(id string) (*messages.LiveChat, error) {
+	x, err := b.store.LiveChat(id)
+	if x == nil && err == nil && id == MainLiveChat {
+		x = defaultLiveChat()
+	}
+	return x, err
+}
+
+// LiveChats returns every live chat, by id, "main" among them.
+func (b *Broker) LiveChats() ([]*messages.LiveChat, error) {
+	xs, err := b.store.LiveChats()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(xs, func(x *messages.LiveChat) bool { return x.GetId() == MainLiveChat }) {
+		xs = append(xs, defaultLiveChat())
+		slices.SortFunc(xs, func(a, b *messages.LiveChat) int { return strings.Compare(a.GetId(), b.GetId()) })
+	}
+	return xs, nil
+}
+
+// SupervisorsOf is the one rule of who supervises department d: its own
+// supervisors, and its live chat's. Monitoring, whispers, the statistics'
+// scope and reading history all follow it. A live chat that cannot be
+// read now adds nobody (its supervisors see less, never more).
+func (b *Broker) SupervisorsOf(d *messages.Department) []string {
+	lc, err := b.store.LiveChat(LiveChatOf(d))
+	if err != nil || len(lc.GetSupervisors()) == 0 {
+		return d.GetSupervisors()
+	}
+	out := slices.Clone(d.GetSupervisors())
+	for _, id := range lc.GetSupervisors() {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Supervises reports whether staff id supervises department d (by the
+// rule of SupervisorsOf; the supervise permission is the caller's check).
+func (b *Broker) Supervises(d *messages.Department, id string) bool {
+	return slices.Contains(b.SupervisorsOf(d), id)
+}
+
+// mayWriteIn says whether the customer side of a session may ask
+// department dept: anonymous visitors the departments of external live
+// chats, staff colleagues (visitor id "staff-<id>") those of internal
+// ones. An unknown department passes here: its group refuses it as ever.
+func (b *Broker) mayWriteIn(visitorID, dept string) *messages.Error {
+	d, err := b.store.Department(dept)
+	if err != nil {
+		return messages.TemporaryErrorf(codeUnavailable, "cannot read departments now")
+	}
+	if d == nil {
+		return nil
+	}
+	lc, err := b.LiveChat(LiveChatOf(d))
+	if err != nil {
+		return messages.TemporaryErrorf(codeUnavailable, "cannot read live chats now")
+	}
+	internal := lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL
+	switch colleague := colleagueOf(visitorID) != ""; {
+	case internal && !colleague:
+		return errorf(codeForbidden, "department %q is in an internal live chat: only signed-in staff with %s write in to it", dept, PermLiveChatInternal)
+	case !internal && colleague:
+		return errorf(codeForbidden, "as a colleague you write in to internal live chats only; %q is in the external live chat %q", dept, lc.GetId())
+	}
+	return nil
+}
