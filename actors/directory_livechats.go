@@ -38,7 +38,7 @@ func (d *directory) checkLiveChat(x *messages.LiveChat) *messages.Error {
 		return refuse("kind", codeInvalid, "the default live chat %q is external (customers write in to it)", MainLiveChat)
 	}
 	if e := CheckText("name", x.GetName(), maxLiveChatNameBytes); e != nil {
-		return refuse("name", e.GetCode(), "%s", e.GetMessage())
+		return refuse("name", codeInvalid, "%s", e.GetMessage())
 	}
 	if e := CheckLook(x.GetLook()); e != nil {
 		return e

@@ -143,13 +143,15 @@ func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
 
 // choose picks the agent to offer w to, skipping those cooling down
 // after they declined it. When only those are left, it returns nobody and
-// when the first of them may be offered it again.
+// when the first of them may be offered it again. A colleague's question
+// (internal live chats) is never offered to the colleague themselves.
 func (q *queue) choose(cands []*candidate, w *waiting, now time.Time) (c *candidate, until time.Time) {
 	lang := w.chat.GetLanguage()
-	if c := q.pickFor(cands, lang, func(id string) bool { return w.cooling(id, now) }); c != nil {
+	own := colleagueOf(w.chat.GetVisitorId())
+	if c := q.pickFor(cands, lang, func(id string) bool { return id == own || w.cooling(id, now) }); c != nil {
 		return c, time.Time{}
 	}
-	if alt := q.pickFor(cands, lang, noneExcluded); alt != nil {
+	if alt := q.pickFor(cands, lang, func(id string) bool { return id == own }); alt != nil {
 		return nil, w.cooledAt(alt.id)
 	}
 	return nil, time.Time{}

@@ -82,5 +82,3 @@ func pickRoundRobin(cands []*candidate, lang, last string, excluded func(id stri
 	}
 	return nil
 }
-
-func noneExcluded(string) bool { return false }
