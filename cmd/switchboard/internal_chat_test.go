@@ -1,0 +1,204 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// internalDesk sets up an internal live chat "staff" with its department
+// hr: hana answers there, hrboss supervises the live chat (not hr
+// itself), carl is an agent of sales and of hr, and nora's role lacks
+// livechat.internal.
+func internalDesk(t *testing.T, addr string) {
+	t.Helper()
+	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Lead", "permissions": []actors.Permission{
+		actors.PermLiveChat, actors.PermJoin, actors.PermJoinInvisible, actors.PermSupervise}})
+	agentRole, _ := actors.PermsOf(actors.RoleAgent, nil)
+	var noAsk []actors.Permission
+	for _, p := range actors.AllPermissions {
+		if agentRole.Has(p) && p != actors.PermLiveChatInternal {
+			noAsk = append(noAsk, p)
+		}
+	}
+	mustAdmin(t, addr, "PUT", "/admin/roles/noask", map[string]any{"name": "No asking", "permissions": noAsk})
+	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/hr", map[string]any{"name": "HR", "chat_enabled": true, "live_chat": "staff"})
+	for _, a := range []struct {
+		id, name, role string
+		deps           []string
+	}{{"hana", "Hana", "", []string{"hr"}}, {"hrboss", "Hilde", "lead", nil}, {"carl", "Carl", "", []string{"sales", "hr"}}, {"nora", "Nora", "noask", []string{"sales"}}} {
+		mustAdmin(t, addr, "PUT", "/admin/agents/"+a.id, map[string]any{"login": a.id + "@demo", "password": a.id + "-demo-pw",
+			"display_name": a.name, "role": a.role, "departments": a.deps, "languages": []string{"en"}, "chat_agent": true, "max_chats": 2})
+	}
+	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL",
+		"supervisors": []string{"hrboss"}}) // once hrboss exists
+}
+
+// colleague opens a staff member's customer-side socket: the visitor
+// socket, Hello with their session token.
+func colleague(t *testing.T, addr, token string) (*gateway.Client, *messages.Welcome, error) {
+	t.Helper()
+	c := dial(t, addr, "visitor", false)
+	w, err := c.Hello(ctxT(t), &messages.Hello{SessionToken: token})
+	return c, w, err
+}
+
+// An internal live chat end to end: carl (an agent of sales and also of
+// hr) asks HR as a colleague. The widget configuration of the internal
+// live chat is staff's; anonymous visitors cannot reach hr, nor can staff
+// without livechat.internal, nor a colleague an external department (each
+// refused, audited, nothing stored). Carl's question goes to hana, never
+// to carl himself though he is free in hr; hana sees who asks (his
+// account's name, whatever he typed); the live chat's supervisor
+// monitors hr and whispers; carl's socket, live and replayed, never shows
+// the whisper, the supervisor or any internal event.
+func TestInternalLiveChat(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	internalDesk(t, addr)
+	carlTok := loginToken(t, addr, "carl@demo", "carl-demo-pw")
+	noraTok := loginToken(t, addr, "nora@demo", "nora-demo-pw")
+
+	// The widget configuration of the internal live chat.
+	for _, c := range []struct {
+		token string
+		code  int
+	}{{"", http.StatusUnauthorized}, {"not-a-token", http.StatusUnauthorized}, {noraTok, http.StatusForbidden}, {carlTok, http.StatusOK}} {
+		code, ids, cfg := widgetDepartments(t, addr, "?livechat=staff", c.token)
+		if code != c.code || code == http.StatusOK && (!slices.Equal(ids, []string{"hr"}) || cfg["internal"] != true) {
+			t.Fatalf("internal widget config with %q: %d %v %v, want %d", c.token, code, ids, cfg, c.code)
+		}
+	}
+	if _, ids, _ := widgetDepartments(t, addr, "", ""); slices.Contains(ids, "hr") {
+		t.Fatalf("the public widget offers hr: %v", ids)
+	}
+
+	refusedAsks(t, m, addr, noraTok)
+
+	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
+	carlDesk, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
+	cv, cw, err := colleague(t, addr, carlTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cw.GetVisitorId() != actors.ColleagueVisitorID("carl") || cw.GetResumeToken() != "" {
+		t.Fatalf("carl's customer-side welcome: %v", cw)
+	}
+	_, err = call(t, cv, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "sales", Language: "en"}}})
+	wantCode(t, "a colleague asking an external department", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	env := mustCall(t, cv, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "hr", Language: "en",
+		Name: "The CEO", FirstMessage: "When is payday?"}}})
+	chat := mustChatID(t, env)
+
+	// hana gets it, not carl, who is free in hr too.
+	if o := awaitOffer(t, hana); o.GetChatId() != chat || o.GetVisitorName() != "Carl" {
+		t.Fatalf("hana's offer: %v", o)
+	}
+	accept(t, hana, chat)
+	created := awaitEvent(t, hana, chat, func(ev *messages.ChatEvent) bool { return ev.GetCreated() != nil }).GetCreated()
+	if created.GetColleague().GetId() != "carl" || created.GetColleague().GetDisplayName() != "Carl" || created.GetVisitorName() != "Carl" ||
+		created.GetLiveChat() != "staff" {
+		t.Fatalf("hana sees the chat created as %v", created)
+	}
+	for carlDesk.Pending() > 0 {
+		if e, _ := carlDesk.Recv(ctxT(t)); e.GetOffer() != nil || e.GetEvent().GetChatId() == chat {
+			t.Fatalf("carl's own question reached his desk: %v", e)
+		}
+	}
+
+	// The live chat's supervisor monitors hr, joins invisibly, whispers.
+	boss, _ := newAgent(t, addr, "hrboss@demo", "hrboss-demo-pw", false)
+	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"hr"}}}})
+	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
+	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: "w1",
+		Text: "he is still on probation", Whisper: true}}})
+	if wh := awaitEvent(t, hana, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "he is still on probation" }); !wh.GetInternal() {
+		t.Fatalf("the whisper: %v", wh)
+	}
+	send(t, hana, chat, "h1", "Payday is the 25th.")
+	send(t, cv, chat, "c1", "Thanks!")
+	awaitEvent(t, hana, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "Thanks!" })
+
+	// Carl's socket: the answer, and nothing staff-only, live or replayed.
+	var live []*messages.Envelope
+	await(t, cv, "hana's answer", func(e *messages.Envelope) bool {
+		live = append(live, e)
+		return e.GetEvent().GetMessage().GetText() == "Payday is the 25th."
+	})
+	for cv.Pending() > 0 {
+		e, _ := cv.Recv(ctxT(t))
+		live = append(live, e)
+	}
+	cv.Close()
+	again, _, err := colleague(t, addr, carlTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed []*messages.Envelope
+	await(t, again, "the replayed answer", func(e *messages.Envelope) bool {
+		replayed = append(replayed, e)
+		return e.GetEvent().GetMessage().GetText() == "Thanks!"
+	})
+	for _, e := range append(live, replayed...) {
+		s := e.String()
+		if e.GetEvent().GetInternal() || e.GetEvent().GetMember() != nil || strings.Contains(s, "probation") ||
+			strings.Contains(s, "hrboss") || strings.Contains(s, "Hilde") || e.GetEvent().GetCreated().GetColleague() != nil {
+			t.Fatalf("carl's customer-side socket got staff-only data: %v", e)
+		}
+	}
+	if !slices.ContainsFunc(replayed, func(e *messages.Envelope) bool { return e.GetEvent().GetMessage().GetText() == "Payday is the 25th." }) {
+		t.Fatalf("the replay lacks hana's answer: %v", replayed)
+	}
+
+	// Logging out ends the customer-side socket with the session.
+	if code, body := staffHTTP(t, addr, carlTok, "POST", "/api/logout", ""); code/100 != 2 {
+		t.Fatalf("logout: %d %s", code, body)
+	}
+	eventually(t, "the colleague's socket closed by the logout", func() bool { return again.Closed() != nil })
+	if _, _, err := colleague(t, addr, carlTok); errCode(err) != messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED {
+		t.Fatalf("a logged-out session on the visitor socket: %v", err)
+	}
+}
+
+// refusedAsks: an anonymous visitor asking hr, and nora (no
+// livechat.internal) opening a customer-side session, are refused
+// (FORBIDDEN), audited, and store no chat.
+func refusedAsks(t *testing.T, m *Main, addr, noraTok string) {
+	t.Helper()
+	open := func() int {
+		ocs, err := m.store.OpenChats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ocs)
+	}
+	before := open()
+	v, vw := newVisitor(t, addr, false)
+	_, err := call(t, v, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "hr", Language: "en", FirstMessage: "hi"}}})
+	wantCode(t, "an anonymous visitor asking an internal department", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	_, err = call(t, v, &messages.Envelope{Body: &messages.Envelope_LeaveOfflineMessage{LeaveOfflineMessage: &messages.LeaveOfflineMessage{
+		Department: "hr", Name: "V", Email: "v@example.net", Text: "call me"}}})
+	wantCode(t, "an anonymous visitor leaving hr a message", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	_, _, err = colleague(t, addr, noraTok)
+	wantCode(t, "staff without livechat.internal", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	if open() != before {
+		t.Fatalf("a refused ask stored a chat")
+	}
+	if offline, _ := m.broker.OfflineMessages(func(*messages.OfflineMessage) bool { return true }); len(offline) != 0 {
+		t.Fatalf("a refused offline message was stored: %v", offline)
+	}
+	eventually(t, "the denials in the audit log", func() bool {
+		var anon, nora bool
+		for _, e := range auditPage(t, addr, "kind=permission.denied") {
+			anon = anon || e.GetActor() == vw.GetVisitorId() && strings.Contains(e.GetDetail(), "internal live chat")
+			nora = nora || e.GetActor() == "nora" && strings.Contains(e.GetDetail(), string(actors.PermLiveChatInternal))
+		}
+		return anon && nora
+	})
+}
