@@ -1121,7 +1121,9 @@ type StartChat struct {
 	// actors.Config.LinePerAddress waiting chats from one address.
 	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
 	// Set when the request is traced: the last hop's span.
-	Trace         *TraceContext `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
+	Trace *TraceContext `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
+	// Issue 19: set for a chat that comes through a channel.
+	Channel       *ChannelStart `protobuf:"bytes,320,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1208,6 +1210,13 @@ func (x *StartChat) GetAddress() string {
 func (x *StartChat) GetTrace() *TraceContext {
 	if x != nil {
 		return x.Trace
+	}
+	return nil
+}
+
+func (x *StartChat) GetChannel() *ChannelStart {
+	if x != nil {
+		return x.Channel
 	}
 	return nil
 }
@@ -3696,6 +3705,8 @@ type AdminCommand struct {
 	//	*AdminCommand_PutCanned
 	//	*AdminCommand_DeleteCanned
 	//	*AdminCommand_PutEmail
+	//	*AdminCommand_PutChannel
+	//	*AdminCommand_DeleteChannel
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3898,6 +3909,24 @@ func (x *AdminCommand) GetPutEmail() *EmailSettings {
 	return nil
 }
 
+func (x *AdminCommand) GetPutChannel() *Channel {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutChannel); ok {
+			return x.PutChannel
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetDeleteChannel() string {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_DeleteChannel); ok {
+			return x.DeleteChannel
+		}
+	}
+	return ""
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
@@ -3991,6 +4020,16 @@ type AdminCommand_PutEmail struct {
 	PutEmail *EmailSettings `protobuf:"bytes,160,opt,name=put_email,json=putEmail,proto3,oneof"`
 }
 
+type AdminCommand_PutChannel struct {
+	// Issue 19, channels: a channel created or replaced (empty secrets
+	// keep the stored ones), or deleted by id.
+	PutChannel *Channel `protobuf:"bytes,320,opt,name=put_channel,json=putChannel,proto3,oneof"`
+}
+
+type AdminCommand_DeleteChannel struct {
+	DeleteChannel string `protobuf:"bytes,321,opt,name=delete_channel,json=deleteChannel,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -4024,6 +4063,10 @@ func (*AdminCommand_PutCanned) isAdminCommand_Body() {}
 func (*AdminCommand_DeleteCanned) isAdminCommand_Body() {}
 
 func (*AdminCommand_PutEmail) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutChannel) isAdminCommand_Body() {}
+
+func (*AdminCommand_DeleteChannel) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4439,12 +4482,16 @@ func (x *TracedEnvelope) GetReadUnixNano() int64 {
 // the chat only says whether the sender may attach a file now (asked
 // before the bytes are read, so that a refused upload stores nothing).
 type AttachFile struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FileId        string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
-	Check         bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FileId      string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size        uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Check       bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	// Issue 19: the sender's id of the file's message (a channel's message
+	// id): a file sent again with it is linked once. With check, the ack
+	// names the seq of the file already linked with it (0: none).
+	ClientMsgId   string `protobuf:"bytes,320,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4512,6 +4559,13 @@ func (x *AttachFile) GetCheck() bool {
 		return x.Check
 	}
 	return false
+}
+
+func (x *AttachFile) GetClientMsgId() string {
+	if x != nil {
+		return x.ClientMsgId
+	}
+	return ""
 }
 
 // VisitorContextChanged (visitor -> chat): the chat passes the context on
@@ -5055,6 +5109,230 @@ func (x *VisitorChatAssigned) GetChatId() string {
 	return ""
 }
 
+// ChannelStart is what a chat that comes through a channel records in its
+// ChatCreated.
+type ChannelStart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channel       string                 `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Conversation  string                 `protobuf:"bytes,2,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	ReplyWindowMs int64                  `protobuf:"varint,3,opt,name=reply_window_ms,json=replyWindowMs,proto3" json:"reply_window_ms,omitempty"`
+	LiveChat      string                 `protobuf:"bytes,4,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelStart) Reset() {
+	*x = ChannelStart{}
+	mi := &file_actors_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelStart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelStart) ProtoMessage() {}
+
+func (x *ChannelStart) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelStart.ProtoReflect.Descriptor instead.
+func (*ChannelStart) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ChannelStart) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *ChannelStart) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *ChannelStart) GetReplyWindowMs() int64 {
+	if x != nil {
+		return x.ReplyWindowMs
+	}
+	return 0
+}
+
+func (x *ChannelStart) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
+// ChannelInbound (gateway -> visitor actor of a channel's conversation):
+// an outside message. The visitor actor passes cmd on to its open chat,
+// or first requests one (request, channel) when it has none; the answer
+// to conn is the chat's ack of cmd once it is stored, a ChatRefused when
+// the chat was refused, or an error.
+type ChannelInbound struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId     string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Request       *RequestChat           `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	Channel       *ChannelStart          `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Cmd           *ChatCommand           `protobuf:"bytes,4,opt,name=cmd,proto3" json:"cmd,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,5,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,6,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelInbound) Reset() {
+	*x = ChannelInbound{}
+	mi := &file_actors_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelInbound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelInbound) ProtoMessage() {}
+
+func (x *ChannelInbound) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelInbound.ProtoReflect.Descriptor instead.
+func (*ChannelInbound) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ChannelInbound) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *ChannelInbound) GetRequest() *RequestChat {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetChannel() *ChannelStart {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetCmd() *ChatCommand {
+	if x != nil {
+		return x.Cmd
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// ChannelDelivered (a channel's status, or the delivery outbox's permanent
+// failure -> chat): record what the channel said of a delivered event as
+// an internal ChatDelivered event. A state the chat has recorded for that
+// event already (or an earlier one: sent < delivered < read) is not
+// recorded again. conn, when set, gets the ack once it is stored.
+type ChannelDelivered struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Delivered     *ChatDelivered         `protobuf:"bytes,2,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelDelivered) Reset() {
+	*x = ChannelDelivered{}
+	mi := &file_actors_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelDelivered) ProtoMessage() {}
+
+func (x *ChannelDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelDelivered.ProtoReflect.Descriptor instead.
+func (*ChannelDelivered) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ChannelDelivered) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *ChannelDelivered) GetDelivered() *ChatDelivered {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *ChannelDelivered) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -5152,7 +5430,7 @@ const file_actors_proto_rawDesc = "" +
 	"\aaddress\x18\b \x01(\tR\aaddress\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
 	"\x0eread_unix_nano\x18) \x01(\x03R\freadUnixNanoB\x06\n" +
-	"\x04body\"\x92\x02\n" +
+	"\x04body\"\xcb\x02\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -5163,7 +5441,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x03ref\x18\x05 \x01(\x04R\x03ref\x12\x16\n" +
 	"\x06ticket\x18\x06 \x01(\x04R\x06ticket\x12\x18\n" +
 	"\aaddress\x18\a \x01(\tR\aaddress\x122\n" +
-	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\"\xbd\x01\n" +
+	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x127\n" +
+	"\achannel\x18\xc0\x02 \x01(\v2\x1c.switchboard.v1.ChannelStartR\achannel\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
@@ -5346,7 +5625,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\x8e\b\n" +
+	" \x01(\bR\asuspend\"\xf5\b\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -5367,7 +5646,10 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"put_canned\x18\x8c\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\tputCanned\x12C\n" +
 	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12=\n" +
-	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12\x0e\n" +
+	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12;\n" +
+	"\vput_channel\x18\xc0\x02 \x01(\v2\x17.switchboard.v1.ChannelH\x00R\n" +
+	"putChannel\x12(\n" +
+	"\x0edelete_channel\x18\xc1\x02 \x01(\tH\x00R\rdeleteChannel\x12\x0e\n" +
 	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
@@ -5397,14 +5679,15 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
 	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
-	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\x86\x01\n" +
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\xab\x01\n" +
 	"\n" +
 	"AttachFile\x12\x17\n" +
 	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x14\n" +
-	"\x05check\x18\x05 \x01(\bR\x05check\"j\n" +
+	"\x05check\x18\x05 \x01(\bR\x05check\x12#\n" +
+	"\rclient_msg_id\x18\xc0\x02 \x01(\tR\vclientMsgId\"j\n" +
 	"\x15VisitorContextChanged\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
 	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext\"m\n" +
@@ -5443,7 +5726,26 @@ const file_actors_proto_rawDesc = "" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x121\n" +
 	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
-	"\achat_id\x18\x04 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\achat_id\x18\x04 \x01(\tR\x06chatId\"\x91\x01\n" +
+	"\fChannelStart\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\"\n" +
+	"\fconversation\x18\x02 \x01(\tR\fconversation\x12&\n" +
+	"\x0freply_window_ms\x18\x03 \x01(\x03R\rreplyWindowMs\x12\x1b\n" +
+	"\tlive_chat\x18\x04 \x01(\tR\bliveChat\"\xff\x01\n" +
+	"\x0eChannelInbound\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x125\n" +
+	"\arequest\x18\x02 \x01(\v2\x1b.switchboard.v1.RequestChatR\arequest\x126\n" +
+	"\achannel\x18\x03 \x01(\v2\x1c.switchboard.v1.ChannelStartR\achannel\x12-\n" +
+	"\x03cmd\x18\x04 \x01(\v2\x1b.switchboard.v1.ChatCommandR\x03cmd\x12\x1e\n" +
+	"\x04conn\x18\x05 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x06 \x01(\x04R\x03ref\"\x88\x01\n" +
+	"\x10ChannelDelivered\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12;\n" +
+	"\tdelivered\x18\x02 \x01(\v2\x1d.switchboard.v1.ChatDeliveredR\tdelivered\x12\x1e\n" +
+	"\x04conn\x18\x03 \x01(\v2\n" +
+	".actor.PIDR\x04connB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -5457,7 +5759,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5521,184 +5823,197 @@ var file_actors_proto_goTypes = []any{
 	(*AnswerOffline)(nil),         // 59: switchboard.v1.AnswerOffline
 	(*MailReply)(nil),             // 60: switchboard.v1.MailReply
 	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
-	nil,                           // 62: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 63: actor.PID
-	(*RequestChat)(nil),           // 64: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 65: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 66: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 67: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 68: switchboard.v1.PickChat
-	(*Resume)(nil),                // 69: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 70: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 71: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 72: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 73: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 74: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 75: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 76: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 77: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 78: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 79: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 80: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 81: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 82: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 83: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 84: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 85: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 86: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 87: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 88: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 89: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 90: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 91: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 92: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 93: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 94: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 95: switchboard.v1.Typing
-	(*RateChat)(nil),              // 96: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 97: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 98: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 99: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 100: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 101: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 102: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 103: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 104: switchboard.v1.Offer
-	(AssignHow)(0),                // 105: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 106: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 107: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 108: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 109: switchboard.v1.Department
-	(*Language)(nil),              // 110: switchboard.v1.Language
-	(*Agent)(nil),                 // 111: switchboard.v1.Agent
-	(*Role)(nil),                  // 112: switchboard.v1.Role
-	(*Settings)(nil),              // 113: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 114: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 115: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 116: switchboard.v1.EmailSettings
-	(*Envelope)(nil),              // 117: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 118: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 119: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 120: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 121: switchboard.v1.OfflineMessage
+	(*ChannelStart)(nil),          // 62: switchboard.v1.ChannelStart
+	(*ChannelInbound)(nil),        // 63: switchboard.v1.ChannelInbound
+	(*ChannelDelivered)(nil),      // 64: switchboard.v1.ChannelDelivered
+	nil,                           // 65: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 66: actor.PID
+	(*RequestChat)(nil),           // 67: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 68: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 69: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 70: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 71: switchboard.v1.PickChat
+	(*Resume)(nil),                // 72: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 73: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 74: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 75: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 76: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 77: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 78: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 79: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 80: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 81: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 82: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 83: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 84: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 85: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 86: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 87: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 88: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 89: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 90: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 91: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 92: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 93: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 94: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 95: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 96: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 97: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 98: switchboard.v1.Typing
+	(*RateChat)(nil),              // 99: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 100: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 101: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 102: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 103: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 104: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 105: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 106: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 107: switchboard.v1.Offer
+	(AssignHow)(0),                // 108: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 109: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 110: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 111: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 112: switchboard.v1.Department
+	(*Language)(nil),              // 113: switchboard.v1.Language
+	(*Agent)(nil),                 // 114: switchboard.v1.Agent
+	(*Role)(nil),                  // 115: switchboard.v1.Role
+	(*Settings)(nil),              // 116: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 117: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 118: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 119: switchboard.v1.EmailSettings
+	(*Channel)(nil),               // 120: switchboard.v1.Channel
+	(*Envelope)(nil),              // 121: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 122: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 123: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 124: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 125: switchboard.v1.OfflineMessage
+	(*ChatDelivered)(nil),         // 126: switchboard.v1.ChatDelivered
 }
 var file_actors_proto_depIdxs = []int32{
-	63,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	62,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	63,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	63,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	64,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	65,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	66,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	67,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	68,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	69,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	70,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	71,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	72,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	73,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	74,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	75,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	76,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	77,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	79,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	80,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	81,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	82,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	83,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	84,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	85,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	86,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	87,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	88,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	89,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	90,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	91,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	66,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	65,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	66,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	66,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	67,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	68,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	69,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	70,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	71,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	72,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	73,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	74,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	75,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	76,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	77,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	78,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	79,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	80,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	81,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	82,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	83,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	84,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	85,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	86,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	87,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	88,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	89,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	90,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	91,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	92,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	93,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	94,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	92,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	63,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	93,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	94,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	95,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	71,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	73,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	74,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	75,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	76,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	77,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	83,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	96,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	86,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	95,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	66,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	96,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	97,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	98,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	74,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	76,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	77,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	78,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	79,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	80,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	81,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	86,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	99,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	89,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	97,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	91,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	100, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	94,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	64,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	63,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	67,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	66,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	98,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	63,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	99,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	63,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	92,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	100, // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	63,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	63,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	101, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	49,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	101, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	102, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	102, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	103, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	104, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	105, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	49,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	101, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	99,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	63,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	63,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	63,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	106, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	107, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	103, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	63,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	99,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	108, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	109, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	110, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	111, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	112, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	113, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	46,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	45,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	114, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	43,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	115, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	115, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	116, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	99,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	100, // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	49,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	117, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	49,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	118, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	119, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	63,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	120, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	121, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	63,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	92,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	99,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	92,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	111, // [111:111] is the sub-list for method output_type
-	111, // [111:111] is the sub-list for method input_type
-	111, // [111:111] is the sub-list for extension type_name
-	111, // [111:111] is the sub-list for extension extendee
-	0,   // [0:111] is the sub-list for field type_name
+	62,  // 55: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
+	101, // 56: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	66,  // 57: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	102, // 58: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	66,  // 59: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	95,  // 60: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	103, // 61: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	66,  // 62: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	66,  // 63: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	104, // 64: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	104, // 65: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	104, // 66: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	49,  // 67: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	104, // 68: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 69: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	105, // 70: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	106, // 71: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	107, // 72: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	108, // 73: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	49,  // 74: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	104, // 75: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	102, // 76: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	66,  // 77: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	66,  // 78: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	66,  // 79: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	109, // 80: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	110, // 81: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	106, // 82: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	66,  // 83: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	102, // 84: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	111, // 85: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	112, // 86: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	113, // 87: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	114, // 88: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	115, // 89: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	116, // 90: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	46,  // 91: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	45,  // 92: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	117, // 93: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	43,  // 94: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	118, // 95: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	118, // 96: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	119, // 97: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	120, // 98: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	102, // 99: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	103, // 100: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	49,  // 101: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	121, // 102: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	49,  // 103: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	122, // 104: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	123, // 105: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	66,  // 106: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	124, // 107: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	125, // 108: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	66,  // 109: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	95,  // 110: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	102, // 111: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	95,  // 112: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	67,  // 113: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	62,  // 114: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
+	3,   // 115: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
+	66,  // 116: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	126, // 117: switchboard.v1.ChannelDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	66,  // 118: switchboard.v1.ChannelDelivered.conn:type_name -> actor.PID
+	119, // [119:119] is the sub-list for method output_type
+	119, // [119:119] is the sub-list for method input_type
+	119, // [119:119] is the sub-list for extension type_name
+	119, // [119:119] is the sub-list for extension extendee
+	0,   // [0:119] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5774,6 +6089,8 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutCanned)(nil),
 		(*AdminCommand_DeleteCanned)(nil),
 		(*AdminCommand_PutEmail)(nil),
+		(*AdminCommand_PutChannel)(nil),
+		(*AdminCommand_DeleteChannel)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5781,7 +6098,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   63,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
