@@ -76,6 +76,11 @@ type Store interface {
 	PutVisitorContext(c *messages.VisitorContext, done func(error))
 	VisitorContext(visitorID string) (*messages.VisitorContext, error)
 
+	PutChannel(c *messages.Channel, done func(error))
+	DeleteChannel(id string, done func(error))
+	Channel(id string) (*messages.Channel, error)
+	Channels() ([]*messages.Channel, error)
+
 	AppendStats(ev *messages.StatsEvent, done func(error))
 	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)
 }

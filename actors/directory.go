@@ -30,9 +30,11 @@ type directory struct {
 	signIn *messages.SignInSettings
 	// canned: the shortcuts of each scope's canned replies
 	// ("dep/<id>", "agent/<id>").
-	canned  map[string]map[string]bool
-	token   uint64
-	waiting map[uint64]*adminWait
+	canned map[string]map[string]bool
+	// channels: every channel, secrets included (directory_channels.go).
+	channels map[string]*messages.Channel
+	token    uint64
+	waiting  map[uint64]*adminWait
 }
 
 type adminWait struct {
@@ -83,7 +85,12 @@ func (d *directory) reload(ctx actor.Context) {
 	var err5 error
 	d.signIn, err5 = d.b.store.SignIn()
 	err6 := d.loadCanned()
-	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+	d.channels = map[string]*messages.Channel{}
+	chs, err7 := d.b.store.Channels()
+	for _, x := range chs {
+		d.channels[x.GetId()] = x
+	}
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 		if err != nil {
 			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
 		}
@@ -157,6 +164,10 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.deleteCanned(body.DeleteCanned)
 	case *messages.AdminCommand_PutEmail:
 		return d.putEmail(body.PutEmail)
+	case *messages.AdminCommand_PutChannel:
+		return d.putChannel(body.PutChannel, m.GetCreateOnly())
+	case *messages.AdminCommand_DeleteChannel:
+		return d.deleteChannel(body.DeleteChannel)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

@@ -3714,7 +3714,10 @@ type AdminCommand struct {
 	// calling staff member's id, who may only touch accounts and roles
 	// whose permissions are all their own, and the owner's account only if
 	// they are the owner. Required for those commands.
-	By            string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
+	By string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
+	// Issue 19: put_channel creates only: a channel by that id is a
+	// conflict (POST /admin/channels).
+	CreateOnly    bool `protobuf:"varint,322,opt,name=create_only,json=createOnly,proto3" json:"create_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3932,6 +3935,13 @@ func (x *AdminCommand) GetBy() string {
 		return x.By
 	}
 	return ""
+}
+
+func (x *AdminCommand) GetCreateOnly() bool {
+	if x != nil {
+		return x.CreateOnly
+	}
+	return false
 }
 
 type isAdminCommand_Body interface {
@@ -5333,6 +5343,51 @@ func (x *ChannelDelivered) GetConn() *actor.PID {
 	return nil
 }
 
+// ChannelList answers GET /admin/channels (secrets left out).
+type ChannelList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channels      []*Channel             `protobuf:"bytes,1,rep,name=channels,proto3" json:"channels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelList) Reset() {
+	*x = ChannelList{}
+	mi := &file_actors_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelList) ProtoMessage() {}
+
+func (x *ChannelList) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelList.ProtoReflect.Descriptor instead.
+func (*ChannelList) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ChannelList) GetChannels() []*Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -5625,7 +5680,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\xf5\b\n" +
+	" \x01(\bR\asuspend\"\x97\t\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -5650,7 +5705,9 @@ const file_actors_proto_rawDesc = "" +
 	"\vput_channel\x18\xc0\x02 \x01(\v2\x17.switchboard.v1.ChannelH\x00R\n" +
 	"putChannel\x12(\n" +
 	"\x0edelete_channel\x18\xc1\x02 \x01(\tH\x00R\rdeleteChannel\x12\x0e\n" +
-	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
+	"\x02by\x18\x1e \x01(\tR\x02by\x12 \n" +
+	"\vcreate_only\x18\xc2\x02 \x01(\bR\n" +
+	"createOnlyB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
 	"\n" +
@@ -5745,7 +5802,9 @@ const file_actors_proto_rawDesc = "" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12;\n" +
 	"\tdelivered\x18\x02 \x01(\v2\x1d.switchboard.v1.ChatDeliveredR\tdelivered\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
-	".actor.PIDR\x04connB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	".actor.PIDR\x04conn\"B\n" +
+	"\vChannelList\x123\n" +
+	"\bchannels\x18\x01 \x03(\v2\x17.switchboard.v1.ChannelR\bchannelsB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -5759,7 +5818,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5826,194 +5885,196 @@ var file_actors_proto_goTypes = []any{
 	(*ChannelStart)(nil),          // 62: switchboard.v1.ChannelStart
 	(*ChannelInbound)(nil),        // 63: switchboard.v1.ChannelInbound
 	(*ChannelDelivered)(nil),      // 64: switchboard.v1.ChannelDelivered
-	nil,                           // 65: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 66: actor.PID
-	(*RequestChat)(nil),           // 67: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 68: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 69: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 70: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 71: switchboard.v1.PickChat
-	(*Resume)(nil),                // 72: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 73: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 74: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 75: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 76: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 77: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 78: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 79: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 80: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 81: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 82: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 83: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 84: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 85: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 86: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 87: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 88: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 89: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 90: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 91: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 92: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 93: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 94: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 95: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 96: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 97: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 98: switchboard.v1.Typing
-	(*RateChat)(nil),              // 99: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 100: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 101: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 102: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 103: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 104: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 105: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 106: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 107: switchboard.v1.Offer
-	(AssignHow)(0),                // 108: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 109: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 110: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 111: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 112: switchboard.v1.Department
-	(*Language)(nil),              // 113: switchboard.v1.Language
-	(*Agent)(nil),                 // 114: switchboard.v1.Agent
-	(*Role)(nil),                  // 115: switchboard.v1.Role
-	(*Settings)(nil),              // 116: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 117: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 118: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 119: switchboard.v1.EmailSettings
-	(*Channel)(nil),               // 120: switchboard.v1.Channel
-	(*Envelope)(nil),              // 121: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 122: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 123: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 124: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 125: switchboard.v1.OfflineMessage
-	(*ChatDelivered)(nil),         // 126: switchboard.v1.ChatDelivered
+	(*ChannelList)(nil),           // 65: switchboard.v1.ChannelList
+	nil,                           // 66: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 67: actor.PID
+	(*RequestChat)(nil),           // 68: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 69: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 70: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 71: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 72: switchboard.v1.PickChat
+	(*Resume)(nil),                // 73: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 74: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 75: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 76: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 77: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 78: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 79: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 80: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 81: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 82: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 83: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 84: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 85: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 86: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 87: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 88: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 89: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 90: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 91: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 92: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 93: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 94: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 95: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 96: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 97: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 98: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 99: switchboard.v1.Typing
+	(*RateChat)(nil),              // 100: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 101: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 102: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 103: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 104: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 105: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 106: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 107: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 108: switchboard.v1.Offer
+	(AssignHow)(0),                // 109: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 110: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 111: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 112: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 113: switchboard.v1.Department
+	(*Language)(nil),              // 114: switchboard.v1.Language
+	(*Agent)(nil),                 // 115: switchboard.v1.Agent
+	(*Role)(nil),                  // 116: switchboard.v1.Role
+	(*Settings)(nil),              // 117: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 118: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 119: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 120: switchboard.v1.EmailSettings
+	(*Channel)(nil),               // 121: switchboard.v1.Channel
+	(*Envelope)(nil),              // 122: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 123: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 124: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 125: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 126: switchboard.v1.OfflineMessage
+	(*ChatDelivered)(nil),         // 127: switchboard.v1.ChatDelivered
 }
 var file_actors_proto_depIdxs = []int32{
-	66,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	65,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	66,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	66,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	67,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	68,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	69,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	70,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	71,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	72,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	73,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	74,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	75,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	76,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	77,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	78,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	79,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	80,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	81,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	82,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	83,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	84,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	85,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	86,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	87,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	88,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	89,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	90,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	91,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	92,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	93,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	94,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	67,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	66,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	67,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	67,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	68,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	69,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	70,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	71,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	72,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	73,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	74,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	75,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	76,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	77,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	78,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	79,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	80,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	81,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	82,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	83,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	84,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	85,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	86,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	87,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	88,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	89,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	90,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	91,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	92,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	93,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	94,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	95,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	95,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	66,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	96,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	97,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	98,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	74,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	76,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	77,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	78,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	79,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	80,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	81,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	86,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	99,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	89,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	96,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	67,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	97,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	98,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	99,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	75,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	77,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	78,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	79,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	80,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	81,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	82,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	87,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	100, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	90,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	100, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	94,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	101, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	95,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	67,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	66,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	68,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	67,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
 	62,  // 55: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
-	101, // 56: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	66,  // 57: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	102, // 58: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	66,  // 59: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	95,  // 60: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	103, // 61: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	66,  // 62: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	66,  // 63: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	104, // 64: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	104, // 65: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	104, // 66: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	102, // 56: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	67,  // 57: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	103, // 58: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	67,  // 59: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	96,  // 60: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	104, // 61: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	67,  // 62: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	67,  // 63: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	105, // 64: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 65: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 66: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	49,  // 67: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	104, // 68: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	105, // 69: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	105, // 70: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	106, // 71: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	107, // 72: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	108, // 73: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	105, // 68: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	106, // 69: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	106, // 70: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	107, // 71: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	108, // 72: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	109, // 73: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	49,  // 74: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	104, // 75: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	102, // 76: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	66,  // 77: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	66,  // 78: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	66,  // 79: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	109, // 80: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	110, // 81: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	106, // 82: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	66,  // 83: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	102, // 84: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	111, // 85: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	112, // 86: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	113, // 87: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	114, // 88: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	115, // 89: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	116, // 90: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	105, // 75: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	103, // 76: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	67,  // 77: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	67,  // 78: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	67,  // 79: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	110, // 80: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	111, // 81: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	107, // 82: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	67,  // 83: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	103, // 84: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	112, // 85: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	113, // 86: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	114, // 87: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	115, // 88: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	116, // 89: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	117, // 90: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	46,  // 91: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	45,  // 92: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	117, // 93: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	118, // 93: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	43,  // 94: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	118, // 95: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	118, // 96: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	119, // 97: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	120, // 98: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
-	102, // 99: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	103, // 100: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	119, // 95: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	119, // 96: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	120, // 97: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	121, // 98: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	103, // 99: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	104, // 100: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	49,  // 101: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	121, // 102: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	122, // 102: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	49,  // 103: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	122, // 104: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	123, // 105: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	66,  // 106: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	124, // 107: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	125, // 108: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	66,  // 109: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	95,  // 110: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	102, // 111: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	95,  // 112: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	67,  // 113: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	123, // 104: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	124, // 105: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	67,  // 106: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	125, // 107: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	126, // 108: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	67,  // 109: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	96,  // 110: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	103, // 111: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	96,  // 112: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	68,  // 113: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
 	62,  // 114: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
 	3,   // 115: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
-	66,  // 116: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	126, // 117: switchboard.v1.ChannelDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	66,  // 118: switchboard.v1.ChannelDelivered.conn:type_name -> actor.PID
-	119, // [119:119] is the sub-list for method output_type
-	119, // [119:119] is the sub-list for method input_type
-	119, // [119:119] is the sub-list for extension type_name
-	119, // [119:119] is the sub-list for extension extendee
-	0,   // [0:119] is the sub-list for field type_name
+	67,  // 116: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	127, // 117: switchboard.v1.ChannelDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	67,  // 118: switchboard.v1.ChannelDelivered.conn:type_name -> actor.PID
+	121, // 119: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	120, // [120:120] is the sub-list for method output_type
+	120, // [120:120] is the sub-list for method input_type
+	120, // [120:120] is the sub-list for extension type_name
+	120, // [120:120] is the sub-list for extension extendee
+	0,   // [0:120] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -6098,7 +6159,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   66,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
