@@ -82,7 +82,7 @@ type chat struct {
 	// deliveredRank: the latest state a channel reported of each event
 	// (chat_channel.go).
 	deliveredRank map[uint64]int
-	ratings     int
+	ratings       int
 	// lastAgent is the last agent the chat was assigned to (a rating
 	// names them).
 	lastAgent string
