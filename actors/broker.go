@@ -80,6 +80,7 @@ type Store interface {
 	DeleteChannel(id string, done func(error))
 	Channel(id string) (*messages.Channel, error)
 	Channels() ([]*messages.Channel, error)
+	DeliveryRef(target, ref string) (*messages.DeliveryRef, error)
 
 	AppendStats(ev *messages.StatsEvent, done func(error))
 	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)

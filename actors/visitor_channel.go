@@ -178,3 +178,9 @@ func (b *Broker) ChatCreated(chatID string) (*messages.ChatCreated, error) {
 	}
 	return cr, nil
 }
+
+// DeliveryRef returns what an outside id of a message delivered to target
+// refers to (WhatsApp's wamid: the chat and event), or nil.
+func (b *Broker) DeliveryRef(target, ref string) (*messages.DeliveryRef, error) {
+	return b.store.DeliveryRef(target, ref)
+}

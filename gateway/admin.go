@@ -157,6 +157,10 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "canned.delete", cannedSubject(b.DeleteCanned)
 	case *messages.AdminCommand_PutEmail:
 		return "admin.email.put", ""
+	case *messages.AdminCommand_PutChannel:
+		return "admin.channel.put", b.PutChannel.GetId()
+	case *messages.AdminCommand_DeleteChannel:
+		return "admin.channel.delete", b.DeleteChannel
 	}
 	return "admin.unknown", ""
 }
