@@ -134,7 +134,7 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.visitorContext(m)
 	case *messages.RecordEmailed:
 		c.recordEmailed(m)
-	case *messages.ChannelDelivered:
+	case *messages.RecordDelivered:
 		c.delivered(ctx, m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))

@@ -84,7 +84,7 @@ func deliveredRank(state string) int {
 }
 
 // delivered records what a channel said of one of the chat's events.
-func (c *chat) delivered(ctx actor.Context, m *messages.ChannelDelivered) {
+func (c *chat) delivered(ctx actor.Context, m *messages.RecordDelivered) {
 	d := m.GetDelivered()
 	rank := deliveredRank(d.GetState())
 	switch {

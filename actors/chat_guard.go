@@ -35,7 +35,7 @@ func (c *chat) admit(ctx actor.Context, msg interface{}) bool {
 		return c.isIn(stateQueued) && c.created.GetVisitorId() == m.GetVisitorId()
 	case *messages.RecordEmailed:
 		return c.exists && !c.broken
-	case *messages.ChannelDelivered:
+	case *messages.RecordDelivered:
 		if !c.exists || c.broken {
 			sendErr(ctx, m.GetConn(), 0, errorf(codeNotFound, "no chat %s", c.id))
 			return false

@@ -147,7 +147,7 @@ func (b *Broker) ChannelDelivered(ctx context.Context, chatID string, d *message
 		timeout = time.Until(dl)
 	}
 	f := actor.NewFuture(b.system, timeout)
-	b.Send(KindChat, chatID, &messages.ChannelDelivered{ChatId: chatID, Delivered: d, Conn: f.PID()})
+	b.Send(KindChat, chatID, &messages.RecordDelivered{ChatId: chatID, Delivered: d, Conn: f.PID()})
 	res, err := f.Result()
 	if err != nil {
 		return messages.TemporaryErrorf(codeUnavailable, "the chat did not answer: %v", err)

@@ -5278,12 +5278,13 @@ func (x *ChannelInbound) GetRef() uint64 {
 	return 0
 }
 
-// ChannelDelivered (a channel's status, or the delivery outbox's permanent
-// failure -> chat): record what the channel said of a delivered event as
-// an internal ChatDelivered event. A state the chat has recorded for that
-// event already (or an earlier one: sent < delivered < read) is not
-// recorded again. conn, when set, gets the ack once it is stored.
-type ChannelDelivered struct {
+// RecordDelivered asks a chat to write a ChatDelivered event (internal;
+// also once it is closed): a channel reported a status of a delivered
+// event, or the delivery outbox gave it up ("failed"). A state the chat
+// recorded for that event already, or a later one (sent < delivered <
+// read < failed), is not recorded again. conn, when set, gets the ack
+// once it is stored (or an error).
+type RecordDelivered struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
 	Delivered     *ChatDelivered         `protobuf:"bytes,2,opt,name=delivered,proto3" json:"delivered,omitempty"`
@@ -5292,20 +5293,20 @@ type ChannelDelivered struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ChannelDelivered) Reset() {
-	*x = ChannelDelivered{}
+func (x *RecordDelivered) Reset() {
+	*x = RecordDelivered{}
 	mi := &file_actors_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ChannelDelivered) String() string {
+func (x *RecordDelivered) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ChannelDelivered) ProtoMessage() {}
+func (*RecordDelivered) ProtoMessage() {}
 
-func (x *ChannelDelivered) ProtoReflect() protoreflect.Message {
+func (x *RecordDelivered) ProtoReflect() protoreflect.Message {
 	mi := &file_actors_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5317,26 +5318,26 @@ func (x *ChannelDelivered) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ChannelDelivered.ProtoReflect.Descriptor instead.
-func (*ChannelDelivered) Descriptor() ([]byte, []int) {
+// Deprecated: Use RecordDelivered.ProtoReflect.Descriptor instead.
+func (*RecordDelivered) Descriptor() ([]byte, []int) {
 	return file_actors_proto_rawDescGZIP(), []int{64}
 }
 
-func (x *ChannelDelivered) GetChatId() string {
+func (x *RecordDelivered) GetChatId() string {
 	if x != nil {
 		return x.ChatId
 	}
 	return ""
 }
 
-func (x *ChannelDelivered) GetDelivered() *ChatDelivered {
+func (x *RecordDelivered) GetDelivered() *ChatDelivered {
 	if x != nil {
 		return x.Delivered
 	}
 	return nil
 }
 
-func (x *ChannelDelivered) GetConn() *actor.PID {
+func (x *RecordDelivered) GetConn() *actor.PID {
 	if x != nil {
 		return x.Conn
 	}
@@ -5797,8 +5798,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x03cmd\x18\x04 \x01(\v2\x1b.switchboard.v1.ChatCommandR\x03cmd\x12\x1e\n" +
 	"\x04conn\x18\x05 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
-	"\x03ref\x18\x06 \x01(\x04R\x03ref\"\x88\x01\n" +
-	"\x10ChannelDelivered\x12\x17\n" +
+	"\x03ref\x18\x06 \x01(\x04R\x03ref\"\x87\x01\n" +
+	"\x0fRecordDelivered\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12;\n" +
 	"\tdelivered\x18\x02 \x01(\v2\x1d.switchboard.v1.ChatDeliveredR\tdelivered\x12\x1e\n" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
@@ -5884,7 +5885,7 @@ var file_actors_proto_goTypes = []any{
 	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
 	(*ChannelStart)(nil),          // 62: switchboard.v1.ChannelStart
 	(*ChannelInbound)(nil),        // 63: switchboard.v1.ChannelInbound
-	(*ChannelDelivered)(nil),      // 64: switchboard.v1.ChannelDelivered
+	(*RecordDelivered)(nil),       // 64: switchboard.v1.RecordDelivered
 	(*ChannelList)(nil),           // 65: switchboard.v1.ChannelList
 	nil,                           // 66: switchboard.v1.ConnAttach.CursorsEntry
 	(*actor.PID)(nil),             // 67: actor.PID
@@ -6067,8 +6068,8 @@ var file_actors_proto_depIdxs = []int32{
 	62,  // 114: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
 	3,   // 115: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
 	67,  // 116: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	127, // 117: switchboard.v1.ChannelDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	67,  // 118: switchboard.v1.ChannelDelivered.conn:type_name -> actor.PID
+	127, // 117: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	67,  // 118: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
 	121, // 119: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
 	120, // [120:120] is the sub-list for method output_type
 	120, // [120:120] is the sub-list for method input_type
