@@ -80,6 +80,11 @@ type Store interface {
 	DeleteLiveChat(id string, done func(error))
 	LiveChat(id string) (*messages.LiveChat, error)
 	LiveChats() ([]*messages.LiveChat, error)
+	PutChannel(c *messages.Channel, done func(error))
+	DeleteChannel(id string, done func(error))
+	Channel(id string) (*messages.Channel, error)
+	Channels() ([]*messages.Channel, error)
+	DeliveryRef(target, ref string) (*messages.DeliveryRef, error)
 
 	AppendStats(ev *messages.StatsEvent, done func(error))
 	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)

@@ -76,7 +76,13 @@ type chat struct {
 	// visitorSent is what the visitor wrote, as MaxVisitorBytes counts
 	// (messages and rating comments); ratings how often they rated.
 	visitorSent int
-	ratings     int
+	// visitorAt is when the visitor last wrote (a message or a file), in
+	// Unix ms: the reply window runs from it (chat_channel.go).
+	visitorAt int64
+	// deliveredRank: the latest state a channel reported of each event
+	// (chat_channel.go).
+	deliveredRank map[uint64]int
+	ratings       int
 	// lastAgent is the last agent the chat was assigned to (a rating
 	// names them).
 	lastAgent string
@@ -128,6 +134,8 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.visitorContext(m)
 	case *messages.RecordEmailed:
 		c.recordEmailed(m)
+	case *messages.RecordDelivered:
+		c.delivered(ctx, m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}
@@ -194,6 +202,10 @@ func (c *chat) start(m *messages.StartChat) {
 		Department: r.GetDepartment(), Language: r.GetLanguage(), Ticket: m.GetTicket(),
 		LiveChat: m.GetLiveChat(), Colleague: m.GetColleague(),
 	}}}}
+	if ch := m.GetChannel(); ch != nil {
+		cr := evs[0].GetCreated()
+		cr.Channel, cr.Conversation, cr.ReplyWindowMs, cr.LiveChat = ch.GetChannel(), ch.GetConversation(), ch.GetReplyWindowMs(), ch.GetLiveChat()
+	}
 	if r.GetFirstMessage() != "" {
 		from := &messages.Participant{Kind: kindVisitor, Id: m.GetVisitorId(), DisplayName: r.GetName()}
 		evs = append(evs, &messages.ChatEvent{Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: from, Text: r.GetFirstMessage()}}})

@@ -23,17 +23,36 @@ func (c *chat) attach(ctx actor.Context, x cmd, a *messages.AttachFile) {
 	case x.r == roleWatcher:
 		x.fail(ctx, codeForbidden, "you watch chat %s invisibly: join visibly to send a file", c.id)
 		return
+	case len(a.GetClientMsgId()) > MaxClientMsgIDBytes:
+		x.fail(ctx, codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes)
+		return
+	}
+	cid := a.GetClientMsgId()
+	if x.r != roleVisitor && c.dedupe[dedupeKey(x.who, cid)].seq == 0 {
+		if e := c.replyWindowError(); e != nil {
+			sendErr(ctx, x.GetConn(), x.GetRef(), e)
+			return
+		}
+	}
+	switch {
 	case a.GetCheck():
-		x.ackNow(ctx, c.id)
+		// A file sent before under the same client id: its seq.
+		seq := uint64(0)
+		if cid != "" {
+			seq = c.dedupe[dedupeKey(x.who, cid)].seq
+		}
+		sendAck(ctx, x.GetConn(), x.GetRef(), &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: cid})
 		return
 	case a.GetFileId() == "" || a.GetSize() == 0:
 		x.fail(ctx, codeInvalid, "file_id and size are required")
 		return
+	case cid != "" && c.resent(ctx, x.ChatCommand, x.who, cid):
+		return
 	}
 	seq := c.last + 1
-	a2 := &messages.Ack{ChatId: c.id, Seq: seq, VisitorSeq: c.vlast + 1}
+	a2 := &messages.Ack{ChatId: c.id, Seq: seq, VisitorSeq: c.vlast + 1, ClientMsgId: cid}
 	ev := &messages.ChatEvent{Kind: &messages.ChatEvent_Attachment{Attachment: &messages.ChatAttachment{
-		From: x.who, FileId: a.GetFileId(), Name: a.GetName(), ContentType: a.GetContentType(), Size: a.GetSize()}}}
+		From: x.who, FileId: a.GetFileId(), Name: a.GetName(), ContentType: a.GetContentType(), Size: a.GetSize(), ClientMsgId: cid}}}
 	detail := fmt.Sprintf("seq %d, %s, %s, %d bytes", seq, a.GetFileId(), a.GetContentType(), a.GetSize())
 	c.write([]*messages.ChatEvent{ev}, c.audit(auditOf(x.ChatCommand, "chat.attachment", detail)), ack(x.GetConn(), x.GetRef(), a2))
 }

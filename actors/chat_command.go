@@ -72,6 +72,7 @@ func (x cmd) ackNow(ctx actor.Context, chatID string) {
 // send writes a message. A resent one (same client message id) is answered
 // with the first one's ack, not written again.
 func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
+	text, t := s.GetText(), s.GetTemplate()
 	switch {
 	case s.GetWhisper() && x.r == roleVisitor:
 		x.fail(ctx, codeForbidden, "only staff whisper")
@@ -79,21 +80,35 @@ func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
 	case !s.GetWhisper() && x.r == roleWatcher:
 		x.fail(ctx, codeForbidden, "you watch chat %s invisibly: whisper, or join visibly to write to the visitor", c.id)
 		return
-	case s.GetText() == "":
+	case t != nil && (x.r == roleVisitor || s.GetWhisper()):
+		x.fail(ctx, codeInvalid, "a template message is staff's message to the visitor, not a whisper")
+		return
+	case t != nil && checkTemplate(t) != nil:
+		sendErr(ctx, x.GetConn(), x.GetRef(), checkTemplate(t))
+		return
+	case t != nil && text == "":
+		text = templateText(t)
+	case text == "":
 		x.fail(ctx, codeInvalid, "text is empty")
 		return
 	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
 		x.fail(ctx, codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes)
 		return
 	}
-	if err := CheckText("text", s.GetText(), MaxMessageBytes); err != nil {
+	if err := CheckText("text", text, MaxMessageBytes); err != nil {
 		sendErr(ctx, x.GetConn(), x.GetRef(), err)
 		return
 	}
 	if cid := s.GetClientMsgId(); cid != "" && c.resent(ctx, x.ChatCommand, x.who, cid) {
 		return
 	}
-	if x.r == roleVisitor && c.visitorSent+visitorCost(s.GetText()) > MaxVisitorBytes {
+	if x.r != roleVisitor && !s.GetWhisper() && t == nil {
+		if e := c.replyWindowError(); e != nil {
+			sendErr(ctx, x.GetConn(), x.GetRef(), e)
+			return
+		}
+	}
+	if x.r == roleVisitor && c.visitorSent+visitorCost(text) > MaxVisitorBytes {
 		x.fail(ctx, codeTooLarge, "this chat holds what a visitor may write in one chat (%d KiB); start a new chat", MaxVisitorBytes>>10)
 		return
 	}
@@ -105,7 +120,7 @@ func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
 	} else {
 		a.VisitorSeq = c.vlast + 1
 	}
-	msg := &messages.ChatMessage{From: x.who, Text: s.GetText(), ClientMsgId: s.GetClientMsgId()}
+	msg := &messages.ChatMessage{From: x.who, Text: text, ClientMsgId: s.GetClientMsgId(), Template: t}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Message{Message: msg}, Internal: s.GetWhisper()}},
 		c.audit(audit), ack(x.GetConn(), x.GetRef(), a))
 	c.traceWrite(x.GetTrace())

@@ -35,6 +35,11 @@ func (c *chat) admit(ctx actor.Context, msg interface{}) bool {
 		return c.isIn(stateQueued) && c.created.GetVisitorId() == m.GetVisitorId()
 	case *messages.RecordEmailed:
 		return c.exists && !c.broken
+	case *messages.RecordDelivered:
+		if !c.exists || c.broken {
+			sendErr(ctx, m.GetConn(), 0, errorf(codeNotFound, "no chat %s", c.id))
+			return false
+		}
 	case *messages.AgentRenamed:
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId() && c.sum.GetAgentName() != m.GetDisplayName()
 	}

@@ -27,11 +27,25 @@ func (c *chat) apply(ev *messages.ChatEvent) {
 	case *messages.ChatEvent_Message:
 		if k.Message.GetFrom().GetKind() == kindVisitor {
 			c.visitorSent += visitorCost(k.Message.GetText())
+			c.visitorAt = ev.GetAtMs()
 		}
 		if cid := k.Message.GetClientMsgId(); cid != "" {
 			from := k.Message.GetFrom()
 			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), sentSeq{ev.GetSeq(), ev.GetVisitorSeq()})
 		}
+	case *messages.ChatEvent_Attachment:
+		from := k.Attachment.GetFrom()
+		if from.GetKind() == kindVisitor {
+			c.visitorAt = ev.GetAtMs()
+		}
+		if cid := k.Attachment.GetClientMsgId(); cid != "" {
+			c.remember(from.GetKind().String()+"/"+from.GetId(), dedupeKey(from, cid), sentSeq{ev.GetSeq(), ev.GetVisitorSeq()})
+		}
+	case *messages.ChatEvent_Delivered:
+		if c.deliveredRank == nil {
+			c.deliveredRank = map[uint64]int{}
+		}
+		c.deliveredRank[k.Delivered.GetOfSeq()] = max(c.deliveredRank[k.Delivered.GetOfSeq()], deliveredRank(k.Delivered.GetState()))
 	case *messages.ChatEvent_Assigned:
 		c.head, c.target = false, ""
 		c.lastAgent = k.Assigned.GetAgentId()

@@ -33,8 +33,10 @@ type directory struct {
 	canned map[string]map[string]bool
 	// liveChats: the stored live chats ("main" only once stored).
 	liveChats map[string]*messages.LiveChat
-	token     uint64
-	waiting   map[uint64]*adminWait
+	// channels: every channel, secrets included (directory_channels.go).
+	channels map[string]*messages.Channel
+	token    uint64
+	waiting  map[uint64]*adminWait
 }
 
 type adminWait struct {
@@ -90,7 +92,12 @@ func (d *directory) reload(ctx actor.Context) {
 	for _, x := range lcs {
 		d.liveChats[x.GetId()] = x
 	}
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
+	d.channels = map[string]*messages.Channel{}
+	chs, err8 := d.b.store.Channels()
+	for _, x := range chs {
+		d.channels[x.GetId()] = x
+	}
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8} {
 		if err != nil {
 			panic(fmt.Errorf("directory: load: %w", err)) // the supervisor restarts us
 		}
@@ -168,6 +175,10 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.putLiveChat(body.PutLiveChat)
 	case *messages.AdminCommand_DeleteLiveChat:
 		return d.deleteLiveChat(body.DeleteLiveChat)
+	case *messages.AdminCommand_PutChannel:
+		return d.putChannel(body.PutChannel, m.GetCreateOnly())
+	case *messages.AdminCommand_DeleteChannel:
+		return d.deleteChannel(body.DeleteChannel)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
 }

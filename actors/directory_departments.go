@@ -78,6 +78,9 @@ func (d *directory) deleteDepartment(id string) (*change, *messages.Error) {
 	if m := d.mappingOf(func(m *messages.GroupMapping) bool { return slices.Contains(m.GetDepartments(), id) }); m != "" {
 		return nil, refuse("", codeConflict, "department %q is given by the sign-in group mapping of %q; change the mapping first", id, m)
 	}
+	if ch := d.channelOf(id); ch != "" {
+		return nil, refuse("", codeConflict, "channel %q sends its conversations to department %q; change or delete the channel first", ch, id)
+	}
 	delete(d.deps, id)
 	delete(d.canned, "dep/"+id) // the store deletes them with the department
 	return &change{write: func(done func(error)) { d.b.store.DeleteDepartment(id, done) }, notify: departmentNames(id)}, nil

@@ -148,8 +148,11 @@ func (q *queue) limit() int {
 // when the line is full (or, with offline messages, when nobody could
 // answer it), or gives it the next ticket and has it created.
 func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
-	if capacity, _ := capacityOf(q.roster); capacity == 0 && q.dept.GetOfflineMessages() {
-		// The visitor leaves a message instead of waiting for no one.
+	if capacity, _ := capacityOf(q.roster); capacity == 0 && q.dept.GetOfflineMessages() && m.GetChannel() == nil {
+		// The visitor leaves a message instead of waiting for no one. A
+		// channel's conversation waits in line instead: its customer does
+		// not sit on a page, and the answer goes back to where they
+		// wrote (an offline message is answered by email).
 		q.refuse(m, messages.RefusalReason_REFUSAL_REASON_NOBODY_AVAILABLE,
 			"nobody in %s can take a chat right now; leave a message and we will answer by email")
 		return

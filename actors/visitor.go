@@ -54,11 +54,17 @@ type visitor struct {
 	// anonymous visitor. Their name is their account's, not theirs to
 	// choose.
 	colleague *messages.Participant
+	// channel: the session is a channel's outside conversation
+	// (visitor_channel.go): it has no connections, and its chats are
+	// never abandoned for the want of one. pending holds its inbound
+	// messages while the chat they ask for is being created.
+	channel bool
+	pending []*messages.ChannelInbound
 }
 
 func newVisitor(b *Broker, id string) *visitor {
 	return &visitor{b: b, id: id, conns: newConns(), chats: map[string]*messages.ChatSummary{}, queue: map[string]*messages.QueueUpdate{},
-		spoke: map[string]bool{}, seen: map[string]*messages.ChatEvent{}}
+		spoke: map[string]bool{}, seen: map[string]*messages.ChatEvent{}, channel: IsChannelVisitor(id)}
 }
 
 func (v *visitor) who() *messages.Participant {
@@ -93,6 +99,8 @@ func (v *visitor) Receive(ctx actor.Context) {
 		v.graceExpired(m)
 	case *messages.SessionCommand:
 		v.command(ctx, m)
+	case *messages.ChannelInbound:
+		v.inbound(ctx, m)
 	default:
 		if !v.conns.receive(ctx, v.b, v.who, m) && !v.chatMessage(ctx, m) {
 			ctx.Logger().Warn("visitor: unexpected message", "visitor", v.id, "type", fmt.Sprintf("%T", m))
@@ -173,6 +181,10 @@ func (v *visitor) startRefused(ctx actor.Context, m *messages.StartRefused) {
 	}
 	delete(v.spoke, m.GetChatId())
 	defer v.lingerIfUnused(ctx)
+	if v.channel {
+		v.refusePending(ctx, m)
+		return
+	}
 	if m.GetRefusal() == nil {
 		e := m.GetError()
 		if e == nil {
@@ -245,6 +257,8 @@ func (v *visitor) checkGrace() {
 		waiting = waiting || q
 		silent = silent || q && !v.spoke[id]
 	}
+	// A channel's customer has no connection to lose, and said something.
+	waiting, silent = waiting && !v.channel, silent && !v.channel
 	v.grace.hold(v.b, v.self, waiting && v.conns.len() == 0, v.b.visitorGrace, graceExpired)
 	v.silent.hold(v.b, v.self, silent && v.b.silentWait > 0, v.b.silentWait, silenceExpired)
 }
@@ -286,6 +300,7 @@ func (v *visitor) joined(ctx actor.Context, s *messages.ChatSummary) {
 	id := s.GetChatId()
 	if v.starting == id {
 		v.starting = ""
+		defer v.flushPending(ctx, id)
 	}
 	_, known := v.chats[id]
 	v.chats[id] = s

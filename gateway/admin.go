@@ -161,6 +161,10 @@ func adminKind(cmd *messages.AdminCommand) (kind, subject string) {
 		return "admin.livechat.put", b.PutLiveChat.GetId()
 	case *messages.AdminCommand_DeleteLiveChat:
 		return "admin.livechat.delete", b.DeleteLiveChat
+	case *messages.AdminCommand_PutChannel:
+		return "admin.channel.put", b.PutChannel.GetId()
+	case *messages.AdminCommand_DeleteChannel:
+		return "admin.channel.delete", b.DeleteChannel
 	}
 	return "admin.unknown", ""
 }

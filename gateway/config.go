@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway/whatsapp"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -79,6 +80,9 @@ type Config struct {
 	// SendMail delivers one email at once (the test email of POST
 	// /admin/email/test). Without it, that route is refused.
 	SendMail func(ctx context.Context, smtp *messages.SmtpSettings, m *messages.OutboxMail) error
+	// WhatsApp fetches the media of WhatsApp channels' inbound messages.
+	// Default: whatsapp.New with the broker's chats.
+	WhatsApp *whatsapp.Client
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// OriginPatterns are the host patterns (path.Match syntax, e.g.

@@ -61,11 +61,12 @@ func FuzzDecodeFrame(f *testing.F) {
 
 // FuzzAdminAPI sends arbitrary bodies to the admin API's write routes on a
 // real broker (Pebble in a temporary folder). Every answer is JSON; every
-// refusal is a typed error and leaves the directory as it was. The seed
-// corpus is in testdata/fuzz/FuzzAdminAPI.
+// refusal is a typed error and leaves the directory (and the channels) as
+// it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
 	// route picks the path (route % 8) and the method (route / 8 % 3:
-	// PUT, DELETE, PATCH).
+	// PUT, DELETE, PATCH); from 240 on, the channels' routes (route % 4:
+	// POST /admin/channels, then PUT, DELETE, GET /admin/channels/{id}).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
 	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
@@ -91,6 +92,13 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
 	f.Add(uint8(7), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
+	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(240), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
+	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
+	f.Add(uint8(241), "wa2", []byte(`{"kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t"}}`))
+	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"nope","language":"sv","api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(242), "shop", []byte(``))
+	f.Add(uint8(243), "wa", []byte(``))
 	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
 		"/admin/departments/billing/canned/", "/admin/email#"}
@@ -103,6 +111,13 @@ func FuzzAdminAPI(f *testing.F) {
 		if p, ok := strings.CutSuffix(path, "#"); ok {
 			path, id = p, "" // settings: no id
 		}
+		if route >= 240 {
+			method, path = []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet}[route%4], "/admin/channels/"
+			if method == http.MethodPost {
+				path, id = "/admin/channels", ""
+			}
+		}
+		channelsBefore, _ := s.cfg.Broker.Channels()
 		before, _ := s.cfg.Broker.DirectoryView()
 		signInBefore, _ := s.cfg.Broker.SignIn()
 		cannedBefore, _ := s.cfg.Broker.CannedReplies("billing", "")
@@ -113,6 +128,11 @@ func FuzzAdminAPI(f *testing.F) {
 		s.ServeHTTP(rec, req)
 		if rec.Code == http.StatusNoContent {
 			return
+		}
+		for _, secret := range []string{"0123456789abcdef", `"app_secret":"a"`, `"access_token":"t"`} {
+			if rec.Code < 300 && strings.Contains(rec.Body.String(), secret) {
+				t.Fatalf("%s %s: the answer shows a secret: %s", method, req.URL.Path, rec.Body)
+			}
 		}
 		var answer map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
@@ -126,6 +146,10 @@ func FuzzAdminAPI(f *testing.F) {
 			signInAfter, _ := s.cfg.Broker.SignIn()
 			cannedAfter, _ := s.cfg.Broker.CannedReplies("billing", "")
 			emailAfter, _ := s.cfg.Broker.EmailSettings()
+			channelsAfter, _ := s.cfg.Broker.Channels()
+			if !proto.Equal(&messages.ChannelList{Channels: channelsBefore}, &messages.ChannelList{Channels: channelsAfter}) {
+				t.Fatalf("a refused request changed the channels: %s %s %q", method, req.URL.Path, body)
+			}
 			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
 				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {
 				t.Fatalf("a refused request changed the directory: %s %s %q", method, req.URL.Path, body)

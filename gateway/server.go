@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway/whatsapp"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -115,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
 		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait), tracing: newTracing(cfg.TracerProvider)}
+	if s.cfg.WhatsApp == nil {
+		s.cfg.WhatsApp = whatsapp.New(whatsapp.Config{Chats: cfg.Broker})
+	}
 	s.adminKey.Store(&cfg.AdminTokenHash)
 	if s.dummyHash, err = newDummyHash(cfg.Password); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -222,6 +226,7 @@ func (s *Server) routes() {
 	s.liveChatRoutes()
 	s.cannedRoutes()
 	s.statsLiveRoutes()
+	s.channelRoutes()
 	s.webRoutes()
 }
 

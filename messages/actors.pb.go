@@ -1125,8 +1125,10 @@ type StartChat struct {
 	// Issue 19: the live chat of the department (set by its group), and
 	// the staff member who writes in as the customer side of an internal
 	// live chat (set by the visitor actor of their session).
-	LiveChat      string       `protobuf:"bytes,300,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
-	Colleague     *Participant `protobuf:"bytes,301,opt,name=colleague,proto3" json:"colleague,omitempty"`
+	LiveChat  string       `protobuf:"bytes,300,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	Colleague *Participant `protobuf:"bytes,301,opt,name=colleague,proto3" json:"colleague,omitempty"`
+	// Issue 19: set for a chat that comes through a channel.
+	Channel       *ChannelStart `protobuf:"bytes,320,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1227,6 +1229,13 @@ func (x *StartChat) GetLiveChat() string {
 func (x *StartChat) GetColleague() *Participant {
 	if x != nil {
 		return x.Colleague
+	}
+	return nil
+}
+
+func (x *StartChat) GetChannel() *ChannelStart {
+	if x != nil {
+		return x.Channel
 	}
 	return nil
 }
@@ -3717,6 +3726,8 @@ type AdminCommand struct {
 	//	*AdminCommand_PutEmail
 	//	*AdminCommand_PutLiveChat
 	//	*AdminCommand_DeleteLiveChat
+	//	*AdminCommand_PutChannel
+	//	*AdminCommand_DeleteChannel
 	Body isAdminCommand_Body `protobuf_oneof:"body"`
 	// Who asks, for the directory's rank rules (put/delete agent and role):
 	// "@admin" for the admin credential (the installation's break-glass
@@ -3724,7 +3735,10 @@ type AdminCommand struct {
 	// calling staff member's id, who may only touch accounts and roles
 	// whose permissions are all their own, and the owner's account only if
 	// they are the owner. Required for those commands.
-	By            string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
+	By string `protobuf:"bytes,30,opt,name=by,proto3" json:"by,omitempty"`
+	// Issue 19: put_channel creates only: a channel by that id is a
+	// conflict (POST /admin/channels).
+	CreateOnly    bool `protobuf:"varint,322,opt,name=create_only,json=createOnly,proto3" json:"create_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3937,11 +3951,36 @@ func (x *AdminCommand) GetDeleteLiveChat() string {
 	return ""
 }
 
+func (x *AdminCommand) GetPutChannel() *Channel {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_PutChannel); ok {
+			return x.PutChannel
+		}
+	}
+	return nil
+}
+
+func (x *AdminCommand) GetDeleteChannel() string {
+	if x != nil {
+		if x, ok := x.Body.(*AdminCommand_DeleteChannel); ok {
+			return x.DeleteChannel
+		}
+	}
+	return ""
+}
+
 func (x *AdminCommand) GetBy() string {
 	if x != nil {
 		return x.By
 	}
 	return ""
+}
+
+func (x *AdminCommand) GetCreateOnly() bool {
+	if x != nil {
+		return x.CreateOnly
+	}
+	return false
 }
 
 type isAdminCommand_Body interface {
@@ -4039,6 +4078,16 @@ type AdminCommand_DeleteLiveChat struct {
 	DeleteLiveChat string `protobuf:"bytes,301,opt,name=delete_live_chat,json=deleteLiveChat,proto3,oneof"`
 }
 
+type AdminCommand_PutChannel struct {
+	// Issue 19, channels: a channel created or replaced (empty secrets
+	// keep the stored ones), or deleted by id.
+	PutChannel *Channel `protobuf:"bytes,320,opt,name=put_channel,json=putChannel,proto3,oneof"`
+}
+
+type AdminCommand_DeleteChannel struct {
+	DeleteChannel string `protobuf:"bytes,321,opt,name=delete_channel,json=deleteChannel,proto3,oneof"`
+}
+
 func (*AdminCommand_PutDepartment) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteDepartment) isAdminCommand_Body() {}
@@ -4076,6 +4125,10 @@ func (*AdminCommand_PutEmail) isAdminCommand_Body() {}
 func (*AdminCommand_PutLiveChat) isAdminCommand_Body() {}
 
 func (*AdminCommand_DeleteLiveChat) isAdminCommand_Body() {}
+
+func (*AdminCommand_PutChannel) isAdminCommand_Body() {}
+
+func (*AdminCommand_DeleteChannel) isAdminCommand_Body() {}
 
 type QueueOnlineChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4491,12 +4544,16 @@ func (x *TracedEnvelope) GetReadUnixNano() int64 {
 // the chat only says whether the sender may attach a file now (asked
 // before the bytes are read, so that a refused upload stores nothing).
 type AttachFile struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FileId        string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
-	Check         bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FileId      string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size        uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Check       bool                   `protobuf:"varint,5,opt,name=check,proto3" json:"check,omitempty"`
+	// Issue 19: the sender's id of the file's message (a channel's message
+	// id): a file sent again with it is linked once. With check, the ack
+	// names the seq of the file already linked with it (0: none).
+	ClientMsgId   string `protobuf:"bytes,320,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4564,6 +4621,13 @@ func (x *AttachFile) GetCheck() bool {
 		return x.Check
 	}
 	return false
+}
+
+func (x *AttachFile) GetClientMsgId() string {
+	if x != nil {
+		return x.ClientMsgId
+	}
+	return ""
 }
 
 // VisitorContextChanged (visitor -> chat): the chat passes the context on
@@ -5107,6 +5171,276 @@ func (x *VisitorChatAssigned) GetChatId() string {
 	return ""
 }
 
+// ChannelStart is what a chat that comes through a channel records in its
+// ChatCreated.
+type ChannelStart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channel       string                 `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Conversation  string                 `protobuf:"bytes,2,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	ReplyWindowMs int64                  `protobuf:"varint,3,opt,name=reply_window_ms,json=replyWindowMs,proto3" json:"reply_window_ms,omitempty"`
+	LiveChat      string                 `protobuf:"bytes,4,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelStart) Reset() {
+	*x = ChannelStart{}
+	mi := &file_actors_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelStart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelStart) ProtoMessage() {}
+
+func (x *ChannelStart) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelStart.ProtoReflect.Descriptor instead.
+func (*ChannelStart) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ChannelStart) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *ChannelStart) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *ChannelStart) GetReplyWindowMs() int64 {
+	if x != nil {
+		return x.ReplyWindowMs
+	}
+	return 0
+}
+
+func (x *ChannelStart) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
+// ChannelInbound (gateway -> visitor actor of a channel's conversation):
+// an outside message. The visitor actor passes cmd on to its open chat,
+// or first requests one (request, channel) when it has none; the answer
+// to conn is the chat's ack of cmd once it is stored, a ChatRefused when
+// the chat was refused, or an error.
+type ChannelInbound struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitorId     string                 `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	Request       *RequestChat           `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	Channel       *ChannelStart          `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Cmd           *ChatCommand           `protobuf:"bytes,4,opt,name=cmd,proto3" json:"cmd,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,5,opt,name=conn,proto3" json:"conn,omitempty"`
+	Ref           uint64                 `protobuf:"varint,6,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelInbound) Reset() {
+	*x = ChannelInbound{}
+	mi := &file_actors_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelInbound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelInbound) ProtoMessage() {}
+
+func (x *ChannelInbound) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelInbound.ProtoReflect.Descriptor instead.
+func (*ChannelInbound) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ChannelInbound) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *ChannelInbound) GetRequest() *RequestChat {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetChannel() *ChannelStart {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetCmd() *ChatCommand {
+	if x != nil {
+		return x.Cmd
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+func (x *ChannelInbound) GetRef() uint64 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
+// RecordDelivered asks a chat to write a ChatDelivered event (internal;
+// also once it is closed): a channel reported a status of a delivered
+// event, or the delivery outbox gave it up ("failed"). A state the chat
+// recorded for that event already, or a later one (sent < delivered <
+// read < failed), is not recorded again. conn, when set, gets the ack
+// once it is stored (or an error).
+type RecordDelivered struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Delivered     *ChatDelivered         `protobuf:"bytes,2,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	Conn          *actor.PID             `protobuf:"bytes,3,opt,name=conn,proto3" json:"conn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordDelivered) Reset() {
+	*x = RecordDelivered{}
+	mi := &file_actors_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordDelivered) ProtoMessage() {}
+
+func (x *RecordDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordDelivered.ProtoReflect.Descriptor instead.
+func (*RecordDelivered) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *RecordDelivered) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RecordDelivered) GetDelivered() *ChatDelivered {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *RecordDelivered) GetConn() *actor.PID {
+	if x != nil {
+		return x.Conn
+	}
+	return nil
+}
+
+// ChannelList answers GET /admin/channels (secrets left out).
+type ChannelList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channels      []*Channel             `protobuf:"bytes,1,rep,name=channels,proto3" json:"channels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelList) Reset() {
+	*x = ChannelList{}
+	mi := &file_actors_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelList) ProtoMessage() {}
+
+func (x *ChannelList) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelList.ProtoReflect.Descriptor instead.
+func (*ChannelList) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ChannelList) GetChannels() []*Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -5204,7 +5538,7 @@ const file_actors_proto_rawDesc = "" +
 	"\aaddress\x18\b \x01(\tR\aaddress\x122\n" +
 	"\x05trace\x18( \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
 	"\x0eread_unix_nano\x18) \x01(\x03R\freadUnixNanoB\x06\n" +
-	"\x04body\"\xec\x02\n" +
+	"\x04body\"\xa5\x03\n" +
 	"\tStartChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
 	"\n" +
@@ -5217,7 +5551,8 @@ const file_actors_proto_rawDesc = "" +
 	"\aaddress\x18\a \x01(\tR\aaddress\x122\n" +
 	"\x05trace\x18\b \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12\x1c\n" +
 	"\tlive_chat\x18\xac\x02 \x01(\tR\bliveChat\x12:\n" +
-	"\tcolleague\x18\xad\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\tcolleague\"\xbd\x01\n" +
+	"\tcolleague\x18\xad\x02 \x01(\v2\x1b.switchboard.v1.ParticipantR\tcolleague\x127\n" +
+	"\achannel\x18\xc0\x02 \x01(\v2\x1c.switchboard.v1.ChannelStartR\achannel\"\xbd\x01\n" +
 	"\fStartRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x125\n" +
 	"\arefusal\x18\x02 \x01(\v2\x1b.switchboard.v1.ChatRefusedR\arefusal\x12\x1e\n" +
@@ -5400,7 +5735,8 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"chat_agent\x18\t \x01(\bR\tchatAgent\x12\x18\n" +
 	"\asuspend\x18\n" +
-	" \x01(\bR\asuspend\"\xfc\b\n" +
+	" \x01(\bR\asuspend\"\x85\n" +
+	"\n" +
 	"\fAdminCommand\x12C\n" +
 	"\x0eput_department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentH\x00R\rputDepartment\x12-\n" +
 	"\x11delete_department\x18\x02 \x01(\tH\x00R\x10deleteDepartment\x12=\n" +
@@ -5423,8 +5759,13 @@ const file_actors_proto_rawDesc = "" +
 	"\rdelete_canned\x18\x8d\x01 \x01(\v2\x1b.switchboard.v1.CannedReplyH\x00R\fdeleteCanned\x12=\n" +
 	"\tput_email\x18\xa0\x01 \x01(\v2\x1d.switchboard.v1.EmailSettingsH\x00R\bputEmail\x12?\n" +
 	"\rput_live_chat\x18\xac\x02 \x01(\v2\x18.switchboard.v1.LiveChatH\x00R\vputLiveChat\x12+\n" +
-	"\x10delete_live_chat\x18\xad\x02 \x01(\tH\x00R\x0edeleteLiveChat\x12\x0e\n" +
-	"\x02by\x18\x1e \x01(\tR\x02byB\x06\n" +
+	"\x10delete_live_chat\x18\xad\x02 \x01(\tH\x00R\x0edeleteLiveChat\x12;\n" +
+	"\vput_channel\x18\xc0\x02 \x01(\v2\x17.switchboard.v1.ChannelH\x00R\n" +
+	"putChannel\x12(\n" +
+	"\x0edelete_channel\x18\xc1\x02 \x01(\tH\x00R\rdeleteChannel\x12\x0e\n" +
+	"\x02by\x18\x1e \x01(\tR\x02by\x12 \n" +
+	"\vcreate_only\x18\xc2\x02 \x01(\bR\n" +
+	"createOnlyB\x06\n" +
 	"\x04body\"[\n" +
 	"\x11QueueOnlineChange\x12\x1e\n" +
 	"\n" +
@@ -5453,14 +5794,15 @@ const file_actors_proto_rawDesc = "" +
 	"\x0eTracedEnvelope\x124\n" +
 	"\benvelope\x18\x01 \x01(\v2\x18.switchboard.v1.EnvelopeR\benvelope\x122\n" +
 	"\x05trace\x18\x02 \x01(\v2\x1c.switchboard.v1.TraceContextR\x05trace\x12$\n" +
-	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\x86\x01\n" +
+	"\x0eread_unix_nano\x18\x03 \x01(\x03R\freadUnixNano\"\xab\x01\n" +
 	"\n" +
 	"AttachFile\x12\x17\n" +
 	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x14\n" +
-	"\x05check\x18\x05 \x01(\bR\x05check\"j\n" +
+	"\x05check\x18\x05 \x01(\bR\x05check\x12#\n" +
+	"\rclient_msg_id\x18\xc0\x02 \x01(\tR\vclientMsgId\"j\n" +
 	"\x15VisitorContextChanged\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x128\n" +
 	"\acontext\x18\x02 \x01(\v2\x1e.switchboard.v1.VisitorContextR\acontext\"m\n" +
@@ -5499,7 +5841,28 @@ const file_actors_proto_rawDesc = "" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x121\n" +
 	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
-	"\achat_id\x18\x04 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\achat_id\x18\x04 \x01(\tR\x06chatId\"\x91\x01\n" +
+	"\fChannelStart\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\"\n" +
+	"\fconversation\x18\x02 \x01(\tR\fconversation\x12&\n" +
+	"\x0freply_window_ms\x18\x03 \x01(\x03R\rreplyWindowMs\x12\x1b\n" +
+	"\tlive_chat\x18\x04 \x01(\tR\bliveChat\"\xff\x01\n" +
+	"\x0eChannelInbound\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x125\n" +
+	"\arequest\x18\x02 \x01(\v2\x1b.switchboard.v1.RequestChatR\arequest\x126\n" +
+	"\achannel\x18\x03 \x01(\v2\x1c.switchboard.v1.ChannelStartR\achannel\x12-\n" +
+	"\x03cmd\x18\x04 \x01(\v2\x1b.switchboard.v1.ChatCommandR\x03cmd\x12\x1e\n" +
+	"\x04conn\x18\x05 \x01(\v2\n" +
+	".actor.PIDR\x04conn\x12\x10\n" +
+	"\x03ref\x18\x06 \x01(\x04R\x03ref\"\x87\x01\n" +
+	"\x0fRecordDelivered\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12;\n" +
+	"\tdelivered\x18\x02 \x01(\v2\x1d.switchboard.v1.ChatDeliveredR\tdelivered\x12\x1e\n" +
+	"\x04conn\x18\x03 \x01(\v2\n" +
+	".actor.PIDR\x04conn\"B\n" +
+	"\vChannelList\x123\n" +
+	"\bchannels\x18\x01 \x03(\v2\x17.switchboard.v1.ChannelR\bchannelsB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -5513,7 +5876,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5577,187 +5940,202 @@ var file_actors_proto_goTypes = []any{
 	(*AnswerOffline)(nil),         // 59: switchboard.v1.AnswerOffline
 	(*MailReply)(nil),             // 60: switchboard.v1.MailReply
 	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
-	nil,                           // 62: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 63: actor.PID
-	(*RequestChat)(nil),           // 64: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 65: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 66: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 67: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 68: switchboard.v1.PickChat
-	(*Resume)(nil),                // 69: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 70: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 71: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 72: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 73: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 74: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 75: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 76: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 77: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 78: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 79: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 80: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 81: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 82: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 83: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 84: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 85: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 86: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 87: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 88: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 89: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 90: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 91: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 92: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 93: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 94: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 95: switchboard.v1.Typing
-	(*RateChat)(nil),              // 96: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 97: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 98: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 99: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 100: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 101: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 102: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 103: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 104: switchboard.v1.Offer
-	(AssignHow)(0),                // 105: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 106: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 107: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 108: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 109: switchboard.v1.Department
-	(*Language)(nil),              // 110: switchboard.v1.Language
-	(*Agent)(nil),                 // 111: switchboard.v1.Agent
-	(*Role)(nil),                  // 112: switchboard.v1.Role
-	(*Settings)(nil),              // 113: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 114: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 115: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 116: switchboard.v1.EmailSettings
-	(*LiveChat)(nil),              // 117: switchboard.v1.LiveChat
-	(*Envelope)(nil),              // 118: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 119: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 120: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 121: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 122: switchboard.v1.OfflineMessage
+	(*ChannelStart)(nil),          // 62: switchboard.v1.ChannelStart
+	(*ChannelInbound)(nil),        // 63: switchboard.v1.ChannelInbound
+	(*RecordDelivered)(nil),       // 64: switchboard.v1.RecordDelivered
+	(*ChannelList)(nil),           // 65: switchboard.v1.ChannelList
+	nil,                           // 66: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 67: actor.PID
+	(*RequestChat)(nil),           // 68: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 69: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 70: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 71: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 72: switchboard.v1.PickChat
+	(*Resume)(nil),                // 73: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 74: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 75: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 76: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 77: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 78: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 79: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 80: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 81: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 82: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 83: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 84: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 85: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 86: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 87: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 88: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 89: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 90: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 91: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 92: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 93: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 94: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 95: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 96: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 97: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 98: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 99: switchboard.v1.Typing
+	(*RateChat)(nil),              // 100: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 101: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 102: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 103: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 104: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 105: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 106: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 107: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 108: switchboard.v1.Offer
+	(AssignHow)(0),                // 109: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 110: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 111: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 112: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 113: switchboard.v1.Department
+	(*Language)(nil),              // 114: switchboard.v1.Language
+	(*Agent)(nil),                 // 115: switchboard.v1.Agent
+	(*Role)(nil),                  // 116: switchboard.v1.Role
+	(*Settings)(nil),              // 117: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 118: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 119: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 120: switchboard.v1.EmailSettings
+	(*LiveChat)(nil),              // 121: switchboard.v1.LiveChat
+	(*Channel)(nil),               // 122: switchboard.v1.Channel
+	(*Envelope)(nil),              // 123: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 124: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 125: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 126: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 127: switchboard.v1.OfflineMessage
+	(*ChatDelivered)(nil),         // 128: switchboard.v1.ChatDelivered
 }
 var file_actors_proto_depIdxs = []int32{
-	63,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	62,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	63,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	63,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	64,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	65,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	66,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	67,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	68,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	69,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	70,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	71,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	72,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	73,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	74,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	75,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	76,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	77,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	79,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	80,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	81,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	82,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	83,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	84,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	85,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	86,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	87,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	88,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	89,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	90,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	91,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	67,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	66,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	67,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	67,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	68,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	69,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	70,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	71,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	72,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	73,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	74,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	75,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	76,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	77,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	78,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	79,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	80,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	81,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	82,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	83,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	84,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	85,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	86,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	87,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	88,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	89,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	90,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	91,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	92,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	93,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	94,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	95,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	92,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	63,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	93,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	94,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	95,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	71,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	73,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	74,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	75,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	76,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	77,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	83,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	96,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	86,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	96,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	67,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	97,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	98,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	99,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	75,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	77,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	78,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	79,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	80,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	81,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	82,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	87,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	100, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	90,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	97,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	91,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	101, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	95,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	64,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	63,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	68,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	67,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	92,  // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
-	98,  // 56: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	63,  // 57: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	99,  // 58: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	63,  // 59: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	92,  // 60: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	100, // 61: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	63,  // 62: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	63,  // 63: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	101, // 64: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 65: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 66: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
-	49,  // 67: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	101, // 68: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	102, // 69: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	102, // 70: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	103, // 71: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	104, // 72: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	105, // 73: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
-	49,  // 74: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	101, // 75: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	99,  // 76: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	63,  // 77: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	63,  // 78: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	63,  // 79: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	106, // 80: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	107, // 81: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	103, // 82: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	63,  // 83: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	99,  // 84: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	108, // 85: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	109, // 86: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	110, // 87: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	111, // 88: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	112, // 89: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	113, // 90: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	46,  // 91: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	45,  // 92: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	114, // 93: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	43,  // 94: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	115, // 95: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	115, // 96: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	116, // 97: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	117, // 98: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
-	99,  // 99: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	100, // 100: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	49,  // 101: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	118, // 102: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	49,  // 103: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	119, // 104: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	120, // 105: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	63,  // 106: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	121, // 107: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	122, // 108: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	63,  // 109: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	92,  // 110: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	99,  // 111: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	92,  // 112: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	113, // [113:113] is the sub-list for method output_type
-	113, // [113:113] is the sub-list for method input_type
-	113, // [113:113] is the sub-list for extension type_name
-	113, // [113:113] is the sub-list for extension extendee
-	0,   // [0:113] is the sub-list for field type_name
+	96,  // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
+	62,  // 56: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
+	102, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	67,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	103, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	67,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	96,  // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	104, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	67,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	67,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	105, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	49,  // 68: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
+	105, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	106, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	106, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	107, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	108, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	109, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	49,  // 75: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
+	105, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	103, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	67,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	67,  // 79: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	67,  // 80: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	110, // 81: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	111, // 82: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	107, // 83: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	67,  // 84: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	103, // 85: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	112, // 86: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	113, // 87: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	114, // 88: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	115, // 89: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	116, // 90: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	117, // 91: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	46,  // 92: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	45,  // 93: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	118, // 94: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	43,  // 95: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	119, // 96: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	119, // 97: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	120, // 98: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	121, // 99: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	122, // 100: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	103, // 101: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	104, // 102: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	49,  // 103: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	123, // 104: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	49,  // 105: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	124, // 106: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	125, // 107: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	67,  // 108: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	126, // 109: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	127, // 110: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	67,  // 111: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	96,  // 112: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	103, // 113: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	96,  // 114: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	68,  // 115: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	62,  // 116: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
+	3,   // 117: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
+	67,  // 118: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	128, // 119: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	67,  // 120: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
+	122, // 121: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	122, // [122:122] is the sub-list for method output_type
+	122, // [122:122] is the sub-list for method input_type
+	122, // [122:122] is the sub-list for extension type_name
+	122, // [122:122] is the sub-list for extension extendee
+	0,   // [0:122] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5835,6 +6213,8 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutEmail)(nil),
 		(*AdminCommand_PutLiveChat)(nil),
 		(*AdminCommand_DeleteLiveChat)(nil),
+		(*AdminCommand_PutChannel)(nil),
+		(*AdminCommand_DeleteChannel)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5842,7 +6222,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   63,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -55,37 +55,44 @@ const (
 	ErrorCode_ERROR_CODE_RATE_LIMITED ErrorCode = 10
 	// A bug on our side.
 	ErrorCode_ERROR_CODE_INTERNAL ErrorCode = 11
+	// Issue 19: staff wrote to the visitor of a chat whose reply window
+	// (ChatCreated.reply_window_ms: WhatsApp's 24-hour customer service
+	// window) closed: the visitor's last message is older than it. Only a
+	// template message may be sent.
+	ErrorCode_ERROR_CODE_REPLY_WINDOW_CLOSED ErrorCode = 320
 )
 
 // Enum value maps for ErrorCode.
 var (
 	ErrorCode_name = map[int32]string{
-		0:  "ERROR_CODE_UNSPECIFIED",
-		1:  "ERROR_CODE_BAD_FRAME",
-		2:  "ERROR_CODE_UNKNOWN_MESSAGE",
-		3:  "ERROR_CODE_TOO_LARGE",
-		4:  "ERROR_CODE_UNAUTHENTICATED",
-		5:  "ERROR_CODE_FORBIDDEN",
-		6:  "ERROR_CODE_NOT_FOUND",
-		7:  "ERROR_CODE_INVALID_ARGUMENT",
-		8:  "ERROR_CODE_CONFLICT",
-		9:  "ERROR_CODE_UNAVAILABLE",
-		10: "ERROR_CODE_RATE_LIMITED",
-		11: "ERROR_CODE_INTERNAL",
+		0:   "ERROR_CODE_UNSPECIFIED",
+		1:   "ERROR_CODE_BAD_FRAME",
+		2:   "ERROR_CODE_UNKNOWN_MESSAGE",
+		3:   "ERROR_CODE_TOO_LARGE",
+		4:   "ERROR_CODE_UNAUTHENTICATED",
+		5:   "ERROR_CODE_FORBIDDEN",
+		6:   "ERROR_CODE_NOT_FOUND",
+		7:   "ERROR_CODE_INVALID_ARGUMENT",
+		8:   "ERROR_CODE_CONFLICT",
+		9:   "ERROR_CODE_UNAVAILABLE",
+		10:  "ERROR_CODE_RATE_LIMITED",
+		11:  "ERROR_CODE_INTERNAL",
+		320: "ERROR_CODE_REPLY_WINDOW_CLOSED",
 	}
 	ErrorCode_value = map[string]int32{
-		"ERROR_CODE_UNSPECIFIED":      0,
-		"ERROR_CODE_BAD_FRAME":        1,
-		"ERROR_CODE_UNKNOWN_MESSAGE":  2,
-		"ERROR_CODE_TOO_LARGE":        3,
-		"ERROR_CODE_UNAUTHENTICATED":  4,
-		"ERROR_CODE_FORBIDDEN":        5,
-		"ERROR_CODE_NOT_FOUND":        6,
-		"ERROR_CODE_INVALID_ARGUMENT": 7,
-		"ERROR_CODE_CONFLICT":         8,
-		"ERROR_CODE_UNAVAILABLE":      9,
-		"ERROR_CODE_RATE_LIMITED":     10,
-		"ERROR_CODE_INTERNAL":         11,
+		"ERROR_CODE_UNSPECIFIED":         0,
+		"ERROR_CODE_BAD_FRAME":           1,
+		"ERROR_CODE_UNKNOWN_MESSAGE":     2,
+		"ERROR_CODE_TOO_LARGE":           3,
+		"ERROR_CODE_UNAUTHENTICATED":     4,
+		"ERROR_CODE_FORBIDDEN":           5,
+		"ERROR_CODE_NOT_FOUND":           6,
+		"ERROR_CODE_INVALID_ARGUMENT":    7,
+		"ERROR_CODE_CONFLICT":            8,
+		"ERROR_CODE_UNAVAILABLE":         9,
+		"ERROR_CODE_RATE_LIMITED":        10,
+		"ERROR_CODE_INTERNAL":            11,
+		"ERROR_CODE_REPLY_WINDOW_CLOSED": 320,
 	}
 )
 
@@ -1548,7 +1555,9 @@ type Error struct {
 	// one: its name in the request's JSON form, nested with dots
 	// ("access.time_zone", "schedule.shifts"). Forms show the message next
 	// to that field. Empty when the error is not about one field.
-	Field         string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
+	Field string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
+	// Issue 19: a channel's inbound message whose chat was refused: why.
+	Refusal       RefusalReason `protobuf:"varint,320,opt,name=refusal,proto3,enum=switchboard.v1.RefusalReason" json:"refusal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1609,6 +1618,13 @@ func (x *Error) GetField() string {
 		return x.Field
 	}
 	return ""
+}
+
+func (x *Error) GetRefusal() RefusalReason {
+	if x != nil {
+		return x.Refusal
+	}
+	return RefusalReason_REFUSAL_REASON_UNSPECIFIED
 }
 
 // Hello must be the first frame on a connection.
@@ -2366,7 +2382,12 @@ type SendMessage struct {
 	Text        string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
 	// Staff only: a whisper, seen by the staff in the chat and never by the
 	// visitor (stored as an internal event).
-	Whisper       bool `protobuf:"varint,4,opt,name=whisper,proto3" json:"whisper,omitempty"`
+	Whisper bool `protobuf:"varint,4,opt,name=whisper,proto3" json:"whisper,omitempty"`
+	// Staff only (issue 19): an approved template message of the chat's
+	// channel, which may be sent outside the chat's reply window
+	// (ChatCreated.reply_window_ms); text is what it reads (may be empty:
+	// the template's name and parameters then).
+	Template      *MessageTemplate `protobuf:"bytes,320,opt,name=template,proto3" json:"template,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2427,6 +2448,13 @@ func (x *SendMessage) GetWhisper() bool {
 		return x.Whisper
 	}
 	return false
+}
+
+func (x *SendMessage) GetTemplate() *MessageTemplate {
+	if x != nil {
+		return x.Template
+	}
+	return nil
 }
 
 type CloseChat struct {
@@ -5449,12 +5477,14 @@ func (x *ChatRated) GetDepartment() string {
 
 // A file sent in the chat; its bytes are stored apart, under file_id.
 type ChatAttachment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          *Participant           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	FileId        string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	ContentType   string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Size          uint64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	From        *Participant           `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	FileId      string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	ContentType string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Size        uint64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// Issue 19: the sender's id of the file's message (AttachFile).
+	ClientMsgId   string `protobuf:"bytes,320,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5522,6 +5552,13 @@ func (x *ChatAttachment) GetSize() uint64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *ChatAttachment) GetClientMsgId() string {
+	if x != nil {
+		return x.ClientMsgId
+	}
+	return ""
 }
 
 // An email sent from or about the chat (through the outbox).
@@ -7359,12 +7396,13 @@ const file_wire_proto_rawDesc = "" +
 	"\fvisitor_info\x18\xbe\x01 \x01(\v2\x1b.switchboard.v1.VisitorInfoH\x00R\vvisitorInfo\x12:\n" +
 	"\n" +
 	"past_chats\x18e \x01(\v2\x19.switchboard.v1.PastChatsH\x00R\tpastChatsB\x06\n" +
-	"\x04body\"\x84\x01\n" +
+	"\x04body\"\xbe\x01\n" +
 	"\x05Error\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.switchboard.v1.ErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
 	"\ttemporary\x18\x03 \x01(\bR\ttemporary\x12\x14\n" +
-	"\x05field\x18\x04 \x01(\tR\x05field\"\xfb\x01\n" +
+	"\x05field\x18\x04 \x01(\tR\x05field\x128\n" +
+	"\arefusal\x18\xc0\x02 \x01(\x0e2\x1d.switchboard.v1.RefusalReasonR\arefusal\"\xfb\x01\n" +
 	"\x05Hello\x12!\n" +
 	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1a\n" +
@@ -7436,12 +7474,13 @@ const file_wire_proto_rawDesc = "" +
 	"\fqueue_length\x18\x03 \x01(\rR\vqueueLength\x12*\n" +
 	"\x11estimated_wait_ms\x18\x04 \x01(\x03R\x0festimatedWaitMs\x12\x1f\n" +
 	"\vno_estimate\x18\x05 \x01(\bR\n" +
-	"noEstimate\"x\n" +
+	"noEstimate\"\xb6\x01\n" +
 	"\vSendMessage\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\"\n" +
 	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
 	"\x04text\x18\x03 \x01(\tR\x04text\x12\x18\n" +
-	"\awhisper\x18\x04 \x01(\bR\awhisper\"$\n" +
+	"\awhisper\x18\x04 \x01(\bR\awhisper\x12<\n" +
+	"\btemplate\x18\xc0\x02 \x01(\v2\x1f.switchboard.v1.MessageTemplateR\btemplate\"$\n" +
 	"\tCloseChat\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\">\n" +
 	"\x06Resume\x12\x17\n" +
@@ -7671,13 +7710,14 @@ const file_wire_proto_rawDesc = "" +
 	"\bagent_id\x18\x03 \x01(\tR\aagentId\x12\x1e\n" +
 	"\n" +
 	"department\x18\x04 \x01(\tR\n" +
-	"department\"\xa5\x01\n" +
+	"department\"\xca\x01\n" +
 	"\x0eChatAttachment\x12/\n" +
 	"\x04from\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x04from\x12\x17\n" +
 	"\afile_id\x18\x02 \x01(\tR\x06fileId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04size\x18\x05 \x01(\x04R\x04size\"\x97\x01\n" +
+	"\x04size\x18\x05 \x01(\x04R\x04size\x12#\n" +
+	"\rclient_msg_id\x18\xc0\x02 \x01(\tR\vclientMsgId\"\x97\x01\n" +
 	"\vChatEmailed\x12+\n" +
 	"\x02by\x18\x01 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
@@ -7823,7 +7863,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x06of_seq\x18\x01 \x01(\x04R\x05ofSeq\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error*\xdb\x02\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error*\x80\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -7837,7 +7877,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x16ERROR_CODE_UNAVAILABLE\x10\t\x12\x1b\n" +
 	"\x17ERROR_CODE_RATE_LIMITED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\v*\xdb\x02\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\v\x12#\n" +
+	"\x1eERROR_CODE_REPLY_WINDOW_CLOSED\x10\xc0\x02*\xdb\x02\n" +
 	"\rRefusalReason\x12\x1e\n" +
 	"\x1aREFUSAL_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!REFUSAL_REASON_UNKNOWN_DEPARTMENT\x10\x01\x12$\n" +
@@ -8054,82 +8095,84 @@ var file_wire_proto_depIdxs = []int32{
 	87,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
 	89,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
 	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
-	92,  // 58: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	29,  // 59: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	38,  // 60: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	30,  // 61: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	55,  // 62: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 63: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 64: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	37,  // 65: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 66: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 67: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	38,  // 68: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	38,  // 69: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	38,  // 70: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 71: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 72: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 73: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	37,  // 74: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	37,  // 75: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	37,  // 76: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 77: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 78: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 79: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	37,  // 80: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	44,  // 81: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	45,  // 82: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	47,  // 83: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	49,  // 84: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	48,  // 85: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	42,  // 86: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	41,  // 87: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	51,  // 88: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	67,  // 89: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	62,  // 90: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	63,  // 91: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	64,  // 92: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	65,  // 93: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	66,  // 94: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	91,  // 95: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
-	37,  // 96: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
-	37,  // 97: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	46,  // 98: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
-	6,   // 99: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	37,  // 100: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	37,  // 101: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	69,  // 102: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	37,  // 103: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	37,  // 104: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	37,  // 105: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 106: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	37,  // 107: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	37,  // 108: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	37,  // 109: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 110: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	37,  // 111: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	38,  // 112: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	38,  // 113: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	72,  // 114: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	70,  // 115: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
-	70,  // 116: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
-	2,   // 117: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 118: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 119: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	78,  // 120: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	78,  // 121: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	93,  // 122: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	85,  // 123: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	85,  // 124: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	94,  // 125: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	86,  // 126: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	90,  // 127: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 128: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	129, // [129:129] is the sub-list for method output_type
-	129, // [129:129] is the sub-list for method input_type
-	129, // [129:129] is the sub-list for extension type_name
-	129, // [129:129] is the sub-list for extension extendee
-	0,   // [0:129] is the sub-list for field type_name
+	1,   // 58: switchboard.v1.Error.refusal:type_name -> switchboard.v1.RefusalReason
+	92,  // 59: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	29,  // 60: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	38,  // 61: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	30,  // 62: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	55,  // 63: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	13,  // 64: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	1,   // 65: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	46,  // 66: switchboard.v1.SendMessage.template:type_name -> switchboard.v1.MessageTemplate
+	37,  // 67: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 68: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 69: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	38,  // 70: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	38,  // 71: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	38,  // 72: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 73: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 74: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 75: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	37,  // 76: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	37,  // 77: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	37,  // 78: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 79: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 80: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 81: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	37,  // 82: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	44,  // 83: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	45,  // 84: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	47,  // 85: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	49,  // 86: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	48,  // 87: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	42,  // 88: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	41,  // 89: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	51,  // 90: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	67,  // 91: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	62,  // 92: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	63,  // 93: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	64,  // 94: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	65,  // 95: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	66,  // 96: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	91,  // 97: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
+	37,  // 98: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
+	37,  // 99: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	46,  // 100: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
+	6,   // 101: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	37,  // 102: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	37,  // 103: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	69,  // 104: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	37,  // 105: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	37,  // 106: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	37,  // 107: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 108: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	37,  // 109: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	37,  // 110: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	37,  // 111: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 112: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	37,  // 113: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	38,  // 114: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	38,  // 115: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	72,  // 116: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	70,  // 117: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	70,  // 118: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 119: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 120: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 121: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	78,  // 122: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	78,  // 123: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	93,  // 124: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	85,  // 125: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	85,  // 126: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	94,  // 127: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	86,  // 128: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	90,  // 129: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 130: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	131, // [131:131] is the sub-list for method output_type
+	131, // [131:131] is the sub-list for method input_type
+	131, // [131:131] is the sub-list for extension type_name
+	131, // [131:131] is the sub-list for extension extendee
+	0,   // [0:131] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }

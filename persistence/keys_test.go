@@ -70,3 +70,12 @@ func TestMailPrefixesStayApart(t *testing.T) {
 		t.Fatalf("mail key %q misplaced", mailKey("m1"))
 	}
 }
+
+// TestChannelKeys: channels sort apart from the other directory records.
+func TestChannelKeys(t *testing.T) {
+	for _, other := range [][]byte{departmentKey("channel"), staffKey("x"), []byte(prefixCanned)} {
+		if bytes.HasPrefix(other, []byte(prefixChannel)) || bytes.HasPrefix(channelKey("x"), other) {
+			t.Fatalf("%q and %q overlap", channelKey("x"), other)
+		}
+	}
+}

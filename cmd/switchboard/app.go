@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/gateway/whatsapp"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
 
@@ -30,6 +31,8 @@ type Main struct {
 	store  *persistence.Store
 	broker *actors.Broker
 	gw     *gateway.Server
+	// wa is the WhatsApp channels' Graph API client (channels.go).
+	wa     *whatsapp.Client
 	srv    *http.Server
 	ln     net.Listener
 	debug  *http.Server
@@ -70,6 +73,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	acfg := m.cfg.actorsConfig()
 	acfg.Store, acfg.TracerProvider, acfg.Mailer = m.store, m.tracerProvider(), m.cfg.mailer()
+	acfg.ChannelSender = m.whatsApp()
 	actorsMetrics(acfg, reg)
 	if m.broker, err = actors.New(*acfg); err != nil {
 		return err
@@ -102,6 +106,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
 	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
 	gcfg.SendMail = m.cfg.mailer().SendNow
+	gcfg.WhatsApp = m.whatsApp()
 	m.gatewayMetrics(gcfg, reg)
 	gcfg.Ready = m.ready(m.store)
 	if m.gw, err = gateway.New(*gcfg); err != nil {

@@ -62,6 +62,7 @@ func TestPermissionMatrix(t *testing.T) {
 		x.statsLive(s, tok)
 		x.rankCommands(s, id, tok)
 		x.adminReads(s, tok)
+		x.channelCommands(s, id, tok)
 		x.ownerOnlyCommands(s, id, tok)
 	}
 	// The owner hands ownership on; the old owner becomes an administrator.
@@ -583,4 +584,34 @@ func (x *permMatrix) statsHTTP(s permSubject, id, tok string) {
 	x.check(s, "GET /api/stats (other department)", everything, httpErr(code, body), nil)
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/stats?agent=bob", "")
 	x.check(s, "GET /api/stats (colleague elsewhere)", everything, httpErr(code, body), nil)
+}
+
+// channelCommands: the channels' admin routes are the admin permission's
+// (a refused one changes no channel); the inbound routes answer their
+// signatures only, whatever staff token comes with them.
+func (x *permMatrix) channelCommands(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	channels := func() string {
+		chs, _ := x.m.broker.Channels()
+		return toJSON(chs)
+	}
+	body := `{"kind":"CHANNEL_KIND_API","department":"matrix","language":"en","enabled":true,"api":{"secret":"matrix-secret-0123456789","callback_url":"https://cb.example"}}`
+	for _, call := range []struct{ method, path, body string }{
+		{"GET", "/admin/channels", ""},
+		{"GET", "/admin/channels/nope", ""},
+		{"POST", "/admin/channels", strings.Replace(body, "{", `{"id":"post-by-`+id+`",`, 1)},
+		{"PUT", "/admin/channels/by-" + id, body},
+		{"DELETE", "/admin/channels/by-" + id, ""},
+	} {
+		before := channels()
+		code, out := staffHTTP(t, addr, tok, call.method, call.path, call.body)
+		x.check(s, call.method+" "+strings.Split(call.path, "/by-")[0], s.perms.Has(actors.PermAdmin), httpErr(code, out), func() bool { return channels() == before })
+	}
+	admin(t, addr, "DELETE", "/admin/channels/post-by-"+id, nil, nil)
+	mustAdmin(t, addr, "PUT", "/admin/channels/matrix-api", json.RawMessage(body))
+	code, out := staffHTTP(t, addr, tok, "POST", "/api/channels/matrix-api/messages", `{"conversation_id":"c","message_id":"m","name":"n","text":"t"}`)
+	if code != http.StatusUnauthorized {
+		t.Errorf("%s: an unsigned inbound message with a staff token: %d %s", s.role, code, out)
+	}
+	x.cases++
 }

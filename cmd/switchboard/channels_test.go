@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+const (
+	testAPISecret  = "api-channel-secret-0123456789"
+	testWAToken    = "EAAG-test-access-token"
+	testWAPhoneID  = "106540352242922"
+	testWAVerify   = "verify-me-please"
+	testWAAppSec   = "whatsapp-app-secret"
+	testWACustomer = "16505551234"
+)
+
+// postAPIChannel posts a customer message to an API channel, signed with
+// secret at ts ("" secret: unsigned). It returns the status and body.
+func postAPIChannel(t testing.TB, addr, channel, secret string, ts time.Time, body any) (int, map[string]any) {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	if s, ok := body.(string); ok {
+		data = []byte(s)
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/channels/"+channel+"/messages", bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		hmacsig.SetHeaders(req.Header, []byte(secret), ts, data)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := map[string]any{}
+	raw, _ := io.ReadAll(res.Body)
+	json.Unmarshal(raw, &out)
+	return res.StatusCode, out
+}
+
+// channelChats are the chats a channel's conversation has had (open or
+// in the history index).
+func channelChats(t testing.TB, m *Main, channel, conversation string) []string {
+	t.Helper()
+	vid := actors.ChannelVisitorID(channel, conversation)
+	seen := map[string]bool{}
+	page, err := m.store.SearchChats(&messages.ChatHistoryQuery{Limit: 200}, func(*messages.ChatHistoryEntry) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range page.GetChats() {
+		if e.GetVisitorId() == vid {
+			seen[e.GetChatId()] = true
+		}
+	}
+	open, err := m.store.OpenChats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, oc := range open {
+		if oc.GetVisitorId() == vid {
+			seen[oc.GetChatId()] = true
+		}
+	}
+	var out []string
+	for id := range seen {
+		out = append(out, id)
+	}
+	return out
+}
+
+// visitorTexts are the visitor's messages in a chat's transcript.
+func visitorTexts(t testing.TB, m *Main, chatID string) []string {
+	t.Helper()
+	rec, err := m.broker.ChatRecord(chatID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range rec.GetTranscript() {
+		if msg := ev.GetMessage(); msg != nil && msg.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR {
+			out = append(out, msg.GetText())
+		}
+	}
+	return out
+}
+
+// TestChannelAdmin: channels over the admin API: created, read with their
+// secrets left out, replaced with the secrets kept, refused with typed
+// errors that change nothing, deleted; a department with a channel stays.
+func TestChannelAdmin(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	api := map[string]any{"id": "shop", "kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "enabled": true,
+		"api": map[string]any{"secret": testAPISecret, "callback_url": "http://127.0.0.1:1/cb"}}
+	var out map[string]any
+	if code := admin(t, addr, "POST", "/admin/channels", api, &out); code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	if strings.Contains(toJSON(out), testAPISecret) || out["name"] != "shop" {
+		t.Fatalf("the answer shows the secret or lacks the name: %v", out)
+	}
+	if code := admin(t, addr, "POST", "/admin/channels", api, &out); code != http.StatusConflict {
+		t.Fatalf("create again: %d %v", code, out)
+	}
+	wa := map[string]any{"kind": "CHANNEL_KIND_WHATSAPP", "department": "support", "language": "en", "enabled": true,
+		"whatsapp": map[string]any{"phone_number_id": testWAPhoneID, "verify_token": testWAVerify, "app_secret": testWAAppSec, "access_token": testWAToken}}
+	mustAdmin(t, addr, "PUT", "/admin/channels/wa", wa)
+	// A PUT without secrets keeps them.
+	mustAdmin(t, addr, "PUT", "/admin/channels/shop", map[string]any{"name": "Shop", "kind": "CHANNEL_KIND_API", "department": "support",
+		"language": "en", "enabled": true, "api": map[string]any{"callback_url": "http://127.0.0.1:1/cb"}})
+	if ch, _ := m.broker.Channel("shop"); ch.GetApi().GetSecret() != testAPISecret || ch.GetName() != "Shop" {
+		t.Fatalf("stored %v", ch)
+	}
+	var list messages.ChannelList
+	var raw json.RawMessage
+	admin(t, addr, "GET", "/admin/channels", nil, &raw)
+	if err := protoIn.Unmarshal(raw, &list); err != nil || len(list.GetChannels()) != 2 {
+		t.Fatalf("list: %s %v", raw, err)
+	}
+	for _, s := range []string{testAPISecret, testWAToken, testWAAppSec, testWAVerify} {
+		if strings.Contains(string(raw), s) {
+			t.Fatalf("the list shows a secret: %s", raw)
+		}
+	}
+	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &raw); code != 200 || strings.Contains(string(raw), testWAToken) {
+		t.Fatalf("get: %d %s", code, raw)
+	}
+	// Bad input: a typed error about the field, nothing changed.
+	for _, c := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"kind": "CHANNEL_KIND_API", "department": "nope", "language": "en", "api": map[string]any{"secret": testAPISecret, "callback_url": "https://x.example"}}, "department"},
+		{map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "xx", "api": map[string]any{"secret": testAPISecret, "callback_url": "https://x.example"}}, "language"},
+		{map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "api": map[string]any{"secret": "short", "callback_url": "https://x.example"}}, "api.secret"},
+		{map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "api": map[string]any{"secret": testAPISecret, "callback_url": "ftp://x"}}, "api.callback_url"},
+		{map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "api": map[string]any{"callback_url": "https://cb.example"}}, "api.secret"}, // a new URL does not keep the secret
+		{map[string]any{"kind": "CHANNEL_KIND_WHATSAPP", "department": "support", "language": "en", "whatsapp": map[string]any{"phone_number_id": "12ab", "verify_token": "v", "app_secret": "a", "access_token": "t"}}, "whatsapp.phone_number_id"},
+		{map[string]any{"kind": "CHANNEL_KIND_WHATSAPP", "department": "support", "language": "en", "whatsapp": map[string]any{"phone_number_id": "555", "app_secret": "a", "access_token": "t"}}, "whatsapp.verify_token"},
+		{map[string]any{"kind": "CHANNEL_KIND_WHATSAPP", "department": "support", "language": "en", "api": map[string]any{}}, "api"},
+		{map[string]any{"kind": 7, "department": "support", "language": "en"}, "kind"},
+	} {
+		var e map[string]any
+		if code := admin(t, addr, "PUT", "/admin/channels/shop", c.body, &e); code != http.StatusBadRequest || e["field"] != c.field {
+			t.Errorf("%v: %d %v, want 400 about %s", c.body, code, e, c.field)
+		}
+	}
+	var e map[string]any
+	if code := admin(t, addr, "PUT", "/admin/channels/wa2", wa, &e); code != http.StatusConflict || e["field"] != "whatsapp.phone_number_id" {
+		t.Errorf("a second channel for the number: %d %v", code, e)
+	}
+	if code := admin(t, addr, "PUT", "/admin/channels/shop", `{"kind":`, &e); code != http.StatusBadRequest {
+		t.Errorf("bad JSON: %d", code)
+	}
+	if ch, _ := m.broker.Channel("shop"); ch.GetApi().GetCallbackUrl() != "http://127.0.0.1:1/cb" || ch.GetApi().GetSecret() != testAPISecret {
+		t.Fatalf("a refused change changed the channel: %v", ch)
+	}
+	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
+	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en",
+		"api": map[string]any{"secret": testAPISecret, "callback_url": "https://cb.example"}})
+	var de map[string]any
+	if code := admin(t, addr, "DELETE", "/admin/departments/billing", nil, &de); code != http.StatusConflict || !strings.Contains(toJSON(de), "channel") {
+		t.Errorf("deleting the channel's department: %d %v", code, de)
+	}
+	mustAdmin(t, addr, "DELETE", "/admin/channels/bills", nil)
+	mustAdmin(t, addr, "DELETE", "/admin/departments/billing", nil)
+	mustAdmin(t, addr, "DELETE", "/admin/channels/wa", nil)
+	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
+		t.Errorf("a deleted channel: %d", code)
+	}
+	if code := admin(t, addr, "DELETE", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
+		t.Errorf("deleting it again: %d", code)
+	}
+	// Audited, never with a secret.
+	var page messages.AuditPage
+	admin(t, addr, "GET", "/admin/audit?kind=admin.channel", nil, &raw)
+	protoIn.Unmarshal(raw, &page)
+	if len(page.GetEntries()) < 4 || strings.Contains(string(raw), testAPISecret) {
+		t.Fatalf("audit: %s", raw)
+	}
+}
+
+// setupAPIChannel creates the API channel "shop" to support.
+func setupAPIChannel(t testing.TB, addr, callback string) {
+	mustAdmin(t, addr, "PUT", "/admin/channels/shop", map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "enabled": true,
+		"api": map[string]any{"secret": testAPISecret, "callback_url": callback}})
+}
+
+// TestAPIChannelInbound: a customer's system posts signed messages: the
+// first asks for a chat, which an agent is offered and takes; the next
+// ones join it; a retried message is stored once; a bad or stale
+// signature and bad bodies are refused and store nothing; a refused chat
+// is a typed error.
+func TestAPIChannelInbound(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	setupAPIChannel(t, addr, "http://127.0.0.1:1/cb")
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	now := time.Now()
+	msg := map[string]any{"conversation_id": "order-1234", "message_id": "m-1", "name": "Ada", "email": "ada@example.com", "text": "Where is my parcel?"}
+
+	// Refused before anything is stored.
+	for _, c := range []struct {
+		name   string
+		secret string
+		ts     time.Time
+		body   any
+		status int
+	}{
+		{"unsigned", "", now, msg, 401},
+		{"wrong secret", "another-secret-of-16-bytes", now, msg, 401},
+		{"replayed", testAPISecret, now.Add(-6 * time.Minute), msg, 401},
+		{"from the future", testAPISecret, now.Add(6 * time.Minute), msg, 401},
+		{"no text", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada"}, 400},
+		{"no message id", testAPISecret, now, map[string]any{"conversation_id": "c", "name": "Ada", "text": "hi"}, 400},
+		{"unknown field", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "x": 1}, 400},
+		{"bad email", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "email": "no"}, 400},
+		{"not JSON", testAPISecret, now, `{"conversation_id":`, 400},
+	} {
+		if code, out := postAPIChannel(t, addr, "shop", c.secret, c.ts, c.body); code != c.status || out["code"] == nil {
+			t.Errorf("%s: %d %v, want %d with a typed error", c.name, code, out, c.status)
+		}
+	}
+	if code, _ := postAPIChannel(t, addr, "nope", testAPISecret, now, msg); code != 404 {
+		t.Errorf("an unknown channel: %d", code)
+	}
+	if n := len(channelChats(t, m, "shop", "order-1234")) + len(channelChats(t, m, "shop", "c")); n != 0 {
+		t.Fatalf("refused calls stored %d chats", n)
+	}
+
+	code, out := postAPIChannel(t, addr, "shop", testAPISecret, now, msg)
+	if code != 200 || out["chat_id"] == "" {
+		t.Fatalf("inbound: %d %v", code, out)
+	}
+	chatID := out["chat_id"].(string)
+	offer := awaitOffer(t, bob)
+	if offer.GetChatId() != chatID || offer.GetVisitorName() != "Ada" {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	// A retry of the same message, and the next one.
+	if code, again := postAPIChannel(t, addr, "shop", testAPISecret, now, msg); code != 200 || again["chat_id"] != chatID || again["seq"] != out["seq"] {
+		t.Fatalf("retried: %d %v, first %v", code, again, out)
+	}
+	msg2 := map[string]any{"conversation_id": "order-1234", "message_id": "m-2", "name": "Ada", "text": "It was due Monday."}
+	if code, out2 := postAPIChannel(t, addr, "shop", testAPISecret, now, msg2); code != 200 || out2["chat_id"] != chatID {
+		t.Fatalf("second: %d %v", code, out2)
+	}
+	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "It was due Monday." })
+	if got := visitorTexts(t, m, chatID); strings.Join(got, "|") != "Where is my parcel?|It was due Monday." {
+		t.Fatalf("transcript %q", got)
+	}
+	rec, _ := m.broker.ChatRecord(chatID)
+	cr := rec.GetTranscript()[0].GetCreated()
+	if cr.GetChannel() != "shop" || cr.GetConversation() != "order-1234" || cr.GetReplyWindowMs() != 0 || cr.GetLiveChat() == "" {
+		t.Fatalf("created %v", cr)
+	}
+
+	// A department that takes no chats: a typed refusal, nothing stored.
+	d, _ := m.broker.Department("support")
+	d.ChatEnabled = false
+	dj, _ := protojson.Marshal(d)
+	mustAdmin(t, addr, "PUT", "/admin/departments/support", string(dj))
+	code, out = postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "order-99", "message_id": "x-1", "name": "Bo", "text": "hello?"})
+	if code != http.StatusConflict || out["refusal"] != "REFUSAL_REASON_DEPARTMENT_CLOSED" {
+		t.Fatalf("closed department: %d %v", code, out)
+	}
+	if n := len(channelChats(t, m, "shop", "order-99")); n != 0 {
+		t.Fatalf("a refused conversation has %d chats", n)
+	}
+	// A channel switched off is not there.
+	mustAdmin(t, addr, "PUT", "/admin/channels/shop", map[string]any{"kind": "CHANNEL_KIND_API", "department": "support", "language": "en", "enabled": false,
+		"api": map[string]any{"callback_url": "http://127.0.0.1:1/cb"}})
+	if code, _ := postAPIChannel(t, addr, "shop", testAPISecret, now, msg2); code != http.StatusNotFound {
+		t.Fatalf("a disabled channel: %d", code)
+	}
+}
+
+// setupWhatsApp creates the WhatsApp channel "wa" to support, calling the
+// contract server.
+func setupWhatsApp(t testing.TB, addr string, graph *waContract) {
+	mustAdmin(t, addr, "PUT", "/admin/channels/wa", map[string]any{"kind": "CHANNEL_KIND_WHATSAPP", "department": "support", "language": "en", "enabled": true,
+		"whatsapp": map[string]any{"phone_number_id": testWAPhoneID, "verify_token": testWAVerify, "app_secret": testWAAppSec,
+			"access_token": testWAToken, "graph_base_url": graph.srv.URL}})
+}
+
+// waText is Meta's text notification of a customer's message.
+func waText(t testing.TB, phoneID, id, body string) []byte {
+	return waPayload(t, "text_message.json", map[string]string{"PHONE_NUMBER_ID": phoneID, "WA_ID": testWACustomer, "NAME": "Grace Hopper",
+		"MESSAGE_ID": id, "MESSAGE_BODY": body, "TIMESTAMP": "1900000000", "DISPLAY_PHONE_NUMBER": "15550001111", "WHATSAPP_BUSINESS_ACCOUNT_ID": "102290129340398"})
+}
+
+// TestWhatsAppInbound: the verification handshake; a signed text
+// notification becomes a chat offered to an agent; a bad signature is
+// refused with nothing stored; a notification sent again stores nothing
+// twice; another number's entries are skipped; an image is fetched from
+// the Graph API and stored as the chat's file with its caption.
+func TestWhatsAppInbound(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+
+	for _, c := range []struct {
+		query  string
+		status int
+		body   string
+	}{
+		{"hub.mode=subscribe&hub.verify_token=" + testWAVerify + "&hub.challenge=1158201444", 200, "1158201444"},
+		{"hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444", 403, ""},
+		{"hub.mode=unsubscribe&hub.verify_token=" + testWAVerify + "&hub.challenge=1", 403, ""},
+		{"hub.challenge=1", 403, ""},
+	} {
+		res, err := http.Get("http://" + addr + "/channels/whatsapp/wa/webhook?" + c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || c.body != "" && string(data) != c.body {
+			t.Errorf("verify %s: %d %q", c.query, res.StatusCode, data)
+		}
+	}
+
+	first := waText(t, testWAPhoneID, "wamid.IN1", "Hi, my order is late")
+	if code, body := postWhatsApp(t, addr, "wa", "wrong-secret", first); code != 401 {
+		t.Fatalf("bad signature: %d %s", code, body)
+	}
+	if code, _ := postWhatsApp(t, addr, "wa", "", first); code != 401 {
+		t.Fatalf("unsigned: %d", code)
+	}
+	if n := len(channelChats(t, m, "wa", testWACustomer)); n != 0 {
+		t.Fatalf("refused notifications stored %d chats", n)
+	}
+	if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, first); code != 200 {
+		t.Fatalf("notification: %d %s", code, body)
+	}
+	offer := awaitOffer(t, bob)
+	chatID := offer.GetChatId()
+	if offer.GetVisitorName() != "Grace Hopper" {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	// Meta sends it again (our 200 was lost): stored once.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, first); code != 200 {
+		t.Fatal(code)
+	}
+	// Another number's entry: skipped with 200.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, "999999999", "wamid.OTHER", "not ours")); code != 200 {
+		t.Fatal(code)
+	}
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	graph.addMedia("1013859600285441", png, "image/png")
+	img := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace Hopper",
+		"MESSAGE_ID": "wamid.IMG1", "CAPTION": "the label", "MEDIA_ID": "1013859600285441", "TIMESTAMP": "1900000001"})
+	for range 2 { // sent twice: one file
+		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, img); code != 200 {
+			t.Fatalf("image: %d %s", code, body)
+		}
+	}
+	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "the label" })
+	rec, _ := m.broker.ChatRecord(chatID)
+	files := 0
+	for _, ev := range rec.GetTranscript() {
+		if a := ev.GetAttachment(); a != nil {
+			files++
+			f, err := m.broker.File(chatID, a.GetFileId())
+			if err != nil || f.GetContentType() != "image/png" || f.GetSize() != uint64(len(png)) || a.GetClientMsgId() != "wamid.IMG1" {
+				t.Fatalf("file %v %v (%v)", a, f, err)
+			}
+		}
+	}
+	if got := visitorTexts(t, m, chatID); files != 1 || strings.Join(got, "|") != "Hi, my order is late|the label" {
+		t.Fatalf("%d files, texts %q", files, got)
+	}
+	if cr := rec.GetTranscript()[0].GetCreated(); cr.GetChannel() != "wa" || cr.GetConversation() != testWACustomer ||
+		cr.GetReplyWindowMs() != actors.WhatsAppReplyWindow.Milliseconds() {
+		t.Fatalf("created %v", cr)
+	}
+	// A status of a message the broker never sent: skipped.
+	st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.UNKNOWN", "STATUS": "read", "WA_ID": testWACustomer})
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != 200 {
+		t.Fatal(code)
+	}
+	// Not a WhatsApp notification: a typed 400.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, []byte(`{"object":"page","entry":[]}`)); code != 400 {
+		t.Fatalf("another object: %d", code)
+	}
+}
+
+// TestWhatsAppReplyWindow: a WhatsApp chat's agent writes freely within
+// 24 hours of the customer's last message; after it only a template goes
+// out (the broker's fake clock moved on), and a new message from the
+// customer opens the window again. The replies reach the Graph API's
+// contract server, and a status "read" of one becomes a ChatDelivered
+// event in the transcript.
+func TestWhatsAppReplyWindow(t *testing.T) {
+	clock := newFakeClock()
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.Clock = clock })
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.A", "hello")); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	chatID := awaitOffer(t, bob).GetChatId()
+	accept(t, bob, chatID)
+	reply := send(t, bob, chatID, "r1", "Hello Grace, let me look.")
+	clock.Advance(23 * time.Hour)
+	send(t, bob, chatID, "r2", "Still looking.")
+	clock.Advance(2 * time.Hour)
+	_, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r3", Text: "Found it!"}}})
+	var e *messages.Error
+	if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_REPLY_WINDOW_CLOSED {
+		t.Fatalf("outside the window: %v", err)
+	}
+	// A whisper is for staff: no window.
+	if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, Text: "note", Whisper: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	tpl := &messages.MessageTemplate{Name: "order_update", Language: "en_US", Params: []string{"Grace", "4711"}}
+	env, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r4", Template: tpl}}})
+	if err != nil {
+		t.Fatalf("a template outside the window: %v", err)
+	}
+	tplSeq := env.GetAck().GetSeq()
+	for _, bad := range []*messages.MessageTemplate{{Name: "Bad Name", Language: "en"}, {Name: "ok", Language: ""}} {
+		if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, Template: bad}}}); !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT {
+			t.Errorf("template %v: %v", bad, err)
+		}
+	}
+	rec, _ := m.broker.ChatRecord(chatID)
+	var texts []string
+	for _, ev := range rec.GetTranscript() {
+		if msg := ev.GetMessage(); msg != nil && !ev.GetInternal() {
+			texts = append(texts, msg.GetText())
+		}
+	}
+	if strings.Join(texts, "|") != "hello|Hello Grace, let me look.|Still looking.|[template order_update: Grace, 4711]" {
+		t.Fatalf("transcript %q", texts)
+	}
+	// The customer writes again: the window is open.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
+		t.Fatal(code)
+	}
+	send(t, bob, chatID, "r5", "You are welcome.")
+
+	// The replies through the Graph API (the WhatsApp sender).
+	deliverToWhatsApp(t, m, chatID, reply)
+	deliverToWhatsApp(t, m, chatID, tplSeq)
+	sent := graph.sentMessages()
+	if len(sent) != 2 {
+		t.Fatalf("sent %v", sent)
+	}
+	if b := sent[0].Body; b["type"] != "text" || b["to"] != testWACustomer || b["text"].(map[string]any)["body"] != "Hello Grace, let me look." {
+		t.Fatalf("text %v", b)
+	}
+	if b := sent[1].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
+		t.Fatalf("template %v", toJSON(b))
+	}
+	// Meta reports the first one read, twice, then delivered (late): one
+	// ChatDelivered event.
+	for _, s := range []string{"read", "read", "delivered"} {
+		st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": sent[0].WAMID, "STATUS": s, "WA_ID": testWACustomer})
+		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != 200 {
+			t.Fatalf("status: %d %s", code, body)
+		}
+	}
+	var delivered []*messages.ChatDelivered
+	rec, _ = m.broker.ChatRecord(chatID)
+	for _, ev := range rec.GetTranscript() {
+		if d := ev.GetDelivered(); d != nil {
+			if !ev.GetInternal() {
+				t.Fatal("a ChatDelivered event the visitor would see")
+			}
+			delivered = append(delivered, d)
+		}
+	}
+	if len(delivered) != 1 || delivered[0].GetState() != "read" || delivered[0].GetOfSeq() != reply || delivered[0].GetChannel() != "wa" {
+		t.Fatalf("delivered %v", delivered)
+	}
+}
+
+// deliverToWhatsApp hands a chat's event to the WhatsApp sender as the
+// delivery outbox does, and records its wamid as the outbox does.
+func deliverToWhatsApp(t testing.TB, m *Main, chatID string, seq uint64) {
+	t.Helper()
+	rec, _ := m.broker.ChatRecord(chatID)
+	var ev *messages.ChatEvent
+	for _, e := range rec.GetTranscript() {
+		if e.GetSeq() == seq {
+			ev = e
+		}
+	}
+	ch, _ := m.broker.Channel("wa")
+	d := &messages.Delivery{Id: chatID + "/" + strconv.FormatUint(seq, 10), Target: "channel/wa", Conversation: chatID, Seq: seq, Event: ev}
+	ref, err := m.whatsApp().SendNow(ctxT(t), ch, d)
+	if err != nil || ref == "" {
+		t.Fatalf("send: %q %v", ref, err)
+	}
+	done := make(chan error, 1)
+	m.store.PutDeliveryRef("channel/wa", ref, &messages.DeliveryRef{ChatId: chatID, Seq: seq, DeliveryId: d.GetId()}, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
