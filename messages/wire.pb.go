@@ -1614,7 +1614,10 @@ func (x *Error) GetField() string {
 // Hello must be the first frame on a connection.
 //
 // On /ws/visitor: resume_token is empty on a first visit; a returning visitor
-// sends the token from their earlier Welcome. name is optional.
+// sends the token from their earlier Welcome. name is optional. Staff
+// with livechat.internal send their session_token instead: a
+// customer-side session for internal live chats (visitor id
+// "staff-<agent id>", no resume token).
 //
 // On /ws/agent: login and password, or session_token from an earlier Welcome.
 //
