@@ -103,6 +103,8 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(r(liveChat, put), "main", []byte(`{"kind":"LIVE_CHAT_KIND_INTERNAL"}`))
 	f.Add(r(liveChat, put), "hr", []byte(`{"supervisors":["nobody"]}`))
 	f.Add(r(liveChat, put), "hr", []byte(`{"kind":9,"look":{"color":"red"}}`))
+	f.Add(r(liveChat, patch), "main", []byte(`{"supervisors":null,"look":{"color":"#0b7a75"}}`))
+	f.Add(r(liveChat, patch), "main", []byte(`{"kind":"LIVE_CHAT_KIND_INTERNAL"}`))
 	f.Add(r(liveChat, del), "main", []byte(``))
 	f.Add(r(liveChat, del), "hr", []byte(``))
 	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","chat_enabled":true,"live_chat":"hr"}`))

@@ -593,8 +593,8 @@ func (x *permMatrix) statsHTTP(s permSubject, id, tok string) {
 	x.check(s, "GET /api/stats (colleague elsewhere)", everything, httpErr(code, body), nil)
 }
 
-// liveChatCommands: live chats are the administrator's (GET, PUT and
-// DELETE /admin/livechats); writing in to an internal live chat as a
+// liveChatCommands: live chats are the administrator's (GET, PUT, PATCH
+// and DELETE /admin/livechats); writing in to an internal live chat as a
 // colleague needs livechat.internal (its widget configuration, the
 // visitor socket with the session token, and there a request to its
 // department); a colleague never reaches an external department.
@@ -611,6 +611,9 @@ func (x *permMatrix) liveChatCommands(s permSubject, id, tok string) {
 	if code >= 300 {
 		mustAdmin(t, addr, "PUT", "/admin/livechats/made-by-"+id, `{"name":"x"}`)
 	}
+	unchanged = x.sameDirectory()
+	code, body = staffHTTP(t, addr, tok, "PATCH", "/admin/livechats/made-by-"+id, `{"name":"y"}`)
+	x.check(s, "PATCH /admin/livechats/{id}", isAdmin, httpErr(code, body), unchanged)
 	unchanged = x.sameDirectory()
 	code, body = staffHTTP(t, addr, tok, "DELETE", "/admin/livechats/made-by-"+id, "")
 	x.check(s, "DELETE /admin/livechats/{id}", isAdmin, httpErr(code, body), unchanged)

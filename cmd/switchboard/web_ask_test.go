@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -65,4 +66,55 @@ func TestWebAskColleague(t *testing.T) {
 	alice.wait("Hana's answer in the frame", inAsk(`d.querySelector(".transcript").textContent.includes("Payday is the 25th.")`))
 	hana.screenshot("ask-colleague-answered")
 	alice.screenshot("ask-colleague-answer")
+}
+
+// TestWebAdminLiveChats: the administrator makes an internal live chat
+// on the Live chats page (its kind and a supervisor ticked), moves a
+// department to it on the Departments page, and is told why it cannot be
+// deleted while the department is in it; main cannot be made internal.
+// The broker holds what the pages said, and the changes are audited.
+func TestWebAdminLiveChats(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	p := adminPage(t, "http://"+addr, "dana@demo", "dana-demo-pw", "livechats")
+	p.wait("main in the list", `document.querySelector('.admin-list [data-id="main"]')`)
+	p.newRecord()
+	p.setText(adminField("id"), "staff")
+	p.setText(adminField("name"), "Ask a colleague")
+	p.setSelect(adminField("kind"), "LIVE_CHAT_KIND_INTERNAL")
+	p.checkBox("supervisors", "dana")
+	p.click("#admin-detail .save")
+	p.wait("the live chat created", `document.querySelector(".admin-note").textContent.includes("Created live chat staff")`)
+	var lc map[string]any
+	if code := admin(t, addr, "GET", "/admin/livechats/staff", nil, &lc); code != http.StatusOK || lc["kind"] != "LIVE_CHAT_KIND_INTERNAL" ||
+		lc["name"] != "Ask a colleague" || toJSON(lc["supervisors"]) != `["dana"]` {
+		t.Fatalf("the live chat made on the page: %d %v", code, lc)
+	}
+
+	p.openAdmin("departments")
+	p.openRecord("support")
+	p.setSelect(adminField("live_chat"), "staff")
+	p.click("#admin-detail .save")
+	p.wait("the department saved", `document.querySelector(".admin-note").textContent.includes("Saved department support: live_chat")`)
+	var dep map[string]any
+	if admin(t, addr, "GET", "/admin/directory", nil, &dep); !strings.Contains(toJSON(dep["departments"]), `"live_chat":"staff"`) {
+		t.Fatalf("support was not moved: %v", dep["departments"])
+	}
+
+	p.openAdmin("livechats")
+	p.openRecord("staff")
+	p.click(`#admin-detail .confirm .danger`)
+	p.click(`#admin-detail .confirm .yes`)
+	p.wait("the refusal", `document.querySelector("#admin-detail").textContent.includes("still has departments (support)")`)
+	if code := admin(t, addr, "GET", "/admin/livechats/staff", nil, nil); code != http.StatusOK {
+		t.Fatalf("the live chat is gone: %d", code)
+	}
+	p.openRecord("main")
+	p.setSelect(adminField("kind"), "LIVE_CHAT_KIND_INTERNAL")
+	p.click("#admin-detail .save")
+	p.wait("the refusal next to the kind", `(document.querySelector('#admin-detail [data-error-for="kind"]')?.textContent || "").includes("external")`)
+	p.screenshot("admin-livechats")
+	if n := len(auditPage(t, addr, "kind=admin.livechat.put&actor=dana")); n < 2 {
+		t.Fatalf("%d audited live chat changes by dana", n)
+	}
 }
