@@ -50,6 +50,9 @@ func TestWebAskColleague(t *testing.T) {
 	eval[bool](alice, inAsk(`(() => { d.querySelector("#name").value = "The CEO"; d.querySelector("#message").value = "When is payday?";
 		d.querySelector("form.prechat").requestSubmit(); return true; })()`))
 	alice.wait("the question in the frame", inAsk(`!!d.querySelector(".transcript") && d.querySelector(".transcript").textContent.includes("When is payday?")`))
+	if eval[bool](alice, inAsk(`!!d.querySelector(".composer .attach")`)) {
+		t.Fatal("the colleague's frame offers files, which its session cannot send")
+	}
 	alice.screenshot("ask-colleague-asked")
 
 	hana := consoleLogin(t, base, "hana@demo", "hana-demo-pw")

@@ -330,7 +330,9 @@ function showChat(summary) {
   st.view = new ChatView(t(), {
     send: (txt) => st.client.sendMessage(st.chatId, txt),
     token: () => st.token || stored().token,
-    attach: async (file) => {
+    // Files go over HTTP with the resume token, which a colleague's
+    // session has none of: no files in an internal live chat.
+    attach: staff ? null : async (file) => {
       st.view?.setStatus(t().uploading);
       try {
         await uploadFile(st.chatId, file, st.token || stored().token);
