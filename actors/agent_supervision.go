@@ -159,6 +159,14 @@ func (a *agent) describeRole(w *messages.Welcome) {
 		}
 	}
 	slices.Sort(w.Permissions)
+	if a.perms.Has(PermLiveChatInternal) {
+		lcs, _ := a.b.LiveChats() // none shown when they cannot be read now
+		for _, lc := range lcs {
+			if lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL {
+				w.InternalLiveChats = append(w.InternalLiveChats, &messages.LiveChatEntry{Id: lc.GetId(), Name: lc.GetName()})
+			}
+		}
+	}
 	deps, err := a.b.store.Departments()
 	if err != nil {
 		return

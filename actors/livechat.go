@@ -30,9 +30,9 @@ const colleaguePrefix = "staff-"
 // customer-side session.
 func ColleagueVisitorID(agentID string) string { return colleaguePrefix + agentID }
 
-// colleagueOf is the staff id a colleague's visitor id stands for, or ""
+// ColleagueOf is the staff id a colleague's visitor id stands for, or ""
 // for an anonymous visitor.
-func colleagueOf(visitorID string) string {
+func ColleagueOf(visitorID string) string {
 	id, _ := strings.CutPrefix(visitorID, colleaguePrefix)
 	if id == visitorID {
 		return ""
@@ -116,7 +116,7 @@ func (b *Broker) mayWriteIn(visitorID, dept string) *messages.Error {
 		return messages.TemporaryErrorf(codeUnavailable, "cannot read live chats now")
 	}
 	internal := lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL
-	switch colleague := colleagueOf(visitorID) != ""; {
+	switch colleague := ColleagueOf(visitorID) != ""; {
 	case internal && !colleague:
 		return errorf(codeForbidden, "department %q is in an internal live chat: only signed-in staff with %s write in to it", dept, PermLiveChatInternal)
 	case !internal && colleague:

@@ -147,7 +147,7 @@ func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
 // (internal live chats) is never offered to the colleague themselves.
 func (q *queue) choose(cands []*candidate, w *waiting, now time.Time) (c *candidate, until time.Time) {
 	lang := w.chat.GetLanguage()
-	own := colleagueOf(w.chat.GetVisitorId())
+	own := ColleagueOf(w.chat.GetVisitorId())
 	if c := q.pickFor(cands, lang, func(id string) bool { return id == own || w.cooling(id, now) }); c != nil {
 		return c, time.Time{}
 	}

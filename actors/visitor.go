@@ -427,7 +427,7 @@ func (v *visitor) refused(dept string, reason messages.RefusalReason) {
 // loadColleague reads who a colleague's session stands for (visitor id
 // "staff-<id>"); an anonymous visitor has none.
 func (v *visitor) loadColleague(ctx actor.Context) {
-	id := colleagueOf(v.id)
+	id := ColleagueOf(v.id)
 	if id == "" {
 		return
 	}

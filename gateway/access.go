@@ -31,14 +31,22 @@ func (s *Server) checkAccess(a *messages.Agent, addr string) (time.Time, *messag
 // socket may stay: under the rules as they are now it stays (watched until
 // its login window ends), or it closes with CloseLoginHours and the
 // reason. A removed or suspended account is the actors' to close
-// (CloseSuspended).
+// (CloseSuspended). A staff member's customer-side socket (internal live
+// chats) is checked the same way, and needs livechat.internal still
+// (recheckColleague).
 func (c *wsConn) recheckAccess() {
-	id := c.whoID.Load()
-	if c.role != roleAgent || !c.authed.Load() || id == nil || c.closing() {
+	id := c.staffID()
+	if id == "" || !c.authed.Load() || c.closing() {
 		return
 	}
-	a, err := c.s.b.Agent(*id)
-	if err != nil || a == nil {
+	a, err := c.s.b.Agent(id)
+	if err != nil {
+		return
+	}
+	if c.role != roleAgent && !c.recheckColleague(a) {
+		return
+	}
+	if a == nil {
 		return
 	}
 	next, e := c.s.checkAccess(a, c.addr)
@@ -85,6 +93,8 @@ func (s *Server) accessChanged(cmd *messages.AdminCommand) {
 	switch b := cmd.GetBody().(type) {
 	case *messages.AdminCommand_PutAgent:
 		agent = b.PutAgent.GetId()
+	case *messages.AdminCommand_DeleteAgent:
+		agent = b.DeleteAgent // the actors close their agent sockets; recheckColleague the others
 	case *messages.AdminCommand_PutRole, *messages.AdminCommand_DeleteRole, *messages.AdminCommand_TransferOwner:
 	default:
 		return
@@ -93,7 +103,7 @@ func (s *Server) accessChanged(cmd *messages.AdminCommand) {
 	s.mu.Lock()
 	var check []*wsConn
 	for c := range s.conns {
-		if id := c.whoID.Load(); c.role == roleAgent && id != nil && (agent == "" || *id == agent) {
+		if id := c.staffID(); id != "" && (agent == "" || id == agent) {
 			check = append(check, c)
 		}
 	}

@@ -94,3 +94,39 @@ func (s *Server) widgetLiveChat(r *http.Request) (*messages.LiveChat, *messages.
 	}
 	return lc, nil
 }
+
+// staffID is the staff member a socket is theirs: an agent's, or the
+// customer-side socket a staff member opened with their session; "" for
+// a visitor's (or before Hello).
+func (c *wsConn) staffID() string {
+	id := c.whoID.Load()
+	switch {
+	case id == nil:
+		return ""
+	case c.role == roleAgent:
+		return *id
+	case c.sid.Load() != nil:
+		return actors.ColleagueOf(*id)
+	}
+	return ""
+}
+
+// recheckColleague closes a staff member's customer-side socket whose
+// account is gone or suspended, or whose role no longer has
+// livechat.internal; it reports whether the socket stays (the access
+// rules are checked next, as for an agent's).
+func (c *wsConn) recheckColleague(a *messages.Agent) bool {
+	if a == nil || a.GetSuspended() {
+		c.close(CloseSuspended, "this account was removed or suspended")
+		return false
+	}
+	perms, err := c.s.b.Permissions(a)
+	if err != nil {
+		return false // the roles cannot be read now; they were fine before
+	}
+	if !perms.Has(actors.PermLiveChatInternal) {
+		c.close(CloseLoginHours, "your role no longer lets you write in to internal live chats")
+		return false
+	}
+	return true
+}

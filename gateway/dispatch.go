@@ -135,7 +135,7 @@ func (c *wsConn) hello(in incoming) {
 	id := c.who.GetId()
 	c.whoID.Store(&id)
 	c.s.b.Send(c.actorKind(), c.who.GetId(), attach)
-	if c.role == roleAgent && c.s.accessGen.Load() != gen {
+	if c.staffID() != "" && c.s.accessGen.Load() != gen {
 		c.recheckAccess()
 	}
 }

@@ -64,34 +64,53 @@ func FuzzDecodeFrame(f *testing.F) {
 // refusal is a typed error and leaves the directory (and the channels) as
 // it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
-	// route picks the path (route % 8) and the method (route / 8 % 3:
-	// PUT, DELETE, PATCH); from 240 on, the channels' routes (route % 4:
+	// route picks the path (route % len(paths)) and the method
+	// (route / len(paths) % 3: PUT, DELETE, PATCH); r spells it. From 240 on, the channels' routes (route % 4:
 	// POST /admin/channels, then PUT, DELETE, GET /admin/channels/{id}).
-	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
-	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
-	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
-	f.Add(uint8(0), "bad id!", []byte(`{"name":"x"}`))
-	f.Add(uint8(2), "eve", []byte(`{"login":"eve@x","password":"short"}`))
-	f.Add(uint8(2), "erin", []byte(`{"login":"erin@x","sign_in":"ldap","chat_agent":true}`))
-	f.Add(uint8(2), "fay", []byte(`{"login":"fay@x","sign_in":"oidc","password":"fay-password"}`))
-	f.Add(uint8(8), "billing", []byte(``))
-	f.Add(uint8(16), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
-	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","tags":["refund","bug"],"require_tag":true}`))
-	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","require_tag":true}`))
-	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","retention_days":30,"offline_messages":true}`))
-	f.Add(uint8(18), "dave", []byte(`{"max_chats":3}`))
-	f.Add(uint8(4), "trainee", []byte(`{"name":"Trainee","permissions":["live_chat","chats.view","admin"]}`))
-	f.Add(uint8(20), "trainee", []byte(`{"permissions":["owner"]}`))
-	f.Add(uint8(6), "refund", []byte(`{"text":"Hello {visitor.name}, {agent.name} of {department.name} here."}`))
-	f.Add(uint8(6), "oops", []byte(`{"text":"Hello {visitor.nmae}"}`))
-	f.Add(uint8(6), "Bad#", []byte(`{"text":"x"}`))
-	f.Add(uint8(14), "refund", []byte(``))
-	f.Add(uint8(5), "x", []byte(`{"ldap":{"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})","groups":[{"group":"cn=s","role":"owner"}]}}`))
-	f.Add(uint8(5), "x", []byte(`{"ldap":{"enabled":true,"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})"}}`))
-	f.Add(uint8(5), "x", []byte(`{"oidc":{"enabled":true,"issuer":"http://idp","client_id":"c","redirect_url":"https://x/api/sign-in/oidc/callback"}}`))
-	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
-	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
-	f.Add(uint8(7), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
+	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
+		"/admin/departments/billing/canned/", "/admin/email#", "/admin/livechats/"}
+	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
+	const (
+		dep, lang, agent, settings, role, signIn, canned, email, liveChat = 0, 1, 2, 3, 4, 5, 6, 7, 8
+		put, del, patch                                                   = 0, 1, 2
+	)
+	r := func(path, method int) uint8 { return uint8(method*len(paths) + path) }
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
+	f.Add(r(lang, put), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
+	f.Add(r(agent, put), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
+	f.Add(r(dep, put), "bad id!", []byte(`{"name":"x"}`))
+	f.Add(r(agent, put), "eve", []byte(`{"login":"eve@x","password":"short"}`))
+	f.Add(r(agent, put), "erin", []byte(`{"login":"erin@x","sign_in":"ldap","chat_agent":true}`))
+	f.Add(r(agent, put), "fay", []byte(`{"login":"fay@x","sign_in":"oidc","password":"fay-password"}`))
+	f.Add(r(dep, del), "billing", []byte(``))
+	f.Add(r(dep, patch), "billing", []byte(`{"chat_enabled":false,"supervisors":null}`))
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","tags":["refund","bug"],"require_tag":true}`))
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","require_tag":true}`))
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","retention_days":30,"offline_messages":true}`))
+	f.Add(r(agent, patch), "dave", []byte(`{"max_chats":3}`))
+	f.Add(r(role, put), "trainee", []byte(`{"name":"Trainee","permissions":["live_chat","chats.view","admin"]}`))
+	f.Add(r(role, patch), "trainee", []byte(`{"permissions":["owner"]}`))
+	f.Add(r(canned, put), "refund", []byte(`{"text":"Hello {visitor.name}, {agent.name} of {department.name} here."}`))
+	f.Add(r(canned, put), "oops", []byte(`{"text":"Hello {visitor.nmae}"}`))
+	f.Add(r(canned, put), "Bad#", []byte(`{"text":"x"}`))
+	f.Add(r(canned, del), "refund", []byte(``))
+	f.Add(r(signIn, put), "x", []byte(`{"ldap":{"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})","groups":[{"group":"cn=s","role":"owner"}]}}`))
+	f.Add(r(signIn, put), "x", []byte(`{"ldap":{"enabled":true,"url":"ldap://127.0.0.1:1","user_base":"dc=x","user_filter":"(uid={login})"}}`))
+	f.Add(r(signIn, put), "x", []byte(`{"oidc":{"enabled":true,"issuer":"http://idp","client_id":"c","redirect_url":"https://x/api/sign-in/oidc/callback"}}`))
+	f.Add(r(email, put), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
+	f.Add(r(email, put), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
+	f.Add(r(email, put), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
+	f.Add(r(liveChat, put), "hr", []byte(`{"name":"HR desk","kind":"LIVE_CHAT_KIND_INTERNAL","supervisors":[],"look":{"color":"#123456","title":{"en":"Ask HR"}}}`))
+	f.Add(r(liveChat, put), "main", []byte(`{"kind":"LIVE_CHAT_KIND_INTERNAL"}`))
+	f.Add(r(liveChat, put), "hr", []byte(`{"supervisors":["nobody"]}`))
+	f.Add(r(liveChat, put), "hr", []byte(`{"kind":9,"look":{"color":"red"}}`))
+	f.Add(r(liveChat, patch), "main", []byte(`{"supervisors":null,"look":{"color":"#0b7a75"}}`))
+	f.Add(r(liveChat, patch), "main", []byte(`{"kind":"LIVE_CHAT_KIND_INTERNAL"}`))
+	f.Add(r(liveChat, del), "main", []byte(``))
+	f.Add(r(liveChat, del), "hr", []byte(``))
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","chat_enabled":true,"live_chat":"hr"}`))
+	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","live_chat":"nope"}`))
+	f.Add(r(dep, patch), "billing", []byte(`{"live_chat":"main"}`))
 	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
 	f.Add(uint8(240), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
 	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
@@ -100,9 +119,6 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(242), "shop", []byte(``))
 	f.Add(uint8(243), "wa", []byte(``))
 	s := testServer(f)
-	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
-		"/admin/departments/billing/canned/", "/admin/email#"}
-	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
 			return // a different route, not a different request

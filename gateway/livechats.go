@@ -3,18 +3,24 @@ package gateway
 import (
 	"net/http"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // The admin API of live chats (issue 19): GET /admin/livechats lists them
-// ("main" always among them), GET, PUT and DELETE /admin/livechats/{id}
-// read, create or replace, and delete one. The directory actor checks and
+// ("main" always among them), GET, PUT, PATCH and DELETE
+// /admin/livechats/{id} read, create or replace, change some fields of,
+// and delete one. The directory actor checks and
 // stores them (actors/directory_livechats.go); every change is audited.
 func (s *Server) liveChatRoutes() {
 	s.route("GET /admin/livechats", s.admin(s.listLiveChats))
 	s.route("GET /admin/livechats/{id}", s.admin(s.getLiveChat))
 	s.route("PUT /admin/livechats/{id}", s.admin(s.putLiveChat))
+	s.route("PATCH /admin/livechats/{id}", s.admin(s.patch(func(v *messages.DirectoryView, id string) proto.Message {
+		return find(v.GetLiveChats(), func(x *messages.LiveChat) bool { return x.GetId() == id })
+	}, s.putLiveChat)))
 	s.route("DELETE /admin/livechats/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
 		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteLiveChat{DeleteLiveChat: id}}
 	})))

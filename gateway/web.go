@@ -135,7 +135,13 @@ func (s *Server) webRoutes() {
 		h.Set("Content-Security-Policy", pageCSP+"; frame-ancestors 'none'")
 		h.Set("X-Frame-Options", "DENY")
 	}
-	s.mux.HandleFunc("GET /{$}", page("/console/index.html", noFraming))
+	// The console frames the widget (its own, from the broker) to ask a
+	// colleague in an internal live chat: frame-src 'self', nothing else.
+	consoleFraming := func(h http.Header, _ *http.Request) {
+		h.Set("Content-Security-Policy", pageCSP+"; frame-src 'self'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+	}
+	s.mux.HandleFunc("GET /{$}", page("/console/index.html", consoleFraming))
 	s.mux.HandleFunc("GET /widget/{$}", page("/widget/index.html", s.widgetFraming))
 	s.mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
 		// The loader runs on the customer's page: any site may load it.

@@ -1630,7 +1630,10 @@ func (x *Error) GetRefusal() RefusalReason {
 // Hello must be the first frame on a connection.
 //
 // On /ws/visitor: resume_token is empty on a first visit; a returning visitor
-// sends the token from their earlier Welcome. name is optional.
+// sends the token from their earlier Welcome. name is optional. Staff
+// with livechat.internal send their session_token instead: a
+// customer-side session for internal live chats (visitor id
+// "staff-<agent id>", no resume token).
 //
 // On /ws/agent: login and password, or session_token from an earlier Welcome.
 //
@@ -1740,8 +1743,12 @@ type Welcome struct {
 	// Agent side: the tags of each department whose chats the agent may
 	// tag (theirs, and those they supervise or manage) that has any.
 	DepartmentTags []*DepartmentTags `protobuf:"bytes,140,rep,name=department_tags,json=departmentTags,proto3" json:"department_tags,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Agent side, issue 19: the internal live chats the staff member may
+	// write in to as a colleague (with livechat.internal), for the
+	// console's "Ask a colleague".
+	InternalLiveChats []*LiveChatEntry `protobuf:"bytes,300,rep,name=internal_live_chats,json=internalLiveChats,proto3" json:"internal_live_chats,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -1872,6 +1879,66 @@ func (x *Welcome) GetDepartmentTags() []*DepartmentTags {
 	return nil
 }
 
+func (x *Welcome) GetInternalLiveChats() []*LiveChatEntry {
+	if x != nil {
+		return x.InternalLiveChats
+	}
+	return nil
+}
+
+// LiveChatEntry names a live chat.
+type LiveChatEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiveChatEntry) Reset() {
+	*x = LiveChatEntry{}
+	mi := &file_wire_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveChatEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveChatEntry) ProtoMessage() {}
+
+func (x *LiveChatEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveChatEntry.ProtoReflect.Descriptor instead.
+func (*LiveChatEntry) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LiveChatEntry) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LiveChatEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // DepartmentTags: the tags a department's chats may be given, and
 // whether its agents must tag a chat before closing it.
 type DepartmentTags struct {
@@ -1885,7 +1952,7 @@ type DepartmentTags struct {
 
 func (x *DepartmentTags) Reset() {
 	*x = DepartmentTags{}
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1964,7 @@ func (x *DepartmentTags) String() string {
 func (*DepartmentTags) ProtoMessage() {}
 
 func (x *DepartmentTags) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1977,7 @@ func (x *DepartmentTags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentTags.ProtoReflect.Descriptor instead.
 func (*DepartmentTags) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{4}
+	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DepartmentTags) GetDepartment() string {
@@ -1949,7 +2016,7 @@ type RequestChat struct {
 
 func (x *RequestChat) Reset() {
 	*x = RequestChat{}
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1961,7 +2028,7 @@ func (x *RequestChat) String() string {
 func (*RequestChat) ProtoMessage() {}
 
 func (x *RequestChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1974,7 +2041,7 @@ func (x *RequestChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestChat.ProtoReflect.Descriptor instead.
 func (*RequestChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{5}
+	return file_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequestChat) GetDepartment() string {
@@ -2026,7 +2093,7 @@ type ChatRefused struct {
 
 func (x *ChatRefused) Reset() {
 	*x = ChatRefused{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2105,7 @@ func (x *ChatRefused) String() string {
 func (*ChatRefused) ProtoMessage() {}
 
 func (x *ChatRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2118,7 @@ func (x *ChatRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRefused.ProtoReflect.Descriptor instead.
 func (*ChatRefused) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChatRefused) GetReason() RefusalReason {
@@ -2104,7 +2171,7 @@ type LeaveOfflineMessage struct {
 
 func (x *LeaveOfflineMessage) Reset() {
 	*x = LeaveOfflineMessage{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2183,7 @@ func (x *LeaveOfflineMessage) String() string {
 func (*LeaveOfflineMessage) ProtoMessage() {}
 
 func (x *LeaveOfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2196,7 @@ func (x *LeaveOfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveOfflineMessage.ProtoReflect.Descriptor instead.
 func (*LeaveOfflineMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LeaveOfflineMessage) GetDepartment() string {
@@ -2180,7 +2247,7 @@ type EmailTranscript struct {
 
 func (x *EmailTranscript) Reset() {
 	*x = EmailTranscript{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2259,7 @@ func (x *EmailTranscript) String() string {
 func (*EmailTranscript) ProtoMessage() {}
 
 func (x *EmailTranscript) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2272,7 @@ func (x *EmailTranscript) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmailTranscript.ProtoReflect.Descriptor instead.
 func (*EmailTranscript) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EmailTranscript) GetChatId() string {
@@ -2236,7 +2303,7 @@ type EmailFromChat struct {
 
 func (x *EmailFromChat) Reset() {
 	*x = EmailFromChat{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2315,7 @@ func (x *EmailFromChat) String() string {
 func (*EmailFromChat) ProtoMessage() {}
 
 func (x *EmailFromChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2328,7 @@ func (x *EmailFromChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmailFromChat.ProtoReflect.Descriptor instead.
 func (*EmailFromChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EmailFromChat) GetChatId() string {
@@ -2309,7 +2376,7 @@ type QueueUpdate struct {
 
 func (x *QueueUpdate) Reset() {
 	*x = QueueUpdate{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2388,7 @@ func (x *QueueUpdate) String() string {
 func (*QueueUpdate) ProtoMessage() {}
 
 func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2401,7 @@ func (x *QueueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueUpdate.ProtoReflect.Descriptor instead.
 func (*QueueUpdate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueueUpdate) GetChatId() string {
@@ -2394,7 +2461,7 @@ type SendMessage struct {
 
 func (x *SendMessage) Reset() {
 	*x = SendMessage{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2473,7 @@ func (x *SendMessage) String() string {
 func (*SendMessage) ProtoMessage() {}
 
 func (x *SendMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2419,7 +2486,7 @@ func (x *SendMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessage.ProtoReflect.Descriptor instead.
 func (*SendMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SendMessage) GetChatId() string {
@@ -2466,7 +2533,7 @@ type CloseChat struct {
 
 func (x *CloseChat) Reset() {
 	*x = CloseChat{}
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2545,7 @@ func (x *CloseChat) String() string {
 func (*CloseChat) ProtoMessage() {}
 
 func (x *CloseChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2558,7 @@ func (x *CloseChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseChat.ProtoReflect.Descriptor instead.
 func (*CloseChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CloseChat) GetChatId() string {
@@ -2512,7 +2579,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2591,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2604,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Resume) GetChatId() string {
@@ -2564,7 +2631,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2643,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[14]
+	mi := &file_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2656,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{14}
+	return file_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Typing) GetChatId() string {
@@ -2617,7 +2684,7 @@ type TypingNotice struct {
 
 func (x *TypingNotice) Reset() {
 	*x = TypingNotice{}
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2629,7 +2696,7 @@ func (x *TypingNotice) String() string {
 func (*TypingNotice) ProtoMessage() {}
 
 func (x *TypingNotice) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[15]
+	mi := &file_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2642,7 +2709,7 @@ func (x *TypingNotice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingNotice.ProtoReflect.Descriptor instead.
 func (*TypingNotice) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{15}
+	return file_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TypingNotice) GetChatId() string {
@@ -2674,7 +2741,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2753,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[16]
+	mi := &file_wire_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +2766,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{16}
+	return file_wire_proto_rawDescGZIP(), []int{17}
 }
 
 type Pong struct {
@@ -2710,7 +2777,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2789,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[17]
+	mi := &file_wire_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2802,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{17}
+	return file_wire_proto_rawDescGZIP(), []int{18}
 }
 
 // Ack answers a command that took effect. For SendMessage, seq is the
@@ -2753,7 +2820,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +2832,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[18]
+	mi := &file_wire_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +2845,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{18}
+	return file_wire_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Ack) GetChatId() string {
@@ -2818,7 +2885,7 @@ type SetStatus struct {
 
 func (x *SetStatus) Reset() {
 	*x = SetStatus{}
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +2897,7 @@ func (x *SetStatus) String() string {
 func (*SetStatus) ProtoMessage() {}
 
 func (x *SetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[19]
+	mi := &file_wire_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +2910,7 @@ func (x *SetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatus.ProtoReflect.Descriptor instead.
 func (*SetStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{19}
+	return file_wire_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetStatus) GetStatus() AgentStatus {
@@ -2870,7 +2937,7 @@ type AgentState struct {
 
 func (x *AgentState) Reset() {
 	*x = AgentState{}
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2882,7 +2949,7 @@ func (x *AgentState) String() string {
 func (*AgentState) ProtoMessage() {}
 
 func (x *AgentState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[20]
+	mi := &file_wire_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2895,7 +2962,7 @@ func (x *AgentState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentState.ProtoReflect.Descriptor instead.
 func (*AgentState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{20}
+	return file_wire_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AgentState) GetAgentId() string {
@@ -2960,7 +3027,7 @@ type Offer struct {
 
 func (x *Offer) Reset() {
 	*x = Offer{}
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2972,7 +3039,7 @@ func (x *Offer) String() string {
 func (*Offer) ProtoMessage() {}
 
 func (x *Offer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[21]
+	mi := &file_wire_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2985,7 +3052,7 @@ func (x *Offer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Offer.ProtoReflect.Descriptor instead.
 func (*Offer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{21}
+	return file_wire_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Offer) GetChatId() string {
@@ -3047,7 +3114,7 @@ type OfferWithdrawn struct {
 
 func (x *OfferWithdrawn) Reset() {
 	*x = OfferWithdrawn{}
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3059,7 +3126,7 @@ func (x *OfferWithdrawn) String() string {
 func (*OfferWithdrawn) ProtoMessage() {}
 
 func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[22]
+	mi := &file_wire_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3072,7 +3139,7 @@ func (x *OfferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferWithdrawn.ProtoReflect.Descriptor instead.
 func (*OfferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{22}
+	return file_wire_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *OfferWithdrawn) GetChatId() string {
@@ -3098,7 +3165,7 @@ type AcceptOffer struct {
 
 func (x *AcceptOffer) Reset() {
 	*x = AcceptOffer{}
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3110,7 +3177,7 @@ func (x *AcceptOffer) String() string {
 func (*AcceptOffer) ProtoMessage() {}
 
 func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[23]
+	mi := &file_wire_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3123,7 +3190,7 @@ func (x *AcceptOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOffer.ProtoReflect.Descriptor instead.
 func (*AcceptOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{23}
+	return file_wire_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AcceptOffer) GetChatId() string {
@@ -3142,7 +3209,7 @@ type DeclineOffer struct {
 
 func (x *DeclineOffer) Reset() {
 	*x = DeclineOffer{}
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3154,7 +3221,7 @@ func (x *DeclineOffer) String() string {
 func (*DeclineOffer) ProtoMessage() {}
 
 func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[24]
+	mi := &file_wire_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3167,7 +3234,7 @@ func (x *DeclineOffer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineOffer.ProtoReflect.Descriptor instead.
 func (*DeclineOffer) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{24}
+	return file_wire_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeclineOffer) GetChatId() string {
@@ -3189,7 +3256,7 @@ type PickChat struct {
 
 func (x *PickChat) Reset() {
 	*x = PickChat{}
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3201,7 +3268,7 @@ func (x *PickChat) String() string {
 func (*PickChat) ProtoMessage() {}
 
 func (x *PickChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[25]
+	mi := &file_wire_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3214,7 +3281,7 @@ func (x *PickChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PickChat.ProtoReflect.Descriptor instead.
 func (*PickChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{25}
+	return file_wire_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PickChat) GetDepartment() string {
@@ -3240,7 +3307,7 @@ type ListWaiting struct {
 
 func (x *ListWaiting) Reset() {
 	*x = ListWaiting{}
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3252,7 +3319,7 @@ func (x *ListWaiting) String() string {
 func (*ListWaiting) ProtoMessage() {}
 
 func (x *ListWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[26]
+	mi := &file_wire_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3265,7 +3332,7 @@ func (x *ListWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWaiting.ProtoReflect.Descriptor instead.
 func (*ListWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{26}
+	return file_wire_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListWaiting) GetDepartment() string {
@@ -3292,7 +3359,7 @@ type WaitingList struct {
 
 func (x *WaitingList) Reset() {
 	*x = WaitingList{}
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3304,7 +3371,7 @@ func (x *WaitingList) String() string {
 func (*WaitingList) ProtoMessage() {}
 
 func (x *WaitingList) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[27]
+	mi := &file_wire_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3317,7 +3384,7 @@ func (x *WaitingList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitingList.ProtoReflect.Descriptor instead.
 func (*WaitingList) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{27}
+	return file_wire_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WaitingList) GetDepartment() string {
@@ -3366,7 +3433,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3445,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[28]
+	mi := &file_wire_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3458,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{28}
+	return file_wire_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Participant) GetKind() ParticipantKind {
@@ -3453,7 +3520,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3465,7 +3532,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[29]
+	mi := &file_wire_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3478,7 +3545,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{29}
+	return file_wire_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChatSummary) GetChatId() string {
@@ -3633,7 +3700,7 @@ type SetChatStatus struct {
 
 func (x *SetChatStatus) Reset() {
 	*x = SetChatStatus{}
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3645,7 +3712,7 @@ func (x *SetChatStatus) String() string {
 func (*SetChatStatus) ProtoMessage() {}
 
 func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[30]
+	mi := &file_wire_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3658,7 +3725,7 @@ func (x *SetChatStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatStatus.ProtoReflect.Descriptor instead.
 func (*SetChatStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{30}
+	return file_wire_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetChatStatus) GetChatId() string {
@@ -3687,7 +3754,7 @@ type SetDisplayName struct {
 
 func (x *SetDisplayName) Reset() {
 	*x = SetDisplayName{}
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3699,7 +3766,7 @@ func (x *SetDisplayName) String() string {
 func (*SetDisplayName) ProtoMessage() {}
 
 func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[31]
+	mi := &file_wire_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3712,7 +3779,7 @@ func (x *SetDisplayName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDisplayName.ProtoReflect.Descriptor instead.
 func (*SetDisplayName) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{31}
+	return file_wire_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetDisplayName) GetDisplayName() string {
@@ -3733,7 +3800,7 @@ type ChatRenamed struct {
 
 func (x *ChatRenamed) Reset() {
 	*x = ChatRenamed{}
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3745,7 +3812,7 @@ func (x *ChatRenamed) String() string {
 func (*ChatRenamed) ProtoMessage() {}
 
 func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[32]
+	mi := &file_wire_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3758,7 +3825,7 @@ func (x *ChatRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRenamed.ProtoReflect.Descriptor instead.
 func (*ChatRenamed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{32}
+	return file_wire_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChatRenamed) GetAgentId() string {
@@ -3786,7 +3853,7 @@ type ChatStatusChanged struct {
 
 func (x *ChatStatusChanged) Reset() {
 	*x = ChatStatusChanged{}
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3798,7 +3865,7 @@ func (x *ChatStatusChanged) String() string {
 func (*ChatStatusChanged) ProtoMessage() {}
 
 func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[33]
+	mi := &file_wire_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3811,7 +3878,7 @@ func (x *ChatStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatStatusChanged.ProtoReflect.Descriptor instead.
 func (*ChatStatusChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{33}
+	return file_wire_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ChatStatusChanged) GetStatus() WorkStatus {
@@ -3870,7 +3937,7 @@ type ChatEvent struct {
 
 func (x *ChatEvent) Reset() {
 	*x = ChatEvent{}
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3882,7 +3949,7 @@ func (x *ChatEvent) String() string {
 func (*ChatEvent) ProtoMessage() {}
 
 func (x *ChatEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[34]
+	mi := &file_wire_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3895,7 +3962,7 @@ func (x *ChatEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEvent.ProtoReflect.Descriptor instead.
 func (*ChatEvent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{34}
+	return file_wire_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ChatEvent) GetChatId() string {
@@ -4201,7 +4268,7 @@ type ChatCreated struct {
 
 func (x *ChatCreated) Reset() {
 	*x = ChatCreated{}
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4213,7 +4280,7 @@ func (x *ChatCreated) String() string {
 func (*ChatCreated) ProtoMessage() {}
 
 func (x *ChatCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[35]
+	mi := &file_wire_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4226,7 +4293,7 @@ func (x *ChatCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCreated.ProtoReflect.Descriptor instead.
 func (*ChatCreated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{35}
+	return file_wire_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ChatCreated) GetVisitorId() string {
@@ -4320,7 +4387,7 @@ type ChatMessage struct {
 
 func (x *ChatMessage) Reset() {
 	*x = ChatMessage{}
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4332,7 +4399,7 @@ func (x *ChatMessage) String() string {
 func (*ChatMessage) ProtoMessage() {}
 
 func (x *ChatMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[36]
+	mi := &file_wire_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4345,7 +4412,7 @@ func (x *ChatMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMessage.ProtoReflect.Descriptor instead.
 func (*ChatMessage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{36}
+	return file_wire_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChatMessage) GetFrom() *Participant {
@@ -4388,7 +4455,7 @@ type MessageTemplate struct {
 
 func (x *MessageTemplate) Reset() {
 	*x = MessageTemplate{}
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4400,7 +4467,7 @@ func (x *MessageTemplate) String() string {
 func (*MessageTemplate) ProtoMessage() {}
 
 func (x *MessageTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[37]
+	mi := &file_wire_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4413,7 +4480,7 @@ func (x *MessageTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageTemplate.ProtoReflect.Descriptor instead.
 func (*MessageTemplate) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{37}
+	return file_wire_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *MessageTemplate) GetName() string {
@@ -4458,7 +4525,7 @@ type ChatAssigned struct {
 
 func (x *ChatAssigned) Reset() {
 	*x = ChatAssigned{}
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4470,7 +4537,7 @@ func (x *ChatAssigned) String() string {
 func (*ChatAssigned) ProtoMessage() {}
 
 func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[38]
+	mi := &file_wire_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4483,7 +4550,7 @@ func (x *ChatAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAssigned.ProtoReflect.Descriptor instead.
 func (*ChatAssigned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{38}
+	return file_wire_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ChatAssigned) GetAgentId() string {
@@ -4541,7 +4608,7 @@ type ChatRequeued struct {
 
 func (x *ChatRequeued) Reset() {
 	*x = ChatRequeued{}
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4553,7 +4620,7 @@ func (x *ChatRequeued) String() string {
 func (*ChatRequeued) ProtoMessage() {}
 
 func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[39]
+	mi := &file_wire_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4566,7 +4633,7 @@ func (x *ChatRequeued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRequeued.ProtoReflect.Descriptor instead.
 func (*ChatRequeued) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{39}
+	return file_wire_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChatRequeued) GetAgentId() string {
@@ -4593,7 +4660,7 @@ type ChatClosed struct {
 
 func (x *ChatClosed) Reset() {
 	*x = ChatClosed{}
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4605,7 +4672,7 @@ func (x *ChatClosed) String() string {
 func (*ChatClosed) ProtoMessage() {}
 
 func (x *ChatClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[40]
+	mi := &file_wire_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4618,7 +4685,7 @@ func (x *ChatClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatClosed.ProtoReflect.Descriptor instead.
 func (*ChatClosed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{40}
+	return file_wire_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ChatClosed) GetBy() *Participant {
@@ -4651,7 +4718,7 @@ type TransferChat struct {
 
 func (x *TransferChat) Reset() {
 	*x = TransferChat{}
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4663,7 +4730,7 @@ func (x *TransferChat) String() string {
 func (*TransferChat) ProtoMessage() {}
 
 func (x *TransferChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[41]
+	mi := &file_wire_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4676,7 +4743,7 @@ func (x *TransferChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferChat.ProtoReflect.Descriptor instead.
 func (*TransferChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{41}
+	return file_wire_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TransferChat) GetChatId() string {
@@ -4713,7 +4780,7 @@ type ChatTransferred struct {
 
 func (x *ChatTransferred) Reset() {
 	*x = ChatTransferred{}
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4725,7 +4792,7 @@ func (x *ChatTransferred) String() string {
 func (*ChatTransferred) ProtoMessage() {}
 
 func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[42]
+	mi := &file_wire_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4738,7 +4805,7 @@ func (x *ChatTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTransferred.ProtoReflect.Descriptor instead.
 func (*ChatTransferred) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{42}
+	return file_wire_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ChatTransferred) GetBy() *Participant {
@@ -4780,7 +4847,7 @@ type ListTransferTargets struct {
 
 func (x *ListTransferTargets) Reset() {
 	*x = ListTransferTargets{}
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4792,7 +4859,7 @@ func (x *ListTransferTargets) String() string {
 func (*ListTransferTargets) ProtoMessage() {}
 
 func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[43]
+	mi := &file_wire_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4805,7 +4872,7 @@ func (x *ListTransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransferTargets.ProtoReflect.Descriptor instead.
 func (*ListTransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{43}
+	return file_wire_proto_rawDescGZIP(), []int{44}
 }
 
 type TransferTargets struct {
@@ -4817,7 +4884,7 @@ type TransferTargets struct {
 
 func (x *TransferTargets) Reset() {
 	*x = TransferTargets{}
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4829,7 +4896,7 @@ func (x *TransferTargets) String() string {
 func (*TransferTargets) ProtoMessage() {}
 
 func (x *TransferTargets) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[44]
+	mi := &file_wire_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4842,7 +4909,7 @@ func (x *TransferTargets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferTargets.ProtoReflect.Descriptor instead.
 func (*TransferTargets) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{44}
+	return file_wire_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TransferTargets) GetDepartments() []*DepartmentView {
@@ -4864,7 +4931,7 @@ type InviteAgent struct {
 
 func (x *InviteAgent) Reset() {
 	*x = InviteAgent{}
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4876,7 +4943,7 @@ func (x *InviteAgent) String() string {
 func (*InviteAgent) ProtoMessage() {}
 
 func (x *InviteAgent) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[45]
+	mi := &file_wire_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4889,7 +4956,7 @@ func (x *InviteAgent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteAgent.ProtoReflect.Descriptor instead.
 func (*InviteAgent) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{45}
+	return file_wire_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *InviteAgent) GetChatId() string {
@@ -4918,7 +4985,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4930,7 +4997,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[46]
+	mi := &file_wire_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4943,7 +5010,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{46}
+	return file_wire_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Invitation) GetChatId() string {
@@ -4983,7 +5050,7 @@ type DeclineInvite struct {
 
 func (x *DeclineInvite) Reset() {
 	*x = DeclineInvite{}
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4995,7 +5062,7 @@ func (x *DeclineInvite) String() string {
 func (*DeclineInvite) ProtoMessage() {}
 
 func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[47]
+	mi := &file_wire_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5008,7 +5075,7 @@ func (x *DeclineInvite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineInvite.ProtoReflect.Descriptor instead.
 func (*DeclineInvite) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{47}
+	return file_wire_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeclineInvite) GetChatId() string {
@@ -5032,7 +5099,7 @@ type JoinChat struct {
 
 func (x *JoinChat) Reset() {
 	*x = JoinChat{}
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5044,7 +5111,7 @@ func (x *JoinChat) String() string {
 func (*JoinChat) ProtoMessage() {}
 
 func (x *JoinChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[48]
+	mi := &file_wire_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5057,7 +5124,7 @@ func (x *JoinChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinChat.ProtoReflect.Descriptor instead.
 func (*JoinChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{48}
+	return file_wire_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *JoinChat) GetChatId() string {
@@ -5085,7 +5152,7 @@ type LeaveChat struct {
 
 func (x *LeaveChat) Reset() {
 	*x = LeaveChat{}
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5097,7 +5164,7 @@ func (x *LeaveChat) String() string {
 func (*LeaveChat) ProtoMessage() {}
 
 func (x *LeaveChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[49]
+	mi := &file_wire_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5110,7 +5177,7 @@ func (x *LeaveChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveChat.ProtoReflect.Descriptor instead.
 func (*LeaveChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{49}
+	return file_wire_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *LeaveChat) GetChatId() string {
@@ -5131,7 +5198,7 @@ type TakeOver struct {
 
 func (x *TakeOver) Reset() {
 	*x = TakeOver{}
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5143,7 +5210,7 @@ func (x *TakeOver) String() string {
 func (*TakeOver) ProtoMessage() {}
 
 func (x *TakeOver) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[50]
+	mi := &file_wire_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5156,7 +5223,7 @@ func (x *TakeOver) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOver.ProtoReflect.Descriptor instead.
 func (*TakeOver) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{50}
+	return file_wire_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TakeOver) GetChatId() string {
@@ -5184,7 +5251,7 @@ type ReopenChat struct {
 
 func (x *ReopenChat) Reset() {
 	*x = ReopenChat{}
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5196,7 +5263,7 @@ func (x *ReopenChat) String() string {
 func (*ReopenChat) ProtoMessage() {}
 
 func (x *ReopenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[51]
+	mi := &file_wire_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5209,7 +5276,7 @@ func (x *ReopenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenChat.ProtoReflect.Descriptor instead.
 func (*ReopenChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{51}
+	return file_wire_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ReopenChat) GetChatId() string {
@@ -5237,7 +5304,7 @@ type AssignWaiting struct {
 
 func (x *AssignWaiting) Reset() {
 	*x = AssignWaiting{}
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5249,7 +5316,7 @@ func (x *AssignWaiting) String() string {
 func (*AssignWaiting) ProtoMessage() {}
 
 func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[52]
+	mi := &file_wire_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5262,7 +5329,7 @@ func (x *AssignWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignWaiting.ProtoReflect.Descriptor instead.
 func (*AssignWaiting) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{52}
+	return file_wire_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AssignWaiting) GetDepartment() string {
@@ -5302,7 +5369,7 @@ type ChatReopened struct {
 
 func (x *ChatReopened) Reset() {
 	*x = ChatReopened{}
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5314,7 +5381,7 @@ func (x *ChatReopened) String() string {
 func (*ChatReopened) ProtoMessage() {}
 
 func (x *ChatReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[53]
+	mi := &file_wire_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5327,7 +5394,7 @@ func (x *ChatReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatReopened.ProtoReflect.Descriptor instead.
 func (*ChatReopened) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{53}
+	return file_wire_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatReopened) GetBy() *Participant {
@@ -5356,7 +5423,7 @@ type ChatTagged struct {
 
 func (x *ChatTagged) Reset() {
 	*x = ChatTagged{}
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5368,7 +5435,7 @@ func (x *ChatTagged) String() string {
 func (*ChatTagged) ProtoMessage() {}
 
 func (x *ChatTagged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[54]
+	mi := &file_wire_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5381,7 +5448,7 @@ func (x *ChatTagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTagged.ProtoReflect.Descriptor instead.
 func (*ChatTagged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{54}
+	return file_wire_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ChatTagged) GetTag() string {
@@ -5419,7 +5486,7 @@ type ChatRated struct {
 
 func (x *ChatRated) Reset() {
 	*x = ChatRated{}
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5431,7 +5498,7 @@ func (x *ChatRated) String() string {
 func (*ChatRated) ProtoMessage() {}
 
 func (x *ChatRated) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[55]
+	mi := &file_wire_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5444,7 +5511,7 @@ func (x *ChatRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatRated.ProtoReflect.Descriptor instead.
 func (*ChatRated) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{55}
+	return file_wire_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ChatRated) GetScore() RatingScore {
@@ -5491,7 +5558,7 @@ type ChatAttachment struct {
 
 func (x *ChatAttachment) Reset() {
 	*x = ChatAttachment{}
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5503,7 +5570,7 @@ func (x *ChatAttachment) String() string {
 func (*ChatAttachment) ProtoMessage() {}
 
 func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[56]
+	mi := &file_wire_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5516,7 +5583,7 @@ func (x *ChatAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatAttachment.ProtoReflect.Descriptor instead.
 func (*ChatAttachment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{56}
+	return file_wire_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ChatAttachment) GetFrom() *Participant {
@@ -5578,7 +5645,7 @@ type ChatEmailed struct {
 
 func (x *ChatEmailed) Reset() {
 	*x = ChatEmailed{}
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5590,7 +5657,7 @@ func (x *ChatEmailed) String() string {
 func (*ChatEmailed) ProtoMessage() {}
 
 func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[57]
+	mi := &file_wire_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5603,7 +5670,7 @@ func (x *ChatEmailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatEmailed.ProtoReflect.Descriptor instead.
 func (*ChatEmailed) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{57}
+	return file_wire_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ChatEmailed) GetBy() *Participant {
@@ -5653,7 +5720,7 @@ type ChatMemberChanged struct {
 
 func (x *ChatMemberChanged) Reset() {
 	*x = ChatMemberChanged{}
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5665,7 +5732,7 @@ func (x *ChatMemberChanged) String() string {
 func (*ChatMemberChanged) ProtoMessage() {}
 
 func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[58]
+	mi := &file_wire_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5678,7 +5745,7 @@ func (x *ChatMemberChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatMemberChanged.ProtoReflect.Descriptor instead.
 func (*ChatMemberChanged) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{58}
+	return file_wire_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ChatMemberChanged) GetWho() *Participant {
@@ -5722,7 +5789,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5734,7 +5801,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[59]
+	mi := &file_wire_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5747,7 +5814,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{59}
+	return file_wire_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Monitor) GetDepartments() []string {
@@ -5780,7 +5847,7 @@ type DepartmentView struct {
 
 func (x *DepartmentView) Reset() {
 	*x = DepartmentView{}
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5792,7 +5859,7 @@ func (x *DepartmentView) String() string {
 func (*DepartmentView) ProtoMessage() {}
 
 func (x *DepartmentView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[60]
+	mi := &file_wire_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5805,7 +5872,7 @@ func (x *DepartmentView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentView.ProtoReflect.Descriptor instead.
 func (*DepartmentView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{60}
+	return file_wire_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DepartmentView) GetDepartment() string {
@@ -5899,7 +5966,7 @@ type StatsLiveDepartment struct {
 
 func (x *StatsLiveDepartment) Reset() {
 	*x = StatsLiveDepartment{}
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5911,7 +5978,7 @@ func (x *StatsLiveDepartment) String() string {
 func (*StatsLiveDepartment) ProtoMessage() {}
 
 func (x *StatsLiveDepartment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[61]
+	mi := &file_wire_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5924,7 +5991,7 @@ func (x *StatsLiveDepartment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsLiveDepartment.ProtoReflect.Descriptor instead.
 func (*StatsLiveDepartment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{61}
+	return file_wire_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *StatsLiveDepartment) GetDepartment() string {
@@ -6009,7 +6076,7 @@ type StatsLive struct {
 
 func (x *StatsLive) Reset() {
 	*x = StatsLive{}
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6021,7 +6088,7 @@ func (x *StatsLive) String() string {
 func (*StatsLive) ProtoMessage() {}
 
 func (x *StatsLive) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[62]
+	mi := &file_wire_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6034,7 +6101,7 @@ func (x *StatsLive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsLive.ProtoReflect.Descriptor instead.
 func (*StatsLive) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{62}
+	return file_wire_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *StatsLive) GetDepartments() []*StatsLiveDepartment {
@@ -6066,7 +6133,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6078,7 +6145,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[63]
+	mi := &file_wire_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6091,7 +6158,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{63}
+	return file_wire_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *AgentLoad) GetAgentId() string {
@@ -6149,7 +6216,7 @@ type SetQueueOnline struct {
 
 func (x *SetQueueOnline) Reset() {
 	*x = SetQueueOnline{}
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6161,7 +6228,7 @@ func (x *SetQueueOnline) String() string {
 func (*SetQueueOnline) ProtoMessage() {}
 
 func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[64]
+	mi := &file_wire_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6174,7 +6241,7 @@ func (x *SetQueueOnline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueOnline.ProtoReflect.Descriptor instead.
 func (*SetQueueOnline) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{64}
+	return file_wire_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SetQueueOnline) GetDepartment() string {
@@ -6204,7 +6271,7 @@ type QueueState struct {
 
 func (x *QueueState) Reset() {
 	*x = QueueState{}
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6216,7 +6283,7 @@ func (x *QueueState) String() string {
 func (*QueueState) ProtoMessage() {}
 
 func (x *QueueState) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[65]
+	mi := &file_wire_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6229,7 +6296,7 @@ func (x *QueueState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueState.ProtoReflect.Descriptor instead.
 func (*QueueState) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{65}
+	return file_wire_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *QueueState) GetDepartment() string {
@@ -6265,7 +6332,7 @@ type SetAgentStatus struct {
 
 func (x *SetAgentStatus) Reset() {
 	*x = SetAgentStatus{}
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6277,7 +6344,7 @@ func (x *SetAgentStatus) String() string {
 func (*SetAgentStatus) ProtoMessage() {}
 
 func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[66]
+	mi := &file_wire_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6290,7 +6357,7 @@ func (x *SetAgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAgentStatus.ProtoReflect.Descriptor instead.
 func (*SetAgentStatus) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{66}
+	return file_wire_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SetAgentStatus) GetAgentId() string {
@@ -6322,7 +6389,7 @@ type TagChat struct {
 
 func (x *TagChat) Reset() {
 	*x = TagChat{}
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6334,7 +6401,7 @@ func (x *TagChat) String() string {
 func (*TagChat) ProtoMessage() {}
 
 func (x *TagChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[67]
+	mi := &file_wire_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6347,7 +6414,7 @@ func (x *TagChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagChat.ProtoReflect.Descriptor instead.
 func (*TagChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{67}
+	return file_wire_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *TagChat) GetChatId() string {
@@ -6385,7 +6452,7 @@ type RateChat struct {
 
 func (x *RateChat) Reset() {
 	*x = RateChat{}
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6397,7 +6464,7 @@ func (x *RateChat) String() string {
 func (*RateChat) ProtoMessage() {}
 
 func (x *RateChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[68]
+	mi := &file_wire_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6410,7 +6477,7 @@ func (x *RateChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateChat.ProtoReflect.Descriptor instead.
 func (*RateChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{68}
+	return file_wire_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RateChat) GetChatId() string {
@@ -6454,7 +6521,7 @@ type CannedReply struct {
 
 func (x *CannedReply) Reset() {
 	*x = CannedReply{}
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6466,7 +6533,7 @@ func (x *CannedReply) String() string {
 func (*CannedReply) ProtoMessage() {}
 
 func (x *CannedReply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[69]
+	mi := &file_wire_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6479,7 +6546,7 @@ func (x *CannedReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReply.ProtoReflect.Descriptor instead.
 func (*CannedReply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{69}
+	return file_wire_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CannedReply) GetShortcut() string {
@@ -6522,7 +6589,7 @@ type ListCanned struct {
 
 func (x *ListCanned) Reset() {
 	*x = ListCanned{}
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6534,7 +6601,7 @@ func (x *ListCanned) String() string {
 func (*ListCanned) ProtoMessage() {}
 
 func (x *ListCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[70]
+	mi := &file_wire_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6547,7 +6614,7 @@ func (x *ListCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanned.ProtoReflect.Descriptor instead.
 func (*ListCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{70}
+	return file_wire_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListCanned) GetDepartment() string {
@@ -6566,7 +6633,7 @@ type CannedReplies struct {
 
 func (x *CannedReplies) Reset() {
 	*x = CannedReplies{}
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6578,7 +6645,7 @@ func (x *CannedReplies) String() string {
 func (*CannedReplies) ProtoMessage() {}
 
 func (x *CannedReplies) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[71]
+	mi := &file_wire_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6591,7 +6658,7 @@ func (x *CannedReplies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedReplies.ProtoReflect.Descriptor instead.
 func (*CannedReplies) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{71}
+	return file_wire_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CannedReplies) GetReplies() []*CannedReply {
@@ -6615,7 +6682,7 @@ type ExpandCanned struct {
 
 func (x *ExpandCanned) Reset() {
 	*x = ExpandCanned{}
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6627,7 +6694,7 @@ func (x *ExpandCanned) String() string {
 func (*ExpandCanned) ProtoMessage() {}
 
 func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[72]
+	mi := &file_wire_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6640,7 +6707,7 @@ func (x *ExpandCanned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandCanned.ProtoReflect.Descriptor instead.
 func (*ExpandCanned) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{72}
+	return file_wire_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ExpandCanned) GetChatId() string {
@@ -6670,7 +6737,7 @@ type CannedExpansion struct {
 
 func (x *CannedExpansion) Reset() {
 	*x = CannedExpansion{}
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6682,7 +6749,7 @@ func (x *CannedExpansion) String() string {
 func (*CannedExpansion) ProtoMessage() {}
 
 func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[73]
+	mi := &file_wire_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6695,7 +6762,7 @@ func (x *CannedExpansion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannedExpansion.ProtoReflect.Descriptor instead.
 func (*CannedExpansion) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{73}
+	return file_wire_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CannedExpansion) GetChatId() string {
@@ -6741,7 +6808,7 @@ type ReportPage struct {
 
 func (x *ReportPage) Reset() {
 	*x = ReportPage{}
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6753,7 +6820,7 @@ func (x *ReportPage) String() string {
 func (*ReportPage) ProtoMessage() {}
 
 func (x *ReportPage) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[74]
+	mi := &file_wire_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6766,7 +6833,7 @@ func (x *ReportPage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportPage.ProtoReflect.Descriptor instead.
 func (*ReportPage) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{74}
+	return file_wire_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ReportPage) GetUrl() string {
@@ -6803,7 +6870,7 @@ type SetVisitorFields struct {
 
 func (x *SetVisitorFields) Reset() {
 	*x = SetVisitorFields{}
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6815,7 +6882,7 @@ func (x *SetVisitorFields) String() string {
 func (*SetVisitorFields) ProtoMessage() {}
 
 func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[75]
+	mi := &file_wire_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6828,7 +6895,7 @@ func (x *SetVisitorFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVisitorFields.ProtoReflect.Descriptor instead.
 func (*SetVisitorFields) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{75}
+	return file_wire_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *SetVisitorFields) GetFields() map[string]string {
@@ -6851,7 +6918,7 @@ type PageView struct {
 
 func (x *PageView) Reset() {
 	*x = PageView{}
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6863,7 +6930,7 @@ func (x *PageView) String() string {
 func (*PageView) ProtoMessage() {}
 
 func (x *PageView) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[76]
+	mi := &file_wire_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6876,7 +6943,7 @@ func (x *PageView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PageView.ProtoReflect.Descriptor instead.
 func (*PageView) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{76}
+	return file_wire_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *PageView) GetUrl() string {
@@ -6927,7 +6994,7 @@ type VisitorContext struct {
 
 func (x *VisitorContext) Reset() {
 	*x = VisitorContext{}
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6939,7 +7006,7 @@ func (x *VisitorContext) String() string {
 func (*VisitorContext) ProtoMessage() {}
 
 func (x *VisitorContext) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[77]
+	mi := &file_wire_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6952,7 +7019,7 @@ func (x *VisitorContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorContext.ProtoReflect.Descriptor instead.
 func (*VisitorContext) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{77}
+	return file_wire_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *VisitorContext) GetVisitorId() string {
@@ -7016,7 +7083,7 @@ type VisitorInfo struct {
 
 func (x *VisitorInfo) Reset() {
 	*x = VisitorInfo{}
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7028,7 +7095,7 @@ func (x *VisitorInfo) String() string {
 func (*VisitorInfo) ProtoMessage() {}
 
 func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[78]
+	mi := &file_wire_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7041,7 +7108,7 @@ func (x *VisitorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitorInfo.ProtoReflect.Descriptor instead.
 func (*VisitorInfo) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{78}
+	return file_wire_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *VisitorInfo) GetChatId() string {
@@ -7071,7 +7138,7 @@ type ListPastChats struct {
 
 func (x *ListPastChats) Reset() {
 	*x = ListPastChats{}
-	mi := &file_wire_proto_msgTypes[79]
+	mi := &file_wire_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7083,7 +7150,7 @@ func (x *ListPastChats) String() string {
 func (*ListPastChats) ProtoMessage() {}
 
 func (x *ListPastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[79]
+	mi := &file_wire_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7096,7 +7163,7 @@ func (x *ListPastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPastChats.ProtoReflect.Descriptor instead.
 func (*ListPastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{79}
+	return file_wire_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *ListPastChats) GetLimit() uint32 {
@@ -7117,7 +7184,7 @@ type PastChats struct {
 
 func (x *PastChats) Reset() {
 	*x = PastChats{}
-	mi := &file_wire_proto_msgTypes[80]
+	mi := &file_wire_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7129,7 +7196,7 @@ func (x *PastChats) String() string {
 func (*PastChats) ProtoMessage() {}
 
 func (x *PastChats) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[80]
+	mi := &file_wire_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7142,7 +7209,7 @@ func (x *PastChats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChats.ProtoReflect.Descriptor instead.
 func (*PastChats) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{80}
+	return file_wire_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *PastChats) GetChats() []*PastChat {
@@ -7169,7 +7236,7 @@ type PastChat struct {
 
 func (x *PastChat) Reset() {
 	*x = PastChat{}
-	mi := &file_wire_proto_msgTypes[81]
+	mi := &file_wire_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7181,7 +7248,7 @@ func (x *PastChat) String() string {
 func (*PastChat) ProtoMessage() {}
 
 func (x *PastChat) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[81]
+	mi := &file_wire_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7194,7 +7261,7 @@ func (x *PastChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PastChat.ProtoReflect.Descriptor instead.
 func (*PastChat) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{81}
+	return file_wire_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *PastChat) GetChatId() string {
@@ -7263,7 +7330,7 @@ type ChatDelivered struct {
 
 func (x *ChatDelivered) Reset() {
 	*x = ChatDelivered{}
-	mi := &file_wire_proto_msgTypes[82]
+	mi := &file_wire_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7275,7 +7342,7 @@ func (x *ChatDelivered) String() string {
 func (*ChatDelivered) ProtoMessage() {}
 
 func (x *ChatDelivered) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[82]
+	mi := &file_wire_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7288,7 +7355,7 @@ func (x *ChatDelivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatDelivered.ProtoReflect.Descriptor instead.
 func (*ChatDelivered) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{82}
+	return file_wire_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *ChatDelivered) GetOfSeq() uint64 {
@@ -7411,7 +7478,7 @@ const file_wire_proto_rawDesc = "" +
 	"\acursors\x18\x05 \x03(\v2\".switchboard.v1.Hello.CursorsEntryR\acursors\x1a:\n" +
 	"\fCursorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc4\x04\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x94\x05\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12!\n" +
@@ -7428,7 +7495,11 @@ const file_wire_proto_rawDesc = "" +
 	"\bmonitors\x18\v \x03(\tR\bmonitors\x12\x18\n" +
 	"\amanages\x18\f \x03(\tR\amanages\x12 \n" +
 	"\vpermissions\x18\r \x03(\tR\vpermissions\x12H\n" +
-	"\x0fdepartment_tags\x18\x8c\x01 \x03(\v2\x1e.switchboard.v1.DepartmentTagsR\x0edepartmentTags\"e\n" +
+	"\x0fdepartment_tags\x18\x8c\x01 \x03(\v2\x1e.switchboard.v1.DepartmentTagsR\x0edepartmentTags\x12N\n" +
+	"\x13internal_live_chats\x18\xac\x02 \x03(\v2\x1d.switchboard.v1.LiveChatEntryR\x11internalLiveChats\"3\n" +
+	"\rLiveChatEntry\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"e\n" +
 	"\x0eDepartmentTags\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -7938,7 +8009,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 87)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -7953,226 +8024,228 @@ var file_wire_proto_goTypes = []any{
 	(*Error)(nil),               // 10: switchboard.v1.Error
 	(*Hello)(nil),               // 11: switchboard.v1.Hello
 	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
-	(*DepartmentTags)(nil),      // 13: switchboard.v1.DepartmentTags
-	(*RequestChat)(nil),         // 14: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),         // 15: switchboard.v1.ChatRefused
-	(*LeaveOfflineMessage)(nil), // 16: switchboard.v1.LeaveOfflineMessage
-	(*EmailTranscript)(nil),     // 17: switchboard.v1.EmailTranscript
-	(*EmailFromChat)(nil),       // 18: switchboard.v1.EmailFromChat
-	(*QueueUpdate)(nil),         // 19: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 20: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 21: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 22: switchboard.v1.Resume
-	(*Typing)(nil),              // 23: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 24: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 25: switchboard.v1.Ping
-	(*Pong)(nil),                // 26: switchboard.v1.Pong
-	(*Ack)(nil),                 // 27: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 28: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 29: switchboard.v1.AgentState
-	(*Offer)(nil),               // 30: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 31: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 32: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 33: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 34: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 35: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 36: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 37: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 38: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 39: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 40: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 41: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 42: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 43: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 44: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 45: switchboard.v1.ChatMessage
-	(*MessageTemplate)(nil),     // 46: switchboard.v1.MessageTemplate
-	(*ChatAssigned)(nil),        // 47: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 48: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 49: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 50: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 51: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 52: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 53: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 54: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 55: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 56: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 57: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 58: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 59: switchboard.v1.TakeOver
-	(*ReopenChat)(nil),          // 60: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),       // 61: switchboard.v1.AssignWaiting
-	(*ChatReopened)(nil),        // 62: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 63: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 64: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 65: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 66: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 67: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 68: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 69: switchboard.v1.DepartmentView
-	(*StatsLiveDepartment)(nil), // 70: switchboard.v1.StatsLiveDepartment
-	(*StatsLive)(nil),           // 71: switchboard.v1.StatsLive
-	(*AgentLoad)(nil),           // 72: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 73: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 74: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 75: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 76: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 77: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 78: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 79: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 80: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 81: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 82: switchboard.v1.CannedExpansion
-	(*ReportPage)(nil),          // 83: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),    // 84: switchboard.v1.SetVisitorFields
-	(*PageView)(nil),            // 85: switchboard.v1.PageView
-	(*VisitorContext)(nil),      // 86: switchboard.v1.VisitorContext
-	(*VisitorInfo)(nil),         // 87: switchboard.v1.VisitorInfo
-	(*ListPastChats)(nil),       // 88: switchboard.v1.ListPastChats
-	(*PastChats)(nil),           // 89: switchboard.v1.PastChats
-	(*PastChat)(nil),            // 90: switchboard.v1.PastChat
-	(*ChatDelivered)(nil),       // 91: switchboard.v1.ChatDelivered
-	nil,                         // 92: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 93: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 94: switchboard.v1.VisitorContext.FieldsEntry
+	(*LiveChatEntry)(nil),       // 13: switchboard.v1.LiveChatEntry
+	(*DepartmentTags)(nil),      // 14: switchboard.v1.DepartmentTags
+	(*RequestChat)(nil),         // 15: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 16: switchboard.v1.ChatRefused
+	(*LeaveOfflineMessage)(nil), // 17: switchboard.v1.LeaveOfflineMessage
+	(*EmailTranscript)(nil),     // 18: switchboard.v1.EmailTranscript
+	(*EmailFromChat)(nil),       // 19: switchboard.v1.EmailFromChat
+	(*QueueUpdate)(nil),         // 20: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 21: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 22: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 23: switchboard.v1.Resume
+	(*Typing)(nil),              // 24: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 25: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 26: switchboard.v1.Ping
+	(*Pong)(nil),                // 27: switchboard.v1.Pong
+	(*Ack)(nil),                 // 28: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 29: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 30: switchboard.v1.AgentState
+	(*Offer)(nil),               // 31: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 32: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 33: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 34: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 35: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 36: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 37: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 38: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 39: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 40: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 41: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 42: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 43: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 44: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 45: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 46: switchboard.v1.ChatMessage
+	(*MessageTemplate)(nil),     // 47: switchboard.v1.MessageTemplate
+	(*ChatAssigned)(nil),        // 48: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 49: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 50: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 51: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 52: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 53: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 54: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 55: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 56: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 57: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 58: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 59: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 60: switchboard.v1.TakeOver
+	(*ReopenChat)(nil),          // 61: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 62: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 63: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 64: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 65: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 66: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 67: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 68: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 69: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 70: switchboard.v1.DepartmentView
+	(*StatsLiveDepartment)(nil), // 71: switchboard.v1.StatsLiveDepartment
+	(*StatsLive)(nil),           // 72: switchboard.v1.StatsLive
+	(*AgentLoad)(nil),           // 73: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 74: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 75: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 76: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 77: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 78: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 79: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 80: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 81: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 82: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 83: switchboard.v1.CannedExpansion
+	(*ReportPage)(nil),          // 84: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 85: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 86: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 87: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 88: switchboard.v1.VisitorInfo
+	(*ListPastChats)(nil),       // 89: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 90: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 91: switchboard.v1.PastChat
+	(*ChatDelivered)(nil),       // 92: switchboard.v1.ChatDelivered
+	nil,                         // 93: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 94: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 95: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
 	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	14,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	20,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	28,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	32,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	33,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	21,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	22,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	34,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	35,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	23,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	25,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	39,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	40,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	50,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	54,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	57,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	58,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	59,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	56,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	68,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	73,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	75,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	52,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	76,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	77,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	79,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	81,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	60,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	61,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	83,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
-	84,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	88,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
-	16,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	17,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	18,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	15,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	21,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	29,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	33,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	34,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	22,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	23,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	35,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	36,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	24,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	26,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	40,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	41,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	51,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	55,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	58,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	59,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	60,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	57,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	69,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	74,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	76,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	53,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	77,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	78,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	80,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	82,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	61,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	62,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	84,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	85,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	89,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	17,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	18,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	19,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	12,  // 36: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	27,  // 37: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	28,  // 37: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
 	10,  // 38: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	43,  // 39: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	19,  // 40: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	30,  // 41: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	31,  // 42: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	15,  // 43: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	29,  // 44: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	36,  // 45: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	26,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	38,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	24,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	55,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	69,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	53,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	74,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	80,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	82,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	87,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	89,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	44,  // 39: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	20,  // 40: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	31,  // 41: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	32,  // 42: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	16,  // 43: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	30,  // 44: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	37,  // 45: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	27,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	39,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	25,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	56,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	70,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	54,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	75,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	81,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	83,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	88,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	90,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
 	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
 	1,   // 58: switchboard.v1.Error.refusal:type_name -> switchboard.v1.RefusalReason
-	92,  // 59: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	29,  // 60: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	38,  // 61: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	30,  // 62: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	55,  // 63: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	13,  // 64: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	1,   // 65: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	46,  // 66: switchboard.v1.SendMessage.template:type_name -> switchboard.v1.MessageTemplate
-	37,  // 67: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
-	2,   // 68: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 69: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	38,  // 70: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	38,  // 71: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	38,  // 72: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
-	4,   // 73: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
-	3,   // 74: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
-	5,   // 75: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	37,  // 76: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	37,  // 77: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	37,  // 78: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
-	8,   // 79: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
-	5,   // 80: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
-	5,   // 81: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	37,  // 82: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	44,  // 83: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	45,  // 84: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	47,  // 85: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	49,  // 86: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	48,  // 87: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	42,  // 88: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	41,  // 89: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	51,  // 90: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	67,  // 91: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	62,  // 92: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	63,  // 93: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	64,  // 94: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	65,  // 95: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	66,  // 96: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	91,  // 97: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
-	37,  // 98: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
-	37,  // 99: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	46,  // 100: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
-	6,   // 101: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	37,  // 102: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	37,  // 103: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	69,  // 104: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	37,  // 105: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	37,  // 106: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	37,  // 107: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
-	8,   // 108: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	37,  // 109: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	37,  // 110: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	37,  // 111: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
-	7,   // 112: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	37,  // 113: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	38,  // 114: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	38,  // 115: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	72,  // 116: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	70,  // 117: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
-	70,  // 118: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
-	2,   // 119: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 120: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 121: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	78,  // 122: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	78,  // 123: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	93,  // 124: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	85,  // 125: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	85,  // 126: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	94,  // 127: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	86,  // 128: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	90,  // 129: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 130: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	131, // [131:131] is the sub-list for method output_type
-	131, // [131:131] is the sub-list for method input_type
-	131, // [131:131] is the sub-list for extension type_name
-	131, // [131:131] is the sub-list for extension extendee
-	0,   // [0:131] is the sub-list for field type_name
+	93,  // 59: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	30,  // 60: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	39,  // 61: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	31,  // 62: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	56,  // 63: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	14,  // 64: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	13,  // 65: switchboard.v1.Welcome.internal_live_chats:type_name -> switchboard.v1.LiveChatEntry
+	1,   // 66: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
+	47,  // 67: switchboard.v1.SendMessage.template:type_name -> switchboard.v1.MessageTemplate
+	38,  // 68: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	2,   // 69: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 70: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
+	39,  // 71: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	39,  // 72: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	39,  // 73: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	4,   // 74: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
+	3,   // 75: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
+	5,   // 76: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
+	38,  // 77: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	38,  // 78: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	38,  // 79: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	8,   // 80: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
+	5,   // 81: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
+	5,   // 82: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
+	38,  // 83: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	45,  // 84: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	46,  // 85: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	48,  // 86: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	50,  // 87: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	49,  // 88: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	43,  // 89: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	42,  // 90: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	52,  // 91: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	68,  // 92: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	63,  // 93: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	64,  // 94: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	65,  // 95: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	66,  // 96: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	67,  // 97: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	92,  // 98: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
+	38,  // 99: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
+	38,  // 100: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	47,  // 101: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
+	6,   // 102: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
+	38,  // 103: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	38,  // 104: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	70,  // 105: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	38,  // 106: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	38,  // 107: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	38,  // 108: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	8,   // 109: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
+	38,  // 110: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	38,  // 111: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	38,  // 112: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	7,   // 113: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
+	38,  // 114: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	39,  // 115: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	39,  // 116: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	73,  // 117: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	71,  // 118: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	71,  // 119: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 120: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 121: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 122: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	79,  // 123: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	79,  // 124: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	94,  // 125: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	86,  // 126: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	86,  // 127: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	95,  // 128: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	87,  // 129: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	91,  // 130: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 131: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	132, // [132:132] is the sub-list for method output_type
+	132, // [132:132] is the sub-list for method input_type
+	132, // [132:132] is the sub-list for extension type_name
+	132, // [132:132] is the sub-list for extension extendee
+	0,   // [0:132] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -8239,7 +8312,7 @@ func file_wire_proto_init() {
 		(*Envelope_VisitorInfo)(nil),
 		(*Envelope_PastChats)(nil),
 	}
-	file_wire_proto_msgTypes[34].OneofWrappers = []any{
+	file_wire_proto_msgTypes[35].OneofWrappers = []any{
 		(*ChatEvent_Created)(nil),
 		(*ChatEvent_Message)(nil),
 		(*ChatEvent_Assigned)(nil),
@@ -8262,7 +8335,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   86,
+			NumMessages:   87,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

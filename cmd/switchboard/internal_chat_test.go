@@ -156,6 +156,22 @@ func TestInternalLiveChat(t *testing.T) {
 		t.Fatalf("the replay lacks hana's answer: %v", replayed)
 	}
 
+	// A role that loses livechat.internal shuts the open customer-side
+	// socket (4005); the staff member's agent socket stays.
+	hanaTok := loginToken(t, addr, "hana@demo", "hana-demo-pw")
+	hv, _, err := colleague(t, addr, hanaTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdmin(t, addr, "PATCH", "/admin/agents/hana", map[string]any{"role": "noask"})
+	eventually(t, "hana's customer-side socket closed by the role change", func() bool { return hv.Closed() != nil })
+	if code := gateway.CloseCode(hv.Closed()); code != gateway.CloseLoginHours {
+		t.Fatalf("hana's customer-side socket closed with %d: %v", code, hv.Closed())
+	}
+	if err := hana.Closed(); err != nil {
+		t.Fatalf("hana's agent socket closed too: %v", err)
+	}
+
 	// Logging out ends the customer-side socket with the session.
 	if code, body := staffHTTP(t, addr, carlTok, "POST", "/api/logout", ""); code/100 != 2 {
 		t.Fatalf("logout: %d %s", code, body)

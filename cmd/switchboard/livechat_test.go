@@ -229,6 +229,9 @@ func TestLiveChatSupervisor(t *testing.T) {
 	}
 
 	mustAdmin(t, addr, "PUT", "/admin/livechats/partners", map[string]any{"name": "Partners", "supervisors": []string{"sam"}})
+	if _, w := newAgent(t, addr, "sam@demo", "sam-demo-pw", false); !slices.Equal(w.GetMonitors(), []string{"sales"}) {
+		t.Fatalf("sam's welcome says he monitors %v", w.GetMonitors())
+	}
 	mustCall(t, sam, monitor)
 	await(t, sam, "the department's view", func(e *messages.Envelope) bool { return len(e.GetDepartmentView().GetActive()) == 1 })
 	mustCall(t, sam, join)

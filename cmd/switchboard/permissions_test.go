@@ -41,6 +41,8 @@ func TestPermissionMatrix(t *testing.T) {
 	subjects := matrixSubjects(t, addr)
 	offline := map[string]any{"name": "Matrix offline", "chat_enabled": true, "offline_messages": true}
 	mustAdmin(t, addr, "PUT", "/admin/departments/matrixoff", offline)
+	mustAdmin(t, addr, "PUT", "/admin/livechats/matrixhr", map[string]any{"name": "Matrix HR", "kind": "LIVE_CHAT_KIND_INTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/matrixhr", map[string]any{"name": "Matrix HR", "chat_enabled": true, "live_chat": "matrixhr"})
 
 	var staff []string // every staff member supervises and manages matrix
 	for i, s := range subjects {
@@ -64,7 +66,13 @@ func TestPermissionMatrix(t *testing.T) {
 		x.adminReads(s, tok)
 		x.channelCommands(s, id, tok)
 		x.ownerOnlyCommands(s, id, tok)
+		x.liveChatCommands(s, id, tok)
 	}
+	// Nobody's permission lets an anonymous visitor into an internal
+	// live chat.
+	v, _ := newVisitor(t, addr, false)
+	_, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "matrixhr", Language: "en"}}})
+	x.check(permSubject{role: "anonymous visitor"}, "request_chat (internal department)", false, err, nil)
 	// The owner hands ownership on; the old owner becomes an administrator.
 	ownerTok := loginToken(t, addr, "staff00@matrix", "matrix-password")
 	if code, body := staffHTTP(t, addr, ownerTok, "POST", "/admin/owner", `{"agent_id":"staff01"}`); code != http.StatusNoContent {
@@ -227,7 +235,7 @@ func (x *permMatrix) statsLive(s permSubject, tok string) {
 	}
 	want := []string{"matrix", "matrixoff"}
 	if all {
-		want = []string{"matrix", "matrixoff", "sales", "support"}
+		want = []string{"matrix", "matrixhr", "matrixoff", "sales", "support"}
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: live figures of %v, want %v", s.role, got, want)
@@ -614,4 +622,55 @@ func (x *permMatrix) channelCommands(s permSubject, id, tok string) {
 		t.Errorf("%s: an unsigned inbound message with a staff token: %d %s", s.role, code, out)
 	}
 	x.cases++
+}
+
+// liveChatCommands: live chats are the administrator's (GET, PUT, PATCH
+// and DELETE /admin/livechats); writing in to an internal live chat as a
+// colleague needs livechat.internal (its widget configuration, the
+// visitor socket with the session token, and there a request to its
+// department); a colleague never reaches an external department.
+func (x *permMatrix) liveChatCommands(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	isAdmin := s.perms.Has(actors.PermAdmin)
+	code, body := staffHTTP(t, addr, tok, "GET", "/admin/livechats", "")
+	x.check(s, "GET /admin/livechats", isAdmin, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/admin/livechats/matrixhr", "")
+	x.check(s, "GET /admin/livechats/{id}", isAdmin, httpErr(code, body), nil)
+	unchanged := x.sameDirectory()
+	code, body = staffHTTP(t, addr, tok, "PUT", "/admin/livechats/made-by-"+id, `{"name":"x"}`)
+	x.check(s, "PUT /admin/livechats/{id}", isAdmin, httpErr(code, body), unchanged)
+	if code >= 300 {
+		mustAdmin(t, addr, "PUT", "/admin/livechats/made-by-"+id, `{"name":"x"}`)
+	}
+	unchanged = x.sameDirectory()
+	code, body = staffHTTP(t, addr, tok, "PATCH", "/admin/livechats/made-by-"+id, `{"name":"y"}`)
+	x.check(s, "PATCH /admin/livechats/{id}", isAdmin, httpErr(code, body), unchanged)
+	unchanged = x.sameDirectory()
+	code, body = staffHTTP(t, addr, tok, "DELETE", "/admin/livechats/made-by-"+id, "")
+	x.check(s, "DELETE /admin/livechats/{id}", isAdmin, httpErr(code, body), unchanged)
+	if code >= 300 {
+		mustAdmin(t, addr, "DELETE", "/admin/livechats/made-by-"+id, nil)
+	}
+
+	asks := s.perms.Has(actors.PermLiveChatInternal)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/widget/config?livechat=matrixhr", "")
+	x.check(s, "GET /api/widget/config (internal live chat)", asks, httpErr(code, body), nil)
+	c := dial(t, addr, "visitor", false)
+	_, err := c.Hello(ctxT(t), &messages.Hello{SessionToken: tok})
+	x.check(s, "colleague socket (Hello with a session token on /ws/visitor)", asks, err, nil)
+	if err != nil {
+		return
+	}
+	open := func() int {
+		ocs, _ := x.m.store.OpenChats()
+		return len(ocs)
+	}
+	n := open()
+	_, err = c.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "matrix", Language: "en"}}})
+	x.check(s, "request_chat (colleague, external department)", false, err, func() bool { return open() == n })
+	_, err = c.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "matrixhr", Language: "en"}}})
+	x.check(s, "request_chat (colleague, internal department)", true, err, nil)
+	if err != nil {
+		t.Errorf("%s: a colleague asking matrixhr: %v", s.role, err)
+	}
 }

@@ -1,4 +1,4 @@
-// The administrator's pages (departments, staff, roles, languages, site
+// The administrator's pages (departments, live chats, staff, roles, languages, site
 // settings, sign-in, email, the audit log) on the admin API, called with the staff
 // member's own session token. Each page is a module under admin/ that
 // renders from the directory (GET /admin/directory) and writes with PUT
@@ -16,9 +16,11 @@ import { settingsPage } from '/console/admin/settings.js';
 import { signInPage } from '/console/admin/signin.js';
 import { emailPage } from '/console/admin/email.js';
 import { auditPage } from '/console/admin/audit.js';
+import { liveChatsPage } from '/console/admin/livechats.js';
 
 const PAGES = [
   ['departments', 'Departments', departmentsPage],
+  ['livechats', 'Live chats', liveChatsPage],
   ['staff', 'Staff', staffPage],
   ['roles', 'Roles', rolesPage],
   ['languages', 'Languages', languagesPage],

@@ -247,6 +247,7 @@ class ChatView {
     } else {
       li.append(h('time', { class: 'at' }, clock(ev.at_ms)), h('span', { class: 'text' }, d.text));
       if (ev.internal) li.append(h('span', { class: 'tag' }, 'internal'));
+      if (ev.created && ev.created.colleague) li.append(h('span', { class: 'tag colleague' }, 'colleague'));
       if (d.score) li.dataset.score = d.score;
       if (ev.tagged) this.tagChips.fold(ev.tagged);
     }

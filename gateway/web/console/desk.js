@@ -13,6 +13,7 @@ import { Notifier } from '/console/notify.js';
 import { RepliesTab } from '/console/replies.js';
 import { HistoryTab, CHAT_HASH } from '/console/history.js';
 import { ReportsTab } from '/console/reports.js';
+import { AskTab } from '/console/ask.js';
 
 const STATUSES = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -33,6 +34,7 @@ export class Desk {
     this.replies = new RepliesTab(this, this.sections.replies);
     this.history = new HistoryTab(this, this.sections.history);
     this.reports = new ReportsTab(this, this.sections.reports);
+    this.ask = new AskTab(this, this.sections.ask);
     // A chat's transcript has its own address (#/chats/<id>): opened from
     // the History list, a link or the browser's history.
     this.onHash = () => this.route();
@@ -102,7 +104,7 @@ export class Desk {
     this.banner = h('p', { id: 'banner', class: 'banner', role: 'status', hidden: true });
     this.tabs = h('nav', { class: 'tabs', 'aria-label': 'Views' });
     this.sections = {};
-    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['history', 'History'], ['reports', 'Reports'], ['replies', 'Replies'], ['admin', 'Admin']]) {
+    for (const [id, label] of [['chats', 'Chats'], ['queue', 'Queue'], ['offline', 'Messages'], ['monitor', 'Monitor'], ['history', 'History'], ['reports', 'Reports'], ['replies', 'Replies'], ['ask', 'Ask a colleague'], ['admin', 'Admin']]) {
       const button = h('button', { id: `tab-${id}`, 'aria-controls': `view-${id}`, onclick: () => this.show(id) }, label);
       this.tabs.append(button);
       this.sections[id] = h('section', { id: `view-${id}`, 'aria-label': label, class: 'view', hidden: true });
@@ -140,6 +142,7 @@ export class Desk {
     if (id === 'admin') this.openAdmin();
     if (id === 'history') this.history.open();
     if (id === 'reports') this.reports.open();
+    if (id === 'ask') this.ask.open();
   }
 
   // route shows what the address names: a chat's transcript in History.
@@ -166,6 +169,8 @@ export class Desk {
     this.tabs.querySelector('#tab-replies').hidden = !(perms.has('canned.personal') || perms.has('admin') || (w.manages || []).length);
     this.tabs.querySelector('#tab-queue').hidden = !(w.departments || []).length;
     this.tabs.querySelector('#tab-history').hidden = !(perms.has('chats.view') || perms.has('reports.view') || perms.has('admin'));
+    this.ask.welcome(w);
+    this.tabs.querySelector('#tab-ask').hidden = !perms.has('livechat.internal') || !(w.internal_live_chats || []).length;
     this.route();
     this.tabs.querySelector('#tab-offline').hidden = !perms.has('chats.view') || !this.offline.departments().length;
     this.agentState(w.state || {});

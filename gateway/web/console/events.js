@@ -9,6 +9,9 @@ export function describe(ev) {
   if (ev.message) return { kind: 'message', from: who(ev.message.from), self: false, text: ev.message.text };
   if (ev.created) {
     const c = ev.created;
+    // A staff member writing in to an internal live chat: who they are,
+    // from their account (never markup: every text is set as text).
+    if (c.colleague) return note(`Colleague ${who(c.colleague)} (staff id ${c.colleague.id}) asked ${c.department} (${c.language})`);
     return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}`);
   }
   if (ev.assigned) {

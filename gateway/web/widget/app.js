@@ -19,7 +19,14 @@ const host = hostOrigin(query.get('origin'));
 const fixedDepartment = query.get('department') || '';
 // The live chat the widget is bound to ("main" when none is named).
 const liveChat = query.get('livechat') || '';
-const KEY = 'switchboard.widget';
+// Staff asking a colleague (an internal live chat, framed by the
+// console): the console hands the staff session to the frame by
+// postMessage (never in the address); it stays in memory, the session
+// has no resume token, and the name is the account's.
+const staff = query.get('staff') === '1';
+const KEY = staff ? 'switchboard.colleague' : 'switchboard.widget';
+let gotSession;
+const session = new Promise((resolve) => { gotSession = resolve; });
 
 const st = {
   lang: baseLanguage(query.get('language') || navigator.language || 'en'),
@@ -33,6 +40,7 @@ const st = {
   values: {}, // what the visitor typed in the form
   department: fixedDepartment,
   token: '', // the resume token (also in storage, when the browser keeps it)
+  staffToken: '', // staff asking a colleague: their session (memory only)
   // The visitor context: the host page's address, title and referrer,
   // and the fields its site set (Switchboard.setFields), sent once the
   // session is up and whenever they change.
@@ -75,6 +83,11 @@ function toHost(msg) {
 window.addEventListener('message', (ev) => {
   if (!host || ev.origin !== host || ev.source !== window.parent) return;
   const m = ev.data;
+  if (staff && m && m.type === 'switchboard:session' && typeof m.token === 'string' && !st.staffToken) {
+    st.staffToken = m.token;
+    st.values = { ...st.values, name: String(m.name || '') };
+    gotSession();
+  }
   if (m && m.type === 'switchboard:viewport') document.body.classList.toggle('narrow', Number(m.width) < 480);
   if (m && m.type === 'switchboard:page' && typeof m.url === 'string') {
     st.page = { url: m.url, title: String(m.title || ''), referrer: String(m.referrer || '') };
@@ -159,7 +172,7 @@ function paint() {
   else document.documentElement.style.removeProperty('--accent');
   document.documentElement.lang = st.lang;
   const tx = t();
-  titleEl.textContent = (l.title && l.title[st.lang]) || tx.title;
+  titleEl.textContent = (l.title && l.title[st.lang]) || (staff && st.cfg.live_chat_name) || tx.title;
   panel.setAttribute('aria-label', titleEl.textContent);
   launcher.setAttribute('aria-label', tx.open);
   launcher.title = tx.open;
@@ -186,6 +199,7 @@ function showForm(problem = '') {
   st.chat = null;
   const f = prechat({
     t: t(), lang: st.lang, cfg: st.cfg, fixed: fixedDepartment, values: { ...st.values, error: problem }, greeting: greeting(),
+    nameLocked: staff,
     onLanguage: (code, values) => {
       st.lang = baseLanguage(code);
       st.values = values;
@@ -231,6 +245,7 @@ async function showPastChats(form) {
 function connect() {
   if (st.client) return st.ready;
   const c = new Client('/ws/visitor', () => {
+    if (staff) return { session_token: st.staffToken };
     const token = stored().token;
     return token ? { resume_token: token } : {};
   });
@@ -315,7 +330,9 @@ function showChat(summary) {
   st.view = new ChatView(t(), {
     send: (txt) => st.client.sendMessage(st.chatId, txt),
     token: () => st.token || stored().token,
-    attach: async (file) => {
+    // Files go over HTTP with the resume token, which a colleague's
+    // session has none of: no files in an internal live chat.
+    attach: staff ? null : async (file) => {
       st.view?.setStatus(t().uploading);
       try {
         await uploadFile(st.chatId, file, st.token || stored().token);
@@ -479,16 +496,17 @@ async function init() {
   if (query.get('position') === 'left') document.body.classList.add('left');
   paint();
   toHost({ type: 'switchboard:ready' });
+  if (staff) await session;
   try {
     const q = liveChat ? `?livechat=${encodeURIComponent(liveChat)}` : '';
-    st.cfg = await api('GET', `/api/widget/config${q}`);
+    st.cfg = await api('GET', `/api/widget/config${q}`, staff ? st.staffToken : undefined);
   } catch {
     st.cfg = { departments: [], languages: [] };
   }
   if (!st.view) showForm();
   const saved = stored();
-  if (saved.token) connect();
-  if (saved.open) setOpen(true);
+  if (saved.token || staff) connect();
+  if (saved.open || staff) setOpen(true);
 }
 
 init();

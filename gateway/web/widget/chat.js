@@ -8,7 +8,7 @@ export class ChatView {
   // t: texts; send(text) sends a message (returns its client_msg_id);
   // typing() says the visitor is typing; end() closes the chat; again()
   // starts a new one after the end; rate(score, comment) rates it once
-  // it has ended; attach(file) sends a file; token() is the resume token
+  // it has ended; attach(file) sends a file (none: no file button); token() is the resume token
   // (to fetch files); emailTranscript(to) asks for the transcript by
   // email, to the address email() gave in the form.
   constructor(t, { send, typing, end, again, rate, attach, token, emailTranscript, email }) {
@@ -27,7 +27,7 @@ export class ChatView {
     this.input = h('textarea', { id: 'compose', rows: 2, maxlength: 8000, 'aria-label': t.write, placeholder: t.write });
     this.input.addEventListener('input', () => typing());
     enterSends(this.input, () => this.form.requestSubmit());
-    this.form = h('form', { class: 'composer' }, this.input, attachButton(t.file, t.attach, (f) => attach(f)),
+    this.form = h('form', { class: 'composer' }, this.input, attach ? attachButton(t.file, t.attach, (f) => attach(f)) : null,
       h('button', { type: 'submit', class: 'send' }, t.send));
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();

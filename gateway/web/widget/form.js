@@ -8,11 +8,13 @@ import { when } from './i18n.js';
 // department the embedding names ("" for a list); values are what the
 // visitor typed before (kept across a change of language); onLanguage and
 // onDepartment are called on a change, onSubmit with the values.
-export function prechat({ t, lang, cfg, fixed, values, greeting, onLanguage, onDepartment, onSubmit }) {
+// nameLocked: staff asking a colleague, whose name is their account's.
+export function prechat({ t, lang, cfg, fixed, values, greeting, nameLocked, onLanguage, onDepartment, onSubmit }) {
   const deps = cfg.departments || [];
   const open = deps.filter((d) => d.open);
   const field = (label, input) => h('label', { class: 'field' }, h('span', {}, label), input);
-  const name = h('input', { id: 'name', name: 'name', autocomplete: 'name', maxlength: 128, required: true, value: values.name || '' });
+  const name = h('input', { id: 'name', name: 'name', autocomplete: 'name', maxlength: 128, required: true, value: values.name || '',
+    readonly: !!nameLocked });
   const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'email', maxlength: 254, value: values.email || '' });
   const message = h('textarea', { id: 'message', name: 'message', rows: 3, maxlength: 4000, required: true }, values.message || '');
   const error = h('p', { class: 'error', role: 'alert', hidden: !values.error }, values.error || '');

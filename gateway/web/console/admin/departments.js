@@ -4,6 +4,7 @@
 // kept; open and close the queue.
 import { h } from '/lib/dom.js';
 import { recordPage, pill, idSpec } from '/console/admin/record.js';
+import { liveChatOptions } from '/console/admin/livechats.js';
 
 const POLICIES = [
   { value: 'ROUTING_POLICY_LEAST_LOADED', label: 'Least loaded: the agent with the most room' },
@@ -23,6 +24,7 @@ export function departmentFields(admin, isNew) {
   return [
     idSpec(isNew),
     { name: 'name', label: 'Name', hint: 'what visitors and agents see' },
+    { name: 'live_chat', label: 'Live chat', kind: 'select', options: liveChatOptions(admin), hint: 'where it takes chats from' },
     { name: 'chat_enabled', label: 'Queue open: takes new chats', kind: 'checkbox' },
     { name: 'policy', label: 'Routing', kind: 'select', options: POLICIES },
     { name: 'queue_limit', label: 'Queue limit', kind: 'number', hint: 'waiting chats at once; empty means 200' },
