@@ -9,7 +9,8 @@ export function describe(ev) {
   if (ev.message) return { kind: 'message', from: who(ev.message.from), self: false, text: ev.message.text };
   if (ev.created) {
     const c = ev.created;
-    return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}`);
+    const via = c.channel ? ` through the channel ${c.channel}${c.reply_window_ms ? ' (replies within ${Number(c.reply_window_ms) / 3600000} h of their last message, after that /template name language params)' : ''}` : '';
+    return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}${via}`);
   }
   if (ev.assigned) {
     const a = ev.assigned;
@@ -34,6 +35,10 @@ export function describe(ev) {
     const e = ev.emailed;
     const what = { transcript: 'the transcript', agent: `an email (${e.subject || ''})`, offline_reply: 'an answer' }[e.purpose] || 'an email';
     return note(`${who(e.by)} sent ${what} to ${e.to}`);
+  }
+  if (ev.delivered) {
+    const d = ev.delivered;
+    return note(`Message ${d.of_seq} ${d.state} (${d.channel})${d.error ? `: ${d.error}` : ''}`);
   }
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
   if (ev.reopened) {
