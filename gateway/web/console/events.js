@@ -9,7 +9,7 @@ export function describe(ev) {
   if (ev.message) return { kind: 'message', from: who(ev.message.from), self: false, text: ev.message.text };
   if (ev.created) {
     const c = ev.created;
-    const via = c.channel ? ` through the channel ${c.channel}${c.reply_window_ms ? ' (replies within ${Number(c.reply_window_ms) / 3600000} h of their last message, after that /template name language params)' : ''}` : '';
+    const via = c.channel ? ` through the channel ${c.channel}${c.reply_window_ms ? ` (replies within ${Number(c.reply_window_ms) / 3600000} h of their last message, after that /template name language params)` : ''}` : '';
     return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}${via}`);
   }
   if (ev.assigned) {
