@@ -128,6 +128,8 @@ func (c *chat) handle(ctx actor.Context, msg interface{}) {
 		c.visitorContext(m)
 	case *messages.RecordEmailed:
 		c.recordEmailed(m)
+	case *messages.RecordDelivered:
+		c.recordDelivered(m)
 	default:
 		ctx.Logger().Warn("chat: unexpected message", "chat", c.id, "type", fmt.Sprintf("%T", m))
 	}

@@ -33,7 +33,7 @@ func (c *chat) admit(ctx actor.Context, msg interface{}) bool {
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId()
 	case *messages.Abandon:
 		return c.isIn(stateQueued) && c.created.GetVisitorId() == m.GetVisitorId()
-	case *messages.RecordEmailed:
+	case *messages.RecordEmailed, *messages.RecordDelivered:
 		return c.exists && !c.broken
 	case *messages.AgentRenamed:
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId() && c.sum.GetAgentName() != m.GetDisplayName()

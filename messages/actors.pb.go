@@ -5055,6 +5055,459 @@ func (x *VisitorChatAssigned) GetChatId() string {
 	return ""
 }
 
+// DeliveryWake hands a target's outbox actor ("delivery/<target>") the
+// deliveries an indexing round or an offline message just stored; with
+// reload it reads its pending deliveries from the store again.
+type DeliveryWake struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deliveries    []*Delivery            `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	Reload        bool                   `protobuf:"varint,2,opt,name=reload,proto3" json:"reload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryWake) Reset() {
+	*x = DeliveryWake{}
+	mi := &file_actors_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryWake) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryWake) ProtoMessage() {}
+
+func (x *DeliveryWake) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryWake.ProtoReflect.Descriptor instead.
+func (*DeliveryWake) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *DeliveryWake) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *DeliveryWake) GetReload() bool {
+	if x != nil {
+		return x.Reload
+	}
+	return false
+}
+
+// DeliveryDone: one try of a delivery is over (from the sender's
+// goroutine to the target's actor).
+type DeliveryDone struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Conversation string                 `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	Seq          uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The outside id the receiver gave the message (WhatsApp's wamid).
+	Ref   string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// Not worth trying again (a channel's refusal): the delivery fails.
+	Permanent     bool  `protobuf:"varint,5,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	Status        int32 `protobuf:"varint,6,opt,name=status,proto3" json:"status,omitempty"`
+	TookMs        int64 `protobuf:"varint,7,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryDone) Reset() {
+	*x = DeliveryDone{}
+	mi := &file_actors_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryDone) ProtoMessage() {}
+
+func (x *DeliveryDone) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryDone.ProtoReflect.Descriptor instead.
+func (*DeliveryDone) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *DeliveryDone) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+func (x *DeliveryDone) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetTookMs() int64 {
+	if x != nil {
+		return x.TookMs
+	}
+	return 0
+}
+
+// DeliveryTick wakes a target's actor when a retry is due.
+type DeliveryTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryTick) Reset() {
+	*x = DeliveryTick{}
+	mi := &file_actors_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryTick) ProtoMessage() {}
+
+func (x *DeliveryTick) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryTick.ProtoReflect.Descriptor instead.
+func (*DeliveryTick) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *DeliveryTick) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+// DeliveryFlushed: a target's batched write (deletions, tries, the log)
+// is durable.
+type DeliveryFlushed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryFlushed) Reset() {
+	*x = DeliveryFlushed{}
+	mi := &file_actors_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryFlushed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryFlushed) ProtoMessage() {}
+
+func (x *DeliveryFlushed) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryFlushed.ProtoReflect.Descriptor instead.
+func (*DeliveryFlushed) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *DeliveryFlushed) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// WebhookCommand: the admin API -> the webhook's outbox actor
+// ("delivery/hook/<id>"), the only writer of its record. Answered with a
+// WebhookReply.
+type WebhookCommand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*WebhookCommand_Put
+	//	*WebhookCommand_Delete
+	Body   isWebhookCommand_Body `protobuf_oneof:"body"`
+	Create bool                  `protobuf:"varint,3,opt,name=create,proto3" json:"create,omitempty"`
+	// Who asks, for the audit log.
+	By            string `protobuf:"bytes,4,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookCommand) Reset() {
+	*x = WebhookCommand{}
+	mi := &file_actors_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookCommand) ProtoMessage() {}
+
+func (x *WebhookCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookCommand.ProtoReflect.Descriptor instead.
+func (*WebhookCommand) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *WebhookCommand) GetBody() isWebhookCommand_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *WebhookCommand) GetPut() *WebhookEndpoint {
+	if x != nil {
+		if x, ok := x.Body.(*WebhookCommand_Put); ok {
+			return x.Put
+		}
+	}
+	return nil
+}
+
+func (x *WebhookCommand) GetDelete() bool {
+	if x != nil {
+		if x, ok := x.Body.(*WebhookCommand_Delete); ok {
+			return x.Delete
+		}
+	}
+	return false
+}
+
+func (x *WebhookCommand) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+func (x *WebhookCommand) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+type isWebhookCommand_Body interface {
+	isWebhookCommand_Body()
+}
+
+type WebhookCommand_Put struct {
+	// Create (create set) or replace; an empty secret keeps the stored one.
+	Put *WebhookEndpoint `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
+}
+
+type WebhookCommand_Delete struct {
+	// Delete the endpoint, its pending deliveries and its log.
+	Delete bool `protobuf:"varint,2,opt,name=delete,proto3,oneof"`
+}
+
+func (*WebhookCommand_Put) isWebhookCommand_Body() {}
+
+func (*WebhookCommand_Delete) isWebhookCommand_Body() {}
+
+type WebhookReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Endpoint      *WebhookEndpoint       `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookReply) Reset() {
+	*x = WebhookReply{}
+	mi := &file_actors_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookReply) ProtoMessage() {}
+
+func (x *WebhookReply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookReply.ProtoReflect.Descriptor instead.
+func (*WebhookReply) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *WebhookReply) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *WebhookReply) GetEndpoint() *WebhookEndpoint {
+	if x != nil {
+		return x.Endpoint
+	}
+	return nil
+}
+
+// RecordDelivered asks a chat to write a ChatDelivered event (internal;
+// also once it is closed): a channel's delivery failed for good, or the
+// channel reported a status.
+type RecordDelivered struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Delivered     *ChatDelivered         `protobuf:"bytes,2,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordDelivered) Reset() {
+	*x = RecordDelivered{}
+	mi := &file_actors_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordDelivered) ProtoMessage() {}
+
+func (x *RecordDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordDelivered.ProtoReflect.Descriptor instead.
+func (*RecordDelivered) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *RecordDelivered) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RecordDelivered) GetDelivered() *ChatDelivered {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -5443,7 +5896,36 @@ const file_actors_proto_rawDesc = "" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x121\n" +
 	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
-	"\achat_id\x18\x04 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\achat_id\x18\x04 \x01(\tR\x06chatId\"`\n" +
+	"\fDeliveryWake\x128\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x18.switchboard.v1.DeliveryR\n" +
+	"deliveries\x12\x16\n" +
+	"\x06reload\x18\x02 \x01(\bR\x06reload\"\xbb\x01\n" +
+	"\fDeliveryDone\x12\"\n" +
+	"\fconversation\x18\x01 \x01(\tR\fconversation\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\tR\x03ref\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1c\n" +
+	"\tpermanent\x18\x05 \x01(\bR\tpermanent\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\x05R\x06status\x12\x17\n" +
+	"\atook_ms\x18\a \x01(\x03R\x06tookMs\"$\n" +
+	"\fDeliveryTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"'\n" +
+	"\x0fDeliveryFlushed\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x8f\x01\n" +
+	"\x0eWebhookCommand\x123\n" +
+	"\x03put\x18\x01 \x01(\v2\x1f.switchboard.v1.WebhookEndpointH\x00R\x03put\x12\x18\n" +
+	"\x06delete\x18\x02 \x01(\bH\x00R\x06delete\x12\x16\n" +
+	"\x06create\x18\x03 \x01(\bR\x06create\x12\x0e\n" +
+	"\x02by\x18\x04 \x01(\tR\x02byB\x06\n" +
+	"\x04body\"x\n" +
+	"\fWebhookReply\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\x12;\n" +
+	"\bendpoint\x18\x02 \x01(\v2\x1f.switchboard.v1.WebhookEndpointR\bendpoint\"g\n" +
+	"\x0fRecordDelivered\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12;\n" +
+	"\tdelivered\x18\x02 \x01(\v2\x1d.switchboard.v1.ChatDeliveredR\tdeliveredB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -5457,7 +5939,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5521,184 +6003,199 @@ var file_actors_proto_goTypes = []any{
 	(*AnswerOffline)(nil),         // 59: switchboard.v1.AnswerOffline
 	(*MailReply)(nil),             // 60: switchboard.v1.MailReply
 	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
-	nil,                           // 62: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 63: actor.PID
-	(*RequestChat)(nil),           // 64: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 65: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 66: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 67: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 68: switchboard.v1.PickChat
-	(*Resume)(nil),                // 69: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 70: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 71: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 72: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 73: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 74: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 75: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 76: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 77: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 78: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 79: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 80: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 81: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 82: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 83: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 84: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 85: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 86: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 87: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 88: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 89: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 90: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 91: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 92: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 93: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 94: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 95: switchboard.v1.Typing
-	(*RateChat)(nil),              // 96: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 97: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 98: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 99: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 100: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 101: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 102: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 103: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 104: switchboard.v1.Offer
-	(AssignHow)(0),                // 105: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 106: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 107: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 108: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 109: switchboard.v1.Department
-	(*Language)(nil),              // 110: switchboard.v1.Language
-	(*Agent)(nil),                 // 111: switchboard.v1.Agent
-	(*Role)(nil),                  // 112: switchboard.v1.Role
-	(*Settings)(nil),              // 113: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 114: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 115: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 116: switchboard.v1.EmailSettings
-	(*Envelope)(nil),              // 117: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 118: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 119: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 120: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 121: switchboard.v1.OfflineMessage
+	(*DeliveryWake)(nil),          // 62: switchboard.v1.DeliveryWake
+	(*DeliveryDone)(nil),          // 63: switchboard.v1.DeliveryDone
+	(*DeliveryTick)(nil),          // 64: switchboard.v1.DeliveryTick
+	(*DeliveryFlushed)(nil),       // 65: switchboard.v1.DeliveryFlushed
+	(*WebhookCommand)(nil),        // 66: switchboard.v1.WebhookCommand
+	(*WebhookReply)(nil),          // 67: switchboard.v1.WebhookReply
+	(*RecordDelivered)(nil),       // 68: switchboard.v1.RecordDelivered
+	nil,                           // 69: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 70: actor.PID
+	(*RequestChat)(nil),           // 71: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 72: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 73: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 74: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 75: switchboard.v1.PickChat
+	(*Resume)(nil),                // 76: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 77: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 78: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 79: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 80: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 81: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 82: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 83: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 84: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 85: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 86: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 87: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 88: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 89: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 90: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 91: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 92: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 93: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 94: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 95: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 96: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 97: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 98: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 99: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 100: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 101: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 102: switchboard.v1.Typing
+	(*RateChat)(nil),              // 103: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 104: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 105: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 106: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 107: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 108: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 109: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 110: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 111: switchboard.v1.Offer
+	(AssignHow)(0),                // 112: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 113: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 114: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 115: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 116: switchboard.v1.Department
+	(*Language)(nil),              // 117: switchboard.v1.Language
+	(*Agent)(nil),                 // 118: switchboard.v1.Agent
+	(*Role)(nil),                  // 119: switchboard.v1.Role
+	(*Settings)(nil),              // 120: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 121: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 122: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 123: switchboard.v1.EmailSettings
+	(*Envelope)(nil),              // 124: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 125: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 126: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 127: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 128: switchboard.v1.OfflineMessage
+	(*Delivery)(nil),              // 129: switchboard.v1.Delivery
+	(*WebhookEndpoint)(nil),       // 130: switchboard.v1.WebhookEndpoint
+	(*ChatDelivered)(nil),         // 131: switchboard.v1.ChatDelivered
 }
 var file_actors_proto_depIdxs = []int32{
-	63,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	62,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	63,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	63,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	64,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	65,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	66,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	67,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	68,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	69,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	70,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	71,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	72,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	73,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	74,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	75,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	76,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	77,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	79,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	80,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	81,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	82,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	83,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	84,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	85,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	86,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	87,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	88,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	89,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	90,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	91,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	70,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	69,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	70,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	70,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	71,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	72,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	73,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	74,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	75,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	76,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	77,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	78,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	79,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	80,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	81,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	82,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	83,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	84,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	85,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	86,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	87,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	88,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	89,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	90,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	91,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	92,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	93,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	94,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	95,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	96,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	97,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	98,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	92,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	63,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	93,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	94,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	95,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	71,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	73,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	74,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	75,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	76,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	77,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	78,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	83,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	96,  // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	86,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	99,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	70,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	100, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	101, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	102, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	78,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	80,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	81,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	82,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	83,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	84,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	85,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	90,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	103, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	93,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	97,  // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	91,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	104, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	98,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	64,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	63,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	71,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	70,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	98,  // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	63,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	99,  // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	63,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	92,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	100, // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	63,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	63,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	101, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	101, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	105, // 55: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	70,  // 56: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	106, // 57: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	70,  // 58: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	99,  // 59: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	107, // 60: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	70,  // 61: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	70,  // 62: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	108, // 63: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	108, // 64: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	108, // 65: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	49,  // 66: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	101, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	102, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	102, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	103, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	104, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	105, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	108, // 67: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	109, // 68: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	109, // 69: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	110, // 70: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	111, // 71: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	112, // 72: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	49,  // 73: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	101, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	99,  // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	63,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	63,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	63,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	106, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	107, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	103, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	63,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	99,  // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	108, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	109, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	110, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	111, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	112, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	113, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	108, // 74: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	106, // 75: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	70,  // 76: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	70,  // 77: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	70,  // 78: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	113, // 79: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	114, // 80: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	110, // 81: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	70,  // 82: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	106, // 83: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	115, // 84: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	116, // 85: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	117, // 86: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	118, // 87: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	119, // 88: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	120, // 89: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	46,  // 90: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	45,  // 91: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	114, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	121, // 92: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	43,  // 93: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	115, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	115, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	116, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	99,  // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	100, // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	122, // 94: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	122, // 95: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	123, // 96: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	106, // 97: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	107, // 98: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	49,  // 99: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	117, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	124, // 100: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	49,  // 101: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	118, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	119, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	63,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	120, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	121, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	63,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	92,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	99,  // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	92,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	111, // [111:111] is the sub-list for method output_type
-	111, // [111:111] is the sub-list for method input_type
-	111, // [111:111] is the sub-list for extension type_name
-	111, // [111:111] is the sub-list for extension extendee
-	0,   // [0:111] is the sub-list for field type_name
+	125, // 102: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	126, // 103: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	70,  // 104: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	127, // 105: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	128, // 106: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	70,  // 107: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	99,  // 108: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	106, // 109: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	99,  // 110: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	129, // 111: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
+	130, // 112: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
+	106, // 113: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
+	130, // 114: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
+	131, // 115: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	116, // [116:116] is the sub-list for method output_type
+	116, // [116:116] is the sub-list for method input_type
+	116, // [116:116] is the sub-list for extension type_name
+	116, // [116:116] is the sub-list for extension extendee
+	0,   // [0:116] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -5775,13 +6272,17 @@ func file_actors_proto_init() {
 		(*AdminCommand_DeleteCanned)(nil),
 		(*AdminCommand_PutEmail)(nil),
 	}
+	file_actors_proto_msgTypes[66].OneofWrappers = []any{
+		(*WebhookCommand_Put)(nil),
+		(*WebhookCommand_Delete)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   63,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
