@@ -147,6 +147,7 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 	defer s.ixMu.Unlock()
 	var n int
 	next := s.feedNext
+	var dr *deliveryRound
 	err := s.withDB(func(db *pebble.DB) error {
 		b := db.NewBatch()
 		defer b.Close()
@@ -170,6 +171,7 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 			return err
 		}
 		r := s.statsRound(db, b)
+		dr = newDeliveryRound(db, b)
 		if n > 0 {
 			next = binary.BigEndian.Uint64(last[len(prefixFeed):]) + 1
 			if err := b.DeleteRange(first, feedKey(next), nil); err != nil {
@@ -177,9 +179,12 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 			}
 		}
 		for id := range chats {
-			if err := indexChat(db, b, r, id); err != nil {
+			if err := indexChat(db, b, r, dr, id); err != nil {
 				return err
 			}
+		}
+		if dr.err != nil {
+			return dr.err
 		}
 		folded, err := r.foldEvents(limit)
 		if err != nil {
@@ -199,13 +204,15 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 		return 0, fmt.Errorf("history: index: %w", err)
 	}
 	s.feedNext = next
+	s.tellDeliveries(dr.out)
 	return n, nil
 }
 
 // indexChat folds a chat's events after its entry's indexed_seq into b:
 // the entry, the postings of the facets it gained (those it lost are
-// deleted) and of the words of the new events.
-func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) error {
+// deleted) and of the words of the new events; and hands the new events
+// to the delivery round dr (nil: none, for a rebuild).
+func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, dr *deliveryRound, chatID string) error {
 	e := &messages.ChatHistoryEntry{}
 	found, err := getFrom(db, entryKey(chatID), e)
 	if err != nil {
@@ -229,6 +236,7 @@ func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) 
 			}
 			r.chatEvent(e.Stats, ev)
 		}
+		dr.chatEvent(e, ev)
 	})
 	if err != nil {
 		return err
@@ -318,7 +326,8 @@ func (s *Store) indexChats(ids []string) error {
 		defer b.Close()
 		r := s.statsRound(db, b)
 		for _, id := range ids {
-			if err := indexChat(db, b, r, id); err != nil {
+			// No delivery round: a rebuild delivers nothing again.
+			if err := indexChat(db, b, r, nil, id); err != nil {
 				return err
 			}
 		}

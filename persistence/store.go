@@ -60,6 +60,8 @@ type Store struct {
 	feedNext uint64
 	// statN numbers the statistics events (se/) like feedN the feed.
 	statN atomic.Uint64
+	// wake tells the delivery outbox of new deliveries (delivery.go).
+	wake wakeHolder
 }
 
 // errStop ends a scan early without an error.
