@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
 	"github.com/switchboard-chat/switchboard/gateway/whatsapp"
@@ -70,6 +72,27 @@ func (s *Server) channelStart(ch *messages.Channel, conversation string) *messag
 func (s *Server) inbound(ch *messages.Channel, conversation, name, email string, cmd *messages.ChatCommand) *messages.ChannelInbound {
 	return &messages.ChannelInbound{VisitorId: actors.ChannelVisitorID(ch.GetId(), conversation), Channel: s.channelStart(ch, conversation), Cmd: cmd,
 		Request: &messages.RequestChat{Department: ch.GetDepartment(), Language: ch.GetLanguage(), Name: name, Email: email}}
+}
+
+// channelInbound hands an outside message to its conversation. A chat
+// that closed just as the message came (the chat refused it, CONFLICT,
+// before the conversation heard it closed) is asked again a few times:
+// the message then starts the conversation's next chat.
+func (s *Server) channelInbound(ctx context.Context, m *messages.ChannelInbound) (*messages.Ack, error) {
+	for try := 1; ; try++ {
+		ack, err := s.b.ChannelInbound(ctx, proto.Clone(m).(*messages.ChannelInbound))
+		e, typed := err.(*messages.Error)
+		if !typed || e.GetCode() != messages.ErrorCode_ERROR_CODE_CONFLICT || e.GetRefusal() != 0 || try == 5 {
+			return ack, err
+		}
+		t := time.NewTimer(time.Duration(try*try) * 10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
 
 // APIInbound is the body of POST /api/channels/{id}/messages.
@@ -132,7 +155,7 @@ func (s *Server) apiInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), inboundTimeout)
 	defer cancel()
-	ack, err := s.b.ChannelInbound(ctx, s.inbound(ch, in.ConversationID, in.Name, in.Email, &messages.ChatCommand{
+	ack, err := s.channelInbound(ctx, s.inbound(ch, in.ConversationID, in.Name, in.Email, &messages.ChatCommand{
 		Body: &messages.ChatCommand_Send{Send: &messages.SendMessage{Text: in.Text, ClientMsgId: in.MessageID}}}))
 	if err != nil {
 		writeError(w, err)
@@ -247,7 +270,7 @@ func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, n
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
-	_, err := s.b.ChannelInbound(ctx, s.inbound(ch, from, name, "", &messages.ChatCommand{
+	_, err := s.channelInbound(ctx, s.inbound(ch, from, name, "", &messages.ChatCommand{
 		Body: &messages.ChatCommand_Send{Send: &messages.SendMessage{Text: text, ClientMsgId: id}}}))
 	return err
 }
@@ -257,7 +280,7 @@ func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, n
 // says whether the file came already, then the bytes are fetched, stored
 // and linked.
 func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, name, id string, md *whatsapp.Media) error {
-	ack, err := s.b.ChannelInbound(ctx, s.inbound(ch, from, name, "", &messages.ChatCommand{
+	ack, err := s.channelInbound(ctx, s.inbound(ch, from, name, "", &messages.ChatCommand{
 		Body: &messages.ChatCommand_AttachFile{AttachFile: &messages.AttachFile{Check: true, ClientMsgId: id}}}))
 	if err != nil || ack.GetSeq() != 0 {
 		return err // refused, or linked already

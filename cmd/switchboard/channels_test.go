@@ -270,6 +270,17 @@ func TestAPIChannelInbound(t *testing.T) {
 		t.Fatalf("created %v", cr)
 	}
 
+	// Bob closes the chat: the conversation's next message starts its next chat.
+	if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chatID}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out = postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "order-1234", "message_id": "m-3", "name": "Ada", "text": "One more thing"})
+	if code != 200 || out["chat_id"] == chatID || out["chat_id"] == "" {
+		t.Fatalf("after the close: %d %v (closed chat %s)", code, out, chatID)
+	}
+	// (The closed one reaches the history index a moment later.)
+	eventually(t, "the conversation's two chats", func() bool { return len(channelChats(t, m, "shop", "order-1234")) == 2 })
+
 	// A department that takes no chats: a typed refusal, nothing stored.
 	d, _ := m.broker.Department("support")
 	d.ChatEnabled = false
