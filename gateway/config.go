@@ -79,6 +79,10 @@ type Config struct {
 	// SendMail delivers one email at once (the test email of POST
 	// /admin/email/test). Without it, that route is refused.
 	SendMail func(ctx context.Context, smtp *messages.SmtpSettings, m *messages.OutboxMail) error
+	// PostWebhook posts one signed webhook at once (the test event of
+	// POST /admin/webhooks/{id}/test; gateway/hooks' Sender.PostNow) and
+	// answers the receiver's status. Default nil: no test event.
+	PostWebhook func(ctx context.Context, url, secret string, d *messages.Delivery) (int, error)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// OriginPatterns are the host patterns (path.Match syntax, e.g.
