@@ -270,3 +270,10 @@ func (b *Broker) WebhookByID(id string) (*messages.WebhookEndpoint, error) {
 func (b *Broker) WebhookLog(id string) (*messages.WebhookLog, error) {
 	return b.store.DeliveryLog(messages.WebhookTarget(id))
 }
+
+// WebhookSecret returns an endpoint's secret, for the gateway's test
+// event only (never answered over the API).
+func (b *Broker) WebhookSecret(id string) (string, error) {
+	h, err := b.store.Webhook(id)
+	return h.GetSecret(), err
+}

@@ -29,6 +29,9 @@ const (
 	HeaderSignature = "X-Switchboard-Signature"
 )
 
+// DefaultTimeout bounds one request.
+const DefaultTimeout = 10 * time.Second
+
 // Config configures a Sender; zero values mean the documented default.
 type Config struct {
 	// Timeout bounds one request, from dialling to the end of the
@@ -52,7 +55,7 @@ type Sender struct {
 // New makes a Sender.
 func New(cfg Config) *Sender {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.MaxConnsPerHost <= 0 {
 		cfg.MaxConnsPerHost = 64
