@@ -6,8 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
+	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -446,11 +448,9 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl := &messages.MessageTemplate{Name: "order_update", Language: "en_US", Params: []string{"Grace", "4711"}}
-	env, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r4", Template: tpl}}})
-	if err != nil {
+	if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r4", Template: tpl}}}); err != nil {
 		t.Fatalf("a template outside the window: %v", err)
 	}
-	tplSeq := env.GetAck().GetSeq()
 	for _, bad := range []*messages.MessageTemplate{{Name: "Bad Name", Language: "en"}, {Name: "ok", Language: ""}} {
 		if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, Template: bad}}}); !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT {
 			t.Errorf("template %v: %v", bad, err)
@@ -466,23 +466,16 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	if strings.Join(texts, "|") != "hello|Hello Grace, let me look.|Still looking.|[template order_update: Grace, 4711]" {
 		t.Fatalf("transcript %q", texts)
 	}
-	// The customer writes again: the window is open.
-	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
-		t.Fatal(code)
-	}
-	send(t, bob, chatID, "r5", "You are welcome.")
-
-	// The replies through the Graph API (the WhatsApp sender).
-	deliverToWhatsApp(t, m, chatID, reply)
-	deliverToWhatsApp(t, m, chatID, tplSeq)
+	// The replies went out through the delivery outbox and the Graph API,
+	// in order, the whisper not.
+	eventually(t, "three replies at the Graph API", func() bool { return len(graph.sentMessages()) == 3 })
 	sent := graph.sentMessages()
-	if len(sent) != 2 {
-		t.Fatalf("sent %v", sent)
+	for i, want := range []string{"Hello Grace, let me look.", "Still looking."} {
+		if b := sent[i].Body; b["type"] != "text" || b["to"] != testWACustomer || b["text"].(map[string]any)["body"] != want {
+			t.Fatalf("reply %d: %v", i, b)
+		}
 	}
-	if b := sent[0].Body; b["type"] != "text" || b["to"] != testWACustomer || b["text"].(map[string]any)["body"] != "Hello Grace, let me look." {
-		t.Fatalf("text %v", b)
-	}
-	if b := sent[1].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
+	if b := sent[2].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
 		t.Fatalf("template %v", toJSON(b))
 	}
 	// Meta reports the first one read, twice, then delivered (late): one
@@ -493,41 +486,136 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 			t.Fatalf("status: %d %s", code, body)
 		}
 	}
-	var delivered []*messages.ChatDelivered
-	rec, _ = m.broker.ChatRecord(chatID)
-	for _, ev := range rec.GetTranscript() {
-		if d := ev.GetDelivered(); d != nil {
-			if !ev.GetInternal() {
-				t.Fatal("a ChatDelivered event the visitor would see")
+	delivered := func() (out []*messages.ChatDelivered) {
+		rec, _ := m.broker.ChatRecord(chatID)
+		for _, ev := range rec.GetTranscript() {
+			if d := ev.GetDelivered(); d != nil {
+				if !ev.GetInternal() {
+					t.Fatal("a ChatDelivered event the visitor would see")
+				}
+				out = append(out, d)
 			}
-			delivered = append(delivered, d)
 		}
+		return out
 	}
-	if len(delivered) != 1 || delivered[0].GetState() != "read" || delivered[0].GetOfSeq() != reply || delivered[0].GetChannel() != "wa" {
-		t.Fatalf("delivered %v", delivered)
+	if d := delivered(); len(d) != 1 || d[0].GetState() != "read" || d[0].GetOfSeq() != reply || d[0].GetChannel() != "wa" {
+		t.Fatalf("delivered %v", d)
+	}
+	// The customer writes again: the window is open. WhatsApp refuses the
+	// next reply for good (400): the chat records it failed.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
+		t.Fatal(code)
+	}
+	graph.mu.Lock()
+	graph.refuse = 1
+	graph.mu.Unlock()
+	last := send(t, bob, chatID, "r5", "You are welcome.")
+	eventually(t, "the refused reply recorded as failed", func() bool {
+		d := delivered()
+		return len(d) == 2 && d[1].GetState() == "failed" && d[1].GetOfSeq() == last && strings.Contains(d[1].GetError(), "131047")
+	})
+	if n := len(graph.sentMessages()); n != 3 {
+		t.Fatalf("%d messages taken, want 3", n)
 	}
 }
 
-// deliverToWhatsApp hands a chat's event to the WhatsApp sender as the
-// delivery outbox does, and records its wamid as the outbox does.
-func deliverToWhatsApp(t testing.TB, m *Main, chatID string, seq uint64) {
-	t.Helper()
-	rec, _ := m.broker.ChatRecord(chatID)
-	var ev *messages.ChatEvent
-	for _, e := range rec.GetTranscript() {
-		if e.GetSeq() == seq {
-			ev = e
+// callbackReceiver is a customer system's endpoint for an API channel's
+// calls: it checks each call's signature, and keeps each event once (by
+// its id), in the order taken.
+type callbackReceiver struct {
+	t      testing.TB
+	secret string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	seen   map[string]bool
+	events []hooks.Event
+	bad    int
+}
+
+func newCallbackReceiver(t testing.TB, secret string) *callbackReceiver {
+	r := &callbackReceiver{t: t, secret: secret, seen: map[string]bool{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var ev hooks.Event
+		if hmacsig.Verify(req.Header, []byte(r.secret), body, time.Now()) != nil || json.Unmarshal(body, &ev) != nil {
+			r.mu.Lock()
+			r.bad++
+			r.mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		r.mu.Lock()
+		if id := req.Header.Get(hooks.HeaderEventID); !r.seen[id] && id == ev.ID {
+			r.seen[id] = true
+			r.events = append(r.events, ev)
+		}
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *callbackReceiver) taken() []hooks.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]hooks.Event(nil), r.events...)
+}
+
+// TestAPIChannelConversation: an API channel's conversation through the
+// real gateway: the customer's system posts a signed message, the chat is
+// routed to an agent, and the agent's reply comes back to the system's
+// callback, signed with the channel's secret, after the chat's other
+// events, in order.
+func TestAPIChannelConversation(t *testing.T) {
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.Webhooks.AllowPrivate = true })
+	addr := m.Addr()
+	cb := newCallbackReceiver(t, testAPISecret)
+	setupAPIChannel(t, addr, cb.srv.URL+"/switchboard")
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	code, out := postAPIChannel(t, addr, "shop", testAPISecret, time.Now(),
+		map[string]any{"conversation_id": "order-1234", "message_id": "m-1", "name": "Ada", "text": "Where is my parcel?"})
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	chatID := out["chat_id"].(string)
+	if offer := awaitOffer(t, bob); offer.GetChatId() != chatID {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	send(t, bob, chatID, "b1", "It left our warehouse today.")
+	var reply *hooks.Event
+	eventually(t, "the agent's reply at the callback", func() bool {
+		for _, ev := range cb.taken() {
+			if ev.Type == "chat.message" && strings.Contains(string(ev.Data), "It left our warehouse today.") {
+				reply = &ev
+				return true
+			}
+		}
+		return false
+	})
+	if reply.ChatID != chatID || !strings.Contains(string(reply.Data), `"PARTICIPANT_KIND_AGENT"`) {
+		t.Fatalf("reply %+v", reply)
+	}
+	// Every event before it came first, in the chat's order, none twice.
+	var last uint64
+	types := map[string]bool{}
+	for _, ev := range cb.taken() {
+		if ev.ChatID != chatID {
+			continue
+		}
+		if ev.Seq <= last {
+			t.Fatalf("events out of order: %d after %d", ev.Seq, last)
+		}
+		last = ev.Seq
+		types[ev.Type] = true
+		if ev.Seq == reply.Seq {
+			break
 		}
 	}
-	ch, _ := m.broker.Channel("wa")
-	d := &messages.Delivery{Id: chatID + "/" + strconv.FormatUint(seq, 10), Target: "channel/wa", Conversation: chatID, Seq: seq, Event: ev}
-	ref, err := m.whatsApp().SendNow(ctxT(t), ch, d)
-	if err != nil || ref == "" {
-		t.Fatalf("send: %q %v", ref, err)
-	}
-	done := make(chan error, 1)
-	m.store.PutDeliveryRef("channel/wa", ref, &messages.DeliveryRef{ChatId: chatID, Seq: seq, DeliveryId: d.GetId()}, func(err error) { done <- err })
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	cb.mu.Lock()
+	bad := cb.bad
+	cb.mu.Unlock()
+	if !types["chat.message"] || !types["chat.assigned"] || bad != 0 {
+		t.Fatalf("event types %v, %d bad calls", types, bad)
 	}
 }
