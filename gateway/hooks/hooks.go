@@ -3,9 +3,6 @@ package hooks
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,14 +16,15 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // The request's headers.
 const (
 	HeaderEventID   = "X-Switchboard-Event-Id"
-	HeaderTimestamp = "X-Switchboard-Timestamp"
-	HeaderSignature = "X-Switchboard-Signature"
+	HeaderTimestamp = hmacsig.HeaderTimestamp
+	HeaderSignature = hmacsig.HeaderSignature
 )
 
 // DefaultTimeout bounds one request.
@@ -127,8 +125,7 @@ func (s *Sender) PostNow(ctx context.Context, url, secret string, d *messages.De
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
 	req.Header.Set(HeaderEventID, d.GetId())
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	hmacsig.SetHeaders(req.Header, []byte(secret), time.Unix(ts, 0), body)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("post: %w", err)
@@ -147,19 +144,18 @@ type permanent struct{ error }
 func (permanent) Permanent() bool { return true }
 func (p permanent) Unwrap() error { return p.error }
 
-// Sign is the signature header's value of body sent at ts (unix seconds).
+// Sign is the signature header's value of body sent at ts (unix
+// seconds): gateway/hmacsig's, the one scheme of signed calls.
 func Sign(secret string, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(strconv.AppendInt(nil, ts, 10))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	return hmacsig.Sign([]byte(secret), time.Unix(ts, 0), body)
 }
 
 // Verify checks a signed request's timestamp and signature headers
-// against body: the signature must match and the timestamp lie within
-// tolerance of now (older: a replay).
+// against body, as gateway/hmacsig does, within tolerance of now.
 func Verify(secret, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
+	h := http.Header{}
+	h.Set(HeaderTimestamp, timestamp)
+	h.Set(HeaderSignature, signature)
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return errors.New("hooks: the timestamp is not unix seconds")
@@ -167,10 +163,8 @@ func Verify(secret, timestamp, signature string, body []byte, now time.Time, tol
 	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
 		return errors.New("hooks: the timestamp is too far from now (a replay?)")
 	}
-	if !hmac.Equal([]byte(Sign(secret, ts, body)), []byte(signature)) {
-		return errors.New("hooks: the signature does not match")
-	}
-	return nil
+	// Within tolerance: hmacsig checks the signature at the timestamp's own time.
+	return hmacsig.Verify(h, []byte(secret), body, time.Unix(ts, 0))
 }
 
 // Event is a request's body.
