@@ -619,3 +619,57 @@ func TestAPIChannelConversation(t *testing.T) {
 		t.Fatalf("event types %v, %d bad calls", types, bad)
 	}
 }
+
+// TestChannelChatOutlivesGrace: a channel's conversation has no socket,
+// so its waiting chat is not abandoned when the visitors' grace period
+// runs out, before or after a restart; the agent who comes later gets it,
+// and the customer's next message joins it.
+func TestChannelChatOutlivesGrace(t *testing.T) {
+	clock := newFakeClock()
+	dir := t.TempDir()
+	cfg := func(c *Config) { c.Clock, c.VisitorGrace = clock, time.Minute }
+	m := startBroker(t, dir, cfg)
+	setupAPIChannel(t, m.Addr(), "https://cb.example/x")
+	code, out := postAPIChannel(t, m.Addr(), "shop", testAPISecret, clock.Now(),
+		map[string]any{"conversation_id": "c-7", "message_id": "m-1", "name": "Ada", "text": "anyone there?"})
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	chatID := out["chat_id"].(string)
+	queued := func(m *Main) bool {
+		rec, _ := m.broker.ChatRecord(chatID)
+		return rec.GetState() == messages.ChatState_CHAT_STATE_QUEUED
+	}
+	clock.Advance(10 * time.Minute)
+	// A website visitor's chat with no socket is abandoned after the same
+	// grace: the clock did run it.
+	v, _ := newVisitor(t, m.Addr(), false)
+	webChat := mustChatID(t, requestChat(t, v, "support", "en", "hello"))
+	idle := clock.Pending()
+	v.CloseNow()
+	eventually(t, "the grace timer armed", func() bool { return clock.Pending() > idle })
+	clock.Advance(10 * time.Minute)
+	eventually(t, "the website chat abandoned", func() bool {
+		rec, _ := m.broker.ChatRecord(webChat)
+		return rec.GetState() == messages.ChatState_CHAT_STATE_CLOSED
+	})
+	if !queued(m) {
+		t.Fatal("the channel's chat did not wait")
+	}
+	m.Close()
+	m = startBroker(t, dir, cfg)
+	clock.Advance(10 * time.Minute)
+	if !queued(m) {
+		t.Fatal("the channel's chat did not wait after the restart")
+	}
+	bob, _ := newAgent(t, m.Addr(), "bob@demo", "bob-demo-pw", true)
+	if offer := awaitOffer(t, bob); offer.GetChatId() != chatID {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	code, out = postAPIChannel(t, m.Addr(), "shop", testAPISecret, clock.Now(),
+		map[string]any{"conversation_id": "c-7", "message_id": "m-2", "name": "Ada", "text": "ah, hello"})
+	if code != 200 || out["chat_id"] != chatID {
+		t.Fatalf("after the restart: %d %v", code, out)
+	}
+}
