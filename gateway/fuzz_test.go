@@ -65,7 +65,9 @@ func FuzzDecodeFrame(f *testing.F) {
 // corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
 	// route picks the path (route % 8) and the method (route / 8 % 3:
-	// PUT, DELETE, PATCH).
+	// PUT, DELETE, PATCH); from 0xF0 on, the webhook routes: PUT, DELETE
+	// or PATCH /admin/webhooks/{id} (route % 3), and POST /admin/webhooks
+	// (route 0xFF, the body's id).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
 	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
@@ -91,6 +93,12 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
 	f.Add(uint8(7), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.message"]}`))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"ftp://crm.example.com/hook","secret":"0123456789abcdef"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm2","url":"https://crm.example.com/hook","secret":"0123456789abcdef","live_chat":"main"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm3","url":"https://crm.example.com/hook","secret":"short"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm4","url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.nope"]}`))
+	f.Add(uint8(0xF1), "crm2", []byte(``))
 	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
 		"/admin/departments/billing/canned/", "/admin/email#"}
@@ -100,9 +108,16 @@ func FuzzAdminAPI(f *testing.F) {
 			return // a different route, not a different request
 		}
 		method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
+		switch {
+		case route == 0xFF:
+			method, path, id = http.MethodPost, "/admin/webhooks", ""
+		case route >= 0xF0:
+			method, path = methods[int(route)%len(methods)], "/admin/webhooks/"
+		}
 		if p, ok := strings.CutSuffix(path, "#"); ok {
 			path, id = p, "" // settings: no id
 		}
+		hooksBefore, _ := s.cfg.Broker.Webhooks()
 		before, _ := s.cfg.Broker.DirectoryView()
 		signInBefore, _ := s.cfg.Broker.SignIn()
 		cannedBefore, _ := s.cfg.Broker.CannedReplies("billing", "")
@@ -126,6 +141,10 @@ func FuzzAdminAPI(f *testing.F) {
 			signInAfter, _ := s.cfg.Broker.SignIn()
 			cannedAfter, _ := s.cfg.Broker.CannedReplies("billing", "")
 			emailAfter, _ := s.cfg.Broker.EmailSettings()
+			hooksAfter, _ := s.cfg.Broker.Webhooks()
+			if !proto.Equal(&messages.WebhookList{Webhooks: hooksBefore}, &messages.WebhookList{Webhooks: hooksAfter}) {
+				t.Fatalf("a refused request changed the webhooks: %s %s %q", method, req.URL.Path, body)
+			}
 			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
 				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {
 				t.Fatalf("a refused request changed the directory: %s %s %q", method, req.URL.Path, body)
