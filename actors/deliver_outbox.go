@@ -81,6 +81,9 @@ type outlet struct {
 	retry  timer
 	token  uint64
 	writes map[uint64]func(actor.Context, *messages.Error)
+	// epoch grows when the target is deleted: answers of tries begun
+	// before are dropped.
+	epoch uint64
 }
 
 type outConv struct {
@@ -309,9 +312,9 @@ func (o *outlet) send(id string, c *outConv) {
 	d := c.queue[0]
 	c.sending = true
 	o.inFlight++
-	root, self, seq, start := o.b.root, o.self, d.GetSeq(), time.Now()
+	root, self, seq, start, epoch := o.b.root, o.self, d.GetSeq(), time.Now(), o.epoch
 	answer := func(ref string, status int, err error) {
-		r := &messages.DeliveryDone{Conversation: id, Seq: seq, Ref: ref, Status: int32(status), TookMs: time.Since(start).Milliseconds()}
+		r := &messages.DeliveryDone{Conversation: id, Seq: seq, Ref: ref, Status: int32(status), TookMs: time.Since(start).Milliseconds(), Epoch: epoch}
 		if err != nil {
 			var p interface{ Permanent() bool }
 			r.Error, r.Permanent = err.Error(), errors.As(err, &p) && p.Permanent()
@@ -332,7 +335,7 @@ func (o *outlet) send(id string, c *outConv) {
 // answered: one try is over.
 func (o *outlet) answered(ctx actor.Context, m *messages.DeliveryDone) {
 	c := o.convs[m.GetConversation()]
-	if c == nil || !c.sending || len(c.queue) == 0 || c.queue[0].GetSeq() != m.GetSeq() {
+	if m.GetEpoch() != o.epoch || c == nil || !c.sending || len(c.queue) == 0 || c.queue[0].GetSeq() != m.GetSeq() {
 		return // the target was deleted or reloaded meanwhile
 	}
 	c.sending = false
@@ -379,6 +382,24 @@ func (o *outlet) finish(id string, c *outConv) {
 		return
 	}
 	o.schedule(id, c)
+}
+
+// maxHighWater bounds the conversations whose last sequence an actor
+// keeps: past it, those of conversations with nothing in memory are
+// dropped once every deletion is durable (a reload then cannot read
+// back a delivery already sent).
+const maxHighWater = 100000
+
+// pruneHighWater drops the high-water marks of idle conversations.
+func (o *outlet) pruneHighWater() {
+	if len(o.hw) <= maxHighWater || o.flushing || len(o.done) > 0 {
+		return
+	}
+	for id := range o.hw {
+		if o.convs[id] == nil {
+			delete(o.hw, id)
+		}
+	}
 }
 
 // logTry appends a try to the target's delivery log.
@@ -459,6 +480,7 @@ func (o *outlet) flush() {
 			ctx.Logger().Error("delivery: write", "target", o.target, "err", e.GetMessage())
 		}
 		o.flush()
+		o.pruneHighWater()
 	}
 	o.b.store.WriteDeliveries(o.target, put, done, refs, log, o.b.notifier(o.self, o.token))
 }

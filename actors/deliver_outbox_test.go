@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -401,4 +402,44 @@ func TestDeliveryOutboxDeadEndpointDoesNotSlowOthers(t *testing.T) {
 		appendChat(t, rig.store, fmt.Sprintf("c%03d", i), "sales", 1, 6)
 	}
 	waitFor(t, "the live endpoint's events", 20*time.Second, nil, func() bool { _, n := live.byChat(); return n == chats*len(wantSeqs(6)) })
+}
+
+// A deleted endpoint takes its waiting deliveries with it; answers of
+// its tries still on their way change nothing, and an endpoint created
+// again under its id starts afresh with its full concurrency.
+func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	dead, live := newReceiver(t, "dead-secret-0123456"), newReceiver(t, "live-secret-0123456")
+	dead.hang = make(chan struct{})
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{DeliveriesInFlight: 4})
+	defer rig.stop()
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: dead.srv.URL, Secret: dead.secret, Enabled: true}, true)
+	for i := range 8 {
+		appendChat(t, rig.store, fmt.Sprintf("old%d", i), "sales", 1, 3)
+	}
+	waitFor(t, "tries in flight", 10*time.Second, nil, func() bool {
+		n := 0
+		_ = rig.store.EachDelivery(messages.WebhookTarget("h"), func(*messages.Delivery) bool { n++; return true })
+		return n == 8*len(wantSeqs(3))
+	})
+	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	_ = rig.store.EachDelivery(messages.WebhookTarget("h"), func(*messages.Delivery) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("%d deliveries left after the delete", n)
+	}
+	close(dead.hang) // the old tries answer now (503): dropped
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: live.srv.URL, Secret: live.secret, Enabled: true}, true)
+	for i := range 8 {
+		appendChat(t, rig.store, fmt.Sprintf("new%d", i), "sales", 1, 3)
+	}
+	waitFor(t, "the new endpoint's events", 10*time.Second, nil, func() bool { _, n := live.byChat(); return n == 8*len(wantSeqs(3)) })
+	got, _ := live.byChat()
+	for id := range got {
+		if strings.HasPrefix(id, "old") {
+			t.Errorf("the new endpoint got the deleted one's chat %s", id)
+		}
+	}
 }

@@ -61,12 +61,15 @@ func FuzzDecodeFrame(f *testing.F) {
 
 // FuzzAdminAPI sends arbitrary bodies to the admin API's write routes on a
 // real broker (Pebble in a temporary folder). Every answer is JSON; every
-// refusal is a typed error and leaves the directory (and the channels) as
-// it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
+// refusal is a typed error and leaves the directory (the webhooks, the
+// channels) as it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
 	// route picks the path (route % 8) and the method (route / 8 % 3:
-	// PUT, DELETE, PATCH); from 240 on, the channels' routes (route % 4:
-	// POST /admin/channels, then PUT, DELETE, GET /admin/channels/{id}).
+	// PUT, DELETE, PATCH); from 0xF0 on, the webhook routes: PUT, DELETE
+	// or PATCH /admin/webhooks/{id} (route % 3), and POST /admin/webhooks
+	// (route 0xFF, the body's id); from 0xE0 to 0xEF, the channels' routes
+	// (route % 4: POST /admin/channels, then PUT, DELETE, GET
+	// /admin/channels/{id}).
 	f.Add(uint8(0), "billing", []byte(`{"name":"Billing","chat_enabled":true,"queue_limit":50}`))
 	f.Add(uint8(1), "sv", []byte(`{"name":"Svenska","chat_enabled":true}`))
 	f.Add(uint8(2), "dave", []byte(`{"login":"dave@x","password":"dave-password","departments":["billing"],"languages":["sv"],"max_chats":2,"chat_agent":true}`))
@@ -92,13 +95,19 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"smtp.example.com","security":"SMTP_SECURITY_NONE","from":"a@example.com"}}`))
 	f.Add(uint8(7), "x", []byte(`{"smtp":{"enabled":true,"host":"127.0.0.1","port":2525,"security":"SMTP_SECURITY_NONE","from":"a@example.com","user":"u","password":"p"},"templates":{"":{"brand_name":"Acme","transcript":{"html":"<p>{visitor.name}</p>"}}}}`))
 	f.Add(uint8(7), "x", []byte(`{"templates":{"billing":{"agent":{"html":"<a href=\"{message}"}}}}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
-	f.Add(uint8(240), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
-	f.Add(uint8(241), "wa2", []byte(`{"kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t"}}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"nope","language":"sv","api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
-	f.Add(uint8(242), "shop", []byte(``))
-	f.Add(uint8(243), "wa", []byte(``))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.message"]}`))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"ftp://crm.example.com/hook","secret":"0123456789abcdef"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm2","url":"https://crm.example.com/hook","secret":"0123456789abcdef","live_chat":"main"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm3","url":"https://crm.example.com/hook","secret":"short"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm4","url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.nope"]}`))
+	f.Add(uint8(0xF1), "crm2", []byte(``))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(0xE0), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
+	f.Add(uint8(0xE1), "wa2", []byte(`{"kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t"}}`))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"nope","language":"sv","api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(0xE2), "shop", []byte(``))
+	f.Add(uint8(0xE3), "wa", []byte(``))
 	s := testServer(f)
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
 		"/admin/departments/billing/canned/", "/admin/email#"}
@@ -108,15 +117,21 @@ func FuzzAdminAPI(f *testing.F) {
 			return // a different route, not a different request
 		}
 		method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
-		if p, ok := strings.CutSuffix(path, "#"); ok {
-			path, id = p, "" // settings: no id
-		}
-		if route >= 240 {
+		switch {
+		case route == 0xFF:
+			method, path, id = http.MethodPost, "/admin/webhooks", ""
+		case route >= 0xF0:
+			method, path = methods[int(route)%len(methods)], "/admin/webhooks/"
+		case route >= 0xE0:
 			method, path = []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet}[route%4], "/admin/channels/"
 			if method == http.MethodPost {
 				path, id = "/admin/channels", ""
 			}
 		}
+		if p, ok := strings.CutSuffix(path, "#"); ok {
+			path, id = p, "" // settings: no id
+		}
+		hooksBefore, _ := s.cfg.Broker.Webhooks()
 		channelsBefore, _ := s.cfg.Broker.Channels()
 		before, _ := s.cfg.Broker.DirectoryView()
 		signInBefore, _ := s.cfg.Broker.SignIn()
@@ -149,6 +164,10 @@ func FuzzAdminAPI(f *testing.F) {
 			channelsAfter, _ := s.cfg.Broker.Channels()
 			if !proto.Equal(&messages.ChannelList{Channels: channelsBefore}, &messages.ChannelList{Channels: channelsAfter}) {
 				t.Fatalf("a refused request changed the channels: %s %s %q", method, req.URL.Path, body)
+			}
+			hooksAfter, _ := s.cfg.Broker.Webhooks()
+			if !proto.Equal(&messages.WebhookList{Webhooks: hooksBefore}, &messages.WebhookList{Webhooks: hooksAfter}) {
+				t.Fatalf("a refused request changed the webhooks: %s %s %q", method, req.URL.Path, body)
 			}
 			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
 				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {

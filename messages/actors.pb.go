@@ -5184,9 +5184,12 @@ type DeliveryDone struct {
 	Ref   string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
 	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// Not worth trying again (a channel's refusal): the delivery fails.
-	Permanent     bool  `protobuf:"varint,5,opt,name=permanent,proto3" json:"permanent,omitempty"`
-	Status        int32 `protobuf:"varint,6,opt,name=status,proto3" json:"status,omitempty"`
-	TookMs        int64 `protobuf:"varint,7,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	Permanent bool  `protobuf:"varint,5,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	Status    int32 `protobuf:"varint,6,opt,name=status,proto3" json:"status,omitempty"`
+	TookMs    int64 `protobuf:"varint,7,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	// The target's epoch when the try began: a deleted target's late
+	// answers are dropped.
+	Epoch         uint64 `protobuf:"varint,8,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5266,6 +5269,13 @@ func (x *DeliveryDone) GetStatus() int32 {
 func (x *DeliveryDone) GetTookMs() int64 {
 	if x != nil {
 		return x.TookMs
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
 	}
 	return 0
 }
@@ -6187,7 +6197,7 @@ const file_actors_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x18.switchboard.v1.DeliveryR\n" +
 	"deliveries\x12\x16\n" +
-	"\x06reload\x18\x02 \x01(\bR\x06reload\"\xbb\x01\n" +
+	"\x06reload\x18\x02 \x01(\bR\x06reload\"\xd1\x01\n" +
 	"\fDeliveryDone\x12\"\n" +
 	"\fconversation\x18\x01 \x01(\tR\fconversation\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x10\n" +
@@ -6195,7 +6205,8 @@ const file_actors_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1c\n" +
 	"\tpermanent\x18\x05 \x01(\bR\tpermanent\x12\x16\n" +
 	"\x06status\x18\x06 \x01(\x05R\x06status\x12\x17\n" +
-	"\atook_ms\x18\a \x01(\x03R\x06tookMs\"$\n" +
+	"\atook_ms\x18\a \x01(\x03R\x06tookMs\x12\x14\n" +
+	"\x05epoch\x18\b \x01(\x04R\x05epoch\"$\n" +
 	"\fDeliveryTick\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\x04R\x05token\"'\n" +
 	"\x0fDeliveryFlushed\x12\x14\n" +
