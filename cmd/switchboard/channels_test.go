@@ -327,7 +327,7 @@ func TestWhatsAppInbound(t *testing.T) {
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
-	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	bob, bw := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
 
 	for _, c := range []struct {
 		query  string
@@ -404,6 +404,26 @@ func TestWhatsAppInbound(t *testing.T) {
 	if cr := rec.GetTranscript()[0].GetCreated(); cr.GetChannel() != "wa" || cr.GetConversation() != testWACustomer ||
 		cr.GetReplyWindowMs() != actors.WhatsAppReplyWindow.Milliseconds() {
 		t.Fatalf("created %v", cr)
+	}
+	// Bob sends files: uploaded to the Graph API, then sent by media id,
+	// a picture as an image, a PDF as a document with its name.
+	if code, out := upload(t, addr, bw.GetSessionToken(), chatID, "label.png", "", pngBytes(t)); code != 201 {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	if code, out := upload(t, addr, bw.GetSessionToken(), chatID, "invoice.pdf", "", []byte(pdfBytes)); code != 201 {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	eventually(t, "two files at the Graph API", func() bool { return len(graph.sentMessages()) == 2 })
+	sent := graph.sentMessages()
+	imgPart, docPart := sent[0].Body["image"].(map[string]any), sent[1].Body["document"].(map[string]any)
+	if sent[0].Body["type"] != "image" || sent[1].Body["type"] != "document" || docPart["filename"] != "invoice.pdf" {
+		t.Fatalf("files sent as %v", sent)
+	}
+	graph.mu.Lock()
+	gotImg, gotDoc := graph.media[imgPart["id"].(string)], graph.media[docPart["id"].(string)]
+	graph.mu.Unlock()
+	if !bytes.Equal(gotImg.data, pngBytes(t)) || gotImg.ctype != "image/png" || string(gotDoc.data) != pdfBytes || gotDoc.name != "invoice.pdf" {
+		t.Fatalf("uploaded %q %q", gotImg.ctype, gotDoc.name)
 	}
 	// A status of a message the broker never sent: skipped.
 	st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.UNKNOWN", "STATUS": "read", "WA_ID": testWACustomer})
