@@ -290,7 +290,7 @@ func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, 
 	if err != nil {
 		s.log.Warn("whatsapp: media not fetched", "channel", ch.GetId(), "err", err)
 		if we, ok := err.(*whatsapp.Error); ok && we.Permanent() {
-			return s.whatsAppText(ctx, ch, from, name, id, "[a "+md.MimeType+" file that could not be fetched from WhatsApp] "+md.Caption)
+			return s.whatsAppText(ctx, ch, from, name, id, "[a file ("+md.MimeType+") that could not be fetched from WhatsApp] "+md.Caption)
 		}
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the media could not be fetched; try again")
 	}

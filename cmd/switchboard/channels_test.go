@@ -387,6 +387,15 @@ func TestWhatsAppInbound(t *testing.T) {
 		}
 	}
 	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "the label" })
+	// A medium the Graph API no longer has (404, for good): staff see a note.
+	gone := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace Hopper",
+		"MESSAGE_ID": "wamid.IMG2", "CAPTION": "the box", "MEDIA_ID": "404404", "TIMESTAMP": "1900000002"})
+	if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, gone); code != 200 {
+		t.Fatalf("a gone image: %d %s", code, body)
+	}
+	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool {
+		return strings.HasPrefix(ev.GetMessage().GetText(), "[a file (image/png) that could not be fetched") && strings.HasSuffix(ev.GetMessage().GetText(), "the box")
+	})
 	rec, _ := m.broker.ChatRecord(chatID)
 	files := 0
 	for _, ev := range rec.GetTranscript() {
@@ -398,7 +407,7 @@ func TestWhatsAppInbound(t *testing.T) {
 			}
 		}
 	}
-	if got := visitorTexts(t, m, chatID); files != 1 || strings.Join(got, "|") != "Hi, my order is late|the label" {
+	if got := visitorTexts(t, m, chatID); files != 1 || len(got) != 3 || strings.Join(got[:2], "|") != "Hi, my order is late|the label" {
 		t.Fatalf("%d files, texts %q", files, got)
 	}
 	if cr := rec.GetTranscript()[0].GetCreated(); cr.GetChannel() != "wa" || cr.GetConversation() != testWACustomer ||
