@@ -124,16 +124,14 @@ func (r *deliveryRound) chatEvent(e *messages.ChatHistoryEntry, ev *messages.Cha
 	if ev.GetInternal() || typ == "" {
 		return
 	}
-	chatID, lc := e.GetChatId(), orMain(e.GetLiveChat())
-	d := &messages.Delivery{Id: messages.DeliveryID(chatID, ev.GetSeq()), Conversation: chatID, Seq: ev.GetSeq(),
-		Type: typ, AtMs: ev.GetAtMs(), Event: ev, CreatedAtMs: ev.GetAtMs(), LiveChat: lc}
+	lc := orMain(e.GetLiveChat())
 	for _, h := range r.endpoints() {
 		if hookMatches(h, lc, typ) {
-			r.put(messages.WebhookTarget(h.GetId()), d)
+			r.put(messages.WebhookTarget(h.GetId()), e, ev, typ, lc)
 		}
 	}
 	if e.GetChannel() != "" && channelTakes(r.channel(e.GetChannel()), ev) {
-		r.put(messages.ChannelTarget(e.GetChannel()), d)
+		r.put(messages.ChannelTarget(e.GetChannel()), e, ev, typ, lc)
 	}
 }
 
@@ -154,11 +152,13 @@ func channelTakes(c *messages.Channel, ev *messages.ChatEvent) bool {
 	return false
 }
 
-// put writes a copy of d for target into the round's batch.
-func (r *deliveryRound) put(target string, d *messages.Delivery) {
-	x := &messages.Delivery{Id: d.Id, Target: target, Conversation: d.Conversation, Seq: d.Seq, Type: d.Type,
-		AtMs: d.AtMs, Event: d.Event, Offline: d.Offline, CreatedAtMs: d.CreatedAtMs, LiveChat: d.LiveChat}
-	r.fail(setIn(r.b, deliveryKey(target, x.Conversation, x.Seq), x))
+// put writes ev's delivery of type typ to target into the round's batch
+// (e is its chat's entry, lc its live chat).
+func (r *deliveryRound) put(target string, e *messages.ChatHistoryEntry, ev *messages.ChatEvent, typ, lc string) {
+	chatID := e.GetChatId()
+	x := &messages.Delivery{Id: messages.DeliveryID(chatID, ev.GetSeq()), Target: target, Conversation: chatID, Seq: ev.GetSeq(),
+		Type: typ, AtMs: ev.GetAtMs(), Event: ev, CreatedAtMs: ev.GetAtMs(), LiveChat: lc}
+	r.fail(setIn(r.b, deliveryKey(target, chatID, x.Seq), x))
 	r.out = append(r.out, x)
 }
 

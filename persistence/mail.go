@@ -82,11 +82,11 @@ func (s *Store) WriteMail(put []*messages.OutboxMail, sent []string, offline []*
 	if len(ds) > 0 {
 		inner := done
 		done = func(err error) {
+			if err == nil {
+				s.tellDeliveries(ds) // durable now
+			}
 			if inner != nil {
 				inner(err)
-			}
-			if err == nil {
-				s.tellDeliveries(ds)
 			}
 		}
 	}
