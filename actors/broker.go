@@ -83,6 +83,7 @@ type Store interface {
 	EachDelivery(target string, fn func(*messages.Delivery) bool) error
 	WriteDeliveries(target string, put, done []*messages.Delivery, refs map[string]*messages.DeliveryRef, log *messages.WebhookLog, cb func(error))
 	DeliveryLog(target string) (*messages.WebhookLog, error)
+	DropDeliveries(target string, done func(error))
 	PutWebhook(h *messages.WebhookEndpoint, done func(error))
 	DeleteWebhook(id string, done func(error))
 	Webhook(id string) (*messages.WebhookEndpoint, error)

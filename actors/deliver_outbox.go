@@ -127,6 +127,18 @@ func (o *outlet) Receive(ctx actor.Context) {
 
 // start reads the target's record, its log and its waiting deliveries.
 func (o *outlet) start(ctx actor.Context) {
+	log, err := o.b.store.DeliveryLog(o.target)
+	if err != nil {
+		panic(fmt.Errorf("delivery %s: load: %w", o.target, err)) // the supervisor restarts us
+	}
+	o.log = log
+	o.refresh(ctx)
+}
+
+// refresh reads the target's record again and takes in its waiting
+// deliveries. A channel that is gone takes its deliveries with it (they
+// are made only while it exists).
+func (o *outlet) refresh(ctx actor.Context) {
 	var err error
 	switch o.kind {
 	case "hook":
@@ -134,13 +146,30 @@ func (o *outlet) start(ctx actor.Context) {
 	case "channel":
 		o.channel, err = o.b.store.Channel(o.id)
 	}
-	if err == nil {
-		o.log, err = o.b.store.DeliveryLog(o.target)
-	}
 	if err != nil {
-		panic(fmt.Errorf("delivery %s: load: %w", o.target, err)) // the supervisor restarts us
+		panic(fmt.Errorf("delivery %s: load: %w", o.target, err))
+	}
+	if o.kind == "channel" && o.channel == nil {
+		o.forget()
+		o.b.store.DropDeliveries(o.target, func(err error) {
+			if err != nil {
+				o.b.log.Error("delivery: drop a deleted channel's deliveries", "target", o.target, "err", err)
+			}
+		})
+		return
 	}
 	o.reload(ctx)
+}
+
+// forget drops everything in memory: the target is gone. Answers of
+// tries on their way are dropped (epoch).
+func (o *outlet) forget() {
+	o.log = nil
+	o.epoch++
+	o.inFlight = 0
+	o.convs, o.waiting, o.hw, o.ready, o.held, o.overflow = map[string]*outConv{}, map[string]bool{}, map[string]uint64{}, nil, 0, false
+	o.put, o.done, o.refs, o.logDirty = nil, nil, map[string]*messages.DeliveryRef{}, false
+	o.retry.cancel()
 }
 
 // reload takes in the store's waiting deliveries not in memory yet.
@@ -167,7 +196,7 @@ func (o *outlet) reload(ctx actor.Context) {
 // wake takes in new deliveries (or, with reload, rereads the target).
 func (o *outlet) wake(ctx actor.Context, m *messages.DeliveryWake) {
 	if m.GetReload() {
-		o.start(ctx)
+		o.refresh(ctx)
 		return
 	}
 	for _, d := range m.GetDeliveries() {

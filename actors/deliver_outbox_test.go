@@ -443,3 +443,98 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 		}
 	}
 }
+
+// waSender is a ChannelSender: it refuses every message for good (as the
+// Graph API's 400 does) after counting it.
+type waSender struct{ tries atomic.Int32 }
+
+type refusal struct{}
+
+func (refusal) Error() string   { return "(#131026) message undeliverable" }
+func (refusal) Permanent() bool { return true }
+
+func (s *waSender) Send(ch *messages.Channel, d *messages.Delivery, done func(string, error)) {
+	s.tries.Add(1)
+	go done("", refusal{})
+}
+
+// Channels: an API channel's callback gets every visible event of its
+// chats, signed with its secret; a WhatsApp channel's permanent refusal
+// drops the reply and records ChatDelivered "failed" in the chat; a
+// deleted channel's waiting deliveries are dropped.
+func TestDeliveryOutboxChannels(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "api-channel-secret-0123")
+	wa := &waSender{}
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{ChannelSender: wa})
+	defer rig.stop()
+	putChannel := func(c *messages.Channel) {
+		done := make(chan error, 1)
+		rig.store.PutChannel(c, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		rig.b.ChannelChanged(c.GetId())
+	}
+	putChannel(&messages.Channel{Id: "api", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: true,
+		Api: &messages.ApiChannel{Secret: rec.secret, CallbackUrl: rec.srv.URL}})
+	putChannel(&messages.Channel{Id: "wa", Kind: messages.ChannelKind_CHANNEL_KIND_WHATSAPP, Enabled: true})
+	putChannel(&messages.Channel{Id: "gone", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: false,
+		Api: &messages.ApiChannel{Secret: rec.secret, CallbackUrl: rec.srv.URL}})
+
+	store := func(id, channel string, evs ...*messages.ChatEvent) {
+		evs = append([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Created{Created: &messages.ChatCreated{VisitorId: "v-" + id, Department: "sales", Channel: channel}}}}, evs...)
+		for i, ev := range evs {
+			ev.ChatId, ev.Seq, ev.AtMs = id, uint64(i+1), clock.Now().UnixMilli()
+		}
+		done := make(chan error, 1)
+		rig.store.AppendChat(id, evs, nil, false, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent := &messages.Participant{Kind: kindAgent, Id: "bob"}
+	msg := func(from *messages.Participant, text string, internal bool) *messages.ChatEvent {
+		return &messages.ChatEvent{Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: from, Text: text}}, Internal: internal}
+	}
+	store("apichat", "api", msg(&messages.Participant{Kind: kindVisitor, Id: "v"}, "in", false), msg(agent, "a whisper", true), msg(agent, "out", false))
+	store("wachat", "wa", msg(&messages.Participant{Kind: kindVisitor, Id: "v"}, "in", false), msg(agent, "reply", false))
+	store("gonechat", "gone", msg(agent, "never", false))
+
+	waitFor(t, "the API channel's events", 10*time.Second, nil, func() bool { _, n := rec.byChat(); return n == 3 })
+	got, _ := rec.byChat()
+	if fmt.Sprint(got["apichat"]) != "[1 2 4]" || rec.badSig != 0 {
+		t.Errorf("API channel got %v (bad signatures %d)", got, rec.badSig)
+	}
+	waitFor(t, "the WhatsApp reply refused and recorded", 10*time.Second, nil, func() bool {
+		evs, _ := rig.store.ChatEvents("wachat", 0)
+		for _, ev := range evs {
+			if d := ev.GetDelivered(); d != nil {
+				return d.GetState() == "failed" && d.GetOfSeq() == 3 && d.GetChannel() == "wa" && ev.GetInternal() && strings.Contains(d.GetError(), "131026")
+			}
+		}
+		return false
+	})
+	if n := wa.tries.Load(); n != 1 {
+		t.Errorf("WhatsApp tried %d times: only the staff's reply goes out, once", n)
+	}
+	waitFor(t, "the WhatsApp outbox empty", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "channel/wa")) == 0 })
+
+	// The disabled channel's delivery waits; deleted, it is dropped.
+	if n := len(pendingOf(rig, "channel/gone")); n != 2 {
+		t.Fatalf("the disabled channel holds %d deliveries, want 2", n)
+	}
+	done := make(chan error, 1)
+	rig.store.DeleteChannel("gone", func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	rig.b.ChannelChanged("gone")
+	waitFor(t, "the deleted channel's deliveries dropped", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "channel/gone")) == 0 })
+}
+
+func pendingOf(rig *outboxRig, target string) []*messages.Delivery {
+	var out []*messages.Delivery
+	_ = rig.store.EachDelivery(target, func(d *messages.Delivery) bool { out = append(out, d); return true })
+	return out
+}

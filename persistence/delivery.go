@@ -124,6 +124,13 @@ func (s *Store) WriteDeliveries(target string, put, done []*messages.Delivery, r
 	s.submit(muts, cb)
 }
 
+// DropDeliveries durably deletes every delivery waiting for target (a
+// deleted channel's).
+func (s *Store) DropDeliveries(target string, done func(error)) {
+	scope := deliveryScope(target)
+	s.submit([]mutation{{key: scope, delete: true, end: upperBound(scope)}, del(deliveryLogKey(target))}, done)
+}
+
 // DeliveryLog returns target's last delivery tries (none: empty).
 func (s *Store) DeliveryLog(target string) (*messages.WebhookLog, error) {
 	x := &messages.WebhookLog{}
@@ -158,15 +165,6 @@ func (s *Store) Webhook(id string) (*messages.WebhookEndpoint, error) {
 // Webhooks returns every webhook endpoint, by id.
 func (s *Store) Webhooks() ([]*messages.WebhookEndpoint, error) {
 	return scanAll(s, []byte(prefixHook), func() *messages.WebhookEndpoint { return &messages.WebhookEndpoint{} })
-}
-
-// Channel returns a channel, or nil.
-func (s *Store) Channel(id string) (*messages.Channel, error) {
-	x := &messages.Channel{}
-	if ok, err := s.get(channelKey(id), x); !ok {
-		return nil, err
-	}
-	return x, nil
 }
 
 // hookMatches reports whether endpoint h takes an event of type typ from
