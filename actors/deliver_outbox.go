@@ -40,11 +40,6 @@ type WebhookSender interface {
 	Post(url, secret string, d *messages.Delivery, done func(status int, err error))
 }
 
-// MaxDeliveriesInMemory bounds the deliveries one target's actor holds;
-// the rest wait in the store and are read once the actor has sent most of
-// those it holds.
-const MaxDeliveriesInMemory = 20000
-
 // DeliveryLogSize is how many tries an endpoint's delivery log keeps.
 const DeliveryLogSize = 500
 
@@ -179,7 +174,7 @@ func (o *outlet) reload(ctx actor.Context) {
 		if d.GetSeq() <= o.hw[d.GetConversation()] {
 			return true
 		}
-		if o.held >= MaxDeliveriesInMemory {
+		if o.held >= o.b.deliveriesInMemory {
 			o.overflow = true
 			return false
 		}
@@ -199,11 +194,14 @@ func (o *outlet) wake(ctx actor.Context, m *messages.DeliveryWake) {
 		o.refresh(ctx)
 		return
 	}
+	if o.kind == "hook" && o.hook == nil {
+		return // deleted: its deletion took these too
+	}
 	for _, d := range m.GetDeliveries() {
 		if d.GetSeq() <= o.hw[d.GetConversation()] {
 			continue
 		}
-		if o.overflow || o.held >= MaxDeliveriesInMemory {
+		if o.overflow || o.held >= o.b.deliveriesInMemory {
 			o.overflow = true // read from the store once there is room
 			break
 		}
@@ -289,7 +287,7 @@ func (o *outlet) kick(ctx actor.Context) {
 			o.send(id, c)
 		}
 	}
-	if o.overflow && o.held < MaxDeliveriesInMemory/2 {
+	if o.overflow && o.held < o.b.deliveriesInMemory/2 {
 		o.reload(ctx)
 		return
 	}

@@ -538,3 +538,34 @@ func pendingOf(rig *outboxRig, target string) []*messages.Delivery {
 	_ = rig.store.EachDelivery(target, func(d *messages.Delivery) bool { out = append(out, d); return true })
 	return out
 }
+
+// With more deliveries waiting than an actor holds, the rest are read
+// from the store as it sends: every event still arrives once, in order
+// per chat.
+func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "overflow-secret-012345")
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{DeliveriesInMemory: 8, DeliveriesInFlight: 3})
+	defer rig.stop()
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	const chats, events = 30, 12
+	for round := range 3 {
+		for i := range chats {
+			from := uint64(round*events/3 + 1)
+			appendChat(t, rig.store, fmt.Sprintf("c%02d", i), "sales", from, from+events/3-1)
+		}
+	}
+	waitFor(t, "every event", 20*time.Second, nil, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) })
+	got, _ := rec.byChat()
+	for i := range chats {
+		id := fmt.Sprintf("c%02d", i)
+		if fmt.Sprint(got[id]) != fmt.Sprint(wantSeqs(events)) {
+			t.Errorf("chat %s: %v", id, got[id])
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != chats*len(wantSeqs(events)) {
+		t.Errorf("%d requests taken for %d events: some went twice", len(rec.got), chats*len(wantSeqs(events)))
+	}
+}
