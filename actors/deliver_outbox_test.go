@@ -74,6 +74,7 @@ type receiver struct {
 	srv    *httptest.Server
 	fail   atomic.Bool
 	hang   chan struct{} // not nil: every request waits for it to close
+	ended  chan struct{} // closed when the test ends
 	mu     sync.Mutex
 	got    []testEvent // taken (2xx), in arrival order
 	tries  int
@@ -81,9 +82,12 @@ type receiver struct {
 }
 
 func newReceiver(t testing.TB, secret string) *receiver {
-	r := &receiver{t: t, secret: secret}
+	r := &receiver{t: t, secret: secret, ended: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.srv.Close)
+	t.Cleanup(func() {
+		close(r.ended) // a hanging request ends with the test
+		r.srv.Close()
+	})
 	return r
 }
 
@@ -91,6 +95,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if r.hang != nil {
 		select {
 		case <-r.hang:
+		case <-r.ended:
 		case <-req.Context().Done():
 		}
 		http.Error(w, "gone", http.StatusServiceUnavailable)
@@ -148,7 +153,7 @@ func startOutboxRig(t testing.TB, dir string, clock *harnessClock, cfg Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store, cfg.Clock, cfg.Logger = store, clock, slog.New(slog.DiscardHandler)
+	cfg.Store, cfg.Clock, cfg.Logger = store, clock, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if cfg.Webhooks == nil {
 		cfg.Webhooks = newTestSender(5 * time.Second)
 	}
@@ -417,11 +422,16 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 	for i := range 8 {
 		appendChat(t, rig.store, fmt.Sprintf("old%d", i), "sales", 1, 3)
 	}
-	waitFor(t, "tries in flight", 10*time.Second, nil, func() bool {
-		n := 0
-		_ = rig.store.EachDelivery(messages.WebhookTarget("h"), func(*messages.Delivery) bool { n++; return true })
-		return n == 8*len(wantSeqs(3))
-	})
+	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) }) {
+		var ids []string
+		for _, d := range pendingOf(rig, "hook/h") {
+			ids = append(ids, d.GetId())
+		}
+		dead.mu.Lock()
+		tries := dead.tries
+		dead.mu.Unlock()
+		t.Fatalf("%d deliveries wait, want %d: %v (dead tries %d)", len(ids), 8*len(wantSeqs(3)), ids, tries)
+	}
 	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +565,10 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 			appendChat(t, rig.store, fmt.Sprintf("c%02d", i), "sales", from, from+events/3-1)
 		}
 	}
-	waitFor(t, "every event", 20*time.Second, nil, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) })
+	if !poll(20*time.Second, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) }) {
+		_, n := rec.byChat()
+		t.Fatalf("%d of %d events arrived; %d wait in the store", n, chats*len(wantSeqs(events)), len(pendingOf(rig, "hook/h")))
+	}
 	got, _ := rec.byChat()
 	for i := range chats {
 		id := fmt.Sprintf("c%02d", i)
@@ -568,4 +581,16 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 	if len(rec.got) != chats*len(wantSeqs(events)) {
 		t.Errorf("%d requests taken for %d events: some went twice", len(rec.got), chats*len(wantSeqs(events)))
 	}
+}
+
+// poll checks cond until it holds (true) or d passed (false).
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
