@@ -89,6 +89,7 @@ type Store interface {
 	EachDelivery(target string, fn func(*messages.Delivery) bool) error
 	WriteDeliveries(target string, put, done []*messages.Delivery, refs map[string]*messages.DeliveryRef, log *messages.WebhookLog, cb func(error))
 	DeliveryLog(target string) (*messages.WebhookLog, error)
+	DropDeliveries(target string, done func(error))
 	PutWebhook(h *messages.WebhookEndpoint, done func(error))
 	DeleteWebhook(id string, done func(error))
 	Webhook(id string) (*messages.WebhookEndpoint, error)
@@ -161,6 +162,7 @@ type Broker struct {
 	deliveryRetryMax         time.Duration
 	hookDisableAfter         time.Duration
 	deliveriesInFlight       int
+	deliveriesInMemory       int
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -175,7 +177,8 @@ func New(cfg Config) (*Broker, error) {
 		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics,
 		mailer: cfg.Mailer, channelSender: cfg.ChannelSender, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax,
 		webhooks: cfg.Webhooks, deliveryRetry: cfg.DeliveryRetry, deliveryRetryMax: cfg.DeliveryRetryMax,
-		hookDisableAfter: cfg.WebhookDisableAfter, deliveriesInFlight: cfg.DeliveriesInFlight}
+		hookDisableAfter: cfg.WebhookDisableAfter, deliveriesInFlight: cfg.DeliveriesInFlight,
+		deliveriesInMemory: cfg.DeliveriesInMemory}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))

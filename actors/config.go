@@ -24,6 +24,7 @@ const (
 	DefaultDeliveryRetryMax    = 30 * time.Minute
 	DefaultWebhookDisableAfter = 24 * time.Hour
 	DefaultDeliveriesInFlight  = 32
+	DefaultDeliveriesInMemory  = 20000
 )
 
 // Config configures a Broker. Store is required; a zero value elsewhere
@@ -95,6 +96,10 @@ type Config struct {
 	// a delivery on its way at once (each conversation has one at most).
 	// Default 32.
 	DeliveriesInFlight int
+	// DeliveriesInMemory bounds the deliveries one target's actor holds;
+	// the rest wait in the store and are read once it has sent half of
+	// those it holds. Default 20,000.
+	DeliveriesInMemory int
 }
 
 // EnsureDefaults fills in the default of every zero field and returns c.
@@ -128,6 +133,9 @@ func (c *Config) EnsureDefaults() *Config {
 	}
 	if c.DeliveriesInFlight <= 0 {
 		c.DeliveriesInFlight = DefaultDeliveriesInFlight
+	}
+	if c.DeliveriesInMemory <= 0 {
+		c.DeliveriesInMemory = DefaultDeliveriesInMemory
 	}
 	if c.Clock == nil {
 		c.Clock = systemClock{}

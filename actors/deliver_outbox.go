@@ -40,11 +40,6 @@ type WebhookSender interface {
 	Post(url, secret string, d *messages.Delivery, done func(status int, err error))
 }
 
-// MaxDeliveriesInMemory bounds the deliveries one target's actor holds;
-// the rest wait in the store and are read once the actor has sent most of
-// those it holds.
-const MaxDeliveriesInMemory = 20000
-
 // DeliveryLogSize is how many tries an endpoint's delivery log keeps.
 const DeliveryLogSize = 500
 
@@ -127,6 +122,18 @@ func (o *outlet) Receive(ctx actor.Context) {
 
 // start reads the target's record, its log and its waiting deliveries.
 func (o *outlet) start(ctx actor.Context) {
+	log, err := o.b.store.DeliveryLog(o.target)
+	if err != nil {
+		panic(fmt.Errorf("delivery %s: load: %w", o.target, err)) // the supervisor restarts us
+	}
+	o.log = log
+	o.refresh(ctx)
+}
+
+// refresh reads the target's record again and takes in its waiting
+// deliveries. A channel that is gone takes its deliveries with it (they
+// are made only while it exists).
+func (o *outlet) refresh(ctx actor.Context) {
 	var err error
 	switch o.kind {
 	case "hook":
@@ -134,13 +141,30 @@ func (o *outlet) start(ctx actor.Context) {
 	case "channel":
 		o.channel, err = o.b.store.Channel(o.id)
 	}
-	if err == nil {
-		o.log, err = o.b.store.DeliveryLog(o.target)
-	}
 	if err != nil {
-		panic(fmt.Errorf("delivery %s: load: %w", o.target, err)) // the supervisor restarts us
+		panic(fmt.Errorf("delivery %s: load: %w", o.target, err))
+	}
+	if o.kind == "channel" && o.channel == nil {
+		o.forget()
+		o.b.store.DropDeliveries(o.target, func(err error) {
+			if err != nil {
+				o.b.log.Error("delivery: drop a deleted channel's deliveries", "target", o.target, "err", err)
+			}
+		})
+		return
 	}
 	o.reload(ctx)
+}
+
+// forget drops everything in memory: the target is gone. Answers of
+// tries on their way are dropped (epoch).
+func (o *outlet) forget() {
+	o.log = nil
+	o.epoch++
+	o.inFlight = 0
+	o.convs, o.waiting, o.hw, o.ready, o.held, o.overflow = map[string]*outConv{}, map[string]bool{}, map[string]uint64{}, nil, 0, false
+	o.put, o.done, o.refs, o.logDirty = nil, nil, map[string]*messages.DeliveryRef{}, false
+	o.retry.cancel()
 }
 
 // reload takes in the store's waiting deliveries not in memory yet.
@@ -150,7 +174,7 @@ func (o *outlet) reload(ctx actor.Context) {
 		if d.GetSeq() <= o.hw[d.GetConversation()] {
 			return true
 		}
-		if o.held >= MaxDeliveriesInMemory {
+		if o.held >= o.b.deliveriesInMemory {
 			o.overflow = true
 			return false
 		}
@@ -167,14 +191,17 @@ func (o *outlet) reload(ctx actor.Context) {
 // wake takes in new deliveries (or, with reload, rereads the target).
 func (o *outlet) wake(ctx actor.Context, m *messages.DeliveryWake) {
 	if m.GetReload() {
-		o.start(ctx)
+		o.refresh(ctx)
 		return
+	}
+	if o.kind == "hook" && o.hook == nil {
+		return // deleted: its deletion took these too
 	}
 	for _, d := range m.GetDeliveries() {
 		if d.GetSeq() <= o.hw[d.GetConversation()] {
 			continue
 		}
-		if o.overflow || o.held >= MaxDeliveriesInMemory {
+		if o.overflow || o.held >= o.b.deliveriesInMemory {
 			o.overflow = true // read from the store once there is room
 			break
 		}
@@ -260,7 +287,7 @@ func (o *outlet) kick(ctx actor.Context) {
 			o.send(id, c)
 		}
 	}
-	if o.overflow && o.held < MaxDeliveriesInMemory/2 {
+	if o.overflow && o.held < o.b.deliveriesInMemory/2 {
 		o.reload(ctx)
 		return
 	}
@@ -484,64 +511,3 @@ func (o *outlet) flush() {
 	}
 	o.b.store.WriteDeliveries(o.target, put, done, refs, log, o.b.notifier(o.self, o.token))
 }
-
-// deliveryBackoff is the wait before try n+1: DeliveryRetry doubled per
-// failed try, at most DeliveryRetryMax.
-func (b *Broker) deliveryBackoff(attempts uint32) time.Duration {
-	d := b.deliveryRetry
-	for i := uint32(1); i < attempts && d < b.deliveryRetryMax; i++ {
-		d *= 2
-	}
-	return min(d, b.deliveryRetryMax)
-}
-
-// WakeDeliveries hands new deliveries to their targets' actors. The store
-// calls it after each commit that stored some (persistence's
-// SetDeliveryWake); it never blocks.
-func (b *Broker) WakeDeliveries(ds []*messages.Delivery) {
-	byTarget := map[string][]*messages.Delivery{}
-	var order []string
-	for _, d := range ds {
-		if byTarget[d.GetTarget()] == nil {
-			order = append(order, d.GetTarget())
-		}
-		byTarget[d.GetTarget()] = append(byTarget[d.GetTarget()], d)
-	}
-	for _, t := range order {
-		b.Send(KindDelivery, t, &messages.DeliveryWake{Deliveries: byTarget[t]})
-	}
-}
-
-// ChannelChanged tells channel id's delivery outbox that its record
-// changed (created, enabled, disabled, a new callback): it reads it again
-// and goes on with its waiting deliveries. The channels' admin calls it
-// after the write.
-func (b *Broker) ChannelChanged(id string) {
-	b.Send(KindDelivery, messages.ChannelTarget(id), &messages.DeliveryWake{Reload: true})
-}
-
-// recoverDeliveries starts the actor of every target with deliveries
-// waiting (each loads its own).
-func (b *Broker) recoverDeliveries() error {
-	targets, err := b.store.DeliveryTargets()
-	if err != nil {
-		return err
-	}
-	for _, t := range targets {
-		b.PID(KindDelivery, t)
-	}
-	return nil
-}
-
-// capText cuts s to at most n bytes (on a rune boundary).
-func capText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

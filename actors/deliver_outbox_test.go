@@ -74,6 +74,7 @@ type receiver struct {
 	srv    *httptest.Server
 	fail   atomic.Bool
 	hang   chan struct{} // not nil: every request waits for it to close
+	ended  chan struct{} // closed when the test ends
 	mu     sync.Mutex
 	got    []testEvent // taken (2xx), in arrival order
 	tries  int
@@ -81,9 +82,12 @@ type receiver struct {
 }
 
 func newReceiver(t testing.TB, secret string) *receiver {
-	r := &receiver{t: t, secret: secret}
+	r := &receiver{t: t, secret: secret, ended: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.srv.Close)
+	t.Cleanup(func() {
+		close(r.ended) // a hanging request ends with the test
+		r.srv.Close()
+	})
 	return r
 }
 
@@ -91,6 +95,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if r.hang != nil {
 		select {
 		case <-r.hang:
+		case <-r.ended:
 		case <-req.Context().Done():
 		}
 		http.Error(w, "gone", http.StatusServiceUnavailable)
@@ -148,7 +153,7 @@ func startOutboxRig(t testing.TB, dir string, clock *harnessClock, cfg Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store, cfg.Clock, cfg.Logger = store, clock, slog.New(slog.DiscardHandler)
+	cfg.Store, cfg.Clock, cfg.Logger = store, clock, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if cfg.Webhooks == nil {
 		cfg.Webhooks = newTestSender(5 * time.Second)
 	}
@@ -417,11 +422,16 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 	for i := range 8 {
 		appendChat(t, rig.store, fmt.Sprintf("old%d", i), "sales", 1, 3)
 	}
-	waitFor(t, "tries in flight", 10*time.Second, nil, func() bool {
-		n := 0
-		_ = rig.store.EachDelivery(messages.WebhookTarget("h"), func(*messages.Delivery) bool { n++; return true })
-		return n == 8*len(wantSeqs(3))
-	})
+	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) }) {
+		var ids []string
+		for _, d := range pendingOf(rig, "hook/h") {
+			ids = append(ids, d.GetId())
+		}
+		dead.mu.Lock()
+		tries := dead.tries
+		dead.mu.Unlock()
+		t.Fatalf("%d deliveries wait, want %d: %v (dead tries %d)", len(ids), 8*len(wantSeqs(3)), ids, tries)
+	}
 	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -442,4 +452,145 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 			t.Errorf("the new endpoint got the deleted one's chat %s", id)
 		}
 	}
+}
+
+// waSender is a ChannelSender: it refuses every message for good (as the
+// Graph API's 400 does) after counting it.
+type waSender struct{ tries atomic.Int32 }
+
+type refusal struct{}
+
+func (refusal) Error() string   { return "(#131026) message undeliverable" }
+func (refusal) Permanent() bool { return true }
+
+func (s *waSender) Send(ch *messages.Channel, d *messages.Delivery, done func(string, error)) {
+	s.tries.Add(1)
+	go done("", refusal{})
+}
+
+// Channels: an API channel's callback gets every visible event of its
+// chats, signed with its secret; a WhatsApp channel's permanent refusal
+// drops the reply and records ChatDelivered "failed" in the chat; a
+// deleted channel's waiting deliveries are dropped.
+func TestDeliveryOutboxChannels(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "api-channel-secret-0123")
+	wa := &waSender{}
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{ChannelSender: wa})
+	defer rig.stop()
+	putChannel := func(c *messages.Channel) {
+		done := make(chan error, 1)
+		rig.store.PutChannel(c, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		rig.b.ChannelChanged(c.GetId())
+	}
+	putChannel(&messages.Channel{Id: "api", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: true,
+		Api: &messages.ApiChannel{Secret: rec.secret, CallbackUrl: rec.srv.URL}})
+	putChannel(&messages.Channel{Id: "wa", Kind: messages.ChannelKind_CHANNEL_KIND_WHATSAPP, Enabled: true})
+	putChannel(&messages.Channel{Id: "gone", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: false,
+		Api: &messages.ApiChannel{Secret: rec.secret, CallbackUrl: rec.srv.URL}})
+
+	store := func(id, channel string, evs ...*messages.ChatEvent) {
+		evs = append([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Created{Created: &messages.ChatCreated{VisitorId: "v-" + id, Department: "sales", Channel: channel}}}}, evs...)
+		for i, ev := range evs {
+			ev.ChatId, ev.Seq, ev.AtMs = id, uint64(i+1), clock.Now().UnixMilli()
+		}
+		done := make(chan error, 1)
+		rig.store.AppendChat(id, evs, nil, false, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent := &messages.Participant{Kind: kindAgent, Id: "bob"}
+	msg := func(from *messages.Participant, text string, internal bool) *messages.ChatEvent {
+		return &messages.ChatEvent{Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: from, Text: text}}, Internal: internal}
+	}
+	store("apichat", "api", msg(&messages.Participant{Kind: kindVisitor, Id: "v"}, "in", false), msg(agent, "a whisper", true), msg(agent, "out", false))
+	store("wachat", "wa", msg(&messages.Participant{Kind: kindVisitor, Id: "v"}, "in", false), msg(agent, "reply", false))
+	store("gonechat", "gone", msg(agent, "never", false))
+
+	waitFor(t, "the API channel's events", 10*time.Second, nil, func() bool { _, n := rec.byChat(); return n == 3 })
+	got, _ := rec.byChat()
+	if fmt.Sprint(got["apichat"]) != "[1 2 4]" || rec.badSig != 0 {
+		t.Errorf("API channel got %v (bad signatures %d)", got, rec.badSig)
+	}
+	waitFor(t, "the WhatsApp reply refused and recorded", 10*time.Second, nil, func() bool {
+		evs, _ := rig.store.ChatEvents("wachat", 0)
+		for _, ev := range evs {
+			if d := ev.GetDelivered(); d != nil {
+				return d.GetState() == "failed" && d.GetOfSeq() == 3 && d.GetChannel() == "wa" && ev.GetInternal() && strings.Contains(d.GetError(), "131026")
+			}
+		}
+		return false
+	})
+	if n := wa.tries.Load(); n != 1 {
+		t.Errorf("WhatsApp tried %d times: only the staff's reply goes out, once", n)
+	}
+	waitFor(t, "the WhatsApp outbox empty", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "channel/wa")) == 0 })
+
+	// The disabled channel's delivery waits; deleted, it is dropped.
+	if n := len(pendingOf(rig, "channel/gone")); n != 2 {
+		t.Fatalf("the disabled channel holds %d deliveries, want 2", n)
+	}
+	done := make(chan error, 1)
+	rig.store.DeleteChannel("gone", func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	rig.b.ChannelChanged("gone")
+	waitFor(t, "the deleted channel's deliveries dropped", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "channel/gone")) == 0 })
+}
+
+func pendingOf(rig *outboxRig, target string) []*messages.Delivery {
+	var out []*messages.Delivery
+	_ = rig.store.EachDelivery(target, func(d *messages.Delivery) bool { out = append(out, d); return true })
+	return out
+}
+
+// With more deliveries waiting than an actor holds, the rest are read
+// from the store as it sends: every event still arrives once, in order
+// per chat.
+func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "overflow-secret-012345")
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{DeliveriesInMemory: 8, DeliveriesInFlight: 3})
+	defer rig.stop()
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	const chats, events = 30, 12
+	for round := range 3 {
+		for i := range chats {
+			from := uint64(round*events/3 + 1)
+			appendChat(t, rig.store, fmt.Sprintf("c%02d", i), "sales", from, from+events/3-1)
+		}
+	}
+	if !poll(20*time.Second, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) }) {
+		_, n := rec.byChat()
+		t.Fatalf("%d of %d events arrived; %d wait in the store", n, chats*len(wantSeqs(events)), len(pendingOf(rig, "hook/h")))
+	}
+	got, _ := rec.byChat()
+	for i := range chats {
+		id := fmt.Sprintf("c%02d", i)
+		if fmt.Sprint(got[id]) != fmt.Sprint(wantSeqs(events)) {
+			t.Errorf("chat %s: %v", id, got[id])
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != chats*len(wantSeqs(events)) {
+		t.Errorf("%d requests taken for %d events: some went twice", len(rec.got), chats*len(wantSeqs(events)))
+	}
+}
+
+// poll checks cond until it holds (true) or d passed (false).
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }

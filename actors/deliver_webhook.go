@@ -178,12 +178,8 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 			reply(nil)
 			// Nothing left: answers still on their way find no
 			// conversation and are dropped.
-			o.hook, o.log = nil, nil
-			o.epoch++
-			o.inFlight = 0
-			o.convs, o.waiting, o.hw, o.ready, o.held, o.overflow = map[string]*outConv{}, map[string]bool{}, map[string]uint64{}, nil, 0, false
-			o.put, o.done, o.refs, o.logDirty = nil, nil, map[string]*messages.DeliveryRef{}, false
-			o.retry.cancel()
+			o.hook = nil
+			o.forget()
 		}
 		o.b.store.DeleteWebhook(o.id, o.b.notifier(o.self, o.token))
 	default:

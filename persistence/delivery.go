@@ -124,6 +124,13 @@ func (s *Store) WriteDeliveries(target string, put, done []*messages.Delivery, r
 	s.submit(muts, cb)
 }
 
+// DropDeliveries durably deletes every delivery waiting for target (a
+// deleted channel's).
+func (s *Store) DropDeliveries(target string, done func(error)) {
+	scope := deliveryScope(target)
+	s.submit([]mutation{{key: scope, delete: true, end: upperBound(scope)}, del(deliveryLogKey(target))}, done)
+}
+
 // DeliveryLog returns target's last delivery tries (none: empty).
 func (s *Store) DeliveryLog(target string) (*messages.WebhookLog, error) {
 	x := &messages.WebhookLog{}
