@@ -95,9 +95,8 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// deleteChannel is DELETE /admin/channels/{id}: its chats stay; replies
-// waiting for it wait in the outbox (a channel made again by that id
-// takes them).
+// deleteChannel is DELETE /admin/channels/{id}: its chats stay; the
+// replies still waiting for it in the delivery outbox are dropped.
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if s.runAdmin(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_DeleteChannel{DeleteChannel: id}}) {
