@@ -87,6 +87,17 @@ type Store interface {
 	DeliveryRef(target, ref string) (*messages.DeliveryRef, error)
 
 	AppendStats(ev *messages.StatsEvent, done func(error))
+
+	// The delivery outbox (deliver_outbox.go) and webhooks.
+	DeliveryTargets() ([]string, error)
+	EachDelivery(target string, fn func(*messages.Delivery) bool) error
+	WriteDeliveries(target string, put, done []*messages.Delivery, refs map[string]*messages.DeliveryRef, log *messages.WebhookLog, cb func(error))
+	DeliveryLog(target string) (*messages.WebhookLog, error)
+	DropDeliveries(target string, done func(error))
+	PutWebhook(h *messages.WebhookEndpoint, done func(error))
+	DeleteWebhook(id string, done func(error))
+	Webhook(id string) (*messages.WebhookEndpoint, error)
+	Webhooks() ([]*messages.WebhookEndpoint, error)
 	StatsReport(q *messages.StatsQuery) (*messages.StatsReport, error)
 }
 
@@ -114,6 +125,9 @@ const (
 	KindDirectory = "directory"
 	// KindMail is the outbox and the offline messages ("mail/main").
 	KindMail = "mail"
+	// KindDelivery is the delivery outbox of one target: "delivery/hook/<id>",
+	// "delivery/channel/<id>" (deliver_outbox.go).
+	KindDelivery = "delivery"
 )
 
 // Broker owns the actor system and is the one lookup from kind and id to an
@@ -147,6 +161,12 @@ type Broker struct {
 	mailer                   Mailer        // nil: no email sent
 	channelSender            ChannelSender // nil: WhatsApp replies wait in the outbox
 	mailRetry, mailRetryMax  time.Duration
+	webhooks                 WebhookSender // nil: webhooks wait in the outbox
+	deliveryRetry            time.Duration
+	deliveryRetryMax         time.Duration
+	hookDisableAfter         time.Duration
+	deliveriesInFlight       int
+	deliveriesInMemory       int
 }
 
 // New builds a Broker. Call Recover before serving traffic.
@@ -159,7 +179,10 @@ func New(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, system: cfg.ActorSystem,
 		agentGrace: cfg.AgentGrace, visitorGrace: cfg.VisitorGrace, silentWait: cfg.SilentWait, linePerAddress: cfg.LinePerAddress, tracing: newTracing(cfg.TracerProvider), metrics: cfg.Metrics,
-		mailer: cfg.Mailer, channelSender: cfg.ChannelSender, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax}
+		mailer: cfg.Mailer, channelSender: cfg.ChannelSender, mailRetry: cfg.MailRetry, mailRetryMax: cfg.MailRetryMax,
+		webhooks: cfg.Webhooks, deliveryRetry: cfg.DeliveryRetry, deliveryRetryMax: cfg.DeliveryRetryMax,
+		hookDisableAfter: cfg.WebhookDisableAfter, deliveriesInFlight: cfg.DeliveriesInFlight,
+		deliveriesInMemory: cfg.DeliveriesInMemory}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))
@@ -189,6 +212,9 @@ func New(cfg Config) (*Broker, error) {
 		},
 		KindMail: func(id string, carry []interface{}) *actor.Props {
 			return b.newProps(Name{KindMail, id}, carry, func() actor.Actor { return newOutbox(b) })
+		},
+		KindDelivery: func(id string, carry []interface{}) *actor.Props {
+			return b.newProps(Name{KindDelivery, id}, carry, func() actor.Actor { return newOutlet(b, id) })
 		},
 	}
 	return b, nil
@@ -361,6 +387,9 @@ func (b *Broker) Recover() (queued, active int, err error) {
 	}
 	b.PID(KindDirectory, "main")
 	b.PID(KindMail, "main") // sends what the outbox still holds
+	if err := b.recoverDeliveries(); err != nil {
+		return 0, 0, fmt.Errorf("actors: recover: %w", err)
+	}
 	// Agents with shifts run their own timers: wake them.
 	agents, err := b.store.Agents()
 	if err != nil {

@@ -204,7 +204,7 @@ func (c *chat) start(m *messages.StartChat) {
 	}}}}
 	if ch := m.GetChannel(); ch != nil {
 		cr := evs[0].GetCreated()
-		cr.Channel, cr.Conversation, cr.ReplyWindowMs, cr.LiveChat = ch.GetChannel(), ch.GetConversation(), ch.GetReplyWindowMs(), ch.GetLiveChat()
+		cr.Channel, cr.Conversation, cr.ReplyWindowMs = ch.GetChannel(), ch.GetConversation(), ch.GetReplyWindowMs()
 	}
 	if r.GetFirstMessage() != "" {
 		from := &messages.Participant{Kind: kindVisitor, Id: m.GetVisitorId(), DisplayName: r.GetName()}

@@ -19,6 +19,12 @@ const (
 	DefaultLinePerAddress = 10
 	DefaultMailRetry      = 30 * time.Second
 	DefaultMailRetryMax   = time.Hour
+	// The delivery outbox (deliver_outbox.go).
+	DefaultDeliveryRetry       = 5 * time.Second
+	DefaultDeliveryRetryMax    = 30 * time.Minute
+	DefaultWebhookDisableAfter = 24 * time.Hour
+	DefaultDeliveriesInFlight  = 32
+	DefaultDeliveriesInMemory  = 20000
 )
 
 // Config configures a Broker. Store is required; a zero value elsewhere
@@ -72,6 +78,28 @@ type Config struct {
 	// (gateway/whatsapp's Graph API client). Default nil: those replies
 	// wait in the delivery outbox.
 	ChannelSender ChannelSender
+	// Webhooks posts the delivery outbox's signed webhooks: to webhook
+	// endpoints and to API channels' callback URLs (gateway/hooks).
+	// Default nil: those deliveries wait in the outbox.
+	Webhooks WebhookSender
+	// DeliveryRetry is the wait after a delivery's first failed try; it
+	// doubles with each further one, up to DeliveryRetryMax. Defaults 5 s
+	// and 30 minutes. A delivery is tried until it is taken (a webhook
+	// endpoint that fails for WebhookDisableAfter is disabled: its
+	// deliveries wait until it is enabled again).
+	DeliveryRetry    time.Duration
+	DeliveryRetryMax time.Duration
+	// WebhookDisableAfter is how long a webhook endpoint may fail every
+	// try before the broker disables it (audited). Default 24 hours.
+	WebhookDisableAfter time.Duration
+	// DeliveriesInFlight is how many of a target's conversations may have
+	// a delivery on its way at once (each conversation has one at most).
+	// Default 32.
+	DeliveriesInFlight int
+	// DeliveriesInMemory bounds the deliveries one target's actor holds;
+	// the rest wait in the store and are read once it has sent half of
+	// those it holds. Default 20,000.
+	DeliveriesInMemory int
 }
 
 // EnsureDefaults fills in the default of every zero field and returns c.
@@ -93,6 +121,21 @@ func (c *Config) EnsureDefaults() *Config {
 	}
 	if c.MailRetryMax <= 0 {
 		c.MailRetryMax = DefaultMailRetryMax
+	}
+	if c.DeliveryRetry <= 0 {
+		c.DeliveryRetry = DefaultDeliveryRetry
+	}
+	if c.DeliveryRetryMax <= 0 {
+		c.DeliveryRetryMax = DefaultDeliveryRetryMax
+	}
+	if c.WebhookDisableAfter <= 0 {
+		c.WebhookDisableAfter = DefaultWebhookDisableAfter
+	}
+	if c.DeliveriesInFlight <= 0 {
+		c.DeliveriesInFlight = DefaultDeliveriesInFlight
+	}
+	if c.DeliveriesInMemory <= 0 {
+		c.DeliveriesInMemory = DefaultDeliveriesInMemory
 	}
 	if c.Clock == nil {
 		c.Clock = systemClock{}

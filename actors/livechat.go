@@ -13,10 +13,8 @@ import (
 // which live chat a department is in, who supervises a department, and
 // who may write in to it.
 
-// MainLiveChat is the default live chat's id: external, always there (made
-// up when none is stored, so a data folder from before live chats reads
-// the same), never deleted nor made internal.
-const MainLiveChat = "main"
+// MainLiveChat is the default live chat's id (messages.MainLiveChat).
+const MainLiveChat = messages.MainLiveChat
 
 // mainLiveChatName is the default live chat's name when none is stored.
 const mainLiveChatName = "Website"

@@ -19,9 +19,7 @@ func (s *Server) channelRoutes() {
 	s.route("POST /admin/channels", s.admin(s.createChannel))
 	s.route("GET /admin/channels/{id}", s.admin(s.getChannel))
 	s.route("PUT /admin/channels/{id}", s.admin(s.putChannel))
-	s.route("DELETE /admin/channels/{id}", s.admin(s.deleteThing(func(id string) *messages.AdminCommand {
-		return &messages.AdminCommand{Body: &messages.AdminCommand_DeleteChannel{DeleteChannel: id}}
-	})))
+	s.route("DELETE /admin/channels/{id}", s.admin(s.deleteChannel))
 	s.route(apiInboundRoute, s.apiInbound)
 	s.route("GET /channels/whatsapp/{id}/webhook", s.whatsAppVerify)
 	s.route("POST /channels/whatsapp/{id}/webhook", s.whatsAppNotify)
@@ -76,6 +74,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	out := redactChannel(x) // x belongs to the directory once sent
 	if s.runAdmin(w, r, &messages.AdminCommand{CreateOnly: true, Body: &messages.AdminCommand_PutChannel{PutChannel: x}}) {
+		s.b.ChannelChanged(out.GetId())
 		out.Name = x.GetName()
 		writeProto(w, http.StatusCreated, out)
 	}
@@ -90,7 +89,18 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 	x.Id = r.PathValue("id")
 	out := redactChannel(x)
 	if s.runAdmin(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_PutChannel{PutChannel: x}}) {
+		s.b.ChannelChanged(out.GetId())
 		out.Name = x.GetName()
 		writeProto(w, http.StatusOK, out)
+	}
+}
+
+// deleteChannel is DELETE /admin/channels/{id}: its chats stay; the
+// replies still waiting for it in the delivery outbox are dropped.
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if s.runAdmin(w, r, &messages.AdminCommand{Body: &messages.AdminCommand_DeleteChannel{DeleteChannel: id}}) {
+		s.b.ChannelChanged(id)
+		w.WriteHeader(http.StatusNoContent)
 	}
 }

@@ -83,6 +83,10 @@ type Config struct {
 	// WhatsApp fetches the media of WhatsApp channels' inbound messages.
 	// Default: whatsapp.New with the broker's chats.
 	WhatsApp *whatsapp.Client
+	// PostWebhook posts one signed webhook at once (the test event of
+	// POST /admin/webhooks/{id}/test; gateway/hooks' Sender.PostNow) and
+	// answers the receiver's status. Default nil: no test event.
+	PostWebhook func(ctx context.Context, url, secret string, d *messages.Delivery) (int, error)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// OriginPatterns are the host patterns (path.Match syntax, e.g.

@@ -61,12 +61,16 @@ func FuzzDecodeFrame(f *testing.F) {
 
 // FuzzAdminAPI sends arbitrary bodies to the admin API's write routes on a
 // real broker (Pebble in a temporary folder). Every answer is JSON; every
-// refusal is a typed error and leaves the directory (and the channels) as
-// it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
+// refusal is a typed error and leaves the directory (the webhooks, the
+// channels) as it was. The seed corpus is in testdata/fuzz/FuzzAdminAPI.
 func FuzzAdminAPI(f *testing.F) {
 	// route picks the path (route % len(paths)) and the method
-	// (route / len(paths) % 3: PUT, DELETE, PATCH); r spells it. From 240 on, the channels' routes (route % 4:
-	// POST /admin/channels, then PUT, DELETE, GET /admin/channels/{id}).
+	// (route / len(paths) % 3: PUT, DELETE, PATCH); r spells it. From
+	// 0xF0 on, the webhook routes: PUT, DELETE or PATCH
+	// /admin/webhooks/{id} (route % 3), and POST /admin/webhooks (route
+	// 0xFF, the body's id); from 0xE0 to 0xEF, the channels' routes
+	// (route % 4: POST /admin/channels, then PUT, DELETE, GET
+	// /admin/channels/{id}).
 	paths := []string{"/admin/departments/", "/admin/languages/", "/admin/agents/", "/admin/settings#", "/admin/roles/", "/admin/sign-in#",
 		"/admin/departments/billing/canned/", "/admin/email#", "/admin/livechats/"}
 	methods := []string{http.MethodPut, http.MethodDelete, http.MethodPatch}
@@ -111,28 +115,40 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","chat_enabled":true,"live_chat":"hr"}`))
 	f.Add(r(dep, put), "billing", []byte(`{"name":"Billing","live_chat":"nope"}`))
 	f.Add(r(dep, patch), "billing", []byte(`{"live_chat":"main"}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
-	f.Add(uint8(240), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
-	f.Add(uint8(241), "wa2", []byte(`{"kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t"}}`))
-	f.Add(uint8(241), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"nope","language":"sv","api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
-	f.Add(uint8(242), "shop", []byte(``))
-	f.Add(uint8(243), "wa", []byte(``))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.message"]}`))
+	f.Add(uint8(0xF0), "crm", []byte(`{"url":"ftp://crm.example.com/hook","secret":"0123456789abcdef"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm2","url":"https://crm.example.com/hook","secret":"0123456789abcdef","live_chat":"main"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm3","url":"https://crm.example.com/hook","secret":"short"}`))
+	f.Add(uint8(0xFF), "x", []byte(`{"id":"crm4","url":"https://crm.example.com/hook","secret":"0123456789abcdef","events":["chat.nope"]}`))
+	f.Add(uint8(0xF1), "crm2", []byte(``))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","enabled":true,"api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(0xE0), "x", []byte(`{"id":"wa","kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t","graph_base_url":"http://127.0.0.1:1"}}`))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"billing","language":"sv","api":{"callback_url":"https://other.example"}}`))
+	f.Add(uint8(0xE1), "wa2", []byte(`{"kind":"CHANNEL_KIND_WHATSAPP","department":"billing","language":"sv","whatsapp":{"phone_number_id":"1065","verify_token":"v","app_secret":"a","access_token":"t"}}`))
+	f.Add(uint8(0xE1), "shop", []byte(`{"kind":"CHANNEL_KIND_API","department":"nope","language":"sv","api":{"secret":"0123456789abcdef","callback_url":"https://cb.example/x"}}`))
+	f.Add(uint8(0xE2), "shop", []byte(``))
+	f.Add(uint8(0xE3), "wa", []byte(``))
 	s := testServer(f)
 	f.Fuzz(func(t *testing.T, route uint8, id string, body []byte) {
 		if id == "" || id == "." || id == ".." {
 			return // a different route, not a different request
 		}
 		method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
-		if p, ok := strings.CutSuffix(path, "#"); ok {
-			path, id = p, "" // settings: no id
-		}
-		if route >= 240 {
+		switch {
+		case route == 0xFF:
+			method, path, id = http.MethodPost, "/admin/webhooks", ""
+		case route >= 0xF0:
+			method, path = methods[int(route)%len(methods)], "/admin/webhooks/"
+		case route >= 0xE0:
 			method, path = []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet}[route%4], "/admin/channels/"
 			if method == http.MethodPost {
 				path, id = "/admin/channels", ""
 			}
 		}
+		if p, ok := strings.CutSuffix(path, "#"); ok {
+			path, id = p, "" // settings: no id
+		}
+		hooksBefore, _ := s.cfg.Broker.Webhooks()
 		channelsBefore, _ := s.cfg.Broker.Channels()
 		before, _ := s.cfg.Broker.DirectoryView()
 		signInBefore, _ := s.cfg.Broker.SignIn()
@@ -165,6 +181,10 @@ func FuzzAdminAPI(f *testing.F) {
 			channelsAfter, _ := s.cfg.Broker.Channels()
 			if !proto.Equal(&messages.ChannelList{Channels: channelsBefore}, &messages.ChannelList{Channels: channelsAfter}) {
 				t.Fatalf("a refused request changed the channels: %s %s %q", method, req.URL.Path, body)
+			}
+			hooksAfter, _ := s.cfg.Broker.Webhooks()
+			if !proto.Equal(&messages.WebhookList{Webhooks: hooksBefore}, &messages.WebhookList{Webhooks: hooksAfter}) {
+				t.Fatalf("a refused request changed the webhooks: %s %s %q", method, req.URL.Path, body)
 			}
 			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
 				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {

@@ -221,6 +221,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.signInRoutes()
 	s.emailRoutes()
+	s.webhookRoutes()
 	s.offlineRoutes()
 	s.patchRoutes()
 	s.liveChatRoutes()

@@ -5171,6 +5171,414 @@ func (x *VisitorChatAssigned) GetChatId() string {
 	return ""
 }
 
+// DeliveryWake hands a target's outbox actor ("delivery/<target>") the
+// deliveries an indexing round or an offline message just stored; with
+// reload it reads its pending deliveries from the store again.
+type DeliveryWake struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deliveries    []*Delivery            `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	Reload        bool                   `protobuf:"varint,2,opt,name=reload,proto3" json:"reload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryWake) Reset() {
+	*x = DeliveryWake{}
+	mi := &file_actors_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryWake) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryWake) ProtoMessage() {}
+
+func (x *DeliveryWake) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryWake.ProtoReflect.Descriptor instead.
+func (*DeliveryWake) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *DeliveryWake) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *DeliveryWake) GetReload() bool {
+	if x != nil {
+		return x.Reload
+	}
+	return false
+}
+
+// DeliveryDone: one try of a delivery is over (from the sender's
+// goroutine to the target's actor).
+type DeliveryDone struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Conversation string                 `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	Seq          uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The outside id the receiver gave the message (WhatsApp's wamid).
+	Ref   string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// Not worth trying again (a channel's refusal): the delivery fails.
+	Permanent bool  `protobuf:"varint,5,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	Status    int32 `protobuf:"varint,6,opt,name=status,proto3" json:"status,omitempty"`
+	TookMs    int64 `protobuf:"varint,7,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	// The target's epoch when the try began: a deleted target's late
+	// answers are dropped.
+	Epoch         uint64 `protobuf:"varint,8,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryDone) Reset() {
+	*x = DeliveryDone{}
+	mi := &file_actors_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryDone) ProtoMessage() {}
+
+func (x *DeliveryDone) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryDone.ProtoReflect.Descriptor instead.
+func (*DeliveryDone) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *DeliveryDone) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DeliveryDone) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+func (x *DeliveryDone) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetTookMs() int64 {
+	if x != nil {
+		return x.TookMs
+	}
+	return 0
+}
+
+func (x *DeliveryDone) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+// DeliveryTick wakes a target's actor when a retry is due.
+type DeliveryTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         uint64                 `protobuf:"varint,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryTick) Reset() {
+	*x = DeliveryTick{}
+	mi := &file_actors_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryTick) ProtoMessage() {}
+
+func (x *DeliveryTick) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryTick.ProtoReflect.Descriptor instead.
+func (*DeliveryTick) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *DeliveryTick) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+// DeliveryFlushed: a target's batched write (deletions, tries, the log)
+// is durable.
+type DeliveryFlushed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryFlushed) Reset() {
+	*x = DeliveryFlushed{}
+	mi := &file_actors_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryFlushed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryFlushed) ProtoMessage() {}
+
+func (x *DeliveryFlushed) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryFlushed.ProtoReflect.Descriptor instead.
+func (*DeliveryFlushed) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *DeliveryFlushed) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// WebhookCommand: the admin API -> the webhook's outbox actor
+// ("delivery/hook/<id>"), the only writer of its record. Answered with a
+// WebhookReply.
+type WebhookCommand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*WebhookCommand_Put
+	//	*WebhookCommand_Delete
+	Body   isWebhookCommand_Body `protobuf_oneof:"body"`
+	Create bool                  `protobuf:"varint,3,opt,name=create,proto3" json:"create,omitempty"`
+	// Who asks, for the audit log.
+	By            string `protobuf:"bytes,4,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookCommand) Reset() {
+	*x = WebhookCommand{}
+	mi := &file_actors_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookCommand) ProtoMessage() {}
+
+func (x *WebhookCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookCommand.ProtoReflect.Descriptor instead.
+func (*WebhookCommand) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *WebhookCommand) GetBody() isWebhookCommand_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *WebhookCommand) GetPut() *WebhookEndpoint {
+	if x != nil {
+		if x, ok := x.Body.(*WebhookCommand_Put); ok {
+			return x.Put
+		}
+	}
+	return nil
+}
+
+func (x *WebhookCommand) GetDelete() bool {
+	if x != nil {
+		if x, ok := x.Body.(*WebhookCommand_Delete); ok {
+			return x.Delete
+		}
+	}
+	return false
+}
+
+func (x *WebhookCommand) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+func (x *WebhookCommand) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+type isWebhookCommand_Body interface {
+	isWebhookCommand_Body()
+}
+
+type WebhookCommand_Put struct {
+	// Create (create set) or replace; an empty secret keeps the stored one.
+	Put *WebhookEndpoint `protobuf:"bytes,1,opt,name=put,proto3,oneof"`
+}
+
+type WebhookCommand_Delete struct {
+	// Delete the endpoint, its pending deliveries and its log.
+	Delete bool `protobuf:"varint,2,opt,name=delete,proto3,oneof"`
+}
+
+func (*WebhookCommand_Put) isWebhookCommand_Body() {}
+
+func (*WebhookCommand_Delete) isWebhookCommand_Body() {}
+
+type WebhookReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Endpoint      *WebhookEndpoint       `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookReply) Reset() {
+	*x = WebhookReply{}
+	mi := &file_actors_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookReply) ProtoMessage() {}
+
+func (x *WebhookReply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookReply.ProtoReflect.Descriptor instead.
+func (*WebhookReply) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *WebhookReply) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *WebhookReply) GetEndpoint() *WebhookEndpoint {
+	if x != nil {
+		return x.Endpoint
+	}
+	return nil
+}
+
 // ChannelStart is what a chat that comes through a channel records in its
 // ChatCreated.
 type ChannelStart struct {
@@ -5178,14 +5586,13 @@ type ChannelStart struct {
 	Channel       string                 `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
 	Conversation  string                 `protobuf:"bytes,2,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	ReplyWindowMs int64                  `protobuf:"varint,3,opt,name=reply_window_ms,json=replyWindowMs,proto3" json:"reply_window_ms,omitempty"`
-	LiveChat      string                 `protobuf:"bytes,4,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChannelStart) Reset() {
 	*x = ChannelStart{}
-	mi := &file_actors_proto_msgTypes[62]
+	mi := &file_actors_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5197,7 +5604,7 @@ func (x *ChannelStart) String() string {
 func (*ChannelStart) ProtoMessage() {}
 
 func (x *ChannelStart) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[62]
+	mi := &file_actors_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5210,7 +5617,7 @@ func (x *ChannelStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelStart.ProtoReflect.Descriptor instead.
 func (*ChannelStart) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{62}
+	return file_actors_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ChannelStart) GetChannel() string {
@@ -5234,13 +5641,6 @@ func (x *ChannelStart) GetReplyWindowMs() int64 {
 	return 0
 }
 
-func (x *ChannelStart) GetLiveChat() string {
-	if x != nil {
-		return x.LiveChat
-	}
-	return ""
-}
-
 // ChannelInbound (gateway -> visitor actor of a channel's conversation):
 // an outside message. The visitor actor passes cmd on to its open chat,
 // or first requests one (request, channel) when it has none; the answer
@@ -5260,7 +5660,7 @@ type ChannelInbound struct {
 
 func (x *ChannelInbound) Reset() {
 	*x = ChannelInbound{}
-	mi := &file_actors_proto_msgTypes[63]
+	mi := &file_actors_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5272,7 +5672,7 @@ func (x *ChannelInbound) String() string {
 func (*ChannelInbound) ProtoMessage() {}
 
 func (x *ChannelInbound) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[63]
+	mi := &file_actors_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5285,7 +5685,7 @@ func (x *ChannelInbound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelInbound.ProtoReflect.Descriptor instead.
 func (*ChannelInbound) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{63}
+	return file_actors_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ChannelInbound) GetVisitorId() string {
@@ -5347,7 +5747,7 @@ type RecordDelivered struct {
 
 func (x *RecordDelivered) Reset() {
 	*x = RecordDelivered{}
-	mi := &file_actors_proto_msgTypes[64]
+	mi := &file_actors_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5359,7 +5759,7 @@ func (x *RecordDelivered) String() string {
 func (*RecordDelivered) ProtoMessage() {}
 
 func (x *RecordDelivered) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[64]
+	mi := &file_actors_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5372,7 +5772,7 @@ func (x *RecordDelivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDelivered.ProtoReflect.Descriptor instead.
 func (*RecordDelivered) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{64}
+	return file_actors_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *RecordDelivered) GetChatId() string {
@@ -5406,7 +5806,7 @@ type ChannelList struct {
 
 func (x *ChannelList) Reset() {
 	*x = ChannelList{}
-	mi := &file_actors_proto_msgTypes[65]
+	mi := &file_actors_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5418,7 +5818,7 @@ func (x *ChannelList) String() string {
 func (*ChannelList) ProtoMessage() {}
 
 func (x *ChannelList) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_proto_msgTypes[65]
+	mi := &file_actors_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5431,7 +5831,7 @@ func (x *ChannelList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelList.ProtoReflect.Descriptor instead.
 func (*ChannelList) Descriptor() ([]byte, []int) {
-	return file_actors_proto_rawDescGZIP(), []int{65}
+	return file_actors_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ChannelList) GetChannels() []*Channel {
@@ -5841,12 +6241,38 @@ const file_actors_proto_rawDesc = "" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x121\n" +
 	"\x05agent\x18\x03 \x01(\v2\x1b.switchboard.v1.ParticipantR\x05agent\x12\x17\n" +
-	"\achat_id\x18\x04 \x01(\tR\x06chatId\"\x91\x01\n" +
+	"\achat_id\x18\x04 \x01(\tR\x06chatId\"`\n" +
+	"\fDeliveryWake\x128\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x18.switchboard.v1.DeliveryR\n" +
+	"deliveries\x12\x16\n" +
+	"\x06reload\x18\x02 \x01(\bR\x06reload\"\xd1\x01\n" +
+	"\fDeliveryDone\x12\"\n" +
+	"\fconversation\x18\x01 \x01(\tR\fconversation\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\tR\x03ref\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1c\n" +
+	"\tpermanent\x18\x05 \x01(\bR\tpermanent\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\x05R\x06status\x12\x17\n" +
+	"\atook_ms\x18\a \x01(\x03R\x06tookMs\x12\x14\n" +
+	"\x05epoch\x18\b \x01(\x04R\x05epoch\"$\n" +
+	"\fDeliveryTick\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\x04R\x05token\"'\n" +
+	"\x0fDeliveryFlushed\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x8f\x01\n" +
+	"\x0eWebhookCommand\x123\n" +
+	"\x03put\x18\x01 \x01(\v2\x1f.switchboard.v1.WebhookEndpointH\x00R\x03put\x12\x18\n" +
+	"\x06delete\x18\x02 \x01(\bH\x00R\x06delete\x12\x16\n" +
+	"\x06create\x18\x03 \x01(\bR\x06create\x12\x0e\n" +
+	"\x02by\x18\x04 \x01(\tR\x02byB\x06\n" +
+	"\x04body\"x\n" +
+	"\fWebhookReply\x12+\n" +
+	"\x05error\x18\x01 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\x12;\n" +
+	"\bendpoint\x18\x02 \x01(\v2\x1f.switchboard.v1.WebhookEndpointR\bendpoint\"z\n" +
 	"\fChannelStart\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\"\n" +
 	"\fconversation\x18\x02 \x01(\tR\fconversation\x12&\n" +
-	"\x0freply_window_ms\x18\x03 \x01(\x03R\rreplyWindowMs\x12\x1b\n" +
-	"\tlive_chat\x18\x04 \x01(\tR\bliveChat\"\xff\x01\n" +
+	"\x0freply_window_ms\x18\x03 \x01(\x03R\rreplyWindowMsJ\x04\b\x04\x10\x05\"\xff\x01\n" +
 	"\x0eChannelInbound\x12\x1d\n" +
 	"\n" +
 	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x125\n" +
@@ -5876,7 +6302,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -5940,202 +6366,214 @@ var file_actors_proto_goTypes = []any{
 	(*AnswerOffline)(nil),         // 59: switchboard.v1.AnswerOffline
 	(*MailReply)(nil),             // 60: switchboard.v1.MailReply
 	(*VisitorChatAssigned)(nil),   // 61: switchboard.v1.VisitorChatAssigned
-	(*ChannelStart)(nil),          // 62: switchboard.v1.ChannelStart
-	(*ChannelInbound)(nil),        // 63: switchboard.v1.ChannelInbound
-	(*RecordDelivered)(nil),       // 64: switchboard.v1.RecordDelivered
-	(*ChannelList)(nil),           // 65: switchboard.v1.ChannelList
-	nil,                           // 66: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 67: actor.PID
-	(*RequestChat)(nil),           // 68: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 69: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 70: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 71: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 72: switchboard.v1.PickChat
-	(*Resume)(nil),                // 73: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 74: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 75: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 76: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 77: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 78: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 79: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 80: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 81: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 82: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 83: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 84: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 85: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 86: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 87: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 88: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 89: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 90: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 91: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 92: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 93: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 94: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 95: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 96: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 97: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 98: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 99: switchboard.v1.Typing
-	(*RateChat)(nil),              // 100: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 101: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 102: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 103: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 104: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 105: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 106: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 107: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 108: switchboard.v1.Offer
-	(AssignHow)(0),                // 109: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 110: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 111: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 112: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 113: switchboard.v1.Department
-	(*Language)(nil),              // 114: switchboard.v1.Language
-	(*Agent)(nil),                 // 115: switchboard.v1.Agent
-	(*Role)(nil),                  // 116: switchboard.v1.Role
-	(*Settings)(nil),              // 117: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 118: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 119: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 120: switchboard.v1.EmailSettings
-	(*LiveChat)(nil),              // 121: switchboard.v1.LiveChat
-	(*Channel)(nil),               // 122: switchboard.v1.Channel
-	(*Envelope)(nil),              // 123: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 124: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 125: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 126: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 127: switchboard.v1.OfflineMessage
-	(*ChatDelivered)(nil),         // 128: switchboard.v1.ChatDelivered
+	(*DeliveryWake)(nil),          // 62: switchboard.v1.DeliveryWake
+	(*DeliveryDone)(nil),          // 63: switchboard.v1.DeliveryDone
+	(*DeliveryTick)(nil),          // 64: switchboard.v1.DeliveryTick
+	(*DeliveryFlushed)(nil),       // 65: switchboard.v1.DeliveryFlushed
+	(*WebhookCommand)(nil),        // 66: switchboard.v1.WebhookCommand
+	(*WebhookReply)(nil),          // 67: switchboard.v1.WebhookReply
+	(*ChannelStart)(nil),          // 68: switchboard.v1.ChannelStart
+	(*ChannelInbound)(nil),        // 69: switchboard.v1.ChannelInbound
+	(*RecordDelivered)(nil),       // 70: switchboard.v1.RecordDelivered
+	(*ChannelList)(nil),           // 71: switchboard.v1.ChannelList
+	nil,                           // 72: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 73: actor.PID
+	(*RequestChat)(nil),           // 74: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 75: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 76: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 77: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 78: switchboard.v1.PickChat
+	(*Resume)(nil),                // 79: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 80: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 81: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 82: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 83: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 84: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 85: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 86: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 87: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 88: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 89: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 90: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 91: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 92: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 93: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 94: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 95: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 96: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 97: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 98: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 99: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 100: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 101: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 102: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 103: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 104: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 105: switchboard.v1.Typing
+	(*RateChat)(nil),              // 106: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 107: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 108: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 109: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 110: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 111: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 112: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 113: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 114: switchboard.v1.Offer
+	(AssignHow)(0),                // 115: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 116: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 117: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 118: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 119: switchboard.v1.Department
+	(*Language)(nil),              // 120: switchboard.v1.Language
+	(*Agent)(nil),                 // 121: switchboard.v1.Agent
+	(*Role)(nil),                  // 122: switchboard.v1.Role
+	(*Settings)(nil),              // 123: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 124: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 125: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 126: switchboard.v1.EmailSettings
+	(*LiveChat)(nil),              // 127: switchboard.v1.LiveChat
+	(*Channel)(nil),               // 128: switchboard.v1.Channel
+	(*Envelope)(nil),              // 129: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 130: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 131: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 132: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 133: switchboard.v1.OfflineMessage
+	(*Delivery)(nil),              // 134: switchboard.v1.Delivery
+	(*WebhookEndpoint)(nil),       // 135: switchboard.v1.WebhookEndpoint
+	(*ChatDelivered)(nil),         // 136: switchboard.v1.ChatDelivered
 }
 var file_actors_proto_depIdxs = []int32{
-	67,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	66,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	67,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	67,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	68,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	69,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	70,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	71,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	72,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	73,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	74,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	75,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	76,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	77,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	78,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	79,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	80,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	81,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	82,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	83,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	84,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	85,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	86,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	87,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	88,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	89,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	90,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	91,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	92,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	93,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	94,  // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	95,  // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	73,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	72,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	73,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	73,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	74,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	75,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	76,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	77,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	78,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	79,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	80,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	81,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	82,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	83,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	84,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	85,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	86,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	87,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	88,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	89,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	90,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	91,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	92,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	93,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	94,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	95,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	96,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	97,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	98,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	99,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	100, // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	101, // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	96,  // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	67,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	97,  // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	98,  // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	99,  // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	75,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	77,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	78,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	79,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	80,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	81,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	82,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	87,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	100, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	90,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	102, // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	73,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	103, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	104, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	105, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	81,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	83,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	84,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	85,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	86,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	87,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	88,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	93,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	106, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	96,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	101, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	95,  // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	107, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	101, // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	68,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	67,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	74,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	73,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	96,  // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
-	62,  // 56: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
-	102, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	67,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	103, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	67,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	96,  // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	104, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	67,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	67,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	105, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	105, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	105, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	102, // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
+	68,  // 56: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
+	108, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	73,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	109, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	73,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	102, // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	110, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	73,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	73,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	111, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	111, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	111, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	49,  // 68: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	105, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	106, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	106, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	107, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	108, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	109, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	111, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	112, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	112, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	113, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	114, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	115, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	49,  // 75: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	105, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	103, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	67,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	67,  // 79: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	67,  // 80: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	110, // 81: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	111, // 82: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	107, // 83: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	67,  // 84: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	103, // 85: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	112, // 86: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	113, // 87: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	114, // 88: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	115, // 89: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	116, // 90: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	117, // 91: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	111, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	109, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	73,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	73,  // 79: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	73,  // 80: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	116, // 81: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	117, // 82: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	113, // 83: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	73,  // 84: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	109, // 85: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	118, // 86: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	119, // 87: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	120, // 88: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	121, // 89: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	122, // 90: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	123, // 91: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	46,  // 92: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	45,  // 93: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	118, // 94: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	124, // 94: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	43,  // 95: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	119, // 96: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	119, // 97: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	120, // 98: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	121, // 99: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
-	122, // 100: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
-	103, // 101: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	104, // 102: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	125, // 96: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	125, // 97: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	126, // 98: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	127, // 99: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	128, // 100: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	109, // 101: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	110, // 102: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	49,  // 103: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	123, // 104: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	129, // 104: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	49,  // 105: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	124, // 106: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	125, // 107: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	67,  // 108: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	126, // 109: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	127, // 110: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	67,  // 111: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	96,  // 112: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	103, // 113: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	96,  // 114: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	68,  // 115: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
-	62,  // 116: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
-	3,   // 117: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
-	67,  // 118: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	128, // 119: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	67,  // 120: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
-	122, // 121: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
-	122, // [122:122] is the sub-list for method output_type
-	122, // [122:122] is the sub-list for method input_type
-	122, // [122:122] is the sub-list for extension type_name
-	122, // [122:122] is the sub-list for extension extendee
-	0,   // [0:122] is the sub-list for field type_name
+	130, // 106: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	131, // 107: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	73,  // 108: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	132, // 109: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	133, // 110: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	73,  // 111: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	102, // 112: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	109, // 113: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	102, // 114: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	134, // 115: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
+	135, // 116: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
+	109, // 117: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
+	135, // 118: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
+	74,  // 119: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	68,  // 120: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
+	3,   // 121: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
+	73,  // 122: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	136, // 123: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	73,  // 124: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
+	128, // 125: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	126, // [126:126] is the sub-list for method output_type
+	126, // [126:126] is the sub-list for method input_type
+	126, // [126:126] is the sub-list for extension type_name
+	126, // [126:126] is the sub-list for extension extendee
+	0,   // [0:126] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -6216,13 +6654,17 @@ func file_actors_proto_init() {
 		(*AdminCommand_PutChannel)(nil),
 		(*AdminCommand_DeleteChannel)(nil),
 	}
+	file_actors_proto_msgTypes[66].OneofWrappers = []any{
+		(*WebhookCommand_Put)(nil),
+		(*WebhookCommand_Delete)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2153,7 +2153,12 @@ type ChatHistoryEntry struct {
 	// list of past chats names.
 	VisibleAgents []string `protobuf:"bytes,15,rep,name=visible_agents,json=visibleAgents,proto3" json:"visible_agents,omitempty"`
 	// What the statistics projection keeps between this chat's events.
-	Stats         *StatsChatState `protobuf:"bytes,200,opt,name=stats,proto3" json:"stats,omitempty"`
+	Stats *StatsChatState `protobuf:"bytes,200,opt,name=stats,proto3" json:"stats,omitempty"`
+	// Issue 19 (deliveries): the chat's live chat ("main" for none) and
+	// channel ("" for the widget), kept from its ChatCreated for the
+	// delivery round (persistence/delivery_round.go).
+	LiveChat      string `protobuf:"bytes,340,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	Channel       string `protobuf:"bytes,341,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2298,6 +2303,20 @@ func (x *ChatHistoryEntry) GetStats() *StatsChatState {
 		return x.Stats
 	}
 	return nil
+}
+
+func (x *ChatHistoryEntry) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
+func (x *ChatHistoryEntry) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
 }
 
 // ChatHistoryPage is one page of GET /api/chats, newest first.
@@ -5127,12 +5146,14 @@ type Delivery struct {
 	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
 	AtMs int64  `protobuf:"varint,6,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
 	// The chat event (for a chat's delivery) or the offline message.
-	Event         *ChatEvent      `protobuf:"bytes,7,opt,name=event,proto3" json:"event,omitempty"`
-	Offline       *OfflineMessage `protobuf:"bytes,8,opt,name=offline,proto3" json:"offline,omitempty"`
-	CreatedAtMs   int64           `protobuf:"varint,9,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
-	NextAtMs      int64           `protobuf:"varint,10,opt,name=next_at_ms,json=nextAtMs,proto3" json:"next_at_ms,omitempty"`
-	Attempts      uint32          `protobuf:"varint,11,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	LastError     string          `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	Event       *ChatEvent      `protobuf:"bytes,7,opt,name=event,proto3" json:"event,omitempty"`
+	Offline     *OfflineMessage `protobuf:"bytes,8,opt,name=offline,proto3" json:"offline,omitempty"`
+	CreatedAtMs int64           `protobuf:"varint,9,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	NextAtMs    int64           `protobuf:"varint,10,opt,name=next_at_ms,json=nextAtMs,proto3" json:"next_at_ms,omitempty"`
+	Attempts    uint32          `protobuf:"varint,11,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	LastError   string          `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// The live chat of the chat (or offline message): the body's live_chat.
+	LiveChat      string `protobuf:"bytes,20,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5251,6 +5272,13 @@ func (x *Delivery) GetLastError() string {
 	return ""
 }
 
+func (x *Delivery) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
 // DeliveryRef is what an outside system's id for a delivered message
 // (WhatsApp's wamid) refers to: stored when the delivery succeeds, read
 // when a status for that id comes in.
@@ -5312,6 +5340,353 @@ func (x *DeliveryRef) GetDeliveryId() string {
 		return x.DeliveryId
 	}
 	return ""
+}
+
+// WebhookEndpoint is where a live chat's events are POSTed, signed with
+// its secret (see README, Webhooks). Stored at d/hook/<id>; the delivery
+// outbox's actor of its target ("hook/<id>") is its only writer.
+type WebhookEndpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// An http or https URL.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// The HMAC-SHA256 key of X-Switchboard-Signature. Write-only over the
+	// API: answers leave it empty and set has_secret; a PUT without it keeps
+	// the stored one.
+	Secret    string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	HasSecret bool   `protobuf:"varint,4,opt,name=has_secret,json=hasSecret,proto3" json:"has_secret,omitempty"`
+	// The live chat whose events it gets ("": every live chat).
+	LiveChat string `protobuf:"bytes,5,opt,name=live_chat,json=liveChat,proto3" json:"live_chat,omitempty"`
+	// The event types it gets ("chat.message", ...; empty: all).
+	Events  []string `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
+	Enabled bool     `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Why and when the broker disabled it (it failed for too long);
+	// cleared when it is enabled again.
+	DisabledReason string `protobuf:"bytes,8,opt,name=disabled_reason,json=disabledReason,proto3" json:"disabled_reason,omitempty"`
+	DisabledAtMs   int64  `protobuf:"varint,9,opt,name=disabled_at_ms,json=disabledAtMs,proto3" json:"disabled_at_ms,omitempty"`
+	// Since when every try failed (0: the last one worked).
+	FailingSinceMs int64  `protobuf:"varint,10,opt,name=failing_since_ms,json=failingSinceMs,proto3" json:"failing_since_ms,omitempty"`
+	Description    string `protobuf:"bytes,11,opt,name=description,proto3" json:"description,omitempty"`
+	CreatedAtMs    int64  `protobuf:"varint,12,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	UpdatedAtMs    int64  `protobuf:"varint,13,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *WebhookEndpoint) Reset() {
+	*x = WebhookEndpoint{}
+	mi := &file_store_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookEndpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookEndpoint) ProtoMessage() {}
+
+func (x *WebhookEndpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookEndpoint.ProtoReflect.Descriptor instead.
+func (*WebhookEndpoint) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *WebhookEndpoint) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetHasSecret() bool {
+	if x != nil {
+		return x.HasSecret
+	}
+	return false
+}
+
+func (x *WebhookEndpoint) GetLiveChat() string {
+	if x != nil {
+		return x.LiveChat
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetEvents() []string {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *WebhookEndpoint) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *WebhookEndpoint) GetDisabledReason() string {
+	if x != nil {
+		return x.DisabledReason
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetDisabledAtMs() int64 {
+	if x != nil {
+		return x.DisabledAtMs
+	}
+	return 0
+}
+
+func (x *WebhookEndpoint) GetFailingSinceMs() int64 {
+	if x != nil {
+		return x.FailingSinceMs
+	}
+	return 0
+}
+
+func (x *WebhookEndpoint) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *WebhookEndpoint) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *WebhookEndpoint) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// WebhookAttempt is one try of a delivery, as the delivery log shows it.
+type WebhookAttempt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivery's (event's) id.
+	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// 1 for the first try.
+	Attempt uint32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The receiver's HTTP status (0: no answer).
+	Status        int32  `protobuf:"varint,4,opt,name=status,proto3" json:"status,omitempty"`
+	Ok            bool   `protobuf:"varint,5,opt,name=ok,proto3" json:"ok,omitempty"`
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	AtMs          int64  `protobuf:"varint,7,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	TookMs        int64  `protobuf:"varint,8,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookAttempt) Reset() {
+	*x = WebhookAttempt{}
+	mi := &file_store_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookAttempt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookAttempt) ProtoMessage() {}
+
+func (x *WebhookAttempt) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookAttempt.ProtoReflect.Descriptor instead.
+func (*WebhookAttempt) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *WebhookAttempt) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WebhookAttempt) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *WebhookAttempt) GetAttempt() uint32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *WebhookAttempt) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *WebhookAttempt) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *WebhookAttempt) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *WebhookAttempt) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *WebhookAttempt) GetTookMs() int64 {
+	if x != nil {
+		return x.TookMs
+	}
+	return 0
+}
+
+// WebhookLog is an endpoint's (or API channel's) last tries, oldest
+// first, at most actors.DeliveryLogSize. Stored at wl/<target>.
+type WebhookLog struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attempts      []*WebhookAttempt      `protobuf:"bytes,1,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookLog) Reset() {
+	*x = WebhookLog{}
+	mi := &file_store_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookLog) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookLog) ProtoMessage() {}
+
+func (x *WebhookLog) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookLog.ProtoReflect.Descriptor instead.
+func (*WebhookLog) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *WebhookLog) GetAttempts() []*WebhookAttempt {
+	if x != nil {
+		return x.Attempts
+	}
+	return nil
+}
+
+// WebhookList is what GET /admin/webhooks answers.
+type WebhookList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhooks      []*WebhookEndpoint     `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookList) Reset() {
+	*x = WebhookList{}
+	mi := &file_store_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookList) ProtoMessage() {}
+
+func (x *WebhookList) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookList.ProtoReflect.Descriptor instead.
+func (*WebhookList) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *WebhookList) GetWebhooks() []*WebhookEndpoint {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
 }
 
 var File_store_proto protoreflect.FileDescriptor
@@ -5510,7 +5885,7 @@ const file_store_proto_rawDesc = "" +
 	"\vdepartments\x18\n" +
 	" \x03(\tR\vdepartments\x12\x13\n" +
 	"\x04tags\x18\x8c\x01 \x03(\tR\x04tags\x122\n" +
-	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xac\x05\n" +
+	"\x06rating\x18\x8d\x01 \x01(\v2\x19.switchboard.v1.ChatRatedR\x06rating\"\xe5\x05\n" +
 	"\x10ChatHistoryEntry\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12 \n" +
 	"\vdepartments\x18\x02 \x03(\tR\vdepartments\x12\x16\n" +
@@ -5531,7 +5906,9 @@ const file_store_proto_rawDesc = "" +
 	"\vagent_names\x18\x0e \x03(\v20.switchboard.v1.ChatHistoryEntry.AgentNamesEntryR\n" +
 	"agentNames\x12%\n" +
 	"\x0evisible_agents\x18\x0f \x03(\tR\rvisibleAgents\x125\n" +
-	"\x05stats\x18\xc8\x01 \x01(\v2\x1e.switchboard.v1.StatsChatStateR\x05stats\x1a=\n" +
+	"\x05stats\x18\xc8\x01 \x01(\v2\x1e.switchboard.v1.StatsChatStateR\x05stats\x12\x1c\n" +
+	"\tlive_chat\x18\xd4\x02 \x01(\tR\bliveChat\x12\x19\n" +
+	"\achannel\x18\xd5\x02 \x01(\tR\achannel\x1a=\n" +
 	"\x0fAgentNamesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
@@ -5824,7 +6201,7 @@ const file_store_proto_rawDesc = "" +
 	"\n" +
 	"app_secret\x18\x03 \x01(\tR\tappSecret\x12!\n" +
 	"\faccess_token\x18\x04 \x01(\tR\vaccessToken\x12$\n" +
-	"\x0egraph_base_url\x18\x05 \x01(\tR\fgraphBaseUrl\"\xf9\x02\n" +
+	"\x0egraph_base_url\x18\x05 \x01(\tR\fgraphBaseUrl\"\x96\x03\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\"\n" +
@@ -5840,12 +6217,43 @@ const file_store_proto_rawDesc = "" +
 	" \x01(\x03R\bnextAtMs\x12\x1a\n" +
 	"\battempts\x18\v \x01(\rR\battempts\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\f \x01(\tR\tlastError\"Y\n" +
+	"last_error\x18\f \x01(\tR\tlastError\x12\x1b\n" +
+	"\tlive_chat\x18\x14 \x01(\tR\bliveChat\"Y\n" +
 	"\vDeliveryRef\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1f\n" +
 	"\vdelivery_id\x18\x03 \x01(\tR\n" +
-	"deliveryId*k\n" +
+	"deliveryId\"\x9c\x03\n" +
+	"\x0fWebhookEndpoint\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\tR\x06secret\x12\x1d\n" +
+	"\n" +
+	"has_secret\x18\x04 \x01(\bR\thasSecret\x12\x1b\n" +
+	"\tlive_chat\x18\x05 \x01(\tR\bliveChat\x12\x16\n" +
+	"\x06events\x18\x06 \x03(\tR\x06events\x12\x18\n" +
+	"\aenabled\x18\a \x01(\bR\aenabled\x12'\n" +
+	"\x0fdisabled_reason\x18\b \x01(\tR\x0edisabledReason\x12$\n" +
+	"\x0edisabled_at_ms\x18\t \x01(\x03R\fdisabledAtMs\x12(\n" +
+	"\x10failing_since_ms\x18\n" +
+	" \x01(\x03R\x0efailingSinceMs\x12 \n" +
+	"\vdescription\x18\v \x01(\tR\vdescription\x12\"\n" +
+	"\rcreated_at_ms\x18\f \x01(\x03R\vcreatedAtMs\x12\"\n" +
+	"\rupdated_at_ms\x18\r \x01(\x03R\vupdatedAtMs\"\xba\x01\n" +
+	"\x0eWebhookAttempt\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\x05R\x06status\x12\x0e\n" +
+	"\x02ok\x18\x05 \x01(\bR\x02ok\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12\x13\n" +
+	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12\x17\n" +
+	"\atook_ms\x18\b \x01(\x03R\x06tookMs\"H\n" +
+	"\n" +
+	"WebhookLog\x12:\n" +
+	"\battempts\x18\x01 \x03(\v2\x1e.switchboard.v1.WebhookAttemptR\battempts\"J\n" +
+	"\vWebhookList\x12;\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x1f.switchboard.v1.WebhookEndpointR\bwebhooks*k\n" +
 	"\rRoutingPolicy\x12\x1f\n" +
 	"\x1bROUTING_POLICY_LEAST_LOADED\x10\x00\x12\x1e\n" +
 	"\x1aROUTING_POLICY_ROUND_ROBIN\x10\x01\x12\x19\n" +
@@ -5881,7 +6289,7 @@ func file_store_proto_rawDescGZIP() []byte {
 }
 
 var file_store_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_store_proto_goTypes = []any{
 	(RoutingPolicy)(0),         // 0: switchboard.v1.RoutingPolicy
 	(AgentLeftPolicy)(0),       // 1: switchboard.v1.AgentLeftPolicy
@@ -5935,30 +6343,34 @@ var file_store_proto_goTypes = []any{
 	(*WhatsAppChannel)(nil),    // 49: switchboard.v1.WhatsAppChannel
 	(*Delivery)(nil),           // 50: switchboard.v1.Delivery
 	(*DeliveryRef)(nil),        // 51: switchboard.v1.DeliveryRef
-	nil,                        // 52: switchboard.v1.WidgetLook.TitleEntry
-	nil,                        // 53: switchboard.v1.WidgetLook.GreetingEntry
-	nil,                        // 54: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
-	nil,                        // 55: switchboard.v1.EmailSettings.TemplatesEntry
-	nil,                        // 56: switchboard.v1.StatsBucket.RefusedEntry
-	nil,                        // 57: switchboard.v1.StatsBucket.StatusMsEntry
-	nil,                        // 58: switchboard.v1.StatsFigures.RefusedEntry
-	(ChatState)(0),             // 59: switchboard.v1.ChatState
-	(WorkStatus)(0),            // 60: switchboard.v1.WorkStatus
-	(*Participant)(nil),        // 61: switchboard.v1.Participant
-	(AgentStatus)(0),           // 62: switchboard.v1.AgentStatus
-	(*ChatSummary)(nil),        // 63: switchboard.v1.ChatSummary
-	(*ChatEvent)(nil),          // 64: switchboard.v1.ChatEvent
-	(*ChatRated)(nil),          // 65: switchboard.v1.ChatRated
-	(RatingScore)(0),           // 66: switchboard.v1.RatingScore
-	(RefusalReason)(0),         // 67: switchboard.v1.RefusalReason
+	(*WebhookEndpoint)(nil),    // 52: switchboard.v1.WebhookEndpoint
+	(*WebhookAttempt)(nil),     // 53: switchboard.v1.WebhookAttempt
+	(*WebhookLog)(nil),         // 54: switchboard.v1.WebhookLog
+	(*WebhookList)(nil),        // 55: switchboard.v1.WebhookList
+	nil,                        // 56: switchboard.v1.WidgetLook.TitleEntry
+	nil,                        // 57: switchboard.v1.WidgetLook.GreetingEntry
+	nil,                        // 58: switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	nil,                        // 59: switchboard.v1.EmailSettings.TemplatesEntry
+	nil,                        // 60: switchboard.v1.StatsBucket.RefusedEntry
+	nil,                        // 61: switchboard.v1.StatsBucket.StatusMsEntry
+	nil,                        // 62: switchboard.v1.StatsFigures.RefusedEntry
+	(ChatState)(0),             // 63: switchboard.v1.ChatState
+	(WorkStatus)(0),            // 64: switchboard.v1.WorkStatus
+	(*Participant)(nil),        // 65: switchboard.v1.Participant
+	(AgentStatus)(0),           // 66: switchboard.v1.AgentStatus
+	(*ChatSummary)(nil),        // 67: switchboard.v1.ChatSummary
+	(*ChatEvent)(nil),          // 68: switchboard.v1.ChatEvent
+	(*ChatRated)(nil),          // 69: switchboard.v1.ChatRated
+	(RatingScore)(0),           // 70: switchboard.v1.RatingScore
+	(RefusalReason)(0),         // 71: switchboard.v1.RefusalReason
 }
 var file_store_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.Department.policy:type_name -> switchboard.v1.RoutingPolicy
 	1,  // 1: switchboard.v1.Department.on_agent_left:type_name -> switchboard.v1.AgentLeftPolicy
 	17, // 2: switchboard.v1.Department.business_hours:type_name -> switchboard.v1.WeeklyWindow
 	7,  // 3: switchboard.v1.Department.look:type_name -> switchboard.v1.WidgetLook
-	52, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
-	53, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
+	56, // 4: switchboard.v1.WidgetLook.title:type_name -> switchboard.v1.WidgetLook.TitleEntry
+	57, // 5: switchboard.v1.WidgetLook.greeting:type_name -> switchboard.v1.WidgetLook.GreetingEntry
 	16, // 6: switchboard.v1.Agent.access:type_name -> switchboard.v1.AccessRules
 	15, // 7: switchboard.v1.Agent.schedule:type_name -> switchboard.v1.Schedule
 	2,  // 8: switchboard.v1.Agent.sign_in:type_name -> switchboard.v1.SignInMethod
@@ -5969,21 +6381,21 @@ var file_store_proto_depIdxs = []int32{
 	17, // 13: switchboard.v1.Schedule.shifts:type_name -> switchboard.v1.WeeklyWindow
 	17, // 14: switchboard.v1.AccessRules.login_hours:type_name -> switchboard.v1.WeeklyWindow
 	16, // 15: switchboard.v1.Role.access:type_name -> switchboard.v1.AccessRules
-	59, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
-	60, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
-	61, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
-	61, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
-	61, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
-	62, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
-	63, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
-	63, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
-	59, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
-	61, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
-	64, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
-	65, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
-	59, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
-	66, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
-	54, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
+	63, // 16: switchboard.v1.OpenChat.state:type_name -> switchboard.v1.ChatState
+	64, // 17: switchboard.v1.OpenChat.work_status:type_name -> switchboard.v1.WorkStatus
+	65, // 18: switchboard.v1.OpenChat.guests:type_name -> switchboard.v1.Participant
+	65, // 19: switchboard.v1.OpenChat.watchers:type_name -> switchboard.v1.Participant
+	65, // 20: switchboard.v1.OpenChat.invited:type_name -> switchboard.v1.Participant
+	66, // 21: switchboard.v1.AgentSnapshot.status:type_name -> switchboard.v1.AgentStatus
+	67, // 22: switchboard.v1.AgentSnapshot.unanswered:type_name -> switchboard.v1.ChatSummary
+	67, // 23: switchboard.v1.AgentSnapshot.answered:type_name -> switchboard.v1.ChatSummary
+	63, // 24: switchboard.v1.ChatRecord.state:type_name -> switchboard.v1.ChatState
+	65, // 25: switchboard.v1.ChatRecord.participants:type_name -> switchboard.v1.Participant
+	68, // 26: switchboard.v1.ChatRecord.transcript:type_name -> switchboard.v1.ChatEvent
+	69, // 27: switchboard.v1.ChatRecord.rating:type_name -> switchboard.v1.ChatRated
+	63, // 28: switchboard.v1.ChatHistoryEntry.state:type_name -> switchboard.v1.ChatState
+	70, // 29: switchboard.v1.ChatHistoryEntry.rating:type_name -> switchboard.v1.RatingScore
+	58, // 30: switchboard.v1.ChatHistoryEntry.agent_names:type_name -> switchboard.v1.ChatHistoryEntry.AgentNamesEntry
 	41, // 31: switchboard.v1.ChatHistoryEntry.stats:type_name -> switchboard.v1.StatsChatState
 	22, // 32: switchboard.v1.ChatHistoryPage.chats:type_name -> switchboard.v1.ChatHistoryEntry
 	6,  // 33: switchboard.v1.DirectoryView.departments:type_name -> switchboard.v1.Department
@@ -5993,27 +6405,27 @@ var file_store_proto_depIdxs = []int32{
 	8,  // 37: switchboard.v1.DirectoryView.settings:type_name -> switchboard.v1.Settings
 	46, // 38: switchboard.v1.DirectoryView.live_chats:type_name -> switchboard.v1.LiveChat
 	26, // 39: switchboard.v1.AuditPage.entries:type_name -> switchboard.v1.AuditEntry
-	61, // 40: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
+	65, // 40: switchboard.v1.StoredFile.from:type_name -> switchboard.v1.Participant
 	30, // 41: switchboard.v1.EmailSettings.smtp:type_name -> switchboard.v1.SmtpSettings
-	55, // 42: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
+	59, // 42: switchboard.v1.EmailSettings.templates:type_name -> switchboard.v1.EmailSettings.TemplatesEntry
 	3,  // 43: switchboard.v1.SmtpSettings.security:type_name -> switchboard.v1.SmtpSecurity
 	32, // 44: switchboard.v1.EmailTemplates.transcript:type_name -> switchboard.v1.EmailTemplate
 	32, // 45: switchboard.v1.EmailTemplates.agent:type_name -> switchboard.v1.EmailTemplate
 	32, // 46: switchboard.v1.EmailTemplates.offline_reply:type_name -> switchboard.v1.EmailTemplate
-	61, // 47: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
+	65, // 47: switchboard.v1.OutboxMail.by:type_name -> switchboard.v1.Participant
 	34, // 48: switchboard.v1.OfflineMessageList.messages:type_name -> switchboard.v1.OfflineMessage
-	67, // 49: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
+	71, // 49: switchboard.v1.StatsEvent.refused:type_name -> switchboard.v1.RefusalReason
 	37, // 50: switchboard.v1.StatsEvent.agent:type_name -> switchboard.v1.AgentActivity
-	62, // 51: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
-	56, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
+	66, // 51: switchboard.v1.AgentActivity.status:type_name -> switchboard.v1.AgentStatus
+	60, // 52: switchboard.v1.StatsBucket.refused:type_name -> switchboard.v1.StatsBucket.RefusedEntry
 	38, // 53: switchboard.v1.StatsBucket.wait:type_name -> switchboard.v1.StatsHistogram
 	38, // 54: switchboard.v1.StatsBucket.first_response:type_name -> switchboard.v1.StatsHistogram
 	38, // 55: switchboard.v1.StatsBucket.handling:type_name -> switchboard.v1.StatsHistogram
-	57, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
+	61, // 56: switchboard.v1.StatsBucket.status_ms:type_name -> switchboard.v1.StatsBucket.StatusMsEntry
 	37, // 57: switchboard.v1.StatsAgentState.activity:type_name -> switchboard.v1.AgentActivity
-	66, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
-	66, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
-	58, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
+	70, // 58: switchboard.v1.StatsChatState.rating:type_name -> switchboard.v1.RatingScore
+	70, // 59: switchboard.v1.StatsComment.score:type_name -> switchboard.v1.RatingScore
+	62, // 60: switchboard.v1.StatsFigures.refused:type_name -> switchboard.v1.StatsFigures.RefusedEntry
 	43, // 61: switchboard.v1.StatsReport.total:type_name -> switchboard.v1.StatsFigures
 	43, // 62: switchboard.v1.StatsReport.buckets:type_name -> switchboard.v1.StatsFigures
 	42, // 63: switchboard.v1.StatsReport.comments:type_name -> switchboard.v1.StatsComment
@@ -6022,14 +6434,16 @@ var file_store_proto_depIdxs = []int32{
 	5,  // 66: switchboard.v1.Channel.kind:type_name -> switchboard.v1.ChannelKind
 	48, // 67: switchboard.v1.Channel.api:type_name -> switchboard.v1.ApiChannel
 	49, // 68: switchboard.v1.Channel.whatsapp:type_name -> switchboard.v1.WhatsAppChannel
-	64, // 69: switchboard.v1.Delivery.event:type_name -> switchboard.v1.ChatEvent
+	68, // 69: switchboard.v1.Delivery.event:type_name -> switchboard.v1.ChatEvent
 	34, // 70: switchboard.v1.Delivery.offline:type_name -> switchboard.v1.OfflineMessage
-	31, // 71: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
-	72, // [72:72] is the sub-list for method output_type
-	72, // [72:72] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	53, // 71: switchboard.v1.WebhookLog.attempts:type_name -> switchboard.v1.WebhookAttempt
+	52, // 72: switchboard.v1.WebhookList.webhooks:type_name -> switchboard.v1.WebhookEndpoint
+	31, // 73: switchboard.v1.EmailSettings.TemplatesEntry.value:type_name -> switchboard.v1.EmailTemplates
+	74, // [74:74] is the sub-list for method output_type
+	74, // [74:74] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -6051,7 +6465,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   53,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

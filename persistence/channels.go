@@ -5,8 +5,6 @@ import "github.com/switchboard-chat/switchboard/messages"
 // Channels (issue 19): a channel's settings, secrets included, under
 // d/channel/<id>. The directory actor is their one writer.
 
-func channelKey(id string) []byte { return []byte(prefixChannel + id) }
-
 // PutChannel durably creates or replaces a channel.
 func (s *Store) PutChannel(c *messages.Channel, done func(error)) {
 	s.putOne(channelKey(c.GetId()), c, done)

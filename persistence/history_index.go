@@ -88,6 +88,14 @@ func (s *Store) wakeIndexer() {
 // then follows the feed until Close.
 func (s *Store) indexer() {
 	defer s.wg.Done()
+	if snap := s.rebuildSnap; snap != nil {
+		s.rebuildSnap = nil
+		err := s.rebuildFrom(snap)
+		snap.Close()
+		if err != nil {
+			s.opts.Logger.Error("history: rebuilding the index", "err", err)
+		}
+	}
 	for !s.closing.Load() {
 		if err := s.rebuildIfNeeded(); err != nil {
 			s.opts.Logger.Error("history: rebuilding the index", "err", err)
@@ -147,6 +155,7 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 	defer s.ixMu.Unlock()
 	var n int
 	next := s.feedNext
+	var dr *deliveryRound
 	err := s.withDB(func(db *pebble.DB) error {
 		b := db.NewBatch()
 		defer b.Close()
@@ -170,6 +179,7 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 			return err
 		}
 		r := s.statsRound(db, b)
+		dr = newDeliveryRound(db, b)
 		if n > 0 {
 			next = binary.BigEndian.Uint64(last[len(prefixFeed):]) + 1
 			if err := b.DeleteRange(first, feedKey(next), nil); err != nil {
@@ -177,9 +187,12 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 			}
 		}
 		for id := range chats {
-			if err := indexChat(db, b, r, id); err != nil {
+			if err := indexChat(db, b, r, dr, id); err != nil {
 				return err
 			}
+		}
+		if dr.err != nil {
+			return dr.err
 		}
 		folded, err := r.foldEvents(limit)
 		if err != nil {
@@ -199,13 +212,15 @@ func (s *Store) IndexFeed(limit int) (int, error) {
 		return 0, fmt.Errorf("history: index: %w", err)
 	}
 	s.feedNext = next
+	s.tellDeliveries(dr.out)
 	return n, nil
 }
 
 // indexChat folds a chat's events after its entry's indexed_seq into b:
 // the entry, the postings of the facets it gained (those it lost are
-// deleted) and of the words of the new events.
-func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) error {
+// deleted) and of the words of the new events; and hands the new events
+// to the delivery round dr (nil: none, for a rebuild).
+func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, dr *deliveryRound, chatID string) error {
 	e := &messages.ChatHistoryEntry{}
 	found, err := getFrom(db, entryKey(chatID), e)
 	if err != nil {
@@ -229,6 +244,7 @@ func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) 
 			}
 			r.chatEvent(e.Stats, ev)
 		}
+		dr.chatEvent(e, ev)
 	})
 	if err != nil {
 		return err
@@ -274,14 +290,37 @@ func indexChat(db pebble.Reader, b *pebble.Batch, r *statsRound, chatID string) 
 // rebuildIfNeeded rebuilds the index from the logs when h/meta is
 // missing or of another version.
 func (s *Store) rebuildIfNeeded() error {
+	snap, err := s.prepareRebuild()
+	if snap == nil || err != nil {
+		return err
+	}
+	defer snap.Close()
+	return s.rebuildFrom(snap)
+}
+
+// prepareRebuild drops the index when h/meta is missing or of another
+// version and returns a snapshot of the logs to rebuild it from (nil: no
+// rebuild needed). Open calls it before anything is appended, so that
+// the rebuild folds exactly the events stored before the start: those
+// appended later are the feed's, whose rounds also make their deliveries
+// (a rebuild makes none).
+func (s *Store) prepareRebuild() (*pebble.Snapshot, error) {
 	v, ok, err := s.getRaw(historyMetaKey)
 	if err != nil || (ok && string(v) == historyVersion) {
-		return err
+		return nil, err
 	}
-	start := time.Now()
 	if err := s.dropHistory(); err != nil {
-		return err
+		return nil, err
 	}
+	var snap *pebble.Snapshot
+	err = s.withDB(func(db *pebble.DB) error { snap = db.NewSnapshot(); return nil })
+	return snap, err
+}
+
+// rebuildFrom rebuilds the dropped index from the logs as snap holds
+// them.
+func (s *Store) rebuildFrom(snap *pebble.Snapshot) error {
+	start := time.Now()
 	n := 0
 	var after []byte
 	for !s.closing.Load() {
@@ -292,7 +331,7 @@ func (s *Store) rebuildIfNeeded() error {
 		if len(ids) == 0 {
 			break
 		}
-		if err := s.indexChats(ids); err != nil {
+		if err := s.indexChats(snap, ids); err != nil {
 			return err
 		}
 		n += len(ids)
@@ -301,7 +340,7 @@ func (s *Store) rebuildIfNeeded() error {
 	if s.closing.Load() {
 		return nil
 	}
-	err = s.withDB(func(db *pebble.DB) error {
+	err := s.withDB(func(db *pebble.DB) error {
 		// Sync: the rebuild is done and need not run again.
 		return db.Set(historyMetaKey, []byte(historyVersion), pebble.Sync)
 	})
@@ -309,8 +348,9 @@ func (s *Store) rebuildIfNeeded() error {
 	return err
 }
 
-// indexChats indexes chats in one batch.
-func (s *Store) indexChats(ids []string) error {
+// indexChats indexes chats in one batch, their events as logs holds
+// them (the statistics' buckets as they are now).
+func (s *Store) indexChats(logs pebble.Reader, ids []string) error {
 	s.ixMu.Lock()
 	defer s.ixMu.Unlock()
 	return s.withDB(func(db *pebble.DB) error {
@@ -318,7 +358,16 @@ func (s *Store) indexChats(ids []string) error {
 		defer b.Close()
 		r := s.statsRound(db, b)
 		for _, id := range ids {
-			if err := indexChat(db, b, r, id); err != nil {
+			// Deleted since the snapshot (DeleteChat takes ixMu): not
+			// indexed again.
+			if ok, err := hasEvents(db, id); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			// No delivery round: a rebuild delivers nothing again.
+			if err := indexChat(logs, b, r, nil, id); err != nil {
 				return err
 			}
 		}
@@ -327,6 +376,16 @@ func (s *Store) indexChats(ids []string) error {
 		}
 		return b.Commit(pebble.NoSync) // derived: a crash rebuilds it
 	})
+}
+
+// hasEvents reports whether chat id has events in db.
+func hasEvents(db pebble.Reader, id string) (bool, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: chatEventPrefix(id), UpperBound: upperBound(chatEventPrefix(id))})
+	if err != nil {
+		return false, err
+	}
+	ok := it.First()
+	return ok, it.Close()
 }
 
 // chatIDs lists up to n chat ids from key from on, skipping over each

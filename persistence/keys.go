@@ -48,6 +48,7 @@ import (
 //	d/hook/<id>                              a webhook endpoint
 //	w/<target>\x00<conversation>\x00<seq, 8 bytes BE>  a delivery waiting in the outbox (Delivery)
 //	wr/<target>\x00<outside id>              what a delivered message's outside id refers to (DeliveryRef)
+//	wl/<target>                              a target's last delivery tries (WebhookLog)
 //
 // The statistics (h/s/, stats_*.go) are derived like the history index,
 // in the same batches, and dropped and rebuilt with it; their events
@@ -93,6 +94,7 @@ const (
 	prefixHook     = "d/hook/"
 	prefixDelivery = "w/"
 	prefixDelRef   = "wr/"
+	prefixDelLog   = "wl/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -283,3 +285,36 @@ func upperBound(p []byte) []byte {
 func deliveryRefKey(target, ref string) []byte {
 	return []byte(prefixDelRef + target + "\x00" + ref)
 }
+
+func hookKey(id string) []byte    { return []byte(prefixHook + id) }
+func channelKey(id string) []byte { return []byte(prefixChannel + id) }
+
+// deliveryScope is every delivery of target waiting in the outbox.
+func deliveryScope(target string) []byte { return []byte(prefixDelivery + target + "\x00") }
+
+// deliveryKey is where a delivery waits: by target, then conversation,
+// then sequence, so that a conversation's deliveries scan in order.
+func deliveryKey(target, conversation string, seq uint64) []byte {
+	k := make([]byte, 0, len(prefixDelivery)+len(target)+len(conversation)+10)
+	k = append(k, prefixDelivery...)
+	k = append(k, target...)
+	k = append(k, 0)
+	k = append(k, conversation...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// deliveryTargetOf is the target of a delivery key ("" if k is none).
+func deliveryTargetOf(k []byte) string {
+	rest := strings.TrimPrefix(string(k), prefixDelivery)
+	if len(rest) == len(k) {
+		return ""
+	}
+	t, _, ok := strings.Cut(rest, "\x00")
+	if !ok {
+		return ""
+	}
+	return t
+}
+
+func deliveryLogKey(target string) []byte { return []byte(prefixDelLog + target) }

@@ -1,6 +1,8 @@
 package persistence
 
 import (
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -24,8 +26,13 @@ func (s *Store) EmailSettings() (*messages.EmailSettings, error) {
 
 // WriteMail durably stores mails (new or with a later attempt), deletes
 // the sent ones by id, and stores offline messages, in one batch.
+//
+// A new offline message (not answered) gets its deliveries to the
+// matching webhook endpoints in the same batch (the outbox is told once
+// it is durable).
 func (s *Store) WriteMail(put []*messages.OutboxMail, sent []string, offline []*messages.OfflineMessage, done func(error)) {
 	muts := make([]mutation, 0, len(put)+len(sent)+len(offline))
+	var ds []*messages.Delivery
 	for _, m := range put {
 		mut, err := set(mailKey(m.GetId()), m)
 		if err != nil {
@@ -55,8 +62,46 @@ func (s *Store) WriteMail(put []*messages.OutboxMail, sent []string, offline []*
 			}
 			muts = append(muts, mut)
 		}
+		if !o.GetAnswered() {
+			out, err := s.offlineDeliveries(o)
+			if err != nil {
+				done(err)
+				return
+			}
+			for _, d := range out {
+				mut, err := set(deliveryKey(d.GetTarget(), d.GetConversation(), d.GetSeq()), d)
+				if err != nil {
+					done(err)
+					return
+				}
+				muts = append(muts, mut)
+			}
+			ds = append(ds, out...)
+		}
+	}
+	if len(ds) > 0 {
+		inner := done
+		done = func(err error) {
+			if err == nil {
+				s.tellDeliveries(ds) // durable now
+			}
+			if inner != nil {
+				inner(err)
+			}
+		}
 	}
 	s.submit(muts, done)
+}
+
+// offlineDeliveries are a new offline message's deliveries.
+func (s *Store) offlineDeliveries(o *messages.OfflineMessage) ([]*messages.Delivery, error) {
+	var out []*messages.Delivery
+	err := s.withDB(func(db *pebble.DB) error {
+		var err error
+		out, err = offlineDeliveries(db, o)
+		return err
+	})
+	return out, err
 }
 
 // Outbox returns every mail not sent yet, oldest id first.

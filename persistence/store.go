@@ -60,6 +60,11 @@ type Store struct {
 	feedNext uint64
 	// statN numbers the statistics events (se/) like feedN the feed.
 	statN atomic.Uint64
+	// wake tells the delivery outbox of new deliveries (delivery.go).
+	wake wakeHolder
+	// rebuildSnap: the logs as Open found them, when the index must be
+	// rebuilt; the indexer's goroutine takes it (history_index.go).
+	rebuildSnap *pebble.Snapshot
 }
 
 // errStop ends a scan early without an error.
@@ -110,6 +115,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.db = db
 	if opts.Metrics != nil {
 		opts.Metrics.store.Store(s)
+	}
+	if !opts.NoHistory {
+		// Before the writer starts: the rebuild's snapshot holds no
+		// event appended from now on (history_index.go).
+		if s.rebuildSnap, err = s.prepareRebuild(); err != nil {
+			s.opts.Logger.Error("history: preparing the index's rebuild", "err", err) // the indexer tries again
+		}
 	}
 	s.wg.Add(1)
 	go s.writer()

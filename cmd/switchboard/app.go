@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/gateway/whatsapp"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
@@ -30,6 +31,7 @@ type Main struct {
 	cfg    Config
 	store  *persistence.Store
 	broker *actors.Broker
+	hooks  *hooks.Sender
 	gw     *gateway.Server
 	// wa is the WhatsApp channels' Graph API client (channels.go).
 	wa     *whatsapp.Client
@@ -74,10 +76,14 @@ func (m *Main) Run(ctx context.Context) error {
 	acfg := m.cfg.actorsConfig()
 	acfg.Store, acfg.TracerProvider, acfg.Mailer = m.store, m.tracerProvider(), m.cfg.mailer()
 	acfg.ChannelSender = m.whatsApp()
+	m.hooks = hooks.New(m.cfg.Webhooks)
+	acfg.Webhooks = m.hooks
 	actorsMetrics(acfg, reg)
 	if m.broker, err = actors.New(*acfg); err != nil {
 		return err
 	}
+	// The store tells the delivery outbox of the deliveries it makes.
+	m.store.SetDeliveryWake(m.broker.WakeDeliveries)
 	queued, active, err := m.broker.Recover()
 	if err != nil {
 		return err
@@ -107,6 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
 	gcfg.SendMail = m.cfg.mailer().SendNow
 	gcfg.WhatsApp = m.whatsApp()
+	gcfg.PostWebhook = m.hooks.PostNow
 	m.gatewayMetrics(gcfg, reg)
 	gcfg.Ready = m.ready(m.store)
 	if m.gw, err = gateway.New(*gcfg); err != nil {
@@ -313,6 +320,7 @@ func (m *Main) close() error {
 		errs = append(errs, m.gw.Shutdown(ctx))
 	}
 	if m.store != nil {
+		m.store.SetDeliveryWake(nil)
 		// Close drains the writer: everything submitted is committed.
 		errs = append(errs, m.store.Close())
 	}

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
+	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -270,6 +272,17 @@ func TestAPIChannelInbound(t *testing.T) {
 		t.Fatalf("created %v", cr)
 	}
 
+	// Bob closes the chat: the conversation's next message starts its next chat.
+	if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chatID}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out = postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "order-1234", "message_id": "m-3", "name": "Ada", "text": "One more thing"})
+	if code != 200 || out["chat_id"] == chatID || out["chat_id"] == "" {
+		t.Fatalf("after the close: %d %v (closed chat %s)", code, out, chatID)
+	}
+	// (The closed one reaches the history index a moment later.)
+	eventually(t, "the conversation's two chats", func() bool { return len(channelChats(t, m, "shop", "order-1234")) == 2 })
+
 	// A department that takes no chats: a typed refusal, nothing stored.
 	d, _ := m.broker.Department("support")
 	d.ChatEnabled = false
@@ -314,7 +327,7 @@ func TestWhatsAppInbound(t *testing.T) {
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
-	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	bob, bw := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
 
 	for _, c := range []struct {
 		query  string
@@ -374,6 +387,15 @@ func TestWhatsAppInbound(t *testing.T) {
 		}
 	}
 	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "the label" })
+	// A medium the Graph API no longer has (404, for good): staff see a note.
+	gone := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace Hopper",
+		"MESSAGE_ID": "wamid.IMG2", "CAPTION": "the box", "MEDIA_ID": "404404", "TIMESTAMP": "1900000002"})
+	if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, gone); code != 200 {
+		t.Fatalf("a gone image: %d %s", code, body)
+	}
+	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool {
+		return strings.HasPrefix(ev.GetMessage().GetText(), "[a file (image/png) that could not be fetched") && strings.HasSuffix(ev.GetMessage().GetText(), "the box")
+	})
 	rec, _ := m.broker.ChatRecord(chatID)
 	files := 0
 	for _, ev := range rec.GetTranscript() {
@@ -385,12 +407,32 @@ func TestWhatsAppInbound(t *testing.T) {
 			}
 		}
 	}
-	if got := visitorTexts(t, m, chatID); files != 1 || strings.Join(got, "|") != "Hi, my order is late|the label" {
+	if got := visitorTexts(t, m, chatID); files != 1 || len(got) != 3 || strings.Join(got[:2], "|") != "Hi, my order is late|the label" {
 		t.Fatalf("%d files, texts %q", files, got)
 	}
 	if cr := rec.GetTranscript()[0].GetCreated(); cr.GetChannel() != "wa" || cr.GetConversation() != testWACustomer ||
 		cr.GetReplyWindowMs() != actors.WhatsAppReplyWindow.Milliseconds() {
 		t.Fatalf("created %v", cr)
+	}
+	// Bob sends files: uploaded to the Graph API, then sent by media id,
+	// a picture as an image, a PDF as a document with its name.
+	if code, out := upload(t, addr, bw.GetSessionToken(), chatID, "label.png", "", pngBytes(t)); code != 201 {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	if code, out := upload(t, addr, bw.GetSessionToken(), chatID, "invoice.pdf", "", []byte(pdfBytes)); code != 201 {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	eventually(t, "two files at the Graph API", func() bool { return len(graph.sentMessages()) == 2 })
+	sent := graph.sentMessages()
+	imgPart, docPart := sent[0].Body["image"].(map[string]any), sent[1].Body["document"].(map[string]any)
+	if sent[0].Body["type"] != "image" || sent[1].Body["type"] != "document" || docPart["filename"] != "invoice.pdf" {
+		t.Fatalf("files sent as %v", sent)
+	}
+	graph.mu.Lock()
+	gotImg, gotDoc := graph.media[imgPart["id"].(string)], graph.media[docPart["id"].(string)]
+	graph.mu.Unlock()
+	if !bytes.Equal(gotImg.data, pngBytes(t)) || gotImg.ctype != "image/png" || string(gotDoc.data) != pdfBytes || gotDoc.name != "invoice.pdf" {
+		t.Fatalf("uploaded %q %q", gotImg.ctype, gotDoc.name)
 	}
 	// A status of a message the broker never sent: skipped.
 	st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.UNKNOWN", "STATUS": "read", "WA_ID": testWACustomer})
@@ -435,11 +477,9 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl := &messages.MessageTemplate{Name: "order_update", Language: "en_US", Params: []string{"Grace", "4711"}}
-	env, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r4", Template: tpl}}})
-	if err != nil {
+	if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r4", Template: tpl}}}); err != nil {
 		t.Fatalf("a template outside the window: %v", err)
 	}
-	tplSeq := env.GetAck().GetSeq()
 	for _, bad := range []*messages.MessageTemplate{{Name: "Bad Name", Language: "en"}, {Name: "ok", Language: ""}} {
 		if _, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, Template: bad}}}); !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT {
 			t.Errorf("template %v: %v", bad, err)
@@ -455,23 +495,16 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	if strings.Join(texts, "|") != "hello|Hello Grace, let me look.|Still looking.|[template order_update: Grace, 4711]" {
 		t.Fatalf("transcript %q", texts)
 	}
-	// The customer writes again: the window is open.
-	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
-		t.Fatal(code)
-	}
-	send(t, bob, chatID, "r5", "You are welcome.")
-
-	// The replies through the Graph API (the WhatsApp sender).
-	deliverToWhatsApp(t, m, chatID, reply)
-	deliverToWhatsApp(t, m, chatID, tplSeq)
+	// The replies went out through the delivery outbox and the Graph API,
+	// in order, the whisper not.
+	eventually(t, "three replies at the Graph API", func() bool { return len(graph.sentMessages()) == 3 })
 	sent := graph.sentMessages()
-	if len(sent) != 2 {
-		t.Fatalf("sent %v", sent)
+	for i, want := range []string{"Hello Grace, let me look.", "Still looking."} {
+		if b := sent[i].Body; b["type"] != "text" || b["to"] != testWACustomer || b["text"].(map[string]any)["body"] != want {
+			t.Fatalf("reply %d: %v", i, b)
+		}
 	}
-	if b := sent[0].Body; b["type"] != "text" || b["to"] != testWACustomer || b["text"].(map[string]any)["body"] != "Hello Grace, let me look." {
-		t.Fatalf("text %v", b)
-	}
-	if b := sent[1].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
+	if b := sent[2].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
 		t.Fatalf("template %v", toJSON(b))
 	}
 	// Meta reports the first one read, twice, then delivered (late): one
@@ -482,41 +515,190 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 			t.Fatalf("status: %d %s", code, body)
 		}
 	}
-	var delivered []*messages.ChatDelivered
-	rec, _ = m.broker.ChatRecord(chatID)
-	for _, ev := range rec.GetTranscript() {
-		if d := ev.GetDelivered(); d != nil {
-			if !ev.GetInternal() {
-				t.Fatal("a ChatDelivered event the visitor would see")
+	delivered := func() (out []*messages.ChatDelivered) {
+		rec, _ := m.broker.ChatRecord(chatID)
+		for _, ev := range rec.GetTranscript() {
+			if d := ev.GetDelivered(); d != nil {
+				if !ev.GetInternal() {
+					t.Fatal("a ChatDelivered event the visitor would see")
+				}
+				out = append(out, d)
 			}
-			delivered = append(delivered, d)
 		}
+		return out
 	}
-	if len(delivered) != 1 || delivered[0].GetState() != "read" || delivered[0].GetOfSeq() != reply || delivered[0].GetChannel() != "wa" {
-		t.Fatalf("delivered %v", delivered)
+	if d := delivered(); len(d) != 1 || d[0].GetState() != "read" || d[0].GetOfSeq() != reply || d[0].GetChannel() != "wa" {
+		t.Fatalf("delivered %v", d)
+	}
+	// The customer writes again: the window is open. WhatsApp refuses the
+	// next reply for good (400): the chat records it failed.
+	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
+		t.Fatal(code)
+	}
+	graph.mu.Lock()
+	graph.refuse = 1
+	graph.mu.Unlock()
+	last := send(t, bob, chatID, "r5", "You are welcome.")
+	eventually(t, "the refused reply recorded as failed", func() bool {
+		d := delivered()
+		return len(d) == 2 && d[1].GetState() == "failed" && d[1].GetOfSeq() == last && strings.Contains(d[1].GetError(), "131047")
+	})
+	if n := len(graph.sentMessages()); n != 3 {
+		t.Fatalf("%d messages taken, want 3", n)
 	}
 }
 
-// deliverToWhatsApp hands a chat's event to the WhatsApp sender as the
-// delivery outbox does, and records its wamid as the outbox does.
-func deliverToWhatsApp(t testing.TB, m *Main, chatID string, seq uint64) {
-	t.Helper()
-	rec, _ := m.broker.ChatRecord(chatID)
-	var ev *messages.ChatEvent
-	for _, e := range rec.GetTranscript() {
-		if e.GetSeq() == seq {
-			ev = e
+// callbackReceiver is a customer system's endpoint for an API channel's
+// calls: it checks each call's signature, and keeps each event once (by
+// its id), in the order taken.
+type callbackReceiver struct {
+	t      testing.TB
+	secret string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	seen   map[string]bool
+	events []hooks.Event
+	bad    int
+}
+
+func newCallbackReceiver(t testing.TB, secret string) *callbackReceiver {
+	r := &callbackReceiver{t: t, secret: secret, seen: map[string]bool{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var ev hooks.Event
+		if hmacsig.Verify(req.Header, []byte(r.secret), body, time.Now()) != nil || json.Unmarshal(body, &ev) != nil {
+			r.mu.Lock()
+			r.bad++
+			r.mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		r.mu.Lock()
+		if id := req.Header.Get(hooks.HeaderEventID); !r.seen[id] && id == ev.ID {
+			r.seen[id] = true
+			r.events = append(r.events, ev)
+		}
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *callbackReceiver) taken() []hooks.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]hooks.Event(nil), r.events...)
+}
+
+// TestAPIChannelConversation: an API channel's conversation through the
+// real gateway: the customer's system posts a signed message, the chat is
+// routed to an agent, and the agent's reply comes back to the system's
+// callback, signed with the channel's secret, after the chat's other
+// events, in order.
+func TestAPIChannelConversation(t *testing.T) {
+	m := startBroker(t, t.TempDir(), func(c *Config) { c.Webhooks.AllowPrivate = true })
+	addr := m.Addr()
+	cb := newCallbackReceiver(t, testAPISecret)
+	setupAPIChannel(t, addr, cb.srv.URL+"/switchboard")
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	code, out := postAPIChannel(t, addr, "shop", testAPISecret, time.Now(),
+		map[string]any{"conversation_id": "order-1234", "message_id": "m-1", "name": "Ada", "text": "Where is my parcel?"})
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	chatID := out["chat_id"].(string)
+	if offer := awaitOffer(t, bob); offer.GetChatId() != chatID {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	send(t, bob, chatID, "b1", "It left our warehouse today.")
+	var reply *hooks.Event
+	eventually(t, "the agent's reply at the callback", func() bool {
+		for _, ev := range cb.taken() {
+			if ev.Type == "chat.message" && strings.Contains(string(ev.Data), "It left our warehouse today.") {
+				reply = &ev
+				return true
+			}
+		}
+		return false
+	})
+	if reply.ChatID != chatID || !strings.Contains(string(reply.Data), `"PARTICIPANT_KIND_AGENT"`) {
+		t.Fatalf("reply %+v", reply)
+	}
+	// Every event before it came first, in the chat's order, none twice.
+	var last uint64
+	types := map[string]bool{}
+	for _, ev := range cb.taken() {
+		if ev.ChatID != chatID {
+			continue
+		}
+		if ev.Seq <= last {
+			t.Fatalf("events out of order: %d after %d", ev.Seq, last)
+		}
+		last = ev.Seq
+		types[ev.Type] = true
+		if ev.Seq == reply.Seq {
+			break
 		}
 	}
-	ch, _ := m.broker.Channel("wa")
-	d := &messages.Delivery{Id: chatID + "/" + strconv.FormatUint(seq, 10), Target: "channel/wa", Conversation: chatID, Seq: seq, Event: ev}
-	ref, err := m.whatsApp().SendNow(ctxT(t), ch, d)
-	if err != nil || ref == "" {
-		t.Fatalf("send: %q %v", ref, err)
+	cb.mu.Lock()
+	bad := cb.bad
+	cb.mu.Unlock()
+	if !types["chat.message"] || !types["chat.assigned"] || bad != 0 {
+		t.Fatalf("event types %v, %d bad calls", types, bad)
 	}
-	done := make(chan error, 1)
-	m.store.PutDeliveryRef("channel/wa", ref, &messages.DeliveryRef{ChatId: chatID, Seq: seq, DeliveryId: d.GetId()}, func(err error) { done <- err })
-	if err := <-done; err != nil {
-		t.Fatal(err)
+}
+
+// TestChannelChatOutlivesGrace: a channel's conversation has no socket,
+// so its waiting chat is not abandoned when the visitors' grace period
+// runs out, before or after a restart; the agent who comes later gets it,
+// and the customer's next message joins it.
+func TestChannelChatOutlivesGrace(t *testing.T) {
+	clock := newFakeClock()
+	dir := t.TempDir()
+	cfg := func(c *Config) { c.Clock, c.VisitorGrace = clock, time.Minute }
+	m := startBroker(t, dir, cfg)
+	setupAPIChannel(t, m.Addr(), "https://cb.example/x")
+	code, out := postAPIChannel(t, m.Addr(), "shop", testAPISecret, clock.Now(),
+		map[string]any{"conversation_id": "c-7", "message_id": "m-1", "name": "Ada", "text": "anyone there?"})
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	chatID := out["chat_id"].(string)
+	queued := func(m *Main) bool {
+		rec, _ := m.broker.ChatRecord(chatID)
+		return rec.GetState() == messages.ChatState_CHAT_STATE_QUEUED
+	}
+	clock.Advance(10 * time.Minute)
+	// A website visitor's chat with no socket is abandoned after the same
+	// grace: the clock did run it.
+	v, _ := newVisitor(t, m.Addr(), false)
+	webChat := mustChatID(t, requestChat(t, v, "support", "en", "hello"))
+	idle := clock.Pending()
+	v.CloseNow()
+	eventually(t, "the grace timer armed", func() bool { return clock.Pending() > idle })
+	clock.Advance(10 * time.Minute)
+	eventually(t, "the website chat abandoned", func() bool {
+		rec, _ := m.broker.ChatRecord(webChat)
+		return rec.GetState() == messages.ChatState_CHAT_STATE_CLOSED
+	})
+	if !queued(m) {
+		t.Fatal("the channel's chat did not wait")
+	}
+	m.Close()
+	m = startBroker(t, dir, cfg)
+	clock.Advance(10 * time.Minute)
+	if !queued(m) {
+		t.Fatal("the channel's chat did not wait after the restart")
+	}
+	bob, _ := newAgent(t, m.Addr(), "bob@demo", "bob-demo-pw", true)
+	if offer := awaitOffer(t, bob); offer.GetChatId() != chatID {
+		t.Fatalf("offer %v", offer)
+	}
+	accept(t, bob, chatID)
+	code, out = postAPIChannel(t, m.Addr(), "shop", testAPISecret, clock.Now(),
+		map[string]any{"conversation_id": "c-7", "message_id": "m-2", "name": "Ada", "text": "ah, hello"})
+	if code != 200 || out["chat_id"] != chatID {
+		t.Fatalf("after the restart: %d %v", code, out)
 	}
 }

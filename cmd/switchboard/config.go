@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway"
+	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/gateway/mail"
 	"github.com/switchboard-chat/switchboard/persistence"
 )
@@ -73,6 +74,13 @@ type Config struct {
 	// client (gateway/mail).
 	MailRetry, MailRetryMax time.Duration
 	Mailer                  *mail.Client
+	// DeliveryRetry, DeliveryRetryMax and WebhookDisableAfter: the
+	// delivery outbox's backoff and when a failing webhook endpoint is
+	// disabled, see actors.Config (defaults 5 s, doubling up to 30
+	// minutes; 24 hours). Webhooks configures the webhook client
+	// (gateway/hooks; default: 10 s timeout, no private addresses).
+	DeliveryRetry, DeliveryRetryMax, WebhookDisableAfter time.Duration
+	Webhooks                                             hooks.Config
 	// MinFreeBytes, DiskCheckEvery and FreeSpace: see persistence.Options
 	// (default 1 GiB, checked every 5 s with statfs; negative MinFreeBytes:
 	// no check).
@@ -152,7 +160,8 @@ func (c *Config) Validate() error {
 // actorsConfig is the broker's part of c, without its Store.
 func (c *Config) actorsConfig() *actors.Config {
 	return &actors.Config{Clock: c.Clock, Logger: c.Logger, AgentGrace: c.AgentGrace, VisitorGrace: c.VisitorGrace,
-		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax}
+		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax,
+		DeliveryRetry: c.DeliveryRetry, DeliveryRetryMax: c.DeliveryRetryMax, WebhookDisableAfter: c.WebhookDisableAfter}
 }
 
 // mailer is the SMTP client the outbox and the test email use.
@@ -320,6 +329,9 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.BoolVar(&f.metrics, "metrics", e.bool("SWITCHBOARD_METRICS", true), "collect Prometheus metrics and serve them at GET /metrics on -addr; false: nothing collected, /metrics is 404 (env SWITCHBOARD_METRICS)")
 	fs.Int64Var(&f.attachMB, "attachment-max-mb", e.int64("SWITCHBOARD_ATTACHMENT_MAX_MB", gateway.DefaultAttachmentBytes>>20), "the largest file a visitor or agent may send in a chat, in MiB (env SWITCHBOARD_ATTACHMENT_MAX_MB)")
 	fs.StringVar(&f.attachTypes, "attachment-types", e.string("SWITCHBOARD_ATTACHMENT_TYPES", strings.Join(gateway.DefaultAttachmentTypes, ",")), "comma-separated content types a file sent in a chat may have, as sniffed from its bytes (env SWITCHBOARD_ATTACHMENT_TYPES)")
+	fs.DurationVar(&cfg.WebhookDisableAfter, "webhook-disable-after", e.duration("SWITCHBOARD_WEBHOOK_DISABLE_AFTER", actors.DefaultWebhookDisableAfter), "how long a webhook endpoint may fail every delivery before it is disabled (env SWITCHBOARD_WEBHOOK_DISABLE_AFTER)")
+	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", e.duration("SWITCHBOARD_WEBHOOK_TIMEOUT", hooks.DefaultTimeout), "how long one webhook request may take (env SWITCHBOARD_WEBHOOK_TIMEOUT)")
+	fs.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", e.bool("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", false), "let webhooks and API channels' callbacks go to loopback and private addresses (env SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", e.string("SWITCHBOARD_LOG_FORMAT", ""), "log format: json or text; default json when the log (standard error) is not a terminal, text when it is (env SWITCHBOARD_LOG_FORMAT)")
 }

@@ -41,15 +41,17 @@ type child struct {
 }
 
 // startChild runs a broker child process on dir and waits until it listens.
-func startChild(t *testing.T, dir string) *child { return startChildAt(t, dir, "127.0.0.1:0") }
+func startChild(t *testing.T, dir string, extra ...string) *child {
+	return startChildAt(t, dir, "127.0.0.1:0", extra...)
+}
 
 // startChildAt runs a broker child process on dir listening on addr (a
-// restarted broker that clients reconnect to).
-func startChildAt(t *testing.T, dir, addr string) *child {
+// restarted broker that clients reconnect to), with extra flags.
+func startChildAt(t *testing.T, dir, addr string, extra ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1",
-		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -line-per-address -1 -data "+dir,
+		"SWITCHBOARD_TEST_ARGS=-demo -addr "+addr+" -log warn -limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -line-per-address -1 -data "+dir+" "+strings.Join(extra, " "),
 		"SWITCHBOARD_ADMIN_TOKEN="+testAdminToken, "SWITCHBOARD_ARGON2_MEMORY_KIB=64")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

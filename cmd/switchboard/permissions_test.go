@@ -65,6 +65,7 @@ func TestPermissionMatrix(t *testing.T) {
 		x.rankCommands(s, id, tok)
 		x.adminReads(s, tok)
 		x.channelCommands(s, id, tok)
+		x.webhookCommands(s, id, tok)
 		x.ownerOnlyCommands(s, id, tok)
 		x.liveChatCommands(s, id, tok)
 	}
@@ -485,6 +486,34 @@ func (x *permMatrix) adminReads(s permSubject, tok string) {
 	// LDAP is off here: an administrator's sync is a CONFLICT, not FORBIDDEN.
 	code, body = staffHTTP(t, addr, tok, "POST", "/admin/sign-in/ldap/sync", "")
 	x.check(s, "POST /admin/sign-in/ldap/sync", s.perms.Has(actors.PermAdmin), httpErr(code, body), nil)
+}
+
+// webhookCommands: the webhook routes are the admin's (permission
+// admin); a denied call changes no endpoint.
+func (x *permMatrix) webhookCommands(s permSubject, id, tok string) {
+	t, addr := x.t, x.addr
+	// An endpoint nobody listens on (its test fails: not FORBIDDEN).
+	admin(t, addr, "POST", "/admin/webhooks", map[string]any{"id": "wh-matrix", "url": "http://127.0.0.1:9/hook", "secret": "matrix-secret-0123456789"}, nil)
+	hooks := func() string {
+		var v any
+		admin(t, addr, "GET", "/admin/webhooks", nil, &v)
+		return toJSON(v)
+	}
+	allowed := s.perms.Has(actors.PermAdmin)
+	for _, call := range []struct{ method, path, body string }{
+		{"GET", "/admin/webhooks", ""},
+		{"POST", "/admin/webhooks", `{"id":"wh-by-` + id + `","url":"http://127.0.0.1:9/x","secret":"matrix-secret-0123456789"}`},
+		{"GET", "/admin/webhooks/wh-matrix", ""},
+		{"PUT", "/admin/webhooks/wh-matrix", `{"url":"http://127.0.0.1:9/by-` + id + `"}`},
+		{"GET", "/admin/webhooks/wh-matrix/deliveries", ""},
+		{"POST", "/admin/webhooks/wh-matrix/test", ""},
+		{"DELETE", "/admin/webhooks/wh-by-" + id, ""},
+	} {
+		before := hooks()
+		code, body := staffHTTP(t, addr, tok, call.method, call.path, call.body)
+		x.check(s, call.method+" "+call.path, allowed, httpErr(code, body), func() bool { return hooks() == before })
+	}
+	admin(t, addr, "DELETE", "/admin/webhooks/wh-matrix", nil, nil)
 }
 
 // rankCommands: rank. An administrator gives or touches only roles whose

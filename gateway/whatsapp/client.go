@@ -84,7 +84,8 @@ func base(ch *messages.Channel) string {
 
 // Send delivers a chat's event to its WhatsApp conversation, in its own
 // goroutine, and calls done with the message's wamid (actors.ChannelSender).
-// An event that is not a staff message or file is not sent (done("", nil)).
+// An event that is not a staff message or file (internal, the
+// customer's own) is not sent (done("", nil)).
 func (c *Client) Send(ch *messages.Channel, d *messages.Delivery, done func(ref string, err error)) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CallTimeout)
@@ -96,8 +97,12 @@ func (c *Client) Send(ch *messages.Channel, d *messages.Delivery, done func(ref 
 // SendNow is Send in the caller's goroutine.
 func (c *Client) SendNow(ctx context.Context, ch *messages.Channel, d *messages.Delivery) (string, error) {
 	ev := d.GetEvent()
-	if ev.GetInternal() || (ev.GetMessage() == nil && ev.GetAttachment() == nil) {
-		return "", nil
+	from := ev.GetMessage().GetFrom()
+	if ev.GetAttachment() != nil {
+		from = ev.GetAttachment().GetFrom()
+	}
+	if ev.GetInternal() || (ev.GetMessage() == nil && ev.GetAttachment() == nil) || from.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR {
+		return "", nil // the customer's own words are not sent back to them
 	}
 	chatID := ev.GetChatId()
 	if chatID == "" {

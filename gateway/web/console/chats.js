@@ -300,7 +300,11 @@ class ChatView {
     const text = this.input.value.trim();
     if (!text) return;
     const whisper = this.whisper.checked;
-    const cmid = this.desk.client.sendMessage(this.id, text, whisper);
+    // "/template order_update en_US Grace|4711": a channel's template
+    // message, which may go out after a WhatsApp chat's 24 hours.
+    const t = /^\/template\s+(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(text);
+    const template = t && !whisper ? { name: t[1], language: t[2], params: t[3] ? t[3].split('|').map((p) => p.trim()) : [] } : null;
+    const cmid = this.desk.client.sendMessage(this.id, template ? '' : text, whisper, template);
     const li = h('li', { class: `line message own${whisper ? ' internal' : ''}`, 'data-state': 'sending', 'data-cmid': cmid },
       h('span', { class: 'who' }, this.desk.me.display_name || 'Me'),
       h('span', { class: 'state' }, 'sending'),

@@ -12,7 +12,8 @@ export function describe(ev) {
     // A staff member writing in to an internal live chat: who they are,
     // from their account (never markup: every text is set as text).
     if (c.colleague) return note(`Colleague ${who(c.colleague)} (staff id ${c.colleague.id}) asked ${c.department} (${c.language})`);
-    return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}`);
+    const via = c.channel ? ` through the channel ${c.channel}${c.reply_window_ms ? ` (replies within ${Number(c.reply_window_ms) / 3600000} h of their last message, after that /template name language params)` : ''}` : '';
+    return note(`${c.visitor_name || 'A visitor'} started the chat in ${c.department} (${c.language})${c.email ? `, ${c.email}` : ''}${via}`);
   }
   if (ev.assigned) {
     const a = ev.assigned;
@@ -37,6 +38,10 @@ export function describe(ev) {
     const e = ev.emailed;
     const what = { transcript: 'the transcript', agent: `an email (${e.subject || ''})`, offline_reply: 'an answer' }[e.purpose] || 'an email';
     return note(`${who(e.by)} sent ${what} to ${e.to}`);
+  }
+  if (ev.delivered) {
+    const d = ev.delivered;
+    return note(`Message ${d.of_seq} ${d.state} (${d.channel})${d.error ? `: ${d.error}` : ''}`);
   }
   if (ev.closed) return note(`${who(ev.closed.by)} closed the chat${ev.closed.reason ? `: ${ev.closed.reason}` : ''}`);
   if (ev.reopened) {

@@ -205,10 +205,12 @@ export class Client extends EventTarget {
 
   // sendMessage puts a message in the outbox and sends it; it stays there
   // until the broker acknowledges it (sent again after a reconnect).
-  sendMessage(chatId, text, whisper = false) {
+  // A template ({name, language, params}) is a channel's approved
+  // message, which may go out after the chat's reply window closed.
+  sendMessage(chatId, text, whisper = false, template = null) {
     this.stoppedTyping(chatId);
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-    const m = { chat_id: chatId, text, whisper };
+    const m = { chat_id: chatId, text, whisper, template };
     this.outbox.set(id, m);
     this.outboxChanged(chatId, id, 'sending');
     if (this.state === 'open') this.transmit(id, m);
@@ -218,6 +220,7 @@ export class Client extends EventTarget {
   async transmit(id, m) {
     const body = { chat_id: m.chat_id, client_msg_id: id, text: m.text };
     if (m.whisper) body.whisper = true;
+    if (m.template) body.template = m.template;
     try {
       const ans = await this.command({ send_message: body });
       this.outbox.delete(id);
