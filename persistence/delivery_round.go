@@ -20,7 +20,6 @@ import (
 // Internal events (whispers, invisible joins, tags) never go out: not to
 // webhooks, not to channels.
 
-
 // deliveryRound gathers one indexing round's deliveries. The endpoints,
 // channels and departments it needs are read once a round.
 type deliveryRound struct {
