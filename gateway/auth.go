@@ -184,27 +184,8 @@ func HashAdminToken(token string) []byte {
 // session token, as authenticate does, and requires live chat access; it
 // returns nil when it refused.
 func (c *wsConn) helloStaff(ref uint64, h *messages.Hello, now time.Time, attach *messages.ConnAttach) *messages.Participant {
-	a, until, e := c.s.authenticate(h.GetLogin(), h.GetPassword(), h.GetSessionToken(), c.addr)
-	if e != nil {
-		if e.GetCode() == messages.ErrorCode_ERROR_CODE_RATE_LIMITED {
-			c.s.cfg.Metrics.refuse(refusedRateLimit)
-		} else {
-			c.s.cfg.Metrics.refuse(refusedAuth)
-		}
-		c.fail(ref, e)
-		return nil
-	}
-	perms, err := c.s.b.Permissions(a)
-	if err != nil {
-		c.s.cfg.Metrics.refuse(refusedAuth)
-		c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
-		return nil
-	}
-	if !perms.Has(actors.PermLiveChat) {
-		id := a.GetId()
-		c.whoID.Store(&id)
-		c.s.cfg.Metrics.refuse(refusedAuth)
-		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role has no live chat access"))
+	a, until := c.staffHello(ref, h.GetLogin(), h.GetPassword(), h.GetSessionToken(), actors.PermLiveChat, "your role has no live chat access")
+	if a == nil {
 		return nil
 	}
 	sid := ""
@@ -219,6 +200,37 @@ func (c *wsConn) helloStaff(ref uint64, h *messages.Hello, now time.Time, attach
 	c.sid.Store(&sid)
 	c.watchLoginHours(until)
 	return &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_AGENT, Id: a.GetId(), DisplayName: a.GetDisplayName()}
+}
+
+// staffHello authenticates a socket's Hello (login and password, or a
+// session token) and requires perm; it returns nil when it refused
+// (answered, counted and, for a denial, audited: the denial's audit
+// entry names the staff member), and when the login window ends.
+func (c *wsConn) staffHello(ref uint64, login, password, session string, perm actors.Permission, denied string) (*messages.Agent, time.Time) {
+	a, until, e := c.s.authenticate(login, password, session, c.addr)
+	if e != nil {
+		if e.GetCode() == messages.ErrorCode_ERROR_CODE_RATE_LIMITED {
+			c.s.cfg.Metrics.refuse(refusedRateLimit)
+		} else {
+			c.s.cfg.Metrics.refuse(refusedAuth)
+		}
+		c.fail(ref, e)
+		return nil, time.Time{}
+	}
+	perms, err := c.s.b.Permissions(a)
+	if err != nil {
+		c.s.cfg.Metrics.refuse(refusedAuth)
+		c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
+		return nil, time.Time{}
+	}
+	if !perms.Has(perm) {
+		id := a.GetId()
+		c.whoID.Store(&id)
+		c.s.cfg.Metrics.refuse(refusedAuth)
+		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "%s", denied))
+		return nil, time.Time{}
+	}
+	return a, until
 }
 
 // authenticateAgent checks a login and password, or a session token, and

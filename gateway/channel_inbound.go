@@ -56,6 +56,22 @@ func (s *Server) enabledChannel(w http.ResponseWriter, r *http.Request, kind mes
 	return nil
 }
 
+// channelCall is an inbound call to an enabled channel of kind: the
+// channel and the raw body (its signature is the caller's to check), or
+// nil when it was answered with an error.
+func (s *Server) channelCall(w http.ResponseWriter, r *http.Request, kind messages.ChannelKind) (*messages.Channel, []byte) {
+	ch := s.enabledChannel(w, r, kind)
+	if ch == nil {
+		return nil, nil
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return nil, nil
+	}
+	return ch, data
+}
+
 // channelStart is what a chat of ch records of it.
 func (s *Server) channelStart(ch *messages.Channel, conversation string) *messages.ChannelStart {
 	st := &messages.ChannelStart{Channel: ch.GetId(), Conversation: conversation}
@@ -126,13 +142,8 @@ func (in *APIInbound) check() *messages.Error {
 
 // apiInbound takes one customer message of an API channel.
 func (s *Server) apiInbound(w http.ResponseWriter, r *http.Request) {
-	ch := s.enabledChannel(w, r, messages.ChannelKind_CHANNEL_KIND_API)
+	ch, data := s.channelCall(w, r, messages.ChannelKind_CHANNEL_KIND_API)
 	if ch == nil {
-		return
-	}
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	if err := hmacsig.Verify(r.Header, []byte(ch.GetApi().GetSecret()), data, s.b.Now()); err != nil {

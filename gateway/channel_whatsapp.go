@@ -37,13 +37,8 @@ func (s *Server) whatsAppVerify(w http.ResponseWriter, r *http.Request) {
 
 // whatsAppNotify takes a notification: messages and statuses.
 func (s *Server) whatsAppNotify(w http.ResponseWriter, r *http.Request) {
-	ch := s.enabledChannel(w, r, messages.ChannelKind_CHANNEL_KIND_WHATSAPP)
+	ch, data := s.channelCall(w, r, messages.ChannelKind_CHANNEL_KIND_WHATSAPP)
 	if ch == nil {
-		return
-	}
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	if hmacsig.VerifyBody(r.Header.Get("X-Hub-Signature-256"), []byte(ch.GetWhatsapp().GetAppSecret()), data) != nil {

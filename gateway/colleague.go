@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -22,27 +23,9 @@ import (
 // helloColleague opens a staff member's customer-side session; it returns
 // nil when it refused (answered, counted and, for a denial, audited).
 func (c *wsConn) helloColleague(ref uint64, h *messages.Hello, now time.Time) *messages.Participant {
-	a, until, e := c.s.authenticate("", "", h.GetSessionToken(), c.addr)
-	if e != nil {
-		if e.GetCode() == messages.ErrorCode_ERROR_CODE_RATE_LIMITED {
-			c.s.cfg.Metrics.refuse(refusedRateLimit)
-		} else {
-			c.s.cfg.Metrics.refuse(refusedAuth)
-		}
-		c.fail(ref, e)
-		return nil
-	}
-	perms, err := c.s.b.Permissions(a)
-	if err != nil {
-		c.s.cfg.Metrics.refuse(refusedAuth)
-		c.fail(ref, messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read roles now"))
-		return nil
-	}
-	if !perms.Has(actors.PermLiveChatInternal) {
-		id := a.GetId()
-		c.whoID.Store(&id) // the denial's audit entry names them
-		c.s.cfg.Metrics.refuse(refusedAuth)
-		c.fail(ref, errf(messages.ErrorCode_ERROR_CODE_FORBIDDEN, "your role does not let you write in to internal live chats (%s)", actors.PermLiveChatInternal))
+	a, until := c.staffHello(ref, "", "", h.GetSessionToken(), actors.PermLiveChatInternal,
+		fmt.Sprintf("your role does not let you write in to internal live chats (%s)", actors.PermLiveChatInternal))
+	if a == nil {
 		return nil
 	}
 	id, _ := c.s.tok.verify("a", h.GetSessionToken(), now)
