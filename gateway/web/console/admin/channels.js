@@ -41,7 +41,7 @@ export function inboundURL(c) {
 
 function channelFields(admin, rec) {
   const isNew = !rec;
-  const stored = (kind) => !isNew && rec.kind === kind;
+  const stored = (kind) => !isNew && (rec.kind || API) === kind; // API is the zero value, left out of answers
   const options = (xs, key) => xs.map((x) => ({ value: x[key], label: `${x.name || x[key]} (${x[key]})` }));
   const secret = (name, label, kind, keeps, rule) => ({ name, label, kind: 'password', autocomplete: 'new-password',
     hint: secretHint(stored(kind), keeps, rule) });
