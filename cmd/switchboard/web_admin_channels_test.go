@@ -149,6 +149,21 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	}
 	p.openRecord("crm")
 	p.screenshot("admin-webhooks")
+	p.click(`#admin-detail .confirm .danger`)
+	p.click(`#admin-detail .confirm .yes`)
+	p.wait("crm deleted", `document.querySelector(".admin-note").textContent.includes("Deleted webhook crm")`)
+	if code := admin(t, addr, "GET", "/admin/webhooks/crm", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("the deleted webhook: %d", code)
+	}
+	p.openAdmin("channels")
+	p.wait("the channels read again", loaded)
+	p.openRecord("shop")
+	p.click(`#admin-detail .confirm .danger`)
+	p.click(`#admin-detail .confirm .yes`)
+	p.wait("shop deleted", `document.querySelector(".admin-note").textContent.includes("Deleted channel shop")`)
+	if code := admin(t, addr, "GET", "/admin/channels/shop", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("the deleted channel: %d", code)
+	}
 	done := func(query string) (n int) {
 		for _, e := range auditPage(t, addr, query) {
 			if e.GetOk() {
