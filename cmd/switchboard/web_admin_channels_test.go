@@ -69,7 +69,7 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	p.setText(adminField("name"), "Shop")
 	p.save()
 	p.wait("the channel saved", `document.querySelector(".admin-note").textContent.includes("Saved channel shop")`)
-	if admin(t, addr, "GET", "/admin/channels/shop", nil, &ch); ch["name"] != "Shop" {
+	if ch = nil; admin(t, addr, "GET", "/admin/channels/shop", nil, &ch) != http.StatusOK || ch["name"] != "Shop" || ch["api"] == nil {
 		t.Fatalf("renamed: %v", ch)
 	}
 
@@ -85,6 +85,38 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if admin(t, addr, "GET", "/admin/channels", nil, &chs); strings.Contains(toJSON(chs), `"bad"`) || !strings.Contains(toJSON(chs), `"shop"`) {
 		t.Fatalf("channels after the refusal: %v", chs)
 	}
+
+	// A WhatsApp channel: its own settings shown, Meta's webhook address.
+	p.newRecord()
+	if !eval[bool](p, `document.querySelector('#admin-detail fieldset[data-group="whatsapp"]').hidden`) {
+		t.Fatal("an API channel's form shows the WhatsApp settings")
+	}
+	p.setText(adminField("id"), "wa")
+	p.setSelect(adminField("kind"), "CHANNEL_KIND_WHATSAPP")
+	p.wait("the WhatsApp settings", `!document.querySelector('#admin-detail fieldset[data-group="whatsapp"]').hidden &&
+		document.querySelector('#admin-detail fieldset[data-group="api"]').hidden`)
+	p.setSelect(adminField("department"), "support")
+	p.setText(adminField("whatsapp.phone_number_id"), "1234567")
+	p.setText(adminField("whatsapp.verify_token"), "wa-verify-token-on-the-page")
+	p.setText(adminField("whatsapp.app_secret"), "wa-app-secret-on-the-page")
+	p.setText(adminField("whatsapp.access_token"), "wa-access-token-on-the-page")
+	p.save()
+	p.wait("the WhatsApp channel created", `document.querySelector(".admin-note").textContent.includes("Created channel wa")`)
+	var wa map[string]any
+	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &wa); code != http.StatusOK || wa["kind"] != "CHANNEL_KIND_WHATSAPP" ||
+		toJSON(wa["whatsapp"]) != `{"phone_number_id":"1234567"}` || wa["api"] != nil {
+		t.Fatalf("the WhatsApp channel made on the page: %d %v", code, wa)
+	}
+	p.wait("the WhatsApp channel's form", `document.querySelector('#admin-detail .record[data-id="wa"]')`)
+	if got, want := p.text("#channel-inbound .inbound-url"), base+"/channels/whatsapp/wa/webhook"; got != want {
+		t.Fatalf("Meta's webhook URL %q, want %q", got, want)
+	}
+	for _, f := range []string{"verify_token", "app_secret", "access_token"} {
+		if hint := p.text(fmt.Sprintf(`#admin-detail [data-field="whatsapp.%s"] .hint`, f)); !strings.HasPrefix(hint, "Set.") {
+			t.Fatalf("the %s's hint: %q", f, hint)
+		}
+	}
+	p.wait("no WhatsApp secret on the page", noSecret("-on-the-page"))
 
 	// A webhook endpoint for the main live chat's closed chats and
 	// offline messages.
@@ -175,7 +207,7 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if n := done("kind=admin.webhook.create&actor=dana"); n != 1 {
 		t.Fatalf("%d audited webhook creations by dana", n)
 	}
-	if n := done("kind=admin.channel.put&actor=dana"); n != 2 {
+	if n := done("kind=admin.channel.put&actor=dana"); n != 3 { // shop made and renamed, wa made
 		t.Fatalf("%d audited channel changes by dana", n)
 	}
 }
