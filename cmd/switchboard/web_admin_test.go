@@ -364,6 +364,8 @@ func TestWebAdminNeedsPermission(t *testing.T) {
 		{"GET", "/admin/directory", ""},
 		{"PATCH", "/admin/agents/alice", `{"role":"administrator"}`},
 		{"GET", "/admin/audit", ""},
+		{"GET", "/admin/channels", ""},
+		{"GET", "/admin/webhooks", ""},
 	} {
 		if code, body := staffHTTP(t, m.Addr(), tok, c.method, c.path, c.body); code != http.StatusForbidden {
 			t.Fatalf("%s %s with alice's session = %d %s", c.method, c.path, code, body)

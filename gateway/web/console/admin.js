@@ -1,10 +1,11 @@
-// The administrator's pages (departments, live chats, staff, roles, languages, site
-// settings, sign-in, email, the audit log) on the admin API, called with the staff
-// member's own session token. Each page is a module under admin/ that
-// renders from the directory (GET /admin/directory) and writes with PUT
-// (a new record) or PATCH (a JSON merge patch of the changed fields only,
-// so a change of one field keeps the others, even fields these pages do
-// not show).
+// The administrator's pages (departments, live chats, channels, webhooks,
+// staff, roles, languages, site settings, sign-in, email, the audit log)
+// on the admin API, called with the staff member's own session token.
+// Each page is a module under admin/. Most render from the directory (GET
+// /admin/directory) and write with PUT (a new record) or PATCH (a JSON
+// merge patch of the changed fields only, so a change of one field keeps
+// the others, even fields these pages do not show); channels and webhooks
+// read their own routes and write each record whole (admin/fetched.js).
 import { api } from '/lib/client.js';
 import { h, fill } from '/lib/dom.js';
 import { zoneList } from '/console/admin/form.js';
@@ -17,10 +18,14 @@ import { signInPage } from '/console/admin/signin.js';
 import { emailPage } from '/console/admin/email.js';
 import { auditPage } from '/console/admin/audit.js';
 import { liveChatsPage } from '/console/admin/livechats.js';
+import { channelsPage } from '/console/admin/channels.js';
+import { webhooksPage } from '/console/admin/webhooks.js';
 
 const PAGES = [
   ['departments', 'Departments', departmentsPage],
   ['livechats', 'Live chats', liveChatsPage],
+  ['channels', 'Channels', channelsPage],
+  ['webhooks', 'Webhooks', webhooksPage],
   ['staff', 'Staff', staffPage],
   ['roles', 'Roles', rolesPage],
   ['languages', 'Languages', languagesPage],
