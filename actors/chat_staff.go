@@ -123,8 +123,12 @@ func (c *chat) leave(ctx actor.Context, x cmd) {
 		c.audit(auditOf(x.ChatCommand, "chat.leave", detail)), c.agentLeft(x.who.GetId()), c.monitors(true), c.answered(x.ChatCommand))
 }
 
-// colleague reads a staff account that can be in chats, or says why not.
+// colleague reads a staff account that can be in chats (invited, or
+// transferred to; never the colleague who asked it), or says why not.
 func (c *chat) colleague(id string) (*messages.Agent, *messages.Error) {
+	if e := OwnQuestion(c.created.GetVisitorId(), id, c.id); e != nil {
+		return nil, e
+	}
 	rec, err := c.b.store.Agent(id)
 	if err != nil {
 		return nil, c.unavailable()
@@ -248,6 +252,9 @@ func (c *chat) takeOver(ctx actor.Context, x cmd) {
 // chat; with chats.view the chats of their departments; supervisors and
 // managers the chats of the departments they supervise or manage.
 func (c *chat) mayView(m *messages.ChatCommand) bool {
+	if AskedBy(c.created.GetVisitorId(), m.GetFrom().GetId()) {
+		return false
+	}
 	perms := permsOf(&messages.Role{Permissions: m.GetPerms()})
 	dept := c.sum.GetDepartment()
 	if perms.Has(PermReports) || perms.Has(PermViewChats) && slices.Contains(m.GetDepartments(), dept) {

@@ -122,3 +122,21 @@ func (b *Broker) mayWriteIn(visitorID, dept string) *messages.Error {
 	}
 	return nil
 }
+
+// AskedBy is the one rule of a colleague's own question (internal live
+// chats): staff member staffID is the colleague who asked the chat whose
+// visitor is visitorID. In it they take no staff role (offer, pick,
+// assignment, invitation, transfer, join, take-over) and do not read it as
+// staff (its whispers and internal notes): OwnQuestion says why.
+func AskedBy(visitorID, staffID string) bool {
+	return staffID != "" && ColleagueOf(visitorID) == staffID
+}
+
+// OwnQuestion is the refusal of AskedBy, or nil when staffID did not ask
+// the chat chatID (whose visitor is visitorID).
+func OwnQuestion(visitorID, staffID, chatID string) *messages.Error {
+	if !AskedBy(visitorID, staffID) {
+		return nil
+	}
+	return errorf(codeForbidden, "%s asked chat %s as a colleague: they take no staff part in it and do not read it as staff", staffID, chatID)
+}
