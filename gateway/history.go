@@ -63,7 +63,9 @@ func (s *Server) chatList(w http.ResponseWriter, r *http.Request) {
 		if rd.Own {
 			q.Any = append(q.Any, messages.HistoryAgent(rd.ID))
 		}
-		allow = func(e *messages.ChatHistoryEntry) bool { return rd.May(e.GetVisitorId(), e.GetDepartments(), e.GetAgents()) }
+		allow = func(e *messages.ChatHistoryEntry) bool {
+			return rd.May(e.GetVisitorId(), e.GetDepartments(), e.GetAgents())
+		}
 		if len(q.Any) == 0 { // nothing one may read: no scan of every chat
 			writeProto(w, http.StatusOK, &messages.ChatHistoryPage{})
 			return
