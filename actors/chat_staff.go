@@ -208,7 +208,11 @@ func (c *chat) transferTo(x cmd, to, dept string) (*messages.Agent, string, *mes
 	return rec, dept, nil
 }
 
-// queueOpen says why a chat cannot be transferred to dept, if so.
+// queueOpen says why a chat cannot be transferred to dept (or reopened in
+// it), if so: the department must take chats, and its live chat's kind
+// must match the chat's customer side (sideMatches), as it did when the
+// chat started: a colleague's question stays internal, a customer's
+// external.
 func (c *chat) queueOpen(dept string) *messages.Error {
 	d, err := c.b.store.Department(dept)
 	switch {
@@ -218,6 +222,12 @@ func (c *chat) queueOpen(dept string) *messages.Error {
 		return errorf(codeNotFound, "no department %q", dept)
 	case !d.GetChatEnabled():
 		return errorf(codeConflict, "the %s queue is offline", d.GetName())
+	}
+	if e := c.b.mayWriteIn(c.created.GetVisitorId(), dept); e != nil {
+		if e.GetTemporary() {
+			return e
+		}
+		return errorf(codeConflict, "chat %s cannot wait in department %q: %s", c.id, dept, e.GetMessage())
 	}
 	return nil
 }
