@@ -277,3 +277,68 @@ func ownQuestionRefused(t *testing.T, m *Main, addr, chat string, hana, carlDesk
 		t.Fatalf("a refused staff command changed carl's question: %v", after)
 	}
 }
+
+// A chat keeps its customer side's kind of live chat: a customer's chat
+// in sales cannot be transferred into hr (internal), by department or to
+// hana, who is in hr only; carl's question in hr cannot be transferred to
+// sales; and once sales has moved into the internal live chat and hr into
+// the external one, neither closed chat can be reopened there. Each is a
+// CONFLICT that leaves the transcript as it was.
+func TestInternalLiveChatKeepsItsSide(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	internalDesk(t, addr)
+	carl, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
+	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
+	transcript := func(chat string) int {
+		rec, err := m.broker.ChatRecord(chat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rec.GetTranscript())
+	}
+	transfer := func(by *gateway.Client, chat, agent, dept string) error {
+		_, err := call(t, by, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: agent, ToDepartment: dept}}})
+		return err
+	}
+
+	v, _, chat := takeChat(t, addr, carl, "sales", "my order is late")
+	n := transcript(chat)
+	wantCode(t, "a customer's chat transferred into hr", transfer(carl, chat, "", "hr"), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	wantCode(t, "a customer's chat transferred to hana (hr)", transfer(carl, chat, "hana", ""), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(chat) != n || chatState(m, chat) != messages.ChatState_CHAT_STATE_ACTIVE {
+		t.Fatalf("a refused transfer changed the customer's chat")
+	}
+	closeChat(t, carl, chat)
+
+	cv, _, err := colleague(t, addr, loginToken(t, addr, "carl@demo", "carl-demo-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := mustChatID(t, mustCall(t, cv, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "hr", Language: "en",
+		FirstMessage: "When is payday?"}}}))
+	if o := awaitOffer(t, hana); o.GetChatId() != q {
+		t.Fatalf("hana's offer: %v", o)
+	}
+	accept(t, hana, q)
+	n = transcript(q)
+	wantCode(t, "carl's question transferred into sales", transfer(hana, q, "", "sales"), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(q) != n || chatState(m, q) != messages.ChatState_CHAT_STATE_ACTIVE {
+		t.Fatalf("a refused transfer changed carl's question")
+	}
+	closeChat(t, hana, q)
+	eventually(t, "both chats closed", func() bool {
+		return chatState(m, chat) == messages.ChatState_CHAT_STATE_CLOSED && chatState(m, q) == messages.ChatState_CHAT_STATE_CLOSED
+	})
+
+	mustAdmin(t, addr, "PUT", "/admin/departments/sales", map[string]any{"name": "Sales", "chat_enabled": true, "live_chat": "staff"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/hr", map[string]any{"name": "HR", "chat_enabled": true, "live_chat": actors.MainLiveChat})
+	nc, nq := transcript(chat), transcript(q)
+	_, err = call(t, v, reopenEnv(chat))
+	wantCode(t, "a customer reopening a chat of a now internal department", err, messages.ErrorCode_ERROR_CODE_CONFLICT)
+	_, err = call(t, cv, reopenEnv(q))
+	wantCode(t, "carl reopening his question in a now external department", err, messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(chat) != nc || transcript(q) != nq || chatState(m, chat) != messages.ChatState_CHAT_STATE_CLOSED || chatState(m, q) != messages.ChatState_CHAT_STATE_CLOSED {
+		t.Fatalf("a refused reopen changed a chat")
+	}
+}
