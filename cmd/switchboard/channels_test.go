@@ -743,3 +743,33 @@ func channelsStayExternal(t *testing.T, m *Main, addr string) {
 		t.Errorf("a refused change made shops internal: %v", lc)
 	}
 }
+
+// TestChannelInboundStaysExternal: a channel whose department is in an
+// internal live chat (stored before the directory refused that) asks for
+// no chat: the customer's message is FORBIDDEN and stores nothing.
+func TestChannelInboundStaysExternal(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
+	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en", "enabled": true,
+		"api": map[string]any{"secret": testAPISecret, "callback_url": "http://127.0.0.1:1/cb"}})
+	d, err := m.store.Department("billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.LiveChat = "staff"
+	done := make(chan error, 1)
+	m.store.PutDepartment(d, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	code, out := postAPIChannel(t, addr, "bills", testAPISecret, time.Now(),
+		map[string]any{"conversation_id": "inv-1", "message_id": "m-1", "name": "Ada", "text": "Is my invoice paid?"})
+	if code != http.StatusForbidden || out["code"] != "ERROR_CODE_FORBIDDEN" {
+		t.Fatalf("a channel's customer writing in to an internal department: %d %v", code, out)
+	}
+	if n := len(channelChats(t, m, "bills", "inv-1")); n != 0 {
+		t.Fatalf("the refused message stored %d chats", n)
+	}
+}
