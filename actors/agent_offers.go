@@ -269,7 +269,11 @@ func (a *agent) pickRefused(ctx actor.Context, m *messages.PickRefused) {
 	if p := a.pending[m.GetChatId()]; p != nil && p.offerID == m.GetOfferId() {
 		delete(a.pending, m.GetChatId())
 		a.changed(ctx)
-		sendErr(ctx, p.conn, p.ref, errorf(codeConflict, "%s", m.GetReason()))
+		e := m.GetError()
+		if e == nil {
+			e = errorf(codeConflict, "%s", m.GetReason())
+		}
+		sendErr(ctx, p.conn, p.ref, e)
 	}
 }
 

@@ -28,6 +28,12 @@ func (c *chat) admit(ctx actor.Context, msg interface{}) bool {
 			c.b.Send(KindAgent, m.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetAgentId(), OfferId: m.GetOfferId(), Ok: false})
 			return false
 		}
+		if e := OwnQuestion(c.created.GetVisitorId(), m.GetAgentId(), c.id); e != nil {
+			// The queue let it go: it waits there again, for anyone else.
+			c.b.Send(KindAgent, m.GetAgentId(), &messages.AssignResult{ChatId: c.id, AgentId: m.GetAgentId(), OfferId: m.GetOfferId(), Error: e})
+			c.waitAgainIfFailed().failed(ctx, e)
+			return false
+		}
 	case *messages.Handback:
 		// Otherwise it moved on meanwhile.
 		return c.isIn(stateActive) && c.sum.GetAgentId() == m.GetAgentId()
@@ -106,6 +112,11 @@ func (c *chat) admitCommand(ctx actor.Context, m *messages.ChatCommand) bool {
 func (c *chat) senderError(m *messages.ChatCommand) (e *messages.Error, unknown bool) {
 	from, rule := m.GetFrom(), ruleOf(m)
 	r := c.roleOf(from)
+	if from.GetKind() == kindAgent {
+		if e := OwnQuestion(c.created.GetVisitorId(), from.GetId(), c.id); e != nil {
+			return e, false
+		}
+	}
 	switch {
 	case rule.outsiders && from.GetKind() == kindAgent:
 	case r == roleNone || r == roleInvited && m.GetDeclineInvite() == nil:

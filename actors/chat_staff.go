@@ -123,8 +123,12 @@ func (c *chat) leave(ctx actor.Context, x cmd) {
 		c.audit(auditOf(x.ChatCommand, "chat.leave", detail)), c.agentLeft(x.who.GetId()), c.monitors(true), c.answered(x.ChatCommand))
 }
 
-// colleague reads a staff account that can be in chats, or says why not.
+// colleague reads a staff account that can be in chats (invited, or
+// transferred to; never the colleague who asked it), or says why not.
 func (c *chat) colleague(id string) (*messages.Agent, *messages.Error) {
+	if e := OwnQuestion(c.created.GetVisitorId(), id, c.id); e != nil {
+		return nil, e
+	}
 	rec, err := c.b.store.Agent(id)
 	if err != nil {
 		return nil, c.unavailable()
@@ -204,7 +208,11 @@ func (c *chat) transferTo(x cmd, to, dept string) (*messages.Agent, string, *mes
 	return rec, dept, nil
 }
 
-// queueOpen says why a chat cannot be transferred to dept, if so.
+// queueOpen says why a chat cannot be transferred to dept (or reopened in
+// it), if so: the department must take chats, and its live chat's kind
+// must match the chat's customer side (sideMatches), as it did when the
+// chat started: a colleague's question stays internal, a customer's
+// external.
 func (c *chat) queueOpen(dept string) *messages.Error {
 	d, err := c.b.store.Department(dept)
 	switch {
@@ -214,6 +222,12 @@ func (c *chat) queueOpen(dept string) *messages.Error {
 		return errorf(codeNotFound, "no department %q", dept)
 	case !d.GetChatEnabled():
 		return errorf(codeConflict, "the %s queue is offline", d.GetName())
+	}
+	if e := c.b.mayWriteIn(c.created.GetVisitorId(), dept); e != nil {
+		if e.GetTemporary() {
+			return e
+		}
+		return errorf(codeConflict, "chat %s cannot wait in department %q: %s", c.id, dept, e.GetMessage())
 	}
 	return nil
 }
@@ -248,6 +262,9 @@ func (c *chat) takeOver(ctx actor.Context, x cmd) {
 // chat; with chats.view the chats of their departments; supervisors and
 // managers the chats of the departments they supervise or manage.
 func (c *chat) mayView(m *messages.ChatCommand) bool {
+	if AskedBy(c.created.GetVisitorId(), m.GetFrom().GetId()) {
+		return false
+	}
 	perms := permsOf(&messages.Role{Permissions: m.GetPerms()})
 	dept := c.sum.GetDepartment()
 	if perms.Has(PermReports) || perms.Has(PermViewChats) && slices.Contains(m.GetDepartments(), dept) {

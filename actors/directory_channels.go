@@ -98,6 +98,9 @@ func (d *directory) checkChannel(x *messages.Channel) *messages.Error {
 		return refuse("name", codeInvalid, "name has at most %d bytes on one line", MaxNameBytes)
 	case d.deps[x.GetDepartment()] == nil:
 		return refuse("department", codeInvalid, "no department %q", x.GetDepartment())
+	case !sideMatches("", d.liveChatOf(d.deps[x.GetDepartment()])):
+		return refuse("department", codeInvalid, "department %q is in the internal live chat %q: a channel's outside customers write in to external live chats only",
+			x.GetDepartment(), d.liveChatOf(d.deps[x.GetDepartment()]).GetId())
 	case d.langs[x.GetLanguage()] == nil:
 		return refuse("language", codeInvalid, "no language %q (the language of the channel's chats)", x.GetLanguage())
 	}

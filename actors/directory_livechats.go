@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -48,7 +51,32 @@ func (d *directory) checkLiveChat(x *messages.LiveChat) *messages.Error {
 			return refuse("supervisors", codeInvalid, "no agent %q (supervisors are staff ids)", id)
 		}
 	}
+	for _, ch := range d.sortedChannels() {
+		if dep := d.deps[ch.GetDepartment()]; dep != nil && LiveChatOf(dep) == x.GetId() && !sideMatches("", x) {
+			return refuse("kind", codeConflict, "channel %q brings outside customers to department %q of live chat %q: it cannot become internal", ch.GetId(), dep.GetId(), x.GetId())
+		}
+	}
 	return nil
+}
+
+// liveChatOf is the live chat department x is in, as the directory has
+// it ("main" when none is stored).
+func (d *directory) liveChatOf(x *messages.Department) *messages.LiveChat {
+	if lc := d.liveChats[LiveChatOf(x)]; lc != nil {
+		return lc
+	}
+	return defaultLiveChat()
+}
+
+// sortedChannels lists the channels by id (a refusal names the same one
+// each time).
+func (d *directory) sortedChannels() []*messages.Channel {
+	out := make([]*messages.Channel, 0, len(d.channels))
+	for _, ch := range d.channels {
+		out = append(out, ch)
+	}
+	slices.SortFunc(out, func(a, b *messages.Channel) int { return strings.Compare(a.GetId(), b.GetId()) })
+	return out
 }
 
 // deleteLiveChat deletes a live chat that no department belongs to
@@ -70,10 +98,18 @@ func (d *directory) deleteLiveChat(id string) (*change, *messages.Error) {
 }
 
 // checkDepartmentLiveChat: a department names a live chat that exists
-// ("" and "main": the default one).
+// ("" and "main": the default one), and one whose customers its channels'
+// conversations can be (sideMatches).
 func (d *directory) checkDepartmentLiveChat(x *messages.Department) *messages.Error {
 	if lc := x.GetLiveChat(); lc != "" && lc != MainLiveChat && d.liveChats[lc] == nil {
 		return refuse("live_chat", codeInvalid, "no live chat %q", lc)
+	}
+	if lc := d.liveChatOf(x); !sideMatches("", lc) {
+		for _, ch := range d.sortedChannels() {
+			if ch.GetDepartment() == x.GetId() {
+				return refuse("live_chat", codeConflict, "channel %q brings outside customers to department %q: it cannot move into the internal live chat %q", ch.GetId(), x.GetId(), lc.GetId())
+			}
+		}
 	}
 	return nil
 }

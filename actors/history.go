@@ -66,9 +66,13 @@ func (b *Broker) overseen(id string, p Perms) ([]string, error) {
 	return out, err
 }
 
-// May says whether r reads a chat that has been in departments (the last
-// is where it is now) and had agents.
-func (r ChatReader) May(departments, agents []string) bool {
+// May says whether r reads a chat of visitorID that has been in
+// departments (the last is where it is now) and had agents. Never a
+// colleague's own question (AskedBy).
+func (r ChatReader) May(visitorID string, departments, agents []string) bool {
+	if AskedBy(visitorID, r.ID) {
+		return false
+	}
 	if len(departments) > 0 && slices.Contains(r.Departments, departments[len(departments)-1]) {
 		return true
 	}

@@ -97,10 +97,25 @@ func (b *Broker) Supervises(d *messages.Department, id string) bool {
 	return slices.Contains(b.SupervisorsOf(d), id)
 }
 
+// isInternal reports whether live chat lc is internal (nil: external).
+func isInternal(lc *messages.LiveChat) bool {
+	return lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL
+}
+
+// sideMatches is the one rule of who is the customer side of a live chat:
+// staff colleagues (visitor id "staff-<id>") of internal ones; anonymous
+// visitors and channels' conversations (any other visitor id, "" for a
+// channel not yet in a conversation) of external ones. mayWriteIn applies
+// it to a request and to a chat moving or reopening (queueOpen), the
+// directory to channels and to departments and live chats that channels
+// depend on (directory_livechats.go).
+func sideMatches(visitorID string, lc *messages.LiveChat) bool {
+	return (ColleagueOf(visitorID) != "") == isInternal(lc)
+}
+
 // mayWriteIn says whether the customer side of a session may ask
-// department dept: anonymous visitors the departments of external live
-// chats, staff colleagues (visitor id "staff-<id>") those of internal
-// ones. An unknown department passes here: its group refuses it as ever.
+// department dept (sideMatches). An unknown department passes here: its
+// group refuses it as ever.
 func (b *Broker) mayWriteIn(visitorID, dept string) *messages.Error {
 	d, err := b.store.Department(dept)
 	if err != nil {
@@ -113,12 +128,29 @@ func (b *Broker) mayWriteIn(visitorID, dept string) *messages.Error {
 	if err != nil {
 		return messages.TemporaryErrorf(codeUnavailable, "cannot read live chats now")
 	}
-	internal := lc.GetKind() == messages.LiveChatKind_LIVE_CHAT_KIND_INTERNAL
-	switch colleague := ColleagueOf(visitorID) != ""; {
-	case internal && !colleague:
-		return errorf(codeForbidden, "department %q is in an internal live chat: only signed-in staff with %s write in to it", dept, PermLiveChatInternal)
-	case !internal && colleague:
-		return errorf(codeForbidden, "as a colleague you write in to internal live chats only; %q is in the external live chat %q", dept, lc.GetId())
+	if sideMatches(visitorID, lc) {
+		return nil
 	}
-	return nil
+	if isInternal(lc) {
+		return errorf(codeForbidden, "department %q is in an internal live chat: only signed-in staff with %s write in to it", dept, PermLiveChatInternal)
+	}
+	return errorf(codeForbidden, "as a colleague you write in to internal live chats only; %q is in the external live chat %q", dept, lc.GetId())
+}
+
+// AskedBy is the one rule of a colleague's own question (internal live
+// chats): staff member staffID is the colleague who asked the chat whose
+// visitor is visitorID. In it they take no staff role (offer, pick,
+// assignment, invitation, transfer, join, take-over) and do not read it as
+// staff (its whispers and internal notes): OwnQuestion says why.
+func AskedBy(visitorID, staffID string) bool {
+	return staffID != "" && ColleagueOf(visitorID) == staffID
+}
+
+// OwnQuestion is the refusal of AskedBy, or nil when staffID did not ask
+// the chat chatID (whose visitor is visitorID).
+func OwnQuestion(visitorID, staffID, chatID string) *messages.Error {
+	if !AskedBy(visitorID, staffID) {
+		return nil
+	}
+	return errorf(codeForbidden, "%s asked chat %s as a colleague: they take no staff part in it and do not read it as staff", staffID, chatID)
 }

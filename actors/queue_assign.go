@@ -53,6 +53,8 @@ func (q *queue) assignError(w *waiting, c *candidate, m *messages.SupervisorAssi
 		return errorf(codeConflict, "chat %s is not waiting in department %q (it was taken, or it ended)", m.GetChatId(), q.id)
 	case c == nil:
 		return messages.FieldErrorf(codeConflict, "agent_id", "%s takes no chats in department %q", m.GetAgentId(), q.id)
+	case OwnQuestion(w.chat.GetVisitorId(), c.id, m.GetChatId()) != nil:
+		return OwnQuestion(w.chat.GetVisitorId(), c.id, m.GetChatId())
 	case w.offer != nil && w.offer.agent == c.id:
 		return errorf(codeConflict, "chat %s is already offered to %s", m.GetChatId(), c.id)
 	case !slices.Contains(c.languages, w.chat.GetLanguage()):

@@ -128,12 +128,12 @@ func (q *queue) dispatch(ctx actor.Context) {
 
 // offerTarget offers a transferred chat to the colleague it was
 // transferred to, if they can take it now; if not, the chat waits at the
-// head for anyone.
+// head for anyone. Never to the colleague who asked it (AskedBy).
 func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
 	if w.target == "" {
 		return false
 	}
-	if c := q.roster[w.target]; c != nil && c.free() {
+	if c := q.roster[w.target]; c != nil && c.free() && !AskedBy(w.chat.GetVisitorId(), c.id) {
 		q.makeOffer(ctx, w, c)
 		return true
 	}
@@ -147,11 +147,11 @@ func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
 // (internal live chats) is never offered to the colleague themselves.
 func (q *queue) choose(cands []*candidate, w *waiting, now time.Time) (c *candidate, until time.Time) {
 	lang := w.chat.GetLanguage()
-	own := ColleagueOf(w.chat.GetVisitorId())
-	if c := q.pickFor(cands, lang, func(id string) bool { return id == own || w.cooling(id, now) }); c != nil {
+	visitor := w.chat.GetVisitorId()
+	if c := q.pickFor(cands, lang, func(id string) bool { return AskedBy(visitor, id) || w.cooling(id, now) }); c != nil {
 		return c, time.Time{}
 	}
-	if alt := q.pickFor(cands, lang, func(id string) bool { return id == own }); alt != nil {
+	if alt := q.pickFor(cands, lang, func(id string) bool { return AskedBy(visitor, id) }); alt != nil {
 		return nil, w.cooledAt(alt.id)
 	}
 	return nil, time.Time{}
@@ -278,7 +278,7 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 }
 
 // pick hands a waiting chat to the agent who picked it from the line,
-// unless it left the line or is being offered.
+// unless it left the line or is being offered, or they asked it (AskedBy).
 func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 	w := q.line.byChat[m.GetChatId()]
 	if w == nil || w.offer != nil {
@@ -287,6 +287,10 @@ func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
 			reason = "the chat is being offered to someone else"
 		}
 		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
+		return
+	}
+	if e := OwnQuestion(w.chat.GetVisitorId(), m.GetAgentId(), m.GetChatId()); e != nil {
+		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: e.GetMessage(), Error: e})
 		return
 	}
 	q.leave(w)

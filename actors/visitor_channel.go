@@ -56,6 +56,10 @@ func (v *visitor) inbound(ctx actor.Context, m *messages.ChannelInbound) {
 		sendErr(ctx, m.GetConn(), m.GetRef(), err)
 		return
 	}
+	if e := v.b.mayWriteIn(v.id, r.GetDepartment()); e != nil {
+		sendErr(ctx, m.GetConn(), m.GetRef(), e)
+		return
+	}
 	v.starting = v.b.newID('c', v.b.clock.Now())
 	v.spoke[v.starting] = true
 	v.pending = append(v.pending, m)

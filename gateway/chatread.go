@@ -112,6 +112,9 @@ func chatVisitor(rec *messages.ChatRecord) string {
 // admin) every chat; otherwise what their actors.ChatReader allows (the
 // rule the history search applies too).
 func (s *Server) staffReadsChat(a *messages.Agent, perms actors.Perms, rec *messages.ChatRecord) (bool, error) {
+	if actors.AskedBy(chatVisitor(rec), a.GetId()) {
+		return false, nil // their own question: read it as its colleague
+	}
 	if readsEverything(perms) {
 		return true, nil
 	}
@@ -122,7 +125,7 @@ func (s *Server) staffReadsChat(a *messages.Agent, perms actors.Perms, rec *mess
 		}
 	}
 	r, err := s.b.ReaderOf(a, perms)
-	return r.May(rec.GetDepartments(), agents), err
+	return r.May(chatVisitor(rec), rec.GetDepartments(), agents), err
 }
 
 // readsEverything: staff with reports.view or admin read every chat.

@@ -48,7 +48,8 @@ func (s *Server) chatList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	var allow func(*messages.ChatHistoryEntry) bool
+	// Never a colleague's own question (actors.AskedBy), whatever one reads.
+	allow := func(e *messages.ChatHistoryEntry) bool { return !actors.AskedBy(e.GetVisitorId(), c.agent.GetId()) }
 	if !everything {
 		// The scope: chats of the departments one reads, and one's own.
 		rd, err := s.b.ReaderOf(c.agent, c.perms)
@@ -62,7 +63,9 @@ func (s *Server) chatList(w http.ResponseWriter, r *http.Request) {
 		if rd.Own {
 			q.Any = append(q.Any, messages.HistoryAgent(rd.ID))
 		}
-		allow = func(e *messages.ChatHistoryEntry) bool { return rd.May(e.GetDepartments(), e.GetAgents()) }
+		allow = func(e *messages.ChatHistoryEntry) bool {
+			return rd.May(e.GetVisitorId(), e.GetDepartments(), e.GetAgents())
+		}
 		if len(q.Any) == 0 { // nothing one may read: no scan of every chat
 			writeProto(w, http.StatusOK, &messages.ChatHistoryPage{})
 			return

@@ -2644,10 +2644,13 @@ func (x *SupervisorAssign) GetAddress() string {
 }
 
 type PickRefused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
-	OfferId       string                 `protobuf:"bytes,2,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChatId  string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	OfferId string                 `protobuf:"bytes,2,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	Reason  string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The typed refusal when it is not a conflict (a colleague's own
+	// question: FORBIDDEN); reason alone answers CONFLICT.
+	Error         *Error `protobuf:"bytes,300,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2701,6 +2704,13 @@ func (x *PickRefused) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *PickRefused) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
 }
 
 // WaitingQuery: agent -> queue, answered to conn with WaitingList.
@@ -6063,11 +6073,12 @@ const file_actors_proto_rawDesc = "" +
 	"\x03ref\x18\x04 \x01(\x04R\x03ref\x12\x13\n" +
 	"\x05by_id\x18\x05 \x01(\tR\x04byId\x12\x17\n" +
 	"\aby_name\x18\x06 \x01(\tR\x06byName\x12\x18\n" +
-	"\aaddress\x18\a \x01(\tR\aaddress\"Y\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\"\x87\x01\n" +
 	"\vPickRefused\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x19\n" +
 	"\boffer_id\x18\x02 \x01(\tR\aofferId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"[\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12,\n" +
+	"\x05error\x18\xac\x02 \x01(\v2\x15.switchboard.v1.ErrorR\x05error\"[\n" +
 	"\fWaitingQuery\x12\x1e\n" +
 	"\x04conn\x18\x01 \x01(\v2\n" +
 	".actor.PIDR\x04conn\x12\x10\n" +
@@ -6522,58 +6533,59 @@ var file_actors_proto_depIdxs = []int32{
 	111, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
 	109, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
 	73,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	73,  // 79: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	73,  // 80: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	116, // 81: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	117, // 82: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	113, // 83: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	73,  // 84: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	109, // 85: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	118, // 86: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	119, // 87: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	120, // 88: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	121, // 89: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	122, // 90: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	123, // 91: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
-	46,  // 92: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
-	45,  // 93: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	124, // 94: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
-	43,  // 95: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	125, // 96: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	125, // 97: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	126, // 98: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	127, // 99: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
-	128, // 100: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
-	109, // 101: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	110, // 102: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
-	49,  // 103: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	129, // 104: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
-	49,  // 105: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	130, // 106: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	131, // 107: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	73,  // 108: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	132, // 109: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	133, // 110: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	73,  // 111: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	102, // 112: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	109, // 113: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	102, // 114: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	134, // 115: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
-	135, // 116: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
-	109, // 117: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
-	135, // 118: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
-	74,  // 119: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
-	68,  // 120: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
-	3,   // 121: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
-	73,  // 122: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	136, // 123: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	73,  // 124: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
-	128, // 125: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
-	126, // [126:126] is the sub-list for method output_type
-	126, // [126:126] is the sub-list for method input_type
-	126, // [126:126] is the sub-list for extension type_name
-	126, // [126:126] is the sub-list for extension extendee
-	0,   // [0:126] is the sub-list for field type_name
+	109, // 79: switchboard.v1.PickRefused.error:type_name -> switchboard.v1.Error
+	73,  // 80: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	73,  // 81: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	116, // 82: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	117, // 83: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	113, // 84: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	73,  // 85: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	109, // 86: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	118, // 87: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	119, // 88: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	120, // 89: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	121, // 90: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	122, // 91: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	123, // 92: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	46,  // 93: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
+	45,  // 94: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
+	124, // 95: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	43,  // 96: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
+	125, // 97: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	125, // 98: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	126, // 99: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	127, // 100: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	128, // 101: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	109, // 102: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	110, // 103: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	49,  // 104: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
+	129, // 105: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	49,  // 106: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
+	130, // 107: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	131, // 108: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	73,  // 109: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	132, // 110: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	133, // 111: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	73,  // 112: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	102, // 113: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	109, // 114: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	102, // 115: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	134, // 116: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
+	135, // 117: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
+	109, // 118: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
+	135, // 119: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
+	74,  // 120: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	68,  // 121: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
+	3,   // 122: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
+	73,  // 123: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	136, // 124: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	73,  // 125: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
+	128, // 126: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	127, // [127:127] is the sub-list for method output_type
+	127, // [127:127] is the sub-list for method input_type
+	127, // [127:127] is the sub-list for extension type_name
+	127, // [127:127] is the sub-list for extension extendee
+	0,   // [0:127] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }

@@ -174,6 +174,7 @@ func TestChannelAdmin(t *testing.T) {
 	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
 	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en",
 		"api": map[string]any{"secret": testAPISecret, "callback_url": "https://cb.example"}})
+	channelsStayExternal(t, m, addr)
 	var de map[string]any
 	if code := admin(t, addr, "DELETE", "/admin/departments/billing", nil, &de); code != http.StatusConflict || !strings.Contains(toJSON(de), "channel") {
 		t.Errorf("deleting the channel's department: %d %v", code, de)
@@ -700,5 +701,75 @@ func TestChannelChatOutlivesGrace(t *testing.T) {
 		map[string]any{"conversation_id": "c-7", "message_id": "m-2", "name": "Ada", "text": "ah, hello"})
 	if code != 200 || out["chat_id"] != chatID {
 		t.Fatalf("after the restart: %d %v", code, out)
+	}
+}
+
+// channelsStayExternal: a channel's customers write in to external live
+// chats only, so a channel may not name a department of an internal live
+// chat, the department of a channel (billing, channel bills) may not move
+// into one, and a live chat with such a department may not become
+// internal: each a typed error about the field, nothing changed.
+func channelsStayExternal(t *testing.T, m *Main, addr string) {
+	t.Helper()
+	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/hr", map[string]any{"name": "HR", "chat_enabled": true, "live_chat": "staff"})
+	mustAdmin(t, addr, "PUT", "/admin/livechats/shops", map[string]any{"name": "Shops", "kind": "LIVE_CHAT_KIND_EXTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true, "live_chat": "shops"})
+	for _, c := range []struct {
+		what, path string
+		body       map[string]any
+		code       int
+		field      string
+	}{
+		{"a channel to an internal department", "/admin/channels/hrline", map[string]any{"kind": "CHANNEL_KIND_API", "department": "hr", "language": "en",
+			"api": map[string]any{"secret": testAPISecret, "callback_url": "https://cb.example"}}, http.StatusBadRequest, "department"},
+		{"a channel's department moving into an internal live chat", "/admin/departments/billing",
+			map[string]any{"name": "Billing", "chat_enabled": true, "live_chat": "staff"}, http.StatusConflict, "live_chat"},
+		{"a live chat with a channel's department becoming internal", "/admin/livechats/shops",
+			map[string]any{"name": "Shops", "kind": "LIVE_CHAT_KIND_INTERNAL"}, http.StatusConflict, "kind"},
+	} {
+		var e map[string]any
+		if code := admin(t, addr, "PUT", c.path, c.body, &e); code != c.code || e["field"] != c.field {
+			t.Errorf("%s: %d %v, want %d about %s", c.what, code, e, c.code, c.field)
+		}
+	}
+	if ch, _ := m.broker.Channel("hrline"); ch != nil {
+		t.Errorf("a refused channel was stored: %v", ch)
+	}
+	if d, _ := m.store.Department("billing"); d.GetLiveChat() != "shops" {
+		t.Errorf("a refused move changed billing: %v", d)
+	}
+	if lc, _ := m.broker.LiveChat("shops"); lc.GetKind() != messages.LiveChatKind_LIVE_CHAT_KIND_EXTERNAL {
+		t.Errorf("a refused change made shops internal: %v", lc)
+	}
+}
+
+// TestChannelInboundStaysExternal: a channel whose department is in an
+// internal live chat (stored before the directory refused that) asks for
+// no chat: the customer's message is FORBIDDEN and stores nothing.
+func TestChannelInboundStaysExternal(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
+	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en", "enabled": true,
+		"api": map[string]any{"secret": testAPISecret, "callback_url": "http://127.0.0.1:1/cb"}})
+	d, err := m.store.Department("billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.LiveChat = "staff"
+	done := make(chan error, 1)
+	m.store.PutDepartment(d, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	code, out := postAPIChannel(t, addr, "bills", testAPISecret, time.Now(),
+		map[string]any{"conversation_id": "inv-1", "message_id": "m-1", "name": "Ada", "text": "Is my invoice paid?"})
+	if code != http.StatusForbidden || out["code"] != "ERROR_CODE_FORBIDDEN" {
+		t.Fatalf("a channel's customer writing in to an internal department: %d %v", code, out)
+	}
+	if n := len(channelChats(t, m, "bills", "inv-1")); n != 0 {
+		t.Fatalf("the refused message stored %d chats", n)
 	}
 }

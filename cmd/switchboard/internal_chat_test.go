@@ -13,8 +13,8 @@ import (
 
 // internalDesk sets up an internal live chat "staff" with its department
 // hr: hana answers there, hrboss supervises the live chat (not hr
-// itself), carl is an agent of sales and of hr, and nora's role lacks
-// livechat.internal.
+// itself), carl is an agent of sales and of hr who may also join, take
+// over and read every chat, and nora's role lacks livechat.internal.
 func internalDesk(t *testing.T, addr string) {
 	t.Helper()
 	mustAdmin(t, addr, "PUT", "/admin/roles/lead", map[string]any{"name": "Lead", "permissions": []actors.Permission{
@@ -27,12 +27,19 @@ func internalDesk(t *testing.T, addr string) {
 		}
 	}
 	mustAdmin(t, addr, "PUT", "/admin/roles/noask", map[string]any{"name": "No asking", "permissions": noAsk})
+	hrDesk := []actors.Permission{actors.PermJoin, actors.PermJoinInvisible, actors.PermTakeOver, actors.PermReports}
+	for _, p := range actors.AllPermissions {
+		if agentRole.Has(p) {
+			hrDesk = append(hrDesk, p)
+		}
+	}
+	mustAdmin(t, addr, "PUT", "/admin/roles/hrdesk", map[string]any{"name": "HR desk", "permissions": hrDesk})
 	mustAdmin(t, addr, "PUT", "/admin/livechats/staff", map[string]any{"name": "Ask a colleague", "kind": "LIVE_CHAT_KIND_INTERNAL"})
 	mustAdmin(t, addr, "PUT", "/admin/departments/hr", map[string]any{"name": "HR", "chat_enabled": true, "live_chat": "staff"})
 	for _, a := range []struct {
 		id, name, role string
 		deps           []string
-	}{{"hana", "Hana", "", []string{"hr"}}, {"hrboss", "Hilde", "lead", nil}, {"carl", "Carl", "", []string{"sales", "hr"}}, {"nora", "Nora", "noask", []string{"sales"}}} {
+	}{{"hana", "Hana", "", []string{"hr"}}, {"hrboss", "Hilde", "lead", nil}, {"carl", "Carl", "hrdesk", []string{"sales", "hr"}}, {"nora", "Nora", "noask", []string{"sales"}}} {
 		mustAdmin(t, addr, "PUT", "/admin/agents/"+a.id, map[string]any{"login": a.id + "@demo", "password": a.id + "-demo-pw",
 			"display_name": a.name, "role": a.role, "departments": a.deps, "languages": []string{"en"}, "chat_agent": true, "max_chats": 2})
 	}
@@ -81,8 +88,8 @@ func TestInternalLiveChat(t *testing.T) {
 
 	refusedAsks(t, m, addr, noraTok)
 
-	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
 	carlDesk, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
+	boss, _ := newAgent(t, addr, "hrboss@demo", "hrboss-demo-pw", false)
 	cv, cw, err := colleague(t, addr, carlTok)
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +103,14 @@ func TestInternalLiveChat(t *testing.T) {
 		Name: "The CEO", FirstMessage: "When is payday?"}}})
 	chat := mustChatID(t, env)
 
+	// Waiting with nobody else in hr: carl may not pick his own question,
+	// nor may the supervisor assign it to him.
+	_, err = call(t, carlDesk, &messages.Envelope{Body: &messages.Envelope_PickChat{PickChat: &messages.PickChat{Department: "hr", ChatId: chat}}})
+	wantCode(t, "carl picking his own question", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	_, err = call(t, boss, &messages.Envelope{Body: &messages.Envelope_AssignWaiting{AssignWaiting: &messages.AssignWaiting{Department: "hr", ChatId: chat, AgentId: "carl"}}})
+	wantCode(t, "assigning carl his own question", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+
+	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
 	// hana gets it, not carl, who is free in hr too.
 	if o := awaitOffer(t, hana); o.GetChatId() != chat || o.GetVisitorName() != "Carl" {
 		t.Fatalf("hana's offer: %v", o)
@@ -112,8 +127,9 @@ func TestInternalLiveChat(t *testing.T) {
 		}
 	}
 
+	ownQuestionRefused(t, m, addr, chat, hana, carlDesk, carlTok)
+
 	// The live chat's supervisor monitors hr, joins invisibly, whispers.
-	boss, _ := newAgent(t, addr, "hrboss@demo", "hrboss-demo-pw", false)
 	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"hr"}}}})
 	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
 	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chat, ClientMsgId: "w1",
@@ -217,4 +233,112 @@ func refusedAsks(t *testing.T, m *Main, addr, noraTok string) {
 		}
 		return anon && nora
 	})
+}
+
+// ownQuestionRefused: carl, an agent of hr who may join, take over and
+// read every chat, takes no staff part in his own question (hana has
+// it): hana cannot transfer it to him or invite him; he cannot join it,
+// visibly or not, take it over, or read it as staff (GET /api/chats/{id},
+// the history). Each is FORBIDDEN and the transcript stays as it was.
+func ownQuestionRefused(t *testing.T, m *Main, addr, chat string, hana, carlDesk *gateway.Client, carlTok string) {
+	t.Helper()
+	before, err := m.broker.ChatRecord(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what string
+		by   *gateway.Client
+		env  *messages.Envelope
+	}{
+		{"hana transferring it to carl", hana, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: "carl"}}}},
+		{"hana inviting carl", hana, &messages.Envelope{Body: &messages.Envelope_InviteAgent{InviteAgent: &messages.InviteAgent{ChatId: chat, AgentId: "carl"}}}},
+		{"carl joining", carlDesk, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat}}}},
+		{"carl joining invisibly", carlDesk, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}}},
+		{"carl taking it over", carlDesk, &messages.Envelope{Body: &messages.Envelope_TakeOver{TakeOver: &messages.TakeOver{ChatId: chat}}}},
+	} {
+		_, err := call(t, c.by, c.env)
+		wantCode(t, c.what, err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	}
+	if code, body := staffHTTP(t, addr, carlTok, "GET", "/api/chats/"+chat, ""); code != http.StatusForbidden {
+		t.Fatalf("carl reading his own question as staff: %d %s", code, body)
+	}
+	if code, body := staffHTTP(t, addr, carlTok, "GET", "/api/chats", ""); code != http.StatusOK || strings.Contains(body, chat) {
+		t.Fatalf("carl's chat history lists his own question: %d %s", code, body)
+	}
+	after, err := m.broker.ChatRecord(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carlIn := slices.ContainsFunc(after.GetParticipants(), func(p *messages.Participant) bool {
+		return p.GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_AGENT && p.GetId() == "carl"
+	})
+	if len(after.GetTranscript()) != len(before.GetTranscript()) || carlIn {
+		t.Fatalf("a refused staff command changed carl's question: %v", after)
+	}
+}
+
+// A chat keeps its customer side's kind of live chat: a customer's chat
+// in sales cannot be transferred into hr (internal), by department or to
+// hana, who is in hr only; carl's question in hr cannot be transferred to
+// sales; and once sales has moved into the internal live chat and hr into
+// the external one, neither closed chat can be reopened there. Each is a
+// CONFLICT that leaves the transcript as it was.
+func TestInternalLiveChatKeepsItsSide(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	internalDesk(t, addr)
+	carl, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
+	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
+	transcript := func(chat string) int {
+		rec, err := m.broker.ChatRecord(chat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rec.GetTranscript())
+	}
+	transfer := func(by *gateway.Client, chat, agent, dept string) error {
+		_, err := call(t, by, &messages.Envelope{Body: &messages.Envelope_TransferChat{TransferChat: &messages.TransferChat{ChatId: chat, ToAgent: agent, ToDepartment: dept}}})
+		return err
+	}
+
+	v, _, chat := takeChat(t, addr, carl, "sales", "my order is late")
+	n := transcript(chat)
+	wantCode(t, "a customer's chat transferred into hr", transfer(carl, chat, "", "hr"), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	wantCode(t, "a customer's chat transferred to hana (hr)", transfer(carl, chat, "hana", ""), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(chat) != n || chatState(m, chat) != messages.ChatState_CHAT_STATE_ACTIVE {
+		t.Fatalf("a refused transfer changed the customer's chat")
+	}
+	closeChat(t, carl, chat)
+
+	cv, _, err := colleague(t, addr, loginToken(t, addr, "carl@demo", "carl-demo-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := mustChatID(t, mustCall(t, cv, &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "hr", Language: "en",
+		FirstMessage: "When is payday?"}}}))
+	if o := awaitOffer(t, hana); o.GetChatId() != q {
+		t.Fatalf("hana's offer: %v", o)
+	}
+	accept(t, hana, q)
+	n = transcript(q)
+	wantCode(t, "carl's question transferred into sales", transfer(hana, q, "", "sales"), messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(q) != n || chatState(m, q) != messages.ChatState_CHAT_STATE_ACTIVE {
+		t.Fatalf("a refused transfer changed carl's question")
+	}
+	closeChat(t, hana, q)
+	eventually(t, "both chats closed", func() bool {
+		return chatState(m, chat) == messages.ChatState_CHAT_STATE_CLOSED && chatState(m, q) == messages.ChatState_CHAT_STATE_CLOSED
+	})
+
+	mustAdmin(t, addr, "PUT", "/admin/departments/sales", map[string]any{"name": "Sales", "chat_enabled": true, "live_chat": "staff"})
+	mustAdmin(t, addr, "PUT", "/admin/departments/hr", map[string]any{"name": "HR", "chat_enabled": true, "live_chat": actors.MainLiveChat})
+	nc, nq := transcript(chat), transcript(q)
+	_, err = call(t, v, reopenEnv(chat))
+	wantCode(t, "a customer reopening a chat of a now internal department", err, messages.ErrorCode_ERROR_CODE_CONFLICT)
+	_, err = call(t, cv, reopenEnv(q))
+	wantCode(t, "carl reopening his question in a now external department", err, messages.ErrorCode_ERROR_CODE_CONFLICT)
+	if transcript(chat) != nc || transcript(q) != nq || chatState(m, chat) != messages.ChatState_CHAT_STATE_CLOSED || chatState(m, q) != messages.ChatState_CHAT_STATE_CLOSED {
+		t.Fatalf("a refused reopen changed a chat")
+	}
 }
