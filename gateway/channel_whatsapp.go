@@ -77,8 +77,10 @@ func (s *Server) whatsAppNotify(w http.ResponseWriter, r *http.Request) {
 }
 
 // whatsAppMessage stores one customer message: a text, or a medium with
-// its caption. A refused chat is logged and dropped (nil); only what
-// retrying may fix is an error.
+// its caption. The text and name are cleaned (actors.CleanText: direction
+// marks are common in right-to-left text). Only a chat refused for good
+// (a refusal that is not temporary) is logged and dropped (nil); any
+// other error is temporary, answered 503 so that Meta retries.
 func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, contacts []whatsapp.Contact, m whatsapp.Message) error {
 	if m.From == "" || m.ID == "" || len(m.ID) > actors.MaxClientMsgIDBytes || len(m.From) > 64 {
 		s.log.Warn("whatsapp: a message without sender or id", "channel", ch.GetId(), "type", m.Type)
@@ -86,12 +88,9 @@ func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, cont
 	}
 	name := m.From
 	for _, c := range contacts {
-		if c.WaID == m.From && strings.TrimSpace(c.Profile.Name) != "" {
-			name = c.Profile.Name
+		if n := actors.CleanText(c.Profile.Name, actors.MaxNameBytes); c.WaID == m.From && strings.TrimSpace(n) != "" {
+			name = n
 		}
-	}
-	if len(name) > actors.MaxNameBytes {
-		name = name[:actors.MaxNameBytes]
 	}
 	var err error
 	switch md := m.MediaOf(); {
@@ -103,18 +102,26 @@ func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, cont
 		// Reactions, locations, contacts...: staff see that something came.
 		err = s.whatsAppText(ctx, ch, m.From, name, m.ID, "["+m.Type+" message: not shown here; see WhatsApp]")
 	}
-	if e, ok := err.(*messages.Error); ok && !e.GetTemporary() && e.GetCode() != messages.ErrorCode_ERROR_CODE_UNAVAILABLE {
-		s.log.Warn("whatsapp: message not taken", "channel", ch.GetId(), "code", e.GetCode().String(), "refusal", e.GetRefusal().String(), "reason", e.GetMessage())
+	e, typed := err.(*messages.Error)
+	switch {
+	case err == nil:
+		return nil
+	case typed && e.GetRefusal() != 0 && !e.GetTemporary():
+		// A chat refused for good (the department closed, outside its
+		// hours): Meta's retries would be refused too.
+		s.log.Warn("whatsapp: message not taken", "channel", ch.GetId(), "refusal", e.GetRefusal().String(), "reason", e.GetMessage())
 		s.audit("", "channel.message.refused", "", ch.GetId(), e.GetMessage(), false)
 		return nil
+	case typed && e.GetTemporary():
+		return err
 	}
-	return err
+	// Anything else is no answer about the message: 503, Meta retries.
+	s.log.Warn("whatsapp: message not taken now", "channel", ch.GetId(), "err", err)
+	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the message could not be taken now; try again")
 }
 
 func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, name, id, text string) error {
-	if len(text) > actors.MaxMessageBytes {
-		text = strings.ToValidUTF8(text[:actors.MaxMessageBytes], "")
-	}
+	text = actors.CleanText(text, actors.MaxMessageBytes)
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}

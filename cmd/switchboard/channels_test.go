@@ -702,3 +702,62 @@ func TestChannelChatOutlivesGrace(t *testing.T) {
 		t.Fatalf("after the restart: %d %v", code, out)
 	}
 }
+
+// TestWhatsAppInboundCleaned: a customer's right-to-left text with its
+// direction marks and a control character, from a long name cut inside a
+// character, is stored cleaned rather than refused and dropped.
+func TestWhatsAppInboundCleaned(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	name := "a" + strings.Repeat("é", 200) // byte 256 is inside an é
+	body := waPayload(t, "text_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": name + "\u200f",
+		"MESSAGE_ID": "wamid.RTL1", "MESSAGE_BODY": "\u200fשלום\u200e, where\u061c is it?\a", "TIMESTAMP": "1900000000",
+		"DISPLAY_PHONE_NUMBER": "15550001111", "WHATSAPP_BUSINESS_ACCOUNT_ID": "102290129340398"})
+	if code, out := postWhatsApp(t, addr, "wa", testWAAppSec, body); code != 200 {
+		t.Fatalf("notification: %d %s", code, out)
+	}
+	offer := awaitOffer(t, bob)
+	if want := name[:255]; offer.GetVisitorName() != want {
+		t.Fatalf("name %q, want %q", offer.GetVisitorName(), want)
+	}
+	if got := visitorTexts(t, m, offer.GetChatId()); len(got) != 1 || got[0] != "שלום, where is it?" {
+		t.Fatalf("texts %q", got)
+	}
+}
+
+// TestAPIChannelBadText: a text or name the chat would refuse is refused
+// by the route, naming the field, before any chat is created.
+func TestAPIChannelBadText(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	setupAPIChannel(t, addr, "http://127.0.0.1:1/cb")
+	now := time.Now()
+	before, err := m.store.OpenChats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, field, text, who string
+		status                 int
+	}{
+		{"an override", "text", "hi \u202egnp.exe", "Ada", 400},
+		{"an escape", "text", "hi \x1b]0;title\a", "Ada", 400},
+		{"too long", "text", strings.Repeat("x", actors.MaxMessageBytes+1), "Ada", 413},
+		{"a bad name", "name", "hi", "Ada\x1b[2J", 400},
+	} {
+		code, out := postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "c-" + c.name, "message_id": "m", "name": c.who, "text": c.text})
+		if code != c.status || out["field"] != c.field || out["code"] == nil {
+			t.Errorf("%s: %d %v, want %d naming %s", c.name, code, out, c.status, c.field)
+		}
+	}
+	after, err := m.store.OpenChats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("refused calls opened chats: %d then %d", len(before), len(after))
+	}
+}
