@@ -303,6 +303,10 @@ func TestAPIChannelInbound(t *testing.T) {
 	}
 }
 
+// allowPrivate lets the broker's outbound calls go to the test servers on
+// 127.0.0.1 over http (-webhook-allow-private).
+func allowPrivate(c *Config) { c.Webhooks.AllowPrivate = true }
+
 // setupWhatsApp creates the WhatsApp channel "wa" to support, calling the
 // contract server.
 func setupWhatsApp(t testing.TB, addr string, graph *waContract) {
@@ -323,7 +327,7 @@ func waText(t testing.TB, phoneID, id, body string) []byte {
 // twice; another number's entries are skipped; an image is fetched from
 // the Graph API and stored as the chat's file with its caption.
 func TestWhatsAppInbound(t *testing.T) {
-	m := startBroker(t, t.TempDir())
+	m := startBroker(t, t.TempDir(), allowPrivate)
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
@@ -453,7 +457,7 @@ func TestWhatsAppInbound(t *testing.T) {
 // event in the transcript.
 func TestWhatsAppReplyWindow(t *testing.T) {
 	clock := newFakeClock()
-	m := startBroker(t, t.TempDir(), func(c *Config) { c.Clock = clock })
+	m := startBroker(t, t.TempDir(), allowPrivate, func(c *Config) { c.Clock = clock })
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
@@ -707,7 +711,7 @@ func TestChannelChatOutlivesGrace(t *testing.T) {
 // direction marks and a control character, from a long name cut inside a
 // character, is stored cleaned rather than refused and dropped.
 func TestWhatsAppInboundCleaned(t *testing.T) {
-	m := startBroker(t, t.TempDir())
+	m := startBroker(t, t.TempDir(), allowPrivate)
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
