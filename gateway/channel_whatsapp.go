@@ -9,7 +9,9 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
@@ -192,9 +194,16 @@ func extensionOf(ctype string) string {
 	return ""
 }
 
+// statusRefWait is how long after a status's time its wamid may still be
+// unknown because the outbox has not yet stored the reply's DeliveryRef
+// (a batched write after the Graph API answered).
+const statusRefWait = 10 * time.Minute
+
 // whatsAppStatus records a status of a reply sent: the chat event it was
-// is found by its wamid (the delivery's ref). An unknown wamid (a message
-// sent from elsewhere) is skipped.
+// is found by its wamid (the delivery's ref). An unknown wamid of a recent
+// status (within statusRefWait) may be a reply whose ref is being stored:
+// 503, so that Meta sends it again. An older unknown wamid (a message sent
+// from elsewhere) is skipped.
 func (s *Server) whatsAppStatus(ctx context.Context, ch *messages.Channel, st whatsapp.Status) error {
 	if st.ID == "" || len(st.ID) > 256 {
 		return nil
@@ -204,6 +213,11 @@ func (s *Server) whatsAppStatus(ctx context.Context, ch *messages.Channel, st wh
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read delivery refs now")
 	}
 	if ref == nil {
+		if sec, err := strconv.ParseInt(st.Timestamp, 10, 64); err == nil {
+			if age := s.b.Now().Sub(time.Unix(sec, 0)); age > -statusRefWait && age < statusRefWait {
+				return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "message %s is not known yet; try again", st.ID)
+			}
+		}
 		return nil
 	}
 	d := &messages.ChatDelivered{OfSeq: ref.GetSeq(), State: st.Status, Channel: ch.GetId()}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -763,5 +764,25 @@ func TestAPIChannelBadText(t *testing.T) {
 	}
 	if len(after) != len(before) {
 		t.Fatalf("refused calls opened chats: %d then %d", len(before), len(after))
+	}
+}
+
+// TestWhatsAppStatusEarly: a status of a wamid not known yet is answered
+// 503 while it is recent (the reply's ref may not be stored yet: Meta
+// sends it again), 200 when it is old (a message sent from elsewhere).
+func TestWhatsAppStatusEarly(t *testing.T) {
+	m := startBroker(t, t.TempDir(), allowPrivate)
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	for _, c := range []struct {
+		at     time.Time
+		status int
+	}{{time.Now(), 503}, {time.Now().Add(-time.Minute), 503}, {time.Now().Add(-time.Hour), 200}} {
+		st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.NOTYET", "STATUS": "delivered",
+			"WA_ID": testWACustomer, "TIMESTAMP": strconv.FormatInt(c.at.Unix(), 10)})
+		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != c.status {
+			t.Errorf("a status of %v: %d %s, want %d", c.at, code, body, c.status)
+		}
 	}
 }
