@@ -133,7 +133,8 @@ func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, n
 }
 
 // whatsAppMedia stores a medium as a file of the conversation's chat (the
-// caption as its message after it): the chat (created if need be) first
+// caption as its message after it); a type the uploads do not accept
+// (fileType) becomes a note "[unsupported attachment: type]" instead: the chat (created if need be) first
 // says whether the file came already, then the bytes are fetched, stored
 // and linked.
 func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, name, id string, md *whatsapp.Media) error {
@@ -143,7 +144,7 @@ func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, 
 		return err // refused, or linked already
 	}
 	chatID := ack.GetChatId()
-	data, ctype, err := s.cfg.WhatsApp.FetchMedia(ctx, ch, md.ID, s.cfg.MaxAttachmentBytes)
+	data, _, err := s.cfg.WhatsApp.FetchMedia(ctx, ch, md.ID, s.cfg.MaxAttachmentBytes)
 	if err != nil {
 		s.log.Warn("whatsapp: media not fetched", "channel", ch.GetId(), "err", err)
 		if we, ok := err.(*whatsapp.Error); ok && we.Permanent() {
@@ -151,8 +152,10 @@ func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, 
 		}
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the media could not be fetched; try again")
 	}
-	if ctype == "" {
-		ctype = md.MimeType
+	ctype, e := s.fileType(data)
+	if e != nil {
+		// Staff see that something came; the file itself is not kept.
+		return s.whatsAppText(ctx, ch, from, name, id, "[unsupported attachment: "+ctype+"] "+md.Caption)
 	}
 	fname := md.Filename
 	if fname == "" {
@@ -208,7 +211,7 @@ func (s *Server) whatsAppStatus(ctx context.Context, ch *messages.Channel, st wh
 	if st.ID == "" || len(st.ID) > 256 {
 		return nil
 	}
-	ref, err := s.b.DeliveryRef("channel/"+ch.GetId(), st.ID)
+	ref, err := s.b.DeliveryRef(messages.ChannelTarget(ch.GetId()), st.ID)
 	if err != nil {
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read delivery refs now")
 	}

@@ -710,7 +710,8 @@ func TestChannelChatOutlivesGrace(t *testing.T) {
 
 // TestWhatsAppInboundCleaned: a customer's right-to-left text with its
 // direction marks and a control character, from a long name cut inside a
-// character, is stored cleaned rather than refused and dropped.
+// character, is stored cleaned rather than refused and dropped; a medium
+// of a type uploads do not accept becomes a note, not a file.
 func TestWhatsAppInboundCleaned(t *testing.T) {
 	m := startBroker(t, t.TempDir(), allowPrivate)
 	addr := m.Addr()
@@ -729,6 +730,22 @@ func TestWhatsAppInboundCleaned(t *testing.T) {
 		t.Fatalf("name %q, want %q", offer.GetVisitorName(), want)
 	}
 	if got := visitorTexts(t, m, offer.GetChatId()); len(got) != 1 || got[0] != "שלום, where is it?" {
+		t.Fatalf("texts %q", got)
+	}
+	// A medium claimed an image but not one by its bytes: a note, no file.
+	graph.addMedia("777", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), "image/png")
+	img := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace",
+		"MESSAGE_ID": "wamid.EXE1", "CAPTION": "the photo", "MEDIA_ID": "777", "TIMESTAMP": "1900000001"})
+	if code, out := postWhatsApp(t, addr, "wa", testWAAppSec, img); code != 200 {
+		t.Fatalf("medium: %d %s", code, out)
+	}
+	rec, _ := m.broker.ChatRecord(offer.GetChatId())
+	for _, ev := range rec.GetTranscript() {
+		if ev.GetAttachment() != nil {
+			t.Fatalf("a file of a type not accepted was stored: %v", ev)
+		}
+	}
+	if got := visitorTexts(t, m, offer.GetChatId()); len(got) != 2 || got[1] != "[unsupported attachment: application/octet-stream] the photo" {
 		t.Fatalf("texts %q", got)
 	}
 }
