@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,4 +34,26 @@ func CheckText(field, s string, max int) *messages.Error {
 // (embeddings, overrides, isolates and marks).
 func IsBidiControl(r rune) bool {
 	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// CleanText makes outside text (a channel's customer messages and names,
+// which the customer's app may fill with direction marks and control
+// characters) pass CheckText: invalid UTF-8 and what CheckText refuses
+// are dropped, and the rest cut to at most max bytes on a character's
+// boundary.
+func CleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && (unicode.IsControl(r) || IsBidiControl(r)) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

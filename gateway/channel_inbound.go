@@ -132,6 +132,17 @@ func (in *APIInbound) check() *messages.Error {
 	case strings.TrimSpace(in.Text) == "":
 		return bad("text", "text is required")
 	}
+	// The chat's own checks, made before the conversation is asked: a bad
+	// text or name must not start (and queue) a chat first.
+	for _, f := range []struct {
+		field, text string
+		max         int
+	}{{"name", in.Name, actors.MaxNameBytes}, {"text", in.Text, actors.MaxMessageBytes}} {
+		if e := actors.CheckText(f.field, f.text, f.max); e != nil {
+			e.Field = f.field
+			return e
+		}
+	}
 	if in.Email != "" {
 		if e := actors.CheckMailAddress("email", in.Email); e != nil {
 			return e

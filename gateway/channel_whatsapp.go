@@ -9,7 +9,9 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/actors"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
@@ -77,8 +79,10 @@ func (s *Server) whatsAppNotify(w http.ResponseWriter, r *http.Request) {
 }
 
 // whatsAppMessage stores one customer message: a text, or a medium with
-// its caption. A refused chat is logged and dropped (nil); only what
-// retrying may fix is an error.
+// its caption. The text and name are cleaned (actors.CleanText: direction
+// marks are common in right-to-left text). Only a chat refused for good
+// (a refusal that is not temporary) is logged and dropped (nil); any
+// other error is temporary, answered 503 so that Meta retries.
 func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, contacts []whatsapp.Contact, m whatsapp.Message) error {
 	if m.From == "" || m.ID == "" || len(m.ID) > actors.MaxClientMsgIDBytes || len(m.From) > 64 {
 		s.log.Warn("whatsapp: a message without sender or id", "channel", ch.GetId(), "type", m.Type)
@@ -86,12 +90,9 @@ func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, cont
 	}
 	name := m.From
 	for _, c := range contacts {
-		if c.WaID == m.From && strings.TrimSpace(c.Profile.Name) != "" {
-			name = c.Profile.Name
+		if n := actors.CleanText(c.Profile.Name, actors.MaxNameBytes); c.WaID == m.From && strings.TrimSpace(n) != "" {
+			name = n
 		}
-	}
-	if len(name) > actors.MaxNameBytes {
-		name = name[:actors.MaxNameBytes]
 	}
 	var err error
 	switch md := m.MediaOf(); {
@@ -103,18 +104,26 @@ func (s *Server) whatsAppMessage(ctx context.Context, ch *messages.Channel, cont
 		// Reactions, locations, contacts...: staff see that something came.
 		err = s.whatsAppText(ctx, ch, m.From, name, m.ID, "["+m.Type+" message: not shown here; see WhatsApp]")
 	}
-	if e, ok := err.(*messages.Error); ok && !e.GetTemporary() && e.GetCode() != messages.ErrorCode_ERROR_CODE_UNAVAILABLE {
-		s.log.Warn("whatsapp: message not taken", "channel", ch.GetId(), "code", e.GetCode().String(), "refusal", e.GetRefusal().String(), "reason", e.GetMessage())
+	e, typed := err.(*messages.Error)
+	switch {
+	case err == nil:
+		return nil
+	case typed && e.GetRefusal() != 0 && !e.GetTemporary():
+		// A chat refused for good (the department closed, outside its
+		// hours): Meta's retries would be refused too.
+		s.log.Warn("whatsapp: message not taken", "channel", ch.GetId(), "refusal", e.GetRefusal().String(), "reason", e.GetMessage())
 		s.audit("", "channel.message.refused", "", ch.GetId(), e.GetMessage(), false)
 		return nil
+	case typed && e.GetTemporary():
+		return err
 	}
-	return err
+	// Anything else is no answer about the message: 503, Meta retries.
+	s.log.Warn("whatsapp: message not taken now", "channel", ch.GetId(), "err", err)
+	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the message could not be taken now; try again")
 }
 
 func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, name, id, text string) error {
-	if len(text) > actors.MaxMessageBytes {
-		text = strings.ToValidUTF8(text[:actors.MaxMessageBytes], "")
-	}
+	text = actors.CleanText(text, actors.MaxMessageBytes)
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
@@ -124,7 +133,8 @@ func (s *Server) whatsAppText(ctx context.Context, ch *messages.Channel, from, n
 }
 
 // whatsAppMedia stores a medium as a file of the conversation's chat (the
-// caption as its message after it): the chat (created if need be) first
+// caption as its message after it); a type the uploads do not accept
+// (fileType) becomes a note "[unsupported attachment: type]" instead: the chat (created if need be) first
 // says whether the file came already, then the bytes are fetched, stored
 // and linked.
 func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, name, id string, md *whatsapp.Media) error {
@@ -134,7 +144,7 @@ func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, 
 		return err // refused, or linked already
 	}
 	chatID := ack.GetChatId()
-	data, ctype, err := s.cfg.WhatsApp.FetchMedia(ctx, ch, md.ID, s.cfg.MaxAttachmentBytes)
+	data, _, err := s.cfg.WhatsApp.FetchMedia(ctx, ch, md.ID, s.cfg.MaxAttachmentBytes)
 	if err != nil {
 		s.log.Warn("whatsapp: media not fetched", "channel", ch.GetId(), "err", err)
 		if we, ok := err.(*whatsapp.Error); ok && we.Permanent() {
@@ -142,8 +152,10 @@ func (s *Server) whatsAppMedia(ctx context.Context, ch *messages.Channel, from, 
 		}
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "the media could not be fetched; try again")
 	}
-	if ctype == "" {
-		ctype = md.MimeType
+	ctype, e := s.fileType(data)
+	if e != nil {
+		// Staff see that something came; the file itself is not kept.
+		return s.whatsAppText(ctx, ch, from, name, id, "[unsupported attachment: "+ctype+"] "+md.Caption)
 	}
 	fname := md.Filename
 	if fname == "" {
@@ -185,18 +197,30 @@ func extensionOf(ctype string) string {
 	return ""
 }
 
+// statusRefWait is how long after a status's time its wamid may still be
+// unknown because the outbox has not yet stored the reply's DeliveryRef
+// (a batched write after the Graph API answered).
+const statusRefWait = 10 * time.Minute
+
 // whatsAppStatus records a status of a reply sent: the chat event it was
-// is found by its wamid (the delivery's ref). An unknown wamid (a message
-// sent from elsewhere) is skipped.
+// is found by its wamid (the delivery's ref). An unknown wamid of a recent
+// status (within statusRefWait) may be a reply whose ref is being stored:
+// 503, so that Meta sends it again. An older unknown wamid (a message sent
+// from elsewhere) is skipped.
 func (s *Server) whatsAppStatus(ctx context.Context, ch *messages.Channel, st whatsapp.Status) error {
 	if st.ID == "" || len(st.ID) > 256 {
 		return nil
 	}
-	ref, err := s.b.DeliveryRef("channel/"+ch.GetId(), st.ID)
+	ref, err := s.b.DeliveryRef(messages.ChannelTarget(ch.GetId()), st.ID)
 	if err != nil {
 		return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "cannot read delivery refs now")
 	}
 	if ref == nil {
+		if sec, err := strconv.ParseInt(st.Timestamp, 10, 64); err == nil {
+			if age := s.b.Now().Sub(time.Unix(sec, 0)); age > -statusRefWait && age < statusRefWait {
+				return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "message %s is not known yet; try again", st.ID)
+			}
+		}
 		return nil
 	}
 	d := &messages.ChatDelivered{OfSeq: ref.GetSeq(), State: st.Status, Channel: ch.GetId()}

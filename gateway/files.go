@@ -136,12 +136,23 @@ func (s *Server) readFile(r *http.Request) ([]byte, string, *messages.Error) {
 	case len(data) == 0:
 		return nil, "", messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "size", "the file is empty")
 	}
-	ctype, _, _ := mime.ParseMediaType(http.DetectContentType(data))
-	if !slices.Contains(s.cfg.AttachmentTypes, ctype) {
-		return nil, "", messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "content_type",
-			"files of type %s are not accepted; accepted: %s", ctype, strings.Join(s.cfg.AttachmentTypes, ", "))
+	ctype, e := s.fileType(data)
+	if e != nil {
+		return nil, "", e
 	}
 	return data, ctype, nil
+}
+
+// fileType is the one check of a file's type, for uploads and channels'
+// inbound media alike: the type sniffed from its bytes (never the one
+// claimed), refused (field content_type) unless in AttachmentTypes.
+func (s *Server) fileType(data []byte) (string, *messages.Error) {
+	ctype, _, _ := mime.ParseMediaType(http.DetectContentType(data))
+	if !slices.Contains(s.cfg.AttachmentTypes, ctype) {
+		return ctype, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "content_type",
+			"files of type %s are not accepted; accepted: %s", ctype, strings.Join(s.cfg.AttachmentTypes, ", "))
+	}
+	return ctype, nil
 }
 
 // fileName is a client's file name made safe to keep and show: its last

@@ -27,7 +27,7 @@ func (c brokerChats) EachFileChunk(f *messages.StoredFile, fn func([]byte) error
 // media (the gateway's).
 func (m *Main) whatsApp() *whatsapp.Client {
 	if m.wa == nil {
-		m.wa = whatsapp.New(whatsapp.Config{Chats: brokerChats{m}})
+		m.wa = whatsapp.New(whatsapp.Config{Chats: brokerChats{m}, AllowPrivate: m.cfg.Webhooks.AllowPrivate})
 	}
 	return m.wa
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -304,6 +305,10 @@ func TestAPIChannelInbound(t *testing.T) {
 	}
 }
 
+// allowPrivate lets the broker's outbound calls go to the test servers on
+// 127.0.0.1 over http (-webhook-allow-private).
+func allowPrivate(c *Config) { c.Webhooks.AllowPrivate = true }
+
 // setupWhatsApp creates the WhatsApp channel "wa" to support, calling the
 // contract server.
 func setupWhatsApp(t testing.TB, addr string, graph *waContract) {
@@ -324,7 +329,7 @@ func waText(t testing.TB, phoneID, id, body string) []byte {
 // twice; another number's entries are skipped; an image is fetched from
 // the Graph API and stored as the chat's file with its caption.
 func TestWhatsAppInbound(t *testing.T) {
-	m := startBroker(t, t.TempDir())
+	m := startBroker(t, t.TempDir(), allowPrivate)
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
@@ -454,7 +459,7 @@ func TestWhatsAppInbound(t *testing.T) {
 // event in the transcript.
 func TestWhatsAppReplyWindow(t *testing.T) {
 	clock := newFakeClock()
-	m := startBroker(t, t.TempDir(), func(c *Config) { c.Clock = clock })
+	m := startBroker(t, t.TempDir(), allowPrivate, func(c *Config) { c.Clock = clock })
 	addr := m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
@@ -771,5 +776,101 @@ func TestChannelInboundStaysExternal(t *testing.T) {
 	}
 	if n := len(channelChats(t, m, "bills", "inv-1")); n != 0 {
 		t.Fatalf("the refused message stored %d chats", n)
+	}
+}
+
+// TestWhatsAppInboundCleaned: a customer's right-to-left text with its
+// direction marks and a control character, from a long name cut inside a
+// character, is stored cleaned rather than refused and dropped; a medium
+// of a type uploads do not accept becomes a note, not a file.
+func TestWhatsAppInboundCleaned(t *testing.T) {
+	m := startBroker(t, t.TempDir(), allowPrivate)
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	name := "a" + strings.Repeat("é", 200) // byte 256 is inside an é
+	body := waPayload(t, "text_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": name + "\u200f",
+		"MESSAGE_ID": "wamid.RTL1", "MESSAGE_BODY": "\u200fשלום\u200e, where\u061c is it?\a", "TIMESTAMP": "1900000000",
+		"DISPLAY_PHONE_NUMBER": "15550001111", "WHATSAPP_BUSINESS_ACCOUNT_ID": "102290129340398"})
+	if code, out := postWhatsApp(t, addr, "wa", testWAAppSec, body); code != 200 {
+		t.Fatalf("notification: %d %s", code, out)
+	}
+	offer := awaitOffer(t, bob)
+	if want := name[:255]; offer.GetVisitorName() != want {
+		t.Fatalf("name %q, want %q", offer.GetVisitorName(), want)
+	}
+	if got := visitorTexts(t, m, offer.GetChatId()); len(got) != 1 || got[0] != "שלום, where is it?" {
+		t.Fatalf("texts %q", got)
+	}
+	// A medium claimed an image but not one by its bytes: a note, no file.
+	graph.addMedia("777", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), "image/png")
+	img := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace",
+		"MESSAGE_ID": "wamid.EXE1", "CAPTION": "the photo", "MEDIA_ID": "777", "TIMESTAMP": "1900000001"})
+	if code, out := postWhatsApp(t, addr, "wa", testWAAppSec, img); code != 200 {
+		t.Fatalf("medium: %d %s", code, out)
+	}
+	rec, _ := m.broker.ChatRecord(offer.GetChatId())
+	for _, ev := range rec.GetTranscript() {
+		if ev.GetAttachment() != nil {
+			t.Fatalf("a file of a type not accepted was stored: %v", ev)
+		}
+	}
+	if got := visitorTexts(t, m, offer.GetChatId()); len(got) != 2 || got[1] != "[unsupported attachment: application/octet-stream] the photo" {
+		t.Fatalf("texts %q", got)
+	}
+}
+
+// TestAPIChannelBadText: a text or name the chat would refuse is refused
+// by the route, naming the field, before any chat is created.
+func TestAPIChannelBadText(t *testing.T) {
+	m := startBroker(t, t.TempDir())
+	addr := m.Addr()
+	setupAPIChannel(t, addr, "http://127.0.0.1:1/cb")
+	now := time.Now()
+	before, err := m.store.OpenChats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, field, text, who string
+		status                 int
+	}{
+		{"an override", "text", "hi \u202egnp.exe", "Ada", 400},
+		{"an escape", "text", "hi \x1b]0;title\a", "Ada", 400},
+		{"too long", "text", strings.Repeat("x", actors.MaxMessageBytes+1), "Ada", 413},
+		{"a bad name", "name", "hi", "Ada\x1b[2J", 400},
+	} {
+		code, out := postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "c-" + c.name, "message_id": "m", "name": c.who, "text": c.text})
+		if code != c.status || out["field"] != c.field || out["code"] == nil {
+			t.Errorf("%s: %d %v, want %d naming %s", c.name, code, out, c.status, c.field)
+		}
+	}
+	after, err := m.store.OpenChats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("refused calls opened chats: %d then %d", len(before), len(after))
+	}
+}
+
+// TestWhatsAppStatusEarly: a status of a wamid not known yet is answered
+// 503 while it is recent (the reply's ref may not be stored yet: Meta
+// sends it again), 200 when it is old (a message sent from elsewhere).
+func TestWhatsAppStatusEarly(t *testing.T) {
+	m := startBroker(t, t.TempDir(), allowPrivate)
+	addr := m.Addr()
+	graph := newWAContract(t, testWAToken, testWAPhoneID)
+	setupWhatsApp(t, addr, graph)
+	for _, c := range []struct {
+		at     time.Time
+		status int
+	}{{time.Now(), 503}, {time.Now().Add(-time.Minute), 503}, {time.Now().Add(-time.Hour), 200}} {
+		st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.NOTYET", "STATUS": "delivered",
+			"WA_ID": testWACustomer, "TIMESTAMP": strconv.FormatInt(c.at.Unix(), 10)})
+		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != c.status {
+			t.Errorf("a status of %v: %d %s, want %d", c.at, code, body, c.status)
+		}
 	}
 }

@@ -331,7 +331,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&f.attachTypes, "attachment-types", e.string("SWITCHBOARD_ATTACHMENT_TYPES", strings.Join(gateway.DefaultAttachmentTypes, ",")), "comma-separated content types a file sent in a chat may have, as sniffed from its bytes (env SWITCHBOARD_ATTACHMENT_TYPES)")
 	fs.DurationVar(&cfg.WebhookDisableAfter, "webhook-disable-after", e.duration("SWITCHBOARD_WEBHOOK_DISABLE_AFTER", actors.DefaultWebhookDisableAfter), "how long a webhook endpoint may fail every delivery before it is disabled (env SWITCHBOARD_WEBHOOK_DISABLE_AFTER)")
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", e.duration("SWITCHBOARD_WEBHOOK_TIMEOUT", hooks.DefaultTimeout), "how long one webhook request may take (env SWITCHBOARD_WEBHOOK_TIMEOUT)")
-	fs.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", e.bool("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", false), "let webhooks and API channels' callbacks go to loopback and private addresses (env SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE)")
+	fs.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", e.bool("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", false), "let all outbound calls (webhooks, API channels' callbacks, the WhatsApp Graph API and its media URLs) go to loopback and private addresses, and over http (env SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&f.level, "log", e.string("SWITCHBOARD_LOG", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", e.string("SWITCHBOARD_LOG_FORMAT", ""), "log format: json or text; default json when the log (standard error) is not a terminal, text when it is (env SWITCHBOARD_LOG_FORMAT)")
 }

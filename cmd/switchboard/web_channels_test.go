@@ -13,7 +13,7 @@ import (
 func TestWebConsoleWhatsAppTemplate(t *testing.T) {
 	clock := newFakeClock()
 	clock.now = time.Now()
-	m := startBroker(t, t.TempDir(), func(c *Config) { c.Clock = clock })
+	m := startBroker(t, t.TempDir(), allowPrivate, func(c *Config) { c.Clock = clock })
 	base := "http://" + m.Addr()
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, m.Addr(), graph)

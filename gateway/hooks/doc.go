@@ -12,9 +12,9 @@
 // "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
 //
 // Addresses: unless Config.AllowPrivate, the client refuses to connect to
-// loopback, private, link-local, unspecified and multicast addresses
-// (checked on the address it dials, after DNS: a name that resolves to
-// one is refused too), so that an administrator's URL cannot reach the
+// loopback, private, link-local, shared, NAT64, unspecified and multicast
+// addresses (gateway/netguard's rule, checked on the address it dials,
+// after DNS: a name that resolves to one is refused too), so that an administrator's URL cannot reach the
 // broker's own network.
 //
 // Concurrency: a Sender is safe for use by several goroutines; Post works

@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
+	"github.com/switchboard-chat/switchboard/gateway/netguard"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -61,20 +60,7 @@ func New(cfg Config) *Sender {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = refusePrivate
-	}
-	tr := &http.Transport{
-		Proxy:                 nil, // a proxy would hide the address checked
-		DialContext:           dialer.DialContext,
-		MaxConnsPerHost:       cfg.MaxConnsPerHost,
-		MaxIdleConnsPerHost:   cfg.MaxConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		ForceAttemptHTTP2:     true,
-	}
+	tr := netguard.Transport(cfg.Timeout, cfg.AllowPrivate, cfg.MaxConnsPerHost)
 	return &Sender{cfg: cfg, client: &http.Client{Transport: tr, Timeout: cfg.Timeout,
 		// A redirect is not followed: the endpoint is the URL set.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -84,22 +70,8 @@ func New(cfg Config) *Sender {
 func (s *Sender) Close() { s.client.CloseIdleConnections() }
 
 // ErrPrivateAddress: the URL's host is (or resolves to) an address the
-// sender does not post to.
-var ErrPrivateAddress = errors.New("hooks: the address is loopback, private or link-local")
-
-// refusePrivate is the dialer's check of the address it connects to.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%w: %s", ErrPrivateAddress, host)
-	}
-	return nil
-}
+// sender does not post to (netguard's rule).
+var ErrPrivateAddress = netguard.ErrPrivateAddress
 
 // Post posts d to url, signed with secret, in a goroutine of its own;
 // done gets the answer's status (0: none) and nil for a 2xx.

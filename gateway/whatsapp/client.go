@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/gateway/netguard"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -32,8 +33,14 @@ type Chats interface {
 type Config struct {
 	// Chats is required for Send.
 	Chats Chats
-	// HTTPClient makes the calls. Default: one with a 30-second timeout.
+	// HTTPClient makes the calls. Default: one with a 30-second timeout
+	// that refuses private addresses unless AllowPrivate
+	// (gateway/netguard).
 	HTTPClient *http.Client
+	// AllowPrivate lets calls go to loopback and private addresses and
+	// over http (tests); else graph_base_url and the media URLs must be
+	// https on public addresses.
+	AllowPrivate bool
 	// CallTimeout bounds one Send. Default 60 s.
 	CallTimeout time.Duration
 }
@@ -46,7 +53,7 @@ type Client struct {
 // New builds a Client.
 func New(cfg Config) *Client {
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: netguard.Transport(30*time.Second, cfg.AllowPrivate, 16)}
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 60 * time.Second
@@ -55,13 +62,21 @@ func New(cfg Config) *Client {
 }
 
 // Error is the Graph API's refusal of a call (or a failure to reach it).
-// Permanent: a 4xx answer other than 429, which the same call will get
-// again; 5xx, 429 and network failures are worth trying again.
+// Permanent: a 4xx answer about the message itself (such as 400 with
+// code 131047, outside the reply window, or 131026, undeliverable), which
+// the same call will get again. Temporary, tried again: 5xx, 429, network
+// failures, and what the channel's settings cause and an admin fixes: 401,
+// 403 and code 190 (the access token), and a 404 that is not the Graph
+// API's (no error code: a wrong graph_base_url).
 type Error struct {
 	Status  int // 0: no answer
 	Code    int // the Graph API's error code
 	Message string
 }
+
+// codeToken is the Graph API's error code of an invalid or expired access
+// token.
+const codeToken = 190
 
 func (e *Error) Error() string {
 	if e.Status == 0 {
@@ -72,7 +87,15 @@ func (e *Error) Error() string {
 
 // Permanent reports whether trying the same call again is useless.
 func (e *Error) Permanent() bool {
-	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
+	switch {
+	case e.Status < 400 || e.Status >= 500, e.Code == codeToken:
+		return false
+	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusUnauthorized, e.Status == http.StatusForbidden:
+		return false
+	case e.Status == http.StatusNotFound && e.Code == 0:
+		return false
+	}
+	return true
 }
 
 func base(ch *messages.Channel) string {
@@ -204,8 +227,9 @@ func (c *Client) FetchMedia(ctx context.Context, ch *messages.Channel, mediaID s
 	if err := c.call(ctx, ch, http.MethodGet, base(ch)+"/"+mediaID, "", nil, &meta); err != nil {
 		return nil, "", err
 	}
-	if !strings.HasPrefix(meta.URL, "https://") && !strings.HasPrefix(meta.URL, "http://") {
-		return nil, "", &Error{Status: http.StatusBadGateway, Message: "the media's answer names no URL"}
+	if err := netguard.CheckURL(meta.URL, c.cfg.AllowPrivate); err != nil {
+		// The access token goes with the download: never in clear.
+		return nil, "", &Error{Status: http.StatusBadRequest, Message: "the media's URL: " + err.Error()}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, meta.URL, nil)
 	if err != nil {
@@ -233,6 +257,10 @@ func (c *Client) FetchMedia(ctx context.Context, ch *messages.Channel, mediaID s
 // call makes one Graph API call with the channel's access token and
 // decodes a 2xx answer into out; any other is an *Error.
 func (c *Client) call(ctx context.Context, ch *messages.Channel, method, url, ctype string, body io.Reader, out any) error {
+	if err := netguard.CheckURL(url, c.cfg.AllowPrivate); err != nil {
+		// The channel's graph_base_url: the admin's to fix; its calls wait.
+		return &Error{Message: "graph_base_url: " + err.Error()}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Message: err.Error()}
