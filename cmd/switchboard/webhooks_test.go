@@ -392,7 +392,7 @@ func TestWebhookBadInput(t *testing.T) {
 		if after := state(); after != before {
 			t.Fatalf("%s %s changed the webhooks: %s", c.method, c.path, after)
 		}
-	}	// A live chat's id may hold '.'; the filter names an existing one.
+	} // A live chat's id may hold '.'; the filter names an existing one.
 	mustAdmin(t, addr, "PUT", "/admin/livechats/sales.eu", map[string]any{"name": "Sales EU", "kind": "LIVE_CHAT_KIND_EXTERNAL"})
 	mustAdmin(t, addr, "PUT", "/admin/webhooks/crm", map[string]any{"url": "https://crm.example.com/hook", "live_chat": "sales.eu"})
 	var h map[string]any
