@@ -480,7 +480,7 @@ func TestDeliveryOutboxChannels(t *testing.T) {
 	defer rig.stop()
 	putChannel := func(c *messages.Channel) {
 		done := make(chan error, 1)
-		rig.store.PutChannel(c, func(err error) { done <- err })
+		rig.store.PutChannel(c, true, func(err error) { done <- err })
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
@@ -593,4 +593,55 @@ func poll(d time.Duration, cond func() bool) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
+}
+
+// Deliveries left for a deleted webhook (a delivery round that read the
+// endpoints before the deletion landed) are dropped when they wake its
+// outbox, and never reach an endpoint created again with the same id:
+// the creation clears the id's deliveries in its own batch.
+func TestDeliveryOutboxLeftoversOfDeletedWebhook(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "leftover-secret-012345")
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{})
+	defer rig.stop()
+	target := messages.WebhookTarget("h")
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	leave := func(chat string) []*messages.Delivery {
+		var ds []*messages.Delivery
+		for seq := uint64(1); seq <= 3; seq++ {
+			ev := &messages.ChatEvent{ChatId: chat, Seq: seq, AtMs: clock.Now().UnixMilli(),
+				Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: &messages.Participant{Kind: kindVisitor, Id: "v"}, Text: "left"}}}
+			ds = append(ds, &messages.Delivery{Id: fmt.Sprintf("%s/%d", chat, seq), Target: target, Conversation: chat, Seq: seq,
+				Type: messages.EventChatMessage, AtMs: ev.GetAtMs(), Event: ev, CreatedAtMs: ev.GetAtMs()})
+		}
+		done := make(chan error, 1)
+		rig.store.WriteDeliveries(target, ds, nil, nil, nil, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	// Woken for them, the deleted webhook's outbox drops them.
+	rig.b.WakeDeliveries(leave("woken"))
+	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, target)) == 0 }) {
+		t.Fatalf("a deleted webhook's deliveries stay: %v", pendingOf(rig, target))
+	}
+	// Not woken: the creation clears them.
+	leave("asleep")
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	if ds := pendingOf(rig, target); len(ds) != 0 {
+		t.Fatalf("the new webhook holds the deleted one's deliveries: %v", ds)
+	}
+	appendChat(t, rig.store, "new", "sales", 1, 3)
+	if !poll(10*time.Second, func() bool { _, n := rec.byChat(); return n == len(wantSeqs(3)) }) {
+		got, _ := rec.byChat()
+		t.Fatalf("the new webhook's events: %v", got)
+	}
+	got, _ := rec.byChat()
+	if len(got) != 1 || fmt.Sprint(got["new"]) != fmt.Sprint(wantSeqs(3)) {
+		t.Errorf("the new webhook got %v, want only chat new", got)
+	}
 }

@@ -151,7 +151,7 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 		}
 		prev := o.hook
 		o.hook = next
-		o.saveHook(func(ctx actor.Context, e *messages.Error) {
+		o.writeHook(m.GetCreate(), func(ctx actor.Context, e *messages.Error) {
 			if e != nil {
 				o.hook = prev
 				reply(e)

@@ -40,7 +40,8 @@ func (d *directory) putChannel(x *messages.Channel, createOnly bool) (*change, *
 		return nil, e
 	}
 	d.channels[x.GetId()] = x
-	return &change{write: func(done func(error)) { d.b.store.PutChannel(x, done) }}, nil
+	create := old == nil
+	return &change{write: func(done func(error)) { d.b.store.PutChannel(x, create, done) }}, nil
 }
 
 func (d *directory) deleteChannel(id string) (*change, *messages.Error) {
