@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
 	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -37,7 +38,7 @@ func newHookReceiver(t testing.TB, secret string) *hookReceiver {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.tries++
-		if err := hooks.Verify(r.secret, req.Header.Get(hooks.HeaderTimestamp), req.Header.Get(hooks.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+		if err := hmacsig.Verify(req.Header, []byte(r.secret), body, time.Now()); err != nil {
 			r.bad = append(r.bad, err.Error())
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
