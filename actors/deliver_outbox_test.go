@@ -217,6 +217,8 @@ func wantSeqs(n uint64) []uint64 {
 	return out
 }
 
+// waitFor checks ok until it holds, running tick (when not nil) between
+// checks; after d it fails the test (the one polling helper here).
 func waitFor(t testing.TB, what string, d time.Duration, tick func(), ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -422,16 +424,7 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 	for i := range 8 {
 		appendChat(t, rig.store, fmt.Sprintf("old%d", i), "sales", 1, 3)
 	}
-	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) }) {
-		var ids []string
-		for _, d := range pendingOf(rig, "hook/h") {
-			ids = append(ids, d.GetId())
-		}
-		dead.mu.Lock()
-		tries := dead.tries
-		dead.mu.Unlock()
-		t.Fatalf("%d deliveries wait, want %d: %v (dead tries %d)", len(ids), 8*len(wantSeqs(3)), ids, tries)
-	}
+	waitFor(t, "every delivery waiting", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) })
 	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -565,10 +558,7 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 			appendChat(t, rig.store, fmt.Sprintf("c%02d", i), "sales", from, from+events/3-1)
 		}
 	}
-	if !poll(20*time.Second, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) }) {
-		_, n := rec.byChat()
-		t.Fatalf("%d of %d events arrived; %d wait in the store", n, chats*len(wantSeqs(events)), len(pendingOf(rig, "hook/h")))
-	}
+	waitFor(t, "every event", 20*time.Second, nil, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) })
 	got, _ := rec.byChat()
 	for i := range chats {
 		id := fmt.Sprintf("c%02d", i)
@@ -581,18 +571,6 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 	if len(rec.got) != chats*len(wantSeqs(events)) {
 		t.Errorf("%d requests taken for %d events: some went twice", len(rec.got), chats*len(wantSeqs(events)))
 	}
-}
-
-// poll checks cond until it holds (true) or d passed (false).
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
 }
 
 // Deliveries left for a deleted webhook (a delivery round that read the
@@ -626,9 +604,7 @@ func TestDeliveryOutboxLeftoversOfDeletedWebhook(t *testing.T) {
 	}
 	// Woken for them, the deleted webhook's outbox drops them.
 	rig.b.WakeDeliveries(leave("woken"))
-	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, target)) == 0 }) {
-		t.Fatalf("a deleted webhook's deliveries stay: %v", pendingOf(rig, target))
-	}
+	waitFor(t, "a deleted webhook's deliveries dropped", 10*time.Second, nil, func() bool { return len(pendingOf(rig, target)) == 0 })
 	// Not woken: the creation clears them.
 	leave("asleep")
 	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
@@ -636,10 +612,7 @@ func TestDeliveryOutboxLeftoversOfDeletedWebhook(t *testing.T) {
 		t.Fatalf("the new webhook holds the deleted one's deliveries: %v", ds)
 	}
 	appendChat(t, rig.store, "new", "sales", 1, 3)
-	if !poll(10*time.Second, func() bool { _, n := rec.byChat(); return n == len(wantSeqs(3)) }) {
-		got, _ := rec.byChat()
-		t.Fatalf("the new webhook's events: %v", got)
-	}
+	waitFor(t, "the new webhook's events", 10*time.Second, nil, func() bool { _, n := rec.byChat(); return n == len(wantSeqs(3)) })
 	got, _ := rec.byChat()
 	if len(got) != 1 || fmt.Sprint(got["new"]) != fmt.Sprint(wantSeqs(3)) {
 		t.Errorf("the new webhook got %v, want only chat new", got)
