@@ -237,7 +237,7 @@ func (s *Server) checkWebhookLiveChat(id string) error {
 	case err != nil:
 		return unavailable("the live chats")
 	case x == nil:
-		return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_NOT_FOUND, "live_chat", "no live chat %q", id)
+		return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "live_chat", "no live chat %q (as for a department)", id)
 	}
 	return nil
 }

@@ -372,8 +372,8 @@ func TestWebhookBadInput(t *testing.T) {
 		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://x.example", "secret": "short"}, 400, "secret"},
 		// A changed url keeps no stored secret (actors.KeepSecret).
 		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://elsewhere.example/hook"}, 400, "secret"},
-		{"POST", "/admin/webhooks", with("live_chat", "no.such-chat"), 404, "live_chat"},
-		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://crm.example.com/hook", "live_chat": "no.such-chat"}, 404, "live_chat"},
+		{"POST", "/admin/webhooks", with("live_chat", "no.such-chat"), 400, "live_chat"},
+		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://crm.example.com/hook", "live_chat": "no.such-chat"}, 400, "live_chat"},
 		{"PUT", "/admin/webhooks/nope", map[string]any{"url": "https://x.example"}, 404, ""},
 		{"PUT", "/admin/webhooks/bad%20id", map[string]any{"url": "https://x.example"}, 400, "id"},
 		{"GET", "/admin/webhooks/nope", nil, 404, ""},
