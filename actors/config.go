@@ -98,7 +98,10 @@ type Config struct {
 	DeliveriesInFlight int
 	// DeliveriesInMemory bounds the deliveries one target's actor holds;
 	// the rest wait in the store and are read once it has sent half of
-	// those it holds. Default 20,000.
+	// those it holds. Default 20,000. The bound is per target: the
+	// broker holds at most (MaxWebhooks + MaxChannels) times it in all
+	// (300 targets: 6 million deliveries at the default, only when every
+	// target has that many waiting); lower it where memory is tight.
 	DeliveriesInMemory int
 }
 

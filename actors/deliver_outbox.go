@@ -131,8 +131,9 @@ func (o *outlet) start(ctx actor.Context) {
 }
 
 // refresh reads the target's record again and takes in its waiting
-// deliveries. A channel that is gone takes its deliveries with it (they
-// are made only while it exists).
+// deliveries. A webhook or channel that is gone takes its deliveries with
+// it (they are made only while it exists; a delivery round that read it
+// before its deletion may leave some behind).
 func (o *outlet) refresh(ctx actor.Context) {
 	var err error
 	switch o.kind {
@@ -144,16 +145,21 @@ func (o *outlet) refresh(ctx actor.Context) {
 	if err != nil {
 		panic(fmt.Errorf("delivery %s: load: %w", o.target, err))
 	}
-	if o.kind == "channel" && o.channel == nil {
+	if o.gone() {
 		o.forget()
 		o.b.store.DropDeliveries(o.target, func(err error) {
 			if err != nil {
-				o.b.log.Error("delivery: drop a deleted channel's deliveries", "target", o.target, "err", err)
+				o.b.log.Error("delivery: drop a deleted target's deliveries", "target", o.target, "err", err)
 			}
 		})
 		return
 	}
 	o.reload(ctx)
+}
+
+// gone reports whether the target (a webhook, a channel) has no record.
+func (o *outlet) gone() bool {
+	return o.kind == "hook" && o.hook == nil || o.kind == "channel" && o.channel == nil
 }
 
 // forget drops everything in memory: the target is gone. Answers of
@@ -194,8 +200,11 @@ func (o *outlet) wake(ctx actor.Context, m *messages.DeliveryWake) {
 		o.refresh(ctx)
 		return
 	}
-	if o.kind == "hook" && o.hook == nil {
-		return // deleted: its deletion took these too
+	if o.gone() {
+		// Deleted (or, a channel, created since it was read): read
+		// again; leftovers of a deleted one are dropped.
+		o.refresh(ctx)
+		return
 	}
 	for _, d := range m.GetDeliveries() {
 		if d.GetSeq() <= o.hw[d.GetConversation()] {
@@ -476,9 +485,15 @@ func (o *outlet) failed(ctx actor.Context, now time.Time, why string) {
 
 // saveHook writes the webhook's record; then runs once it is durable.
 func (o *outlet) saveHook(then func(actor.Context, *messages.Error)) {
+	o.writeHook(false, then)
+}
+
+// writeHook writes the webhook's record, its deliveries cleared when
+// create (persistence.Store.PutWebhook); then runs once it is durable.
+func (o *outlet) writeHook(create bool, then func(actor.Context, *messages.Error)) {
 	o.token++
 	o.writes[o.token] = then
-	o.b.store.PutWebhook(cloneHook(o.hook), o.b.notifier(o.self, o.token))
+	o.b.store.PutWebhook(cloneHook(o.hook), create, o.b.notifier(o.self, o.token))
 }
 
 // flush writes the deletions, tries, outside ids and log gathered, unless

@@ -217,6 +217,8 @@ func wantSeqs(n uint64) []uint64 {
 	return out
 }
 
+// waitFor checks ok until it holds, running tick (when not nil) between
+// checks; after d it fails the test (the one polling helper here).
 func waitFor(t testing.TB, what string, d time.Duration, tick func(), ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -422,16 +424,7 @@ func TestDeliveryOutboxDeleteWithTriesInFlight(t *testing.T) {
 	for i := range 8 {
 		appendChat(t, rig.store, fmt.Sprintf("old%d", i), "sales", 1, 3)
 	}
-	if !poll(10*time.Second, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) }) {
-		var ids []string
-		for _, d := range pendingOf(rig, "hook/h") {
-			ids = append(ids, d.GetId())
-		}
-		dead.mu.Lock()
-		tries := dead.tries
-		dead.mu.Unlock()
-		t.Fatalf("%d deliveries wait, want %d: %v (dead tries %d)", len(ids), 8*len(wantSeqs(3)), ids, tries)
-	}
+	waitFor(t, "every delivery waiting", 10*time.Second, nil, func() bool { return len(pendingOf(rig, "hook/h")) == 8*len(wantSeqs(3)) })
 	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +473,7 @@ func TestDeliveryOutboxChannels(t *testing.T) {
 	defer rig.stop()
 	putChannel := func(c *messages.Channel) {
 		done := make(chan error, 1)
-		rig.store.PutChannel(c, func(err error) { done <- err })
+		rig.store.PutChannel(c, true, func(err error) { done <- err })
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
@@ -565,10 +558,7 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 			appendChat(t, rig.store, fmt.Sprintf("c%02d", i), "sales", from, from+events/3-1)
 		}
 	}
-	if !poll(20*time.Second, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) }) {
-		_, n := rec.byChat()
-		t.Fatalf("%d of %d events arrived; %d wait in the store", n, chats*len(wantSeqs(events)), len(pendingOf(rig, "hook/h")))
-	}
+	waitFor(t, "every event", 20*time.Second, nil, func() bool { _, n := rec.byChat(); return n == chats*len(wantSeqs(events)) })
 	got, _ := rec.byChat()
 	for i := range chats {
 		id := fmt.Sprintf("c%02d", i)
@@ -583,14 +573,48 @@ func TestDeliveryOutboxMoreThanInMemory(t *testing.T) {
 	}
 }
 
-// poll checks cond until it holds (true) or d passed (false).
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
+// Deliveries left for a deleted webhook (a delivery round that read the
+// endpoints before the deletion landed) are dropped when they wake its
+// outbox, and never reach an endpoint created again with the same id:
+// the creation clears the id's deliveries in its own batch.
+func TestDeliveryOutboxLeftoversOfDeletedWebhook(t *testing.T) {
+	clock := &harnessClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	rec := newReceiver(t, "leftover-secret-012345")
+	rig := startOutboxRig(t, t.TempDir(), clock, Config{})
+	defer rig.stop()
+	target := messages.WebhookTarget("h")
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	if _, err := rig.b.Webhook(context.Background(), "h", &messages.WebhookCommand{Body: &messages.WebhookCommand_Delete{Delete: true}}); err != nil {
+		t.Fatal(err)
 	}
-	return true
+	leave := func(chat string) []*messages.Delivery {
+		var ds []*messages.Delivery
+		for seq := uint64(1); seq <= 3; seq++ {
+			ev := &messages.ChatEvent{ChatId: chat, Seq: seq, AtMs: clock.Now().UnixMilli(),
+				Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: &messages.Participant{Kind: kindVisitor, Id: "v"}, Text: "left"}}}
+			ds = append(ds, &messages.Delivery{Id: fmt.Sprintf("%s/%d", chat, seq), Target: target, Conversation: chat, Seq: seq,
+				Type: messages.EventChatMessage, AtMs: ev.GetAtMs(), Event: ev, CreatedAtMs: ev.GetAtMs()})
+		}
+		done := make(chan error, 1)
+		rig.store.WriteDeliveries(target, ds, nil, nil, nil, func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	// Woken for them, the deleted webhook's outbox drops them.
+	rig.b.WakeDeliveries(leave("woken"))
+	waitFor(t, "a deleted webhook's deliveries dropped", 10*time.Second, nil, func() bool { return len(pendingOf(rig, target)) == 0 })
+	// Not woken: the creation clears them.
+	leave("asleep")
+	rig.putHook(t, &messages.WebhookEndpoint{Id: "h", Url: rec.srv.URL, Secret: rec.secret, Enabled: true}, true)
+	if ds := pendingOf(rig, target); len(ds) != 0 {
+		t.Fatalf("the new webhook holds the deleted one's deliveries: %v", ds)
+	}
+	appendChat(t, rig.store, "new", "sales", 1, 3)
+	waitFor(t, "the new webhook's events", 10*time.Second, nil, func() bool { _, n := rec.byChat(); return n == len(wantSeqs(3)) })
+	got, _ := rec.byChat()
+	if len(got) != 1 || fmt.Sprint(got["new"]) != fmt.Sprint(wantSeqs(3)) {
+		t.Errorf("the new webhook got %v, want only chat new", got)
+	}
 }

@@ -63,21 +63,19 @@ func CheckWebhookURL(field, raw string) *messages.Error {
 	return nil
 }
 
-// CheckWebhook checks an endpoint as the admin API gives it (secret
-// required unless keep: a replacement keeps the stored one).
-func CheckWebhook(h *messages.WebhookEndpoint, keep bool) *messages.Error {
+// CheckWebhook checks an endpoint whose secret KeepSecret filled (a
+// changed URL keeps no stored secret: one must be given).
+func CheckWebhook(h *messages.WebhookEndpoint) *messages.Error {
 	if e := CheckWebhookID(h.GetId()); e != nil {
 		return e
 	}
 	if e := CheckWebhookURL("url", h.GetUrl()); e != nil {
 		return e
 	}
-	switch s := h.GetSecret(); {
-	case s == "" && keep:
-	case len(s) < MinWebhookSecretBytes || len(s) > MaxWebhookSecretBytes:
-		return refuse("secret", codeInvalid, "secret must be %d to %d bytes", MinWebhookSecretBytes, MaxWebhookSecretBytes)
+	if s := h.GetSecret(); len(s) < MinWebhookSecretBytes || len(s) > MaxWebhookSecretBytes {
+		return refuse("secret", codeInvalid, "secret must be %d to %d bytes (a changed url does not keep the stored one)", MinWebhookSecretBytes, MaxWebhookSecretBytes)
 	}
-	if lc := h.GetLiveChat(); lc != "" && CheckWebhookID(lc) != nil {
+	if lc := h.GetLiveChat(); lc != "" && !ValidName(lc) {
 		return refuse("live_chat", codeInvalid, "live_chat must be a live chat's id (or empty: every live chat)")
 	}
 	if len(h.GetEvents()) > MaxWebhookEvents {
@@ -125,7 +123,10 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 			reply(errorf(codeNotFound, "no webhook %s", o.id))
 			return
 		}
-		if e := CheckWebhook(h, !m.GetCreate()); e != nil {
+		next := cloneHook(h)
+		next.HasSecret = false
+		next.Secret = KeepSecret(h.GetSecret(), o.hook.GetSecret(), o.hook != nil && h.GetUrl() == o.hook.GetUrl())
+		if e := CheckWebhook(next); e != nil {
 			reply(e)
 			return
 		}
@@ -137,11 +138,6 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 				reply(errorf(codeInvalid, "at most %d webhooks", MaxWebhooks))
 				return
 			}
-		}
-		next := cloneHook(h)
-		next.HasSecret = false
-		if next.GetSecret() == "" {
-			next.Secret = o.hook.GetSecret()
 		}
 		next.CreatedAtMs, next.UpdatedAtMs = o.hook.GetCreatedAtMs(), now
 		if m.GetCreate() {
@@ -155,7 +151,7 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 		}
 		prev := o.hook
 		o.hook = next
-		o.saveHook(func(ctx actor.Context, e *messages.Error) {
+		o.writeHook(m.GetCreate(), func(ctx actor.Context, e *messages.Error) {
 			if e != nil {
 				o.hook = prev
 				reply(e)

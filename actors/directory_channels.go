@@ -40,7 +40,8 @@ func (d *directory) putChannel(x *messages.Channel, createOnly bool) (*change, *
 		return nil, e
 	}
 	d.channels[x.GetId()] = x
-	return &change{write: func(done func(error)) { d.b.store.PutChannel(x, done) }}, nil
+	create := old == nil
+	return &change{write: func(done func(error)) { d.b.store.PutChannel(x, create, done) }}, nil
 }
 
 func (d *directory) deleteChannel(id string) (*change, *messages.Error) {
@@ -71,22 +72,17 @@ func KeepChannelSecrets(x, old *messages.Channel) {
 	if old == nil || old.GetKind() != x.GetKind() {
 		return
 	}
-	if a, o := x.GetApi(), old.GetApi(); a != nil && o != nil && a.GetSecret() == "" && a.GetCallbackUrl() == o.GetCallbackUrl() {
-		a.Secret = o.GetSecret()
+	if a, o := x.GetApi(), old.GetApi(); a != nil && o != nil {
+		a.Secret = KeepSecret(a.GetSecret(), o.GetSecret(), a.GetCallbackUrl() == o.GetCallbackUrl())
 	}
 	w, o := x.GetWhatsapp(), old.GetWhatsapp()
-	if w == nil || o == nil || w.GetPhoneNumberId() != o.GetPhoneNumberId() {
+	if w == nil || o == nil {
 		return
 	}
-	if w.GetVerifyToken() == "" {
-		w.VerifyToken = o.GetVerifyToken()
-	}
-	if w.GetAppSecret() == "" {
-		w.AppSecret = o.GetAppSecret()
-	}
-	if w.GetAccessToken() == "" && w.GetGraphBaseUrl() == o.GetGraphBaseUrl() {
-		w.AccessToken = o.GetAccessToken()
-	}
+	same := w.GetPhoneNumberId() == o.GetPhoneNumberId()
+	w.VerifyToken = KeepSecret(w.GetVerifyToken(), o.GetVerifyToken(), same)
+	w.AppSecret = KeepSecret(w.GetAppSecret(), o.GetAppSecret(), same)
+	w.AccessToken = KeepSecret(w.GetAccessToken(), o.GetAccessToken(), same && w.GetGraphBaseUrl() == o.GetGraphBaseUrl())
 }
 
 // checkChannel checks a channel whose secrets KeepChannelSecrets filled.

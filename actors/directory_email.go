@@ -37,8 +37,8 @@ func (d *directory) putEmail(x *messages.EmailSettings) (*change, *messages.Erro
 // to the same server (host and port as given) for the same user.
 func KeepMailSecret(x, old *messages.EmailSettings) {
 	s, o := x.GetSmtp(), old.GetSmtp()
-	if s != nil && s.GetPassword() == "" && s.GetHost() == o.GetHost() && s.GetPort() == o.GetPort() && s.GetUser() == o.GetUser() {
-		s.Password = o.GetPassword()
+	if s != nil {
+		s.Password = KeepSecret(s.GetPassword(), o.GetPassword(), s.GetHost() == o.GetHost() && s.GetPort() == o.GetPort() && s.GetUser() == o.GetUser())
 	}
 }
 

@@ -40,10 +40,7 @@ func ColleagueOf(visitorID string) string {
 
 // LiveChatOf is the id of the live chat department d belongs to.
 func LiveChatOf(d *messages.Department) string {
-	if id := d.GetLiveChat(); id != "" {
-		return id
-	}
-	return MainLiveChat
+	return messages.LiveChatOr(d.GetLiveChat())
 }
 
 // defaultLiveChat is "main" as it reads when none is stored.

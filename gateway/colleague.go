@@ -42,10 +42,7 @@ func (c *wsConn) helloColleague(ref uint64, h *messages.Hello, now time.Time) *m
 // livechat.internal (UNAUTHENTICATED without one, FORBIDDEN, audited,
 // without the permission).
 func (s *Server) widgetLiveChat(r *http.Request) (*messages.LiveChat, *messages.Error) {
-	id := r.URL.Query().Get("livechat")
-	if id == "" {
-		id = actors.MainLiveChat
-	}
+	id := messages.LiveChatOr(r.URL.Query().Get("livechat"))
 	if !actors.ValidName(id) {
 		return nil, messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "livechat", "livechat must be a live chat id (1-64 of a-z 0-9 - _ .)")
 	}

@@ -28,7 +28,7 @@ func (s *Server) webhookRoutes() {
 
 // webhookIn is an endpoint as the API takes it: enabled absent means
 // true for a new endpoint and unchanged for a replaced one; secret absent
-// keeps the stored one.
+// keeps the stored one while the url stays (actors.KeepSecret).
 type webhookIn struct {
 	ID          string   `json:"id"`
 	URL         string   `json:"url"`
@@ -135,7 +135,11 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 // endpoint with status (0: the caller answers).
 func (s *Server) runWebhook(w http.ResponseWriter, r *http.Request, id, kind string, status int, cmd *messages.WebhookCommand) bool {
 	cmd.By = caller(r)
-	h, err := s.b.Webhook(r.Context(), id, cmd)
+	var h *messages.WebhookEndpoint
+	err := s.checkWebhookLiveChat(cmd.GetPut().GetLiveChat())
+	if err == nil {
+		h, err = s.b.Webhook(r.Context(), id, cmd)
+	}
 	if err != nil {
 		s.audit(s.clientAddr(r), kind, caller(r), id, err.Error(), false)
 		writeError(w, err)
@@ -219,4 +223,21 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(s.clientAddr(r), "admin.webhook.test", caller(r), h.GetId(), "delivered", true)
 	writeJSON(w, http.StatusOK, map[string]any{"id": d.GetId(), "status": status, "message": "the endpoint took the test event"})
+}
+
+// checkWebhookLiveChat refuses a live_chat filter naming no live chat
+// (the webhook's actor checks its form; the live chats are the
+// directory's). Empty: every live chat.
+func (s *Server) checkWebhookLiveChat(id string) error {
+	if id == "" || !actors.ValidName(id) {
+		return nil
+	}
+	x, err := s.b.LiveChat(id)
+	switch {
+	case err != nil:
+		return unavailable("the live chats")
+	case x == nil:
+		return messages.FieldErrorf(messages.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "live_chat", "no live chat %q (as for a department)", id)
+	}
+	return nil
 }

@@ -81,3 +81,12 @@ func ChannelTarget(id string) string { return "channel/" + id }
 // the same), never deleted nor made internal. Chats and departments that
 // name no live chat are its.
 const MainLiveChat = "main"
+
+// LiveChatOr is live chat id, MainLiveChat when empty: the one place of
+// that default.
+func LiveChatOr(id string) string {
+	if id == "" {
+		return MainLiveChat
+	}
+	return id
+}

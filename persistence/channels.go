@@ -5,9 +5,10 @@ import "github.com/switchboard-chat/switchboard/messages"
 // Channels (issue 19): a channel's settings, secrets included, under
 // d/channel/<id>. The directory actor is their one writer.
 
-// PutChannel durably creates or replaces a channel.
-func (s *Store) PutChannel(c *messages.Channel, done func(error)) {
-	s.putOne(channelKey(c.GetId()), c, done)
+// PutChannel durably replaces a channel, or creates it when create (then
+// with its deliveries cleared: clearTarget).
+func (s *Store) PutChannel(c *messages.Channel, create bool, done func(error)) {
+	s.putTarget(channelKey(c.GetId()), c, create, messages.ChannelTarget(c.GetId()), done)
 }
 
 // DeleteChannel durably removes a channel.

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -127,8 +128,17 @@ func (s *Store) WriteDeliveries(target string, put, done []*messages.Delivery, r
 // DropDeliveries durably deletes every delivery waiting for target (a
 // deleted channel's).
 func (s *Store) DropDeliveries(target string, done func(error)) {
+	s.submit(clearTarget(target), done)
+}
+
+// clearTarget deletes every delivery waiting for target and its log. A
+// new target (a webhook, a channel) is written with it in one batch:
+// deliveries left for a deleted one of the same id (a delivery round
+// that read the targets before the deletion landed) never reach the new
+// one.
+func clearTarget(target string) []mutation {
 	scope := deliveryScope(target)
-	s.submit([]mutation{{key: scope, delete: true, end: upperBound(scope)}, del(deliveryLogKey(target))}, done)
+	return []mutation{{key: scope, delete: true, end: upperBound(scope)}, del(deliveryLogKey(target))}
 }
 
 // DeliveryLog returns target's last delivery tries (none: empty).
@@ -140,17 +150,31 @@ func (s *Store) DeliveryLog(target string) (*messages.WebhookLog, error) {
 	return x, nil
 }
 
-// PutWebhook durably creates or replaces a webhook endpoint.
-func (s *Store) PutWebhook(h *messages.WebhookEndpoint, done func(error)) {
-	s.putOne(hookKey(h.GetId()), h, done)
+// PutWebhook durably replaces a webhook endpoint, or creates it when
+// create (then with its id's deliveries cleared: clearTarget).
+func (s *Store) PutWebhook(h *messages.WebhookEndpoint, create bool, done func(error)) {
+	s.putTarget(hookKey(h.GetId()), h, create, messages.WebhookTarget(h.GetId()), done)
+}
+
+// putTarget writes a delivery target's record; when create, with the
+// target's deliveries and log cleared in the same batch.
+func (s *Store) putTarget(key []byte, m proto.Message, create bool, target string, done func(error)) {
+	mut, err := set(key, m)
+	if err != nil {
+		done(err)
+		return
+	}
+	muts := []mutation{mut}
+	if create {
+		muts = append(muts, clearTarget(target)...)
+	}
+	s.submit(muts, done)
 }
 
 // DeleteWebhook durably deletes a webhook endpoint with its waiting
 // deliveries and its log, in one batch.
 func (s *Store) DeleteWebhook(id string, done func(error)) {
-	t := messages.WebhookTarget(id)
-	scope := deliveryScope(t)
-	s.submit([]mutation{del(hookKey(id)), {key: scope, delete: true, end: upperBound(scope)}, del(deliveryLogKey(t))}, done)
+	s.submit(append([]mutation{del(hookKey(id))}, clearTarget(messages.WebhookTarget(id))...), done)
 }
 
 // Webhook returns a webhook endpoint, or nil.

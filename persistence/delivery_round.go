@@ -92,15 +92,8 @@ func (r *deliveryRound) liveChatOf(dept string) string {
 		d := &messages.Department{}
 		_, err := getFrom(r.db, departmentKey(dept), d)
 		r.fail(err)
-		lc = orMain(d.GetLiveChat())
+		lc = messages.LiveChatOr(d.GetLiveChat())
 		r.liveOf[dept] = lc
-	}
-	return lc
-}
-
-func orMain(lc string) string {
-	if lc == "" {
-		return messages.MainLiveChat
 	}
 	return lc
 }
@@ -121,7 +114,7 @@ func (r *deliveryRound) chatEvent(e *messages.ChatHistoryEntry, ev *messages.Cha
 	if ev.GetInternal() || typ == "" {
 		return
 	}
-	lc := orMain(e.GetLiveChat())
+	lc := messages.LiveChatOr(e.GetLiveChat())
 	for _, h := range r.endpoints() {
 		if hookMatches(h, lc, typ) {
 			r.put(messages.WebhookTarget(h.GetId()), e, ev, typ, lc)

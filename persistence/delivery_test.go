@@ -56,7 +56,7 @@ func TestDeliveryRound(t *testing.T) {
 		{Id: "staff", Enabled: true, LiveChat: "staff"},
 		{Id: "off", Enabled: false},
 	} {
-		putSync(t, func(done func(error)) { s.PutWebhook(h, done) })
+		putSync(t, func(done func(error)) { s.PutWebhook(h, true, done) })
 	}
 	putSync(t, func(done func(error)) {
 		s.putOne(channelKey("api"), &messages.Channel{Id: "api", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: true}, done)
@@ -158,9 +158,9 @@ func TestOfflineDeliveries(t *testing.T) {
 	defer s.Close()
 	var woken int
 	s.SetDeliveryWake(func(ds []*messages.Delivery) { woken += len(ds) })
-	putSync(t, func(done func(error)) { s.PutWebhook(&messages.WebhookEndpoint{Id: "all", Enabled: true}, done) })
+	putSync(t, func(done func(error)) { s.PutWebhook(&messages.WebhookEndpoint{Id: "all", Enabled: true}, true, done) })
 	putSync(t, func(done func(error)) {
-		s.PutWebhook(&messages.WebhookEndpoint{Id: "chats", Enabled: true, Events: []string{messages.EventChatMessage}}, done)
+		s.PutWebhook(&messages.WebhookEndpoint{Id: "chats", Enabled: true, Events: []string{messages.EventChatMessage}}, true, done)
 	})
 	o := &messages.OfflineMessage{Id: "o1", Department: "sales", Text: "call me", AtMs: 5}
 	putSync(t, func(done func(error)) { s.WriteMail(nil, nil, []*messages.OfflineMessage{o}, done) })
@@ -174,5 +174,38 @@ func TestOfflineDeliveries(t *testing.T) {
 	putSync(t, func(done func(error)) { s.WriteMail(nil, nil, []*messages.OfflineMessage{answered}, done) })
 	if woken != 1 {
 		t.Errorf("the answer was delivered: woken %d", woken)
+	}
+}
+
+// Creating a webhook or a channel clears its id's deliveries in the same
+// batch (leftovers of a deleted one); replacing one keeps them.
+func TestCreateTargetClearsLeftovers(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	for _, c := range []struct {
+		target string
+		put    func(create bool, done func(error))
+	}{
+		{messages.WebhookTarget("h"), func(create bool, done func(error)) {
+			s.PutWebhook(&messages.WebhookEndpoint{Id: "h", Enabled: true}, create, done)
+		}},
+		{messages.ChannelTarget("c"), func(create bool, done func(error)) {
+			s.PutChannel(&messages.Channel{Id: "c", Enabled: true}, create, done)
+		}},
+	} {
+		leave := func() {
+			d := &messages.Delivery{Id: "chat/1", Target: c.target, Conversation: "chat", Seq: 1, Type: messages.EventChatMessage}
+			putSync(t, func(done func(error)) { s.WriteDeliveries(c.target, []*messages.Delivery{d}, nil, nil, nil, done) })
+		}
+		leave()
+		putSync(t, func(done func(error)) { c.put(true, done) })
+		if got := pending(t, s, c.target); len(got) != 0 {
+			t.Errorf("%s created with leftovers: %v", c.target, got)
+		}
+		leave()
+		putSync(t, func(done func(error)) { c.put(false, done) })
+		if got := pending(t, s, c.target); len(got) != 1 {
+			t.Errorf("%s replaced: its deliveries %v, want the one", c.target, got)
+		}
 	}
 }

@@ -504,7 +504,7 @@ func (x *permMatrix) webhookCommands(s permSubject, id, tok string) {
 		{"GET", "/admin/webhooks", ""},
 		{"POST", "/admin/webhooks", `{"id":"wh-by-` + id + `","url":"http://127.0.0.1:9/x","secret":"matrix-secret-0123456789"}`},
 		{"GET", "/admin/webhooks/wh-matrix", ""},
-		{"PUT", "/admin/webhooks/wh-matrix", `{"url":"http://127.0.0.1:9/by-` + id + `"}`},
+		{"PUT", "/admin/webhooks/wh-matrix", `{"url":"http://127.0.0.1:9/by-` + id + `","secret":"matrix-secret-0123456789"}`},
 		{"GET", "/admin/webhooks/wh-matrix/deliveries", ""},
 		{"POST", "/admin/webhooks/wh-matrix/test", ""},
 		{"DELETE", "/admin/webhooks/wh-by-" + id, ""},

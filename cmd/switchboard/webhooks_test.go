@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
 	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -37,7 +38,7 @@ func newHookReceiver(t testing.TB, secret string) *hookReceiver {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.tries++
-		if err := hooks.Verify(r.secret, req.Header.Get(hooks.HeaderTimestamp), req.Header.Get(hooks.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+		if err := hmacsig.Verify(req.Header, []byte(r.secret), body, time.Now()); err != nil {
 			r.bad = append(r.bad, err.Error())
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
@@ -369,6 +370,10 @@ func TestWebhookBadInput(t *testing.T) {
 		{"PUT", "/admin/webhooks/crm", map[string]any{"id": "other", "url": "https://x.example"}, 400, "id"},
 		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "javascript:alert(1)"}, 400, "url"},
 		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://x.example", "secret": "short"}, 400, "secret"},
+		// A changed url keeps no stored secret (actors.KeepSecret).
+		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://elsewhere.example/hook"}, 400, "secret"},
+		{"POST", "/admin/webhooks", with("live_chat", "no.such-chat"), 400, "live_chat"},
+		{"PUT", "/admin/webhooks/crm", map[string]any{"url": "https://crm.example.com/hook", "live_chat": "no.such-chat"}, 400, "live_chat"},
 		{"PUT", "/admin/webhooks/nope", map[string]any{"url": "https://x.example"}, 404, ""},
 		{"PUT", "/admin/webhooks/bad%20id", map[string]any{"url": "https://x.example"}, 400, "id"},
 		{"GET", "/admin/webhooks/nope", nil, 404, ""},
@@ -388,5 +393,12 @@ func TestWebhookBadInput(t *testing.T) {
 		if after := state(); after != before {
 			t.Fatalf("%s %s changed the webhooks: %s", c.method, c.path, after)
 		}
+	} // A live chat's id may hold '.'; the filter names an existing one.
+	mustAdmin(t, addr, "PUT", "/admin/livechats/sales.eu", map[string]any{"name": "Sales EU", "kind": "LIVE_CHAT_KIND_EXTERNAL"})
+	mustAdmin(t, addr, "PUT", "/admin/webhooks/crm", map[string]any{"url": "https://crm.example.com/hook", "live_chat": "sales.eu"})
+	var h map[string]any
+	admin(t, addr, "GET", "/admin/webhooks/crm", nil, &h)
+	if h["live_chat"] != "sales.eu" || h["has_secret"] != true {
+		t.Fatalf("the same url keeps the secret, the filter names sales.eu: %v", h)
 	}
 }

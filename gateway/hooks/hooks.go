@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -19,12 +17,10 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
-// The request's headers.
-const (
-	HeaderEventID   = "X-Switchboard-Event-Id"
-	HeaderTimestamp = hmacsig.HeaderTimestamp
-	HeaderSignature = hmacsig.HeaderSignature
-)
+// HeaderEventID is the header of the event's id; the request is signed
+// by gateway/hmacsig (its headers, its tolerance), the one scheme of
+// signed calls.
+const HeaderEventID = "X-Switchboard-Event-Id"
 
 // DefaultTimeout bounds one request.
 const DefaultTimeout = 10 * time.Second
@@ -115,29 +111,6 @@ type permanent struct{ error }
 
 func (permanent) Permanent() bool { return true }
 func (p permanent) Unwrap() error { return p.error }
-
-// Sign is the signature header's value of body sent at ts (unix
-// seconds): gateway/hmacsig's, the one scheme of signed calls.
-func Sign(secret string, ts int64, body []byte) string {
-	return hmacsig.Sign([]byte(secret), time.Unix(ts, 0), body)
-}
-
-// Verify checks a signed request's timestamp and signature headers
-// against body, as gateway/hmacsig does, within tolerance of now.
-func Verify(secret, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	h := http.Header{}
-	h.Set(HeaderTimestamp, timestamp)
-	h.Set(HeaderSignature, signature)
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return errors.New("hooks: the timestamp is not unix seconds")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
-		return errors.New("hooks: the timestamp is too far from now (a replay?)")
-	}
-	// Within tolerance: hmacsig checks the signature at the timestamp's own time.
-	return hmacsig.Verify(h, []byte(secret), body, time.Unix(ts, 0))
-}
 
 // Event is a request's body.
 type Event struct {
