@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/switchboard-chat/switchboard/actors"
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/gateway/hmacsig"
 	"github.com/switchboard-chat/switchboard/gateway/hooks"
 	"github.com/switchboard-chat/switchboard/messages"
@@ -335,6 +336,17 @@ func TestWhatsAppInbound(t *testing.T) {
 	setupWhatsApp(t, addr, graph)
 	bob, bw := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
 
+	waInboundVerify(t, addr)
+	chatID := waInboundFirstText(t, m, addr, bob)
+	png := waInboundImages(t, addr, graph, bob, chatID)
+	waInboundCheckStored(t, m, chatID, png)
+	waInboundAgentFiles(t, addr, graph, bw, chatID)
+	waInboundSkipsAndRefuses(t, addr)
+}
+
+// waInboundVerify: Meta's verification handshake answers the challenge
+// only to a subscribe with the right token.
+func waInboundVerify(t *testing.T, addr string) {
 	for _, c := range []struct {
 		query  string
 		status int
@@ -355,7 +367,13 @@ func TestWhatsAppInbound(t *testing.T) {
 			t.Errorf("verify %s: %d %q", c.query, res.StatusCode, data)
 		}
 	}
+}
 
+// waInboundFirstText: a badly signed or unsigned text notification is
+// refused with nothing stored; a signed one becomes a chat offered to and
+// accepted by bob; sent again it is stored once, and another number's
+// entry is skipped. It returns the chat's id.
+func waInboundFirstText(t *testing.T, m *Main, addr string, bob *gateway.Client) string {
 	first := waText(t, testWAPhoneID, "wamid.IN1", "Hi, my order is late")
 	if code, body := postWhatsApp(t, addr, "wa", "wrong-secret", first); code != 401 {
 		t.Fatalf("bad signature: %d %s", code, body)
@@ -383,6 +401,13 @@ func TestWhatsAppInbound(t *testing.T) {
 	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, "999999999", "wamid.OTHER", "not ours")); code != 200 {
 		t.Fatal(code)
 	}
+	return chatID
+}
+
+// waInboundImages: an image sent twice is fetched from the Graph API and
+// reaches bob with its caption; a medium the Graph API no longer has
+// reaches bob as a note. It returns the image's bytes.
+func waInboundImages(t *testing.T, addr string, graph *waContract, bob *gateway.Client, chatID string) []byte {
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 	graph.addMedia("1013859600285441", png, "image/png")
 	img := waPayload(t, "image_message.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "WA_ID": testWACustomer, "NAME": "Grace Hopper",
@@ -402,6 +427,13 @@ func TestWhatsAppInbound(t *testing.T) {
 	awaitEvent(t, bob, chatID, func(ev *messages.ChatEvent) bool {
 		return strings.HasPrefix(ev.GetMessage().GetText(), "[a file (image/png) that could not be fetched") && strings.HasSuffix(ev.GetMessage().GetText(), "the box")
 	})
+	return png
+}
+
+// waInboundCheckStored: the chat's record holds the one image as a file,
+// the customer's texts, and the channel, conversation and reply window
+// it was created with.
+func waInboundCheckStored(t *testing.T, m *Main, chatID string, png []byte) {
 	rec, _ := m.broker.ChatRecord(chatID)
 	files := 0
 	for _, ev := range rec.GetTranscript() {
@@ -420,8 +452,12 @@ func TestWhatsAppInbound(t *testing.T) {
 		cr.GetReplyWindowMs() != actors.WhatsAppReplyWindow.Milliseconds() {
 		t.Fatalf("created %v", cr)
 	}
-	// Bob sends files: uploaded to the Graph API, then sent by media id,
-	// a picture as an image, a PDF as a document with its name.
+}
+
+// waInboundAgentFiles: bob sends files, uploaded to the Graph API, then
+// sent by media id, a picture as an image, a PDF as a document with its
+// name.
+func waInboundAgentFiles(t *testing.T, addr string, graph *waContract, bw *messages.Welcome, chatID string) {
 	if code, out := upload(t, addr, bw.GetSessionToken(), chatID, "label.png", "", pngBytes(t)); code != 201 {
 		t.Fatalf("upload: %d %v", code, out)
 	}
@@ -440,7 +476,11 @@ func TestWhatsAppInbound(t *testing.T) {
 	if !bytes.Equal(gotImg.data, pngBytes(t)) || gotImg.ctype != "image/png" || string(gotDoc.data) != pdfBytes || gotDoc.name != "invoice.pdf" {
 		t.Fatalf("uploaded %q %q", gotImg.ctype, gotDoc.name)
 	}
-	// A status of a message the broker never sent: skipped.
+}
+
+// waInboundSkipsAndRefuses: a status of a message the broker never sent
+// is skipped; a notification that is not WhatsApp's gets a typed 400.
+func waInboundSkipsAndRefuses(t *testing.T, addr string) {
 	st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": "wamid.UNKNOWN", "STATUS": "read", "WA_ID": testWACustomer})
 	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != 200 {
 		t.Fatal(code)

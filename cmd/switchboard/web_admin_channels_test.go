@@ -19,31 +19,59 @@ import (
 func TestWebAdminChannelsWebhooks(t *testing.T) {
 	m := startBroker(t, t.TempDir(), withWebhooks)
 	addr := m.Addr()
-	base := "http://" + addr
 	const chanSecret, hookSecret = "channel-secret-on-the-page-0123", "hook-secret-on-the-page-4567"
 	callback, recv := newHookReceiver(t, chanSecret), newHookReceiver(t, hookSecret)
-	p := adminPage(t, base, "dana@demo", "dana-demo-pw", "channels")
-	loaded := `document.querySelector('#admin-page .fetched[data-loaded="true"]')`
-	p.wait("the channels read", loaded)
-	noSecret := func(secret string) string {
-		return fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q) && ![...document.querySelectorAll("input")].some(i => i.value.includes(%q))`, secret, secret)
-	}
+	s := &channelsWebhooksPage{t: t, addr: addr, base: "http://" + addr, callback: callback, recv: recv}
+	s.p = adminPage(t, s.base, "dana@demo", "dana-demo-pw", "channels")
+	s.p.wait("the channels read", channelsWebhooksLoaded)
 
-	// A new API channel, named with markup.
+	s.createAPIChannel(chanSecret)
+	s.renameAPIChannel()
+	s.refuseBadCallback()
+	s.createWhatsAppChannel()
+	s.createWebhook(hookSecret)
+	s.testAndDeliver()
+	s.refuseBadWebhook()
+	s.deleteWebhookAndChannel()
+	s.checkAudit()
+}
+
+// channelsWebhooksLoaded is true once the Admin tab's page has read its
+// records.
+const channelsWebhooksLoaded = `document.querySelector('#admin-page .fetched[data-loaded="true"]')`
+
+// channelsWebhooksNoSecret is true when secret is neither in the page's
+// markup nor in any input's value.
+func channelsWebhooksNoSecret(secret string) string {
+	return fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q) && ![...document.querySelectorAll("input")].some(i => i.value.includes(%q))`, secret, secret)
+}
+
+// channelsWebhooksPage is TestWebAdminChannelsWebhooks' broker, page and
+// receivers, shared by its steps.
+type channelsWebhooksPage struct {
+	t              *testing.T
+	p              *page
+	addr, base     string
+	callback, recv *hookReceiver
+}
+
+// createAPIChannel: a new API channel, named with markup.
+func (s *channelsWebhooksPage) createAPIChannel(chanSecret string) {
+	t, p, addr, base := s.t, s.p, s.addr, s.base
 	p.newRecord()
 	p.setText(adminField("id"), "shop")
 	p.setText(adminField("name"), "<b>x</b>")
 	p.setSelect(adminField("kind"), "CHANNEL_KIND_API")
 	p.setSelect(adminField("department"), "support")
 	p.setSelect(adminField("language"), "en")
-	p.setText(adminField("api.callback_url"), callback.srv.URL+"/replies")
+	p.setText(adminField("api.callback_url"), s.callback.srv.URL+"/replies")
 	p.setText(adminField("api.secret"), chanSecret)
 	p.save()
 	p.wait("the channel created", `document.querySelector(".admin-note").textContent.includes("Created channel shop")`)
 	var ch map[string]any
 	if code := admin(t, addr, "GET", "/admin/channels/shop", nil, &ch); code != http.StatusOK || ch["name"] != "<b>x</b>" || ch["kind"] != nil /* API: the zero value */ ||
 		ch["department"] != "support" || ch["language"] != "en" || ch["enabled"] != true ||
-		toJSON(ch["api"]) != toJSON(map[string]any{"callback_url": callback.srv.URL + "/replies"}) {
+		toJSON(ch["api"]) != toJSON(map[string]any{"callback_url": s.callback.srv.URL + "/replies"}) {
 		t.Fatalf("the channel made on the page: %d %v", code, ch)
 	}
 	p.wait("the channel's form", `document.querySelector('#admin-detail .record[data-id="shop"]')`)
@@ -62,18 +90,26 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if hint := p.text(`#admin-detail [data-field="api.secret"] .hint`); !strings.HasPrefix(hint, "Set.") {
 		t.Fatalf("the secret's hint: %q", hint)
 	}
-	p.wait("no channel secret on the page", noSecret(chanSecret))
+	p.wait("no channel secret on the page", channelsWebhooksNoSecret(chanSecret))
+}
 
-	// Renamed with the secret field left empty: the stored one is kept
-	// (the broker would refuse an API channel without one).
+// renameAPIChannel: renamed with the secret field left empty, the stored
+// one is kept (the broker would refuse an API channel without one).
+func (s *channelsWebhooksPage) renameAPIChannel() {
+	t, p := s.t, s.p
 	p.setText(adminField("name"), "Shop")
 	p.save()
 	p.wait("the channel saved", `document.querySelector(".admin-note").textContent.includes("Saved channel shop")`)
-	if ch = nil; admin(t, addr, "GET", "/admin/channels/shop", nil, &ch) != http.StatusOK || ch["name"] != "Shop" || ch["api"] == nil {
+	var ch map[string]any
+	if admin(t, s.addr, "GET", "/admin/channels/shop", nil, &ch) != http.StatusOK || ch["name"] != "Shop" || ch["api"] == nil {
 		t.Fatalf("renamed: %v", ch)
 	}
+}
 
-	// A callback address that is not http(s): the typed error, nothing stored.
+// refuseBadCallback: a callback address that is not http(s) gets the
+// typed error, nothing stored.
+func (s *channelsWebhooksPage) refuseBadCallback() {
+	t, p := s.t, s.p
 	p.newRecord()
 	p.setText(adminField("id"), "bad")
 	p.setSelect(adminField("department"), "support")
@@ -82,11 +118,15 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	p.save()
 	p.wait("the refusal next to the callback URL", `(document.querySelector('#admin-detail [data-error-for="api.callback_url"]')?.textContent || "").includes("must be an http or https address")`)
 	var chs map[string]any
-	if admin(t, addr, "GET", "/admin/channels", nil, &chs); strings.Contains(toJSON(chs), `"bad"`) || !strings.Contains(toJSON(chs), `"shop"`) {
+	if admin(t, s.addr, "GET", "/admin/channels", nil, &chs); strings.Contains(toJSON(chs), `"bad"`) || !strings.Contains(toJSON(chs), `"shop"`) {
 		t.Fatalf("channels after the refusal: %v", chs)
 	}
+}
 
-	// A WhatsApp channel: its own settings shown, Meta's webhook address.
+// createWhatsAppChannel: a WhatsApp channel, its own settings shown,
+// Meta's webhook address.
+func (s *channelsWebhooksPage) createWhatsAppChannel() {
+	t, p := s.t, s.p
 	p.newRecord()
 	if !eval[bool](p, `document.querySelector('#admin-detail fieldset[data-group="whatsapp"]').hidden`) {
 		t.Fatal("an API channel's form shows the WhatsApp settings")
@@ -103,12 +143,12 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	p.save()
 	p.wait("the WhatsApp channel created", `document.querySelector(".admin-note").textContent.includes("Created channel wa")`)
 	var wa map[string]any
-	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &wa); code != http.StatusOK || wa["kind"] != "CHANNEL_KIND_WHATSAPP" ||
+	if code := admin(t, s.addr, "GET", "/admin/channels/wa", nil, &wa); code != http.StatusOK || wa["kind"] != "CHANNEL_KIND_WHATSAPP" ||
 		toJSON(wa["whatsapp"]) != `{"phone_number_id":"1234567"}` || wa["api"] != nil {
 		t.Fatalf("the WhatsApp channel made on the page: %d %v", code, wa)
 	}
 	p.wait("the WhatsApp channel's form", `document.querySelector('#admin-detail .record[data-id="wa"]')`)
-	if got, want := p.text("#channel-inbound .inbound-url"), base+"/channels/whatsapp/wa/webhook"; got != want {
+	if got, want := p.text("#channel-inbound .inbound-url"), s.base+"/channels/whatsapp/wa/webhook"; got != want {
 		t.Fatalf("Meta's webhook URL %q, want %q", got, want)
 	}
 	for _, f := range []string{"verify_token", "app_secret", "access_token"} {
@@ -116,15 +156,18 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 			t.Fatalf("the %s's hint: %q", f, hint)
 		}
 	}
-	p.wait("no WhatsApp secret on the page", noSecret("-on-the-page"))
+	p.wait("no WhatsApp secret on the page", channelsWebhooksNoSecret("-on-the-page"))
+}
 
-	// A webhook endpoint for the main live chat's closed chats and
-	// offline messages.
+// createWebhook: a webhook endpoint for the main live chat's closed chats
+// and offline messages.
+func (s *channelsWebhooksPage) createWebhook(hookSecret string) {
+	t, p := s.t, s.p
 	p.openAdmin("webhooks")
-	p.wait("the webhooks read", loaded)
+	p.wait("the webhooks read", channelsWebhooksLoaded)
 	p.newRecord()
 	p.setText(adminField("id"), "crm")
-	p.setText(adminField("url"), recv.srv.URL+"/in")
+	p.setText(adminField("url"), s.recv.srv.URL+"/in")
 	p.setText(adminField("secret"), hookSecret)
 	p.setSelect(adminField("live_chat"), "main")
 	p.checkBox("events", "chat.closed")
@@ -133,7 +176,7 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	p.save()
 	p.wait("the webhook created", `document.querySelector(".admin-note").textContent.includes("Created webhook crm")`)
 	var hook map[string]any
-	if code := admin(t, addr, "GET", "/admin/webhooks/crm", nil, &hook); code != http.StatusOK || hook["url"] != recv.srv.URL+"/in" ||
+	if code := admin(t, s.addr, "GET", "/admin/webhooks/crm", nil, &hook); code != http.StatusOK || hook["url"] != s.recv.srv.URL+"/in" ||
 		hook["live_chat"] != "main" || toJSON(hook["events"]) != `["chat.closed","offline.message"]` || hook["enabled"] != true ||
 		hook["has_secret"] != true || hook["secret"] != nil || hook["description"] != "<i>CRM</i>" {
 		t.Fatalf("the webhook made on the page: %d %v", code, hook)
@@ -145,9 +188,14 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if hint := p.text(`#admin-detail [data-field="secret"] .hint`); !strings.HasPrefix(hint, "Set.") {
 		t.Fatalf("the secret's hint: %q", hint)
 	}
-	p.wait("no webhook secret on the page", noSecret(hookSecret))
+	p.wait("no webhook secret on the page", channelsWebhooksNoSecret(hookSecret))
+}
 
-	// The test event, at once.
+// testAndDeliver: the test event reaches the receiver at once; then a
+// real delivery (an offline message in support, of the main live chat)
+// shows in the page's delivery log.
+func (s *channelsWebhooksPage) testAndDeliver() {
+	t, p, addr, recv := s.t, s.p, s.addr, s.recv
 	p.click("#hook-test")
 	p.wait("the test's answer", `document.querySelector("#hook-test-result").textContent.includes("took the test event")`)
 	eventually(t, "the test event at the receiver", func() bool {
@@ -155,8 +203,6 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 		return len(evs) == 1 && evs[0].Type == messages.EventWebhookTest
 	})
 
-	// A real delivery (an offline message in support, of the main live
-	// chat) shows in the page's delivery log.
 	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"offline_messages": true})
 	vis, _ := newVisitor(t, addr, false)
 	if _, err := vis.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_LeaveOfflineMessage{LeaveOfflineMessage: &messages.LeaveOfflineMessage{
@@ -168,17 +214,27 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if bad := recv.badRequests(); len(bad) > 0 {
 		t.Fatalf("the receiver refused: %v", bad)
 	}
+}
 
-	// An ftp:// URL: the typed error next to it, nothing stored.
+// refuseBadWebhook: an ftp:// URL gets the typed error next to it,
+// nothing stored.
+func (s *channelsWebhooksPage) refuseBadWebhook() {
+	p := s.p
 	p.newRecord()
 	p.setText(adminField("id"), "bad")
 	p.setText(adminField("url"), "ftp://example.com/in")
 	p.setText(adminField("secret"), "another-secret-0123456")
 	p.save()
 	p.wait("the refusal next to the URL", `(document.querySelector('#admin-detail [data-error-for="url"]')?.textContent || "") !== ""`)
-	if code := admin(t, addr, "GET", "/admin/webhooks/bad", nil, nil); code != http.StatusNotFound {
-		t.Fatalf("the refused webhook: %d", code)
+	if code := admin(s.t, s.addr, "GET", "/admin/webhooks/bad", nil, nil); code != http.StatusNotFound {
+		s.t.Fatalf("the refused webhook: %d", code)
 	}
+}
+
+// deleteWebhookAndChannel deletes the webhook crm and the channel shop on
+// the page.
+func (s *channelsWebhooksPage) deleteWebhookAndChannel() {
+	t, p, addr := s.t, s.p, s.addr
 	p.openRecord("crm")
 	p.screenshot("admin-webhooks")
 	p.click(`#admin-detail .confirm .danger`)
@@ -188,7 +244,7 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 		t.Fatalf("the deleted webhook: %d", code)
 	}
 	p.openAdmin("channels")
-	p.wait("the channels read again", loaded)
+	p.wait("the channels read again", channelsWebhooksLoaded)
 	p.openRecord("shop")
 	p.click(`#admin-detail .confirm .danger`)
 	p.click(`#admin-detail .confirm .yes`)
@@ -196,6 +252,11 @@ func TestWebAdminChannelsWebhooks(t *testing.T) {
 	if code := admin(t, addr, "GET", "/admin/channels/shop", nil, nil); code != http.StatusNotFound {
 		t.Fatalf("the deleted channel: %d", code)
 	}
+}
+
+// checkAudit: dana's changes are in the audit log.
+func (s *channelsWebhooksPage) checkAudit() {
+	t, addr := s.t, s.addr
 	done := func(query string) (n int) {
 		for _, e := range auditPage(t, addr, query) {
 			if e.GetOk() {
