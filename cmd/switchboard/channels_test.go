@@ -504,6 +504,29 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	graph := newWAContract(t, testWAToken, testWAPhoneID)
 	setupWhatsApp(t, addr, graph)
 	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
+	chatID, reply := waWindowRepliesUntilClosed(t, addr, clock, bob)
+	waWindowClosedSends(t, bob, chatID)
+	waWindowCheckTranscript(t, m, chatID)
+	sent := waWindowCheckGraph(t, graph)
+	// Meta reports the first one read, twice, then delivered (late): one
+	// ChatDelivered event.
+	for _, s := range []string{"read", "read", "delivered"} {
+		st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": sent[0].WAMID, "STATUS": s, "WA_ID": testWACustomer})
+		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != 200 {
+			t.Fatalf("status: %d %s", code, body)
+		}
+	}
+	if d := waWindowDelivered(t, m, chatID); len(d) != 1 || d[0].GetState() != "read" || d[0].GetOfSeq() != reply || d[0].GetChannel() != "wa" {
+		t.Fatalf("delivered %v", d)
+	}
+	waWindowReopenedRefused(t, m, addr, graph, bob, chatID)
+}
+
+// waWindowRepliesUntilClosed: grace's message reaches bob, who accepts
+// the chat and replies twice within 24 hours of it; then the fake clock
+// moves past the window. It returns the chat and the first reply's seq.
+func waWindowRepliesUntilClosed(t *testing.T, addr string, clock *fakeClock, bob *gateway.Client) (string, uint64) {
+	t.Helper()
 	if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.A", "hello")); code != 200 {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -513,6 +536,14 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	clock.Advance(23 * time.Hour)
 	send(t, bob, chatID, "r2", "Still looking.")
 	clock.Advance(2 * time.Hour)
+	return chatID, reply
+}
+
+// waWindowClosedSends: outside the window a text is refused
+// (REPLY_WINDOW_CLOSED), a whisper and a template go, a malformed
+// template is INVALID_ARGUMENT.
+func waWindowClosedSends(t *testing.T, bob *gateway.Client, chatID string) {
+	t.Helper()
 	_, err := bob.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_SendMessage{SendMessage: &messages.SendMessage{ChatId: chatID, ClientMsgId: "r3", Text: "Found it!"}}})
 	var e *messages.Error
 	if !errors.As(err, &e) || e.GetCode() != messages.ErrorCode_ERROR_CODE_REPLY_WINDOW_CLOSED {
@@ -531,6 +562,12 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 			t.Errorf("template %v: %v", bad, err)
 		}
 	}
+}
+
+// waWindowCheckTranscript: the visible messages of the transcript are
+// grace's, the two replies and the template, nothing refused.
+func waWindowCheckTranscript(t *testing.T, m *Main, chatID string) {
+	t.Helper()
 	rec, _ := m.broker.ChatRecord(chatID)
 	var texts []string
 	for _, ev := range rec.GetTranscript() {
@@ -541,6 +578,12 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	if strings.Join(texts, "|") != "hello|Hello Grace, let me look.|Still looking.|[template order_update: Grace, 4711]" {
 		t.Fatalf("transcript %q", texts)
 	}
+}
+
+// waWindowCheckGraph: the replies went out through the delivery outbox
+// and the Graph API, in order, the whisper not. It returns them.
+func waWindowCheckGraph(t *testing.T, graph *waContract) []waSent {
+	t.Helper()
 	// The replies went out through the delivery outbox and the Graph API,
 	// in order, the whisper not.
 	eventually(t, "three replies at the Graph API", func() bool { return len(graph.sentMessages()) == 3 })
@@ -553,29 +596,29 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	if b := sent[2].Body; b["type"] != "template" || toJSON(b["template"]) != `{"components":[{"parameters":[{"text":"Grace","type":"text"},{"text":"4711","type":"text"}],"type":"body"}],"language":{"code":"en_US"},"name":"order_update"}` {
 		t.Fatalf("template %v", toJSON(b))
 	}
-	// Meta reports the first one read, twice, then delivered (late): one
-	// ChatDelivered event.
-	for _, s := range []string{"read", "read", "delivered"} {
-		st := waPayload(t, "status.json", map[string]string{"PHONE_NUMBER_ID": testWAPhoneID, "MESSAGE_ID": sent[0].WAMID, "STATUS": s, "WA_ID": testWACustomer})
-		if code, body := postWhatsApp(t, addr, "wa", testWAAppSec, st); code != 200 {
-			t.Fatalf("status: %d %s", code, body)
-		}
-	}
-	delivered := func() (out []*messages.ChatDelivered) {
-		rec, _ := m.broker.ChatRecord(chatID)
-		for _, ev := range rec.GetTranscript() {
-			if d := ev.GetDelivered(); d != nil {
-				if !ev.GetInternal() {
-					t.Fatal("a ChatDelivered event the visitor would see")
-				}
-				out = append(out, d)
+	return sent
+}
+
+// waWindowDelivered: the chat's ChatDelivered events, each internal.
+func waWindowDelivered(t *testing.T, m *Main, chatID string) (out []*messages.ChatDelivered) {
+	t.Helper()
+	rec, _ := m.broker.ChatRecord(chatID)
+	for _, ev := range rec.GetTranscript() {
+		if d := ev.GetDelivered(); d != nil {
+			if !ev.GetInternal() {
+				t.Fatal("a ChatDelivered event the visitor would see")
 			}
+			out = append(out, d)
 		}
-		return out
 	}
-	if d := delivered(); len(d) != 1 || d[0].GetState() != "read" || d[0].GetOfSeq() != reply || d[0].GetChannel() != "wa" {
-		t.Fatalf("delivered %v", d)
-	}
+	return out
+}
+
+// waWindowReopenedRefused: the customer writes again: the window is
+// open. WhatsApp refuses the next reply for good (400): the chat records
+// it failed.
+func waWindowReopenedRefused(t *testing.T, m *Main, addr string, graph *waContract, bob *gateway.Client, chatID string) {
+	t.Helper()
 	// The customer writes again: the window is open. WhatsApp refuses the
 	// next reply for good (400): the chat records it failed.
 	if code, _ := postWhatsApp(t, addr, "wa", testWAAppSec, waText(t, testWAPhoneID, "wamid.B", "thanks")); code != 200 {
@@ -586,7 +629,7 @@ func TestWhatsAppReplyWindow(t *testing.T) {
 	graph.mu.Unlock()
 	last := send(t, bob, chatID, "r5", "You are welcome.")
 	eventually(t, "the refused reply recorded as failed", func() bool {
-		d := delivered()
+		d := waWindowDelivered(t, m, chatID)
 		return len(d) == 2 && d[1].GetState() == "failed" && d[1].GetOfSeq() == last && strings.Contains(d[1].GetError(), "131047")
 	})
 	if n := len(graph.sentMessages()); n != 3 {

@@ -72,6 +72,31 @@ func TestInternalLiveChat(t *testing.T) {
 	carlTok := loginToken(t, addr, "carl@demo", "carl-demo-pw")
 	noraTok := loginToken(t, addr, "nora@demo", "nora-demo-pw")
 
+	internalWidgetConfig(t, addr, carlTok, noraTok)
+
+	refusedAsks(t, m, addr, noraTok)
+
+	carlDesk, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
+	boss, _ := newAgent(t, addr, "hrboss@demo", "hrboss-demo-pw", false)
+	cv, chat := carlAsksHR(t, addr, carlTok, carlDesk, boss)
+
+	hana := hanaGetsCarlsQuestion(t, addr, chat, carlDesk)
+
+	ownQuestionRefused(t, m, addr, chat, hana, carlDesk, carlTok)
+
+	hrSupervisorWhispers(t, boss, hana, cv, chat)
+
+	again := carlSeesNoStaffData(t, addr, carlTok, cv)
+
+	roleLossClosesColleagueSocket(t, addr, hana)
+
+	logoutClosesColleagueSocket(t, addr, carlTok, again)
+}
+
+// internalWidgetConfig: the widget configuration of the internal live
+// chat is staff's with livechat.internal; the public widget lacks hr.
+func internalWidgetConfig(t *testing.T, addr, carlTok, noraTok string) {
+	t.Helper()
 	// The widget configuration of the internal live chat.
 	for _, c := range []struct {
 		token string
@@ -85,11 +110,14 @@ func TestInternalLiveChat(t *testing.T) {
 	if _, ids, _ := widgetDepartments(t, addr, "", ""); slices.Contains(ids, "hr") {
 		t.Fatalf("the public widget offers hr: %v", ids)
 	}
+}
 
-	refusedAsks(t, m, addr, noraTok)
-
-	carlDesk, _ := newAgent(t, addr, "carl@demo", "carl-demo-pw", true)
-	boss, _ := newAgent(t, addr, "hrboss@demo", "hrboss-demo-pw", false)
+// carlAsksHR: carl opens his customer-side socket, is refused an
+// external department, asks hr, and may neither pick his own waiting
+// question nor have the supervisor assign it to him. It returns his
+// customer-side socket and the chat.
+func carlAsksHR(t *testing.T, addr, carlTok string, carlDesk, boss *gateway.Client) (*gateway.Client, string) {
+	t.Helper()
 	cv, cw, err := colleague(t, addr, carlTok)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +137,14 @@ func TestInternalLiveChat(t *testing.T) {
 	wantCode(t, "carl picking his own question", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
 	_, err = call(t, boss, &messages.Envelope{Body: &messages.Envelope_AssignWaiting{AssignWaiting: &messages.AssignWaiting{Department: "hr", ChatId: chat, AgentId: "carl"}}})
 	wantCode(t, "assigning carl his own question", err, messages.ErrorCode_ERROR_CODE_FORBIDDEN)
+	return cv, chat
+}
 
+// hanaGetsCarlsQuestion: hana comes online and is offered carl's
+// question (not carl, free in hr too), accepts it and sees who asks;
+// carl's desk never sees it. It returns hana's agent socket.
+func hanaGetsCarlsQuestion(t *testing.T, addr, chat string, carlDesk *gateway.Client) *gateway.Client {
+	t.Helper()
 	hana, _ := newAgent(t, addr, "hana@demo", "hana-demo-pw", true)
 	// hana gets it, not carl, who is free in hr too.
 	if o := awaitOffer(t, hana); o.GetChatId() != chat || o.GetVisitorName() != "Carl" {
@@ -126,9 +161,13 @@ func TestInternalLiveChat(t *testing.T) {
 			t.Fatalf("carl's own question reached his desk: %v", e)
 		}
 	}
+	return hana
+}
 
-	ownQuestionRefused(t, m, addr, chat, hana, carlDesk, carlTok)
-
+// hrSupervisorWhispers: the live chat's supervisor monitors hr, joins
+// invisibly and whispers; hana answers and carl thanks her.
+func hrSupervisorWhispers(t *testing.T, boss, hana, cv *gateway.Client, chat string) {
+	t.Helper()
 	// The live chat's supervisor monitors hr, joins invisibly, whispers.
 	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_Monitor{Monitor: &messages.Monitor{Departments: []string{"hr"}}}})
 	mustCall(t, boss, &messages.Envelope{Body: &messages.Envelope_JoinChat{JoinChat: &messages.JoinChat{ChatId: chat, Invisible: true}}})
@@ -140,7 +179,13 @@ func TestInternalLiveChat(t *testing.T) {
 	send(t, hana, chat, "h1", "Payday is the 25th.")
 	send(t, cv, chat, "c1", "Thanks!")
 	awaitEvent(t, hana, chat, func(ev *messages.ChatEvent) bool { return ev.GetMessage().GetText() == "Thanks!" })
+}
 
+// carlSeesNoStaffData: carl's customer-side socket gets hana's answer
+// and nothing staff-only, live or replayed on a new socket, which it
+// returns.
+func carlSeesNoStaffData(t *testing.T, addr, carlTok string, cv *gateway.Client) *gateway.Client {
+	t.Helper()
 	// Carl's socket: the answer, and nothing staff-only, live or replayed.
 	var live []*messages.Envelope
 	await(t, cv, "hana's answer", func(e *messages.Envelope) bool {
@@ -171,7 +216,13 @@ func TestInternalLiveChat(t *testing.T) {
 	if !slices.ContainsFunc(replayed, func(e *messages.Envelope) bool { return e.GetEvent().GetMessage().GetText() == "Payday is the 25th." }) {
 		t.Fatalf("the replay lacks hana's answer: %v", replayed)
 	}
+	return again
+}
 
+// roleLossClosesColleagueSocket: a role that loses livechat.internal
+// shuts hana's open customer-side socket (4005); her agent socket stays.
+func roleLossClosesColleagueSocket(t *testing.T, addr string, hana *gateway.Client) {
+	t.Helper()
 	// A role that loses livechat.internal shuts the open customer-side
 	// socket (4005); the staff member's agent socket stays.
 	hanaTok := loginToken(t, addr, "hana@demo", "hana-demo-pw")
@@ -187,7 +238,12 @@ func TestInternalLiveChat(t *testing.T) {
 	if err := hana.Closed(); err != nil {
 		t.Fatalf("hana's agent socket closed too: %v", err)
 	}
+}
 
+// logoutClosesColleagueSocket: logging out ends carl's customer-side
+// socket with the session, and the session opens no new one.
+func logoutClosesColleagueSocket(t *testing.T, addr, carlTok string, again *gateway.Client) {
+	t.Helper()
 	// Logging out ends the customer-side socket with the session.
 	if code, body := staffHTTP(t, addr, carlTok, "POST", "/api/logout", ""); code/100 != 2 {
 		t.Fatalf("logout: %d %s", code, body)

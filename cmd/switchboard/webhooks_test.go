@@ -129,6 +129,24 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	m := startBroker(t, t.TempDir(), withWebhooks)
 	addr := m.Addr()
 	all, closed := newHookReceiver(t, "all-events-secret-0123"), newHookReceiver(t, "closed-only-secret-012")
+	e2eCreateWebhooks(t, addr, all, closed)
+
+	chat := e2eChatAndOfflineMessage(t, addr)
+
+	evs := chatEvents(t, addr, chat)
+	wantTypes, wantSeqs := wantDelivered(evs)
+	e2eCheckEveryEvent(t, all, chat, wantTypes, wantSeqs)
+	e2eCheckFilteredEndpoint(t, all, closed, chat)
+
+	e2eCheckDeliveryLog(t, addr, len(wantSeqs))
+	e2eTestListDelete(t, addr, closed)
+}
+
+// e2eCreateWebhooks: the endpoint for every event (the answer without
+// its secret) and the one filtered to chat.closed of the main live chat;
+// support takes offline messages.
+func e2eCreateWebhooks(t *testing.T, addr string, all, closed *hookReceiver) {
+	t.Helper()
 	var created map[string]any
 	if code := admin(t, addr, "POST", "/admin/webhooks", map[string]any{"id": "all", "url": all.srv.URL + "/in", "secret": all.secret,
 		"description": "every event"}, &created); code != http.StatusCreated {
@@ -140,7 +158,12 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	mustAdmin(t, addr, "POST", "/admin/webhooks", map[string]any{"id": "closed", "url": closed.srv.URL, "secret": closed.secret,
 		"events": []string{"chat.closed"}, "live_chat": "main"})
 	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"offline_messages": true})
+}
 
+// e2eChatAndOfflineMessage: Ann's chat with bob (with a whisper), closed,
+// and Ben's offline message to support. It returns Ann's chat.
+func e2eChatAndOfflineMessage(t *testing.T, addr string) string {
+	t.Helper()
 	vis, bob, chat := chatWithBob(t, addr, "Ann", "ann@example.net")
 	send(t, vis, chat, "v1", "hello")
 	send(t, bob, chat, "b1", "hi Ann")
@@ -154,9 +177,14 @@ func TestWebhooksEndToEnd(t *testing.T) {
 		Department: "support", Name: "Ben", Email: "ben@example.net", Text: "call me"}}}); err != nil {
 		t.Fatal(err)
 	}
+	return chat
+}
 
-	evs := chatEvents(t, addr, chat)
-	wantTypes, wantSeqs := wantDelivered(evs)
+// e2eCheckEveryEvent: the endpoint for every event got the chat's events
+// in order, without the whisper, each of the main live chat, and the
+// offline message.
+func e2eCheckEveryEvent(t *testing.T, all *hookReceiver, chat string, wantTypes []string, wantSeqs []uint64) {
+	t.Helper()
 	eventually(t, "every event of the chat", func() bool { _, seqs := all.ofChat(chat); return len(seqs) == len(wantSeqs) })
 	types, seqs := all.ofChat(chat)
 	if fmt.Sprint(seqs) != fmt.Sprint(wantSeqs) || fmt.Sprint(types) != fmt.Sprint(wantTypes) {
@@ -183,6 +211,12 @@ func TestWebhooksEndToEnd(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// e2eCheckFilteredEndpoint: the filtered endpoint got only chat.closed;
+// neither endpoint refused a request.
+func e2eCheckFilteredEndpoint(t *testing.T, all, closed *hookReceiver, chat string) {
+	t.Helper()
 	eventually(t, "chat.closed at the filtered endpoint", func() bool { return len(closed.unique()) == 1 })
 	if ev := closed.unique()[0]; ev.Type != "chat.closed" || ev.ChatID != chat {
 		t.Fatalf("the filtered endpoint got %+v", ev)
@@ -190,7 +224,13 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	if bad := append(all.badRequests(), closed.badRequests()...); len(bad) > 0 {
 		t.Fatalf("refused requests: %v", bad)
 	}
+}
 
+// e2eCheckDeliveryLog: the delivery log of the endpoint for every event,
+// newest first: wantN tries of the chat's events and the offline
+// message's, each a success.
+func e2eCheckDeliveryLog(t *testing.T, addr string, wantN int) {
+	t.Helper()
 	// The log, newest first.
 	var log struct {
 		Attempts []struct {
@@ -202,7 +242,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 	eventually(t, "the delivery log", func() bool {
 		admin(t, addr, "GET", "/admin/webhooks/all/deliveries", nil, &log)
-		return len(log.Attempts) == len(wantSeqs)+1
+		return len(log.Attempts) == wantN+1
 	})
 	for _, a := range log.Attempts {
 		if !a.OK || a.Status != 200 || a.ID == "" {
@@ -219,6 +259,12 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}) {
 		t.Errorf("no offline.message in the log: %+v", log.Attempts)
 	}
+}
+
+// e2eTestListDelete: the test event, signed like the others; the list
+// without secrets; the filtered endpoint deleted with its log.
+func e2eTestListDelete(t *testing.T, addr string, closed *hookReceiver) {
+	t.Helper()
 	// The test event, signed like the others.
 	var test map[string]any
 	if code := admin(t, addr, "POST", "/admin/webhooks/closed/test", nil, &test); code != 200 {
