@@ -133,27 +133,8 @@ func FuzzAdminAPI(f *testing.F) {
 		if id == "" || id == "." || id == ".." {
 			return // a different route, not a different request
 		}
-		method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
-		switch {
-		case route == 0xFF:
-			method, path, id = http.MethodPost, "/admin/webhooks", ""
-		case route >= 0xF0:
-			method, path = methods[int(route)%len(methods)], "/admin/webhooks/"
-		case route >= 0xE0:
-			method, path = []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet}[route%4], "/admin/channels/"
-			if method == http.MethodPost {
-				path, id = "/admin/channels", ""
-			}
-		}
-		if p, ok := strings.CutSuffix(path, "#"); ok {
-			path, id = p, "" // settings: no id
-		}
-		hooksBefore, _ := s.cfg.Broker.Webhooks()
-		channelsBefore, _ := s.cfg.Broker.Channels()
-		before, _ := s.cfg.Broker.DirectoryView()
-		signInBefore, _ := s.cfg.Broker.SignIn()
-		cannedBefore, _ := s.cfg.Broker.CannedReplies("billing", "")
-		emailBefore, _ := s.cfg.Broker.EmailSettings()
+		method, path, id := adminFuzzRoute(route, id, paths, methods)
+		snap := takeAdminSnapshot(s)
 		req := httptest.NewRequest(method, path+url.PathEscape(id), bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer fuzz-admin")
 		rec := httptest.NewRecorder()
@@ -161,37 +142,96 @@ func FuzzAdminAPI(f *testing.F) {
 		if rec.Code == http.StatusNoContent {
 			return
 		}
-		for _, secret := range []string{"0123456789abcdef", `"app_secret":"a"`, `"access_token":"t"`} {
-			if rec.Code < 300 && strings.Contains(rec.Body.String(), secret) {
-				t.Fatalf("%s %s: the answer shows a secret: %s", method, req.URL.Path, rec.Body)
-			}
-		}
-		var answer map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
-			t.Fatalf("%s %s: status %d, body is not JSON: %q", method, req.URL.Path, rec.Code, rec.Body)
-		}
+		answer := checkAdminFuzzAnswer(t, method, req, rec)
 		if rec.Code >= 400 {
 			if code, _ := answer["code"].(string); !strings.HasPrefix(code, "ERROR_CODE_") || rec.Code >= 500 {
 				t.Fatalf("%s %s: status %d, untyped or internal error %v", method, req.URL.Path, rec.Code, answer)
 			}
-			after, _ := s.cfg.Broker.DirectoryView()
-			signInAfter, _ := s.cfg.Broker.SignIn()
-			cannedAfter, _ := s.cfg.Broker.CannedReplies("billing", "")
-			emailAfter, _ := s.cfg.Broker.EmailSettings()
-			channelsAfter, _ := s.cfg.Broker.Channels()
-			if !proto.Equal(&messages.ChannelList{Channels: channelsBefore}, &messages.ChannelList{Channels: channelsAfter}) {
-				t.Fatalf("a refused request changed the channels: %s %s %q", method, req.URL.Path, body)
-			}
-			hooksAfter, _ := s.cfg.Broker.Webhooks()
-			if !proto.Equal(&messages.WebhookList{Webhooks: hooksBefore}, &messages.WebhookList{Webhooks: hooksAfter}) {
-				t.Fatalf("a refused request changed the webhooks: %s %s %q", method, req.URL.Path, body)
-			}
-			if !proto.Equal(before, after) || !proto.Equal(signInBefore, signInAfter) || !proto.Equal(emailBefore, emailAfter) ||
-				!proto.Equal(&messages.CannedReplies{Replies: cannedBefore}, &messages.CannedReplies{Replies: cannedAfter}) {
-				t.Fatalf("a refused request changed the directory: %s %s %q", method, req.URL.Path, body)
-			}
+			snap.checkUnchanged(t, s, method, req.URL.Path, body)
 		}
 	})
+}
+
+// adminFuzzRoute decodes FuzzAdminAPI's route byte into the method and
+// path, and the id to append (empty for the routes that take none).
+func adminFuzzRoute(route uint8, id string, paths, methods []string) (string, string, string) {
+	method, path := methods[int(route)/len(paths)%len(methods)], paths[int(route)%len(paths)]
+	switch {
+	case route == 0xFF:
+		method, path, id = http.MethodPost, "/admin/webhooks", ""
+	case route >= 0xF0:
+		method, path = methods[int(route)%len(methods)], "/admin/webhooks/"
+	case route >= 0xE0:
+		method, path = []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet}[route%4], "/admin/channels/"
+		if method == http.MethodPost {
+			path, id = "/admin/channels", ""
+		}
+	}
+	if p, ok := strings.CutSuffix(path, "#"); ok {
+		path, id = p, "" // settings: no id
+	}
+	return method, path, id
+}
+
+// checkAdminFuzzAnswer checks that a successful answer shows no secret
+// and that every answer is JSON, which it returns decoded.
+func checkAdminFuzzAnswer(t *testing.T, method string, req *http.Request, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	for _, secret := range []string{"0123456789abcdef", `"app_secret":"a"`, `"access_token":"t"`} {
+		if rec.Code < 300 && strings.Contains(rec.Body.String(), secret) {
+			t.Fatalf("%s %s: the answer shows a secret: %s", method, req.URL.Path, rec.Body)
+		}
+	}
+	var answer map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+		t.Fatalf("%s %s: status %d, body is not JSON: %q", method, req.URL.Path, rec.Code, rec.Body)
+	}
+	return answer
+}
+
+// adminSnapshot is what a refused admin request must leave as it was.
+type adminSnapshot struct {
+	hooks    []*messages.WebhookEndpoint
+	channels []*messages.Channel
+	dir      *messages.DirectoryView
+	signIn   *messages.SignInSettings
+	canned   []*messages.CannedReply
+	email    *messages.EmailSettings
+}
+
+// takeAdminSnapshot reads the webhooks, the channels, the directory, the
+// sign-in settings, billing's canned replies and the email settings.
+func takeAdminSnapshot(s *Server) adminSnapshot {
+	var b adminSnapshot
+	b.hooks, _ = s.cfg.Broker.Webhooks()
+	b.channels, _ = s.cfg.Broker.Channels()
+	b.dir, _ = s.cfg.Broker.DirectoryView()
+	b.signIn, _ = s.cfg.Broker.SignIn()
+	b.canned, _ = s.cfg.Broker.CannedReplies("billing", "")
+	b.email, _ = s.cfg.Broker.EmailSettings()
+	return b
+}
+
+// checkUnchanged fails the test if the broker's state differs from the
+// snapshot taken before the refused request.
+func (b adminSnapshot) checkUnchanged(t *testing.T, s *Server, method, path string, body []byte) {
+	t.Helper()
+	after, _ := s.cfg.Broker.DirectoryView()
+	signInAfter, _ := s.cfg.Broker.SignIn()
+	cannedAfter, _ := s.cfg.Broker.CannedReplies("billing", "")
+	emailAfter, _ := s.cfg.Broker.EmailSettings()
+	channelsAfter, _ := s.cfg.Broker.Channels()
+	if !proto.Equal(&messages.ChannelList{Channels: b.channels}, &messages.ChannelList{Channels: channelsAfter}) {
+		t.Fatalf("a refused request changed the channels: %s %s %q", method, path, body)
+	}
+	hooksAfter, _ := s.cfg.Broker.Webhooks()
+	if !proto.Equal(&messages.WebhookList{Webhooks: b.hooks}, &messages.WebhookList{Webhooks: hooksAfter}) {
+		t.Fatalf("a refused request changed the webhooks: %s %s %q", method, path, body)
+	}
+	if !proto.Equal(b.dir, after) || !proto.Equal(b.signIn, signInAfter) || !proto.Equal(b.email, emailAfter) ||
+		!proto.Equal(&messages.CannedReplies{Replies: b.canned}, &messages.CannedReplies{Replies: cannedAfter}) {
+		t.Fatalf("a refused request changed the directory: %s %s %q", method, path, body)
+	}
 }
 
 func testServer(f testing.TB) *Server {

@@ -49,31 +49,8 @@ func TestDeliveryRound(t *testing.T) {
 			woken = append(woken, d.GetTarget()+" "+d.GetId())
 		}
 	})
-	putSync(t, func(done func(error)) { s.PutDepartment(&messages.Department{Id: "hr", LiveChat: "staff"}, done) })
-	for _, h := range []*messages.WebhookEndpoint{
-		{Id: "all", Enabled: true},
-		{Id: "closed", Enabled: true, Events: []string{messages.EventChatClosed}},
-		{Id: "staff", Enabled: true, LiveChat: "staff"},
-		{Id: "off", Enabled: false},
-	} {
-		putSync(t, func(done func(error)) { s.PutWebhook(h, true, done) })
-	}
-	putSync(t, func(done func(error)) {
-		s.putOne(channelKey("api"), &messages.Channel{Id: "api", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: true}, done)
-	})
-	putSync(t, func(done func(error)) {
-		s.putOne(channelKey("wa"), &messages.Channel{Id: "wa", Kind: messages.ChannelKind_CHANNEL_KIND_WHATSAPP}, done)
-	})
-	sales := storyChat("sales1", "sales", "v1", 1000, "hello", "psst")
-	hr := storyChat("hr1", "hr", "v2", 2000, "my payslip", "psst")
-	api := storyChat("api1", "sales", "v3", 3000, "from the api", "psst")
-	api[0].GetCreated().Channel = "api"
-	wa := storyChat("wa1", "sales", "v4", 4000, "from whatsapp", "psst")
-	wa[0].GetCreated().Channel = "wa"
-	wa = append(wa[:4], &messages.ChatEvent{ChatId: "wa1", Seq: 5, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: agentP, Text: "hi"}}})
-	for _, evs := range [][]*messages.ChatEvent{sales, hr, api, wa} {
-		appendSync(t, s, evs[0].GetChatId(), evs, nil, false)
-	}
+	setupDeliveryTargets(t, s)
+	appendDeliveryStories(t, s)
 	indexAll(t, s)
 	story := func(chat string) []string {
 		return []string{chat + "/1 chat.requested", chat + "/2 chat.message", chat + "/3 chat.assigned", chat + "/5 chat.closed"}
@@ -148,6 +125,43 @@ func TestDeliveryRound(t *testing.T) {
 	}
 	if hs, _ := s.Webhooks(); slices.ContainsFunc(hs, func(h *messages.WebhookEndpoint) bool { return h.GetId() == "closed" }) {
 		t.Error("the endpoint is still there")
+	}
+}
+
+// setupDeliveryTargets stores TestDeliveryRound's department hr (live
+// chat staff), its webhook endpoints and its API and WhatsApp channels.
+func setupDeliveryTargets(t *testing.T, s *Store) {
+	t.Helper()
+	putSync(t, func(done func(error)) { s.PutDepartment(&messages.Department{Id: "hr", LiveChat: "staff"}, done) })
+	for _, h := range []*messages.WebhookEndpoint{
+		{Id: "all", Enabled: true},
+		{Id: "closed", Enabled: true, Events: []string{messages.EventChatClosed}},
+		{Id: "staff", Enabled: true, LiveChat: "staff"},
+		{Id: "off", Enabled: false},
+	} {
+		putSync(t, func(done func(error)) { s.PutWebhook(h, true, done) })
+	}
+	putSync(t, func(done func(error)) {
+		s.putOne(channelKey("api"), &messages.Channel{Id: "api", Kind: messages.ChannelKind_CHANNEL_KIND_API, Enabled: true}, done)
+	})
+	putSync(t, func(done func(error)) {
+		s.putOne(channelKey("wa"), &messages.Channel{Id: "wa", Kind: messages.ChannelKind_CHANNEL_KIND_WHATSAPP}, done)
+	})
+}
+
+// appendDeliveryStories appends TestDeliveryRound's four chats: sales1,
+// hr1, api1 (channel api) and wa1 (channel wa, its agent's message).
+func appendDeliveryStories(t *testing.T, s *Store) {
+	t.Helper()
+	sales := storyChat("sales1", "sales", "v1", 1000, "hello", "psst")
+	hr := storyChat("hr1", "hr", "v2", 2000, "my payslip", "psst")
+	api := storyChat("api1", "sales", "v3", 3000, "from the api", "psst")
+	api[0].GetCreated().Channel = "api"
+	wa := storyChat("wa1", "sales", "v4", 4000, "from whatsapp", "psst")
+	wa[0].GetCreated().Channel = "wa"
+	wa = append(wa[:4], &messages.ChatEvent{ChatId: "wa1", Seq: 5, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{From: agentP, Text: "hi"}}})
+	for _, evs := range [][]*messages.ChatEvent{sales, hr, api, wa} {
+		appendSync(t, s, evs[0].GetChatId(), evs, nil, false)
 	}
 }
 

@@ -129,8 +129,42 @@ func TestChannelAdmin(t *testing.T) {
 	if ch, _ := m.broker.Channel("shop"); ch.GetApi().GetSecret() != testAPISecret || ch.GetName() != "Shop" {
 		t.Fatalf("stored %v", ch)
 	}
-	var list messages.ChannelList
+	checkChannelList(t, addr)
+	checkChannelRefusals(t, m, addr, wa)
+	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
+	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en",
+		"api": map[string]any{"secret": testAPISecret, "callback_url": "https://cb.example"}})
+	channelsStayExternal(t, m, addr)
+	var de map[string]any
+	if code := admin(t, addr, "DELETE", "/admin/departments/billing", nil, &de); code != http.StatusConflict || !strings.Contains(toJSON(de), "channel") {
+		t.Errorf("deleting the channel's department: %d %v", code, de)
+	}
+	mustAdmin(t, addr, "DELETE", "/admin/channels/bills", nil)
+	mustAdmin(t, addr, "DELETE", "/admin/departments/billing", nil)
+	mustAdmin(t, addr, "DELETE", "/admin/channels/wa", nil)
+	var e map[string]any
+	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
+		t.Errorf("a deleted channel: %d", code)
+	}
+	if code := admin(t, addr, "DELETE", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
+		t.Errorf("deleting it again: %d", code)
+	}
+	// Audited, never with a secret.
+	var page messages.AuditPage
 	var raw json.RawMessage
+	admin(t, addr, "GET", "/admin/audit?kind=admin.channel", nil, &raw)
+	protoIn.Unmarshal(raw, &page)
+	if len(page.GetEntries()) < 4 || strings.Contains(string(raw), testAPISecret) {
+		t.Fatalf("audit: %s", raw)
+	}
+}
+
+// checkChannelList: the list and a single channel are read with their
+// secrets left out.
+func checkChannelList(t *testing.T, addr string) {
+	t.Helper()
+	var raw json.RawMessage
+	var list messages.ChannelList
 	admin(t, addr, "GET", "/admin/channels", nil, &raw)
 	if err := protoIn.Unmarshal(raw, &list); err != nil || len(list.GetChannels()) != 2 {
 		t.Fatalf("list: %s %v", raw, err)
@@ -143,6 +177,13 @@ func TestChannelAdmin(t *testing.T) {
 	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &raw); code != 200 || strings.Contains(string(raw), testWAToken) {
 		t.Fatalf("get: %d %s", code, raw)
 	}
+}
+
+// checkChannelRefusals: bad input is a typed error about the field, a
+// second channel for a WhatsApp number is a conflict, bad JSON is
+// refused, and none of them changes the channel.
+func checkChannelRefusals(t *testing.T, m *Main, addr string, wa map[string]any) {
+	t.Helper()
 	// Bad input: a typed error about the field, nothing changed.
 	for _, c := range []struct {
 		body  any
@@ -173,30 +214,6 @@ func TestChannelAdmin(t *testing.T) {
 	if ch, _ := m.broker.Channel("shop"); ch.GetApi().GetCallbackUrl() != "http://127.0.0.1:1/cb" || ch.GetApi().GetSecret() != testAPISecret {
 		t.Fatalf("a refused change changed the channel: %v", ch)
 	}
-	mustAdmin(t, addr, "PUT", "/admin/departments/billing", map[string]any{"name": "Billing", "chat_enabled": true})
-	mustAdmin(t, addr, "PUT", "/admin/channels/bills", map[string]any{"kind": "CHANNEL_KIND_API", "department": "billing", "language": "en",
-		"api": map[string]any{"secret": testAPISecret, "callback_url": "https://cb.example"}})
-	channelsStayExternal(t, m, addr)
-	var de map[string]any
-	if code := admin(t, addr, "DELETE", "/admin/departments/billing", nil, &de); code != http.StatusConflict || !strings.Contains(toJSON(de), "channel") {
-		t.Errorf("deleting the channel's department: %d %v", code, de)
-	}
-	mustAdmin(t, addr, "DELETE", "/admin/channels/bills", nil)
-	mustAdmin(t, addr, "DELETE", "/admin/departments/billing", nil)
-	mustAdmin(t, addr, "DELETE", "/admin/channels/wa", nil)
-	if code := admin(t, addr, "GET", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
-		t.Errorf("a deleted channel: %d", code)
-	}
-	if code := admin(t, addr, "DELETE", "/admin/channels/wa", nil, &e); code != http.StatusNotFound {
-		t.Errorf("deleting it again: %d", code)
-	}
-	// Audited, never with a secret.
-	var page messages.AuditPage
-	admin(t, addr, "GET", "/admin/audit?kind=admin.channel", nil, &raw)
-	protoIn.Unmarshal(raw, &page)
-	if len(page.GetEntries()) < 4 || strings.Contains(string(raw), testAPISecret) {
-		t.Fatalf("audit: %s", raw)
-	}
 }
 
 // setupAPIChannel creates the API channel "shop" to support.
@@ -218,34 +235,7 @@ func TestAPIChannelInbound(t *testing.T) {
 	now := time.Now()
 	msg := map[string]any{"conversation_id": "order-1234", "message_id": "m-1", "name": "Ada", "email": "ada@example.com", "text": "Where is my parcel?"}
 
-	// Refused before anything is stored.
-	for _, c := range []struct {
-		name   string
-		secret string
-		ts     time.Time
-		body   any
-		status int
-	}{
-		{"unsigned", "", now, msg, 401},
-		{"wrong secret", "another-secret-of-16-bytes", now, msg, 401},
-		{"replayed", testAPISecret, now.Add(-6 * time.Minute), msg, 401},
-		{"from the future", testAPISecret, now.Add(6 * time.Minute), msg, 401},
-		{"no text", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada"}, 400},
-		{"no message id", testAPISecret, now, map[string]any{"conversation_id": "c", "name": "Ada", "text": "hi"}, 400},
-		{"unknown field", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "x": 1}, 400},
-		{"bad email", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "email": "no"}, 400},
-		{"not JSON", testAPISecret, now, `{"conversation_id":`, 400},
-	} {
-		if code, out := postAPIChannel(t, addr, "shop", c.secret, c.ts, c.body); code != c.status || out["code"] == nil {
-			t.Errorf("%s: %d %v, want %d with a typed error", c.name, code, out, c.status)
-		}
-	}
-	if code, _ := postAPIChannel(t, addr, "nope", testAPISecret, now, msg); code != 404 {
-		t.Errorf("an unknown channel: %d", code)
-	}
-	if n := len(channelChats(t, m, "shop", "order-1234")) + len(channelChats(t, m, "shop", "c")); n != 0 {
-		t.Fatalf("refused calls stored %d chats", n)
-	}
+	checkAPIChannelRefusals(t, m, addr, now, msg)
 
 	code, out := postAPIChannel(t, addr, "shop", testAPISecret, now, msg)
 	if code != 200 || out["chat_id"] == "" {
@@ -286,12 +276,54 @@ func TestAPIChannelInbound(t *testing.T) {
 	// (The closed one reaches the history index a moment later.)
 	eventually(t, "the conversation's two chats", func() bool { return len(channelChats(t, m, "shop", "order-1234")) == 2 })
 
+	checkAPIChannelClosed(t, m, addr, now, msg2)
+}
+
+// checkAPIChannelRefusals: unsigned, wrongly signed, stale and bad
+// inbound calls, and calls to an unknown channel, are refused with a
+// typed error before anything is stored.
+func checkAPIChannelRefusals(t *testing.T, m *Main, addr string, now time.Time, msg map[string]any) {
+	t.Helper()
+	// Refused before anything is stored.
+	for _, c := range []struct {
+		name   string
+		secret string
+		ts     time.Time
+		body   any
+		status int
+	}{
+		{"unsigned", "", now, msg, 401},
+		{"wrong secret", "another-secret-of-16-bytes", now, msg, 401},
+		{"replayed", testAPISecret, now.Add(-6 * time.Minute), msg, 401},
+		{"from the future", testAPISecret, now.Add(6 * time.Minute), msg, 401},
+		{"no text", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada"}, 400},
+		{"no message id", testAPISecret, now, map[string]any{"conversation_id": "c", "name": "Ada", "text": "hi"}, 400},
+		{"unknown field", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "x": 1}, 400},
+		{"bad email", testAPISecret, now, map[string]any{"conversation_id": "c", "message_id": "m", "name": "Ada", "text": "hi", "email": "no"}, 400},
+		{"not JSON", testAPISecret, now, `{"conversation_id":`, 400},
+	} {
+		if code, out := postAPIChannel(t, addr, "shop", c.secret, c.ts, c.body); code != c.status || out["code"] == nil {
+			t.Errorf("%s: %d %v, want %d with a typed error", c.name, code, out, c.status)
+		}
+	}
+	if code, _ := postAPIChannel(t, addr, "nope", testAPISecret, now, msg); code != 404 {
+		t.Errorf("an unknown channel: %d", code)
+	}
+	if n := len(channelChats(t, m, "shop", "order-1234")) + len(channelChats(t, m, "shop", "c")); n != 0 {
+		t.Fatalf("refused calls stored %d chats", n)
+	}
+}
+
+// checkAPIChannelClosed: a department that takes no chats is a typed
+// refusal that stores nothing; a channel switched off is not there.
+func checkAPIChannelClosed(t *testing.T, m *Main, addr string, now time.Time, msg2 map[string]any) {
+	t.Helper()
 	// A department that takes no chats: a typed refusal, nothing stored.
 	d, _ := m.broker.Department("support")
 	d.ChatEnabled = false
 	dj, _ := protojson.Marshal(d)
 	mustAdmin(t, addr, "PUT", "/admin/departments/support", string(dj))
-	code, out = postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "order-99", "message_id": "x-1", "name": "Bo", "text": "hello?"})
+	code, out := postAPIChannel(t, addr, "shop", testAPISecret, now, map[string]any{"conversation_id": "order-99", "message_id": "x-1", "name": "Bo", "text": "hello?"})
 	if code != http.StatusConflict || out["refusal"] != "REFUSAL_REASON_DEPARTMENT_CLOSED" {
 		t.Fatalf("closed department: %d %v", code, out)
 	}

@@ -61,6 +61,27 @@ func TestLiveChatDefault(t *testing.T) {
 			t.Fatalf("department %s got a live chat: %v", d.GetId(), d)
 		}
 	}
+	checkDefaultWidget(t, addr)
+	alice, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	_, _, chat := takeChat(t, addr, alice, "sales", "hello")
+	if c := awaitEvent(t, alice, chat, func(ev *messages.ChatEvent) bool { return ev.GetCreated() != nil }).GetCreated(); c.GetLiveChat() != "main" || c.GetColleague() != nil {
+		t.Fatalf("created: %v", c)
+	}
+
+	checkMainRefusals(t, addr)
+	mustAdmin(t, addr, "PUT", "/admin/livechats/main", map[string]any{"name": "Shop", "look": map[string]any{"color": "#112233"}})
+	_, ids, cfg := widgetDepartments(t, addr, "", "")
+	look, _ := cfg["departments"].([]any)[0].(map[string]any)["look"].(map[string]any)
+	if cfg["live_chat_name"] != "Shop" || len(ids) != 2 || look["color"] != "#112233" {
+		t.Fatalf("widget after main's look changed: %v", cfg)
+	}
+}
+
+// checkDefaultWidget: the widget of the default live chat offers every
+// department, with or without ?livechat=main; an unknown or invalid live
+// chat is refused.
+func checkDefaultWidget(t *testing.T, addr string) {
+	t.Helper()
 	for _, q := range []string{"", "?livechat=main"} {
 		code, ids, cfg := widgetDepartments(t, addr, q, "")
 		if code != http.StatusOK || !slices.Equal(ids, []string{"sales", "support"}) || cfg["live_chat"] != "main" {
@@ -73,12 +94,12 @@ func TestLiveChatDefault(t *testing.T) {
 	if code, _, _ := widgetDepartments(t, addr, "?livechat=Not+Valid", ""); code != http.StatusBadRequest {
 		t.Fatalf("widget config of an invalid live chat id: %d", code)
 	}
-	alice, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
-	_, _, chat := takeChat(t, addr, alice, "sales", "hello")
-	if c := awaitEvent(t, alice, chat, func(ev *messages.ChatEvent) bool { return ev.GetCreated() != nil }).GetCreated(); c.GetLiveChat() != "main" || c.GetColleague() != nil {
-		t.Fatalf("created: %v", c)
-	}
+}
 
+// checkMainRefusals: main is neither made internal nor deleted, and the
+// refusals change nothing.
+func checkMainRefusals(t *testing.T, addr string) {
+	t.Helper()
 	before, _ := liveChats(t, addr)
 	var e map[string]any
 	if code := admin(t, addr, "PUT", "/admin/livechats/main", `{"kind":"LIVE_CHAT_KIND_INTERNAL"}`, &e); code != http.StatusBadRequest || e["field"] != "kind" {
@@ -89,12 +110,6 @@ func TestLiveChatDefault(t *testing.T) {
 	}
 	if after, _ := liveChats(t, addr); after != before {
 		t.Fatalf("refused changes changed the live chats: %s, was %s", after, before)
-	}
-	mustAdmin(t, addr, "PUT", "/admin/livechats/main", map[string]any{"name": "Shop", "look": map[string]any{"color": "#112233"}})
-	_, ids, cfg := widgetDepartments(t, addr, "", "")
-	look, _ := cfg["departments"].([]any)[0].(map[string]any)["look"].(map[string]any)
-	if cfg["live_chat_name"] != "Shop" || len(ids) != 2 || look["color"] != "#112233" {
-		t.Fatalf("widget after main's look changed: %v", cfg)
 	}
 }
 
@@ -118,6 +133,46 @@ func TestLiveChatAdmin(t *testing.T) {
 		t.Fatalf("live chats: %v", lcs)
 	}
 
+	checkLiveChatRefusals(t, m, addr)
+
+	// A department moves to partners (PUT and PATCH take live_chat); the
+	// widget of each live chat offers its own.
+	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"live_chat": "partners"})
+	if _, ids, _ := widgetDepartments(t, addr, "?livechat=partners", ""); !slices.Equal(ids, []string{"support"}) {
+		t.Fatalf("partners' widget offers %v", ids)
+	}
+	if _, ids, _ := widgetDepartments(t, addr, "", ""); !slices.Equal(ids, []string{"sales"}) {
+		t.Fatalf("main's widget offers %v", ids)
+	}
+	var e map[string]any
+	if code := admin(t, addr, "DELETE", "/admin/livechats/partners", nil, &e); code != http.StatusConflict || !strings.Contains(e["message"].(string), "support") {
+		t.Fatalf("deleting a live chat with a department: %d %v", code, e)
+	}
+	mustAdmin(t, addr, "PUT", "/admin/departments/support", map[string]any{"name": "Support", "chat_enabled": true, "live_chat": "main"})
+	if code := admin(t, addr, "DELETE", "/admin/livechats/partners", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("DELETE partners: %d", code)
+	}
+	if code := admin(t, addr, "GET", "/admin/livechats/partners", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("GET a deleted live chat: %d", code)
+	}
+
+	// Every change and refusal is in the audit log.
+	checkLiveChatAudit(t, addr)
+
+	// Live chats are durable: a restarted broker reads the same.
+	before, _ := liveChats(t, addr)
+	dir := m.cfg.DataDir
+	m.Close()
+	m2 := startBroker(t, dir)
+	if after, _ := liveChats(t, m2.Addr()); after != before {
+		t.Fatalf("after a restart: %s, was %s", after, before)
+	}
+}
+
+// checkLiveChatRefusals: every bad live chat request is a typed error
+// about its field and changes neither the live chats nor the departments.
+func checkLiveChatRefusals(t *testing.T, m *Main, addr string) {
+	t.Helper()
 	before, _ := liveChats(t, addr)
 	for _, bad := range []struct {
 		method, path, body string
@@ -150,29 +205,12 @@ func TestLiveChatAdmin(t *testing.T) {
 			t.Errorf("%s %s %s changed the departments", bad.method, bad.path, bad.body)
 		}
 	}
+}
 
-	// A department moves to partners (PUT and PATCH take live_chat); the
-	// widget of each live chat offers its own.
-	mustAdmin(t, addr, "PATCH", "/admin/departments/support", map[string]any{"live_chat": "partners"})
-	if _, ids, _ := widgetDepartments(t, addr, "?livechat=partners", ""); !slices.Equal(ids, []string{"support"}) {
-		t.Fatalf("partners' widget offers %v", ids)
-	}
-	if _, ids, _ := widgetDepartments(t, addr, "", ""); !slices.Equal(ids, []string{"sales"}) {
-		t.Fatalf("main's widget offers %v", ids)
-	}
-	var e map[string]any
-	if code := admin(t, addr, "DELETE", "/admin/livechats/partners", nil, &e); code != http.StatusConflict || !strings.Contains(e["message"].(string), "support") {
-		t.Fatalf("deleting a live chat with a department: %d %v", code, e)
-	}
-	mustAdmin(t, addr, "PUT", "/admin/departments/support", map[string]any{"name": "Support", "chat_enabled": true, "live_chat": "main"})
-	if code := admin(t, addr, "DELETE", "/admin/livechats/partners", nil, nil); code != http.StatusNoContent {
-		t.Fatalf("DELETE partners: %d", code)
-	}
-	if code := admin(t, addr, "GET", "/admin/livechats/partners", nil, nil); code != http.StatusNotFound {
-		t.Fatalf("GET a deleted live chat: %d", code)
-	}
-
-	// Every change and refusal is in the audit log.
+// checkLiveChatAudit: every live chat change and refusal is in the audit
+// log.
+func checkLiveChatAudit(t *testing.T, addr string) {
+	t.Helper()
 	var kinds []string
 	for _, e := range auditPage(t, addr, "kind=admin.livechat") {
 		ok := "refused"
@@ -186,15 +224,6 @@ func TestLiveChatAdmin(t *testing.T) {
 		if !slices.Contains(kinds, want) {
 			t.Errorf("audit lacks %q: %v", want, kinds)
 		}
-	}
-
-	// Live chats are durable: a restarted broker reads the same.
-	before, _ = liveChats(t, addr)
-	dir := m.cfg.DataDir
-	m.Close()
-	m2 := startBroker(t, dir)
-	if after, _ := liveChats(t, m2.Addr()); after != before {
-		t.Fatalf("after a restart: %s, was %s", after, before)
 	}
 }
 
