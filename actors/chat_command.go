@@ -72,46 +72,65 @@ func (x cmd) ackNow(ctx actor.Context, chatID string) {
 // send writes a message. A resent one (same client message id) is answered
 // with the first one's ack, not written again.
 func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
-	text, t := s.GetText(), s.GetTemplate()
-	switch {
-	case s.GetWhisper() && x.r == roleVisitor:
-		x.fail(ctx, codeForbidden, "only staff whisper")
-		return
-	case !s.GetWhisper() && x.r == roleWatcher:
-		x.fail(ctx, codeForbidden, "you watch chat %s invisibly: whisper, or join visibly to write to the visitor", c.id)
-		return
-	case t != nil && (x.r == roleVisitor || s.GetWhisper()):
-		x.fail(ctx, codeInvalid, "a template message is staff's message to the visitor, not a whisper")
-		return
-	case t != nil && checkTemplate(t) != nil:
-		sendErr(ctx, x.GetConn(), x.GetRef(), checkTemplate(t))
-		return
-	case t != nil && text == "":
-		text = templateText(t)
-	case text == "":
-		x.fail(ctx, codeInvalid, "text is empty")
-		return
-	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
-		x.fail(ctx, codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes)
-		return
-	}
-	if err := CheckText("text", text, MaxMessageBytes); err != nil {
-		sendErr(ctx, x.GetConn(), x.GetRef(), err)
+	text, e := c.sendText(x, s)
+	if e != nil {
+		sendErr(ctx, x.GetConn(), x.GetRef(), e)
 		return
 	}
 	if cid := s.GetClientMsgId(); cid != "" && c.resent(ctx, x.ChatCommand, x.who, cid) {
 		return
 	}
-	if x.r != roleVisitor && !s.GetWhisper() && t == nil {
+	if e := c.sendLimit(x, s, text); e != nil {
+		sendErr(ctx, x.GetConn(), x.GetRef(), e)
+		return
+	}
+	c.writeMessage(x, s, text)
+}
+
+// sendText is the text a send writes, or why it may not: who may whisper
+// or write to the visitor, what a template is, and how much text there is.
+// A template with no text of its own writes the template's.
+func (c *chat) sendText(x cmd, s *messages.SendMessage) (string, *messages.Error) {
+	text, t := s.GetText(), s.GetTemplate()
+	switch {
+	case s.GetWhisper() && x.r == roleVisitor:
+		return "", errorf(codeForbidden, "only staff whisper")
+	case !s.GetWhisper() && x.r == roleWatcher:
+		return "", errorf(codeForbidden, "you watch chat %s invisibly: whisper, or join visibly to write to the visitor", c.id)
+	case t != nil && (x.r == roleVisitor || s.GetWhisper()):
+		return "", errorf(codeInvalid, "a template message is staff's message to the visitor, not a whisper")
+	case t != nil && checkTemplate(t) != nil:
+		return "", checkTemplate(t)
+	case t != nil && text == "":
+		text = templateText(t)
+	case text == "":
+		return "", errorf(codeInvalid, "text is empty")
+	case len(s.GetClientMsgId()) > MaxClientMsgIDBytes:
+		return "", errorf(codeTooLarge, "client_msg_id is longer than %d bytes", MaxClientMsgIDBytes)
+	}
+	if e := CheckText("text", text, MaxMessageBytes); e != nil {
+		return "", e
+	}
+	return text, nil
+}
+
+// sendLimit is why the chat takes no more of this: staff's free text past
+// the channel's reply window, or a visitor past what one chat holds of theirs.
+func (c *chat) sendLimit(x cmd, s *messages.SendMessage, text string) *messages.Error {
+	if x.r != roleVisitor && !s.GetWhisper() && s.GetTemplate() == nil {
 		if e := c.replyWindowError(); e != nil {
-			sendErr(ctx, x.GetConn(), x.GetRef(), e)
-			return
+			return e
 		}
 	}
 	if x.r == roleVisitor && c.visitorSent+visitorCost(text) > MaxVisitorBytes {
-		x.fail(ctx, codeTooLarge, "this chat holds what a visitor may write in one chat (%d KiB); start a new chat", MaxVisitorBytes>>10)
-		return
+		return errorf(codeTooLarge, "this chat holds what a visitor may write in one chat (%d KiB); start a new chat", MaxVisitorBytes>>10)
 	}
+	return nil
+}
+
+// writeMessage writes the checked message as the chat's next, a whisper
+// audited and staff-only, anything else also the visitor's next.
+func (c *chat) writeMessage(x cmd, s *messages.SendMessage, text string) {
 	seq := c.last + 1
 	a := &messages.Ack{ChatId: c.id, Seq: seq, ClientMsgId: s.GetClientMsgId()}
 	var audit *messages.AuditEntry
@@ -120,7 +139,7 @@ func (c *chat) send(ctx actor.Context, x cmd, s *messages.SendMessage) {
 	} else {
 		a.VisitorSeq = c.vlast + 1
 	}
-	msg := &messages.ChatMessage{From: x.who, Text: text, ClientMsgId: s.GetClientMsgId(), Template: t}
+	msg := &messages.ChatMessage{From: x.who, Text: text, ClientMsgId: s.GetClientMsgId(), Template: s.GetTemplate()}
 	c.write([]*messages.ChatEvent{{Kind: &messages.ChatEvent_Message{Message: msg}, Internal: s.GetWhisper()}},
 		c.audit(audit), ack(x.GetConn(), x.GetRef(), a))
 	c.traceWrite(x.GetTrace())

@@ -113,74 +113,91 @@ func (o *outlet) command(ctx actor.Context, m *messages.WebhookCommand) {
 	now := o.b.clock.Now().UnixMilli()
 	switch b := m.GetBody().(type) {
 	case *messages.WebhookCommand_Put:
-		h := b.Put
-		h.Id = o.id
-		switch {
-		case m.GetCreate() && o.hook != nil:
-			reply(refuse("id", codeConflict, "webhook %s exists already", o.id))
-			return
-		case !m.GetCreate() && o.hook == nil:
-			reply(errorf(codeNotFound, "no webhook %s", o.id))
-			return
-		}
-		next := cloneHook(h)
-		next.HasSecret = false
-		next.Secret = KeepSecret(h.GetSecret(), o.hook.GetSecret(), o.hook != nil && h.GetUrl() == o.hook.GetUrl())
-		if e := CheckWebhook(next); e != nil {
-			reply(e)
-			return
-		}
-		if m.GetCreate() {
-			if n, err := o.b.store.Webhooks(); err != nil {
-				reply(messages.TemporaryErrorf(codeUnavailable, "cannot read the webhooks now; try again"))
-				return
-			} else if len(n) >= MaxWebhooks {
-				reply(errorf(codeInvalid, "at most %d webhooks", MaxWebhooks))
-				return
-			}
-		}
-		next.CreatedAtMs, next.UpdatedAtMs = o.hook.GetCreatedAtMs(), now
-		if m.GetCreate() {
-			next.CreatedAtMs = now
-		}
-		next.FailingSinceMs, next.DisabledReason, next.DisabledAtMs = o.hook.GetFailingSinceMs(), o.hook.GetDisabledReason(), o.hook.GetDisabledAtMs()
-		if next.GetEnabled() {
-			// Enabled (again): its waiting deliveries go out, and its
-			// failures count from the next.
-			next.FailingSinceMs, next.DisabledReason, next.DisabledAtMs = 0, "", 0
-		}
-		prev := o.hook
-		o.hook = next
-		o.writeHook(m.GetCreate(), func(ctx actor.Context, e *messages.Error) {
-			if e != nil {
-				o.hook = prev
-				reply(e)
-				return
-			}
-			reply(nil)
-			o.resume(ctx)
-		})
+		o.putHook(m.GetCreate(), b.Put, now, reply)
 	case *messages.WebhookCommand_Delete:
-		if o.hook == nil {
-			reply(errorf(codeNotFound, "no webhook %s", o.id))
-			return
-		}
-		o.token++
-		o.writes[o.token] = func(ctx actor.Context, e *messages.Error) {
-			if e != nil {
-				reply(e)
-				return
-			}
-			reply(nil)
-			// Nothing left: answers still on their way find no
-			// conversation and are dropped.
-			o.hook = nil
-			o.forget()
-		}
-		o.b.store.DeleteWebhook(o.id, o.b.notifier(o.self, o.token))
+		o.deleteHook(reply)
 	default:
 		reply(errorf(codeInvalid, "an empty webhook command"))
 	}
+}
+
+// putHook creates (create) or replaces this endpoint with h, once checked,
+// and answers when it is written.
+func (o *outlet) putHook(create bool, h *messages.WebhookEndpoint, now int64, reply func(*messages.Error)) {
+	h.Id = o.id
+	next, e := o.nextHook(create, h)
+	if e != nil {
+		reply(e)
+		return
+	}
+	next.CreatedAtMs, next.UpdatedAtMs = o.hook.GetCreatedAtMs(), now
+	if create {
+		next.CreatedAtMs = now
+	}
+	next.FailingSinceMs, next.DisabledReason, next.DisabledAtMs = o.hook.GetFailingSinceMs(), o.hook.GetDisabledReason(), o.hook.GetDisabledAtMs()
+	if next.GetEnabled() {
+		// Enabled (again): its waiting deliveries go out, and its
+		// failures count from the next.
+		next.FailingSinceMs, next.DisabledReason, next.DisabledAtMs = 0, "", 0
+	}
+	prev := o.hook
+	o.hook = next
+	o.writeHook(create, func(ctx actor.Context, e *messages.Error) {
+		if e != nil {
+			o.hook = prev
+			reply(e)
+			return
+		}
+		reply(nil)
+		o.resume(ctx)
+	})
+}
+
+// nextHook is h as the endpoint to store, its secret kept or given, or why
+// it may not be put: created twice, replaced before it exists, invalid, or
+// one webhook too many.
+func (o *outlet) nextHook(create bool, h *messages.WebhookEndpoint) (*messages.WebhookEndpoint, *messages.Error) {
+	switch {
+	case create && o.hook != nil:
+		return nil, refuse("id", codeConflict, "webhook %s exists already", o.id)
+	case !create && o.hook == nil:
+		return nil, errorf(codeNotFound, "no webhook %s", o.id)
+	}
+	next := cloneHook(h)
+	next.HasSecret = false
+	next.Secret = KeepSecret(h.GetSecret(), o.hook.GetSecret(), o.hook != nil && h.GetUrl() == o.hook.GetUrl())
+	if e := CheckWebhook(next); e != nil {
+		return nil, e
+	}
+	if create {
+		if n, err := o.b.store.Webhooks(); err != nil {
+			return nil, messages.TemporaryErrorf(codeUnavailable, "cannot read the webhooks now; try again")
+		} else if len(n) >= MaxWebhooks {
+			return nil, errorf(codeInvalid, "at most %d webhooks", MaxWebhooks)
+		}
+	}
+	return next, nil
+}
+
+// deleteHook deletes this endpoint, and answers when it is gone.
+func (o *outlet) deleteHook(reply func(*messages.Error)) {
+	if o.hook == nil {
+		reply(errorf(codeNotFound, "no webhook %s", o.id))
+		return
+	}
+	o.token++
+	o.writes[o.token] = func(ctx actor.Context, e *messages.Error) {
+		if e != nil {
+			reply(e)
+			return
+		}
+		reply(nil)
+		// Nothing left: answers still on their way find no
+		// conversation and are dropped.
+		o.hook = nil
+		o.forget()
+	}
+	o.b.store.DeleteWebhook(o.id, o.b.notifier(o.self, o.token))
 }
 
 // resume: the endpoint changed (enabled again, a new URL): every waiting

@@ -136,6 +136,9 @@ func (d *directory) command(ctx actor.Context, m *messages.AdminCommand) {
 
 // apply hands a command to the handler of its kind.
 func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
+	if c, e, ok := d.applyChannel(m); ok {
+		return c, e
+	}
 	switch body := m.GetBody().(type) {
 	case *messages.AdminCommand_PutDepartment:
 		return d.putDepartment(body.PutDepartment)
@@ -171,16 +174,26 @@ func (d *directory) apply(m *messages.AdminCommand) (*change, *messages.Error) {
 		return d.deleteCanned(body.DeleteCanned)
 	case *messages.AdminCommand_PutEmail:
 		return d.putEmail(body.PutEmail)
-	case *messages.AdminCommand_PutLiveChat:
-		return d.putLiveChat(body.PutLiveChat)
-	case *messages.AdminCommand_DeleteLiveChat:
-		return d.deleteLiveChat(body.DeleteLiveChat)
-	case *messages.AdminCommand_PutChannel:
-		return d.putChannel(body.PutChannel, m.GetCreateOnly())
-	case *messages.AdminCommand_DeleteChannel:
-		return d.deleteChannel(body.DeleteChannel)
 	}
 	return nil, refuse("", codeInvalid, "empty admin command")
+}
+
+// applyChannel hands on the commands for the ways visitors reach us: live
+// chats and channels. ok is false for any other command.
+func (d *directory) applyChannel(m *messages.AdminCommand) (c *change, e *messages.Error, ok bool) {
+	switch body := m.GetBody().(type) {
+	case *messages.AdminCommand_PutLiveChat:
+		c, e = d.putLiveChat(body.PutLiveChat)
+	case *messages.AdminCommand_DeleteLiveChat:
+		c, e = d.deleteLiveChat(body.DeleteLiveChat)
+	case *messages.AdminCommand_PutChannel:
+		c, e = d.putChannel(body.PutChannel, m.GetCreateOnly())
+	case *messages.AdminCommand_DeleteChannel:
+		c, e = d.deleteChannel(body.DeleteChannel)
+	default:
+		return nil, nil, false
+	}
+	return c, e, true
 }
 
 // persisted answers the command whose write is done, and tells the actors
