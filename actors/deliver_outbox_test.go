@@ -221,15 +221,18 @@ func wantSeqs(n uint64) []uint64 {
 // checks; after d it fails the test (the one polling helper here).
 func waitFor(t testing.TB, what string, d time.Duration, tick func(), ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.After(d)
+	every := time.NewTicker(5 * time.Millisecond)
+	defer every.Stop()
 	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 		if tick != nil {
 			tick()
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-every.C:
+		}
 	}
 }
 
