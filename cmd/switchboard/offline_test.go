@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -154,12 +155,12 @@ func TestOfflineMessageAnsweredAsChat(t *testing.T) {
 	// Another visitor's chat answers nothing of Ann's.
 	bob, _ := newAgent(t, addr, "bob@demo", "bob-demo-pw", true)
 	other, _ := newVisitor(t, addr, false)
-	accept(t, bob, mustChatID(t, requestChat(t, other, "support", "en", "me too")))
+	acceptOffered(t, bob, mustChatID(t, requestChat(t, other, "support", "en", "me too")))
 	chat := mustChatID(t, requestChat(t, vis, "support", "en", "I am back"))
 	if _, list := offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=false"); len(list) != 1 {
 		t.Fatalf("before bob takes Ann's chat: %v", list)
 	}
-	accept(t, bob, chat)
+	acceptOffered(t, bob, chat)
 	var list []*messages.OfflineMessage
 	eventually(t, "the message answered by the chat", func() bool {
 		_, list = offlineList(t, addr, "bob@demo", "bob-demo-pw", "?answered=true")
@@ -168,4 +169,14 @@ func TestOfflineMessageAnsweredAsChat(t *testing.T) {
 	if x := list[0]; x.GetAnsweredHow() != "chat" || x.GetChatId() != chat || x.GetAnsweredBy() != "bob" {
 		t.Fatalf("answered %v", x)
 	}
+}
+
+// acceptOffered accepts chat once its offer reached c: a request is
+// answered when the chat is stored, before its queue offers it.
+func acceptOffered(t testing.TB, c *gateway.Client, chat string) {
+	t.Helper()
+	if _, err := c.Await(ctxT(t), func(e *messages.Envelope) bool { return e.GetOffer().GetChatId() == chat }); err != nil {
+		t.Fatalf("no offer of %s: %v", chat, err)
+	}
+	accept(t, c, chat)
 }
