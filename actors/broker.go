@@ -87,6 +87,9 @@ type Store interface {
 	DeliveryRef(target, ref string) (*messages.DeliveryRef, error)
 
 	AppendStats(ev *messages.StatsEvent, done func(error))
+	// The routing journal and the chats' decisions (issue 20).
+	AppendRouting(in *messages.RoutingInput, stored []*messages.RoutingDecision, done func(error))
+	RoutingDecisions(chatID string) ([]*messages.RoutingDecision, error)
 
 	// The delivery outbox (deliver_outbox.go) and webhooks.
 	DeliveryTargets() ([]string, error)
@@ -156,6 +159,7 @@ type Broker struct {
 	agentGrace, visitorGrace time.Duration
 	silentWait               time.Duration
 	linePerAddress           int
+	routing                  *routingRecorder // nil: decisions are not recorded
 	tracing                  tracing
 	metrics                  *Metrics      // nil: off
 	mailer                   Mailer        // nil: no email sent
@@ -183,6 +187,9 @@ func New(cfg Config) (*Broker, error) {
 		webhooks: cfg.Webhooks, deliveryRetry: cfg.DeliveryRetry, deliveryRetryMax: cfg.DeliveryRetryMax,
 		hookDisableAfter: cfg.WebhookDisableAfter, deliveriesInFlight: cfg.DeliveriesInFlight,
 		deliveriesInMemory: cfg.DeliveriesInMemory}
+	if cfg.RecordRouting {
+		b.routing = &routingRecorder{store: cfg.Store, log: cfg.Logger}
+	}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)
 		b.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return sysLog }))

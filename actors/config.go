@@ -96,6 +96,10 @@ type Config struct {
 	// a delivery on its way at once (each conversation has one at most).
 	// Default 32.
 	DeliveriesInFlight int
+	// RecordRouting keeps the routing journal and every chat's routing
+	// decisions with their reasons (routing_record.go). Default off here;
+	// the switchboard command turns it on (-routing-records).
+	RecordRouting bool
 	// DeliveriesInMemory bounds the deliveries one target's actor holds;
 	// the rest wait in the store and are read once it has sent half of
 	// those it holds. Default 20,000. The bound is per target: the

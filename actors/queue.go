@@ -28,10 +28,12 @@ const (
 // Its view of agents (roster) comes from the agents' reports and is only a
 // hint: the agent actor decides whether it takes an offer.
 type queue struct {
-	b    *Broker
-	id   string
-	self *actor.PID
-	dept *messages.Department // nil: no such department
+	b       *Broker
+	host    queueHost // brokerHost, or the simulator's
+	id      string
+	dept    *messages.Department // nil: no such department
+	version uint64               // settingsVersion(dept)
+	rec     *recording           // the journal entry of the input being handled
 
 	line  line
 	eta   estimator
@@ -55,86 +57,107 @@ func newQueue(b *Broker, id string) *queue {
 }
 
 func (q *queue) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		if q.host == nil {
+			q.host = &brokerHost{b: q.b, self: ctx.Self()}
+		}
+	case *messages.LiveQuery:
+		ctx.Respond(q.live(q.host.Now()))
+		return
+	case *messages.RoutingExplain:
+		ctx.Respond(q.explainWaiting(m.GetChatId()))
+		return
+	}
+	q.handle(ctx.Message())
+}
+
+// handle is the queue's behaviour on one message, apart from the
+// answers to asks (Receive): the actor runs it, and so does the
+// simulator on recorded inputs (queueHost). What it sends goes out only
+// once the input's journal entry is submitted (routing_record.go).
+func (q *queue) handle(msg any) {
+	switch msg.(type) {
 	case *messages.FlushViews:
 		q.flushViews()
 		return
-	case *messages.ViewQuery, *messages.LiveQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
+	case *messages.ViewQuery, *messages.OfferExpired, *messages.RetryDispatch, *actor.Stopping, *actor.Stopped:
 		// These leave the monitors' view as it is.
 	default:
 		defer q.viewChanged()
 	}
-	q.receive(ctx)
+	q.host.hold()
+	defer q.host.release()
+	q.begin(msg)
+	q.receive(msg)
+	q.end(msg)
 }
 
-func (q *queue) receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
+func (q *queue) receive(msg any) {
+	switch m := msg.(type) {
 	case *actor.Started:
-		q.self = ctx.Self()
-		q.m = q.b.metrics.queue(q.id, q.b.clock)
-		q.reload(ctx)
+		q.m = q.host.queueMetrics(q.id)
+		q.reload()
 	case *actor.Stopped, *actor.Restarting:
 		q.m.stopped() // the line goes with this instance
 	case *actor.Stopping:
 	case *messages.DirectoryChanged:
-		q.directoryChanged(ctx)
+		q.directoryChanged()
 	case *messages.StartChat:
-		q.admit(ctx, m)
+		q.admit(m)
 	case *messages.Enqueue:
-		q.enqueue(ctx, m)
+		q.enqueue(m)
 	case *messages.QueueRestore:
-		q.restore(ctx, m)
+		q.restore(m)
 	case *messages.ActiveChat:
-		q.activeChat(ctx, m)
+		q.activeChat(m)
 	case *messages.Watch:
 		q.views.watch(m.GetAgentId(), m.GetOn())
 	case *messages.ViewQuery:
-		q.b.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
-	case *messages.LiveQuery:
-		ctx.Respond(q.live(q.b.clock.Now()))
+		q.host.Send(KindAgent, m.GetAgentId(), &messages.ViewAnswer{Token: m.GetToken(), View: q.view()})
 	case *messages.Withdraw:
-		q.withdraw(ctx, m)
+		q.withdraw(m)
 	case *messages.AgentReport:
-		q.agentReport(ctx, m)
+		q.agentReport(m)
 	case *messages.OfferReply:
-		q.offerReply(ctx, m)
+		q.offerReply(m)
 	case *messages.OfferExpired:
-		q.expired(ctx, m)
+		q.expired(m)
 	case *messages.RetryDispatch:
-		q.retry(ctx)
+		q.retry()
 	case *messages.PickRequest:
-		q.pick(ctx, m)
+		q.pick(m)
 	case *messages.SupervisorAssign:
-		q.supervisorAssign(ctx, m)
+		q.supervisorAssign(m)
 	case *messages.WaitingQuery:
-		q.list(ctx, m)
+		q.list(m)
 	default:
-		ctx.Logger().Warn("queue: unexpected message", "department", q.id, "type", fmt.Sprintf("%T", m))
+		q.host.Logger().Warn("queue: unexpected message", "department", q.id, "type", fmt.Sprintf("%T", m))
 	}
 }
 
-func (q *queue) reload(ctx actor.Context) {
-	d, err := q.b.store.Department(q.id)
+func (q *queue) reload() {
+	d, err := q.host.Department(q.id)
 	if err != nil {
-		ctx.Logger().Error("queue: load department", "department", q.id, "err", err)
+		q.host.Logger().Error("queue: load department", "department", q.id, "err", err)
 		return
 	}
-	q.dept = d
+	q.dept, q.version = d, settingsVersion(d)
 }
 
 // directoryChanged reloads the department. When the queue went online or
 // offline, its agents are told.
-func (q *queue) directoryChanged(ctx actor.Context) {
+func (q *queue) directoryChanged() {
 	was := q.dept
-	q.reload(ctx)
+	q.reload()
 	if was != nil && q.dept != nil && was.GetChatEnabled() != q.dept.GetChatEnabled() {
 		st := &messages.Envelope{Body: &messages.Envelope_QueueState{QueueState: &messages.QueueState{
 			Department: q.id, Online: q.dept.GetChatEnabled(), By: q.dept.GetOnlineChangedBy()}}}
 		for id := range q.roster {
-			q.b.Send(KindAgent, id, st)
+			q.host.Send(KindAgent, id, st)
 		}
 	}
-	q.dispatch(ctx)
+	q.dispatch()
 }
 
 func (q *queue) limit() int {
@@ -147,7 +170,7 @@ func (q *queue) limit() int {
 // admit takes a validated chat request (from the group): it refuses it
 // when the line is full (or, with offline messages, when nobody could
 // answer it), or gives it the next ticket and has it created.
-func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
+func (q *queue) admit(m *messages.StartChat) {
 	if capacity, _ := capacityOf(q.roster); capacity == 0 && q.dept.GetOfflineMessages() && m.GetChannel() == nil {
 		// The visitor leaves a message instead of waiting for no one. A
 		// channel's conversation waits in line instead: its customer does
@@ -157,61 +180,65 @@ func (q *queue) admit(ctx actor.Context, m *messages.StartChat) {
 			"nobody in %s can take a chat right now; leave a message and we will answer by email")
 		return
 	}
-	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.b.linePerAddress, q.b.clock.Now())
+	t, ok := q.line.admit(m.GetChatId(), AddressKey(m.GetAddress()), q.limit(), q.host.LinePerAddress(), q.host.Now())
 	if !ok {
 		// To the visitor, a full share of their address is a full line.
 		q.refuse(m, messages.RefusalReason_REFUSAL_REASON_QUEUE_FULL, "the %s queue is full; please try again in a few minutes")
 		return
 	}
-	m.Ticket, m.Trace = t, q.b.admitted(m, q.id, ResultAdmitted)
-	q.b.Send(KindChat, m.GetChatId(), m)
+	m.Ticket, m.Trace = t, q.host.admitted(m, q.id, ResultAdmitted)
+	q.host.Send(KindChat, m.GetChatId(), m)
 }
 
 // refuse turns a request away for reason, counted and traced; format
 // names the department with %s.
 func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, format string) {
+	q.decide(nil, m.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REFUSED, Refusal: reason,
+		Detail: fmt.Sprintf(format, q.dept.GetName())})
 	q.m.refused(reason)
-	q.b.statsRefused(q.id, reason)
-	q.b.admitted(m, q.id, reasonOf(reason))
-	q.b.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
+	q.host.statsRefused(q.id, reason)
+	q.host.admitted(m, q.id, reasonOf(reason))
+	q.host.Send(KindVisitor, m.GetVisitorId(), &messages.StartRefused{ChatId: m.GetChatId(), Conn: m.GetConn(), Ref: m.GetRef(),
 		Refusal: &messages.ChatRefused{Reason: reason, Department: q.id, Message: fmt.Sprintf(format, q.dept.GetName())}})
 }
 
 // enqueue puts a created chat (or one transferred here) in line.
-func (q *queue) enqueue(ctx actor.Context, m *messages.Enqueue) {
+func (q *queue) enqueue(m *messages.Enqueue) {
 	q.line.enqueue(m.GetChat(), m.GetTicket(), m.GetHead(), m.GetTarget())
 	q.waiting(m)
+	q.queued(q.line.byChat[m.GetChat().GetChatId()], "joined the line")
 	if w := q.line.byChat[m.GetChat().GetChatId()]; w != nil && w.since.IsZero() {
-		w.since = q.b.clock.Now()
+		w.since = q.host.Now()
 		if q.m != nil {
 			q.m.enqueued()
 			q.measureLine()
 		}
 	}
-	q.notifyPositions(ctx)
-	q.dispatch(ctx)
+	q.notifyPositions()
+	q.dispatch()
 }
 
 // restore takes the department's open chats after a restart (Recover).
-func (q *queue) restore(ctx actor.Context, m *messages.QueueRestore) {
+func (q *queue) restore(m *messages.QueueRestore) {
 	for _, oc := range m.GetChats() {
 		q.line.insert(openSummary(oc), oc.GetTicket(), oc.GetHead(), oc.GetTarget())
+		q.queued(q.line.byChat[oc.GetChatId()], "back in line after a restart")
 		if w := q.line.byChat[oc.GetChatId()]; w != nil && w.since.IsZero() {
 			w.since = time.Unix(0, int64(oc.GetTicket())) // tickets are times (line.admit)
 		}
 	}
-	now := q.b.clock.Now()
+	now := q.host.Now()
 	for _, oc := range m.GetActive() {
 		q.eta.restore(openSummary(oc), now)
 	}
 	q.measureLine()
 	q.m.handling(len(q.eta.active))
-	q.notifyPositions(ctx)
-	q.dispatch(ctx)
+	q.notifyPositions()
+	q.dispatch()
 }
 
 // withdraw takes a chat whose visitor left out of line.
-func (q *queue) withdraw(ctx actor.Context, m *messages.Withdraw) {
+func (q *queue) withdraw(m *messages.Withdraw) {
 	w := q.line.withdraw(m.GetChatId())
 	q.forget(m.GetChatId())
 	if w == nil {
@@ -220,19 +247,20 @@ func (q *queue) withdraw(ctx actor.Context, m *messages.Withdraw) {
 	if w.offer != nil {
 		q.m.offer(offerWithdrawn)
 	}
-	q.revoke(ctx, w, "the visitor left")
+	q.revoke(w, "the visitor left")
+	q.decide(w, w.chat.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT, Detail: "the visitor left the line"})
 	q.leave(w)
-	q.notifyPositions(ctx)
-	q.dispatch(ctx)
+	q.notifyPositions()
+	q.dispatch()
 }
 
 // activeChat follows the department's chats being handled. A chat that
 // closes adds its handling time to the estimate.
-func (q *queue) activeChat(ctx actor.Context, m *messages.ActiveChat) {
-	added := q.eta.update(m.GetChat(), m.GetEnded(), q.b.clock.Now())
+func (q *queue) activeChat(m *messages.ActiveChat) {
+	added := q.eta.update(m.GetChat(), m.GetEnded(), q.host.Now())
 	q.m.handling(len(q.eta.active))
 	if added {
-		q.notifyPositions(ctx)
+		q.notifyPositions()
 	}
 }
 
@@ -241,7 +269,7 @@ func (q *queue) leave(w *waiting) {
 	q.line.remove(w)
 	if q.m != nil {
 		if !w.since.IsZero() {
-			q.m.left(q.b.clock.Now().Sub(w.since))
+			q.m.left(q.host.Now().Sub(w.since))
 		}
 		q.measureLine()
 	}
@@ -258,7 +286,7 @@ func (q *queue) measureLine() {
 
 // notifyPositions tells every waiting visitor whose position changed, or
 // whose estimated wait moved by etaResend or more.
-func (q *queue) notifyPositions(ctx actor.Context) {
+func (q *queue) notifyPositions() {
 	if len(q.line.waiting) == 0 {
 		return // nobody to tell (the common case on every agent report)
 	}
@@ -272,7 +300,7 @@ func (q *queue) notifyPositions(ctx actor.Context) {
 			continue
 		}
 		w.notified, w.etaTold = pos, eta
-		q.b.Send(KindVisitor, w.chat.GetVisitorId(), &messages.QueueUpdate{ChatId: w.chat.GetChatId(), Position: pos, QueueLength: n,
+		q.host.Send(KindVisitor, w.chat.GetVisitorId(), &messages.QueueUpdate{ChatId: w.chat.GetChatId(), Position: pos, QueueLength: n,
 			EstimatedWaitMs: max(eta, 0), NoEstimate: eta < 0})
 	}
 }
@@ -280,13 +308,12 @@ func (q *queue) notifyPositions(ctx actor.Context) {
 // viewChanged pushes the live view to the department's monitors, at most
 // once per viewEvery.
 func (q *queue) viewChanged() {
-	push, wait := q.views.changed(q.b.clock.Now())
+	push, wait := q.views.changed(q.host.Now())
 	switch {
 	case push:
 		q.pushViews()
 	case wait > 0:
-		self, root := q.self, q.b.root
-		q.b.clock.AfterFunc(wait, func() { root.Send(self, &messages.FlushViews{}) })
+		q.host.After(wait, &messages.FlushViews{})
 	}
 }
 
@@ -300,20 +327,20 @@ func (q *queue) flushViews() {
 // pushViews sends the monitors the view with the live figures (which
 // only the monitors get: an agent's transfer targets do not).
 func (q *queue) pushViews() {
-	now := q.b.clock.Now()
+	now := q.host.Now()
 	q.views.pushed(now)
 	v := q.view()
 	v.Live = q.live(now)
 	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: v}}
 	for id := range q.views.watchers {
-		q.b.Send(KindAgent, id, env)
+		q.host.Send(KindAgent, id, env)
 	}
 }
 
 // view is the department now: its queue, chats being handled and agents.
 func (q *queue) view() *messages.DepartmentView {
 	v := &messages.DepartmentView{Department: q.id, Name: q.dept.GetName(), Online: q.dept.GetChatEnabled(),
-		AtMs: q.b.clock.Now().UnixMilli(), WaitingCount: uint32(len(q.line.waiting))}
+		AtMs: q.host.Now().UnixMilli(), WaitingCount: uint32(len(q.line.waiting))}
 	v.Waiting = q.line.list(q.id)
 	v.Active = q.eta.chats()
 	for _, c := range q.candidates() {
@@ -324,7 +351,7 @@ func (q *queue) view() *messages.DepartmentView {
 
 // list answers an agent's ListWaiting through its agent actor, which adds
 // its own unanswered and answered chats.
-func (q *queue) list(ctx actor.Context, m *messages.WaitingQuery) {
-	q.b.Send(KindAgent, m.GetAgentId(), &messages.WaitingAnswer{Conn: m.GetConn(), Ref: m.GetRef(),
+func (q *queue) list(m *messages.WaitingQuery) {
+	q.host.Send(KindAgent, m.GetAgentId(), &messages.WaitingAnswer{Conn: m.GetConn(), Ref: m.GetRef(),
 		List: &messages.WaitingList{Department: q.id, Chats: q.line.list(q.id), Online: q.dept.GetChatEnabled()}})
 }

@@ -12,8 +12,6 @@ package actors
 import (
 	"slices"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -23,21 +21,21 @@ const reasonAssigned = "a supervisor assigned the chat to a colleague"
 
 // supervisorAssign offers a waiting chat to the agent the supervisor
 // chose, withdrawing an offer to anyone else, or answers why not.
-func (q *queue) supervisorAssign(ctx actor.Context, m *messages.SupervisorAssign) {
+func (q *queue) supervisorAssign(m *messages.SupervisorAssign) {
 	w := q.line.byChat[m.GetChatId()]
 	c := q.roster[m.GetAgentId()]
 	if e := q.assignError(w, c, m); e != nil {
-		sendErr(ctx, m.GetConn(), m.GetRef(), e)
+		q.host.Reply(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_Error{Error: e}})
 		return
 	}
 	if w.offer != nil {
 		q.m.offer(offerWithdrawn)
-		q.revoke(ctx, w, reasonAssigned)
+		q.revoke(w, reasonAssigned)
 	}
-	q.offerTo(ctx, w, c, m.GetByName())
-	q.b.Audit(&messages.AuditEntry{Kind: "chat.assign", Actor: m.GetById(), Address: m.GetAddress(), Subject: m.GetChatId(),
+	q.offerTo(w, c, m.GetByName())
+	q.host.Audit(&messages.AuditEntry{Kind: "chat.assign", Actor: m.GetById(), Address: m.GetAddress(), Subject: m.GetChatId(),
 		Detail: "offered to " + c.id + " in department " + q.id, Ok: true})
-	sendAck(ctx, m.GetConn(), m.GetRef(), &messages.Ack{ChatId: m.GetChatId()})
+	q.host.Reply(m.GetConn(), &messages.Envelope{Ref: m.GetRef(), Body: &messages.Envelope_Ack{Ack: &messages.Ack{ChatId: m.GetChatId()}}})
 }
 
 // assignError is why the chat cannot be offered to c now, if so: it must
@@ -83,8 +81,13 @@ func (c *candidate) busy() string {
 
 // notAssigned: an assigned chat the agent did not take goes to the head
 // of the line, and the visitors whose place changed are told.
-func (q *queue) notAssigned(ctx actor.Context, w *waiting, o *offer) {
-	if o.assigned && q.line.toHead(w) {
-		q.notifyPositions(ctx)
+func (q *queue) notAssigned(w *waiting, o *offer) {
+	if !o.assigned {
+		return
+	}
+	q.decide(w, w.chat.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, AgentId: o.agent,
+		Detail: "a supervisor's assignment was not taken: back to the head of the line"})
+	if q.line.toHead(w) {
+		q.notifyPositions()
 	}
 }

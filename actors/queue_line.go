@@ -33,6 +33,10 @@ type waiting struct {
 	// A transferred chat: ahead of the others, and offered to target first.
 	head   bool
 	target string
+	// decisions: how many of its routing decisions were kept in this
+	// stay (routing_record.go).
+	decisions int
+	whySig    uint64 // the reasons of its last WAITING decision
 	// since is when the chat joined this line (the queue sets it; after
 	// a restart, its ticket's time), for the wait metrics.
 	since time.Time
@@ -157,4 +161,9 @@ func howFor(w *waiting) messages.AssignHow {
 		return messages.AssignHow_ASSIGN_HOW_TRANSFERRED
 	}
 	return messages.AssignHow_ASSIGN_HOW_ROUTED
+}
+
+// position is w's place in line (1: the head; 0: not in line).
+func (l *line) position(w *waiting) uint32 {
+	return uint32(slices.Index(l.waiting, w) + 1)
 }

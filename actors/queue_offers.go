@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
@@ -27,6 +25,7 @@ type offer struct {
 	// assigned: a supervisor chose the agent; declined or expired, the
 	// chat goes to the head of the line.
 	assigned bool
+	by       string // the supervisor's name
 }
 
 func (q *queue) offerTimeout() time.Duration {
@@ -50,10 +49,10 @@ func (w *waiting) cooledAt(agent string) time.Time {
 
 // agentReport takes an agent's report: who can be offered what changed,
 // and so may the estimate (it depends on who is available).
-func (q *queue) agentReport(ctx actor.Context, m *messages.AgentReport) {
+func (q *queue) agentReport(m *messages.AgentReport) {
 	q.report(m)
-	q.dispatch(ctx)
-	q.notifyPositions(ctx)
+	q.dispatch()
+	q.notifyPositions()
 }
 
 func (q *queue) report(m *messages.AgentReport) {
@@ -86,9 +85,9 @@ func (q *queue) candidates() []*candidate {
 }
 
 // retry is the end of the cool-down dispatch waited for.
-func (q *queue) retry(ctx actor.Context) {
+func (q *queue) retry() {
 	q.retryStop = nil
-	q.dispatch(ctx)
+	q.dispatch()
 }
 
 // dispatch offers waiting chats, in order, to eligible agents. A chat that
@@ -98,43 +97,45 @@ func (q *queue) retry(ctx actor.Context) {
 // An offline queue (chat_enabled off) refuses new requests but still
 // serves the chats already waiting. A manual queue offers only transfers
 // to a named agent.
-func (q *queue) dispatch(ctx actor.Context) {
+func (q *queue) dispatch() {
 	if q.dept == nil {
 		return
 	}
 	manual := q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_MANUAL
 	cands := q.candidates()
-	now := q.b.clock.Now()
+	now := q.host.Now()
 	var cooling time.Time // the earliest end of a cool-down that holds a chat back
 	for _, w := range q.line.waiting {
 		if !anyFree(cands) {
 			break
 		}
-		if w.offer != nil || q.offerTarget(ctx, w) || manual {
+		if w.offer != nil || q.offerTarget(w) || manual {
 			continue
 		}
 		c, until := q.choose(cands, w, now)
 		if c != nil {
-			q.makeOffer(ctx, w, c)
-		} else if !until.IsZero() && (cooling.IsZero() || until.Before(cooling)) {
+			q.makeOffer(w, c)
+			continue
+		}
+		q.stillWaiting(w, now)
+		if !until.IsZero() && (cooling.IsZero() || until.Before(cooling)) {
 			cooling = until
 		}
 	}
 	if !cooling.IsZero() && q.retryStop == nil {
-		self, root := q.self, q.b.root
-		q.retryStop = q.b.clock.AfterFunc(cooling.Sub(now), func() { root.Send(self, &messages.RetryDispatch{}) })
+		q.retryStop = q.host.After(cooling.Sub(now), &messages.RetryDispatch{})
 	}
 }
 
 // offerTarget offers a transferred chat to the colleague it was
 // transferred to, if they can take it now; if not, the chat waits at the
 // head for anyone. Never to the colleague who asked it (AskedBy).
-func (q *queue) offerTarget(ctx actor.Context, w *waiting) (offered bool) {
+func (q *queue) offerTarget(w *waiting) (offered bool) {
 	if w.target == "" {
 		return false
 	}
 	if c := q.roster[w.target]; c != nil && c.free() && !AskedBy(w.chat.GetVisitorId(), c.id) {
-		q.makeOffer(ctx, w, c)
+		q.makeOffer(w, c)
 		return true
 	}
 	w.target = ""
@@ -173,30 +174,30 @@ func (q *queue) pickFor(cands []*candidate, lang string, excluded func(string) b
 	return pickLeastLoaded(cands, lang, excluded)
 }
 
-func (q *queue) makeOffer(ctx actor.Context, w *waiting, c *candidate) { q.offerTo(ctx, w, c, "") }
+func (q *queue) makeOffer(w *waiting, c *candidate) { q.offerTo(w, c, "") }
 
 // offerTo offers w to c; by names the supervisor who assigned it to c.
-func (q *queue) offerTo(ctx actor.Context, w *waiting, c *candidate, by string) {
+func (q *queue) offerTo(w *waiting, c *candidate, by string) {
 	q.nextOffer++
 	id := q.id + ":" + strconv.FormatUint(q.nextOffer, 36)
 	timeout := q.offerTimeout()
-	self, root := q.self, q.b.root
-	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id, assigned: by != ""}
-	o.stop = q.b.clock.AfterFunc(timeout, func() { root.Send(self, &messages.OfferExpired{OfferId: id}) })
+	o := &offer{id: id, chatID: w.chat.GetChatId(), agent: c.id, assigned: by != "", by: by}
+	o.stop = q.host.After(timeout, &messages.OfferExpired{OfferId: id})
+	q.offered(w, c, by)
 	w.offer = o
 	q.offers[id] = o
 	c.load++ // until the agent's next report says otherwise
-	c.lastAssigned = q.b.clock.Now().UnixMilli()
+	c.lastAssigned = q.host.Now().UnixMilli()
 	q.lastRR = c.id
 	q.m.offer(offerMade)
-	q.b.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
+	q.host.Send(KindAgent, c.id, &messages.OfferChat{OfferId: id, Targeted: w.target == c.id, Offer: &messages.Offer{
 		ChatId: w.chat.GetChatId(), Department: q.id, Language: w.chat.GetLanguage(),
-		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.b.clock.Now().Add(timeout).UnixMilli(), AssignedBy: by,
+		VisitorName: w.chat.GetVisitorName(), ExpiresAtMs: q.host.Now().Add(timeout).UnixMilli(), AssignedBy: by,
 	}})
 }
 
 // revoke cancels w's outstanding offer, telling the agent.
-func (q *queue) revoke(ctx actor.Context, w *waiting, reason string) {
+func (q *queue) revoke(w *waiting, reason string) {
 	o := w.offer
 	if o == nil {
 		return
@@ -204,16 +205,20 @@ func (q *queue) revoke(ctx actor.Context, w *waiting, reason string) {
 	o.stop()
 	delete(q.offers, o.id)
 	w.offer = nil
-	q.b.Send(KindAgent, o.agent, &messages.RevokeOffer{OfferId: o.id, ChatId: o.chatID, Reason: reason})
+	if reason != reasonExpired {
+		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, AgentId: o.agent,
+			Detail: "the offer to " + o.agent + " was withdrawn: " + reason})
+	}
+	q.host.Send(KindAgent, o.agent, &messages.RevokeOffer{OfferId: o.id, ChatId: o.chatID, Reason: reason})
 }
 
-func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
+func (q *queue) offerReply(m *messages.OfferReply) {
 	o := q.offers[m.GetOfferId()]
 	if o == nil {
 		// Expired or withdrawn before the answer came: make sure the agent
 		// lets go of it.
 		if m.GetAccepted() {
-			q.b.Send(KindAgent, m.GetAgentId(), &messages.RevokeOffer{OfferId: m.GetOfferId(), ChatId: m.GetChatId(), Reason: "the offer had expired"})
+			q.host.Send(KindAgent, m.GetAgentId(), &messages.RevokeOffer{OfferId: m.GetOfferId(), ChatId: m.GetChatId(), Reason: "the offer had expired"})
 		}
 		return
 	}
@@ -230,23 +235,29 @@ func (q *queue) offerReply(ctx actor.Context, m *messages.OfferReply) {
 	switch {
 	case m.GetAccepted():
 		q.m.offer(offerAccepted)
+		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, AgentId: o.agent,
+			By: o.by, Detail: o.agent + " accepted the offer"})
 		q.leave(w)
-		q.b.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID),
+		q.host.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID),
 			AnswerTargetS: q.answerTargetS()})
-		q.notifyPositions(ctx)
+		q.notifyPositions()
 	case m.GetBusy():
 		q.m.offer(offerDeclined) // the agent had no room for it
+		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_BUSY, AgentId: o.agent,
+			Detail: o.agent + " had no room for it when the offer arrived"})
 		if c := q.roster[o.agent]; c != nil {
 			c.hold = true
 		}
-		q.notAssigned(ctx, w, o)
+		q.notAssigned(w, o)
 	default:
 		q.m.offer(offerDeclined)
-		q.b.statsOfferEnded(q.id, o.agent, true)
-		w.declined[o.agent] = q.b.clock.Now()
-		q.notAssigned(ctx, w, o)
+		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_DECLINED, AgentId: o.agent,
+			Detail: o.agent + " declined the offer"})
+		q.host.statsOfferEnded(q.id, o.agent, true)
+		w.declined[o.agent] = q.host.Now()
+		q.notAssigned(w, o)
 	}
-	q.dispatch(ctx)
+	q.dispatch()
 }
 
 func (q *queue) nameOf(agent string) string {
@@ -256,7 +267,7 @@ func (q *queue) nameOf(agent string) string {
 	return agent
 }
 
-func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
+func (q *queue) expired(m *messages.OfferExpired) {
 	o := q.offers[m.GetOfferId()]
 	if o == nil {
 		return
@@ -267,35 +278,39 @@ func (q *queue) expired(ctx actor.Context, m *messages.OfferExpired) {
 		return
 	}
 	q.m.offer(offerExpired)
-	q.b.statsOfferEnded(q.id, o.agent, false)
-	q.revoke(ctx, w, reasonExpired)
-	w.declined[o.agent] = q.b.clock.Now()
+	q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_EXPIRED, AgentId: o.agent,
+		Detail: o.agent + " let the offer expire"})
+	q.host.statsOfferEnded(q.id, o.agent, false)
+	q.revoke(w, reasonExpired)
+	w.declined[o.agent] = q.host.Now()
 	if w.target == o.agent {
 		w.target = ""
 	}
-	q.notAssigned(ctx, w, o)
-	q.dispatch(ctx)
+	q.notAssigned(w, o)
+	q.dispatch()
 }
 
 // pick hands a waiting chat to the agent who picked it from the line,
 // unless it left the line or is being offered, or they asked it (AskedBy).
-func (q *queue) pick(ctx actor.Context, m *messages.PickRequest) {
+func (q *queue) pick(m *messages.PickRequest) {
 	w := q.line.byChat[m.GetChatId()]
 	if w == nil || w.offer != nil {
 		reason := "the chat is no longer waiting"
 		if w != nil {
 			reason = "the chat is being offered to someone else"
 		}
-		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
+		q.host.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: reason})
 		return
 	}
 	if e := OwnQuestion(w.chat.GetVisitorId(), m.GetAgentId(), m.GetChatId()); e != nil {
-		q.b.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: e.GetMessage(), Error: e})
+		q.host.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: e.GetMessage(), Error: e})
 		return
 	}
+	q.decide(w, m.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, AgentId: m.GetAgentId(),
+		Detail: m.GetAgentId() + " picked the chat from the line"})
 	q.leave(w)
-	q.b.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId()),
+	q.host.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId()),
 		AnswerTargetS: q.answerTargetS()})
-	q.notifyPositions(ctx)
-	q.dispatch(ctx)
+	q.notifyPositions()
+	q.dispatch()
 }

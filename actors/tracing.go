@@ -149,7 +149,7 @@ func (q *queue) waiting(m *messages.Enqueue) {
 		q.traced = tracedWaits{}
 	}
 	if len(q.traced) < maxTracedWaits {
-		q.traced[m.GetChat().GetChatId()] = tracedWait{parent: m.GetTrace(), since: q.b.clock.Now()}
+		q.traced[m.GetChat().GetChatId()] = tracedWait{parent: m.GetTrace(), since: q.host.Now()}
 	}
 }
 
@@ -161,7 +161,7 @@ func (q *queue) waited(chatID string) *messages.TraceContext {
 		return nil
 	}
 	delete(q.traced, chatID)
-	return q.b.tracing.span(w.parent, SpanQueueWait, q.id, ResultAccepted, w.since, q.b.clock.Now())
+	return q.host.span(w.parent, SpanQueueWait, q.id, ResultAccepted, w.since, q.host.Now())
 }
 
 // forget drops a chat that left the line without an agent.

@@ -5851,6 +5851,374 @@ func (x *ChannelList) GetChannels() []*Channel {
 	return nil
 }
 
+// Issue 20: the routing journal. RoutingInput is one message a
+// department's queue handled, as it handled it, with the decisions it
+// made: replaying the inputs through the same code gives the same
+// decisions (switchboard simulate). Visitors' names, addresses and
+// words are left out: address_key is the line's per-address key only.
+type RoutingInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The queue's clock when it handled the input (unix ns).
+	AtNs       int64  `protobuf:"varint,1,opt,name=at_ns,json=atNs,proto3" json:"at_ns,omitempty"`
+	Department string `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	// The decisions made handling it, in order (agent, kind, chat only:
+	// the full records are the chat's).
+	Decisions []*RoutingDecision `protobuf:"bytes,3,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	// Types that are valid to be assigned to Input:
+	//
+	//	*RoutingInput_Settings
+	//	*RoutingInput_Admit
+	//	*RoutingInput_Enqueue
+	//	*RoutingInput_Restore
+	//	*RoutingInput_Withdraw
+	//	*RoutingInput_Report
+	//	*RoutingInput_Reply
+	//	*RoutingInput_Expired
+	//	*RoutingInput_Retry
+	//	*RoutingInput_Pick
+	//	*RoutingInput_Assign
+	Input         isRoutingInput_Input `protobuf_oneof:"input"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingInput) Reset() {
+	*x = RoutingInput{}
+	mi := &file_actors_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingInput) ProtoMessage() {}
+
+func (x *RoutingInput) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingInput.ProtoReflect.Descriptor instead.
+func (*RoutingInput) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *RoutingInput) GetAtNs() int64 {
+	if x != nil {
+		return x.AtNs
+	}
+	return 0
+}
+
+func (x *RoutingInput) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *RoutingInput) GetDecisions() []*RoutingDecision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetInput() isRoutingInput_Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetSettings() *RoutingSettings {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Settings); ok {
+			return x.Settings
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetAdmit() *StartChat {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Admit); ok {
+			return x.Admit
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetEnqueue() *Enqueue {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Enqueue); ok {
+			return x.Enqueue
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetRestore() *QueueRestore {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Restore); ok {
+			return x.Restore
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetWithdraw() *Withdraw {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Withdraw); ok {
+			return x.Withdraw
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetReport() *AgentReport {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Report); ok {
+			return x.Report
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetReply() *OfferReply {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Reply); ok {
+			return x.Reply
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetExpired() *OfferExpired {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Expired); ok {
+			return x.Expired
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetRetry() *RetryDispatch {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Retry); ok {
+			return x.Retry
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetPick() *PickRequest {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Pick); ok {
+			return x.Pick
+		}
+	}
+	return nil
+}
+
+func (x *RoutingInput) GetAssign() *SupervisorAssign {
+	if x != nil {
+		if x, ok := x.Input.(*RoutingInput_Assign); ok {
+			return x.Assign
+		}
+	}
+	return nil
+}
+
+type isRoutingInput_Input interface {
+	isRoutingInput_Input()
+}
+
+type RoutingInput_Settings struct {
+	// The queue (re)started or its department changed: the settings in
+	// force from now on (absent: no such department), and the line's
+	// per-address bound.
+	Settings *RoutingSettings `protobuf:"bytes,10,opt,name=settings,proto3,oneof"`
+}
+
+type RoutingInput_Admit struct {
+	Admit *StartChat `protobuf:"bytes,11,opt,name=admit,proto3,oneof"`
+}
+
+type RoutingInput_Enqueue struct {
+	Enqueue *Enqueue `protobuf:"bytes,12,opt,name=enqueue,proto3,oneof"`
+}
+
+type RoutingInput_Restore struct {
+	Restore *QueueRestore `protobuf:"bytes,13,opt,name=restore,proto3,oneof"`
+}
+
+type RoutingInput_Withdraw struct {
+	Withdraw *Withdraw `protobuf:"bytes,14,opt,name=withdraw,proto3,oneof"`
+}
+
+type RoutingInput_Report struct {
+	Report *AgentReport `protobuf:"bytes,15,opt,name=report,proto3,oneof"`
+}
+
+type RoutingInput_Reply struct {
+	Reply *OfferReply `protobuf:"bytes,16,opt,name=reply,proto3,oneof"`
+}
+
+type RoutingInput_Expired struct {
+	Expired *OfferExpired `protobuf:"bytes,17,opt,name=expired,proto3,oneof"`
+}
+
+type RoutingInput_Retry struct {
+	Retry *RetryDispatch `protobuf:"bytes,18,opt,name=retry,proto3,oneof"`
+}
+
+type RoutingInput_Pick struct {
+	Pick *PickRequest `protobuf:"bytes,19,opt,name=pick,proto3,oneof"`
+}
+
+type RoutingInput_Assign struct {
+	Assign *SupervisorAssign `protobuf:"bytes,20,opt,name=assign,proto3,oneof"`
+}
+
+func (*RoutingInput_Settings) isRoutingInput_Input() {}
+
+func (*RoutingInput_Admit) isRoutingInput_Input() {}
+
+func (*RoutingInput_Enqueue) isRoutingInput_Input() {}
+
+func (*RoutingInput_Restore) isRoutingInput_Input() {}
+
+func (*RoutingInput_Withdraw) isRoutingInput_Input() {}
+
+func (*RoutingInput_Report) isRoutingInput_Input() {}
+
+func (*RoutingInput_Reply) isRoutingInput_Input() {}
+
+func (*RoutingInput_Expired) isRoutingInput_Input() {}
+
+func (*RoutingInput_Retry) isRoutingInput_Input() {}
+
+func (*RoutingInput_Pick) isRoutingInput_Input() {}
+
+func (*RoutingInput_Assign) isRoutingInput_Input() {}
+
+type RoutingSettings struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Department     *Department            `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	LinePerAddress uint32                 `protobuf:"varint,2,opt,name=line_per_address,json=linePerAddress,proto3" json:"line_per_address,omitempty"`
+	// A restart: the queue's state was new (an empty line, no roster).
+	Started       bool `protobuf:"varint,3,opt,name=started,proto3" json:"started,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingSettings) Reset() {
+	*x = RoutingSettings{}
+	mi := &file_actors_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingSettings) ProtoMessage() {}
+
+func (x *RoutingSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingSettings.ProtoReflect.Descriptor instead.
+func (*RoutingSettings) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *RoutingSettings) GetDepartment() *Department {
+	if x != nil {
+		return x.Department
+	}
+	return nil
+}
+
+func (x *RoutingSettings) GetLinePerAddress() uint32 {
+	if x != nil {
+		return x.LinePerAddress
+	}
+	return 0
+}
+
+func (x *RoutingSettings) GetStarted() bool {
+	if x != nil {
+		return x.Started
+	}
+	return false
+}
+
+// RoutingExplain asks a queue why a waiting chat waits (answer:
+// RoutingDecision, or nil when the chat does not wait there).
+type RoutingExplain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingExplain) Reset() {
+	*x = RoutingExplain{}
+	mi := &file_actors_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingExplain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingExplain) ProtoMessage() {}
+
+func (x *RoutingExplain) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingExplain.ProtoReflect.Descriptor instead.
+func (*RoutingExplain) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *RoutingExplain) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -6299,7 +6667,34 @@ const file_actors_proto_rawDesc = "" +
 	"\x04conn\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x04conn\"B\n" +
 	"\vChannelList\x123\n" +
-	"\bchannels\x18\x01 \x03(\v2\x17.switchboard.v1.ChannelR\bchannelsB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\bchannels\x18\x01 \x03(\v2\x17.switchboard.v1.ChannelR\bchannels\"\xef\x05\n" +
+	"\fRoutingInput\x12\x13\n" +
+	"\x05at_ns\x18\x01 \x01(\x03R\x04atNs\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12=\n" +
+	"\tdecisions\x18\x03 \x03(\v2\x1f.switchboard.v1.RoutingDecisionR\tdecisions\x12=\n" +
+	"\bsettings\x18\n" +
+	" \x01(\v2\x1f.switchboard.v1.RoutingSettingsH\x00R\bsettings\x121\n" +
+	"\x05admit\x18\v \x01(\v2\x19.switchboard.v1.StartChatH\x00R\x05admit\x123\n" +
+	"\aenqueue\x18\f \x01(\v2\x17.switchboard.v1.EnqueueH\x00R\aenqueue\x128\n" +
+	"\arestore\x18\r \x01(\v2\x1c.switchboard.v1.QueueRestoreH\x00R\arestore\x126\n" +
+	"\bwithdraw\x18\x0e \x01(\v2\x18.switchboard.v1.WithdrawH\x00R\bwithdraw\x125\n" +
+	"\x06report\x18\x0f \x01(\v2\x1b.switchboard.v1.AgentReportH\x00R\x06report\x122\n" +
+	"\x05reply\x18\x10 \x01(\v2\x1a.switchboard.v1.OfferReplyH\x00R\x05reply\x128\n" +
+	"\aexpired\x18\x11 \x01(\v2\x1c.switchboard.v1.OfferExpiredH\x00R\aexpired\x125\n" +
+	"\x05retry\x18\x12 \x01(\v2\x1d.switchboard.v1.RetryDispatchH\x00R\x05retry\x121\n" +
+	"\x04pick\x18\x13 \x01(\v2\x1b.switchboard.v1.PickRequestH\x00R\x04pick\x12:\n" +
+	"\x06assign\x18\x14 \x01(\v2 .switchboard.v1.SupervisorAssignH\x00R\x06assignB\a\n" +
+	"\x05input\"\x91\x01\n" +
+	"\x0fRoutingSettings\x12:\n" +
+	"\n" +
+	"department\x18\x01 \x01(\v2\x1a.switchboard.v1.DepartmentR\n" +
+	"department\x12(\n" +
+	"\x10line_per_address\x18\x02 \x01(\rR\x0elinePerAddress\x12\x18\n" +
+	"\astarted\x18\x03 \x01(\bR\astarted\")\n" +
+	"\x0eRoutingExplain\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -6313,7 +6708,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -6387,205 +6782,222 @@ var file_actors_proto_goTypes = []any{
 	(*ChannelInbound)(nil),        // 69: switchboard.v1.ChannelInbound
 	(*RecordDelivered)(nil),       // 70: switchboard.v1.RecordDelivered
 	(*ChannelList)(nil),           // 71: switchboard.v1.ChannelList
-	nil,                           // 72: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 73: actor.PID
-	(*RequestChat)(nil),           // 74: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 75: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 76: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 77: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 78: switchboard.v1.PickChat
-	(*Resume)(nil),                // 79: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 80: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 81: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 82: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 83: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 84: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 85: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 86: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 87: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 88: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 89: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 90: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 91: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 92: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 93: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 94: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 95: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 96: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 97: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 98: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 99: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 100: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 101: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 102: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 103: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 104: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 105: switchboard.v1.Typing
-	(*RateChat)(nil),              // 106: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 107: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 108: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 109: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 110: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 111: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 112: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 113: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 114: switchboard.v1.Offer
-	(AssignHow)(0),                // 115: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 116: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 117: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 118: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 119: switchboard.v1.Department
-	(*Language)(nil),              // 120: switchboard.v1.Language
-	(*Agent)(nil),                 // 121: switchboard.v1.Agent
-	(*Role)(nil),                  // 122: switchboard.v1.Role
-	(*Settings)(nil),              // 123: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 124: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 125: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 126: switchboard.v1.EmailSettings
-	(*LiveChat)(nil),              // 127: switchboard.v1.LiveChat
-	(*Channel)(nil),               // 128: switchboard.v1.Channel
-	(*Envelope)(nil),              // 129: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 130: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 131: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 132: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 133: switchboard.v1.OfflineMessage
-	(*Delivery)(nil),              // 134: switchboard.v1.Delivery
-	(*WebhookEndpoint)(nil),       // 135: switchboard.v1.WebhookEndpoint
-	(*ChatDelivered)(nil),         // 136: switchboard.v1.ChatDelivered
+	(*RoutingInput)(nil),          // 72: switchboard.v1.RoutingInput
+	(*RoutingSettings)(nil),       // 73: switchboard.v1.RoutingSettings
+	(*RoutingExplain)(nil),        // 74: switchboard.v1.RoutingExplain
+	nil,                           // 75: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 76: actor.PID
+	(*RequestChat)(nil),           // 77: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 78: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 79: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 80: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 81: switchboard.v1.PickChat
+	(*Resume)(nil),                // 82: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 83: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 84: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 85: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 86: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 87: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 88: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 89: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 90: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 91: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 92: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 93: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 94: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 95: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 96: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 97: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 98: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 99: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 100: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 101: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 102: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 103: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 104: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 105: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 106: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 107: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 108: switchboard.v1.Typing
+	(*RateChat)(nil),              // 109: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 110: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 111: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 112: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 113: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 114: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 115: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 116: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 117: switchboard.v1.Offer
+	(AssignHow)(0),                // 118: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 119: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 120: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 121: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 122: switchboard.v1.Department
+	(*Language)(nil),              // 123: switchboard.v1.Language
+	(*Agent)(nil),                 // 124: switchboard.v1.Agent
+	(*Role)(nil),                  // 125: switchboard.v1.Role
+	(*Settings)(nil),              // 126: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 127: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 128: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 129: switchboard.v1.EmailSettings
+	(*LiveChat)(nil),              // 130: switchboard.v1.LiveChat
+	(*Channel)(nil),               // 131: switchboard.v1.Channel
+	(*Envelope)(nil),              // 132: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 133: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 134: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 135: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 136: switchboard.v1.OfflineMessage
+	(*Delivery)(nil),              // 137: switchboard.v1.Delivery
+	(*WebhookEndpoint)(nil),       // 138: switchboard.v1.WebhookEndpoint
+	(*ChatDelivered)(nil),         // 139: switchboard.v1.ChatDelivered
+	(*RoutingDecision)(nil),       // 140: switchboard.v1.RoutingDecision
 }
 var file_actors_proto_depIdxs = []int32{
-	73,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	72,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	73,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	73,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	74,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	75,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	76,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	77,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	78,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	79,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	80,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	81,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	82,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	83,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	84,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	85,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	86,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	87,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	88,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	89,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	90,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	91,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	92,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	93,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	94,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	95,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	96,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	97,  // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	98,  // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	99,  // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	100, // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	101, // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	76,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	75,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	76,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	76,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	77,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	78,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	79,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	80,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	81,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	82,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	83,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	84,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	85,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	86,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	87,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	88,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	89,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	90,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	91,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	92,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	93,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	94,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	95,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	96,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	97,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	98,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	99,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	100, // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	101, // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	102, // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	103, // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	104, // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	102, // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	73,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	103, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	104, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	105, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	81,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	83,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	84,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	85,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	86,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	87,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	88,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	93,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	106, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	96,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	105, // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	76,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	106, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	107, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	108, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	84,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	86,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	87,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	88,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	89,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	90,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	91,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	96,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	109, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	99,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	107, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	101, // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	110, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	104, // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	74,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	73,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	77,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	76,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	102, // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
+	105, // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
 	68,  // 56: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
-	108, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	73,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	109, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	73,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	102, // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	110, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	73,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	73,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	111, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	111, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	111, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	111, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	76,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	112, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	76,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	105, // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	113, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	76,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	76,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	114, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	114, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	114, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	49,  // 68: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	111, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	112, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	112, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	113, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	114, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	115, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	114, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	115, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	115, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	116, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	117, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	118, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	49,  // 75: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	111, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	109, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	73,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	109, // 79: switchboard.v1.PickRefused.error:type_name -> switchboard.v1.Error
-	73,  // 80: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	73,  // 81: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	116, // 82: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	117, // 83: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	113, // 84: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	73,  // 85: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	109, // 86: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	118, // 87: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	119, // 88: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	120, // 89: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	121, // 90: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	122, // 91: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	123, // 92: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	114, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	112, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	76,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	112, // 79: switchboard.v1.PickRefused.error:type_name -> switchboard.v1.Error
+	76,  // 80: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	76,  // 81: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	119, // 82: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	120, // 83: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	116, // 84: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	76,  // 85: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	112, // 86: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	121, // 87: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	122, // 88: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	123, // 89: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	124, // 90: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	125, // 91: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	126, // 92: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	46,  // 93: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	45,  // 94: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	124, // 95: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	127, // 95: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	43,  // 96: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	125, // 97: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	125, // 98: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	126, // 99: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	127, // 100: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
-	128, // 101: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
-	109, // 102: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	110, // 103: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	128, // 97: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	128, // 98: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	129, // 99: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	130, // 100: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	131, // 101: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	112, // 102: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	113, // 103: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	49,  // 104: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	129, // 105: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	132, // 105: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	49,  // 106: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	130, // 107: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	131, // 108: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	73,  // 109: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	132, // 110: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	133, // 111: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	73,  // 112: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	102, // 113: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	109, // 114: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	102, // 115: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	134, // 116: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
-	135, // 117: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
-	109, // 118: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
-	135, // 119: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
-	74,  // 120: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	133, // 107: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	134, // 108: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	76,  // 109: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	135, // 110: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	136, // 111: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	76,  // 112: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	105, // 113: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	112, // 114: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	105, // 115: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	137, // 116: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
+	138, // 117: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
+	112, // 118: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
+	138, // 119: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
+	77,  // 120: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
 	68,  // 121: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
 	3,   // 122: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
-	73,  // 123: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	136, // 124: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	73,  // 125: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
-	128, // 126: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
-	127, // [127:127] is the sub-list for method output_type
-	127, // [127:127] is the sub-list for method input_type
-	127, // [127:127] is the sub-list for extension type_name
-	127, // [127:127] is the sub-list for extension extendee
-	0,   // [0:127] is the sub-list for field type_name
+	76,  // 123: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	139, // 124: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	76,  // 125: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
+	131, // 126: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	140, // 127: switchboard.v1.RoutingInput.decisions:type_name -> switchboard.v1.RoutingDecision
+	73,  // 128: switchboard.v1.RoutingInput.settings:type_name -> switchboard.v1.RoutingSettings
+	4,   // 129: switchboard.v1.RoutingInput.admit:type_name -> switchboard.v1.StartChat
+	11,  // 130: switchboard.v1.RoutingInput.enqueue:type_name -> switchboard.v1.Enqueue
+	14,  // 131: switchboard.v1.RoutingInput.restore:type_name -> switchboard.v1.QueueRestore
+	13,  // 132: switchboard.v1.RoutingInput.withdraw:type_name -> switchboard.v1.Withdraw
+	15,  // 133: switchboard.v1.RoutingInput.report:type_name -> switchboard.v1.AgentReport
+	17,  // 134: switchboard.v1.RoutingInput.reply:type_name -> switchboard.v1.OfferReply
+	19,  // 135: switchboard.v1.RoutingInput.expired:type_name -> switchboard.v1.OfferExpired
+	20,  // 136: switchboard.v1.RoutingInput.retry:type_name -> switchboard.v1.RetryDispatch
+	23,  // 137: switchboard.v1.RoutingInput.pick:type_name -> switchboard.v1.PickRequest
+	24,  // 138: switchboard.v1.RoutingInput.assign:type_name -> switchboard.v1.SupervisorAssign
+	122, // 139: switchboard.v1.RoutingSettings.department:type_name -> switchboard.v1.Department
+	140, // [140:140] is the sub-list for method output_type
+	140, // [140:140] is the sub-list for method input_type
+	140, // [140:140] is the sub-list for extension type_name
+	140, // [140:140] is the sub-list for extension extendee
+	0,   // [0:140] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -6670,13 +7082,26 @@ func file_actors_proto_init() {
 		(*WebhookCommand_Put)(nil),
 		(*WebhookCommand_Delete)(nil),
 	}
+	file_actors_proto_msgTypes[72].OneofWrappers = []any{
+		(*RoutingInput_Settings)(nil),
+		(*RoutingInput_Admit)(nil),
+		(*RoutingInput_Enqueue)(nil),
+		(*RoutingInput_Restore)(nil),
+		(*RoutingInput_Withdraw)(nil),
+		(*RoutingInput_Report)(nil),
+		(*RoutingInput_Reply)(nil),
+		(*RoutingInput_Expired)(nil),
+		(*RoutingInput_Retry)(nil),
+		(*RoutingInput_Pick)(nil),
+		(*RoutingInput_Assign)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   73,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

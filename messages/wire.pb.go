@@ -562,6 +562,183 @@ func (RatingScore) EnumDescriptor() ([]byte, []int) {
 	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
+type RoutingDecisionKind int32
+
+const (
+	RoutingDecisionKind_ROUTING_DECISION_KIND_UNSPECIFIED RoutingDecisionKind = 0
+	// The chat joined the line (new, transferred, reopened, restored).
+	RoutingDecisionKind_ROUTING_DECISION_KIND_QUEUED RoutingDecisionKind = 1
+	// Offered to agent_id.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_OFFERED RoutingDecisionKind = 2
+	// agent_id declined the offer.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_DECLINED RoutingDecisionKind = 3
+	// agent_id answered that they had no room (their limit was reached
+	// before the offer arrived).
+	RoutingDecisionKind_ROUTING_DECISION_KIND_BUSY RoutingDecisionKind = 4
+	// agent_id let the offer expire.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_EXPIRED RoutingDecisionKind = 5
+	// The chat went to agent_id (an offer accepted, a pick, a supervisor's
+	// assignment accepted).
+	RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED RoutingDecisionKind = 6
+	// Nobody could be offered the chat now: the candidates say why.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_WAITING RoutingDecisionKind = 7
+	// The chat went back in line at its head (a supervisor's offer not
+	// taken) or an offer to agent_id was withdrawn.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED RoutingDecisionKind = 8
+	// The request was turned away (refusal says why).
+	RoutingDecisionKind_ROUTING_DECISION_KIND_REFUSED RoutingDecisionKind = 9
+	// The visitor left the line.
+	RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT RoutingDecisionKind = 10
+)
+
+// Enum value maps for RoutingDecisionKind.
+var (
+	RoutingDecisionKind_name = map[int32]string{
+		0:  "ROUTING_DECISION_KIND_UNSPECIFIED",
+		1:  "ROUTING_DECISION_KIND_QUEUED",
+		2:  "ROUTING_DECISION_KIND_OFFERED",
+		3:  "ROUTING_DECISION_KIND_DECLINED",
+		4:  "ROUTING_DECISION_KIND_BUSY",
+		5:  "ROUTING_DECISION_KIND_EXPIRED",
+		6:  "ROUTING_DECISION_KIND_ASSIGNED",
+		7:  "ROUTING_DECISION_KIND_WAITING",
+		8:  "ROUTING_DECISION_KIND_REQUEUED",
+		9:  "ROUTING_DECISION_KIND_REFUSED",
+		10: "ROUTING_DECISION_KIND_LEFT",
+	}
+	RoutingDecisionKind_value = map[string]int32{
+		"ROUTING_DECISION_KIND_UNSPECIFIED": 0,
+		"ROUTING_DECISION_KIND_QUEUED":      1,
+		"ROUTING_DECISION_KIND_OFFERED":     2,
+		"ROUTING_DECISION_KIND_DECLINED":    3,
+		"ROUTING_DECISION_KIND_BUSY":        4,
+		"ROUTING_DECISION_KIND_EXPIRED":     5,
+		"ROUTING_DECISION_KIND_ASSIGNED":    6,
+		"ROUTING_DECISION_KIND_WAITING":     7,
+		"ROUTING_DECISION_KIND_REQUEUED":    8,
+		"ROUTING_DECISION_KIND_REFUSED":     9,
+		"ROUTING_DECISION_KIND_LEFT":        10,
+	}
+)
+
+func (x RoutingDecisionKind) Enum() *RoutingDecisionKind {
+	p := new(RoutingDecisionKind)
+	*p = x
+	return p
+}
+
+func (x RoutingDecisionKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoutingDecisionKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[9].Descriptor()
+}
+
+func (RoutingDecisionKind) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[9]
+}
+
+func (x RoutingDecisionKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoutingDecisionKind.Descriptor instead.
+func (RoutingDecisionKind) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{9}
+}
+
+// RoutingSkip is why a candidate was not chosen (CHOSEN: it was).
+type RoutingSkip int32
+
+const (
+	RoutingSkip_ROUTING_SKIP_CHOSEN RoutingSkip = 0
+	// Not a member of the department (a transfer's named colleague).
+	RoutingSkip_ROUTING_SKIP_NOT_MEMBER RoutingSkip = 1
+	// Does not speak the chat's language.
+	RoutingSkip_ROUTING_SKIP_LANGUAGE RoutingSkip = 2
+	// At their limit of chats (or answered busy to an offer).
+	RoutingSkip_ROUTING_SKIP_AT_LIMIT RoutingSkip = 3
+	// Away or offline.
+	RoutingSkip_ROUTING_SKIP_AWAY RoutingSkip = 4
+	// Draining: a shift ended, no new chats.
+	RoutingSkip_ROUTING_SKIP_DRAINING RoutingSkip = 5
+	// No socket open.
+	RoutingSkip_ROUTING_SKIP_NOT_CONNECTED RoutingSkip = 6
+	// Declined this chat, or let its offer expire, less than the
+	// cool-down ago.
+	RoutingSkip_ROUTING_SKIP_COOLING RoutingSkip = 7
+	// Round-robin: not their turn.
+	RoutingSkip_ROUTING_SKIP_NOT_TURN RoutingSkip = 8
+	// Least-loaded: someone had fewer chats for their limit (or as few,
+	// and waited longer since their last chat, or an earlier id).
+	RoutingSkip_ROUTING_SKIP_MORE_LOADED RoutingSkip = 9
+	// The chat is their own question (internal live chats).
+	RoutingSkip_ROUTING_SKIP_OWN_QUESTION RoutingSkip = 10
+	// Has an offer of this chat already, or the department routes by
+	// hand (manual).
+	RoutingSkip_ROUTING_SKIP_MANUAL RoutingSkip = 11
+)
+
+// Enum value maps for RoutingSkip.
+var (
+	RoutingSkip_name = map[int32]string{
+		0:  "ROUTING_SKIP_CHOSEN",
+		1:  "ROUTING_SKIP_NOT_MEMBER",
+		2:  "ROUTING_SKIP_LANGUAGE",
+		3:  "ROUTING_SKIP_AT_LIMIT",
+		4:  "ROUTING_SKIP_AWAY",
+		5:  "ROUTING_SKIP_DRAINING",
+		6:  "ROUTING_SKIP_NOT_CONNECTED",
+		7:  "ROUTING_SKIP_COOLING",
+		8:  "ROUTING_SKIP_NOT_TURN",
+		9:  "ROUTING_SKIP_MORE_LOADED",
+		10: "ROUTING_SKIP_OWN_QUESTION",
+		11: "ROUTING_SKIP_MANUAL",
+	}
+	RoutingSkip_value = map[string]int32{
+		"ROUTING_SKIP_CHOSEN":        0,
+		"ROUTING_SKIP_NOT_MEMBER":    1,
+		"ROUTING_SKIP_LANGUAGE":      2,
+		"ROUTING_SKIP_AT_LIMIT":      3,
+		"ROUTING_SKIP_AWAY":          4,
+		"ROUTING_SKIP_DRAINING":      5,
+		"ROUTING_SKIP_NOT_CONNECTED": 6,
+		"ROUTING_SKIP_COOLING":       7,
+		"ROUTING_SKIP_NOT_TURN":      8,
+		"ROUTING_SKIP_MORE_LOADED":   9,
+		"ROUTING_SKIP_OWN_QUESTION":  10,
+		"ROUTING_SKIP_MANUAL":        11,
+	}
+)
+
+func (x RoutingSkip) Enum() *RoutingSkip {
+	p := new(RoutingSkip)
+	*p = x
+	return p
+}
+
+func (x RoutingSkip) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoutingSkip) Descriptor() protoreflect.EnumDescriptor {
+	return file_wire_proto_enumTypes[10].Descriptor()
+}
+
+func (RoutingSkip) Type() protoreflect.EnumType {
+	return &file_wire_proto_enumTypes[10]
+}
+
+func (x RoutingSkip) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoutingSkip.Descriptor instead.
+func (RoutingSkip) EnumDescriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{10}
+}
+
 // Envelope is the only message on the wire.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5840,7 +6017,10 @@ type DepartmentView struct {
 	// The department's live figures, as at at_ms (GET /api/stats/live
 	// gives the same): in the monitors' pushes only, not in an agent's
 	// transfer targets.
-	Live          *StatsLiveDepartment `protobuf:"bytes,220,opt,name=live,proto3" json:"live,omitempty"`
+	Live *StatsLiveDepartment `protobuf:"bytes,220,opt,name=live,proto3" json:"live,omitempty"`
+	// Issue 20: why the chat at the head of the line is there (in the
+	// monitors' pushes only).
+	HeadRouting   *RoutingDecision `protobuf:"bytes,360,opt,name=head_routing,json=headRouting,proto3" json:"head_routing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5934,6 +6114,13 @@ func (x *DepartmentView) GetWaitingCount() uint32 {
 func (x *DepartmentView) GetLive() *StatsLiveDepartment {
 	if x != nil {
 		return x.Live
+	}
+	return nil
+}
+
+func (x *DepartmentView) GetHeadRouting() *RoutingDecision {
+	if x != nil {
+		return x.HeadRouting
 	}
 	return nil
 }
@@ -7386,6 +7573,347 @@ func (x *ChatDelivered) GetError() string {
 	return ""
 }
 
+// Issue 20: routing decisions (fields 360-399 in existing messages).
+//
+// RoutingDecision is one decision a department's queue made about a chat,
+// with its inputs: who it considered and why each one not chosen was
+// passed over. Staff who may read the chat read a chat's decisions at
+// GET /api/chats/{id}/routing; visitors never see them.
+type RoutingDecision struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	AtMs       int64                  `protobuf:"varint,1,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	ChatId     string                 `protobuf:"bytes,2,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Department string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	Kind       RoutingDecisionKind    `protobuf:"varint,4,opt,name=kind,proto3,enum=switchboard.v1.RoutingDecisionKind" json:"kind,omitempty"`
+	// The agent the decision is about: offered to, who declined, who let
+	// the offer expire, who picked it, who got it.
+	AgentId string `protobuf:"bytes,5,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// The policy in force ("least_loaded", "round_robin", "manual").
+	Policy string `protobuf:"bytes,6,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The department's settings in force: the routing journal's number of
+	// the settings the queue ran on (0: none recorded).
+	SettingsVersion uint64 `protobuf:"varint,7,opt,name=settings_version,json=settingsVersion,proto3" json:"settings_version,omitempty"`
+	// The agents considered, the chosen one first (reason CHOSEN), then
+	// the others in id order, at most 32; omitted says how many more.
+	Candidates        []*RoutingCandidate `protobuf:"bytes,8,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	CandidatesOmitted uint32              `protobuf:"varint,9,opt,name=candidates_omitted,json=candidatesOmitted,proto3" json:"candidates_omitted,omitempty"`
+	// The chat's place in line (1 = head) and the line's length then.
+	Position   uint32 `protobuf:"varint,10,opt,name=position,proto3" json:"position,omitempty"`
+	LineLength uint32 `protobuf:"varint,11,opt,name=line_length,json=lineLength,proto3" json:"line_length,omitempty"`
+	// The decision in words, for people.
+	Detail string `protobuf:"bytes,12,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The supervisor who assigned it (ASSIGNED by a supervisor's offer).
+	By      string        `protobuf:"bytes,13,opt,name=by,proto3" json:"by,omitempty"`
+	Refusal RefusalReason `protobuf:"varint,14,opt,name=refusal,proto3,enum=switchboard.v1.RefusalReason" json:"refusal,omitempty"`
+	// The routing journal's number of the input this decision answered
+	// (0 for a live explanation, which is not stored).
+	Input uint64 `protobuf:"varint,15,opt,name=input,proto3" json:"input,omitempty"`
+	// The chat's decisions were cut at their bound: some after this one
+	// were not kept (never set on ASSIGNED and REFUSED, which always are).
+	Truncated     bool `protobuf:"varint,16,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingDecision) Reset() {
+	*x = RoutingDecision{}
+	mi := &file_wire_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingDecision) ProtoMessage() {}
+
+func (x *RoutingDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingDecision.ProtoReflect.Descriptor instead.
+func (*RoutingDecision) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *RoutingDecision) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetKind() RoutingDecisionKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoutingDecisionKind_ROUTING_DECISION_KIND_UNSPECIFIED
+}
+
+func (x *RoutingDecision) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetSettingsVersion() uint64 {
+	if x != nil {
+		return x.SettingsVersion
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetCandidates() []*RoutingCandidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *RoutingDecision) GetCandidatesOmitted() uint32 {
+	if x != nil {
+		return x.CandidatesOmitted
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetPosition() uint32 {
+	if x != nil {
+		return x.Position
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetLineLength() uint32 {
+	if x != nil {
+		return x.LineLength
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *RoutingDecision) GetRefusal() RefusalReason {
+	if x != nil {
+		return x.Refusal
+	}
+	return RefusalReason_REFUSAL_REASON_UNSPECIFIED
+}
+
+func (x *RoutingDecision) GetInput() uint64 {
+	if x != nil {
+		return x.Input
+	}
+	return 0
+}
+
+func (x *RoutingDecision) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+// RoutingCandidate is one agent as the queue saw them at a decision.
+type RoutingCandidate struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	AgentId   string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Reason    RoutingSkip            `protobuf:"varint,2,opt,name=reason,proto3,enum=switchboard.v1.RoutingSkip" json:"reason,omitempty"`
+	Status    AgentStatus            `protobuf:"varint,3,opt,name=status,proto3,enum=switchboard.v1.AgentStatus" json:"status,omitempty"`
+	Connected bool                   `protobuf:"varint,4,opt,name=connected,proto3" json:"connected,omitempty"`
+	Load      uint32                 `protobuf:"varint,5,opt,name=load,proto3" json:"load,omitempty"`
+	MaxChats  uint32                 `protobuf:"varint,6,opt,name=max_chats,json=maxChats,proto3" json:"max_chats,omitempty"`
+	// COOLING: when the agent may be offered the chat again.
+	UntilMs       int64 `protobuf:"varint,7,opt,name=until_ms,json=untilMs,proto3" json:"until_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingCandidate) Reset() {
+	*x = RoutingCandidate{}
+	mi := &file_wire_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingCandidate) ProtoMessage() {}
+
+func (x *RoutingCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingCandidate.ProtoReflect.Descriptor instead.
+func (*RoutingCandidate) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *RoutingCandidate) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *RoutingCandidate) GetReason() RoutingSkip {
+	if x != nil {
+		return x.Reason
+	}
+	return RoutingSkip_ROUTING_SKIP_CHOSEN
+}
+
+func (x *RoutingCandidate) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_OFFLINE
+}
+
+func (x *RoutingCandidate) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *RoutingCandidate) GetLoad() uint32 {
+	if x != nil {
+		return x.Load
+	}
+	return 0
+}
+
+func (x *RoutingCandidate) GetMaxChats() uint32 {
+	if x != nil {
+		return x.MaxChats
+	}
+	return 0
+}
+
+func (x *RoutingCandidate) GetUntilMs() int64 {
+	if x != nil {
+		return x.UntilMs
+	}
+	return 0
+}
+
+// RoutingStory answers GET /api/chats/{id}/routing: the chat's stored
+// decisions, oldest first, and, while it waits, why it waits now.
+type RoutingStory struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChatId    string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Decisions []*RoutingDecision     `protobuf:"bytes,2,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	// Set while the chat waits in a line: the queue's explanation now.
+	Now           *RoutingDecision `protobuf:"bytes,3,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingStory) Reset() {
+	*x = RoutingStory{}
+	mi := &file_wire_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingStory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingStory) ProtoMessage() {}
+
+func (x *RoutingStory) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingStory.ProtoReflect.Descriptor instead.
+func (*RoutingStory) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *RoutingStory) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *RoutingStory) GetDecisions() []*RoutingDecision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *RoutingStory) GetNow() *RoutingDecision {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
@@ -7801,7 +8329,7 @@ const file_wire_proto_rawDesc = "" +
 	"\tinvisible\x18\x03 \x01(\bR\tinvisible\x12+\n" +
 	"\x02by\x18\x04 \x01(\v2\x1b.switchboard.v1.ParticipantR\x02by\"+\n" +
 	"\aMonitor\x12 \n" +
-	"\vdepartments\x18\x01 \x03(\tR\vdepartments\"\xef\x02\n" +
+	"\vdepartments\x18\x01 \x03(\tR\vdepartments\"\xb4\x03\n" +
 	"\x0eDepartmentView\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -7813,7 +8341,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x06agents\x18\x06 \x03(\v2\x19.switchboard.v1.AgentLoadR\x06agents\x12\x13\n" +
 	"\x05at_ms\x18\a \x01(\x03R\x04atMs\x12#\n" +
 	"\rwaiting_count\x18\b \x01(\rR\fwaitingCount\x128\n" +
-	"\x04live\x18\xdc\x01 \x01(\v2#.switchboard.v1.StatsLiveDepartmentR\x04live\"\xeb\x02\n" +
+	"\x04live\x18\xdc\x01 \x01(\v2#.switchboard.v1.StatsLiveDepartmentR\x04live\x12C\n" +
+	"\fhead_routing\x18\xe8\x02 \x01(\v2\x1f.switchboard.v1.RoutingDecisionR\vheadRouting\"\xeb\x02\n" +
 	"\x13StatsLiveDepartment\x12\x1e\n" +
 	"\n" +
 	"department\x18\x01 \x01(\tR\n" +
@@ -7934,7 +8463,42 @@ const file_wire_proto_rawDesc = "" +
 	"\x06of_seq\x18\x01 \x01(\x04R\x05ofSeq\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error*\x80\x03\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\xb9\x04\n" +
+	"\x0fRoutingDecision\x12\x13\n" +
+	"\x05at_ms\x18\x01 \x01(\x03R\x04atMs\x12\x17\n" +
+	"\achat_id\x18\x02 \x01(\tR\x06chatId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x127\n" +
+	"\x04kind\x18\x04 \x01(\x0e2#.switchboard.v1.RoutingDecisionKindR\x04kind\x12\x19\n" +
+	"\bagent_id\x18\x05 \x01(\tR\aagentId\x12\x16\n" +
+	"\x06policy\x18\x06 \x01(\tR\x06policy\x12)\n" +
+	"\x10settings_version\x18\a \x01(\x04R\x0fsettingsVersion\x12@\n" +
+	"\n" +
+	"candidates\x18\b \x03(\v2 .switchboard.v1.RoutingCandidateR\n" +
+	"candidates\x12-\n" +
+	"\x12candidates_omitted\x18\t \x01(\rR\x11candidatesOmitted\x12\x1a\n" +
+	"\bposition\x18\n" +
+	" \x01(\rR\bposition\x12\x1f\n" +
+	"\vline_length\x18\v \x01(\rR\n" +
+	"lineLength\x12\x16\n" +
+	"\x06detail\x18\f \x01(\tR\x06detail\x12\x0e\n" +
+	"\x02by\x18\r \x01(\tR\x02by\x127\n" +
+	"\arefusal\x18\x0e \x01(\x0e2\x1d.switchboard.v1.RefusalReasonR\arefusal\x12\x14\n" +
+	"\x05input\x18\x0f \x01(\x04R\x05input\x12\x1c\n" +
+	"\ttruncated\x18\x10 \x01(\bR\ttruncated\"\x81\x02\n" +
+	"\x10RoutingCandidate\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x123\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1b.switchboard.v1.RoutingSkipR\x06reason\x123\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1b.switchboard.v1.AgentStatusR\x06status\x12\x1c\n" +
+	"\tconnected\x18\x04 \x01(\bR\tconnected\x12\x12\n" +
+	"\x04load\x18\x05 \x01(\rR\x04load\x12\x1b\n" +
+	"\tmax_chats\x18\x06 \x01(\rR\bmaxChats\x12\x19\n" +
+	"\buntil_ms\x18\a \x01(\x03R\auntilMs\"\x99\x01\n" +
+	"\fRoutingStory\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12=\n" +
+	"\tdecisions\x18\x02 \x03(\v2\x1f.switchboard.v1.RoutingDecisionR\tdecisions\x121\n" +
+	"\x03now\x18\x03 \x01(\v2\x1f.switchboard.v1.RoutingDecisionR\x03now*\x80\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -7994,7 +8558,34 @@ const file_wire_proto_rawDesc = "" +
 	"\vRatingScore\x12\x1c\n" +
 	"\x18RATING_SCORE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RATING_SCORE_GOOD\x10\x01\x12\x14\n" +
-	"\x10RATING_SCORE_BAD\x10\x02B2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x10RATING_SCORE_BAD\x10\x02*\x96\x03\n" +
+	"\x13RoutingDecisionKind\x12%\n" +
+	"!ROUTING_DECISION_KIND_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cROUTING_DECISION_KIND_QUEUED\x10\x01\x12!\n" +
+	"\x1dROUTING_DECISION_KIND_OFFERED\x10\x02\x12\"\n" +
+	"\x1eROUTING_DECISION_KIND_DECLINED\x10\x03\x12\x1e\n" +
+	"\x1aROUTING_DECISION_KIND_BUSY\x10\x04\x12!\n" +
+	"\x1dROUTING_DECISION_KIND_EXPIRED\x10\x05\x12\"\n" +
+	"\x1eROUTING_DECISION_KIND_ASSIGNED\x10\x06\x12!\n" +
+	"\x1dROUTING_DECISION_KIND_WAITING\x10\a\x12\"\n" +
+	"\x1eROUTING_DECISION_KIND_REQUEUED\x10\b\x12!\n" +
+	"\x1dROUTING_DECISION_KIND_REFUSED\x10\t\x12\x1e\n" +
+	"\x1aROUTING_DECISION_KIND_LEFT\x10\n" +
+	"*\xd6\x02\n" +
+	"\vRoutingSkip\x12\x17\n" +
+	"\x13ROUTING_SKIP_CHOSEN\x10\x00\x12\x1b\n" +
+	"\x17ROUTING_SKIP_NOT_MEMBER\x10\x01\x12\x19\n" +
+	"\x15ROUTING_SKIP_LANGUAGE\x10\x02\x12\x19\n" +
+	"\x15ROUTING_SKIP_AT_LIMIT\x10\x03\x12\x15\n" +
+	"\x11ROUTING_SKIP_AWAY\x10\x04\x12\x19\n" +
+	"\x15ROUTING_SKIP_DRAINING\x10\x05\x12\x1e\n" +
+	"\x1aROUTING_SKIP_NOT_CONNECTED\x10\x06\x12\x18\n" +
+	"\x14ROUTING_SKIP_COOLING\x10\a\x12\x19\n" +
+	"\x15ROUTING_SKIP_NOT_TURN\x10\b\x12\x1c\n" +
+	"\x18ROUTING_SKIP_MORE_LOADED\x10\t\x12\x1d\n" +
+	"\x19ROUTING_SKIP_OWN_QUESTION\x10\n" +
+	"\x12\x17\n" +
+	"\x13ROUTING_SKIP_MANUAL\x10\vB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -8008,8 +8599,8 @@ func file_wire_proto_rawDescGZIP() []byte {
 	return file_wire_proto_rawDescData
 }
 
-var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 87)
+var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
 var file_wire_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: switchboard.v1.ErrorCode
 	(RefusalReason)(0),          // 1: switchboard.v1.RefusalReason
@@ -8020,232 +8611,245 @@ var file_wire_proto_goTypes = []any{
 	(AssignHow)(0),              // 6: switchboard.v1.AssignHow
 	(MemberAction)(0),           // 7: switchboard.v1.MemberAction
 	(RatingScore)(0),            // 8: switchboard.v1.RatingScore
-	(*Envelope)(nil),            // 9: switchboard.v1.Envelope
-	(*Error)(nil),               // 10: switchboard.v1.Error
-	(*Hello)(nil),               // 11: switchboard.v1.Hello
-	(*Welcome)(nil),             // 12: switchboard.v1.Welcome
-	(*LiveChatEntry)(nil),       // 13: switchboard.v1.LiveChatEntry
-	(*DepartmentTags)(nil),      // 14: switchboard.v1.DepartmentTags
-	(*RequestChat)(nil),         // 15: switchboard.v1.RequestChat
-	(*ChatRefused)(nil),         // 16: switchboard.v1.ChatRefused
-	(*LeaveOfflineMessage)(nil), // 17: switchboard.v1.LeaveOfflineMessage
-	(*EmailTranscript)(nil),     // 18: switchboard.v1.EmailTranscript
-	(*EmailFromChat)(nil),       // 19: switchboard.v1.EmailFromChat
-	(*QueueUpdate)(nil),         // 20: switchboard.v1.QueueUpdate
-	(*SendMessage)(nil),         // 21: switchboard.v1.SendMessage
-	(*CloseChat)(nil),           // 22: switchboard.v1.CloseChat
-	(*Resume)(nil),              // 23: switchboard.v1.Resume
-	(*Typing)(nil),              // 24: switchboard.v1.Typing
-	(*TypingNotice)(nil),        // 25: switchboard.v1.TypingNotice
-	(*Ping)(nil),                // 26: switchboard.v1.Ping
-	(*Pong)(nil),                // 27: switchboard.v1.Pong
-	(*Ack)(nil),                 // 28: switchboard.v1.Ack
-	(*SetStatus)(nil),           // 29: switchboard.v1.SetStatus
-	(*AgentState)(nil),          // 30: switchboard.v1.AgentState
-	(*Offer)(nil),               // 31: switchboard.v1.Offer
-	(*OfferWithdrawn)(nil),      // 32: switchboard.v1.OfferWithdrawn
-	(*AcceptOffer)(nil),         // 33: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),        // 34: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),            // 35: switchboard.v1.PickChat
-	(*ListWaiting)(nil),         // 36: switchboard.v1.ListWaiting
-	(*WaitingList)(nil),         // 37: switchboard.v1.WaitingList
-	(*Participant)(nil),         // 38: switchboard.v1.Participant
-	(*ChatSummary)(nil),         // 39: switchboard.v1.ChatSummary
-	(*SetChatStatus)(nil),       // 40: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),      // 41: switchboard.v1.SetDisplayName
-	(*ChatRenamed)(nil),         // 42: switchboard.v1.ChatRenamed
-	(*ChatStatusChanged)(nil),   // 43: switchboard.v1.ChatStatusChanged
-	(*ChatEvent)(nil),           // 44: switchboard.v1.ChatEvent
-	(*ChatCreated)(nil),         // 45: switchboard.v1.ChatCreated
-	(*ChatMessage)(nil),         // 46: switchboard.v1.ChatMessage
-	(*MessageTemplate)(nil),     // 47: switchboard.v1.MessageTemplate
-	(*ChatAssigned)(nil),        // 48: switchboard.v1.ChatAssigned
-	(*ChatRequeued)(nil),        // 49: switchboard.v1.ChatRequeued
-	(*ChatClosed)(nil),          // 50: switchboard.v1.ChatClosed
-	(*TransferChat)(nil),        // 51: switchboard.v1.TransferChat
-	(*ChatTransferred)(nil),     // 52: switchboard.v1.ChatTransferred
-	(*ListTransferTargets)(nil), // 53: switchboard.v1.ListTransferTargets
-	(*TransferTargets)(nil),     // 54: switchboard.v1.TransferTargets
-	(*InviteAgent)(nil),         // 55: switchboard.v1.InviteAgent
-	(*Invitation)(nil),          // 56: switchboard.v1.Invitation
-	(*DeclineInvite)(nil),       // 57: switchboard.v1.DeclineInvite
-	(*JoinChat)(nil),            // 58: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),           // 59: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),            // 60: switchboard.v1.TakeOver
-	(*ReopenChat)(nil),          // 61: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),       // 62: switchboard.v1.AssignWaiting
-	(*ChatReopened)(nil),        // 63: switchboard.v1.ChatReopened
-	(*ChatTagged)(nil),          // 64: switchboard.v1.ChatTagged
-	(*ChatRated)(nil),           // 65: switchboard.v1.ChatRated
-	(*ChatAttachment)(nil),      // 66: switchboard.v1.ChatAttachment
-	(*ChatEmailed)(nil),         // 67: switchboard.v1.ChatEmailed
-	(*ChatMemberChanged)(nil),   // 68: switchboard.v1.ChatMemberChanged
-	(*Monitor)(nil),             // 69: switchboard.v1.Monitor
-	(*DepartmentView)(nil),      // 70: switchboard.v1.DepartmentView
-	(*StatsLiveDepartment)(nil), // 71: switchboard.v1.StatsLiveDepartment
-	(*StatsLive)(nil),           // 72: switchboard.v1.StatsLive
-	(*AgentLoad)(nil),           // 73: switchboard.v1.AgentLoad
-	(*SetQueueOnline)(nil),      // 74: switchboard.v1.SetQueueOnline
-	(*QueueState)(nil),          // 75: switchboard.v1.QueueState
-	(*SetAgentStatus)(nil),      // 76: switchboard.v1.SetAgentStatus
-	(*TagChat)(nil),             // 77: switchboard.v1.TagChat
-	(*RateChat)(nil),            // 78: switchboard.v1.RateChat
-	(*CannedReply)(nil),         // 79: switchboard.v1.CannedReply
-	(*ListCanned)(nil),          // 80: switchboard.v1.ListCanned
-	(*CannedReplies)(nil),       // 81: switchboard.v1.CannedReplies
-	(*ExpandCanned)(nil),        // 82: switchboard.v1.ExpandCanned
-	(*CannedExpansion)(nil),     // 83: switchboard.v1.CannedExpansion
-	(*ReportPage)(nil),          // 84: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),    // 85: switchboard.v1.SetVisitorFields
-	(*PageView)(nil),            // 86: switchboard.v1.PageView
-	(*VisitorContext)(nil),      // 87: switchboard.v1.VisitorContext
-	(*VisitorInfo)(nil),         // 88: switchboard.v1.VisitorInfo
-	(*ListPastChats)(nil),       // 89: switchboard.v1.ListPastChats
-	(*PastChats)(nil),           // 90: switchboard.v1.PastChats
-	(*PastChat)(nil),            // 91: switchboard.v1.PastChat
-	(*ChatDelivered)(nil),       // 92: switchboard.v1.ChatDelivered
-	nil,                         // 93: switchboard.v1.Hello.CursorsEntry
-	nil,                         // 94: switchboard.v1.SetVisitorFields.FieldsEntry
-	nil,                         // 95: switchboard.v1.VisitorContext.FieldsEntry
+	(RoutingDecisionKind)(0),    // 9: switchboard.v1.RoutingDecisionKind
+	(RoutingSkip)(0),            // 10: switchboard.v1.RoutingSkip
+	(*Envelope)(nil),            // 11: switchboard.v1.Envelope
+	(*Error)(nil),               // 12: switchboard.v1.Error
+	(*Hello)(nil),               // 13: switchboard.v1.Hello
+	(*Welcome)(nil),             // 14: switchboard.v1.Welcome
+	(*LiveChatEntry)(nil),       // 15: switchboard.v1.LiveChatEntry
+	(*DepartmentTags)(nil),      // 16: switchboard.v1.DepartmentTags
+	(*RequestChat)(nil),         // 17: switchboard.v1.RequestChat
+	(*ChatRefused)(nil),         // 18: switchboard.v1.ChatRefused
+	(*LeaveOfflineMessage)(nil), // 19: switchboard.v1.LeaveOfflineMessage
+	(*EmailTranscript)(nil),     // 20: switchboard.v1.EmailTranscript
+	(*EmailFromChat)(nil),       // 21: switchboard.v1.EmailFromChat
+	(*QueueUpdate)(nil),         // 22: switchboard.v1.QueueUpdate
+	(*SendMessage)(nil),         // 23: switchboard.v1.SendMessage
+	(*CloseChat)(nil),           // 24: switchboard.v1.CloseChat
+	(*Resume)(nil),              // 25: switchboard.v1.Resume
+	(*Typing)(nil),              // 26: switchboard.v1.Typing
+	(*TypingNotice)(nil),        // 27: switchboard.v1.TypingNotice
+	(*Ping)(nil),                // 28: switchboard.v1.Ping
+	(*Pong)(nil),                // 29: switchboard.v1.Pong
+	(*Ack)(nil),                 // 30: switchboard.v1.Ack
+	(*SetStatus)(nil),           // 31: switchboard.v1.SetStatus
+	(*AgentState)(nil),          // 32: switchboard.v1.AgentState
+	(*Offer)(nil),               // 33: switchboard.v1.Offer
+	(*OfferWithdrawn)(nil),      // 34: switchboard.v1.OfferWithdrawn
+	(*AcceptOffer)(nil),         // 35: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),        // 36: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),            // 37: switchboard.v1.PickChat
+	(*ListWaiting)(nil),         // 38: switchboard.v1.ListWaiting
+	(*WaitingList)(nil),         // 39: switchboard.v1.WaitingList
+	(*Participant)(nil),         // 40: switchboard.v1.Participant
+	(*ChatSummary)(nil),         // 41: switchboard.v1.ChatSummary
+	(*SetChatStatus)(nil),       // 42: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),      // 43: switchboard.v1.SetDisplayName
+	(*ChatRenamed)(nil),         // 44: switchboard.v1.ChatRenamed
+	(*ChatStatusChanged)(nil),   // 45: switchboard.v1.ChatStatusChanged
+	(*ChatEvent)(nil),           // 46: switchboard.v1.ChatEvent
+	(*ChatCreated)(nil),         // 47: switchboard.v1.ChatCreated
+	(*ChatMessage)(nil),         // 48: switchboard.v1.ChatMessage
+	(*MessageTemplate)(nil),     // 49: switchboard.v1.MessageTemplate
+	(*ChatAssigned)(nil),        // 50: switchboard.v1.ChatAssigned
+	(*ChatRequeued)(nil),        // 51: switchboard.v1.ChatRequeued
+	(*ChatClosed)(nil),          // 52: switchboard.v1.ChatClosed
+	(*TransferChat)(nil),        // 53: switchboard.v1.TransferChat
+	(*ChatTransferred)(nil),     // 54: switchboard.v1.ChatTransferred
+	(*ListTransferTargets)(nil), // 55: switchboard.v1.ListTransferTargets
+	(*TransferTargets)(nil),     // 56: switchboard.v1.TransferTargets
+	(*InviteAgent)(nil),         // 57: switchboard.v1.InviteAgent
+	(*Invitation)(nil),          // 58: switchboard.v1.Invitation
+	(*DeclineInvite)(nil),       // 59: switchboard.v1.DeclineInvite
+	(*JoinChat)(nil),            // 60: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),           // 61: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),            // 62: switchboard.v1.TakeOver
+	(*ReopenChat)(nil),          // 63: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),       // 64: switchboard.v1.AssignWaiting
+	(*ChatReopened)(nil),        // 65: switchboard.v1.ChatReopened
+	(*ChatTagged)(nil),          // 66: switchboard.v1.ChatTagged
+	(*ChatRated)(nil),           // 67: switchboard.v1.ChatRated
+	(*ChatAttachment)(nil),      // 68: switchboard.v1.ChatAttachment
+	(*ChatEmailed)(nil),         // 69: switchboard.v1.ChatEmailed
+	(*ChatMemberChanged)(nil),   // 70: switchboard.v1.ChatMemberChanged
+	(*Monitor)(nil),             // 71: switchboard.v1.Monitor
+	(*DepartmentView)(nil),      // 72: switchboard.v1.DepartmentView
+	(*StatsLiveDepartment)(nil), // 73: switchboard.v1.StatsLiveDepartment
+	(*StatsLive)(nil),           // 74: switchboard.v1.StatsLive
+	(*AgentLoad)(nil),           // 75: switchboard.v1.AgentLoad
+	(*SetQueueOnline)(nil),      // 76: switchboard.v1.SetQueueOnline
+	(*QueueState)(nil),          // 77: switchboard.v1.QueueState
+	(*SetAgentStatus)(nil),      // 78: switchboard.v1.SetAgentStatus
+	(*TagChat)(nil),             // 79: switchboard.v1.TagChat
+	(*RateChat)(nil),            // 80: switchboard.v1.RateChat
+	(*CannedReply)(nil),         // 81: switchboard.v1.CannedReply
+	(*ListCanned)(nil),          // 82: switchboard.v1.ListCanned
+	(*CannedReplies)(nil),       // 83: switchboard.v1.CannedReplies
+	(*ExpandCanned)(nil),        // 84: switchboard.v1.ExpandCanned
+	(*CannedExpansion)(nil),     // 85: switchboard.v1.CannedExpansion
+	(*ReportPage)(nil),          // 86: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),    // 87: switchboard.v1.SetVisitorFields
+	(*PageView)(nil),            // 88: switchboard.v1.PageView
+	(*VisitorContext)(nil),      // 89: switchboard.v1.VisitorContext
+	(*VisitorInfo)(nil),         // 90: switchboard.v1.VisitorInfo
+	(*ListPastChats)(nil),       // 91: switchboard.v1.ListPastChats
+	(*PastChats)(nil),           // 92: switchboard.v1.PastChats
+	(*PastChat)(nil),            // 93: switchboard.v1.PastChat
+	(*ChatDelivered)(nil),       // 94: switchboard.v1.ChatDelivered
+	(*RoutingDecision)(nil),     // 95: switchboard.v1.RoutingDecision
+	(*RoutingCandidate)(nil),    // 96: switchboard.v1.RoutingCandidate
+	(*RoutingStory)(nil),        // 97: switchboard.v1.RoutingStory
+	nil,                         // 98: switchboard.v1.Hello.CursorsEntry
+	nil,                         // 99: switchboard.v1.SetVisitorFields.FieldsEntry
+	nil,                         // 100: switchboard.v1.VisitorContext.FieldsEntry
 }
 var file_wire_proto_depIdxs = []int32{
-	11,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
-	15,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
-	21,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
-	29,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
-	33,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	34,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	22,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
-	23,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
-	35,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
-	36,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
-	24,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
-	26,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
-	40,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	41,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	51,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
-	55,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
-	58,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
-	59,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
-	60,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
-	57,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	69,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
-	74,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	76,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	53,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	77,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
-	78,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
-	80,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
-	82,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	61,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	62,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	84,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
-	85,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	89,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
-	17,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	18,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	19,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
-	12,  // 36: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
-	28,  // 37: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
-	10,  // 38: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
-	44,  // 39: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
-	20,  // 40: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
-	31,  // 41: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
-	32,  // 42: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
-	16,  // 43: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
-	30,  // 44: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
-	37,  // 45: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
-	27,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
-	39,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
-	25,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
-	56,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
-	70,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
-	54,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
-	75,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
-	81,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
-	83,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
-	88,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
-	90,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
+	13,  // 0: switchboard.v1.Envelope.hello:type_name -> switchboard.v1.Hello
+	17,  // 1: switchboard.v1.Envelope.request_chat:type_name -> switchboard.v1.RequestChat
+	23,  // 2: switchboard.v1.Envelope.send_message:type_name -> switchboard.v1.SendMessage
+	31,  // 3: switchboard.v1.Envelope.set_status:type_name -> switchboard.v1.SetStatus
+	35,  // 4: switchboard.v1.Envelope.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	36,  // 5: switchboard.v1.Envelope.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	24,  // 6: switchboard.v1.Envelope.close_chat:type_name -> switchboard.v1.CloseChat
+	25,  // 7: switchboard.v1.Envelope.resume:type_name -> switchboard.v1.Resume
+	37,  // 8: switchboard.v1.Envelope.pick_chat:type_name -> switchboard.v1.PickChat
+	38,  // 9: switchboard.v1.Envelope.list_waiting:type_name -> switchboard.v1.ListWaiting
+	26,  // 10: switchboard.v1.Envelope.typing:type_name -> switchboard.v1.Typing
+	28,  // 11: switchboard.v1.Envelope.ping:type_name -> switchboard.v1.Ping
+	42,  // 12: switchboard.v1.Envelope.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	43,  // 13: switchboard.v1.Envelope.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	53,  // 14: switchboard.v1.Envelope.transfer_chat:type_name -> switchboard.v1.TransferChat
+	57,  // 15: switchboard.v1.Envelope.invite_agent:type_name -> switchboard.v1.InviteAgent
+	60,  // 16: switchboard.v1.Envelope.join_chat:type_name -> switchboard.v1.JoinChat
+	61,  // 17: switchboard.v1.Envelope.leave_chat:type_name -> switchboard.v1.LeaveChat
+	62,  // 18: switchboard.v1.Envelope.take_over:type_name -> switchboard.v1.TakeOver
+	59,  // 19: switchboard.v1.Envelope.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	71,  // 20: switchboard.v1.Envelope.monitor:type_name -> switchboard.v1.Monitor
+	76,  // 21: switchboard.v1.Envelope.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	78,  // 22: switchboard.v1.Envelope.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	55,  // 23: switchboard.v1.Envelope.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	79,  // 24: switchboard.v1.Envelope.tag_chat:type_name -> switchboard.v1.TagChat
+	80,  // 25: switchboard.v1.Envelope.rate_chat:type_name -> switchboard.v1.RateChat
+	82,  // 26: switchboard.v1.Envelope.list_canned:type_name -> switchboard.v1.ListCanned
+	84,  // 27: switchboard.v1.Envelope.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	63,  // 28: switchboard.v1.Envelope.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	64,  // 29: switchboard.v1.Envelope.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	86,  // 30: switchboard.v1.Envelope.report_page:type_name -> switchboard.v1.ReportPage
+	87,  // 31: switchboard.v1.Envelope.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	91,  // 32: switchboard.v1.Envelope.list_past_chats:type_name -> switchboard.v1.ListPastChats
+	19,  // 33: switchboard.v1.Envelope.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	20,  // 34: switchboard.v1.Envelope.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	21,  // 35: switchboard.v1.Envelope.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	14,  // 36: switchboard.v1.Envelope.welcome:type_name -> switchboard.v1.Welcome
+	30,  // 37: switchboard.v1.Envelope.ack:type_name -> switchboard.v1.Ack
+	12,  // 38: switchboard.v1.Envelope.error:type_name -> switchboard.v1.Error
+	46,  // 39: switchboard.v1.Envelope.event:type_name -> switchboard.v1.ChatEvent
+	22,  // 40: switchboard.v1.Envelope.queue_update:type_name -> switchboard.v1.QueueUpdate
+	33,  // 41: switchboard.v1.Envelope.offer:type_name -> switchboard.v1.Offer
+	34,  // 42: switchboard.v1.Envelope.offer_withdrawn:type_name -> switchboard.v1.OfferWithdrawn
+	18,  // 43: switchboard.v1.Envelope.chat_refused:type_name -> switchboard.v1.ChatRefused
+	32,  // 44: switchboard.v1.Envelope.agent_state:type_name -> switchboard.v1.AgentState
+	39,  // 45: switchboard.v1.Envelope.waiting_list:type_name -> switchboard.v1.WaitingList
+	29,  // 46: switchboard.v1.Envelope.pong:type_name -> switchboard.v1.Pong
+	41,  // 47: switchboard.v1.Envelope.chat:type_name -> switchboard.v1.ChatSummary
+	27,  // 48: switchboard.v1.Envelope.typing_notice:type_name -> switchboard.v1.TypingNotice
+	58,  // 49: switchboard.v1.Envelope.invitation:type_name -> switchboard.v1.Invitation
+	72,  // 50: switchboard.v1.Envelope.department_view:type_name -> switchboard.v1.DepartmentView
+	56,  // 51: switchboard.v1.Envelope.transfer_targets:type_name -> switchboard.v1.TransferTargets
+	77,  // 52: switchboard.v1.Envelope.queue_state:type_name -> switchboard.v1.QueueState
+	83,  // 53: switchboard.v1.Envelope.canned_replies:type_name -> switchboard.v1.CannedReplies
+	85,  // 54: switchboard.v1.Envelope.canned_expansion:type_name -> switchboard.v1.CannedExpansion
+	90,  // 55: switchboard.v1.Envelope.visitor_info:type_name -> switchboard.v1.VisitorInfo
+	92,  // 56: switchboard.v1.Envelope.past_chats:type_name -> switchboard.v1.PastChats
 	0,   // 57: switchboard.v1.Error.code:type_name -> switchboard.v1.ErrorCode
 	1,   // 58: switchboard.v1.Error.refusal:type_name -> switchboard.v1.RefusalReason
-	93,  // 59: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
-	30,  // 60: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
-	39,  // 61: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
-	31,  // 62: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
-	56,  // 63: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
-	14,  // 64: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
-	13,  // 65: switchboard.v1.Welcome.internal_live_chats:type_name -> switchboard.v1.LiveChatEntry
+	98,  // 59: switchboard.v1.Hello.cursors:type_name -> switchboard.v1.Hello.CursorsEntry
+	32,  // 60: switchboard.v1.Welcome.state:type_name -> switchboard.v1.AgentState
+	41,  // 61: switchboard.v1.Welcome.chats:type_name -> switchboard.v1.ChatSummary
+	33,  // 62: switchboard.v1.Welcome.offers:type_name -> switchboard.v1.Offer
+	58,  // 63: switchboard.v1.Welcome.invitations:type_name -> switchboard.v1.Invitation
+	16,  // 64: switchboard.v1.Welcome.department_tags:type_name -> switchboard.v1.DepartmentTags
+	15,  // 65: switchboard.v1.Welcome.internal_live_chats:type_name -> switchboard.v1.LiveChatEntry
 	1,   // 66: switchboard.v1.ChatRefused.reason:type_name -> switchboard.v1.RefusalReason
-	47,  // 67: switchboard.v1.SendMessage.template:type_name -> switchboard.v1.MessageTemplate
-	38,  // 68: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
+	49,  // 67: switchboard.v1.SendMessage.template:type_name -> switchboard.v1.MessageTemplate
+	40,  // 68: switchboard.v1.TypingNotice.from:type_name -> switchboard.v1.Participant
 	2,   // 69: switchboard.v1.SetStatus.status:type_name -> switchboard.v1.AgentStatus
 	2,   // 70: switchboard.v1.AgentState.status:type_name -> switchboard.v1.AgentStatus
-	39,  // 71: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
-	39,  // 72: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
-	39,  // 73: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
+	41,  // 71: switchboard.v1.WaitingList.chats:type_name -> switchboard.v1.ChatSummary
+	41,  // 72: switchboard.v1.WaitingList.unanswered:type_name -> switchboard.v1.ChatSummary
+	41,  // 73: switchboard.v1.WaitingList.answered:type_name -> switchboard.v1.ChatSummary
 	4,   // 74: switchboard.v1.Participant.kind:type_name -> switchboard.v1.ParticipantKind
 	3,   // 75: switchboard.v1.ChatSummary.state:type_name -> switchboard.v1.ChatState
 	5,   // 76: switchboard.v1.ChatSummary.work_status:type_name -> switchboard.v1.WorkStatus
-	38,  // 77: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
-	38,  // 78: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
-	38,  // 79: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
+	40,  // 77: switchboard.v1.ChatSummary.guests:type_name -> switchboard.v1.Participant
+	40,  // 78: switchboard.v1.ChatSummary.watchers:type_name -> switchboard.v1.Participant
+	40,  // 79: switchboard.v1.ChatSummary.invited:type_name -> switchboard.v1.Participant
 	8,   // 80: switchboard.v1.ChatSummary.rating:type_name -> switchboard.v1.RatingScore
 	5,   // 81: switchboard.v1.SetChatStatus.status:type_name -> switchboard.v1.WorkStatus
 	5,   // 82: switchboard.v1.ChatStatusChanged.status:type_name -> switchboard.v1.WorkStatus
-	38,  // 83: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
-	45,  // 84: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
-	46,  // 85: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
-	48,  // 86: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
-	50,  // 87: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
-	49,  // 88: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
-	43,  // 89: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
-	42,  // 90: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
-	52,  // 91: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
-	68,  // 92: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
-	63,  // 93: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
-	64,  // 94: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
-	65,  // 95: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
-	66,  // 96: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
-	67,  // 97: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
-	92,  // 98: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
-	38,  // 99: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
-	38,  // 100: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
-	47,  // 101: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
+	40,  // 83: switchboard.v1.ChatStatusChanged.by:type_name -> switchboard.v1.Participant
+	47,  // 84: switchboard.v1.ChatEvent.created:type_name -> switchboard.v1.ChatCreated
+	48,  // 85: switchboard.v1.ChatEvent.message:type_name -> switchboard.v1.ChatMessage
+	50,  // 86: switchboard.v1.ChatEvent.assigned:type_name -> switchboard.v1.ChatAssigned
+	52,  // 87: switchboard.v1.ChatEvent.closed:type_name -> switchboard.v1.ChatClosed
+	51,  // 88: switchboard.v1.ChatEvent.requeued:type_name -> switchboard.v1.ChatRequeued
+	45,  // 89: switchboard.v1.ChatEvent.status_changed:type_name -> switchboard.v1.ChatStatusChanged
+	44,  // 90: switchboard.v1.ChatEvent.renamed:type_name -> switchboard.v1.ChatRenamed
+	54,  // 91: switchboard.v1.ChatEvent.transferred:type_name -> switchboard.v1.ChatTransferred
+	70,  // 92: switchboard.v1.ChatEvent.member:type_name -> switchboard.v1.ChatMemberChanged
+	65,  // 93: switchboard.v1.ChatEvent.reopened:type_name -> switchboard.v1.ChatReopened
+	66,  // 94: switchboard.v1.ChatEvent.tagged:type_name -> switchboard.v1.ChatTagged
+	67,  // 95: switchboard.v1.ChatEvent.rated:type_name -> switchboard.v1.ChatRated
+	68,  // 96: switchboard.v1.ChatEvent.attachment:type_name -> switchboard.v1.ChatAttachment
+	69,  // 97: switchboard.v1.ChatEvent.emailed:type_name -> switchboard.v1.ChatEmailed
+	94,  // 98: switchboard.v1.ChatEvent.delivered:type_name -> switchboard.v1.ChatDelivered
+	40,  // 99: switchboard.v1.ChatCreated.colleague:type_name -> switchboard.v1.Participant
+	40,  // 100: switchboard.v1.ChatMessage.from:type_name -> switchboard.v1.Participant
+	49,  // 101: switchboard.v1.ChatMessage.template:type_name -> switchboard.v1.MessageTemplate
 	6,   // 102: switchboard.v1.ChatAssigned.how:type_name -> switchboard.v1.AssignHow
-	38,  // 103: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
-	38,  // 104: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
-	70,  // 105: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
-	38,  // 106: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
-	38,  // 107: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
-	38,  // 108: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
+	40,  // 103: switchboard.v1.ChatClosed.by:type_name -> switchboard.v1.Participant
+	40,  // 104: switchboard.v1.ChatTransferred.by:type_name -> switchboard.v1.Participant
+	72,  // 105: switchboard.v1.TransferTargets.departments:type_name -> switchboard.v1.DepartmentView
+	40,  // 106: switchboard.v1.Invitation.by:type_name -> switchboard.v1.Participant
+	40,  // 107: switchboard.v1.ChatReopened.by:type_name -> switchboard.v1.Participant
+	40,  // 108: switchboard.v1.ChatTagged.by:type_name -> switchboard.v1.Participant
 	8,   // 109: switchboard.v1.ChatRated.score:type_name -> switchboard.v1.RatingScore
-	38,  // 110: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
-	38,  // 111: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
-	38,  // 112: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
+	40,  // 110: switchboard.v1.ChatAttachment.from:type_name -> switchboard.v1.Participant
+	40,  // 111: switchboard.v1.ChatEmailed.by:type_name -> switchboard.v1.Participant
+	40,  // 112: switchboard.v1.ChatMemberChanged.who:type_name -> switchboard.v1.Participant
 	7,   // 113: switchboard.v1.ChatMemberChanged.action:type_name -> switchboard.v1.MemberAction
-	38,  // 114: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
-	39,  // 115: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
-	39,  // 116: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
-	73,  // 117: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
-	71,  // 118: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
-	71,  // 119: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
-	2,   // 120: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
-	2,   // 121: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
-	8,   // 122: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
-	79,  // 123: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
-	79,  // 124: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
-	94,  // 125: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
-	86,  // 126: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
-	86,  // 127: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
-	95,  // 128: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
-	87,  // 129: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
-	91,  // 130: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
-	3,   // 131: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
-	132, // [132:132] is the sub-list for method output_type
-	132, // [132:132] is the sub-list for method input_type
-	132, // [132:132] is the sub-list for extension type_name
-	132, // [132:132] is the sub-list for extension extendee
-	0,   // [0:132] is the sub-list for field type_name
+	40,  // 114: switchboard.v1.ChatMemberChanged.by:type_name -> switchboard.v1.Participant
+	41,  // 115: switchboard.v1.DepartmentView.waiting:type_name -> switchboard.v1.ChatSummary
+	41,  // 116: switchboard.v1.DepartmentView.active:type_name -> switchboard.v1.ChatSummary
+	75,  // 117: switchboard.v1.DepartmentView.agents:type_name -> switchboard.v1.AgentLoad
+	73,  // 118: switchboard.v1.DepartmentView.live:type_name -> switchboard.v1.StatsLiveDepartment
+	95,  // 119: switchboard.v1.DepartmentView.head_routing:type_name -> switchboard.v1.RoutingDecision
+	73,  // 120: switchboard.v1.StatsLive.departments:type_name -> switchboard.v1.StatsLiveDepartment
+	2,   // 121: switchboard.v1.AgentLoad.status:type_name -> switchboard.v1.AgentStatus
+	2,   // 122: switchboard.v1.SetAgentStatus.status:type_name -> switchboard.v1.AgentStatus
+	8,   // 123: switchboard.v1.RateChat.score:type_name -> switchboard.v1.RatingScore
+	81,  // 124: switchboard.v1.CannedReplies.replies:type_name -> switchboard.v1.CannedReply
+	81,  // 125: switchboard.v1.CannedExpansion.reply:type_name -> switchboard.v1.CannedReply
+	99,  // 126: switchboard.v1.SetVisitorFields.fields:type_name -> switchboard.v1.SetVisitorFields.FieldsEntry
+	88,  // 127: switchboard.v1.VisitorContext.page:type_name -> switchboard.v1.PageView
+	88,  // 128: switchboard.v1.VisitorContext.pages:type_name -> switchboard.v1.PageView
+	100, // 129: switchboard.v1.VisitorContext.fields:type_name -> switchboard.v1.VisitorContext.FieldsEntry
+	89,  // 130: switchboard.v1.VisitorInfo.context:type_name -> switchboard.v1.VisitorContext
+	93,  // 131: switchboard.v1.PastChats.chats:type_name -> switchboard.v1.PastChat
+	3,   // 132: switchboard.v1.PastChat.state:type_name -> switchboard.v1.ChatState
+	9,   // 133: switchboard.v1.RoutingDecision.kind:type_name -> switchboard.v1.RoutingDecisionKind
+	96,  // 134: switchboard.v1.RoutingDecision.candidates:type_name -> switchboard.v1.RoutingCandidate
+	1,   // 135: switchboard.v1.RoutingDecision.refusal:type_name -> switchboard.v1.RefusalReason
+	10,  // 136: switchboard.v1.RoutingCandidate.reason:type_name -> switchboard.v1.RoutingSkip
+	2,   // 137: switchboard.v1.RoutingCandidate.status:type_name -> switchboard.v1.AgentStatus
+	95,  // 138: switchboard.v1.RoutingStory.decisions:type_name -> switchboard.v1.RoutingDecision
+	95,  // 139: switchboard.v1.RoutingStory.now:type_name -> switchboard.v1.RoutingDecision
+	140, // [140:140] is the sub-list for method output_type
+	140, // [140:140] is the sub-list for method input_type
+	140, // [140:140] is the sub-list for extension type_name
+	140, // [140:140] is the sub-list for extension extendee
+	0,   // [0:140] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -8334,8 +8938,8 @@ func file_wire_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   87,
+			NumEnums:      11,
+			NumMessages:   90,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -51,6 +51,11 @@ func (s *Store) seedFeed(db *pebble.DB) error {
 	s.feedN.Store(n)
 	n, err = lastNumber(db, prefixStatEv)
 	s.statN.Store(n)
+	if err != nil {
+		return err
+	}
+	n, err = lastNumber(db, prefixJournal)
+	s.journalN.Store(n)
 	return err
 }
 

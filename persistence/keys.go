@@ -49,6 +49,8 @@ import (
 //	w/<target>\x00<conversation>\x00<seq, 8 bytes BE>  a delivery waiting in the outbox (Delivery)
 //	wr/<target>\x00<outside id>              what a delivered message's outside id refers to (DeliveryRef)
 //	wl/<target>                              a target's last delivery tries (WebhookLog)
+//	rj/<n, 8 bytes BE>                       the routing journal: an input a queue handled (RoutingInput), numbered at commit
+//	c/<chat id>/r/<n, 8 bytes BE><i, 2 bytes BE>  a chat's routing decision (RoutingDecision): the i-th made on journal input n
 //
 // The statistics (h/s/, stats_*.go) are derived like the history index,
 // in the same batches, and dropped and rebuilt with it; their events
@@ -95,6 +97,8 @@ const (
 	prefixDelivery = "w/"
 	prefixDelRef   = "wr/"
 	prefixDelLog   = "wl/"
+	// Issue 20: the routing journal.
+	prefixJournal = "rj/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID
@@ -168,6 +172,16 @@ func commentPrefix(dim string) []byte { return []byte(prefixRateC + dim + "\x00"
 
 func commentKey(dim string, atMs int64, chatID string) []byte {
 	return append(binary.BigEndian.AppendUint64(commentPrefix(dim), uint64(atMs)), chatID...)
+}
+
+func journalKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte(prefixJournal), n) }
+
+// routingPrefix is every routing decision of one chat.
+func routingPrefix(chatID string) []byte { return []byte(prefixChat + chatID + "/r/") }
+
+// routingKey is the i-th decision made on journal input n about chatID.
+func routingKey(chatID string, n uint64, i uint16) []byte {
+	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(routingPrefix(chatID), n), i)
 }
 
 // chatIDOf returns the chat id of a key under c/ ("" when it is not one).

@@ -1,6 +1,7 @@
 package persistence
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,8 @@ type Store struct {
 	feedNext uint64
 	// statN numbers the statistics events (se/) like feedN the feed.
 	statN atomic.Uint64
+	// journalN numbers the routing journal (rj/) the same way.
+	journalN atomic.Uint64
 	// wake tells the delivery outbox of new deliveries (delivery.go).
 	wake wakeHolder
 	// rebuildSnap: the logs as Open found them, when the index must be
@@ -91,6 +94,11 @@ type mutation struct {
 	end    []byte // with delete: every key in [key, end)
 	feed   bool   // a history feed entry: its key is numbered at commit
 	stat   bool   // a statistics event (se/): numbered at commit too
+	// A routing journal entry (rj/), numbered at commit; the decisions
+	// after it in the same request (decision) take its number in their
+	// keys (key is the chat's routingPrefix).
+	journal  bool
+	decision bool
 }
 
 type request struct {
@@ -512,6 +520,8 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	var journalN uint64 // the last journal entry's number, for its decisions
+	var decisionI uint16
 	for _, r := range reqs {
 		for _, m := range r.muts {
 			var err error
@@ -524,6 +534,12 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 				err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
 			case m.stat:
 				err = b.Set(statsEventKey(s.statN.Add(1)), m.value, nil)
+			case m.journal:
+				journalN, decisionI = s.journalN.Add(1), 0
+				err = b.Set(journalKey(journalN), m.value, nil)
+			case m.decision:
+				err = b.Set(binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(m.key, journalN), decisionI), m.value, nil)
+				decisionI++
 			default:
 				err = b.Set(m.key, m.value, nil)
 			}

@@ -69,6 +69,9 @@ type Config struct {
 	// minutes and 10; negative: no limit).
 	SilentWait     time.Duration
 	LinePerAddress int
+	// NoRoutingRecords turns the routing journal and the chats' decision
+	// records off (-routing-records=false); they are on by default.
+	NoRoutingRecords bool
 	// MailRetry and MailRetryMax: the outbox's backoff, see actors.Config
 	// (defaults 30 s, doubling up to 1 hour). Mailer defaults to the SMTP
 	// client (gateway/mail).
@@ -161,7 +164,8 @@ func (c *Config) Validate() error {
 func (c *Config) actorsConfig() *actors.Config {
 	return &actors.Config{Clock: c.Clock, Logger: c.Logger, AgentGrace: c.AgentGrace, VisitorGrace: c.VisitorGrace,
 		SilentWait: c.SilentWait, LinePerAddress: c.LinePerAddress, MailRetry: c.MailRetry, MailRetryMax: c.MailRetryMax,
-		DeliveryRetry: c.DeliveryRetry, DeliveryRetryMax: c.DeliveryRetryMax, WebhookDisableAfter: c.WebhookDisableAfter}
+		DeliveryRetry: c.DeliveryRetry, DeliveryRetryMax: c.DeliveryRetryMax, WebhookDisableAfter: c.WebhookDisableAfter,
+		RecordRouting: !c.NoRoutingRecords}
 }
 
 // mailer is the SMTP client the outbox and the test email use.
@@ -279,6 +283,7 @@ type serveFlags struct {
 	frames, hellos, chats                          float64
 	conns                                          int
 	metrics                                        bool
+	routingRecords                                 bool
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -312,6 +317,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.DurationVar(&cfg.Gateway.FrameTimeout, "frame-timeout", e.duration("SWITCHBOARD_FRAME_TIMEOUT", gateway.DefaultFrameTimeout), "how long a frame may take to arrive once its first bytes came; then the socket is dropped (env SWITCHBOARD_FRAME_TIMEOUT)")
 	fs.DurationVar(&cfg.SilentWait, "silent-wait", e.duration("SWITCHBOARD_SILENT_WAIT", actors.DefaultSilentWait), "how long a chat may wait in its queue while its visitor has said nothing; negative: no limit (env SWITCHBOARD_SILENT_WAIT)")
 	fs.IntVar(&cfg.LinePerAddress, "line-per-address", e.int("SWITCHBOARD_LINE_PER_ADDRESS", actors.DefaultLinePerAddress), "chats from one client address that may wait in one department's line; negative: no limit (env SWITCHBOARD_LINE_PER_ADDRESS)")
+	fs.BoolVar(&f.routingRecords, "routing-records", e.bool("SWITCHBOARD_ROUTING_RECORDS", true), "keep every routing decision with its reasons, and the routing journal switchboard simulate replays (env SWITCHBOARD_ROUTING_RECORDS)")
 	fs.DurationVar(&cfg.DrainWait, "drain-wait", e.duration("SWITCHBOARD_DRAIN_WAIT", 0), "at shutdown, how long /readyz answers 503 before sockets close, for load balancers to stop sending clients (env SWITCHBOARD_DRAIN_WAIT)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", e.duration("SWITCHBOARD_AUDIT_RETENTION", defaultAuditRetention), "how long audit entries are kept; negative: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
 	fs.Int64Var(&f.minFreeMB, "min-free-mb", e.int64("SWITCHBOARD_MIN_FREE_MB", persistence.DefaultMinFreeBytes>>20), "refuse writes (new chats, messages) while the data folder's disk has less free space, in MiB; negative: no check (env SWITCHBOARD_MIN_FREE_MB)")
@@ -342,6 +348,7 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 	cfg.Gateway.Limits = limits(f.frames, f.conns, f.chats, f.hellos)
 	cfg.NoMetrics = !f.metrics
 	cfg.MinFreeBytes = orOff(f.minFreeMB)
+	cfg.NoRoutingRecords = !f.routingRecords
 	if cfg.MinFreeBytes > 0 {
 		cfg.MinFreeBytes <<= 20
 	}
