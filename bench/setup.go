@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -97,8 +98,7 @@ func (r *runner) setUp(ctx context.Context) error {
 		}
 	}
 	for _, d := range depts {
-		if err := ad.put(ctx, "/admin/departments/"+d, map[string]any{"name": d, "chat_enabled": true,
-			"queue_limit": 100000, "offer_timeout_ms": 30000}); err != nil {
+		if err := ad.put(ctx, "/admin/departments/"+d, benchDepartment(d, 30*time.Second)); err != nil {
 			return err
 		}
 	}
@@ -154,4 +154,10 @@ func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
 		first = ctx.Err()
 	}
 	return first
+}
+
+// benchDepartment is a bench department's settings, with its offer
+// timeout.
+func benchDepartment(id string, offerTimeout time.Duration) map[string]any {
+	return map[string]any{"name": id, "chat_enabled": true, "queue_limit": 100000, "offer_timeout_ms": offerTimeout.Milliseconds()}
 }
