@@ -124,6 +124,7 @@ func (q *queue) dispatch() {
 	var cooling time.Time // the earliest end of a cool-down that holds a chat back
 	for _, w := range q.line.waiting {
 		if !anyFree(cands) {
+			q.nobodyFree(now)
 			break
 		}
 		if w.offer != nil || q.offerTarget(w) || manual {

@@ -199,15 +199,35 @@ func (q *queue) offered(w *waiting, c *candidate, by string) {
 	q.decide(w, w.chat.GetChatId(), d)
 }
 
+// waitExplained is how often a waiting chat's reasons are looked at again
+// (a dispatch pass runs on every agent report: explaining each waiting
+// chat each time would cost the line times the roster).
+const waitExplained = time.Second
+
 // stillWaiting records why nobody could be offered w, when the reasons
-// changed since the last time.
+// changed since the last time they were looked at.
 func (q *queue) stillWaiting(w *waiting, now time.Time) {
-	if q.rec == nil {
+	if q.rec == nil || (!w.whyAt.IsZero() && now.Sub(w.whyAt) < waitExplained) {
 		return
 	}
+	w.whyAt = now
 	d := q.waitingDecision(w, now)
 	if sig := whySignature(d); sig != w.whySig {
 		w.whySig = sig
 		q.decide(w, w.chat.GetChatId(), d)
+	}
+}
+
+// nobodyFree records, for each chat in line whose wait was never
+// explained, why it waits when nobody at all can take a chat (the
+// dispatch pass stops there).
+func (q *queue) nobodyFree(now time.Time) {
+	if q.rec == nil {
+		return
+	}
+	for _, w := range q.line.waiting {
+		if w.whyAt.IsZero() && w.offer == nil {
+			q.stillWaiting(w, now)
+		}
 	}
 }
