@@ -19,7 +19,11 @@ type Profile struct {
 	// and languages, with limits of 2 to 5 chats.
 	Agents      int `json:"agents"`
 	Departments int `json:"departments"`
-	Languages   int `json:"languages"`
+	// DepartmentNames names the departments (default bench-d0, bench-d1,
+	// ...): a run against the demo broker (-target) can load its own
+	// departments, sales and support.
+	DepartmentNames []string `json:"department_names,omitempty"`
+	Languages       int      `json:"languages"`
 	// MessageBytes is the length of every chat message's text.
 	MessageBytes int `json:"message_bytes"`
 	// Assignment phases: visitors ask for a chat, exchange ConvMessages

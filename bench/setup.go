@@ -31,7 +31,11 @@ type benchAgent struct {
 
 func benchDirectory(p Profile, password string) (depts []string, agents []benchAgent) {
 	for i := 0; i < p.Departments; i++ {
-		depts = append(depts, fmt.Sprintf("bench-d%d", i))
+		if i < len(p.DepartmentNames) {
+			depts = append(depts, p.DepartmentNames[i])
+		} else {
+			depts = append(depts, fmt.Sprintf("bench-d%d", i))
+		}
 	}
 	langs := benchLanguages[:p.Languages]
 	for i := 0; i < p.Agents; i++ {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keep := fs.Bool("keep-data", false, "keep the broker's data folder after the run")
 	crash := fs.Int("crash", -1, "SIGKILL crash cycles (default: the profile's)")
 	routing := fs.Int("routing", -1, "chats of the routing phase, where agents decline, let offers expire, transfer and take shifts (default: the profile's; keep the data with -keep-data for switchboard simulate)")
+	departments := fs.String("departments", "", "comma-separated names of the departments to load (default: bench-d0, bench-d1, ...; their number is the profile's unless more are named)")
 	overhead := fs.Bool("routing-overhead", false, "measure assign-max again with -routing-records=false on the same broker, for the cost of recording routing decisions")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,6 +54,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		p.RoutingChats = *routing
 	}
 	p.RoutingOverhead = p.RoutingOverhead || *overhead
+	if *departments != "" {
+		p.DepartmentNames = strings.Split(*departments, ",")
+		p.Departments = len(p.DepartmentNames)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	_, err := bench.Run(ctx, bench.Config{Profile: p, Out: *out, Target: *target, AdminToken: *token,
