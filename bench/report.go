@@ -30,6 +30,9 @@ type Report struct {
 	BadInput   BadInput    `json:"bad_input"`
 	Attacks    Attacks     `json:"attacks"`
 	Routing    Routing     `json:"routing"`
+	// DataDir is the broker's data folder when the run kept it
+	// (Config.KeepData): switchboard simulate -data reads it.
+	DataDir string `json:"data_dir,omitempty"`
 	// Errors the clients got that no invariant covers (a refused send, a
 	// chat that never finished); LastError is the last one.
 	Errors    uint64   `json:"errors"`

@@ -179,6 +179,9 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("echo baseline: %w", err)
 	}
 	r.rep.DurationS = round3(time.Since(r.began).Seconds())
+	if r.cfg.KeepData {
+		r.rep.DataDir = r.dataDir
+	}
 	if r.rep.Baseline.EchoPerS > 0 {
 		r.rep.Ratio.MessagesVsEcho = round3(r.rep.Messages.PerS / r.rep.Baseline.EchoPerS)
 	}
