@@ -35,15 +35,7 @@ func TestRoutingJournalAndDecisions(t *testing.T) {
 	if err := <-ch; err != nil {
 		t.Fatal(err)
 	}
-	var ns []uint64
-	var ats []int64
-	if err := s.EachRoutingInput(time.Time{}, time.Time{}, func(n uint64, in *messages.RoutingInput) bool {
-		ns, ats = append(ns, n), append(ats, in.GetAtNs())
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(ns) != 4 || ns[0] != 1 || ns[3] != 4 || ats[3] != t0.Add(time.Hour).UnixNano() {
+	if ns, ats := journalOf(t, s, time.Time{}, time.Time{}); len(ns) != 4 || ns[0] != 1 || ns[3] != 4 || ats[3] != t0.Add(time.Hour).UnixNano() {
 		t.Fatalf("journal numbers %v at %v, want 1..4 in order", ns, ats)
 	}
 	for _, c := range []string{"c1", "c2"} {
@@ -61,24 +53,28 @@ func TestRoutingJournalAndDecisions(t *testing.T) {
 		}
 	}
 	// The period [t0+1m, t0+3m) holds the second and third inputs.
-	var got []uint64
-	if err := s.EachRoutingInput(t0.Add(time.Minute), t0.Add(3*time.Minute), func(n uint64, _ *messages.RoutingInput) bool {
-		got = append(got, n)
-		return true
-	}); err != nil || len(got) != 2 || got[0] != 2 {
-		t.Fatalf("period: %v, %v; want [2 3]", got, err)
+	if got, _ := journalOf(t, s, t0.Add(time.Minute), t0.Add(3*time.Minute)); len(got) != 2 || got[0] != 2 {
+		t.Fatalf("period: %v; want [2 3]", got)
 	}
 	if err := s.DeleteRoutingBefore(t0.Add(2 * time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got = got[:0]
-	if err := s.EachRoutingInput(time.Time{}, time.Time{}, func(n uint64, _ *messages.RoutingInput) bool {
-		got = append(got, n)
-		return true
-	}); err != nil || len(got) != 2 || got[0] != 3 {
-		t.Fatalf("after retention: %v, %v; want [3 4]", got, err)
+	if got, _ := journalOf(t, s, time.Time{}, time.Time{}); len(got) != 2 || got[0] != 3 {
+		t.Fatalf("after retention: %v; want [3 4]", got)
 	}
 	if ds, _ := s.RoutingDecisions("c1"); len(ds) != 3 {
 		t.Fatalf("retention of the journal took a chat's decisions: %d left", len(ds))
 	}
+}
+
+// journalOf lists the journal's numbers and times in [from, to).
+func journalOf(t *testing.T, s *Store, from, to time.Time) (ns []uint64, ats []int64) {
+	t.Helper()
+	if err := s.EachRoutingInput(from, to, func(n uint64, in *messages.RoutingInput) bool {
+		ns, ats = append(ns, n), append(ats, in.GetAtNs())
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ns, ats
 }

@@ -103,9 +103,15 @@ func checkReportFigures(t *testing.T, rep *bench.Report) {
 	if c := rep.Crash; c.Cycles != 1 || c.AckedBeforeKill == 0 || c.Recovered != c.AckedBeforeKill {
 		t.Errorf("crash cycle: %+v", c)
 	}
-	// The routing phase ran its chats (each assigned at least once) and
-	// the cost of routing records was measured against a broker without.
-	if rt := rep.Routing; rt.Chats != 30 || rt.Assigned < rt.Chats || rt.StatusChanges == 0 || rt.AssignmentsPerSNoRecords <= 0 {
+	checkRoutingFigures(t, rep.Routing)
+}
+
+// checkRoutingFigures: the routing phase ran its chats (each assigned at
+// least once) and the cost of routing records was measured against a
+// broker without them.
+func checkRoutingFigures(t *testing.T, rt bench.Routing) {
+	t.Helper()
+	if rt.Chats != 30 || rt.Assigned < rt.Chats || rt.StatusChanges == 0 || rt.AssignmentsPerSNoRecords <= 0 {
 		t.Errorf("routing: %+v", rt)
 	}
 }
