@@ -39,18 +39,7 @@ func TestRoutingJournalAndDecisions(t *testing.T) {
 		t.Fatalf("journal numbers %v at %v, want 1..4 in order", ns, ats)
 	}
 	for _, c := range []string{"c1", "c2"} {
-		ds, err := s.RoutingDecisions(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ds) != 3 {
-			t.Fatalf("%s: %d decisions, want 3", c, len(ds))
-		}
-		for i, d := range ds {
-			if d.GetKind() != kinds[i] || d.GetChatId() != c {
-				t.Fatalf("%s: decision %d is %v of %s, want %v", c, i, d.GetKind(), d.GetChatId(), kinds[i])
-			}
-		}
+		checkDecisions(t, s, c, kinds)
 	}
 	// The period [t0+1m, t0+3m) holds the second and third inputs.
 	if got, _ := journalOf(t, s, t0.Add(time.Minute), t0.Add(3*time.Minute)); len(got) != 2 || got[0] != 2 {
@@ -77,4 +66,21 @@ func journalOf(t *testing.T, s *Store, from, to time.Time) (ns []uint64, ats []i
 		t.Fatal(err)
 	}
 	return ns, ats
+}
+
+// checkDecisions: chat's stored decisions are of kinds, in order.
+func checkDecisions(t *testing.T, s *Store, chat string, kinds []messages.RoutingDecisionKind) {
+	t.Helper()
+	ds, err := s.RoutingDecisions(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != len(kinds) {
+		t.Fatalf("%s: %d decisions, want %d", chat, len(ds), len(kinds))
+	}
+	for i, d := range ds {
+		if d.GetKind() != kinds[i] || d.GetChatId() != chat {
+			t.Fatalf("%s: decision %d is %v of %s, want %v", chat, i, d.GetKind(), d.GetChatId(), kinds[i])
+		}
+	}
 }
