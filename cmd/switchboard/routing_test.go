@@ -88,7 +88,9 @@ func newRoutingDesk(t *testing.T) *routingDesk {
 	d.agents["fay"], _ = newAgent(t, addr, "fay@story", deskPassword, false)
 	setStatus(t, d.agents["fay"], messages.AgentStatus_AGENT_STATUS_AWAY)
 	d.sue, _ = newAgent(t, addr, "sue@story", deskPassword, false)
-	d.waitLive(func(l *messages.StatsLiveDepartment) bool { return l.GetAgentsAvailable() == 5 && l.GetAgentsAway() == 1 })
+	d.waitLive(func(l *messages.StatsLiveDepartment) bool {
+		return l.GetAgentsAvailable() == 5 && l.GetAgentsAway() == 1
+	})
 	return d
 }
 
