@@ -43,7 +43,15 @@ export class MonitorTab {
     }
     x.view = v;
     x.skew = Date.now() - Number(v.at_ms || Date.now());
+    this.forgetWhy();
     this.render(x);
+  }
+
+  // forgetWhy drops the Routing sections of chats no longer waiting.
+  forgetWhy() {
+    const waiting = new Set();
+    for (const { view } of this.views.values()) for (const c of view.waiting || []) waiting.add(c.chat_id);
+    for (const id of this.why.keys()) if (!waiting.has(id)) this.why.delete(id);
   }
 
   render({ view: v, card, skew }) {
