@@ -52,12 +52,19 @@ func benchBroker(b *testing.B, m *Metrics) (*Broker, func(*messages.AdminCommand
 
 // benchBrokerWith is benchBroker on a store opened with opts.
 func benchBrokerWith(b *testing.B, m *Metrics, opts persistence.Options) (*Broker, func(*messages.AdminCommand)) {
+	return benchBrokerConfig(b, Config{Metrics: m}, opts)
+}
+
+// benchBrokerConfig is benchBroker built from cfg (its store and logger
+// set here).
+func benchBrokerConfig(b *testing.B, cfg Config, opts persistence.Options) (*Broker, func(*messages.AdminCommand)) {
 	opts.Logger = slog.New(slog.DiscardHandler)
 	store, err := persistence.Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	br, err := New(Config{Store: store, Logger: slog.New(slog.DiscardHandler), Metrics: m})
+	cfg.Store, cfg.Logger = store, slog.New(slog.DiscardHandler)
+	br, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,12 +92,15 @@ func benchBrokerWith(b *testing.B, m *Metrics, opts persistence.Options) (*Broke
 // op is one whole assignment, 64 visitors at a time over 32 agents. With
 // metrics on, the actors move their counters, gauges and histograms.
 func BenchmarkAssignment(b *testing.B) {
-	b.Run("metrics=off", func(b *testing.B) { benchAssignment(b, nil) })
-	b.Run("metrics=on", func(b *testing.B) { benchAssignment(b, NewMetrics(prometheus.NewRegistry())) })
+	b.Run("metrics=off", func(b *testing.B) { benchAssignment(b, Config{}) })
+	b.Run("metrics=on", func(b *testing.B) { benchAssignment(b, Config{Metrics: NewMetrics(prometheus.NewRegistry())}) })
+	// Issue 20: the routing journal and decision records, against
+	// metrics=off in the same run.
+	b.Run("routing=on", func(b *testing.B) { benchAssignment(b, Config{RecordRouting: true}) })
 }
 
-func benchAssignment(b *testing.B, m *Metrics) {
-	br, must := benchBroker(b, m)
+func benchAssignment(b *testing.B, cfg Config) {
+	br, must := benchBrokerConfig(b, cfg, persistence.Options{})
 	const agents, visitors = 32, 64
 	var ready sync.WaitGroup
 	for i := 0; i < agents; i++ {

@@ -36,7 +36,8 @@ type waiting struct {
 	// decisions: how many of its routing decisions were kept in this
 	// stay (routing_record.go).
 	decisions int
-	whySig    uint64 // the reasons of its last WAITING decision
+	whySig    uint64    // the reasons of its last WAITING decision
+	whyAt     time.Time // when they were last looked at
 	// since is when the chat joined this line (the queue sets it; after
 	// a restart, its ticket's time), for the wait metrics.
 	since time.Time

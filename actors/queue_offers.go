@@ -50,9 +50,26 @@ func (w *waiting) cooledAt(agent string) time.Time {
 // agentReport takes an agent's report: who can be offered what changed,
 // and so may the estimate (it depends on who is available).
 func (q *queue) agentReport(m *messages.AgentReport) {
+	if q.unchanged(m) {
+		// Nothing the rules read moved: no decision can come of it (a
+		// cool-down's end has its own timer), so it is not handled, and
+		// not journaled either.
+		q.rec.ignore()
+		return
+	}
 	q.report(m)
 	q.dispatch()
 	q.notifyPositions()
+}
+
+// unchanged reports whether m tells the queue nothing new: the agent's
+// entry in the roster already says all of it, and no busy answer holds
+// them off.
+func (q *queue) unchanged(m *messages.AgentReport) bool {
+	c := q.roster[m.GetAgentId()]
+	return c != nil && m.GetMember() && !c.hold && c.name == m.GetDisplayName() && c.status == m.GetStatus() &&
+		c.connected == m.GetConnected() && slices.Equal(c.languages, m.GetLanguages()) && c.max == m.GetMaxChats() &&
+		c.load == m.GetLoad() && c.lastAssigned == m.GetLastAssignedMs()
 }
 
 func (q *queue) report(m *messages.AgentReport) {
@@ -107,6 +124,7 @@ func (q *queue) dispatch() {
 	var cooling time.Time // the earliest end of a cool-down that holds a chat back
 	for _, w := range q.line.waiting {
 		if !anyFree(cands) {
+			q.nobodyFree(now)
 			break
 		}
 		if w.offer != nil || q.offerTarget(w) || manual {

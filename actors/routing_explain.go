@@ -46,18 +46,26 @@ func (q *queue) skipOf(c *candidate, w *waiting, now time.Time) messages.Routing
 // taken but chosen came first is NOT_TURN (round-robin) or MORE_LOADED
 // (least-loaded). With chosen nil it is why w waits.
 func (q *queue) explain(w *waiting, chosen *candidate, now time.Time) (cs []*messages.RoutingCandidate, omitted uint32) {
+	all := q.candidates()
+	slab := make([]messages.RoutingCandidate, min(len(all), maxExplained)) // one allocation for them all
+	cs = make([]*messages.RoutingCandidate, 0, len(slab))
+	add := func(c *candidate, why messages.RoutingSkip, until time.Time) {
+		rc := &slab[len(cs)]
+		fillCandidate(rc, c, why, until)
+		cs = append(cs, rc)
+	}
 	if chosen != nil {
-		cs = append(cs, candidateOf(chosen, messages.RoutingSkip_ROUTING_SKIP_CHOSEN, time.Time{}))
+		add(chosen, messages.RoutingSkip_ROUTING_SKIP_CHOSEN, time.Time{})
 	}
 	passed := messages.RoutingSkip_ROUTING_SKIP_MORE_LOADED
 	if q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN {
 		passed = messages.RoutingSkip_ROUTING_SKIP_NOT_TURN
 	}
-	for _, c := range q.candidates() {
+	for _, c := range all {
 		if c == chosen {
 			continue
 		}
-		if len(cs) >= maxExplained {
+		if len(cs) >= len(slab) {
 			omitted++
 			continue
 		}
@@ -68,17 +76,16 @@ func (q *queue) explain(w *waiting, chosen *candidate, now time.Time) (cs []*mes
 		case why == messages.RoutingSkip_ROUTING_SKIP_COOLING:
 			until = w.cooledAt(c.id)
 		}
-		cs = append(cs, candidateOf(c, why, until))
+		add(c, why, until)
 	}
 	return cs, omitted
 }
 
-func candidateOf(c *candidate, why messages.RoutingSkip, until time.Time) *messages.RoutingCandidate {
-	rc := &messages.RoutingCandidate{AgentId: c.id, Reason: why, Status: c.status, Connected: c.connected, Load: c.load, MaxChats: c.max}
+func fillCandidate(rc *messages.RoutingCandidate, c *candidate, why messages.RoutingSkip, until time.Time) {
+	rc.AgentId, rc.Reason, rc.Status, rc.Connected, rc.Load, rc.MaxChats = c.id, why, c.status, c.connected, c.load, c.max
 	if !until.IsZero() {
 		rc.UntilMs = until.UnixMilli()
 	}
-	return rc
 }
 
 // waitingDecision is why w waits now (a WAITING decision, not stored).
@@ -192,15 +199,35 @@ func (q *queue) offered(w *waiting, c *candidate, by string) {
 	q.decide(w, w.chat.GetChatId(), d)
 }
 
+// waitExplained is how often a waiting chat's reasons are looked at again
+// (a dispatch pass runs on every agent report: explaining each waiting
+// chat each time would cost the line times the roster).
+const waitExplained = time.Second
+
 // stillWaiting records why nobody could be offered w, when the reasons
-// changed since the last time.
+// changed since the last time they were looked at.
 func (q *queue) stillWaiting(w *waiting, now time.Time) {
-	if q.rec == nil {
+	if q.rec == nil || (!w.whyAt.IsZero() && now.Sub(w.whyAt) < waitExplained) {
 		return
 	}
+	w.whyAt = now
 	d := q.waitingDecision(w, now)
 	if sig := whySignature(d); sig != w.whySig {
 		w.whySig = sig
 		q.decide(w, w.chat.GetChatId(), d)
+	}
+}
+
+// nobodyFree records, for each chat in line whose wait was never
+// explained, why it waits when nobody at all can take a chat (the
+// dispatch pass stops there).
+func (q *queue) nobodyFree(now time.Time) {
+	if q.rec == nil {
+		return
+	}
+	for _, w := range q.line.waiting {
+		if w.whyAt.IsZero() && w.offer == nil {
+			q.stillWaiting(w, now)
+		}
 	}
 }

@@ -46,8 +46,16 @@ func (r *routingRecorder) record(in *messages.RoutingInput, stored []*messages.R
 // recording is the journal entry a queue is building while it handles one
 // input (nil: the input is not one, or recording is off).
 type recording struct {
-	in     *messages.RoutingInput
-	stored []*messages.RoutingDecision
+	in      *messages.RoutingInput
+	stored  []*messages.RoutingDecision
+	ignored bool // the queue ignored the input: nothing to keep
+}
+
+// ignore says the input changed nothing (r may be nil).
+func (r *recording) ignore() {
+	if r != nil {
+		r.ignored = true
+	}
 }
 
 // begin starts the journal entry of msg, if msg is a routing input and
@@ -70,7 +78,8 @@ func (q *queue) begin(msg any) {
 // loaded) and hands it to the journal.
 func (q *queue) end(msg any) {
 	r := q.rec
-	if r == nil {
+	if r == nil || r.ignored {
+		q.rec = nil
 		return
 	}
 	q.rec = nil

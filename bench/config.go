@@ -19,7 +19,11 @@ type Profile struct {
 	// and languages, with limits of 2 to 5 chats.
 	Agents      int `json:"agents"`
 	Departments int `json:"departments"`
-	Languages   int `json:"languages"`
+	// DepartmentNames names the departments (default bench-d0, bench-d1,
+	// ...): a run against the demo broker (-target) can load its own
+	// departments, sales and support.
+	DepartmentNames []string `json:"department_names,omitempty"`
+	Languages       int      `json:"languages"`
 	// MessageBytes is the length of every chat message's text.
 	MessageBytes int `json:"message_bytes"`
 	// Assignment phases: visitors ask for a chat, exchange ConvMessages
@@ -48,6 +52,13 @@ type Profile struct {
 	CrashCycles int `json:"crash_cycles"`
 	// BadInputRounds: how many times each kind of bad input is sent.
 	BadInputRounds int `json:"bad_input_rounds"`
+	// RoutingChats: chats of the routing phase (routing.go), in which
+	// agents decline, let expire, transfer and take shifts, for
+	// `switchboard simulate` to replay (-keep-data); 0: no such phase.
+	// RoutingOverhead also measures assign-max again on the same broker
+	// restarted with -routing-records=false.
+	RoutingChats    int  `json:"routing_chats"`
+	RoutingOverhead bool `json:"routing_overhead"`
 }
 
 // Profiles are the built-in load shapes. smoke finishes in well under a
@@ -58,15 +69,18 @@ var Profiles = map[string]Profile{
 	"smoke": {Name: "smoke", Agents: 12, Departments: 3, Languages: 2, MessageBytes: 100,
 		ConvMessages: 3, AssignVisitors: 12, AssignPhase: 3 * time.Second,
 		Chats: 16, Window: 4, MessagePhase: 3 * time.Second,
-		IdleConnections: 500, IdlePerHolder: 500, CrashCycles: 1, BadInputRounds: 5},
+		IdleConnections: 500, IdlePerHolder: 500, CrashCycles: 1, BadInputRounds: 5,
+		RoutingChats: 300, RoutingOverhead: true},
 	"standard": {Name: "standard", Agents: 100, Departments: 4, Languages: 3, MessageBytes: 100,
 		ConvMessages: 3, AssignVisitors: 100, AssignPhase: 10 * time.Second,
 		Chats: 128, Window: 8, MessagePhase: 10 * time.Second,
-		IdleConnections: 10000, IdlePerHolder: 5000, BadInputRounds: 20},
+		IdleConnections: 10000, IdlePerHolder: 5000, BadInputRounds: 20,
+		RoutingChats: 3000, RoutingOverhead: true},
 	"soak": {Name: "soak", Agents: 200, Departments: 5, Languages: 3, MessageBytes: 100,
 		ConvMessages: 5, AssignVisitors: 200, AssignPhase: 120 * time.Second,
 		Chats: 256, Window: 8, MessagePhase: 120 * time.Second,
-		IdleConnections: 15000, IdlePerHolder: 5000, CrashCycles: 10, BadInputRounds: 100},
+		IdleConnections: 15000, IdlePerHolder: 5000, CrashCycles: 10, BadInputRounds: 100,
+		RoutingChats: 20000, RoutingOverhead: true},
 }
 
 // ProfileNames lists the built-in profiles.

@@ -29,6 +29,10 @@ type Report struct {
 	Crash      Crash       `json:"crash"`
 	BadInput   BadInput    `json:"bad_input"`
 	Attacks    Attacks     `json:"attacks"`
+	Routing    Routing     `json:"routing"`
+	// DataDir is the broker's data folder when the run kept it
+	// (Config.KeepData): switchboard simulate -data reads it.
+	DataDir string `json:"data_dir,omitempty"`
 	// Errors the clients got that no invariant covers (a refused send, a
 	// chat that never finished); LastError is the last one.
 	Errors    uint64   `json:"errors"`
@@ -252,6 +256,14 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	if c := rep.Crash; c.Cycles > 0 {
 		fmt.Fprintf(tw, "crash cycles\t%d SIGKILLs; %d messages acknowledged before them (%d still in flight), %d recovered; %d unacknowledged sent again\n",
 			c.Cycles, c.AckedBeforeKill, c.InFlightAtKill, c.Recovered, c.ResentUnacknowledged)
+	}
+	if rt := rep.Routing; rt.Chats > 0 {
+		fmt.Fprintf(tw, "routing phase\t%d chats at %.0f/s: %d assignments, %d offers declined, %d let expire, %d transfers, %d status changes\n",
+			rt.Chats, rt.PerS, rt.Assigned, rt.Declined, rt.Expired, rt.Transferred, rt.StatusChanges)
+	}
+	if rt := rep.Routing; rt.AssignmentsPerSNoRecords > 0 {
+		fmt.Fprintf(tw, "routing records\tassign-max %.0f/s without them: they cost %.1f%% of the rate (negative: within the noise)\n",
+			rt.AssignmentsPerSNoRecords, 100*rt.RecordsCost)
 	}
 	if rep.Errors > 0 {
 		fmt.Fprintf(tw, "errors\t%d, the last: %s\n", rep.Errors, rep.LastError)

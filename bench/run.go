@@ -42,6 +42,7 @@ type runner struct {
 	pool      []*peer // idle visitors
 	dataDir   string
 	debugAddr string
+	extraArgs []string // the broker's flags beyond the harness's own (routing_overhead.go)
 }
 
 // profile takes a CPU profile of the broker for d in the background, into
@@ -139,6 +140,9 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.assign(ctx); err != nil {
 		return fmt.Errorf("assignment phases: %w", err)
 	}
+	if err := r.routingPhase(ctx); err != nil {
+		return fmt.Errorf("routing phase: %w", err)
+	}
 	shape, err := r.messagesPhases(ctx)
 	if err != nil {
 		return fmt.Errorf("message phases: %w", err)
@@ -175,6 +179,9 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("echo baseline: %w", err)
 	}
 	r.rep.DurationS = round3(time.Since(r.began).Seconds())
+	if r.cfg.KeepData {
+		r.rep.DataDir = r.dataDir
+	}
 	if r.rep.Baseline.EchoPerS > 0 {
 		r.rep.Ratio.MessagesVsEcho = round3(r.rep.Messages.PerS / r.rep.Baseline.EchoPerS)
 	}
@@ -219,6 +226,7 @@ func (r *runner) spawnBroker(ctx context.Context) error {
 	if r.debugAddr != "" {
 		args = append(args, "-debug-addr", r.debugAddr)
 	}
+	args = append(args, r.extraArgs...)
 	cmd := r.cfg.Command(args...)
 	cmd.Env = append(cmd.Environ(), "SWITCHBOARD_ADMIN_TOKEN="+r.adminToken)
 	var err error
@@ -481,38 +489,14 @@ func (r *runner) assign(ctx context.Context) error {
 	conv := &Hist{}
 	s.msgHist.Store(conv)
 
-	r.phase.Store("assign-max")
-	vs := make([]*peer, p.AssignVisitors)
-	if err := parallel(ctx, len(vs), 16, func(i int) (err error) {
-		vs[i], err = r.visitor(ctx)
+	rate, err := r.assignMax(ctx, "assign-max")
+	if err != nil {
 		return err
-	}); err != nil {
-		return err
-	}
-	maxHist := &Hist{}
-	s.assignHist.Store(maxHist)
-	end := time.Now().Add(p.AssignPhase)
-	var wg sync.WaitGroup
-	for i, v := range vs {
-		dept, lang := r.homePair(i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) && ctx.Err() == nil {
-				r.conversation(ctx, v, dept, lang)
-			}
-		}()
-	}
-	prof := r.profile("assign-max", p.AssignPhase*8/10)
-	rate, dur, cpu := r.measure(ctx, s, end, &s.assigned, nil)
-	prof()
-	wg.Wait()
-	for _, v := range vs {
-		r.release(v)
 	}
 	r.rep.Chats.AssignmentsPerS = round1(rate)
-	r.rep.addPhase("assign-max", dur, 0, rate, "assignments/s", maxHist, cpu)
-	r.note("assign-max: %.0f assignments/s (closed loop, %d visitors)", rate, len(vs))
+	if rate, err = r.routingOverhead(ctx, rate); err != nil {
+		return err
+	}
 
 	r.phase.Store("assign-half")
 	half := rate / 2
@@ -520,9 +504,10 @@ func (r *runner) assign(ctx context.Context) error {
 	s.assignHist.Store(hist)
 	cpu0 := r.cpu()
 	start := time.Now()
-	end = start.Add(p.AssignPhase)
+	end := start.Add(p.AssignPhase)
 	t := time.NewTicker(time.Millisecond)
 	var k int
+	var wg sync.WaitGroup
 	for now := start; now.Before(end) && ctx.Err() == nil; now = <-t.C {
 		due := int(now.Sub(start).Seconds() * half)
 		for ; k < due; k++ {
@@ -541,7 +526,7 @@ func (r *runner) assign(ctx context.Context) error {
 		}
 	}
 	t.Stop()
-	dur = time.Since(start)
+	dur := time.Since(start)
 	wg.Wait()
 	r.rep.Chats.AssignLatencyMs = hist.Summary()
 	r.rep.Chats.OfferedPerS = round1(half)
@@ -549,6 +534,45 @@ func (r *runner) assign(ctx context.Context) error {
 	r.rep.addPhase("assign-half", dur, half, float64(k)/dur.Seconds(), "assignments/s", hist, r.cpu().since(cpu0))
 	r.note("assign-half: %d chats at %.0f/s (open loop); assignment p99 %.2f ms", k, half, hist.Quantile(0.99))
 	return nil
+}
+
+// assignMax is the closed loop of assignments, as phase name: each
+// visitor runs conversations in its home department and language; it
+// returns the rate.
+func (r *runner) assignMax(ctx context.Context, name string) (float64, error) {
+	p, s := r.cfg.Profile, r.sim
+	r.phase.Store(name)
+	vs := make([]*peer, p.AssignVisitors)
+	if err := parallel(ctx, len(vs), 16, func(i int) (err error) {
+		vs[i], err = r.visitor(ctx)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	maxHist := &Hist{}
+	s.assignHist.Store(maxHist)
+	end := time.Now().Add(p.AssignPhase)
+	var wg sync.WaitGroup
+	for i, v := range vs {
+		dept, lang := r.homePair(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) && ctx.Err() == nil {
+				r.conversation(ctx, v, dept, lang)
+			}
+		}()
+	}
+	prof := r.profile(name, p.AssignPhase*8/10)
+	rate, dur, cpu := r.measure(ctx, s, end, &s.assigned, nil)
+	prof()
+	wg.Wait()
+	for _, v := range vs {
+		r.release(v)
+	}
+	r.rep.addPhase(name, dur, 0, rate, "assignments/s", maxHist, cpu)
+	r.note("%s: %.0f assignments/s (closed loop, %d visitors)", name, rate, len(vs))
+	return rate, nil
 }
 
 // measure waits until end and returns the rate of counter over the time

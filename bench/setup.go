@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -30,7 +31,11 @@ type benchAgent struct {
 
 func benchDirectory(p Profile, password string) (depts []string, agents []benchAgent) {
 	for i := 0; i < p.Departments; i++ {
-		depts = append(depts, fmt.Sprintf("bench-d%d", i))
+		if i < len(p.DepartmentNames) {
+			depts = append(depts, p.DepartmentNames[i])
+		} else {
+			depts = append(depts, fmt.Sprintf("bench-d%d", i))
+		}
 	}
 	langs := benchLanguages[:p.Languages]
 	for i := 0; i < p.Agents; i++ {
@@ -97,8 +102,7 @@ func (r *runner) setUp(ctx context.Context) error {
 		}
 	}
 	for _, d := range depts {
-		if err := ad.put(ctx, "/admin/departments/"+d, map[string]any{"name": d, "chat_enabled": true,
-			"queue_limit": 100000, "offer_timeout_ms": 30000}); err != nil {
+		if err := ad.put(ctx, "/admin/departments/"+d, benchDepartment(d, 30*time.Second)); err != nil {
 			return err
 		}
 	}
@@ -154,4 +158,10 @@ func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
 		first = ctx.Err()
 	}
 	return first
+}
+
+// benchDepartment is a bench department's settings, with its offer
+// timeout.
+func benchDepartment(id string, offerTimeout time.Duration) map[string]any {
+	return map[string]any{"name": id, "chat_enabled": true, "queue_limit": 100000, "offer_timeout_ms": offerTimeout.Milliseconds()}
 }

@@ -45,8 +45,9 @@ type sim struct {
 	window     int
 	msgHist    atomic.Pointer[Hist]
 	assignHist atomic.Pointer[Hist]
-	lag        Hist        // open loop: how late paced sends went out
-	crashing   atomic.Bool // the broker is being killed: failed sends are expected
+	lag        Hist                       // open loop: how late paced sends went out
+	crashing   atomic.Bool                // the broker is being killed: failed sends are expected
+	routing    atomic.Pointer[routingMix] // the routing phase's agents (routing.go); nil: they accept every offer
 
 	led   ledger
 	chats sync.Map // chat id -> *chatStat
@@ -79,6 +80,7 @@ func (s *sim) fail(format string, args ...any) {
 type ledger struct {
 	mu      sync.Mutex
 	owner   map[string]string
+	moves   map[string]bool // chats that may change owner (transferred)
 	overCap atomic.Uint64
 	double  atomic.Uint64
 	dup     atomic.Uint64
@@ -101,13 +103,24 @@ func (l *ledger) duplicate(what string) {
 
 // owned records that a client saw agent own chat. A different owner for
 // the same chat, as seen by anyone, is a double assignment.
+// transferable says chat may change owner (the routing phase transfers
+// some chats): its owners are not compared.
+func (l *ledger) transferable(chat string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.moves == nil {
+		l.moves = map[string]bool{}
+	}
+	l.moves[chat] = true
+}
+
 func (l *ledger) owned(chat, agent string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.owner == nil {
 		l.owner = map[string]string{}
 	}
-	if o, ok := l.owner[chat]; ok && o != agent {
+	if o, ok := l.owner[chat]; ok && o != agent && !l.moves[chat] {
 		l.double.Add(1)
 		return
 	}
@@ -340,6 +353,12 @@ func (p *peer) on(env *messages.Envelope) {
 	case *messages.Envelope_Event:
 		p.event(b.Event)
 	case *messages.Envelope_Offer:
+		if mix := p.s.routing.Load(); mix != nil {
+			p.mu.Lock()
+			p.routingOffer(mix, b.Offer)
+			p.mu.Unlock()
+			return
+		}
 		p.mu.Lock()
 		p.ref++
 		ref := p.ref
@@ -403,6 +422,9 @@ func (p *peer) event(ev *messages.ChatEvent) {
 		agent := k.Assigned.GetAgentId()
 		if p.kind == kindAgent && agent != p.id {
 			return
+		}
+		if mix := p.s.routing.Load(); mix != nil && p.kind == kindAgent {
+			p.routingAssigned(mix, sd)
 		}
 		if sd.assigned {
 			return

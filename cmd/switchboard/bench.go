@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idle := fs.Int("idle", -1, "idle connections to hold (default: the profile's)")
 	keep := fs.Bool("keep-data", false, "keep the broker's data folder after the run")
 	crash := fs.Int("crash", -1, "SIGKILL crash cycles (default: the profile's)")
+	routing := fs.Int("routing", -1, "chats of the routing phase, where agents decline, let offers expire, transfer and take shifts (default: the profile's; keep the data with -keep-data for switchboard simulate)")
+	departments := fs.String("departments", "", "comma-separated names of the departments to load (default: bench-d0, bench-d1, ...; their number is the profile's unless more are named)")
+	overhead := fs.Bool("routing-overhead", false, "measure assign-max again with -routing-records=false on the same broker, for the cost of recording routing decisions")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +49,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *crash >= 0 {
 		p.CrashCycles = *crash
+	}
+	if *routing >= 0 {
+		p.RoutingChats = *routing
+	}
+	p.RoutingOverhead = p.RoutingOverhead || *overhead
+	if *departments != "" {
+		p.DepartmentNames = strings.Split(*departments, ",")
+		p.Departments = len(p.DepartmentNames)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

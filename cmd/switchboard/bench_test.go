@@ -22,7 +22,8 @@ func TestBenchHarness(t *testing.T) {
 	out := t.TempDir()
 	p := bench.Profile{Name: "test", Agents: 4, Departments: 2, Languages: 2, MessageBytes: 64,
 		ConvMessages: 2, AssignVisitors: 4, AssignPhase: time.Second,
-		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20, CrashCycles: 1, BadInputRounds: 1}
+		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20, CrashCycles: 1, BadInputRounds: 1,
+		RoutingChats: 30, RoutingOverhead: true}
 	command := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
@@ -67,7 +68,8 @@ func checkReportFields(t *testing.T, out string) {
 		"ratio.messages_vs_echo",
 		"server.cpu_s", "server.rss_peak_mb", "server.connections_held", "server.bytes_per_connection",
 		"invariants.over_capacity", "invariants.double_assigned", "invariants.lost_messages",
-		"invariants.duplicate_messages", "invariants.out_of_order", "crash.cycles", "crash.recovered"} {
+		"invariants.duplicate_messages", "invariants.out_of_order", "crash.cycles", "crash.recovered",
+		"routing.chats", "routing.assigned", "routing.chats_per_s", "routing.assignments_per_s_no_records"} {
 		var v any = raw
 		for _, k := range strings.Split(path, ".") {
 			m, _ := v.(map[string]any)
@@ -100,6 +102,11 @@ func checkReportFigures(t *testing.T, rep *bench.Report) {
 	}
 	if c := rep.Crash; c.Cycles != 1 || c.AckedBeforeKill == 0 || c.Recovered != c.AckedBeforeKill {
 		t.Errorf("crash cycle: %+v", c)
+	}
+	// The routing phase ran its chats (each assigned at least once) and
+	// the cost of routing records was measured against a broker without.
+	if rt := rep.Routing; rt.Chats != 30 || rt.Assigned < rt.Chats || rt.StatusChanges == 0 || rt.AssignmentsPerSNoRecords <= 0 {
+		t.Errorf("routing: %+v", rt)
 	}
 }
 
