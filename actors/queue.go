@@ -324,13 +324,17 @@ func (q *queue) flushViews() {
 	}
 }
 
-// pushViews sends the monitors the view with the live figures (which
-// only the monitors get: an agent's transfer targets do not).
+// pushViews sends the monitors the view with the live figures and why
+// the chat at the head of the line is there (which only the monitors
+// get: an agent's transfer targets do not).
 func (q *queue) pushViews() {
 	now := q.host.Now()
 	q.views.pushed(now)
 	v := q.view()
 	v.Live = q.live(now)
+	if len(q.line.waiting) > 0 {
+		v.HeadRouting = q.waitingDecision(q.line.waiting[0], now)
+	}
 	env := &messages.Envelope{Body: &messages.Envelope_DepartmentView{DepartmentView: v}}
 	for id := range q.views.watchers {
 		q.host.Send(KindAgent, id, env)

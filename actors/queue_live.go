@@ -56,16 +56,22 @@ func oldestSince(line []*waiting) time.Time {
 // liveWait is how long LiveFigures waits for the queues by default.
 const liveWait = 5 * time.Second
 
+// askTimeout is how long a request to a queue waits: until ctx's
+// deadline, or liveWait.
+func askTimeout(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return max(time.Until(dl), time.Millisecond) // a future without a timeout (< 0) would wait for ever
+	}
+	return liveWait
+}
+
 // LiveFigures asks each of deps' queue actors for its live figures, all
 // at once, and waits for every answer (until ctx's deadline, or
 // liveWait): the figures come from the queues' own state, by message.
 // deps are departments that exist; a queue that does not answer in time
 // fails the whole call with a temporary UNAVAILABLE.
 func (b *Broker) LiveFigures(ctx context.Context, deps []string) (*messages.StatsLive, error) {
-	timeout := liveWait
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(dl), time.Millisecond) // a future without a timeout (< 0) would wait for ever
-	}
+	timeout := askTimeout(ctx)
 	futures := make([]*actor.Future, len(deps))
 	for i, d := range deps {
 		futures[i] = b.root.RequestFuture(b.PID(KindQueue, d), &messages.LiveQuery{}, timeout)

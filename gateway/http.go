@@ -124,6 +124,7 @@ func (s *Server) apiRoutes() {
 	s.route("POST /api/logout", s.logout)
 	s.route("GET /api/chats", s.chatList)
 	s.route("GET /api/chats/{id}", s.chatRecord)
+	s.route("GET /api/chats/{id}/routing", s.chatRouting)
 	s.route("POST /api/chats/{id}/reopen", s.reopenChat)
 	s.route("GET /api/widget/config", s.widgetConfig)
 	s.fileRoutes()

@@ -47,7 +47,8 @@ func (s *Store) AppendRouting(in *messages.RoutingInput, stored []*messages.Rout
 	s.submit(muts, done)
 }
 
-// RoutingDecisions returns a chat's stored decisions, oldest first.
+// RoutingDecisions returns a chat's stored decisions, oldest first, each
+// with the number of the journal entry it was recorded with (input).
 func (s *Store) RoutingDecisions(chatID string) ([]*messages.RoutingDecision, error) {
 	var out []*messages.RoutingDecision
 	p := routingPrefix(chatID)
@@ -55,6 +56,9 @@ func (s *Store) RoutingDecisions(chatID string) ([]*messages.RoutingDecision, er
 		d := &messages.RoutingDecision{}
 		if err := unmarshal(k, v, d); err != nil {
 			return err
+		}
+		if len(k) >= len(p)+8 {
+			d.Input = binary.BigEndian.Uint64(k[len(p):]) // the journal entry's number, given at commit
 		}
 		out = append(out, d)
 		return nil

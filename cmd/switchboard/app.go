@@ -337,18 +337,23 @@ func (m *Main) storeOptions() persistence.Options { return m.cfg.storeOptions() 
 // closed chats are deleted.
 const pruneEvery = time.Hour
 
-// retention deletes the audit entries older than AuditRetention and the
-// closed chats older than their department's retention_days, now and
-// then every pruneEvery (on the broker's clock).
+// retention deletes the audit entries older than AuditRetention, the
+// routing journal's entries older than RoutingRetention and the closed
+// chats older than their department's retention_days, now and then every
+// pruneEvery (on the broker's clock).
 func (m *Main) retention() {
-	keep := m.cfg.AuditRetention
 	store, broker, log := m.store, m.broker, m.cfg.Logger
-	prune := func() {
-		if keep >= 0 {
-			if err := store.DeleteAuditBefore(broker.Now().Add(-keep)); err != nil {
-				log.Error("audit retention", "err", err)
-			}
+	before := func(what string, keep time.Duration, del func(time.Time) error) {
+		if keep < 0 {
+			return // kept for ever
 		}
+		if err := del(broker.Now().Add(-keep)); err != nil {
+			log.Error(what+" retention", "err", err)
+		}
+	}
+	prune := func() {
+		before("audit", m.cfg.AuditRetention, store.DeleteAuditBefore)
+		before("routing journal", m.cfg.RoutingRetention, store.DeleteRoutingBefore)
 		if n, err := broker.ApplyRetention(); err != nil {
 			log.Error("chat retention", "err", err, "deleted", n)
 		} else if n > 0 {

@@ -29,6 +29,8 @@ const (
 	defaultAddr           = "127.0.0.1:8080"
 	defaultDataDir        = "./data"
 	defaultAuditRetention = 180 * 24 * time.Hour
+	// defaultRoutingRetention is how long the routing journal is kept.
+	defaultRoutingRetention = 30 * 24 * time.Hour
 )
 
 // Config is the broker's configuration. A zero value means the default;
@@ -93,6 +95,10 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; older ones are
 	// deleted hourly. Default 180 days; negative: for ever.
 	AuditRetention time.Duration
+	// RoutingRetention is how long the routing journal's entries (rj/)
+	// are kept; older ones are deleted hourly. Default 30 days; negative:
+	// for ever. (A chat's own decisions go with the chat.)
+	RoutingRetention time.Duration
 	// OTLPEndpoint, when set, turns tracing on: spans go to this
 	// OTLP/HTTP base URL (http://collector:4318; /v1/traces is added
 	// unless it has a path). OTLPFromEnv turns it on with the standard
@@ -135,6 +141,9 @@ func (c *Config) EnsureDefaults() *Config {
 	}
 	if c.AuditRetention == 0 {
 		c.AuditRetention = defaultAuditRetention
+	}
+	if c.RoutingRetention == 0 {
+		c.RoutingRetention = defaultRoutingRetention
 	}
 	return c
 }
@@ -320,6 +329,7 @@ func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.BoolVar(&f.routingRecords, "routing-records", e.bool("SWITCHBOARD_ROUTING_RECORDS", true), "keep every routing decision with its reasons, and the routing journal switchboard simulate replays (env SWITCHBOARD_ROUTING_RECORDS)")
 	fs.DurationVar(&cfg.DrainWait, "drain-wait", e.duration("SWITCHBOARD_DRAIN_WAIT", 0), "at shutdown, how long /readyz answers 503 before sockets close, for load balancers to stop sending clients (env SWITCHBOARD_DRAIN_WAIT)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", e.duration("SWITCHBOARD_AUDIT_RETENTION", defaultAuditRetention), "how long audit entries are kept; negative: for ever (env SWITCHBOARD_AUDIT_RETENTION)")
+	fs.DurationVar(&cfg.RoutingRetention, "routing-retention", e.duration("SWITCHBOARD_ROUTING_RETENTION", defaultRoutingRetention), "how long the routing journal's entries are kept; negative: for ever (env SWITCHBOARD_ROUTING_RETENTION)")
 	fs.Int64Var(&f.minFreeMB, "min-free-mb", e.int64("SWITCHBOARD_MIN_FREE_MB", persistence.DefaultMinFreeBytes>>20), "refuse writes (new chats, messages) while the data folder's disk has less free space, in MiB; negative: no check (env SWITCHBOARD_MIN_FREE_MB)")
 	fs.IntVar(&cfg.Gateway.AuditPerMinute, "audit-per-minute", e.int("SWITCHBOARD_AUDIT_PER_MINUTE", gateway.DefaultAuditPerMinute), "audit entries of one kind from one client address a minute; the rest are counted in one audit.suppressed entry; negative: no limit (env SWITCHBOARD_AUDIT_PER_MINUTE)")
 	fs.Float64Var(&f.frames, "limit-frames", e.float("SWITCHBOARD_LIMIT_FRAMES", gateway.DefaultFramesPerSecond), "frames a second one connection may send, in bursts of 4x; negative: no limit (env SWITCHBOARD_LIMIT_FRAMES)")

@@ -60,8 +60,9 @@ func TestConfigFlagsMeanTheDefaults(t *testing.T) {
 	if got, want := *cfg.actorsConfig().EnsureDefaults(), *(&Config{Logger: cfg.Logger}).actorsConfig().EnsureDefaults(); got != want {
 		t.Errorf("default actors config: %+v, want %+v", got, want)
 	}
-	if cfg.MinFreeBytes != 1<<30 || cfg.AuditRetention != defaultAuditRetention || cfg.Gateway.AuditPerMinute != gateway.DefaultAuditPerMinute {
-		t.Errorf("min free %d, retention %s, audits %d", cfg.MinFreeBytes, cfg.AuditRetention, cfg.Gateway.AuditPerMinute)
+	if cfg.MinFreeBytes != 1<<30 || cfg.AuditRetention != defaultAuditRetention || cfg.Gateway.AuditPerMinute != gateway.DefaultAuditPerMinute ||
+		cfg.RoutingRetention != defaultRoutingRetention || (&Config{}).EnsureDefaults().RoutingRetention != defaultRoutingRetention {
+		t.Errorf("min free %d, retention %s, audits %d, routing retention %s", cfg.MinFreeBytes, cfg.AuditRetention, cfg.Gateway.AuditPerMinute, cfg.RoutingRetention)
 	}
 
 	zeros, err := parseServe(strings.Fields("-limit-frames 0 -limit-conns 0 -limit-chats 0 -limit-hellos 0 -silent-wait 0 -min-free-mb 0"), none, io.Discard)
@@ -79,13 +80,13 @@ func TestConfigFlagsMeanTheDefaults(t *testing.T) {
 // A negative flag turns its limit off.
 func TestConfigNegativeFlagsTurnLimitsOff(t *testing.T) {
 	none := func(string) string { return "" }
-	off, err := parseServe(strings.Fields("-limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -silent-wait -1s -line-per-address -1 -min-free-mb -1 -audit-per-minute -1 -audit-retention -1s"), none, io.Discard)
+	off, err := parseServe(strings.Fields("-limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -silent-wait -1s -line-per-address -1 -min-free-mb -1 -audit-per-minute -1 -audit-retention -1s -routing-retention -1s"), none, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := off.Gateway.Limits
 	if l.FramesPerSecond >= 0 || l.ConnsPerAddress >= 0 || l.HTTPConnsPerAddress >= 0 || l.ChatRequestsPerMinute >= 0 || l.HellosPerMinute >= 0 ||
-		off.SilentWait >= 0 || off.LinePerAddress >= 0 || off.MinFreeBytes >= 0 || off.Gateway.AuditPerMinute >= 0 || off.AuditRetention >= 0 {
+		off.SilentWait >= 0 || off.LinePerAddress >= 0 || off.MinFreeBytes >= 0 || off.Gateway.AuditPerMinute >= 0 || off.AuditRetention >= 0 || off.RoutingRetention >= 0 {
 		t.Errorf("negative flags did not turn the limits off: %+v", off)
 	}
 }

@@ -71,9 +71,14 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	// Nobody's permission lets an anonymous visitor into an internal
 	// live chat.
-	v, _ := newVisitor(t, addr, false)
-	_, err := v.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "matrixhr", Language: "en"}}})
+	anon, _ := newVisitor(t, addr, false)
+	_, err := anon.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_RequestChat{RequestChat: &messages.RequestChat{Department: "matrixhr", Language: "en"}}})
 	x.check(permSubject{role: "anonymous visitor"}, "request_chat (internal department)", false, err, nil)
+	// A visitor never reads a chat's routing decisions, not even their own.
+	v, vw := newVisitor(t, addr, false)
+	own := mustChatID(t, requestChat(t, v, "matrix", "en", ""))
+	code, body := staffHTTP(t, addr, vw.GetResumeToken(), "GET", "/api/chats/"+own+"/routing", "")
+	x.check(permSubject{role: "visitor"}, "GET /api/chats/{id}/routing (their own chat)", false, httpErr(code, body), nil)
 	// The owner hands ownership on; the old owner becomes an administrator.
 	ownerTok := loginToken(t, addr, "staff00@matrix", "matrix-password")
 	if code, body := staffHTTP(t, addr, ownerTok, "POST", "/admin/owner", `{"agent_id":"staff01"}`); code != http.StatusNoContent {
@@ -411,6 +416,8 @@ func (x *permMatrix) httpCommands(s permSubject, id, chat, tok string) {
 	x.check(s, "POST /api/chats/{id}/reopen", s.perms.Has(actors.PermReopen), httpErr(code, body), func() bool { return x.events(chat) == n })
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/visitor", "")
 	x.check(s, "GET /api/chats/{id}/visitor", readable, httpErr(code, body), nil)
+	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/routing", "")
+	x.check(s, "GET /api/chats/{id}/routing", readable, httpErr(code, body), nil)
 	// Allowed, a made-up file is NOT_FOUND.
 	code, body = staffHTTP(t, addr, tok, "GET", "/api/chats/"+chat+"/files/f0000000000000000000000000000", "")
 	x.check(s, "GET /api/chats/{id}/files/{file}", readable, httpErr(code, body), nil)

@@ -7,6 +7,7 @@ import { TagChips } from '/console/desk-tags.js';
 import { CannedPicker } from '/console/desk-canned.js';
 import { attachButton, attachmentView, uploadFile } from '/lib/files.js';
 import { VisitorPanel } from '/console/visitor.js';
+import { RoutingPanel } from '/console/routing.js';
 
 const WORK = ['WORK_STATUS_OPEN', 'WORK_STATUS_ON_HOLD', 'WORK_STATUS_PENDING', 'WORK_STATUS_RESOLVED'];
 
@@ -104,6 +105,7 @@ class ChatView {
 
   build() {
     this.visitor = new VisitorPanel(this.desk, this.id);
+    this.routing = new RoutingPanel(this.desk, this.id);
     this.title = h('h2', { class: 'pane-title' });
     this.sub = h('span', { class: 'pane-sub' });
     this.work = h('select', { class: 'work', 'aria-label': 'Work status', onchange: () => this.setWork() },
@@ -136,7 +138,7 @@ class ChatView {
     this.pane = h('section', { class: 'pane', 'data-chat': this.id, 'aria-label': 'Chat' },
       h('header', { class: 'pane-head' }, this.title, this.sub, this.reopenButton,
         h('button', { class: 'hide', 'aria-label': 'Hide this chat', title: 'Hide', onclick: () => this.hide() }, '×')),
-      this.actions, this.tagChips.el, this.panel, this.visitor.el, this.log, this.typingLine, this.form);
+      this.actions, this.tagChips.el, this.panel, this.visitor.el, this.routing.el, this.log, this.typingLine, this.form);
     this.pane.addEventListener('focusin', () => this.focusPane());
     this.follow = follow(this.log);
   }
@@ -196,6 +198,7 @@ class ChatView {
     this.whisper.disabled = role === 'watcher';
     this.attach.hidden = role === 'watcher' || !may('chats.attach');
     if (role !== 'none' && role !== this.lastRole) this.visitor.load();
+    if (role !== this.lastRole && this.routing.el.open) this.routing.load();
     this.lastRole = role;
     if (this.ended) this.typingLine.textContent = '';
     this.tagChips.set(s.tags);

@@ -4,6 +4,7 @@
 // Everything users wrote is shown as text.
 import { api } from '/lib/client.js';
 import { h, fill, enumName } from '/lib/dom.js';
+import { RoutingPanel } from '/console/routing.js';
 
 const when = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short' });
 const stamp = (ms) => (ms ? when.format(new Date(Number(ms))) : '');
@@ -110,6 +111,7 @@ export class HistoryTab {
         h('p', { class: 'history-meta' },
           `${(rec.departments || []).join(' → ')} · ${enumName(rec.state, 'CHAT_STATE_')} · ${stamp(rec.started_at_ms)}`,
           rec.ended_at_ms ? ` – ${stamp(rec.ended_at_ms)}` : ''),
+        new RoutingPanel(this.desk, rec.chat_id).el,
         h('ol', { class: 'history-events' }, (rec.transcript || []).map((ev) => this.line(ev, names))));
     } catch (err) {
       fill(this.transcript, h('p', { class: 'error', role: 'alert' }, err.message));

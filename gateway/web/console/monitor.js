@@ -6,6 +6,7 @@
 // (chats.assign); set the queue online or offline and an agent's status
 // (managers).
 import { h, fill, enumName, span } from '/lib/dom.js';
+import { RoutingPanel, whyWaiting } from '/console/routing.js';
 
 const SET = ['AGENT_STATUS_AVAILABLE', 'AGENT_STATUS_AWAY', 'AGENT_STATUS_OFFLINE'];
 
@@ -14,6 +15,7 @@ export class MonitorTab {
     this.desk = desk;
     this.el = el;
     this.views = new Map(); // department -> {view, card, skew}
+    this.why = new Map(); // chat -> its open RoutingPanel (kept across pushes)
     this.cards = h('div', { class: 'cards' });
     fill(el, this.cards);
     this.timer = setInterval(() => this.tickWaits(), 1000);
@@ -41,7 +43,15 @@ export class MonitorTab {
     }
     x.view = v;
     x.skew = Date.now() - Number(v.at_ms || Date.now());
+    this.forgetWhy();
     this.render(x);
+  }
+
+  // forgetWhy drops the Routing sections of chats no longer waiting.
+  forgetWhy() {
+    const waiting = new Set();
+    for (const { view } of this.views.values()) for (const c of view.waiting || []) waiting.add(c.chat_id);
+    for (const id of this.why.keys()) if (!waiting.has(id)) this.why.delete(id);
   }
 
   render({ view: v, card, skew }) {
@@ -56,10 +66,11 @@ export class MonitorTab {
       manages ? h('button', { class: 'queue-toggle', onclick: () => this.desk.command({ set_queue_online: { department: v.department, online: !online } }) },
         online ? 'Set the queue offline' : 'Set the queue online') : null,
       h('table', { class: 'list waiting' }, h('caption', {}, `Waiting (${v.waiting_count || 0})`),
-        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Visitor'), h('th', {}, 'Language'), h('th', {}, 'Waited'), assign ? h('th', {}, '') : null)),
-        h('tbody', {}, (v.waiting || []).map((c) => h('tr', { 'data-chat': c.chat_id },
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Visitor'), h('th', {}, 'Language'), h('th', {}, 'Waited'), h('th', {}, ''))),
+        h('tbody', {}, (v.waiting || []).flatMap((c) => [h('tr', { 'data-chat': c.chat_id },
           h('td', {}, String(c.position || '')), h('td', {}, c.visitor_name || 'Visitor'), h('td', {}, c.language || ''), waitCell(c),
-          assign ? h('td', { class: 'row-actions' }, this.assignSelect(v, c)) : null)))),
+          h('td', { class: 'row-actions' }, assign ? this.assignSelect(v, c) : null, this.whyButton(c))),
+        ...this.routingRows(v, c, 5)]))),
       h('table', { class: 'list active' }, h('caption', {}, `Chats (${(v.active || []).length})`),
         h('thead', {}, h('tr', {}, h('th', {}, 'Visitor'), h('th', {}, 'Agent'), h('th', {}, 'With'), h('th', {}, ''))),
         h('tbody', {}, (v.active || []).map((c) => h('tr', { 'data-chat': c.chat_id },
@@ -76,6 +87,33 @@ export class MonitorTab {
           h('td', {}, manages ? this.statusSelect(a) : enumName(a.status || 'AGENT_STATUS_OFFLINE', 'AGENT_STATUS_'),
             a.connected ? '' : ' (not connected)'),
           h('td', {}, `${a.load || 0}/${a.max_chats || 0}`))))));
+  }
+
+  // routingRows are the rows under a waiting chat: for the head of the
+  // line, why it waits (the push's head_routing); for a chat whose "Why?"
+  // was opened, its Routing section.
+  routingRows(v, c, cols) {
+    const rows = [];
+    const head = v.head_routing;
+    if (head && head.chat_id === c.chat_id) {
+      rows.push(h('tr', { class: 'head-routing', 'data-chat': c.chat_id }, h('td', { colspan: cols }, whyWaiting(head, 'why-waiting head-why'))));
+    }
+    const open = this.why.get(c.chat_id);
+    if (open) rows.push(h('tr', { class: 'routing-row', 'data-chat': c.chat_id }, h('td', { colspan: cols }, open.el)));
+    return rows;
+  }
+
+  // whyButton opens (or closes) a waiting chat's Routing section.
+  whyButton(c) {
+    return h('button', { class: 'why', 'aria-label': `Why is the chat of ${c.visitor_name || 'Visitor'} still waiting?`, onclick: () => {
+      if (this.why.has(c.chat_id)) this.why.delete(c.chat_id);
+      else {
+        const p = new RoutingPanel(this.desk, c.chat_id);
+        p.el.open = true; // its toggle event loads it
+        this.why.set(c.chat_id, p);
+      }
+      for (const x of this.views.values()) this.render(x);
+    } }, 'Why?');
   }
 
   // liveFigures is the department's figures now, from the push's live
