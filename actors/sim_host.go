@@ -19,7 +19,7 @@ type simHost struct {
 	now   time.Time
 	dept  *messages.Department
 	lpa   int
-	sent  func(kind, id string, msg any)               // nil: dropped
+	sent  func(kind, id string, msg any)                    // nil: dropped
 	after func(d time.Duration, msg any) (stop func() bool) // nil: nothing is scheduled
 	col   simCollector
 }
@@ -53,11 +53,11 @@ func (h *simHost) After(d time.Duration, msg any) func() bool {
 	return h.after(d, msg)
 }
 func (h *simHost) Department(string) (*messages.Department, error) { return h.dept, nil }
-func (h *simHost) LinePerAddress() int                              { return h.lpa }
-func (h *simHost) Logger() *slog.Logger                             { return simLogger }
-func (h *simHost) statsRefused(string, messages.RefusalReason)      {}
-func (h *simHost) statsOfferEnded(string, string, bool)             {}
-func (h *simHost) Audit(*messages.AuditEntry)                       {}
+func (h *simHost) LinePerAddress() int                             { return h.lpa }
+func (h *simHost) Logger() *slog.Logger                            { return simLogger }
+func (h *simHost) statsRefused(string, messages.RefusalReason)     {}
+func (h *simHost) statsOfferEnded(string, string, bool)            {}
+func (h *simHost) Audit(*messages.AuditEntry)                      {}
 func (h *simHost) admitted(*messages.StartChat, string, string) *messages.TraceContext {
 	return nil
 }
@@ -65,9 +65,9 @@ func (h *simHost) span(*messages.TraceContext, string, string, string, time.Time
 	return nil
 }
 func (h *simHost) queueMetrics(string) *queueMetrics { return nil }
-func (h *simHost) journal() routingJournal        { return &h.col }
-func (h *simHost) hold()                          {}
-func (h *simHost) release()                       {}
+func (h *simHost) journal() routingJournal           { return &h.col }
+func (h *simHost) hold()                             {}
+func (h *simHost) release()                          {}
 
 // newSimQueue is a fresh queue of department id on host h.
 func newSimQueue(id string, h *simHost) *queue {
