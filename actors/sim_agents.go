@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/messages"
@@ -90,7 +92,7 @@ func (w *simWorld) recorded(dept string, r *messages.AgentReport) {
 // report tells each of a's departments' queues a's state, if it changed
 // since they were last told, and those it left that it is gone.
 func (w *simWorld) report(a *simAgent) {
-	for _, d := range sortedKeys(a.member) {
+	for _, d := range slices.Sorted(maps.Keys(a.member)) {
 		if !a.member[d] {
 			delete(a.member, d)
 			delete(a.told, d)
@@ -192,7 +194,7 @@ func (w *simWorld) addAgents() {
 // the traffic.
 func (w *simWorld) shifts() {
 	day := int64(24 * time.Hour)
-	for _, id := range sortedKeys(w.agents) {
+	for _, id := range slices.Sorted(maps.Keys(w.agents)) {
 		a := w.agents[id]
 		if a.window == nil {
 			continue

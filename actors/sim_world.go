@@ -2,7 +2,6 @@ package actors
 
 import (
 	"container/heap"
-	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -255,14 +254,4 @@ func (e *simEvents) Pop() any {
 	old[len(old)-1] = nil
 	*e = old[:len(old)-1]
 	return x
-}
-
-// sortedKeys are m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
