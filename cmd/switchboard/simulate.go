@@ -134,9 +134,11 @@ func whatIf(f *simFlags, t *actors.Traffic, stdout io.Writer) error {
 		recorded.Add(in)
 		last = max(last, in.GetAtNs())
 	}
+	// Both end where the traffic does: what the simulation still does
+	// after it (a cool-down's retry) has no recorded counterpart.
 	recorded.Finish(periodEnd(to, last))
-	simulated, simLast := simulateFigures(t, ch, from, to)
-	simulated.Finish(periodEnd(to, simLast))
+	simulated, _ := simulateFigures(t, ch, from, to)
+	simulated.Finish(periodEnd(to, last))
 	rep := &simulateReport{Rows: sideBySide(recorded, simulated), Changes: f.changeList()}
 	if !from.IsZero() {
 		rep.From = from.UTC().Format(time.RFC3339)
