@@ -110,3 +110,31 @@ func TestSimulateAgreesWithErlangC(t *testing.T) {
 		t.Errorf("mean wait %s, Erlang C %s", s.mean(), wantW)
 	}
 }
+
+// TestSimulateChangesMoveWaitsTheRightWay: on the same traffic (three
+// agents, 80% busy), more capacity lowers the mean wait and less raises
+// it.
+func TestSimulateChangesMoveWaitsTheRightWay(t *testing.T) {
+	tr := Synthetic{Department: "sales", Language: "en", ArrivalsPerHour: 28.8, HandlingMean: 5 * time.Minute, Agents: 3, Limit: 1,
+		Hours: 72, Seed: 11}.Traffic()
+	base := simulate(t, tr, Changes{}).mean()
+	evening := &Window{From: 12 * time.Hour, To: 24 * time.Hour}
+	for _, c := range []struct {
+		name string
+		ch   Changes
+		want int // the sign of the change in the mean wait
+	}{
+		{"one more agent", Changes{Add: []SimAgent{{ID: "new", Departments: []string{"sales"}, Languages: []string{"en"}, Limit: 1}}}, -1},
+		{"one more in the afternoons", Changes{Add: []SimAgent{{ID: "new", Departments: []string{"sales"}, Languages: []string{"en"}, Limit: 1, Window: evening}}}, -1},
+		{"a higher limit", Changes{Limit: map[string]uint32{"agent-001": 2}}, -1},
+		{"one agent fewer", Changes{Remove: map[string]bool{"agent-003": true}}, 1},
+		{"one agent on mornings only", Changes{Shift: map[string]Window{"agent-002": {From: 0, To: 12 * time.Hour}}}, 1},
+		{"a new agent who speaks no English", Changes{Add: []SimAgent{{ID: "new", Departments: []string{"sales"}, Languages: []string{"fr"}, Limit: 1}}}, 0},
+	} {
+		got := simulate(t, tr, c.ch).mean()
+		t.Logf("%s: mean wait %s (as recorded: %s)", c.name, got.Round(time.Second), base.Round(time.Second))
+		if sign := compareInt64(int64(got), int64(base)); sign != c.want {
+			t.Errorf("%s: mean wait %s against %s, want the sign %d", c.name, got, base, c.want)
+		}
+	}
+}

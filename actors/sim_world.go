@@ -2,6 +2,8 @@ package actors
 
 import (
 	"container/heap"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -95,6 +97,9 @@ func Simulate(t *Traffic, ch Changes, observe func(*messages.RoutingInput)) SimS
 	w.now = w.plan.start
 	for _, tm := range w.plan.timed {
 		w.schedule(tm)
+	}
+	for _, id := range slices.Sorted(maps.Keys(ch.Shift)) {
+		w.agent(id)
 	}
 	w.addAgents()
 	w.shifts()

@@ -151,4 +151,3 @@ func simulateJSON(t *testing.T, args ...string) *simulateReport {
 	}
 	return rep
 }
-
