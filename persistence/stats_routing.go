@@ -146,8 +146,10 @@ func (f *RoutingFigures) decision(d *messages.RoutingDecision, dept string, at i
 		if c == nil || c.queuedAt == 0 {
 			return
 		}
+		if f.in(c.queuedAt) {
+			f.each("", d.GetAgentId(), c.queuedAt, func(x *messages.StatsBucket) { x.Assigned++ })
+		}
 		f.waited(c, at)
-		f.each("", d.GetAgentId(), at, func(x *messages.StatsBucket) { x.Assigned++ })
 		c.assigned = true
 	case messages.RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT:
 		if c == nil || c.queuedAt == 0 {

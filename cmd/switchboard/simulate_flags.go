@@ -229,7 +229,7 @@ func (f *simFlags) additions(ch *actors.Changes, k known) error {
 
 // parseAddAgent parses ID:dept=D1+D2:langs=en+es:limit=N[:from=HH:MM:to=HH:MM].
 func parseAddAgent(v string, k known) (actors.SimAgent, error) {
-	parts := strings.Split(v, ":")
+	parts := addAgentParts(v)
 	a := actors.SimAgent{ID: parts[0], Limit: 1}
 	if a.ID == "" || k.agents[a.ID] {
 		return a, fmt.Errorf("the new agent needs an id that is not a recorded agent's")
@@ -284,4 +284,19 @@ func finishAgent(a *actors.SimAgent, k known, from, to string) error {
 	}
 	a.Window = &actors.Window{From: f, To: t}
 	return nil
+}
+
+// addAgentParts splits an -add-agent value at its colons, keeping a
+// time's minutes with its hour (from=09:00).
+func addAgentParts(v string) []string {
+	var out []string
+	for i, p := range strings.Split(v, ":") {
+		if n := len(out); i > 1 && !strings.Contains(p, "=") && (strings.HasPrefix(out[n-1], "from=") || strings.HasPrefix(out[n-1], "to=")) &&
+			!strings.Contains(out[n-1], ":") {
+			out[n-1] += ":" + p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
