@@ -86,49 +86,66 @@ func TestSimulateBadInputNamesTheFlag(t *testing.T) {
 	}
 }
 
-// TestSimulateWhatIfReports: one more agent lowers the simulated waits
-// against the recorded ones, in every format; -from and -to bound what
-// is counted.
-func TestSimulateWhatIfReports(t *testing.T) {
-	file := syntheticTrafficFile(t)
-	same := simulateJSON(t, "-traffic", file)
-	more := simulateJSON(t, "-traffic", file, "-add-agent", "new:dept=sales:langs=en:limit=1")
-	total := func(rep *simulateReport) simulateRow {
-		for _, r := range rep.Rows {
-			if r.Department == "sales" && r.Hour == "" {
-				return r
-			}
+// salesTotal is the report's row of Sales over the whole period.
+func salesTotal(t *testing.T, rep *simulateReport) simulateRow {
+	t.Helper()
+	for _, r := range rep.Rows {
+		if r.Department == "sales" && r.Agent == "" && r.Hour == "" {
+			return r
 		}
-		t.Fatalf("no total row for sales: %+v", rep.Rows)
-		return simulateRow{}
 	}
-	s, m := total(same), total(more)
+	t.Fatalf("no total row for sales: %+v", rep.Rows)
+	return simulateRow{}
+}
+
+const oneMore = "new:dept=sales:langs=en:limit=1"
+
+// TestSimulateWhatIfOneMoreAgent: unchanged, the simulation's figures
+// are the recorded ones; one more agent lowers the waits, less so when
+// they only work from 03:00 to 06:00.
+func TestSimulateWhatIfOneMoreAgent(t *testing.T) {
+	file := syntheticTrafficFile(t)
+	s := salesTotal(t, simulateJSON(t, "-traffic", file))
 	if *s.Simulated != *s.Recorded {
 		t.Fatalf("unchanged: recorded %+v, simulated %+v", s.Recorded, s.Simulated)
 	}
+	more := simulateJSON(t, "-traffic", file, "-add-agent", oneMore)
+	m := salesTotal(t, more)
 	if m.Simulated.WaitP90Ms >= m.Recorded.WaitP90Ms || m.Simulated.Waits != m.Recorded.Waits {
 		t.Fatalf("one more agent: recorded %+v, simulated %+v", m.Recorded, m.Simulated)
 	}
-	if len(more.Changes) != 1 || more.Changes[0] != "-add-agent new:dept=sales:langs=en:limit=1" {
+	if len(more.Changes) != 1 || more.Changes[0] != "-add-agent "+oneMore {
 		t.Fatalf("changes = %v", more.Changes)
 	}
-	evening := simulateJSON(t, "-traffic", file, "-add-agent", "new:dept=sales:langs=en:limit=1:from=03:00:to=06:00")
-	if e := total(evening); e.Simulated.WaitP90Ms >= e.Recorded.WaitP90Ms || e.Simulated.WaitP90Ms <= m.Simulated.WaitP90Ms {
+	e := salesTotal(t, simulateJSON(t, "-traffic", file, "-add-agent", oneMore+":from=03:00:to=06:00"))
+	if e.Simulated.WaitP90Ms >= e.Recorded.WaitP90Ms || e.Simulated.WaitP90Ms <= m.Simulated.WaitP90Ms {
 		t.Fatalf("one more agent from 03:00: %+v, all day %+v, recorded %+v", e.Simulated, m.Simulated, e.Recorded)
 	}
-	table, err := simulateCmd("-traffic", file, "-add-agent", "new:dept=sales:langs=en:limit=1")
+}
+
+// TestSimulateWhatIfFormats: the table shows both sides and the agents,
+// the SVG both lines.
+func TestSimulateWhatIfFormats(t *testing.T) {
+	file := syntheticTrafficFile(t)
+	table, err := simulateCmd("-traffic", file, "-add-agent", oneMore)
 	if err != nil || !strings.Contains(table, "WAIT P90") || !strings.Contains(table, " → ") || !strings.Contains(table, "agent-001") {
 		t.Fatalf("table: %v\n%s", err, table)
 	}
 	svg := filepath.Join(t.TempDir(), "p90.svg")
-	if out, err := simulateCmd("-traffic", file, "-add-agent", "new:dept=sales:langs=en:limit=1", "-format", "svg", "-out", svg); err != nil {
+	if out, err := simulateCmd("-traffic", file, "-add-agent", oneMore, "-format", "svg", "-out", svg); err != nil {
 		t.Fatalf("svg: %v %s", err, out)
 	}
 	if b, _ := os.ReadFile(svg); !strings.HasPrefix(string(b), "<svg") || strings.Count(string(b), "<polyline") < 2 {
 		t.Fatalf("svg: %.300s", b)
 	}
+}
+
+// TestSimulateWhatIfPeriod: -from and -to bound what is counted.
+func TestSimulateWhatIfPeriod(t *testing.T) {
+	file := syntheticTrafficFile(t)
+	s := salesTotal(t, simulateJSON(t, "-traffic", file))
 	bounded := simulateJSON(t, "-traffic", file, "-from", "2026-01-05T02:00:00Z", "-to", "2026-01-05T04:00:00Z")
-	b := total(bounded)
+	b := salesTotal(t, bounded)
 	if b.Recorded.Requested == 0 || b.Recorded.Requested >= s.Recorded.Requested || *b.Simulated != *b.Recorded {
 		t.Fatalf("02:00 to 04:00: %+v against the whole %+v", b, s)
 	}
