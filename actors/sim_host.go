@@ -77,30 +77,17 @@ func newSimQueue(id string, h *simHost) *queue {
 }
 
 // inputMessage is a journal entry's input as the queue received it
-// (settings: nil, the caller loads them). The message is the journal's
-// own: the queue may change it (an admission sets its ticket).
+// (the message in its oneof; settings: nil, the caller loads them). The
+// message is the journal's own: the queue may change it (an admission
+// sets its ticket).
 func inputMessage(in *messages.RoutingInput) any {
-	switch x := in.GetInput().(type) {
-	case *messages.RoutingInput_Admit:
-		return x.Admit
-	case *messages.RoutingInput_Enqueue:
-		return x.Enqueue
-	case *messages.RoutingInput_Restore:
-		return x.Restore
-	case *messages.RoutingInput_Withdraw:
-		return x.Withdraw
-	case *messages.RoutingInput_Report:
-		return x.Report
-	case *messages.RoutingInput_Reply:
-		return x.Reply
-	case *messages.RoutingInput_Expired:
-		return x.Expired
-	case *messages.RoutingInput_Retry:
-		return x.Retry
-	case *messages.RoutingInput_Pick:
-		return x.Pick
-	case *messages.RoutingInput_Assign:
-		return x.Assign
+	if in.GetSettings() != nil {
+		return nil
 	}
-	return nil
+	m := in.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("input"))
+	if fd == nil {
+		return nil
+	}
+	return m.Get(fd).Message().Interface()
 }
