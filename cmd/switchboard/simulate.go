@@ -38,7 +38,11 @@ func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch {
 	case f.export != "":
-		return exportTraffic(f.export, t, stdout)
+		_, to, err := f.period()
+		if err != nil {
+			return err
+		}
+		return exportTraffic(f.export, trimTraffic(t, to), stdout)
 	case f.check:
 		return reportCheck(stdout, func(fn func(uint64, *messages.RoutingInput) bool) error {
 			for i, in := range t.Inputs {
@@ -114,6 +118,43 @@ func exportTraffic(path string, t *actors.Traffic, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "exported %d journal entries and %d chats to %s\n", len(t.Inputs), len(t.Chats), path)
 	return nil
+}
+
+// trimTraffic keeps the traffic up to to (zero: all of it) and on until
+// every chat that joined a line before to has left it (assigned, or
+// gone), so their waits are whole; the journal before -from stays (it
+// builds the queues' state).
+func trimTraffic(t *actors.Traffic, to time.Time) *actors.Traffic {
+	if to.IsZero() {
+		return t
+	}
+	waiting, end := map[string]bool{}, to.UnixNano()
+	for _, in := range t.Inputs {
+		at := in.GetAtNs()
+		if id := in.GetEnqueue().GetChat().GetChatId(); id != "" && at < to.UnixNano() {
+			waiting[id] = true
+		}
+		for _, d := range in.GetDecisions() {
+			switch d.GetKind() {
+			case messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, messages.RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT:
+				if waiting[d.GetChatId()] {
+					delete(waiting, d.GetChatId())
+					end = max(end, at+1)
+				}
+			}
+		}
+	}
+	out := &actors.Traffic{Chats: map[string]*messages.SimChat{}}
+	for _, in := range t.Inputs {
+		if in.GetAtNs() >= end {
+			continue // the journal is in commit order, near enough that of the clock
+		}
+		out.Inputs = append(out.Inputs, in)
+		if id := in.GetEnqueue().GetChat().GetChatId(); id != "" && t.Chats[id] != nil {
+			out.Chats[id] = t.Chats[id]
+		}
+	}
+	return out
 }
 
 // whatIf simulates t with the flags' changes and reports both.

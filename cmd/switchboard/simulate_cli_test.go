@@ -154,6 +154,19 @@ func TestSimulateWhatIfPeriod(t *testing.T) {
 			t.Fatalf("a row outside the period: %+v", r)
 		}
 	}
+	// The export of the period keeps the journal until its chats are
+	// served: it checks, and its figures are the period's.
+	part := filepath.Join(t.TempDir(), "part.jsonl")
+	if out, err := simulateCmd("-traffic", file, "-to", "2026-01-05T04:00:00Z", "-export", part); err != nil {
+		t.Fatalf("export: %v %s", err, out)
+	}
+	if out, err := simulateCmd("-traffic", part, "-check"); err != nil || !strings.Contains(out, "reproduced") {
+		t.Fatalf("check of the part: %v %s", err, out)
+	}
+	p := salesTotal(t, simulateJSON(t, "-traffic", part, "-from", "2026-01-05T02:00:00Z", "-to", "2026-01-05T04:00:00Z"))
+	if *p.Recorded != *b.Recorded || *p.Simulated != *b.Recorded {
+		t.Fatalf("the exported period: %+v, %+v; want %+v", p.Recorded, p.Simulated, b.Recorded)
+	}
 }
 
 // TestSimulateSyntheticReportsErlangC: the synthetic mode prints the
