@@ -23,8 +23,12 @@ import (
 type Replayer struct {
 	queues map[string]*replayQueue
 	// Inputs and Decisions count the entries fed and the decisions
-	// reproduced.
-	Inputs, Decisions int
+	// reproduced. Skipped counts the entries (and SkippedDecisions their
+	// decisions) of a department before its queue's first start in the
+	// journal: retention deleted what built its state, so they cannot be
+	// replayed.
+	Inputs, Decisions         int
+	Skipped, SkippedDecisions int
 }
 
 type replayQueue struct {
@@ -48,10 +52,10 @@ func (d *ReplayDiff) Error() string {
 }
 
 // ReplayResult is a check's outcome: Diff nil when every decision was
-// reproduced.
+// reproduced (Replayer's counts).
 type ReplayResult struct {
-	Inputs, Decisions int
-	Diff              *ReplayDiff
+	Inputs, Decisions, Skipped, SkippedDecisions int
+	Diff                                         *ReplayDiff
 }
 
 // NewReplayer is a Replayer with no queue yet.
@@ -63,8 +67,13 @@ func NewReplayer() *Replayer { return &Replayer{queues: map[string]*replayQueue{
 func (r *Replayer) Feed(n uint64, in *messages.RoutingInput) *ReplayDiff {
 	r.Inputs++
 	rq, msg := r.queues[in.GetDepartment()], inputMessage(in)
+	if rq == nil && !in.GetSettings().GetStarted() {
+		r.Skipped++
+		r.SkippedDecisions += len(in.GetDecisions())
+		return nil
+	}
 	if s := in.GetSettings(); s != nil {
-		if rq == nil || s.GetStarted() {
+		if s.GetStarted() {
 			h := &simHost{}
 			rq = &replayQueue{q: newSimQueue(in.GetDepartment(), h), h: h}
 			r.queues[in.GetDepartment()] = rq
@@ -75,13 +84,11 @@ func (r *Replayer) Feed(n uint64, in *messages.RoutingInput) *ReplayDiff {
 		rq.h.dept, rq.h.lpa = s.GetDepartment(), int(s.GetLinePerAddress())
 	}
 	var got []*messages.RoutingDecision
-	if rq != nil && msg != nil {
+	if msg != nil {
 		rq.h.now = time.Unix(0, in.GetAtNs())
 		rq.h.col.last = nil
 		rq.q.handle(msg)
-		if rq.h.col.last != nil {
-			got = rq.h.col.last.GetDecisions()
-		}
+		got = rq.h.col.last.GetDecisions()
 	}
 	want := in.GetDecisions()
 	if !sameDecisions(want, got) {
@@ -101,7 +108,7 @@ func ReplayCheck(each func(fn func(n uint64, in *messages.RoutingInput) bool) er
 		diff = r.Feed(n, in)
 		return diff == nil
 	})
-	return ReplayResult{Inputs: r.Inputs, Decisions: r.Decisions, Diff: diff}, err
+	return ReplayResult{Inputs: r.Inputs, Decisions: r.Decisions, Skipped: r.Skipped, SkippedDecisions: r.SkippedDecisions, Diff: diff}, err
 }
 
 func sameDecisions(a, b []*messages.RoutingDecision) bool {

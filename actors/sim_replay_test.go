@@ -131,12 +131,33 @@ func TestReplayStartsAFreshQueueAtARestart(t *testing.T) {
 	if len(last.GetDecisions()) == 0 || last.GetDecisions()[len(last.GetDecisions())-1].GetAgentId() != "ben" {
 		t.Fatalf("c4 is not offered to ben after the restart: %v", last.GetDecisions())
 	}
-	for _, in := range j {
+	for _, in := range j[1:] {
 		if s := in.GetSettings(); s != nil {
-			s.Started = false
+			s.Started = false // the restart is taken for a settings change
 		}
 	}
 	if res := replayJournal(j); res.Diff == nil || res.Diff.N != uint64(len(j)) {
 		t.Fatalf("replayed without the restart: %v; want the last entry to differ", res.Diff)
+	}
+}
+
+// TestReplaySkipsWhatCameBeforeAStart: a journal whose beginning
+// retention deleted is replayed from its department's next start; what
+// comes before it is counted as skipped.
+func TestReplaySkipsWhatCameBeforeAStart(t *testing.T) {
+	j := handMadeJournal()
+	restart := 0
+	for i, in := range j {
+		if in.GetSettings().GetStarted() {
+			restart = i
+		}
+	}
+	res := replayJournal(j[3:])
+	skipped := 0
+	for _, in := range j[3:restart] {
+		skipped += len(in.GetDecisions())
+	}
+	if res.Diff != nil || res.Skipped != restart-3 || res.SkippedDecisions != skipped || res.Decisions == 0 {
+		t.Fatalf("replay from entry 4: %+v (diff %v), want %d entries skipped", res, res.Diff, restart-3)
 	}
 }

@@ -97,10 +97,15 @@ func reportCheck(stdout io.Writer, each func(fn func(uint64, *messages.RoutingIn
 	if err != nil {
 		return fmt.Errorf("simulate -check: %w", err)
 	}
+	total -= r.SkippedDecisions
 	if diff != nil {
 		return fmt.Errorf("simulate -check: reproduced %d of %d decisions, then the replay differs at %w", r.Decisions, total, diff)
 	}
 	fmt.Fprintf(stdout, "reproduced %d of %d decisions (%d journal entries)\n", r.Decisions, total, entries)
+	if r.Skipped > 0 {
+		fmt.Fprintf(stdout, "skipped %d entries (%d decisions) of departments before their queue's first start in the journal (retention deleted what came before)\n",
+			r.Skipped, r.SkippedDecisions)
+	}
 	return nil
 }
 
