@@ -155,14 +155,19 @@ func (w *simWorld) deliver(dept string, msg any) {
 }
 
 // queue is dept's queue, started with its first recorded settings (the
-// department's defaults when none were recorded) if it is new.
+// defaults of an online department when none were recorded) if it is
+// new.
 func (w *simWorld) queue(dept string) *simQueue {
 	if sq := w.queues[dept]; sq != nil {
 		return sq
 	}
 	h := &simHost{col: simCollector{fn: w.journal}}
 	s := w.plan.settings[dept]
-	h.dept, h.lpa = w.changed(dept, s.GetDepartment()), int(s.GetLinePerAddress())
+	d := s.GetDepartment()
+	if s == nil {
+		d = &messages.Department{Id: dept, ChatEnabled: true}
+	}
+	h.dept, h.lpa = w.changed(dept, d), int(s.GetLinePerAddress())
 	h.sent = func(kind, id string, msg any) { w.sent(dept, kind, id, msg) }
 	h.after = func(d time.Duration, msg any) func() bool {
 		e := w.at(w.now+int64(d), func() { w.deliver(dept, msg) })
@@ -198,10 +203,11 @@ func (w *simWorld) settings(dept string, s *messages.RoutingSettings) {
 	w.deliver(dept, &messages.DirectoryChanged{})
 }
 
-// changed is a department's settings with the simulation's changes.
+// changed is a department's settings with the simulation's changes
+// (nil: the department did not exist then).
 func (w *simWorld) changed(id string, d *messages.Department) *messages.Department {
 	if d == nil {
-		d = &messages.Department{Id: id, ChatEnabled: true}
+		return nil
 	}
 	p, pok := w.ch.Policy[id]
 	t, tok := w.ch.OfferTimeout[id]
