@@ -193,3 +193,29 @@ func countDiff(a, b string) int {
 	}
 	return n
 }
+
+// TestSimulateOfferTimeoutAndPolicy: when agent-001 lets the first offer
+// of every chat expire (as recorded), a shorter offer timeout lowers the
+// waits; a manual queue offers nothing.
+func TestSimulateOfferTimeoutAndPolicy(t *testing.T) {
+	tr := Synthetic{Department: "sales", Language: "en", ArrivalsPerHour: 20, HandlingMean: 5 * time.Minute, Agents: 3, Limit: 1,
+		Hours: 24, Seed: 4}.Traffic()
+	for _, in := range tr.Inputs {
+		if a := in.GetAdmit(); a != nil {
+			in.Decisions = []*messages.RoutingDecision{
+				{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_OFFERED, ChatId: a.GetChatId(), AgentId: "agent-001"},
+				{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_EXPIRED, ChatId: a.GetChatId(), AgentId: "agent-001"}}
+		}
+	}
+	slow := simulate(t, tr, Changes{}).mean()
+	fast := simulate(t, tr, Changes{OfferTimeout: map[string]time.Duration{"sales": 5 * time.Second}}).mean()
+	t.Logf("mean wait: %s with the default offer timeout, %s with 5s", slow.Round(time.Millisecond), fast.Round(time.Millisecond))
+	if fast >= slow {
+		t.Fatalf("a 5s offer timeout: mean wait %s, not below %s", fast, slow)
+	}
+	s := &simWaits{since: map[string]int64{}}
+	Simulate(tr, Changes{Policy: map[string]messages.RoutingPolicy{"sales": messages.RoutingPolicy_ROUTING_POLICY_MANUAL}}, s.observe)
+	if s.joined == 0 || len(s.waits) != 0 {
+		t.Fatalf("manual: %d joined, %d assigned; want nobody assigned", s.joined, len(s.waits))
+	}
+}
