@@ -34,7 +34,7 @@ func TestRoutingFiguresOfAJournal(t *testing.T) {
 		{AtNs: at(40 * time.Second), Department: "sales", Decisions: dec(assigned, "c2", "ann")},
 		{AtNs: at(65 * time.Second), Department: "sales", Decisions: dec(left, "c3", "")},
 		report(30*time.Minute+10*time.Second, 0, false), // off for the last half hour
-		enq(61*time.Minute, "c4"),                       // the next hour, after the period
+		enq(61*time.Minute, "c4"), // the next hour, after the period
 	}
 	f := NewRoutingFigures(t0, t0.Add(time.Hour))
 	for _, in := range journal {
