@@ -20,6 +20,14 @@
 // estimate and monitor throttle (queue_line.go, queue_estimate.go,
 // queue_views.go); the queue actor composes them.
 //
+// The simulator (sim_*.go, switchboard simulate) runs the same queue
+// code outside any actor: a queue's behaviour is queue.handle and its
+// whole outside world a queueHost, so a simHost replays a recorded
+// routing journal (ReplayCheck: every decision must come out again) or
+// runs a discrete-event what-if on a simulated clock (Simulate), with
+// agents, chats and visitors modelled from the recorded traffic. It is
+// single-threaded and shares nothing.
+//
 // The source of truth is the chat log. Every event that changes a chat's
 // state updates the open-chats index in the same batch; after a restart,
 // Broker.Recover rebuilds queues (in ticket order) and agents' loads from

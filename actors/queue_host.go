@@ -57,6 +57,10 @@ type brokerHost struct {
 	// kept (holding).
 	holding bool
 	held    []heldSend
+	// at: the clock when the input being handled (holding) began: the
+	// queue reads one instant per input, the one its journal entry
+	// keeps, so a replay at that instant decides the same.
+	at time.Time
 }
 
 type heldSend struct {
@@ -65,7 +69,12 @@ type heldSend struct {
 	msg      any
 }
 
-func (h *brokerHost) Now() time.Time { return h.b.clock.Now() }
+func (h *brokerHost) Now() time.Time {
+	if h.holding {
+		return h.at
+	}
+	return h.b.clock.Now()
+}
 func (h *brokerHost) Send(kind, id string, msg any) {
 	if h.holding {
 		h.held = append(h.held, heldSend{kind: kind, id: id, msg: msg})
@@ -82,7 +91,12 @@ func (h *brokerHost) Reply(conn *actor.PID, env *messages.Envelope) {
 		h.b.root.Send(conn, env)
 	}
 }
-func (h *brokerHost) hold() { h.holding = h.b.routing != nil }
+func (h *brokerHost) hold() {
+	h.holding = h.b.routing != nil
+	if h.holding {
+		h.at = h.b.clock.Now()
+	}
+}
 func (h *brokerHost) release() {
 	h.holding = false
 	for i, s := range h.held {

@@ -6219,6 +6219,234 @@ func (x *RoutingExplain) GetChatId() string {
 	return ""
 }
 
+// Issue 20, switchboard simulate: one line of a traffic file (-export,
+// -traffic), in protojson: a journal entry, or what happened to one chat
+// once agents had it (from its log), which the what-if simulation replays.
+type SimRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Record:
+	//
+	//	*SimRecord_Input
+	//	*SimRecord_Chat
+	Record        isSimRecord_Record `protobuf_oneof:"record"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimRecord) Reset() {
+	*x = SimRecord{}
+	mi := &file_actors_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimRecord) ProtoMessage() {}
+
+func (x *SimRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimRecord.ProtoReflect.Descriptor instead.
+func (*SimRecord) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *SimRecord) GetRecord() isSimRecord_Record {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+func (x *SimRecord) GetInput() *RoutingInput {
+	if x != nil {
+		if x, ok := x.Record.(*SimRecord_Input); ok {
+			return x.Input
+		}
+	}
+	return nil
+}
+
+func (x *SimRecord) GetChat() *SimChat {
+	if x != nil {
+		if x, ok := x.Record.(*SimRecord_Chat); ok {
+			return x.Chat
+		}
+	}
+	return nil
+}
+
+type isSimRecord_Record interface {
+	isSimRecord_Record()
+}
+
+type SimRecord_Input struct {
+	Input *RoutingInput `protobuf:"bytes,1,opt,name=input,proto3,oneof"`
+}
+
+type SimRecord_Chat struct {
+	Chat *SimChat `protobuf:"bytes,2,opt,name=chat,proto3,oneof"`
+}
+
+func (*SimRecord_Input) isSimRecord_Record() {}
+
+func (*SimRecord_Chat) isSimRecord_Record() {}
+
+// SimChat is a chat's stays with agents, in order: each assignment and
+// how long the agent had it, and what ended the stay.
+type SimChat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChatId        string                 `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	Stays         []*SimStay             `protobuf:"bytes,2,rep,name=stays,proto3" json:"stays,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimChat) Reset() {
+	*x = SimChat{}
+	mi := &file_actors_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimChat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimChat) ProtoMessage() {}
+
+func (x *SimChat) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimChat.ProtoReflect.Descriptor instead.
+func (*SimChat) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *SimChat) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *SimChat) GetStays() []*SimStay {
+	if x != nil {
+		return x.Stays
+	}
+	return nil
+}
+
+type SimStay struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The department the chat was in while the agent had it.
+	Department string `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	AgentId    string `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// From the assignment to the end of the stay (ms).
+	HandlingMs int64 `protobuf:"varint,3,opt,name=handling_ms,json=handlingMs,proto3" json:"handling_ms,omitempty"`
+	// The stay ended with a transfer to this department (with to_agent
+	// named first, if any), or the chat went back to the line (requeued);
+	// neither: the chat closed.
+	TransferredTo string `protobuf:"bytes,4,opt,name=transferred_to,json=transferredTo,proto3" json:"transferred_to,omitempty"`
+	ToAgent       string `protobuf:"bytes,5,opt,name=to_agent,json=toAgent,proto3" json:"to_agent,omitempty"`
+	Requeued      bool   `protobuf:"varint,6,opt,name=requeued,proto3" json:"requeued,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimStay) Reset() {
+	*x = SimStay{}
+	mi := &file_actors_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimStay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimStay) ProtoMessage() {}
+
+func (x *SimStay) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimStay.ProtoReflect.Descriptor instead.
+func (*SimStay) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *SimStay) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *SimStay) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *SimStay) GetHandlingMs() int64 {
+	if x != nil {
+		return x.HandlingMs
+	}
+	return 0
+}
+
+func (x *SimStay) GetTransferredTo() string {
+	if x != nil {
+		return x.TransferredTo
+	}
+	return ""
+}
+
+func (x *SimStay) GetToAgent() string {
+	if x != nil {
+		return x.ToAgent
+	}
+	return ""
+}
+
+func (x *SimStay) GetRequeued() bool {
+	if x != nil {
+		return x.Requeued
+	}
+	return false
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -6694,7 +6922,24 @@ const file_actors_proto_rawDesc = "" +
 	"\x10line_per_address\x18\x02 \x01(\rR\x0elinePerAddress\x12\x18\n" +
 	"\astarted\x18\x03 \x01(\bR\astarted\")\n" +
 	"\x0eRoutingExplain\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\tR\x06chatIdB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\"z\n" +
+	"\tSimRecord\x124\n" +
+	"\x05input\x18\x01 \x01(\v2\x1c.switchboard.v1.RoutingInputH\x00R\x05input\x12-\n" +
+	"\x04chat\x18\x02 \x01(\v2\x17.switchboard.v1.SimChatH\x00R\x04chatB\b\n" +
+	"\x06record\"Q\n" +
+	"\aSimChat\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12-\n" +
+	"\x05stays\x18\x02 \x03(\v2\x17.switchboard.v1.SimStayR\x05stays\"\xc3\x01\n" +
+	"\aSimStay\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1f\n" +
+	"\vhandling_ms\x18\x03 \x01(\x03R\n" +
+	"handlingMs\x12%\n" +
+	"\x0etransferred_to\x18\x04 \x01(\tR\rtransferredTo\x12\x19\n" +
+	"\bto_agent\x18\x05 \x01(\tR\atoAgent\x12\x1a\n" +
+	"\brequeued\x18\x06 \x01(\bR\brequeuedB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -6708,7 +6953,7 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_actors_proto_goTypes = []any{
 	(*ConnAttach)(nil),            // 0: switchboard.v1.ConnAttach
 	(*ConnDetach)(nil),            // 1: switchboard.v1.ConnDetach
@@ -6785,202 +7030,205 @@ var file_actors_proto_goTypes = []any{
 	(*RoutingInput)(nil),          // 72: switchboard.v1.RoutingInput
 	(*RoutingSettings)(nil),       // 73: switchboard.v1.RoutingSettings
 	(*RoutingExplain)(nil),        // 74: switchboard.v1.RoutingExplain
-	nil,                           // 75: switchboard.v1.ConnAttach.CursorsEntry
-	(*actor.PID)(nil),             // 76: actor.PID
-	(*RequestChat)(nil),           // 77: switchboard.v1.RequestChat
-	(*SetStatus)(nil),             // 78: switchboard.v1.SetStatus
-	(*AcceptOffer)(nil),           // 79: switchboard.v1.AcceptOffer
-	(*DeclineOffer)(nil),          // 80: switchboard.v1.DeclineOffer
-	(*PickChat)(nil),              // 81: switchboard.v1.PickChat
-	(*Resume)(nil),                // 82: switchboard.v1.Resume
-	(*ListWaiting)(nil),           // 83: switchboard.v1.ListWaiting
-	(*SetChatStatus)(nil),         // 84: switchboard.v1.SetChatStatus
-	(*SetDisplayName)(nil),        // 85: switchboard.v1.SetDisplayName
-	(*TransferChat)(nil),          // 86: switchboard.v1.TransferChat
-	(*InviteAgent)(nil),           // 87: switchboard.v1.InviteAgent
-	(*JoinChat)(nil),              // 88: switchboard.v1.JoinChat
-	(*LeaveChat)(nil),             // 89: switchboard.v1.LeaveChat
-	(*TakeOver)(nil),              // 90: switchboard.v1.TakeOver
-	(*DeclineInvite)(nil),         // 91: switchboard.v1.DeclineInvite
-	(*Monitor)(nil),               // 92: switchboard.v1.Monitor
-	(*SetQueueOnline)(nil),        // 93: switchboard.v1.SetQueueOnline
-	(*SetAgentStatus)(nil),        // 94: switchboard.v1.SetAgentStatus
-	(*ListTransferTargets)(nil),   // 95: switchboard.v1.ListTransferTargets
-	(*TagChat)(nil),               // 96: switchboard.v1.TagChat
-	(*ListCanned)(nil),            // 97: switchboard.v1.ListCanned
-	(*ExpandCanned)(nil),          // 98: switchboard.v1.ExpandCanned
-	(*ReopenChat)(nil),            // 99: switchboard.v1.ReopenChat
-	(*AssignWaiting)(nil),         // 100: switchboard.v1.AssignWaiting
-	(*ReportPage)(nil),            // 101: switchboard.v1.ReportPage
-	(*SetVisitorFields)(nil),      // 102: switchboard.v1.SetVisitorFields
-	(*LeaveOfflineMessage)(nil),   // 103: switchboard.v1.LeaveOfflineMessage
-	(*EmailFromChat)(nil),         // 104: switchboard.v1.EmailFromChat
-	(*Participant)(nil),           // 105: switchboard.v1.Participant
-	(*SendMessage)(nil),           // 106: switchboard.v1.SendMessage
-	(*CloseChat)(nil),             // 107: switchboard.v1.CloseChat
-	(*Typing)(nil),                // 108: switchboard.v1.Typing
-	(*RateChat)(nil),              // 109: switchboard.v1.RateChat
-	(*EmailTranscript)(nil),       // 110: switchboard.v1.EmailTranscript
-	(*ChatRefused)(nil),           // 111: switchboard.v1.ChatRefused
-	(*Error)(nil),                 // 112: switchboard.v1.Error
-	(*ChatEvent)(nil),             // 113: switchboard.v1.ChatEvent
-	(*ChatSummary)(nil),           // 114: switchboard.v1.ChatSummary
-	(*OpenChat)(nil),              // 115: switchboard.v1.OpenChat
-	(AgentStatus)(0),              // 116: switchboard.v1.AgentStatus
-	(*Offer)(nil),                 // 117: switchboard.v1.Offer
-	(AssignHow)(0),                // 118: switchboard.v1.AssignHow
-	(*WaitingList)(nil),           // 119: switchboard.v1.WaitingList
-	(*DepartmentView)(nil),        // 120: switchboard.v1.DepartmentView
-	(SignInMethod)(0),             // 121: switchboard.v1.SignInMethod
-	(*Department)(nil),            // 122: switchboard.v1.Department
-	(*Language)(nil),              // 123: switchboard.v1.Language
-	(*Agent)(nil),                 // 124: switchboard.v1.Agent
-	(*Role)(nil),                  // 125: switchboard.v1.Role
-	(*Settings)(nil),              // 126: switchboard.v1.Settings
-	(*SignInSettings)(nil),        // 127: switchboard.v1.SignInSettings
-	(*CannedReply)(nil),           // 128: switchboard.v1.CannedReply
-	(*EmailSettings)(nil),         // 129: switchboard.v1.EmailSettings
-	(*LiveChat)(nil),              // 130: switchboard.v1.LiveChat
-	(*Channel)(nil),               // 131: switchboard.v1.Channel
-	(*Envelope)(nil),              // 132: switchboard.v1.Envelope
-	(*VisitorContext)(nil),        // 133: switchboard.v1.VisitorContext
-	(*OutboxMail)(nil),            // 134: switchboard.v1.OutboxMail
-	(*ChatEmailed)(nil),           // 135: switchboard.v1.ChatEmailed
-	(*OfflineMessage)(nil),        // 136: switchboard.v1.OfflineMessage
-	(*Delivery)(nil),              // 137: switchboard.v1.Delivery
-	(*WebhookEndpoint)(nil),       // 138: switchboard.v1.WebhookEndpoint
-	(*ChatDelivered)(nil),         // 139: switchboard.v1.ChatDelivered
-	(*RoutingDecision)(nil),       // 140: switchboard.v1.RoutingDecision
+	(*SimRecord)(nil),             // 75: switchboard.v1.SimRecord
+	(*SimChat)(nil),               // 76: switchboard.v1.SimChat
+	(*SimStay)(nil),               // 77: switchboard.v1.SimStay
+	nil,                           // 78: switchboard.v1.ConnAttach.CursorsEntry
+	(*actor.PID)(nil),             // 79: actor.PID
+	(*RequestChat)(nil),           // 80: switchboard.v1.RequestChat
+	(*SetStatus)(nil),             // 81: switchboard.v1.SetStatus
+	(*AcceptOffer)(nil),           // 82: switchboard.v1.AcceptOffer
+	(*DeclineOffer)(nil),          // 83: switchboard.v1.DeclineOffer
+	(*PickChat)(nil),              // 84: switchboard.v1.PickChat
+	(*Resume)(nil),                // 85: switchboard.v1.Resume
+	(*ListWaiting)(nil),           // 86: switchboard.v1.ListWaiting
+	(*SetChatStatus)(nil),         // 87: switchboard.v1.SetChatStatus
+	(*SetDisplayName)(nil),        // 88: switchboard.v1.SetDisplayName
+	(*TransferChat)(nil),          // 89: switchboard.v1.TransferChat
+	(*InviteAgent)(nil),           // 90: switchboard.v1.InviteAgent
+	(*JoinChat)(nil),              // 91: switchboard.v1.JoinChat
+	(*LeaveChat)(nil),             // 92: switchboard.v1.LeaveChat
+	(*TakeOver)(nil),              // 93: switchboard.v1.TakeOver
+	(*DeclineInvite)(nil),         // 94: switchboard.v1.DeclineInvite
+	(*Monitor)(nil),               // 95: switchboard.v1.Monitor
+	(*SetQueueOnline)(nil),        // 96: switchboard.v1.SetQueueOnline
+	(*SetAgentStatus)(nil),        // 97: switchboard.v1.SetAgentStatus
+	(*ListTransferTargets)(nil),   // 98: switchboard.v1.ListTransferTargets
+	(*TagChat)(nil),               // 99: switchboard.v1.TagChat
+	(*ListCanned)(nil),            // 100: switchboard.v1.ListCanned
+	(*ExpandCanned)(nil),          // 101: switchboard.v1.ExpandCanned
+	(*ReopenChat)(nil),            // 102: switchboard.v1.ReopenChat
+	(*AssignWaiting)(nil),         // 103: switchboard.v1.AssignWaiting
+	(*ReportPage)(nil),            // 104: switchboard.v1.ReportPage
+	(*SetVisitorFields)(nil),      // 105: switchboard.v1.SetVisitorFields
+	(*LeaveOfflineMessage)(nil),   // 106: switchboard.v1.LeaveOfflineMessage
+	(*EmailFromChat)(nil),         // 107: switchboard.v1.EmailFromChat
+	(*Participant)(nil),           // 108: switchboard.v1.Participant
+	(*SendMessage)(nil),           // 109: switchboard.v1.SendMessage
+	(*CloseChat)(nil),             // 110: switchboard.v1.CloseChat
+	(*Typing)(nil),                // 111: switchboard.v1.Typing
+	(*RateChat)(nil),              // 112: switchboard.v1.RateChat
+	(*EmailTranscript)(nil),       // 113: switchboard.v1.EmailTranscript
+	(*ChatRefused)(nil),           // 114: switchboard.v1.ChatRefused
+	(*Error)(nil),                 // 115: switchboard.v1.Error
+	(*ChatEvent)(nil),             // 116: switchboard.v1.ChatEvent
+	(*ChatSummary)(nil),           // 117: switchboard.v1.ChatSummary
+	(*OpenChat)(nil),              // 118: switchboard.v1.OpenChat
+	(AgentStatus)(0),              // 119: switchboard.v1.AgentStatus
+	(*Offer)(nil),                 // 120: switchboard.v1.Offer
+	(AssignHow)(0),                // 121: switchboard.v1.AssignHow
+	(*WaitingList)(nil),           // 122: switchboard.v1.WaitingList
+	(*DepartmentView)(nil),        // 123: switchboard.v1.DepartmentView
+	(SignInMethod)(0),             // 124: switchboard.v1.SignInMethod
+	(*Department)(nil),            // 125: switchboard.v1.Department
+	(*Language)(nil),              // 126: switchboard.v1.Language
+	(*Agent)(nil),                 // 127: switchboard.v1.Agent
+	(*Role)(nil),                  // 128: switchboard.v1.Role
+	(*Settings)(nil),              // 129: switchboard.v1.Settings
+	(*SignInSettings)(nil),        // 130: switchboard.v1.SignInSettings
+	(*CannedReply)(nil),           // 131: switchboard.v1.CannedReply
+	(*EmailSettings)(nil),         // 132: switchboard.v1.EmailSettings
+	(*LiveChat)(nil),              // 133: switchboard.v1.LiveChat
+	(*Channel)(nil),               // 134: switchboard.v1.Channel
+	(*Envelope)(nil),              // 135: switchboard.v1.Envelope
+	(*VisitorContext)(nil),        // 136: switchboard.v1.VisitorContext
+	(*OutboxMail)(nil),            // 137: switchboard.v1.OutboxMail
+	(*ChatEmailed)(nil),           // 138: switchboard.v1.ChatEmailed
+	(*OfflineMessage)(nil),        // 139: switchboard.v1.OfflineMessage
+	(*Delivery)(nil),              // 140: switchboard.v1.Delivery
+	(*WebhookEndpoint)(nil),       // 141: switchboard.v1.WebhookEndpoint
+	(*ChatDelivered)(nil),         // 142: switchboard.v1.ChatDelivered
+	(*RoutingDecision)(nil),       // 143: switchboard.v1.RoutingDecision
 }
 var file_actors_proto_depIdxs = []int32{
-	76,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
-	75,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
-	76,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
-	76,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
-	77,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
-	78,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
-	79,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
-	80,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
-	81,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
-	82,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
-	83,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
-	84,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
-	85,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
-	86,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
-	87,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
-	88,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
-	89,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
-	90,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
-	91,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	92,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
-	93,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
-	94,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
-	95,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
-	96,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
-	97,  // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
-	98,  // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
-	99,  // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
-	100, // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
-	101, // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
-	102, // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
-	103, // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
-	104, // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	79,  // 0: switchboard.v1.ConnAttach.conn:type_name -> actor.PID
+	78,  // 1: switchboard.v1.ConnAttach.cursors:type_name -> switchboard.v1.ConnAttach.CursorsEntry
+	79,  // 2: switchboard.v1.ConnDetach.conn:type_name -> actor.PID
+	79,  // 3: switchboard.v1.SessionCommand.conn:type_name -> actor.PID
+	80,  // 4: switchboard.v1.SessionCommand.request_chat:type_name -> switchboard.v1.RequestChat
+	81,  // 5: switchboard.v1.SessionCommand.set_status:type_name -> switchboard.v1.SetStatus
+	82,  // 6: switchboard.v1.SessionCommand.accept_offer:type_name -> switchboard.v1.AcceptOffer
+	83,  // 7: switchboard.v1.SessionCommand.decline_offer:type_name -> switchboard.v1.DeclineOffer
+	84,  // 8: switchboard.v1.SessionCommand.pick_chat:type_name -> switchboard.v1.PickChat
+	85,  // 9: switchboard.v1.SessionCommand.resume:type_name -> switchboard.v1.Resume
+	86,  // 10: switchboard.v1.SessionCommand.list_waiting:type_name -> switchboard.v1.ListWaiting
+	87,  // 11: switchboard.v1.SessionCommand.set_chat_status:type_name -> switchboard.v1.SetChatStatus
+	88,  // 12: switchboard.v1.SessionCommand.set_display_name:type_name -> switchboard.v1.SetDisplayName
+	89,  // 13: switchboard.v1.SessionCommand.transfer_chat:type_name -> switchboard.v1.TransferChat
+	90,  // 14: switchboard.v1.SessionCommand.invite_agent:type_name -> switchboard.v1.InviteAgent
+	91,  // 15: switchboard.v1.SessionCommand.join_chat:type_name -> switchboard.v1.JoinChat
+	92,  // 16: switchboard.v1.SessionCommand.leave_chat:type_name -> switchboard.v1.LeaveChat
+	93,  // 17: switchboard.v1.SessionCommand.take_over:type_name -> switchboard.v1.TakeOver
+	94,  // 18: switchboard.v1.SessionCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	95,  // 19: switchboard.v1.SessionCommand.monitor:type_name -> switchboard.v1.Monitor
+	96,  // 20: switchboard.v1.SessionCommand.set_queue_online:type_name -> switchboard.v1.SetQueueOnline
+	97,  // 21: switchboard.v1.SessionCommand.set_agent_status:type_name -> switchboard.v1.SetAgentStatus
+	98,  // 22: switchboard.v1.SessionCommand.list_transfer_targets:type_name -> switchboard.v1.ListTransferTargets
+	99,  // 23: switchboard.v1.SessionCommand.tag_chat:type_name -> switchboard.v1.TagChat
+	100, // 24: switchboard.v1.SessionCommand.list_canned:type_name -> switchboard.v1.ListCanned
+	101, // 25: switchboard.v1.SessionCommand.expand_canned:type_name -> switchboard.v1.ExpandCanned
+	102, // 26: switchboard.v1.SessionCommand.reopen_chat:type_name -> switchboard.v1.ReopenChat
+	103, // 27: switchboard.v1.SessionCommand.assign_waiting:type_name -> switchboard.v1.AssignWaiting
+	104, // 28: switchboard.v1.SessionCommand.report_page:type_name -> switchboard.v1.ReportPage
+	105, // 29: switchboard.v1.SessionCommand.set_visitor_fields:type_name -> switchboard.v1.SetVisitorFields
+	106, // 30: switchboard.v1.SessionCommand.leave_offline_message:type_name -> switchboard.v1.LeaveOfflineMessage
+	107, // 31: switchboard.v1.SessionCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 32: switchboard.v1.SessionCommand.trace:type_name -> switchboard.v1.TraceContext
-	105, // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
-	76,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
-	106, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
-	107, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
-	108, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
-	84,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
-	86,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
-	87,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
-	88,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
-	89,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
-	90,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
-	91,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
-	96,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
-	109, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
-	99,  // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
+	108, // 33: switchboard.v1.ChatCommand.from:type_name -> switchboard.v1.Participant
+	79,  // 34: switchboard.v1.ChatCommand.conn:type_name -> actor.PID
+	109, // 35: switchboard.v1.ChatCommand.send:type_name -> switchboard.v1.SendMessage
+	110, // 36: switchboard.v1.ChatCommand.close:type_name -> switchboard.v1.CloseChat
+	111, // 37: switchboard.v1.ChatCommand.typing:type_name -> switchboard.v1.Typing
+	87,  // 38: switchboard.v1.ChatCommand.set_status:type_name -> switchboard.v1.SetChatStatus
+	89,  // 39: switchboard.v1.ChatCommand.transfer:type_name -> switchboard.v1.TransferChat
+	90,  // 40: switchboard.v1.ChatCommand.invite:type_name -> switchboard.v1.InviteAgent
+	91,  // 41: switchboard.v1.ChatCommand.join:type_name -> switchboard.v1.JoinChat
+	92,  // 42: switchboard.v1.ChatCommand.leave:type_name -> switchboard.v1.LeaveChat
+	93,  // 43: switchboard.v1.ChatCommand.take_over:type_name -> switchboard.v1.TakeOver
+	94,  // 44: switchboard.v1.ChatCommand.decline_invite:type_name -> switchboard.v1.DeclineInvite
+	99,  // 45: switchboard.v1.ChatCommand.tag:type_name -> switchboard.v1.TagChat
+	112, // 46: switchboard.v1.ChatCommand.rate:type_name -> switchboard.v1.RateChat
+	102, // 47: switchboard.v1.ChatCommand.reopen:type_name -> switchboard.v1.ReopenChat
 	52,  // 48: switchboard.v1.ChatCommand.attach_file:type_name -> switchboard.v1.AttachFile
-	110, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
-	104, // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
+	113, // 49: switchboard.v1.ChatCommand.email_transcript:type_name -> switchboard.v1.EmailTranscript
+	107, // 50: switchboard.v1.ChatCommand.email_from_chat:type_name -> switchboard.v1.EmailFromChat
 	49,  // 51: switchboard.v1.ChatCommand.trace:type_name -> switchboard.v1.TraceContext
-	77,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
-	76,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
+	80,  // 52: switchboard.v1.StartChat.request:type_name -> switchboard.v1.RequestChat
+	79,  // 53: switchboard.v1.StartChat.conn:type_name -> actor.PID
 	49,  // 54: switchboard.v1.StartChat.trace:type_name -> switchboard.v1.TraceContext
-	105, // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
+	108, // 55: switchboard.v1.StartChat.colleague:type_name -> switchboard.v1.Participant
 	68,  // 56: switchboard.v1.StartChat.channel:type_name -> switchboard.v1.ChannelStart
-	111, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
-	76,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
-	112, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
-	76,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
-	105, // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
-	113, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
-	76,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
-	76,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
-	114, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
-	114, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
-	114, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
+	114, // 57: switchboard.v1.StartRefused.refusal:type_name -> switchboard.v1.ChatRefused
+	79,  // 58: switchboard.v1.StartRefused.conn:type_name -> actor.PID
+	115, // 59: switchboard.v1.StartRefused.error:type_name -> switchboard.v1.Error
+	79,  // 60: switchboard.v1.ReplayRequest.conn:type_name -> actor.PID
+	108, // 61: switchboard.v1.ReplayRequest.who:type_name -> switchboard.v1.Participant
+	116, // 62: switchboard.v1.ReplayBatch.events:type_name -> switchboard.v1.ChatEvent
+	79,  // 63: switchboard.v1.ReplayBatch.conn:type_name -> actor.PID
+	79,  // 64: switchboard.v1.ReplayNext.conn:type_name -> actor.PID
+	117, // 65: switchboard.v1.ChatJoined.chat:type_name -> switchboard.v1.ChatSummary
+	117, // 66: switchboard.v1.ChatLeft.chat:type_name -> switchboard.v1.ChatSummary
+	117, // 67: switchboard.v1.Enqueue.chat:type_name -> switchboard.v1.ChatSummary
 	49,  // 68: switchboard.v1.Enqueue.trace:type_name -> switchboard.v1.TraceContext
-	114, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
-	115, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
-	115, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
-	116, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
-	117, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
-	118, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
+	117, // 69: switchboard.v1.ActiveChat.chat:type_name -> switchboard.v1.ChatSummary
+	118, // 70: switchboard.v1.QueueRestore.chats:type_name -> switchboard.v1.OpenChat
+	118, // 71: switchboard.v1.QueueRestore.active:type_name -> switchboard.v1.OpenChat
+	119, // 72: switchboard.v1.AgentReport.status:type_name -> switchboard.v1.AgentStatus
+	120, // 73: switchboard.v1.OfferChat.offer:type_name -> switchboard.v1.Offer
+	121, // 74: switchboard.v1.AssignChat.how:type_name -> switchboard.v1.AssignHow
 	49,  // 75: switchboard.v1.AssignChat.trace:type_name -> switchboard.v1.TraceContext
-	114, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
-	112, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
-	76,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
-	112, // 79: switchboard.v1.PickRefused.error:type_name -> switchboard.v1.Error
-	76,  // 80: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
-	76,  // 81: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
-	119, // 82: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
-	120, // 83: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
-	116, // 84: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
-	76,  // 85: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
-	112, // 86: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
-	121, // 87: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
-	122, // 88: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
-	123, // 89: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
-	124, // 90: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
-	125, // 91: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
-	126, // 92: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
+	117, // 76: switchboard.v1.AssignResult.chat:type_name -> switchboard.v1.ChatSummary
+	115, // 77: switchboard.v1.AssignResult.error:type_name -> switchboard.v1.Error
+	79,  // 78: switchboard.v1.SupervisorAssign.conn:type_name -> actor.PID
+	115, // 79: switchboard.v1.PickRefused.error:type_name -> switchboard.v1.Error
+	79,  // 80: switchboard.v1.WaitingQuery.conn:type_name -> actor.PID
+	79,  // 81: switchboard.v1.WaitingAnswer.conn:type_name -> actor.PID
+	122, // 82: switchboard.v1.WaitingAnswer.list:type_name -> switchboard.v1.WaitingList
+	123, // 83: switchboard.v1.ViewAnswer.view:type_name -> switchboard.v1.DepartmentView
+	119, // 84: switchboard.v1.ManagedStatus.status:type_name -> switchboard.v1.AgentStatus
+	79,  // 85: switchboard.v1.ManagedStatus.conn:type_name -> actor.PID
+	115, // 86: switchboard.v1.Persisted.error:type_name -> switchboard.v1.Error
+	124, // 87: switchboard.v1.ExternalAccount.method:type_name -> switchboard.v1.SignInMethod
+	125, // 88: switchboard.v1.AdminCommand.put_department:type_name -> switchboard.v1.Department
+	126, // 89: switchboard.v1.AdminCommand.put_language:type_name -> switchboard.v1.Language
+	127, // 90: switchboard.v1.AdminCommand.put_agent:type_name -> switchboard.v1.Agent
+	128, // 91: switchboard.v1.AdminCommand.put_role:type_name -> switchboard.v1.Role
+	129, // 92: switchboard.v1.AdminCommand.put_settings:type_name -> switchboard.v1.Settings
 	46,  // 93: switchboard.v1.AdminCommand.set_display_name:type_name -> switchboard.v1.DisplayNameChange
 	45,  // 94: switchboard.v1.AdminCommand.set_queue_online:type_name -> switchboard.v1.QueueOnlineChange
-	127, // 95: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
+	130, // 95: switchboard.v1.AdminCommand.put_sign_in:type_name -> switchboard.v1.SignInSettings
 	43,  // 96: switchboard.v1.AdminCommand.external_account:type_name -> switchboard.v1.ExternalAccount
-	128, // 97: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
-	128, // 98: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
-	129, // 99: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
-	130, // 100: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
-	131, // 101: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
-	112, // 102: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
-	113, // 103: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
+	131, // 97: switchboard.v1.AdminCommand.put_canned:type_name -> switchboard.v1.CannedReply
+	131, // 98: switchboard.v1.AdminCommand.delete_canned:type_name -> switchboard.v1.CannedReply
+	132, // 99: switchboard.v1.AdminCommand.put_email:type_name -> switchboard.v1.EmailSettings
+	133, // 100: switchboard.v1.AdminCommand.put_live_chat:type_name -> switchboard.v1.LiveChat
+	134, // 101: switchboard.v1.AdminCommand.put_channel:type_name -> switchboard.v1.Channel
+	115, // 102: switchboard.v1.AdminReply.error:type_name -> switchboard.v1.Error
+	116, // 103: switchboard.v1.TracedEvent.event:type_name -> switchboard.v1.ChatEvent
 	49,  // 104: switchboard.v1.TracedEvent.trace:type_name -> switchboard.v1.TraceContext
-	132, // 105: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
+	135, // 105: switchboard.v1.TracedEnvelope.envelope:type_name -> switchboard.v1.Envelope
 	49,  // 106: switchboard.v1.TracedEnvelope.trace:type_name -> switchboard.v1.TraceContext
-	133, // 107: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
-	134, // 108: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
-	76,  // 109: switchboard.v1.QueueMail.conn:type_name -> actor.PID
-	135, // 110: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
-	136, // 111: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
-	76,  // 112: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
-	105, // 113: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
-	112, // 114: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
-	105, // 115: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
-	137, // 116: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
-	138, // 117: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
-	112, // 118: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
-	138, // 119: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
-	77,  // 120: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
+	136, // 107: switchboard.v1.VisitorContextChanged.context:type_name -> switchboard.v1.VisitorContext
+	137, // 108: switchboard.v1.QueueMail.mail:type_name -> switchboard.v1.OutboxMail
+	79,  // 109: switchboard.v1.QueueMail.conn:type_name -> actor.PID
+	138, // 110: switchboard.v1.RecordEmailed.emailed:type_name -> switchboard.v1.ChatEmailed
+	139, // 111: switchboard.v1.OfflineLeft.message:type_name -> switchboard.v1.OfflineMessage
+	79,  // 112: switchboard.v1.OfflineLeft.conn:type_name -> actor.PID
+	108, // 113: switchboard.v1.AnswerOffline.by:type_name -> switchboard.v1.Participant
+	115, // 114: switchboard.v1.MailReply.error:type_name -> switchboard.v1.Error
+	108, // 115: switchboard.v1.VisitorChatAssigned.agent:type_name -> switchboard.v1.Participant
+	140, // 116: switchboard.v1.DeliveryWake.deliveries:type_name -> switchboard.v1.Delivery
+	141, // 117: switchboard.v1.WebhookCommand.put:type_name -> switchboard.v1.WebhookEndpoint
+	115, // 118: switchboard.v1.WebhookReply.error:type_name -> switchboard.v1.Error
+	141, // 119: switchboard.v1.WebhookReply.endpoint:type_name -> switchboard.v1.WebhookEndpoint
+	80,  // 120: switchboard.v1.ChannelInbound.request:type_name -> switchboard.v1.RequestChat
 	68,  // 121: switchboard.v1.ChannelInbound.channel:type_name -> switchboard.v1.ChannelStart
 	3,   // 122: switchboard.v1.ChannelInbound.cmd:type_name -> switchboard.v1.ChatCommand
-	76,  // 123: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
-	139, // 124: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
-	76,  // 125: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
-	131, // 126: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
-	140, // 127: switchboard.v1.RoutingInput.decisions:type_name -> switchboard.v1.RoutingDecision
+	79,  // 123: switchboard.v1.ChannelInbound.conn:type_name -> actor.PID
+	142, // 124: switchboard.v1.RecordDelivered.delivered:type_name -> switchboard.v1.ChatDelivered
+	79,  // 125: switchboard.v1.RecordDelivered.conn:type_name -> actor.PID
+	134, // 126: switchboard.v1.ChannelList.channels:type_name -> switchboard.v1.Channel
+	143, // 127: switchboard.v1.RoutingInput.decisions:type_name -> switchboard.v1.RoutingDecision
 	73,  // 128: switchboard.v1.RoutingInput.settings:type_name -> switchboard.v1.RoutingSettings
 	4,   // 129: switchboard.v1.RoutingInput.admit:type_name -> switchboard.v1.StartChat
 	11,  // 130: switchboard.v1.RoutingInput.enqueue:type_name -> switchboard.v1.Enqueue
@@ -6992,12 +7240,15 @@ var file_actors_proto_depIdxs = []int32{
 	20,  // 136: switchboard.v1.RoutingInput.retry:type_name -> switchboard.v1.RetryDispatch
 	23,  // 137: switchboard.v1.RoutingInput.pick:type_name -> switchboard.v1.PickRequest
 	24,  // 138: switchboard.v1.RoutingInput.assign:type_name -> switchboard.v1.SupervisorAssign
-	122, // 139: switchboard.v1.RoutingSettings.department:type_name -> switchboard.v1.Department
-	140, // [140:140] is the sub-list for method output_type
-	140, // [140:140] is the sub-list for method input_type
-	140, // [140:140] is the sub-list for extension type_name
-	140, // [140:140] is the sub-list for extension extendee
-	0,   // [0:140] is the sub-list for field type_name
+	125, // 139: switchboard.v1.RoutingSettings.department:type_name -> switchboard.v1.Department
+	72,  // 140: switchboard.v1.SimRecord.input:type_name -> switchboard.v1.RoutingInput
+	76,  // 141: switchboard.v1.SimRecord.chat:type_name -> switchboard.v1.SimChat
+	77,  // 142: switchboard.v1.SimChat.stays:type_name -> switchboard.v1.SimStay
+	143, // [143:143] is the sub-list for method output_type
+	143, // [143:143] is the sub-list for method input_type
+	143, // [143:143] is the sub-list for extension type_name
+	143, // [143:143] is the sub-list for extension extendee
+	0,   // [0:143] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -7095,13 +7346,17 @@ func file_actors_proto_init() {
 		(*RoutingInput_Pick)(nil),
 		(*RoutingInput_Assign)(nil),
 	}
+	file_actors_proto_msgTypes[75].OneofWrappers = []any{
+		(*SimRecord_Input)(nil),
+		(*SimRecord_Chat)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   76,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

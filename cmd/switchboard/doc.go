@@ -4,6 +4,8 @@
 //	switchboard [-addr 127.0.0.1:8080] [-data ./data] [-demo] [flags]
 //	switchboard chat -as visitor|agent ...
 //	switchboard bench -profile smoke|standard|soak -out DIR
+//	switchboard simulate -data DIR -check | -export FILE | [changes] (simulate.go)
+//	switchboard reindex -data DIR
 //
 // ("bench-echo" and "bench-hold" are the harness's child processes.)
 //

@@ -31,6 +31,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "bench-echo":
 			return runBenchEcho(ctx, args[1:], stdout, stderr)
+		case "simulate":
+			return runSimulate(ctx, args[1:], stdout, stderr)
 		case "reindex":
 			return runReindex(ctx, args[1:], stdout, stderr)
 		case "bench-hold":
