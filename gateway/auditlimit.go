@@ -17,8 +17,9 @@ const auditWindow = time.Minute
 // when the minute ends, written as one "audit.suppressed" entry. Refused
 // requests cost an attacker nothing; without this each one was a write.
 type auditLimiter struct {
-	mu sync.Mutex
-	m  map[auditKey]*auditCount
+	mu     sync.Mutex
+	m      map[auditKey]*auditCount
+	closed bool // the server shut down: its counts were written (flush)
 }
 
 type auditKey struct{ addr, kind string }
@@ -65,7 +66,7 @@ func (s *Server) auditAllowed(addr, kind string) bool {
 		c.n++
 		return true
 	}
-	if c.suppressed++; c.suppressed == 1 {
+	if c.suppressed++; c.suppressed == 1 && !l.closed {
 		// The summary goes out when this minute ends.
 		s.b.AfterFunc(c.start.Add(auditWindow).Sub(now), func() { s.auditSuppressed(k, c) })
 	}
@@ -77,8 +78,9 @@ func (s *Server) auditSuppressed(k auditKey, c *auditCount) {
 	s.audits.mu.Lock()
 	n, start := c.suppressed, c.start
 	c.suppressed = 0
+	closed := s.audits.closed
 	s.audits.mu.Unlock()
-	if n > 0 {
+	if n > 0 && !closed {
 		s.b.Audit(&messages.AuditEntry{Kind: "audit.suppressed", Address: k.addr, Subject: k.kind,
 			Detail: fmt.Sprintf("%d more %s entries from this address in the minute from %s", n, k.kind, start.UTC().Format(time.RFC3339))})
 	}
@@ -92,4 +94,25 @@ func (l *auditLimiter) forget(now time.Time) {
 			delete(l.m, k)
 		}
 	}
+}
+
+// flushAudits writes the counts of the minutes not ended yet, at
+// shutdown, while the store still takes them; the minutes' timers then
+// find nothing to write (the broker may be gone by then).
+func (s *Server) flushAudits() {
+	l := &s.audits
+	l.mu.Lock()
+	pending := map[auditKey]*auditCount{}
+	for k, c := range l.m {
+		if c.suppressed > 0 {
+			pending[k] = c
+		}
+	}
+	l.mu.Unlock()
+	for k, c := range pending {
+		s.auditSuppressed(k, c)
+	}
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }

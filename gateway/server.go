@@ -258,6 +258,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // CloseGoingAway, waiting (up to ctx) for their goroutines to end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(s.stopSync)
+	defer s.flushAudits()
 	s.mu.Lock()
 	s.closed = true
 	conns := make([]*wsConn, 0, len(s.conns))
