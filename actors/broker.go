@@ -188,7 +188,7 @@ func New(cfg Config) (*Broker, error) {
 		hookDisableAfter: cfg.WebhookDisableAfter, deliveriesInFlight: cfg.DeliveriesInFlight,
 		deliveriesInMemory: cfg.DeliveriesInMemory}
 	if cfg.RecordRouting {
-		b.routing = &routingRecorder{store: cfg.Store, log: cfg.Logger}
+		b.routing = newRoutingRecorder(cfg.Store, cfg.Logger)
 	}
 	if b.system == nil {
 		sysLog := RedactedLogger(b.log)

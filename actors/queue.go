@@ -87,10 +87,13 @@ func (q *queue) handle(msg any) {
 		defer q.viewChanged()
 	}
 	q.host.hold()
-	defer q.host.release()
+	// A panic skips release: what the input sent does not go out without
+	// its journal entry (the actor restarts, and its journal with it).
+	defer q.host.drop()
 	q.begin(msg)
 	q.receive(msg)
 	q.end(msg)
+	q.host.release()
 }
 
 func (q *queue) receive(msg any) {
@@ -193,8 +196,10 @@ func (q *queue) admit(m *messages.StartChat) {
 // refuse turns a request away for reason, counted and traced; format
 // names the department with %s.
 func (q *queue) refuse(m *messages.StartChat, reason messages.RefusalReason, format string) {
-	q.decide(nil, m.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REFUSED, Refusal: reason,
-		Detail: fmt.Sprintf(format, q.dept.GetName())})
+	if q.rec != nil {
+		q.decide(nil, m.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REFUSED, Refusal: reason,
+			Detail: fmt.Sprintf(format, q.dept.GetName())})
+	}
 	q.m.refused(reason)
 	q.host.statsRefused(q.id, reason)
 	q.host.admitted(m, q.id, reasonOf(reason))
@@ -248,7 +253,7 @@ func (q *queue) withdraw(m *messages.Withdraw) {
 		q.m.offer(offerWithdrawn)
 	}
 	q.revoke(w, "the visitor left")
-	q.decide(w, w.chat.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT, Detail: "the visitor left the line"})
+	q.note(w, w.chat.GetChatId(), messages.RoutingDecisionKind_ROUTING_DECISION_KIND_LEFT, "", func() string { return "the visitor left the line" })
 	q.leave(w)
 	q.notifyPositions()
 	q.dispatch()

@@ -85,8 +85,9 @@ func (q *queue) notAssigned(w *waiting, o *offer) {
 	if !o.assigned {
 		return
 	}
-	q.decide(w, w.chat.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, AgentId: o.agent,
-		Detail: "a supervisor's assignment was not taken: back to the head of the line"})
+	q.note(w, w.chat.GetChatId(), messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, o.agent, func() string {
+		return "a supervisor's assignment was not taken: back to the head of the line"
+	})
 	if q.line.toHead(w) {
 		q.notifyPositions()
 	}

@@ -41,11 +41,15 @@ type queueHost interface {
 	// input's journal entry is submitted first.
 	hold()
 	release()
+	drop()
 }
 
 // routingJournal keeps the queue's inputs and decisions (routing_record.go).
 type routingJournal interface {
 	record(in *messages.RoutingInput, stored []*messages.RoutingDecision)
+	// addressKey keys the hash that stands for a client address in the
+	// journal (nil: the addresses are pseudonyms already).
+	addressKey() []byte
 }
 
 // brokerHost is the queue actor's host: the broker, and the actor itself
@@ -73,8 +77,14 @@ func (h *brokerHost) Now() time.Time {
 	if h.holding {
 		return h.at
 	}
-	return h.b.clock.Now()
+	return wallTime(h.b.clock.Now())
 }
+
+// wallTime drops t's monotonic reading: a replay knows only the
+// journal's wall times, so the live queue must compute with those too
+// (with both readings Go subtracts monotonic times, and a clock slewed
+// by NTP would make a cool-down end at a different instant).
+func wallTime(t time.Time) time.Time { return t.Round(0) }
 func (h *brokerHost) Send(kind, id string, msg any) {
 	if h.holding {
 		h.held = append(h.held, heldSend{kind: kind, id: id, msg: msg})
@@ -94,7 +104,7 @@ func (h *brokerHost) Reply(conn *actor.PID, env *messages.Envelope) {
 func (h *brokerHost) hold() {
 	h.holding = h.b.routing != nil
 	if h.holding {
-		h.at = h.b.clock.Now()
+		h.at = wallTime(h.b.clock.Now())
 	}
 }
 func (h *brokerHost) release() {
@@ -107,6 +117,14 @@ func (h *brokerHost) release() {
 		}
 		h.held[i] = heldSend{}
 	}
+	h.held = h.held[:0]
+}
+
+// drop forgets what was held, unsent: handling the input failed (a
+// panic) before its journal entry was submitted. A no-op after release.
+func (h *brokerHost) drop() {
+	h.holding = false
+	clear(h.held)
 	h.held = h.held[:0]
 }
 func (h *brokerHost) After(d time.Duration, msg any) func() bool {

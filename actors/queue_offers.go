@@ -224,8 +224,7 @@ func (q *queue) revoke(w *waiting, reason string) {
 	delete(q.offers, o.id)
 	w.offer = nil
 	if reason != reasonExpired {
-		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, AgentId: o.agent,
-			Detail: "the offer to " + o.agent + " was withdrawn: " + reason})
+		q.note(w, o.chatID, messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, o.agent, func() string { return "the offer to " + o.agent + " was withdrawn: " + reason })
 	}
 	q.host.Send(KindAgent, o.agent, &messages.RevokeOffer{OfferId: o.id, ChatId: o.chatID, Reason: reason})
 }
@@ -253,24 +252,24 @@ func (q *queue) offerReply(m *messages.OfferReply) {
 	switch {
 	case m.GetAccepted():
 		q.m.offer(offerAccepted)
-		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, AgentId: o.agent,
-			By: o.by, Detail: o.agent + " accepted the offer"})
+		if q.rec != nil {
+			q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, AgentId: o.agent,
+				By: o.by, Detail: o.agent + " accepted the offer"})
+		}
 		q.leave(w)
 		q.host.Send(KindChat, o.chatID, &messages.AssignChat{ChatId: o.chatID, AgentId: o.agent, AgentName: q.nameOf(o.agent), OfferId: o.id, How: howFor(w), Trace: q.waited(o.chatID),
 			AnswerTargetS: q.answerTargetS()})
 		q.notifyPositions()
 	case m.GetBusy():
 		q.m.offer(offerDeclined) // the agent had no room for it
-		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_BUSY, AgentId: o.agent,
-			Detail: o.agent + " had no room for it when the offer arrived"})
+		q.note(w, o.chatID, messages.RoutingDecisionKind_ROUTING_DECISION_KIND_BUSY, o.agent, func() string { return o.agent + " had no room for it when the offer arrived" })
 		if c := q.roster[o.agent]; c != nil {
 			c.hold = true
 		}
 		q.notAssigned(w, o)
 	default:
 		q.m.offer(offerDeclined)
-		q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_DECLINED, AgentId: o.agent,
-			Detail: o.agent + " declined the offer"})
+		q.note(w, o.chatID, messages.RoutingDecisionKind_ROUTING_DECISION_KIND_DECLINED, o.agent, func() string { return o.agent + " declined the offer" })
 		q.host.statsOfferEnded(q.id, o.agent, true)
 		w.declined[o.agent] = q.host.Now()
 		q.notAssigned(w, o)
@@ -296,8 +295,7 @@ func (q *queue) expired(m *messages.OfferExpired) {
 		return
 	}
 	q.m.offer(offerExpired)
-	q.decide(w, o.chatID, &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_EXPIRED, AgentId: o.agent,
-		Detail: o.agent + " let the offer expire"})
+	q.note(w, o.chatID, messages.RoutingDecisionKind_ROUTING_DECISION_KIND_EXPIRED, o.agent, func() string { return o.agent + " let the offer expire" })
 	q.host.statsOfferEnded(q.id, o.agent, false)
 	q.revoke(w, reasonExpired)
 	w.declined[o.agent] = q.host.Now()
@@ -324,8 +322,7 @@ func (q *queue) pick(m *messages.PickRequest) {
 		q.host.Send(KindAgent, m.GetAgentId(), &messages.PickRefused{ChatId: m.GetChatId(), OfferId: m.GetOfferId(), Reason: e.GetMessage(), Error: e})
 		return
 	}
-	q.decide(w, m.GetChatId(), &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, AgentId: m.GetAgentId(),
-		Detail: m.GetAgentId() + " picked the chat from the line"})
+	q.note(w, m.GetChatId(), messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED, m.GetAgentId(), func() string { return m.GetAgentId() + " picked the chat from the line" })
 	q.leave(w)
 	q.host.Send(KindChat, m.GetChatId(), &messages.AssignChat{ChatId: m.GetChatId(), AgentId: m.GetAgentId(), AgentName: m.GetAgentName(), OfferId: m.GetOfferId(), How: howFor(w), Trace: q.waited(m.GetChatId()),
 		AnswerTargetS: q.answerTargetS()})

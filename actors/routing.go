@@ -71,14 +71,19 @@ func pickRoundRobin(cands []*candidate, lang, last string, excluded func(id stri
 		return 0
 	})
 	n := len(cands)
+	var again *candidate // last, when it is eligible: their turn comes again if nobody else can take it
 	for i := 0; i < n; i++ {
 		c := cands[(start+i)%n]
+		ok := c.eligible(lang) && !excluded(c.id)
 		if c.id == last && n > 1 && i == 0 {
+			if ok {
+				again = c
+			}
 			continue
 		}
-		if c.eligible(lang) && !excluded(c.id) {
+		if ok {
 			return c
 		}
 	}
-	return nil
+	return again
 }

@@ -1,9 +1,12 @@
 package actors
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"hash/fnv"
 	"log/slog"
-	"strconv"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -33,14 +36,33 @@ const maxStoredDecisions = 200
 type routingRecorder struct {
 	store Store
 	log   *slog.Logger
+	done  func(error) // stored: one function for every entry
+	// key: a random key of this broker's run for the address hashes,
+	// never stored. An address's count in a line matters only while its
+	// queue runs, and a queue's restart is a new start in the journal,
+	// so the hashes need only agree within a run; without the key a hash
+	// of an IPv4 address is reversed by trying them all.
+	key []byte
 }
 
+func newRoutingRecorder(store Store, log *slog.Logger) *routingRecorder {
+	r := &routingRecorder{store: store, log: log, key: make([]byte, 32)}
+	rand.Read(r.key)
+	r.done = r.stored
+	return r
+}
+
+func (r *routingRecorder) addressKey() []byte { return r.key }
+
 func (r *routingRecorder) record(in *messages.RoutingInput, stored []*messages.RoutingDecision) {
-	r.store.AppendRouting(in, stored, func(err error) {
-		if err != nil {
-			r.log.Warn("routing: journal entry not stored", "department", in.GetDepartment(), "err", err)
-		}
-	})
+	r.store.AppendRouting(in, stored, r.done)
+}
+
+// stored hears how an entry's commit went.
+func (r *routingRecorder) stored(err error) {
+	if err != nil {
+		r.log.Warn("routing: journal entry not stored", "err", err)
+	}
 }
 
 // recording is the journal entry a queue is building while it handles one
@@ -65,7 +87,7 @@ func (q *queue) begin(msg any) {
 	if q.host.journal() == nil {
 		return
 	}
-	in := journalInput(msg)
+	in := journalInput(msg, q.host.journal().addressKey())
 	if in == nil {
 		return
 	}
@@ -108,7 +130,7 @@ func (q *queue) decide(w *waiting, chatID string, d *messages.RoutingDecision) {
 	if w != nil {
 		d.Position, d.LineLength = q.line.position(w), uint32(len(q.line.waiting))
 	}
-	r.in.Decisions = append(r.in.Decisions, &messages.RoutingDecision{Kind: d.GetKind(), ChatId: chatID, AgentId: d.GetAgentId()})
+	r.in.Decisions = append(r.in.Decisions, &messages.RoutingDecision{Kind: d.GetKind(), ChatId: chatID, AgentId: d.GetAgentId(), Refusal: d.GetRefusal()})
 	switch {
 	case w == nil:
 		return // a refused request has no chat to keep it under
@@ -118,6 +140,16 @@ func (q *queue) decide(w *waiting, chatID string, d *messages.RoutingDecision) {
 	w.decisions++
 	d.Truncated = w.decisions == maxStoredDecisions
 	r.stored = append(r.stored, d)
+}
+
+// note records a decision of kind about w's chat when a journal entry is
+// being built; the decision and its words (detail) are made only then,
+// so that routing without records allocates nothing for them.
+func (q *queue) note(w *waiting, chatID string, kind messages.RoutingDecisionKind, agent string, detail func() string) {
+	if q.rec == nil {
+		return
+	}
+	q.decide(w, chatID, &messages.RoutingDecision{Kind: kind, AgentId: agent, Detail: detail()})
 }
 
 // settingsVersion identifies the department's settings: a hash of their
@@ -151,12 +183,12 @@ func policyName(p messages.RoutingPolicy) string {
 // kept as a hash of its line key, which counts the same), trace contexts
 // or connections. nil: msg is no routing input. A start or a directory
 // change is completed by end, once the settings are loaded.
-func journalInput(msg any) *messages.RoutingInput {
+func journalInput(msg any, addrKey []byte) *messages.RoutingInput {
 	in := &messages.RoutingInput{}
 	switch m := msg.(type) {
 	case *actor.Started, *messages.DirectoryChanged:
 	case *messages.StartChat:
-		s := &messages.StartChat{ChatId: m.GetChatId(), VisitorId: m.GetVisitorId(), Address: addressHash(m.GetAddress()),
+		s := &messages.StartChat{ChatId: m.GetChatId(), VisitorId: m.GetVisitorId(), Address: addressHash(addrKey, m.GetAddress()),
 			Request: &messages.RequestChat{Department: m.GetRequest().GetDepartment(), Language: m.GetRequest().GetLanguage()}}
 		if m.GetChannel() != nil {
 			s.Channel = &messages.ChannelStart{Channel: m.GetChannel().GetChannel()}
@@ -205,13 +237,14 @@ func routingOpen(oc *messages.OpenChat) *messages.OpenChat {
 		CreatedAtMs: oc.GetCreatedAtMs(), AssignedAtMs: oc.GetAssignedAtMs()}
 }
 
-// addressHash is a client address as the journal keeps it: its line key,
-// hashed ("" stays "").
-func addressHash(addr string) string {
-	if addr == "" {
-		return ""
+// addressHash is a client address as the journal keeps it: its line
+// key, as a keyed hash (HMAC-SHA256 with the run's key, 12 bytes); ""
+// stays "". A nil key is for addresses that are pseudonyms already.
+func addressHash(key []byte, addr string) string {
+	if addr == "" || key == nil {
+		return addr
 	}
-	h := fnv.New64a()
-	h.Write([]byte(AddressKey(addr)))
-	return "h" + strconv.FormatUint(h.Sum64(), 36)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(AddressKey(addr)))
+	return "h" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
 }

@@ -67,6 +67,12 @@ func TestPickRoundRobin(t *testing.T) {
 	if c := pickRoundRobin(one, "en", "a", none); idOf(c) != "a" {
 		t.Fatalf("single agent: picked %q", idOf(c))
 	}
+	// The last one picked is picked again when nobody else can take the
+	// chat (it waited with a free agent before).
+	cands[2].load = 2 // b and c are full
+	if c := pickRoundRobin(cands, "en", "a", none); idOf(c) != "a" {
+		t.Fatalf("after a with b and c full picked %q, want a again", idOf(c))
+	}
 }
 
 func idOf(c *candidate) string {

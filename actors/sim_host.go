@@ -30,6 +30,8 @@ type simCollector struct {
 	fn   func(in *messages.RoutingInput) // nil: entries are only kept in last
 }
 
+func (c *simCollector) addressKey() []byte { return nil }
+
 func (c *simCollector) record(in *messages.RoutingInput, _ []*messages.RoutingDecision) {
 	c.last = in
 	if c.fn != nil {
@@ -68,6 +70,7 @@ func (h *simHost) queueMetrics(string) *queueMetrics { return nil }
 func (h *simHost) journal() routingJournal           { return &h.col }
 func (h *simHost) hold()                             {}
 func (h *simHost) release()                          {}
+func (h *simHost) drop()                             {}
 
 // newSimQueue is a fresh queue of department id on host h.
 func newSimQueue(id string, h *simHost) *queue {

@@ -71,6 +71,7 @@ func handMadeJournal() []*messages.RoutingInput {
 		&messages.OfferReply{OfferId: "sales:3", ChatId: "c3", AgentId: "ann", Accepted: true},
 		&messages.OfferReply{OfferId: "sales:4", ChatId: "c1", AgentId: "ben", Accepted: true},
 		&messages.Withdraw{ChatId: "c2"},
+		agentReport("ann", 0), // ann is done with c3: free, and round robin's next after ben
 		&messages.RetryDispatch{},
 		"directory",
 		&messages.Department{Id: "sales", Name: "Sales", ChatEnabled: true, Policy: messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN},
@@ -124,7 +125,7 @@ func TestReplayFindsTheFirstDifference(t *testing.T) {
 
 // TestReplayStartsAFreshQueueAtARestart: the entries after a restart
 // are decided by a new queue (an empty roster): replaying them on the
-// old one would offer c4 to an agent the new queue does not know yet.
+// old one would offer c4 to ann, whom the new queue does not know yet.
 func TestReplayStartsAFreshQueueAtARestart(t *testing.T) {
 	j := handMadeJournal()
 	last := j[len(j)-1]

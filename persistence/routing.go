@@ -44,7 +44,49 @@ func (s *Store) AppendRouting(in *messages.RoutingInput, stored []*messages.Rout
 		}
 		return
 	}
-	s.submit(muts, done)
+	s.submitJournal(&request{muts: muts, done: done})
+}
+
+// submitJournal queues a journal request for the writer's next batch.
+// It does not go through the writer's channel one by one: a queue
+// records several inputs per assignment, and a channel send each (and
+// the writer's wake-up) cost more than the entry. Only the first entry
+// after a batch sends the writer an empty request, to wake it. Order
+// holds: an entry appended before another actor submits a write (the
+// queue lets its messages go only after) is in the buffer when the
+// writer takes that write, so it lands in the same batch or an earlier
+// one.
+func (s *Store) submitJournal(r *request) {
+	if r.done == nil {
+		r.done = func(error) {}
+	}
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	switch {
+	case s.closing.Load():
+		r.done(ErrClosed)
+		return
+	case s.diskLow.Load():
+		r.done(ErrDiskLow)
+		return
+	}
+	s.jmu.Lock()
+	wake := len(s.journal) == 0
+	s.journal = append(s.journal, r)
+	s.jmu.Unlock()
+	if wake {
+		s.reqs <- &request{done: func(error) {}}
+	}
+}
+
+// takeJournal appends the journal's waiting requests to a batch.
+func (s *Store) takeJournal(pending []*request) []*request {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	pending = append(pending, s.journal...)
+	clear(s.journal)
+	s.journal = s.journal[:0]
+	return pending
 }
 
 // RoutingDecisions returns a chat's stored decisions, oldest first, each

@@ -139,7 +139,7 @@ func (f *RoutingFigures) decision(d *messages.RoutingDecision, dept string, at i
 				if x.Refused == nil {
 					x.Refused = map[int32]uint32{}
 				}
-				x.Refused[0]++ // the journal's short form has no reason
+				x.Refused[int32(d.GetRefusal())]++
 			})
 		}
 	case messages.RoutingDecisionKind_ROUTING_DECISION_KIND_ASSIGNED:

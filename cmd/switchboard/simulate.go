@@ -263,20 +263,26 @@ func simulateSynthetic(f *simFlags, stdout io.Writer) error {
 	return writeReport(f, rep, stdout)
 }
 
+// maxSyntheticChats bounds a synthetic run's expected chats (each takes
+// memory for its figures).
+const maxSyntheticChats = 10_000_000
+
 func (f *simFlags) syntheticTraffic() (actors.Synthetic, error) {
 	s := actors.Synthetic{Department: f.department, Language: f.language, ArrivalsPerHour: f.perHour, HandlingMean: f.handlingMean,
 		FixedHandling: f.handling == "fixed", Agents: f.agents, Limit: 1, Hours: f.hours, Seed: f.seed}
 	switch {
 	case f.handling != "exp" && f.handling != "fixed":
 		return s, fmt.Errorf("simulate: -handling %q: want exp or fixed", f.handling)
-	case f.perHour <= 0:
-		return s, fmt.Errorf("simulate: -arrivals-per-hour must be above 0")
+	case !(f.perHour > 0) || math.IsInf(f.perHour, 0):
+		return s, fmt.Errorf("simulate: -arrivals-per-hour must be a number above 0")
 	case f.handlingMean <= 0:
 		return s, fmt.Errorf("simulate: -handling-mean must be above 0")
 	case f.agents <= 0:
 		return s, fmt.Errorf("simulate: -agents must be at least 1")
-	case f.hours <= 0:
-		return s, fmt.Errorf("simulate: -hours must be above 0")
+	case !(f.hours > 0) || math.IsInf(f.hours, 0):
+		return s, fmt.Errorf("simulate: -hours must be a number above 0")
+	case f.perHour*f.hours > maxSyntheticChats:
+		return s, fmt.Errorf("simulate: -arrivals-per-hour times -hours is %.0f chats: at most %d", f.perHour*f.hours, maxSyntheticChats)
 	case strings.TrimSpace(f.department) == "":
 		return s, fmt.Errorf("simulate: -department must name the department")
 	case len(f.limit) > 1:

@@ -48,6 +48,7 @@ func TestSimulateBadInputNamesTheFlag(t *testing.T) {
 		{[]string{"-limit", "zed=2"}, []string{"-limit", `no agent "zed"`, "agent-001"}},
 		{[]string{"-limit", "agent-001=lots"}, []string{"-limit", "not a positive number"}},
 		{[]string{"-offer-timeout", "sales=soon"}, []string{"-offer-timeout", "duration"}},
+		{[]string{"-offer-timeout", "sales=2000h"}, []string{"-offer-timeout", "24 hours"}},
 		{[]string{"-add-agent", "x:dept=nosuch:langs=en"}, []string{"-add-agent", `no department "nosuch"`}},
 		{[]string{"-add-agent", "agent-001:dept=sales:langs=en"}, []string{"-add-agent", "not a recorded agent's"}},
 		{[]string{"-add-agent", "x:dept=sales"}, []string{"-add-agent", "langs="}},
@@ -79,6 +80,10 @@ func TestSimulateBadInputNamesTheFlag(t *testing.T) {
 		{[]string{"-synthetic", "-handling", "weibull"}, "-handling"},
 		{[]string{"-synthetic", "-agents", "0"}, "-agents"},
 		{[]string{"-synthetic", "-limit", "agent-001=2"}, "-limit"},
+		{[]string{"-synthetic", "-arrivals-per-hour", "Inf"}, "-arrivals-per-hour"},
+		{[]string{"-synthetic", "-arrivals-per-hour", "NaN"}, "-arrivals-per-hour"},
+		{[]string{"-synthetic", "-hours", "NaN"}, "-hours"},
+		{[]string{"-synthetic", "-arrivals-per-hour", "1e12"}, "at most"},
 	} {
 		if _, err := simulateCmd(c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want one naming %s", c.args, err, c.want)

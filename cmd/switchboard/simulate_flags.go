@@ -179,8 +179,8 @@ func setLimit(m map[string]uint32, agent, v string) error {
 
 func setTimeout(m map[string]time.Duration, dept, v string) error {
 	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second {
-		return fmt.Errorf("the timeout %q is not a duration of a second or more", v)
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return fmt.Errorf("the timeout %q is not a duration from a second to 24 hours", v)
 	}
 	m[dept] = d
 	return nil
