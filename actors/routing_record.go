@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -188,7 +189,7 @@ func journalInput(msg any, addrKey []byte) *messages.RoutingInput {
 	switch m := msg.(type) {
 	case *actor.Started, *messages.DirectoryChanged:
 	case *messages.StartChat:
-		s := &messages.StartChat{ChatId: m.GetChatId(), VisitorId: m.GetVisitorId(), Address: addressHash(addrKey, m.GetAddress()),
+		s := &messages.StartChat{ChatId: m.GetChatId(), VisitorId: journalVisitor(m.GetVisitorId()), Address: addressHash(addrKey, m.GetAddress()),
 			Request: &messages.RequestChat{Department: m.GetRequest().GetDepartment(), Language: m.GetRequest().GetLanguage()}}
 		if m.GetChannel() != nil {
 			s.Channel = &messages.ChannelStart{Channel: m.GetChannel().GetChannel()}
@@ -227,14 +228,24 @@ func journalInput(msg any, addrKey []byte) *messages.RoutingInput {
 
 // routingSummary keeps what routing reads of a chat summary.
 func routingSummary(c *messages.ChatSummary) *messages.ChatSummary {
-	return &messages.ChatSummary{ChatId: c.GetChatId(), VisitorId: c.GetVisitorId(), Department: c.GetDepartment(),
+	return &messages.ChatSummary{ChatId: c.GetChatId(), VisitorId: journalVisitor(c.GetVisitorId()), Department: c.GetDepartment(),
 		Language: c.GetLanguage(), State: c.GetState(), CreatedAtMs: c.GetCreatedAtMs(), AgentId: c.GetAgentId()}
 }
 
 func routingOpen(oc *messages.OpenChat) *messages.OpenChat {
-	return &messages.OpenChat{ChatId: oc.GetChatId(), VisitorId: oc.GetVisitorId(), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
+	return &messages.OpenChat{ChatId: oc.GetChatId(), VisitorId: journalVisitor(oc.GetVisitorId()), Department: oc.GetDepartment(), Language: oc.GetLanguage(),
 		State: oc.GetState(), Ticket: oc.GetTicket(), Head: oc.GetHead(), Target: oc.GetTarget(), AgentId: oc.GetAgentId(),
 		CreatedAtMs: oc.GetCreatedAtMs(), AssignedAtMs: oc.GetAssignedAtMs()}
+}
+
+// journalVisitor is a visitor id as the journal keeps it: a colleague's
+// ("staff-<id>", which the rules read: nobody is offered their own
+// question), else nothing (a visitor's id leads to their record).
+func journalVisitor(id string) string {
+	if strings.HasPrefix(id, colleaguePrefix) {
+		return id
+	}
+	return ""
 }
 
 // addressHash is a client address as the journal keeps it: its line

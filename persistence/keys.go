@@ -179,11 +179,6 @@ func journalKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte(p
 // routingPrefix is every routing decision of one chat.
 func routingPrefix(chatID string) []byte { return []byte(prefixChat + chatID + "/r/") }
 
-// routingKey is the i-th decision made on journal input n about chatID.
-func routingKey(chatID string, n uint64, i uint16) []byte {
-	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(routingPrefix(chatID), n), i)
-}
-
 // chatIDOf returns the chat id of a key under c/ ("" when it is not one).
 func chatIDOf(k []byte) string {
 	s := string(k)

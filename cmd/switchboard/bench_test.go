@@ -24,16 +24,10 @@ func TestBenchHarness(t *testing.T) {
 		ConvMessages: 2, AssignVisitors: 4, AssignPhase: time.Second,
 		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 40, IdlePerHolder: 20, CrashCycles: 1, BadInputRounds: 1,
 		RoutingChats: 30, RoutingOverhead: true}
-	command := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
-			"SWITCHBOARD_ARGON2_MEMORY_KIB=64")
-		return cmd
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var summary strings.Builder
-	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: out, Command: command, Progress: tlogWriter{t}, Summary: &summary})
+	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: out, Command: benchChild, Progress: tlogWriter{t}, Summary: &summary})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +39,16 @@ func TestBenchHarness(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(svg), "<svg") || !strings.Contains(string(svg), "polyline") {
 		t.Errorf("latency.svg: %v, %.80s", err, svg)
 	}
+}
+
+// benchChild runs this test binary as the harness's broker, echo server
+// or connection holder (TestMain runs the command SWITCHBOARD_TEST_ARGS
+// names).
+func benchChild(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
+		"SWITCHBOARD_ARGON2_MEMORY_KIB=64")
+	return cmd
 }
 
 // checkReportFields: report.json has the field names load testers'

@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,15 +26,9 @@ func TestReplayEqualsRealityOverBench(t *testing.T) {
 		ConvMessages: 2, AssignVisitors: 40, AssignPhase: time.Second,
 		Chats: 4, Window: 2, MessagePhase: time.Second, IdleConnections: 0, IdlePerHolder: 20, CrashCycles: 1, BadInputRounds: 1,
 		RoutingChats: 2000, RoutingOverhead: true}
-	command := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+strings.Join(args, " "),
-			"SWITCHBOARD_ARGON2_MEMORY_KIB=64")
-		return cmd
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: t.TempDir(), Command: command, KeepData: true, Progress: io.Discard, Summary: io.Discard})
+	rep, err := bench.Run(ctx, bench.Config{Profile: p, Out: t.TempDir(), Command: benchChild, KeepData: true, Progress: io.Discard, Summary: io.Discard})
 	if rep != nil && rep.DataDir != "" {
 		defer os.RemoveAll(rep.DataDir)
 	}
