@@ -152,10 +152,12 @@ func (q *queue) offerTarget(w *waiting) (offered bool) {
 	if w.target == "" {
 		return false
 	}
-	if c := q.roster[w.target]; c != nil && c.free() && !AskedBy(w.chat.GetVisitorId(), c.id) {
+	c := q.roster[w.target]
+	if c != nil && c.free() && !AskedBy(w.chat.GetVisitorId(), c.id) {
 		q.makeOffer(w, c)
 		return true
 	}
+	q.targetPassed(w, c)
 	w.target = ""
 	return false
 }

@@ -58,7 +58,10 @@ func (q *queue) explain(w *waiting, chosen *candidate, now time.Time) (cs []*mes
 		add(chosen, messages.RoutingSkip_ROUTING_SKIP_CHOSEN, time.Time{})
 	}
 	passed := messages.RoutingSkip_ROUTING_SKIP_MORE_LOADED
-	if q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN {
+	switch {
+	case chosen != nil && w.target == chosen.id:
+		passed = messages.RoutingSkip_ROUTING_SKIP_TRANSFER_TARGET
+	case q.dept.GetPolicy() == messages.RoutingPolicy_ROUTING_POLICY_ROUND_ROBIN:
 		passed = messages.RoutingSkip_ROUTING_SKIP_NOT_TURN
 	}
 	for _, c := range all {
@@ -143,18 +146,19 @@ func waitingWords(d *messages.RoutingDecision) string {
 }
 
 var skipWords = map[messages.RoutingSkip]string{
-	messages.RoutingSkip_ROUTING_SKIP_AT_LIMIT:      "at their limit",
-	messages.RoutingSkip_ROUTING_SKIP_AWAY:          "away or offline",
-	messages.RoutingSkip_ROUTING_SKIP_DRAINING:      "ending their shift",
-	messages.RoutingSkip_ROUTING_SKIP_NOT_CONNECTED: "not connected",
-	messages.RoutingSkip_ROUTING_SKIP_LANGUAGE:      "not speaking the chat's language",
-	messages.RoutingSkip_ROUTING_SKIP_COOLING:       "declined it a moment ago",
-	messages.RoutingSkip_ROUTING_SKIP_OWN_QUESTION:  "asking it themselves",
-	messages.RoutingSkip_ROUTING_SKIP_NOT_MEMBER:    "not in the department",
-	messages.RoutingSkip_ROUTING_SKIP_MORE_LOADED:   "more loaded",
-	messages.RoutingSkip_ROUTING_SKIP_NOT_TURN:      "not their turn",
-	messages.RoutingSkip_ROUTING_SKIP_MANUAL:        "routing by hand",
-	messages.RoutingSkip_ROUTING_SKIP_CHOSEN:        "chosen",
+	messages.RoutingSkip_ROUTING_SKIP_AT_LIMIT:        "at their limit",
+	messages.RoutingSkip_ROUTING_SKIP_AWAY:            "away or offline",
+	messages.RoutingSkip_ROUTING_SKIP_DRAINING:        "ending their shift",
+	messages.RoutingSkip_ROUTING_SKIP_NOT_CONNECTED:   "not connected",
+	messages.RoutingSkip_ROUTING_SKIP_LANGUAGE:        "not speaking the chat's language",
+	messages.RoutingSkip_ROUTING_SKIP_COOLING:         "declined it a moment ago",
+	messages.RoutingSkip_ROUTING_SKIP_OWN_QUESTION:    "asking it themselves",
+	messages.RoutingSkip_ROUTING_SKIP_NOT_MEMBER:      "not in the department",
+	messages.RoutingSkip_ROUTING_SKIP_MORE_LOADED:     "more loaded",
+	messages.RoutingSkip_ROUTING_SKIP_NOT_TURN:        "not their turn",
+	messages.RoutingSkip_ROUTING_SKIP_MANUAL:          "routing by hand",
+	messages.RoutingSkip_ROUTING_SKIP_CHOSEN:          "chosen",
+	messages.RoutingSkip_ROUTING_SKIP_TRANSFER_TARGET: "after the colleague it was transferred to",
 }
 
 // whySignature identifies a WAITING explanation's reasons, so a chat's
@@ -230,4 +234,21 @@ func (q *queue) nobodyFree(now time.Time) {
 			q.stillWaiting(w, now)
 		}
 	}
+}
+
+// targetPassed records that w, transferred to a colleague by name (c:
+// their roster entry, nil when they are no member of the department),
+// goes to anyone instead: the colleague cannot take it now.
+func (q *queue) targetPassed(w *waiting, c *candidate) {
+	if q.rec == nil {
+		return
+	}
+	d := &messages.RoutingDecision{Kind: messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED, AgentId: w.target}
+	rc := &messages.RoutingCandidate{AgentId: w.target, Reason: messages.RoutingSkip_ROUTING_SKIP_NOT_MEMBER}
+	if c != nil {
+		fillCandidate(rc, c, q.skipOf(c, w, q.host.Now()), time.Time{})
+	}
+	d.Candidates = []*messages.RoutingCandidate{rc}
+	d.Detail = "transferred to " + w.target + " by name, who cannot take it now (" + skipWords[rc.GetReason()] + "): offered to anyone"
+	q.decide(w, w.chat.GetChatId(), d)
 }

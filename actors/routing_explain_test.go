@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"github.com/asynkron/protoactor-go/actor"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -149,5 +151,64 @@ func TestWaitingDecisionWords(t *testing.T) {
 				t.Fatalf("waiting decision %v, want detail %q", d, c.want)
 			}
 		})
+	}
+}
+
+// A chat transferred to a colleague by name is offered to them first:
+// the others are passed over for that (TRANSFER_TARGET). When the
+// colleague cannot take it (away) or is no member of the department,
+// the story says so and the chat goes to anyone.
+func TestTransferTargetExplained(t *testing.T) {
+	h := &simHost{now: time.Unix(1_900_000_000, 0), dept: &messages.Department{Id: "sales", Name: "Sales", ChatEnabled: true}}
+	var got []*messages.RoutingDecision
+	h.col.stored = func(ds []*messages.RoutingDecision) { got = append(got, ds...) }
+	q := newSimQueue("sales", h)
+	q.handle(&actor.Started{})
+	away := agentReport("ben", 0)
+	away.Status = messages.AgentStatus_AGENT_STATUS_AWAY
+	ann, cat := agentReport("ann", 0), agentReport("cat", 0)
+	ann.MaxChats, cat.MaxChats = 3, 3
+	for _, m := range []any{ann, cat, away} {
+		q.handle(m)
+	}
+	transfer := func(chat, to string) []*messages.RoutingDecision {
+		got = nil
+		e := waitingChat(chat, 1)
+		e.Head, e.Target = true, to
+		q.handle(e)
+		return got
+	}
+	// To ann, who is free: offered to her, cat passed over for her.
+	ds := transfer("c1", "ann")
+	off := ds[len(ds)-1]
+	if off.GetKind() != messages.RoutingDecisionKind_ROUTING_DECISION_KIND_OFFERED || off.GetAgentId() != "ann" {
+		t.Fatalf("transfer to ann: %v", ds)
+	}
+	for _, c := range off.GetCandidates()[1:] {
+		want := messages.RoutingSkip_ROUTING_SKIP_TRANSFER_TARGET
+		if c.GetAgentId() == "ben" {
+			want = messages.RoutingSkip_ROUTING_SKIP_AWAY
+		}
+		if c.GetReason() != want {
+			t.Errorf("transfer to ann: %s passed over for %v, want %v", c.GetAgentId(), c.GetReason(), want)
+		}
+	}
+	// To ben (away) and to zed (no member): the story says why, and the
+	// chat goes to anyone.
+	for _, c := range []struct {
+		chat, to string
+		why      messages.RoutingSkip
+	}{{"c2", "ben", messages.RoutingSkip_ROUTING_SKIP_AWAY}, {"c3", "zed", messages.RoutingSkip_ROUTING_SKIP_NOT_MEMBER}} {
+		ds := transfer(c.chat, c.to)
+		var passed *messages.RoutingDecision
+		for _, d := range ds {
+			if d.GetKind() == messages.RoutingDecisionKind_ROUTING_DECISION_KIND_REQUEUED {
+				passed = d
+			}
+		}
+		if passed == nil || passed.GetAgentId() != c.to || len(passed.GetCandidates()) != 1 || passed.GetCandidates()[0].GetReason() != c.why ||
+			!strings.Contains(passed.GetDetail(), "transferred to "+c.to) {
+			t.Fatalf("transfer to %s: %v", c.to, ds)
+		}
 	}
 }

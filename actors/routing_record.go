@@ -159,7 +159,10 @@ func settingsVersion(d *messages.Department) uint64 {
 	if d == nil {
 		return 0
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(d)
+	// What the queue's rules read (a greeting's change is no new version).
+	r := &messages.Department{Id: d.GetId(), ChatEnabled: d.GetChatEnabled(), Policy: d.GetPolicy(), QueueLimit: d.GetQueueLimit(),
+		OfferTimeoutMs: d.GetOfferTimeoutMs(), OfflineMessages: d.GetOfflineMessages(), AnswerTargetS: d.GetAnswerTargetS()}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
 	if err != nil {
 		return 0
 	}

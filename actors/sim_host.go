@@ -28,12 +28,18 @@ type simHost struct {
 type simCollector struct {
 	last *messages.RoutingInput
 	fn   func(in *messages.RoutingInput) // nil: entries are only kept in last
+	// stored hears the full decisions (with their candidates) an entry's
+	// chats would keep (nil: none).
+	stored func(ds []*messages.RoutingDecision)
 }
 
 func (c *simCollector) addressKey() []byte { return nil }
 
-func (c *simCollector) record(in *messages.RoutingInput, _ []*messages.RoutingDecision) {
+func (c *simCollector) record(in *messages.RoutingInput, stored []*messages.RoutingDecision) {
 	c.last = in
+	if c.stored != nil {
+		c.stored(stored)
+	}
 	if c.fn != nil {
 		c.fn(in)
 	}

@@ -678,6 +678,9 @@ const (
 	// Has an offer of this chat already, or the department routes by
 	// hand (manual).
 	RoutingSkip_ROUTING_SKIP_MANUAL RoutingSkip = 11
+	// The chat was transferred to another colleague by name: offered to
+	// them first.
+	RoutingSkip_ROUTING_SKIP_TRANSFER_TARGET RoutingSkip = 12
 )
 
 // Enum value maps for RoutingSkip.
@@ -695,20 +698,22 @@ var (
 		9:  "ROUTING_SKIP_MORE_LOADED",
 		10: "ROUTING_SKIP_OWN_QUESTION",
 		11: "ROUTING_SKIP_MANUAL",
+		12: "ROUTING_SKIP_TRANSFER_TARGET",
 	}
 	RoutingSkip_value = map[string]int32{
-		"ROUTING_SKIP_CHOSEN":        0,
-		"ROUTING_SKIP_NOT_MEMBER":    1,
-		"ROUTING_SKIP_LANGUAGE":      2,
-		"ROUTING_SKIP_AT_LIMIT":      3,
-		"ROUTING_SKIP_AWAY":          4,
-		"ROUTING_SKIP_DRAINING":      5,
-		"ROUTING_SKIP_NOT_CONNECTED": 6,
-		"ROUTING_SKIP_COOLING":       7,
-		"ROUTING_SKIP_NOT_TURN":      8,
-		"ROUTING_SKIP_MORE_LOADED":   9,
-		"ROUTING_SKIP_OWN_QUESTION":  10,
-		"ROUTING_SKIP_MANUAL":        11,
+		"ROUTING_SKIP_CHOSEN":          0,
+		"ROUTING_SKIP_NOT_MEMBER":      1,
+		"ROUTING_SKIP_LANGUAGE":        2,
+		"ROUTING_SKIP_AT_LIMIT":        3,
+		"ROUTING_SKIP_AWAY":            4,
+		"ROUTING_SKIP_DRAINING":        5,
+		"ROUTING_SKIP_NOT_CONNECTED":   6,
+		"ROUTING_SKIP_COOLING":         7,
+		"ROUTING_SKIP_NOT_TURN":        8,
+		"ROUTING_SKIP_MORE_LOADED":     9,
+		"ROUTING_SKIP_OWN_QUESTION":    10,
+		"ROUTING_SKIP_MANUAL":          11,
+		"ROUTING_SKIP_TRANSFER_TARGET": 12,
 	}
 )
 
@@ -8571,7 +8576,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x1eROUTING_DECISION_KIND_REQUEUED\x10\b\x12!\n" +
 	"\x1dROUTING_DECISION_KIND_REFUSED\x10\t\x12\x1e\n" +
 	"\x1aROUTING_DECISION_KIND_LEFT\x10\n" +
-	"*\xd6\x02\n" +
+	"*\xf8\x02\n" +
 	"\vRoutingSkip\x12\x17\n" +
 	"\x13ROUTING_SKIP_CHOSEN\x10\x00\x12\x1b\n" +
 	"\x17ROUTING_SKIP_NOT_MEMBER\x10\x01\x12\x19\n" +
@@ -8585,7 +8590,8 @@ const file_wire_proto_rawDesc = "" +
 	"\x18ROUTING_SKIP_MORE_LOADED\x10\t\x12\x1d\n" +
 	"\x19ROUTING_SKIP_OWN_QUESTION\x10\n" +
 	"\x12\x17\n" +
-	"\x13ROUTING_SKIP_MANUAL\x10\vB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x13ROUTING_SKIP_MANUAL\x10\v\x12 \n" +
+	"\x1cROUTING_SKIP_TRANSFER_TARGET\x10\fB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once

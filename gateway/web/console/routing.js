@@ -21,6 +21,7 @@ const REASONS = {
   ROUTING_SKIP_MORE_LOADED: 'more loaded',
   ROUTING_SKIP_OWN_QUESTION: 'their own question',
   ROUTING_SKIP_MANUAL: 'routing by hand, or offered already',
+  ROUTING_SKIP_TRANSFER_TARGET: 'after the colleague it was transferred to',
 };
 
 const KIND = 'ROUTING_DECISION_KIND_';
