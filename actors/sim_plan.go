@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -21,7 +22,7 @@ type Traffic struct {
 // (t's first at equal times).
 func (t *Traffic) Merge(o *Traffic) {
 	t.Inputs = append(t.Inputs, o.Inputs...)
-	slices.SortStableFunc(t.Inputs, func(a, b *messages.RoutingInput) int { return compareInt64(a.GetAtNs(), b.GetAtNs()) })
+	slices.SortStableFunc(t.Inputs, func(a, b *messages.RoutingInput) int { return cmp.Compare(a.GetAtNs(), b.GetAtNs()) })
 	if t.Chats == nil {
 		t.Chats = map[string]*messages.SimChat{}
 	}
@@ -41,16 +42,6 @@ func (t *Traffic) Known() (departments, agents map[string]bool) {
 		}
 	}
 	return departments, agents
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // simPlan is the traffic as the what-if model uses it: the timed events

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -135,7 +136,7 @@ func TestSimulateChangesMoveWaitsTheRightWay(t *testing.T) {
 	} {
 		got := simulate(t, tr, c.ch).mean()
 		t.Logf("%s: mean wait %s (as recorded: %s)", c.name, got.Round(time.Second), base.Round(time.Second))
-		if sign := compareInt64(int64(got), int64(base)); sign != c.want {
+		if sign := cmp.Compare(int64(got), int64(base)); sign != c.want {
 			t.Errorf("%s: mean wait %s against %s, want the sign %d", c.name, got, base, c.want)
 		}
 	}

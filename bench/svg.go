@@ -137,7 +137,7 @@ func (rep *Report) throughputPanel(b *bytes.Buffer) {
 	for _, s := range rep.Series {
 		yMax = math.Max(yMax, math.Max(s.MessagesPerS, 10*s.AssignmentsPerS))
 	}
-	yMax = niceCeil(yMax)
+	yMax = NiceCeil(yMax)
 	tx := func(t float64) float64 { return svgLeft + t/tMax*svgPW }
 	ty := func(v float64) float64 { return svgTop2 + svgPH2 - v/yMax*svgPH2 }
 	for i := 0; i <= 4; i++ {
@@ -187,8 +187,12 @@ func fmtMs(v float64) string {
 	}
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
+// NiceCeil rounds v up to 1, 2 or 5 times a power of ten (1 for v <= 0):
+// an axis's top (the bench's chart and switchboard simulate's).
+func NiceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
 	e := math.Pow(10, math.Floor(math.Log10(v)))
 	for _, m := range []float64{1, 2, 5, 10} {
 		if m*e >= v {

@@ -6,6 +6,8 @@ import (
 	"html"
 	"math"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/bench"
 )
 
 // The SVG chart (-format svg): one panel per department, waiting time
@@ -75,7 +77,7 @@ func panel(b *bytes.Buffer, dept string, s *svgSeries, y0 int) {
 			}
 		}
 	}
-	top = niceTop(top)
+	top = bench.NiceCeil(top)
 	pw := float64(simSVGW - simSVGLeft - simSVGR)
 	x := func(i int) float64 {
 		return simSVGLeft + pw*(float64(i)+0.5)/float64(max(len(s.hours), 1))
@@ -117,18 +119,4 @@ func polyline(b *bytes.Buffer, vs []float64, x func(int) float64, y func(float64
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`+"\n", x(i), y(v), color)
 	}
 	flush()
-}
-
-// niceTop is the axis's top: 1, 2 or 5 times a power of ten, at least v.
-func niceTop(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
-		}
-	}
-	return 10 * p
 }
