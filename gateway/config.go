@@ -118,6 +118,11 @@ type Config struct {
 	// the bytes it buffered are let go. Default 30 s (a 64 KiB frame at
 	// 2 KiB/s).
 	FrameTimeout time.Duration
+	// ParkAfter is how long a socket may read nothing before it gives up
+	// its reader goroutine and waits in the poller (Linux; park.go): an
+	// idle socket then costs no goroutine stack. Default 2 s; negative:
+	// never.
+	ParkAfter time.Duration
 	// ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout and IdleTimeout are
 	// the HTTP server's (see HTTPServer): how long a request's headers,
 	// its whole reading, its answer and a keep-alive connection's wait for
@@ -229,6 +234,7 @@ func (c *Config) EnsureDefaults() *Config {
 	c.WriteTimeout = orDefault(c.WriteTimeout, DefaultWriteTimeout)
 	c.HelloTimeout = orDefault(c.HelloTimeout, DefaultHelloTimeout)
 	c.FrameTimeout = orDefault(c.FrameTimeout, DefaultFrameTimeout)
+	c.ParkAfter = orDefault(c.ParkAfter, DefaultParkAfter)
 	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	c.ReadTimeout = orDefault(c.ReadTimeout, DefaultReadTimeout)
 	c.HTTPWriteTimeout = orDefault(c.HTTPWriteTimeout, DefaultHTTPWriteTimeout)

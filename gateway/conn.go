@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -54,7 +56,21 @@ type wsConn struct {
 	why  string
 
 	// Written by the reader goroutine, and read only by it where not said.
-	text       atomic.Bool // answer in JSON (the client's first frame was text); the writer reads it
+	// A parked socket's next reader is another goroutine: the poller's
+	// lock orders the two (park.go).
+	text       atomic.Bool      // answer in JSON (the client's first frame was text); the writer reads it
+	typed      bool             // text is set
+	buf        bytes.Buffer     // the frame being read, reused: decoding copies what it keeps
+	br         *bufio.Reader    // the websocket's read buffer (waitFrame asks what it holds)
+	raw        syscall.RawConn  // the socket's descriptor, for the poller (nil: never parks)
+	armed      bool             // the socket is in the poller's set (park_linux.go)
+	parkID     uint64           // its number there
+	check      func(fd uintptr) // the poller's readiness check, made once; it sets ready (park_linux.go)
+	ready      bool
+	helloTimer *time.Timer // the Hello deadline
+	// rd keeps the reader's look into br apart from the websocket's Close
+	// (park.go).
+	rd         sync.Mutex
 	frames     bucket      // the frame budget
 	frameTimer *time.Timer // the frame deadline (FrameTimeout); its func only drops the socket
 	body       budgetReader
@@ -135,6 +151,7 @@ func (c *wsConn) close(code websocket.StatusCode, why string) {
 		c.code, c.why = code, why
 		close(c.done)
 		c.out.start()
+		c.unpark()
 	})
 }
 
@@ -159,7 +176,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(s.cfg.HardFrameBytes)
-	c := &wsConn{s: s, ws: ws, cc: cw.conn, role: ro, done: make(chan struct{}), last: map[string]uint64{}, addr: addr, addrSt: st}
+	c := &wsConn{s: s, ws: ws, cc: cw.conn, br: cw.br, raw: cw.raw, role: ro, done: make(chan struct{}), last: map[string]uint64{}, addr: addr, addrSt: st}
 	c.out.init(s.cfg.OutboundQueue, s.cfg.OutboundBytes, c.writer)
 	if ro == roleVisitor {
 		c.ua, c.lang = clipHeader(r.Header.Get("User-Agent"), actors.MaxContextAgentBytes), firstLanguage(r.Header.Get("Accept-Language"))
@@ -175,23 +192,35 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	// net/http then lets go of the request, the response and their
 	// buffers (about 8 KB), and of the deep handler stack, which a
 	// hijacked connection would otherwise keep for its whole life.
-	go c.serve()
+	c.start()
 }
 
-// serve is the connection's goroutine: it reads until the socket ends,
-// then waits for the writer and cleans up.
-func (c *wsConn) serve() {
+// start sets up reading and starts the socket's first reader.
+func (c *wsConn) start() {
 	s := c.s
-	defer s.untrack(c)
-	defer func() { s.addrs.release(c.addr, s.b.Now()) }()
-	defer s.b.System().ProcessRegistry.Remove(c.pid)
-	hello := time.AfterFunc(s.cfg.HelloTimeout, func() {
+	c.helloTimer = time.AfterFunc(s.cfg.HelloTimeout, func() {
 		if !c.authed.Load() {
 			c.close(CloseUnauthenticated, "no valid Hello in time")
 		}
 	})
-	c.reader()
-	hello.Stop()
+	// A frame's body must arrive within FrameTimeout of its header: one
+	// timer, reset per frame (no allocation), drops the socket when it
+	// fires, which ends the read and lets its buffer go.
+	c.frameTimer = time.AfterFunc(time.Hour, func() { c.ws.CloseNow() })
+	c.frameTimer.Stop()
+	c.body = budgetReader{st: c.addrSt, limit: s.cfg.Limits.FrameBytesPerAddress}
+	go c.readOn()
+}
+
+// finish runs once the reader ended: it waits for the writer and cleans
+// up.
+func (c *wsConn) finish() {
+	s := c.s
+	defer s.untrack(c)
+	defer func() { s.addrs.release(c.addr, s.b.Now()) }()
+	defer s.b.System().ProcessRegistry.Remove(c.pid)
+	c.frameTimer.Stop()
+	c.helloTimer.Stop()
 	c.countClose()
 	// Every way out of the writer closes the socket, which ends the
 	// reader's Read; close makes sure a writer runs, then we wait for it.
@@ -223,29 +252,25 @@ func (c *wsConn) fail(ref uint64, e *messages.Error) {
 // between frames; a larger one (a rare large frame) is dropped.
 const maxKeptReadBuffer = 64 << 10
 
-func (c *wsConn) reader() {
-	first := true
-	var buf bytes.Buffer // reused: decoding copies what it keeps
-	// A frame's body must arrive within FrameTimeout of its header: one
-	// timer, reset per frame (no allocation), drops the socket when it
-	// fires, which ends the read and lets its buffer go.
-	c.frameTimer = time.AfterFunc(time.Hour, func() { c.ws.CloseNow() })
-	c.frameTimer.Stop()
-	defer c.frameTimer.Stop()
-	c.body = budgetReader{st: c.addrSt, limit: c.s.cfg.Limits.FrameBytesPerAddress}
+// reader reads and handles frames until the socket ends (false) or the
+// connection parks (true: the goroutine must leave it alone).
+func (c *wsConn) reader() (parked bool) {
 	for {
+		if c.waitFrame() {
+			return true
+		}
 		// No context: a context with a Done channel costs an allocation
 		// and a registration per frame. The writer closes the socket to
 		// end this loop.
 		typ, rd, err := c.ws.Reader(context.Background())
 		if err == nil {
-			if buf.Cap() > maxKeptReadBuffer {
-				buf = bytes.Buffer{}
+			if c.buf.Cap() > maxKeptReadBuffer {
+				c.buf = bytes.Buffer{}
 			}
-			buf.Reset()
+			c.buf.Reset()
 			c.frameTimer.Reset(c.s.cfg.FrameTimeout)
 			c.body.r = rd
-			_, err = buf.ReadFrom(&c.body)
+			_, err = c.buf.ReadFrom(&c.body)
 			c.body.done()
 			c.frameTimer.Stop()
 		}
@@ -260,13 +285,13 @@ func (c *wsConn) reader() {
 			case !errors.As(err, &ce) && !errors.Is(err, net.ErrClosed):
 				c.s.log.Debug("gateway: read", "err", err)
 			}
-			return
+			return false
 		}
 		c.readAt = c.s.b.Now()
-		data := buf.Bytes()
-		if first {
+		data := c.buf.Bytes()
+		if !c.typed {
 			c.text.Store(typ == websocket.MessageText)
-			first = false
+			c.typed = true
 		}
 		if int64(len(data)) > c.s.cfg.MaxFrameBytes {
 			c.s.cfg.Metrics.frameIn(nil)

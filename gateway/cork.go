@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -80,7 +81,9 @@ func (c *corkConn) uncork(timeout time.Duration) error {
 type corkingWriter struct {
 	http.ResponseWriter
 	conn   *corkConn
-	status int // what Accept answered when it refused (403: origin)
+	br     *bufio.Reader   // the websocket's read buffer
+	raw    syscall.RawConn // the socket's descriptor (nil: not a plain socket)
+	status int             // what Accept answered when it refused (403: origin)
 }
 
 func (w *corkingWriter) WriteHeader(code int) {
@@ -107,7 +110,13 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// the request come first from the connection itself.
 	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered())
 	w.conn = &corkConn{Conn: nc, pre: append([]byte(nil), buffered...)}
-	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, hijackReadBuffer), bufio.NewWriterSize(w.conn, hijackWriteBuffer)), nil
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			w.raw = raw
+		}
+	}
+	w.br = bufio.NewReaderSize(w.conn, hijackReadBuffer)
+	return w.conn, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.conn, hijackWriteBuffer)), nil
 }
 
 const (

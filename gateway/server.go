@@ -54,6 +54,9 @@ type Server struct {
 	conns    map[*wsConn]struct{}
 	closed   bool
 	wg       sync.WaitGroup
+	poll     *poller      // where idle sockets park (park.go)
+	parked   atomic.Int64 // how many are parked now
+	parks    atomic.Int64 // and how many times one was
 	patterns []string
 	web      webAssets
 	addrs    addrTable
@@ -113,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: AdminAllow: %w", err)
 	}
-	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, conns: map[*wsConn]struct{}{},
+	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, poll: &thePoller, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
 		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait), tracing: newTracing(cfg.TracerProvider)}
 	if s.cfg.WhatsApp == nil {

@@ -32,6 +32,7 @@ func (c *wsConn) writer() {
 		select {
 		case <-c.done:
 			failSpans(c.out.take(spare), "not delivered: the socket closed")
+			c.closeBarrier()
 			c.ws.Close(c.code, c.why)
 			return
 		case <-c.out.ready:
