@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"strings"
-	"sync"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -27,28 +26,31 @@ import (
 // key they do not reveal the id.
 type VisitorView struct {
 	key  []byte
-	refs *refCache // shared by copies; nil: every ref is computed
-}
-
-// refCache keeps refs already computed: every event a visitor gets passes
-// through the view, and an HMAC with its allocations per event was about
-// 5% of what the broker allocated per chat message. It forgets everything
-// when full.
-type refCache struct {
-	mu sync.Mutex
-	m  map[refKey]string
+	refs map[refKey]string // refs already computed (WithRefCache); nil: none kept
 }
 
 type refKey struct{ chat, id string }
 
-const maxCachedRefs = 8192
+// maxCachedRefs bounds a view's cache; a full one starts again.
+const maxCachedRefs = 64
+
+// Caching reports whether v keeps the refs it computes.
+func (v VisitorView) Caching() bool { return v.refs != nil }
+
+// WithRefCache returns the view with a cache of the refs it computes, for
+// one goroutine (a socket's writer): every event a visitor gets passes
+// through the view, and an HMAC with its allocations per event was about
+// 5% of what the broker allocated per chat message.
+func (v VisitorView) WithRefCache() VisitorView {
+	return VisitorView{key: v.key, refs: map[refKey]string{}}
+}
 
 // NewVisitorView derives the reference key from secret (the broker's
 // token secret).
 func NewVisitorView(secret []byte) VisitorView {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("switchboard/visitor-participant-ref/v1"))
-	return VisitorView{key: mac.Sum(nil), refs: &refCache{m: map[refKey]string{}}}
+	return VisitorView{key: mac.Sum(nil)}
 }
 
 var refEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -63,19 +65,14 @@ func (v VisitorView) ref(chatID, id string) string {
 		return v.computeRef(chatID, id)
 	}
 	k := refKey{chatID, id}
-	v.refs.mu.Lock()
-	r, ok := v.refs.m[k]
-	v.refs.mu.Unlock()
-	if ok {
+	if r, ok := v.refs[k]; ok {
 		return r
 	}
-	r = v.computeRef(chatID, id)
-	v.refs.mu.Lock()
-	if len(v.refs.m) >= maxCachedRefs {
-		clear(v.refs.m)
+	r := v.computeRef(chatID, id)
+	if len(v.refs) >= maxCachedRefs {
+		clear(v.refs)
 	}
-	v.refs.m[k] = r
-	v.refs.mu.Unlock()
+	v.refs[k] = r
 	return r
 }
 

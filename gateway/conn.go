@@ -88,6 +88,9 @@ type wsConn struct {
 	whoID  atomic.Pointer[string]
 	sid    atomic.Pointer[string]
 
+	// view is what a visitor may see, with the refs it computed; only the
+	// writer goroutine touches it.
+	view actors.VisitorView
 	// last is the writer's duplicate filter: the last sequence written per
 	// chat. Only the writer goroutine touches it.
 	last map[string]uint64
