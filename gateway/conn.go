@@ -209,7 +209,7 @@ func (c *wsConn) start() {
 	// A frame's body must arrive within FrameTimeout of its header: one
 	// timer, reset per frame (no allocation), drops the socket when it
 	// fires, which ends the read and lets its buffer go.
-	c.frameTimer = time.AfterFunc(time.Hour, func() { c.ws.CloseNow() })
+	c.frameTimer = time.AfterFunc(time.Hour, c.drop)
 	c.frameTimer.Stop()
 	c.body = budgetReader{st: c.addrSt, limit: s.cfg.Limits.FrameBytesPerAddress}
 	go c.readOn()

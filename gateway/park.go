@@ -74,6 +74,15 @@ func (c *wsConn) closeBarrier() {
 	c.rd.Unlock() //nolint:staticcheck // an empty critical section: a barrier
 }
 
+// drop closes the socket at once (no close handshake) from any goroutine.
+// A parked socket has no reader to see that, and its descriptor leaves
+// the poller's set without an event when it closes: so it gets a reader,
+// which meets the closed socket and cleans up.
+func (c *wsConn) drop() {
+	c.ws.CloseNow()
+	c.unpark()
+}
+
 // unpark is close's part: a parked socket has no reader to see the close,
 // so it gets one (which then meets the closed socket and cleans up).
 func (c *wsConn) unpark() {

@@ -17,13 +17,14 @@ import (
 type poller struct {
 	once   sync.Once
 	epfd   int
+	file   *os.File // the set as a file of Go's poller, kept for the process's life (its finalizer would close epfd)
 	err    error
 	mu     sync.Mutex
 	next   uint64
 	parked map[uint64]*wsConn
 }
 
-var thePoller poller
+var thePoller = poller{parked: map[uint64]*wsConn{}}
 
 func (p *poller) start() {
 	p.once.Do(func() {
@@ -31,7 +32,6 @@ func (p *poller) start() {
 		if p.err != nil {
 			return
 		}
-		p.parked = map[uint64]*wsConn{}
 		// The set itself waits in Go's own poller, as a socket does: when
 		// a parked socket stirs, the runtime's scheduler wakes the loop
 		// like any goroutine whose socket is ready. (A loop blocked in
@@ -40,7 +40,8 @@ func (p *poller) start() {
 		// bench that put tens of milliseconds on the assignments of
 		// visitors whose sockets had parked.)
 		if err := syscall.SetNonblock(p.epfd, true); err == nil {
-			if rc, err := os.NewFile(uintptr(p.epfd), "switchboard-parked-sockets").SyscallConn(); err == nil {
+			p.file = os.NewFile(uintptr(p.epfd), "switchboard-parked-sockets")
+			if rc, err := p.file.SyscallConn(); err == nil {
 				go p.loop(rc)
 				return
 			}
@@ -65,6 +66,9 @@ func (p *poller) quiet(c *wsConn, d time.Duration) bool {
 	if c.raw.Control(c.check) != nil || c.ready {
 		return false // something is there already: no timer needed
 	}
+	// The deadline is the socket's: a close handshake that starts while
+	// this waits may meet it too, and then ends sooner than its own 5 s
+	// (the socket is closed all the same).
 	c.cc.SetReadDeadline(time.Now().Add(d))
 	err := c.raw.Read(readable)
 	c.cc.SetReadDeadline(time.Time{})
@@ -130,9 +134,6 @@ func (p *poller) park(c *wsConn) bool {
 // take removes c from the parked ones; true means the caller owns its
 // next reader.
 func (p *poller) take(c *wsConn) bool {
-	if p.parked == nil {
-		return false
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c.parkID == 0 || p.parked[c.parkID] != c {

@@ -48,7 +48,7 @@ func (c *wsConn) writer() {
 		batch = c.out.take(spare)
 		if len(batch) > 0 && !c.writeBatch(c.last, batch) {
 			failSpans(batch, "not delivered: the write failed")
-			c.ws.CloseNow()
+			c.drop()
 			return
 		}
 		c.written(batch)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,5 +131,37 @@ func TestSocketsParkAndWakeConcurrently(t *testing.T) {
 	})
 	if m.Gateway().ParkedEver() == 0 {
 		t.Fatal("no socket ever parked")
+	}
+}
+
+// TestParkedSocketDroppedByItsWriter: a parked socket whose peer stops
+// reading (a tiny receive buffer, nothing read) while the chat floods it
+// is dropped when a write times out; with no reader, closing the
+// descriptor alone would leave it parked for good: it is cleaned up, and
+// its visitor keeps their other socket.
+func TestParkedSocketDroppedByItsWriter(t *testing.T) {
+	m := startBroker(t, t.TempDir(), func(c *Config) {
+		c.Gateway.WriteTimeout = 300 * time.Millisecond
+		c.Gateway.OutboundQueue, c.Gateway.OutboundBytes = 1<<14, 64<<20 // the write times out before the queue is full
+	})
+	addr := m.Addr()
+	v, vw := newVisitor(t, addr, false)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", ""))
+	a, _ := newAgent(t, addr, "alice@demo", "alice-demo-pw", true)
+	accept(t, a, awaitOffer(t, a).GetChatId())
+
+	slow := dialStalled(t, addr, vw.GetResumeToken())
+	defer slow.CloseNow()
+	eventually(t, "the stalled socket attached", func() bool { return m.Gateway().Connections() == 3 })
+	awaitParked(t, m, 3)
+	text := strings.Repeat("x", 8000)
+	for i := 0; i < 900 && m.Gateway().Connections() == 3; i++ {
+		send(t, a, chat, "", text)
+	}
+	eventually(t, "the stalled socket dropped and cleaned up", func() bool {
+		return m.Gateway().Connections() == 2 && m.Gateway().Parked() <= 2
+	})
+	if got := send(t, v, chat, "", "still here"); got == 0 {
+		t.Fatal("the visitor's other socket stopped")
 	}
 }

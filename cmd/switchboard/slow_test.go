@@ -16,6 +16,28 @@ import (
 	"github.com/switchboard-chat/switchboard/messages"
 )
 
+// dialStalled opens a visitor socket with 4 KiB of receive buffer, says
+// Hello with the resume token and reads nothing until the test does.
+func dialStalled(t *testing.T, addr, resume string) *websocket.Conn {
+	t.Helper()
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	slow, _, err := websocket.Dial(ctxT(t), "ws://"+addr+"/ws/visitor", &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.SetReadLimit(1 << 20)
+	hello, _ := proto.Marshal(&messages.Envelope{Body: &messages.Envelope_Hello{Hello: &messages.Hello{ResumeToken: resume}}})
+	if err := slow.Write(ctxT(t), websocket.MessageBinary, hello); err != nil {
+		t.Fatal(err)
+	}
+	return slow
+}
+
 // TestSlowClientIsClosedAndResumes: a visitor's second socket stops
 // reading (a tiny receive buffer, nothing read) while the agent floods the
 // chat. The broker closes that socket with 4008 once its outbound queue is
@@ -30,24 +52,10 @@ func TestSlowClientIsClosedAndResumes(t *testing.T) {
 	accept(t, a, awaitOffer(t, a).GetChatId())
 
 	// The slow socket: 4 KiB of receive buffer and no reads until told.
-	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	slow, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws/visitor", &websocket.DialOptions{
-		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := dialStalled(t, addr, vw.GetResumeToken())
 	defer slow.CloseNow()
-	slow.SetReadLimit(1 << 20)
-	hello, _ := proto.Marshal(&messages.Envelope{Body: &messages.Envelope_Hello{Hello: &messages.Hello{ResumeToken: vw.GetResumeToken()}}})
-	if err := slow.Write(ctx, websocket.MessageBinary, hello); err != nil {
-		t.Fatal(err)
-	}
 	eventually(t, "the slow socket to be attached", func() bool { return m.Gateway().Connections() == 3 })
 
 	// The flood: more than the socket buffers and the outbound queue hold.
