@@ -120,7 +120,7 @@ type Config struct {
 	FrameTimeout time.Duration
 	// ParkAfter is how long a socket may read nothing before it gives up
 	// its reader goroutine and waits in the poller (Linux; park.go): an
-	// idle socket then costs no goroutine stack. Default 1 s; negative:
+	// idle socket then costs no goroutine stack. Default 500 ms; negative:
 	// never.
 	ParkAfter time.Duration
 	// ReadHeaderTimeout, ReadTimeout, HTTPWriteTimeout and IdleTimeout are

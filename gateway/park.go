@@ -20,7 +20,7 @@ import (
 
 // DefaultParkAfter is how long a socket may read nothing before it is
 // parked.
-const DefaultParkAfter = time.Second
+const DefaultParkAfter = 500 * time.Millisecond
 
 // readOn is the connection's reader: it reads frames until the socket
 // ends (then it cleans up) or it parks (then a later goroutine goes on).

@@ -51,7 +51,7 @@ func startBroker(t testing.TB, dir string, mod ...func(*Config)) *Main {
 	// them.
 	cfg.Gateway.Limits = noLimits
 	cfg.SilentWait, cfg.LinePerAddress = -1, -1
-	// Sockets park after a short quiet (1 s in production), so that every
+	// Sockets park after a short quiet (500 ms in production), so that every
 	// test also runs its sockets through parking and waking (park.go).
 	cfg.Gateway.ParkAfter = 20 * time.Millisecond
 	for _, f := range mod {
