@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,7 +103,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.rep.printTable(cfg.Summary, cfg.Out)
 	if v := r.rep.Invariants.violations(); v != "" {
-		return r.rep, fmt.Errorf("bench: invariants broken: %s", v)
+		// The first notes say what broke, where a caller sees only the error.
+		notes := append(append([]string(nil), r.rep.Invariants.Notes...), r.rep.BadInput.Notes...)
+		if len(notes) > 3 {
+			notes = notes[:3]
+		}
+		return r.rep, fmt.Errorf("bench: invariants broken: %s (%s)", v, strings.Join(notes, "; "))
 	}
 	return r.rep, nil
 }

@@ -130,14 +130,25 @@ func (o *outbox) take(spare []outItem) []outItem {
 	return got
 }
 
-// idle reports whether the queue is empty, and if so marks the writer
-// ended: the writer calls it when it lingered with nothing to do, and
-// returns on true.
-func (o *outbox) idle() bool {
+// idle reports whether the queue is empty and the socket is not closing
+// (done), and if so marks the writer ended: the writer calls it when it
+// lingered with nothing to do, and returns on true. A closing socket's
+// writer must stay and close it: close closes done before it starts a
+// writer, so a writer that ends here ended before the close began, and
+// the close's start runs a new one. (Without the check, a writer whose
+// linger fired as the socket began closing could end without closing
+// it: found by the bench's partial-frame attack once the linger was
+// short.)
+func (o *outbox) idle(done <-chan struct{}) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.items) > 0 {
 		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
 	}
 	o.writing = false
 	return true

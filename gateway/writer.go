@@ -41,7 +41,7 @@ func (c *wsConn) writer() {
 			return
 		case <-c.out.ready:
 		case <-linger.C:
-			if c.out.idle() {
+			if c.out.idle(c.done) {
 				return
 			}
 		}
