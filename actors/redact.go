@@ -34,9 +34,6 @@ type refKey struct{ chat, id string }
 // maxCachedRefs bounds a view's cache; a full one starts again.
 const maxCachedRefs = 64
 
-// Caching reports whether v keeps the refs it computes.
-func (v VisitorView) Caching() bool { return v.refs != nil }
-
 // WithRefCache returns the view with a cache of the refs it computes, for
 // one goroutine (a socket's writer): every event a visitor gets passes
 // through the view, and an HMAC with its allocations per event was about

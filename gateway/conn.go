@@ -182,6 +182,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ro role) {
 	c := &wsConn{s: s, ws: ws, cc: cw.conn, br: cw.br, raw: cw.raw, role: ro, done: make(chan struct{}), last: map[string]uint64{}, addr: addr, addrSt: st}
 	c.out.init(s.cfg.OutboundQueue, s.cfg.OutboundBytes, c.writer)
 	if ro == roleVisitor {
+		c.view = s.visitorView.WithRefCache() // the writer's own
 		c.ua, c.lang = clipHeader(r.Header.Get("User-Agent"), actors.MaxContextAgentBytes), firstLanguage(r.Header.Get("Accept-Language"))
 	}
 	if !s.track(c) {

@@ -86,20 +86,18 @@ func readable(fd uintptr) bool {
 // park arms c's socket and hands c over. It reports false, and c stays
 // with its caller, when the socket could not be armed.
 func (p *poller) park(c *wsConn) bool {
-	op := syscall.EPOLL_CTL_ADD
-	if c.armed {
-		op = syscall.EPOLL_CTL_MOD
-	}
-	armed := c.armed
-	c.armed = true
 	p.mu.Lock()
 	if c.closing() {
 		// close ran (or runs now) and found nothing parked: the reader
 		// stays and meets the close.
 		p.mu.Unlock()
-		c.armed = armed
 		return false
 	}
+	op := syscall.EPOLL_CTL_ADD
+	if c.armed {
+		op = syscall.EPOLL_CTL_MOD
+	}
+	c.armed = true
 	if c.parkID == 0 {
 		p.next++
 		c.parkID = p.next

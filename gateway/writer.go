@@ -129,9 +129,6 @@ func (c *wsConn) writeItem(last map[string]uint64, it *outItem) bool {
 func (c *wsConn) writeOne(last map[string]uint64, env *messages.Envelope, live bool) (wrote, ok bool) {
 	if c.role == roleVisitor {
 		// Every frame to a visitor passes here: what they may see of it.
-		if !c.view.Caching() {
-			c.view = c.s.visitorView.WithRefCache() // the writer's own
-		}
 		if env = c.view.Envelope(env); env == nil {
 			return false, true
 		}
