@@ -17,4 +17,4 @@ protoc --plugin=protoc-gen-go="$bin/protoc-gen-go" \
   -I . -I "$actor_dir" \
   --go_out=. --go_opt=paths=source_relative \
   --go_opt=Mactor.proto=github.com/asynkron/protoactor-go/actor \
-  wire.proto store.proto actors.proto
+  wire.proto store.proto actors.proto cluster.proto

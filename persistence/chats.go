@@ -13,6 +13,20 @@ import (
 // closed, it is removed; with neither (a plain message) the entry stays as
 // it is. done is called once the batch is synced.
 func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
+	s.appendChat(nil, chatID, events, open, closed, done)
+}
+
+// AppendChatAs is AppendChat by the chat's owner at epoch, in cluster
+// mode: the state machine refuses it (ErrFenced) once a newer owner
+// claimed the chat (entity "chat/<id>").
+func (s *Store) AppendChatAs(epoch uint64, chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
+	s.appendChat(&messages.ReplicatedGuard{Entity: ChatEntity(chatID), Epoch: epoch}, chatID, events, open, closed, done)
+}
+
+// ChatEntity names a chat in fences.
+func ChatEntity(chatID string) string { return "chat/" + chatID }
+
+func (s *Store) appendChat(fence *messages.ReplicatedGuard, chatID string, events []*messages.ChatEvent, open *messages.OpenChat, closed bool, done func(error)) {
 	muts := make([]mutation, 0, len(events)+2)
 	for _, ev := range events {
 		m, err := set(chatEventKey(chatID, ev.GetSeq()), ev)
@@ -36,7 +50,16 @@ func (s *Store) AppendChat(chatID string, events []*messages.ChatEvent, open *me
 	if !s.opts.NoHistory && len(events) > 0 {
 		muts = append(muts, feedMutation(chatID))
 	}
-	s.submit(muts, done)
+	var guards []*messages.ReplicatedGuard
+	if fence != nil {
+		guards = append(guards, fence)
+	}
+	if s.rep.on && len(events) > 0 {
+		// In a cluster the log itself checks that an append continues
+		// the chat: a stale owner's late write cannot fork it.
+		guards = append(guards, &messages.ReplicatedGuard{Chat: chatID, FirstSeq: events[0].GetSeq()})
+	}
+	s.submitGuarded(muts, guards, done)
 }
 
 // ChatEvents returns a chat's stored events with a sequence above afterSeq,
@@ -70,25 +93,32 @@ func (s *Store) EachChatEvent(chatID string, afterSeq uint64, fn func(*messages.
 // LastChatSeq returns the sequence of a chat's last stored event (0 when it
 // has none).
 func (s *Store) LastChatSeq(chatID string) (uint64, error) {
-	prefix := chatEventPrefix(chatID)
 	var seq uint64
-	err := s.withDB(func(db *pebble.DB) error {
-		it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
-		if err != nil {
-			return err
-		}
-		if it.Last() {
-			if _, seq, err = parseChatEventKey(it.Key()); err != nil {
-				it.Close()
-				return err
-			}
-		}
-		return it.Close()
+	err := s.withDB(func(db *pebble.DB) (err error) {
+		seq, err = lastChatSeq(db, chatID)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("persistence: last event of %s: %w", chatID, err)
 	}
 	return seq, nil
+}
+
+// lastChatSeq reads the sequence of a chat's last stored event (0: none)
+// from r: the database, or a batch being built (replicate_apply.go).
+func lastChatSeq(r pebble.Reader, chatID string) (seq uint64, err error) {
+	prefix := chatEventPrefix(chatID)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
+	if err != nil {
+		return 0, err
+	}
+	if it.Last() {
+		if _, seq, err = parseChatEventKey(it.Key()); err != nil {
+			it.Close()
+			return 0, err
+		}
+	}
+	return seq, it.Close()
 }
 
 // OpenChats returns the open-chats index: every chat not closed. An entry

@@ -37,6 +37,16 @@ func (s *Store) PutFile(f *messages.StoredFile, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if s.rep.on {
+		// In a cluster every node must be able to serve the file: it
+		// goes through the replicated log like any write.
+		muts := make([]mutation, 0, f.Chunks+1)
+		for n := uint32(0); n < f.Chunks; n++ {
+			end := min(len(data), int(n+1)*FileChunkBytes)
+			muts = append(muts, mutation{key: fileChunkKey(f.GetChatId(), f.GetFileId(), n), value: data[int(n)*FileChunkBytes : end]})
+		}
+		return s.writeSync(append(muts, meta))
+	}
 	return s.withDB(func(db *pebble.DB) error {
 		b := db.NewBatch()
 		defer b.Close()
@@ -89,6 +99,9 @@ func (s *Store) EachFileChunk(f *messages.StoredFile, fn func([]byte) error) err
 // synced.
 func (s *Store) DeleteFile(chatID, fileID string) error {
 	p := fileKeyPrefix(chatID, fileID)
+	if s.rep.on {
+		return s.writeSync([]mutation{{key: p, end: upperBound(p), delete: true}})
+	}
 	return s.withDB(func(db *pebble.DB) error {
 		// Sync: the caller answers the upload's refusal after it.
 		return db.DeleteRange(p, upperBound(p), pebble.Sync)

@@ -99,6 +99,9 @@ const (
 	prefixDelLog   = "wl/"
 	// Issue 20: the routing journal.
 	prefixJournal = "rj/"
+	// prefixReplica: the replicated state machine's own keys
+	// (replicate_apply.go): its applied index, counters and fences.
+	prefixReplica = "z/"
 )
 
 // cannedScope is the prefix of one department's canned replies (agentID

@@ -54,6 +54,13 @@ type Options struct {
 	// indexer folds no figures, AppendStats writes nothing. Default false
 	// (on); for measuring what the statistics cost.
 	NoStats bool
+	// Replicated puts the store under a replicated log (cluster mode,
+	// replicate.go): writes are proposed to the Replicator given with
+	// Attach, and land when the log applies them (ApplyCommand).
+	Replicated bool
+	// ApplyWait is how long a replicated write waits for this node to
+	// apply it once the log committed it. Default DefaultApplyWait.
+	ApplyWait time.Duration
 }
 
 // EnsureDefaults fills in the default of every zero field and returns o.
@@ -72,6 +79,9 @@ func (o *Options) EnsureDefaults() *Options {
 	}
 	if o.DiskCheckEvery == 0 {
 		o.DiskCheckEvery = DefaultDiskCheckEvery
+	}
+	if o.ApplyWait == 0 {
+		o.ApplyWait = DefaultApplyWait
 	}
 	if o.FreeSpace == nil {
 		o.FreeSpace = statfsFree

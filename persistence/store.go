@@ -13,6 +13,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
 )
 
 // ErrClosed is returned for writes submitted after Close.
@@ -72,6 +74,8 @@ type Store struct {
 	// rebuildSnap: the logs as Open found them, when the index must be
 	// rebuilt; the indexer's goroutine takes it (history_index.go).
 	rebuildSnap *pebble.Snapshot
+	// rep: cluster mode (replicate.go); off on one node.
+	rep replication
 }
 
 // errStop ends a scan early without an error.
@@ -107,7 +111,10 @@ type mutation struct {
 
 type request struct {
 	muts []mutation
-	done func(error)
+	// guards: in cluster mode, what the state machine checks before the
+	// request lands (replicate_apply.go).
+	guards []*messages.ReplicatedGuard
+	done   func(error)
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -115,12 +122,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.EnsureDefaults().Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1)}
+	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1), rep: newReplication(opts.Replicated)}
 	db, err := s.openDB()
 	if err != nil {
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
 	}
-	if err := s.seedFeed(db); err != nil {
+	if err := s.seed(db); err != nil {
 		closeDB(db)
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
 	}
@@ -214,6 +221,11 @@ func (s *Store) getRaw(key []byte) (value []byte, ok bool, err error) {
 // between loses the kept secrets too (the broker then makes new ones at
 // start). The caller makes sure nothing else uses the store meanwhile.
 func (s *Store) WipeWorkspace(keep ...string) error {
+	if s.rep.on {
+		// Deleting a cluster's workspace is deleting every node's copy:
+		// not done by removing one node's files.
+		return fmt.Errorf("persistence: wipe: %w in cluster mode", errors.ErrUnsupported)
+	}
 	kept := map[string][]byte{}
 	for _, name := range keep {
 		v, ok, err := s.getRaw(secretKey(name))
@@ -404,7 +416,11 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (s *Store) submit(muts []mutation, done func(error)) {
+func (s *Store) submit(muts []mutation, done func(error)) { s.submitGuarded(muts, nil, done) }
+
+// submitGuarded submits a request that lands only if its guards hold
+// (cluster mode; on one node there are none).
+func (s *Store) submitGuarded(muts []mutation, guards []*messages.ReplicatedGuard, done func(error)) {
 	if done == nil {
 		done = func(error) {}
 	}
@@ -418,7 +434,7 @@ func (s *Store) submit(muts []mutation, done func(error)) {
 		done(ErrDiskLow)
 		return
 	}
-	s.reqs <- &request{muts: muts, done: done}
+	s.reqs <- &request{muts: muts, guards: guards, done: done}
 }
 
 // writeSync commits muts and waits for it. For callers outside actors
@@ -457,16 +473,14 @@ func (s *Store) writer() {
 			}
 		}
 		pending = s.takeJournal(pending)
-		var err error
-		if !s.Healthy() {
-			err = s.reopen()
-		}
-		if err == nil {
-			err = s.commitTimed(pending)
-		}
+		results, err := s.write(pending)
 		s.stats.Batches.Add(1)
 		s.stats.Requests.Add(uint64(len(pending)))
-		for _, r := range pending {
+		for i, r := range pending {
+			if err == nil && results != nil {
+				r.done(results[i])
+				continue
+			}
 			r.done(err)
 		}
 		if err == nil {
@@ -480,6 +494,33 @@ func (s *Store) writer() {
 		}
 		clear(pending)
 	}
+}
+
+// write lands a batch: committed to Pebble on one node, through the
+// replicated log in a cluster, where each request has its own result
+// (results nil: err is every request's).
+func (s *Store) write(pending []*request) (results []error, err error) {
+	if s.rep.on {
+		return s.replicate(pending)
+	}
+	if !s.Healthy() {
+		err = s.reopen()
+	}
+	if err == nil {
+		err = s.commitTimed(pending)
+	}
+	return nil, err
+}
+
+// seed sets the numbering counters from what db holds.
+func (s *Store) seed(db *pebble.DB) error {
+	if err := s.seedFeed(db); err != nil {
+		return err
+	}
+	if s.rep.on {
+		return s.seedReplica(db)
+	}
+	return nil
 }
 
 func (s *Store) failQueued(err error) {
@@ -533,31 +574,11 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	var journalN uint64 // the last journal entry's number, for its decisions
-	var decisionI uint16
+	var nb numbering
 	for _, r := range reqs {
 		for _, m := range r.muts {
-			var err error
-			switch {
-			case m.delete && m.end != nil:
-				err = b.DeleteRange(m.key, m.end, nil)
-			case m.delete:
-				err = b.Delete(m.key, nil)
-			case m.feed:
-				err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
-			case m.stat:
-				err = b.Set(statsEventKey(s.statN.Add(1)), m.value, nil)
-			case m.journal:
-				journalN, decisionI = s.journalN.Add(1), 0
-				err = b.Set(journalKey(journalN), m.value, nil)
-			case m.decision:
-				err = b.Set(binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(m.key, journalN), decisionI), m.value, nil)
-				decisionI++
-			default:
-				err = b.Set(m.key, m.value, nil)
-			}
-			if err != nil {
-				return 0, fmt.Errorf("persistence: build batch: %w", err)
+			if err := s.put(b, &nb, m); err != nil {
+				return 0, err
 			}
 		}
 	}
@@ -567,6 +588,42 @@ func (s *Store) commit(reqs []*request) (n int, err error) {
 		return 0, fmt.Errorf("%w: commit: %v", ErrUnavailable, err)
 	}
 	return b.Len(), nil
+}
+
+// numbering carries, through one batch, the number of its last routing
+// journal entry, for the decisions after it.
+type numbering struct {
+	journalN  uint64
+	decisionI uint16
+}
+
+// put adds m to b, numbering feed, statistics and journal entries as it
+// goes (in commit order: on one node the writer's, in a cluster the
+// replicated log's).
+func (s *Store) put(b *pebble.Batch, nb *numbering, m mutation) error {
+	var err error
+	switch {
+	case m.delete && m.end != nil:
+		err = b.DeleteRange(m.key, m.end, nil)
+	case m.delete:
+		err = b.Delete(m.key, nil)
+	case m.feed:
+		err = b.Set(feedKey(s.feedN.Add(1)), m.value, nil)
+	case m.stat:
+		err = b.Set(statsEventKey(s.statN.Add(1)), m.value, nil)
+	case m.journal:
+		nb.journalN, nb.decisionI = s.journalN.Add(1), 0
+		err = b.Set(journalKey(nb.journalN), m.value, nil)
+	case m.decision:
+		err = b.Set(binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint64(m.key, nb.journalN), nb.decisionI), m.value, nil)
+		nb.decisionI++
+	default:
+		err = b.Set(m.key, m.value, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("persistence: build batch: %w", err)
+	}
+	return nil
 }
 
 func set(key []byte, m proto.Message) (mutation, error) {

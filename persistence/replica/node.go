@@ -1,0 +1,282 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/switchboard-chat/switchboard/persistence"
+)
+
+// Peer is one voter of the Raft group.
+type Peer struct {
+	ID   string
+	Addr string // its cluster port, host:port
+}
+
+// Config is what a node's replica starts with.
+type Config struct {
+	// ID is this node's name in the group; Bind its cluster port
+	// (host:port, port 0 picks one); Advertise how the others reach it
+	// (default: the address bound).
+	ID, Bind, Advertise string
+	// Peers are the group's first voters, this node among them. Every
+	// node of a new cluster is started with the same list and they
+	// bootstrap together; a node with state of its own ignores it.
+	Peers []Peer
+	// Dir keeps the Raft log and snapshots (the state is the Store's).
+	Dir string
+	// ClusterKey is shared by the cluster's nodes; a connection without
+	// it is refused.
+	ClusterKey string
+	Store      *persistence.Store
+	Logger     *slog.Logger
+	// Raft's timing; zero: the defaults below, tuned for a failover
+	// under a second on a LAN.
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
+	// ProposeTimeout bounds one proposal, leader changes included.
+	ProposeTimeout time.Duration
+	// SnapshotThreshold and TrailingLogs: Raft's (0: its defaults).
+	SnapshotThreshold, TrailingLogs uint64
+	SnapshotInterval                time.Duration
+	// Fatal is told when this replica can no longer follow the log (its
+	// state could not apply a command): the node must stop.
+	Fatal func(error)
+}
+
+// Defaults of Config.
+const (
+	DefaultHeartbeatTimeout   = 500 * time.Millisecond
+	DefaultElectionTimeout    = 500 * time.Millisecond
+	DefaultLeaderLeaseTimeout = 250 * time.Millisecond
+	DefaultProposeTimeout     = 5 * time.Second
+)
+
+// ErrNoLeader: no leader could take a proposal before its deadline (no
+// quorum, or an election that did not end). Temporary.
+var ErrNoLeader = errors.New("replica: no leader reachable")
+
+// Node is one member of the Raft group: it is the Store's Replicator.
+type Node struct {
+	cfg   Config
+	raft  *raft.Raft
+	logs  *logStore
+	trans *raft.NetworkTransport
+	mux   *mux
+	fwd   *forwarder
+	mu    sync.Mutex
+	conns map[net.Conn]bool // forwarded-proposal connections served
+	shut  bool
+	once  sync.Once
+}
+
+// Start opens the node's log, binds its cluster port, joins (or
+// bootstraps) the group and attaches itself to the Store.
+func Start(cfg Config) (*Node, error) {
+	if cfg.ID == "" || cfg.Store == nil || cfg.Dir == "" {
+		return nil, errors.New("replica: Config needs ID, Dir and Store")
+	}
+	cfg.defaults()
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("replica: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Bind)
+	if err != nil {
+		return nil, fmt.Errorf("replica: cluster port: %w", err)
+	}
+	if cfg.Advertise == "" {
+		cfg.Advertise = ln.Addr().String()
+	}
+	n := &Node{cfg: cfg, conns: map[net.Conn]bool{}}
+	n.mux = newMux(ln, cfg.ClusterKey, n.serveForward)
+	n.fwd = &forwarder{m: n.mux}
+	if err := n.startRaft(); err != nil {
+		n.mux.close()
+		return nil, err
+	}
+	cfg.Store.Attach(n)
+	return n, nil
+}
+
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	if c.ElectionTimeout == 0 {
+		c.ElectionTimeout = DefaultElectionTimeout
+	}
+	if c.LeaderLeaseTimeout == 0 {
+		c.LeaderLeaseTimeout = DefaultLeaderLeaseTimeout
+	}
+	if c.ProposeTimeout == 0 {
+		c.ProposeTimeout = DefaultProposeTimeout
+	}
+	if c.Fatal == nil {
+		c.Fatal = func(err error) { c.Logger.Error("replica: this node cannot follow the log", "err", err) }
+	}
+}
+
+func (n *Node) startRaft() error {
+	cfg := n.cfg
+	logs, err := openLogStore(filepath.Join(cfg.Dir, "log"))
+	if err != nil {
+		return err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hclogFor(cfg.Logger, "raft-snap"))
+	if err == nil {
+		n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftLayer{n.mux}, MaxPool: 4, Timeout: 5 * time.Second, Logger: hclogFor(cfg.Logger, "raft-net")})
+		var cached raft.LogStore
+		if cached, err = raft.NewLogCache(1024, logs); err == nil {
+			n.raft, err = raft.NewRaft(n.raftConfig(), &fsm{store: cfg.Store, fatal: n.fatal}, cached, logs, snaps, n.trans)
+		}
+	}
+	if err == nil {
+		err = n.bootstrap(logs, snaps)
+	}
+	if err != nil {
+		logs.Close()
+		return fmt.Errorf("replica: start raft: %w", err)
+	}
+	n.logs = logs
+	return nil
+}
+
+func (n *Node) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(n.cfg.ID)
+	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = n.cfg.HeartbeatTimeout, n.cfg.ElectionTimeout, n.cfg.LeaderLeaseTimeout
+	// The state lives in the Store's Pebble with its applied index: on a
+	// restart it is there already, and the log replays only what it
+	// lacks (ApplyCommand skips the rest).
+	rc.NoSnapshotRestoreOnStart = true
+	rc.BatchApplyCh = true
+	if n.cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	}
+	if n.cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = n.cfg.TrailingLogs
+	}
+	if n.cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = n.cfg.SnapshotInterval
+	}
+	rc.Logger = hclogFor(n.cfg.Logger, "raft")
+	return rc
+}
+
+// bootstrap starts a new group from Peers, unless this node has state.
+func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
+	has, err := raft.HasExistingState(logs, logs, snaps)
+	if err != nil || has || len(n.cfg.Peers) == 0 {
+		return err
+	}
+	var conf raft.Configuration
+	for _, p := range n.cfg.Peers {
+		conf.Servers = append(conf.Servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Addr)})
+	}
+	err = n.raft.BootstrapCluster(conf).Error()
+	if errors.Is(err, raft.ErrCantBootstrap) {
+		return nil
+	}
+	return err
+}
+
+func (n *Node) fatal(err error) { n.cfg.Fatal(err) }
+
+// Propose implements persistence.Replicator: it appends cmd through the
+// leader, this node or another, and returns once it is committed.
+func (n *Node) Propose(cmd []byte) error {
+	deadline := time.Now().Add(n.cfg.ProposeTimeout)
+	var last error
+	for wait := 10 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
+		if last = n.proposeOnce(cmd, deadline); last == nil {
+			return nil
+		}
+		if n.closed() {
+			return fmt.Errorf("%w: %v", persistence.ErrClosed, last)
+		}
+		// A leader is being elected, or the one asked fell: ask again
+		// (the command lands once, whatever was committed before).
+		timer := time.NewTimer(min(wait, time.Until(deadline)))
+		<-timer.C
+	}
+	return fmt.Errorf("%w: %w within %s: %v", persistence.ErrUnavailable, ErrNoLeader, n.cfg.ProposeTimeout, last)
+}
+
+func (n *Node) proposeOnce(cmd []byte, deadline time.Time) error {
+	addr, id := n.raft.LeaderWithID()
+	switch {
+	case id == "":
+		return ErrNoLeader
+	case string(id) == n.cfg.ID:
+		return n.applyHere(cmd)
+	default:
+		return n.fwd.forward(string(addr), cmd, deadline)
+	}
+}
+
+// applyHere appends cmd on this node, which must be the leader.
+func (n *Node) applyHere(cmd []byte) error {
+	if n.raft.State() != raft.Leader {
+		return errNotLeader
+	}
+	err := n.raft.Apply(cmd, n.cfg.ProposeTimeout).Error()
+	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+		return errNotLeader
+	}
+	return err
+}
+
+func (n *Node) track(c net.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.shut {
+		return false
+	}
+	n.conns[c] = true
+	return true
+}
+
+func (n *Node) untrack(c net.Conn) {
+	n.mu.Lock()
+	delete(n.conns, c)
+	n.mu.Unlock()
+	c.Close()
+}
+
+func (n *Node) closed() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.shut
+}
+
+// Close leaves the group's traffic (it stays a voter: a restart with the
+// same Dir takes its place again) and closes the log.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		n.mu.Lock()
+		n.shut = true
+		for c := range n.conns {
+			c.Close()
+		}
+		n.mu.Unlock()
+		n.fwd.close()
+		err = n.raft.Shutdown().Error()
+		n.mux.close()
+		n.mux.wg.Wait()
+		if cerr := n.logs.Close(); err == nil {
+			err = cerr
+		}
+	})
+	return err
+}

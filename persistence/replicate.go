@@ -1,0 +1,198 @@
+// Cluster mode (issue 15): the store under a replicated log. The writer
+// batches requests as on one node, but instead of committing the batch to
+// Pebble it proposes it to the log as one command; every node's state
+// machine (replicate_apply.go) applies each command to its own Pebble in
+// log order, and the proposing node acknowledges a request once its own
+// state machine applied it, so a node reads its own writes.
+
+package persistence
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Replicator is the replicated log under a Store in cluster mode
+// (persistence/replica implements it on hashicorp/raft).
+type Replicator interface {
+	// Propose appends cmd to the log and returns once a quorum has it
+	// (committed), or failed. A failure may still commit later (the
+	// leader fell while the command travelled): the request was never
+	// acknowledged, and its guards refuse it if it is sent again.
+	Propose(cmd []byte) error
+}
+
+// ErrFenced refuses a write whose writer's epoch is older than the newest
+// its entity has seen: another node took the entity over. The writer must
+// stop serving it.
+var ErrFenced = errors.New("persistence: fenced: a newer owner writes this entity")
+
+// ErrSequence refuses a chat append that does not continue the chat's
+// stored log (a gap, or a sequence already stored).
+var ErrSequence = errors.New("persistence: chat sequence does not follow the stored log")
+
+// ErrLimit refuses a request that would take a committed counter over its
+// limit (an agent over their chat limit) or below zero.
+var ErrLimit = errors.New("persistence: over the limit")
+
+// DefaultApplyWait is how long a proposer waits for its own state machine
+// to apply a committed command before it reports ErrUnavailable.
+const DefaultApplyWait = 10 * time.Second
+
+// replication is a Store's cluster-mode state; on is false on one node.
+type replication struct {
+	on bool
+	r  atomic.Pointer[replicatorBox]
+	// origin names this opening of the store in the commands it proposes
+	// (a restart must not take a replayed old command for a new one).
+	origin string
+	nextID atomic.Uint64
+	// applied is the index of the last command applied (also kept in
+	// the store, in the batch that applied it).
+	applied atomic.Uint64
+	mu      sync.Mutex
+	waiting map[uint64]chan []error
+}
+
+type replicatorBox struct{ r Replicator }
+
+func newReplication(on bool) replication {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return replication{on: on, origin: hex.EncodeToString(b[:]), waiting: map[uint64]chan []error{}}
+}
+
+// Replicated reports whether the store is in cluster mode.
+func (s *Store) Replicated() bool { return s.rep.on }
+
+// Attach sets the replicated log the writer proposes to. Until it is set,
+// writes of a replicated store fail with ErrUnavailable.
+func (s *Store) Attach(r Replicator) { s.rep.r.Store(&replicatorBox{r}) }
+
+// AppliedIndex is the index of the last log entry the store applied.
+func (s *Store) AppliedIndex() uint64 { return s.rep.applied.Load() }
+
+// Guard lands a request of guards alone, in cluster mode: Claim an
+// entity at a new epoch (its fence rises, so the old owner's writes are
+// refused from now on), or an assignment's load move checked against
+// fences and a limit. On one node there is nothing to check against:
+// it fails with errors.ErrUnsupported.
+func (s *Store) Guard(guards []*messages.ReplicatedGuard, done func(error)) {
+	if !s.rep.on {
+		done(fmt.Errorf("persistence: guards: %w on one node", errors.ErrUnsupported))
+		return
+	}
+	s.submitGuarded(nil, guards, done)
+}
+
+// Claim raises entity's fence to epoch (a new owner's first write).
+func (s *Store) Claim(entity string, epoch uint64, done func(error)) {
+	s.Guard([]*messages.ReplicatedGuard{{Entity: entity, Epoch: epoch}}, done)
+}
+
+// replicate proposes reqs as one command and waits until this node applied
+// it. It returns one result per request (a guard's refusal, or nil), or an
+// error that fails them all.
+func (s *Store) replicate(reqs []*request) ([]error, error) {
+	box := s.rep.r.Load()
+	if box == nil {
+		return nil, fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable)
+	}
+	id := s.rep.nextID.Add(1)
+	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: id, Requests: make([]*messages.ReplicatedRequest, len(reqs))}
+	for i, r := range reqs {
+		cmd.Requests[i] = encodeRequest(r)
+	}
+	data, err := proto.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("persistence: marshal command: %w", err)
+	}
+	ch := make(chan []error, 1)
+	s.rep.mu.Lock()
+	s.rep.waiting[id] = ch
+	s.rep.mu.Unlock()
+	defer func() {
+		s.rep.mu.Lock()
+		delete(s.rep.waiting, id)
+		s.rep.mu.Unlock()
+	}()
+	if err := box.r.Propose(data); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(s.opts.ApplyWait)
+	defer t.Stop()
+	select {
+	case res := <-ch:
+		return res, nil
+	case <-t.C:
+		return nil, fmt.Errorf("%w: committed, but not applied here within %s", ErrUnavailable, s.opts.ApplyWait)
+	}
+}
+
+// applied hands a command's results to its proposer, when it is this
+// store and still waiting.
+func (s *Store) resolve(cmd *messages.ReplicatedCommand, res []error) {
+	if cmd.GetOrigin() != s.rep.origin {
+		return
+	}
+	s.rep.mu.Lock()
+	ch := s.rep.waiting[cmd.GetId()]
+	s.rep.mu.Unlock()
+	if ch != nil {
+		ch <- res
+	}
+}
+
+func encodeRequest(r *request) *messages.ReplicatedRequest {
+	q := &messages.ReplicatedRequest{Mutations: make([]*messages.ReplicatedMutation, len(r.muts)), Guards: r.guards}
+	for i, m := range r.muts {
+		q.Mutations[i] = encodeMutation(m)
+	}
+	return q
+}
+
+func encodeMutation(m mutation) *messages.ReplicatedMutation {
+	out := &messages.ReplicatedMutation{Key: m.key, Value: m.value, End: m.end}
+	switch {
+	case m.delete:
+		out.Kind = messages.ReplicatedMutation_KIND_DELETE
+	case m.feed:
+		out.Kind = messages.ReplicatedMutation_KIND_FEED
+	case m.stat:
+		out.Kind = messages.ReplicatedMutation_KIND_STAT
+	case m.journal:
+		out.Kind = messages.ReplicatedMutation_KIND_JOURNAL
+	case m.decision:
+		out.Kind = messages.ReplicatedMutation_KIND_DECISION
+	}
+	return out
+}
+
+func decodeMutation(m *messages.ReplicatedMutation) (mutation, error) {
+	out := mutation{key: m.GetKey(), value: m.GetValue()}
+	switch m.GetKind() {
+	case messages.ReplicatedMutation_KIND_SET:
+	case messages.ReplicatedMutation_KIND_DELETE:
+		out.delete, out.end = true, m.GetEnd()
+	case messages.ReplicatedMutation_KIND_FEED:
+		out.feed = true
+	case messages.ReplicatedMutation_KIND_STAT:
+		out.stat = true
+	case messages.ReplicatedMutation_KIND_JOURNAL:
+		out.journal = true
+	case messages.ReplicatedMutation_KIND_DECISION:
+		out.decision = true
+	default:
+		return mutation{}, fmt.Errorf("persistence: unknown mutation kind %d", m.GetKind())
+	}
+	return out, nil
+}

@@ -1,0 +1,261 @@
+// The state machine of cluster mode: every node applies the replicated
+// log's commands to its own Pebble, in log order, with the same result.
+// What a command's requests may do is decided here, against the state as
+// the log made it: a request from a fenced writer, or a chat append that
+// does not continue the stored log, is refused as a whole, the others land.
+
+package persistence
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// The state machine's own keys: the applied index and the numbering
+// counters are written in the batch of the command they describe, so a
+// restart knows exactly what is applied, and every node numbers alike.
+var (
+	appliedKey  = []byte(prefixReplica + "applied")
+	countersKey = []byte(prefixReplica + "n")
+)
+
+// originKey keeps the last command id applied from one proposer.
+func originKey(origin string) []byte {
+	return append([]byte(prefixReplica+"o/"), origin...)
+}
+
+func counterKey(name string) []byte {
+	return append([]byte(prefixReplica+"c/"), name...)
+}
+
+func fenceKey(entity string) []byte {
+	return append([]byte(prefixReplica+"f/"), entity...)
+}
+
+// ApplyCommand applies the log entry at index (a marshalled
+// ReplicatedCommand) and hands its results to its proposer when that is
+// this store. An entry at or below the applied index was applied before
+// (the log replays after a restart) and changes nothing. An error means
+// this replica could not apply it: it must stop, or it would diverge.
+func (s *Store) ApplyCommand(index uint64, data []byte) error {
+	if index <= s.rep.applied.Load() {
+		return nil
+	}
+	cmd := &messages.ReplicatedCommand{}
+	if err := proto.Unmarshal(data, cmd); err != nil {
+		return fmt.Errorf("persistence: decode log entry %d: %w", index, err)
+	}
+	res := make([]error, len(cmd.GetRequests()))
+	err := s.withDB(func(db *pebble.DB) error {
+		b := db.NewIndexedBatch()
+		defer b.Close()
+		if again, err := proposedBefore(b, cmd); again || err != nil {
+			// A proposer that lost its leader's answer proposes again:
+			// the command is applied once, its results were given then.
+			res = nil
+			if err == nil {
+				err = s.putApplied(b, index)
+			}
+			if err == nil {
+				err = b.Commit(pebble.NoSync)
+			}
+			return err
+		}
+		var nb numbering
+		for i, q := range cmd.GetRequests() {
+			if res[i] = checkGuards(b, q.GetGuards()); res[i] != nil {
+				if !refused(res[i]) {
+					return res[i] // a read failed: no result this replica could vouch for
+				}
+				continue
+			}
+			for _, m := range q.GetMutations() {
+				mut, err := decodeMutation(m)
+				if err != nil {
+					return err
+				}
+				if err := s.put(b, &nb, mut); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.putApplied(b, index); err != nil {
+			return err
+		}
+		// NoSync: the log is the durable copy. After a crash the log
+		// replays what Pebble lost, from the applied index written here.
+		return b.Commit(pebble.NoSync)
+	})
+	if err != nil {
+		return fmt.Errorf("persistence: apply log entry %d: %w", index, err)
+	}
+	s.rep.applied.Store(index)
+	if res != nil {
+		s.resolve(cmd, res)
+	}
+	s.wakeIndexer()
+	return nil
+}
+
+// proposedBefore reports whether cmd was applied already, and otherwise
+// records it as its proposer's last (a proposer proposes one command at
+// a time, with rising ids).
+func proposedBefore(b *pebble.Batch, cmd *messages.ReplicatedCommand) (bool, error) {
+	k := originKey(cmd.GetOrigin())
+	v, err := getValue(b, k)
+	if err != nil {
+		return false, err
+	}
+	if len(v) == 8 && binary.BigEndian.Uint64(v) >= cmd.GetId() {
+		return true, nil
+	}
+	return false, b.Set(k, binary.BigEndian.AppendUint64(nil, cmd.GetId()), nil)
+}
+
+// putApplied records index and the counters in b.
+func (s *Store) putApplied(b *pebble.Batch, index uint64) error {
+	if err := b.Set(appliedKey, binary.BigEndian.AppendUint64(nil, index), nil); err != nil {
+		return err
+	}
+	n := binary.BigEndian.AppendUint64(nil, s.feedN.Load())
+	n = binary.BigEndian.AppendUint64(n, s.statN.Load())
+	n = binary.BigEndian.AppendUint64(n, s.journalN.Load())
+	return b.Set(countersKey, n, nil)
+}
+
+// seedReplica reads the applied index and the counters a replicated
+// store's state machine left (Open, Restore).
+func (s *Store) seedReplica(db pebble.Reader) error {
+	v, err := getValue(db, appliedKey)
+	if err != nil {
+		return err
+	}
+	var applied uint64
+	if len(v) == 8 {
+		applied = binary.BigEndian.Uint64(v)
+	}
+	s.rep.applied.Store(applied)
+	if v, err = getValue(db, countersKey); err != nil {
+		return err
+	}
+	if len(v) == 24 {
+		s.feedN.Store(binary.BigEndian.Uint64(v))
+		s.statN.Store(binary.BigEndian.Uint64(v[8:]))
+		s.journalN.Store(binary.BigEndian.Uint64(v[16:]))
+	}
+	return nil
+}
+
+// getValue returns a copy of key's value in r, nil when absent.
+func getValue(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
+// checkGuards decides whether a request may land, against b (the state
+// with the command's earlier requests applied); a request that passes
+// raises its entities' fences and moves its counters in b.
+func checkGuards(b *pebble.Batch, guards []*messages.ReplicatedGuard) error {
+	for _, g := range guards {
+		if err := checkGuard(b, g); err != nil {
+			return err
+		}
+	}
+	for _, g := range guards {
+		if err := passGuard(b, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// passGuard writes what a passed guard changes.
+func passGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
+	if e := g.GetEntity(); e != "" {
+		if err := b.Set(fenceKey(e), binary.BigEndian.AppendUint64(nil, g.GetEpoch()), nil); err != nil {
+			return err
+		}
+	}
+	if c := g.GetCounter(); c != "" {
+		n, err := readUint(b, counterKey(c))
+		if err != nil {
+			return err
+		}
+		return b.Set(counterKey(c), binary.BigEndian.AppendUint64(nil, uint64(int64(n)+g.GetDelta())), nil)
+	}
+	return nil
+}
+
+// readUint reads an 8-byte big-endian value, 0 when absent.
+func readUint(r pebble.Reader, key []byte) (uint64, error) {
+	v, err := getValue(r, key)
+	if err != nil || len(v) != 8 {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func checkGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
+	if e := g.GetEntity(); e != "" {
+		fence, err := readUint(b, fenceKey(e))
+		if err != nil {
+			return err
+		}
+		if fence > g.GetEpoch() {
+			return fmt.Errorf("%w: %s at epoch %d, its fence is at %d", ErrFenced, e, g.GetEpoch(), fence)
+		}
+	}
+	if c := g.GetChat(); c != "" {
+		last, err := lastChatSeq(b, c)
+		if err != nil {
+			return err
+		}
+		if last+1 != g.GetFirstSeq() {
+			return fmt.Errorf("%w: chat %s appends from %d, its log ends at %d", ErrSequence, c, g.GetFirstSeq(), last)
+		}
+	}
+	if c := g.GetCounter(); c != "" {
+		n, err := readUint(b, counterKey(c))
+		if err != nil {
+			return err
+		}
+		if next := int64(n) + g.GetDelta(); next < 0 || (g.GetDelta() > 0 && uint64(next) > g.GetLimit()) {
+			return fmt.Errorf("%w: %s at %d%+d, its limit is %d", ErrLimit, c, n, g.GetDelta(), g.GetLimit())
+		}
+	}
+	return nil
+}
+
+// refused tells a guard's refusal, the same on every replica, from a
+// failure to read.
+func refused(err error) bool {
+	return errors.Is(err, ErrFenced) || errors.Is(err, ErrSequence) || errors.Is(err, ErrLimit)
+}
+
+// Fence returns the newest epoch the state machine has seen for entity
+// ("kind/id"), 0 when none.
+func (s *Store) Fence(entity string) (uint64, error) { return s.readUint(fenceKey(entity)) }
+
+// Counter returns a committed counter's value (an agent's load).
+func (s *Store) Counter(name string) (uint64, error) { return s.readUint(counterKey(name)) }
+
+func (s *Store) readUint(key []byte) (n uint64, err error) {
+	err = s.withDB(func(db *pebble.DB) (err error) {
+		n, err = readUint(db, key)
+		return err
+	})
+	return n, err
+}
