@@ -27,6 +27,9 @@ type Config struct {
 	// (host:port, port 0 picks one); Advertise how the others reach it
 	// (default: the address bound).
 	ID, Bind, Advertise string
+	// Listener, when set, is the cluster port already bound (Bind is then
+	// not used).
+	Listener net.Listener
 	// Peers are the group's first voters, this node among them. Every
 	// node of a new cluster is started with the same list and they
 	// bootstrap together; a node with state of its own ignores it.
@@ -87,9 +90,12 @@ func Start(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Bind)
-	if err != nil {
-		return nil, fmt.Errorf("replica: cluster port: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Bind); err != nil {
+			return nil, fmt.Errorf("replica: cluster port: %w", err)
+		}
 	}
 	if cfg.Advertise == "" {
 		cfg.Advertise = ln.Addr().String()
@@ -159,7 +165,10 @@ func (n *Node) raftConfig() *raft.Config {
 	// restart it is there already, and the log replays only what it
 	// lacks (ApplyCommand skips the rest).
 	rc.NoSnapshotRestoreOnStart = true
-	rc.BatchApplyCh = true
+	// BatchApplyCh stays off: with its buffered channel, an Apply queued
+	// as the node shuts down is never answered (its future's Error
+	// blocked a closing store's writer for good in the failover test).
+	// The leader still takes every waiting Apply into one append.
 	if n.cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = n.cfg.SnapshotThreshold
 	}
