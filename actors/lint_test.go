@@ -109,11 +109,16 @@ var layerRules = []layerRule{
 	{dir: "gateway/signin", files: codeFiles, only: []string{"messages"}},
 	// So does the SMTP client.
 	{dir: "gateway/mail", files: codeFiles, only: []string{"messages"}},
+	// The ownership directory talks to etcd and nothing of ours; its
+	// tests run a real etcd.
+	{dir: "actors/ownership", files: codeFiles, only: []string{}},
+	{dir: "actors/ownership", files: testFiles, only: []string{"actors/ownership/etcdtest"}},
+	{dir: "actors/ownership/etcdtest", only: []string{}},
 }
 
 // testOnly are packages only tests import: fault injection and the
 // directory servers tests start stay out of the binary.
-var testOnly = []string{"persistence/faultfs", "gateway/signin/ldaptest", "gateway/signin/oidctest", "gateway/signin/testca"}
+var testOnly = []string{"persistence/faultfs", "gateway/signin/ldaptest", "gateway/signin/oidctest", "gateway/signin/testca", "actors/ownership/etcdtest"}
 
 // under reports whether pkg is dir or a package below it.
 func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
@@ -235,6 +240,8 @@ func TestLayerRules(t *testing.T) {
 		{"gateway", false, "persistence", "gateway never imports persistence"},
 		{"gateway", false, "actors", ""},
 		{"bench", false, "cmd/switchboard", "bench never imports cmd"},
+		{"actors/ownership", false, "messages", "actors/ownership imports nothing of ours"},
+		{"actors/ownership", true, "actors/ownership/etcdtest", ""},
 	} {
 		if got := broken(c.pkg, c.test, c.ours); got != c.want {
 			t.Errorf("%s (test %v) importing %s: %q, want %q", c.pkg, c.test, c.ours, got, c.want)
