@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // The broker's metrics the report shows (see the README's metric list).
@@ -160,7 +161,7 @@ func scrapeBroker(ctx context.Context, addr string) *brokerScrape {
 // parseBrokerMetrics reads the Prometheus text exposition format; it
 // returns nil, nil when the storage histograms are absent.
 func parseBrokerMetrics(r io.Reader) (*brokerScrape, error) {
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(r)
 	if err != nil {
 		return nil, fmt.Errorf("bench: parsing /metrics: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/switchboard-chat/switchboard/messages"
 )
@@ -27,7 +28,7 @@ func scrape(t *testing.T, addr string) ([]byte, map[string]*dto.MetricFamily) {
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %v\n%s", res.StatusCode, err, body)
 	}
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)
