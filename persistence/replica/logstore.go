@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/raft"
@@ -22,8 +23,8 @@ var (
 	errNoKey = errors.New("not found")
 )
 
-func openLogStore(dir string) (*logStore, error) {
-	db, err := pebble.Open(dir, &pebble.Options{MemTableSize: 16 << 20})
+func openLogStore(dir string, log *slog.Logger) (*logStore, error) {
+	db, err := pebble.Open(dir, &pebble.Options{MemTableSize: 16 << 20, Logger: pebbleLogger{log}})
 	if err != nil {
 		return nil, fmt.Errorf("replica: open the log store: %w", err)
 	}
@@ -127,4 +128,16 @@ func (p *logStore) GetUint64(k []byte) (uint64, error) {
 		return 0, fmt.Errorf("replica: stable value %q is %d bytes", k, len(v))
 	}
 	return binary.BigEndian.Uint64(v), nil
+}
+
+// pebbleLogger keeps the log store's Pebble quiet but for its errors.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (pebbleLogger) Infof(string, ...interface{}) {}
+func (p pebbleLogger) Errorf(format string, args ...interface{}) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "raft-log")
+}
+func (p pebbleLogger) Fatalf(format string, args ...interface{}) {
+	p.Errorf(format, args...)
+	panic(fmt.Sprintf(format, args...))
 }

@@ -62,6 +62,12 @@ const (
 	DefaultProposeTimeout     = 5 * time.Second
 )
 
+// MinClusterKey is the shortest cluster key accepted.
+const MinClusterKey = 16
+
+// ErrWeakClusterKey refuses a cluster key shorter than MinClusterKey.
+var ErrWeakClusterKey = fmt.Errorf("replica: the cluster key must be at least %d characters", MinClusterKey)
+
 // ErrNoLeader: no leader could take a proposal before its deadline (no
 // quorum, or an election that did not end). Temporary.
 var ErrNoLeader = errors.New("replica: no leader reachable")
@@ -85,6 +91,10 @@ type Node struct {
 func Start(cfg Config) (*Node, error) {
 	if cfg.ID == "" || cfg.Store == nil || cfg.Dir == "" {
 		return nil, errors.New("replica: Config needs ID, Dir and Store")
+	}
+	if len(cfg.ClusterKey) < MinClusterKey {
+		// The key is all that keeps a stranger from writing the log.
+		return nil, ErrWeakClusterKey
 	}
 	cfg.defaults()
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
@@ -134,7 +144,7 @@ func (c *Config) defaults() {
 
 func (n *Node) startRaft() error {
 	cfg := n.cfg
-	logs, err := openLogStore(filepath.Join(cfg.Dir, "log"))
+	logs, err := openLogStore(filepath.Join(cfg.Dir, "log"), cfg.Logger)
 	if err != nil {
 		return err
 	}

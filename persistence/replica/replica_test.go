@@ -17,7 +17,7 @@ import (
 )
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -28,6 +28,8 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
+const testKey = "a cluster key for the tests"
+
 // member is one node of a test cluster: its store and its replica.
 type member struct {
 	id, addr, dir string
@@ -36,7 +38,7 @@ type member struct {
 }
 
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	members []*member
 	peers   []Peer
 	tune    func(*Config)
@@ -44,7 +46,7 @@ type testCluster struct {
 
 // startCluster starts n nodes on loopback, each with its store in a
 // temporary folder, and waits for a leader.
-func startCluster(t *testing.T, n int, tune func(*Config)) *testCluster {
+func startCluster(t testing.TB, n int, tune func(*Config)) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, tune: tune}
 	lns := make([]net.Listener, n)
@@ -81,7 +83,7 @@ func (c *testCluster) start(m *member, ln net.Listener) {
 			c.t.Fatal(err)
 		}
 	}
-	cfg := Config{ID: m.id, Listener: ln, Peers: c.peers, Dir: filepath.Join(m.dir, "raft"), ClusterKey: "test-key", Store: s,
+	cfg := Config{ID: m.id, Listener: ln, Peers: c.peers, Dir: filepath.Join(m.dir, "raft"), ClusterKey: testKey, Store: s,
 		Logger: slog.New(slog.DiscardHandler), Fatal: func(err error) { c.t.Errorf("%s cannot follow the log: %v", m.id, err) }}
 	if c.tune != nil {
 		c.tune(&cfg)
@@ -168,8 +170,17 @@ func TestWritesThroughAnyNode(t *testing.T) {
 	}
 }
 
-// A stranger on the cluster port without the key is refused.
+// A stranger on the cluster port without the key is refused; a node
+// does not start with a short key.
 func TestClusterPortNeedsTheKey(t *testing.T) {
+	s, err := persistence.Open(t.TempDir(), persistence.Options{Logger: slog.New(slog.DiscardHandler), Replicated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := Start(Config{ID: "x", Bind: "127.0.0.1:0", Dir: t.TempDir(), Store: s, ClusterKey: "short"}); !errors.Is(err, ErrWeakClusterKey) {
+		t.Fatalf("a short cluster key: %v", err)
+	}
 	c := startCluster(t, 1, nil)
 	m := &mux{key: [32]byte{1}}
 	conn, err := m.dial(connForward, c.members[0].addr, time.Second)
