@@ -172,6 +172,9 @@ type ReplicatedGuard struct {
 	// first_seq on; it is refused unless the log's last is first_seq - 1.
 	Chat     string `protobuf:"bytes,3,opt,name=chat,proto3" json:"chat,omitempty"`
 	FirstSeq uint64 `protobuf:"varint,4,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	// last_seq: the request's last event; the state machine remembers it
+	// as the chat's last, without reading the log on the next append.
+	LastSeq uint64 `protobuf:"varint,8,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	// counter, delta and limit: the request moves a committed counter (an
 	// agent's load) by delta; it is refused when that would take it above
 	// limit (a rise) or below zero. An assignment is one request guarding
@@ -238,6 +241,13 @@ func (x *ReplicatedGuard) GetChat() string {
 func (x *ReplicatedGuard) GetFirstSeq() uint64 {
 	if x != nil {
 		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *ReplicatedGuard) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
 	}
 	return 0
 }
@@ -395,12 +405,13 @@ const file_cluster_proto_rawDesc = "" +
 	"\tKIND_FEED\x10\x02\x12\r\n" +
 	"\tKIND_STAT\x10\x03\x12\x10\n" +
 	"\fKIND_JOURNAL\x10\x04\x12\x11\n" +
-	"\rKIND_DECISION\x10\x05\"\xb6\x01\n" +
+	"\rKIND_DECISION\x10\x05\"\xd1\x01\n" +
 	"\x0fReplicatedGuard\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x12\n" +
 	"\x04chat\x18\x03 \x01(\tR\x04chat\x12\x1b\n" +
-	"\tfirst_seq\x18\x04 \x01(\x04R\bfirstSeq\x12\x18\n" +
+	"\tfirst_seq\x18\x04 \x01(\x04R\bfirstSeq\x12\x19\n" +
+	"\blast_seq\x18\b \x01(\x04R\alastSeq\x12\x18\n" +
 	"\acounter\x18\x05 \x01(\tR\acounter\x12\x14\n" +
 	"\x05delta\x18\x06 \x01(\x12R\x05delta\x12\x14\n" +
 	"\x05limit\x18\a \x01(\x04R\x05limit\"\x8e\x01\n" +

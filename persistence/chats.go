@@ -57,7 +57,7 @@ func (s *Store) appendChat(fence *messages.ReplicatedGuard, chatID string, event
 	if s.rep.on && len(events) > 0 {
 		// In a cluster the log itself checks that an append continues
 		// the chat: a stale owner's late write cannot fork it.
-		guards = append(guards, &messages.ReplicatedGuard{Chat: chatID, FirstSeq: events[0].GetSeq()})
+		guards = append(guards, &messages.ReplicatedGuard{Chat: chatID, FirstSeq: events[0].GetSeq(), LastSeq: events[len(events)-1].GetSeq()})
 	}
 	s.submitGuarded(muts, guards, done)
 }

@@ -24,11 +24,13 @@ import (
 // Replicator is the replicated log under a Store in cluster mode
 // (persistence/replica implements it on hashicorp/raft).
 type Replicator interface {
-	// Propose appends cmd to the log and returns once a quorum has it
-	// (committed), or failed. A failure may still commit later (the
-	// leader fell while the command travelled): the request was never
-	// acknowledged, and its guards refuse it if it is sent again.
-	Propose(cmd []byte) error
+	// Propose sends cmd to the log, after every command this store
+	// proposed before it, and returns at once a wait that reports when
+	// the log committed it (nil) or failed. A failure may still commit
+	// later (the leader fell while the command travelled): the request
+	// was never acknowledged, and if it is proposed again, or a later
+	// command of this store is applied first, it is applied at most once.
+	Propose(cmd []byte) (wait func() error)
 }
 
 // ErrFenced refuses a write whose writer's epoch is older than the newest
@@ -43,6 +45,14 @@ var ErrSequence = errors.New("persistence: chat sequence does not follow the sto
 // ErrLimit refuses a request that would take a committed counter over its
 // limit (an agent over their chat limit) or below zero.
 var ErrLimit = errors.New("persistence: over the limit")
+
+// DefaultProposeWindow is how many batches a replicated store's writer
+// has in the log at once.
+const DefaultProposeWindow = 8
+
+// errSuperseded: a command of this store that reached the log after a
+// later one of its own; it is not applied (see proposedBefore).
+var errSuperseded = fmt.Errorf("%w: the write reached the log after a later one and was dropped", ErrUnavailable)
 
 // DefaultApplyWait is how long a proposer waits for its own state machine
 // to apply a committed command before it reports ErrUnavailable.
@@ -61,14 +71,29 @@ type replication struct {
 	applied atomic.Uint64
 	mu      sync.Mutex
 	waiting map[uint64]chan []error
+	// lastSeq: each chat's last stored sequence as the state machine
+	// last saw it (its goroutine only): checking an append's sequence
+	// then needs no read. Derived from the state, so the same on every
+	// replica; cleared by a range deletion, a restore, or its size.
+	lastSeq map[string]uint64
+	// inflight: the batches proposed, in order, to the completer.
+	inflight chan *inflight
+}
+
+// inflight is a proposed batch waiting for its outcome.
+type inflight struct {
+	reqs []*request
+	id   uint64
+	ch   chan []error
+	wait func() error
 }
 
 type replicatorBox struct{ r Replicator }
 
-func newReplication(on bool) replication {
+func newReplication(on bool, window int) replication {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return replication{on: on, origin: hex.EncodeToString(b[:]), waiting: map[uint64]chan []error{}}
+	return replication{on: on, origin: hex.EncodeToString(b[:]), waiting: map[uint64]chan []error{}, lastSeq: map[string]uint64{}, inflight: make(chan *inflight, window)}
 }
 
 // Replicated reports whether the store is in cluster mode.
@@ -99,39 +124,62 @@ func (s *Store) Claim(entity string, epoch uint64, done func(error)) {
 	s.Guard([]*messages.ReplicatedGuard{{Entity: entity, Epoch: epoch}}, done)
 }
 
-// replicate proposes reqs as one command and waits until this node applied
-// it. It returns one result per request (a guard's refusal, or nil), or an
-// error that fails them all.
-func (s *Store) replicate(reqs []*request) ([]error, error) {
+// propose sends a batch to the log as one command and hands it to the
+// completer; it blocks while ProposeWindow batches are in flight.
+func (s *Store) propose(reqs []*request) {
+	f := &inflight{reqs: reqs, id: s.rep.nextID.Add(1), ch: make(chan []error, 1)}
 	box := s.rep.r.Load()
 	if box == nil {
-		return nil, fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable)
+		f.wait = failed(fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable))
+		s.rep.inflight <- f
+		return
 	}
-	id := s.rep.nextID.Add(1)
-	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: id, Requests: make([]*messages.ReplicatedRequest, len(reqs))}
+	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: f.id, Requests: make([]*messages.ReplicatedRequest, len(reqs))}
 	for i, r := range reqs {
 		cmd.Requests[i] = encodeRequest(r)
 	}
 	data, err := proto.Marshal(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("persistence: marshal command: %w", err)
+		f.wait = failed(fmt.Errorf("persistence: marshal command: %w", err))
+		s.rep.inflight <- f
+		return
 	}
-	ch := make(chan []error, 1)
 	s.rep.mu.Lock()
-	s.rep.waiting[id] = ch
+	s.rep.waiting[f.id] = f.ch
 	s.rep.mu.Unlock()
-	defer func() {
+	f.wait = box.r.Propose(data)
+	s.rep.inflight <- f
+}
+
+func failed(err error) func() error { return func() error { return err } }
+
+// completer tells each proposed batch's requests its outcome, in the
+// order they were proposed. A failed batch fails alone: the batches
+// behind it are in the log already, and the guards keep what matters in
+// order (a chat append after a failed one is refused, ErrSequence).
+func (s *Store) completer() {
+	defer s.wg.Done()
+	for f := range s.rep.inflight {
+		res, err := s.outcome(f)
 		s.rep.mu.Lock()
-		delete(s.rep.waiting, id)
+		delete(s.rep.waiting, f.id)
 		s.rep.mu.Unlock()
-	}()
-	if err := box.r.Propose(data); err != nil {
+		s.finish(f.reqs, res, err)
+	}
+}
+
+// outcome waits until the log committed f and this node applied it.
+func (s *Store) outcome(f *inflight) ([]error, error) {
+	if err := f.wait(); err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(s.opts.ApplyWait)
 	defer t.Stop()
 	select {
-	case res := <-ch:
+	case res := <-f.ch:
+		if res == nil {
+			return nil, errSuperseded
+		}
 		return res, nil
 	case <-t.C:
 		return nil, fmt.Errorf("%w: committed, but not applied here within %s", ErrUnavailable, s.opts.ApplyWait)
@@ -148,7 +196,10 @@ func (s *Store) resolve(cmd *messages.ReplicatedCommand, res []error) {
 	ch := s.rep.waiting[cmd.GetId()]
 	s.rep.mu.Unlock()
 	if ch != nil {
-		ch <- res
+		select {
+		case ch <- res:
+		default: // told already (a command proposed twice)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func (s *Store) ApplyCommand(index uint64, data []byte) error {
 		}
 		var nb numbering
 		for i, q := range cmd.GetRequests() {
-			if res[i] = checkGuards(b, q.GetGuards()); res[i] != nil {
+			if res[i] = s.checkGuards(b, q.GetGuards()); res[i] != nil {
 				if !refused(res[i]) {
 					return res[i] // a read failed: no result this replica could vouch for
 				}
@@ -83,6 +83,9 @@ func (s *Store) ApplyCommand(index uint64, data []byte) error {
 				if err := s.put(b, &nb, mut); err != nil {
 					return err
 				}
+				if mut.delete && mut.end != nil {
+					clear(s.rep.lastSeq) // a chat's log may be gone
+				}
 			}
 		}
 		if err := s.putApplied(b, index); err != nil {
@@ -93,12 +96,14 @@ func (s *Store) ApplyCommand(index uint64, data []byte) error {
 		return b.Commit(pebble.NoSync)
 	})
 	if err != nil {
+		clear(s.rep.lastSeq)
 		return fmt.Errorf("persistence: apply log entry %d: %w", index, err)
 	}
 	s.rep.applied.Store(index)
-	if res != nil {
-		s.resolve(cmd, res)
-	}
+	// A command skipped as proposed before tells its proposer nil: it
+	// was applied once already (that told it), or a later one of its
+	// came first and it is dropped (errSuperseded).
+	s.resolve(cmd, res)
 	s.wakeIndexer()
 	return nil
 }
@@ -168,9 +173,9 @@ func getValue(r pebble.Reader, key []byte) ([]byte, error) {
 // checkGuards decides whether a request may land, against b (the state
 // with the command's earlier requests applied); a request that passes
 // raises its entities' fences and moves its counters in b.
-func checkGuards(b *pebble.Batch, guards []*messages.ReplicatedGuard) error {
+func (s *Store) checkGuards(b *pebble.Batch, guards []*messages.ReplicatedGuard) error {
 	for _, g := range guards {
-		if err := checkGuard(b, g); err != nil {
+		if err := s.checkGuard(b, g); err != nil {
 			return err
 		}
 	}
@@ -178,8 +183,33 @@ func checkGuards(b *pebble.Batch, guards []*messages.ReplicatedGuard) error {
 		if err := passGuard(b, g); err != nil {
 			return err
 		}
+		if c := g.GetChat(); c != "" {
+			s.rememberSeq(c, g.GetLastSeq())
+		}
 	}
 	return nil
+}
+
+// maxRemembered bounds lastSeq; past it, it starts afresh.
+const maxRemembered = 1 << 17
+
+func (s *Store) rememberSeq(chat string, last uint64) {
+	if last == 0 {
+		delete(s.rep.lastSeq, chat)
+		return
+	}
+	if len(s.rep.lastSeq) >= maxRemembered {
+		clear(s.rep.lastSeq)
+	}
+	s.rep.lastSeq[chat] = last
+}
+
+// chatLast is a chat's last stored sequence, remembered or read from b.
+func (s *Store) chatLast(b *pebble.Batch, chat string) (uint64, error) {
+	if last, ok := s.rep.lastSeq[chat]; ok {
+		return last, nil
+	}
+	return lastChatSeq(b, chat)
 }
 
 // passGuard writes what a passed guard changes.
@@ -208,7 +238,7 @@ func readUint(r pebble.Reader, key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-func checkGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
+func (s *Store) checkGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
 	if e := g.GetEntity(); e != "" {
 		fence, err := readUint(b, fenceKey(e))
 		if err != nil {
@@ -219,7 +249,7 @@ func checkGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
 		}
 	}
 	if c := g.GetChat(); c != "" {
-		last, err := lastChatSeq(b, c)
+		last, err := s.chatLast(b, c)
 		if err != nil {
 			return err
 		}

@@ -97,6 +97,7 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("persistence: restore: %w", err)
 	}
 	s.feedNext = 0
+	clear(s.rep.lastSeq)
 	s.wakeIndexer()
 	return nil
 }

@@ -22,16 +22,16 @@ type memLog struct {
 	entries [][]byte
 }
 
-func (l *memLog) Propose(cmd []byte) error {
+func (l *memLog) Propose(cmd []byte) func() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries = append(l.entries, cmd)
 	for _, s := range l.stores {
 		if err := s.ApplyCommand(uint64(len(l.entries)), cmd); err != nil {
-			return err
+			return failed(err)
 		}
 	}
-	return nil
+	return failed(nil)
 }
 
 // openReplicas opens n replicated stores on one memLog. Without the
@@ -121,7 +121,7 @@ func chatAppend(chat string, seq uint64, guards ...*messages.ReplicatedGuard) *m
 	ev, _ := proto.Marshal(msgEvent(chat, seq, "m"))
 	return &messages.ReplicatedRequest{
 		Mutations: []*messages.ReplicatedMutation{{Key: chatEventKey(chat, seq), Value: ev}},
-		Guards:    append([]*messages.ReplicatedGuard{{Chat: chat, FirstSeq: seq}}, guards...),
+		Guards:    append([]*messages.ReplicatedGuard{{Chat: chat, FirstSeq: seq, LastSeq: seq}}, guards...),
 	}
 }
 
@@ -249,6 +249,28 @@ func TestStateMachineReplayAndRetry(t *testing.T) {
 	}
 	if s.statN.Load() != 1 {
 		t.Fatalf("statistics events numbered %d, want 1", s.statN.Load())
+	}
+}
+
+// A command that reaches the log after a later one of the same proposer
+// (sent before a leader change, landing after it) is dropped, and its
+// proposer is told so rather than left waiting.
+func TestSupersededCommandIsDroppedAndTold(t *testing.T) {
+	stores, _ := openReplicas(t, 1)
+	s := stores[0]
+	f := &inflight{id: 1, ch: make(chan []error, 1), wait: failed(nil)}
+	s.rep.waiting[1] = f.ch
+	if err := s.ApplyCommand(1, command(s.rep.origin, 2, chatAppend("c", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyCommand(2, command(s.rep.origin, 1, chatAppend("c", 2))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.outcome(f); !errors.Is(err, errSuperseded) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("the superseded command's outcome: %v", err)
+	}
+	if last, _ := s.LastChatSeq("c"); last != 1 {
+		t.Fatalf("chat c ends at %d, want 1: the dropped command landed", last)
 	}
 }
 

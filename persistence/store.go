@@ -122,7 +122,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.EnsureDefaults().Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1), rep: newReplication(opts.Replicated)}
+	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1), rep: newReplication(opts.Replicated, opts.ProposeWindow)}
 	db, err := s.openDB()
 	if err != nil {
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
@@ -144,6 +144,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.writer()
+	if s.rep.on {
+		s.wg.Add(1)
+		go s.completer()
+	}
 	if !opts.NoHistory {
 		s.wg.Add(1)
 		go s.indexer()
@@ -457,6 +461,9 @@ func (s *Store) writeSync(muts []mutation) error {
 
 func (s *Store) writer() {
 	defer s.wg.Done()
+	if s.rep.on {
+		defer close(s.rep.inflight) // the completer ends after the last
+	}
 	pending := make([]*request, 0, s.opts.MaxBatch)
 	for first := range s.reqs {
 		pending = append(pending[:0], first)
@@ -473,36 +480,45 @@ func (s *Store) writer() {
 			}
 		}
 		pending = s.takeJournal(pending)
+		if s.rep.on {
+			// In a cluster the batch goes into the log and the writer
+			// takes the next one while it travels (replicate.go).
+			s.propose(append([]*request(nil), pending...))
+			clear(pending)
+			continue
+		}
 		results, err := s.write(pending)
-		s.stats.Batches.Add(1)
-		s.stats.Requests.Add(uint64(len(pending)))
-		for i, r := range pending {
-			if err == nil && results != nil {
-				r.done(results[i])
-				continue
-			}
-			r.done(err)
-		}
-		if err == nil {
-			s.wakeIndexer()
-		}
+		s.finish(pending, results, err)
 		if err != nil {
 			// Nothing queued behind a failed batch may land after it: a
 			// chat would otherwise get sequence N+1 stored without N.
-			s.opts.Logger.Error("persistence: commit failed", "err", err, "requests", len(pending))
 			s.failQueued(err)
 		}
 		clear(pending)
 	}
 }
 
-// write lands a batch: committed to Pebble on one node, through the
-// replicated log in a cluster, where each request has its own result
-// (results nil: err is every request's).
-func (s *Store) write(pending []*request) (results []error, err error) {
-	if s.rep.on {
-		return s.replicate(pending)
+// finish tells a batch's requests how it went, in submission order:
+// results, when set, has each request's own, else err is everyone's.
+func (s *Store) finish(pending []*request, results []error, err error) {
+	s.stats.Batches.Add(1)
+	s.stats.Requests.Add(uint64(len(pending)))
+	for i, r := range pending {
+		if err == nil && results != nil {
+			r.done(results[i])
+			continue
+		}
+		r.done(err)
 	}
+	if err == nil {
+		s.wakeIndexer()
+	} else {
+		s.opts.Logger.Error("persistence: commit failed", "err", err, "requests", len(pending))
+	}
+}
+
+// write commits a batch on one node.
+func (s *Store) write(pending []*request) (results []error, err error) {
 	if !s.Healthy() {
 		err = s.reopen()
 	}

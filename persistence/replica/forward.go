@@ -21,35 +21,60 @@ const (
 // maxCommand bounds a forwarded command (a batch, files included).
 const maxCommand = 256 << 20
 
+// forwardWindow bounds the proposals a leader reads ahead of their
+// replies on one connection.
+const forwardWindow = 64
+
 // errNotLeader: the node asked is not the leader (any more); the proposer
 // asks the new one.
 var errNotLeader = errors.New("replica: not the leader")
 
-// serveForward answers proposals forwarded by followers, one at a time
-// per connection (a follower's writer proposes one batch at a time).
+// serveForward answers proposals forwarded by a follower. It queues each
+// on Raft in the order read, so the follower's commands keep their order
+// in the log, and answers them in that order as they commit.
 func (n *Node) serveForward(c net.Conn) {
 	if !n.track(c) {
 		c.Close()
 		return
 	}
 	defer n.untrack(c)
-	br, bw := bufio.NewReader(c), bufio.NewWriter(c)
+	waits := make(chan func() error, forwardWindow)
+	replied := make(chan struct{})
+	go n.reply(c, waits, replied)
+	defer func() { close(waits); <-replied }()
+	br := bufio.NewReader(c)
 	for {
 		cmd, err := readFrame(br)
 		if err != nil {
 			return
 		}
+		waits <- n.applyHere(cmd)
+	}
+}
+
+// reply writes each proposal's outcome, in order.
+func (n *Node) reply(c net.Conn, waits <-chan func() error, done chan<- struct{}) {
+	defer close(done)
+	bw := bufio.NewWriter(c)
+	broken := false
+	for wait := range waits {
+		err := wait()
+		if broken {
+			continue
+		}
 		status, msg := replyOK, ""
-		if err := n.applyHere(cmd); errors.Is(err, errNotLeader) {
+		if errors.Is(err, errNotLeader) {
 			status = replyNotLeader
 		} else if err != nil {
 			status, msg = replyFailed, err.Error()
 		}
 		bw.WriteByte(status)
-		if err := writeFrame(bw, []byte(msg)); err != nil || bw.Flush() != nil {
-			return
+		if err := writeFrame(bw, []byte(msg)); err != nil || (len(waits) == 0 && bw.Flush() != nil) {
+			broken = true
+			c.Close()
 		}
 	}
+	bw.Flush()
 }
 
 func readFrame(br *bufio.Reader) ([]byte, error) {
@@ -72,73 +97,146 @@ func writeFrame(bw *bufio.Writer, p []byte) error {
 	return err
 }
 
-// forwarder keeps one connection to the leader for forwarded proposals.
+// forwarder keeps one ordered connection to the leader for this node's
+// proposals; replies come back in the order they were sent.
 type forwarder struct {
 	m    *mux
 	mu   sync.Mutex
-	addr string
-	conn net.Conn
-	br   *bufio.Reader
-	bw   *bufio.Writer
+	conn *fwdConn
 }
 
-// forward sends cmd to the leader at addr and waits for its reply until
-// deadline. An error other than errNotLeader may come after the leader
-// committed the command: the state machine applies a command proposed
-// again once.
-func (f *forwarder) forward(addr string, cmd []byte, deadline time.Time) error {
+// fwdConn is one connection to a leader and the replies it owes.
+type fwdConn struct {
+	addr string
+	c    net.Conn
+	bw   *bufio.Writer
+	mu   sync.Mutex
+	owed []chan error // replies still to come, oldest first
+	dead error
+}
+
+// send writes cmd to the leader at addr, behind what was sent before, and
+// returns a wait for its reply (bounded by deadline). An error other than
+// errNotLeader may come after the leader committed the command.
+func (f *forwarder) send(addr string, cmd []byte, deadline time.Time) func() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.conn != nil && f.addr != addr {
-		f.drop()
+	fc, err := f.connTo(addr, deadline)
+	if err != nil {
+		return func() error { return err }
 	}
-	if f.conn == nil {
-		c, err := f.m.dial(connForward, addr, time.Until(deadline))
-		if err != nil {
+	reply := make(chan error, 1)
+	if err := fc.push(reply); err != nil {
+		return func() error { return err }
+	}
+	_ = fc.c.SetWriteDeadline(deadline)
+	if err := writeFrame(fc.bw, cmd); err == nil {
+		err = fc.bw.Flush()
+	}
+	if err != nil {
+		fc.fail(err) // tells reply too
+	}
+	return func() error {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		select {
+		case err := <-reply:
 			return err
+		case <-t.C:
+			fc.fail(errors.New("replica: no reply from the leader in time"))
+			return <-reply
 		}
-		f.addr, f.conn, f.br, f.bw = addr, c, bufio.NewReader(c), bufio.NewWriter(c)
-	}
-	_ = f.conn.SetDeadline(deadline)
-	status, msg, err := f.roundTrip(cmd)
-	if err != nil {
-		f.drop()
-		return err
-	}
-	switch status {
-	case replyOK:
-		return nil
-	case replyNotLeader:
-		return errNotLeader
-	default:
-		return fmt.Errorf("replica: the leader refused: %s", msg)
 	}
 }
 
-func (f *forwarder) roundTrip(cmd []byte) (byte, string, error) {
-	if err := writeFrame(f.bw, cmd); err != nil {
-		return 0, "", err
-	}
-	if err := f.bw.Flush(); err != nil {
-		return 0, "", err
-	}
-	status, err := f.br.ReadByte()
-	if err != nil {
-		return 0, "", err
-	}
-	msg, err := readFrame(f.br)
-	return status, string(msg), err
-}
-
-func (f *forwarder) drop() {
-	if f.conn != nil {
-		f.conn.Close()
+// connTo returns the connection to addr, dialled anew when the leader
+// changed or the last one broke.
+func (f *forwarder) connTo(addr string, deadline time.Time) (*fwdConn, error) {
+	if fc := f.conn; fc != nil {
+		if fc.addr == addr && fc.alive() {
+			return fc, nil
+		}
+		fc.fail(errNotLeader)
 		f.conn = nil
 	}
+	c, err := f.m.dial(connForward, addr, time.Until(deadline))
+	if err != nil {
+		return nil, err
+	}
+	fc := &fwdConn{addr: addr, c: c, bw: bufio.NewWriter(c)}
+	f.conn = fc
+	go fc.read()
+	return fc, nil
+}
+
+// read hands each reply to the oldest waiting proposal.
+func (fc *fwdConn) read() {
+	br := bufio.NewReader(fc.c)
+	for {
+		status, err := br.ReadByte()
+		var msg []byte
+		if err == nil {
+			msg, err = readFrame(br)
+		}
+		if err != nil {
+			fc.fail(err)
+			return
+		}
+		fc.mu.Lock()
+		if len(fc.owed) == 0 {
+			fc.mu.Unlock()
+			fc.fail(errors.New("replica: a reply nobody waits for"))
+			return
+		}
+		reply := fc.owed[0]
+		fc.owed = fc.owed[1:]
+		fc.mu.Unlock()
+		switch status {
+		case replyOK:
+			reply <- nil
+		case replyNotLeader:
+			reply <- errNotLeader
+		default:
+			reply <- fmt.Errorf("replica: the leader refused: %s", msg)
+		}
+	}
+}
+
+func (fc *fwdConn) push(reply chan error) error {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.dead != nil {
+		return fc.dead
+	}
+	fc.owed = append(fc.owed, reply)
+	return nil
+}
+
+func (fc *fwdConn) alive() bool {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	return fc.dead == nil
+}
+
+// fail closes the connection and fails every reply still owed.
+func (fc *fwdConn) fail(err error) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.dead == nil {
+		fc.dead = err
+		fc.c.Close()
+	}
+	for _, r := range fc.owed {
+		r <- fc.dead
+	}
+	fc.owed = nil
 }
 
 func (f *forwarder) close() {
 	f.mu.Lock()
-	f.drop()
+	if f.conn != nil {
+		f.conn.fail(net.ErrClosed)
+		f.conn = nil
+	}
 	f.mu.Unlock()
 }

@@ -68,6 +68,9 @@ const MinClusterKey = 16
 // ErrWeakClusterKey refuses a cluster key shorter than MinClusterKey.
 var ErrWeakClusterKey = fmt.Errorf("replica: the cluster key must be at least %d characters", MinClusterKey)
 
+// commitTimeout: see raftConfig.
+const commitTimeout = 2 * time.Millisecond
+
 // ErrNoLeader: no leader could take a proposal before its deadline (no
 // quorum, or an election that did not end). Temporary.
 var ErrNoLeader = errors.New("replica: no leader reachable")
@@ -171,6 +174,12 @@ func (n *Node) raftConfig() *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.cfg.ID)
 	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = n.cfg.HeartbeatTimeout, n.cfg.ElectionTimeout, n.cfg.LeaderLeaseTimeout
+	// A follower applies an entry once the leader's next append tells it
+	// the entry committed; with nothing new to send, the leader sends one
+	// after CommitTimeout (50 ms by default). A follower's writes are
+	// acknowledged only once it applied them itself, so that wait is in
+	// every follower's acknowledgement: keep it short.
+	rc.CommitTimeout = commitTimeout
 	// The state lives in the Store's Pebble with its applied index: on a
 	// restart it is there already, and the log replays only what it
 	// lacks (ApplyCommand skips the rest).
@@ -211,48 +220,60 @@ func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 
 func (n *Node) fatal(err error) { n.cfg.Fatal(err) }
 
-// Propose implements persistence.Replicator: it appends cmd through the
-// leader, this node or another, and returns once it is committed.
-func (n *Node) Propose(cmd []byte) error {
+// Propose implements persistence.Replicator. It sends cmd at once, in
+// the order of the calls (the leader's Apply queue, or the one ordered
+// connection to the leader), and the wait reports its commit. A send that
+// fails is tried again through leader changes until ProposeTimeout: the
+// state machine applies a command once, and drops one that arrives after
+// a later one of the same store.
+func (n *Node) Propose(cmd []byte) func() error {
 	deadline := time.Now().Add(n.cfg.ProposeTimeout)
-	var last error
-	for wait := 10 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
-		if last = n.proposeOnce(cmd, deadline); last == nil {
-			return nil
+	first := n.send(cmd, deadline)
+	return func() error {
+		last := first()
+		for wait := 10 * time.Millisecond; last != nil && time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
+			if n.closed() {
+				return fmt.Errorf("%w: %v", persistence.ErrClosed, last)
+			}
+			// A leader is being elected, or the one asked fell.
+			timer := time.NewTimer(min(wait, time.Until(deadline)))
+			<-timer.C
+			last = n.send(cmd, deadline)()
 		}
-		if n.closed() {
-			return fmt.Errorf("%w: %v", persistence.ErrClosed, last)
+		if last != nil {
+			return fmt.Errorf("%w: %w within %s: %v", persistence.ErrUnavailable, ErrNoLeader, n.cfg.ProposeTimeout, last)
 		}
-		// A leader is being elected, or the one asked fell: ask again
-		// (the command lands once, whatever was committed before).
-		timer := time.NewTimer(min(wait, time.Until(deadline)))
-		<-timer.C
+		return nil
 	}
-	return fmt.Errorf("%w: %w within %s: %v", persistence.ErrUnavailable, ErrNoLeader, n.cfg.ProposeTimeout, last)
 }
 
-func (n *Node) proposeOnce(cmd []byte, deadline time.Time) error {
+// send hands cmd to the leader as it is known now.
+func (n *Node) send(cmd []byte, deadline time.Time) func() error {
 	addr, id := n.raft.LeaderWithID()
 	switch {
 	case id == "":
-		return ErrNoLeader
+		return func() error { return ErrNoLeader }
 	case string(id) == n.cfg.ID:
 		return n.applyHere(cmd)
 	default:
-		return n.fwd.forward(string(addr), cmd, deadline)
+		return n.fwd.send(string(addr), cmd, deadline)
 	}
 }
 
-// applyHere appends cmd on this node, which must be the leader.
-func (n *Node) applyHere(cmd []byte) error {
+// applyHere queues cmd on this node's Raft, which must lead; the wait
+// reports its commit.
+func (n *Node) applyHere(cmd []byte) func() error {
 	if n.raft.State() != raft.Leader {
-		return errNotLeader
+		return func() error { return errNotLeader }
 	}
-	err := n.raft.Apply(cmd, n.cfg.ProposeTimeout).Error()
-	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-		return errNotLeader
+	f := n.raft.Apply(cmd, n.cfg.ProposeTimeout)
+	return func() error {
+		err := f.Error()
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			return errNotLeader
+		}
+		return err
 	}
-	return err
 }
 
 func (n *Node) track(c net.Conn) bool {
