@@ -61,9 +61,6 @@ type Options struct {
 	// ApplyWait is how long a replicated write waits for this node to
 	// apply it once the log committed it. Default DefaultApplyWait.
 	ApplyWait time.Duration
-	// ProposeWindow is how many batches a replicated store has in the
-	// log at once. Default DefaultProposeWindow.
-	ProposeWindow int
 }
 
 // EnsureDefaults fills in the default of every zero field and returns o.
@@ -83,9 +80,6 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.DiskCheckEvery == 0 {
 		o.DiskCheckEvery = DefaultDiskCheckEvery
 	}
-	if o.ProposeWindow == 0 {
-		o.ProposeWindow = DefaultProposeWindow
-	}
 	if o.ApplyWait == 0 {
 		o.ApplyWait = DefaultApplyWait
 	}
@@ -103,8 +97,6 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("persistence: MaxBatch is %d; it must be positive (0: the default)", o.MaxBatch)
 	case o.QueueLength < 0:
 		return fmt.Errorf("persistence: QueueLength is %d; it must be positive (0: the default)", o.QueueLength)
-	case o.ProposeWindow < 0:
-		return fmt.Errorf("persistence: ProposeWindow is %d; it must be positive (0: the default)", o.ProposeWindow)
 	case o.DiskCheckEvery < 0:
 		return fmt.Errorf("persistence: DiskCheckEvery is %s; it must be positive (0: the default)", o.DiskCheckEvery)
 	}

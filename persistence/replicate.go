@@ -46,10 +46,6 @@ var ErrSequence = errors.New("persistence: chat sequence does not follow the sto
 // limit (an agent over their chat limit) or below zero.
 var ErrLimit = errors.New("persistence: over the limit")
 
-// DefaultProposeWindow is how many batches a replicated store's writer
-// has in the log at once.
-const DefaultProposeWindow = 8
-
 // errSuperseded: a command of this store that reached the log after a
 // later one of its own; it is not applied (see proposedBefore).
 var errSuperseded = fmt.Errorf("%w: the write reached the log after a later one and was dropped", ErrUnavailable)
@@ -66,6 +62,9 @@ type replication struct {
 	// (a restart must not take a replayed old command for a new one).
 	origin string
 	nextID atomic.Uint64
+	// broken: why this replica could not apply an entry; from then on
+	// it applies nothing and writes nothing (it would diverge).
+	broken atomic.Pointer[error]
 	// applied is the index of the last command applied (also kept in
 	// the store, in the batch that applied it).
 	applied atomic.Uint64
@@ -76,13 +75,10 @@ type replication struct {
 	// then needs no read. Derived from the state, so the same on every
 	// replica; cleared by a range deletion, a restore, or its size.
 	lastSeq map[string]uint64
-	// inflight: the batches proposed, in order, to the completer.
-	inflight chan *inflight
 }
 
 // inflight is a proposed batch waiting for its outcome.
 type inflight struct {
-	reqs []*request
 	id   uint64
 	ch   chan []error
 	wait func() error
@@ -90,10 +86,10 @@ type inflight struct {
 
 type replicatorBox struct{ r Replicator }
 
-func newReplication(on bool, window int) replication {
+func newReplication(on bool) replication {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return replication{on: on, origin: hex.EncodeToString(b[:]), waiting: map[uint64]chan []error{}, lastSeq: map[string]uint64{}, inflight: make(chan *inflight, window)}
+	return replication{on: on, origin: hex.EncodeToString(b[:]), waiting: map[uint64]chan []error{}, lastSeq: map[string]uint64{}}
 }
 
 // Replicated reports whether the store is in cluster mode.
@@ -124,49 +120,47 @@ func (s *Store) Claim(entity string, epoch uint64, done func(error)) {
 	s.Guard([]*messages.ReplicatedGuard{{Entity: entity, Epoch: epoch}}, done)
 }
 
-// propose sends a batch to the log as one command and hands it to the
-// completer; it blocks while ProposeWindow batches are in flight.
-func (s *Store) propose(reqs []*request) {
-	f := &inflight{reqs: reqs, id: s.rep.nextID.Add(1), ch: make(chan []error, 1)}
+// replicate sends a batch to the log as one command and waits until this
+// node applied it; it returns each request's result, or an error that
+// fails them all.
+func (s *Store) replicate(reqs []*request) ([]error, error) {
+	f, err := s.propose(reqs)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		s.rep.mu.Lock()
+		delete(s.rep.waiting, f.id)
+		s.rep.mu.Unlock()
+	}()
+	return s.outcome(f)
+}
+
+func (s *Store) propose(reqs []*request) (*inflight, error) {
+	if err := s.rep.broken.Load(); err != nil {
+		return nil, fmt.Errorf("%w: this replica stopped following the log: %v", ErrUnavailable, *err)
+	}
 	box := s.rep.r.Load()
 	if box == nil {
-		f.wait = failed(fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable))
-		s.rep.inflight <- f
-		return
+		return nil, fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable)
 	}
+	f := &inflight{id: s.rep.nextID.Add(1), ch: make(chan []error, 1)}
 	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: f.id, Requests: make([]*messages.ReplicatedRequest, len(reqs))}
 	for i, r := range reqs {
 		cmd.Requests[i] = encodeRequest(r)
 	}
 	data, err := proto.Marshal(cmd)
 	if err != nil {
-		f.wait = failed(fmt.Errorf("persistence: marshal command: %w", err))
-		s.rep.inflight <- f
-		return
+		return nil, fmt.Errorf("persistence: marshal command: %w", err)
 	}
 	s.rep.mu.Lock()
 	s.rep.waiting[f.id] = f.ch
 	s.rep.mu.Unlock()
 	f.wait = box.r.Propose(data)
-	s.rep.inflight <- f
+	return f, nil
 }
 
 func failed(err error) func() error { return func() error { return err } }
-
-// completer tells each proposed batch's requests its outcome, in the
-// order they were proposed. A failed batch fails alone: the batches
-// behind it are in the log already, and the guards keep what matters in
-// order (a chat append after a failed one is refused, ErrSequence).
-func (s *Store) completer() {
-	defer s.wg.Done()
-	for f := range s.rep.inflight {
-		res, err := s.outcome(f)
-		s.rep.mu.Lock()
-		delete(s.rep.waiting, f.id)
-		s.rep.mu.Unlock()
-		s.finish(f.reqs, res, err)
-	}
-}
 
 // outcome waits until the log committed f and this node applied it.
 func (s *Store) outcome(f *inflight) ([]error, error) {

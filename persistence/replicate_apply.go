@@ -42,16 +42,31 @@ func fenceKey(entity string) []byte {
 // ReplicatedCommand) and hands its results to its proposer when that is
 // this store. An entry at or below the applied index was applied before
 // (the log replays after a restart) and changes nothing. An error means
-// this replica could not apply it: it must stop, or it would diverge.
+// this replica could not apply it: it must stop, or it would diverge; the
+// store latches it and applies and writes nothing more.
 func (s *Store) ApplyCommand(index uint64, data []byte) error {
+	if err := s.rep.broken.Load(); err != nil {
+		return *err
+	}
 	if index <= s.rep.applied.Load() {
 		return nil
 	}
+	if err := s.applyCommand(index, data); err != nil {
+		s.rep.broken.Store(&err)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) applyCommand(index uint64, data []byte) error {
 	cmd := &messages.ReplicatedCommand{}
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return fmt.Errorf("persistence: decode log entry %d: %w", index, err)
 	}
 	res := make([]error, len(cmd.GetRequests()))
+	// The counters move as the batch is built; a batch that does not land
+	// must leave them as they were.
+	feedN, statN, journalN := s.feedN.Load(), s.statN.Load(), s.journalN.Load()
 	err := s.withDB(func(db *pebble.DB) error {
 		b := db.NewIndexedBatch()
 		defer b.Close()
@@ -97,6 +112,9 @@ func (s *Store) ApplyCommand(index uint64, data []byte) error {
 	})
 	if err != nil {
 		clear(s.rep.lastSeq)
+		s.feedN.Store(feedN)
+		s.statN.Store(statN)
+		s.journalN.Store(journalN)
 		return fmt.Errorf("persistence: apply log entry %d: %w", index, err)
 	}
 	s.rep.applied.Store(index)
@@ -252,6 +270,9 @@ func (s *Store) checkGuard(b *pebble.Batch, g *messages.ReplicatedGuard) error {
 		last, err := s.chatLast(b, c)
 		if err != nil {
 			return err
+		}
+		if l := g.GetLastSeq(); l != 0 && l < g.GetFirstSeq() {
+			return fmt.Errorf("%w: chat %s appends %d to %d", ErrSequence, c, g.GetFirstSeq(), l)
 		}
 		if last+1 != g.GetFirstSeq() {
 			return fmt.Errorf("%w: chat %s appends from %d, its log ends at %d", ErrSequence, c, g.GetFirstSeq(), last)

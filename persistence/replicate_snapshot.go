@@ -82,7 +82,18 @@ func (s *Store) Restore(r io.Reader) error {
 	defer s.ixMu.Unlock()
 	br := bufio.NewReaderSize(r, 1<<16)
 	err := s.withDB(func(db *pebble.DB) error {
-		if err := db.DeleteRange([]byte{}, []byte{0xff}, pebble.NoSync); err != nil {
+		// The marker says, until the last batch deletes it, that the
+		// store holds part of a snapshot (a crash in between: Restoring).
+		b := db.NewBatch()
+		err := b.DeleteRange([]byte{}, []byte{0xff}, nil)
+		if err == nil {
+			err = b.Set(restoringKey, nil, nil)
+		}
+		if err == nil {
+			err = b.Commit(pebble.Sync)
+		}
+		b.Close()
+		if err != nil {
 			return err
 		}
 		if err := loadPairs(db, br); err != nil {
@@ -102,6 +113,16 @@ func (s *Store) Restore(r io.Reader) error {
 	return nil
 }
 
+// restoringKey marks a store in the middle of a restore.
+var restoringKey = []byte(prefixReplica + "restoring")
+
+// Restoring reports whether a restore was cut short (a crash): the store
+// holds part of a snapshot and must be restored again before it serves.
+func (s *Store) Restoring() bool {
+	_, ok, err := s.getRaw(restoringKey)
+	return ok || err != nil
+}
+
 // loadPairs writes the snapshot's pairs in bounded batches; the last one
 // is synced (the log after it may be compacted away).
 func loadPairs(db *pebble.DB, br *bufio.Reader) error {
@@ -113,7 +134,12 @@ func loadPairs(db *pebble.DB, br *bufio.Reader) error {
 			return err
 		}
 		if key == nil {
-			return b.Commit(pebble.Sync)
+			err = b.Delete(restoringKey, nil)
+			if err == nil {
+				err = b.Commit(pebble.Sync)
+			}
+			b.Close()
+			return err
 		}
 		value, err := readPart(br)
 		if err == nil && value == nil {

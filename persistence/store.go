@@ -122,7 +122,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.EnsureDefaults().Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1), rep: newReplication(opts.Replicated, opts.ProposeWindow)}
+	s := &Store{dir: dir, opts: opts, reqs: make(chan *request, opts.QueueLength), stopped: make(chan struct{}), ixWake: make(chan struct{}, 1), rep: newReplication(opts.Replicated)}
 	db, err := s.openDB()
 	if err != nil {
 		return nil, fmt.Errorf("persistence: open %s: %w", dir, err)
@@ -144,10 +144,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.writer()
-	if s.rep.on {
-		s.wg.Add(1)
-		go s.completer()
-	}
+
 	if !opts.NoHistory {
 		s.wg.Add(1)
 		go s.indexer()
@@ -461,9 +458,6 @@ func (s *Store) writeSync(muts []mutation) error {
 
 func (s *Store) writer() {
 	defer s.wg.Done()
-	if s.rep.on {
-		defer close(s.rep.inflight) // the completer ends after the last
-	}
 	pending := make([]*request, 0, s.opts.MaxBatch)
 	for first := range s.reqs {
 		pending = append(pending[:0], first)
@@ -480,13 +474,6 @@ func (s *Store) writer() {
 			}
 		}
 		pending = s.takeJournal(pending)
-		if s.rep.on {
-			// In a cluster the batch goes into the log and the writer
-			// takes the next one while it travels (replicate.go).
-			s.propose(append([]*request(nil), pending...))
-			clear(pending)
-			continue
-		}
 		results, err := s.write(pending)
 		s.finish(pending, results, err)
 		if err != nil {
@@ -517,8 +504,17 @@ func (s *Store) finish(pending []*request, results []error, err error) {
 	}
 }
 
-// write commits a batch on one node.
+// write lands a batch: committed to Pebble on one node, through the
+// replicated log in a cluster, where each request has its own result
+// (results nil: err is every request's).
 func (s *Store) write(pending []*request) (results []error, err error) {
+	if s.rep.on {
+		// One batch at a time: a batch that failed is the last one sent,
+		// so nothing behind it lands (a window of batches in flight
+		// would let later ones land while an earlier one was lost with
+		// its leader, and measured no faster here).
+		return s.replicate(pending)
+	}
 	if !s.Healthy() {
 		err = s.reopen()
 	}

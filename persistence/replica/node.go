@@ -153,6 +153,9 @@ func (n *Node) startRaft() error {
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hclogFor(cfg.Logger, "raft-snap"))
 	if err == nil {
+		err = restoreBehind(cfg.Store, snaps)
+	}
+	if err == nil {
 		n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftLayer{n.mux}, MaxPool: 4, Timeout: 5 * time.Second, Logger: hclogFor(cfg.Logger, "raft-net")})
 		var cached raft.LogStore
 		if cached, err = raft.NewLogCache(1024, logs); err == nil {
@@ -160,7 +163,9 @@ func (n *Node) startRaft() error {
 		}
 	}
 	if err == nil {
-		err = n.bootstrap(logs, snaps)
+		if err = n.bootstrap(logs, snaps); err != nil {
+			n.raft.Shutdown().Error() // before its log store closes
+		}
 	}
 	if err != nil {
 		logs.Close()
@@ -201,6 +206,35 @@ func (n *Node) raftConfig() *raft.Config {
 	return rc
 }
 
+// restoreBehind loads the newest snapshot into the store when the store
+// is behind it, or was cut in the middle of a restore. Raft saves a
+// snapshot it receives before the store loads it, and at start counts
+// the snapshot's entries as applied (NoSnapshotRestoreOnStart), while the
+// log no longer holds them: a crash in between would leave the store
+// without them for good.
+func restoreBehind(store *persistence.Store, snaps raft.SnapshotStore) error {
+	list, err := snaps.List()
+	if err != nil {
+		return err
+	}
+	cut := store.Restoring()
+	if len(list) == 0 {
+		if cut {
+			return errors.New("replica: the store was cut in the middle of a restore, and no snapshot is left to finish it")
+		}
+		return nil
+	}
+	if !cut && store.AppliedIndex() >= list[0].Index {
+		return nil
+	}
+	_, rc, err := snaps.Open(list[0].ID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return store.Restore(rc)
+}
+
 // bootstrap starts a new group from Peers, unless this node has state.
 func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 	has, err := raft.HasExistingState(logs, logs, snaps)
@@ -208,8 +242,13 @@ func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 		return err
 	}
 	var conf raft.Configuration
+	mine := false
 	for _, p := range n.cfg.Peers {
+		mine = mine || p.ID == n.cfg.ID
 		conf.Servers = append(conf.Servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Addr)})
+	}
+	if !mine {
+		return fmt.Errorf("replica: %s is not among the peers it bootstraps", n.cfg.ID)
 	}
 	err = n.raft.BootstrapCluster(conf).Error()
 	if errors.Is(err, raft.ErrCantBootstrap) {
@@ -218,7 +257,12 @@ func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 	return err
 }
 
-func (n *Node) fatal(err error) { n.cfg.Fatal(err) }
+// fatal stops this node's Raft: its store latched the failure and
+// applies nothing more, so it must not vote or lead either.
+func (n *Node) fatal(err error) {
+	n.cfg.Fatal(err)
+	go n.raft.Shutdown() // not from the FSM's goroutine: Shutdown waits for it
+}
 
 // Propose implements persistence.Replicator. It sends cmd at once, in
 // the order of the calls (the leader's Apply queue, or the one ordered

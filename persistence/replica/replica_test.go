@@ -1,14 +1,20 @@
 package replica
 
 import (
+	"bufio"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,8 +143,12 @@ func (c *testCluster) caughtUp() {
 }
 
 func appendOne(s *persistence.Store, chat string, seq uint64) error {
+	return appendText(s, chat, seq, fmt.Sprint(seq))
+}
+
+func appendText(s *persistence.Store, chat string, seq uint64, text string) error {
 	ch := make(chan error, 1)
-	ev := &messages.ChatEvent{ChatId: chat, Seq: seq, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{Text: fmt.Sprint(seq)}}}
+	ev := &messages.ChatEvent{ChatId: chat, Seq: seq, Kind: &messages.ChatEvent_Message{Message: &messages.ChatMessage{Text: text}}}
 	s.AppendChat(chat, []*messages.ChatEvent{ev}, nil, false, func(err error) { ch <- err })
 	return <-ch
 }
@@ -182,21 +192,45 @@ func TestClusterPortNeedsTheKey(t *testing.T) {
 		t.Fatalf("a short cluster key: %v", err)
 	}
 	c := startCluster(t, 1, nil)
-	m := &mux{key: [32]byte{1}}
-	conn, err := m.dial(connForward, c.members[0].addr, time.Second)
+	for _, kind := range []byte{connForward, connRaft} {
+		m := &mux{key: [32]byte{1}}
+		conn, err := m.dial(kind, c.members[0].addr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The node closes it at once: a read ends with EOF, long before
+		// the deadline.
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("a connection (%c) with the wrong key: %v, want it closed", kind, err)
+		}
+		conn.Close()
+	}
+	// The right key is answered: a forwarded empty command gets a reply.
+	right := &mux{key: sha256.Sum256([]byte(testKey))}
+	conn, err := right.dial(connForward, c.members[0].addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := conn.Read(make([]byte, 1)); err == nil {
-		t.Fatal("a connection with the wrong key was answered")
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	bw := bufio.NewWriter(conn)
+	if err := writeFrame(bw, nil); err != nil || bw.Flush() != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(conn).ReadByte(); err != nil {
+		t.Fatalf("the right key got no reply: %v", err)
 	}
 }
 
+// attempts numbers every append tried, so that each stored text says
+// which attempt it was: an acknowledged append overwritten by another
+// (a fork) is seen.
+var attempts atomic.Uint64
+
 // writerLoop appends to one chat through s until stop, and records what
-// was acknowledged. After a failure it goes on from the stored log, as a
-// chat actor reloading would.
+// was acknowledged (key chat/seq, value the attempt's text). After a
+// failure it goes on from the stored log, as a chat actor reloading would.
 func writerLoop(s *persistence.Store, chat string, stop <-chan struct{}, acked *sync.Map, firstAck func(time.Time)) {
 	var seq uint64
 	for {
@@ -205,14 +239,15 @@ func writerLoop(s *persistence.Store, chat string, stop <-chan struct{}, acked *
 			return
 		default:
 		}
-		err := appendOne(s, chat, seq+1)
+		text := fmt.Sprintf("attempt %d", attempts.Add(1))
+		err := appendText(s, chat, seq+1, text)
 		switch {
 		case err == nil:
 			seq++
 			if last, _ := s.LastChatSeq(chat); last < seq {
 				panic(fmt.Sprintf("%s acked %d, reads %d", chat, seq, last))
 			}
-			acked.Store(fmt.Sprintf("%s/%d", chat, seq), true)
+			acked.Store(fmt.Sprintf("%s/%d", chat, seq), text)
 			firstAck(time.Now())
 		case errors.Is(err, persistence.ErrClosed):
 			return
@@ -275,12 +310,12 @@ func TestLeaderKilledMidBatch(t *testing.T) {
 		if m.node == nil {
 			continue
 		}
-		acked.Range(func(k, _ any) bool {
+		acked.Range(func(k, text any) bool {
 			chat, n, _ := strings.Cut(k.(string), "/")
 			seq, _ := strconv.ParseUint(n, 10, 64)
 			evs, err := m.store.ChatEvents(chat, seq-1)
-			if err != nil || len(evs) == 0 || evs[0].GetSeq() != seq {
-				t.Errorf("%s lacks the acknowledged %s: %v", m.id, k, err)
+			if err != nil || len(evs) == 0 || evs[0].GetSeq() != seq || evs[0].GetMessage().GetText() != text {
+				t.Errorf("%s lacks the acknowledged %s (%s): %v %v", m.id, k, text, evs[:min(1, len(evs))], err)
 			}
 			return true
 		})
@@ -322,5 +357,18 @@ func TestLaggingNodeCatchesUpFromASnapshot(t *testing.T) {
 	// And it writes on from there.
 	if err := appendOne(down.store, "long", 201); err != nil {
 		t.Fatal(err)
+	}
+	// A crash while a snapshot is being loaded leaves the store with
+	// part of it, or none (as here: its folder lost), while Raft counts
+	// the snapshot's entries as applied and its log no longer has them.
+	// The node loads the snapshot it saved again before it starts.
+	c.stop(down)
+	if err := os.RemoveAll(filepath.Join(down.dir, "state")); err != nil {
+		t.Fatal(err)
+	}
+	c.start(down, nil)
+	c.caughtUp()
+	if evs, err := down.store.ChatEvents("long", 0); err != nil || len(evs) != 201 {
+		t.Fatalf("after a restart with its store lost, the node has %d of 201 events: %v", len(evs), err)
 	}
 }
