@@ -311,8 +311,19 @@ func (n *Node) applyHere(cmd []byte) func() error {
 		return func() error { return errNotLeader }
 	}
 	f := n.raft.Apply(cmd, n.cfg.ProposeTimeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
 	return func() error {
-		err := f.Error()
+		// Bounded: a future taken by a leader that then stepped down was
+		// seen never to be answered (the failover test hung in CI).
+		t := time.NewTimer(n.cfg.ProposeTimeout)
+		defer t.Stop()
+		var err error
+		select {
+		case err = <-done:
+		case <-t.C:
+			return fmt.Errorf("%w: no answer from Raft within %s", errNotLeader, n.cfg.ProposeTimeout)
+		}
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 			return errNotLeader
 		}
