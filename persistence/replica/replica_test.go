@@ -25,12 +25,15 @@ import (
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.After(within)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Fatalf("not within %s: %s", within, what)
+		case <-tick.C:
 		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, not waiting for one
 	}
 }
 
