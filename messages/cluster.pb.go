@@ -331,9 +331,14 @@ type ReplicatedCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// origin and id name the command on the node that proposed it, which
 	// waits for its own state machine to apply it (read your writes).
-	Origin        string               `protobuf:"bytes,1,opt,name=origin,proto3" json:"origin,omitempty"`
-	Id            uint64               `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
-	Requests      []*ReplicatedRequest `protobuf:"bytes,3,rep,name=requests,proto3" json:"requests,omitempty"`
+	Origin   string               `protobuf:"bytes,1,opt,name=origin,proto3" json:"origin,omitempty"`
+	Id       uint64               `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	Requests []*ReplicatedRequest `protobuf:"bytes,3,rep,name=requests,proto3" json:"requests,omitempty"`
+	// writer, when set, guards every request of the command: the node
+	// writes as the owner of writer.entity at writer.epoch (cluster mode's
+	// one owner of the actors, `broker/main`). Once a newer owner claimed
+	// it, the whole command is refused (fenced) and changes nothing.
+	Writer        *ReplicatedGuard `protobuf:"bytes,4,opt,name=writer,proto3" json:"writer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -389,6 +394,13 @@ func (x *ReplicatedCommand) GetRequests() []*ReplicatedRequest {
 	return nil
 }
 
+func (x *ReplicatedCommand) GetWriter() *ReplicatedGuard {
+	if x != nil {
+		return x.Writer
+	}
+	return nil
+}
+
 var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
@@ -417,11 +429,12 @@ const file_cluster_proto_rawDesc = "" +
 	"\x05limit\x18\a \x01(\x04R\x05limit\"\x8e\x01\n" +
 	"\x11ReplicatedRequest\x12@\n" +
 	"\tmutations\x18\x01 \x03(\v2\".switchboard.v1.ReplicatedMutationR\tmutations\x127\n" +
-	"\x06guards\x18\x02 \x03(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06guards\"z\n" +
+	"\x06guards\x18\x02 \x03(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06guards\"\xb3\x01\n" +
 	"\x11ReplicatedCommand\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12=\n" +
-	"\brequests\x18\x03 \x03(\v2!.switchboard.v1.ReplicatedRequestR\brequestsB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\brequests\x18\x03 \x03(\v2!.switchboard.v1.ReplicatedRequestR\brequests\x127\n" +
+	"\x06writer\x18\x04 \x01(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06writerB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_cluster_proto_rawDescOnce sync.Once
@@ -449,11 +462,12 @@ var file_cluster_proto_depIdxs = []int32{
 	1, // 1: switchboard.v1.ReplicatedRequest.mutations:type_name -> switchboard.v1.ReplicatedMutation
 	2, // 2: switchboard.v1.ReplicatedRequest.guards:type_name -> switchboard.v1.ReplicatedGuard
 	3, // 3: switchboard.v1.ReplicatedCommand.requests:type_name -> switchboard.v1.ReplicatedRequest
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	2, // 4: switchboard.v1.ReplicatedCommand.writer:type_name -> switchboard.v1.ReplicatedGuard
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }

@@ -75,6 +75,9 @@ type replication struct {
 	// then needs no read. Derived from the state, so the same on every
 	// replica; cleared by a range deletion, a restore, or its size.
 	lastSeq map[string]uint64
+	// writer: the ownership every command of this store proposes under
+	// (WriteAs); nil: none.
+	writer atomic.Pointer[messages.ReplicatedGuard]
 }
 
 // inflight is a proposed batch waiting for its outcome.
@@ -120,6 +123,15 @@ func (s *Store) Claim(entity string, epoch uint64, done func(error)) {
 	s.Guard([]*messages.ReplicatedGuard{{Entity: entity, Epoch: epoch}}, done)
 }
 
+// WriteAs makes every later command of this store carry entity's fence
+// at epoch: once a newer owner claimed entity, this store's writes are
+// all refused with ErrFenced and change nothing. Cluster mode runs the
+// actors on one owner at a time (`broker/main`); the node that wins the
+// ownership claims it, then writes as it.
+func (s *Store) WriteAs(entity string, epoch uint64) {
+	s.rep.writer.Store(&messages.ReplicatedGuard{Entity: entity, Epoch: epoch})
+}
+
 // replicate sends a batch to the log as one command and waits until this
 // node applied it; it returns each request's result, or an error that
 // fails them all.
@@ -145,7 +157,8 @@ func (s *Store) propose(reqs []*request) (*inflight, error) {
 		return nil, fmt.Errorf("%w: the replicated log is not ready", ErrUnavailable)
 	}
 	f := &inflight{id: s.rep.nextID.Add(1), ch: make(chan []error, 1)}
-	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: f.id, Requests: make([]*messages.ReplicatedRequest, len(reqs))}
+	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: f.id, Requests: make([]*messages.ReplicatedRequest, len(reqs)),
+		Writer: s.rep.writer.Load()}
 	for i, r := range reqs {
 		cmd.Requests[i] = encodeRequest(r)
 	}

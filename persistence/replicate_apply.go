@@ -82,8 +82,14 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 			}
 			return err
 		}
+		if err := s.checkWriter(b, cmd, res); err != nil {
+			return err
+		}
 		var nb numbering
 		for i, q := range cmd.GetRequests() {
+			if res[i] != nil {
+				continue // the writer was fenced
+			}
 			if res[i] = s.checkGuards(b, q.GetGuards()); res[i] != nil {
 				if !refused(res[i]) {
 					return res[i] // a read failed: no result this replica could vouch for
@@ -123,6 +129,27 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	// came first and it is dropped (errSuperseded).
 	s.resolve(cmd, res)
 	s.wakeIndexer()
+	return nil
+}
+
+// checkWriter checks the command's writer guard (Store.WriteAs): when it
+// is refused, every request's result is the refusal and none applies.
+// An error is a read that failed.
+func (s *Store) checkWriter(b *pebble.Batch, cmd *messages.ReplicatedCommand, res []error) error {
+	w := cmd.GetWriter()
+	if w == nil {
+		return nil
+	}
+	err := s.checkGuard(b, w)
+	if err == nil {
+		return nil
+	}
+	if !refused(err) {
+		return err
+	}
+	for i := range res {
+		res[i] = err
+	}
 	return nil
 }
 

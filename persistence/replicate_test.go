@@ -320,3 +320,39 @@ func TestGuardsNeedACluster(t *testing.T) {
 		t.Fatalf("a claim on one node: %v", err)
 	}
 }
+
+// A store writing as an owner (WriteAs) is refused as a whole once a
+// newer owner claimed it: none of its writes lands, on any replica.
+func TestWriterFencedAsAWhole(t *testing.T) {
+	stores, _ := openReplicas(t, 2)
+	old, next := stores[0], stores[1]
+	if err := waitDone(func(d func(error)) { old.Claim("broker/main", 5, d) }); err != nil {
+		t.Fatal(err)
+	}
+	old.WriteAs("broker/main", 5)
+	if err := waitDone(func(d func(error)) { old.PutDepartment(&messages.Department{Id: "before", Name: "B"}, d) }); err != nil {
+		t.Fatalf("the owner's write: %v", err)
+	}
+	if err := waitDone(func(d func(error)) { next.Claim("broker/main", 9, d) }); err != nil {
+		t.Fatal(err)
+	}
+	next.WriteAs("broker/main", 9)
+	err := waitDone(func(d func(error)) { old.PutDepartment(&messages.Department{Id: "after", Name: "A"}, d) })
+	if !errors.Is(err, ErrFenced) {
+		t.Fatalf("the old owner's write after the claim: %v, want ErrFenced", err)
+	}
+	for _, s := range stores {
+		if d, err := s.Department("after"); err == nil && d != nil {
+			t.Fatalf("a fenced write is readable: %v", d)
+		}
+		if d, err := s.Department("before"); err != nil || d == nil {
+			t.Fatalf("the owner's earlier write: %v %v", d, err)
+		}
+	}
+	if err := waitDone(func(d func(error)) { next.PutDepartment(&messages.Department{Id: "new", Name: "N"}, d) }); err != nil {
+		t.Fatalf("the new owner's write: %v", err)
+	}
+	if f, err := old.Fence("broker/main"); err != nil || f != 9 {
+		t.Fatalf("fence on the old owner's replica: %d %v", f, err)
+	}
+}

@@ -49,6 +49,11 @@ type Main struct {
 	// draining is set first thing in Close: /readyz turns 503 before
 	// any socket closes. recovered is set once Broker.Recover returned.
 	draining, recovered atomic.Bool
+	// shared, in cluster mode, is the replicated store the node opened:
+	// Main uses it and leaves closing it to the node (cluster_node.go).
+	shared *persistence.Store
+	// wrap, when set, wraps the HTTP handler (the cluster's routes).
+	wrap func(http.Handler) http.Handler
 }
 
 // NewMain returns a Main for cfg.
@@ -67,8 +72,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.draining.Store(false)
 	reg := m.newRegistry()
 	var err error
-	if m.store, err = persistence.Open(m.cfg.DataDir, storeMetrics(m.storeOptions(), reg)); err != nil {
-		return err
+	if m.store = m.shared; m.store == nil {
+		if m.store, err = persistence.Open(m.cfg.DataDir, storeMetrics(m.storeOptions(), reg)); err != nil {
+			return err
+		}
 	}
 	if err := m.startTracing(ctx); err != nil {
 		return err
@@ -109,7 +116,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	gcfg := m.cfg.gatewayConfig()
 	gcfg.Broker, gcfg.TokenSecret, gcfg.AdminTokenHash, gcfg.VisitorRefKey = m.broker, secret, adminHash, refKey
-	gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
+	if m.shared == nil { // a cluster's workspace is every node's copy
+		gcfg.DeleteWorkspace = func() { go m.resetWorkspace() }
+	}
 	gcfg.SaveSecrets, gcfg.TracerProvider = m.saveSecrets, m.tracerProvider()
 	gcfg.SendMail = m.cfg.mailer().SendNow
 	gcfg.WhatsApp = m.whatsApp()
@@ -134,6 +143,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.srv.Handler = withDemoPage(m.srv.Handler, m.Addr())
 		fmt.Fprintf(m.cfg.Out, "Demo customer page with the widget: %s/demo/\n", demoOrigin(m.Addr()))
+	}
+	if m.wrap != nil {
+		m.srv.Handler = m.wrap(m.srv.Handler)
 	}
 	m.served = make(chan struct{})
 	go func() {
@@ -321,8 +333,11 @@ func (m *Main) close() error {
 	}
 	if m.store != nil {
 		m.store.SetDeliveryWake(nil)
-		// Close drains the writer: everything submitted is committed.
-		errs = append(errs, m.store.Close())
+		if m.shared == nil {
+			// Close drains the writer: everything submitted is committed.
+			// (A cluster node closes its store once Main is closed.)
+			errs = append(errs, m.store.Close())
+		}
 	}
 	if m.broker != nil {
 		m.broker.Shutdown()

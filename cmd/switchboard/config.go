@@ -118,6 +118,9 @@ type Config struct {
 	// before it closes sockets, so a load balancer stops sending new
 	// clients first. Default 0: none.
 	DrainWait time.Duration
+	// Cluster: cluster mode's settings (cluster_config.go); zero: one
+	// node.
+	Cluster ClusterConfig
 	// Gateway lets tests change the gateway's other settings; Broker,
 	// TokenSecret, AdminTokenHash, Logger, OriginPatterns, AdminAllow and
 	// Password are filled in by Main.
@@ -155,6 +158,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.gatewayConfig().EnsureDefaults().Validate(); err != nil {
+		return err
+	}
+	if err := c.Cluster.validate(); err != nil {
 		return err
 	}
 	if c.TraceSample < 0 || c.TraceSample > 1 {
@@ -293,6 +299,7 @@ type serveFlags struct {
 	conns                                          int
 	metrics                                        bool
 	routingRecords                                 bool
+	cluster                                        clusterFlags
 }
 
 // parseServe reads the broker's command line and environment into a
@@ -318,6 +325,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 func bindServe(fs *flag.FlagSet, e *environ, cfg *Config, f *serveFlags) {
 	fs.StringVar(&cfg.Addr, "addr", e.string("SWITCHBOARD_ADDR", defaultAddr), "listen address (env SWITCHBOARD_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", e.string("SWITCHBOARD_DATA", defaultDataDir), "data folder for Pebble (env SWITCHBOARD_DATA)")
+	bindCluster(fs, e, &cfg.Cluster, &f.cluster)
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo directory (departments, languages, agents) when absent")
 	fs.StringVar(&f.origins, "origins", e.string("SWITCHBOARD_ORIGINS", ""), "comma-separated host patterns whose pages may open websockets (env SWITCHBOARD_ORIGINS)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", e.string("SWITCHBOARD_DEBUG_ADDR", ""), "serve /debug/pprof and /debug/vars on this address; keep it private (env SWITCHBOARD_DEBUG_ADDR)")
@@ -371,6 +379,9 @@ func (f *serveFlags) apply(cfg *Config, e *environ, stderr io.Writer) error {
 		return err
 	}
 	cfg.AdminToken = e.value("SWITCHBOARD_ADMIN_TOKEN")
+	if err := f.cluster.apply(&cfg.Cluster, e); err != nil {
+		return err
+	}
 	cfg.OTLPFromEnv = e.value("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || e.value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 	if kib := e.value("SWITCHBOARD_ARGON2_MEMORY_KIB"); kib != "" {
 		n, err := strconv.ParseUint(kib, 10, 32)

@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runBenchEcho(ctx, args[1:], stdout, stderr)
 		case "simulate":
 			return runSimulate(ctx, args[1:], stdout, stderr)
+		case "cluster":
+			return runCluster(ctx, args[1:], stdout, stderr)
 		case "reindex":
 			return runReindex(ctx, args[1:], stdout, stderr)
 		case "bench-hold":
@@ -59,6 +61,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if cfg.Cluster.on() {
+		return serveCluster(ctx, cfg)
+	}
 	m := NewMain(cfg)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
@@ -67,4 +72,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
 	return m.Close()
+}
+
+// serveCluster runs a cluster node until a signal (a clean leave) or a
+// fault that stops it (an error: the process exits 1, and its supervisor
+// starts it again).
+func serveCluster(ctx context.Context, cfg Config) error {
+	n, err := startCluster(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		cfg.Logger.Info("shutting down")
+		return n.Close()
+	case <-n.Done():
+		return n.Err()
+	}
 }

@@ -1,0 +1,305 @@
+// A cluster node (issue 15). Every node keeps a full replica of the store
+// under the Raft log (persistence/replica) and serves clients on its own
+// address. One node at a time owns the actors: the one holding the etcd
+// key broker/main (actors/ownership). It runs the broker (Main) on the
+// shared store and writes as the owner at the key's epoch, so once another
+// node took over, every write of the old owner is refused by the log
+// (persistence.ErrFenced). The other nodes are standbys: they forward
+// their clients, websockets included, to the owner (cluster_proxy.go),
+// and compete for the key when it goes. A node that loses its lease, or
+// sees the ownership fenced, stops serving and exits: its supervisor
+// starts it again, and it joins as a standby.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/actors/ownership"
+	"github.com/switchboard-chat/switchboard/persistence"
+	"github.com/switchboard-chat/switchboard/persistence/replica"
+)
+
+// The ownership key of the actors, and the store's entity it fences.
+const (
+	ownerKind   = "broker"
+	ownerID     = "main"
+	ownerEntity = ownerKind + "/" + ownerID
+	// addrKind: each node announces its client address under addr/<name>.
+	addrKind = "addr"
+)
+
+// How often a standby looks whether the owner is still there, and how
+// often the owner checks that it still is.
+const (
+	campaignEvery = 200 * time.Millisecond
+	watchEvery    = 100 * time.Millisecond
+)
+
+// errOwnershipLost ends an owner that must stop: its lease is gone, or a
+// newer owner's claim reached the store.
+var errOwnershipLost = errors.New("cluster: this node no longer owns the actors; it stops (a supervisor starts it again as a standby)")
+
+// clusterNode is one node of a cluster: its store and replica, its etcd
+// directory, and the broker while it owns the actors.
+type clusterNode struct {
+	cfg   Config
+	store *persistence.Store
+	rep   *replica.Node
+	dir   *ownership.Directory
+	proxy *ownerProxy
+	// front serves the clients while the node is a standby; nil once it
+	// owns the actors (Main serves them then).
+	front *http.Server
+	addr  string
+
+	mu    sync.Mutex
+	main  *Main // set while the node owns the actors
+	epoch int64
+	role  atomic.Value // string: "standby" or "owner"
+	// done is closed when the node stopped by itself; err says why.
+	done     chan struct{}
+	err      error
+	stopOnce sync.Once
+	cancel   context.CancelFunc
+}
+
+// startCluster opens the node's store and replica, joins etcd, starts
+// serving (as a standby) and competes for the actors in the background.
+func startCluster(ctx context.Context, cfg Config) (*clusterNode, error) {
+	n := &clusterNode{cfg: cfg, done: make(chan struct{})}
+	n.role.Store("standby")
+	if err := n.open(ctx); err != nil {
+		n.closeParts()
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go n.campaign(cctx)
+	return n, nil
+}
+
+func (n *clusterNode) open(ctx context.Context) error {
+	c, log := n.cfg.Cluster, n.cfg.Logger
+	opts := n.cfg.storeOptions()
+	opts.Replicated = true
+	var err error
+	if n.store, err = persistence.Open(n.cfg.DataDir, opts); err != nil {
+		return err
+	}
+	n.rep, err = replica.Start(replica.Config{ID: c.Name, Bind: c.Bind, Advertise: c.Advertise, Peers: c.Peers,
+		Dir: filepath.Join(n.cfg.DataDir, "raft"), ClusterKey: c.Key, Store: n.store, Logger: log,
+		Fatal: func(err error) { n.stop(fmt.Errorf("cluster: the replica stopped: %w", err)) }})
+	if err != nil {
+		return err
+	}
+	if n.dir, err = ownership.Open(ctx, ownership.Config{Endpoints: c.Etcd, Node: c.Name, TTL: c.Lease, Logger: log}); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", n.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	n.addr = ln.Addr().String()
+	// Main binds the same address when this node takes the actors over.
+	n.cfg.Addr = n.addr
+	if err := n.dir.Announce(ctx, addrKind, c.Name, n.addr); err != nil {
+		ln.Close()
+		return err
+	}
+	n.proxy = newOwnerProxy(n.dir, log)
+	n.front = &http.Server{Handler: n.routes(n.proxy), ReadHeaderTimeout: 10 * time.Second}
+	go n.front.Serve(ln)
+	log.Info("cluster node serving as a standby", "node", c.Name, "addr", n.addr, "cluster_port", n.rep.Status().Addr)
+	fmt.Fprintf(n.cfg.Out, "Cluster node %s listening on http://%s\n", c.Name, n.addr)
+	return nil
+}
+
+// campaign competes for the actors until the node owns them, then
+// watches that it still does.
+func (n *clusterNode) campaign(ctx context.Context) {
+	t := time.NewTicker(campaignEvery)
+	defer t.Stop()
+	for {
+		claim, err := n.dir.Acquire(ctx, ownerKind, ownerID)
+		switch {
+		case err == nil && claim.Mine:
+			if err := n.takeOver(ctx, claim.Epoch); err != nil {
+				n.stop(err)
+				return
+			}
+			n.watch(ctx)
+			return
+		case err == nil:
+			n.proxy.follow(ctx, claim.Owner)
+		case !ownership.Temporary(err):
+			n.stop(fmt.Errorf("cluster: %w", err))
+			return
+		default:
+			n.proxy.follow(ctx, "")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.dir.Lost():
+			n.stop(fmt.Errorf("%w: %v", errOwnershipLost, n.dir.Err()))
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// takeOver makes this node the owner at epoch: its claim goes through the
+// log, so once it is applied here this replica holds every write an
+// earlier owner landed, and the earlier owner's later writes are refused.
+// Then the broker starts on the store, as on one node.
+func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
+	log := n.cfg.Logger
+	start := time.Now()
+	for {
+		err := waitErr(func(done func(error)) { n.store.Claim(ownerEntity, uint64(epoch), done) })
+		if err == nil {
+			break
+		}
+		if errors.Is(err, persistence.ErrFenced) || !n.dir.Valid() {
+			return fmt.Errorf("%w: claim at epoch %d: %v", errOwnershipLost, epoch, err)
+		}
+		log.Warn("cluster: claiming the actors", "epoch", epoch, "err", err)
+	}
+	n.store.WriteAs(ownerEntity, uint64(epoch))
+	// The standby's front stops; Main listens on the same address.
+	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	n.front.Shutdown(sctx)
+	cancel()
+	n.proxy.close()
+	m := NewMain(n.cfg)
+	m.shared, m.wrap = n.store, n.routes
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return fmt.Errorf("cluster: starting the broker: %w", err)
+	}
+	n.mu.Lock()
+	n.main, n.epoch = m, epoch
+	n.mu.Unlock()
+	n.role.Store("owner")
+	log.Info("cluster: this node owns the actors", "node", n.cfg.Cluster.Name, "epoch", epoch, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// watch stops the owner once its lease is lost or a newer claim is in the
+// store (a node paused past its lease learns it from its own replica).
+func (n *clusterNode) watch(ctx context.Context) {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.dir.Lost():
+			n.stop(fmt.Errorf("%w: %v", errOwnershipLost, n.dir.Err()))
+			return
+		case <-t.C:
+			if !n.dir.Valid() {
+				n.stop(fmt.Errorf("%w: the lease passed its deadline", errOwnershipLost))
+				return
+			}
+			if f, err := n.store.Fence(ownerEntity); err == nil && f > uint64(n.epoch) {
+				n.stop(fmt.Errorf("%w: a newer owner claimed it at epoch %d", errOwnershipLost, f))
+				return
+			}
+		}
+	}
+}
+
+// Done is closed when the node stopped by itself (Err says why).
+func (n *clusterNode) Done() <-chan struct{} { return n.done }
+
+// Err is why the node stopped by itself.
+func (n *clusterNode) Err() error {
+	select {
+	case <-n.done:
+		return n.err
+	default:
+		return nil
+	}
+}
+
+// stop ends the node on a fault: sockets close at once (clients reconnect
+// to another node), and nothing more is written.
+func (n *clusterNode) stop(err error) {
+	n.stopOnce.Do(func() {
+		n.cfg.Logger.Error("cluster node stops", "err", err)
+		n.err = err
+		n.shutdown(false)
+		close(n.done)
+	})
+}
+
+// Close stops the node cleanly: the broker finishes its writes, the
+// ownership is released at once (a standby takes over without waiting
+// for the lease), then the replica leaves and the store closes.
+func (n *clusterNode) Close() error {
+	var err error
+	n.stopOnce.Do(func() {
+		err = n.shutdown(true)
+		close(n.done)
+	})
+	return err
+}
+
+func (n *clusterNode) shutdown(clean bool) error {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	var errs []error
+	n.mu.Lock()
+	m := n.main
+	n.mu.Unlock()
+	if m != nil {
+		if !clean {
+			m.cfg.DrainWait = 0
+		}
+		errs = append(errs, m.Close())
+	}
+	if n.front != nil {
+		n.front.Close()
+	}
+	if n.proxy != nil {
+		n.proxy.close()
+	}
+	errs = append(errs, n.closeParts())
+	return errors.Join(errs...)
+}
+
+// closeParts closes the directory (revoking the lease: the actors' key
+// goes at once), the replica and the store.
+func (n *clusterNode) closeParts() error {
+	var errs []error
+	if n.dir != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		errs = append(errs, n.dir.Close(ctx))
+		cancel()
+	}
+	if n.rep != nil {
+		errs = append(errs, n.rep.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// waitErr runs an asynchronous store call and waits for its result.
+func waitErr(f func(done func(error))) error {
+	ch := make(chan error, 1)
+	f(func(err error) { ch <- err })
+	return <-ch
+}
