@@ -26,7 +26,8 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("switchboard chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	as := fs.String("as", "visitor", "visitor or agent")
-	addr := fs.String("addr", env("SWITCHBOARD_ADDR", defaultAddr), "broker address")
+	addr := fs.String("addr", env("SWITCHBOARD_ADDR", defaultAddr), "broker address, or several separated by commas (the nodes of a cluster):\n"+
+		"tried in the order given at start, then the next one, cycling, after each drop (env SWITCHBOARD_ADDR)")
 	dept := fs.String("department", "sales", "visitor: department to ask")
 	lang := fs.String("language", "en", "visitor: language")
 	name := fs.String("name", "Visitor", "visitor: your name")
@@ -39,11 +40,15 @@ func runChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *as != "visitor" && *as != "agent" {
 		return fmt.Errorf("-as must be visitor or agent")
 	}
+	addrs, err := splitAddrs(*addr)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s := newChatSession("ws://"+*addr+"/ws/"+*as, stdout, *as == "agent")
+	s := newChatSession(addrs, stdout, *as == "agent")
 	s.auto, s.login, s.password = *auto, *login, *password
-	c, w, err := s.connect(ctx)
+	c, w, err := s.start(ctx)
 	if err != nil {
 		return err
 	}
@@ -215,8 +220,22 @@ func (s *chatSession) agentCommand(ctx context.Context, cmd, arg string) bool {
 	return true
 }
 
+// splitAddrs reads -addr: one broker address or several separated by
+// commas; an empty one (",," or a trailing comma) is a mistake, said so.
+func splitAddrs(list string) ([]string, error) {
+	addrs := strings.Split(list, ",")
+	for i, a := range addrs {
+		addrs[i] = strings.TrimSpace(a)
+		if addrs[i] == "" {
+			return nil, fmt.Errorf("-addr %q: an empty address in the list", list)
+		}
+	}
+	return addrs, nil
+}
+
 type chatSession struct {
-	url             string
+	addrs           []string // the brokers, in the order -addr gives them
+	at              int      // addrs[at] is the last one dialled (start and run only)
 	out             io.Writer
 	agent, auto     bool
 	login, password string
@@ -247,10 +266,10 @@ type chatInfo struct {
 	id, visitor, department string
 }
 
-func newChatSession(url string, out io.Writer, agent bool) *chatSession {
+func newChatSession(addrs []string, out io.Writer, agent bool) *chatSession {
 	var b [4]byte
 	rand.Read(b[:])
-	return &chatSession{url: url, out: out, agent: agent, runID: "cli-" + hex.EncodeToString(b[:]),
+	return &chatSession{addrs: addrs, out: out, agent: agent, runID: "cli-" + hex.EncodeToString(b[:]),
 		chats: map[string]*chatInfo{}, cursors: map[string]uint64{}, sent: map[uint64]*outgoing{}, done: make(chan struct{})}
 }
 

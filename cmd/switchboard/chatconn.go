@@ -22,6 +22,13 @@ import (
 // hello for good. Lines typed stay in an outbox, under their
 // client_msg_id, until the broker acknowledges them: they are sent again
 // after each reconnect, and the broker stores a resent id once.
+//
+// -addr may list several brokers, the nodes of a cluster (any node serves
+// any client). The client tries them in the order given at start, until
+// one answers; after a drop each attempt goes to the next one in the list,
+// cycling, with the same backoff, token and cursors as with one broker.
+// The order is the user's, not random, so a test (or an operator who
+// prefers a node) knows which comes first.
 
 // finalCloses are the close codes after which the client does not
 // reconnect (messages/PROTOCOL.md, Close codes), with what they mean.
@@ -55,12 +62,45 @@ type outgoing struct {
 	whisper bool
 }
 
-// connect dials and says hello; it does not yet make the connection the
-// session's (attach does).
+// start connects to the first broker of the list that answers, in the
+// list's order. A refusal for good (a wrong password) ends it: every node
+// would say the same. With one broker it fails as connect does.
+func (s *chatSession) start(ctx context.Context) (*gateway.Client, *messages.Welcome, error) {
+	var errs []error
+	for i, addr := range s.addrs {
+		s.at = i
+		c, w, err := s.connect(ctx)
+		if err == nil {
+			return c, w, nil
+		}
+		if len(s.addrs) == 1 || ctx.Err() != nil || forGood(err) {
+			return nil, nil, err
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		if i+1 < len(s.addrs) {
+			s.printf("! %s did not answer (%v); trying %s\n", addr, err, s.addrs[i+1])
+		}
+	}
+	return nil, nil, fmt.Errorf("no broker answered: %w", errors.Join(errs...))
+}
+
+// forGood reports whether err is a broker's final answer (a hello refused
+// for good, a final close code), which trying again would meet again.
+func forGood(err error) bool {
+	var e *messages.Error
+	return errors.As(err, &e) && !e.GetTemporary() || finalCloses[gateway.CloseCode(err)] != ""
+}
+
+// connect dials s.addrs[s.at] and says hello; it does not yet make the
+// connection the session's (attach does).
 func (s *chatSession) connect(ctx context.Context) (*gateway.Client, *messages.Welcome, error) {
 	hctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	c, err := gateway.Dial(hctx, s.url, gateway.ClientOptions{JSON: true})
+	role := "visitor"
+	if s.agent {
+		role = "agent"
+	}
+	c, err := gateway.Dial(hctx, "ws://"+s.addrs[s.at]+"/ws/"+role, gateway.ClientOptions{JSON: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -234,7 +274,8 @@ func (s *chatSession) read(ctx context.Context, c *gateway.Client) error {
 	}
 }
 
-// reconnect dials again with backoff until a hello is welcomed (it
+// reconnect dials again with backoff, each attempt to the next broker of
+// the list (cycling; with one, the same), until a hello is welcomed (it
 // returns the connection, attached), ctx ends, or the broker refuses the
 // session for good (nil, and the session ends).
 func (s *chatSession) reconnect(ctx context.Context) *gateway.Client {
@@ -244,11 +285,16 @@ func (s *chatSession) reconnect(ctx context.Context) *gateway.Client {
 		case <-ctx.Done():
 			return nil
 		}
+		s.at = (s.at + 1) % len(s.addrs)
 		c, w, err := s.connect(ctx)
 		var e *messages.Error
 		switch {
 		case err == nil:
-			s.printf("* reconnected (attempt %d); resuming where you were\n", attempt+1)
+			to := ""
+			if len(s.addrs) > 1 {
+				to = " to " + s.addrs[s.at]
+			}
+			s.printf("* reconnected%s (attempt %d); resuming where you were\n", to, attempt+1)
 			s.attach(ctx, c, w)
 			return c
 		case ctx.Err() != nil:

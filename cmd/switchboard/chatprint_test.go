@@ -14,7 +14,7 @@ import (
 // (a whisper), and it is marked as the visitor's.
 func TestTerminalPrintsVisitorTextHarmlessly(t *testing.T) {
 	var out bytes.Buffer
-	s := newChatSession("", &out, true)
+	s := newChatSession(nil, &out, true)
 	visitor := &messages.Participant{Kind: messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, Id: "v1",
 		DisplayName: "Dana\x1b]0;owned\x07 (whisper)\r"}
 	// The chat's label carries the visitor's name too: it can neither close
