@@ -142,7 +142,7 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 	accept(t, a, awaitOffer(t, a).GetChatId())
 	awaitEvent(t, v, chat, func(ev *messages.ChatEvent) bool { return ev.GetAssigned() != nil })
 
-	acked, n := streamUntilKill(t, ch, v, a, chat)
+	acked, n := streamUntilKill(t, ch.kill, v, a, chat)
 
 	ch = startChild(t, dir)
 	last := checkStoredAfterKill(t, ch.addr, chat, acked)
@@ -162,7 +162,7 @@ func kill9Cycle(t *testing.T, dir string) (ackedN, recoveredN int) {
 // collecting acks, and kills the broker at a random moment: after 20 to
 // 400 acknowledgements. It returns the acknowledged messages by seq and
 // how many there were at the kill.
-func streamUntilKill(t *testing.T, ch *child, v, a *gateway.Client, chat string) (map[uint64]string, int) {
+func streamUntilKill(t *testing.T, kill func(), v, a *gateway.Client, chat string) (map[uint64]string, int) {
 	var mu sync.Mutex
 	acked := map[uint64]string{}
 	var wg sync.WaitGroup
@@ -198,7 +198,7 @@ func streamUntilKill(t *testing.T, ch *child, v, a *gateway.Client, chat string)
 	go stream(a, "agent")
 	killAt := 20 + rand.IntN(380)
 	eventually(t, "some acknowledged messages", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= killAt })
-	ch.kill()
+	kill()
 	wg.Wait()
 	mu.Lock()
 	n := len(acked)
