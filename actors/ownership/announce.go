@@ -2,6 +2,7 @@ package ownership
 
 import (
 	"context"
+	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -31,4 +32,47 @@ func (d *Directory) Announce(ctx context.Context, kind, id, value string) error 
 func (d *Directory) Lookup(ctx context.Context, kind, id string) (value string, found bool, err error) {
 	c, found, err := d.Owner(ctx, kind, id)
 	return c.Owner, found, err
+}
+
+// Withdraw deletes what this node announced under kind/id (if the value
+// there is still its own, as given). Errors as for Release.
+func (d *Directory) Withdraw(ctx context.Context, kind, id, value string) error {
+	k, err := key(d.cfg.Prefix, "withdraw", kind, id)
+	if err != nil {
+		return err
+	}
+	if d.closed.Load() {
+		return &Error{Op: "withdraw", Key: k, Code: ErrClosed}
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.CallTimeout)
+	defer cancel()
+	_, err = d.cli.Txn(cctx).If(clientv3.Compare(clientv3.Value(k), "=", value)).Then(clientv3.OpDelete(k)).Commit()
+	if err != nil {
+		return d.fail(ctx, "withdraw", k, err)
+	}
+	return nil
+}
+
+// List reads every value announced under kind, by id. Errors as for
+// Owner.
+func (d *Directory) List(ctx context.Context, kind string) (map[string]string, error) {
+	k, err := key(d.cfg.Prefix, "list", kind, "x")
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.TrimSuffix(k, "x")
+	if d.closed.Load() {
+		return nil, &Error{Op: "list", Key: prefix, Code: ErrClosed}
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.CallTimeout)
+	defer cancel()
+	resp, err := d.cli.Get(cctx, prefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, d.fail(ctx, "list", prefix, err)
+	}
+	out := make(map[string]string, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		out[strings.TrimPrefix(string(kv.Key), prefix)] = string(kv.Value)
+	}
+	return out, nil
 }

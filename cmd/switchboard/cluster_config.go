@@ -29,7 +29,8 @@ type ClusterConfig struct {
 	Bind, Advertise string
 	// Peers are the Raft group's first voters, this node among them
 	// (-cluster-peers name=host:port,...); every node of a new cluster
-	// is started with the same list.
+	// is started with the same list. None: the node joins a running
+	// cluster (the leader adds every node that announced itself).
 	Peers []replica.Peer
 	// Key is the cluster key every node shares (SWITCHBOARD_CLUSTER_KEY,
 	// never a flag: command lines are visible to every local user).
@@ -50,7 +51,7 @@ func bindCluster(fs *flag.FlagSet, e *environ, c *ClusterConfig, f *clusterFlags
 	fs.StringVar(&c.Name, "cluster-name", e.string("SWITCHBOARD_CLUSTER_NAME", ""), "cluster mode: this node's name, unique in the cluster (env SWITCHBOARD_CLUSTER_NAME)")
 	fs.StringVar(&c.Bind, "cluster-bind", e.string("SWITCHBOARD_CLUSTER_BIND", ""), "cluster mode: the cluster port (replication), host:port; keep it on a private network (env SWITCHBOARD_CLUSTER_BIND)")
 	fs.StringVar(&c.Advertise, "cluster-advertise", e.string("SWITCHBOARD_CLUSTER_ADVERTISE", ""), "cluster mode: how the other nodes reach the cluster port; default -cluster-bind (env SWITCHBOARD_CLUSTER_ADVERTISE)")
-	fs.StringVar(&f.peers, "cluster-peers", e.string("SWITCHBOARD_CLUSTER_PEERS", ""), "cluster mode: the first voters, name=host:port,... with this node among them, the same on every node (env SWITCHBOARD_CLUSTER_PEERS)")
+	fs.StringVar(&f.peers, "cluster-peers", e.string("SWITCHBOARD_CLUSTER_PEERS", ""), "cluster mode: the first voters, name=host:port,... with this node among them, the same on every node of a new cluster; empty: join a running cluster (env SWITCHBOARD_CLUSTER_PEERS)")
 	fs.DurationVar(&c.Lease, "cluster-lease", e.duration("SWITCHBOARD_CLUSTER_LEASE", ownership.DefaultTTL), "cluster mode: how long a silent node keeps the actors before another takes them over (env SWITCHBOARD_CLUSTER_LEASE)")
 }
 
@@ -105,10 +106,13 @@ func (c *ClusterConfig) validate() error {
 	case c.Lease < time.Second:
 		return fmt.Errorf("-cluster-lease %s: at least 1s (etcd counts whole seconds)", c.Lease)
 	}
+	if len(c.Peers) == 0 {
+		return nil // it joins a running cluster: the leader adds it
+	}
 	for _, p := range c.Peers {
 		if p.ID == c.Name {
 			return nil
 		}
 	}
-	return fmt.Errorf("-cluster-peers: this node (%q) must be among the first voters", c.Name)
+	return fmt.Errorf("-cluster-peers: this node (%q) must be among the first voters (or give none to join a running cluster)", c.Name)
 }

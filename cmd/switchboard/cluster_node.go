@@ -69,7 +69,9 @@ type clusterNode struct {
 	done     chan struct{}
 	err      error
 	stopOnce sync.Once
-	cancel   context.CancelFunc
+	// cancel ends the node's loops; stopCampaign the campaign alone (a
+	// leaving node).
+	cancel, stopCampaign context.CancelFunc
 }
 
 // startCluster opens the node's store and replica, joins etcd, starts
@@ -81,9 +83,11 @@ func startCluster(ctx context.Context, cfg Config) (*clusterNode, error) {
 		n.closeParts()
 		return nil, err
 	}
-	cctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
+	lctx, cancel := context.WithCancel(context.Background())
+	cctx, stopCampaign := context.WithCancel(lctx)
+	n.cancel, n.stopCampaign = cancel, stopCampaign
 	go n.campaign(cctx)
+	go n.members(lctx)
 	return n, nil
 }
 
@@ -111,9 +115,11 @@ func (n *clusterNode) open(ctx context.Context) error {
 	n.addr = ln.Addr().String()
 	// Main binds the same address when this node takes the actors over.
 	n.cfg.Addr = n.addr
-	if err := n.dir.Announce(ctx, addrKind, c.Name, n.addr); err != nil {
-		ln.Close()
-		return err
+	for kind, value := range map[string]string{addrKind: n.addr, raftKind: n.rep.Status().Addr} {
+		if err := n.dir.Announce(ctx, kind, c.Name, value); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	n.proxy = newOwnerProxy(n.dir, log)
 	n.front = &http.Server{Handler: n.routes(n.proxy), ReadHeaderTimeout: 10 * time.Second}
@@ -130,6 +136,9 @@ func (n *clusterNode) campaign(ctx context.Context) {
 	defer t.Stop()
 	for {
 		claim, err := n.dir.Acquire(ctx, ownerKind, ownerID)
+		if ctx.Err() != nil {
+			return // leaving or closing
+		}
 		switch {
 		case err == nil && claim.Mine:
 			if err := n.takeOver(ctx, claim.Epoch); err != nil {
@@ -190,6 +199,9 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 	n.main, n.epoch = m, epoch
 	n.mu.Unlock()
 	n.role.Store("owner")
+	if ctx.Err() != nil {
+		return n.handOff(context.Background()) // it began to leave meanwhile
+	}
 	log.Info("cluster: this node owns the actors", "node", n.cfg.Cluster.Name, "epoch", epoch, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

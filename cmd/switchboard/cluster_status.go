@@ -54,17 +54,27 @@ type ChatOwner struct {
 func (n *clusterNode) routes(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cluster/status", n.serveStatus)
+	mux.HandleFunc("POST /cluster/leave", n.serveLeave)
 	mux.Handle("/", h)
 	return mux
+}
+
+// authorized checks the cluster key, sent as a bearer token; it answers
+// 401 when it is not.
+func (n *clusterNode) authorized(w http.ResponseWriter, r *http.Request) bool {
+	got := sha256.Sum256([]byte(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")))
+	want := sha256.Sum256([]byte(n.cfg.Cluster.Key))
+	if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+		return true
+	}
+	gateway.WriteError(w, messages.Errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the cluster's routes need the cluster key: Authorization: Bearer <SWITCHBOARD_CLUSTER_KEY>"))
+	return false
 }
 
 // serveStatus needs the cluster key as a bearer token: it is for the
 // operators who run the nodes.
 func (n *clusterNode) serveStatus(w http.ResponseWriter, r *http.Request) {
-	got := sha256.Sum256([]byte(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")))
-	want := sha256.Sum256([]byte(n.cfg.Cluster.Key))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-		gateway.WriteError(w, messages.Errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "GET /cluster/status needs the cluster key: Authorization: Bearer <SWITCHBOARD_CLUSTER_KEY>"))
+	if !n.authorized(w, r) {
 		return
 	}
 	st := ClusterStatus{Node: n.cfg.Cluster.Name, Role: n.role.Load().(string), Addr: n.addr, Raft: n.rep.Status()}
@@ -85,8 +95,13 @@ func (n *clusterNode) serveStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		st.Chat = &ChatOwner{ID: id, Owner: st.Owner, LastSeq: last}
 	}
+	writeClusterJSON(w, http.StatusOK, st)
+}
+
+func writeClusterJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(st)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }
 
 // runCluster is `switchboard cluster`: it asks every node it is given.

@@ -34,6 +34,7 @@ type testCluster struct {
 // started again on the same folder and addresses.
 type clusterChild struct {
 	name, dir, addr, bind string
+	join                  bool // started without -cluster-peers
 	cmd                   *exec.Cmd
 	exited                chan struct{} // closed once the process ended
 }
@@ -71,7 +72,10 @@ func startTestCluster(t *testing.T) *testCluster {
 func (c *testCluster) start(n *clusterChild) error {
 	args := "-demo -log error -limit-frames -1 -limit-conns -1 -limit-chats -1 -limit-hellos -1 -line-per-address -1" +
 		" -addr " + n.addr + " -data " + n.dir + " -cluster-etcd " + c.etcd.Endpoints()[0] +
-		" -cluster-name " + n.name + " -cluster-bind " + n.bind + " -cluster-peers " + c.peers
+		" -cluster-name " + n.name + " -cluster-bind " + n.bind
+	if !n.join {
+		args += " -cluster-peers " + c.peers
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_TEST_CHILD=1", "SWITCHBOARD_TEST_ARGS="+args,
 		"SWITCHBOARD_ADMIN_TOKEN="+testAdminToken, "SWITCHBOARD_ARGON2_MEMORY_KIB=64", "SWITCHBOARD_CLUSTER_KEY="+testClusterKey)
@@ -393,4 +397,94 @@ func TestClusterStatusNeedsTheKey(t *testing.T) {
 	if !strings.Contains(out.String(), "owner") {
 		t.Fatalf("no owner in:\n%s", out.String())
 	}
+}
+
+// TestClusterJoinAndLeave: a fourth node started without peers joins the
+// running group; then the owner leaves cleanly: its actors move to
+// another node, the group drops it, and it exits 0. The chat goes on.
+func TestClusterJoinAndLeave(t *testing.T) {
+	c := startTestCluster(t)
+	n4 := &clusterChild{name: "n4", dir: t.TempDir(), addr: freeAddr(t), bind: freeAddr(t), join: true}
+	if err := c.start(n4); err != nil {
+		t.Fatal(err)
+	}
+	c.nodes = append(c.nodes, n4)
+	voters := func(n *clusterChild) []string {
+		st, err := n.status("")
+		if err != nil {
+			return nil
+		}
+		var ids []string
+		for _, v := range st.Raft.Voters {
+			ids = append(ids, v.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	eventually(t, "n4 a voter, on every node", func() bool {
+		for _, n := range c.nodes {
+			if strings.Join(voters(n), ",") != "n1,n2,n3,n4" {
+				return false
+			}
+		}
+		return true
+	})
+
+	owner, epoch := c.awaitOwner(c.nodes...)
+	entry := c.others(owner)[0]
+	a, _ := newAgent(t, entry.addr, "alice@demo", "alice-demo-pw", true)
+	v, vw := newVisitor(t, entry.addr, true)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", "hello"))
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	first := send(t, v, chat, "m1", "before the leave")
+
+	req, _ := http.NewRequest("POST", "http://"+owner.addr+"/cluster/leave", nil)
+	req.Header.Set("Authorization", "Bearer "+testClusterKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("leave: %d", res.StatusCode)
+	}
+	select {
+	case <-owner.exited:
+	case <-time.After(40 * time.Second):
+		t.Fatal("the leaving node still runs")
+	}
+	if code := owner.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("a clean leave exited %d", code)
+	}
+	rest := c.others(owner)
+	newOwner, newEpoch := c.awaitOwner(rest...)
+	if newEpoch <= epoch {
+		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
+	}
+	var want []string
+	for _, n := range rest {
+		want = append(want, n.name)
+	}
+	slices.Sort(want)
+	eventually(t, "the group without the node that left", func() bool {
+		for _, n := range rest {
+			if strings.Join(voters(n), ",") != strings.Join(want, ",") {
+				return false
+			}
+		}
+		return true
+	})
+	var v2 *gateway.Client
+	eventually(t, "the visitor back in", func() bool {
+		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
+		defer cancel()
+		var err error
+		v2, err = resumeVisitor(ctx, entry.addr, vw, chat)
+		return err == nil
+	})
+	defer v2.CloseNow()
+	if seq := send(t, v2, chat, "m2", "after the leave"); seq <= first {
+		t.Fatalf("after the leave: seq %d, not after %d", seq, first)
+	}
+	sameLogEverywhere(t, chat, rest...)
 }
