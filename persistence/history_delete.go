@@ -15,23 +15,49 @@ import (
 // It waits for the fsync: call it from a background task, never from an
 // actor. An unknown chat is no error. A deletion frees space, so it goes
 // through while the disk is low.
+//
+// In cluster mode the deletion goes through the log, and each node's
+// state machine holds the indexer off while it applies it (a node's
+// index is its own, derived from its replica): so ixMu is not held here
+// across the log, which would deadlock with this node's own apply.
 func (s *Store) DeleteChat(chatID string) error {
-	s.ixMu.Lock() // no indexing round writes this chat's postings meanwhile
-	defer s.ixMu.Unlock()
+	if !s.rep.on {
+		s.ixMu.Lock() // no indexing round writes this chat's postings meanwhile
+		defer s.ixMu.Unlock()
+	}
 	muts := []mutation{
 		{key: ChatPrefix(chatID), end: upperBound(ChatPrefix(chatID)), delete: true},
 		del(openKey(chatID)),
 		del(entryKey(chatID)),
 	}
 	err := s.withDB(func(db *pebble.DB) error {
-		e := &messages.ChatHistoryEntry{}
-		found, err := getFrom(db, entryKey(chatID), e)
-		if err != nil || !found {
+		// The words and facets of the whole log: this node's index may
+		// not have folded every event yet, and in a cluster another
+		// node's may have folded more (never others).
+		ws := map[string]bool{}
+		word := func(w string) { ws[w] = true }
+		whole := &messages.ChatHistoryEntry{}
+		if err := eachEvent(db, chatID, 0, func(ev *messages.ChatEvent) { fold(whole, ev, word) }); err != nil {
 			return err
 		}
+		e := &messages.ChatHistoryEntry{}
+		found, err := getFrom(db, entryKey(chatID), e)
+		if err != nil {
+			return err
+		}
+		if !found {
+			e = whole
+		}
 		pos := historyPos(e.GetStartedAtMs(), chatID)
-		for f := range facets(e) {
+		fs := facets(e)
+		for f := range facets(whole) {
+			fs[f] = true
+		}
+		for f := range fs {
 			muts = append(muts, del(postingKey(f, pos)))
+		}
+		for w := range ws {
+			muts = append(muts, del(postingKey(messages.HistoryWord(w), pos)))
 		}
 		// The visitor's rating comment goes with the transcript (the
 		// figures stay: counts only).
@@ -40,13 +66,7 @@ func (s *Store) DeleteChat(chatID string) error {
 				muts = append(muts, del(commentKey(d, st.GetRatedAtMs(), chatID)))
 			}
 		}
-		ws := map[string]bool{}
-		word := func(w string) { ws[w] = true }
-		err = eachEvent(db, chatID, 0, func(ev *messages.ChatEvent) { fold(&messages.ChatHistoryEntry{}, ev, word) })
-		for w := range ws {
-			muts = append(muts, del(postingKey(messages.HistoryWord(w), pos)))
-		}
-		return err
+		return nil
 	})
 	if err == nil {
 		err = s.writeSync(muts)

@@ -67,6 +67,13 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	// The counters move as the batch is built; a batch that does not land
 	// must leave them as they were.
 	feedN, statN, journalN := s.feedN.Load(), s.statN.Load(), s.journalN.Load()
+	if deletesRange(cmd) {
+		// A chat deleted (or audit pruned): no indexing round of this
+		// node reads the chat's events before and writes its postings
+		// after (DeleteChat).
+		s.ixMu.Lock()
+		defer s.ixMu.Unlock()
+	}
 	err := s.withDB(func(db *pebble.DB) error {
 		b := db.NewIndexedBatch()
 		defer b.Close()
@@ -130,6 +137,18 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	s.resolve(cmd, res)
 	s.wakeIndexer()
 	return nil
+}
+
+// deletesRange reports whether cmd deletes a range of keys.
+func deletesRange(cmd *messages.ReplicatedCommand) bool {
+	for _, q := range cmd.GetRequests() {
+		for _, m := range q.GetMutations() {
+			if m.GetKind() == messages.ReplicatedMutation_KIND_DELETE && m.GetEnd() != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkWriter checks the command's writer guard (Store.WriteAs): when it

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -354,5 +355,45 @@ func TestWriterFencedAsAWhole(t *testing.T) {
 	}
 	if f, err := old.Fence("broker/main"); err != nil || f != 9 {
 		t.Fatalf("fence on the old owner's replica: %d %v", f, err)
+	}
+}
+
+// A chat deleted through one node leaves nothing of it on any node: not
+// on a node whose index had it, nor on the deleting node whose index had
+// not folded it yet.
+func TestDeleteChatOnEveryReplica(t *testing.T) {
+	l := &memLog{}
+	var stores []*Store
+	for range 2 {
+		s, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler), Replicated: true, NoStats: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		s.Attach(l)
+		l.stores = append(l.stores, s)
+		stores = append(stores, s)
+	}
+	a, b := stores[0], stores[1]
+	evs := storyChat("c1", "sales", "v1", 1_700_000_000_000, "my printer is broken", "secret whisper")
+	appendSync(t, a, "c1", evs, nil, true)
+	indexAll(t, b) // b's index has the chat; a's may or may not
+	if ids, _ := search(t, b, &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("printer")}}); !slices.Equal(ids, []string{"c1"}) {
+		t.Fatalf("b's index before the deletion: %v", ids)
+	}
+	if err := a.DeleteChat("c1"); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range stores {
+		indexAll(t, s) // a round after the deletion makes nothing again
+		if ids, _ := search(t, s, &messages.ChatHistoryQuery{}); len(ids) != 0 {
+			t.Fatalf("node %d still finds %v", i, ids)
+		}
+		s.scan([]byte(prefixHist), func(k, v []byte) error {
+			if strings.HasSuffix(string(k), "c1") {
+				t.Errorf("node %d: index key left: %q", i, k)
+			}
+			return nil
+		})
 	}
 }
