@@ -50,7 +50,9 @@ type Config struct {
 	SnapshotThreshold, TrailingLogs uint64
 	SnapshotInterval                time.Duration
 	// Fatal is told when this replica can no longer follow the log (its
-	// state could not apply a command): the node must stop.
+	// state could not apply a command): the node must stop. It is called
+	// once this node's Raft stopped, on a goroutine of its own: it may
+	// Close the node.
 	Fatal func(error)
 
 	// applyCommand, when set (tests), applies the log's commands in place
@@ -270,13 +272,15 @@ func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 }
 
 // fatal stops this node's Raft: its store latched the failure and
-// applies nothing more, so it must not vote or lead either.
+// applies nothing more, so it must not vote or lead either. It is called
+// on Raft's FSM goroutine, which stopRaft waits for (Shutdown itself
+// does not wait; its Error does): stopRaft, and then Fatal, which may
+// Close the node (stopping Raft as well), run on a goroutine of their own.
 func (n *Node) fatal(err error) {
-	n.cfg.Fatal(err)
-	// On a goroutine of its own: fatal runs on Raft's FSM goroutine, and
-	// stopRaft waits for it to end (Shutdown itself does not wait; its
-	// Error does).
-	go n.stopRaft()
+	go func() {
+		n.stopRaft()
+		n.cfg.Fatal(err)
+	}()
 }
 
 // stopRaft shuts Raft down, waits for its goroutines to end and then

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -165,5 +166,36 @@ func TestApplyFailureFailsTheProposer(t *testing.T) {
 	// ProposeTimeout.
 	if err := n.Propose([]byte("good"))(); !errors.Is(err, persistence.ErrUnavailable) {
 		t.Fatalf("a proposal once Raft stopped: %v, want ErrUnavailable", err)
+	}
+}
+
+// Fatal may Close the node, as cmd/switchboard's does: it is not called
+// on Raft's state machine goroutine, which Close waits for.
+func TestFatalMayCloseTheNode(t *testing.T) {
+	var node atomic.Pointer[Node]
+	closed := make(chan error, 1)
+	c := startCluster(t, 1, func(cfg *Config) {
+		cfg.applyCommand = func(index uint64, data []byte) error {
+			if string(data) == "bad" {
+				return errors.New("cannot apply")
+			}
+			return nil
+		}
+		cfg.Fatal = func(error) { closed <- node.Load().Close() }
+	})
+	node.Store(c.members[0].node)
+	// On a failure the cleanup's Close would hang as well: it is skipped.
+	if err := c.members[0].node.Propose([]byte("bad"))(); !errors.Is(err, errApplyFailed) {
+		c.members[0].node = nil
+		t.Fatalf("a command that could not apply: %v, want errApplyFailed", err)
+	}
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal("Close:", err)
+		}
+	case <-time.After(hangLimit):
+		c.members[0].node = nil
+		t.Fatal("Close, called by Fatal, does not return")
 	}
 }
