@@ -29,6 +29,11 @@ const forwardWindow = 64
 // asks the new one.
 var errNotLeader = errors.New("replica: not the leader")
 
+// errApplyFailed: the command committed, but this node's state could not
+// apply it (the node stops, fatal). Its proposer here fails at once; a
+// follower that forwarded it is told it committed, and applies it itself.
+var errApplyFailed = errors.New("replica: committed, but this node could not apply it")
+
 // serveForward answers proposals forwarded by a follower. It queues each
 // on Raft in the order read, so the follower's commands keep their order
 // in the log, and answers them in that order as they commit.
@@ -61,6 +66,9 @@ func (n *Node) reply(c net.Conn, waits <-chan func() error, done chan<- struct{}
 		err := wait()
 		if broken {
 			continue
+		}
+		if errors.Is(err, errApplyFailed) {
+			err = nil // committed; this node's own failure is its own
 		}
 		status, msg := replyOK, ""
 		if errors.Is(err, errNotLeader) {

@@ -14,6 +14,7 @@ import (
 // is told, and the node stops rather than diverge.
 type fsm struct {
 	store *persistence.Store
+	apply func(index uint64, data []byte) error // store.ApplyCommand
 	fatal func(error)
 }
 
@@ -21,7 +22,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	if err := f.store.ApplyCommand(l.Index, l.Data); err != nil {
+	if err := f.apply(l.Index, l.Data); err != nil {
 		f.fatal(err)
 		return err
 	}

@@ -50,8 +50,14 @@ type Config struct {
 	SnapshotThreshold, TrailingLogs uint64
 	SnapshotInterval                time.Duration
 	// Fatal is told when this replica can no longer follow the log (its
-	// state could not apply a command): the node must stop.
+	// state could not apply a command): the node must stop. It is called
+	// once this node's Raft stopped, on a goroutine of its own: it may
+	// Close the node.
 	Fatal func(error)
+
+	// applyCommand, when set (tests), applies the log's commands in place
+	// of Store.ApplyCommand.
+	applyCommand func(index uint64, data []byte) error
 }
 
 // Defaults of Config.
@@ -87,6 +93,10 @@ type Node struct {
 	conns map[net.Conn]bool // forwarded-proposal connections served
 	shut  bool
 	once  sync.Once
+	// raftDone is closed once Raft stopped (stopRaft): its goroutines
+	// ended, and a future it did not answer by then never will be.
+	raftDone chan struct{}
+	stopOnce sync.Once
 }
 
 // Start opens the node's log, binds its cluster port, joins (or
@@ -113,7 +123,7 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Advertise == "" {
 		cfg.Advertise = ln.Addr().String()
 	}
-	n := &Node{cfg: cfg, conns: map[net.Conn]bool{}}
+	n := &Node{cfg: cfg, conns: map[net.Conn]bool{}, raftDone: make(chan struct{})}
 	n.mux = newMux(ln, cfg.ClusterKey, n.serveForward)
 	n.fwd = &forwarder{m: n.mux}
 	if err := n.startRaft(); err != nil {
@@ -158,13 +168,17 @@ func (n *Node) startRaft() error {
 	if err == nil {
 		n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftLayer{n.mux}, MaxPool: 4, Timeout: 5 * time.Second, Logger: hclogFor(cfg.Logger, "raft-net")})
 		var cached raft.LogStore
+		apply := cfg.Store.ApplyCommand
+		if cfg.applyCommand != nil {
+			apply = cfg.applyCommand
+		}
 		if cached, err = raft.NewLogCache(1024, logs); err == nil {
-			n.raft, err = raft.NewRaft(n.raftConfig(), &fsm{store: cfg.Store, fatal: n.fatal}, cached, logs, snaps, n.trans)
+			n.raft, err = raft.NewRaft(n.raftConfig(), &fsm{store: cfg.Store, apply: apply, fatal: n.fatal}, cached, logs, snaps, n.trans)
 		}
 	}
 	if err == nil {
 		if err = n.bootstrap(logs, snaps); err != nil {
-			n.raft.Shutdown().Error() // before its log store closes
+			n.stopRaft() // before its log store closes
 		}
 	}
 	if err != nil {
@@ -258,10 +272,26 @@ func (n *Node) bootstrap(logs *logStore, snaps raft.SnapshotStore) error {
 }
 
 // fatal stops this node's Raft: its store latched the failure and
-// applies nothing more, so it must not vote or lead either.
+// applies nothing more, so it must not vote or lead either. It is called
+// on Raft's FSM goroutine, which stopRaft waits for (Shutdown itself
+// does not wait; its Error does): stopRaft, and then Fatal, which may
+// Close the node (stopping Raft as well), run on a goroutine of their own.
 func (n *Node) fatal(err error) {
-	n.cfg.Fatal(err)
-	go n.raft.Shutdown() // not from the FSM's goroutine: Shutdown waits for it
+	go func() {
+		n.stopRaft()
+		n.cfg.Fatal(err)
+	}()
+}
+
+// stopRaft shuts Raft down, waits for its goroutines to end and then
+// closes raftDone. Every shutdown of Raft goes through here: a second
+// caller waits for the first one's shutdown to finish (Raft's own
+// Shutdown, called again, returns at once).
+func (n *Node) stopRaft() {
+	n.stopOnce.Do(func() {
+		n.raft.Shutdown().Error()
+		close(n.raftDone)
+	})
 }
 
 // Propose implements persistence.Replicator. It sends cmd at once, in
@@ -269,22 +299,34 @@ func (n *Node) fatal(err error) {
 // connection to the leader), and the wait reports its commit. A send that
 // fails is tried again through leader changes until ProposeTimeout: the
 // state machine applies a command once, and drops one that arrives after
-// a later one of the same store.
+// a later one of the same store. It is not tried again once this node is
+// closed (ErrClosed) or its Raft stopped, nor when this node's state
+// could not apply it (ErrUnavailable).
 func (n *Node) Propose(cmd []byte) func() error {
 	deadline := time.Now().Add(n.cfg.ProposeTimeout)
 	first := n.send(cmd, deadline)
 	return func() error {
 		last := first()
-		for wait := 10 * time.Millisecond; last != nil && time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
+		for wait := 10 * time.Millisecond; last != nil && !errors.Is(last, errApplyFailed) && time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
 			if n.closed() {
 				return fmt.Errorf("%w: %v", persistence.ErrClosed, last)
+			}
+			select {
+			case <-n.raftDone:
+				// Stopped without Close (fatal): this node's store
+				// applies nothing more, whoever commits the command.
+				return fmt.Errorf("%w: %w: %v", persistence.ErrUnavailable, raft.ErrRaftShutdown, last)
+			default:
 			}
 			// A leader is being elected, or the one asked fell.
 			timer := time.NewTimer(min(wait, time.Until(deadline)))
 			<-timer.C
 			last = n.send(cmd, deadline)()
 		}
-		if last != nil {
+		switch {
+		case errors.Is(last, errApplyFailed):
+			return fmt.Errorf("%w: %w", persistence.ErrUnavailable, last)
+		case last != nil:
 			return fmt.Errorf("%w: %w within %s: %v", persistence.ErrUnavailable, ErrNoLeader, n.cfg.ProposeTimeout, last)
 		}
 		return nil
@@ -305,7 +347,21 @@ func (n *Node) send(cmd []byte, deadline time.Time) func() error {
 }
 
 // applyHere queues cmd on this node's Raft, which must lead; the wait
-// reports its commit.
+// reports its commit, and its application here (this node's state
+// failing to apply it ends the wait at once, with errApplyFailed).
+//
+// An error wrapping errNotLeader leaves the outcome unknown: the entry
+// may have committed all the same. The proposer asks the leader again
+// (ErrClosed once the node is closed); the store applies a command of an
+// origin and id at most once, so a command proposed again changes
+// nothing more.
+//
+// Raft does not answer a future whose entry committed but was still
+// queued for the state machine when it shut down (hashicorp/raft#498:
+// runFSM returns without draining its queue, and the future waits on
+// no shutdown): the wait ends when Raft stopped (raftDone), its
+// outcome unknown. The goroutine blocked in such a future's Error stays
+// blocked; nothing waits on it any more.
 func (n *Node) applyHere(cmd []byte) func() error {
 	if n.raft.State() != raft.Leader {
 		return func() error { return errNotLeader }
@@ -314,20 +370,37 @@ func (n *Node) applyHere(cmd []byte) func() error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	return func() error {
-		// Bounded: a future taken by a leader that then stepped down was
-		// seen never to be answered (the failover test hung in CI).
+		// Bounded as well, a backstop: a future taken by a leader that
+		// then stepped down was seen never to be answered (the failover
+		// test hung in CI).
 		t := time.NewTimer(n.cfg.ProposeTimeout)
 		defer t.Stop()
 		var err error
 		select {
 		case err = <-done:
+		case <-n.raftDone:
+			select {
+			case err = <-done: // answered as Raft stopped
+			default:
+				return fmt.Errorf("%w: %w before the entry was answered (it may have committed)", errNotLeader, raft.ErrRaftShutdown)
+			}
 		case <-t.C:
 			return fmt.Errorf("%w: no answer from Raft within %s", errNotLeader, n.cfg.ProposeTimeout)
 		}
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost):
 			return errNotLeader
+		case errors.Is(err, raft.ErrRaftShutdown):
+			return fmt.Errorf("%w: %w", errNotLeader, err)
+		case err != nil:
+			return err
 		}
-		return err
+		// Committed; the state machine's answer (fsm.Apply) is an error
+		// when this node's store could not apply it.
+		if ferr, ok := f.Response().(error); ok && ferr != nil {
+			return fmt.Errorf("%w: %w", errApplyFailed, ferr)
+		}
+		return nil
 	}
 }
 
@@ -366,7 +439,7 @@ func (n *Node) Close() error {
 		}
 		n.mu.Unlock()
 		n.fwd.close()
-		err = n.raft.Shutdown().Error()
+		n.stopRaft()
 		n.mux.close()
 		n.mux.wg.Wait()
 		if cerr := n.logs.Close(); err == nil {
