@@ -49,11 +49,11 @@ func (n *clusterNode) members(ctx context.Context) {
 // voters that are leaving.
 func (n *clusterNode) reconcile(ctx context.Context) {
 	log := n.cfg.Logger
-	joined, err := n.dir.List(ctx, raftKind)
+	joined, err := n.directory().List(ctx, raftKind)
 	if err != nil {
 		return
 	}
-	leaving, err := n.dir.List(ctx, leaveKind)
+	leaving, err := n.directory().List(ctx, leaveKind)
 	if err != nil {
 		return
 	}
@@ -102,10 +102,10 @@ func (n *clusterNode) serveLeave(w http.ResponseWriter, r *http.Request) {
 func (n *clusterNode) leave() error {
 	ctx := context.Background()
 	name, log := n.cfg.Cluster.Name, n.cfg.Logger
-	if err := n.dir.Withdraw(ctx, raftKind, name, n.rep.Status().Addr); err != nil {
+	if err := n.directory().Withdraw(ctx, raftKind, name, n.rep.Status().Addr); err != nil {
 		return fmt.Errorf("cluster: leave: %w", err)
 	}
-	if err := n.dir.Announce(ctx, leaveKind, name, "leaving"); err != nil {
+	if err := n.directory().Announce(ctx, leaveKind, name, "leaving"); err != nil {
 		return fmt.Errorf("cluster: leave: %w", err)
 	}
 	n.stopCampaign()
@@ -140,7 +140,7 @@ func (n *clusterNode) handOff(ctx context.Context) error {
 		return nil
 	}
 	err := m.Close()
-	if _, rerr := n.dir.Release(ctx, ownerKind, ownerID, epoch); rerr != nil {
+	if _, rerr := n.directory().Release(ctx, ownerKind, ownerID, epoch); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	return err
@@ -151,7 +151,7 @@ func (n *clusterNode) handOff(ctx context.Context) error {
 // steps down and hears no more of the group, so it asks the others).
 func (n *clusterNode) removed(ctx context.Context) (bool, error) {
 	me := n.cfg.Cluster.Name
-	addrs, err := n.dir.List(ctx, addrKind)
+	addrs, err := n.directory().List(ctx, addrKind)
 	if err != nil {
 		return false, err
 	}

@@ -54,7 +54,9 @@ type clusterNode struct {
 	cfg   Config
 	store *persistence.Store
 	rep   *replica.Node
-	dir   *ownership.Directory
+	// dir is the node's etcd directory and lease; a standby that lost
+	// its lease gets a new one (rejoin), so read it with directory().
+	dir   atomic.Pointer[ownership.Directory]
 	proxy *ownerProxy
 	// front serves the clients while the node is a standby; nil once it
 	// owns the actors (Main serves them then).
@@ -105,9 +107,6 @@ func (n *clusterNode) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n.dir, err = ownership.Open(ctx, ownership.Config{Endpoints: c.Etcd, Node: c.Name, TTL: c.Lease, Logger: log}); err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", n.cfg.Addr)
 	if err != nil {
 		return err
@@ -115,18 +114,64 @@ func (n *clusterNode) open(ctx context.Context) error {
 	n.addr = ln.Addr().String()
 	// Main binds the same address when this node takes the actors over.
 	n.cfg.Addr = n.addr
-	for kind, value := range map[string]string{addrKind: n.addr, raftKind: n.rep.Status().Addr} {
-		if err := n.dir.Announce(ctx, kind, c.Name, value); err != nil {
-			ln.Close()
-			return err
-		}
+	d, err := n.openDirectory(ctx)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	n.proxy = newOwnerProxy(n.dir, log)
+	n.dir.Store(d)
+	n.proxy = newOwnerProxy(n.directory, log)
 	n.front = &http.Server{Handler: n.routes(n.proxy), ReadHeaderTimeout: 10 * time.Second}
 	go n.front.Serve(ln)
 	log.Info("cluster node serving as a standby", "node", c.Name, "addr", n.addr, "cluster_port", n.rep.Status().Addr)
 	fmt.Fprintf(n.cfg.Out, "Cluster node %s listening on http://%s\n", c.Name, n.addr)
 	return nil
+}
+
+// directory is the node's current etcd directory.
+func (n *clusterNode) directory() *ownership.Directory { return n.dir.Load() }
+
+// openDirectory takes a lease and announces the node's client address
+// and cluster port under it.
+func (n *clusterNode) openDirectory(ctx context.Context) (*ownership.Directory, error) {
+	c := n.cfg.Cluster
+	d, err := ownership.Open(ctx, ownership.Config{Endpoints: c.Etcd, Node: c.Name, TTL: c.Lease, Logger: n.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	for kind, value := range map[string]string{addrKind: n.addr, raftKind: n.rep.Status().Addr} {
+		if err := d.Announce(ctx, kind, c.Name, value); err != nil {
+			d.Close(ctx)
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// rejoin gives a standby that lost its lease (etcd did not answer in
+// time) a new one. It owned no actors, so nothing of it is stale; until
+// etcd answers, its clients are told to come back (503, temporary).
+func (n *clusterNode) rejoin(ctx context.Context) error {
+	n.proxy.follow(ctx, "")
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	n.directory().Close(cctx)
+	cancel()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		d, err := n.openDirectory(ctx)
+		if err == nil {
+			n.dir.Store(d)
+			n.cfg.Logger.Info("cluster: a new lease, after etcd came back")
+			return nil
+		}
+		n.cfg.Logger.Warn("cluster: etcd does not answer; this standby waits for it", "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // campaign competes for the actors until the node owns them, then
@@ -135,7 +180,7 @@ func (n *clusterNode) campaign(ctx context.Context) {
 	t := time.NewTicker(campaignEvery)
 	defer t.Stop()
 	for {
-		claim, err := n.dir.Acquire(ctx, ownerKind, ownerID)
+		claim, err := n.directory().Acquire(ctx, ownerKind, ownerID)
 		if ctx.Err() != nil {
 			return // leaving or closing
 		}
@@ -149,18 +194,26 @@ func (n *clusterNode) campaign(ctx context.Context) {
 			return
 		case err == nil:
 			n.proxy.follow(ctx, claim.Owner)
+		case errors.Is(err, ownership.ErrLeaseLost):
+			if err := n.rejoin(ctx); err != nil {
+				return // closing
+			}
+			continue
 		case !ownership.Temporary(err):
 			n.stop(fmt.Errorf("cluster: %w", err))
 			return
 		default:
-			n.proxy.follow(ctx, "")
+			// etcd does not answer: the owner serves on until its
+			// lease's deadline, so its clients stay with it.
+			n.cfg.Logger.Debug("cluster: asking for the actors", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.dir.Lost():
-			n.stop(fmt.Errorf("%w: %v", errOwnershipLost, n.dir.Err()))
-			return
+		case <-n.directory().Lost():
+			if err := n.rejoin(ctx); err != nil {
+				return // closing
+			}
 		case <-t.C:
 		}
 	}
@@ -178,7 +231,7 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 		if err == nil {
 			break
 		}
-		if errors.Is(err, persistence.ErrFenced) || !n.dir.Valid() {
+		if errors.Is(err, persistence.ErrFenced) || !n.directory().Valid() {
 			return fmt.Errorf("%w: claim at epoch %d: %v", errOwnershipLost, epoch, err)
 		}
 		log.Warn("cluster: claiming the actors", "epoch", epoch, "err", err)
@@ -211,15 +264,16 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 func (n *clusterNode) watch(ctx context.Context) {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
+	dir := n.directory()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.dir.Lost():
-			n.stop(fmt.Errorf("%w: %v", errOwnershipLost, n.dir.Err()))
+		case <-dir.Lost():
+			n.stop(fmt.Errorf("%w: %v", errOwnershipLost, dir.Err()))
 			return
 		case <-t.C:
-			if !n.dir.Valid() {
+			if !dir.Valid() {
 				n.stop(fmt.Errorf("%w: the lease passed its deadline", errOwnershipLost))
 				return
 			}
@@ -295,9 +349,9 @@ func (n *clusterNode) shutdown(clean bool) error {
 // goes at once), the replica and the store.
 func (n *clusterNode) closeParts() error {
 	var errs []error
-	if n.dir != nil {
+	if d := n.directory(); d != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		errs = append(errs, n.dir.Close(ctx))
+		errs = append(errs, d.Close(ctx))
 		cancel()
 	}
 	if n.rep != nil {

@@ -18,7 +18,7 @@ import (
 
 // ownerProxy forwards to the owner's client address, as etcd names it.
 type ownerProxy struct {
-	dir *ownership.Directory
+	dir func() *ownership.Directory
 	log *slog.Logger
 
 	mu     sync.Mutex
@@ -27,7 +27,7 @@ type ownerProxy struct {
 	rp     *httputil.ReverseProxy
 }
 
-func newOwnerProxy(dir *ownership.Directory, log *slog.Logger) *ownerProxy {
+func newOwnerProxy(dir func() *ownership.Directory, log *slog.Logger) *ownerProxy {
 	p := &ownerProxy{dir: dir, log: log}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -53,7 +53,7 @@ func (p *ownerProxy) follow(ctx context.Context, owner string) {
 	}
 	var target *url.URL
 	if owner != "" {
-		addr, found, err := p.dir.Lookup(ctx, addrKind, owner)
+		addr, found, err := p.dir().Lookup(ctx, addrKind, owner)
 		if err != nil || !found {
 			p.log.Warn("cluster: the owner's address", "owner", owner, "found", found, "err", err)
 			owner = ""

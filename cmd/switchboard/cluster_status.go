@@ -78,7 +78,7 @@ func (n *clusterNode) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := ClusterStatus{Node: n.cfg.Cluster.Name, Role: n.role.Load().(string), Addr: n.addr, Raft: n.rep.Status()}
-	claim, found, err := n.dir.Owner(r.Context(), ownerKind, ownerID)
+	claim, found, err := n.directory().Owner(r.Context(), ownerKind, ownerID)
 	if err != nil {
 		gateway.WriteError(w, messages.Errorf(messages.ErrorCode_ERROR_CODE_UNAVAILABLE, "etcd: %v", err))
 		return

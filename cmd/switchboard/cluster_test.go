@@ -488,3 +488,61 @@ func TestClusterJoinAndLeave(t *testing.T) {
 	}
 	sameLogEverywhere(t, chat, rest...)
 }
+
+// TestClusterEtcdUnreachable: etcd stops answering (paused). The owner
+// serves on until its lease's deadline, then stops and exits 1; no node
+// can take the actors meanwhile, and a standby answers a temporary
+// error. Once etcd answers again a node takes over and the chat goes on
+// with nothing lost.
+func TestClusterEtcdUnreachable(t *testing.T) {
+	c := startTestCluster(t)
+	owner, epoch := c.awaitOwner(c.nodes...)
+	standbys := c.others(owner)
+	entry := standbys[0]
+	a, _ := newAgent(t, entry.addr, "alice@demo", "alice-demo-pw", true)
+	v, vw := newVisitor(t, entry.addr, true)
+	chat := mustChatID(t, requestChat(t, v, "sales", "en", "hello"))
+	accept(t, a, awaitOffer(t, a).GetChatId())
+	first := send(t, v, chat, "m1", "before etcd went away")
+
+	c.etcd.Pause()
+	select {
+	case <-owner.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the owner still runs 20 s after etcd stopped answering")
+	}
+	if code := owner.cmd.ProcessState.ExitCode(); code == 0 {
+		t.Fatal("the owner exited 0 on a lost lease")
+	}
+	// No owner now: a standby says so, as a temporary error.
+	res, err := http.Get("http://" + entry.addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("a standby with no owner: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	c.etcd.Resume()
+	newOwner, newEpoch := c.awaitOwner(standbys...)
+	if newEpoch <= epoch {
+		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
+	}
+	var v2 *gateway.Client
+	eventually(t, "the visitor back in", func() bool {
+		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
+		defer cancel()
+		var err error
+		v2, err = resumeVisitor(ctx, entry.addr, vw, chat)
+		return err == nil
+	})
+	defer v2.CloseNow()
+	if seq := send(t, v2, chat, "m2", "after etcd came back"); seq <= first {
+		t.Fatalf("seq %d after %d", seq, first)
+	}
+	rec := record(t, entry.addr, chat)
+	if got := rec.GetTranscript(); uint64(len(got)) < first || got[first-1].GetMessage().GetText() != "before etcd went away" {
+		t.Fatalf("the message acknowledged before the outage is not at %d", first)
+	}
+	sameLogEverywhere(t, chat, standbys...)
+}
