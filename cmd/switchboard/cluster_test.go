@@ -171,25 +171,30 @@ func (c *testCluster) others(not ...*clusterChild) []*clusterChild {
 	return out
 }
 
-// TestClusterOwnerKilled: three nodes on etcd; in each cycle a visitor
-// and an agent, connected to a standby, stream messages in a chat while
-// the node owning the actors is killed with SIGKILL. They reconnect to
-// the other survivor with their tokens; the chat accepts a new message
-// within 5 s of the kill; every acknowledged message is in its chat's log
-// once, in order; both resume with no gap and no duplicate; the owner's
-// epoch only grows; the killed node comes back as a standby.
-func TestClusterOwnerKilled(t *testing.T) {
+// TestClusterNodeKilled: three nodes on etcd; in each cycle a visitor
+// and an agent, connected to a standby, stream messages in a chat while a
+// node is killed with SIGKILL: the owner of the actors in three cycles,
+// the standby they are connected through in one. They reconnect to the
+// other survivor with their tokens; the chat accepts a new message within
+// 5 s of the kill; every acknowledged message is in its chat's log once,
+// in order; both resume with no gap and no duplicate; the owner's epoch
+// grows with each new owner and only then; the killed node comes back as
+// a standby.
+func TestClusterNodeKilled(t *testing.T) {
 	c := startTestCluster(t)
 	var failovers []time.Duration
 	var lastEpoch int64
-	for cycle := range 3 {
+	for cycle, killOwner := range []bool{true, false, true, true} {
 		owner, epoch := c.awaitOwner(c.nodes...)
-		if epoch <= lastEpoch {
-			t.Fatalf("cycle %d: owner epoch %d after %d: epochs must grow", cycle, epoch, lastEpoch)
+		if cycle > 0 && epoch != lastEpoch {
+			t.Fatalf("cycle %d: the killed node's restart moved the actors: epoch %d, was %d", cycle, epoch, lastEpoch)
 		}
-		lastEpoch = epoch
 		standbys := c.others(owner)
 		entry, next := standbys[cycle%2], standbys[(cycle+1)%2]
+		victim := owner
+		if !killOwner {
+			victim = entry
+		}
 
 		a, aw := newAgent(t, entry.addr, "alice@demo", "alice-demo-pw", true)
 		v, vw := newVisitor(t, entry.addr, true)
@@ -200,33 +205,40 @@ func TestClusterOwnerKilled(t *testing.T) {
 		var killed time.Time
 		acked, n := streamUntilKill(t, func() {
 			killed = time.Now()
-			owner.signal(syscall.SIGKILL)
+			victim.signal(syscall.SIGKILL)
 		}, v, a, chat)
-		<-owner.exited
+		<-victim.exited
 
 		// The visitor comes back through the other survivor and writes
 		// until the chat accepts again.
 		took := firstAckAfter(t, next.addr, vw, chat, killed)
-		failovers = append(failovers, took)
 		if took > 5*time.Second {
-			t.Fatalf("cycle %d: the chat accepted a message %s after its owner was killed; the budget is 5 s", cycle, took)
+			t.Fatalf("cycle %d: the chat accepted a message %s after the kill; the budget is 5 s", cycle, took)
 		}
-		newOwner, newEpoch := c.awaitOwner(standbys...)
-		if newEpoch <= epoch {
+		survivors := c.others(victim)
+		newOwner, newEpoch := c.awaitOwner(survivors...)
+		switch {
+		case killOwner && newEpoch <= epoch:
 			t.Fatalf("cycle %d: new owner %s at epoch %d, not above %d", cycle, newOwner.name, newEpoch, epoch)
+		case !killOwner && (newOwner != owner || newEpoch != epoch):
+			t.Fatalf("cycle %d: a standby's death moved the actors: %s at %d, was %s at %d", cycle, newOwner.name, newEpoch, owner.name, epoch)
 		}
+		if killOwner {
+			failovers = append(failovers, took)
+		}
+		lastEpoch = newEpoch
 		last := checkStoredAfterKill(t, next.addr, chat, acked)
 		visitorResumesAfterKill(t, next.addr, vw, chat, last, acked)
-		a2 := agentResumesAfterKill(t, entry.addr, aw, chat, last)
+		a2 := agentResumesAfterKill(t, next.addr, aw, chat, last)
 		if _, err := a2.Call(ctxT(t), &messages.Envelope{Body: &messages.Envelope_CloseChat{CloseChat: &messages.CloseChat{ChatId: chat}}}); err != nil {
 			t.Fatal(err)
 		}
 		a2.CloseNow() // the next cycle's agent connection gets the offer
-		sameLogEverywhere(t, chat, standbys...)
-		t.Logf("cycle %d: %s owned at epoch %d, killed after %d acknowledged messages; %s took over at epoch %d; the chat accepted again after %s",
-			cycle, owner.name, epoch, n, newOwner.name, newEpoch, took.Round(time.Millisecond))
+		sameLogEverywhere(t, chat, survivors...)
+		t.Logf("cycle %d: %s killed (the owner: %v) after %d acknowledged messages; %s owns at epoch %d; the chat accepted again after %s",
+			cycle, victim.name, killOwner, n, newOwner.name, newEpoch, took.Round(time.Millisecond))
 
-		if err := c.start(owner); err != nil {
+		if err := c.start(victim); err != nil {
 			t.Fatal(err)
 		}
 	}
