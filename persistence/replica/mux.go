@@ -1,8 +1,7 @@
 package replica
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -18,17 +17,24 @@ const (
 	connForward byte = 'F'
 )
 
-// helloTimeout bounds how long a new connection may take to say what it is.
+// helloTimeout bounds how long a new connection may take to prove it has
+// the cluster key and say what it is.
 const helloTimeout = 5 * time.Second
+
+// maxHellos caps the connections that have not yet proved they have the
+// key: the rest are closed as soon as they are accepted.
+const maxHellos = 64
 
 // errNotCluster: a connection that does not carry the cluster key.
 var errNotCluster = errors.New("replica: connection without the cluster key")
 
-// mux serves one TCP listener for Raft and forwarded proposals: each
-// connection starts with its kind and the SHA-256 of the cluster key.
+// mux serves one TCP listener for Raft and forwarded proposals. Each
+// connection is TLS, both ends proving they hold the cluster key
+// (cluster_tls.go), then says its kind in one byte.
 type mux struct {
 	ln      net.Listener
-	key     [32]byte
+	tls     *tls.Config
+	hellos  chan struct{} // a slot per connection in its handshake
 	raft    chan net.Conn
 	forward func(net.Conn)
 	done    chan struct{}
@@ -36,11 +42,15 @@ type mux struct {
 	wg      sync.WaitGroup
 }
 
-func newMux(ln net.Listener, clusterKey string, forward func(net.Conn)) *mux {
-	m := &mux{ln: ln, key: sha256.Sum256([]byte(clusterKey)), raft: make(chan net.Conn), forward: forward, done: make(chan struct{})}
+func newMux(ln net.Listener, clusterKey string, forward func(net.Conn)) (*mux, error) {
+	cfg, err := clusterTLS(clusterKey)
+	if err != nil {
+		return nil, err
+	}
+	m := &mux{ln: ln, tls: cfg, hellos: make(chan struct{}, maxHellos), raft: make(chan net.Conn), forward: forward, done: make(chan struct{})}
 	m.wg.Add(1)
 	go m.accept()
-	return m
+	return m, nil
 }
 
 func (m *mux) accept() {
@@ -50,22 +60,35 @@ func (m *mux) accept() {
 		if err != nil {
 			return
 		}
+		select {
+		case m.hellos <- struct{}{}:
+		default:
+			c.Close() // too many strangers at once
+			continue
+		}
 		m.wg.Add(1)
 		go m.route(c)
 	}
 }
 
-// route reads a connection's hello and hands it over.
-func (m *mux) route(c net.Conn) {
+// route checks a connection's key (the TLS handshake) and kind, and
+// hands it over.
+func (m *mux) route(raw net.Conn) {
 	defer m.wg.Done()
-	var hello [33]byte
-	_ = c.SetReadDeadline(time.Now().Add(helloTimeout))
-	if _, err := io.ReadFull(c, hello[:]); err != nil || subtle.ConstantTimeCompare(hello[1:], m.key[:]) != 1 {
+	c := tls.Server(raw, m.tls)
+	_ = c.SetDeadline(time.Now().Add(helloTimeout))
+	var kind [1]byte
+	err := c.Handshake()
+	if err == nil {
+		_, err = io.ReadFull(c, kind[:])
+	}
+	<-m.hellos
+	if err != nil {
 		c.Close()
 		return
 	}
-	_ = c.SetReadDeadline(time.Time{})
-	switch hello[0] {
+	_ = c.SetDeadline(time.Time{})
+	switch kind[0] {
 	case connRaft:
 		select {
 		case m.raft <- c:
@@ -79,16 +102,23 @@ func (m *mux) route(c net.Conn) {
 	}
 }
 
-// dial opens a connection of kind to addr.
+// dial opens a connection of kind to addr: TLS, proving the key.
 func (m *mux) dial(kind byte, addr string, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+	raw, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Write(append([]byte{kind}, m.key[:]...)); err != nil {
+	c := tls.Client(raw, m.tls)
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if err := c.Handshake(); err != nil {
 		c.Close()
 		return nil, err
 	}
+	if _, err := c.Write([]byte{kind}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	_ = c.SetDeadline(time.Time{})
 	return c, nil
 }
 

@@ -124,7 +124,11 @@ func Start(cfg Config) (*Node, error) {
 		cfg.Advertise = ln.Addr().String()
 	}
 	n := &Node{cfg: cfg, conns: map[net.Conn]bool{}, raftDone: make(chan struct{})}
-	n.mux = newMux(ln, cfg.ClusterKey, n.serveForward)
+	var err error
+	if n.mux, err = newMux(ln, cfg.ClusterKey, n.serveForward); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	n.fwd = &forwarder{m: n.mux}
 	if err := n.startRaft(); err != nil {
 		n.mux.close()

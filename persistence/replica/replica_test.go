@@ -196,22 +196,34 @@ func TestClusterPortNeedsTheKey(t *testing.T) {
 	}
 	c := startCluster(t, 1, nil)
 	for _, kind := range []byte{connForward, connRaft} {
-		m := &mux{key: [32]byte{1}}
-		conn, err := m.dial(kind, c.members[0].addr, time.Second)
+		// Another cluster's key: the handshake fails on one side or the
+		// other, and nothing is served.
+		m := keyMux(t, "another cluster's key, long enough")
+		if conn, err := m.dial(kind, c.members[0].addr, 5*time.Second); err == nil {
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			if _, err := conn.Read(make([]byte, 1)); err == nil {
+				t.Fatalf("a connection (%c) with another key was answered", kind)
+			}
+			conn.Close()
+		}
+		// A stranger without TLS that sends the old static hello (the
+		// SHA-256 of the right key) is closed: a token seen on the wire
+		// is worth nothing.
+		raw, err := net.Dial("tcp", c.members[0].addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The node closes it at once: a read ends with EOF, long before
-		// the deadline.
-		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
-			t.Fatalf("a connection (%c) with the wrong key: %v, want it closed", kind, err)
+		h := sha256.Sum256([]byte(testKey))
+		raw.Write(append([]byte{kind}, h[:]...))
+		raw.SetReadDeadline(time.Now().Add(30 * time.Second))
+		// Closed (at most a TLS alert comes back), long before the deadline.
+		if _, err := io.ReadAll(raw); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("a plain connection with the old hello (%c): %v, want it closed", kind, err)
 		}
-		conn.Close()
+		raw.Close()
 	}
 	// The right key is answered: a forwarded empty command gets a reply.
-	right := &mux{key: sha256.Sum256([]byte(testKey))}
-	conn, err := right.dial(connForward, c.members[0].addr, time.Second)
+	conn, err := keyMux(t, testKey).dial(connForward, c.members[0].addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +236,16 @@ func TestClusterPortNeedsTheKey(t *testing.T) {
 	if _, err := bufio.NewReader(conn).ReadByte(); err != nil {
 		t.Fatalf("the right key got no reply: %v", err)
 	}
+}
+
+// keyMux is a mux that only dials, with key.
+func keyMux(t *testing.T, key string) *mux {
+	t.Helper()
+	cfg, err := clusterTLS(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mux{tls: cfg}
 }
 
 // attempts numbers every append tried, so that each stored text says

@@ -2,7 +2,6 @@ package replica
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -79,8 +78,7 @@ func TestCloseAnswersStrandedProposals(t *testing.T) {
 		queued(held + uint64(i))
 	}
 	// Forwarded proposals, as a follower sends them.
-	right := &mux{key: sha256.Sum256([]byte(testKey))}
-	conn, err := right.dial(connForward, c.members[0].addr, hangLimit)
+	conn, err := keyMux(t, testKey).dial(connForward, c.members[0].addr, hangLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
