@@ -338,7 +338,11 @@ type ReplicatedCommand struct {
 	// writes as the owner of writer.entity at writer.epoch (cluster mode's
 	// one owner of the actors, `broker/main`). Once a newer owner claimed
 	// it, the whole command is refused (fenced) and changes nothing.
-	Writer        *ReplicatedGuard `protobuf:"bytes,4,opt,name=writer,proto3" json:"writer,omitempty"`
+	Writer *ReplicatedGuard `protobuf:"bytes,4,opt,name=writer,proto3" json:"writer,omitempty"`
+	// version is the command format the proposer wrote (1 today). A node
+	// that reads a newer one than it knows stops following the log rather
+	// than apply it wrongly: upgrade every node before any writes anew.
+	Version       uint32 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -401,6 +405,13 @@ func (x *ReplicatedCommand) GetWriter() *ReplicatedGuard {
 	return nil
 }
 
+func (x *ReplicatedCommand) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
@@ -429,12 +440,13 @@ const file_cluster_proto_rawDesc = "" +
 	"\x05limit\x18\a \x01(\x04R\x05limit\"\x8e\x01\n" +
 	"\x11ReplicatedRequest\x12@\n" +
 	"\tmutations\x18\x01 \x03(\v2\".switchboard.v1.ReplicatedMutationR\tmutations\x127\n" +
-	"\x06guards\x18\x02 \x03(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06guards\"\xb3\x01\n" +
+	"\x06guards\x18\x02 \x03(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06guards\"\xcd\x01\n" +
 	"\x11ReplicatedCommand\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12=\n" +
 	"\brequests\x18\x03 \x03(\v2!.switchboard.v1.ReplicatedRequestR\brequests\x127\n" +
-	"\x06writer\x18\x04 \x01(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06writerB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
+	"\x06writer\x18\x04 \x01(\v2\x1f.switchboard.v1.ReplicatedGuardR\x06writer\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\rR\aversionB2Z0github.com/switchboard-chat/switchboard/messagesb\x06proto3"
 
 var (
 	file_cluster_proto_rawDescOnce sync.Once

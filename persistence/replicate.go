@@ -50,6 +50,11 @@ var ErrLimit = errors.New("persistence: over the limit")
 // later one of its own; it is not applied (see proposedBefore).
 var errSuperseded = fmt.Errorf("%w: the write reached the log after a later one and was dropped", ErrUnavailable)
 
+// commandVersion is the format of the commands this build proposes and
+// the newest it applies (ReplicatedCommand.version; 0 is the first
+// build's, the same format).
+const commandVersion = 1
+
 // DefaultApplyWait is how long a proposer waits for its own state machine
 // to apply a committed command before it reports ErrUnavailable.
 const DefaultApplyWait = 10 * time.Second
@@ -158,7 +163,7 @@ func (s *Store) propose(reqs []*request) (*inflight, error) {
 	}
 	f := &inflight{id: s.rep.nextID.Add(1), ch: make(chan []error, 1)}
 	cmd := &messages.ReplicatedCommand{Origin: s.rep.origin, Id: f.id, Requests: make([]*messages.ReplicatedRequest, len(reqs)),
-		Writer: s.rep.writer.Load()}
+		Writer: s.rep.writer.Load(), Version: commandVersion}
 	for i, r := range reqs {
 		cmd.Requests[i] = encodeRequest(r)
 	}

@@ -63,6 +63,9 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return fmt.Errorf("persistence: decode log entry %d: %w", index, err)
 	}
+	if v := cmd.GetVersion(); v > commandVersion {
+		return fmt.Errorf("persistence: log entry %d is of command version %d; this build knows %d: upgrade this node", index, v, commandVersion)
+	}
 	res := make([]error, len(cmd.GetRequests()))
 	// The counters move as the batch is built; a batch that does not land
 	// must leave them as they were.

@@ -397,3 +397,25 @@ func TestDeleteChatOnEveryReplica(t *testing.T) {
 		})
 	}
 }
+
+// A command of a newer format than this build knows stops the replica
+// (it would apply it wrongly) and changes nothing.
+func TestNewerCommandVersionStops(t *testing.T) {
+	stores, _ := openReplicas(t, 1)
+	s := stores[0]
+	before := dump(t, s)
+	cmd, err := proto.Marshal(&messages.ReplicatedCommand{Origin: "o", Id: 1, Version: commandVersion + 1,
+		Requests: []*messages.ReplicatedRequest{chatAppend("c1", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyCommand(100, cmd); err == nil || !strings.Contains(err.Error(), "upgrade") {
+		t.Fatalf("a newer command: %v", err)
+	}
+	if after := dump(t, s); after != before {
+		t.Fatalf("a refused command changed the store:\n%s", after)
+	}
+	if err := waitDone(func(d func(error)) { s.PutDepartment(&messages.Department{Id: "d", Name: "D"}, d) }); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a write after the replica stopped: %v", err)
+	}
+}
