@@ -231,7 +231,14 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 		if err == nil {
 			break
 		}
-		if errors.Is(err, persistence.ErrFenced) || !n.directory().Valid() {
+		if errors.Is(err, persistence.ErrFenced) {
+			// Epochs are etcd revisions, which only grow, so a fence above
+			// a fresh key's revision means etcd forgot its history.
+			return fmt.Errorf("%w: claim at epoch %d refused (%v): if no other node owns the actors, etcd's data was lost or replaced "+
+				"(its revisions restarted below the store's fence); restore etcd's data, or raise its revision above the fence shown by switchboard cluster",
+				errOwnershipLost, epoch, err)
+		}
+		if !n.directory().Valid() {
 			return fmt.Errorf("%w: claim at epoch %d: %v", errOwnershipLost, epoch, err)
 		}
 		log.Warn("cluster: claiming the actors", "epoch", epoch, "err", err)
