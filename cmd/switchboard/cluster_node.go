@@ -235,7 +235,7 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 			// Epochs are etcd revisions, which only grow, so a fence above
 			// a fresh key's revision means etcd forgot its history.
 			return fmt.Errorf("%w: claim at epoch %d refused (%v): if no other node owns the actors, etcd's data was lost or replaced "+
-				"(its revisions restarted below the store's fence); restore etcd's data, or raise its revision above the fence shown by switchboard cluster",
+				"(its revisions restarted below the store's fence); restore etcd's data, or raise its revision above the fence shown by switchboard cluster -json",
 				errOwnershipLost, epoch, err)
 		}
 		if !n.directory().Valid() {
