@@ -40,6 +40,10 @@ const (
 	ReplicatedMutation_KIND_STAT     ReplicatedMutation_Kind = 3
 	ReplicatedMutation_KIND_JOURNAL  ReplicatedMutation_Kind = 4
 	ReplicatedMutation_KIND_DECISION ReplicatedMutation_Kind = 5
+	// DELETE_CHAT deletes the chat whose id is key: every key of it as
+	// the applying node holds them (its log, files, index entry,
+	// postings and rating comment; a node's index is its own).
+	ReplicatedMutation_KIND_DELETE_CHAT ReplicatedMutation_Kind = 6
 )
 
 // Enum value maps for ReplicatedMutation_Kind.
@@ -51,14 +55,16 @@ var (
 		3: "KIND_STAT",
 		4: "KIND_JOURNAL",
 		5: "KIND_DECISION",
+		6: "KIND_DELETE_CHAT",
 	}
 	ReplicatedMutation_Kind_value = map[string]int32{
-		"KIND_SET":      0,
-		"KIND_DELETE":   1,
-		"KIND_FEED":     2,
-		"KIND_STAT":     3,
-		"KIND_JOURNAL":  4,
-		"KIND_DECISION": 5,
+		"KIND_SET":         0,
+		"KIND_DELETE":      1,
+		"KIND_FEED":        2,
+		"KIND_STAT":        3,
+		"KIND_JOURNAL":     4,
+		"KIND_DECISION":    5,
+		"KIND_DELETE_CHAT": 6,
 	}
 )
 
@@ -416,19 +422,20 @@ var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\x0eswitchboard.v1\"\xf5\x01\n" +
+	"\rcluster.proto\x12\x0eswitchboard.v1\"\x8b\x02\n" +
 	"\x12ReplicatedMutation\x12;\n" +
 	"\x04kind\x18\x01 \x01(\x0e2'.switchboard.v1.ReplicatedMutation.KindR\x04kind\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\fR\x05value\x12\x10\n" +
-	"\x03end\x18\x04 \x01(\fR\x03end\"h\n" +
+	"\x03end\x18\x04 \x01(\fR\x03end\"~\n" +
 	"\x04Kind\x12\f\n" +
 	"\bKIND_SET\x10\x00\x12\x0f\n" +
 	"\vKIND_DELETE\x10\x01\x12\r\n" +
 	"\tKIND_FEED\x10\x02\x12\r\n" +
 	"\tKIND_STAT\x10\x03\x12\x10\n" +
 	"\fKIND_JOURNAL\x10\x04\x12\x11\n" +
-	"\rKIND_DECISION\x10\x05\"\xd1\x01\n" +
+	"\rKIND_DECISION\x10\x05\x12\x14\n" +
+	"\x10KIND_DELETE_CHAT\x10\x06\"\xd1\x01\n" +
 	"\x0fReplicatedGuard\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x12\n" +

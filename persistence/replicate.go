@@ -236,6 +236,8 @@ func encodeMutation(m mutation) *messages.ReplicatedMutation {
 		out.Kind = messages.ReplicatedMutation_KIND_JOURNAL
 	case m.decision:
 		out.Kind = messages.ReplicatedMutation_KIND_DECISION
+	case m.deleteChat:
+		out.Kind = messages.ReplicatedMutation_KIND_DELETE_CHAT
 	}
 	return out
 }
@@ -254,6 +256,8 @@ func decodeMutation(m *messages.ReplicatedMutation) (mutation, error) {
 		out.journal = true
 	case messages.ReplicatedMutation_KIND_DECISION:
 		out.decision = true
+	case messages.ReplicatedMutation_KIND_DELETE_CHAT:
+		out.deleteChat = true
 	default:
 		return mutation{}, fmt.Errorf("persistence: unknown mutation kind %d", m.GetKind())
 	}

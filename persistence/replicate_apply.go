@@ -114,7 +114,7 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 				if err := s.put(b, &nb, mut); err != nil {
 					return err
 				}
-				if mut.delete && mut.end != nil {
+				if mut.delete && mut.end != nil || mut.deleteChat {
 					clear(s.rep.lastSeq) // a chat's log may be gone
 				}
 			}
@@ -142,11 +142,11 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	return nil
 }
 
-// deletesRange reports whether cmd deletes a range of keys.
+// deletesRange reports whether cmd deletes a range of keys (a chat).
 func deletesRange(cmd *messages.ReplicatedCommand) bool {
 	for _, q := range cmd.GetRequests() {
 		for _, m := range q.GetMutations() {
-			if m.GetKind() == messages.ReplicatedMutation_KIND_DELETE && m.GetEnd() != nil {
+			if m.GetKind() == messages.ReplicatedMutation_KIND_DELETE && m.GetEnd() != nil || m.GetKind() == messages.ReplicatedMutation_KIND_DELETE_CHAT {
 				return true
 			}
 		}

@@ -365,7 +365,7 @@ func TestDeleteChatOnEveryReplica(t *testing.T) {
 	l := &memLog{}
 	var stores []*Store
 	for range 2 {
-		s, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler), Replicated: true, NoStats: true})
+		s, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler), Replicated: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,11 +375,26 @@ func TestDeleteChatOnEveryReplica(t *testing.T) {
 		stores = append(stores, s)
 	}
 	a, b := stores[0], stores[1]
-	evs := storyChat("c1", "sales", "v1", 1_700_000_000_000, "my printer is broken", "secret whisper")
+	const t0 = 1_700_000_000_000
+	evs := storyChat("c1", "sales", "v1", t0, "my printer is broken", "secret whisper")
+	evs = append(evs, &messages.ChatEvent{ChatId: "c1", Seq: 6, AtMs: t0 + 6, Kind: &messages.ChatEvent_Rated{Rated: &messages.ChatRated{
+		Score: messages.RatingScore_RATING_SCORE_BAD, Comment: "private words", AgentId: "a1", Department: "sales"}}})
 	appendSync(t, a, "c1", evs, nil, true)
-	indexAll(t, b) // b's index has the chat; a's may or may not
+	indexAll(t, b) // b's index has the chat, its rating comment too; a's may not
 	if ids, _ := search(t, b, &messages.ChatHistoryQuery{All: []string{messages.HistoryWord("printer")}}); !slices.Equal(ids, []string{"c1"}) {
 		t.Fatalf("b's index before the deletion: %v", ids)
+	}
+	words := func(s *Store) (n int) {
+		s.scanRange(nil, []byte{0xff}, func(k, v []byte) error {
+			if bytes.HasSuffix(k, []byte("c1")) || bytes.Contains(v, []byte("private words")) {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	if words(b) == 0 {
+		t.Fatal("b holds nothing of the chat before the deletion: the test proves nothing")
 	}
 	if err := a.DeleteChat("c1"); err != nil {
 		t.Fatal(err)
@@ -389,12 +404,9 @@ func TestDeleteChatOnEveryReplica(t *testing.T) {
 		if ids, _ := search(t, s, &messages.ChatHistoryQuery{}); len(ids) != 0 {
 			t.Fatalf("node %d still finds %v", i, ids)
 		}
-		s.scan([]byte(prefixHist), func(k, v []byte) error {
-			if strings.HasSuffix(string(k), "c1") {
-				t.Errorf("node %d: index key left: %q", i, k)
-			}
-			return nil
-		})
+		if n := words(s); n != 0 {
+			t.Fatalf("node %d keeps %d keys of the deleted chat (or its rating comment):\n%s", i, n, dump(t, s))
+		}
 	}
 }
 

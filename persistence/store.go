@@ -107,6 +107,9 @@ type mutation struct {
 	// keys (key is the chat's routingPrefix).
 	journal  bool
 	decision bool
+	// deleteChat, in cluster mode: delete the chat named by key, every
+	// key of it as the applying node holds them (chatDeletion).
+	deleteChat bool
 }
 
 type request struct {
@@ -615,6 +618,19 @@ type numbering struct {
 func (s *Store) put(b *pebble.Batch, nb *numbering, m mutation) error {
 	var err error
 	switch {
+	case m.deleteChat:
+		// b is the state machine's indexed batch: it reads what the
+		// entry wrote before this mutation too.
+		muts, err := chatDeletion(b, string(m.key))
+		if err != nil {
+			return fmt.Errorf("persistence: delete chat: %w", err)
+		}
+		for _, d := range muts {
+			if err := s.put(b, nb, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	case m.delete && m.end != nil:
 		err = b.DeleteRange(m.key, m.end, nil)
 	case m.delete:
