@@ -3,6 +3,7 @@ package actors
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -30,6 +31,8 @@ import (
 type activation struct {
 	seed    maphash.Seed
 	stripes [64]stripe
+	// halted: Broker.Halt ran; nothing activates any more.
+	halted atomic.Bool
 }
 
 type stripe struct {

@@ -83,6 +83,8 @@ type replication struct {
 	// writer: the ownership every command of this store proposes under
 	// (WriteAs); nil: none.
 	writer atomic.Pointer[messages.ReplicatedGuard]
+	// sealed: this node handed its ownership on (Seal).
+	sealed atomic.Bool
 }
 
 // inflight is a proposed batch waiting for its outcome.
@@ -137,6 +139,11 @@ func (s *Store) WriteAs(entity string, epoch uint64) {
 	s.rep.writer.Store(&messages.ReplicatedGuard{Entity: entity, Epoch: epoch})
 }
 
+// Seal refuses every later write of this store at once (ErrFenced),
+// without proposing it: the node handed the actors to another, and
+// nothing it still has running may write as their owner.
+func (s *Store) Seal() { s.rep.sealed.Store(true) }
+
 // replicate sends a batch to the log as one command and waits until this
 // node applied it; it returns each request's result, or an error that
 // fails them all.
@@ -156,6 +163,9 @@ func (s *Store) replicate(reqs []*request) ([]error, error) {
 func (s *Store) propose(reqs []*request) (*inflight, error) {
 	if err := s.rep.broken.Load(); err != nil {
 		return nil, fmt.Errorf("%w: this replica stopped following the log: %v", ErrUnavailable, *err)
+	}
+	if s.rep.sealed.Load() {
+		return nil, fmt.Errorf("%w: this node handed its actors on", ErrFenced)
 	}
 	box := s.rep.r.Load()
 	if box == nil {

@@ -54,6 +54,9 @@ type Main struct {
 	shared *persistence.Store
 	// wrap, when set, wraps the HTTP handler (the cluster's routes).
 	wrap func(http.Handler) http.Handler
+	// abort: Close closes every connection at once, with no drain (a
+	// cluster node that lost the actors).
+	abort atomic.Bool
 }
 
 // NewMain returns a Main for cfg.
@@ -309,8 +312,17 @@ func (m *Main) drain() {
 	time.Sleep(m.cfg.DrainWait) // the wait is the point: nothing to poll
 }
 
+// Abort closes at once: no drain, and sockets closed before anything
+// else (a cluster node that lost the actors must stop serving them now).
+func (m *Main) Abort() error {
+	m.abort.Store(true)
+	return m.Close()
+}
+
 func (m *Main) close() error {
-	m.drain()
+	if !m.abort.Load() {
+		m.drain()
+	}
 	m.recovered.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -322,7 +334,11 @@ func (m *Main) close() error {
 	if m.srv != nil {
 		// Stops accepting at once; websockets are hijacked, so it does not
 		// wait for them: the gateway closes them next.
-		errs = append(errs, m.srv.Shutdown(ctx))
+		if m.abort.Load() {
+			errs = append(errs, m.srv.Close())
+		} else {
+			errs = append(errs, m.srv.Shutdown(ctx))
+		}
 		<-m.served
 	}
 	if m.debug != nil {
@@ -330,6 +346,9 @@ func (m *Main) close() error {
 	}
 	if m.gw != nil {
 		errs = append(errs, m.gw.Shutdown(ctx))
+	}
+	if m.shared != nil && m.broker != nil {
+		m.handOn()
 	}
 	if m.store != nil {
 		m.store.SetDeliveryWake(nil)
@@ -344,6 +363,20 @@ func (m *Main) close() error {
 	}
 	errs = append(errs, m.stopTracing(ctx))
 	return errors.Join(errs...)
+}
+
+// handOn, in cluster mode, ends this node's part in the actors: they
+// stop (their timers must not act for an owner that is gone), every write
+// they submitted is committed or failed, and the store refuses any more,
+// before the node gives the ownership up.
+func (m *Main) handOn() {
+	m.broker.Halt(5 * time.Second)
+	done := make(chan error, 1)
+	m.store.Guard(nil, func(err error) { done <- err }) // after every write submitted before
+	if err := <-done; err != nil {
+		m.cfg.Logger.Warn("cluster: the last writes before handing on", "err", err)
+	}
+	m.store.Seal()
 }
 
 func (m *Main) storeOptions() persistence.Options { return m.cfg.storeOptions() }

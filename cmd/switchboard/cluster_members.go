@@ -105,13 +105,15 @@ func (n *clusterNode) leave() error {
 	if err := n.directory().Withdraw(ctx, raftKind, name, n.rep.Status().Addr); err != nil {
 		return fmt.Errorf("cluster: leave: %w", err)
 	}
-	if err := n.directory().Announce(ctx, leaveKind, name, "leaving"); err != nil {
-		return fmt.Errorf("cluster: leave: %w", err)
-	}
 	n.stopCampaign()
 	n.role.Store("leaving")
+	// The actors move first, while this node still votes: its broker's
+	// last writes land, then the key goes and a standby takes over.
 	if err := n.handOff(ctx); err != nil {
 		return err
+	}
+	if err := n.directory().Announce(ctx, leaveKind, name, "leaving"); err != nil {
+		return fmt.Errorf("cluster: leave: %w", err)
 	}
 	log.Info("cluster: left the actors; waiting for the leader to take this node out of the group")
 	deadline := time.Now().Add(leaveTimeout)
@@ -129,8 +131,9 @@ func (n *clusterNode) leave() error {
 	return nil
 }
 
-// handOff stops the broker, if this node runs it, and releases the
-// actors' key so that a standby takes them over at once.
+// handOff stops the broker, if this node runs it (its actors halted, its
+// writes done, the store sealed: Main.handOn), and releases the actors'
+// key so that a standby takes them over at once.
 func (n *clusterNode) handOff(ctx context.Context) error {
 	n.mu.Lock()
 	m, epoch := n.main, n.epoch

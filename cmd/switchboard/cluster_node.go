@@ -337,10 +337,11 @@ func (n *clusterNode) shutdown(clean bool) error {
 	m := n.main
 	n.mu.Unlock()
 	if m != nil {
-		if !clean {
-			m.cfg.DrainWait = 0
+		if clean {
+			errs = append(errs, m.Close())
+		} else {
+			errs = append(errs, m.Abort())
 		}
-		errs = append(errs, m.Close())
 	}
 	if n.front != nil {
 		n.front.Close()
