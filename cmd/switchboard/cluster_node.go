@@ -180,20 +180,31 @@ func (n *clusterNode) campaign(ctx context.Context) {
 	t := time.NewTicker(campaignEvery)
 	defer t.Stop()
 	for {
-		claim, err := n.directory().Acquire(ctx, ownerKind, ownerID)
+		claim, err := n.ask(ctx)
 		if ctx.Err() != nil {
 			return // leaving or closing
 		}
 		switch {
 		case err == nil && claim.Mine:
-			if err := n.takeOver(ctx, claim.Epoch); err != nil {
+			err := n.takeOver(ctx, claim.Epoch)
+			if errors.Is(err, errStepBack) {
+				n.cfg.Logger.Warn("cluster: could not take the actors; another node may", "err", err)
+				break
+			}
+			if err != nil {
 				n.stop(err)
 				return
 			}
 			n.watch(ctx)
 			return
-		case err == nil:
+		case err == nil && claim.Owner != "":
 			n.proxy.follow(ctx, claim.Owner)
+		case err == nil:
+			// Not fit to own the actors now (see ask); the owner, if
+			// any, is followed as etcd names it.
+			if c, found, err := n.directory().Owner(ctx, ownerKind, ownerID); err == nil && found {
+				n.proxy.follow(ctx, c.Owner)
+			}
 		case errors.Is(err, ownership.ErrLeaseLost):
 			if err := n.rejoin(ctx); err != nil {
 				return // closing
@@ -219,6 +230,26 @@ func (n *clusterNode) campaign(ctx context.Context) {
 	}
 }
 
+// errStepBack: this node won the key but could not claim the actors in
+// the store (no quorum it can reach, its disk low): it released the key
+// for another node and goes on as a standby.
+var errStepBack = errors.New("cluster: stepped back")
+
+// claimFor bounds how long a node that won the key tries to claim the
+// actors before it gives the key up.
+const claimFor = 5 * time.Second
+
+// ask asks etcd for the actors, when this node is fit to run them: a
+// voter of the group, with a leader it knows, and its store writable. A
+// node that is not fit gets an empty Claim and no error.
+func (n *clusterNode) ask(ctx context.Context) (ownership.Claim, error) {
+	st := n.rep.Status()
+	if !containsPeer(st.Voters, n.cfg.Cluster.Name) || st.LeaderID == "" || n.store.Writable() != nil {
+		return ownership.Claim{}, nil
+	}
+	return n.directory().Acquire(ctx, ownerKind, ownerID)
+}
+
 // takeOver makes this node the owner at epoch: its claim goes through the
 // log, so once it is applied here this replica holds every write an
 // earlier owner landed, and the earlier owner's later writes are refused.
@@ -226,6 +257,8 @@ func (n *clusterNode) campaign(ctx context.Context) {
 func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 	log := n.cfg.Logger
 	start := time.Now()
+	retry := time.NewTicker(campaignEvery)
+	defer retry.Stop()
 	for {
 		err := waitErr(func(done func(error)) { n.store.Claim(ownerEntity, uint64(epoch), done) })
 		if err == nil {
@@ -241,7 +274,17 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 		if !n.directory().Valid() {
 			return fmt.Errorf("%w: claim at epoch %d: %v", errOwnershipLost, epoch, err)
 		}
+		if time.Since(start) > claimFor || ctx.Err() != nil {
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, rerr := n.directory().Release(rctx, ownerKind, ownerID, epoch)
+			cancel()
+			return errors.Join(fmt.Errorf("%w: claim at epoch %d: %v", errStepBack, epoch, err), rerr)
+		}
 		log.Warn("cluster: claiming the actors", "epoch", epoch, "err", err)
+		select {
+		case <-retry.C:
+		case <-ctx.Done():
+		}
 	}
 	n.store.WriteAs(ownerEntity, uint64(epoch))
 	// The standby's front stops; Main listens on the same address.
