@@ -1,10 +1,7 @@
 package gateway
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,46 +137,10 @@ func (t *addrTable) sweep(now time.Time) {
 	}
 }
 
-// clientAddr is the client's address, which limits, allow-lists and the
-// audit log use: the peer's IP, or, when the peer is a trusted proxy, the
-// last address in the forwarded header that is not a trusted proxy.
-func (s *Server) clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if !s.trusted(host) {
-		return host
-	}
-	hops := strings.Split(strings.Join(r.Header.Values(s.cfg.ForwardedHeader), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop := strings.TrimSpace(hops[i])
-		if hop == "" {
-			continue
-		}
-		if _, err := netip.ParseAddr(hop); err != nil {
-			break // not an address: trust nothing further left
-		}
-		if !s.trusted(hop) {
-			return hop
-		}
-		host = hop
-	}
-	return host
-}
+// clientAddr is the client's address (Forwarding.ClientAddr).
+func (s *Server) clientAddr(r *http.Request) string { return s.fwd.ClientAddr(r) }
 
-func (s *Server) trusted(addr string) bool {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return false
-	}
-	for _, p := range s.proxies {
-		if p.Contains(ip.Unmap()) {
-			return true
-		}
-	}
-	return false
-}
+func (s *Server) trusted(addr string) bool { return s.fwd.Trusted(addr) }
 
 func rateLimited(format string, args ...any) *messages.Error {
 	return messages.TemporaryErrorf(messages.ErrorCode_ERROR_CODE_RATE_LIMITED, format, args...)

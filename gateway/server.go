@@ -62,7 +62,7 @@ type Server struct {
 	addrs    addrTable
 	logins   loginGuard
 	audits   auditLimiter
-	proxies  []netip.Prefix
+	fwd      *Forwarding
 	// visitorView redacts every frame to a visitor.
 	visitorView actors.VisitorView
 	// peakQueued is the most bytes any socket's outbound queue held.
@@ -108,15 +108,15 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.VisitorRefKey) == 0 {
 		cfg.VisitorRefKey = cfg.TokenSecret
 	}
-	proxies, err := parsePrefixes(cfg.TrustedProxies)
+	fwd, err := NewForwarding(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: TrustedProxies: %w", err)
+		return nil, err
 	}
 	adminNet, err := parsePrefixes(cfg.AdminAllow)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: AdminAllow: %w", err)
 	}
-	s := &Server{proxies: proxies, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, poll: &thePoller, conns: map[*wsConn]struct{}{},
+	s := &Server{fwd: fwd, cfg: cfg, b: cfg.Broker, tok: newTokens(cfg.TokenSecret), visitorView: actors.NewVisitorView(cfg.VisitorRefKey), log: cfg.Logger, poll: &thePoller, conns: map[*wsConn]struct{}{},
 		addrs: addrTable{limit: cfg.Limits}, adminNet: adminNet, logins: loginGuard{max: cfg.Logins.TableEntries},
 		hashes: newHashGate(cfg.Logins.MaxHashes, cfg.Logins.HashWait), tracing: newTracing(cfg.TracerProvider)}
 	if s.cfg.WhatsApp == nil {

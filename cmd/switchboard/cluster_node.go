@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/actors/ownership"
+	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
 	"github.com/switchboard-chat/switchboard/persistence/replica"
 )
@@ -120,8 +121,16 @@ func (n *clusterNode) open(ctx context.Context) error {
 		return err
 	}
 	n.dir.Store(d)
-	n.proxy = newOwnerProxy(n.directory, log)
-	n.front = &http.Server{Handler: n.routes(n.proxy), ReadHeaderTimeout: 10 * time.Second}
+	g := n.cfg.gatewayConfig().EnsureDefaults()
+	fwd, err := gateway.NewForwarding(g.TrustedProxies, g.ForwardedHeader)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.proxy = newOwnerProxy(n.directory, fwd, log)
+	// As the gateway's server, but for the read and write timeouts: they
+	// would cut the websockets the proxy carries.
+	n.front = &http.Server{Handler: n.routes(n.proxy), ReadHeaderTimeout: g.ReadHeaderTimeout, IdleTimeout: g.IdleTimeout, MaxHeaderBytes: 64 << 10}
 	go n.front.Serve(ln)
 	log.Info("cluster node serving as a standby", "node", c.Name, "addr", n.addr, "cluster_port", n.rep.Status().Addr)
 	fmt.Fprintf(n.cfg.Out, "Cluster node %s listening on http://%s\n", c.Name, n.addr)

@@ -20,6 +20,7 @@ import (
 type ownerProxy struct {
 	dir func() *ownership.Directory
 	log *slog.Logger
+	fwd *gateway.Forwarding
 
 	mu     sync.Mutex
 	owner  string // the owner's node name; "" while none is known
@@ -27,13 +28,29 @@ type ownerProxy struct {
 	rp     *httputil.ReverseProxy
 }
 
-func newOwnerProxy(dir func() *ownership.Directory, log *slog.Logger) *ownerProxy {
-	p := &ownerProxy{dir: dir, log: log}
+// newOwnerProxy forwards as one more reverse proxy in front of the owner:
+// the client it names is the one fwd finds (this node's own trusted
+// proxies, the same rule as the gateway's), in fwd's header only; what
+// the client sent in those headers itself is dropped. The owner believes
+// it when it trusts this node (-trusted-proxies with the nodes'
+// addresses).
+func newOwnerProxy(dir func() *ownership.Directory, fwd *gateway.Forwarding, log *slog.Logger) *ownerProxy {
+	p := &ownerProxy{dir: dir, log: log, fwd: fwd}
 	p.rp = &httputil.ReverseProxy{
+		// Rewrite: the inbound X-Forwarded-* are removed before it runs.
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(p.current())
 			r.Out.Host = r.In.Host // the owner checks origins against the host the client used
-			r.SetXForwarded()
+			r.Out.Header.Del(fwd.Header())
+			r.Out.Header.Set(fwd.Header(), fwd.ClientAddr(r.In))
+			proto := "http"
+			if r.In.TLS != nil {
+				proto = "https"
+			} else if v := r.In.Header.Get("X-Forwarded-Proto"); v != "" && fwd.Trusted(fwd.Peer(r.In)) {
+				proto = v
+			}
+			r.Out.Header.Set("X-Forwarded-Proto", proto)
+			r.Out.Header.Set("X-Forwarded-Host", r.In.Host)
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.log.Debug("cluster: forwarding to the owner", "err", err)
