@@ -6,8 +6,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -59,16 +61,26 @@ func (n *clusterNode) routes(h http.Handler) http.Handler {
 	return mux
 }
 
-// authorized checks the cluster key, sent as a bearer token; it answers
-// 401 when it is not.
+// authorized checks the operator token, sent as a bearer token; it
+// answers 401 when it is not.
 func (n *clusterNode) authorized(w http.ResponseWriter, r *http.Request) bool {
 	got := sha256.Sum256([]byte(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")))
-	want := sha256.Sum256([]byte(n.cfg.Cluster.Key))
+	want := sha256.Sum256([]byte(operatorToken(n.cfg.Cluster.Key)))
 	if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
 		return true
 	}
-	gateway.WriteError(w, messages.Errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED, "the cluster's routes need the cluster key: Authorization: Bearer <SWITCHBOARD_CLUSTER_KEY>"))
+	gateway.WriteError(w, messages.Errorf(messages.ErrorCode_ERROR_CODE_UNAUTHENTICATED,
+		"the cluster's routes need the operator token: Authorization: Bearer <switchboard cluster -print-token>"))
 	return false
+}
+
+// operatorToken is what the cluster's HTTP routes take as a bearer token:
+// an HMAC of the cluster key, so the key itself, which opens the cluster
+// port, never travels on the client port.
+func operatorToken(clusterKey string) string {
+	mac := hmac.New(sha256.New, []byte(clusterKey))
+	mac.Write([]byte("switchboard cluster operator token"))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // serveStatus needs the cluster key as a bearer token: it is for the
@@ -111,6 +123,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addrs := fs.String("addr", env("SWITCHBOARD_ADDR", defaultAddr), "the nodes' client addresses, comma-separated (env SWITCHBOARD_ADDR)")
 	chat := fs.String("chat", "", "also tell who owns this chat and its last sequence on each node")
 	asJSON := fs.Bool("json", false, "print each node's status as JSON, one per line")
+	printToken := fs.Bool("print-token", false, "print the operator token the cluster's HTTP routes take (derived from the cluster key) and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: switchboard cluster [-addr host:port,...] [-chat ID] [-json]\n\nThe cluster key is read from SWITCHBOARD_CLUSTER_KEY.")
 		fs.PrintDefaults()
@@ -121,6 +134,10 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	key := env("SWITCHBOARD_CLUSTER_KEY", "")
 	if key == "" {
 		return errors.New("cluster: set SWITCHBOARD_CLUSTER_KEY to the cluster key")
+	}
+	if *printToken {
+		fmt.Fprintln(stdout, operatorToken(key))
+		return nil
 	}
 	var all []ClusterStatus
 	var failed []string
@@ -160,7 +177,7 @@ func fetchStatus(ctx context.Context, addr, key, chat string) (ClusterStatus, er
 	if err != nil {
 		return ClusterStatus{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Authorization", "Bearer "+operatorToken(key))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return ClusterStatus{}, err

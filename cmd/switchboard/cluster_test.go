@@ -377,7 +377,9 @@ func TestClusterPausedOwnerStops(t *testing.T) {
 func TestClusterStatusNeedsTheKey(t *testing.T) {
 	c := startTestCluster(t)
 	owner, _ := c.awaitOwner(c.nodes...)
-	for _, key := range []string{"", "wrong-key-wrong-key"} {
+	// The cluster key itself is not the token: it never travels on the
+	// client port.
+	for _, key := range []string{"", "wrong-key-wrong-key", testClusterKey} {
 		req, _ := http.NewRequest("GET", "http://"+owner.addr+"/cluster/status", nil)
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
@@ -408,6 +410,10 @@ func TestClusterStatusNeedsTheKey(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "owner") {
 		t.Fatalf("no owner in:\n%s", out.String())
+	}
+	var tok strings.Builder
+	if err := runCluster(ctxT(t), []string{"-print-token"}, &tok, &errOut); err != nil || strings.TrimSpace(tok.String()) != operatorToken(testClusterKey) {
+		t.Fatalf("-print-token: %q %v", tok.String(), err)
 	}
 }
 
@@ -451,7 +457,7 @@ func TestClusterJoinAndLeave(t *testing.T) {
 	first := send(t, v, chat, "m1", "before the leave")
 
 	req, _ := http.NewRequest("POST", "http://"+owner.addr+"/cluster/leave", nil)
-	req.Header.Set("Authorization", "Bearer "+testClusterKey)
+	req.Header.Set("Authorization", "Bearer "+operatorToken(testClusterKey))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
