@@ -334,6 +334,21 @@ func TestClusterPausedOwnerStops(t *testing.T) {
 
 	owner.signal(syscall.SIGSTOP)
 	paused := time.Now()
+	// A write that is no chat append (which the sequence check would
+	// refuse anyway) waits in the paused owner's socket: only the fence
+	// can refuse it once the owner runs again.
+	late := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("PUT", "http://"+owner.addr+"/admin/departments/late", strings.NewReader(`{"name": "Late", "chat_enabled": true}`))
+		req.Header.Set("Authorization", "Bearer "+testAdminToken)
+		res, err := (&http.Client{Timeout: time.Minute}).Do(req)
+		if err != nil {
+			late <- 0
+			return
+		}
+		res.Body.Close()
+		late <- res.StatusCode
+	}()
 	newOwner, newEpoch := c.awaitOwner(standbys...)
 	if newEpoch <= epoch {
 		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
@@ -360,6 +375,14 @@ func TestClusterPausedOwnerStops(t *testing.T) {
 	}
 	if code := owner.cmd.ProcessState.ExitCode(); code == 0 {
 		t.Fatalf("the old owner exited with 0; it must say it lost the actors")
+	}
+	if code := <-late; code/100 == 2 {
+		t.Fatalf("the old owner took a write after it resumed: %d", code)
+	}
+	var dir map[string]any
+	admin(t, newOwner.addr, "GET", "/admin/directory", nil, &dir)
+	if departments := toJSON(dir["departments"]); !strings.Contains(departments, `"sales"`) || strings.Contains(departments, `"late"`) {
+		t.Fatalf("the old owner's late write landed: %s", departments)
 	}
 	sameLogEverywhere(t, chat, standbys...)
 	rec := record(t, newOwner.addr, chat)
