@@ -40,14 +40,14 @@ func httpStatus(code messages.ErrorCode) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers with a typed error as JSON: {"code", "message",
-// "temporary"}. A temporary 429 or 503 says Retry-After (1 s unless the
-// handler set it).
 // WriteError answers with a typed error as the gateway does (its status,
 // Retry-After when temporary, the error as JSON): for the cluster's
 // front (cmd/switchboard), so a client sees one kind of error body.
 func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
 
+// writeError answers with a typed error as JSON: {"code", "message",
+// "temporary"}. A temporary 429 or 503 says Retry-After (1 s unless the
+// handler set it).
 func writeError(w http.ResponseWriter, err error) {
 	e := typedOr(err, func(err error) *messages.Error {
 		return messages.Errorf(messages.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)

@@ -45,9 +45,15 @@ peers=n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003
 for i in 1 2 3; do
 	(
 		while true; do
-			"$dir/switchboard" -addr "127.0.0.1:808$i" -data "$dir/n$i" -demo \
+			# The nodes forward their clients to each other: they trust
+			# each other's X-Forwarded-For (on loopback here).
+			if "$dir/switchboard" -addr "127.0.0.1:808$i" -data "$dir/n$i" -demo \
+				-trusted-proxies 127.0.0.1/32 \
 				-cluster-etcd http://127.0.0.1:2379 -cluster-name "n$i" \
-				-cluster-bind "127.0.0.1:700$i" -cluster-peers "$peers" >>"$dir/n$i.log" 2>&1 || true
+				-cluster-bind "127.0.0.1:700$i" -cluster-peers "$peers" >>"$dir/n$i.log" 2>&1; then
+				echo "node n$i left the cluster (exit 0); not started again" >>"$dir/n$i.log"
+				break
+			fi
 			echo "node n$i exited; starting it again" >>"$dir/n$i.log"
 			sleep 1
 		done
