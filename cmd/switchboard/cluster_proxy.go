@@ -4,8 +4,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -25,7 +27,10 @@ type ownerProxy struct {
 	mu     sync.Mutex
 	owner  string // the owner's node name; "" while none is known
 	target *url.URL
-	rp     *httputil.ReverseProxy
+	// carried: the websockets forwarded to the current owner, closed when
+	// the owner changes (a paused owner's sockets must not live on).
+	carried map[*trackedConn]bool
+	rp      *httputil.ReverseProxy
 }
 
 // newOwnerProxy forwards as one more reverse proxy in front of the owner:
@@ -35,7 +40,7 @@ type ownerProxy struct {
 // it when it trusts this node (-trusted-proxies with the nodes'
 // addresses).
 func newOwnerProxy(dir func() *ownership.Directory, fwd *gateway.Forwarding, log *slog.Logger) *ownerProxy {
-	p := &ownerProxy{dir: dir, log: log, fwd: fwd}
+	p := &ownerProxy{dir: dir, log: log, fwd: fwd, carried: map[*trackedConn]bool{}}
 	p.rp = &httputil.ReverseProxy{
 		// Rewrite: the inbound X-Forwarded-* are removed before it runs.
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -51,6 +56,7 @@ func newOwnerProxy(dir func() *ownership.Directory, fwd *gateway.Forwarding, log
 			}
 			r.Out.Header.Set("X-Forwarded-Proto", proto)
 			r.Out.Header.Set("X-Forwarded-Host", r.In.Host)
+			r.Out.Header.Set(forwardedBy, "1")
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.log.Debug("cluster: forwarding to the owner", "err", err)
@@ -80,6 +86,7 @@ func (p *ownerProxy) follow(ctx context.Context, owner string) {
 	}
 	p.mu.Lock()
 	p.owner, p.target = owner, target
+	p.dropCarriedLocked()
 	p.mu.Unlock()
 	at := ""
 	if target != nil {
@@ -94,19 +101,73 @@ func (p *ownerProxy) current() *url.URL {
 	return p.target
 }
 
-// close forgets the owner: this node is taking the actors over.
+// close forgets the owner, and closes the websockets carried to it: this
+// node is taking the actors over, or stopping.
 func (p *ownerProxy) close() {
 	p.mu.Lock()
 	p.owner, p.target = "", nil
+	p.dropCarriedLocked()
 	p.mu.Unlock()
 }
 
+// dropCarriedLocked closes the carried websockets, under p.mu (so their
+// own Close, which takes p.mu, is not called here).
+func (p *ownerProxy) dropCarriedLocked() {
+	for t := range p.carried {
+		t.Conn.Close()
+	}
+	clear(p.carried)
+}
+
+// forwardedBy marks a request a standby forwarded: a node that gets one
+// back is in a loop (two standbys each taking the other for the owner,
+// for a moment) and refuses it rather than send it round.
+const forwardedBy = "X-Switchboard-Forwarded"
+
 func (p *ownerProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.current() == nil {
+	if p.current() == nil || r.Header.Get(forwardedBy) != "" {
 		unavailable(w, "no node owns the chats yet (a failover is under way); try again")
 		return
 	}
-	p.rp.ServeHTTP(w, r)
+	p.rp.ServeHTTP(&carrier{ResponseWriter: w, p: p}, r)
+}
+
+// carrier records the connection of a websocket the proxy takes over
+// (Hijack), so that a change of owner closes it.
+type carrier struct {
+	http.ResponseWriter
+	p *ownerProxy
+}
+
+func (c *carrier) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(c.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &trackedConn{Conn: conn, p: c.p}
+	c.p.mu.Lock()
+	c.p.carried[t] = true
+	c.p.mu.Unlock()
+	return t, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the writer's other methods.
+func (c *carrier) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// trackedConn leaves the carried set when it closes.
+type trackedConn struct {
+	net.Conn
+	p    *ownerProxy
+	once sync.Once
+}
+
+func (t *trackedConn) Close() error {
+	t.once.Do(func() {
+		t.p.mu.Lock()
+		delete(t.p.carried, t)
+		t.p.mu.Unlock()
+	})
+	return t.Conn.Close()
 }
 
 // unavailable answers 503, temporary, with the gateway's typed error.

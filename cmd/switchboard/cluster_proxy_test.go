@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/switchboard-chat/switchboard/gateway"
 )
@@ -57,5 +62,65 @@ func TestStandbyNamesTheClient(t *testing.T) {
 				t.Fatalf("the owner saw %+v, want %+v", s, tc.want)
 			}
 		})
+	}
+}
+
+// A websocket a standby carries to the owner closes when the standby
+// stops following that owner; a request a standby forwarded already is
+// not forwarded again (a loop).
+func TestStandbyDropsCarriedSocketsOnOwnerChange(t *testing.T) {
+	owner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	defer owner.Close()
+	fwd, err := gateway.NewForwarding(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newOwnerProxy(nil, fwd, testLogger(t))
+	u, _ := url.Parse(owner.URL)
+	p.owner, p.target = "n1", u
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	ws, _, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(front.URL, "http")+"/ws/visitor", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := ws.Read(context.Background())
+		read <- err
+	}()
+	p.close() // this standby takes the actors over, or stops
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("read a message")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the carried websocket is still open after the owner changed")
+	}
+
+	p.owner, p.target = "n1", u
+	req, _ := http.NewRequest("GET", front.URL+"/readyz", nil)
+	req.Header.Set(forwardedBy, "1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a forwarded request forwarded again: %d", res.StatusCode)
 	}
 }
