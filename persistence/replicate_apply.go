@@ -92,32 +92,8 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 			}
 			return err
 		}
-		if err := s.checkWriter(b, cmd, res); err != nil {
+		if err := s.applyRequests(b, cmd, res); err != nil {
 			return err
-		}
-		var nb numbering
-		for i, q := range cmd.GetRequests() {
-			if res[i] != nil {
-				continue // the writer was fenced
-			}
-			if res[i] = s.checkGuards(b, q.GetGuards()); res[i] != nil {
-				if !refused(res[i]) {
-					return res[i] // a read failed: no result this replica could vouch for
-				}
-				continue
-			}
-			for _, m := range q.GetMutations() {
-				mut, err := decodeMutation(m)
-				if err != nil {
-					return err
-				}
-				if err := s.put(b, &nb, mut); err != nil {
-					return err
-				}
-				if mut.delete && mut.end != nil || mut.deleteChat {
-					clear(s.rep.lastSeq) // a chat's log may be gone
-				}
-			}
 		}
 		if err := s.putApplied(b, index); err != nil {
 			return err
@@ -139,6 +115,40 @@ func (s *Store) applyCommand(index uint64, data []byte) error {
 	// came first and it is dropped (errSuperseded).
 	s.resolve(cmd, res)
 	s.wakeIndexer()
+	return nil
+}
+
+// applyRequests puts into b each request of cmd its guards (and the
+// command's writer) let through; res gets each one's refusal. An error
+// is one this replica cannot vouch for a result after (a read failed).
+func (s *Store) applyRequests(b *pebble.Batch, cmd *messages.ReplicatedCommand, res []error) error {
+	if err := s.checkWriter(b, cmd, res); err != nil {
+		return err
+	}
+	var nb numbering
+	for i, q := range cmd.GetRequests() {
+		if res[i] != nil {
+			continue // the writer was fenced
+		}
+		if res[i] = s.checkGuards(b, q.GetGuards()); res[i] != nil {
+			if !refused(res[i]) {
+				return res[i] // a read failed: no result this replica could vouch for
+			}
+			continue
+		}
+		for _, m := range q.GetMutations() {
+			mut, err := decodeMutation(m)
+			if err != nil {
+				return err
+			}
+			if err := s.put(b, &nb, mut); err != nil {
+				return err
+			}
+			if mut.delete && mut.end != nil || mut.deleteChat {
+				clear(s.rep.lastSeq) // a chat's log may be gone
+			}
+		}
+	}
 	return nil
 }
 

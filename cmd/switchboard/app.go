@@ -75,10 +75,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.draining.Store(false)
 	reg := m.newRegistry()
 	var err error
-	if m.store = m.shared; m.store == nil {
-		if m.store, err = persistence.Open(m.cfg.DataDir, storeMetrics(m.storeOptions(), reg)); err != nil {
-			return err
-		}
+	if err := m.openStore(reg); err != nil {
+		return err
 	}
 	if err := m.startTracing(ctx); err != nil {
 		return err
@@ -139,16 +137,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
 		return err
 	}
-	m.srv = m.gw.HTTPServer()
-	if m.cfg.Demo {
-		if err := m.seedDemoOrigin(ctx); err != nil {
-			return fmt.Errorf("demo widget origin: %w", err)
-		}
-		m.srv.Handler = withDemoPage(m.srv.Handler, m.Addr())
-		fmt.Fprintf(m.cfg.Out, "Demo customer page with the widget: %s/demo/\n", demoOrigin(m.Addr()))
-	}
-	if m.wrap != nil {
-		m.srv.Handler = m.wrap(m.srv.Handler)
+	if m.srv, err = m.httpServer(ctx); err != nil {
+		return err
 	}
 	m.served = make(chan struct{})
 	go func() {
@@ -170,6 +160,34 @@ func (m *Main) Run(ctx context.Context) error {
 	fmt.Fprintf(m.cfg.Out, "Web console: http://%s/\n", m.Addr())
 	fmt.Fprintf(m.cfg.Out, "Listening on http://%s\n", m.Addr())
 	return nil
+}
+
+// httpServer is the gateway's server, with the demo page (-demo) and
+// the cluster's routes (wrap) in front.
+func (m *Main) httpServer(ctx context.Context) (*http.Server, error) {
+	srv := m.gw.HTTPServer()
+	if m.cfg.Demo {
+		if err := m.seedDemoOrigin(ctx); err != nil {
+			return nil, fmt.Errorf("demo widget origin: %w", err)
+		}
+		srv.Handler = withDemoPage(srv.Handler, m.Addr())
+		fmt.Fprintf(m.cfg.Out, "Demo customer page with the widget: %s/demo/\n", demoOrigin(m.Addr()))
+	}
+	if m.wrap != nil {
+		srv.Handler = m.wrap(srv.Handler)
+	}
+	return srv, nil
+}
+
+// openStore opens the data folder's store, or takes the cluster node's
+// replicated one (shared).
+func (m *Main) openStore(reg *prometheus.Registry) error {
+	if m.store = m.shared; m.store != nil {
+		return nil
+	}
+	var err error
+	m.store, err = persistence.Open(m.cfg.DataDir, storeMetrics(m.storeOptions(), reg))
+	return err
 }
 
 // adminCredential returns the stored hash of the admin credential, creating
