@@ -161,6 +161,32 @@ func (c *testCluster) awaitOwner(among ...*clusterChild) (*clusterChild, int64) 
 	return owner, epoch
 }
 
+// awaitNewOwner is awaitOwner, for an owner above epoch.
+func (c *testCluster) awaitNewOwner(epoch int64, among ...*clusterChild) *clusterChild {
+	c.t.Helper()
+	owner, newEpoch := c.awaitOwner(among...)
+	if newEpoch <= epoch {
+		c.t.Fatalf("new owner %s at epoch %d, not above %d", owner.name, newEpoch, epoch)
+	}
+	return owner
+}
+
+// visitorBack reconnects a visitor through addr with its resume token,
+// once the cluster answers there again.
+func visitorBack(t *testing.T, addr string, vw *messages.Welcome, chat string) *gateway.Client {
+	t.Helper()
+	var v *gateway.Client
+	eventually(t, "the visitor back in", func() bool {
+		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
+		defer cancel()
+		var err error
+		v, err = resumeVisitor(ctx, addr, vw, chat)
+		return err == nil
+	})
+	t.Cleanup(func() { v.CloseNow() })
+	return v
+}
+
 func (c *testCluster) others(not ...*clusterChild) []*clusterChild {
 	var out []*clusterChild
 	for _, n := range c.nodes {
@@ -349,20 +375,9 @@ func TestClusterPausedOwnerStops(t *testing.T) {
 		res.Body.Close()
 		late <- res.StatusCode
 	}()
-	newOwner, newEpoch := c.awaitOwner(standbys...)
-	if newEpoch <= epoch {
-		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
-	}
+	newOwner := c.awaitNewOwner(epoch, standbys...)
 	// The clients come back through a survivor and the chat goes on.
-	var v2 *gateway.Client
-	eventually(t, "the visitor back in through a survivor", func() bool {
-		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
-		defer cancel()
-		var err error
-		v2, err = resumeVisitor(ctx, entry.addr, vw, chat)
-		return err == nil
-	})
-	t.Cleanup(func() { v2.CloseNow() })
+	v2 := visitorBack(t, entry.addr, vw, chat)
 	seq := send(t, v2, chat, "during", "while the old owner is paused")
 	// The scenario is an 8 s pause (the issue's): past the 2 s lease by
 	// far. Nothing is polled here; the pause's length is the point.
@@ -499,10 +514,7 @@ func TestClusterJoinAndLeave(t *testing.T) {
 		t.Fatalf("a clean leave exited %d", code)
 	}
 	rest := c.others(owner)
-	newOwner, newEpoch := c.awaitOwner(rest...)
-	if newEpoch <= epoch {
-		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
-	}
+	c.awaitNewOwner(epoch, rest...)
 	var want []string
 	for _, n := range rest {
 		want = append(want, n.name)
@@ -516,15 +528,7 @@ func TestClusterJoinAndLeave(t *testing.T) {
 		}
 		return true
 	})
-	var v2 *gateway.Client
-	eventually(t, "the visitor back in", func() bool {
-		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
-		defer cancel()
-		var err error
-		v2, err = resumeVisitor(ctx, entry.addr, vw, chat)
-		return err == nil
-	})
-	defer v2.CloseNow()
+	v2 := visitorBack(t, entry.addr, vw, chat)
 	if seq := send(t, v2, chat, "m2", "after the leave"); seq <= first {
 		t.Fatalf("after the leave: seq %d, not after %d", seq, first)
 	}
@@ -566,19 +570,8 @@ func TestClusterEtcdUnreachable(t *testing.T) {
 		t.Fatalf("a standby with no owner: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	c.etcd.Resume()
-	newOwner, newEpoch := c.awaitOwner(standbys...)
-	if newEpoch <= epoch {
-		t.Fatalf("new owner %s at epoch %d, not above %d", newOwner.name, newEpoch, epoch)
-	}
-	var v2 *gateway.Client
-	eventually(t, "the visitor back in", func() bool {
-		ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
-		defer cancel()
-		var err error
-		v2, err = resumeVisitor(ctx, entry.addr, vw, chat)
-		return err == nil
-	})
-	defer v2.CloseNow()
+	c.awaitNewOwner(epoch, standbys...)
+	v2 := visitorBack(t, entry.addr, vw, chat)
 	if seq := send(t, v2, chat, "m2", "after etcd came back"); seq <= first {
 		t.Fatalf("seq %d after %d", seq, first)
 	}
