@@ -51,7 +51,11 @@ type Main struct {
 	draining, recovered atomic.Bool
 	// shared, in cluster mode, is the replicated store the node opened:
 	// Main uses it and leaves closing it to the node (cluster_node.go).
-	shared *persistence.Store
+	// sharedReg is the registry the node opened it with (nil: metrics
+	// off): Main registers the rest on it, so the owner's /metrics has the
+	// store's figures too.
+	shared    *persistence.Store
+	sharedReg *prometheus.Registry
 	// wrap, when set, wraps the HTTP handler (the cluster's routes).
 	wrap func(http.Handler) http.Handler
 	// abort: Close closes every connection at once, with no drain (a

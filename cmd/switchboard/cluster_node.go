@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-chat/switchboard/actors/ownership"
 	"github.com/switchboard-chat/switchboard/gateway"
 	"github.com/switchboard-chat/switchboard/persistence"
@@ -54,7 +56,10 @@ var errOwnershipLost = errors.New("cluster: this node no longer owns the actors;
 type clusterNode struct {
 	cfg   Config
 	store *persistence.Store
-	rep   *replica.Node
+	// reg holds the store's metrics (nil: metrics off); the broker adds
+	// its own when the node takes the actors over.
+	reg *prometheus.Registry
+	rep *replica.Node
 	// dir is the node's etcd directory and lease; a standby that lost
 	// its lease gets a new one (rejoin), so read it with directory().
 	dir   atomic.Pointer[ownership.Directory]
@@ -96,7 +101,10 @@ func startCluster(ctx context.Context, cfg Config) (*clusterNode, error) {
 
 func (n *clusterNode) open(ctx context.Context) error {
 	c, log := n.cfg.Cluster, n.cfg.Logger
-	opts := n.cfg.storeOptions()
+	if !n.cfg.NoMetrics {
+		n.reg = buildRegistry()
+	}
+	opts := storeMetrics(n.cfg.storeOptions(), n.reg)
 	opts.Replicated = true
 	var err error
 	if n.store, err = persistence.Open(n.cfg.DataDir, opts); err != nil {
@@ -302,7 +310,7 @@ func (n *clusterNode) takeOver(ctx context.Context, epoch int64) error {
 	cancel()
 	n.proxy.close()
 	m := NewMain(n.cfg)
-	m.shared, m.wrap = n.store, n.routes
+	m.shared, m.sharedReg, m.wrap = n.store, n.reg, n.routes
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return fmt.Errorf("cluster: starting the broker: %w", err)

@@ -23,7 +23,9 @@ import (
 // metrics.
 func (m *Main) newRegistry() *prometheus.Registry {
 	m.reg = nil
-	if !m.cfg.NoMetrics {
+	if m.shared != nil {
+		m.reg = m.sharedReg
+	} else if !m.cfg.NoMetrics {
 		m.reg = buildRegistry()
 	}
 	return m.reg
