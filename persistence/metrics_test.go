@@ -70,6 +70,34 @@ func TestMetricsRecordBatches(t *testing.T) {
 	}
 }
 
+// TestMetricsRecordReplicatedBatches: a replicated store records each
+// batch it replicates, as a single node records its synced batches (the
+// time is the round from the proposal to this node's apply).
+func TestMetricsRecordReplicatedBatches(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg), Replicated: true, NoHistory: true, NoStats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Attach(&memLog{stores: []*Store{s}})
+	for i := range 3 {
+		appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", uint64(i+1), "hello")}, nil, false)
+	}
+	f := gather(t, reg)
+	batches := f["switchboard_storage_batch_records"].GetMetric()[0].GetHistogram()
+	if batches.GetSampleCount() != s.Stats().Batches.Load() || batches.GetSampleSum() != float64(s.Stats().Requests.Load()) || batches.GetSampleCount() < 1 {
+		t.Errorf("batch histogram: %d batches of %v records; the writer counted %d and %d", batches.GetSampleCount(), batches.GetSampleSum(),
+			s.Stats().Batches.Load(), s.Stats().Requests.Load())
+	}
+	if n := f["switchboard_storage_fsync_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != batches.GetSampleCount() {
+		t.Errorf("commit histogram has %d samples, want %d", n, batches.GetSampleCount())
+	}
+	if b := f["switchboard_storage_written_bytes_total"].GetMetric()[0].GetCounter().GetValue(); b < 3*5 {
+		t.Errorf("written bytes = %v", b)
+	}
+}
+
 // TestMetricsOff: without Options.Metrics the writer records nothing and
 // nothing is registered anywhere (there is nothing to register on).
 func TestMetricsOff(t *testing.T) {

@@ -89,9 +89,10 @@ type replication struct {
 
 // inflight is a proposed batch waiting for its outcome.
 type inflight struct {
-	id   uint64
-	ch   chan []error
-	wait func() error
+	id    uint64
+	ch    chan []error
+	wait  func() error
+	bytes int // the command's
 }
 
 type replicatorBox struct{ r Replicator }
@@ -146,18 +147,19 @@ func (s *Store) Seal() { s.rep.sealed.Store(true) }
 
 // replicate sends a batch to the log as one command and waits until this
 // node applied it; it returns each request's result, or an error that
-// fails them all.
-func (s *Store) replicate(reqs []*request) ([]error, error) {
+// fails them all, and the command's size.
+func (s *Store) replicate(reqs []*request) ([]error, int, error) {
 	f, err := s.propose(reqs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer func() {
 		s.rep.mu.Lock()
 		delete(s.rep.waiting, f.id)
 		s.rep.mu.Unlock()
 	}()
-	return s.outcome(f)
+	results, err := s.outcome(f)
+	return results, f.bytes, err
 }
 
 func (s *Store) propose(reqs []*request) (*inflight, error) {
@@ -181,6 +183,7 @@ func (s *Store) propose(reqs []*request) (*inflight, error) {
 	if err != nil {
 		return nil, fmt.Errorf("persistence: marshal command: %w", err)
 	}
+	f.bytes = len(data)
 	s.rep.mu.Lock()
 	s.rep.waiting[f.id] = f.ch
 	s.rep.mu.Unlock()

@@ -516,7 +516,7 @@ func (s *Store) write(pending []*request) (results []error, err error) {
 		// so nothing behind it lands (a window of batches in flight
 		// would let later ones land while an earlier one was lost with
 		// its leader, and measured no faster here).
-		return s.replicate(pending)
+		return s.replicateTimed(pending)
 	}
 	if !s.Healthy() {
 		err = s.reopen()
@@ -553,6 +553,23 @@ func (s *Store) failQueued(err error) {
 			return
 		}
 	}
+}
+
+// replicateTimed replicates reqs and, with Options.Metrics, records the
+// batch as commitTimed does: its "fsync" is then the whole round, from
+// the proposal to this node's apply (a quorum's fsync in between), and
+// its bytes the command's.
+func (s *Store) replicateTimed(reqs []*request) ([]error, error) {
+	m := s.opts.Metrics
+	var start time.Time
+	if m != nil {
+		start = time.Now()
+	}
+	results, n, err := s.replicate(reqs)
+	if m != nil {
+		m.committed(len(reqs), time.Since(start).Seconds(), n, err)
+	}
+	return results, err
 }
 
 // commitTimed commits reqs, records the batch in Options.Metrics when
