@@ -38,6 +38,17 @@ type sim struct {
 	wsBase   string // ws://host:port
 	msgBytes int
 	epoch    time.Time
+	// bases are a cluster's nodes (ws://host:port each): peers are spread
+	// over them and fail over from one to the next; nil with one broker.
+	bases  []string
+	nextAt atomic.Uint32
+	// keepAcks: record every acknowledged message's sequence (outside
+	// conversations), for the transcript check after failovers.
+	keepAcks bool
+	// killedAt is when the failover cycle's SIGKILL went out (since
+	// epoch; 0 outside one): the first acknowledgement per chat on a
+	// connection made after it is recorded.
+	killedAt atomic.Int64
 
 	mode       atomic.Int32
 	convLimit  atomic.Int64 // messages each way in chats assigned from now on; 0: streams wait for a phase
@@ -94,6 +105,11 @@ type ledger struct {
 // duplicate counts a duplicate and keeps the first few, for the report.
 func (l *ledger) duplicate(what string) {
 	l.dup.Add(1)
+	l.note(what)
+}
+
+// note keeps what broke, among the first few.
+func (l *ledger) note(what string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.notes) < 10 {
@@ -132,6 +148,25 @@ func (l *ledger) owned(chat, agent string) {
 type chatStat struct {
 	ackedV, ackedA atomic.Uint64 // acknowledged to the visitor / agent
 	gotV, gotA     atomic.Uint64 // received by the visitor / agent
+	// firstAck: the chat's first acknowledgement after a failover's kill
+	// (since the sim's epoch; 0: none yet).
+	firstAck atomic.Int64
+
+	mu   sync.Mutex
+	acks []ackRec // with sim.keepAcks
+}
+
+// ackRec is one acknowledged message: who sent it, its number (its
+// client message id) and the sequence the broker gave it.
+type ackRec struct {
+	visitor bool
+	n, seq  uint64
+}
+
+func (st *chatStat) keep(a ackRec) {
+	st.mu.Lock()
+	st.acks = append(st.acks, a)
+	st.mu.Unlock()
 }
 
 func (s *sim) stat(chat string) *chatStat {
@@ -167,6 +202,14 @@ type peer struct {
 	c     *wsc   // replaced, under mu, when the peer reconnects
 	path  string // /ws/visitor or /ws/agent
 	token string // resume token (visitor) or session token (agent)
+	// at is the index in sim.bases of the node it dials (a cluster run);
+	// only the goroutine that (re)connects the peer moves it.
+	at int
+	// greeting: the peer said Hello and waits for its Welcome; an error
+	// without a ref is the Hello's answer.
+	greeting atomic.Bool
+	// fresh (under mu): the connection was made after a failover's kill.
+	fresh bool
 
 	mu      sync.Mutex
 	chats   map[string]*side
@@ -198,7 +241,7 @@ type side struct {
 
 func (s *sim) newPeer(kind peerKind) *peer {
 	return &peer{s: s, kind: kind, chats: map[string]*side{}, calls: map[uint64]chan *messages.Envelope{},
-		welcome: make(chan *messages.Envelope, 1), notify: make(chan string, 4)}
+		welcome: make(chan *messages.Envelope, 1), notify: make(chan string, 4), at: int(s.nextAt.Add(1) - 1)}
 }
 
 // connect dials path and says hello.
@@ -211,7 +254,7 @@ func (p *peer) connect(ctx context.Context, path string, hello *messages.Hello) 
 // dial opens the peer's socket (again) and says hello; it returns the
 // Welcome (nil for the echo).
 func (p *peer) dial(ctx context.Context, hello *messages.Hello) (*messages.Welcome, error) {
-	c, err := dialWS(ctx, p.s.wsBase+p.path, p.on)
+	c, err := dialWS(ctx, p.base()+p.path, p.on)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +264,12 @@ func (p *peer) dial(ctx context.Context, hello *messages.Hello) (*messages.Welco
 	if p.kind == kindEcho {
 		return nil, nil
 	}
+	select { // a Welcome left by an earlier try that gave up waiting
+	case <-p.welcome:
+	default:
+	}
+	p.greeting.Store(true)
+	defer p.greeting.Store(false)
 	if err := c.send(&messages.Envelope{Body: &messages.Envelope_Hello{Hello: hello}}); err != nil {
 		return nil, err
 	}
@@ -241,6 +290,15 @@ func (p *peer) dial(ctx context.Context, hello *messages.Hello) (*messages.Welco
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// base is the ws://host:port the peer dials: the broker, or in a cluster
+// run the node it is at.
+func (p *peer) base() string {
+	if len(p.s.bases) == 0 {
+		return p.s.wsBase
+	}
+	return p.s.bases[p.at%len(p.s.bases)]
 }
 
 // reconnect dials the broker again after it restarted, resuming every
@@ -332,14 +390,14 @@ func (p *peer) on(env *messages.Envelope) {
 		p.welcome <- env
 	case *messages.Envelope_Ack:
 		if b.Ack.GetClientMsgId() != "" { // messages are never sent with call
-			p.acked(b.Ack.GetChatId())
+			p.acked(b.Ack)
 			return
 		}
 		p.reply(env)
 	case *messages.Envelope_ChatRefused:
 		p.reply(env)
 	case *messages.Envelope_Error:
-		if env.GetRef() == 0 && p.id == "" && p.kind != kindEcho {
+		if env.GetRef() == 0 && (p.id == "" || p.greeting.Load()) && p.kind != kindEcho {
 			select {
 			case p.welcome <- env:
 			default:
@@ -505,10 +563,11 @@ func (p *peer) checkDoneLocked(sd *side) {
 	}
 }
 
-func (p *peer) acked(chat string) {
+func (p *peer) acked(ack *messages.Ack) {
 	p.s.acked.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	chat := ack.GetChatId()
 	sd := p.chats[chat]
 	if sd == nil {
 		p.s.fail("ack for a chat the client is not in: %s", chat)
@@ -519,6 +578,13 @@ func (p *peer) acked(chat string) {
 		sd.stat.ackedV.Add(1)
 	} else {
 		sd.stat.ackedA.Add(1)
+	}
+	if p.s.keepAcks && !sd.conv {
+		n, _ := strconv.ParseUint(ack.GetClientMsgId(), 10, 64)
+		sd.stat.keep(ackRec{visitor: p.kind == kindVisitor, n: n, seq: ack.GetSeq()})
+	}
+	if p.fresh && p.s.killedAt.Load() != 0 {
+		sd.stat.firstAck.CompareAndSwap(0, int64(time.Since(p.s.epoch)))
 	}
 	if sd.conv {
 		p.fillLocked(sd)

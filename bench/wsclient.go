@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	rnd "math/rand/v2"
 	"net"
 	"net/http"
 	"time"
@@ -81,4 +82,23 @@ func (c *wsc) close() {
 func (c *wsc) closeNow() {
 	c.ws.CloseNow()
 	<-c.done
+}
+
+// A client of a cluster run whose connection dropped tries the nodes in
+// turn, from the one after its own, with its token and cursors, until one
+// welcomes it (as the protocol allows: any node serves any client, and a
+// resume token or session token is good on each). Between two tries it
+// waits failoverBackoff, doubling up to failoverBackoffMax, ±25 %: short,
+// so that the failover time the harness measures is the cluster's, within
+// a quarter of a second. failoverTry bounds one try (dial and Hello).
+const (
+	failoverBackoff    = 50 * time.Millisecond
+	failoverBackoffMax = 250 * time.Millisecond
+	failoverTry        = 5 * time.Second
+)
+
+// failoverWait is the pause after try number i (from 0).
+func failoverWait(i int) time.Duration {
+	d := min(failoverBackoff<<min(i, 8), failoverBackoffMax)
+	return time.Duration(float64(d) * (0.75 + rnd.Float64()/2))
 }
