@@ -77,6 +77,10 @@ func (r *runner) attackRound(ctx context.Context) {
 		r.note("attacks: skipped with -target (they need a broker of the harness's own, with the default limits)")
 		return
 	}
+	if r.cl != nil {
+		r.note("attacks: skipped in a cluster run (they start a single broker of their own, with the default limits)")
+		return
+	}
 	r.phase.Store("attacks")
 	a, err := r.startAttackBroker(ctx)
 	if err != nil {

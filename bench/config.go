@@ -59,6 +59,16 @@ type Profile struct {
 	// restarted with -routing-records=false.
 	RoutingChats    int  `json:"routing_chats"`
 	RoutingOverhead bool `json:"routing_overhead"`
+	// Nodes: 0 or 1 runs one broker; 3 or more run a cluster (cluster.go):
+	// etcd and Nodes broker nodes, all child processes, the clients spread
+	// over the nodes' addresses. A cluster run has no crash cycles, no
+	// routing overhead measure and no attack round (those restart or start
+	// single brokers); it has failover cycles instead.
+	Nodes int `json:"nodes,omitempty"`
+	// Failovers (a cluster run): after the message phases, kill the node
+	// that owns the actors with SIGKILL this many times while the chats
+	// stream; the clients go on through another node (failover.go).
+	Failovers int `json:"failovers,omitempty"`
 }
 
 // Profiles are the built-in load shapes. smoke finishes in well under a
@@ -81,6 +91,19 @@ var Profiles = map[string]Profile{
 		Chats: 256, Window: 8, MessagePhase: 120 * time.Second,
 		IdleConnections: 15000, IdlePerHolder: 5000, CrashCycles: 10, BadInputRounds: 100,
 		RoutingChats: 20000, RoutingOverhead: true},
+	// cluster is smoke's load on three nodes, then three failovers; it
+	// finishes in about a minute and a half. cluster-soak is soak's shape,
+	// one minute a phase, and ten failovers.
+	"cluster": {Name: "cluster", Nodes: 3, Agents: 12, Departments: 3, Languages: 2, MessageBytes: 100,
+		ConvMessages: 3, AssignVisitors: 12, AssignPhase: 3 * time.Second,
+		Chats: 16, Window: 4, MessagePhase: 3 * time.Second,
+		IdleConnections: 300, IdlePerHolder: 100, Failovers: 3, BadInputRounds: 5,
+		RoutingChats: 100},
+	"cluster-soak": {Name: "cluster-soak", Nodes: 3, Agents: 200, Departments: 5, Languages: 3, MessageBytes: 100,
+		ConvMessages: 5, AssignVisitors: 200, AssignPhase: 60 * time.Second,
+		Chats: 256, Window: 8, MessagePhase: 60 * time.Second,
+		IdleConnections: 3000, IdlePerHolder: 1000, Failovers: 10, BadInputRounds: 20,
+		RoutingChats: 3000},
 }
 
 // ProfileNames lists the built-in profiles.
@@ -113,8 +136,12 @@ type Config struct {
 	// removing it, to look into after a run.
 	KeepData bool
 	// Pprof takes CPU profiles of the broker it started during the
-	// closed-loop phases: Out/broker-<phase>.pprof.
+	// closed-loop phases: Out/broker-<phase>.pprof (one broker only).
 	Pprof bool
+	// Etcd is the etcd binary a cluster run starts (Profile.Nodes > 1).
+	// Default: ETCD_BIN, else etcd on the PATH, else /usr/bin/etcd
+	// (Debian's etcd-server).
+	Etcd string
 	// Progress receives a progress line every second; Summary the table at
 	// the end. Both may be nil.
 	Progress io.Writer
@@ -130,6 +157,12 @@ func (c *Config) defaults() error {
 		p.ConvMessages < 1 || p.AssignVisitors < 1 || p.Chats < 1 || p.Window < 1 || p.IdleConnections < 0 {
 		return fmt.Errorf("bench: profile %q is out of range", p.Name)
 	}
+	if p.Nodes == 2 || p.Nodes < 0 || p.Failovers < 0 || p.Failovers > 0 && p.Nodes < 3 {
+		return fmt.Errorf("bench: profile %q: a cluster needs 3 nodes or more (a failover needs a majority of the rest), failovers need a cluster", p.Name)
+	}
+	if p.Nodes > 1 && c.Target != "" {
+		return fmt.Errorf("bench: profile %q starts a cluster of its own; -target drives one running broker", p.Name)
+	}
 	if p.IdlePerHolder < 1 {
 		c.Profile.IdlePerHolder = 5000
 	}
@@ -142,6 +175,9 @@ func (c *Config) defaults() error {
 			return err
 		}
 		c.Command = func(args ...string) *exec.Cmd { return exec.Command(exe, args...) }
+	}
+	if c.Etcd == "" && p.Nodes > 1 {
+		c.Etcd = EtcdPath()
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard

@@ -8,7 +8,12 @@
 // broker of its own with the default limits, and the echo baseline (a
 // plain coder/websocket server, ServeEcho) with the same connections and
 // streams. It checks the routing and delivery invariants from what the
-// clients saw and writes report.json and latency.svg. cmd/switchboard's
+// clients saw and writes report.json and latency.svg. A cluster profile
+// (Profile.Nodes, cluster.go) starts etcd and the nodes instead of the
+// broker, spreads the clients over the nodes, and replaces the crash
+// cycles and the attack round with failover cycles (failover.go): the
+// owner killed with SIGKILL, the clients failing over to another node,
+// every acknowledged message looked up in its transcript. cmd/switchboard's
 // "bench" subcommand binds its flags to Config and calls Run; its
 // "bench-echo" and "bench-hold" subcommands run ServeEcho and Hold.
 //

@@ -30,7 +30,9 @@ type proc struct {
 }
 
 // startProc starts command and waits for a stdout line that begins with
-// prefix, or for ctx, a 60 s deadline or the process's exit.
+// prefix, or for ctx, a 60 s deadline or the process's exit; with prefix
+// "" it returns once the process started (its caller polls for
+// readiness).
 func startProc(ctx context.Context, name string, cmd *exec.Cmd, prefix string) (*proc, error) {
 	p := &proc{name: name, cmd: cmd, exited: make(chan struct{})}
 	out, err := cmd.StdoutPipe()
@@ -58,6 +60,9 @@ func startProc(ctx context.Context, name string, cmd *exec.Cmd, prefix string) (
 		p.err = cmd.Wait()
 		close(p.exited)
 	}()
+	if prefix == "" {
+		return p, nil
+	}
 	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
 	select {

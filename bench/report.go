@@ -30,6 +30,8 @@ type Report struct {
 	BadInput   BadInput    `json:"bad_input"`
 	Attacks    Attacks     `json:"attacks"`
 	Routing    Routing     `json:"routing"`
+	// Cluster: a cluster run's own figures (Profile.Nodes > 1).
+	Cluster *Cluster `json:"cluster,omitempty"`
 	// DataDir is the broker's data folder when the run kept it
 	// (Config.KeepData): switchboard simulate -data reads it.
 	DataDir string `json:"data_dir,omitempty"`
@@ -101,6 +103,24 @@ type Server struct {
 	IdleRSSMB          float64 `json:"idle_rss_mb"`
 }
 
+// Cluster is a cluster run's own figures. The server's figures (Server,
+// and each phase's server CPU) are the nodes' together: CPU summed over
+// them, the peak memory of the largest; a phase's broker view is the
+// owner's /metrics.
+type Cluster struct {
+	Nodes int `json:"nodes"`
+	// Owner: the node that owned the actors in the measured phases.
+	Owner string `json:"owner"`
+	// StartS: from etcd's start until every node served and one owned
+	// the actors.
+	StartS float64 `json:"start_s"`
+	// Each node's CPU seconds and peak memory over the run (the
+	// processes of a node killed and started again, together).
+	NodeCPUS      map[string]float64 `json:"node_cpu_s"`
+	NodeRSSPeakMB map[string]float64 `json:"node_rss_peak_mb"`
+	Failover      Failover           `json:"failover"`
+}
+
 // Invariants are counted from what the simulated clients saw; all must be 0.
 type Invariants struct {
 	OverCapacity      uint64 `json:"over_capacity"`
@@ -112,7 +132,8 @@ type Invariants struct {
 	// restart did not match their chats.
 	AgentStateMismatch uint64 `json:"agent_state_mismatch"`
 
-	badInputUnexpected int // reported under bad_input; fails the run too
+	badInputUnexpected int    // reported under bad_input; fails the run too
+	transcriptBroken   uint64 // reported under cluster.failover; likewise
 	// Notes are the first few violations, with when they happened.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -121,6 +142,9 @@ func (v Invariants) violations() string {
 	var out []string
 	if v.badInputUnexpected > 0 {
 		out = append(out, fmt.Sprintf("bad_input.unexpected=%d", v.badInputUnexpected))
+	}
+	if v.transcriptBroken > 0 {
+		out = append(out, fmt.Sprintf("cluster.failover.transcript_missing+duplicated=%d", v.transcriptBroken))
 	}
 	for _, f := range []struct {
 		name string
@@ -253,6 +277,19 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 		fmt.Fprintf(tw, "attacks\tpartial frames %.0f B/socket, replay sockets %.0f B/socket, anonymous Hellos %.0f B each, %d audit entries per address per minute\n",
 			at.PartialFrameBytesPerSocket, at.ReplayBytesPerSocket, at.AnonymousBytesPerTry, at.AuditEntriesPerAddressMinute)
 	}
+	if cl := rep.Cluster; cl != nil {
+		fmt.Fprintf(tw, "cluster\t%d nodes and etcd, started in %.1f s; %s owned the actors in the measured phases; CPU s %s\n",
+			cl.Nodes, cl.StartS, cl.Owner, nodeFigures(cl.NodeCPUS, "%.1f"))
+		if fo := cl.Failover; fo.Cycles > 0 {
+			fl := fo.FailoverMs
+			fmt.Fprintf(tw, "failover\t%d SIGKILLs of the owner (%s): a survivor owned the actors after %s s; %d live chats acknowledged again after p50 %.0f ms, max %.0f ms (%d not back)\n",
+				fo.Cycles, strings.Join(fo.Killed, ", "), floats(fo.TakeoverS), fo.ChatsLive, fl.P50, fl.Max, fo.ChatsNotBack)
+			fmt.Fprintf(tw, "\t%d messages acknowledged before the kills (%d still in flight), %d recovered; %d unacknowledged sent again; %d clients failed over in %d tries\n",
+				fo.AckedBeforeKill, fo.InFlightAtKill, fo.Recovered, fo.ResentUnacknowledged, fo.Reconnects, fo.ReconnectTries)
+			fmt.Fprintf(tw, "\t%d acknowledged messages checked in the transcripts (admin API): %d missing, %d duplicated; the killed nodes back in %s s, caught up in %s s\n",
+				fo.AckedChecked, fo.TranscriptMissing, fo.TranscriptDuplicated, floats(fo.RestartS), floats(fo.CatchUpS))
+		}
+	}
 	if c := rep.Crash; c.Cycles > 0 {
 		fmt.Fprintf(tw, "crash cycles\t%d SIGKILLs; %d messages acknowledged before them (%d still in flight), %d recovered; %d unacknowledged sent again\n",
 			c.Cycles, c.AckedBeforeKill, c.InFlightAtKill, c.Recovered, c.ResentUnacknowledged)
@@ -270,6 +307,25 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 	}
 	fmt.Fprintf(tw, "written\t%s, %s\n", filepath.Join(dir, "report.json"), filepath.Join(dir, "latency.svg"))
 	tw.Flush()
+}
+
+// nodeFigures prints a figure per node, in the nodes' order.
+func nodeFigures(m map[string]float64, format string) string {
+	var out []string
+	for i := 1; i <= len(m); i++ {
+		name := fmt.Sprintf("n%d", i)
+		out = append(out, name+" "+fmt.Sprintf(format, m[name]))
+	}
+	return strings.Join(out, ", ")
+}
+
+// floats prints a list of seconds.
+func floats(v []float64) string {
+	out := make([]string, len(v))
+	for i, f := range v {
+		out[i] = fmt.Sprintf("%.2f", f)
+	}
+	return strings.Join(out, ", ")
 }
 
 // printBrokerViews adds the broker's own view of each of its phases: its

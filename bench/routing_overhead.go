@@ -14,6 +14,9 @@ import (
 // the machine during the run. It returns the rate the open loop's offer
 // is half of (on1, as without this measure).
 func (r *runner) routingOverhead(ctx context.Context, on1 float64) (float64, error) {
+	if r.cfg.Profile.RoutingOverhead && r.cl != nil {
+		r.note("routing records: their cost is not measured in a cluster run (it restarts a single broker)")
+	}
 	if !r.cfg.Profile.RoutingOverhead || r.broker == nil {
 		return on1, nil
 	}

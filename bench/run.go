@@ -28,7 +28,8 @@ type runner struct {
 	rep        *Report
 	addr       string // the broker's host:port
 	adminToken string
-	broker     *proc // nil with Target
+	broker     *proc // nil with Target, or in a cluster run
+	cl         *cluster
 	sim        *sim
 	brokerPID  atomic.Int64        // for the sampler; 0 once stopped
 	serverPID  atomic.Int64        // the server whose CPU the phases measure
@@ -117,6 +118,9 @@ func (r *runner) cleanup() {
 	if r.broker != nil {
 		r.broker.kill()
 	}
+	if r.cl != nil {
+		r.cl.killAll()
+	}
 	if r.dataDir != "" && !r.cfg.KeepData {
 		os.RemoveAll(r.dataDir)
 	} else if r.dataDir != "" {
@@ -130,6 +134,9 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.sim = newSim("ws://"+r.addr, p.MessageBytes, p.Window)
+	if r.cl != nil {
+		r.sim.bases, r.sim.keepAcks = r.cl.wsBases(), true
+	}
 	r.live.Store(r.sim)
 	stopSampler := r.sample()
 	defer stopSampler()
@@ -210,6 +217,14 @@ func (r *runner) startBroker(ctx context.Context) error {
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	r.adminToken = hex.EncodeToString(tok)
+	if r.cfg.Profile.Nodes > 1 {
+		os.Remove(dir) // the cluster makes its own
+		r.dataDir = ""
+		if r.cfg.Pprof {
+			r.note("pprof: not taken in a cluster run")
+		}
+		return r.startCluster(ctx)
+	}
 	if r.cfg.Pprof {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -255,6 +270,11 @@ func (r *runner) account() {
 }
 
 func (r *runner) stopBroker() error {
+	if r.cl != nil {
+		err := r.cl.stop()
+		r.cl.figures(r.rep)
+		return err
+	}
 	if r.broker == nil {
 		return nil
 	}
@@ -278,13 +298,16 @@ type cpuMark struct {
 
 func (r *runner) cpu() cpuMark {
 	var m cpuMark
+	m.brokerPhase = r.live.Load() == r.sim
 	if pid := r.serverPID.Load(); pid != 0 {
 		u, _ := procUsage(int(pid))
 		m.server = u.CPU
+	} else if r.cl != nil && m.brokerPhase {
+		m.server = r.cl.usage().CPU
 	}
 	u, _ := procUsage(os.Getpid())
 	m.loadgen = u.CPU
-	if m.brokerPhase = r.live.Load() == r.sim; m.brokerPhase {
+	if m.brokerPhase {
 		m.broker = scrapeBroker(context.Background(), r.addr)
 	}
 	return m
@@ -313,7 +336,11 @@ func (r *runner) idle(ctx context.Context) error {
 	}()
 	for left := n; left > 0; left -= p.IdlePerHolder {
 		k := min(left, p.IdlePerHolder)
-		cmd := r.cfg.Command("bench-hold", "-url", r.sim.wsBase+"/ws/visitor", "-n", strconv.Itoa(k))
+		base := r.sim.wsBase
+		if r.cl != nil { // a cluster's idle visitors are spread over its nodes
+			base = r.sim.bases[len(holders)%len(r.sim.bases)]
+		}
+		cmd := r.cfg.Command("bench-hold", "-url", base+"/ws/visitor", "-n", strconv.Itoa(k))
 		h, err := startProc(ctx, "connection holder", cmd, "holding ")
 		if err != nil {
 			return err
@@ -322,7 +349,7 @@ func (r *runner) idle(ctx context.Context) error {
 	}
 	after := r.settledRSS(ctx)
 	r.rep.Server.ConnectionsHeld = n
-	if r.broker != nil {
+	if r.broker != nil || r.cl != nil {
 		r.rep.Server.BytesPerConnection = math.Round(float64(after-before) / float64(n))
 		r.rep.Server.IdleRSSMB = round3(float64(after) / (1 << 20))
 	}
@@ -333,6 +360,9 @@ func (r *runner) idle(ctx context.Context) error {
 // settledRSS polls the broker's resident memory until two readings half a
 // second apart differ by less than 1% (at most 10 s).
 func (r *runner) settledRSS(ctx context.Context) int64 {
+	if r.cl != nil {
+		return r.cl.settledRSS(ctx)
+	}
 	if r.broker == nil {
 		return 0
 	}
@@ -673,6 +703,9 @@ func (r *runner) messagesPhases(ctx context.Context) ([]int, error) {
 	if err := r.crashCycles(ctx, vs, chats); err != nil {
 		return nil, fmt.Errorf("crash cycles: %w", err)
 	}
+	if err := r.failovers(ctx, vs, chats); err != nil {
+		return nil, fmt.Errorf("failover cycles: %w", err)
+	}
 
 	r.phase.Store("close-chats")
 	if err := parallel(ctx, len(vs), 16, func(i int) error {
@@ -896,6 +929,9 @@ func (r *runner) progress(smp Sample) {
 		if u, err := procUsage(int(pid)); err == nil {
 			cpu = fmt.Sprintf("  broker cpu %.1fs rss %.0f MB", u.CPU.Seconds(), float64(u.RSS)/(1<<20))
 		}
+	} else if r.cl != nil && r.live.Load() == r.sim {
+		u := r.cl.usage()
+		cpu = fmt.Sprintf("  nodes cpu %.1fs rss %.0f MB", u.CPU.Seconds(), float64(u.RSS)/(1<<20))
 	}
 	fmt.Fprintf(r.cfg.Progress, "%7.1fs  %-12s %9.0f msg/s %7.0f assign/s  errors %d%s\n",
 		smp.T, smp.Phase, smp.MessagesPerS, smp.AssignmentsPerS, r.live.Load().errs.Load(), cpu)

@@ -30,6 +30,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	crash := fs.Int("crash", -1, "SIGKILL crash cycles (default: the profile's)")
 	routing := fs.Int("routing", -1, "chats of the routing phase, where agents decline, let offers expire, transfer and take shifts (default: the profile's; keep the data with -keep-data for switchboard simulate)")
 	departments := fs.String("departments", "", "comma-separated names of the departments to load (default: bench-d0, bench-d1, ...; their number is the profile's unless more are named)")
+	failovers := fs.Int("failovers", -1, "cluster profiles: SIGKILLs of the node that owns the actors while the chats stream (default: the profile's)")
+	etcd := fs.String("etcd", "", "cluster profiles: the etcd binary to start (default: ETCD_BIN, else etcd on the PATH, else /usr/bin/etcd)")
 	overhead := fs.Bool("routing-overhead", false, "measure assign-max again with -routing-records=false on the same broker, for the cost of recording routing decisions")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,6 +55,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *routing >= 0 {
 		p.RoutingChats = *routing
 	}
+	if *failovers >= 0 {
+		p.Failovers = *failovers
+	}
 	p.RoutingOverhead = p.RoutingOverhead || *overhead
 	if *departments != "" {
 		p.DepartmentNames = strings.Split(*departments, ",")
@@ -61,7 +66,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	_, err := bench.Run(ctx, bench.Config{Profile: p, Out: *out, Target: *target, AdminToken: *token,
-		Pprof: *pprof, KeepData: *keep, Progress: stderr, Summary: stdout})
+		Pprof: *pprof, KeepData: *keep, Etcd: *etcd, Progress: stderr, Summary: stdout})
 	return err
 }
 

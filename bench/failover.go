@@ -1,0 +1,371 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	rnd "math/rand/v2"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/switchboard-chat/switchboard/messages"
+)
+
+// Failover is what a cluster run's failover cycles tried and found.
+type Failover struct {
+	Cycles int `json:"cycles"`
+	// Killed: the node that owned the actors in each cycle, killed with
+	// SIGKILL while the chats streamed.
+	Killed []string `json:"killed"`
+	// TakeoverS: from each SIGKILL until a survivor said it owns the
+	// actors (its /cluster/status, polled every 10 ms).
+	TakeoverS []float64 `json:"takeover_s"`
+	// ChatsLive: chats streaming at the kills (summed over cycles); each
+	// is one sample of FailoverMs.
+	ChatsLive int `json:"chats_live"`
+	// FailoverMs: for each chat live at a kill, from the SIGKILL to the
+	// first message of the chat acknowledged after it (by either side,
+	// on a connection made after the kill, to any node).
+	FailoverMs Latency `json:"failover_ms"`
+	// ChatsNotBack: live chats with no acknowledged message 30 s after
+	// the kill (must be 0).
+	ChatsNotBack int `json:"chats_not_back"`
+	// AckedBeforeKill, InFlightAtKill, Recovered and
+	// ResentUnacknowledged as in the crash cycles (Crash).
+	AckedBeforeKill      uint64 `json:"acked_before_kill"`
+	InFlightAtKill       uint64 `json:"in_flight_at_kill"`
+	Recovered            uint64 `json:"recovered"`
+	ResentUnacknowledged uint64 `json:"resent_unacknowledged"`
+	// Reconnects: client connections that failed over (summed over
+	// cycles); ReconnectTries: the tries they took (a node that is down,
+	// or a standby that cannot reach an owner yet, is one failed try).
+	Reconnects     int `json:"reconnects"`
+	ReconnectTries int `json:"reconnect_tries"`
+	// AckedChecked: after the cycles, every message acknowledged in the
+	// chats that were live at the kills, from the run's start, looked up
+	// in its chat's transcript through the admin API (GET /api/chats/ID,
+	// asked of each node in turn). TranscriptMissing: not found, or not
+	// at the sequence its acknowledgement gave; TranscriptDuplicated:
+	// found more than once. Both must be 0.
+	AckedChecked         uint64 `json:"acked_checked"`
+	TranscriptMissing    uint64 `json:"transcript_missing"`
+	TranscriptDuplicated uint64 `json:"transcript_duplicated"`
+	// RestartS: each killed node started again on its folder and
+	// addresses, until it served as a standby; CatchUpS until its replica
+	// had applied what the new owner had committed.
+	RestartS []float64 `json:"restart_s"`
+	CatchUpS []float64 `json:"catch_up_s"`
+}
+
+// failover reconnects p after its connection dropped: to the next node
+// of the list, then the one after, cycling, with its token and cursors,
+// until a node welcomes it or d passes. It returns the Welcome and the
+// tries it took.
+func (p *peer) failover(ctx context.Context, d time.Duration) (*messages.Welcome, int, error) {
+	deadline := time.Now().Add(d)
+	var last error
+	for try := 0; ; try++ {
+		p.at = (p.at + 1) % len(p.s.bases)
+		tctx, cancel := context.WithTimeout(ctx, failoverTry)
+		w, err := p.reconnect(tctx)
+		cancel()
+		if err == nil {
+			return w, try + 1, nil
+		}
+		last = err
+		p.mu.Lock()
+		c := p.c
+		p.mu.Unlock()
+		c.closeNow() // a socket that answered but did not welcome
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, try + 1, fmt.Errorf("no node welcomed it within %s; the last try (%s): %w", d, p.base(), last)
+		}
+		sleepCtx(ctx, failoverWait(try))
+	}
+}
+
+// failovers runs the failover cycles of a cluster run: the chats stream,
+// the node that owns the actors is killed with SIGKILL, every client's
+// connection drops (a standby's forwarded sockets with the owner's) and
+// each fails over by itself to another node; the cycle measures how long
+// each chat took to have a message acknowledged again, checks what the
+// clients got (as the crash cycles do), and starts the killed node again.
+// After the last cycle every acknowledged message of those chats is
+// looked up in its transcript.
+func (r *runner) failovers(ctx context.Context, visitors []*peer, chats []string) error {
+	n := r.cfg.Profile.Failovers
+	if n == 0 || r.cl == nil {
+		return nil
+	}
+	s, p, c := r.sim, r.cfg.Profile, r.cl
+	conns := append(append([]*peer{}, visitors...), r.agents...)
+	fo := &r.rep.Cluster.Failover
+	times := &Hist{}
+	for cycle := 1; cycle <= n; cycle++ {
+		r.phase.Store(fmt.Sprintf("failover-%d", cycle))
+		owner, err := c.awaitOwner(ctx, 30*time.Second, nil)
+		if err != nil {
+			return err
+		}
+		for _, id := range chats {
+			s.stat(id).firstAck.Store(0)
+		}
+		s.mode.Store(modeClosed)
+		for _, pc := range conns {
+			pc.start(p.Window)
+		}
+		sleepCtx(ctx, time.Duration(300+rnd.IntN(1200))*time.Millisecond)
+
+		// The kill, with what the clients know at that moment.
+		s.crashing.Store(true)
+		type counts struct{ ackedV, ackedA, gotV, gotA uint64 }
+		before := map[string]counts{}
+		for _, id := range chats {
+			st := s.stat(id)
+			before[id] = counts{st.ackedV.Load(), st.ackedA.Load(), st.gotV.Load(), st.gotA.Load()}
+		}
+		s.killedAt.Store(max(int64(time.Since(s.epoch)), 1))
+		killed := time.Now()
+		c.kill(owner)
+		fo.Killed = append(fo.Killed, owner.name)
+
+		// Every client fails over by itself, as soon as its socket drops.
+		var unacked, tries atomic.Uint64
+		errs := make(chan error, len(conns))
+		for _, pc := range conns {
+			go func() {
+				pc.mu.Lock()
+				old := pc.c
+				pc.mu.Unlock()
+				select {
+				case <-old.done:
+				case <-time.After(10 * time.Second):
+					old.closeNow() // a socket the kill did not end: end it
+				}
+				pc.mu.Lock()
+				pc.fresh = true
+				for _, sd := range pc.chats {
+					if !sd.closed && sd.streaming {
+						unacked.Add(sd.next - sd.acked)
+					}
+				}
+				pc.mu.Unlock()
+				w, n, err := pc.failover(ctx, 60*time.Second)
+				tries.Add(uint64(n))
+				if err != nil {
+					errs <- fmt.Errorf("%s %s failing over: %w", pc.kindName(), pc.id, err)
+					return
+				}
+				if pc.kind == kindAgent {
+					if st := w.GetState(); int(st.GetActiveChats()) != pc.activeCount() || st.GetStatus() != messages.AgentStatus_AGENT_STATUS_AVAILABLE {
+						s.led.stateMismatch.Add(1)
+						s.fail("agent %s after the failover: %d chats, status %v; the client holds %d", pc.id, st.GetActiveChats(), st.GetStatus(), pc.activeCount())
+					}
+				}
+				errs <- nil
+			}()
+		}
+		newOwner, err := c.awaitOwner(ctx, 30*time.Second, owner)
+		if err != nil {
+			return fmt.Errorf("after killing %s: %w", owner.name, err)
+		}
+		takeover := time.Since(killed)
+		fo.TakeoverS = append(fo.TakeoverS, round3(takeover.Seconds()))
+		r.addr = newOwner.addr
+		for range conns {
+			if err := <-errs; err != nil {
+				return err
+			}
+		}
+		fo.Reconnects += len(conns)
+		fo.ReconnectTries += int(tries.Load())
+		fo.ResentUnacknowledged += unacked.Load()
+
+		// Each live chat's first acknowledged message after the kill.
+		back := func() int {
+			k := 0
+			for _, id := range chats {
+				if s.stat(id).firstAck.Load() != 0 {
+					k++
+				}
+			}
+			return k
+		}
+		pollUntil(ctx, 30*time.Second, func() bool { return back() == len(chats) })
+		var worst time.Duration
+		for _, id := range chats {
+			if at := s.stat(id).firstAck.Load(); at != 0 {
+				d := time.Duration(at - s.killedAt.Load())
+				times.Record(d)
+				worst = max(worst, d)
+			} else {
+				fo.ChatsNotBack++
+				s.fail("chat %s: no message acknowledged within 30 s of killing %s", id, owner.name)
+			}
+		}
+		fo.ChatsLive += len(chats)
+		sleepCtx(ctx, 500*time.Millisecond)
+		s.mode.Store(modeStop)
+		if err := pollUntil(ctx, 30*time.Second, func() bool { return s.acked.Load() == s.sent.Load() && s.lost() == 0 }); err != nil {
+			r.note("failover-%d: %d messages unacknowledged, %d acknowledged but not delivered", cycle, s.sent.Load()-s.acked.Load(), s.lost())
+		}
+		var acked, inflight, recovered uint64
+		for id, b := range before {
+			st := s.stat(id)
+			acked += b.ackedV + b.ackedA
+			inflight += b.ackedV - min(b.ackedV, b.gotA) + b.ackedA - min(b.ackedA, b.gotV)
+			recovered += min(b.ackedV, st.gotA.Load()) + min(b.ackedA, st.gotV.Load())
+		}
+		fo.AckedBeforeKill += acked
+		fo.InFlightAtKill += inflight
+		fo.Recovered += recovered
+		s.killedAt.Store(0)
+		s.crashing.Store(false)
+		for _, pc := range conns {
+			pc.mu.Lock()
+			pc.fresh = false
+			pc.mu.Unlock()
+		}
+
+		// The killed node comes back, as a standby of the new owner.
+		t0 := time.Now()
+		if err := c.start(ctx, owner); err != nil {
+			return fmt.Errorf("restarting %s: %w", owner.name, err)
+		}
+		fo.RestartS = append(fo.RestartS, round3(time.Since(t0).Seconds()))
+		t1 := time.Now()
+		if err := c.caughtUp(ctx, owner, newOwner); err != nil {
+			return err
+		}
+		fo.CatchUpS = append(fo.CatchUpS, round3(time.Since(t1).Seconds()))
+		fo.Cycles++
+		r.note("failover-%d: SIGKILL of owner %s with %d messages acknowledged (%d not yet delivered, %d unacknowledged); %s took over after %.2f s; %d chats acknowledged again after at most %.2f s (%d reconnects, %d tries); %d recovered; %s back in %.2f s",
+			cycle, owner.name, acked, inflight, unacked.Load(), newOwner.name, takeover.Seconds(), len(chats), worst.Seconds(),
+			len(conns), tries.Load(), recovered, owner.name, fo.RestartS[len(fo.RestartS)-1])
+	}
+	fo.FailoverMs = times.Summary()
+	return r.checkTranscripts(ctx, chats)
+}
+
+// checkTranscripts looks up every acknowledged message of chats in its
+// chat's transcript (transcriptCheck), through the running nodes in turn,
+// and keeps the outcome in the report: a message missing or found twice
+// breaks an invariant.
+func (r *runner) checkTranscripts(ctx context.Context, chats []string) error {
+	r.phase.Store("transcripts")
+	var addrs []string
+	for _, n := range r.cl.running() {
+		addrs = append(addrs, n.addr)
+	}
+	tc, err := transcriptCheck(ctx, addrs, r.adminToken, chats, func(id string) []ackRec {
+		st := r.sim.stat(id)
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.acks
+	})
+	if err != nil {
+		return err
+	}
+	fo := &r.rep.Cluster.Failover
+	fo.AckedChecked, fo.TranscriptMissing, fo.TranscriptDuplicated = tc.checked, tc.missing, tc.duplicated
+	for _, n := range tc.notes {
+		r.sim.led.note(n)
+	}
+	r.rep.Invariants.transcriptBroken = tc.missing + tc.duplicated
+	r.note("transcripts: %d acknowledged messages of %d chats looked up through the admin API: %d missing, %d duplicated",
+		tc.checked, len(chats), tc.missing, tc.duplicated)
+	return nil
+}
+
+// transcripts is what transcriptCheck found.
+type transcripts struct {
+	checked, missing, duplicated uint64
+	notes                        []string // the first few of each
+}
+
+// transcriptCheck reads each chat's record through the admin API (GET
+// /api/chats/ID, of addrs in turn) and looks up each of its acknowledged
+// messages, acks(chat): it must be in the transcript exactly once, at
+// the sequence its acknowledgement gave (a visitor's acknowledgement
+// gives the visitor's sequence, visitor_seq; an agent's the chat's).
+func transcriptCheck(ctx context.Context, addrs []string, token string, chats []string, acks func(chat string) []ackRec) (transcripts, error) {
+	var tc transcripts
+	type key struct {
+		visitor bool
+		n       uint64
+	}
+	for i, id := range chats {
+		addr := addrs[i%len(addrs)]
+		rec, err := chatRecord(ctx, addr, token, id)
+		if err != nil {
+			return tc, fmt.Errorf("transcript of %s from %s: %w", id, addr, err)
+		}
+		found := map[key]int{}
+		bySeq, byVisitorSeq := map[uint64]key{}, map[uint64]key{}
+		for _, ev := range rec.GetTranscript() {
+			m := ev.GetMessage()
+			if m == nil {
+				continue
+			}
+			_, n, ok := parseText(m.GetText())
+			if !ok {
+				continue
+			}
+			k := key{m.GetFrom().GetKind() == messages.ParticipantKind_PARTICIPANT_KIND_VISITOR, n}
+			found[k]++
+			bySeq[ev.GetSeq()] = k
+			if vs := ev.GetVisitorSeq(); vs != 0 {
+				byVisitorSeq[vs] = k
+			}
+		}
+		for _, a := range acks(id) {
+			tc.checked++
+			k := key{a.visitor, a.n}
+			at := bySeq
+			if a.visitor {
+				at = byVisitorSeq
+			}
+			switch got, ok := at[a.seq]; {
+			case found[k] == 0 || !ok || got != k:
+				tc.missing++
+				if tc.missing <= 3 {
+					tc.notes = append(tc.notes, fmt.Sprintf("chat %s: acknowledged message %d (visitor %v, seq %d) not in the transcript at its seq (found %d times)", id, a.n, a.visitor, a.seq, found[k]))
+				}
+			case found[k] > 1:
+				tc.duplicated++
+				if tc.duplicated <= 3 {
+					tc.notes = append(tc.notes, fmt.Sprintf("chat %s: acknowledged message %d (visitor %v) %d times in the transcript", id, a.n, a.visitor, found[k]))
+				}
+			}
+		}
+	}
+	return tc, nil
+}
+
+// chatRecord is GET /api/chats/ID with the admin token.
+func chatRecord(ctx context.Context, addr, token, id string) (*messages.ChatRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/chats/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %.200s", resp.Status, body)
+	}
+	rec := &messages.ChatRecord{}
+	return rec, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, rec)
+}
