@@ -148,6 +148,21 @@ type Config struct {
 	Summary  io.Writer
 }
 
+// clusterDefaults checks a cluster profile's settings and finds etcd.
+func (c *Config) clusterDefaults() error {
+	p := c.Profile
+	if p.Nodes == 2 || p.Nodes < 0 || p.Failovers < 0 || p.Failovers > 0 && p.Nodes < 3 {
+		return fmt.Errorf("bench: profile %q: a cluster needs 3 nodes or more (a failover needs a majority of the rest), failovers need a cluster", p.Name)
+	}
+	if p.Nodes > 1 && c.Target != "" {
+		return fmt.Errorf("bench: profile %q starts a cluster of its own; -target drives one running broker", p.Name)
+	}
+	if c.Etcd == "" && p.Nodes > 1 {
+		c.Etcd = EtcdPath()
+	}
+	return nil
+}
+
 func (c *Config) defaults() error {
 	if c.Profile.Name == "" {
 		c.Profile = Profiles["smoke"]
@@ -157,11 +172,8 @@ func (c *Config) defaults() error {
 		p.ConvMessages < 1 || p.AssignVisitors < 1 || p.Chats < 1 || p.Window < 1 || p.IdleConnections < 0 {
 		return fmt.Errorf("bench: profile %q is out of range", p.Name)
 	}
-	if p.Nodes == 2 || p.Nodes < 0 || p.Failovers < 0 || p.Failovers > 0 && p.Nodes < 3 {
-		return fmt.Errorf("bench: profile %q: a cluster needs 3 nodes or more (a failover needs a majority of the rest), failovers need a cluster", p.Name)
-	}
-	if p.Nodes > 1 && c.Target != "" {
-		return fmt.Errorf("bench: profile %q starts a cluster of its own; -target drives one running broker", p.Name)
+	if err := c.clusterDefaults(); err != nil {
+		return err
 	}
 	if p.IdlePerHolder < 1 {
 		c.Profile.IdlePerHolder = 5000
@@ -175,9 +187,6 @@ func (c *Config) defaults() error {
 			return err
 		}
 		c.Command = func(args ...string) *exec.Cmd { return exec.Command(exe, args...) }
-	}
-	if c.Etcd == "" && p.Nodes > 1 {
-		c.Etcd = EtcdPath()
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard

@@ -100,154 +100,210 @@ func (r *runner) failovers(ctx context.Context, visitors []*peer, chats []string
 	if n == 0 || r.cl == nil {
 		return nil
 	}
-	s, p, c := r.sim, r.cfg.Profile, r.cl
 	conns := append(append([]*peer{}, visitors...), r.agents...)
-	fo := &r.rep.Cluster.Failover
 	times := &Hist{}
 	for cycle := 1; cycle <= n; cycle++ {
-		r.phase.Store(fmt.Sprintf("failover-%d", cycle))
-		owner, err := c.awaitOwner(ctx, 30*time.Second, nil)
-		if err != nil {
+		if err := r.failoverCycle(ctx, cycle, conns, chats, times); err != nil {
 			return err
 		}
-		for _, id := range chats {
-			s.stat(id).firstAck.Store(0)
-		}
-		s.mode.Store(modeClosed)
-		for _, pc := range conns {
-			pc.start(p.Window)
-		}
-		sleepCtx(ctx, time.Duration(300+rnd.IntN(1200))*time.Millisecond)
-
-		// The kill, with what the clients know at that moment.
-		s.crashing.Store(true)
-		type counts struct{ ackedV, ackedA, gotV, gotA uint64 }
-		before := map[string]counts{}
-		for _, id := range chats {
-			st := s.stat(id)
-			before[id] = counts{st.ackedV.Load(), st.ackedA.Load(), st.gotV.Load(), st.gotA.Load()}
-		}
-		s.killedAt.Store(max(int64(time.Since(s.epoch)), 1))
-		killed := time.Now()
-		c.kill(owner)
-		fo.Killed = append(fo.Killed, owner.name)
-
-		// Every client fails over by itself, as soon as its socket drops.
-		var unacked, tries atomic.Uint64
-		errs := make(chan error, len(conns))
-		for _, pc := range conns {
-			go func() {
-				pc.mu.Lock()
-				old := pc.c
-				pc.mu.Unlock()
-				select {
-				case <-old.done:
-				case <-time.After(10 * time.Second):
-					old.closeNow() // a socket the kill did not end: end it
-				}
-				pc.mu.Lock()
-				pc.fresh = true
-				for _, sd := range pc.chats {
-					if !sd.closed && sd.streaming {
-						unacked.Add(sd.next - sd.acked)
-					}
-				}
-				pc.mu.Unlock()
-				w, n, err := pc.failover(ctx, 60*time.Second)
-				tries.Add(uint64(n))
-				if err != nil {
-					errs <- fmt.Errorf("%s %s failing over: %w", pc.kindName(), pc.id, err)
-					return
-				}
-				if pc.kind == kindAgent {
-					if st := w.GetState(); int(st.GetActiveChats()) != pc.activeCount() || st.GetStatus() != messages.AgentStatus_AGENT_STATUS_AVAILABLE {
-						s.led.stateMismatch.Add(1)
-						s.fail("agent %s after the failover: %d chats, status %v; the client holds %d", pc.id, st.GetActiveChats(), st.GetStatus(), pc.activeCount())
-					}
-				}
-				errs <- nil
-			}()
-		}
-		newOwner, err := c.awaitOwner(ctx, 30*time.Second, owner)
-		if err != nil {
-			return fmt.Errorf("after killing %s: %w", owner.name, err)
-		}
-		takeover := time.Since(killed)
-		fo.TakeoverS = append(fo.TakeoverS, round3(takeover.Seconds()))
-		r.addr = newOwner.addr
-		for range conns {
-			if err := <-errs; err != nil {
-				return err
-			}
-		}
-		fo.Reconnects += len(conns)
-		fo.ReconnectTries += int(tries.Load())
-		fo.ResentUnacknowledged += unacked.Load()
-
-		// Each live chat's first acknowledged message after the kill.
-		back := func() int {
-			k := 0
-			for _, id := range chats {
-				if s.stat(id).firstAck.Load() != 0 {
-					k++
-				}
-			}
-			return k
-		}
-		pollUntil(ctx, 30*time.Second, func() bool { return back() == len(chats) })
-		var worst time.Duration
-		for _, id := range chats {
-			if at := s.stat(id).firstAck.Load(); at != 0 {
-				d := time.Duration(at - s.killedAt.Load())
-				times.Record(d)
-				worst = max(worst, d)
-			} else {
-				fo.ChatsNotBack++
-				s.fail("chat %s: no message acknowledged within 30 s of killing %s", id, owner.name)
-			}
-		}
-		fo.ChatsLive += len(chats)
-		sleepCtx(ctx, 500*time.Millisecond)
-		s.mode.Store(modeStop)
-		if err := pollUntil(ctx, 30*time.Second, func() bool { return s.acked.Load() == s.sent.Load() && s.lost() == 0 }); err != nil {
-			r.note("failover-%d: %d messages unacknowledged, %d acknowledged but not delivered", cycle, s.sent.Load()-s.acked.Load(), s.lost())
-		}
-		var acked, inflight, recovered uint64
-		for id, b := range before {
-			st := s.stat(id)
-			acked += b.ackedV + b.ackedA
-			inflight += b.ackedV - min(b.ackedV, b.gotA) + b.ackedA - min(b.ackedA, b.gotV)
-			recovered += min(b.ackedV, st.gotA.Load()) + min(b.ackedA, st.gotV.Load())
-		}
-		fo.AckedBeforeKill += acked
-		fo.InFlightAtKill += inflight
-		fo.Recovered += recovered
-		s.killedAt.Store(0)
-		s.crashing.Store(false)
-		for _, pc := range conns {
-			pc.mu.Lock()
-			pc.fresh = false
-			pc.mu.Unlock()
-		}
-
-		// The killed node comes back, as a standby of the new owner.
-		t0 := time.Now()
-		if err := c.start(ctx, owner); err != nil {
-			return fmt.Errorf("restarting %s: %w", owner.name, err)
-		}
-		fo.RestartS = append(fo.RestartS, round3(time.Since(t0).Seconds()))
-		t1 := time.Now()
-		if err := c.caughtUp(ctx, owner, newOwner); err != nil {
-			return err
-		}
-		fo.CatchUpS = append(fo.CatchUpS, round3(time.Since(t1).Seconds()))
-		fo.Cycles++
-		r.note("failover-%d: SIGKILL of owner %s with %d messages acknowledged (%d not yet delivered, %d unacknowledged); %s took over after %.2f s; %d chats acknowledged again after at most %.2f s (%d reconnects, %d tries); %d recovered; %s back in %.2f s",
-			cycle, owner.name, acked, inflight, unacked.Load(), newOwner.name, takeover.Seconds(), len(chats), worst.Seconds(),
-			len(conns), tries.Load(), recovered, owner.name, fo.RestartS[len(fo.RestartS)-1])
 	}
-	fo.FailoverMs = times.Summary()
+	r.rep.Cluster.Failover.FailoverMs = times.Summary()
 	return r.checkTranscripts(ctx, chats)
+}
+
+// failoverCycle is one cycle; each live chat's time from the kill to its
+// first acknowledged message goes to times.
+func (r *runner) failoverCycle(ctx context.Context, cycle int, conns []*peer, chats []string, times *Hist) error {
+	s, c, fo := r.sim, r.cl, &r.rep.Cluster.Failover
+	r.phase.Store(fmt.Sprintf("failover-%d", cycle))
+	owner, err := c.awaitOwner(ctx, 30*time.Second, nil)
+	if err != nil {
+		return err
+	}
+	for _, id := range chats {
+		s.stat(id).firstAck.Store(0)
+	}
+	s.mode.Store(modeClosed)
+	for _, pc := range conns {
+		pc.start(r.cfg.Profile.Window)
+	}
+	sleepCtx(ctx, time.Duration(300+rnd.IntN(1200))*time.Millisecond)
+
+	// The kill, with what the clients know at that moment; then every
+	// client fails over by itself.
+	s.crashing.Store(true)
+	before := chatCountsOf(s, chats)
+	s.killedAt.Store(max(int64(time.Since(s.epoch)), 1))
+	killed := time.Now()
+	c.kill(owner)
+	fo.Killed = append(fo.Killed, owner.name)
+	wait := r.failOverAll(ctx, conns)
+	newOwner, err := c.awaitOwner(ctx, 30*time.Second, owner)
+	if err != nil {
+		return fmt.Errorf("after killing %s: %w", owner.name, err)
+	}
+	takeover := time.Since(killed)
+	fo.TakeoverS = append(fo.TakeoverS, round3(takeover.Seconds()))
+	r.addr = newOwner.addr
+	tries, unacked, err := wait()
+	if err != nil {
+		return err
+	}
+	fo.Reconnects += len(conns)
+	fo.ReconnectTries += tries
+	fo.ResentUnacknowledged += unacked
+	worst := r.chatsBack(ctx, chats, owner.name, times)
+
+	sleepCtx(ctx, 500*time.Millisecond)
+	s.mode.Store(modeStop)
+	if err := pollUntil(ctx, 30*time.Second, func() bool { return s.acked.Load() == s.sent.Load() && s.lost() == 0 }); err != nil {
+		r.note("failover-%d: %d messages unacknowledged, %d acknowledged but not delivered", cycle, s.sent.Load()-s.acked.Load(), s.lost())
+	}
+	acked, inflight, recovered := before.recovered(s)
+	fo.AckedBeforeKill += acked
+	fo.InFlightAtKill += inflight
+	fo.Recovered += recovered
+	s.killedAt.Store(0)
+	s.crashing.Store(false)
+	for _, pc := range conns {
+		pc.mu.Lock()
+		pc.fresh = false
+		pc.mu.Unlock()
+	}
+	if err := r.restartNode(ctx, owner, newOwner); err != nil {
+		return err
+	}
+	fo.Cycles++
+	r.note("failover-%d: SIGKILL of owner %s with %d messages acknowledged (%d not yet delivered, %d unacknowledged); %s took over after %.2f s; %d chats acknowledged again after at most %.2f s (%d reconnects, %d tries); %d recovered; %s back in %.2f s",
+		cycle, owner.name, acked, inflight, unacked, newOwner.name, takeover.Seconds(), len(chats), worst.Seconds(),
+		len(conns), tries, recovered, owner.name, fo.RestartS[len(fo.RestartS)-1])
+	return nil
+}
+
+// chatCounts are the chats' messages acknowledged to and received by each
+// side at one moment.
+type chatCounts map[string][4]uint64 // ackedV, ackedA, gotV, gotA
+
+func chatCountsOf(s *sim, chats []string) chatCounts {
+	out := chatCounts{}
+	for _, id := range chats {
+		st := s.stat(id)
+		out[id] = [4]uint64{st.ackedV.Load(), st.ackedA.Load(), st.gotV.Load(), st.gotA.Load()}
+	}
+	return out
+}
+
+// recovered: of the messages acknowledged then (acked), those the other
+// side had not received yet (inflight), and those it has now
+// (recovered).
+func (b chatCounts) recovered(s *sim) (acked, inflight, recovered uint64) {
+	for id, c := range b {
+		ackedV, ackedA, gotV, gotA := c[0], c[1], c[2], c[3]
+		st := s.stat(id)
+		acked += ackedV + ackedA
+		inflight += ackedV - min(ackedV, gotA) + ackedA - min(ackedA, gotV)
+		recovered += min(ackedV, st.gotA.Load()) + min(ackedA, st.gotV.Load())
+	}
+	return acked, inflight, recovered
+}
+
+// failOverAll has every client fail over as soon as its socket dropped,
+// each on its own goroutine; the returned function waits for them all and
+// returns the tries they took, the messages they had sent unacknowledged
+// (sent again) and the first error. An agent's load and status must
+// match the chats its client holds.
+func (r *runner) failOverAll(ctx context.Context, conns []*peer) func() (int, uint64, error) {
+	s := r.sim
+	var unacked, tries atomic.Uint64
+	errs := make(chan error, len(conns))
+	for _, pc := range conns {
+		go func() {
+			pc.mu.Lock()
+			old := pc.c
+			pc.mu.Unlock()
+			select {
+			case <-old.done:
+			case <-time.After(10 * time.Second):
+				old.closeNow() // a socket the kill did not end: end it
+			}
+			pc.mu.Lock()
+			pc.fresh = true
+			for _, sd := range pc.chats {
+				if !sd.closed && sd.streaming {
+					unacked.Add(sd.next - sd.acked)
+				}
+			}
+			pc.mu.Unlock()
+			w, n, err := pc.failover(ctx, 60*time.Second)
+			tries.Add(uint64(n))
+			if err != nil {
+				errs <- fmt.Errorf("%s %s failing over: %w", pc.kindName(), pc.id, err)
+				return
+			}
+			if st := w.GetState(); pc.kind == kindAgent && (int(st.GetActiveChats()) != pc.activeCount() || st.GetStatus() != messages.AgentStatus_AGENT_STATUS_AVAILABLE) {
+				s.led.stateMismatch.Add(1)
+				s.fail("agent %s after the failover: %d chats, status %v; the client holds %d", pc.id, st.GetActiveChats(), st.GetStatus(), pc.activeCount())
+			}
+			errs <- nil
+		}()
+	}
+	return func() (int, uint64, error) {
+		var first error
+		for range conns {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		return int(tries.Load()), unacked.Load(), first
+	}
+}
+
+// chatsBack waits (30 s at most) until every chat had a message
+// acknowledged after the kill of owner, records each one's time from the
+// kill in times and returns the longest; a chat not back counts in
+// ChatsNotBack.
+func (r *runner) chatsBack(ctx context.Context, chats []string, owner string, times *Hist) time.Duration {
+	s, fo := r.sim, &r.rep.Cluster.Failover
+	back := func() bool {
+		for _, id := range chats {
+			if s.stat(id).firstAck.Load() == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	pollUntil(ctx, 30*time.Second, back)
+	var worst time.Duration
+	for _, id := range chats {
+		at := s.stat(id).firstAck.Load()
+		if at == 0 {
+			fo.ChatsNotBack++
+			s.fail("chat %s: no message acknowledged within 30 s of killing %s", id, owner)
+			continue
+		}
+		d := time.Duration(at - s.killedAt.Load())
+		times.Record(d)
+		worst = max(worst, d)
+	}
+	fo.ChatsLive += len(chats)
+	return worst
+}
+
+// restartNode starts the killed node again on its folder and addresses
+// and waits until its replica caught up with owner's.
+func (r *runner) restartNode(ctx context.Context, n, owner *clusterNode) error {
+	fo := &r.rep.Cluster.Failover
+	t0 := time.Now()
+	if err := r.cl.start(ctx, n); err != nil {
+		return fmt.Errorf("restarting %s: %w", n.name, err)
+	}
+	fo.RestartS = append(fo.RestartS, round3(time.Since(t0).Seconds()))
+	t1 := time.Now()
+	if err := r.cl.caughtUp(ctx, n, owner); err != nil {
+		return err
+	}
+	fo.CatchUpS = append(fo.CatchUpS, round3(time.Since(t1).Seconds()))
+	return nil
 }
 
 // checkTranscripts looks up every acknowledged message of chats in its
