@@ -127,7 +127,13 @@ func (r *runner) failoverCycle(ctx context.Context, cycle int, conns []*peer, ch
 	for _, pc := range conns {
 		pc.start(r.cfg.Profile.Window)
 	}
-	sleepCtx(ctx, time.Duration(300+rnd.IntN(1200))*time.Millisecond)
+	// The kill comes after a random number of acknowledgements, 40 to 400
+	// a chat (as TestClusterOwnerKilled's): a count, not a time, so that
+	// what a cycle writes in each chat does not grow with the machine's
+	// speed (a visitor may write 1 MiB in a chat, actors.MaxVisitorBytes,
+	// and the same chats live through every cycle).
+	due := s.acked.Load() + uint64(len(chats)*(40+rnd.IntN(360)))
+	pollUntil(ctx, 30*time.Second, func() bool { return s.acked.Load() >= due })
 
 	// The kill, with what the clients know at that moment; then every
 	// client fails over by itself.
@@ -154,7 +160,9 @@ func (r *runner) failoverCycle(ctx context.Context, cycle int, conns []*peer, ch
 	fo.ResentUnacknowledged += unacked
 	worst := r.chatsBack(ctx, chats, owner.name, times)
 
-	sleepCtx(ctx, 500*time.Millisecond)
+	// The streams go on a little (20 acknowledgements a chat), then drain.
+	due = s.acked.Load() + uint64(len(chats)*20)
+	pollUntil(ctx, 10*time.Second, func() bool { return s.acked.Load() >= due })
 	s.mode.Store(modeStop)
 	if err := pollUntil(ctx, 30*time.Second, func() bool { return s.acked.Load() == s.sent.Load() && s.lost() == 0 }); err != nil {
 		r.note("failover-%d: %d messages unacknowledged, %d acknowledged but not delivered", cycle, s.sent.Load()-s.acked.Load(), s.lost())
