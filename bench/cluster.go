@@ -42,6 +42,7 @@ type clusterNode struct {
 type cluster struct {
 	dir      string // etcd's data and the nodes' folders
 	key      string // SWITCHBOARD_CLUSTER_KEY
+	operator string // the operator token its HTTP routes take
 	etcd     *proc
 	etcdURL  string
 	peers    string // -cluster-peers
@@ -95,6 +96,9 @@ func (r *runner) startCluster(ctx context.Context) error {
 		extra: r.extraArgs, progress: r.note}
 	r.cl = c
 	t0 := time.Now()
+	if c.operator, err = c.operatorToken(); err != nil {
+		return err
+	}
 	if err := c.startEtcd(ctx, r.cfg.Etcd); err != nil {
 		return err
 	}
@@ -132,6 +136,22 @@ func (r *runner) startCluster(ctx context.Context) error {
 	r.rep.Cluster = &Cluster{Nodes: len(c.nodes), Owner: owner.name, StartS: round3(time.Since(t0).Seconds())}
 	r.note("cluster: etcd and %d nodes started; %s owns the actors (%.1f s)", len(c.nodes), owner.name, time.Since(t0).Seconds())
 	return nil
+}
+
+// operatorToken asks this program for the operator token that the
+// cluster's HTTP routes (GET /cluster/status) take: switchboard cluster
+// -print-token derives it from the cluster key, in one place.
+func (c *cluster) operatorToken() (string, error) {
+	cmd := c.command("cluster", "-print-token")
+	cmd.Env = append(cmd.Environ(), "SWITCHBOARD_CLUSTER_KEY="+c.key)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	tok := strings.TrimSpace(string(out))
+	if err != nil || tok == "" || strings.ContainsAny(tok, " \n") {
+		return "", fmt.Errorf("switchboard cluster -print-token: %v %q %s", err, tok, strings.TrimSpace(stderr.String()))
+	}
+	return tok, nil
 }
 
 // startEtcd runs one etcd member on free loopback ports with its data in
@@ -289,7 +309,7 @@ func (c *cluster) status(ctx context.Context, n *clusterNode) (nodeStatus, error
 	if err != nil {
 		return st, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Authorization", "Bearer "+c.operator)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return st, err
@@ -393,20 +413,24 @@ func (c *cluster) kill(n *clusterNode) {
 
 // stop ends every node with SIGTERM at once (as an operator stops a
 // cluster), then etcd, and returns the first node that did not stop
-// cleanly.
+// cleanly; it notes how long each took.
 func (c *cluster) stop() error {
 	var errs []error
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	var took []string
+	t0 := time.Now()
 	for _, n := range c.running() {
 		c.account(n.clusterNode, n.proc)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := n.proc.stop(); err != nil {
-				mu.Lock()
+			err := n.proc.stop()
+			mu.Lock()
+			defer mu.Unlock()
+			took = append(took, fmt.Sprintf("%s %.1f s", n.name, time.Since(t0).Seconds()))
+			if err != nil {
 				errs = append(errs, err)
-				mu.Unlock()
 			}
 		}()
 	}
@@ -415,6 +439,7 @@ func (c *cluster) stop() error {
 		c.etcd.stop()
 		c.etcd = nil
 	}
+	c.progress("cluster: stopped (%s)", strings.Join(took, ", "))
 	return errors.Join(errs...)
 }
 

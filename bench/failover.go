@@ -30,6 +30,12 @@ type Failover struct {
 	// first message of the chat acknowledged after it (by either side,
 	// on a connection made after the kill, to any node).
 	FailoverMs Latency `json:"failover_ms"`
+	// BudgetS is the failover budget, FailoverBudget (issue 15: a chat
+	// takes a message again within 5 s of its owner's death);
+	// WithinBudget: every live chat was back within it. A target, as the
+	// others: reported, not an invariant.
+	BudgetS      float64 `json:"budget_s"`
+	WithinBudget bool    `json:"within_budget"`
 	// ChatsNotBack: live chats with no acknowledged message 30 s after
 	// the kill (must be 0).
 	ChatsNotBack int `json:"chats_not_back"`
@@ -59,6 +65,10 @@ type Failover struct {
 	RestartS []float64 `json:"restart_s"`
 	CatchUpS []float64 `json:"catch_up_s"`
 }
+
+// FailoverBudget is the longest a chat may wait, after its owner was
+// killed, until it takes a message again.
+const FailoverBudget = 5 * time.Second
 
 // failover reconnects p after its connection dropped: to the next node
 // of the list, then the one after, cycling, with its token and cursors,
@@ -107,7 +117,10 @@ func (r *runner) failovers(ctx context.Context, visitors []*peer, chats []string
 			return err
 		}
 	}
-	r.rep.Cluster.Failover.FailoverMs = times.Summary()
+	fo := &r.rep.Cluster.Failover
+	fo.FailoverMs = times.Summary()
+	fo.BudgetS = FailoverBudget.Seconds()
+	fo.WithinBudget = fo.ChatsNotBack == 0 && fo.FailoverMs.Max <= float64(FailoverBudget.Milliseconds())
 	return r.checkTranscripts(ctx, chats)
 }
 

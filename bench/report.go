@@ -282,8 +282,12 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 			cl.Nodes, cl.StartS, cl.Owner, nodeFigures(cl.NodeCPUS, "%.1f"))
 		if fo := cl.Failover; fo.Cycles > 0 {
 			fl := fo.FailoverMs
-			fmt.Fprintf(tw, "failover\t%d SIGKILLs of the owner (%s): a survivor owned the actors after %s s; %d live chats acknowledged again after p50 %.0f ms, max %.0f ms (%d not back)\n",
-				fo.Cycles, strings.Join(fo.Killed, ", "), floats(fo.TakeoverS), fo.ChatsLive, fl.P50, fl.Max, fo.ChatsNotBack)
+			verdict := "missed"
+			if fo.WithinBudget {
+				verdict = "met"
+			}
+			fmt.Fprintf(tw, "failover\t%d SIGKILLs of the owner (%s): a survivor owned the actors after %s s; %d live chats acknowledged again after p50 %.0f ms, max %.0f ms (%d not back; budget %.0f s: %s)\n",
+				fo.Cycles, strings.Join(fo.Killed, ", "), floats(fo.TakeoverS), fo.ChatsLive, fl.P50, fl.Max, fo.ChatsNotBack, fo.BudgetS, verdict)
 			fmt.Fprintf(tw, "\t%d messages acknowledged before the kills (%d still in flight), %d recovered; %d unacknowledged sent again; %d clients failed over in %d tries\n",
 				fo.AckedBeforeKill, fo.InFlightAtKill, fo.Recovered, fo.ResentUnacknowledged, fo.Reconnects, fo.ReconnectTries)
 			fmt.Fprintf(tw, "\t%d acknowledged messages checked in the transcripts (admin API): %d missing, %d duplicated; the killed nodes back in %s s, caught up in %s s\n",

@@ -44,12 +44,13 @@ func TestBenchCluster(t *testing.T) {
 		"cluster.failover.cycles", "cluster.failover.killed", "cluster.failover.takeover_s",
 		"cluster.failover.failover_ms.p50", "cluster.failover.failover_ms.max", "cluster.failover.chats_live",
 		"cluster.failover.acked_checked", "cluster.failover.transcript_missing", "cluster.failover.transcript_duplicated",
-		"cluster.failover.restart_s"))
+		"cluster.failover.restart_s", "cluster.failover.budget_s", "cluster.failover.within_budget"))
 
 	checkClusterRun(t, rep, p)
 	checkClusterPhases(t, rep, p, summary.String())
 	checkClusterFigures(t, rep.Cluster)
 	checkFailoverFigures(t, rep.Cluster.Failover, p)
+	checkFailoverBudget(t, rep.Cluster.Failover)
 	if !strings.Contains(summary.String(), "failover ") || !strings.Contains(summary.String(), "acknowledged messages checked in the transcripts") {
 		t.Errorf("the summary has no failover lines:\n%s", summary.String())
 	}
@@ -109,6 +110,15 @@ func checkClusterFigures(t *testing.T, cl *bench.Cluster) {
 		if cpu <= 0 || cl.NodeRSSPeakMB[name] <= 0 {
 			t.Errorf("node %s: CPU %v s, RSS peak %v MB", name, cpu, cl.NodeRSSPeakMB[name])
 		}
+	}
+}
+
+// checkFailoverBudget: the budget is 5 s, and met when every chat was
+// back within it (reported, not required: a loaded machine may miss it).
+func checkFailoverBudget(t *testing.T, fo bench.Failover) {
+	t.Helper()
+	if fo.BudgetS != 5 || fo.WithinBudget != (fo.ChatsNotBack == 0 && fo.FailoverMs.Max <= 5000) {
+		t.Errorf("budget %v s, within %v, with failover times %+v", fo.BudgetS, fo.WithinBudget, fo.FailoverMs)
 	}
 }
 
