@@ -134,7 +134,11 @@ func (r *runner) startCluster(ctx context.Context) error {
 	r.addr = owner.addr
 	r.rep.Server.Measured = true
 	r.rep.Cluster = &Cluster{Nodes: len(c.nodes), Owner: owner.name, StartS: round3(time.Since(t0).Seconds())}
-	r.note("cluster: etcd and %d nodes started; %s owns the actors (%.1f s)", len(c.nodes), owner.name, time.Since(t0).Seconds())
+	if st, err := c.status(ctx, owner); err == nil {
+		r.rep.Cluster.RaftLeader = st.Raft.LeaderID
+	}
+	r.note("cluster: etcd and %d nodes started; %s owns the actors, %q leads the Raft group (%.1f s)", len(c.nodes), owner.name,
+		r.rep.Cluster.RaftLeader, time.Since(t0).Seconds())
 	return nil
 }
 

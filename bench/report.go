@@ -109,8 +109,12 @@ type Server struct {
 // owner's /metrics.
 type Cluster struct {
 	Nodes int `json:"nodes"`
-	// Owner: the node that owned the actors in the measured phases.
-	Owner string `json:"owner"`
+	// Owner: the node that owned the actors in the measured phases;
+	// RaftLeader: the node that led the Raft group when they began. An
+	// owner that does not lead forwards each batch to the leader and
+	// learns it committed a heartbeat later: its commits take longer.
+	Owner      string `json:"owner"`
+	RaftLeader string `json:"raft_leader"`
 	// StartS: from etcd's start until every node served and one owned
 	// the actors.
 	StartS float64 `json:"start_s"`
@@ -278,8 +282,8 @@ func (rep *Report) printTable(w io.Writer, dir string) {
 			at.PartialFrameBytesPerSocket, at.ReplayBytesPerSocket, at.AnonymousBytesPerTry, at.AuditEntriesPerAddressMinute)
 	}
 	if cl := rep.Cluster; cl != nil {
-		fmt.Fprintf(tw, "cluster\t%d nodes and etcd, started in %.1f s; %s owned the actors in the measured phases; CPU s %s\n",
-			cl.Nodes, cl.StartS, cl.Owner, nodeFigures(cl.NodeCPUS, "%.1f"))
+		fmt.Fprintf(tw, "cluster\t%d nodes and etcd, started in %.1f s; %s owned the actors in the measured phases, %s led the Raft group; CPU s %s\n",
+			cl.Nodes, cl.StartS, cl.Owner, cl.RaftLeader, nodeFigures(cl.NodeCPUS, "%.1f"))
 		if fo := cl.Failover; fo.Cycles > 0 {
 			fl := fo.FailoverMs
 			verdict := "missed"

@@ -40,7 +40,7 @@ func TestBenchCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(summary.String())
-	checkFields(t, out, append(reportFields, "cluster.nodes", "cluster.owner", "cluster.node_cpu_s.n1", "cluster.node_rss_peak_mb.n3",
+	checkFields(t, out, append(reportFields, "cluster.nodes", "cluster.owner", "cluster.raft_leader", "cluster.node_cpu_s.n1", "cluster.node_rss_peak_mb.n3",
 		"cluster.failover.cycles", "cluster.failover.killed", "cluster.failover.takeover_s",
 		"cluster.failover.failover_ms.p50", "cluster.failover.failover_ms.max", "cluster.failover.chats_live",
 		"cluster.failover.acked_checked", "cluster.failover.transcript_missing", "cluster.failover.transcript_duplicated",
@@ -103,7 +103,7 @@ func checkClusterFigures(t *testing.T, cl *bench.Cluster) {
 	if cl == nil {
 		t.Fatal("no cluster figures")
 	}
-	if cl.Nodes != 3 || cl.Owner == "" || len(cl.NodeCPUS) != 3 || len(cl.NodeRSSPeakMB) != 3 {
+	if cl.Nodes != 3 || cl.Owner == "" || cl.RaftLeader == "" || len(cl.NodeCPUS) != 3 || len(cl.NodeRSSPeakMB) != 3 {
 		t.Errorf("cluster %+v", cl)
 	}
 	for name, cpu := range cl.NodeCPUS {
