@@ -27,6 +27,9 @@ const (
 	membersEvery = time.Second
 	// leaveTimeout bounds a leave's wait for the leader to remove it.
 	leaveTimeout = 30 * time.Second
+	// transferEvery: how often a leader may hand its leadership to the
+	// owner of the actors.
+	transferEvery = 5 * time.Second
 )
 
 // members runs on every node; only the Raft leader acts.
@@ -76,6 +79,27 @@ func (n *clusterNode) reconcile(ctx context.Context) {
 				log.Warn("cluster: removing a node", "node", name, "err", err)
 			}
 		}
+	}
+	n.leadToOwner(ctx, voters, leaving)
+}
+
+// leadToOwner hands the Raft leadership to the node that owns the actors:
+// it writes nearly everything, and a leader's own batches skip the
+// forwarding hop and learn of their commit an append sooner (the bench
+// measured half the rates when the owner did not lead). At most once per
+// transferEvery, so a transfer that failed is not retried in a storm.
+func (n *clusterNode) leadToOwner(ctx context.Context, voters map[string]bool, leaving map[string]string) {
+	c, found, err := n.directory().Owner(ctx, ownerKind, ownerID)
+	if err != nil || !found || c.Owner == n.cfg.Cluster.Name || !voters[c.Owner] || leaving[c.Owner] != "" {
+		return
+	}
+	if time.Since(n.transferred) < transferEvery {
+		return
+	}
+	n.transferred = time.Now()
+	n.cfg.Logger.Info("cluster: handing the Raft leadership to the owner of the actors", "owner", c.Owner)
+	if err := n.rep.TransferLeadership(c.Owner); err != nil {
+		n.cfg.Logger.Warn("cluster: handing the Raft leadership on", "owner", c.Owner, "err", err)
 	}
 }
 

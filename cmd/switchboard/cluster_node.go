@@ -77,6 +77,9 @@ type clusterNode struct {
 	done     chan struct{}
 	err      error
 	stopOnce sync.Once
+	// transferred: when this node, leading, last handed the leadership to
+	// the owner (the members loop's own).
+	transferred time.Time
 	// cancel ends the node's loops; stopCampaign the campaign alone (a
 	// leaving node).
 	cancel, stopCampaign context.CancelFunc

@@ -212,6 +212,12 @@ func TestClusterNodeKilled(t *testing.T) {
 	var lastEpoch int64
 	for cycle, killOwner := range []bool{true, false, true, true} {
 		owner, epoch := c.awaitOwner(c.nodes...)
+		// The leader hands the Raft leadership to the owner, which
+		// writes nearly everything.
+		eventually(t, "the owner leading the Raft group", func() bool {
+			st, err := owner.status("")
+			return err == nil && st.Raft.State == "Leader"
+		})
 		if cycle > 0 && epoch != lastEpoch {
 			t.Fatalf("cycle %d: the killed node's restart moved the actors: epoch %d, was %d", cycle, epoch, lastEpoch)
 		}
