@@ -3,7 +3,6 @@ package actors
 import (
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -31,8 +30,6 @@ import (
 type activation struct {
 	seed    maphash.Seed
 	stripes [64]stripe
-	// halted: Broker.Halt ran; nothing activates any more.
-	halted atomic.Bool
 }
 
 type stripe struct {
@@ -42,6 +39,8 @@ type stripe struct {
 	// Stopping until its messages are handed on (Broker.retire, or PID
 	// when a sender comes first).
 	closing map[Name]*mailbox
+	// halted: Broker.Halt ran; nothing of this stripe activates any more.
+	halted bool
 }
 
 func newActivation() *activation {

@@ -254,12 +254,12 @@ func (b *Broker) newProps(n Name, carry []interface{}, p actor.Producer) *actor.
 // running. This is the only way actors and the gateway address each other.
 func (b *Broker) PID(kind, id string) *actor.PID {
 	n := Name{kind, id}
-	if b.activation.halted.Load() {
-		return b.haltedPID(n)
-	}
 	s := b.activation.stripe(n)
 	s.Lock()
 	defer s.Unlock()
+	if s.halted {
+		return b.haltedPID(n)
+	}
 	if pid := s.live[n]; pid != nil {
 		return pid // running: see activation
 	}
@@ -298,7 +298,7 @@ func (b *Broker) retire(n Name, mb *mailbox) {
 	s := b.activation.stripe(n)
 	s.Lock()
 	defer s.Unlock()
-	if s.closing[n] != mb || b.activation.halted.Load() {
+	if s.closing[n] != mb || s.halted {
 		return
 	}
 	delete(s.closing, n)

@@ -15,17 +15,17 @@ import (
 // stop. Their writes still in the store's queue are committed or failed
 // by the store, as at any stop.
 func (b *Broker) Halt(timeout time.Duration) {
-	if b.activation.halted.Swap(true) {
-		return
-	}
 	var pids []*actor.PID
 	for i := range b.activation.stripes {
 		s := &b.activation.stripes[i]
 		s.Lock()
-		for _, pid := range s.live {
-			pids = append(pids, pid)
+		if !s.halted {
+			s.halted = true
+			for _, pid := range s.live {
+				pids = append(pids, pid)
+			}
+			clear(s.closing)
 		}
-		clear(s.closing)
 		s.Unlock()
 	}
 	futures := make([]*actor.Future, 0, len(pids))
