@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +19,7 @@ import (
 // again. It needs etcd: without it the test is skipped, unless
 // REQUIRE_ETCD is set (CI), where it fails.
 func TestBenchCluster(t *testing.T) {
-	bin := etcdtest.Path()
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("REQUIRE_ETCD") != "" {
-			t.Fatalf("etcd is not installed (apt-get install etcd-server, or set ETCD_BIN) and REQUIRE_ETCD is set: %v", err)
-		}
-		t.Skip("etcd is not installed (apt-get install etcd-server)")
-	}
+	bin := etcdtest.Require(t)
 	out := t.TempDir()
 	p := bench.Profile{Name: "test-cluster", Nodes: 3, Agents: 4, Departments: 2, Languages: 2, MessageBytes: 64,
 		ConvMessages: 2, AssignVisitors: 4, AssignPhase: time.Second,

@@ -70,9 +70,9 @@ func Path() string {
 	return "/usr/bin/etcd"
 }
 
-// Start runs etcd for t and stops it at t.Cleanup. When t fails, the tail
-// of etcd's log goes to t.Log.
-func Start(t testing.TB) *Etcd {
+// Require returns the etcd binary (Path), or skips t when it is not
+// installed, or fails t then when REQUIRE_ETCD is set (CI sets it).
+func Require(t testing.TB) string {
 	t.Helper()
 	bin := Path()
 	if _, err := os.Stat(bin); err != nil {
@@ -81,6 +81,14 @@ func Start(t testing.TB) *Etcd {
 		}
 		t.Skip("etcd is not installed (apt-get install etcd-server)")
 	}
+	return bin
+}
+
+// Start runs etcd for t and stops it at t.Cleanup. When t fails, the tail
+// of etcd's log goes to t.Log.
+func Start(t testing.TB) *Etcd {
+	t.Helper()
+	bin := Require(t)
 	dir := t.TempDir()
 	e := &Etcd{t: t, bin: bin, data: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "etcd.log")}
 	t.Cleanup(func() {
