@@ -131,6 +131,15 @@ func (r *runner) startCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The Raft leader hands its leadership to the owner within a few
+	// seconds (the rates halve until it has): measure once it did. If it
+	// does not, the run goes on, and the report says who led.
+	if err := pollUntil(ctx, 15*time.Second, func() bool {
+		st, err := c.status(ctx, owner)
+		return err == nil && st.Raft.State == "Leader"
+	}); err != nil {
+		r.note("cluster: %s owns the actors but does not lead the Raft group after 15 s", owner.name)
+	}
 	r.addr = owner.addr
 	r.rep.Server.Measured = true
 	r.rep.Cluster = &Cluster{Nodes: len(c.nodes), Owner: owner.name, StartS: round3(time.Since(t0).Seconds())}
