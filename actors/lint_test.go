@@ -113,7 +113,9 @@ var layerRules = []layerRule{
 	// tests run a real etcd.
 	{dir: "actors/ownership", files: codeFiles, only: []string{}},
 	{dir: "actors/ownership", files: testFiles, only: []string{"actors/ownership/etcdtest"}},
-	{dir: "actors/ownership/etcdtest", only: []string{}},
+	{dir: "actors/ownership/etcdtest", only: []string{"actors/ownership/etcdproc"}},
+	// How an etcd child process is run: tests and the bench share it.
+	{dir: "actors/ownership/etcdproc", only: []string{}},
 }
 
 // testOnly are packages only tests import: fault injection and the

@@ -13,10 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/actors/ownership/etcdproc"
 )
 
 // A cluster run (Profile.Nodes > 1): etcd and the broker nodes are child
@@ -54,17 +55,9 @@ type cluster struct {
 	mu       sync.Mutex // guards nodes[i].p while a node restarts
 }
 
-// EtcdPath is the etcd binary a cluster run starts by default: ETCD_BIN,
-// else etcd on the PATH, else Debian's /usr/bin/etcd.
-func EtcdPath() string {
-	if p := os.Getenv("ETCD_BIN"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("etcd"); err == nil {
-		return p
-	}
-	return "/usr/bin/etcd"
-}
+// EtcdPath is the etcd binary a cluster run starts by default
+// (etcdproc.Path: ETCD_BIN, else etcd on the PATH, else Debian's).
+func EtcdPath() string { return etcdproc.Path() }
 
 // freeAddr is a 127.0.0.1 address nothing listens on now. Another process
 // may take it before the child binds it; the start fails then, and says
@@ -182,18 +175,13 @@ func (c *cluster) startEtcd(ctx context.Context, bin string) error {
 		}
 		data := filepath.Join(c.dir, "etcd")
 		os.RemoveAll(data)
-		cmd := exec.Command(bin, "--name", "bench", "--data-dir", data,
-			"--listen-client-urls", "http://"+client, "--advertise-client-urls", "http://"+client,
-			"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
-			"--initial-cluster", "bench=http://"+peer, "--initial-cluster-state", "new",
-			"--heartbeat-interval", "50", "--election-timeout", "500",
-			"--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn")
-		cmd.Env = etcdEnv()
+		url := "http://" + client
+		cmd := exec.Command(bin, etcdproc.Args("bench", data, url, "http://"+peer, "stderr")...)
+		cmd.Env = etcdproc.Env()
 		var p *proc
 		if p, err = startProc(ctx, "etcd", cmd, ""); err != nil {
 			return err
 		}
-		url := "http://" + client
 		hc := &http.Client{Timeout: time.Second}
 		err = pollUntil(ctx, 15*time.Second, func() bool {
 			select {
@@ -201,7 +189,7 @@ func (c *cluster) startEtcd(ctx context.Context, bin string) error {
 				return true
 			default:
 			}
-			return etcdHealthy(hc, url+"/health")
+			return etcdproc.Healthy(hc, url)
 		})
 		select {
 		case <-p.exited:
@@ -215,32 +203,6 @@ func (c *cluster) startEtcd(ctx context.Context, bin string) error {
 		p.kill()
 	}
 	return fmt.Errorf("etcd did not start: %w", err)
-}
-
-// etcdEnv is this process's environment without ETCD_* variables, which
-// etcd would read as flags. etcd 3.4 runs only on amd64 and ppc64le
-// unless ETCD_UNSUPPORTED_ARCH names the architecture.
-func etcdEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ETCD_") {
-			out = append(out, kv)
-		}
-	}
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "ppc64le" {
-		out = append(out, "ETCD_UNSUPPORTED_ARCH="+runtime.GOARCH)
-	}
-	return out
-}
-
-func etcdHealthy(hc *http.Client, url string) bool {
-	resp, err := hc.Get(url)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`)
 }
 
 // start runs node n (again) on its folder and addresses and waits until it

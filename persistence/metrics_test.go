@@ -39,17 +39,7 @@ func TestMetricsRecordBatches(t *testing.T) {
 		appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", uint64(i+1), "hello")}, nil, false)
 	}
 	f := gather(t, reg)
-	batches := f["switchboard_storage_batch_records"].GetMetric()[0].GetHistogram()
-	if batches.GetSampleCount() != s.Stats().Batches.Load() || batches.GetSampleSum() != float64(s.Stats().Requests.Load()) || batches.GetSampleCount() < 1 {
-		t.Errorf("batch histogram: %d batches of %v records; the writer counted %d and %d", batches.GetSampleCount(), batches.GetSampleSum(),
-			s.Stats().Batches.Load(), s.Stats().Requests.Load())
-	}
-	if n := f["switchboard_storage_fsync_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != batches.GetSampleCount() {
-		t.Errorf("fsync histogram has %d samples, want %d", n, batches.GetSampleCount())
-	}
-	if b := f["switchboard_storage_written_bytes_total"].GetMetric()[0].GetCounter().GetValue(); b < 3*5 {
-		t.Errorf("written bytes = %v", b)
-	}
+	checkBatchMetrics(t, f, s, "fsync")
 	for _, name := range []string{"switchboard_pebble_compactions_total", "switchboard_pebble_wal_bytes", "switchboard_pebble_disk_usage_bytes",
 		"switchboard_pebble_memtable_bytes", "switchboard_pebble_read_amplification"} {
 		if f[name] == nil {
@@ -84,18 +74,7 @@ func TestMetricsRecordReplicatedBatches(t *testing.T) {
 	for i := range 3 {
 		appendSync(t, s, "c1", []*messages.ChatEvent{msgEvent("c1", uint64(i+1), "hello")}, nil, false)
 	}
-	f := gather(t, reg)
-	batches := f["switchboard_storage_batch_records"].GetMetric()[0].GetHistogram()
-	if batches.GetSampleCount() != s.Stats().Batches.Load() || batches.GetSampleSum() != float64(s.Stats().Requests.Load()) || batches.GetSampleCount() < 1 {
-		t.Errorf("batch histogram: %d batches of %v records; the writer counted %d and %d", batches.GetSampleCount(), batches.GetSampleSum(),
-			s.Stats().Batches.Load(), s.Stats().Requests.Load())
-	}
-	if n := f["switchboard_storage_fsync_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != batches.GetSampleCount() {
-		t.Errorf("commit histogram has %d samples, want %d", n, batches.GetSampleCount())
-	}
-	if b := f["switchboard_storage_written_bytes_total"].GetMetric()[0].GetCounter().GetValue(); b < 3*5 {
-		t.Errorf("written bytes = %v", b)
-	}
+	checkBatchMetrics(t, gather(t, reg), s, "commit")
 }
 
 // TestMetricsOff: without Options.Metrics the writer records nothing and
@@ -123,5 +102,23 @@ func TestMetricsUnavailable(t *testing.T) {
 	defer s.Close()
 	if v := gather(t, reg)["switchboard_storage_unavailable"].GetMetric()[0].GetGauge().GetValue(); v != 1 {
 		t.Fatalf("unavailable = %v with the disk low", v)
+	}
+}
+
+// checkBatchMetrics: the batch histogram counts what the writer counted,
+// the fsync (one node) or commit (replicated) histogram has a sample per
+// batch, and the 3 appends of 5 bytes or more were counted as written.
+func checkBatchMetrics(t *testing.T, f map[string]*dto.MetricFamily, s *Store, what string) {
+	t.Helper()
+	batches := f["switchboard_storage_batch_records"].GetMetric()[0].GetHistogram()
+	if batches.GetSampleCount() != s.Stats().Batches.Load() || batches.GetSampleSum() != float64(s.Stats().Requests.Load()) || batches.GetSampleCount() < 1 {
+		t.Errorf("batch histogram: %d batches of %v records; the writer counted %d and %d", batches.GetSampleCount(), batches.GetSampleSum(),
+			s.Stats().Batches.Load(), s.Stats().Requests.Load())
+	}
+	if n := f["switchboard_storage_fsync_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != batches.GetSampleCount() {
+		t.Errorf("%s histogram has %d samples, want %d", what, n, batches.GetSampleCount())
+	}
+	if b := f["switchboard_storage_written_bytes_total"].GetMetric()[0].GetCounter().GetValue(); b < 3*5 {
+		t.Errorf("written bytes = %v", b)
 	}
 }

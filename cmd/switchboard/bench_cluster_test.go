@@ -53,22 +53,7 @@ func TestBenchCluster(t *testing.T) {
 // invariants hold.
 func checkClusterRun(t *testing.T, rep *bench.Report, p bench.Profile) {
 	t.Helper()
-	if rep.Chats.Assigned == 0 || rep.Chats.Completed == 0 || rep.Messages.Delivered == 0 || rep.Messages.Delivered != rep.Messages.Sent {
-		t.Errorf("chats %+v, messages %+v", rep.Chats, rep.Messages)
-	}
-	if rep.Baseline.EchoPerS <= 0 || rep.Ratio.MessagesVsEcho <= 0 {
-		t.Errorf("baseline %+v, ratio %+v", rep.Baseline, rep.Ratio)
-	}
-	if !rep.Server.Measured || rep.Server.ConnectionsHeld < p.IdleConnections || rep.Server.CPUS <= 0 || rep.Server.RSSPeakMB <= 0 {
-		t.Errorf("server %+v", rep.Server)
-	}
-	inv := rep.Invariants
-	if inv.OverCapacity+inv.DoubleAssigned+inv.LostMessages+inv.DuplicateMessages+inv.OutOfOrder+inv.AgentStateMismatch != 0 || len(inv.Notes) != 0 || rep.Errors != 0 {
-		t.Errorf("invariants %+v, errors %d (%s)", rep.Invariants, rep.Errors, rep.LastError)
-	}
-	if b := rep.BadInput; b.Tried == 0 || b.Unexpected != 0 {
-		t.Errorf("bad input: %+v", b)
-	}
+	checkRunFigures(t, rep, p.IdleConnections)
 }
 
 // checkClusterPhases: the routing phase ran, no crash cycle or attack

@@ -16,13 +16,11 @@ package etcdtest
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +30,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/switchboard-chat/switchboard/actors/ownership/etcdproc"
 )
 
 // readyTimeout bounds the wait for a started etcd to answer. A fresh
@@ -58,17 +58,8 @@ type process struct {
 	exited chan struct{} // closed when it has been waited for
 }
 
-// Path is the etcd binary: ETCD_BIN, else etcd on the PATH, else
-// Debian's /usr/bin/etcd.
-func Path() string {
-	if p := os.Getenv("ETCD_BIN"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("etcd"); err == nil {
-		return p
-	}
-	return "/usr/bin/etcd"
-}
+// Path is the etcd binary (etcdproc.Path).
+func Path() string { return etcdproc.Path() }
 
 // Require returns the etcd binary (Path), or skips t when it is not
 // installed, or fails t then when REQUIRE_ETCD is set (CI sets it).
@@ -226,7 +217,7 @@ func (e *Etcd) start() error {
 	}
 	defer log.Close() // the child has its own copy
 	cmd := exec.Command(e.bin, e.args()...)
-	cmd.Env = env()
+	cmd.Env = etcdproc.Env()
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return err
@@ -244,43 +235,9 @@ func (e *Etcd) start() error {
 	return nil
 }
 
-// args are etcd's flags: one member named etcdtest. A short election
-// timeout (and heartbeat, which must be well below it) makes a restarted
-// member lead again in about half a second; its logs go to a file at
-// level warn.
+// args are etcd's flags: one member named etcdtest, its logs in a file.
 func (e *Etcd) args() []string {
-	return []string{
-		"--name", "etcdtest",
-		"--data-dir", e.data,
-		"--listen-client-urls", e.client,
-		"--advertise-client-urls", e.client,
-		"--listen-peer-urls", e.peer,
-		"--initial-advertise-peer-urls", e.peer,
-		"--initial-cluster", "etcdtest=" + e.peer,
-		"--initial-cluster-state", "new",
-		"--heartbeat-interval", "50",
-		"--election-timeout", "500",
-		"--logger", "zap",
-		"--log-outputs", e.logPath,
-		"--log-level", "warn",
-	}
-}
-
-// env is the test's environment without ETCD_* variables, which etcd
-// would read as flags (and refuse when they clash with ours). etcd 3.4
-// runs only on amd64 and ppc64le unless ETCD_UNSUPPORTED_ARCH names the
-// architecture.
-func env() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ETCD_") {
-			out = append(out, kv)
-		}
-	}
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "ppc64le" {
-		out = append(out, "ETCD_UNSUPPORTED_ARCH="+runtime.GOARCH)
-	}
-	return out
+	return etcdproc.Args("etcdtest", e.data, e.client, e.peer, e.logPath)
 }
 
 // waitReady polls etcd's /health until it says healthy (it has a leader
@@ -289,7 +246,7 @@ func (e *Etcd) waitReady(p *process) error {
 	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		if healthy(hc, e.client+"/health") {
+		if etcdproc.Healthy(hc, e.client) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -301,17 +258,6 @@ func (e *Etcd) waitReady(p *process) error {
 		case <-time.After(20 * time.Millisecond): // a poll interval, not a wait for an outcome
 		}
 	}
-}
-
-// healthy reports whether GET url answers {"health":"true"}.
-func healthy(hc *http.Client, url string) bool {
-	resp, err := hc.Get(url)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"health":"true"`))
 }
 
 // tail is the last n lines of etcd's log.
