@@ -393,9 +393,8 @@ func (m *Main) close() error {
 // before the node gives the ownership up.
 func (m *Main) handOn() {
 	m.broker.Halt(5 * time.Second)
-	done := make(chan error, 1)
-	m.store.Guard(nil, func(err error) { done <- err }) // after every write submitted before
-	if err := <-done; err != nil {
+	// An empty request lands after every write submitted before it.
+	if err := waitErr(func(done func(error)) { m.store.Guard(nil, done) }); err != nil {
 		m.cfg.Logger.Warn("cluster: the last writes before handing on", "err", err)
 	}
 	m.store.Seal()
